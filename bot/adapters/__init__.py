@@ -1,0 +1,1 @@
+"""Platform adapters: each turns platform updates into Commands and renders Replies."""

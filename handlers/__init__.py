@@ -1,0 +1,1 @@
+"""Chat commands, platform-agnostic: each module registers its handlers on the router."""

@@ -1,0 +1,175 @@
+"""Domain model of a Balanced Scorecard with KPIs, OKRs and initiatives.
+
+Frozen pydantic models: they are values, so storage round-trips them with
+`model_dump(mode="json")` / `model_validate` and nothing shares mutable state.
+Keys are stored casefolded; names keep what the user typed (any language).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Direction = Literal["up", "down", "range"]
+Interval = Literal["day", "week", "month", "quarter"]
+Aggregate = Literal["wavg", "avg", "min", "max"]
+CadencePeriod = Literal["week", "month", "quarter", "year"]
+
+MAX_PERSPECTIVES = 7
+FOCUS_PER_PERSPECTIVE = 5
+FOCUS_TOTAL = 15
+
+
+class Status(StrEnum):
+    """The colour of a KPI or score."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+    NODATA = "nodata"
+    TEST = "test"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Thresholds(_Frozen):
+    """Performance shares at or above which a score is green / yellow (else red)."""
+
+    green: float = 0.8
+    yellow: float = 0.5
+
+
+class Perspective(_Frozen):
+    """A BSC perspective; `order` 0 is the top of the strategy map."""
+
+    key: str
+    name: str
+    order: int
+    weight: float = 1.0
+
+
+class Objective(_Frozen):
+    """A strategic objective inside one perspective."""
+
+    key: str
+    name: str
+    perspective: str
+    weight: float = 1.0
+    owner: str | None = None
+    aggregate: Aggregate = "wavg"
+    general: bool = False  # the perspective's catch-all objective, created on demand
+
+
+class Link(_Frozen):
+    """Cause-effect link: `cause` drives `effect` (both objective keys)."""
+
+    cause: str
+    effect: str
+
+
+class Kpi(_Frozen):
+    """A measured indicator attached to an objective.
+
+    `baseline`→`target` is the progress scale; `min`→`max` (when set) is the
+    performance scale. A lower-is-better KPI has its target below its baseline.
+    `range` KPIs are good between `min` and `max`, fading to 0 % at `tolerance`
+    outside. `warn`/`crit` are explicit values in the KPI's unit that override
+    the colour thresholds.
+    """
+
+    key: str
+    name: str
+    objective: str
+    target: float
+    baseline: float = 0.0
+    direction: Direction = "up"
+    min: float | None = None
+    max: float | None = None
+    tolerance: float | None = None
+    unit: str = ""
+    weight: float = 1.0
+    owner: str | None = None
+    every: Interval = "month"
+    warn: float | None = None
+    crit: float | None = None
+    test: bool = False
+    removed_at: AwareDatetime | None = None  # soft-deleted: hidden, history kept until purge
+
+
+class Measurement(_Frozen):
+    """One recorded value of a KPI."""
+
+    kpi: str
+    value: float
+    day: date
+    at: AwareDatetime  # when it was recorded
+    by: str = ""
+    note: str = ""
+
+
+class KeyResult(_Frozen):
+    """A measurable key result of an OKR objective."""
+
+    key: str
+    okr: str
+    name: str
+    start: float
+    target: float
+    current: float | None = None
+    unit: str = ""
+    weight: float = 1.0
+    owner: str | None = None
+
+
+class Okr(_Frozen):
+    """An OKR objective in one cycle (e.g. 2026Q4)."""
+
+    key: str
+    name: str
+    cycle: str
+    owner: str | None = None
+
+
+class CheckIn(_Frozen):
+    """A key-result check-in: value, confidence, who and when."""
+
+    kr: str
+    value: float
+    at: AwareDatetime
+    by: str = ""
+    confidence: int | None = Field(default=None, ge=1, le=10)
+    note: str = ""
+
+
+class Cadence(_Frozen):
+    """A rhythm target such as 4 per month."""
+
+    count: int = Field(gt=0)
+    period: CadencePeriod
+
+
+class Initiative(_Frozen):
+    """Work that moves an objective, optionally with a cadence target."""
+
+    key: str
+    name: str
+    objective: str | None = None
+    owner: str | None = None
+    due: date | None = None
+    cadence: Cadence | None = None
+    done: bool = False
+
+
+class ProgressLog(_Frozen):
+    """Progress logged against an initiative (`/log articles +1 ...`)."""
+
+    initiative: str
+    amount: float
+    at: AwareDatetime
+    by: str = ""
+    note: str = ""
