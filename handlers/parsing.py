@@ -1,0 +1,222 @@
+"""Text → Command and the argument grammar every handler shares.
+
+People type numbers as `12,5`, `10 000`, `10k`, `1.2M` or `35%`, quote names with
+typographic quotes, and mistype dates; each rule here turns that into a value or a
+one-line `UsageError`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shlex
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+
+from handlers.contract import Actor, ChatRef, Command, UsageError
+
+_COMMAND = re.compile(r"^/([^\s@/]+)(?:@(\S+))?(?:\s+(.*))?$", re.DOTALL)
+_HASHTAG = re.compile(r"^#([^\s#]+)(?:\s+(.*))?$", re.DOTALL)
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
+KEY_RE = re.compile(r"^[^\W\d_][\w.-]{0,39}$|^\d[\w.-]{0,39}$", re.UNICODE)
+
+
+def command_from_text(
+    raw: str,
+    *,
+    actor: Actor,
+    chat: ChatRef,
+    received_at: datetime,
+    via: str = "command",
+    bot_username: str | None = None,
+    message_id: str | None = None,
+) -> Command | None:
+    """Turn a chat message into a Command, or None when it is not for us.
+
+    `/kpi@OtherBot` is not for us; a message starting with a hashtag becomes
+    `log <tag> <rest>` so `#articles +1 published` logs progress.
+    """
+    text = raw.strip()
+    match = _COMMAND.match(text)
+    if match:
+        name, addressed, rest = match.groups()
+        if addressed and bot_username and addressed.casefold() != bot_username.casefold():
+            return None
+        return Command(
+            name=name.casefold(),
+            text=(rest or "").strip(),
+            actor=actor,
+            chat=chat,
+            received_at=received_at,
+            via=via,  # type: ignore[arg-type]
+            message_id=message_id,
+        )
+    match = _HASHTAG.match(text)
+    if match:
+        tag, rest = match.groups()
+        return Command(
+            name="log",
+            text=f"{tag} {rest or ''}".strip(),
+            actor=actor,
+            chat=chat,
+            received_at=received_at,
+            via="hashtag",
+            message_id=message_id,
+        )
+    return None
+
+
+def tokenize(text: str) -> tuple[str, ...]:
+    """Shell-like split that accepts typographic quotes and explains unbalanced ones."""
+    try:
+        return tuple(shlex.split(text.translate(_QUOTES), posix=True))
+    except ValueError as exc:
+        raise UsageError(
+            'Unbalanced quote: close every " you open, e.g. /kpi add cac "Customer cost" target=80'
+        ) from exc
+
+
+def normalize_key(raw: str, what: str = "key") -> str:
+    """Keys are case-insensitive, any script: `CAC` and `cac` are the same KPI."""
+    key = unicodedata.normalize("NFC", raw.strip()).casefold()
+    if not KEY_RE.match(key):
+        raise UsageError(
+            f"'{raw}' is not a valid {what}: use letters, digits, '-', '_' or '.', "
+            "up to 40 characters, e.g. cac or лиды"
+        )
+    return key
+
+
+_SUFFIX = {"k": 1e3, "к": 1e3, "m": 1e6, "м": 1e6, "mln": 1e6, "млн": 1e6, "b": 1e9, "bn": 1e9}
+_NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)(%?)$")
+
+
+def parse_number(raw: str, what: str = "value") -> float:
+    """Parse a number the way people type it: 12.5, 12,5, 10 000, 1,234.5, 10k, 1.2M, 35%."""
+    text = raw.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("_", "")
+    compact = text.replace(" ", "").replace("'", "").lower()
+    if "," in compact and "." in compact:
+        compact = compact.replace(",", "")  # 1,234.5: the comma groups thousands
+    elif compact.count(",") > 1:
+        compact = compact.replace(",", "")  # 1,234,567
+    elif re.fullmatch(r"[+-]?\d{1,3},\d{3}", compact) and not compact.lstrip("+-").startswith("0"):
+        compact = compact.replace(",", "")  # 1,000 reads as a thousand
+    match = _NUMBER.match(compact)
+    if not match:
+        raise UsageError(f"'{raw}' is not a number for {what}: try 12.5, 12,5, 10 000, 10k or 35%")
+    sign, digits, suffix, _percent = match.groups()
+    if suffix and suffix not in _SUFFIX:
+        raise UsageError(f"'{raw}': unknown suffix '{suffix}' (use k, M or bn)")
+    value = float(digits.replace(",", ".")) * _SUFFIX.get(suffix, 1.0)
+    value = -value if sign == "-" else value
+    if not math.isfinite(value):
+        raise UsageError(f"'{raw}' is too large for {what}.")
+    return value
+
+
+def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
+    """Read a number that may be typed with space-separated groups (`10 000`, `1 200 000`).
+
+    Returns the glued text and the index of the first token after it.
+    """
+    if start >= len(tokens):
+        return "", start
+    raw, i = tokens[start], start + 1
+    if re.fullmatch(r"[+-]?\d{1,3}", raw):
+        while i < len(tokens) and re.fullmatch(r"\d{3}(?:[.,]\d+)?(?:[a-zа-я]+|%)?", tokens[i]):
+            raw += tokens[i]
+            i += 1
+            if not tokens[i - 1].isdigit():
+                break
+    return raw, i
+
+
+def parse_date(raw: str, today: date) -> date:
+    """YYYY-MM-DD (also `today` / `yesterday`); a date in the future is refused."""
+    low = raw.strip().casefold()
+    if low in ("today", "сегодня"):
+        return today
+    if low in ("yesterday", "вчера"):
+        return date.fromordinal(today.toordinal() - 1)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", low):
+        raise UsageError(f"'{raw}' is not a date: use YYYY-MM-DD, e.g. {today.isoformat()}")
+    try:
+        day = date.fromisoformat(low)
+    except ValueError as exc:
+        raise UsageError(f"'{raw}' is not a real date (check the month and day).") from exc
+    return day
+
+
+def looks_like_date(raw: str) -> bool:
+    """True for tokens that are meant as a date (so a bad one gets a date error)."""
+    return bool(re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", raw.strip())) or raw.casefold() in (
+        "today",
+        "yesterday",
+        "сегодня",
+        "вчера",
+    )
+
+
+def split_options(
+    tokens: Iterable[str], allowed: Iterable[str]
+) -> tuple[list[str], dict[str, str]]:
+    """Separate positional words from `field=value` options; unknown fields are refused."""
+    allowed_set = list(allowed)
+    positional: list[str] = []
+    options: dict[str, str] = {}
+    for tok in tokens:
+        name, eq, value = tok.partition("=")
+        if eq and name and re.fullmatch(r"[A-Za-z_]+", name):
+            field = name.lower()
+            if field not in allowed_set:
+                import difflib
+
+                close = difflib.get_close_matches(field, allowed_set, n=1)
+                hint = f" Did you mean {close[0]}=?" if close else ""
+                raise UsageError(
+                    f"Unknown field '{name}'.{hint} Fields: {', '.join(sorted(allowed_set))}"
+                )
+            if field in options:
+                raise UsageError(f"'{field}=' is given twice.")
+            options[field] = value
+        else:
+            positional.append(tok)
+    return positional, options
+
+
+def parse_choice(raw: str, field: str, choices: Mapping[str, str]) -> str:
+    """Map a typed word to one of `choices` (aliases allowed) or explain the options."""
+    value = choices.get(raw.strip().casefold())
+    if value is None:
+        options = ", ".join(sorted(set(choices.values())))
+        raise UsageError(f"{field}={raw} is not allowed: use one of {options}.")
+    return value
+
+
+def parse_bool(raw: str, field: str) -> bool:
+    """yes/no, true/false, on/off, 1/0, да/нет."""
+    truthy = {"yes", "y", "true", "on", "1", "да"}
+    falsy = {"no", "n", "false", "off", "0", "нет"}
+    low = raw.strip().casefold()
+    if low in truthy:
+        return True
+    if low in falsy:
+        return False
+    raise UsageError(f"{field}={raw}: use yes or no.")
+
+
+def parse_weight(raw: str, field: str = "weight") -> float:
+    """A weight is a finite number ≥ 0."""
+    value = parse_number(raw, field)
+    if value < 0:
+        raise UsageError(f"{field} must not be negative (got {raw}).")
+    return value
+
+
+def parse_owner(raw: str) -> str:
+    """Owners are chat handles: `@anna` (the @ is added when missing)."""
+    handle = raw.strip()
+    if not handle or handle == "@":
+        raise UsageError("owner= needs a name, e.g. owner=@anna")
+    return handle if handle.startswith("@") else "@" + handle
