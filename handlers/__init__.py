@@ -1,1 +1,21 @@
 """Chat commands, platform-agnostic: each module registers its handlers on the router."""
+
+from __future__ import annotations
+
+from handlers import help as help_module
+from handlers import initiatives, kpi, map, objectives, okr, scorecard, settings
+from handlers.router import Router
+
+
+def build_router() -> Router:
+    """The router with every command registered, in the order /help lists them."""
+    router = Router()
+    scorecard.register(router)
+    kpi.register(router)
+    objectives.register(router)
+    map.register(router)
+    okr.register(router)
+    initiatives.register(router)
+    settings.register(router)
+    help_module.build_help(router)
+    return router

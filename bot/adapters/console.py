@@ -1,0 +1,102 @@
+"""The terminal chat: the embedded default that needs no token and no server.
+
+Interactive on a terminal; when stdin is a pipe it reads one message per line, prints each
+reply and exits at end of input, so sessions can be scripted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot.adapters.base import Dispatch
+from handlers.contract import Actor, ChatRef, Reply
+from handlers.parsing import command_from_text
+
+CONSOLE_CHAT = ChatRef(platform="console", chat_id="local")
+
+
+def render_console(reply: Reply) -> str:
+    """What the terminal shows for a reply (errors marked so they stand out)."""
+    text = reply.plain()
+    if reply.kind == "error":
+        return f"⚠ {text}"
+    if reply.kind in ("alert", "digest", "reminder"):
+        return f"🔔 {text}"
+    return text
+
+
+class ConsoleAdapter:
+    """Reads messages from a terminal or pipe, prints replies."""
+
+    platform = "console"
+
+    def __init__(
+        self,
+        dispatch: Dispatch,
+        *,
+        user: str,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        image_dir: Path | None = None,
+    ) -> None:
+        self._dispatch = dispatch
+        self._stdin = stdin or sys.stdin
+        self._stdout = stdout or sys.stdout
+        self._clock = clock
+        self._image_dir = image_dir
+        self._actor = Actor(platform="console", user_id=user, display_name=user, handle=f"@{user}")
+        self.interactive = self._stdin.isatty()
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def stop(self) -> None:
+        """Nothing to release."""
+
+    async def send(self, reply: Reply) -> None:
+        """Print a message that is not an answer (alerts, digests)."""
+        self._print(reply)
+
+    def _print(self, reply: Reply) -> None:
+        if reply.image is not None and self._image_dir is not None:
+            self._image_dir.mkdir(parents=True, exist_ok=True)
+            path = self._image_dir / reply.image.filename
+            path.write_bytes(reply.image.data)
+            reply = reply.model_copy(update={"image": None, "footer": f"(picture saved to {path})"})
+        self._stdout.write(render_console(reply) + "\n")
+        self._stdout.flush()
+
+    async def handle_line(self, line: str) -> None:
+        """Dispatch one typed line and print its replies."""
+        text = line.strip()
+        if not text:
+            return
+        cmd = command_from_text(
+            text, actor=self._actor, chat=CONSOLE_CHAT, received_at=self._clock()
+        )
+        if cmd is None:
+            self._print(
+                Reply(text="I understand commands (try /help) and #initiative +1 messages.", kind="error")
+            )
+            return
+        for reply in await self._dispatch(cmd):
+            self._print(reply)
+
+    async def run(self) -> None:
+        """Chat until end of input (Ctrl-D) or /quit."""
+        if self.interactive:
+            self._stdout.write("scorecard-bot console: type /help, /quit to leave.\n")
+        while True:
+            if self.interactive:
+                self._stdout.write("> ")
+                self._stdout.flush()
+            line = await asyncio.to_thread(self._stdin.readline)
+            if not line or line.strip() in ("/quit", "/exit"):
+                return
+            await self.handle_line(line)

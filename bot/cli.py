@@ -1,0 +1,70 @@
+"""`scorecard-bot console|run`: the only place that turns errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+
+from bot.adapters.console import CONSOLE_CHAT, ConsoleAdapter
+from bot.app import build_core
+from bot.demo import load_demo
+from storage.errors import StoreError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scorecard-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="mode")
+    console = sub.add_parser("console", help="chat in the terminal (no tokens needed)")
+    console.add_argument("--data", type=Path, default=Path("data"), help="data directory")
+    console.add_argument("--user", default=None, help="your name in the chat")
+    console.add_argument("--demo", action="store_true", help="fill an empty store with the demo")
+    run = sub.add_parser("run", help="start every configured platform")
+    run.add_argument("--config", type=Path, default=Path("config.toml"))
+    return parser
+
+
+async def _console(data: Path, user: str, demo: bool) -> None:
+    core = build_core(data)
+    try:
+        if demo and load_demo(core.store, CONSOLE_CHAT.key, core.ctx.clock()):
+            await core.store.commit()
+        adapter = ConsoleAdapter(core.dispatch, user=user, image_dir=data / "pictures")
+        if adapter.interactive and demo:
+            print("Demo scorecard loaded: try /scorecard, /kpi, /map, /initiatives, /okr progress")  # noqa: T201
+        await adapter.run()
+    finally:
+        core.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `scorecard-bot` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.mode in (None, "console"):
+            data = getattr(args, "data", Path("data"))
+            user = getattr(args, "user", None) or _default_user()
+            asyncio.run(_console(data, user, bool(getattr(args, "demo", False))))
+        else:
+            from bot.run import run_configured
+
+            asyncio.run(run_configured(args.config))
+    except StoreError as exc:
+        print(f"scorecard-bot: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "you"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

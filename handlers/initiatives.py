@@ -1,0 +1,151 @@
+"""`/initiative`, `/initiatives` and `/log`: the action plan and the progress on it."""
+
+from __future__ import annotations
+
+from handlers import render
+from handlers.common import chat_now, chat_today, chat_zone, initiative_or_fail, need, objective_or_fail, who
+from handlers.contract import Button, Command, Conflict, Context, Reply, Table, UsageError
+from handlers.parsing import (
+    normalize_key,
+    parse_bool,
+    parse_date,
+    parse_number,
+    parse_owner,
+    split_options,
+)
+from handlers.router import Router
+from scoring.initiatives import cadence_progress, is_overdue, parse_cadence
+from scoring.models import Initiative, ProgressLog
+
+FIELDS = ("name", "objective", "owner", "due", "cadence", "done")
+ADD_USAGE = (
+    '/initiative add <key> "<name>" [objective=<key>] [owner=@user] [due=YYYY-MM-DD] '
+    "[cadence=4/month]"
+)
+
+
+def _fields(cmd: Command, ctx: Context, options: dict[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    if "name" in options:
+        out["name"] = options["name"].strip()
+    if "objective" in options:
+        out["objective"] = objective_or_fail(cmd, ctx, options["objective"]).key
+    if "owner" in options:
+        out["owner"] = parse_owner(options["owner"])
+    if "due" in options:
+        raw = options["due"].strip()
+        out["due"] = None if raw.casefold() in ("", "none", "-") else _due(raw)
+    if "cadence" in options:
+        raw = options["cadence"].strip()
+        out["cadence"] = None if raw.casefold() in ("", "none", "-") else parse_cadence(raw)
+    if "done" in options:
+        out["done"] = parse_bool(options["done"], "done")
+    return out
+
+
+def _due(raw: str) -> object:
+    from datetime import date
+
+    return parse_date(raw, date.max)
+
+
+async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
+    """Show each initiative with this period's progress; overdue ones are marked."""
+    chat = cmd.chat.key
+    items = ctx.store.initiatives.all(chat)
+    if not items:
+        return Reply(text=f"No initiatives yet. Add one: {ADD_USAGE}")
+    today = chat_today(cmd, ctx)
+    tz = chat_zone(cmd, ctx)
+    rows = []
+    buttons = []
+    for item in items:
+        if item.done:
+            state = "✅ done"
+        elif is_overdue(item, today):
+            state = f"⏰ overdue since {item.due.isoformat() if item.due else ''}"
+        elif item.cadence is not None:
+            logs = ctx.store.initiatives.logs(chat, item.key)
+            state = cadence_progress(item, logs, today, tz).label
+        else:
+            state = f"due {item.due.isoformat()}" if item.due else "open"
+        rows.append((f"{item.name} ({item.key})", item.owner or "—", state))
+        if not item.done and len(buttons) < 5:
+            buttons.append(Button(label=f"{item.key} +1", command=f"/log {item.key} +1"))
+    return Reply(
+        title="Initiatives",
+        table=Table(columns=("initiative", "owner", "progress"), rows=tuple(rows)),
+        buttons=tuple(buttons),
+    )
+
+
+async def initiative_add(cmd: Command, ctx: Context) -> Reply:
+    """Add an initiative, optionally with a cadence target like 4/month."""
+    positional, options = split_options(cmd.args, FIELDS)
+    need(tuple(positional), 2, ADD_USAGE)
+    key = normalize_key(positional[0], "initiative key")
+    if ctx.store.initiatives.get(cmd.chat.key, key) is not None:
+        raise Conflict(f"Initiative '{key}' already exists: /initiative edit {key} field=value")
+    fields = _fields(cmd, ctx, options)
+    fields["name"] = " ".join(positional[1:]).strip()
+    initiative = Initiative.model_validate({"key": key, **fields})
+    ctx.store.initiatives.put(cmd.chat.key, initiative)
+    hint = f" Log progress: /log {key} +1 or #{key} +1 in chat."
+    return Reply(text=f"Saved initiative {initiative.name} ({key}).{hint}")
+
+
+async def initiative_edit(cmd: Command, ctx: Context) -> Reply:
+    """Change an initiative's name, objective, owner, due date, cadence or done flag."""
+    positional, options = split_options(cmd.args, FIELDS)
+    need(tuple(positional), 1, "/initiative edit <key> field=value…")
+    if not options:
+        raise UsageError(f"Nothing to change. Fields: {', '.join(FIELDS)}")
+    item = initiative_or_fail(cmd, ctx, positional[0])
+    updated = Initiative.model_validate({**item.model_dump(), **_fields(cmd, ctx, options)})
+    ctx.store.initiatives.put(cmd.chat.key, updated)
+    return Reply(text=f"Updated initiative {updated.name} ({updated.key}).")
+
+
+async def initiative_remove(cmd: Command, ctx: Context) -> Reply:
+    """Remove an initiative and its logged progress."""
+    need(cmd.args, 1, "/initiative remove <key>")
+    item = initiative_or_fail(cmd, ctx, cmd.args[0])
+    with ctx.store.atomic():
+        ctx.store.initiatives.remove(cmd.chat.key, item.key)
+    return Reply(text=f"Removed initiative {item.name} ({item.key}).")
+
+
+async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
+    """Log progress on an initiative (default +1); `#articles +1 note` in chat does the same."""
+    need(cmd.args, 1, "/log <initiative> [+N] [note…]")
+    if cmd.via == "hashtag" and ctx.store.initiatives.get(cmd.chat.key, cmd.args[0].casefold()) is None:
+        return None  # a hashtag that names no initiative is just chat
+    item = initiative_or_fail(cmd, ctx, cmd.args[0])
+    amount, rest = 1.0, list(cmd.args[1:])
+    if rest and (rest[0].startswith("+") or rest[0].lstrip("-").replace(".", "").isdigit()):
+        amount = parse_number(rest.pop(0), "amount")
+        if amount == 0:
+            raise UsageError("Logging +0 changes nothing.")
+    entry = ProgressLog(
+        initiative=item.key, amount=amount, at=chat_now(cmd, ctx), by=who(cmd), note=" ".join(rest)[:500]
+    )
+    ctx.store.initiatives.log(cmd.chat.key, entry)
+    status = ""
+    if item.cadence is not None:
+        logs = ctx.store.initiatives.logs(cmd.chat.key, item.key)
+        status = f" {cadence_progress(item, logs, chat_today(cmd, ctx), chat_zone(cmd, ctx)).label}."
+    return Reply(text=f"Logged {render.num(amount)} on {item.name}.{status}")
+
+
+def register(router: Router) -> None:
+    """Register /initiatives, /initiative and /log."""
+    router.add("initiatives", initiatives_list, usage="/initiatives", example="/initiatives")
+    router.add("initiative", initiatives_list, usage="/initiative", example="/initiative")
+    router.add("initiative add", initiative_add, usage=ADD_USAGE, mutates=True,
+               example='/initiative add articles "Publish articles" objective=content owner=@anna cadence=4/month')
+    router.add("initiative edit", initiative_edit, usage="/initiative edit <key> field=value…",
+               mutates=True, example="/initiative edit articles due=2026-12-31 done=no")
+    router.add("initiative remove", initiative_remove, usage="/initiative remove <key>",
+               mutates=True, example="/initiative remove articles")
+    router.add("log", log_progress, usage="/log <initiative> [+N] [note…]", mutates=True,
+               example="/log articles +1 published the BSC guide")

@@ -1,0 +1,313 @@
+"""`/kpi`: list, show, explain, add, edit, remove/restore and record values."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from handlers import render
+from handlers.common import chat_now, chat_today, kpi_or_fail, need, who
+from handlers.contract import Button, Command, Context, Field, Reply, Table, UsageError
+from handlers.kpi_fields import (
+    ADD_FIELDS,
+    build_kpi,
+    placement,
+    require_new_key,
+    typed_fields,
+)
+from handlers.parsing import looks_like_date, parse_date, parse_number, split_options
+from handlers.parsing import take_number_tokens as take_number
+from handlers.router import Router
+from handlers.scores import KpiView, kpi_view, scorecard_view
+from scoring.kpi import explain
+from scoring.models import FOCUS_PER_PERSPECTIVE, FOCUS_TOTAL, Measurement
+
+ADD_USAGE = (
+    '/kpi add <key> "<name>" target=<n> [baseline=<n>] [direction=up|down|range] [min=<n>] '
+    "[max=<n>] [tol=<n>] [unit=<u>] [weight=<n>] [objective=<key>] [perspective=<key>] "
+    "[owner=@user] [every=day|week|month|quarter] [warn=<n>] [crit=<n>] [test=yes|no]"
+)
+
+
+async def kpi_list(cmd: Command, ctx: Context) -> Reply:
+    """List every KPI by perspective: value, target, progress, colour, trend and age.
+
+    `/kpi <key>` shows one KPI with its history; `/kpi <key> explain` shows the maths.
+    """
+    if cmd.args:
+        return await _kpi_one(cmd, ctx)
+    view = scorecard_view(ctx, cmd.chat.key)
+    if not view.kpis:
+        return Reply(
+            title="No KPIs yet",
+            text='Add one: /kpi add leads "Leads per month" target=200 perspective=customers',
+        )
+    today = chat_today(cmd, ctx)
+    rows: list[tuple[str, ...]] = []
+    for perspective in view.perspectives:
+        members = [
+            v for v in view.kpis if view.perspective_of(v.kpi.objective) == perspective.key
+        ]
+        if not members:
+            continue
+        rows.append((perspective.name.upper(), "", "", "", "", ""))
+        rows.extend(_row(v, today) for v in members)
+    footer = _left_out_note(view.kpis)
+    return Reply(
+        title=f"KPIs · index {render.pct(view.score.index)}",
+        table=Table(
+            columns=("KPI", "value", "target", "progress", "", "updated"),
+            rows=tuple(rows),
+            align=("l", "r", "r", "r", "l", "l"),
+        ),
+        footer=footer,
+    )
+
+
+def _row(v: KpiView, today: date) -> tuple[str, ...]:
+    return (
+        f"{render.mark(v.status)} {v.kpi.name} ({v.kpi.key})",
+        render.num(v.value, v.kpi.unit),
+        render.num(v.kpi.target, v.kpi.unit),
+        render.pct(v.progress),
+        render.trend(v.previous, v.value),
+        render.age(v.day, today),
+    )
+
+
+def _left_out_note(views: list[KpiView]) -> str | None:
+    nodata = sum(1 for v in views if v.value is None and not v.kpi.test)
+    test = sum(1 for v in views if v.kpi.test)
+    parts = []
+    if nodata:
+        parts.append(f"{nodata} without data")
+    if test:
+        parts.append(f"{test} in test mode")
+    return f"Left out of scores: {', '.join(parts)}." if parts else None
+
+
+async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
+    kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
+    rest = [a.casefold() for a in cmd.args[1:]]
+    if rest and rest != ["explain"]:
+        raise UsageError(f"Unknown words after the key: {' '.join(cmd.args[1:])}. Try /help kpi")
+    chat = cmd.chat.key
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    view = kpi_view(ctx, chat, kpi, thresholds)
+    if rest == ["explain"]:
+        if view.value is None:
+            return Reply(text=f"{kpi.name} has no value yet: /kpi set {kpi.key} <value>")
+        return Reply(
+            title=f"How {kpi.name} is scored",
+            text="\n".join(explain(kpi, view.value, thresholds)),
+        )
+    history = ctx.store.kpis.history(chat, kpi.key, limit=10)
+    objective = ctx.store.scorecards.objective(chat, kpi.objective)
+    fields = [
+        Field(label="Value", value=render.num(view.value, kpi.unit)),
+        Field(label="Target", value=render.num(kpi.target, kpi.unit)),
+        Field(label="Baseline", value=render.num(kpi.baseline, kpi.unit)),
+        Field(label="Progress", value=render.pct(view.progress)),
+        Field(label="Performance", value=render.pct(view.performance)),
+        Field(label="Status", value=f"{render.mark(view.status)} {render.STATUS_WORD[view.status]}"),
+        Field(label="Direction", value=_direction_text(kpi.direction, kpi.min, kpi.max)),
+        Field(label="Objective", value=objective.name if objective else kpi.objective),
+        Field(label="Owner", value=kpi.owner or "—"),
+        Field(label="Updated", value=f"every {kpi.every}, last {render.age(view.day, chat_today(cmd, ctx))}"),
+        Field(label="Weight", value=render.num(kpi.weight)),
+    ]
+    if kpi.warn is not None or kpi.crit is not None:
+        fields.append(
+            Field(label="Thresholds", value=f"warn {render.num(kpi.warn)}, crit {render.num(kpi.crit)}")
+        )
+    table = None
+    if history:
+        table = Table(
+            columns=("date", "value", "by", "note"),
+            rows=tuple(
+                (m.day.isoformat(), render.num(m.value, kpi.unit), m.by, m.note[:40])
+                for m in reversed(history)
+            ),
+            align=("l", "r", "l", "l"),
+        )
+    footer = "Test mode: collects data, not counted in scores or alerts." if kpi.test else None
+    return Reply(
+        title=f"{render.mark(view.status)} {kpi.name} ({kpi.key})",
+        fields=tuple(fields),
+        table=table,
+        footer=footer,
+    )
+
+
+def _direction_text(direction: str, low: float | None, high: float | None) -> str:
+    if direction == "range":
+        return f"stay between {render.num(low)} and {render.num(high)}"
+    text = "higher is better" if direction == "up" else "lower is better"
+    if low is not None and high is not None:
+        text += f" (scale {render.num(low)}–{render.num(high)})"
+    return text
+
+
+async def kpi_add(cmd: Command, ctx: Context) -> Reply:
+    """Create a KPI on an objective (or a perspective's general objective)."""
+    positional, options = split_options(cmd.args, ADD_FIELDS)
+    need(tuple(positional), 1, ADD_USAGE)
+    key = require_new_key(cmd, ctx, positional[0])
+    name = " ".join(positional[1:]).strip() or options.get("name", "").strip()
+    if not name:
+        raise UsageError(f'Give the KPI a name in quotes. Usage: {ADD_USAGE}')
+    if "target" not in options:
+        if options.get("direction", "").casefold() != "range":
+            raise UsageError(f"target= is required, e.g. /kpi add {key} \"{name}\" target=100")
+    objective = placement(cmd, ctx, options)
+    if objective is None:
+        perspectives = ", ".join(p.key for p in ctx.store.scorecards.perspectives(cmd.chat.key))
+        raise UsageError(
+            f"Say where {key} belongs: objective=<key> or perspective=<key> ({perspectives})."
+        )
+    fields = typed_fields(options)
+    fields.setdefault("name", name)
+    fields["name"] = name
+    if "target" not in fields:  # a range KPI aims for the middle of its range
+        low, high = fields.get("min"), fields.get("max")
+        if low is None or high is None:
+            raise UsageError("A range KPI needs min= and max=.")
+        fields["target"] = (low + high) / 2
+    kpi = build_kpi({"key": key, "objective": objective.key}, fields)
+    chat = cmd.chat.key
+    with ctx.store.atomic():
+        if ctx.store.scorecards.objective(chat, objective.key) is None:
+            ctx.store.scorecards.put_objective(chat, objective)
+        ctx.store.kpis.put(chat, kpi)
+    return Reply(text=f"Saved KPI {kpi.name} ({kpi.key}).{_focus_warning(cmd, ctx, objective.perspective)}")
+
+
+def _focus_warning(cmd: Command, ctx: Context, perspective: str) -> str:
+    chat = cmd.chat.key
+    objectives = {o.key: o.perspective for o in ctx.store.scorecards.objectives(chat)}
+    kpis = ctx.store.kpis.all(chat)
+    here = sum(1 for k in kpis if objectives.get(k.objective) == perspective)
+    if here > FOCUS_PER_PERSPECTIVE:
+        return (
+            f"\nHeads-up: {here} KPIs in {perspective}. Focus is lost beyond "
+            f"{FOCUS_PER_PERSPECTIVE}; keep the 3–5 that matter."
+        )
+    if len(kpis) > FOCUS_TOTAL:
+        return (
+            f"\nHeads-up: {len(kpis)} KPIs in total. Focus is lost beyond {FOCUS_TOTAL}; "
+            "keep the 3–5 per perspective that matter."
+        )
+    return ""
+
+
+async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
+    """Change fields of a KPI (`objective=` or `perspective=` moves it)."""
+    usage = "/kpi edit <key> field=value… (fields: " + ", ".join(ADD_FIELDS) + ")"
+    positional, options = split_options(cmd.args, ADD_FIELDS)
+    need(tuple(positional), 1, usage)
+    if len(positional) > 1:
+        raise UsageError(f"Unexpected words: {' '.join(positional[1:])}. Usage: {usage}")
+    if not options:
+        raise UsageError(f"Nothing to change. Usage: {usage}")
+    kpi = kpi_or_fail(cmd, ctx, positional[0])
+    objective = placement(cmd, ctx, options)
+    updates = typed_fields(options)
+    if objective is not None:
+        updates["objective"] = objective.key
+    updated = build_kpi(kpi.model_dump(), updates)
+    chat = cmd.chat.key
+    with ctx.store.atomic():
+        if objective is not None and ctx.store.scorecards.objective(chat, objective.key) is None:
+            ctx.store.scorecards.put_objective(chat, objective)
+        ctx.store.kpis.put(chat, updated)
+    changed = ", ".join(f"{k}={v}" for k, v in options.items())
+    return Reply(text=f"Updated {updated.name} ({updated.key}): {changed}.")
+
+
+async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
+    """Remove a KPI; its history is kept until you confirm (or undo with /kpi restore)."""
+    need(cmd.args, 1, "/kpi remove <key> [confirm]")
+    confirm = len(cmd.args) > 1 and cmd.args[1].casefold() == "confirm"
+    kpi = kpi_or_fail(cmd, ctx, cmd.args[0], removed=True)
+    chat = cmd.chat.key
+    if confirm:
+        with ctx.store.atomic():
+            gone = ctx.store.kpis.purge(chat, kpi.key)
+        return Reply(text=f"Deleted {kpi.name} ({kpi.key}) and its {gone} values for good.")
+    if kpi.removed_at is not None:
+        raise UsageError(
+            f"{kpi.key} is already removed: /kpi restore {kpi.key} or /kpi remove {kpi.key} confirm"
+        )
+    ctx.store.kpis.put(chat, kpi.model_copy(update={"removed_at": ctx.clock()}))
+    count = ctx.store.kpis.count(chat, kpi.key)
+    return Reply(
+        text=(
+            f"Removed {kpi.name} ({kpi.key}) from the scorecard; its {count} values are kept "
+            f"until you confirm. Undo: /kpi restore {kpi.key}"
+        ),
+        buttons=(
+            Button(label="Undo", command=f"/kpi restore {kpi.key}"),
+            Button(label="Delete for good", command=f"/kpi remove {kpi.key} confirm"),
+        ),
+    )
+
+
+async def kpi_restore(cmd: Command, ctx: Context) -> Reply:
+    """Bring back a removed KPI with its history."""
+    need(cmd.args, 1, "/kpi restore <key>")
+    kpi = kpi_or_fail(cmd, ctx, cmd.args[0], removed=True)
+    if kpi.removed_at is None:
+        return Reply(text=f"{kpi.name} ({kpi.key}) is not removed; nothing to do.")
+    ctx.store.kpis.put(cmd.chat.key, kpi.model_copy(update={"removed_at": None}))
+    return Reply(text=f"Restored {kpi.name} ({kpi.key}) with its history.")
+
+
+async def kpi_set(cmd: Command, ctx: Context) -> Reply:
+    """Record a measurement (date defaults to today in the chat's timezone)."""
+    usage = "/kpi set <key> <value> [YYYY-MM-DD] [note…]"
+    need(cmd.args, 2, usage)
+    kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
+    raw, nxt = take_number(cmd.args, 1)
+    value = parse_number(raw, kpi.key)
+    today = chat_today(cmd, ctx)
+    day = today
+    if nxt < len(cmd.args) and looks_like_date(cmd.args[nxt]):
+        day = parse_date(cmd.args[nxt], today)
+        nxt += 1
+    if day > today:
+        raise UsageError(f"{day.isoformat()} is in the future; values are recorded for today or earlier.")
+    note = " ".join(cmd.args[nxt:])[:500]
+    measurement = Measurement(
+        kpi=kpi.key, value=value, day=day, at=chat_now(cmd, ctx), by=who(cmd), note=note
+    )
+    chat = cmd.chat.key
+    replaced = ctx.store.kpis.record(chat, measurement)
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    view = kpi_view(ctx, chat, kpi, thresholds)
+    was = f" (replaced {render.num(replaced.value, kpi.unit)})" if replaced else ""
+    when = "" if day == today else f" for {day.isoformat()}"
+    state = (
+        "test mode, not scored"
+        if kpi.test
+        else f"{render.mark(view.status)} {render.STATUS_WORD[view.status]}, "
+        f"progress {render.pct(view.progress)}"
+    )
+    latest_note = "" if view.day == day else " An older date: the latest value is unchanged."
+    return Reply(
+        text=f"Saved {kpi.name} = {render.num(value, kpi.unit)}{when}{was} ({state}).{latest_note}"
+    )
+
+
+def register(router: Router) -> None:
+    """Register the /kpi family."""
+    router.add("kpi", kpi_list, usage="/kpi [<key> [explain]]", example="/kpi cac explain")
+    router.add("kpi add", kpi_add, usage=ADD_USAGE, mutates=True,
+               example='/kpi add cac "Customer acquisition cost" baseline=120 target=80 unit=$ perspective=finance')
+    router.add("kpi edit", kpi_edit, usage="/kpi edit <key> field=value…", mutates=True,
+               example="/kpi edit cac target=75 owner=@anna")
+    router.add("kpi remove", kpi_remove, usage="/kpi remove <key> [confirm]", mutates=True,
+               example="/kpi remove cac")
+    router.add("kpi restore", kpi_restore, usage="/kpi restore <key>", mutates=True,
+               example="/kpi restore cac")
+    router.add("kpi set", kpi_set, usage="/kpi set <key> <value> [YYYY-MM-DD] [note…]",
+               mutates=True, example="/kpi set cac 95 2026-03-31 after the spring campaign")
+

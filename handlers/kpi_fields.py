@@ -1,0 +1,147 @@
+"""`field=value` options of `/kpi add` and `/kpi edit` → a validated Kpi.
+
+One table of field parsers serves both commands, so add and edit accept exactly the
+same spellings and give the same errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from handlers.common import objective_or_fail, perspective_or_fail
+from handlers.contract import Command, Conflict, Context, UsageError
+from handlers.parsing import (
+    normalize_key,
+    parse_bool,
+    parse_choice,
+    parse_number,
+    parse_owner,
+    parse_weight,
+)
+from scoring.kpi import infer_direction, validate_kpi
+from scoring.models import Kpi, Objective
+
+DIRECTIONS = {
+    "up": "up",
+    "higher": "up",
+    "increase": "up",
+    "down": "down",
+    "lower": "down",
+    "decrease": "down",
+    "range": "range",
+    "between": "range",
+}
+INTERVALS = {
+    "day": "day",
+    "daily": "day",
+    "week": "week",
+    "weekly": "week",
+    "month": "month",
+    "monthly": "month",
+    "quarter": "quarter",
+    "quarterly": "quarter",
+}
+
+
+def _optional_number(field: str) -> Callable[[str], float | None]:
+    def parse(raw: str) -> float | None:
+        return None if raw.strip().casefold() in ("", "none", "-") else parse_number(raw, field)
+
+    return parse
+
+
+def _text(field: str, limit: int) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if len(raw) > limit:
+            raise UsageError(f"{field} is too long (at most {limit} characters).")
+        return raw.strip()
+
+    return parse
+
+
+PARSERS: Mapping[str, Callable[[str], Any]] = {
+    "name": _text("name", 120),
+    "target": lambda raw: parse_number(raw, "target"),
+    "baseline": lambda raw: parse_number(raw, "baseline"),
+    "direction": lambda raw: parse_choice(raw, "direction", DIRECTIONS),
+    "min": _optional_number("min"),
+    "max": _optional_number("max"),
+    "tol": _optional_number("tol"),
+    "unit": _text("unit", 16),
+    "weight": parse_weight,
+    "owner": parse_owner,
+    "every": lambda raw: parse_choice(raw, "every", INTERVALS),
+    "warn": _optional_number("warn"),
+    "crit": _optional_number("crit"),
+    "test": lambda raw: parse_bool(raw, "test"),
+}
+PLACEMENT = ("objective", "perspective")
+ADD_FIELDS = (*PARSERS, *PLACEMENT)
+_RENAMED = {"tol": "tolerance"}
+
+
+def typed_fields(options: Mapping[str, str]) -> dict[str, Any]:
+    """Parse every option except placement into model field values."""
+    out: dict[str, Any] = {}
+    for field, raw in options.items():
+        if field in PLACEMENT:
+            continue
+        value = PARSERS[field](raw)
+        if field == "tol" and value is not None and value < 0:
+            raise UsageError("tol= must not be negative.")
+        out[_RENAMED.get(field, field)] = value
+    return out
+
+
+def general_objective(cmd: Command, ctx: Context, perspective_raw: str) -> Objective:
+    """The perspective's catch-all objective, created on demand for `perspective=` KPIs."""
+    perspective = perspective_or_fail(cmd, ctx, perspective_raw)
+    key = f"{perspective.key}-general"
+    existing = ctx.store.scorecards.objective(cmd.chat.key, key)
+    if existing is not None:
+        return existing
+    return Objective(
+        key=key,
+        name=f"{perspective.name}: general",
+        perspective=perspective.key,
+        general=True,
+    )
+
+
+def placement(cmd: Command, ctx: Context, options: Mapping[str, str]) -> Objective | None:
+    """The objective a KPI goes to from `objective=` or `perspective=` (None: unchanged)."""
+    if "objective" in options and "perspective" in options:
+        raise UsageError("Give objective= or perspective=, not both.")
+    if "objective" in options:
+        return objective_or_fail(cmd, ctx, options["objective"])
+    if "perspective" in options:
+        return general_objective(cmd, ctx, options["perspective"])
+    return None
+
+
+def build_kpi(base: dict[str, Any], updates: Mapping[str, Any]) -> Kpi:
+    """Merge, fill in the direction the numbers imply, and validate with the scoring rules."""
+    data = {**base, **updates}
+    if "direction" not in updates and data.get("direction") in (None, "up", "down"):
+        if "baseline" in updates or "target" in updates or "direction" not in base:
+            data["direction"] = infer_direction(data.get("baseline", 0.0), data["target"])
+    if data.get("direction") != "range":
+        data.setdefault("tolerance", None)
+    kpi = Kpi.model_validate(data)
+    validate_kpi(kpi)
+    return kpi
+
+
+def require_new_key(cmd: Command, ctx: Context, raw: str) -> str:
+    """A key for a new KPI: valid and not taken (a removed KPI's key is taken until purged)."""
+    key = normalize_key(raw, "KPI key")
+    existing = ctx.store.kpis.get(cmd.chat.key, key)
+    if existing is not None:
+        if existing.removed_at is not None:
+            raise Conflict(
+                f"'{key}' belongs to a removed KPI: /kpi restore {key} brings it back, "
+                f"/kpi remove {key} confirm deletes it for good."
+            )
+        raise Conflict(f"KPI '{key}' already exists: change it with /kpi edit {key} field=value")
+    return key

@@ -1,0 +1,147 @@
+"""`/objective`: strategic objectives with weight and owner, and cause-effect links."""
+
+from __future__ import annotations
+
+from handlers import render
+from handlers.common import need, objective_or_fail, perspective_or_fail
+from handlers.contract import Command, Conflict, Context, Reply, Table, UsageError
+from handlers.parsing import (
+    normalize_key,
+    parse_choice,
+    parse_owner,
+    parse_weight,
+    split_options,
+)
+from handlers.router import Router
+from scoring.models import Link, Objective
+from scoring.strategy_map import cycle_path
+
+FIELDS = ("name", "perspective", "weight", "owner", "aggregate")
+AGGREGATES = {"wavg": "wavg", "weighted": "wavg", "avg": "avg", "mean": "avg", "min": "min", "max": "max"}
+ADD_USAGE = (
+    '/objective add <key> "<name>" perspective=<key> [weight=<n>] [owner=@user] '
+    "[aggregate=wavg|avg|min|max]"
+)
+
+
+def _fields(cmd: Command, ctx: Context, options: dict[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    if "name" in options:
+        out["name"] = options["name"].strip()
+    if "perspective" in options:
+        out["perspective"] = perspective_or_fail(cmd, ctx, options["perspective"]).key
+    if "weight" in options:
+        out["weight"] = parse_weight(options["weight"])
+    if "owner" in options:
+        out["owner"] = parse_owner(options["owner"])
+    if "aggregate" in options:
+        out["aggregate"] = parse_choice(options["aggregate"], "aggregate", AGGREGATES)
+    return out
+
+
+async def objective_list(cmd: Command, ctx: Context) -> Reply:
+    """List objectives by perspective with weight, owner and roll-up rule."""
+    chat = cmd.chat.key
+    objectives = ctx.store.scorecards.objectives(chat)
+    if not objectives:
+        return Reply(text=f"No objectives yet. Add one: {ADD_USAGE}")
+    rows = []
+    for p in ctx.store.scorecards.perspectives(chat):
+        for o in (o for o in objectives if o.perspective == p.key):
+            rows.append((p.key, o.key, o.name, render.num(o.weight), o.owner or "—", o.aggregate))
+    return Reply(
+        title="Objectives",
+        table=Table(
+            columns=("perspective", "key", "name", "weight", "owner", "roll-up"), rows=tuple(rows)
+        ),
+    )
+
+
+async def objective_add(cmd: Command, ctx: Context) -> Reply:
+    """Add a strategic objective to a perspective."""
+    positional, options = split_options(cmd.args, FIELDS)
+    need(tuple(positional), 2, ADD_USAGE)
+    key = normalize_key(positional[0], "objective key")
+    if ctx.store.scorecards.objective(cmd.chat.key, key) is not None:
+        raise Conflict(f"Objective '{key}' already exists: /objective edit {key} field=value")
+    if "perspective" not in options:
+        keys = ", ".join(p.key for p in ctx.store.scorecards.perspectives(cmd.chat.key))
+        raise UsageError(f"perspective= is required ({keys}). Usage: {ADD_USAGE}")
+    fields = _fields(cmd, ctx, options)
+    fields["name"] = " ".join(positional[1:]).strip()
+    objective = Objective.model_validate({"key": key, **fields})
+    ctx.store.scorecards.put_objective(cmd.chat.key, objective)
+    return Reply(text=f"Saved objective {objective.name} ({key}) in {objective.perspective}.")
+
+
+async def objective_edit(cmd: Command, ctx: Context) -> Reply:
+    """Change an objective's name, perspective, weight, owner or roll-up rule."""
+    positional, options = split_options(cmd.args, FIELDS)
+    need(tuple(positional), 1, "/objective edit <key> field=value…")
+    if not options:
+        raise UsageError(f"Nothing to change. Fields: {', '.join(FIELDS)}")
+    objective = objective_or_fail(cmd, ctx, positional[0])
+    updated = objective.model_copy(update=_fields(cmd, ctx, options))
+    ctx.store.scorecards.put_objective(cmd.chat.key, Objective.model_validate(updated.model_dump()))
+    return Reply(text=f"Updated objective {updated.name} ({updated.key}).")
+
+
+async def objective_remove(cmd: Command, ctx: Context) -> Reply:
+    """Remove an objective that has no KPIs (its links go with it)."""
+    need(cmd.args, 1, "/objective remove <key>")
+    objective = objective_or_fail(cmd, ctx, cmd.args[0])
+    chat = cmd.chat.key
+    kpis = [k.key for k in ctx.store.kpis.all(chat, include_removed=True) if k.objective == objective.key]
+    if kpis:
+        raise Conflict(
+            f"{objective.name} still has KPIs ({', '.join(kpis)}): move them with "
+            "/kpi edit <key> objective=<other> or remove them first."
+        )
+    with ctx.store.atomic():
+        ctx.store.scorecards.remove_objective(chat, objective.key)
+    return Reply(text=f"Removed objective {objective.name} ({objective.key}) and its links.")
+
+
+async def objective_link(cmd: Command, ctx: Context) -> Reply:
+    """Link two objectives: the first drives the second (cycles are refused)."""
+    need(cmd.args, 2, "/objective link <cause> <effect>")
+    cause = objective_or_fail(cmd, ctx, cmd.args[0])
+    effect = objective_or_fail(cmd, ctx, cmd.args[1])
+    chat = cmd.chat.key
+    links = ctx.store.scorecards.links(chat)
+    link = Link(cause=cause.key, effect=effect.key)
+    if link in links:
+        return Reply(text=f"{cause.key} → {effect.key} is already linked.")
+    path = cycle_path(links, cause.key, effect.key)
+    if path:
+        raise Conflict(
+            f"Refused: {cause.key} → {effect.key} would close a cycle ({' → '.join(path)}). "
+            "Cause and effect must flow one way."
+        )
+    ctx.store.scorecards.add_link(chat, link)
+    return Reply(text=f"Linked: {cause.name} → {effect.name}.")
+
+
+async def objective_unlink(cmd: Command, ctx: Context) -> Reply:
+    """Remove a cause-effect link."""
+    need(cmd.args, 2, "/objective unlink <cause> <effect>")
+    cause = objective_or_fail(cmd, ctx, cmd.args[0])
+    effect = objective_or_fail(cmd, ctx, cmd.args[1])
+    if not ctx.store.scorecards.remove_link(cmd.chat.key, Link(cause=cause.key, effect=effect.key)):
+        raise UsageError(f"There is no link {cause.key} → {effect.key}.")
+    return Reply(text=f"Unlinked {cause.key} → {effect.key}.")
+
+
+def register(router: Router) -> None:
+    """Register /objective."""
+    router.add("objective", objective_list, usage="/objective", example="/objective")
+    router.add("objective add", objective_add, usage=ADD_USAGE, mutates=True,
+               example='/objective add profit "Grow profit" perspective=finance weight=2 owner=@anna')
+    router.add("objective edit", objective_edit, usage="/objective edit <key> field=value…",
+               mutates=True, example="/objective edit profit weight=3 aggregate=min")
+    router.add("objective remove", objective_remove, usage="/objective remove <key>",
+               mutates=True, example="/objective remove profit")
+    router.add("objective link", objective_link, usage="/objective link <cause> <effect>",
+               mutates=True, example="/objective link content traffic")
+    router.add("objective unlink", objective_unlink, usage="/objective unlink <cause> <effect>",
+               mutates=True, example="/objective unlink content traffic")

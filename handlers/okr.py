@@ -1,0 +1,268 @@
+"""`/okr`: objectives and key results of a cycle, check-ins and pace."""
+
+from __future__ import annotations
+
+from handlers import render
+from handlers.common import chat_now, chat_zone, kr_or_fail, need, okr_or_fail, who
+from handlers.contract import Command, Conflict, Context, Field, Reply, Table, UsageError
+from handlers.parsing import (
+    normalize_key,
+    parse_number,
+    parse_owner,
+    parse_weight,
+    split_options,
+    take_number_tokens,
+)
+from handlers.router import Router
+from scoring.models import CheckIn, KeyResult, Okr
+from scoring.okr import current_quarter, elapsed_share, kr_grade, kr_progress, okr_progress, pace, parse_cycle
+
+RESERVED = {"add", "edit", "remove", "kr", "checkin", "progress", "cycle"}
+KR_USAGE = (
+    '/okr kr <okr-key> <kr-key> "<name>" start=<n> target=<n> [unit=<u>] [weight=<n>] '
+    "[owner=@user]"
+)
+KR_FIELDS = ("name", "start", "target", "unit", "weight", "owner")
+PACE_MARK = {"on track": "🟢", "behind": "🟡", "at risk": "🔴"}
+
+
+def _cycle(cmd: Command, ctx: Context) -> str:
+    settings = ctx.store.chats.settings(cmd.chat.key)
+    return settings.okr_cycle or current_quarter(ctx.clock(), chat_zone(cmd, ctx))
+
+
+async def okr_list(cmd: Command, ctx: Context) -> Reply:
+    """List the OKRs of the current cycle with their key results."""
+    if cmd.args:
+        raise UsageError("Unknown /okr option. Try /okr, /okr progress or /help okr")
+    cycle = _cycle(cmd, ctx)
+    chat = cmd.chat.key
+    okrs = ctx.store.okrs.okrs(chat, cycle)
+    if not okrs:
+        return Reply(text=f'No OKRs in {cycle}. Add one: /okr add nps "Delight customers" cycle={cycle}')
+    rows: list[tuple[str, ...]] = []
+    for okr in okrs:
+        krs = ctx.store.okrs.key_results(chat, okr.key)
+        rows.append((f"{okr.name} ({okr.key})", "", "", render.pct(okr_progress(krs)), ""))
+        for kr in krs:
+            current = kr.current if kr.current is not None else kr.start
+            rows.append(
+                (
+                    f"  {kr.name} ({kr.key})",
+                    f"{render.num(current)} → {render.num(kr.target, kr.unit)}",
+                    render.num(kr.start),
+                    render.pct(kr_progress(kr)),
+                    f"{kr_grade(kr):.1f}",
+                )
+            )
+    return Reply(
+        title=f"OKRs {cycle}",
+        table=Table(
+            columns=("objective / key result", "now → target", "start", "progress", "grade"),
+            rows=tuple(rows),
+            align=("l", "r", "r", "r", "r"),
+        ),
+        footer="Objective progress = weighted mean of its KRs' progress, each capped at 100%.",
+    )
+
+
+async def okr_progress_cmd(cmd: Command, ctx: Context) -> Reply:
+    """Each objective's progress next to the share of the cycle already elapsed."""
+    cycle = _cycle(cmd, ctx)
+    chat = cmd.chat.key
+    expected = elapsed_share(cycle, ctx.clock(), chat_zone(cmd, ctx))
+    rows = []
+    for okr in ctx.store.okrs.okrs(chat, cycle):
+        progress = okr_progress(ctx.store.okrs.key_results(chat, okr.key)) or 0.0
+        verdict = pace(progress, expected)
+        rows.append((f"{PACE_MARK[verdict]} {okr.name} ({okr.key})", render.pct(progress), verdict))
+    if not rows:
+        return Reply(text=f"No OKRs in {cycle}.")
+    return Reply(
+        title=f"OKR pace {cycle}: {render.pct(expected)} of the cycle elapsed",
+        table=Table(columns=("objective", "progress", "pace"), rows=tuple(rows), align=("l", "r", "l")),
+        footer="On track ≥ 95% of expected, behind ≥ 75%, else at risk.",
+    )
+
+
+async def okr_cycle(cmd: Command, ctx: Context) -> Reply:
+    """Show or set the cycle `/okr` looks at (default: the current quarter)."""
+    settings = ctx.store.chats.settings(cmd.chat.key)
+    if not cmd.args:
+        return Reply(text=f"Current OKR cycle: {_cycle(cmd, ctx)}. Change: /okr cycle 2027Q1 (or 'auto').")
+    if cmd.args[0].casefold() == "auto":
+        ctx.store.chats.save(cmd.chat.key, settings.model_copy(update={"okr_cycle": None}))
+        return Reply(text=f"OKR cycle follows the calendar quarter ({_cycle(cmd, ctx)}).")
+    cycle = parse_cycle(cmd.args[0])
+    ctx.store.chats.save(cmd.chat.key, settings.model_copy(update={"okr_cycle": cycle}))
+    return Reply(text=f"OKR cycle set to {cycle}.")
+
+
+def _okr_fields(options: dict[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    if "name" in options:
+        out["name"] = options["name"].strip()
+    if "cycle" in options:
+        out["cycle"] = parse_cycle(options["cycle"])
+    if "owner" in options:
+        out["owner"] = parse_owner(options["owner"])
+    return out
+
+
+async def okr_add(cmd: Command, ctx: Context) -> Reply:
+    """Add an OKR objective to a cycle."""
+    usage = '/okr add <key> "<objective>" [cycle=2026Q4] [owner=@user]'
+    positional, options = split_options(cmd.args, ("cycle", "owner"))
+    need(tuple(positional), 2, usage)
+    key = normalize_key(positional[0], "OKR key")
+    if key in RESERVED:
+        raise UsageError(f"'{key}' is a command word; pick another key.")
+    if ctx.store.okrs.okr(cmd.chat.key, key) is not None:
+        raise Conflict(f"OKR '{key}' already exists: /okr edit {key} field=value")
+    fields = {"cycle": _cycle(cmd, ctx), **_okr_fields(options)}
+    okr = Okr.model_validate({"key": key, "name": " ".join(positional[1:]).strip(), **fields})
+    ctx.store.okrs.put_okr(cmd.chat.key, okr)
+    return Reply(text=f"Saved OKR {okr.name} ({key}) in {okr.cycle}. Add key results: {KR_USAGE}")
+
+
+async def okr_edit(cmd: Command, ctx: Context) -> Reply:
+    """Change an OKR objective's name, cycle or owner."""
+    positional, options = split_options(cmd.args, ("name", "cycle", "owner"))
+    need(tuple(positional), 1, "/okr edit <key> field=value…")
+    if not options:
+        raise UsageError("Nothing to change. Fields: name, cycle, owner")
+    okr = okr_or_fail(cmd, ctx, positional[0])
+    updated = Okr.model_validate({**okr.model_dump(), **_okr_fields(options)})
+    ctx.store.okrs.put_okr(cmd.chat.key, updated)
+    return Reply(text=f"Updated OKR {updated.name} ({updated.key}).")
+
+
+async def okr_remove(cmd: Command, ctx: Context) -> Reply:
+    """Remove an OKR objective with its key results and check-ins."""
+    need(cmd.args, 1, "/okr remove <key>")
+    okr = okr_or_fail(cmd, ctx, cmd.args[0])
+    with ctx.store.atomic():
+        ctx.store.okrs.remove_okr(cmd.chat.key, okr.key)
+    return Reply(text=f"Removed OKR {okr.name} ({okr.key}) and its key results.")
+
+
+def _kr_fields(options: dict[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for field in ("start", "target"):
+        if field in options:
+            out[field] = parse_number(options[field], field)
+    if "weight" in options:
+        out["weight"] = parse_weight(options["weight"])
+    if "owner" in options:
+        out["owner"] = parse_owner(options["owner"])
+    if "unit" in options:
+        out["unit"] = options["unit"].strip()[:16]
+    if "name" in options:
+        out["name"] = options["name"].strip()
+    return out
+
+
+def _check_kr(kr: KeyResult) -> KeyResult:
+    if kr.start == kr.target:
+        raise UsageError(f"start and target are both {render.num(kr.start)}: progress needs a distance.")
+    return kr
+
+
+async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
+    """Add a key result to an OKR objective (decreasing KRs: target below start)."""
+    positional, options = split_options(cmd.args, KR_FIELDS)
+    need(tuple(positional), 3, KR_USAGE)
+    okr = okr_or_fail(cmd, ctx, positional[0])
+    key = normalize_key(positional[1], "key result key")
+    if ctx.store.okrs.key_result(cmd.chat.key, key) is not None:
+        raise Conflict(f"Key result '{key}' already exists: /okr kr edit {key} field=value")
+    fields = _kr_fields(options)
+    missing = [f for f in ("start", "target") if f not in fields]
+    if missing:
+        raise UsageError(f"{' and '.join(f + '=' for f in missing)} required. Usage: {KR_USAGE}")
+    name = " ".join(positional[2:]).strip()
+    kr = _check_kr(KeyResult.model_validate({"key": key, "okr": okr.key, "name": name, **fields}))
+    ctx.store.okrs.put_key_result(cmd.chat.key, kr)
+    return Reply(
+        text=f"Saved key result {kr.name} ({key}) of {okr.key}: {render.num(kr.start)} → "
+        f"{render.num(kr.target, kr.unit)}."
+    )
+
+
+async def okr_kr_edit(cmd: Command, ctx: Context) -> Reply:
+    """Change a key result's name, start, target, unit, weight or owner."""
+    positional, options = split_options(cmd.args, KR_FIELDS)
+    need(tuple(positional), 1, "/okr kr edit <kr-key> field=value…")
+    if not options:
+        raise UsageError(f"Nothing to change. Fields: {', '.join(KR_FIELDS)}")
+    kr = kr_or_fail(cmd, ctx, positional[0])
+    updated = _check_kr(KeyResult.model_validate({**kr.model_dump(), **_kr_fields(options)}))
+    ctx.store.okrs.put_key_result(cmd.chat.key, updated)
+    return Reply(text=f"Updated key result {updated.name} ({updated.key}).")
+
+
+async def okr_kr_remove(cmd: Command, ctx: Context) -> Reply:
+    """Remove a key result and its check-ins."""
+    need(cmd.args, 1, "/okr kr remove <kr-key>")
+    kr = kr_or_fail(cmd, ctx, cmd.args[0])
+    with ctx.store.atomic():
+        ctx.store.okrs.remove_key_result(cmd.chat.key, kr.key)
+    return Reply(text=f"Removed key result {kr.name} ({kr.key}).")
+
+
+async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
+    """Record a key-result check-in with who, when and how confident (1–10)."""
+    usage = "/okr checkin <kr> <value> [confidence=1-10] [note…]"
+    positional, options = split_options(cmd.args, ("confidence",))
+    need(tuple(positional), 2, usage)
+    kr = kr_or_fail(cmd, ctx, positional[0])
+    raw, nxt = take_number_tokens(positional, 1)
+    value = parse_number(raw, kr.key)
+    confidence = None
+    if "confidence" in options:
+        conf = parse_number(options["confidence"], "confidence")
+        if not conf.is_integer() or not 1 <= conf <= 10:
+            raise UsageError("confidence must be a whole number from 1 to 10.")
+        confidence = int(conf)
+    checkin = CheckIn(
+        kr=kr.key,
+        value=value,
+        at=chat_now(cmd, ctx),
+        by=who(cmd),
+        confidence=confidence,
+        note=" ".join(positional[nxt:])[:500],
+    )
+    with ctx.store.atomic():
+        updated = ctx.store.okrs.check_in(cmd.chat.key, checkin)
+    fields = [
+        Field(label="Progress", value=render.pct(kr_progress(updated))),
+        Field(label="Grade", value=f"{kr_grade(updated):.1f}"),
+    ]
+    if confidence is not None:
+        fields.append(Field(label="Confidence", value=f"{confidence}/10"))
+    return Reply(
+        text=f"Checked in {kr.name}: {render.num(value, kr.unit)} (target {render.num(kr.target, kr.unit)}).",
+        fields=tuple(fields),
+    )
+
+
+def register(router: Router) -> None:
+    """Register /okr."""
+    router.add("okr", okr_list, usage="/okr", example="/okr")
+    router.add("okr progress", okr_progress_cmd, usage="/okr progress", example="/okr progress")
+    router.add("okr cycle", okr_cycle, usage="/okr cycle [2026Q4|2026H2|2026|auto]",
+               mutates=True, example="/okr cycle 2027Q1")
+    router.add("okr add", okr_add, usage='/okr add <key> "<objective>" [cycle=2026Q4] [owner=@user]',
+               mutates=True, example='/okr add delight "Delight our customers" cycle=2026Q4 owner=@anna')
+    router.add("okr edit", okr_edit, usage="/okr edit <key> field=value…", mutates=True,
+               example="/okr edit delight owner=@ivan")
+    router.add("okr remove", okr_remove, usage="/okr remove <key>", mutates=True,
+               example="/okr remove delight")
+    router.add("okr kr", okr_kr_add, usage=KR_USAGE, mutates=True,
+               example='/okr kr delight nps "Raise NPS" start=30 target=50')
+    router.add("okr kr edit", okr_kr_edit, usage="/okr kr edit <kr-key> field=value…",
+               mutates=True, example="/okr kr edit nps target=55")
+    router.add("okr kr remove", okr_kr_remove, usage="/okr kr remove <kr-key>", mutates=True,
+               example="/okr kr remove nps")
+    router.add("okr checkin", okr_checkin, usage="/okr checkin <kr> <value> [confidence=1-10] [note…]",
+               mutates=True, example="/okr checkin nps 38 confidence=7 after the survey")

@@ -1,0 +1,121 @@
+"""The one router: resolves `kpi set` style sub-commands and turns errors into chat lines.
+
+Expected mistakes (`CommandError`, `ScoringError`, `StoreError`) become one friendly line;
+anything else is logged with a reference id and the user is told nothing was changed.
+A command that succeeded is made durable (`store.commit()`) before its reply is returned,
+so "saved" in chat means saved on disk.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from handlers.contract import (
+    Command,
+    CommandError,
+    CommandSpec,
+    Context,
+    Handler,
+    Reply,
+)
+from handlers.parsing import tokenize
+from scoring.errors import ScoringError
+from storage.errors import StoreError
+
+_LOGGER = logging.getLogger(__name__)
+
+ALIASES = {"start": "help", "kpis": "kpi", "okrs": "okr", "objectives": "objective"}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One registered command path and its handler."""
+
+    words: tuple[str, ...]
+    handler: Handler
+    spec: CommandSpec
+
+
+class Router:
+    """Registry of command paths; dispatches a Command to the longest matching path."""
+
+    def __init__(self) -> None:
+        self._routes: dict[tuple[str, ...], Route] = {}
+
+    def add(
+        self,
+        path: str,
+        handler: Handler,
+        *,
+        usage: str,
+        example: str,
+        mutates: bool = False,
+    ) -> None:
+        """Register `handler` for `path` ("kpi set"); its docstring is the help text."""
+        words = tuple(path.split())
+        if words in self._routes:
+            raise ValueError(f"duplicate route {path!r}")
+        doc = inspect.cleandoc(handler.__doc__ or "").strip()
+        summary = doc.splitlines()[0] if doc else path
+        spec = CommandSpec(path, summary, doc, usage, example, mutates)
+        self._routes[words] = Route(words, handler, spec)
+
+    def specs(self) -> list[CommandSpec]:
+        """Every command, in registration order (help, menus, Slack manifest)."""
+        return [route.spec for route in self._routes.values()]
+
+    def top_level(self) -> list[str]:
+        """Distinct first words: the slash commands a platform must know."""
+        seen: dict[str, None] = {}
+        for words in self._routes:
+            seen.setdefault(words[0], None)
+        return list(seen)
+
+    def resolve(self, name: str, tokens: Sequence[str]) -> tuple[Route, tuple[str, ...]]:
+        """Find the longest registered path matching `name tokens…`."""
+        name = ALIASES.get(name, name)
+        words = (name, *(t.casefold() for t in tokens))
+        for size in range(len(words), 0, -1):
+            route = self._routes.get(words[:size])
+            if route is not None:
+                return route, tuple(tokens[size - 1 :])
+        raise CommandError(self._unknown(name))
+
+    def _unknown(self, name: str) -> str:
+        close = difflib.get_close_matches(name, self.top_level(), n=2, cutoff=0.6)
+        hint = f" Did you mean {' or '.join('/' + c for c in close)}?" if close else ""
+        return f"Unknown command /{name}.{hint} Send /help for the list."
+
+    async def dispatch(self, cmd: Command, ctx: Context) -> list[Reply]:
+        """Run one command; never raises, always answers with at least one reply."""
+        try:
+            tokens = tokenize(cmd.text)
+            route, args = self.resolve(cmd.name, tokens)
+            result = await route.handler(cmd.model_copy(update={"args": args}), ctx)
+            await ctx.store.commit()
+        except (CommandError, ScoringError, StoreError) as exc:
+            _LOGGER.info("refused /%s %s: %s", cmd.name, cmd.text[:80], exc)
+            return [Reply(text=str(exc), kind="error", to=cmd.chat)]
+        except Exception:
+            ref = secrets.token_hex(3)
+            _LOGGER.exception("command failed ref=%s chat=%s /%s", ref, cmd.chat.key, cmd.name)
+            return [
+                Reply(
+                    text=f"Something went wrong on my side (ref {ref}). Nothing was changed.",
+                    kind="error",
+                    to=cmd.chat,
+                )
+            ]
+        return _normalize(result, cmd)
+
+
+def _normalize(result: Reply | Sequence[Reply] | None, cmd: Command) -> list[Reply]:
+    if result is None:
+        return []
+    replies = [result] if isinstance(result, Reply) else list(result)
+    return [r if r.to is not None else r.model_copy(update={"to": cmd.chat}) for r in replies]

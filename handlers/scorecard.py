@@ -1,0 +1,193 @@
+"""`/scorecard` overview and thresholds; `/perspective` add, rename, move, remove."""
+
+from __future__ import annotations
+
+from handlers import render
+from handlers.common import need, perspective_or_fail
+from handlers.contract import Conflict, Command, Context, Reply, Table, UsageError
+from handlers.parsing import normalize_key, parse_number, parse_weight, split_options
+from handlers.router import Router
+from handlers.scores import scorecard_view
+from scoring.models import MAX_PERSPECTIVES, Perspective, Status, Thresholds
+
+
+async def scorecard(cmd: Command, ctx: Context) -> Reply:
+    """Overview: the overall index, each perspective's score and its KPI colours."""
+    if cmd.args:
+        raise UsageError("Unknown /scorecard option. Try /scorecard or /scorecard thresholds …")
+    view = scorecard_view(ctx, cmd.chat.key)
+    rows = []
+    for ps in view.score.perspectives:
+        name = next((p.name for p in view.perspectives if p.key == ps.key), ps.key)
+        counts = ps.counts
+        rows.append(
+            (
+                f"{render.mark(ps.status)} {name}",
+                render.pct(ps.score),
+                str(counts.get(Status.GREEN, 0)),
+                str(counts.get(Status.YELLOW, 0)),
+                str(counts.get(Status.RED, 0)),
+                str(counts.get(Status.NODATA, 0)),
+                str(counts.get(Status.TEST, 0)),
+            )
+        )
+    notes = []
+    if view.score.left_out_nodata:
+        notes.append(f"{view.score.left_out_nodata} KPIs without data")
+    if view.score.left_out_test:
+        notes.append(f"{view.score.left_out_test} in test mode")
+    footer = (
+        f"Left out of scores (not counted as 0): {', '.join(notes)}."
+        if notes
+        else "Every KPI has data."
+    )
+    t = view.thresholds
+    footer += f" Colours: green ≥ {render.pct(t.green)}, yellow ≥ {render.pct(t.yellow)}."
+    return Reply(
+        title=f"{render.mark(view.score.status)} Scorecard index {render.pct(view.score.index)}",
+        table=Table(
+            columns=("perspective", "score", "🟢", "🟡", "🔴", "⚪", "🧪"),
+            rows=tuple(rows),
+            align=("l", "r", "r", "r", "r", "r", "r"),
+        ),
+        footer=footer,
+    )
+
+
+async def scorecard_thresholds(cmd: Command, ctx: Context) -> Reply:
+    """Set the colour thresholds of this scorecard in percent (defaults 80 and 50)."""
+    positional, options = split_options(cmd.args, ("green", "yellow"))
+    current = ctx.store.scorecards.thresholds(cmd.chat.key)
+    if positional or not options:
+        return Reply(
+            text=(
+                f"Green ≥ {render.pct(current.green)}, yellow ≥ {render.pct(current.yellow)}, "
+                "red below. Change: /scorecard thresholds green=85 yellow=60"
+            )
+        )
+    green = parse_number(options["green"], "green") / 100 if "green" in options else current.green
+    yellow = (
+        parse_number(options["yellow"], "yellow") / 100 if "yellow" in options else current.yellow
+    )
+    if not 0 < yellow < green <= 1:
+        raise UsageError("Thresholds must satisfy 0 < yellow < green ≤ 100.")
+    ctx.store.scorecards.set_thresholds(cmd.chat.key, Thresholds(green=green, yellow=yellow))
+    return Reply(text=f"Saved: green ≥ {render.pct(green)}, yellow ≥ {render.pct(yellow)}.")
+
+
+async def perspective_list(cmd: Command, ctx: Context) -> Reply:
+    """List the perspectives top to bottom with their weights."""
+    perspectives = ctx.store.scorecards.perspectives(cmd.chat.key)
+    rows = tuple(
+        (str(i + 1), p.key, p.name, render.num(p.weight)) for i, p in enumerate(perspectives)
+    )
+    return Reply(
+        title="Perspectives (top to bottom)",
+        table=Table(columns=("#", "key", "name", "weight"), rows=rows, align=("r", "l", "l", "r")),
+    )
+
+
+async def perspective_add(cmd: Command, ctx: Context) -> Reply:
+    """Add a perspective (up to 7); `position=1` puts it on top."""
+    usage = '/perspective add <key> "<name>" [position=<n>] [weight=<n>]'
+    positional, options = split_options(cmd.args, ("position", "weight"))
+    need(tuple(positional), 2, usage)
+    key = normalize_key(positional[0], "perspective key")
+    name = " ".join(positional[1:]).strip()
+    perspectives = ctx.store.scorecards.perspectives(cmd.chat.key)
+    if any(p.key == key for p in perspectives):
+        raise Conflict(f"Perspective '{key}' already exists.")
+    if len(perspectives) >= MAX_PERSPECTIVES:
+        raise Conflict(f"A scorecard has at most {MAX_PERSPECTIVES} perspectives.")
+    position = _position(options.get("position"), len(perspectives) + 1)
+    weight = parse_weight(options["weight"]) if "weight" in options else 1.0
+    new = Perspective(key=key, name=name, order=0, weight=weight)
+    perspectives.insert(position - 1, new)
+    ctx.store.scorecards.save_perspectives(cmd.chat.key, perspectives)
+    return Reply(text=f"Added perspective {name} ({key}) at position {position}.")
+
+
+def _position(raw: str | None, last: int) -> int:
+    if raw is None:
+        return last
+    value = parse_number(raw, "position")
+    if not value.is_integer() or not 1 <= value <= last:
+        raise UsageError(f"position must be a whole number from 1 to {last}.")
+    return int(value)
+
+
+async def perspective_rename(cmd: Command, ctx: Context) -> Reply:
+    """Rename a perspective (its key stays)."""
+    need(cmd.args, 2, '/perspective rename <key> "<new name>"')
+    target = perspective_or_fail(cmd, ctx, cmd.args[0])
+    name = " ".join(cmd.args[1:]).strip()
+    perspectives = [
+        p.model_copy(update={"name": name}) if p.key == target.key else p
+        for p in ctx.store.scorecards.perspectives(cmd.chat.key)
+    ]
+    ctx.store.scorecards.save_perspectives(cmd.chat.key, perspectives)
+    return Reply(text=f"Renamed {target.key}: {target.name} → {name}.")
+
+
+async def perspective_move(cmd: Command, ctx: Context) -> Reply:
+    """Move a perspective to a position (1 = top of the strategy map)."""
+    need(cmd.args, 2, "/perspective move <key> <position>")
+    target = perspective_or_fail(cmd, ctx, cmd.args[0])
+    perspectives = [p for p in ctx.store.scorecards.perspectives(cmd.chat.key) if p.key != target.key]
+    position = _position(cmd.args[1], len(perspectives) + 1)
+    perspectives.insert(position - 1, target)
+    ctx.store.scorecards.save_perspectives(cmd.chat.key, perspectives)
+    order = " › ".join(p.key for p in perspectives)
+    return Reply(text=f"Moved {target.key} to position {position}: {order}.")
+
+
+async def perspective_weight(cmd: Command, ctx: Context) -> Reply:
+    """Set a perspective's weight in the scorecard index."""
+    need(cmd.args, 2, "/perspective weight <key> <n>")
+    target = perspective_or_fail(cmd, ctx, cmd.args[0])
+    weight = parse_weight(cmd.args[1])
+    perspectives = [
+        p.model_copy(update={"weight": weight}) if p.key == target.key else p
+        for p in ctx.store.scorecards.perspectives(cmd.chat.key)
+    ]
+    ctx.store.scorecards.save_perspectives(cmd.chat.key, perspectives)
+    return Reply(text=f"{target.name} now weighs {render.num(weight)} in the index.")
+
+
+async def perspective_remove(cmd: Command, ctx: Context) -> Reply:
+    """Remove an empty perspective (move or remove its objectives first)."""
+    need(cmd.args, 1, "/perspective remove <key>")
+    target = perspective_or_fail(cmd, ctx, cmd.args[0])
+    chat = cmd.chat.key
+    used = [o.key for o in ctx.store.scorecards.objectives(chat) if o.perspective == target.key]
+    if used:
+        raise Conflict(
+            f"{target.name} still has objectives ({', '.join(used)}): move them with "
+            "/objective edit <key> perspective=<other> or remove them first."
+        )
+    perspectives = [p for p in ctx.store.scorecards.perspectives(chat) if p.key != target.key]
+    if not perspectives:
+        raise Conflict("A scorecard keeps at least one perspective.")
+    ctx.store.scorecards.save_perspectives(chat, perspectives)
+    return Reply(text=f"Removed perspective {target.name} ({target.key}).")
+
+
+def register(router: Router) -> None:
+    """Register /scorecard and /perspective."""
+    router.add("scorecard", scorecard, usage="/scorecard", example="/scorecard")
+    router.add("scorecard thresholds", scorecard_thresholds, mutates=True,
+               usage="/scorecard thresholds [green=<pct>] [yellow=<pct>]",
+               example="/scorecard thresholds green=85 yellow=60")
+    router.add("perspective", perspective_list, usage="/perspective", example="/perspective")
+    router.add("perspective add", perspective_add, mutates=True,
+               usage='/perspective add <key> "<name>" [position=<n>] [weight=<n>]',
+               example='/perspective add service "Customer service" position=1')
+    router.add("perspective rename", perspective_rename, mutates=True,
+               usage='/perspective rename <key> "<name>"',
+               example='/perspective rename learning "Learning & growth"')
+    router.add("perspective move", perspective_move, mutates=True,
+               usage="/perspective move <key> <position>", example="/perspective move service 1")
+    router.add("perspective weight", perspective_weight, mutates=True,
+               usage="/perspective weight <key> <n>", example="/perspective weight finance 2")
+    router.add("perspective remove", perspective_remove, mutates=True,
+               usage="/perspective remove <key>", example="/perspective remove learning")

@@ -1,0 +1,47 @@
+"""State in TinyDB behind repository classes; `open_store` is the only way in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from storage.chats import ChatRepo, ChatSettings
+from storage.engine import Database
+from storage.initiatives import InitiativeRepo
+from storage.kpis import KpiRepo
+from storage.okrs import OkrRepo
+from storage.scorecards import DEFAULT_PERSPECTIVES, ScorecardRepo
+
+__all__ = ["DEFAULT_PERSPECTIVES", "ChatSettings", "Store", "open_store"]
+
+
+class Store:
+    """The repositories of one data directory, sharing one durable database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.scorecards = ScorecardRepo(db)
+        self.kpis = KpiRepo(db)
+        self.okrs = OkrRepo(db)
+        self.initiatives = InitiativeRepo(db)
+        self.chats = ChatRepo(db)
+
+    async def commit(self) -> None:
+        """Make every change so far durable (fsync) before anyone is told "saved"."""
+        await self.db.commit()
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Apply a multi-write change fully or, if it raises, not at all."""
+        with self.db.atomic():
+            yield
+
+    def close(self) -> None:
+        """Flush and release the data directory."""
+        self.db.close()
+
+
+def open_store(path: Path | None) -> Store:
+    """Open (or create) the store in `path`; None keeps everything in memory (tests)."""
+    return Store(Database.open(path))

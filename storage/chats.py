@@ -1,0 +1,34 @@
+"""Per-chat settings: timezone, OKR cycle, focus warnings."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from storage.base import Tables, to_doc
+
+
+class ChatSettings(BaseModel):
+    """Settings of one chat; defaults apply until someone changes them."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    timezone: str = "UTC"
+    okr_cycle: str | None = None  # None: the current quarter
+
+
+class ChatRepo:
+    """Chat settings, one document per chat."""
+
+    def __init__(self, db: Tables) -> None:
+        self._db = db
+
+    def settings(self, chat: str) -> ChatSettings:
+        """The chat's settings (defaults when never set)."""
+        docs = self._db.table(f"settings:{chat}").all()
+        return ChatSettings.model_validate(dict(docs[0])) if docs else ChatSettings()
+
+    def save(self, chat: str, settings: ChatSettings) -> None:
+        """Replace the chat's settings."""
+        table = self._db.table(f"settings:{chat}")
+        table.truncate()
+        table.insert(to_doc(settings))

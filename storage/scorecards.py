@@ -1,0 +1,93 @@
+"""Perspectives, objectives and cause-effect links of each chat's scorecard."""
+
+from __future__ import annotations
+
+from scoring.models import Link, Objective, Perspective, Thresholds
+from storage.base import KeyedTable, Tables, from_docs, to_doc
+
+DEFAULT_PERSPECTIVES = (
+    Perspective(key="finance", name="Finance", order=0),
+    Perspective(key="customers", name="Customers", order=1),
+    Perspective(key="processes", name="Internal processes", order=2),
+    Perspective(key="learning", name="Learning & growth", order=3),
+)
+
+
+class ScorecardRepo:
+    """One scorecard per chat; a new chat starts with the four classic perspectives."""
+
+    def __init__(self, db: Tables) -> None:
+        self._db = db
+
+    def perspectives(self, chat: str) -> list[Perspective]:
+        """Perspectives top to bottom (the classic four until the chat changes them)."""
+        table = self._db.table(f"persp:{chat}")
+        stored = from_docs(Perspective, table.all())
+        if not stored:  # never customised (removing the last perspective is refused)
+            return list(DEFAULT_PERSPECTIVES)
+        return sorted(stored, key=lambda p: p.order)
+
+    def save_perspectives(self, chat: str, perspectives: list[Perspective]) -> None:
+        """Replace the whole ordered list (renumbering `order` top to bottom)."""
+        if not perspectives:
+            raise ValueError("a scorecard keeps at least one perspective")
+        table = self._db.table(f"persp:{chat}")
+        table.truncate()
+        table.insert_multiple(
+            to_doc(p.model_copy(update={"order": i})) for i, p in enumerate(perspectives)
+        )
+
+    def _objectives(self, chat: str) -> KeyedTable:
+        return KeyedTable(self._db, f"obj:{chat}")
+
+    def objectives(self, chat: str) -> list[Objective]:
+        """Every objective of the chat."""
+        return self._objectives(chat).all(Objective)
+
+    def objective(self, chat: str, key: str) -> Objective | None:
+        """One objective by key."""
+        return self._objectives(chat).get(Objective, key)
+
+    def put_objective(self, chat: str, objective: Objective) -> None:
+        """Create or replace an objective."""
+        self._objectives(chat).put(objective)
+
+    def remove_objective(self, chat: str, key: str) -> None:
+        """Delete an objective and every link that touches it."""
+        self._objectives(chat).remove(key)
+        kept = [link for link in self.links(chat) if key not in (link.cause, link.effect)]
+        self._save_links(chat, kept)
+
+    def links(self, chat: str) -> list[Link]:
+        """Every cause → effect link."""
+        return from_docs(Link, self._db.table(f"link:{chat}").all())
+
+    def add_link(self, chat: str, link: Link) -> None:
+        """Store a link (callers check duplicates and cycles first)."""
+        self._db.table(f"link:{chat}").insert(to_doc(link))
+
+    def remove_link(self, chat: str, link: Link) -> bool:
+        """Delete a link; True when it existed."""
+        links = self.links(chat)
+        if link not in links:
+            return False
+        self._save_links(chat, [item for item in links if item != link])
+        return True
+
+    def _save_links(self, chat: str, links: list[Link]) -> None:
+        table = self._db.table(f"link:{chat}")
+        if len(table) == len(links):
+            return
+        table.truncate()
+        table.insert_multiple(to_doc(link) for link in links)
+
+    def thresholds(self, chat: str) -> Thresholds:
+        """The chat's colour thresholds (defaults: green ≥ 80 %, yellow ≥ 50 %)."""
+        docs = self._db.table(f"thresholds:{chat}").all()
+        return Thresholds.model_validate(dict(docs[0])) if docs else Thresholds()
+
+    def set_thresholds(self, chat: str, thresholds: Thresholds) -> None:
+        """Replace the chat's colour thresholds."""
+        table = self._db.table(f"thresholds:{chat}")
+        table.truncate()
+        table.insert(to_doc(thresholds))
