@@ -1,0 +1,143 @@
+"""Colours: performance (or a KPI's explicit warn/crit values) → Status.
+
+Two kinds of boundary, each inclusive on purpose:
+
+* Scorecard thresholds are levels to *reach*: performance at or above
+  `green` is green, at or above `yellow` is yellow, else red. A float error
+  of 1e-9 is forgiven, so 0.7999999999 from arithmetic still counts as 80 %.
+* A KPI's `warn`/`crit` are alarm levels in the KPI's unit, to *hit*: for a
+  higher-is-better KPI a value at or below `crit` is red, at or below `warn`
+  yellow, else green; for a lower-is-better KPI at or above `crit` is red, at
+  or above `warn` yellow. Either may be set alone (only `crit`: red or green).
+  When at least one is set they replace the scorecard thresholds for that KPI.
+
+This module turns numbers into colours; `scoring.kpi` computes the
+performance and offers `kpi_status` / `would_be_status` on a KPI and value.
+"""
+
+from __future__ import annotations
+
+import math
+
+from scoring.errors import ScoringError
+from scoring.models import Kpi, Status, Thresholds
+
+DEFAULT_THRESHOLDS = Thresholds()
+_EPS = 1e-9
+
+
+def format_number(value: float) -> str:
+    """A number as people write it: 100 not 100.0, 0.2 not 0.19999999999999998, − for minus."""
+    if value == 0:
+        return "0"
+    if float(value).is_integer() and abs(value) < 1e15:
+        text = str(int(value))
+    else:
+        text = f"{value:.4f}".rstrip("0").rstrip(".")
+        if text in ("0", "-0"):  # tiny values keep two significant digits
+            text = f"{value:.2g}"
+    return text.replace("-", "−")
+
+
+def format_share(share: float) -> str:
+    """A share as whole percent (0.5 → 50%, −0.2 → −20%), like the chat replies show it."""
+    return f"{round(share * 100)}%".replace("-", "−")
+
+
+def _share_against(share: float, threshold: float) -> str:
+    """Whole percent, unless rounding would make a miss look equal to the threshold."""
+    text = format_share(share)
+    if text == format_share(threshold) and abs(share - threshold) > _EPS:
+        text = f"{share * 100:.1f}%".replace("-", "−")
+    return text
+
+
+def validate_thresholds(thresholds: Thresholds) -> None:
+    """Refuse thresholds that cannot colour anything sensibly (need 0 ≤ yellow ≤ green ≤ 100 %)."""
+    green, yellow = thresholds.green, thresholds.yellow
+    if not (math.isfinite(green) and math.isfinite(yellow)):
+        raise ScoringError("Colour thresholds must be numbers between 0% and 100%.")
+    if not 0 <= yellow <= green <= 1:
+        raise ScoringError(
+            f"Colour thresholds need 0% ≤ yellow ≤ green ≤ 100%; got green "
+            f"{format_share(green)} and yellow {format_share(yellow)}."
+        )
+
+
+def status_from_performance(
+    performance: float, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> Status:
+    """Green / yellow / red for a performance share by the scorecard thresholds."""
+    if performance + _EPS >= thresholds.green:
+        return Status.GREEN
+    if performance + _EPS >= thresholds.yellow:
+        return Status.YELLOW
+    return Status.RED
+
+
+def has_limits(kpi: Kpi) -> bool:
+    """Whether the KPI's own warn/crit values decide its colour."""
+    return kpi.warn is not None or kpi.crit is not None
+
+
+def limits_status(kpi: Kpi, value: float) -> Status | None:
+    """Colour from the KPI's warn/crit values, or None when it has neither."""
+    if not has_limits(kpi):
+        return None
+    if kpi.direction == "down":
+        if kpi.crit is not None and value >= kpi.crit:
+            return Status.RED
+        if kpi.warn is not None and value >= kpi.warn:
+            return Status.YELLOW
+        return Status.GREEN
+    if kpi.crit is not None and value <= kpi.crit:
+        return Status.RED
+    if kpi.warn is not None and value <= kpi.warn:
+        return Status.YELLOW
+    return Status.GREEN
+
+
+def colour(
+    kpi: Kpi, value: float, performance: float, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> Status:
+    """The colour a measured KPI earns, ignoring test mode (warn/crit first, else thresholds)."""
+    by_limits = limits_status(kpi, value)
+    if by_limits is not None:
+        return by_limits
+    return status_from_performance(performance, thresholds)
+
+
+def colour_reason(
+    kpi: Kpi, value: float, performance: float, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> str:
+    """Why a measured KPI has its colour, with the numbers ("green: performance 87% ≥ ...")."""
+    status = colour(kpi, value, performance, thresholds)
+    if has_limits(kpi):
+        return f"{status.value}: {_limits_reason(kpi, value, status)}"
+    shown = {t: _share_against(performance, t) for t in (thresholds.green, thresholds.yellow)}
+    green, yellow = format_share(thresholds.green), format_share(thresholds.yellow)
+    if status is Status.GREEN:
+        reason = f"performance {shown[thresholds.green]} ≥ green threshold {green}"
+    elif status is Status.YELLOW:
+        reason = (
+            f"performance {shown[thresholds.yellow]} ≥ yellow threshold {yellow} "
+            f"and < green {green}"
+        )
+    else:
+        reason = f"performance {shown[thresholds.yellow]} < yellow threshold {yellow}"
+    return f"{status.value}: {reason}"
+
+
+def _limits_reason(kpi: Kpi, value: float, status: Status) -> str:
+    """The warn/crit comparison that decided the colour, mirrored for lower-is-better."""
+    shown = format_number(value)
+    worse, better = ("≥", "<") if kpi.direction == "down" else ("≤", ">")
+    if status is Status.RED:
+        return f"value {shown} {worse} crit {format_number(kpi.crit or 0.0)}"
+    if status is Status.YELLOW:
+        text = f"value {shown} {worse} warn {format_number(kpi.warn or 0.0)}"
+        if kpi.crit is not None:
+            text += f" but {better} crit {format_number(kpi.crit)}"
+        return text
+    limit = ("warn", kpi.warn) if kpi.warn is not None else ("crit", kpi.crit)
+    return f"value {shown} {better} {limit[0]} {format_number(limit[1] or 0.0)}"
