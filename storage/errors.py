@@ -1,0 +1,58 @@
+"""Storage errors. Each message is a complete sentence fit to show a user and to log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class StoreError(Exception):
+    """Base of every storage failure; handlers may show `str(exc)` as is."""
+
+
+class StoreLocked(StoreError):
+    """Another process (or another `Database` in this one) owns the data directory."""
+
+    def __init__(self, path: Path, pid: int | None) -> None:
+        who = f"pid {pid}" if pid is not None else "pid unknown"
+        super().__init__(
+            f"data directory {path} is already used by another scorecard-bot ({who}). "
+            "Stop it first, or point this one at another directory."
+        )
+        self.path = path
+        self.pid = pid
+
+
+class SchemaTooNew(StoreError):
+    """The files were written by a newer scorecard-bot; refusing keeps them intact."""
+
+    def __init__(self, path: Path, found: int, supported: int) -> None:
+        super().__init__(
+            f"{path} was written by a newer scorecard-bot (schema {found}; this one "
+            f"understands {supported}). Upgrade scorecard-bot; the data was not touched."
+        )
+        self.path = path
+        self.found = found
+        self.supported = supported
+
+
+class StoreCorrupt(StoreError):
+    """A store file is damaged somewhere other than a torn final record."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"{path} is damaged ({detail}). Nothing was changed; restore the data "
+            "directory from a backup or ask an operator to inspect the file."
+        )
+        self.path = path
+        self.detail = detail
+
+
+class StoreFailed(StoreError):
+    """Writing to disk failed; later changes cannot be saved until a restart."""
+
+    def __init__(self, path: Path, cause: BaseException) -> None:
+        super().__init__(
+            f"saving to {path} failed ({cause}); changes since the last successful save "
+            "are not on disk. Restart scorecard-bot once the disk problem is fixed."
+        )
+        self.path = path
