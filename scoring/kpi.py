@@ -23,14 +23,28 @@ from collections.abc import Iterator
 from typing import Literal
 
 from scoring.errors import KpiDefinitionError, ScoringError, ZeroWidthScaleError
-from scoring.models import Kpi, Status, Thresholds
-from scoring.status import (
-    DEFAULT_THRESHOLDS,
-    colour,
-    colour_reason,
-    format_number,
-    format_share,
-)
+from scoring.models import Kpi, Thresholds
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+def format_number(value: float) -> str:
+    """A number as people write it: 100 not 100.0, 0.2 not 0.19999999999999998, − for minus."""
+    if value == 0:
+        return "0"
+    if float(value).is_integer() and abs(value) < 1e15:
+        text = str(int(value))
+    else:
+        text = f"{value:.4f}".rstrip("0").rstrip(".")
+        if text in ("0", "-0"):  # tiny values keep two significant digits
+            text = f"{value:.2g}"
+    return text.replace("-", "−")
+
+
+def format_share(share: float) -> str:
+    """A share as whole percent (0.5 → 50%, −0.2 → −20%), like the chat replies show it."""
+    return f"{round(share * 100)}%".replace("-", "−")
+
 
 _n = format_number
 
@@ -238,27 +252,6 @@ def performance(kpi: Kpi, value: float) -> float:
     return clamp01((value - lo) / (hi - lo))
 
 
-# --- colours on a KPI ---------------------------------------------------------------------
-
-
-def would_be_status(
-    kpi: Kpi, value: float | None, thresholds: Thresholds = DEFAULT_THRESHOLDS
-) -> Status:
-    """The colour a KPI would show if it were not in test mode (NODATA without a value)."""
-    if value is None:
-        return Status.NODATA
-    return colour(kpi, value, performance(kpi, value), thresholds)
-
-
-def kpi_status(
-    kpi: Kpi, value: float | None, thresholds: Thresholds = DEFAULT_THRESHOLDS
-) -> Status:
-    """The colour shown for a KPI: TEST in test mode (even without data), else its colour."""
-    if kpi.test:
-        return Status.TEST
-    return would_be_status(kpi, value, thresholds)
-
-
 # --- explanation --------------------------------------------------------------------------
 
 
@@ -321,6 +314,9 @@ def explain(
     e.g. `progress = (value − baseline) / (target − baseline) = (100 − 120) / (80 − 120)
     = −20 / −40 = 50%`, `performance = clamp(progress) = 50%`, `status = yellow: ...`.
     """
+    # status.py builds on this module's scales, so its colour rules are imported here.
+    from scoring.status import colour_reason
+
     if value is None:
         state = "test mode" if kpi.test else "no data"
         return [f"status = {state}: KPI '{kpi.key}' has no value yet, so nothing to score"]

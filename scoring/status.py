@@ -11,8 +11,8 @@ Two kinds of boundary, each inclusive on purpose:
   or above `warn` yellow. Either may be set alone (only `crit`: red or green).
   When at least one is set they replace the scorecard thresholds for that KPI.
 
-This module turns numbers into colours; `scoring.kpi` computes the
-performance and offers `kpi_status` / `would_be_status` on a KPI and value.
+`kpi_status` is what a KPI shows (TEST in test mode); `would_be_status` is
+the colour it would have outside test mode.
 """
 
 from __future__ import annotations
@@ -20,35 +20,21 @@ from __future__ import annotations
 import math
 
 from scoring.errors import ScoringError
+from scoring.kpi import DEFAULT_THRESHOLDS, format_number, format_share, performance
 from scoring.models import Kpi, Status, Thresholds
 
-DEFAULT_THRESHOLDS = Thresholds()
 _EPS = 1e-9
-
-
-def format_number(value: float) -> str:
-    """A number as people write it: 100 not 100.0, 0.2 not 0.19999999999999998, − for minus."""
-    if value == 0:
-        return "0"
-    if float(value).is_integer() and abs(value) < 1e15:
-        text = str(int(value))
-    else:
-        text = f"{value:.4f}".rstrip("0").rstrip(".")
-        if text in ("0", "-0"):  # tiny values keep two significant digits
-            text = f"{value:.2g}"
-    return text.replace("-", "−")
-
-
-def format_share(share: float) -> str:
-    """A share as whole percent (0.5 → 50%, −0.2 → −20%), like the chat replies show it."""
-    return f"{round(share * 100)}%".replace("-", "−")
 
 
 def _share_against(share: float, threshold: float) -> str:
     """Whole percent, unless rounding would make a miss look equal to the threshold."""
     text = format_share(share)
-    if text == format_share(threshold) and abs(share - threshold) > _EPS:
-        text = f"{share * 100:.1f}%".replace("-", "−")
+    if abs(share - threshold) <= _EPS:
+        return text
+    for decimals in (1, 2, 3, 4):
+        if text != format_share(threshold):
+            break
+        text = f"{share * 100:.{decimals}f}%".replace("-", "−")
     return text
 
 
@@ -141,3 +127,21 @@ def _limits_reason(kpi: Kpi, value: float, status: Status) -> str:
         return text
     limit = ("warn", kpi.warn) if kpi.warn is not None else ("crit", kpi.crit)
     return f"value {shown} {better} {limit[0]} {format_number(limit[1] or 0.0)}"
+
+
+def would_be_status(
+    kpi: Kpi, value: float | None, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> Status:
+    """The colour a KPI would show if it were not in test mode (NODATA without a value)."""
+    if value is None:
+        return Status.NODATA
+    return colour(kpi, value, performance(kpi, value), thresholds)
+
+
+def kpi_status(
+    kpi: Kpi, value: float | None, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> Status:
+    """The colour shown for a KPI: TEST in test mode (even without data), else its colour."""
+    if kpi.test:
+        return Status.TEST
+    return would_be_status(kpi, value, thresholds)
