@@ -27,15 +27,14 @@ _EPS = 1e-9
 
 
 def _share_against(share: float, threshold: float) -> str:
-    """Whole percent, unless rounding would make a miss look equal to the threshold."""
-    text = format_share(share)
+    """Whole percent, with decimals when rounding would make a miss look like the threshold."""
     if abs(share - threshold) <= _EPS:
-        return text
-    for decimals in (1, 2, 3, 4):
-        if text != format_share(threshold):
+        return format_share(share)
+    for decimals in range(5):
+        shown = f"{share * 100:.{decimals}f}"
+        if shown != f"{threshold * 100:.{decimals}f}":
             break
-        text = f"{share * 100:.{decimals}f}%".replace("-", "−")
-    return text
+    return f"{shown}%".replace("-", "−")
 
 
 def validate_thresholds(thresholds: Thresholds) -> None:
