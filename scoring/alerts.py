@@ -1,0 +1,474 @@
+"""Alert rules: which KPI colour changes become chat messages, and when (pure, injected clock).
+
+The caller computes a KPI's colour and performance (scoring.status) when a value is
+recorded and hands them to `evaluate` with the persisted `AlertState`; it gets back
+the new state to persist and the `Transition`s to log and (unless `suppressed`) queue
+in the chat's `Batcher` (scoring.alerts_batch). A scheduler sweep calls
+`reminders_due`. Nothing here reads a clock or storage.
+
+Rules, modelled on Prometheus/Alertmanager (see docs in each function):
+
+- **Hysteresis** (`settle`): a worse colour is taken at its threshold; a better colour
+  only once the reading clears that colour's threshold by a margin. Performance
+  thresholds: margin = `policy.hysteresis` in performance units (0.05 = 5 points).
+  Explicit `warn`/`crit` values: margin = `hysteresis` × |target − baseline| (the same
+  fraction of the KPI's progress scale), or × |warn − crit| when target == baseline.
+- **Confirmation**: a new colour must be seen `confirm` readings in a row; a reading at
+  any other colour restarts the count, at the current colour clears it. A reading
+  already counted (same recorded-at and value) never counts twice.
+- **Kinds**: nodata/green → yellow/red "fired", yellow → red "escalated", red → yellow
+  "improved", → green "resolved" (once: the state is then green); nodata → green is
+  silent. Only changes *to red* are critical.
+- **Repeat**: a KPI that stays red is reminded once `repeat` has passed since people
+  were last told about it (by a value arriving or by the sweep). Yellow is not reminded.
+- **Test-mode KPIs**: everything is produced with `suppressed="test"` and nothing is
+  sent; the repeat clock runs as if it had been sent, so the log shows would-be alerts
+  at the would-be pace.
+- **Mutes**: changes are still produced (state moves on) with `suppressed="muted"`;
+  reminders are not produced while muted. A muted change does not count as told, so
+  after expiry the next sweep sends one reminder for a KPI that is red and was not
+  told within `repeat`; nothing else is replayed.
+- **Quiet hours** (scoring.alerts_quiet): non-critical transitions (yellow, improved,
+  resolved, reminders) carry `held_until`, the end of the window; people are deemed
+  told at that instant.
+- **Missing data / removal**: there is nothing to evaluate without a value, so the state
+  is left as is (not resolved). A removed KPI's state is dropped by the caller without a
+  message; `reminders_due` skips states of unknown or removed KPIs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from scoring.alerts_quiet import QuietHours, quiet_release_time
+from scoring.errors import ScoringError
+from scoring.models import Kpi, Measurement, Status, Thresholds
+
+__all__ = [
+    "COLOURS",
+    "AlertPolicy",
+    "AlertState",
+    "Kind",
+    "Mute",
+    "QuietHours",
+    "Suppressed",
+    "Transition",
+    "active_mute",
+    "evaluate",
+    "parse_duration",
+    "quiet_release_time",
+    "reminders_due",
+    "settle",
+    "transition_kind",
+]
+
+Kind = Literal["fired", "escalated", "improved", "resolved", "reminder"]
+Suppressed = Literal["test", "muted"]
+
+COLOURS = (Status.GREEN, Status.YELLOW, Status.RED)
+_SEVERITY = {Status.NODATA: -1, Status.GREEN: 0, Status.YELLOW: 1, Status.RED: 2}
+_DEFAULT_THRESHOLDS = Thresholds()
+_MAX_MUTE = timedelta(days=90)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AlertPolicy(_Frozen):
+    """A chat's alerting settings (persisted with the chat's config)."""
+
+    hysteresis: float = Field(default=0.05, ge=0.0, le=0.5)
+    confirm: int = Field(default=1, ge=1, le=100)
+    repeat: timedelta = timedelta(days=1)
+    group_window: timedelta = timedelta(seconds=60)
+    quiet: QuietHours | None = None
+
+    @field_validator("repeat")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("repeat must be positive")
+        return value
+
+    @field_validator("group_window")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("group_window cannot be negative")
+        return value
+
+
+class Mute(_Frozen):
+    """A silence on one KPI (or `all`): who set it and until when; evaluation goes on."""
+
+    target: str  # a KPI key or "all"
+    by: str
+    created: AwareDatetime
+    until: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Mute:
+        if self.until <= self.created:
+            raise ValueError("a mute must end after it starts")
+        return self
+
+    @classmethod
+    def create(cls, target: str, duration: timedelta, *, by: str, now: datetime) -> Mute:
+        """`mute <kpi|all> <duration>` from the chat: refuse nonsense with a friendly line."""
+        if duration <= timedelta(0) or duration > _MAX_MUTE:
+            raise ScoringError("A mute lasts from 1 minute to 90 days, e.g. mute cac 2h")
+        return cls(target=target.casefold(), by=by, created=now, until=now + duration)
+
+    def covers(self, kpi: str, now: datetime) -> bool:
+        """Whether this mute silences `kpi` at `now`."""
+        return self.target in ("all", kpi) and self.created <= now < self.until
+
+
+def active_mute(kpi: str, mutes: Iterable[Mute], now: datetime) -> Mute | None:
+    """The mute silencing `kpi` now (the one lasting longest), if any."""
+    live = [mute for mute in mutes if mute.covers(kpi, now)]
+    return max(live, key=lambda mute: mute.until) if live else None
+
+
+_DURATION_PART = re.compile(r"(\d+)\s*(мин|min|m|м|h|ч|d|д|w|н)", re.IGNORECASE)
+_UNITS = {"m": 1, "min": 1, "м": 1, "мин": 1, "h": 60, "ч": 60, "d": 1440, "д": 1440}
+_UNITS |= {"w": 10080, "н": 10080}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Read a mute duration: `30m`, `2h`, `1d`, `1w`, `1h30m` (also `2ч`, `1д`)."""
+    compact = text.strip().replace(" ", "")
+    parts = _DURATION_PART.findall(compact)
+    if not compact or "".join(n + u for n, u in parts).casefold() != compact.casefold():
+        raise ScoringError(f"'{text.strip()}' is not a duration: use 30m, 2h, 1d or 1w")
+    return timedelta(minutes=sum(int(n) * _UNITS[u.casefold()] for n, u in parts))
+
+
+class AlertState(_Frozen):
+    """What the alert rules remember about one KPI; the source of truth across restarts.
+
+    `status` is the colour people were last told about (nodata until the first colour is
+    confirmed); `since` is when it became that colour (the firing start for yellow/red).
+    `last_notified` is when people were (or, for test KPIs, would have been) told of the
+    current colour: None after a muted change. The last reading is kept for reminders
+    and to recognise a reading that was already counted.
+    """
+
+    kpi: str
+    status: Status = Status.NODATA
+    since: AwareDatetime | None = None
+    pending: Status | None = None
+    pending_count: int = Field(default=0, ge=0)
+    pending_since: AwareDatetime | None = None
+    last_notified: AwareDatetime | None = None
+    last_reminder: AwareDatetime | None = None
+    value: float
+    performance: float
+    by: str = ""
+    reading_at: AwareDatetime
+
+    @field_validator("status")
+    @classmethod
+    def _alerting(cls, value: Status) -> Status:
+        if value is Status.TEST:
+            raise ValueError("test is a KPI mode, not an alert status")
+        return value
+
+    @property
+    def firing_since(self) -> datetime | None:
+        """When the KPI started to be yellow or red (None while green)."""
+        return self.since if self.status in (Status.YELLOW, Status.RED) else None
+
+
+class Transition(_Frozen):
+    """One alert (or would-be alert) for the log and, unless suppressed, the chat.
+
+    Carries everything a message needs: KPI, old → new colour, value vs target, who
+    logged it and the objective it hurts (the renderer looks up its perspective).
+    """
+
+    kpi: str
+    name: str
+    objective: str
+    unit: str = ""
+    target: float
+    kind: Kind
+    old: Status
+    new: Status
+    at: AwareDatetime
+    since: AwareDatetime | None  # when the KPI entered `new`
+    value: float
+    performance: float
+    by: str = ""
+    suppressed: Suppressed | None = None
+    mute: Mute | None = None
+    held_until: AwareDatetime | None = None  # quiet hours: send no earlier than this
+
+    @property
+    def critical(self) -> bool:
+        """Only a change *to* red is urgent enough to break quiet hours."""
+        return self.new is Status.RED and self.kind != "reminder"
+
+
+def transition_kind(old: Status, new: Status) -> Kind | None:
+    """Name a colour change; None when there is nothing to say (same colour, nodata → green)."""
+    if old == new or new not in COLOURS or (old, new) == (Status.NODATA, Status.GREEN):
+        return None
+    if _SEVERITY[new] > _SEVERITY[old]:
+        return "escalated" if old is Status.YELLOW else "fired"
+    return "resolved" if new is Status.GREEN else "improved"
+
+
+def settle(
+    current: Status,
+    raw: Status,
+    *,
+    kpi: Kpi,
+    value: float,
+    performance: float,
+    thresholds: Thresholds = _DEFAULT_THRESHOLDS,
+    hysteresis: float = 0.05,
+) -> Status:
+    """The colour to act on, given the current one and the freshly computed `raw` one.
+
+    Worse (or equal) than `current`: `raw`, at the threshold. Better: the best colour
+    whose threshold the reading clears by the margin, but never better than `raw` nor
+    worse than `current`. So red → 0.82 performance (green ≥ 0.8, margin 0.05) moves
+    to yellow only, and a value hovering around a threshold changes colour once.
+
+    A colour's threshold is the explicit value (`warn` for green, `crit` for yellow)
+    when set, else the performance share (`thresholds.green` / `.yellow`). Explicit
+    values are read with the KPI's direction (range KPIs: the side `warn` is on).
+    """
+    if current not in COLOURS or _SEVERITY[raw] >= _SEVERITY[current]:
+        return raw
+    margin = _value_margin(kpi, hysteresis)
+
+    def clears(explicit: float | None, share: float) -> bool:
+        side = _better_side(kpi)
+        if explicit is not None and side:
+            return _at_least(side * (value - explicit), margin)
+        return _at_least(performance - share, hysteresis)
+
+    if clears(kpi.warn, thresholds.green):
+        cleared = Status.GREEN
+    elif clears(kpi.crit, thresholds.yellow):
+        cleared = Status.YELLOW
+    else:
+        cleared = Status.RED
+    capped = max(cleared, raw, key=_SEVERITY.__getitem__)  # never better than raw
+    return min(capped, current, key=_SEVERITY.__getitem__)  # never worse than current
+
+
+def _better_side(kpi: Kpi) -> int:
+    """+1 when higher values are better, -1 when lower are, 0 when explicit values can't say."""
+    if kpi.direction == "up":
+        return 1
+    if kpi.direction == "down":
+        return -1
+    if kpi.warn is not None and kpi.crit is not None and kpi.warn != kpi.crit:
+        return 1 if kpi.warn > kpi.crit else -1
+    return 0
+
+
+def _value_margin(kpi: Kpi, hysteresis: float) -> float:
+    """The hysteresis margin in the KPI's unit, for explicit warn/crit thresholds."""
+    scale = abs(kpi.target - kpi.baseline)
+    if scale == 0 and kpi.warn is not None and kpi.crit is not None:
+        scale = abs(kpi.warn - kpi.crit)
+    return hysteresis * scale
+
+
+def _at_least(amount: float, margin: float) -> bool:
+    """`amount >= margin`, forgiving float noise so 0.85 clears 0.8 + 0.05."""
+    return amount >= margin or math.isclose(amount, margin, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def evaluate(
+    state: AlertState | None,
+    *,
+    kpi: Kpi,
+    measurement: Measurement,
+    status: Status,
+    performance: float,
+    now: datetime,
+    policy: AlertPolicy,
+    mutes: Sequence[Mute] = (),
+    tz: tzinfo = UTC,
+    thresholds: Thresholds = _DEFAULT_THRESHOLDS,
+) -> tuple[AlertState, list[Transition]]:
+    """Step one KPI's alert state with its latest reading (call when a value is recorded).
+
+    `status` is the reading's colour (for a test-mode KPI: the colour it would have),
+    `performance` its performance share, `thresholds` the scorecard's. Returns the state
+    to persist and zero or one transition (a change or a reminder).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if status not in COLOURS:
+        raise ValueError(f"evaluate needs the reading's colour, not {status.value!r}")
+    if measurement.kpi != kpi.key or (state is not None and state.kpi != kpi.key):
+        raise ValueError(f"the state and measurement must belong to KPI {kpi.key!r}")
+    reading = {
+        "value": measurement.value,
+        "performance": performance,
+        "by": measurement.by,
+        "reading_at": measurement.at,
+    }
+    counted = state is not None and (state.reading_at, state.value) == (
+        measurement.at,
+        measurement.value,
+    )
+    previous = (state or AlertState(kpi=kpi.key, **reading)).model_copy(update=reading)
+    current = previous.status
+    goal = settle(
+        current,
+        status,
+        kpi=kpi,
+        value=measurement.value,
+        performance=performance,
+        thresholds=thresholds,
+        hysteresis=policy.hysteresis,
+    )
+    if goal == current:
+        pending: dict[str, object] = {"pending": None, "pending_count": 0, "pending_since": None}
+    elif previous.pending == goal:
+        count = previous.pending_count + (0 if counted else 1)
+        pending = {"pending": goal, "pending_count": count}
+    else:
+        pending = {"pending": goal, "pending_count": 1, "pending_since": now}
+    after = previous.model_copy(update=pending)
+    if goal != current and after.pending_count >= policy.confirm:
+        return _change(after, goal, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
+    reminder = _reminder(after, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
+    return (after, []) if reminder is None else (reminder[0], [reminder[1]])
+
+
+def reminders_due(
+    states: Iterable[AlertState],
+    *,
+    kpis: Mapping[str, Kpi],
+    now: datetime,
+    policy: AlertPolicy,
+    mutes: Sequence[Mute] = (),
+    tz: tzinfo = UTC,
+) -> list[tuple[AlertState, Transition]]:
+    """Reminders the scheduler sweep should send now, each with the state to persist.
+
+    A KPI that is red, not muted, and not told within `policy.repeat` (or never told,
+    e.g. it went red while muted) gets one reminder. States of unknown or removed KPIs
+    are skipped: the caller drops them without a message.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    due = []
+    for state in states:
+        kpi = kpis.get(state.kpi)
+        if kpi is None or kpi.removed_at is not None:
+            continue
+        reminder = _reminder(state, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
+        if reminder is not None:
+            due.append(reminder)
+    return due
+
+
+def _change(
+    state: AlertState,
+    new: Status,
+    *,
+    kpi: Kpi,
+    now: datetime,
+    policy: AlertPolicy,
+    mutes: Sequence[Mute],
+    tz: tzinfo,
+) -> tuple[AlertState, list[Transition]]:
+    """Move to a confirmed colour; say so unless it is the silent nodata → green."""
+    old = state.status
+    moved = state.model_copy(
+        update={
+            "status": new,
+            "since": now,
+            "pending": None,
+            "pending_count": 0,
+            "pending_since": None,
+            "last_notified": None,
+            "last_reminder": None,
+        }
+    )
+    kind = transition_kind(old, new)
+    if kind is None:
+        return moved, []
+    transition = _transition(moved, kind, old, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
+    return moved.model_copy(update={"last_notified": _told_at(transition)}), [transition]
+
+
+def _reminder(
+    state: AlertState,
+    *,
+    kpi: Kpi,
+    now: datetime,
+    policy: AlertPolicy,
+    mutes: Sequence[Mute],
+    tz: tzinfo,
+) -> tuple[AlertState, Transition] | None:
+    """The reminder for a KPI that stays red, if `repeat` has passed since people were told."""
+    if state.status is not Status.RED:
+        return None
+    if state.last_notified is not None and now - state.last_notified < policy.repeat:
+        return None
+    transition = _transition(
+        state, "reminder", Status.RED, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz
+    )
+    if transition.suppressed == "muted":
+        return None  # a muted KPI is reminded after the mute, not logged every sweep
+    told = state.model_copy(update={"last_notified": _told_at(transition), "last_reminder": now})
+    return told, transition
+
+
+def _transition(
+    state: AlertState,
+    kind: Kind,
+    old: Status,
+    *,
+    kpi: Kpi,
+    now: datetime,
+    policy: AlertPolicy,
+    mutes: Sequence[Mute],
+    tz: tzinfo,
+) -> Transition:
+    mute = active_mute(kpi.key, mutes, now)
+    suppressed: Suppressed | None = "test" if kpi.test else ("muted" if mute else None)
+    transition = Transition(
+        kpi=kpi.key,
+        name=kpi.name,
+        objective=kpi.objective,
+        unit=kpi.unit,
+        target=kpi.target,
+        kind=kind,
+        old=old,
+        new=state.status,
+        at=now,
+        since=state.since,
+        value=state.value,
+        performance=state.performance,
+        by=state.by,
+        suppressed=suppressed,
+        mute=mute if suppressed == "muted" else None,
+    )
+    if transition.critical:
+        return transition
+    return transition.model_copy(update={"held_until": quiet_release_time(now, policy.quiet, tz)})
+
+
+def _told_at(transition: Transition) -> datetime | None:
+    """When people learn of a transition (test KPIs: would have); None when muted."""
+    if transition.suppressed == "muted":
+        return None
+    return transition.held_until or transition.at

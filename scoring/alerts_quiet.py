@@ -1,0 +1,114 @@
+"""Quiet hours: when non-critical alerts wait, and the instant they may go out.
+
+A chat's quiet window is read off the local wall clock: it is quiet whenever the
+chat's clock shows a time inside `start`-`end` (a window with `start > end` crosses
+midnight). That makes DST a non-issue for people ("nothing before 08:00" means 08:00
+on the day's clock, winter or summer) and leaves two corner cases, both handled:
+
+- the window ends inside a spring-forward gap (e.g. ends 02:30 on the night clocks
+  jump 02:00→03:00): it ends at the jump, the first instant the clock shows ≥ 02:30;
+- the clock passes the end twice (autumn fall-back): the window ends at the first
+  pass; if the clock goes back inside it, it is quiet again until the second pass.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from scoring.errors import ScoringError
+
+_WINDOW = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*[-–—]\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
+
+
+class QuietHours(BaseModel):
+    """A daily window, in the chat's timezone, during which non-critical alerts are held."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _distinct(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("quiet hours need different start and end times")
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("quiet hours are wall-clock times: no timezone on them")
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours:
+        """Read `22:00-08:00` (also `22-8`, `22.00–08.00`); friendly error otherwise."""
+        match = _WINDOW.match(text)
+        example = "use HH:MM-HH:MM, e.g. quiet 22:00-08:00"
+        if not match:
+            raise ScoringError(f"'{text.strip()}' is not a quiet window: {example}")
+        h1, m1, h2, m2 = match.groups()
+        try:
+            start, end = time(int(h1), int(m1 or 0)), time(int(h2), int(m2 or 0))
+        except ValueError as exc:
+            raise ScoringError(f"'{text.strip()}' has an impossible time: {example}") from exc
+        if start == end:
+            raise ScoringError(f"'{text.strip()}' starts and ends at the same time: {example}")
+        return cls(start=start, end=end)
+
+    def contains(self, wall: time) -> bool:
+        """Whether a local wall-clock time is inside the window (start included, end not)."""
+        if self.start < self.end:
+            return self.start <= wall < self.end
+        return wall >= self.start or wall < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def quiet_release_time(now: datetime, quiet: QuietHours | None, tz: tzinfo) -> datetime | None:
+    """When an alert raised at `now` may be sent: None if it is not quiet now.
+
+    The result is the first instant after `now` at which the chat's clock leaves
+    the window (in UTC).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if quiet is None:
+        return None
+    local = now.astimezone(tz)
+    wall = local.time().replace(tzinfo=None)
+    if not quiet.contains(wall):
+        return None
+    day = local.date() + timedelta(days=1 if wall >= quiet.end else 0)
+    # After a fall-back the clock may show `end` twice: the first pass still ahead wins.
+    return min(at for at in _instants(day, quiet.end, tz) if at > now)
+
+
+def _instants(day: date, wall: time, tz: tzinfo) -> list[datetime]:
+    """The UTC instants the clock in `tz` shows `wall` on `day` (in a gap: when it jumps past)."""
+    naive = datetime.combine(day, wall)
+    found = sorted(
+        {
+            candidate.astimezone(UTC)
+            for fold in (0, 1)
+            if _shows(candidate := naive.replace(tzinfo=tz, fold=fold), naive, tz)
+        }
+    )
+    if found:
+        return found
+    # Spring-forward gap: `wall` never shows; the window ends when the clock jumps.
+    before = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)  # clock still short of `wall`
+    after = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)  # clock already past it
+    lo, hi = int(before.timestamp()), int(after.timestamp())
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, tz).replace(tzinfo=None) >= naive:
+            hi = mid
+        else:
+            lo = mid
+    return [datetime.fromtimestamp(hi, UTC)]
+
+
+def _shows(candidate: datetime, naive: datetime, tz: tzinfo) -> bool:
+    """Whether an aware candidate really exists (round-trips through UTC to the same wall time)."""
+    return candidate.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == naive
