@@ -67,9 +67,14 @@ def infer_direction(baseline: float, target: float) -> Literal["up", "down"]:
 # --- validation -------------------------------------------------------------------------
 
 
+def _name(kpi: Kpi) -> str:
+    """How messages name a KPI."""
+    return f"KPI '{kpi.key}'"
+
+
 def _definition_problems(kpi: Kpi) -> Iterator[KpiDefinitionError]:
     """Every problem of a definition, most basic first, as the errors to raise."""
-    name = f"KPI '{kpi.key}'"
+    name = _name(kpi)
     numbers = {
         "target": kpi.target,
         "baseline": kpi.baseline,
@@ -138,8 +143,10 @@ def _definition_problems(kpi: Kpi) -> Iterator[KpiDefinitionError]:
 
 def _min_max_problem(kpi: Kpi) -> KpiDefinitionError | None:
     """What is wrong with the min→max scale, if anything (range KPIs need one)."""
-    name = f"KPI '{kpi.key}'"
     lo, hi = kpi.min, kpi.max
+    if lo is not None and hi is not None and lo < hi:
+        return None
+    name = _name(kpi)
     if lo is None and hi is None:
         if kpi.direction == "range":
             return KpiDefinitionError(f"Range {name} needs both min and max, e.g. min=40 max=60.")
@@ -159,7 +166,7 @@ def _min_max_problem(kpi: Kpi) -> KpiDefinitionError | None:
         return ZeroWidthScaleError(
             f"{name} has min and max both {_n(lo)}; the scale needs two different ends."
         )
-    return None
+    return KpiDefinitionError(f"{name} needs min and max that are finite numbers.")
 
 
 def _progress_problem(kpi: Kpi) -> ZeroWidthScaleError | None:
