@@ -15,8 +15,10 @@ Design:
   renamed, directory fsynced); `store.journal` holds a header for generation G plus one
   full-table put or drop per change since. Records are whole-table images, so replay is
   "last record per table wins" and only the final image of each table is parsed.
-* Every line is ``<crc32 hex>\\t<body>\\n``. A damaged *last* line is a torn write from a
-  crash: ignored and cut off. Damage followed by a valid line is corruption: refused.
+* Every line is ``<crc32 hex>\\t<body>\\n``. Each journal batch ends with a count line, so
+  a batch (hence an `atomic()` block) is applied whole or not at all. A damaged or
+  unfinished *last* batch is a torn write from a crash: ignored and cut off. Damage
+  followed by a valid line is corruption: refused.
 * `Database.commit()` makes everything written so far durable. Callers that arrive while a
   write is in flight share the next one (group commit); the write+fdatasync runs on one
   dedicated writer thread so the event loop keeps serving and batches stay in order.
@@ -197,7 +199,7 @@ def _parse_header(path: Path, raw: bytes, file: str) -> tuple[dict[str, Any], in
 
 
 def _record_name(path: Path, line: bytes) -> tuple[bytes, str]:
-    """Kind (b"P"/b"D") and table name of a record line."""
+    """Kind (b"P"/b"D") and table name of a put or drop line."""
     kind = line[9:10]
     if kind == b"P" and line[10:11] == b"\t":
         raw_name: bytes | memoryview = memoryview(line)[11 : _docs_start(line) - 1]
@@ -212,6 +214,24 @@ def _record_name(path: Path, line: bytes) -> tuple[bytes, str]:
     if not isinstance(name, str):
         raise StoreCorrupt(path, "table name is not a string")
     return kind, name
+
+
+def _commit_count(path: Path, line: bytes) -> int | None:
+    """Record count of a batch-end line, or None if `line` is not one."""
+    if line[9:11] != b"C\t":
+        return None
+    try:
+        return int(line[11:-1])
+    except ValueError:
+        raise StoreCorrupt(path, "unreadable batch end") from None
+
+
+def _commit_line(count: int) -> bytes:
+    """Ends a batch: records after the last one are an unfinished batch and are dropped.
+
+    This is what makes a batch (and so every `atomic()` block) all-or-nothing on disk.
+    """
+    return _frame(b"C\t%d" % count)
 
 
 # --------------------------------------------------------------------------- files
@@ -333,15 +353,30 @@ class _Files:
                     f"{generation}; the snapshot is missing or old",
                 )
             if jgen == generation:
-                records, journal_end = _read_records(self.journal, raw, start, tail_ok=True)
+                records, _ = _read_records(self.journal, raw, start, tail_ok=True)
+                journal_end = start
+                pos = start
+                batch: list[tuple[bytes, str, bytes]] = []
                 for line in records:
-                    kind, name = _record_name(self.journal, line)
-                    lines[name] = line if kind == b"P" else None
-                journal_records = len(records)
+                    pos += len(line)
+                    count = _commit_count(self.journal, line)
+                    if count is None:
+                        kind, name = _record_name(self.journal, line)
+                        batch.append((kind, name, line))
+                        continue
+                    if count != len(batch):
+                        raise StoreCorrupt(
+                            self.journal, f"batch ending at byte {pos} lost records"
+                        )
+                    for kind, name, record in batch:
+                        lines[name] = record if kind == b"P" else None
+                    journal_records += len(batch)
+                    batch = []
+                    journal_end = pos
                 journal_ok = True
                 if journal_end < len(raw):
                     _LOGGER.warning(
-                        "%s: ignoring %d bytes of a torn final record",
+                        "%s: dropping %d bytes of a batch cut short by a crash (never saved)",
                         self.journal,
                         len(raw) - journal_end,
                     )
@@ -367,7 +402,8 @@ class _Files:
         return _Loaded(final, generation, journal_end, journal_records, self.snapshot_bytes)
 
     def append(self, records: list[bytes]) -> None:
-        """Append a batch and wait until it is on disk."""
+        """Append a batch and wait until it is on disk; on load it applies whole or not at all."""
+        records.append(_commit_line(len(records)))
         data = b"".join(records)
         _write_all(self._journal_fd, data)
         os.fdatasync(self._journal_fd)
