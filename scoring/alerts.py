@@ -9,10 +9,11 @@ in the chat's `Batcher` (scoring.alerts_batch). A scheduler sweep calls
 Rules, modelled on Prometheus/Alertmanager (see docs in each function):
 
 - **Hysteresis** (`settle`): a worse colour is taken at its threshold; a better colour
-  only once the reading clears that colour's threshold by a margin. Performance
-  thresholds: margin = `policy.hysteresis` in performance units (0.05 = 5 points).
-  Explicit `warn`/`crit` values: margin = `hysteresis` × |target − baseline| (the same
-  fraction of the KPI's progress scale), or × |warn − crit| when target == baseline.
+  only once the reading clears that colour's threshold by a margin (at exactly
+  threshold + margin counts as cleared). Performance thresholds: margin =
+  `policy.hysteresis` in performance units (0.05 = 5 points). Explicit `warn`/`crit`
+  values: margin = `hysteresis` × |target − baseline| (the same fraction of the KPI's
+  progress scale), or × |warn − crit| when target == baseline.
 - **Confirmation**: a new colour must be seen `confirm` readings in a row; a reading at
   any other colour restarts the count, at the current colour clears it. A reading
   already counted (same recorded-at and value) never counts twice.
@@ -243,43 +244,40 @@ def settle(
     worse than `current`. So red → 0.82 performance (green ≥ 0.8, margin 0.05) moves
     to yellow only, and a value hovering around a threshold changes colour once.
 
-    A colour's threshold is the explicit value (`warn` for green, `crit` for yellow)
-    when set, else the performance share (`thresholds.green` / `.yellow`). Explicit
-    values are read with the KPI's direction (range KPIs: the side `warn` is on).
+    Boundaries are those of scoring.status: the scorecard's performance shares, or,
+    when the KPI has `warn`/`crit` (either alone replaces the shares), those values in
+    the KPI's unit, read the way status reads them (lower-is-better only for "down";
+    only `crit`: red or green; only `warn`: yellow or green).
     """
     if current not in COLOURS or _SEVERITY[raw] >= _SEVERITY[current]:
         return raw
-    margin = _value_margin(kpi, hysteresis)
-
-    def clears(explicit: float | None, share: float) -> bool:
-        side = _better_side(kpi)
-        if explicit is not None and side:
-            return _at_least(side * (value - explicit), margin)
-        return _at_least(performance - share, hysteresis)
-
-    if clears(kpi.warn, thresholds.green):
-        cleared = Status.GREEN
-    elif clears(kpi.crit, thresholds.yellow):
-        cleared = Status.YELLOW
-    else:
-        cleared = Status.RED
+    cleared = _cleared(kpi, value, performance, thresholds, hysteresis)
     capped = max(cleared, raw, key=_SEVERITY.__getitem__)  # never better than raw
     return min(capped, current, key=_SEVERITY.__getitem__)  # never worse than current
 
 
-def _better_side(kpi: Kpi) -> int:
-    """+1 when higher values are better, -1 when lower are, 0 when explicit values can't say."""
-    if kpi.direction == "up":
-        return 1
-    if kpi.direction == "down":
-        return -1
-    if kpi.warn is not None and kpi.crit is not None and kpi.warn != kpi.crit:
-        return 1 if kpi.warn > kpi.crit else -1
-    return 0
+def _cleared(
+    kpi: Kpi, value: float, performance: float, thresholds: Thresholds, hysteresis: float
+) -> Status:
+    """The colour the reading earns with every boundary moved `hysteresis` to the good side."""
+    if kpi.warn is None and kpi.crit is None:
+        if _at_least(performance - thresholds.green, hysteresis):
+            return Status.GREEN
+        if _at_least(performance - thresholds.yellow, hysteresis):
+            return Status.YELLOW
+        return Status.RED
+    side = -1.0 if kpi.direction == "down" else 1.0
+    margin = _value_margin(kpi, hysteresis)
+    green_from = kpi.warn if kpi.warn is not None else kpi.crit
+    if green_from is not None and _at_least(side * (value - green_from), margin):
+        return Status.GREEN
+    if kpi.crit is None or _at_least(side * (value - kpi.crit), margin):
+        return Status.YELLOW
+    return Status.RED
 
 
 def _value_margin(kpi: Kpi, hysteresis: float) -> float:
-    """The hysteresis margin in the KPI's unit, for explicit warn/crit thresholds."""
+    """`hysteresis` × the KPI's progress scale |target − baseline| (else |warn − crit|)."""
     scale = abs(kpi.target - kpi.baseline)
     if scale == 0 and kpi.warn is not None and kpi.crit is not None:
         scale = abs(kpi.warn - kpi.crit)

@@ -1,0 +1,99 @@
+"""One chat's outgoing alerts, grouped so an import of ten KPIs is one message (pure).
+
+Like Alertmanager's `group_wait`: the first alert of a group waits `window` for
+company; alerts arriving meanwhile join it; `window` 0 sends at the next flush, so
+the caller still groups everything it adds before flushing (one import, one sweep).
+Quiet-hours alerts wait for their `held_until` and go out together when the window
+ends. Alerts of one KPI still waiting are merged into the net change (red then green
+within the window says nothing, like Alertmanager dropping alerts resolved during
+`group_wait`). Suppressed transitions (test, muted) are never queued.
+
+The caller persists the `Batcher` (it is a frozen model), schedules a flush at
+`next_due()`, and calls `due(now)` then.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from scoring.alerts import Transition, transition_kind
+from scoring.models import Status
+
+_ORDER = {Status.RED: 0, Status.YELLOW: 1, Status.GREEN: 2}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Queued(_Frozen):
+    """A transition waiting to go out, and the earliest instant it may."""
+
+    transition: Transition
+    ready_at: AwareDatetime
+
+
+class Batch(_Frozen):
+    """Transitions to send to the chat as one message, most severe first."""
+
+    at: AwareDatetime
+    items: tuple[Transition, ...]
+
+    @property
+    def critical(self) -> bool:
+        """Whether any item is a change to red (renderers may mention it first)."""
+        return any(item.critical for item in self.items)
+
+
+class Batcher(_Frozen):
+    """The transitions a chat has not been sent yet."""
+
+    queued: tuple[Queued, ...] = ()
+
+    def add(self, transition: Transition, *, now: datetime, window: timedelta) -> Batcher:
+        """Queue a transition (suppressed ones are dropped: they are only for the log)."""
+        if transition.suppressed is not None:
+            return self
+        earlier = next((q for q in self.queued if q.transition.kpi == transition.kpi), None)
+        rest = tuple(q for q in self.queued if q is not earlier)
+        if earlier is not None:
+            merged = _merge(earlier.transition, transition)
+            if merged is None:
+                return Batcher(queued=rest)
+            transition = merged
+        if transition.held_until is not None:
+            ready_at = transition.held_until
+        else:
+            # join the group still collecting (a merged alert keeps its place), else open one
+            open_groups = [
+                q.ready_at
+                for q in self.queued
+                if q.transition.held_until is None and q.ready_at > now
+            ]
+            ready_at = min(open_groups, default=now + window)
+        return Batcher(queued=(*rest, Queued(transition=transition, ready_at=ready_at)))
+
+    def due(self, now: datetime) -> tuple[Batcher, Batch | None]:
+        """Take everything ready at `now` as one batch; the rest stays queued."""
+        ready = [q.transition for q in self.queued if q.ready_at <= now]
+        if not ready:
+            return self, None
+        waiting = tuple(q for q in self.queued if q.ready_at > now)
+        items = sorted(ready, key=lambda t: (_ORDER.get(t.new, 3), t.kind, t.kpi))
+        return Batcher(queued=waiting), Batch(at=now, items=tuple(items))
+
+    def next_due(self) -> datetime | None:
+        """When the caller should flush next (None: nothing queued)."""
+        return min((q.ready_at for q in self.queued), default=None)
+
+
+def _merge(first: Transition, then: Transition) -> Transition | None:
+    """The net change of two unsent transitions of one KPI; None when they cancel out."""
+    if then.kind == "reminder":
+        return first  # the queued message already says where the KPI stands
+    kind = transition_kind(first.old, then.new)
+    if kind is None:
+        return None
+    return then.model_copy(update={"old": first.old, "kind": kind})
