@@ -1,0 +1,130 @@
+"""Initiatives: cadence targets ("4 articles a month"), progress in the current period, overdue.
+
+Periods are local calendar periods (ISO week Monday–Sunday, month, quarter,
+year) in the chat's timezone; a log counts for the period its instant falls
+in *locally*. Days left include today, so the last day of a month has 1 day
+left and its label says "last day".
+
+Behind cadence, the rule reminders use: the count expected by now is the
+target pro rata to the whole days already past in the period, rounded half
+up; an initiative is behind when it has done less than that. So 4/month is
+behind with 0 done after a week (4 × 7/31 = 0.9 → 1), 1/month only after
+mid-month, and 1 of 4 with 5 days of a 31-day month left is behind (3 expected).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from scoring.errors import CadenceFormatError, ScoringError
+from scoring.kpi import format_number
+from scoring.models import Cadence, CadencePeriod, Initiative, ProgressLog
+from scoring.periods import days_left, local_date, period_containing
+
+_CADENCE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:x|times)?\s*(?:/|per\b|an?\b)\s*([a-z]+)$")
+_PERIODS: dict[str, CadencePeriod] = {
+    **dict.fromkeys(("w", "wk", "week", "weeks"), "week"),
+    **dict.fromkeys(("m", "mo", "mon", "month", "months"), "month"),
+    **dict.fromkeys(("q", "qtr", "quarter", "quarters"), "quarter"),
+    **dict.fromkeys(("y", "yr", "year", "years"), "year"),
+}
+_EXAMPLES = "e.g. 4/month, 3/quarter, 2/week or 1/year"
+
+
+@dataclass(frozen=True, slots=True)
+class CadenceProgress:
+    """How much of an initiative's cadence target is done in the current period."""
+
+    done: float
+    target: int
+    period_start: date
+    period_end: date  # the period's last day, included
+    days_left: int  # today included
+    label: str  # "3 of 4 this month, 9 days left"
+    period: CadencePeriod = "month"
+
+    @property
+    def met(self) -> bool:
+        """Whether the period's target is already reached."""
+        return self.done >= self.target
+
+
+def parse_cadence(text: str) -> Cadence:
+    """Read "4/month", "3 per quarter", "2 a week", "1/yr" into a Cadence."""
+    compact = text.strip().casefold()
+    match = _CADENCE.match(compact)
+    if match is None:
+        raise CadenceFormatError(f"'{text}' is not a cadence; write count/period, {_EXAMPLES}.")
+    raw_count, raw_period = match.groups()
+    period = _PERIODS.get(raw_period)
+    if period is None:
+        raise CadenceFormatError(
+            f"'{raw_period}' is not a period; use week, month, quarter or year, {_EXAMPLES}."
+        )
+    if not raw_count.isdigit():
+        raise CadenceFormatError(
+            f"A cadence counts whole items, not {raw_count}; e.g. 3/{period} instead."
+        )
+    count = int(raw_count)
+    if count < 1:
+        raise CadenceFormatError(f"A cadence needs at least 1 per {period}, not {count}.")
+    return Cadence(count=count, period=period)
+
+
+def format_cadence(cadence: Cadence) -> str:
+    """The canonical spelling, which parse_cadence reads back: "4/month"."""
+    return f"{cadence.count}/{cadence.period}"
+
+
+def cadence_progress(
+    initiative: Initiative, logs: Iterable[ProgressLog], today: date, tz: ZoneInfo
+) -> CadenceProgress:
+    """Progress logged in the period containing `today` against the initiative's cadence."""
+    cadence = initiative.cadence
+    if cadence is None:
+        raise ScoringError(f"Initiative '{initiative.key}' has no cadence; set one, {_EXAMPLES}.")
+    period = period_containing(cadence.period, today)
+    done = sum(
+        log.amount
+        for log in logs
+        if log.initiative == initiative.key and period.contains(local_date(log.at, tz))
+    )
+    left = days_left(period, today)
+    label = f"{format_number(done)} of {cadence.count} this {cadence.period}"
+    if done >= cadence.count:
+        label += ", target met"
+    elif left == 1:
+        label += ", last day"
+    else:
+        label += f", {left} days left"
+    return CadenceProgress(
+        done=float(done),
+        target=cadence.count,
+        period_start=period.start,
+        period_end=period.end,
+        days_left=left,
+        label=label,
+        period=cadence.period,
+    )
+
+
+def expected_by_now(progress: CadenceProgress, today: date) -> int:
+    """The count the cadence expects before today: target × days past / days, rounded half up."""
+    total = (progress.period_end - progress.period_start).days + 1
+    past = min(total, max(0, (today - progress.period_start).days))
+    return math.floor(progress.target * past / total + 0.5)
+
+
+def behind_cadence(progress: CadenceProgress, today: date) -> bool:
+    """Whether the initiative has done less than the cadence expects by now (see module doc)."""
+    return not progress.met and progress.done < expected_by_now(progress, today)
+
+
+def is_overdue(initiative: Initiative, today: date) -> bool:
+    """Past its due date (local `today` after `due`) and not marked done."""
+    return initiative.due is not None and not initiative.done and today > initiative.due
