@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from handlers import render
-from handlers.common import chat_now, chat_today, chat_zone, initiative_or_fail, need, objective_or_fail, who
+from handlers.common import (
+    chat_now,
+    chat_today,
+    chat_zone,
+    initiative_or_fail,
+    need,
+    objective_or_fail,
+    who,
+)
 from handlers.contract import Button, Command, Conflict, Context, Reply, Table, UsageError
 from handlers.parsing import (
     normalize_key,
@@ -118,7 +126,10 @@ async def initiative_remove(cmd: Command, ctx: Context) -> Reply:
 async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
     """Log progress on an initiative (default +1); `#articles +1 note` in chat does the same."""
     need(cmd.args, 1, "/log <initiative> [+N] [note…]")
-    if cmd.via == "hashtag" and ctx.store.initiatives.get(cmd.chat.key, cmd.args[0].casefold()) is None:
+    if (
+        cmd.via == "hashtag"
+        and ctx.store.initiatives.get(cmd.chat.key, cmd.args[0].casefold()) is None
+    ):
         return None  # a hashtag that names no initiative is just chat
     item = initiative_or_fail(cmd, ctx, cmd.args[0])
     amount, rest = 1.0, list(cmd.args[1:])
@@ -127,13 +138,19 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
         if amount == 0:
             raise UsageError("Logging +0 changes nothing.")
     entry = ProgressLog(
-        initiative=item.key, amount=amount, at=chat_now(cmd, ctx), by=who(cmd), note=" ".join(rest)[:500]
+        initiative=item.key,
+        amount=amount,
+        at=chat_now(cmd, ctx),
+        by=who(cmd),
+        note=" ".join(rest)[:500],
     )
     ctx.store.initiatives.log(cmd.chat.key, entry)
     status = ""
     if item.cadence is not None:
         logs = ctx.store.initiatives.logs(cmd.chat.key, item.key)
-        status = f" {cadence_progress(item, logs, chat_today(cmd, ctx), chat_zone(cmd, ctx)).label}."
+        status = (
+            f" {cadence_progress(item, logs, chat_today(cmd, ctx), chat_zone(cmd, ctx)).label}."
+        )
     return Reply(text=f"Logged {render.num(amount)} on {item.name}.{status}")
 
 
@@ -141,11 +158,32 @@ def register(router: Router) -> None:
     """Register /initiatives, /initiative and /log."""
     router.add("initiatives", initiatives_list, usage="/initiatives", example="/initiatives")
     router.add("initiative", initiatives_list, usage="/initiative", example="/initiative")
-    router.add("initiative add", initiative_add, usage=ADD_USAGE, mutates=True,
-               example='/initiative add articles "Publish articles" objective=content owner=@anna cadence=4/month')
-    router.add("initiative edit", initiative_edit, usage="/initiative edit <key> field=value…",
-               mutates=True, example="/initiative edit articles due=2026-12-31 done=no")
-    router.add("initiative remove", initiative_remove, usage="/initiative remove <key>",
-               mutates=True, example="/initiative remove articles")
-    router.add("log", log_progress, usage="/log <initiative> [+N] [note…]", mutates=True,
-               example="/log articles +1 published the BSC guide")
+    router.add(
+        "initiative add",
+        initiative_add,
+        usage=ADD_USAGE,
+        mutates=True,
+        example='/initiative add articles "Publish articles" objective=content owner=@anna '
+        "cadence=4/month",
+    )
+    router.add(
+        "initiative edit",
+        initiative_edit,
+        usage="/initiative edit <key> field=value…",
+        mutates=True,
+        example="/initiative edit articles due=2026-12-31 done=no",
+    )
+    router.add(
+        "initiative remove",
+        initiative_remove,
+        usage="/initiative remove <key>",
+        mutates=True,
+        example="/initiative remove articles",
+    )
+    router.add(
+        "log",
+        log_progress,
+        usage="/log <initiative> [+N] [note…]",
+        mutates=True,
+        example="/log articles +1 published the BSC guide",
+    )

@@ -44,9 +44,7 @@ async def kpi_list(cmd: Command, ctx: Context) -> Reply:
     today = chat_today(cmd, ctx)
     rows: list[tuple[str, ...]] = []
     for perspective in view.perspectives:
-        members = [
-            v for v in view.kpis if view.perspective_of(v.kpi.objective) == perspective.key
-        ]
+        members = [v for v in view.kpis if view.perspective_of(v.kpi.objective) == perspective.key]
         if not members:
             continue
         rows.append((perspective.name.upper(), "", "", "", "", ""))
@@ -108,16 +106,24 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
         Field(label="Baseline", value=render.num(kpi.baseline, kpi.unit)),
         Field(label="Progress", value=render.pct(view.progress)),
         Field(label="Performance", value=render.pct(view.performance)),
-        Field(label="Status", value=f"{render.mark(view.status)} {render.STATUS_WORD[view.status]}"),
+        Field(
+            label="Status", value=f"{render.mark(view.status)} {render.STATUS_WORD[view.status]}"
+        ),
         Field(label="Direction", value=_direction_text(kpi.direction, kpi.min, kpi.max)),
         Field(label="Objective", value=objective.name if objective else kpi.objective),
         Field(label="Owner", value=kpi.owner or "—"),
-        Field(label="Updated", value=f"every {kpi.every}, last {render.age(view.day, chat_today(cmd, ctx))}"),
+        Field(
+            label="Updated",
+            value=f"every {kpi.every}, last {render.age(view.day, chat_today(cmd, ctx))}",
+        ),
         Field(label="Weight", value=render.num(kpi.weight)),
     ]
     if kpi.warn is not None or kpi.crit is not None:
         fields.append(
-            Field(label="Thresholds", value=f"warn {render.num(kpi.warn)}, crit {render.num(kpi.crit)}")
+            Field(
+                label="Thresholds",
+                value=f"warn {render.num(kpi.warn)}, crit {render.num(kpi.crit)}",
+            )
         )
     table = None
     if history:
@@ -154,10 +160,9 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
     key = require_new_key(cmd, ctx, positional[0])
     name = " ".join(positional[1:]).strip() or options.get("name", "").strip()
     if not name:
-        raise UsageError(f'Give the KPI a name in quotes. Usage: {ADD_USAGE}')
-    if "target" not in options:
-        if options.get("direction", "").casefold() != "range":
-            raise UsageError(f"target= is required, e.g. /kpi add {key} \"{name}\" target=100")
+        raise UsageError(f"Give the KPI a name in quotes. Usage: {ADD_USAGE}")
+    if "target" not in options and options.get("direction", "").casefold() != "range":
+        raise UsageError(f'target= is required, e.g. /kpi add {key} "{name}" target=100')
     objective = placement(cmd, ctx, options)
     if objective is None:
         perspectives = ", ".join(p.key for p in ctx.store.scorecards.perspectives(cmd.chat.key))
@@ -178,7 +183,9 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
         if ctx.store.scorecards.objective(chat, objective.key) is None:
             ctx.store.scorecards.put_objective(chat, objective)
         ctx.store.kpis.put(chat, kpi)
-    return Reply(text=f"Saved KPI {kpi.name} ({kpi.key}).{_focus_warning(cmd, ctx, objective.perspective)}")
+    return Reply(
+        text=f"Saved KPI {kpi.name} ({kpi.key}).{_focus_warning(cmd, ctx, objective.perspective)}"
+    )
 
 
 def _focus_warning(cmd: Command, ctx: Context, perspective: str) -> str:
@@ -235,7 +242,8 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
         return Reply(text=f"Deleted {kpi.name} ({kpi.key}) and its {gone} values for good.")
     if kpi.removed_at is not None:
         raise UsageError(
-            f"{kpi.key} is already removed: /kpi restore {kpi.key} or /kpi remove {kpi.key} confirm"
+            f"{kpi.key} is already removed: /kpi restore {kpi.key} "
+            f"or /kpi remove {kpi.key} confirm"
         )
     ctx.store.kpis.put(chat, kpi.model_copy(update={"removed_at": ctx.clock()}))
     count = ctx.store.kpis.count(chat, kpi.key)
@@ -274,7 +282,9 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         day = parse_date(cmd.args[nxt], today)
         nxt += 1
     if day > today:
-        raise UsageError(f"{day.isoformat()} is in the future; values are recorded for today or earlier.")
+        raise UsageError(
+            f"{day.isoformat()} is in the future; values are recorded for today or earlier."
+        )
     note = " ".join(cmd.args[nxt:])[:500]
     measurement = Measurement(
         kpi=kpi.key, value=value, day=day, at=chat_now(cmd, ctx), by=who(cmd), note=note
@@ -300,14 +310,39 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
 def register(router: Router) -> None:
     """Register the /kpi family."""
     router.add("kpi", kpi_list, usage="/kpi [<key> [explain]]", example="/kpi cac explain")
-    router.add("kpi add", kpi_add, usage=ADD_USAGE, mutates=True,
-               example='/kpi add cac "Customer acquisition cost" baseline=120 target=80 unit=$ perspective=finance')
-    router.add("kpi edit", kpi_edit, usage="/kpi edit <key> field=value…", mutates=True,
-               example="/kpi edit cac target=75 owner=@anna")
-    router.add("kpi remove", kpi_remove, usage="/kpi remove <key> [confirm]", mutates=True,
-               example="/kpi remove cac")
-    router.add("kpi restore", kpi_restore, usage="/kpi restore <key>", mutates=True,
-               example="/kpi restore cac")
-    router.add("kpi set", kpi_set, usage="/kpi set <key> <value> [YYYY-MM-DD] [note…]",
-               mutates=True, example="/kpi set cac 95 2026-03-31 after the spring campaign")
-
+    router.add(
+        "kpi add",
+        kpi_add,
+        usage=ADD_USAGE,
+        mutates=True,
+        example='/kpi add cac "Customer acquisition cost" baseline=120 target=80 unit=$ '
+        "perspective=finance",
+    )
+    router.add(
+        "kpi edit",
+        kpi_edit,
+        usage="/kpi edit <key> field=value…",
+        mutates=True,
+        example="/kpi edit cac target=75 owner=@anna",
+    )
+    router.add(
+        "kpi remove",
+        kpi_remove,
+        usage="/kpi remove <key> [confirm]",
+        mutates=True,
+        example="/kpi remove cac",
+    )
+    router.add(
+        "kpi restore",
+        kpi_restore,
+        usage="/kpi restore <key>",
+        mutates=True,
+        example="/kpi restore cac",
+    )
+    router.add(
+        "kpi set",
+        kpi_set,
+        usage="/kpi set <key> <value> [YYYY-MM-DD] [note…]",
+        mutates=True,
+        example="/kpi set cac 95 2026-03-31 after the spring campaign",
+    )

@@ -123,9 +123,9 @@ def placement(cmd: Command, ctx: Context, options: Mapping[str, str]) -> Objecti
 def build_kpi(base: dict[str, Any], updates: Mapping[str, Any]) -> Kpi:
     """Merge, fill in the direction the numbers imply, and validate with the scoring rules."""
     data = {**base, **updates}
-    if "direction" not in updates and data.get("direction") in (None, "up", "down"):
-        if "baseline" in updates or "target" in updates or "direction" not in base:
-            data["direction"] = infer_direction(data.get("baseline", 0.0), data["target"])
+    implied = "baseline" in updates or "target" in updates or "direction" not in base
+    if "direction" not in updates and data.get("direction") in (None, "up", "down") and implied:
+        data["direction"] = infer_direction(data.get("baseline", 0.0), data["target"])
     if data.get("direction") != "range":
         data.setdefault("tolerance", None)
     kpi = Kpi.model_validate(data)

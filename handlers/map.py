@@ -17,9 +17,7 @@ async def strategy_map(cmd: Command, ctx: Context) -> Reply:
     chat = cmd.chat.key
     view = scorecard_view(ctx, chat)
     links = ctx.store.scorecards.links(chat)
-    scores = {
-        o.key: o for ps in view.score.perspectives for o in ps.objectives
-    }
+    scores = {o.key: o for ps in view.score.perspectives for o in ps.objectives}
     names = {o.key: o.name for o in view.objectives}
     ordered = order_objectives(view.perspectives, view.objectives, links)
     lines: list[str] = []
@@ -35,7 +33,11 @@ async def strategy_map(cmd: Command, ctx: Context) -> Reply:
             os = scores.get(objective.key)
             mark = render.mark(os.status) if os else render.mark(Status.NODATA)
             value = render.pct(os.score) if os else "—"
-            drives = [names.get(link.effect, link.effect) for link in links if link.cause == objective.key]
+            drives = [
+                names.get(link.effect, link.effect)
+                for link in links
+                if link.cause == objective.key
+            ]
             arrow = f"  → {', '.join(drives)}" if drives else ""
             lines.append(f"   {mark} {objective.name} ({objective.key}) {value}{arrow}")
     if links:
@@ -45,7 +47,9 @@ async def strategy_map(cmd: Command, ctx: Context) -> Reply:
     else:
         lines.append("")
         lines.append("No links yet: /objective link <cause> <effect>")
-    return Reply(title=f"Strategy map · index {render.pct(view.score.index)}", text="\n".join(lines))
+    return Reply(
+        title=f"Strategy map · index {render.pct(view.score.index)}", text="\n".join(lines)
+    )
 
 
 def register(router: Router) -> None:

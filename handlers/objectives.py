@@ -17,7 +17,14 @@ from scoring.models import Link, Objective
 from scoring.strategy_map import cycle_path
 
 FIELDS = ("name", "perspective", "weight", "owner", "aggregate")
-AGGREGATES = {"wavg": "wavg", "weighted": "wavg", "avg": "avg", "mean": "avg", "min": "min", "max": "max"}
+AGGREGATES = {
+    "wavg": "wavg",
+    "weighted": "wavg",
+    "avg": "avg",
+    "mean": "avg",
+    "min": "min",
+    "max": "max",
+}
 ADD_USAGE = (
     '/objective add <key> "<name>" perspective=<key> [weight=<n>] [owner=@user] '
     "[aggregate=wavg|avg|min|max]"
@@ -82,7 +89,9 @@ async def objective_edit(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(f"Nothing to change. Fields: {', '.join(FIELDS)}")
     objective = objective_or_fail(cmd, ctx, positional[0])
     updated = objective.model_copy(update=_fields(cmd, ctx, options))
-    ctx.store.scorecards.put_objective(cmd.chat.key, Objective.model_validate(updated.model_dump()))
+    ctx.store.scorecards.put_objective(
+        cmd.chat.key, Objective.model_validate(updated.model_dump())
+    )
     return Reply(text=f"Updated objective {updated.name} ({updated.key}).")
 
 
@@ -91,7 +100,11 @@ async def objective_remove(cmd: Command, ctx: Context) -> Reply:
     need(cmd.args, 1, "/objective remove <key>")
     objective = objective_or_fail(cmd, ctx, cmd.args[0])
     chat = cmd.chat.key
-    kpis = [k.key for k in ctx.store.kpis.all(chat, include_removed=True) if k.objective == objective.key]
+    kpis = [
+        k.key
+        for k in ctx.store.kpis.all(chat, include_removed=True)
+        if k.objective == objective.key
+    ]
     if kpis:
         raise Conflict(
             f"{objective.name} still has KPIs ({', '.join(kpis)}): move them with "
@@ -127,7 +140,9 @@ async def objective_unlink(cmd: Command, ctx: Context) -> Reply:
     need(cmd.args, 2, "/objective unlink <cause> <effect>")
     cause = objective_or_fail(cmd, ctx, cmd.args[0])
     effect = objective_or_fail(cmd, ctx, cmd.args[1])
-    if not ctx.store.scorecards.remove_link(cmd.chat.key, Link(cause=cause.key, effect=effect.key)):
+    if not ctx.store.scorecards.remove_link(
+        cmd.chat.key, Link(cause=cause.key, effect=effect.key)
+    ):
         raise UsageError(f"There is no link {cause.key} → {effect.key}.")
     return Reply(text=f"Unlinked {cause.key} → {effect.key}.")
 
@@ -135,13 +150,38 @@ async def objective_unlink(cmd: Command, ctx: Context) -> Reply:
 def register(router: Router) -> None:
     """Register /objective."""
     router.add("objective", objective_list, usage="/objective", example="/objective")
-    router.add("objective add", objective_add, usage=ADD_USAGE, mutates=True,
-               example='/objective add profit "Grow profit" perspective=finance weight=2 owner=@anna')
-    router.add("objective edit", objective_edit, usage="/objective edit <key> field=value…",
-               mutates=True, example="/objective edit profit weight=3 aggregate=min")
-    router.add("objective remove", objective_remove, usage="/objective remove <key>",
-               mutates=True, example="/objective remove profit")
-    router.add("objective link", objective_link, usage="/objective link <cause> <effect>",
-               mutates=True, example="/objective link content traffic")
-    router.add("objective unlink", objective_unlink, usage="/objective unlink <cause> <effect>",
-               mutates=True, example="/objective unlink content traffic")
+    router.add(
+        "objective add",
+        objective_add,
+        usage=ADD_USAGE,
+        mutates=True,
+        example='/objective add profit "Grow profit" perspective=finance weight=2 owner=@anna',
+    )
+    router.add(
+        "objective edit",
+        objective_edit,
+        usage="/objective edit <key> field=value…",
+        mutates=True,
+        example="/objective edit profit weight=3 aggregate=min",
+    )
+    router.add(
+        "objective remove",
+        objective_remove,
+        usage="/objective remove <key>",
+        mutates=True,
+        example="/objective remove profit",
+    )
+    router.add(
+        "objective link",
+        objective_link,
+        usage="/objective link <cause> <effect>",
+        mutates=True,
+        example="/objective link content traffic",
+    )
+    router.add(
+        "objective unlink",
+        objective_unlink,
+        usage="/objective unlink <cause> <effect>",
+        mutates=True,
+        example="/objective unlink content traffic",
+    )

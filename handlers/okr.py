@@ -15,7 +15,16 @@ from handlers.parsing import (
 )
 from handlers.router import Router
 from scoring.models import CheckIn, KeyResult, Okr
-from scoring.okr import current_quarter, elapsed_share, kr_grade, kr_progress, okr_progress, pace, parse_cycle
+from scoring.okr import (
+    Pace,
+    current_quarter,
+    elapsed_share,
+    kr_grade,
+    kr_progress,
+    okr_progress,
+    pace,
+    parse_cycle,
+)
 
 RESERVED = {"add", "edit", "remove", "kr", "checkin", "progress", "cycle"}
 KR_USAGE = (
@@ -23,7 +32,7 @@ KR_USAGE = (
     "[owner=@user]"
 )
 KR_FIELDS = ("name", "start", "target", "unit", "weight", "owner")
-PACE_MARK = {"on track": "🟢", "behind": "🟡", "at risk": "🔴"}
+PACE_MARK = {Pace.ON_TRACK: "🟢", Pace.BEHIND: "🟡", Pace.AT_RISK: "🔴"}
 
 
 def _cycle(cmd: Command, ctx: Context) -> str:
@@ -39,7 +48,9 @@ async def okr_list(cmd: Command, ctx: Context) -> Reply:
     chat = cmd.chat.key
     okrs = ctx.store.okrs.okrs(chat, cycle)
     if not okrs:
-        return Reply(text=f'No OKRs in {cycle}. Add one: /okr add nps "Delight customers" cycle={cycle}')
+        return Reply(
+            text=f'No OKRs in {cycle}. Add one: /okr add nps "Delight customers" cycle={cycle}'
+        )
     rows: list[tuple[str, ...]] = []
     for okr in okrs:
         krs = ctx.store.okrs.key_results(chat, okr.key)
@@ -75,12 +86,16 @@ async def okr_progress_cmd(cmd: Command, ctx: Context) -> Reply:
     for okr in ctx.store.okrs.okrs(chat, cycle):
         progress = okr_progress(ctx.store.okrs.key_results(chat, okr.key)) or 0.0
         verdict = pace(progress, expected)
-        rows.append((f"{PACE_MARK[verdict]} {okr.name} ({okr.key})", render.pct(progress), verdict))
+        rows.append(
+            (f"{PACE_MARK[verdict]} {okr.name} ({okr.key})", render.pct(progress), verdict)
+        )
     if not rows:
         return Reply(text=f"No OKRs in {cycle}.")
     return Reply(
         title=f"OKR pace {cycle}: {render.pct(expected)} of the cycle elapsed",
-        table=Table(columns=("objective", "progress", "pace"), rows=tuple(rows), align=("l", "r", "l")),
+        table=Table(
+            columns=("objective", "progress", "pace"), rows=tuple(rows), align=("l", "r", "l")
+        ),
         footer="On track ≥ 95% of expected, behind ≥ 75%, else at risk.",
     )
 
@@ -89,7 +104,9 @@ async def okr_cycle(cmd: Command, ctx: Context) -> Reply:
     """Show or set the cycle `/okr` looks at (default: the current quarter)."""
     settings = ctx.store.chats.settings(cmd.chat.key)
     if not cmd.args:
-        return Reply(text=f"Current OKR cycle: {_cycle(cmd, ctx)}. Change: /okr cycle 2027Q1 (or 'auto').")
+        return Reply(
+            text=f"Current OKR cycle: {_cycle(cmd, ctx)}. Change: /okr cycle 2027Q1 (or 'auto')."
+        )
     if cmd.args[0].casefold() == "auto":
         ctx.store.chats.save(cmd.chat.key, settings.model_copy(update={"okr_cycle": None}))
         return Reply(text=f"OKR cycle follows the calendar quarter ({_cycle(cmd, ctx)}).")
@@ -164,7 +181,9 @@ def _kr_fields(options: dict[str, str]) -> dict[str, object]:
 
 def _check_kr(kr: KeyResult) -> KeyResult:
     if kr.start == kr.target:
-        raise UsageError(f"start and target are both {render.num(kr.start)}: progress needs a distance.")
+        raise UsageError(
+            f"start and target are both {render.num(kr.start)}: progress needs a distance."
+        )
     return kr
 
 
@@ -241,7 +260,8 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     if confidence is not None:
         fields.append(Field(label="Confidence", value=f"{confidence}/10"))
     return Reply(
-        text=f"Checked in {kr.name}: {render.num(value, kr.unit)} (target {render.num(kr.target, kr.unit)}).",
+        text=f"Checked in {kr.name}: {render.num(value, kr.unit)} "
+        f"(target {render.num(kr.target, kr.unit)}).",
         fields=tuple(fields),
     )
 
@@ -250,19 +270,59 @@ def register(router: Router) -> None:
     """Register /okr."""
     router.add("okr", okr_list, usage="/okr", example="/okr")
     router.add("okr progress", okr_progress_cmd, usage="/okr progress", example="/okr progress")
-    router.add("okr cycle", okr_cycle, usage="/okr cycle [2026Q4|2026H2|2026|auto]",
-               mutates=True, example="/okr cycle 2027Q1")
-    router.add("okr add", okr_add, usage='/okr add <key> "<objective>" [cycle=2026Q4] [owner=@user]',
-               mutates=True, example='/okr add delight "Delight our customers" cycle=2026Q4 owner=@anna')
-    router.add("okr edit", okr_edit, usage="/okr edit <key> field=value…", mutates=True,
-               example="/okr edit delight owner=@ivan")
-    router.add("okr remove", okr_remove, usage="/okr remove <key>", mutates=True,
-               example="/okr remove delight")
-    router.add("okr kr", okr_kr_add, usage=KR_USAGE, mutates=True,
-               example='/okr kr delight nps "Raise NPS" start=30 target=50')
-    router.add("okr kr edit", okr_kr_edit, usage="/okr kr edit <kr-key> field=value…",
-               mutates=True, example="/okr kr edit nps target=55")
-    router.add("okr kr remove", okr_kr_remove, usage="/okr kr remove <kr-key>", mutates=True,
-               example="/okr kr remove nps")
-    router.add("okr checkin", okr_checkin, usage="/okr checkin <kr> <value> [confidence=1-10] [note…]",
-               mutates=True, example="/okr checkin nps 38 confidence=7 after the survey")
+    router.add(
+        "okr cycle",
+        okr_cycle,
+        usage="/okr cycle [2026Q4|2026H2|2026|auto]",
+        mutates=True,
+        example="/okr cycle 2027Q1",
+    )
+    router.add(
+        "okr add",
+        okr_add,
+        usage='/okr add <key> "<objective>" [cycle=2026Q4] [owner=@user]',
+        mutates=True,
+        example='/okr add delight "Delight our customers" cycle=2026Q4 owner=@anna',
+    )
+    router.add(
+        "okr edit",
+        okr_edit,
+        usage="/okr edit <key> field=value…",
+        mutates=True,
+        example="/okr edit delight owner=@ivan",
+    )
+    router.add(
+        "okr remove",
+        okr_remove,
+        usage="/okr remove <key>",
+        mutates=True,
+        example="/okr remove delight",
+    )
+    router.add(
+        "okr kr",
+        okr_kr_add,
+        usage=KR_USAGE,
+        mutates=True,
+        example='/okr kr delight nps "Raise NPS" start=30 target=50',
+    )
+    router.add(
+        "okr kr edit",
+        okr_kr_edit,
+        usage="/okr kr edit <kr-key> field=value…",
+        mutates=True,
+        example="/okr kr edit nps target=55",
+    )
+    router.add(
+        "okr kr remove",
+        okr_kr_remove,
+        usage="/okr kr remove <kr-key>",
+        mutates=True,
+        example="/okr kr remove nps",
+    )
+    router.add(
+        "okr checkin",
+        okr_checkin,
+        usage="/okr checkin <kr> <value> [confidence=1-10] [note…]",
+        mutates=True,
+        example="/okr checkin nps 38 confidence=7 after the survey",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers import render
 from handlers.common import need, perspective_or_fail
-from handlers.contract import Conflict, Command, Context, Reply, Table, UsageError
+from handlers.contract import Command, Conflict, Context, Reply, Table, UsageError
 from handlers.parsing import normalize_key, parse_number, parse_weight, split_options
 from handlers.router import Router
 from handlers.scores import scorecard_view
@@ -133,7 +133,9 @@ async def perspective_move(cmd: Command, ctx: Context) -> Reply:
     """Move a perspective to a position (1 = top of the strategy map)."""
     need(cmd.args, 2, "/perspective move <key> <position>")
     target = perspective_or_fail(cmd, ctx, cmd.args[0])
-    perspectives = [p for p in ctx.store.scorecards.perspectives(cmd.chat.key) if p.key != target.key]
+    perspectives = [
+        p for p in ctx.store.scorecards.perspectives(cmd.chat.key) if p.key != target.key
+    ]
     position = _position(cmd.args[1], len(perspectives) + 1)
     perspectives.insert(position - 1, target)
     ctx.store.scorecards.save_perspectives(cmd.chat.key, perspectives)
@@ -175,19 +177,46 @@ async def perspective_remove(cmd: Command, ctx: Context) -> Reply:
 def register(router: Router) -> None:
     """Register /scorecard and /perspective."""
     router.add("scorecard", scorecard, usage="/scorecard", example="/scorecard")
-    router.add("scorecard thresholds", scorecard_thresholds, mutates=True,
-               usage="/scorecard thresholds [green=<pct>] [yellow=<pct>]",
-               example="/scorecard thresholds green=85 yellow=60")
+    router.add(
+        "scorecard thresholds",
+        scorecard_thresholds,
+        mutates=True,
+        usage="/scorecard thresholds [green=<pct>] [yellow=<pct>]",
+        example="/scorecard thresholds green=85 yellow=60",
+    )
     router.add("perspective", perspective_list, usage="/perspective", example="/perspective")
-    router.add("perspective add", perspective_add, mutates=True,
-               usage='/perspective add <key> "<name>" [position=<n>] [weight=<n>]',
-               example='/perspective add service "Customer service" position=1')
-    router.add("perspective rename", perspective_rename, mutates=True,
-               usage='/perspective rename <key> "<name>"',
-               example='/perspective rename learning "Learning & growth"')
-    router.add("perspective move", perspective_move, mutates=True,
-               usage="/perspective move <key> <position>", example="/perspective move service 1")
-    router.add("perspective weight", perspective_weight, mutates=True,
-               usage="/perspective weight <key> <n>", example="/perspective weight finance 2")
-    router.add("perspective remove", perspective_remove, mutates=True,
-               usage="/perspective remove <key>", example="/perspective remove learning")
+    router.add(
+        "perspective add",
+        perspective_add,
+        mutates=True,
+        usage='/perspective add <key> "<name>" [position=<n>] [weight=<n>]',
+        example='/perspective add service "Customer service" position=1',
+    )
+    router.add(
+        "perspective rename",
+        perspective_rename,
+        mutates=True,
+        usage='/perspective rename <key> "<name>"',
+        example='/perspective rename learning "Learning & growth"',
+    )
+    router.add(
+        "perspective move",
+        perspective_move,
+        mutates=True,
+        usage="/perspective move <key> <position>",
+        example="/perspective move service 1",
+    )
+    router.add(
+        "perspective weight",
+        perspective_weight,
+        mutates=True,
+        usage="/perspective weight <key> <n>",
+        example="/perspective weight finance 2",
+    )
+    router.add(
+        "perspective remove",
+        perspective_remove,
+        mutates=True,
+        usage="/perspective remove <key>",
+        example="/perspective remove learning",
+    )

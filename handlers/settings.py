@@ -28,5 +28,10 @@ async def timezone(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register /timezone."""
-    router.add("timezone", timezone, usage="/timezone [Area/City]", mutates=True,
-               example="/timezone Europe/Moscow")
+    router.add(
+        "timezone",
+        timezone,
+        usage="/timezone [Area/City]",
+        mutates=True,
+        example="/timezone Europe/Moscow",
+    )

@@ -57,7 +57,7 @@ class KeyedTable:
 
     def get(self, model: type[ModelT], key: str) -> ModelT | None:
         """The model stored under `key`, or None."""
-        doc = self.table.get(_KEY == key)
+        doc = self.table.get(key == _KEY)
         return None if doc is None else model.model_validate(dict(doc))  # type: ignore[arg-type]
 
     def all(self, model: type[ModelT]) -> list[ModelT]:
@@ -68,7 +68,7 @@ class KeyedTable:
         """Insert or replace the model with the same key."""
         doc = to_doc(item)
         table = self.table
-        existing = table.get(_KEY == doc["key"])
+        existing = table.get(doc["key"] == _KEY)
         if existing is None:
             table.insert(doc)
         else:
@@ -76,7 +76,7 @@ class KeyedTable:
 
     def remove(self, key: str) -> bool:
         """Delete the model with `key`; True when something was deleted."""
-        return bool(self.table.remove(_KEY == key))
+        return bool(self.table.remove(key == _KEY))
 
     def keys(self) -> list[str]:
         """Every stored key."""

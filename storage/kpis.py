@@ -73,7 +73,7 @@ class KpiRepo:
         month = m.day.isoformat()[:7]
         shard = self._db.table(self._shard(chat, m.kpi, month))
         day = m.day.isoformat()
-        old_doc = shard.get(_DAY == day)
+        old_doc = shard.get(day == _DAY)
         replaced = None
         if old_doc is None:
             shard.insert(to_doc(m))
@@ -112,7 +112,9 @@ class KpiRepo:
         months = sorted(self._index(chat, key).get("months", []), reverse=True)
         found: list[Measurement] = []
         for month in months:
-            found.extend(from_docs(Measurement, self._db.table(self._shard(chat, key, month)).all()))
+            found.extend(
+                from_docs(Measurement, self._db.table(self._shard(chat, key, month)).all())
+            )
             if limit is not None and len(found) >= limit:
                 break
         found.sort(key=_sort_key)

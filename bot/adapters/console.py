@@ -68,7 +68,9 @@ class ConsoleAdapter:
             self._image_dir.mkdir(parents=True, exist_ok=True)
             path = self._image_dir / reply.image.filename
             path.write_bytes(reply.image.data)
-            reply = reply.model_copy(update={"image": None, "footer": f"(picture saved to {path})"})
+            reply = reply.model_copy(
+                update={"image": None, "footer": f"(picture saved to {path})"}
+            )
         self._stdout.write(render_console(reply) + "\n")
         self._stdout.flush()
 
@@ -82,7 +84,10 @@ class ConsoleAdapter:
         )
         if cmd is None:
             self._print(
-                Reply(text="I understand commands (try /help) and #initiative +1 messages.", kind="error")
+                Reply(
+                    text="I understand commands (try /help) and #initiative +1 messages.",
+                    kind="error",
+                )
             )
             return
         for reply in await self._dispatch(cmd):

@@ -1,0 +1,49 @@
+"""The router's promises: help from docstrings, friendly errors, reference ids."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.app import Core
+from handlers.contract import Command, Context, Reply
+from tests.support import FakeChat
+
+
+async def test_help_lists_every_command_family(chat: FakeChat, core: Core) -> None:
+    text = await chat.ok("/help")
+    for name in core.router.top_level():
+        assert f"/{name}" in text
+
+
+async def test_help_for_a_command_shows_usage_doc_and_example(chat: FakeChat) -> None:
+    text = await chat.ok("/help kpi set")
+    assert "/kpi set <key> <value>" in text
+    assert "Record a measurement" in text
+    assert "e.g. /kpi set cac 95" in text
+
+
+async def test_every_command_has_help_text_and_an_example(core: Core) -> None:
+    for spec in core.router.specs():
+        assert spec.summary and spec.summary != spec.path, spec.path
+        assert spec.example.startswith("/"), spec.path
+
+
+async def test_unknown_command_suggests_the_closest(chat: FakeChat) -> None:
+    assert "Did you mean /kpi" in await chat.error("/kpo")
+
+
+async def test_unexpected_error_is_logged_with_a_reference(
+    chat: FakeChat, core: Core, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(cmd: Command, ctx: Context) -> Reply:
+        """Break."""
+        raise RuntimeError("boom")
+
+    core.router.add("boom", broken, usage="/boom", example="/boom")
+    with caplog.at_level(logging.ERROR):
+        text = await chat.error("/boom")
+    ref = text.split("ref ")[1].split(")")[0]
+    assert "Nothing was changed" in text
+    assert ref in caplog.text and "boom" in caplog.text

@@ -1,0 +1,101 @@
+"""The shared argument grammar: numbers, dates, keys, quotes and options."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from handlers.contract import Actor, ChatRef, UsageError
+from handlers.parsing import (
+    command_from_text,
+    normalize_key,
+    parse_date,
+    parse_number,
+    split_options,
+    take_number_tokens,
+    tokenize,
+)
+
+ACTOR = Actor(platform="console", user_id="u", display_name="U")
+CHAT = ChatRef(platform="console", chat_id="c")
+NOW = datetime(2026, 11, 21, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "raw, value",
+    [
+        ("12.5", 12.5),
+        ("12,5", 12.5),
+        ("10 000", 10000),
+        ("10\u00a0000", 10000),
+        ("10k", 10000),
+        ("1.2M", 1_200_000),
+        ("35%", 35),
+        ("-3", -3),
+        ("+7", 7),
+        ("0,125", 0.125),
+        ("1,234.5", 1234.5),
+        ("1,000", 1000),
+        ("2bn", 2e9),
+        ("1,5к", 1500),
+    ],
+)
+def test_numbers_are_read_the_way_people_type_them(raw: str, value: float) -> None:
+    assert parse_number(raw) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "1e5", "abc", "", "12.5.1", "5x"])
+def test_non_numbers_are_refused(raw: str) -> None:
+    with pytest.raises(UsageError):
+        parse_number(raw)
+
+
+def test_space_grouped_numbers_are_glued_back() -> None:
+    assert take_number_tokens(("10", "000", "2026-01-01"), 0) == ("10000", 2)
+    assert take_number_tokens(("5", "note"), 0) == ("5", 1)
+
+
+def test_typographic_and_unbalanced_quotes() -> None:
+    assert tokenize("add x “Лиды за месяц” target=5") == ("add", "x", "Лиды за месяц", "target=5")
+    with pytest.raises(UsageError, match="Unbalanced quote"):
+        tokenize('add x "oops')
+
+
+@pytest.mark.parametrize("raw", ["2026-02-30", "2026-13-01", "2026-1-1x", "yesterdayish"])
+def test_bad_dates_are_refused(raw: str) -> None:
+    with pytest.raises(UsageError):
+        parse_date(raw, date(2026, 11, 21))
+
+
+def test_relative_dates() -> None:
+    assert parse_date("yesterday", date(2026, 11, 21)) == date(2026, 11, 20)
+
+
+def test_keys_are_case_insensitive_and_any_script() -> None:
+    assert normalize_key("CAC") == "cac"
+    assert normalize_key("Лиды") == "лиды"
+    with pytest.raises(UsageError):
+        normalize_key("bad key!")
+
+
+def test_unknown_option_suggests_the_closest() -> None:
+    with pytest.raises(UsageError, match="Did you mean target"):
+        split_options(["targte=5"], ["target", "baseline"])
+
+
+def test_command_addressed_to_another_bot_is_ignored() -> None:
+    kw = {"actor": ACTOR, "chat": CHAT, "received_at": NOW, "bot_username": "ScoreBot"}
+    assert command_from_text("/kpi@OtherBot", **kw) is None
+    cmd = command_from_text("/KPI@scorebot set cac 5", **kw)
+    assert cmd is not None and cmd.name == "kpi" and cmd.text == "set cac 5"
+
+
+def test_hashtag_becomes_a_log_command() -> None:
+    cmd = command_from_text("#articles +1 published", actor=ACTOR, chat=CHAT, received_at=NOW)
+    assert cmd is not None and (cmd.name, cmd.text, cmd.via) == (
+        "log",
+        "articles +1 published",
+        "hashtag",
+    )
+    assert command_from_text("just chatting", actor=ACTOR, chat=CHAT, received_at=NOW) is None
