@@ -28,7 +28,9 @@ Rules, modelled on Prometheus/Alertmanager (see docs in each function):
 - **Mutes**: changes are still produced (state moves on) with `suppressed="muted"`;
   reminders are not produced while muted. A muted change does not count as told, so
   after expiry the next sweep sends one reminder for a KPI that is red and was not
-  told within `repeat`; nothing else is replayed.
+  told within `repeat`; nothing else is replayed. A recovery from a colour people
+  never heard of (it came while muted) is logged as muted too, never sent: no
+  "resolved" for an alert nobody saw.
 - **Quiet hours** (scoring.alerts_quiet): non-critical transitions (yellow, improved,
   resolved, reminders) carry `held_until`, the end of the window; people are deemed
   told at that instant.
@@ -404,6 +406,13 @@ def _change(
     if kind is None:
         return moved, []
     transition = _transition(moved, kind, old, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
+    if (
+        kind in ("improved", "resolved")
+        and state.last_notified is None
+        and not transition.suppressed
+    ):
+        # people never heard of the colour it recovers from (it came while muted)
+        transition = transition.model_copy(update={"suppressed": "muted"})
     return moved.model_copy(update={"last_notified": _told_at(transition)}), [transition]
 
 

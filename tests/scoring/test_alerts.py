@@ -436,6 +436,23 @@ def test_changes_while_muted_are_logged_as_suppressed_and_move_the_state() -> No
     assert feed.state is not None and feed.state.status is G
 
 
+def test_no_resolved_message_for_a_red_nobody_was_told_about() -> None:
+    feed = Feed(mutes=[Mute.create("all", timedelta(hours=1), by="boss", now=T0)])
+    feed.value(T0, 90)
+    feed.value(hours(0.5), 20)  # red while muted
+    (resolved,) = feed.value(hours(1.2), 95)  # mute over, but the sweep has not reminded yet
+    assert (resolved.kind, resolved.suppressed) == ("resolved", "muted")
+    feed.value(hours(2), 20)
+    assert [(t.kind, t.suppressed) for t in feed.log[-1:]] == [("fired", None)]
+
+
+def test_recovery_after_the_post_mute_reminder_is_sent() -> None:
+    feed = Feed(mutes=[Mute.create("all", timedelta(hours=1), by="boss", now=T0)])
+    feed.value(hours(0.5), 20)
+    assert len(feed.sweep(hours(1))) == 1
+    assert [t.suppressed for t in feed.value(hours(1.5), 95)] == [None]
+
+
 def test_a_mute_on_another_kpi_or_not_yet_started_does_not_silence() -> None:
     other = Mute.create("cac", timedelta(hours=1), by="boss", now=T0)
     later = Mute.create("leads", timedelta(hours=1), by="boss", now=hours(5))
