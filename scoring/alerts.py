@@ -37,6 +37,20 @@ Rules, modelled on Prometheus/Alertmanager (see docs in each function):
 - **Missing data / removal**: there is nothing to evaluate without a value, so the state
   is left as is (not resolved). A removed KPI's state is dropped by the caller without a
   message; `reminders_due` skips states of unknown or removed KPIs.
+
+Wiring (per chat: `AlertPolicy` in config; mutes, one `AlertState` per KPI, the
+`Batcher` and the transition log in state):
+
+- value recorded / imported: `evaluate(state, kpi=..., measurement=...,
+  status=would_be_status(kpi, value, thresholds), performance=performance(kpi, value),
+  now=clock(), policy, mutes, tz=ZoneInfo(chat timezone), thresholds)`; persist the
+  state, append the transitions to the log, `batcher.add` each, persist, and schedule
+  a flush at `batcher.next_due()`. A KPI definition edit re-evaluates the latest
+  measurement the same way (a reading is never counted twice).
+- flush job: `batcher, batch = batcher.due(now)`; persist, then send `batch`.
+- sweep (every few minutes): `reminders_due(states, ...)`; persist/log/queue each pair.
+- KPI removed: delete its state. Test mode switched off: delete it too, so the first
+  live reading announces its colour.
 """
 
 from __future__ import annotations
