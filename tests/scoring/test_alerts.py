@@ -348,11 +348,12 @@ def test_transition_kinds_and_which_are_critical(
     assert transition_kind(old, new) == kind
     if kind is not None:
         feed = Feed()
-        state = AlertState(kpi="leads", status=old, value=1, performance=0.01, reading_at=T0)
-        feed.state = state
+        feed.state = AlertState(
+            kpi="leads", status=old, value=1, performance=0.01, reading_at=T0, last_notified=T0
+        )
         target = {G: 95.0, Y: 60.0, R: 10.0}[new]
         (alert,) = feed.value(hours(1), target)
-        assert (alert.kind, alert.critical) == (kind, critical)
+        assert (alert.kind, alert.critical, alert.suppressed) == (kind, critical, None)
 
 
 # --- repeat ------------------------------------------------------------------------------
