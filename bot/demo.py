@@ -137,7 +137,8 @@ def _history(store: Store, chat: str, now: datetime, rng: random.Random) -> None
             share = i / max(len(days) - 1, 1)
             noise = (rng.random() - 0.5) * 0.06 * abs(end - start or 1)
             value = start + (end - start) * share + noise
-            value = round(value) if abs(end) >= 10 else round(value, 2)
+            whole = float(start).is_integer() and float(end).is_integer()
+            value = round(value) if whole else round(value, 2)
             day = today - timedelta(days=back)
             at = now - timedelta(days=back)
             store.kpis.record(

@@ -12,8 +12,9 @@ import difflib
 import inspect
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from handlers.contract import (
     Command,
@@ -29,6 +30,7 @@ from storage.errors import StoreError
 
 _LOGGER = logging.getLogger(__name__)
 
+HandlerResult = Reply | Sequence[Reply] | None
 ALIASES = {"start": "help", "kpis": "kpi", "okrs": "okr", "objectives": "objective"}
 
 
@@ -96,7 +98,7 @@ class Router:
         try:
             tokens = tokenize(cmd.text)
             route, args = self.resolve(cmd.name, tokens)
-            result = await route.handler(cmd.model_copy(update={"args": args}), ctx)
+            result = await _run(route, cmd.model_copy(update={"args": args}), ctx)
             await ctx.store.commit()
         except (CommandError, ScoringError, StoreError) as exc:
             _LOGGER.info("refused /%s %s: %s", cmd.name, cmd.text[:80], exc)
@@ -114,7 +116,31 @@ class Router:
         return _normalize(result, cmd)
 
 
-def _normalize(result: Reply | Sequence[Reply] | None, cmd: Command) -> list[Reply]:
+async def _run(route: Route, cmd: Command, ctx: Context) -> HandlerResult:
+    """Run a handler; a mutating one runs as one atomic step so a failure changes nothing.
+
+    Atomic means no other coroutine may run in between, so a mutating handler must finish
+    without awaiting anything that suspends; doing so is a bug and is refused loudly.
+    """
+    coro = route.handler(cmd, ctx)
+    if not route.spec.mutates:
+        return await coro
+    with ctx.store.atomic():
+        return _finish_without_suspending(coro)
+
+
+def _finish_without_suspending(coro: Awaitable[HandlerResult]) -> HandlerResult:
+    if not isinstance(coro, Coroutine):
+        raise TypeError("handlers are coroutine functions")
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return cast(HandlerResult, done.value)
+    coro.close()
+    raise RuntimeError("a mutating handler suspended inside its atomic section")
+
+
+def _normalize(result: HandlerResult, cmd: Command) -> list[Reply]:
     if result is None:
         return []
     replies = [result] if isinstance(result, Reply) else list(result)

@@ -47,3 +47,34 @@ async def test_unexpected_error_is_logged_with_a_reference(
     ref = text.split("ref ")[1].split(")")[0]
     assert "Nothing was changed" in text
     assert ref in caplog.text and "boom" in caplog.text
+
+
+async def test_failing_mutation_changes_nothing(chat: FakeChat, core: Core) -> None:
+    async def half_write(cmd: Command, ctx: Context) -> Reply:
+        """Write, then fail."""
+        ctx.store.chats.save(
+            cmd.chat.key,
+            ctx.store.chats.settings(cmd.chat.key).model_copy(update={"timezone": "Asia/Tokyo"}),
+        )
+        raise RuntimeError("after the write")
+
+    core.router.add("half", half_write, usage="/half", example="/half", mutates=True)
+    assert "Nothing was changed" in await chat.error("/half")
+    assert "Timezone: UTC" in await chat.ok("/timezone")
+
+
+async def test_mutating_handler_that_suspends_is_refused(chat: FakeChat, core: Core) -> None:
+    import asyncio
+
+    async def sleepy(cmd: Command, ctx: Context) -> Reply:
+        """Suspend inside a mutation."""
+        ctx.store.chats.save(
+            cmd.chat.key,
+            ctx.store.chats.settings(cmd.chat.key).model_copy(update={"timezone": "Asia/Tokyo"}),
+        )
+        await asyncio.sleep(0)
+        return Reply(text="never")
+
+    core.router.add("sleepy", sleepy, usage="/sleepy", example="/sleepy", mutates=True)
+    assert "Nothing was changed" in await chat.error("/sleepy")
+    assert "Timezone: UTC" in await chat.ok("/timezone")
