@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers import render
+from handlers import alerting, render
 from handlers.common import chat_now, chat_today, kpi_or_fail, need, who
 from handlers.contract import Button, Command, Context, Field, Reply, Table, UsageError
 from handlers.kpi_fields import (
@@ -291,6 +291,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     )
     chat = cmd.chat.key
     replaced = ctx.store.kpis.record(chat, measurement)
+    alerting.on_value_recorded(ctx, cmd, kpi, measurement)
     thresholds = ctx.store.scorecards.thresholds(chat)
     view = kpi_view(ctx, chat, kpi, thresholds)
     was = f" (replaced {render.num(replaced.value, kpi.unit)})" if replaced else ""
