@@ -26,13 +26,12 @@ from scoring.models import Kpi, Status, Thresholds
 _EPS = 1e-9
 
 
-def _share_against(share: float, threshold: float) -> str:
-    """Whole percent, with decimals when rounding would make a miss look like the threshold."""
-    if abs(share - threshold) <= _EPS:
-        return format_share(share)
+def _share_against(share: float, *thresholds: float) -> str:
+    """Whole percent, with decimals when rounding would make a miss look like a threshold."""
+    near = [t for t in thresholds if abs(share - t) > _EPS]
     for decimals in range(5):
         shown = f"{share * 100:.{decimals}f}"
-        if shown != f"{threshold * 100:.{decimals}f}":
+        if all(shown != f"{t * 100:.{decimals}f}" for t in near):
             break
     return f"{shown}%".replace("-", "−")
 
@@ -99,17 +98,14 @@ def colour_reason(
     status = colour(kpi, value, performance, thresholds)
     if has_limits(kpi):
         return f"{status.value}: {_limits_reason(kpi, value, status)}"
-    shown = {t: _share_against(performance, t) for t in (thresholds.green, thresholds.yellow)}
+    shown = _share_against(performance, thresholds.green, thresholds.yellow)
     green, yellow = format_share(thresholds.green), format_share(thresholds.yellow)
     if status is Status.GREEN:
-        reason = f"performance {shown[thresholds.green]} ≥ green threshold {green}"
+        reason = f"performance {shown} ≥ green threshold {green}"
     elif status is Status.YELLOW:
-        reason = (
-            f"performance {shown[thresholds.yellow]} ≥ yellow threshold {yellow} "
-            f"and < green {green}"
-        )
+        reason = f"performance {shown} ≥ yellow threshold {yellow} and < green {green}"
     else:
-        reason = f"performance {shown[thresholds.yellow]} < yellow threshold {yellow}"
+        reason = f"performance {shown} < yellow threshold {yellow}"
     return f"{status.value}: {reason}"
 
 
