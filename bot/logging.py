@@ -182,4 +182,4 @@ def log_command(
     if not args and msg == "command from user %s via %s":
         args = (cmd.actor.user_id, cmd.via)
     fields = log_fields(cmd.chat.platform, cmd.chat.chat_id, cmd.name)
-    logger.log(level, msg, *args, extra=fields)
+    logger.log(level, msg, *args, extra=fields, stacklevel=2)

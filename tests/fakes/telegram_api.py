@@ -86,7 +86,7 @@ class FakeTelegramAPI:
         self.max_hold = max_hold  # longest a getUpdates may hang, whatever timeout PTB asks
         self.calls: list[Call] = []
         self._pending: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
+        self._last_update_id = 0
         self._message_ids = itertools.count(10_000)
         self._new_update = asyncio.Event()
         self._closing = asyncio.Event()
@@ -101,9 +101,9 @@ class FakeTelegramAPI:
         """Listen on an ephemeral loopback port."""
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=1.0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
 
@@ -129,9 +129,16 @@ class FakeTelegramAPI:
     # --- test controls -------------------------------------------------------------------
 
     def push_update(self, update: dict[str, Any]) -> int:
-        """Queue an update for getUpdates; assigns an update_id unless it has one."""
-        update.setdefault("update_id", next(self._update_ids))
+        """Queue an update for getUpdates; assigns the next update_id unless it has one.
+
+        Re-pushing an update with an old id simulates Telegram redelivering it (the
+        bot crashed before its next getUpdates confirmed the offset).
+        """
+        if "update_id" not in update:
+            update["update_id"] = self._last_update_id + 1
+        self._last_update_id = max(self._last_update_id, int(update["update_id"]))
         self._pending.append(update)
+        self._pending.sort(key=lambda u: int(u["update_id"]))
         self._new_update.set()
         return int(update["update_id"])
 

@@ -1,0 +1,486 @@
+"""Telegram adapter: PTB 22 long polling inside our loop, Commands in, Replies out.
+
+PTB stays in this file and `telegram_format.py`: handlers only ever see Command and
+Reply. Every update goes through one funnel (`_on_update`) so access control,
+redelivery dedupe and logging happen in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+    User,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.adapters import telegram_format as fmt
+from bot.adapters.base import DeliveryError, Dispatch, SeenLog
+from bot.logging import log_command, log_fields
+from handlers.contract import Actor, ChatRef, Clock, Command, CommandSpec, Reply
+from handlers.parsing import command_from_text
+
+_LOGGER = logging.getLogger(__name__)
+
+NOT_ENABLED = "This bot is not enabled for this chat."
+SOMETHING_WRONG = "Something went wrong on my side. Please try again later."
+ALLOWED_UPDATES = ("message", "callback_query")
+
+Sleep = Callable[[float], Awaitable[None]]
+_App = Application[Any, Any, Any, Any, Any, Any]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _HandledRetryAfterFilter(logging.Filter):
+    """Drops AIORateLimiter's ERROR+traceback for a RetryAfter we retry ourselves.
+
+    We build the limiter with max_retries=0 so waits use our injectable sleep; the
+    limiter then logs every 429 as "Rate limit hit after maximum of 0 retries".
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Rate limit hit after maximum of 0 retries")
+
+
+def _adjust_ptb_globals() -> None:
+    """Process-wide PTB settings the adapter relies on; idempotent."""
+    # Opt in to PTB's future (v23) behaviour: RetryAfter.retry_after is a timedelta.
+    # Otherwise PTB warns (v22.2 deprecation) whenever it *creates* a RetryAfter.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    limiter_logger = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(f, _HandledRetryAfterFilter) for f in limiter_logger.filters):
+        limiter_logger.addFilter(_HandledRetryAfterFilter())
+
+
+class ChatPacer:
+    """Spaces our messages to one chat (Telegram: ~1 msg/s per chat; PTB doesn't enforce it).
+
+    Slots are reserved before waiting, so concurrent senders to one chat queue up in
+    order. A RetryAfter pauses every chat, as Telegram's flood wait is bot-wide.
+    """
+
+    def __init__(self, interval: float, monotonic: Callable[[], float], sleep: Sleep) -> None:
+        self._interval = interval
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next: dict[str, float] = {}
+        self._paused_until = 0.0
+
+    async def wait(self, chat_id: str) -> None:
+        """Return when a message may be sent to `chat_id`."""
+        now = self._monotonic()
+        slot = max(now, self._next.get(chat_id, now), self._paused_until)
+        self._next[chat_id] = slot + self._interval
+        if len(self._next) > 1024:  # forget chats that are idle
+            self._next = {c: t for c, t in self._next.items() if t > now}
+        if slot > now:
+            await self._sleep(slot - now)
+
+    def pause_all(self, seconds: float) -> None:
+        """Hold every chat for `seconds` (after Telegram's flood wait)."""
+        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _chat_target(chat_id: str) -> int | str:
+    """Numeric chat ids go to Telegram as ints (PTB's group limiter keys on them)."""
+    try:
+        return int(chat_id)
+    except ValueError:
+        return chat_id  # "@channelname"
+
+
+class TelegramAdapter:
+    """The Telegram side of the bot: receive by long polling, send for the outbox."""
+
+    platform = "telegram"
+
+    def __init__(
+        self,
+        token: str,
+        dispatch: Dispatch,
+        *,
+        base_url: str = "https://api.telegram.org/bot",
+        allowed_chats: Collection[str | int] = frozenset(),
+        seen: SeenLog,
+        specs: Sequence[CommandSpec] = (),
+        clock: Clock = _utc_now,
+        poll_timeout: float = 30.0,
+        chat_interval: float = 1.0,
+        max_attempts: int = 3,
+        max_retry_wait: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        _adjust_ptb_globals()
+        self._dispatch = dispatch
+        self._allowed = frozenset(str(c) for c in allowed_chats)
+        self._seen = seen
+        self._specs = tuple(specs)
+        self._clock = clock
+        self._poll_timeout = poll_timeout
+        self._max_attempts = max_attempts
+        self._max_retry_wait = max_retry_wait
+        self._sleep = sleep
+        self._pacer = ChatPacer(chat_interval, monotonic, sleep)
+        self._tokens = fmt.CallbackTokens()
+        self._noticed: set[str] = set()  # chats told "not enabled" already
+        self._gone: set[str] = set()  # chats where we were kicked or blocked
+        self._migrated: dict[str, str] = {}  # old group id -> supergroup id
+        self._started = False
+        self.bot_username: str | None = None
+        self._app: _App = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(base_url)
+            .job_queue(None)
+            # max_retries=0: RetryAfter comes back to us and is waited out with our sleep.
+            .rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0))
+            .build()
+        )
+        self._app.add_handler(TypeHandler(Update, self._on_update))
+        self._app.add_error_handler(self._on_error)
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """getMe, start long polling and PTB's update processing, publish the command menu."""
+        try:
+            await self._app.initialize()
+        except InvalidToken:
+            # PTB's message quotes the token; never let it reach a log or a traceback.
+            raise RuntimeError("Telegram rejected the bot token ([telegram] token)") from None
+        self.bot_username = self._app.bot.username
+        updater = self._app.updater
+        assert updater is not None  # the builder always makes one unless told not to
+        try:
+            await updater.start_polling(
+                timeout=timedelta(seconds=self._poll_timeout),
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=False,
+                error_callback=self._on_polling_error,
+            )
+            await self._app.start()
+        except BaseException:
+            await self._shutdown()
+            raise
+        self._started = True
+        _LOGGER.info("polling as @%s", self.bot_username, extra=log_fields("telegram"))
+        await self._publish_commands()
+
+    async def stop(self) -> None:
+        """Stop polling, let PTB finish queued updates, close connections."""
+        if not self._started:
+            return
+        self._started = False
+        await self._shutdown()
+        _LOGGER.info("stopped", extra=log_fields("telegram"))
+
+    async def _shutdown(self) -> None:
+        updater = self._app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self._app.running:
+            await self._app.stop()
+        await self._app.shutdown()
+
+    async def _publish_commands(self) -> None:
+        commands = [BotCommand(name, text) for name, text in fmt.bot_commands(self._specs)]
+        if not commands:
+            return
+        try:
+            await self._app.bot.set_my_commands(commands)
+        except TelegramError as exc:  # a menu is nice to have; the bot works without it
+            _LOGGER.warning("setMyCommands failed: %s", exc, extra=log_fields("telegram"))
+
+    def _on_polling_error(self, exc: TelegramError) -> None:
+        if isinstance(exc, Conflict):
+            _LOGGER.error(
+                "another process is polling with this bot token; run one instance only",
+                extra=log_fields("telegram"),
+            )
+        else:
+            _LOGGER.warning("polling failed, retrying: %s", exc, extra=log_fields("telegram"))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        _LOGGER.error(
+            "unhandled error in update processing",
+            exc_info=context.error,
+            extra=log_fields("telegram"),
+        )
+
+    # --- inbound -------------------------------------------------------------------------
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The single funnel for every update PTB receives."""
+        if update.callback_query is not None:
+            await self._on_button(update, update.callback_query)
+        elif update.message is not None:
+            await self._on_message(update, update.message)
+
+    async def _on_message(self, update: Update, message: Message) -> None:
+        if message.from_user is None or not message.text:
+            return
+        chat = self._chat_ref(message)
+        cmd = command_from_text(
+            message.text,
+            actor=self._actor(message.from_user),
+            chat=chat,
+            received_at=self._clock(),
+            bot_username=self.bot_username,
+            message_id=str(message.message_id),
+        )
+        if cmd is None:
+            return
+        self._gone.discard(chat.chat_id)  # a message proves we are in the chat again
+        if not await self._admit(cmd):
+            return
+        await self._run(update, cmd)
+
+    async def _on_button(self, update: Update, query: CallbackQuery) -> None:
+        message = query.message
+        if message is None or query.data is None:
+            await self._answer(query, fmt.EXPIRED_BUTTON)
+            return
+        chat = self._chat_ref(message)
+        text = fmt.resolve_callback(query.data, chat.chat_id, self._tokens)
+        cmd = None
+        if text is not None:
+            cmd = command_from_text(
+                text,
+                actor=self._actor(query.from_user),
+                chat=chat,
+                received_at=self._clock(),
+                via="button",
+                bot_username=self.bot_username,
+                message_id=str(message.message_id),
+            )
+        if cmd is None:
+            _LOGGER.info(
+                "expired or unknown button pressed", extra=log_fields("telegram", chat.chat_id)
+            )
+            await self._answer(query, fmt.EXPIRED_BUTTON)
+            return
+        if chat.chat_id in self._allowed or not self._allowed:
+            await self._answer(query, None)  # stop the spinner before the work
+        else:
+            await self._answer(query, NOT_ENABLED)
+            return
+        await self._run(update, cmd)
+
+    async def _admit(self, cmd: Command) -> bool:
+        """allowed_chats: other chats get one polite notice per process, then silence."""
+        chat_id = cmd.chat.chat_id
+        if not self._allowed or chat_id in self._allowed:
+            return True
+        if chat_id not in self._noticed:
+            self._noticed.add(chat_id)
+            log_command(_LOGGER, cmd, "ignoring chat not in allowed_chats", level=logging.WARNING)
+            await self._deliver_quietly(Reply(text=NOT_ENABLED, kind="notice"), cmd.chat)
+        return False
+
+    async def _run(self, update: Update, cmd: Command) -> None:
+        """Dispatch once per update id, then deliver the replies."""
+        if not await self._seen.first_time(f"telegram:{update.update_id}"):
+            log_command(_LOGGER, cmd, "skipping redelivered update %s", update.update_id)
+            return
+        log_command(_LOGGER, cmd)
+        try:
+            replies = await self._dispatch(cmd)
+        except Exception:
+            # The router maps handler errors itself; reaching here is a bug in the wiring.
+            _LOGGER.exception("dispatch failed", extra=log_fields("telegram", cmd.chat.chat_id))
+            replies = [Reply(text=SOMETHING_WRONG, kind="error")]
+        for reply in replies:
+            target = reply.to or cmd.chat
+            if target.platform != self.platform:
+                _LOGGER.warning(
+                    "reply addressed to %s dropped; cross-platform messages go via the outbox",
+                    target.platform,
+                    extra=log_fields("telegram", cmd.chat.chat_id, cmd.name),
+                )
+                continue
+            await self._deliver_quietly(reply, target)
+
+    async def _answer(self, query: CallbackQuery, text: str | None) -> None:
+        try:
+            await self._app.bot.answer_callback_query(query.id, text=text)
+        except TelegramError as exc:  # e.g. "query is too old": nothing useful to do
+            _LOGGER.info("answerCallbackQuery failed: %s", exc, extra=log_fields("telegram"))
+
+    @staticmethod
+    def _chat_ref(message: MaybeInaccessibleMessage) -> ChatRef:
+        # Only forum topics are threads we can post into; plain replies carry a thread id too.
+        topic = isinstance(message, Message) and message.is_topic_message
+        thread = message.message_thread_id if isinstance(message, Message) and topic else None
+        return ChatRef(
+            platform="telegram",
+            chat_id=str(message.chat.id),
+            thread_id=str(thread) if thread else None,
+        )
+
+    @staticmethod
+    def _actor(user: User) -> Actor:
+        return Actor(
+            platform="telegram",
+            user_id=str(user.id),
+            display_name=user.full_name,
+            handle=f"@{user.username}" if user.username else None,
+        )
+
+    # --- outbound ------------------------------------------------------------------------
+
+    async def send(self, reply: Reply) -> None:
+        """Deliver `reply` to `reply.to` (for the outbox); raises DeliveryError."""
+        if reply.to is None or reply.to.platform != self.platform:
+            raise DeliveryError("reply has no Telegram destination", permanent=True)
+        await self._deliver(reply, reply.to)
+
+    async def _deliver_quietly(self, reply: Reply, target: ChatRef) -> None:
+        """Answers to commands: a failure is logged; the user can simply ask again."""
+        try:
+            await self._deliver(reply, target)
+        except DeliveryError as exc:
+            _LOGGER.warning(
+                "reply not delivered: %s", exc, extra=log_fields("telegram", target.chat_id)
+            )
+
+    async def _deliver(self, reply: Reply, target: ChatRef) -> None:
+        chat_id = self._migrated.get(target.chat_id, target.chat_id)
+        if chat_id in self._gone:
+            raise DeliveryError(f"bot was removed from chat {chat_id}", permanent=True)
+
+        def data_for(command: str) -> str:
+            return fmt.callback_data(command, chat_id, self._tokens)
+
+        for message in fmt.render_reply(reply, data_for):
+            await self._send_message(message, target.model_copy(update={"chat_id": chat_id}))
+
+    async def _send_message(self, message: fmt.OutMessage, target: ChatRef) -> None:
+        """One Telegram message, paced per chat, RetryAfter waited out (bounded)."""
+        html = True
+        for attempt in range(1, self._max_attempts + 1):
+            await self._pacer.wait(target.chat_id)
+            try:
+                await self._post(message, target, html=html)
+                return
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                self._pacer.pause_all(wait)
+                if attempt == self._max_attempts or wait > self._max_retry_wait:
+                    raise DeliveryError(
+                        "Telegram flood limit", permanent=False, retry_after=wait
+                    ) from None
+                _LOGGER.warning(
+                    "flood limit: waiting %.1f s (attempt %d of %d)",
+                    wait,
+                    attempt,
+                    self._max_attempts,
+                    extra=log_fields("telegram", target.chat_id),
+                )
+            except ChatMigrated as exc:
+                new_id = str(exc.new_chat_id)
+                _LOGGER.warning(
+                    "group %s became supergroup %s; sending there (update stored chat ids)",
+                    target.chat_id,
+                    new_id,
+                    extra=log_fields("telegram", target.chat_id),
+                )
+                self._migrated[target.chat_id] = new_id
+                target = target.model_copy(update={"chat_id": new_id})
+            except Forbidden as exc:
+                self._mark_gone(target.chat_id, exc)
+                raise DeliveryError(f"forbidden: {exc.message}", permanent=True) from None
+            except BadRequest as exc:
+                text = exc.message.lower()
+                if "can't parse entities" in text and html:
+                    _LOGGER.error(
+                        "Telegram refused our HTML, resending as plain text: %s",
+                        exc.message,
+                        extra=log_fields("telegram", target.chat_id),
+                    )
+                    html = False
+                    continue
+                if "chat not found" in text:
+                    self._mark_gone(target.chat_id, exc)
+                raise DeliveryError(f"bad request: {exc.message}", permanent=True) from None
+            except InvalidToken:
+                raise DeliveryError("bot token rejected", permanent=False) from None
+            except NetworkError as exc:  # 5xx, timeouts, connection errors
+                raise DeliveryError(f"network: {exc.message}", permanent=False) from None
+        raise DeliveryError("could not send message", permanent=False)
+
+    def _mark_gone(self, chat_id: str, exc: TelegramError) -> None:
+        if chat_id not in self._gone:
+            self._gone.add(chat_id)
+            _LOGGER.warning(
+                "cannot send to this chat any more (%s); not trying again until it writes",
+                exc.message,
+                extra=log_fields("telegram", chat_id),
+            )
+
+    async def _post(self, message: fmt.OutMessage, target: ChatRef, *, html: bool) -> None:
+        bot = self._app.bot
+        markup = _markup(message.keyboard)
+        thread = int(target.thread_id) if target.thread_id else None
+        chat = _chat_target(target.chat_id)
+        parse_mode = ParseMode.HTML if html else None
+        text = message.html if html else message.plain
+        if message.photo is not None:
+            await bot.send_photo(
+                chat,
+                message.photo,
+                caption=text or None,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+                message_thread_id=thread,
+                filename=message.filename,
+            )
+        else:
+            await bot.send_message(
+                chat,
+                text,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+                message_thread_id=thread,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+
+
+def _markup(keyboard: fmt.Keyboard) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(k.label, callback_data=k.data) for k in row] for row in keyboard]
+    )

@@ -1,0 +1,547 @@
+"""The real PTB Application, long polling a fake Bot API on 127.0.0.1.
+
+Dispatch is a stub that records Commands and returns canned Replies. Time for our own
+pacing and RetryAfter waits is a fake that advances instantly; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import pytest
+
+from bot.adapters.base import DeliveryError, MemorySeenLog, SeenLog
+from bot.adapters.telegram import NOT_ENABLED, TelegramAdapter
+from handlers.contract import Button, ChatRef, Command, CommandSpec, Image, Reply, Table
+from tests.fakes.telegram_api import (
+    TOKEN,
+    FakeTelegramAPI,
+    callback_query,
+    group_chat,
+    group_message,
+    html_errors,
+    private_message,
+    user,
+)
+
+GROUP = -1001234567890
+PRIVATE = 7001
+
+Replies = Callable[[Command], list[Reply]]
+
+
+class FakeTime:
+    """monotonic() and sleep() for the adapter's pacing: sleeping just moves the clock."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+class StubRouter:
+    """Records every Command; answers with `replies(cmd)` (default: one short text)."""
+
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+        self.replies: Replies = lambda cmd: [Reply(text=f"ok {cmd.name} {cmd.text}".strip())]
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, cmd: Command) -> list[Reply]:
+        async with self._changed:
+            self.commands.append(cmd)
+            self._changed.notify_all()
+        return self.replies(cmd)
+
+    async def wait(self, count: int, within: float = 5) -> list[Command]:
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.commands) >= count), within
+            )
+        return self.commands
+
+
+AdapterFactory = Callable[..., Awaitable[TelegramAdapter]]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegramAPI]:
+    async with FakeTelegramAPI() as api:
+        yield api
+
+
+@pytest.fixture
+def router() -> StubRouter:
+    return StubRouter()
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+async def start_adapter(
+    fake: FakeTelegramAPI, router: StubRouter, fake_time: FakeTime
+) -> AsyncIterator[AdapterFactory]:
+    started: list[TelegramAdapter] = []
+
+    async def start(
+        *,
+        dispatch: Any = None,
+        seen: SeenLog | None = None,
+        allowed_chats: Sequence[str | int] = (),
+        specs: Sequence[CommandSpec] = (),
+    ) -> TelegramAdapter:
+        adapter = TelegramAdapter(
+            TOKEN,
+            dispatch or router,
+            base_url=fake.base_url,
+            allowed_chats=allowed_chats,
+            seen=seen or MemorySeenLog(),
+            specs=specs,
+            poll_timeout=1,
+            monotonic=fake_time.monotonic,
+            sleep=fake_time.sleep,
+        )
+        await adapter.start()
+        started.append(adapter)
+        return adapter
+
+    yield start
+    for adapter in reversed(started):
+        await adapter.stop()
+
+
+def to(chat_id: int, thread_id: str | None = None) -> ChatRef:
+    return ChatRef(platform="telegram", chat_id=str(chat_id), thread_id=thread_id)
+
+
+async def settle(fake: FakeTelegramAPI, router: StubRouter) -> None:
+    """Wait until every update pushed so far has been processed.
+
+    Updates are handled one at a time, in order; a final /ping that reaches dispatch
+    proves everything before it has been dealt with (including ignored updates).
+    """
+    expected = len(router.commands) + 1
+    fake.push_update(private_message("/ping", chat_id=99))
+    await router.wait(expected)
+    assert router.commands[-1].name == "ping"
+    router.commands.pop()
+    await fake.wait_for("sendMessage", where=lambda c: c.params["chat_id"] == "99")
+
+
+# --- inbound round trips -------------------------------------------------------------------
+
+
+async def test_private_command_reaches_dispatch_and_the_reply_comes_back(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    sender = user("Anna", last_name="Lind", username="anna", user_id=PRIVATE)
+    fake.push_update(private_message("/kpi show cac", chat_id=PRIVATE, sender=sender))
+
+    (cmd,) = await router.wait(1)
+    (sent,) = await fake.wait_for("sendMessage")
+
+    assert (cmd.name, cmd.text, cmd.via) == ("kpi", "show cac", "command")
+    assert cmd.chat == ChatRef(platform="telegram", chat_id=str(PRIVATE))
+    assert (cmd.actor.user_id, cmd.actor.display_name) == (str(PRIVATE), "Anna Lind")
+    assert cmd.actor.handle == "@anna"
+    assert cmd.message_id is not None
+    assert sent.params["chat_id"] == str(PRIVATE)
+    assert sent.params["text"] == "ok kpi show cac"
+    assert sent.params["parse_mode"] == "HTML"
+
+
+async def test_group_command_addressed_to_this_bot_is_handled(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    fake.push_update(group_message("/kpi@ThisBot list", chat_id=GROUP))
+
+    (cmd,) = await router.wait(1)
+    (sent,) = await fake.wait_for("sendMessage")
+
+    assert (cmd.name, cmd.text) == ("kpi", "list")
+    assert cmd.chat.chat_id == str(GROUP)
+    assert sent.params["chat_id"] == str(GROUP)
+
+
+async def test_reply_in_a_forum_topic_goes_back_to_that_topic(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    fake.push_update(group_message("/kpi", chat_id=GROUP, thread_id=77))
+
+    (cmd,) = await router.wait(1)
+    (sent,) = await fake.wait_for("sendMessage")
+
+    assert cmd.chat.thread_id == "77"
+    assert sent.params["message_thread_id"] == "77"
+
+
+async def test_command_for_another_bot_and_plain_chatter_are_ignored(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    fake.push_update(group_message("/kpi@OtherBot list", chat_id=GROUP))
+    fake.push_update(group_message("nice work everyone", chat_id=GROUP))
+
+    await settle(fake, router)
+
+    assert router.commands == []
+    assert {c.params["chat_id"] for c in fake.calls_of("sendMessage")} == {"99"}  # /ping only
+
+
+async def test_hashtag_message_in_a_group_becomes_a_log_command(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    fake.push_update(group_message("#articles +1 published the spring post", chat_id=GROUP))
+
+    (cmd,) = await router.wait(1)
+
+    assert (cmd.name, cmd.text, cmd.via) == (
+        "log",
+        "articles +1 published the spring post",
+        "hashtag",
+    )
+
+
+# --- buttons -------------------------------------------------------------------------------
+
+
+async def press_button_from_reply(
+    fake: FakeTelegramAPI, router: StubRouter, buttons: tuple[Button, ...]
+) -> dict[str, Any]:
+    """Let /menu answer with `buttons`; return the inline keyboard Telegram received."""
+    router.replies = lambda cmd: (
+        [Reply(text="pick one", buttons=buttons)] if cmd.name == "menu" else [Reply(text="done")]
+    )
+    fake.push_update(private_message("/menu", chat_id=PRIVATE))
+    (sent,) = await fake.wait_for("sendMessage")
+    markup: dict[str, Any] = sent.params["reply_markup"]
+    return markup
+
+
+async def test_button_press_comes_back_as_a_button_command_and_is_answered(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    markup = await press_button_from_reply(
+        fake, router, (Button(label="Restore", command="/kpi restore cac"),)
+    )
+    (button,) = markup["inline_keyboard"][0]
+    assert (button["text"], button["callback_data"]) == ("Restore", "/kpi restore cac")
+
+    fake.push_update(
+        callback_query(button["callback_data"], chat={"id": PRIVATE, "type": "private"})
+    )
+    commands = await router.wait(2)
+    (answer,) = await fake.wait_for("answerCallbackQuery")
+
+    cmd = commands[1]
+    assert (cmd.name, cmd.text, cmd.via) == ("kpi", "restore cac", "button")
+    assert cmd.chat.chat_id == str(PRIVATE)
+    assert "text" not in answer.params
+
+
+async def test_long_button_command_travels_as_a_token_and_still_works(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    long_command = "/kpi note cac " + "a very long explanation " * 4
+    markup = await press_button_from_reply(
+        fake, router, (Button(label="Note", command=long_command),)
+    )
+    data = markup["inline_keyboard"][0][0]["callback_data"]
+    assert len(data.encode()) <= 64
+
+    fake.push_update(callback_query(data, chat={"id": PRIVATE, "type": "private"}))
+    commands = await router.wait(2)
+
+    assert commands[1].via == "button"
+    assert f"/{commands[1].name} {commands[1].text}" == long_command.strip()
+
+
+@pytest.mark.parametrize("data", ["t:stale-token-from-before", "rm -rf", "t:"])
+async def test_stale_or_forged_button_runs_nothing_and_says_it_expired(
+    data: str, fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    fake.push_update(callback_query(data, chat={"id": PRIVATE, "type": "private"}))
+
+    (answer,) = await fake.wait_for("answerCallbackQuery")
+    await settle(fake, router)
+
+    assert answer.params["text"] == "This button has expired"
+    assert router.commands == []
+
+
+# --- rendering through the wire ----------------------------------------------------------------
+
+
+async def test_hostile_names_reach_telegram_escaped_and_as_valid_html(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    router.replies = lambda cmd: [
+        Reply(title=f"Hi {cmd.actor.display_name}", text=cmd.text, footer=cmd.actor.handle)
+    ]
+    sender = user("<script>&_*", last_name="<b>", username="x_y", user_id=PRIVATE)
+    fake.push_update(private_message("/hi a<b && *c*", chat_id=PRIVATE, sender=sender))
+
+    (cmd,) = await router.wait(1)
+    (sent,) = await fake.wait_for("sendMessage")
+
+    assert cmd.actor.display_name == "<script>&_* <b>"  # handlers get the raw name
+    assert html_errors(sent.params["text"]) == []
+    assert sent.params["text"] == (
+        "<b>Hi &lt;script&gt;&amp;_* &lt;b&gt;</b>\na&lt;b &amp;&amp; *c*\n<i>@x_y</i>"
+    )
+
+
+async def test_a_long_reply_arrives_as_several_paced_messages(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory, fake_time: FakeTime
+) -> None:
+    await start_adapter()
+    rows = tuple((f"kpi_{i}", "x" * 40, f"{i}") for i in range(150))
+    text = "\n".join(f"line {i} " + "y" * 50 for i in range(60))
+    reply = Reply(title="Digest", text=text, table=Table(columns=("k", "v", "n"), rows=rows))
+    assert len(reply.plain()) > 10_000
+    router.replies = lambda cmd: [reply]
+    fake.push_update(private_message("/digest", chat_id=PRIVATE))
+
+    await router.wait(1)
+    await fake.wait_for("sendMessage", 3)
+    await settle(fake, router)
+    sent = [c for c in fake.calls_of("sendMessage") if c.params["chat_id"] == str(PRIVATE)]
+
+    assert len(sent) >= 3
+    for call in sent:
+        body = call.params["text"]
+        assert len(body.encode("utf-16-le")) // 2 <= 4096
+        assert html_errors(body) == []
+        assert body.count("<pre>") == body.count("</pre>")
+    # Per-chat spacing: every message after the first waited for its 1 s slot.
+    assert fake_time.sleeps[: len(sent) - 1] == [pytest.approx(1.0)] * (len(sent) - 1)
+
+
+async def test_picture_reply_is_uploaded_with_its_caption(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory
+) -> None:
+    adapter = await start_adapter()
+    png = b"\x89PNG\r\n\x1a\n fake image bytes"
+
+    await adapter.send(
+        Reply(
+            title="Trend",
+            text="CAC, last 8 weeks",
+            image=Image(data=png, filename="cac.png"),
+            to=to(PRIVATE),
+        )
+    )
+
+    (call,) = fake.calls_of("sendPhoto")
+    assert call.files["photo"] == png
+    assert call.params["caption"] == "<b>Trend</b>\nCAC, last 8 weeks"
+    assert call.params["parse_mode"] == "HTML"
+
+
+async def test_refused_markup_is_resent_as_plain_text(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory
+) -> None:
+    adapter = await start_adapter()
+    fake.fail_next("sendMessage", "bad_html")
+
+    await adapter.send(Reply(title="A & B", to=to(PRIVATE)))
+
+    first, second = fake.calls_of("sendMessage")
+    assert not first.ok and second.ok
+    assert second.params["text"] == "A & B"
+    assert "parse_mode" not in second.params
+
+
+# --- errors and limits -----------------------------------------------------------------------
+
+
+async def test_retry_after_is_waited_out_and_the_message_is_delivered_once(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory, fake_time: FakeTime
+) -> None:
+    adapter = await start_adapter()
+    fake.fail_next("sendMessage", "retry_after", retry_after=1)
+
+    await adapter.send(Reply(text="alert: CAC is red", to=to(GROUP)))
+
+    assert [c.status for c in fake.calls_of("sendMessage")] == [429, 200]
+    assert fake_time.sleeps == [pytest.approx(1.0)]
+
+
+async def test_flood_limit_that_persists_becomes_a_transient_delivery_error(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory
+) -> None:
+    adapter = await start_adapter()
+    fake.fail_next("sendMessage", "retry_after", count=5, retry_after=2)
+
+    with pytest.raises(DeliveryError) as caught:
+        await adapter.send(Reply(text="alert", to=to(GROUP)))
+
+    assert caught.value.permanent is False
+    assert caught.value.retry_after == pytest.approx(2.0)
+    assert len(fake.calls_of("sendMessage")) == 3  # bounded
+
+
+async def test_bot_removed_from_group_is_a_permanent_error_logged_once(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = await start_adapter()
+    fake.fail_next("sendMessage", "forbidden", chat_id=GROUP)
+
+    for _ in range(2):
+        with pytest.raises(DeliveryError) as caught:
+            await adapter.send(Reply(text="alert", to=to(GROUP)))
+        assert caught.value.permanent is True
+
+    assert len(fake.calls_of("sendMessage")) == 1  # the second send did not even try
+    gone = [r for r in caplog.records if "cannot send to this chat" in r.getMessage()]
+    assert len(gone) == 1
+    assert gone[0].chat == str(GROUP)  # type: ignore[attr-defined]
+    await adapter.send(Reply(text="elsewhere", to=to(PRIVATE)))  # other chats still work
+
+
+async def test_a_new_message_from_a_chat_we_were_removed_from_reenables_it(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    adapter = await start_adapter()
+    fake.fail_next("sendMessage", "forbidden", chat_id=GROUP)
+    with pytest.raises(DeliveryError):
+        await adapter.send(Reply(text="alert", to=to(GROUP)))
+
+    fake.push_update(group_message("/kpi", chat_id=GROUP))  # someone re-added the bot
+    await router.wait(1)
+
+    (reply,) = await fake.wait_for("sendMessage", where=lambda c: c.ok)
+    assert reply.params["chat_id"] == str(GROUP)
+
+
+async def test_unknown_chat_is_permanent_and_server_errors_are_transient(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory
+) -> None:
+    adapter = await start_adapter()
+    fake.fail_next("sendMessage", "chat_not_found", chat_id=-5)
+    fake.fail_next("sendMessage", "server_error", chat_id=GROUP)
+
+    with pytest.raises(DeliveryError) as missing:
+        await adapter.send(Reply(text="x", to=to(-5)))
+    with pytest.raises(DeliveryError) as broken:
+        await adapter.send(Reply(text="x", to=to(GROUP)))
+
+    assert missing.value.permanent is True
+    assert broken.value.permanent is False
+
+
+async def test_send_refuses_replies_without_a_telegram_destination(
+    start_adapter: AdapterFactory,
+) -> None:
+    adapter = await start_adapter()
+    with pytest.raises(DeliveryError):
+        await adapter.send(Reply(text="x"))
+    with pytest.raises(DeliveryError):
+        await adapter.send(Reply(text="x", to=ChatRef(platform="slack", chat_id="C1")))
+
+
+# --- access, dedupe, menu ----------------------------------------------------------------------
+
+
+async def test_other_chats_get_one_polite_notice_and_nothing_runs(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter(allowed_chats=[GROUP, 99])
+    stranger = -100555
+    fake.push_update(group_message("/kpi", chat_id=stranger))
+    fake.push_update(group_message("/kpi list", chat_id=stranger))
+    fake.push_update(callback_query("/kpi", chat=group_chat(stranger)))
+
+    await settle(fake, router)
+
+    assert router.commands == []
+    notices = [c for c in fake.calls_of("sendMessage") if c.params["chat_id"] == str(stranger)]
+    assert [c.params["text"] for c in notices] == [NOT_ENABLED]
+    (answer,) = fake.calls_of("answerCallbackQuery")
+    assert answer.params["text"] == NOT_ENABLED
+
+    fake.push_update(group_message("/kpi", chat_id=GROUP))
+    (cmd,) = await router.wait(1)
+    assert cmd.chat.chat_id == str(GROUP)
+
+
+async def test_update_redelivered_after_a_restart_is_not_dispatched_twice(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    seen = MemorySeenLog()  # stands in for the durable log both runs share
+    first = await start_adapter(seen=seen)
+    update = private_message("/kpi set cac 95", chat_id=PRIVATE)
+    update["update_id"] = 500
+    fake.push_update(dict(update))
+    await router.wait(1)
+    await fake.wait_for("sendMessage")
+    await first.stop()
+
+    await start_adapter(seen=seen)
+    fake.push_update(dict(update))  # the crash happened before Telegram saw the offset
+    await settle(fake, router)
+
+    assert [c.text for c in router.commands] == ["set cac 95"]
+
+
+async def test_command_menu_is_published_from_the_specs(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory
+) -> None:
+    specs = [
+        CommandSpec("kpi", "Show and edit KPIs", "", "", "", False),
+        CommandSpec("kpi set", "Record a value", "", "", "", True),
+        CommandSpec("okr checkin", "Check in on a key result", "", "", "", True),
+        CommandSpec("x-y", "not a Telegram command name", "", "", "", False),
+    ]
+    await start_adapter(specs=specs)
+
+    (call,) = fake.calls_of("setMyCommands")
+    assert call.params["commands"] == [
+        {"command": "kpi", "description": "Show and edit KPIs"},
+        {"command": "okr", "description": "checkin"},
+    ]
+
+
+async def test_polling_starts_with_the_bot_identity_and_no_webhook(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory
+) -> None:
+    adapter = await start_adapter()
+    await fake.wait_for("getUpdates")
+
+    assert adapter.bot_username == "ThisBot"
+    assert [c.method for c in fake.calls[:3]] == ["getMe", "deleteWebhook", "getUpdates"]
+    assert fake.calls_of("getUpdates")[0].params["allowed_updates"] == [
+        "message",
+        "callback_query",
+    ]
+
+
+async def test_a_rejected_token_fails_start_without_quoting_it(router: StubRouter) -> None:
+    async with FakeTelegramAPI(token="999999999:SomeOtherTokenThatTheFakeAccepts_x") as other:
+        adapter = TelegramAdapter(TOKEN, router, base_url=other.base_url, seen=MemorySeenLog())
+        with pytest.raises(RuntimeError) as caught:
+            await adapter.start()
+        await adapter.stop()
+
+    assert TOKEN not in str(caught.value)
+    assert caught.value.__suppress_context__
