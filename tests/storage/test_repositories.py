@@ -1,0 +1,132 @@
+"""Repositories keep each chat's data apart, shard history, and survive a restart."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_core
+from scoring.models import Kpi, Measurement
+from storage import open_store
+from storage.errors import StoreLocked
+from tests.support import FakeChat, FixedClock
+
+AT = datetime(2026, 11, 21, tzinfo=UTC)
+
+
+def _kpi(key: str = "v") -> Kpi:
+    return Kpi(key=key, name="Visits", objective="o", target=100)
+
+
+def _m(day: date, value: float, key: str = "v") -> Measurement:
+    return Measurement(kpi=key, value=value, day=day, at=AT)
+
+
+def test_measurements_are_sharded_per_kpi_and_month() -> None:
+    store = open_store(None)
+    store.kpis.put("c", _kpi())
+    for i in range(70):
+        store.kpis.record("c", _m(date(2026, 9, 1) + timedelta(days=i), i))
+    shards = store.db.table_names("m:c:v:")
+    assert shards == {"m:c:v:2026-09", "m:c:v:2026-10", "m:c:v:2026-11"}
+    assert store.kpis.count("c", "v") == 70
+    assert [m.value for m in store.kpis.latest("c", "v")] == [68, 69]
+    assert [m.value for m in store.kpis.history("c", "v", limit=3)] == [67, 68, 69]
+    assert len(store.kpis.history("c", "v")) == 70
+
+
+def test_backdated_value_does_not_become_latest() -> None:
+    store = open_store(None)
+    store.kpis.record("c", _m(date(2026, 11, 20), 5))
+    store.kpis.record("c", _m(date(2026, 10, 1), 1))
+    assert [m.value for m in store.kpis.latest("c", "v")] == [1, 5]
+    assert store.kpis.latest("c", "v")[-1].day == date(2026, 11, 20)
+
+
+def test_purge_drops_every_shard_and_the_index() -> None:
+    store = open_store(None)
+    store.kpis.put("c", _kpi())
+    store.kpis.record("c", _m(date(2026, 10, 1), 1))
+    store.kpis.record("c", _m(date(2026, 11, 1), 2))
+    assert store.kpis.purge("c", "v") == 2
+    assert not store.db.table_names("m:c:v") and not store.db.table_names("mix:c:v")
+    assert store.kpis.get("c", "v") is None
+
+
+def test_one_chat_never_sees_anothers_kpis() -> None:
+    store = open_store(None)
+    store.kpis.put("a", _kpi())
+    assert store.kpis.all("b") == [] and store.kpis.get("b", "v") is None
+
+
+async def test_everything_said_saved_survives_a_restart(tmp_path: Path) -> None:
+    clock = FixedClock()
+    core = build_core(tmp_path, clock=clock)
+    chat = FakeChat(core)
+    await chat.ok('/kpi add cac "CAC" baseline=120 target=80 perspective=finance')
+    await chat.ok("/kpi set cac 100")
+    await chat.ok('/okr add d "Delight"')
+    await chat.ok('/okr kr d nps "NPS" start=30 target=50')
+    await chat.ok("/okr checkin nps 40")
+    await chat.ok('/initiative add articles "Articles" cadence=4/month')
+    await chat.ok("/log articles +2")
+    await chat.ok("/timezone Europe/Moscow")
+    before = [await chat.ok(c) for c in ("/kpi", "/okr", "/initiatives", "/map", "/scorecard")]
+    core.close()
+
+    again = build_core(tmp_path, clock=clock)
+    chat2 = FakeChat(again)
+    after = [await chat2.ok(c) for c in ("/kpi", "/okr", "/initiatives", "/map", "/scorecard")]
+    again.close()
+    assert after == before
+
+
+async def test_concurrent_commands_never_lose_each_others_updates(tmp_path: Path) -> None:
+    import asyncio
+
+    core = build_core(tmp_path, clock=FixedClock())
+    chats = [FakeChat(core, chat_id=f"team{i}") for i in range(5)]
+    await asyncio.gather(
+        *(
+            c.ok(f'/kpi add v{i} "V" target=100 perspective=finance')
+            for c in chats
+            for i in range(4)
+        )
+    )
+    await asyncio.gather(*(c.ok(f"/kpi set v{i} {i + 1}") for c in chats for i in range(4)))
+    core.close()
+    store = open_store(tmp_path)
+    for c in chats:
+        assert len(store.kpis.all(c.chat.key)) == 4
+        for i in range(4):
+            assert store.kpis.latest(c.chat.key, f"v{i}")[-1].value == i + 1
+    store.close()
+
+
+def test_second_process_on_the_same_data_directory_is_refused(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store = open_store(tmp_path)
+    try:
+        code = (
+            "import sys, pathlib; from storage import open_store; "
+            "open_store(pathlib.Path(sys.argv[1]))"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode != 0 and "StoreLocked" in result.stderr
+    finally:
+        store.close()
+    with pytest.raises(StoreLocked):
+        first = open_store(tmp_path)
+        try:
+            open_store(tmp_path)
+        finally:
+            first.close()
