@@ -7,6 +7,8 @@ pacing and RetryAfter waits is a fake that advances instantly; nothing sleeps.
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 
 from bot.adapters.base import DeliveryError, MemorySeenLog, SeenLog
 from bot.adapters.telegram import NOT_ENABLED, TelegramAdapter
+from bot.logging import reset_logging, setup_logging
 from handlers.contract import Button, ChatRef, Command, CommandSpec, Image, Reply, Table
 from tests.fakes.telegram_api import (
     TOKEN,
@@ -545,3 +548,44 @@ async def test_a_rejected_token_fails_start_without_quoting_it(router: StubRoute
 
     assert TOKEN not in str(caught.value)
     assert caught.value.__suppress_context__
+
+
+# --- logs ------------------------------------------------------------------------------------
+
+
+async def test_the_bot_token_appears_nowhere_in_logs_even_at_debug(
+    fake: FakeTelegramAPI,
+    router: StubRouter,
+    start_adapter: AdapterFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stream = io.StringIO()
+    caplog.set_level(logging.DEBUG)
+    setup_logging(logging.DEBUG, secrets=[TOKEN], stream=stream)
+    try:
+        # Even if someone turns the URL-printing HTTP loggers up, the token stays hidden.
+        logging.getLogger("httpx").setLevel(logging.DEBUG)
+        logging.getLogger("httpcore").setLevel(logging.DEBUG)
+        adapter = await start_adapter()
+        fake.push_update(private_message("/kpi", chat_id=PRIVATE))
+        await router.wait(1)
+        await fake.wait_for("sendMessage")
+        fake.fail_next("sendMessage", "forbidden", chat_id=GROUP)
+        with pytest.raises(DeliveryError):
+            await adapter.send(Reply(text="x", to=to(GROUP)))
+        async with FakeTelegramAPI(token="111111111:TokenTheFakeWantsInsteadOfOurs_abc") as other:
+            rejected = TelegramAdapter(
+                TOKEN, router, base_url=other.base_url, seen=MemorySeenLog()
+            )
+            with pytest.raises(RuntimeError):
+                await rejected.start()
+        await adapter.stop()
+    finally:
+        reset_logging()
+
+    assert "HTTP Request: POST" in caplog.text  # httpx's lines were captured...
+    assert "getMe" in stream.getvalue()
+    assert TOKEN not in caplog.text  # ...without the token in them
+    assert TOKEN not in stream.getvalue()
+    assert all(TOKEN not in record.getMessage() for record in caplog.records)
+    assert all(TOKEN not in (record.exc_text or "") for record in caplog.records)
