@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -287,7 +287,7 @@ def test_failed_update_halfway_leaves_the_table_unchanged(db: Database) -> None:
     t.insert_multiple([{"k": i} for i in range(5)])
     before = state(db)
 
-    def bump(doc: dict[str, Any]) -> None:
+    def bump(doc: MutableMapping[str, Any]) -> None:
         if doc["k"] == 3:
             raise ValueError("bad document")
         doc["k"] += 100
@@ -433,7 +433,7 @@ async def test_disk_failure_is_reported_and_stops_further_saves(
     def broken(fd: int) -> None:
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(engine.os, "fdatasync", broken)
+    monkeypatch.setattr(os, "fdatasync", broken)
     db.table("t").insert({"k": 2})
     with pytest.raises(StoreFailed, match="Restart scorecard-bot"):
         await db.commit()
