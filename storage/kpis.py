@@ -84,6 +84,37 @@ class KpiRepo:
         self._update_index(chat, m, month, added=replaced is None)
         return replaced
 
+    def record_many(self, chat: str, key: str, values: list[Measurement]) -> int:
+        """Import a KPI's history in bulk (one write per month shard); returns values added.
+
+        Values for days that already have one replace it, as with `record`.
+        """
+        by_month: dict[str, dict[str, Measurement]] = {}
+        for m in values:
+            by_month.setdefault(m.day.isoformat()[:7], {})[m.day.isoformat()] = m
+        added = 0
+        for month, days in sorted(by_month.items()):
+            shard = self._db.table(self._shard(chat, key, month))
+            existing = {doc["day"]: doc.doc_id for doc in shard.all()}  # type: ignore[attr-defined]
+            stale = [existing[d] for d in days if d in existing]
+            if stale:
+                shard.remove(doc_ids=stale)
+            shard.insert_multiple(to_doc(m) for m in days.values())
+            added += len(days) - len(stale)
+        index = self._index(chat, key)
+        newest = sorted(values, key=_sort_key)[-2:]
+        latest = from_docs(Measurement, index.get("latest", []))
+        merged = {m.day: m for m in [*latest, *newest]}
+        doc = {
+            "months": sorted({*index.get("months", []), *by_month}),
+            "count": int(index.get("count", 0)) + added,
+            "latest": [to_doc(x) for x in sorted(merged.values(), key=_sort_key)[-2:]],
+        }
+        table = self._db.table(self._index_name(chat, key))
+        table.truncate()
+        table.insert(doc)
+        return added
+
     def _update_index(self, chat: str, m: Measurement, month: str, *, added: bool) -> None:
         index = self._index(chat, m.kpi)
         months = sorted({*index.get("months", []), month})

@@ -130,3 +130,15 @@ def test_second_process_on_the_same_data_directory_is_refused(tmp_path: Path) ->
             open_store(tmp_path)
         finally:
             first.close()
+
+
+def test_bulk_import_matches_one_by_one_recording() -> None:
+    one, bulk = open_store(None), open_store(None)
+    values = [_m(date(2026, 8, 1) + timedelta(days=i), i % 17) for i in range(100)]
+    for m in values:
+        one.kpis.record("c", m)
+    bulk.kpis.record("c", values[0])
+    assert bulk.kpis.record_many("c", "v", values) == 99
+    assert bulk.kpis.history("c", "v") == one.kpis.history("c", "v")
+    assert bulk.kpis.latest("c", "v") == one.kpis.latest("c", "v")
+    assert bulk.kpis.count("c", "v") == one.kpis.count("c", "v") == 100

@@ -1,0 +1,37 @@
+"""`./dev bench` (or `python -m bench`): every benchmark, one table per area.
+
+Baselines run side by side in the same process (see each module); numbers are for the
+machine it runs on, so compare rows of one run, not runs of different machines.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from bench.table import print_table
+
+SECTIONS = (
+    ("bench.storage", "Storage: durable writes on 50 KPIs × 100 000 values"),
+    ("bench.handlers", "Handlers on 50 KPIs × 100 000 values"),
+    ("bench.alerts", "Alerts and scheduled sweeps"),
+)
+
+
+def main(argv: list[str]) -> int:
+    """Run the sections named in `argv` (default: all) and print their tables."""
+    wanted = set(argv)
+    for module_name, title in SECTIONS:
+        if wanted and module_name.split(".")[-1] not in wanted:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            print_table(title, [{"note": f"{module_name} not present"}])
+            continue
+        print_table(title, module.run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
