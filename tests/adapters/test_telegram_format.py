@@ -214,7 +214,9 @@ def test_expired_button_message_is_what_the_issue_promised() -> None:
 
 
 def spec(path: str, summary: str = "") -> CommandSpec:
-    return CommandSpec(path=path, summary=summary, doc=summary, usage="", example="", mutates=False)
+    return CommandSpec(
+        path=path, summary=summary, doc=summary, usage="", example="", mutates=False
+    )
 
 
 def test_menu_has_one_entry_per_top_level_command() -> None:
