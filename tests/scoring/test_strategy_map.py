@@ -1,0 +1,206 @@
+"""Strategy map: loops refused with their path, stable ordering that keeps links short."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from scoring.errors import LinkCycleError, ScoringError
+from scoring.models import Link, Objective, Perspective
+from scoring.strategy_map import (
+    check_link,
+    count_crossings,
+    cycle_path,
+    format_path,
+    order_objectives,
+    would_create_cycle,
+)
+
+
+def links(*pairs: str) -> list[Link]:
+    """Links written "cause>effect"."""
+    return [Link(cause=a, effect=b) for a, b in (p.split(">") for p in pairs)]
+
+
+CHAIN = links("practices>content", "content>traffic", "traffic>customers", "customers>profit")
+
+
+@pytest.mark.parametrize(
+    ("existing", "cause", "effect", "path"),
+    [
+        ([], "cac", "cac", ["cac", "cac"]),
+        (links("leads>cac"), "cac", "leads", ["cac", "leads", "cac"]),
+        (
+            CHAIN,
+            "profit",
+            "practices",
+            ["profit", "practices", "content", "traffic", "customers", "profit"],
+        ),
+        (CHAIN, "traffic", "content", ["traffic", "content", "traffic"]),
+        (
+            links("a>b", "b>c", "c>d", "a>d"),
+            "d",
+            "a",
+            ["d", "a", "d"],  # the shortest loop is named
+        ),
+    ],
+)
+def test_cycle_path_names_the_loop_from_cause_back_to_cause(
+    existing: list[Link], cause: str, effect: str, path: list[str]
+) -> None:
+    assert cycle_path(existing, cause, effect) == path
+    assert would_create_cycle(existing, cause, effect)
+
+
+@pytest.mark.parametrize(
+    ("existing", "cause", "effect"),
+    [
+        ([], "a", "b"),
+        (CHAIN, "practices", "profit"),  # a shortcut in the same direction
+        (CHAIN, "practices", "traffic"),
+        (links("a>b", "c>d"), "b", "c"),
+        (links("a>b", "a>c"), "b", "c"),  # a diamond is not a loop
+    ],
+)
+def test_links_that_flow_one_way_are_fine(existing: list[Link], cause: str, effect: str) -> None:
+    assert cycle_path(existing, cause, effect) is None
+    assert not would_create_cycle(existing, cause, effect)
+    check_link(existing, cause, effect)
+
+
+def test_check_link_refuses_a_loop_with_its_path() -> None:
+    with pytest.raises(LinkCycleError) as caught:
+        check_link(links("leads>cac"), "cac", "leads")
+    assert str(caught.value) == (
+        "Linking cac → leads would close a loop (cac → leads → cac); "
+        "cause and effect must flow one way."
+    )
+    assert caught.value.path == ("cac", "leads", "cac")
+    assert isinstance(caught.value, ScoringError)
+
+
+def test_format_path() -> None:
+    assert format_path(["cac", "leads", "cac"]) == "cac → leads → cac"
+
+
+def test_cycle_detection_on_a_long_chain_is_quick_and_exact() -> None:
+    chain = [Link(cause=f"n{i}", effect=f"n{i + 1}") for i in range(2000)]
+    path = cycle_path(chain, "n2000", "n0")
+    assert path is not None and len(path) == 2002
+    assert cycle_path(chain, "n0", "n2000") is None
+
+
+# --- ordering -----------------------------------------------------------------------------
+
+
+def perspectives(*keys: str) -> list[Perspective]:
+    return [Perspective(key=k, name=k.title(), order=i) for i, k in enumerate(keys)]
+
+
+def objectives(**members: str) -> list[Objective]:
+    """objectives(fin="profit revenue") → objectives in the order written."""
+    return [
+        Objective(key=key, name=key.title(), perspective=p)
+        for p, keys in members.items()
+        for key in keys.split()
+    ]
+
+
+def keys(order: dict[str, list[Objective]]) -> dict[str, list[str]]:
+    return {p: [o.key for o in members] for p, members in order.items()}
+
+
+def test_without_links_the_input_order_is_kept() -> None:
+    ps = perspectives("fin", "cus")
+    os = objectives(fin="profit revenue costs", cus="content prospects")
+    assert keys(order_objectives(ps, os, [])) == {
+        "fin": ["profit", "revenue", "costs"],
+        "cus": ["content", "prospects"],
+    }
+
+
+def test_crossing_links_are_uncrossed() -> None:
+    ps = perspectives("top", "bottom")
+    os = objectives(top="a b", bottom="c d")
+    crossing = links("c>b", "d>a")
+    assert count_crossings(ps, {"top": os[:2], "bottom": os[2:]}, crossing) == 1
+    ordered = order_objectives(ps, os, crossing)
+    assert count_crossings(ps, ordered, crossing) == 0
+
+
+def test_linked_objectives_in_one_perspective_end_up_side_by_side() -> None:
+    ps = perspectives("int")
+    os = objectives(int="writing x y distribution")
+    ordered = keys(order_objectives(ps, os, links("writing>distribution")))["int"]
+    gap = abs(ordered.index("writing") - ordered.index("distribution"))
+    assert gap == 1
+
+
+def test_content_marketing_map_loses_most_crossings() -> None:
+    ps = perspectives("fin", "cus", "int", "lrn")
+    os = objectives(
+        fin="profit revenue costs",
+        cus="content prospects educate",
+        int="writing distribution tracking",
+        lrn="ab competitors topics",
+    )
+    chain = links(
+        "topics>writing",
+        "competitors>distribution",
+        "ab>tracking",
+        "writing>prospects",
+        "distribution>content",
+        "tracking>educate",
+        "content>costs",
+        "prospects>profit",
+        "educate>revenue",
+    )
+    before = count_crossings(
+        ps, {p.key: [o for o in os if o.perspective == p.key] for p in ps}, chain
+    )
+    after = count_crossings(ps, order_objectives(ps, os, chain), chain)
+    assert (before, after) == (6, 1)
+
+
+def test_every_objective_appears_once_in_its_own_perspective() -> None:
+    ps = perspectives("fin", "cus", "empty")
+    os = objectives(fin="profit revenue", cus="content prospects educate")
+    stray = Objective(key="stray", name="Stray", perspective="gone")
+    ordered = order_objectives(ps, [*os, stray], links("content>revenue", "educate>profit"))
+    assert set(ordered) == {"fin", "cus", "empty"}
+    assert ordered["empty"] == []
+    assert sorted(o.key for o in ordered["fin"]) == ["profit", "revenue"]
+    assert sorted(o.key for o in ordered["cus"]) == ["content", "educate", "prospects"]
+    assert all(o.perspective == p for p, members in ordered.items() for o in members)
+
+
+def test_perspective_order_field_not_input_order_decides_the_layers() -> None:
+    ps = [Perspective(key="cus", name="C", order=1), Perspective(key="fin", name="F", order=0)]
+    os = objectives(fin="a b", cus="c d")
+    crossing = links("c>b", "d>a")
+    assert count_crossings(ps, order_objectives(ps, os, crossing), crossing) == 0
+
+
+def test_ordering_is_deterministic_and_never_adds_crossings() -> None:
+    rng = random.Random(20261123)
+    for _ in range(60):
+        ps = perspectives("a", "b", "c", "d")
+        os = [
+            Objective(key=f"{p.key}{i}", name="O", perspective=p.key)
+            for p in ps
+            for i in range(rng.randint(0, 5))
+        ]
+        pool = [o.key for o in os]
+        pairs = (
+            {(rng.choice(pool), rng.choice(pool)) for _ in range(rng.randint(0, 12))}
+            if pool
+            else set()
+        )
+        some = [Link(cause=a, effect=b) for a, b in sorted(pairs) if a != b]
+        given = {p.key: [o for o in os if o.perspective == p.key] for p in ps}
+        first = order_objectives(ps, os, some)
+        assert keys(first) == keys(order_objectives(ps, os, some))
+        assert count_crossings(ps, first, some) <= count_crossings(ps, given, some)
+        for p in ps:
+            assert sorted(o.key for o in first[p.key]) == sorted(o.key for o in given[p.key])
