@@ -94,10 +94,9 @@ def _definition_problems(kpi: Kpi) -> Iterator[KpiDefinitionError]:
         return  # the checks below would compare NaN and say nonsense
     if kpi.weight < 0:
         yield KpiDefinitionError(f"The weight of {name} must be 0 or more, not {_n(kpi.weight)}.")
-    if kpi.tolerance is not None and kpi.tolerance < 0:
-        yield KpiDefinitionError(
-            f"The tolerance of {name} must be 0 or more, not {_n(kpi.tolerance)}."
-        )
+    tolerance = _tolerance_problem(kpi)
+    if tolerance is not None:
+        yield tolerance
     scale = _min_max_problem(kpi)
     if scale is not None:
         yield scale
@@ -169,11 +168,20 @@ def _min_max_problem(kpi: Kpi) -> KpiDefinitionError | None:
     return KpiDefinitionError(f"{name} needs min and max that are finite numbers.")
 
 
+def _tolerance_problem(kpi: Kpi) -> KpiDefinitionError | None:
+    """A negative tolerance, which would make performance rise further outside the range."""
+    if kpi.tolerance is not None and kpi.tolerance < 0:
+        return KpiDefinitionError(
+            f"The tolerance of {_name(kpi)} must be 0 or more, not {_n(kpi.tolerance)}."
+        )
+    return None
+
+
 def _progress_problem(kpi: Kpi) -> ZeroWidthScaleError | None:
     """A zero-width baseline→target scale, which no value can be placed on."""
     if kpi.direction != "range" and kpi.target == kpi.baseline:
         return ZeroWidthScaleError(
-            f"KPI '{kpi.key}' has baseline and target both {_n(kpi.target)}; "
+            f"{_name(kpi)} has baseline and target both {_n(kpi.target)}; "
             "progress needs a target different from the baseline."
         )
     return None
@@ -202,7 +210,7 @@ def validate_kpi(kpi: Kpi) -> None:
 def _check_value(kpi: Kpi, value: float) -> None:
     """A value must be a real number before it goes on any scale."""
     if not math.isfinite(value):
-        raise ScoringError(f"The value of KPI '{kpi.key}' must be a finite number, not {value}.")
+        raise ScoringError(f"The value of {_name(kpi)} must be a finite number, not {value}.")
 
 
 def progress(kpi: Kpi, value: float) -> float:
@@ -230,10 +238,9 @@ def _tolerance(kpi: Kpi, lo: float, hi: float) -> float:
     """How far outside a range performance reaches 0 %: the given tolerance or the width."""
     if kpi.tolerance is None:
         return hi - lo
-    if not kpi.tolerance >= 0:
-        raise KpiDefinitionError(
-            f"The tolerance of KPI '{kpi.key}' must be 0 or more, not {_n(kpi.tolerance)}."
-        )
+    problem = _tolerance_problem(kpi)
+    if problem is not None:
+        raise problem
     return kpi.tolerance
 
 
