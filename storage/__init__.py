@@ -12,6 +12,7 @@ from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiRepo
 from storage.okrs import OkrRepo
 from storage.scorecards import DEFAULT_PERSPECTIVES, ScorecardRepo
+from storage.seen import SeenRepo
 
 __all__ = ["DEFAULT_PERSPECTIVES", "ChatSettings", "Store", "open_store"]
 
@@ -26,6 +27,7 @@ class Store:
         self.okrs = OkrRepo(db)
         self.initiatives = InitiativeRepo(db)
         self.chats = ChatRepo(db)
+        self.seen = SeenRepo(db)
 
     async def commit(self) -> None:
         """Make every change so far durable (fsync) before anyone is told "saved"."""

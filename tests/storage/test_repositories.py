@@ -142,3 +142,14 @@ def test_bulk_import_matches_one_by_one_recording() -> None:
     assert bulk.kpis.history("c", "v") == one.kpis.history("c", "v")
     assert bulk.kpis.latest("c", "v") == one.kpis.latest("c", "v")
     assert bulk.kpis.count("c", "v") == one.kpis.count("c", "v") == 100
+
+
+def test_seen_update_ids_are_remembered_across_a_restart(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    assert store.seen.first_time("telegram:1001")
+    assert not store.seen.first_time("telegram:1001")
+    store.close()
+    again = open_store(tmp_path)
+    assert not again.seen.first_time("telegram:1001")
+    assert again.seen.first_time("telegram:1002")
+    again.close()
