@@ -66,7 +66,7 @@ async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
     today = chat_today(cmd, ctx)
     tz = chat_zone(cmd, ctx)
     rows = []
-    buttons = []
+    buttons: list[Button] = []
     for item in items:
         if item.done:
             state = "✅ done"

@@ -13,6 +13,7 @@ import shlex
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from typing import Literal
 
 from handlers.contract import Actor, ChatRef, Command, UsageError
 
@@ -28,7 +29,7 @@ def command_from_text(
     actor: Actor,
     chat: ChatRef,
     received_at: datetime,
-    via: str = "command",
+    via: Literal["command", "hashtag", "button", "schedule"] = "command",
     bot_username: str | None = None,
     message_id: str | None = None,
 ) -> Command | None:
@@ -49,7 +50,7 @@ def command_from_text(
             actor=actor,
             chat=chat,
             received_at=received_at,
-            via=via,  # type: ignore[arg-type]
+            via=via,
             message_id=message_id,
         )
     match = _HASHTAG.match(text)

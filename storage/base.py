@@ -58,7 +58,7 @@ class KeyedTable:
     def get(self, model: type[ModelT], key: str) -> ModelT | None:
         """The model stored under `key`, or None."""
         doc = self.table.get(key == _KEY)
-        return None if doc is None else model.model_validate(dict(doc))  # type: ignore[arg-type]
+        return None if doc is None else model.model_validate(dict(doc))
 
     def all(self, model: type[ModelT]) -> list[ModelT]:
         """Every model in insertion order."""
@@ -72,7 +72,7 @@ class KeyedTable:
         if existing is None:
             table.insert(doc)
         else:
-            table.update(_replace(doc), doc_ids=[existing.doc_id])  # type: ignore[union-attr]
+            table.update(_replace(doc), doc_ids=[existing.doc_id])
 
     def remove(self, key: str) -> bool:
         """Delete the model with `key`; True when something was deleted."""

@@ -78,8 +78,8 @@ class KpiRepo:
         if old_doc is None:
             shard.insert(to_doc(m))
         else:
-            replaced = Measurement.model_validate(dict(old_doc))  # type: ignore[arg-type]
-            shard.remove(doc_ids=[old_doc.doc_id])  # type: ignore[union-attr]
+            replaced = Measurement.model_validate(dict(old_doc))
+            shard.remove(doc_ids=[old_doc.doc_id])
             shard.insert(to_doc(m))
         self._update_index(chat, m, month, added=replaced is None)
         return replaced
@@ -95,7 +95,7 @@ class KpiRepo:
         added = 0
         for month, days in sorted(by_month.items()):
             shard = self._db.table(self._shard(chat, key, month))
-            existing = {doc["day"]: doc.doc_id for doc in shard.all()}  # type: ignore[attr-defined]
+            existing = {doc["day"]: doc.doc_id for doc in shard.all()}
             stale = [existing[d] for d in days if d in existing]
             if stale:
                 shard.remove(doc_ids=stale)

@@ -453,7 +453,11 @@ class TelegramAdapter:
     async def _post(self, message: fmt.OutMessage, target: ChatRef, *, html: bool) -> None:
         bot = self._app.bot
         markup = _markup(message.keyboard)
-        thread = int(target.thread_id) if (target.thread_id or "").isdigit() else None
+        thread = (
+            int(target.thread_id)
+            if target.thread_id is not None and target.thread_id.isdigit()
+            else None
+        )
         chat = _chat_target(target.chat_id)
         parse_mode = ParseMode.HTML if html else None
         text = message.html if html else message.plain
