@@ -18,8 +18,9 @@ from handlers.parsing import looks_like_date, parse_date, parse_number, split_op
 from handlers.parsing import take_number_tokens as take_number
 from handlers.router import Router
 from handlers.scores import KpiView, kpi_view, scorecard_view
-from scoring.kpi import explain
+from scoring.kpi import explain, progress
 from scoring.models import FOCUS_PER_PERSPECTIVE, FOCUS_TOTAL, Measurement
+from scoring.status import kpi_status
 
 ADD_USAGE = (
     '/kpi add <key> "<name>" target=<n> [baseline=<n>] [direction=up|down|range] [min=<n>] '
@@ -293,16 +294,18 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     replaced = ctx.store.kpis.record(chat, measurement)
     alerting.on_value_recorded(ctx, cmd, kpi, measurement)
     thresholds = ctx.store.scorecards.thresholds(chat)
-    view = kpi_view(ctx, chat, kpi, thresholds)
+    latest = ctx.store.kpis.latest(chat, kpi.key)
+    status = kpi_status(kpi, value, thresholds)
     was = f" (replaced {render.num(replaced.value, kpi.unit)})" if replaced else ""
     when = "" if day == today else f" for {day.isoformat()}"
     state = (
         "test mode, not scored"
         if kpi.test
-        else f"{render.mark(view.status)} {render.STATUS_WORD[view.status]}, "
-        f"progress {render.pct(view.progress)}"
+        else f"{render.mark(status)} {render.STATUS_WORD[status]}, "
+        f"progress {render.pct(progress(kpi, value))}"
     )
-    latest_note = "" if view.day == day else " An older date: the latest value is unchanged."
+    newest = latest[-1].day if latest else day
+    latest_note = "" if newest == day else " An older date: the latest value is unchanged."
     return Reply(
         text=f"Saved {kpi.name} = {render.num(value, kpi.unit)}{when}{was} ({state}).{latest_note}"
     )

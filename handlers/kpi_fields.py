@@ -126,8 +126,8 @@ def build_kpi(base: dict[str, Any], updates: Mapping[str, Any]) -> Kpi:
     implied = "baseline" in updates or "target" in updates or "direction" not in base
     if "direction" not in updates and data.get("direction") in (None, "up", "down") and implied:
         data["direction"] = infer_direction(data.get("baseline", 0.0), data["target"])
-    if data.get("direction") != "range":
-        data.setdefault("tolerance", None)
+    if data.get("direction") != "range" and "tolerance" not in updates:
+        data["tolerance"] = None  # a tolerance only means something for a range
     kpi = Kpi.model_validate(data)
     validate_kpi(kpi)
     return kpi

@@ -199,3 +199,17 @@ async def test_bad_input_gets_one_clear_line_and_changes_nothing(
     assert expected in await chat.error(command)
     assert await chat.ok("/kpi visits") == before
     assert await chat.ok("/objective") == objectives_before
+
+
+async def test_range_kpi_is_full_inside_and_fades_outside(chat: FakeChat) -> None:
+    await chat.ok('/kpi add rt "Response time" direction=range min=2 max=4 perspective=customers')
+    assert "progress 100%" in await chat.ok("/kpi set rt 3")
+    assert "progress 50%" in await chat.ok("/kpi set rt 5 2026-11-20")  # 1 outside, tol 2
+
+
+async def test_range_kpi_can_become_a_plain_kpi_again(chat: FakeChat) -> None:
+    await chat.ok(
+        '/kpi add rt "Response time" direction=range min=2 max=4 tol=1 perspective=customers'
+    )
+    await chat.ok("/kpi edit rt direction=down baseline=10 target=2 min=none max=none")
+    assert "lower is better" in await chat.ok("/kpi rt")
