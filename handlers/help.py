@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from handlers.contract import Command, CommandSpec, Context, NotFound, Reply, Table
+import difflib
+
+from handlers.contract import Command, CommandSpec, Context, Reply, Table, UsageError
 from handlers.router import Router
 
 
@@ -11,6 +13,12 @@ def _families(specs: list[CommandSpec]) -> dict[str, list[CommandSpec]]:
     for spec in specs:
         families.setdefault(spec.path.split()[0], []).append(spec)
     return families
+
+
+def _no_command(wanted: str, paths: list[str]) -> str:
+    close = difflib.get_close_matches(wanted, paths, n=2, cutoff=0.6)
+    hint = f" Did you mean {' or '.join('/' + c for c in close)}?" if close else ""
+    return f"No command /{wanted}.{hint} Send /help for the list."
 
 
 def build_help(router: Router) -> None:
@@ -32,7 +40,7 @@ def build_help(router: Router) -> None:
         wanted = " ".join(words)
         chosen = [s for s in specs if s.path == wanted or s.path.startswith(wanted + " ")]
         if not chosen:
-            raise NotFound("command", wanted, [s.path for s in specs])
+            raise UsageError(_no_command(wanted, [s.path for s in specs]))
         blocks = []
         for spec in chosen:
             blocks.append(f"{spec.usage}\n  {spec.doc}\n  e.g. {spec.example}")

@@ -239,7 +239,8 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     value = parse_number(raw, kr.key)
     confidence = None
     if "confidence" in options:
-        conf = parse_number(options["confidence"], "confidence")
+        raw_conf = options["confidence"].strip()
+        conf = float(raw_conf) if raw_conf.isdigit() else 0.0
         if not conf.is_integer() or not 1 <= conf <= 10:
             raise UsageError("confidence must be a whole number from 1 to 10.")
         confidence = int(conf)

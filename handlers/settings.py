@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from handlers.contract import Command, Context, NotFound, Reply
+from handlers.contract import Command, Context, NotFound, Reply, UsageError
 from handlers.router import Router
 
 
@@ -17,7 +18,12 @@ async def timezone(cmd: Command, ctx: Context) -> Reply:
     names = {name.casefold(): name for name in available_timezones()}
     name = names.get(raw.casefold())
     if name is None:
-        raise NotFound("timezone", raw, sorted(names.values()))
+        close = difflib.get_close_matches(raw.casefold(), list(names), n=3, cutoff=0.6)
+        hint = f" Did you mean {', '.join(names[c] for c in close)}?" if close else ""
+        raise UsageError(
+            f"'{raw}' is not a timezone.{hint} Use an IANA name such as Europe/Moscow, "
+            "Europe/Copenhagen or America/New_York."
+        )
     try:
         ZoneInfo(name)
     except ZoneInfoNotFoundError as exc:  # pragma: no cover - listed but not loadable

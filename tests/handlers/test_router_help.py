@@ -78,3 +78,14 @@ async def test_mutating_handler_that_suspends_is_refused(chat: FakeChat, core: C
     core.router.add("sleepy", sleepy, usage="/sleepy", example="/sleepy", mutates=True)
     assert "Nothing was changed" in await chat.error("/sleepy")
     assert "Timezone: UTC" in await chat.ok("/timezone")
+
+
+@pytest.mark.parametrize(
+    "command, expected",
+    [
+        ("/timezone Europe/Moscwo", "Did you mean Europe/Moscow"),
+        ("/help kpi st", "Did you mean /kpi set"),
+    ],
+)
+async def test_near_misses_get_a_suggestion(chat: FakeChat, command: str, expected: str) -> None:
+    assert expected in await chat.error(command)
