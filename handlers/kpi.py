@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
-from handlers import alerting, render
+from handlers import alerting, render, visuals
 from handlers.common import chat_now, chat_today, kpi_or_fail, need, who
-from handlers.contract import Button, Command, Context, Field, Reply, Table, UsageError
+from handlers.contract import Button, Command, Context, Field, Image, Reply, Table, UsageError
 from handlers.kpi_fields import (
     ADD_FIELDS,
     build_kpi,
@@ -19,9 +20,10 @@ from handlers.parsing import take_number_tokens as take_number
 from handlers.router import Router
 from handlers.scores import KpiView, kpi_view, scorecard_view
 from scoring.kpi import explain, progress
-from scoring.models import FOCUS_PER_PERSPECTIVE, FOCUS_TOTAL, Measurement
+from scoring.models import FOCUS_PER_PERSPECTIVE, FOCUS_TOTAL, Kpi, Measurement
 from scoring.status import kpi_status
 
+CHART_POINTS = 120
 ADD_USAGE = (
     '/kpi add <key> "<name>" target=<n> [baseline=<n>] [direction=up|down|range] [min=<n>] '
     "[max=<n>] [tol=<n>] [unit=<u>] [weight=<n>] [objective=<key>] [perspective=<key>] "
@@ -32,7 +34,8 @@ ADD_USAGE = (
 async def kpi_list(cmd: Command, ctx: Context) -> Reply:
     """List every KPI by perspective: value, target, progress, colour, trend and age.
 
-    `/kpi <key>` shows one KPI with its history; `/kpi <key> explain` shows the maths.
+    `/kpi <key>` shows one KPI with its history, `/kpi <key> explain` shows the maths,
+    `/kpi <key> chart` draws its history against the target.
     """
     if cmd.args:
         return await _kpi_one(cmd, ctx)
@@ -87,6 +90,8 @@ def _left_out_note(views: list[KpiView]) -> str | None:
 async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
     rest = [a.casefold() for a in cmd.args[1:]]
+    if rest == ["chart"]:
+        return await _kpi_chart(cmd, ctx, kpi)
     if rest and rest != ["explain"]:
         raise UsageError(f"Unknown words after the key: {' '.join(cmd.args[1:])}. Try /help kpi")
     chat = cmd.chat.key
@@ -142,6 +147,20 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
         fields=tuple(fields),
         table=table,
         footer=footer,
+    )
+
+
+async def _kpi_chart(cmd: Command, ctx: Context, kpi: Kpi) -> Reply:
+    history = ctx.store.kpis.history(cmd.chat.key, kpi.key, limit=CHART_POINTS)
+    if len(history) < 2:
+        return Reply(text=f"{kpi.name} needs at least two values for a chart.")
+    png = await asyncio.to_thread(visuals.kpi_chart, kpi, history)
+    first, last = history[0], history[-1]
+    return Reply(
+        title=f"{kpi.name} ({kpi.key})",
+        text=f"{len(history)} values from {first.day.isoformat()} to {last.day.isoformat()}; "
+        f"latest {render.num(last.value, kpi.unit)}, target {render.num(kpi.target, kpi.unit)}.",
+        image=Image(data=png, filename=f"{kpi.key}.png", alt=f"{kpi.name} over time"),
     )
 
 
@@ -313,7 +332,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register the /kpi family."""
-    router.add("kpi", kpi_list, usage="/kpi [<key> [explain]]", example="/kpi cac explain")
+    router.add("kpi", kpi_list, usage="/kpi [<key> [explain|chart]]", example="/kpi cac explain")
     router.add(
         "kpi add",
         kpi_add,

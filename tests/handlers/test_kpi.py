@@ -213,3 +213,14 @@ async def test_range_kpi_can_become_a_plain_kpi_again(chat: FakeChat) -> None:
     )
     await chat.ok("/kpi edit rt direction=down baseline=10 target=2 min=none max=none")
     assert "lower is better" in await chat.ok("/kpi rt")
+
+
+async def test_chart_is_a_png_of_the_history(chat: FakeChat) -> None:
+    await chat.ok('/kpi add v "Visits" target=100 perspective=customers')
+    assert "at least two values" in await chat.ok("/kpi v chart")
+    await chat.ok("/kpi set v 40 2026-11-01")
+    await chat.ok("/kpi set v 60")
+    replies = await chat.say("/kpi v chart")
+    image = replies[0].image
+    assert image is not None and image.data.startswith(b"\x89PNG") and image.filename == "v.png"
+    assert "2 values from 2026-11-01 to 2026-11-21" in replies[0].text
