@@ -1,0 +1,496 @@
+"""Slack's quirks as pure functions: payloads → Command, Reply → Block Kit, retry keys.
+
+Nothing here talks to Slack, so every rule (mrkdwn escaping, Block Kit limits, the
+`/scorecard help` mapping, which messages are ours to read) is unit-testable and the
+adapter in `slack.py` only moves data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from handlers.contract import Actor, ChatRef, Command, CommandSpec, Reply
+from handlers.parsing import command_from_text
+
+Block = dict[str, Any]
+
+# Block Kit limits (docs.slack.dev/reference/block-kit): 50 blocks per message, 3000
+# characters per section text, 2000 per field, 10 fields per section, 150 in a header,
+# 25 elements per actions block, 75 in a button label and 2000 in its value. Slack also
+# refuses messages well below the block limit (msg_blocks_too_long at ~13.2k characters,
+# slackapi/bolt-js#2509), so a message is also capped by total text.
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_FIELDS = 10
+MAX_HEADER = 150
+MAX_ACTIONS = 25
+MAX_BUTTON_LABEL = 75
+MAX_BUTTON_VALUE = 2000
+MAX_MESSAGE_TEXT = 12_000
+MAX_FALLBACK = 3000
+
+ACTION_PREFIX = "scorecard:"  # action_id of our buttons; the value is the command text
+
+# The slash commands the app manifest creates: one per top-level command of the router.
+# /help is not among them: Slack apps cannot own /help, so it is `/scorecard help`.
+SLASH_COMMANDS: tuple[str, ...] = (
+    "scorecard",
+    "perspective",
+    "objective",
+    "kpi",
+    "okr",
+    "initiative",
+    "initiatives",
+    "log",
+    "map",
+    "alerts",
+    "digest",
+    "timezone",
+)
+
+# Message subtypes that are still a person writing something new in the channel;
+# every other subtype (message_changed, channel_join, bot_message, …) is ignored.
+_READABLE_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
+
+
+# --- escaping --------------------------------------------------------------------------
+
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# A formatting character only acts at a word boundary (`cost_per_lead` stays plain), so
+# only those are swapped for look-alikes; keys inside words stay copy-pasteable.
+_FORMAT_LOOKALIKE = {"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"}
+_BOUNDARY_FORMAT = re.compile(r"(?<![\w])[*_~`]|[*_~`](?![\w])")
+
+
+def escape_mrkdwn(text: str) -> str:
+    """User text made inert in a mrkdwn field: no links, mentions or bold/italic/strike."""
+    text = text.translate(_ENTITIES)
+    return _BOUNDARY_FORMAT.sub(lambda m: _FORMAT_LOOKALIKE[m.group()], text)
+
+
+def escape_code(text: str) -> str:
+    """Text for inside a ``` block: entities escaped, backticks cannot close the block."""
+    return text.translate(_ENTITIES).replace("`", "ˋ")
+
+
+_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def unescape_slack_text(text: str) -> str:
+    """Slack's wire text back to what the person typed.
+
+    Slack wraps channels, users and links (`<#C123|articles>`, `<@U1|anna>`,
+    `<https://x|x>`) and entity-escapes `& < >`; a `#articles` hashtag arrives as a
+    channel link when a channel of that name exists.
+    """
+
+    def plain(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("#"):
+            return f"#{label or target[1:]}"
+        if target.startswith("@"):
+            return f"@{label or target[1:]}"
+        if target.startswith("!"):
+            name = target[1:].split("^")[0]
+            return f"@{label or name}"
+        return target
+
+    text = _LINK.sub(plain, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+# --- inbound: payload → Command ---------------------------------------------------------
+
+
+def command_from_slash(
+    body: Mapping[str, Any], received_at: datetime, names: Mapping[str, str] | None = None
+) -> Command | None:
+    """`/kpi set cac 95` → Command(name="kpi", text="set cac 95").
+
+    `/scorecard help [topic]` becomes the `help` command, as Slack apps cannot register
+    `/help`.
+    """
+    slash = str(body.get("command", "")).strip()
+    channel = str(body.get("channel_id", ""))
+    user = str(body.get("user_id", ""))
+    if not re.fullmatch(r"/[^\s/]+", slash) or not channel or not user:
+        return None
+    name = slash[1:].casefold()
+    text = unescape_slack_text(str(body.get("text", ""))).strip()
+    first, _, rest = text.partition(" ")
+    if name == "scorecard" and first.casefold() == "help":
+        name, text = "help", rest.strip()
+    return Command(
+        name=name,
+        text=text,
+        actor=_actor(user, str(body.get("user_name") or "") or (names or {}).get(user)),
+        chat=ChatRef(platform="slack", chat_id=channel),
+        received_at=received_at,
+        message_id=str(body.get("trigger_id") or "") or None,
+    )
+
+
+def command_from_message(
+    event: Mapping[str, Any], received_at: datetime, names: Mapping[str, str] | None = None
+) -> Command | None:
+    """A person's `#articles +1 published` in a channel → the `log` command; else None.
+
+    Only hashtags are read from plain messages: commands arrive as slash commands, and
+    the bot must never act on other bots (or itself) or on edits and joins.
+    """
+    if event.get("type") != "message" or event.get("subtype") not in _READABLE_SUBTYPES:
+        return None
+    if event.get("bot_id") or event.get("bot_profile") or not event.get("user"):
+        return None
+    channel, ts = event.get("channel"), event.get("ts")
+    text = event.get("text")
+    if not (isinstance(channel, str) and isinstance(ts, str) and isinstance(text, str)):
+        return None
+    plain = unescape_slack_text(text).strip()
+    if not plain.startswith("#"):
+        return None
+    user = str(event["user"])
+    # The confirmation goes into the message's thread (started here if needed), so a
+    # busy channel is not flooded with "logged" lines.
+    thread = str(event.get("thread_ts") or ts)
+    cmd = command_from_text(
+        plain,
+        actor=_actor(user, (names or {}).get(user)),
+        chat=ChatRef(platform="slack", chat_id=channel, thread_id=thread),
+        received_at=received_at,
+        message_id=ts,
+    )
+    return cmd if cmd is not None and cmd.via == "hashtag" else None
+
+
+def command_from_block_action(
+    body: Mapping[str, Any], received_at: datetime, names: Mapping[str, str] | None = None
+) -> Command | None:
+    """A press on one of our buttons → the command in its value, via="button"."""
+    actions = body.get("actions") or []
+    user = body.get("user") or {}
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    if not actions or not isinstance(channel, str) or not user.get("id"):
+        return None
+    action = actions[0]
+    value = action.get("value")
+    if not str(action.get("action_id", "")).startswith(ACTION_PREFIX) or not value:
+        return None
+    message = body.get("message") or {}
+    user_id = str(user["id"])
+    name = user.get("username") or user.get("name") or (names or {}).get(user_id)
+    cmd = command_from_text(
+        str(value),
+        actor=_actor(user_id, name),
+        chat=ChatRef(platform="slack", chat_id=channel, thread_id=message.get("thread_ts")),
+        received_at=received_at,
+        via="button",
+        message_id=message.get("ts") or (body.get("container") or {}).get("message_ts"),
+    )
+    if cmd is not None and cmd.name == "scorecard" and cmd.text.casefold().startswith("help"):
+        cmd = cmd.model_copy(update={"name": "help", "text": cmd.text[4:].strip()})
+    return cmd
+
+
+def _actor(user_id: str, name: str | None) -> Actor:
+    return Actor(
+        platform="slack",
+        user_id=user_id,
+        display_name=name or user_id,
+        handle=f"@{name}" if name else None,
+    )
+
+
+def delivery_key(body: Mapping[str, Any]) -> str | None:
+    """What identifies one delivery across Slack's retries (Bolt does not dedupe).
+
+    Events carry `event_id`; a slash command or button press carries a `trigger_id`
+    unique to the invocation. A body without either is fingerprinted whole.
+    """
+    if body.get("type") == "event_callback":
+        event_id = body.get("event_id")
+        return f"slack:event:{event_id}" if event_id else f"slack:event:{_fingerprint(body)}"
+    if "command" in body:
+        return f"slack:command:{body.get('trigger_id') or _fingerprint(body)}"
+    if body.get("type") == "block_actions":
+        return f"slack:action:{body.get('trigger_id') or _fingerprint(body)}"
+    return None
+
+
+def _fingerprint(body: Mapping[str, Any]) -> str:
+    raw = json.dumps(body, sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+# --- outbound: Reply → Block Kit ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SlackMessage:
+    """One chat.postMessage / response_url payload."""
+
+    text: str  # top-level fallback: notifications, screen readers, old clients
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SlackUpload:
+    """One files_upload_v2 call (charts are private, so no image_url blocks)."""
+
+    data: bytes
+    filename: str
+    title: str
+    alt_txt: str
+    initial_comment: str | None = None
+
+
+Outgoing = SlackMessage | SlackUpload
+
+
+def render_reply(reply: Reply) -> list[Outgoing]:
+    """Block Kit messages within Slack's limits, then the picture upload if any."""
+    blocks: list[Block] = []
+    if reply.title:
+        blocks.append(_header(reply.title))
+    if reply.text:
+        blocks.extend(_section(chunk) for chunk in _chunks(escape_mrkdwn(reply.text)))
+    for start in range(0, len(reply.fields), MAX_FIELDS):
+        group = reply.fields[start : start + MAX_FIELDS]
+        texts = [
+            _cut(f"*{escape_mrkdwn(f.label)}*\n{escape_mrkdwn(f.value)}", MAX_FIELD_TEXT)
+            for f in group
+        ]
+        blocks.append({"type": "section", "fields": [_mrkdwn(t) for t in texts]})
+    if reply.table is not None:
+        fence = len("```\n\n```")
+        for chunk in _chunks(escape_code(reply.table.render()), MAX_SECTION_TEXT - fence):
+            blocks.append(_section(f"```\n{chunk}\n```"))
+    if reply.footer:
+        blocks.append({"type": "context", "elements": [_mrkdwn(_cut_escaped(reply.footer))]})
+    buttons = [b for b in reply.buttons if 0 < len(b.command) <= MAX_BUTTON_VALUE]
+    for start in range(0, len(buttons), MAX_ACTIONS):
+        elements = [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": _cut(b.label, MAX_BUTTON_LABEL)},
+                "action_id": f"{ACTION_PREFIX}{start + i}",
+                "value": b.command,
+            }
+            for i, b in enumerate(buttons[start : start + MAX_ACTIONS])
+        ]
+        blocks.append({"type": "actions", "elements": elements})
+
+    out: list[Outgoing] = []
+    upload = _upload(reply)
+    only_title = blocks == ([_header(reply.title)] if reply.title else [])
+    if upload is not None and only_title:
+        return [upload]  # a titled picture: the title rides along as the upload's comment
+    if not blocks:
+        return []
+    pages = _paginate(blocks)
+    fallback = _fallback(reply)
+    for number, page in enumerate(pages, start=1):
+        text = (
+            fallback if number == 1 else f"{_cut(fallback, 200)} (continued {number}/{len(pages)})"
+        )
+        out.append(SlackMessage(text=text, blocks=page))
+    if upload is not None:
+        out.append(upload)
+    return out
+
+
+def _upload(reply: Reply) -> SlackUpload | None:
+    image = reply.image
+    if image is None:
+        return None
+    title = reply.title or image.alt or image.filename
+    return SlackUpload(
+        data=image.data,
+        filename=image.filename,
+        title=_cut(title, 250),
+        alt_txt=_cut(image.alt or title, 1000),
+        initial_comment=_cut_escaped(reply.title) if reply.title else None,
+    )
+
+
+def _fallback(reply: Reply) -> str:
+    parts = [p for p in (reply.title, reply.text) if p]
+    if not parts and reply.fields:
+        parts = [f"{f.label}: {f.value}" for f in reply.fields]
+    if not parts:
+        parts = [reply.footer or ("table" if reply.table else "Scorecard")]
+    return _cut_escaped("\n".join(parts), MAX_FALLBACK)
+
+
+def _paginate(blocks: list[Block]) -> list[list[Block]]:
+    pages: list[list[Block]] = []
+    page: list[Block] = []
+    size = 0
+    for block in blocks:
+        length = _text_length(block)
+        if page and (len(page) >= MAX_BLOCKS or size + length > MAX_MESSAGE_TEXT):
+            pages.append(page)
+            page, size = [], 0
+        page.append(block)
+        size += length
+    if page:
+        pages.append(page)
+    return pages
+
+
+def _text_length(block: Block) -> int:
+    texts: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("text", "value") and isinstance(value, str):
+                    texts.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(block)
+    return sum(len(t) for t in texts)
+
+
+def _header(title: str) -> Block:
+    # plain_text is never parsed (no links, no mentions), so it is not escaped.
+    return {"type": "header", "text": {"type": "plain_text", "text": _cut(title, MAX_HEADER)}}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: Slack must not turn "#articles" or a bare URL in user text into links.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters, an ellipsis marking the cut; never splits an entity."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    amp = head.rfind("&")
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    return head + "…"
+
+
+def _cut_escaped(text: str | None, limit: int = MAX_SECTION_TEXT) -> str:
+    return _cut(escape_mrkdwn(text or ""), limit)
+
+
+def _chunks(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
+    """Split escaped text at line ends into pieces of at most `limit` characters."""
+    pieces: list[str] = []
+    current = ""
+    for line in _hard_wrap(text.split("\n"), limit):
+        candidate = f"{current}\n{line}" if current else line
+        if current and len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
+def _hard_wrap(lines: Iterable[str], limit: int) -> Iterable[str]:
+    for line in lines:
+        while len(line) > limit:
+            cut = limit
+            amp = line.rfind("&", 0, cut)
+            if amp != -1 and ";" not in line[amp:cut]:
+                cut = amp  # never split "&amp;" across sections
+            yield line[:cut]
+            line = line[cut:]
+        yield line
+
+
+# --- the manifest's slash commands ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SlashCommand:
+    """One entry of the manifest's `features.slash_commands`."""
+
+    command: str  # "/kpi"
+    description: str
+    usage_hint: str
+
+
+def slash_commands(specs: Sequence[CommandSpec]) -> list[SlashCommand]:
+    """The slash commands Slack must know for these router specs, in router order.
+
+    Each top-level word of a spec path is one slash command (`kpi set` → `/kpi`);
+    `help` is left out because it is `/scorecard help` on Slack.
+    """
+    groups: dict[str, list[CommandSpec]] = {}
+    for spec in specs:
+        groups.setdefault(spec.path.split()[0], []).append(spec)
+    groups.pop("help", None)
+    result = []
+    for word, group in groups.items():
+        top = next((s for s in group if s.path == word), group[0])
+        subs = dict.fromkeys(s.path.split()[1] for s in group if " " in s.path)
+        own = top.usage.removeprefix(f"/{word}").strip() if top.path == word else ""
+        extra = ["help [command]"] if word == "scorecard" else []
+        hint = " | ".join(filter(None, [own, *subs, *extra]))
+        result.append(SlashCommand(f"/{word}", _cut(top.summary, 100), _cut(hint, 100)))
+    return result
+
+
+ResponseType = Literal["in_channel", "ephemeral"]
+
+
+def response_type(reply: Reply) -> ResponseType:
+    """Errors answer only the person who typed the command; everything else the channel."""
+    return "ephemeral" if reply.kind == "error" else "in_channel"
+
+
+# Slack error codes after which resending the same message can never succeed.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_authed",
+        "no_permission",
+        "missing_scope",
+        "restricted_action",
+        "ekm_access_denied",
+        "team_access_not_granted",
+        # our payload is wrong: a retry would send the same bytes
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "too_many_attachments",
+        "invalid_arguments",
+        "no_text",
+    }
+)
+
+
+def is_permanent(error_code: str | None) -> bool:
+    """Unknown codes count as transient: the outbox retries them a few times."""
+    return error_code in PERMANENT_ERRORS
