@@ -154,21 +154,44 @@ class Reply(BaseModel):
 
 
 class Outbox(Protocol):
-    """Where handlers put messages that are not answers to the current command."""
+    """Where handlers and jobs put messages that are not answers to the current command.
 
-    async def enqueue(self, reply: Reply) -> None:
-        """Persist `reply` for delivery to `reply.to`."""
+    Both methods are synchronous on purpose: a mutating command calls them inside its
+    atomic step, so a queued message becomes durable together with the change that
+    caused it (the router's commit) and disappears with it if the command fails.
+    Delivery only starts after that commit.
+    """
+
+    def put(self, reply: Reply, *, key: str) -> bool:
+        """Persist `reply` for `reply.to`; False (and nothing stored) if `key` was queued before.
+
+        `key` is an idempotency key: a job that runs twice for the same occasion (a
+        restart, a repeated fire time) queues its message once.
+        """
+
+    def wake_at(self, chat: str, when: datetime) -> None:
+        """Ask for the chat's held alerts to be flushed at `when` (group window, quiet hours)."""
 
 
 class NullOutbox:
-    """An outbox that keeps messages in memory (console without delivery, tests)."""
+    """An outbox that keeps messages in memory (contract tests, tools without a store)."""
 
     def __init__(self) -> None:
         self.sent: list[Reply] = []
+        self.keys: set[str] = set()
+        self.wakes: list[tuple[str, datetime]] = []
 
-    async def enqueue(self, reply: Reply) -> None:
-        """Remember the message."""
+    def put(self, reply: Reply, *, key: str) -> bool:
+        """Remember the message once per key."""
+        if key in self.keys:
+            return False
+        self.keys.add(key)
         self.sent.append(reply)
+        return True
+
+    def wake_at(self, chat: str, when: datetime) -> None:
+        """Remember the wake-up request."""
+        self.wakes.append((chat, when))
 
 
 Clock = Callable[[], datetime]

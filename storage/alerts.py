@@ -1,0 +1,302 @@
+"""Alert state, alert settings, the alert log and schedule bookkeeping of each chat.
+
+The rules themselves are pure (scoring.alerts); this module only remembers what they
+need across restarts. Tables are per chat and small, because every TinyDB write
+re-serialises the table it touches:
+
+- `al:<chat>`      one document per KPI: its AlertState, and whether the KPI was in test
+                   mode when it was written (switching test mode off starts afresh)
+- `alset:<chat>`   one document: AlertPolicy, alert channels, mutes, digest schedule
+- `albatch:<chat>` one document: the Batcher (alerts waiting for their group or quiet hours)
+- `alog:<chat>`    the last LOG_SIZE transitions, including suppressed (test, muted) ones
+- `jobs:<chat>`    one document: reminders already sent, each schedule's last fire time,
+                   missed runs waiting for the next digest, the last digest's snapshot
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from tinydb import Query
+
+from scoring.alerts import AlertPolicy, AlertState, Mute, Transition
+from scoring.alerts_batch import Batcher
+from scoring.models import Status
+from storage.base import KeyedTable, ModelT, Tables, from_docs, to_doc
+from storage.kpis import KpiRepo
+
+__all__ = [
+    "LOG_SIZE",
+    "AlertRepo",
+    "AlertSettings",
+    "Channel",
+    "DigestSchedule",
+    "DigestSnapshot",
+    "JobState",
+    "KpiFact",
+    "MissedRun",
+    "StoredState",
+]
+
+#: Transitions kept per chat for `/alerts log` (pruned in steps of LOG_SLACK).
+LOG_SIZE = 100
+_LOG_SLACK = 20
+_DAYS = re.compile(r"^(\*|(mon|tue|wed|thu|fri|sat|sun)([-,](mon|tue|wed|thu|fri|sat|sun))*)$")
+_SCORECARD_PREFIXES = ("kpi:", "okr:", "ini:", "alset:", "albatch:")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Channel(_Frozen):
+    """A chat (or thread in it) that receives a scorecard's alerts."""
+
+    platform: str
+    chat_id: str
+    thread_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The chat key, as ChatRef.key spells it."""
+        return f"{self.platform}:{self.chat_id}"
+
+
+class DigestSchedule(_Frozen):
+    """When the weekly review goes out, on the chat's wall clock."""
+
+    days: str  # APScheduler day_of_week, always with names: "mon", "mon,thu", "mon-fri", "*"
+    at: time
+
+    @field_validator("days")
+    @classmethod
+    def _named_days(cls, value: str) -> str:
+        if not _DAYS.match(value):
+            raise ValueError(f"days must be weekday names like mon or mon-fri, not {value!r}")
+        return value
+
+
+class AlertSettings(_Frozen):
+    """A chat's alert rules, where its alerts go, who muted what, and its digest schedule."""
+
+    policy: AlertPolicy = Field(default_factory=AlertPolicy)
+    channels: tuple[Channel, ...] | None = None  # None: the scorecard's own chat
+    mutes: tuple[Mute, ...] = ()
+    digest: DigestSchedule | None = None
+
+
+class MissedRun(_Frozen):
+    """A scheduled run that did not happen on time (reported in the next digest)."""
+
+    job: str  # "digest", "okr-checkin", "okr-cycle"
+    at: AwareDatetime  # when it should have run
+    reason: Literal["missed", "failed"] = "missed"
+    count: int = 1  # runs rolled into this one report
+
+
+class DigestSnapshot(_Frozen):
+    """What the last scheduled digest showed, so the next one can say what changed."""
+
+    at: AwareDatetime
+    index: float | None
+    performance: dict[str, float] = Field(default_factory=dict)
+
+
+class JobState(_Frozen):
+    """Schedule bookkeeping of one chat."""
+
+    sent: dict[str, str] = Field(default_factory=dict)  # "stale:cac" -> "2026-11-02"
+    last_fire: dict[str, AwareDatetime] = Field(default_factory=dict)
+    missed: tuple[MissedRun, ...] = ()
+    snapshot: DigestSnapshot | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    """A KPI's persisted alert state and the test mode it was computed in."""
+
+    state: AlertState
+    test: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KpiFact:
+    """What the staleness sweep needs about one KPI, read without building models."""
+
+    key: str
+    name: str
+    owner: str | None
+    every: str
+    last_day: date | None
+
+
+class AlertRepo:
+    """Alert state and settings of every chat."""
+
+    def __init__(self, db: Tables) -> None:
+        self._db = db
+
+    # settings ---------------------------------------------------------------------------
+
+    def settings(self, chat: str) -> AlertSettings:
+        """The chat's alert settings (defaults until changed)."""
+        return _single(self._db, f"alset:{chat}", AlertSettings) or AlertSettings()
+
+    def save_settings(self, chat: str, settings: AlertSettings) -> None:
+        """Replace the chat's alert settings."""
+        _save_single(self._db, f"alset:{chat}", settings)
+
+    # state ------------------------------------------------------------------------------
+
+    def _states(self, chat: str) -> KeyedTable:
+        return KeyedTable(self._db, f"al:{chat}")
+
+    def state(self, chat: str, kpi: str) -> StoredState | None:
+        """One KPI's alert state."""
+        doc = self._states(chat).table.get(_key_is(kpi))
+        return None if doc is None else _stored(doc)  # type: ignore[arg-type]
+
+    def states(self, chat: str, *, status: Status | None = None) -> list[StoredState]:
+        """Every KPI's alert state (only those told `status`, checked before parsing)."""
+        docs = self._states(chat).table.all()
+        if status is not None:
+            docs = [d for d in docs if d["state"].get("status") == status.value]
+        return [_stored(d) for d in docs]
+
+    def put_state(self, chat: str, state: AlertState, *, test: bool) -> None:
+        """Persist one KPI's alert state."""
+        doc = {"key": state.kpi, "test": test, "state": to_doc(state)}
+        table = self._states(chat).table
+        existing = table.get(_key_is(state.kpi))
+        if existing is None:
+            table.insert(doc)
+        elif dict(existing) != doc:
+            table.update(_replace(doc), doc_ids=[existing.doc_id])  # type: ignore[union-attr]
+
+    def drop_state(self, chat: str, kpi: str) -> None:
+        """Forget a KPI's alert state (KPI removed, test mode switched off)."""
+        self._states(chat).remove(kpi)
+
+    # batcher ----------------------------------------------------------------------------
+
+    def batcher(self, chat: str) -> Batcher:
+        """Alerts of the chat still waiting to go out."""
+        return _single(self._db, f"albatch:{chat}", Batcher) or Batcher()
+
+    def save_batcher(self, chat: str, batcher: Batcher) -> None:
+        """Replace the waiting alerts."""
+        name = f"albatch:{chat}"
+        if not batcher.queued:
+            if self._db.table(name).all():
+                self._db.table(name).truncate()
+            return
+        _save_single(self._db, name, batcher)
+
+    def chats_with_queued_alerts(self) -> list[str]:
+        """Chats whose batcher holds something (to re-arm their flush timers at start)."""
+        prefix = "albatch:"
+        return sorted(
+            name[len(prefix) :]
+            for name in self._db.table_names()
+            if name.startswith(prefix) and self._db.table(name).all()
+        )
+
+    # log --------------------------------------------------------------------------------
+
+    def log(self, chat: str, transitions: list[Transition]) -> None:
+        """Append transitions (sent, held or suppressed) to the chat's alert log."""
+        if not transitions:
+            return
+        table = self._db.table(f"alog:{chat}")
+        table.insert_multiple(to_doc(t) for t in transitions)
+        if len(table) > LOG_SIZE + _LOG_SLACK:
+            ids = [doc.doc_id for doc in table.all()]
+            table.remove(doc_ids=ids[: len(ids) - LOG_SIZE])
+
+    def recent_log(self, chat: str, limit: int = 20) -> list[Transition]:
+        """The latest `limit` transitions, oldest first."""
+        docs = self._db.table(f"alog:{chat}").all()
+        return from_docs(Transition, docs[-limit:])
+
+    # schedules --------------------------------------------------------------------------
+
+    def jobstate(self, chat: str) -> JobState:
+        """The chat's schedule bookkeeping."""
+        return _single(self._db, f"jobs:{chat}", JobState) or JobState()
+
+    def save_jobstate(self, chat: str, state: JobState) -> None:
+        """Replace the chat's schedule bookkeeping."""
+        _save_single(self._db, f"jobs:{chat}", state)
+
+    # sweeps -----------------------------------------------------------------------------
+
+    def chats(self) -> list[str]:
+        """Every chat that has a scorecard, OKRs, initiatives or alert settings."""
+        found: set[str] = set()
+        for name in self._db.table_names():
+            for prefix in _SCORECARD_PREFIXES:
+                if name.startswith(prefix):
+                    found.add(name[len(prefix) :])
+                    break
+        return sorted(found)
+
+    def kpi_facts(self, chat: str) -> list[KpiFact]:
+        """Live, non-test KPIs with their latest value's day, read from the raw documents.
+
+        The sweep looks at every KPI of every chat every few minutes; building models
+        for 10 000 KPIs would cost more than the whole sweep may take. Reads the tables
+        KpiRepo writes (definitions and the per-KPI index) and nothing else.
+        """
+        facts = []
+        for doc in self._db.table(f"kpi:{chat}").all():
+            if doc.get("removed_at") is not None or doc.get("test"):
+                continue
+            key = str(doc["key"])
+            index = self._db.table(KpiRepo._index_name(chat, key)).all()
+            latest = index[0].get("latest") if index else None
+            last_day = date.fromisoformat(latest[-1]["day"]) if latest else None
+            facts.append(
+                KpiFact(
+                    key=key,
+                    name=str(doc.get("name", key)),
+                    owner=doc.get("owner"),
+                    every=str(doc.get("every", "month")),
+                    last_day=last_day,
+                )
+            )
+        return facts
+
+
+def _key_is(key: str) -> Any:
+    return Query().key == key
+
+
+def _stored(doc: dict[str, Any]) -> StoredState:
+    return StoredState(AlertState.model_validate(doc["state"]), bool(doc.get("test", False)))
+
+
+def _single(db: Tables, name: str, model: type[ModelT]) -> ModelT | None:
+    docs = db.table(name).all()
+    return model.model_validate(dict(docs[0])) if docs else None
+
+
+def _save_single(db: Tables, name: str, item: BaseModel) -> None:
+    table = db.table(name)
+    doc = to_doc(item)
+    docs = table.all()
+    if not docs:
+        table.insert(doc)
+    elif dict(docs[0]) != doc:  # unchanged: no write, no journal record
+        table.update(_replace(doc), doc_ids=[docs[0].doc_id])
+
+
+def _replace(doc: dict[str, Any]) -> Any:
+    def transform(current: dict[str, Any]) -> None:
+        current.clear()
+        current.update(doc)
+
+    return transform

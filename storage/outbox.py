@@ -1,0 +1,200 @@
+"""Outgoing messages that must be neither lost nor sent twice: pending → delivered | failed.
+
+One small table per destination chat (`ob:<chat>`); its documents, in insertion order,
+are that chat's messages in delivery order. The body is opaque JSON (the caller's
+serialised Reply): this module never looks inside it and never imports handlers. A
+body is dropped once delivered; what stays (key, kind, summary, times) serves the
+idempotency check and `/alerts`, and old entries are pruned.
+
+Writes are synchronous TinyDB updates, so `put` can run inside a command's atomic
+step and becomes durable with the command's commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from tinydb import Query
+from tinydb.table import Table
+
+from storage.base import Tables, to_doc
+
+__all__ = ["OutboxEntry", "OutboxRepo", "OutboxStatus"]
+
+OutboxStatus = Literal["pending", "delivered", "failed"]
+
+_PREFIX = "ob:"
+_ID = Query().id
+#: Finished entries kept per chat (for idempotency and /alerts); older ones are pruned.
+KEEP_DELIVERED = 50
+KEEP_FAILED = 20
+_PRUNE_SLACK = 10  # prune in steps, not on every write: each write re-serialises the table
+
+
+class OutboxEntry(BaseModel):
+    """One outgoing message and where it is in its life."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    key: str  # idempotency key: one message per key and destination chat
+    chat: str  # destination chat key ("telegram:-100…")
+    platform: str
+    kind: str
+    summary: str = ""  # first line, for /alerts
+    body: dict[str, Any] | None = None  # None once delivered
+    status: OutboxStatus = "pending"
+    created: AwareDatetime
+    next_at: AwareDatetime  # no attempt before this instant (backoff, RetryAfter)
+    attempts: int = Field(default=0, ge=0)
+    last_error: str = ""
+    done_at: AwareDatetime | None = None
+
+
+class OutboxRepo:
+    """The outbox: a per-chat queue with idempotency keys and delivery bookkeeping."""
+
+    def __init__(self, db: Tables) -> None:
+        self._db = db
+        # Chats that may have pending entries. A hint, not the truth: a rolled-back put
+        # leaves its chat here, and the worker drops chats whose queue turns out empty.
+        self._hints: set[str] | None = None
+
+    @staticmethod
+    def _name(chat: str) -> str:
+        return f"{_PREFIX}{chat}"
+
+    def _table(self, chat: str) -> Table:
+        return self._db.table(self._name(chat))
+
+    # writing ----------------------------------------------------------------------------
+
+    def put(
+        self,
+        *,
+        chat: str,
+        platform: str,
+        kind: str,
+        key: str,
+        body: dict[str, Any],
+        summary: str,
+        now: datetime,
+    ) -> OutboxEntry | None:
+        """Queue a message for `chat`; None (nothing stored) if `key` is already there."""
+        table = self._table(chat)
+        if any(doc.get("key") == key for doc in table.all()):
+            return None
+        entry = OutboxEntry(
+            id=f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}",
+            key=key,
+            chat=chat,
+            platform=platform,
+            kind=kind,
+            summary=summary[:200],
+            body=body,
+            created=now,
+            next_at=now,
+        )
+        table.insert(to_doc(entry))
+        self._known().add(chat)
+        return entry
+
+    def mark_delivered(self, chat: str, entry_id: str, now: datetime) -> None:
+        """The platform accepted the message: keep only its metadata."""
+        self._update(
+            chat,
+            entry_id,
+            {"status": "delivered", "body": None, "done_at": now.isoformat(), "last_error": ""},
+            attempts_plus=1,
+        )
+        self._prune(chat)
+
+    def mark_retry(self, chat: str, entry_id: str, *, error: str, next_at: datetime) -> None:
+        """A transient failure: try again at `next_at`."""
+        self._update(
+            chat, entry_id, {"next_at": next_at.isoformat(), "last_error": error}, attempts_plus=1
+        )
+
+    def mark_failed(self, chat: str, entry_id: str, *, error: str, now: datetime) -> None:
+        """A permanent failure (or retries exhausted): never tried again, shown in /alerts."""
+        self._update(
+            chat,
+            entry_id,
+            {"status": "failed", "done_at": now.isoformat(), "last_error": error},
+            attempts_plus=1,
+        )
+        self._prune(chat)
+
+    def _update(
+        self, chat: str, entry_id: str, fields: dict[str, Any], *, attempts_plus: int
+    ) -> None:
+        def transform(doc: dict[str, Any]) -> None:
+            doc.update(fields)
+            doc["attempts"] = int(doc.get("attempts", 0)) + attempts_plus
+
+        if not self._table(chat).update(transform, entry_id == _ID):
+            raise KeyError(f"no outbox entry {entry_id} for {chat}")
+
+    def _prune(self, chat: str) -> None:
+        table = self._table(chat)
+        docs = table.all()
+        drop: list[int] = []
+        for status, keep in (("delivered", KEEP_DELIVERED), ("failed", KEEP_FAILED)):
+            done = [doc.doc_id for doc in docs if doc.get("status") == status]
+            if len(done) > keep + _PRUNE_SLACK:
+                drop.extend(done[: len(done) - keep])
+        if drop:
+            table.remove(doc_ids=drop)
+
+    # reading ----------------------------------------------------------------------------
+
+    def _known(self) -> set[str]:
+        if self._hints is None:
+            names = [n for n in self._db.table_names() if n.startswith(_PREFIX)]
+            self._hints = {
+                name[len(_PREFIX) :]
+                for name in names
+                if any(doc.get("status") == "pending" for doc in self._db.table(name).all())
+            }
+        return self._hints
+
+    def pending_chats(self) -> list[str]:
+        """Chats that may have pending messages (scans the store once, then remembers)."""
+        return sorted(self._known())
+
+    def forget(self, chat: str) -> None:
+        """Drop `chat` from the pending hints once its queue is empty."""
+        if self.head(chat) is None:
+            self._known().discard(chat)
+
+    def entries(self, chat: str) -> list[OutboxEntry]:
+        """Every kept entry of a chat, oldest first."""
+        return _models(self._table(chat).all())
+
+    def pending(self, chat: str) -> list[OutboxEntry]:
+        """Messages still to deliver to `chat`, in order."""
+        return _models(d for d in self._table(chat).all() if d.get("status") == "pending")
+
+    def head(self, chat: str) -> OutboxEntry | None:
+        """The next message for `chat` (later ones wait for it, so order is kept)."""
+        for doc in self._table(chat).all():
+            if doc.get("status") == "pending":
+                return OutboxEntry.model_validate(dict(doc))
+        return None
+
+    def failures(self, chat: str) -> list[OutboxEntry]:
+        """Messages that could not be delivered, newest first."""
+        docs = [d for d in self._table(chat).all() if d.get("status") == "failed"]
+        return list(reversed(_models(docs)))
+
+    def has_key(self, chat: str, key: str) -> bool:
+        """Whether a message with this idempotency key is (or was recently) queued."""
+        return any(doc.get("key") == key for doc in self._table(chat).all())
+
+
+def _models(docs: Iterable[dict[str, Any]]) -> list[OutboxEntry]:
+    return [OutboxEntry.model_validate(dict(doc)) for doc in docs]
