@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from storage.alerts import AlertRepo
 from storage.chats import ChatRepo, ChatSettings
 from storage.engine import Database
 from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiRepo
 from storage.okrs import OkrRepo
+from storage.outbox import OutboxRepo
 from storage.scorecards import DEFAULT_PERSPECTIVES, ScorecardRepo
 from storage.seen import SeenRepo
 
@@ -27,6 +29,8 @@ class Store:
         self.okrs = OkrRepo(db)
         self.initiatives = InitiativeRepo(db)
         self.chats = ChatRepo(db)
+        self.alerts = AlertRepo(db)
+        self.outbox = OutboxRepo(db)
         self.seen = SeenRepo(db)
 
     async def commit(self) -> None:
