@@ -20,8 +20,10 @@ Design:
   unfinished *last* batch is a torn write from a crash: ignored and cut off. Damage
   followed by a valid line is corruption: refused.
 * `Database.commit()` makes everything written so far durable. Callers that arrive while a
-  write is in flight share the next one (group commit); the write+fdatasync runs on one
-  dedicated writer thread so the event loop keeps serving and batches stay in order.
+  write is in flight share the next one (group commit). On a fast disk the write+fdatasync
+  runs on the loop (a thread hop would cost as much as the fsync); when fsyncs get slow,
+  and for snapshots, it runs on one dedicated writer thread so the loop keeps serving.
+  Either way batches reach the disk in the order they were taken.
 * When the journal passes `compact_bytes` the pending batch is written as a new snapshot
   (from the cached per-table lines, no re-serialization) and a fresh journal replaces the
   old one. A journal older than the snapshot is ignored on load, so a kill between the two
@@ -42,6 +44,7 @@ import errno
 import fcntl
 import logging
 import os
+import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -56,6 +59,7 @@ from storage.errors import SchemaTooNew, StoreCorrupt, StoreError, StoreFailed, 
 
 __all__ = [
     "DEFAULT_COMPACT_BYTES",
+    "DEFAULT_INLINE_FSYNC_BELOW",
     "SCHEMA_VERSION",
     "Database",
     "JournalStorage",
@@ -67,6 +71,10 @@ _LOGGER = logging.getLogger(__name__)
 #: Version of the data layout inside the files. Bump it (and write a migration) whenever
 #: the shape of stored tables changes; older binaries then refuse the directory.
 SCHEMA_VERSION: Final = 1
+#: fsync time under which `commit()` writes on the loop thread instead of the writer
+#: thread: a thread hop costs about as much as an SSD fdatasync (~0.1 ms each here), and
+#: blocking the loop for well under a millisecond is harmless. Slower disks use the thread.
+DEFAULT_INLINE_FSYNC_BELOW: Final = 0.001
 #: Journal size that triggers a snapshot. Big enough to amortize rewriting the snapshot,
 #: small enough that replay on start stays well under a second.
 DEFAULT_COMPACT_BYTES: Final = 8 * 1024 * 1024
@@ -75,6 +83,8 @@ SNAPSHOT_FILE: Final = "store.snapshot"
 JOURNAL_FILE: Final = "store.journal"
 LOCK_FILE: Final = "store.lock"
 _FORMAT: Final = "scorecard-bot.store"
+_MIN_GROW: Final = 64 * 1024  # journal zero-fill steps: small stores stay small
+_MAX_GROW: Final = 1024 * 1024
 _DUMP_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 Tables = dict[str, dict[str, Any]]
@@ -149,8 +159,9 @@ def _valid(line: memoryview | bytes) -> bool:
 def _read_records(path: Path, raw: bytes, start: int, *, tail_ok: bool) -> tuple[list[bytes], int]:
     """Split `raw[start:]` into verified lines; return them and where the good data ends.
 
-    A damaged stretch with no valid line after it is a torn tail (allowed if `tail_ok`);
-    anything else is corruption.
+    Damage with no complete batch after it is a torn tail (allowed if `tail_ok`): the last
+    batch was being written when the process or machine died, so it was never
+    acknowledged. Damage followed by a complete batch is corruption.
     """
     view = memoryview(raw)
     lines: list[bytes] = []
@@ -161,18 +172,30 @@ def _read_records(path: Path, raw: bytes, start: int, *, tail_ok: bool) -> tuple
             lines.append(raw[pos : nl + 1])
             pos = nl + 1
             continue
-        if tail_ok and not _any_valid_after(raw, view, nl):
+        if tail_ok and not _complete_batch_after(raw, view, pos):
             return lines, pos
         raise StoreCorrupt(path, f"damaged record at byte {pos}")
     return lines, pos
 
 
-def _any_valid_after(raw: bytes, view: memoryview, nl: int) -> bool:
-    """Whether a valid line follows the newline at `nl` (i.e. damage is not at the tail)."""
+def _complete_batch_after(raw: bytes, view: memoryview, pos: int) -> bool:
+    """Whether some batch after `pos` is whole: a valid end line whose batch CRC matches.
+
+    A power loss can persist the blocks of an unsynced batch out of order, so single
+    valid lines may follow a torn one; a whole batch cannot (it would include the tear).
+    """
+    nl = raw.find(b"\n", pos)
     while nl >= 0:
         start = nl + 1
         nl = raw.find(b"\n", start)
-        if nl >= 0 and _valid(view[start:nl]):
+        if nl < 0 or raw[start + 9 : start + 11] != b"C\t" or not _valid(view[start:nl]):
+            continue
+        fields = raw[start + 11 : nl].split(b"\t")
+        try:
+            size, crc = int(fields[1]), int(fields[2], 16)
+        except (IndexError, ValueError):
+            continue
+        if pos <= start - size and zlib.crc32(view[start - size : start]) == crc:
             return True
     return False
 
@@ -221,17 +244,22 @@ def _commit_count(path: Path, line: bytes) -> int | None:
     if line[9:11] != b"C\t":
         return None
     try:
-        return int(line[11:-1])
+        return int(line[11:-1].split(b"\t", 1)[0])
     except ValueError:
         raise StoreCorrupt(path, "unreadable batch end") from None
 
 
-def _commit_line(count: int) -> bytes:
-    """Ends a batch: records after the last one are an unfinished batch and are dropped.
+def _commit_line(records: list[bytes]) -> bytes:
+    """Ends a batch: count, byte length and CRC of the batch's records.
 
-    This is what makes a batch (and so every `atomic()` block) all-or-nothing on disk.
+    Records after the last end line are an unfinished batch and are dropped, which makes
+    a batch (and so every `atomic()` block) all-or-nothing on disk.
     """
-    return _frame(b"C\t%d" % count)
+    size = sum(len(r) for r in records)
+    crc = 0
+    for record in records:
+        crc = zlib.crc32(record, crc)
+    return _frame(b"C\t%d\t%d\t%08x" % (len(records), size, crc))
 
 
 # --------------------------------------------------------------------------- files
@@ -244,6 +272,14 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    """`os.pwrite` until everything is written (writes to files may be short)."""
+    view = memoryview(data)
+    while view:
+        done = os.pwrite(fd, view, offset)
+        view, offset = view[done:], offset + done
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -288,11 +324,13 @@ class _Files:
         self.journal = root / JOURNAL_FILE
         self._lock_fd = -1
         self._journal_fd = -1
+        self._journal_capacity = 0  # file size; zeros between journal_bytes and it
         self.generation = 0
-        self.journal_bytes = 0
+        self.journal_bytes = 0  # end of the last batch: where the next one goes
         self.snapshot_bytes = 0
         self.syncs = 0
         self.compactions = 0
+        self.sync_seconds = 0.0  # moving average of a batch's write + fdatasync
 
     def lock(self) -> None:
         """Take the directory lock or explain who holds it (the OS drops it on kill)."""
@@ -374,7 +412,7 @@ class _Files:
                     batch = []
                     journal_end = pos
                 journal_ok = True
-                if journal_end < len(raw):
+                if raw.rstrip(b"\0") != raw[:journal_end]:
                     _LOGGER.warning(
                         "%s: dropping %d bytes of a batch cut short by a crash (never saved)",
                         self.journal,
@@ -395,19 +433,37 @@ class _Files:
                     os.fsync(f.fileno())
         else:
             journal_end = _replace_file(self.journal, [_header_line("journal", generation)])
-        self._journal_fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        self._open_journal(journal_end)
         self.generation = generation
-        self.journal_bytes = journal_end
         final = {name: line for name, line in lines.items() if line is not None}
         return _Loaded(final, generation, journal_end, journal_records, self.snapshot_bytes)
 
+    def _open_journal(self, size: int) -> None:
+        """(Re)open the journal for writing at its end."""
+        if self._journal_fd >= 0:
+            os.close(self._journal_fd)
+        self._journal_fd = os.open(self.journal, os.O_RDWR | os.O_CLOEXEC)
+        self.journal_bytes = self._journal_capacity = size
+
     def append(self, records: list[bytes]) -> None:
-        """Append a batch and wait until it is on disk; on load it applies whole or not at all."""
-        records.append(_commit_line(len(records)))
+        """Write a batch after the last one and wait until it is on disk.
+
+        The file is kept ahead of the data with zeros, so a commit overwrites allocated
+        blocks and fdatasync need not also commit a size change (about 1.6x faster).
+        """
+        records.append(_commit_line(records))
         data = b"".join(records)
-        _write_all(self._journal_fd, data)
+        end = self.journal_bytes + len(data)
+        if end > self._journal_capacity:
+            grow = min(max(self._journal_capacity, _MIN_GROW), _MAX_GROW)
+            zeros = bytes(end + grow - self._journal_capacity)
+            _pwrite_all(self._journal_fd, zeros, self._journal_capacity)
+            self._journal_capacity = end + grow
+        started = time.perf_counter()
+        _pwrite_all(self._journal_fd, data, self.journal_bytes)
         os.fdatasync(self._journal_fd)
-        self.journal_bytes += len(data)
+        self.sync_seconds = 0.8 * self.sync_seconds + 0.2 * (time.perf_counter() - started)
+        self.journal_bytes = end
         self.syncs += 1
 
     def compact(self, lines: list[tuple[str, bytes]]) -> None:
@@ -419,11 +475,8 @@ class _Files:
         self.snapshot_bytes = _replace_file(self.snapshot, chunks)
         # From here a kill leaves snapshot G+1 and journal G: the journal is ignored on load.
         size = _replace_file(self.journal, [_header_line("journal", generation)])
-        if self._journal_fd >= 0:
-            os.close(self._journal_fd)
-        self._journal_fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        self._open_journal(size)
         self.generation = generation
-        self.journal_bytes = size
         self.syncs += 1
         self.compactions += 1
 
@@ -657,17 +710,21 @@ class Database:
         path: Path | None,
         storage: JournalStorage,
         files: _Files | None,
+        *,
         compact_bytes: int,
+        inline_fsync_below: float,
     ) -> None:
         """Use `Database.open`."""
         self.path = path
         self._storage = storage
         self._files = files
         self._compact_bytes = compact_bytes
+        self._inline_fsync_below = inline_fsync_below
         self._tinydb = _TinyDB(storage=lambda: storage)
         self._durable = 0  # storage.seq known to be on disk
         self._journal_estimate = files.journal_bytes if files is not None else 0
         self._inflight: tuple[asyncio.Future[None], int] | None = None
+        self._last_job: concurrent.futures.Future[None] | None = None  # newest on the thread
         self._executor = (
             concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="store-writer")
             if files is not None
@@ -676,13 +733,29 @@ class Database:
         self._closed = False
 
     @classmethod
-    def open(cls, path: Path | None, *, compact_bytes: int = DEFAULT_COMPACT_BYTES) -> Database:
+    def open(
+        cls,
+        path: Path | None,
+        *,
+        compact_bytes: int = DEFAULT_COMPACT_BYTES,
+        inline_fsync_below: float = DEFAULT_INLINE_FSYNC_BELOW,
+    ) -> Database:
         """Open (creating if needed) the store in directory `path`; `None` = memory only.
+
+        `inline_fsync_below` (seconds): while the disk's recent fsync time is below it,
+        `commit()` writes on the loop thread, which is cheaper than a hop to the writer
+        thread; slower disks get the writer thread. 0 = always the writer thread.
 
         Raises `StoreLocked`, `SchemaTooNew` or `StoreCorrupt` without changing any file.
         """
         if path is None:
-            return cls(None, JournalStorage({}, journaling=False), None, compact_bytes)
+            return cls(
+                None,
+                JournalStorage({}, journaling=False),
+                None,
+                compact_bytes=compact_bytes,
+                inline_fsync_below=inline_fsync_below,
+            )
         files = _Files(path)
         files.lock()
         try:
@@ -692,7 +765,13 @@ class Database:
             files.unlock()
             raise
         storage.unsaved = loaded.journal_records
-        return cls(path, storage, files, compact_bytes)
+        return cls(
+            path,
+            storage,
+            files,
+            compact_bytes=compact_bytes,
+            inline_fsync_below=inline_fsync_below,
+        )
 
     # tables -----------------------------------------------------------------------------
 
@@ -715,25 +794,41 @@ class Database:
         """All table changes in the block apply, or (if it raises) none do.
 
         The block must not `await`: it is atomic because nothing else runs on the loop.
-        Nested blocks roll back to their own start.
+        Nested blocks roll back to their own start. On disk the block is all-or-nothing
+        too, because a batch is never split.
         """
         with self._storage.savepoint(self._forget_cache):
             yield
 
     async def commit(self) -> None:
-        """Return once every change made before the call is on disk (fsynced)."""
+        """Return once every change made before the call is on disk (fsynced).
+
+        Callers that commit together share one write+fsync (group commit).
+        """
         self._check_usable()
         if self._files is None:
             return
         target = self._storage.seq
         while self._durable < target:
+            if self._inflight is None and self._can_write_inline():
+                # Let commands that are already running make their changes first, so
+                # one fsync covers all of them.
+                await asyncio.sleep(0)
+                self._check_usable()
+                if self._durable >= target:
+                    break
+                if self._inflight is None and self._can_write_inline():
+                    job = self._take_job(snapshot=False)
+                    if job.snapshot is None:
+                        self._run(job)
+                        self._durable = max(self._durable, job.upto)
+                        continue
+                    self._start_inflight(job)  # a snapshot never blocks the loop
             if self._inflight is None:
-                cf, upto = self._submit(force_snapshot=False)
-                future = asyncio.wrap_future(cf)
-                self._inflight = (future, upto)
-                future.add_done_callback(self._inflight_done)
+                self._start_inflight(self._take_job(snapshot=False))
+            assert self._inflight is not None
             future, upto = self._inflight
-            await asyncio.shield(future)
+            await asyncio.shield(future)  # a cancelled caller must not cancel the write
             self._durable = max(self._durable, upto)
             if self._inflight is not None and self._inflight[0] is future:
                 self._inflight = None
@@ -743,9 +838,10 @@ class Database:
         self._check_usable()
         if self._files is None:
             return
-        cf, upto = self._submit(force_snapshot=snapshot)
-        cf.result()
-        self._durable = max(self._durable, upto)
+        self._wait_for_writer()
+        job = self._take_job(snapshot=snapshot)
+        self._run(job)
+        self._durable = max(self._durable, job.upto)
 
     def close(self, *, snapshot: bool = True) -> None:
         """Save everything (as a fresh snapshot unless `snapshot=False`) and unlock."""
@@ -769,8 +865,8 @@ class Database:
         if self._files is not None and self._storage.error is None:
             await self.commit()
             if self._storage.unsaved > 0:
-                cf, upto = self._submit(force_snapshot=True)
-                await asyncio.wrap_future(cf)
+                future, upto = self._start_inflight(self._take_job(snapshot=True))
+                await asyncio.shield(future)
                 self._durable = max(self._durable, upto)
         self.close()
 
@@ -811,24 +907,44 @@ class Database:
         if table is not None:
             table.clear_cache()
 
-    def _submit(self, *, force_snapshot: bool) -> tuple[concurrent.futures.Future[None], int]:
-        """Hand everything unsaved to the writer thread; the executor keeps batches in order."""
-        assert self._executor is not None
+    def _can_write_inline(self) -> bool:
+        """Fast disk and nothing queued on the writer thread (batches must stay in order)."""
+        assert self._files is not None
+        return self._files.sync_seconds < self._inline_fsync_below and (
+            self._last_job is None or self._last_job.done()
+        )
+
+    def _wait_for_writer(self) -> None:
+        """Block until the writer thread is idle (its failure, if any, poisons the store)."""
+        if self._last_job is not None:
+            with contextlib.suppress(StoreError):
+                self._last_job.result()
+
+    def _take_job(self, *, snapshot: bool) -> _Job:
+        """Everything unsaved, as one batch (or a snapshot when the journal is big enough)."""
         storage = self._storage
         pending_bytes = storage.pending_bytes
-        records = storage.take_pending()
-        job = _Job(upto=storage.seq, records=records, snapshot=None)
-        if force_snapshot or self._journal_estimate + pending_bytes > self._compact_bytes:
+        job = _Job(upto=storage.seq, records=storage.take_pending(), snapshot=None)
+        if snapshot or self._journal_estimate + pending_bytes > self._compact_bytes:
             job.snapshot = storage.all_lines()
             job.records = []
             storage.unsaved = 0
             self._journal_estimate = 0
         else:
             self._journal_estimate += pending_bytes
-        return self._executor.submit(self._run, job), job.upto
+        return job
+
+    def _start_inflight(self, job: _Job) -> tuple[asyncio.Future[None], int]:
+        """Queue a job on the writer thread (FIFO: batches stay in order) and track it."""
+        assert self._executor is not None
+        self._last_job = self._executor.submit(self._run, job)
+        future = asyncio.wrap_future(self._last_job)
+        future.add_done_callback(self._inflight_done)
+        self._inflight = (future, job.upto)
+        return self._inflight
 
     def _run(self, job: _Job) -> None:
-        """Writer thread: do one job, or poison the store if the disk misbehaves."""
+        """Do one job (loop or writer thread), or poison the store if the disk misbehaves."""
         storage, files = self._storage, self._files
         assert files is not None
         if isinstance(storage.error, StoreFailed):

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from storage.engine import Database
+from storage.engine import DEFAULT_INLINE_FSYNC_BELOW, Database
 from tests.storage.crash_writer import WORKERS, moves_scratch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +19,7 @@ ROUNDS = 6
 MAX_ACKS_PER_ROUND = 400
 # Per round: compact on nearly every batch (kills land inside compactions), sometimes, never.
 COMPACT_BYTES = (2_000, 16_000, 10_000_000)
+INLINE_FSYNC_BELOW = (DEFAULT_INLINE_FSYNC_BELOW, 0.0)  # fsync on the loop / writer thread
 ROUND_TIMEOUT_S = 20.0
 MAX_JITTER_S = 0.005  # a few batches: spreads the kill over the whole write cycle
 
@@ -53,7 +54,12 @@ class AckStream:
 
 
 def run_round(
-    data: Path, first_id: int, compact_bytes: int, kill_after: int, jitter: float, log: Path
+    data: Path,
+    first_id: int,
+    options: tuple[int, float],
+    kill_after: int,
+    jitter: float,
+    log: Path,
 ) -> set[int]:
     """Start a writer and SIGKILL it `jitter` s after its `kill_after`-th ack; return its acks."""
     with open(log, "wb") as err:
@@ -64,7 +70,7 @@ def run_round(
                 "tests.storage.crash_writer",
                 str(data),
                 str(first_id),
-                str(compact_bytes),
+                *map(str, options),
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -125,9 +131,9 @@ def test_kill_9_at_random_moments_never_loses_an_acknowledged_write(tmp_path: Pa
     data = tmp_path / "data"
     acked: set[int] = set()
     for round_no in range(ROUNDS):
-        compact_bytes = rng.choice(COMPACT_BYTES)
+        options = rng.choice(COMPACT_BYTES), rng.choice(INLINE_FSYNC_BELOW)
         kill_after = rng.choice([0, *(rng.randrange(1, MAX_ACKS_PER_ROUND) for _ in range(4))])
         jitter = rng.uniform(0, MAX_JITTER_S)
         log = tmp_path / f"{round_no}.log"
-        acked |= run_round(data, round_no * 1_000_000, compact_bytes, kill_after, jitter, log)
+        acked |= run_round(data, round_no * 1_000_000, options, kill_after, jitter, log)
         check_store(data, acked, seed)

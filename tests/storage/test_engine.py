@@ -18,7 +18,14 @@ import pytest
 from tinydb import Query
 
 from storage import engine
-from storage.engine import JOURNAL_FILE, LOCK_FILE, SCHEMA_VERSION, SNAPSHOT_FILE, Database
+from storage.engine import (
+    DEFAULT_INLINE_FSYNC_BELOW,
+    JOURNAL_FILE,
+    LOCK_FILE,
+    SCHEMA_VERSION,
+    SNAPSHOT_FILE,
+    Database,
+)
 from storage.errors import SchemaTooNew, StoreCorrupt, StoreError, StoreFailed, StoreLocked
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +53,11 @@ def reopened(path: Path) -> State:
 def file_bytes(path: Path) -> dict[str, bytes]:
     """Contents of the data files (not the lock), to prove a refusal changed nothing."""
     return {p.name: p.read_bytes() for p in sorted(path.iterdir()) if p.name != LOCK_FILE}
+
+
+def written(journal: Path) -> bytes:
+    """The journal without the zeros kept ahead of the data."""
+    return journal.read_bytes().rstrip(b"\0")
 
 
 @pytest.fixture
@@ -145,7 +157,7 @@ def test_torn_final_record_is_ignored_and_cut_off(data: Path, tail: bytes) -> No
         db.close(snapshot=False)
         expected = {"t": {1: {"k": 1}, 2: {"k": 2}}}
     journal = data / JOURNAL_FILE
-    good = journal.read_bytes()
+    good = written(journal)
     journal.write_bytes(good + tail)
     assert reopened(data) == expected
     assert journal.read_bytes() == good
@@ -155,17 +167,35 @@ def test_batch_without_its_end_line_is_dropped_whole(data: Path) -> None:
     db = Database.open(data)
     db.table("a").insert({"k": 1})
     db.flush()
-    saved = (data / JOURNAL_FILE).read_bytes()
+    saved = written(data / JOURNAL_FILE)
     with db.atomic():
         db.table("a").insert({"k": 2})
         db.table("b").insert({"k": 3})
     db.flush()
     db.close(snapshot=False)
     journal = data / JOURNAL_FILE
-    full = journal.read_bytes()
+    full = written(journal)
     # a kill after the first record of the batch reached the disk, but before the rest
     first_record_end = full.index(b"\n", len(saved)) + 1
     journal.write_bytes(full[:first_record_end])
+    assert reopened(data) == {"a": {1: {"k": 1}}}
+
+
+def test_last_batch_with_a_hole_from_a_power_loss_is_dropped_not_refused(data: Path) -> None:
+    db = Database.open(data)
+    db.table("a").insert({"k": 1})
+    db.flush()
+    saved = written(data / JOURNAL_FILE)
+    db.table("a").insert({"k": 2})
+    db.table("b").insert({"k": 3})
+    db.flush()
+    db.close(snapshot=False)
+    journal = data / JOURNAL_FILE
+    full = bytearray(written(journal))
+    # the disk kept the end of the unsynced batch (valid lines, its end line) but not a
+    # block in its middle
+    full[len(saved) + 4 : len(saved) + 40] = bytes(36)
+    journal.write_bytes(bytes(full))
     assert reopened(data) == {"a": {1: {"k": 1}}}
 
 
@@ -308,8 +338,14 @@ def test_values_json_would_change_are_refused_and_the_table_unchanged(db: Databa
     assert state(db) == before
 
 
-async def test_200_concurrent_writers_each_committing_are_all_saved(data: Path) -> None:
-    db = Database.open(data)
+WRITE_MODES = {"loop": DEFAULT_INLINE_FSYNC_BELOW, "writer-thread": 0.0}
+
+
+@pytest.mark.parametrize("inline_below", WRITE_MODES.values(), ids=WRITE_MODES.keys())
+async def test_200_concurrent_writers_each_committing_are_all_saved(
+    data: Path, inline_below: float
+) -> None:
+    db = Database.open(data, inline_fsync_below=inline_below)
 
     async def writer(i: int) -> None:
         db.table(f"m:{i % 7}").insert({"i": i})
@@ -326,7 +362,11 @@ async def test_200_concurrent_writers_each_committing_are_all_saved(data: Path) 
     assert len(saved["config"]) == 3
 
 
-async def test_cancelled_commit_does_not_stall_later_commits(db: Database, data: Path) -> None:
+@pytest.mark.parametrize("inline_below", WRITE_MODES.values(), ids=WRITE_MODES.keys())
+async def test_cancelled_commit_does_not_stall_later_commits(
+    data: Path, inline_below: float
+) -> None:
+    db = Database.open(data, inline_fsync_below=inline_below)
     db.table("t").insert({"k": 1})
     first = asyncio.ensure_future(db.commit())
     await asyncio.sleep(0)  # let it hand the batch to the writer
@@ -334,6 +374,7 @@ async def test_cancelled_commit_does_not_stall_later_commits(db: Database, data:
     db.table("t").insert({"k": 2})
     await db.commit()
     assert on_disk(data) == {"t": {1: {"k": 1}, 2: {"k": 2}}}
+    db.close()
 
 
 def on_disk(data: Path) -> State:
@@ -423,10 +464,11 @@ def test_closed_store_refuses_reads_and_writes(data: Path) -> None:
         db.flush()
 
 
+@pytest.mark.parametrize("inline_below", WRITE_MODES.values(), ids=WRITE_MODES.keys())
 async def test_disk_failure_is_reported_and_stops_further_saves(
-    data: Path, monkeypatch: pytest.MonkeyPatch
+    data: Path, monkeypatch: pytest.MonkeyPatch, inline_below: float
 ) -> None:
-    db = Database.open(data)
+    db = Database.open(data, inline_fsync_below=inline_below)
     db.table("t").insert({"k": 1})
     await db.commit()
 
