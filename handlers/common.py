@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from handlers.contract import Command, Context, NotFound, UsageError
@@ -36,60 +37,43 @@ def need(args: tuple[str, ...], count: int, usage: str) -> None:
         raise UsageError(f"Missing arguments. Usage: {usage}")
 
 
+KeyedT = TypeVar("KeyedT", Kpi, Objective, Perspective, Okr, KeyResult, Initiative)
+
+
+def _pick(what: str, raw: str, items: list[KeyedT]) -> KeyedT:
+    """The item whose key is `raw` (normalized), or NotFound suggesting the closest keys."""
+    key = normalize_key(raw, f"{what} key")
+    for item in items:
+        if item.key == key:
+            return item
+    raise NotFound(what, key, [item.key for item in items])
+
+
 def kpi_or_fail(cmd: Command, ctx: Context, raw: str, *, removed: bool = False) -> Kpi:
     """The KPI named `raw`; soft-removed ones only when `removed` is True."""
-    key = normalize_key(raw, "KPI key")
-    kpi = ctx.store.kpis.get(cmd.chat.key, key)
-    if kpi is None or (kpi.removed_at is not None and not removed):
-        keys = [k.key for k in ctx.store.kpis.all(cmd.chat.key)]
-        raise NotFound("KPI", key, keys)
-    return kpi
+    return _pick("KPI", raw, ctx.store.kpis.all(cmd.chat.key, include_removed=removed))
 
 
 def objective_or_fail(cmd: Command, ctx: Context, raw: str) -> Objective:
     """The objective named `raw`."""
-    key = normalize_key(raw, "objective key")
-    objective = ctx.store.scorecards.objective(cmd.chat.key, key)
-    if objective is None:
-        keys = [o.key for o in ctx.store.scorecards.objectives(cmd.chat.key)]
-        raise NotFound("objective", key, keys)
-    return objective
+    return _pick("objective", raw, ctx.store.scorecards.objectives(cmd.chat.key))
 
 
 def perspective_or_fail(cmd: Command, ctx: Context, raw: str) -> Perspective:
     """The perspective named `raw`."""
-    key = normalize_key(raw, "perspective key")
-    perspectives = ctx.store.scorecards.perspectives(cmd.chat.key)
-    for perspective in perspectives:
-        if perspective.key == key:
-            return perspective
-    raise NotFound("perspective", key, [p.key for p in perspectives])
+    return _pick("perspective", raw, ctx.store.scorecards.perspectives(cmd.chat.key))
 
 
 def okr_or_fail(cmd: Command, ctx: Context, raw: str) -> Okr:
     """The OKR objective named `raw`."""
-    key = normalize_key(raw, "OKR key")
-    okr = ctx.store.okrs.okr(cmd.chat.key, key)
-    if okr is None:
-        raise NotFound("OKR", key, [o.key for o in ctx.store.okrs.okrs(cmd.chat.key)])
-    return okr
+    return _pick("OKR", raw, ctx.store.okrs.okrs(cmd.chat.key))
 
 
 def kr_or_fail(cmd: Command, ctx: Context, raw: str) -> KeyResult:
     """The key result named `raw`."""
-    key = normalize_key(raw, "key result key")
-    kr = ctx.store.okrs.key_result(cmd.chat.key, key)
-    if kr is None:
-        keys = [k.key for k in ctx.store.okrs.key_results(cmd.chat.key)]
-        raise NotFound("key result", key, keys)
-    return kr
+    return _pick("key result", raw, ctx.store.okrs.key_results(cmd.chat.key))
 
 
 def initiative_or_fail(cmd: Command, ctx: Context, raw: str) -> Initiative:
     """The initiative named `raw`."""
-    key = normalize_key(raw, "initiative key")
-    initiative = ctx.store.initiatives.get(cmd.chat.key, key)
-    if initiative is None:
-        keys = [i.key for i in ctx.store.initiatives.all(cmd.chat.key)]
-        raise NotFound("initiative", key, keys)
-    return initiative
+    return _pick("initiative", raw, ctx.store.initiatives.all(cmd.chat.key))
