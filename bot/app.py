@@ -1,17 +1,29 @@
-"""Composition root: store, router and context, shared by every adapter."""
+"""Composition root: store, router and context, shared by every adapter.
+
+`Core.start(adapters)` adds the outbox worker and the scheduler once the adapters run
+(start order store → adapters → delivery → scheduler, stopped in reverse), so no job
+fires before anything can deliver.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from handlers import build_router
-from handlers.contract import Command, Context, NullOutbox, Outbox, Reply
+from bot.adapters.base import Adapter
+from bot.delivery import Backoff, Delivery, Sleep, StoreOutbox, default_backoff
+from bot.scheduler import Scheduler
+from handlers import alerting, build_router
+from handlers.contract import Command, Context, Outbox, Reply
 from handlers.router import Router
 from storage import Store, open_store
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -26,10 +38,73 @@ class Core:
     store: Store
     router: Router
     ctx: Context
+    delivery: Delivery | None = field(default=None, repr=False)
+    scheduler: Scheduler | None = field(default=None, repr=False)
 
     async def dispatch(self, cmd: Command) -> list[Reply]:
-        """Run one command through the router."""
-        return await self.router.dispatch(cmd, self.ctx)
+        """Run one command through the router, then start what it queued."""
+        replies = await self.router.dispatch(cmd, self.ctx)
+        self.after_commit(cmd.chat.key)
+        return replies
+
+    def after_commit(self, chat: str | None = None) -> None:
+        """Hand over what the last committed step queued: flush timers, delivery, schedules.
+
+        Called after the router's commit (or a job's), never before: nothing is sent or
+        scheduled for a change that might still be rolled back or lost.
+        """
+        outbox = self.ctx.outbox
+        if not isinstance(outbox, StoreOutbox):
+            return
+        wakes = outbox.take_wakes()
+        if self.scheduler is not None:
+            for waiting, when in wakes.items():
+                self.scheduler.arm_flush(waiting, when)
+            if chat is not None:
+                self.scheduler.sync_chat(chat)  # /timezone, /digest every …, first OKR
+        if outbox.take_queued() and self.delivery is not None:
+            self.delivery.wake()
+
+    async def start(
+        self,
+        adapters: Sequence[Adapter],
+        *,
+        schedule: bool = True,
+        sleep: Sleep | None = None,
+        backoff: Backoff = default_backoff,
+    ) -> None:
+        """Start delivery through `adapters` (already started), then the scheduler."""
+        self.delivery = Delivery(
+            self.store,
+            adapters,
+            clock=self.ctx.clock,
+            sleep=sleep or asyncio.sleep,
+            backoff=backoff,
+        )
+        await self.delivery.start()
+        if schedule:
+            self.scheduler = Scheduler(self.ctx, after_run=self.after_commit)
+            await self.scheduler.start()
+
+    async def stop(self) -> None:
+        """Stop the scheduler, send alerts still waiting for their group, stop delivery."""
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+            self.scheduler = None
+        released = 0
+        with self.store.atomic():
+            for chat in self.store.alerts.chats_with_queued_alerts():
+                released += alerting.flush_due(self.ctx, chat, self.ctx.clock(), release="groups")
+        await self.store.commit()
+        if self.delivery is not None:
+            if released:
+                self.delivery.wake()
+            try:
+                await self.delivery.wait_idle(timeout=5.0)
+            except TimeoutError:
+                _LOGGER.warning("stopping with messages still pending; they go out next start")
+            await self.delivery.stop()
+            self.delivery = None
 
     def close(self) -> None:
         """Flush and release the store."""
@@ -49,5 +124,10 @@ def build_core(
     gc.collect()
     gc.freeze()
     router = build_router()
-    ctx = Context(store=store, clock=clock, outbox=outbox or NullOutbox(), specs=router.specs())
+    ctx = Context(
+        store=store,
+        clock=clock,
+        outbox=outbox or StoreOutbox(store, clock),
+        specs=router.specs(),
+    )
     return Core(store=store, router=router, ctx=ctx)

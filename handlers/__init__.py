@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from handlers import alerts, digest, initiatives, kpi, map, objectives, okr, scorecard, settings
 from handlers import help as help_module
-from handlers import initiatives, kpi, map, objectives, okr, scorecard, settings
 from handlers.router import Router
 
 
@@ -16,6 +16,8 @@ def build_router() -> Router:
     map.register(router)
     okr.register(router)
     initiatives.register(router)
+    alerts.register(router)
+    digest.register(router)
     settings.register(router)
     help_module.build_help(router)
     return router

@@ -1,9 +1,57 @@
-"""Threshold alerts evaluated the moment a value is recorded (see the alerts issue)."""
+"""Threshold alerts: evaluated the moment a value is recorded, turned into chat messages.
+
+For a recorded value, inside the command's atomic step and without awaiting:
+
+1. the KPI's latest reading gets its colour and performance (scoring.status/kpi);
+2. `scoring.alerts.evaluate` steps the persisted AlertState; the new state is stored
+   and every transition is written to the alert log (test-mode and muted ones too);
+3. unsuppressed transitions join the chat's Batcher (scoring.alerts_batch);
+4. whatever is ready now goes into the outbox as one message per alert channel, and
+   anything still waiting (group window, quiet hours) asks for a wake-up at its time.
+
+The outbox write is part of the same atomic step, so the message is durable with the
+value; delivery starts after the router's commit. Scheduled work (reminders, flushes)
+reuses `queue` and `flush_due`.
+"""
 
 from __future__ import annotations
 
-from handlers.contract import Command, Context
-from scoring.models import Kpi, Measurement
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from handlers import render
+from handlers.contract import Button, ChatRef, Command, Context, Reply, ReplyKind
+from scoring.alerts import Transition, evaluate
+from scoring.alerts_batch import Batch, Batcher
+from scoring.kpi import performance
+from scoring.models import Kpi, Measurement, Status, Thresholds
+from scoring.status import would_be_status
+from storage.alerts import AlertSettings, Channel
+
+__all__ = [
+    "channels",
+    "chat_ref",
+    "evaluate_kpi",
+    "flush_due",
+    "on_kpi_changed",
+    "on_value_recorded",
+    "on_values_recorded",
+    "queue",
+    "render_batch",
+    "zone_of",
+]
+
+Release = Literal["due", "groups", "all"]
+
+_HEADLINE = {
+    "fired": "is {new}",
+    "escalated": "turned {new}",
+    "improved": "improved to {new}",
+    "resolved": "is back to green",
+    "reminder": "is still {new}",
+}
 
 
 def on_value_recorded(ctx: Context, cmd: Command, kpi: Kpi, measurement: Measurement) -> None:
@@ -11,4 +59,239 @@ def on_value_recorded(ctx: Context, cmd: Command, kpi: Kpi, measurement: Measure
 
     Called inside the mutating command's atomic step, so it must not await: state and
     outbox entries are written synchronously and become durable with the command.
+    The KPI's *latest* reading is evaluated: a back-dated value changes nothing.
     """
+    del measurement  # the latest stored reading is what counts (a back-dated one is not)
+    on_values_recorded(ctx, cmd.chat.key, [kpi])
+
+
+def on_values_recorded(ctx: Context, chat: str, kpis: Sequence[Kpi]) -> None:
+    """Evaluate several KPIs (an import) and flush once, so their alerts group together."""
+    now = ctx.clock()
+    settings = ctx.store.alerts.settings(chat)
+    tz = zone_of(ctx, chat)
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    transitions: list[Transition] = []
+    for kpi in kpis:
+        transitions.extend(evaluate_kpi(ctx, chat, kpi, settings, tz, thresholds, now))
+    queue(ctx, chat, transitions, settings=settings, now=now)
+
+
+def on_kpi_changed(ctx: Context, chat: str, kpi: Kpi) -> None:
+    """A KPI definition changed (target, thresholds, test mode, removal): re-evaluate it.
+
+    A removed KPI's state is dropped without a message; otherwise the latest reading is
+    evaluated again under the new definition (it is never counted twice).
+    """
+    if kpi.removed_at is not None:
+        ctx.store.alerts.drop_state(chat, kpi.key)
+        return
+    on_values_recorded(ctx, chat, [kpi])
+
+
+def evaluate_kpi(
+    ctx: Context,
+    chat: str,
+    kpi: Kpi,
+    settings: AlertSettings,
+    tz: ZoneInfo,
+    thresholds: Thresholds,
+    now: datetime,
+) -> list[Transition]:
+    """Step one KPI's alert state with its latest reading; persist it; return transitions."""
+    latest = ctx.store.kpis.latest(chat, kpi.key)
+    if not latest:
+        return []
+    reading = latest[-1]
+    stored = ctx.store.alerts.state(chat, kpi.key)
+    # Test mode switched on or off since the state was written: start afresh, so the
+    # first live reading announces its colour and test readings never reach people.
+    state = stored.state if stored is not None and stored.test == kpi.test else None
+    state, transitions = evaluate(
+        state,
+        kpi=kpi,
+        measurement=reading,
+        status=would_be_status(kpi, reading.value, thresholds),
+        performance=performance(kpi, reading.value),
+        now=now,
+        policy=settings.policy,
+        mutes=settings.mutes,
+        tz=tz,
+        thresholds=thresholds,
+    )
+    ctx.store.alerts.put_state(chat, state, test=kpi.test)
+    return transitions
+
+
+def queue(
+    ctx: Context,
+    chat: str,
+    transitions: Sequence[Transition],
+    *,
+    settings: AlertSettings | None = None,
+    now: datetime,
+) -> None:
+    """Log transitions, batch the sendable ones and flush whatever is ready now."""
+    if not transitions:
+        return
+    settings = settings or ctx.store.alerts.settings(chat)
+    ctx.store.alerts.log(chat, list(transitions))
+    if not channels(settings, chat):
+        return  # `/alerts off`: the log still shows what would have been sent
+    batcher = ctx.store.alerts.batcher(chat)
+    for transition in transitions:
+        batcher = batcher.add(transition, now=now, window=settings.policy.group_window)
+    ctx.store.alerts.save_batcher(chat, batcher)
+    flush_due(ctx, chat, now)
+
+
+def flush_due(ctx: Context, chat: str, now: datetime, *, release: Release = "due") -> int:
+    """Send the chat's alerts that are ready at `now` as one message; returns items sent.
+
+    `release="groups"` also sends alerts still collecting company in a group window (at
+    shutdown no more company will come; quiet-hours holds keep waiting); `"all"` sends
+    held ones too (quiet hours were just switched off).
+    """
+    batcher = ctx.store.alerts.batcher(chat)
+    if not batcher.queued:
+        return 0
+    keep = Batcher(
+        queued=tuple(
+            q
+            for q in batcher.queued
+            if q.ready_at > now
+            and (release == "due" or (release == "groups" and q.transition.held_until))
+        )
+    )
+    ready = Batcher(queued=tuple(q for q in batcher.queued if q not in keep.queued))
+    _, batch = ready.due(max((q.ready_at for q in ready.queued), default=now))
+    if batch is not None:
+        batch = batch.model_copy(update={"at": now})
+    rest = keep
+    ctx.store.alerts.save_batcher(chat, rest)
+    sent = 0
+    if batch is not None:
+        settings = ctx.store.alerts.settings(chat)
+        reply = render_batch(ctx, chat, batch)
+        for channel in channels(settings, chat):
+            key = f"alert:{channel.thread_id or ''}:{batch.at.isoformat()}:" + "+".join(
+                f"{t.kpi}.{t.kind}" for t in batch.items
+            )
+            ctx.outbox.put(reply.model_copy(update={"to": channel}), key=key)
+        sent = len(batch.items)
+    next_due = rest.next_due()
+    if next_due is not None:
+        ctx.outbox.wake_at(chat, next_due)
+    return sent
+
+
+# --- addressing ----------------------------------------------------------------------------
+
+
+def chat_ref(chat: str) -> ChatRef:
+    """The ChatRef of a chat key ("telegram:-100…" → platform and chat id)."""
+    platform, _, chat_id = chat.partition(":")
+    return ChatRef.model_validate({"platform": platform, "chat_id": chat_id})
+
+
+def channels(settings: AlertSettings, chat: str) -> list[ChatRef]:
+    """Where the scorecard's alerts go: its own chat unless `/alerts here|off` said otherwise."""
+    if settings.channels is None:
+        return [chat_ref(chat)]
+    return [_channel_ref(c) for c in settings.channels]
+
+
+def _channel_ref(channel: Channel) -> ChatRef:
+    return ChatRef.model_validate(channel.model_dump())
+
+
+def zone_of(ctx: Context, chat: str) -> ZoneInfo:
+    """The chat's timezone (UTC until `/timezone` sets one)."""
+    return ZoneInfo(ctx.store.chats.settings(chat).timezone)
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def render_batch(ctx: Context, chat: str, batch: Batch) -> Reply:
+    """One chat message for a batch of alerts, most severe first."""
+    tz = zone_of(ctx, chat)
+    places = _places(ctx, chat)
+    lines = [_line(t, places, tz, batch.at, single=len(batch.items) == 1) for t in batch.items]
+    held = any(t.held_until is not None for t in batch.items)
+    footer = "Held during quiet hours." if held else None
+    if len(batch.items) == 1:
+        item = batch.items[0]
+        title = f"{render.mark(item.new)} {item.name} " + _HEADLINE[item.kind].format(
+            new=render.STATUS_WORD[item.new]
+        )
+        buttons = (
+            Button(label="Explain", command=f"/kpi {item.kpi} explain"),
+            Button(label="Mute 1 day", command=f"/alerts mute {item.kpi} 1d"),
+        )
+        return Reply(title=title, text=lines[0], footer=footer, buttons=buttons, kind=_kind(batch))
+    return Reply(
+        title=_summary_title(batch), text="\n".join(lines), footer=footer, kind=_kind(batch)
+    )
+
+
+def _kind(batch: Batch) -> ReplyKind:
+    return "reminder" if all(t.kind == "reminder" for t in batch.items) else "alert"
+
+
+def _summary_title(batch: Batch) -> str:
+    counts: dict[str, int] = {}
+    for item in batch.items:
+        label = {
+            "resolved": "🟢 resolved",
+            "improved": "improved",
+            "reminder": "still red",
+        }.get(item.kind, f"{render.mark(item.new)} {render.STATUS_WORD[item.new]}")
+        counts[label] = counts.get(label, 0) + 1
+    parts = " · ".join(f"{n} {label}" for label, n in counts.items())
+    return f"{len(batch.items)} KPI alerts: {parts}"
+
+
+def _places(ctx: Context, chat: str) -> dict[str, str]:
+    """Objective key → "Objective name (Perspective)" for the 'hurts' line."""
+    perspectives = {p.key: p.name for p in ctx.store.scorecards.perspectives(chat)}
+    places = {}
+    for objective in ctx.store.scorecards.objectives(chat):
+        perspective = perspectives.get(objective.perspective, objective.perspective)
+        places[objective.key] = (
+            perspective if objective.general else f"{objective.name} ({perspective})"
+        )
+    return places
+
+
+def _line(
+    t: Transition, places: dict[str, str], tz: ZoneInfo, now: datetime, *, single: bool
+) -> str:
+    value = f"{render.num(t.value, t.unit)} vs target {render.num(t.target, t.unit)}"
+    where = places.get(t.objective, t.objective)
+    effect = "helps" if t.new is Status.GREEN else "hurts"
+    who = f"logged by {t.by} · " if t.by else ""
+    if t.kind == "reminder":
+        since = t.since or t.at
+        change = f"red since {_when(since, tz)} ({_age(now - since)})"
+    elif t.old is Status.NODATA:
+        change = f"first reading is {render.STATUS_WORD[t.new]}"
+    else:
+        change = f"{render.STATUS_WORD[t.old]} → {render.STATUS_WORD[t.new]}"
+    detail = f"{change}: {value}\n{who}{effect} {where}"
+    if single:
+        return detail
+    return f"{render.mark(t.new)} {t.name} ({t.kpi}) " + detail.replace("\n", "\n   ")
+
+
+def _when(at: datetime, tz: ZoneInfo) -> str:
+    return f"{at.astimezone(tz):%d %b %H:%M}"
+
+
+def _age(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    if hours < 1:
+        return "under an hour"
+    if hours < 48:
+        return f"{hours} h"
+    return f"{hours // 24} days"

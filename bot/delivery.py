@@ -1,0 +1,313 @@
+"""The outbox and its worker: queued messages reach their chat in order, once.
+
+`StoreOutbox` is the `Outbox` handlers and jobs see: `put` writes the serialised Reply
+to storage/outbox synchronously (inside the caller's atomic step), and wake-up
+requests are kept in memory until the application has committed.
+
+`Delivery` is the only consumer. It never sends what is not yet durable (it awaits
+`store.commit()` first), sends each chat's messages in order through the adapter of
+the chat's platform, and records the outcome right away:
+
+- success → delivered (and committed at once, so a restart does not send it again);
+- `DeliveryError(permanent=False)` (5xx, timeouts, RetryAfter) → retried after a backoff,
+  or after Telegram's `retry_after` if longer; a chat's later messages wait behind it;
+- `DeliveryError(permanent=True)` (bot removed from the chat) or retries exhausted →
+  failed, kept for `/alerts`, never retried.
+
+A restart finds pending entries in the store and delivers them. The one gap left is a
+crash after the platform accepted a message and before "delivered" reached the disk
+(a few milliseconds): that message is sent again — at-least-once, as no chat API
+offers an idempotency key for sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.adapters.base import Adapter, DeliveryError
+from bot.logging import log_fields
+from handlers.contract import Clock, Reply
+from storage import Store
+from storage.outbox import OutboxEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Coroutine[Any, Any, None]]
+Backoff = Callable[[int], float]
+"""Seconds to wait before attempt `n + 1`, given that attempt `n` (1-based) failed."""
+
+
+def default_backoff(attempt: int) -> float:
+    """5 s, 10 s, 20 s … doubling up to 10 minutes."""
+    return float(min(5 * 2 ** (attempt - 1), 600))
+
+
+def encode_reply(reply: Reply) -> dict[str, Any]:
+    """A Reply as JSON-safe data for the outbox (picture bytes as base64)."""
+    if reply.image is None:
+        return reply.model_dump(mode="json")
+    body = reply.model_copy(update={"image": None}).model_dump(mode="json")
+    body["image"] = {
+        "data_b64": base64.b64encode(reply.image.data).decode("ascii"),
+        "filename": reply.image.filename,
+        "alt": reply.image.alt,
+    }
+    return body
+
+
+def decode_reply(body: dict[str, Any]) -> Reply:
+    """The Reply `encode_reply` stored."""
+    image = body.get("image")
+    if isinstance(image, dict) and "data_b64" in image:
+        body = {
+            **body,
+            "image": {
+                "data": base64.b64decode(image["data_b64"]),
+                "filename": image.get("filename", "image.png"),
+                "alt": image.get("alt", ""),
+            },
+        }
+    return Reply.model_validate(body)
+
+
+def _summary(reply: Reply) -> str:
+    first = (reply.title or reply.text or reply.kind).splitlines()
+    return first[0] if first else reply.kind
+
+
+class StoreOutbox:
+    """The Outbox of the running bot: durable puts, wake-ups handed over after commit."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._wakes: dict[str, datetime] = {}
+        self._queued = False
+
+    def put(self, reply: Reply, *, key: str) -> bool:
+        """Persist `reply` for `reply.to` unless `key` was queued for that chat before."""
+        to = reply.to
+        if to is None:
+            raise ValueError("an outbox message needs reply.to")
+        entry = self._store.outbox.put(
+            chat=to.key,
+            platform=to.platform,
+            kind=reply.kind,
+            key=key,
+            body=encode_reply(reply),
+            summary=_summary(reply),
+            now=self._clock(),
+        )
+        if entry is not None:
+            self._queued = True
+        return entry is not None
+
+    def wake_at(self, chat: str, when: datetime) -> None:
+        """Remember the earliest flush wanted for `chat`, for after the commit."""
+        current = self._wakes.get(chat)
+        self._wakes[chat] = when if current is None else min(current, when)
+
+    def take_wakes(self) -> dict[str, datetime]:
+        """Hand over (and forget) the wake-ups requested since the last call."""
+        wakes, self._wakes = self._wakes, {}
+        return wakes
+
+    def take_queued(self) -> bool:
+        """Whether anything was queued since the last call."""
+        queued, self._queued = self._queued, False
+        return queued
+
+
+class Delivery:
+    """The outbox worker: one task, one lane per chat with something due."""
+
+    def __init__(
+        self,
+        store: Store,
+        adapters: Iterable[Adapter] = (),
+        *,
+        clock: Clock,
+        sleep: Sleep = asyncio.sleep,
+        backoff: Backoff = default_backoff,
+        max_attempts: int = 10,
+        concurrency: int = 8,
+    ) -> None:
+        self._store = store
+        self._repo = store.outbox
+        self._adapters: dict[str, Adapter] = {a.platform: a for a in adapters}
+        self._clock = clock
+        self._sleep = sleep
+        self._backoff = backoff
+        self._max_attempts = max_attempts
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._lanes: dict[str, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._warned: set[str] = set()
+
+    def add_adapter(self, adapter: Adapter) -> None:
+        """Deliver `adapter.platform` messages through `adapter` from now on."""
+        self._adapters[adapter.platform] = adapter
+        self.wake()
+
+    async def start(self) -> None:
+        """Start the worker; anything left pending by a previous run goes out first."""
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="outbox-delivery")
+            self.wake()
+
+    def wake(self) -> None:
+        """Something was queued (and committed): look at the outbox now."""
+        self._idle.clear()
+        self._wake.set()
+
+    async def wait_idle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Return once nothing deliverable is pending and no send is in flight."""
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Let in-flight sends finish (up to `timeout`), then stop the worker."""
+        if self._task is None:
+            return
+        self._stopping = True
+        lanes = list(self._lanes.values())
+        if lanes:
+            await asyncio.wait(lanes, timeout=timeout)
+        for lane in self._lanes.values():
+            lane.cancel()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        await asyncio.gather(*self._lanes.values(), return_exceptions=True)
+        self._task = None
+        with contextlib.suppress(Exception):
+            await self._store.commit()
+
+    # --- worker --------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self._store.commit()  # never send what is not yet on disk
+                next_at = self._start_lanes()
+            except Exception:
+                _LOGGER.exception("outbox scan failed; retrying")
+                next_at = self._clock() + timedelta(seconds=5)
+            if not self._lanes and next_at is None:
+                self._idle.set()
+            await self._wait(next_at)
+
+    def _start_lanes(self) -> datetime | None:
+        """Start a lane for each chat whose next message is due; return the next due time."""
+        now = self._clock()
+        next_at: datetime | None = None
+        for chat in self._repo.pending_chats():
+            if chat in self._lanes:
+                continue
+            head = self._repo.head(chat)
+            if head is None:
+                self._repo.forget(chat)
+                continue
+            adapter = self._adapters.get(head.platform)
+            if adapter is None:
+                self._warn_once(head.platform)
+                continue
+            if head.next_at <= now:
+                self._lanes[chat] = asyncio.create_task(self._lane(chat, adapter))
+            elif next_at is None or head.next_at < next_at:
+                next_at = head.next_at
+        return next_at
+
+    async def _wait(self, next_at: datetime | None) -> None:
+        waiters: list[asyncio.Task[Any]] = [asyncio.create_task(self._wake.wait())]
+        if next_at is not None:
+            delay = max(0.0, (next_at - self._clock()).total_seconds())
+            waiters.append(asyncio.create_task(self._sleep(delay)))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+
+    async def _lane(self, chat: str, adapter: Adapter) -> None:
+        """Send `chat`'s due messages in order; stop at the first that must wait."""
+        try:
+            while not self._stopping:
+                entry = self._repo.head(chat)
+                if entry is None or entry.next_at > self._clock():
+                    return
+                if not await self._send(entry, adapter):
+                    return
+        except Exception:
+            _LOGGER.exception("delivery lane failed", extra=log_fields(chat=chat))
+        finally:
+            self._lanes.pop(chat, None)
+            self._wake.set()
+
+    async def _send(self, entry: OutboxEntry, adapter: Adapter) -> bool:
+        """Try one message; True when the lane may go on with the next one."""
+        chat = entry.chat
+        try:
+            reply = decode_reply(entry.body or {})
+        except Exception as exc:  # a body we cannot read will never get better
+            self._repo.mark_failed(chat, entry.id, error=f"unreadable: {exc}", now=self._clock())
+            await self._store.commit()
+            return True
+        try:
+            async with self._slots:
+                await adapter.send(reply)
+        except DeliveryError as exc:
+            return await self._failed(entry, str(exc), exc.permanent, exc.retry_after)
+        except Exception as exc:
+            _LOGGER.exception(
+                "adapter raised outside DeliveryError", extra=log_fields(entry.platform, chat)
+            )
+            return await self._failed(entry, f"{type(exc).__name__}: {exc}", False, None)
+        self._repo.mark_delivered(chat, entry.id, self._clock())
+        await self._store.commit()
+        return True
+
+    async def _failed(
+        self, entry: OutboxEntry, error: str, permanent: bool, retry_after: float | None
+    ) -> bool:
+        attempt = entry.attempts + 1
+        now = self._clock()
+        fields = log_fields(entry.platform, entry.chat)
+        if permanent or attempt >= self._max_attempts:
+            why = error if permanent else f"gave up after {attempt} attempts: {error}"
+            self._repo.mark_failed(entry.chat, entry.id, error=why, now=now)
+            _LOGGER.warning("%s not delivered: %s", entry.kind, why, extra=fields)
+            await self._store.commit()
+            return True  # later messages of the chat still get their own try
+        wait = max(self._backoff(attempt), retry_after or 0.0)
+        self._repo.mark_retry(
+            entry.chat, entry.id, error=error, next_at=now + timedelta(seconds=wait)
+        )
+        _LOGGER.info(
+            "%s delivery failed (attempt %d), retrying in %.0f s: %s",
+            entry.kind,
+            attempt,
+            wait,
+            error,
+            extra=fields,
+        )
+        await self._store.commit()
+        return False
+
+    def _warn_once(self, platform: str) -> None:
+        if platform not in self._warned:
+            self._warned.add(platform)
+            _LOGGER.warning(
+                "messages for %s wait in the outbox: that platform is not running", platform
+            )

@@ -1,0 +1,342 @@
+"""Scheduled jobs on APScheduler 3.x (the only module that imports apscheduler).
+
+Jobs are not stored by APScheduler (MemoryJobStore): they are rebuilt from our own
+settings at start, with stable ids and `replace_existing=True`, so a restart neither
+loses nor doubles them. What they do lives in `handlers.jobs`; this module decides
+when, runs each in one atomic step, commits, and wakes delivery.
+
+- `sweep` (interval, every few minutes, UTC): stale data, cadence, red reminders.
+- `digest:<chat>` (cron on the chat's wall clock, from `/digest every …`).
+- `okr-checkin:<chat>` (Fridays 11:00 local) and `okr-cycle:<chat>` (10:00 on the first
+  day of a quarter: summary of cycles that just ended), for chats with OKRs.
+- `flush:<chat>` (one date job): group windows and quiet-hours holds.
+
+Per-chat triggers are `CronTrigger(..., timezone=ZoneInfo(chat timezone))` with
+weekday *names* (APScheduler counts from Monday, crontab from Sunday). `sync_chat`
+compares a chat's wanted jobs with the live ones after every command, so `/timezone`
+or `/digest every …` take effect at once and schedules follow summer time.
+
+Misfires: a run late by up to `grace` runs once (coalesced); a later one is recorded
+and reported in the next digest (EVENT_JOB_MISSED). Across restarts the same rule is
+applied by `_catch_up`, from the last fire time recorded in the store at submission.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from handlers import jobs
+from handlers.contract import Context
+from handlers.jobs import SweepReport
+
+_LOGGER = logging.getLogger(__name__)
+
+CronFields = tuple[tuple[str, str], ...]
+#: Friday late morning: still time to check in before the week ends.
+OKR_CHECKIN: CronFields = (("day_of_week", "fri"), ("hour", "11"), ("minute", "0"))
+#: The first morning of each quarter: every cycle kind (quarter, half, year) ends the day before.
+OKR_CYCLE: CronFields = (("month", "1,4,7,10"), ("day", "1"), ("hour", "10"), ("minute", "0"))
+CRON_KINDS = ("digest", "okr-checkin", "okr-cycle")
+_MAX_CATCH_UP = 1000  # fire times examined after a long downtime
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """One per-chat cron job as our settings want it: compared, then (re)built."""
+
+    kind: str
+    chat: str
+    fields: CronFields
+    timezone: str
+
+    @property
+    def id(self) -> str:
+        """Stable job id: the same after every restart."""
+        return f"{self.kind}:{self.chat}"
+
+    def trigger(self) -> CronTrigger:
+        """The APScheduler trigger on the chat's wall clock."""
+        return CronTrigger(timezone=ZoneInfo(self.timezone), **dict(self.fields))
+
+
+def chat_job_specs(ctx: Context, chat: str) -> dict[str, JobSpec]:
+    """The cron jobs a chat's stored settings ask for."""
+    tz = ctx.store.chats.settings(chat).timezone
+    specs: list[JobSpec] = []
+    digest = ctx.store.alerts.settings(chat).digest
+    if digest is not None:
+        fields = (
+            ("day_of_week", digest.days),
+            ("hour", str(digest.at.hour)),
+            ("minute", str(digest.at.minute)),
+        )
+        specs.append(JobSpec("digest", chat, fields, tz))
+    if ctx.store.okrs.okrs(chat):
+        specs.append(JobSpec("okr-checkin", chat, OKR_CHECKIN, tz))
+        specs.append(JobSpec("okr-cycle", chat, OKR_CYCLE, tz))
+    return {spec.id: spec for spec in specs}
+
+
+def fire_times(trigger: CronTrigger, after: datetime, until: datetime) -> list[datetime]:
+    """The trigger's fire times in (`after`, `until`], in UTC (bounded)."""
+    found: list[datetime] = []
+    cursor = after.astimezone(UTC) + timedelta(microseconds=1)
+    while len(found) < _MAX_CATCH_UP:
+        # previous_fire_time=None and a UTC cursor: wall-clock arithmetic on a folded
+        # local time would find the same fire time again.
+        nxt = trigger.get_next_fire_time(None, cursor)
+        if nxt is None or nxt > until:
+            break
+        found.append(nxt.astimezone(UTC))
+        cursor = nxt.astimezone(UTC) + timedelta(microseconds=1)
+    return found
+
+
+class Scheduler:
+    """Owns the AsyncIOScheduler: builds jobs from settings, runs them, reports misfires."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        after_run: Callable[[], None],
+        grace: timedelta = timedelta(minutes=15),
+        sweep_every: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self._ctx = ctx
+        self._after_run = after_run
+        self._grace = grace
+        self._sweep_every = sweep_every
+        self._aps: AsyncIOScheduler | None = None
+        self._specs: dict[str, dict[str, JobSpec]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.last_sweep: SweepReport | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start inside the running loop; rebuild every job; catch up what a downtime missed."""
+        aps = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={
+                "misfire_grace_time": int(self._grace.total_seconds()),
+                "coalesce": True,
+                "max_instances": 1,
+            },
+        )
+        aps.add_listener(
+            self._on_event,
+            EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES,
+        )
+        self._aps = aps
+        aps.start()
+        aps.add_job(
+            self._sweep_job,
+            IntervalTrigger(seconds=int(self._sweep_every.total_seconds()), timezone=UTC),
+            id="sweep",
+            name="sweep",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),  # right away: catch up after a downtime
+        )
+        store = self._ctx.store
+        with store.atomic():
+            for chat in store.alerts.chats():
+                self.sync_chat(chat, catch_up=True)
+            for chat in store.alerts.chats_with_queued_alerts():
+                due = store.alerts.batcher(chat).next_due()
+                if due is not None:
+                    self.arm_flush(chat, due)
+        await store.commit()
+
+    async def stop(self) -> None:
+        """Stop firing; running jobs are cancelled by APScheduler (they are idempotent)."""
+        if self._aps is not None and self._aps.running:
+            self._aps.shutdown(wait=False)
+        self._aps = None
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- jobs ----------------------------------------------------------------------------
+
+    def sync_chat(self, chat: str, *, catch_up: bool = False) -> None:
+        """Make the chat's live jobs match its settings (cheap when nothing changed)."""
+        aps = self._aps
+        if aps is None:
+            return
+        wanted = chat_job_specs(self._ctx, chat)
+        live = self._specs.get(chat, {})
+        if wanted == live and not catch_up:
+            return
+        for job_id in live.keys() - wanted.keys():
+            if aps.get_job(job_id) is not None:
+                aps.remove_job(job_id)
+        for job_id, spec in wanted.items():
+            if catch_up:
+                self._catch_up(spec)
+            elif job_id not in live and jobs.last_fire(self._ctx, chat, spec.kind) is None:
+                jobs.record_fire(self._ctx, chat, spec.kind, self._ctx.clock())
+            if live.get(job_id) != spec or aps.get_job(job_id) is None:
+                aps.add_job(
+                    self._chat_job,
+                    spec.trigger(),
+                    args=(spec.kind, chat),
+                    id=job_id,
+                    name=job_id,
+                    replace_existing=True,
+                )
+        if wanted:
+            self._specs[chat] = wanted
+        else:
+            self._specs.pop(chat, None)
+
+    def arm_flush(self, chat: str, when: datetime) -> None:
+        """Flush the chat's held alerts at `when` (an earlier armed flush is kept)."""
+        aps = self._aps
+        if aps is None:
+            return
+        job_id = f"flush:{chat}"
+        job = aps.get_job(job_id)
+        if job is not None and job.next_run_time is not None and job.next_run_time <= when:
+            return  # the earlier flush re-arms for the rest
+        aps.add_job(
+            self._chat_job,
+            DateTrigger(run_date=when, timezone=UTC),
+            args=("flush", chat),
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
+            misfire_grace_time=None,  # held alerts go out however late
+        )
+
+    def next_run(self, job_id: str) -> datetime | None:
+        """When a job fires next (None: no such job)."""
+        job = self._aps.get_job(job_id) if self._aps is not None else None
+        return None if job is None else job.next_run_time
+
+    def job_ids(self) -> list[str]:
+        """Every live job id."""
+        return sorted(job.id for job in self._aps.get_jobs()) if self._aps else []
+
+    async def run_chat_job(self, kind: str, chat: str) -> None:
+        """Run one per-chat job now, as a fire would (tests, catch-up)."""
+        await self._chat_job(kind, chat)
+
+    async def run_sweep(self) -> SweepReport:
+        """Run the sweep now, as the interval job would."""
+        report = await jobs.sweep(self._ctx)
+        await self._ctx.store.commit()
+        self._after_run()
+        self.last_sweep = report
+        return report
+
+    async def _sweep_job(self) -> None:
+        report = await self.run_sweep()
+        if report.queued or report.flushed:
+            _LOGGER.info(
+                "sweep of %d chats: %d stale, %d cadence, %d reminders, %d flushed",
+                report.chats,
+                report.stale,
+                report.cadence,
+                report.reminders,
+                report.flushed,
+            )
+
+    async def _chat_job(self, kind: str, chat: str) -> None:
+        ctx = self._ctx
+        with ctx.store.atomic():
+            if kind == "digest":
+                jobs.send_digest(ctx, chat)
+            elif kind == "okr-checkin":
+                jobs.okr_checkin_reminder(ctx, chat)
+            elif kind == "okr-cycle":
+                jobs.okr_cycle_summary(ctx, chat)
+            elif kind == "flush":
+                jobs.flush_alerts(ctx, chat)
+            else:
+                raise ValueError(f"unknown job kind {kind!r}")
+        await ctx.store.commit()
+        self._after_run()
+
+    # --- misfires ------------------------------------------------------------------------
+
+    def _catch_up(self, spec: JobSpec) -> None:
+        """After a restart: run the latest missed fire if within grace, report older ones."""
+        ctx = self._ctx
+        now = ctx.clock()
+        last = jobs.last_fire(ctx, spec.chat, spec.kind)
+        if last is None:
+            jobs.record_fire(ctx, spec.chat, spec.kind, now)  # start counting from now
+            return
+        missed = fire_times(spec.trigger(), last, now)
+        if not missed:
+            return
+        latest = missed[-1]
+        if now - latest <= self._grace:
+            missed = missed[:-1]
+            self._spawn(self.run_chat_job(spec.kind, spec.chat))
+            _LOGGER.info("%s: running the fire of %s late (within grace)", spec.id, latest)
+        if missed:
+            jobs.record_missed(ctx, spec.chat, spec.kind, missed[-1], count=len(missed))
+            _LOGGER.warning(
+                "%s: %d run(s) missed while the bot was down (last %s); reported in the digest",
+                spec.id,
+                len(missed),
+                missed[-1],
+            )
+        jobs.record_fire(ctx, spec.chat, spec.kind, latest)
+
+    def _on_event(self, event: JobEvent) -> None:
+        """APScheduler listener (runs on the loop): bookkeeping for per-chat cron jobs."""
+        kind, _, chat = event.job_id.partition(":")
+        cron = kind in CRON_KINDS and bool(chat)
+        ctx = self._ctx
+        if isinstance(event, JobSubmissionEvent):
+            if cron and event.scheduled_run_times:
+                jobs.record_fire(ctx, chat, kind, max(event.scheduled_run_times))
+            return
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            _LOGGER.warning("job %s still running; this run was skipped", event.job_id)
+            return
+        assert isinstance(event, JobExecutionEvent)
+        if event.code == EVENT_JOB_MISSED:
+            _LOGGER.warning(
+                "job %s missed its run at %s (beyond the grace of %s)",
+                event.job_id,
+                event.scheduled_run_time,
+                self._grace,
+            )
+            if cron:
+                jobs.record_missed(ctx, chat, kind, event.scheduled_run_time)
+        elif event.code == EVENT_JOB_ERROR:
+            _LOGGER.error(
+                "job %s failed: %r\n%s", event.job_id, event.exception, event.traceback or ""
+            )
+            if cron:
+                jobs.record_missed(ctx, chat, kind, event.scheduled_run_time, reason="failed")
+        self._spawn(ctx.store.commit())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,367 @@
+"""`/alerts`: what is firing, where alerts go, mutes, quiet hours, rules and the log."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from handlers import alerting, render
+from handlers.common import kpi_or_fail, need, who
+from handlers.contract import Command, Context, Field, Reply, Table, UsageError
+from handlers.router import Router
+from scoring.alerts import AlertPolicy, Mute, QuietHours, Transition, parse_duration
+from scoring.models import Status
+from storage.alerts import AlertSettings, Channel
+
+POLICY_FIELDS = ("hysteresis", "confirm", "repeat", "group")
+
+
+async def alerts_show(cmd: Command, ctx: Context) -> Reply:
+    """Show what is firing now, mutes, quiet hours, where alerts go and delivery problems."""
+    if cmd.args:
+        raise UsageError(
+            f"Unknown /alerts option '{cmd.args[0]}'. Try /alerts here|off|mute|unmute|quiet|"
+            "log|set or /help alerts"
+        )
+    chat = cmd.chat.key
+    now = ctx.clock()
+    tz = alerting.zone_of(ctx, chat)
+    settings = ctx.store.alerts.settings(chat)
+    firing = _firing_lines(ctx, chat, settings, now, tz)
+    title = f"Alerts · {len(firing)} firing" if firing else "Alerts · nothing firing"
+    fields = [
+        Field(label="Alerts go to", value=_channels_text(cmd, settings)),
+        Field(label="Muted", value=_mutes_text(settings, now, tz)),
+        Field(label="Quiet hours", value=_quiet_text(settings, tz)),
+        Field(label="Rules", value=_policy_text(settings.policy)),
+    ]
+    waiting = ctx.store.alerts.batcher(chat).queued
+    if waiting:
+        first = min(q.ready_at for q in waiting)
+        fields.append(
+            Field(label="Waiting", value=f"{len(waiting)} alert(s) go out at {_when(first, tz)}")
+        )
+    fields.extend(_delivery_fields(ctx, chat, settings, tz))
+    return Reply(
+        title=title,
+        text="\n".join(firing) if firing else "Every KPI with data is green (or never alerted).",
+        fields=tuple(fields),
+        footer="Test-mode KPIs never alert; their would-be alerts are in /alerts log.",
+    )
+
+
+def _firing_lines(
+    ctx: Context, chat: str, settings: AlertSettings, now: datetime, tz: ZoneInfo
+) -> list[str]:
+    kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
+    rows = []
+    for stored in ctx.store.alerts.states(chat):
+        state, kpi = stored.state, kpis.get(stored.state.kpi)
+        if kpi is None or stored.test or state.firing_since is None:
+            continue
+        line = (
+            f"{render.mark(state.status)} {kpi.name} ({kpi.key}) {state.status.value} since "
+            f"{_when(state.firing_since, tz)} · {render.num(state.value, kpi.unit)} vs target "
+            f"{render.num(kpi.target, kpi.unit)}"
+        )
+        mute = next((m for m in settings.mutes if m.covers(kpi.key, now)), None)
+        if mute is not None:
+            line += f" · muted by {mute.by} until {_when(mute.until, tz)}"
+        rows.append((0 if state.status is Status.RED else 1, state.firing_since, line))
+    return [line for _, _, line in sorted(rows)]
+
+
+def _channels_text(cmd: Command, settings: AlertSettings) -> str:
+    if settings.channels is None:
+        return "this chat (default)"
+    if not settings.channels:
+        return "nowhere: alerts are off (/alerts here turns them on)"
+    names = []
+    for channel in settings.channels:
+        here = channel.key == cmd.chat.key
+        place = "this chat" if here else channel.key
+        if channel.thread_id:
+            place += f", topic {channel.thread_id}"
+        names.append(place)
+    return "; ".join(names)
+
+
+def _mutes_text(settings: AlertSettings, now: datetime, tz: ZoneInfo) -> str:
+    live = [m for m in settings.mutes if m.until > now]
+    if not live:
+        return "nothing"
+    return "; ".join(
+        f"{'all KPIs' if m.target == 'all' else m.target} until {_when(m.until, tz)} by {m.by}"
+        for m in live
+    )
+
+
+def _quiet_text(settings: AlertSettings, tz: ZoneInfo) -> str:
+    quiet = settings.policy.quiet
+    return "none" if quiet is None else f"{quiet} ({tz.key}); red alerts still come through"
+
+
+def _policy_text(policy: AlertPolicy) -> str:
+    return (
+        f"hysteresis {policy.hysteresis * 100:g}%, confirm {policy.confirm}, "
+        f"repeat {_duration(policy.repeat)}, group {_duration(policy.group_window)}"
+    )
+
+
+def _delivery_fields(
+    ctx: Context, chat: str, settings: AlertSettings, tz: ZoneInfo
+) -> list[Field]:
+    targets = {c.key for c in alerting.channels(settings, chat)} | {chat}
+    fields = []
+    pending = sum(len(ctx.store.outbox.pending(t)) for t in sorted(targets))
+    if pending:
+        fields.append(Field(label="Sending", value=f"{pending} message(s) waiting"))
+    failures = [f for t in sorted(targets) for f in ctx.store.outbox.failures(t)]
+    failures.sort(key=lambda f: f.done_at or f.created, reverse=True)
+    for failure in failures[:3]:
+        when = _when(failure.done_at or failure.created, tz)
+        fields.append(
+            Field(
+                label="⚠ Not delivered",
+                value=f"{failure.summary or failure.kind} ({when}): {failure.last_error}",
+            )
+        )
+    return fields
+
+
+async def alerts_here(cmd: Command, ctx: Context) -> Reply:
+    """Send this scorecard's alerts to this chat (or to this topic/thread of it)."""
+    if cmd.args:
+        raise UsageError("Usage: /alerts here (in the chat or topic that should get alerts)")
+    chat = cmd.chat.key
+    settings = ctx.store.alerts.settings(chat)
+    channel = Channel(
+        platform=cmd.chat.platform, chat_id=cmd.chat.chat_id, thread_id=cmd.chat.thread_id
+    )
+    ctx.store.alerts.save_settings(chat, settings.model_copy(update={"channels": (channel,)}))
+    where = "this topic" if cmd.chat.thread_id else "this chat"
+    return Reply(text=f"Alerts for this scorecard now go to {where}.")
+
+
+async def alerts_off(cmd: Command, ctx: Context) -> Reply:
+    """Stop sending this scorecard's alerts here (they are still evaluated and logged)."""
+    if cmd.args:
+        raise UsageError("Usage: /alerts off")
+    chat = cmd.chat.key
+    settings = ctx.store.alerts.settings(chat)
+    ctx.store.alerts.save_settings(chat, settings.model_copy(update={"channels": ()}))
+    ctx.store.alerts.save_batcher(
+        chat, ctx.store.alerts.batcher(chat).model_copy(update={"queued": ()})
+    )
+    return Reply(
+        text="Alerts are off for this chat. They are still evaluated and logged "
+        "(/alerts log); /alerts here turns them back on."
+    )
+
+
+async def alerts_mute(cmd: Command, ctx: Context) -> Reply:
+    """Silence one KPI (or all) for a while; changes are still evaluated and logged."""
+    usage = "/alerts mute <kpi|all> <duration: 30m, 2h, 1d, 1w>"
+    need(cmd.args, 2, usage)
+    if len(cmd.args) > 2:
+        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}. Usage: {usage}")
+    target = _target(cmd, ctx, cmd.args[0])
+    now = ctx.clock()
+    mute = Mute.create(target, parse_duration(cmd.args[1]), by=who(cmd), now=now)
+    chat = cmd.chat.key
+    settings = ctx.store.alerts.settings(chat)
+    mutes = tuple(m for m in settings.mutes if m.until > now and m.target != mute.target)
+    ctx.store.alerts.save_settings(chat, settings.model_copy(update={"mutes": (*mutes, mute)}))
+    what = "All KPIs" if target == "all" else target
+    tz = alerting.zone_of(ctx, chat)
+    return Reply(
+        text=f"{what} muted until {_when(mute.until, tz)} ({tz.key}) by {mute.by}. Changes are "
+        f"still evaluated and logged; /alerts unmute {target} ends it early."
+    )
+
+
+async def alerts_unmute(cmd: Command, ctx: Context) -> Reply:
+    """End a mute early (`all` ends every mute)."""
+    need(cmd.args, 1, "/alerts unmute <kpi|all>")
+    target = cmd.args[0].casefold()
+    chat = cmd.chat.key
+    now = ctx.clock()
+    settings = ctx.store.alerts.settings(chat)
+    live = [m for m in settings.mutes if m.until > now]
+    kept = [] if target == "all" else [m for m in live if m.target != target]
+    if len(kept) == len(live):
+        mutes = _mutes_text(settings, now, alerting.zone_of(ctx, chat))
+        raise UsageError(f"{target} is not muted. Mutes: {mutes}")
+    ctx.store.alerts.save_settings(chat, settings.model_copy(update={"mutes": tuple(kept)}))
+    return Reply(text=f"Unmuted {'everything' if target == 'all' else target}.")
+
+
+async def alerts_quiet(cmd: Command, ctx: Context) -> Reply:
+    """Hold non-critical alerts overnight (`22:00-08:00`, `off`); red still comes through."""
+    chat = cmd.chat.key
+    settings = ctx.store.alerts.settings(chat)
+    tz = alerting.zone_of(ctx, chat)
+    if not cmd.args:
+        return Reply(
+            text=f"Quiet hours: {_quiet_text(settings, tz)}. "
+            "Change: /alerts quiet 22:00-08:00 or /alerts quiet off"
+        )
+    raw = "".join(cmd.args)
+    if raw.casefold() in ("off", "none", "no"):
+        policy = settings.policy.model_copy(update={"quiet": None})
+        ctx.store.alerts.save_settings(chat, settings.model_copy(update={"policy": policy}))
+        released = alerting.flush_due(ctx, chat, ctx.clock(), release="all")
+        extra = f" {released} held alert(s) sent now." if released else ""
+        return Reply(text=f"Quiet hours off.{extra}")
+    quiet = QuietHours.parse(raw)
+    policy = settings.policy.model_copy(update={"quiet": quiet})
+    ctx.store.alerts.save_settings(chat, settings.model_copy(update={"policy": policy}))
+    return Reply(
+        text=f"Quiet hours {quiet} ({tz.key}): yellow, improved, resolved and reminders wait "
+        "until the end; a KPI turning red still comes through."
+    )
+
+
+async def alerts_log(cmd: Command, ctx: Context) -> Reply:
+    """Recent alert history, including muted and test-mode would-be alerts."""
+    limit = 15
+    if cmd.args:
+        if not cmd.args[0].isdigit() or not 1 <= int(cmd.args[0]) <= 100:
+            raise UsageError("Usage: /alerts log [1-100]")
+        limit = int(cmd.args[0])
+    chat = cmd.chat.key
+    entries = ctx.store.alerts.recent_log(chat, limit)
+    if not entries:
+        return Reply(text="No alerts yet. They appear when a KPI changes colour.")
+    tz = alerting.zone_of(ctx, chat)
+    rows = tuple(_log_row(t, tz) for t in reversed(entries))
+    return Reply(
+        title=f"Alert log · last {len(rows)}",
+        table=Table(columns=("when", "KPI", "change", "value", "note"), rows=rows),
+    )
+
+
+def _log_row(t: Transition, tz: ZoneInfo) -> tuple[str, ...]:
+    if t.kind == "reminder":
+        change = f"{render.mark(t.new)} still {render.STATUS_WORD[t.new]}"
+    else:
+        change = f"{render.mark(t.new)} {render.STATUS_WORD[t.old]} → {render.STATUS_WORD[t.new]}"
+    if t.suppressed == "test":
+        note = "test mode: not sent"
+    elif t.suppressed == "muted":
+        note = f"muted by {t.mute.by}" if t.mute else "muted: not sent"
+    elif t.held_until is not None:
+        note = f"held until {_when(t.held_until, tz)}"
+    else:
+        note = f"by {t.by}" if t.by else ""
+    return (_when(t.at, tz), t.kpi, change, render.num(t.value, t.unit), note)
+
+
+async def alerts_set(cmd: Command, ctx: Context) -> Reply:
+    """Tune the alert rules: hysteresis=5%, confirm=2 readings, repeat=1d, group=60s (0: off)."""
+    usage = "/alerts set [hysteresis=5%] [confirm=N] [repeat=1d] [group=60s|0]"
+    if not cmd.args:
+        raise UsageError(f"Nothing to change. Usage: {usage}")
+    chat = cmd.chat.key
+    settings = ctx.store.alerts.settings(chat)
+    updates: dict[str, object] = {}
+    for arg in cmd.args:
+        name, sep, raw = arg.partition("=")
+        name = name.casefold()
+        if not sep or name not in POLICY_FIELDS or not raw:
+            raise UsageError(f"'{arg}' is not a rule setting. Usage: {usage}")
+        updates["group_window" if name == "group" else name] = _policy_value(name, raw)
+    try:
+        policy = AlertPolicy.model_validate({**settings.policy.model_dump(), **updates})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        field = str(problem["loc"][0]) if problem["loc"] else "value"
+        raise UsageError(f"{field}: {problem['msg'].removeprefix('Value error, ')}.") from None
+    ctx.store.alerts.save_settings(chat, settings.model_copy(update={"policy": policy}))
+    return Reply(text=f"Alert rules: {_policy_text(policy)}.")
+
+
+def _policy_value(name: str, raw: str) -> object:
+    if name == "confirm":
+        if not raw.isdigit():
+            raise UsageError(f"confirm counts readings in a row: a whole number, not '{raw}'.")
+        return int(raw)
+    if name == "hysteresis":
+        text = raw.strip().rstrip("%").replace(",", ".")
+        try:
+            number = float(text)
+        except ValueError:
+            raise UsageError(f"hysteresis is a percentage like 5%, not '{raw}'.") from None
+        return number / 100 if raw.strip().endswith("%") or number > 0.5 else number
+    if raw.strip() in ("0", "off"):
+        if name == "repeat":
+            raise UsageError("repeat must be a duration like 12h or 1d.")
+        return timedelta(0)
+    return _duration_value(raw)
+
+
+def _duration_value(raw: str) -> timedelta:
+    text = raw.strip().casefold()
+    if text.endswith("s") and text[:-1].isdigit():
+        return timedelta(seconds=int(text[:-1]))
+    return parse_duration(text)
+
+
+def _target(cmd: Command, ctx: Context, raw: str) -> str:
+    if raw.casefold() == "all":
+        return "all"
+    return kpi_or_fail(cmd, ctx, raw).key
+
+
+def _when(at: datetime, tz: ZoneInfo) -> str:
+    return f"{at.astimezone(tz):%d %b %H:%M}"
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds == 0:
+        return "0 (off)"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def register(router: Router) -> None:
+    """Register /alerts."""
+    router.add("alerts", alerts_show, usage="/alerts", example="/alerts")
+    router.add(
+        "alerts here", alerts_here, usage="/alerts here", mutates=True, example="/alerts here"
+    )
+    router.add("alerts off", alerts_off, usage="/alerts off", mutates=True, example="/alerts off")
+    router.add(
+        "alerts mute",
+        alerts_mute,
+        usage="/alerts mute <kpi|all> <duration>",
+        mutates=True,
+        example="/alerts mute cac 2d",
+    )
+    router.add(
+        "alerts unmute",
+        alerts_unmute,
+        usage="/alerts unmute <kpi|all>",
+        mutates=True,
+        example="/alerts unmute cac",
+    )
+    router.add(
+        "alerts quiet",
+        alerts_quiet,
+        usage="/alerts quiet [HH:MM-HH:MM|off]",
+        mutates=True,
+        example="/alerts quiet 22:00-08:00",
+    )
+    router.add("alerts log", alerts_log, usage="/alerts log [count]", example="/alerts log 30")
+    router.add(
+        "alerts set",
+        alerts_set,
+        usage="/alerts set [hysteresis=5%] [confirm=N] [repeat=1d] [group=60s|0]",
+        mutates=True,
+        example="/alerts set confirm=2 group=0",
+    )

@@ -1,0 +1,137 @@
+"""`/digest`: the weekly review on demand, and its schedule on the chat's wall clock."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers import alerting, jobs
+from handlers.contract import Command, Context, Reply, UsageError
+from handlers.router import Router
+from storage.alerts import DigestSchedule
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # APScheduler: 0 is Monday
+_DAY_NAMES = {
+    **{d: d for d in WEEKDAYS},
+    **dict(zip(("monday", "tuesday", "wednesday", "thursday"), WEEKDAYS[:4], strict=True)),
+    **dict(zip(("friday", "saturday", "sunday"), WEEKDAYS[4:], strict=True)),
+    **dict(zip(("пн", "вт", "ср", "чт", "пт", "сб", "вс"), WEEKDAYS, strict=True)),
+}
+_EVERY_DAY = {"day", "daily", "everyday", "*"}
+_WORKDAYS = {"weekday", "weekdays", "workday", "workdays"}
+_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
+USAGE = "/digest every <mon|mon,thu|mon-fri|day> <HH:MM>  ·  /digest off"
+
+
+async def digest_now(cmd: Command, ctx: Context) -> Reply:
+    """The weekly review now: index and its change, movers, red KPIs, OKR pace, due work."""
+    if cmd.args:
+        raise UsageError(f"Unknown /digest option '{cmd.args[0]}'. Usage: /digest, {USAGE}")
+    reply = jobs.build_digest(ctx, cmd.chat.key).model_copy(update={"to": None})
+    schedule = ctx.store.alerts.settings(cmd.chat.key).digest
+    when = _schedule_text(schedule) if schedule else "not scheduled (/digest every mon 09:00)"
+    return reply.model_copy(update={"footer": f"{reply.footer} · Weekly: {when}"})
+
+
+async def digest_every(cmd: Command, ctx: Context) -> Reply:
+    """Schedule the review for the chat, e.g. every Monday 09:00 before the meeting."""
+    if len(cmd.args) < 2:
+        raise UsageError(f"Say when. Usage: {USAGE}")
+    words = [a.casefold() for a in cmd.args if a.casefold() != "at"]
+    schedule = DigestSchedule(days=parse_days(words[:-1]), at=parse_time(words[-1]))
+    chat = cmd.chat.key
+    settings = ctx.store.alerts.settings(chat)
+    ctx.store.alerts.save_settings(chat, settings.model_copy(update={"digest": schedule}))
+    tz = alerting.zone_of(ctx, chat)
+    upcoming = next_run(schedule, ctx.clock(), tz)
+    return Reply(
+        text=f"Digest scheduled {_schedule_text(schedule)} ({tz.key}); next "
+        f"{upcoming:%a %d %b %H:%M}. It follows /timezone, summer time included."
+    )
+
+
+async def digest_off(cmd: Command, ctx: Context) -> Reply:
+    """Stop the scheduled digest (`/digest` still works on demand)."""
+    chat = cmd.chat.key
+    settings = ctx.store.alerts.settings(chat)
+    if settings.digest is None:
+        return Reply(text="No digest was scheduled; nothing to do.")
+    ctx.store.alerts.save_settings(chat, settings.model_copy(update={"digest": None}))
+    return Reply(text="Scheduled digest off. /digest still shows the review on demand.")
+
+
+def parse_days(words: list[str]) -> str:
+    """Weekday words → APScheduler day_of_week with names ("mon", "mon,thu", "mon-fri", "*")."""
+    text = ",".join(words).replace(" ", "")
+    if not text:
+        raise UsageError(f"Which days? Usage: {USAGE}")
+    if text in _EVERY_DAY:
+        return "*"
+    if text in _WORKDAYS:
+        return "mon-fri"
+    parts = []
+    for part in filter(None, text.split(",")):
+        ends = part.split("-")
+        if len(ends) > 2 or any(e not in _DAY_NAMES for e in ends):
+            raise UsageError(f"'{part}' is not a weekday: use mon…sun, mon-fri or day.")
+        parts.append("-".join(_DAY_NAMES[e] for e in ends))
+    return ",".join(parts)
+
+
+def parse_time(raw: str) -> time:
+    """`09:00`, `9:30` or `9` → a wall-clock time."""
+    match = _TIME.match(raw.strip())
+    if match is None:
+        raise UsageError(f"'{raw}' is not a time: use HH:MM, e.g. 09:00.")
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if hour > 23 or minute > 59:
+        raise UsageError(f"'{raw}' is not a time of day: use 00:00–23:59.")
+    return time(hour, minute)
+
+
+def weekday_numbers(days: str) -> set[int]:
+    """The weekdays (0 = Monday) an APScheduler day_of_week with names covers."""
+    if days == "*":
+        return set(range(7))
+    found: set[int] = set()
+    for part in days.split(","):
+        first, _, last = part.partition("-")
+        lo = WEEKDAYS.index(first)
+        hi = WEEKDAYS.index(last) if last else lo
+        found.update(range(lo, hi + 1) if lo <= hi else [*range(lo, 7), *range(hi + 1)])
+    return found
+
+
+def next_run(schedule: DigestSchedule, now: datetime, tz: ZoneInfo) -> datetime:
+    """The next local date and time the schedule fires (for the confirmation line)."""
+    days = weekday_numbers(schedule.days)
+    today: date = now.astimezone(tz).date()
+    for offset in range(8):
+        day = today + timedelta(days=offset)
+        if day.weekday() not in days:
+            continue
+        candidate = datetime.combine(day, schedule.at, tzinfo=tz)
+        if candidate > now:
+            return candidate
+    raise AssertionError("a weekly schedule fires within 8 days")  # pragma: no cover
+
+
+def _schedule_text(schedule: DigestSchedule) -> str:
+    days = {"*": "every day", "mon-fri": "every weekday"}.get(
+        schedule.days, f"every {schedule.days}"
+    )
+    return f"{days} {schedule.at:%H:%M}"
+
+
+def register(router: Router) -> None:
+    """Register /digest."""
+    router.add("digest", digest_now, usage="/digest", example="/digest")
+    router.add(
+        "digest every",
+        digest_every,
+        usage="/digest every <days> <HH:MM>",
+        mutates=True,
+        example="/digest every mon 09:00",
+    )
+    router.add("digest off", digest_off, usage="/digest off", mutates=True, example="/digest off")
