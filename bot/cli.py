@@ -34,7 +34,11 @@ async def _console(data: Path, user: str, demo: bool) -> None:
         adapter = ConsoleAdapter(core.dispatch, user=user, image_dir=data / "pictures")
         if adapter.interactive and demo:
             print("Demo scorecard loaded: try /scorecard, /kpi, /map, /initiatives, /okr progress")  # noqa: T201
-        await adapter.run()
+        await core.start([adapter])  # alerts, digests and reminders print in the console too
+        try:
+            await adapter.run()
+        finally:
+            await core.stop()
     finally:
         core.close()
 
