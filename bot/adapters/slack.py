@@ -1,0 +1,457 @@
+"""Slack adapter: slack-bolt's AsyncApp inside our loop, Commands in, Replies out.
+
+Bolt stays in this file and `slack_format.py`. HTTP mode serves Bolt's aiohttp app on
+our own AppRunner (never `app.start()`, which owns the process); Socket Mode uses
+`connect_async()` (never `start_async()`, which sleeps forever). Bolt verifies every
+HTTP request's signature before anything here runs. Slash commands and button
+presses are acked at once; the work runs afterwards in tasks this adapter owns, so
+Slack's 3-second limit never depends on how slow a handler is and `stop()` can wait
+for it. Bolt does not deduplicate Slack's retries, so a middleware does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters import slack_format as fmt
+from bot.adapters.base import DeliveryError, Dispatch, SeenLog
+from bot.logging import log_command, log_fields
+from handlers.contract import ChatRef, Clock, Command, CommandSpec, Reply
+
+_LOGGER = logging.getLogger(__name__)
+
+SOMETHING_WRONG = "Something went wrong on my side. Please try again later."
+INVITE_ME = "I can only post pictures in channels I am in: /invite me and try again."
+RESPONSE_URL_USES = 5  # Slack accepts 5 answers per response_url (within 30 minutes)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ChannelPacer:
+    """Spaces our posts to one channel (chat.postMessage: ~1 message/s per channel).
+
+    Slots are reserved before waiting, so concurrent senders to one channel queue up in
+    order; a long table split into several messages is not sent as a burst.
+    """
+
+    def __init__(self, interval: float, monotonic: Callable[[], float], sleep: Sleep) -> None:
+        self._interval = interval
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next: dict[str, float] = {}
+
+    async def wait(self, channel: str) -> None:
+        """Return when a message may be posted to `channel`."""
+        now = self._monotonic()
+        slot = max(now, self._next.get(channel, now))
+        self._next[channel] = slot + self._interval
+        if len(self._next) > 1024:  # forget idle channels
+            self._next = {c: t for c, t in self._next.items() if t > now}
+        if slot > now:
+            await self._sleep(slot - now)
+
+
+class _Responder:
+    """A command's response_url: answers in place, even where the bot is not a member."""
+
+    def __init__(self, respond: AsyncRespond) -> None:
+        self._respond = respond
+        self._left = RESPONSE_URL_USES
+
+    async def send(self, message: fmt.SlackMessage, response_type: fmt.ResponseType) -> bool:
+        """Post `message`; False when the URL is used up, expired or unreachable."""
+        if self._left <= 0:
+            return False
+        self._left -= 1
+        try:
+            answer = await self._respond(
+                text=message.text,
+                blocks=message.blocks,
+                response_type=response_type,
+                replace_original=False,
+            )
+        except (aiohttp.ClientError, TimeoutError, SlackClientError) as exc:
+            _LOGGER.warning("response_url failed: %s", type(exc).__name__)
+            return False
+        if answer.status_code != 200:
+            _LOGGER.warning("response_url refused: HTTP %s %s", answer.status_code, answer.body)
+            self._left = 0  # expired or invalid: do not try it again for this command
+            return False
+        return True
+
+
+class SlackAdapter:
+    """The Slack side of the bot: receive over HTTP or Socket Mode, send for the outbox."""
+
+    platform = "slack"
+
+    def __init__(
+        self,
+        bot_token: str,
+        signing_secret: str | None,
+        dispatch: Dispatch,
+        *,
+        app_token: str | None = None,
+        api_base_url: str = "https://slack.com/api/",
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        path: str = "/slack/events",
+        seen: SeenLog,
+        specs: Sequence[CommandSpec] = (),
+        clock: Clock = _utc_now,
+        rate_limit_retries: int = 2,
+        channel_interval: float = 1.0,
+        drain_timeout: float = 10.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if not app_token and not signing_secret:
+            raise ValueError("Slack HTTP mode needs the signing secret (or an app token)")
+        self._dispatch = dispatch
+        self._app_token = app_token or None
+        self._host = host
+        self._port = port
+        self._path = path
+        self._seen = seen
+        self._specs = tuple(specs)
+        self._clock = clock
+        self._drain_timeout = drain_timeout
+        self._pacer = ChannelPacer(channel_interval, monotonic, sleep)
+        self._names: dict[str, str] = {}  # user id -> name learnt from commands and buttons
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        retry_handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler()]
+        if rate_limit_retries > 0:
+            # Sleeps Retry-After (+ up to 1 s) between attempts; then DeliveryError.
+            retry_handlers.append(
+                AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)
+            )
+        self.client = AsyncWebClient(
+            token=bot_token, base_url=api_base_url, retry_handlers=retry_handlers
+        )
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret or None,
+            name="scorecard-bot",
+            request_verification_enabled=True,
+        )
+        self.app.middleware(self._skip_redelivered)
+        # One generic matcher instead of one listener per name: a slash command the
+        # manifest has and the router lacks still gets the router's "unknown command".
+        self.app.command(re.compile(r"^/\S+$"))(self._on_command)
+        self.app.event("message")(self._on_message)
+        self.app.action(re.compile(rf"^{re.escape(fmt.ACTION_PREFIX)}"))(self._on_button)
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The HTTP port (the bound one after `start()`, useful with port 0)."""
+        return self._port
+
+    @property
+    def socket_mode(self) -> bool:
+        """True when connected by WebSocket (app token) instead of serving HTTP."""
+        return self._app_token is not None
+
+    async def start(self) -> None:
+        """Check the tokens, then serve the HTTP endpoint or connect the WebSocket."""
+        await self._verify_bot_token()
+        if self._app_token is not None:
+            await self._connect_socket_mode()
+        else:
+            await self._serve_http()
+        commands = " ".join(c.command for c in fmt.slash_commands(self._specs))
+        if commands:
+            _LOGGER.info("the Slack app must define %s", commands, extra=log_fields("slack"))
+
+    async def _verify_bot_token(self) -> None:
+        """Fail at start, not at the first command, when Slack rejects the bot token."""
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as exc:
+            error = _delivery_error(exc)
+            if error.permanent:
+                raise RuntimeError(f"Slack rejected [slack] bot_token: {error}") from None
+            _LOGGER.warning(
+                "could not verify the bot token yet: %s", error, extra=log_fields("slack")
+            )
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            _LOGGER.warning(
+                "Slack unreachable at start (%s); continuing",
+                type(exc).__name__,
+                extra=log_fields("slack"),
+            )
+        else:
+            _LOGGER.info(
+                "bot user %s in team %s",
+                auth.get("user_id"),
+                auth.get("team_id"),
+                extra=log_fields("slack"),
+            )
+
+    async def _connect_socket_mode(self) -> None:
+        handler = self.socket_mode_handler()
+        try:
+            # slack_sdk's connect() retries any failure forever (every 10 s), so a wrong
+            # app token would hang start(); ask for the WebSocket URL once, here, instead.
+            try:
+                opened = await self.client.apps_connections_open(app_token=self._app_token or "")
+            except SlackApiError as exc:
+                raise RuntimeError(
+                    f"Slack refused [slack] app_token: {_delivery_error(exc)}"
+                ) from None
+            handler.client.wss_uri = str(opened["url"])
+            await handler.connect_async()  # type: ignore[no-untyped-call]  # Bolt: untyped
+        except BaseException:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+            raise
+        self._socket = handler
+        _LOGGER.info("connected in Socket Mode", extra=log_fields("slack"))
+
+    async def _serve_http(self) -> None:
+        runner = web.AppRunner(
+            self.app.web_app(path=self._path, port=self._port),
+            access_log=None,
+            shutdown_timeout=5.0,
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self._host, self._port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._port = int(runner.addresses[0][1])
+        _LOGGER.info(
+            "listening on http://%s:%d%s",
+            self._host,
+            self._port,
+            self._path,
+            extra=log_fields("slack"),
+        )
+
+    def socket_mode_handler(self) -> AsyncSocketModeHandler:
+        """Bolt's Socket Mode handler for this app; needs a running loop and an app token."""
+        if self._app_token is None:
+            raise RuntimeError("Socket Mode needs an app-level token (xapp-…)")
+        return AsyncSocketModeHandler(self.app, self._app_token)
+
+    async def stop(self) -> None:
+        """Stop receiving, then let acknowledged work finish (bounded) and deliver."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=self._drain_timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+                _LOGGER.warning(
+                    "stopped with %d command(s) unfinished",
+                    len(pending),
+                    extra=log_fields("slack"),
+                )
+        _LOGGER.info("stopped", extra=log_fields("slack"))
+
+    async def idle(self) -> None:
+        """Wait until every acknowledged command has been answered (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- inbound -------------------------------------------------------------------------
+
+    async def _skip_redelivered(
+        self,
+        req: AsyncBoltRequest,
+        resp: BoltResponse,
+        next_: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        """Runs after Bolt's signature check: a delivery seen before is acked, not rerun.
+
+        Slack resends an event when the first answer took over 3 s, even while the first
+        is still running, and Bolt would run the listener again.
+        """
+        key = fmt.delivery_key(req.body)
+        if key is not None and not await self._seen.first_time(key):
+            retry = req.headers.get("x-slack-retry-num", ["-"])[0]
+            _LOGGER.info(
+                "skipping redelivered %s (retry %s)", key, retry, extra=log_fields("slack")
+            )
+            return BoltResponse(status=200, body="")
+        return await next_()
+
+    async def _on_command(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """A slash command: ack within Slack's 3 s, answer through its response_url."""
+        await ack()
+        self._learn_name(body.get("user_id"), body.get("user_name"))
+        cmd = fmt.command_from_slash(body, self._clock(), self._names)
+        if cmd is None:
+            _LOGGER.warning("unreadable slash command payload", extra=log_fields("slack"))
+            return
+        self._spawn(self._run(cmd, _Responder(respond)))
+
+    async def _on_message(self, event: dict[str, Any]) -> None:
+        """A channel message: only a person's hashtag line becomes a command."""
+        cmd = fmt.command_from_message(event, self._clock(), self._names)
+        if cmd is not None:
+            self._spawn(self._run(cmd, None))
+
+    async def _on_button(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """A press on one of our buttons runs the command in its value."""
+        await ack()
+        user = body.get("user") or {}
+        self._learn_name(user.get("id"), user.get("username") or user.get("name"))
+        cmd = fmt.command_from_block_action(body, self._clock(), self._names)
+        if cmd is None:
+            _LOGGER.info("button without a command pressed", extra=log_fields("slack"))
+            return
+        self._spawn(self._run(cmd, _Responder(respond) if body.get("response_url") else None))
+
+    def _learn_name(self, user_id: object, name: object) -> None:
+        if isinstance(user_id, str) and isinstance(name, str) and name:
+            if len(self._names) > 10_000:
+                self._names.clear()
+            self._names[user_id] = name
+
+    async def _run(self, cmd: Command, responder: _Responder | None) -> None:
+        """Dispatch one command and deliver its replies; failures are logged, not raised."""
+        log_command(_LOGGER, cmd)
+        try:
+            replies = await self._dispatch(cmd)
+        except Exception:
+            # The router maps handler errors itself; reaching here is a bug in the wiring.
+            _LOGGER.exception("dispatch failed", extra=log_fields("slack", cmd.chat.chat_id))
+            replies = [Reply(text=SOMETHING_WRONG, kind="error")]
+        for reply in replies:
+            target = reply.to or cmd.chat
+            if target.platform != self.platform:
+                _LOGGER.warning(
+                    "reply addressed to %s dropped; cross-platform messages go via the outbox",
+                    target.platform,
+                    extra=log_fields("slack", cmd.chat.chat_id, cmd.name),
+                )
+                continue
+            own_chat = responder if target == cmd.chat else None
+            await self._answer(reply, target, own_chat)
+
+    async def _answer(self, reply: Reply, target: ChatRef, responder: _Responder | None) -> None:
+        for part in fmt.render_reply(reply):
+            try:
+                if isinstance(part, fmt.SlackUpload):
+                    await self._upload(part, target)
+                elif responder is None or not await responder.send(part, fmt.response_type(reply)):
+                    await self._post(part, target)
+            except DeliveryError as exc:
+                _LOGGER.warning(
+                    "reply not delivered: %s", exc, extra=log_fields("slack", target.chat_id)
+                )
+                if isinstance(part, fmt.SlackUpload) and exc.permanent and responder is not None:
+                    await responder.send(fmt.SlackMessage(text=INVITE_ME), "ephemeral")
+
+    # --- outbound ------------------------------------------------------------------------
+
+    async def send(self, reply: Reply) -> None:
+        """Deliver `reply` to `reply.to` (for the outbox); raises DeliveryError."""
+        target = reply.to
+        if target is None or target.platform != self.platform:
+            raise DeliveryError("reply has no Slack destination", permanent=True)
+        for part in fmt.render_reply(reply):
+            if isinstance(part, fmt.SlackUpload):
+                await self._upload(part, target)
+            else:
+                await self._post(part, target)
+
+    async def _post(self, message: fmt.SlackMessage, target: ChatRef) -> None:
+        await self._pacer.wait(target.chat_id)
+        await _call(
+            self.client.chat_postMessage(
+                channel=target.chat_id,
+                text=message.text,
+                blocks=message.blocks or None,
+                thread_ts=target.thread_id,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        )
+
+    async def _upload(self, upload: fmt.SlackUpload, target: ChatRef) -> None:
+        await self._pacer.wait(target.chat_id)
+        await _call(
+            self.client.files_upload_v2(
+                channel=target.chat_id,
+                file=upload.data,
+                filename=upload.filename,
+                title=upload.title,
+                alt_txt=upload.alt_txt,
+                initial_comment=upload.initial_comment,
+                thread_ts=target.thread_id,
+            )
+        )
+
+
+async def _call(request: Awaitable[Any]) -> None:
+    """Await one Web API call, turning failures into DeliveryError(permanent=…)."""
+    try:
+        await request
+    except SlackApiError as exc:
+        raise _delivery_error(exc) from None
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+        # Connection refused/reset, timeouts, a failed upload step: worth retrying.
+        raise DeliveryError(f"network: {type(exc).__name__}", permanent=False) from None
+
+
+def _delivery_error(exc: SlackApiError) -> DeliveryError:
+    response = exc.response
+    status = int(getattr(response, "status_code", 0) or 0)
+    data = getattr(response, "data", None)
+    code = data.get("error") if isinstance(data, dict) else None
+    if status == 429 or code == "ratelimited":
+        headers = getattr(response, "headers", None) or {}
+        retry_after = next(
+            (v for k, v in dict(headers).items() if str(k).lower() == "retry-after"), "1"
+        )
+        try:
+            wait = float(retry_after)
+        except ValueError:
+            wait = 1.0
+        return DeliveryError("Slack rate limit", permanent=False, retry_after=wait)
+    if code is not None and fmt.is_permanent(code):
+        return DeliveryError(f"Slack refused: {code}", permanent=True)
+    return DeliveryError(f"Slack error: {code or f'HTTP {status}'}", permanent=False)

@@ -1,0 +1,595 @@
+"""The real Bolt AsyncApp in HTTP mode, driven by signed requests, against a fake Web API."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.adapters import slack_format as fmt
+from bot.adapters.base import DeliveryError, MemorySeenLog
+from bot.adapters.slack import INVITE_ME, SlackAdapter
+from handlers.contract import ChatRef, Command, CommandSpec, Field, Image, Reply, Table
+from tests.fakes.slack_api import (
+    APP_TOKEN,
+    BOT_ID,
+    BOT_TOKEN,
+    BOT_USER_ID,
+    CHANNEL,
+    SIGNING_SECRET,
+    FakeSlackAPI,
+    SlackSender,
+    block_actions_body,
+    event_callback,
+    message_event,
+    slash_body,
+    slash_payload,
+)
+from tests.support import FixedClock
+
+ROOT = Path(__file__).resolve().parents[2]
+FORM = "application/x-www-form-urlencoded"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+class StubDispatch:
+    """Stands in for the router: records Commands, answers with canned Replies."""
+
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+        self.answer: Callable[[Command], list[Reply]] = lambda cmd: [
+            Reply(title="Done", text=f"ran {cmd.name} {cmd.text}".strip(), to=cmd.chat)
+        ]
+        self.gate: asyncio.Event | None = None  # set: dispatch waits for it
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, cmd: Command) -> list[Reply]:
+        self.commands.append(cmd)
+        async with self._changed:
+            self._changed.notify_all()
+        if self.gate is not None:
+            await self.gate.wait()
+        return self.answer(cmd)
+
+    async def wait_for(self, count: int) -> list[Command]:
+        async with asyncio.timeout(5), self._changed:
+            await self._changed.wait_for(lambda: len(self.commands) >= count)
+        return self.commands
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeSlackAPI]:
+    async with FakeSlackAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def dispatch() -> StubDispatch:
+    return StubDispatch()
+
+
+def make_adapter(api: FakeSlackAPI, dispatch: StubDispatch, **options: Any) -> SlackAdapter:
+    settings: dict[str, Any] = {
+        "api_base_url": api.base_url,
+        "port": 0,
+        "seen": MemorySeenLog(),
+        "clock": FixedClock(),
+        "rate_limit_retries": 0,  # a 429 surfaces at once instead of sleeping Retry-After
+        "channel_interval": 0.0,
+    }
+    return SlackAdapter(BOT_TOKEN, SIGNING_SECRET, dispatch, **(settings | options))
+
+
+@pytest.fixture
+async def adapter(api: FakeSlackAPI, dispatch: StubDispatch) -> AsyncIterator[SlackAdapter]:
+    adapter = make_adapter(api, dispatch)
+    await adapter.start()
+    yield adapter
+    await adapter.stop()
+
+
+@pytest.fixture
+async def slack(adapter: SlackAdapter) -> AsyncIterator[SlackSender]:
+    async with SlackSender(f"http://127.0.0.1:{adapter.port}/slack/events") as sender:
+        yield sender
+
+
+def all_texts(blocks: list[dict[str, Any]]) -> str:
+    return "\n".join(re.findall(r'"text": "((?:[^"\\]|\\.)*)"', str(blocks).replace("'", '"')))
+
+
+# --- slash commands ------------------------------------------------------------------------
+
+
+async def test_slash_command_round_trip_answers_through_response_url(
+    api: FakeSlackAPI, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    posted = await slack.slash("/kpi", "set cac 95", response_url=api.response_url("r1"))
+    assert posted.status == 200
+
+    [cmd] = await dispatch.wait_for(1)
+    assert (cmd.name, cmd.text, cmd.via) == ("kpi", "set cac 95", "command")
+    assert cmd.chat == ChatRef(platform="slack", chat_id=CHANNEL)
+    assert (cmd.actor.user_id, cmd.actor.handle) == ("U0ANNA", "@anna")
+
+    [answer] = await api.wait_for("response")
+    assert answer.target == "r1"
+    assert answer.params["text"] == "Done\nran kpi set cac 95"  # the notification fallback
+    assert answer.params["response_type"] == "in_channel"
+    assert [b["type"] for b in answer.params["blocks"]] == ["header", "section"]
+    # Ours at start (fail fast on a bad token), then Bolt's own on the first dispatch.
+    assert len(api.calls_to("auth.test")) == 2
+    assert api.calls_to("chat.postMessage") == []
+
+
+async def test_slash_command_is_acked_before_slow_work_finishes(
+    api: FakeSlackAPI, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    dispatch.gate = asyncio.Event()
+    posted = await slack.slash("/okr", "progress", response_url=api.response_url())
+    assert posted.status == 200  # answered while the dispatch is still blocked
+    await dispatch.wait_for(1)
+    assert api.calls_to("response") == []
+    dispatch.gate.set()
+    await api.wait_for("response")
+
+
+async def test_scorecard_help_reaches_the_help_command(
+    api: FakeSlackAPI, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    await slack.slash("/scorecard", "help kpi set", response_url=api.response_url())
+    [cmd] = await dispatch.wait_for(1)
+    assert (cmd.name, cmd.text) == ("help", "kpi set")
+
+
+async def test_errors_are_answered_only_to_the_sender(
+    api: FakeSlackAPI, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    dispatch.answer = lambda cmd: [Reply(text="Unknown command /kpii.", kind="error", to=cmd.chat)]
+    await slack.slash("/kpii", "", response_url=api.response_url())
+    [answer] = await api.wait_for("response")
+    assert answer.params["response_type"] == "ephemeral"
+
+
+async def test_expired_response_url_falls_back_to_a_channel_post(
+    api: FakeSlackAPI, slack: SlackSender
+) -> None:
+    api.fail_next("response", "expired_url")
+    await slack.slash("/map", "", response_url=api.response_url())
+    [post] = await api.wait_for("chat.postMessage")
+    assert post.params["channel"] == CHANNEL
+    assert post.params["text"] == "Done\nran map"
+
+
+# --- signatures and retries ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "attack", [{"bad_signature": True}, {"age": 301.0}], ids=["bad-signature", "stale"]
+)
+async def test_unsigned_or_stale_request_is_refused_and_runs_nothing(
+    api: FakeSlackAPI, dispatch: StubDispatch, slack: SlackSender, attack: dict[str, Any]
+) -> None:
+    posted = await slack.slash("/kpi", "set cac 1", response_url=api.response_url(), **attack)
+    assert posted.status == 401
+    assert dispatch.commands == []
+    assert [c.method for c in api.calls] == ["auth.test"]  # only the start-up check
+
+
+async def test_retried_slash_command_runs_once(
+    api: FakeSlackAPI, adapter: SlackAdapter, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    body = slash_body("/kpi", "set cac 95", response_url=api.response_url(), trigger_id="t.same")
+    assert (await slack.post(body, FORM)).status == 200
+    assert (await slack.post(body, FORM, retry_num=1)).status == 200
+    await adapter.idle()
+    assert len(dispatch.commands) == 1
+    assert len(api.calls_to("response")) == 1
+
+
+async def test_duplicate_event_id_runs_once(
+    api: FakeSlackAPI, adapter: SlackAdapter, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    event = message_event("#articles +1 published")
+    assert (await slack.event(event, event_id="Ev0001")).status == 200
+    assert (await slack.event(event, event_id="Ev0001", retry_num=1)).status == 200
+    await api.wait_for("chat.postMessage")
+    await adapter.idle()
+    assert len(dispatch.commands) == 1
+
+
+async def test_url_verification_challenge_is_answered(slack: SlackSender) -> None:
+    body = b'{"type": "url_verification", "challenge": "c-123", "token": "x"}'
+    posted = await slack.post(body, "application/json")
+    assert posted.status == 200 and "c-123" in posted.text
+
+
+# --- events and buttons ----------------------------------------------------------------------
+
+
+async def test_hashtag_message_logs_progress_and_answers_in_thread(
+    api: FakeSlackAPI, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    event = message_event("<#C0ART|articles> +1 published", ts="1767225600.000777")
+    assert (await slack.event(event)).status == 200
+    [cmd] = await dispatch.wait_for(1)
+    assert (cmd.name, cmd.text, cmd.via) == ("log", "articles +1 published", "hashtag")
+    [post] = await api.wait_for("chat.postMessage")
+    assert post.params["channel"] == CHANNEL
+    assert post.params["thread_ts"] == "1767225600.000777"
+
+
+async def test_bot_messages_edits_and_chatter_are_ignored(
+    adapter: SlackAdapter, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    ignored = [
+        message_event("#articles +1", user=BOT_USER_ID),  # ourselves (Bolt drops these)
+        message_event("#articles +1", bot_id=BOT_ID, user=None, subtype="bot_message"),
+        message_event("#articles +1", bot_id="B0OTHER"),  # another bot
+        message_event("#articles +1", subtype="message_changed"),
+        message_event("lunch at 12?"),
+    ]
+    for event in ignored:
+        assert (await slack.event(event)).status == 200
+    await slack.event(message_event("#sentinel +1"))
+    await dispatch.wait_for(1)
+    await adapter.idle()
+    assert [c.text for c in dispatch.commands] == ["sentinel +1"]
+
+
+async def test_button_press_runs_its_command(
+    api: FakeSlackAPI, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    posted = await slack.block_action("/kpi restore cac", response_url=api.response_url("b1"))
+    assert posted.status == 200
+    [cmd] = await dispatch.wait_for(1)
+    assert (cmd.name, cmd.text, cmd.via) == ("kpi", "restore cac", "button")
+    [answer] = await api.wait_for("response")
+    assert answer.params["replace_original"] is False
+
+
+async def test_retried_button_press_runs_once(
+    api: FakeSlackAPI, adapter: SlackAdapter, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    body = block_actions_body("/kpi", response_url=api.response_url(), trigger_id="t.b")
+    await slack.post(body, FORM)
+    await slack.post(body, FORM, retry_num=1)
+    await adapter.idle()
+    assert len(dispatch.commands) == 1
+
+
+# --- rendering on the wire -------------------------------------------------------------------
+
+
+async def test_hostile_names_are_escaped_in_what_slack_receives(
+    api: FakeSlackAPI, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    hostile = "<!channel> *boss* & _co_ <https://evil.example|click>"
+    dispatch.answer = lambda cmd: [
+        Reply(
+            title=hostile,
+            text=hostile,
+            fields=(Field(label=hostile, value=hostile),),
+            table=Table(columns=("name",), rows=((hostile,),)),
+            footer=hostile,
+            to=cmd.chat,
+        )
+    ]
+    await slack.slash("/kpi", "", response_url=api.response_url())
+    [answer] = await api.wait_for("response")
+    mrkdwn = [answer.params["text"]] + [
+        t["text"]
+        for b in answer.params["blocks"]
+        for t in ([b["text"]] if "text" in b and b["type"] != "header" else [])
+        + b.get("fields", [])
+        + b.get("elements", [])
+    ]
+    assert len(mrkdwn) == 5  # fallback, text, field, table, footer
+    for text in mrkdwn:
+        assert "<" not in text and ">" not in text, text
+        assert "&lt;!channel&gt;" in text
+        if not text.startswith("```"):
+            assert "*boss*" not in text and "_co_" not in text
+
+
+async def test_picture_reply_uploads_with_files_upload_v2(
+    api: FakeSlackAPI, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    dispatch.answer = lambda cmd: [
+        Reply(
+            title="Strategy map", image=Image(data=PNG, filename="map.png", alt="map"), to=cmd.chat
+        )
+    ]
+    await slack.slash("/map", "", response_url=api.response_url())
+    [complete] = await api.wait_for("files.completeUploadExternal")
+    [ask] = api.calls_to("files.getUploadURLExternal")
+    [upload] = api.calls_to("upload")
+    assert (ask.params["filename"], int(ask.params["length"])) == ("map.png", len(PNG))
+    assert upload.body == PNG
+    assert complete.params["channel_id"] == CHANNEL
+    assert complete.params["initial_comment"] == "Strategy map"
+    assert complete.params["files"][0]["id"] == upload.target
+
+
+async def test_picture_in_a_channel_without_the_bot_asks_to_invite_it(
+    api: FakeSlackAPI, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    dispatch.answer = lambda cmd: [Reply(image=Image(data=PNG), to=cmd.chat)]
+    api.fail_next("files.completeUploadExternal", "not_in_channel")
+    await slack.slash("/map", "", response_url=api.response_url())
+    [hint] = await api.wait_for("response")
+    assert (hint.params["text"], hint.params["response_type"]) == (INVITE_ME, "ephemeral")
+
+
+async def test_reply_for_another_platform_is_not_sent_here(
+    api: FakeSlackAPI, adapter: SlackAdapter, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    elsewhere = ChatRef(platform="telegram", chat_id="42")
+    dispatch.answer = lambda cmd: [Reply(text="x", to=elsewhere)]
+    await slack.slash("/kpi", "", response_url=api.response_url())
+    await dispatch.wait_for(1)
+    await adapter.idle()
+    assert api.calls_to("response") == [] and api.calls_to("chat.postMessage") == []
+
+
+# --- send() for the outbox -------------------------------------------------------------------
+
+TEAM = ChatRef(platform="slack", chat_id=CHANNEL)
+
+
+async def test_send_posts_blocks_with_a_text_fallback_into_the_thread(
+    api: FakeSlackAPI, adapter: SlackAdapter
+) -> None:
+    target = TEAM.model_copy(update={"thread_id": "1767225600.000100"})
+    await adapter.send(Reply(title="CAC above target", text="95 > 80", kind="alert", to=target))
+    [post] = api.calls_to("chat.postMessage")
+    assert post.params["text"] == "CAC above target\n95 &gt; 80"
+    assert post.params["thread_ts"] == "1767225600.000100"
+    assert post.params["blocks"][0]["type"] == "header"
+
+
+@pytest.mark.parametrize(
+    "error",
+    ["channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive"],
+)
+async def test_send_reports_permanent_failures(
+    api: FakeSlackAPI, adapter: SlackAdapter, error: str
+) -> None:
+    api.fail_next("chat.postMessage", error)
+    with pytest.raises(DeliveryError) as info:
+        await adapter.send(Reply(text="digest", to=TEAM))
+    assert info.value.permanent
+    assert error in str(info.value)
+
+
+async def test_send_reports_rate_limit_as_transient_with_retry_after(
+    api: FakeSlackAPI, adapter: SlackAdapter
+) -> None:
+    api.fail_next("chat.postMessage", "ratelimited", retry_after=7)
+    with pytest.raises(DeliveryError) as info:
+        await adapter.send(Reply(text="digest", to=TEAM))
+    assert not info.value.permanent and info.value.retry_after == 7.0
+
+
+@pytest.mark.parametrize("method", ["chat.postMessage", "upload"])
+async def test_send_reports_server_errors_as_transient(
+    api: FakeSlackAPI, adapter: SlackAdapter, method: str
+) -> None:
+    api.fail_next(method, "server_error")
+    reply = (
+        Reply(text="x", to=TEAM)
+        if method == "chat.postMessage"
+        else Reply(image=Image(data=PNG), to=TEAM)
+    )
+    with pytest.raises(DeliveryError) as info:
+        await adapter.send(reply)
+    assert not info.value.permanent
+
+
+async def test_send_refuses_a_reply_without_a_slack_destination(adapter: SlackAdapter) -> None:
+    with pytest.raises(DeliveryError) as info:
+        await adapter.send(Reply(text="x", to=ChatRef(platform="telegram", chat_id="1")))
+    assert info.value.permanent
+
+
+async def test_long_table_is_split_across_messages_within_limits(
+    api: FakeSlackAPI, adapter: SlackAdapter
+) -> None:
+    rows = tuple((f"kpi-{i:04d}", "n" * 70, str(i)) for i in range(1200))
+    await adapter.send(
+        Reply(title="KPIs", table=Table(columns=("key", "name", "v"), rows=rows), to=TEAM)
+    )
+    posts = api.calls_to("chat.postMessage")
+    assert len(posts) > 1
+    shown = ""
+    for post in posts:
+        blocks = post.params["blocks"]
+        assert 0 < len(blocks) <= 50 and post.params["text"]
+        for block in blocks:
+            if block["type"] == "section":
+                assert len(block["text"]["text"]) <= 3000
+                shown += block["text"]["text"]
+    assert all(f"kpi-{i:04d}" in shown for i in range(1200))
+
+
+async def test_posts_to_one_channel_are_spaced(api: FakeSlackAPI, dispatch: StubDispatch) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    adapter = make_adapter(
+        api, dispatch, channel_interval=1.0, monotonic=lambda: 100.0, sleep=sleep
+    )
+    await adapter.send(Reply(text="one", to=TEAM))
+    await adapter.send(Reply(text="two", to=TEAM))
+    await adapter.send(Reply(text="elsewhere", to=ChatRef(platform="slack", chat_id="C0OTHER")))
+    assert waits == [1.0]
+    assert len(api.calls_to("chat.postMessage")) == 3
+
+
+async def test_rate_limited_calls_are_retried_by_default(
+    api: FakeSlackAPI, dispatch: StubDispatch
+) -> None:
+    adapter = SlackAdapter(BOT_TOKEN, SIGNING_SECRET, dispatch, seen=MemorySeenLog())
+    handlers = [type(h).__name__ for h in adapter.client.retry_handlers]
+    assert "AsyncRateLimitErrorRetryHandler" in handlers
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+
+async def test_stop_lets_acknowledged_commands_finish(
+    api: FakeSlackAPI, dispatch: StubDispatch
+) -> None:
+    adapter = make_adapter(api, dispatch)
+    await adapter.start()
+    dispatch.gate = asyncio.Event()
+    async with SlackSender(f"http://127.0.0.1:{adapter.port}/slack/events") as slack:
+        await slack.slash("/kpi", "", response_url=api.response_url())
+    await dispatch.wait_for(1)
+    stopping = asyncio.create_task(adapter.stop())
+    dispatch.gate.set()
+    await stopping
+    assert len(api.calls_to("response")) == 1
+
+
+async def test_http_mode_needs_a_signing_secret(dispatch: StubDispatch) -> None:
+    with pytest.raises(ValueError, match="signing secret"):
+        SlackAdapter(BOT_TOKEN, None, dispatch, seen=MemorySeenLog())
+
+
+async def test_start_refuses_a_bot_token_slack_rejects(
+    api: FakeSlackAPI, dispatch: StubDispatch
+) -> None:
+    adapter = make_adapter(api, dispatch)
+    adapter.client.token = "xoxb-revoked"
+    with pytest.raises(RuntimeError, match=r"bot_token: Slack refused: invalid_auth") as info:
+        await adapter.start()
+    assert "xoxb-revoked" not in str(info.value)
+
+
+def socket_adapter(api: FakeSlackAPI, dispatch: StubDispatch, app_token: str) -> SlackAdapter:
+    return SlackAdapter(
+        BOT_TOKEN,
+        None,
+        dispatch,
+        app_token=app_token,
+        api_base_url=api.base_url,
+        seen=MemorySeenLog(),
+        clock=FixedClock(),
+        rate_limit_retries=0,
+        channel_interval=0.0,
+    )
+
+
+async def test_socket_mode_start_fails_fast_when_slack_refuses_the_app_token(
+    api: FakeSlackAPI, dispatch: StubDispatch
+) -> None:
+    adapter = socket_adapter(api, dispatch, "xapp-1-A0-1-wrong")
+    with pytest.raises(RuntimeError, match="app_token: Slack refused: invalid_auth"):
+        await adapter.start()
+    [call] = api.calls_to("apps.connections.open")
+    assert call.headers["Authorization"] == "Bearer xapp-1-A0-1-wrong"
+    assert api.calls_to("socket_open") == []
+
+
+@pytest.fixture
+async def socket_mode(api: FakeSlackAPI, dispatch: StubDispatch) -> AsyncIterator[SlackAdapter]:
+    adapter = socket_adapter(api, dispatch, APP_TOKEN)
+    await adapter.start()
+    yield adapter
+    await adapter.stop()
+
+
+async def test_socket_mode_slash_command_is_acked_and_answered(
+    api: FakeSlackAPI, dispatch: StubDispatch, socket_mode: SlackAdapter
+) -> None:
+    assert socket_mode.socket_mode
+    payload = slash_payload("/kpi", "set cac 95", response_url=api.response_url())
+    envelope = await api.push_envelope("slash_commands", payload)
+    [ack] = await api.wait_for("socket_ack")
+    assert ack.target == envelope
+    [cmd] = await dispatch.wait_for(1)
+    assert (cmd.name, cmd.text) == ("kpi", "set cac 95")
+    await api.wait_for("response")
+    assert len(api.calls_to("apps.connections.open")) == 1
+
+
+async def test_socket_mode_retried_event_runs_once(
+    api: FakeSlackAPI, dispatch: StubDispatch, socket_mode: SlackAdapter
+) -> None:
+    payload = event_callback(message_event("#articles +1"), event_id="Ev0042")
+    await api.push_envelope("events_api", payload)
+    await api.push_envelope("events_api", payload, retry_attempt=1)
+    await api.wait_for("socket_ack", 2)
+    await dispatch.wait_for(1)
+    await socket_mode.idle()
+    assert len(dispatch.commands) == 1
+
+
+# --- manifest --------------------------------------------------------------------------------
+
+
+def manifest_slash_commands() -> dict[str, dict[str, str]]:
+    """`features.slash_commands` of slack-manifest.yml (the simple YAML subset we write)."""
+    commands: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    text = (ROOT / "slack-manifest.yml").read_text(encoding="utf-8")
+    block = text.split("  slash_commands:\n", 1)[1]
+    for line in block.splitlines():
+        if not line.startswith("    "):
+            break
+        match = re.match(r"\s+(?:- )?(\w+): (.*)$", line)
+        assert match, line
+        key, value = match.group(1), match.group(2).strip().strip('"')
+        if line.lstrip().startswith("- "):
+            current = commands.setdefault(value, {})
+        assert current is not None
+        current[key] = value
+    return commands
+
+
+def test_manifest_defines_exactly_the_slash_command_list() -> None:
+    commands = manifest_slash_commands()
+    assert list(commands) == [f"/{name}" for name in fmt.SLASH_COMMANDS]
+    for name, entry in commands.items():
+        assert entry["url"] == "https://YOUR-HOST/slack/events", name
+        assert entry["description"], name
+        assert entry["should_escape"] == "false", name
+
+
+def test_manifest_matches_the_commands_derived_from_specs() -> None:
+    specs = [CommandSpec(name, name, name, f"/{name}", "", False) for name in fmt.SLASH_COMMANDS]
+    specs.append(CommandSpec("help", "help", "help", "/help", "", False))
+    derived = [c.command for c in fmt.slash_commands(specs)]
+    assert derived == list(manifest_slash_commands())
+
+
+def test_every_routed_command_has_a_slash_command() -> None:
+    from handlers import build_router
+
+    routed = {c.command for c in fmt.slash_commands(build_router().specs())}
+    assert routed <= set(manifest_slash_commands())
+
+
+def test_manifest_asks_for_the_needed_scopes_events_and_interactivity() -> None:
+    text = (ROOT / "slack-manifest.yml").read_text(encoding="utf-8")
+    scopes = re.findall(
+        r"^      - ([\w:.]+)", text.split("    bot:\n", 1)[1].split("settings:")[0], re.MULTILINE
+    )
+    assert scopes == [
+        "commands",
+        "chat:write",
+        "files:write",
+        "channels:history",
+        "groups:history",
+    ]
+    events = re.findall(r"^      - (message\.\w+)", text, re.MULTILINE)
+    assert events == ["message.channels", "message.groups"]
+    assert "  interactivity:\n    is_enabled: true\n" in text
+    assert text.count("request_url: https://YOUR-HOST/slack/events") == 2
