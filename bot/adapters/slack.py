@@ -95,10 +95,17 @@ class _Responder:
                 replace_original=False,
             )
         except (aiohttp.ClientError, TimeoutError, SlackClientError) as exc:
-            _LOGGER.warning("response_url failed: %s", type(exc).__name__)
+            _LOGGER.warning(
+                "response_url failed: %s", type(exc).__name__, extra=log_fields("slack")
+            )
             return False
         if answer.status_code != 200:
-            _LOGGER.warning("response_url refused: HTTP %s %s", answer.status_code, answer.body)
+            _LOGGER.warning(
+                "response_url refused: HTTP %s %s",
+                answer.status_code,
+                answer.body,
+                extra=log_fields("slack"),
+            )
             self._left = 0  # expired or invalid: do not try it again for this command
             return False
         return True

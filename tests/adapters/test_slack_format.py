@@ -293,8 +293,8 @@ def test_empty_reply_renders_nothing() -> None:
 def test_permanent_error_codes() -> None:
     for code in ("channel_not_found", "not_in_channel", "is_archived", "invalid_auth"):
         assert fmt.is_permanent(code)
-    for code in ("ratelimited", "internal_error", "fatal_error", None):
-        assert not fmt.is_permanent(code)
+    for transient in ("ratelimited", "internal_error", "fatal_error", None):
+        assert not fmt.is_permanent(transient)
 
 
 # --- slash command list --------------------------------------------------------------------
