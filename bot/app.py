@@ -56,9 +56,8 @@ class Core:
         outbox = self.ctx.outbox
         if not isinstance(outbox, StoreOutbox):
             return
-        wakes = outbox.take_wakes()
         if self.scheduler is not None:
-            for waiting, when in wakes.items():
+            for waiting, when in outbox.take_wakes().items():
                 self.scheduler.arm_flush(waiting, when)
             if chat is not None:
                 self.scheduler.sync_chat(chat)  # /timezone, /digest every …, first OKR

@@ -346,7 +346,12 @@ def _movers(view: ScorecardView, snapshot: DigestSnapshot | None) -> list[str]:
         if points:
             changes.append((abs(points), points, v.kpi.name))
     changes.sort(reverse=True)
-    return [f"{'▲' if p > 0 else '▼'} {name} {p:+d} pts" for _, p, name in changes[:3]]
+    return [f"{'▲' if p > 0 else '▼'} {name} {_signed(p)} pts" for _, p, name in changes[:3]]
+
+
+def _signed(points: int) -> str:
+    """+40 / −50 with a real minus sign, as render.num writes negatives."""
+    return f"+{points}" if points > 0 else f"−{-points}"
 
 
 def _okr_lines(ctx: Context, chat: str, now: datetime, tz: ZoneInfo) -> list[str]:
