@@ -216,6 +216,9 @@ class Scheduler:
         if aps is None:
             return
         job_id = f"flush:{chat}"
+        # Never in the past by APScheduler's own clock: a flush that finds nothing due
+        # re-arms, and must not spin if the injected clock lags the real one.
+        when = max(when, datetime.now(UTC) + timedelta(seconds=1))
         job = aps.get_job(job_id)
         if job is not None and job.next_run_time is not None and job.next_run_time <= when:
             return  # the earlier flush re-arms for the rest
@@ -237,6 +240,11 @@ class Scheduler:
     def job_ids(self) -> list[str]:
         """Every live job id."""
         return sorted(job.id for job in self._aps.get_jobs()) if self._aps else []
+
+    async def drain(self) -> None:
+        """Wait for catch-up runs and bookkeeping commits the scheduler started."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def run_chat_job(self, kind: str, chat: str) -> None:
         """Run one per-chat job now, as a fire would (tests, catch-up)."""
@@ -329,9 +337,7 @@ class Scheduler:
             if cron:
                 jobs.record_missed(ctx, chat, kind, event.scheduled_run_time)
         elif event.code == EVENT_JOB_ERROR:
-            _LOGGER.error(
-                "job %s failed: %r\n%s", event.job_id, event.exception, event.traceback or ""
-            )
+            _LOGGER.error("job %s failed: %r", event.job_id, event.exception)
             if cron:
                 jobs.record_missed(ctx, chat, kind, event.scheduled_run_time, reason="failed")
         self._spawn(ctx.store.commit())
