@@ -1,0 +1,156 @@
+"""Alerts end to end through the real PTB adapter and the fake Bot API on 127.0.0.1.
+
+The real router, a file-backed store, the outbox worker and TelegramAdapter.send; time
+for retries and pacing is fake (it advances instantly), so nothing sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.base import MemorySeenLog
+from bot.adapters.telegram import TelegramAdapter
+from bot.app import Core, build_core
+from handlers.contract import Actor, ChatRef
+from handlers.parsing import command_from_text
+from tests.alerts.support import FakeSleep
+from tests.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI, group_message, user
+from tests.support import FixedClock
+
+GROUP = -1001234567890
+CHAT = ChatRef(platform="telegram", chat_id=str(GROUP))
+ANNA = Actor(platform="telegram", user_id="5001", display_name="Anna", handle="@anna")
+SETUP = (
+    '/kpi add cac "Customer acquisition cost" baseline=120 target=80 unit=$ perspective=finance',
+    "/alerts set group=0",
+)
+
+
+class FakeTime:
+    """The adapter's pacing clock: sleeping only moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeTelegramAPI]:
+    async with FakeTelegramAPI() as fake:
+        yield fake
+
+
+async def start_bot(api: FakeTelegramAPI, data: Path, clock: FixedClock) -> Core:
+    core = build_core(data, clock=clock)
+    time = FakeTime()
+    adapter = TelegramAdapter(
+        TOKEN,
+        core.dispatch,
+        base_url=api.base_url,
+        seen=MemorySeenLog(),
+        clock=clock,
+        poll_timeout=1,
+        monotonic=time.monotonic,
+        sleep=time.sleep,
+    )
+    await adapter.start()
+    await core.start([adapter], schedule=False, sleep=FakeSleep(clock))
+    _ADAPTERS[id(core)] = adapter
+    return core
+
+
+_ADAPTERS: dict[int, TelegramAdapter] = {}
+
+
+async def stop_bot(core: Core) -> None:
+    """Stop in reverse order: scheduler and delivery, then the adapter, then the store."""
+    await core.stop()
+    await _ADAPTERS.pop(id(core)).stop()
+    core.close()
+
+
+async def say(core: Core, text: str, clock: FixedClock) -> None:
+    cmd = command_from_text(text, actor=ANNA, chat=CHAT, received_at=clock())
+    assert cmd is not None
+    [reply] = await core.dispatch(cmd)
+    assert reply.kind != "error", reply.plain()
+
+
+def alerts(api: FakeTelegramAPI, *, ok: bool | None = True) -> list[Call]:
+    return [
+        c
+        for c in api.calls_of("sendMessage", ok=ok)
+        if "acquisition cost is red" in str(c.params.get("text"))
+    ]
+
+
+async def idle(core: Core) -> None:
+    assert core.delivery is not None
+    await core.delivery.wait_idle()
+
+
+async def test_a_value_crossing_a_threshold_sends_exactly_one_telegram_message(
+    api: FakeTelegramAPI, tmp_path: Path, clock: FixedClock
+) -> None:
+    core = await start_bot(api, tmp_path, clock)
+    try:
+        anna = user("Anna", username="anna", user_id=5001)
+        for n, text in enumerate((*SETUP, "/kpi set cac 130"), start=1):
+            api.push_update(group_message(text, chat_id=GROUP, sender=anna))
+            await api.wait_for("sendMessage", count=n)
+        await api.wait_for("sendMessage", count=4)  # three answers and the alert
+        await idle(core)
+        [alert] = alerts(api)
+        assert alert.params["chat_id"] == str(GROUP)
+        text = alert.params["text"]
+        assert "yellow" not in text and "first reading is red" in text
+        assert "130 $ vs target 80 $" in text and "logged by @anna" in text
+        assert len(api.calls_of("sendMessage")) == 4
+    finally:
+        await stop_bot(core)
+
+
+async def test_two_server_errors_then_success_still_deliver_exactly_one_message(
+    api: FakeTelegramAPI, tmp_path: Path, clock: FixedClock
+) -> None:
+    core = await start_bot(api, tmp_path, clock)
+    try:
+        for text in SETUP:
+            await say(core, text, clock)
+        api.fail_next("sendMessage", "server_error", 2, chat_id=GROUP)
+        await say(core, "/kpi set cac 130", clock)
+        await api.wait_for("sendMessage", count=3)
+        await idle(core)
+        assert len(alerts(api, ok=False)) == 2
+        assert len(alerts(api, ok=True)) == 1
+        [entry] = core.store.outbox.entries(CHAT.key)
+        assert (entry.status, entry.attempts) == ("delivered", 3)
+    finally:
+        await stop_bot(core)
+
+
+async def test_a_restart_with_an_undelivered_outbox_entry_delivers_it_once(
+    api: FakeTelegramAPI, tmp_path: Path, clock: FixedClock
+) -> None:
+    core = build_core(tmp_path, clock=clock)  # no adapter running: the alert stays queued
+    for text in (*SETUP, "/kpi set cac 130"):
+        await say(core, text, clock)
+    assert len(core.store.outbox.pending(CHAT.key)) == 1
+    core.close()
+
+    for _ in range(2):
+        core = await start_bot(api, tmp_path, clock)
+        try:
+            await idle(core)
+        finally:
+            await stop_bot(core)
+        assert len(alerts(api)) == 1
+    assert len(api.calls_of("sendMessage")) == 1
