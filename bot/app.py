@@ -115,9 +115,10 @@ def build_core(
     *,
     clock: Callable[[], datetime] = utc_now,
     outbox: Outbox | None = None,
+    default_timezone: str = "UTC",
 ) -> Core:
     """Open the store at `data` (None: in memory) and wire the router and context."""
-    store = open_store(data)
+    store = open_store(data, default_timezone=default_timezone)
     # The loaded store is long-lived: freezing it keeps the garbage collector from
     # re-scanning 100 000 documents on every full collection (p99 of /kpi 10 ms → 3 ms).
     gc.collect()

@@ -8,8 +8,10 @@ import getpass
 import sys
 from pathlib import Path
 
+from bot.adapters.base import StartupError
 from bot.adapters.console import CONSOLE_CHAT, ConsoleAdapter
 from bot.app import build_core
+from bot.config import ConfigError
 from bot.demo import load_demo
 from storage.errors import StoreError
 
@@ -55,8 +57,11 @@ def main(argv: list[str] | None = None) -> int:
             from bot.run import run_configured
 
             asyncio.run(run_configured(args.config))
-    except StoreError as exc:
+    except (StoreError, ConfigError) as exc:
         print(f"scorecard-bot: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    except StartupError as exc:
+        print(f"scorecard-bot: could not start: {exc}", file=sys.stderr)  # noqa: T201
         return 2
     except KeyboardInterrupt:
         return 130

@@ -87,16 +87,21 @@ async def run_configured(
     """Start every configured platform and serve until SIGINT/SIGTERM (or `stop`)."""
     config = read_config(config_path, os.environ if environ is None else environ)
     setup_logging(config.bot.log_level, config.secrets())
-    core = build_core(config.storage.path)
+    core = build_core(config.storage.path, default_timezone=config.bot.timezone)
     try:
         adapters = build_adapters(config, core)
         if not adapters:
             _LOGGER.warning(
                 "no Telegram or Slack credentials configured: starting the console chat"
             )
-            await ConsoleAdapter(core.dispatch, user="you").run()
+            console = ConsoleAdapter(core.dispatch, user="you")
+            await core.start([console])
+            try:
+                await console.run()
+            finally:
+                await core.stop()
             return
-        await _serve(adapters, stop or _signal_event())
+        await _serve(core, adapters, stop or _signal_event())
     finally:
         core.close()
 
@@ -109,14 +114,19 @@ def _signal_event() -> asyncio.Event:
     return event
 
 
-async def _serve(adapters: list[Adapter], stop: asyncio.Event) -> None:
+async def _serve(core: Core, adapters: list[Adapter], stop: asyncio.Event) -> None:
+    """Start adapters, then delivery and the scheduler; stop them in reverse."""
     started: list[Adapter] = []
     try:
         for adapter in adapters:
             await adapter.start()
             started.append(adapter)
             _LOGGER.info("%s adapter started", adapter.platform)
-        await stop.wait()
+        await core.start(started)
+        try:
+            await stop.wait()
+        finally:
+            await core.stop()
     finally:
         for adapter in reversed(started):
             try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 from scoring.models import Kpi, Measurement
 
@@ -21,7 +22,7 @@ def kpi_chart(kpi: Kpi, history: Sequence[Measurement]) -> bytes:
 
     figure = Figure(figsize=(7, 3.2), dpi=110)
     axes = figure.subplots()
-    days = [m.day for m in history]
+    days: list[Any] = [m.day for m in history]  # matplotlib plots dates; its stubs say floats
     values = [m.value for m in history]
     axes.plot(days, values, marker="o", markersize=3, linewidth=1.8, color="#1f6feb")
     if kpi.direction == "range" and kpi.min is not None and kpi.max is not None:

@@ -22,13 +22,13 @@ __all__ = ["DEFAULT_PERSPECTIVES", "ChatSettings", "Store", "open_store"]
 class Store:
     """The repositories of one data directory, sharing one durable database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, default_timezone: str = "UTC") -> None:
         self.db = db
         self.scorecards = ScorecardRepo(db)
         self.kpis = KpiRepo(db)
         self.okrs = OkrRepo(db)
         self.initiatives = InitiativeRepo(db)
-        self.chats = ChatRepo(db)
+        self.chats = ChatRepo(db, default_timezone)
         self.alerts = AlertRepo(db)
         self.outbox = OutboxRepo(db)
         self.seen = SeenRepo(db)
@@ -48,6 +48,9 @@ class Store:
         self.db.close()
 
 
-def open_store(path: Path | None) -> Store:
-    """Open (or create) the store in `path`; None keeps everything in memory (tests)."""
-    return Store(Database.open(path))
+def open_store(path: Path | None, *, default_timezone: str = "UTC") -> Store:
+    """Open (or create) the store in `path`; None keeps everything in memory (tests).
+
+    `default_timezone` is the timezone of chats that never ran /timezone.
+    """
+    return Store(Database.open(path), default_timezone)

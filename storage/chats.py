@@ -19,13 +19,14 @@ class ChatSettings(BaseModel):
 class ChatRepo:
     """Chat settings, one document per chat."""
 
-    def __init__(self, db: Tables) -> None:
+    def __init__(self, db: Tables, default_timezone: str = "UTC") -> None:
         self._db = db
+        self._default = ChatSettings(timezone=default_timezone)
 
     def settings(self, chat: str) -> ChatSettings:
-        """The chat's settings (defaults when never set)."""
+        """The chat's settings (defaults, with the configured timezone, when never set)."""
         docs = self._db.table(f"settings:{chat}").all()
-        return ChatSettings.model_validate(dict(docs[0])) if docs else ChatSettings()
+        return ChatSettings.model_validate(dict(docs[0])) if docs else self._default
 
     def save(self, chat: str, settings: ChatSettings) -> None:
         """Replace the chat's settings."""

@@ -20,6 +20,10 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
+class StartupError(RuntimeError):
+    """A platform refused to start (bad token, unreachable API): a message fit for the user."""
+
+
 class SeenLog(Protocol):
     """Durable memory of processed update ids, so a redelivered update runs once."""
 

@@ -34,7 +34,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_format as fmt
-from bot.adapters.base import DeliveryError, Dispatch, SeenLog
+from bot.adapters.base import DeliveryError, Dispatch, SeenLog, StartupError
 from bot.logging import log_command, log_fields
 from handlers.contract import ChatRef, Clock, Command, CommandSpec, Reply
 
@@ -204,7 +204,7 @@ class SlackAdapter:
         except SlackApiError as exc:
             error = _delivery_error(exc)
             if error.permanent:
-                raise RuntimeError(f"Slack rejected [slack] bot_token: {error}") from None
+                raise StartupError(f"Slack rejected [slack] bot_token: {error}") from None
             _LOGGER.warning(
                 "could not verify the bot token yet: %s", error, extra=log_fields("slack")
             )
@@ -230,7 +230,7 @@ class SlackAdapter:
             try:
                 opened = await self.client.apps_connections_open(app_token=self._app_token or "")
             except SlackApiError as exc:
-                raise RuntimeError(
+                raise StartupError(
                     f"Slack refused [slack] app_token: {_delivery_error(exc)}"
                 ) from None
             handler.client.wss_uri = str(opened["url"])
@@ -266,7 +266,7 @@ class SlackAdapter:
     def socket_mode_handler(self) -> AsyncSocketModeHandler:
         """Bolt's Socket Mode handler for this app; needs a running loop and an app token."""
         if self._app_token is None:
-            raise RuntimeError("Socket Mode needs an app-level token (xapp-…)")
+            raise StartupError("Socket Mode needs an app-level token (xapp-…)")
         return AsyncSocketModeHandler(self.app, self._app_token)
 
     async def stop(self) -> None:

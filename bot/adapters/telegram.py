@@ -40,7 +40,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.adapters import telegram_format as fmt
-from bot.adapters.base import DeliveryError, Dispatch, SeenLog
+from bot.adapters.base import DeliveryError, Dispatch, SeenLog, StartupError
 from bot.logging import log_command, log_fields
 from handlers.contract import Actor, ChatRef, Clock, Command, CommandSpec, Reply
 from handlers.parsing import command_from_text
@@ -180,7 +180,13 @@ class TelegramAdapter:
             await self._app.initialize()
         except InvalidToken:
             # PTB's message quotes the token; never let it reach a log or a traceback.
-            raise RuntimeError("Telegram rejected the bot token ([telegram] token)") from None
+            raise StartupError("Telegram rejected the bot token ([telegram] token)") from None
+        except TelegramError as exc:
+            # e.g. the API is unreachable; the URL in PTB's message carries the token
+            raise StartupError(
+                f"could not reach the Telegram Bot API ({type(exc).__name__}); "
+                "check the network and [telegram] api_base_url"
+            ) from None
         self.bot_username = self._app.bot.username
         updater = self._app.updater
         assert updater is not None  # the builder always makes one unless told not to

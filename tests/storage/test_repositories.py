@@ -153,3 +153,8 @@ def test_seen_update_ids_are_remembered_across_a_restart(tmp_path: Path) -> None
     assert not again.seen.first_time("telegram:1001")
     assert again.seen.first_time("telegram:1002")
     again.close()
+
+
+def test_chats_that_never_set_a_timezone_use_the_configured_default() -> None:
+    store = open_store(None, default_timezone="Europe/Copenhagen")
+    assert store.chats.settings("c").timezone == "Europe/Copenhagen"
