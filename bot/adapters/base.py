@@ -10,6 +10,39 @@ from handlers.contract import Command, Reply
 Dispatch = Callable[[Command], Awaitable[list[Reply]]]
 """Runs one command through the router and returns the replies to render."""
 
+Sleep = Callable[[float], Awaitable[None]]
+"""`asyncio.sleep`, or a fake that moves a test clock."""
+
+
+class Pacer:
+    """Spaces our messages to one chat (Telegram and Slack both allow ~1 message/s per chat).
+
+    Slots are reserved before waiting, so concurrent senders to one chat queue up in
+    order and a long reply split into several messages is not sent as a burst.
+    `pause_all` holds every chat, for a platform's bot-wide flood wait.
+    """
+
+    def __init__(self, interval: float, monotonic: Callable[[], float], sleep: Sleep) -> None:
+        self._interval = interval
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next: dict[str, float] = {}
+        self._paused_until = 0.0
+
+    async def wait(self, chat_id: str) -> None:
+        """Return when a message may be sent to `chat_id`."""
+        now = self._monotonic()
+        slot = max(now, self._next.get(chat_id, now), self._paused_until)
+        self._next[chat_id] = slot + self._interval
+        if len(self._next) > 1024:  # forget chats that are idle
+            self._next = {c: t for c, t in self._next.items() if t > now}
+        if slot > now:
+            await self._sleep(slot - now)
+
+    def pause_all(self, seconds: float) -> None:
+        """Hold every chat for `seconds` (after a platform's flood wait)."""
+        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
 
 class DeliveryError(Exception):
     """Sending failed; `permanent` means retrying will not help (bot removed from chat)."""

@@ -34,7 +34,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_format as fmt
-from bot.adapters.base import DeliveryError, Dispatch, SeenLog, StartupError
+from bot.adapters.base import DeliveryError, Dispatch, Pacer, SeenLog, Sleep, StartupError
 from bot.logging import log_command, log_fields
 from handlers.contract import ChatRef, Clock, Command, CommandSpec, Reply
 
@@ -44,35 +44,9 @@ SOMETHING_WRONG = "Something went wrong on my side. Please try again later."
 INVITE_ME = "I can only post pictures in channels I am in: /invite me and try again."
 RESPONSE_URL_USES = 5  # Slack accepts 5 answers per response_url (within 30 minutes)
 
-Sleep = Callable[[float], Awaitable[None]]
-
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class ChannelPacer:
-    """Spaces our posts to one channel (chat.postMessage: ~1 message/s per channel).
-
-    Slots are reserved before waiting, so concurrent senders to one channel queue up in
-    order; a long table split into several messages is not sent as a burst.
-    """
-
-    def __init__(self, interval: float, monotonic: Callable[[], float], sleep: Sleep) -> None:
-        self._interval = interval
-        self._monotonic = monotonic
-        self._sleep = sleep
-        self._next: dict[str, float] = {}
-
-    async def wait(self, channel: str) -> None:
-        """Return when a message may be posted to `channel`."""
-        now = self._monotonic()
-        slot = max(now, self._next.get(channel, now))
-        self._next[channel] = slot + self._interval
-        if len(self._next) > 1024:  # forget idle channels
-            self._next = {c: t for c, t in self._next.items() if t > now}
-        if slot > now:
-            await self._sleep(slot - now)
 
 
 class _Responder:
@@ -147,7 +121,7 @@ class SlackAdapter:
         self._specs = tuple(specs)
         self._clock = clock
         self._drain_timeout = drain_timeout
-        self._pacer = ChannelPacer(channel_interval, monotonic, sleep)
+        self._pacer = Pacer(channel_interval, monotonic, sleep)
         self._names: dict[str, str] = {}  # user id -> name learnt from commands and buttons
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None

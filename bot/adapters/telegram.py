@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,7 +40,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.adapters import telegram_format as fmt
-from bot.adapters.base import DeliveryError, Dispatch, SeenLog, StartupError
+from bot.adapters.base import DeliveryError, Dispatch, Pacer, SeenLog, Sleep, StartupError
 from bot.logging import log_command, log_fields
 from handlers.contract import Actor, ChatRef, Clock, Command, CommandSpec, Reply
 from handlers.parsing import command_from_text
@@ -51,7 +51,6 @@ NOT_ENABLED = "This bot is not enabled for this chat."
 SOMETHING_WRONG = "Something went wrong on my side. Please try again later."
 ALLOWED_UPDATES = ("message", "callback_query")
 
-Sleep = Callable[[float], Awaitable[None]]
 _App = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -78,35 +77,6 @@ def _adjust_ptb_globals() -> None:
     limiter_logger = logging.getLogger("telegram.ext.AIORateLimiter")
     if not any(isinstance(f, _HandledRetryAfterFilter) for f in limiter_logger.filters):
         limiter_logger.addFilter(_HandledRetryAfterFilter())
-
-
-class ChatPacer:
-    """Spaces our messages to one chat (Telegram: ~1 msg/s per chat; PTB doesn't enforce it).
-
-    Slots are reserved before waiting, so concurrent senders to one chat queue up in
-    order. A RetryAfter pauses every chat, as Telegram's flood wait is bot-wide.
-    """
-
-    def __init__(self, interval: float, monotonic: Callable[[], float], sleep: Sleep) -> None:
-        self._interval = interval
-        self._monotonic = monotonic
-        self._sleep = sleep
-        self._next: dict[str, float] = {}
-        self._paused_until = 0.0
-
-    async def wait(self, chat_id: str) -> None:
-        """Return when a message may be sent to `chat_id`."""
-        now = self._monotonic()
-        slot = max(now, self._next.get(chat_id, now), self._paused_until)
-        self._next[chat_id] = slot + self._interval
-        if len(self._next) > 1024:  # forget chats that are idle
-            self._next = {c: t for c, t in self._next.items() if t > now}
-        if slot > now:
-            await self._sleep(slot - now)
-
-    def pause_all(self, seconds: float) -> None:
-        """Hold every chat for `seconds` (after Telegram's flood wait)."""
-        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
 
 
 def _seconds(value: float | timedelta) -> float:
@@ -153,7 +123,7 @@ class TelegramAdapter:
         self._max_attempts = max_attempts
         self._max_retry_wait = max_retry_wait
         self._sleep = sleep
-        self._pacer = ChatPacer(chat_interval, monotonic, sleep)
+        self._pacer = Pacer(chat_interval, monotonic, sleep)
         self._tokens = fmt.CallbackTokens()
         self._noticed: set[str] = set()  # chats told "not enabled" already
         self._gone: set[str] = set()  # chats where we were kicked or blocked
