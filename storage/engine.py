@@ -309,6 +309,7 @@ class _Loaded:
     """What `_Files.load` found: the final line of every table and the generation."""
 
     lines: dict[str, bytes]
+    schema: int  # oldest schema found in the files (SCHEMA_VERSION for a new store)
     generation: int
     journal_bytes: int
     journal_records: int
@@ -360,10 +361,12 @@ class _Files:
         """Read snapshot + journal, validate everything, then repair what a crash leaves."""
         lines: dict[str, bytes | None] = {}
         generation = 0
+        schema = SCHEMA_VERSION
         if self.snapshot.exists():
             raw = self.snapshot.read_bytes()
             header, start = _parse_header(self.snapshot, raw, "snapshot")
             generation = header["generation"]
+            schema = min(schema, header["schema"])
             records, _ = _read_records(self.snapshot, raw, start, tail_ok=False)
             if header.get("tables") != len(records):
                 raise StoreCorrupt(
@@ -384,6 +387,7 @@ class _Files:
             raw = self.journal.read_bytes()
             header, start = _parse_header(self.journal, raw, "journal")
             jgen = header["generation"]
+            schema = min(schema, header["schema"])
             if jgen > generation:
                 raise StoreCorrupt(
                     self.journal,
@@ -436,7 +440,9 @@ class _Files:
         self._open_journal(journal_end)
         self.generation = generation
         final = {name: line for name, line in lines.items() if line is not None}
-        return _Loaded(final, generation, journal_end, journal_records, self.snapshot_bytes)
+        return _Loaded(
+            final, schema, generation, journal_end, journal_records, self.snapshot_bytes
+        )
 
     def _open_journal(self, size: int) -> None:
         """(Re)open the journal for writing at its end."""
@@ -716,6 +722,9 @@ class Database:
     ) -> None:
         """Use `Database.open`."""
         self.path = path
+        #: Schema of the data as found on disk. When it is older than SCHEMA_VERSION,
+        #: migrate the tables, then `flush(snapshot=True)` stamps the new version.
+        self.stored_schema = SCHEMA_VERSION
         self._storage = storage
         self._files = files
         self._compact_bytes = compact_bytes
@@ -765,13 +774,15 @@ class Database:
             files.unlock()
             raise
         storage.unsaved = loaded.journal_records
-        return cls(
+        db = cls(
             path,
             storage,
             files,
             compact_bytes=compact_bytes,
             inline_fsync_below=inline_fsync_below,
         )
+        db.stored_schema = loaded.schema
+        return db
 
     # tables -----------------------------------------------------------------------------
 
@@ -862,13 +873,15 @@ class Database:
         """`close` without blocking the loop on the final snapshot."""
         if self._closed:
             return
-        if self._files is not None and self._storage.error is None:
-            await self.commit()
-            if self._storage.unsaved > 0:
-                future, upto = self._start_inflight(self._take_job(snapshot=True))
-                await asyncio.shield(future)
-                self._durable = max(self._durable, upto)
-        self.close()
+        try:
+            if self._files is not None and self._storage.error is None:
+                await self.commit()
+                if self._storage.unsaved > 0:
+                    future, upto = self._start_inflight(self._take_job(snapshot=True))
+                    await asyncio.shield(future)
+                    self._durable = max(self._durable, upto)
+        finally:
+            self.close()
 
     def __enter__(self) -> Database:
         return self

@@ -8,6 +8,7 @@ import errno
 import os
 import subprocess
 import sys
+import threading
 import zlib
 from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
@@ -426,6 +427,40 @@ def test_journal_older_than_the_snapshot_is_ignored(data: Path) -> None:
     (data / (SNAPSHOT_FILE + ".tmp")).write_bytes(b"half a snapshot")
     assert reopened(data) == {"t": {1: {"v": "new"}}}
     assert not (data / (SNAPSHOT_FILE + ".tmp")).exists()
+
+
+async def test_aclose_saves_a_snapshot_and_releases_the_directory(data: Path) -> None:
+    db = Database.open(data)
+    db.table("t").insert({"k": 1})
+    await db.aclose()
+    assert written(data / JOURNAL_FILE).count(b"\n") == 1  # all in the snapshot
+    assert reopened(data) == {"t": {1: {"k": 1}}}
+
+
+async def test_slow_disk_moves_fsync_off_the_loop(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+    append = engine._Files.append
+
+    def spy(self: engine._Files, records: list[bytes]) -> None:
+        threads.append(threading.current_thread().name)
+        append(self, records)
+        self.sync_seconds = 0.5 if len(threads) == 1 else 0.0  # the first fsync was slow
+
+    monkeypatch.setattr(engine._Files, "append", spy)
+    for k in range(3):
+        db.table("t").insert({"k": k})
+        await db.commit()
+    assert threads[0] == threading.current_thread().name  # fast until measured otherwise
+    assert threads[1].startswith("store-writer")
+    assert threads[2] == threading.current_thread().name  # fast again
+
+
+def test_stored_schema_reports_what_the_files_say(data: Path) -> None:
+    with Database.open(data) as db:
+        assert db.stored_schema == SCHEMA_VERSION
+        db.table("t").insert({"k": 1})
 
 
 def test_in_memory_store_writes_no_files_and_still_rolls_back(
