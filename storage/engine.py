@@ -15,10 +15,12 @@ Design:
   renamed, directory fsynced); `store.journal` holds a header for generation G plus one
   full-table put or drop per change since. Records are whole-table images, so replay is
   "last record per table wins" and only the final image of each table is parsed.
-* Every line is ``<crc32 hex>\\t<body>\\n``. Each journal batch ends with a count line, so
-  a batch (hence an `atomic()` block) is applied whole or not at all. A damaged or
-  unfinished *last* batch is a torn write from a crash: ignored and cut off. Damage
-  followed by a valid line is corruption: refused.
+* Every line is ``<crc32 hex>\\t<body>\\n``. Each journal batch ends with a line holding
+  its record count, length and CRC, so a batch (hence an `atomic()` block) is applied
+  whole or not at all. A damaged or unfinished *last* batch is a torn write from a crash:
+  ignored and cut off. Damage followed by a complete batch is corruption: refused.
+* The journal file is kept ahead of its data with zeros, so a commit overwrites blocks
+  that already exist and fdatasync does not also have to commit a size change.
 * `Database.commit()` makes everything written so far durable. Callers that arrive while a
   write is in flight share the next one (group commit). On a fast disk the write+fdatasync
   runs on the loop (a thread hop would cost as much as the fsync); when fsyncs get slow,
