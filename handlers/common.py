@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -40,40 +41,64 @@ def need(args: tuple[str, ...], count: int, usage: str) -> None:
 KeyedT = TypeVar("KeyedT", Kpi, Objective, Perspective, Okr, KeyResult, Initiative)
 
 
-def _pick(what: str, raw: str, items: list[KeyedT]) -> KeyedT:
-    """The item whose key is `raw` (normalized), or NotFound suggesting the closest keys."""
+def _pick(
+    what: str,
+    raw: str,
+    get: Callable[[str], KeyedT | None],
+    everything: Callable[[], list[KeyedT]],
+) -> KeyedT:
+    """The item stored under `raw` (normalized), or NotFound suggesting the closest keys.
+
+    `get` is the fast path; the full list is read only to suggest keys after a miss.
+    """
     key = normalize_key(raw, f"{what} key")
-    for item in items:
-        if item.key == key:
-            return item
-    raise NotFound(what, key, [item.key for item in items])
+    item = get(key)
+    if item is not None:
+        return item
+    raise NotFound(what, key, [item.key for item in everything()])
 
 
 def kpi_or_fail(cmd: Command, ctx: Context, raw: str, *, removed: bool = False) -> Kpi:
     """The KPI named `raw`; soft-removed ones only when `removed` is True."""
-    return _pick("KPI", raw, ctx.store.kpis.all(cmd.chat.key, include_removed=removed))
+    chat, repo = cmd.chat.key, ctx.store.kpis
+
+    def live(key: str) -> Kpi | None:
+        kpi = repo.get(chat, key)
+        return kpi if kpi is not None and (removed or kpi.removed_at is None) else None
+
+    return _pick("KPI", raw, live, lambda: repo.all(chat, include_removed=removed))
 
 
 def objective_or_fail(cmd: Command, ctx: Context, raw: str) -> Objective:
     """The objective named `raw`."""
-    return _pick("objective", raw, ctx.store.scorecards.objectives(cmd.chat.key))
+    chat, repo = cmd.chat.key, ctx.store.scorecards
+    return _pick(
+        "objective", raw, lambda k: repo.objective(chat, k), lambda: repo.objectives(chat)
+    )
 
 
 def perspective_or_fail(cmd: Command, ctx: Context, raw: str) -> Perspective:
     """The perspective named `raw`."""
-    return _pick("perspective", raw, ctx.store.scorecards.perspectives(cmd.chat.key))
+    perspectives = ctx.store.scorecards.perspectives(cmd.chat.key)
+    by_key = {p.key: p for p in perspectives}
+    return _pick("perspective", raw, by_key.get, lambda: perspectives)
 
 
 def okr_or_fail(cmd: Command, ctx: Context, raw: str) -> Okr:
     """The OKR objective named `raw`."""
-    return _pick("OKR", raw, ctx.store.okrs.okrs(cmd.chat.key))
+    chat, repo = cmd.chat.key, ctx.store.okrs
+    return _pick("OKR", raw, lambda k: repo.okr(chat, k), lambda: repo.okrs(chat))
 
 
 def kr_or_fail(cmd: Command, ctx: Context, raw: str) -> KeyResult:
     """The key result named `raw`."""
-    return _pick("key result", raw, ctx.store.okrs.key_results(cmd.chat.key))
+    chat, repo = cmd.chat.key, ctx.store.okrs
+    return _pick(
+        "key result", raw, lambda k: repo.key_result(chat, k), lambda: repo.key_results(chat)
+    )
 
 
 def initiative_or_fail(cmd: Command, ctx: Context, raw: str) -> Initiative:
     """The initiative named `raw`."""
-    return _pick("initiative", raw, ctx.store.initiatives.all(cmd.chat.key))
+    chat, repo = cmd.chat.key, ctx.store.initiatives
+    return _pick("initiative", raw, lambda k: repo.get(chat, k), lambda: repo.all(chat))
