@@ -61,6 +61,7 @@ class Core:
                 self.scheduler.arm_flush(waiting, when)
             if chat is not None:
                 self.scheduler.sync_chat(chat)  # /timezone, /digest every …, first OKR
+                self.scheduler.touch(chat)  # the next sweep looks at this chat again
         if outbox.take_queued() and self.delivery is not None:
             self.delivery.wake()
 

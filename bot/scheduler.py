@@ -47,7 +47,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers import jobs
 from handlers.contract import Context
-from handlers.jobs import SweepReport
+from handlers.jobs import SweepMemory, SweepReport
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -130,6 +130,7 @@ class Scheduler:
         self._aps: AsyncIOScheduler | None = None
         self._specs: dict[str, dict[str, JobSpec]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.memory = SweepMemory()
         self.last_sweep: SweepReport | None = None
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -250,9 +251,13 @@ class Scheduler:
         """Run one per-chat job now, as a fire would (tests, catch-up)."""
         await self._chat_job(kind, chat)
 
+    def touch(self, chat: str) -> None:
+        """A command changed something in `chat`: the next sweep looks at it."""
+        self.memory.touch(chat)
+
     async def run_sweep(self) -> SweepReport:
-        """Run the sweep now, as the interval job would."""
-        report = await jobs.sweep(self._ctx)
+        """Run the sweep now, as the interval job would (skipping chats with nothing due)."""
+        report = await jobs.sweep(self._ctx, memory=self.memory)
         await self._ctx.store.commit()
         self._after_run()
         self.last_sweep = report

@@ -22,19 +22,27 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import perf_counter
 from zoneinfo import ZoneInfo
 
 from handlers import alerting, render
 from handlers.contract import Context, Reply
 from handlers.scores import ScorecardView, scorecard_view
-from scoring.alerts import Transition, evaluate
+from scoring.alerts import Transition, active_mute, evaluate, quiet_release_time
 from scoring.initiatives import behind_cadence, cadence_progress, expected_by_now, is_overdue
 from scoring.kpi import performance
-from scoring.models import Initiative, Status
+from scoring.models import Initiative, ProgressLog, Status
 from scoring.okr import Cycle, current_quarter, elapsed_share, kr_grade, okr_progress, pace
 from scoring.periods import local_date, local_midnight, period_containing
 from scoring.status import would_be_status
-from storage.alerts import AlertSettings, DigestSnapshot, JobState, KpiFact, MissedRun
+from storage.alerts import (
+    AlertSettings,
+    DigestSnapshot,
+    JobState,
+    KpiFact,
+    MissedRun,
+    StoredState,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,8 +51,11 @@ INTERVAL_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92}
 GRACE_DAYS = {"day": 1, "week": 2, "month": 5, "quarter": 10}
 #: Reminders that mention people go out in local working hours only.
 WORK_START, WORK_END = time(9, 0), time(19, 0)
-#: Chats handled per step of a sweep before yielding to the loop.
-SWEEP_CHUNK = 25
+#: Work a sweep does in one atomic step before yielding to the loop (a command waits
+#: at most about this long, plus one chat's share, behind a sweep).
+SWEEP_SLICE = 0.002
+#: How often the sweep re-reads the list of chats from the store.
+RESCAN = timedelta(hours=1)
 MISSED_KEPT = 10
 PACE_MARK = {"on track": "🟢", "behind": "🟡", "at risk": "🔴"}
 JOB_WORDS = {
@@ -64,6 +75,7 @@ class SweepReport:
     reminders: int = 0
     flushed: int = 0
     queued: list[Reply] = field(default_factory=list)
+    next_look: datetime | None = None  # one chat: when it next needs a look
 
     def add(self, other: SweepReport) -> None:
         """Fold another report into this one."""
@@ -83,29 +95,84 @@ def _put(ctx: Context, reply: Reply, key: str, queued: list[Reply]) -> None:
 # --- sweep -----------------------------------------------------------------------------------
 
 
+@dataclass
+class SweepMemory:
+    """When each chat next needs a look, so a sweep skips chats where nothing can be due.
+
+    In memory only: after a restart the first sweep looks at every chat. A command in a
+    chat (`touch`) makes the next sweep look at it again, since it may have added a
+    KPI, an owner, a mute or a timezone. The list of chats is rescanned every hour so
+    chats created by other paths (imports) are found too.
+    """
+
+    next_look: dict[str, datetime] = field(default_factory=dict)
+    chats: set[str] | None = None
+    scanned_at: datetime | None = None
+
+    def touch(self, chat: str) -> None:
+        """Something changed in `chat`: look at it in the next sweep."""
+        self.next_look.pop(chat, None)
+        if self.chats is not None:
+            self.chats.add(chat)
+
+    def due(self, ctx: Context, now: datetime) -> list[str]:
+        """The chats to look at now."""
+        if self.chats is None or self.scanned_at is None or now - self.scanned_at >= RESCAN:
+            self.chats = set(ctx.store.alerts.chats())
+            self.scanned_at = now
+        return sorted(c for c in self.chats if self.next_look.get(c, now) <= now)
+
+
 async def sweep(
     ctx: Context,
     chats: Iterable[str] | None = None,
     *,
-    chunk: int = SWEEP_CHUNK,
+    memory: SweepMemory | None = None,
+    slice_seconds: float = SWEEP_SLICE,
     pause: Callable[[], Awaitable[None]] | None = None,
 ) -> SweepReport:
-    """Check every chat (or `chats`): stale data, cadence, red reminders, due flushes.
+    """Look at every chat (or `chats`, or those `memory` says are due) for due work.
 
-    Each chunk of chats runs as one atomic step; between chunks the loop serves
+    Due work: stale data, cadence, red reminders, due alert flushes. Chats are taken in
+    atomic steps of about `slice_seconds` of work; between steps the loop serves
     commands. The caller commits and wakes delivery afterwards.
     """
-    names = list(ctx.store.alerts.chats() if chats is None else chats)
+    if chats is not None:
+        names = list(chats)
+    elif memory is not None:
+        names = memory.due(ctx, ctx.clock())
+    else:
+        names = ctx.store.alerts.chats()
     report = SweepReport()
-    for start in range(0, len(names), chunk):
+    position = 0
+    while position < len(names):
+        started = perf_counter()  # CPU slicing, not business time: not the clock
         with ctx.store.atomic():
-            for chat in names[start : start + chunk]:
+            while position < len(names):
+                chat = names[position]
+                position += 1
                 try:
-                    report.add(sweep_chat(ctx, chat))
+                    looked = sweep_chat(ctx, chat)
                 except Exception:  # one broken chat must not starve the others
                     _LOGGER.exception("sweep failed for chat %s", chat)
-        await (pause() if pause is not None else asyncio.sleep(0))
+                    continue
+                report.add(looked)
+                if memory is not None and looked.next_look is not None:
+                    memory.next_look[chat] = looked.next_look
+                if perf_counter() - started >= slice_seconds:
+                    break
+        await (pause() if pause is not None else _yield())
     return report
+
+
+async def _yield() -> None:
+    """Let waiting commands run before the next step of the sweep.
+
+    Twice: a command whose timer fired during a step is only made runnable after the
+    sweep's own wake-up is queued; the second yield lets it go first.
+    """
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
 
 
 def sweep_chat(ctx: Context, chat: str) -> SweepReport:
@@ -113,17 +180,22 @@ def sweep_chat(ctx: Context, chat: str) -> SweepReport:
     now = ctx.clock()
     report = SweepReport(chats=1)
     settings = ctx.store.alerts.settings(chat)
-    report.reminders = alert_reminders(ctx, chat, settings, now)
+    red_before = ctx.store.alerts.states(chat, status=Status.RED)
+    report.reminders = alert_reminders(ctx, chat, settings, now, red_before)
     report.flushed = alerting.flush_due(ctx, chat, now)
     tz = alerting.zone_of(ctx, chat)
     local = now.astimezone(tz)
     quiet = settings.policy.quiet
     wall = local.time().replace(tzinfo=None)
-    if not WORK_START <= wall < WORK_END or (quiet is not None and quiet.contains(wall)):
+    in_hours = WORK_START <= wall < WORK_END and not (quiet is not None and quiet.contains(wall))
+    red = ctx.store.alerts.states(chat, status=Status.RED) if report.reminders else red_before
+    report.next_look = _next_look(ctx, chat, settings, now, tz, looked=in_hours, red=red)
+    if not in_hours:
         return report  # people are mentioned in working hours only
     jobstate = ctx.store.alerts.jobstate(chat)
     sent = dict(jobstate.sent)
-    stale = stale_reminder(ctx, chat, ctx.store.alerts.kpi_facts(chat), local.date(), sent)
+    candidates = ctx.store.alerts.kpi_facts(chat, last_on_or_before=stale_cutoffs(local.date()))
+    stale = stale_reminder(ctx, chat, candidates, local.date(), sent)
     if stale is not None:
         report.stale = len(stale[1])
         _put(ctx, stale[0], f"stale:{local.date()}:{'+'.join(stale[1])}", report.queued)
@@ -134,6 +206,55 @@ def sweep_chat(ctx: Context, chat: str) -> SweepReport:
     if sent != jobstate.sent:
         ctx.store.alerts.save_jobstate(chat, jobstate.model_copy(update={"sent": sent}))
     return report
+
+
+def _next_look(
+    ctx: Context,
+    chat: str,
+    settings: AlertSettings,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    looked: bool,
+    red: Sequence[StoredState],
+) -> datetime:
+    """The earliest instant anything in the chat can become due without a command.
+
+    Staleness and cadence change with the local date, so they need one look per day in
+    working hours; a red KPI's reminder is due `repeat` after people were told (or when
+    its mute ends); held alerts when their batch is ready.
+    """
+    local = now.astimezone(tz)
+    wall = local.time().replace(tzinfo=None)
+    quiet = settings.policy.quiet
+    if looked or wall >= WORK_END:
+        daily = datetime.combine(local.date() + timedelta(days=1), WORK_START, tzinfo=tz)
+    elif wall < WORK_START:
+        daily = datetime.combine(local.date(), WORK_START, tzinfo=tz)
+    else:  # working hours, but quiet: look again when the quiet window ends
+        daily = quiet_release_time(now, quiet, tz) or now
+    if quiet is not None:
+        daily = quiet_release_time(daily, quiet, tz) or daily
+    candidates = [daily]
+    for stored in red:
+        if stored.test:
+            continue
+        told = stored.state.last_notified
+        due = now if told is None else told + settings.policy.repeat
+        mute = active_mute(stored.state.kpi, settings.mutes, now)
+        candidates.append(due if mute is None else max(due, mute.until))
+    held = ctx.store.alerts.batcher(chat).next_due()
+    if held is not None:
+        candidates.append(held)
+    return min(candidates)
+
+
+def stale_cutoffs(today: date) -> dict[str, date]:
+    """Per `every`: a latest value on or before this day is stale today."""
+    return {
+        every: today - timedelta(days=INTERVAL_DAYS[every] + GRACE_DAYS[every])
+        for every in INTERVAL_DAYS
+    }
 
 
 def stale_due(fact: KpiFact, today: date) -> bool:
@@ -178,15 +299,18 @@ def cadence_reminder(
 ) -> tuple[Reply, list[str]] | None:
     """Initiatives behind their cadence, flagged once per period while there is time left."""
     lines, keys = [], []
-    for item in ctx.store.initiatives.all(chat):
-        if item.cadence is None or item.done:
-            continue
+    for item in ctx.store.alerts.cadence_initiatives(chat):
+        assert item.cadence is not None
         period = period_containing(item.cadence.period, today)
         mark = f"cadence:{item.key}"
         if sent.get(mark) == str(period.start):
             continue
         since = local_midnight(period.start, tz)
-        logs = ctx.store.initiatives.logs(chat, item.key, since=since)
+        total = ctx.store.alerts.progress_total(chat, item.key, since)
+        if total >= item.cadence.count:
+            continue  # target met: cannot be behind
+        # The period's total as one log: cadence_progress sums the amounts in the period.
+        logs = [ProgressLog(initiative=item.key, amount=total, at=since)] if total else []
         progress = cadence_progress(item, logs, today, tz)
         if not behind_cadence(progress, today):
             continue
@@ -208,13 +332,22 @@ def cadence_reminder(
     return reply, keys
 
 
-def alert_reminders(ctx: Context, chat: str, settings: AlertSettings, now: datetime) -> int:
+def alert_reminders(
+    ctx: Context,
+    chat: str,
+    settings: AlertSettings,
+    now: datetime,
+    red: Sequence[StoredState] | None = None,
+) -> int:
     """Remind red KPIs not told within `repeat` (also after a mute ends); returns how many.
 
     Each candidate is evaluated again with its current definition and latest reading, so
     a KPI whose target was edited into green resolves instead of being reminded.
     """
-    red = ctx.store.alerts.states(chat, status=Status.RED)
+    if red is None:
+        red = ctx.store.alerts.states(chat, status=Status.RED)
+    if not red:
+        return 0
     policy = settings.policy
     candidates = [
         s

@@ -16,8 +16,9 @@ re-serialises the table it touches:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -25,7 +26,7 @@ from tinydb import Query
 
 from scoring.alerts import AlertPolicy, AlertState, Mute, Transition
 from scoring.alerts_batch import Batcher
-from scoring.models import Status
+from scoring.models import Initiative, Status
 from storage.base import KeyedTable, ModelT, Tables, from_docs, to_doc
 from storage.kpis import KpiRepo
 
@@ -46,7 +47,8 @@ __all__ = [
 LOG_SIZE = 100
 _LOG_SLACK = 20
 _DAYS = re.compile(r"^(\*|(mon|tue|wed|thu|fri|sat|sun)([-,](mon|tue|wed|thu|fri|sat|sun))*)$")
-_SCORECARD_PREFIXES = ("kpi:", "okr:", "ini:", "alset:", "albatch:")
+_PROBE = "alerts:probe"  # a table name never written: a handle on the storage
+_SCORECARD_PREFIXES = frozenset({"kpi:", "okr:", "ini:", "alset:", "albatch:"})
 
 
 class _Frozen(BaseModel):
@@ -123,7 +125,7 @@ class StoredState:
     test: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class KpiFact:
     """What the staleness sweep needs about one KPI, read without building models."""
 
@@ -158,11 +160,11 @@ class AlertRepo:
     def state(self, chat: str, kpi: str) -> StoredState | None:
         """One KPI's alert state."""
         doc = self._states(chat).table.get(_key_is(kpi))
-        return None if doc is None else _stored(doc)  # type: ignore[arg-type]
+        return None if doc is None else _stored(doc)
 
     def states(self, chat: str, *, status: Status | None = None) -> list[StoredState]:
         """Every KPI's alert state (only those told `status`, checked before parsing)."""
-        docs = self._states(chat).table.all()
+        docs = _raw(self._db, f"al:{chat}")
         if status is not None:
             docs = [d for d in docs if d["state"].get("status") == status.value]
         return [_stored(d) for d in docs]
@@ -175,7 +177,7 @@ class AlertRepo:
         if existing is None:
             table.insert(doc)
         elif dict(existing) != doc:
-            table.update(_replace(doc), doc_ids=[existing.doc_id])  # type: ignore[union-attr]
+            table.update(_replace(doc), doc_ids=[existing.doc_id])
 
     def drop_state(self, chat: str, kpi: str) -> None:
         """Forget a KPI's alert state (KPI removed, test mode switched off)."""
@@ -237,45 +239,97 @@ class AlertRepo:
     def chats(self) -> list[str]:
         """Every chat that has a scorecard, OKRs, initiatives or alert settings."""
         found: set[str] = set()
-        for name in self._db.table_names():
-            for prefix in _SCORECARD_PREFIXES:
-                if name.startswith(prefix):
-                    found.add(name[len(prefix) :])
-                    break
+        for name in _live(self._db):
+            cut = name.find(":") + 1
+            if 4 <= cut <= 8 and name[:cut] in _SCORECARD_PREFIXES:
+                found.add(name[cut:])
         return sorted(found)
 
-    def kpi_facts(self, chat: str) -> list[KpiFact]:
-        """Live, non-test KPIs with their latest value's day, read from the raw documents.
+    # The sweep's read model. The sweep looks at every KPI and initiative of every chat;
+    # building models (or even TinyDB's Document copies) for 10 000 KPIs would cost more
+    # than the whole sweep may take, so these read the live documents KpiRepo and
+    # InitiativeRepo write, never write them, and build only what is needed.
 
-        The sweep looks at every KPI of every chat every few minutes; building models
-        for 10 000 KPIs would cost more than the whole sweep may take. Reads the tables
-        KpiRepo writes (definitions and the per-KPI index) and nothing else.
+    def kpi_facts(
+        self, chat: str, *, last_on_or_before: Mapping[str, date] | None = None
+    ) -> list[KpiFact]:
+        """Live, non-test KPIs with their latest value's day.
+
+        With `last_on_or_before` (every → date), only KPIs with a value whose latest day
+        is on or before their `every`'s date: the stale candidates, found without
+        parsing a date for the fresh ones (ISO dates compare as strings).
         """
+        live = _live(self._db)
+        cutoffs = (
+            None
+            if last_on_or_before is None
+            else {every: day.isoformat() for every, day in last_on_or_before.items()}
+        )
+        index_prefix = KpiRepo._index_name(chat, "")
         facts = []
-        for doc in self._db.table(f"kpi:{chat}").all():
+        for doc in live.get(f"kpi:{chat}", {}).values():
             if doc.get("removed_at") is not None or doc.get("test"):
                 continue
-            key = str(doc["key"])
-            index = self._db.table(KpiRepo._index_name(chat, key)).all()
-            latest = index[0].get("latest") if index else None
-            last_day = date.fromisoformat(latest[-1]["day"]) if latest else None
+            key, every = doc["key"], doc.get("every", "month")
+            index = live.get(index_prefix + key)
+            latest = next(iter(index.values())).get("latest") if index else None
+            last = latest[-1]["day"] if latest else None
+            if cutoffs is not None and (last is None or last > cutoffs.get(every, "")):
+                continue
             facts.append(
                 KpiFact(
                     key=key,
-                    name=str(doc.get("name", key)),
+                    name=doc.get("name", key),
                     owner=doc.get("owner"),
-                    every=str(doc.get("every", "month")),
-                    last_day=last_day,
+                    every=every,
+                    last_day=date.fromisoformat(last) if last else None,
                 )
             )
         return facts
+
+    def cadence_initiatives(self, chat: str) -> list[Initiative]:
+        """Open initiatives that have a cadence target."""
+        docs = _live(self._db).get(f"ini:{chat}", {}).values()
+        return [
+            Initiative.model_validate(dict(doc))
+            for doc in docs
+            if doc.get("cadence") is not None and not doc.get("done")
+        ]
+
+    def progress_total(self, chat: str, key: str, since: datetime) -> float:
+        """An initiative's logged amount from `since` on (as InitiativeRepo.logs would sum)."""
+        live = _live(self._db)
+        total = 0.0
+        for year_doc in live.get(f"iyears:{chat}:{key}", {}).values():
+            year = int(year_doc["year"])
+            if year < since.year - 1:
+                continue
+            for doc in live.get(f"ilog:{chat}:{key}:{year}", {}).values():
+                if datetime.fromisoformat(doc["at"]) >= since:
+                    total += float(doc["amount"])
+        return total
+
+
+def _live(db: Tables) -> Mapping[str, Mapping[str, Mapping[str, Any]]]:
+    """Every table's live documents, without copies: read-only, for the sweep's hot path.
+
+    TinyDB tables read through their storage's `read()`, which our journal engine
+    answers with the live in-memory dict; callers must never mutate what it returns.
+    """
+    tables = db.table(_PROBE)._storage.read()
+    return tables if tables is not None else {}
+
+
+def _raw(db: Tables, name: str) -> list[Mapping[str, Any]]:
+    """One table's live documents, without copies (read-only)."""
+    return list(_live(db).get(name, {}).values())
 
 
 def _key_is(key: str) -> Any:
     return Query().key == key
 
 
-def _stored(doc: dict[str, Any]) -> StoredState:
+def _stored(doc: Mapping[str, Any]) -> StoredState:
     return StoredState(AlertState.model_validate(doc["state"]), bool(doc.get("test", False)))
 
 

@@ -13,7 +13,7 @@ step and becomes durable with the command's commit.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -132,7 +132,7 @@ class OutboxRepo:
     def _update(
         self, chat: str, entry_id: str, fields: dict[str, Any], *, attempts_plus: int
     ) -> None:
-        def transform(doc: dict[str, Any]) -> None:
+        def transform(doc: MutableMapping[str, Any]) -> None:
             doc.update(fields)
             doc["attempts"] = int(doc.get("attempts", 0)) + attempts_plus
 

@@ -1,0 +1,354 @@
+"""Alert benchmarks.
+
+- Alert latency: `/kpi set` dispatched through the real router on a file-backed store
+  (fsync), to the alert's sendMessage arriving at the fake Telegram Bot API on
+  127.0.0.1, through the outbox worker and the real PTB adapter. Group window 0. Each
+  sample uses its own private chat, and samples are spaced 40 ms apart, so neither our
+  per-chat pacing (1 msg/s) nor PTB's overall limiter (30 msg/s) adds a deliberate wait.
+  Baseline in the same run: the same `/kpi set` whose colour does not change (no alert).
+- Sweep: staleness + cadence + red reminders over 500 chats × 20 KPIs (2 initiatives and
+  20 alert states per chat). "steady" = nothing due (the usual case every 5 minutes);
+  "busy" = every chat has a stale KPI, a red KPI due for a reminder and an initiative
+  behind cadence (500 messages queued). Reported: wall time, CPU time, and the longest
+  chunk (how long a command can wait behind the sweep).
+- `/kpi` latency while sweeps run back to back: commands are issued on a fixed 10 ms
+  timetable and measured from their scheduled instant, so time spent waiting behind a
+  sweep chunk counts. Baseline: the same timetable without sweeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.adapters.base import MemorySeenLog
+from bot.adapters.telegram import TelegramAdapter
+from bot.app import Core, build_core
+from handlers import jobs
+from handlers.contract import Actor, ChatRef, Command
+from scoring.alerts import AlertState
+from scoring.models import Cadence, Initiative, Kpi, Measurement, Objective, ProgressLog, Status
+from tests.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday, working hours, 5 days of Nov left
+ACTOR = Actor(platform="telegram", user_id="1", display_name="Bench", handle="@bench")
+CHATS, KPIS_PER_CHAT = 500, 20
+
+
+def _cmd(chat: ChatRef, text: str, now: datetime) -> Command:
+    name, _, rest = text.lstrip("/").partition(" ")
+    return Command(name=name, text=rest, actor=ACTOR, chat=chat, received_at=now)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+# --- alert latency -------------------------------------------------------------------------
+
+
+class _StampedAPI(FakeTelegramAPI):
+    """The fake Bot API, noting when each call arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: list[tuple[float, Call]] = []
+
+    async def _record(self, call: Call) -> None:
+        self.arrived.append((time.perf_counter(), call))
+        await super()._record(call)
+
+
+async def _alert_latency(data: Path, samples: int) -> dict[str, float]:
+    clock = {"now": NOW}
+    core = build_core(data, clock=lambda: clock["now"])
+    chats = [ChatRef(platform="telegram", chat_id=str(7000 + i)) for i in range(samples)]
+    for chat in chats:
+        for text in (
+            '/kpi add cac "CAC" baseline=120 target=80 unit=$ perspective=finance',
+            "/alerts set group=0",
+            "/kpi set cac 85",  # green first: silent
+        ):
+            await core.dispatch(_cmd(chat, text, NOW))
+    async with _StampedAPI() as api:
+        adapter = TelegramAdapter(
+            TOKEN, core.dispatch, base_url=api.base_url, seen=MemorySeenLog(), poll_timeout=1
+        )
+        await adapter.start()
+        await core.start([adapter], schedule=False)
+        try:
+            return await _measure_alerts(core, api, chats, clock)
+        finally:
+            await core.stop()
+            await adapter.stop()
+            core.close()
+
+
+async def _measure_alerts(
+    core: Core, api: _StampedAPI, chats: list[ChatRef], clock: dict[str, datetime]
+) -> dict[str, float]:
+    alert_lat, quiet_lat = [], []
+    for i, chat in enumerate(chats):
+        clock["now"] = NOW + timedelta(minutes=i + 1)
+        started = time.perf_counter()
+        await core.dispatch(_cmd(chat, "/kpi set cac 84", clock["now"]))  # still green
+        quiet_lat.append(time.perf_counter() - started)
+        before = len(api.arrived)
+        started = time.perf_counter()
+        await core.dispatch(_cmd(chat, "/kpi set cac 130", clock["now"]))  # → red: alert
+        await api.wait_for("sendMessage", count=i + 1)
+        arrived = next(t for t, c in api.arrived[before:] if c.method == "sendMessage")
+        alert_lat.append(arrived - started)
+        await asyncio.sleep(0.04)  # stay under PTB's 30 msg/s limiter
+    assert core.delivery is not None
+    await core.delivery.wait_idle()
+    sent = len(api.calls_of("sendMessage", ok=True))
+    assert sent == len(chats), f"expected {len(chats)} alerts, fake saw {sent}"
+    return {
+        "p50": _pct(alert_lat, 0.5),
+        "p99": _pct(alert_lat, 0.99),
+        "set_p50": _pct(quiet_lat, 0.5),
+        "set_p99": _pct(quiet_lat, 0.99),
+    }
+
+
+# --- sweep ---------------------------------------------------------------------------------
+
+
+def _build_sweep_store(core: Core, *, busy: bool) -> None:
+    """500 chats × 20 KPIs with values, alert states and two cadence initiatives each."""
+    store = core.store
+    fresh = NOW - timedelta(days=3)
+    for c in range(CHATS):
+        chat = f"telegram:{-100_000 - c}"
+        store.scorecards.put_objective(
+            chat, Objective(key="grow", name="Grow", perspective="customers")
+        )
+        for k in range(KPIS_PER_CHAT):
+            key = f"k{k}"
+            stale = busy and k == 0
+            store.kpis.put(
+                chat,
+                Kpi(
+                    key=key,
+                    name=f"KPI {k}",
+                    objective="grow",
+                    target=100.0,
+                    every="week" if k % 2 == 0 else "month",
+                    owner="@anna",
+                ),
+            )
+            last = NOW - timedelta(days=12) if stale else fresh
+            red = k == 1
+            values = [
+                Measurement(
+                    kpi=key,
+                    value=30.0 if red else 90.0,
+                    day=(last - timedelta(days=d)).date(),
+                    at=last - timedelta(days=d),
+                    by="@anna",
+                )
+                for d in (7, 0)
+            ]
+            store.kpis.record_many(chat, key, values)
+            told = NOW - timedelta(days=2 if busy else 0, hours=1)
+            store.alerts.put_state(
+                chat,
+                AlertState(
+                    kpi=key,
+                    status=Status.RED if red else Status.GREEN,
+                    since=told,
+                    last_notified=told,
+                    value=values[-1].value,
+                    performance=values[-1].value / 100,
+                    by="@anna",
+                    reading_at=values[-1].at,
+                ),
+                test=False,
+            )
+        for n, done in enumerate((4, 1 if busy else 3)):
+            key = f"ini{n}"
+            store.initiatives.put(
+                chat,
+                Initiative(
+                    key=key, name=f"Initiative {n}", cadence=Cadence(count=4, period="month")
+                ),
+            )
+            for _ in range(done):
+                store.initiatives.log(
+                    chat, ProgressLog(initiative=key, amount=1, at=NOW - timedelta(days=10))
+                )
+
+
+def _loaded(data: Path, *, busy: bool) -> Core:
+    """Build the 500-chat store on disk, then open it the way the bot starts."""
+    core = build_core(data, clock=lambda: NOW)
+    _build_sweep_store(core, busy=busy)
+    core.close()
+    return build_core(data, clock=lambda: NOW)
+
+
+async def _sweep_timing(data: Path, *, busy: bool) -> dict[str, float]:
+    core = _loaded(data, busy=busy)
+    try:
+        memory = jobs.SweepMemory()  # empty, as after a start: every chat gets a look
+        chunks: list[float] = []
+        mark = {"t": 0.0}
+
+        async def pause() -> None:
+            chunks.append(time.perf_counter() - mark["t"])
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            mark["t"] = time.perf_counter()
+
+        cpu0 = time.process_time()
+        wall0 = mark["t"] = time.perf_counter()
+        report = await jobs.sweep(core.ctx, memory=memory, pause=pause)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        commit0 = time.perf_counter()
+        await core.store.commit()
+        commit = time.perf_counter() - commit0
+        # The next sweep, 5 minutes later: nothing can be due, no chat needs a look.
+        later = NOW + timedelta(minutes=5)
+        core.ctx.clock = lambda: later
+        wall1 = time.perf_counter()
+        again = await jobs.sweep(core.ctx, memory=memory)
+        second = time.perf_counter() - wall1
+        return {
+            "wall_ms": wall * 1000,
+            "cpu_ms": cpu * 1000,
+            "chunk_ms": max(chunks) * 1000,
+            "commit_ms": commit * 1000,
+            "queued": float(len(report.queued)),
+            "stale": float(report.stale),
+            "cadence": float(report.cadence),
+            "reminders": float(report.reminders),
+            "second_ms": second * 1000,
+            "second_chats": float(again.chats),
+        }
+    finally:
+        core.close()
+
+
+async def _kpi_under_sweeps(data: Path, commands: int = 500) -> dict[str, float]:
+    core = _loaded(data, busy=False)
+    try:
+        chat = ChatRef(platform="telegram", chat_id=str(-100_000))
+        cmd = _cmd(chat, "/kpi", NOW)
+        base = await _timetable(lambda: core.dispatch(cmd), commands)
+        running = True
+        sweeps = 0
+        memory = jobs.SweepMemory()
+        scan0 = time.perf_counter()
+        memory.due(core.ctx, NOW)  # the hourly rescan of the chat list, measured alone
+        scan = time.perf_counter() - scan0
+
+        async def sweeper() -> None:
+            nonlocal sweeps
+            while running:
+                memory.next_look.clear()  # a full look at every chat, back to back
+                await jobs.sweep(core.ctx, memory=memory)
+                sweeps += 1
+
+        task = asyncio.create_task(sweeper())
+        during = await _timetable(lambda: core.dispatch(cmd), commands)
+        running = False
+        await task
+        return {
+            "base_p50": _pct(base, 0.5),
+            "base_p99": _pct(base, 0.99),
+            "p50": _pct(during, 0.5),
+            "p99": _pct(during, 0.99),
+            "max": max(during) * 1000,
+            "sweeps": float(sweeps),
+            "scan_ms": scan * 1000,
+        }
+    finally:
+        core.close()
+
+
+async def _timetable(
+    call: Callable[[], Awaitable[Any]], count: int, every: float = 0.01
+) -> list[float]:
+    """Issue `call` on a fixed timetable; latency counts from the scheduled instant."""
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.01
+    latencies: list[float] = []
+
+    async def one(at: float) -> None:
+        await asyncio.sleep(at - loop.time())
+        await call()
+        latencies.append(loop.time() - at)
+
+    await asyncio.gather(*(one(start + i * every) for i in range(count)))
+    return latencies
+
+
+def run(samples: int = 200) -> list[dict[str, str]]:
+    """Measure and return table rows."""
+    with tempfile.TemporaryDirectory(prefix="scorecard-bench-alerts-") as tmp:
+        root = Path(tmp)
+        alert = asyncio.run(_alert_latency(root / "latency", samples))
+        steady = asyncio.run(_sweep_timing(root / "steady", busy=False))
+        busy = asyncio.run(_sweep_timing(root / "busy", busy=True))
+        under = asyncio.run(_kpi_under_sweeps(root / "under"))
+    return [
+        {
+            "benchmark": f"alert latency /kpi set → sendMessage ({samples} alerts, window 0)",
+            "result": f"p50 {alert['p50']:.1f} ms, p99 {alert['p99']:.1f} ms",
+            "goal": "p99 ≤ 50 ms",
+        },
+        {
+            "benchmark": "  baseline: durable /kpi set without alert (reply returned)",
+            "result": f"p50 {alert['set_p50']:.1f} ms, p99 {alert['set_p99']:.1f} ms",
+            "goal": "—",
+        },
+        {
+            "benchmark": f"sweep {CHATS} chats × {KPIS_PER_CHAT} KPIs, full look (nothing due)",
+            "result": f"{steady['wall_ms']:.0f} ms wall, {steady['cpu_ms']:.0f} ms CPU, "
+            f"longest chunk {steady['chunk_ms']:.1f} ms",
+            "goal": "≤ 100 ms",
+        },
+        {
+            "benchmark": "  next sweep (5 min later; chats remember their next look)",
+            "result": f"{steady['second_ms']:.1f} ms, "
+            f"{steady['second_chats']:.0f} chats looked at",
+            "goal": "≤ 100 ms",
+        },
+        {
+            "benchmark": "sweep, full look, busy (a stale KPI, a red reminder and a "
+            "behind initiative in every chat)",
+            "result": f"{busy['wall_ms']:.0f} ms wall, longest chunk {busy['chunk_ms']:.1f} ms; "
+            f"{busy['stale']:.0f} stale + {busy['cadence']:.0f} cadence messages, "
+            f"{busy['reminders']:.0f} reminders; commit {busy['commit_ms']:.0f} ms",
+            "goal": "≤ 100 ms",
+        },
+        {
+            "benchmark": "/kpi (one every 10 ms) while full sweeps run back to back",
+            "result": f"p50 {under['p50']:.2f} ms, p99 {under['p99']:.2f} ms, "
+            f"max {under['max']:.1f} ms ({under['sweeps']:.0f} sweeps)",
+            "goal": "no blocking",
+        },
+        {
+            "benchmark": "  chat list rescan (hourly, one step)",
+            "result": f"{under['scan_ms']:.1f} ms",
+            "goal": "—",
+        },
+        {
+            "benchmark": "  baseline: /kpi on the same timetable, no sweep",
+            "result": f"p50 {under['base_p50']:.2f} ms, p99 {under['base_p99']:.2f} ms",
+            "goal": "—",
+        },
+    ]
+
+
+if __name__ == "__main__":
+    from bench.table import print_table
+
+    print_table("Alerts and scheduled sweeps", run())

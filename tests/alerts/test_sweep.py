@@ -1,0 +1,98 @@
+"""The sweep's shortcuts: chats remember their next look, work is sliced, raw reads agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.app import Core
+from handlers import jobs
+from tests.alerts.support import CHAT, queued_text
+from tests.support import FakeChat, FixedClock
+
+CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=$ perspective=finance every=week'
+
+
+async def test_a_chat_with_nothing_due_is_not_looked_at_again_until_it_could_be(
+    chat: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    memory = jobs.SweepMemory()
+    await chat.ok(CAC)
+    await chat.ok("/alerts set group=0 repeat=12h")
+    await chat.ok("/kpi set cac 130")  # red, told now (10:00)
+    assert (await jobs.sweep(core.ctx, memory=memory)).chats == 1
+    assert memory.next_look[CHAT] == clock.now + timedelta(hours=12)
+    clock.advance(minutes=5)
+    assert (await jobs.sweep(core.ctx, memory=memory)).chats == 0
+    memory.touch(CHAT)  # any command in the chat
+    assert (await jobs.sweep(core.ctx, memory=memory)).chats == 1
+    clock.now = datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
+    report = await jobs.sweep(core.ctx, memory=memory)
+    assert (report.chats, report.reminders) == (1, 1)
+    assert "is still red" in queued_text(core)[-1]
+
+
+async def test_outside_working_hours_the_next_look_is_tomorrow_morning(
+    chat: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    memory = jobs.SweepMemory()
+    await chat.ok(CAC)
+    await chat.ok("/timezone Europe/Berlin")
+    clock.now = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)  # 21:00 in Berlin
+    await jobs.sweep(core.ctx, memory=memory)
+    assert memory.next_look[CHAT] == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # 09:00 CET
+    await chat.ok("/alerts quiet 22:00-10:00")
+    memory.touch(CHAT)
+    await jobs.sweep(core.ctx, memory=memory)
+    assert memory.next_look[CHAT] == datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # quiet ends
+
+
+async def test_new_chats_are_found_and_broken_ones_do_not_stop_the_sweep(
+    chat: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    memory = jobs.SweepMemory()
+    await chat.ok(CAC)
+    other = FakeChat(core, chat_id="other")
+    await other.ok(CAC)
+    core.store.db.table("alset:console:other").insert({"policy": {"confirm": "many"}})
+    report = await jobs.sweep(core.ctx, memory=memory)
+    assert report.chats == 1, "the broken chat is logged and skipped"
+    assert set(memory.chats or ()) == {CHAT, "console:other"}
+
+
+async def test_a_sweep_yields_between_slices_of_work(chat: FakeChat, core: Core) -> None:
+    for name in ("a", "b", "c"):
+        await FakeChat(core, chat_id=name).ok(CAC)
+    pauses = 0
+
+    async def pause() -> None:
+        nonlocal pauses
+        pauses += 1
+
+    report = await jobs.sweep(core.ctx, slice_seconds=0.0, pause=pause)
+    assert (report.chats, pauses) == (3, 3)
+    assert (await jobs.sweep(core.ctx, slice_seconds=10.0, pause=pause)).chats == 3
+    assert pauses == 4
+
+
+async def test_the_sweeps_raw_reads_agree_with_the_repositories(
+    chat: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    await chat.ok(CAC)
+    await chat.ok('/kpi add leads "Leads" target=200 perspective=customers owner=@ivan')
+    await chat.ok('/kpi add trial "Trial" target=5 perspective=customers test=yes')
+    await chat.ok("/kpi set cac 100 2026-11-01")
+    await chat.ok("/kpi set cac 95 2026-11-10")
+    await chat.ok('/initiative add posts "Posts" cadence=4/month')
+    await chat.ok('/initiative add done "Done" cadence=1/week done=yes')
+    for amount in ("+1", "+2", "-1"):
+        await chat.ok(f"/log posts {amount}")
+        clock.advance(days=1)
+    facts = {f.key: f for f in core.store.alerts.kpi_facts(CHAT)}
+    assert set(facts) == {"cac", "leads"}
+    assert str(facts["cac"].last_day) == str(core.store.kpis.latest(CHAT, "cac")[-1].day)
+    assert facts["leads"].last_day is None and facts["leads"].owner == "@ivan"
+    since = datetime(2026, 11, 1, tzinfo=UTC)
+    logs = core.store.initiatives.logs(CHAT, "posts", since=since)
+    assert core.store.alerts.progress_total(CHAT, "posts", since) == sum(x.amount for x in logs)
+    assert [i.key for i in core.store.alerts.cadence_initiatives(CHAT)] == ["posts"]
+    assert core.store.alerts.chats() == [CHAT]
