@@ -257,6 +257,13 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0], removed=True)
     chat = cmd.chat.key
     if confirm:
+        if kpi.removed_at is None:
+            # Confirms an earlier remove only: a stale "Delete for good" button pressed
+            # after Undo must not delete a KPI that is back on the scorecard.
+            raise UsageError(
+                f"{kpi.name} ({kpi.key}) is not removed, so there is nothing to confirm. "
+                f"Remove it first: /kpi remove {kpi.key}"
+            )
         with ctx.store.atomic():
             gone = ctx.store.kpis.purge(chat, kpi.key)
         return Reply(text=f"Deleted {kpi.name} ({kpi.key}) and its {gone} values for good.")
