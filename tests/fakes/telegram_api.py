@@ -178,6 +178,15 @@ class FakeTelegramAPI:
             )
         return matching()
 
+    async def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float = 5,  # noqa: ASYNC109 (the call shape tests read best)
+    ) -> None:
+        """Wait until `predicate()` holds, re-checked after every recorded call."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+
     # --- HTTP ----------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:

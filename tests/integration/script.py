@@ -1,0 +1,191 @@
+"""Every registered command, in an order that works, with the facts each answer must show.
+
+The same list drives the Telegram and the Slack round trips; `covered_paths` proves it
+reaches every path the router has, so a new command cannot be left out of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.parsing import tokenize
+from handlers.router import Router
+
+
+@dataclass(frozen=True)
+class Step:
+    """What Anna types, and strings the answer must contain."""
+
+    text: str
+    expect: tuple[str, ...] = ()
+
+
+def step(text: str, *expect: str) -> Step:
+    return Step(text, expect)
+
+
+EVERY_COMMAND: tuple[Step, ...] = (
+    step("/help", "Commands", "/kpi", "/okr", "/alerts", "/timezone"),
+    step("/scorecard", "Scorecard index —", "Finance", "Learning & growth"),
+    step("/scorecard thresholds green=85 yellow=60", "green ≥ 85%, yellow ≥ 60%"),
+    step("/perspective", "Perspectives (top to bottom)", "Internal processes"),
+    step(
+        '/perspective add service "Customer service" position=1',
+        "Added perspective Customer service (service) at position 1.",
+    ),
+    step(
+        '/perspective rename learning "People & skills"',
+        "Renamed learning: Learning & growth → People & skills.",
+    ),
+    step("/perspective move service 2", "Moved service to position 2"),
+    step("/perspective weight finance 2", "Finance now weighs 2 in the index."),
+    step(
+        '/objective add profit "Grow profit" perspective=finance weight=2 owner=@anna',
+        "Saved objective Grow profit (profit) in finance.",
+    ),
+    step('/objective add content "Publish content" perspective=processes', "(content)"),
+    step('/objective add traffic "More traffic" perspective=customers', "(traffic)"),
+    step("/objective edit profit weight=3 aggregate=min", "Updated objective Grow profit"),
+    step("/objective link content traffic", "Linked: Publish content → More traffic."),
+    step("/objective", "Objectives", "Grow profit", "@anna", "min"),
+    step(
+        '/kpi add cac "Customer acquisition cost" baseline=120 target=80 unit=$ objective=profit',
+        "Saved KPI Customer acquisition cost (cac).",
+    ),
+    step('/kpi add leads "Leads per month" target=200 objective=traffic', "(leads)"),
+    step('/kpi add trial "Trial signups" target=50 perspective=customers test=yes', "(trial)"),
+    step("/kpi edit cac target=75 owner=@anna", "target=75, owner=@anna"),
+    step(
+        "/kpi set cac 95 2026-03-31 after the spring campaign",
+        "Customer acquisition cost = 95 $ for 2026-03-31",
+        "red, progress 56%",
+    ),
+    step("/kpi set cac 90", "= 90 $", "yellow, progress 67%"),
+    step("/kpi set leads 150", "= 150", "yellow, progress 75%"),
+    step("/kpi set trial 20", "= 20", "test mode, not scored"),
+    step(
+        "/kpi@ThisBot",
+        "KPIs · index 69%",
+        "Customer acquisition cost (cac)",
+        "90 $",
+        "Left out of scores: 1 in test mode.",
+    ),
+    step(
+        "/kpi cac",
+        "Value: 90 $",
+        "Target: 75 $",
+        "Baseline: 120 $",
+        "Status: 🟡 yellow",
+        "Direction: lower is better",
+        "after the spring campaign",
+    ),
+    step("/kpi cac explain", "How Customer acquisition cost is scored", "= 67%"),
+    step(
+        "/kpi cac chart",
+        "Customer acquisition cost (cac)",
+        "2 values from 2026-03-31 to 2026-11-21; latest 90 $, target 75 $.",
+    ),
+    step("/kpi remove leads", "Removed Leads per month (leads)", "1 values are kept"),
+    step("/kpi restore leads", "Restored Leads per month (leads) with its history."),
+    step("/map", "Strategy map · index 69%", "Grow profit (profit) 67%", "content → traffic"),
+    step("/okr cycle 2026Q4", "OKR cycle set to 2026Q4."),
+    step(
+        '/okr add delight "Delight our customers" cycle=2026Q4 owner=@anna',
+        "Saved OKR Delight our customers (delight) in 2026Q4.",
+    ),
+    step(
+        '/okr kr delight nps "Raise NPS" start=30 target=50',
+        "Saved key result Raise NPS (nps) of delight: 30 → 50.",
+    ),
+    step("/okr kr edit nps target=55", "Updated key result Raise NPS (nps)."),
+    step(
+        "/okr checkin nps 38 confidence=7 after the survey",
+        "Checked in Raise NPS: 38 (target 55).",
+        "Progress: 32%",
+        "Confidence: 7/10",
+    ),
+    step("/okr", "OKRs 2026Q4", "38 → 55", "32%"),
+    step("/okr progress", "56% of the cycle elapsed", "32%", "at risk"),
+    step("/okr edit delight owner=@ivan", "Updated OKR Delight our customers (delight)."),
+    step(
+        '/initiative add articles "Publish articles" objective=content owner=@anna '
+        "cadence=4/month",
+        "Saved initiative Publish articles (articles).",
+    ),
+    step("/initiative edit articles due=2026-12-31 done=no", "Updated initiative"),
+    step("/log articles +1 published the BSC guide", "Logged 1 on Publish articles. 1 of 4"),
+    step("#articles +1 from the group", "Logged 1 on Publish articles. 2 of 4"),
+    step("/initiatives", "Initiatives", "Publish articles (articles)", "2 of 4 this month"),
+    step("/initiative", "Publish articles (articles)", "2 of 4 this month"),
+    step("/alerts", "Alerts · 2 firing", "90 $ vs target 75 $", "150 vs target 200"),
+    step("/alerts here", "Alerts for this scorecard now go to this chat."),
+    step("/alerts mute cac 2d", "cac muted until 23 Nov 10:00 (UTC) by @anna."),
+    step("/alerts unmute cac", "Unmuted cac."),
+    step("/alerts quiet 22:00-08:00", "Quiet hours 22:00-08:00 (UTC)"),
+    step("/alerts set confirm=2 group=0", "confirm 2", "group 0 (off)"),
+    step("/alerts log 30", "Alert log · last 4", "no data → red", "red → yellow"),
+    step("/alerts off", "Alerts are off for this chat."),
+    step("/digest", "Weekly review · Sat 21 Nov", "Index: 69%", "32% at risk"),
+    step("/digest every mon 09:00", "Digest scheduled every mon 09:00 (UTC)"),
+    step("/digest off", "Scheduled digest off."),
+    step("/timezone Europe/Moscow", "Timezone set to Europe/Moscow."),
+    step("/help kpi set", "/kpi set <key> <value>", "Record a measurement"),
+    step("/scorecard", "Scorecard index 69%", "67%", "75%", "1 in test mode"),
+    step("/objective unlink content traffic", "Unlinked content → traffic."),
+    step("/okr kr remove nps", "Removed key result Raise NPS (nps)."),
+    step("/okr remove delight", "Removed OKR Delight our customers (delight)"),
+    step("/initiative remove articles", "Removed initiative Publish articles (articles)."),
+    step("/objective remove content", "Removed objective Publish content (content)"),
+    step("/kpi remove trial", "Removed Trial signups (trial)"),
+    step("/kpi remove trial confirm", "Deleted Trial signups (trial) and its 1 values for good."),
+    step("/perspective remove learning", "Removed perspective People & skills (learning)."),
+)
+
+
+def covered_paths(router: Router, steps: tuple[Step, ...] = EVERY_COMMAND) -> set[str]:
+    """The router paths the steps run (a hashtag line runs `log`)."""
+    paths: set[str] = set()
+    for s in steps:
+        if s.text.startswith("#"):
+            paths.add("log")
+            continue
+        head, _, rest = s.text.partition(" ")
+        name = head[1:].split("@")[0]
+        route, _args = router.resolve(name, tokenize(rest))
+        paths.add(route.spec.path)
+    return paths
+
+
+# --- shared set-ups -------------------------------------------------------------------------
+
+HOSTILE = '<b>Sales & "leads"</b> _x_ *y*'
+"""A name that breaks HTML, Slack mrkdwn and Markdown unless every platform escapes it."""
+
+HOSTILE_SETUP = (
+    f"/objective add evil '{HOSTILE}' perspective=finance",
+    f"/kpi add hostile '{HOSTILE}' target=10 objective=evil",
+    "/kpi set hostile 5",
+)
+HOSTILE_VIEWS = ("/kpi set hostile 6", "/kpi", "/kpi hostile", "/objective", "/map")
+
+BUTTON_SETUP = (
+    '/kpi add leads "Leads per month" target=200 perspective=customers',
+    "/kpi set leads 150",
+    '/objective add content "Publish content" perspective=processes',
+    '/initiative add articles "Publish articles" objective=content cadence=4/month',
+)
+
+CHART_SETUP = (
+    '/kpi add cac "Customer acquisition cost" baseline=120 target=80 unit=$ perspective=finance',
+    "/kpi set cac 95 2026-10-31",
+    "/kpi set cac 90",
+)
+
+
+def many_kpis(count: int) -> tuple[str, ...]:
+    """Enough KPIs with long names that `/kpi` is far longer than one message."""
+    return tuple(
+        f'/kpi add k{i:03d} "Marketing qualified leads from partner channel {i:03d}" '
+        f"target={100 + i} perspective=customers"
+        for i in range(count)
+    )
