@@ -76,7 +76,9 @@ async def _alert_latency(data: Path, samples: int) -> dict[str, float]:
             "/kpi set cac 85",  # green first: silent
         ):
             await core.dispatch(_cmd(chat, text, NOW))
-    async with _StampedAPI() as api:
+    api = _StampedAPI()
+    await api.start()
+    try:
         adapter = TelegramAdapter(
             TOKEN, core.dispatch, base_url=api.base_url, seen=MemorySeenLog(), poll_timeout=1
         )
@@ -87,7 +89,9 @@ async def _alert_latency(data: Path, samples: int) -> dict[str, float]:
         finally:
             await core.stop()
             await adapter.stop()
-            core.close()
+    finally:
+        await api.stop()
+        core.close()
 
 
 async def _measure_alerts(

@@ -100,9 +100,12 @@ class Core:
             if released:
                 self.delivery.wake()
             try:
-                await self.delivery.wait_idle(timeout=5.0)
+                await self.delivery.drain(timeout=5.0)
             except TimeoutError:
-                _LOGGER.warning("stopping with messages still pending; they go out next start")
+                _LOGGER.warning("stopping while messages are still being sent")
+            outbox = self.store.outbox
+            if any(outbox.head(chat) is not None for chat in outbox.pending_chats()):
+                _LOGGER.info("messages still waiting in the outbox go out at the next start")
             await self.delivery.stop()
             self.delivery = None
 

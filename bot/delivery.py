@@ -147,7 +147,8 @@ class Delivery:
         self._max_attempts = max_attempts
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
+        self._idle = asyncio.Event()  # nothing pending (retries included), nothing in flight
+        self._settled = asyncio.Event()  # nothing due now, nothing in flight
         self._lanes: dict[str, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -168,11 +169,16 @@ class Delivery:
     def wake(self) -> None:
         """Something was queued (and committed): look at the outbox now."""
         self._idle.clear()
+        self._settled.clear()
         self._wake.set()
 
     async def wait_idle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Return once nothing deliverable is pending and no send is in flight."""
         await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def drain(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Return once nothing is due now and no send is in flight (retries may wait)."""
+        await asyncio.wait_for(self._settled.wait(), timeout)
 
     async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Let in-flight sends finish (up to `timeout`), then stop the worker."""
@@ -203,8 +209,10 @@ class Delivery:
             except Exception:
                 _LOGGER.exception("outbox scan failed; retrying")
                 next_at = self._clock() + timedelta(seconds=5)
-            if not self._lanes and next_at is None:
-                self._idle.set()
+            if not self._lanes:
+                self._settled.set()
+                if next_at is None:
+                    self._idle.set()
             await self._wait(next_at)
 
     def _start_lanes(self) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -170,3 +171,21 @@ async def test_pictures_survive_the_outbox() -> None:
         title="chart", image=Image(data=bytes(range(256)), filename="cac.png", alt="CAC"), to=TEAM
     )
     assert decode_reply(encode_reply(reply)) == reply
+
+
+async def test_stopping_does_not_wait_for_a_retry_due_later(clock: FixedClock) -> None:
+    async def long_backoff(seconds: float) -> None:
+        await asyncio.Event().wait()  # a retry an hour away: never comes in this test
+
+    core = build_core(None, clock=clock)
+    adapter = RecordingAdapter()
+    adapter.fail_next(DeliveryError("network: 503", permanent=False))
+    put(core.store, clock, "later")
+    await core.start([adapter], schedule=False, sleep=long_backoff)
+    async with asyncio.timeout(2):
+        assert core.delivery is not None
+        await core.delivery.drain()
+        await core.stop()
+    [entry] = core.store.outbox.pending("console:team")
+    assert (entry.attempts, entry.last_error) == (1, "network: 503")
+    core.close()
