@@ -57,11 +57,14 @@ class Core:
         if not isinstance(outbox, StoreOutbox):
             return
         if self.scheduler is not None:
-            for waiting, when in outbox.take_wakes().items():
-                self.scheduler.arm_flush(waiting, when)
-            if chat is not None:
-                self.scheduler.sync_chat(chat)  # /timezone, /digest every …, first OKR
-                self.scheduler.touch(chat)  # the next sweep looks at this chat again
+            try:
+                for waiting, when in outbox.take_wakes().items():
+                    self.scheduler.arm_flush(waiting, when)
+                if chat is not None:
+                    self.scheduler.sync_chat(chat)  # /timezone, /digest every …, first OKR
+                    self.scheduler.touch(chat)  # the next sweep looks at this chat again
+            except Exception:  # the command is done and saved; only its timers are late
+                _LOGGER.exception("could not update the schedule after a command")
         if outbox.take_queued() and self.delivery is not None:
             self.delivery.wake()
 

@@ -75,8 +75,13 @@ def parse_days(words: list[str]) -> str:
         ends = part.split("-")
         if len(ends) > 2 or any(e not in _DAY_NAMES for e in ends):
             raise UsageError(f"'{part}' is not a weekday: use mon…sun, mon-fri or day.")
-        parts.append("-".join(_DAY_NAMES[e] for e in ends))
-    return ",".join(parts)
+        first, last = _DAY_NAMES[ends[0]], _DAY_NAMES[ends[-1]]
+        lo, hi = WEEKDAYS.index(first), WEEKDAYS.index(last)
+        if lo <= hi:
+            parts.append(first if lo == hi else f"{first}-{last}")
+        else:  # fri-mon wraps over the weekend: APScheduler ranges may not
+            parts.extend(WEEKDAYS[i % 7] for i in range(lo, hi + 8))
+    return ",".join(dict.fromkeys(parts))
 
 
 def parse_time(raw: str) -> time:

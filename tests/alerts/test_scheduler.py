@@ -150,3 +150,11 @@ async def test_an_earlier_flush_timer_is_kept(running: Core) -> None:
     assert scheduler(running).next_run(f"flush:{CHAT}") == soon
     scheduler(running).arm_flush(CHAT, soon - timedelta(minutes=5))
     assert scheduler(running).next_run(f"flush:{CHAT}") == soon - timedelta(minutes=5)
+
+
+async def test_a_schedule_over_the_weekend_becomes_a_valid_trigger(
+    chat: FakeChat, running: Core
+) -> None:
+    await chat.ok("/digest every fri-mon 18:00")
+    nxt = scheduler(running).next_run(f"digest:{CHAT}")
+    assert nxt is not None and nxt.weekday() in (4, 5, 6, 0) and nxt.hour == 18
