@@ -5,7 +5,8 @@ Replies in `ctx.outbox` with an idempotency key per occasion (a date, a week, a
 period), so a job that runs twice — a restart, a DST fold repeating a wall-clock
 time — still sends once. The synchronous functions must run inside `store.atomic()`
 (the scheduler does that, then commits and wakes delivery); `sweep` is async and
-yields to the loop between chunks of chats so commands keep flowing.
+works in atomic steps of about 2 ms, yielding to the loop in between so commands keep
+flowing, and skips chats whose next possible due time (`SweepMemory`) has not come.
 
 - `sweep`: per chat, stale data (KPIs whose `every` has passed plus a grace, owner
   mentioned), initiatives behind their cadence (once per period, in time to act),
