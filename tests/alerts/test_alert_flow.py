@@ -311,3 +311,15 @@ async def test_bad_input_gets_one_friendly_line_and_changes_nothing(
     text = await team.error(command)
     assert text and len(text) < 200
     assert core.store.alerts.settings(CHAT) == before
+
+
+async def test_a_red_kpi_whose_target_was_edited_into_green_resolves_at_its_reminder(
+    team: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    await team.ok("/alerts set group=0 repeat=1d")
+    await team.ok("/kpi set leads 60")
+    await team.ok("/kpi edit leads target=70")
+    clock.advance(days=1)
+    await sweep(core)
+    texts = queued_text(core)
+    assert len(texts) == 2 and "back to green" in texts[1]
