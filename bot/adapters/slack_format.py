@@ -38,23 +38,6 @@ MAX_FALLBACK = 3000
 
 ACTION_PREFIX = "scorecard:"  # action_id of our buttons; the value is the command text
 
-# The slash commands the app manifest creates: one per top-level command of the router.
-# /help is not among them: Slack apps cannot own /help, so it is `/scorecard help`.
-SLASH_COMMANDS: tuple[str, ...] = (
-    "scorecard",
-    "perspective",
-    "objective",
-    "kpi",
-    "okr",
-    "initiative",
-    "initiatives",
-    "log",
-    "map",
-    "alerts",
-    "digest",
-    "timezone",
-)
-
 # Message subtypes that are still a person writing something new in the channel;
 # every other subtype (message_changed, channel_join, bot_message, …) is ignored.
 _READABLE_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})

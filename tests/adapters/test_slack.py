@@ -13,7 +13,7 @@ import pytest
 from bot.adapters import slack_format as fmt
 from bot.adapters.base import DeliveryError, MemorySeenLog
 from bot.adapters.slack import INVITE_ME, SlackAdapter
-from handlers.contract import ChatRef, Command, CommandSpec, Field, Image, Reply, Table
+from handlers.contract import ChatRef, Command, Field, Image, Reply, Table
 from tests.fakes.slack_api import (
     APP_TOKEN,
     BOT_ID,
@@ -554,27 +554,31 @@ def manifest_slash_commands() -> dict[str, dict[str, str]]:
     return commands
 
 
-def test_manifest_defines_exactly_the_slash_command_list() -> None:
+def test_manifest_slash_commands_are_the_real_routers_top_level_commands() -> None:
+    from handlers import build_router
+
+    router = build_router()
+    expected = [f"/{name}" for name in router.top_level() if name != "help"]
     commands = manifest_slash_commands()
-    assert list(commands) == [f"/{name}" for name in fmt.SLASH_COMMANDS]
+    assert list(commands) == expected  # /help is `/scorecard help` on Slack
+    assert [c.command for c in fmt.slash_commands(router.specs())] == expected
     for name, entry in commands.items():
         assert entry["url"] == "https://YOUR-HOST/slack/events", name
-        assert entry["description"], name
+        assert 0 < len(entry["description"]) <= 100, name
         assert entry["should_escape"] == "false", name
 
 
-def test_manifest_matches_the_commands_derived_from_specs() -> None:
-    specs = [CommandSpec(name, name, name, f"/{name}", "", False) for name in fmt.SLASH_COMMANDS]
-    specs.append(CommandSpec("help", "help", "help", "/help", "", False))
-    derived = [c.command for c in fmt.slash_commands(specs)]
-    assert derived == list(manifest_slash_commands())
-
-
-def test_every_routed_command_has_a_slash_command() -> None:
+def test_manifest_usage_hints_name_every_subcommand() -> None:
     from handlers import build_router
 
-    routed = {c.command for c in fmt.slash_commands(build_router().specs())}
-    assert routed <= set(manifest_slash_commands())
+    commands = manifest_slash_commands()
+    for spec in build_router().specs():
+        word, *sub = spec.path.split()
+        if word == "help" or not sub:
+            continue
+        hint = commands[f"/{word}"].get("usage_hint", "")
+        assert sub[0] in hint, f"/{word} usage_hint lacks {sub[0]!r}: {hint!r}"
+    assert "help" in commands["/scorecard"]["usage_hint"]
 
 
 def test_manifest_asks_for_the_needed_scopes_events_and_interactivity() -> None:

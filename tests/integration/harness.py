@@ -14,6 +14,7 @@ import functools
 import html
 import io
 import itertools
+import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -53,7 +54,7 @@ class Shown:
     """One message as it arrived on the platform."""
 
     plain: str  # the text a person reads, markup removed
-    markup: str = ""  # what was sent: Telegram HTML, Slack blocks as text, console output
+    markup: str = ""  # what was sent: Telegram HTML, Slack blocks as JSON, console output
     buttons: tuple[tuple[str, str], ...] = ()  # (label, command the press sends)
     image: bytes | None = None
 
@@ -344,6 +345,7 @@ class SlackChat(Chat):
             event = message_event(slack_escape(text), ts=f"1767225600.{n:06d}")
             return await self._exchange(text, functools.partial(self.sender.event, event))
         command, _, rest = text.partition(" ")
+        command = command.split("@")[0]  # `/kpi@ThisBot` is Telegram's; Slack has no such form
         if command == "/help":
             command, rest = "/scorecard", f"help {rest}".strip()
         send = functools.partial(
@@ -354,11 +356,11 @@ class SlackChat(Chat):
         )
         return await self._exchange(text, send)
 
-    async def press(self, value: str, **options: Any) -> Said:
-        """A press on a button whose value is `value` (signed like Slack signs it)."""
+    async def press(self, command: str) -> Said:
+        """A press on one of our buttons whose value is `command` (signed like Slack signs it)."""
         url = self.api.response_url(f"b{next(self._serial)}")
-        send = functools.partial(self.sender.block_action, value, response_url=url, **options)
-        return await self._exchange(f"[press {value}]", send)
+        send = functools.partial(self.sender.block_action, command, response_url=url)
+        return await self._exchange(f"[press {command}]", send)
 
     async def _exchange(self, text: str, send: Callable[[], Awaitable[slack_api.Posted]]) -> Said:
         before = len(self.recorder.log)
@@ -379,16 +381,13 @@ class SlackChat(Chat):
                 continue
             if call.method in ("response", "chat.postMessage"):
                 blocks = call.params.get("blocks") or []
-                shown.append(
-                    Shown(slack_plain(blocks), str(blocks), slack_buttons(blocks))
-                    if blocks
-                    else Shown(unmrkdwn(str(call.params.get("text", ""))), str(call.params))
-                )
+                plain = slack_plain(blocks) if blocks else unmrkdwn(str(call.params.get("text")))
+                shown.append(Shown(plain, json.dumps(blocks), slack_buttons(blocks)))
             elif call.method == "upload":
                 upload = call.body
             elif call.method == "files.completeUploadExternal":
                 comment = unmrkdwn(str(call.params.get("initial_comment") or ""))
-                shown.append(Shown(comment, str(call.params), image=upload))
+                shown.append(Shown(comment, json.dumps(call.params), image=upload))
         return shown
 
 
