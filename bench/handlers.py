@@ -102,7 +102,7 @@ def rss_mb() -> float:
     return float("nan")
 
 
-async def _measure(path: Path, writes: int) -> dict[str, object]:
+async def _measure(path: Path, writes: int) -> dict[str, float]:
     started = time.perf_counter()
     core = build_core(path, clock=lambda: NOW)
     open_s = time.perf_counter() - started

@@ -246,6 +246,7 @@ async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
         if objective is not None and ctx.store.scorecards.objective(chat, objective.key) is None:
             ctx.store.scorecards.put_objective(chat, objective)
         ctx.store.kpis.put(chat, updated)
+        alerting.on_kpi_changed(ctx, chat, updated)
     changed = ", ".join(f"{k}={v}" for k, v in options.items())
     return Reply(text=f"Updated {updated.name} ({updated.key}): {changed}.")
 
@@ -272,7 +273,9 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
             f"{kpi.key} is already removed: /kpi restore {kpi.key} "
             f"or /kpi remove {kpi.key} confirm"
         )
-    ctx.store.kpis.put(chat, kpi.model_copy(update={"removed_at": ctx.clock()}))
+    removed = kpi.model_copy(update={"removed_at": ctx.clock()})
+    ctx.store.kpis.put(chat, removed)
+    alerting.on_kpi_changed(ctx, chat, removed)
     count = ctx.store.kpis.count(chat, kpi.key)
     return Reply(
         text=(
@@ -292,7 +295,9 @@ async def kpi_restore(cmd: Command, ctx: Context) -> Reply:
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0], removed=True)
     if kpi.removed_at is None:
         return Reply(text=f"{kpi.name} ({kpi.key}) is not removed; nothing to do.")
-    ctx.store.kpis.put(cmd.chat.key, kpi.model_copy(update={"removed_at": None}))
+    restored = kpi.model_copy(update={"removed_at": None})
+    ctx.store.kpis.put(cmd.chat.key, restored)
+    alerting.on_kpi_changed(ctx, cmd.chat.key, restored)
     return Reply(text=f"Restored {kpi.name} ({kpi.key}) with its history.")
 
 

@@ -224,3 +224,12 @@ async def test_chart_is_a_png_of_the_history(chat: FakeChat) -> None:
     image = replies[0].image
     assert image is not None and image.data.startswith(b"\x89PNG") and image.filename == "v.png"
     assert "2 values from 2026-11-01 to 2026-11-21" in replies[0].text
+
+
+async def test_editing_a_red_kpis_target_resolves_its_alert_at_once(chat: FakeChat) -> None:
+    await chat.ok('/kpi add v "Visits" target=100 perspective=customers')
+    await chat.ok("/kpi set v 20")
+    assert "1 firing" in await chat.ok("/alerts")
+    await chat.ok("/kpi edit v target=20 baseline=0")
+    assert "1 firing" not in await chat.ok("/alerts")
+    assert "red → green" in await chat.ok("/alerts log")
