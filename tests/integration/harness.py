@@ -434,7 +434,8 @@ def console_shown(printed: str) -> Shown:
 # --- facts -----------------------------------------------------------------------------------
 
 _FACT = re.compile(
-    r"[+-]?\d+(?:[.,]\d+)*%?"
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}"  # dates and times first, so they stay whole
+    r"|[+-]?\d+(?:[.,]\d+)*%?"
     r"|[🟢🟡🔴⚪🧪✅⏰▲▼]"
     r"|\b(?:green|yellow|red|no data|on track|behind|at risk|overdue|done|test mode)\b"
 )

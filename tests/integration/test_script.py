@@ -1,0 +1,15 @@
+"""The round-trip script keeps up with the router."""
+
+from __future__ import annotations
+
+from handlers import build_router
+from tests.integration.script import EVERY_COMMAND, covered_paths
+
+
+def test_the_round_trip_script_runs_every_registered_command_path() -> None:
+    router = build_router()
+    assert covered_paths(router) == {spec.path for spec in router.specs()}
+
+
+def test_the_round_trip_script_expects_facts_from_every_step() -> None:
+    assert all(step.expect for step in EVERY_COMMAND)
