@@ -123,7 +123,7 @@ EVERY_COMMAND: tuple[Step, ...] = (
     step("/alerts unmute cac", "Unmuted cac."),
     step("/alerts quiet 22:00-08:00", "Quiet hours 22:00-08:00 (UTC)"),
     step("/alerts set confirm=2 group=0", "confirm 2", "group 0 (off)"),
-    step("/alerts log 30", "Alert log · last 4", "no data → red", "red → yellow"),
+    step("/alerts log 30", "Alert log · last", "no data → red", "red → yellow"),
     step("/alerts off", "Alerts are off for this chat."),
     step("/digest", "Weekly review · Sat 21 Nov", "Index: 69%", "32% at risk"),
     step("/digest every mon 09:00", "Digest scheduled every mon 09:00 (UTC)"),
