@@ -66,12 +66,14 @@ async def test_every_command_round_trips_through_slack(slack: SlackChat) -> None
             assert_within_limits(blocks)
 
 
-async def test_scorecard_help_reaches_the_help_command(slack: SlackChat) -> None:
-    said = await slack.ok("/help", "Commands", "/kpi", "/timezone")
+async def test_scorecard_help_reaches_help_and_speaks_slack(slack: SlackChat) -> None:
+    said = await slack.ok("/help", "Commands", "/kpi", "/timezone", "/scorecard help")
     [(cmd, _)] = slack.recorder.log
     assert (cmd.name, cmd.text) == ("help", "")
-    assert said.shown and slack.api.calls_to("response")[0].params["response_type"] == "in_channel"
+    assert "/help" not in said.plain.replace("/scorecard help", "")  # Slack keeps /help
+    assert slack.api.calls_to("response")[0].params["response_type"] == "in_channel"
     await slack.ok("/help okr checkin", "/okr checkin <kr> <value>")
+    (await slack.say("/kpii")).error("Unknown command /kpii", "Send /scorecard help")
 
 
 async def test_hashtag_in_a_channel_message_logs_progress_in_its_thread(
