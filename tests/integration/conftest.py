@@ -1,4 +1,4 @@
-"""Fixtures: one chat per platform, each with its own store, the real router and a fixed clock."""
+"""Fixtures: a Telegram and a Slack chat, each with its own store and the real router."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.integration.harness import (
-    ConsoleChat,
     SlackChat,
     TelegramChat,
-    console_chat,
     slack_chat,
     telegram_chat,
 )
@@ -26,10 +24,4 @@ async def telegram(clock: FixedClock) -> AsyncIterator[TelegramChat]:
 @pytest.fixture
 async def slack(clock: FixedClock) -> AsyncIterator[SlackChat]:
     async with slack_chat(clock) as chat:
-        yield chat
-
-
-@pytest.fixture
-async def console(clock: FixedClock) -> AsyncIterator[ConsoleChat]:
-    async with console_chat(clock) as chat:
         yield chat

@@ -8,12 +8,13 @@ the real ones (in memory, fixed clock).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from bot.adapters import slack_format as slack_fmt
 from tests.alerts.support import FakeSleep
 from tests.fakes.slack_api import CHANNEL, block_actions_body
-from tests.integration.harness import Said, SlackChat, slack_plain
+from tests.integration.harness import Said, SlackChat, slack_chat, slack_plain
 from tests.integration.script import (
     BUTTON_SETUP,
     CHART_SETUP,
@@ -200,13 +201,16 @@ async def test_a_long_kpi_list_stays_within_block_kit_limits(slack: SlackChat) -
 
 
 async def test_an_alert_from_a_command_is_delivered_through_the_outbox(
-    slack: SlackChat, clock: FixedClock
+    clock: FixedClock, tmp_path: Path
 ) -> None:
-    await slack.core.start([slack.adapter], schedule=False, sleep=FakeSleep(clock))
-    await slack.seed("/alerts set group=0", *CHART_SETUP[:1])
-    await slack.ok("/kpi set cac 130", "red")
-    [post] = await slack.api.wait_for("chat.postMessage")
-    assert slack.core.delivery is not None
-    await slack.core.delivery.wait_idle()
-    assert post.params["channel"] == CHANNEL
-    assert "130 $ vs target 80 $" in slack_plain(post.params["blocks"])
+    async with slack_chat(clock, tmp_path) as slack:  # a file-backed store
+        await slack.core.start([slack.adapter], schedule=False, sleep=FakeSleep(clock))
+        await slack.seed("/alerts set group=0", *CHART_SETUP[:1])
+        await slack.ok("/kpi set cac 130", "red")
+        [post] = await slack.api.wait_for("chat.postMessage")
+        assert slack.core.delivery is not None
+        await slack.core.delivery.wait_idle()
+        assert post.params["channel"] == CHANNEL
+        assert "130 $ vs target 80 $" in slack_plain(post.params["blocks"])
+        [entry] = slack.core.store.outbox.entries(slack.key)
+        assert entry.status == "delivered"

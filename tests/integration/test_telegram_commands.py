@@ -7,10 +7,12 @@ fixed clock). Each test reads what Telegram received.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.adapters import telegram_format as tg_fmt
 from tests.alerts.support import FakeSleep
 from tests.fakes.telegram_api import html_errors
-from tests.integration.harness import Said, TelegramChat
+from tests.integration.harness import Said, TelegramChat, telegram_chat
 from tests.integration.script import (
     BUTTON_SETUP,
     CHART_SETUP,
@@ -175,16 +177,20 @@ async def test_the_command_menu_lists_every_top_level_command_with_its_summary(
 
 
 async def test_an_alert_from_a_command_is_delivered_through_the_outbox(
-    telegram: TelegramChat, clock: FixedClock
+    clock: FixedClock, tmp_path: Path
 ) -> None:
-    await telegram.core.start([telegram.adapter], schedule=False, sleep=FakeSleep(clock))
-    await telegram.seed("/alerts set group=0", *CHART_SETUP[:1])
-    await telegram.ok("/kpi set cac 130", "red")
-    await telegram.api.wait_until(
-        lambda: any("is red" in str(c.params.get("text")) for c in telegram.api.calls)
-    )
-    assert telegram.core.delivery is not None
-    await telegram.core.delivery.wait_idle()
-    [alert] = [c for c in telegram.api.calls_of("sendMessage") if "is red" in c.params["text"]]
-    assert alert.params["chat_id"] == str(telegram.chat_id)
-    assert "130 $ vs target 80 $" in tg_fmt.html_to_plain(alert.params["text"])
+    async with telegram_chat(clock, tmp_path) as telegram:  # a file-backed store
+        await telegram.core.start([telegram.adapter], schedule=False, sleep=FakeSleep(clock))
+        await telegram.seed("/alerts set group=0", *CHART_SETUP[:1])
+        await telegram.ok("/kpi set cac 130", "red")
+        await telegram.api.wait_until(
+            lambda: any("is red" in str(c.params.get("text")) for c in telegram.api.calls)
+        )
+        assert telegram.core.delivery is not None
+        await telegram.core.delivery.wait_idle()
+        sent = telegram.api.calls_of("sendMessage")
+        [alert] = [c for c in sent if "is red" in c.params["text"]]
+        assert alert.params["chat_id"] == str(telegram.chat_id)
+        assert "130 $ vs target 80 $" in tg_fmt.html_to_plain(alert.params["text"])
+        [entry] = telegram.core.store.outbox.entries(telegram.key)
+        assert entry.status == "delivered"
