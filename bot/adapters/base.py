@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from handlers.contract import Command, Reply
+from bot.logging import log_fields
+from handlers.contract import ChatRef, Command, Reply
 
 Dispatch = Callable[[Command], Awaitable[list[Reply]]]
 """Runs one command through the router and returns the replies to render."""
@@ -91,3 +93,34 @@ class Adapter(Protocol):
 
     async def send(self, reply: Reply) -> None:
         """Deliver `reply` to `reply.to`; raise DeliveryError on failure."""
+
+
+SOMETHING_WRONG = "Something went wrong on my side. Please try again later."
+
+
+async def dispatch_for(
+    dispatch: Dispatch, cmd: Command, platform: str, logger: logging.Logger
+) -> list[tuple[Reply, ChatRef]]:
+    """Run `cmd` and pair each reply with its target chat on this platform.
+
+    The router answers every command itself, so an exception here is a wiring bug: it is
+    logged and the user gets an apology. Replies addressed to another platform are dropped
+    (cross-platform messages go through the outbox).
+    """
+    try:
+        replies = await dispatch(cmd)
+    except Exception:
+        logger.exception("dispatch failed", extra=log_fields(platform, cmd.chat.chat_id))
+        replies = [Reply(text=SOMETHING_WRONG, kind="error")]
+    out: list[tuple[Reply, ChatRef]] = []
+    for reply in replies:
+        target = reply.to or cmd.chat
+        if target.platform != platform:
+            logger.warning(
+                "reply addressed to %s dropped; cross-platform messages go via the outbox",
+                target.platform,
+                extra=log_fields(platform, cmd.chat.chat_id, cmd.name),
+            )
+            continue
+        out.append((reply, target))
+    return out

@@ -34,13 +34,20 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_format as fmt
-from bot.adapters.base import DeliveryError, Dispatch, Pacer, SeenLog, Sleep, StartupError
+from bot.adapters.base import (
+    DeliveryError,
+    Dispatch,
+    Pacer,
+    SeenLog,
+    Sleep,
+    StartupError,
+    dispatch_for,
+)
 from bot.logging import log_command, log_fields
 from handlers.contract import ChatRef, Clock, Command, CommandSpec, Reply
 
 _LOGGER = logging.getLogger(__name__)
 
-SOMETHING_WRONG = "Something went wrong on my side. Please try again later."
 INVITE_ME = "I can only post pictures in channels I am in: /invite me and try again."
 RESPONSE_URL_USES = 5  # Slack accepts 5 answers per response_url (within 30 minutes)
 
@@ -334,21 +341,7 @@ class SlackAdapter:
     async def _run(self, cmd: Command, responder: _Responder | None) -> None:
         """Dispatch one command and deliver its replies; failures are logged, not raised."""
         log_command(_LOGGER, cmd)
-        try:
-            replies = await self._dispatch(cmd)
-        except Exception:
-            # The router maps handler errors itself; reaching here is a bug in the wiring.
-            _LOGGER.exception("dispatch failed", extra=log_fields("slack", cmd.chat.chat_id))
-            replies = [Reply(text=SOMETHING_WRONG, kind="error")]
-        for reply in replies:
-            target = reply.to or cmd.chat
-            if target.platform != self.platform:
-                _LOGGER.warning(
-                    "reply addressed to %s dropped; cross-platform messages go via the outbox",
-                    target.platform,
-                    extra=log_fields("slack", cmd.chat.chat_id, cmd.name),
-                )
-                continue
+        for reply, target in await dispatch_for(self._dispatch, cmd, self.platform, _LOGGER):
             own_chat = responder if target == cmd.chat else None
             await self._answer(reply, target, own_chat)
 

@@ -40,7 +40,15 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.adapters import telegram_format as fmt
-from bot.adapters.base import DeliveryError, Dispatch, Pacer, SeenLog, Sleep, StartupError
+from bot.adapters.base import (
+    DeliveryError,
+    Dispatch,
+    Pacer,
+    SeenLog,
+    Sleep,
+    StartupError,
+    dispatch_for,
+)
 from bot.logging import log_command, log_fields
 from handlers.contract import Actor, ChatRef, Clock, Command, CommandSpec, Reply
 from handlers.parsing import command_from_text
@@ -48,7 +56,6 @@ from handlers.parsing import command_from_text
 _LOGGER = logging.getLogger(__name__)
 
 NOT_ENABLED = "This bot is not enabled for this chat."
-SOMETHING_WRONG = "Something went wrong on my side. Please try again later."
 ALLOWED_UPDATES = ("message", "callback_query")
 
 _App = Application[Any, Any, Any, Any, Any, Any]
@@ -292,21 +299,7 @@ class TelegramAdapter:
             log_command(_LOGGER, cmd, "skipping redelivered update %s", update.update_id)
             return
         log_command(_LOGGER, cmd)
-        try:
-            replies = await self._dispatch(cmd)
-        except Exception:
-            # The router maps handler errors itself; reaching here is a bug in the wiring.
-            _LOGGER.exception("dispatch failed", extra=log_fields("telegram", cmd.chat.chat_id))
-            replies = [Reply(text=SOMETHING_WRONG, kind="error")]
-        for reply in replies:
-            target = reply.to or cmd.chat
-            if target.platform != self.platform:
-                _LOGGER.warning(
-                    "reply addressed to %s dropped; cross-platform messages go via the outbox",
-                    target.platform,
-                    extra=log_fields("telegram", cmd.chat.chat_id, cmd.name),
-                )
-                continue
+        for reply, target in await dispatch_for(self._dispatch, cmd, self.platform, _LOGGER):
             await self._deliver_quietly(reply, target)
 
     async def _answer(self, query: CallbackQuery, text: str | None) -> None:
