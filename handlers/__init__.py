@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from handlers import alerts, digest, initiatives, kpi, map, objectives, okr, scorecard, settings
+from handlers import (
+    alerts,
+    digest,
+    initiatives,
+    kpi,
+    map,
+    objectives,
+    okr,
+    scorecard,
+    settings,
+    templates,
+)
 from handlers import help as help_module
 from handlers.router import Router
 
@@ -11,6 +22,7 @@ def build_router() -> Router:
     """The router with every command registered, in the order /help lists them."""
     router = Router()
     scorecard.register(router)
+    templates.register(router)
     kpi.register(router)
     objectives.register(router)
     map.register(router)

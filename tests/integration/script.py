@@ -139,6 +139,9 @@ EVERY_COMMAND: tuple[Step, ...] = (
     step("/kpi remove trial", "Removed Trial signups (trial)"),
     step("/kpi remove trial confirm", "Deleted Trial signups (trial) and its 1 values for good."),
     step("/perspective remove learning", "Removed perspective People & skills (learning)."),
+    step("/scorecard templates", "Ready-made scorecards", "content-marketing", "digital"),
+    step("/scorecard template digital", "Template: Digital marketing BSC", "Adds:"),
+    step("/scorecard apply digital", "Applied Digital marketing BSC: added"),
 )
 
 

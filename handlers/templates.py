@@ -1,0 +1,241 @@
+"""`/scorecard templates|template|apply`: start from one of the articles' scorecards.
+
+Applying merges: what the chat already has under the same key is kept (and listed), the
+rest is added in one atomic step. Preview first, then a button applies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from handlers import render
+from handlers.common import chat_zone, need
+from handlers.contract import Button, Command, Conflict, Context, Reply, Table, UsageError
+from handlers.router import Router
+from scoring.models import (
+    MAX_PERSPECTIVES,
+    Initiative,
+    KeyResult,
+    Kpi,
+    Link,
+    Objective,
+    Okr,
+    Perspective,
+)
+from scoring.okr import current_quarter
+from scoring.strategy_map import would_create_cycle
+from scoring.templates import TEMPLATES, Template
+from storage import Store
+
+
+@dataclass(slots=True)
+class Plan:
+    """What applying a template to one chat would add, and what it keeps as it is."""
+
+    perspectives: list[Perspective]
+    new_perspectives: list[str] = field(default_factory=list)
+    objectives: list[Objective] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    kpis: list[Kpi] = field(default_factory=list)
+    initiatives: list[Initiative] = field(default_factory=list)
+    okrs: list[Okr] = field(default_factory=list)
+    key_results: list[KeyResult] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    def added(self) -> str:
+        """`13 objectives, 7 KPIs, …` for the reply."""
+        parts = [
+            (len(self.new_perspectives), "perspectives"),
+            (len(self.objectives), "objectives"),
+            (len(self.links), "links"),
+            (len(self.kpis), "KPIs"),
+            (len(self.initiatives), "initiatives"),
+            (len(self.okrs), "OKRs"),
+            (len(self.key_results), "key results"),
+        ]
+        return ", ".join(f"{n} {what}" for n, what in parts if n) or "nothing new"
+
+
+def _template(raw: str) -> Template:
+    template = TEMPLATES.get(raw.casefold())
+    if template is None:
+        raise UsageError(f"No template '{raw}'. Templates: {', '.join(TEMPLATES)}")
+    return template
+
+
+def plan_template(store: Store, chat: str, template: Template, cycle: str) -> Plan:
+    """Merge `template` into the chat's scorecard without touching what exists."""
+    current = store.scorecards.perspectives(chat)
+    have = {p.key for p in current}
+    perspectives = [p for p in template.perspectives if p.key not in have]
+    merged = _merge_perspectives(current, template.perspectives)
+    if len(merged) > MAX_PERSPECTIVES:
+        raise Conflict(
+            f"{template.name} needs {len(perspectives)} more perspectives and a scorecard has "
+            f"at most {MAX_PERSPECTIVES}; remove some first (/perspective remove <key>)."
+        )
+    plan = Plan(perspectives=merged, new_perspectives=[p.key for p in perspectives])
+    objectives = {o.key for o in store.scorecards.objectives(chat)}
+    for objective in template.objectives:
+        _add_or_keep(
+            plan.objectives, plan.kept, objective, objective.key in objectives, "objective"
+        )
+    links = store.scorecards.links(chat)
+    for link in template.links:
+        if link not in links and not would_create_cycle(
+            [*links, *plan.links], link.cause, link.effect
+        ):
+            plan.links.append(link)
+    kpis = {k.key for k in store.kpis.all(chat, include_removed=True)}
+    for kpi in template.kpis:
+        _add_or_keep(plan.kpis, plan.kept, kpi, kpi.key in kpis, "KPI")
+    initiatives = {i.key for i in store.initiatives.all(chat)}
+    for initiative in template.initiatives:
+        _add_or_keep(
+            plan.initiatives, plan.kept, initiative, initiative.key in initiatives, "initiative"
+        )
+    okrs = {o.key for o in store.okrs.okrs(chat)}
+    for okr in template.okrs:
+        dated = okr.model_copy(update={"cycle": okr.cycle or cycle})
+        _add_or_keep(plan.okrs, plan.kept, dated, okr.key in okrs, "OKR")
+    krs = {k.key for k in store.okrs.key_results(chat)}
+    for kr in template.key_results:
+        _add_or_keep(plan.key_results, plan.kept, kr, kr.key in krs, "key result")
+    return plan
+
+
+def _merge_perspectives(
+    current: list[Perspective], wanted: tuple[Perspective, ...]
+) -> list[Perspective]:
+    """The chat's perspectives in its own order, each missing one inserted after the
+    template's nearest predecessor the chat has (at the top when there is none)."""
+    merged = list(current)
+    for i, perspective in enumerate(wanted):
+        keys = [p.key for p in merged]
+        if perspective.key in keys:
+            continue
+        before = [p.key for p in wanted[:i] if p.key in keys]
+        position = keys.index(before[-1]) + 1 if before else 0
+        merged.insert(position, perspective)
+    return merged
+
+
+ItemT = TypeVar("ItemT", Objective, Kpi, Initiative, Okr, KeyResult)
+
+
+def _add_or_keep(
+    added: list[ItemT], kept: list[str], item: ItemT, exists: bool, what: str
+) -> None:
+    if exists:
+        kept.append(f"{what} {item.key}")
+    else:
+        added.append(item)
+
+
+def apply_plan(store: Store, chat: str, plan: Plan) -> None:
+    """Write a plan (callers run it inside one atomic step)."""
+    if plan.new_perspectives or plan.perspectives != store.scorecards.perspectives(chat):
+        store.scorecards.save_perspectives(chat, plan.perspectives)
+    for objective in plan.objectives:
+        store.scorecards.put_objective(chat, objective)
+    for link in plan.links:
+        store.scorecards.add_link(chat, link)
+    for kpi in plan.kpis:
+        store.kpis.put(chat, kpi)
+    for initiative in plan.initiatives:
+        store.initiatives.put(chat, initiative)
+    for okr in plan.okrs:
+        store.okrs.put_okr(chat, okr)
+    for kr in plan.key_results:
+        store.okrs.put_key_result(chat, kr)
+
+
+def _cycle(cmd: Command, ctx: Context) -> str:
+    settings = ctx.store.chats.settings(cmd.chat.key)
+    return settings.okr_cycle or current_quarter(ctx.clock(), chat_zone(cmd, ctx))
+
+
+async def template_list(cmd: Command, ctx: Context) -> Reply:
+    """List the ready-made scorecards from the source articles."""
+    rows = tuple(
+        (
+            t.key,
+            t.name,
+            f"{len(t.objectives)} obj, {len(t.kpis)} KPIs"
+            + (f", {len(t.key_results)} KRs" if t.key_results else ""),
+        )
+        for t in TEMPLATES.values()
+    )
+    return Reply(
+        title="Ready-made scorecards",
+        table=Table(columns=("template", "name", "contents"), rows=rows),
+        footer="Preview one: /scorecard template <name>; apply: /scorecard apply <name>",
+    )
+
+
+async def template_preview(cmd: Command, ctx: Context) -> Reply:
+    """Show what a template would add to this chat's scorecard, with an Apply button."""
+    need(cmd.args, 1, "/scorecard template <name>")
+    template = _template(cmd.args[0])
+    plan = plan_template(ctx.store, cmd.chat.key, template, _cycle(cmd, ctx))
+    lines = [template.summary, f"From the article {template.source}.", ""]
+    lines.append(f"Adds: {plan.added()}.")
+    if plan.kpis:
+        lines.append(
+            "KPIs: "
+            + ", ".join(
+                f"{k.name} {render.num(k.baseline)} → {render.num(k.target, k.unit)}"
+                + (" (test mode)" if k.test else "")
+                for k in plan.kpis
+            )
+        )
+    if plan.key_results:
+        lines.append("Key results: " + ", ".join(kr.name for kr in plan.key_results))
+    if plan.kept:
+        lines.append(f"Keeps yours: {', '.join(plan.kept)}.")
+    lines.append("Perspectives: " + " › ".join(p.name for p in plan.perspectives))
+    return Reply(
+        title=f"Template: {template.name}",
+        text="\n".join(lines),
+        buttons=(
+            Button(label=f"Apply {template.key}", command=f"/scorecard apply {template.key}"),
+        ),
+    )
+
+
+async def template_apply(cmd: Command, ctx: Context) -> Reply:
+    """Apply a template: add what the chat lacks, keep what it has (one atomic step)."""
+    need(cmd.args, 1, "/scorecard apply <name>")
+    template = _template(cmd.args[0])
+    chat = cmd.chat.key
+    plan = plan_template(ctx.store, chat, template, _cycle(cmd, ctx))
+    apply_plan(ctx.store, chat, plan)
+    kept = f" Kept yours: {', '.join(plan.kept)}." if plan.kept else ""
+    return Reply(
+        text=f"Applied {template.name}: added {plan.added()}.{kept} "
+        "Next: record values with /kpi set <key> <value>, see /scorecard and /map."
+    )
+
+
+def register(router: Router) -> None:
+    """Register the template commands under /scorecard."""
+    router.add(
+        "scorecard templates",
+        template_list,
+        usage="/scorecard templates",
+        example="/scorecard templates",
+    )
+    router.add(
+        "scorecard template",
+        template_preview,
+        usage="/scorecard template <name>",
+        example="/scorecard template startup",
+    )
+    router.add(
+        "scorecard apply",
+        template_apply,
+        usage="/scorecard apply <name>",
+        mutates=True,
+        example="/scorecard apply content-marketing",
+    )
