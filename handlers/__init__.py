@@ -7,6 +7,7 @@ from handlers import (
     digest,
     initiatives,
     kpi,
+    kpi_import,
     map,
     objectives,
     okr,
@@ -24,6 +25,7 @@ def build_router() -> Router:
     scorecard.register(router)
     templates.register(router)
     kpi.register(router)
+    kpi_import.register(router)
     objectives.register(router)
     map.register(router)
     okr.register(router)

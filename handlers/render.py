@@ -41,6 +41,11 @@ def num(value: float | None, unit: str = "") -> str:
     return f"{text}{unit}" if unit in ("%", "‰") else f"{text} {unit}"
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 value`, `4 values` (irregular plurals via `many`)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
 def pct(share: float | None) -> str:
     """A share as whole percent: 0.5 → 50%, 1.304 → 130%, None → —."""
     if share is None:

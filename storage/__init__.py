@@ -13,6 +13,7 @@ from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiRepo
 from storage.okrs import OkrRepo
 from storage.outbox import OutboxRepo
+from storage.pending import PendingRepo
 from storage.scorecards import DEFAULT_PERSPECTIVES, ScorecardRepo
 from storage.seen import SeenRepo
 
@@ -32,6 +33,7 @@ class Store:
         self.alerts = AlertRepo(db)
         self.outbox = OutboxRepo(db)
         self.seen = SeenRepo(db)
+        self.pending = PendingRepo(db)
 
     async def commit(self) -> None:
         """Make every change so far durable (fsync) before anyone is told "saved"."""

@@ -39,6 +39,7 @@ from tests.fakes.telegram_api import (
     message,
     private_chat,
 )
+from tests.integration.script import Step
 from tests.support import FixedClock
 
 TELEGRAM_GROUP = -1001234567890
@@ -173,6 +174,17 @@ class Chat:
     async def ok_press(self, command: str, *expected: str) -> Said:
         """`press`, then assert a non-error answer showing `expected`."""
         return (await self.press(command)).ok(*expected)
+
+    async def play(self, steps: Sequence[Step]) -> list[Said]:
+        """Run a script: type each step, or press the labelled button of the last answer."""
+        said: list[Said] = []
+        for s in steps:
+            if s.press:
+                data = dict(said[-1].buttons)[s.text]
+                said.append(await self.ok_press(data, *s.expect))
+            else:
+                said.append(await self.ok(s.text, *s.expect))
+        return said
 
 
 # --- Telegram --------------------------------------------------------------------------------

@@ -14,14 +14,20 @@ from handlers.router import Router
 
 @dataclass(frozen=True)
 class Step:
-    """What Anna types, and strings the answer must contain."""
+    """What Anna types (or the label of a button she presses), and what the answer shows."""
 
     text: str
     expect: tuple[str, ...] = ()
+    press: bool = False  # `text` is the label of a button on the previous answer
+    path: str = ""  # the route a press runs (its command carries a fresh id)
 
 
 def step(text: str, *expect: str) -> Step:
     return Step(text, expect)
+
+
+def press(label: str, path: str, *expect: str) -> Step:
+    return Step(label, expect, press=True, path=path)
 
 
 EVERY_COMMAND: tuple[Step, ...] = (
@@ -142,6 +148,10 @@ EVERY_COMMAND: tuple[Step, ...] = (
     step("/scorecard templates", "Ready-made scorecards", "content-marketing", "digital"),
     step("/scorecard template digital", "Template: Digital marketing BSC", "Adds:"),
     step("/scorecard apply digital", "Applied Digital marketing BSC: added"),
+    step("/kpi import\nconversion 2.5 2026-11-20\nctr 1.5", "Import preview: 2 values for 2 KPIs"),
+    press("Apply import", "kpi import apply", "Imported 2 values: Conversion rate"),
+    step("/kpi import ctr 5", "Import preview: 1 value for 1 KPI"),
+    press("Cancel", "kpi import cancel", "Import cancelled; nothing was saved."),
 )
 
 
@@ -149,6 +159,9 @@ def covered_paths(router: Router, steps: tuple[Step, ...] = EVERY_COMMAND) -> se
     """The router paths the steps run (a hashtag line runs `log`)."""
     paths: set[str] = set()
     for s in steps:
+        if s.press:
+            paths.add(s.path)
+            continue
         if s.text.startswith("#"):
             paths.add("log")
             continue

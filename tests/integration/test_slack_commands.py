@@ -61,8 +61,7 @@ def assert_within_limits(blocks: list[dict[str, Any]]) -> None:
 
 
 async def test_every_command_round_trips_through_slack(slack: SlackChat) -> None:
-    for step in EVERY_COMMAND:
-        said = await slack.ok(step.text, *step.expect)
+    for said in await slack.play(EVERY_COMMAND):
         for blocks in blocks_of(said):
             assert_within_limits(blocks)
 

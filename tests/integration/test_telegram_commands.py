@@ -34,8 +34,7 @@ def assert_valid_html(said: Said) -> None:
 
 
 async def test_every_command_round_trips_through_telegram(telegram: TelegramChat) -> None:
-    for step in EVERY_COMMAND:
-        said = await telegram.ok(step.text, *step.expect)
+    for said in await telegram.play(EVERY_COMMAND):
         assert_valid_html(said)
 
 
