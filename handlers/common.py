@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from handlers.contract import Command, Context, NotFound, UsageError
-from handlers.parsing import normalize_key
+from handlers.parsing import normalize_key, split_options
 from scoring.models import Initiative, KeyResult, Kpi, Objective, Okr, Perspective
 
 
@@ -56,6 +56,17 @@ def _pick(
     if item is not None:
         return item
     raise NotFound(what, key, [item.key for item in everything()])
+
+
+def edit_request(cmd: Command, fields: Sequence[str], usage: str) -> tuple[str, dict[str, str]]:
+    """`<key> field=value…` of an edit command: the key as typed and the options."""
+    positional, options = split_options(cmd.args, fields)
+    need(tuple(positional), 1, usage)
+    if len(positional) > 1:
+        raise UsageError(f"Unexpected words: {' '.join(positional[1:])}. Usage: {usage}")
+    if not options:
+        raise UsageError(f"Nothing to change. Fields: {', '.join(fields)}")
+    return positional[0], options
 
 
 def kpi_or_fail(cmd: Command, ctx: Context, raw: str, *, removed: bool = False) -> Kpi:

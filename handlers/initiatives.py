@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from handlers import render
 from handlers.common import (
     chat_now,
     chat_today,
     chat_zone,
+    edit_request,
     initiative_or_fail,
     need,
     objective_or_fail,
@@ -14,11 +17,14 @@ from handlers.common import (
 )
 from handlers.contract import Button, Command, Conflict, Context, Reply, Table, UsageError
 from handlers.parsing import (
+    FieldParser,
     normalize_key,
     parse_bool,
     parse_date,
+    parse_fields,
     parse_number,
     parse_owner,
+    parse_text,
     split_options,
 )
 from handlers.router import Router
@@ -33,28 +39,22 @@ ADD_USAGE = (
 
 
 def _fields(cmd: Command, ctx: Context, options: dict[str, str]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    if "name" in options:
-        out["name"] = options["name"].strip()
-    if "objective" in options:
-        out["objective"] = objective_or_fail(cmd, ctx, options["objective"]).key
-    if "owner" in options:
-        out["owner"] = parse_owner(options["owner"])
-    if "due" in options:
-        raw = options["due"].strip()
-        out["due"] = None if raw.casefold() in ("", "none", "-") else _due(raw)
-    if "cadence" in options:
-        raw = options["cadence"].strip()
-        out["cadence"] = None if raw.casefold() in ("", "none", "-") else parse_cadence(raw)
-    if "done" in options:
-        out["done"] = parse_bool(options["done"], "done")
-    return out
+    return parse_fields(
+        options,
+        {
+            "name": parse_text,
+            "objective": lambda raw: objective_or_fail(cmd, ctx, raw).key,
+            "owner": parse_owner,
+            "due": _optional(lambda raw: parse_date(raw, date.max)),
+            "cadence": _optional(parse_cadence),
+            "done": lambda raw: parse_bool(raw, "done"),
+        },
+    )
 
 
-def _due(raw: str) -> object:
-    from datetime import date
-
-    return parse_date(raw, date.max)
+def _optional(parse: FieldParser) -> FieldParser:
+    """`none` or `-` clears an optional field."""
+    return lambda raw: None if raw.strip().casefold() in ("", "none", "-") else parse(raw.strip())
 
 
 async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
@@ -104,11 +104,8 @@ async def initiative_add(cmd: Command, ctx: Context) -> Reply:
 
 async def initiative_edit(cmd: Command, ctx: Context) -> Reply:
     """Change an initiative's name, objective, owner, due date, cadence or done flag."""
-    positional, options = split_options(cmd.args, FIELDS)
-    need(tuple(positional), 1, "/initiative edit <key> field=value…")
-    if not options:
-        raise UsageError(f"Nothing to change. Fields: {', '.join(FIELDS)}")
-    item = initiative_or_fail(cmd, ctx, positional[0])
+    raw, options = edit_request(cmd, FIELDS, "/initiative edit <key> field=value…")
+    item = initiative_or_fail(cmd, ctx, raw)
     updated = Initiative.model_validate({**item.model_dump(), **_fields(cmd, ctx, options)})
     ctx.store.initiatives.put(cmd.chat.key, updated)
     return Reply(text=f"Updated initiative {updated.name} ({updated.key}).")
@@ -118,8 +115,7 @@ async def initiative_remove(cmd: Command, ctx: Context) -> Reply:
     """Remove an initiative and its logged progress."""
     need(cmd.args, 1, "/initiative remove <key>")
     item = initiative_or_fail(cmd, ctx, cmd.args[0])
-    with ctx.store.atomic():
-        ctx.store.initiatives.remove(cmd.chat.key, item.key)
+    ctx.store.initiatives.remove(cmd.chat.key, item.key)
     return Reply(text=f"Removed initiative {item.name} ({item.key}).")
 
 

@@ -6,7 +6,7 @@ import asyncio
 from datetime import date
 
 from handlers import alerting, render, visuals
-from handlers.common import chat_now, chat_today, kpi_or_fail, need, who
+from handlers.common import chat_now, chat_today, edit_request, kpi_or_fail, need, who
 from handlers.contract import Button, Command, Context, Field, Image, Reply, Table, UsageError
 from handlers.kpi_fields import (
     ADD_FIELDS,
@@ -199,10 +199,9 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
         fields["target"] = (low + high) / 2
     kpi = build_kpi({"key": key, "objective": objective.key}, fields)
     chat = cmd.chat.key
-    with ctx.store.atomic():
-        if ctx.store.scorecards.objective(chat, objective.key) is None:
-            ctx.store.scorecards.put_objective(chat, objective)
-        ctx.store.kpis.put(chat, kpi)
+    if ctx.store.scorecards.objective(chat, objective.key) is None:
+        ctx.store.scorecards.put_objective(chat, objective)
+    ctx.store.kpis.put(chat, kpi)
     return Reply(
         text=f"Saved KPI {kpi.name} ({kpi.key}).{_focus_warning(cmd, ctx, objective.perspective)}"
     )
@@ -228,25 +227,18 @@ def _focus_warning(cmd: Command, ctx: Context, perspective: str) -> str:
 
 async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
     """Change fields of a KPI (`objective=` or `perspective=` moves it)."""
-    usage = "/kpi edit <key> field=value… (fields: " + ", ".join(ADD_FIELDS) + ")"
-    positional, options = split_options(cmd.args, ADD_FIELDS)
-    need(tuple(positional), 1, usage)
-    if len(positional) > 1:
-        raise UsageError(f"Unexpected words: {' '.join(positional[1:])}. Usage: {usage}")
-    if not options:
-        raise UsageError(f"Nothing to change. Usage: {usage}")
-    kpi = kpi_or_fail(cmd, ctx, positional[0])
+    raw, options = edit_request(cmd, ADD_FIELDS, "/kpi edit <key> field=value…")
+    kpi = kpi_or_fail(cmd, ctx, raw)
     objective = placement(cmd, ctx, options)
     updates = typed_fields(options)
     if objective is not None:
         updates["objective"] = objective.key
     updated = build_kpi(kpi.model_dump(), updates)
     chat = cmd.chat.key
-    with ctx.store.atomic():
-        if objective is not None and ctx.store.scorecards.objective(chat, objective.key) is None:
-            ctx.store.scorecards.put_objective(chat, objective)
-        ctx.store.kpis.put(chat, updated)
-        alerting.on_kpi_changed(ctx, chat, updated)
+    if objective is not None and ctx.store.scorecards.objective(chat, objective.key) is None:
+        ctx.store.scorecards.put_objective(chat, objective)
+    ctx.store.kpis.put(chat, updated)
+    alerting.on_kpi_changed(ctx, chat, updated)
     changed = ", ".join(f"{k}={v}" for k, v in options.items())
     return Reply(text=f"Updated {updated.name} ({updated.key}): {changed}.")
 
@@ -265,8 +257,7 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
                 f"{kpi.name} ({kpi.key}) is not removed, so there is nothing to confirm. "
                 f"Remove it first: /kpi remove {kpi.key}"
             )
-        with ctx.store.atomic():
-            gone = ctx.store.kpis.purge(chat, kpi.key)
+        gone = ctx.store.kpis.purge(chat, kpi.key)
         return Reply(text=f"Deleted {kpi.name} ({kpi.key}) and its {gone} values for good.")
     if kpi.removed_at is not None:
         raise UsageError(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from handlers import render
-from handlers.common import need, objective_or_fail, perspective_or_fail
+from handlers.common import edit_request, need, objective_or_fail, perspective_or_fail
 from handlers.contract import Command, Conflict, Context, Reply, Table, UsageError
 from handlers.parsing import (
     normalize_key,
     parse_choice,
+    parse_fields,
     parse_owner,
+    parse_text,
     parse_weight,
     split_options,
 )
@@ -32,18 +34,16 @@ ADD_USAGE = (
 
 
 def _fields(cmd: Command, ctx: Context, options: dict[str, str]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    if "name" in options:
-        out["name"] = options["name"].strip()
-    if "perspective" in options:
-        out["perspective"] = perspective_or_fail(cmd, ctx, options["perspective"]).key
-    if "weight" in options:
-        out["weight"] = parse_weight(options["weight"])
-    if "owner" in options:
-        out["owner"] = parse_owner(options["owner"])
-    if "aggregate" in options:
-        out["aggregate"] = parse_choice(options["aggregate"], "aggregate", AGGREGATES)
-    return out
+    return parse_fields(
+        options,
+        {
+            "name": parse_text,
+            "perspective": lambda raw: perspective_or_fail(cmd, ctx, raw).key,
+            "weight": parse_weight,
+            "owner": parse_owner,
+            "aggregate": lambda raw: parse_choice(raw, "aggregate", AGGREGATES),
+        },
+    )
 
 
 async def objective_list(cmd: Command, ctx: Context) -> Reply:
@@ -83,11 +83,8 @@ async def objective_add(cmd: Command, ctx: Context) -> Reply:
 
 async def objective_edit(cmd: Command, ctx: Context) -> Reply:
     """Change an objective's name, perspective, weight, owner or roll-up rule."""
-    positional, options = split_options(cmd.args, FIELDS)
-    need(tuple(positional), 1, "/objective edit <key> field=value…")
-    if not options:
-        raise UsageError(f"Nothing to change. Fields: {', '.join(FIELDS)}")
-    objective = objective_or_fail(cmd, ctx, positional[0])
+    raw, options = edit_request(cmd, FIELDS, "/objective edit <key> field=value…")
+    objective = objective_or_fail(cmd, ctx, raw)
     updated = objective.model_copy(update=_fields(cmd, ctx, options))
     ctx.store.scorecards.put_objective(
         cmd.chat.key, Objective.model_validate(updated.model_dump())
@@ -110,8 +107,7 @@ async def objective_remove(cmd: Command, ctx: Context) -> Reply:
             f"{objective.name} still has KPIs ({', '.join(kpis)}): move them with "
             "/kpi edit <key> objective=<other> or remove them first."
         )
-    with ctx.store.atomic():
-        ctx.store.scorecards.remove_objective(chat, objective.key)
+    ctx.store.scorecards.remove_objective(chat, objective.key)
     return Reply(text=f"Removed objective {objective.name} ({objective.key}) and its links.")
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from handlers import render
-from handlers.common import chat_now, chat_zone, kr_or_fail, need, okr_or_fail, who
+from handlers.common import chat_now, chat_zone, edit_request, kr_or_fail, need, okr_or_fail, who
 from handlers.contract import Command, Conflict, Context, Field, Reply, Table, UsageError
 from handlers.parsing import (
+    FieldParser,
     normalize_key,
+    parse_fields,
     parse_number,
     parse_owner,
+    parse_text,
     parse_weight,
     split_options,
     take_number_tokens,
@@ -115,15 +118,19 @@ async def okr_cycle(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"OKR cycle set to {cycle}.")
 
 
-def _okr_fields(options: dict[str, str]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    if "name" in options:
-        out["name"] = options["name"].strip()
-    if "cycle" in options:
-        out["cycle"] = parse_cycle(options["cycle"])
-    if "owner" in options:
-        out["owner"] = parse_owner(options["owner"])
-    return out
+OKR_PARSERS: dict[str, FieldParser] = {
+    "name": parse_text,
+    "cycle": parse_cycle,
+    "owner": parse_owner,
+}
+KR_PARSERS: dict[str, FieldParser] = {
+    "name": parse_text,
+    "start": lambda raw: parse_number(raw, "start"),
+    "target": lambda raw: parse_number(raw, "target"),
+    "unit": lambda raw: raw.strip()[:16],
+    "weight": parse_weight,
+    "owner": parse_owner,
+}
 
 
 async def okr_add(cmd: Command, ctx: Context) -> Reply:
@@ -136,7 +143,7 @@ async def okr_add(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(f"'{key}' is a command word; pick another key.")
     if ctx.store.okrs.okr(cmd.chat.key, key) is not None:
         raise Conflict(f"OKR '{key}' already exists: /okr edit {key} field=value")
-    fields = {"cycle": _cycle(cmd, ctx), **_okr_fields(options)}
+    fields = {"cycle": _cycle(cmd, ctx), **parse_fields(options, OKR_PARSERS)}
     okr = Okr.model_validate({"key": key, "name": " ".join(positional[1:]).strip(), **fields})
     ctx.store.okrs.put_okr(cmd.chat.key, okr)
     return Reply(text=f"Saved OKR {okr.name} ({key}) in {okr.cycle}. Add key results: {KR_USAGE}")
@@ -144,12 +151,9 @@ async def okr_add(cmd: Command, ctx: Context) -> Reply:
 
 async def okr_edit(cmd: Command, ctx: Context) -> Reply:
     """Change an OKR objective's name, cycle or owner."""
-    positional, options = split_options(cmd.args, ("name", "cycle", "owner"))
-    need(tuple(positional), 1, "/okr edit <key> field=value…")
-    if not options:
-        raise UsageError("Nothing to change. Fields: name, cycle, owner")
-    okr = okr_or_fail(cmd, ctx, positional[0])
-    updated = Okr.model_validate({**okr.model_dump(), **_okr_fields(options)})
+    raw, options = edit_request(cmd, tuple(OKR_PARSERS), "/okr edit <key> field=value…")
+    okr = okr_or_fail(cmd, ctx, raw)
+    updated = Okr.model_validate({**okr.model_dump(), **parse_fields(options, OKR_PARSERS)})
     ctx.store.okrs.put_okr(cmd.chat.key, updated)
     return Reply(text=f"Updated OKR {updated.name} ({updated.key}).")
 
@@ -158,25 +162,8 @@ async def okr_remove(cmd: Command, ctx: Context) -> Reply:
     """Remove an OKR objective with its key results and check-ins."""
     need(cmd.args, 1, "/okr remove <key>")
     okr = okr_or_fail(cmd, ctx, cmd.args[0])
-    with ctx.store.atomic():
-        ctx.store.okrs.remove_okr(cmd.chat.key, okr.key)
+    ctx.store.okrs.remove_okr(cmd.chat.key, okr.key)
     return Reply(text=f"Removed OKR {okr.name} ({okr.key}) and its key results.")
-
-
-def _kr_fields(options: dict[str, str]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for field in ("start", "target"):
-        if field in options:
-            out[field] = parse_number(options[field], field)
-    if "weight" in options:
-        out["weight"] = parse_weight(options["weight"])
-    if "owner" in options:
-        out["owner"] = parse_owner(options["owner"])
-    if "unit" in options:
-        out["unit"] = options["unit"].strip()[:16]
-    if "name" in options:
-        out["name"] = options["name"].strip()
-    return out
 
 
 def _check_kr(kr: KeyResult) -> KeyResult:
@@ -195,7 +182,7 @@ async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
     key = normalize_key(positional[1], "key result key")
     if ctx.store.okrs.key_result(cmd.chat.key, key) is not None:
         raise Conflict(f"Key result '{key}' already exists: /okr kr edit {key} field=value")
-    fields = _kr_fields(options)
+    fields = parse_fields(options, KR_PARSERS)
     missing = [f for f in ("start", "target") if f not in fields]
     if missing:
         raise UsageError(f"{' and '.join(f + '=' for f in missing)} required. Usage: {KR_USAGE}")
@@ -210,12 +197,11 @@ async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
 
 async def okr_kr_edit(cmd: Command, ctx: Context) -> Reply:
     """Change a key result's name, start, target, unit, weight or owner."""
-    positional, options = split_options(cmd.args, KR_FIELDS)
-    need(tuple(positional), 1, "/okr kr edit <kr-key> field=value…")
-    if not options:
-        raise UsageError(f"Nothing to change. Fields: {', '.join(KR_FIELDS)}")
-    kr = kr_or_fail(cmd, ctx, positional[0])
-    updated = _check_kr(KeyResult.model_validate({**kr.model_dump(), **_kr_fields(options)}))
+    raw, options = edit_request(cmd, KR_FIELDS, "/okr kr edit <kr-key> field=value…")
+    kr = kr_or_fail(cmd, ctx, raw)
+    updated = _check_kr(
+        KeyResult.model_validate({**kr.model_dump(), **parse_fields(options, KR_PARSERS)})
+    )
     ctx.store.okrs.put_key_result(cmd.chat.key, updated)
     return Reply(text=f"Updated key result {updated.name} ({updated.key}).")
 
@@ -224,8 +210,7 @@ async def okr_kr_remove(cmd: Command, ctx: Context) -> Reply:
     """Remove a key result and its check-ins."""
     need(cmd.args, 1, "/okr kr remove <kr-key>")
     kr = kr_or_fail(cmd, ctx, cmd.args[0])
-    with ctx.store.atomic():
-        ctx.store.okrs.remove_key_result(cmd.chat.key, kr.key)
+    ctx.store.okrs.remove_key_result(cmd.chat.key, kr.key)
     return Reply(text=f"Removed key result {kr.name} ({kr.key}).")
 
 
@@ -252,8 +237,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         confidence=confidence,
         note=" ".join(positional[nxt:])[:500],
     )
-    with ctx.store.atomic():
-        updated = ctx.store.okrs.check_in(cmd.chat.key, checkin)
+    updated = ctx.store.okrs.check_in(cmd.chat.key, checkin)
     fields = [
         Field(label="Progress", value=render.pct(kr_progress(updated))),
         Field(label="Grade", value=f"{kr_grade(updated):.1f}"),

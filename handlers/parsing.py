@@ -11,7 +11,7 @@ import math
 import re
 import shlex
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Literal
 
@@ -184,6 +184,21 @@ def split_options(
         else:
             positional.append(tok)
     return positional, options
+
+
+FieldParser = Callable[[str], object]
+
+
+def parse_fields(
+    options: Mapping[str, str], parsers: Mapping[str, FieldParser]
+) -> dict[str, object]:
+    """Typed model values for `field=value` options, each through its field's parser."""
+    return {field: parsers[field](raw) for field, raw in options.items() if field in parsers}
+
+
+def parse_text(raw: str) -> str:
+    """A free-text field (name, unit) as typed, without surrounding spaces."""
+    return raw.strip()
 
 
 def parse_choice(raw: str, field: str, choices: Mapping[str, str]) -> str:
