@@ -28,27 +28,12 @@ from tests.fakes.telegram_api import (
     private_message,
     user,
 )
+from tests.support import FakeTime
 
 GROUP = -1001234567890
 PRIVATE = 7001
 
 Replies = Callable[[Command], list[Reply]]
-
-
-class FakeTime:
-    """monotonic() and sleep() for the adapter's pacing: sleeping just moves the clock."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 class StubRouter:

@@ -18,7 +18,7 @@ from handlers.contract import Actor, ChatRef
 from handlers.parsing import command_from_text
 from tests.alerts.support import FakeSleep
 from tests.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI, group_message, user
-from tests.support import FixedClock
+from tests.support import FakeTime, FixedClock
 
 GROUP = -1001234567890
 CHAT = ChatRef(platform="telegram", chat_id=str(GROUP))
@@ -27,19 +27,6 @@ SETUP = (
     '/kpi add cac "Customer acquisition cost" baseline=120 target=80 unit=$ perspective=finance',
     "/alerts set group=0",
 )
-
-
-class FakeTime:
-    """The adapter's pacing clock: sleeping only moves it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

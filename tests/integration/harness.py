@@ -40,7 +40,7 @@ from tests.fakes.telegram_api import (
     private_chat,
 )
 from tests.integration.script import Step
-from tests.support import FixedClock
+from tests.support import FakeTime, FixedClock
 
 TELEGRAM_GROUP = -1001234567890
 TELEGRAM_ANNA = telegram_api.user("Anna", last_name="Lind", username="anna", user_id=5001)
@@ -459,22 +459,6 @@ def facts(text: str) -> list[str]:
 
 
 # --- opening a chat --------------------------------------------------------------------------
-
-
-class FakeTime:
-    """monotonic() and sleep() for the adapters' pacing: sleeping only moves this clock."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 @asynccontextmanager
