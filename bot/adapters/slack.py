@@ -6,7 +6,10 @@ our own AppRunner (never `app.start()`, which owns the process); Socket Mode use
 HTTP request's signature before anything here runs. Slash commands and button
 presses are acked at once; the work runs afterwards in tasks this adapter owns, so
 Slack's 3-second limit never depends on how slow a handler is and `stop()` can wait
-for it. Bolt does not deduplicate Slack's retries, so a middleware does.
+for it. Bolt does not deduplicate Slack's retries, so a middleware does. Channel
+messages carry only a user id: an unknown one is looked up with users.info inside the
+command's task (never before the ack), cached, and credited as the id when Slack will
+not say (no users:read scope, rate limit, network).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import asyncio
 import logging
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +54,10 @@ _LOGGER = logging.getLogger(__name__)
 
 INVITE_ME = "I can only post pictures in channels I am in: /invite me and try again."
 RESPONSE_URL_USES = 5  # Slack accepts 5 answers per response_url (within 30 minutes)
+KNOWN_USERS = 10_000  # user ids whose names are cached (least recently used dropped)
+UNKNOWN_RETRY = 600.0  # s before asking users.info again about an id it could not name
+LOOKUP_PAUSE = 60.0  # s without lookups after a network failure
+REFUSED_PAUSE = 3600.0  # s without lookups after Slack refused them (missing users:read)
 
 
 def _utc_now() -> datetime:
@@ -92,6 +100,121 @@ class _Responder:
         return True
 
 
+class _UserDirectory:
+    """Who a Slack user id is: names learnt from payloads, else one users.info call.
+
+    Bounded (least recently used names are dropped), one call per id however many
+    messages wait for it, and failures answered with None at once: a timed-out, refused
+    or rate-limited lookup pauses further lookups instead of slowing every message.
+    """
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        timeout: float,
+        monotonic: Callable[[], float],
+        size: int = KNOWN_USERS,
+    ) -> None:
+        self._client = client
+        self._timeout = timeout
+        self._monotonic = monotonic
+        self._size = size
+        self._known: OrderedDict[str, fmt.SlackUser] = OrderedDict()
+        self._unknown: OrderedDict[str, float] = OrderedDict()  # id -> ask again after
+        self._paused_until = float("-inf")
+        self._pending: dict[str, asyncio.Task[fmt.SlackUser | None]] = {}
+
+    @property
+    def names(self) -> fmt.Names:
+        """What is known, for the payload readers in slack_format."""
+        return self._known
+
+    def learn(self, user_id: object, username: object) -> None:
+        """Remember the username a payload carried (keeping a looked-up profile name)."""
+        if isinstance(user_id, str) and user_id and isinstance(username, str) and username:
+            user = fmt.known_user(user_id, username, self._known)
+            if user is not None:
+                self._remember(user_id, user)
+
+    def get(self, user_id: str) -> fmt.SlackUser | None:
+        user = self._known.get(user_id)
+        if user is not None:
+            self._known.move_to_end(user_id)
+        return user
+
+    async def resolve(self, user_id: str) -> fmt.SlackUser | None:
+        """The cached user, else users.info's answer; None when Slack will not say."""
+        user = self.get(user_id)
+        if user is not None:
+            return user
+        now = self._monotonic()
+        if now < self._paused_until or now < self._unknown.get(user_id, float("-inf")):
+            return None
+        task = self._pending.get(user_id)
+        if task is None:
+            task = asyncio.create_task(self._lookup(user_id))
+            self._pending[user_id] = task
+            task.add_done_callback(lambda _: self._pending.pop(user_id, None))
+        # Shielded: a waiter cancelled at shutdown does not fail the others' lookup.
+        return await asyncio.shield(task)
+
+    def _remember(self, user_id: str, user: fmt.SlackUser) -> None:
+        self._known[user_id] = user
+        self._known.move_to_end(user_id)
+        self._unknown.pop(user_id, None)
+        while len(self._known) > self._size:
+            self._known.popitem(last=False)
+
+    def _not_named(self, user_id: str) -> None:
+        self._unknown[user_id] = self._monotonic() + UNKNOWN_RETRY
+        self._unknown.move_to_end(user_id)
+        while len(self._unknown) > self._size:
+            self._unknown.popitem(last=False)
+
+    async def _lookup(self, user_id: str) -> fmt.SlackUser | None:
+        fields = log_fields("slack")
+        try:
+            async with asyncio.timeout(self._timeout):
+                answer = await self._client.users_info(user=user_id)
+        except SlackApiError as exc:
+            error = _delivery_error(exc)
+            if error.retry_after is not None:
+                self._paused_until = self._monotonic() + error.retry_after
+                _LOGGER.info("users.info rate limited; crediting ids", extra=fields)
+            elif error.permanent:
+                self._paused_until = self._monotonic() + REFUSED_PAUSE
+                _LOGGER.warning(
+                    "users.info refused (%s): hashtag authors are credited by user id "
+                    "(the app needs the users:read scope)",
+                    error,
+                    extra=fields,
+                )
+            elif int(getattr(exc.response, "status_code", 0) or 0) != 200:
+                self._paused_until = self._monotonic() + LOOKUP_PAUSE
+                _LOGGER.warning(
+                    "users.info failed (%s); crediting ids for now", error, extra=fields
+                )
+            else:  # user_not_found and the like: this id only
+                self._not_named(user_id)
+                _LOGGER.info("users.info could not name %s: %s", user_id, error, extra=fields)
+            return None
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            self._paused_until = self._monotonic() + LOOKUP_PAUSE
+            _LOGGER.warning(
+                "users.info failed (%s); crediting ids for now",
+                type(exc).__name__,
+                extra=fields,
+            )
+            return None
+        user = fmt.user_from_info(answer.get("user"))
+        if user is None:
+            self._not_named(user_id)
+            return None
+        self._remember(user_id, user)
+        return user
+
+
 class SlackAdapter:
     """The Slack side of the bot: receive over HTTP or Socket Mode, send for the outbox."""
 
@@ -114,6 +237,7 @@ class SlackAdapter:
         rate_limit_retries: int = 2,
         channel_interval: float = 1.0,
         drain_timeout: float = 10.0,
+        name_lookup_timeout: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -129,7 +253,6 @@ class SlackAdapter:
         self._clock = clock
         self._drain_timeout = drain_timeout
         self._pacer = Pacer(channel_interval, monotonic, sleep)
-        self._names: dict[str, str] = {}  # user id -> name learnt from commands and buttons
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -142,6 +265,14 @@ class SlackAdapter:
         self.client = AsyncWebClient(
             token=bot_token, base_url=api_base_url, retry_handlers=retry_handlers
         )
+        # Name lookups never wait out a Retry-After or retry: the id is credited instead.
+        lookups = AsyncWebClient(
+            token=bot_token,
+            base_url=api_base_url,
+            timeout=max(1, int(name_lookup_timeout + 0.999)),
+            retry_handlers=[],
+        )
+        self._users = _UserDirectory(lookups, timeout=name_lookup_timeout, monotonic=monotonic)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=signing_secret or None,
@@ -308,35 +439,46 @@ class SlackAdapter:
     ) -> None:
         """A slash command: ack within Slack's 3 s, answer through its response_url."""
         await ack()
-        self._learn_name(body.get("user_id"), body.get("user_name"))
-        cmd = fmt.command_from_slash(body, self._clock(), self._names)
+        self._users.learn(body.get("user_id"), body.get("user_name"))
+        cmd = fmt.command_from_slash(body, self._clock(), self._users.names)
         if cmd is None:
             _LOGGER.warning("unreadable slash command payload", extra=log_fields("slack"))
             return
         self._spawn(self._run(cmd, _Responder(respond)))
 
     async def _on_message(self, event: dict[str, Any]) -> None:
-        """A channel message: only a person's hashtag line becomes a command."""
-        cmd = fmt.command_from_message(event, self._clock(), self._names)
-        if cmd is not None:
+        """A channel message: only a person's hashtag line becomes a command.
+
+        Its author is named from the cache, else by users.info inside the command's task
+        (Bolt answers the event only after this returns).
+        """
+        cmd = fmt.command_from_message(event, self._clock(), self._users.names)
+        if cmd is None:
+            return
+        if self._users.get(cmd.actor.user_id) is not None:
             self._spawn(self._run(cmd, None))
+        else:
+            self._spawn(self._run_named(cmd))
+
+    async def _run_named(self, cmd: Command) -> None:
+        """Look the author up (the id stays when that fails), then run the command."""
+        try:
+            user = await self._users.resolve(cmd.actor.user_id)
+        except Exception:  # a lookup must never cost the command
+            _LOGGER.exception("users.info lookup failed", extra=log_fields("slack"))
+            user = None
+        await self._run(fmt.with_actor(cmd, user), None)
 
     async def _on_button(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         """A press on one of our buttons runs the command in its value."""
         await ack()
         user = body.get("user") or {}
-        self._learn_name(user.get("id"), user.get("username") or user.get("name"))
-        cmd = fmt.command_from_block_action(body, self._clock(), self._names)
+        self._users.learn(user.get("id"), user.get("username") or user.get("name"))
+        cmd = fmt.command_from_block_action(body, self._clock(), self._users.names)
         if cmd is None:
             _LOGGER.info("button without a command pressed", extra=log_fields("slack"))
             return
         self._spawn(self._run(cmd, _Responder(respond) if body.get("response_url") else None))
-
-    def _learn_name(self, user_id: object, name: object) -> None:
-        if isinstance(user_id, str) and isinstance(name, str) and name:
-            if len(self._names) > 10_000:
-                self._names.clear()
-            self._names[user_id] = name
 
     async def _run(self, cmd: Command, responder: _Responder | None) -> None:
         """Dispatch one command and deliver its replies; failures are logged, not raised."""

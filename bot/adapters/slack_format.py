@@ -92,8 +92,61 @@ def unescape_slack_text(text: str) -> str:
 # --- inbound: payload → Command ---------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class SlackUser:
+    """What the bot knows of a Slack user id.
+
+    `username` is Slack's `name`, the one slash commands send as `user_name` and the
+    handle is made of (`@anna`); `display_name` is the profile's name when users.info
+    told it (buttons and commands carry only the username).
+    """
+
+    username: str | None
+    display_name: str | None = None
+
+
+Names = Mapping[str, SlackUser]  # user id -> what the bot learnt of that user
+
+
+def user_from_info(user: object) -> SlackUser | None:
+    """The `user` object of a users.info answer → SlackUser; None when it names nobody.
+
+    The display name is the profile's display name, else the real name, else the username.
+    """
+    if not isinstance(user, Mapping):
+        return None
+    profile = user.get("profile")
+    profile = profile if isinstance(profile, Mapping) else {}
+
+    def text(value: object) -> str | None:
+        return value.strip() or None if isinstance(value, str) else None
+
+    username = text(user.get("name"))
+    display = (
+        text(profile.get("display_name"))
+        or text(user.get("real_name"))
+        or text(profile.get("real_name"))
+    )
+    if username is None and display is None:
+        return None
+    return SlackUser(username=username, display_name=display)
+
+
+def known_user(user_id: str, username: str | None, names: Names | None) -> SlackUser | None:
+    """Who `user_id` is, given the username a payload carries (if any) and what is known.
+
+    A payload's username wins; the known profile name is kept while it is the same person.
+    """
+    known = (names or {}).get(user_id)
+    if not username:
+        return known
+    if known is not None and known.username == username:
+        return known
+    return SlackUser(username=username)
+
+
 def command_from_slash(
-    body: Mapping[str, Any], received_at: datetime, names: Mapping[str, str] | None = None
+    body: Mapping[str, Any], received_at: datetime, names: Names | None = None
 ) -> Command | None:
     """`/kpi set cac 95` → Command(name="kpi", text="set cac 95").
 
@@ -113,7 +166,7 @@ def command_from_slash(
     return Command(
         name=name,
         text=text,
-        actor=_actor(user, str(body.get("user_name") or "") or (names or {}).get(user)),
+        actor=actor(user, known_user(user, str(body.get("user_name") or ""), names)),
         chat=ChatRef(platform="slack", chat_id=channel),
         received_at=received_at,
         message_id=str(body.get("trigger_id") or "") or None,
@@ -121,12 +174,14 @@ def command_from_slash(
 
 
 def command_from_message(
-    event: Mapping[str, Any], received_at: datetime, names: Mapping[str, str] | None = None
+    event: Mapping[str, Any], received_at: datetime, names: Names | None = None
 ) -> Command | None:
     """A person's `#articles +1 published` in a channel → the `log` command; else None.
 
     Only hashtags are read from plain messages: commands arrive as slash commands, and
-    the bot must never act on other bots (or itself) or on edits and joins.
+    the bot must never act on other bots (or itself) or on edits and joins. A message
+    carries only the user id: the name comes from `names` (the adapter looks unknown
+    ids up with users.info and swaps the actor in with `with_actor`).
     """
     if event.get("type") != "message" or event.get("subtype") not in _READABLE_SUBTYPES:
         return None
@@ -145,7 +200,7 @@ def command_from_message(
     thread = str(event.get("thread_ts") or ts)
     cmd = command_from_text(
         plain,
-        actor=_actor(user, (names or {}).get(user)),
+        actor=actor(user, known_user(user, None, names)),
         chat=ChatRef(platform="slack", chat_id=channel, thread_id=thread),
         received_at=received_at,
         message_id=ts,
@@ -154,7 +209,7 @@ def command_from_message(
 
 
 def command_from_block_action(
-    body: Mapping[str, Any], received_at: datetime, names: Mapping[str, str] | None = None
+    body: Mapping[str, Any], received_at: datetime, names: Names | None = None
 ) -> Command | None:
     """A press on one of our buttons → the command in its value, via="button"."""
     actions = body.get("actions") or []
@@ -170,10 +225,10 @@ def command_from_block_action(
         return None
     message = body.get("message") or {}
     user_id = str(user["id"])
-    name = user.get("username") or user.get("name") or (names or {}).get(user_id)
+    username = user.get("username") or user.get("name")
     cmd = command_from_text(
         str(value),
-        actor=_actor(user_id, name),
+        actor=actor(user_id, known_user(user_id, username, names)),
         chat=ChatRef(platform="slack", chat_id=channel, thread_id=message.get("thread_ts")),
         received_at=received_at,
         via="button",
@@ -184,13 +239,27 @@ def command_from_block_action(
     return cmd
 
 
-def _actor(user_id: str, name: str | None) -> Actor:
+def actor(user_id: str, user: SlackUser | None) -> Actor:
+    """The one Actor shape for every Slack payload: handle `@username`, else the id.
+
+    A command's author is credited by handle (`@anna`), whether the name came with the
+    payload (slash commands, buttons) or from users.info (channel messages).
+    """
+    username = user.username if user is not None else None
+    display = user.display_name if user is not None else None
     return Actor(
         platform="slack",
         user_id=user_id,
-        display_name=name or user_id,
-        handle=f"@{name}" if name else None,
+        display_name=display or username or user_id,
+        handle=f"@{username}" if username else None,
     )
+
+
+def with_actor(cmd: Command, user: SlackUser | None) -> Command:
+    """`cmd` credited to `user` (a name looked up after the payload was read)."""
+    if user is None:
+        return cmd
+    return cmd.model_copy(update={"actor": actor(cmd.actor.user_id, user)})
 
 
 def delivery_key(body: Mapping[str, Any]) -> str | None:

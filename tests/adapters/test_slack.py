@@ -12,14 +12,17 @@ import pytest
 
 from bot.adapters import slack_format as fmt
 from bot.adapters.base import DeliveryError, MemorySeenLog
-from bot.adapters.slack import INVITE_ME, SlackAdapter
-from handlers.contract import ChatRef, Command, Field, Image, Reply, Table
+from bot.adapters.slack import INVITE_ME, SlackAdapter, _UserDirectory
+from handlers.contract import Actor, ChatRef, Command, Field, Image, Reply, Table
 from tests.fakes.slack_api import (
     APP_TOKEN,
     BOT_ID,
     BOT_TOKEN,
     BOT_USER_ID,
     CHANNEL,
+    OTHER_USER_ID,
+    OTHER_USER_NAME,
+    SCOPES,
     SIGNING_SECRET,
     FakeSlackAPI,
     SlackSender,
@@ -260,6 +263,136 @@ async def test_retried_button_press_runs_once(
     await slack.post(body, FORM, retry_num=1)
     await adapter.idle()
     assert len(dispatch.commands) == 1
+
+
+# --- who wrote a message: users.info ----------------------------------------------------------
+
+
+async def test_first_time_author_is_named_by_users_info_after_the_ack(
+    api: FakeSlackAPI, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    held = api.hold("users.info")
+    posted = await slack.event(message_event("#articles +1", user=OTHER_USER_ID))
+    assert posted.status == 200  # acknowledged while the lookup is still unanswered
+    await api.wait_asked("users.info")
+    assert dispatch.commands == []
+    held.set()
+    [cmd] = await dispatch.wait_for(1)
+    assert cmd.actor == Actor(
+        platform="slack", user_id=OTHER_USER_ID, display_name="Ben Okafor", handle="@ben"
+    )
+    [lookup] = api.calls_to("users.info")
+    assert lookup.params["user"] == OTHER_USER_ID
+    await api.wait_for("chat.postMessage")
+
+
+async def test_one_lookup_serves_every_message_of_an_author(
+    api: FakeSlackAPI, adapter: SlackAdapter, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    held = api.hold("users.info")
+    for n in range(2):  # both arrive while the first lookup is in flight
+        await slack.event(message_event(f"#articles +{n + 1}", user=OTHER_USER_ID, ts=f"1.{n}"))
+    await api.wait_asked("users.info")
+    held.set()
+    await dispatch.wait_for(2)
+    await slack.event(message_event("#articles +3", user=OTHER_USER_ID, ts="1.3"))  # cached
+    await dispatch.wait_for(3)
+    await adapter.idle()
+    assert api.asked("users.info") == 1
+    assert {c.actor.handle for c in dispatch.commands} == {"@ben"}
+
+
+async def test_a_name_from_a_slash_command_or_button_needs_no_lookup(
+    api: FakeSlackAPI, adapter: SlackAdapter, dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    await slack.slash("/initiatives", "", response_url=api.response_url())
+    await slack.block_action(
+        "/kpi", response_url=api.response_url(), user_id=OTHER_USER_ID, user_name=OTHER_USER_NAME
+    )
+    await dispatch.wait_for(2)
+    await slack.event(message_event("#articles +1"))
+    await slack.event(message_event("#articles +1", user=OTHER_USER_ID, ts="1.2"))
+    commands = await dispatch.wait_for(4)
+    await adapter.idle()
+    assert [c.actor.handle for c in commands[2:]] == ["@anna", "@ben"]
+    assert api.asked("users.info") == 0
+
+
+def refuse_users_read(api: FakeSlackAPI) -> None:
+    api.scopes.discard("users:read")
+
+
+@pytest.mark.parametrize(
+    ("user", "break_lookup"),
+    [
+        (OTHER_USER_ID, refuse_users_read),
+        (OTHER_USER_ID, lambda api: api.fail_next("users.info", "ratelimited", retry_after=30)),
+        (OTHER_USER_ID, lambda api: api.fail_next("users.info", "server_error")),
+        ("U0GHOST", lambda api: None),  # user_not_found
+    ],
+    ids=["missing_scope", "ratelimited", "server_error", "user_not_found"],
+)
+async def test_a_failed_lookup_credits_the_id_and_is_not_retried_at_once(
+    api: FakeSlackAPI,
+    adapter: SlackAdapter,
+    dispatch: StubDispatch,
+    slack: SlackSender,
+    user: str,
+    break_lookup: Callable[[FakeSlackAPI], None],
+) -> None:
+    break_lookup(api)
+    await slack.event(message_event("#articles +1", user=user, ts="1.1"))
+    [cmd] = await dispatch.wait_for(1)
+    assert (cmd.actor.user_id, cmd.actor.display_name, cmd.actor.handle) == (user, user, None)
+    await api.wait_for("chat.postMessage")  # the progress is answered all the same
+    [failed] = api.calls_to("users.info")
+    assert not failed.ok
+    await slack.event(message_event("#articles +2", user=user, ts="1.2"))
+    await dispatch.wait_for(2)
+    await adapter.idle()
+    assert api.asked("users.info") == 1
+    assert dispatch.commands[1].actor.user_id == user
+
+
+async def test_a_slow_lookup_is_given_up_and_the_command_runs(
+    api: FakeSlackAPI, dispatch: StubDispatch
+) -> None:
+    adapter = make_adapter(api, dispatch, name_lookup_timeout=0.05)
+    await adapter.start()
+    held = api.hold("users.info")  # never answered in time
+    try:
+        async with SlackSender(f"http://127.0.0.1:{adapter.port}/slack/events") as slack:
+            await slack.event(message_event("#articles +1", user=OTHER_USER_ID))
+            [cmd] = await dispatch.wait_for(1)
+            assert (cmd.actor.display_name, cmd.actor.handle) == (OTHER_USER_ID, None)
+            await api.wait_for("chat.postMessage")
+    finally:
+        held.set()
+        await adapter.stop()
+
+
+class StubUsersClient:
+    """Answers users.info for any id, counting the calls."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def users_info(self, *, user: str) -> dict[str, Any]:
+        self.asked.append(user)
+        return {"ok": True, "user": {"id": user, "name": user.lower()}}
+
+
+async def test_the_name_cache_is_bounded_least_recently_used_first() -> None:
+    client = StubUsersClient()
+    users = _UserDirectory(client, timeout=1.0, monotonic=lambda: 0.0, size=2)  # type: ignore[arg-type]
+    for user_id in ("U1", "U2", "U1", "U3"):  # U1 used again, so U2 is the one dropped
+        await users.resolve(user_id)
+    assert client.asked == ["U1", "U2", "U3"]
+    assert list(users.names) == ["U1", "U3"]
+    users.learn("U4", "dana")
+    assert list(users.names) == ["U3", "U4"]
+    assert await users.resolve("U4") == fmt.SlackUser("dana")
+    assert client.asked == ["U1", "U2", "U3"]
 
 
 # --- rendering on the wire -------------------------------------------------------------------
@@ -592,7 +725,9 @@ def test_manifest_asks_for_the_needed_scopes_events_and_interactivity() -> None:
         "files:write",
         "channels:history",
         "groups:history",
+        "users:read",  # users.info: who wrote a hashtag line
     ]
+    assert tuple(scopes) == SCOPES  # the fake Web API grants what the manifest asks for
     events = re.findall(r"^      - (message\.\w+)", text, re.MULTILINE)
     assert events == ["message.channels", "message.groups"]
     assert "  interactivity:\n    is_enabled: true\n" in text

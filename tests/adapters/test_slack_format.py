@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.adapters import slack_format as fmt
-from handlers.contract import Button, CommandSpec, Field, Image, Reply, Table
+from handlers.contract import Actor, Button, CommandSpec, Field, Image, Reply, Table
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
@@ -119,11 +119,85 @@ def event(text: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_hashtag_message_becomes_log_answered_in_its_thread() -> None:
-    cmd = fmt.command_from_message(event("#articles +1 published"), NOW, {"U0ANNA": "anna"})
+    names = {"U0ANNA": fmt.SlackUser("anna")}
+    cmd = fmt.command_from_message(event("#articles +1 published"), NOW, names)
     assert cmd is not None
     assert (cmd.name, cmd.text, cmd.via) == ("log", "articles +1 published", "hashtag")
     assert cmd.chat.thread_id == "1.1" and cmd.message_id == "1.1"
-    assert cmd.actor.display_name == "anna"
+    assert (cmd.actor.display_name, cmd.actor.handle) == ("anna", "@anna")
+
+
+def test_hashtag_from_an_unknown_id_is_credited_to_the_id_until_named() -> None:
+    cmd = fmt.command_from_message(event("#articles +1"), NOW)
+    assert cmd is not None
+    assert (cmd.actor.display_name, cmd.actor.handle) == ("U0ANNA", None)
+    named = fmt.with_actor(cmd, fmt.SlackUser("anna", "Anna"))
+    assert named.actor == Actor(
+        platform="slack", user_id="U0ANNA", display_name="Anna", handle="@anna"
+    )
+    assert named.model_copy(update={"actor": cmd.actor}) == cmd  # nothing else changed
+    assert fmt.with_actor(cmd, None) is cmd
+
+
+def info_user(name: str = "anna", display: str = "", real: str = "") -> dict[str, Any]:
+    return {
+        "id": "U0ANNA",
+        "name": name,
+        "real_name": real,
+        "profile": {"display_name": display, "real_name": real},
+    }
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        (info_user(display="Anna", real="Anna Berg"), fmt.SlackUser("anna", "Anna")),
+        (info_user(display="  ", real="Anna Berg"), fmt.SlackUser("anna", "Anna Berg")),
+        (
+            {"name": "anna", "profile": {"real_name": "Anna Berg"}},
+            fmt.SlackUser("anna", "Anna Berg"),
+        ),
+        (info_user(), fmt.SlackUser("anna", None)),
+        ({"profile": {"display_name": "Anna"}}, fmt.SlackUser(None, "Anna")),
+        ({"id": "U0ANNA", "profile": {}}, None),
+        (None, None),
+        ("anna", None),
+    ],
+    ids=[
+        "display",
+        "real",
+        "profile-real",
+        "username-only",
+        "no-username",
+        "nameless",
+        "none",
+        "str",
+    ],
+)
+def test_users_info_user_object_names_the_user(user: object, expected: object) -> None:
+    assert fmt.user_from_info(user) == expected
+
+
+def test_every_payload_builds_the_same_actor_shape() -> None:
+    """Slash command, button and looked-up message author: display name, `@username`."""
+    looked_up = fmt.user_from_info(info_user(display="Anna", real="Anna Berg"))
+    names = {"U0ANNA": looked_up} if looked_up else {}
+    slash_cmd = fmt.command_from_slash(slash("/kpi", ""), NOW, names)
+    button = fmt.command_from_block_action(action("/kpi"), NOW, names)
+    message = fmt.command_from_message(event("#articles +1"), NOW, names)
+    actors = [c.actor for c in (slash_cmd, button, message) if c is not None]
+    assert len(actors) == 3
+    assert {(a.user_id, a.display_name, a.handle) for a in actors} == {("U0ANNA", "Anna", "@anna")}
+    # Without a lookup, the payload's username is both the name and the handle.
+    plain = fmt.command_from_slash(slash("/kpi", ""), NOW)
+    assert plain is not None and (plain.actor.display_name, plain.actor.handle) == (
+        "anna",
+        "@anna",
+    )
+    # A renamed user: the payload's new username wins over the cached profile.
+    renamed = fmt.command_from_slash(slash("/kpi", "", user_name="anna.b"), NOW, names)
+    assert renamed is not None
+    assert (renamed.actor.display_name, renamed.actor.handle) == ("anna.b", "@anna.b")
 
 
 def test_hashtag_inside_a_thread_answers_in_that_thread() -> None:

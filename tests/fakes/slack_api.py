@@ -1,12 +1,16 @@
 """A fake Slack Web API on 127.0.0.1, and a client that sends Slack-signed requests.
 
 `FakeSlackAPI` speaks what slack_sdk sends (form-encoded calls, JSON for
-chat.postMessage, Bearer tokens): `auth.test`, `chat.postMessage`, the three steps of
+chat.postMessage, GET with a query for users.info, Bearer tokens): `auth.test`,
+`chat.postMessage`, `users.info` (the workspace's `users`; an unknown id is
+`user_not_found`, and without "users:read" in `scopes` it is `missing_scope`, as
+Slack answers an app installed without that scope), the three steps of
 `files_upload_v2` (with a loopback upload_url), `response_url` endpoints, and Socket
 Mode (`apps.connections.open` with the app token, then a WebSocket that says hello,
 carries envelopes to the app and records its acks as "socket_ack" calls). It records
-every call, lets a test await calls without sleeping, and can make the next calls of
-a method fail the way Slack does.
+every call, lets a test await calls without sleeping, can make the next calls of a
+method fail the way Slack does, and can hold a method's answers until the test
+releases them (to prove what does not wait for them).
 
 `SlackSender` plays Slack towards the adapter: it POSTs slash commands, events and
 button presses over real loopback HTTP, signed like Slack signs them (v0 HMAC-SHA256
@@ -38,6 +42,45 @@ BOT_ID = "B0BOT"
 CHANNEL = "C0TEAM"
 USER_ID = "U0ANNA"
 USER_NAME = "anna"
+OTHER_USER_ID = "U0BEN"  # a member who never used a command
+OTHER_USER_NAME = "ben"
+
+# The bot scopes of slack-manifest.yml (a test checks they match): what the app was granted.
+SCOPES = (
+    "commands",
+    "chat:write",
+    "files:write",
+    "channels:history",
+    "groups:history",
+    "users:read",
+)
+NEEDED_SCOPE = {"users.info": "users:read"}
+
+
+def slack_user(user_id: str, name: str, display_name: str, real_name: str) -> dict[str, Any]:
+    """A users.info `user` object, trimmed to what matters here."""
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": name,
+        "deleted": False,
+        "real_name": real_name,
+        "is_bot": False,
+        "profile": {
+            "display_name": display_name,
+            "display_name_normalized": display_name,
+            "real_name": real_name,
+            "real_name_normalized": real_name,
+        },
+    }
+
+
+def workspace_users() -> dict[str, dict[str, Any]]:
+    """The members users.info knows by default: anna (display name set), ben (not set)."""
+    return {
+        USER_ID: slack_user(USER_ID, USER_NAME, "Anna", "Anna Berg"),
+        OTHER_USER_ID: slack_user(OTHER_USER_ID, OTHER_USER_NAME, "", "Ben Okafor"),
+    }
 
 
 @dataclass
@@ -70,9 +113,13 @@ class FakeSlackAPI:
         self.token = token
         self.app_token = app_token
         self.calls: list[Call] = []
+        self.users = workspace_users()  # what users.info answers, by user id
+        self.scopes = set(SCOPES)  # the installed app's bot scopes; drop one to refuse
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._failures: dict[str, list[_Failure]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
+        self._asked: dict[str, int] = {}
         self._changed = asyncio.Condition()
         self._serial = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -81,6 +128,7 @@ class FakeSlackAPI:
         """Listen on an ephemeral loopback port."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # users.info is a GET
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/socket", self._socket)
@@ -123,6 +171,26 @@ class FakeSlackAPI:
         "response" any `error` makes the call fail with HTTP 500 / 404.
         """
         self._failures.setdefault(method, []).append(_Failure(error, times, retry_after))
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep answers to `method` waiting until the returned event is set."""
+        gate = self._holds.setdefault(method, asyncio.Event())
+        gate.clear()
+        return gate
+
+    def asked(self, method: str) -> int:
+        """How many requests of `method` arrived, answered or still held."""
+        return self._asked.get(method, 0)
+
+    async def wait_asked(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 (the call shape tests read best)
+    ) -> None:
+        """Wait until `count` requests of `method` arrived (held ones included)."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: self.asked(method) >= count)
 
     async def push_envelope(
         self,
@@ -177,12 +245,27 @@ class FakeSlackAPI:
         # slack_sdk sends `params=` in the query string and `data=`/`json=` in the body.
         params = _decode_json_fields(dict(request.query) | _params(request.content_type, body))
         call = Call(method, params, dict(request.headers), body)
+        self._asked[method] = self._asked.get(method, 0) + 1
+        async with self._changed:
+            self._changed.notify_all()
+        gate = self._holds.get(method)
+        if gate is not None:
+            await gate.wait()
         token = self.app_token if method == "apps.connections.open" else self.token
         if request.headers.get("Authorization") != f"Bearer {token}":
             return await self._record(call, _json({"ok": False, "error": "invalid_auth"}), False)
         failure = self._take_failure(method)
         if failure is not None:
             return await self._record(call, _failure_response(failure), False)
+        needed = NEEDED_SCOPE.get(method)
+        if needed is not None and needed not in self.scopes:
+            refusal = {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": needed,
+                "provided": ",".join(sorted(self.scopes)),
+            }
+            return await self._record(call, _json(refusal), False)
         result = self._result(method, params)
         return await self._record(call, _json(result), bool(result["ok"]))
 
@@ -248,6 +331,9 @@ class FakeSlackAPI:
             file_id = f"F{next(self._serial):06d}"
             url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
             return {"ok": True, "upload_url": url, "file_id": file_id}
+        if method == "users.info":
+            user = self.users.get(str(params.get("user", "")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         if method == "files.completeUploadExternal":

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.adapters import slack_format as slack_fmt
 from tests.alerts.support import FakeSleep
-from tests.fakes.slack_api import CHANNEL, block_actions_body
+from tests.fakes.slack_api import CHANNEL, USER_ID, block_actions_body
 from tests.integration.harness import Said, SlackChat, slack_chat, slack_plain
 from tests.integration.script import (
     BUTTON_SETUP,
@@ -79,8 +79,8 @@ async def test_scorecard_help_reaches_help_and_speaks_slack(slack: SlackChat) ->
 async def test_hashtag_in_a_channel_message_logs_progress_in_its_thread(
     slack: SlackChat,
 ) -> None:
-    await slack.seed(*BUTTON_SETUP)
-    # Message events carry only a user id: the name is the one her commands taught the bot.
+    await slack.seed(*BUTTON_SETUP)  # straight through the router: the adapter knows no one
+    # Message events carry only a user id: a first-time author is named by users.info.
     await slack.ok("#articles +1 before any command", "Logged 1 on Publish articles")
     await slack.ok("/initiatives", "1 of 4")
     await slack.ok("#articles +1 published the spring post", "Logged 1 on Publish articles")
@@ -91,8 +91,50 @@ async def test_hashtag_in_a_channel_message_logs_progress_in_its_thread(
         (CHANNEL, "1767225600.000003"),
     ]
     first, second = slack.core.store.initiatives.logs(slack.key, "articles")
-    assert (first.by, first.note) == ("U0ANNA", "before any command")
+    assert (first.by, first.note) == ("@anna", "before any command")
     assert (second.amount, second.by, second.note) == (1, "@anna", "published the spring post")
+    [lookup] = slack.api.calls_to("users.info")
+    assert lookup.params["user"] == USER_ID
+
+
+async def test_a_first_time_hashtag_author_is_named_once_and_cached(slack: SlackChat) -> None:
+    await slack.seed(*BUTTON_SETUP)
+    await slack.ok("#articles +1 drafted the guide", "Logged 1 on Publish articles")
+    await slack.ok("#articles +1 published the guide", "2 of 4")
+
+    assert len(slack.api.calls_to("users.info")) == 1  # one lookup for two messages
+    logs = slack.core.store.initiatives.logs(slack.key, "articles")
+    assert [(e.by, e.note) for e in logs] == [
+        ("@anna", "drafted the guide"),
+        ("@anna", "published the guide"),
+    ]
+    hashtags = [cmd.actor for cmd, _ in slack.recorder.log if cmd.via == "hashtag"]
+    assert {(a.user_id, a.display_name, a.handle) for a in hashtags} == {
+        (USER_ID, "Anna", "@anna")  # the profile's display name, the username's handle
+    }
+
+
+async def test_a_name_learnt_from_a_command_needs_no_lookup(slack: SlackChat) -> None:
+    await slack.seed(*BUTTON_SETUP)
+    await slack.ok("/initiatives", "0 of 4")  # her slash command carries her username
+    await slack.ok("#articles +1", "Logged 1 on Publish articles")
+    [entry] = slack.core.store.initiatives.logs(slack.key, "articles")
+    assert entry.by == "@anna"
+    assert slack.api.calls_to("users.info") == []
+
+
+async def test_without_users_read_the_author_is_credited_by_id_and_progress_still_logs(
+    slack: SlackChat,
+) -> None:
+    await slack.seed(*BUTTON_SETUP)
+    slack.api.scopes.discard("users:read")  # installed before the manifest asked for it
+    await slack.ok("#articles +1 drafted", "Logged 1 on Publish articles")
+    await slack.ok("#articles +1 published", "2 of 4")
+
+    [refused] = slack.api.calls_to("users.info")  # refused once, then not asked again
+    assert not refused.ok
+    logs = slack.core.store.initiatives.logs(slack.key, "articles")
+    assert [(e.by, e.note) for e in logs] == [(USER_ID, "drafted"), (USER_ID, "published")]
 
 
 async def test_undo_button_restores_the_kpi_and_stale_or_forged_presses_change_nothing(
