@@ -19,9 +19,9 @@ from bot.adapters.base import Adapter
 from bot.delivery import Backoff, Delivery, Sleep, StoreOutbox, default_backoff
 from bot.scheduler import Scheduler
 from handlers import alerting, build_router
-from handlers.contract import Command, Context, Outbox, Reply
+from handlers.contract import ChatRef, Command, Context, Outbox, Reply
 from handlers.router import Router
-from storage import Store, open_store
+from storage import ChatMoveConflict, Store, open_store
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,6 +67,33 @@ class Core:
                 _LOGGER.exception("could not update the schedule after a command")
         if outbox.take_queued() and self.delivery is not None:
             self.delivery.wake()
+
+    async def move_chat(self, old: ChatRef, new: ChatRef) -> bool:
+        """A chat got a new id (Telegram group → supergroup): its whole scorecard follows.
+
+        One atomic step, committed before anything else hears of it; then the schedules
+        of both chats are re-synced and delivery picks up messages queued for the old id.
+        Idempotent: False when there was nothing to move (already moved, or no data), or
+        when the new chat already has data of its own (refused and logged, not mixed).
+        """
+        try:
+            moved = self.store.move_chat(old.key, new.key)
+        except ChatMoveConflict as exc:
+            _LOGGER.error("%s", exc)
+            return False
+        if not moved:
+            return False
+        await self.store.commit()
+        _LOGGER.warning("moved the scorecard of %s to %s", old.key, new.key)
+        if self.delivery is not None:
+            self.delivery.chat_moved(old.key, new.key)
+        if self.scheduler is not None:
+            try:
+                self.scheduler.chat_moved(old.key, new.key)
+            except Exception:
+                _LOGGER.exception("could not update the schedule after moving a chat")
+        await self.store.commit()  # what syncing the schedule recorded
+        return True
 
     async def start(
         self,

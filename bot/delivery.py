@@ -159,6 +159,17 @@ class Delivery:
         self._adapters[adapter.platform] = adapter
         self.wake()
 
+    def chat_moved(self, old: str, new: str) -> None:
+        """Chat `old`'s queue moved to `new` (Core.move_chat): deliver it from there.
+
+        A lane still sending for `old` also holds `new` until it ends, so the message in
+        flight is not sent a second time by a new lane.
+        """
+        lane = self._lanes.get(old)
+        if lane is not None and new not in self._lanes:
+            self._lanes[new] = lane
+        self.wake()
+
     async def start(self) -> None:
         """Start the worker; anything left pending by a previous run goes out first."""
         if self._task is None:
@@ -260,7 +271,9 @@ class Delivery:
         except Exception:
             _LOGGER.exception("delivery lane failed", extra=log_fields(chat=chat))
         finally:
-            self._lanes.pop(chat, None)
+            me = asyncio.current_task()
+            for key in [key for key, lane in self._lanes.items() if lane is me]:
+                del self._lanes[key]
             self._wake.set()
 
     async def _send(self, entry: OutboxEntry, adapter: Adapter) -> bool:

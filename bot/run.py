@@ -55,6 +55,7 @@ def build_adapters(config: Config, core: Core) -> list[Adapter]:
                 seen=seen,
                 specs=specs,
                 clock=core.ctx.clock,
+                on_chat_moved=core.move_chat,
             )
         )
     if config.slack_enabled:

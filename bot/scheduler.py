@@ -211,6 +211,21 @@ class Scheduler:
         else:
             self._specs.pop(chat, None)
 
+    def chat_moved(self, old: str, new: str) -> None:
+        """`old`'s data now lives under `new` (Core.move_chat): its jobs follow it."""
+        self.sync_chat(old)  # nothing left to want: its cron jobs go
+        self.sync_chat(new)
+        aps = self._aps
+        if aps is None:
+            return
+        flush = aps.get_job(f"flush:{old}")
+        if flush is not None:
+            aps.remove_job(flush.id)
+        due = self._ctx.store.alerts.batcher(new).next_due()
+        if due is not None:
+            self.arm_flush(new, due)
+        self.touch(new)
+
     def arm_flush(self, chat: str, when: datetime) -> None:
         """Flush the chat's held alerts at `when` (an earlier armed flush is kept)."""
         aps = self._aps

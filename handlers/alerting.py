@@ -16,6 +16,7 @@ reuses `queue` and `flush_due`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal
@@ -130,29 +131,43 @@ def queue(
     *,
     settings: AlertSettings | None = None,
     now: datetime,
-) -> None:
-    """Log transitions, batch the sendable ones and flush whatever is ready now."""
+) -> bool:
+    """Log transitions, batch the sendable ones and flush whatever is ready now.
+
+    Returns whether it flushed (so a caller about to flush at the same `now` need not).
+    """
     if not transitions:
-        return
+        return False
     settings = settings or ctx.store.alerts.settings(chat)
     ctx.store.alerts.log(chat, list(transitions))
     if not channels(settings, chat):
-        return  # `/alerts off`: the log still shows what would have been sent
+        return False  # `/alerts off`: the log still shows what would have been sent
     batcher = ctx.store.alerts.batcher(chat)
     for transition in transitions:
         batcher = batcher.add(transition, now=now, window=settings.policy.group_window)
     ctx.store.alerts.save_batcher(chat, batcher)
-    flush_due(ctx, chat, now)
+    flush_due(ctx, chat, now, batcher=batcher, settings=settings)
+    return True
 
 
-def flush_due(ctx: Context, chat: str, now: datetime, *, release: Release = "due") -> int:
+def flush_due(
+    ctx: Context,
+    chat: str,
+    now: datetime,
+    *,
+    release: Release = "due",
+    batcher: Batcher | None = None,
+    settings: AlertSettings | None = None,
+) -> int:
     """Send the chat's alerts that are ready at `now` as one message; returns items sent.
 
     `release="groups"` also sends alerts still collecting company in a group window (at
     shutdown no more company will come; quiet-hours holds keep waiting); `"all"` sends
-    held ones too (quiet hours were just switched off).
+    held ones too (quiet hours were just switched off). `batcher` and `settings`, when
+    given, are what the caller just read or saved (spares reading them again).
     """
-    batcher = ctx.store.alerts.batcher(chat)
+    if batcher is None:
+        batcher = ctx.store.alerts.batcher(chat)
     if not batcher.queued:
         return 0
     keep = Batcher(
@@ -168,10 +183,11 @@ def flush_due(ctx: Context, chat: str, now: datetime, *, release: Release = "due
     if batch is not None:
         batch = batch.model_copy(update={"at": now})
     rest = keep
-    ctx.store.alerts.save_batcher(chat, rest)
+    if len(rest.queued) != len(batcher.queued):  # nothing taken: the stored one is right
+        ctx.store.alerts.save_batcher(chat, rest)
     sent = 0
     if batch is not None:
-        settings = ctx.store.alerts.settings(chat)
+        settings = settings or ctx.store.alerts.settings(chat)
         reply = render_batch(ctx, chat, batch)
         for channel in channels(settings, chat):
             key = f"alert:{channel.thread_id or ''}:{batch.at.isoformat()}:" + "+".join(
@@ -188,8 +204,12 @@ def flush_due(ctx: Context, chat: str, now: datetime, *, release: Release = "due
 # --- addressing ----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def chat_ref(chat: str) -> ChatRef:
-    """The ChatRef of a chat key ("telegram:-100…" → platform and chat id)."""
+    """The ChatRef of a chat key ("telegram:-100…" → platform and chat id).
+
+    Cached: a ChatRef is frozen, and every sweep addresses the same chats again.
+    """
     platform, _, chat_id = chat.partition(":")
     return ChatRef.model_validate({"platform": platform, "chat_id": chat_id})
 

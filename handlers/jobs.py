@@ -181,10 +181,11 @@ def sweep_chat(ctx: Context, chat: str) -> SweepReport:
     now = ctx.clock()
     report = SweepReport(chats=1)
     settings = ctx.store.alerts.settings(chat)
-    red_before = ctx.store.alerts.states(chat, status=Status.RED)
-    report.reminders = alert_reminders(ctx, chat, settings, now, red_before)
-    report.flushed = alerting.flush_due(ctx, chat, now)
     tz = alerting.zone_of(ctx, chat)
+    red_before = ctx.store.alerts.states(chat, status=Status.RED)
+    report.reminders, flushed = _remind(ctx, chat, settings, now, red_before, tz)
+    if not flushed:  # the reminders' queue flushed what is ready at `now` already
+        report.flushed = alerting.flush_due(ctx, chat, now, settings=settings)
     local = now.astimezone(tz)
     quiet = settings.policy.quiet
     wall = local.time().replace(tzinfo=None)
@@ -347,8 +348,20 @@ def alert_reminders(
     """
     if red is None:
         red = ctx.store.alerts.states(chat, status=Status.RED)
+    return _remind(ctx, chat, settings, now, red)[0]
+
+
+def _remind(
+    ctx: Context,
+    chat: str,
+    settings: AlertSettings,
+    now: datetime,
+    red: Sequence[StoredState],
+    tz: ZoneInfo | None = None,
+) -> tuple[int, bool]:
+    """`alert_reminders`, also telling whether its queue flushed the chat's alerts."""
     if not red:
-        return 0
+        return 0, False
     policy = settings.policy
     candidates = [
         s
@@ -357,17 +370,15 @@ def alert_reminders(
         and (s.state.last_notified is None or now - s.state.last_notified >= policy.repeat)
     ]
     if not candidates:
-        return 0
-    tz = alerting.zone_of(ctx, chat)
+        return 0, False
+    tz = tz or alerting.zone_of(ctx, chat)
     thresholds = ctx.store.scorecards.thresholds(chat)
     transitions: list[Transition] = []
     for stored in candidates:
-        kpi = ctx.store.kpis.get(chat, stored.state.kpi)
-        latest = ctx.store.kpis.latest(chat, stored.state.kpi)
-        if kpi is None or kpi.removed_at is not None or kpi.test != stored.test or not latest:
+        kpi, reading = ctx.store.alerts.kpi_reading(chat, stored.state.kpi)
+        if kpi is None or kpi.removed_at is not None or kpi.test != stored.test or reading is None:
             ctx.store.alerts.drop_state(chat, stored.state.kpi)  # gone: no message
             continue
-        reading = latest[-1]
         state, found = evaluate(
             stored.state,
             kpi=kpi,
@@ -383,8 +394,8 @@ def alert_reminders(
         if state != stored.state:
             ctx.store.alerts.put_state(chat, state, test=kpi.test)
         transitions.extend(found)
-    alerting.queue(ctx, chat, transitions, settings=settings, now=now)
-    return sum(1 for t in transitions if t.kind == "reminder" and t.suppressed is None)
+    flushed = alerting.queue(ctx, chat, transitions, settings=settings, now=now)
+    return sum(1 for t in transitions if t.kind == "reminder" and t.suppressed is None), flushed
 
 
 # --- alert flush timer -----------------------------------------------------------------------

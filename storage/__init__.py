@@ -11,13 +11,14 @@ from storage.chats import ChatRepo, ChatSettings
 from storage.engine import Database
 from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiRepo
+from storage.moves import ChatMoveConflict, move_chat
 from storage.okrs import OkrRepo
 from storage.outbox import OutboxRepo
 from storage.pending import PendingRepo
 from storage.scorecards import DEFAULT_PERSPECTIVES, ScorecardRepo
 from storage.seen import SeenRepo
 
-__all__ = ["DEFAULT_PERSPECTIVES", "ChatSettings", "Store", "open_store"]
+__all__ = ["DEFAULT_PERSPECTIVES", "ChatMoveConflict", "ChatSettings", "Store", "open_store"]
 
 
 class Store:
@@ -44,6 +45,20 @@ class Store:
         """Apply a multi-write change fully or, if it raises, not at all."""
         with self.db.atomic():
             yield
+
+    def move_chat(self, old: str, new: str) -> bool:
+        """Move every table of chat `old` to chat `new` in one atomic step (not yet committed).
+
+        Returns False, changing nothing, when `old` has no data (already moved, or never
+        used); raises `ChatMoveConflict`, changing nothing, when `new` already has data.
+        References to `old` in alert settings and queued messages follow it. The caller
+        commits (`await store.commit()`).
+        """
+        with self.atomic():
+            moved = move_chat(self.db, old, new)
+        if moved:
+            self.outbox.chat_moved(old, new)
+        return moved
 
     def close(self) -> None:
         """Flush and release the data directory."""

@@ -23,10 +23,11 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from tinydb import Query
+from tinydb.storages import Storage
 
 from scoring.alerts import AlertPolicy, AlertState, Mute, Transition
 from scoring.alerts_batch import Batcher
-from scoring.models import Initiative, Status
+from scoring.models import Initiative, Kpi, Measurement, Status
 from storage.base import KeyedTable, ModelT, Tables, from_docs, to_doc
 from storage.kpis import KpiRepo
 
@@ -49,6 +50,8 @@ _LOG_SLACK = 20
 _DAYS = re.compile(r"^(\*|(mon|tue|wed|thu|fri|sat|sun)([-,](mon|tue|wed|thu|fri|sat|sun))*)$")
 _PROBE = "alerts:probe"  # a table name never written: a handle on the storage
 _SCORECARD_PREFIXES = frozenset({"kpi:", "okr:", "ini:", "alset:", "albatch:"})
+#: Every table's documents by table name and document id, as the storage holds them.
+_Live = Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
 class _Frozen(BaseModel):
@@ -141,16 +144,28 @@ class AlertRepo:
 
     def __init__(self, db: Tables) -> None:
         self._db = db
+        self._storage: Storage | None = None
+
+    def _live(self) -> _Live:
+        """Every table's live documents, without copies: read-only, for the hot paths.
+
+        TinyDB tables read through their storage's `read()`, which our journal engine
+        answers with the live in-memory dict; callers must never mutate what it returns.
+        """
+        if self._storage is None:
+            self._storage = self._db.table(_PROBE).storage
+        tables = self._storage.read()
+        return tables if tables is not None else {}
 
     # settings ---------------------------------------------------------------------------
 
     def settings(self, chat: str) -> AlertSettings:
         """The chat's alert settings (defaults until changed)."""
-        return _single(self._db, f"alset:{chat}", AlertSettings) or AlertSettings()
+        return _single(self._live(), f"alset:{chat}", AlertSettings) or AlertSettings()
 
     def save_settings(self, chat: str, settings: AlertSettings) -> None:
         """Replace the chat's alert settings."""
-        _save_single(self._db, f"alset:{chat}", settings)
+        _save_single(self._db, self._live(), f"alset:{chat}", settings)
 
     # state ------------------------------------------------------------------------------
 
@@ -164,20 +179,27 @@ class AlertRepo:
 
     def states(self, chat: str, *, status: Status | None = None) -> list[StoredState]:
         """Every KPI's alert state (only those told `status`, checked before parsing)."""
-        docs = _raw(self._db, f"al:{chat}")
+        docs = list(self._live().get(f"al:{chat}", {}).values())
         if status is not None:
-            docs = [d for d in docs if d["state"].get("status") == status.value]
+            wanted = status.value
+            docs = [d for d in docs if d["state"].get("status") == wanted]
         return [_stored(d) for d in docs]
 
     def put_state(self, chat: str, state: AlertState, *, test: bool) -> None:
         """Persist one KPI's alert state."""
         doc = {"key": state.kpi, "test": test, "state": to_doc(state)}
-        table = self._states(chat).table
-        existing = table.get(_key_is(state.kpi))
-        if existing is None:
+        name = f"al:{chat}"
+        # Found on the live documents: a TinyDB query per call costs more than the write.
+        found = [
+            (int(doc_id), existing)
+            for doc_id, existing in self._live().get(name, {}).items()
+            if existing.get("key") == state.kpi
+        ]
+        table = self._db.table(name)
+        if not found:
             table.insert(doc)
-        elif dict(existing) != doc:
-            table.update(_replace(doc), doc_ids=[existing.doc_id])
+        elif found[0][1] != doc:
+            table.update(_replace(doc), doc_ids=[found[0][0]])
 
     def drop_state(self, chat: str, kpi: str) -> None:
         """Forget a KPI's alert state (KPI removed, test mode switched off)."""
@@ -187,7 +209,7 @@ class AlertRepo:
 
     def batcher(self, chat: str) -> Batcher:
         """Alerts of the chat still waiting to go out."""
-        return _single(self._db, f"albatch:{chat}", Batcher) or Batcher()
+        return _single(self._live(), f"albatch:{chat}", Batcher) or Batcher()
 
     def save_batcher(self, chat: str, batcher: Batcher) -> None:
         """Replace the waiting alerts."""
@@ -196,7 +218,7 @@ class AlertRepo:
             if self._db.table(name).all():
                 self._db.table(name).truncate()
             return
-        _save_single(self._db, name, batcher)
+        _save_single(self._db, self._live(), name, batcher)
 
     def chats_with_queued_alerts(self) -> list[str]:
         """Chats whose batcher holds something (to re-arm their flush timers at start)."""
@@ -228,18 +250,18 @@ class AlertRepo:
 
     def jobstate(self, chat: str) -> JobState:
         """The chat's schedule bookkeeping."""
-        return _single(self._db, f"jobs:{chat}", JobState) or JobState()
+        return _single(self._live(), f"jobs:{chat}", JobState) or JobState()
 
     def save_jobstate(self, chat: str, state: JobState) -> None:
         """Replace the chat's schedule bookkeeping."""
-        _save_single(self._db, f"jobs:{chat}", state)
+        _save_single(self._db, self._live(), f"jobs:{chat}", state)
 
     # sweeps -----------------------------------------------------------------------------
 
     def chats(self) -> list[str]:
         """Every chat that has a scorecard, OKRs, initiatives or alert settings."""
         found: set[str] = set()
-        for name in _live(self._db):
+        for name in self._live():
             cut = name.find(":") + 1
             if 4 <= cut <= 8 and name[:cut] in _SCORECARD_PREFIXES:
                 found.add(name[cut:])
@@ -259,21 +281,26 @@ class AlertRepo:
         is on or before their `every`'s date: the stale candidates, found without
         parsing a date for the fresh ones (ISO dates compare as strings).
         """
-        live = _live(self._db)
+        live = self._live()
         cutoffs = (
             None
             if last_on_or_before is None
             else {every: day.isoformat() for every, day in last_on_or_before.items()}
         )
         index_prefix = KpiRepo._index_name(chat, "")
+        table = live.get
         facts = []
         for doc in live.get(f"kpi:{chat}", {}).values():
             if doc.get("removed_at") is not None or doc.get("test"):
                 continue
             key, every = doc["key"], doc.get("every", "month")
-            index = live.get(index_prefix + key)
-            latest = next(iter(index.values())).get("latest") if index else None
-            last = latest[-1]["day"] if latest else None
+            last = None
+            index = table(index_prefix + key)
+            if index:
+                for index_doc in index.values():  # the index table holds one document
+                    latest = index_doc.get("latest")
+                    last = latest[-1]["day"] if latest else None
+                    break
             if cutoffs is not None and (last is None or last > cutoffs.get(every, "")):
                 continue
             facts.append(
@@ -287,9 +314,20 @@ class AlertRepo:
             )
         return facts
 
+    def kpi_reading(self, chat: str, key: str) -> tuple[Kpi | None, Measurement | None]:
+        """A KPI (removed or not) and its latest value, as KpiRepo.get and .latest give them."""
+        live = self._live()
+        doc = next((d for d in live.get(f"kpi:{chat}", {}).values() if d.get("key") == key), None)
+        index = live.get(KpiRepo._index_name(chat, key))
+        latest = next(iter(index.values())).get("latest") if index else None
+        return (
+            None if doc is None else Kpi.model_validate(doc),
+            Measurement.model_validate(latest[-1]) if latest else None,
+        )
+
     def cadence_initiatives(self, chat: str) -> list[Initiative]:
         """Open initiatives that have a cadence target."""
-        docs = _live(self._db).get(f"ini:{chat}", {}).values()
+        docs = self._live().get(f"ini:{chat}", {}).values()
         return [
             Initiative.model_validate(dict(doc))
             for doc in docs
@@ -298,7 +336,7 @@ class AlertRepo:
 
     def progress_total(self, chat: str, key: str, since: datetime) -> float:
         """An initiative's logged amount from `since` on (as InitiativeRepo.logs would sum)."""
-        live = _live(self._db)
+        live = self._live()
         total = 0.0
         for year_doc in live.get(f"iyears:{chat}:{key}", {}).values():
             year = int(year_doc["year"])
@@ -310,21 +348,6 @@ class AlertRepo:
         return total
 
 
-def _live(db: Tables) -> Mapping[str, Mapping[str, Mapping[str, Any]]]:
-    """Every table's live documents, without copies: read-only, for the sweep's hot path.
-
-    TinyDB tables read through their storage's `read()`, which our journal engine
-    answers with the live in-memory dict; callers must never mutate what it returns.
-    """
-    tables = db.table(_PROBE)._storage.read()
-    return tables if tables is not None else {}
-
-
-def _raw(db: Tables, name: str) -> list[Mapping[str, Any]]:
-    """One table's live documents, without copies (read-only)."""
-    return list(_live(db).get(name, {}).values())
-
-
 def _key_is(key: str) -> Any:
     return Query().key == key
 
@@ -333,19 +356,20 @@ def _stored(doc: Mapping[str, Any]) -> StoredState:
     return StoredState(AlertState.model_validate(doc["state"]), bool(doc.get("test", False)))
 
 
-def _single(db: Tables, name: str, model: type[ModelT]) -> ModelT | None:
-    docs = db.table(name).all()
-    return model.model_validate(dict(docs[0])) if docs else None
+def _single(live: _Live, name: str, model: type[ModelT]) -> ModelT | None:
+    docs = live.get(name)
+    first = next(iter(docs.values()), None) if docs else None
+    return None if first is None else model.model_validate(first)
 
 
-def _save_single(db: Tables, name: str, item: BaseModel) -> None:
-    table = db.table(name)
+def _save_single(db: Tables, live: _Live, name: str, item: BaseModel) -> None:
     doc = to_doc(item)
-    docs = table.all()
-    if not docs:
-        table.insert(doc)
-    elif dict(docs[0]) != doc:  # unchanged: no write, no journal record
-        table.update(_replace(doc), doc_ids=[docs[0].doc_id])
+    docs = live.get(name)
+    first = next(iter(docs.items()), None) if docs else None
+    if first is None:
+        db.table(name).insert(doc)
+    elif first[1] != doc:  # unchanged: no write, no journal record
+        db.table(name).update(_replace(doc), doc_ids=[int(first[0])])
 
 
 def _replace(doc: dict[str, Any]) -> Any:

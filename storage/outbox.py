@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from tinydb import Query
+from tinydb.storages import Storage
 from tinydb.table import Table
 
 from storage.base import Tables, to_doc
@@ -28,6 +29,7 @@ __all__ = ["OutboxEntry", "OutboxRepo", "OutboxStatus"]
 OutboxStatus = Literal["pending", "delivered", "failed"]
 
 _PREFIX = "ob:"
+_PROBE = "outbox:probe"  # a table name never written: a handle on the storage
 _ID = Query().id
 #: Finished entries kept per chat (for idempotency and /alerts); older ones are pruned.
 KEEP_DELIVERED = 50
@@ -63,6 +65,7 @@ class OutboxRepo:
         # Chats that may have pending entries. A hint, not the truth: a rolled-back put
         # leaves its chat here, and the worker drops chats whose queue turns out empty.
         self._hints: set[str] | None = None
+        self._storage: Storage | None = None  # for reads of the live documents
 
     @staticmethod
     def _name(chat: str) -> str:
@@ -86,7 +89,7 @@ class OutboxRepo:
     ) -> OutboxEntry | None:
         """Queue a message for `chat`; None (nothing stored) if `key` is already there."""
         table = self._table(chat)
-        if any(doc.get("key") == key for doc in table.all()):
+        if self._has_key_raw(chat, key):
             return None
         entry = OutboxEntry(
             id=f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}",
@@ -100,8 +103,16 @@ class OutboxRepo:
             next_at=now,
         )
         table.insert(to_doc(entry))
-        self._known().add(chat)
+        if self._hints is not None:  # not scanned yet: the scan will find this entry
+            self._hints.add(chat)
         return entry
+
+    def _has_key_raw(self, chat: str, key: str) -> bool:
+        """`has_key` on the live documents, without TinyDB's copies (read-only)."""
+        if self._storage is None:
+            self._storage = self._db.table(_PROBE).storage
+        tables = self._storage.read() or {}
+        return any(doc.get("key") == key for doc in tables.get(self._name(chat), {}).values())
 
     def mark_delivered(self, chat: str, entry_id: str, now: datetime) -> None:
         """The platform accepted the message: keep only its metadata."""

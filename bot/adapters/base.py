@@ -15,6 +15,10 @@ Dispatch = Callable[[Command], Awaitable[list[Reply]]]
 Sleep = Callable[[float], Awaitable[None]]
 """`asyncio.sleep`, or a fake that moves a test clock."""
 
+ChatMoved = Callable[[ChatRef, ChatRef], Awaitable[object]]
+"""Called with (old, new) when a platform gives a chat a new id (Telegram group →
+supergroup): the application moves the chat's data to the new id (`Core.move_chat`)."""
+
 
 class Pacer:
     """Spaces our messages to one chat (Telegram and Slack both allow ~1 message/s per chat).

@@ -41,6 +41,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.adapters import telegram_format as fmt
 from bot.adapters.base import (
+    ChatMoved,
     DeliveryError,
     Dispatch,
     Pacer,
@@ -113,6 +114,7 @@ class TelegramAdapter:
         seen: SeenLog,
         specs: Sequence[CommandSpec] = (),
         clock: Clock = _utc_now,
+        on_chat_moved: ChatMoved | None = None,
         poll_timeout: float = 30.0,
         chat_interval: float = 1.0,
         max_attempts: int = 3,
@@ -126,6 +128,7 @@ class TelegramAdapter:
         self._seen = seen
         self._specs = tuple(specs)
         self._clock = clock
+        self._on_chat_moved = on_chat_moved
         self._poll_timeout = poll_timeout
         self._max_attempts = max_attempts
         self._max_retry_wait = max_retry_wait
@@ -233,6 +236,12 @@ class TelegramAdapter:
             await self._on_message(update, update.message)
 
     async def _on_message(self, update: Update, message: Message) -> None:
+        if message.migrate_to_chat_id is not None:  # service message in the old group
+            await self._chat_migrated(str(message.chat.id), str(message.migrate_to_chat_id))
+            return
+        if message.migrate_from_chat_id is not None:  # service message in the supergroup
+            await self._chat_migrated(str(message.migrate_from_chat_id), str(message.chat.id))
+            return
         if message.from_user is None or not message.text:
             return
         chat = self._chat_ref(message)
@@ -258,6 +267,9 @@ class TelegramAdapter:
             return
         chat = self._chat_ref(message)
         text = fmt.resolve_callback(query.data, chat.chat_id, self._tokens)
+        for old_id, new_id in self._migrated.items():
+            if text is None and new_id == chat.chat_id:  # a button sent before the upgrade
+                text = fmt.resolve_callback(query.data, old_id, self._tokens)
         cmd = None
         if text is not None:
             cmd = command_from_text(
@@ -301,6 +313,38 @@ class TelegramAdapter:
         log_command(_LOGGER, cmd)
         for reply, target in await dispatch_for(self._dispatch, cmd, self.platform, _LOGGER):
             await self._deliver_quietly(reply, target)
+
+    async def _chat_migrated(self, old_id: str, new_id: str) -> None:
+        """A group became a supergroup: send there from now on and move its scorecard.
+
+        Telegram tells us up to three times (a service message in each chat, and
+        ChatMigrated on a send to the old id); the move itself is idempotent.
+        """
+        if old_id == new_id:
+            return
+        fields = log_fields("telegram", old_id)
+        if self._migrated.get(old_id) != new_id:
+            _LOGGER.warning("group %s became supergroup %s", old_id, new_id, extra=fields)
+        self._migrated[old_id] = new_id
+        for older, target in list(self._migrated.items()):
+            if target == old_id:  # migrated twice: follow the chain
+                self._migrated[older] = new_id
+        if old_id in self._allowed and new_id not in self._allowed:
+            self._allowed = self._allowed | {new_id}
+            _LOGGER.warning(
+                "allowing supergroup %s for this run; replace %s by it in allowed_chats",
+                new_id,
+                old_id,
+                extra=fields,
+            )
+        if self._on_chat_moved is None:
+            return
+        old = ChatRef(platform="telegram", chat_id=old_id)
+        new = ChatRef(platform="telegram", chat_id=new_id)
+        try:
+            await self._on_chat_moved(old, new)
+        except Exception:
+            _LOGGER.exception("could not move the chat's data to its new id", extra=fields)
 
     async def _answer(self, query: CallbackQuery, text: str | None) -> None:
         try:
@@ -380,13 +424,7 @@ class TelegramAdapter:
                 )
             except ChatMigrated as exc:
                 new_id = str(exc.new_chat_id)
-                _LOGGER.warning(
-                    "group %s became supergroup %s; sending there (update stored chat ids)",
-                    target.chat_id,
-                    new_id,
-                    extra=log_fields("telegram", target.chat_id),
-                )
-                self._migrated[target.chat_id] = new_id
+                await self._chat_migrated(target.chat_id, new_id)
                 target = target.model_copy(update={"chat_id": new_id})
             except Forbidden as exc:
                 self._mark_gone(target.chat_id, exc)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.base import DeliveryError, MemorySeenLog, SeenLog
+from bot.adapters.base import ChatMoved, DeliveryError, MemorySeenLog, SeenLog
 from bot.adapters.telegram import NOT_ENABLED, TelegramAdapter
 from bot.logging import reset_logging, setup_logging
 from handlers.contract import Button, ChatRef, Command, CommandSpec, Image, Reply, Table
@@ -25,6 +25,7 @@ from tests.fakes.telegram_api import (
     group_chat,
     group_message,
     html_errors,
+    migration_updates,
     private_message,
     user,
 )
@@ -89,6 +90,7 @@ async def start_adapter(
         seen: SeenLog | None = None,
         allowed_chats: Sequence[str | int] = (),
         specs: Sequence[CommandSpec] = (),
+        on_chat_moved: ChatMoved | None = None,
     ) -> TelegramAdapter:
         adapter = TelegramAdapter(
             TOKEN,
@@ -97,6 +99,7 @@ async def start_adapter(
             allowed_chats=allowed_chats,
             seen=seen or MemorySeenLog(),
             specs=specs,
+            on_chat_moved=on_chat_moved,
             poll_timeout=1,
             monotonic=fake_time.monotonic,
             sleep=fake_time.sleep,
@@ -446,6 +449,101 @@ async def test_send_refuses_replies_without_a_telegram_destination(
         await adapter.send(Reply(text="x"))
     with pytest.raises(DeliveryError):
         await adapter.send(Reply(text="x", to=ChatRef(platform="slack", chat_id="C1")))
+
+
+# --- group → supergroup ------------------------------------------------------------------------
+
+OLD_GROUP = -4001
+
+
+class Moves:
+    """Records the adapter's on_chat_moved calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    async def __call__(self, old: ChatRef, new: ChatRef) -> bool:
+        assert old.platform == new.platform == "telegram"
+        self.calls.append((old.chat_id, new.chat_id))
+        return True
+
+
+async def test_upgrade_service_messages_move_the_chat_and_run_no_command(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    moves = Moves()
+    adapter = await start_adapter(on_chat_moved=moves)
+    for update in migration_updates(OLD_GROUP, GROUP):
+        fake.push_update(update)
+    await settle(fake, router)
+
+    assert router.commands == []
+    # both service messages report it; moving is idempotent on the application side
+    assert moves.calls == [(str(OLD_GROUP), str(GROUP))] * 2
+    await adapter.send(Reply(text="late alert", to=to(OLD_GROUP)))  # goes to the new id
+    [sent] = fake.calls_of("sendMessage", ok=True)[-1:]
+    assert (sent.params["chat_id"], sent.params["text"]) == (str(GROUP), "late alert")
+
+
+async def test_chat_migrated_on_send_moves_the_chat_and_delivers_there(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory
+) -> None:
+    moves = Moves()
+    adapter = await start_adapter(on_chat_moved=moves)
+    fake.fail_next("sendMessage", "migrated", chat_id=OLD_GROUP, migrate_to_chat_id=GROUP)
+
+    await adapter.send(Reply(text="alert", to=to(OLD_GROUP)))
+
+    assert [(c.params["chat_id"], c.ok) for c in fake.calls_of("sendMessage")] == [
+        (str(OLD_GROUP), False),
+        (str(GROUP), True),
+    ]
+    assert moves.calls == [(str(OLD_GROUP), str(GROUP))]
+
+
+async def test_a_failing_move_is_logged_and_delivery_still_goes_on(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(old: ChatRef, new: ChatRef) -> None:
+        raise RuntimeError("disk full")
+
+    adapter = await start_adapter(on_chat_moved=broken)
+    fake.fail_next("sendMessage", "migrated", chat_id=OLD_GROUP, migrate_to_chat_id=GROUP)
+    await adapter.send(Reply(text="alert", to=to(OLD_GROUP)))
+    assert fake.calls_of("sendMessage", ok=True)[0].params["chat_id"] == str(GROUP)
+    assert any("could not move the chat" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_long_button_sent_before_the_upgrade_still_works_after_it(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    adapter = await start_adapter(on_chat_moved=Moves())
+    long_command = "/kpi note cac " + "a very long explanation " * 4
+    await adapter.send(
+        Reply(text="pick", buttons=(Button(label="Note", command=long_command),), to=to(OLD_GROUP))
+    )
+    [sent] = fake.calls_of("sendMessage")
+    data = sent.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    for update in migration_updates(OLD_GROUP, GROUP):
+        fake.push_update(update)
+
+    fake.push_update(callback_query(data, chat=group_chat(GROUP)))
+    (cmd,) = await router.wait(1)
+
+    assert (cmd.chat.chat_id, cmd.via) == (str(GROUP), "button")
+    assert f"/{cmd.name} {cmd.text}" == long_command.strip()
+
+
+async def test_an_allowed_group_stays_allowed_as_a_supergroup(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter(allowed_chats=[OLD_GROUP, 99], on_chat_moved=Moves())
+    for update in migration_updates(OLD_GROUP, GROUP):
+        fake.push_update(update)
+    fake.push_update(group_message("/kpi", chat_id=GROUP))
+    (cmd,) = await router.wait(1)
+    assert cmd.chat.chat_id == str(GROUP)
+    assert NOT_ENABLED not in [c.params["text"] for c in fake.calls_of("sendMessage")]
 
 
 # --- access, dedupe, menu ----------------------------------------------------------------------

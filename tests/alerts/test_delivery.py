@@ -189,3 +189,51 @@ async def test_stopping_does_not_wait_for_a_retry_due_later(clock: FixedClock) -
     [entry] = core.store.outbox.pending("console:team")
     assert (entry.attempts, entry.last_error) == (1, "network: 503")
     core.close()
+
+
+class GatedAdapter(RecordingAdapter):
+    """Holds each send until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def send(self, reply: Reply) -> None:
+        self.waiting.set()
+        await self.gate.wait()
+        await super().send(reply)
+
+
+async def test_a_chat_moved_while_its_message_is_in_flight_gets_each_message_once(
+    store: Store, clock: FixedClock
+) -> None:
+    adapter = GatedAdapter()
+    delivery = Delivery(store, [adapter], clock=clock, sleep=FakeSleep(clock))
+    await delivery.start()
+    try:
+        for text in ("one", "two", "three"):
+            put(store, clock, text)
+        delivery.wake()
+        await adapter.waiting.wait()  # "one" is being sent to console:team
+
+        assert store.move_chat("console:team", "console:moved")  # e.g. a group upgrade
+        delivery.chat_moved("console:team", "console:moved")
+        for _ in range(20):  # the worker looks at the outbox again meanwhile
+            await asyncio.sleep(0)
+        adapter.gate.set()
+        await delivery.wait_idle()
+
+        assert [r.text for r in adapter.sent] == ["one", "two", "three"]
+        assert [r.to for r in adapter.sent][1:] == [
+            ChatRef(platform="console", chat_id="moved")
+        ] * 2
+        entries = store.outbox.entries("console:moved")
+        assert [(e.summary, e.status) for e in entries] == [
+            ("one", "delivered"),
+            ("two", "delivered"),
+            ("three", "delivered"),
+        ]
+        assert store.outbox.entries("console:team") == []
+    finally:
+        await delivery.stop()

@@ -37,7 +37,9 @@ _JSON_PARAMS = frozenset(
     }
 )
 
-Failure = Literal["retry_after", "forbidden", "server_error", "chat_not_found", "bad_html"]
+Failure = Literal[
+    "retry_after", "forbidden", "server_error", "chat_not_found", "bad_html", "migrated"
+]
 
 _FAILURES: dict[str, tuple[int, str]] = {
     "retry_after": (429, "Too Many Requests: retry after {retry_after}"),
@@ -45,6 +47,7 @@ _FAILURES: dict[str, tuple[int, str]] = {
     "server_error": (500, "Internal Server Error"),
     "chat_not_found": (400, "Bad Request: chat not found"),
     "bad_html": (400, "Bad Request: can't parse entities: Unsupported start tag"),
+    "migrated": (400, "Bad Request: group chat was upgraded to a supergroup chat"),
 }
 
 
@@ -69,6 +72,7 @@ class _Injected:
     remaining: int
     retry_after: int
     chat_id: str | None
+    migrate_to_chat_id: int | None = None
 
 
 class FakeTelegramAPI:
@@ -150,9 +154,15 @@ class FakeTelegramAPI:
         *,
         retry_after: int = 1,
         chat_id: str | int | None = None,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
-        """Make the next `count` calls of `method` (to `chat_id`, if given) fail with `kind`."""
-        entry = _Injected(kind, count, retry_after, None if chat_id is None else str(chat_id))
+        """Make the next `count` calls of `method` (to `chat_id`, if given) fail with `kind`.
+
+        "migrated" answers as Telegram does for a group that became supergroup
+        `migrate_to_chat_id`.
+        """
+        where = None if chat_id is None else str(chat_id)
+        entry = _Injected(kind, count, retry_after, where, migrate_to_chat_id)
         self._failures.setdefault(method, []).append(entry)
 
     def calls_of(self, method: str, *, ok: bool | None = None) -> list[Call]:
@@ -200,7 +210,11 @@ class FakeTelegramAPI:
             status, description = _FAILURES[failure.kind]
             call.status = status
             await self._record(call)
-            extra = {"retry_after": failure.retry_after} if failure.kind == "retry_after" else None
+            extra: dict[str, Any] | None = None
+            if failure.kind == "retry_after":
+                extra = {"retry_after": failure.retry_after}
+            elif failure.kind == "migrated":
+                extra = {"migrate_to_chat_id": failure.migrate_to_chat_id}
             return _error(status, description.format(retry_after=failure.retry_after), extra)
         await self._record(call)
         handler = getattr(self, f"_api_{method}", None)
@@ -409,6 +423,32 @@ def group_message(
 ) -> dict[str, Any]:
     """An update with a message in a supergroup (optionally in a forum topic)."""
     return {"message": message(text, chat=group_chat(chat_id), sender=sender, thread_id=thread_id)}
+
+
+def basic_group(chat_id: int = -4001, title: str = "Marketing") -> dict[str, Any]:
+    """A (basic) group Chat object: the kind Telegram upgrades to a supergroup."""
+    return {"id": chat_id, "type": "group", "title": title}
+
+
+def migration_updates(old_chat_id: int, new_chat_id: int) -> tuple[dict[str, Any], ...]:
+    """The two service messages of a group → supergroup upgrade, in Telegram's order:
+    `migrate_to_chat_id` in the old group, then `migrate_from_chat_id` in the new one."""
+    who = user()
+    in_old = {
+        "message_id": next(_message_ids),
+        "date": FIXED_DATE,
+        "chat": basic_group(old_chat_id),
+        "from": who,
+        "migrate_to_chat_id": new_chat_id,
+    }
+    in_new = {
+        "message_id": 1,
+        "date": FIXED_DATE,
+        "chat": group_chat(new_chat_id),
+        "from": who,
+        "migrate_from_chat_id": old_chat_id,
+    }
+    return {"message": in_old}, {"message": in_new}
 
 
 def callback_query(
