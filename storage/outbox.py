@@ -66,6 +66,9 @@ class OutboxRepo:
         # leaves its chat here, and the worker drops chats whose queue turns out empty.
         self._hints: set[str] | None = None
         self._storage: Storage | None = None  # for reads of the live documents
+        # Chats whose tables moved (old key -> new key), for a delivery that was already
+        # sending an entry of the old chat when the move happened.
+        self._moved: dict[str, str] = {}
 
     @staticmethod
     def _name(chat: str) -> str:
@@ -147,8 +150,21 @@ class OutboxRepo:
             doc.update(fields)
             doc["attempts"] = int(doc.get("attempts", 0)) + attempts_plus
 
-        if not self._table(chat).update(transform, entry_id == _ID):
+        if self._table(chat).update(transform, entry_id == _ID):
+            return
+        moved = self._moved.get(chat)
+        if moved is None or not self._table(moved).update(transform, entry_id == _ID):
             raise KeyError(f"no outbox entry {entry_id} for {chat}")
+
+    def chat_moved(self, old: str, new: str) -> None:
+        """Chat `old`'s queue now lives under `new` (Store.move_chat): follow it."""
+        self._moved[old] = new
+        for key, target in list(self._moved.items()):
+            if target == old:
+                self._moved[key] = new
+        known = self._known()
+        known.discard(old)
+        known.add(new)
 
     def _prune(self, chat: str) -> None:
         table = self._table(chat)
