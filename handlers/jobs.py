@@ -177,7 +177,15 @@ async def _yield() -> None:
 
 
 def sweep_chat(ctx: Context, chat: str) -> SweepReport:
-    """One chat's share of the sweep (synchronous; run inside `store.atomic()`)."""
+    """One chat's share of the sweep (synchronous; run inside `store.atomic()`).
+
+    The messages it queues are written to the outbox together when it is done.
+    """
+    with ctx.store.outbox.batch():
+        return _look_at(ctx, chat)
+
+
+def _look_at(ctx: Context, chat: str) -> SweepReport:
     now = ctx.clock()
     report = SweepReport(chats=1)
     settings = ctx.store.alerts.settings(chat)
@@ -245,7 +253,7 @@ def _next_look(
         due = now if told is None else told + settings.policy.repeat
         mute = active_mute(stored.state.kpi, settings.mutes, now)
         candidates.append(due if mute is None else max(due, mute.until))
-    held = ctx.store.alerts.batcher(chat).next_due()
+    held = ctx.store.alerts.next_flush(chat)
     if held is not None:
         candidates.append(held)
     return min(candidates)

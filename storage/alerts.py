@@ -211,6 +211,15 @@ class AlertRepo:
         """Alerts of the chat still waiting to go out."""
         return _single(self._live(), f"albatch:{chat}", Batcher) or Batcher()
 
+    def next_flush(self, chat: str) -> datetime | None:
+        """When the chat's waiting alerts are next due (`batcher(chat).next_due()`, unparsed)."""
+        docs = self._live().get(f"albatch:{chat}")
+        first = next(iter(docs.values()), None) if docs else None
+        queued = first.get("queued") if first is not None else None
+        if not queued:
+            return None
+        return min(datetime.fromisoformat(q["ready_at"]) for q in queued)
+
     def save_batcher(self, chat: str, batcher: Batcher) -> None:
         """Replace the waiting alerts."""
         name = f"albatch:{chat}"

@@ -12,8 +12,9 @@ step and becomes durable with the command's commit.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -66,6 +67,7 @@ class OutboxRepo:
         # leaves its chat here, and the worker drops chats whose queue turns out empty.
         self._hints: set[str] | None = None
         self._storage: Storage | None = None  # for reads of the live documents
+        self._held: dict[str, list[dict[str, Any]]] | None = None  # puts inside `batch()`
         # Chats whose tables moved (old key -> new key), for a delivery that was already
         # sending an entry of the old chat when the move happened.
         self._moved: dict[str, str] = {}
@@ -90,9 +92,12 @@ class OutboxRepo:
         summary: str,
         now: datetime,
     ) -> OutboxEntry | None:
-        """Queue a message for `chat`; None (nothing stored) if `key` is already there."""
-        table = self._table(chat)
-        if self._has_key_raw(chat, key):
+        """Queue a message for `chat`; None (nothing stored) if `key` is already there.
+
+        Inside `batch()` the entry is written when the block ends.
+        """
+        held = self._held.get(chat) if self._held is not None else None
+        if self._has_key_raw(chat, key) or (held and any(d["key"] == key for d in held)):
             return None
         entry = OutboxEntry(
             id=f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}",
@@ -105,10 +110,37 @@ class OutboxRepo:
             created=now,
             next_at=now,
         )
-        table.insert(to_doc(entry))
+        if self._held is not None:
+            self._held.setdefault(chat, []).append(to_doc(entry))
+            return entry
+        self._table(chat).insert(to_doc(entry))
         if self._hints is not None:  # not scanned yet: the scan will find this entry
             self._hints.add(chat)
         return entry
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Write the block's puts with one TinyDB write per chat when it ends, in order.
+
+        Every write re-serialises the chat's queue, so a job queueing several messages
+        for a chat saves work. Run it inside `store.atomic()`: the entries become
+        durable with the step's commit like single puts. Until the block ends, only
+        `put` sees the held entries (for its idempotency check); if it raises, they are
+        dropped. A nested block joins the outer one.
+        """
+        if self._held is not None:
+            yield
+            return
+        self._held = {}
+        try:
+            yield
+            held = self._held
+        finally:
+            self._held = None
+        for chat, docs in held.items():
+            self._table(chat).insert_multiple(docs)
+            if self._hints is not None:
+                self._hints.add(chat)
 
     def _has_key_raw(self, chat: str, key: str) -> bool:
         """`has_key` on the live documents, without TinyDB's copies (read-only)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.app import Core
 from handlers import jobs
 from tests.alerts.support import CHAT, queued_text
@@ -96,3 +98,63 @@ async def test_the_sweeps_raw_reads_agree_with_the_repositories(
     assert core.store.alerts.progress_total(CHAT, "posts", since) == sum(x.amount for x in logs)
     assert [i.key for i in core.store.alerts.cadence_initiatives(CHAT)] == ["posts"]
     assert core.store.alerts.chats() == [CHAT]
+
+
+async def test_the_reminders_raw_reads_agree_with_the_repositories(
+    chat: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    await chat.ok(CAC)
+    await chat.ok('/kpi add leads "Leads" target=200 perspective=customers')
+    await chat.ok("/alerts set group=30m")
+    await chat.ok("/kpi set cac 130")  # red: held for the group window
+    kpi, reading = core.store.alerts.kpi_reading(CHAT, "cac")
+    assert kpi == core.store.kpis.get(CHAT, "cac")
+    assert reading == core.store.kpis.latest(CHAT, "cac")[-1]
+    assert core.store.alerts.kpi_reading(CHAT, "leads") == (
+        core.store.kpis.get(CHAT, "leads"),
+        None,
+    )
+    assert core.store.alerts.kpi_reading(CHAT, "nope") == (None, None)
+    held = core.store.alerts.next_flush(CHAT)
+    assert held is not None and held == core.store.alerts.batcher(CHAT).next_due()
+    assert core.store.alerts.next_flush("console:elsewhere") is None
+
+
+def _put(core: Core, chat: str, key: str) -> bool:
+    entry = core.store.outbox.put(
+        chat=chat,
+        platform="console",
+        kind="reminder",
+        key=key,
+        body={"text": key},
+        summary=key,
+        now=core.ctx.clock(),
+    )
+    return entry is not None
+
+
+def test_an_outbox_batch_writes_each_chats_messages_once_in_order(core: Core) -> None:
+    outbox = core.store.outbox
+    assert _put(core, CHAT, "before")
+    with core.store.db.atomic(), outbox.batch():
+        assert _put(core, CHAT, "a")
+        assert _put(core, "console:other", "x")
+        assert not _put(core, CHAT, "before"), "keys already stored count"
+        with outbox.batch():  # a nested block joins the outer one
+            assert _put(core, CHAT, "b")
+        assert not _put(core, CHAT, "a"), "keys held in the batch count too"
+        assert [e.key for e in outbox.entries(CHAT)] == ["before"], "held until the end"
+        seq = core.store.db._storage.seq  # changes made so far: one per table write
+    assert core.store.db._storage.seq == seq + 2, "one write per chat"
+    assert [e.key for e in outbox.entries(CHAT)] == ["before", "a", "b"]
+    assert [e.key for e in outbox.entries("console:other")] == ["x"]
+    assert CHAT in outbox.pending_chats() and "console:other" in outbox.pending_chats()
+
+
+def test_an_outbox_batch_that_fails_stores_nothing(core: Core) -> None:
+    outbox = core.store.outbox
+    with pytest.raises(RuntimeError), outbox.batch():
+        assert _put(core, CHAT, "a")
+        raise RuntimeError("boom")
+    assert outbox.entries(CHAT) == []
+    assert _put(core, CHAT, "a"), "the key was never stored"
