@@ -228,9 +228,10 @@ async def alerts_log(cmd: Command, ctx: Context) -> Reply:
     """Recent alert history, including muted and test-mode would-be alerts."""
     limit = 15
     if cmd.args:
-        if not cmd.args[0].isdigit() or not 1 <= int(cmd.args[0]) <= 100:
+        raw = cmd.args[0]
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100:
             raise UsageError("Usage: /alerts log [1-100]")
-        limit = int(cmd.args[0])
+        limit = int(raw)
     chat = cmd.chat.key
     entries = ctx.store.alerts.recent_log(chat, limit)
     if not entries:
@@ -285,7 +286,7 @@ async def alerts_set(cmd: Command, ctx: Context) -> Reply:
 
 def _policy_value(name: str, raw: str) -> object:
     if name == "confirm":
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise UsageError(f"confirm counts readings in a row: a whole number, not '{raw}'.")
         return int(raw)
     if name == "hysteresis":
@@ -304,7 +305,7 @@ def _policy_value(name: str, raw: str) -> object:
 
 def _duration_value(raw: str) -> timedelta:
     text = raw.strip().casefold()
-    if text.endswith("s") and text[:-1].isdigit():
+    if text.endswith("s") and text[:-1].isascii() and text[:-1].isdigit():
         return timedelta(seconds=int(text[:-1]))
     return parse_duration(text)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
 
 from handlers import render
 from handlers.common import (
@@ -22,6 +22,7 @@ from handlers.parsing import (
     parse_bool,
     parse_date,
     parse_fields,
+    parse_name,
     parse_number,
     parse_owner,
     parse_text,
@@ -45,7 +46,7 @@ def _fields(cmd: Command, ctx: Context, options: dict[str, str]) -> dict[str, ob
             "name": parse_text,
             "objective": lambda raw: objective_or_fail(cmd, ctx, raw).key,
             "owner": parse_owner,
-            "due": _optional(lambda raw: parse_date(raw, date.max)),
+            "due": _optional(lambda raw: parse_date(raw, chat_today(cmd, ctx))),
             "cadence": _optional(parse_cadence),
             "done": lambda raw: parse_bool(raw, "done"),
         },
@@ -95,7 +96,7 @@ async def initiative_add(cmd: Command, ctx: Context) -> Reply:
     if ctx.store.initiatives.get(cmd.chat.key, key) is not None:
         raise Conflict(f"Initiative '{key}' already exists: /initiative edit {key} field=value")
     fields = _fields(cmd, ctx, options)
-    fields["name"] = " ".join(positional[1:]).strip()
+    fields["name"] = parse_name(" ".join(positional[1:]))
     initiative = Initiative.model_validate({"key": key, **fields})
     ctx.store.initiatives.put(cmd.chat.key, initiative)
     hint = f" Log progress: /log {key} +1 or #{key} +1 in chat."
@@ -129,7 +130,10 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
         return None  # a hashtag that names no initiative is just chat
     item = initiative_or_fail(cmd, ctx, cmd.args[0])
     amount, rest = 1.0, list(cmd.args[1:])
-    if rest and (rest[0].startswith("+") or rest[0].lstrip("-").replace(".", "").isdigit()):
+    # `+2` (or `-1`) anywhere first is an amount; a bare number only when nothing follows,
+    # so "#articles 10 KPI mistakes" logs one article with that note
+    signed = bool(rest) and rest[0][:1] in "+-−" and len(rest[0]) > 1
+    if rest and (signed or (len(rest) == 1 and re.fullmatch(r"\d+(?:[.,]\d+)?", rest[0]))):
         amount = parse_number(rest.pop(0), "amount")
         if amount == 0:
             raise UsageError("Logging +0 changes nothing.")

@@ -10,12 +10,13 @@ from handlers.common import chat_now, chat_today, edit_request, kpi_or_fail, nee
 from handlers.contract import Button, Command, Context, Field, Image, Reply, Table, UsageError
 from handlers.kpi_fields import (
     ADD_FIELDS,
+    DIRECTIONS,
     build_kpi,
     placement,
     require_new_key,
     typed_fields,
 )
-from handlers.parsing import looks_like_date, parse_date, parse_number, split_options
+from handlers.parsing import looks_like_date, parse_date, parse_name, parse_number, split_options
 from handlers.parsing import take_number_tokens as take_number
 from handlers.router import Router
 from handlers.scores import KpiView, kpi_view, scorecard_view
@@ -178,10 +179,11 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
     positional, options = split_options(cmd.args, ADD_FIELDS)
     need(tuple(positional), 1, ADD_USAGE)
     key = require_new_key(cmd, ctx, positional[0])
-    name = " ".join(positional[1:]).strip() or options.get("name", "").strip()
+    name = parse_name(" ".join(positional[1:]) or options.get("name", ""), "KPI name")
     if not name:
         raise UsageError(f"Give the KPI a name in quotes. Usage: {ADD_USAGE}")
-    if "target" not in options and options.get("direction", "").casefold() != "range":
+    direction = DIRECTIONS.get(options.get("direction", "").casefold())
+    if "target" not in options and direction != "range":
         raise UsageError(f'target= is required, e.g. /kpi add {key} "{name}" target=100')
     objective = placement(cmd, ctx, options)
     if objective is None:

@@ -15,6 +15,7 @@ from handlers.parsing import (
     normalize_key,
     parse_bool,
     parse_choice,
+    parse_name,
     parse_number,
     parse_owner,
     parse_weight,
@@ -61,7 +62,7 @@ def _text(field: str, limit: int) -> Callable[[str], str]:
 
 
 PARSERS: Mapping[str, Callable[[str], Any]] = {
-    "name": _text("name", 120),
+    "name": parse_name,
     "target": lambda raw: parse_number(raw, "target"),
     "baseline": lambda raw: parse_number(raw, "baseline"),
     "direction": lambda raw: parse_choice(raw, "direction", DIRECTIONS),
@@ -77,6 +78,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "test": lambda raw: parse_bool(raw, "test"),
 }
 PLACEMENT = ("objective", "perspective")
+RESERVED = {"add", "edit", "remove", "restore", "set", "import", "explain", "chart"}
 ADD_FIELDS = (*PARSERS, *PLACEMENT)
 _RENAMED = {"tol": "tolerance"}
 
@@ -99,6 +101,11 @@ def general_objective(cmd: Command, ctx: Context, perspective_raw: str) -> Objec
     perspective = perspective_or_fail(cmd, ctx, perspective_raw)
     key = f"{perspective.key}-general"
     existing = ctx.store.scorecards.objective(cmd.chat.key, key)
+    if existing is not None and (not existing.general or existing.perspective != perspective.key):
+        raise Conflict(
+            f"Objective '{key}' is not {perspective.name}'s general objective any more; "
+            "say where the KPI goes with objective=<key>."
+        )
     if existing is not None:
         return existing
     return Objective(
@@ -123,8 +130,9 @@ def placement(cmd: Command, ctx: Context, options: Mapping[str, str]) -> Objecti
 def build_kpi(base: dict[str, Any], updates: Mapping[str, Any]) -> Kpi:
     """Merge, fill in the direction the numbers imply, and validate with the scoring rules."""
     data = {**base, **updates}
-    implied = "baseline" in updates or "target" in updates or "direction" not in base
-    if "direction" not in updates and data.get("direction") in (None, "up", "down") and implied:
+    if "direction" not in updates and "direction" not in base:
+        # a new KPI: the numbers say which way is better; an edit keeps the stored direction
+        # and validation explains a target on the wrong side of the baseline
         data["direction"] = infer_direction(data.get("baseline", 0.0), data["target"])
     if data.get("direction") != "range" and "tolerance" not in updates:
         data["tolerance"] = None  # a tolerance only means something for a range
@@ -136,6 +144,8 @@ def build_kpi(base: dict[str, Any], updates: Mapping[str, Any]) -> Kpi:
 def require_new_key(cmd: Command, ctx: Context, raw: str) -> str:
     """A key for a new KPI: valid and not taken (a removed KPI's key is taken until purged)."""
     key = normalize_key(raw, "KPI key")
+    if key in RESERVED:
+        raise UsageError(f"'{key}' is a /kpi command word; pick another key.")
     existing = ctx.store.kpis.get(cmd.chat.key, key)
     if existing is not None:
         if existing.removed_at is not None:

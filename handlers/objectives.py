@@ -9,6 +9,7 @@ from handlers.parsing import (
     normalize_key,
     parse_choice,
     parse_fields,
+    parse_name,
     parse_owner,
     parse_text,
     parse_weight,
@@ -75,7 +76,7 @@ async def objective_add(cmd: Command, ctx: Context) -> Reply:
         keys = ", ".join(p.key for p in ctx.store.scorecards.perspectives(cmd.chat.key))
         raise UsageError(f"perspective= is required ({keys}). Usage: {ADD_USAGE}")
     fields = _fields(cmd, ctx, options)
-    fields["name"] = " ".join(positional[1:]).strip()
+    fields["name"] = parse_name(" ".join(positional[1:]), "objective name")
     objective = Objective.model_validate({"key": key, **fields})
     ctx.store.scorecards.put_objective(cmd.chat.key, objective)
     return Reply(text=f"Saved objective {objective.name} ({key}) in {objective.perspective}.")
@@ -85,6 +86,11 @@ async def objective_edit(cmd: Command, ctx: Context) -> Reply:
     """Change an objective's name, perspective, weight, owner or roll-up rule."""
     raw, options = edit_request(cmd, FIELDS, "/objective edit <key> field=value…")
     objective = objective_or_fail(cmd, ctx, raw)
+    if objective.general and "perspective" in options:
+        raise Conflict(
+            f"{objective.name} is its perspective's catch-all for perspective= KPIs and stays "
+            "there; move its KPIs with /kpi edit <key> objective=<other> instead."
+        )
     updated = objective.model_copy(update=_fields(cmd, ctx, options))
     ctx.store.scorecards.put_objective(
         cmd.chat.key, Objective.model_validate(updated.model_dump())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from handlers import render
 from handlers.common import chat_now, chat_zone, edit_request, kr_or_fail, need, okr_or_fail, who
 from handlers.contract import Command, Conflict, Context, Field, Reply, Table, UsageError
@@ -9,6 +11,7 @@ from handlers.parsing import (
     FieldParser,
     normalize_key,
     parse_fields,
+    parse_name,
     parse_number,
     parse_owner,
     parse_text,
@@ -144,7 +147,8 @@ async def okr_add(cmd: Command, ctx: Context) -> Reply:
     if ctx.store.okrs.okr(cmd.chat.key, key) is not None:
         raise Conflict(f"OKR '{key}' already exists: /okr edit {key} field=value")
     fields = {"cycle": _cycle(cmd, ctx), **parse_fields(options, OKR_PARSERS)}
-    okr = Okr.model_validate({"key": key, "name": " ".join(positional[1:]).strip(), **fields})
+    name = parse_name(" ".join(positional[1:]), "OKR objective")
+    okr = Okr.model_validate({"key": key, "name": name, **fields})
     ctx.store.okrs.put_okr(cmd.chat.key, okr)
     return Reply(text=f"Saved OKR {okr.name} ({key}) in {okr.cycle}. Add key results: {KR_USAGE}")
 
@@ -186,7 +190,7 @@ async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
     missing = [f for f in ("start", "target") if f not in fields]
     if missing:
         raise UsageError(f"{' and '.join(f + '=' for f in missing)} required. Usage: {KR_USAGE}")
-    name = " ".join(positional[2:]).strip()
+    name = parse_name(" ".join(positional[2:]), "key result name")
     kr = _check_kr(KeyResult.model_validate({"key": key, "okr": okr.key, "name": name, **fields}))
     ctx.store.okrs.put_key_result(cmd.chat.key, kr)
     return Reply(
@@ -225,7 +229,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     confidence = None
     if "confidence" in options:
         raw_conf = options["confidence"].strip()
-        conf = float(raw_conf) if raw_conf.isdigit() else 0.0
+        conf = float(raw_conf) if re.fullmatch(r"[0-9]+", raw_conf) else 0.0
         if not conf.is_integer() or not 1 <= conf <= 10:
             raise UsageError("confidence must be a whole number from 1 to 10.")
         confidence = int(conf)

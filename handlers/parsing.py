@@ -19,7 +19,9 @@ from handlers.contract import Actor, ChatRef, Command, UsageError
 
 _COMMAND = re.compile(r"^/([^\s@/]+)(?:@(\S+))?(?:\s+(.*))?$", re.DOTALL)
 _HASHTAG = re.compile(r"^#([^\s#]+)(?:\s+(.*))?$", re.DOTALL)
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)|(?<=\w)'(?=\s|$)")
+_HELD = "\x00"
 KEY_RE = re.compile(r"^[^\W\d_][\w.-]{0,39}$|^\d[\w.-]{0,39}$", re.UNICODE)
 
 
@@ -69,9 +71,14 @@ def command_from_text(
 
 
 def tokenize(text: str) -> tuple[str, ...]:
-    """Shell-like split that accepts typographic quotes and explains unbalanced ones."""
+    """Shell-like split that accepts typographic quotes and explains unbalanced ones.
+
+    An apostrophe inside or at the end of a word (`Anna's`, `we're`, `teams'`) is just
+    an apostrophe; `'…'` around words still quotes them.
+    """
+    held = _APOSTROPHE.sub(_HELD, text.translate(_QUOTES))
     try:
-        return tuple(shlex.split(text.translate(_QUOTES), posix=True))
+        return tuple(t.replace(_HELD, "'") for t in shlex.split(held, posix=True))
     except ValueError as exc:
         raise UsageError(
             'Unbalanced quote: close every " you open, e.g. /kpi add cac "Customer cost" target=80'
@@ -96,9 +103,11 @@ _NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)(%?)$")
 def parse_number(raw: str, what: str = "value") -> float:
     """Parse a number the way people type it: 12.5, 12,5, 10 000, 1,234.5, 10k, 1.2M, 35%."""
     text = raw.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("_", "")
-    compact = text.replace(" ", "").replace("'", "").lower()
+    compact = text.replace(" ", "").replace("'", "").replace("−", "-").lower()
     if "," in compact and "." in compact:
-        compact = compact.replace(",", "")  # 1,234.5: the comma groups thousands
+        # whichever comes last is the decimal mark: 1,234.5 and 1.234,5 are both 1234.5
+        grouping = "," if compact.rfind(".") > compact.rfind(",") else "."
+        compact = compact.replace(grouping, "").replace(",", ".")
     elif compact.count(",") > 1:
         compact = compact.replace(",", "")  # 1,234,567
     elif re.fullmatch(r"[+-]?\d{1,3},\d{3}", compact) and not compact.lstrip("+-").startswith("0"):
@@ -124,12 +133,17 @@ def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
     if start >= len(tokens):
         return "", start
     raw, i = tokens[start], start + 1
-    if re.fullmatch(r"[+-]?\d{1,3}", raw):
-        while i < len(tokens) and re.fullmatch(r"\d{3}(?:[.,]\d+)?(?:[a-zа-я]+|%)?", tokens[i]):
-            raw += tokens[i]
-            i += 1
-            if not tokens[i - 1].isdigit():
-                break
+    if not re.fullmatch(r"[+-]?\d{1,3}", raw):
+        return raw, i
+    j = i
+    while j < len(tokens) and re.fullmatch(r"\d{3}", tokens[j]):
+        j += 1
+    if j < len(tokens) and re.fullmatch(r"\d{3}(?:[.,]\d+)?(?:[a-zа-я]+|%)?", tokens[j]):
+        j += 1  # the last group may carry decimals, a suffix or %
+    # `10 000` is one number only when nothing but a date (or the end) follows it:
+    # in `/kpi set x 5 100 new leads` the 100 starts the note
+    if j > i and (j == len(tokens) or looks_like_date(tokens[j])):
+        return "".join(tokens[start:j]), j
     return raw, i
 
 
@@ -140,18 +154,33 @@ def parse_date(raw: str, today: date) -> date:
         return today
     if low in ("yesterday", "вчера"):
         return date.fromordinal(today.toordinal() - 1)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", low):
-        raise UsageError(f"'{raw}' is not a date: use YYYY-MM-DD, e.g. {today.isoformat()}")
+    parts = _date_parts(low)
+    if parts is None:
+        raise UsageError(
+            f"'{raw}' is not a date: use YYYY-MM-DD (or DD.MM.YYYY), e.g. {today.isoformat()}"
+        )
     try:
-        day = date.fromisoformat(low)
+        return date(*parts)
     except ValueError as exc:
         raise UsageError(f"'{raw}' is not a real date (check the month and day).") from exc
-    return day
+
+
+def _date_parts(text: str) -> tuple[int, int, int] | None:
+    """Year, month, day of `2026-11-05`, `2026/11/05` or `05.11.2026` (day first)."""
+    match = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text)
+    if match:
+        return int(match[1]), int(match[2]), int(match[3])
+    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
+    if match:
+        return int(match[3]), int(match[2]), int(match[1])
+    return None
 
 
 def looks_like_date(raw: str) -> bool:
     """True for tokens that are meant as a date (so a bad one gets a date error)."""
-    return bool(re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", raw.strip())) or raw.casefold() in (
+    # anything shaped like a date, so a wrong one gets a date error instead of becoming a note
+    shaped = re.fullmatch(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}", raw.strip())
+    return bool(shaped) or raw.casefold() in (
         "today",
         "yesterday",
         "сегодня",
@@ -166,8 +195,16 @@ def split_options(
     allowed_set = list(allowed)
     positional: list[str] = []
     options: dict[str, str] = {}
-    for tok in tokens:
+    items = list(tokens)
+    index = 0
+    while index < len(items):
+        tok = items[index]
+        index += 1
         name, eq, value = tok.partition("=")
+        if eq and re.fullmatch(r"[+-]?\d{1,3}", value):  # target=20 000
+            while index < len(items) and re.fullmatch(r"\d{3}(?:[.,]\d+)?%?", items[index]):
+                value += items[index]
+                index += 1
         if eq and name and re.fullmatch(r"[A-Za-z_]+", name):
             field = name.lower()
             if field not in allowed_set:
@@ -197,8 +234,8 @@ def parse_fields(
 
 
 def parse_text(raw: str) -> str:
-    """A free-text field (name, unit) as typed, without surrounding spaces."""
-    return raw.strip()
+    """A name field: see `parse_name`."""
+    return parse_name(raw)
 
 
 def parse_choice(raw: str, field: str, choices: Mapping[str, str]) -> str:
@@ -230,9 +267,24 @@ def parse_weight(raw: str, field: str = "weight") -> float:
     return value
 
 
-def parse_owner(raw: str) -> str:
-    """Owners are chat handles: `@anna` (the @ is added when missing)."""
+def parse_owner(raw: str) -> str | None:
+    """Owners are chat handles: `@anna` (the @ is added when missing); `none` clears it."""
     handle = raw.strip()
-    if not handle or handle == "@":
-        raise UsageError("owner= needs a name, e.g. owner=@anna")
+    if handle.casefold() in ("", "none", "-", "nobody"):
+        return None
+    if handle == "@" or not re.fullmatch(r"@?[\w.-]{1,64}", handle):
+        raise UsageError("owner= is one chat handle, e.g. owner=@anna (owner=none clears it)")
     return handle if handle.startswith("@") else "@" + handle
+
+
+MAX_NAME = 120
+
+
+def parse_name(raw: str, what: str = "name") -> str:
+    """A display name: not empty, at most 120 characters, any language."""
+    name = " ".join(raw.split())
+    if not name:
+        raise UsageError(f'The {what} can\'t be empty: put it in quotes, e.g. "Leads per month".')
+    if len(name) > MAX_NAME:
+        raise UsageError(f"The {what} is too long ({len(name)} characters; at most {MAX_NAME}).")
+    return name

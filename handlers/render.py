@@ -50,7 +50,10 @@ def pct(share: float | None) -> str:
     """A share as whole percent: 0.5 → 50%, 1.304 → 130%, None → —."""
     if share is None:
         return "—"
-    value = round(share * 100)
+    # whole percent *reached* (toward zero), so 79.5 % never shows as an 80 % that
+    # would contradict a yellow colour; the tiny epsilon forgives float error (0.7999…)
+    percent = share * 100
+    value = math.floor(abs(percent) + 1e-6) * (1 if percent >= 0 else -1)
     return f"{value}%".replace("-", "−")
 
 

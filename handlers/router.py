@@ -96,7 +96,8 @@ class Router:
     async def dispatch(self, cmd: Command, ctx: Context) -> list[Reply]:
         """Run one command; never raises, always answers with at least one reply."""
         try:
-            tokens = tokenize(cmd.text)
+            # a hashtag message is free chat text: split on spaces, quotes mean nothing
+            tokens = tuple(cmd.text.split()) if cmd.via == "hashtag" else tokenize(cmd.text)
             route, args = self.resolve(cmd.name, tokens)
             result = await _run(route, cmd.model_copy(update={"args": args}), ctx)
             await ctx.store.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers import render
 from handlers.common import need, perspective_or_fail
 from handlers.contract import Command, Conflict, Context, Reply, Table, UsageError
-from handlers.parsing import normalize_key, parse_number, parse_weight, split_options
+from handlers.parsing import normalize_key, parse_name, parse_number, parse_weight, split_options
 from handlers.router import Router
 from handlers.scores import scorecard_view
 from scoring.models import MAX_PERSPECTIVES, Perspective, Status, Thresholds
@@ -65,14 +65,20 @@ async def scorecard_thresholds(cmd: Command, ctx: Context) -> Reply:
                 "red below. Change: /scorecard thresholds green=85 yellow=60"
             )
         )
-    green = parse_number(options["green"], "green") / 100 if "green" in options else current.green
-    yellow = (
-        parse_number(options["yellow"], "yellow") / 100 if "yellow" in options else current.yellow
-    )
+    green = _percent(options["green"], "green") if "green" in options else current.green
+    yellow = _percent(options["yellow"], "yellow") if "yellow" in options else current.yellow
     if not 0 < yellow < green <= 1:
         raise UsageError("Thresholds must satisfy 0 < yellow < green ≤ 100.")
     ctx.store.scorecards.set_thresholds(cmd.chat.key, Thresholds(green=green, yellow=yellow))
     return Reply(text=f"Saved: green ≥ {render.pct(green)}, yellow ≥ {render.pct(yellow)}.")
+
+
+def _percent(raw: str, field: str) -> float:
+    """A threshold typed in percent (80); a share like 0.8 is refused, not misread as 0.8 %."""
+    value = parse_number(raw, field)
+    if value <= 1:
+        raise UsageError(f"{field}= is in percent: write {field}=80 for 80%, not {raw}.")
+    return value / 100
 
 
 async def perspective_list(cmd: Command, ctx: Context) -> Reply:
@@ -93,7 +99,7 @@ async def perspective_add(cmd: Command, ctx: Context) -> Reply:
     positional, options = split_options(cmd.args, ("position", "weight"))
     need(tuple(positional), 2, usage)
     key = normalize_key(positional[0], "perspective key")
-    name = " ".join(positional[1:]).strip()
+    name = parse_name(" ".join(positional[1:]), "perspective name")
     perspectives = ctx.store.scorecards.perspectives(cmd.chat.key)
     if any(p.key == key for p in perspectives):
         raise Conflict(f"Perspective '{key}' already exists.")
@@ -120,7 +126,7 @@ async def perspective_rename(cmd: Command, ctx: Context) -> Reply:
     """Rename a perspective (its key stays)."""
     need(cmd.args, 2, '/perspective rename <key> "<new name>"')
     target = perspective_or_fail(cmd, ctx, cmd.args[0])
-    name = " ".join(cmd.args[1:]).strip()
+    name = parse_name(" ".join(cmd.args[1:]), "perspective name")
     perspectives = [
         p.model_copy(update={"name": name}) if p.key == target.key else p
         for p in ctx.store.scorecards.perspectives(cmd.chat.key)

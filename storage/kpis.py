@@ -102,7 +102,8 @@ class KpiRepo:
             shard.insert_multiple(to_doc(m) for m in days.values())
             added += len(days) - len(stale)
         index = self._index(chat, key)
-        newest = sorted(values, key=_sort_key)[-2:]
+        unique = {m.day: m for m in values}  # a repeated day: the last value wins, as on disk
+        newest = sorted(unique.values(), key=_sort_key)[-2:]
         latest = from_docs(Measurement, index.get("latest", []))
         merged = {m.day: m for m in [*latest, *newest]}
         doc = {

@@ -64,9 +64,9 @@ EVERY_COMMAND: tuple[Step, ...] = (
     step(
         "/kpi set cac 95 2026-03-31 after the spring campaign",
         "Customer acquisition cost = 95 $ for 2026-03-31",
-        "red, progress 56%",
+        "red, progress 55%",
     ),
-    step("/kpi set cac 90", "= 90 $", "yellow, progress 67%"),
+    step("/kpi set cac 90", "= 90 $", "yellow, progress 66%"),
     step("/kpi set leads 150", "= 150", "yellow, progress 75%"),
     step("/kpi set trial 20", "= 20", "test mode, not scored"),
     step(
@@ -93,7 +93,7 @@ EVERY_COMMAND: tuple[Step, ...] = (
     ),
     step("/kpi remove leads", "Removed Leads per month (leads)", "1 values are kept"),
     step("/kpi restore leads", "Restored Leads per month (leads) with its history."),
-    step("/map", "Strategy map · index 69%", "Grow profit (profit) 67%", "content → traffic"),
+    step("/map", "Strategy map · index 69%", "Grow profit (profit) 66%", "content → traffic"),
     step("/okr cycle 2026Q4", "OKR cycle set to 2026Q4."),
     step(
         '/okr add delight "Delight our customers" cycle=2026Q4 owner=@anna',
@@ -111,7 +111,7 @@ EVERY_COMMAND: tuple[Step, ...] = (
         "Confidence: 7/10",
     ),
     step("/okr", "OKRs 2026Q4", "38 → 55", "32%"),
-    step("/okr progress", "56% of the cycle elapsed", "32%", "at risk"),
+    step("/okr progress", "55% of the cycle elapsed", "32%", "at risk"),
     step("/okr edit delight owner=@ivan", "Updated OKR Delight our customers (delight)."),
     step(
         '/initiative add articles "Publish articles" objective=content owner=@anna '
@@ -136,7 +136,7 @@ EVERY_COMMAND: tuple[Step, ...] = (
     step("/digest off", "Scheduled digest off."),
     step("/timezone Europe/Moscow", "Timezone set to Europe/Moscow."),
     step("/help kpi set", "/kpi set <key> <value>", "Record a measurement"),
-    step("/scorecard", "Scorecard index 69%", "67%", "75%", "1 in test mode"),
+    step("/scorecard", "Scorecard index 69%", "66%", "75%", "1 in test mode"),
     step("/objective unlink content traffic", "Unlinked content → traffic."),
     step("/okr kr remove nps", "Removed key result Raise NPS (nps)."),
     step("/okr remove delight", "Removed OKR Delight our customers (delight)"),
