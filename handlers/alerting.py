@@ -170,6 +170,9 @@ def flush_due(
         batcher = ctx.store.alerts.batcher(chat)
     if not batcher.queued:
         return 0
+    if release == "due" and all(q.ready_at > now for q in batcher.queued):
+        ctx.outbox.wake_at(chat, min(q.ready_at for q in batcher.queued))  # nothing ready
+        return 0
     keep = Batcher(
         queued=tuple(
             q

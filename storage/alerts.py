@@ -120,6 +120,11 @@ class JobState(_Frozen):
     snapshot: DigestSnapshot | None = None
 
 
+#: What a chat without stored settings or waiting alerts has (frozen, all the way down).
+_NO_SETTINGS = AlertSettings()
+_NO_BATCHER = Batcher()
+
+
 @dataclass(frozen=True, slots=True)
 class StoredState:
     """A KPI's persisted alert state and the test mode it was computed in."""
@@ -161,7 +166,7 @@ class AlertRepo:
 
     def settings(self, chat: str) -> AlertSettings:
         """The chat's alert settings (defaults until changed)."""
-        return _single(self._live(), f"alset:{chat}", AlertSettings) or AlertSettings()
+        return _single(self._live(), f"alset:{chat}", AlertSettings) or _NO_SETTINGS
 
     def save_settings(self, chat: str, settings: AlertSettings) -> None:
         """Replace the chat's alert settings."""
@@ -209,7 +214,7 @@ class AlertRepo:
 
     def batcher(self, chat: str) -> Batcher:
         """Alerts of the chat still waiting to go out."""
-        return _single(self._live(), f"albatch:{chat}", Batcher) or Batcher()
+        return _single(self._live(), f"albatch:{chat}", Batcher) or _NO_BATCHER
 
     def next_flush(self, chat: str) -> datetime | None:
         """When the chat's waiting alerts are next due (`batcher(chat).next_due()`, unparsed)."""
