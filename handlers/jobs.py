@@ -19,6 +19,7 @@ flowing, and skips chats whose next possible due time (`SweepMemory`) has not co
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from scoring.initiatives import behind_cadence, cadence_progress, expected_by_no
 from scoring.kpi import performance
 from scoring.models import Initiative, ProgressLog, Status
 from scoring.okr import Cycle, current_quarter, elapsed_share, kr_grade, okr_progress, pace
-from scoring.periods import local_date, local_midnight, period_containing
+from scoring.periods import Period, PeriodKind, local_date, local_midnight, period_containing
 from scoring.status import would_be_status
 from storage.alerts import (
     AlertSettings,
@@ -202,8 +203,8 @@ def _look_at(ctx: Context, chat: str) -> SweepReport:
     report.next_look = _next_look(ctx, chat, settings, now, tz, looked=in_hours, red=red)
     if not in_hours:
         return report  # people are mentioned in working hours only
-    jobstate = ctx.store.alerts.jobstate(chat)
-    sent = dict(jobstate.sent)
+    before = ctx.store.alerts.sent_marks(chat)
+    sent = dict(before)
     candidates = ctx.store.alerts.kpi_facts(chat, last_on_or_before=stale_cutoffs(local.date()))
     stale = stale_reminder(ctx, chat, candidates, local.date(), sent)
     if stale is not None:
@@ -213,8 +214,8 @@ def _look_at(ctx: Context, chat: str) -> SweepReport:
     if cadence is not None:
         report.cadence = len(cadence[1])
         _put(ctx, cadence[0], f"cadence:{local.date()}:{'+'.join(cadence[1])}", report.queued)
-    if sent != jobstate.sent:
-        ctx.store.alerts.save_jobstate(chat, jobstate.model_copy(update={"sent": sent}))
+    if sent != before:
+        ctx.store.alerts.save_sent_marks(chat, sent)
     return report
 
 
@@ -311,11 +312,10 @@ def cadence_reminder(
     lines, keys = [], []
     for item in ctx.store.alerts.cadence_initiatives(chat):
         assert item.cadence is not None
-        period = period_containing(item.cadence.period, today)
+        period, since = _cadence_window(item.cadence.period, today, tz)
         mark = f"cadence:{item.key}"
         if sent.get(mark) == str(period.start):
             continue
-        since = local_midnight(period.start, tz)
         total = ctx.store.alerts.progress_total(chat, item.key, since)
         if total >= item.cadence.count:
             continue  # target met: cannot be behind
@@ -340,6 +340,16 @@ def cadence_reminder(
         kind="reminder",
     )
     return reply, keys
+
+
+@functools.lru_cache(maxsize=64)
+def _cadence_window(kind: PeriodKind, today: date, tz: ZoneInfo) -> tuple[Period, datetime]:
+    """The cadence period containing `today` and the instant it starts in `tz`.
+
+    The same for most chats of a sweep, so it is computed once (both are immutable).
+    """
+    period = period_containing(kind, today)
+    return period, local_midnight(period.start, tz)
 
 
 def alert_reminders(

@@ -270,6 +270,23 @@ class AlertRepo:
         """Replace the chat's schedule bookkeeping."""
         _save_single(self._db, self._live(), f"jobs:{chat}", state)
 
+    def sent_marks(self, chat: str) -> dict[str, str]:
+        """`jobstate(chat).sent` (a copy to change), read without building the JobState."""
+        docs = self._live().get(f"jobs:{chat}")
+        first = next(iter(docs.values()), None) if docs else None
+        return dict(first.get("sent") or {}) if first is not None else {}
+
+    def save_sent_marks(self, chat: str, sent: Mapping[str, str]) -> None:
+        """Replace `jobstate(chat).sent`, keeping the rest of the bookkeeping as stored."""
+        name = f"jobs:{chat}"
+        docs = self._live().get(name)
+        first = next(iter(docs.items()), None) if docs else None
+        if first is None:
+            self.save_jobstate(chat, JobState(sent=dict(sent)))
+        elif first[1].get("sent") != sent:
+            doc = {**first[1], "sent": dict(sent)}
+            self._db.table(name).update(_replace(doc), doc_ids=[int(first[0])])
+
     # sweeps -----------------------------------------------------------------------------
 
     def chats(self) -> list[str]:

@@ -158,3 +158,19 @@ def test_an_outbox_batch_that_fails_stores_nothing(core: Core) -> None:
         raise RuntimeError("boom")
     assert outbox.entries(CHAT) == []
     assert _put(core, CHAT, "a"), "the key was never stored"
+
+
+def test_sent_marks_read_and_replace_only_the_jobstates_sent_reminders(
+    core: Core, clock: FixedClock
+) -> None:
+    alerts = core.store.alerts
+    assert alerts.sent_marks(CHAT) == {}
+    alerts.save_sent_marks(CHAT, {"stale:cac": "2026-11-02"})
+    assert alerts.jobstate(CHAT).sent == {"stale:cac": "2026-11-02"}
+    jobs.record_fire(core.ctx, CHAT, "digest", clock.now)
+    marks = alerts.sent_marks(CHAT)
+    marks["cadence:posts"] = "2026-11-01"  # a copy: the store is unchanged until saved
+    assert alerts.jobstate(CHAT).sent == {"stale:cac": "2026-11-02"}
+    alerts.save_sent_marks(CHAT, marks)
+    state = alerts.jobstate(CHAT)
+    assert state.sent == marks and state.last_fire == {"digest": clock.now}
