@@ -122,16 +122,21 @@ def _position(raw: str | None, last: int) -> int:
     return int(value)
 
 
+def _update_perspective(cmd: Command, ctx: Context, key: str, **changes: object) -> None:
+    """Save the chat's perspectives with `changes` applied to the one named `key`."""
+    perspectives = [
+        p.model_copy(update=changes) if p.key == key else p
+        for p in ctx.store.scorecards.perspectives(cmd.chat.key)
+    ]
+    ctx.store.scorecards.save_perspectives(cmd.chat.key, perspectives)
+
+
 async def perspective_rename(cmd: Command, ctx: Context) -> Reply:
     """Rename a perspective (its key stays)."""
     need(cmd.args, 2, '/perspective rename <key> "<new name>"')
     target = perspective_or_fail(cmd, ctx, cmd.args[0])
     name = parse_name(" ".join(cmd.args[1:]), "perspective name")
-    perspectives = [
-        p.model_copy(update={"name": name}) if p.key == target.key else p
-        for p in ctx.store.scorecards.perspectives(cmd.chat.key)
-    ]
-    ctx.store.scorecards.save_perspectives(cmd.chat.key, perspectives)
+    _update_perspective(cmd, ctx, target.key, name=name)
     return Reply(text=f"Renamed {target.key}: {target.name} → {name}.")
 
 
@@ -154,11 +159,7 @@ async def perspective_weight(cmd: Command, ctx: Context) -> Reply:
     need(cmd.args, 2, "/perspective weight <key> <n>")
     target = perspective_or_fail(cmd, ctx, cmd.args[0])
     weight = parse_weight(cmd.args[1])
-    perspectives = [
-        p.model_copy(update={"weight": weight}) if p.key == target.key else p
-        for p in ctx.store.scorecards.perspectives(cmd.chat.key)
-    ]
-    ctx.store.scorecards.save_perspectives(cmd.chat.key, perspectives)
+    _update_perspective(cmd, ctx, target.key, weight=weight)
     return Reply(text=f"{target.name} now weighs {render.num(weight)} in the index.")
 
 
