@@ -33,6 +33,8 @@ from urllib.parse import parse_qsl, urlencode
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.loopback import LoopbackServer
+
 BOT_TOKEN = "xoxb-0000000001-0000000002-FakeBotTokenForTests"
 APP_TOKEN = "xapp-1-A0APP-0000000003-FakeAppTokenForTests"
 SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
@@ -106,17 +108,18 @@ class _Failure:
     retry_after: int
 
 
-class FakeSlackAPI:
+class FakeSlackAPI(LoopbackServer):
     """The fake server; `async with FakeSlackAPI() as api:`."""
 
+    shutdown_timeout = 0.5
+
     def __init__(self, token: str = BOT_TOKEN, app_token: str = APP_TOKEN) -> None:
+        super().__init__()
         self.token = token
         self.app_token = app_token
         self.calls: list[Call] = []
         self.users = workspace_users()  # what users.info answers, by user id
         self.scopes = set(SCOPES)  # the installed app's bot scopes; drop one to refuse
-        self.port = 0
-        self._runner: web.AppRunner | None = None
         self._failures: dict[str, list[_Failure]] = {}
         self._holds: dict[str, asyncio.Event] = {}
         self._asked: dict[str, int] = {}
@@ -124,32 +127,13 @@ class FakeSlackAPI:
         self._serial = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
 
-    async def start(self) -> None:
-        """Listen on an ephemeral loopback port."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
+        """Web API methods, file uploads, response URLs and the Socket Mode socket."""
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)  # users.info is a GET
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Shut the server down."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeSlackAPI:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     @property
     def base_url(self) -> str:

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from tests.fakes.loopback import LoopbackServer
+
 TOKEN = "123456789:AAFakeTokenOnlyForTests_abcdefghijkLMNOP"
 BOT_ID = 123456789
 BOT_USERNAME = "ThisBot"
@@ -75,7 +77,7 @@ class _Injected:
     migrate_to_chat_id: int | None = None
 
 
-class FakeTelegramAPI:
+class FakeTelegramAPI(LoopbackServer):
     """The fake server; use `async with FakeTelegramAPI() as api:` or start()/stop()."""
 
     def __init__(
@@ -85,6 +87,7 @@ class FakeTelegramAPI:
         bot_username: str = BOT_USERNAME,
         max_hold: float = 2.0,
     ) -> None:
+        super().__init__()
         self.token = token
         self.bot_username = bot_username
         self.max_hold = max_hold  # longest a getUpdates may hang, whatever timeout PTB asks
@@ -96,34 +99,17 @@ class FakeTelegramAPI:
         self._closing = asyncio.Event()
         self._changed = asyncio.Condition()
         self._failures: dict[str, list[_Injected]] = {}
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on an ephemeral loopback port."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
+        """One route: every Bot API method."""
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         """Release hanging long polls, then shut the server down."""
         self._closing.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeTelegramAPI:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+        await super().stop()
 
     @property
     def base_url(self) -> str:
