@@ -25,7 +25,6 @@ from handlers.parsing import (
     parse_name,
     parse_number,
     parse_owner,
-    parse_text,
     split_options,
 )
 from handlers.router import Router
@@ -43,7 +42,7 @@ def _fields(cmd: Command, ctx: Context, options: dict[str, str]) -> dict[str, ob
     return parse_fields(
         options,
         {
-            "name": parse_text,
+            "name": parse_name,
             "objective": lambda raw: objective_or_fail(cmd, ctx, raw).key,
             "owner": parse_owner,
             "due": _optional(lambda raw: parse_date(raw, chat_today(cmd, ctx))),

@@ -11,7 +11,6 @@ from handlers.parsing import (
     parse_fields,
     parse_name,
     parse_owner,
-    parse_text,
     parse_weight,
     split_options,
 )
@@ -38,7 +37,7 @@ def _fields(cmd: Command, ctx: Context, options: dict[str, str]) -> dict[str, ob
     return parse_fields(
         options,
         {
-            "name": parse_text,
+            "name": parse_name,
             "perspective": lambda raw: perspective_or_fail(cmd, ctx, raw).key,
             "weight": parse_weight,
             "owner": parse_owner,

@@ -14,7 +14,6 @@ from handlers.parsing import (
     parse_name,
     parse_number,
     parse_owner,
-    parse_text,
     parse_weight,
     split_options,
     take_number_tokens,
@@ -122,12 +121,12 @@ async def okr_cycle(cmd: Command, ctx: Context) -> Reply:
 
 
 OKR_PARSERS: dict[str, FieldParser] = {
-    "name": parse_text,
+    "name": parse_name,
     "cycle": parse_cycle,
     "owner": parse_owner,
 }
 KR_PARSERS: dict[str, FieldParser] = {
-    "name": parse_text,
+    "name": parse_name,
     "start": lambda raw: parse_number(raw, "start"),
     "target": lambda raw: parse_number(raw, "target"),
     "unit": lambda raw: raw.strip()[:16],

@@ -233,11 +233,6 @@ def parse_fields(
     return {field: parsers[field](raw) for field, raw in options.items() if field in parsers}
 
 
-def parse_text(raw: str) -> str:
-    """A name field: see `parse_name`."""
-    return parse_name(raw)
-
-
 def parse_choice(raw: str, field: str, choices: Mapping[str, str]) -> str:
     """Map a typed word to one of `choices` (aliases allowed) or explain the options."""
     value = choices.get(raw.strip().casefold())
