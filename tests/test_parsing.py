@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from handlers.contract import Actor, ChatRef, UsageError
+from handlers.contract import Actor, ChatRef, Command, UsageError
 from handlers.parsing import (
     command_from_text,
     normalize_key,
@@ -85,9 +85,13 @@ def test_unknown_option_suggests_the_closest() -> None:
 
 
 def test_command_addressed_to_another_bot_is_ignored() -> None:
-    kw = {"actor": ACTOR, "chat": CHAT, "received_at": NOW, "bot_username": "ScoreBot"}
-    assert command_from_text("/kpi@OtherBot", **kw) is None
-    cmd = command_from_text("/KPI@scorebot set cac 5", **kw)
+    def parse(text: str) -> Command | None:
+        return command_from_text(
+            text, actor=ACTOR, chat=CHAT, received_at=NOW, bot_username="ScoreBot"
+        )
+
+    assert parse("/kpi@OtherBot") is None
+    cmd = parse("/KPI@scorebot set cac 5")
     assert cmd is not None and cmd.name == "kpi" and cmd.text == "set cac 5"
 
 

@@ -126,7 +126,8 @@ async def test_references_to_the_old_chat_follow_it(core: Core, clock: FixedCloc
     elsewhere = Channel(platform="slack", chat_id="C1")
     store.alerts.save_settings(OLD_KEY, AlertSettings(channels=(here, elsewhere)))
     store.alerts.save_settings("slack:C9", AlertSettings(channels=(here,)))  # sends to us
-    body = {"text": "queued", "to": {"platform": "telegram", "chat_id": OLD, "thread_id": None}}
+    to = {"platform": "telegram", "chat_id": OLD, "thread_id": None}
+    body: dict[str, Any] = {"text": "queued", "to": to}
     entry = store.outbox.put(
         chat=OLD_KEY,
         platform="telegram",
