@@ -150,6 +150,7 @@ def build_core(
     clock: Callable[[], datetime] = utc_now,
     outbox: Outbox | None = None,
     default_timezone: str = "UTC",
+    admins: frozenset[str] = frozenset(),
 ) -> Core:
     """Open the store at `data` (None: in memory) and wire the router and context."""
     store = open_store(data, default_timezone=default_timezone)
@@ -163,5 +164,6 @@ def build_core(
         clock=clock,
         outbox=outbox or StoreOutbox(store, clock),
         specs=router.specs(),
+        admins=admins,
     )
     return Core(store=store, router=router, ctx=ctx)

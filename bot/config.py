@@ -117,6 +117,19 @@ class BotSettings(_Section):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     timezone: str = "UTC"  # for chats that never ran /timezone
+    # who may run admin commands (removals, templates, alert routing); empty: everyone
+    admins: tuple[str, ...] = Field(default=(), strict=False)
+
+    @field_validator("admins")
+    @classmethod
+    def _admin_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if not re.fullmatch(r"(telegram|slack|console):\S+|@\w+", entry):
+                raise PydanticCustomError(
+                    "admin",
+                    "each admin is platform:user_id (telegram:123456, slack:U0123) or @handle",
+                )
+        return tuple(entry.casefold() if entry.startswith("@") else entry for entry in value)
 
     @field_validator("log_level", mode="before")
     @classmethod

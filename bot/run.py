@@ -88,7 +88,11 @@ async def run_configured(
     """Start every configured platform and serve until SIGINT/SIGTERM (or `stop`)."""
     config = read_config(config_path, os.environ if environ is None else environ)
     setup_logging(config.bot.log_level, config.secrets())
-    core = build_core(config.storage.path, default_timezone=config.bot.timezone)
+    core = build_core(
+        config.storage.path,
+        default_timezone=config.bot.timezone,
+        admins=frozenset(config.bot.admins),
+    )
     try:
         adapters = build_adapters(config, core)
         if not adapters:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from handlers import alerting, render
 from handlers.common import kpi_or_fail, need, who
-from handlers.contract import Command, Context, Field, Reply, Table, UsageError
+from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
 from handlers.router import Router
 from scoring.alerts import AlertPolicy, Mute, QuietHours, Transition, parse_duration
 from scoring.models import Status
@@ -18,6 +18,7 @@ from storage.alerts import AlertSettings, Channel
 POLICY_FIELDS = ("hysteresis", "confirm", "repeat", "group")
 
 
+@command("alerts", usage="/alerts", example="/alerts")
 async def alerts_show(cmd: Command, ctx: Context) -> Reply:
     """Show what is firing now, mutes, quiet hours, where alerts go and delivery problems."""
     if cmd.args:
@@ -131,10 +132,13 @@ def _delivery_fields(
     return fields
 
 
+@command("alerts here", usage="/alerts here", example="/alerts here", mutates=True, role="admin")
 async def alerts_here(cmd: Command, ctx: Context) -> Reply:
     """Send this scorecard's alerts to this chat (or to this topic/thread of it)."""
     if cmd.args:
-        raise UsageError("Usage: /alerts here (in the chat or topic that should get alerts)")
+        raise UsageError(
+            "Send it without arguments, in the chat or topic that should get alerts.", usage=True
+        )
     chat = cmd.chat.key
     settings = ctx.store.alerts.settings(chat)
     channel = Channel(
@@ -145,10 +149,11 @@ async def alerts_here(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Alerts for this scorecard now go to {where}.")
 
 
+@command("alerts off", usage="/alerts off", example="/alerts off", mutates=True, role="admin")
 async def alerts_off(cmd: Command, ctx: Context) -> Reply:
     """Stop sending this scorecard's alerts here (they are still evaluated and logged)."""
     if cmd.args:
-        raise UsageError("Usage: /alerts off")
+        raise UsageError(f"Unexpected words: {' '.join(cmd.args)}.", usage=True)
     chat = cmd.chat.key
     settings = ctx.store.alerts.settings(chat)
     ctx.store.alerts.save_settings(chat, settings.model_copy(update={"channels": ()}))
@@ -161,12 +166,17 @@ async def alerts_off(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command(
+    "alerts mute",
+    usage="/alerts mute <kpi|all> <duration: 30m, 2h, 1d, 1w>",
+    example="/alerts mute cac 2d",
+    mutates=True,
+)
 async def alerts_mute(cmd: Command, ctx: Context) -> Reply:
     """Silence one KPI (or all) for a while; changes are still evaluated and logged."""
-    usage = "/alerts mute <kpi|all> <duration: 30m, 2h, 1d, 1w>"
-    need(cmd.args, 2, usage)
+    need(cmd.args, 2)
     if len(cmd.args) > 2:
-        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}. Usage: {usage}")
+        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
     target = _target(cmd, ctx, cmd.args[0])
     now = ctx.clock()
     mute = Mute.create(target, parse_duration(cmd.args[1]), by=who(cmd), now=now)
@@ -182,9 +192,15 @@ async def alerts_mute(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command(
+    "alerts unmute",
+    usage="/alerts unmute <kpi|all>",
+    example="/alerts unmute cac",
+    mutates=True,
+)
 async def alerts_unmute(cmd: Command, ctx: Context) -> Reply:
     """End a mute early (`all` ends every mute)."""
-    need(cmd.args, 1, "/alerts unmute <kpi|all>")
+    need(cmd.args, 1)
     target = cmd.args[0].casefold()
     chat = cmd.chat.key
     now = ctx.clock()
@@ -198,6 +214,12 @@ async def alerts_unmute(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Unmuted {'everything' if target == 'all' else target}.")
 
 
+@command(
+    "alerts quiet",
+    usage="/alerts quiet [HH:MM-HH:MM|off]",
+    example="/alerts quiet 22:00-08:00",
+    mutates=True,
+)
 async def alerts_quiet(cmd: Command, ctx: Context) -> Reply:
     """Hold non-critical alerts overnight (`22:00-08:00`, `off`); red still comes through."""
     chat = cmd.chat.key
@@ -224,13 +246,14 @@ async def alerts_quiet(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command("alerts log", usage="/alerts log [1-100]", example="/alerts log 30")
 async def alerts_log(cmd: Command, ctx: Context) -> Reply:
     """Recent alert history, including muted and test-mode would-be alerts."""
     limit = 15
     if cmd.args:
         raw = cmd.args[0]
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100:
-            raise UsageError("Usage: /alerts log [1-100]")
+            raise UsageError("The count is a whole number from 1 to 100.", usage=True)
         limit = int(raw)
     chat = cmd.chat.key
     entries = ctx.store.alerts.recent_log(chat, limit)
@@ -260,11 +283,16 @@ def _log_row(t: Transition, tz: ZoneInfo) -> tuple[str, ...]:
     return (_when(t.at, tz), t.kpi, change, render.num(t.value, t.unit), note)
 
 
+@command(
+    "alerts set",
+    usage="/alerts set [hysteresis=5%] [confirm=N] [repeat=1d] [group=60s|0]",
+    example="/alerts set confirm=2 group=0",
+    mutates=True,
+)
 async def alerts_set(cmd: Command, ctx: Context) -> Reply:
     """Tune the alert rules: hysteresis=5%, confirm=2 readings, repeat=1d, group=60s (0: off)."""
-    usage = "/alerts set [hysteresis=5%] [confirm=N] [repeat=1d] [group=60s|0]"
     if not cmd.args:
-        raise UsageError(f"Nothing to change. Usage: {usage}")
+        raise UsageError("Nothing to change.", usage=True)
     chat = cmd.chat.key
     settings = ctx.store.alerts.settings(chat)
     updates: dict[str, object] = {}
@@ -272,7 +300,7 @@ async def alerts_set(cmd: Command, ctx: Context) -> Reply:
         name, sep, raw = arg.partition("=")
         name = name.casefold()
         if not sep or name not in POLICY_FIELDS or not raw:
-            raise UsageError(f"'{arg}' is not a rule setting. Usage: {usage}")
+            raise UsageError(f"'{arg}' is not a rule setting.", usage=True)
         updates["group_window" if name == "group" else name] = _policy_value(name, raw)
     try:
         policy = AlertPolicy.model_validate({**settings.policy.model_dump(), **updates})
@@ -332,37 +360,13 @@ def _duration(delta: timedelta) -> str:
 
 def register(router: Router) -> None:
     """Register /alerts."""
-    router.add("alerts", alerts_show, usage="/alerts", example="/alerts")
-    router.add(
-        "alerts here", alerts_here, usage="/alerts here", mutates=True, example="/alerts here"
-    )
-    router.add("alerts off", alerts_off, usage="/alerts off", mutates=True, example="/alerts off")
-    router.add(
-        "alerts mute",
+    router.include(
+        alerts_show,
+        alerts_here,
+        alerts_off,
         alerts_mute,
-        usage="/alerts mute <kpi|all> <duration>",
-        mutates=True,
-        example="/alerts mute cac 2d",
-    )
-    router.add(
-        "alerts unmute",
         alerts_unmute,
-        usage="/alerts unmute <kpi|all>",
-        mutates=True,
-        example="/alerts unmute cac",
-    )
-    router.add(
-        "alerts quiet",
         alerts_quiet,
-        usage="/alerts quiet [HH:MM-HH:MM|off]",
-        mutates=True,
-        example="/alerts quiet 22:00-08:00",
-    )
-    router.add("alerts log", alerts_log, usage="/alerts log [count]", example="/alerts log 30")
-    router.add(
-        "alerts set",
+        alerts_log,
         alerts_set,
-        usage="/alerts set [hysteresis=5%] [confirm=N] [repeat=1d] [group=60s|0]",
-        mutates=True,
-        example="/alerts set confirm=2 group=0",
     )

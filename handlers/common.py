@@ -32,10 +32,10 @@ def who(cmd: Command) -> str:
     return cmd.actor.handle or cmd.actor.display_name
 
 
-def need(args: tuple[str, ...], count: int, usage: str) -> None:
-    """Refuse a command that lacks its positional arguments, showing the usage."""
+def need(args: Sequence[str], count: int) -> None:
+    """Refuse a command that lacks its positional arguments, showing its usage."""
     if len(args) < count:
-        raise UsageError(f"Missing arguments. Usage: {usage}")
+        raise UsageError("Missing arguments.", usage=True)
 
 
 KeyedT = TypeVar("KeyedT", Kpi, Objective, Perspective, Okr, KeyResult, Initiative)
@@ -58,12 +58,12 @@ def _pick(
     raise NotFound(what, key, [item.key for item in everything()])
 
 
-def edit_request(cmd: Command, fields: Sequence[str], usage: str) -> tuple[str, dict[str, str]]:
+def edit_request(cmd: Command, fields: Sequence[str]) -> tuple[str, dict[str, str]]:
     """`<key> field=value…` of an edit command: the key as typed and the options."""
     positional, options = split_options(cmd.args, fields)
-    need(tuple(positional), 1, usage)
+    need(positional, 1)
     if len(positional) > 1:
-        raise UsageError(f"Unexpected words: {' '.join(positional[1:])}. Usage: {usage}")
+        raise UsageError(f"Unexpected words: {' '.join(positional[1:])}.", usage=True)
     if not options:
         raise UsageError(f"Nothing to change. Fields: {', '.join(fields)}")
     return positional[0], options

@@ -7,10 +7,11 @@ console, Telegram, Slack and the tests.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -197,16 +198,23 @@ class NullOutbox:
 Clock = Callable[[], datetime]
 
 
+Role = Literal["member", "admin"]
+
+
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
-    """What /help and platform menus know about a command."""
+    """What /help, platform menus and the router know about a command.
+
+    Declared beside the handler with `@command(...)`; nothing else repeats it.
+    """
 
     path: str  # "kpi set"
     summary: str  # first docstring line
     doc: str  # whole docstring
     usage: str
     example: str
-    mutates: bool
+    mutates: bool  # runs as one atomic step; a read-only command must never write
+    role: Role = "member"  # "admin": only the chat's configured admins may run it
 
 
 @dataclass(slots=True)
@@ -217,9 +225,59 @@ class Context:
     clock: Clock
     outbox: Outbox = field(default_factory=NullOutbox)
     specs: Sequence[CommandSpec] = ()
+    # who may run role="admin" commands: "telegram:123", "slack:U1" or "@handle";
+    # empty means everyone (a small team's default)
+    admins: frozenset[str] = frozenset()
+
+    def is_admin(self, actor: Actor) -> bool:
+        """Whether `actor` may run admin commands here."""
+        if not self.admins:
+            return True
+        handle = (actor.handle or "").casefold()
+        return f"{actor.platform}:{actor.user_id}" in self.admins or handle in self.admins
 
 
 Handler = Callable[[Command, Context], Awaitable["Reply | Sequence[Reply] | None"]]
+HandlerT = TypeVar("HandlerT", bound=Handler)
+_SPEC_ATTR = "__scorecard_command__"
+
+
+def command(
+    path: str,
+    *,
+    usage: str,
+    example: str,
+    mutates: bool = False,
+    role: Role = "member",
+    aliases: Sequence[str] = (),
+) -> Callable[[HandlerT], HandlerT]:
+    """Declare the command a handler answers, beside it (as errbot's `@botcmd` does).
+
+    The handler's docstring is its help text; `usage` is shown by /help and appended to
+    a `UsageError(..., usage=True)`, so a usage string is typed once. `aliases` are other
+    paths answered by the same handler (`/initiative` lists like `/initiatives`).
+    """
+
+    def attach(handler: HandlerT) -> HandlerT:
+        doc = inspect.cleandoc(handler.__doc__ or "").strip()
+        summary = doc.splitlines()[0] if doc else path
+        spec = CommandSpec(path, summary, doc, usage, example, mutates, role)
+        also = tuple(
+            replace(spec, path=alias, usage=usage.replace(f"/{path}", f"/{alias}", 1))
+            for alias in aliases
+        )
+        setattr(handler, _SPEC_ATTR, (spec, *also))
+        return handler
+
+    return attach
+
+
+def specs_of(handler: Handler) -> tuple[CommandSpec, ...]:
+    """The metadata `@command` attached to `handler`: its path first, then its aliases."""
+    specs = getattr(handler, _SPEC_ATTR, None)
+    if not isinstance(specs, tuple) or not specs:
+        raise TypeError(f"{getattr(handler, '__name__', handler)!r} has no @command metadata")
+    return cast(tuple[CommandSpec, ...], specs)
 
 
 class CommandError(Exception):
@@ -227,7 +285,14 @@ class CommandError(Exception):
 
 
 class UsageError(CommandError):
-    """The command was typed wrongly (missing argument, bad number, unknown field)."""
+    """The command was typed wrongly (missing argument, bad number, unknown field).
+
+    With `usage=True` the router appends the command's declared usage line.
+    """
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.show_usage = usage
 
 
 class NotFound(CommandError):

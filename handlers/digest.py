@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers import alerting, jobs
-from handlers.contract import Command, Context, Reply, UsageError
+from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.router import Router
 from storage.alerts import DigestSchedule
 
@@ -21,23 +21,30 @@ _DAY_NAMES = {
 _EVERY_DAY = {"day", "daily", "everyday", "*"}
 _WORKDAYS = {"weekday", "weekdays", "workday", "workdays"}
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
-USAGE = "/digest every <mon|mon,thu|mon-fri|day> <HH:MM>  ·  /digest off"
 
 
+@command("digest", usage="/digest", example="/digest")
 async def digest_now(cmd: Command, ctx: Context) -> Reply:
     """The weekly review now: index and its change, movers, red KPIs, OKR pace, due work."""
     if cmd.args:
-        raise UsageError(f"Unknown /digest option '{cmd.args[0]}'. Usage: /digest, {USAGE}")
+        option = cmd.args[0]
+        raise UsageError(f"Unknown /digest option '{option}'. Try /digest every or /digest off.")
     reply = jobs.build_digest(ctx, cmd.chat.key).model_copy(update={"to": None})
     schedule = ctx.store.alerts.settings(cmd.chat.key).digest
     when = _schedule_text(schedule) if schedule else "not scheduled (/digest every mon 09:00)"
     return reply.model_copy(update={"footer": f"{reply.footer} · Weekly: {when}"})
 
 
+@command(
+    "digest every",
+    usage="/digest every <mon|mon,thu|mon-fri|day> <HH:MM>",
+    example="/digest every mon 09:00",
+    mutates=True,
+)
 async def digest_every(cmd: Command, ctx: Context) -> Reply:
     """Schedule the review for the chat, e.g. every Monday 09:00 before the meeting."""
     if len(cmd.args) < 2:
-        raise UsageError(f"Say when. Usage: {USAGE}")
+        raise UsageError("Say when.", usage=True)
     words = [a.casefold() for a in cmd.args if a.casefold() != "at"]
     schedule = DigestSchedule(days=parse_days(words[:-1]), at=parse_time(words[-1]))
     chat = cmd.chat.key
@@ -51,6 +58,7 @@ async def digest_every(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command("digest off", usage="/digest off", example="/digest off", mutates=True)
 async def digest_off(cmd: Command, ctx: Context) -> Reply:
     """Stop the scheduled digest (`/digest` still works on demand)."""
     chat = cmd.chat.key
@@ -65,7 +73,7 @@ def parse_days(words: list[str]) -> str:
     """Weekday words → APScheduler day_of_week with names ("mon", "mon,thu", "mon-fri", "*")."""
     text = ",".join(words).replace(" ", "")
     if not text:
-        raise UsageError(f"Which days? Usage: {USAGE}")
+        raise UsageError("Which days?", usage=True)
     if text in _EVERY_DAY:
         return "*"
     if text in _WORKDAYS:
@@ -131,12 +139,4 @@ def _schedule_text(schedule: DigestSchedule) -> str:
 
 def register(router: Router) -> None:
     """Register /digest."""
-    router.add("digest", digest_now, usage="/digest", example="/digest")
-    router.add(
-        "digest every",
-        digest_every,
-        usage="/digest every <days> <HH:MM>",
-        mutates=True,
-        example="/digest every mon 09:00",
-    )
-    router.add("digest off", digest_off, usage="/digest off", mutates=True, example="/digest off")
+    router.include(digest_now, digest_every, digest_off)

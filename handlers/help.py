@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from handlers.contract import Command, CommandSpec, Context, Reply, Table, UsageError
+from handlers.contract import Command, CommandSpec, Context, Reply, Table, UsageError, command
 from handlers.router import Router
 
 
@@ -24,6 +24,7 @@ def _no_command(wanted: str, paths: list[str]) -> str:
 def build_help(router: Router) -> None:
     """Register /help; it reads the router's specs at call time, so it lists everything."""
 
+    @command("help", usage="/help [command]", example="/help kpi set")
     async def help_command(cmd: Command, ctx: Context) -> Reply:
         """Show every command, or one command family in detail: /help kpi."""
         specs = router.specs()
@@ -43,7 +44,8 @@ def build_help(router: Router) -> None:
             raise UsageError(_no_command(wanted, [s.path for s in specs]))
         blocks = []
         for spec in chosen:
-            blocks.append(f"{spec.usage}\n  {spec.doc}\n  e.g. {spec.example}")
+            admins_only = "  (admins only)" if spec.role == "admin" and ctx.admins else ""
+            blocks.append(f"{spec.usage}{admins_only}\n  {spec.doc}\n  e.g. {spec.example}")
         return Reply(title=f"/{wanted}", text="\n\n".join(blocks))
 
-    router.add("help", help_command, usage="/help [command]", example="/help kpi set")
+    router.include(help_command)

@@ -15,7 +15,7 @@ from handlers.common import (
     objective_or_fail,
     who,
 )
-from handlers.contract import Button, Command, Conflict, Context, Reply, Table, UsageError
+from handlers.contract import Button, Command, Conflict, Context, Reply, Table, UsageError, command
 from handlers.parsing import (
     FieldParser,
     normalize_key,
@@ -57,6 +57,7 @@ def _optional(parse: FieldParser) -> FieldParser:
     return lambda raw: None if raw.strip().casefold() in ("", "none", "-") else parse(raw.strip())
 
 
+@command("initiatives", usage="/initiatives", example="/initiatives", aliases=("initiative",))
 async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
     """Show each initiative with this period's progress; overdue ones are marked."""
     chat = cmd.chat.key
@@ -87,10 +88,17 @@ async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command(
+    "initiative add",
+    usage=ADD_USAGE,
+    example='/initiative add articles "Publish articles" objective=content owner=@anna '
+        "cadence=4/month",
+    mutates=True,
+)
 async def initiative_add(cmd: Command, ctx: Context) -> Reply:
     """Add an initiative, optionally with a cadence target like 4/month."""
     positional, options = split_options(cmd.args, FIELDS)
-    need(tuple(positional), 2, ADD_USAGE)
+    need(positional, 2)
     key = normalize_key(positional[0], "initiative key")
     if ctx.store.initiatives.get(cmd.chat.key, key) is not None:
         raise Conflict(f"Initiative '{key}' already exists: /initiative edit {key} field=value")
@@ -102,26 +110,45 @@ async def initiative_add(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Saved initiative {initiative.name} ({key}).{hint}")
 
 
+@command(
+    "initiative edit",
+    usage="/initiative edit <key> field=value…",
+    example="/initiative edit articles due=2026-12-31 done=no",
+    mutates=True,
+)
 async def initiative_edit(cmd: Command, ctx: Context) -> Reply:
     """Change an initiative's name, objective, owner, due date, cadence or done flag."""
-    raw, options = edit_request(cmd, FIELDS, "/initiative edit <key> field=value…")
+    raw, options = edit_request(cmd, FIELDS)
     item = initiative_or_fail(cmd, ctx, raw)
     updated = Initiative.model_validate({**item.model_dump(), **_fields(cmd, ctx, options)})
     ctx.store.initiatives.put(cmd.chat.key, updated)
     return Reply(text=f"Updated initiative {updated.name} ({updated.key}).")
 
 
+@command(
+    "initiative remove",
+    usage="/initiative remove <key>",
+    example="/initiative remove articles",
+    mutates=True,
+    role="admin",
+)
 async def initiative_remove(cmd: Command, ctx: Context) -> Reply:
     """Remove an initiative and its logged progress."""
-    need(cmd.args, 1, "/initiative remove <key>")
+    need(cmd.args, 1)
     item = initiative_or_fail(cmd, ctx, cmd.args[0])
     ctx.store.initiatives.remove(cmd.chat.key, item.key)
     return Reply(text=f"Removed initiative {item.name} ({item.key}).")
 
 
+@command(
+    "log",
+    usage="/log <initiative> [+N] [note…]",
+    example="/log articles +1 published the BSC guide",
+    mutates=True,
+)
 async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
     """Log progress on an initiative (default +1); `#articles +1 note` in chat does the same."""
-    need(cmd.args, 1, "/log <initiative> [+N] [note…]")
+    need(cmd.args, 1)
     if (
         cmd.via == "hashtag"
         and ctx.store.initiatives.get(cmd.chat.key, cmd.args[0].casefold()) is None
@@ -155,34 +182,10 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
 
 def register(router: Router) -> None:
     """Register /initiatives, /initiative and /log."""
-    router.add("initiatives", initiatives_list, usage="/initiatives", example="/initiatives")
-    router.add("initiative", initiatives_list, usage="/initiative", example="/initiative")
-    router.add(
-        "initiative add",
+    router.include(
+        initiatives_list,
         initiative_add,
-        usage=ADD_USAGE,
-        mutates=True,
-        example='/initiative add articles "Publish articles" objective=content owner=@anna '
-        "cadence=4/month",
-    )
-    router.add(
-        "initiative edit",
         initiative_edit,
-        usage="/initiative edit <key> field=value…",
-        mutates=True,
-        example="/initiative edit articles due=2026-12-31 done=no",
-    )
-    router.add(
-        "initiative remove",
         initiative_remove,
-        usage="/initiative remove <key>",
-        mutates=True,
-        example="/initiative remove articles",
-    )
-    router.add(
-        "log",
         log_progress,
-        usage="/log <initiative> [+N] [note…]",
-        mutates=True,
-        example="/log articles +1 published the BSC guide",
     )

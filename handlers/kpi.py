@@ -7,7 +7,17 @@ from datetime import date
 
 from handlers import alerting, render, visuals
 from handlers.common import chat_now, chat_today, edit_request, kpi_or_fail, need, who
-from handlers.contract import Button, Command, Context, Field, Image, Reply, Table, UsageError
+from handlers.contract import (
+    Button,
+    Command,
+    Context,
+    Field,
+    Image,
+    Reply,
+    Table,
+    UsageError,
+    command,
+)
 from handlers.kpi_fields import (
     ADD_FIELDS,
     DIRECTIONS,
@@ -32,6 +42,7 @@ ADD_USAGE = (
 )
 
 
+@command("kpi", usage="/kpi [<key> [explain|chart]]", example="/kpi cac explain")
 async def kpi_list(cmd: Command, ctx: Context) -> Reply:
     """List every KPI by perspective: value, target, progress, colour, trend and age.
 
@@ -174,14 +185,21 @@ def _direction_text(direction: str, low: float | None, high: float | None) -> st
     return text
 
 
+@command(
+    "kpi add",
+    usage=ADD_USAGE,
+    example='/kpi add cac "Customer acquisition cost" baseline=120 target=80 unit=$ '
+        "perspective=finance",
+    mutates=True,
+)
 async def kpi_add(cmd: Command, ctx: Context) -> Reply:
     """Create a KPI on an objective (or a perspective's general objective)."""
     positional, options = split_options(cmd.args, ADD_FIELDS)
-    need(tuple(positional), 1, ADD_USAGE)
+    need(positional, 1)
     key = require_new_key(cmd, ctx, positional[0])
     name = parse_name(" ".join(positional[1:]) or options.get("name", ""), "KPI name")
     if not name:
-        raise UsageError(f"Give the KPI a name in quotes. Usage: {ADD_USAGE}")
+        raise UsageError("Give the KPI a name in quotes.", usage=True)
     direction = DIRECTIONS.get(options.get("direction", "").casefold())
     if "target" not in options and direction != "range":
         raise UsageError(f'target= is required, e.g. /kpi add {key} "{name}" target=100')
@@ -227,9 +245,15 @@ def _focus_warning(cmd: Command, ctx: Context, perspective: str) -> str:
     return ""
 
 
+@command(
+    "kpi edit",
+    usage="/kpi edit <key> field=value…",
+    example="/kpi edit cac target=75 owner=@anna",
+    mutates=True,
+)
 async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
     """Change fields of a KPI (`objective=` or `perspective=` moves it)."""
-    raw, options = edit_request(cmd, ADD_FIELDS, "/kpi edit <key> field=value…")
+    raw, options = edit_request(cmd, ADD_FIELDS)
     kpi = kpi_or_fail(cmd, ctx, raw)
     objective = placement(cmd, ctx, options)
     updates = typed_fields(options)
@@ -245,9 +269,16 @@ async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Updated {updated.name} ({updated.key}): {changed}.")
 
 
+@command(
+    "kpi remove",
+    usage="/kpi remove <key> [confirm]",
+    example="/kpi remove cac",
+    mutates=True,
+    role="admin",
+)
 async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
     """Remove a KPI; its history is kept until you confirm (or undo with /kpi restore)."""
-    need(cmd.args, 1, "/kpi remove <key> [confirm]")
+    need(cmd.args, 1)
     confirm = len(cmd.args) > 1 and cmd.args[1].casefold() == "confirm"
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0], removed=True)
     chat = cmd.chat.key
@@ -282,9 +313,10 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command("kpi restore", usage="/kpi restore <key>", example="/kpi restore cac", mutates=True)
 async def kpi_restore(cmd: Command, ctx: Context) -> Reply:
     """Bring back a removed KPI with its history."""
-    need(cmd.args, 1, "/kpi restore <key>")
+    need(cmd.args, 1)
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0], removed=True)
     if kpi.removed_at is None:
         return Reply(text=f"{kpi.name} ({kpi.key}) is not removed; nothing to do.")
@@ -294,10 +326,15 @@ async def kpi_restore(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Restored {kpi.name} ({kpi.key}) with its history.")
 
 
+@command(
+    "kpi set",
+    usage="/kpi set <key> <value> [YYYY-MM-DD] [note…]",
+    example="/kpi set cac 95 2026-03-31 after the spring campaign",
+    mutates=True,
+)
 async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     """Record a measurement (date defaults to today in the chat's timezone)."""
-    usage = "/kpi set <key> <value> [YYYY-MM-DD] [note…]"
-    need(cmd.args, 2, usage)
+    need(cmd.args, 2)
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
     raw, nxt = take_number(cmd.args, 1)
     value = parse_number(raw, kpi.key)
@@ -337,40 +374,4 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register the /kpi family."""
-    router.add("kpi", kpi_list, usage="/kpi [<key> [explain|chart]]", example="/kpi cac explain")
-    router.add(
-        "kpi add",
-        kpi_add,
-        usage=ADD_USAGE,
-        mutates=True,
-        example='/kpi add cac "Customer acquisition cost" baseline=120 target=80 unit=$ '
-        "perspective=finance",
-    )
-    router.add(
-        "kpi edit",
-        kpi_edit,
-        usage="/kpi edit <key> field=value…",
-        mutates=True,
-        example="/kpi edit cac target=75 owner=@anna",
-    )
-    router.add(
-        "kpi remove",
-        kpi_remove,
-        usage="/kpi remove <key> [confirm]",
-        mutates=True,
-        example="/kpi remove cac",
-    )
-    router.add(
-        "kpi restore",
-        kpi_restore,
-        usage="/kpi restore <key>",
-        mutates=True,
-        example="/kpi restore cac",
-    )
-    router.add(
-        "kpi set",
-        kpi_set,
-        usage="/kpi set <key> <value> [YYYY-MM-DD] [note…]",
-        mutates=True,
-        example="/kpi set cac 95 2026-03-31 after the spring campaign",
-    )
+    router.include(kpi_list, kpi_add, kpi_edit, kpi_remove, kpi_restore, kpi_set)

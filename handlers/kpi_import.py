@@ -13,7 +13,7 @@ from datetime import date
 
 from handlers import alerting, render
 from handlers.common import chat_now, chat_today, kpi_or_fail, need, who
-from handlers.contract import Button, Command, CommandError, Context, Reply, UsageError
+from handlers.contract import Button, Command, CommandError, Context, Reply, UsageError, command
 from handlers.parsing import looks_like_date, parse_date, parse_number, take_number_tokens
 from handlers.router import Router
 from scoring.models import Kpi, Measurement
@@ -58,6 +58,7 @@ def _lines(cmd: Command) -> list[tuple[int, str]]:
     return rows
 
 
+@command("kpi import", usage=USAGE, example="/kpi import cac 95 2026-11-02", mutates=True)
 async def kpi_import(cmd: Command, ctx: Context) -> Reply:
     """Import many values, one `<key> <value> [YYYY-MM-DD]` per line; preview, then Apply.
 
@@ -102,9 +103,15 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command(
+    "kpi import apply",
+    usage="/kpi import apply <id>",
+    example="/kpi import apply 3f9a1c2b",
+    mutates=True,
+)
 async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
     """Record a previewed import (the Apply button)."""
-    need(cmd.args, 1, "/kpi import apply <id>")
+    need(cmd.args, 1)
     chat = cmd.chat.key
     payload = ctx.store.pending.take(chat, "kpi-import", cmd.args[0], ctx.clock())
     if payload is None:
@@ -126,9 +133,15 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Imported {render.plural(recorded, 'value')}: {names}.")
 
 
+@command(
+    "kpi import cancel",
+    usage="/kpi import cancel <id>",
+    example="/kpi import cancel 3f9a1c2b",
+    mutates=True,
+)
 async def kpi_import_cancel(cmd: Command, ctx: Context) -> Reply:
     """Drop a previewed import (the Cancel button)."""
-    need(cmd.args, 1, "/kpi import cancel <id>")
+    need(cmd.args, 1)
     if ctx.store.pending.take(cmd.chat.key, "kpi-import", cmd.args[0], ctx.clock()) is None:
         return Reply(text="Nothing to cancel: that import is gone already.")
     return Reply(text="Import cancelled; nothing was saved.")
@@ -136,24 +149,4 @@ async def kpi_import_cancel(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register /kpi import."""
-    router.add(
-        "kpi import",
-        kpi_import,
-        usage=USAGE,
-        mutates=True,
-        example="/kpi import cac 95 2026-11-02",
-    )
-    router.add(
-        "kpi import apply",
-        kpi_import_apply,
-        usage="/kpi import apply <id>",
-        mutates=True,
-        example="/kpi import apply 3f9a1c2b",
-    )
-    router.add(
-        "kpi import cancel",
-        kpi_import_cancel,
-        usage="/kpi import cancel <id>",
-        mutates=True,
-        example="/kpi import cancel 3f9a1c2b",
-    )
+    router.include(kpi_import, kpi_import_apply, kpi_import_cancel)

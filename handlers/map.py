@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from handlers import render
-from handlers.contract import Command, Context, Reply, UsageError
+from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.router import Router
 from handlers.scores import scorecard_view
 from scoring.models import Status
 from scoring.strategy_map import order_objectives
 
 
+@command("map", usage="/map", example="/map")
 async def strategy_map(cmd: Command, ctx: Context) -> Reply:
     """Show the strategy map: objectives with score and colour, and what drives what."""
     if cmd.args:
@@ -54,4 +55,4 @@ async def strategy_map(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register /map."""
-    router.add("map", strategy_map, usage="/map", example="/map")
+    router.include(strategy_map)

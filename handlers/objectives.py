@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers import render
 from handlers.common import edit_request, need, objective_or_fail, perspective_or_fail
-from handlers.contract import Command, Conflict, Context, Reply, Table, UsageError
+from handlers.contract import Command, Conflict, Context, Reply, Table, UsageError, command
 from handlers.parsing import (
     normalize_key,
     parse_choice,
@@ -46,6 +46,7 @@ def _fields(cmd: Command, ctx: Context, options: dict[str, str]) -> dict[str, ob
     )
 
 
+@command("objective", usage="/objective", example="/objective")
 async def objective_list(cmd: Command, ctx: Context) -> Reply:
     """List objectives by perspective with weight, owner and roll-up rule."""
     chat = cmd.chat.key
@@ -64,16 +65,22 @@ async def objective_list(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command(
+    "objective add",
+    usage=ADD_USAGE,
+    example='/objective add profit "Grow profit" perspective=finance weight=2 owner=@anna',
+    mutates=True,
+)
 async def objective_add(cmd: Command, ctx: Context) -> Reply:
     """Add a strategic objective to a perspective."""
     positional, options = split_options(cmd.args, FIELDS)
-    need(tuple(positional), 2, ADD_USAGE)
+    need(positional, 2)
     key = normalize_key(positional[0], "objective key")
     if ctx.store.scorecards.objective(cmd.chat.key, key) is not None:
         raise Conflict(f"Objective '{key}' already exists: /objective edit {key} field=value")
     if "perspective" not in options:
         keys = ", ".join(p.key for p in ctx.store.scorecards.perspectives(cmd.chat.key))
-        raise UsageError(f"perspective= is required ({keys}). Usage: {ADD_USAGE}")
+        raise UsageError(f"perspective= is required ({keys}).", usage=True)
     fields = _fields(cmd, ctx, options)
     fields["name"] = parse_name(" ".join(positional[1:]), "objective name")
     objective = Objective.model_validate({"key": key, **fields})
@@ -81,9 +88,15 @@ async def objective_add(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Saved objective {objective.name} ({key}) in {objective.perspective}.")
 
 
+@command(
+    "objective edit",
+    usage="/objective edit <key> field=value…",
+    example="/objective edit profit weight=3 aggregate=min",
+    mutates=True,
+)
 async def objective_edit(cmd: Command, ctx: Context) -> Reply:
     """Change an objective's name, perspective, weight, owner or roll-up rule."""
-    raw, options = edit_request(cmd, FIELDS, "/objective edit <key> field=value…")
+    raw, options = edit_request(cmd, FIELDS)
     objective = objective_or_fail(cmd, ctx, raw)
     if objective.general and "perspective" in options:
         raise Conflict(
@@ -97,9 +110,16 @@ async def objective_edit(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Updated objective {updated.name} ({updated.key}).")
 
 
+@command(
+    "objective remove",
+    usage="/objective remove <key>",
+    example="/objective remove profit",
+    mutates=True,
+    role="admin",
+)
 async def objective_remove(cmd: Command, ctx: Context) -> Reply:
     """Remove an objective that has no KPIs (its links go with it)."""
-    need(cmd.args, 1, "/objective remove <key>")
+    need(cmd.args, 1)
     objective = objective_or_fail(cmd, ctx, cmd.args[0])
     chat = cmd.chat.key
     kpis = [
@@ -116,9 +136,15 @@ async def objective_remove(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Removed objective {objective.name} ({objective.key}) and its links.")
 
 
+@command(
+    "objective link",
+    usage="/objective link <cause> <effect>",
+    example="/objective link content traffic",
+    mutates=True,
+)
 async def objective_link(cmd: Command, ctx: Context) -> Reply:
     """Link two objectives: the first drives the second (cycles are refused)."""
-    need(cmd.args, 2, "/objective link <cause> <effect>")
+    need(cmd.args, 2)
     cause = objective_or_fail(cmd, ctx, cmd.args[0])
     effect = objective_or_fail(cmd, ctx, cmd.args[1])
     chat = cmd.chat.key
@@ -136,9 +162,15 @@ async def objective_link(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Linked: {cause.name} → {effect.name}.")
 
 
+@command(
+    "objective unlink",
+    usage="/objective unlink <cause> <effect>",
+    example="/objective unlink content traffic",
+    mutates=True,
+)
 async def objective_unlink(cmd: Command, ctx: Context) -> Reply:
     """Remove a cause-effect link."""
-    need(cmd.args, 2, "/objective unlink <cause> <effect>")
+    need(cmd.args, 2)
     cause = objective_or_fail(cmd, ctx, cmd.args[0])
     effect = objective_or_fail(cmd, ctx, cmd.args[1])
     if not ctx.store.scorecards.remove_link(
@@ -150,39 +182,11 @@ async def objective_unlink(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register /objective."""
-    router.add("objective", objective_list, usage="/objective", example="/objective")
-    router.add(
-        "objective add",
+    router.include(
+        objective_list,
         objective_add,
-        usage=ADD_USAGE,
-        mutates=True,
-        example='/objective add profit "Grow profit" perspective=finance weight=2 owner=@anna',
-    )
-    router.add(
-        "objective edit",
         objective_edit,
-        usage="/objective edit <key> field=value…",
-        mutates=True,
-        example="/objective edit profit weight=3 aggregate=min",
-    )
-    router.add(
-        "objective remove",
         objective_remove,
-        usage="/objective remove <key>",
-        mutates=True,
-        example="/objective remove profit",
-    )
-    router.add(
-        "objective link",
         objective_link,
-        usage="/objective link <cause> <effect>",
-        mutates=True,
-        example="/objective link content traffic",
-    )
-    router.add(
-        "objective unlink",
         objective_unlink,
-        usage="/objective unlink <cause> <effect>",
-        mutates=True,
-        example="/objective unlink content traffic",
     )

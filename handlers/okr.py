@@ -6,7 +6,7 @@ import re
 
 from handlers import render
 from handlers.common import chat_now, chat_zone, edit_request, kr_or_fail, need, okr_or_fail, who
-from handlers.contract import Command, Conflict, Context, Field, Reply, Table, UsageError
+from handlers.contract import Command, Conflict, Context, Field, Reply, Table, UsageError, command
 from handlers.parsing import (
     FieldParser,
     normalize_key,
@@ -45,6 +45,7 @@ def _cycle(cmd: Command, ctx: Context) -> str:
     return settings.okr_cycle or current_quarter(ctx.clock(), chat_zone(cmd, ctx))
 
 
+@command("okr", usage="/okr", example="/okr")
 async def okr_list(cmd: Command, ctx: Context) -> Reply:
     """List the OKRs of the current cycle with their key results."""
     if cmd.args:
@@ -82,6 +83,7 @@ async def okr_list(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command("okr progress", usage="/okr progress", example="/okr progress")
 async def okr_progress_cmd(cmd: Command, ctx: Context) -> Reply:
     """Each objective's progress next to the share of the cycle already elapsed."""
     cycle = _cycle(cmd, ctx)
@@ -105,6 +107,12 @@ async def okr_progress_cmd(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command(
+    "okr cycle",
+    usage="/okr cycle [2026Q4|2026H2|2026|auto]",
+    example="/okr cycle 2027Q1",
+    mutates=True,
+)
 async def okr_cycle(cmd: Command, ctx: Context) -> Reply:
     """Show or set the cycle `/okr` looks at (default: the current quarter)."""
     settings = ctx.store.chats.settings(cmd.chat.key)
@@ -135,11 +143,16 @@ KR_PARSERS: dict[str, FieldParser] = {
 }
 
 
+@command(
+    "okr add",
+    usage='/okr add <key> "<objective>" [cycle=2026Q4] [owner=@user]',
+    example='/okr add delight "Delight our customers" cycle=2026Q4 owner=@anna',
+    mutates=True,
+)
 async def okr_add(cmd: Command, ctx: Context) -> Reply:
     """Add an OKR objective to a cycle."""
-    usage = '/okr add <key> "<objective>" [cycle=2026Q4] [owner=@user]'
     positional, options = split_options(cmd.args, ("cycle", "owner"))
-    need(tuple(positional), 2, usage)
+    need(positional, 2)
     key = normalize_key(positional[0], "OKR key")
     if key in RESERVED:
         raise UsageError(f"'{key}' is a command word; pick another key.")
@@ -152,18 +165,31 @@ async def okr_add(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Saved OKR {okr.name} ({key}) in {okr.cycle}. Add key results: {KR_USAGE}")
 
 
+@command(
+    "okr edit",
+    usage="/okr edit <key> field=value…",
+    example="/okr edit delight owner=@ivan",
+    mutates=True,
+)
 async def okr_edit(cmd: Command, ctx: Context) -> Reply:
     """Change an OKR objective's name, cycle or owner."""
-    raw, options = edit_request(cmd, tuple(OKR_PARSERS), "/okr edit <key> field=value…")
+    raw, options = edit_request(cmd, tuple(OKR_PARSERS))
     okr = okr_or_fail(cmd, ctx, raw)
     updated = Okr.model_validate({**okr.model_dump(), **parse_fields(options, OKR_PARSERS)})
     ctx.store.okrs.put_okr(cmd.chat.key, updated)
     return Reply(text=f"Updated OKR {updated.name} ({updated.key}).")
 
 
+@command(
+    "okr remove",
+    usage="/okr remove <key>",
+    example="/okr remove delight",
+    mutates=True,
+    role="admin",
+)
 async def okr_remove(cmd: Command, ctx: Context) -> Reply:
     """Remove an OKR objective with its key results and check-ins."""
-    need(cmd.args, 1, "/okr remove <key>")
+    need(cmd.args, 1)
     okr = okr_or_fail(cmd, ctx, cmd.args[0])
     ctx.store.okrs.remove_okr(cmd.chat.key, okr.key)
     return Reply(text=f"Removed OKR {okr.name} ({okr.key}) and its key results.")
@@ -177,10 +203,16 @@ def _check_kr(kr: KeyResult) -> KeyResult:
     return kr
 
 
+@command(
+    "okr kr",
+    usage=KR_USAGE,
+    example='/okr kr delight nps "Raise NPS" start=30 target=50',
+    mutates=True,
+)
 async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
     """Add a key result to an OKR objective (decreasing KRs: target below start)."""
     positional, options = split_options(cmd.args, KR_FIELDS)
-    need(tuple(positional), 3, KR_USAGE)
+    need(positional, 3)
     okr = okr_or_fail(cmd, ctx, positional[0])
     key = normalize_key(positional[1], "key result key")
     if ctx.store.okrs.key_result(cmd.chat.key, key) is not None:
@@ -188,7 +220,7 @@ async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
     fields = parse_fields(options, KR_PARSERS)
     missing = [f for f in ("start", "target") if f not in fields]
     if missing:
-        raise UsageError(f"{' and '.join(f + '=' for f in missing)} required. Usage: {KR_USAGE}")
+        raise UsageError(f"{' and '.join(f + '=' for f in missing)} required.", usage=True)
     name = parse_name(" ".join(positional[2:]), "key result name")
     kr = _check_kr(KeyResult.model_validate({"key": key, "okr": okr.key, "name": name, **fields}))
     ctx.store.okrs.put_key_result(cmd.chat.key, kr)
@@ -198,9 +230,15 @@ async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command(
+    "okr kr edit",
+    usage="/okr kr edit <kr-key> field=value…",
+    example="/okr kr edit nps target=55",
+    mutates=True,
+)
 async def okr_kr_edit(cmd: Command, ctx: Context) -> Reply:
     """Change a key result's name, start, target, unit, weight or owner."""
-    raw, options = edit_request(cmd, KR_FIELDS, "/okr kr edit <kr-key> field=value…")
+    raw, options = edit_request(cmd, KR_FIELDS)
     kr = kr_or_fail(cmd, ctx, raw)
     updated = _check_kr(
         KeyResult.model_validate({**kr.model_dump(), **parse_fields(options, KR_PARSERS)})
@@ -209,19 +247,31 @@ async def okr_kr_edit(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Updated key result {updated.name} ({updated.key}).")
 
 
+@command(
+    "okr kr remove",
+    usage="/okr kr remove <kr-key>",
+    example="/okr kr remove nps",
+    mutates=True,
+    role="admin",
+)
 async def okr_kr_remove(cmd: Command, ctx: Context) -> Reply:
     """Remove a key result and its check-ins."""
-    need(cmd.args, 1, "/okr kr remove <kr-key>")
+    need(cmd.args, 1)
     kr = kr_or_fail(cmd, ctx, cmd.args[0])
     ctx.store.okrs.remove_key_result(cmd.chat.key, kr.key)
     return Reply(text=f"Removed key result {kr.name} ({kr.key}).")
 
 
+@command(
+    "okr checkin",
+    usage="/okr checkin <kr> <value> [confidence=1-10] [note…]",
+    example="/okr checkin nps 38 confidence=7 after the survey",
+    mutates=True,
+)
 async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     """Record a key-result check-in with who, when and how confident (1–10)."""
-    usage = "/okr checkin <kr> <value> [confidence=1-10] [note…]"
     positional, options = split_options(cmd.args, ("confidence",))
-    need(tuple(positional), 2, usage)
+    need(positional, 2)
     kr = kr_or_fail(cmd, ctx, positional[0])
     raw, nxt = take_number_tokens(positional, 1)
     value = parse_number(raw, kr.key)
@@ -256,61 +306,15 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register /okr."""
-    router.add("okr", okr_list, usage="/okr", example="/okr")
-    router.add("okr progress", okr_progress_cmd, usage="/okr progress", example="/okr progress")
-    router.add(
-        "okr cycle",
+    router.include(
+        okr_list,
+        okr_progress_cmd,
         okr_cycle,
-        usage="/okr cycle [2026Q4|2026H2|2026|auto]",
-        mutates=True,
-        example="/okr cycle 2027Q1",
-    )
-    router.add(
-        "okr add",
         okr_add,
-        usage='/okr add <key> "<objective>" [cycle=2026Q4] [owner=@user]',
-        mutates=True,
-        example='/okr add delight "Delight our customers" cycle=2026Q4 owner=@anna',
-    )
-    router.add(
-        "okr edit",
         okr_edit,
-        usage="/okr edit <key> field=value…",
-        mutates=True,
-        example="/okr edit delight owner=@ivan",
-    )
-    router.add(
-        "okr remove",
         okr_remove,
-        usage="/okr remove <key>",
-        mutates=True,
-        example="/okr remove delight",
-    )
-    router.add(
-        "okr kr",
         okr_kr_add,
-        usage=KR_USAGE,
-        mutates=True,
-        example='/okr kr delight nps "Raise NPS" start=30 target=50',
-    )
-    router.add(
-        "okr kr edit",
         okr_kr_edit,
-        usage="/okr kr edit <kr-key> field=value…",
-        mutates=True,
-        example="/okr kr edit nps target=55",
-    )
-    router.add(
-        "okr kr remove",
         okr_kr_remove,
-        usage="/okr kr remove <kr-key>",
-        mutates=True,
-        example="/okr kr remove nps",
-    )
-    router.add(
-        "okr checkin",
         okr_checkin,
-        usage="/okr checkin <kr> <value> [confidence=1-10] [note…]",
-        mutates=True,
-        example="/okr checkin nps 38 confidence=7 after the survey",
     )

@@ -9,7 +9,6 @@ so "saved" in chat means saved on disk.
 from __future__ import annotations
 
 import difflib
-import inspect
 import logging
 import secrets
 from collections.abc import Awaitable, Coroutine, Sequence
@@ -23,6 +22,8 @@ from handlers.contract import (
     Context,
     Handler,
     Reply,
+    UsageError,
+    specs_of,
 )
 from handlers.parsing import tokenize
 from scoring.errors import ScoringError
@@ -49,23 +50,14 @@ class Router:
     def __init__(self) -> None:
         self._routes: dict[tuple[str, ...], Route] = {}
 
-    def add(
-        self,
-        path: str,
-        handler: Handler,
-        *,
-        usage: str,
-        example: str,
-        mutates: bool = False,
-    ) -> None:
-        """Register `handler` for `path` ("kpi set"); its docstring is the help text."""
-        words = tuple(path.split())
-        if words in self._routes:
-            raise ValueError(f"duplicate route {path!r}")
-        doc = inspect.cleandoc(handler.__doc__ or "").strip()
-        summary = doc.splitlines()[0] if doc else path
-        spec = CommandSpec(path, summary, doc, usage, example, mutates)
-        self._routes[words] = Route(words, handler, spec)
+    def include(self, *handlers: Handler) -> None:
+        """Register handlers under the paths their `@command` metadata declares."""
+        for handler in handlers:
+            for spec in specs_of(handler):
+                words = tuple(spec.path.split())
+                if words in self._routes:
+                    raise ValueError(f"duplicate route {spec.path!r}")
+                self._routes[words] = Route(words, handler, spec)
 
     def specs(self) -> list[CommandSpec]:
         """Every command, in registration order (help, menus, Slack manifest)."""
@@ -95,15 +87,17 @@ class Router:
 
     async def dispatch(self, cmd: Command, ctx: Context) -> list[Reply]:
         """Run one command; never raises, always answers with at least one reply."""
+        route: Route | None = None
         try:
             # a hashtag message is free chat text: split on spaces, quotes mean nothing
             tokens = tuple(cmd.text.split()) if cmd.via == "hashtag" else tokenize(cmd.text)
             route, args = self.resolve(cmd.name, tokens)
+            _check_role(route.spec, cmd, ctx)
             result = await _run(route, cmd.model_copy(update={"args": args}), ctx)
             await ctx.store.commit()
         except (CommandError, ScoringError, StoreError) as exc:
             _LOGGER.info("refused /%s %s: %s", cmd.name, cmd.text[:80], exc)
-            return [Reply(text=str(exc), kind="error", to=cmd.chat)]
+            return [Reply(text=_error_text(exc, route), kind="error", to=cmd.chat)]
         except Exception:
             ref = secrets.token_hex(3)
             _LOGGER.exception("command failed ref=%s chat=%s /%s", ref, cmd.chat.key, cmd.name)
@@ -115,6 +109,19 @@ class Router:
                 )
             ]
         return _normalize(result, cmd)
+
+
+def _check_role(spec: CommandSpec, cmd: Command, ctx: Context) -> None:
+    if spec.role == "admin" and not ctx.is_admin(cmd.actor):
+        raise CommandError(f"Only this chat's admins may use /{spec.path}.")
+
+
+def _error_text(exc: Exception, route: Route | None) -> str:
+    """The error line; a usage mistake ends with the command's one declared usage."""
+    text = str(exc)
+    if isinstance(exc, UsageError) and exc.show_usage and route is not None:
+        return f"{text} Usage: {route.spec.usage}"
+    return text
 
 
 async def _run(route: Route, cmd: Command, ctx: Context) -> HandlerResult:

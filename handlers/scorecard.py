@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from handlers import render
 from handlers.common import need, perspective_or_fail
-from handlers.contract import Command, Conflict, Context, Reply, Table, UsageError
+from handlers.contract import Command, Conflict, Context, Reply, Table, UsageError, command
 from handlers.parsing import normalize_key, parse_name, parse_number, parse_weight, split_options
 from handlers.router import Router
 from handlers.scores import scorecard_view
 from scoring.models import MAX_PERSPECTIVES, Perspective, Status, Thresholds
 
 
+@command("scorecard", usage="/scorecard", example="/scorecard")
 async def scorecard(cmd: Command, ctx: Context) -> Reply:
     """Overview: the overall index, each perspective's score and its KPI colours."""
     if cmd.args:
@@ -54,6 +55,13 @@ async def scorecard(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command(
+    "scorecard thresholds",
+    usage="/scorecard thresholds [green=<pct>] [yellow=<pct>]",
+    example="/scorecard thresholds green=85 yellow=60",
+    mutates=True,
+    role="admin",
+)
 async def scorecard_thresholds(cmd: Command, ctx: Context) -> Reply:
     """Set the colour thresholds of this scorecard in percent (defaults 80 and 50)."""
     positional, options = split_options(cmd.args, ("green", "yellow"))
@@ -81,6 +89,7 @@ def _percent(raw: str, field: str) -> float:
     return value / 100
 
 
+@command("perspective", usage="/perspective", example="/perspective")
 async def perspective_list(cmd: Command, ctx: Context) -> Reply:
     """List the perspectives top to bottom with their weights."""
     perspectives = ctx.store.scorecards.perspectives(cmd.chat.key)
@@ -93,11 +102,16 @@ async def perspective_list(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command(
+    "perspective add",
+    usage='/perspective add <key> "<name>" [position=<n>] [weight=<n>]',
+    example='/perspective add service "Customer service" position=1',
+    mutates=True,
+)
 async def perspective_add(cmd: Command, ctx: Context) -> Reply:
     """Add a perspective (up to 7); `position=1` puts it on top."""
-    usage = '/perspective add <key> "<name>" [position=<n>] [weight=<n>]'
     positional, options = split_options(cmd.args, ("position", "weight"))
-    need(tuple(positional), 2, usage)
+    need(positional, 2)
     key = normalize_key(positional[0], "perspective key")
     name = parse_name(" ".join(positional[1:]), "perspective name")
     perspectives = ctx.store.scorecards.perspectives(cmd.chat.key)
@@ -131,18 +145,30 @@ def _update_perspective(cmd: Command, ctx: Context, key: str, **changes: object)
     ctx.store.scorecards.save_perspectives(cmd.chat.key, perspectives)
 
 
+@command(
+    "perspective rename",
+    usage='/perspective rename <key> "<name>"',
+    example='/perspective rename learning "Learning & growth"',
+    mutates=True,
+)
 async def perspective_rename(cmd: Command, ctx: Context) -> Reply:
     """Rename a perspective (its key stays)."""
-    need(cmd.args, 2, '/perspective rename <key> "<new name>"')
+    need(cmd.args, 2)
     target = perspective_or_fail(cmd, ctx, cmd.args[0])
     name = parse_name(" ".join(cmd.args[1:]), "perspective name")
     _update_perspective(cmd, ctx, target.key, name=name)
     return Reply(text=f"Renamed {target.key}: {target.name} → {name}.")
 
 
+@command(
+    "perspective move",
+    usage="/perspective move <key> <position>",
+    example="/perspective move service 1",
+    mutates=True,
+)
 async def perspective_move(cmd: Command, ctx: Context) -> Reply:
     """Move a perspective to a position (1 = top of the strategy map)."""
-    need(cmd.args, 2, "/perspective move <key> <position>")
+    need(cmd.args, 2)
     target = perspective_or_fail(cmd, ctx, cmd.args[0])
     perspectives = [
         p for p in ctx.store.scorecards.perspectives(cmd.chat.key) if p.key != target.key
@@ -154,18 +180,31 @@ async def perspective_move(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Moved {target.key} to position {position}: {order}.")
 
 
+@command(
+    "perspective weight",
+    usage="/perspective weight <key> <n>",
+    example="/perspective weight finance 2",
+    mutates=True,
+)
 async def perspective_weight(cmd: Command, ctx: Context) -> Reply:
     """Set a perspective's weight in the scorecard index."""
-    need(cmd.args, 2, "/perspective weight <key> <n>")
+    need(cmd.args, 2)
     target = perspective_or_fail(cmd, ctx, cmd.args[0])
     weight = parse_weight(cmd.args[1])
     _update_perspective(cmd, ctx, target.key, weight=weight)
     return Reply(text=f"{target.name} now weighs {render.num(weight)} in the index.")
 
 
+@command(
+    "perspective remove",
+    usage="/perspective remove <key>",
+    example="/perspective remove learning",
+    mutates=True,
+    role="admin",
+)
 async def perspective_remove(cmd: Command, ctx: Context) -> Reply:
     """Remove an empty perspective (move or remove its objectives first)."""
-    need(cmd.args, 1, "/perspective remove <key>")
+    need(cmd.args, 1)
     target = perspective_or_fail(cmd, ctx, cmd.args[0])
     chat = cmd.chat.key
     used = [o.key for o in ctx.store.scorecards.objectives(chat) if o.perspective == target.key]
@@ -183,47 +222,13 @@ async def perspective_remove(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register /scorecard and /perspective."""
-    router.add("scorecard", scorecard, usage="/scorecard", example="/scorecard")
-    router.add(
-        "scorecard thresholds",
+    router.include(
+        scorecard,
         scorecard_thresholds,
-        mutates=True,
-        usage="/scorecard thresholds [green=<pct>] [yellow=<pct>]",
-        example="/scorecard thresholds green=85 yellow=60",
-    )
-    router.add("perspective", perspective_list, usage="/perspective", example="/perspective")
-    router.add(
-        "perspective add",
+        perspective_list,
         perspective_add,
-        mutates=True,
-        usage='/perspective add <key> "<name>" [position=<n>] [weight=<n>]',
-        example='/perspective add service "Customer service" position=1',
-    )
-    router.add(
-        "perspective rename",
         perspective_rename,
-        mutates=True,
-        usage='/perspective rename <key> "<name>"',
-        example='/perspective rename learning "Learning & growth"',
-    )
-    router.add(
-        "perspective move",
         perspective_move,
-        mutates=True,
-        usage="/perspective move <key> <position>",
-        example="/perspective move service 1",
-    )
-    router.add(
-        "perspective weight",
         perspective_weight,
-        mutates=True,
-        usage="/perspective weight <key> <n>",
-        example="/perspective weight finance 2",
-    )
-    router.add(
-        "perspective remove",
         perspective_remove,
-        mutates=True,
-        usage="/perspective remove <key>",
-        example="/perspective remove learning",
     )

@@ -5,10 +5,16 @@ from __future__ import annotations
 import difflib
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from handlers.contract import Command, Context, NotFound, Reply, UsageError
+from handlers.contract import Command, Context, NotFound, Reply, UsageError, command
 from handlers.router import Router
 
 
+@command(
+    "timezone",
+    usage="/timezone [Area/City]",
+    example="/timezone Europe/Moscow",
+    mutates=True,
+)
 async def timezone(cmd: Command, ctx: Context) -> Reply:
     """Show or set the chat's timezone (IANA name, e.g. Europe/Moscow)."""
     settings = ctx.store.chats.settings(cmd.chat.key)
@@ -34,10 +40,4 @@ async def timezone(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register /timezone."""
-    router.add(
-        "timezone",
-        timezone,
-        usage="/timezone [Area/City]",
-        mutates=True,
-        example="/timezone Europe/Moscow",
-    )
+    router.include(timezone)

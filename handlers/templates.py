@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from handlers import render
 from handlers.common import chat_zone, need
-from handlers.contract import Button, Command, Conflict, Context, Reply, Table, UsageError
+from handlers.contract import Button, Command, Conflict, Context, Reply, Table, UsageError, command
 from handlers.router import Router
 from scoring.models import (
     MAX_PERSPECTIVES,
@@ -156,6 +156,7 @@ def _cycle(cmd: Command, ctx: Context) -> str:
     return settings.okr_cycle or current_quarter(ctx.clock(), chat_zone(cmd, ctx))
 
 
+@command("scorecard templates", usage="/scorecard templates", example="/scorecard templates")
 async def template_list(cmd: Command, ctx: Context) -> Reply:
     """List the ready-made scorecards from the source articles."""
     rows = tuple(
@@ -174,9 +175,14 @@ async def template_list(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command(
+    "scorecard template",
+    usage="/scorecard template <name>",
+    example="/scorecard template startup",
+)
 async def template_preview(cmd: Command, ctx: Context) -> Reply:
     """Show what a template would add to this chat's scorecard, with an Apply button."""
-    need(cmd.args, 1, "/scorecard template <name>")
+    need(cmd.args, 1)
     template = _template(cmd.args[0])
     plan = plan_template(ctx.store, cmd.chat.key, template, _cycle(cmd, ctx))
     lines = [template.summary, f"From the article {template.source}.", ""]
@@ -204,9 +210,16 @@ async def template_preview(cmd: Command, ctx: Context) -> Reply:
     )
 
 
+@command(
+    "scorecard apply",
+    usage="/scorecard apply <name>",
+    example="/scorecard apply content-marketing",
+    mutates=True,
+    role="admin",
+)
 async def template_apply(cmd: Command, ctx: Context) -> Reply:
     """Apply a template: add what the chat lacks, keep what it has (one atomic step)."""
-    need(cmd.args, 1, "/scorecard apply <name>")
+    need(cmd.args, 1)
     template = _template(cmd.args[0])
     chat = cmd.chat.key
     plan = plan_template(ctx.store, chat, template, _cycle(cmd, ctx))
@@ -220,22 +233,4 @@ async def template_apply(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register the template commands under /scorecard."""
-    router.add(
-        "scorecard templates",
-        template_list,
-        usage="/scorecard templates",
-        example="/scorecard templates",
-    )
-    router.add(
-        "scorecard template",
-        template_preview,
-        usage="/scorecard template <name>",
-        example="/scorecard template startup",
-    )
-    router.add(
-        "scorecard apply",
-        template_apply,
-        usage="/scorecard apply <name>",
-        mutates=True,
-        example="/scorecard apply content-marketing",
-    )
+    router.include(template_list, template_preview, template_apply)

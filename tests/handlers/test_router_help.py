@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bot.app import Core
-from handlers.contract import Command, Context, Reply
+from handlers.contract import Command, Context, Reply, command
 from tests.support import FakeChat
 
 
@@ -37,11 +37,12 @@ async def test_unknown_command_suggests_the_closest(chat: FakeChat) -> None:
 async def test_unexpected_error_is_logged_with_a_reference(
     chat: FakeChat, core: Core, caplog: pytest.LogCaptureFixture
 ) -> None:
+    @command("boom", usage="/boom", example="/boom")
     async def broken(cmd: Command, ctx: Context) -> Reply:
         """Break."""
         raise RuntimeError("boom")
 
-    core.router.add("boom", broken, usage="/boom", example="/boom")
+    core.router.include(broken)
     with caplog.at_level(logging.ERROR):
         text = await chat.error("/boom")
     ref = text.split("ref ")[1].split(")")[0]
@@ -50,6 +51,7 @@ async def test_unexpected_error_is_logged_with_a_reference(
 
 
 async def test_failing_mutation_changes_nothing(chat: FakeChat, core: Core) -> None:
+    @command("half", usage="/half", example="/half", mutates=True)
     async def half_write(cmd: Command, ctx: Context) -> Reply:
         """Write, then fail."""
         ctx.store.chats.save(
@@ -58,7 +60,7 @@ async def test_failing_mutation_changes_nothing(chat: FakeChat, core: Core) -> N
         )
         raise RuntimeError("after the write")
 
-    core.router.add("half", half_write, usage="/half", example="/half", mutates=True)
+    core.router.include(half_write)
     assert "Nothing was changed" in await chat.error("/half")
     assert "Timezone: UTC" in await chat.ok("/timezone")
 
@@ -66,6 +68,7 @@ async def test_failing_mutation_changes_nothing(chat: FakeChat, core: Core) -> N
 async def test_mutating_handler_that_suspends_is_refused(chat: FakeChat, core: Core) -> None:
     import asyncio
 
+    @command("sleepy", usage="/sleepy", example="/sleepy", mutates=True)
     async def sleepy(cmd: Command, ctx: Context) -> Reply:
         """Suspend inside a mutation."""
         ctx.store.chats.save(
@@ -75,7 +78,7 @@ async def test_mutating_handler_that_suspends_is_refused(chat: FakeChat, core: C
         await asyncio.sleep(0)
         return Reply(text="never")
 
-    core.router.add("sleepy", sleepy, usage="/sleepy", example="/sleepy", mutates=True)
+    core.router.include(sleepy)
     assert "Nothing was changed" in await chat.error("/sleepy")
     assert "Timezone: UTC" in await chat.ok("/timezone")
 
