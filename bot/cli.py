@@ -13,6 +13,7 @@ from bot.adapters.console import CONSOLE_CHAT, ConsoleAdapter
 from bot.app import build_core
 from bot.config import ConfigError
 from bot.demo import load_demo
+from bot.logging import redact
 from storage.errors import StoreError
 
 
@@ -58,14 +59,27 @@ def main(argv: list[str] | None = None) -> int:
 
             asyncio.run(run_configured(args.config))
     except (StoreError, ConfigError) as exc:
-        print(f"scorecard-bot: {exc}", file=sys.stderr)  # noqa: T201
-        return 2
+        return _fail(str(exc))
     except StartupError as exc:
-        print(f"scorecard-bot: could not start: {exc}", file=sys.stderr)  # noqa: T201
-        return 2
+        return _fail(f"could not start: {exc}")
+    except OSError as exc:  # the data directory, its files, a port: what the OS refused
+        return _fail(f"could not start: {_os_problem(exc)}")
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _fail(message: str) -> int:
+    """One line on stderr, secrets redacted (an API may echo a token back), exit code 2."""
+    line = " ".join(redact(message).split())
+    print(f"scorecard-bot: {line}", file=sys.stderr)  # noqa: T201
+    return 2
+
+
+def _os_problem(exc: OSError) -> str:
+    what = exc.strerror or type(exc).__name__
+    where = exc.filename if exc.filename is not None else None
+    return f"{where}: {what}" if where else what
 
 
 def _default_user() -> str:

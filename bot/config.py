@@ -9,6 +9,7 @@ Only `bot/cli.py` turns a `ConfigError` into an exit code.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -61,15 +62,19 @@ def _port(value: object) -> int:
     raise PydanticCustomError("port", "must be an integer between 1 and 65535")
 
 
-def _chat_id(value: object) -> int | str:
+def _chat_id(value: object) -> int:
+    """A numeric chat id: updates carry the id, and a public @username can change hands."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and re.fullmatch(r"-?\d+|@\w{4,}", value.strip()):
-        text = value.strip()
-        return text if text.startswith("@") else int(text)
-    raise PydanticCustomError(
-        "chat_id", 'must be a chat id: a number like -1001234567890 or "@channelname"'
-    )
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value.strip())
+    if isinstance(value, str) and value.strip().startswith("@"):
+        raise PydanticCustomError(
+            "chat_id",
+            "must be the chat's numeric id, not an @username (usernames can change hands); "
+            "the bot logs the id of every chat it refuses",
+        )
+    raise PydanticCustomError("chat_id", "must be a chat id: a number like -1001234567890")
 
 
 def _http_url(value: object) -> str:
@@ -78,8 +83,28 @@ def _http_url(value: object) -> str:
     raise PydanticCustomError("url", "must be an http:// or https:// URL")
 
 
+def _host(value: object) -> str:
+    """A host name or IP address to listen on (whether it resolves is checked at start)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            ipaddress.ip_address(text.strip("[]"))
+        except ValueError:
+            labels = text.rstrip(".").split(".")
+            if text and all(
+                re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", p) for p in labels
+            ):
+                return text
+        else:
+            return text.strip("[]")
+    raise PydanticCustomError(
+        "host", 'must be a host name or IP address to listen on, e.g. "127.0.0.1" or "0.0.0.0"'
+    )
+
+
 Port = Annotated[int, PlainValidator(_port)]
-ChatId = Annotated[int | str, PlainValidator(_chat_id)]
+Host = Annotated[str, PlainValidator(_host)]
+ChatId = Annotated[int, PlainValidator(_chat_id)]
 HttpUrl = Annotated[str, PlainValidator(_http_url)]
 
 
@@ -178,7 +203,7 @@ class SlackSettings(_Section):
         SecretStr, _secret(r"xapp-\S+", "must be an app-level token starting with xapp-")
     ] = SecretStr("")
     api_base_url: HttpUrl = "https://slack.com/api/"
-    host: str = "127.0.0.1"
+    host: Host = "127.0.0.1"
     port: Port = 3000
     path: str = "/slack/events"
 
@@ -284,7 +309,20 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
     if base is not None and not config.storage.path.is_absolute():
         storage = config.storage.model_copy(update={"path": base / config.storage.path})
         config = config.model_copy(update={"storage": storage})
+    problem = _directory_problem(config.storage.path)
+    if problem:
+        raise ConfigError([f"storage.path: {problem}"])
     return config
+
+
+def _directory_problem(path: Path) -> str | None:
+    """Why `path` cannot be (or become) the data directory, checked before anything starts."""
+    if path.exists() and not path.is_dir():
+        return f"{path} is a file; it must be a directory (or not exist yet)"
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"{parent} is a file, so {path} cannot be created"
+    return None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

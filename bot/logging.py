@@ -101,6 +101,7 @@ class LineFormatter(logging.Formatter):
 @dataclass
 class _Installed:
     handler: logging.Handler
+    redactor: RedactingFilter
     previous_factory: Any
     previous_level: int
     previous_noisy: dict[str, int]
@@ -136,12 +137,19 @@ def setup_logging(
     handler.addFilter(redactor)  # also covers records made before the factory was swapped
     root = logging.getLogger()
     previous_noisy = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
-    _installed = _Installed(handler, previous_factory, root.level, previous_noisy)
+    _installed = _Installed(handler, redactor, previous_factory, root.level, previous_noisy)
     root.addHandler(handler)
     root.setLevel(level)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     return redactor
+
+
+def redact(text: str) -> str:
+    """`text` with secrets removed: the configured ones once `setup_logging` ran, and
+    token-shaped strings always (for what is printed outside the log, e.g. by the CLI)."""
+    redactor = _installed.redactor if _installed is not None else RedactingFilter()
+    return redactor.redact(text)
 
 
 def reset_logging() -> None:

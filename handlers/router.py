@@ -96,7 +96,17 @@ class Router:
             result = await _run(route, cmd.model_copy(update={"args": args}), ctx)
             await ctx.store.commit()
         except (CommandError, ScoringError, StoreError) as exc:
-            _LOGGER.info("refused /%s %s: %s", cmd.name, cmd.text[:80], exc)
+            # The error text and the command's text may quote what the user typed: only
+            # the kind of refusal is logged, with the same columns as the adapters' lines.
+            _LOGGER.info(
+                "refused: %s",
+                type(exc).__name__,
+                extra={
+                    "platform": cmd.chat.platform,
+                    "chat": cmd.chat.chat_id,
+                    "command": cmd.name,
+                },
+            )
             return [Reply(text=_error_text(exc, route), kind="error", to=cmd.chat)]
         except Exception:
             ref = secrets.token_hex(3)

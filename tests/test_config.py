@@ -117,6 +117,12 @@ def test_unknown_section_is_named(tmp_path: Path) -> None:
         ("[storage]\npath = 5\n", "storage.path: must be a string"),
         ("[telegram]\nallowed_chats = 5\n", "telegram.allowed_chats: must be a list"),
         ("[telegram]\nallowed_chats = [1.5]\n", "telegram.allowed_chats[0]: must be a chat id"),
+        (
+            '[telegram]\nallowed_chats = ["@marketingteam"]\n',
+            "telegram.allowed_chats[0]: must be the chat's numeric id, not an @username",
+        ),
+        ("[slack]\nhost = 'my host'\n", "slack.host: must be a host name or IP address"),
+        ("[slack]\nhost = 'http://example.com'\n", "slack.host: must be a host name"),
         ("[bot]\ntimezone = 'Mars/Base'\n", "bot.timezone: unknown timezone"),
         ("[bot]\nlog_level = 'loud'\n", "bot.log_level: must be 'DEBUG'"),
         ("slack = 1\n", "slack: must be a table"),
@@ -188,3 +194,11 @@ def test_config_is_frozen() -> None:
     config = load_config(None, {})
     with pytest.raises(ValueError, match="frozen"):
         config.slack.port = 1  # type: ignore[misc]
+
+
+def test_a_storage_path_that_is_a_file_or_below_one_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("not a directory", encoding="utf-8")
+    assert problems_of(write(tmp_path, '[storage]\npath = "data"\n')).startswith(
+        "storage.path: " + str(tmp_path / "data") + " is a file"
+    )
+    assert "is a file, so" in problems_of(write(tmp_path, '[storage]\npath = "data/sub"\n'))

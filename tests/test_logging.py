@@ -18,6 +18,7 @@ from bot.logging import (
     setup_logging,
 )
 from handlers.contract import Actor, ChatRef, Command
+from tests.support import FakeChat
 
 SECRET = "s3cr3t-signing-value"
 TG_TOKEN = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
@@ -144,3 +145,15 @@ def test_filter_can_learn_secrets_later_and_ignores_trivially_short_ones() -> No
     redactor = RedactingFilter(["", "abc"])
     redactor.add_secrets([SECRET])
     assert redactor.redact(f"abc {SECRET}") == f"abc {REDACTED}"
+
+
+async def test_a_refused_command_logs_no_user_text_and_has_platform_and_chat(
+    chat: FakeChat, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="handlers.router")
+    await chat.error("/kpi set my-private-salary-note 84")
+
+    [record] = [r for r in caplog.records if r.getMessage().startswith("refused")]
+    assert "salary" not in record.getMessage()
+    fields = (record.platform, record.chat, record.command)  # type: ignore[attr-defined]
+    assert fields == ("console", "team", "kpi")

@@ -15,8 +15,10 @@ not say (no users:read scope, rate limit, network).
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import re
+import socket
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -254,6 +256,7 @@ class SlackAdapter:
         self._drain_timeout = drain_timeout
         self._pacer = Pacer(channel_interval, monotonic, sleep)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.bot_user_id: str | None = None  # from auth.test; a leading mention of it is dropped
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         retry_handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler()]
@@ -317,16 +320,20 @@ class SlackAdapter:
             error = _delivery_error(exc)
             if error.permanent:
                 raise StartupError(f"Slack rejected [slack] bot_token: {error}") from None
-            _LOGGER.warning(
-                "could not verify the bot token yet: %s", error, extra=log_fields("slack")
-            )
-        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-            _LOGGER.warning(
-                "Slack unreachable at start (%s); continuing",
-                type(exc).__name__,
-                extra=log_fields("slack"),
-            )
+            # One rule for every platform: an API that cannot be used at start stops the
+            # bot (exit 2) and the supervisor starts it again; outages later are retried.
+            raise StartupError(
+                f"the Slack Web API did not answer properly ({error}); "
+                "check the network and [slack] api_base_url"
+            ) from None
+        except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise StartupError(
+                f"could not reach the Slack Web API ({type(exc).__name__}); "
+                "check the network and [slack] api_base_url"
+            ) from None
         else:
+            user_id = auth.get("user_id")
+            self.bot_user_id = user_id if isinstance(user_id, str) else None
             _LOGGER.info(
                 "bot user %s in team %s",
                 auth.get("user_id"),
@@ -345,6 +352,11 @@ class SlackAdapter:
                 raise StartupError(
                     f"Slack refused [slack] app_token: {_delivery_error(exc)}"
                 ) from None
+            except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                raise StartupError(
+                    f"could not open a Socket Mode connection ({type(exc).__name__}); "
+                    "check the network and [slack] api_base_url"
+                ) from None
             handler.client.wss_uri = str(opened["url"])
             await handler.connect_async()  # type: ignore[no-untyped-call]  # Bolt: untyped
         except BaseException:
@@ -362,6 +374,9 @@ class SlackAdapter:
         await runner.setup()
         try:
             await web.TCPSite(runner, self._host, self._port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise StartupError(_listen_problem(exc, self._host, self._port)) from None
         except BaseException:
             await runner.cleanup()
             raise
@@ -452,7 +467,9 @@ class SlackAdapter:
         Its author is named from the cache, else by users.info inside the command's task
         (Bolt answers the event only after this returns).
         """
-        cmd = fmt.command_from_message(event, self._clock(), self._users.names)
+        cmd = fmt.command_from_message(
+            event, self._clock(), self._users.names, bot_user_id=self.bot_user_id
+        )
         if cmd is None:
             return
         if self._users.get(cmd.actor.user_id) is not None:
@@ -540,6 +557,19 @@ class SlackAdapter:
                 thread_ts=target.thread_id,
             )
         )
+
+
+def _listen_problem(exc: OSError, host: str, port: int) -> str:
+    """One line for a failed bind, naming the config keys to change."""
+    if isinstance(exc, socket.gaierror):
+        return f"cannot listen on [slack] host {host!r}: the name does not resolve"
+    if exc.errno == errno.EADDRINUSE:
+        return f"cannot listen on {host}:{port}: the port is in use ([slack] port)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {host}:{port}: no such address here ([slack] host)"
+    if exc.errno == errno.EACCES:
+        return f"cannot listen on {host}:{port}: permission denied (ports below 1024 need root)"
+    return f"cannot listen on {host}:{port}: {exc.strerror or type(exc).__name__}"
 
 
 async def _call(request: Awaitable[Any]) -> None:

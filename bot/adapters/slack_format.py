@@ -46,21 +46,26 @@ _READABLE_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 # --- escaping --------------------------------------------------------------------------
 
 _ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-# A formatting character only acts at a word boundary (`cost_per_lead` stays plain), so
-# only those are swapped for look-alikes; keys inside words stay copy-pasteable.
-_FORMAT_LOOKALIKE = {"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"}
-_BOUNDARY_FORMAT = re.compile(r"(?<![\w])[*_~`]|[*_~`](?![\w])")
+# Slack has no escape for its formatting characters, and one only acts at a word
+# boundary (`cost_per_lead` stays plain). A zero-width space between such a character
+# and its word breaks the pattern Slack looks for, while the name still looks (and
+# copies) as typed: `*Hot* leads` is shown as `*Hot* leads`, not bold.
+ZERO_WIDTH = "\u200b"
+_OPENING_FORMAT = re.compile(r"(?<!\w)([*_~`]+)(?=\w)")
+_CLOSING_FORMAT = re.compile(r"(?<=\w)([*_~`]+)(?!\w)")
+_CODE_FENCE = re.compile(r"`(?=`)")
 
 
 def escape_mrkdwn(text: str) -> str:
     """User text made inert in a mrkdwn field: no links, mentions or bold/italic/strike."""
     text = text.translate(_ENTITIES)
-    return _BOUNDARY_FORMAT.sub(lambda m: _FORMAT_LOOKALIKE[m.group()], text)
+    text = _OPENING_FORMAT.sub(lambda m: m.group() + ZERO_WIDTH, text)
+    return _CLOSING_FORMAT.sub(lambda m: ZERO_WIDTH + m.group(), text)
 
 
 def escape_code(text: str) -> str:
     """Text for inside a ``` block: entities escaped, backticks cannot close the block."""
-    return text.translate(_ENTITIES).replace("`", "ˋ")
+    return _CODE_FENCE.sub("`" + ZERO_WIDTH, text.translate(_ENTITIES))
 
 
 _LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
@@ -173,15 +178,22 @@ def command_from_slash(
     )
 
 
+_LEADING_MENTION = re.compile(r"^\s*<@([A-Z0-9]+)(?:\|[^>]*)?>[\s:,]*")
+
+
 def command_from_message(
-    event: Mapping[str, Any], received_at: datetime, names: Names | None = None
+    event: Mapping[str, Any],
+    received_at: datetime,
+    names: Names | None = None,
+    bot_user_id: str | None = None,
 ) -> Command | None:
     """A person's `#articles +1 published` in a channel → the `log` command; else None.
 
     Only hashtags are read from plain messages: commands arrive as slash commands, and
     the bot must never act on other bots (or itself) or on edits and joins. A message
     carries only the user id: the name comes from `names` (the adapter looks unknown
-    ids up with users.info and swaps the actor in with `with_actor`).
+    ids up with users.info and swaps the actor in with `with_actor`). A leading mention
+    of the bot (`@scorecard #articles +1`) is how people address it, not part of the line.
     """
     if event.get("type") != "message" or event.get("subtype") not in _READABLE_SUBTYPES:
         return None
@@ -191,6 +203,9 @@ def command_from_message(
     text = event.get("text")
     if not (isinstance(channel, str) and isinstance(ts, str) and isinstance(text, str)):
         return None
+    mention = _LEADING_MENTION.match(text)
+    if mention is not None and bot_user_id in (None, mention.group(1)):
+        text = text[mention.end() :]
     plain = unescape_slack_text(text).strip()
     if not plain.startswith("#"):
         return None
@@ -403,12 +418,15 @@ def _upload(reply: Reply) -> SlackUpload | None:
 
 
 def _fallback(reply: Reply) -> str:
+    """The message's `text`: all a notification or a screen reader shows, so the content
+    (title, text, fields, table, footer), not just the title."""
     parts = [p for p in (reply.title, reply.text) if p]
-    if not parts and reply.fields:
-        parts = [f"{f.label}: {f.value}" for f in reply.fields]
-    if not parts:
-        parts = [reply.footer or ("table" if reply.table else "Scorecard")]
-    return _cut_escaped("\n".join(parts), MAX_FALLBACK)
+    parts.extend(f"{f.label}: {f.value}" for f in reply.fields)
+    if reply.table is not None:
+        parts.append(reply.table.render())
+    if reply.footer:
+        parts.append(reply.footer)
+    return _cut_escaped("\n".join(parts) or "Scorecard", MAX_FALLBACK)
 
 
 def _paginate(blocks: list[Block]) -> list[list[Block]]:

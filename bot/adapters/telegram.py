@@ -158,9 +158,16 @@ class TelegramAdapter:
         """getMe, start long polling and PTB's update processing, publish the command menu."""
         try:
             await self._app.initialize()
-        except InvalidToken:
+        except InvalidToken as exc:
             # PTB's message quotes the token; never let it reach a log or a traceback.
-            raise StartupError("Telegram rejected the bot token ([telegram] token)") from None
+            # PTB maps 401 and 404 alike; only 401 means Telegram refused the token.
+            cause = str(exc.__cause__ or "")
+            if cause.startswith("Unauthorized"):
+                raise StartupError("Telegram rejected the bot token ([telegram] token)") from None
+            raise StartupError(
+                "the Telegram Bot API answered 404 Not Found: check [telegram] api_base_url "
+                "(it ends in /bot, e.g. https://api.telegram.org/bot) and the token's shape"
+            ) from None
         except TelegramError as exc:
             # e.g. the API is unreachable; the URL in PTB's message carries the token
             raise StartupError(
@@ -242,12 +249,17 @@ class TelegramAdapter:
         if message.migrate_from_chat_id is not None:  # service message in the supergroup
             await self._chat_migrated(str(message.migrate_from_chat_id), str(message.chat.id))
             return
-        if message.from_user is None or not message.text:
+        text = message.text or message.caption  # a photo's caption counts, as on Slack
+        if message.from_user is None or not text:
+            return
+        if message.forward_origin is not None and not message.is_automatic_forward:
+            # Someone else's words passed on: running them again would repeat a change
+            # (or double a logged count) the original author already made.
             return
         chat = self._chat_ref(message)
         cmd = command_from_text(
-            message.text,
-            actor=self._actor(message.from_user),
+            text,
+            actor=self._sender(message, message.from_user),
             chat=chat,
             received_at=self._clock(),
             bot_username=self.bot_username,
@@ -361,6 +373,28 @@ class TelegramAdapter:
             platform="telegram",
             chat_id=str(message.chat.id),
             thread_id=str(thread) if thread else None,
+        )
+
+    @classmethod
+    def _sender(cls, message: Message, user: User) -> Actor:
+        """Who to credit: a person, the group's anonymous admin, or a linked channel.
+
+        Telegram sends both in the name of a placeholder user ("Group", "Telegram");
+        `sender_chat` says who really posted.
+        """
+        posted_as = message.sender_chat
+        if posted_as is None:
+            return cls._actor(user)
+        if posted_as.id == message.chat.id:
+            name = "anonymous admin"
+        else:
+            name = posted_as.title or (f"@{posted_as.username}" if posted_as.username else "")
+            name = name or "channel"
+        return Actor(
+            platform="telegram",
+            user_id=str(posted_as.id),
+            display_name=name,
+            handle=f"@{posted_as.username}" if posted_as.username else None,
         )
 
     @staticmethod

@@ -732,3 +732,32 @@ def test_manifest_asks_for_the_needed_scopes_events_and_interactivity() -> None:
     assert events == ["message.channels", "message.groups"]
     assert "  interactivity:\n    is_enabled: true\n" in text
     assert text.count("request_url: https://YOUR-HOST/slack/events") == 2
+
+
+# --- chat semantics ---------------------------------------------------------------------------
+
+
+async def test_a_hashtag_after_mentioning_the_bot_is_logged(
+    dispatch: StubDispatch, slack: SlackSender
+) -> None:
+    event = message_event(f"<@{BOT_USER_ID}> #articles +1 published")
+    assert (await slack.event(event)).status == 200
+    [cmd] = await dispatch.wait_for(1)
+    assert (cmd.name, cmd.text, cmd.via) == ("log", "articles +1 published", "hashtag")
+
+
+async def test_the_text_fallback_carries_the_whole_reply_not_just_its_title(
+    api: FakeSlackAPI, adapter: SlackAdapter
+) -> None:
+    reply = Reply(
+        title="CAC",
+        fields=(Field(label="Value", value="84"), Field(label="Target", value="80")),
+        table=Table(columns=("week", "value"), rows=(("47", "84"),)),
+        footer="updated by Anna",
+        to=TEAM,
+    )
+    await adapter.send(reply)
+    [post] = api.calls_to("chat.postMessage")
+    assert post.params["text"] == (
+        "CAC\nValue: 84\nTarget: 80\n" + reply.table.render() + "\nupdated by Anna"  # type: ignore[union-attr]
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +48,18 @@ def test_mrkdwn_escaping_neutralises_links_mentions_and_formatting() -> None:
     assert "&lt;!channel&gt;" in escaped and "&amp;" in escaped
     for marker in ("*boss*", "_co_", "~gone~", "`x`"):
         assert marker not in escaped
+
+
+def test_escaped_names_look_exactly_as_typed() -> None:
+    typed = "*Hot* leads _q1_ `beta` ~old~ 5*3 & <b>"
+    escaped = fmt.escape_mrkdwn(typed)
+    assert (
+        escaped.replace(fmt.ZERO_WIDTH, "") == "*Hot* leads _q1_ `beta` ~old~ 5*3 &amp; &lt;b&gt;"
+    )
+    # no formatting character touches a word at a word edge, which is what Slack formats
+    assert not re.search(r"(?<!\w)[*_~`]\w|\w[*_~`](?!\w)", escaped)
+    code = fmt.escape_code("a ``` b")
+    assert code.replace(fmt.ZERO_WIDTH, "") == "a ``` b" and "``" not in code
 
 
 def test_mrkdwn_escaping_keeps_underscores_inside_keys() -> None:

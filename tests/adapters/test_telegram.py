@@ -672,3 +672,67 @@ async def test_the_bot_token_appears_nowhere_in_logs_even_at_debug(
     assert TOKEN not in stream.getvalue()
     assert all(TOKEN not in record.getMessage() for record in caplog.records)
     assert all(TOKEN not in (record.exc_text or "") for record in caplog.records)
+
+
+# --- chat semantics: forwards, captions, who is credited -----------------------------------
+
+
+async def test_forwarded_commands_and_hashtags_run_nothing(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    origin = {"type": "user", "sender_user": user("Ben"), "date": 1_767_225_000}
+    for text in ("/kpi set cac 60", "#articles +1"):
+        update = group_message(text, chat_id=GROUP)
+        update["message"]["forward_origin"] = origin
+        fake.push_update(update)
+
+    await settle(fake, router)
+
+    assert router.commands == []
+
+
+async def test_a_photo_caption_hashtag_is_logged_like_a_message(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    update = group_message("", chat_id=GROUP)
+    message = update["message"]
+    del message["text"]
+    message["photo"] = [{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}]
+    message["caption"] = "#articles +1 the launch photo"
+    message["caption_entities"] = [{"type": "hashtag", "offset": 0, "length": 9}]
+    fake.push_update(update)
+
+    (cmd,) = await router.wait(1)
+
+    assert (cmd.name, cmd.text, cmd.via) == ("log", "articles +1 the launch photo", "hashtag")
+
+
+async def test_anonymous_admin_and_linked_channel_posts_are_credited_by_who_posted(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    await start_adapter()
+    anonymous = group_message("#articles +1", chat_id=GROUP)
+    anonymous["message"]["from"] = {
+        "id": 1087968824,
+        "is_bot": True,
+        "first_name": "Group",
+        "username": "GroupAnonymousBot",
+    }
+    anonymous["message"]["sender_chat"] = group_chat(GROUP)
+    channel = {"id": -1009876, "type": "channel", "title": "Company News"}
+    forwarded = group_message("#articles +2", chat_id=GROUP)
+    forwarded["message"] |= {
+        "from": {"id": 777000, "is_bot": False, "first_name": "Telegram"},
+        "sender_chat": channel,
+        "is_automatic_forward": True,
+        "forward_origin": {"type": "channel", "chat": channel, "message_id": 5, "date": 1},
+    }
+    fake.push_update(anonymous)
+    fake.push_update(forwarded)
+
+    first, second = await router.wait(2)
+
+    assert first.actor.display_name == "anonymous admin"
+    assert (second.actor.display_name, second.text) == ("Company News", "articles +2")

@@ -289,7 +289,7 @@ def telegram_shown(call: telegram_api.Call) -> Shown:
 
 # --- Slack -----------------------------------------------------------------------------------
 
-_LOOKALIKES = str.maketrans({"∗": "*", "ˍ": "_", "∼": "~", "ˋ": "`"})
+_LOOKALIKES = str.maketrans({"\u200b": None})  # slack_format.ZERO_WIDTH
 
 
 def slack_escape(text: str) -> str:
