@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import (
     alerts,
     digest,
+    help_text,
     initiatives,
     kpi,
     kpi_import,
@@ -15,7 +16,6 @@ from handlers import (
     settings,
     templates,
 )
-from handlers import help as help_module
 from handlers.router import Router
 
 
@@ -33,5 +33,5 @@ def build_router() -> Router:
     alerts.register(router)
     digest.register(router)
     settings.register(router)
-    help_module.build_help(router)
+    help_text.build_help(router)
     return router

@@ -53,6 +53,15 @@ class Perspective(_Frozen):
     weight: float = 1.0
 
 
+CLASSIC_PERSPECTIVES = (
+    Perspective(key="finance", name="Finance", order=0),
+    Perspective(key="customers", name="Customers", order=1),
+    Perspective(key="processes", name="Internal processes", order=2),
+    Perspective(key="learning", name="Learning & growth", order=3),
+)
+"""Kaplan and Norton's four, top to bottom: every new scorecard and template starts here."""
+
+
 class Objective(_Frozen):
     """A strategic objective inside one perspective."""
 

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scoring.models import Cadence, Initiative, KeyResult, Kpi, Link, Objective, Okr, Perspective
-
-CLASSIC = (
-    Perspective(key="finance", name="Finance", order=0),
-    Perspective(key="customers", name="Customers", order=1),
-    Perspective(key="processes", name="Internal processes", order=2),
-    Perspective(key="learning", name="Learning & growth", order=3),
+from scoring.models import (
+    CLASSIC_PERSPECTIVES,
+    Cadence,
+    Initiative,
+    KeyResult,
+    Kpi,
+    Link,
+    Objective,
+    Okr,
+    Perspective,
 )
+
+CLASSIC = CLASSIC_PERSPECTIVES
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from scoring.models import Link, Objective, Perspective, Thresholds
+from scoring.models import CLASSIC_PERSPECTIVES, Link, Objective, Perspective, Thresholds
 from storage.base import KeyedTable, Tables, from_docs, to_doc
 
-DEFAULT_PERSPECTIVES = (
-    Perspective(key="finance", name="Finance", order=0),
-    Perspective(key="customers", name="Customers", order=1),
-    Perspective(key="processes", name="Internal processes", order=2),
-    Perspective(key="learning", name="Learning & growth", order=3),
-)
+DEFAULT_PERSPECTIVES = CLASSIC_PERSPECTIVES
 
 
 class ScorecardRepo:
