@@ -11,8 +11,19 @@ from handlers import alerting, render
 from handlers.common import kpi_or_fail, need, who
 from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
 from handlers.router import Router
-from scoring.alerts import AlertPolicy, Mute, QuietHours, Transition, parse_duration
+from scoring.alerts import (
+    AlertPolicy,
+    AlertState,
+    Hold,
+    Mute,
+    QuietHours,
+    Transition,
+    hold,
+    parse_duration,
+)
+from scoring.kpi import performance
 from scoring.models import Status
+from scoring.status import would_be_status
 from storage.alerts import AlertSettings, Channel
 
 POLICY_FIELDS = ("hysteresis", "confirm", "repeat", "group")
@@ -30,8 +41,8 @@ async def alerts_show(cmd: Command, ctx: Context) -> Reply:
     now = ctx.clock()
     tz = alerting.zone_of(ctx, chat)
     settings = ctx.store.alerts.settings(chat)
-    firing = _firing_lines(ctx, chat, settings, now, tz)
-    title = f"Alerts · {len(firing)} firing" if firing else "Alerts · nothing firing"
+    count, firing = _firing_lines(ctx, chat, settings, now, tz)
+    title = f"Alerts · {count} firing" if count else "Alerts · nothing firing"
     fields = [
         Field(label="Alerts go to", value=_channels_text(cmd, settings)),
         Field(label="Muted", value=_mutes_text(settings, now, tz)),
@@ -55,23 +66,70 @@ async def alerts_show(cmd: Command, ctx: Context) -> Reply:
 
 def _firing_lines(
     ctx: Context, chat: str, settings: AlertSettings, now: datetime, tz: ZoneInfo
-) -> list[str]:
+) -> tuple[int, list[str]]:
+    """One line per KPI that is firing or whose alert waits: its colour now, then the alert's.
+
+    The mark and the first colour word are the KPI's colour now (as `/kpi` shows it);
+    when the alert says something else, the line says why in words.
+    """
     kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
+    thresholds = ctx.store.scorecards.thresholds(chat)
     rows = []
     for stored in ctx.store.alerts.states(chat):
         state, kpi = stored.state, kpis.get(stored.state.kpi)
-        if kpi is None or stored.test or state.firing_since is None:
+        if kpi is None or stored.test:
             continue
-        line = (
-            f"{render.mark(state.status)} {kpi.name} ({kpi.key}) {state.status.value} since "
-            f"{_when(state.firing_since, tz)} · {render.num(state.value, kpi.unit)} vs target "
-            f"{render.num(kpi.target, kpi.unit)}"
+        latest = ctx.store.kpis.latest(chat, kpi.key)
+        if not latest:
+            continue
+        value = latest[-1].value
+        now_status = would_be_status(kpi, value, thresholds)
+        waiting = hold(
+            state,
+            now_status,
+            kpi=kpi,
+            value=value,
+            performance=performance(kpi, value),
+            policy=settings.policy,
+            thresholds=thresholds,
         )
+        if state.firing_since is None and waiting is None:
+            continue
+        figures = f"{render.num(value, kpi.unit)} vs target {render.num(kpi.target, kpi.unit)}"
+        head = f"{render.mark(now_status)} {kpi.name} ({kpi.key}) {render.STATUS_WORD[now_status]}"
+        if waiting is None:
+            assert state.firing_since is not None
+            line = f"{head} since {_when(state.firing_since, tz)} · {figures}"
+        else:
+            line = f"{head} now · {figures}; {_hold_text(waiting, state, tz, kpi.unit)}"
         mute = next((m for m in settings.mutes if m.covers(kpi.key, now)), None)
         if mute is not None:
             line += f" · muted by {mute.by} until {_when(mute.until, tz)}"
-        rows.append((0 if state.status is Status.RED else 1, state.firing_since, line))
-    return [line for _, _, line in sorted(rows)]
+        severity = {Status.RED: 0, Status.YELLOW: 1}.get(state.status, 2)
+        rows.append((severity, state.firing_since or now, line))
+    firing = sum(1 for severity, _, _ in rows if severity < 2)
+    return firing, [line for _, _, line in sorted(rows)]
+
+
+def _hold_text(waiting: Hold, state: AlertState, tz: ZoneInfo, unit: str) -> str:
+    """Why the alert says something else than the KPI's colour now, in words."""
+    alert = f"the {state.status.value} alert"
+    if state.firing_since is not None:
+        alert += f" (since {_when(state.firing_since, tz)})"
+    if waiting.kind == "confirm":
+        readings = (
+            f"after {render.plural(waiting.needed, 'reading')} in a row "
+            f"(confirm={waiting.needed}; {waiting.seen} so far)"
+        )
+        if state.firing_since is None:
+            return f"{waiting.to.value} is announced {readings}"
+        return f"{alert} turns {waiting.to.value} {readings}"
+    if waiting.at is None:
+        return f"{alert} is held by hysteresis"
+    if not waiting.in_value:
+        return f"{alert} clears at {render.pct_exact(waiting.at)}"
+    side = "or less" if waiting.downwards else "or more"
+    return f"{alert} clears at {render.num(waiting.at, unit)} {side}"
 
 
 def _channels_text(cmd: Command, settings: AlertSettings) -> str:

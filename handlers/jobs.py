@@ -34,6 +34,7 @@ from scoring.alerts import Transition, active_mute, evaluate, quiet_release_time
 from scoring.initiatives import behind_cadence, cadence_progress, expected_by_now, is_overdue
 from scoring.kpi import performance
 from scoring.models import Initiative, ProgressLog, Status
+from scoring.numbers import whole_percent
 from scoring.okr import Cycle, current_quarter, elapsed_share, kr_grade, okr_progress, pace
 from scoring.periods import Period, PeriodKind, local_date, local_midnight, period_containing
 from scoring.status import would_be_status
@@ -487,7 +488,7 @@ def _index_text(index: float | None, snapshot: DigestSnapshot | None, tz: ZoneIn
     text = render.pct(index)
     if index is None or snapshot is None or snapshot.index is None:
         return text
-    points = round((index - snapshot.index) * 100)
+    points = whole_percent(index) - whole_percent(snapshot.index)
     arrow = "▲" if points > 0 else ("▼" if points < 0 else "=")
     return f"{text} ({arrow} {abs(points)} pts since {snapshot.at.astimezone(tz):%a %d %b})"
 
@@ -505,7 +506,7 @@ def _movers(view: ScorecardView, snapshot: DigestSnapshot | None) -> list[str]:
             before = None
         if before is None:
             continue
-        points = round((v.performance - before) * 100)
+        points = whole_percent(v.performance) - whole_percent(before)
         if points:
             changes.append((abs(points), points, v.kpi.name))
     changes.sort(reverse=True)

@@ -1,11 +1,22 @@
-"""Small formatting rules every reply shares: numbers, percentages, colours, trends, ages."""
+"""Small formatting rules every reply shares: numbers, percentages, colours, trends, ages.
+
+`num` and `pct` are *the* number and percent formatters (scoring.numbers): every reply,
+alert, digest and chart writes numbers through them, so they never disagree.
+"""
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 from scoring.models import Status
+from scoring.numbers import format_number, format_percent, format_percent_exact
+
+#: 12.5, 10 000, 0.25, −5; `num(95, "$")` → "95 $"; None → "—" (scoring.numbers).
+num = format_number
+#: A share as the whole percent reached: 0.7997 → "79%", None → "—" (scoring.numbers).
+pct = format_percent
+#: A share with two decimals, cut the same way: 0.79666 → "79.66%" (scoring.numbers).
+pct_exact = format_percent_exact
 
 STATUS_MARK = {
     Status.GREEN: "🟢",
@@ -23,38 +34,9 @@ STATUS_WORD = {
 }
 
 
-def num(value: float | None, unit: str = "") -> str:
-    """12.5, 10 000, 0.25 — at most two decimals, thousands grouped with a space."""
-    if value is None:
-        return "—"
-    if not math.isfinite(value):
-        return str(value)
-    decimals = 0 if float(value).is_integer() else (1 if abs(value) >= 100 else 2)
-    text = f"{value:,.{decimals}f}".replace(",", " ")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text in ("-0", "−0"):
-        text = "0"
-    text = text.replace("-", "−")
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit in ("%", "‰") else f"{text} {unit}"
-
-
 def plural(count: int, word: str, many: str | None = None) -> str:
     """`1 value`, `4 values` (irregular plurals via `many`)."""
     return f"{count} {word if count == 1 else (many or word + 's')}"
-
-
-def pct(share: float | None) -> str:
-    """A share as whole percent: 0.5 → 50%, 1.304 → 130%, None → —."""
-    if share is None:
-        return "—"
-    # whole percent *reached* (toward zero), so 79.5 % never shows as an 80 % that
-    # would contradict a yellow colour; the tiny epsilon forgives float error (0.7999…)
-    percent = share * 100
-    value = math.floor(abs(percent) + 1e-6) * (1 if percent >= 0 else -1)
-    return f"{value}%".replace("-", "−")
 
 
 def mark(status: Status) -> str:

@@ -43,7 +43,9 @@ async def scorecard(cmd: Command, ctx: Context) -> Reply:
         else "Every KPI has data."
     )
     t = view.thresholds
-    footer += f" Colours: green ≥ {render.pct(t.green)}, yellow ≥ {render.pct(t.yellow)}."
+    footer += (
+        f" Colours: green ≥ {render.pct_exact(t.green)}, yellow ≥ {render.pct_exact(t.yellow)}."
+    )
     return Reply(
         title=f"{render.mark(view.score.status)} Scorecard index {render.pct(view.score.index)}",
         table=Table(
@@ -69,8 +71,9 @@ async def scorecard_thresholds(cmd: Command, ctx: Context) -> Reply:
     if positional or not options:
         return Reply(
             text=(
-                f"Green ≥ {render.pct(current.green)}, yellow ≥ {render.pct(current.yellow)}, "
-                "red below. Change: /scorecard thresholds green=85 yellow=60"
+                f"Green ≥ {render.pct_exact(current.green)}, "
+                f"yellow ≥ {render.pct_exact(current.yellow)}, red below. "
+                "Change: /scorecard thresholds green=85 yellow=60"
             )
         )
     green = _percent(options["green"], "green") if "green" in options else current.green
@@ -78,7 +81,9 @@ async def scorecard_thresholds(cmd: Command, ctx: Context) -> Reply:
     if not 0 < yellow < green <= 1:
         raise UsageError("Thresholds must satisfy 0 < yellow < green ≤ 100.")
     ctx.store.scorecards.set_thresholds(cmd.chat.key, Thresholds(green=green, yellow=yellow))
-    return Reply(text=f"Saved: green ≥ {render.pct(green)}, yellow ≥ {render.pct(yellow)}.")
+    return Reply(
+        text=f"Saved: green ≥ {render.pct_exact(green)}, yellow ≥ {render.pct_exact(yellow)}."
+    )
 
 
 def _percent(raw: str, field: str) -> float:

@@ -71,6 +71,7 @@ __all__ = [
     "COLOURS",
     "AlertPolicy",
     "AlertState",
+    "Hold",
     "Kind",
     "Mute",
     "QuietHours",
@@ -78,6 +79,7 @@ __all__ = [
     "Transition",
     "active_mute",
     "evaluate",
+    "hold",
     "parse_duration",
     "quiet_release_time",
     "reminders_due",
@@ -270,6 +272,71 @@ def settle(
     cleared = _cleared(kpi, value, performance, thresholds, hysteresis)
     capped = max(cleared, raw, key=_SEVERITY.__getitem__)  # never better than raw
     return min(capped, current, key=_SEVERITY.__getitem__)  # never worse than current
+
+
+class Hold(_Frozen):
+    """Why an alert's colour differs from the KPI's colour now (for `/alerts` to say in words).
+
+    `kind` "hysteresis": the reading is better than the alert's colour but has not cleared
+    its threshold by the margin; `to` is the next better colour and `at` where it starts
+    (a performance share, or with `in_value` a value in the KPI's unit, to reach upwards
+    unless `downwards`). `kind` "confirm": a different colour waits for `needed` readings
+    in a row and has `seen` so far.
+    """
+
+    kind: Literal["hysteresis", "confirm"]
+    to: Status
+    at: float | None = None
+    in_value: bool = False
+    downwards: bool = False
+    seen: int = 0
+    needed: int = 1
+
+
+def hold(
+    state: AlertState,
+    raw: Status,
+    *,
+    kpi: Kpi,
+    value: float,
+    performance: float,
+    policy: AlertPolicy,
+    thresholds: Thresholds = _DEFAULT_THRESHOLDS,
+) -> Hold | None:
+    """Why the alert state's colour is not the KPI's colour `raw` now (None: they agree).
+
+    Uses the same rules as `evaluate`: `settle` (hysteresis) first, then confirmation.
+    """
+    if raw not in COLOURS or raw == state.status:
+        return None
+    goal = settle(
+        state.status,
+        raw,
+        kpi=kpi,
+        value=value,
+        performance=performance,
+        thresholds=thresholds,
+        hysteresis=policy.hysteresis,
+    )
+    if goal != state.status:
+        seen = state.pending_count if state.pending == goal else 0
+        return Hold(kind="confirm", to=goal, seen=seen, needed=policy.confirm)
+    better = _next_better(state.status)
+    if kpi.warn is None and kpi.crit is None:
+        level = thresholds.green if better is Status.GREEN else thresholds.yellow
+        return Hold(kind="hysteresis", to=better, at=level + policy.hysteresis)
+    down = kpi.direction == "down"
+    limit = (
+        (kpi.warn if kpi.warn is not None else kpi.crit) if better is Status.GREEN else kpi.crit
+    )
+    margin = _value_margin(kpi, policy.hysteresis)
+    at = None if limit is None else limit - margin if down else limit + margin
+    return Hold(kind="hysteresis", to=better, at=at, in_value=True, downwards=down)
+
+
+def _next_better(status: Status) -> Status:
+    """The colour one step better than `status` (red → yellow → green)."""
+    return Status.YELLOW if status is Status.RED else Status.GREEN
 
 
 def _cleared(

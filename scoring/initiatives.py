@@ -22,8 +22,8 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from scoring.errors import CadenceFormatError, ScoringError
-from scoring.kpi import format_number
 from scoring.models import Cadence, CadencePeriod, Initiative, ProgressLog
+from scoring.numbers import format_number
 from scoring.periods import days_left, local_date, period_containing
 
 _CADENCE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:x|times)?\s*(?:/|per\b|an?\b)\s*([a-z]+)$")

@@ -24,26 +24,10 @@ from typing import Literal
 
 from scoring.errors import KpiDefinitionError, ScoringError, ZeroWidthScaleError
 from scoring.models import Kpi, Thresholds
+from scoring.numbers import format_number as format_number  # re-exported: one formatter
+from scoring.numbers import format_percent, format_percent_explained
 
 DEFAULT_THRESHOLDS = Thresholds()
-
-
-def format_number(value: float) -> str:
-    """A number as people write it: 100 not 100.0, 0.2 not 0.19999999999999998, − for minus."""
-    if value == 0:
-        return "0"
-    if float(value).is_integer() and abs(value) < 1e15:
-        text = str(int(value))
-    else:
-        text = f"{value:.4f}".rstrip("0").rstrip(".")
-        if text in ("0", "-0"):  # tiny values keep two significant digits
-            text = f"{value:.2g}"
-    return text.replace("-", "−")
-
-
-def format_share(share: float) -> str:
-    """A share as whole percent (0.5 → 50%, −0.2 → −20%), like the chat replies show it."""
-    return f"{round(share * 100)}%".replace("-", "−")
 
 
 _n = format_number
@@ -282,9 +266,9 @@ def _difference(a: float, b: float) -> str:
 
 def _clamped(share: float) -> str:
     """The share, plus what clamping made of it when it left 0..100 %."""
-    text = format_share(share)
+    text = format_percent_explained(share)
     if share != clamp01(share):
-        text += f", clamped to {format_share(clamp01(share))}"
+        text += f", clamped to {format_percent(clamp01(share))}"
     return text
 
 
@@ -292,7 +276,7 @@ def _ratio_line(label: str, symbols: str, a: float, b: float, c: float, d: float
     """`label = symbols = (a − b) / (c − d) = x / y = z%`; performance shows its clamping."""
     top, bottom = a - b, c - d
     share = top / bottom
-    result = _clamped(share) if label == "performance" else format_share(share)
+    result = _clamped(share) if label == "performance" else format_percent_explained(share)
     return (
         f"{label} = {symbols} = {_difference(a, b)} / {_difference(c, d)} = "
         f"{_n(top)} / {_n(bottom)} = {result}"
@@ -339,7 +323,7 @@ def explain(
     scale = _scale(kpi)
     if kpi.direction == "range":
         assert scale is not None  # _scale refuses a range without min/max
-        lines.append(f"progress = performance (range KPI) = {format_share(perf)}")
+        lines.append(f"progress = performance (range KPI) = {format_percent_explained(perf)}")
         lines.append(_range_line(kpi, value, *scale))
     else:
         lines.append(
@@ -354,9 +338,9 @@ def explain(
         )
         if scale is None:
             raw = progress(kpi, value)
-            shown = format_share(perf)
+            shown = format_percent_explained(perf)
             if raw != perf:
-                shown = f"clamp({format_share(raw)}) = {shown}"
+                shown = f"clamp({format_percent_explained(raw)}) = {shown}"
             lines.append(f"performance = clamp(progress) = {shown}")
         elif kpi.direction == "down":
             lo, hi = scale

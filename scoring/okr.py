@@ -24,8 +24,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from scoring.errors import CycleFormatError, ScoringError
-from scoring.kpi import clamp01, format_number
+from scoring.kpi import clamp01
 from scoring.models import KeyResult
+from scoring.numbers import format_number
 from scoring.periods import Period, local_date, period_containing, period_instants, quarter_of
 from scoring.periods import elapsed_share as _elapsed_between
 from scoring.rollup import weighted_mean

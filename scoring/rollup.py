@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from scoring.errors import ScoringError
-from scoring.kpi import DEFAULT_THRESHOLDS, format_number, performance, progress
+from scoring.kpi import DEFAULT_THRESHOLDS, performance, progress
 from scoring.models import Aggregate, Kpi, Objective, Perspective, Status, Thresholds
+from scoring.numbers import format_number
 from scoring.status import colour, status_from_performance
 
 Counts = Mapping[Status, int]

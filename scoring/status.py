@@ -4,7 +4,9 @@ Two kinds of boundary, each inclusive on purpose:
 
 * Scorecard thresholds are levels to *reach*: performance at or above
   `green` is green, at or above `yellow` is yellow, else red. A float error
-  of 1e-9 is forgiven, so 0.7999999999 from arithmetic still counts as 80 %.
+  of `EPS` (1e-9) is forgiven, so 0.7999999999 from arithmetic still counts as
+  80 % — exactly what scoring.numbers forgives when it cuts a share to the whole
+  percent reached, so a shown percent and its colour always agree.
 * A KPI's `warn`/`crit` are alarm levels in the KPI's unit, to *hit*: for a
   higher-is-better KPI a value at or below `crit` is red, at or below `warn`
   yellow, else green; for a lower-is-better KPI at or above `crit` is red, at
@@ -20,20 +22,14 @@ from __future__ import annotations
 import math
 
 from scoring.errors import ScoringError
-from scoring.kpi import DEFAULT_THRESHOLDS, format_number, format_share, performance
+from scoring.kpi import DEFAULT_THRESHOLDS, performance
 from scoring.models import Kpi, Status, Thresholds
-
-_EPS = 1e-9
-
-
-def _share_against(share: float, *thresholds: float) -> str:
-    """Whole percent, with decimals when rounding would make a miss look like a threshold."""
-    near = [t for t in thresholds if abs(share - t) > _EPS]
-    for decimals in range(5):
-        shown = f"{share * 100:.{decimals}f}"
-        if all(shown != f"{t * 100:.{decimals}f}" for t in near):
-            break
-    return f"{shown}%".replace("-", "−")
+from scoring.numbers import (
+    EPS,
+    format_number,
+    format_percent_exact,
+    format_percent_explained,
+)
 
 
 def validate_thresholds(thresholds: Thresholds) -> None:
@@ -44,7 +40,7 @@ def validate_thresholds(thresholds: Thresholds) -> None:
     if not 0 <= yellow <= green <= 1:
         raise ScoringError(
             f"Colour thresholds need 0% ≤ yellow ≤ green ≤ 100%; got green "
-            f"{format_share(green)} and yellow {format_share(yellow)}."
+            f"{format_percent_exact(green)} and yellow {format_percent_exact(yellow)}."
         )
 
 
@@ -52,9 +48,9 @@ def status_from_performance(
     performance: float, thresholds: Thresholds = DEFAULT_THRESHOLDS
 ) -> Status:
     """Green / yellow / red for a performance share by the scorecard thresholds."""
-    if performance + _EPS >= thresholds.green:
+    if performance + EPS >= thresholds.green:
         return Status.GREEN
-    if performance + _EPS >= thresholds.yellow:
+    if performance + EPS >= thresholds.yellow:
         return Status.YELLOW
     return Status.RED
 
@@ -98,8 +94,8 @@ def colour_reason(
     status = colour(kpi, value, performance, thresholds)
     if has_limits(kpi):
         return f"{status.value}: {_limits_reason(kpi, value, status)}"
-    shown = _share_against(performance, thresholds.green, thresholds.yellow)
-    green, yellow = format_share(thresholds.green), format_share(thresholds.yellow)
+    shown = format_percent_explained(performance)
+    green, yellow = format_percent_exact(thresholds.green), format_percent_exact(thresholds.yellow)
     if status is Status.GREEN:
         reason = f"performance {shown} ≥ green threshold {green}"
     elif status is Status.YELLOW:

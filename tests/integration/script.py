@@ -85,7 +85,7 @@ EVERY_COMMAND: tuple[Step, ...] = (
         "Direction: lower is better",
         "after the spring campaign",
     ),
-    step("/kpi cac explain", "How Customer acquisition cost is scored", "= 67%"),
+    step("/kpi cac explain", "How Customer acquisition cost is scored", "= 66% (66.66%)"),
     step(
         "/kpi cac chart",
         "Customer acquisition cost (cac)",

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from scoring.kpi import explain, format_number, format_share
+from scoring.kpi import explain
 from scoring.models import Kpi, Thresholds
+from scoring.numbers import format_number, format_percent
 from tests.scoring.test_kpi import BAND, CAC, DOWN_SCALE, SALES, UP_SCALE, kpi
 
 
@@ -32,18 +33,19 @@ def test_explain_shows_unclamped_progress_and_clamped_performance() -> None:
 def test_explain_min_max_scale_for_higher_is_better() -> None:
     lines = explain(UP_SCALE, 52)
     assert lines[1] == (
-        "performance = (value − min) / (max − min) = (52 − 0) / (60 − 0) = 52 / 60 = 87%"
+        "performance = (value − min) / (max − min) = (52 − 0) / (60 − 0) = 52 / 60 = 86% (86.66%)"
     )
-    assert lines[2] == "status = green: performance 87% ≥ green threshold 80%"
+    assert lines[2] == "status = green: performance 86% (86.66%) ≥ green threshold 80%"
 
 
 def test_explain_min_max_scale_for_lower_is_better_and_its_clamping() -> None:
     assert explain(DOWN_SCALE, 100)[1] == (
-        "performance = (max − value) / (max − min) = (150 − 100) / (150 − 60) = 50 / 90 = 56%"
+        "performance = (max − value) / (max − min) = (150 − 100) / (150 − 60) = 50 / 90 "
+        "= 55% (55.55%)"
     )
     assert explain(DOWN_SCALE, 40)[1] == (
         "performance = (max − value) / (max − min) = (150 − 40) / (150 − 60) = 110 / 90 "
-        "= 122%, clamped to 100%"
+        "= 122% (122.22%), clamped to 100%"
     )
     assert explain(UP_SCALE, -6)[1].endswith("= −6 / 60 = −10%, clamped to 0%")
 
@@ -77,7 +79,7 @@ def test_explain_brackets_negative_operands() -> None:
             BAND.model_copy(update={"tolerance": 4}),
             61.5,
             "performance = 1 − (value − max) / tolerance = 1 − (61.5 − 60) / 4 = 1 − 1.5 / 4 "
-            "= 62% (61.5 is above the range 40–60)",
+            "= 62% (62.5%) (61.5 is above the range 40–60)",
         ),
         (
             BAND.model_copy(update={"tolerance": 0}),
@@ -130,10 +132,10 @@ def test_explain_red_by_thresholds_and_custom_thresholds() -> None:
     )
 
 
-def test_explain_shows_decimals_when_a_rounded_miss_would_look_like_the_threshold() -> None:
+def test_explain_shows_the_whole_percent_then_its_decimals_never_a_rounded_up_one() -> None:
     item = kpi(baseline=0, target=10000)
     assert explain(item, 7996)[-1] == (
-        "status = yellow: performance 79.96% ≥ yellow threshold 50% and < green 80%"
+        "status = yellow: performance 79% (79.96%) ≥ yellow threshold 50% and < green 80%"
     )
 
 
@@ -161,9 +163,9 @@ def test_explain_without_value_says_there_is_nothing_to_score() -> None:
         (1.5, "1.5"),
         (0.1 + 0.2, "0.3"),
         (0.3 - 0.1, "0.2"),
-        (2 / 3, "0.6667"),
-        (12000.0, "12000"),
-        (0.00004, "4e−05"),
+        (2 / 3, "0.67"),
+        (12000.0, "12 000"),
+        (0.00004, "0.00004"),
     ],
 )
 def test_format_number_drops_float_noise(value: float, expected: str) -> None:
@@ -173,8 +175,8 @@ def test_format_number_drops_float_noise(value: float, expected: str) -> None:
 @pytest.mark.parametrize(
     ("share", "expected"), [(0.5, "50%"), (1.304, "130%"), (-0.2, "−20%"), (0.0, "0%")]
 )
-def test_format_share_is_whole_percent(share: float, expected: str) -> None:
-    assert format_share(share) == expected
+def test_format_percent_is_whole_percent(share: float, expected: str) -> None:
+    assert format_percent(share) == expected
 
 
 def test_explain_never_prints_float_noise() -> None:
