@@ -6,13 +6,13 @@ loses nor doubles them. What they do lives in `handlers.jobs`; this module decid
 when, runs each in one atomic step, commits, and wakes delivery.
 
 - `sweep` (interval, every few minutes, UTC): stale data, cadence, red reminders.
-- `digest:<chat>` (cron on the chat's wall clock, from `/digest every …`).
+- `digest:<chat>` (a `Schedule` on the chat's wall clock, from `/digest every …`).
 - `okr-checkin:<chat>` (Fridays 11:00 local) and `okr-cycle:<chat>` (10:00 on the first
   day of a quarter: summary of cycles that just ended), for chats with OKRs.
 - `flush:<chat>` (one date job): group windows and quiet-hours holds.
 
-Per-chat triggers are `CronTrigger(..., timezone=ZoneInfo(chat timezone))` with
-weekday *names* (APScheduler counts from Monday, crontab from Sunday). `sync_chat`
+Per-chat triggers wrap our own `scoring.schedule.Schedule` (`ScheduleTrigger`): the
+value `/digest every` stores and shows is the one that decides fire times. `sync_chat`
 compares a chat's wanted jobs with the live ones after every command, so `/timezone`
 or `/digest every …` take effect at once and schedules follow summer time.
 
@@ -27,7 +27,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,32 +41,49 @@ from apscheduler.events import (
     JobSubmissionEvent,
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from handlers import jobs
 from handlers.contract import Context
 from handlers.jobs import SweepMemory, SweepReport
+from scoring.schedule import Schedule
 
 _LOGGER = logging.getLogger(__name__)
 
-CronFields = tuple[tuple[str, str], ...]
 #: Friday late morning: still time to check in before the week ends.
-OKR_CHECKIN: CronFields = (("day_of_week", "fri"), ("hour", "11"), ("minute", "0"))
+OKR_CHECKIN = Schedule(weekdays=frozenset({4}), at=time(11, 0))
 #: The first morning of each quarter: every cycle kind (quarter, half, year) ends the day before.
-OKR_CYCLE: CronFields = (("month", "1,4,7,10"), ("day", "1"), ("hour", "10"), ("minute", "0"))
+OKR_CYCLE = Schedule(months=frozenset({1, 4, 7, 10}), day=1, at=time(10, 0))
 CRON_KINDS = ("digest", "okr-checkin", "okr-cycle")
 _MAX_CATCH_UP = 1000  # fire times examined after a long downtime
 
 
+class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler has no types
+    """APScheduler's view of our `Schedule`: the schedule alone decides the fire times."""
+
+    def __init__(self, schedule: Schedule, timezone: ZoneInfo) -> None:
+        self.schedule = schedule
+        self.timezone = timezone
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        """The first fire at or after `now` (APScheduler's contract)."""
+        return self.schedule.next_fire(now - timedelta(microseconds=1), self.timezone)
+
+    def __str__(self) -> str:
+        return f"schedule[{self.schedule!r}, {self.timezone.key}]"
+
+
 @dataclass(frozen=True, slots=True)
 class JobSpec:
-    """One per-chat cron job as our settings want it: compared, then (re)built."""
+    """One per-chat recurring job as our settings want it: compared, then (re)built."""
 
     kind: str
     chat: str
-    fields: CronFields
+    schedule: Schedule
     timezone: str
 
     @property
@@ -74,9 +91,9 @@ class JobSpec:
         """Stable job id: the same after every restart."""
         return f"{self.kind}:{self.chat}"
 
-    def trigger(self) -> CronTrigger:
+    def trigger(self) -> ScheduleTrigger:
         """The APScheduler trigger on the chat's wall clock."""
-        return CronTrigger(timezone=ZoneInfo(self.timezone), **dict(self.fields))
+        return ScheduleTrigger(self.schedule, ZoneInfo(self.timezone))
 
 
 def chat_job_specs(ctx: Context, chat: str) -> dict[str, JobSpec]:
@@ -85,31 +102,11 @@ def chat_job_specs(ctx: Context, chat: str) -> dict[str, JobSpec]:
     specs: list[JobSpec] = []
     digest = ctx.store.alerts.settings(chat).digest
     if digest is not None:
-        fields = (
-            ("day_of_week", digest.days),
-            ("hour", str(digest.at.hour)),
-            ("minute", str(digest.at.minute)),
-        )
-        specs.append(JobSpec("digest", chat, fields, tz))
+        specs.append(JobSpec("digest", chat, digest, tz))
     if ctx.store.okrs.okrs(chat):
         specs.append(JobSpec("okr-checkin", chat, OKR_CHECKIN, tz))
         specs.append(JobSpec("okr-cycle", chat, OKR_CYCLE, tz))
     return {spec.id: spec for spec in specs}
-
-
-def fire_times(trigger: CronTrigger, after: datetime, until: datetime) -> list[datetime]:
-    """The trigger's fire times in (`after`, `until`], in UTC (bounded)."""
-    found: list[datetime] = []
-    cursor = after.astimezone(UTC) + timedelta(microseconds=1)
-    while len(found) < _MAX_CATCH_UP:
-        # previous_fire_time=None and a UTC cursor: wall-clock arithmetic on a folded
-        # local time would find the same fire time again.
-        nxt = trigger.get_next_fire_time(None, cursor)
-        if nxt is None or nxt > until:
-            break
-        found.append(nxt.astimezone(UTC))
-        cursor = nxt.astimezone(UTC) + timedelta(microseconds=1)
-    return found
 
 
 class Scheduler:
@@ -316,7 +313,7 @@ class Scheduler:
         if last is None:
             jobs.record_fire(ctx, spec.chat, spec.kind, now)  # start counting from now
             return
-        missed = fire_times(spec.trigger(), last, now)
+        missed = spec.schedule.fires_between(last, now, ZoneInfo(spec.timezone), _MAX_CATCH_UP)
         if not missed:
             return
         latest = missed[-1]

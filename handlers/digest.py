@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import time
 
 from handlers import alerting, jobs
 from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.router import Router
-from storage.alerts import DigestSchedule
+from scoring.schedule import (
+    EVERY_WEEKDAY,
+    WEEKDAY_NAMES,
+    Schedule,
+    weekday_names,
+    weekdays_from_names,
+)
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # APScheduler: 0 is Monday
 _DAY_NAMES = {
-    **{d: d for d in WEEKDAYS},
-    **dict(zip(("monday", "tuesday", "wednesday", "thursday"), WEEKDAYS[:4], strict=True)),
-    **dict(zip(("friday", "saturday", "sunday"), WEEKDAYS[4:], strict=True)),
-    **dict(zip(("пн", "вт", "ср", "чт", "пт", "сб", "вс"), WEEKDAYS, strict=True)),
+    **{d: d for d in WEEKDAY_NAMES},
+    **dict(zip(("monday", "tuesday", "wednesday", "thursday"), WEEKDAY_NAMES[:4], strict=True)),
+    **dict(zip(("friday", "saturday", "sunday"), WEEKDAY_NAMES[4:], strict=True)),
+    **dict(zip(("пн", "вт", "ср", "чт", "пт", "сб", "вс"), WEEKDAY_NAMES, strict=True)),
 }
 _EVERY_DAY = {"day", "daily", "everyday", "*"}
 _WORKDAYS = {"weekday", "weekdays", "workday", "workdays"}
@@ -46,12 +50,12 @@ async def digest_every(cmd: Command, ctx: Context) -> Reply:
     if len(cmd.args) < 2:
         raise UsageError("Say when.", usage=True)
     words = [a.casefold() for a in cmd.args if a.casefold() != "at"]
-    schedule = DigestSchedule(days=parse_days(words[:-1]), at=parse_time(words[-1]))
+    schedule = Schedule(weekdays=parse_days(words[:-1]), at=parse_time(words[-1]))
     chat = cmd.chat.key
     settings = ctx.store.alerts.settings(chat)
     ctx.store.alerts.save_settings(chat, settings.model_copy(update={"digest": schedule}))
     tz = alerting.zone_of(ctx, chat)
-    upcoming = next_run(schedule, ctx.clock(), tz)
+    upcoming = schedule.next_fire(ctx.clock(), tz)
     return Reply(
         text=f"Digest scheduled {_schedule_text(schedule)} ({tz.key}); next "
         f"{upcoming:%a %d %b %H:%M}. It follows /timezone, summer time included."
@@ -69,27 +73,22 @@ async def digest_off(cmd: Command, ctx: Context) -> Reply:
     return Reply(text="Scheduled digest off. /digest still shows the review on demand.")
 
 
-def parse_days(words: list[str]) -> str:
-    """Weekday words → APScheduler day_of_week with names ("mon", "mon,thu", "mon-fri", "*")."""
+def parse_days(words: list[str]) -> frozenset[int]:
+    """Weekday words ("mon", "mon,thu", "mon-fri", "fri-mon", "day", "weekdays", "пн") → days."""
     text = ",".join(words).replace(" ", "")
     if not text:
         raise UsageError("Which days?", usage=True)
     if text in _EVERY_DAY:
-        return "*"
+        return EVERY_WEEKDAY
     if text in _WORKDAYS:
-        return "mon-fri"
-    parts = []
+        return frozenset(range(5))
+    named = []
     for part in filter(None, text.split(",")):
         ends = part.split("-")
         if len(ends) > 2 or any(e not in _DAY_NAMES for e in ends):
             raise UsageError(f"'{part}' is not a weekday: use mon…sun, mon-fri or day.")
-        first, last = _DAY_NAMES[ends[0]], _DAY_NAMES[ends[-1]]
-        lo, hi = WEEKDAYS.index(first), WEEKDAYS.index(last)
-        if lo <= hi:
-            parts.append(first if lo == hi else f"{first}-{last}")
-        else:  # fri-mon wraps over the weekend: APScheduler ranges may not
-            parts.extend(WEEKDAYS[i % 7] for i in range(lo, hi + 8))
-    return ",".join(dict.fromkeys(parts))
+        named.append("-".join(_DAY_NAMES[e] for e in ends))
+    return weekdays_from_names(",".join(named))
 
 
 def parse_time(raw: str) -> time:
@@ -103,37 +102,9 @@ def parse_time(raw: str) -> time:
     return time(hour, minute)
 
 
-def weekday_numbers(days: str) -> set[int]:
-    """The weekdays (0 = Monday) an APScheduler day_of_week with names covers."""
-    if days == "*":
-        return set(range(7))
-    found: set[int] = set()
-    for part in days.split(","):
-        first, _, last = part.partition("-")
-        lo = WEEKDAYS.index(first)
-        hi = WEEKDAYS.index(last) if last else lo
-        found.update(range(lo, hi + 1) if lo <= hi else [*range(lo, 7), *range(hi + 1)])
-    return found
-
-
-def next_run(schedule: DigestSchedule, now: datetime, tz: ZoneInfo) -> datetime:
-    """The next local date and time the schedule fires (for the confirmation line)."""
-    days = weekday_numbers(schedule.days)
-    today: date = now.astimezone(tz).date()
-    for offset in range(8):
-        day = today + timedelta(days=offset)
-        if day.weekday() not in days:
-            continue
-        candidate = datetime.combine(day, schedule.at, tzinfo=tz)
-        if candidate > now:
-            return candidate
-    raise AssertionError("a weekly schedule fires within 8 days")  # pragma: no cover
-
-
-def _schedule_text(schedule: DigestSchedule) -> str:
-    days = {"*": "every day", "mon-fri": "every weekday"}.get(
-        schedule.days, f"every {schedule.days}"
-    )
+def _schedule_text(schedule: Schedule) -> str:
+    names = weekday_names(schedule.weekdays)
+    days = {"*": "every day", "mon-fri": "every weekday"}.get(names, f"every {names}")
     return f"{days} {schedule.at:%H:%M}"
 
 

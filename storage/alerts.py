@@ -15,19 +15,19 @@ re-serialises the table it touches:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from tinydb import Query
 from tinydb.storages import Storage
 
 from scoring.alerts import AlertPolicy, AlertState, Mute, Transition
 from scoring.alerts_batch import Batcher
 from scoring.models import Initiative, Kpi, Measurement, Status
+from scoring.schedule import Schedule
 from storage.base import KeyedTable, ModelT, Tables, from_docs, to_doc
 from storage.kpis import KpiRepo
 
@@ -36,7 +36,6 @@ __all__ = [
     "AlertRepo",
     "AlertSettings",
     "Channel",
-    "DigestSchedule",
     "DigestSnapshot",
     "JobState",
     "KpiFact",
@@ -47,7 +46,6 @@ __all__ = [
 #: Transitions kept per chat for `/alerts log` (pruned in steps of LOG_SLACK).
 LOG_SIZE = 100
 _LOG_SLACK = 20
-_DAYS = re.compile(r"^(\*|(mon|tue|wed|thu|fri|sat|sun)([-,](mon|tue|wed|thu|fri|sat|sun))*)$")
 _PROBE = "alerts:probe"  # a table name never written: a handle on the storage
 _SCORECARD_PREFIXES = frozenset({"kpi:", "okr:", "ini:", "alset:", "albatch:"})
 #: Every table's documents by table name and document id, as the storage holds them.
@@ -71,27 +69,13 @@ class Channel(_Frozen):
         return f"{self.platform}:{self.chat_id}"
 
 
-class DigestSchedule(_Frozen):
-    """When the weekly review goes out, on the chat's wall clock."""
-
-    days: str  # APScheduler day_of_week, always with names: "mon", "mon,thu", "mon-fri", "*"
-    at: time
-
-    @field_validator("days")
-    @classmethod
-    def _named_days(cls, value: str) -> str:
-        if not _DAYS.match(value):
-            raise ValueError(f"days must be weekday names like mon or mon-fri, not {value!r}")
-        return value
-
-
 class AlertSettings(_Frozen):
     """A chat's alert rules, where its alerts go, who muted what, and its digest schedule."""
 
     policy: AlertPolicy = Field(default_factory=AlertPolicy)
     channels: tuple[Channel, ...] | None = None  # None: the scorecard's own chat
     mutes: tuple[Mute, ...] = ()
-    digest: DigestSchedule | None = None
+    digest: Schedule | None = None  # when the weekly review goes out
 
 
 class MissedRun(_Frozen):

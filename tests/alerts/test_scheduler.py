@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 
 from bot.app import Core
-from bot.scheduler import JobSpec, Scheduler, chat_job_specs, fire_times
+from bot.scheduler import JobSpec, Scheduler, chat_job_specs
 from handlers import jobs
+from scoring.schedule import Schedule
 from tests.alerts.support import CHAT, RecordingAdapter, queued
 from tests.support import FakeChat, FixedClock
 
@@ -38,30 +39,31 @@ async def restart(core: Core) -> Scheduler:
     return core.scheduler
 
 
+MONDAY_9 = Schedule(weekdays=frozenset({0}), at=time(9, 0))
+
+
 def test_weekly_digest_follows_berlin_wall_clock_through_both_dst_changes() -> None:
-    spec = JobSpec(
-        "digest", CHAT, (("day_of_week", "mon"), ("hour", "9"), ("minute", "0")), "Europe/Berlin"
-    )
-    spring = fire_times(
-        spec.trigger(), datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
+    spring = MONDAY_9.fires_between(
+        datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC), BERLIN, 10
     )
     assert spring == [
         datetime(2026, 3, 23, 8, 0, tzinfo=UTC),  # 09:00 CET
         datetime(2026, 3, 30, 7, 0, tzinfo=UTC),  # 09:00 CEST
     ]
-    autumn = fire_times(
-        spec.trigger(), datetime(2026, 10, 15, tzinfo=UTC), datetime(2026, 10, 28, tzinfo=UTC)
+    autumn = MONDAY_9.fires_between(
+        datetime(2026, 10, 15, tzinfo=UTC), datetime(2026, 10, 28, tzinfo=UTC), BERLIN, 10
     )
     assert [t.astimezone(BERLIN).hour for t in autumn] == [9, 9]
     assert [t.hour for t in autumn] == [7, 8]
 
 
-def test_weekday_names_not_crontab_numbers_pick_the_day() -> None:
-    spec = JobSpec("digest", CHAT, (("day_of_week", "sun"), ("hour", "9"), ("minute", "0")), "UTC")
-    [sunday] = fire_times(
-        spec.trigger(), datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+def test_the_trigger_asks_the_stored_schedule_for_its_fire_times() -> None:
+    spec = JobSpec("digest", CHAT, MONDAY_9, "Europe/Berlin")
+    now = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)  # exactly a fire: APScheduler wants it
+    assert spec.trigger().get_next_fire_time(None, now) == now
+    assert spec.trigger().get_next_fire_time(None, now + timedelta(seconds=1)) == datetime(
+        2026, 3, 30, 7, 0, tzinfo=UTC
     )
-    assert sunday.weekday() == 6
 
 
 async def test_jobs_are_rebuilt_from_settings_with_stable_ids_and_no_duplicates(

@@ -11,8 +11,9 @@ import pytest
 import storage.moves
 from bot.app import Core, build_core
 from handlers.contract import ChatRef
+from scoring.schedule import Schedule
 from storage import ChatMoveConflict, open_store
-from storage.alerts import AlertSettings, Channel, DigestSchedule, JobState
+from storage.alerts import AlertSettings, Channel, JobState
 from storage.moves import chat_tables
 from tests.support import FakeChat, FixedClock
 
@@ -76,7 +77,7 @@ async def test_the_whole_scorecard_reads_the_same_from_the_new_chat(
     settings = core.store.chats.settings(NEW_KEY)
     assert settings.timezone == "Europe/Berlin"
     alerts = core.store.alerts.settings(NEW_KEY)
-    assert alerts.digest == DigestSchedule(days="mon", at=time(9, 0))
+    assert alerts.digest == Schedule(weekdays=frozenset({0}), at=time(9, 0))
     assert [m.target for m in alerts.mutes] == ["cac"]
     assert core.store.alerts.jobstate(NEW_KEY) == jobs  # schedule bookkeeping moved
     assert core.store.alerts.chats() == [NEW_KEY]

@@ -1,0 +1,129 @@
+"""When a recurring job fires, on a chat's wall clock: the one schedule type.
+
+`/digest every mon,thu 09:00` stores a `Schedule`; the scheduler asks the same value for
+its next fire time (through a thin APScheduler trigger), and so does the command's
+confirmation line, so they can never disagree. Wall-clock times follow summer time: a
+time that does not exist on a spring-forward day fires at the first instant after the gap.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # 0 is Monday
+EVERY_WEEKDAY = frozenset(range(7))
+EVERY_MONTH = frozenset(range(1, 13))
+_SEARCH_DAYS = 4 * 366  # the longest gap between two fires (a 29 Feb in a leap year)
+
+
+class Schedule(BaseModel):
+    """Fires at `at` local time on each day matching weekdays, months and day-of-month."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    at: time
+    weekdays: frozenset[int] = EVERY_WEEKDAY  # 0 = Monday
+    months: frozenset[int] = EVERY_MONTH  # 1 = January
+    day: int | None = None  # day of the month; None: any
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_named_days(cls, data: Any) -> Any:
+        """Read schedules stored before this type: `days` as "mon-fri" or "mon,thu"."""
+        if isinstance(data, dict) and isinstance(data.get("days"), str):
+            data = {**data, "weekdays": weekdays_from_names(data["days"])}
+            del data["days"]
+        return data
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays(cls, value: frozenset[int]) -> frozenset[int]:
+        if not value or not value <= EVERY_WEEKDAY:
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday), at least one")
+        return value
+
+    @field_validator("months")
+    @classmethod
+    def _months(cls, value: frozenset[int]) -> frozenset[int]:
+        if not value or not value <= EVERY_MONTH:
+            raise ValueError("months are 1 to 12, at least one")
+        return value
+
+    @field_validator("day")
+    @classmethod
+    def _day(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= 31:
+            raise ValueError("day of the month is 1 to 31")
+        return value
+
+    def fires_on(self, day: date) -> bool:
+        """Whether `day` is one of the schedule's days."""
+        return (
+            day.weekday() in self.weekdays
+            and day.month in self.months
+            and (self.day is None or day.day == self.day)
+        )
+
+    def next_fire(self, after: datetime, tz: ZoneInfo) -> datetime | None:
+        """The first fire strictly after `after`, in `tz`; None if it never fires."""
+        start = after.astimezone(tz).date() - timedelta(days=1)  # a fold may reach back
+        for offset in range(_SEARCH_DAYS):
+            day = start + timedelta(days=offset)
+            if not self.fires_on(day):
+                continue
+            # normalise through UTC: a wall time inside a spring-forward gap moves past it
+            fire = datetime.combine(day, self.at, tzinfo=tz).astimezone(UTC).astimezone(tz)
+            if fire > after:
+                return fire
+        return None
+
+    def fires_between(
+        self, after: datetime, until: datetime, tz: ZoneInfo, limit: int
+    ) -> list[datetime]:
+        """Fire times in (`after`, `until`], at most `limit`, in UTC."""
+        found: list[datetime] = []
+        cursor = after
+        while len(found) < limit:
+            fire = self.next_fire(cursor, tz)
+            if fire is None or fire > until:
+                break
+            found.append(fire.astimezone(UTC))
+            cursor = fire
+        return found
+
+
+def weekdays_from_names(days: str) -> frozenset[int]:
+    """ "mon", "mon,thu", "mon-fri", "fri-mon" or "*" → weekday numbers (0 = Monday)."""
+    if days.strip() == "*":
+        return EVERY_WEEKDAY
+    found: set[int] = set()
+    for part in filter(None, days.replace(" ", "").split(",")):
+        first, _, last = part.partition("-")
+        if first not in WEEKDAY_NAMES or (last and last not in WEEKDAY_NAMES):
+            raise ValueError(f"{part!r} is not a weekday or a range of weekdays")
+        lo = WEEKDAY_NAMES.index(first)
+        hi = WEEKDAY_NAMES.index(last) if last else lo
+        found.update(range(lo, hi + 1) if lo <= hi else [*range(lo, 7), *range(hi + 1)])
+    if not found:
+        raise ValueError("no weekday given")
+    return frozenset(found)
+
+
+def weekday_names(weekdays: frozenset[int]) -> str:
+    """Weekday numbers → the shortest names: "mon-fri", "mon,thu", "sat-mon", "*"."""
+    if weekdays == EVERY_WEEKDAY:
+        return "*"
+    runs: list[list[int]] = []
+    for day in sorted(weekdays):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][-1] == 6:  # wraps over the weekend
+        runs[0] = runs.pop() + runs[0]
+    names = [[WEEKDAY_NAMES[run[0]], WEEKDAY_NAMES[run[-1]]] for run in runs]
+    return ",".join(first if first == last else f"{first}-{last}" for first, last in names)
