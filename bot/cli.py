@@ -1,4 +1,4 @@
-"""`scorecard-bot console|run`: the only place that turns errors into exit codes."""
+"""`scorecard-bot console|run|export|import`: the only place that turns errors into exit codes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import getpass
 import sys
 from pathlib import Path
 
+from bot import files_cli
 from bot.adapters.base import StartupError
 from bot.adapters.console import CONSOLE_CHAT, ConsoleAdapter
 from bot.app import build_core
@@ -26,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--demo", action="store_true", help="fill an empty store with the demo")
     run = sub.add_parser("run", help="start every configured platform")
     run.add_argument("--config", type=Path, default=Path("config.toml"))
+    files_cli.add_parsers(sub)
     return parser
 
 
@@ -34,7 +36,9 @@ async def _console(data: Path, user: str, demo: bool) -> None:
     try:
         if demo and load_demo(core.store, CONSOLE_CHAT.key, core.ctx.clock()):
             await core.store.commit()
-        adapter = ConsoleAdapter(core.dispatch, user=user, image_dir=data / "pictures")
+        adapter = ConsoleAdapter(
+            core.dispatch, user=user, image_dir=data / "pictures", file_dir=data / "exports"
+        )
         if adapter.interactive and demo:
             print("Demo scorecard loaded: try /scorecard, /kpi, /map, /initiatives, /okr progress")  # noqa: T201
         await core.start([adapter])  # alerts, digests and reminders print in the console too
@@ -50,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `scorecard-bot` console script."""
     args = _parser().parse_args(argv)
     try:
+        if args.mode == "export":
+            return asyncio.run(files_cli.export_file(args))
+        if args.mode == "import":
+            return asyncio.run(files_cli.import_file(args))
         if args.mode in (None, "console"):
             data = getattr(args, "data", Path("data"))
             user = getattr(args, "user", None) or _default_user()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import (
     alerts,
     digest,
+    files,
     help_text,
     initiatives,
     kpi,
@@ -24,6 +25,7 @@ def build_router() -> Router:
     router = Router()
     scorecard.register(router)
     templates.register(router)
+    files.register(router)
     kpi.register(router)
     kpi_import.register(router)
     objectives.register(router)

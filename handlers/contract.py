@@ -48,6 +48,15 @@ class Actor(BaseModel):
     handle: str | None = None  # "@anna" where the platform has usernames
 
 
+class Attachment(BaseModel):
+    """A file that came with a command (Telegram document, Slack file), already downloaded."""
+
+    model_config = ConfigDict(frozen=True)
+
+    filename: str
+    data: bytes
+
+
 class Command(BaseModel):
     """One normalized request: `/kpi set cac 95` becomes name="kpi", args=("set", "cac", "95")."""
 
@@ -61,6 +70,7 @@ class Command(BaseModel):
     received_at: AwareDatetime
     via: Literal["command", "hashtag", "button", "schedule"] = "command"
     message_id: str | None = None
+    attachment: Attachment | None = None
 
 
 class Field(BaseModel):
@@ -111,6 +121,16 @@ class Image(BaseModel):
     alt: str = ""
 
 
+class Document(BaseModel):
+    """A file to send (an export): Telegram sendDocument, Slack upload, console file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    data: bytes
+    filename: str
+    mime: str = "application/octet-stream"
+
+
 class Button(BaseModel):
     """A button whose press comes back as the command text in `command`."""
 
@@ -131,6 +151,7 @@ class Reply(BaseModel):
     table: Table | None = None
     footer: str | None = None
     image: Image | None = None
+    document: Document | None = None
     buttons: tuple[Button, ...] = ()
     to: ChatRef | None = None
     kind: ReplyKind = "answer"
@@ -149,6 +170,8 @@ class Reply(BaseModel):
             parts.append(self.footer)
         if self.image is not None:
             parts.append(f"[image {self.image.filename}: {self.image.alt}]")
+        if self.document is not None:
+            parts.append(f"[file {self.document.filename}, {len(self.document.data)} bytes]")
         if self.buttons:
             parts.append("  ".join(f"[{b.label}: {b.command}]" for b in self.buttons))
         return "\n".join(parts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 
 from handlers import alerting, render
@@ -116,21 +117,36 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
     payload = ctx.store.pending.take(chat, "kpi-import", cmd.args[0], ctx.clock())
     if payload is None:
         raise UsageError("This import was already applied, cancelled or has expired.")
-    at, by, recorded, kpis = chat_now(cmd, ctx), who(cmd), 0, []
-    for key, days in payload.items():
-        kpi = kpi_or_fail(cmd, ctx, key)
-        values = [
-            Measurement(
-                kpi=key, value=float(v), day=date.fromisoformat(d), at=at, by=by, note="import"
-            )
-            for d, v in sorted(days.items())
-        ]
-        ctx.store.kpis.record_many(chat, key, values)
-        recorded += len(values)
-        kpis.append(kpi)
-    alerting.on_values_recorded(ctx, chat, kpis)
+    at, by = chat_now(cmd, ctx), who(cmd)
+    kpis = [kpi_or_fail(cmd, ctx, key) for key in payload]
+    values = [
+        Measurement(
+            kpi=key, value=float(v), day=date.fromisoformat(d), at=at, by=by, note="import"
+        )
+        for key, days in payload.items()
+        for d, v in sorted(days.items())
+    ]
+    recorded = record_values(ctx, chat, kpis, values)
     names = ", ".join(k.name for k in kpis)
     return Reply(text=f"Imported {render.plural(recorded, 'value')}: {names}.")
+
+
+def record_values(
+    ctx: Context, chat: str, kpis: Sequence[Kpi], values: Sequence[Measurement]
+) -> int:
+    """The one path for many values at once (/kpi import, file import, ingest API, pulls).
+
+    Stores each KPI's values in bulk (a day that has a value is replaced), then lets the
+    alert rules see them as one batch, exactly as for values typed in chat. Must run
+    inside the caller's atomic step. Returns how many values were given.
+    """
+    by_kpi: dict[str, list[Measurement]] = defaultdict(list)
+    for m in values:
+        by_kpi[m.kpi].append(m)
+    for key, items in by_kpi.items():
+        ctx.store.kpis.record_many(chat, key, items)
+    alerting.on_values_recorded(ctx, chat, [k for k in kpis if k.key in by_kpi])
+    return len(values)
 
 
 @command(

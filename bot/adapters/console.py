@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.adapters.base import Dispatch
-from handlers.contract import Actor, ChatRef, Reply
+from handlers.contract import Actor, Attachment, ChatRef, Command, Reply
 from handlers.parsing import command_from_text
 
 CONSOLE_CHAT = ChatRef(platform="console", chat_id="local")
@@ -28,6 +28,22 @@ def render_console(reply: Reply) -> str:
     if reply.kind in ("alert", "digest", "reminder"):
         return f"🔔 {text}"
     return text
+
+
+def attach_named_file(cmd: Command) -> Command:
+    """`/scorecard import FILE`: the terminal's way to attach a file is to name it."""
+    words = cmd.text.split(None, 1)
+    if cmd.name != "scorecard" or len(words) != 2 or words[0].casefold() != "import":
+        return cmd
+    path = Path(words[1].strip().strip("'\""))
+    if not path.is_file():
+        return cmd
+    return cmd.model_copy(
+        update={
+            "text": "import",
+            "attachment": Attachment(filename=path.name, data=path.read_bytes()),
+        }
+    )
 
 
 class ConsoleAdapter:
@@ -44,12 +60,14 @@ class ConsoleAdapter:
         stdout: TextIO | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         image_dir: Path | None = None,
+        file_dir: Path | None = None,
     ) -> None:
         self._dispatch = dispatch
         self._stdin = stdin or sys.stdin
         self._stdout = stdout or sys.stdout
         self._clock = clock
         self._image_dir = image_dir
+        self._file_dir = file_dir
         self._actor = Actor(platform="console", user_id=user, display_name=user, handle=f"@{user}")
         self.interactive = self._stdin.isatty()
 
@@ -71,6 +89,13 @@ class ConsoleAdapter:
             reply = reply.model_copy(
                 update={"image": None, "footer": f"(picture saved to {path})"}
             )
+        if reply.document is not None and self._file_dir is not None:
+            self._file_dir.mkdir(parents=True, exist_ok=True)
+            path = self._file_dir / reply.document.filename
+            path.write_bytes(reply.document.data)
+            reply = reply.model_copy(
+                update={"document": None, "footer": f"(file saved to {path})"}
+            )
         self._stdout.write(render_console(reply) + "\n")
         self._stdout.flush()
 
@@ -90,6 +115,7 @@ class ConsoleAdapter:
                 )
             )
             return
+        cmd = attach_named_file(cmd)
         for reply in await self._dispatch(cmd):
             self._print(reply)
 

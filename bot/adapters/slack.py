@@ -50,7 +50,7 @@ from bot.adapters.base import (
     dispatch_for,
 )
 from bot.logging import log_command, log_fields
-from handlers.contract import ChatRef, Clock, Command, CommandSpec, Reply
+from handlers.contract import Attachment, ChatRef, Clock, Command, CommandSpec, Reply
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ RESPONSE_URL_USES = 5  # Slack accepts 5 answers per response_url (within 30 min
 KNOWN_USERS = 10_000  # user ids whose names are cached (least recently used dropped)
 UNKNOWN_RETRY = 600.0  # s before asking users.info again about an id it could not name
 LOOKUP_PAUSE = 60.0  # s without lookups after a network failure
+MAX_DOWNLOAD = 20 * 1024 * 1024  # bytes of a shared file we fetch for /scorecard import
 REFUSED_PAUSE = 3600.0  # s without lookups after Slack refused them (missing users:read)
 
 
@@ -467,6 +468,10 @@ class SlackAdapter:
         Its author is named from the cache, else by users.info inside the command's task
         (Bolt answers the event only after this returns).
         """
+        shared = fmt.file_command(event, self._clock(), self._users.names)
+        if shared is not None:
+            self._spawn(self._run_with_file(*shared))
+            return
         cmd = fmt.command_from_message(
             event, self._clock(), self._users.names, bot_user_id=self.bot_user_id
         )
@@ -485,6 +490,36 @@ class SlackAdapter:
             _LOGGER.exception("users.info lookup failed", extra=log_fields("slack"))
             user = None
         await self._run(fmt.with_actor(cmd, user), None)
+
+    async def _run_with_file(self, cmd: Command, shared: fmt.SharedFile) -> None:
+        """Download the shared file with the bot token, then run its command."""
+        if shared.size <= MAX_DOWNLOAD:
+            data = await self._download(shared.url)
+            if data is not None:
+                attachment = Attachment(filename=shared.name, data=data)
+                cmd = cmd.model_copy(update={"attachment": attachment})
+        await self._run_named(cmd)
+
+    async def _download(self, url: str) -> bytes | None:
+        """A file's bytes (Slack wants the bot token); None, logged, when that fails."""
+        headers = {"Authorization": f"Bearer {self.client.token}"}
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session,
+                session.get(url, headers=headers) as response,
+            ):
+                if response.status != 200:
+                    raise aiohttp.ClientResponseError(
+                        response.request_info, (), status=response.status
+                    )
+                return await response.content.read(MAX_DOWNLOAD + 1)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            _LOGGER.warning(
+                "could not download a shared file: %s",
+                type(exc).__name__,
+                extra=log_fields("slack"),
+            )
+            return None
 
     async def _on_button(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         """A press on one of our buttons runs the command in its value."""

@@ -223,6 +223,55 @@ def command_from_message(
     return cmd if cmd is not None and cmd.via == "hashtag" else None
 
 
+_FILE_COMMAND = re.compile(r"^(?:<@\w+>\s*)?/?(?:scorecard\s+)?import\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedFile:
+    """A file posted with a message: where to download it (with the bot token) and its name."""
+
+    url: str
+    name: str
+    size: int
+
+
+def file_command(
+    event: Mapping[str, Any], received_at: datetime, names: Names | None = None
+) -> tuple[Command, SharedFile] | None:
+    """A person's file posted with the text `scorecard import` → that command and the file.
+
+    Slash commands can't carry files, so a file shared in a channel with the words
+    `scorecard import` (or `@scorecard import`) is the Slack way to attach one.
+    """
+    if event.get("type") != "message" or event.get("subtype") not in _READABLE_SUBTYPES:
+        return None
+    if event.get("bot_id") or not event.get("user"):
+        return None
+    files, channel, ts = event.get("files"), event.get("channel"), event.get("ts")
+    text = unescape_slack_text(str(event.get("text") or "")).strip()
+    if not (files and isinstance(files, list) and isinstance(files[0], Mapping)):
+        return None
+    if not (isinstance(channel, str) and isinstance(ts, str) and _FILE_COMMAND.match(text)):
+        return None
+    info = files[0]
+    url = info.get("url_private_download") or info.get("url_private")
+    if not isinstance(url, str):
+        return None
+    user = str(event["user"])
+    cmd = Command(
+        name="scorecard",
+        text="import",
+        actor=actor(user, known_user(user, None, names)),
+        chat=ChatRef(
+            platform="slack", chat_id=channel, thread_id=str(event.get("thread_ts") or ts)
+        ),
+        received_at=received_at,
+        message_id=ts,
+    )
+    name = str(info.get("name") or "file")
+    return cmd, SharedFile(url=url, name=name, size=int(info.get("size") or 0))
+
+
 def command_from_block_action(
     body: Mapping[str, Any], received_at: datetime, names: Names | None = None
 ) -> Command | None:
@@ -316,7 +365,7 @@ class SlackUpload:
     data: bytes
     filename: str
     title: str
-    alt_txt: str
+    alt_txt: str | None  # pictures only
     initial_comment: str | None = None
 
 
@@ -400,6 +449,11 @@ def render_reply(reply: Reply) -> list[Outgoing]:
         out.append(SlackMessage(text=text, blocks=page))
     if upload is not None:
         out.append(upload)
+    if reply.document is not None:  # an export: a file in the channel, after its text
+        doc = reply.document
+        out.append(
+            SlackUpload(data=doc.data, filename=doc.filename, title=doc.filename, alt_txt=None)
+        )
     return out
 
 

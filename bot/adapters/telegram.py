@@ -51,13 +51,14 @@ from bot.adapters.base import (
     dispatch_for,
 )
 from bot.logging import log_command, log_fields
-from handlers.contract import Actor, ChatRef, Clock, Command, CommandSpec, Reply
+from handlers.contract import Actor, Attachment, ChatRef, Clock, Command, CommandSpec, Reply
 from handlers.parsing import command_from_text
 
 _LOGGER = logging.getLogger(__name__)
 
 NOT_ENABLED = "This bot is not enabled for this chat."
 ALLOWED_UPDATES = ("message", "callback_query")
+MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 
 _App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -91,6 +92,11 @@ def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _file_url(base_url: str) -> str:
+    """Telegram serves files next to the API: `…/bot` → `…/file/bot`."""
+    return base_url.removesuffix("/bot") + "/file/bot"
+
+
 def _chat_target(chat_id: str) -> int | str:
     """Numeric chat ids go to Telegram as ints (PTB's group limiter keys on them)."""
     try:
@@ -110,6 +116,7 @@ class TelegramAdapter:
         dispatch: Dispatch,
         *,
         base_url: str = "https://api.telegram.org/bot",
+        base_file_url: str | None = None,
         allowed_chats: Collection[str | int] = frozenset(),
         seen: SeenLog,
         specs: Sequence[CommandSpec] = (),
@@ -144,6 +151,7 @@ class TelegramAdapter:
             ApplicationBuilder()
             .token(token)
             .base_url(base_url)
+            .base_file_url(base_file_url or _file_url(base_url))
             .job_queue(None)
             # max_retries=0: RetryAfter comes back to us and is waited out with our sleep.
             .rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0))
@@ -270,7 +278,31 @@ class TelegramAdapter:
         self._gone.discard(chat.chat_id)  # a message proves we are in the chat again
         if not await self._admit(cmd):
             return
+        if message.document is not None:
+            cmd = await self._attach(cmd, message)
         await self._run(update, cmd)
+
+    async def _attach(self, cmd: Command, message: Message) -> Command:
+        """Download a document sent with a command (`/scorecard import` as its caption).
+
+        Files over the Bot API's 20 MB download limit, or that fail to download, are
+        left off: the handler then says a file is needed.
+        """
+        document = message.document
+        if document is None or (document.file_size or 0) > MAX_DOWNLOAD:
+            return cmd
+        try:
+            file = await document.get_file()
+            data = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            _LOGGER.warning(
+                "could not download the attached file: %s",
+                type(exc).__name__,
+                extra=log_fields("telegram", cmd.chat.chat_id),
+            )
+            return cmd
+        name = document.file_name or "file"
+        return cmd.model_copy(update={"attachment": Attachment(filename=name, data=data)})
 
     async def _on_button(self, update: Update, query: CallbackQuery) -> None:
         message = query.message
@@ -502,7 +534,17 @@ class TelegramAdapter:
         chat = _chat_target(target.chat_id)
         parse_mode = ParseMode.HTML if html else None
         text = message.html if html else message.plain
-        if message.photo is not None:
+        if message.document is not None:
+            await bot.send_document(
+                chat,
+                message.document,
+                caption=text or None,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+                message_thread_id=thread,
+                filename=message.filename,
+            )
+        elif message.photo is not None:
             await bot.send_photo(
                 chat,
                 message.photo,

@@ -288,6 +288,7 @@ class OutMessage:
     photo: bytes | None = None
     filename: str = "image.png"
     keyboard: Keyboard = ()
+    document: bytes | None = None  # a file (sendDocument), `filename` names it
 
     @property
     def plain(self) -> str:
@@ -320,9 +321,12 @@ def render_reply(reply: Reply, data_for: Callable[[str], str]) -> list[OutMessag
         messages += [OutMessage(chunk) for chunk in split_html(lines)]
         if not messages and keys:
             messages.append(OutMessage(escape(BUTTONS_ONLY_TEXT)))
+    if reply.document is not None:  # the file follows its text, captioned with its name
+        doc = reply.document
+        messages.append(OutMessage(escape(doc.filename), filename=doc.filename, document=doc.data))
     if keys and messages:
         last = messages[-1]
-        messages[-1] = OutMessage(last.html, last.photo, last.filename, keys)
+        messages[-1] = OutMessage(last.html, last.photo, last.filename, keys, last.document)
     return messages
 
 

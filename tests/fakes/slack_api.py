@@ -126,6 +126,7 @@ class FakeSlackAPI(LoopbackServer):
         self._changed = asyncio.Condition()
         self._serial = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
+        self.files: dict[str, bytes] = {}  # shared files people posted, by file id
 
     def routes(self, app: web.Application) -> None:
         """Web API methods, file uploads, response URLs and the Socket Mode socket."""
@@ -134,6 +135,7 @@ class FakeSlackAPI(LoopbackServer):
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files-pri/{file_id}", self._download)
 
     @property
     def base_url(self) -> str:
@@ -145,6 +147,12 @@ class FakeSlackAPI(LoopbackServer):
         return f"http://127.0.0.1:{self.port}/response/{name}"
 
     # --- test controls -------------------------------------------------------------------
+
+    def share_file(self, file_id: str, name: str, data: bytes) -> dict[str, Any]:
+        """A file a person posted: the `files` entry of its message event."""
+        self.files[file_id] = data
+        url = f"http://127.0.0.1:{self.port}/files-pri/{file_id}"
+        return {"id": file_id, "name": name, "size": len(data), "url_private_download": url}
 
     def fail_next(self, method: str, error: str, *, times: int = 1, retry_after: int = 1) -> None:
         """Make the next `times` calls of `method` fail.
@@ -252,6 +260,13 @@ class FakeSlackAPI(LoopbackServer):
             return await self._record(call, _json(refusal), False)
         result = self._result(method, params)
         return await self._record(call, _json(result), bool(result["ok"]))
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """url_private_download: only with the bot token, as Slack does."""
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.Response(status=403)
+        data = self.files.get(request.match_info["file_id"])
+        return web.Response(status=404) if data is None else web.Response(body=data)
 
     async def _upload(self, request: web.Request) -> web.Response:
         body = await request.read()

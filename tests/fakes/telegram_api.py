@@ -99,12 +99,14 @@ class FakeTelegramAPI(LoopbackServer):
         self._closing = asyncio.Event()
         self._changed = asyncio.Condition()
         self._failures: dict[str, list[_Injected]] = {}
+        self.files: dict[str, bytes] = {}  # file_id -> content, for getFile + download
 
     # --- lifecycle -----------------------------------------------------------------------
 
     def routes(self, app: web.Application) -> None:
         """One route: every Bot API method."""
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.*}", self._download)
 
     async def stop(self) -> None:
         """Release hanging long polls, then shut the server down."""
@@ -116,7 +118,17 @@ class FakeTelegramAPI(LoopbackServer):
         """What to pass as PTB's base_url (the token is appended by PTB)."""
         return f"http://127.0.0.1:{self.port}/bot"
 
+    @property
+    def base_file_url(self) -> str:
+        """What to pass as PTB's base_file_url (file downloads)."""
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
     # --- test controls -------------------------------------------------------------------
+
+    def add_file(self, file_id: str, data: bytes) -> dict[str, Any]:
+        """Make a file downloadable; returns the `document` object a message carries."""
+        self.files[file_id] = data
+        return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": len(data)}
 
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates; assigns the next update_id unless it has one.
@@ -279,6 +291,26 @@ class FakeTelegramAPI(LoopbackServer):
         if params.get("caption"):
             message["caption"] = params["caption"]
         return message
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        document = {"file_id": "doc-1", "file_unique_id": "u-doc-1"}
+        return {**self._message_base(params), "document": document}
+
+    async def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params["file_id"])
+        size = len(self.files.get(file_id, b""))
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": size,
+            "file_path": f"documents/{file_id}",
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        data = self.files.get(request.match_info["path"].removeprefix("documents/"))
+        return web.Response(status=404) if data is None else web.Response(body=data)
 
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> bool:
         return True

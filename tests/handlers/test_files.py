@@ -1,0 +1,119 @@
+"""/scorecard export and /scorecard import: a file out, checked, previewed, applied once."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+
+from bot.app import Core
+from bot.demo import load_demo
+from handlers import exchange
+from handlers.contract import Actor, Attachment, Reply
+from handlers.parsing import command_from_text
+from tests.support import FakeChat
+
+
+async def send_file(chat: FakeChat, data: bytes, filename: str) -> list[Reply]:
+    """`/scorecard import` with a file attached, as the adapters deliver it."""
+    actor = Actor(platform="console", user_id="anna", display_name="Anna", handle="@anna")
+    cmd = command_from_text(
+        "/scorecard import", actor=actor, chat=chat.chat, received_at=chat.core.ctx.clock()
+    )
+    assert cmd is not None
+    cmd = cmd.model_copy(update={"attachment": Attachment(filename=filename, data=data)})
+    return await chat.core.dispatch(cmd)
+
+
+def _sections(data: bytes) -> dict[str, object]:
+    doc = orjson.loads(data)
+    return {k: v for k, v in doc.items() if k in exchange.SECTIONS}
+
+
+async def _export(chat: FakeChat, fmt: str = "json") -> bytes:
+    replies = await chat.say(f"/scorecard export {fmt}")
+    assert len(replies) == 1 and replies[0].document is not None, replies[0].plain()
+    return replies[0].document.data
+
+
+async def test_json_export_imported_into_an_empty_chat_gives_the_same_scorecard(
+    core: Core,
+) -> None:
+    source, empty = FakeChat(core, "source"), FakeChat(core, "empty")
+    with core.store.atomic():
+        load_demo(core.store, source.chat.key, core.ctx.clock())
+    await core.store.commit()
+    await source.ok("/okr checkin " + core.store.okrs.key_results(source.chat.key)[0].key + " 3")
+    exported = await _export(source)
+    preview = (await send_file(empty, exported, "demo.json"))[0]
+    assert preview.kind == "answer", preview.plain()
+    assert "KPIs: 7 new" in preview.plain()
+    assert await empty.ok(preview.buttons[0].command)
+    again = await _export(empty)
+    assert _sections(again) == _sections(exported)
+    assert "everything in it is already here" in (await send_file(empty, again, "a.json"))[0].text
+
+
+async def test_csv_export_round_trips_too(core: Core) -> None:
+    source, empty = FakeChat(core, "source"), FakeChat(core, "empty")
+    with core.store.atomic():
+        load_demo(core.store, source.chat.key, core.ctx.clock())
+    await core.store.commit()
+    csv_file = await _export(source, "csv")
+    assert csv_file.startswith(b"section,key,name,kpi,day,value,")
+    preview = (await send_file(empty, csv_file, "demo.csv"))[0]
+    await empty.ok(preview.buttons[0].command)
+    assert _sections(await _export(empty)) == _sections(await _export(source))
+
+
+async def test_a_bad_file_changes_nothing_and_names_each_line_and_field(chat: FakeChat) -> None:
+    await chat.ok('/kpi add cac "CAC" baseline=120 target=80 perspective=finance')
+    doc = exchange.snapshot(chat.core.store, chat.chat.key, chat.core.ctx.clock())
+    doc["values"] = [
+        {"kpi": "cac", "day": "2026-11-01", "value": 100, "at": "2026-11-01T10:00:00Z"},
+        {"kpi": "cak", "day": "2026-11-02", "value": 90, "at": "2026-11-02T10:00:00Z"},
+        {"kpi": "cac", "day": "2026-11-03", "value": "lots", "at": "2026-11-03T10:00:00Z"},
+    ]
+    data = exchange.to_json(doc)
+    reply = (await send_file(chat, data, "bad.json"))[0]
+    lines = data.decode().splitlines()
+    cak = next(i for i, line in enumerate(lines, 1) if '"cak"' in line)
+    assert reply.kind == "error"
+    assert cak == 23  # the README shows this reply
+    assert reply.plain() == (
+        "Import refused, nothing was changed: 2 problems\n"
+        f"line {cak}, kpi: no KPI 'cak'\n"
+        f"line {cak + 1}, value: 'lots' is not a number for value: try 12.5, 12,5, 10 000, "
+        "10k or 35%"
+    )
+    assert chat.core.store.kpis.count(chat.chat.key, "cac") == 0
+
+
+async def test_not_json_names_the_line_and_a_values_sheet_is_accepted(chat: FakeChat) -> None:
+    await chat.ok('/kpi add leads "Leads" target=200 perspective=customers')
+    reply = (await send_file(chat, b'{"format": "scorecard-bot",\n "version": 1,,}', "x.json"))[0]
+    assert reply.plain().startswith("Import refused, nothing was changed: 1 problem\nline 2:")
+    sheet = b"kpi,date,value,note\nleads,2026-11-01,120,web\nleads,02.11.2026,1 234,\nleeds,,5,\n"
+    bad = (await send_file(chat, sheet, "v.csv"))[0]
+    assert bad.text == "line 4, kpi: no KPI 'leeds'"
+    good = (await send_file(chat, sheet.rsplit(b"leeds", 1)[0], "v.csv"))[0]
+    assert good.plain().splitlines()[1] == "values: 2 new"
+    await chat.ok(good.buttons[0].command)
+    assert [m.value for m in chat.core.store.kpis.history(chat.chat.key, "leads")] == [120, 1234]
+    assert "already applied" in await chat.error(good.buttons[0].command)
+
+
+async def test_import_without_a_file_says_how(chat: FakeChat) -> None:
+    assert await chat.error("/scorecard import") == (
+        "Attach the file to the message: send it with the caption /scorecard import."
+    )
+    assert (
+        await chat.error("/scorecard export xml") == "Export as json or csv: /scorecard export csv"
+    )
+
+
+def test_json_export_has_one_record_per_line() -> None:
+    doc = {"format": "scorecard-bot", "version": 1, "values": [{"a": 1}, {"a": 2}], "links": []}
+    text = exchange.to_json(doc).decode()
+    assert json.loads(text) == doc
+    assert '    {"a":1},\n    {"a":2}\n' in text

@@ -1,0 +1,69 @@
+"""`scorecard-bot export|import`: the same files from the shell, checked and applied once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from bot.app import build_core
+from bot.cli import main
+from bot.demo import load_demo
+from handlers import exchange
+
+
+def _demo_store(path: Path) -> None:
+    core = build_core(path)
+    try:
+        with core.store.atomic():
+            load_demo(core.store, "console:local", datetime.now(UTC))
+        asyncio.run(core.store.commit())
+    finally:
+        core.close()
+
+
+def test_export_then_import_into_another_chat_gives_the_same_scorecard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, out = tmp_path / "data", tmp_path / "card.json"
+    _demo_store(data)
+    assert main(["export", "--data", str(data), "--format", "json", "--output", str(out)]) == 0
+    assert main(["import", str(out), "--data", str(data), "--chat", "slack:C1", "--yes"]) == 0
+    printed = capsys.readouterr().out
+    assert "KPIs: 7 new" in printed and "Imported " in printed
+    assert main(["export", "--data", str(data), "--chat", "slack:C1"]) == 0
+    again = orjson.loads(capsys.readouterr().out)
+    first = orjson.loads(out.read_bytes())
+    assert {k: again[k] for k in exchange.SECTIONS} == {k: first[k] for k in exchange.SECTIONS}
+
+
+def test_problems_are_listed_and_all_or_nothing_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, sheet = tmp_path / "data", tmp_path / "values.csv"
+    _demo_store(data)
+    sheet.write_text("kpi,date,value\ncac,2026-01-05,90\nnope,2026-01-05,1\ncac,2026-01-06,x\n")
+    args = ["import", str(sheet), "--data", str(data), "--yes"]
+    assert main([*args, "--all-or-nothing"]) == 1
+    printed = capsys.readouterr().out
+    assert printed.splitlines() == [
+        "problem: line 3, kpi: no KPI 'nope'",
+        "problem: line 4, value: 'x' is not a number for value: try 12.5, 12,5, 10 000, 10k "
+        "or 35%",
+        "2 problem(s): nothing was changed.",
+    ]
+    assert main(args) == 0  # keep good rows
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Imported 1 records into console:local, skipping 2 with problems."
+    )
+
+
+def test_import_asks_before_applying(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data, sheet = tmp_path / "data", tmp_path / "values.csv"
+    _demo_store(data)
+    sheet.write_text("kpi,date,value\ncac,2026-01-05,90\n")
+    assert main(["import", str(sheet), "--data", str(data)]) == 1  # stdin is not a terminal
+    assert capsys.readouterr().out.endswith("Nothing was changed.\n")
