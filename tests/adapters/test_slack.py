@@ -726,6 +726,7 @@ def test_manifest_asks_for_the_needed_scopes_events_and_interactivity() -> None:
         "channels:history",
         "groups:history",
         "users:read",  # users.info: who wrote a hashtag line
+        "files:read",  # a file posted with "scorecard import" is downloaded
     ]
     assert tuple(scopes) == SCOPES  # the fake Web API grants what the manifest asks for
     events = re.findall(r"^      - (message\.\w+)", text, re.MULTILINE)

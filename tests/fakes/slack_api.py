@@ -55,6 +55,7 @@ SCOPES = (
     "channels:history",
     "groups:history",
     "users:read",
+    "files:read",
 )
 NEEDED_SCOPE = {"users.info": "users:read"}
 

@@ -263,7 +263,7 @@ class TelegramChat(Chat):
     def _sent_here(self, mark: int) -> list[telegram_api.Call]:
         return [
             c
-            for c in self._since(mark, "sendMessage", "sendPhoto")
+            for c in self._since(mark, "sendMessage", "sendPhoto", "sendDocument")
             if c.ok and c.params.get("chat_id") == str(self.chat_id)
         ]
 
@@ -280,7 +280,8 @@ class TelegramChat(Chat):
 
 def telegram_shown(call: telegram_api.Call) -> Shown:
     """A sendMessage/sendPhoto call as the person sees it."""
-    body = str(call.params.get("caption" if call.method == "sendPhoto" else "text", ""))
+    caption = call.method in ("sendPhoto", "sendDocument")
+    body = str(call.params.get("caption" if caption else "text", ""))
     keyboard = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
     buttons = tuple((b["text"], b["callback_data"]) for row in keyboard for b in row)
     plain = tg_fmt.html_to_plain(body) if call.params.get("parse_mode") == "HTML" else body

@@ -152,6 +152,13 @@ EVERY_COMMAND: tuple[Step, ...] = (
     press("Apply import", "kpi import apply", "Imported 2 values: Conversion rate"),
     step("/kpi import ctr 5", "Import preview: 1 value for 1 KPI"),
     press("Cancel", "kpi import cancel", "Import cancelled; nothing was saved."),
+    step("/scorecard export csv", "Scorecard export", "Import it elsewhere"),
+)
+
+#: Paths that need a file attached, which a typed script can't send:
+#: tests/integration/test_files_on_platforms.py runs them on every platform.
+ATTACHED_FILE_PATHS = frozenset(
+    {"scorecard import", "scorecard import apply", "scorecard import cancel"}
 )
 
 

@@ -41,6 +41,9 @@ async def test_telegram_sends_the_export_as_a_document_and_downloads_an_import(
         assert cmd.attachment is not None and cmd.attachment.data == exported
         assert replies[0].title == "Import preview: leads.json"
         assert "KPIs: 1 new" in replies[0].text and "values: 1 new" in replies[0].text
+        said = await group.press(replies[0].buttons[0].command)
+        assert said.replies[0].text == "Imported leads.json: 3 records."
+        assert tg.core.store.kpis.count(group.ref.key, "leads") == 1
 
 
 async def test_slack_uploads_the_export_and_downloads_a_shared_file(clock: FixedClock) -> None:
@@ -56,6 +59,7 @@ async def test_slack_uploads_the_export_and_downloads_a_shared_file(clock: Fixed
         cmd, replies = await sl.recorder.wait_for(lambda c: c.attachment is not None)
         await sl.adapter.idle()
         assert cmd.name == "scorecard" and cmd.text == "import"
+        await sl.ok_press(replies[0].buttons[1].command, "Import cancelled; nothing was saved.")
         assert replies[0].plain().splitlines()[:2] == [
             "Import preview: sheet.csv",
             "values: 1 new",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from handlers import build_router
-from tests.integration.script import EVERY_COMMAND, covered_paths
+from tests.integration.script import ATTACHED_FILE_PATHS, EVERY_COMMAND, covered_paths
 
 
 def test_the_round_trip_script_runs_every_registered_command_path() -> None:
     router = build_router()
-    assert covered_paths(router) == {spec.path for spec in router.specs()}
+    covered = covered_paths(router) | ATTACHED_FILE_PATHS
+    assert covered == {spec.path for spec in router.specs()}
 
 
 def test_the_round_trip_script_expects_facts_from_every_step() -> None:
