@@ -1,4 +1,7 @@
-"""State in TinyDB behind repository classes; `open_store` is the only way in."""
+"""State in TinyDB documents behind repository classes; `open_store` is the only way in.
+
+The documents live in a backend behind `storage.port.StoragePort` (SQLite on disk).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from storage.chats import ChatRepo, ChatSettings
 from storage.engine import Database
 from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiRepo
+from storage.migrations import open_database
 from storage.moves import ChatMoveConflict, move_chat
 from storage.okrs import OkrRepo
 from storage.outbox import OutboxRepo
@@ -31,7 +35,7 @@ class Store:
         self.okrs = OkrRepo(db)
         self.initiatives = InitiativeRepo(db)
         self.chats = ChatRepo(db, default_timezone)
-        self.alerts = AlertRepo(db)
+        self.alerts = AlertRepo(db, self.kpis, self.initiatives, self.okrs)
         self.outbox = OutboxRepo(db)
         self.seen = SeenRepo(db)
         self.pending = PendingRepo(db)
@@ -70,4 +74,4 @@ def open_store(path: Path | None, *, default_timezone: str = "UTC") -> Store:
 
     `default_timezone` is the timezone of chats that never ran /timezone.
     """
-    return Store(Database.open(path), default_timezone)
+    return Store(open_database(path), default_timezone)

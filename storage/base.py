@@ -1,14 +1,15 @@
-"""Shared plumbing of the repositories: model ↔ TinyDB document, keyed tables.
+"""Shared plumbing of the repositories: model ↔ TinyDB document, keyed tables, sharded logs.
 
 Every repository method takes the chat key (`ChatRef.key`) and touches only that chat's
-tables, so one chat can never read or change another's data. Tables are kept small
-(one per chat and kind, measurements sharded per KPI and month) because every TinyDB
-write re-serialises the table it touches.
+tables, so one chat can never read or change another's data. Each repository is the only
+owner of its table names: no other module spells them. Tables stay small (a write stores
+the whole table it touched): one per chat and kind, history sharded (`AppendLog`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -21,16 +22,28 @@ _KEY = Query().key
 
 
 class Tables(Protocol):
-    """What repositories need from the database engine."""
+    """What repositories need from the document layer (`storage.engine.Database`)."""
 
     def table(self, name: str) -> Table:
-        """The named table (created on first write)."""
+        """The named TinyDB table (created on first write)."""
 
     def drop_table(self, name: str) -> None:
         """Remove a table and its documents."""
 
-    def table_names(self) -> set[str]:
-        """Names of every stored table."""
+    def table_names(self, prefix: str = "") -> set[str]:
+        """Names of the stored tables starting with `prefix`."""
+
+    def docs(self, name: str) -> Mapping[str, Mapping[str, Any]]:
+        """A table's documents by id, read-only (never mutate them)."""
+
+    def models(self, name: str, model: type[ModelT]) -> list[ModelT]:
+        """A table's documents as models, validated once per table version."""
+
+    def put_table(self, name: str, docs: Mapping[int, Mapping[str, Any]]) -> None:
+        """Replace a table's documents whole."""
+
+    def mark_lazy(self, prefix: str) -> None:
+        """Changes to these tables need not make a command wait for the disk."""
 
 
 def to_doc(model: BaseModel) -> dict[str, Any]:
@@ -38,9 +51,26 @@ def to_doc(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
 
 
-def from_docs(model: type[ModelT], docs: Iterable[dict[str, Any]]) -> list[ModelT]:
+def from_docs(model: type[ModelT], docs: Iterable[Mapping[str, Any]]) -> list[ModelT]:
     """Validate stored documents back into models."""
-    return [model.model_validate(dict(doc)) for doc in docs]
+    return [model.model_validate(doc) for doc in docs]
+
+
+def first_doc(db: Tables, name: str) -> Mapping[str, Any] | None:
+    """The first document of a one-document table (settings and the like)."""
+    return next(iter(db.docs(name).values()), None)
+
+
+def save_single(db: Tables, name: str, doc: Mapping[str, Any]) -> None:
+    """Make `doc` the only document of table `name` (no write when it is unchanged)."""
+    if first_doc(db, name) != doc or len(db.docs(name)) != 1:
+        db.put_table(name, {1: doc})
+
+
+def single(db: Tables, name: str, model: type[ModelT]) -> ModelT | None:
+    """The model of a one-document table, or None."""
+    found = db.models(name, model)
+    return found[0] if found else None
 
 
 class KeyedTable:
@@ -57,22 +87,23 @@ class KeyedTable:
 
     def get(self, model: type[ModelT], key: str) -> ModelT | None:
         """The model stored under `key`, or None."""
-        doc = self.table.get(key == _KEY)
-        return None if doc is None else model.model_validate(dict(doc))
+        for item in self._db.models(self.name, model):
+            if getattr(item, "key", None) == key:
+                return item
+        return None
 
     def all(self, model: type[ModelT]) -> list[ModelT]:
         """Every model in insertion order."""
-        return from_docs(model, self.table.all())
+        return self._db.models(self.name, model)
 
     def put(self, item: BaseModel) -> None:
         """Insert or replace the model with the same key."""
         doc = to_doc(item)
-        table = self.table
-        existing = table.get(doc["key"] == _KEY)
-        if existing is None:
-            table.insert(doc)
-        else:
-            table.update(_replace(doc), doc_ids=[existing.doc_id])
+        found = [i for i, d in self._db.docs(self.name).items() if d.get("key") == doc["key"]]
+        if not found:
+            self.table.insert(doc)
+        elif self._db.docs(self.name)[found[0]] != doc:
+            self.table.update(_replace(doc), doc_ids=[int(found[0])])
 
     def remove(self, key: str) -> bool:
         """Delete the model with `key`; True when something was deleted."""
@@ -80,7 +111,7 @@ class KeyedTable:
 
     def keys(self) -> list[str]:
         """Every stored key."""
-        return [str(doc["key"]) for doc in self.table.all()]
+        return [str(doc["key"]) for doc in self._db.docs(self.name).values()]
 
 
 def _replace(doc: dict[str, Any]) -> Any:
@@ -91,3 +122,106 @@ def _replace(doc: dict[str, Any]) -> Any:
         current.update(doc)
 
     return transform
+
+
+def utc_day(stamp: str) -> str:
+    """The UTC date of an ISO timestamp, as `YYYY-MM-DD` (comparable as a string)."""
+    return datetime.fromisoformat(stamp).astimezone(UTC).date().isoformat()
+
+
+class AppendLog:
+    """A history kept in blocks of `block` documents, so an append costs one small block.
+
+    Tables: `<kind>:<owner>:<n>` per block and `<kind>ix:<owner>` with the blocks' numbers,
+    sizes and the latest UTC day in each (so reads from a date skip older blocks). With a
+    stamp field, each block's latest day is kept; entries may be appended out of order.
+    """
+
+    def __init__(self, db: Tables, kind: str, owner: str, *, block: int, stamp: str) -> None:
+        self._db = db
+        self._prefix = f"{kind}:{owner}:"
+        self._index_name = f"{kind}ix:{owner}"
+        self._block = block
+        self._stamp = stamp
+
+    def _index(self) -> list[list[Any]]:
+        doc = first_doc(self._db, self._index_name)
+        return [list(b) for b in doc["blocks"]] if doc else []
+
+    def _save_index(self, blocks: list[list[Any]]) -> None:
+        if blocks:
+            save_single(self._db, self._index_name, {"blocks": blocks})
+        else:
+            self._db.drop_table(self._index_name)
+
+    def append(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Add documents at the end (a new block when the last one is full)."""
+        blocks = self._index()
+        for doc in docs:
+            day = utc_day(doc[self._stamp])
+            if not blocks or blocks[-1][1] >= self._block:
+                blocks.append([blocks[-1][0] + 1 if blocks else 1, 0, day])
+            last = blocks[-1]
+            self._db.table(f"{self._prefix}{last[0]}").insert(dict(doc))
+            last[1] += 1
+            last[2] = max(last[2], day)
+        self._save_index(blocks)
+
+    def count(self) -> int:
+        """How many documents the log holds."""
+        return sum(int(b[1]) for b in self._index())
+
+    def entries(self, model: type[ModelT], since: datetime | None = None) -> list[ModelT]:
+        """Every entry (from blocks that may hold entries from `since` on), in log order."""
+        cut = None if since is None else since.astimezone(UTC).date().isoformat()
+        found: list[ModelT] = []
+        for n, _, day in self._index():
+            if cut is None or day >= cut:
+                found.extend(self._db.models(f"{self._prefix}{n}", model))
+        return found
+
+    def tail(self, model: type[ModelT], limit: int) -> list[ModelT]:
+        """The last `limit` entries, oldest first (reads only the newest blocks)."""
+        found: list[ModelT] = []
+        for n, _, _ in reversed(self._index()):
+            found[:0] = self._db.models(f"{self._prefix}{n}", model)
+            if len(found) >= limit:
+                break
+        return found[-limit:] if limit > 0 else []
+
+    def keep(self, newest: int) -> None:
+        """Drop the oldest whole blocks while at least `newest` entries remain."""
+        blocks = self._index()
+        total = sum(int(b[1]) for b in blocks)
+        dropped = False
+        while blocks and total - int(blocks[0][1]) >= newest:
+            total -= int(blocks[0][1])
+            self._db.drop_table(f"{self._prefix}{blocks.pop(0)[0]}")
+            dropped = True
+        if dropped:
+            self._save_index(blocks)
+
+    def remove_where(self, match: Mapping[str, Any]) -> int:
+        """Delete the entries whose fields equal `match`; returns how many went."""
+        blocks = self._index()
+        removed = 0
+        for block in blocks:
+            name = f"{self._prefix}{block[0]}"
+            ids = [
+                int(i)
+                for i, d in self._db.docs(name).items()
+                if all(d.get(k) == v for k, v in match.items())
+            ]
+            if ids:
+                self._db.table(name).remove(doc_ids=ids)
+                block[1] -= len(ids)
+                removed += len(ids)
+        if removed:
+            self._save_index(blocks)
+        return removed
+
+    def drop(self) -> None:
+        """Delete the whole log."""
+        for n, _, _ in self._index():
+            self._db.drop_table(f"{self._prefix}{n}")
+        self._db.drop_table(self._index_name)

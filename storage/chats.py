@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from storage.base import Tables, to_doc
+from storage.base import Tables, save_single, single, to_doc
 
 
 class ChatSettings(BaseModel):
@@ -25,11 +25,8 @@ class ChatRepo:
 
     def settings(self, chat: str) -> ChatSettings:
         """The chat's settings (defaults, with the configured timezone, when never set)."""
-        docs = self._db.table(f"settings:{chat}").all()
-        return ChatSettings.model_validate(dict(docs[0])) if docs else self._default
+        return single(self._db, f"settings:{chat}", ChatSettings) or self._default
 
     def save(self, chat: str, settings: ChatSettings) -> None:
         """Replace the chat's settings."""
-        table = self._db.table(f"settings:{chat}")
-        table.truncate()
-        table.insert(to_doc(settings))
+        save_single(self._db, f"settings:{chat}", to_doc(settings))

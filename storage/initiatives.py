@@ -5,17 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 
 from scoring.models import Initiative, ProgressLog
-from storage.base import KeyedTable, Tables, from_docs, to_doc
+from storage.base import AppendLog, KeyedTable, Tables, to_doc
+
+_DEFS = "ini:"
+LOG_BLOCK = 64  # progress logs per stored block: a hashtag rewrites at most this many
 
 
 class InitiativeRepo:
-    """Initiatives of a chat; logs sharded per initiative and year."""
+    """Initiatives of a chat; logs kept in small blocks per initiative."""
 
     def __init__(self, db: Tables) -> None:
         self._db = db
 
     def _defs(self, chat: str) -> KeyedTable:
-        return KeyedTable(self._db, f"ini:{chat}")
+        return KeyedTable(self._db, f"{_DEFS}{chat}")
+
+    def _log(self, chat: str, key: str) -> AppendLog:
+        return AppendLog(self._db, "ilog", f"{chat}:{key}", block=LOG_BLOCK, stamp="at")
+
+    def chats(self) -> list[str]:
+        """Chats that have initiatives."""
+        return [name[len(_DEFS) :] for name in sorted(self._db.table_names(_DEFS))]
 
     def all(self, chat: str) -> list[Initiative]:
         """Every initiative."""
@@ -31,29 +41,25 @@ class InitiativeRepo:
 
     def remove(self, chat: str, key: str) -> None:
         """Delete an initiative and its logs."""
-        for year in self._years(chat, key):
-            self._db.drop_table(f"ilog:{chat}:{key}:{year}")
-        self._db.drop_table(f"iyears:{chat}:{key}")
+        self._log(chat, key).drop()
         self._defs(chat).remove(key)
-
-    def _years(self, chat: str, key: str) -> list[int]:
-        return sorted(int(doc["year"]) for doc in self._db.table(f"iyears:{chat}:{key}").all())
 
     def log(self, chat: str, entry: ProgressLog) -> None:
         """Record progress (`/log articles +1 …` or a hashtag message)."""
-        year = entry.at.year
-        if year not in self._years(chat, entry.initiative):
-            self._db.table(f"iyears:{chat}:{entry.initiative}").insert({"year": year})
-        self._db.table(f"ilog:{chat}:{entry.initiative}:{year}").insert(to_doc(entry))
+        self._log(chat, entry.initiative).append([to_doc(entry)])
 
     def logs(self, chat: str, key: str, since: datetime | None = None) -> list[ProgressLog]:
         """Logged progress oldest first, optionally only from `since` on."""
-        years = self._years(chat, key)
-        if since is not None:
-            years = [y for y in years if y >= since.year - 1]
-        items: list[ProgressLog] = []
-        for year in years:
-            items.extend(from_docs(ProgressLog, self._db.table(f"ilog:{chat}:{key}:{year}").all()))
+        items = self._log(chat, key).entries(ProgressLog, since)
         if since is not None:
             items = [i for i in items if i.at >= since]
         return sorted(items, key=lambda i: i.at)
+
+    def cadence_initiatives(self, chat: str) -> list[Initiative]:
+        """Open initiatives that have a cadence target (for the sweep)."""
+        return [i for i in self.all(chat) if i.cadence is not None and not i.done]
+
+    def progress_total(self, chat: str, key: str, since: datetime) -> float:
+        """An initiative's logged amount from `since` on."""
+        entries = self._log(chat, key).entries(ProgressLog, since)
+        return sum(i.amount for i in entries if i.at >= since)

@@ -8,15 +8,41 @@ all `/kpi` and `/scorecard` need.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tinydb import Query
+from pydantic import BaseModel, ConfigDict
 
 from scoring.models import Kpi, Measurement
-from storage.base import KeyedTable, Tables, from_docs, to_doc
+from storage.base import KeyedTable, Tables, first_doc, save_single, single, to_doc
 
-_DAY = Query().day
+_DEFS = "kpi:"
+
+
+class _Index(BaseModel):
+    """Per-KPI summary: months with data, the count, the two latest values."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    months: tuple[str, ...] = ()
+    count: int = 0
+    latest: tuple[Measurement, ...] = ()
+
+
+_EMPTY = _Index()
+
+
+@dataclass(slots=True)
+class KpiFact:
+    """What the staleness sweep needs about one KPI, read without building models."""
+
+    key: str
+    name: str
+    owner: str | None
+    every: str
+    last_day: date | None
 
 
 def _sort_key(m: Measurement) -> tuple[date, str]:
@@ -30,7 +56,11 @@ class KpiRepo:
         self._db = db
 
     def _defs(self, chat: str) -> KeyedTable:
-        return KeyedTable(self._db, f"kpi:{chat}")
+        return KeyedTable(self._db, f"{_DEFS}{chat}")
+
+    def chats(self) -> list[str]:
+        """Chats that have KPI definitions."""
+        return [name[len(_DEFS) :] for name in sorted(self._db.table_names(_DEFS))]
 
     def all(self, chat: str, *, include_removed: bool = False) -> list[Kpi]:
         """Every KPI of the chat (soft-removed ones only when asked)."""
@@ -64,23 +94,25 @@ class KpiRepo:
     def _index_name(chat: str, key: str) -> str:
         return f"mix:{chat}:{key}"
 
-    def _index(self, chat: str, key: str) -> dict[str, Any]:
-        docs = self._db.table(self._index_name(chat, key)).all()
-        return dict(docs[0]) if docs else {}
+    def _index(self, chat: str, key: str) -> Mapping[str, Any]:
+        return first_doc(self._db, self._index_name(chat, key)) or {}
+
+    def _summary(self, chat: str, key: str) -> _Index:
+        """The index as a model, validated once per change of the KPI's values."""
+        return single(self._db, self._index_name(chat, key), _Index) or _EMPTY
 
     def record(self, chat: str, m: Measurement) -> Measurement | None:
         """Store a value; a value for the same day replaces it. Returns the replaced one."""
         month = m.day.isoformat()[:7]
-        shard = self._db.table(self._shard(chat, m.kpi, month))
+        name = self._shard(chat, m.kpi, month)
         day = m.day.isoformat()
-        old_doc = shard.get(day == _DAY)
+        old = [(int(i), d) for i, d in self._db.docs(name).items() if d.get("day") == day]
         replaced = None
-        if old_doc is None:
-            shard.insert(to_doc(m))
-        else:
-            replaced = Measurement.model_validate(dict(old_doc))
-            shard.remove(doc_ids=[old_doc.doc_id])
-            shard.insert(to_doc(m))
+        shard = self._db.table(name)
+        if old:
+            replaced = Measurement.model_validate(old[0][1])
+            shard.remove(doc_ids=[old[0][0]])
+        shard.insert(to_doc(m))
         self._update_index(chat, m, month, added=replaced is None)
         return replaced
 
@@ -94,8 +126,9 @@ class KpiRepo:
             by_month.setdefault(m.day.isoformat()[:7], {})[m.day.isoformat()] = m
         added = 0
         for month, days in sorted(by_month.items()):
-            shard = self._db.table(self._shard(chat, key, month))
-            existing = {doc["day"]: doc.doc_id for doc in shard.all()}
+            name = self._shard(chat, key, month)
+            shard = self._db.table(name)
+            existing = {doc["day"]: int(i) for i, doc in self._db.docs(name).items()}
             stale = [existing[d] for d in days if d in existing]
             if stale:
                 shard.remove(doc_ids=stale)
@@ -104,50 +137,84 @@ class KpiRepo:
         index = self._index(chat, key)
         unique = {m.day: m for m in values}  # a repeated day: the last value wins, as on disk
         newest = sorted(unique.values(), key=_sort_key)[-2:]
-        latest = from_docs(Measurement, index.get("latest", []))
+        latest = self._summary(chat, key).latest
         merged = {m.day: m for m in [*latest, *newest]}
         doc = {
             "months": sorted({*index.get("months", []), *by_month}),
             "count": int(index.get("count", 0)) + added,
             "latest": [to_doc(x) for x in sorted(merged.values(), key=_sort_key)[-2:]],
         }
-        table = self._db.table(self._index_name(chat, key))
-        table.truncate()
-        table.insert(doc)
+        save_single(self._db, self._index_name(chat, key), doc)
         return added
 
     def _update_index(self, chat: str, m: Measurement, month: str, *, added: bool) -> None:
         index = self._index(chat, m.kpi)
         months = sorted({*index.get("months", []), month})
-        latest = from_docs(Measurement, index.get("latest", []))
-        latest = [x for x in latest if x.day != m.day] + [m]
+        latest = [x for x in self._summary(chat, m.kpi).latest if x.day != m.day] + [m]
         latest = sorted(latest, key=_sort_key)[-2:]
         doc = {
             "months": months,
             "count": int(index.get("count", 0)) + (1 if added else 0),
             "latest": [to_doc(x) for x in latest],
         }
-        table = self._db.table(self._index_name(chat, m.kpi))
-        table.truncate()
-        table.insert(doc)
+        save_single(self._db, self._index_name(chat, m.kpi), doc)
 
     def latest(self, chat: str, key: str) -> list[Measurement]:
         """Up to the two most recent values, oldest first (for value and trend)."""
-        return from_docs(Measurement, self._index(chat, key).get("latest", []))
+        return list(self._summary(chat, key).latest)
 
     def count(self, chat: str, key: str) -> int:
         """How many values the KPI has."""
-        return int(self._index(chat, key).get("count", 0))
+        return self._summary(chat, key).count
 
     def history(self, chat: str, key: str, limit: int | None = None) -> list[Measurement]:
         """Values oldest first; with `limit`, only the most recent ones (reads few shards)."""
-        months = sorted(self._index(chat, key).get("months", []), reverse=True)
+        months = sorted(self._summary(chat, key).months, reverse=True)
         found: list[Measurement] = []
         for month in months:
-            found.extend(
-                from_docs(Measurement, self._db.table(self._shard(chat, key, month)).all())
-            )
+            found.extend(self._db.models(self._shard(chat, key, month), Measurement))
             if limit is not None and len(found) >= limit:
                 break
         found.sort(key=_sort_key)
         return found[-limit:] if limit is not None else found
+
+    # the sweep's read model ---------------------------------------------------------------
+
+    def facts(
+        self, chat: str, *, last_on_or_before: Mapping[str, date] | None = None
+    ) -> list[KpiFact]:
+        """Live, non-test KPIs with their latest value's day, read without building models.
+
+        With `last_on_or_before` (every → date), only KPIs with a value whose latest day
+        is on or before their `every`'s date: the stale candidates, found without
+        parsing a date for the fresh ones (ISO dates compare as strings).
+        """
+        cutoffs = (
+            None
+            if last_on_or_before is None
+            else {every: day.isoformat() for every, day in last_on_or_before.items()}
+        )
+        facts = []
+        for doc in self._db.docs(f"{_DEFS}{chat}").values():
+            if doc.get("removed_at") is not None or doc.get("test"):
+                continue
+            key, every = doc["key"], doc.get("every", "month")
+            latest = self._index(chat, key).get("latest")
+            last = latest[-1]["day"] if latest else None
+            if cutoffs is not None and (last is None or last > cutoffs.get(every, "")):
+                continue
+            facts.append(
+                KpiFact(
+                    key=key,
+                    name=doc.get("name", key),
+                    owner=doc.get("owner"),
+                    every=every,
+                    last_day=date.fromisoformat(last) if last else None,
+                )
+            )
+        return facts
+
+    def reading(self, chat: str, key: str) -> tuple[Kpi | None, Measurement | None]:
+        """A KPI (removed or not) and its latest value."""
+        latest = self.latest(chat, key)
+        return self.get(chat, key), latest[-1] if latest else None

@@ -18,8 +18,6 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from tinydb.table import Document
-
 from storage.base import Tables
 from storage.errors import StoreError
 
@@ -59,7 +57,7 @@ def chat_tables(db: Tables, chat: str, *, with_data: bool = True) -> list[str]:
     return sorted(
         name
         for name in db.table_names()
-        if _suffix(name, chat) is not None and (not with_data or len(db.table(name)) > 0)
+        if _suffix(name, chat) is not None and (not with_data or len(db.docs(name)) > 0)
     )
 
 
@@ -125,27 +123,18 @@ def move_chat(db: Tables, old: str, new: str) -> bool:
         suffix = _suffix(name, old)
         assert suffix is not None
         kind = name.partition(":")[0]
-        docs = []
-        for doc in db.table(name).all():
+        docs = {}
+        for doc_id, doc in db.docs(name).items():
             body, _ = _rewrite(copy.deepcopy(dict(doc)), old, new)
-            docs.append(Document(body, doc_id=doc.doc_id))  # same ids, same order
-        db.table(f"{kind}:{new}{suffix}").insert_multiple(docs)
+            docs[int(doc_id)] = body  # same ids, same order
+        db.put_table(f"{kind}:{new}{suffix}", docs)
         db.drop_table(name)
     # Other chats may send their alerts to the moved chat.
     for name in sorted(db.table_names()):
         if name.partition(":")[0] != _SETTINGS_KIND:
             continue
-        table = db.table(name)
-        for doc in table.all():
-            body, hit = _rewrite(dict(doc), old, new)
-            if hit:
-                table.update(_replace(copy.deepcopy(body)), doc_ids=[doc.doc_id])
+        docs = {int(i): doc for i, doc in db.docs(name).items()}
+        rewritten = {i: _rewrite(doc, old, new) for i, doc in docs.items()}
+        if any(hit for _, hit in rewritten.values()):
+            db.put_table(name, {i: body for i, (body, _) in rewritten.items()})
     return True
-
-
-def _replace(doc: dict[str, Any]) -> Any:
-    def transform(current: dict[str, Any]) -> None:
-        current.clear()
-        current.update(doc)
-
-    return transform

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from scoring.models import CheckIn, KeyResult, Okr
-from storage.base import KeyedTable, Tables, from_docs, to_doc
+from storage.base import AppendLog, KeyedTable, Tables, to_doc
+
+_DEFS = "okr:"
+CHECKIN_BLOCK = 64
 
 
 class OkrRepo:
@@ -13,10 +16,17 @@ class OkrRepo:
         self._db = db
 
     def _okrs(self, chat: str) -> KeyedTable:
-        return KeyedTable(self._db, f"okr:{chat}")
+        return KeyedTable(self._db, f"{_DEFS}{chat}")
 
     def _krs(self, chat: str) -> KeyedTable:
         return KeyedTable(self._db, f"kr:{chat}")
+
+    def _check_ins(self, chat: str, kr: str) -> AppendLog:
+        return AppendLog(self._db, "ci", f"{chat}:{kr}", block=CHECKIN_BLOCK, stamp="at")
+
+    def chats(self) -> list[str]:
+        """Chats that have OKRs."""
+        return [name[len(_DEFS) :] for name in sorted(self._db.table_names(_DEFS))]
 
     def okrs(self, chat: str, cycle: str | None = None) -> list[Okr]:
         """OKR objectives, optionally of one cycle."""
@@ -53,19 +63,18 @@ class OkrRepo:
     def remove_key_result(self, chat: str, key: str) -> None:
         """Delete a key result and its check-ins."""
         self._krs(chat).remove(key)
-        self._db.drop_table(f"ci:{chat}:{key}")
+        self._check_ins(chat, key).drop()
 
     def check_in(self, chat: str, checkin: CheckIn) -> KeyResult:
         """Record a check-in and move the KR's current value; returns the updated KR."""
         kr = self.key_result(chat, checkin.kr)
         if kr is None:
             raise KeyError(checkin.kr)
-        self._db.table(f"ci:{chat}:{checkin.kr}").insert(to_doc(checkin))
+        self._check_ins(chat, checkin.kr).append([to_doc(checkin)])
         updated = kr.model_copy(update={"current": checkin.value})
         self.put_key_result(chat, updated)
         return updated
 
     def check_ins(self, chat: str, kr: str) -> list[CheckIn]:
         """Every check-in of a key result, oldest first."""
-        items = from_docs(CheckIn, self._db.table(f"ci:{chat}:{kr}").all())
-        return sorted(items, key=lambda c: c.at)
+        return sorted(self._check_ins(chat, kr).entries(CheckIn), key=lambda c: c.at)

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from tinydb import Query
-from tinydb.storages import Storage
 from tinydb.table import Table
 
 from storage.base import Tables, to_doc
@@ -30,7 +29,6 @@ __all__ = ["OutboxEntry", "OutboxRepo", "OutboxStatus"]
 OutboxStatus = Literal["pending", "delivered", "failed"]
 
 _PREFIX = "ob:"
-_PROBE = "outbox:probe"  # a table name never written: a handle on the storage
 _ID = Query().id
 #: Finished entries kept per chat (for idempotency and /alerts); older ones are pruned.
 KEEP_DELIVERED = 50
@@ -66,7 +64,6 @@ class OutboxRepo:
         # Chats that may have pending entries. A hint, not the truth: a rolled-back put
         # leaves its chat here, and the worker drops chats whose queue turns out empty.
         self._hints: set[str] | None = None
-        self._storage: Storage | None = None  # for reads of the live documents
         self._held: dict[str, list[dict[str, Any]]] | None = None  # puts inside `batch()`
         # Chats whose tables moved (old key -> new key), for a delivery that was already
         # sending an entry of the old chat when the move happened.
@@ -143,11 +140,8 @@ class OutboxRepo:
                 self._hints.add(chat)
 
     def _has_key_raw(self, chat: str, key: str) -> bool:
-        """`has_key` on the live documents, without TinyDB's copies (read-only)."""
-        if self._storage is None:
-            self._storage = self._db.table(_PROBE).storage
-        tables = self._storage.read() or {}
-        return any(doc.get("key") == key for doc in tables.get(self._name(chat), {}).values())
+        """`has_key` on the stored documents, without copies (read-only)."""
+        return any(doc.get("key") == key for doc in self._db.docs(self._name(chat)).values())
 
     def mark_delivered(self, chat: str, entry_id: str, now: datetime) -> None:
         """The platform accepted the message: keep only its metadata."""
@@ -199,25 +193,23 @@ class OutboxRepo:
         known.add(new)
 
     def _prune(self, chat: str) -> None:
-        table = self._table(chat)
-        docs = table.all()
+        docs = self._db.docs(self._name(chat))
         drop: list[int] = []
         for status, keep in (("delivered", KEEP_DELIVERED), ("failed", KEEP_FAILED)):
-            done = [doc.doc_id for doc in docs if doc.get("status") == status]
+            done = [int(i) for i, doc in docs.items() if doc.get("status") == status]
             if len(done) > keep + _PRUNE_SLACK:
                 drop.extend(done[: len(done) - keep])
         if drop:
-            table.remove(doc_ids=drop)
+            self._table(chat).remove(doc_ids=drop)
 
     # reading ----------------------------------------------------------------------------
 
     def _known(self) -> set[str]:
         if self._hints is None:
-            names = [n for n in self._db.table_names() if n.startswith(_PREFIX)]
             self._hints = {
                 name[len(_PREFIX) :]
-                for name in names
-                if any(doc.get("status") == "pending" for doc in self._db.table(name).all())
+                for name in self._db.table_names(_PREFIX)
+                if any(doc.get("status") == "pending" for doc in self._db.docs(name).values())
             }
         return self._hints
 
@@ -232,28 +224,22 @@ class OutboxRepo:
 
     def entries(self, chat: str) -> list[OutboxEntry]:
         """Every kept entry of a chat, oldest first."""
-        return _models(self._table(chat).all())
+        return self._db.models(self._name(chat), OutboxEntry)
 
     def pending(self, chat: str) -> list[OutboxEntry]:
         """Messages still to deliver to `chat`, in order."""
-        return _models(d for d in self._table(chat).all() if d.get("status") == "pending")
+        return [e for e in self.entries(chat) if e.status == "pending"]
 
     def head(self, chat: str) -> OutboxEntry | None:
         """The next message for `chat` (later ones wait for it, so order is kept)."""
-        for doc in self._table(chat).all():
-            if doc.get("status") == "pending":
-                return OutboxEntry.model_validate(dict(doc))
-        return None
+        if not any(d.get("status") == "pending" for d in self._db.docs(self._name(chat)).values()):
+            return None
+        return next(iter(self.pending(chat)), None)
 
     def failures(self, chat: str) -> list[OutboxEntry]:
         """Messages that could not be delivered, newest first."""
-        docs = [d for d in self._table(chat).all() if d.get("status") == "failed"]
-        return list(reversed(_models(docs)))
+        return [e for e in reversed(self.entries(chat)) if e.status == "failed"]
 
     def has_key(self, chat: str, key: str) -> bool:
         """Whether a message with this idempotency key is (or was recently) queued."""
-        return any(doc.get("key") == key for doc in self._table(chat).all())
-
-
-def _models(docs: Iterable[dict[str, Any]]) -> list[OutboxEntry]:
-    return [OutboxEntry.model_validate(dict(doc)) for doc in docs]
+        return self._has_key_raw(chat, key)

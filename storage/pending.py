@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-
-from tinydb import Query
 
 from storage.base import Tables
 
 KEEP = timedelta(days=1)
-_ID = Query().id
 
 
 class PendingRepo:
@@ -22,8 +20,9 @@ class PendingRepo:
 
     def put(self, chat: str, kind: str, payload: dict[str, Any], now: datetime) -> str:
         """Park `payload`; returns the short id a button carries. Old entries are dropped."""
-        table = self._db.table(f"pending:{chat}")
-        stale = [doc.doc_id for doc in table.all() if _age(doc, now) > KEEP]
+        name = f"pending:{chat}"
+        stale = [int(i) for i, doc in self._db.docs(name).items() if _age(doc, now) > KEEP]
+        table = self._db.table(name)
         if stale:
             table.remove(doc_ids=stale)
         pending_id = secrets.token_hex(4)
@@ -32,15 +31,17 @@ class PendingRepo:
 
     def take(self, chat: str, kind: str, pending_id: str, now: datetime) -> dict[str, Any] | None:
         """The payload parked under `pending_id` (removed); None when unknown or expired."""
-        table = self._db.table(f"pending:{chat}")
-        doc = table.get(pending_id == _ID)
-        if doc is None:
+        name = f"pending:{chat}"
+        found = [(i, d) for i, d in self._db.docs(name).items() if d.get("id") == pending_id]
+        if not found:
             return None
-        table.remove(doc_ids=[doc.doc_id])
-        if doc["kind"] != kind or _age(doc, now) > KEEP:
+        doc_id, doc = found[0]
+        payload = self._db.table(name).get(doc_id=int(doc_id))
+        self._db.table(name).remove(doc_ids=[int(doc_id)])
+        if doc["kind"] != kind or _age(doc, now) > KEEP or payload is None:
             return None
-        return dict(doc["payload"])
+        return dict(payload["payload"])
 
 
-def _age(doc: dict[str, Any], now: datetime) -> timedelta:
+def _age(doc: Mapping[str, Any], now: datetime) -> timedelta:
     return now - datetime.fromisoformat(str(doc["at"]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scoring.models import CLASSIC_PERSPECTIVES, Link, Objective, Perspective, Thresholds
-from storage.base import KeyedTable, Tables, from_docs, to_doc
+from storage.base import KeyedTable, Tables, save_single, single, to_doc
 
 DEFAULT_PERSPECTIVES = CLASSIC_PERSPECTIVES
 
@@ -16,8 +16,7 @@ class ScorecardRepo:
 
     def perspectives(self, chat: str) -> list[Perspective]:
         """Perspectives top to bottom (the classic four until the chat changes them)."""
-        table = self._db.table(f"persp:{chat}")
-        stored = from_docs(Perspective, table.all())
+        stored = self._db.models(f"persp:{chat}", Perspective)
         if not stored:  # never customised (removing the last perspective is refused)
             return list(DEFAULT_PERSPECTIVES)
         return sorted(stored, key=lambda p: p.order)
@@ -26,10 +25,12 @@ class ScorecardRepo:
         """Replace the whole ordered list (renumbering `order` top to bottom)."""
         if not perspectives:
             raise ValueError("a scorecard keeps at least one perspective")
-        table = self._db.table(f"persp:{chat}")
-        table.truncate()
-        table.insert_multiple(
-            to_doc(p.model_copy(update={"order": i})) for i, p in enumerate(perspectives)
+        self._db.put_table(
+            f"persp:{chat}",
+            {
+                i + 1: to_doc(p.model_copy(update={"order": i}))
+                for i, p in enumerate(perspectives)
+            },
         )
 
     def _objectives(self, chat: str) -> KeyedTable:
@@ -55,7 +56,7 @@ class ScorecardRepo:
 
     def links(self, chat: str) -> list[Link]:
         """Every cause → effect link."""
-        return from_docs(Link, self._db.table(f"link:{chat}").all())
+        return self._db.models(f"link:{chat}", Link)
 
     def add_link(self, chat: str, link: Link) -> None:
         """Store a link (callers check duplicates and cycles first)."""
@@ -70,19 +71,15 @@ class ScorecardRepo:
         return True
 
     def _save_links(self, chat: str, links: list[Link]) -> None:
-        table = self._db.table(f"link:{chat}")
-        if len(table) == len(links):
+        name = f"link:{chat}"
+        if len(self._db.docs(name)) == len(links):
             return
-        table.truncate()
-        table.insert_multiple(to_doc(link) for link in links)
+        self._db.put_table(name, {i + 1: to_doc(link) for i, link in enumerate(links)})
 
     def thresholds(self, chat: str) -> Thresholds:
         """The chat's colour thresholds (defaults: green ≥ 80 %, yellow ≥ 50 %)."""
-        docs = self._db.table(f"thresholds:{chat}").all()
-        return Thresholds.model_validate(dict(docs[0])) if docs else Thresholds()
+        return single(self._db, f"thresholds:{chat}", Thresholds) or Thresholds()
 
     def set_thresholds(self, chat: str, thresholds: Thresholds) -> None:
         """Replace the chat's colour thresholds."""
-        table = self._db.table(f"thresholds:{chat}")
-        table.truncate()
-        table.insert(to_doc(thresholds))
+        save_single(self._db, f"thresholds:{chat}", to_doc(thresholds))

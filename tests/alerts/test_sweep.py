@@ -144,8 +144,8 @@ def test_an_outbox_batch_writes_each_chats_messages_once_in_order(core: Core) ->
             assert _put(core, CHAT, "b")
         assert not _put(core, CHAT, "a"), "keys held in the batch count too"
         assert [e.key for e in outbox.entries(CHAT)] == ["before"], "held until the end"
-        seq = core.store.db._storage.seq  # changes made so far: one per table write
-    assert core.store.db._storage.seq == seq + 2, "one write per chat"
+        seq = core.store.db.changes  # changes made so far: one per table write
+    assert core.store.db.changes == seq + 2, "one write per chat"
     assert [e.key for e in outbox.entries(CHAT)] == ["before", "a", "b"]
     assert [e.key for e in outbox.entries("console:other")] == ["x"]
     assert CHAT in outbox.pending_chats() and "console:other" in outbox.pending_chats()

@@ -1,6 +1,6 @@
 """Writer process for the kill -9 test: change the store, make it durable, print the id.
 
-Run as ``python -m tests.storage.crash_writer DIR FIRST_ID COMPACT_BYTES INLINE_BELOW``. It prints
+Run as ``python -m tests.storage.crash_writer DIR FIRST_ID CHECKPOINT_PAGES``. It prints
 ``ready`` once the store is open, then one line per acknowledged write, forever. Every id
 it prints has been committed (fsynced) before the print, so the parent may count it lost
 only if a reopened store lacks it.
@@ -44,9 +44,9 @@ def write(db: Database, worker: int, n: int) -> None:
             db.table(dst).insert_multiple([*docs, {"id": n}])
 
 
-async def main(path: Path, first_id: int, compact_bytes: int, inline_below: float) -> None:
+async def main(path: Path, first_id: int, checkpoint_pages: int) -> None:
     """Write forever from several concurrent tasks; the parent kills us."""
-    db = Database.open(path, compact_bytes=compact_bytes, inline_fsync_below=inline_below)
+    db = Database.open(path, checkpoint_pages=checkpoint_pages)
     out = sys.stdout
     out.write("ready\n")
     out.flush()
@@ -67,4 +67,4 @@ async def main(path: Path, first_id: int, compact_bytes: int, inline_below: floa
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
+    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))

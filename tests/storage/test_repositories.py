@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -9,11 +10,32 @@ import pytest
 
 from bot.app import build_core
 from scoring.models import Kpi, Measurement
-from storage import open_store
+from storage import Store, open_store
 from storage.errors import StoreLocked
 from tests.support import FakeChat, FixedClock
 
 AT = datetime(2026, 11, 21, tzinfo=UTC)
+
+
+def _store(kind: str, path: Path) -> Store:
+    """A store over the port: the in-memory backend or SQLite in a directory."""
+    return open_store(None if kind == "memory" else path)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The repositories over each backend of the storage port."""
+    opened = _store(str(request.param), tmp_path / "a")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def other(store: Store, tmp_path: Path) -> Iterator[Store]:
+    """A second store over the same kind of backend."""
+    opened = _store("memory" if store.db.path is None else "sqlite", tmp_path / "b")
+    yield opened
+    opened.close()
 
 
 def _kpi(key: str = "v") -> Kpi:
@@ -24,8 +46,7 @@ def _m(day: date, value: float, key: str = "v") -> Measurement:
     return Measurement(kpi=key, value=value, day=day, at=AT)
 
 
-def test_measurements_are_sharded_per_kpi_and_month() -> None:
-    store = open_store(None)
+def test_measurements_are_sharded_per_kpi_and_month(store: Store) -> None:
     store.kpis.put("c", _kpi())
     for i in range(70):
         store.kpis.record("c", _m(date(2026, 9, 1) + timedelta(days=i), i))
@@ -37,16 +58,14 @@ def test_measurements_are_sharded_per_kpi_and_month() -> None:
     assert len(store.kpis.history("c", "v")) == 70
 
 
-def test_backdated_value_does_not_become_latest() -> None:
-    store = open_store(None)
+def test_backdated_value_does_not_become_latest(store: Store) -> None:
     store.kpis.record("c", _m(date(2026, 11, 20), 5))
     store.kpis.record("c", _m(date(2026, 10, 1), 1))
     assert [m.value for m in store.kpis.latest("c", "v")] == [1, 5]
     assert store.kpis.latest("c", "v")[-1].day == date(2026, 11, 20)
 
 
-def test_purge_drops_every_shard_and_the_index() -> None:
-    store = open_store(None)
+def test_purge_drops_every_shard_and_the_index(store: Store) -> None:
     store.kpis.put("c", _kpi())
     store.kpis.record("c", _m(date(2026, 10, 1), 1))
     store.kpis.record("c", _m(date(2026, 11, 1), 2))
@@ -55,8 +74,7 @@ def test_purge_drops_every_shard_and_the_index() -> None:
     assert store.kpis.get("c", "v") is None
 
 
-def test_one_chat_never_sees_anothers_kpis() -> None:
-    store = open_store(None)
+def test_one_chat_never_sees_anothers_kpis(store: Store) -> None:
     store.kpis.put("a", _kpi())
     assert store.kpis.all("b") == [] and store.kpis.get("b", "v") is None
 
@@ -132,8 +150,8 @@ def test_second_process_on_the_same_data_directory_is_refused(tmp_path: Path) ->
             first.close()
 
 
-def test_bulk_import_matches_one_by_one_recording() -> None:
-    one, bulk = open_store(None), open_store(None)
+def test_bulk_import_matches_one_by_one_recording(store: Store, other: Store) -> None:
+    one, bulk = store, other
     values = [_m(date(2026, 8, 1) + timedelta(days=i), i % 17) for i in range(100)]
     for m in values:
         one.kpis.record("c", m)

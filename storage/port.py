@@ -1,0 +1,90 @@
+"""The storage port: what the document layer needs from a backend, and nothing more.
+
+The repositories speak TinyDB documents to `storage.engine.Database`; the database keeps
+a bounded cache of parsed tables and hands whole-table images to a backend through this
+port. A backend stores each table as one opaque body (JSON bytes) under its name and
+commits a batch of table puts and drops atomically. SQLite (`storage.sqlite`) is the
+durable backend; `MemoryBackend` serves tests and `open_store(None)`; a PostgreSQL
+backend can fill the same port without touching a repository.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Protocol
+
+__all__ = ["Batch", "MemoryBackend", "StoragePort"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Batch:
+    """One atomic step for the backend: new bodies of changed tables (None = drop)."""
+
+    tables: Mapping[str, bytes | None]
+    schema: int | None = None  # set: record this schema version in the same transaction
+
+
+class StoragePort(Protocol):
+    """A backend: named table bodies, atomic batches, one owner at a time, a schema."""
+
+    #: Whether `commit` waits for a disk (then the database may run it off the loop).
+    durable: bool
+
+    def lock(self) -> None:
+        """Become the only user of the store (raises `StoreLocked` when another is)."""
+
+    def schema_version(self) -> int | None:
+        """The stored schema version; None for a store that was never written."""
+
+    def load(self, name: str) -> bytes | None:
+        """The body of table `name`, or None when it does not exist."""
+
+    def names(self, prefix: str = "") -> list[str]:
+        """Names of the stored tables starting with `prefix`, sorted."""
+
+    def commit(self, batch: Batch) -> None:
+        """Apply every put and drop of `batch` durably, all or nothing."""
+
+    def close(self) -> None:
+        """Release the store (idempotent)."""
+
+
+class MemoryBackend:
+    """A backend in a dict: for tests and stores that need no disk."""
+
+    durable = False
+
+    def __init__(self) -> None:
+        self._tables: dict[str, bytes] = {}
+        self._schema: int | None = None
+        self.commits = 0
+
+    def lock(self) -> None:
+        """Nothing to lock: the dict belongs to this process."""
+
+    def schema_version(self) -> int | None:
+        """The schema recorded by the last batch that carried one."""
+        return self._schema
+
+    def load(self, name: str) -> bytes | None:
+        """The stored body of `name`."""
+        return self._tables.get(name)
+
+    def names(self, prefix: str = "") -> list[str]:
+        """Stored names with `prefix`, sorted."""
+        return sorted(name for name in self._tables if name.startswith(prefix))
+
+    def commit(self, batch: Batch) -> None:
+        """Apply a batch (a dict update cannot fail half-way)."""
+        for name, body in batch.tables.items():
+            if body is None:
+                self._tables.pop(name, None)
+            else:
+                self._tables[name] = body
+        if batch.schema is not None:
+            self._schema = batch.schema
+        self.commits += 1
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,261 @@
+"""The durable backend: table bodies as rows of one SQLite file (WAL, synchronous=FULL).
+
+SQLite gives atomic commit, crash recovery, incremental checkpoints and integrity checks,
+so this module only maps the port onto two tables:
+
+    tables(name PRIMARY KEY, generation, crc, body)   one row per TinyDB table
+    meta(key PRIMARY KEY, value)                      schema version, commit counter
+
+Every row carries a CRC of its body, checked on load, so a flipped bit is reported with the
+table's name instead of being parsed. The commit counter is also written (without fsync) to
+the lock file after each commit: a store whose database holds fewer commits than the lock
+file remembers has lost acknowledged writes (a deleted or cut `store.db-wal`), and opening
+it is refused with a clear line instead of silently serving old data.
+
+One connection reads on the event loop; another writes (on the database's writer thread).
+In WAL mode the reader never waits for the writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import sqlite3
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+from storage.errors import StoreCorrupt, StoreError, StoreLocked
+from storage.port import Batch
+
+__all__ = ["DB_FILE", "LOCK_FILE", "SqliteBackend", "connect"]
+
+DB_FILE: Final = "store.db"
+LOCK_FILE: Final = "store.lock"
+_LOCK_WIDTH: Final = 48  # the lock file is rewritten in place: fixed width, no truncate
+_SCHEMA_SQL: Final = (
+    "CREATE TABLE IF NOT EXISTS tables("
+    " name TEXT PRIMARY KEY, generation INTEGER NOT NULL, crc INTEGER NOT NULL,"
+    " body BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode (we issue BEGIN), WAL, synchronous=FULL."""
+    con = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    return con
+
+
+def _read_lock(path: Path) -> tuple[int | None, int]:
+    """(pid, acknowledged commits) from a lock file; (None, 0) if unreadable."""
+    try:
+        fields = path.read_bytes().split()
+    except OSError:
+        return None, 0
+    try:
+        pid = int(fields[0]) if fields else None
+        commits = int(fields[1]) if len(fields) > 1 else 0
+    except ValueError:
+        return None, 0
+    return pid, commits
+
+
+def _as_os_error(exc: sqlite3.Error) -> OSError:
+    """SQLite's write failures as the OSError the database reports (disk full keeps ENOSPC)."""
+    text = str(exc)
+    code = errno.ENOSPC if "full" in text else errno.EIO
+    return OSError(code, f"{os.strerror(code)} ({text})")
+
+
+class SqliteBackend:
+    """One data directory: `store.db` (+ `-wal`), guarded by `flock` on `store.lock`."""
+
+    durable = True
+
+    def __init__(self, root: Path, *, checkpoint_pages: int = 1000) -> None:
+        self.root = root
+        self._checkpoint_pages = checkpoint_pages
+        self.file = root / DB_FILE
+        self._lock_fd = -1
+        self._reader: sqlite3.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
+        self.commits = 0  # transactions committed so far (stored in meta)
+
+    # ownership --------------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Take the directory lock, open the file, and refuse a store that lost commits."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock_path = self.root / LOCK_FILE
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                raise
+            raise StoreLocked(self.root, _read_lock(lock_path)[0]) from None
+        self._lock_fd = fd
+        try:
+            _, acknowledged = _read_lock(lock_path)
+            self._open()
+            if self.commits < acknowledged:
+                raise StoreCorrupt(
+                    self.file,
+                    f"it holds {self.commits} commits but {acknowledged} were acknowledged, "
+                    f"so the last {acknowledged - self.commits} saved changes are missing "
+                    f"(was {DB_FILE}-wal deleted or cut?); restore it, or delete "
+                    f"{LOCK_FILE} to accept the loss and open what is left",
+                )
+            self._write_lock()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self) -> None:
+        try:
+            self._writer = connect(self.file)
+            self._writer.execute(f"PRAGMA wal_autocheckpoint={int(self._checkpoint_pages)}")
+            for sql in _SCHEMA_SQL:
+                self._writer.execute(sql)
+            self._reader = connect(self.file)
+            row = self._reader.execute("SELECT value FROM meta WHERE key='commits'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorrupt(self.file, str(exc)) from exc
+        self.commits = int(row[0]) if row else 0
+
+    def _write_lock(self) -> None:
+        """Remember the pid and the commit count (no fsync: a kill keeps the page cache)."""
+        line = f"{os.getpid()} {self.commits}".ljust(_LOCK_WIDTH - 1).encode() + b"\n"
+        os.pwrite(self._lock_fd, line, 0)
+
+    def close(self) -> None:
+        """Checkpoint (SQLite does it on the last close), then release the lock."""
+        for con in (self._reader, self._writer):
+            if con is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    con.close()
+        self._reader = self._writer = None
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = -1
+
+    # reading ----------------------------------------------------------------------------
+
+    @property
+    def _con(self) -> sqlite3.Connection:
+        if self._reader is None:
+            raise StoreError("the store is closed")
+        return self._reader
+
+    def schema_version(self) -> int | None:
+        """The `schema` meta value (None for a store never written)."""
+        row = self._query("SELECT value FROM meta WHERE key='schema'", ())
+        return int(str(row[0][0])) if row else None
+
+    def load(self, name: str) -> bytes | None:
+        """A table's body, its CRC checked."""
+        rows = self._query("SELECT body, crc FROM tables WHERE name=?", (name,))
+        if not rows:
+            return None
+        body, crc = rows[0]
+        if not isinstance(body, bytes) or zlib.crc32(body) != crc:
+            raise StoreCorrupt(self.file, f"table {name!r} fails its checksum")
+        return body
+
+    def names(self, prefix: str = "") -> list[str]:
+        """Table names starting with `prefix` (an index range scan, not a full scan)."""
+        if not prefix:
+            rows = self._query("SELECT name FROM tables ORDER BY name", ())
+        else:
+            upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+            rows = self._query(
+                "SELECT name FROM tables WHERE name >= ? AND name < ? ORDER BY name",
+                (prefix, upper),
+            )
+        return [str(row[0]) for row in rows]
+
+    def _query(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+        try:
+            return self._con.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorrupt(self.file, str(exc)) from exc
+
+    # writing ----------------------------------------------------------------------------
+
+    def commit(self, batch: Batch) -> None:
+        """One transaction: every put and drop, the schema if given, the commit counter."""
+        con = self._writer
+        if con is None:
+            raise StoreError("the store is closed")
+        generation = self.commits + 1
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                puts = [
+                    (name, generation, zlib.crc32(body), body)
+                    for name, body in batch.tables.items()
+                    if body is not None
+                ]
+                drops = [(name,) for name, body in batch.tables.items() if body is None]
+                if puts:
+                    con.executemany(
+                        "INSERT INTO tables(name, generation, crc, body) VALUES(?,?,?,?) "
+                        "ON CONFLICT(name) DO UPDATE SET generation=excluded.generation, "
+                        "crc=excluded.crc, body=excluded.body",
+                        puts,
+                    )
+                if drops:
+                    con.executemany("DELETE FROM tables WHERE name=?", drops)
+                if batch.schema is not None:
+                    con.execute(
+                        "INSERT OR REPLACE INTO meta(key, value) VALUES('schema', ?)",
+                        (batch.schema,),
+                    )
+                con.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES('commits', ?)", (generation,)
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _as_os_error(exc) from exc
+        self.commits = generation
+        self._write_lock()
+
+    # checks (doctor) --------------------------------------------------------------------
+
+    def integrity(self) -> list[str]:
+        """SQLite's own integrity check plus every row's checksum; [] when all is well."""
+        problems: list[str] = []
+        try:
+            for (line,) in self._con.execute("PRAGMA integrity_check"):
+                if line != "ok":
+                    problems.append(f"sqlite: {line}")
+            for name, body, crc in self._con.execute("SELECT name, body, crc FROM tables"):
+                if not isinstance(body, bytes) or zlib.crc32(body) != crc:
+                    problems.append(f"table {name!r} fails its checksum")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"sqlite: {exc}")
+        return problems
+
+    def rows(self) -> Iterator[tuple[str, bytes]]:
+        """Every (name, body), for checks and reports."""
+        for name, body in self._con.execute("SELECT name, body FROM tables ORDER BY name"):
+            yield str(name), bytes(body)
+
+    def file_sizes(self) -> dict[str, int]:
+        """Bytes of the database file and its WAL."""
+        sizes = {}
+        for path in (self.file, self.file.with_name(DB_FILE + "-wal")):
+            with contextlib.suppress(FileNotFoundError):
+                sizes[path.name] = path.stat().st_size
+        return sizes
