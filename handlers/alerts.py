@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,8 +11,10 @@ from pydantic import ValidationError
 from handlers import alerting, render
 from handlers.common import kpi_or_fail, need, who
 from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
+from handlers.parsing import clip
 from handlers.router import Router
 from scoring.alerts import (
+    MAX_WINDOW,
     AlertPolicy,
     AlertState,
     Hold,
@@ -234,7 +237,7 @@ async def alerts_mute(cmd: Command, ctx: Context) -> Reply:
     """Silence one KPI (or all) for a while; changes are still evaluated and logged."""
     need(cmd.args, 2)
     if len(cmd.args) > 2:
-        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
+        raise UsageError(f"Unexpected words: {clip(' '.join(cmd.args[2:]))}.", usage=True)
     target = _target(cmd, ctx, cmd.args[0])
     now = ctx.clock()
     mute = Mute.create(target, parse_duration(cmd.args[1]), by=who(cmd), now=now)
@@ -358,7 +361,7 @@ async def alerts_set(cmd: Command, ctx: Context) -> Reply:
         name, sep, raw = arg.partition("=")
         name = name.casefold()
         if not sep or name not in POLICY_FIELDS or not raw:
-            raise UsageError(f"'{arg}' is not a rule setting.", usage=True)
+            raise UsageError(f"'{clip(arg)}' is not a rule setting.", usage=True)
         updates["group_window" if name == "group" else name] = _policy_value(name, raw)
     try:
         policy = AlertPolicy.model_validate({**settings.policy.model_dump(), **updates})
@@ -370,28 +373,39 @@ async def alerts_set(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Alert rules: {_policy_text(policy)}.")
 
 
+_HYSTERESIS = "hysteresis takes a percent from 0% to 50%: hysteresis=15%"
+_WINDOW_EXAMPLE = {"group": "group=60s (group=0 sends at once)", "repeat": "repeat=1d"}
+
+
 def _policy_value(name: str, raw: str) -> object:
     if name == "confirm":
-        if not (raw.isascii() and raw.isdigit()):
-            raise UsageError(f"confirm counts readings in a row: a whole number, not '{raw}'.")
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100:
+            raise UsageError(
+                f"confirm counts readings in a row, from 1 to 100: confirm=2, not '{clip(raw)}'."
+            )
         return int(raw)
     if name == "hysteresis":
         text = raw.strip().rstrip("%").replace(",", ".")
-        try:
-            number = float(text)
-        except ValueError:
-            raise UsageError(f"hysteresis is a percentage like 5%, not '{raw}'.") from None
-        return number / 100 if raw.strip().endswith("%") or number > 0.5 else number
+        if not re.fullmatch(r"\d{1,3}(?:\.\d{1,6})?", text):
+            raise UsageError(_HYSTERESIS)
+        number = float(text)
+        share = number / 100 if raw.strip().endswith("%") or number > 0.5 else number
+        if share > 0.5:
+            raise UsageError(_HYSTERESIS)
+        return share
     if raw.strip() in ("0", "off"):
         if name == "repeat":
             raise UsageError("repeat must be a duration like 12h or 1d.")
         return timedelta(0)
-    return _duration_value(raw)
+    value = _duration_value(raw)
+    if not timedelta(minutes=1) <= value <= MAX_WINDOW:
+        raise UsageError(f"{name} lasts from 1 minute to 90 days, e.g. {_WINDOW_EXAMPLE[name]}")
+    return value
 
 
 def _duration_value(raw: str) -> timedelta:
     text = raw.strip().casefold()
-    if text.endswith("s") and text[:-1].isascii() and text[:-1].isdigit():
+    if text.endswith("s") and text[:-1].isascii() and text[:-1].isdigit() and len(text) < 12:
         return timedelta(seconds=int(text[:-1]))
     return parse_duration(text)
 

@@ -8,7 +8,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from handlers.contract import Command, Context, NotFound, UsageError
-from handlers.parsing import normalize_key, split_options
+from handlers.parsing import clip, normalize_key, split_options
 from scoring.models import Initiative, KeyResult, Kpi, Objective, Okr, Perspective
 
 
@@ -63,7 +63,7 @@ def edit_request(cmd: Command, fields: Sequence[str]) -> tuple[str, dict[str, st
     positional, options = split_options(cmd.args, fields)
     need(positional, 1)
     if len(positional) > 1:
-        raise UsageError(f"Unexpected words: {' '.join(positional[1:])}.", usage=True)
+        raise UsageError(f"Unexpected words: {clip(' '.join(positional[1:]))}.", usage=True)
     if not options:
         raise UsageError(f"Nothing to change. Fields: {', '.join(fields)}")
     return positional[0], options

@@ -26,7 +26,15 @@ from handlers.kpi_fields import (
     require_new_key,
     typed_fields,
 )
-from handlers.parsing import looks_like_date, parse_date, parse_name, parse_number, split_options
+from handlers.parsing import (
+    FIRST_DAY,
+    MAX_VALUE,
+    clip,
+    parse_name,
+    parse_number,
+    split_options,
+    take_date,
+)
 from handlers.parsing import take_number_tokens as take_number
 from handlers.router import Router
 from handlers.scores import KpiView, kpi_view, scorecard_view
@@ -105,7 +113,9 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
     if rest == ["chart"]:
         return await _kpi_chart(cmd, ctx, kpi)
     if rest and rest != ["explain"]:
-        raise UsageError(f"Unknown words after the key: {' '.join(cmd.args[1:])}. Try /help kpi")
+        raise UsageError(
+            f"Unknown words after the key: {clip(' '.join(cmd.args[1:]))}. Try /help kpi"
+        )
     chat = cmd.chat.key
     thresholds = ctx.store.scorecards.thresholds(chat)
     view = kpi_view(ctx, chat, kpi, thresholds)
@@ -163,7 +173,9 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
 
 
 async def _kpi_chart(cmd: Command, ctx: Context, kpi: Kpi) -> Reply:
-    history = ctx.store.kpis.history(cmd.chat.key, kpi.key, limit=CHART_POINTS)
+    stored = ctx.store.kpis.history(cmd.chat.key, kpi.key, limit=CHART_POINTS)
+    # values saved before the input ranges existed (year 1, 1e308) can't be drawn
+    history = [m for m in stored if m.day >= FIRST_DAY and abs(m.value) <= MAX_VALUE]
     if len(history) < 2:
         return Reply(text=f"{kpi.name} needs at least two values for a chart.")
     png = await asyncio.to_thread(visuals.kpi_chart, kpi, history)
@@ -189,7 +201,7 @@ def _direction_text(direction: str, low: float | None, high: float | None) -> st
     "kpi add",
     usage=ADD_USAGE,
     example='/kpi add cac "Customer acquisition cost" baseline=120 target=80 unit=$ '
-        "perspective=finance",
+    "perspective=finance",
     mutates=True,
 )
 async def kpi_add(cmd: Command, ctx: Context) -> Reply:
@@ -326,6 +338,10 @@ async def kpi_restore(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Restored {kpi.name} ({kpi.key}) with its history.")
 
 
+#: A value this many times above or below a KPI's recent values is asked about first.
+OUTLIER = 100
+
+
 @command(
     "kpi set",
     usage="/kpi set <key> <value> [YYYY-MM-DD] [note…]",
@@ -333,21 +349,77 @@ async def kpi_restore(cmd: Command, ctx: Context) -> Reply:
     mutates=True,
 )
 async def kpi_set(cmd: Command, ctx: Context) -> Reply:
-    """Record a measurement (date defaults to today in the chat's timezone)."""
+    """Record a measurement (date defaults to today in the chat's timezone).
+
+    The date may be typed in words (`5 ноября`, `3 nov`, `yesterday`). A value more than
+    100× away from the KPI's recent values is only saved after you confirm it.
+    """
     need(cmd.args, 2)
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
     raw, nxt = take_number(cmd.args, 1)
     value = parse_number(raw, kpi.key)
     today = chat_today(cmd, ctx)
-    day = today
-    if nxt < len(cmd.args) and looks_like_date(cmd.args[nxt]):
-        day = parse_date(cmd.args[nxt], today)
-        nxt += 1
+    typed_day, nxt = take_date(cmd.args, nxt, today)
+    day = typed_day or today
     if day > today:
         raise UsageError(
             f"{day.isoformat()} is in the future; values are recorded for today or earlier."
         )
     note = " ".join(cmd.args[nxt:])[:500]
+    recent = [m.value for m in ctx.store.kpis.latest(cmd.chat.key, kpi.key)]
+    if _far_from(value, recent):
+        payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
+        pending = ctx.store.pending.put(cmd.chat.key, "kpi-set", payload, ctx.clock())
+        low, high = min(recent), max(recent)
+        shown = (
+            render.num(low, kpi.unit)
+            if low == high
+            else (f"{render.num(low, kpi.unit)} to {render.num(high, kpi.unit)}")
+        )
+        return Reply(
+            text=f"{render.num(value, kpi.unit)} is more than {OUTLIER}× away from "
+            f"{kpi.name}'s recent values ({shown}). Record it anyway? "
+            "Nothing is saved until you confirm.",
+            buttons=(
+                Button(
+                    label=f"Record {render.num(value, kpi.unit)}",
+                    command=f"/kpi confirm {pending}",
+                ),
+                Button(label="Cancel", command=f"/kpi confirm {pending} cancel"),
+            ),
+        )
+    return _record(cmd, ctx, kpi, value, day, note)
+
+
+def _far_from(value: float, recent: list[float]) -> bool:
+    """More than 100× above or below every recent value (zeros and sign flips don't count)."""
+    sizes = [abs(v) for v in recent if v != 0]
+    if value == 0 or not sizes:
+        return False
+    return abs(value) > OUTLIER * max(sizes) or abs(value) * OUTLIER < min(sizes)
+
+
+@command(
+    "kpi confirm",
+    usage="/kpi confirm <id> [cancel]",
+    example="/kpi confirm 3f9a1c2b",
+    mutates=True,
+)
+async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
+    """Record (or drop, with `cancel`) a value that was far from the KPI's recent ones."""
+    need(cmd.args, 1)
+    payload = ctx.store.pending.take(cmd.chat.key, "kpi-set", cmd.args[0], ctx.clock())
+    if payload is None:
+        raise UsageError("That value was already recorded, cancelled or has expired.")
+    if [a.casefold() for a in cmd.args[1:]] == ["cancel"]:
+        return Reply(text="Cancelled; nothing was saved.")
+    kpi = kpi_or_fail(cmd, ctx, str(payload["kpi"]))
+    day = date.fromisoformat(str(payload["day"]))
+    return _record(cmd, ctx, kpi, float(payload["value"]), day, str(payload["note"]))
+
+
+def _record(cmd: Command, ctx: Context, kpi: Kpi, value: float, day: date, note: str) -> Reply:
+    today = chat_today(cmd, ctx)
     measurement = Measurement(
         kpi=kpi.key, value=value, day=day, at=chat_now(cmd, ctx), by=who(cmd), note=note
     )
@@ -374,4 +446,4 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register the /kpi family."""
-    router.include(kpi_list, kpi_add, kpi_edit, kpi_remove, kpi_restore, kpi_set)
+    router.include(kpi_list, kpi_add, kpi_edit, kpi_remove, kpi_restore, kpi_set, kpi_confirm)

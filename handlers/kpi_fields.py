@@ -78,7 +78,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "test": lambda raw: parse_bool(raw, "test"),
 }
 PLACEMENT = ("objective", "perspective")
-RESERVED = {"add", "edit", "remove", "restore", "set", "import", "explain", "chart"}
+RESERVED = {"add", "edit", "remove", "restore", "set", "import", "explain", "chart", "confirm"}
 ADD_FIELDS = (*PARSERS, *PLACEMENT)
 _RENAMED = {"tol": "tolerance"}
 

@@ -15,7 +15,7 @@ from datetime import date
 from handlers import alerting, render
 from handlers.common import chat_now, chat_today, kpi_or_fail, need, who
 from handlers.contract import Button, Command, CommandError, Context, Reply, UsageError, command
-from handlers.parsing import looks_like_date, parse_date, parse_number, take_number_tokens
+from handlers.parsing import clip, parse_number, take_date, take_number_tokens
 from handlers.router import Router
 from scoring.models import Kpi, Measurement
 
@@ -40,12 +40,10 @@ def _parse_line(cmd: Command, ctx: Context, line: str, today: date) -> tuple[Kpi
     kpi = kpi_or_fail(cmd, ctx, fields[0])
     raw, nxt = take_number_tokens(fields, 1)
     value = parse_number(raw, kpi.key)
-    day = today
-    if nxt < len(fields) and looks_like_date(fields[nxt]):
-        day = parse_date(fields[nxt], today)
-        nxt += 1
+    typed_day, nxt = take_date(fields, nxt, today)
+    day = typed_day or today
     if nxt < len(fields):
-        raise UsageError(f"unexpected '{' '.join(fields[nxt:])}'")
+        raise UsageError(f"unexpected '{clip(' '.join(fields[nxt:]))}'")
     if day > today:
         raise UsageError(f"{day.isoformat()} is in the future")
     return kpi, value, day

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-import shlex
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from handlers.contract import Actor, ChatRef, Command, UsageError
+from scoring.errors import MAX_QUOTE as MAX_QUOTE  # what error lines quote, for handlers
+from scoring.errors import clip as clip
 
 _COMMAND = re.compile(r"^/([^\s@/]+)(?:@(\S+))?(?:\s+(.*))?$", re.DOTALL)
 _HASHTAG = re.compile(r"^#([^\s#]+)(?:\s+(.*))?$", re.DOTALL)
@@ -23,6 +24,13 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)|(?<=\w)'(?=\s|$)")
 _HELD = "\x00"
 KEY_RE = re.compile(r"^[^\W\d_][\w.-]{0,39}$|^\d[\w.-]{0,39}$", re.UNICODE)
+
+#: Longest message we read; longer ones are refused before any parsing.
+MAX_MESSAGE = 20_000
+#: Every number a user gives lies within ±MAX_VALUE (so percents and sums stay finite).
+MAX_VALUE = 1e15
+#: The first day a value may be recorded for (the last is today).
+FIRST_DAY = date(2000, 1, 1)
 
 
 def command_from_text(
@@ -70,19 +78,38 @@ def command_from_text(
     return None
 
 
+_SPACE = re.compile(r"[ \t\r\n]*")
+_PART = re.compile(r"[^ \t\r\n\"']+|\"[^\"]*\"|'[^']*'")
+
+
 def tokenize(text: str) -> tuple[str, ...]:
     """Shell-like split that accepts typographic quotes and explains unbalanced ones.
 
     An apostrophe inside or at the end of a word (`Anna's`, `we're`, `teams'`) is just
-    an apostrophe; `'…'` around words still quotes them.
+    an apostrophe; `'…'` around words still quotes them. One linear pass (a shell-style
+    splitter that grows each token a character at a time is quadratic on a long word);
+    a backslash is an ordinary character, as people type it in chat.
     """
     held = _APOSTROPHE.sub(_HELD, text.translate(_QUOTES))
-    try:
-        return tuple(t.replace(_HELD, "'") for t in shlex.split(held, posix=True))
-    except ValueError as exc:
-        raise UsageError(
-            'Unbalanced quote: close every " you open, e.g. /kpi add cac "Customer cost" target=80'
-        ) from exc
+    tokens: list[str] = []
+    pos, end = 0, len(held)
+    while True:
+        pos = _SPACE.match(held, pos).end()  # type: ignore[union-attr]
+        if pos >= end:
+            break
+        parts: list[str] = []
+        while pos < end and held[pos] not in " \t\r\n":
+            part = _PART.match(held, pos)
+            if part is None:  # an opening quote that is never closed
+                raise UsageError(
+                    'Unbalanced quote: close every " you open, '
+                    'e.g. /kpi add cac "Customer cost" target=80'
+                )
+            piece = part.group()
+            parts.append(piece[1:-1] if piece[0] in "\"'" else piece)
+            pos = part.end()
+        tokens.append("".join(parts).replace(_HELD, "'"))
+    return tuple(tokens)
 
 
 def normalize_key(raw: str, what: str = "key") -> str:
@@ -90,43 +117,76 @@ def normalize_key(raw: str, what: str = "key") -> str:
     key = unicodedata.normalize("NFC", raw.strip()).casefold()
     if not KEY_RE.match(key):
         raise UsageError(
-            f"'{raw}' is not a valid {what}: use letters, digits, '-', '_' or '.', "
+            f"'{clip(raw)}' is not a valid {what}: use letters, digits, '-', '_' or '.', "
             "up to 40 characters, e.g. cac or лиды"
         )
     return key
 
 
-_SUFFIX = {"k": 1e3, "к": 1e3, "m": 1e6, "м": 1e6, "mln": 1e6, "млн": 1e6, "b": 1e9, "bn": 1e9}
-_NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)(%?)$")
+_SUFFIX = {
+    "k": 1e3,
+    "к": 1e3,
+    "тыс": 1e3,
+    "m": 1e6,
+    "м": 1e6,
+    "mln": 1e6,
+    "млн": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "млрд": 1e9,
+}
+#: Multipliers that may stand apart from the number (`1,1 млн`, `10 k`, `2 bn`).
+_SPACED_SUFFIX = re.compile(r"(?:k|к|тыс|m|mln|млн|bn|млрд)\.?", re.IGNORECASE)
+_NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)\.?(%?)$")
 
 
 def parse_number(raw: str, what: str = "value") -> float:
-    """Parse a number the way people type it: 12.5, 12,5, 10 000, 1,234.5, 10k, 1.2M, 35%."""
+    """Parse a number the way people type it: 12.5, 12,5, 10 000, 1,234.5, 10k, 1,1 млн, 35%.
+
+    Every number lies within ±1e15: beyond that percents and sums overflow, and no
+    marketing figure is that large.
+    """
     text = raw.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("_", "")
     compact = text.replace(" ", "").replace("'", "").replace("−", "-").lower()
     if "," in compact and "." in compact:
         # whichever comes last is the decimal mark: 1,234.5 and 1.234,5 are both 1234.5
-        grouping = "," if compact.rfind(".") > compact.rfind(",") else "."
-        compact = compact.replace(grouping, "").replace(",", ".")
+        body = compact.rstrip(".")  # `5тыс.`: an abbreviation's dot is not a decimal mark
+        grouping = "," if body.rfind(".") > body.rfind(",") else "."
+        compact = body.replace(grouping, "").replace(",", ".")
     elif compact.count(",") > 1:
         compact = compact.replace(",", "")  # 1,234,567
     elif re.fullmatch(r"[+-]?\d{1,3},\d{3}", compact) and not compact.lstrip("+-").startswith("0"):
         compact = compact.replace(",", "")  # 1,000 reads as a thousand
     match = _NUMBER.match(compact)
     if not match:
-        raise UsageError(f"'{raw}' is not a number for {what}: try 12.5, 12,5, 10 000, 10k or 35%")
+        raise UsageError(
+            f"'{clip(raw)}' is not a number for {what}: try 12.5, 12,5, 10 000, 10k or 35%"
+        )
     sign, digits, suffix, _percent = match.groups()
     if suffix and suffix not in _SUFFIX:
-        raise UsageError(f"'{raw}': unknown suffix '{suffix}' (use k, M or bn)")
+        raise UsageError(
+            f"'{clip(raw)}': unknown multiplier '{clip(suffix, 12)}' "
+            "(use k, M, bn, тыс, млн or млрд)"
+        )
     value = float(digits.replace(",", ".")) * _SUFFIX.get(suffix, 1.0)
     value = -value if sign == "-" else value
-    if not math.isfinite(value):
-        raise UsageError(f"'{raw}' is too large for {what}.")
+    if not math.isfinite(value) or abs(value) > MAX_VALUE:
+        raise UsageError(
+            f"'{clip(raw)}' is out of range for {what}: numbers go from −1e15 to 1e15."
+        )
     return value
 
 
+def _glue_multiplier(tokens: Sequence[str], raw: str, nxt: int) -> tuple[str, int]:
+    """`1,1` + `млн` → `1,1млн`: a multiplier typed as its own word belongs to the number."""
+    if nxt < len(tokens) and raw[-1:].isdigit() and _SPACED_SUFFIX.fullmatch(tokens[nxt]):
+        return raw + tokens[nxt], nxt + 1
+    return raw, nxt
+
+
 def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
-    """Read a number that may be typed with space-separated groups (`10 000`, `1 200 000`).
+    """Read a number that may be typed with space-separated groups (`10 000`, `1 200 000`)
+    or a multiplier of its own (`1,1 млн`, `10 k`).
 
     Returns the glued text and the index of the first token after it.
     """
@@ -134,21 +194,25 @@ def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
         return "", start
     raw, i = tokens[start], start + 1
     if not re.fullmatch(r"[+-]?\d{1,3}", raw):
-        return raw, i
+        return _glue_multiplier(tokens, raw, i)
     j = i
     while j < len(tokens) and re.fullmatch(r"\d{3}", tokens[j]):
         j += 1
     if j < len(tokens) and re.fullmatch(r"\d{3}(?:[.,]\d+)?(?:[a-zа-я]+|%)?", tokens[j]):
         j += 1  # the last group may carry decimals, a suffix or %
+    glued, after = _glue_multiplier(tokens, "".join(tokens[start:j]), j)
     # `10 000` is one number only when nothing but a date (or the end) follows it:
     # in `/kpi set x 5 100 new leads` the 100 starts the note
-    if j > i and (j == len(tokens) or looks_like_date(tokens[j])):
-        return "".join(tokens[start:j]), j
-    return raw, i
+    if j > i and (after == len(tokens) or after > j or looks_like_date(tokens[after])):
+        return glued, after
+    return _glue_multiplier(tokens, raw, i)
 
 
 def parse_date(raw: str, today: date) -> date:
-    """YYYY-MM-DD (also `today` / `yesterday`); a date in the future is refused."""
+    """YYYY-MM-DD (also `today` / `yesterday`), from 2000-01-01 on.
+
+    A date in the future is left to the caller, which says what it means there.
+    """
     low = raw.strip().casefold()
     if low in ("today", "сегодня"):
         return today
@@ -157,12 +221,80 @@ def parse_date(raw: str, today: date) -> date:
     parts = _date_parts(low)
     if parts is None:
         raise UsageError(
-            f"'{raw}' is not a date: use YYYY-MM-DD (or DD.MM.YYYY), e.g. {today.isoformat()}"
+            f"'{clip(raw)}' is not a date: use YYYY-MM-DD (or DD.MM.YYYY), "
+            f"e.g. {today.isoformat()}"
         )
     try:
-        return date(*parts)
+        day = date(*parts)
     except ValueError as exc:
-        raise UsageError(f"'{raw}' is not a real date (check the month and day).") from exc
+        raise UsageError(f"'{clip(raw)}' is not a real date (check the month and day).") from exc
+    return in_range(day, raw, today)
+
+
+def in_range(day: date, raw: str, today: date) -> date:
+    """Refuse days before 2000-01-01 (charts and periods start there)."""
+    if day < FIRST_DAY:
+        raise UsageError(
+            f"'{clip(raw)}' is out of range: dates go from {FIRST_DAY.isoformat()} "
+            f"to today ({today.isoformat()})."
+        )
+    return day
+
+
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+    r"|январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[йя]|июн[ья]|июл[ья]|августа?|сентябр[ья]"
+    r"|октябр[ья]|ноябр[ья]|декабр[ья]|янв|фев|мар|апр|авг|сен|сент|окт|ноя|дек)\.?"
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?,?"
+#: Words after a value that are meant as a date (`5 ноября`, `nov 3 2026`, `tomorrow`).
+_WORDY_DATE = re.compile(
+    rf"(?:{_DAY} (?:{_MONTH})(?: \d{{4}})?|(?:{_MONTH}) {_DAY}(?: \d{{4}})?"
+    r"|tomorrow|завтра|послезавтра|позавчера|day before yesterday"
+    r"|\d{1,4} (?:days?|weeks?|months?|дн[яей]|день|недел[иья]|месяц[аев]*) (?:ago|назад))",
+    re.IGNORECASE,
+)
+
+
+def take_date(tokens: Sequence[str], start: int, today: date) -> tuple[date | None, int]:
+    """A date right after a value, typed as digits or in words; returns it and the next index.
+
+    `5 ноября`, `3 nov`, `tomorrow`, `2 days ago` are dates (read with dateparser, the
+    later date-ish wording first); a phrase shaped like a date that is not one is refused,
+    never kept as a note. No date: (None, start).
+    """
+    if start >= len(tokens):
+        return None, start
+    if looks_like_date(tokens[start]):
+        return parse_date(tokens[start], today), start + 1
+    for size in (4, 3, 2, 1):
+        phrase = " ".join(tokens[start : start + size])
+        if start + size <= len(tokens) and _WORDY_DATE.fullmatch(phrase):
+            return in_range(_words_to_date(phrase, today), phrase, today), start + size
+    return None, start
+
+
+def _words_to_date(phrase: str, today: date) -> date:
+    """dateparser, restricted to English and Russian (fast, and no guessing at languages)."""
+    import dateparser  # imported on first use: most messages carry no date in words
+
+    found = dateparser.parse(
+        phrase,
+        languages=["en", "ru"],
+        settings={
+            "PREFER_DATES_FROM": "past",
+            "RELATIVE_BASE": datetime(today.year, today.month, today.day, 12, tzinfo=UTC),
+            "REQUIRE_PARTS": ["day"],
+            "PREFER_DAY_OF_MONTH": "first",
+        },
+    )
+    if found is None:
+        raise UsageError(
+            f"'{clip(phrase)}' looks like a date but isn't one: use YYYY-MM-DD, "
+            f"e.g. {today.isoformat()}."
+        )
+    return found.date()
 
 
 def _date_parts(text: str) -> tuple[int, int, int] | None:
@@ -213,7 +345,7 @@ def split_options(
                 close = difflib.get_close_matches(field, allowed_set, n=1)
                 hint = f" Did you mean {close[0]}=?" if close else ""
                 raise UsageError(
-                    f"Unknown field '{name}'.{hint} Fields: {', '.join(sorted(allowed_set))}"
+                    f"Unknown field '{clip(name)}'.{hint} Fields: {', '.join(sorted(allowed_set))}"
                 )
             if field in options:
                 raise UsageError(f"'{field}=' is given twice.")
@@ -238,7 +370,7 @@ def parse_choice(raw: str, field: str, choices: Mapping[str, str]) -> str:
     value = choices.get(raw.strip().casefold())
     if value is None:
         options = ", ".join(sorted(set(choices.values())))
-        raise UsageError(f"{field}={raw} is not allowed: use one of {options}.")
+        raise UsageError(f"{field}={clip(raw)} is not allowed: use one of {options}.")
     return value
 
 
@@ -251,14 +383,14 @@ def parse_bool(raw: str, field: str) -> bool:
         return True
     if low in falsy:
         return False
-    raise UsageError(f"{field}={raw}: use yes or no.")
+    raise UsageError(f"{field}={clip(raw)}: use yes or no.")
 
 
 def parse_weight(raw: str, field: str = "weight") -> float:
     """A weight is a finite number ≥ 0."""
     value = parse_number(raw, field)
     if value < 0:
-        raise UsageError(f"{field} must not be negative (got {raw}).")
+        raise UsageError(f"{field} must not be negative (got {clip(raw)}).")
     return value
 
 

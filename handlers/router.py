@@ -25,7 +25,7 @@ from handlers.contract import (
     UsageError,
     specs_of,
 )
-from handlers.parsing import tokenize
+from handlers.parsing import MAX_MESSAGE, MAX_QUOTE, clip, tokenize
 from scoring.errors import ScoringError
 from storage.errors import StoreError
 
@@ -81,13 +81,16 @@ class Router:
         raise CommandError(self._unknown(name))
 
     def _unknown(self, name: str) -> str:
-        close = difflib.get_close_matches(name, self.top_level(), n=2, cutoff=0.6)
+        close = difflib.get_close_matches(name[:40], self.top_level(), n=2, cutoff=0.6)
         hint = f" Did you mean {' or '.join('/' + c for c in close)}?" if close else ""
-        return f"Unknown command /{name}.{hint} Send /help for the list."
+        return f"Unknown command /{clip(name)}.{hint} Send /help for the list."
 
     async def dispatch(self, cmd: Command, ctx: Context) -> list[Reply]:
         """Run one command; never raises, always answers with at least one reply."""
         route: Route | None = None
+        size = 1 + len(cmd.name) + (1 + len(cmd.text) if cmd.text else 0)  # `/name text`
+        if size > MAX_MESSAGE:  # refused before any parsing: nothing long runs on the loop
+            return [Reply(text=_too_long(size), kind="error", to=cmd.chat)]
         try:
             # a hashtag message is free chat text: split on spaces, quotes mean nothing
             tokens = tuple(cmd.text.split()) if cmd.via == "hashtag" else tokenize(cmd.text)
@@ -107,7 +110,8 @@ class Router:
                     "command": cmd.name,
                 },
             )
-            return [Reply(text=_error_text(exc, route), kind="error", to=cmd.chat)]
+            line = _clip_echoes(_error_text(exc, route), cmd)
+            return [Reply(text=line, kind="error", to=cmd.chat)]
         except Exception:
             ref = secrets.token_hex(3)
             _LOGGER.exception("command failed ref=%s chat=%s /%s", ref, cmd.chat.key, cmd.name)
@@ -132,6 +136,28 @@ def _error_text(exc: Exception, route: Route | None) -> str:
     if isinstance(exc, UsageError) and exc.show_usage and route is not None:
         return f"{text} Usage: {route.spec.usage}"
     return text
+
+
+def _clip_echoes(line: str, cmd: Command) -> str:
+    """An error line repeats at most 60 characters of any one word the user typed.
+
+    Messages quote what was typed (`'…' is not a number`); a 10 000-letter word must not
+    come back whole, whichever handler wrote the line.
+    """
+    try:
+        words = {cmd.name, *tokenize(cmd.text), *cmd.text.split()}
+    except CommandError:
+        words = {cmd.name, *cmd.text.split()}
+    for word in sorted((w for w in words if len(w) > MAX_QUOTE), key=len, reverse=True):
+        line = line.replace(word, clip(word))
+    return line
+
+
+def _too_long(size: int) -> str:
+    return (
+        f"That message is too long ({size:,} characters; at most {MAX_MESSAGE:,}). "
+        "Nothing was changed."
+    ).replace(",", " ")
 
 
 async def _run(route: Route, cmd: Command, ctx: Context) -> HandlerResult:

@@ -3,10 +3,74 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import re
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from handlers.contract import Command, Context, NotFound, Reply, UsageError, command
+from handlers.parsing import clip
 from handlers.router import Router
+
+_OFFSET = re.compile(r"(?:utc|gmt)?\s*([+\-−])(\d{1,2})(?::?([0-5]\d))?", re.IGNORECASE)
+_WELL_KNOWN = {
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Moscow",
+    "Europe/Istanbul",
+    "Asia/Dubai",
+    "Asia/Yekaterinburg",
+    "Asia/Kolkata",
+    "Asia/Novosibirsk",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Asia/Singapore",
+    "Africa/Lagos",
+}
+
+
+@functools.cache
+def _zones() -> dict[str, str]:
+    """Every IANA name by its case-folded spelling (read from disk once)."""
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def _cities_at(offset: timedelta, now: datetime) -> list[str]:
+    """A few Area/City zones whose clocks show `offset` from UTC right now."""
+    areas = ("Europe/", "Asia/", "America/", "Africa/", "Australia/", "Pacific/")
+    found = [
+        name
+        for name in sorted(_zones().values())
+        if name.startswith(areas) and now.astimezone(ZoneInfo(name)).utcoffset() == offset
+    ]
+    found.sort(key=lambda name: (name not in _WELL_KNOWN, not name.startswith("Europe/")))
+    return found[:3]
+
+
+def _not_a_zone(raw: str, now: datetime) -> str:
+    offset = _OFFSET.fullmatch(raw.strip())
+    if offset is not None and int(offset[2]) <= 14:
+        sign = -1 if offset[1] in "-−" else 1
+        delta = sign * timedelta(hours=int(offset[2]), minutes=int(offset[3] or 0))
+        cities = _cities_at(delta, now)
+        example = f", e.g. {', '.join(cities)}" if cities else ", e.g. Europe/Moscow"
+        return (
+            f"'{clip(raw)}' is an offset, not a timezone: use a city that keeps that time"
+            f"{example} (a city follows summer time; an offset does not)."
+        )
+    names = _zones()
+    close = difflib.get_close_matches(raw[:60].casefold(), list(names), n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(names[c] for c in close)}?" if close else ""
+    return (
+        f"'{clip(raw)}' is not a timezone.{hint} Use an IANA name such as Europe/Moscow, "
+        "Europe/Copenhagen or America/New_York."
+    )
 
 
 @command(
@@ -21,15 +85,9 @@ async def timezone(cmd: Command, ctx: Context) -> Reply:
     if not cmd.args:
         return Reply(text=f"Timezone: {settings.timezone}. Change: /timezone Europe/Moscow")
     raw = cmd.args[0]
-    names = {name.casefold(): name for name in available_timezones()}
-    name = names.get(raw.casefold())
+    name = _zones().get(raw.casefold())
     if name is None:
-        close = difflib.get_close_matches(raw.casefold(), list(names), n=3, cutoff=0.6)
-        hint = f" Did you mean {', '.join(names[c] for c in close)}?" if close else ""
-        raise UsageError(
-            f"'{raw}' is not a timezone.{hint} Use an IANA name such as Europe/Moscow, "
-            "Europe/Copenhagen or America/New_York."
-        )
+        raise UsageError(_not_a_zone(raw, ctx.clock()))
     try:
         ZoneInfo(name)
     except ZoneInfoNotFoundError as exc:  # pragma: no cover - listed but not loadable

@@ -64,7 +64,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scoring.alerts_quiet import QuietHours, quiet_release_time
-from scoring.errors import ScoringError
+from scoring.errors import ScoringError, clip
 from scoring.models import Kpi, Measurement, Status, Thresholds
 
 __all__ = [
@@ -94,6 +94,8 @@ COLOURS = (Status.GREEN, Status.YELLOW, Status.RED)
 _SEVERITY = {Status.NODATA: -1, Status.GREEN: 0, Status.YELLOW: 1, Status.RED: 2}
 _DEFAULT_THRESHOLDS = Thresholds()
 _MAX_MUTE = timedelta(days=90)
+#: Longest group window or repeat, like a mute: beyond it date arithmetic overflows.
+MAX_WINDOW = _MAX_MUTE
 
 
 class _Frozen(BaseModel):
@@ -114,14 +116,14 @@ class AlertPolicy(_Frozen):
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("repeat must be positive")
-        return value
+        return min(value, MAX_WINDOW)  # a longer one saved by an old version: date overflow
 
     @field_validator("group_window")
     @classmethod
     def _not_negative(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):
             raise ValueError("group_window cannot be negative")
-        return value
+        return min(value, MAX_WINDOW)
 
 
 class Mute(_Frozen):
@@ -156,9 +158,10 @@ def active_mute(kpi: str, mutes: Iterable[Mute], now: datetime) -> Mute | None:
     return max(live, key=lambda mute: mute.until) if live else None
 
 
-_DURATION_PART = re.compile(r"(\d+)\s*(мин|min|m|м|h|ч|d|д|w|н)", re.IGNORECASE)
+_DURATION_PART = re.compile(r"(\d{1,15})\s*(мин|min|m|м|h|ч|d|д|w|н)", re.IGNORECASE)
 _UNITS = {"m": 1, "min": 1, "м": 1, "мин": 1, "h": 60, "ч": 60, "d": 1440, "д": 1440}
 _UNITS |= {"w": 10080, "н": 10080}
+_DURATION_CAP = 100 * 365 * 1440
 
 
 def parse_duration(text: str) -> timedelta:
@@ -166,8 +169,10 @@ def parse_duration(text: str) -> timedelta:
     compact = text.strip().replace(" ", "")
     parts = _DURATION_PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts).casefold() != compact.casefold():
-        raise ScoringError(f"'{text.strip()}' is not a duration: use 30m, 2h, 1d or 1w")
-    return timedelta(minutes=sum(int(n) * _UNITS[u.casefold()] for n, u in parts))
+        raise ScoringError(f"'{clip(text)}' is not a duration: use 30m, 2h, 1d or 1w")
+    minutes = sum(int(n) * _UNITS[u.casefold()] for n, u in parts)
+    # every caller refuses more than 90 days; a cap keeps absurd input from overflowing
+    return timedelta(minutes=min(minutes, _DURATION_CAP))
 
 
 class AlertState(_Frozen):

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from scoring.errors import ScoringError
+from scoring.errors import ScoringError, clip
 
 _WINDOW = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*[-–—]\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
 
@@ -45,7 +45,7 @@ class QuietHours(BaseModel):
         match = _WINDOW.match(text)
         example = "use HH:MM-HH:MM, e.g. quiet 22:00-08:00"
         if not match:
-            raise ScoringError(f"'{text.strip()}' is not a quiet window: {example}")
+            raise ScoringError(f"'{clip(text)}' is not a quiet window: {example}")
         h1, m1, h2, m2 = match.groups()
         try:
             start, end = time(int(h1), int(m1 or 0)), time(int(h2), int(m2 or 0))

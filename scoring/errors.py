@@ -1,5 +1,14 @@
 """Errors of the pure domain: each message is a friendly line fit for chat."""
 
+#: Most characters of the user's own text an error line repeats.
+MAX_QUOTE = 60
+
+
+def clip(raw: str, limit: int = MAX_QUOTE) -> str:
+    """The user's text as an error line may quote it: at most `limit` characters."""
+    raw = raw.strip()
+    return raw if len(raw) <= limit else raw[: limit - 1] + "…"
+
 
 class ScoringError(ValueError):
     """A value or definition the scoring rules refuse (zero-width scale, bad threshold...)."""

@@ -65,6 +65,7 @@ def format_number(value: float | None, unit: str = "") -> str:
 def _cut(percent: float, decimals: int) -> float:
     """`percent` cut toward zero to `decimals`, forgiving float error (EPS of a share)."""
     scale = float(10**decimals)
+    percent = max(min(percent, 1e15), -1e15)  # old stored data: a percent past any float
     magnitude = math.floor(abs(percent) * scale + EPS * 100 * scale) / scale
     return magnitude if percent >= 0 else -magnitude
 

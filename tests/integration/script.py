@@ -67,6 +67,8 @@ EVERY_COMMAND: tuple[Step, ...] = (
         "red, progress 55%",
     ),
     step("/kpi set cac 90", "= 90 $", "yellow, progress 66%"),
+    step("/kpi set cac 9600", "9 600 $ is more than 100× away", "Record it anyway?"),
+    press("Cancel", "kpi confirm", "Cancelled; nothing was saved."),
     step("/kpi set leads 150", "= 150", "yellow, progress 75%"),
     step("/kpi set trial 20", "= 20", "test mode, not scored"),
     step(

@@ -1,0 +1,243 @@
+"""Input that cannot break a chat: documented ranges, our own words, short quotes, old data.
+
+Each test here reproduces one "Found" item of issue 7 §4 (first failing, then fixed).
+"""
+
+from __future__ import annotations
+
+import shlex
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.app import Core
+from handlers import jobs
+from handlers.contract import UsageError
+from handlers.parsing import MAX_MESSAGE, tokenize
+from scoring.models import Measurement
+from tests.support import FakeChat
+
+CHAT = "console:team"
+H = '/kpi add h "H" baseline=10 target=9 perspective=finance'
+CAC = '/kpi add cac "CAC" baseline=120 target=80 perspective=finance'
+
+
+def _store_raw(core: Core, kpi: str, value: float, day: date) -> None:
+    """A value stored before the fix (by an older version, bypassing today's checks)."""
+    at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    core.store.kpis.record(CHAT, Measurement(kpi=kpi, value=value, day=day, at=at, by="@old"))
+
+
+async def _never_broken(chat: FakeChat, *texts: str) -> None:
+    for text in texts:
+        for reply in await chat.say(text):
+            assert "Something went wrong" not in reply.plain(), text
+
+
+async def test_a_308_digit_value_is_refused_in_one_line_and_nothing_changes(
+    chat: FakeChat,
+) -> None:
+    await chat.ok(H)
+    huge = "1" + "0" * 308
+    assert await chat.error(f"/kpi set h {huge}") == (
+        "'10000000000000000000000000000000000000000000000000000000000…' is out of range "
+        "for h: numbers go from −1e15 to 1e15."
+    )
+    assert (await chat.error("/kpi set h 2000000000000000")).startswith(
+        "'2000000000000000' is out of range for h"
+    )
+    assert "Value: —" in await chat.ok("/kpi h")
+
+
+async def test_an_import_refuses_a_value_out_of_range(chat: FakeChat) -> None:
+    await chat.ok(H)
+    text = await chat.error(f"/kpi import\nh 1{'0' * 308}")
+    assert "out of range for h" in text and "nothing was imported" in text
+
+
+async def test_values_stored_before_the_range_check_never_break_a_reply(
+    chat: FakeChat, core: Core
+) -> None:
+    await chat.ok(H)
+    await chat.ok(CAC)
+    _store_raw(core, "h", 1e308, date(2026, 11, 19))
+    _store_raw(core, "cac", -1e300, date(2026, 11, 19))
+    await _never_broken(
+        chat,
+        "/kpi",
+        "/kpi h",
+        "/kpi h explain",
+        "/kpi cac explain",
+        "/scorecard",
+        "/map",
+        "/digest",
+        "/alerts",
+        "/kpi set h 9",
+    )
+
+
+async def test_alert_windows_and_repeats_are_bounded_like_mutes(chat: FakeChat) -> None:
+    refusal = "{} lasts from 1 minute to 90 days, e.g. {}"
+    assert await chat.error("/alerts set group=999999999d") == refusal.format(
+        "group", "group=60s (group=0 sends at once)"
+    )
+    assert await chat.error("/alerts set repeat=999999999d") == refusal.format(
+        "repeat", "repeat=1d"
+    )
+    assert (await chat.error("/alerts set repeat=91d")).startswith("repeat lasts from")
+    assert (await chat.error("/alerts set group=30s")).startswith("group lasts from")
+    assert "repeat 90d, group 0 (off)" in await chat.ok("/alerts set repeat=90d group=0")
+    assert "repeat 1m, group 1m" in await chat.ok("/alerts set repeat=1m group=60s")
+
+
+async def test_huge_windows_stored_before_the_bounds_never_break_alerts_or_the_sweep(
+    chat: FakeChat, core: Core
+) -> None:
+    await chat.ok(CAC)
+    settings = core.store.alerts.settings(CHAT)
+    policy = settings.policy.model_copy(
+        update={"group_window": timedelta(days=999999999), "repeat": timedelta(days=999999999)}
+    )
+    core.store.alerts.save_settings(CHAT, settings.model_copy(update={"policy": policy}))
+    await chat.ok("/kpi set cac 130")  # a colour change runs the grouping window
+    await chat.ok("/kpi set cac 80")
+    await _never_broken(chat, "/alerts", "/alerts log")
+    report = await jobs.sweep(core.ctx, memory=jobs.SweepMemory())
+    assert report.chats == 1
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01", "1999-12-31", "31.12.1999"])
+async def test_dates_before_2000_are_refused(chat: FakeChat, typed: str) -> None:
+    await chat.ok(CAC)
+    assert await chat.error(f"/kpi set cac 90 {typed}") == (
+        f"'{typed}' is out of range: dates go from 2000-01-01 to today (2026-11-21)."
+    )
+    assert "2000-01-01" in await chat.ok("/kpi set cac 90 2000-01-01")
+
+
+async def test_ancient_dates_stored_before_the_range_check_never_break_a_chart(
+    chat: FakeChat, core: Core
+) -> None:
+    await chat.ok(CAC)
+    _store_raw(core, "cac", 90, date(1, 1, 1))
+    _store_raw(core, "cac", 95, date(2026, 11, 1))
+    _store_raw(core, "cac", 1e308, date(2026, 11, 2))
+    await _never_broken(chat, "/kpi cac chart", "/kpi cac", "/kpi")
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("1,1 млн", "1 100 000"),
+        ("1,1млн", "1 100 000"),
+        ("5 тыс", "5 000"),
+        ("5тыс.", "5 000"),
+        ("2 млрд", "2 000 000 000"),
+        ("10 k", "10 000"),
+        ("1.2 M", "1 200 000"),
+        ("2 bn", "2 000 000 000"),
+        ("2,5 mln", "2 500 000"),
+    ],
+)
+async def test_russian_and_english_multipliers_with_or_without_a_space(
+    chat: FakeChat, typed: str, shown: str
+) -> None:
+    await chat.ok('/kpi add revenue "Revenue" target=5000000 perspective=finance')
+    assert f"Saved Revenue = {shown} (" in await chat.ok(f"/kpi set revenue {typed}")
+    assert "млн" not in await chat.ok("/kpi revenue")
+
+
+async def test_a_date_in_words_after_the_value_is_a_date_not_a_note(chat: FakeChat) -> None:
+    await chat.ok('/kpi add leads "Leads" target=200 perspective=customers')
+    assert "Saved Leads = 119 for 2026-11-05 (" in await chat.ok("/kpi set leads 119 5 ноября")
+    assert "for 2026-11-03" in await chat.ok("/kpi set leads 120 3 nov after the webinar")
+    assert "after the webinar" in await chat.ok("/kpi leads")
+    assert "for 2026-11-20" in await chat.ok("/kpi set leads 121 вчера")
+    assert await chat.error("/kpi set leads 122 tomorrow") == (
+        "2026-11-22 is in the future; values are recorded for today or earlier."
+    )
+    assert (await chat.error("/kpi set leads 122 завтра")).startswith(
+        "2026-11-22 is in the future"
+    )
+    assert await chat.error("/kpi set leads 122 32 ноября") == (
+        "'32 ноября' looks like a date but isn't one: use YYYY-MM-DD, e.g. 2026-11-21."
+    )
+    assert "Saved Leads = 5 (" in await chat.ok("/kpi set leads 5 100 new leads")
+
+
+async def test_a_value_100_times_away_from_recent_values_asks_first(chat: FakeChat) -> None:
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 95 2026-11-19")
+    await chat.ok("/kpi set cac 96 2026-11-20")
+    replies = await chat.say("/kpi set cac 9700 new pricing")
+    assert len(replies) == 1 and replies[0].kind == "answer"
+    ask = replies[0]
+    assert ask.text == (
+        "9 700 is more than 100× away from CAC's recent values (95 to 96). "
+        "Record it anyway? Nothing is saved until you confirm."
+    )
+    assert [b.label for b in ask.buttons] == ["Record 9 700", "Cancel"]
+    assert "Value: 96" in await chat.ok("/kpi cac")
+    assert "Saved CAC = 9 700 (" in await chat.ok(ask.buttons[0].command)
+    assert "new pricing" in await chat.ok("/kpi cac")
+    assert "already" in await chat.error(ask.buttons[0].command)
+    assert "Saved CAC = 0.5 (" not in await chat.ok("/kpi set cac 0.5")  # 100x below asks too
+    assert "Saved CAC = 97 (" in await chat.ok("/kpi set cac 97")
+
+
+async def test_error_lines_quote_at_most_60_characters_of_input(chat: FakeChat) -> None:
+    await chat.ok(CAC)
+    unknown = await chat.error("/" + "a" * 10_000)
+    assert unknown == f"Unknown command /{'a' * 59}…. Send /help for the list."
+    digits = await chat.error("/kpi set cac " + "9" * 400)
+    assert "9" * 61 not in digits and len(digits) < 200
+    for text in (
+        "/kpi " + "x" * 500,
+        "/kpi set cac " + "5" * 300 + "k",
+        "/kpi add " + "k" * 300 + ' "n" target=1',
+        "/alerts set " + "y" * 300,
+        "/alerts mute cac " + "1" * 300 + "d",
+        "/timezone " + "Z" * 300,
+        "/kpi edit cac " + "w" * 300 + "=1",
+    ):
+        line = await chat.error(text)
+        assert len(line) <= 300, (text[:40], line)
+
+
+async def test_a_message_over_20000_characters_is_refused_at_once(chat: FakeChat) -> None:
+    await chat.ok(CAC)
+    text = "/kpi set cac 95 " + "x" * MAX_MESSAGE
+    assert await chat.error(text) == (
+        "That message is too long (20 016 characters; at most 20 000). Nothing was changed."
+    )
+    assert "Value: —" in await chat.ok("/kpi cac")
+
+
+async def test_hysteresis_out_of_range_is_explained_in_our_words(chat: FakeChat) -> None:
+    assert await chat.error("/alerts set hysteresis=150%") == (
+        "hysteresis takes a percent from 0% to 50%: hysteresis=15%"
+    )
+    assert await chat.error("/alerts set hysteresis=abc") == (
+        "hysteresis takes a percent from 0% to 50%: hysteresis=15%"
+    )
+    assert "hysteresis 15%" in await chat.ok("/alerts set hysteresis=15%")
+
+
+_PLAIN = st.text(alphabet=st.sampled_from(list('ab c"=1.,-«»')), max_size=40)
+
+
+@given(_PLAIN)
+def test_the_linear_tokenizer_splits_like_a_shell(text: str) -> None:
+    try:
+        expected = tuple(shlex.split(text.replace("«", '"').replace("»", '"'), posix=True))
+    except ValueError:
+        with pytest.raises(UsageError):
+            tokenize(text)
+        return
+    assert tokenize(text) == expected
+
+
+def test_a_huge_token_is_tokenized_whole() -> None:
+    assert tokenize("a " + "b" * 100_000 + ' "c d"') == ("a", "b" * 100_000, "c d")
