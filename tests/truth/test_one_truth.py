@@ -120,7 +120,8 @@ async def test_a_digest_whole(chat: FakeChat, core: Core, clock: FixedClock) -> 
     await chat.ok("/kpi set leads 12345.5")
     await chat.ok("/kpi set conv 1.4 2026-11-14")
     clock.advance(days=1)
-    await chat.ok("/kpi set leads 30")
+    ask = await chat.say("/kpi set leads 30")  # 400× below 12 345.5: asked first
+    await chat.ok(ask[0].buttons[0].command)
     with core.store.atomic():
         reply = jobs.build_digest(core.ctx, CHAT)
     assert reply.plain() == (
