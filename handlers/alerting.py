@@ -23,12 +23,14 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from handlers import render
+from handlers.calculated import current_measurement
 from handlers.contract import Button, ChatRef, Command, Context, Reply, ReplyKind
 from scoring.alerts import Transition, evaluate
 from scoring.alerts_batch import Batch, Batcher
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
 from scoring.status import would_be_status
+from scoring.targets import kpi_on
 from storage.alerts import AlertSettings, Channel
 
 __all__ = [
@@ -100,10 +102,10 @@ def evaluate_kpi(
     now: datetime,
 ) -> list[Transition]:
     """Step one KPI's alert state with its latest reading; persist it; return transitions."""
-    latest = ctx.store.kpis.latest(chat, kpi.key)
-    if not latest:
+    reading = current_measurement(ctx, chat, kpi)  # the period's aggregate (agg=)
+    if reading is None:
         return []
-    reading = latest[-1]
+    kpi = kpi_on(kpi, reading.day)  # scored against the staged target in force
     stored = ctx.store.alerts.state(chat, kpi.key)
     # Test mode switched on or off since the state was written: start afresh, so the
     # first live reading announces its colour and test readings never reach people.

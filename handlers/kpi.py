@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from handlers import alerting, render, visuals
+from handlers import alerting, calculated, render, visuals
 from handlers.common import chat_now, chat_today, edit_request, kpi_or_fail, need, who
 from handlers.contract import (
     Button,
     Command,
+    Conflict,
     Context,
     Field,
     Image,
@@ -38,19 +39,23 @@ from handlers.parsing import (
 from handlers.parsing import take_number_tokens as take_number
 from handlers.router import Router
 from handlers.scores import KpiView, kpi_view, scorecard_view
+from scoring.aggregation import AGG_WORDS, combine, period_label
 from scoring.kpi import explain, progress
 from scoring.models import FOCUS_PER_PERSPECTIVE, FOCUS_TOTAL, Kpi, Measurement
 from scoring.status import kpi_status
+from scoring.targets import due_pace, kpi_on
 
 CHART_POINTS = 120
 ADD_USAGE = (
     '/kpi add <key> "<name>" target=<n> [baseline=<n>] [direction=up|down|range] [min=<n>] '
     "[max=<n>] [tol=<n>] [unit=<u>] [weight=<n>] [objective=<key>] [perspective=<key>] "
-    "[owner=@user] [every=day|week|month|quarter] [warn=<n>] [crit=<n>] [test=yes|no]"
+    "[owner=@user] [every=day|week|month|quarter] [warn=<n>] [crit=<n>] [test=yes|no] "
+    '[formula="<expr>"] [agg=last|sum|avg|max|min] [due=YYYY-MM-DD] [from=YYYY-MM-DD] '
+    "[staged=2027Q1:<n>,…]"
 )
 
 
-@command("kpi", usage="/kpi [<key> [explain|chart]]", example="/kpi cac explain")
+@command("kpi", usage="/kpi [<key> [explain|chart|ytd]]", example="/kpi cac explain")
 async def kpi_list(cmd: Command, ctx: Context) -> Reply:
     """List every KPI by perspective: value, target, progress, colour, trend and age.
 
@@ -112,6 +117,8 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
     rest = [a.casefold() for a in cmd.args[1:]]
     if rest == ["chart"]:
         return await _kpi_chart(cmd, ctx, kpi)
+    if rest == ["ytd"]:
+        return _kpi_ytd(cmd, ctx, kpi)
     if rest and rest != ["explain"]:
         raise UsageError(
             f"Unknown words after the key: {clip(' '.join(cmd.args[1:]))}. Try /help kpi"
@@ -120,12 +127,7 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
     thresholds = ctx.store.scorecards.thresholds(chat)
     view = kpi_view(ctx, chat, kpi, thresholds)
     if rest == ["explain"]:
-        if view.value is None:
-            return Reply(text=f"{kpi.name} has no value yet: /kpi set {kpi.key} <value>")
-        return Reply(
-            title=f"How {kpi.name} is scored",
-            text="\n".join(explain(kpi, view.value, thresholds)),
-        )
+        return _kpi_explain(ctx, chat, kpi, view)
     history = ctx.store.kpis.history(chat, kpi.key, limit=10)
     objective = ctx.store.scorecards.objective(chat, kpi.objective)
     fields = [
@@ -146,6 +148,7 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
         ),
         Field(label="Weight", value=render.num(kpi.weight)),
     ]
+    fields.extend(_calc_fields(cmd, ctx, kpi, view))
     if kpi.warn is not None or kpi.crit is not None:
         fields.append(
             Field(
@@ -185,6 +188,87 @@ async def _kpi_chart(cmd: Command, ctx: Context, kpi: Kpi) -> Reply:
         text=f"{len(history)} values from {first.day.isoformat()} to {last.day.isoformat()}; "
         f"latest {render.num(last.value, kpi.unit)}, target {render.num(kpi.target, kpi.unit)}.",
         image=Image(data=png, filename=f"{kpi.key}.png", alt=f"{kpi.name} over time"),
+    )
+
+
+def _kpi_explain(ctx: Context, chat: str, kpi: Kpi, view: KpiView) -> Reply:
+    """The maths of one KPI: where its value comes from (formula, period), then its scores."""
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    now = calculated.reading(ctx, chat, kpi)
+    source = calculated.explain_value(ctx, chat, kpi, now)
+    if view.value is None:
+        if not source:
+            hint = (
+                f"its formula is {kpi.formula}" if kpi.formula else f"/kpi set {kpi.key} <value>"
+            )
+            return Reply(text=f"{kpi.name} has no value yet: {hint}")
+        return Reply(title=f"How {kpi.name} is scored", text="\n".join(source))
+    scored = kpi_on(kpi, view.day)
+    lines = [*source, *explain(scored, view.value, thresholds)]
+    if scored.target != kpi.target:
+        lines.append(
+            f"target in force = {render.num(scored.target, kpi.unit)} (staged), final "
+            f"{render.num(kpi.target, kpi.unit)}"
+        )
+    return Reply(title=f"How {kpi.name} is scored", text="\n".join(lines))
+
+
+def _calc_fields(cmd: Command, ctx: Context, kpi: Kpi, view: KpiView) -> list[Field]:
+    """Formula, aggregation, due date with pace and forecast, staged targets."""
+    fields: list[Field] = []
+    if kpi.formula:
+        fields.append(Field(label="Formula", value=kpi.formula))
+    if kpi.agg != "last":
+        fields.append(Field(label="Per period", value=f"{AGG_WORDS[kpi.agg]} (agg={kpi.agg})"))
+    if kpi.staged:
+        stages = ", ".join(
+            f"{s.until.isoformat()}: {render.num(s.target, kpi.unit)}" for s in kpi.staged
+        )
+        fields.append(Field(label="Staged targets", value=stages))
+    if kpi.due is not None:
+        fields.append(Field(label="Due", value=_due_text(cmd, ctx, kpi, view)))
+    return fields
+
+
+def _due_text(cmd: Command, ctx: Context, kpi: Kpi, view: KpiView) -> str:
+    """`2027-09-30 · 35% of the time gone, progress 40%: on track · on pace to reach …`."""
+    assert kpi.due is not None
+    today = chat_today(cmd, ctx)
+    start = kpi.due_from or today
+    values = calculated.period_values(ctx, cmd.chat.key, kpi, start, today)
+    points = [(p.last_day, p.value) for p in values]
+    final = None if view.value is None else progress(kpi, view.value)
+    state = due_pace(kpi, start, today, final, points)
+    parts = [kpi.due.isoformat(), f"{render.pct(state.elapsed)} of the time gone"]
+    if state.progress is not None and state.pace is not None:
+        parts[-1] += f", progress {render.pct(state.progress)}: {state.pace}"
+    if state.forecast is None:
+        parts.append("no forecast yet (needs values on two different days)")
+    else:
+        parts.append(
+            f"on pace to reach {render.num(round(state.forecast))} of "
+            f"{render.num(kpi.target, kpi.unit)}"
+        )
+    return " · ".join(parts)
+
+
+def _kpi_ytd(cmd: Command, ctx: Context, kpi: Kpi) -> Reply:
+    """The year so far: each period's value and the year's aggregate by the KPI's `agg`."""
+    today = chat_today(cmd, ctx)
+    first = date(today.year, 1, 1)
+    periods = calculated.period_values(ctx, cmd.chat.key, kpi, first, today)
+    if not periods:
+        return Reply(text=f"{kpi.name} has no values in {today.year} yet.")
+    values = ctx.store.kpis.between(cmd.chat.key, kpi.key, first, today)
+    total = combine(kpi.agg, [m.value for m in values])
+    rows = tuple(
+        (period_label(p.period), render.num(p.value, kpi.unit), str(p.count)) for p in periods
+    )
+    return Reply(
+        title=f"{kpi.name} ({kpi.key}) · {today.year} to date",
+        text=f"Year to date ({AGG_WORDS[kpi.agg]} of {render.plural(len(values), 'value')}): "
+        f"{render.num(total, kpi.unit)}; target {render.num(kpi.target, kpi.unit)}.",
+        table=Table(columns=("period", "value", "values"), rows=rows, align=("l", "r", "r")),
     )
 
 
@@ -229,14 +313,49 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
         if low is None or high is None:
             raise UsageError("A range KPI needs min= and max=.")
         fields["target"] = (low + high) / 2
-    kpi = build_kpi({"key": key, "objective": objective.key}, fields)
     chat = cmd.chat.key
+    _dated_defaults(cmd, ctx, fields, None)
+    if fields.get("formula"):
+        fields["formula"] = calculated.check_formula(ctx, chat, key, fields["formula"]).text
+    kpi = build_kpi({"key": key, "objective": objective.key}, fields)
     if ctx.store.scorecards.objective(chat, objective.key) is None:
         ctx.store.scorecards.put_objective(chat, objective)
     ctx.store.kpis.put(chat, kpi)
+    computed = ""
+    if kpi.formula:
+        changed = calculated.backfill(ctx, chat, kpi, ctx.clock())
+        alerting.on_values_recorded(ctx, chat, changed)
+        computed = " " + _formula_note(ctx, chat, kpi)
     return Reply(
-        text=f"Saved KPI {kpi.name} ({kpi.key}).{_focus_warning(cmd, ctx, objective.perspective)}"
+        text=f"Saved KPI {kpi.name} ({kpi.key}).{computed}"
+        f"{_focus_warning(cmd, ctx, objective.perspective)}"
     )
+
+
+def _dated_defaults(
+    cmd: Command, ctx: Context, fields: dict[str, object], old: Kpi | None
+) -> None:
+    """A new due date starts its clock today unless `from=` says otherwise."""
+    due = fields.get("due", old.due if old else None)
+    if due is None:
+        if "from" in fields or "due_from" in fields:
+            raise UsageError("from= is the start of a dated target; give due= too.")
+        return
+    if "due_from" not in fields and (old is None or old.due_from is None or "due" in fields):
+        fields["due_from"] = chat_today(cmd, ctx)
+
+
+def _formula_note(ctx: Context, chat: str, kpi: Kpi, day: date | None = None) -> str:
+    """`Recalculated CAC (cac) = 125 $ for 2026-11.` or why it has no value for that period."""
+    day = day or calculated.latest_input_day(ctx, chat, kpi)
+    if day is None:
+        return "Its inputs have no values yet."
+    result = calculated.outcome(ctx, chat, kpi, day)
+    label = period_label(result.period)
+    name = f"{kpi.name} ({kpi.key})"
+    if result.value is None:
+        return f"{name} has no value for {label}: {result.reason}."
+    return f"Recalculated {name} = {render.num(result.value, kpi.unit)} for {label}."
 
 
 def _focus_warning(cmd: Command, ctx: Context, perspective: str) -> str:
@@ -271,12 +390,27 @@ async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
     updates = typed_fields(options)
     if objective is not None:
         updates["objective"] = objective.key
-    updated = build_kpi(kpi.model_dump(), updates)
     chat = cmd.chat.key
+    _dated_defaults(cmd, ctx, updates, kpi)
+    if updates.get("formula"):
+        updates["formula"] = calculated.check_formula(ctx, chat, kpi.key, updates["formula"]).text
+    updated = build_kpi(kpi.model_dump(), updates)
     if objective is not None and ctx.store.scorecards.objective(chat, objective.key) is None:
         ctx.store.scorecards.put_objective(chat, objective)
     ctx.store.kpis.put(chat, updated)
-    alerting.on_kpi_changed(ctx, chat, updated)
+    recomputed: list[Kpi] = []
+    how = ("formula", "agg", "every")
+    if any(getattr(kpi, f) != getattr(updated, f) for f in how):
+        if updated.formula:
+            recomputed = calculated.backfill(ctx, chat, updated, ctx.clock())
+        else:  # formulas reading this KPI combine its values differently now
+            days = {m.day for m in ctx.store.kpis.history(chat, kpi.key)}
+            recomputed = calculated.values_changed(ctx, chat, {kpi.key: days}, ctx.clock())
+    if updated.removed_at is None:
+        others = [k for k in recomputed if k.key != updated.key]
+        alerting.on_values_recorded(ctx, chat, [updated, *others])
+    else:
+        alerting.on_kpi_changed(ctx, chat, updated)
     changed = ", ".join(f"{k}={v}" for k, v in options.items())
     return Reply(text=f"Updated {updated.name} ({updated.key}): {changed}.")
 
@@ -308,6 +442,17 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(
             f"{kpi.key} is already removed: /kpi restore {kpi.key} "
             f"or /kpi remove {kpi.key} confirm"
+        )
+    readers = [
+        user
+        for user, reads in calculated.graph(ctx.store.kpis.all(chat)).items()
+        if kpi.key in reads
+    ]
+    if readers:
+        raise Conflict(
+            f"{kpi.key} is read by the formula of {', '.join(readers)}; change "
+            f"{'that formula' if len(readers) == 1 else 'those formulas'} first "
+            f"(/kpi edit {readers[0]} formula=…)."
         )
     removed = kpi.model_copy(update={"removed_at": ctx.clock()})
     ctx.store.kpis.put(chat, removed)
@@ -356,6 +501,11 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     """
     need(cmd.args, 2)
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
+    if kpi.formula:
+        raise UsageError(
+            f"{kpi.key} is calculated ({kpi.formula}); record its inputs instead, "
+            f"or make it manual with /kpi edit {kpi.key} formula=none"
+        )
     raw, nxt = take_number(cmd.args, 1)
     value = parse_number(raw, kpi.key)
     today = chat_today(cmd, ctx)
@@ -425,23 +575,38 @@ def _record(cmd: Command, ctx: Context, kpi: Kpi, value: float, day: date, note:
     )
     chat = cmd.chat.key
     replaced = ctx.store.kpis.record(chat, measurement)
-    alerting.on_value_recorded(ctx, cmd, kpi, measurement)
+    recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, ctx.clock())
+    alerting.on_values_recorded(ctx, chat, [kpi, *recomputed])
     thresholds = ctx.store.scorecards.thresholds(chat)
     latest = ctx.store.kpis.latest(chat, kpi.key)
-    status = kpi_status(kpi, value, thresholds)
+    scored = kpi_on(kpi, day)
+    status = kpi_status(scored, value, thresholds)
     was = f" (replaced {render.num(replaced.value, kpi.unit)})" if replaced else ""
     when = "" if day == today else f" for {day.isoformat()}"
     state = (
         "test mode, not scored"
         if kpi.test
         else f"{render.mark(status)} {render.STATUS_WORD[status]}, "
-        f"progress {render.pct(progress(kpi, value))}"
+        f"progress {render.pct(progress(scored, value))}"
     )
     newest = latest[-1].day if latest else day
     latest_note = "" if newest == day else " An older date: the latest value is unchanged."
-    return Reply(
-        text=f"Saved {kpi.name} = {render.num(value, kpi.unit)}{when}{was} ({state}).{latest_note}"
+    derived = "".join(
+        "\n" + _formula_note(ctx, chat, k, day) for k in _readers(ctx, chat, kpi.key)
     )
+    return Reply(
+        text=f"Saved {kpi.name} = {render.num(value, kpi.unit)}{when}{was} ({state})."
+        f"{latest_note}{derived}"
+    )
+
+
+def _readers(ctx: Context, chat: str, key: str) -> list[Kpi]:
+    """Formula KPIs that read `key` directly."""
+    return [
+        k
+        for k in ctx.store.kpis.all(chat)
+        if k.formula and key in calculated.compiled(k.formula).inputs
+    ]
 
 
 def register(router: Router) -> None:

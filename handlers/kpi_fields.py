@@ -7,6 +7,7 @@ same spellings and give the same errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 from handlers.common import objective_or_fail, perspective_or_fail
@@ -15,13 +16,17 @@ from handlers.parsing import (
     normalize_key,
     parse_bool,
     parse_choice,
+    parse_date,
     parse_name,
     parse_number,
     parse_owner,
     parse_weight,
 )
+from scoring.errors import CycleFormatError
 from scoring.kpi import infer_direction, validate_kpi
-from scoring.models import Kpi, Objective
+from scoring.models import Kpi, Objective, StagedTarget
+from scoring.okr import Cycle
+from scoring.targets import validate_dated
 
 DIRECTIONS = {
     "up": "up",
@@ -52,6 +57,63 @@ def _optional_number(field: str) -> Callable[[str], float | None]:
     return parse
 
 
+AGGREGATES = {
+    "last": "last",
+    "latest": "last",
+    "sum": "sum",
+    "total": "sum",
+    "avg": "avg",
+    "average": "avg",
+    "mean": "avg",
+    "max": "max",
+    "min": "min",
+}
+_EXAMPLE_DAY = date(2027, 9, 30)  # shown in the error example of a mistyped date
+
+
+def _optional_date(field: str) -> Callable[[str], date | None]:
+    def parse(raw: str) -> date | None:
+        if raw.strip().casefold() in ("", "none", "-"):
+            return None
+        return parse_date(raw, _EXAMPLE_DAY)
+
+    del field
+    return parse
+
+
+def _formula(raw: str) -> str | None:
+    """The formula text (checked against the chat's KPIs later); `none` makes a KPI manual."""
+    text = raw.strip()
+    if text.casefold() in ("", "none", "-"):
+        return None
+    if len(text) > 500:
+        raise UsageError("formula= is too long (at most 500 characters).")
+    return text
+
+
+def parse_staged(raw: str) -> tuple[StagedTarget, ...]:
+    """`2027Q1:10500,2027Q2:11000` (or `2027-03-31:10500`): targets in force up to a day."""
+    if raw.strip().casefold() in ("", "none", "-"):
+        return ()
+    stages: list[StagedTarget] = []
+    for item in raw.split(","):
+        when, sep, amount = item.strip().rpartition(":")
+        if not sep or not when:
+            raise UsageError(
+                f"staged= wants <quarter or date>:<target> pairs, e.g. "
+                f"staged=2027Q1:10500,2027Q2:11000; got '{item.strip()}'."
+            )
+        try:
+            until = Cycle.parse(when).period.end
+        except CycleFormatError:
+            until = parse_date(when, _EXAMPLE_DAY)
+        stages.append(StagedTarget(until=until, target=parse_number(amount, "staged target")))
+    days = [s.until for s in stages]
+    if len(set(days)) != len(days):
+        raise UsageError("staged= names the same quarter or date twice.")
+    return tuple(sorted(stages, key=lambda s: s.until))
+
+
 def _text(field: str, limit: int) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if len(raw) > limit:
@@ -76,11 +138,27 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "warn": _optional_number("warn"),
     "crit": _optional_number("crit"),
     "test": lambda raw: parse_bool(raw, "test"),
+    "formula": _formula,
+    "agg": lambda raw: parse_choice(raw, "agg", AGGREGATES),
+    "due": _optional_date("due"),
+    "from": _optional_date("from"),
+    "staged": parse_staged,
 }
 PLACEMENT = ("objective", "perspective")
-RESERVED = {"add", "edit", "remove", "restore", "set", "import", "explain", "chart", "confirm"}
+RESERVED = {
+    "add",
+    "edit",
+    "remove",
+    "restore",
+    "set",
+    "import",
+    "explain",
+    "chart",
+    "confirm",
+    "ytd",
+}
 ADD_FIELDS = (*PARSERS, *PLACEMENT)
-_RENAMED = {"tol": "tolerance"}
+_RENAMED = {"tol": "tolerance", "from": "due_from"}
 
 
 def typed_fields(options: Mapping[str, str]) -> dict[str, Any]:
@@ -138,6 +216,7 @@ def build_kpi(base: dict[str, Any], updates: Mapping[str, Any]) -> Kpi:
         data["tolerance"] = None  # a tolerance only means something for a range
     kpi = Kpi.model_validate(data)
     validate_kpi(kpi)
+    validate_dated(kpi)
     return kpi
 
 

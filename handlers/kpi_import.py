@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from handlers import alerting, render
+from handlers import alerting, calculated, render
 from handlers.common import chat_now, chat_today, kpi_or_fail, need, who
 from handlers.contract import Button, Command, CommandError, Context, Reply, UsageError, command
 from handlers.parsing import clip, parse_number, take_date, take_number_tokens
@@ -38,6 +38,8 @@ def _parse_line(cmd: Command, ctx: Context, line: str, today: date) -> tuple[Kpi
     if len(fields) < 2:
         raise UsageError("needs a key and a value")
     kpi = kpi_or_fail(cmd, ctx, fields[0])
+    if kpi.formula:
+        raise UsageError(f"{kpi.key} is calculated from its formula; import its inputs")
     raw, nxt = take_number_tokens(fields, 1)
     value = parse_number(raw, kpi.key)
     typed_day, nxt = take_date(fields, nxt, today)
@@ -143,7 +145,11 @@ def record_values(
         by_kpi[m.kpi].append(m)
     for key, items in by_kpi.items():
         ctx.store.kpis.record_many(chat, key, items)
-    alerting.on_values_recorded(ctx, chat, [k for k in kpis if k.key in by_kpi])
+    # formulas reading these KPIs are recomputed for the periods touched, in the same step
+    changes = {key: [m.day for m in items] for key, items in by_kpi.items()}
+    recomputed = calculated.values_changed(ctx, chat, changes, ctx.clock())
+    given = [k for k in kpis if k.key in by_kpi]
+    alerting.on_values_recorded(ctx, chat, [*given, *recomputed])
     return len(values)
 
 

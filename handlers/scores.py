@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from handlers.calculated import reading
 from handlers.contract import Context
 from scoring.kpi import performance, progress
 from scoring.models import Kpi, Objective, Perspective, Status, Thresholds
 from scoring.rollup import ScorecardScore, rollup
 from scoring.status import kpi_status
+from scoring.targets import kpi_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,20 +46,19 @@ class ScorecardView:
 
 
 def kpi_view(ctx: Context, chat: str, kpi: Kpi, thresholds: Thresholds) -> KpiView:
-    """Score one KPI from its two latest values."""
-    latest = ctx.store.kpis.latest(chat, kpi.key)
-    if not latest:
+    """Score one KPI from its current period's value (`agg=`) against the target in force."""
+    now = reading(ctx, chat, kpi)
+    if now.value is None:
         return KpiView(kpi, None, None, None, None, None, kpi_status(kpi, None, thresholds))
-    last = latest[-1]
-    previous = latest[-2].value if len(latest) > 1 else None
+    scored = kpi_on(kpi, now.day)
     return KpiView(
         kpi=kpi,
-        value=last.value,
-        previous=previous,
-        day=last.day,
-        progress=progress(kpi, last.value),
-        performance=performance(kpi, last.value),
-        status=kpi_status(kpi, last.value, thresholds),
+        value=now.value,
+        previous=now.previous,
+        day=now.day,
+        progress=progress(scored, now.value),
+        performance=performance(scored, now.value),
+        status=kpi_status(scored, now.value, thresholds),
     )
 
 
@@ -69,5 +70,6 @@ def scorecard_view(ctx: Context, chat: str) -> ScorecardView:
     objectives = repo.objectives(chat)
     views = [kpi_view(ctx, chat, kpi, thresholds) for kpi in ctx.store.kpis.all(chat)]
     latest = {v.kpi.key: v.value for v in views if v.value is not None}
-    score = rollup(perspectives, objectives, [v.kpi for v in views], latest, thresholds)
+    scored = [kpi_on(v.kpi, v.day) for v in views]
+    score = rollup(perspectives, objectives, scored, latest, thresholds)
     return ScorecardView(perspectives, objectives, views, score, thresholds)

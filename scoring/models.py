@@ -17,6 +17,7 @@ Direction = Literal["up", "down", "range"]
 Interval = Literal["day", "week", "month", "quarter"]
 Aggregate = Literal["wavg", "avg", "min", "max"]
 CadencePeriod = Literal["week", "month", "quarter", "year"]
+TimeAggregate = Literal["last", "sum", "avg", "max", "min"]
 
 MAX_PERSPECTIVES = 7
 FOCUS_PER_PERSPECTIVE = 5
@@ -108,6 +109,18 @@ class Kpi(_Frozen):
     crit: float | None = None
     test: bool = False
     removed_at: AwareDatetime | None = None  # soft-deleted: hidden, history kept until purge
+    formula: str | None = None  # calculated from other KPIs (scoring.formula), per period
+    agg: TimeAggregate = "last"  # how the values inside one period combine
+    due: date | None = None  # dated target: the target is due on this day
+    due_from: date | None = None  # when the clock for `due` started (pace, forecast)
+    staged: tuple[StagedTarget, ...] = ()  # intermediate targets, e.g. one per quarter
+
+
+class StagedTarget(_Frozen):
+    """An intermediate target in force up to and including `until` (staged dated targets)."""
+
+    until: date
+    target: float
 
 
 class Measurement(_Frozen):
@@ -133,6 +146,7 @@ class KeyResult(_Frozen):
     unit: str = ""
     weight: float = 1.0
     owner: str | None = None
+    kpi: str | None = None  # driven by this KPI: `current` follows its value
 
 
 class Okr(_Frozen):
@@ -142,6 +156,7 @@ class Okr(_Frozen):
     name: str
     cycle: str
     owner: str | None = None
+    align: str | None = None  # the scorecard objective this OKR serves
 
 
 class CheckIn(_Frozen):
@@ -182,3 +197,29 @@ class ProgressLog(_Frozen):
     at: AwareDatetime
     by: str = ""
     note: str = ""
+
+
+class Funnel(_Frozen):
+    """Stages of a marketing funnel, each one a KPI counting who got that far."""
+
+    key: str
+    name: str
+    stages: tuple[str, ...]  # KPI keys, top of the funnel first
+
+
+class JourneyStage(_Frozen):
+    """One stage of a customer journey map: its KPIs, touchpoints and pain points."""
+
+    key: str
+    name: str
+    kpis: tuple[str, ...] = ()
+    touchpoints: tuple[str, ...] = ()
+    pains: tuple[str, ...] = ()
+
+
+class Journey(_Frozen):
+    """A customer journey map: stages from first contact to after-sales."""
+
+    key: str
+    name: str
+    stages: tuple[JourneyStage, ...]

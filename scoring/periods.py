@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from scoring.errors import ScoringError
 
-PeriodKind = Literal["week", "month", "quarter", "half", "year"]
+PeriodKind = Literal["day", "week", "month", "quarter", "half", "year"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,9 @@ def _month_start(year: int, month: int) -> date:
 
 
 def period_containing(kind: PeriodKind, day: date) -> Period:
-    """The week (ISO, Monday–Sunday), month, quarter, half or year that contains `day`."""
+    """The day, week (ISO, Monday–Sunday), month, quarter, half or year that contains `day`."""
+    if kind == "day":
+        return Period(kind, day, day)
     if kind == "week":
         start = day - timedelta(days=day.weekday())
         return Period(kind, start, start + timedelta(days=6))

@@ -218,3 +218,50 @@ class KpiRepo:
         """A KPI (removed or not) and its latest value."""
         latest = self.latest(chat, key)
         return self.get(chat, key), latest[-1] if latest else None
+
+    # calculated KPIs: one period's values -----------------------------------------------
+
+    def between(self, chat: str, key: str, first: date, last: date) -> list[Measurement]:
+        """Values from `first` to `last` (both included), oldest first; reads only those months."""
+        lo, hi = first.isoformat(), last.isoformat()
+        found: list[Measurement] = []
+        for month in self._summary(chat, key).months:
+            if lo[:7] <= month <= hi[:7]:
+                found.extend(
+                    m
+                    for m in self._db.models(self._shard(chat, key, month), Measurement)
+                    if first <= m.day <= last
+                )
+        found.sort(key=_sort_key)
+        return found
+
+    def clear_between(self, chat: str, key: str, first: date, last: date) -> int:
+        """Delete the values from `first` to `last` (a calculated KPI's stale period value).
+
+        Returns how many went; the index (months, count, two latest) is rebuilt when any did.
+        """
+        lo, hi = first.isoformat(), last.isoformat()
+        summary = self._summary(chat, key)
+        gone = 0
+        for month in summary.months:
+            if lo[:7] <= month <= hi[:7]:
+                name = self._shard(chat, key, month)
+                ids = [int(i) for i, d in self._db.docs(name).items() if lo <= d["day"] <= hi]
+                if ids:
+                    self._db.table(name).remove(doc_ids=ids)
+                    gone += len(ids)
+        if gone:
+            months = [m for m in summary.months if self._db.docs(self._shard(chat, key, m))]
+            name = self._index_name(chat, key)
+            save_single(self._db, name, {"months": months, "count": summary.count - gone})
+            latest = self.history(chat, key, limit=2)
+            save_single(
+                self._db,
+                name,
+                {
+                    "months": months,
+                    "count": summary.count - gone,
+                    "latest": [to_doc(x) for x in latest],
+                },
+            )
+        return gone

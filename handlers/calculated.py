@@ -1,0 +1,337 @@
+"""Calculated KPIs and period values: the storage side of `scoring.formula` and aggregation.
+
+* `reading` is what `/kpi`, roll-ups, alerts and key results use as a KPI's value: the
+  aggregate (`agg=`) of the latest period that has values, and the one before it.
+* `values_changed` is called, inside the command's atomic step, by everything that adds
+  or removes values (`/kpi set`, imports, API ingest, undo): every KPI whose formula reads
+  a changed KPI, directly or through others, is recomputed for the affected periods —
+  inputs before users — and stored as one value per period; key results driven by any of
+  them follow. It returns the recomputed KPIs so the caller alerts on them with the rest.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from handlers.contract import Conflict, Context, UsageError
+from scoring.aggregation import (
+    AGG_WORDS,
+    PeriodValue,
+    by_period,
+    combine,
+    kpi_period,
+    period_label,
+)
+from scoring.formula import (
+    Formula,
+    NoValue,
+    dependents_in_order,
+    evaluate,
+    filled_in,
+    find_cycle,
+    parse_formula,
+)
+from scoring.kpi import format_number
+from scoring.models import Kpi, Measurement
+from scoring.periods import Period
+
+FORMULA_AUTHOR = "formula"
+
+
+@functools.lru_cache(maxsize=1024)
+def compiled(text: str) -> Formula:
+    """A stored formula, parsed and checked once per process (the text is immutable)."""
+    return parse_formula(text)
+
+
+def graph(kpis: Iterable[Kpi]) -> dict[str, tuple[str, ...]]:
+    """Formula KPI key → the KPI keys its formula reads (live KPIs only)."""
+    return {k.key: compiled(k.formula).inputs for k in kpis if k.formula and k.removed_at is None}
+
+
+def check_formula(ctx: Context, chat: str, key: str, text: str) -> Formula:
+    """A formula for KPI `key`, refused with one line if it is malformed, names a KPI that
+    does not exist, or would make the KPI depend on itself."""
+    formula = parse_formula(text)
+    kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
+    unknown = [name for name in formula.inputs if name not in kpis and name != key]
+    if unknown:
+        raise UsageError(
+            f"The formula reads {', '.join(repr(u) for u in unknown)}, which "
+            f"{'is not a KPI' if len(unknown) == 1 else 'are not KPIs'} here; add "
+            f"{'it' if len(unknown) == 1 else 'them'} first (keys with - or . can't be used "
+            "in formulas)."
+        )
+    if key in formula.inputs:
+        raise Conflict(f"The formula of {key} reads {key} itself; a KPI can't depend on itself.")
+    others = graph(k for k in kpis.values() if k.key != key)
+    loop = find_cycle(key, formula.inputs, others)
+    if loop is not None:
+        raise Conflict(
+            f"That formula would make a loop: {' → '.join(loop)} (each reads the next); "
+            "a KPI can't depend on itself."
+        )
+    return formula
+
+
+# --- values per period ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A KPI's current value: the aggregate of its latest period with data, and the one before."""
+
+    value: float | None
+    previous: float | None
+    day: date | None  # newest day with a value
+    period: Period | None
+    count: int  # values in the period
+
+
+NO_READING = Reading(None, None, None, None, 0)
+
+
+def reading(ctx: Context, chat: str, kpi: Kpi) -> Reading:
+    """The value `/kpi`, roll-ups and alerts use (a plain `last` KPI reads only the index)."""
+    latest = ctx.store.kpis.latest(chat, kpi.key)
+    if not latest:
+        return NO_READING
+    last = latest[-1]
+    period = kpi_period(kpi.every, last.day)
+    if kpi.agg == "last" and not kpi.formula:
+        previous = latest[-2].value if len(latest) > 1 else None
+        return Reading(last.value, previous, last.day, period, 1)
+    before = kpi_period(kpi.every, period.start - timedelta(days=1))
+    values = ctx.store.kpis.between(chat, kpi.key, before.start, period.end)
+    now = combine(kpi.agg, [m.value for m in values if m.day >= period.start])
+    prev = combine(kpi.agg, [m.value for m in values if m.day < period.start])
+    count = sum(1 for m in values if m.day >= period.start)
+    return Reading(now, prev, last.day, period, count)
+
+
+def current_measurement(ctx: Context, chat: str, kpi: Kpi) -> Measurement | None:
+    """The latest stored reading with the period's aggregate as its value (for alerts)."""
+    latest = ctx.store.kpis.latest(chat, kpi.key)
+    if not latest:
+        return None
+    if kpi.agg == "last":
+        return latest[-1]
+    value = reading(ctx, chat, kpi).value
+    return latest[-1] if value is None else latest[-1].model_copy(update={"value": value})
+
+
+def period_values(ctx: Context, chat: str, kpi: Kpi, first: date, last: date) -> list[PeriodValue]:
+    """The KPI's aggregate for each of its periods between two days (for ytd and charts)."""
+    return by_period(kpi.every, kpi.agg, ctx.store.kpis.between(chat, kpi.key, first, last))
+
+
+# --- recomputation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A formula KPI in one period: its value, or why it has none, and its inputs' values."""
+
+    period: Period
+    value: float | None
+    reason: str | None
+    inputs: Mapping[str, float]
+
+
+def _input_values(
+    ctx: Context, chat: str, kpis: Mapping[str, Kpi], formula: Formula, first: date, last: date
+) -> dict[str, list[Measurement]]:
+    return {
+        key: ctx.store.kpis.between(chat, key, first, last)
+        for key in formula.inputs
+        if key in kpis
+    }
+
+
+def _outcome(
+    kpi: Kpi,
+    formula: Formula,
+    kpis: Mapping[str, Kpi],
+    values: Mapping[str, Sequence[Measurement]],
+    period: Period,
+) -> tuple[Outcome, date | None]:
+    """Evaluate a formula for one period from its inputs' values (each by its own `agg`)."""
+    before = kpi_period(kpi.every, period.start - timedelta(days=1))
+    now: dict[str, float] = {}
+    previous: dict[str, float] = {}
+    newest: date | None = None
+    for key, items in values.items():
+        agg = kpis[key].agg
+        inside = [m for m in items if period.start <= m.day <= period.end]
+        value = combine(agg, [m.value for m in inside])
+        if value is not None:
+            now[key] = value
+            newest = max(newest or inside[-1].day, inside[-1].day)
+        old = combine(agg, [m.value for m in items if before.start <= m.day <= before.end])
+        if old is not None:
+            previous[key] = old
+    try:
+        return Outcome(period, evaluate(formula, now, previous), None, now), newest
+    except NoValue as exc:
+        return Outcome(period, None, str(exc), now), newest
+
+
+def outcome(ctx: Context, chat: str, kpi: Kpi, day: date) -> Outcome:
+    """A formula KPI's value (or reason for none) in the period containing `day`."""
+    assert kpi.formula is not None
+    formula = compiled(kpi.formula)
+    kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
+    period = kpi_period(kpi.every, day)
+    before = kpi_period(kpi.every, period.start - timedelta(days=1))
+    values = _input_values(ctx, chat, kpis, formula, before.start, period.end)
+    return _outcome(kpi, formula, kpis, values, period)[0]
+
+
+def values_changed(
+    ctx: Context, chat: str, changes: Mapping[str, Iterable[date]], now: datetime
+) -> list[Kpi]:
+    """Recompute every formula KPI that reads a changed KPI, for the periods touched.
+
+    `changes` maps a KPI key to the days whose values were added, replaced or removed.
+    Each dependent keeps exactly one value per period (dated on the newest input day of
+    that period); a period whose formula has no value (missing input, division by zero)
+    loses its stored value. Returns the KPIs whose stored values changed.
+    """
+    kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
+    formulas = graph(kpis.values())
+    if not formulas:
+        sync_key_results(ctx, chat, [kpis[k] for k in changes if k in kpis])
+        return []
+    days: dict[str, set[date]] = {k: set(v) for k, v in changes.items()}
+    changed: list[Kpi] = []
+    for key in dependents_in_order(days, formulas):
+        kpi = kpis[key]
+        touched = {d for read in formulas[key] for d in days.get(read, ())}
+        periods = {kpi_period(kpi.every, d) for d in touched}
+        # pct_change() reads the previous period, so a change also moves the next one
+        if compiled(kpi.formula or "").previous:
+            periods |= {p.next() for p in periods}
+        if not periods:
+            continue
+        stored_days = _recompute(ctx, chat, kpi, kpis, sorted(periods, key=lambda p: p.start), now)
+        if stored_days:
+            days.setdefault(key, set()).update(stored_days)
+            changed.append(kpi)
+    sync_key_results(ctx, chat, [kpis[k] for k in days if k in kpis])
+    return changed
+
+
+def _recompute(
+    ctx: Context,
+    chat: str,
+    kpi: Kpi,
+    kpis: Mapping[str, Kpi],
+    periods: list[Period],
+    now: datetime,
+) -> set[date]:
+    """Store the formula's value for each period; returns the days whose value changed."""
+    formula = compiled(kpi.formula or "")
+    first = kpi_period(kpi.every, periods[0].start - timedelta(days=1)).start
+    last = periods[-1].end
+    values = _input_values(ctx, chat, kpis, formula, first, last)
+    stored = ctx.store.kpis.between(chat, kpi.key, periods[0].start, last)
+    fresh: list[Measurement] = []
+    moved: set[date] = set()
+    for period in periods:
+        result, newest = _outcome(kpi, formula, kpis, values, period)
+        old = [m for m in stored if period.start <= m.day <= period.end]
+        if result.value is None or newest is None:
+            if old:
+                ctx.store.kpis.clear_between(chat, kpi.key, period.start, period.end)
+                moved.update(m.day for m in old)
+            continue
+        if len(old) == 1 and old[0].day == newest and old[0].value == result.value:
+            continue
+        if any(m.day != newest for m in old):
+            ctx.store.kpis.clear_between(chat, kpi.key, period.start, period.end)
+        moved.update(m.day for m in old)
+        moved.add(newest)
+        fresh.append(
+            Measurement(kpi=kpi.key, value=result.value, day=newest, at=now, by=FORMULA_AUTHOR)
+        )
+    if fresh:
+        ctx.store.kpis.record_many(chat, kpi.key, fresh)
+    return moved
+
+
+def backfill(ctx: Context, chat: str, kpi: Kpi, now: datetime) -> list[Kpi]:
+    """Compute a new (or changed) formula for every period its inputs have values in."""
+    assert kpi.formula is not None
+    formula = compiled(kpi.formula)
+    changes: dict[str, set[date]] = {}
+    for key in formula.inputs:
+        changes[key] = {m.day for m in ctx.store.kpis.history(chat, key)}
+    # old values of this KPI in periods its inputs no longer cover must go too
+    covered = {kpi_period(kpi.every, d) for days in changes.values() for d in days}
+    for m in ctx.store.kpis.history(chat, kpi.key):
+        if kpi_period(kpi.every, m.day) not in covered:
+            ctx.store.kpis.clear_between(chat, kpi.key, m.day, m.day)
+    changed = values_changed(ctx, chat, changes, now)
+    return changed if any(k.key == kpi.key for k in changed) else [kpi, *changed]
+
+
+def sync_key_results(ctx: Context, chat: str, kpis: Sequence[Kpi]) -> None:
+    """Key results driven by these KPIs take their current value."""
+    keys = {k.key: k for k in kpis}
+    if not keys:
+        return
+    for kr in ctx.store.okrs.key_results(chat):
+        if kr.kpi in keys:
+            value = reading(ctx, chat, keys[kr.kpi]).value
+            if value != kr.current:
+                ctx.store.okrs.put_key_result(chat, kr.model_copy(update={"current": value}))
+
+
+def latest_input_day(ctx: Context, chat: str, kpi: Kpi) -> date | None:
+    """The newest day any input of a formula KPI has a value (its current period)."""
+    days = [
+        latest[-1].day
+        for key in compiled(kpi.formula or "").inputs
+        if (latest := ctx.store.kpis.latest(chat, key))
+    ]
+    return max(days, default=None)
+
+
+# --- explanation ------------------------------------------------------------------------------
+
+
+def explain_value(ctx: Context, chat: str, kpi: Kpi, now: Reading) -> list[str]:
+    """Where the value `explain` scores comes from: the formula with its inputs filled in,
+    or the period aggregate; empty for a plain KPI read as its latest value."""
+    lines: list[str] = []
+    day = latest_input_day(ctx, chat, kpi) if kpi.formula else None
+    if kpi.formula and day is not None:
+        result = outcome(ctx, chat, kpi, day)
+        formula = compiled(kpi.formula)
+        label = period_label(result.period)
+        inputs = ", ".join(
+            f"{k} = {format_number(result.inputs[k])}" if k in result.inputs else f"{k}: no value"
+            for k in formula.inputs
+        )
+        shown = filled_in(formula, result.inputs)
+        if result.value is None:
+            lines.append(f"value ({label}) = {formula.text} = {shown}: no value, {result.reason}")
+        else:
+            lines.append(
+                f"value ({label}) = {formula.text} = {shown} = {format_number(result.value)}"
+            )
+        lines.append(f"inputs ({label}): {inputs}")
+        if result.value is None and now.value is not None and now.period is not None:
+            lines.append(
+                f"scored on the latest value, {format_number(now.value)} "
+                f"({period_label(now.period)})"
+            )
+    elif kpi.agg != "last" and now.period is not None and now.value is not None:
+        lines.append(
+            f"value ({period_label(now.period)}) = {AGG_WORDS[kpi.agg]} of {now.count} "
+            f"value{'s' if now.count != 1 else ''} = {format_number(now.value)}"
+        )
+    return lines

@@ -1,0 +1,369 @@
+"""Calculated KPIs: a small, safe formula language over other KPIs' values.
+
+A formula is parsed once with `ast.parse(mode="eval")` and then walked against an
+allow-list: numbers, KPI keys, `+ − × ÷ **`, unary minus, parentheses and calls of
+`min`, `max`, `abs`, `round` and the marketing helpers below. Everything else — attribute
+or subscript access, strings (format-string escapes), comparisons, lambdas,
+comprehensions, keywords, starred arguments — is refused when the formula is *set*, so
+evaluation never meets it. There is no `eval`: `evaluate` interprets the checked tree
+with float arithmetic only (no big integers), with bounded length, node count, depth and
+exponent, and every result must be finite.
+
+Helpers (the KPIs of the source articles):
+
+* `ratio(a, b)` = a / b (LTV:CAC);
+* `pct_change(a)` = (a − a of the previous period) / a of the previous period × 100;
+* `roi(revenue, cost)` = (revenue − cost) / cost × 100;
+* `nps(promoters, passives, detractors)` = (promoters − detractors) / all × 100;
+* `ltv(arpu, margin, churn)` = arpu × margin / churn (margin and churn in the same unit);
+* `conversion(stage_a, stage_b)` = stage_b / stage_a × 100 (share of a that reaches b).
+
+A formula that cannot give a number for a period (an input without a value, a division
+by zero) raises `NoValue` with the reason; malformed formulas raise `FormulaError`.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from scoring.errors import ScoringError
+from scoring.kpi import format_number
+
+MAX_LENGTH = 500
+MAX_NODES = 200
+MAX_DEPTH = 32
+MAX_EXPONENT = 64.0
+MAX_ROUND_DIGITS = 10
+
+
+class FormulaError(ScoringError):
+    """A formula the allow-list refuses, or one that refers to itself through other KPIs."""
+
+
+class NoValue(ScoringError):
+    """A well-formed formula that has no value for a period; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Helper:
+    """A callable a formula may use: how many arguments and what it computes."""
+
+    arity: tuple[int, ...]
+    doc: str
+    fn: Callable[..., float]
+    needs_previous: bool = False
+
+
+def _div(a: float, b: float, what: str) -> float:
+    if b == 0:
+        raise NoValue(f"{what} divides by zero")
+    return a / b
+
+
+def _round(x: float, digits: float = 0) -> float:
+    if not float(digits).is_integer() or not 0 <= digits <= MAX_ROUND_DIGITS:
+        raise FormulaError(f"round() takes 0 to {MAX_ROUND_DIGITS} decimals.")
+    return float(round(x, int(digits)))
+
+
+HELPERS: dict[str, Helper] = {
+    "min": Helper((1, 2, 3, 4, 5, 6, 7, 8), "the smallest argument", lambda *a: min(a)),
+    "max": Helper((1, 2, 3, 4, 5, 6, 7, 8), "the largest argument", lambda *a: max(a)),
+    "abs": Helper((1,), "the absolute value", abs),
+    "round": Helper((1, 2), "rounded to n decimals", _round),
+    "ratio": Helper((2,), "a / b", lambda a, b: _div(a, b, "ratio()")),
+    "pct_change": Helper(
+        (1,),
+        "change against the previous period, %",
+        lambda now, before: _div(now - before, before, "pct_change()") * 100,
+        needs_previous=True,
+    ),
+    "roi": Helper(
+        (2,), "(revenue − cost) / cost × 100", lambda r, c: _div(r - c, c, "roi()") * 100
+    ),
+    "nps": Helper(
+        (3,),
+        "(promoters − detractors) / all answers × 100",
+        lambda p, n, d: _div(p - d, p + n + d, "nps()") * 100,
+    ),
+    "ltv": Helper((3,), "arpu × margin / churn", lambda a, m, c: _div(a * m, c, "ltv()")),
+    "conversion": Helper(
+        (2,), "stage_b / stage_a × 100", lambda a, b: _div(b, a, "conversion()") * 100
+    ),
+}
+
+_BINARY: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "−",
+    ast.Mult: "×",
+    ast.Div: "/",
+    ast.Pow: "^",
+}
+_UNARY: dict[type[ast.unaryop], str] = {ast.UAdd: "+", ast.USub: "−"}
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A checked formula: its text, its tree and the KPI keys it reads."""
+
+    text: str
+    tree: ast.expr
+    inputs: tuple[str, ...]  # in order of first use
+    previous: tuple[str, ...]  # keys whose previous-period value pct_change() needs
+
+
+def parse_formula(text: str) -> Formula:
+    """Check a formula against the allow-list; refuse anything else with one clear line."""
+    source = text.strip()
+    if not source:
+        raise FormulaError('The formula is empty; e.g. formula="spend / newc".')
+    if len(source) > MAX_LENGTH:
+        raise FormulaError(f"The formula is too long (at most {MAX_LENGTH} characters).")
+    try:
+        module = ast.parse(
+            source.replace("×", "*").replace("÷", "/").replace("−", "-"), mode="eval"
+        )
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        raise FormulaError(
+            f"I can't read the formula '{source[:60]}': use KPI keys, numbers, + - * / ** "
+            'and ( ), e.g. formula="spend / newc".'
+        ) from None
+    nodes = sum(1 for _ in ast.walk(module))
+    if nodes > MAX_NODES:
+        raise FormulaError(f"The formula is too big ({nodes} parts; at most {MAX_NODES}).")
+    inputs: dict[str, None] = {}
+    previous: dict[str, None] = {}
+    _check(module.body, 0, inputs, previous)
+    return Formula(source, module.body, tuple(inputs), tuple(previous))
+
+
+def _refuse(node: ast.AST) -> FormulaError:
+    """The one line for a construct outside the allow-list."""
+    what = {
+        ast.Attribute: "attribute access (a.b)",
+        ast.Subscript: "indexing (a[b])",
+        ast.Compare: "comparisons",
+        ast.BoolOp: "and/or",
+        ast.Lambda: "lambda",
+        ast.JoinedStr: "text",
+        ast.IfExp: "if/else",
+    }.get(type(node), type(node).__name__)
+    return FormulaError(
+        f"Formulas allow KPI keys, numbers, + - * / **, ( ) and the helpers "
+        f"{', '.join(HELPERS)}; not {what}."
+    )
+
+
+def _check(node: ast.AST, depth: int, inputs: dict[str, None], previous: dict[str, None]) -> None:
+    """Walk the tree, accepting only allowed nodes; collect the KPI keys read."""
+    if depth > MAX_DEPTH:
+        raise FormulaError(f"The formula nests too deeply (at most {MAX_DEPTH} levels).")
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+            raise _refuse(node)
+        if not math.isfinite(float(node.value)) or abs(node.value) > 1e15:
+            raise FormulaError("Numbers in a formula must be finite and below 10^15.")
+        return
+    if isinstance(node, ast.Name):
+        if not isinstance(node.ctx, ast.Load) or node.id.startswith("_"):
+            raise _refuse(node)
+        if node.id.casefold() in HELPERS and node.id.casefold() in ("min", "max", "abs", "round"):
+            raise FormulaError(f"'{node.id}' is a function; call it like {node.id}(a, b).")
+        inputs.setdefault(node.id.casefold(), None)
+        return
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        _check(node.left, depth + 1, inputs, previous)
+        _check(node.right, depth + 1, inputs, previous)
+        return
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        _check(node.operand, depth + 1, inputs, previous)
+        return
+    if isinstance(node, ast.Call):
+        _check_call(node, depth, inputs, previous)
+        return
+    raise _refuse(node)
+
+
+def _check_call(
+    node: ast.Call, depth: int, inputs: dict[str, None], previous: dict[str, None]
+) -> None:
+    if not isinstance(node.func, ast.Name) or node.func.id.casefold() not in HELPERS:
+        name = node.func.id if isinstance(node.func, ast.Name) else "that"
+        raise FormulaError(f"Unknown function '{name}'; formulas may call {', '.join(HELPERS)}.")
+    name = node.func.id.casefold()
+    helper = HELPERS[name]
+    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+        raise FormulaError(f"{name}() takes plain arguments, e.g. {name}(a, b).")
+    if len(node.args) not in helper.arity:
+        counts = " or ".join(str(n) for n in helper.arity[:2])
+        raise FormulaError(f"{name}() takes {counts} arguments, not {len(node.args)}.")
+    if helper.needs_previous:
+        arg = node.args[0]
+        if not isinstance(arg, ast.Name):
+            raise FormulaError(f"{name}() takes one KPI key, e.g. {name}(leads).")
+        previous.setdefault(arg.id.casefold(), None)
+    for arg in node.args:
+        _check(arg, depth + 1, inputs, previous)
+
+
+def evaluate(
+    formula: Formula,
+    values: Mapping[str, float],
+    previous: Mapping[str, float] | None = None,
+) -> float:
+    """The formula's value from its inputs' values (and their previous period's for
+    pct_change); `NoValue` says why there is none, `FormulaError` never escapes otherwise."""
+    missing = [k for k in formula.inputs if k not in values]
+    if missing:
+        raise NoValue(f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no value")
+    before = previous or {}
+    gone = [k for k in formula.previous if k not in before]
+    if gone:
+        raise NoValue(f"pct_change() needs a previous value of {', '.join(gone)}")
+    try:
+        result = _eval(formula.tree, values, before)
+    except (NoValue, FormulaError):
+        raise
+    except (OverflowError, ValueError, ArithmeticError):
+        raise NoValue("the result is too large to be a number") from None
+    if not math.isfinite(result):
+        raise NoValue("the result is not a finite number")
+    return result
+
+
+def _eval(node: ast.expr, values: Mapping[str, float], before: Mapping[str, float]) -> float:
+    if isinstance(node, ast.Constant):
+        return _number(node)
+    if isinstance(node, ast.Name):
+        return float(values[node.id.casefold()])
+    if isinstance(node, ast.UnaryOp):
+        operand = _eval(node.operand, values, before)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        left = _eval(node.left, values, before)
+        right = _eval(node.right, values, before)
+        return _binary(node.op, left, right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        helper = HELPERS[node.func.id.casefold()]
+        args = [_eval(a, values, before) for a in node.args]
+        if helper.needs_previous:
+            assert isinstance(node.args[0], ast.Name)  # checked by parse_formula
+            args.append(float(before[node.args[0].id.casefold()]))
+        result = float(helper.fn(*args))
+        if not math.isfinite(result):
+            raise NoValue(f"{node.func.id}() gave no finite number")
+        return result
+    raise FormulaError("This formula was not checked; set it again.")  # unreachable
+
+
+def _number(node: ast.Constant) -> float:
+    """A checked constant as a float (parse_formula let only int and float through)."""
+    value = node.value
+    if not isinstance(value, int | float):
+        raise FormulaError("This formula was not checked; set it again.")
+    return float(value)
+
+
+def _binary(op: ast.operator, left: float, right: float) -> float:
+    if isinstance(op, ast.Add):
+        result = left + right
+    elif isinstance(op, ast.Sub):
+        result = left - right
+    elif isinstance(op, ast.Mult):
+        result = left * right
+    elif isinstance(op, ast.Div):
+        result = _div(left, right, "the formula")
+    else:
+        if abs(right) > MAX_EXPONENT:
+            raise NoValue(f"the exponent {format_number(right)} is above {MAX_EXPONENT:g}")
+        if left == 0 and right < 0:
+            raise NoValue("the formula divides by zero (0 to a negative power)")
+        if left < 0 and not right.is_integer():
+            raise NoValue("a negative number to a fractional power has no real value")
+        result = left**right
+    if not math.isfinite(result):
+        raise NoValue("the result is too large to be a number")
+    return result
+
+
+def filled_in(formula: Formula, values: Mapping[str, float]) -> str:
+    """The formula with each input's value in place of its key: `5000 / 40`."""
+    return _show(formula.tree, values, top=True)
+
+
+def _show(node: ast.expr, values: Mapping[str, float], *, top: bool = False) -> str:
+    if isinstance(node, ast.Constant):
+        return format_number(_number(node))
+    if isinstance(node, ast.Name):
+        value = values.get(node.id.casefold())
+        if value is None:
+            return "?"
+        text = format_number(value)
+        return f"({text})" if value < 0 else text
+    if isinstance(node, ast.UnaryOp):
+        return f"{_UNARY[type(node.op)]}{_show(node.operand, values)}"
+    if isinstance(node, ast.BinOp):
+        text = f"{_show(node.left, values)} {_BINARY[type(node.op)]} {_show(node.right, values)}"
+        return text if top else f"({text})"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        args = ", ".join(_show(a, values, top=True) for a in node.args)
+        return f"{node.func.id}({args})"
+    return "?"
+
+
+# --- the graph of formulas ------------------------------------------------------------------
+
+
+def find_cycle(
+    key: str, inputs: Iterable[str], graph: Mapping[str, Iterable[str]]
+) -> tuple[str, ...] | None:
+    """The loop `key` would close if it read `inputs`, given every other formula's inputs
+    (`graph[k]` = keys k reads); None when there is none."""
+    stack: list[tuple[str, tuple[str, ...]]] = [(i, (key, i)) for i in inputs]
+    seen: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        if node == key:
+            return path
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend((nxt, (*path, nxt)) for nxt in graph.get(node, ()))
+    return None
+
+
+def dependents_in_order(changed: Iterable[str], graph: Mapping[str, Iterable[str]]) -> list[str]:
+    """Every KPI that reads a changed one, directly or through others, inputs before users.
+
+    `graph[k]` = keys that formula KPI k reads. The order lets a chain (revenue → margin →
+    ROI) recompute each level from the level below it in one pass.
+    """
+    users: dict[str, list[str]] = {}
+    for user, reads in graph.items():
+        for read in reads:
+            users.setdefault(read, []).append(user)
+    affected: set[str] = set()
+    stack = list(changed)
+    while stack:
+        for user in users.get(stack.pop(), ()):
+            if user not in affected:
+                affected.add(user)
+                stack.append(user)
+    ordered: list[str] = []
+    done: set[str] = set()
+
+    def visit(node: str, trail: frozenset[str]) -> None:
+        if node in done or node in trail:
+            return
+        for read in graph.get(node, ()):
+            if read in affected:
+                visit(read, trail | {node})
+        done.add(node)
+        ordered.append(node)
+
+    for node in sorted(affected):
+        visit(node, frozenset())
+    return ordered

@@ -1,0 +1,103 @@
+"""Dated targets: a target due on a day, staged targets on the way, pace and a forecast.
+
+* `due=2027-09-30` says when the target must be reached; the clock starts at `due_from`
+  (the day the due date was set unless given). **Pace** compares progress with the share
+  of that time elapsed, with the OKR rule (on track ≥ 95 % of expected, behind ≥ 75 %).
+* `staged=2027Q1:10500,2027Q2:11000` sets intermediate targets: the one in force on a day
+  is the first stage not yet over, else the final target. Scores use the target in force
+  on the day of the value.
+* The **forecast** is a least-squares line through the period values since `due_from`,
+  read at the due date: "on pace to reach 11 400 of 12 000".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from scoring.errors import KpiDefinitionError
+from scoring.kpi import validate_kpi
+from scoring.models import Kpi
+from scoring.okr import Pace, pace
+
+
+def target_on(kpi: Kpi, day: date) -> float:
+    """The target in force on `day`: the first stage that has not ended, else the target."""
+    for stage in kpi.staged:
+        if day <= stage.until:
+            return stage.target
+    return kpi.target
+
+
+def kpi_on(kpi: Kpi, day: date | None) -> Kpi:
+    """The KPI as scored on `day` (its staged target in place of the final one)."""
+    if day is None or not kpi.staged:
+        return kpi
+    target = target_on(kpi, day)
+    return kpi if target == kpi.target else kpi.model_copy(update={"target": target})
+
+
+def validate_dated(kpi: Kpi) -> None:
+    """Refuse a due date before its start, stages after the due date, or a stage target
+    that could not be scored (same as the baseline, or on the wrong side of it)."""
+    if kpi.due is not None and kpi.due_from is not None and kpi.due_from >= kpi.due:
+        raise KpiDefinitionError(
+            f"KPI '{kpi.key}' is due {kpi.due.isoformat()}, which must be after its start "
+            f"{kpi.due_from.isoformat()}."
+        )
+    for stage in kpi.staged:
+        if kpi.due is not None and stage.until > kpi.due:
+            raise KpiDefinitionError(
+                f"The stage ending {stage.until.isoformat()} of KPI '{kpi.key}' is after its "
+                f"due date {kpi.due.isoformat()}."
+            )
+        if not math.isfinite(stage.target):
+            raise KpiDefinitionError(f"Staged targets of KPI '{kpi.key}' must be numbers.")
+        validate_kpi(kpi.model_copy(update={"target": stage.target}))
+
+
+@dataclass(frozen=True, slots=True)
+class DuePace:
+    """How a dated target is going: progress against time, and where the line points."""
+
+    elapsed: float  # share of the time from due_from to due that has passed, 0..1
+    progress: float | None
+    pace: Pace | None
+    forecast: float | None  # value the linear trend reaches on the due date
+
+
+def elapsed_days(start: date, due: date, today: date) -> float:
+    """Share of the days from `start` to `due` that have passed on `today`, within 0..1."""
+    total = (due - start).days
+    if total <= 0:
+        return 1.0
+    return min(1.0, max(0.0, (today - start).days / total))
+
+
+def linear_forecast(points: Sequence[tuple[date, float]], when: date) -> float | None:
+    """Least-squares line through (day, value) points, read at `when`; None below 2 days."""
+    if len({d for d, _ in points}) < 2:
+        return None
+    xs = [float(d.toordinal()) for d, _ in points]
+    ys = [v for _, v in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    result = my + slope * (when.toordinal() - mx)
+    return result if math.isfinite(result) else None
+
+
+def due_pace(
+    kpi: Kpi,
+    start: date,
+    today: date,
+    progress: float | None,
+    points: Sequence[tuple[date, float]],
+) -> DuePace:
+    """Pace of a KPI with a due date; `progress` is on the final target's scale."""
+    assert kpi.due is not None
+    elapsed = elapsed_days(start, kpi.due, today)
+    verdict = None if progress is None else pace(progress, elapsed)
+    return DuePace(elapsed, progress, verdict, linear_forecast(points, kpi.due))

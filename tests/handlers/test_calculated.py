@@ -1,0 +1,154 @@
+"""Calculated KPIs in chat: set a formula, inputs change, dependents recompute and alert."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.app import Core
+from handlers import calculated
+from tests.alerts.support import queued_text
+from tests.support import FakeChat, FixedClock
+
+SPEND = '/kpi add spend "Marketing spend" baseline=6000 target=4000 unit=$ agg=sum '
+SPEND += "perspective=finance"
+NEWC = '/kpi add newc "New customers" target=60 agg=sum perspective=customers'
+CAC = '/kpi add cac "CAC" formula="spend / newc" baseline=150 target=50 unit=$ perspective=finance'
+
+
+@pytest.fixture
+async def cac(chat: FakeChat) -> FakeChat:
+    await chat.ok(SPEND)
+    await chat.ok(NEWC)
+    await chat.ok(CAC)
+    return chat
+
+
+async def test_explain_shows_the_formula_with_its_inputs_filled_in(cac: FakeChat) -> None:
+    await cac.ok("/kpi set spend 3000 2026-11-02")
+    await cac.ok("/kpi set spend 2000")
+    assert await cac.ok("/kpi set newc 40") == (
+        "Saved New customers = 40 (🟡 yellow, progress 66%).\n"
+        "Recalculated CAC (cac) = 125 $ for 2026-11."
+    )
+    assert await cac.ok("/kpi cac explain") == (
+        "How CAC is scored\n"
+        "value (2026-11) = spend / newc = 5000 / 40 = 125\n"
+        "inputs (2026-11): spend = 5000, newc = 40\n"
+        "progress = (value − baseline) / (target − baseline) = (125 − 150) / (50 − 150) = "
+        "−25 / −100 = 25%\n"
+        "performance = clamp(progress) = 25%\n"
+        "status = red: performance 25% < yellow threshold 50%"
+    )
+
+
+async def test_division_by_zero_is_no_value_with_the_reason(cac: FakeChat) -> None:
+    await cac.ok("/kpi set spend 5000")
+    assert await cac.ok("/kpi set newc 0") == (
+        "Saved New customers = 0 (🔴 red, progress 0%).\n"
+        "CAC (cac) has no value for 2026-11: the formula divides by zero."
+    )
+    assert await cac.ok("/kpi cac explain") == (
+        "How CAC is scored\n"
+        "value (2026-11) = spend / newc = 5000 / 0: no value, the formula divides by zero\n"
+        "inputs (2026-11): spend = 5000, newc = 0"
+    )
+
+
+async def test_periods_align_a_monthly_cac_uses_that_months_inputs(
+    cac: FakeChat, core: Core
+) -> None:
+    await cac.ok("/kpi set spend 4000 2026-10-10")
+    await cac.ok("/kpi set newc 20 2026-10-20")
+    await cac.ok("/kpi set spend 3000")
+    await cac.ok("/kpi set newc 30")
+    history = core.store.kpis.history("console:team", "cac")
+    assert [(m.day, m.value, m.by) for m in history] == [
+        (date(2026, 10, 20), 200.0, "formula"),
+        (date(2026, 11, 21), 100.0, "formula"),
+    ]
+    # a back-dated October value recomputes October only
+    await cac.ok("/kpi set newc 20 2026-10-05")
+    values = [m.value for m in core.store.kpis.history("console:team", "cac")]
+    assert values == [100.0, 100.0]
+
+
+async def test_a_chain_recomputes_inputs_before_users(chat: FakeChat, core: Core) -> None:
+    await chat.ok('/kpi add revenue "Revenue" target=100 perspective=finance')
+    await chat.ok('/kpi add cost "Cost" target=50 baseline=100 perspective=finance')
+    await chat.ok(
+        '/kpi add margin "Margin" formula="revenue - cost" target=60 perspective=finance'
+    )
+    await chat.ok(
+        '/kpi add mroi "ROI" formula="roi(margin + cost, cost)" target=90 perspective=finance'
+    )
+    await chat.ok("/kpi set revenue 150")
+    assert "Recalculated" not in await chat.ok("/kpi set revenue 150")  # nothing new
+    text = await chat.ok("/kpi set cost 50")
+    assert "Recalculated Margin (margin) = 100 for 2026-11." in text
+    [roi] = core.store.kpis.history("console:team", "mroi")
+    assert roi.value == 200.0
+
+
+async def test_losing_an_input_value_takes_the_period_value_away(
+    cac: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    await cac.ok("/kpi set spend 5000")
+    await cac.ok("/kpi set newc 50")
+    chat = "console:team"
+    with core.store.atomic():
+        core.store.kpis.clear_between(chat, "newc", date(2026, 11, 21), date(2026, 11, 21))
+        calculated.values_changed(core.ctx, chat, {"newc": [date(2026, 11, 21)]}, clock())
+    assert core.store.kpis.history(chat, "cac") == []
+    assert "Value: —" in await cac.ok("/kpi cac")
+
+
+async def test_a_recomputed_kpi_alerts_like_any_other(cac: FakeChat, core: Core) -> None:
+    await cac.ok("/alerts set group=0")
+    await cac.ok("/kpi set spend 5000")
+    await cac.ok("/kpi set newc 100")  # CAC 50: green
+    await cac.ok("/kpi set newc 25")  # CAC 200: red
+    texts = queued_text(core)
+    assert any("CAC" in t and "green → red" in t and "200 $ vs target 50 $" in t for t in texts)
+
+
+async def test_formulas_refuse_unknown_keys_cycles_and_manual_values(cac: FakeChat) -> None:
+    assert "'visits', which is not a KPI here" in await cac.error(
+        '/kpi add cpv "Cost per visit" formula="spend / visits" target=1 perspective=finance'
+    )
+    assert await cac.error('/kpi edit spend formula="cac * newc"') == (
+        "That formula would make a loop: spend → cac → spend (each reads the next); "
+        "a KPI can't depend on itself."
+    )
+    assert "record its inputs instead" in await cac.error("/kpi set cac 10")
+    assert "read by the formula of cac" in await cac.error("/kpi remove newc")
+    assert "not attribute access" in await cac.error("/kpi edit cac formula=spend.real")
+    assert "Formula: spend / newc" in await cac.ok("/kpi cac")
+
+
+async def test_a_formula_set_later_is_computed_for_past_periods(
+    chat: FakeChat, core: Core
+) -> None:
+    await chat.ok(SPEND)
+    await chat.ok(NEWC)
+    await chat.ok("/kpi set spend 4000 2026-10-10")
+    await chat.ok("/kpi set newc 20 2026-10-20")
+    await chat.ok('/kpi add cac "CAC" baseline=150 target=50 perspective=finance')
+    assert await chat.ok('/kpi edit cac formula="spend / newc"') == (
+        "Updated CAC (cac): formula=spend / newc."
+    )
+    [value] = core.store.kpis.history("console:team", "cac")
+    assert (value.day, value.value) == (date(2026, 10, 20), 200.0)
+
+
+async def test_an_import_recomputes_dependents_once_per_period(cac: FakeChat, core: Core) -> None:
+    preview = await cac.ok(
+        "/kpi import\nspend 1000 2026-11-01\nspend 2000 2026-11-02\nnewc 10 2026-11-02\n"
+        "spend 900 2026-10-03\nnewc 9 2026-10-04"
+    )
+    apply = preview.split("[Apply import: ")[1].split("]")[0]
+    await cac.ok(apply)
+    values = [(m.day, m.value) for m in core.store.kpis.history("console:team", "cac")]
+    assert values == [(date(2026, 10, 4), 100.0), (date(2026, 11, 2), 300.0)]
+    assert "calculated" in await cac.error("/kpi import\ncac 5")
