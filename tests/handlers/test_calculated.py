@@ -34,8 +34,8 @@ async def test_explain_shows_the_formula_with_its_inputs_filled_in(cac: FakeChat
     )
     assert await cac.ok("/kpi cac explain") == (
         "How CAC is scored\n"
-        "value (2026-11) = spend / newc = 5000 / 40 = 125\n"
-        "inputs (2026-11): spend = 5000, newc = 40\n"
+        "value (2026-11) = spend / newc = 5 000 / 40 = 125\n"
+        "inputs (2026-11): spend = 5 000, newc = 40\n"
         "progress = (value − baseline) / (target − baseline) = (125 − 150) / (50 − 150) = "
         "−25 / −100 = 25%\n"
         "performance = clamp(progress) = 25%\n"
@@ -51,8 +51,8 @@ async def test_division_by_zero_is_no_value_with_the_reason(cac: FakeChat) -> No
     )
     assert await cac.ok("/kpi cac explain") == (
         "How CAC is scored\n"
-        "value (2026-11) = spend / newc = 5000 / 0: no value, the formula divides by zero\n"
-        "inputs (2026-11): spend = 5000, newc = 0"
+        "value (2026-11) = spend / newc = 5 000 / 0: no value, the formula divides by zero\n"
+        "inputs (2026-11): spend = 5 000, newc = 0"
     )
 
 
