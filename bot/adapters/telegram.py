@@ -78,6 +78,18 @@ class _HandledRetryAfterFilter(logging.Filter):
         return not record.getMessage().startswith("Rate limit hit after maximum of 0 retries")
 
 
+class _ShortParseErrorFilter(logging.Filter):
+    """PTB logs a non-JSON answer (a proxy's error page) as ERROR with a traceback; the
+    failure reaches us as an exception anyway, so one short line is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Can not load invalid JSON data"):
+            record.msg, record.args = "the Bot API answered with something that is not JSON", None
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def _adjust_ptb_globals() -> None:
     """Process-wide PTB settings the adapter relies on; idempotent."""
     # Opt in to PTB's future (v23) behaviour: RetryAfter.retry_after is a timedelta.
@@ -86,6 +98,9 @@ def _adjust_ptb_globals() -> None:
     limiter_logger = logging.getLogger("telegram.ext.AIORateLimiter")
     if not any(isinstance(f, _HandledRetryAfterFilter) for f in limiter_logger.filters):
         limiter_logger.addFilter(_HandledRetryAfterFilter())
+    request_logger = logging.getLogger("telegram.request.BaseRequest")
+    if not any(isinstance(f, _ShortParseErrorFilter) for f in request_logger.filters):
+        request_logger.addFilter(_ShortParseErrorFilter())
 
 
 def _seconds(value: float | timedelta) -> float:
