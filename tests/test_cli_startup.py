@@ -83,7 +83,8 @@ def slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def slack_http(api: LoopbackServer, host: str = "127.0.0.1", port: int = 3000) -> str:
-    return f'[slack]\napi_base_url = "http://127.0.0.1:{api.port}/api/"\nhost = "{host}"\nport = {port}\n'
+    url = f"http://127.0.0.1:{api.port}/api/"
+    return f'[slack]\napi_base_url = "{url}"\nhost = "{host}"\nport = {port}\n'
 
 
 @pytest.mark.usefixtures("slack_env")
