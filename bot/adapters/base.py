@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 from bot.logging import log_fields
 from handlers.contract import ChatRef, Command, Reply
@@ -34,6 +36,7 @@ class Pacer:
         self._sleep = sleep
         self._next: dict[str, float] = {}
         self._paused_until = 0.0
+        self._flooded: dict[str, float] = {}  # chat -> end of its flood wait
 
     async def wait(self, chat_id: str) -> None:
         """Return when a message may be sent to `chat_id`."""
@@ -49,14 +52,100 @@ class Pacer:
         """Hold every chat for `seconds` (after a platform's flood wait)."""
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
 
+    def flood(self, chat_id: str, seconds: float) -> bool:
+        """The platform told `chat_id` to wait `seconds`; True when that is bot-wide.
+
+        A flood wait is taken as the chat's own limit (1 msg/s, 20/min in a group) and
+        holds only that chat. When a second chat is told to wait while the first one
+        still is, the bot-wide limit (30 msg/s) is hit: every chat is held.
+        """
+        now = self._monotonic()
+        others = any(until > now for chat, until in self._flooded.items() if chat != chat_id)
+        until = now + seconds
+        self._flooded = {c: t for c, t in self._flooded.items() if t > now}
+        self._flooded[chat_id] = until
+        self._next[chat_id] = max(self._next.get(chat_id, now), until)
+        if others:
+            self.pause_all(seconds)
+        return others
+
+
+class ReplyLanes:
+    """Replies sent in the background, in order within each chat.
+
+    A reply that waits (a retry's backoff, a flood wait) holds only its own chat's later
+    replies, never the adapter's update processing or other chats.
+    """
+
+    def __init__(self, logger: logging.Logger, platform: str) -> None:
+        self._logger = logger
+        self._platform = platform
+        self._tails: dict[str, asyncio.Task[None]] = {}
+        self._all: set[asyncio.Task[None]] = set()
+
+    def submit(self, chat: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after every reply submitted for `chat` before it."""
+        previous = self._tails.get(chat)
+
+        async def after_previous() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            await work
+
+        task = asyncio.create_task(after_previous())
+        self._tails[chat] = task
+        self._all.add(task)
+        task.add_done_callback(functools.partial(self._done, chat))
+
+    def _done(self, chat: str, task: asyncio.Task[None]) -> None:
+        self._all.discard(task)
+        if self._tails.get(chat) is task:
+            del self._tails[chat]
+        if not task.cancelled() and task.exception() is not None:
+            self._logger.error(
+                "sending a reply failed",
+                exc_info=task.exception(),
+                extra=log_fields(self._platform, chat),
+            )
+
+    async def idle(self) -> None:
+        """Wait until every submitted reply has been sent or given up (tests, shutdown)."""
+        while self._all:
+            await asyncio.wait(set(self._all))
+
+    async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Let queued replies go out (up to `timeout` s), then drop the rest."""
+        if not self._all:
+            return
+        _done, pending = await asyncio.wait(set(self._all), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+            self._logger.warning(
+                "stopped with %d repl(ies) unsent", len(pending), extra=log_fields(self._platform)
+            )
+
 
 class DeliveryError(Exception):
-    """Sending failed; `permanent` means retrying will not help (bot removed from chat)."""
+    """Sending failed; `permanent` means retrying will not help (bot removed from chat).
 
-    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    `maybe_delivered`: the request went out and no answer came back, so the platform may
+    have accepted it (see `bot/adapters/policy.py` for what is done about it).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        maybe_delivered: bool = False,
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+        self.maybe_delivered = maybe_delivered
 
 
 class StartupError(RuntimeError):

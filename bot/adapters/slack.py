@@ -16,14 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
+import hashlib
+import hmac
+import json
 import logging
 import re
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
@@ -32,11 +37,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_format as fmt
@@ -49,12 +49,14 @@ from bot.adapters.base import (
     StartupError,
     dispatch_for,
 )
+from bot.adapters.policy import SLACK, DeliveryPolicy, send_retrying
 from bot.logging import log_command, log_fields
 from handlers.contract import Attachment, ChatRef, Clock, Command, CommandSpec, Reply
 
 _LOGGER = logging.getLogger(__name__)
 
 INVITE_ME = "I can only post pictures in channels I am in: /invite me and try again."
+SIGNATURE_MAX_AGE = 300  # s: Slack's own limit for a request's timestamp
 RESPONSE_URL_USES = 5  # Slack accepts 5 answers per response_url (within 30 minutes)
 KNOWN_USERS = 10_000  # user ids whose names are cached (least recently used dropped)
 UNKNOWN_RETRY = 600.0  # s before asking users.info again about an id it could not name
@@ -237,7 +239,7 @@ class SlackAdapter:
         seen: SeenLog,
         specs: Sequence[CommandSpec] = (),
         clock: Clock = _utc_now,
-        rate_limit_retries: int = 2,
+        policy: DeliveryPolicy = SLACK,
         channel_interval: float = 1.0,
         drain_timeout: float = 10.0,
         name_lookup_timeout: float = 2.0,
@@ -255,19 +257,22 @@ class SlackAdapter:
         self._specs = tuple(specs)
         self._clock = clock
         self._drain_timeout = drain_timeout
+        self._signing_secret = (signing_secret or "").encode()
+        self._policy = policy
+        self._sleep = sleep
+        self._monotonic = monotonic
         self._pacer = Pacer(channel_interval, monotonic, sleep)
         self._tasks: set[asyncio.Task[None]] = set()
         self.bot_user_id: str | None = None  # from auth.test; a leading mention of it is dropped
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
-        retry_handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler()]
-        if rate_limit_retries > 0:
-            # Sleeps Retry-After (+ up to 1 s) between attempts; then DeliveryError.
-            retry_handlers.append(
-                AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)
-            )
+        # No slack_sdk retry handlers: its connection-error handler resends after a dropped
+        # connection (a possible double post); every retry follows `policy` instead.
         self.client = AsyncWebClient(
-            token=bot_token, base_url=api_base_url, retry_handlers=retry_handlers
+            token=bot_token,
+            base_url=api_base_url,
+            timeout=max(1, round(policy.read_timeout)),
+            retry_handlers=[],
         )
         # Name lookups never wait out a Retry-After or retry: the id is credited instead.
         lookups = AsyncWebClient(
@@ -289,6 +294,13 @@ class SlackAdapter:
         self.app.command(re.compile(r"^/\S+$"))(self._on_command)
         self.app.event("message")(self._on_message)
         self.app.action(re.compile(rf"^{re.escape(fmt.ACTION_PREFIX)}"))(self._on_button)
+        # Anything else (app_mention, reaction_added, another app's buttons) is answered
+        # 200 and ignored; without these Bolt answers 404 and logs a multi-line warning.
+        anything = re.compile(".*")
+        self.app.event(anything)(self._ignore_event)
+        self.app.action(anything)(self._ignore_interaction)
+        self.app.shortcut(anything)(self._ignore_interaction)
+        self.app.view(anything)(self._ignore_interaction)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -367,11 +379,9 @@ class SlackAdapter:
         _LOGGER.info("connected in Socket Mode", extra=log_fields("slack"))
 
     async def _serve_http(self) -> None:
-        runner = web.AppRunner(
-            self.app.web_app(path=self._path, port=self._port),
-            access_log=None,
-            shutdown_timeout=5.0,
-        )
+        web_app = web.Application()
+        web_app.router.add_post(self._path, self._on_http)
+        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         try:
             await web.TCPSite(runner, self._host, self._port).start()
@@ -426,9 +436,70 @@ class SlackAdapter:
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.error(
+                "answering a command failed", exc_info=task.exception(), extra=log_fields("slack")
+            )
 
     # --- inbound -------------------------------------------------------------------------
+
+    async def _on_http(self, request: web.Request) -> web.Response:
+        """Slack's POSTs: the signature is checked on the raw bytes, then the body is read;
+        only a signed, readable request reaches Bolt. A refusal is one short log line."""
+        raw = await request.read()
+        refusal = self._signature_problem(raw, request.headers)
+        if refusal is not None:
+            _LOGGER.warning("refused a request: %s", refusal, extra=log_fields("slack"))
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            text = raw.decode("utf-8")
+            _check_body(text, request.content_type)
+        except (ValueError, RecursionError) as exc:
+            _LOGGER.warning(
+                "refused a signed request with an unreadable body (%s)",
+                type(exc).__name__,
+                extra=log_fields("slack"),
+            )
+            return web.json_response({"error": "bad request"}, status=400)
+        headers: dict[str, str | Sequence[str]] = {
+            key.lower(): request.headers.getall(key) for key in request.headers
+        }
+        answer = await self.app.async_dispatch(
+            AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
+        )
+        content_type = answer.headers.pop(
+            "content-type", ["application/json" if answer.body.startswith("{") else "text/plain"]
+        )[0]
+        return web.Response(
+            status=answer.status,
+            body=answer.body,
+            headers=answer.first_headers_without_set_cookie(),
+            content_type=re.sub(r";\s*charset=utf-8", "", content_type),
+        )
+
+    def _signature_problem(self, raw: bytes, headers: Mapping[str, str]) -> str | None:
+        """Why this request is not Slack's (v0 HMAC-SHA256 over the raw body), or None."""
+        stamp = headers.get("X-Slack-Request-Timestamp", "")
+        signature = headers.get("X-Slack-Signature", "")
+        if not stamp.isdigit() or not signature:
+            return "missing or malformed signature headers"
+        if abs(time.time() - int(stamp)) > SIGNATURE_MAX_AGE:
+            return "stale timestamp"
+        expected = hmac.new(self._signing_secret, f"v0:{stamp}:".encode() + raw, hashlib.sha256)
+        if not hmac.compare_digest(f"v0={expected.hexdigest()}", signature):
+            return "bad signature"
+        return None
+
+    async def _ignore_event(self) -> None:
+        """An event this app does not act on: answered 200 (Bolt acks events itself)."""
+
+    async def _ignore_interaction(self, ack: AsyncAck) -> None:
+        """A button, shortcut or view that is not ours: acknowledged, nothing runs."""
+        await ack()
 
     async def _skip_redelivered(
         self,
@@ -460,7 +531,8 @@ class SlackAdapter:
         if cmd is None:
             _LOGGER.warning("unreadable slash command payload", extra=log_fields("slack"))
             return
-        self._spawn(self._run(cmd, _Responder(respond)))
+        # Without a response_url the answer goes to the channel.
+        self._spawn(self._run(cmd, _Responder(respond) if body.get("response_url") else None))
 
     async def _on_message(self, event: dict[str, Any]) -> None:
         """A channel message: only a person's hashtag line becomes a command.
@@ -543,9 +615,9 @@ class SlackAdapter:
         for part in fmt.render_reply(reply):
             try:
                 if isinstance(part, fmt.SlackUpload):
-                    await self._upload(part, target)
+                    await self._retrying(self._upload, part, target)
                 elif responder is None or not await responder.send(part, fmt.response_type(reply)):
-                    await self._post(part, target)
+                    await self._retrying(self._post, part, target)
             except DeliveryError as exc:
                 _LOGGER.warning(
                     "reply not delivered: %s", exc, extra=log_fields("slack", target.chat_id)
@@ -561,14 +633,40 @@ class SlackAdapter:
         if target is None or target.platform != self.platform:
             raise DeliveryError("reply has no Slack destination", permanent=True)
         for part in fmt.render_reply(reply):
+            # One try on a 5xx or connection error: the outbox retries durably itself.
             if isinstance(part, fmt.SlackUpload):
-                await self._upload(part, target)
+                await self._retrying(self._upload, part, target, attempts=1)
             else:
-                await self._post(part, target)
+                await self._retrying(self._post, part, target, attempts=1)
+
+    async def _retrying(
+        self,
+        send: Callable[[Any, ChatRef], Awaitable[None]],
+        part: fmt.SlackMessage | fmt.SlackUpload,
+        target: ChatRef,
+        attempts: int | None = None,
+    ) -> None:
+        await send_retrying(
+            functools.partial(send, part, target),
+            self._policy,
+            self._sleep,
+            chat=target.chat_id,
+            attempts=attempts,
+        )
+
+    async def _call(self, target: ChatRef, request: Awaitable[Any]) -> None:
+        """One Web API call; a rate limit holds the channel in the pacer for its wait."""
+        try:
+            await _classified(request)
+        except DeliveryError as exc:
+            if exc.retry_after is not None:
+                self._pacer.flood(target.chat_id, exc.retry_after)
+            raise
 
     async def _post(self, message: fmt.SlackMessage, target: ChatRef) -> None:
         await self._pacer.wait(target.chat_id)
-        await _call(
+        await self._call(
+            target,
             self.client.chat_postMessage(
                 channel=target.chat_id,
                 text=message.text,
@@ -576,12 +674,13 @@ class SlackAdapter:
                 thread_ts=target.thread_id,
                 unfurl_links=False,
                 unfurl_media=False,
-            )
+            ),
         )
 
     async def _upload(self, upload: fmt.SlackUpload, target: ChatRef) -> None:
         await self._pacer.wait(target.chat_id)
-        await _call(
+        await self._call(
+            target,
             self.client.files_upload_v2(
                 channel=target.chat_id,
                 file=upload.data,
@@ -590,7 +689,7 @@ class SlackAdapter:
                 alt_txt=upload.alt_txt,
                 initial_comment=upload.initial_comment,
                 thread_ts=target.thread_id,
-            )
+            ),
         )
 
 
@@ -607,15 +706,37 @@ def _listen_problem(exc: OSError, host: str, port: int) -> str:
     return f"cannot listen on {host}:{port}: {exc.strerror or type(exc).__name__}"
 
 
-async def _call(request: Awaitable[Any]) -> None:
-    """Await one Web API call, turning failures into DeliveryError(permanent=…)."""
+async def _classified(request: Awaitable[Any]) -> None:
+    """Await one Web API call, turning failures into a classified DeliveryError."""
     try:
         await request
     except SlackApiError as exc:
         raise _delivery_error(exc) from None
-    except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
-        # Connection refused/reset, timeouts, a failed upload step: worth retrying.
+    except aiohttp.ClientConnectorError as exc:  # no connection: nothing was sent
         raise DeliveryError(f"network: {type(exc).__name__}", permanent=False) from None
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, TimeoutError) as exc:
+        # Sent, and the answer never came (slack_sdk has one total timeout, so a timeout
+        # may be after the request was written): Slack may have posted it.
+        raise DeliveryError(
+            f"maybe delivered: no answer after sending ({type(exc).__name__})",
+            permanent=False,
+            maybe_delivered=True,
+        ) from None
+    except (SlackClientError, aiohttp.ClientError) as exc:
+        # A failed upload step, a refused connection: nothing was posted, worth retrying.
+        raise DeliveryError(f"network: {type(exc).__name__}", permanent=False) from None
+
+
+def _check_body(text: str, content_type: str) -> None:
+    """Raise ValueError unless `text` is a body Bolt can read without failing."""
+    if content_type == "application/json":
+        if not isinstance(json.loads(text), dict):
+            raise ValueError("not a JSON object")
+        return
+    form = parse_qs(text, keep_blank_values=True)
+    payload = form.get("payload")
+    if payload and not isinstance(json.loads(payload[0]), dict):
+        raise ValueError("payload is not a JSON object")
 
 
 def _delivery_error(exc: SlackApiError) -> DeliveryError:

@@ -8,13 +8,16 @@ redelivery dedupe and logging happen in one place.
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import logging
 import os
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -38,6 +41,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from bot.adapters import telegram_format as fmt
 from bot.adapters.base import (
@@ -45,11 +49,13 @@ from bot.adapters.base import (
     DeliveryError,
     Dispatch,
     Pacer,
+    ReplyLanes,
     SeenLog,
     Sleep,
     StartupError,
     dispatch_for,
 )
+from bot.adapters.policy import TELEGRAM, DeliveryPolicy, send_retrying
 from bot.logging import log_command, log_fields
 from handlers.contract import Actor, Attachment, ChatRef, Clock, Command, CommandSpec, Reply
 from handlers.parsing import command_from_text
@@ -78,15 +84,32 @@ class _HandledRetryAfterFilter(logging.Filter):
         return not record.getMessage().startswith("Rate limit hit after maximum of 0 retries")
 
 
-class _ShortParseErrorFilter(logging.Filter):
-    """PTB logs a non-JSON answer (a proxy's error page) as ERROR with a traceback; the
-    failure reaches us as an exception anyway, so one short line is enough."""
+class _OneLineFilter(logging.Filter):
+    """Turns PTB records that would print a traceback for something already handled
+    into one short line without content."""
+
+    # message prefix -> (level, replacement)
+    REWRITES: Mapping[str, tuple[int, str]] = {
+        # a non-JSON answer (a proxy's error page): it reaches us as an exception anyway
+        "Can not load invalid JSON data": (
+            logging.WARNING,
+            "the Bot API answered with something that is not JSON",
+        ),
+        # stopping: the last getUpdates only confirms updates; they run once anyway
+        "Error while calling `get_updates` one more time": (
+            logging.INFO,
+            "could not confirm the last updates while stopping; "
+            "Telegram may send them again and they will be skipped",
+        ),
+    }
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.getMessage().startswith("Can not load invalid JSON data"):
-            record.msg, record.args = "the Bot API answered with something that is not JSON", None
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        message = record.getMessage()
+        for prefix, (level, text) in self.REWRITES.items():
+            if message.startswith(prefix):
+                record.msg, record.args = text, None
+                record.exc_info, record.exc_text = None, None
+                record.levelno, record.levelname = level, logging.getLevelName(level)
         return True
 
 
@@ -95,12 +118,15 @@ def _adjust_ptb_globals() -> None:
     # Opt in to PTB's future (v23) behaviour: RetryAfter.retry_after is a timedelta.
     # Otherwise PTB warns (v22.2 deprecation) whenever it *creates* a RetryAfter.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    limiter_logger = logging.getLogger("telegram.ext.AIORateLimiter")
-    if not any(isinstance(f, _HandledRetryAfterFilter) for f in limiter_logger.filters):
-        limiter_logger.addFilter(_HandledRetryAfterFilter())
-    request_logger = logging.getLogger("telegram.request.BaseRequest")
-    if not any(isinstance(f, _ShortParseErrorFilter) for f in request_logger.filters):
-        request_logger.addFilter(_ShortParseErrorFilter())
+    filters: list[tuple[str, type[logging.Filter]]] = [
+        ("telegram.ext.AIORateLimiter", _HandledRetryAfterFilter),
+        ("telegram.request.BaseRequest", _OneLineFilter),
+        ("telegram.ext.Updater", _OneLineFilter),
+    ]
+    for name, kind in filters:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, kind) for f in logger.filters):
+            logger.addFilter(kind())
 
 
 def _seconds(value: float | timedelta) -> float:
@@ -139,8 +165,7 @@ class TelegramAdapter:
         on_chat_moved: ChatMoved | None = None,
         poll_timeout: float = 30.0,
         chat_interval: float = 1.0,
-        max_attempts: int = 3,
-        max_retry_wait: float = 60.0,
+        policy: DeliveryPolicy = TELEGRAM,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -152,9 +177,9 @@ class TelegramAdapter:
         self._clock = clock
         self._on_chat_moved = on_chat_moved
         self._poll_timeout = poll_timeout
-        self._max_attempts = max_attempts
-        self._max_retry_wait = max_retry_wait
+        self._policy = policy
         self._sleep = sleep
+        self._replies = ReplyLanes(_LOGGER, "telegram")
         self._pacer = Pacer(chat_interval, monotonic, sleep)
         self._tokens = fmt.CallbackTokens()
         self._noticed: set[str] = set()  # chats told "not enabled" already
@@ -167,6 +192,10 @@ class TelegramAdapter:
             .token(token)
             .base_url(base_url)
             .base_file_url(base_file_url or _file_url(base_url))
+            .connect_timeout(policy.connect_timeout)
+            .read_timeout(policy.read_timeout)  # a slow accept is not a failure
+            .write_timeout(policy.read_timeout)
+            .get_updates_request(_SkipUnreadableUpdates(connect_timeout=policy.connect_timeout))
             .job_queue(None)
             # max_retries=0: RetryAfter comes back to us and is waited out with our sleep.
             .rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0))
@@ -223,12 +252,17 @@ class TelegramAdapter:
         await self._shutdown()
         _LOGGER.info("stopped", extra=log_fields("telegram"))
 
+    async def idle(self) -> None:
+        """Wait until every reply handed to the reply lanes is sent or given up."""
+        await self._replies.idle()
+
     async def _shutdown(self) -> None:
         updater = self._app.updater
         if updater is not None and updater.running:
             await updater.stop()
         if self._app.running:
             await self._app.stop()
+        await self._replies.drain(timeout=self._policy.read_timeout)
         await self._app.shutdown()
 
     async def _publish_commands(self) -> None:
@@ -456,13 +490,25 @@ class TelegramAdapter:
     # --- outbound ------------------------------------------------------------------------
 
     async def send(self, reply: Reply) -> None:
-        """Deliver `reply` to `reply.to` (for the outbox); raises DeliveryError."""
+        """Deliver `reply` to `reply.to` (for the outbox); raises DeliveryError.
+
+        One try per message on a 5xx or connection error: the outbox retries durably,
+        with its own backoff. Short flood waits and the one resend of a message that may
+        have arrived are handled here, under the same policy as replies.
+        """
         if reply.to is None or reply.to.platform != self.platform:
             raise DeliveryError("reply has no Telegram destination", permanent=True)
-        await self._deliver(reply, reply.to)
+        await self._deliver(reply, reply.to, attempts=1)
 
     async def _deliver_quietly(self, reply: Reply, target: ChatRef) -> None:
-        """Answers to commands: a failure is logged; the user can simply ask again."""
+        """Answers to commands leave through the chat's reply lane, in the background.
+
+        PTB handles updates one at a time, so a retry or flood wait here must not hold
+        the other chats. A reply that still fails is logged; the user can ask again.
+        """
+        self._replies.submit(target.chat_id, self._reply(reply, target))
+
+    async def _reply(self, reply: Reply, target: ChatRef) -> None:
         try:
             await self._deliver(reply, target)
         except DeliveryError as exc:
@@ -470,7 +516,7 @@ class TelegramAdapter:
                 "reply not delivered: %s", exc, extra=log_fields("telegram", target.chat_id)
             )
 
-    async def _deliver(self, reply: Reply, target: ChatRef) -> None:
+    async def _deliver(self, reply: Reply, target: ChatRef, attempts: int | None = None) -> None:
         chat_id = self._migrated.get(target.chat_id, target.chat_id)
         if chat_id in self._gone:
             raise DeliveryError(f"bot was removed from chat {chat_id}", permanent=True)
@@ -479,30 +525,36 @@ class TelegramAdapter:
             return fmt.callback_data(command, chat_id, self._tokens)
 
         for message in fmt.render_reply(reply, data_for):
-            await self._send_message(message, target.model_copy(update={"chat_id": chat_id}))
+            await send_retrying(
+                functools.partial(self._send_message, message, target),
+                self._policy,
+                self._sleep,
+                chat=chat_id,
+                attempts=attempts,
+            )
 
     async def _send_message(self, message: fmt.OutMessage, target: ChatRef) -> None:
-        """One Telegram message, paced per chat, RetryAfter waited out (bounded)."""
+        """One try at one Telegram message, paced per chat; failures as DeliveryError.
+
+        Refused HTML and a group upgrade change the request and send it again at once;
+        every other failure is classified for the policy.
+        """
         html = True
-        for attempt in range(1, self._max_attempts + 1):
+        chat_id = self._migrated.get(target.chat_id, target.chat_id)
+        target = target.model_copy(update={"chat_id": chat_id})
+        for _ in range(3):
             await self._pacer.wait(target.chat_id)
             try:
                 await self._post(message, target, html=html)
                 return
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
-                self._pacer.pause_all(wait)
-                if attempt == self._max_attempts or wait > self._max_retry_wait:
-                    raise DeliveryError(
-                        "Telegram flood limit", permanent=False, retry_after=wait
-                    ) from None
-                _LOGGER.warning(
-                    "flood limit: waiting %.1f s (attempt %d of %d)",
-                    wait,
-                    attempt,
-                    self._max_attempts,
-                    extra=log_fields("telegram", target.chat_id),
-                )
+                scope = "bot-wide" if self._pacer.flood(target.chat_id, wait) else "this chat"
+                raise DeliveryError(
+                    f"Telegram flood limit ({scope}): wait {wait:.0f} s",
+                    permanent=False,
+                    retry_after=wait,
+                ) from None
             except ChatMigrated as exc:
                 new_id = str(exc.new_chat_id)
                 await self._chat_migrated(target.chat_id, new_id)
@@ -526,7 +578,7 @@ class TelegramAdapter:
             except InvalidToken:
                 raise DeliveryError("bot token rejected", permanent=False) from None
             except NetworkError as exc:  # 5xx, timeouts, connection errors
-                raise DeliveryError(f"network: {exc.message}", permanent=False) from None
+                raise _network_error(exc) from None
         raise DeliveryError("could not send message", permanent=False)
 
     def _mark_gone(self, chat_id: str, exc: TelegramError) -> None:
@@ -586,3 +638,67 @@ def _markup(keyboard: fmt.Keyboard) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(k.label, callback_data=k.data) for k in row] for row in keyboard]
     )
+
+
+# After these the request was written and the answer is missing: Telegram may have it.
+_AFTER_WRITE = (httpx.ReadTimeout, httpx.ReadError, httpx.RemoteProtocolError)
+
+
+def _network_error(exc: NetworkError) -> DeliveryError:
+    """A 5xx or a connect failure was certainly not delivered; a lost answer may have been."""
+    cause = exc.__cause__
+    if isinstance(cause, _AFTER_WRITE):
+        return DeliveryError(
+            f"maybe delivered: no answer after sending ({type(cause).__name__})",
+            permanent=False,
+            maybe_delivered=True,
+        )
+    return DeliveryError(f"network: {exc.message}", permanent=False)
+
+
+class _SkipUnreadableUpdates(HTTPXRequest):
+    """getUpdates with every update PTB cannot read replaced by an empty one.
+
+    PTB parses a whole batch at once; one update it cannot read fails the batch, the
+    offset never moves past it and polling spins on it forever (logging its content).
+    Here each update is checked alone; a bad one keeps only its update_id, so the
+    offset advances, our handler ignores it, and one line without content says so.
+    """
+
+    def __init__(self, connect_timeout: float) -> None:
+        super().__init__(connection_pool_size=1, connect_timeout=connect_timeout)
+
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        code, payload = await super().do_request(url, method, *args, **kwargs)
+        if not url.endswith("/getUpdates") or not 200 <= code <= 299:
+            return code, payload
+        return code, _without_unreadable_updates(payload)
+
+
+def _without_unreadable_updates(payload: bytes) -> bytes:
+    try:
+        data = json.loads(payload)
+        updates = data["result"]
+    except (ValueError, KeyError, TypeError):
+        return payload  # PTB reports a broken answer itself
+    if not isinstance(updates, list):
+        return payload
+    changed = False
+    for index, raw in enumerate(updates):
+        try:
+            Update.de_json(raw, None)
+        except Exception as exc:
+            update_id = raw.get("update_id") if isinstance(raw, dict) else None
+            if not isinstance(update_id, int):
+                continue  # no id to step over; PTB's own handling applies
+            _LOGGER.warning(
+                "skipped update %d that could not be read (%s)",
+                update_id,
+                type(exc).__name__,
+                extra=log_fields("telegram"),
+            )
+            updates[index] = {"update_id": update_id}
+            changed = True
+    return json.dumps(data).encode() if changed else payload

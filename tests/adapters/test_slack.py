@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -32,7 +34,7 @@ from tests.fakes.slack_api import (
     slash_body,
     slash_payload,
 )
-from tests.support import FixedClock
+from tests.support import FakeTime, FixedClock
 
 ROOT = Path(__file__).resolve().parents[2]
 FORM = "application/x-www-form-urlencoded"
@@ -75,14 +77,18 @@ def dispatch() -> StubDispatch:
     return StubDispatch()
 
 
-def make_adapter(api: FakeSlackAPI, dispatch: StubDispatch, **options: Any) -> SlackAdapter:
+def make_adapter(
+    api: FakeSlackAPI, dispatch: StubDispatch, time: FakeTime | None = None, **options: Any
+) -> SlackAdapter:
+    time = time or FakeTime()
     settings: dict[str, Any] = {
         "api_base_url": api.base_url,
         "port": 0,
         "seen": MemorySeenLog(),
         "clock": FixedClock(),
-        "rate_limit_retries": 0,  # a 429 surfaces at once instead of sleeping Retry-After
         "channel_interval": 0.0,
+        "monotonic": time.monotonic,
+        "sleep": time.sleep,  # retry waits are instant; tests read time.sleeps
     }
     return SlackAdapter(BOT_TOKEN, SIGNING_SECRET, dispatch, **(settings | options))
 
@@ -502,10 +508,10 @@ async def test_send_reports_permanent_failures(
 async def test_send_reports_rate_limit_as_transient_with_retry_after(
     api: FakeSlackAPI, adapter: SlackAdapter
 ) -> None:
-    api.fail_next("chat.postMessage", "ratelimited", retry_after=7)
+    api.fail_next("chat.postMessage", "ratelimited", retry_after=70)
     with pytest.raises(DeliveryError) as info:
         await adapter.send(Reply(text="digest", to=TEAM))
-    assert not info.value.permanent and info.value.retry_after == 7.0
+    assert not info.value.permanent and info.value.retry_after == 70.0
 
 
 @pytest.mark.parametrize("method", ["chat.postMessage", "upload"])
@@ -565,14 +571,6 @@ async def test_posts_to_one_channel_are_spaced(api: FakeSlackAPI, dispatch: Stub
     assert len(api.calls_to("chat.postMessage")) == 3
 
 
-async def test_rate_limited_calls_are_retried_by_default(
-    api: FakeSlackAPI, dispatch: StubDispatch
-) -> None:
-    adapter = SlackAdapter(BOT_TOKEN, SIGNING_SECRET, dispatch, seen=MemorySeenLog())
-    handlers = [type(h).__name__ for h in adapter.client.retry_handlers]
-    assert "AsyncRateLimitErrorRetryHandler" in handlers
-
-
 # --- lifecycle -------------------------------------------------------------------------------
 
 
@@ -615,7 +613,6 @@ def socket_adapter(api: FakeSlackAPI, dispatch: StubDispatch, app_token: str) ->
         api_base_url=api.base_url,
         seen=MemorySeenLog(),
         clock=FixedClock(),
-        rate_limit_retries=0,
         channel_interval=0.0,
     )
 
@@ -762,3 +759,102 @@ async def test_the_text_fallback_carries_the_whole_reply_not_just_its_title(
     assert post.params["text"] == (
         "CAC\nValue: 84\nTarget: 80\n" + reply.table.render() + "\nupdated by Anna"  # type: ignore[union-attr]
     )
+
+
+# --- replies under faults ------------------------------------------------------------------------
+
+
+async def test_a_hashtag_confirmation_that_meets_a_server_error_is_sent_again(
+    api: FakeSlackAPI, dispatch: StubDispatch, adapter: SlackAdapter, slack: SlackSender
+) -> None:
+    api.fail_next("chat.postMessage", "server_error")
+    await slack.event(message_event("#articles +1"))
+    await dispatch.wait_for(1)
+    await adapter.idle()
+    assert [c.status for c in api.calls_to("chat.postMessage")] == [500, 200]
+
+
+async def test_a_signed_command_without_response_url_is_answered_in_the_channel(
+    api: FakeSlackAPI,
+    dispatch: StubDispatch,
+    adapter: SlackAdapter,
+    slack: SlackSender,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fields = slash_payload("/kpi", "list", response_url="")
+    del fields["response_url"]
+    posted = await slack.post(urlencode(fields).encode(), FORM)
+    assert posted.status == 200
+    await dispatch.wait_for(1)
+    await adapter.idle()
+    [post] = api.calls_to("chat.postMessage")
+    assert post.params["channel"] == CHANNEL
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+# --- the HTTP endpoint -------------------------------------------------------------------------
+
+DEEP = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "options", "status"),
+    [
+        (b"\xff\xfe not utf-8", FORM, {"bad_signature": True}, 401),
+        (b"{not json", "application/json", {"bad_signature": True}, 401),
+        (b"token=x", FORM, {"timestamp_header": "soon"}, 401),
+        (b"\xff\xfe not utf-8", FORM, {}, 400),
+        (b"{not json", "application/json", {}, 400),
+        (DEEP, "application/json", {}, 400),
+        (b"payload=%7Bnot+json", FORM, {}, 400),
+        (b"[1, 2]", "application/json", {}, 400),
+    ],
+    ids=[
+        "unsigned-binary",
+        "unsigned-not-json",
+        "non-numeric-timestamp",
+        "signed-not-utf8",
+        "signed-not-json",
+        "signed-too-deep",
+        "signed-payload-not-json",
+        "signed-json-not-object",
+    ],
+)
+async def test_a_bad_request_gets_401_or_400_one_short_line_and_runs_nothing(
+    dispatch: StubDispatch,
+    slack: SlackSender,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+    content_type: str,
+    options: dict[str, Any],
+    status: int,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    posted = await slack.post(body, content_type, **options)
+    assert posted.status == status
+    assert dispatch.commands == []
+    logged = [r for r in caplog.records if r.name.startswith(("bot", "slack", "aiohttp"))]
+    assert len(logged) == 1, [r.getMessage() for r in logged]
+    assert logged[0].exc_info is None and len(logged[0].getMessage()) < 120
+
+
+async def test_events_and_actions_the_app_does_not_handle_are_acked_quietly(
+    api: FakeSlackAPI,
+    dispatch: StubDispatch,
+    slack: SlackSender,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mention: dict[str, Any] = {"type": "app_mention", "user": "U0ANNA", "ts": "1.2"}
+    mention |= {"text": f"<@{BOT_USER_ID}> hi", "channel": CHANNEL, "event_ts": "1.2"}
+    reaction: dict[str, Any] = {"type": "reaction_added", "user": "U0ANNA", "reaction": "tada"}
+    reaction |= {"item": {"type": "message", "channel": CHANNEL, "ts": "1.2"}, "event_ts": "1.3"}
+    answers = [
+        await slack.event(mention),
+        await slack.event(reaction),
+        await slack.block_action(
+            "/kpi", response_url=api.response_url(), action_id="another_app_button"
+        ),
+    ]
+    assert [a.status for a in answers] == [200, 200, 200]
+    assert dispatch.commands == []
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []

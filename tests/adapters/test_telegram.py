@@ -7,6 +7,7 @@ pacing and RetryAfter waits is a fake that advances instantly; nothing sleeps.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.base import ChatMoved, DeliveryError, MemorySeenLog, SeenLog
+from bot.adapters.policy import TELEGRAM, DeliveryPolicy
 from bot.adapters.telegram import NOT_ENABLED, TelegramAdapter
 from bot.logging import reset_logging, setup_logging
 from handlers.contract import Button, ChatRef, Command, CommandSpec, Image, Reply, Table
@@ -91,6 +93,7 @@ async def start_adapter(
         allowed_chats: Sequence[str | int] = (),
         specs: Sequence[CommandSpec] = (),
         on_chat_moved: ChatMoved | None = None,
+        policy: DeliveryPolicy = TELEGRAM,
     ) -> TelegramAdapter:
         adapter = TelegramAdapter(
             TOKEN,
@@ -101,6 +104,7 @@ async def start_adapter(
             specs=specs,
             on_chat_moved=on_chat_moved,
             poll_timeout=1,
+            policy=policy,
             monotonic=fake_time.monotonic,
             sleep=fake_time.sleep,
         )
@@ -389,7 +393,7 @@ async def test_flood_limit_that_persists_becomes_a_transient_delivery_error(
 
     assert caught.value.permanent is False
     assert caught.value.retry_after == pytest.approx(2.0)
-    assert len(fake.calls_of("sendMessage")) == 3  # bounded
+    assert len(fake.calls_of("sendMessage")) == TELEGRAM.attempts  # bounded
 
 
 async def test_bot_removed_from_group_is_a_permanent_error_logged_once(
@@ -552,13 +556,14 @@ async def test_an_allowed_group_stays_allowed_as_a_supergroup(
 async def test_other_chats_get_one_polite_notice_and_nothing_runs(
     fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
 ) -> None:
-    await start_adapter(allowed_chats=[GROUP, 99])
+    adapter = await start_adapter(allowed_chats=[GROUP, 99])
     stranger = -100555
     fake.push_update(group_message("/kpi", chat_id=stranger))
     fake.push_update(group_message("/kpi list", chat_id=stranger))
     fake.push_update(callback_query("/kpi", chat=group_chat(stranger)))
 
     await settle(fake, router)
+    await adapter.idle()
 
     assert router.commands == []
     notices = [c for c in fake.calls_of("sendMessage") if c.params["chat_id"] == str(stranger)]
@@ -736,3 +741,138 @@ async def test_anonymous_admin_and_linked_channel_posts_are_credited_by_who_post
 
     assert first.actor.display_name == "anonymous admin"
     assert (second.actor.display_name, second.text) == ("Company News", "articles +2")
+
+
+# --- replies and deliveries under faults -----------------------------------------------------
+
+
+async def test_a_reply_that_meets_a_server_error_is_sent_again(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory, fake_time: FakeTime
+) -> None:
+    adapter = await start_adapter()
+    fake.fail_next("sendMessage", "server_error", chat_id=PRIVATE)
+    fake.push_update(private_message("/kpi set cac 84", chat_id=PRIVATE))
+
+    await router.wait(1)
+    await adapter.idle()
+
+    first, second = fake.calls_of("sendMessage")
+    assert (first.status, second.status) == (500, 200)
+    assert second.params["text"] == "ok kpi set cac 84"
+    assert TELEGRAM.backoff[0] in fake_time.sleeps
+
+
+async def test_reply_retries_are_bounded_and_the_give_up_is_logged(
+    fake: FakeTelegramAPI,
+    router: StubRouter,
+    start_adapter: AdapterFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    adapter = await start_adapter()
+    fake.fail_next("sendMessage", "server_error", count=99, chat_id=PRIVATE)
+    fake.push_update(private_message("/kpi", chat_id=PRIVATE))
+
+    await router.wait(1)
+    await adapter.idle()
+
+    assert len(fake.calls_of("sendMessage")) == TELEGRAM.attempts
+    assert any(r.getMessage().startswith("reply not delivered") for r in caplog.records)
+
+
+QUICK = dataclasses.replace(TELEGRAM, read_timeout=0.3)  # answers later than this "may" arrive
+
+
+async def test_a_slow_accept_is_resent_at_most_once_after_a_longer_wait(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory, fake_time: FakeTime
+) -> None:
+    adapter = await start_adapter(policy=QUICK)
+    fake.answer_late("sendMessage", 0.6, count=2)  # accepted, answered after the timeout
+
+    with pytest.raises(DeliveryError) as caught:
+        await adapter.send(Reply(text="CAC is back to green", to=to(GROUP)))
+
+    assert len(fake.calls_of("sendMessage")) == 2  # the one resend, never a third
+    assert caught.value.permanent and caught.value.maybe_delivered
+    assert QUICK.maybe_delivered_wait in fake_time.sleeps
+
+
+async def test_an_accept_within_the_read_timeout_is_sent_once(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory
+) -> None:
+    adapter = await start_adapter(policy=dataclasses.replace(TELEGRAM, read_timeout=2.0))
+    fake.answer_late("sendMessage", 0.3)
+
+    await adapter.send(Reply(text="CAC is back to green", to=to(GROUP)))
+
+    assert len(fake.calls_of("sendMessage")) == 1
+    # the production policy waits well past the 8 s accepts seen under load
+    assert TELEGRAM.read_timeout >= 15
+
+
+async def test_a_long_flood_wait_is_handed_back_and_holds_no_other_chat(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory, fake_time: FakeTime
+) -> None:
+    adapter = await start_adapter()
+    fake.fail_next("sendMessage", "retry_after", retry_after=117, chat_id=GROUP)
+
+    with pytest.raises(DeliveryError) as caught:
+        await adapter.send(Reply(text="alert", to=to(GROUP)))
+    await adapter.send(Reply(text="meanwhile", to=to(PRIVATE)))
+
+    assert caught.value.permanent is False
+    assert caught.value.retry_after == pytest.approx(117)
+    assert len(fake.calls_of("sendMessage", ok=False)) == 1  # given up at once, not waited
+    assert fake_time.sleeps == []  # the other chat was not held
+
+
+async def test_a_second_chat_told_to_wait_means_the_bot_wide_limit_holds_every_chat(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory, fake_time: FakeTime
+) -> None:
+    adapter = await start_adapter()
+    for chat in (GROUP, PRIVATE):
+        fake.fail_next("sendMessage", "retry_after", retry_after=90, chat_id=chat)
+        with pytest.raises(DeliveryError):
+            await adapter.send(Reply(text="alert", to=to(chat)))
+    assert fake_time.sleeps == []  # the first wait held only its own chat
+
+    await adapter.send(Reply(text="a third chat", to=to(-100777)))
+
+    assert fake_time.sleeps == [pytest.approx(90)]
+
+
+async def test_an_update_ptb_cannot_read_is_skipped_with_one_line_and_serving_goes_on(
+    fake: FakeTelegramAPI,
+    router: StubRouter,
+    start_adapter: AdapterFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await start_adapter()
+    note = "my private salary note"
+    broken = {"message": {"message_id": 1, "text": note, "from": user()}}  # no chat, no date
+    update_id = fake.push_update(broken)
+    fake.push_update(private_message("/kpi", chat_id=PRIVATE))
+
+    (cmd,) = await router.wait(1)
+
+    assert cmd.name == "kpi"
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in problems] == [
+        f"skipped update {update_id} that could not be read (KeyError)"
+    ]
+    assert all(note not in f"{r.getMessage()} {r.exc_text}" for r in caplog.records)
+    assert len(fake.calls_of("getUpdates")) <= 4
+
+
+async def test_stopping_is_quiet_even_when_the_last_get_updates_fails(
+    fake: FakeTelegramAPI, start_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = await start_adapter()
+    fake.fail_next("getUpdates", "server_error", when=lambda params: params.get("timeout") == "0")
+
+    await adapter.stop()
+
+    assert [c.status for c in fake.calls_of("getUpdates") if c.params.get("timeout") == "0"] == [
+        500
+    ]
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert loud == []

@@ -422,14 +422,16 @@ class SlackSender:
         bad_signature: bool = False,
         age: float = 0.0,
         retry_num: int | None = None,
+        timestamp_header: str | None = None,
     ) -> Posted:
-        """POST `body`; `age` seconds back-dates the timestamp (over 300 s is stale)."""
+        """POST `body`; `age` seconds back-dates the timestamp (over 300 s is stale);
+        `timestamp_header` replaces the timestamp header's text (the signature stays)."""
         assert self._session is not None, "use `async with SlackSender(...)`"
         timestamp = int(time.time() - age)
         signature = sign("not-the-secret" if bad_signature else self.secret, timestamp, body)
         headers = {
             "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Request-Timestamp": timestamp_header or str(timestamp),
             "X-Slack-Signature": signature,
         }
         if retry_num is not None:

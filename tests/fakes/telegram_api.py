@@ -75,6 +75,7 @@ class _Injected:
     retry_after: int
     chat_id: str | None
     migrate_to_chat_id: int | None = None
+    when: Callable[[dict[str, Any]], bool] | None = None
 
 
 class FakeTelegramAPI(LoopbackServer):
@@ -100,6 +101,7 @@ class FakeTelegramAPI(LoopbackServer):
         self._changed = asyncio.Condition()
         self._failures: dict[str, list[_Injected]] = {}
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile + download
+        self._late: dict[str, list[float]] = {}
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -153,15 +155,22 @@ class FakeTelegramAPI(LoopbackServer):
         retry_after: int = 1,
         chat_id: str | int | None = None,
         migrate_to_chat_id: int | None = None,
+        when: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
-        """Make the next `count` calls of `method` (to `chat_id`, if given) fail with `kind`.
+        """Make the next `count` calls of `method` (to `chat_id`, if given, and whose params
+        satisfy `when`, if given) fail with `kind`.
 
         "migrated" answers as Telegram does for a group that became supergroup
         `migrate_to_chat_id`.
         """
         where = None if chat_id is None else str(chat_id)
-        entry = _Injected(kind, count, retry_after, where, migrate_to_chat_id)
+        entry = _Injected(kind, count, retry_after, where, migrate_to_chat_id, when)
         self._failures.setdefault(method, []).append(entry)
+
+    def answer_late(self, method: str, seconds: float, count: int = 1) -> None:
+        """Accept the next `count` calls of `method` (they are recorded as done) but answer
+        only after `seconds`: Telegram under load."""
+        self._late.setdefault(method, []).extend([seconds] * count)
 
     def calls_of(self, method: str, *, ok: bool | None = None) -> list[Call]:
         """Recorded calls of `method`, optionally only successful or only failed ones."""
@@ -220,6 +229,9 @@ class FakeTelegramAPI(LoopbackServer):
             call.status = 404
             return _error(404, "Not Found: method not found")
         result = await handler(params)
+        late = self._late.get(method)
+        if late:
+            await asyncio.sleep(late.pop(0))
         return web.json_response({"ok": True, "result": result})
 
     async def _record(self, call: Call) -> None:
@@ -229,7 +241,11 @@ class FakeTelegramAPI(LoopbackServer):
 
     def _take_failure(self, method: str, params: dict[str, Any]) -> _Injected | None:
         for entry in self._failures.get(method, []):
-            if entry.remaining and entry.chat_id in (None, str(params.get("chat_id"))):
+            if (
+                entry.remaining
+                and entry.chat_id in (None, str(params.get("chat_id")))
+                and (entry.when is None or entry.when(params))
+            ):
                 entry.remaining -= 1
                 return entry
         return None

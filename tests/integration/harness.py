@@ -509,7 +509,6 @@ async def slack_chat(clock: FixedClock, data: Path | None = None) -> AsyncIterat
                 seen=MemorySeenLog(),
                 specs=core.router.specs(),
                 clock=clock,
-                rate_limit_retries=0,
                 channel_interval=0.0,
             )
             await adapter.start()
