@@ -243,6 +243,18 @@ class SlackSettings(_Section):
         return bool(self.app_token.get_secret_value())
 
 
+class ApiSettings(_Section):
+    """[api]: the ingest API (POST /api/v1/scorecards/{id}/measurements).
+
+    It is served on Slack's HTTP-mode server when that runs, else on host:port here.
+    """
+
+    enabled: bool = False
+    host: Host = "127.0.0.1"
+    port: Port = 8080
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+
+
 class Config(BaseModel):
     """The whole validated configuration."""
 
@@ -252,6 +264,7 @@ class Config(BaseModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property
     def telegram_enabled(self) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.adapters.base import Adapter
 from bot.adapters.console import CONSOLE_CHAT, ConsoleAdapter
+from bot.api import IngestApi
 from bot.app import Core, build_core
 from bot.config import Config, load_config
 from bot.logging import setup_logging
@@ -38,8 +39,8 @@ def read_config(path: Path, environ: Mapping[str, str]) -> Config:
     return load_config(path if path.exists() else None, environ)
 
 
-def build_adapters(config: Config, core: Core) -> list[Adapter]:
-    """One adapter per platform that has credentials."""
+def build_adapters(config: Config, core: Core, api: IngestApi | None = None) -> list[Adapter]:
+    """One adapter per platform that has credentials (Slack's HTTP server also serves `api`)."""
     adapters: list[Adapter] = []
     seen = StoreSeenLog(core)
     specs = core.router.specs()
@@ -75,9 +76,15 @@ def build_adapters(config: Config, core: Core) -> list[Adapter]:
                 seen=seen,
                 specs=specs,
                 clock=core.ctx.clock,
+                http_routes=api.add_routes if api is not None else None,
             )
         )
     return adapters
+
+
+def shares_slack_server(config: Config) -> bool:
+    """The ingest API rides on Slack's HTTP-mode server when that runs (else its own port)."""
+    return config.slack_enabled and not config.slack.socket_mode
 
 
 async def run_configured(
@@ -93,8 +100,15 @@ async def run_configured(
         default_timezone=config.bot.timezone,
         admins=frozenset(config.bot.admins),
     )
+    api = None
+    if config.api.enabled:
+        api = IngestApi(
+            core.ctx, after_commit=core.after_commit, max_body=config.api.max_body_bytes
+        )
     try:
-        adapters = build_adapters(config, core)
+        adapters = build_adapters(config, core, api)
+        if api is not None and not shares_slack_server(config):
+            await api.serve(config.api.host, config.api.port)
         if not adapters:
             _LOGGER.warning(
                 "no Telegram or Slack credentials configured: starting the console chat"
@@ -108,6 +122,8 @@ async def run_configured(
             return
         await _serve(core, adapters, stop or _signal_event())
     finally:
+        if api is not None:
+            await api.stop()
         core.close()
 
 

@@ -7,6 +7,7 @@ from handlers import (
     digest,
     files,
     help_text,
+    ingest,
     initiatives,
     kpi,
     kpi_import,
@@ -26,6 +27,7 @@ def build_router() -> Router:
     scorecard.register(router)
     templates.register(router)
     files.register(router)
+    ingest.register(router)
     kpi.register(router)
     kpi_import.register(router)
     objectives.register(router)

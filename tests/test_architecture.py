@@ -16,7 +16,7 @@ CONFINED = {
     "slack_sdk": ("bot/adapters/slack",),
     "apscheduler": ("bot/scheduler",),
     "tinydb": ("storage/",),
-    "aiohttp": ("bot/adapters/slack", "bot/adapters/telegram"),
+    "aiohttp": ("bot/adapters/slack", "bot/adapters/telegram", "bot/api", "bot/sources"),
 }
 
 

@@ -245,6 +245,7 @@ class SlackAdapter:
         name_lookup_timeout: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        http_routes: Callable[[web.Application], None] | None = None,
     ) -> None:
         if not app_token and not signing_secret:
             raise ValueError("Slack HTTP mode needs the signing secret (or an app token)")
@@ -261,6 +262,7 @@ class SlackAdapter:
         self._policy = policy
         self._sleep = sleep
         self._monotonic = monotonic
+        self._http_routes = http_routes  # more routes on our HTTP server (the ingest API)
         self._pacer = Pacer(channel_interval, monotonic, sleep)
         self._tasks: set[asyncio.Task[None]] = set()
         self.bot_user_id: str | None = None  # from auth.test; a leading mention of it is dropped
@@ -381,6 +383,8 @@ class SlackAdapter:
     async def _serve_http(self) -> None:
         web_app = web.Application()
         web_app.router.add_post(self._path, self._on_http)
+        if self._http_routes is not None:
+            self._http_routes(web_app)
         runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         try:

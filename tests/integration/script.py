@@ -155,6 +155,7 @@ EVERY_COMMAND: tuple[Step, ...] = (
     step("/kpi import ctr 5", "Import preview: 1 value for 1 KPI"),
     press("Cancel", "kpi import cancel", "Import cancelled; nothing was saved."),
     step("/scorecard export csv", "Scorecard export", "Import it elsewhere"),
+    step("/scorecard token", "API token for this scorecard", "Scorecard id"),
 )
 
 #: Paths that need a file attached, which a typed script can't send:

@@ -1,0 +1,94 @@
+"""The ingest API's state: one hashed bearer token per scorecard, idempotency keys, sources.
+
+Only a SHA-256 of each token is stored (tokens are 256 random bits, so a fast hash is
+enough); the token itself is shown once in chat and never kept. A scorecard's public id
+is random and stable across token rotations, so URLs in other tools keep working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from tinydb import Query
+
+from storage.base import Tables
+
+IDEMPOTENCY_KEEP = timedelta(days=1)
+IDEMPOTENCY_MAX = 1000  # remembered keys per chat (the oldest are forgotten first)
+_ID = Query().id
+_CHAT = Query().chat
+_KEY = Query().key
+
+
+def token_hash(token: str) -> str:
+    """What is stored for a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class IngestRepo:
+    """Tokens (global table, looked up by scorecard id) and per-chat idempotency keys."""
+
+    def __init__(self, db: Tables) -> None:
+        self._db = db
+
+    def _tokens(self) -> Any:
+        return self._db.table("api:tokens")
+
+    def scorecard_id(self, chat: str) -> str | None:
+        """The chat's public scorecard id, if it ever had a token."""
+        doc = self._tokens().get(chat == _CHAT)
+        return None if doc is None else str(doc["id"])
+
+    def issue(self, chat: str, now: datetime) -> tuple[str, str]:
+        """A new token for the chat (the old one stops working); returns (id, token)."""
+        token = secrets.token_urlsafe(32)
+        table = self._tokens()
+        doc = table.get(chat == _CHAT)
+        if doc is None:
+            scorecard = secrets.token_hex(6)
+            table.insert(
+                {"id": scorecard, "chat": chat, "hash": token_hash(token), "at": now.isoformat()}
+            )
+        else:
+            scorecard = str(doc["id"])
+            table.update({"hash": token_hash(token), "at": now.isoformat()}, doc_ids=[doc.doc_id])
+        return scorecard, token
+
+    def revoke(self, chat: str) -> bool:
+        """Delete the chat's token; True when there was one."""
+        return bool(self._tokens().remove(chat == _CHAT))
+
+    def authenticate(self, scorecard: str, token: str) -> str | None:
+        """The chat whose scorecard `scorecard` is, when `token` is its current token."""
+        doc = self._tokens().get(scorecard == _ID)
+        if doc is None or not hmac.compare_digest(str(doc["hash"]), token_hash(token)):
+            return None
+        return str(doc["chat"])
+
+    # idempotency ------------------------------------------------------------------------
+
+    def replay(self, chat: str, key: str, now: datetime) -> dict[str, Any] | None:
+        """The stored answer to a batch sent before with this Idempotency-Key."""
+        doc = self._db.table(f"idem:{chat}").get(key == _KEY)
+        if doc is None or now - datetime.fromisoformat(str(doc["at"])) > IDEMPOTENCY_KEEP:
+            return None
+        return dict(doc["answer"])
+
+    def remember(self, chat: str, key: str, answer: dict[str, Any], now: datetime) -> None:
+        """Keep `answer` for `key` (in the same step as the batch it answers)."""
+        table = self._db.table(f"idem:{chat}")
+        docs = table.all()
+        stale = [
+            d.doc_id
+            for d in docs
+            if d["key"] == key or now - datetime.fromisoformat(str(d["at"])) > IDEMPOTENCY_KEEP
+        ]
+        live = [d for d in docs if d.doc_id not in set(stale)]
+        stale += [d.doc_id for d in live[: max(0, len(live) - IDEMPOTENCY_MAX + 1)]]
+        if stale:
+            table.remove(doc_ids=stale)
+        table.insert({"key": key, "at": now.isoformat(), "answer": answer})
