@@ -61,7 +61,7 @@ TELEGRAM = DeliveryPolicy(
 
 SLACK = DeliveryPolicy(
     platform="slack",
-    connect_timeout=5.0,  # slack_sdk has one total timeout; this bounds the whole call too
+    connect_timeout=20.0,  # slack_sdk has one total timeout per call: the read timeout
     read_timeout=20.0,
     attempts=4,
     backoff=(1.0, 2.0, 4.0),

@@ -6,12 +6,14 @@ for retries and pacing is fake (it advances instantly), so nothing sleeps.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.adapters.base import MemorySeenLog
+from bot.adapters.policy import MAYBE_DELIVERED, TELEGRAM, DeliveryPolicy
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import Core, build_core
 from handlers.contract import Actor, ChatRef
@@ -35,7 +37,13 @@ async def api() -> AsyncIterator[FakeTelegramAPI]:
         yield fake
 
 
-async def start_bot(api: FakeTelegramAPI, data: Path, clock: FixedClock) -> Core:
+async def start_bot(
+    api: FakeTelegramAPI,
+    data: Path,
+    clock: FixedClock,
+    policy: DeliveryPolicy = TELEGRAM,
+    sleep: FakeSleep | None = None,
+) -> Core:
     core = build_core(data, clock=clock)
     time = FakeTime()
     adapter = TelegramAdapter(
@@ -45,11 +53,12 @@ async def start_bot(api: FakeTelegramAPI, data: Path, clock: FixedClock) -> Core
         seen=MemorySeenLog(),
         clock=clock,
         poll_timeout=1,
+        policy=policy,
         monotonic=time.monotonic,
         sleep=time.sleep,
     )
     await adapter.start()
-    await core.start([adapter], schedule=False, sleep=FakeSleep(clock))
+    await core.start([adapter], schedule=False, sleep=sleep or FakeSleep(clock))
     _ADAPTERS[id(core)] = adapter
     return core
 
@@ -141,3 +150,58 @@ async def test_a_restart_with_an_undelivered_outbox_entry_delivers_it_once(
             await stop_bot(core)
         assert len(alerts(api)) == 1
     assert len(api.calls_of("sendMessage")) == 1
+
+
+async def test_an_accept_slower_than_before_but_within_the_read_timeout_is_one_alert(
+    api: FakeTelegramAPI, tmp_path: Path, clock: FixedClock
+) -> None:
+    # Scaled down: Telegram accepting after 8 s against a 20 s read timeout.
+    policy = dataclasses.replace(TELEGRAM, read_timeout=1.0)
+    core = await start_bot(api, tmp_path, clock, policy)
+    try:
+        for text in SETUP:
+            await say(core, text, clock)
+        api.answer_late("sendMessage", 0.4)
+        await say(core, "/kpi set cac 130", clock)
+        await idle(core)
+        assert len(api.calls_of("sendMessage")) == 1
+        [entry] = core.store.outbox.entries(CHAT.key)
+        assert (entry.status, entry.attempts) == ("delivered", 1)
+    finally:
+        await stop_bot(core)
+
+
+async def test_an_alert_that_may_have_arrived_is_sent_again_once_at_most(
+    api: FakeTelegramAPI, tmp_path: Path, clock: FixedClock
+) -> None:
+    policy = dataclasses.replace(TELEGRAM, read_timeout=0.3)
+    core = await start_bot(api, tmp_path, clock, policy)
+    try:
+        for text in SETUP:
+            await say(core, text, clock)
+        api.answer_late("sendMessage", 0.6, count=5)  # accepted every time, answered late
+        await say(core, "/kpi set cac 130", clock)
+        await idle(core)
+        assert len(alerts(api)) == 2  # the first send and its one resend, never more
+        [entry] = core.store.outbox.entries(CHAT.key)
+        assert entry.status == "failed" and entry.last_error.startswith(MAYBE_DELIVERED)
+    finally:
+        await stop_bot(core)
+
+
+async def test_a_flood_wait_over_a_minute_is_waited_out_by_the_outbox_then_delivered(
+    api: FakeTelegramAPI, tmp_path: Path, clock: FixedClock
+) -> None:
+    sleep = FakeSleep(clock)
+    core = await start_bot(api, tmp_path, clock, sleep=sleep)
+    try:
+        for text in SETUP:
+            await say(core, text, clock)
+        api.fail_next("sendMessage", "retry_after", retry_after=117, chat_id=GROUP)
+        await say(core, "/kpi set cac 130", clock)
+        await api.wait_for("sendMessage", count=2)
+        await idle(core)
+        assert len(alerts(api, ok=False)) == 1 and len(alerts(api, ok=True)) == 1
+        assert max(sleep.sleeps) == pytest.approx(117)  # the outbox waited, not the adapter
+    finally:
+        await stop_bot(core)
