@@ -7,7 +7,7 @@ for retries and pacing is fake (it advances instantly), so nothing sleeps.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -152,18 +152,22 @@ async def test_a_restart_with_an_undelivered_outbox_entry_delivers_it_once(
     assert len(api.calls_of("sendMessage")) == 1
 
 
+async def cross_threshold(core: Core, clock: FixedClock, fault: Callable[[], None]) -> None:
+    """Set the KPI up, inject `fault` into the fake, turn CAC red, let delivery finish."""
+    for text in SETUP:
+        await say(core, text, clock)
+    fault()
+    await say(core, "/kpi set cac 130", clock)
+    await idle(core)
+
+
 async def test_an_accept_slower_than_before_but_within_the_read_timeout_is_one_alert(
     api: FakeTelegramAPI, tmp_path: Path, clock: FixedClock
 ) -> None:
     # Scaled down: Telegram accepting after 8 s against a 20 s read timeout.
-    policy = dataclasses.replace(TELEGRAM, read_timeout=1.0)
-    core = await start_bot(api, tmp_path, clock, policy)
+    core = await start_bot(api, tmp_path, clock, dataclasses.replace(TELEGRAM, read_timeout=1.0))
     try:
-        for text in SETUP:
-            await say(core, text, clock)
-        api.answer_late("sendMessage", 0.4)
-        await say(core, "/kpi set cac 130", clock)
-        await idle(core)
+        await cross_threshold(core, clock, lambda: api.answer_late("sendMessage", 0.4))
         assert len(api.calls_of("sendMessage")) == 1
         [entry] = core.store.outbox.entries(CHAT.key)
         assert (entry.status, entry.attempts) == ("delivered", 1)
@@ -174,14 +178,10 @@ async def test_an_accept_slower_than_before_but_within_the_read_timeout_is_one_a
 async def test_an_alert_that_may_have_arrived_is_sent_again_once_at_most(
     api: FakeTelegramAPI, tmp_path: Path, clock: FixedClock
 ) -> None:
-    policy = dataclasses.replace(TELEGRAM, read_timeout=0.3)
-    core = await start_bot(api, tmp_path, clock, policy)
+    core = await start_bot(api, tmp_path, clock, dataclasses.replace(TELEGRAM, read_timeout=0.3))
     try:
-        for text in SETUP:
-            await say(core, text, clock)
-        api.answer_late("sendMessage", 0.6, count=5)  # accepted every time, answered late
-        await say(core, "/kpi set cac 130", clock)
-        await idle(core)
+        # accepted every time, answered after the read timeout
+        await cross_threshold(core, clock, lambda: api.answer_late("sendMessage", 0.6, count=5))
         assert len(alerts(api)) == 2  # the first send and its one resend, never more
         [entry] = core.store.outbox.entries(CHAT.key)
         assert entry.status == "failed" and entry.last_error.startswith(MAYBE_DELIVERED)
@@ -195,12 +195,11 @@ async def test_a_flood_wait_over_a_minute_is_waited_out_by_the_outbox_then_deliv
     sleep = FakeSleep(clock)
     core = await start_bot(api, tmp_path, clock, sleep=sleep)
     try:
-        for text in SETUP:
-            await say(core, text, clock)
-        api.fail_next("sendMessage", "retry_after", retry_after=117, chat_id=GROUP)
-        await say(core, "/kpi set cac 130", clock)
-        await api.wait_for("sendMessage", count=2)
-        await idle(core)
+        await cross_threshold(
+            core,
+            clock,
+            lambda: api.fail_next("sendMessage", "retry_after", retry_after=117, chat_id=GROUP),
+        )
         assert len(alerts(api, ok=False)) == 1 and len(alerts(api, ok=True)) == 1
         assert max(sleep.sleeps) == pytest.approx(117)  # the outbox waited, not the adapter
     finally:
