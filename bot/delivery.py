@@ -14,10 +14,12 @@ the chat's platform, and records the outcome right away:
 - `DeliveryError(permanent=True)` (bot removed from the chat) or retries exhausted →
   failed, kept for `/alerts`, never retried.
 
-A restart finds pending entries in the store and delivers them. The one gap left is a
-crash after the platform accepted a message and before "delivered" reached the disk
-(a few milliseconds): that message is sent again — at-least-once, as no chat API
-offers an idempotency key for sending.
+A restart finds pending entries in the store and delivers them. How each send is tried
+(timeouts, flood waits, the one resend of a message that may have arrived) is the
+platform's policy in `bot/adapters/policy.py`; a "maybe delivered" failure comes back
+permanent and is recorded, never retried here. The windows in which a message can arrive
+twice (no chat API offers an idempotency key) are listed in the README, "What can go
+wrong (delivery)".
 """
 
 from __future__ import annotations

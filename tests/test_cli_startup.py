@@ -176,3 +176,19 @@ def test_store_files_that_became_directories_stop_with_one_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("scorecard-bot: ")
+
+
+def test_a_store_the_os_refuses_to_open_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read-only or immutable files: tests run as root here, so the refusal is injected.
+    locked = tmp_path / "data" / "store.lock"
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(locked))
+
+    monkeypatch.setattr("bot.cli.build_core", refuse)
+    assert main(["console", "--data", str(tmp_path / "data")]) == 2
+    assert capsys.readouterr().err == (
+        f"scorecard-bot: could not start: {locked}: Permission denied\n"
+    )

@@ -1,9 +1,10 @@
 """Slack adapter: slack-bolt's AsyncApp inside our loop, Commands in, Replies out.
 
-Bolt stays in this file and `slack_format.py`. HTTP mode serves Bolt's aiohttp app on
-our own AppRunner (never `app.start()`, which owns the process); Socket Mode uses
-`connect_async()` (never `start_async()`, which sleeps forever). Bolt verifies every
-HTTP request's signature before anything here runs. Slash commands and button
+Bolt stays in this file and `slack_format.py`. HTTP mode serves one aiohttp handler on
+our own AppRunner (never `app.start()`, which owns the process): it checks the signature
+on the raw bytes and that the body is readable before Bolt sees the request, because
+Bolt answers a malformed body with a 500 and a traceback in the log. Socket Mode uses
+`connect_async()` (never `start_async()`, which sleeps forever). Slash commands and button
 presses are acked at once; the work runs afterwards in tasks this adapter owns, so
 Slack's 3-second limit never depends on how slow a handler is and `stop()` can wait
 for it. Bolt does not deduplicate Slack's retries, so a middleware does. Channel

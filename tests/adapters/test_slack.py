@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 import pytest
+from aiohttp.client_reqrep import ConnectionKey
 
 from bot.adapters import slack_format as fmt
 from bot.adapters.base import DeliveryError, MemorySeenLog
@@ -858,3 +860,26 @@ async def test_events_and_actions_the_app_does_not_handle_are_acked_quietly(
     assert [a.status for a in answers] == [200, 200, 200]
     assert dispatch.commands == []
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+REFUSED_AT = ConnectionKey("127.0.0.1", 9, False, True, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("error", "maybe"),
+    [
+        (aiohttp.ServerDisconnectedError(), True),  # written, then the connection dropped
+        (TimeoutError(), True),  # slack_sdk's one total timeout: may be after the write
+        (aiohttp.ClientConnectorError(REFUSED_AT, OSError(111, "refused")), False),
+    ],
+    ids=["disconnected", "timeout", "refused"],
+)
+async def test_a_lost_answer_is_maybe_delivered_and_a_refused_connection_is_not(
+    api: FakeSlackAPI, adapter: SlackAdapter, error: Exception, maybe: bool
+) -> None:
+    async def fail() -> None:
+        raise error
+
+    with pytest.raises(DeliveryError) as info:
+        await adapter._call(TEAM, fail())
+    assert info.value.maybe_delivered is maybe and not info.value.permanent
