@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.adapters.base import Adapter
 from bot.delivery import Backoff, Delivery, Sleep, StoreOutbox, default_backoff
 from bot.scheduler import Scheduler
+from bot.sources import http_fetch
 from handlers import alerting, build_router
 from handlers.contract import ChatRef, Command, Context, Outbox, Reply
 from handlers.router import Router
@@ -165,5 +166,6 @@ def build_core(
         outbox=outbox or StoreOutbox(store, clock),
         specs=router.specs(),
         admins=admins,
+        fetch=http_fetch,
     )
     return Core(store=store, router=router, ctx=ctx)

@@ -10,6 +10,7 @@ when, runs each in one atomic step, commits, and wakes delivery.
 - `okr-checkin:<chat>` (Fridays 11:00 local) and `okr-cycle:<chat>` (10:00 on the first
   day of a quarter: summary of cycles that just ended), for chats with OKRs.
 - `flush:<chat>` (one date job): group windows and quiet-hours holds.
+- `pulls` (interval, like the sweep): the `/source` CSV pulls that are due.
 
 Per-chat triggers wrap our own `scoring.schedule.Schedule` (`ScheduleTrigger`): the
 value `/digest every` stores and shows is the one that decides fire times. `sync_chat`
@@ -45,7 +46,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from handlers import jobs
+from handlers import jobs, sources
 from handlers.contract import Context
 from handlers.jobs import SweepMemory, SweepReport
 from scoring.schedule import Schedule
@@ -155,6 +156,13 @@ class Scheduler:
             name="sweep",
             replace_existing=True,
             next_run_time=datetime.now(UTC),  # right away: catch up after a downtime
+        )
+        aps.add_job(
+            self.run_pulls,
+            IntervalTrigger(seconds=int(self._sweep_every.total_seconds()), timezone=UTC),
+            id="pulls",
+            name="pulls",
+            replace_existing=True,
         )
         store = self._ctx.store
         with store.atomic():
@@ -274,6 +282,14 @@ class Scheduler:
         self._after_run()
         self.last_sweep = report
         return report
+
+    async def run_pulls(self) -> int:
+        """Pull the /source files that are due (each in its own step), then commit and wake."""
+        pulled = await sources.run_due(self._ctx)
+        if pulled:
+            await self._ctx.store.commit()
+            self._after_run()
+        return pulled
 
     async def _sweep_job(self) -> None:
         report = await self.run_sweep()

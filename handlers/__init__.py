@@ -16,6 +16,7 @@ from handlers import (
     okr,
     scorecard,
     settings,
+    sources,
     templates,
 )
 from handlers.router import Router
@@ -37,5 +38,6 @@ def build_router() -> Router:
     alerts.register(router)
     digest.register(router)
     settings.register(router)
+    sources.register(router)
     help_text.build_help(router)
     return router

@@ -219,6 +219,12 @@ class NullOutbox:
 
 
 Clock = Callable[[], datetime]
+Fetch = Callable[[str], Awaitable[bytes]]
+"""GET a URL and return its body; raises `FetchError` with a reason fit for the chat."""
+
+
+class FetchError(Exception):
+    """A download failed (network, HTTP status, too big): the message says why, briefly."""
 
 
 Role = Literal["member", "admin"]
@@ -251,6 +257,8 @@ class Context:
     # who may run role="admin" commands: "telegram:123", "slack:U1" or "@handle";
     # empty means everyone (a small team's default)
     admins: frozenset[str] = frozenset()
+    # downloads a URL for scheduled pulls (/source); the bot injects an HTTP client
+    fetch: Fetch | None = None
 
     def is_admin(self, actor: Actor) -> bool:
         """Whether `actor` may run admin commands here."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from storage.alerts import AlertRepo
 from storage.chats import ChatRepo, ChatSettings
 from storage.engine import Database
-from storage.ingest import IngestRepo
+from storage.ingest import IngestRepo, SourceRepo
 from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiRepo
 from storage.migrations import open_database
@@ -41,6 +41,7 @@ class Store:
         self.seen = SeenRepo(db)
         self.pending = PendingRepo(db)
         self.ingest = IngestRepo(db)
+        self.sources = SourceRepo(db)
 
     async def commit(self) -> None:
         """Make every change so far durable (fsync) before anyone is told "saved"."""

@@ -92,3 +92,59 @@ class IngestRepo:
         if stale:
             table.remove(doc_ids=stale)
         table.insert({"key": key, "at": now.isoformat(), "answer": answer})
+
+
+class SourceRepo:
+    """Scheduled pulls (/source) of each chat, and what each one took last time."""
+
+    def __init__(self, db: Tables) -> None:
+        self._db = db
+
+    def all(self, chat: str) -> list[dict[str, Any]]:
+        """Every source of the chat, in the order they were added."""
+        return [dict(doc) for doc in self._db.table(f"src:{chat}").all()]
+
+    def get(self, chat: str, key: str) -> dict[str, Any] | None:
+        """One source by key."""
+        doc = self._db.table(f"src:{chat}").get(key == _KEY)
+        return None if doc is None else dict(doc)
+
+    def put(self, chat: str, source: dict[str, Any]) -> None:
+        """Create or replace a source (and list the chat for the pull job)."""
+        table = self._db.table(f"src:{chat}")
+        doc = table.get(source["key"] == _KEY)
+        if doc is None:
+            table.insert(source)
+        else:
+            table.update(_replacing(source), doc_ids=[doc.doc_id])
+        index = self._db.table("src:chats")
+        if not index.get(chat == _CHAT):
+            index.insert({"chat": chat})
+
+    def remove(self, chat: str, key: str) -> bool:
+        """Delete a source and what it remembered; True when it existed."""
+        self._db.drop_table(f"srcrows:{chat}:{key}")
+        return bool(self._db.table(f"src:{chat}").remove(key == _KEY))
+
+    def chats(self) -> list[str]:
+        """Chats that have (or had) sources."""
+        return [str(doc["chat"]) for doc in self._db.table("src:chats").all()]
+
+    def taken(self, chat: str, key: str) -> dict[str, float]:
+        """`kpi|date` → value of every row the source recorded (to skip unchanged rows)."""
+        docs = self._db.table(f"srcrows:{chat}:{key}").all()
+        return dict(docs[0]["rows"]) if docs else {}
+
+    def set_taken(self, chat: str, key: str, rows: dict[str, float]) -> None:
+        """Remember the rows recorded so far."""
+        table = self._db.table(f"srcrows:{chat}:{key}")
+        table.truncate()
+        table.insert({"rows": rows})
+
+
+def _replacing(doc: dict[str, Any]) -> Any:
+    def transform(current: dict[str, Any]) -> None:
+        current.clear()
+        current.update(doc)
+
+    return transform

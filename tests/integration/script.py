@@ -156,13 +156,19 @@ EVERY_COMMAND: tuple[Step, ...] = (
     press("Cancel", "kpi import cancel", "Import cancelled; nothing was saved."),
     step("/scorecard export csv", "Scorecard export", "Import it elsewhere"),
     step("/scorecard token", "API token for this scorecard", "Scorecard id"),
+    step("/source", "No sources yet"),
+    step(
+        "/source add sheet csv http://127.0.0.1:9/leads.csv every=week",
+        "Added source sheet: pulled every week",
+    ),
+    step("/source remove sheet", "Removed source sheet"),
 )
 
 #: Paths that need a file attached, which a typed script can't send:
 #: tests/integration/test_files_on_platforms.py runs them on every platform.
 ATTACHED_FILE_PATHS = frozenset(
-    {"scorecard import", "scorecard import apply", "scorecard import cancel"}
-)
+    {"scorecard import", "scorecard import apply", "scorecard import cancel", "source run"}
+)  # `source run` needs a server to pull from: tests/handlers/test_sources.py
 
 
 def covered_paths(router: Router, steps: tuple[Step, ...] = EVERY_COMMAND) -> set[str]:
