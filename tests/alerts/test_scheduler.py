@@ -72,7 +72,9 @@ async def test_jobs_are_rebuilt_from_settings_with_stable_ids_and_no_duplicates(
     await chat.ok("/digest every mon 09:00")
     await chat.ok('/okr add grow "Grow" cycle=2026Q4')
     ids = scheduler(running).job_ids()
-    assert ids == sorted(["sweep", f"digest:{CHAT}", f"okr-checkin:{CHAT}", f"okr-cycle:{CHAT}"])
+    assert ids == sorted(
+        ["sweep", "pulls", f"digest:{CHAT}", f"okr-checkin:{CHAT}", f"okr-cycle:{CHAT}"]
+    )
     assert (await restart(running)).job_ids() == ids
     assert (await restart(running)).job_ids() == ids
     job = scheduler(running)._aps.get_job(f"digest:{CHAT}")  # type: ignore[union-attr]
