@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot.run import run_configured
 from tests.fakes.telegram_api import TOKEN, FakeTelegramAPI, private_message
@@ -65,3 +68,13 @@ async def test_update_redelivered_after_a_restart_is_applied_once(tmp_path: Path
         )
         assert "1 of 4" in texts[0]
         assert len(api.calls_of("sendMessage")) == 3
+
+
+async def test_a_graceful_stop_logs_nothing_alarming(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with FakeTelegramAPI() as api:
+        config = _config(tmp_path, api)
+        await _serve_until(config, api, [private_message("/scorecard")], replies=1)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert [r for r in caplog.records if r.exc_info] == []
