@@ -1,4 +1,5 @@
-"""`scorecard-bot console|run|export|import`: the only place that turns errors into exit codes."""
+"""`scorecard-bot console|run|export|import|doctor`: the only place that turns errors into exit
+codes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.app import build_core
 from bot.config import ConfigError
 from bot.demo import load_demo
 from bot.logging import redact
+from storage.doctor import examine
 from storage.errors import StoreError
 
 
@@ -28,7 +30,16 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start every configured platform")
     run.add_argument("--config", type=Path, default=Path("config.toml"))
     files_cli.add_parsers(sub)
+    doctor = sub.add_parser("doctor", help="check a data directory (stop the bot first)")
+    doctor.add_argument("--data", type=Path, default=Path("data"), help="data directory")
     return parser
+
+
+def _doctor(data: Path) -> int:
+    """Print the check of the store in `data`; exit code 1 when something is wrong."""
+    report = examine(data)
+    print(report.text())  # noqa: T201
+    return 0 if report.ok else 1
 
 
 async def _console(data: Path, user: str, demo: bool) -> None:
@@ -58,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(files_cli.export_file(args))
         if args.mode == "import":
             return asyncio.run(files_cli.import_file(args))
+        if args.mode == "doctor":
+            return _doctor(args.data)
         if args.mode in (None, "console"):
             data = getattr(args, "data", Path("data"))
             user = getattr(args, "user", None) or _default_user()

@@ -158,9 +158,7 @@ class AlertRepo:
     def states(self, chat: str, *, status: Status | None = None) -> list[StoredState]:
         """Every KPI's alert state (only those told `status`, checked before parsing)."""
         docs = [
-            doc
-            for n in range(STATE_BUCKETS)
-            for doc in self._db.docs(f"al:{chat}:{n}").values()
+            doc for n in range(STATE_BUCKETS) for doc in self._db.docs(f"al:{chat}:{n}").values()
         ]
         if status is not None:
             wanted = status.value
@@ -212,9 +210,7 @@ class AlertRepo:
         """Chats whose batcher holds something (to re-arm their flush timers at start)."""
         prefix = "albatch:"
         return sorted(
-            name[len(prefix) :]
-            for name in self._db.table_names(prefix)
-            if self._db.docs(name)
+            name[len(prefix) :] for name in self._db.table_names(prefix) if self._db.docs(name)
         )
 
     # log --------------------------------------------------------------------------------

@@ -116,9 +116,7 @@ class _Entry:
 
     docs: Docs
     body: bytes
-    models: dict[type[BaseModel], tuple[BaseModel, ...]] = dataclasses.field(
-        default_factory=dict
-    )
+    models: dict[type[BaseModel], tuple[BaseModel, ...]] = dataclasses.field(default_factory=dict)
 
 
 class _Tables(MutableMapping[str, Docs]):
@@ -573,4 +571,3 @@ class Database:
             raise RuntimeError(
                 "commit()/flush() inside atomic(): an atomic block must not await or save"
             )
-

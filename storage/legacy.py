@@ -136,7 +136,6 @@ def _commit_count(path: Path, line: bytes) -> int | None:
         raise StoreCorrupt(path, "unreadable batch end") from None
 
 
-
 def read_legacy(root: Path) -> tuple[dict[str, bytes], int]:
     """Every table's body (JSON of its documents by id) and the schema of the files."""
     snapshot, journal = root / SNAPSHOT_FILE, root / JOURNAL_FILE

@@ -112,6 +112,14 @@ def _import_legacy(db: Database, root: Path) -> None:
     if db.stored_schema is None:
         backend.commit(Batch(dict(bodies), schema=schema))  # one transaction
         db.stored_schema = schema
+    elif db.stored_schema != schema:
+        _LOGGER.warning(
+            "%s: old store files found next to a store already at schema %d; "
+            "they were not imported again (move them away to silence this)",
+            root,
+            db.stored_schema,
+        )
+        return
     documents = 0
     for name, body in bodies.items():
         stored = backend.load(name)

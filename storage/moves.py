@@ -130,9 +130,7 @@ def move_chat(db: Tables, old: str, new: str) -> bool:
         db.put_table(f"{kind}:{new}{suffix}", docs)
         db.drop_table(name)
     # Other chats may send their alerts to the moved chat.
-    for name in sorted(db.table_names()):
-        if name.partition(":")[0] != _SETTINGS_KIND:
-            continue
+    for name in sorted(db.table_names(_SETTINGS_KIND + ":")):
         docs = {int(i): doc for i, doc in db.docs(name).items()}
         rewritten = {i: _rewrite(doc, old, new) for i, doc in docs.items()}
         if any(hit for _, hit in rewritten.values()):

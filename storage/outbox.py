@@ -223,8 +223,8 @@ class OutboxRepo:
             self._known().discard(chat)
 
     def entries(self, chat: str) -> list[OutboxEntry]:
-        """Every kept entry of a chat, oldest first."""
-        return self._db.models(self._name(chat), OutboxEntry)
+        """Every kept entry of a chat, oldest first (bodies are the caller's own copies)."""
+        return [OutboxEntry.model_validate(doc) for doc in self._table(chat).all()]
 
     def pending(self, chat: str) -> list[OutboxEntry]:
         """Messages still to deliver to `chat`, in order."""

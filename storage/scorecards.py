@@ -27,10 +27,7 @@ class ScorecardRepo:
             raise ValueError("a scorecard keeps at least one perspective")
         self._db.put_table(
             f"persp:{chat}",
-            {
-                i + 1: to_doc(p.model_copy(update={"order": i}))
-                for i, p in enumerate(perspectives)
-            },
+            {i + 1: to_doc(p.model_copy(update={"order": i})) for i, p in enumerate(perspectives)},
         )
 
     def _objectives(self, chat: str) -> KeyedTable:

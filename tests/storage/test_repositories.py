@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.app import build_core
-from scoring.models import Kpi, Measurement
+from scoring.alerts import AlertState
+from scoring.models import Kpi, Measurement, ProgressLog, Status
 from storage import Store, open_store
+from storage.engine import Database
 from storage.errors import StoreLocked
+from tests.storage.test_engine import SpyBackend
 from tests.support import FakeChat, FixedClock
+
+ROOT = Path(__file__).resolve().parents[2]
 
 AT = datetime(2026, 11, 21, tzinfo=UTC)
 
@@ -176,3 +182,79 @@ def test_seen_update_ids_are_remembered_across_a_restart(tmp_path: Path) -> None
 def test_chats_that_never_set_a_timezone_use_the_configured_default() -> None:
     store = open_store(None, default_timezone="Europe/Copenhagen")
     assert store.chats.settings("c").timezone == "Europe/Copenhagen"
+
+
+def _state(kpi: str, status: Status = Status.GREEN) -> AlertState:
+    return AlertState(kpi=kpi, status=status, value=1, performance=0.5, reading_at=AT)
+
+
+def _spied() -> tuple[Store, SpyBackend]:
+    spy = SpyBackend()
+    return Store(Database(spy)), spy
+
+
+def test_a_write_costs_one_small_shard_whatever_the_history() -> None:
+    store, spy = _spied()
+    for i in range(2000):
+        at = AT + timedelta(minutes=i)
+        store.initiatives.log("c", ProgressLog(initiative="articles", amount=1, at=at, note="x"))
+        store.okrs._check_ins("c", "kr").append([{"kr": "kr", "value": i, "at": at.isoformat()}])
+        store.kpis.record("c", _m(date(2020, 1, 1) + timedelta(days=i), i))
+    for kpi in range(50):
+        store.alerts.put_state("c", _state(f"k{kpi}"), test=False)
+    store.db.flush()
+
+    def written(change: Callable[[], object]) -> tuple[set[str], int]:
+        change()
+        store.db.flush()
+        batch = spy.batches[-1]
+        return {n.split(":")[0] for n in batch}, sum(len(b or b"") for b in batch.values())
+
+    later = AT + timedelta(days=30)
+    kinds, size = written(
+        lambda: store.initiatives.log("c", ProgressLog(initiative="articles", amount=1, at=later))
+    )
+    assert kinds == {"ilog", "ilogix"} and size < 16_000
+    kinds, size = written(lambda: store.kpis.record("c", _m(date(2026, 11, 30), 1)))
+    assert kinds == {"m", "mix"} and size < 8_000
+    kinds, size = written(
+        lambda: store.alerts.put_state("c", _state("k7", Status.RED), test=False)
+    )
+    assert kinds == {"al"} and size < 4_000
+    assert len(store.initiatives.logs("c", "articles")) == 2001
+    assert store.initiatives.progress_total("c", "articles", later) == 1
+
+
+def test_documents_and_models_handed_out_cannot_change_the_store(store: Store) -> None:
+    store.outbox.put(
+        chat="c",
+        platform="console",
+        kind="alert",
+        key="k",
+        body={"lines": ["a"]},
+        summary="s",
+        now=AT,
+    )
+    entry = store.outbox.entries("c")[0]
+    assert entry.body is not None
+    entry.body["lines"].append("changed")  # a caller mutating what it was given
+    store.db.flush()
+    assert store.outbox.entries("c")[0].body == {"lines": ["a"]}
+    kpi = _kpi()
+    store.kpis.put("c", kpi)
+    first = store.kpis.all("c")
+    first.clear()  # lists are the caller's; models are frozen
+    assert store.kpis.all("c") == [kpi]
+
+
+def test_each_table_name_is_spelled_by_one_module() -> None:
+    prefix = re.compile(r'f?"([a-z]+):(?:\{|")|AppendLog\(self\._db, "([a-z]+)"')
+    owners: dict[str, set[str]] = {}
+    for path in (ROOT / "storage").glob("*.py"):
+        if path.name in {"migrations.py", "moves.py"}:  # they handle every layout by design
+            continue
+        for named, logged in prefix.findall(path.read_text()):
+            owners.setdefault(named or logged, set()).add(path.name)
+    shared = {kind: files for kind, files in owners.items() if len(files) > 1}
+    assert not shared
+    assert owners["kpi"] == {"kpis.py"} and owners["ilog"] == {"initiatives.py"}

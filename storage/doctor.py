@@ -1,0 +1,107 @@
+"""`scorecard-bot doctor`: check a data directory and report what it holds.
+
+Runs SQLite's `integrity_check`, every table's checksum, the store's own checks (every
+body is a JSON object of documents, the schema is one this version understands, no
+acknowledged commit is missing) and reports tables, documents and bytes per kind of
+table. Opening takes the directory lock, so stop the bot first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import orjson
+
+from storage.errors import StoreError
+from storage.legacy import legacy_present, read_legacy
+from storage.migrations import SCHEMA_VERSION
+from storage.sqlite import DB_FILE, SqliteBackend
+
+__all__ = ["Report", "examine"]
+
+
+@dataclasses.dataclass
+class Report:
+    """What `doctor` found: lines to print and whether everything is fine."""
+
+    lines: list[str] = dataclasses.field(default_factory=list)
+    problems: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+    def text(self) -> str:
+        """The report as printed."""
+        verdict = [f"PROBLEM: {p}" for p in self.problems] or ["ok: no problems found"]
+        return "\n".join([*self.lines, *verdict])
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{n / 1024:.1f} KB"
+
+
+def examine(root: Path) -> Report:
+    """Check the store in `root` (read-only apart from taking its lock)."""
+    report = Report()
+    if not (root / DB_FILE).exists():
+        if legacy_present(root):
+            return _examine_legacy(root, report)
+        report.problems.append(f"{root} holds no scorecard-bot store")
+        return report
+    backend = SqliteBackend(root)
+    try:
+        backend.lock()
+    except StoreError as exc:
+        report.problems.append(str(exc))
+        return report
+    try:
+        _examine(backend, report)
+    finally:
+        backend.close()
+    return report
+
+
+def _examine(backend: SqliteBackend, report: Report) -> None:
+    sizes = backend.file_sizes()
+    report.lines.append(", ".join(f"{name}: {_size(size)}" for name, size in sizes.items()))
+    schema = backend.schema_version()
+    known = "current" if schema == SCHEMA_VERSION else f"this version writes {SCHEMA_VERSION}"
+    report.lines.append(f"schema {schema} ({known}), {backend.commits} commits")
+    if schema is not None and schema > SCHEMA_VERSION:
+        report.problems.append(f"schema {schema} is newer than this scorecard-bot understands")
+    report.problems.extend(backend.integrity())
+    kinds: dict[str, list[int]] = {}
+    for name, body in backend.rows():
+        try:
+            docs = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            report.problems.append(f"table {name!r} is not valid JSON")
+            continue
+        if not isinstance(docs, dict) or not all(isinstance(d, dict) for d in docs.values()):
+            report.problems.append(f"table {name!r} does not hold documents")
+            continue
+        totals = kinds.setdefault(name.partition(":")[0], [0, 0, 0])
+        totals[0] += 1
+        totals[1] += len(docs)
+        totals[2] += len(body)
+    report.lines.append("integrity: SQLite integrity_check and every table's checksum")
+    report.lines.append(f"{'kind':<10} {'tables':>8} {'documents':>10} {'bytes':>10}")
+    for kind, (tables, documents, size) in sorted(kinds.items()):
+        report.lines.append(f"{kind:<10} {tables:>8} {documents:>10} {_size(size):>10}")
+
+
+def _examine_legacy(root: Path, report: Report) -> Report:
+    try:
+        bodies, schema = read_legacy(root)
+    except StoreError as exc:
+        report.problems.append(str(exc))
+        return report
+    documents = sum(len(orjson.loads(body)) for body in bodies.values())
+    report.lines.append(
+        f"journal store (schema {schema}): {len(bodies)} tables, {documents} documents; "
+        "it moves to SQLite at the next start"
+    )
+    return report

@@ -1,0 +1,62 @@
+"""`scorecard-bot doctor --data DIR`: integrity, the store's own checks, what it holds."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from scoring.models import Kpi, Measurement
+from storage import open_store
+from storage.sqlite import SqliteBackend
+from tests.storage.test_migrations import v1_tables, write_journal_store
+
+AT = datetime(2026, 11, 21, tzinfo=UTC)
+
+
+def _filled(root: Path) -> None:
+    store = open_store(root)
+    store.kpis.put("c", Kpi(key="cac", name="CAC", objective="o", target=80))
+    for day in range(1, 4):
+        store.kpis.record("c", Measurement(kpi="cac", value=day, day=date(2026, 11, day), at=AT))
+    store.close()
+
+
+def test_doctor_reports_tables_sizes_and_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _filled(tmp_path)
+    assert main(["doctor", "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("store.db: ")
+    assert "schema 2 (current)" in out
+    assert "integrity: SQLite integrity_check and every table's checksum" in out
+    rows = {line.split()[0]: line.split()[1:3] for line in out.splitlines()[4:-1]}
+    assert rows["m"] == ["1", "3"] and rows["kpi"] == ["1", "1"] and rows["mix"] == ["1", "1"]
+    assert out.splitlines()[-1] == "ok: no problems found"
+
+
+def test_doctor_names_a_damaged_table_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _filled(tmp_path)
+    backend = SqliteBackend(tmp_path)
+    backend.lock()
+    con = backend._writer
+    assert con is not None
+    con.execute("UPDATE tables SET crc = crc + 1 WHERE name = 'kpi:c'")
+    backend.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 1
+    assert "PROBLEM: table 'kpi:c' fails its checksum" in capsys.readouterr().out
+
+
+def test_doctor_checks_an_old_journal_store_without_moving_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "data"
+    write_journal_store(root, v1_tables())
+    assert main(["doctor", "--data", str(root)]) == 0
+    assert "journal store (schema 1): 8 tables, 39 documents" in capsys.readouterr().out
+    assert (root / "store.snapshot").exists() and not (root / "store.db").exists()

@@ -1,0 +1,208 @@
+"""Schema migrations (one test per numbered migration) and the one-time move to SQLite."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from scoring.models import CheckIn, ProgressLog
+from storage import Store, open_store
+from storage.engine import Database
+from storage.errors import SchemaTooNew, StoreCorrupt
+from storage.migrations import BACKUP_DIR, MIGRATIONS, SCHEMA_VERSION, migrate
+from storage.port import Batch, MemoryBackend
+
+AT = "2026-11-0{}T09:00:00Z"
+Tables = dict[str, dict[str, dict[str, Any]]]
+
+
+def _state(n: int) -> dict[str, Any]:
+    return {
+        "kpi": f"k{n}",
+        "status": "red",
+        "since": AT.format(1),
+        "value": 120.0,
+        "performance": 0.1,
+        "reading_at": AT.format(1),
+    }
+
+
+def v1_tables() -> Tables:
+    """A chat as the journal engine's schema 1 stored it."""
+    transition = {
+        "kpi": "cac",
+        "name": "CAC",
+        "objective": "o",
+        "target": 80,
+        "kind": "fired",
+        "old": "green",
+        "new": "red",
+        "since": None,
+        "value": 120,
+        "performance": 0.1,
+    }
+    return {
+        "kpi:c": {"1": {"key": "cac", "name": "CAC", "objective": "o", "target": 80}},
+        "al:c": {str(n): {"key": f"k{n}", "test": False, "state": _state(n)} for n in range(1, 6)},
+        "alog:c": {str(n): {**transition, "at": AT.format(n % 9 + 1)} for n in range(1, 26)},
+        "iyears:c:articles": {"1": {"year": 2025}, "2": {"year": 2026}},
+        "ilog:c:articles:2025": {
+            "1": {"initiative": "articles", "amount": 1, "at": "2025-12-30T10:00:00Z"}
+        },
+        "ilog:c:articles:2026": {
+            str(n): {"initiative": "articles", "amount": n, "at": AT.format(n)} for n in (1, 2)
+        },
+        "ci:c:kr1": {
+            "1": {"kr": "kr1", "value": 3, "at": AT.format(1)},
+            "2": {"kr": "kr1", "value": 5, "at": AT.format(2)},
+        },
+        "seen:7": {"1": {"keys": ["telegram:1", "telegram:2"]}},
+    }
+
+
+# --------------------------------------------------------------------------- migration 2
+
+
+def at_schema_1(tables: Tables) -> Database:
+    backend = MemoryBackend()
+    backend.commit(Batch({n: orjson.dumps(d) for n, d in tables.items()}, schema=1))
+    return Database(backend)
+
+
+def test_every_schema_version_has_its_migration() -> None:
+    assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))
+
+
+def test_migration_2_moves_logs_into_blocks_and_state_into_buckets() -> None:
+    db = at_schema_1(v1_tables())
+    assert migrate(db) == [2]
+    assert db.backend.schema_version() == 2
+    names = db.table_names()
+    assert not {"al:c", "alog:c", "iyears:c:articles", "ci:c:kr1", "seen:7"} & names
+    assert {n for n in names if n.startswith("alog:")} == {"alog:c:1", "alog:c:2"}
+    assert sum(len(db.docs(n)) for n in names if n.startswith("al:c:")) == 5
+    store = Store(db)
+    assert [s.state.kpi for s in store.alerts.states("c")] != []
+    assert {s.state.kpi for s in store.alerts.states("c")} == {f"k{n}" for n in range(1, 6)}
+    assert len(store.alerts.recent_log("c", 100)) == 25
+    logs = store.initiatives.logs("c", "articles")
+    assert [log.amount for log in logs] == [1, 1, 2]
+    assert isinstance(logs[0], ProgressLog)
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    assert store.initiatives.progress_total("c", "articles", since) == 3
+    checkins = store.okrs.check_ins("c", "kr1")
+    assert [c.value for c in checkins] == [3, 5] and isinstance(checkins[0], CheckIn)
+    assert not store.seen.first_time("telegram:2")  # marks survive the re-bucketing
+    assert store.seen.first_time("telegram:3")
+
+
+def test_a_migration_that_fails_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    db = at_schema_1(v1_tables())
+
+    def broken(db: Database) -> None:
+        db.drop_table("kpi:c")
+        raise RuntimeError("bug in a migration")
+
+    monkeypatch.setitem(MIGRATIONS, 2, broken)
+    with pytest.raises(RuntimeError):
+        migrate(db)
+    assert db.backend.schema_version() == 1 and "kpi:c" in db.table_names()
+
+
+def test_a_store_from_a_newer_version_is_refused_untouched() -> None:
+    backend = MemoryBackend()
+    backend.commit(Batch({"t": b"{}"}, schema=SCHEMA_VERSION + 1))
+    with pytest.raises(SchemaTooNew, match="Upgrade scorecard-bot"):
+        migrate(Database(backend))
+    assert backend.commits == 1
+
+
+# --------------------------------------------------------------------------- journal engine
+
+
+def _line(body: bytes) -> bytes:
+    return b"%08x\t%b\n" % (zlib.crc32(body), body)
+
+
+def _header(file: str, tables: int | None = None) -> bytes:
+    header: dict[str, Any] = {
+        "format": "scorecard-bot.store",
+        "file": file,
+        "schema": 1,
+        "generation": 3,
+    }
+    if tables is not None:
+        header["tables"] = tables
+    return _line(b"H\t" + orjson.dumps(header))
+
+
+def _put(name: str, docs: dict[str, Any]) -> bytes:
+    return _line(b"P\t" + orjson.dumps(name) + b"\t" + orjson.dumps(docs))
+
+
+def _batch(records: list[bytes]) -> bytes:
+    crc = 0
+    for record in records:
+        crc = zlib.crc32(record, crc)
+    size = sum(len(r) for r in records)
+    return b"".join(records) + _line(b"C\t%d\t%d\t%08x" % (len(records), size, crc))
+
+
+def write_journal_store(root: Path, tables: Tables, *, torn_tail: bool = True) -> None:
+    """Files exactly as the journal engine left them: a snapshot, then one batch on top."""
+    root.mkdir(parents=True)
+    names = sorted(tables)
+    first, later = names[:-2], names[-2:]
+    snapshot = _header("snapshot", len(first)) + b"".join(_put(n, tables[n]) for n in first)
+    (root / "store.snapshot").write_bytes(snapshot)
+    journal = _header("journal") + _batch([_put(n, tables[n]) for n in later])
+    if torn_tail:  # a batch cut short by a kill: never acknowledged, never imported
+        journal += _put("never:saved", {"1": {"x": 1}})[:20]
+    (root / "store.journal").write_bytes(journal + b"\0" * 512)
+    (root / "store.lock").write_text("4242\n")
+
+
+def test_an_old_store_is_moved_to_sqlite_once_verified_and_kept_as_a_backup(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "data"
+    write_journal_store(root, v1_tables())
+    snapshot = (root / "store.snapshot").read_bytes()
+    with caplog.at_level(logging.WARNING):
+        store = open_store(root)
+    try:
+        assert store.kpis.get("c", "cac") is not None
+        assert len(store.alerts.recent_log("c", 100)) == 25
+        assert [log.amount for log in store.initiatives.logs("c", "articles")] == [1, 1, 2]
+        assert not store.db.table_names("never:")
+    finally:
+        store.close()
+    said = caplog.text
+    assert "moved 8 tables (39 documents) from store.snapshot + store.journal into SQLite" in said
+    assert "migrated the stored data to schema 2" in said
+    assert not (root / "store.snapshot").exists() and not (root / "store.journal").exists()
+    assert (root / BACKUP_DIR / "store.snapshot").read_bytes() == snapshot
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        again = open_store(root)
+    again.close()
+    assert "moved" not in caplog.text and "migrated" not in caplog.text  # once
+
+
+def test_a_damaged_old_store_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    write_journal_store(root, v1_tables(), torn_tail=False)
+    raw = bytearray((root / "store.snapshot").read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    (root / "store.snapshot").write_bytes(bytes(raw))
+    with pytest.raises(StoreCorrupt, match=r"store\.snapshot is damaged"):
+        open_store(root)
+    assert (root / "store.snapshot").read_bytes() == bytes(raw)
+    assert (root / "store.journal").exists() and not (root / BACKUP_DIR).exists()
