@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 if TYPE_CHECKING:
+    from handlers.pictures.painter import Painter
     from storage import Store
 
 Platform = Literal["console", "telegram", "slack"]
@@ -246,6 +247,13 @@ class CommandSpec:
     role: Role = "member"  # "admin": only the chat's configured admins may run it
 
 
+def _thread_painter() -> Painter:
+    """Pictures drawn in a worker thread unless the application gives a worker process."""
+    from handlers.pictures.painter import Painter
+
+    return Painter("thread")
+
+
 @dataclass(slots=True)
 class Context:
     """What a handler may touch; built once by the application."""
@@ -259,6 +267,7 @@ class Context:
     admins: frozenset[str] = frozenset()
     # downloads a URL for scheduled pulls (/source); the bot injects an HTTP client
     fetch: Fetch | None = None
+    painter: Painter = field(default_factory=_thread_painter)
 
     def is_admin(self, actor: Actor) -> bool:
         """Whether `actor` may run admin commands here."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
-from handlers import alerting, calculated, render, visuals
+from handlers import alerting, calculated, render
+from handlers.chart_specs import chart_note, kpi_chart_spec, parse_period, window
 from handlers.common import chat_now, chat_today, edit_request, kpi_or_fail, need, who
 from handlers.contract import (
     Button,
@@ -28,8 +28,6 @@ from handlers.kpi_fields import (
     typed_fields,
 )
 from handlers.parsing import (
-    FIRST_DAY,
-    MAX_VALUE,
     clip,
     parse_name,
     parse_number,
@@ -37,6 +35,7 @@ from handlers.parsing import (
     take_date,
 )
 from handlers.parsing import take_number_tokens as take_number
+from handlers.pictures.charts import chart_png
 from handlers.router import Router
 from handlers.scores import KpiView, kpi_view, scorecard_view
 from scoring.aggregation import AGG_WORDS, combine, period_label
@@ -45,7 +44,6 @@ from scoring.models import FOCUS_PER_PERSPECTIVE, FOCUS_TOTAL, Kpi, Measurement
 from scoring.status import kpi_status
 from scoring.targets import due_pace, kpi_on
 
-CHART_POINTS = 120
 ADD_USAGE = (
     '/kpi add <key> "<name>" target=<n> [baseline=<n>] [direction=up|down|range] [min=<n>] '
     "[max=<n>] [tol=<n>] [unit=<u>] [weight=<n>] [objective=<key>] [perspective=<key>] "
@@ -55,12 +53,16 @@ ADD_USAGE = (
 )
 
 
-@command("kpi", usage="/kpi [<key> [explain|chart|ytd]]", example="/kpi cac explain")
+@command(
+    "kpi",
+    usage="/kpi [<key> [explain|ytd|chart [30d|90d|1y|all]]]",
+    example="/kpi cac chart 1y",
+)
 async def kpi_list(cmd: Command, ctx: Context) -> Reply:
     """List every KPI by perspective: value, target, progress, colour, trend and age.
 
     `/kpi <key>` shows one KPI with its history, `/kpi <key> explain` shows the maths,
-    `/kpi <key> chart` draws its history against the target.
+    `/kpi <key> chart [30d|90d|1y|all]` draws its history against the target and colour bands.
     """
     if cmd.args:
         return await _kpi_one(cmd, ctx)
@@ -115,8 +117,8 @@ def _left_out_note(views: list[KpiView]) -> str | None:
 async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
     rest = [a.casefold() for a in cmd.args[1:]]
-    if rest == ["chart"]:
-        return await _kpi_chart(cmd, ctx, kpi)
+    if rest[:1] == ["chart"]:
+        return await _kpi_chart(cmd, ctx, kpi, parse_period(cmd.args[2:]))
     if rest == ["ytd"]:
         return _kpi_ytd(cmd, ctx, kpi)
     if rest and rest != ["explain"]:
@@ -175,17 +177,19 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
     )
 
 
-async def _kpi_chart(cmd: Command, ctx: Context, kpi: Kpi) -> Reply:
-    stored = ctx.store.kpis.history(cmd.chat.key, kpi.key, limit=CHART_POINTS)
-    # values saved before the input ranges existed (year 1, 1e308) can't be drawn
-    history = [m for m in stored if m.day >= FIRST_DAY and abs(m.value) <= MAX_VALUE]
-    if len(history) < 2:
-        return Reply(text=f"{kpi.name} needs at least two values for a chart.")
-    png = await asyncio.to_thread(visuals.kpi_chart, kpi, history)
-    first, last = history[0], history[-1]
+async def _kpi_chart(cmd: Command, ctx: Context, kpi: Kpi, period: str | None) -> Reply:
+    chat = cmd.chat.key
+    win = window(ctx.store.kpis.history(chat, kpi.key), period, chat_today(cmd, ctx))
+    if len(win.points) < 2:
+        where = "" if period is None else f" in {win.label}"
+        return Reply(text=f"{kpi.name} needs at least two values{where} for a chart.")
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    spec = kpi_chart_spec(kpi, win.points, thresholds, chart_note(win))
+    png = await ctx.painter.paint(chart_png, spec)
+    first, last = win.points[0], win.points[-1]
     return Reply(
         title=f"{kpi.name} ({kpi.key})",
-        text=f"{len(history)} values from {first.day.isoformat()} to {last.day.isoformat()}; "
+        text=f"{len(win.points)} values from {first.day.isoformat()} to {last.day.isoformat()}; "
         f"latest {render.num(last.value, kpi.unit)}, target {render.num(kpi.target, kpi.unit)}.",
         image=Image(data=png, filename=f"{kpi.key}.png", alt=f"{kpi.name} over time"),
     )

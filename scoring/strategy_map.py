@@ -16,7 +16,7 @@ crossings, and the same input gives the same map.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from scoring.errors import LinkCycleError
 from scoring.models import Link, Objective, Perspective
@@ -199,3 +199,29 @@ def _transpose(
                 else:
                     layer[i], layer[i + 1] = layer[i + 1], layer[i]
     return layers
+
+
+def causes_tree(
+    links: Sequence[Link], start: str, rank: Callable[[str], int | float]
+) -> list[tuple[int, str, str | None]]:
+    """The causes of `start`, walked down the links: (depth, key, the effect it explains).
+
+    Depth-first with the worst cause (lowest `rank`) first at every level, so the chain a
+    reader should follow comes first; an objective reached twice is listed once.
+    """
+    causes: dict[str, list[str]] = {}
+    for link in links:
+        causes.setdefault(link.effect, []).append(link.cause)
+    seen = {start}
+    out: list[tuple[int, str, str | None]] = [(0, start, None)]
+
+    def walk(key: str, depth: int) -> None:
+        for cause in sorted(causes.get(key, ()), key=lambda k: (rank(k), k)):
+            if cause in seen:
+                continue
+            seen.add(cause)
+            out.append((depth + 1, cause, key))
+            walk(cause, depth + 1)
+
+    walk(start, 0)
+    return out

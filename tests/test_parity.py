@@ -46,6 +46,7 @@ CONVERSATION = (
     "/initiatives",
     "/kpi remove trial",
     "/map",
+    "/map text",
     "/digest",
     "/alerts log",
 )

@@ -49,7 +49,7 @@ async def test_map_shows_perspectives_top_to_bottom_with_scores_and_links(chat: 
     await chat.ok("/objective link content revenue")
     await chat.ok('/kpi add sales "Sales" target=40 objective=revenue')
     await chat.ok("/kpi set sales 20")
-    text = await chat.ok("/map")
+    text = await chat.ok("/map text")
     assert text.index("FINANCE") < text.index("CUSTOMERS") < text.index("INTERNAL PROCESSES")
     assert "Revenue (revenue) 50%" in text
     assert "content → revenue" in text

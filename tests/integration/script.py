@@ -95,7 +95,9 @@ EVERY_COMMAND: tuple[Step, ...] = (
     ),
     step("/kpi remove leads", "Removed Leads per month (leads)", "1 values are kept"),
     step("/kpi restore leads", "Restored Leads per month (leads) with its history."),
-    step("/map", "Strategy map · index 69%", "Grow profit (profit) 66%", "content → traffic"),
+    step("/map text", "Strategy map · index 69%", "Grow profit (profit) 66%", "content → traffic"),
+    step("/map", "Strategy map", "Index 69%", "/map text for the text version"),
+    step("/map why profit", "Why Grow profit is", "Grow profit (profit) 66%"),
     step("/okr cycle 2026Q4", "OKR cycle set to 2026Q4."),
     step(
         '/okr add delight "Delight our customers" cycle=2026Q4 owner=@anna',
@@ -198,7 +200,7 @@ HOSTILE_SETUP = (
     f"/kpi add hostile '{HOSTILE}' target=10 objective=evil",
     "/kpi set hostile 5",
 )
-HOSTILE_VIEWS = ("/kpi set hostile 6", "/kpi", "/kpi hostile", "/objective", "/map")
+HOSTILE_VIEWS = ("/kpi set hostile 6", "/kpi", "/kpi hostile", "/objective", "/map text")
 
 BUTTON_SETUP = (
     '/kpi add leads "Leads per month" target=200 perspective=customers',

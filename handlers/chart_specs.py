@@ -1,0 +1,140 @@
+"""From a KPI and its history to what its chart shows (`pictures.charts.ChartSpec`).
+
+The colour bands come from the shared status function itself (`would_be_status`,
+sampled over the visible range and refined at each change by bisection), so a chart
+never disagrees with the colour `/kpi` shows, whatever rule decides it (thresholds,
+warn/crit, a range with tolerance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from handlers import render
+from handlers.contract import UsageError
+from handlers.parsing import FIRST_DAY, MAX_VALUE
+from handlers.pictures.charts import ChartSpec
+from scoring.models import Kpi, Measurement, Status, Thresholds
+from scoring.status import kpi_status, would_be_status
+
+PERIODS = {"30d": 30, "90d": 90, "1y": 365, "all": None}
+DEFAULT_PERIOD = "90d"
+_SAMPLES = 160
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The part of a history a chart shows and what was left out."""
+
+    points: list[Measurement]
+    label: str  # "90 days", "all values"
+    dropped: int  # values stored before the input ranges existed (year 1, 1e308)
+
+
+def parse_period(words: Sequence[str]) -> str | None:
+    """The period word of `/kpi <key> chart [30d|90d|1y|all]` (None: the default)."""
+    if not words:
+        return None
+    if len(words) == 1 and words[0].casefold() in PERIODS:
+        return words[0].casefold()
+    raise UsageError(
+        f"Unknown chart period {' '.join(words)!r}: use 30d, 90d, 1y or all, "
+        "e.g. /kpi cac chart 1y"
+    )
+
+
+def window(history: Sequence[Measurement], period: str | None, today: date) -> Window:
+    """The values to chart: the period's, or by default 90 days widened until two values show."""
+    # what input accepts today; older stores may hold values outside it, never drawn
+    usable = [m for m in history if m.day >= FIRST_DAY and abs(m.value) <= MAX_VALUE]
+    dropped = len(history) - len(usable)
+    choices = [period] if period is not None else ["90d", "1y", "all"]
+    for choice in choices:
+        days = PERIODS[choice]
+        since = today - timedelta(days=days) if days is not None else date.min
+        points = [m for m in usable if m.day > since]
+        if len(points) >= 2 or choice == choices[-1]:
+            label = "all values" if days is None else ("1 year" if days == 365 else f"{days} days")
+            return Window(points, label, dropped)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def kpi_chart_spec(
+    kpi: Kpi, points: Sequence[Measurement], thresholds: Thresholds, note: str = ""
+) -> ChartSpec:
+    """Everything one KPI chart shows."""
+    values = [m.value for m in points]
+    ranged = kpi.direction == "range" and kpi.min is not None and kpi.max is not None
+    marks = [*values, kpi.target] if ranged else [*values, kpi.target, kpi.baseline]
+    if ranged and kpi.min is not None and kpi.max is not None:
+        marks += [kpi.min, kpi.max]
+    low, high = min(marks), max(marks)
+    pad = (high - low) * 0.08 or max(1.0, abs(high) * 0.1)
+    low, high = low - pad, high + pad
+    latest = values[-1] if values else None
+    return ChartSpec(
+        title=f"{kpi.name}" + (f" ({kpi.unit})" if kpi.unit else ""),
+        unit=kpi.unit,
+        days=tuple(m.day.toordinal() for m in points),
+        values=tuple(values),
+        target=kpi.target,
+        baseline=kpi.baseline,
+        low=low,
+        high=high,
+        bands=colour_bands(kpi, thresholds, low, high),
+        range_band=(kpi.min, kpi.max)
+        if ranged and kpi.min is not None and kpi.max is not None
+        else None,
+        status=kpi_status(kpi, latest, thresholds).value,
+        note=note,
+    )
+
+
+def colour_bands(
+    kpi: Kpi, thresholds: Thresholds, low: float, high: float
+) -> tuple[tuple[float, float, str], ...]:
+    """Contiguous value ranges in `low..high` with the colour each value would get."""
+    if not high > low:
+        return ()
+
+    def colour(value: float) -> Status:
+        return would_be_status(kpi, value, thresholds)
+
+    step = (high - low) / _SAMPLES
+    bands: list[tuple[float, float, str]] = []
+    start, current = low, colour(low)
+    previous = low
+    for i in range(1, _SAMPLES + 1):
+        value = low + step * i
+        status = colour(value)
+        if status != current:
+            edge = _edge(colour, previous, value, current)
+            bands.append((start, edge, current.value))
+            start, current = edge, status
+        previous = value
+    bands.append((start, high, current.value))
+    return tuple(bands)
+
+
+def _edge(colour: object, a: float, b: float, left: Status) -> float:
+    """Where between a and b the colour stops being `left` (bisection)."""
+    assert callable(colour)
+    for _ in range(30):
+        mid = (a + b) / 2
+        if colour(mid) == left:
+            a = mid
+        else:
+            b = mid
+    return (a + b) / 2
+
+
+def chart_note(win: Window) -> str:
+    """The line under a chart's title."""
+    first, last = win.points[0].day, win.points[-1].day
+    count = render.plural(len(win.points), "value")
+    text = f"{win.label} · {count} · {first.isoformat()} – {last.isoformat()}"
+    if win.dropped:
+        text += f" · {render.plural(win.dropped, 'value')} out of range left out"
+    return text

@@ -1,0 +1,7 @@
+"""Pictures for chat: the strategy map, KPI charts, the dashboard and OKR bars.
+
+Each picture is drawn from a small picklable *spec* (plain dataclasses built by the
+handlers from the scored scorecard) by a module-level function, so the same function
+runs in a worker thread in tests and in a worker process in production (`painter`).
+matplotlib is imported only inside the drawing modules, never by the handlers.
+"""

@@ -1,0 +1,66 @@
+"""Drawing off the event loop: one worker that renders pictures while commands keep answering.
+
+A picture costs tens of milliseconds of CPU, and matplotlib's import half a second. In a
+worker *process* (production) neither holds the event loop's GIL, so `/kpi` keeps its
+latency while a map is drawn; the process is started and warmed up (matplotlib imported,
+font loaded, one tiny figure drawn) in the background right after start-up, so the first
+picture is as fast as the next. A worker *thread* (tests, tools) needs no start-up. If the
+worker process dies, the next picture starts a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Literal, TypeVar
+
+from handlers.pictures import style
+
+_LOGGER = logging.getLogger(__name__)
+S = TypeVar("S")
+Mode = Literal["thread", "process"]
+
+
+class Painter:
+    """Runs picture functions (`spec → PNG bytes`) in one dedicated worker."""
+
+    def __init__(self, mode: Mode = "thread") -> None:
+        self.mode: Mode = mode
+        self._executor: Executor | None = None
+        self._warming: Future[int] | None = None
+
+    def _worker(self) -> Executor:
+        if self._executor is None:
+            if self.mode == "process":
+                self._executor = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+            else:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="painter")
+        return self._executor
+
+    def warm(self) -> Future[int]:
+        """Start the worker and draw a tiny picture in it, without waiting (call after start)."""
+        if self._warming is None:
+            self._warming = self._worker().submit(style.warm_up)
+        return self._warming
+
+    async def paint(self, draw: Callable[[S], bytes], spec: S) -> bytes:
+        """`draw(spec)` in the worker; the event loop stays free meanwhile."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._worker(), draw, spec)
+        except BrokenProcessPool:
+            _LOGGER.warning("the picture worker stopped; starting a new one")
+            self.close()
+            return await loop.run_in_executor(self._worker(), draw, spec)
+
+    def close(self) -> None:
+        """Stop the worker (pending pictures are cancelled)."""
+        executor, self._executor, self._warming = self._executor, None, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)

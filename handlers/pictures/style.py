@@ -1,0 +1,127 @@
+"""Shared look of every picture: status colours, the bundled font, safe text, PNG output.
+
+The font is DejaVu Sans from matplotlib's own data directory (it has Latin, Cyrillic and
+Greek), so no system font is needed. Characters the font lacks (emoji, variation
+selectors) are dropped before drawing: matplotlib would otherwise warn "Glyph … missing"
+into the console and draw tofu boxes.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+from handlers import render
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# status value → (fill, edge); "nodata" is drawn grey and hatched, never like red
+FILL = {
+    "green": "#9be0ad",
+    "yellow": "#ffe28a",
+    "red": "#f5a3a3",
+    "nodata": "#eeeeee",
+    "test": "#d6e4ff",
+}
+EDGE = {
+    "green": "#1a7f37",
+    "yellow": "#9a6700",
+    "red": "#cf222e",
+    "nodata": "#8c959f",
+    "test": "#0969da",
+}
+INK = "#1f2328"
+MUTED = "#57606a"
+LINE = "#1f6feb"
+STATUS_WORD = {str(k.value): v for k, v in render.STATUS_WORD.items()}
+FONT = "DejaVu Sans"
+RC: dict[str, Any] = {
+    "font.family": FONT,
+    "text.parse_math": False,  # "$" in a unit or a name is text, not TeX
+    "axes.unicode_minus": True,
+    "svg.fonttype": "none",
+}
+
+
+def word(status: str) -> str:
+    """ "green", "no data"… for a status value."""
+    return STATUS_WORD.get(status, status)
+
+
+@functools.cache
+def _charmap() -> frozenset[int]:
+    """Code points the bundled DejaVu Sans (regular and bold) can draw."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    points: set[int] = set()
+    for weight in ("normal", "bold"):
+        path = font_manager.findfont(
+            font_manager.FontProperties(family=FONT, weight=weight), fallback_to_default=True
+        )
+        points.update(FT2Font(path).get_charmap())
+    return frozenset(points)
+
+
+def safe(text: str) -> str:
+    """`text` with the characters the font can't draw removed (emoji, joiners)."""
+    points = _charmap()
+    kept = "".join(ch if ord(ch) in points or ch == "\n" else " " for ch in text)
+    return "\n".join(" ".join(line.split()) for line in kept.split("\n"))
+
+
+def wrap(text: str, width: int, lines: int) -> str:
+    """`text` wrapped to `width` characters, at most `lines` lines (the last one ends in …)."""
+    parts = textwrap.wrap(safe(text), width=max(4, width), break_long_words=True) or [""]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: max(1, width - 1)].rstrip() + "…"
+    return "\n".join(parts)
+
+
+def num(value: float | None, unit: str = "") -> str:
+    """The chat's number format (thousands grouped, no scientific notation) for a label."""
+    return safe(render.num(value, unit))
+
+
+def pct(share: float | None) -> str:
+    """The chat's whole-percent format."""
+    return render.pct(share)
+
+
+def figure(width: float, height: float, dpi: int = 100) -> Figure:
+    """A blank figure on the Agg canvas (no pyplot, no global state)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=dpi, facecolor="white")
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", facecolor="white")
+    return buffer.getvalue()
+
+
+def styled() -> Any:
+    """A context manager applying the shared rc settings (font, no math text)."""
+    import matplotlib
+
+    settings: Any = RC  # matplotlib types the keys as a Literal of every rc name
+    return matplotlib.rc_context(settings)
+
+
+def warm_up() -> int:
+    """Import matplotlib, load the font and draw a tiny figure, so the first real one is fast."""
+    with styled():
+        fig = figure(1, 1, dpi=40)
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.text(0.5, 0.5, safe("Ж 1 000 %"), fontsize=8)
+        ax.plot([0, 1], [0, 1])
+        return len(png(fig))

@@ -1,0 +1,71 @@
+"""Helpers for picture tests: a big synthetic map, and reading a drawn figure back."""
+
+from __future__ import annotations
+
+import io
+import random
+from typing import Any
+
+from handlers.pictures.strategy import BandSpec, BoxSpec, MapSpec
+
+STATUSES = ("green", "yellow", "red", "nodata")
+
+
+def big_map(objectives: int = 30, links: int = 40, seed: int = 7) -> MapSpec:
+    """A 4-band map with long, Cyrillic and emoji names and links going up (and some skipping)."""
+    rng = random.Random(seed)
+    names = [
+        "Grow profit",
+        "Рост выручки от статей",
+        "Attract prospects interested in the topic and keep them reading 🚀",
+        "Обучение менеджеров и поддержки",
+        "A/B testing of hypotheses",
+    ]
+    per_band = [objectives // 4 + (1 if i < objectives % 4 else 0) for i in range(4)]
+    bands = []
+    keys: list[list[str]] = []
+    n = 0
+    for b, count in enumerate(per_band):
+        boxes = []
+        for _ in range(count):
+            key = f"o{n}"
+            boxes.append(
+                BoxSpec(
+                    key, f"{names[n % len(names)]} {n}", f"{rng.randint(0, 100)}%", STATUSES[n % 4]
+                )
+            )
+            n += 1
+        keys.append([box.key for box in boxes])
+        bands.append(
+            BandSpec(
+                ["Finance", "Клиенты", "Processes", "Learning"][b],
+                "50%",
+                STATUSES[b],
+                tuple(boxes),
+            )
+        )
+    pairs: set[tuple[str, str]] = set()
+    while len(pairs) < links:
+        low = rng.randint(1, 3)
+        high = rng.randint(0, low - 1) if rng.random() < 0.8 else low
+        cause, effect = rng.choice(keys[low]), rng.choice(keys[high])
+        if cause != effect:
+            pairs.add((cause, effect))
+    return MapSpec(
+        title="Strategy map · index 50%", bands=tuple(bands), links=tuple(sorted(pairs))
+    )
+
+
+def texts(fig: Any) -> list[str]:
+    """Every text drawn on the figure, line breaks as spaces."""
+    found = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    return [" ".join(t.split()) for t in found if t]
+
+
+def decode(png: bytes) -> tuple[int, int]:
+    """The PNG's pixel size (PIL decodes it fully)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        image.load()
+        return image.size

@@ -1,0 +1,104 @@
+"""KPI charts: periods, colour bands from the status rule, number and date labels, old data."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handlers.chart_specs import chart_note, colour_bands, kpi_chart_spec, window
+from handlers.pictures import charts, style
+from scoring.models import Kpi, Measurement, Thresholds
+from scoring.status import would_be_status
+from tests.pictures.support import decode, texts
+from tests.support import FakeChat
+
+AT = datetime(2026, 11, 21, tzinfo=UTC)
+
+
+def _m(day: date, value: float) -> Measurement:
+    return Measurement(kpi="v", value=value, day=day, at=AT)
+
+
+kpis = st.builds(
+    Kpi,
+    key=st.just("v"),
+    name=st.just("V"),
+    objective=st.just("o"),
+    target=st.sampled_from([80.0, 200.0, 1e9]),
+    baseline=st.sampled_from([0.0, 120.0]),
+    direction=st.sampled_from(["up", "down"]),
+    warn=st.none() | st.just(100.0),
+    crit=st.none() | st.just(50.0),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(kpis, st.floats(0, 1), st.floats(0, 1))
+def test_colour_bands_agree_with_the_status_rule(kpi: Kpi, a: float, b: float) -> None:
+    if kpi.target == kpi.baseline:
+        return
+    thresholds = Thresholds()
+    low, high = -10.0, max(kpi.target, kpi.baseline) * 1.2
+    value = low + (high - low) * a
+    for lo, hi, status in colour_bands(kpi, thresholds, low, high):
+        inside = lo + (hi - lo) * (0.02 + 0.96 * b)
+        assert would_be_status(kpi, inside, thresholds).value == status
+        if lo <= value <= hi and min(value - lo, hi - value) > (high - low) * 1e-6:
+            assert would_be_status(kpi, value, thresholds).value == status
+
+
+async def test_chart_periods_and_a_friendly_line_for_a_wrong_one(chat: FakeChat) -> None:
+    await chat.ok('/kpi add v "Visits" target=100 perspective=customers')
+    await chat.ok("/kpi set v 10 2025-06-01")
+    await chat.ok("/kpi set v 40 2026-11-01")
+    await chat.ok("/kpi set v 60")
+    assert "2 values from 2026-11-01" in await chat.ok("/kpi v chart 30d")
+    assert "3 values from 2025-06-01" in await chat.ok("/kpi v chart all")
+    assert "2 values from 2026-11-01" in await chat.ok("/kpi v chart")
+    assert "needs at least two values in 30 days" not in await chat.ok("/kpi v chart 1y")
+    assert "use 30d, 90d, 1y or all" in await chat.error("/kpi v chart 2w")
+
+
+def test_year_one_and_huge_values_never_break_a_chart_and_are_said_to_be_left_out() -> None:
+    kpi = Kpi(key="cac", name="CAC", objective="o", target=80, baseline=120, unit="$")
+    history = [_m(date(1, 1, 1), 90), _m(date(2026, 10, 1), 100), _m(date(2026, 11, 1), 95)]
+    win = window([*history, _m(date(2026, 11, 2), 1e308)], "all", date(2026, 11, 21))
+    assert [m.day.year for m in win.points] == [2026, 2026] and win.dropped == 2
+    assert chart_note(win).endswith("2 values out of range left out")
+    spec = kpi_chart_spec(kpi, win.points, Thresholds(), "note")
+    assert charts.chart_png(spec).startswith(b"\x89PNG")
+    raw = kpi_chart_spec(kpi, history, Thresholds())  # even if they reached the drawing
+    assert charts.chart_png(raw).startswith(b"\x89PNG")
+
+
+def test_axis_labels_group_thousands_and_never_use_scientific_notation() -> None:
+    kpi = Kpi(key="r", name="Revenue 💰", objective="o", target=2e9, unit="₽")
+    days = [date(2026, 1, 1), date(2026, 6, 1), date(2026, 11, 1)]
+    spec = kpi_chart_spec(kpi, [_m(d, 1.2e9 + i * 1e8) for i, d in enumerate(days)], Thresholds())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = charts.chart_figure(spec)
+        png = style.png(fig)  # drawing resolves the tick labels
+    shown = texts(fig)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert any("000 000 000" in t for t in ticks) and not any("e" in t for t in ticks)
+    assert "Revenue (₽)" in shown and "target 2 000 000 000 ₽" in shown
+    assert "1 400 000 000 ₽ Nov 1" in shown  # the latest value, labelled with its date
+    assert decode(png) == (880, 440)
+
+
+@pytest.mark.parametrize(
+    "first, last, expected",
+    [
+        (date(2026, 11, 1), date(2026, 11, 21), "Nov 1"),
+        (date(2025, 12, 1), date(2026, 11, 21), "Jan 1"),
+        (date(2016, 1, 1), date(2026, 11, 21), "2018"),
+    ],
+)
+def test_date_ticks_fit_the_span(first: date, last: date, expected: str) -> None:
+    a, b = first.toordinal(), last.toordinal()
+    assert expected in [charts.day_label(t, b - a) for t in charts.day_ticks(a, b)]

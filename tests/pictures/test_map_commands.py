@@ -1,0 +1,84 @@
+"""`/map` as a picture, `/map text`, `/map <perspective>` and `/map why` in a chat."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pictures.support import decode
+from tests.support import FakeChat
+
+
+@pytest.fixture
+async def mapped(chat: FakeChat) -> FakeChat:
+    for line in (
+        '/objective add profit "Grow profit" perspective=finance',
+        '/objective add traffic "Более трафика" perspective=customers',
+        '/objective add articles "Publish articles" perspective=processes',
+        "/objective link traffic profit",
+        "/objective link articles traffic",
+        '/kpi add margin "Margin" target=100 objective=profit unit=k$',
+        '/kpi add visits "Blog visits" target=20000 objective=traffic owner=@anna',
+        "/kpi set margin 30",
+        "/kpi set visits 10000 2026-10-01",
+        "/kpi set visits 12000",
+        '/initiative add posts "Write posts" objective=articles cadence=4/month owner=@ivan',
+        "/log posts +2",
+    ):
+        await chat.ok(line)
+    return chat
+
+
+async def test_map_is_a_picture_with_a_pointer_to_the_text_version(mapped: FakeChat) -> None:
+    replies = await mapped.say("/map")
+    image = replies[0].image
+    assert image is not None and image.filename == "map.png"
+    assert decode(image.data)[0] >= 800
+    assert replies[0].plain().splitlines()[:2] == [
+        "Strategy map",
+        "Index 45% · 3 objectives, 2 links. /map text for the text version, /map <perspective> "
+        "to zoom in, /map why <key> to trace a colour.",
+    ]
+
+
+async def test_map_text_keeps_the_text_map(mapped: FakeChat) -> None:
+    text = await mapped.ok("/map text")
+    assert "🔴 Grow profit (profit) 30%" in text and "traffic → profit" in text
+
+
+async def test_map_of_one_perspective_zooms_in_with_its_kpis(mapped: FakeChat) -> None:
+    replies = await mapped.say("/map customers")
+    assert replies[0].plain() == (
+        "Customers\nScore 60% · 1 objective, 1 KPI.\n"
+        "[image map-customers.png: Customers zoomed in]"
+    )
+
+
+async def test_map_why_walks_down_the_causes_worst_first(mapped: FakeChat) -> None:
+    replies = await mapped.say("/map why profit")
+    assert replies[0].plain() == "\n".join(
+        [
+            "Why Grow profit is red",
+            "🔴 Grow profit (profit) 30%",
+            "  🔴 Margin 30 k$ of 100",
+            "  ← 🟡 Более трафика (traffic) 60%",
+            "      🟡 Blog visits 12 000 of 20 000 (+20% in 30 days, @anna)",
+            "    ← ⚪ Publish articles (articles) —",
+            "        ▸ Write posts: 2 of 4 this month, 10 days left (@ivan)",
+            "[image why-profit.png: Why Grow profit is red: the causes highlighted]",
+        ]
+    )
+
+
+async def test_map_why_of_a_kpi_starts_at_the_kpi(mapped: FakeChat) -> None:
+    text = await mapped.ok("/map why visits")
+    assert text.splitlines()[1:3] == [
+        "🟡 Blog visits 12 000 of 20 000 (+20% in 30 days, @anna)",
+        "  in 🟡 Более трафика (traffic) 60%",
+    ]
+
+
+async def test_map_mistakes_get_one_friendly_line(mapped: FakeChat) -> None:
+    assert "No perspective 'custmers'" in await mapped.error("/map custmers")
+    assert "Did you mean 'profit'" in await mapped.error("/map why proft")
+    assert "Usage: /map why <kpi|objective>" in await mapped.error("/map why")
+    assert "Usage: /map [text|<perspective>" in await mapped.error("/map customers extra")
