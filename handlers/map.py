@@ -35,7 +35,7 @@ async def strategy_map(cmd: Command, ctx: Context) -> Reply:
     links = ctx.store.scorecards.links(chat)
     if cmd.args:
         if len(cmd.args) > 1:
-            raise UsageError("Usage: /map [text|<perspective>|why <kpi|objective>]")
+            raise UsageError("/map takes one perspective at a time.", usage=True)
         perspective = perspective_or_fail(cmd, ctx, cmd.args[0])
         return await _zoom(ctx, view, links, perspective.key)
     spec = map_spec(view, links, f"Strategy map · index {render.pct(view.score.index)}")
@@ -189,7 +189,7 @@ async def strategy_map_why(cmd: Command, ctx: Context) -> Reply:
     cadence of its initiatives; the picture is the map with that path highlighted.
     """
     if len(cmd.args) != 1:
-        raise UsageError("Usage: /map why <kpi|objective>, e.g. /map why profit")
+        raise UsageError("Name one KPI or objective, e.g. /map why profit.", usage=True)
     chat = cmd.chat.key
     view = scorecard_view(ctx, chat)
     links = ctx.store.scorecards.links(chat)

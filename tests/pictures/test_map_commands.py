@@ -80,5 +80,5 @@ async def test_map_why_of_a_kpi_starts_at_the_kpi(mapped: FakeChat) -> None:
 async def test_map_mistakes_get_one_friendly_line(mapped: FakeChat) -> None:
     assert "No perspective 'custmers'" in await mapped.error("/map custmers")
     assert "Did you mean 'profit'" in await mapped.error("/map why proft")
-    assert "Usage: /map why <kpi|objective>" in await mapped.error("/map why")
-    assert "Usage: /map [text|<perspective>" in await mapped.error("/map customers extra")
+    assert "/map why <kpi|objective>" in await mapped.error("/map why")
+    assert "/map [text|<perspective>" in await mapped.error("/map customers extra")
