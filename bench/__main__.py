@@ -15,6 +15,7 @@ SECTIONS = (
     ("bench.storage", "Storage: durable writes on 50 KPIs × 100 000 values"),
     ("bench.handlers", "Handlers on 50 KPIs × 100 000 values"),
     ("bench.alerts", "Alerts and scheduled sweeps"),
+    ("bench.dataio", "Export and re-import of a 100 000-value scorecard"),
 )
 
 

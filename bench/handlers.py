@@ -30,16 +30,15 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def build_big_store(path: Path) -> float:
-    """Create 50 KPIs with 2 000 daily values each; returns seconds taken."""
+def build_big_store(path: Path, kpis: int = KPIS, per_kpi: int = MEASUREMENTS // KPIS) -> float:
+    """Create `kpis` KPIs with `per_kpi` daily values each (50 × 2 000); returns seconds."""
     started = time.perf_counter()
     core = build_core(path, clock=lambda: NOW)
     store, chat = core.store, CHAT.key
     rng = random.Random(7)
     perspectives = [p.key for p in store.scorecards.perspectives(chat)]
-    per_kpi = MEASUREMENTS // KPIS
     first = NOW.date() - timedelta(days=per_kpi)
-    for i in range(KPIS):
+    for i in range(kpis):
         objective = f"obj{i % 10}"
         if store.scorecards.objective(chat, objective) is None:
             store.scorecards.put_objective(

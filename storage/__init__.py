@@ -63,6 +63,9 @@ class Store:
         """
         with self.atomic():
             moved = move_chat(self.db, old, new)
+            if moved:  # the API token and the pull job's index name the chat too
+                self.ingest.chat_moved(old, new)
+                self.sources.chat_moved(old, new)
         if moved:
             self.outbox.chat_moved(old, new)
         return moved

@@ -58,6 +58,13 @@ class IngestRepo:
             table.update({"hash": token_hash(token), "at": now.isoformat()}, doc_ids=[doc.doc_id])
         return scorecard, token
 
+    def chat_moved(self, old: str, new: str) -> None:
+        """A chat got a new id (Telegram supergroup): its token and id follow it."""
+        table = self._tokens()
+        doc = table.get(old == _CHAT)
+        if doc is not None:
+            table.update({"chat": new}, doc_ids=[doc.doc_id])
+
     def revoke(self, chat: str) -> bool:
         """Delete the chat's token; True when there was one."""
         return bool(self._tokens().remove(chat == _CHAT))
@@ -125,6 +132,13 @@ class SourceRepo:
         """Delete a source and what it remembered; True when it existed."""
         self._db.drop_table(f"srcrows:{chat}:{key}")
         return bool(self._db.table(f"src:{chat}").remove(key == _KEY))
+
+    def chat_moved(self, old: str, new: str) -> None:
+        """A chat got a new id: the pull job looks for its sources under the new one."""
+        index = self._db.table("src:chats")
+        doc = index.get(old == _CHAT)
+        if doc is not None:
+            index.update({"chat": new}, doc_ids=[doc.doc_id])
 
     def chats(self) -> list[str]:
         """Chats that have (or had) sources."""

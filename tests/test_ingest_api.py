@@ -301,3 +301,14 @@ async def test_tokens_never_reach_the_log(api: Api, caplog: pytest.LogCaptureFix
     assert token not in text  # …but never a token
     stored = str(api.core.store.db.table("api:tokens").all())
     assert token not in stored
+
+
+async def test_a_moved_chat_keeps_its_token_and_sources(api: Api) -> None:
+    chat, scorecard, token = await _setup(api)
+    await chat.ok("/source add s csv https://x.example/a.csv every=week")
+    store = api.core.store
+    with store.atomic():
+        assert store.move_chat(chat.chat.key, "console:moved")
+    assert store.ingest.authenticate(scorecard, token) == "console:moved"
+    assert store.sources.chats() == ["console:moved"]
+    assert [s["key"] for s in store.sources.all("console:moved")] == ["s"]
