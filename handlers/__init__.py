@@ -7,6 +7,7 @@ from handlers import (
     digest,
     files,
     help_text,
+    history,
     ingest,
     initiatives,
     kpi,
@@ -35,6 +36,7 @@ def build_router() -> Router:
     map.register(router)
     okr.register(router)
     initiatives.register(router)
+    history.register(router)
     alerts.register(router)
     digest.register(router)
     settings.register(router)

@@ -32,6 +32,11 @@ def who(cmd: Command) -> str:
     return cmd.actor.handle or cmd.actor.display_name
 
 
+def author_id(cmd: Command) -> str:
+    """Who the author is, stably: the platform's user id (names and handles change)."""
+    return f"{cmd.actor.platform}:{cmd.actor.user_id}"
+
+
 def need(args: Sequence[str], count: int) -> None:
     """Refuse a command that lacks its positional arguments, showing its usage."""
     if len(args) < count:

@@ -6,6 +6,7 @@ import re
 
 from handlers import render
 from handlers.common import (
+    author_id,
     chat_now,
     chat_today,
     chat_zone,
@@ -15,7 +16,18 @@ from handlers.common import (
     objective_or_fail,
     who,
 )
-from handlers.contract import Button, Command, Conflict, Context, Reply, Table, UsageError, command
+from handlers.contract import (
+    Button,
+    Command,
+    Conflict,
+    Context,
+    Field,
+    Reply,
+    Table,
+    UsageError,
+    command,
+)
+from handlers.history import page_size, paged_footer, undo_button, when
 from handlers.parsing import (
     FieldParser,
     normalize_key,
@@ -57,7 +69,7 @@ def _optional(parse: FieldParser) -> FieldParser:
     return lambda raw: None if raw.strip().casefold() in ("", "none", "-") else parse(raw.strip())
 
 
-@command("initiatives", usage="/initiatives", example="/initiatives", aliases=("initiative",))
+@command("initiatives", usage="/initiatives", example="/initiatives")
 async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
     """Show each initiative with this period's progress; overdue ones are marked."""
     chat = cmd.chat.key
@@ -89,10 +101,101 @@ async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
 
 
 @command(
+    "initiative",
+    usage="/initiative [<key> [all|<n>]]",
+    example="/initiative articles",
+)
+async def initiative_show(cmd: Command, ctx: Context) -> Reply:
+    """Show the action plan, or one initiative with its logged progress: /initiative <key>.
+
+    Entries are numbered oldest first (numbers stay put as people log more); remove a
+    wrong one with /initiative unlog <key> <#>. Telegram and Slack show the latest 20
+    with a More button; add a number or `all` to see more.
+    """
+    if not cmd.args:
+        return await initiatives_list(cmd, ctx)
+    if len(cmd.args) > 2:
+        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
+    item = initiative_or_fail(cmd, ctx, cmd.args[0])
+    limit = page_size(
+        cmd, cmd.args[1] if len(cmd.args) > 1 else None, f"/initiative {item.key} 50"
+    )
+    logs = ctx.store.initiatives.logs(cmd.chat.key, item.key)
+    tz = chat_zone(cmd, ctx)
+    fields = [Field(label="Owner", value=item.owner or "—")]
+    if item.objective:
+        fields.append(Field(label="Objective", value=item.objective))
+    if item.due:
+        fields.append(Field(label="Due", value=item.due.isoformat()))
+    if item.done:
+        fields.append(Field(label="Progress", value="done"))
+    elif item.cadence is not None:
+        today = chat_today(cmd, ctx)
+        fields.append(Field(label="Progress", value=cadence_progress(item, logs, today, tz).label))
+    if not logs:
+        return Reply(
+            title=f"{item.name} ({item.key})",
+            fields=tuple(fields),
+            footer=f"Nothing logged yet: /log {item.key} +1",
+        )
+    first = 0 if limit is None else max(len(logs) - limit, 0)
+    rows = tuple(
+        (str(n), when(e.at, tz), _signed(e.amount), e.by or "—", e.note[:60])
+        for n, e in reversed(list(enumerate(logs, start=1))[first:])
+    )
+    footer, buttons = paged_footer(len(logs), len(logs) - first, f"/initiative {item.key}")
+    return Reply(
+        title=f"{item.name} ({item.key}): {render.plural(len(logs), 'entry', 'entries')}",
+        fields=tuple(fields),
+        table=Table(
+            columns=("#", "when", "amount", "by", "note"),
+            rows=rows,
+            align=("r", "l", "r", "l", "l"),
+        ),
+        footer=footer or f"Remove a wrong entry: /initiative unlog {item.key} <#>",
+        buttons=buttons,
+    )
+
+
+def _signed(amount: float) -> str:
+    return f"+{render.num(amount)}" if amount > 0 else render.num(amount)
+
+
+@command(
+    "initiative unlog",
+    usage="/initiative unlog <key> <#>",
+    example="/initiative unlog articles 3",
+    mutates=True,
+)
+async def initiative_unlog(cmd: Command, ctx: Context) -> Reply:
+    """Remove a wrongly logged progress entry (its # from /initiative <key>), with Undo."""
+    need(cmd.args, 2)
+    if len(cmd.args) > 2:
+        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
+    item = initiative_or_fail(cmd, ctx, cmd.args[0])
+    logs = ctx.store.initiatives.logs(cmd.chat.key, item.key)
+    raw = cmd.args[1].lstrip("#")
+    if not raw.isdigit() or not 1 <= int(raw) <= len(logs):
+        shown = f"1 to {len(logs)}" if logs else "none yet"
+        raise UsageError(
+            f"No entry #{raw[:20]} in {item.key} (entries: {shown}). See /initiative {item.key}"
+        )
+    entry = logs[int(raw) - 1]
+    ctx.store.initiatives.unlog(cmd.chat.key, item.key, entry.at)
+    by = f" by {entry.by}" if entry.by else ""
+    note = f" ({entry.note[:60]})" if entry.note else ""
+    return Reply(
+        text=f"Removed entry #{raw} of {item.name}: {_signed(entry.amount)}{by} on "
+        f"{when(entry.at, tz=chat_zone(cmd, ctx))}{note}.",
+        buttons=undo_button(ctx),
+    )
+
+
+@command(
     "initiative add",
     usage=ADD_USAGE,
     example='/initiative add articles "Publish articles" objective=content owner=@anna '
-        "cadence=4/month",
+    "cadence=4/month",
     mutates=True,
 )
 async def initiative_add(cmd: Command, ctx: Context) -> Reply:
@@ -168,6 +271,7 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
         amount=amount,
         at=chat_now(cmd, ctx),
         by=who(cmd),
+        by_id=author_id(cmd),
         note=" ".join(rest)[:500],
     )
     ctx.store.initiatives.log(cmd.chat.key, entry)
@@ -184,6 +288,8 @@ def register(router: Router) -> None:
     """Register /initiatives, /initiative and /log."""
     router.include(
         initiatives_list,
+        initiative_show,
+        initiative_unlog,
         initiative_add,
         initiative_edit,
         initiative_remove,

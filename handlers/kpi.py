@@ -6,7 +6,7 @@ from datetime import date
 
 from handlers import alerting, calculated, render
 from handlers.chart_specs import chart_note, kpi_chart_spec, parse_period, window
-from handlers.common import chat_now, chat_today, edit_request, kpi_or_fail, need, who
+from handlers.common import author_id, chat_now, chat_today, edit_request, kpi_or_fail, need, who
 from handlers.contract import (
     Button,
     Command,
@@ -575,7 +575,13 @@ async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
 def _record(cmd: Command, ctx: Context, kpi: Kpi, value: float, day: date, note: str) -> Reply:
     today = chat_today(cmd, ctx)
     measurement = Measurement(
-        kpi=kpi.key, value=value, day=day, at=chat_now(cmd, ctx), by=who(cmd), note=note
+        kpi=kpi.key,
+        value=value,
+        day=day,
+        at=chat_now(cmd, ctx),
+        by=who(cmd),
+        by_id=author_id(cmd),
+        note=note,
     )
     chat = cmd.chat.key
     replaced = ctx.store.kpis.record(chat, measurement)

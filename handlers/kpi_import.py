@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from handlers import alerting, calculated, render
-from handlers.common import chat_now, chat_today, kpi_or_fail, need, who
+from handlers.common import author_id, chat_now, chat_today, kpi_or_fail, need, who
 from handlers.contract import Button, Command, CommandError, Context, Reply, UsageError, command
 from handlers.parsing import clip, parse_number, take_date, take_number_tokens
 from handlers.router import Router
@@ -117,11 +117,17 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
     payload = ctx.store.pending.take(chat, "kpi-import", cmd.args[0], ctx.clock())
     if payload is None:
         raise UsageError("This import was already applied, cancelled or has expired.")
-    at, by = chat_now(cmd, ctx), who(cmd)
+    at, by, by_id = chat_now(cmd, ctx), who(cmd), author_id(cmd)
     kpis = [kpi_or_fail(cmd, ctx, key) for key in payload]
     values = [
         Measurement(
-            kpi=key, value=float(v), day=date.fromisoformat(d), at=at, by=by, note="import"
+            kpi=key,
+            value=float(v),
+            day=date.fromisoformat(d),
+            at=at,
+            by=by,
+            by_id=by_id,
+            note="import",
         )
         for key, days in payload.items()
         for d, v in sorted(days.items())

@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 
 from handlers import render
-from handlers.common import chat_now, chat_zone, edit_request, kr_or_fail, need, okr_or_fail, who
+from handlers.common import (
+    author_id,
+    chat_now,
+    chat_zone,
+    edit_request,
+    kr_or_fail,
+    need,
+    okr_or_fail,
+    who,
+)
 from handlers.contract import Command, Conflict, Context, Field, Reply, Table, UsageError, command
 from handlers.parsing import (
     FieldParser,
@@ -287,6 +296,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         value=value,
         at=chat_now(cmd, ctx),
         by=who(cmd),
+        by_id=author_id(cmd),
         confidence=confidence,
         note=" ".join(positional[nxt:])[:500],
     )

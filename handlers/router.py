@@ -12,6 +12,7 @@ import difflib
 import logging
 import secrets
 from collections.abc import Awaitable, Coroutine, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import cast
 
@@ -169,8 +170,24 @@ async def _run(route: Route, cmd: Command, ctx: Context) -> HandlerResult:
     coro = route.handler(cmd, ctx)
     if not route.spec.mutates:
         return await coro
-    with ctx.store.atomic():
+    with ctx.store.atomic(), _audited(cmd, ctx):
         return _finish_without_suspending(coro)
+
+
+def _audited(cmd: Command, ctx: Context) -> AbstractContextManager[None]:
+    """Every mutating command is audited here: what it changed, who, when, and the command.
+
+    Handlers need no code of their own; repositories report each item they change.
+    """
+    return ctx.store.audited(
+        cmd.chat.key,
+        actor_id=f"{cmd.actor.platform}:{cmd.actor.user_id}",
+        actor=cmd.actor.handle or cmd.actor.display_name,
+        command=(f"#{cmd.text}" if cmd.via == "hashtag" else f"/{cmd.name} {cmd.text}").strip()[
+            :300
+        ],
+        at=ctx.clock(),
+    )
 
 
 def _finish_without_suspending(coro: Awaitable[HandlerResult]) -> HandlerResult:

@@ -131,6 +131,7 @@ class Measurement(_Frozen):
     day: date
     at: AwareDatetime  # when it was recorded
     by: str = ""
+    by_id: str = ""  # "<platform>:<user id>": who it was, whatever their name shows
     note: str = ""
 
 
@@ -166,6 +167,7 @@ class CheckIn(_Frozen):
     value: float
     at: AwareDatetime
     by: str = ""
+    by_id: str = ""  # "<platform>:<user id>": who it was, whatever their name shows
     confidence: int | None = Field(default=None, ge=1, le=10)
     note: str = ""
 
@@ -196,6 +198,7 @@ class ProgressLog(_Frozen):
     amount: float
     at: AwareDatetime
     by: str = ""
+    by_id: str = ""  # "<platform>:<user id>": who it was, whatever their name shows
     note: str = ""
 
 

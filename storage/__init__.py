@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from storage.alerts import AlertRepo
+from storage.audit import AuditEntry, AuditRepo
+from storage.changes import Changes, UndoConflict
 from storage.chats import ChatRepo, ChatSettings
 from storage.engine import Database
 from storage.ingest import IngestRepo, SourceRepo
@@ -23,7 +26,15 @@ from storage.pending import PendingRepo
 from storage.scorecards import DEFAULT_PERSPECTIVES, ScorecardRepo
 from storage.seen import SeenRepo
 
-__all__ = ["DEFAULT_PERSPECTIVES", "ChatMoveConflict", "ChatSettings", "Store", "open_store"]
+__all__ = [
+    "DEFAULT_PERSPECTIVES",
+    "AuditEntry",
+    "ChatMoveConflict",
+    "ChatSettings",
+    "Store",
+    "UndoConflict",
+    "open_store",
+]
 
 
 class Store:
@@ -31,12 +42,14 @@ class Store:
 
     def __init__(self, db: Database, default_timezone: str = "UTC") -> None:
         self.db = db
-        self.scorecards = ScorecardRepo(db)
-        self.kpis = KpiRepo(db)
-        self.okrs = OkrRepo(db)
-        self.initiatives = InitiativeRepo(db)
-        self.chats = ChatRepo(db, default_timezone)
-        self.alerts = AlertRepo(db, self.kpis, self.initiatives, self.okrs)
+        self.changes = Changes()
+        self.scorecards = ScorecardRepo(db, self.changes)
+        self.kpis = KpiRepo(db, self.changes)
+        self.okrs = OkrRepo(db, self.changes)
+        self.initiatives = InitiativeRepo(db, self.changes)
+        self.chats = ChatRepo(db, default_timezone, self.changes)
+        self.alerts = AlertRepo(db, self.kpis, self.initiatives, self.okrs, self.changes)
+        self.audit = AuditRepo(db)
         self.outbox = OutboxRepo(db)
         self.seen = SeenRepo(db)
         self.pending = PendingRepo(db)
@@ -52,6 +65,43 @@ class Store:
         """Apply a multi-write change fully or, if it raises, not at all."""
         with self.db.atomic():
             yield
+
+    @contextmanager
+    def audited(
+        self, chat: str, *, actor_id: str, actor: str, command: str, at: datetime
+    ) -> Iterator[None]:
+        """Write one audit entry with what the block changed in `chat` (nothing: no entry).
+
+        Used inside an `atomic()` step (the router wraps every mutating command), so the
+        entry is stored with the change or not at all.
+        """
+        with self.changes.collect(chat, self.audit.new_id(chat, at)) as step:
+            yield
+            changes = step.changes()
+            if not changes and step.complete:
+                return
+            self.audit.add(
+                chat,
+                AuditEntry(
+                    id=step.entry_id,
+                    at=at,
+                    actor_id=actor_id,
+                    actor=actor,
+                    command=command,
+                    changes=() if not step.complete else tuple(changes),
+                    skipped=0 if step.complete else len(changes) + step.overflow,
+                    undo_of=step.tags.get("undo_of"),
+                ),
+            )
+
+    def revert(self, chat: str, entry: AuditEntry) -> None:
+        """Undo `entry` inside an audited step; raises UndoConflict, changing nothing.
+
+        The undo is itself audited, naming the entry it reverted, which is marked undone.
+        """
+        self.changes.revert(chat, entry.changes)
+        self.audit.mark_undone(chat, entry.id)
+        self.changes.tag("undo_of", entry.id)
 
     def move_chat(self, old: str, new: str) -> bool:
         """Move every table of chat `old` to chat `new` in one atomic step (not yet committed).

@@ -29,7 +29,17 @@ from scoring.alerts import AlertPolicy, AlertState, Mute, Transition
 from scoring.alerts_batch import Batcher
 from scoring.models import Initiative, Kpi, Measurement, Status
 from scoring.schedule import Schedule
-from storage.base import AppendLog, Tables, first_doc, save_single, single, to_doc
+from storage.base import (
+    AppendLog,
+    Tables,
+    WholeTable,
+    first_doc,
+    register_whole,
+    save_single,
+    single,
+    to_doc,
+)
+from storage.changes import Changes
 from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiFact, KpiRepo
 from storage.okrs import OkrRepo
@@ -127,8 +137,11 @@ class AlertRepo:
         kpis: KpiRepo | None = None,
         initiatives: InitiativeRepo | None = None,
         okrs: OkrRepo | None = None,
+        changes: Changes | None = None,
     ) -> None:
         self._db = db
+        self._changes = changes or Changes()
+        register_whole(db, self._changes, "alset")  # settings are audited; state is not
         self._kpis = kpis or KpiRepo(db)
         self._initiatives = initiatives or InitiativeRepo(db)
         self._okrs = okrs or OkrRepo(db)
@@ -141,7 +154,7 @@ class AlertRepo:
 
     def save_settings(self, chat: str, settings: AlertSettings) -> None:
         """Replace the chat's alert settings."""
-        save_single(self._db, f"alset:{chat}", to_doc(settings))
+        WholeTable(self._db, "alset", chat, self._changes).replace([to_doc(settings)])
 
     # state ------------------------------------------------------------------------------
 

@@ -9,12 +9,14 @@ the whole table it touched): one per chat and kind, history sharded (`AppendLog`
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from tinydb import Query
 from tinydb.table import Table
+
+from storage.changes import Changes, Doc, Guard
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -46,6 +48,14 @@ class Tables(Protocol):
         """Changes to these tables need not make a command wait for the disk."""
 
 
+_INSTANT = TypeAdapter(datetime)
+
+
+def instant_text(at: datetime) -> str:
+    """An instant as stored documents spell it (`…Z` for UTC), for exact lookups."""
+    return str(_INSTANT.dump_python(at, mode="json"))
+
+
 def to_doc(model: BaseModel) -> dict[str, Any]:
     """JSON-safe document of a model (dates as ISO strings)."""
     return model.model_dump(mode="json")
@@ -74,11 +84,15 @@ def single(db: Tables, name: str, model: type[ModelT]) -> ModelT | None:
 
 
 class KeyedTable:
-    """A table of models identified by their `key` field."""
+    """A table of models identified by their `key` field, named `<kind>:<chat>`.
 
-    def __init__(self, db: Tables, name: str) -> None:
+    With `changes`, every put and remove is reported for the audit (kind = the prefix).
+    """
+
+    def __init__(self, db: Tables, name: str, changes: Changes | None = None) -> None:
         self._db = db
         self.name = name
+        self._changes = changes
 
     @property
     def table(self) -> Table:
@@ -98,16 +112,37 @@ class KeyedTable:
 
     def put(self, item: BaseModel) -> None:
         """Insert or replace the model with the same key."""
-        doc = to_doc(item)
+        self.put_doc(to_doc(item))
+
+    def put_doc(self, doc: Doc) -> None:
+        """Insert or replace the document with the same key."""
         found = [i for i, d in self._db.docs(self.name).items() if d.get("key") == doc["key"]]
+        before = self._db.docs(self.name)[found[0]] if found else None
+        self._note(str(doc["key"]), before, doc)
         if not found:
             self.table.insert(doc)
-        elif self._db.docs(self.name)[found[0]] != doc:
+        elif before != doc:
             self.table.update(_replace(doc), doc_ids=[int(found[0])])
 
     def remove(self, key: str) -> bool:
         """Delete the model with `key`; True when something was deleted."""
+        before = self.doc(key)
+        if before is None:
+            return False
+        self._note(key, before, None)
         return bool(self.table.remove(key == _KEY))
+
+    def doc(self, key: str) -> Doc | None:
+        """A copy of the document stored under `key`, or None."""
+        for doc in self._db.docs(self.name).values():
+            if doc.get("key") == key:
+                return dict(doc)
+        return None
+
+    def _note(self, key: str, before: Mapping[str, Any] | None, after: Doc | None) -> None:
+        if self._changes is not None:
+            kind, _, chat = self.name.partition(":")
+            self._changes.note(chat, kind, key, None if before is None else dict(before), after)
 
     def keys(self) -> list[str]:
         """Every stored key."""
@@ -122,6 +157,75 @@ def _replace(doc: dict[str, Any]) -> Any:
         current.update(doc)
 
     return transform
+
+
+def register_keyed(db: Tables, changes: Changes, kind: str, guard: Guard | None = None) -> None:
+    """Make the keyed tables `<kind>:<chat>` restorable by undo."""
+
+    def write(chat: str, key: str, doc: Doc | None) -> None:
+        table = KeyedTable(db, f"{kind}:{chat}", changes)
+        if doc is None:
+            table.remove(key)
+        else:
+            table.put_doc(doc)
+
+    changes.register(
+        kind, lambda chat, key: KeyedTable(db, f"{kind}:{chat}").doc(key), write, guard
+    )
+
+
+class WholeTable:
+    """A small table always saved whole (an ordered list, or one settings document).
+
+    It is audited as one item of its kind, `<kind>:<chat>`, with key "" and the document
+    `{"items": [...]}` (None while the table is empty, i.e. defaults apply).
+    """
+
+    def __init__(self, db: Tables, kind: str, chat: str, changes: Changes | None = None) -> None:
+        self._db = db
+        self._kind = kind
+        self._chat = chat
+        self._changes = changes
+
+    @property
+    def name(self) -> str:
+        """The table's name."""
+        return f"{self._kind}:{self._chat}"
+
+    def docs(self) -> list[Doc]:
+        """Copies of the stored documents, in order."""
+        return [dict(doc) for doc in self._db.docs(self.name).values()]
+
+    def replace(self, docs: list[Doc]) -> None:
+        """Store exactly `docs` (none: back to defaults); no write when nothing changes."""
+        before = self.docs()
+        if before == docs:
+            return
+        if self._changes is not None:
+            self._changes.note(self._chat, self._kind, "", whole_doc(before), whole_doc(docs))
+        if docs:
+            self._db.put_table(self.name, {i + 1: doc for i, doc in enumerate(docs)})
+        else:
+            self._db.drop_table(self.name)
+
+
+def whole_doc(docs: list[Doc]) -> Doc | None:
+    """How a whole table is audited: `{"items": [...]}`, None while empty."""
+    return {"items": docs} if docs else None
+
+
+def register_whole(db: Tables, changes: Changes, kind: str) -> None:
+    """Make the whole tables `<kind>:<chat>` restorable by undo."""
+
+    def read(chat: str, key: str) -> Doc | None:
+        del key
+        return whole_doc(WholeTable(db, kind, chat).docs())
+
+    def write(chat: str, key: str, doc: Doc | None) -> None:
+        del key
+        WholeTable(db, kind, chat, changes).replace(list(doc["items"]) if doc else [])
+
+    changes.register(kind, read, write)
 
 
 def utc_day(stamp: str) -> str:
@@ -220,8 +324,81 @@ class AppendLog:
             self._save_index(blocks)
         return removed
 
+    def docs(self) -> list[Doc]:
+        """Copies of every stored document, in log order (for the audit)."""
+        return [
+            dict(doc)
+            for n, _, _ in self._index()
+            for doc in self._db.docs(f"{self._prefix}{n}").values()
+        ]
+
+    def find(self, match: Mapping[str, Any], *, newest_blocks: int | None = None) -> Doc | None:
+        """A copy of the first entry whose fields equal `match` (only in the newest blocks
+        when asked: an append checks just those), or None."""
+        blocks = self._index()
+        if newest_blocks is not None:
+            blocks = blocks[-newest_blocks:]
+        for n, _, _ in blocks:
+            for doc in self._db.docs(f"{self._prefix}{n}").values():
+                if all(doc.get(k) == v for k, v in match.items()):
+                    return dict(doc)
+        return None
+
     def drop(self) -> None:
         """Delete the whole log."""
         for n, _, _ in self._index():
             self._db.drop_table(f"{self._prefix}{n}")
         self._db.drop_table(self._index_name)
+
+
+class TimedLog:
+    """An AppendLog whose entries are told apart by their instant (`at`), audited as
+    items `<owner>@<at>` of `kind` (progress logs, check-ins).
+
+    Two entries never share an instant: an append that meets one in the newest block moves
+    on by a microsecond, so an entry can be found (and removed, and put back) by its time.
+    """
+
+    def __init__(self, log: AppendLog, changes: Changes, chat: str, kind: str, owner: str):
+        self._log = log
+        self._changes = changes
+        self._chat = chat
+        self._kind = kind
+        self._owner = owner
+
+    def _note(self, at: str, before: Doc | None, after: Doc | None) -> None:
+        self._changes.note(self._chat, self._kind, f"{self._owner}@{at}", before, after)
+
+    def append(self, entry: ModelT) -> ModelT:
+        """Store `entry` (at a free instant); returns it as stored."""
+        at: datetime = getattr(entry, "at")  # noqa: B009 - every timed entry has one
+        while self._log.find({"at": instant_text(at)}, newest_blocks=1) is not None:
+            at += timedelta(microseconds=1)
+        stored = entry.model_copy(update={"at": at})
+        doc = to_doc(stored)
+        self._note(str(doc["at"]), None, doc)
+        self._log.append([doc])
+        return stored
+
+    def get(self, at: str) -> Doc | None:
+        """The entry stored at the instant spelled `at`, or None."""
+        return self._log.find({"at": at})
+
+    def remove(self, at: str) -> Doc | None:
+        """Delete the entry at instant `at`; returns it (None: there was none)."""
+        found = self.get(at)
+        if found is not None:
+            self._note(at, found, None)
+            self._log.remove_where({"at": at})
+        return found
+
+    def put_back(self, doc: Doc) -> None:
+        """Store an entry exactly as it was (undo of its removal)."""
+        self._note(str(doc["at"]), None, doc)
+        self._log.append([doc])
+
+    def drop(self) -> None:
+        """Delete every entry (each is audited, so undo can bring them back)."""
+        for doc in self._log.docs():
+            self._note(str(doc["at"]), doc, None)
+        self._log.drop()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from storage.base import Tables, save_single, single, to_doc
+from storage.base import Tables, WholeTable, register_whole, single, to_doc
+from storage.changes import Changes
 
 
 class ChatSettings(BaseModel):
@@ -17,11 +18,15 @@ class ChatSettings(BaseModel):
 
 
 class ChatRepo:
-    """Chat settings, one document per chat."""
+    """Chat settings, one document per chat (audited whole, kind `settings`)."""
 
-    def __init__(self, db: Tables, default_timezone: str = "UTC") -> None:
+    def __init__(
+        self, db: Tables, default_timezone: str = "UTC", changes: Changes | None = None
+    ) -> None:
         self._db = db
         self._default = ChatSettings(timezone=default_timezone)
+        self._changes = changes or Changes()
+        register_whole(db, self._changes, "settings")
 
     def settings(self, chat: str) -> ChatSettings:
         """The chat's settings (defaults, with the configured timezone, when never set)."""
@@ -29,4 +34,4 @@ class ChatRepo:
 
     def save(self, chat: str, settings: ChatSettings) -> None:
         """Replace the chat's settings."""
-        save_single(self._db, f"settings:{chat}", to_doc(settings))
+        WholeTable(self._db, "settings", chat, self._changes).replace([to_doc(settings)])

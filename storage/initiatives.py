@@ -5,23 +5,46 @@ from __future__ import annotations
 from datetime import datetime
 
 from scoring.models import Initiative, ProgressLog
-from storage.base import AppendLog, KeyedTable, Tables, to_doc
+from storage.base import (
+    AppendLog,
+    KeyedTable,
+    Tables,
+    TimedLog,
+    instant_text,
+    register_keyed,
+)
+from storage.changes import Changes, Doc
 
 _DEFS = "ini:"
 LOG_BLOCK = 64  # progress logs per stored block: a hashtag rewrites at most this many
 
 
 class InitiativeRepo:
-    """Initiatives of a chat; logs kept in small blocks per initiative."""
+    """Initiatives of a chat; logs kept in small blocks per initiative.
 
-    def __init__(self, db: Tables) -> None:
+    Audited kinds: `ini` (by key) and `log` (key `<initiative>@<at>`; an initiative's log
+    entries never share an instant).
+    """
+
+    def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db
+        self._changes = changes or Changes()
+        register_keyed(db, self._changes, "ini", self._keeps_logs)
+        self._changes.register("log", self._log_doc, self._restore_log)
 
     def _defs(self, chat: str) -> KeyedTable:
-        return KeyedTable(self._db, f"{_DEFS}{chat}")
+        return KeyedTable(self._db, f"{_DEFS}{chat}", self._changes)
 
     def _log(self, chat: str, key: str) -> AppendLog:
         return AppendLog(self._db, "ilog", f"{chat}:{key}", block=LOG_BLOCK, stamp="at")
+
+    def _timed(self, chat: str, key: str) -> TimedLog:
+        return TimedLog(self._log(chat, key), self._changes, chat, "log", key)
+
+    def _keeps_logs(self, chat: str, key: str, doc: Doc | None) -> str | None:
+        if doc is None and self._log(chat, key).count():
+            return f"{key} has logged progress now; remove it with /initiative remove {key}"
+        return None
 
     def chats(self) -> list[str]:
         """Chats that have initiatives."""
@@ -41,12 +64,28 @@ class InitiativeRepo:
 
     def remove(self, chat: str, key: str) -> None:
         """Delete an initiative and its logs."""
-        self._log(chat, key).drop()
+        self._timed(chat, key).drop()
         self._defs(chat).remove(key)
 
-    def log(self, chat: str, entry: ProgressLog) -> None:
-        """Record progress (`/log articles +1 …` or a hashtag message)."""
-        self._log(chat, entry.initiative).append([to_doc(entry)])
+    def log(self, chat: str, entry: ProgressLog) -> ProgressLog:
+        """Record progress (`/log articles +1 …` or a hashtag message); returns it as stored."""
+        return self._timed(chat, entry.initiative).append(entry)
+
+    def unlog(self, chat: str, key: str, at: datetime) -> ProgressLog | None:
+        """Delete the log entry made at `at`; returns it (None when there is none)."""
+        found = self._timed(chat, key).remove(instant_text(at))
+        return None if found is None else ProgressLog.model_validate(found)
+
+    def _log_doc(self, chat: str, item: str) -> Doc | None:
+        key, _, at = item.rpartition("@")
+        return self._timed(chat, key).get(at)
+
+    def _restore_log(self, chat: str, item: str, doc: Doc | None) -> None:
+        key, _, at = item.rpartition("@")
+        if doc is None:
+            self._timed(chat, key).remove(at)
+        else:
+            self._timed(chat, key).put_back(doc)
 
     def logs(self, chat: str, key: str, since: datetime | None = None) -> list[ProgressLog]:
         """Logged progress oldest first, optionally only from `since` on."""

@@ -16,7 +16,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from scoring.models import Kpi, Measurement
-from storage.base import KeyedTable, Tables, first_doc, save_single, single, to_doc
+from storage.base import (
+    KeyedTable,
+    Tables,
+    first_doc,
+    register_keyed,
+    save_single,
+    single,
+    to_doc,
+)
+from storage.changes import Changes, Doc
 
 _DEFS = "kpi:"
 
@@ -50,13 +59,24 @@ def _sort_key(m: Measurement) -> tuple[date, str]:
 
 
 class KpiRepo:
-    """KPIs of a chat and their history."""
+    """KPIs of a chat and their history.
 
-    def __init__(self, db: Tables) -> None:
+    Audited kinds: `kpi` (definitions, by key) and `value` (one value, key `<kpi>@<day>`).
+    """
+
+    def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db
+        self._changes = changes or Changes()
+        register_keyed(db, self._changes, "kpi", self._keeps_values)
+        self._changes.register("value", self._value_doc, self._restore_value)
+
+    def _keeps_values(self, chat: str, key: str, doc: Doc | None) -> str | None:
+        if doc is None and self.count(chat, key):
+            return f"{key} has values now; remove it with /kpi remove {key}"
+        return None
 
     def _defs(self, chat: str) -> KeyedTable:
-        return KeyedTable(self._db, f"{_DEFS}{chat}")
+        return KeyedTable(self._db, f"{_DEFS}{chat}", self._changes)
 
     def chats(self) -> list[str]:
         """Chats that have KPI definitions."""
@@ -79,7 +99,10 @@ class KpiRepo:
         """Delete a KPI and its whole history for good; returns how many values went."""
         index = self._index(chat, key)
         for month in index.get("months", []):
-            self._db.drop_table(self._shard(chat, key, month))
+            shard = self._shard(chat, key, month)
+            for doc in self._db.docs(shard).values():
+                self._note_value(chat, key, dict(doc), None)
+            self._db.drop_table(shard)
         self._db.drop_table(self._index_name(chat, key))
         self._defs(chat).remove(key)
         return int(index.get("count", 0))
@@ -109,12 +132,73 @@ class KpiRepo:
         old = [(int(i), d) for i, d in self._db.docs(name).items() if d.get("day") == day]
         replaced = None
         shard = self._db.table(name)
+        new_doc = to_doc(m)
+        self._note_value(chat, m.kpi, dict(old[0][1]) if old else None, new_doc)
         if old:
             replaced = Measurement.model_validate(old[0][1])
             shard.remove(doc_ids=[old[0][0]])
-        shard.insert(to_doc(m))
+        shard.insert(new_doc)
         self._update_index(chat, m, month, added=replaced is None)
         return replaced
+
+    def unset(self, chat: str, key: str, day: date) -> Measurement | None:
+        """Remove the value of `day`; returns it (None when there was none).
+
+        The index follows: count, months with data, and the latest two values (read back
+        from the newest shards when the removed value was one of them).
+        """
+        month = day.isoformat()[:7]
+        name = self._shard(chat, key, month)
+        old = [(int(i), d) for i, d in self._db.docs(name).items() if d.get("day") == str(day)]
+        if not old:
+            return None
+        removed = Measurement.model_validate(old[0][1])
+        self._note_value(chat, key, dict(old[0][1]), None)
+        self._db.table(name).remove(doc_ids=[old[0][0]])
+        summary = self._summary(chat, key)
+        months = list(summary.months)
+        if not self._db.docs(name):
+            self._db.drop_table(name)
+            months = [m for m in months if m != month]
+        latest = list(summary.latest)
+        if any(x.day == day for x in latest):
+            latest = self._newest(chat, key, months)
+        if months:
+            doc = {
+                "months": months,
+                "count": max(summary.count - 1, 0),
+                "latest": [to_doc(x) for x in latest],
+            }
+            save_single(self._db, self._index_name(chat, key), doc)
+        else:
+            self._db.drop_table(self._index_name(chat, key))
+        return removed
+
+    def _newest(self, chat: str, key: str, months: list[str]) -> list[Measurement]:
+        found: list[Measurement] = []
+        for month in sorted(months, reverse=True):
+            found.extend(self._db.models(self._shard(chat, key, month), Measurement))
+            if len(found) >= 2:
+                break
+        return sorted(found, key=_sort_key)[-2:]
+
+    def _value_doc(self, chat: str, item: str) -> Doc | None:
+        key, _, day = item.rpartition("@")
+        for doc in self._db.docs(self._shard(chat, key, day[:7])).values():
+            if doc.get("day") == day:
+                return dict(doc)
+        return None
+
+    def _restore_value(self, chat: str, item: str, doc: Doc | None) -> None:
+        if doc is not None:
+            self.record(chat, Measurement.model_validate(doc))
+        else:
+            key, _, day = item.rpartition("@")
+            self.unset(chat, key, date.fromisoformat(day))
+
+    def _note_value(self, chat: str, key: str, before: Doc | None, after: Doc | None) -> None:
+        day = str((after or before or {})["day"])
+        self._changes.note(chat, "value", f"{key}@{day}", before, after)
 
     def record_many(self, chat: str, key: str, values: list[Measurement]) -> int:
         """Import a KPI's history in bulk (one write per month shard); returns values added.
@@ -128,8 +212,11 @@ class KpiRepo:
         for month, days in sorted(by_month.items()):
             name = self._shard(chat, key, month)
             shard = self._db.table(name)
-            existing = {doc["day"]: int(i) for i, doc in self._db.docs(name).items()}
-            stale = [existing[d] for d in days if d in existing]
+            existing = {doc["day"]: (int(i), doc) for i, doc in self._db.docs(name).items()}
+            for day, m in days.items():
+                old = existing.get(day)
+                self._note_value(chat, key, None if old is None else dict(old[1]), to_doc(m))
+            stale = [existing[d][0] for d in days if d in existing]
             if stale:
                 shard.remove(doc_ids=stale)
             shard.insert_multiple(to_doc(m) for m in days.values())

@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from scoring.models import CheckIn, KeyResult, Okr
-from storage.base import AppendLog, KeyedTable, Tables, to_doc
+from storage.base import AppendLog, KeyedTable, Tables, TimedLog, instant_text, register_keyed
+from storage.changes import Changes, Doc
 
 _DEFS = "okr:"
 CHECKIN_BLOCK = 64
 
 
 class OkrRepo:
-    """OKRs of a chat; key-result keys are unique per chat so check-ins need only the KR."""
+    """OKRs of a chat; key-result keys are unique per chat so check-ins need only the KR.
 
-    def __init__(self, db: Tables) -> None:
+    Audited kinds: `okr`, `kr` (by key) and `checkin` (key `<kr>@<at>`; a KR's check-ins
+    never share an instant).
+    """
+
+    def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db
+        self._changes = changes or Changes()
+        register_keyed(db, self._changes, "okr")
+        register_keyed(db, self._changes, "kr", self._keeps_check_ins)
+        self._changes.register("checkin", self._checkin_doc, self._restore_checkin)
 
     def _okrs(self, chat: str) -> KeyedTable:
-        return KeyedTable(self._db, f"{_DEFS}{chat}")
+        return KeyedTable(self._db, f"{_DEFS}{chat}", self._changes)
 
     def _krs(self, chat: str) -> KeyedTable:
-        return KeyedTable(self._db, f"kr:{chat}")
+        return KeyedTable(self._db, f"kr:{chat}", self._changes)
 
     def _check_ins(self, chat: str, kr: str) -> AppendLog:
         return AppendLog(self._db, "ci", f"{chat}:{kr}", block=CHECKIN_BLOCK, stamp="at")
+
+    def _timed(self, chat: str, kr: str) -> TimedLog:
+        return TimedLog(self._check_ins(chat, kr), self._changes, chat, "checkin", kr)
+
+    def _keeps_check_ins(self, chat: str, key: str, doc: Doc | None) -> str | None:
+        if doc is None and self._check_ins(chat, key).count():
+            return f"{key} has check-ins now; remove it with /okr kr remove {key}"
+        return None
 
     def chats(self) -> list[str]:
         """Chats that have OKRs."""
@@ -62,15 +81,15 @@ class OkrRepo:
 
     def remove_key_result(self, chat: str, key: str) -> None:
         """Delete a key result and its check-ins."""
+        self._timed(chat, key).drop()
         self._krs(chat).remove(key)
-        self._check_ins(chat, key).drop()
 
     def check_in(self, chat: str, checkin: CheckIn) -> KeyResult:
         """Record a check-in and move the KR's current value; returns the updated KR."""
         kr = self.key_result(chat, checkin.kr)
         if kr is None:
             raise KeyError(checkin.kr)
-        self._check_ins(chat, checkin.kr).append([to_doc(checkin)])
+        self._timed(chat, checkin.kr).append(checkin)
         updated = kr.model_copy(update={"current": checkin.value})
         self.put_key_result(chat, updated)
         return updated
@@ -78,3 +97,19 @@ class OkrRepo:
     def check_ins(self, chat: str, kr: str) -> list[CheckIn]:
         """Every check-in of a key result, oldest first."""
         return sorted(self._check_ins(chat, kr).entries(CheckIn), key=lambda c: c.at)
+
+    def remove_check_in(self, chat: str, kr: str, at: datetime) -> CheckIn | None:
+        """Delete one check-in (the KR's current value is the caller's to set)."""
+        found = self._timed(chat, kr).remove(instant_text(at))
+        return None if found is None else CheckIn.model_validate(found)
+
+    def _checkin_doc(self, chat: str, item: str) -> Doc | None:
+        kr, _, at = item.rpartition("@")
+        return self._timed(chat, kr).get(at)
+
+    def _restore_checkin(self, chat: str, item: str, doc: Doc | None) -> None:
+        kr, _, at = item.rpartition("@")
+        if doc is None:
+            self._timed(chat, kr).remove(at)
+        else:
+            self._timed(chat, kr).put_back(doc)

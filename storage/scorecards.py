@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 from scoring.models import CLASSIC_PERSPECTIVES, Link, Objective, Perspective, Thresholds
-from storage.base import KeyedTable, Tables, save_single, single, to_doc
+from storage.base import (
+    KeyedTable,
+    Tables,
+    WholeTable,
+    register_keyed,
+    register_whole,
+    single,
+    to_doc,
+)
+from storage.changes import Changes
 
 DEFAULT_PERSPECTIVES = CLASSIC_PERSPECTIVES
 
 
 class ScorecardRepo:
-    """One scorecard per chat; a new chat starts with the four classic perspectives."""
+    """One scorecard per chat; a new chat starts with the four classic perspectives.
 
-    def __init__(self, db: Tables) -> None:
+    Audited kinds: `obj` (objectives by key); `persp`, `link` and `thresholds` (whole).
+    """
+
+    def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db
+        self._changes = changes or Changes()
+        register_keyed(db, self._changes, "obj")
+        for kind in ("persp", "link", "thresholds"):
+            register_whole(db, self._changes, kind)
+
+    def _whole(self, kind: str, chat: str) -> WholeTable:
+        return WholeTable(self._db, kind, chat, self._changes)
 
     def perspectives(self, chat: str) -> list[Perspective]:
         """Perspectives top to bottom (the classic four until the chat changes them)."""
@@ -25,13 +44,12 @@ class ScorecardRepo:
         """Replace the whole ordered list (renumbering `order` top to bottom)."""
         if not perspectives:
             raise ValueError("a scorecard keeps at least one perspective")
-        self._db.put_table(
-            f"persp:{chat}",
-            {i + 1: to_doc(p.model_copy(update={"order": i})) for i, p in enumerate(perspectives)},
+        self._whole("persp", chat).replace(
+            [to_doc(p.model_copy(update={"order": i})) for i, p in enumerate(perspectives)]
         )
 
     def _objectives(self, chat: str) -> KeyedTable:
-        return KeyedTable(self._db, f"obj:{chat}")
+        return KeyedTable(self._db, f"obj:{chat}", self._changes)
 
     def objectives(self, chat: str) -> list[Objective]:
         """Every objective of the chat."""
@@ -57,7 +75,8 @@ class ScorecardRepo:
 
     def add_link(self, chat: str, link: Link) -> None:
         """Store a link (callers check duplicates and cycles first)."""
-        self._db.table(f"link:{chat}").insert(to_doc(link))
+        links = self._whole("link", chat)
+        links.replace([*links.docs(), to_doc(link)])
 
     def remove_link(self, chat: str, link: Link) -> bool:
         """Delete a link; True when it existed."""
@@ -71,7 +90,7 @@ class ScorecardRepo:
         name = f"link:{chat}"
         if len(self._db.docs(name)) == len(links):
             return
-        self._db.put_table(name, {i + 1: to_doc(link) for i, link in enumerate(links)})
+        self._whole("link", chat).replace([to_doc(link) for link in links])
 
     def thresholds(self, chat: str) -> Thresholds:
         """The chat's colour thresholds (defaults: green ≥ 80 %, yellow ≥ 50 %)."""
@@ -79,4 +98,4 @@ class ScorecardRepo:
 
     def set_thresholds(self, chat: str, thresholds: Thresholds) -> None:
         """Replace the chat's colour thresholds."""
-        save_single(self._db, f"thresholds:{chat}", to_doc(thresholds))
+        self._whole("thresholds", chat).replace([to_doc(thresholds)])

@@ -1,0 +1,422 @@
+"""Correcting mistakes: value and check-in histories, removing a value, the audit log, undo.
+
+Every mutating command is audited by the router (storage/changes.py collects what the
+repositories changed); this module only reads that log and reverts one entry of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers import alerting, render
+from handlers.common import (
+    author_id,
+    chat_today,
+    chat_zone,
+    kpi_or_fail,
+    kr_or_fail,
+    need,
+)
+from handlers.contract import (
+    Button,
+    Command,
+    Context,
+    NotFound,
+    Reply,
+    Table,
+    UsageError,
+    command,
+)
+from handlers.parsing import parse_date
+from handlers.router import Router
+from scoring.kpi import progress
+from scoring.status import kpi_status
+from storage import AuditEntry, UndoConflict
+from storage.changes import Change
+
+PAGE = 20  # rows per page on Telegram and Slack; the console prints everything
+HISTORY_PAGE = 10
+SHOWN_CHANGES = 3  # item lines per entry in /history
+
+_KEYED = {"kpi": "KPI", "obj": "objective", "okr": "OKR", "kr": "key result", "ini": "initiative"}
+_WHOLE = {
+    "persp": "perspectives",
+    "link": "objective links",
+    "thresholds": "colour thresholds",
+    "settings": "chat settings",
+    "alset": "alert settings",
+}
+
+
+def page_size(cmd: Command, raw: str | None, example: str, page: int = PAGE) -> int | None:
+    """How many rows to show: `all` (None), a number, or one page (all on the console)."""
+    if raw is None:
+        return None if cmd.chat.platform == "console" else page
+    if raw.casefold() == "all":
+        return None
+    if raw.isdigit() and 0 < int(raw) <= 100_000:
+        return int(raw)
+    raise UsageError(f"Show how many? 'all' or a number, e.g. {example}")
+
+
+def paged_footer(total: int, shown: int, more: str) -> tuple[str | None, tuple[Button, ...]]:
+    """`Showing 20 of 95.` with a More button, when rows were left out."""
+    if shown >= total:
+        return None, ()
+    step = min(shown * 2, total)
+    text = f"Showing the latest {shown} of {total}. More: {more} {step} · everything: {more} all"
+    return text, (Button(label="More", command=f"{more} {step}"),)
+
+
+def when(at: datetime, tz: ZoneInfo) -> str:
+    """An instant as the chat reads it: 2026-11-21 10:00."""
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+@command("kpi history", usage="/kpi history <key> [all|<n>]", example="/kpi history cac")
+async def kpi_history(cmd: Command, ctx: Context) -> Reply:
+    """Every value of a KPI with its date, author and note, newest first.
+
+    On Telegram and Slack the latest 20 are shown with a More button; add a number or
+    `all` to see more. The console prints all of them.
+    """
+    need(cmd.args, 1)
+    if len(cmd.args) > 2:
+        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
+    kpi = kpi_or_fail(cmd, ctx, cmd.args[0], removed=True)
+    limit = page_size(
+        cmd, cmd.args[1] if len(cmd.args) > 1 else None, f"/kpi history {kpi.key} 50"
+    )
+    chat = cmd.chat.key
+    total = ctx.store.kpis.count(chat, kpi.key)
+    if total == 0:
+        return Reply(text=f"{kpi.name} has no values yet: /kpi set {kpi.key} <value>")
+    values = ctx.store.kpis.history(chat, kpi.key, limit=limit)
+    rows = tuple(
+        (m.day.isoformat(), render.num(m.value, kpi.unit), m.by or "—", m.note[:60])
+        for m in reversed(values)
+    )
+    footer, buttons = paged_footer(total, len(values), f"/kpi history {kpi.key}")
+    return Reply(
+        title=f"{kpi.name} ({kpi.key}): {render.plural(total, 'value')}",
+        table=Table(
+            columns=("date", "value", "by", "note"), rows=rows, align=("l", "r", "l", "l")
+        ),
+        footer=footer or f"Remove a wrong value: /kpi unset {kpi.key} <date>",
+        buttons=buttons,
+    )
+
+
+@command(
+    "kpi unset",
+    usage="/kpi unset <key> <YYYY-MM-DD>",
+    example="/kpi unset cac 2026-03-31",
+    mutates=True,
+)
+async def kpi_unset(cmd: Command, ctx: Context) -> Reply:
+    """Remove one recorded value (a typo, a wrong date), with an Undo button.
+
+    The latest value, scores and alert state follow at once.
+    """
+    need(cmd.args, 2)
+    if len(cmd.args) > 2:
+        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
+    kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
+    day = parse_date(cmd.args[1], chat_today(cmd, ctx))
+    chat = cmd.chat.key
+    removed = ctx.store.kpis.unset(chat, kpi.key, day)
+    if removed is None:
+        raise UsageError(
+            f"{kpi.key} has no value for {day.isoformat()}. See /kpi history {kpi.key}"
+        )
+    follow_alerts(ctx, chat, [kpi.key])
+    latest = ctx.store.kpis.latest(chat, kpi.key)
+    if latest:
+        now = latest[-1]
+        status = kpi_status(kpi, now.value, ctx.store.scorecards.thresholds(chat))
+        state = (
+            "test mode"
+            if kpi.test
+            else f"{render.mark(status)} {render.STATUS_WORD[status]}, "
+            f"progress {render.pct(progress(kpi, now.value))}"
+        )
+        after = f"Latest: {render.num(now.value, kpi.unit)} on {now.day.isoformat()} ({state})."
+    else:
+        after = f"{kpi.name} has no values now."
+    by = f" by {removed.by}" if removed.by else ""
+    return Reply(
+        text=f"Removed {kpi.name} = {render.num(removed.value, kpi.unit)} for "
+        f"{day.isoformat()}{by}. {after}",
+        buttons=undo_button(ctx),
+    )
+
+
+def undo_button(ctx: Context) -> tuple[Button, ...]:
+    """An Undo button for the change the running command is making."""
+    entry_id = ctx.store.changes.entry_id()
+    return (Button(label="Undo", command=f"/undo {entry_id}"),) if entry_id else ()
+
+
+def follow_alerts(ctx: Context, chat: str, kpis: Iterable[str]) -> None:
+    """Alert state follows a KPI's values again after some were removed or restored.
+
+    A KPI that is gone, removed or without values has no alert state; otherwise the
+    latest reading goes through the usual pipeline (colour change → message).
+    """
+    for key in dict.fromkeys(kpis):
+        kpi = ctx.store.kpis.get(chat, key)
+        if kpi is None or kpi.removed_at is not None or not ctx.store.kpis.latest(chat, key):
+            ctx.store.alerts.drop_state(chat, key)
+        else:
+            alerting.on_kpi_changed(ctx, chat, kpi)
+
+
+@command(
+    "okr kr history",
+    usage="/okr kr history <kr-key> [all|<n>]",
+    example="/okr kr history nps",
+)
+async def kr_history(cmd: Command, ctx: Context) -> Reply:
+    """Every check-in of a key result with value, confidence, who and note, newest first."""
+    need(cmd.args, 1)
+    if len(cmd.args) > 2:
+        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
+    kr = kr_or_fail(cmd, ctx, cmd.args[0])
+    limit = page_size(cmd, cmd.args[1] if len(cmd.args) > 1 else None, "/okr kr history nps 50")
+    items = ctx.store.okrs.check_ins(cmd.chat.key, kr.key)
+    if not items:
+        return Reply(text=f"{kr.name} has no check-ins yet: /okr checkin {kr.key} <value>")
+    shown = items if limit is None else items[-limit:]
+    tz = chat_zone(cmd, ctx)
+    rows = tuple(
+        (
+            when(c.at, tz),
+            render.num(c.value, kr.unit),
+            f"{c.confidence}/10" if c.confidence is not None else "—",
+            c.by or "—",
+            c.note[:60],
+        )
+        for c in reversed(shown)
+    )
+    footer, buttons = paged_footer(len(items), len(shown), f"/okr kr history {kr.key}")
+    return Reply(
+        title=f"{kr.name} ({kr.key}): {render.plural(len(items), 'check-in')}",
+        table=Table(
+            columns=("when", "value", "confidence", "by", "note"),
+            rows=rows,
+            align=("l", "r", "r", "l", "l"),
+        ),
+        footer=footer,
+        buttons=buttons,
+    )
+
+
+@command("history", usage="/history [key] [all|<n>]", example="/history cac")
+async def history(cmd: Command, ctx: Context) -> Reply:
+    """Who changed what and when in this chat (optionally one key), newest first.
+
+    Each change shows the command and every item old → new, with the replaced value's
+    author. `/undo` reverts your own last change.
+    """
+    args = list(cmd.args)
+    raw_limit = None
+    if args and (args[-1].casefold() == "all" or args[-1].isdigit()):
+        raw_limit = args.pop()
+    if len(args) > 1:
+        raise UsageError(f"Unexpected words: {' '.join(args[1:])}.", usage=True)
+    key = args[0].casefold() if args else None
+    limit = page_size(cmd, raw_limit, "/history cac 30", HISTORY_PAGE)
+    chat = cmd.chat.key
+    entries = [e for e in ctx.store.audit.newest(chat) if key is None or e.touches(key)]
+    if not entries:
+        what = f" to {key}" if key else ""
+        return Reply(text=f"No changes{what} recorded yet.")
+    shown = entries if limit is None else entries[:limit]
+    tz = chat_zone(cmd, ctx)
+    blocks = [_entry_text(e, tz) for e in shown]
+    more = f"/history {key}" if key else "/history"
+    footer, buttons = paged_footer(len(entries), len(shown), more)
+    return Reply(
+        title=f"Changes{f' to {key}' if key else ''}: {render.plural(len(entries), 'change')}",
+        text="\n".join(blocks),
+        footer=footer or "Undo your last change: /undo",
+        buttons=buttons,
+    )
+
+
+def _entry_text(entry: AuditEntry, tz: ZoneInfo) -> str:
+    state = " (undone)" if entry.undone else ""
+    head = f"{entry.id} · {when(entry.at, tz)} · {entry.actor} · {entry.command[:80]}{state}"
+    lines = [head]
+    if entry.skipped:
+        lines.append(f"  {render.plural(entry.skipped, 'item')} changed (too many to keep)")
+    lines.extend(f"  {line}" for line in describe(entry.changes[:SHOWN_CHANGES], tz))
+    if len(entry.changes) > SHOWN_CHANGES:
+        lines.append(f"  … and {len(entry.changes) - SHOWN_CHANGES} more")
+    return "\n".join(lines)
+
+
+def describe(changes: Sequence[Change], tz: ZoneInfo) -> list[str]:
+    """One line per changed item: what it is, and its old → new."""
+    return [_describe(c, tz) for c in changes]
+
+
+def _describe(change: Change, tz: ZoneInfo) -> str:
+    before, after = change.before, change.after
+    if change.kind == "value":
+        key, _, day = change.key.rpartition("@")
+        return f"{key} {day}: {_reading(before, 'value')} → {_reading(after, 'value')}"
+    if change.kind in ("checkin", "log"):
+        key, _, at = change.key.rpartition("@")
+        what = "check-in" if change.kind == "checkin" else "progress"
+        field = "value" if change.kind == "checkin" else "amount"
+        stamp = when(datetime.fromisoformat(at), tz)
+        return f"{key} {what} {stamp}: {_reading(before, field)} → {_reading(after, field)}"
+    label = _KEYED.get(change.kind) or _WHOLE.get(change.kind, change.kind)
+    name = f"{label} {change.key}" if change.key else label
+    if before is None:
+        return f"{name}: added"
+    if after is None:
+        return f"{name}: removed"
+    if change.kind in _WHOLE and "items" in before and len(before["items"]) != 1:
+        return f"{name}: changed"
+    return f"{name}: {_fields_diff(_single(before), _single(after))}"
+
+
+def _single(doc: dict[str, Any]) -> dict[str, Any]:
+    """A whole one-document table is compared by its document's fields."""
+    items = doc.get("items")
+    if isinstance(items, list) and len(items) == 1 and isinstance(items[0], dict):
+        return dict(items[0])
+    return doc
+
+
+def _fields_diff(before: dict[str, Any], after: dict[str, Any]) -> str:
+    parts = []
+    for field in dict.fromkeys([*before, *after]):
+        old, new = before.get(field), after.get(field)
+        if old != new:
+            parts.append(f"{field} {_short(old)} → {_short(new)}")
+    return ", ".join(parts) if parts else "changed"
+
+
+def _reading(doc: dict[str, Any] | None, field: str) -> str:
+    """`95 (@anna)`: a value with its author, or — when there was none."""
+    if doc is None:
+        return "—"
+    value = doc.get(field)
+    shown = render.num(float(value)) if isinstance(value, int | float) else _short(value)
+    by = doc.get("by")
+    return f"{shown} ({by})" if by else shown
+
+
+def _short(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return render.num(float(value))
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+@command("undo", usage="/undo [<id>]", example="/undo", mutates=True)
+async def undo(cmd: Command, ctx: Context) -> Reply:
+    """Revert your last change, after a confirmation button (or one change by its id).
+
+    `/undo` shows your last change with an Undo button; `/undo <id>` (the button, or an
+    id from /history) reverts it, unless someone changed the same item since.
+    """
+    if len(cmd.args) > 1:
+        raise UsageError("Give one change id from /history, or none.", usage=True)
+    chat = cmd.chat.key
+    tz = chat_zone(cmd, ctx)
+    if not cmd.args:
+        mine = author_id(cmd)
+        last = next(
+            (e for e in ctx.store.audit.newest(chat) if e.actor_id == mine and _undoable(e)),
+            None,
+        )
+        if last is None:
+            return Reply(text="Nothing of yours to undo in this chat (see /history).")
+        return Reply(
+            title=f"Undo your last change ({when(last.at, tz)})?",
+            text="\n".join([last.command[:200], *describe(last.changes, tz)[:10]]),
+            buttons=(Button(label="Undo", command=f"/undo {last.id}"),),
+        )
+    entry = ctx.store.audit.get(chat, cmd.args[0].casefold())
+    if entry is None:
+        raise NotFound("change", cmd.args[0].casefold(), [e.id for e in _first(ctx, chat)])
+    if entry.undone:
+        raise UsageError(f"Change {entry.id} was already undone.")
+    if entry.undo_of is not None:
+        raise UsageError(f"Change {entry.id} is itself an undo; repeat the change instead.")
+    if entry.skipped:
+        raise UsageError(f"Change {entry.id} touched too many items to undo.")
+    if entry.actor_id != author_id(cmd) and not ctx.is_admin(cmd.actor):
+        raise UsageError(
+            f"Change {entry.id} was made by {entry.actor}; only they or an admin can undo it."
+        )
+    try:
+        ctx.store.revert(chat, entry)
+    except UndoConflict as exc:
+        raise UsageError(_conflict_text(entry, exc, ctx, chat)) from None
+    follow_alerts(ctx, chat, _kpis_of(entry.changes))
+    return Reply(
+        title=f"Undone {entry.id} ({entry.actor}, {entry.command[:80]})",
+        text="\n".join(describe([_reversed(c) for c in entry.changes], tz)[:10]),
+    )
+
+
+def _undoable(entry: AuditEntry) -> bool:
+    return not entry.undone and entry.undo_of is None and not entry.skipped
+
+
+def _first(ctx: Context, chat: str, count: int = 50) -> list[AuditEntry]:
+    found: list[AuditEntry] = []
+    for entry in ctx.store.audit.newest(chat):
+        found.append(entry)
+        if len(found) >= count:
+            break
+    return found
+
+
+def _conflict_text(entry: AuditEntry, exc: UndoConflict, ctx: Context, chat: str) -> str:
+    change = exc.change
+    key = change.key.rpartition("@")[0] or change.key or change.kind
+    if exc.reason:
+        return f"Can't undo {entry.id}: {exc.reason}."
+    later = None
+    for newer in ctx.store.audit.newest(chat):
+        if newer.id == entry.id:
+            break
+        if any((c.kind, c.key) == (change.kind, change.key) for c in newer.changes):
+            later = newer
+    by = f" by {later.actor} ({later.id})" if later is not None else ""
+    return (
+        f"Can't undo {entry.id}: {key} was changed again since{by}. "
+        f"Undo that first or fix it by hand; see /history {key}"
+    )
+
+
+def _reversed(change: Change) -> Change:
+    return change.model_copy(update={"before": change.after, "after": change.before})
+
+
+def _kpis_of(changes: Sequence[Change]) -> list[str]:
+    keys = []
+    for change in changes:
+        if change.kind == "kpi":
+            keys.append(change.key)
+        elif change.kind == "value":
+            keys.append(change.key.rpartition("@")[0])
+    return keys
+
+
+def register(router: Router) -> None:
+    """Register the history and correction commands."""
+    router.include(kpi_history, kpi_unset, kr_history, history, undo)
