@@ -36,10 +36,10 @@ def build_router() -> Router:
     map.register(router)
     okr.register(router)
     initiatives.register(router)
-    history.register(router)
     alerts.register(router)
     digest.register(router)
     settings.register(router)
     sources.register(router)
+    history.register(router)
     help_text.build_help(router)
     return router

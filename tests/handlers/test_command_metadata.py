@@ -116,8 +116,16 @@ def test_a_handler_without_metadata_is_refused() -> None:
 async def test_an_alias_answers_like_its_command_and_has_its_own_usage(
     core: Core, chat: FakeChat
 ) -> None:
+    @command("plans", usage="/plans [all]", example="/plans", aliases=("plan",))
+    async def plans(cmd: Command, ctx: Context) -> Reply:
+        """List the plans."""
+        return Reply(text=f"plans {' '.join(cmd.args)}".strip())
+
+    core.router.include(plans)
     paths = {s.path: s for s in core.router.specs()}
-    assert paths["initiative"].usage == "/initiative"
+    assert paths["plan"].usage == "/plan [all]"
+    assert await chat.ok("/plan all") == await chat.ok("/plans all") == "plans all"
+    # /initiative without a key still lists like /initiatives (with one, it shows that one)
     assert await chat.ok("/initiative") == await chat.ok("/initiatives")
 
 

@@ -111,6 +111,14 @@ WORDS = [
     "\\",
     "cancel",
     "kpi,value,date",
+    "all",
+    "2",
+    "#1",
+    "2611-1",
+    "2611-3",
+    "2611-99",
+    "history",
+    "unlog",
 ]
 #: Whole messages that once answered with a crash, a raw error or a 10 000-character echo.
 FOUND = [

@@ -1,0 +1,296 @@
+"""Correcting mistakes: value histories, removing a value or log entry, the audit, undo."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.contract import ChatRef
+from tests.support import FakeChat, FixedClock
+
+CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=$ perspective=finance'
+
+
+async def _cac_with_values(chat: FakeChat, clock: FixedClock) -> None:
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 100 2026-11-19")
+    await chat.ok("/kpi set cac 95 2026-11-20 after the spring campaign")
+    clock.advance(minutes=5)
+    await chat.ok("/kpi set cac 2bn", user="ivan")
+    clock.advance(minutes=5)
+    await chat.ok("/kpi set cac 90")
+
+
+async def test_kpi_history_lists_every_value_with_date_author_and_note(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await _cac_with_values(chat, clock)
+    assert await chat.ok("/kpi history cac") == (
+        "CAC (cac): 3 values\n"
+        "date        value  by     note\n"
+        "2026-11-21   90 $  @anna\n"
+        "2026-11-20   95 $  @anna  after the spring campaign\n"
+        "2026-11-19  100 $  @anna\n"
+        "Remove a wrong value: /kpi unset cac <date>"
+    )
+
+
+async def test_kpi_history_on_a_chat_platform_shows_a_page_with_a_more_button(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    chat.chat = ChatRef(platform="telegram", chat_id="-100")
+    await chat.ok(CAC)
+    for day in range(1, 26):
+        await chat.ok(f"/kpi set cac {100 + day} 2026-10-{day:02d}")
+    text = await chat.ok("/kpi history cac")
+    lines = text.splitlines()
+    assert lines[0] == "CAC (cac): 25 values"
+    assert lines[2].startswith("2026-10-25") and lines[21].startswith("2026-10-06")
+    assert lines[-2:] == [
+        "Showing the latest 20 of 25. More: /kpi history cac 25 · everything: "
+        "/kpi history cac all",
+        "[More: /kpi history cac 25]",
+    ]
+    assert (await chat.ok("/kpi history cac all")).count("2026-10-") == 25
+    assert (await chat.ok("/kpi history cac 3")).count("2026-10-") == 3
+
+
+async def test_console_prints_the_whole_history(chat: FakeChat) -> None:
+    await chat.ok(CAC)
+    for day in range(1, 26):
+        await chat.ok(f"/kpi set cac {100 + day} 2026-10-{day:02d}")
+    assert (await chat.ok("/kpi history cac")).count("2026-10-") == 25
+
+
+async def test_unset_removes_one_value_and_the_latest_value_and_scores_follow(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await _cac_with_values(chat, clock)
+    assert await chat.ask("/kpi unset cac 2026-11-21") == (
+        "Removed CAC = 90 $ for 2026-11-21 by @anna. "
+        "Latest: 95 $ on 2026-11-20 (🟡 yellow, progress 62%).\n"
+        "[Undo: /undo 2611-6]"
+    )
+    listing = await chat.ok("/kpi")
+    assert "🟡 CAC (cac)   95 $    80 $       62%" in listing
+    assert "1d ago" in listing
+    assert "/kpi unset cac 2026-11-21" in await chat.ok("/history cac 1")
+
+
+async def test_unsetting_the_red_typo_sends_the_colour_change_through_the_alert_pipeline(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 95 2026-11-20")
+    await chat.ok("/kpi set cac 2bn")
+    assert "yellow → red" in await chat.ok("/alerts log")
+    clock.advance(minutes=1)
+    await chat.ok("/kpi unset cac today")
+    newest = (await chat.ok("/alerts log")).splitlines()[2]
+    assert newest.split() == [
+        "21",
+        "Nov",
+        "10:01",
+        "cac",
+        "🟡",
+        "red",
+        "→",
+        "yellow",
+        "95",
+        "$",
+        "by",
+        "@anna",
+    ]
+
+
+async def test_the_undo_button_of_an_unset_puts_the_value_back_with_its_author(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await _cac_with_values(chat, clock)
+    await chat.ok("/kpi unset cac 2026-11-20")
+    assert await chat.ok("/undo 2611-6") == (
+        "Undone 2611-6 (@anna, /kpi unset cac 2026-11-20)\ncac 2026-11-20: — → 95 (@anna)"
+    )
+    assert "2026-11-20   95 $  @anna  after the spring campaign" in await chat.ok(
+        "/kpi history cac"
+    )
+
+
+async def test_a_replaced_value_keeps_its_author_in_the_audit(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await _cac_with_values(chat, clock)
+    assert await chat.ok("/history cac 2") == (
+        "Changes to cac: 5 changes\n"
+        "2611-5 · 2026-11-21 10:10 · @anna · /kpi set cac 90\n"
+        "  cac 2026-11-21: 2 000 000 000 (@ivan) → 90 (@anna)\n"
+        "2611-4 · 2026-11-21 10:05 · @ivan · /kpi set cac 2bn\n"
+        "  cac 2026-11-21: — → 2 000 000 000 (@ivan)\n"
+        "Showing the latest 2 of 5. More: /history cac 4 · everything: /history cac all\n"
+        "[More: /history cac 4]"
+    )
+
+
+async def test_every_mutating_command_is_audited_without_code_of_its_own(
+    chat: FakeChat,
+) -> None:
+    await chat.ok('/objective add o "Grow" perspective=finance')
+    await chat.ok("/objective edit o weight=2")
+    await chat.ok("/timezone Europe/Moscow")
+    await chat.ok("/scorecard thresholds green=85 yellow=60")
+    await chat.ok("/alerts mute all 1d")
+    text = await chat.ok("/history")
+    assert "objective o: added" in text
+    assert "objective o: weight 1 → 2" in text
+    assert "chat settings: timezone UTC → Europe/Moscow" in text or "chat settings: added" in text
+    assert "colour thresholds: added" in text
+    assert "alert settings:" in text
+    assert "/kpi" not in text  # read-only commands leave no entry
+
+
+async def test_undo_asks_first_then_reverts_the_callers_last_change(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await _cac_with_values(chat, clock)
+    await chat.ok('/okr add d "Delight"', user="ivan")
+    assert await chat.ok("/undo") == (
+        "Undo your last change (2026-11-21 10:10)?\n"
+        "/kpi set cac 90\n"
+        "cac 2026-11-21: 2 000 000 000 (@ivan) → 90 (@anna)\n"
+        "[Undo: /undo 2611-5]"
+    )
+    assert "90 $" in await chat.ok("/kpi")  # asking changed nothing
+    await chat.ok("/undo 2611-5")
+    assert "2026-11-21  2 000 000 000 $  @ivan" in await chat.ok("/kpi history cac")
+    assert "(undone)" in await chat.ok("/history cac 2")
+    assert "/kpi set cac 95 2026-11-20" in await chat.ok("/undo")  # the one before
+
+
+async def test_undo_is_refused_when_someone_changed_the_item_since(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await _cac_with_values(chat, clock)
+    assert await chat.error("/undo 2611-4", user="ivan") == (
+        "Can't undo 2611-4: cac was changed again since by @anna (2611-5). "
+        "Undo that first or fix it by hand; see /history cac"
+    )
+    assert "90 $" in await chat.ok("/kpi")
+
+
+async def test_undoing_a_kpi_creation_is_refused_once_it_has_values(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 100", user="ivan")
+    assert await chat.error("/undo 2611-1") == (
+        "Can't undo 2611-1: cac has values now; remove it with /kpi remove cac."
+    )
+
+
+async def test_kr_history_shows_check_ins_with_confidence(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await chat.ok('/okr add d "Delight"')
+    await chat.ok('/okr kr d nps "NPS" start=30 target=50')
+    await chat.ok("/okr checkin nps 38 confidence=7 after the survey")
+    clock.advance(days=7)
+    await chat.ok("/okr checkin nps 41", user="ivan")
+    assert await chat.ok("/okr kr history nps") == (
+        "NPS (nps): 2 check-ins\n"
+        "when              value  confidence  by     note\n"
+        "2026-11-28 10:00     41           —  @ivan\n"
+        "2026-11-21 10:00     38        7/10  @anna  after the survey"
+    )
+
+
+async def test_initiative_shows_its_log_and_a_wrong_entry_can_be_removed_and_restored(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await chat.ok('/initiative add articles "Articles" cadence=4/month owner=@anna')
+    await chat.ok("/log articles +1 the BSC guide")
+    await chat.ok("/log articles +1 oops, twice")  # same instant: still two entries
+    assert await chat.ok("/initiative articles") == (
+        "Articles (articles): 2 entries\n"
+        "Owner: @anna\n"
+        "Progress: 2 of 4 this month, 10 days left\n"
+        "#  when              amount  by     note\n"
+        "2  2026-11-21 10:00      +1  @anna  oops, twice\n"
+        "1  2026-11-21 10:00      +1  @anna  the BSC guide\n"
+        "Remove a wrong entry: /initiative unlog articles <#>"
+    )
+    assert await chat.ok("/initiative unlog articles 2") == (
+        "Removed entry #2 of Articles: +1 by @anna on 2026-11-21 10:00 (oops, twice).\n"
+        "[Undo: /undo 2611-4]"
+    )
+    assert "1 of 4 this month" in await chat.ok("/initiative articles")
+    await chat.ok("/undo 2611-4")
+    assert "2 of 4 this month" in await chat.ok("/initiative articles")
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("/kpi history", "Missing arguments. Usage: /kpi history <key> [all|<n>]"),
+        ("/kpi history nope", "No KPI 'nope'."),
+        ("/kpi history cac 0", "Show how many? 'all' or a number, e.g. /kpi history cac 50"),
+        ("/kpi history cac 5 6", "Unexpected words: 6. Usage: /kpi history <key> [all|<n>]"),
+        ("/kpi unset cac", "Missing arguments. Usage: /kpi unset <key> <YYYY-MM-DD>"),
+        (
+            "/kpi unset cac 2026-02-30",
+            "'2026-02-30' is not a real date (check the month and day).",
+        ),
+        ("/kpi unset cac 2026-11-01", "cac has no value for 2026-11-01. See /kpi history cac"),
+        (
+            "/kpi unset cac someday",
+            "'someday' is not a date: use YYYY-MM-DD (or DD.MM.YYYY), e.g. 2026-11-21",
+        ),
+        ("/okr kr history", "Missing arguments. Usage: /okr kr history <kr-key> [all|<n>]"),
+        ("/okr kr history nps", "No key result 'nps'."),
+        ("/initiative nope", "No initiative 'nope'."),
+        ("/initiative unlog articles", "Missing arguments. Usage: /initiative unlog <key> <#>"),
+        (
+            "/initiative unlog articles 9",
+            "No entry #9 in articles (entries: 1 to 1). See /initiative articles",
+        ),
+        (
+            "/initiative unlog articles x",
+            "No entry #x in articles (entries: 1 to 1). See /initiative articles",
+        ),
+        ("/history cac 0", "Show how many? 'all' or a number, e.g. /history cac 30"),
+        ("/history a b", "Unexpected words: b. Usage: /history [key] [all|<n>]"),
+        ("/undo 2611-99", "No change '2611-99'. Did you mean '2611-4', '2611-3', '2611-2'?"),
+        ("/undo nonsense", "No change 'nonsense'."),
+        ("/undo a b", "Give one change id from /history, or none. Usage: /undo [<id>]"),
+    ],
+)
+async def test_every_bad_input_gets_one_friendly_line_and_changes_nothing(
+    chat: FakeChat, text: str, line: str
+) -> None:
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 95")
+    await chat.ok('/initiative add articles "Articles"')
+    await chat.ok("/log articles +1")
+    before = await chat.ok("/history all")
+    assert await chat.error(text) == line
+    assert await chat.ok("/history all") == before
+
+
+async def test_an_undo_cannot_be_undone_twice_or_itself(chat: FakeChat) -> None:
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 95")
+    await chat.ok("/undo 2611-2")
+    assert await chat.error("/undo 2611-2") == "Change 2611-2 was already undone."
+    assert await chat.error("/undo 2611-3") == (
+        "Change 2611-3 is itself an undo; repeat the change instead."
+    )
+    assert await chat.ok("/undo") == (
+        "Undo your last change (2026-11-21 10:00)?\n"
+        '/kpi add cac "CAC" baseline=120 target=80 unit=$ perspective=finance\n'
+        "objective finance-general: added\n"
+        "KPI cac: added\n"
+        "[Undo: /undo 2611-1]"
+    )
+
+
+async def test_nothing_to_undo_says_so(chat: FakeChat) -> None:
+    assert await chat.ok("/undo") == "Nothing of yours to undo in this chat (see /history)."
+    assert await chat.ok("/history") == "No changes recorded yet."
