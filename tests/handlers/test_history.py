@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from handlers.contract import ChatRef
@@ -294,3 +296,19 @@ async def test_an_undo_cannot_be_undone_twice_or_itself(chat: FakeChat) -> None:
 async def test_nothing_to_undo_says_so(chat: FakeChat) -> None:
     assert await chat.ok("/undo") == "Nothing of yours to undo in this chat (see /history)."
     assert await chat.ok("/history") == "No changes recorded yet."
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+async def test_the_readme_correction_example_runs_as_written(chat: FakeChat) -> None:
+    section = README.read_text().split("### Correct a mistake", 1)[1]
+    block = section.split("```text\n", 1)[1].split("```", 1)[0]
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 95 2026-11-20")
+    await chat.ok("/kpi set cac 2bn")
+    replies = [await chat.ok(line) for line in block.splitlines()]
+    assert "2 000 000 000 $" in replies[0]
+    assert replies[1].startswith("Removed CAC = 2 000 000 000 $ for 2026-11-21")
+    assert "/kpi unset cac 2026-11-21" in replies[2]
+    assert replies[3].startswith("Undo your last change")
