@@ -43,6 +43,12 @@ def need(args: Sequence[str], count: int) -> None:
         raise UsageError("Missing arguments.", usage=True)
 
 
+def no_more_than(args: Sequence[str], most: int) -> None:
+    """Refuse words after the last expected argument, showing the usage."""
+    if len(args) > most:
+        raise UsageError(f"Unexpected words: {' '.join(args[most:])}.", usage=True)
+
+
 KeyedT = TypeVar("KeyedT", Kpi, Objective, Perspective, Okr, KeyResult, Initiative)
 
 

@@ -19,6 +19,7 @@ from handlers.common import (
     kpi_or_fail,
     kr_or_fail,
     need,
+    no_more_than,
 )
 from handlers.contract import (
     Button,
@@ -84,8 +85,7 @@ async def kpi_history(cmd: Command, ctx: Context) -> Reply:
     `all` to see more. The console prints all of them.
     """
     need(cmd.args, 1)
-    if len(cmd.args) > 2:
-        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
+    no_more_than(cmd.args, 2)
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0], removed=True)
     limit = page_size(
         cmd, cmd.args[1] if len(cmd.args) > 1 else None, f"/kpi history {kpi.key} 50"
@@ -122,8 +122,7 @@ async def kpi_unset(cmd: Command, ctx: Context) -> Reply:
     The latest value, scores and alert state follow at once.
     """
     need(cmd.args, 2)
-    if len(cmd.args) > 2:
-        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
+    no_more_than(cmd.args, 2)
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
     day = parse_date(cmd.args[1], chat_today(cmd, ctx))
     chat = cmd.chat.key
@@ -182,8 +181,7 @@ def follow_alerts(ctx: Context, chat: str, kpis: Iterable[str]) -> None:
 async def kr_history(cmd: Command, ctx: Context) -> Reply:
     """Every check-in of a key result with value, confidence, who and note, newest first."""
     need(cmd.args, 1)
-    if len(cmd.args) > 2:
-        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
+    no_more_than(cmd.args, 2)
     kr = kr_or_fail(cmd, ctx, cmd.args[0])
     limit = page_size(cmd, cmd.args[1] if len(cmd.args) > 1 else None, "/okr kr history nps 50")
     items = ctx.store.okrs.check_ins(cmd.chat.key, kr.key)

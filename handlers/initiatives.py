@@ -13,6 +13,7 @@ from handlers.common import (
     edit_request,
     initiative_or_fail,
     need,
+    no_more_than,
     objective_or_fail,
     who,
 )
@@ -114,8 +115,7 @@ async def initiative_show(cmd: Command, ctx: Context) -> Reply:
     """
     if not cmd.args:
         return await initiatives_list(cmd, ctx)
-    if len(cmd.args) > 2:
-        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
+    no_more_than(cmd.args, 2)
     item = initiative_or_fail(cmd, ctx, cmd.args[0])
     limit = page_size(
         cmd, cmd.args[1] if len(cmd.args) > 1 else None, f"/initiative {item.key} 50"
@@ -170,8 +170,7 @@ def _signed(amount: float) -> str:
 async def initiative_unlog(cmd: Command, ctx: Context) -> Reply:
     """Remove a wrongly logged progress entry (its # from /initiative <key>), with Undo."""
     need(cmd.args, 2)
-    if len(cmd.args) > 2:
-        raise UsageError(f"Unexpected words: {' '.join(cmd.args[2:])}.", usage=True)
+    no_more_than(cmd.args, 2)
     item = initiative_or_fail(cmd, ctx, cmd.args[0])
     logs = ctx.store.initiatives.logs(cmd.chat.key, item.key)
     raw = cmd.args[1].lstrip("#")
