@@ -17,7 +17,7 @@ async def _cac_with_values(chat: FakeChat, clock: FixedClock) -> None:
     await chat.ok("/kpi set cac 100 2026-11-19")
     await chat.ok("/kpi set cac 95 2026-11-20 after the spring campaign")
     clock.advance(minutes=5)
-    await chat.ok("/kpi set cac 2bn", user="ivan")
+    await chat.ok("/kpi set cac 9000", user="ivan")
     clock.advance(minutes=5)
     await chat.ok("/kpi set cac 90")
 
@@ -83,7 +83,7 @@ async def test_unsetting_the_red_typo_sends_the_colour_change_through_the_alert_
 ) -> None:
     await chat.ok(CAC)
     await chat.ok("/kpi set cac 95 2026-11-20")
-    await chat.ok("/kpi set cac 2bn")
+    await chat.ok("/kpi set cac 9000")
     assert "yellow → red" in await chat.ok("/alerts log")
     clock.advance(minutes=1)
     await chat.ok("/kpi unset cac today")
@@ -124,9 +124,9 @@ async def test_a_replaced_value_keeps_its_author_in_the_audit(
     assert await chat.ok("/history cac 2") == (
         "Changes to cac: 5 changes\n"
         "2611-5 · 2026-11-21 10:10 · @anna · /kpi set cac 90\n"
-        "  cac 2026-11-21: 2 000 000 000 (@ivan) → 90 (@anna)\n"
-        "2611-4 · 2026-11-21 10:05 · @ivan · /kpi set cac 2bn\n"
-        "  cac 2026-11-21: — → 2 000 000 000 (@ivan)\n"
+        "  cac 2026-11-21: 9 000 (@ivan) → 90 (@anna)\n"
+        "2611-4 · 2026-11-21 10:05 · @ivan · /kpi set cac 9000\n"
+        "  cac 2026-11-21: — → 9 000 (@ivan)\n"
         "Showing the latest 2 of 5. More: /history cac 4 · everything: /history cac all\n"
         "[More: /history cac 4]"
     )
@@ -157,12 +157,12 @@ async def test_undo_asks_first_then_reverts_the_callers_last_change(
     assert await chat.ok("/undo") == (
         "Undo your last change (2026-11-21 10:10)?\n"
         "/kpi set cac 90\n"
-        "cac 2026-11-21: 2 000 000 000 (@ivan) → 90 (@anna)\n"
+        "cac 2026-11-21: 9 000 (@ivan) → 90 (@anna)\n"
         "[Undo: /undo 2611-5]"
     )
     assert "90 $" in await chat.ok("/kpi")  # asking changed nothing
     await chat.ok("/undo 2611-5")
-    assert "2026-11-21  2 000 000 000 $  @ivan" in await chat.ok("/kpi history cac")
+    assert "2026-11-21  9 000 $  @ivan" in await chat.ok("/kpi history cac")
     assert "(undone)" in await chat.ok("/history cac 2")
     assert "/kpi set cac 95 2026-11-20" in await chat.ok("/undo")  # the one before
 
@@ -306,9 +306,9 @@ async def test_the_readme_correction_example_runs_as_written(chat: FakeChat) -> 
     block = section.split("```text\n", 1)[1].split("```", 1)[0]
     await chat.ok(CAC)
     await chat.ok("/kpi set cac 95 2026-11-20")
-    await chat.ok("/kpi set cac 2bn")
+    await chat.ok("/kpi set cac 9000")
     replies = [await chat.ok(line) for line in block.splitlines()]
-    assert "2 000 000 000 $" in replies[0]
-    assert replies[1].startswith("Removed CAC = 2 000 000 000 $ for 2026-11-21")
+    assert "9 000 $" in replies[0]
+    assert replies[1].startswith("Removed CAC = 9 000 $ for 2026-11-21")
     assert "/kpi unset cac 2026-11-21" in replies[2]
     assert replies[3].startswith("Undo your last change")
