@@ -64,6 +64,8 @@ class Core:
                 if chat is not None:
                     self.scheduler.sync_chat(chat)  # /timezone, /digest every …, first OKR
                     self.scheduler.touch(chat)  # the next sweep looks at this chat again
+                if self.store.sources.take_requested():
+                    self.scheduler.pull_soon()  # /source run: download now, off the command
             except Exception:  # the command is done and saved; only its timers are late
                 _LOGGER.exception("could not update the schedule after a command")
         if outbox.take_queued() and self.delivery is not None:

@@ -129,6 +129,7 @@ class Scheduler:
         self._specs: dict[str, dict[str, JobSpec]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.memory = SweepMemory()
+        self._pull_lock = asyncio.Lock()
         self.last_sweep: SweepReport | None = None
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -284,12 +285,20 @@ class Scheduler:
         return report
 
     async def run_pulls(self) -> int:
-        """Pull the /source files that are due (each in its own step), then commit and wake."""
-        pulled = await sources.run_due(self._ctx)
-        if pulled:
-            await self._ctx.store.commit()
-            self._after_run()
+        """Pull the /source files that are due (each in its own step), then commit and wake.
+
+        One run at a time: `/source run` during a scheduled run waits for it, then pulls.
+        """
+        async with self._pull_lock:
+            pulled = await sources.run_due(self._ctx)
+            if pulled:
+                await self._ctx.store.commit()
+                self._after_run()
         return pulled
+
+    def pull_soon(self) -> None:
+        """Run the pulls now, in the background (after `/source run` was committed)."""
+        self._spawn(self.run_pulls())
 
     async def _sweep_job(self) -> None:
         report = await self.run_sweep()

@@ -5,6 +5,8 @@ one column per KPI, and records new or edited rows through the same path as `/kp
 (so alerts see them as one batch); rows it took before with the same value are skipped,
 so a pull is idempotent. Bad rows are listed with their line; good rows are still taken.
 A failure is told in the chat once — when it starts or changes — not on every run.
+`/source run` only makes a source due: the download never happens inside a command's
+atomic step, and the app's pull job runs at once and posts the result.
 """
 
 from __future__ import annotations
@@ -81,8 +83,9 @@ class Pull:
         return f"{text} {self.status}." if self.status else text
 
 
-async def pull(ctx: Context, chat: str, source: dict[str, Any], *, report: bool) -> Pull:
-    """Download and take one source now; `report`: tell a new failure in the chat (jobs)."""
+async def pull(ctx: Context, chat: str, source: dict[str, Any]) -> Pull:
+    """Download and take one source now, in one step after the download; tell the chat
+    the result when someone asked for this run, else only a new failure."""
     result = Pull()
     data = b""
     if ctx.fetch is None:
@@ -95,7 +98,7 @@ async def pull(ctx: Context, chat: str, source: dict[str, Any], *, report: bool)
     with ctx.store.atomic():  # nothing awaits from here on
         if not result.error:
             _take(ctx, chat, source, data, result)
-        _finish(ctx, chat, source, result, report=report)
+        _finish(ctx, chat, source, result)
     return result
 
 
@@ -165,11 +168,19 @@ def _column(headers: dict[str, str], wanted: str | None, defaults: tuple[str, ..
     return next((headers[n.casefold()] for n in names if n.casefold() in headers), None)
 
 
-def _finish(
-    ctx: Context, chat: str, source: dict[str, Any], result: Pull, *, report: bool
-) -> None:
+def _finish(ctx: Context, chat: str, source: dict[str, Any], result: Pull) -> None:
     now = ctx.clock()
     status = result.status
+    asked = source.get("requested_by")
+    if asked:
+        ctx.outbox.put(
+            Reply(
+                kind="notice",
+                to=alerting.chat_ref(chat),
+                text=f"{result.summary(str(source['key']))} (asked by {asked})",
+            ),
+            key=f"source-run:{source['key']}:{source.get('runs', 0)}",
+        )
     updated = {
         **source,
         "last_run": now.isoformat(),
@@ -177,8 +188,10 @@ def _finish(
         "last_error": status,
         "next_at": (now + EVERY[str(source["every"])]).isoformat(),
         "reported": result.signature,
+        "requested_by": None,
+        "runs": int(source.get("runs", 0)) + 1,
     }
-    if report and status and result.signature != source.get("reported"):
+    if not asked and status and result.signature != source.get("reported"):
         ctx.outbox.put(
             Reply(
                 kind="notice",
@@ -186,7 +199,7 @@ def _finish(
                 text=f"Source {source['key']}: {status}. I'll say so again only if it changes; "
                 "/source shows the status.",
             ),
-            key=f"source:{source['key']}:{now.isoformat()}",
+            key=f"source:{source['key']}:{source.get('runs', 0)}",
         )
     ctx.store.sources.put(chat, updated)
 
@@ -198,7 +211,7 @@ async def run_due(ctx: Context) -> int:
     for chat in ctx.store.sources.chats():
         for source in ctx.store.sources.all(chat):
             if datetime.fromisoformat(str(source["next_at"])) <= now:
-                await pull(ctx, chat, source, report=True)
+                await pull(ctx, chat, source)
                 pulled += 1
     return pulled
 
@@ -319,14 +332,17 @@ def _source_or_fail(cmd: Command, ctx: Context) -> dict[str, Any]:
     return source
 
 
-@command("source run", usage="/source run <key>", example="/source run leads-sheet")
+@command(
+    "source run",
+    usage="/source run <key>",
+    example="/source run leads-sheet",
+    mutates=True,
+)
 async def source_run(cmd: Command, ctx: Context) -> Reply:
-    """Pull a source now (its schedule goes on from now)."""
+    """Pull a source now; the result follows in this chat (the schedule goes on from then)."""
     source = _source_or_fail(cmd, ctx)
-    result = await pull(ctx, cmd.chat.key, source, report=False)
-    return Reply(
-        text=result.summary(str(source["key"])), kind="error" if result.error else "answer"
-    )
+    ctx.store.sources.request_run(cmd.chat.key, str(source["key"]), ctx.clock(), who(cmd))
+    return Reply(text=f"Pulling {source['key']} now; the result follows here.")
 
 
 @command(

@@ -106,6 +106,20 @@ class SourceRepo:
 
     def __init__(self, db: Tables) -> None:
         self._db = db
+        self._requested = False  # a source was asked to run now (/source run)
+
+    def request_run(self, chat: str, key: str, now: datetime, by: str) -> None:
+        """Make a source due now; `by` gets the result in the chat when it ran."""
+        source = self.get(chat, key)
+        if source is None:
+            raise KeyError(key)
+        self.put(chat, {**source, "next_at": now.isoformat(), "requested_by": by})
+        self._requested = True
+
+    def take_requested(self) -> bool:
+        """Whether a run was requested since the last call (the app then pulls at once)."""
+        requested, self._requested = self._requested, False
+        return requested
 
     def all(self, chat: str) -> list[dict[str, Any]]:
         """Every source of the chat, in the order they were added."""

@@ -51,20 +51,29 @@ def _notices(core: Core, chat: FakeChat) -> list[str]:
     return [e.summary for e in core.store.outbox.entries(chat.chat.key) if e.kind == "notice"]
 
 
+async def run_now(chat: FakeChat, key: str = "sheet") -> str:
+    """/source run, then the pull job (the app starts it at once); the result posted."""
+    assert await chat.ok(f"/source run {key}") == f"Pulling {key} now; the result follows here."
+    assert chat.core.store.sources.take_requested()
+    assert await sources.run_due(chat.core.ctx) == 1
+    await chat.core.store.commit()
+    return _notices(chat.core, chat)[-1]
+
+
 async def test_new_rows_are_taken_once_and_edited_rows_update(
     chat: FakeChat, sheet: CsvServer, core: Core
 ) -> None:
     await _setup(chat, sheet)
     sheet.body = "Date,New leads,Other\n2026-11-19,120,x\n2026-11-20,130,y\n"
-    assert await chat.ok("/source run sheet") == (
-        "Pulled sheet: 2 new or changed values, 0 unchanged."
+    assert await run_now(chat) == (
+        "Pulled sheet: 2 new or changed values, 0 unchanged. (asked by @anna)"
     )
-    assert await chat.ok("/source run sheet") == (
-        "Pulled sheet: 0 new or changed values, 2 unchanged."
+    assert await run_now(chat) == (
+        "Pulled sheet: 0 new or changed values, 2 unchanged. (asked by @anna)"
     )
     sheet.body = "Date,New leads\n2026-11-19,120\n2026-11-20,135\n21.11.2026,140\n"
-    assert await chat.ok("/source run sheet") == (
-        "Pulled sheet: 2 new or changed values, 1 unchanged."
+    assert await run_now(chat) == (
+        "Pulled sheet: 2 new or changed values, 1 unchanged. (asked by @anna)"
     )
     history = core.store.kpis.history(chat.chat.key, "leads")
     assert [(m.day.isoformat(), m.value, m.by) for m in history] == [
@@ -113,8 +122,8 @@ async def test_a_failing_download_is_told_once_and_again_after_recovering(
     sheet.status = 404
     await sources.run_due(core.ctx)
     assert len(_notices(core, chat)) == 2
-    assert (
-        await chat.error("/source run sheet") == "Source sheet failed: download failed: HTTP 404."
+    assert await run_now(chat) == (
+        "Source sheet failed: download failed: HTTP 404. (asked by @anna)"
     )
 
 
@@ -123,14 +132,23 @@ async def test_pulls_run_from_the_scheduler(chat: FakeChat, sheet: CsvServer, co
     sheet.body = "date,leads,cac\n2026-11-20,7,100\n"
     await chat.ok("/source remove sheet")
     await chat.ok(f"/source add plain csv {sheet.url} every=hour")
-    scheduler = Scheduler(core.ctx, after_run=lambda: None)
+    scheduler = Scheduler(core.ctx, after_run=core.after_commit)
+    core.scheduler = scheduler
     await scheduler.start()
     try:
         assert "pulls" in scheduler.job_ids()
         assert await scheduler.run_pulls() == 1
+        assert core.store.kpis.count(chat.chat.key, "cac") == 1
+        sheet.body = "date,leads,cac\n2026-11-20,7,90\n"
+        await chat.ok("/source run plain")  # committed, then the app pulls at once
+        await scheduler.drain()
     finally:
         await scheduler.stop()
-    assert core.store.kpis.count(chat.chat.key, "cac") == 1
+        core.scheduler = None
+    assert _notices(core, chat) == [
+        "Pulled plain: 1 new or changed value, 1 unchanged. (asked by @anna)"
+    ]
+    assert [m.value for m in core.store.kpis.history(chat.chat.key, "cac")] == [90.0]
 
 
 async def test_bad_source_commands_change_nothing(chat: FakeChat, sheet: CsvServer) -> None:

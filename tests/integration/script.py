@@ -173,14 +173,15 @@ EVERY_COMMAND: tuple[Step, ...] = (
         "/source add sheet csv http://127.0.0.1:9/leads.csv every=week",
         "Added source sheet: pulled every week",
     ),
+    step("/source run sheet", "Pulling sheet now; the result follows here."),
     step("/source remove sheet", "Removed source sheet"),
 )
 
 #: Paths that need a file attached, which a typed script can't send:
 #: tests/integration/test_files_on_platforms.py runs them on every platform.
 ATTACHED_FILE_PATHS = frozenset(
-    {"scorecard import", "scorecard import apply", "scorecard import cancel", "source run"}
-)  # `source run` needs a server to pull from: tests/handlers/test_sources.py
+    {"scorecard import", "scorecard import apply", "scorecard import cancel"}
+)
 
 
 def covered_paths(router: Router, steps: tuple[Step, ...] = EVERY_COMMAND) -> set[str]:
