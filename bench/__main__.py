@@ -16,6 +16,7 @@ SECTIONS = (
     ("bench.handlers", "Handlers on 50 KPIs × 100 000 values"),
     ("bench.alerts", "Alerts and scheduled sweeps"),
     ("bench.dataio", "Export and re-import of a 100 000-value scorecard"),
+    ("bench.input", "Input: tokenizer and a 300 000-row /kpi import"),
 )
 
 

@@ -96,10 +96,26 @@ def _row(v: KpiView, today: date) -> tuple[str, ...]:
     return (
         f"{render.mark(v.status)} {v.kpi.name} ({v.kpi.key})",
         render.num(v.value, v.kpi.unit),
-        render.num(v.kpi.target, v.kpi.unit),
+        _target_text(v.kpi),
         render.pct(v.progress),
         render.trend(v.previous, v.value),
         render.age(v.day, today),
+    )
+
+
+def _target_text(kpi: Kpi) -> str:
+    """A range KPI aims for its range (`2–4 h`), not the middle it is stored with."""
+    if kpi.direction == "range" and kpi.min is not None and kpi.max is not None:
+        return f"{render.num(kpi.min)}–{render.num(kpi.max, kpi.unit)}"
+    return render.num(kpi.target, kpi.unit)
+
+
+def _scale_fields(kpi: Kpi) -> tuple[Field, ...]:
+    if kpi.direction == "range":
+        return (Field(label="Target", value=f"between {_target_text(kpi)}"),)
+    return (
+        Field(label="Target", value=render.num(kpi.target, kpi.unit)),
+        Field(label="Baseline", value=render.num(kpi.baseline, kpi.unit)),
     )
 
 
@@ -134,8 +150,7 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
     objective = ctx.store.scorecards.objective(chat, kpi.objective)
     fields = [
         Field(label="Value", value=render.num(view.value, kpi.unit)),
-        Field(label="Target", value=render.num(kpi.target, kpi.unit)),
-        Field(label="Baseline", value=render.num(kpi.baseline, kpi.unit)),
+        *_scale_fields(kpi),
         Field(label="Progress", value=render.pct(view.progress)),
         Field(label="Performance", value=render.pct(view.performance)),
         Field(
@@ -293,7 +308,10 @@ def _direction_text(direction: str, low: float | None, high: float | None) -> st
     mutates=True,
 )
 async def kpi_add(cmd: Command, ctx: Context) -> Reply:
-    """Create a KPI on an objective (or a perspective's general objective)."""
+    """Create a KPI on an objective (or a perspective's general objective).
+
+    Without objective= or perspective= it offers the perspectives as buttons.
+    """
     positional, options = split_options(cmd.args, ADD_FIELDS)
     need(positional, 1)
     key = require_new_key(cmd, ctx, positional[0])
@@ -303,12 +321,6 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
     direction = DIRECTIONS.get(options.get("direction", "").casefold())
     if "target" not in options and direction != "range":
         raise UsageError(f'target= is required, e.g. /kpi add {key} "{name}" target=100')
-    objective = placement(cmd, ctx, options)
-    if objective is None:
-        perspectives = ", ".join(p.key for p in ctx.store.scorecards.perspectives(cmd.chat.key))
-        raise UsageError(
-            f"Say where {key} belongs: objective=<key> or perspective=<key> ({perspectives})."
-        )
     fields = typed_fields(options)
     fields.setdefault("name", name)
     fields["name"] = name
@@ -317,10 +329,14 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
         if low is None or high is None:
             raise UsageError("A range KPI needs min= and max=.")
         fields["target"] = (low + high) / 2
+    objective = placement(cmd, ctx, options)
     chat = cmd.chat.key
     _dated_defaults(cmd, ctx, fields, None)
     if fields.get("formula"):
         fields["formula"] = calculated.check_formula(ctx, chat, key, fields["formula"]).text
+    if objective is None:  # checked whole first, so a pressed button saves it
+        build_kpi({"key": key, "objective": "-"}, fields)
+        return _ask_perspective(cmd, ctx, key)
     kpi = build_kpi({"key": key, "objective": objective.key}, fields)
     if ctx.store.scorecards.objective(chat, objective.key) is None:
         ctx.store.scorecards.put_objective(chat, objective)
@@ -360,6 +376,19 @@ def _formula_note(ctx: Context, chat: str, kpi: Kpi, day: date | None = None) ->
     if result.value is None:
         return f"{name} has no value for {label}: {result.reason}."
     return f"Recalculated {name} = {render.num(result.value, kpi.unit)} for {label}."
+
+
+def _ask_perspective(cmd: Command, ctx: Context, key: str) -> Reply:
+    """`/kpi add` without a place: one button per perspective re-sends it with that place."""
+    perspectives = ctx.store.scorecards.perspectives(cmd.chat.key)
+    return Reply(
+        text=f"Which perspective does {key} belong to? Pick one (or add objective=<key>); "
+        "nothing is saved until you do.",
+        buttons=tuple(
+            Button(label=p.name, command=f"/kpi {cmd.text} perspective={p.key}")
+            for p in perspectives
+        ),
+    )
 
 
 def _focus_warning(cmd: Command, ctx: Context, perspective: str) -> str:

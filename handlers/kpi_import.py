@@ -7,6 +7,7 @@ in one atomic step, and the alert rules see it as one import (one grouped messag
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,13 +20,24 @@ from handlers.parsing import clip, parse_number, take_date, take_number_tokens
 from handlers.router import Router
 from scoring.models import Kpi, Measurement
 
-MAX_LINES = 5000
+#: Rows one import may carry: a quarter of daily values for thousands of KPIs, or years
+#: of history; a typed message stops far earlier, at the 20 000-character message limit.
+MAX_LINES = 500_000
+#: Values the preview lists per KPI before "… and N more".
+SHOWN = 5
 USAGE = "/kpi import (then one line per value: <key> <value> [YYYY-MM-DD])"
 _HEADER = {"kpi", "key", "ключ"}
+_FILE_NAME = re.compile(r"\S+\.(?:csv|tsv|txt)", re.IGNORECASE)
 
 
 def _fields(line: str) -> list[str]:
-    """`key value [date]` split by `;`/tab, by `,` when there are no spaces, else by spaces."""
+    """`key value [date]` split by `;`/tab, by `,` when there are no spaces, else by spaces.
+
+    Quoted CSV fields keep their commas: `cac,"1,000",2026-11-01`.
+    """
+    if '"' in line:
+        delimiter = ";" if ";" in line else "\t" if "\t" in line else ","
+        return [f.strip() for f in next(csv.reader([line], delimiter=delimiter)) if f.strip()]
     if ";" in line or "\t" in line:
         return [f.strip() for f in re.split(r"[;\t]", line) if f.strip()]
     if "," in line and " " not in line.strip():
@@ -33,30 +45,64 @@ def _fields(line: str) -> list[str]:
     return line.split()
 
 
-def _parse_line(cmd: Command, ctx: Context, line: str, today: date) -> tuple[Kpi, float, date]:
-    fields = _fields(line)
-    if len(fields) < 2:
-        raise UsageError("needs a key and a value")
-    kpi = kpi_or_fail(cmd, ctx, fields[0])
-    if kpi.formula:
-        raise UsageError(f"{kpi.key} is calculated from its formula; import its inputs")
-    raw, nxt = take_number_tokens(fields, 1)
-    value = parse_number(raw, kpi.key)
-    typed_day, nxt = take_date(fields, nxt, today)
-    day = typed_day or today
-    if nxt < len(fields):
-        raise UsageError(f"unexpected '{clip(' '.join(fields[nxt:]))}'")
-    if day > today:
-        raise UsageError(f"{day.isoformat()} is in the future")
-    return kpi, value, day
+class _Reader:
+    """Reads lines against one chat's KPIs; lookups and dates are remembered (300 000 rows)."""
+
+    def __init__(self, cmd: Command, ctx: Context, today: date) -> None:
+        self._cmd, self._ctx, self._today = cmd, ctx, today
+        self._kpis: dict[str, Kpi] = {}
+        self._days: dict[tuple[str, ...], tuple[date | None, int]] = {}
+
+    def kpi(self, raw: str) -> Kpi:
+        kpi = self._kpis.get(raw)
+        if kpi is None:
+            kpi = self._kpis[raw] = kpi_or_fail(self._cmd, self._ctx, raw)
+        return kpi
+
+    def line(self, line: str) -> tuple[Kpi, float, date]:
+        fields = _fields(line)
+        if len(fields) < 2:
+            raise UsageError("needs a key and a value")
+        kpi = self.kpi(fields[0])
+        if kpi.formula:
+            raise UsageError(f"{kpi.key} is calculated from its formula; import its inputs")
+        raw, nxt = take_number_tokens(fields, 1)
+        value = parse_number(raw, kpi.key)
+        rest = tuple(fields[nxt:])
+        found = self._days.get(rest)
+        if found is None:
+            found = self._days[rest] = take_date(rest, 0, self._today)
+        typed_day, used = found
+        day = typed_day or self._today
+        if used < len(rest):
+            raise UsageError(f"unexpected '{clip(' '.join(rest[used:]))}'")
+        if day > self._today:
+            raise UsageError(f"{day.isoformat()} is in the future")
+        return kpi, value, day
 
 
 def _lines(cmd: Command) -> list[tuple[int, str]]:
-    body = cmd.text.split(None, 1)[1] if len(cmd.text.split(None, 1)) > 1 else ""
+    if cmd.attachment is not None:  # a pasted block (console) or an attached file
+        body = cmd.attachment.data.decode("utf-8-sig", errors="replace")
+    else:
+        body = cmd.text.split(None, 1)[1] if len(cmd.text.split(None, 1)) > 1 else ""
     rows = [(n, line.strip()) for n, line in enumerate(body.splitlines(), 1) if line.strip()]
     if rows and _fields(rows[0][1])[0].casefold() in _HEADER:
         rows = rows[1:]
     return rows
+
+
+def _no_file(cmd: Command, name: str) -> UsageError:
+    """`/kpi import data.csv` with no file: the bot never opens a path on its own machine."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]  # the file's own name, not its path
+    if cmd.chat.platform == "console":
+        return UsageError(
+            f"No file '{clip(name)}' here (a path is relative to where the bot runs)."
+        )
+    return UsageError(
+        f"'{clip(name)}' looks like a file name; the bot never reads files on its server. "
+        "Attach the CSV file to /kpi import instead, or paste its lines after /kpi import."
+    )
 
 
 @command("kpi import", usage=USAGE, example="/kpi import cac 95 2026-11-02", mutates=True)
@@ -64,23 +110,32 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
     """Import many values, one `<key> <value> [YYYY-MM-DD]` per line; preview, then Apply.
 
     Lines may also be `key;value;date`, tab-separated or `key,value,date` (a header line
-    `kpi,value,date` is skipped). A value for a day that already has one replaces it.
+    `kpi,value,date` is skipped; `"1,000"` in quotes is one number). A value for a day
+    that already has one replaces it; the preview says which. In the console, type
+    `/kpi import` alone and paste lines until an empty line or `/end`, or name a file:
+    `/kpi import values.csv`. Elsewhere attach the file.
     """
     rows = _lines(cmd)
+    if len(rows) == 1 and cmd.attachment is None and _FILE_NAME.fullmatch(rows[0][1]):
+        raise _no_file(cmd, rows[0][1])
     if not rows:
         raise UsageError(
             "Nothing to import: after /kpi import put one '<key> <value> [YYYY-MM-DD]' per line."
         )
     if len(rows) > MAX_LINES:
-        raise UsageError(f"At most {MAX_LINES} lines per import (got {len(rows)}).")
-    today = chat_today(cmd, ctx)
+        raise UsageError(
+            f"At most {MAX_LINES:,} lines per import (got {len(rows):,}).".replace(",", " ")
+        )
+    reader = _Reader(cmd, ctx, chat_today(cmd, ctx))
     parsed: dict[str, dict[str, float]] = defaultdict(dict)
     problems: list[str] = []
     for number, line in rows:
         try:
-            kpi, value, day = _parse_line(cmd, ctx, line, today)
+            kpi, value, day = reader.line(line)
         except CommandError as exc:
             problems.append(f"line {number}: {exc}")
+            if len(problems) > 100:
+                break
             continue
         parsed[kpi.key][day.isoformat()] = value
     if problems:
@@ -92,16 +147,43 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
         )
     pending = ctx.store.pending.put(cmd.chat.key, "kpi-import", dict(parsed), ctx.clock())
     total = sum(len(days) for days in parsed.values())
-    summary = ", ".join(f"{key} ×{len(days)}" for key, days in parsed.items())
+    lines, replaced = _preview(ctx, cmd.chat.key, {k: reader.kpi(k) for k in parsed}, parsed)
+    replaces = f"Replaces {render.plural(replaced, 'existing value')}. " if replaced else ""
     return Reply(
         title=f"Import preview: {render.plural(total, 'value')} for "
         f"{render.plural(len(parsed), 'KPI')}",
-        text=f"{summary}. Nothing is saved until you apply (valid for a day).",
+        text="\n".join(lines),
+        footer=f"{replaces}Nothing is saved until you apply (valid for a day).",
         buttons=(
             Button(label="Apply import", command=f"/kpi import apply {pending}"),
             Button(label="Cancel", command=f"/kpi import cancel {pending}"),
         ),
     )
+
+
+def _preview(
+    ctx: Context, chat: str, kpis: dict[str, Kpi], parsed: dict[str, dict[str, float]]
+) -> tuple[list[str], int]:
+    """One line per KPI: its values with dates, marking each that replaces a stored value."""
+    lines, replaced = [], 0
+    for key, days in parsed.items():
+        kpi = kpis[key]
+        stored = {m.day.isoformat(): m.value for m in ctx.store.kpis.history(chat, key)}
+        ordered = sorted(days.items())
+        shown: list[str] = []
+        for day, value in ordered:
+            old = stored.get(day)
+            replaced += old is not None
+            if len(shown) < SHOWN:
+                was = "" if old is None else f", replaces {render.num(old, kpi.unit)}"
+                shown.append(f"{render.num(value, kpi.unit)} ({day}{was})")
+        more = (
+            f" … and {len(ordered) - SHOWN:,} more up to {ordered[-1][0]}".replace(",", " ")
+            if len(ordered) > SHOWN
+            else ""
+        )
+        lines.append(f"{kpi.name} ({key}) ×{len(ordered)}: {', '.join(shown)}{more}")
+    return lines, replaced
 
 
 @command(

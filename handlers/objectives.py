@@ -147,6 +147,11 @@ async def objective_link(cmd: Command, ctx: Context) -> Reply:
     need(cmd.args, 2)
     cause = objective_or_fail(cmd, ctx, cmd.args[0])
     effect = objective_or_fail(cmd, ctx, cmd.args[1])
+    if cause.key == effect.key:
+        raise UsageError(
+            f"{cause.key} can't drive itself: link two different objectives, "
+            "e.g. /objective link content traffic."
+        )
     chat = cmd.chat.key
     links = ctx.store.scorecards.links(chat)
     link = Link(cause=cause.key, effect=effect.key)

@@ -137,6 +137,7 @@ _SUFFIX = {
 }
 #: Multipliers that may stand apart from the number (`1,1 млн`, `10 k`, `2 bn`).
 _SPACED_SUFFIX = re.compile(r"(?:k|к|тыс|m|mln|млн|bn|млрд)\.?", re.IGNORECASE)
+_PLAIN_NUMBER = re.compile(r"-?\d{1,18}(?:\.\d{1,18})?")
 _NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)\.?(%?)$")
 
 
@@ -146,6 +147,10 @@ def parse_number(raw: str, what: str = "value") -> float:
     Every number lies within ±1e15: beyond that percents and sums overflow, and no
     marketing figure is that large.
     """
+    if _PLAIN_NUMBER.fullmatch(raw):  # the common case, fast for 300 000-row imports
+        value = float(raw)
+        if abs(value) <= MAX_VALUE:
+            return value
     text = raw.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("_", "")
     compact = text.replace(" ", "").replace("'", "").replace("−", "-").lower()
     if "," in compact and "." in compact:
@@ -184,6 +189,11 @@ def _glue_multiplier(tokens: Sequence[str], raw: str, nxt: int) -> tuple[str, in
     return raw, nxt
 
 
+_GROUP_HEAD = re.compile(r"[+-]?\d{1,3}")
+_GROUP = re.compile(r"\d{3}")
+_LAST_GROUP = re.compile(r"\d{3}(?:[.,]\d+)?(?:[a-zа-я]+|%)?")
+
+
 def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
     """Read a number that may be typed with space-separated groups (`10 000`, `1 200 000`)
     or a multiplier of its own (`1,1 млн`, `10 k`).
@@ -193,12 +203,12 @@ def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
     if start >= len(tokens):
         return "", start
     raw, i = tokens[start], start + 1
-    if not re.fullmatch(r"[+-]?\d{1,3}", raw):
+    if not _GROUP_HEAD.fullmatch(raw):
         return _glue_multiplier(tokens, raw, i)
     j = i
-    while j < len(tokens) and re.fullmatch(r"\d{3}", tokens[j]):
+    while j < len(tokens) and _GROUP.fullmatch(tokens[j]):
         j += 1
-    if j < len(tokens) and re.fullmatch(r"\d{3}(?:[.,]\d+)?(?:[a-zа-я]+|%)?", tokens[j]):
+    if j < len(tokens) and _LAST_GROUP.fullmatch(tokens[j]):
         j += 1  # the last group may carry decimals, a suffix or %
     glued, after = _glue_multiplier(tokens, "".join(tokens[start:j]), j)
     # `10 000` is one number only when nothing but a date (or the end) follows it:

@@ -20,6 +20,7 @@ async def scorecard(cmd: Command, ctx: Context) -> Reply:
     rows = []
     for ps in view.score.perspectives:
         name = next((p.name for p in view.perspectives if p.key == ps.key), ps.key)
+        name = f"{name} ({ps.key})"  # the key `perspective=` takes
         counts = ps.counts
         rows.append(
             (
@@ -37,11 +38,12 @@ async def scorecard(cmd: Command, ctx: Context) -> Reply:
         notes.append(f"{view.score.left_out_nodata} KPIs without data")
     if view.score.left_out_test:
         notes.append(f"{view.score.left_out_test} in test mode")
-    footer = (
-        f"Left out of scores (not counted as 0): {', '.join(notes)}."
-        if notes
-        else "Every KPI has data."
-    )
+    if not view.kpis:
+        footer = "No KPIs yet: /kpi add, or start from a ready-made one: /scorecard templates."
+    elif notes:
+        footer = f"Left out of scores (not counted as 0): {', '.join(notes)}."
+    else:
+        footer = "Every KPI has data."
     t = view.thresholds
     footer += (
         f" Colours: green ≥ {render.pct_exact(t.green)}, yellow ≥ {render.pct_exact(t.yellow)}."

@@ -46,15 +46,26 @@ class Plan:
     def added(self) -> str:
         """`13 objectives, 7 KPIs, …` for the reply."""
         parts = [
-            (len(self.new_perspectives), "perspectives"),
-            (len(self.objectives), "objectives"),
-            (len(self.links), "links"),
-            (len(self.kpis), "KPIs"),
-            (len(self.initiatives), "initiatives"),
-            (len(self.okrs), "OKRs"),
-            (len(self.key_results), "key results"),
+            (len(self.new_perspectives), "perspective"),
+            (len(self.objectives), "objective"),
+            (len(self.links), "link"),
+            (len(self.kpis), "KPI"),
+            (len(self.initiatives), "initiative"),
+            (len(self.okrs), "OKR"),
+            (len(self.key_results), "key result"),
         ]
-        return ", ".join(f"{n} {what}" for n, what in parts if n) or "nothing new"
+        return ", ".join(render.plural(n, what) for n, what in parts if n) or "nothing new"
+
+    def next_step(self) -> str:
+        """What to do next with what was added: record KPI values, or check in on OKRs."""
+        if self.kpis:
+            return "Next: record values with /kpi set <key> <value>, see /scorecard and /map."
+        if self.key_results:
+            return (
+                f"Next: check in with /okr checkin {self.key_results[0].key} <value>, "
+                "see /okr progress."
+            )
+        return "See /scorecard and /map."
 
 
 def _template(raw: str) -> Template:
@@ -76,22 +87,26 @@ def plan_template(store: Store, chat: str, template: Template, cycle: str) -> Pl
             f"at most {MAX_PERSPECTIVES}; remove some first (/perspective remove <key>)."
         )
     plan = Plan(perspectives=merged, new_perspectives=[p.key for p in perspectives])
-    objectives = {o.key for o in store.scorecards.objectives(chat)}
+    existing = {o.key: o for o in store.scorecards.objectives(chat)}
+    keys = {o.key: _own_key(existing, template, o) for o in template.objectives}
     for objective in template.objectives:
-        _add_or_keep(
-            plan.objectives, plan.kept, objective, objective.key in objectives, "objective"
-        )
+        placed = objective.model_copy(update={"key": keys[objective.key]})
+        _add_or_keep(plan.objectives, plan.kept, placed, placed.key in existing, "objective")
     links = store.scorecards.links(chat)
-    for link in template.links:
+    for link in (Link(cause=keys[x.cause], effect=keys[x.effect]) for x in template.links):
         if link not in links and not would_create_cycle(
             [*links, *plan.links], link.cause, link.effect
         ):
             plan.links.append(link)
     kpis = {k.key for k in store.kpis.all(chat, include_removed=True)}
     for kpi in template.kpis:
+        kpi = kpi.model_copy(update={"objective": keys.get(kpi.objective, kpi.objective)})
         _add_or_keep(plan.kpis, plan.kept, kpi, kpi.key in kpis, "KPI")
     initiatives = {i.key for i in store.initiatives.all(chat)}
     for initiative in template.initiatives:
+        if initiative.objective is not None:
+            moved = keys.get(initiative.objective, initiative.objective)
+            initiative = initiative.model_copy(update={"objective": moved})
         _add_or_keep(
             plan.initiatives, plan.kept, initiative, initiative.key in initiatives, "initiative"
         )
@@ -103,6 +118,26 @@ def plan_template(store: Store, chat: str, template: Template, cycle: str) -> Pl
     for kr in template.key_results:
         _add_or_keep(plan.key_results, plan.kept, kr, kr.key in krs, "key result")
     return plan
+
+
+def _own_key(existing: dict[str, Objective], template: Template, objective: Objective) -> str:
+    """The key `objective` gets in this chat: its own, unless an unrelated objective has it.
+
+    Templates share short keys (`funnel` is startup's "Turn visitors into customers" and
+    CRM's "A clean lead funnel"); a template's KPIs must never land under another
+    objective, so a clash gets `<template>-<key>` (`crm-funnel`). The same objective
+    (same name and perspective, e.g. applied twice) keeps its key.
+    """
+    candidates = [objective.key, f"{template.key}-{objective.key}"[:40]]
+    candidates += [f"{candidates[1][:37]}-{n}" for n in range(2, 100)]
+    for key in candidates:
+        have = existing.get(key)
+        if have is None or (have.name, have.perspective) == (
+            objective.name,
+            objective.perspective,
+        ):
+            return key
+    raise Conflict(f"Too many objectives named like '{objective.key}'; rename some first.")
 
 
 def _merge_perspectives(
@@ -225,10 +260,7 @@ async def template_apply(cmd: Command, ctx: Context) -> Reply:
     plan = plan_template(ctx.store, chat, template, _cycle(cmd, ctx))
     apply_plan(ctx.store, chat, plan)
     kept = f" Kept yours: {', '.join(plan.kept)}." if plan.kept else ""
-    return Reply(
-        text=f"Applied {template.name}: added {plan.added()}.{kept} "
-        "Next: record values with /kpi set <key> <value>, see /scorecard and /map."
-    )
+    return Reply(text=f"Applied {template.name}: added {plan.added()}.{kept} {plan.next_step()}")
 
 
 def register(router: Router) -> None:

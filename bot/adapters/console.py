@@ -30,13 +30,20 @@ def render_console(reply: Reply) -> str:
     return text
 
 
+#: Commands whose file the terminal attaches by name: `/scorecard import FILE`,
+#: `/kpi import FILE.csv` (the console is the one place a path names a local file).
+_FILE_COMMANDS = {"scorecard", "kpi"}
+#: A message alone on its line that opens a pasted block (lines until empty or /end).
+PASTE_OPENERS = {"/kpi import"}
+
+
 def attach_named_file(cmd: Command) -> Command:
-    """`/scorecard import FILE`: the terminal's way to attach a file is to name it."""
+    """`/scorecard import FILE`, `/kpi import FILE`: the terminal attaches a file by name."""
     words = cmd.text.split(None, 1)
-    if cmd.name != "scorecard" or len(words) != 2 or words[0].casefold() != "import":
+    if cmd.name not in _FILE_COMMANDS or len(words) != 2 or words[0].casefold() != "import":
         return cmd
     path = Path(words[1].strip().strip("'\""))
-    if not path.is_file():
+    if "\n" in words[1] or not path.is_file():
         return cmd
     return cmd.model_copy(
         update={
@@ -130,4 +137,30 @@ class ConsoleAdapter:
             line = await asyncio.to_thread(self._stdin.readline)
             if not line or line.strip() in ("/quit", "/exit"):
                 return
+            if " ".join(line.split()).casefold() in PASTE_OPENERS:
+                await self.handle_block(line, await self._read_block())
+                continue
             await self.handle_line(line)
+
+    async def _read_block(self) -> str:
+        """Lines after `/kpi import` until an empty line, `/end` or end of input."""
+        if self.interactive:
+            self._stdout.write("Paste the lines; finish with an empty line or /end.\n")
+            self._stdout.flush()
+        lines: list[str] = []
+        while True:
+            line = await asyncio.to_thread(self._stdin.readline)
+            if not line.strip() or line.strip().casefold() == "/end":
+                return "\n".join(lines)
+            lines.append(line.rstrip("\r\n"))
+
+    async def handle_block(self, line: str, block: str) -> None:
+        """Dispatch `/kpi import` with a pasted block (each line would be a message)."""
+        cmd = command_from_text(
+            line.strip(), actor=self._actor, chat=CONSOLE_CHAT, received_at=self._clock()
+        )
+        if cmd is None:  # pragma: no cover - the openers are commands
+            return
+        pasted = Attachment(filename="pasted lines", data=block.encode())
+        for reply in await self._dispatch(cmd.model_copy(update={"attachment": pasted})):
+            self._print(reply)

@@ -182,7 +182,6 @@ async def test_chats_never_see_each_others_scorecards(chat: FakeChat) -> None:
         ("/kpi set visits 5 2026-13-01", "not a real date"),
         ("/kpi set visits 5 2027-01-01", "in the future"),
         ("/kpi add visits Dup target=1 perspective=finance", "already exists"),
-        ("/kpi add y Y target=1", "objective=<key> or perspective=<key>"),
         ("/kpi add y Y target=1 perspective=nowhere", "No perspective 'nowhere'"),
         ("/kpi add y Y target=1 objective=nothing", "No objective 'nothing'"),
         ("/kpi add y Y target=1 perspective=finance every=hourly", "every=hourly"),

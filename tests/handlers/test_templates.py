@@ -58,3 +58,17 @@ async def test_template_that_needs_too_many_perspectives_is_refused_whole(chat: 
 async def test_unknown_template_lists_the_choices(chat: FakeChat) -> None:
     error = await chat.error("/scorecard apply nope")
     assert "content-marketing" in error and "digital" in error
+
+
+async def test_a_shared_objective_key_never_files_kpis_under_an_unrelated_objective(
+    chat: FakeChat,
+) -> None:
+    await chat.ok("/scorecard apply startup")
+    await chat.ok("/scorecard apply crm")
+    assert "Objective: A clean lead funnel (SQL → SAL)" in await chat.ok("/kpi sql-sal")
+    assert "Objective: Turn visitors into customers" in await chat.ok("/kpi conversion")
+    objectives = await chat.ok("/objective")
+    assert "crm-funnel" in objectives
+    again = await chat.ok("/scorecard apply crm")
+    assert "objective crm-funnel" not in again or "kept" in again.lower()
+    assert (await chat.ok("/objective")).count("A clean lead funnel") == 1

@@ -1,0 +1,85 @@
+"""Smaller things a new user met (issue 7 §5): each reproduced, then answered in our words."""
+
+from __future__ import annotations
+
+from tests.support import FakeChat
+
+
+async def test_an_empty_scorecard_does_not_claim_every_kpi_has_data(chat: FakeChat) -> None:
+    overview = await chat.ok("/scorecard")
+    assert "Every KPI has data" not in overview
+    assert overview.endswith(
+        "No KPIs yet: /kpi add, or start from a ready-made one: /scorecard templates. "
+        "Colours: green ≥ 80%, yellow ≥ 50%."
+    )
+
+
+async def test_the_scorecard_shows_the_perspective_keys_kpi_add_takes(chat: FakeChat) -> None:
+    overview = await chat.ok("/scorecard")
+    for line in ("Finance (finance)", "Customers (customers)", "Learning & growth (learning)"):
+        assert line in overview
+
+
+async def test_an_okr_only_template_counts_in_good_english_and_points_to_checkins(
+    chat: FakeChat,
+) -> None:
+    assert await chat.ok("/scorecard apply customer-okrs") == (
+        "Applied Customer-centric OKRs: added 1 OKR, 3 key results. "
+        "Next: check in with /okr checkin response-time <value>, see /okr progress."
+    )
+
+
+async def test_an_offset_is_not_answered_with_did_you_mean_utc(chat: FakeChat) -> None:
+    text = await chat.error("/timezone UTC+3")
+    assert "Did you mean UTC" not in text
+    assert text.startswith("'UTC+3' is an offset, not a timezone: use a city that keeps that time")
+    assert "Europe/Moscow" in text
+
+
+async def test_linking_an_objective_to_itself_is_not_called_a_cycle(chat: FakeChat) -> None:
+    await chat.ok('/objective add content "Publish content" perspective=processes')
+    assert await chat.error("/objective link content content") == (
+        "content can't drive itself: link two different objectives, "
+        "e.g. /objective link content traffic."
+    )
+
+
+async def test_a_range_kpi_shows_its_range_not_a_target_and_baseline(chat: FakeChat) -> None:
+    await chat.ok(
+        '/kpi add rt "Response time" direction=range min=2 max=4 unit=h perspective=customers'
+    )
+    detail = await chat.ok("/kpi rt")
+    assert "Target: between 2–4 h" in detail and "Baseline" not in detail
+    await chat.ok("/kpi set rt 3")
+    assert "2–4 h" in await chat.ok("/kpi")
+
+
+async def test_kpi_add_without_a_place_offers_the_perspectives_and_saves_once_chosen(
+    chat: FakeChat,
+) -> None:
+    replies = await chat.say('/kpi add leads "Leads per month" target=200')
+    ask = replies[0]
+    assert ask.kind == "answer"
+    assert ask.text == (
+        "Which perspective does leads belong to? Pick one (or add objective=<key>); "
+        "nothing is saved until you do."
+    )
+    assert [b.label for b in ask.buttons] == [
+        "Finance",
+        "Customers",
+        "Internal processes",
+        "Learning & growth",
+    ]
+    assert ask.buttons[1].command == (
+        '/kpi add leads "Leads per month" target=200 perspective=customers'
+    )
+    assert "No KPI" in await chat.error("/kpi leads")
+    assert await chat.ok(ask.buttons[1].command) == "Saved KPI Leads per month (leads)."
+    assert "Objective: Customers: general" in await chat.ok("/kpi leads")
+
+
+async def test_kpi_add_without_a_place_still_checks_everything_else_first(
+    chat: FakeChat,
+) -> None:
+    assert "target=" in await chat.error('/kpi add leads "Leads"')
+    assert "is not a number" in await chat.error('/kpi add leads "Leads" target=lots')
