@@ -38,7 +38,7 @@ async def alerts_show(cmd: Command, ctx: Context) -> Reply:
     if cmd.args:
         raise UsageError(
             f"Unknown /alerts option '{cmd.args[0]}'. Try /alerts here|off|mute|unmute|quiet|"
-            "log|set or /help alerts"
+            f"log|set or {cmd.help_for('alerts')}"
         )
     chat = cmd.chat.key
     now = ctx.clock()

@@ -71,6 +71,12 @@ class Command(BaseModel):
     received_at: AwareDatetime
     via: Literal["command", "hashtag", "button", "schedule"] = "command"
     message_id: str | None = None
+    # how this platform spells /help: Slack keeps /help for itself ("/scorecard help")
+    help_command: str = "/help"
+
+    def help_for(self, topic: str = "") -> str:
+        """`/help kpi` as the user must type it here."""
+        return f"{self.help_command} {topic}".strip()
     attachment: Attachment | None = None
 
 

@@ -139,7 +139,8 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
         return _kpi_ytd(cmd, ctx, kpi)
     if rest and rest != ["explain"]:
         raise UsageError(
-            f"Unknown words after the key: {clip(' '.join(cmd.args[1:]))}. Try /help kpi"
+            f"Unknown words after the key: {clip(' '.join(cmd.args[1:]))}. "
+            f"Try {cmd.help_for('kpi')}"
         )
     chat = cmd.chat.key
     thresholds = ctx.store.scorecards.thresholds(chat)

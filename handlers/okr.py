@@ -58,7 +58,7 @@ def _cycle(cmd: Command, ctx: Context) -> str:
 async def okr_list(cmd: Command, ctx: Context) -> Reply:
     """List the OKRs of the current cycle with their key results."""
     if cmd.args:
-        raise UsageError("Unknown /okr option. Try /okr, /okr progress or /help okr")
+        raise UsageError(f"Unknown /okr option. Try /okr, /okr progress or {cmd.help_for('okr')}")
     cycle = _cycle(cmd, ctx)
     chat = cmd.chat.key
     okrs = ctx.store.okrs.okrs(chat, cycle)

@@ -71,7 +71,9 @@ class Router:
             seen.setdefault(words[0], None)
         return list(seen)
 
-    def resolve(self, name: str, tokens: Sequence[str]) -> tuple[Route, tuple[str, ...]]:
+    def resolve(
+        self, name: str, tokens: Sequence[str], help_command: str = "/help"
+    ) -> tuple[Route, tuple[str, ...]]:
         """Find the longest registered path matching `name tokens…`."""
         name = ALIASES.get(name, name)
         words = (name, *(t.casefold() for t in tokens))
@@ -79,12 +81,12 @@ class Router:
             route = self._routes.get(words[:size])
             if route is not None:
                 return route, tuple(tokens[size - 1 :])
-        raise CommandError(self._unknown(name))
+        raise CommandError(self._unknown(name, help_command))
 
-    def _unknown(self, name: str) -> str:
+    def _unknown(self, name: str, help_command: str) -> str:
         close = difflib.get_close_matches(name[:40], self.top_level(), n=2, cutoff=0.6)
         hint = f" Did you mean {' or '.join('/' + c for c in close)}?" if close else ""
-        return f"Unknown command /{clip(name)}.{hint} Send /help for the list."
+        return f"Unknown command /{clip(name)}.{hint} Send {help_command} for the list."
 
     async def dispatch(self, cmd: Command, ctx: Context) -> list[Reply]:
         """Run one command; never raises, always answers with at least one reply."""
@@ -95,7 +97,7 @@ class Router:
         try:
             # a hashtag message is free chat text: split on spaces, quotes mean nothing
             tokens = tuple(cmd.text.split()) if cmd.via == "hashtag" else tokenize(cmd.text)
-            route, args = self.resolve(cmd.name, tokens)
+            route, args = self.resolve(cmd.name, tokens, cmd.help_command)
             _check_role(route.spec, cmd, ctx)
             result = await _run(route, cmd.model_copy(update={"args": args}), ctx)
             await ctx.store.commit()

@@ -612,6 +612,7 @@ class SlackAdapter:
     async def _run(self, cmd: Command, responder: _Responder | None) -> None:
         """Dispatch one command and deliver its replies; failures are logged, not raised."""
         log_command(_LOGGER, cmd)
+        cmd = cmd.model_copy(update={"help_command": fmt.HELP_COMMAND})
         for reply, target in await dispatch_for(self._dispatch, cmd, self.platform, _LOGGER):
             own_chat = responder if target == cmd.chat else None
             await self._answer(reply, target, own_chat)

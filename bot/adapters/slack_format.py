@@ -372,36 +372,12 @@ class SlackUpload:
 Outgoing = SlackMessage | SlackUpload
 
 
-_HELP_COMMAND = re.compile(r"(?<![\w/])/help\b")
-
-
-def slack_wording(text: str) -> str:
-    """Point at `/scorecard help` where a reply says `/help` (Slack keeps /help for itself)."""
-    return _HELP_COMMAND.sub("/scorecard help", text)
-
-
-def _slack_worded(reply: Reply) -> Reply:
-    """The reply with every shown string in Slack's wording (button values stay as they are)."""
-    table = reply.table
-    if table is not None:
-        rows = tuple(tuple(slack_wording(cell) for cell in row) for row in table.rows)
-        table = table.model_copy(update={"rows": rows})
-    return reply.model_copy(
-        update={
-            "title": slack_wording(reply.title) if reply.title else reply.title,
-            "text": slack_wording(reply.text),
-            "fields": tuple(
-                f.model_copy(update={"value": slack_wording(f.value)}) for f in reply.fields
-            ),
-            "table": table,
-            "footer": slack_wording(reply.footer) if reply.footer else reply.footer,
-        }
-    )
+#: Slack keeps /help for itself: handlers are told to say this instead (Command.help_command)
+HELP_COMMAND = "/scorecard help"
 
 
 def render_reply(reply: Reply) -> list[Outgoing]:
     """Block Kit messages within Slack's limits, then the picture upload if any."""
-    reply = _slack_worded(reply)
     blocks: list[Block] = []
     if reply.title:
         blocks.append(_header(reply.title))

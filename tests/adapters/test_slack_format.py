@@ -407,21 +407,3 @@ def test_slash_commands_are_the_top_level_words_without_help() -> None:
     assert by_name["/kpi"].description == "About kpi."
     assert "help" in by_name["/scorecard"].usage_hint
     assert by_name["/log"].usage_hint == "<initiative> [+N]"
-
-
-def test_replies_point_at_scorecard_help_because_slack_keeps_help() -> None:
-    reply = Reply(
-        title="Commands",
-        text="Unknown command /kpii. Send /help for the list.",
-        table=Table(columns=("command",), rows=(("/help",), ("/kpi",))),
-        footer="Details and examples: /help <command>, e.g. /help kpi",
-        buttons=(Button(label="Help", command="/help kpi"),),
-    )
-    [message] = fmt.render_reply(reply)
-    assert isinstance(message, fmt.SlackMessage)
-    shown = json.dumps([b for b in message.blocks if b["type"] != "actions"]) + message.text
-    assert "/help" not in shown.replace("/scorecard help", "")
-    assert "Send /scorecard help for the list." in message.text
-    assert "/scorecard help &lt;command&gt;, e.g. /scorecard help kpi" in shown
-    assert message.blocks[-1]["elements"][0]["value"] == "/help kpi"  # what a press runs
-    assert fmt.slack_wording("/kpi/help and x/help stay") == "/kpi/help and x/help stay"

@@ -7,8 +7,11 @@ import logging
 import pytest
 
 from bot.app import Core
-from handlers.contract import Command, Context, Reply, command
+from handlers.contract import Actor, Command, Context, Reply, command
+from handlers.parsing import command_from_text
 from tests.support import FakeChat
+
+ACTOR = Actor(platform="slack", user_id="U1", display_name="Anna", handle="@anna")
 
 
 async def test_help_lists_every_command_family(chat: FakeChat, core: Core) -> None:
@@ -92,3 +95,20 @@ async def test_mutating_handler_that_suspends_is_refused(chat: FakeChat, core: C
 )
 async def test_near_misses_get_a_suggestion(chat: FakeChat, command: str, expected: str) -> None:
     assert expected in await chat.error(command)
+
+
+async def test_help_is_spelled_the_way_the_platform_asks_for_it(core: Core) -> None:
+    chat = FakeChat(core)
+
+    async def on_slack(text: str) -> str:
+        cmd = command_from_text(text, actor=ACTOR, chat=chat.chat, received_at=core.ctx.clock())
+        assert cmd is not None
+        [reply] = await core.dispatch(cmd.model_copy(update={"help_command": "/scorecard help"}))
+        return reply.plain()
+
+    assert "Send /scorecard help for the list." in await on_slack("/kpii")
+    listing = await on_slack("/help")
+    assert "/scorecard help <command>, e.g. /scorecard help kpi" in listing
+    assert "/help" not in listing.replace("/scorecard help", "")
+    assert (await on_slack("/help help")).startswith("/scorecard help\n/scorecard help [command]")
+    assert "or /scorecard help okr" in await on_slack("/okr nonsense")
