@@ -14,6 +14,7 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.alerting import rebuild_states
 from handlers.templates import apply_plan, plan_template
 from scoring.models import CheckIn, Initiative, Measurement, ProgressLog
 from scoring.okr import current_quarter
@@ -44,6 +45,7 @@ def load_demo(store: Store, chat: str, now: datetime) -> bool:
         for template in (CONTENT_MARKETING, CUSTOMER_OKRS):
             apply_plan(store, chat, plan_template(store, chat, template, cycle))
         _history(store, chat, now, rng)
+        rebuild_states(store, chat, now)  # 90 days of history are not "first readings"
         _plan(store, chat, now, rng)
         for kr, value in CHECK_INS.items():
             store.okrs.check_in(

@@ -19,13 +19,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from handlers import render
 from handlers.calculated import current_measurement
 from handlers.contract import Button, ChatRef, Command, Context, Reply, ReplyKind
-from scoring.alerts import Transition, evaluate
+from scoring.alerts import (
+    AlertState,
+    Mute,
+    Transition,
+    active_mute,
+    evaluate,
+    rebuild,
+    transition_kind,
+)
 from scoring.alerts_batch import Batch, Batcher
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
@@ -33,15 +41,23 @@ from scoring.status import would_be_status
 from scoring.targets import kpi_on
 from storage.alerts import AlertSettings, Channel
 
+if TYPE_CHECKING:
+    from storage import Store
+
 __all__ = [
     "channels",
     "chat_ref",
+    "current_reading",
+    "end_expired_mutes",
     "evaluate_kpi",
     "flush_due",
     "on_kpi_changed",
+    "on_kpi_deleted",
+    "on_mutes_ended",
     "on_value_recorded",
     "on_values_recorded",
     "queue",
+    "rebuild_states",
     "render_batch",
     "zone_of",
 ]
@@ -62,16 +78,17 @@ def on_value_recorded(ctx: Context, cmd: Command, kpi: Kpi, measurement: Measure
 
     Called inside the mutating command's atomic step, so it must not await: state and
     outbox entries are written synchronously and become durable with the command.
-    The KPI's *latest* reading is evaluated: a back-dated value changes nothing.
+    The KPI's *current* reading is evaluated: a back-dated value that leaves it as it
+    was is a reading already counted, so it changes nothing and says nothing.
     """
-    del measurement  # the latest stored reading is what counts (a back-dated one is not)
+    del measurement  # the current stored reading is what counts (a back-dated one is not)
     on_values_recorded(ctx, cmd.chat.key, [kpi])
 
 
 def on_values_recorded(ctx: Context, chat: str, kpis: Sequence[Kpi]) -> None:
     """Evaluate several KPIs (an import) and flush once, so their alerts group together."""
     now = ctx.clock()
-    settings = ctx.store.alerts.settings(chat)
+    settings = end_expired_mutes(ctx, chat, now)
     tz = zone_of(ctx, chat)
     thresholds = ctx.store.scorecards.thresholds(chat)
     transitions: list[Transition] = []
@@ -83,13 +100,65 @@ def on_values_recorded(ctx: Context, chat: str, kpis: Sequence[Kpi]) -> None:
 def on_kpi_changed(ctx: Context, chat: str, kpi: Kpi) -> None:
     """A KPI definition changed (target, thresholds, test mode, removal): re-evaluate it.
 
-    A removed KPI's state is dropped without a message; otherwise the latest reading is
-    evaluated again under the new definition (it is never counted twice).
+    A removed KPI keeps its state (what people last heard) without a message, so a
+    restore picks up from there; otherwise the latest reading is evaluated again under
+    the new definition (it is never counted twice).
     """
     if kpi.removed_at is not None:
-        ctx.store.alerts.drop_state(chat, kpi.key)
         return
     on_values_recorded(ctx, chat, [kpi])
+
+
+def end_expired_mutes(
+    ctx: Context, chat: str, now: datetime, settings: AlertSettings | None = None
+) -> AlertSettings:
+    """Drop mutes that ran out and catch up on what they hid; returns the settings now.
+
+    Runs before anything else evaluates or sends the chat's alerts (a command, the flush
+    timer, the sweep), so no message goes out while an unmuted KPI's news still waits.
+    """
+    settings = settings or ctx.store.alerts.settings(chat)
+    if all(m.until > now for m in settings.mutes):
+        return settings
+    live = tuple(m for m in settings.mutes if m.until > now)
+    settings = settings.model_copy(update={"mutes": live})
+    ctx.store.alerts.save_settings(chat, settings)
+    on_mutes_ended(ctx, chat)
+    return settings
+
+
+def on_mutes_ended(ctx: Context, chat: str) -> None:
+    """A mute ended (unmute, or it expired): tell what changed while it lasted, once.
+
+    Each KPI whose last change was muted and whose colour is not what people last heard
+    is evaluated again; `scoring.alerts` turns that into one catch-up message (or, for
+    red, the reminder).
+    """
+    kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
+    due = [
+        kpis[s.state.kpi]
+        for s in ctx.store.alerts.states(chat)
+        if s.state.kpi in kpis
+        and not s.test
+        and s.state.last_notified is None
+        and s.state.status != s.state.heard
+    ]
+    if due:
+        on_values_recorded(ctx, chat, due)
+
+
+def on_kpi_deleted(ctx: Context, chat: str, key: str) -> None:
+    """A KPI was deleted for good: forget its alert state (a new KPI may take the key)."""
+    ctx.store.alerts.drop_state(chat, key)
+
+
+def current_reading(ctx: Context, chat: str, kpi: Kpi) -> tuple[Kpi, Measurement] | None:
+    """The reading alerts judge a KPI by (its period's aggregate with agg=), and the KPI
+    with the staged target in force that day; None without data."""
+    reading = current_measurement(ctx, chat, kpi)
+    if reading is None:
+        return None
+    return kpi_on(kpi, reading.day), reading
 
 
 def evaluate_kpi(
@@ -101,15 +170,26 @@ def evaluate_kpi(
     thresholds: Thresholds,
     now: datetime,
 ) -> list[Transition]:
-    """Step one KPI's alert state with its latest reading; persist it; return transitions."""
-    reading = current_measurement(ctx, chat, kpi)  # the period's aggregate (agg=)
-    if reading is None:
+    """Step one KPI's alert state with its current reading; persist it; return transitions.
+
+    A reading already counted (a back-dated value left it as it was) changes nothing.
+    Without a stored state, a KPI with history gets its state rebuilt from that history
+    silently (demo, import, restore, older stores): 90 days of data are not a "first
+    reading". A KPI's very first value, or its first out of test mode, is announced.
+    """
+    current = current_reading(ctx, chat, kpi)
+    if current is None:
         return []
-    kpi = kpi_on(kpi, reading.day)  # scored against the staged target in force
+    kpi, reading = current
     stored = ctx.store.alerts.state(chat, kpi.key)
     # Test mode switched on or off since the state was written: start afresh, so the
     # first live reading announces its colour and test readings never reach people.
     state = stored.state if stored is not None and stored.test == kpi.test else None
+    silent = False
+    if stored is None:  # never evaluated (a KPI leaving test mode announces its colour)
+        history = ctx.store.kpis.history(chat, kpi.key, limit=REBUILD_READINGS)
+        if len(history) > 1:
+            state, silent = rebuild_state(kpi, history, settings, thresholds, now), True
     state, transitions = evaluate(
         state,
         kpi=kpi,
@@ -122,8 +202,59 @@ def evaluate_kpi(
         tz=tz,
         thresholds=thresholds,
     )
+    if silent:  # the current reading completes the history: still nothing to announce
+        state = state.model_copy(update={"told": state.status, "last_notified": now})
+        transitions = []
     ctx.store.alerts.put_state(chat, state, test=kpi.test)
     return transitions
+
+
+#: Readings replayed to rebuild a state: the colour hysteresis settles on depends on
+#: recent history only.
+REBUILD_READINGS = 60
+
+
+def rebuild_state(
+    kpi: Kpi,
+    history: Sequence[Measurement],
+    settings: AlertSettings,
+    thresholds: Thresholds,
+    now: datetime,
+) -> AlertState | None:
+    """`scoring.alerts.rebuild` with each reading's colour and performance filled in
+    (each scored against the staged target in force on its day)."""
+    readings = list(history[-REBUILD_READINGS:])
+    on_day = [kpi_on(kpi, m.day) for m in readings]
+    return rebuild(
+        kpi,
+        readings,
+        statuses=[
+            would_be_status(k, m.value, thresholds) for k, m in zip(on_day, readings, strict=True)
+        ],
+        performances=[performance(k, m.value) for k, m in zip(on_day, readings, strict=True)],
+        policy=settings.policy,
+        thresholds=thresholds,
+        now=now,
+    )
+
+
+def rebuild_states(store: Store, chat: str, now: datetime) -> int:
+    """Rebuild every KPI's alert state from its history, silently (demo, scorecard imports).
+
+    For stores filled by other paths than `/kpi set`: afterwards `/alerts` shows what is
+    firing and the next value is compared with the history, never a "first reading".
+    Returns how many states were written.
+    """
+    settings = store.alerts.settings(chat)
+    thresholds = store.scorecards.thresholds(chat)
+    written = 0
+    for kpi in store.kpis.all(chat):
+        history = store.kpis.history(chat, kpi.key, limit=REBUILD_READINGS)
+        state = rebuild_state(kpi, history, settings, thresholds, now)
+        if state is not None:
+            store.alerts.put_state(chat, state, test=kpi.test)
+            written += 1
+    return written
 
 
 def queue(
@@ -186,13 +317,14 @@ def flush_due(
     ready = Batcher(queued=tuple(q for q in batcher.queued if q not in keep.queued))
     _, batch = ready.due(max((q.ready_at for q in ready.queued), default=now))
     if batch is not None:
-        batch = batch.model_copy(update={"at": now})
+        settings = settings or ctx.store.alerts.settings(chat)
+        batch = as_of_now(ctx, chat, batch, settings, now)
     rest = keep
     if len(rest.queued) != len(batcher.queued):  # nothing taken: the stored one is right
         ctx.store.alerts.save_batcher(chat, rest)
     sent = 0
     if batch is not None:
-        settings = settings or ctx.store.alerts.settings(chat)
+        assert settings is not None
         reply = render_batch(ctx, chat, batch)
         for channel in channels(settings, chat):
             key = f"alert:{channel.thread_id or ''}:{batch.at.isoformat()}:" + "+".join(
@@ -204,6 +336,81 @@ def flush_due(
     if next_due is not None:
         ctx.outbox.wake_at(chat, next_due)
     return sent
+
+
+def as_of_now(
+    ctx: Context, chat: str, batch: Batch, settings: AlertSettings, now: datetime
+) -> Batch | None:
+    """The batch re-evaluated against each KPI's latest value at `now`: true, or dropped.
+
+    A waiting alert may be stale by the time it goes out (a newer value, an edit, a
+    mute, a removal). Each KPI's latest reading is evaluated again (never counted
+    twice) and the message becomes "what people last heard → the colour now", keeping
+    a red reminder a reminder (its "red since" is the news); a KPI that is removed, in
+    test mode or muted now, or whose colour is what people last heard, is dropped. Sent
+    KPIs are marked told.
+    """
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    tz = zone_of(ctx, chat)
+    items = []
+    for item in batch.items:
+        known = ctx.store.kpis.get(chat, item.kpi)
+        current = None if known is None else current_reading(ctx, chat, known)
+        stored = ctx.store.alerts.state(chat, item.kpi)
+        if current is None or stored is None or stored.test != current[0].test:
+            continue
+        kpi, reading = current
+        state, found = evaluate(
+            stored.state,
+            kpi=kpi,
+            measurement=reading,
+            status=would_be_status(kpi, reading.value, thresholds),
+            performance=performance(kpi, reading.value),
+            now=now,
+            policy=settings.policy,
+            mutes=settings.mutes,
+            tz=tz,
+            thresholds=thresholds,
+        )
+        ctx.store.alerts.log(chat, [t for t in found if t.kind != "reminder"])
+        true = _true_message(item, state, kpi, active_mute(kpi.key, settings.mutes, now))
+        if true is None:
+            if kpi.removed_at is not None or active_mute(kpi.key, settings.mutes, now):
+                state = state.model_copy(update={"last_notified": None})  # nobody was told
+            ctx.store.alerts.put_state(chat, state, test=kpi.test)
+            continue
+        ctx.store.alerts.put_state(
+            chat, state.model_copy(update={"told": true.new}), test=kpi.test
+        )
+        items.append(true)
+    if not items:
+        return None
+    return batch.model_copy(update={"at": now, "items": tuple(items)})
+
+
+def _true_message(
+    item: Transition, state: AlertState, kpi: Kpi, mute: Mute | None
+) -> Transition | None:
+    """What `item` should say given the KPI's state now (None: nothing true to say)."""
+    if kpi.removed_at is not None or kpi.test or mute is not None:
+        return None
+    current = {
+        "new": state.status,
+        "value": state.value,
+        "performance": state.performance,
+        "by": state.by,
+        "since": state.since,
+        "name": kpi.name,
+        "unit": kpi.unit,
+        "target": kpi.target,
+        "objective": kpi.objective,
+    }
+    if item.kind == "reminder" and state.status is Status.RED:
+        return item.model_copy(update={**current, "old": Status.RED})
+    kind = transition_kind(state.heard, state.status)
+    if kind is None:
+        return None
+    return item.model_copy(update={**current, "old": state.heard, "kind": kind})
 
 
 # --- addressing ----------------------------------------------------------------------------

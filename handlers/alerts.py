@@ -82,10 +82,10 @@ def _firing_lines(
         state, kpi = stored.state, kpis.get(stored.state.kpi)
         if kpi is None or stored.test:
             continue
-        latest = ctx.store.kpis.latest(chat, kpi.key)
-        if not latest:
+        current = alerting.current_reading(ctx, chat, kpi)
+        if current is None:
             continue
-        value = latest[-1].value
+        kpi, value = current[0], current[1].value
         now_status = would_be_status(kpi, value, thresholds)
         waiting = hold(
             state,
@@ -242,8 +242,8 @@ async def alerts_mute(cmd: Command, ctx: Context) -> Reply:
     now = ctx.clock()
     mute = Mute.create(target, parse_duration(cmd.args[1]), by=who(cmd), now=now)
     chat = cmd.chat.key
-    settings = ctx.store.alerts.settings(chat)
-    mutes = tuple(m for m in settings.mutes if m.until > now and m.target != mute.target)
+    settings = alerting.end_expired_mutes(ctx, chat, now)
+    mutes = tuple(m for m in settings.mutes if m.target != mute.target)
     ctx.store.alerts.save_settings(chat, settings.model_copy(update={"mutes": (*mutes, mute)}))
     what = "All KPIs" if target == "all" else target
     tz = alerting.zone_of(ctx, chat)
@@ -272,6 +272,7 @@ async def alerts_unmute(cmd: Command, ctx: Context) -> Reply:
         mutes = _mutes_text(settings, now, alerting.zone_of(ctx, chat))
         raise UsageError(f"{target} is not muted. Mutes: {mutes}")
     ctx.store.alerts.save_settings(chat, settings.model_copy(update={"mutes": tuple(kept)}))
+    alerting.on_mutes_ended(ctx, chat)
     return Reply(text=f"Unmuted {'everything' if target == 'all' else target}.")
 
 

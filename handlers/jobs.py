@@ -190,7 +190,7 @@ def sweep_chat(ctx: Context, chat: str) -> SweepReport:
 def _look_at(ctx: Context, chat: str) -> SweepReport:
     now = ctx.clock()
     report = SweepReport(chats=1)
-    settings = ctx.store.alerts.settings(chat)
+    settings = alerting.end_expired_mutes(ctx, chat, now)
     tz = alerting.zone_of(ctx, chat)
     red_before = ctx.store.alerts.states(chat, status=Status.RED)
     report.reminders, flushed = _remind(ctx, chat, settings, now, red_before, tz)
@@ -255,6 +255,7 @@ def _next_look(
         due = now if told is None else told + settings.policy.repeat
         mute = active_mute(stored.state.kpi, settings.mutes, now)
         candidates.append(due if mute is None else max(due, mute.until))
+    candidates.extend(m.until for m in settings.mutes if m.until > now)  # catch-ups
     held = ctx.store.alerts.next_flush(chat)
     if held is not None:
         candidates.append(held)
@@ -395,7 +396,9 @@ def _remind(
     transitions: list[Transition] = []
     for stored in candidates:
         kpi, reading = ctx.store.alerts.kpi_reading(chat, stored.state.kpi)
-        if kpi is None or kpi.removed_at is not None or kpi.test != stored.test or reading is None:
+        if kpi is not None and kpi.removed_at is not None:
+            continue  # removed, not deleted: its state waits for a restore
+        if kpi is None or kpi.test != stored.test or reading is None:
             ctx.store.alerts.drop_state(chat, stored.state.kpi)  # gone: no message
             continue
         state, found = evaluate(
@@ -422,7 +425,9 @@ def _remind(
 
 def flush_alerts(ctx: Context, chat: str) -> int:
     """The group-window / quiet-hours timer fired: send what is ready (items sent)."""
-    return alerting.flush_due(ctx, chat, ctx.clock())
+    now = ctx.clock()
+    settings = alerting.end_expired_mutes(ctx, chat, now)
+    return alerting.flush_due(ctx, chat, now, settings=settings)
 
 
 # --- digest ----------------------------------------------------------------------------------

@@ -471,6 +471,7 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
                 f"Remove it first: /kpi remove {kpi.key}"
             )
         gone = ctx.store.kpis.purge(chat, kpi.key)
+        alerting.on_kpi_deleted(ctx, chat, kpi.key)
         return Reply(text=f"Deleted {kpi.name} ({kpi.key}) and its {gone} values for good.")
     if kpi.removed_at is not None:
         raise UsageError(

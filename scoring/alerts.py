@@ -28,9 +28,17 @@ Rules, modelled on Prometheus/Alertmanager (see docs in each function):
 - **Mutes**: changes are still produced (state moves on) with `suppressed="muted"`;
   reminders are not produced while muted. A muted change does not count as told, so
   after expiry the next sweep sends one reminder for a KPI that is red and was not
-  told within `repeat`; nothing else is replayed. A recovery from a colour people
-  never heard of (it came while muted) is logged as muted too, never sent: no
-  "resolved" for an alert nobody saw.
+  told within `repeat`, and a KPI that moved to another colour meanwhile gets one
+  catch-up message from the colour people last heard (`told`) to the current one
+  (`catch_up`). A recovery to the colour people last heard (the change came and
+  went while muted) is logged as muted too, never sent: no "resolved" for an alert
+  nobody saw.
+- **Told**: `AlertState.told` is the colour of the last message actually handed to
+  the chat (the caller sets it when it sends; see handlers.alerting's send-time
+  re-evaluation), so a message is always phrased from what people last heard.
+- **History**: a KPI with history but no state (the demo, an import, a restore, a
+  store from before alerts) gets its state rebuilt by replaying its readings
+  silently (`rebuild`), so it never announces a "first reading".
 - **Quiet hours** (scoring.alerts_quiet): non-critical transitions (yellow, improved,
   resolved, reminders) carry `held_until`, the end of the window; people are deemed
   told at that instant.
@@ -78,10 +86,12 @@ __all__ = [
     "Suppressed",
     "Transition",
     "active_mute",
+    "catch_up",
     "evaluate",
     "hold",
     "parse_duration",
     "quiet_release_time",
+    "rebuild",
     "reminders_due",
     "settle",
     "transition_kind",
@@ -187,6 +197,7 @@ class AlertState(_Frozen):
 
     kpi: str
     status: Status = Status.NODATA
+    told: Status | None = None  # colour of the last message sent; None: stored before it
     since: AwareDatetime | None = None
     pending: Status | None = None
     pending_count: int = Field(default=0, ge=0)
@@ -198,12 +209,17 @@ class AlertState(_Frozen):
     by: str = ""
     reading_at: AwareDatetime
 
-    @field_validator("status")
+    @field_validator("status", "told")
     @classmethod
-    def _alerting(cls, value: Status) -> Status:
+    def _alerting(cls, value: Status | None) -> Status | None:
         if value is Status.TEST:
             raise ValueError("test is a KPI mode, not an alert status")
         return value
+
+    @property
+    def heard(self) -> Status:
+        """The colour people last heard of (states stored before `told` existed: `status`)."""
+        return self.status if self.told is None else self.told
 
     @property
     def firing_since(self) -> datetime | None:
@@ -412,7 +428,8 @@ def evaluate(
         measurement.at,
         measurement.value,
     )
-    previous = (state or AlertState(kpi=kpi.key, **reading)).model_copy(update=reading)
+    fresh = AlertState(kpi=kpi.key, told=Status.NODATA, **reading)
+    previous = (state or fresh).model_copy(update=reading)
     current = previous.status
     goal = settle(
         current,
@@ -434,7 +451,72 @@ def evaluate(
     if goal != current and after.pending_count >= policy.confirm:
         return _change(after, goal, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
     reminder = _reminder(after, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
+    if reminder is None:
+        reminder = catch_up(after, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
     return (after, []) if reminder is None else (reminder[0], [reminder[1]])
+
+
+def catch_up(
+    state: AlertState,
+    *,
+    kpi: Kpi,
+    now: datetime,
+    policy: AlertPolicy,
+    mutes: Sequence[Mute] = (),
+    tz: tzinfo = UTC,
+) -> tuple[AlertState, Transition] | None:
+    """The one message a KPI needs when its colour moved on while nobody was told.
+
+    For a state whose last change was muted (`last_notified` None) and whose colour is
+    not what people last heard: heard → current, once the mute is over. Red is left to
+    the reminder (`reminders_due`), which says the same with its "since".
+    """
+    if state.last_notified is not None or state.status in (Status.RED, Status.NODATA):
+        return None
+    kind = transition_kind(state.heard, state.status)
+    if kind is None:
+        return None
+    transition = _transition(
+        state, kind, state.heard, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz
+    )
+    if transition.suppressed == "muted":
+        return None
+    return state.model_copy(update={"last_notified": _told_at(transition)}), transition
+
+
+def rebuild(
+    kpi: Kpi,
+    readings: Sequence[Measurement],
+    *,
+    statuses: Sequence[Status],
+    performances: Sequence[float],
+    policy: AlertPolicy,
+    thresholds: Thresholds = _DEFAULT_THRESHOLDS,
+    now: datetime,
+) -> AlertState | None:
+    """A KPI's alert state as its history leaves it, with nothing announced (None: no history).
+
+    Replays `readings` (oldest first, with each one's colour and performance) through
+    `evaluate` at the instants they were recorded, then deems the resulting colour told
+    at `now`: people saw that history in `/kpi`, so it is not news.
+    """
+    state: AlertState | None = None
+    for reading, status, share in zip(readings, statuses, performances, strict=True):
+        state, _ = evaluate(
+            state,
+            kpi=kpi,
+            measurement=reading,
+            status=status,
+            performance=share,
+            now=min(reading.at, now),
+            policy=policy,
+            thresholds=thresholds,
+        )
+    if state is None:
+        return None
+    return state.model_copy(
+        update={"told": state.status, "last_notified": now, "last_reminder": None}
+    )
 
 
 def reminders_due(
@@ -489,15 +571,16 @@ def _change(
         }
     )
     kind = transition_kind(old, new)
-    if kind is None:
-        return moved, []
+    if kind is None:  # nodata → green: nothing to say, and nothing people need to hear
+        return moved.model_copy(update={"told": new}), []
     transition = _transition(moved, kind, old, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
     if (
         kind in ("improved", "resolved")
         and state.last_notified is None
+        and new == state.heard
         and not transition.suppressed
     ):
-        # people never heard of the colour it recovers from (it came while muted)
+        # back to what people last heard: the colour it recovers from came while muted
         transition = transition.model_copy(update={"suppressed": "muted"})
     return moved.model_copy(update={"last_notified": _told_at(transition)}), [transition]
 
