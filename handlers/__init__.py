@@ -6,6 +6,7 @@ from handlers import (
     alerts,
     digest,
     files,
+    funnel,
     help_text,
     history,
     ingest,
@@ -32,6 +33,7 @@ def build_router() -> Router:
     ingest.register(router)
     kpi.register(router)
     kpi_import.register(router)
+    funnel.register(router)
     objectives.register(router)
     map.register(router)
     okr.register(router)

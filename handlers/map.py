@@ -176,6 +176,14 @@ async def strategy_map_text(cmd: Command, ctx: Context) -> Reply:
     else:
         lines.append("")
         lines.append("No links yet: /objective link <cause> <effect>")
+    aligned = [o for o in ctx.store.okrs.okrs(chat) if o.align]
+    if aligned:
+        lines.append("")
+        lines.append("OKRs aligned to objectives:")
+        lines.extend(
+            f"   OKR {o.name} ({o.key}, {o.cycle}) → {names.get(o.align or '', o.align)}"
+            for o in aligned
+        )
     return Reply(
         title=f"Strategy map · index {render.pct(view.score.index)}", text="\n".join(lines)
     )

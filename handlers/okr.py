@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 
-from handlers import render
+from handlers import calculated, render
 from handlers.common import (
     author_id,
     chat_now,
     chat_zone,
     edit_request,
+    kpi_or_fail,
     kr_or_fail,
     need,
+    objective_or_fail,
     okr_or_fail,
     who,
 )
@@ -43,9 +45,9 @@ from scoring.okr import (
 RESERVED = {"add", "edit", "remove", "kr", "checkin", "progress", "cycle"}
 KR_USAGE = (
     '/okr kr <okr-key> <kr-key> "<name>" start=<n> target=<n> [unit=<u>] [weight=<n>] '
-    "[owner=@user]"
+    "[owner=@user] [kpi=<kpi-key>]"
 )
-KR_FIELDS = ("name", "start", "target", "unit", "weight", "owner")
+KR_FIELDS = ("name", "start", "target", "unit", "weight", "owner", "kpi")
 PACE_MARK = {Pace.ON_TRACK: "🟢", Pace.BEHIND: "🟡", Pace.AT_RISK: "🔴"}
 
 
@@ -72,9 +74,10 @@ async def okr_list(cmd: Command, ctx: Context) -> Reply:
         rows.append((f"{okr.name} ({okr.key})", "", "", render.pct(okr_progress(krs)), ""))
         for kr in krs:
             current = kr.current if kr.current is not None else kr.start
+            driven = f" ← KPI {kr.kpi}" if kr.kpi else ""
             rows.append(
                 (
-                    f"  {kr.name} ({kr.key})",
+                    f"  {kr.name} ({kr.key}){driven}",
                     f"{render.num(current)} → {render.num(kr.target, kr.unit)}",
                     render.num(kr.start),
                     render.pct(kr_progress(kr)),
@@ -88,8 +91,40 @@ async def okr_list(cmd: Command, ctx: Context) -> Reply:
             rows=tuple(rows),
             align=("l", "r", "r", "r", "r"),
         ),
-        footer="Objective progress = weighted mean of its KRs' progress, each capped at 100%.",
+        footer="\n".join(
+            [
+                *_alignment_lines(ctx, chat, okrs),
+                "Objective progress = weighted mean of its KRs' progress, each capped at 100%.",
+            ]
+        ),
     )
+
+
+def _alignment_lines(ctx: Context, chat: str, okrs: list[Okr]) -> list[str]:
+    """`OKR delight serves scorecard objective Retain customers (retain)` per aligned OKR."""
+    names = {o.key: o.name for o in ctx.store.scorecards.objectives(chat)}
+    return [
+        f"OKR {okr.key} serves scorecard objective {names.get(okr.align, okr.align)} ({okr.align})"
+        for okr in okrs
+        if okr.align
+    ]
+
+
+def _resolve_links(cmd: Command, ctx: Context, fields: dict[str, object]) -> None:
+    """`align=` names a scorecard objective and `kpi=` a KPI (`none` removes the link)."""
+    for field, find in (("align", objective_or_fail), ("kpi", kpi_or_fail)):
+        raw = fields.get(field)
+        if isinstance(raw, str):
+            none = raw.strip().casefold() in ("none", "-", "")
+            fields[field] = None if none else find(cmd, ctx, raw).key
+
+
+def _follow_kpi(cmd: Command, ctx: Context, kr: KeyResult) -> KeyResult:
+    """A KPI-driven key result takes the KPI's current value (its period aggregate)."""
+    if kr.kpi is None:
+        return kr
+    kpi = kpi_or_fail(cmd, ctx, kr.kpi)
+    return kr.model_copy(update={"current": calculated.reading(ctx, cmd.chat.key, kpi).value})
 
 
 @command("okr progress", usage="/okr progress", example="/okr progress")
@@ -141,6 +176,7 @@ OKR_PARSERS: dict[str, FieldParser] = {
     "name": parse_name,
     "cycle": parse_cycle,
     "owner": parse_owner,
+    "align": str,
 }
 KR_PARSERS: dict[str, FieldParser] = {
     "name": parse_name,
@@ -149,18 +185,19 @@ KR_PARSERS: dict[str, FieldParser] = {
     "unit": lambda raw: raw.strip()[:16],
     "weight": parse_weight,
     "owner": parse_owner,
+    "kpi": str,
 }
 
 
 @command(
     "okr add",
-    usage='/okr add <key> "<objective>" [cycle=2026Q4] [owner=@user]',
+    usage='/okr add <key> "<objective>" [cycle=2026Q4] [owner=@user] [align=<objective>]',
     example='/okr add delight "Delight our customers" cycle=2026Q4 owner=@anna',
     mutates=True,
 )
 async def okr_add(cmd: Command, ctx: Context) -> Reply:
     """Add an OKR objective to a cycle."""
-    positional, options = split_options(cmd.args, ("cycle", "owner"))
+    positional, options = split_options(cmd.args, tuple(OKR_PARSERS))
     need(positional, 2)
     key = normalize_key(positional[0], "OKR key")
     if key in RESERVED:
@@ -168,6 +205,7 @@ async def okr_add(cmd: Command, ctx: Context) -> Reply:
     if ctx.store.okrs.okr(cmd.chat.key, key) is not None:
         raise Conflict(f"OKR '{key}' already exists: /okr edit {key} field=value")
     fields = {"cycle": _cycle(cmd, ctx), **parse_fields(options, OKR_PARSERS)}
+    _resolve_links(cmd, ctx, fields)
     name = parse_name(" ".join(positional[1:]), "OKR objective")
     okr = Okr.model_validate({"key": key, "name": name, **fields})
     ctx.store.okrs.put_okr(cmd.chat.key, okr)
@@ -184,7 +222,9 @@ async def okr_edit(cmd: Command, ctx: Context) -> Reply:
     """Change an OKR objective's name, cycle or owner."""
     raw, options = edit_request(cmd, tuple(OKR_PARSERS))
     okr = okr_or_fail(cmd, ctx, raw)
-    updated = Okr.model_validate({**okr.model_dump(), **parse_fields(options, OKR_PARSERS)})
+    fields = parse_fields(options, OKR_PARSERS)
+    _resolve_links(cmd, ctx, fields)
+    updated = Okr.model_validate({**okr.model_dump(), **fields})
     ctx.store.okrs.put_okr(cmd.chat.key, updated)
     return Reply(text=f"Updated OKR {updated.name} ({updated.key}).")
 
@@ -227,11 +267,13 @@ async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
     if ctx.store.okrs.key_result(cmd.chat.key, key) is not None:
         raise Conflict(f"Key result '{key}' already exists: /okr kr edit {key} field=value")
     fields = parse_fields(options, KR_PARSERS)
+    _resolve_links(cmd, ctx, fields)
     missing = [f for f in ("start", "target") if f not in fields]
     if missing:
         raise UsageError(f"{' and '.join(f + '=' for f in missing)} required.", usage=True)
     name = parse_name(" ".join(positional[2:]), "key result name")
     kr = _check_kr(KeyResult.model_validate({"key": key, "okr": okr.key, "name": name, **fields}))
+    kr = _follow_kpi(cmd, ctx, kr)
     ctx.store.okrs.put_key_result(cmd.chat.key, kr)
     return Reply(
         text=f"Saved key result {kr.name} ({key}) of {okr.key}: {render.num(kr.start)} → "
@@ -249,8 +291,10 @@ async def okr_kr_edit(cmd: Command, ctx: Context) -> Reply:
     """Change a key result's name, start, target, unit, weight or owner."""
     raw, options = edit_request(cmd, KR_FIELDS)
     kr = kr_or_fail(cmd, ctx, raw)
-    updated = _check_kr(
-        KeyResult.model_validate({**kr.model_dump(), **parse_fields(options, KR_PARSERS)})
+    fields = parse_fields(options, KR_PARSERS)
+    _resolve_links(cmd, ctx, fields)
+    updated = _follow_kpi(
+        cmd, ctx, _check_kr(KeyResult.model_validate({**kr.model_dump(), **fields}))
     )
     ctx.store.okrs.put_key_result(cmd.chat.key, updated)
     return Reply(text=f"Updated key result {updated.name} ({updated.key}).")
@@ -273,17 +317,26 @@ async def okr_kr_remove(cmd: Command, ctx: Context) -> Reply:
 
 @command(
     "okr checkin",
-    usage="/okr checkin <kr> <value> [confidence=1-10] [note…]",
+    usage="/okr checkin <kr> <value> [confidence=1-10] [note…] (a KPI-driven KR: no value)",
     example="/okr checkin nps 38 confidence=7 after the survey",
     mutates=True,
 )
 async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     """Record a key-result check-in with who, when and how confident (1–10)."""
     positional, options = split_options(cmd.args, ("confidence",))
-    need(positional, 2)
+    need(positional, 1 if positional and _driven(cmd, ctx, positional[0]) else 2)
     kr = kr_or_fail(cmd, ctx, positional[0])
-    raw, nxt = take_number_tokens(positional, 1)
-    value = parse_number(raw, kr.key)
+    if kr.kpi is not None:  # the value follows the KPI; the check-in records confidence
+        if len(positional) > 1 and re.fullmatch(r"[−+-]?[\d.,]+%?", positional[1]):
+            raise UsageError(
+                f"{kr.key} follows KPI {kr.kpi}: record values with /kpi set {kr.kpi} …; "
+                f"a check-in records confidence, e.g. /okr checkin {kr.key} confidence=7"
+            )
+        kr = _follow_kpi(cmd, ctx, kr)
+        value, nxt = kr.current if kr.current is not None else kr.start, 1
+    else:
+        raw, nxt = take_number_tokens(positional, 1)
+        value = parse_number(raw, kr.key)
     confidence = None
     if "confidence" in options:
         raw_conf = options["confidence"].strip()
@@ -312,6 +365,12 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         f"(target {render.num(kr.target, kr.unit)}).",
         fields=tuple(fields),
     )
+
+
+def _driven(cmd: Command, ctx: Context, raw: str) -> bool:
+    """Whether the key result named `raw` follows a KPI (its check-in needs no value)."""
+    kr = ctx.store.okrs.key_result(cmd.chat.key, raw.strip().casefold())
+    return kr is not None and kr.kpi is not None
 
 
 def register(router: Router) -> None:

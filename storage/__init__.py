@@ -15,6 +15,7 @@ from storage.audit import AuditEntry, AuditRepo
 from storage.changes import Changes, UndoConflict
 from storage.chats import ChatRepo, ChatSettings
 from storage.engine import Database
+from storage.funnels import FunnelRepo
 from storage.ingest import IngestRepo, SourceRepo
 from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiRepo
@@ -47,6 +48,7 @@ class Store:
         self.kpis = KpiRepo(db, self.changes)
         self.okrs = OkrRepo(db, self.changes)
         self.initiatives = InitiativeRepo(db, self.changes)
+        self.funnels = FunnelRepo(db)
         self.chats = ChatRepo(db, default_timezone, self.changes)
         self.alerts = AlertRepo(db, self.kpis, self.initiatives, self.okrs, self.changes)
         self.audit = AuditRepo(db)

@@ -78,7 +78,7 @@ async def test_a_usage_mistake_ends_with_the_declared_usage(chat: FakeChat) -> N
     assert await chat.error("/kpi set cac") == (
         "Missing arguments. Usage: /kpi set <key> <value> [YYYY-MM-DD] [note…]"
     )
-    assert await chat.error('/perspective rename finance') == (
+    assert await chat.error("/perspective rename finance") == (
         'Missing arguments. Usage: /perspective rename <key> "<name>"'
     )
 

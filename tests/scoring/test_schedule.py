@@ -51,9 +51,7 @@ def test_day_names_round_trip(days: frozenset[int]) -> None:
 
 def test_a_schedule_stored_with_apscheduler_day_names_still_loads() -> None:
     stored = {"days": "mon-fri", "at": "09:00:00"}
-    assert Schedule.model_validate(stored) == Schedule(
-        weekdays=frozenset(range(5)), at=time(9, 0)
-    )
+    assert Schedule.model_validate(stored) == Schedule(weekdays=frozenset(range(5)), at=time(9, 0))
 
 
 def test_a_bad_weekday_name_is_refused() -> None:
@@ -77,9 +75,12 @@ def test_the_first_of_each_quarter() -> None:
 
 
 def test_a_day_that_never_comes_never_fires() -> None:
-    assert Schedule(months=frozenset({2}), day=30, at=time(9)).next_fire(
-        datetime(2026, 1, 1, tzinfo=UTC), ZoneInfo("UTC")
-    ) is None
+    assert (
+        Schedule(months=frozenset({2}), day=30, at=time(9)).next_fire(
+            datetime(2026, 1, 1, tzinfo=UTC), ZoneInfo("UTC")
+        )
+        is None
+    )
 
 
 @settings(max_examples=150, deadline=None)

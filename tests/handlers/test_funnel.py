@@ -1,0 +1,79 @@
+"""Funnels and customer journeys in chat (exact transcripts for the replies people read)."""
+
+from __future__ import annotations
+
+from tests.support import FakeChat
+
+
+async def _funnel(chat: FakeChat) -> None:
+    for key, name in (("traffic", "Traffic"), ("leads", "Leads"), ("sql", "SQL"), ("sal", "SAL")):
+        await chat.ok(f'/kpi add {key} "{name}" target=1000 agg=sum perspective=customers')
+    await chat.ok(
+        '/kpi add sql_sal "SQL → SAL" formula="conversion(sql, sal)" target=60 unit=% '
+        "perspective=processes"
+    )
+    await chat.ok('/funnel add mkt "Marketing funnel" stages=traffic,leads,sql,sal')
+    await chat.ok(
+        "/kpi import\ntraffic 10000 2026-10-15\nleads 500 2026-10-15\nsql 100 2026-10-15\n"
+        "sal 50 2026-10-15\ntraffic 12000 2026-11-10\nleads 480 2026-11-10\n"
+        "sql 120 2026-11-10\nsal 84 2026-11-10"
+    )
+    preview = chat.transcript[-1][1][0]
+    await chat.ok(preview.buttons[0].command)
+
+
+async def test_funnel_shows_conversions_changes_and_the_biggest_drop(chat: FakeChat) -> None:
+    await _funnel(chat)
+    assert await chat.ok("/funnel mkt") == (
+        "Marketing funnel (mkt) · 2026-11, vs 2026-10\n"
+        "stage               value  vs last  conversion  vs last  conversion KPI\n"
+        "Traffic (traffic)  12 000     +20%\n"
+        "Leads (leads)         480      −4%          4%    −1 pt\n"
+        "SQL (sql)             120     +20%         25%    +5 pt\n"
+        "SAL (sal)              84     +68%         70%   +20 pt  🟢 sql_sal: target 60%\n"
+        "Biggest drop: traffic → leads, 4% get through."
+    )
+
+
+async def test_funnel_mistakes_get_one_line(chat: FakeChat) -> None:
+    await _funnel(chat)
+    assert "No KPI 'visits'" in await chat.error('/funnel add x "X" stages=visits,leads')
+    assert "at least two stages" in await chat.error('/funnel add x "X" stages=leads')
+    assert "already exists" in await chat.error('/funnel add mkt "Again" stages=leads,sal')
+    assert "No funnel 'mkx'" in await chat.error("/funnel mkx")
+    assert await chat.ok("/funnel") == (
+        "Funnels\nMarketing funnel (mkt): traffic → leads → sql → sal"
+    )
+
+
+async def test_journey_shows_stages_with_kpis_touchpoints_and_pain_points(
+    chat: FakeChat,
+) -> None:
+    await chat.ok(
+        '/kpi add response "First response time" baseline=24 target=4 unit=h perspective=customers'
+    )
+    await chat.ok('/kpi add nps "NPS" baseline=30 target=50 perspective=customers')
+    await chat.ok("/kpi set response 6")
+    await chat.ok(
+        '/journey add cx "Customer journey" stages="Awareness, Purchase, Support, Loyalty"'
+    )
+    await chat.ok(
+        '/journey stage cx support kpis=response touchpoint="live chat" '
+        'pain="waiting for an answer"'
+    )
+    await chat.ok('/journey stage cx loyalty kpis=nps touchpoint="NPS survey"')
+    assert await chat.ok("/journey cx") == (
+        "Customer journey (cx)\n"
+        "1. AWARENESS\n"
+        "   (no KPIs or notes yet)\n"
+        "2. PURCHASE\n"
+        "   (no KPIs or notes yet)\n"
+        "3. SUPPORT\n"
+        "   🟢 First response time (response): 6 h of 4 h\n"
+        "   touchpoint: live chat\n"
+        "   pain point: waiting for an answer\n"
+        "4. LOYALTY\n"
+        "   ⚪ NPS (nps): — of 50\n"
+        "   touchpoint: NPS survey"
+    )
+    assert "No stage 'checkout'" in await chat.error('/journey stage cx checkout pain="x"')

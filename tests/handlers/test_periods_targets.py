@@ -1,0 +1,90 @@
+"""Time aggregation (`agg=`, `/kpi <key> ytd`) and dated targets (`due=`, `staged=`)."""
+
+from __future__ import annotations
+
+from tests.support import FakeChat, FixedClock
+
+LEADS = '/kpi add leads "Leads" target=300 agg=sum perspective=customers'
+
+
+async def test_a_sum_kpi_shows_and_scores_its_current_periods_total(chat: FakeChat) -> None:
+    await chat.ok(LEADS)
+    await chat.ok("/kpi set leads 100 2026-10-20")
+    await chat.ok("/kpi set leads 90 2026-11-02")
+    await chat.ok("/kpi set leads 150 2026-11-15")
+    listing = await chat.ok("/kpi")
+    assert "🟢 Leads (leads)    240     300       80%  ↑  6d ago" in listing
+    card = await chat.ok("/kpi leads")
+    assert "Value: 240" in card and "Per period: sum (agg=sum)" in card
+    explain = await chat.ok("/kpi leads explain")
+    assert explain.splitlines()[1] == "value (2026-11) = sum of 2 values = 240"
+    assert "80%" in await chat.ok("/scorecard")  # the roll-up scores 240, not the last 150
+
+
+async def test_ytd_lists_each_period_and_the_years_aggregate(chat: FakeChat) -> None:
+    await chat.ok(LEADS)
+    await chat.ok("/kpi set leads 100 2025-12-20")
+    await chat.ok("/kpi set leads 100 2026-10-20")
+    await chat.ok("/kpi set leads 90 2026-11-02")
+    await chat.ok("/kpi set leads 150 2026-11-15")
+    assert await chat.ok("/kpi leads ytd") == (
+        "Leads (leads) · 2026 to date\n"
+        "Year to date (sum of 3 values): 340; target 300.\n"
+        "period   value  values\n"
+        "2026-10    100       1\n"
+        "2026-11    240       2"
+    )
+
+
+async def test_avg_kpi_averages_its_period(chat: FakeChat) -> None:
+    await chat.ok(
+        '/kpi add conv "Conversion" target=4 unit=% agg=avg every=week perspective=customers'
+    )
+    await chat.ok("/kpi set conv 2 2026-11-16")
+    await chat.ok("/kpi set conv 3 2026-11-18")
+    assert "Value: 2.5%" in await chat.ok("/kpi conv")
+
+
+async def test_a_dated_target_shows_pace_and_a_linear_forecast(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await chat.ok(
+        '/kpi add followers "Social presence" baseline=10000 target=12000 due=2027-09-30 '
+        "from=2026-09-30 perspective=customers"
+    )
+    await chat.ok("/kpi set followers 10000 2026-09-30")
+    await chat.ok("/kpi set followers 10350 2026-11-21")
+    card = await chat.ok("/kpi followers")
+    assert (
+        "Due: 2027-09-30 · 14% of the time gone, progress 17%: on track · "
+        "on pace to reach 12 457 of 12 000"
+    ) in card
+
+
+async def test_staged_targets_score_against_the_stage_in_force(chat: FakeChat) -> None:
+    await chat.ok(
+        '/kpi add followers "Social presence" baseline=10000 target=12000 due=2027-09-30 '
+        "staged=2026Q4:10500,2027Q2:11000 perspective=customers"
+    )
+    saved = await chat.ok("/kpi set followers 10400")
+    assert "progress 80%" in saved  # 400 of the 500 this quarter asks for
+    card = await chat.ok("/kpi followers")
+    assert "Staged targets: 2026-12-31: 10 500, 2027-06-30: 11 000" in card
+    assert "target in force = 10 500 (staged), final 12 000" in await chat.ok(
+        "/kpi followers explain"
+    )
+
+
+async def test_dated_target_mistakes_get_one_line(chat: FakeChat) -> None:
+    assert "must be after its start" in await chat.error(
+        '/kpi add f "F" baseline=1 target=2 due=2026-01-01 from=2026-02-01 perspective=finance'
+    )
+    assert "after its due date" in await chat.error(
+        '/kpi add f "F" baseline=1 target=2 due=2026-12-31 staged=2027Q1:1.5 perspective=finance'
+    )
+    assert "staged= wants" in await chat.error(
+        '/kpi add f "F" baseline=1 target=2 staged=1.5 perspective=finance'
+    )
+    assert "agg=often is not allowed" in await chat.error(
+        '/kpi add f "F" baseline=1 target=2 agg=often perspective=finance'
+    )
