@@ -37,7 +37,8 @@ async def test_an_aligned_okr_shows_on_the_map_and_in_okr(chat: FakeChat) -> Non
     )
     strategy = await chat.ok("/map")
     assert strategy.endswith(
-        "OKRs aligned to objectives:\n   OKR Delight our customers (delight, 2026Q4) → Retain customers"
+        "OKRs aligned to objectives:\n"
+        "   OKR Delight our customers (delight, 2026Q4) → Retain customers"
     )
     assert "No objective 'nowhere'" in await chat.error("/okr edit delight align=nowhere")
     await chat.ok("/okr edit delight align=none")
