@@ -35,14 +35,14 @@ async def test_an_aligned_okr_shows_on_the_map_and_in_okr(chat: FakeChat) -> Non
     assert "OKR delight serves scorecard objective Retain customers (retain)" in await chat.ok(
         "/okr"
     )
-    strategy = await chat.ok("/map")
+    strategy = await chat.ok("/map text")
     assert strategy.endswith(
         "OKRs aligned to objectives:\n"
         "   OKR Delight our customers (delight, 2026Q4) → Retain customers"
     )
     assert "No objective 'nowhere'" in await chat.error("/okr edit delight align=nowhere")
     await chat.ok("/okr edit delight align=none")
-    assert "aligned" not in await chat.ok("/map")
+    assert "aligned" not in await chat.ok("/map text")
 
 
 async def test_kr_kpi_link_refuses_unknown_kpis(chat: FakeChat) -> None:
