@@ -7,11 +7,11 @@ repositories changed); this module only reads that log and reverts one entry of 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers import alerting, render
+from handlers import alerting, calculated, render
 from handlers.common import (
     author_id,
     chat_today,
@@ -131,7 +131,8 @@ async def kpi_unset(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(
             f"{kpi.key} has no value for {day.isoformat()}. See /kpi history {kpi.key}"
         )
-    follow_alerts(ctx, chat, [kpi.key])
+    recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, ctx.clock())
+    follow_alerts(ctx, chat, [kpi.key, *(k.key for k in recomputed)])
     latest = ctx.store.kpis.latest(chat, kpi.key)
     if latest:
         now = latest[-1]
@@ -363,7 +364,8 @@ async def undo(cmd: Command, ctx: Context) -> Reply:
         ctx.store.revert(chat, entry)
     except UndoConflict as exc:
         raise UsageError(_conflict_text(entry, exc, ctx, chat)) from None
-    follow_alerts(ctx, chat, _kpis_of(entry.changes))
+    recomputed = calculated.values_changed(ctx, chat, _days_of(entry.changes), ctx.clock())
+    follow_alerts(ctx, chat, [*_kpis_of(entry.changes), *(k.key for k in recomputed)])
     return Reply(
         title=f"Undone {entry.id} ({entry.actor}, {entry.command[:80]})",
         text="\n".join(describe([_reversed(c) for c in entry.changes], tz)[:10]),
@@ -413,6 +415,16 @@ def _kpis_of(changes: Sequence[Change]) -> list[str]:
         elif change.kind == "value":
             keys.append(change.key.rpartition("@")[0])
     return keys
+
+
+def _days_of(changes: Sequence[Change]) -> dict[str, list[date]]:
+    """KPI key → the days whose values a change touched (formulas reading them follow)."""
+    days: dict[str, list[date]] = {}
+    for change in changes:
+        if change.kind == "value":
+            key, _, day = change.key.rpartition("@")
+            days.setdefault(key, []).append(date.fromisoformat(day))
+    return days
 
 
 def register(router: Router) -> None:

@@ -325,30 +325,9 @@ class KpiRepo:
     def clear_between(self, chat: str, key: str, first: date, last: date) -> int:
         """Delete the values from `first` to `last` (a calculated KPI's stale period value).
 
-        Returns how many went; the index (months, count, two latest) is rebuilt when any did.
+        Each goes through `unset`, so the index follows and undo can put it back.
         """
-        lo, hi = first.isoformat(), last.isoformat()
-        summary = self._summary(chat, key)
-        gone = 0
-        for month in summary.months:
-            if lo[:7] <= month <= hi[:7]:
-                name = self._shard(chat, key, month)
-                ids = [int(i) for i, d in self._db.docs(name).items() if lo <= d["day"] <= hi]
-                if ids:
-                    self._db.table(name).remove(doc_ids=ids)
-                    gone += len(ids)
-        if gone:
-            months = [m for m in summary.months if self._db.docs(self._shard(chat, key, m))]
-            name = self._index_name(chat, key)
-            save_single(self._db, name, {"months": months, "count": summary.count - gone})
-            latest = self.history(chat, key, limit=2)
-            save_single(
-                self._db,
-                name,
-                {
-                    "months": months,
-                    "count": summary.count - gone,
-                    "latest": [to_doc(x) for x in latest],
-                },
-            )
-        return gone
+        gone = self.between(chat, key, first, last)
+        for m in gone:
+            self.unset(chat, key, m.day)
+        return len(gone)

@@ -152,3 +152,17 @@ async def test_an_import_recomputes_dependents_once_per_period(cac: FakeChat, co
     values = [(m.day, m.value) for m in core.store.kpis.history("console:team", "cac")]
     assert values == [(date(2026, 10, 4), 100.0), (date(2026, 11, 2), 300.0)]
     assert "calculated" in await cac.error("/kpi import\ncac 5")
+
+
+async def test_unset_and_undo_of_an_input_follow_through_the_formula(
+    cac: FakeChat, core: Core
+) -> None:
+    await cac.ok("/kpi set spend 5000")
+    await cac.ok("/kpi set newc 50")
+    await cac.ok("/kpi unset newc 2026-11-21")
+    assert core.store.kpis.history("console:team", "cac") == []
+    await cac.ok("/kpi set newc 25")
+    assert [m.value for m in core.store.kpis.history("console:team", "cac")] == [200.0]
+    confirm = await cac.say("/undo")
+    await cac.ok(confirm[0].buttons[0].command)
+    assert core.store.kpis.history("console:team", "cac") == []
