@@ -1,15 +1,26 @@
-"""Durable `/kpi set` writes on 50 KPIs × 100 000 values: our engine vs sqlite3 vs TinyDB.
+"""The store at 10k, 100k and 1M values: open, memory, start, pauses, commands, raw SQLite.
 
-Every write is one measurement made durable before the next starts (insert + fsync):
+Sizes: 10k and 100k values on one chat with 50 KPIs; 1M values on 20 chats × 50 KPIs
+(a marketing department: daily values for about three years). The KPIs, objectives and an
+initiative with 10 000 logged entries are made through the repositories; the values are
+bulk-inserted straight into SQLite as the repositories would store them (month shards and
+the per-KPI index), so building 1M values takes seconds, not minutes.
 
-- ours: `table.insert` into the KPI's month shard, then `await db.commit()`; also 50
-  concurrent writers to show group commit;
-- sqlite3: WAL, `synchronous=FULL`, one INSERT + COMMIT per write (same rows, indexed);
-- TinyDB's default `JSONStorage` holding the same tables in one file (it re-reads and
-  rewrites the whole file per write, so a handful of writes is enough).
+Each size is measured in a fresh child process (so open time and memory are those of a
+process that only holds this store):
 
-Our engine runs in a child process so its open time and resident memory are those of a
-process that only holds the store. Run: `python -m bench.storage`.
+- open: `open_store` (lock, schema check, migrations) until the first command can run;
+- RSS after a `/kpi` and `/scorecard`, and its high-water mark after the whole run;
+- 5 000 operations, open loop (one every 5 ms, whatever the previous one is doing):
+  durable `/kpi set` through the router interleaved with `/kpi` and `/scorecard` reads;
+  latency = completion − scheduled arrival, so a pause shows in every operation behind it;
+- `/kpi set` closed loop (each one durable before the next) against raw sqlite3 single-row
+  INSERT transactions (WAL, synchronous=FULL) in the same directory, run alternately;
+- `#articles +1` on an initiative with 10 000 logs;
+- `scorecard-bot console` start → first reply, against the bare import of the CLI.
+
+The journal engine's figures (issue 8, same machine) are printed beside ours.
+Run: `python -m bench storage` (about three minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -17,324 +28,344 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import statistics
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
+import orjson
 
-from storage.engine import Database
+from bot.app import Core, build_core
+from handlers.contract import Actor, ChatRef, Command
+from handlers.parsing import command_from_text
+from scoring.models import Initiative, Kpi, Objective, ProgressLog
+from storage.port import Batch
+from storage.sqlite import SqliteBackend
 
-KPIS = 50
-MEASUREMENTS = 100_000
-CHAT = "console:local"
-FIRST_DAY = date(2021, 5, 3)  # 2 000 daily values per KPI end in 2026-10
-WRITES = 2_000  # per engine, run in alternating blocks so machine noise hits both alike
-BLOCKS = 4
-CONCURRENT_WRITERS = 50
-TINYDB_WRITES = 5
 ROOT = Path(__file__).resolve().parents[1]
+KPIS = 50
+SIZES = ((10_000, 1), (100_000, 1), (1_000_000, 20))  # values, chats (50 KPIs each)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+ACTOR = Actor(platform="console", user_id="bench", display_name="Bench", handle="@bench")
+OPS = 5_000
+INTERVAL_S = 0.005
+CLOSED_WRITES = 600
+HASHTAG_LOGS = 10_000
+HASHTAGS = 300
+#: The journal engine (issue 8's table, measured on this machine with 50 KPIs).
+OLD = {
+    10_000: {"open": "0.02 s", "rss": "46 MB", "start": "0.33 s", "pause": "7–13 ms"},
+    100_000: {"open": "0.15 s", "rss": "109 MB", "start": "0.42 s", "pause": "25–42 ms"},
+    1_000_000: {
+        "open": "1.7 s",
+        "rss": "740 MB",
+        "start": "1.67 s",
+        "pause": "181–342 ms (reads p99 429 ms)",
+    },
+}
 
-Row = dict[str, object]
-Report = Callable[[str, Row], None]
+
+def chat_ref(n: int) -> ChatRef:
+    """The n-th benchmark chat."""
+    return ChatRef(platform="console", chat_id=f"c{n}")
 
 
-def measurement(rng: random.Random, kpi: str, day: date) -> dict[str, Any]:
-    """A document shaped like a stored `Measurement`."""
-    return {
-        "kpi": kpi,
-        "value": round(rng.uniform(0, 1000), 2),
-        "day": day.isoformat(),
-        "at": f"{day.isoformat()}T09:{rng.randrange(60):02d}:00+00:00",
-        "by": f"console:user{rng.randrange(8)}",
-        "note": rng.choice(["", "", "", "campaign week", "estimate, to confirm"]),
-    }
+# --------------------------------------------------------------------------- building
 
 
-def dataset() -> dict[str, list[dict[str, Any]]]:
-    """100 000 measurements sharded as the repositories do: `m:<chat>:<kpi>:<YYYY-MM>`."""
-    rng = random.Random(7)
-    shards: dict[str, list[dict[str, Any]]] = {}
-    per_kpi = MEASUREMENTS // KPIS
-    for k in range(KPIS):
-        kpi = f"kpi{k:02d}"
-        for d in range(per_kpi):
-            day = FIRST_DAY + timedelta(days=d)
-            shards.setdefault(f"m:{CHAT}:{kpi}:{day.isoformat()[:7]}", []).append(
-                measurement(rng, kpi, day)
+def _scaffold(path: Path, chats: int) -> None:
+    """KPIs, objectives and a busy initiative, through the repositories."""
+    core = build_core(path, clock=lambda: NOW)
+    store = core.store
+    for c in range(chats):
+        chat = chat_ref(c).key
+        perspectives = [p.key for p in store.scorecards.perspectives(chat)]
+        for i in range(10):
+            store.scorecards.put_objective(
+                chat, Objective(key=f"obj{i}", name=f"Objective {i}", perspective=perspectives[i % 4])
             )
-    return shards
+        for i in range(KPIS):
+            store.kpis.put(
+                chat,
+                Kpi(key=f"k{i}", name=f"KPI {i}", objective=f"obj{i % 10}", baseline=0,
+                    target=1000, unit="u"),
+            )
+    chat = chat_ref(0).key
+    store.initiatives.put(chat, Initiative(key="articles", name="Articles", objective="obj0"))
+    logs = [
+        ProgressLog(initiative="articles", amount=1, at=NOW - timedelta(minutes=n), by="@b")
+        for n in range(HASHTAG_LOGS, 0, -1)
+    ]
+    store.initiatives.log_many(chat, "articles", logs)
+    core.close()
 
 
-def new_value(rng: random.Random, i: int) -> tuple[str, dict[str, Any]]:
-    """The i-th benchmark write: today's value of one KPI, into this month's shard."""
-    kpi = f"kpi{i % KPIS:02d}"
-    day = date(2026, 11, 1) + timedelta(days=i % 28)
-    return f"m:{CHAT}:{kpi}:{day.isoformat()[:7]}", measurement(rng, kpi, day)
+def _values(path: Path, values: int, chats: int) -> None:
+    """Bulk-insert the values as month shards plus each KPI's index, in big transactions."""
+    per_kpi = values // (chats * KPIS)
+    first = NOW.date() - timedelta(days=per_kpi + 1)
+    rng = random.Random(7)
+    backend = SqliteBackend(path)
+    backend.lock()
+    try:
+        pending: dict[str, bytes | None] = {}
+        for c in range(chats):
+            chat = chat_ref(c).key
+            for i in range(KPIS):
+                shards: dict[str, dict[str, Any]] = {}
+                docs = []
+                for d in range(per_kpi):
+                    day = first + timedelta(days=d)
+                    doc = {
+                        "kpi": f"k{i}",
+                        "value": round(rng.uniform(0, 1200), 1),
+                        "day": day.isoformat(),
+                        "at": f"{day.isoformat()}T09:00:00Z",
+                        "by": "@bench",
+                        "note": "",
+                    }
+                    shard = shards.setdefault(day.isoformat()[:7], {})
+                    shard[str(len(shard) + 1)] = doc
+                    docs.append(doc)
+                for month, shard in shards.items():
+                    pending[f"m:{chat}:k{i}:{month}"] = orjson.dumps(shard)
+                index = {"months": sorted(shards), "count": per_kpi, "latest": docs[-2:]}
+                pending[f"mix:{chat}:k{i}"] = orjson.dumps({"1": index})
+                if len(pending) > 5_000:
+                    backend.commit(Batch(pending))
+                    pending = {}
+        backend.commit(Batch(pending))
+    finally:
+        backend.close()
 
 
-def _ops(rate: float) -> float:
-    """Whole ops/s, but keep two digits for the very slow baseline."""
-    return round(rate) if rate >= 100 else round(rate, 2)
+def build(path: Path, values: int, chats: int) -> float:
+    """The whole store; returns seconds taken."""
+    started = time.perf_counter()
+    _scaffold(path, chats)
+    _values(path, values, chats)
+    return time.perf_counter() - started
 
 
-def summary(name: str, latencies: list[float], elapsed: float) -> Row:
-    """ops/s and p50/p99 in milliseconds."""
-    ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {
-        "engine": name,
-        "writes": len(latencies),
-        "ops/s": _ops(len(latencies) / elapsed),
-        "p50 ms": round(statistics.median(ordered) * 1000, 3),
-        "p99 ms": round(p99 * 1000, 3),
-    }
+# --------------------------------------------------------------------------- measuring
 
 
-# --------------------------------------------------------------------------- ours
-
-
-def build_ours(path: Path, shards: dict[str, list[dict[str, Any]]]) -> None:
-    """Write the data set through the engine and leave a snapshot, as a running bot would."""
-    with Database.open(path) as db:
-        for name, docs in shards.items():
-            db.table(name).insert_multiple(docs)
-        db.flush()
-
-
-def _rss_mb() -> tuple[float, float]:
+def _rss() -> tuple[float, float]:
     """(VmRSS, VmHWM) of this process in MB."""
-    fields = dict(
-        line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines()
-    )
-    return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-class Timings:
-    """Per-write latencies and total time of one engine, accumulated over blocks."""
-
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.elapsed = 0.0
-
-    def as_json(self) -> tuple[list[float], float]:
-        return self.latencies, self.elapsed
+def _cmd(text: str, chat: ChatRef) -> Command:
+    cmd = command_from_text(text, actor=ACTOR, chat=chat, received_at=NOW)
+    assert cmd is not None
+    return cmd
 
 
-async def _ours_block(db: Database, rng: random.Random, first: int, timings: Timings) -> None:
+async def _run(core: Core, text: str, chat: ChatRef) -> float:
     started = time.perf_counter()
-    for i in range(first, first + WRITES // BLOCKS):
-        t0 = time.perf_counter()
-        name, doc = new_value(rng, i)
-        db.table(name).insert(doc)
-        await db.commit()
-        timings.latencies.append(time.perf_counter() - t0)
-    timings.elapsed += time.perf_counter() - started
+    replies = await core.dispatch(_cmd(text, chat))
+    assert replies and replies[0].kind != "error", replies[0].plain()
+    return (time.perf_counter() - started) * 1000
 
 
-def _sqlite_block(conn: Any, rng: random.Random, first: int, timings: Timings) -> None:
-    started = time.perf_counter()
-    for i in range(first, first + WRITES // BLOCKS):
-        t0 = time.perf_counter()
-        name, doc = new_value(rng, i)
-        conn.execute("BEGIN")
-        conn.execute(SQLITE_INSERT, sqlite_row(name, doc))
-        conn.execute("COMMIT")
-        timings.latencies.append(time.perf_counter() - t0)
-    timings.elapsed += time.perf_counter() - started
-
-
-async def _writes(db: Database, sqlite_path: Path) -> dict[str, Any]:
-    import sqlite3  # only now: the RSS figure is taken before, for our store alone
-
-    conn = sqlite3.connect(sqlite_path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    ours, sqlite = Timings(), Timings()
-    ours_rng, sqlite_rng = random.Random(11), random.Random(11)
-    for block in range(BLOCKS):
-        first = block * (WRITES // BLOCKS)
-        await _ours_block(db, ours_rng, first, ours)
-        _sqlite_block(conn, sqlite_rng, first, sqlite)
-    conn.close()
-
-    syncs_before = db.commits
-    concurrent = Timings()
-    rng = random.Random(13)
-
-    async def writer(w: int) -> None:
-        for i in range(WRITES // CONCURRENT_WRITERS):
-            t0 = time.perf_counter()
-            name, doc = new_value(rng, w + i * CONCURRENT_WRITERS)
-            db.table(name).insert(doc)
-            await db.commit()
-            concurrent.latencies.append(time.perf_counter() - t0)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(writer(w) for w in range(CONCURRENT_WRITERS)))
-    concurrent.elapsed = time.perf_counter() - started
+def _stats(ms: list[float]) -> dict[str, float]:
+    ordered = sorted(ms)
     return {
-        "ours": ours.as_json(),
-        "sqlite": sqlite.as_json(),
-        "concurrent": concurrent.as_json(),
-        "concurrent_syncs": db.commits - syncs_before,
+        "p50": ordered[len(ordered) // 2],
+        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        "max": ordered[-1],
     }
 
 
-def child(path: Path, sqlite_path: Path) -> None:
-    """In a fresh process: open the store, measure memory, time durable writes; print JSON."""
-    t0 = time.perf_counter()
-    db = Database.open(path)
-    open_s = time.perf_counter() - t0
-    rss, hwm = _rss_mb()
-    stats = db.stats()
-    result = asyncio.run(_writes(db, sqlite_path))
-    rss_after, hwm_after = _rss_mb()
-    db.close()
-    result |= {
+async def _open_loop(core: Core, chats: int) -> dict[str, dict[str, float]]:
+    """OPS operations arriving every INTERVAL_S: writes and reads interleaved."""
+    done: dict[str, list[float]] = {"write": [], "read": []}
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    tasks = []
+
+    async def one(i: int, due: float) -> None:
+        chat = chat_ref(i % chats)
+        if i % 2 == 0:
+            text, kind = f"/kpi set k{i % KPIS} {500 + i % 300}", "write"
+        else:
+            text, kind = ("/kpi" if i % 4 == 1 else "/scorecard"), "read"
+        replies = await core.dispatch(_cmd(text, chat))
+        assert replies and replies[0].kind != "error", replies[0].plain()
+        done[kind].append((loop.time() - due) * 1000)
+
+    for i in range(OPS):
+        due = start + i * INTERVAL_S
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one(i, due)))
+    await asyncio.gather(*tasks)
+    return {kind: _stats(ms) for kind, ms in done.items()}
+
+
+def _raw_sqlite(path: Path, writes: int) -> float:
+    """Raw single-row INSERT transactions per second (WAL, FULL) in the same directory."""
+    con = sqlite3.connect(path / "raw.db", isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.execute("CREATE TABLE IF NOT EXISTS m(kpi TEXT, day TEXT, value REAL, body TEXT)")
+    started = time.perf_counter()
+    for i in range(writes):
+        con.execute("BEGIN")
+        con.execute(
+            "INSERT INTO m VALUES(?,?,?,?)", (f"k{i % KPIS}", "2026-11-23", i, "x" * 100)
+        )
+        con.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    con.close()
+    return writes / elapsed
+
+
+async def _measure(path: Path, chats: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    core = build_core(path, clock=lambda: NOW)
+    open_s = time.perf_counter() - started
+    home = chat_ref(0)
+    await _run(core, "/kpi", home)
+    await _run(core, "/scorecard", home)
+    rss, _ = _rss()
+    reads = {
+        "kpi": _stats([await _run(core, "/kpi", chat_ref(i % chats)) for i in range(300)]),
+        "scorecard": _stats(
+            [await _run(core, "/scorecard", chat_ref(i % chats)) for i in range(300)]
+        ),
+    }
+    open_loop = await _open_loop(core, chats)
+    ours_ms: list[float] = []
+    raw_rates = []
+    for block in range(3):  # alternate so machine noise hits both alike
+        for i in range(CLOSED_WRITES // 3):
+            n = block * 1000 + i
+            ours_ms.append(await _run(core, f"/kpi set k{n % KPIS} {n % 700}", home))
+        raw_rates.append(_raw_sqlite(path, CLOSED_WRITES // 3))
+    hashtag = [await _run(core, "#articles +1 bench", home) for _ in range(HASHTAGS)]
+    _, hwm = _rss()
+    core.close()
+    return {
         "open_s": open_s,
-        "rss_mb": rss,
-        "hwm_mb": hwm,
-        "rss_after_mb": rss_after,
-        "hwm_after_mb": hwm_after,
-        "tables": stats.tables,
-        "documents": MEASUREMENTS,
-        "snapshot_bytes": (path / "store.db").stat().st_size,
+        "rss": rss,
+        "hwm": hwm,
+        "reads": reads,
+        "open_loop": open_loop,
+        "set_rate": len(ours_ms) / (sum(ours_ms) / 1000),
+        "raw_rate": sum(raw_rates) / len(raw_rates),
+        "hashtag": _stats(hashtag),
     }
-    sys.stdout.write(json.dumps(result))
 
 
-def run_child(path: Path, sqlite_path: Path) -> dict[str, Any]:
-    """Run `child` in a subprocess and return its measurements."""
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.storage", "--child", str(path), str(sqlite_path)],
-        cwd=ROOT,
-        capture_output=True,
+def child(path: Path, chats: int) -> None:
+    """In a fresh process: measure the store in `path`, print JSON."""
+    sys.stdout.write(json.dumps(asyncio.run(_measure(path, chats))))
+
+
+def _wall(args: list[str], stdin: str) -> float:
+    """Seconds from starting a process to its first line of output."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        args,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
-        check=True,
-        timeout=300,
+        cwd=ROOT,
     )
-    result: dict[str, Any] = json.loads(out.stdout)
-    return result
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(stdin)
+    proc.stdin.flush()
+    proc.stdout.readline()
+    elapsed = time.perf_counter() - started
+    proc.stdin.close()
+    proc.wait(timeout=60)
+    return elapsed
 
 
-# --------------------------------------------------------------------------- baselines
+def console_start(path: Path) -> tuple[float, float]:
+    """(console start → first reply, bare `import bot.cli` + print), best of three each."""
+    console = [sys.executable, "-m", "bot", "console", "--data", str(path)]
+    bare = [sys.executable, "-c", "import bot.cli; print('ready', flush=True); input()"]
+    first = min(_wall(console, "/kpi\n") for _ in range(3))
+    base = min(_wall(bare, "\n") for _ in range(3))
+    return first, base
 
 
-SQLITE_INSERT = (
-    "INSERT INTO measurement (shard, kpi, value, day, at, by, note) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
+def _ms(x: float) -> str:
+    return f"{x:.2f}"
 
 
-def sqlite_row(shard: str, d: dict[str, Any]) -> tuple[Any, ...]:
-    """A measurement as an sqlite row."""
-    return (shard, d["kpi"], d["value"], d["day"], d["at"], d["by"], d["note"])
+def _label(values: int) -> str:
+    return f"{values // 1000}k" if values < 1_000_000 else "1M"
 
 
-def build_sqlite(path: Path, shards: dict[str, list[dict[str, Any]]]) -> None:
-    """The same rows in one indexed sqlite3 table (WAL, synchronous=FULL)."""
-    import sqlite3
-
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute(
-        "CREATE TABLE measurement (id INTEGER PRIMARY KEY, shard TEXT, kpi TEXT, value REAL,"
-        " day TEXT, at TEXT, by TEXT, note TEXT)"
-    )
-    conn.execute("CREATE INDEX measurement_shard ON measurement (shard, day)")
-    conn.execute("BEGIN")
-    conn.executemany(SQLITE_INSERT, (sqlite_row(s, d) for s, docs in shards.items() for d in docs))
-    conn.execute("COMMIT")
-    conn.close()
-
-
-def run_tinydb_default(path: Path, shards: dict[str, list[dict[str, Any]]]) -> Row:
-    """TinyDB's default JSONStorage: one file, whole-file read + rewrite + fsync per write."""
-    file = path / "tinydb-default.json"
-    with open(file, "w") as f:
-        json.dump({n: {str(i): d for i, d in enumerate(docs, 1)} for n, docs in shards.items()}, f)
-    rng = random.Random(11)
-    latencies: list[float] = []
-    with TinyDB(file) as db:
-        started = time.perf_counter()
-        for i in range(TINYDB_WRITES):
-            t0 = time.perf_counter()
-            name, doc = new_value(rng, i)
-            db.table(name).insert(doc)  # JSONStorage.write fsyncs
-            latencies.append(time.perf_counter() - t0)
-        elapsed = time.perf_counter() - started
-    return summary("TinyDB default JSONStorage", latencies, elapsed)
-
-
-# --------------------------------------------------------------------------- main
-
-
-def _num(value: object) -> float:
-    """A numeric table cell."""
-    return float(str(value))
+def measure_size(values: int, chats: int) -> dict[str, str]:
+    """Build one size, measure it in a child process; one column of the table."""
+    with tempfile.TemporaryDirectory(prefix="scorecard-bench-", dir=ROOT) as tmp:
+        path = Path(tmp) / "data"
+        build_s = build(path, values, chats)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.storage", "--child", str(path), str(chats)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=900,
+        )
+        m = json.loads(out.stdout)
+        first, bare = console_start(path)
+        size = sum(p.stat().st_size for p in path.iterdir() if p.name.startswith("store.db"))
+    old = OLD[values]
+    w, r = m["open_loop"]["write"], m["open_loop"]["read"]
+    return {
+        "layout": f"{chats} chat(s) × {KPIS} KPIs",
+        "store.db (build time)": f"{size / 1_048_576:.0f} MB ({build_s:.0f} s)",
+        "open": f"{m['open_s']:.3f} s",
+        "open, old engine": old["open"],
+        "RSS after /kpi (peak)": f"{m['rss']:.0f} MB ({m['hwm']:.0f})",
+        "RSS, old engine": old["rss"],
+        "console start → reply": f"{first:.2f} s",
+        "bare import (ratio)": f"{bare:.2f} s ({first / bare:.2f}×)",
+        "console start, old engine": old["start"],
+        "/kpi p50 / p99 ms": f"{_ms(m['reads']['kpi']['p50'])} / {_ms(m['reads']['kpi']['p99'])}",
+        "/scorecard p50 / p99 ms": f"{_ms(m['reads']['scorecard']['p50'])} / "
+        f"{_ms(m['reads']['scorecard']['p99'])}",
+        "open loop: write p99 / max ms": f"{_ms(w['p99'])} / {_ms(w['max'])}",
+        "open loop: read p99 / max ms": f"{_ms(r['p99'])} / {_ms(r['max'])}",
+        "pauses, old engine": old["pause"],
+        "/kpi set closed loop": f"{m['set_rate']:.0f}/s",
+        "raw sqlite3 insert txn": f"{m['raw_rate']:.0f}/s",
+        "ratio (goal ≥ 0.5)": f"{m['set_rate'] / m['raw_rate']:.2f}×",
+        "#hashtag p99 ms (10k logs)": _ms(m["hashtag"]["p99"]),
+    }
 
 
-def run(report: Report | None = None) -> list[Row]:
-    """Build the store three ways, time durable writes, return one row per engine."""
-    rows: list[Row] = []
-
-    def emit(row: Row) -> None:
-        rows.append(row)
-        if report is not None:
-            report(str(row["engine"]), row)
-
-    shards = dataset()
-    with tempfile.TemporaryDirectory(prefix="bench-storage-") as tmp:
-        root = Path(tmp)
-        build_ours(root / "ours", shards)
-        build_sqlite(root / "bench.sqlite3", shards)
-        measured = run_child(root / "ours", root / "bench.sqlite3")
-        tinydb_row = run_tinydb_default(root, shards)
-
-    seq = summary("ours: commit per write", *measured["ours"])
-    conc = summary(
-        f"ours: {CONCURRENT_WRITERS} concurrent writers ({measured['concurrent_syncs']} fsyncs)",
-        *measured["concurrent"],
-    )
-    sqlite_row = summary("sqlite3 WAL, synchronous=FULL", *measured["sqlite"])
-    sqlite_ops, tinydb_ops = _num(sqlite_row["ops/s"]), _num(tinydb_row["ops/s"])
-    for row in (seq, conc, sqlite_row, tinydb_row):
-        ops = _num(row["ops/s"])
-        row["vs sqlite"] = f"{ops / sqlite_ops:.2f}x"
-        row["vs tinydb"] = f"{ops / tinydb_ops:.0f}x"
-        row["open s"] = row["RSS MB (peak)"] = "-"
-    seq["open s"] = f"{measured['open_s']:.2f}"
-    seq["RSS MB (peak)"] = f"{measured['rss_mb']:.0f} ({measured['hwm_mb']:.0f})"
-    conc["RSS MB (peak)"] = f"{measured['rss_after_mb']:.0f} ({measured['hwm_after_mb']:.0f})"
-    for row in (seq, conc, sqlite_row, tinydb_row):
-        emit(row)
-    return rows
-
-
-def main() -> None:
-    """Print the table and the goals from the issue."""
-    from bench.table import print_table
-
-    rows = run()
-    print_table(f"Storage: durable writes on {KPIS} KPIs × {MEASUREMENTS:,} values", rows)
-    seq, _, sqlite_row, tinydb_row = rows
-    ops = _num(seq["ops/s"])
-    print(
-        f"\ngoals: ≥0.5× sqlite: {ops / _num(sqlite_row['ops/s']):.2f}x"
-        f" · ≥20× TinyDB default: {ops / _num(tinydb_row['ops/s']):.0f}x"
-        f" · RSS after load ≤150 MB: {str(seq['RSS MB (peak)']).split()[0]} MB"
-    )
+def run(labels: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """Every size (or those named: 10k, 100k, 1M), one row per measure."""
+    columns = {
+        _label(values): measure_size(values, chats)
+        for values, chats in SIZES
+        if not labels or _label(values) in labels
+    }
+    first = next(iter(columns.values()))
+    return [
+        {"measure": measure, **{label: col[measure] for label, col in columns.items()}}
+        for measure in first
+    ]
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        child(Path(sys.argv[2]), Path(sys.argv[3]))
+    if sys.argv[1:2] == ["--child"]:
+        child(Path(sys.argv[2]), int(sys.argv[3]))
     else:
-        main()
+        from bench.table import print_table
+
+        print_table("Storage at 10k, 100k and 1M values", run(tuple(sys.argv[1:])))

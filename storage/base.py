@@ -261,14 +261,17 @@ class AppendLog:
     def append(self, docs: Iterable[Mapping[str, Any]]) -> None:
         """Add documents at the end (a new block when the last one is full)."""
         blocks = self._index()
+        placed: dict[int, list[dict[str, Any]]] = {}
         for doc in docs:
             day = utc_day(doc[self._stamp])
             if not blocks or blocks[-1][1] >= self._block:
                 blocks.append([blocks[-1][0] + 1 if blocks else 1, 0, day])
             last = blocks[-1]
-            self._db.table(f"{self._prefix}{last[0]}").insert(dict(doc))
+            placed.setdefault(last[0], []).append(dict(doc))
             last[1] += 1
             last[2] = max(last[2], day)
+        for n, block_docs in placed.items():
+            self._db.table(f"{self._prefix}{n}").insert_multiple(block_docs)
         self._save_index(blocks)
 
     def count(self) -> int:

@@ -87,6 +87,10 @@ class InitiativeRepo:
         else:
             self._timed(chat, key).put_back(doc)
 
+    def log_many(self, chat: str, key: str, entries: list[ProgressLog]) -> None:
+        """Record many progress entries of one initiative at once (imports)."""
+        self._log(chat, key).append(to_doc(entry) for entry in entries)
+
     def logs(self, chat: str, key: str, since: datetime | None = None) -> list[ProgressLog]:
         """Logged progress oldest first, optionally only from `since` on."""
         items = self._log(chat, key).entries(ProgressLog, since)
