@@ -12,7 +12,7 @@ import sys
 from bench.table import print_table
 
 SECTIONS = (
-    ("bench.storage", "Storage: durable writes on 50 KPIs × 100 000 values"),
+    ("bench.storage", "Storage at 10k, 100k and 1M values (journal engine beside)"),
     ("bench.handlers", "Handlers on 50 KPIs × 100 000 values"),
     ("bench.alerts", "Alerts and scheduled sweeps"),
     ("bench.dataio", "Export and re-import of a 100 000-value scorecard"),

@@ -224,7 +224,16 @@ async def _sweep_timing(data: Path, *, busy: bool) -> dict[str, float]:
         wall1 = time.perf_counter()
         again = await jobs.sweep(core.ctx, memory=memory)
         second = time.perf_counter() - wall1
+        # A full look again with the tables now in the store's cache (the first full look
+        # after a start loads them from disk).
+        core.ctx.clock = lambda: NOW
+        chunks.clear()
+        warm0 = mark["t"] = time.perf_counter()
+        await jobs.sweep(core.ctx, memory=jobs.SweepMemory(), pause=pause)
+        warm = time.perf_counter() - warm0
         return {
+            "warm_ms": warm * 1000,
+            "warm_chunk_ms": max(chunks) * 1000,
             "wall_ms": wall * 1000,
             "cpu_ms": cpu * 1000,
             "chunk_ms": max(chunks) * 1000,
@@ -320,6 +329,12 @@ def run(samples: int = 200) -> list[dict[str, str]]:
             "goal": "≤ 100 ms",
         },
         {
+            "benchmark": "  full look again, tables already loaded (the first loads them)",
+            "result": f"{steady['warm_ms']:.0f} ms wall, "
+            f"longest chunk {steady['warm_chunk_ms']:.1f} ms",
+            "goal": "≤ 100 ms",
+        },
+        {
             "benchmark": "  next sweep (5 min later; chats remember their next look)",
             "result": f"{steady['second_ms']:.1f} ms, "
             f"{steady['second_chats']:.0f} chats looked at",
@@ -331,6 +346,12 @@ def run(samples: int = 200) -> list[dict[str, str]]:
             "result": f"{busy['wall_ms']:.0f} ms wall, longest chunk {busy['chunk_ms']:.1f} ms; "
             f"{busy['stale']:.0f} stale + {busy['cadence']:.0f} cadence messages, "
             f"{busy['reminders']:.0f} reminders; commit {busy['commit_ms']:.0f} ms",
+            "goal": "≤ 100 ms",
+        },
+        {
+            "benchmark": "  busy full look again, tables loaded (already sent: nothing queued twice)",
+            "result": f"{busy['warm_ms']:.0f} ms wall, "
+            f"longest chunk {busy['warm_chunk_ms']:.1f} ms",
             "goal": "≤ 100 ms",
         },
         {

@@ -170,6 +170,7 @@ class AlertRepo:
 
     def states(self, chat: str, *, status: Status | None = None) -> list[StoredState]:
         """Every KPI's alert state (only those told `status`, checked before parsing)."""
+        self._db.prefetch(f"al:{chat}:")
         docs = [
             doc for n in range(STATE_BUCKETS) for doc in self._db.docs(f"al:{chat}:{n}").values()
         ]

@@ -44,6 +44,9 @@ class Tables(Protocol):
     def put_table(self, name: str, docs: Mapping[int, Mapping[str, Any]]) -> None:
         """Replace a table's documents whole."""
 
+    def prefetch(self, prefix: str) -> None:
+        """Load every table under `prefix` at once (before reading many of them)."""
+
     def mark_lazy(self, prefix: str) -> None:
         """Changes to these tables need not make a command wait for the disk."""
 

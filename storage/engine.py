@@ -49,8 +49,8 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Parsed tables kept in memory (least recently used ones are dropped first), by count and
 #: by the size of their JSON bodies (parsed objects take several times that).
-CACHE_TABLES: Final = 4096
-CACHE_BYTES: Final = 12 * 1024 * 1024
+CACHE_TABLES: Final = 50_000
+CACHE_BYTES: Final = 24 * 1024 * 1024
 #: How long a lazy change (a dedupe mark) may wait for a commit that carries it.
 LAZY_DELAY_S: Final = 1.0
 _DUMP_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -200,6 +200,9 @@ class Database:
         self._storage = _Storage(self)
         self._cache: OrderedDict[str, _Entry | None] = OrderedDict()
         self._cache_bytes = 0
+        #: Prefixes ("mix:<chat>:") whose every table is in the cache: a name under one that
+        #: is not cached does not exist, without asking the backend.
+        self._complete: set[str] = set()
         self._dirty: dict[str, bytes | None] = {}
         self._inflight: dict[str, bytes | None] = {}
         self._lazy_prefixes: tuple[str, ...] = ()
@@ -301,6 +304,30 @@ class Database:
         self._schema = version
         self.stored_schema = version
 
+    def prefetch(self, prefix: str) -> None:
+        """Load every table under `prefix` (ending in ":") with one backend query.
+
+        A repository about to read many small tables of one chat (a KPI index each, the
+        alert-state buckets) calls this first; afterwards a missing table under the
+        prefix is known not to exist.
+        """
+        self._check_open()
+        if prefix in self._complete:
+            return
+        stored = self._backend.load_prefix(prefix)
+        for changes in (self._inflight, self._dirty):
+            for name, body in changes.items():
+                if name.startswith(prefix):
+                    if body is None:
+                        stored.pop(name, None)
+                    else:
+                        stored[name] = body
+        for name, body in stored.items():
+            if name not in self._cache:
+                self._remember(name, _Entry(orjson.loads(body), body))
+        if all(name in self._cache for name in stored):  # none evicted meanwhile
+            self._complete.add(prefix)
+
     def mark_lazy(self, prefix: str) -> None:
         """Changes to tables starting with `prefix` need not be waited for (see module)."""
         self._lazy_prefixes = (*self._lazy_prefixes, prefix)
@@ -319,6 +346,8 @@ class Database:
         if name in cache:
             cache.move_to_end(name)
             return cache[name]
+        if self._complete and name[: name.rfind(":") + 1] in self._complete:
+            return None
         body = self._body(name)
         entry = None if body is None else _Entry(orjson.loads(body), body)
         self._remember(name, entry)
@@ -334,15 +363,17 @@ class Database:
         while len(self._cache) > CACHE_TABLES or (
             self._cache_bytes > CACHE_BYTES and len(self._cache) > 1
         ):
-            _, dropped = self._cache.popitem(last=False)
+            evicted, dropped = self._cache.popitem(last=False)
             if dropped is not None:
                 self._cache_bytes -= len(dropped.body)
+            self._complete.discard(evicted[: evicted.rfind(":") + 1])
 
     def _forget(self, name: str) -> None:
         """Drop a cached table; the next read loads its newest body again."""
         entry = self._cache.pop(name, None)
         if entry is not None:
             self._cache_bytes -= len(entry.body)
+        self._complete.discard(name[: name.rfind(":") + 1])
 
     # changes ----------------------------------------------------------------------------
 
@@ -532,6 +563,7 @@ class Database:
                 self._executor.shutdown(wait=True)
             self._backend.close()
             self._cache.clear()
+            self._complete.clear()
 
     async def aclose(self) -> None:
         """`close` after the last commit finished on the loop."""

@@ -84,6 +84,7 @@ class KpiRepo:
 
     def all(self, chat: str, *, include_removed: bool = False) -> list[Kpi]:
         """Every KPI of the chat (soft-removed ones only when asked)."""
+        self._db.prefetch(self._index_name(chat, ""))  # their latest values come next
         kpis = self._defs(chat).all(Kpi)
         return kpis if include_removed else [k for k in kpis if k.removed_at is None]
 
@@ -282,6 +283,7 @@ class KpiRepo:
             else {every: day.isoformat() for every, day in last_on_or_before.items()}
         )
         facts = []
+        self._db.prefetch(self._index_name(chat, ""))
         for doc in self._db.docs(f"{_DEFS}{chat}").values():
             if doc.get("removed_at") is not None or doc.get("test"):
                 continue

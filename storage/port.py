@@ -43,6 +43,9 @@ class StoragePort(Protocol):
     def names(self, prefix: str = "") -> list[str]:
         """Names of the stored tables starting with `prefix`, sorted."""
 
+    def load_prefix(self, prefix: str) -> dict[str, bytes]:
+        """Every table whose name starts with `prefix`, in one go (one query)."""
+
     def commit(self, batch: Batch) -> None:
         """Apply every put and drop of `batch` durably, all or nothing."""
 
@@ -74,6 +77,10 @@ class MemoryBackend:
     def names(self, prefix: str = "") -> list[str]:
         """Stored names with `prefix`, sorted."""
         return sorted(name for name in self._tables if name.startswith(prefix))
+
+    def load_prefix(self, prefix: str) -> dict[str, bytes]:
+        """Every stored table with `prefix`."""
+        return {name: self._tables[name] for name in self.names(prefix)}
 
     def commit(self, batch: Batch) -> None:
         """Apply a batch (a dict update cannot fail half-way)."""

@@ -66,6 +66,11 @@ def _read_lock(path: Path) -> tuple[int | None, int]:
     return pid, commits
 
 
+def _after(prefix: str) -> str:
+    """The smallest string greater than every string starting with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def _as_os_error(exc: sqlite3.Error) -> OSError:
     """SQLite's write failures as the OSError the database reports (disk full keeps ENOSPC)."""
     text = str(exc)
@@ -174,12 +179,24 @@ class SqliteBackend:
         if not prefix:
             rows = self._query("SELECT name FROM tables ORDER BY name", ())
         else:
-            upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
             rows = self._query(
                 "SELECT name FROM tables WHERE name >= ? AND name < ? ORDER BY name",
-                (prefix, upper),
+                (prefix, _after(prefix)),
             )
         return [str(row[0]) for row in rows]
+
+    def load_prefix(self, prefix: str) -> dict[str, bytes]:
+        """Every table with `prefix`, checksums checked, in one range query."""
+        rows = self._query(
+            "SELECT name, body, crc FROM tables WHERE name >= ? AND name < ?",
+            (prefix, _after(prefix)),
+        )
+        found = {}
+        for name, body, crc in rows:
+            if not isinstance(body, bytes) or zlib.crc32(body) != crc:
+                raise StoreCorrupt(self.file, f"table {name!r} fails its checksum")
+            found[str(name)] = body
+        return found
 
     def _query(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
         try:

@@ -499,3 +499,21 @@ def test_losing_acknowledged_commits_is_never_silent(data: Path, damage: str) ->
 def test_a_crash_without_close_loses_nothing(data: Path) -> None:
     _write_and_die(data, 5)
     assert [d["n"] for d in reopened(data)["t"].values()] == [0, 1, 2, 3, 4]
+
+
+def test_prefetch_loads_a_chats_tables_in_one_query_and_knows_what_is_missing(
+    spied: Database, spy: SpyBackend
+) -> None:
+    for n in range(5):
+        spied.table(f"mix:c:k{n}").insert({"n": n})
+    spied.table("mix:d:k0").insert({"n": 9})
+    spied.flush()
+    fresh = Database(spy)
+    fresh.prefetch("mix:c:")
+    loads = spy.loads
+    assert [fresh.table(f"mix:c:k{n}").all() for n in range(5)] == [[{"n": n}] for n in range(5)]
+    assert fresh.table("mix:c:k9").all() == []  # known missing: no query
+    assert spy.loads == loads
+    fresh.table("mix:c:k9").insert({"n": 10})  # a change under the prefix stays visible
+    assert fresh.table("mix:c:k9").all() == [{"n": 10}]
+    assert fresh.table("mix:d:k0").all() == [{"n": 9}]
