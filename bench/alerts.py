@@ -349,7 +349,7 @@ def run(samples: int = 200) -> list[dict[str, str]]:
             "goal": "≤ 100 ms",
         },
         {
-            "benchmark": "  busy full look again, tables loaded (already sent: nothing queued twice)",
+            "benchmark": "  busy full look again, tables loaded (already sent: nothing twice)",
             "result": f"{busy['warm_ms']:.0f} ms wall, "
             f"longest chunk {busy['warm_chunk_ms']:.1f} ms",
             "goal": "≤ 100 ms",
