@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,12 +64,18 @@ def page_size(cmd: Command, raw: str | None, example: str, page: int = PAGE) -> 
     raise UsageError(f"Show how many? 'all' or a number, e.g. {example}")
 
 
-def paged_footer(total: int, shown: int, more: str) -> tuple[str | None, tuple[Button, ...]]:
-    """`Showing 20 of 95.` with a More button, when rows were left out."""
-    if shown >= total:
+def paged_footer(
+    total: int | None, shown: int, more: str
+) -> tuple[str | None, tuple[Button, ...]]:
+    """`Showing the latest 20 of 95.` with a More button, when rows were left out.
+
+    `total` None: more rows exist, but counting them would mean reading them all.
+    """
+    if total is not None and shown >= total:
         return None, ()
-    step = min(shown * 2, total)
-    text = f"Showing the latest {shown} of {total}. More: {more} {step} · everything: {more} all"
+    step = shown * 2 if total is None else min(shown * 2, total)
+    of = "" if total is None else f" of {total}"
+    text = f"Showing the latest {shown}{of}. More: {more} {step} · everything: {more} all"
     return text, (Button(label="More", command=f"{more} {step}"),)
 
 
@@ -229,7 +236,9 @@ async def history(cmd: Command, ctx: Context) -> Reply:
     key = args[0].casefold() if args else None
     limit = page_size(cmd, raw_limit, "/history cac 30", HISTORY_PAGE)
     chat = cmd.chat.key
-    entries = [e for e in ctx.store.audit.newest(chat) if key is None or e.touches(key)]
+    matching = (e for e in ctx.store.audit.newest(chat) if key is None or e.touches(key))
+    # read only as far back as the page needs (one more tells whether there is more)
+    entries = list(matching if limit is None else islice(matching, limit + 1))
     if not entries:
         what = f" to {key}" if key else ""
         return Reply(text=f"No changes{what} recorded yet.")
@@ -237,9 +246,15 @@ async def history(cmd: Command, ctx: Context) -> Reply:
     tz = chat_zone(cmd, ctx)
     blocks = [_entry_text(e, tz) for e in shown]
     more = f"/history {key}" if key else "/history"
-    footer, buttons = paged_footer(len(entries), len(shown), more)
+    if key is None:
+        total: int | None = ctx.store.audit.count(chat)
+        title = f"Changes: {render.plural(total or 0, 'change')}"
+    else:
+        total = len(entries) if len(entries) <= len(shown) else None
+        title = f"Changes to {key}"
+    footer, buttons = paged_footer(total, len(shown), more)
     return Reply(
-        title=f"Changes{f' to {key}' if key else ''}: {render.plural(len(entries), 'change')}",
+        title=title,
         text="\n".join(blocks),
         footer=footer or "Undo your last change: /undo",
         buttons=buttons,

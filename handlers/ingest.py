@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from handlers import alerting
+from handlers import alerting, render
 from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.kpi_import import record_values
 from handlers.parsing import parse_date, parse_number
@@ -68,7 +68,14 @@ def ingest(
     for index, item in enumerate(items):
         batch.check(index, item)
     if batch.values:
-        record_values(ctx, chat, list(batch.kpis.values()), batch.values)
+        with ctx.store.audited(
+            chat,
+            actor_id=f"api:{scorecard[:40]}",
+            actor="ingest API",
+            command=f"POST ingest: {render.plural(len(batch.values), 'value')}",
+            at=now,
+        ):
+            record_values(ctx, chat, list(batch.kpis.values()), batch.values)
     answer = Answer(
         200 if batch.values or not batch.rejected else 422,
         {"stored": len(batch.values), "accepted": batch.accepted, "rejected": batch.rejected},

@@ -97,7 +97,14 @@ async def pull(ctx: Context, chat: str, source: dict[str, Any]) -> Pull:
             result.error = f"download failed: {exc}"
     with ctx.store.atomic():  # nothing awaits from here on
         if not result.error:
-            _take(ctx, chat, source, data, result)
+            with ctx.store.audited(
+                chat,
+                actor_id=f"source:{source['key']}",
+                actor=f"source {source['key']}",
+                command=f"/source run {source['key']}",
+                at=ctx.clock(),
+            ):
+                _take(ctx, chat, source, data, result)
         _finish(ctx, chat, source, result)
     return result
 

@@ -75,8 +75,12 @@ class Store:
         """Write one audit entry with what the block changed in `chat` (nothing: no entry).
 
         Used inside an `atomic()` step (the router wraps every mutating command), so the
-        entry is stored with the change or not at all.
+        entry is stored with the change or not at all. Inside another audited step the
+        changes simply join that step's entry.
         """
+        if self.changes.entry_id() is not None:
+            yield
+            return
         with self.changes.collect(chat, self.audit.new_id(chat, at)) as step:
             yield
             changes = step.changes()

@@ -1,8 +1,9 @@
 """The audit log: one entry per mutating command (who, when, command, each item old → new).
 
-Entries are sharded per chat and month (`audit:<chat>:<YYYY-MM>`, months listed in
-`auditm:<chat>`), so writing one rewrites only the current month of one chat. An entry id
-is its month and number (`2611-14`), so finding it reads one shard.
+Entries are sharded per chat and month, and within a month kept in blocks of
+AUDIT_BLOCK (`AppendLog`, months listed in `auditm:<chat>`), so recording a change
+rewrites one small block however long the history. An entry id is its month and number
+(`2611-14`), so finding it reads one month.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
-from tinydb import Query
 
-from storage.base import Tables, to_doc
+from storage.base import AppendLog, Tables, to_doc
 from storage.changes import Change
 
-_ID = Query().id
+AUDIT_BLOCK = 64  # entries per stored block: recording a change rewrites at most this many
 
 
 class AuditEntry(BaseModel):
@@ -39,7 +39,7 @@ class AuditEntry(BaseModel):
 
 
 class AuditRepo:
-    """Audit entries of each chat, newest month first when read."""
+    """Audit entries of each chat, newest first when read."""
 
     def __init__(self, db: Tables) -> None:
         self._db = db
@@ -47,36 +47,44 @@ class AuditRepo:
     def _months(self, chat: str) -> list[str]:
         return sorted(str(doc["month"]) for doc in self._db.docs(f"auditm:{chat}").values())
 
+    def _log(self, chat: str, month: str) -> AppendLog:
+        return AppendLog(self._db, "audit", f"{chat}:{month}", block=AUDIT_BLOCK, stamp="at")
+
     def new_id(self, chat: str, at: AwareDatetime) -> str:
         """The next id in the chat: month and number (`2611-14`), naming its shard."""
-        return f"{at:%y%m}-{len(self._db.docs(f'audit:{chat}:{at:%Y-%m}')) + 1}"
+        return f"{at:%y%m}-{self._log(chat, f'{at:%Y-%m}').count() + 1}"
 
     def add(self, chat: str, entry: AuditEntry) -> None:
         """Append an entry to its month."""
         month = _month(entry.id)
+        if month is None:
+            raise ValueError(f"not an audit id: {entry.id!r}")
         if month not in self._months(chat):
             self._db.table(f"auditm:{chat}").insert({"month": month})
-        self._db.table(f"audit:{chat}:{month}").insert(to_doc(entry))
+        self._log(chat, month).append([to_doc(entry)])
 
     def get(self, chat: str, entry_id: str) -> AuditEntry | None:
         """The entry with `entry_id`, or None."""
         month = _month(entry_id)
         if month is None:
             return None
-        for doc in self._db.docs(f"audit:{chat}:{month}").values():
-            if doc.get("id") == entry_id:
-                return AuditEntry.model_validate(doc)
-        return None
+        found = self._log(chat, month).find({"id": entry_id})
+        return None if found is None else AuditEntry.model_validate(found)
 
     def newest(self, chat: str) -> Iterator[AuditEntry]:
-        """Entries newest first, reading one month at a time."""
+        """Entries newest first, reading one block at a time."""
         for month in reversed(self._months(chat)):
-            yield from reversed(self._db.models(f"audit:{chat}:{month}", AuditEntry))
+            yield from self._log(chat, month).newest_first(AuditEntry)
+
+    def count(self, chat: str) -> int:
+        """How many entries the chat has (read from the blocks' index, not the entries)."""
+        return sum(self._log(chat, month).count() for month in self._months(chat))
 
     def mark_undone(self, chat: str, entry_id: str) -> None:
         """Record that the entry was reverted (it can't be undone twice)."""
-        table = self._db.table(f"audit:{chat}:{_month(entry_id)}")
-        table.update({"undone": True}, entry_id == _ID)
+        month = _month(entry_id)
+        if month is not None:
+            self._log(chat, month).update_where({"id": entry_id}, {"undone": True})
 
 
 def _month(entry_id: str) -> str | None:

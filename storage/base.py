@@ -8,7 +8,7 @@ the whole table it touched): one per chat and kind, history sharded (`AppendLog`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -329,6 +329,26 @@ class AppendLog:
         if removed:
             self._save_index(blocks)
         return removed
+
+    def update_where(self, match: Mapping[str, Any], fields: Mapping[str, Any]) -> int:
+        """Set `fields` on the entries whose fields equal `match`; returns how many."""
+        updated = 0
+        for n, _, _ in self._index():
+            name = f"{self._prefix}{n}"
+            ids = [
+                int(i)
+                for i, d in self._db.docs(name).items()
+                if all(d.get(k) == v for k, v in match.items())
+            ]
+            if ids:
+                self._db.table(name).update(dict(fields), doc_ids=ids)
+                updated += len(ids)
+        return updated
+
+    def newest_first(self, model: type[ModelT]) -> Iterator[ModelT]:
+        """Entries newest first, reading one block at a time (stop early to read less)."""
+        for n, _, _ in reversed(self._index()):
+            yield from reversed(self._db.models(f"{self._prefix}{n}", model))
 
     def docs(self) -> list[Doc]:
         """Copies of every stored document, in log order (for the audit)."""

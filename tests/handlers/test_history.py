@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import Core
 from handlers.contract import ChatRef
+from handlers.ingest import ingest
 from tests.support import FakeChat, FixedClock
 
 CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=$ perspective=finance'
@@ -122,12 +124,12 @@ async def test_a_replaced_value_keeps_its_author_in_the_audit(
 ) -> None:
     await _cac_with_values(chat, clock)
     assert await chat.ok("/history cac 2") == (
-        "Changes to cac: 5 changes\n"
+        "Changes to cac\n"
         "2611-5 · 2026-11-21 10:10 · @anna · /kpi set cac 90\n"
         "  cac 2026-11-21: 9 000 (@ivan) → 90 (@anna)\n"
         "2611-4 · 2026-11-21 10:05 · @ivan · /kpi set cac 9000\n"
         "  cac 2026-11-21: — → 9 000 (@ivan)\n"
-        "Showing the latest 2 of 5. More: /history cac 4 · everything: /history cac all\n"
+        "Showing the latest 2. More: /history cac 4 · everything: /history cac all\n"
         "[More: /history cac 4]"
     )
 
@@ -312,3 +314,22 @@ async def test_the_readme_correction_example_runs_as_written(chat: FakeChat) -> 
     assert replies[1].startswith("Removed CAC = 9 000 $ for 2026-11-21")
     assert "/kpi unset cac 2026-11-21" in replies[2]
     assert replies[3].startswith("Undo your last change")
+
+
+async def test_values_from_the_ingest_api_are_audited_and_can_be_undone(
+    core: Core, chat: FakeChat
+) -> None:
+    await chat.ok(CAC)
+    reply = await chat.ok("/scorecard token")
+    lines = dict(line.split(": ", 1) for line in reply.splitlines()[1:3])
+    with core.store.atomic():
+        answer = ingest(
+            core.ctx, lines["Scorecard id"], lines["Token"], b'[{"kpi": "cac", "value": 97}]', None
+        )
+    assert answer.status == 200
+    assert (await chat.ok("/history cac 1")).splitlines()[1:3] == [
+        "2611-2 · 2026-11-21 10:00 · ingest API · POST ingest: 1 value",
+        "  cac 2026-11-21: — → 97 (api)",
+    ]
+    await chat.ok("/undo 2611-2")
+    assert await chat.ok("/kpi history cac") == "CAC has no values yet: /kpi set cac <value>"
