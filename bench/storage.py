@@ -3,8 +3,8 @@
 Sizes: 10k and 100k values on one chat with 50 KPIs; 1M values on 20 chats × 50 KPIs
 (a marketing department: daily values for about three years). The KPIs, objectives and an
 initiative with 10 000 logged entries (ten a day for 1 000 days) are made through the
-repositories; the values are bulk-inserted straight into SQLite as the repositories would store them (month shards and
-the per-KPI index), so building 1M values takes seconds, not minutes.
+repositories; the values are bulk-inserted straight into SQLite as the repositories would
+store them (month shards and the per-KPI index), so building 1M values takes seconds.
 
 Each size is measured in a fresh child process (so open time and memory are those of a
 process that only holds this store):

@@ -12,6 +12,7 @@ from storage.base import (
     TimedLog,
     instant_text,
     register_keyed,
+    to_doc,
 )
 from storage.changes import Changes, Doc
 
