@@ -1,0 +1,81 @@
+"""Every chat example in the README runs, and its scripted console session works on a fresh
+clone (issue 7 §5).
+
+Each `/command …` the README shows (inline or in a ```text block) is sent in order to a
+chat holding the demo scorecard: none may be an unknown command, an unknown field or an
+internal error. Usage patterns (`<key>`, `a|b`, `…`) are syntax, not examples, and are
+skipped. The `printf … | scorecard-bot console` line is run as the README gives it.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.app import Core
+from bot.demo import load_demo
+from tests.support import FakeChat
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+_INLINE = re.compile(r"`(/[a-z][^`\n]*)`")
+_BLOCK = re.compile(r"```text\n(.*?)```", re.S)
+_SYNTAX = re.compile(r"[<>|…\[\]]")
+#: Commands the README tells people to send to other bots (@BotFather, Slack itself).
+OTHER_BOTS = ("/newbot", "/setprivacy", "/invite", "/quit", "/exit", "/end")
+#: Spelled for one platform: Slack apps can't own /help, so its adapter reads this as /help.
+PLATFORM_FORMS = {"/scorecard help": "/help"}
+BROKEN = ("Something went wrong", "Unknown command", "Unknown field", "Unknown /")
+
+
+def chat_examples() -> list[str]:
+    """The README's chat commands in reading order, usage patterns left out."""
+    found: list[tuple[int, str]] = [(m.start(), m.group(1)) for m in _INLINE.finditer(README)]
+    for block in _BLOCK.finditer(README):
+        offset = block.start(1)
+        for line in block.group(1).splitlines():
+            if line.startswith("/"):
+                found.append((offset, line.strip()))
+            offset += len(line) + 1
+    examples = [text for _, text in sorted(found) if not _SYNTAX.search(text)]
+    return [e for e in examples if e.split()[0] not in OTHER_BOTS]
+
+
+def test_the_readme_has_chat_examples_to_run() -> None:
+    examples = chat_examples()
+    assert len(examples) > 40
+    assert "/kpi set cac 95" in examples and "/scorecard apply startup" in examples
+
+
+async def test_every_readme_chat_example_runs_in_a_demo_chat(core: Core) -> None:
+    chat = FakeChat(core)
+    assert load_demo(core.store, chat.chat.key, core.ctx.clock())
+    for text in chat_examples():
+        for reply in await chat.say(PLATFORM_FORMS.get(text, text)):
+            plain = reply.plain()
+            assert not any(word in plain for word in BROKEN), (text, plain)
+
+
+def test_the_scripted_console_example_works_on_a_fresh_clone(tmp_path: Path) -> None:
+    line = next(x for x in README.splitlines() if x.startswith("printf "))
+    script, _, command = line.partition(" | ")
+    args = shlex.split(command)
+    assert args[0] == ".venv/bin/scorecard-bot"
+    stdin = subprocess.run(
+        ["bash", "-c", script], capture_output=True, check=True, cwd=tmp_path
+    ).stdout
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args[1:]],
+        input=stdin,
+        capture_output=True,
+        cwd=tmp_path,  # a fresh directory: no store yet
+        timeout=120,
+        check=False,
+    )
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert "⚠" not in out, out
+    assert "Saved Customer acquisition cost = 97 $" in out
