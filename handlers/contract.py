@@ -162,6 +162,7 @@ class Reply(BaseModel):
     buttons: tuple[Button, ...] = ()
     to: ChatRef | None = None
     kind: ReplyKind = "answer"
+    private: bool = False  # only the asker sees it where the platform can (Slack: ephemeral)
 
     def plain(self) -> str:
         """The whole reply as plain text: what the console prints and tests read."""

@@ -192,6 +192,7 @@ class Record:
     section: str
     data: dict[str, Any]
     line: int | None
+    typed: bool = False  # a hand-made values sheet: numbers and dates as people type them
 
 
 @dataclass(slots=True)
@@ -305,8 +306,12 @@ def _read_csv(text: str) -> ReadFile:
         if section not in SECTIONS:
             found.problems.append(Problem(line + 1, "section", f"unknown section {section!r}"))
         else:
-            fields = SECTIONS[section].model_fields
-            data = {k: _uncell(v) for k, v in row.items() if k in fields and v not in ("", None)}
+            model = SECTIONS[section]
+            data = {
+                k: _uncell(model, k, v)
+                for k, v in row.items()
+                if k in model.model_fields and v not in ("", None)
+            }
             found.records.append(Record(section, data, line + 1))
         line = reader.line_num
     return found
@@ -333,18 +338,19 @@ def _read_value_rows(text: str) -> ReadFile:
         if not any(cell.strip() for cell in row):
             continue
         data = {n: c.strip() for n, c in zip(names, row, strict=False) if c.strip()}
-        found.records.append(Record("values", data, reader.line_num))
+        found.records.append(Record("values", data, reader.line_num, typed=True))
     return found
 
 
-def _uncell(raw: str) -> Any:
-    text = raw.strip()
-    if text[:1] in "{[":
+def _uncell(model: type[BaseModel], name: str, raw: str) -> Any:
+    """A CSV cell back to what the export wrote: text stays exactly as it was, a nested
+    value (a cadence, staged targets) is the JSON the export put in the cell."""
+    if model.model_fields[name].annotation not in (str, str | None) and raw[:1] in "[{":
         try:
-            return json.loads(text)
+            return json.loads(raw)
         except json.JSONDecodeError:
-            return text
-    return text
+            return raw
+    return raw
 
 
 # --- checking against the chat ---------------------------------------------------------
@@ -448,18 +454,16 @@ class _Checker:
         for k in ("key", "kpi", "kr", "okr", "initiative", "objective", "perspective"):
             if isinstance(data.get(k), str):
                 data[k] = data[k].strip().casefold()
-        if record.section == "values":
+        if record.section == "values" and record.typed:  # a sheet: these are the importer's
             data.setdefault("at", self.now.isoformat())
             data.setdefault("day", self.today.isoformat())
             data.setdefault("by", self.by)
-            # a hand-made sheet: numbers and dates as people type them (`1 234,5`, 21.11.2026)
+        if record.section == "values":
+            if isinstance(data.get("value"), str):
+                data["value"] = _value(data["value"])
+            # a hand-made sheet: dates as people type them (21.11.2026, yesterday)
             try:
-                if isinstance(data.get("value"), str):
-                    data["value"] = parse_number(data["value"], "value")
-            except UsageError as exc:
-                raise _FieldError("value", str(exc)) from None
-            try:
-                if isinstance(data.get("day"), str):
+                if record.typed and isinstance(data.get("day"), str):
                     data["day"] = parse_date(data["day"], self.today).isoformat()
             except UsageError as exc:
                 raise _FieldError("day", str(exc)) from None
@@ -621,6 +625,18 @@ class _Checker:
             self.plan.models.pop("perspectives", None)
 
 
+def _value(raw: str) -> float:
+    """A value cell: what an export wrote (`6.1e-05`), else as people type it (`1 234,5`)."""
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        return parse_number(raw, "value")
+    except UsageError as exc:
+        raise _FieldError("value", str(exc)) from None
+
+
 class _FieldError(Exception):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -745,12 +761,14 @@ def problem_lines(problems: Iterable[Problem], limit: int = MAX_PROBLEMS_SHOWN) 
 
 def park(found: ReadFile) -> list[list[Any]]:
     """A read file's records as JSON-safe rows (parked until the Apply button)."""
-    return [[r.section, r.data, r.line] for r in found.records]
+    return [[r.section, r.data, r.line, r.typed] for r in found.records]
 
 
 def unpark(rows: Iterable[list[Any]]) -> ReadFile:
     """The records `park` stored; they are checked again when applied."""
-    return ReadFile(records=[Record(str(s), dict(d), line) for s, d, line in rows])
+    return ReadFile(
+        records=[Record(str(s), dict(d), line, bool(typed)) for s, d, line, typed in rows]
+    )
 
 
 def export_filename(chat: str, day: date, fmt: str) -> str:

@@ -10,6 +10,11 @@ from handlers.router import Router
 FORMATS = {"json": "application/json", "csv": "text/csv"}
 MAX_FILE_BYTES = 20 * 1024 * 1024  # Telegram bots can download files up to 20 MB
 PENDING_KIND = "scorecard-import"
+HOW_TO_ATTACH = {
+    "telegram": "Attach the file: send it with the caption /scorecard import.",
+    "slack": "Attach the file: post it in the channel with the message: scorecard import",
+    "console": "Name the file: /scorecard import path/to/scorecard.json",
+}
 
 
 @command("scorecard export", usage="/scorecard export [json|csv]", example="/scorecard export csv")
@@ -53,9 +58,7 @@ async def scorecard_import(cmd: Command, ctx: Context) -> Reply:
     """
     attachment = cmd.attachment
     if attachment is None:
-        raise UsageError(
-            "Attach the file to the message: send it with the caption /scorecard import."
-        )
+        raise UsageError(HOW_TO_ATTACH[cmd.chat.platform])
     if len(attachment.data) > MAX_FILE_BYTES:
         raise UsageError(f"The file is too big (at most {MAX_FILE_BYTES // 2**20} MB).")
     found = exchange.read_file(attachment.data, attachment.filename)

@@ -212,6 +212,7 @@ async def scorecard_token(cmd: Command, ctx: Context) -> Reply:
     scorecard, token = ctx.store.ingest.issue(chat, ctx.clock())
     note = "The previous token no longer works. " if rotated else ""
     return Reply(
+        private=True,
         title="API token for this scorecard",
         text=(
             f"Scorecard id: {scorecard}\nToken: {token}\n"

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.adapters import slack_format
 from bot.adapters.base import MemorySeenLog
 from bot.adapters.slack import SlackAdapter
 from bot.api import IngestApi
@@ -312,3 +313,8 @@ async def test_a_moved_chat_keeps_its_token_and_sources(api: Api) -> None:
     assert store.ingest.authenticate(scorecard, token) == "console:moved"
     assert store.sources.chats() == ["console:moved"]
     assert [s["key"] for s in store.sources.all("console:moved")] == ["s"]
+
+
+async def test_the_token_reply_is_for_the_asker_only_on_slack(chat: FakeChat) -> None:
+    [reply] = await chat.say("/scorecard token")
+    assert reply.private and slack_format.response_type(reply) == "ephemeral"

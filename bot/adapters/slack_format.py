@@ -587,8 +587,9 @@ ResponseType = Literal["in_channel", "ephemeral"]
 
 
 def response_type(reply: Reply) -> ResponseType:
-    """Errors answer only the person who typed the command; everything else the channel."""
-    return "ephemeral" if reply.kind == "error" else "in_channel"
+    """Errors and private replies (a new API token) answer only the person who typed the
+    command; everything else the channel."""
+    return "ephemeral" if reply.kind == "error" or reply.private else "in_channel"
 
 
 # Slack error codes after which resending the same message can never succeed.

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from bot.app import Core
+from bot.app import Core, build_core
 from bot.demo import load_demo
 from handlers import exchange
 from handlers.contract import Actor, Attachment, Reply
 from handlers.parsing import command_from_text
-from tests.support import FakeChat
+from scoring.models import Measurement
+from tests.support import FakeChat, FixedClock
 
 
 async def send_file(chat: FakeChat, data: bytes, filename: str) -> list[Reply]:
@@ -105,7 +109,7 @@ async def test_not_json_names_the_line_and_a_values_sheet_is_accepted(chat: Fake
 
 async def test_import_without_a_file_says_how(chat: FakeChat) -> None:
     assert await chat.error("/scorecard import") == (
-        "Attach the file to the message: send it with the caption /scorecard import."
+        "Name the file: /scorecard import path/to/scorecard.json"
     )
     assert (
         await chat.error("/scorecard export xml") == "Export as json or csv: /scorecard export csv"
@@ -117,3 +121,50 @@ def test_json_export_has_one_record_per_line() -> None:
     text = exchange.to_json(doc).decode()
     assert json.loads(text) == doc
     assert '    {"a":1},\n    {"a":2}\n' in text
+
+
+NOTES = st.text(
+    alphabet=st.characters(exclude_categories=("Cs", "Cc")), max_size=30
+) | st.sampled_from(['a, "quoted" note', "line\nbreak", "=1+2", "  spaced  ", "лиды; €"])
+VALUES = st.lists(
+    st.tuples(
+        st.sampled_from(["cac", "leads"]),
+        st.integers(min_value=0, max_value=400),
+        st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),
+        NOTES,
+    ),
+    max_size=12,
+    unique_by=lambda v: (v[0], v[1]),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(values=VALUES, fmt=st.sampled_from(["json", "csv"]))
+async def test_any_history_round_trips_through_either_format(
+    values: list[tuple[str, int, float, str]], fmt: str
+) -> None:
+    core = build_core(None, clock=FixedClock())
+    try:
+        source, empty = FakeChat(core, "source"), FakeChat(core, "empty")
+        await source.ok('/kpi add cac "CAC" baseline=120 target=80 perspective=finance')
+        await source.ok('/kpi add leads "Leads, €" target=200 perspective=customers')
+        day0 = date(2026, 11, 21)
+        with core.store.atomic():
+            for kpi, back, value, note in values:
+                core.store.kpis.record(
+                    source.chat.key,
+                    Measurement(
+                        kpi=kpi,
+                        value=value,
+                        day=day0 - timedelta(days=back),
+                        at=core.ctx.clock(),
+                        note=note,
+                    ),
+                )
+        exported = await _export(source, fmt)
+        preview = (await send_file(empty, exported, f"card.{fmt}"))[0]
+        assert preview.kind == "answer", preview.plain()
+        await empty.ok(preview.buttons[0].command)
+        assert _sections(await _export(empty)) == _sections(await _export(source))
+    finally:
+        core.close()
