@@ -10,6 +10,7 @@ step and replayed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -55,11 +56,14 @@ def ingest(
     if chat is None:
         return UNAUTHORIZED
     now = ctx.clock()
+    digest = hashlib.sha256(body).hexdigest()
     if idempotency_key:
         if len(idempotency_key) > 200:
             return _error(400, "Idempotency-Key is longer than 200 characters")
         stored = ctx.store.ingest.replay(chat, idempotency_key, now)
         if stored is not None:
+            if stored.get("digest", digest) != digest:
+                return _error(409, "this Idempotency-Key was used for a different batch")
             return Answer(int(stored["status"]), dict(stored["body"]), None, replayed=True)
     items = _items(body)
     if isinstance(items, Answer):
@@ -83,7 +87,10 @@ def ingest(
     )
     if idempotency_key:
         ctx.store.ingest.remember(
-            chat, idempotency_key, {"status": answer.status, "body": answer.body}, now
+            chat,
+            idempotency_key,
+            {"status": answer.status, "body": answer.body, "digest": digest},
+            now,
         )
     return answer
 

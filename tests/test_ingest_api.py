@@ -193,6 +193,11 @@ async def test_a_retried_batch_with_the_same_key_applies_once(api: Api) -> None:
     again = await api.post(scorecard, batch, token=token, key="crm-4711")
     assert again == first
     assert [m.value for m in api.core.store.kpis.history(chat.chat.key, "cac")] == [100.0]
+    changed = [{"kpi": "cac", "value": 131, "date": "2026-11-19"}]
+    assert await api.post(scorecard, changed, token=token, key="crm-4711") == (
+        409,
+        {"error": "this Idempotency-Key was used for a different batch"},
+    )
     other = await api.post(scorecard, batch, token=token, key="crm-4712")
     assert other[0] == 200
     assert [m.value for m in api.core.store.kpis.history(chat.chat.key, "cac")] == [130.0]
