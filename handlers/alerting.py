@@ -27,10 +27,12 @@ from handlers.calculated import current_measurement
 from handlers.contract import Button, ChatRef, Command, Context, Reply, ReplyKind
 from scoring.alerts import (
     AlertState,
+    Hold,
     Mute,
     Transition,
     active_mute,
     evaluate,
+    hold,
     rebuild,
     transition_kind,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "end_expired_mutes",
     "evaluate_kpi",
     "flush_due",
+    "hold_text",
     "on_kpi_changed",
     "on_kpi_deleted",
     "on_mutes_ended",
@@ -446,10 +449,18 @@ def zone_of(ctx: Context, chat: str) -> ZoneInfo:
 
 
 def render_batch(ctx: Context, chat: str, batch: Batch) -> Reply:
-    """One chat message for a batch of alerts, most severe first."""
+    """One chat message for a batch of alerts, most severe first.
+
+    An alert whose colour is not the KPI's colour now (a hysteresis hold) says so, as
+    `/alerts` does: "… 52 vs target 100 (yellow now; the red alert … clears at 55%)".
+    """
     tz = zone_of(ctx, chat)
     places = _places(ctx, chat)
-    lines = [_line(t, places, tz, batch.at, single=len(batch.items) == 1) for t in batch.items]
+    single = len(batch.items) == 1
+    lines = [
+        _line(t, places, tz, batch.at, single=single, note=_now_note(ctx, chat, t, tz))
+        for t in batch.items
+    ]
     held = any(t.held_until is not None for t in batch.items)
     footer = "Held during quiet hours." if held else None
     if len(batch.items) == 1:
@@ -496,10 +507,43 @@ def _places(ctx: Context, chat: str) -> dict[str, str]:
     return places
 
 
+def _now_note(ctx: Context, chat: str, t: Transition, tz: ZoneInfo) -> str | None:
+    """ "yellow now; the red alert … clears at 55%" when the alert's colour is held."""
+    kpi = ctx.store.kpis.get(chat, t.kpi)
+    current = None if kpi is None else current_reading(ctx, chat, kpi)
+    stored = ctx.store.alerts.state(chat, t.kpi)
+    if current is None or stored is None or stored.state.status is not t.new:
+        return None
+    kpi, reading = current
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    now_status = would_be_status(kpi, reading.value, thresholds)
+    waiting = hold(
+        stored.state,
+        now_status,
+        kpi=kpi,
+        value=reading.value,
+        performance=performance(kpi, reading.value),
+        policy=ctx.store.alerts.settings(chat).policy,
+        thresholds=thresholds,
+    )
+    if waiting is None:
+        return None
+    why = hold_text(waiting, stored.state, tz, t.unit, since=False)
+    return f"{render.STATUS_WORD[now_status]} now; {why}"
+
+
 def _line(
-    t: Transition, places: dict[str, str], tz: ZoneInfo, now: datetime, *, single: bool
+    t: Transition,
+    places: dict[str, str],
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    single: bool,
+    note: str | None = None,
 ) -> str:
     value = f"{render.num(t.value, t.unit)} vs target {render.num(t.target, t.unit)}"
+    if note:
+        value += f" ({note})"
     where = places.get(t.objective, t.objective)
     effect = "helps" if t.new is Status.GREEN else "hurts"
     who = f"logged by {t.by} · " if t.by else ""
@@ -514,6 +558,33 @@ def _line(
     if single:
         return detail
     return f"{render.mark(t.new)} {t.name} ({t.kpi}) " + detail.replace("\n", "\n   ")
+
+
+def hold_text(
+    waiting: Hold, state: AlertState, tz: ZoneInfo, unit: str, *, since: bool = True
+) -> str:
+    """Why the alert says something else than the KPI's colour now, in words.
+
+    "the red alert (since 21 Nov 10:00) clears at 55%" (hysteresis), or how many
+    readings in a row a new colour still needs (confirm=).
+    """
+    alert = f"the {state.status.value} alert"
+    if since and state.firing_since is not None:
+        alert += f" (since {_when(state.firing_since, tz)})"
+    if waiting.kind == "confirm":
+        readings = (
+            f"after {render.plural(waiting.needed, 'reading')} in a row "
+            f"(confirm={waiting.needed}; {waiting.seen} so far)"
+        )
+        if state.firing_since is None:
+            return f"{waiting.to.value} is announced {readings}"
+        return f"{alert} turns {waiting.to.value} {readings}"
+    if waiting.at is None:
+        return f"{alert} is held by hysteresis"
+    if not waiting.in_value:
+        return f"{alert} clears at {render.pct_exact(waiting.at)}"
+    side = "or less" if waiting.downwards else "or more"
+    return f"{alert} clears at {render.num(waiting.at, unit)} {side}"
 
 
 def _when(at: datetime, tz: ZoneInfo) -> str:

@@ -16,8 +16,6 @@ from handlers.router import Router
 from scoring.alerts import (
     MAX_WINDOW,
     AlertPolicy,
-    AlertState,
-    Hold,
     Mute,
     QuietHours,
     Transition,
@@ -104,7 +102,7 @@ def _firing_lines(
             assert state.firing_since is not None
             line = f"{head} since {_when(state.firing_since, tz)} · {figures}"
         else:
-            line = f"{head} now · {figures}; {_hold_text(waiting, state, tz, kpi.unit)}"
+            line = f"{head} now · {figures}; {alerting.hold_text(waiting, state, tz, kpi.unit)}"
         mute = next((m for m in settings.mutes if m.covers(kpi.key, now)), None)
         if mute is not None:
             line += f" · muted by {mute.by} until {_when(mute.until, tz)}"
@@ -112,27 +110,6 @@ def _firing_lines(
         rows.append((severity, state.firing_since or now, line))
     firing = sum(1 for severity, _, _ in rows if severity < 2)
     return firing, [line for _, _, line in sorted(rows)]
-
-
-def _hold_text(waiting: Hold, state: AlertState, tz: ZoneInfo, unit: str) -> str:
-    """Why the alert says something else than the KPI's colour now, in words."""
-    alert = f"the {state.status.value} alert"
-    if state.firing_since is not None:
-        alert += f" (since {_when(state.firing_since, tz)})"
-    if waiting.kind == "confirm":
-        readings = (
-            f"after {render.plural(waiting.needed, 'reading')} in a row "
-            f"(confirm={waiting.needed}; {waiting.seen} so far)"
-        )
-        if state.firing_since is None:
-            return f"{waiting.to.value} is announced {readings}"
-        return f"{alert} turns {waiting.to.value} {readings}"
-    if waiting.at is None:
-        return f"{alert} is held by hysteresis"
-    if not waiting.in_value:
-        return f"{alert} clears at {render.pct_exact(waiting.at)}"
-    side = "or less" if waiting.downwards else "or more"
-    return f"{alert} clears at {render.num(waiting.at, unit)} {side}"
 
 
 def _channels_text(cmd: Command, settings: AlertSettings) -> str:

@@ -87,6 +87,25 @@ async def test_alerts_names_a_warn_crit_hold_in_the_kpis_unit(
     )
 
 
+async def test_an_alert_sent_during_a_hysteresis_hold_says_the_colour_now(
+    chat: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    await chat.ok(LEADS)
+    await chat.ok("/kpi set leads 90")
+    clock.advance(hours=1)
+    await chat.ok("/kpi set leads 40")  # red, waiting for its group
+    await chat.ok("/kpi set leads 52")  # yellow now, the red alert holds until 55
+    clock.advance(seconds=60)
+    with core.store.atomic():
+        jobs.flush_alerts(core.ctx, CHAT)
+    assert queued_text(core) == [
+        "🔴 Leads is red\n"
+        "green → red: 52 vs target 100 (yellow now; the red alert clears at 55%)\n"
+        "logged by @anna · hurts Customers\n"
+        "[Explain: /kpi leads explain]  [Mute 1 day: /alerts mute leads 1d]"
+    ]
+
+
 async def test_explain_prints_the_percent_kpi_shows_then_its_decimals(chat: FakeChat) -> None:
     await chat.ok(CONV)
     await chat.ok("/kpi set conv 2.39")
