@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 from handlers.contract import Context, UsageError
 from handlers.kpi_import import record_values
 from handlers.parsing import parse_date, parse_number
+from handlers.render import num
 from scoring.models import (
     MAX_PERSPECTIVES,
     CheckIn,
@@ -744,8 +745,8 @@ def diff_lines(plan: Plan) -> list[str]:
         same = plan.same.get(section, 0)
         if not new and not changed and not same:
             continue
-        parts = [f"{new:,} new" if new else "", f"{changed:,} changed" if changed else ""]
-        parts.append(f"{same:,} unchanged" if same else "")
+        parts = [f"{num(new)} new" if new else "", f"{num(changed)} changed" if changed else ""]
+        parts.append(f"{num(same)} unchanged" if same else "")
         lines.append(f"{_LABELS[section]}: " + ", ".join(p for p in parts if p))
     return lines
 
