@@ -17,6 +17,7 @@ SECTIONS = (
     ("bench.alerts", "Alerts and scheduled sweeps"),
     ("bench.dataio", "Export and re-import of a 100 000-value scorecard"),
     ("bench.input", "Input: tokenizer and a 300 000-row /kpi import"),
+    ("bench.formulas", "Calculated KPIs: a 3-level formula chain over 2 years of daily data"),
 )
 
 
