@@ -166,3 +166,26 @@ async def test_unset_and_undo_of_an_input_follow_through_the_formula(
     confirm = await cac.say("/undo")
     await cac.ok(confirm[0].buttons[0].command)
     assert core.store.kpis.history("console:team", "cac") == []
+
+
+async def test_changing_an_inputs_agg_recomputes_its_readers(cac: FakeChat, core: Core) -> None:
+    await cac.ok("/kpi set spend 3000 2026-11-02")
+    await cac.ok("/kpi set spend 2000")
+    await cac.ok("/kpi set newc 40")
+    assert [m.value for m in core.store.kpis.history("console:team", "cac")] == [125.0]
+    await cac.ok("/kpi edit spend agg=last")
+    assert [m.value for m in core.store.kpis.history("console:team", "cac")] == [50.0]
+
+
+async def test_pct_change_compares_with_the_previous_period(chat: FakeChat, core: Core) -> None:
+    await chat.ok('/kpi add leads "Leads" target=300 agg=sum perspective=customers')
+    await chat.ok(
+        '/kpi add growth "Lead growth" formula="pct_change(leads)" target=10 unit=% '
+        "perspective=customers"
+    )
+    assert "pct_change() needs a previous value of leads." in await chat.ok(
+        "/kpi set leads 200 2026-10-05"
+    )
+    assert "Recalculated Lead growth (growth) = 25% for 2026-11." in await chat.ok(
+        "/kpi set leads 250"
+    )

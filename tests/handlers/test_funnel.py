@@ -77,3 +77,47 @@ async def test_journey_shows_stages_with_kpis_touchpoints_and_pain_points(
         "   touchpoint: NPS survey"
     )
     assert "No stage 'checkout'" in await chat.error('/journey stage cx checkout pain="x"')
+
+
+async def test_seed_002_okr_scorecard_and_journey_fit_together(chat: FakeChat) -> None:
+    """The customer-centric article: OKR key results driven by scorecard KPIs, the OKR
+    aligned to a scorecard objective, and a journey map whose stages carry those KPIs."""
+    await chat.ok("/scorecard apply customer-okrs")
+    await chat.ok('/objective add loyal "Loyal customers" perspective=customers')
+    await chat.ok(
+        '/kpi add response "First response time" baseline=24 target=4 unit=h objective=loyal'
+    )
+    await chat.ok('/kpi add nps_score "NPS" baseline=30 target=50 objective=loyal')
+    await chat.ok("/okr kr edit response-time kpi=response")
+    await chat.ok("/okr kr edit nps kpi=nps_score")
+    await chat.ok("/okr edit delight align=loyal")
+    await chat.ok(
+        '/journey add cx "Customer journey" stages="First contact, Purchase, After-sales service"'
+    )
+    await chat.ok(
+        '/journey stage cx first-contact touchpoint="social media" '
+        'pain="slow answers to questions"'
+    )
+    await chat.ok(
+        "/journey stage cx after-sales-service kpis=response,nps_score "
+        'touchpoint="support chat" pain="waiting for a reply"'
+    )
+    await chat.ok("/kpi set response 12")
+    await chat.ok("/kpi set nps_score 42")
+    assert await chat.ok("/journey cx") == (
+        "Customer journey (cx)\n"
+        "1. FIRST CONTACT\n"
+        "   touchpoint: social media\n"
+        "   pain point: slow answers to questions\n"
+        "2. PURCHASE\n"
+        "   (no KPIs or notes yet)\n"
+        "3. AFTER-SALES SERVICE\n"
+        "   🟡 First response time (response): 12 h of 4 h\n"
+        "   🟡 NPS (nps_score): 42 of 50\n"
+        "   touchpoint: support chat\n"
+        "   pain point: waiting for a reply"
+    )
+    okrs = await chat.ok("/okr")
+    assert "Answer requests faster (response-time) ← KPI response" in okrs
+    assert "12 → 4 h" in okrs and "42 → 50" in okrs
+    assert "OKR delight serves scorecard objective Loyal customers (loyal)" in okrs

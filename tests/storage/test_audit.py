@@ -19,8 +19,9 @@ def _value(day: date, value: float, by: str = "@anna") -> Measurement:
 
 
 def _set(store: Store, at: datetime, m: Measurement, who: str = "anna") -> None:
-    with store.atomic(), store.audited(
-        "c", actor_id=f"console:{who}", actor=f"@{who}", command="/kpi set", at=at
+    with (
+        store.atomic(),
+        store.audited("c", actor_id=f"console:{who}", actor=f"@{who}", command="/kpi set", at=at),
     ):
         store.kpis.record("c", m)
 
