@@ -18,6 +18,7 @@ SECTIONS = (
     ("bench.dataio", "Export and re-import of a 100 000-value scorecard"),
     ("bench.input", "Input: tokenizer and a 300 000-row /kpi import"),
     ("bench.formulas", "Calculated KPIs: a 3-level formula chain over 2 years of daily data"),
+    ("bench.history", "Audit log: cost per change and its readers, at a month of changes"),
 )
 
 

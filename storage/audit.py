@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from storage.base import AppendLog, Tables, to_doc
 from storage.changes import Change
 
-AUDIT_BLOCK = 64  # entries per stored block: recording a change rewrites at most this many
+AUDIT_BLOCK = 16  # entries per stored block: recording a change rewrites at most this many
 
 
 class AuditEntry(BaseModel):
