@@ -91,7 +91,7 @@ async def import_file(
             return 0
         skipped = f", skipping {len(plan.problems)} with problems" if plan.problems else ""
         if not args.yes:
-            question = f"Apply {plan.good:,} records to {args.chat}{skipped}? [y/N] "
+            question = f"Apply {_records(plan.good)} to {args.chat}{skipped}? [y/N] "
             answer = (ask or _ask)(question)
             if answer.strip().casefold() not in ("y", "yes"):
                 out.write("Nothing was changed.\n")
@@ -105,10 +105,14 @@ async def import_file(
         ):
             written = exchange.apply_import(core.ctx, args.chat, plan)
         await core.store.commit()
-        out.write(f"Imported {written:,} records into {args.chat}{skipped}.\n")
+        out.write(f"Imported {_records(written)} into {args.chat}{skipped}.\n")
         return 0
     finally:
         core.close()
+
+
+def _records(count: int) -> str:
+    return f"{count:,} record" if count == 1 else f"{count:,} records"
 
 
 def _ask(question: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def test_problems_are_listed_and_all_or_nothing_changes_nothing(
     ]
     assert main(args) == 0  # keep good rows
     assert capsys.readouterr().out.splitlines()[-1] == (
-        "Imported 1 records into console:local, skipping 2 with problems."
+        "Imported 1 record into console:local, skipping 2 with problems."
     )
 
 
@@ -67,3 +68,22 @@ def test_import_asks_before_applying(tmp_path: Path, capsys: pytest.CaptureFixtu
     sheet.write_text("kpi,date,value\ncac,2026-01-05,90\n")
     assert main(["import", str(sheet), "--data", str(data)]) == 1  # stdin is not a terminal
     assert capsys.readouterr().out.endswith("Nothing was changed.\n")
+
+
+def test_the_readme_shell_examples_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Export and import files", 1)[1].split("###", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    _demo_store(tmp_path / "data")
+    (tmp_path / "values.csv").write_text("kpi,date,value,note\ncac,2026-01-05,90,from BI\n")
+    lines = [shlex.split(line) for line in block.splitlines() if line.strip()]
+    assert [words[:2] for words in lines] == [
+        ["scorecard-bot", "export"],
+        ["scorecard-bot", "import"],
+        ["scorecard-bot", "import"],
+    ]
+    assert [main(words[1:]) for words in lines] == [0, 0, 0]
+    assert capsys.readouterr().out.splitlines()[-1] == "Imported 1 record into console:local."

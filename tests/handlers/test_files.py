@@ -168,3 +168,14 @@ async def test_any_history_round_trips_through_either_format(
         assert _sections(await _export(empty)) == _sections(await _export(source))
     finally:
         core.close()
+
+
+def test_checking_a_big_file_reports_progress_for_every_record(core: Core) -> None:
+    rows = "".join(f"nope,2026-01-{d % 28 + 1:02d},{d}\n" for d in range(2500))
+    found = exchange.read_file(f"kpi,date,value\n{rows}".encode(), "v.csv")
+    ticks: list[int] = []
+    plan = exchange.plan_import(
+        core.store, "console:x", found, core.ctx.clock(), progress=ticks.append
+    )
+    assert sum(ticks) == 2500 and len(ticks) == 3
+    assert len(plan.problems) == 2500 and str(plan.problems[0]) == "line 2, kpi: no KPI 'nope'"
