@@ -35,8 +35,10 @@ from handlers.contract import (
 from handlers.parsing import parse_date
 from handlers.router import Router
 from scoring.kpi import progress
+from scoring.models import CLASSIC_PERSPECTIVES, Thresholds
 from scoring.status import kpi_status
-from storage import AuditEntry, UndoConflict
+from storage import AuditEntry, ChatSettings, UndoConflict
+from storage.alerts import AlertSettings
 from storage.changes import Change
 
 PAGE = 20  # rows per page on Telegram and Slack; the console prints everything
@@ -291,13 +293,37 @@ def _describe(change: Change, tz: ZoneInfo) -> str:
         return f"{key} {what} {stamp}: {_reading(before, field)} → {_reading(after, field)}"
     label = _KEYED.get(change.kind) or _WHOLE.get(change.kind, change.kind)
     name = f"{label} {change.key}" if change.key else label
+    if change.kind in _LISTS:
+        return f"{name}: {_listed(change.kind, before)} → {_listed(change.kind, after)}"
+    if change.kind in _DEFAULTS:  # one settings document; none stored means defaults
+        old = _single(before) if before else _DEFAULTS[change.kind]
+        new = _single(after) if after else _DEFAULTS[change.kind]
+        return f"{name}: {_fields_diff(old, new)}"
     if before is None:
         return f"{name}: added"
     if after is None:
         return f"{name}: removed"
-    if change.kind in _WHOLE and "items" in before and len(before["items"]) != 1:
-        return f"{name}: changed"
-    return f"{name}: {_fields_diff(_single(before), _single(after))}"
+    return f"{name}: {_fields_diff(before, after)}"
+
+
+#: Whole tables that are ordered lists: shown by their items' keys.
+_LISTS = {
+    "persp": lambda d: str(d.get("key")),
+    "link": lambda d: f"{d.get('cause')}→{d.get('effect')}",
+}
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "settings": ChatSettings().model_dump(mode="json"),
+    "thresholds": Thresholds().model_dump(mode="json"),
+    "alset": AlertSettings().model_dump(mode="json"),
+}
+
+
+def _listed(kind: str, doc: dict[str, Any] | None) -> str:
+    if doc is None:
+        if kind == "persp":
+            return ", ".join(p.key for p in CLASSIC_PERSPECTIVES)
+        return "none"
+    return _short(", ".join(_LISTS[kind](item) for item in doc.get("items", [])), 80)
 
 
 def _single(doc: dict[str, Any]) -> dict[str, Any]:
@@ -312,7 +338,13 @@ def _fields_diff(before: dict[str, Any], after: dict[str, Any]) -> str:
     parts = []
     for field in dict.fromkeys([*before, *after]):
         old, new = before.get(field), after.get(field)
-        if old != new:
+        if old == new:
+            continue
+        if field == "removed_at":
+            parts.append("removed from the scorecard" if new else "restored")
+        elif isinstance(old, dict) and isinstance(new, dict):  # a policy: its changed fields
+            parts.append(_fields_diff(old, new))
+        else:
             parts.append(f"{field} {_short(old)} → {_short(new)}")
     return ", ".join(parts) if parts else "changed"
 
@@ -327,15 +359,22 @@ def _reading(doc: dict[str, Any] | None, field: str) -> str:
     return f"{shown} ({by})" if by else shown
 
 
-def _short(value: object) -> str:
-    if value is None:
+def _short(value: object, width: int = 40) -> str:
+    if value is None or value == [] or value == "":
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
         return render.num(float(value))
+    if isinstance(value, list):  # mutes, channels: what names them
+        value = ", ".join(
+            str(v.get("target") or v.get("kpi") or v.get("key") or v.get("chat_id") or v)
+            if isinstance(v, dict)
+            else str(v)
+            for v in value
+        )
     text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @command("undo", usage="/undo [<id>]", example="/undo", mutates=True)

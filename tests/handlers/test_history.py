@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Core
+from bot.app import Core, build_core
 from handlers.contract import ChatRef
 from handlers.ingest import ingest
 from tests.support import FakeChat, FixedClock
@@ -142,13 +142,25 @@ async def test_every_mutating_command_is_audited_without_code_of_its_own(
     await chat.ok("/timezone Europe/Moscow")
     await chat.ok("/scorecard thresholds green=85 yellow=60")
     await chat.ok("/alerts mute all 1d")
-    text = await chat.ok("/history")
-    assert "objective o: added" in text
-    assert "objective o: weight 1 → 2" in text
-    assert "chat settings: timezone UTC → Europe/Moscow" in text or "chat settings: added" in text
-    assert "colour thresholds: added" in text
-    assert "alert settings:" in text
-    assert "/kpi" not in text  # read-only commands leave no entry
+    await chat.ok('/perspective add service "Service"')
+    await chat.ok("/kpi")  # read-only: leaves no entry
+    assert await chat.ok("/history") == (
+        "Changes: 6 changes\n"
+        '2611-6 · 2026-11-21 13:00 · @anna · /perspective add service "Service"\n'
+        "  perspectives: finance, customers, processes, learning → finance, customers, "
+        "processes, learning, service\n"
+        "2611-5 · 2026-11-21 13:00 · @anna · /alerts mute all 1d\n"
+        "  alert settings: mutes — → all\n"
+        "2611-4 · 2026-11-21 13:00 · @anna · /scorecard thresholds green=85 yellow=60\n"
+        "  colour thresholds: green 0.8 → 0.85, yellow 0.5 → 0.6\n"
+        "2611-3 · 2026-11-21 13:00 · @anna · /timezone Europe/Moscow\n"
+        "  chat settings: timezone UTC → Europe/Moscow\n"
+        "2611-2 · 2026-11-21 13:00 · @anna · /objective edit o weight=2\n"
+        "  objective o: weight 1 → 2\n"
+        '2611-1 · 2026-11-21 13:00 · @anna · /objective add o "Grow" perspective=finance\n'
+        "  objective o: added\n"
+        "Undo your last change: /undo"
+    )
 
 
 async def test_undo_asks_first_then_reverts_the_callers_last_change(
@@ -333,3 +345,33 @@ async def test_values_from_the_ingest_api_are_audited_and_can_be_undone(
     ]
     await chat.ok("/undo 2611-2")
     assert await chat.ok("/kpi history cac") == "CAC has no values yet: /kpi set cac <value>"
+
+
+async def test_with_admins_only_the_author_or_an_admin_may_undo_a_change_by_id(
+    clock: FixedClock,
+) -> None:
+    core = build_core(None, clock=clock, admins=frozenset({"console:boss"}))
+    try:
+        chat = FakeChat(core)
+        await chat.ok(CAC, user="boss")
+        await chat.ok("/kpi set cac 95", user="intern")
+        await chat.ok("/kpi set cac 96 2026-11-20", user="anna")
+        assert await chat.error("/undo 2611-2", user="anna") == (
+            "Change 2611-2 was made by @intern; only they or an admin can undo it."
+        )
+        assert "Undone 2611-3" in await chat.ok("/undo 2611-3", user="anna")
+        assert "Undone 2611-2" in await chat.ok("/undo 2611-2", user="boss")
+        assert await chat.ok("/kpi history cac") == "CAC has no values yet: /kpi set cac <value>"
+    finally:
+        core.close()
+
+
+async def test_the_audit_moves_with_a_chat_that_gets_a_new_id(core: Core, chat: FakeChat) -> None:
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 95")
+    before = await chat.ok("/history")
+    new = ChatRef(platform="console", chat_id="team-2")
+    assert await core.move_chat(chat.chat, new)
+    chat.chat = new
+    assert await chat.ok("/history") == before
+    assert "Undone 2611-2" in await chat.ok("/undo 2611-2")
