@@ -164,7 +164,7 @@ def _check(node: ast.AST, depth: int, inputs: dict[str, None], previous: dict[st
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, int | float):
             raise _refuse(node)
-        if not math.isfinite(float(node.value)) or abs(node.value) > 1e15:
+        if abs(node.value) > 10**15 or not math.isfinite(node.value):
             raise FormulaError("Numbers in a formula must be finite and below 10^15.")
         return
     if isinstance(node, ast.Name):
@@ -198,8 +198,15 @@ def _check_call(
     if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
         raise FormulaError(f"{name}() takes plain arguments, e.g. {name}(a, b).")
     if len(node.args) not in helper.arity:
-        counts = " or ".join(str(n) for n in helper.arity[:2])
-        raise FormulaError(f"{name}() takes {counts} arguments, not {len(node.args)}.")
+        low, high = helper.arity[0], helper.arity[-1]
+        counts = (
+            str(low)
+            if low == high
+            else f"{low} to {high}"
+            if high - low > 1
+            else (f"{low} or {high}")
+        )
+        raise FormulaError(f"{name}() takes {counts} argument{"s" if high > 1 else ""}, not {len(node.args)}.")
     if helper.needs_previous:
         arg = node.args[0]
         if not isinstance(arg, ast.Name):
@@ -278,7 +285,8 @@ def _binary(op: ast.operator, left: float, right: float) -> float:
         result = _div(left, right, "the formula")
     else:
         if abs(right) > MAX_EXPONENT:
-            raise NoValue(f"the exponent {format_number(right)} is above {MAX_EXPONENT:g}")
+            shown = format_number(right) if abs(right) < 1e9 else "too large"
+            raise NoValue(f"the exponent ({shown}) is above {MAX_EXPONENT:g}")
         if left == 0 and right < 0:
             raise NoValue("the formula divides by zero (0 to a negative power)")
         if left < 0 and not right.is_integer():

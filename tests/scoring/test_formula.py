@@ -64,7 +64,7 @@ def test_pct_change_reads_the_previous_period() -> None:
         ("ratio(spend, newc)", "ratio() divides by zero"),
         ("conversion(newc, spend)", "conversion() divides by zero"),
         ("newc ** -1", "divides by zero"),
-        ("spend ** 100", "exponent 100 is above 64"),
+        ("spend ** 100", "exponent (100) is above 64"),
         ("(spend * 1e15) ** 60", "too large"),
         ("(0 - spend) ** 0.5", "fractional power"),
     ],
@@ -131,6 +131,15 @@ def test_known_escape_payloads_are_refused_when_set(payload: str) -> None:
         evaluate(formula, {})
 
 
+def test_huge_numbers_are_refused_not_converted() -> None:
+    with pytest.raises(FormulaError, match="below 10\\^15"):
+        parse_formula("1" * 400)
+    with pytest.raises(FormulaError, match="min\\(\\) takes 1 to 8 arguments, not 0"):
+        parse_formula("min()")
+    with pytest.raises(FormulaError, match="round\\(\\) takes 1 or 2 arguments"):
+        parse_formula("round(1, 2, 3)")
+
+
 def test_size_and_nesting_are_bounded_before_and_after_parsing() -> None:
     with pytest.raises(FormulaError, match="too long"):
         parse_formula("a + " * (MAX_LENGTH // 4) + "a")
@@ -188,7 +197,23 @@ _ALLOWED = (
     ast.USub,
 )
 _ATOMS = st.sampled_from(
-    ["a", "b", "0", "1", "2.5", "1e308", "-3", "'s'", "a.b", "a[0]", "x()", "__import__"]
+    [
+        "a",
+        "b",
+        "0",
+        "1",
+        "2.5",
+        "1e308",
+        "-3",
+        "'s'",
+        "a.b",
+        "a[0]",
+        "x()",
+        "__import__",
+        "1" * 40,
+        "0x1F",
+        "True",
+    ]
 )
 _OPS = st.sampled_from(["+", "-", "*", "/", "**", "%", "//", "<", "and", "if a else", "@"])
 
