@@ -206,7 +206,8 @@ def _check_call(
             if high - low > 1
             else (f"{low} or {high}")
         )
-        raise FormulaError(f"{name}() takes {counts} argument{"s" if high > 1 else ""}, not {len(node.args)}.")
+        plural = "s" if high > 1 else ""
+        raise FormulaError(f"{name}() takes {counts} argument{plural}, not {len(node.args)}.")
     if helper.needs_previous:
         arg = node.args[0]
         if not isinstance(arg, ast.Name):
