@@ -77,6 +77,7 @@ class Command(BaseModel):
     def help_for(self, topic: str = "") -> str:
         """`/help kpi` as the user must type it here."""
         return f"{self.help_command} {topic}".strip()
+
     attachment: Attachment | None = None
 
 

@@ -38,7 +38,7 @@ from handlers.parsing import take_number_tokens as take_number
 from handlers.pictures.charts import chart_png
 from handlers.router import Router
 from handlers.scores import KpiView, kpi_view, scorecard_view
-from scoring.aggregation import AGG_WORDS, combine, period_label
+from scoring.aggregation import AGG_WORDS, combine, kpi_period, period_label
 from scoring.kpi import explain, progress
 from scoring.models import FOCUS_PER_PERSPECTIVE, FOCUS_TOTAL, Kpi, Measurement
 from scoring.status import kpi_status
@@ -621,14 +621,15 @@ def _record(cmd: Command, ctx: Context, kpi: Kpi, value: float, day: date, note:
     thresholds = ctx.store.scorecards.thresholds(chat)
     latest = ctx.store.kpis.latest(chat, kpi.key)
     scored = kpi_on(kpi, day)
-    status = kpi_status(scored, value, thresholds)
+    period_value, period_text = _period_total(ctx, chat, kpi, value, day)
+    status = kpi_status(scored, period_value, thresholds)
     was = f" (replaced {render.num(replaced.value, kpi.unit)})" if replaced else ""
     when = "" if day == today else f" for {day.isoformat()}"
     state = (
         "test mode, not scored"
         if kpi.test
-        else f"{render.mark(status)} {render.STATUS_WORD[status]}, "
-        f"progress {render.pct(progress(scored, value))}"
+        else f"{period_text}{render.mark(status)} {render.STATUS_WORD[status]}, "
+        f"progress {render.pct(progress(scored, period_value))}"
     )
     newest = latest[-1].day if latest else day
     latest_note = "" if newest == day else " An older date: the latest value is unchanged."
@@ -639,6 +640,20 @@ def _record(cmd: Command, ctx: Context, kpi: Kpi, value: float, day: date, note:
         text=f"Saved {kpi.name} = {render.num(value, kpi.unit)}{when}{was} ({state})."
         f"{latest_note}{derived}"
     )
+
+
+def _period_total(ctx: Context, chat: str, kpi: Kpi, value: float, day: date) -> tuple[float, str]:
+    """What a new value makes of its period (`agg=sum`: the month's total), and how to say it;
+    a `last` KPI is scored on the value itself."""
+    if kpi.agg == "last":
+        return value, ""
+    period = kpi_period(kpi.every, day)
+    values = ctx.store.kpis.between(chat, kpi.key, period.start, period.end)
+    total = combine(kpi.agg, [m.value for m in values])
+    if total is None or len(values) < 2:
+        return value, ""
+    label = f"{AGG_WORDS[kpi.agg]} for {period_label(period)}"
+    return total, f"{label}: {render.num(total, kpi.unit)}, "
 
 
 def _readers(ctx: Context, chat: str, key: str) -> list[Kpi]:
