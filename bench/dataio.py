@@ -30,7 +30,27 @@ EXPORT_KPIS = 50
 EXPORT_DAYS = 2000  # 50 × 2 000 = 100 000 values
 
 
-async def _ingest(path: Path, batch: int, requests: int) -> dict[str, object]:
+def _items(r: int, batch: int, backfill: bool) -> list[dict[str, object]]:
+    """Request `r`'s items: `batch` KPIs today-ish (a CRM), or one KPI's last `batch` days."""
+    if backfill:
+        kpi = f"k{r % BIG_KPIS}"
+        return [
+            {"kpi": kpi, "value": 500 + n, "date": (NOW.date() - timedelta(days=n)).isoformat()}
+            for n in range(batch)
+        ]
+    return [
+        {
+            "kpi": f"k{(r * batch + n) % BIG_KPIS}",
+            "value": 500 + n,
+            "date": (NOW.date() - timedelta(days=(r * batch + n) // BIG_KPIS % 9)).isoformat(),
+        }
+        for n in range(batch)
+    ]
+
+
+async def _ingest(
+    path: Path, batch: int, requests: int, *, backfill: bool = False
+) -> dict[str, object]:
     core = build_core(path, clock=lambda: NOW)
     with core.store.atomic():
         scorecard, token = core.store.ingest.issue(CHAT.key, NOW)
@@ -44,16 +64,7 @@ async def _ingest(path: Path, batch: int, requests: int) -> dict[str, object]:
         async with aiohttp.ClientSession() as session:
             started = time.perf_counter()
             for r in range(requests):
-                items = [
-                    {
-                        "kpi": f"k{(r * batch + n) % BIG_KPIS}",
-                        "value": 500 + n,
-                        "date": (
-                            NOW.date() - timedelta(days=(r * batch + n) // BIG_KPIS % 9)
-                        ).isoformat(),
-                    }
-                    for n in range(batch)
-                ]
+                items = _items(r, batch, backfill)
                 sent = time.perf_counter()
                 async with session.post(url, json=items, headers=headers) as response:
                     body = await response.json()
@@ -64,7 +75,8 @@ async def _ingest(path: Path, batch: int, requests: int) -> dict[str, object]:
         await api.stop()
         core.close()
     return {
-        "what": f"ingest API, {batch} item(s) per request",
+        "what": f"ingest API, {batch} item(s) per request"
+        + (" (1 KPI × 100 days)" if backfill else f" ({batch} KPI(s))" if batch > 1 else ""),
         "requests": requests,
         "req_per_s": f"{requests / elapsed:.0f}",
         "values_per_s": f"{requests * batch / elapsed:.0f}",
@@ -163,6 +175,7 @@ def run() -> list[dict[str, object]]:
         rows.append(asyncio.run(_typed(big, 300)))
         rows.append(asyncio.run(_ingest(big, 1, 300)))
         rows.append(asyncio.run(_ingest(big, 100, 100)))
+        rows.append(asyncio.run(_ingest(big, 100, 100, backfill=True)))
     from bench.table import print_table
 
     print_table("Ingest API on a store with 1M values", rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,8 @@ from tinydb import Query
 from storage.base import Tables
 
 IDEMPOTENCY_KEEP = timedelta(days=1)
-IDEMPOTENCY_MAX = 1000  # remembered keys per chat (the oldest are forgotten first)
+IDEMPOTENCY_BUCKETS = 64
+IDEMPOTENCY_PER_BUCKET = 32  # ~2 000 keys per chat within a day (the oldest go first)
 _ID = Query().id
 _CHAT = Query().chat
 _KEY = Query().key
@@ -77,17 +79,22 @@ class IngestRepo:
         return str(doc["chat"])
 
     # idempotency ------------------------------------------------------------------------
+    # Answers are kept in 64 small tables per chat (by a hash of the key), so remembering
+    # one rewrites a few answers, never every answer of the last day.
+
+    def _idem(self, chat: str, key: str) -> Any:
+        return self._db.table(f"idem:{chat}:{zlib.crc32(key.encode()) % IDEMPOTENCY_BUCKETS}")
 
     def replay(self, chat: str, key: str, now: datetime) -> dict[str, Any] | None:
         """The stored answer to a batch sent before with this Idempotency-Key."""
-        doc = self._db.table(f"idem:{chat}").get(key == _KEY)
+        doc = self._idem(chat, key).get(key == _KEY)
         if doc is None or now - datetime.fromisoformat(str(doc["at"])) > IDEMPOTENCY_KEEP:
             return None
         return dict(doc["answer"])
 
     def remember(self, chat: str, key: str, answer: dict[str, Any], now: datetime) -> None:
         """Keep `answer` for `key` (in the same step as the batch it answers)."""
-        table = self._db.table(f"idem:{chat}")
+        table = self._idem(chat, key)
         docs = table.all()
         stale = [
             d.doc_id
@@ -95,7 +102,7 @@ class IngestRepo:
             if d["key"] == key or now - datetime.fromisoformat(str(d["at"])) > IDEMPOTENCY_KEEP
         ]
         live = [d for d in docs if d.doc_id not in set(stale)]
-        stale += [d.doc_id for d in live[: max(0, len(live) - IDEMPOTENCY_MAX + 1)]]
+        stale += [d.doc_id for d in live[: max(0, len(live) - IDEMPOTENCY_PER_BUCKET + 1)]]
         if stale:
             table.remove(doc_ids=stale)
         table.insert({"key": key, "at": now.isoformat(), "answer": answer})
