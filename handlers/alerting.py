@@ -188,6 +188,14 @@ def evaluate_kpi(
     # Test mode switched on or off since the state was written: start afresh, so the
     # first live reading announces its colour and test readings never reach people.
     state = stored.state if stored is not None and stored.test == kpi.test else None
+    if stored is not None and state is None:  # afresh, from what people last heard
+        state = AlertState(
+            kpi=kpi.key,
+            told=stored.state.heard,
+            value=reading.value,
+            performance=performance(kpi, reading.value),
+            reading_at=reading.at,
+        )
     silent = False
     if stored is None:  # never evaluated (a KPI leaving test mode announces its colour)
         history = ctx.store.kpis.history(chat, kpi.key, limit=REBUILD_READINGS)
@@ -330,8 +338,10 @@ def flush_due(
         assert settings is not None
         reply = render_batch(ctx, chat, batch)
         for channel in channels(settings, chat):
+            # what the message says is in the key: only the same message at the same
+            # instant is a duplicate (two different changes of one KPI in one instant are not)
             key = f"alert:{channel.thread_id or ''}:{batch.at.isoformat()}:" + "+".join(
-                f"{t.kpi}.{t.kind}" for t in batch.items
+                f"{t.kpi}.{t.kind}.{t.old.value}-{t.new.value}.{t.value!r}" for t in batch.items
             )
             ctx.outbox.put(reply.model_copy(update={"to": channel}), key=key)
         sent = len(batch.items)

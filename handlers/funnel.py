@@ -23,6 +23,7 @@ from handlers.scores import kpi_view
 from scoring.aggregation import combine, kpi_period, period_label
 from scoring.funnel import StageRow, biggest_drop, funnel_rows
 from scoring.models import Funnel, Journey, JourneyStage, Kpi
+from scoring.numbers import whole_percent
 from scoring.periods import Period
 
 RESERVED = {"add", "remove", "edit"}
@@ -191,9 +192,11 @@ def _row(
     kpi = kpis.get(row.key)
     name = f"{kpi.name} ({row.key})" if kpi else f"{row.key} (removed)"
     change = "" if row.change is None else _signed(round(row.change * 100), "%")
-    conv_change = (
-        "" if row.conversion_change is None else _signed(round(row.conversion_change * 100), " pt")
-    )
+    conv_change = ""
+    if row.conversion_change is not None and row.conversion is not None:
+        # points between the two percents as shown (cut, like render.pct), so they add up
+        before = row.conversion - row.conversion_change
+        conv_change = _signed(whole_percent(row.conversion) - whole_percent(before), " pt")
     target = targets.get((funnel.stages[i - 1], row.key)) if i else None
     target_text = (
         f"{marks[target.key]} {target.key}: target {render.num(target.target, target.unit)}"

@@ -557,8 +557,12 @@ def _change(
     mutes: Sequence[Mute],
     tz: tzinfo,
 ) -> tuple[AlertState, list[Transition]]:
-    """Move to a confirmed colour; say so unless it is the silent nodata → green."""
-    old = state.status
+    """Move to a confirmed colour; say so unless it is the silent nodata → green.
+
+    A state without a colour yet starts from what people last heard (a KPI back from
+    test mode), so its first colour is news only when it differs from that.
+    """
+    old = state.heard if state.status is Status.NODATA else state.status
     moved = state.model_copy(
         update={
             "status": new,

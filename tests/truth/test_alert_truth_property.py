@@ -1,10 +1,11 @@
 """Issue 7 §2 property: whatever people do, the last alert about a KPI names its colour.
 
-Random sequences of set / back-date / mute / unmute / quiet / edit / remove / restore,
+Random sequences of set / back-date / mute / unmute / quiet / edit / test mode on and
+off / remove / restore,
 clock moves, flush timers and sweeps, with a random group window and confirm count.
 After every step (each command and timer flushes what is due), for every KPI on the
 scorecard: the last alert text sent names the colour its alert state holds now, unless
-the KPI is muted or an alert for it still waits (group window, quiet hours: it is
+the KPI is muted or in test mode, or an alert for it still waits (group window, quiet hours: it is
 re-evaluated when it goes out); and that colour is the one the rules give the latest
 value (its colour now, or a worse one held by hysteresis / waiting for confirm=).
 """
@@ -45,6 +46,7 @@ action = st.one_of(
     st.tuples(st.just("unmute"), st.sampled_from(["a", "b", "all"])),
     st.tuples(st.just("quiet"), st.sampled_from(["off", "22:00-08:00", "10:00-11:00"])),
     st.tuples(st.just("edit"), key, st.sampled_from([0.8, 1.0, 1.3])),
+    st.tuples(st.just("test"), key, st.booleans()),
     st.tuples(st.just("remove"), key),
     st.tuples(st.just("restore"), key),
     st.tuples(st.just("wait"), st.integers(1, 200)),
@@ -79,6 +81,8 @@ def check(core: Core, confirm: int, step: str) -> None:
     waiting = {q.transition.kpi for q in store.alerts.batcher(CHAT).queued}
     thresholds = store.scorecards.thresholds(CHAT)
     for kpi in store.kpis.all(CHAT):
+        if kpi.test:
+            continue  # test mode never alerts
         stored = store.alerts.state(CHAT, kpi.key)
         latest = store.kpis.latest(CHAT, kpi.key)
         if not latest:
@@ -160,6 +164,8 @@ async def run(chat: FakeChat, core: Core, clock: FixedClock, step: tuple[object,
         case ("edit", str(k), float(scale)):
             target = 100 * scale if k == "a" else 80 * scale
             await chat.say(f"/kpi edit {k} target={target:g}")
+        case ("test", str(k), bool(on)):
+            await chat.say(f"/kpi edit {k} test={'yes' if on else 'no'}")
         case ("remove", str(k)):
             await chat.say(f"/kpi remove {k}")
         case ("restore", str(k)):

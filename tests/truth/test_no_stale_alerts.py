@@ -163,3 +163,18 @@ async def test_a_colour_that_moved_on_during_a_mute_is_told_once_when_it_runs_ou
     ]
     await jobs.sweep(core.ctx)
     assert len(queued_text(core)) == len(texts), "once"
+
+
+async def test_a_kpi_back_from_test_mode_is_told_from_what_people_last_heard(
+    chat: FakeChat, core: Core
+) -> None:
+    await chat.ok(SQL)
+    await chat.ok("/alerts set group=0")
+    await chat.ok("/kpi set sql 10")  # red, sent
+    await chat.ok("/kpi edit sql test=yes")
+    await chat.ok("/kpi set sql 59")  # green in test mode: not sent
+    await chat.ok("/kpi edit sql test=no")
+    assert [t.splitlines()[:2] for t in queued_text(core)] == [
+        ["🔴 SQLs is red", "first reading is red: 10 vs target 60"],
+        ["🟢 SQLs is back to green", "red → green: 59 vs target 60"],
+    ]
