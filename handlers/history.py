@@ -133,7 +133,7 @@ async def kpi_unset(cmd: Command, ctx: Context) -> Reply:
     need(cmd.args, 2)
     no_more_than(cmd.args, 2)
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
-    day = parse_date(cmd.args[1], chat_today(cmd, ctx))
+    day = _stored_day(cmd.args[1], chat_today(cmd, ctx))
     chat = cmd.chat.key
     removed = ctx.store.kpis.unset(chat, kpi.key, day)
     if removed is None:
@@ -161,6 +161,19 @@ async def kpi_unset(cmd: Command, ctx: Context) -> Reply:
         f"{day.isoformat()}{by}. {after}",
         buttons=undo_button(ctx),
     )
+
+
+def _stored_day(raw: str, today: date) -> date:
+    """A date as typed; an ISO date outside the range new values may use is accepted too,
+    so a value stored with a year-1 typo (before dates were checked) can be removed."""
+    try:
+        return parse_date(raw, today)
+    except UsageError:
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+        raise
 
 
 def undo_button(ctx: Context) -> tuple[Button, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,10 @@ import pytest
 from bot.app import Core, build_core
 from handlers.contract import ChatRef
 from handlers.ingest import ingest
+from scoring.models import Measurement
 from tests.support import FakeChat, FixedClock
 
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=$ perspective=finance'
 
 
@@ -375,3 +378,19 @@ async def test_the_audit_moves_with_a_chat_that_gets_a_new_id(core: Core, chat: 
     chat.chat = new
     assert await chat.ok("/history") == before
     assert "Undone 2611-2" in await chat.ok("/undo 2611-2")
+
+
+async def test_a_value_stored_with_a_year_1_typo_before_dates_were_checked_can_be_removed(
+    core: Core, chat: FakeChat
+) -> None:
+    await chat.ok(CAC)
+    typo = Measurement(kpi="cac", value=95, day=date(1, 1, 1), at=NOW, by="@old")
+    with core.store.atomic():
+        core.store.kpis.record(chat.chat.key, typo)  # as an older version stored it
+    assert "0001-01-01   95 $  @old" in await chat.ok("/kpi history cac")
+    assert await chat.ask("/kpi unset cac 0001-01-01") == (
+        "Removed CAC = 95 $ for 0001-01-01 by @old. CAC has no values now.\n[Undo: /undo 2611-2]"
+    )
+    assert await chat.error("/kpi set cac 95 0001-01-01") == (
+        "'0001-01-01' is out of range: dates go from 2000-01-01 to today (2026-11-21)."
+    )
