@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from time import perf_counter
 from zoneinfo import ZoneInfo
 
-from handlers import alerting, render
+from handlers import alerting, calculated, render
 from handlers.contract import Context, Reply
 from handlers.scores import ScorecardView, scorecard_view
 from scoring.alerts import Transition, active_mute, evaluate, quiet_release_time
@@ -38,6 +38,7 @@ from scoring.numbers import whole_percent
 from scoring.okr import Cycle, current_quarter, elapsed_share, kr_grade, okr_progress, pace
 from scoring.periods import Period, PeriodKind, local_date, local_midnight, period_containing
 from scoring.status import would_be_status
+from scoring.targets import kpi_on
 from storage.alerts import (
     AlertSettings,
     DigestSnapshot,
@@ -401,6 +402,9 @@ def _remind(
         if kpi is None or kpi.test != stored.test or reading is None:
             ctx.store.alerts.drop_state(chat, stored.state.kpi)  # gone: no message
             continue
+        if kpi.agg != "last" or kpi.staged:  # the period's aggregate, the stage in force
+            reading = calculated.current_measurement(ctx, chat, kpi) or reading
+            kpi = kpi_on(kpi, reading.day)
         state, found = evaluate(
             stored.state,
             kpi=kpi,

@@ -285,8 +285,8 @@ class KpiRepo:
         facts = []
         self._db.prefetch(self._index_name(chat, ""))
         for doc in self._db.docs(f"{_DEFS}{chat}").values():
-            if doc.get("removed_at") is not None or doc.get("test"):
-                continue
+            if doc.get("removed_at") is not None or doc.get("test") or doc.get("formula"):
+                continue  # a calculated KPI is never typed: its inputs get the reminders
             key, every = doc["key"], doc.get("every", "month")
             latest = self._index(chat, key).get("latest")
             last = latest[-1]["day"] if latest else None
