@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.app import Core
 from bot.demo import load_demo
-from handlers import jobs
+from handlers import exchange, jobs
 from scoring.models import Measurement, Status
 from tests.alerts.support import CHAT, queued_text
 from tests.support import FakeChat, FixedClock
@@ -177,4 +177,25 @@ async def test_a_kpi_back_from_test_mode_is_told_from_what_people_last_heard(
     assert [t.splitlines()[:2] for t in queued_text(core)] == [
         ["🔴 SQLs is red", "first reading is red: 10 vs target 60"],
         ["🟢 SQLs is back to green", "red → green: 59 vs target 60"],
+    ]
+
+
+async def test_a_scorecard_import_with_history_rebuilds_alert_state_and_says_nothing(
+    core: Core, clock: FixedClock
+) -> None:
+    load_demo(core.store, CHAT, clock())
+    doc = exchange.snapshot(core.store, CHAT, clock())
+    plan = exchange.plan_import(
+        core.store, "console:copy", exchange.read_file(exchange.to_json(doc), "x.json"), clock()
+    )
+    with core.store.atomic():
+        exchange.apply_import(core.ctx, "console:copy", plan)
+    await core.store.commit()
+    assert queued_text(core, "console:copy") == []
+    copy = FakeChat(core, chat_id="copy")
+    shown = (await copy.ok("/alerts")).splitlines()
+    assert shown[:2] == [
+        "Alerts · 6 firing",
+        "🔴 Blog visitors (traffic) red since 23 Aug 10:00 · 13 567 visits vs target 20 000 "
+        "visits",
     ]
