@@ -45,7 +45,15 @@ PAGE = 20  # rows per page on Telegram and Slack; the console prints everything
 HISTORY_PAGE = 10
 SHOWN_CHANGES = 3  # item lines per entry in /history
 
-_KEYED = {"kpi": "KPI", "obj": "objective", "okr": "OKR", "kr": "key result", "ini": "initiative"}
+_KEYED = {
+    "kpi": "KPI",
+    "obj": "objective",
+    "okr": "OKR",
+    "kr": "key result",
+    "ini": "initiative",
+    "funnel": "funnel",
+    "journey": "journey",
+}
 _WHOLE = {
     "persp": "perspectives",
     "link": "objective links",

@@ -48,7 +48,7 @@ class Store:
         self.kpis = KpiRepo(db, self.changes)
         self.okrs = OkrRepo(db, self.changes)
         self.initiatives = InitiativeRepo(db, self.changes)
-        self.funnels = FunnelRepo(db)
+        self.funnels = FunnelRepo(db, self.changes)
         self.chats = ChatRepo(db, default_timezone, self.changes)
         self.alerts = AlertRepo(db, self.kpis, self.initiatives, self.okrs, self.changes)
         self.audit = AuditRepo(db)

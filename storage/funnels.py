@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from scoring.models import Funnel, Journey
-from storage.base import KeyedTable, Tables
+from storage.base import KeyedTable, Tables, register_keyed
+from storage.changes import Changes
 
 
 class FunnelRepo:
-    """Funnels and journeys of a chat, one small table of each per chat."""
+    """Funnels and journeys of a chat, one small table of each per chat (audited by key)."""
 
-    def __init__(self, db: Tables) -> None:
+    def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db
+        self._changes = changes or Changes()
+        register_keyed(db, self._changes, "funnel")
+        register_keyed(db, self._changes, "journey")
 
     def _funnels(self, chat: str) -> KeyedTable:
-        return KeyedTable(self._db, f"funnel:{chat}")
+        return KeyedTable(self._db, f"funnel:{chat}", self._changes)
 
     def _journeys(self, chat: str) -> KeyedTable:
-        return KeyedTable(self._db, f"journey:{chat}")
+        return KeyedTable(self._db, f"journey:{chat}", self._changes)
 
     def all(self, chat: str) -> list[Funnel]:
         """Every funnel."""

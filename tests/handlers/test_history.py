@@ -394,3 +394,15 @@ async def test_a_value_stored_with_a_year_1_typo_before_dates_were_checked_can_b
     assert await chat.error("/kpi set cac 95 0001-01-01") == (
         "'0001-01-01' is out of range: dates go from 2000-01-01 to today (2026-11-21)."
     )
+
+
+async def test_a_repository_that_opts_in_is_audited_with_no_handler_code(chat: FakeChat) -> None:
+    await chat.ok('/kpi add visits "Visits" target=1000 perspective=customers')
+    await chat.ok('/kpi add leads "Leads" target=100 perspective=customers')
+    await chat.ok('/funnel add mkt "Marketing" stages=visits,leads')
+    assert (await chat.ok("/history 1")).splitlines()[1:3] == [
+        '2611-3 · 2026-11-21 10:00 · @anna · /funnel add mkt "Marketing" stages=visits,leads',
+        "  funnel mkt: added",
+    ]
+    await chat.ok("/undo 2611-3")
+    assert await chat.error("/funnel mkt") == "No funnel 'mkt'."
