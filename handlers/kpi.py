@@ -563,7 +563,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         )
         return Reply(
             text=f"{render.num(value, kpi.unit)} is more than {OUTLIER}× away from "
-            f"{kpi.name}'s recent values ({shown}). Record it anyway? "
+            f"the recent values of {kpi.name} ({shown}). Record it anyway? "
             "Nothing is saved until you confirm.",
             buttons=(
                 Button(

@@ -262,6 +262,8 @@ _DAY = r"\d{1,2}(?:st|nd|rd|th)?,?"
 _WORDY_DATE = re.compile(
     rf"(?:{_DAY} (?:{_MONTH})(?: \d{{4}})?|(?:{_MONTH}) {_DAY}(?: \d{{4}})?"
     r"|tomorrow|завтра|послезавтра|позавчера|day before yesterday"
+    # a month alone is half a date: refused rather than kept as a note (`may` is a word)
+    rf"|(?!may\b)(?:{_MONTH})"
     r"|\d{1,4} (?:days?|weeks?|months?|дн[яей]|день|недел[иья]|месяц[аев]*) (?:ago|назад))",
     re.IGNORECASE,
 )

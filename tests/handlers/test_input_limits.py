@@ -165,6 +165,11 @@ async def test_a_date_in_words_after_the_value_is_a_date_not_a_note(chat: FakeCh
         "'32 ноября' looks like a date but isn't one: use YYYY-MM-DD, e.g. 2026-11-21."
     )
     assert "Saved Leads = 5 (" in await chat.ok("/kpi set leads 5 100 new leads")
+    assert await chat.error("/kpi set leads 6 ноября") == (
+        "'ноября' looks like a date but isn't one: use YYYY-MM-DD, e.g. 2026-11-21."
+    )
+    assert "Saved Leads = 7 (" in await chat.ok("/kpi set leads 7 may be a glitch")
+    assert "may be a glitch" in await chat.ok("/kpi leads")
 
 
 async def test_a_value_100_times_away_from_recent_values_asks_first(chat: FakeChat) -> None:
@@ -175,7 +180,7 @@ async def test_a_value_100_times_away_from_recent_values_asks_first(chat: FakeCh
     assert len(replies) == 1 and replies[0].kind == "answer"
     ask = replies[0]
     assert ask.text == (
-        "9 700 is more than 100× away from CAC's recent values (95 to 96). "
+        "9 700 is more than 100× away from the recent values of CAC (95 to 96). "
         "Record it anyway? Nothing is saved until you confirm."
     )
     assert [b.label for b in ask.buttons] == ["Record 9 700", "Cancel"]
