@@ -308,7 +308,8 @@ def command(
 
     def attach(handler: HandlerT) -> HandlerT:
         doc = inspect.cleandoc(handler.__doc__ or "").strip()
-        summary = doc.splitlines()[0] if doc else path
+        # the first paragraph, however the docstring wraps it
+        summary = " ".join(doc.split("\n\n", 1)[0].split()) if doc else path
         spec = CommandSpec(path, summary, doc, usage, example, mutates, role)
         also = tuple(
             replace(spec, path=alias, usage=usage.replace(f"/{path}", f"/{alias}", 1))

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import Core, build_core
 from bot.demo import load_demo
-from handlers.contract import Command, Context, Reply, UsageError, command
+from handlers.contract import Command, CommandSpec, Context, Handler, Reply, UsageError, command
 from handlers.router import Router
 from tests.support import FakeChat, FixedClock
 
@@ -63,7 +63,7 @@ def test_every_route_is_declared_by_its_handler(core: Core) -> None:
     for spec in specs:
         assert spec.usage.startswith(f"/{spec.path}"), spec
         assert spec.example.startswith(f"/{spec.path.split()[0]}"), spec
-        assert spec.summary and spec.doc.startswith(spec.summary), spec
+        assert spec.summary and " ".join(spec.doc.split()).startswith(spec.summary), spec
 
 
 def test_no_usage_line_is_typed_a_second_time_inside_a_handler() -> None:
@@ -173,3 +173,25 @@ def test_help_marks_admin_commands_when_admins_are_configured(guarded: Core) -> 
 async def test_help_says_which_commands_are_for_admins(guarded: Core) -> None:
     text = await FakeChat(guarded).ok("/help kpi remove")
     assert "(admins only)" in text
+
+
+def test_a_summary_is_the_whole_first_paragraph_even_when_it_wraps() -> None:
+    @command("wrapped", usage="/wrapped", example="/wrapped")
+    async def wrapped(cmd: Command, ctx: Context) -> None:
+        """Show each stage, the conversion between stages, the change
+        since last period and the biggest drop.
+
+        Details that /help <command> shows.
+        """
+
+    [spec] = _specs(wrapped)
+    assert spec.summary == (
+        "Show each stage, the conversion between stages, the change since last period and the "
+        "biggest drop."
+    )
+
+
+def _specs(handler: Handler) -> tuple[CommandSpec, ...]:
+    router = Router()
+    router.include(handler)
+    return tuple(router.specs())
