@@ -227,6 +227,7 @@ async def _sweep_timing(data: Path, *, busy: bool) -> dict[str, float]:
         # A full look again with the tables now in the store's cache (the first full look
         # after a start loads them from disk).
         core.ctx.clock = lambda: NOW
+        first_chunk = max(chunks)
         chunks.clear()
         warm0 = mark["t"] = time.perf_counter()
         await jobs.sweep(core.ctx, memory=jobs.SweepMemory(), pause=pause)
@@ -236,7 +237,7 @@ async def _sweep_timing(data: Path, *, busy: bool) -> dict[str, float]:
             "warm_chunk_ms": max(chunks) * 1000,
             "wall_ms": wall * 1000,
             "cpu_ms": cpu * 1000,
-            "chunk_ms": max(chunks) * 1000,
+            "chunk_ms": first_chunk * 1000,
             "commit_ms": commit * 1000,
             "queued": float(len(report.queued)),
             "stale": float(report.stale),
