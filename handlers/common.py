@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.contract import Command, Context, NotFound, UsageError
 from handlers.parsing import clip, normalize_key, split_options
-from scoring.models import Initiative, KeyResult, Kpi, Objective, Okr, Perspective
+from scoring.models import Funnel, Initiative, Journey, KeyResult, Kpi, Objective, Okr, Perspective
 
 
 def chat_zone(cmd: Command, ctx: Context) -> ZoneInfo:
@@ -49,7 +49,9 @@ def no_more_than(args: Sequence[str], most: int) -> None:
         raise UsageError(f"Unexpected words: {' '.join(args[most:])}.", usage=True)
 
 
-KeyedT = TypeVar("KeyedT", Kpi, Objective, Perspective, Okr, KeyResult, Initiative)
+KeyedT = TypeVar(
+    "KeyedT", Kpi, Objective, Perspective, Okr, KeyResult, Initiative, Funnel, Journey
+)
 
 
 def _pick(
@@ -124,3 +126,15 @@ def initiative_or_fail(cmd: Command, ctx: Context, raw: str) -> Initiative:
     """The initiative named `raw`."""
     chat, repo = cmd.chat.key, ctx.store.initiatives
     return _pick("initiative", raw, lambda k: repo.get(chat, k), lambda: repo.all(chat))
+
+
+def funnel_or_fail(cmd: Command, ctx: Context, raw: str) -> Funnel:
+    """The funnel named `raw`."""
+    chat, repo = cmd.chat.key, ctx.store.funnels
+    return _pick("funnel", raw, lambda k: repo.get(chat, k), lambda: repo.all(chat))
+
+
+def journey_or_fail(cmd: Command, ctx: Context, raw: str) -> Journey:
+    """The customer journey named `raw`."""
+    chat, repo = cmd.chat.key, ctx.store.funnels
+    return _pick("journey", raw, lambda k: repo.journey(chat, k), lambda: repo.journeys(chat))

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from handlers import render
 from handlers.calculated import compiled
-from handlers.common import kpi_or_fail, need
+from handlers.common import funnel_or_fail, journey_or_fail, kpi_or_fail, need
 from handlers.contract import (
     Command,
     Conflict,
@@ -83,17 +83,9 @@ async def funnel_add(cmd: Command, ctx: Context) -> Reply:
 async def funnel_remove(cmd: Command, ctx: Context) -> Reply:
     """Remove a funnel (its KPIs and their values stay)."""
     need(cmd.args, 1)
-    funnel = _funnel_or_fail(cmd, ctx, cmd.args[0])
+    funnel = funnel_or_fail(cmd, ctx, cmd.args[0])
     ctx.store.funnels.remove(cmd.chat.key, funnel.key)
     return Reply(text=f"Removed funnel {funnel.name} ({funnel.key}); its KPIs stay.")
-
-
-def _funnel_or_fail(cmd: Command, ctx: Context, raw: str) -> Funnel:
-    key = normalize_key(raw, "funnel key")
-    funnel = ctx.store.funnels.get(cmd.chat.key, key)
-    if funnel is None:
-        raise NotFound("funnel", key, [f.key for f in ctx.store.funnels.all(cmd.chat.key)])
-    return funnel
 
 
 @command("funnel", usage="/funnel [<key>]", example="/funnel mkt")
@@ -114,7 +106,7 @@ async def funnel_show(cmd: Command, ctx: Context) -> Reply:
         )
     if len(cmd.args) > 1:
         raise UsageError("Unknown words after the funnel key.", usage=True)
-    funnel = _funnel_or_fail(cmd, ctx, cmd.args[0])
+    funnel = funnel_or_fail(cmd, ctx, cmd.args[0])
     kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
     stages = [kpis[s] for s in funnel.stages if s in kpis]
     period = _latest_period(ctx, chat, stages)
@@ -269,7 +261,7 @@ async def journey_stage(cmd: Command, ctx: Context) -> Reply:
     need(positional, 2)
     if not options:
         raise UsageError("Nothing to change: give kpis=, touchpoint= or pain=.", usage=True)
-    journey = _journey_or_fail(cmd, ctx, positional[0])
+    journey = journey_or_fail(cmd, ctx, positional[0])
     wanted = " ".join(positional[1:]).strip().casefold()
     stage = next((s for s in journey.stages if wanted in (s.key, s.name.casefold())), None)
     if stage is None:
@@ -294,21 +286,13 @@ async def journey_stage(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Updated stage {changed.name} of {journey.name}.")
 
 
-def _journey_or_fail(cmd: Command, ctx: Context, raw: str) -> Journey:
-    key = normalize_key(raw, "journey key")
-    journey = ctx.store.funnels.journey(cmd.chat.key, key)
-    if journey is None:
-        raise NotFound("journey", key, [j.key for j in ctx.store.funnels.journeys(cmd.chat.key)])
-    return journey
-
-
 @command(
     "journey remove", usage="/journey remove <key>", example="/journey remove cx", mutates=True
 )
 async def journey_remove(cmd: Command, ctx: Context) -> Reply:
     """Remove a journey map (its KPIs stay)."""
     need(cmd.args, 1)
-    journey = _journey_or_fail(cmd, ctx, cmd.args[0])
+    journey = journey_or_fail(cmd, ctx, cmd.args[0])
     ctx.store.funnels.remove_journey(cmd.chat.key, journey.key)
     return Reply(text=f"Removed journey {journey.name} ({journey.key}); its KPIs stay.")
 
@@ -331,7 +315,7 @@ async def journey_show(cmd: Command, ctx: Context) -> Reply:
                 f"{j.name} ({j.key}): {' → '.join(s.name for s in j.stages)}" for j in journeys
             ),
         )
-    journey = _journey_or_fail(cmd, ctx, cmd.args[0])
+    journey = journey_or_fail(cmd, ctx, cmd.args[0])
     thresholds = ctx.store.scorecards.thresholds(chat)
     lines: list[str] = []
     for number, stage in enumerate(journey.stages, 1):

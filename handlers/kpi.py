@@ -513,8 +513,15 @@ async def kpi_restore(cmd: Command, ctx: Context) -> Reply:
     if kpi.removed_at is None:
         return Reply(text=f"{kpi.name} ({kpi.key}) is not removed; nothing to do.")
     restored = kpi.model_copy(update={"removed_at": None})
-    ctx.store.kpis.put(cmd.chat.key, restored)
-    alerting.on_kpi_changed(ctx, cmd.chat.key, restored)
+    chat = cmd.chat.key
+    if restored.formula:  # its inputs may have changed (or gone) while it was away
+        calculated.check_formula(ctx, chat, restored.key, restored.formula)
+    ctx.store.kpis.put(chat, restored)
+    alerting.on_kpi_changed(ctx, chat, restored)
+    if restored.formula:
+        alerting.on_values_recorded(
+            ctx, chat, calculated.backfill(ctx, chat, restored, ctx.clock())
+        )
     return Reply(text=f"Restored {kpi.name} ({kpi.key}) with its history.")
 
 

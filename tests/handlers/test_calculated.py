@@ -189,3 +189,17 @@ async def test_pct_change_compares_with_the_previous_period(chat: FakeChat, core
     assert "Recalculated Lead growth (growth) = 25% for 2026-11." in await chat.ok(
         "/kpi set leads 250"
     )
+
+
+async def test_a_restored_formula_kpi_catches_up_with_its_inputs(
+    cac: FakeChat, core: Core
+) -> None:
+    await cac.ok("/kpi set spend 5000")
+    await cac.ok("/kpi set newc 50")
+    await cac.ok("/kpi remove cac")
+    await cac.ok("/kpi set newc 25")
+    await cac.ok("/kpi restore cac")
+    assert [m.value for m in core.store.kpis.history("console:team", "cac")] == [200.0]
+    await cac.ok("/kpi remove cac")
+    await cac.ok("/kpi remove newc")
+    assert "'newc', which is not a KPI here" in await cac.error("/kpi restore cac")
