@@ -62,6 +62,7 @@ __all__ = [
     "queue",
     "rebuild_states",
     "render_batch",
+    "step",
     "zone_of",
 ]
 
@@ -201,7 +202,25 @@ def evaluate_kpi(
         history = ctx.store.kpis.history(chat, kpi.key, limit=REBUILD_READINGS)
         if len(history) > 1:
             state, silent = rebuild_state(kpi, history, settings, thresholds, now), True
-    state, transitions = evaluate(
+    state, transitions = step(state, kpi, reading, settings, tz, thresholds, now)
+    if silent:  # the current reading completes the history: still nothing to announce
+        state = state.model_copy(update={"told": state.status, "last_notified": now})
+        transitions = []
+    ctx.store.alerts.put_state(chat, state, test=kpi.test)
+    return transitions
+
+
+def step(
+    state: AlertState | None,
+    kpi: Kpi,
+    reading: Measurement,
+    settings: AlertSettings,
+    tz: ZoneInfo,
+    thresholds: Thresholds,
+    now: datetime,
+) -> tuple[AlertState, list[Transition]]:
+    """`scoring.alerts.evaluate` with the reading's colour and performance filled in."""
+    return evaluate(
         state,
         kpi=kpi,
         measurement=reading,
@@ -213,11 +232,6 @@ def evaluate_kpi(
         tz=tz,
         thresholds=thresholds,
     )
-    if silent:  # the current reading completes the history: still nothing to announce
-        state = state.model_copy(update={"told": state.status, "last_notified": now})
-        transitions = []
-    ctx.store.alerts.put_state(chat, state, test=kpi.test)
-    return transitions
 
 
 #: Readings replayed to rebuild a state: the colour hysteresis settles on depends on
@@ -373,18 +387,7 @@ def as_of_now(
         if current is None or stored is None or stored.test != current[0].test:
             continue
         kpi, reading = current
-        state, found = evaluate(
-            stored.state,
-            kpi=kpi,
-            measurement=reading,
-            status=would_be_status(kpi, reading.value, thresholds),
-            performance=performance(kpi, reading.value),
-            now=now,
-            policy=settings.policy,
-            mutes=settings.mutes,
-            tz=tz,
-            thresholds=thresholds,
-        )
+        state, found = step(stored.state, kpi, reading, settings, tz, thresholds, now)
         ctx.store.alerts.log(chat, [t for t in found if t.kind != "reminder"])
         true = _true_message(item, state, kpi, active_mute(kpi.key, settings.mutes, now))
         if true is None:

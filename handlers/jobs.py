@@ -30,14 +30,13 @@ from zoneinfo import ZoneInfo
 from handlers import alerting, calculated, render
 from handlers.contract import Context, Reply
 from handlers.scores import ScorecardView, scorecard_view
-from scoring.alerts import Transition, active_mute, evaluate, quiet_release_time
+from scoring.alerts import Transition, active_mute, quiet_release_time
 from scoring.initiatives import behind_cadence, cadence_progress, expected_by_now, is_overdue
 from scoring.kpi import performance
 from scoring.models import Initiative, ProgressLog, Status
 from scoring.numbers import whole_percent
 from scoring.okr import Cycle, current_quarter, elapsed_share, kr_grade, okr_progress, pace
 from scoring.periods import Period, PeriodKind, local_date, local_midnight, period_containing
-from scoring.status import would_be_status
 from scoring.targets import kpi_on
 from storage.alerts import (
     AlertSettings,
@@ -405,18 +404,7 @@ def _remind(
         if kpi.agg != "last" or kpi.staged:  # the period's aggregate, the stage in force
             reading = calculated.current_measurement(ctx, chat, kpi) or reading
             kpi = kpi_on(kpi, reading.day)
-        state, found = evaluate(
-            stored.state,
-            kpi=kpi,
-            measurement=reading,
-            status=would_be_status(kpi, reading.value, thresholds),
-            performance=performance(kpi, reading.value),
-            now=now,
-            policy=policy,
-            mutes=settings.mutes,
-            tz=tz,
-            thresholds=thresholds,
-        )
+        state, found = alerting.step(stored.state, kpi, reading, settings, tz, thresholds, now)
         if state != stored.state:
             ctx.store.alerts.put_state(chat, state, test=kpi.test)
         transitions.extend(found)
