@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.run import run_configured
@@ -78,3 +81,46 @@ async def test_a_graceful_stop_logs_nothing_alarming(
         await _serve_until(config, api, [private_message("/scorecard")], replies=1)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert [r for r in caplog.records if r.exc_info] == []
+
+
+async def test_run_serves_the_ingest_api_on_its_own_port_without_slack(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with FakeTelegramAPI() as api:
+        config = _config(tmp_path, api)
+        config.write_text(
+            config.read_text() + f"[api]\nenabled = true\nport = {port}\n", encoding="utf-8"
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            run_configured(config, {"SCORECARD_TELEGRAM_TOKEN": TOKEN}, stop=stop)
+        )
+        try:
+            api.push_update(
+                private_message('/kpi add leads "Leads" target=9 perspective=customers')
+            )
+            api.push_update(private_message("/scorecard token"))
+            sent = await api.wait_for("sendMessage", 2, timeout=10)
+            text = html.unescape(str(sent[-1].params["text"]))
+            fields = dict(
+                line.split(": ", 1)
+                for line in text.splitlines()
+                if line.startswith(("Scorecard id", "Token"))
+            )
+            scorecard = fields["Scorecard id"].replace("<code>", "").replace("</code>", "")
+            token = fields["Token"].replace("<code>", "").replace("</code>", "")
+            url = f"http://127.0.0.1:{port}/api/v1/scorecards/{scorecard}/measurements"
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(
+                    url,
+                    json=[{"kpi": "leads", "value": 4}],
+                    headers={"Authorization": f"Bearer {token}"},
+                ) as response,
+            ):
+                assert response.status == 200, await response.text()
+                assert (await response.json())["stored"] == 1
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
