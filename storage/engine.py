@@ -209,7 +209,9 @@ class Database:
         self._savepoints: list[dict[str, tuple[bool, bytes | None]]] = []
         self._seq = 0  # changes made (lazy ones excluded): commit() waits for this many
         self._durable = 0  # changes known to be on disk
-        self._lost = 0  # changes up to this number were rolled back by a failed commit
+        # Changes numbered (_lost_after, _lost] were rolled back by the last failed commit.
+        self._lost_after = 0
+        self._lost = 0
         self._job: _Job | None = None
         self._lazy_timer: asyncio.TimerHandle | None = None
         self._lazy_tasks: set[asyncio.Task[None]] = set()
@@ -303,6 +305,7 @@ class Database:
         """Record `version` as the stored schema with the next commit (migrations)."""
         self._schema = version
         self.stored_schema = version
+        self._seq += 1  # a flush must now write, and report a failure
 
     def prefetch(self, prefix: str) -> None:
         """Load every table under `prefix` (ending in ":") with one backend query.
@@ -438,15 +441,18 @@ class Database:
         self._check_usable()
         await self._commit_upto(self._seq)
 
+    def _was_lost(self, target: int) -> bool:
+        return self._lost_after < target <= self._lost
+
     async def _commit_upto(self, target: int) -> None:
-        while self._durable < target and self._lost < target:
+        while self._durable < target and not self._was_lost(target):
             job = self._job
             if job is None:
                 if self._executor is None:
                     self._run(self._take_job())
                     continue
                 await asyncio.sleep(0)  # let commands already running join this batch
-                if self._job is not None or self._durable >= target or self._lost >= target:
+                if self._job is not None or self._durable >= target or self._was_lost(target):
                     continue
                 job = self._job = self._take_job()
                 job.future = self._executor.submit(self._write, job)
@@ -458,7 +464,7 @@ class Database:
                 exc = error
             if self._job is job:
                 self._settle(job, exc)
-        if self._lost >= target and self._durable < target:
+        if self._was_lost(target):
             raise self._failed()
 
     def flush(self) -> None:
@@ -468,7 +474,7 @@ class Database:
         if self._dirty or self._schema is not None:
             job = self._take_job()
             self._run(job)
-            if self._durable < job.upto:
+            if self._was_lost(job.upto):
                 raise self._failed()
 
     def _take_job(self) -> _Job:
@@ -518,8 +524,12 @@ class Database:
         for name in [*job.tables, *self._dirty]:
             self._forget(name)
         self._dirty = {}
-        self._lost = max(self._lost, self._seq)
-        self._last_error = str(exc)
+        # Tell the commands whose changes went (numbers up to now); later commands, reads
+        # included, start afresh: their own changes are what their commit waits for.
+        self._lost_after, self._lost = self._durable, self._seq
+        self._seq += 1
+        self._durable = self._seq
+        self._last_error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
 
     def _failed(self) -> StoreFailed:
         """A fresh error each time: nothing accumulates while the disk stays full."""

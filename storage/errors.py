@@ -48,11 +48,11 @@ class StoreCorrupt(StoreError):
 
 
 class StoreFailed(StoreError):
-    """Writing to disk failed; later changes cannot be saved until a restart."""
+    """Writing to disk failed (disk full, I/O error): this change was rolled back."""
 
     def __init__(self, path: Path, cause: BaseException) -> None:
         super().__init__(
-            f"saving to {path} failed ({cause}); changes since the last successful save "
-            "are not on disk. Restart scorecard-bot once the disk problem is fixed."
+            f"Could not save to {path} ({cause}), so nothing of this change was kept. "
+            "Reading still works, and saving resumes by itself once the disk is fixed."
         )
         self.path = path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +16,7 @@ from scoring.models import Kpi, Measurement, ProgressLog, Status
 from storage import Store, open_store
 from storage.engine import Database
 from storage.errors import StoreLocked
+from storage.port import Batch, MemoryBackend
 from tests.storage.test_engine import SpyBackend
 from tests.support import FakeChat, FixedClock
 
@@ -258,3 +260,31 @@ def test_each_table_name_is_spelled_by_one_module() -> None:
     shared = {kind: files for kind, files in owners.items() if len(files) > 1}
     assert not shared
     assert owners["kpi"] == {"kpis.py"} and owners["ilog"] == {"initiatives.py"}
+
+
+async def test_a_full_disk_refuses_a_change_in_one_line_while_reads_go_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    core = build_core(None)
+    chat = FakeChat(core)
+    await chat.ok('/kpi add cac "Customer acquisition cost" target=80 perspective=finance')
+    await chat.ok("/kpi set cac 95")
+    saved = MemoryBackend.commit
+    full = True
+
+    def commit(backend: MemoryBackend, batch: Batch) -> None:
+        if full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        saved(backend, batch)
+
+    monkeypatch.setattr(MemoryBackend, "commit", commit)
+    for _ in range(3):
+        assert await chat.error("/kpi set cac 90") == (
+            "Could not save to memory (No space left on device), so nothing of this change "
+            "was kept. Reading still works, and saving resumes by itself once the disk is fixed."
+        )
+    listing = await chat.ok("/kpi")  # reads go on; the refused value is not there
+    assert " 95 " in listing and " 90 " not in listing
+    full = False
+    assert "= 90" in await chat.ok("/kpi set cac 90")  # space is back: saving resumes
+    core.close()
