@@ -257,9 +257,13 @@ def _check_kr(kr: KeyResult) -> KeyResult:
     usage=KR_USAGE,
     example='/okr kr delight nps "Raise NPS" start=30 target=50',
     mutates=True,
+    aliases=("okr kr add",),
 )
 async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
-    """Add a key result to an OKR objective (decreasing KRs: target below start)."""
+    """Add a key result to an OKR objective (decreasing KRs: target below start).
+
+    With `kpi=<key>` its current value follows that KPI; check-ins then record confidence.
+    """
     positional, options = split_options(cmd.args, KR_FIELDS)
     need(positional, 3)
     okr = okr_or_fail(cmd, ctx, positional[0])
@@ -275,9 +279,10 @@ async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
     kr = _check_kr(KeyResult.model_validate({"key": key, "okr": okr.key, "name": name, **fields}))
     kr = _follow_kpi(cmd, ctx, kr)
     ctx.store.okrs.put_key_result(cmd.chat.key, kr)
+    follows = f", following KPI {kr.kpi} (now {render.num(kr.current, kr.unit)})" if kr.kpi else ""
     return Reply(
         text=f"Saved key result {kr.name} ({key}) of {okr.key}: {render.num(kr.start)} → "
-        f"{render.num(kr.target, kr.unit)}."
+        f"{render.num(kr.target, kr.unit)}{follows}."
     )
 
 
@@ -288,7 +293,7 @@ async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
     mutates=True,
 )
 async def okr_kr_edit(cmd: Command, ctx: Context) -> Reply:
-    """Change a key result's name, start, target, unit, weight or owner."""
+    """Change a key result's name, start, target, unit, weight, owner or KPI (`kpi=none`)."""
     raw, options = edit_request(cmd, KR_FIELDS)
     kr = kr_or_fail(cmd, ctx, raw)
     fields = parse_fields(options, KR_PARSERS)

@@ -16,7 +16,9 @@ async def test_a_kpi_driven_key_result_follows_the_kpi(chat: FakeChat, core: Cor
     await _setup(chat)
     await chat.ok("/kpi set nps 35")
     saved = await chat.ok('/okr kr delight knps "Raise NPS" start=30 target=50 kpi=nps')
-    assert saved == "Saved key result Raise NPS (knps) of delight: 30 → 50."
+    assert saved == (
+        "Saved key result Raise NPS (knps) of delight: 30 → 50, following KPI nps (now 35)."
+    )
     assert core.store.okrs.key_result("console:team", "knps").current == 35  # type: ignore[union-attr]
     await chat.ok("/kpi set nps 40")
     listing = await chat.ok("/okr")

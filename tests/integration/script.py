@@ -112,6 +112,12 @@ EVERY_COMMAND: tuple[Step, ...] = (
     ),
     step("/okr kr edit nps target=55", "Updated key result Raise NPS (nps)."),
     step(
+        '/okr kr add delight csat "Happier customers" start=70 target=90 kpi=leads',
+        "Saved key result Happier customers (csat) of delight: 70 → 90, following KPI leads",
+        "(now 150)",
+    ),
+    step("/okr kr remove csat", "Removed key result Happier customers (csat)."),
+    step(
         "/okr checkin nps 38 confidence=7 after the survey",
         "Checked in Raise NPS: 38 (target 55).",
         "Progress: 32%",
