@@ -544,6 +544,9 @@ class _Checker:
         if kpi is None:
             self.problem(record, "kpi", f"no KPI '{model.kpi}'")
             return
+        if record.typed and kpi.formula:  # an export's computed values are recomputed anyway
+            self.problem(record, "kpi", f"{kpi.key} is calculated from its formula")
+            return
         if model.day > self.today:
             self.problem(record, "day", f"{model.day.isoformat()} is in the future")
             return

@@ -162,6 +162,8 @@ class _Batch:
         )
         if kpi is None or kpi.removed_at is not None:
             raise UsageError(f"no KPI '{key}'")
+        if kpi.formula:  # as in /kpi import: its values follow from its inputs
+            raise UsageError(f"{kpi.key} is calculated from its formula; send its inputs")
         value = _number(item.get("value"))
         day = self.today
         if item.get("date") is not None:

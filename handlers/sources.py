@@ -126,7 +126,10 @@ def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: 
     for kpi_key, column in (mapping or {k: k for k in headers if k not in DATE_COLUMNS}).items():
         kpi = ctx.store.kpis.get(chat, kpi_key)
         col = _column(headers, column, ())
-        if kpi is not None and kpi.removed_at is None and col is not None:
+        if kpi is not None and kpi.formula and mapping:
+            result.error = f"{kpi.key} is calculated from its formula; map its inputs instead"
+            return
+        if kpi is not None and kpi.removed_at is None and not kpi.formula and col is not None:
             kpis[kpi.key] = (kpi, col)
         elif mapping:
             result.error = f"no column '{column}' or no KPI '{kpi_key}'"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 
 from bot.adapters import slack_format
@@ -20,9 +21,11 @@ from bot.adapters.base import MemorySeenLog
 from bot.adapters.slack import SlackAdapter
 from bot.api import IngestApi
 from bot.app import Core, build_core
+from handlers import exchange
 from storage import open_store
 from tests.fakes import slack_api
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.handlers.test_files import send_file
 from tests.support import FakeChat, FixedClock
 
 
@@ -323,3 +326,52 @@ async def test_a_moved_chat_keeps_its_token_and_sources(api: Api) -> None:
 async def test_the_token_reply_is_for_the_asker_only_on_slack(chat: FakeChat) -> None:
     [reply] = await chat.say("/scorecard token")
     assert reply.private and slack_format.response_type(reply) == "ephemeral"
+
+
+async def test_a_calculated_kpi_takes_its_inputs_not_values(api: Api) -> None:
+    chat, scorecard, token = await _setup(api)
+    await chat.ok('/kpi add spend "Spend" target=1000 perspective=finance')
+    await chat.ok('/kpi add newc "New customers" target=10 perspective=customers')
+    await chat.ok(
+        '/kpi add cpa "Cost per customer" formula="spend / newc" target=50 '
+        "baseline=150 perspective=finance"
+    )
+    status, body = await api.post(
+        scorecard,
+        [
+            {"kpi": "cpa", "value": 10},
+            {"kpi": "spend", "value": 900, "date": "2026-11-20"},
+            {"kpi": "newc", "value": 9, "date": "2026-11-20"},
+        ],
+        token=token,
+    )
+    assert status == 200 and body["stored"] == 2
+    assert body["rejected"] == [
+        {"index": 0, "kpi": "cpa", "reason": "cpa is calculated from its formula; send its inputs"}
+    ]
+    assert [m.value for m in api.core.store.kpis.history(chat.chat.key, "cpa")] == [100.0]
+
+
+async def test_an_export_with_a_calculated_kpi_round_trips(api: Api) -> None:
+    chat, scorecard, token = await _setup(api)
+    await chat.ok('/kpi add spend "Spend" target=1000 perspective=finance')
+    await chat.ok('/kpi add newc "New customers" target=10 perspective=customers')
+    await chat.ok(
+        '/kpi add cpa "Cost per customer" formula="spend / newc" target=50 '
+        "baseline=150 perspective=finance"
+    )
+    await api.post(
+        scorecard,
+        [{"kpi": "spend", "value": 900, "date": "2026-11-20"}, {"kpi": "newc", "value": 9}],
+        token=token,
+    )
+    [export] = await chat.say("/scorecard export")
+    assert export.document is not None
+    empty = FakeChat(api.core, "empty")
+    [preview] = await send_file(empty, export.document.data, "card.json")
+    assert preview.kind == "answer", preview.plain()
+    await empty.ok(preview.buttons[0].command)
+    [again] = await empty.say("/scorecard export")
+    assert again.document is not None
+    first, second = orjson.loads(export.document.data), orjson.loads(again.document.data)
+    assert {k: first[k] for k in exchange.SECTIONS} == {k: second[k] for k in exchange.SECTIONS}
