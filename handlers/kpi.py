@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers import alerting, calculated, render
+from handlers import explain as explain_text
 from handlers.chart_specs import chart_note, kpi_chart_spec, parse_period, window
 from handlers.common import author_id, chat_now, chat_today, edit_request, kpi_or_fail, need, who
 from handlers.contract import (
@@ -39,7 +40,8 @@ from handlers.pictures.charts import chart_png
 from handlers.router import Router
 from handlers.scores import KpiView, kpi_view, scorecard_view
 from scoring.aggregation import AGG_WORDS, combine, kpi_period, period_label
-from scoring.kpi import explain, progress
+from scoring.explain import explain
+from scoring.kpi import progress
 from scoring.models import FOCUS_PER_PERSPECTIVE, FOCUS_TOTAL, Kpi, Measurement
 from scoring.status import kpi_status
 from scoring.targets import due_pace, kpi_on
@@ -224,7 +226,7 @@ def _kpi_explain(ctx: Context, chat: str, kpi: Kpi, view: KpiView) -> Reply:
             return Reply(text=f"{kpi.name} has no value yet: {hint}")
         return Reply(title=f"How {kpi.name} is scored", text="\n".join(source))
     scored = kpi_on(kpi, view.day)
-    lines = [*source, *explain(scored, view.value, thresholds)]
+    lines = [*source, *explain_text.lines(explain(scored, view.value, thresholds))]
     if scored.target != kpi.target:
         lines.append(
             f"target in force = {render.num(scored.target, kpi.unit)} (staged), final "

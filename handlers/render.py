@@ -9,7 +9,12 @@ from __future__ import annotations
 from datetime import date
 
 from scoring.models import Status
-from scoring.numbers import format_number, format_percent, format_percent_exact
+from scoring.numbers import (
+    format_number,
+    format_percent,
+    format_percent_exact,
+    format_percent_explained,
+)
 
 #: 12.5, 10 000, 0.25, −5; `num(95, "$")` → "95 $"; None → "—" (scoring.numbers).
 num = format_number
@@ -17,6 +22,8 @@ num = format_number
 pct = format_percent
 #: A share with two decimals, cut the same way: 0.79666 → "79.66%" (scoring.numbers).
 pct_exact = format_percent_exact
+#: The whole percent, then its decimals when it has any: "79% (79.66%)" (explain).
+pct_explained = format_percent_explained
 
 STATUS_MARK = {
     Status.GREEN: "🟢",

@@ -25,7 +25,6 @@ from typing import Literal
 from scoring.errors import KpiDefinitionError, ScoringError, ZeroWidthScaleError
 from scoring.models import Kpi, Thresholds
 from scoring.numbers import format_number as format_number  # re-exported: one formatter
-from scoring.numbers import format_percent, format_percent_explained
 
 DEFAULT_THRESHOLDS = Thresholds()
 
@@ -208,7 +207,7 @@ def progress(kpi: Kpi, value: float) -> float:
     return (value - kpi.baseline) / (kpi.target - kpi.baseline)
 
 
-def _scale(kpi: Kpi) -> tuple[float, float] | None:
+def scale(kpi: Kpi) -> tuple[float, float] | None:
     """The valid (min, max) of a KPI, None when it has none; raises when it is broken."""
     problem = _min_max_problem(kpi)
     if problem is not None:
@@ -218,7 +217,7 @@ def _scale(kpi: Kpi) -> tuple[float, float] | None:
     return kpi.min, kpi.max
 
 
-def _tolerance(kpi: Kpi, lo: float, hi: float) -> float:
+def range_tolerance(kpi: Kpi, lo: float, hi: float) -> float:
     """How far outside a range performance reaches 0 %: the given tolerance or the width."""
     if kpi.tolerance is None:
         return hi - lo
@@ -235,126 +234,16 @@ def performance(kpi: Kpi, value: float) -> float:
     `range`: 1 inside [min, max], then 1 − distance / tolerance outside.
     """
     _check_value(kpi, value)
-    scale = _scale(kpi)
-    if scale is None:
+    bounds = scale(kpi)
+    if bounds is None:
         return clamp01(progress(kpi, value))
-    lo, hi = scale
+    lo, hi = bounds
     if kpi.direction == "range":
         if lo <= value <= hi:
             return 1.0
-        tolerance = _tolerance(kpi, lo, hi)
+        reach = range_tolerance(kpi, lo, hi)
         gap = lo - value if value < lo else value - hi
-        return 0.0 if tolerance == 0 else clamp01(1.0 - gap / tolerance)
+        return 0.0 if reach == 0 else clamp01(1.0 - gap / reach)
     if kpi.direction == "down":
         return clamp01((hi - value) / (hi - lo))
     return clamp01((value - lo) / (hi - lo))
-
-
-# --- explanation --------------------------------------------------------------------------
-
-
-def _operand(value: float) -> str:
-    """A number inside a formula, bracketed when negative so `120 − (−5)` reads right."""
-    text = _n(value)
-    return f"({text})" if value < 0 else text
-
-
-def _difference(a: float, b: float) -> str:
-    """`(a − b)` with both numbers shown."""
-    return f"({_operand(a)} − {_operand(b)})"
-
-
-def _clamped(share: float) -> str:
-    """The share, plus what clamping made of it when it left 0..100 %."""
-    text = format_percent_explained(share)
-    if share != clamp01(share):
-        text += f", clamped to {format_percent(clamp01(share))}"
-    return text
-
-
-def _ratio_line(label: str, symbols: str, a: float, b: float, c: float, d: float) -> str:
-    """`label = symbols = (a − b) / (c − d) = x / y = z%`; performance shows its clamping."""
-    top, bottom = a - b, c - d
-    share = top / bottom
-    result = _clamped(share) if label == "performance" else format_percent_explained(share)
-    return (
-        f"{label} = {symbols} = {_difference(a, b)} / {_difference(c, d)} = "
-        f"{_n(top)} / {_n(bottom)} = {result}"
-    )
-
-
-def _range_line(kpi: Kpi, value: float, lo: float, hi: float) -> str:
-    """How a range KPI's performance came out, inside or outside its band."""
-    band = f"{_n(lo)}–{_n(hi)}"
-    if lo <= value <= hi:
-        return f"performance = 100%: {_n(value)} is inside the range {band}"
-    tolerance = _tolerance(kpi, lo, hi)
-    below = value < lo
-    gap = lo - value if below else value - hi
-    side = "below" if below else "above"
-    if tolerance == 0:
-        return f"performance = 0%: {_n(value)} is {side} the range {band} and the tolerance is 0"
-    default = "; tolerance = the range's width" if kpi.tolerance is None else ""
-    symbols = "1 − (min − value) / tolerance" if below else "1 − (value − max) / tolerance"
-    diff = _difference(lo, value) if below else _difference(value, hi)
-    return (
-        f"performance = {symbols} = 1 − {diff} / {_n(tolerance)} = 1 − {_n(gap)} / "
-        f"{_n(tolerance)} = {_clamped(1.0 - gap / tolerance)} "
-        f"({_n(value)} is {side} the range {band}{default})"
-    )
-
-
-def explain(
-    kpi: Kpi, value: float | None, thresholds: Thresholds = DEFAULT_THRESHOLDS
-) -> list[str]:
-    """Both formulas with the KPI's numbers filled in, then the colour and why.
-
-    e.g. `progress = (value − baseline) / (target − baseline) = (100 − 120) / (80 − 120)
-    = −20 / −40 = 50%`, `performance = clamp(progress) = 50%`, `status = yellow: ...`.
-    """
-    # status.py builds on this module's scales, so its colour rules are imported here.
-    from scoring.status import colour_reason
-
-    if value is None:
-        state = "test mode" if kpi.test else "no data"
-        return [f"status = {state}: KPI '{kpi.key}' has no value yet, so nothing to score"]
-    lines: list[str] = []
-    perf = performance(kpi, value)
-    scale = _scale(kpi)
-    if kpi.direction == "range":
-        assert scale is not None  # _scale refuses a range without min/max
-        lines.append(f"progress = performance (range KPI) = {format_percent_explained(perf)}")
-        lines.append(_range_line(kpi, value, *scale))
-    else:
-        lines.append(
-            _ratio_line(
-                "progress",
-                "(value − baseline) / (target − baseline)",
-                value,
-                kpi.baseline,
-                kpi.target,
-                kpi.baseline,
-            )
-        )
-        if scale is None:
-            raw = progress(kpi, value)
-            shown = format_percent_explained(perf)
-            if raw != perf:
-                shown = f"clamp({format_percent_explained(raw)}) = {shown}"
-            lines.append(f"performance = clamp(progress) = {shown}")
-        elif kpi.direction == "down":
-            lo, hi = scale
-            lines.append(
-                _ratio_line("performance", "(max − value) / (max − min)", hi, value, hi, lo)
-            )
-        else:
-            lo, hi = scale
-            lines.append(
-                _ratio_line("performance", "(value − min) / (max − min)", value, lo, hi, lo)
-            )
-    reason = colour_reason(kpi, value, perf, thresholds)
-    if kpi.test:
-        lines.append(f"status = test mode (not counted in roll-ups); would be {reason}")
-    else:
-        lines.append(f"status = {reason}")
-    return lines

@@ -24,12 +24,7 @@ import math
 from scoring.errors import ScoringError
 from scoring.kpi import DEFAULT_THRESHOLDS, performance
 from scoring.models import Kpi, Status, Thresholds
-from scoring.numbers import (
-    EPS,
-    format_number,
-    format_percent_exact,
-    format_percent_explained,
-)
+from scoring.numbers import EPS, format_percent_exact
 
 
 def validate_thresholds(thresholds: Thresholds) -> None:
@@ -85,39 +80,6 @@ def colour(
     if by_limits is not None:
         return by_limits
     return status_from_performance(performance, thresholds)
-
-
-def colour_reason(
-    kpi: Kpi, value: float, performance: float, thresholds: Thresholds = DEFAULT_THRESHOLDS
-) -> str:
-    """Why a measured KPI has its colour, with the numbers ("green: performance 87% ≥ ...")."""
-    status = colour(kpi, value, performance, thresholds)
-    if has_limits(kpi):
-        return f"{status.value}: {_limits_reason(kpi, value, status)}"
-    shown = format_percent_explained(performance)
-    green, yellow = format_percent_exact(thresholds.green), format_percent_exact(thresholds.yellow)
-    if status is Status.GREEN:
-        reason = f"performance {shown} ≥ green threshold {green}"
-    elif status is Status.YELLOW:
-        reason = f"performance {shown} ≥ yellow threshold {yellow} and < green {green}"
-    else:
-        reason = f"performance {shown} < yellow threshold {yellow}"
-    return f"{status.value}: {reason}"
-
-
-def _limits_reason(kpi: Kpi, value: float, status: Status) -> str:
-    """The warn/crit comparison that decided the colour, mirrored for lower-is-better."""
-    shown = format_number(value)
-    worse, better = ("≥", "<") if kpi.direction == "down" else ("≤", ">")
-    if status is Status.RED:
-        return f"value {shown} {worse} crit {format_number(kpi.crit or 0.0)}"
-    if status is Status.YELLOW:
-        text = f"value {shown} {worse} warn {format_number(kpi.warn or 0.0)}"
-        if kpi.crit is not None:
-            text += f" but {better} crit {format_number(kpi.crit)}"
-        return text
-    limit = ("warn", kpi.warn) if kpi.warn is not None else ("crit", kpi.crit)
-    return f"value {shown} {better} {limit[0]} {format_number(limit[1] or 0.0)}"
 
 
 def would_be_status(

@@ -6,10 +6,24 @@ import re
 
 import pytest
 
-from scoring.kpi import explain
+from handlers import explain as explain_text
+from scoring import explain as steps
+from scoring.kpi import DEFAULT_THRESHOLDS
 from scoring.models import Kpi, Thresholds
 from scoring.numbers import format_number, format_percent
 from tests.scoring.test_kpi import BAND, CAC, DOWN_SCALE, SALES, UP_SCALE, kpi
+
+
+def explain(
+    item: Kpi, value: float | None, thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> list[str]:
+    """The explanation as chat lines: scoring's steps worded by handlers.explain."""
+    return explain_text.lines(steps.explain(item, value, thresholds))
+
+
+def test_explain_keeps_numbers_as_data_and_words_out_of_scoring() -> None:
+    assert steps.explain(CAC, 100)[0] == steps.Ratio("progress", 100, 120, 80, 120)
+    assert steps.explain(SALES, None) == [steps.NoValue(key="sales", test=False)]
 
 
 def test_explain_lower_is_better_kpi_with_its_numbers() -> None:
