@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from handlers.contract import Context, UsageError
 from handlers.kpi_import import record_values
-from handlers.parsing import parse_date, parse_number
+from handlers.parsing import MAX_VALUE, parse_date, parse_number
 from handlers.render import num
 from scoring.models import (
     MAX_PERSPECTIVES,
@@ -447,6 +447,9 @@ class _Checker:
         for name, value in model:
             if isinstance(value, float) and not math.isfinite(value):
                 self.problem(record, name, "must be a finite number")
+                return
+            if isinstance(value, float) and abs(value) > MAX_VALUE:
+                self.problem(record, name, "is out of range: numbers go from −1e15 to 1e15")
                 return
         getattr(self, f"_{record.section}")(record, model)
 

@@ -22,7 +22,7 @@ import orjson
 from handlers import alerting, render
 from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.kpi_import import record_values
-from handlers.parsing import parse_date, parse_number
+from handlers.parsing import MAX_VALUE, parse_date, parse_number
 from handlers.router import Router
 from scoring.models import Kpi, Measurement
 
@@ -187,6 +187,8 @@ def _number(raw: Any) -> float:
         value = float(raw)
         if not math.isfinite(value):
             raise UsageError("value must be a finite number")
+        if abs(value) > MAX_VALUE:  # the range every typed number keeps
+            raise UsageError("value is out of range: numbers go from −1e15 to 1e15")
         return value
     if isinstance(raw, str):
         return parse_number(raw, "value")

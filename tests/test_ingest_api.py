@@ -102,6 +102,7 @@ async def test_a_batch_is_checked_item_by_item_and_the_good_ones_stored(api: Api
             {"kpi": "cac", "value": "lots"},
             {"kpi": "cac", "value": 90, "date": "2026-12-01"},
             {"kpi": "cac", "value": 90, "colour": "red"},
+            {"kpi": "cac", "value": 1e300},
         ],
         token=token,
     )
@@ -124,6 +125,11 @@ async def test_a_batch_is_checked_item_by_item_and_the_good_ones_stored(api: Api
                 "index": 5,
                 "kpi": "cac",
                 "reason": "unknown field 'colour' (use kpi, value, date, note)",
+            },
+            {
+                "index": 6,
+                "kpi": "cac",
+                "reason": "value is out of range: numbers go from −1e15 to 1e15",
             },
         ],
     }
