@@ -33,6 +33,7 @@ from scoring.alerts import (
     active_mute,
     evaluate,
     hold,
+    range_of,
     rebuild,
     transition_kind,
 )
@@ -419,9 +420,11 @@ def _true_message(
         "name": kpi.name,
         "unit": kpi.unit,
         "target": kpi.target,
+        **range_of(kpi),
         "objective": kpi.objective,
     }
-    if item.kind == "reminder" and state.status is Status.RED:
+    if item.kind == "reminder" and state.status is Status.RED and state.heard is Status.RED:
+        # a reminder only for a red people heard of (else: the change, e.g. after a mute)
         return item.model_copy(update={**current, "old": Status.RED})
     kind = transition_kind(state.heard, state.status)
     if kind is None:
@@ -471,7 +474,15 @@ def render_batch(ctx: Context, chat: str, batch: Batch) -> Reply:
     places = _places(ctx, chat)
     single = len(batch.items) == 1
     lines = [
-        _line(t, places, tz, batch.at, single=single, note=_now_note(ctx, chat, t, tz))
+        _line(
+            t,
+            places,
+            tz,
+            batch.at,
+            single=single,
+            note=_now_note(ctx, chat, t, tz),
+            first=len(ctx.store.kpis.history(chat, t.kpi, limit=2)) == 1,
+        )
         for t in batch.items
     ]
     held = any(t.held_until is not None for t in batch.items)
@@ -553,8 +564,15 @@ def _line(
     *,
     single: bool,
     note: str | None = None,
+    first: bool = False,
 ) -> str:
-    value = f"{render.num(t.value, t.unit)} vs target {render.num(t.target, t.unit)}"
+    """One alert's lines; `first`: the KPI has a single reading (it may be its "first")."""
+    goal = (
+        f"range {render.span(t.low, t.high, t.unit)}"
+        if t.low is not None and t.high is not None
+        else f"target {render.num(t.target, t.unit)}"
+    )
+    value = f"{render.num(t.value, t.unit)} vs {goal}"
     if note:
         value += f" ({note})"
     where = places.get(t.objective, t.objective)
@@ -563,8 +581,10 @@ def _line(
     if t.kind == "reminder":
         since = t.since or t.at
         change = f"red since {_when(since, tz)} ({_age(now - since)})"
-    elif t.old is Status.NODATA:
+    elif t.old is Status.NODATA and first and not note:
         change = f"first reading is {render.STATUS_WORD[t.new]}"
+    elif t.old is Status.NODATA:  # an earlier reading set the colour (a hold says why)
+        change = f"{render.STATUS_WORD[t.new]} since {_when(t.since or t.at, tz)}"
     else:
         change = f"{render.STATUS_WORD[t.old]} → {render.STATUS_WORD[t.new]}"
     detail = f"{change}: {value}\n{who}{effect} {where}"

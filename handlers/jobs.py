@@ -505,7 +505,8 @@ def _movers(view: ScorecardView, snapshot: DigestSnapshot | None) -> list[str]:
             continue
         points = whole_percent(v.performance) - whole_percent(before)
         if points:
-            changes.append((abs(points), points, v.kpi.name))
+            name = f"{render.mark(Status.TEST)} {v.kpi.name}" if v.kpi.test else v.kpi.name
+            changes.append((abs(points), points, name))
     changes.sort(reverse=True)
     return [f"{'▲' if p > 0 else '▼'} {name} {_signed(p)} pts" for _, p, name in changes[:3]]
 

@@ -108,7 +108,7 @@ def _row(v: KpiView, today: date) -> tuple[str, ...]:
 def _target_text(kpi: Kpi) -> str:
     """A range KPI aims for its range (`2–4 h`), not the middle it is stored with."""
     if kpi.direction == "range" and kpi.min is not None and kpi.max is not None:
-        return f"{render.num(kpi.min)}–{render.num(kpi.max, kpi.unit)}"
+        return render.span(kpi.min, kpi.max, kpi.unit)
     return render.num(kpi.target, kpi.unit)
 
 

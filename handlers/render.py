@@ -46,6 +46,11 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
+def span(low: float, high: float, unit: str = "") -> str:
+    """A range KPI's goal, `2–4 h`: the range it aims for, not the middle it is stored with."""
+    return f"{num(low)}–{num(high, unit)}"
+
+
 def mark(status: Status) -> str:
     """The colour marker shown next to a KPI or score."""
     return STATUS_MARK[status]

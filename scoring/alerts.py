@@ -91,6 +91,7 @@ __all__ = [
     "hold",
     "parse_duration",
     "quiet_release_time",
+    "range_of",
     "rebuild",
     "reminders_due",
     "settle",
@@ -239,6 +240,8 @@ class Transition(_Frozen):
     objective: str
     unit: str = ""
     target: float
+    low: float | None = None  # a range KPI aims for low–high, not its stored middle
+    high: float | None = None
     kind: Kind
     old: Status
     new: Status
@@ -631,6 +634,7 @@ def _transition(
         objective=kpi.objective,
         unit=kpi.unit,
         target=kpi.target,
+        **range_of(kpi),
         kind=kind,
         old=old,
         new=state.status,
@@ -645,6 +649,13 @@ def _transition(
     if transition.critical:
         return transition
     return transition.model_copy(update={"held_until": quiet_release_time(now, policy.quiet, tz)})
+
+
+def range_of(kpi: Kpi) -> dict[str, float | None]:
+    """A range KPI's `low`/`high` for a Transition (both None for up/down KPIs)."""
+    if kpi.direction == "range" and kpi.min is not None and kpi.max is not None:
+        return {"low": kpi.min, "high": kpi.max}
+    return {"low": None, "high": None}
 
 
 def _told_at(transition: Transition) -> datetime | None:

@@ -163,7 +163,7 @@ async def test_test_mode_kpis_never_alert_but_show_in_the_log(team: FakeChat, co
     assert "trial" in log and "test mode: not sent" in log
 
 
-async def test_a_mute_silences_until_it_ends_then_one_reminder_follows(
+async def test_a_mute_silences_until_it_ends_then_the_red_people_never_heard_is_told_once(
     team: FakeChat, core: Core, clock: FixedClock
 ) -> None:
     await team.ok("/alerts set group=0")
@@ -179,8 +179,8 @@ async def test_a_mute_silences_until_it_ends_then_one_reminder_follows(
     assert queued(core) == [], "still muted"
     clock.advance(hours=1, minutes=1)
     await sweep(core)
-    [reminder] = queued_text(core)
-    assert "is still red" in reminder
+    [alert] = queued_text(core)
+    assert "is red\nfirst reading is red: 130 $" in alert, "never heard red: not 'still red'"
     await team.ok("/alerts mute all 1d")
     assert "all KPIs until" in await team.ok("/alerts")
     assert "Unmuted everything" in await team.ok("/alerts unmute all")

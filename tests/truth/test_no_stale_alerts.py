@@ -72,7 +72,7 @@ async def test_a_grouped_alert_of_a_kpi_removed_meanwhile_is_dropped(
     clock.advance(seconds=60)
     flush(core)
     [alert] = queued_text(core)
-    assert alert.startswith("🔴 SQLs is still red\nred since 21 Nov 10:00 (under an hour): 10 vs")
+    assert alert.startswith("🔴 SQLs is red\nfirst reading is red: 10 vs target 60")
 
 
 async def test_a_back_dated_value_never_produces_a_current_alert(
