@@ -313,6 +313,8 @@ def test_a_transition_carries_what_the_message_needs() -> None:
         "objective": "grow",
         "unit": "",
         "target": 100.0,
+        "low": None,
+        "high": None,
         "kind": "fired",
         "old": G,
         "new": R,
