@@ -16,6 +16,7 @@ from bot.app import build_core
 from bot.config import ConfigError
 from bot.demo import load_demo
 from bot.logging import redact
+from handlers.pictures.painter import Painter
 from storage.doctor import examine
 from storage.errors import StoreError
 
@@ -43,7 +44,7 @@ def _doctor(data: Path) -> int:
 
 
 async def _console(data: Path, user: str, demo: bool) -> None:
-    core = build_core(data)
+    core = build_core(data, painter=Painter("process"))
     try:
         if demo and load_demo(core.store, CONSOLE_CHAT.key, core.ctx.clock()):
             await core.store.commit()

@@ -19,6 +19,7 @@ from bot.api import IngestApi
 from bot.app import Core, build_core
 from bot.config import Config, load_config
 from bot.logging import setup_logging
+from handlers.pictures.painter import Painter
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ async def run_configured(
         config.storage.path,
         default_timezone=config.bot.timezone,
         admins=frozenset(config.bot.admins),
+        painter=Painter("process"),
     )
     api = None
     if config.api.enabled:

@@ -8,14 +8,18 @@ warn/crit, a range with tolerance).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from handlers import render
-from handlers.contract import UsageError
+from handlers.contract import Context, UsageError
 from handlers.parsing import FIRST_DAY, MAX_VALUE
 from handlers.pictures.charts import ChartSpec
+from handlers.pictures.dashboard import Bar, DashboardSpec, Spark
+from handlers.scores import ScorecardView
+from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
 from scoring.status import kpi_status, would_be_status
 
@@ -138,3 +142,52 @@ def chart_note(win: Window) -> str:
     if win.dropped:
         text += f" · {render.plural(win.dropped, 'value')} out of range left out"
     return text
+
+
+SPARK_POINTS = 60
+MOVERS = 5
+
+
+def dashboard_spec(ctx: Context, chat: str, view: ScorecardView, today: date) -> DashboardSpec:
+    """The dashboard of a scored scorecard: recent history per KPI and last week's movers."""
+    sparks: list[Spark] = []
+    moves: list[tuple[float, str, str, str]] = []
+    week_ago = today - timedelta(days=7)
+    for v in view.kpis:
+        recent = [
+            m
+            for m in ctx.store.kpis.history(chat, v.kpi.key, limit=SPARK_POINTS)
+            if m.day >= FIRST_DAY and abs(m.value) <= MAX_VALUE
+        ]
+        sparks.append(
+            Spark(
+                name=v.kpi.name,
+                value=render.num(v.value, v.kpi.unit),
+                status=v.status.value,
+                values=tuple(m.value for m in recent),
+                target=v.kpi.target,
+            )
+        )
+        before = [m for m in recent if m.day <= week_ago]
+        if v.value is None or not before or v.kpi.test:
+            continue
+        change = performance(v.kpi, v.value) - performance(v.kpi, before[-1].value)
+        if abs(change) >= 0.005:
+            points = math.floor(abs(change) * 100 + 0.5)
+            label = f"{'+' if change > 0 else '−'}{points} pp"
+            moves.append((-abs(change), v.kpi.name, label, v.status.value))
+    moves.sort()
+    bars = []
+    for ps in view.score.perspectives:
+        name = next((p.name for p in view.perspectives if p.key == ps.key), ps.key)
+        bars.append(Bar(name, ps.score, ps.status.value, render.pct(ps.score)))
+    return DashboardSpec(
+        title=f"Scorecard · index {render.pct(view.score.index)}",
+        index=view.score.index,
+        status=view.score.status.value,
+        perspectives=tuple(bars),
+        sparks=tuple(sparks),
+        movers=tuple((name, label, status) for _, name, label, status in moves[:MOVERS]),
+        green=view.thresholds.green,
+        yellow=view.thresholds.yellow,
+    )

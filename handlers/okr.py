@@ -17,7 +17,17 @@ from handlers.common import (
     okr_or_fail,
     who,
 )
-from handlers.contract import Command, Conflict, Context, Field, Reply, Table, UsageError, command
+from handlers.contract import (
+    Command,
+    Conflict,
+    Context,
+    Field,
+    Image,
+    Reply,
+    Table,
+    UsageError,
+    command,
+)
 from handlers.parsing import (
     FieldParser,
     normalize_key,
@@ -29,6 +39,7 @@ from handlers.parsing import (
     split_options,
     take_number_tokens,
 )
+from handlers.pictures.dashboard import Bar, OkrSpec, okr_png
 from handlers.router import Router
 from scoring.models import CheckIn, KeyResult, Okr
 from scoring.okr import (
@@ -49,6 +60,7 @@ KR_USAGE = (
 )
 KR_FIELDS = ("name", "start", "target", "unit", "weight", "owner", "kpi")
 PACE_MARK = {Pace.ON_TRACK: "🟢", Pace.BEHIND: "🟡", Pace.AT_RISK: "🔴"}
+PACE_STATUS = {Pace.ON_TRACK: "green", Pace.BEHIND: "yellow", Pace.AT_RISK: "red"}
 
 
 def _cycle(cmd: Command, ctx: Context) -> str:
@@ -134,15 +146,25 @@ async def okr_progress_cmd(cmd: Command, ctx: Context) -> Reply:
     chat = cmd.chat.key
     expected = elapsed_share(cycle, ctx.clock(), chat_zone(cmd, ctx))
     rows = []
+    bars: list[Bar] = []
     for okr in ctx.store.okrs.okrs(chat, cycle):
-        progress = okr_progress(ctx.store.okrs.key_results(chat, okr.key)) or 0.0
+        krs = ctx.store.okrs.key_results(chat, okr.key)
+        progress = okr_progress(krs) or 0.0
         verdict = pace(progress, expected)
         rows.append(
             (f"{PACE_MARK[verdict]} {okr.name} ({okr.key})", render.pct(progress), verdict)
         )
+        bars.append(Bar(okr.name, progress, PACE_STATUS[verdict], render.pct(progress)))
+        for kr in krs:
+            share = kr_progress(kr)
+            status = PACE_STATUS[pace(share, expected)]
+            bars.append(Bar(kr.name, share, status, render.pct(share), indent=True))
     if not rows:
         return Reply(text=f"No OKRs in {cycle}.")
+    spec = OkrSpec(title=f"OKR progress {cycle}", bars=tuple(bars), elapsed=expected)
+    png = await ctx.painter.paint(okr_png, spec)
     return Reply(
+        image=Image(data=png, filename=f"okr-{cycle}.png", alt=f"OKR progress {cycle}"),
         title=f"OKR pace {cycle}: {render.pct(expected)} of the cycle elapsed",
         table=Table(
             columns=("objective", "progress", "pace"), rows=tuple(rows), align=("l", "r", "l")

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from handlers import render
-from handlers.common import need, perspective_or_fail
-from handlers.contract import Command, Conflict, Context, Reply, Table, UsageError, command
+from handlers.chart_specs import dashboard_spec
+from handlers.common import chat_today, need, perspective_or_fail
+from handlers.contract import (
+    Command,
+    Conflict,
+    Context,
+    Image,
+    Reply,
+    Table,
+    UsageError,
+    command,
+)
 from handlers.parsing import normalize_key, parse_name, parse_number, parse_weight, split_options
+from handlers.pictures.dashboard import dashboard_png
 from handlers.router import Router
 from handlers.scores import scorecard_view
 from scoring.models import MAX_PERSPECTIVES, Perspective, Status, Thresholds
@@ -48,6 +59,8 @@ async def scorecard(cmd: Command, ctx: Context) -> Reply:
     footer += (
         f" Colours: green ≥ {render.pct_exact(t.green)}, yellow ≥ {render.pct_exact(t.yellow)}."
     )
+    spec = dashboard_spec(ctx, cmd.chat.key, view, chat_today(cmd, ctx))
+    png = await ctx.painter.paint(dashboard_png, spec)
     return Reply(
         title=f"{render.mark(view.score.status)} Scorecard index {render.pct(view.score.index)}",
         table=Table(
@@ -56,6 +69,7 @@ async def scorecard(cmd: Command, ctx: Context) -> Reply:
             align=("l", "r", "r", "r", "r", "r", "r"),
         ),
         footer=footer,
+        image=Image(data=png, filename="dashboard.png", alt="Scorecard dashboard"),
     )
 
 

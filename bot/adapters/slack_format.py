@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -423,8 +423,8 @@ def render_reply(reply: Reply) -> list[Outgoing]:
             fallback if number == 1 else f"{_cut(fallback, 200)} (continued {number}/{len(pages)})"
         )
         out.append(SlackMessage(text=text, blocks=page))
-    if upload is not None:
-        out.append(upload)
+    if upload is not None:  # the message above already shows the title: no second copy
+        out.append(replace(upload, initial_comment=None))
     if reply.document is not None:  # an export: a file in the channel, after its text
         doc = reply.document
         out.append(

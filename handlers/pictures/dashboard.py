@@ -1,0 +1,278 @@
+"""The scorecard dashboard (index gauge, perspective bars, a sparkline per KPI, movers) and
+the OKR progress bars (one per objective and key result, the cycle's elapsed share marked).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from handlers.pictures import style
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+SPARK_COLUMNS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One labelled share with its colour (a perspective, an OKR, a key result)."""
+
+    name: str
+    share: float | None  # None: no data
+    status: str
+    label: str  # "62%" or "3 of 5"
+    indent: bool = False  # a key result under its objective
+
+
+@dataclass(frozen=True, slots=True)
+class Spark:
+    """One KPI's sparkline."""
+
+    name: str
+    value: str
+    status: str
+    values: tuple[float, ...]
+    target: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardSpec:
+    """Everything the dashboard shows."""
+
+    title: str
+    index: float | None
+    status: str
+    perspectives: tuple[Bar, ...]
+    sparks: tuple[Spark, ...]
+    movers: tuple[tuple[str, str, str], ...]  # (name, "+12 pp", status)
+    green: float
+    yellow: float
+
+
+def _gauge(ax: Axes, spec: DashboardSpec) -> None:
+    from matplotlib.patches import Wedge
+
+    ax.set_xlim(-1.15, 1.15)
+    ax.set_ylim(-0.35, 1.15)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    for lo, hi, status in (
+        (0, spec.yellow, "red"),
+        (spec.yellow, spec.green, "yellow"),
+        (spec.green, 1.0, "green"),
+    ):
+        ax.add_patch(
+            Wedge(
+                (0, 0),
+                1,
+                180 - hi * 180,
+                180 - lo * 180,
+                width=0.28,
+                facecolor=style.FILL[status],
+                edgecolor="white",
+            )
+        )
+    if spec.index is not None:
+        share = min(1.0, max(0.0, spec.index))
+        angle = math.radians(180 - share * 180)
+        ax.plot(
+            [0, 0.8 * math.cos(angle)],
+            [0, 0.8 * math.sin(angle)],
+            color=style.INK,
+            linewidth=2.5,
+            solid_capstyle="round",
+        )
+        ax.plot([0], [0], "o", color=style.INK, markersize=6)
+    ax.text(
+        0,
+        -0.22,
+        style.pct(spec.index),
+        ha="center",
+        va="center",
+        fontsize=18,
+        fontweight="bold",
+        color=style.EDGE.get(spec.status, style.INK),
+    )
+    ax.set_title("Scorecard index", fontsize=10, color=style.MUTED)
+
+
+def _bars(
+    ax: Axes,
+    bars: tuple[Bar, ...],
+    title: str,
+    marker: float | None = None,
+    marker_label: str = "",
+) -> None:
+    count = max(1, len(bars))
+    ax.set_xlim(0, 1.0)
+    ax.set_ylim(count - 0.5, -0.7 if marker is not None else -0.5)
+    for i, bar in enumerate(bars):
+        ax.barh(i, 1.0, color="#eef1f4", height=0.62 if not bar.indent else 0.42)
+        share = 0.0 if bar.share is None else min(1.0, max(0.0, bar.share))
+        ax.barh(
+            i,
+            share,
+            color=style.EDGE.get(bar.status, style.MUTED) if share else "none",
+            height=0.62 if not bar.indent else 0.42,
+            alpha=0.85,
+            hatch="///" if bar.share is None else None,
+        )
+        ax.text(
+            share + 0.01 if share < 0.5 else share - 0.01,
+            i,
+            style.safe(bar.label) if bar.share is not None else "no data",
+            va="center",
+            ha="left" if share < 0.5 else "right",
+            fontsize=8,
+            fontweight="bold",
+            color=style.INK if share < 0.5 else "white",
+        )
+    ax.set_yticks(range(len(bars)))
+    ax.set_yticklabels(
+        [
+            ("   " if b.indent else "") + style.wrap(b.name, 30 if b.indent else 26, 1)
+            for b in bars
+        ],
+        fontsize=8.5,
+    )
+    for label, bar in zip(ax.get_yticklabels(), bars, strict=False):
+        if not bar.indent:
+            label.set_fontweight("bold")
+    ax.set_xticks([])
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(length=0)
+    if marker is not None:
+        ax.axvline(marker, color=style.INK, linestyle="--", linewidth=1.2)
+        ax.text(marker, -0.62, marker_label, ha="center", va="bottom", fontsize=8, color=style.INK)
+    ax.set_title(title, fontsize=10, color=style.MUTED, loc="left")
+
+
+def _movers(ax: Axes, movers: tuple[tuple[str, str, str], ...]) -> None:
+    ax.set_axis_off()
+    ax.set_title("Biggest movers since last week", fontsize=10, color=style.MUTED, loc="left")
+    if not movers:
+        ax.text(
+            0, 0.85, "no change in a week", fontsize=9, color=style.MUTED, transform=ax.transAxes
+        )
+    for i, (name, change, status) in enumerate(movers[:5]):
+        y = 0.88 - i * 0.19
+        ax.text(
+            0,
+            y,
+            style.wrap(name, 24, 1),
+            fontsize=9,
+            color=style.INK,
+            transform=ax.transAxes,
+            va="center",
+        )
+        ax.text(
+            1,
+            y,
+            change,
+            fontsize=9,
+            fontweight="bold",
+            ha="right",
+            va="center",
+            color=style.EDGE.get(status, style.INK),
+            transform=ax.transAxes,
+        )
+
+
+def _spark(ax: Axes, spark: Spark) -> None:
+    ax.set_axis_off()
+    colour = style.EDGE.get(spark.status, style.MUTED)
+    if len(spark.values) >= 2:
+        ax.plot(range(len(spark.values)), spark.values, color=colour, linewidth=1.3)
+        ax.plot([len(spark.values) - 1], [spark.values[-1]], "o", color=colour, markersize=3)
+        if spark.target is not None:
+            low, high = min(spark.values), max(spark.values)
+            if low - (high - low) <= spark.target <= high + (high - low):
+                ax.axhline(spark.target, color=style.MUTED, linestyle=":", linewidth=0.8)
+    ax.set_title(style.wrap(spark.name, 26, 1), fontsize=7.5, loc="left", color=style.INK, pad=2)
+    ax.text(
+        1.0,
+        1.02,
+        spark.value,
+        transform=ax.transAxes,
+        fontsize=7.5,
+        ha="right",
+        va="bottom",
+        fontweight="bold",
+        color=colour,
+    )
+
+
+def dashboard_png(spec: DashboardSpec) -> bytes:
+    """The dashboard as PNG: gauge, perspective bars and movers on top, sparklines below."""
+    with style.styled():
+        rows = math.ceil(len(spec.sparks) / SPARK_COLUMNS)
+        spark_h = 0.85
+        top_h = 2.7
+        height = 0.5 + top_h + rows * spark_h + 0.2
+        fig = style.figure(11, height, dpi=100)
+        fig.text(
+            0.02,
+            1 - 0.25 / height,
+            style.safe(spec.title),
+            fontsize=13,
+            fontweight="bold",
+            color=style.INK,
+            va="center",
+        )
+        y0 = 1 - (0.5 + top_h) / height
+        h = (top_h - 0.3) / height
+        _gauge(fig.add_axes((0.01, y0, 0.25, h)), spec)
+        _bars(
+            fig.add_axes((0.42, y0 + 0.05 / height, 0.26, h - 0.35 / height)),
+            spec.perspectives,
+            "Perspectives",
+        )
+        _movers(fig.add_axes((0.73, y0, 0.25, h - 0.3 / height)), spec.movers)
+        for i, spark in enumerate(spec.sparks):
+            row, col = divmod(i, SPARK_COLUMNS)
+            bottom = 1 - (0.5 + top_h + (row + 1) * spark_h) / height
+            _spark(
+                fig.add_axes(
+                    (0.02 + col * 0.196, bottom + 0.12 / height, 0.165, (spark_h - 0.4) / height)
+                ),
+                spark,
+            )
+        return style.png(fig)
+
+
+@dataclass(frozen=True, slots=True)
+class OkrSpec:
+    """The OKR progress picture: bars and the elapsed share of the cycle."""
+
+    title: str
+    bars: tuple[Bar, ...]
+    elapsed: float
+
+
+def okr_png(spec: OkrSpec) -> bytes:
+    """One bar per objective and key result, coloured by pace, the elapsed share marked."""
+    with style.styled():
+        height = 1.0 + 0.34 * max(1, len(spec.bars))
+        fig = style.figure(8, height, dpi=100)
+        fig.text(
+            0.02,
+            1 - 0.3 / height,
+            style.safe(spec.title),
+            fontsize=12,
+            fontweight="bold",
+            color=style.INK,
+            va="center",
+        )
+        ax = fig.add_axes((0.36, 0.25 / height, 0.6, 1 - 0.95 / height))
+        _bars(
+            ax,
+            spec.bars,
+            "",
+            marker=min(1.0, max(0.0, spec.elapsed)),
+            marker_label=f"{style.pct(spec.elapsed)} of the cycle elapsed",
+        )
+        return style.png(fig)
