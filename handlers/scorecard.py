@@ -59,8 +59,11 @@ async def scorecard(cmd: Command, ctx: Context) -> Reply:
     footer += (
         f" Colours: green ≥ {render.pct_exact(t.green)}, yellow ≥ {render.pct_exact(t.yellow)}."
     )
-    spec = dashboard_spec(ctx, cmd.chat.key, view, chat_today(cmd, ctx))
-    png = await ctx.painter.paint(dashboard_png, spec)
+    image = None
+    if view.kpis:  # a dashboard of nothing would only repeat "no data"
+        spec = dashboard_spec(ctx, cmd.chat.key, view, chat_today(cmd, ctx))
+        png = await ctx.painter.paint(dashboard_png, spec)
+        image = Image(data=png, filename="dashboard.png", alt="Scorecard dashboard")
     return Reply(
         title=f"{render.mark(view.score.status)} Scorecard index {render.pct(view.score.index)}",
         table=Table(
@@ -69,7 +72,7 @@ async def scorecard(cmd: Command, ctx: Context) -> Reply:
             align=("l", "r", "r", "r", "r", "r", "r"),
         ),
         footer=footer,
-        image=Image(data=png, filename="dashboard.png", alt="Scorecard dashboard"),
+        image=image,
     )
 
 
