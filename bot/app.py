@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from bot.adapters.base import Adapter
@@ -20,6 +21,7 @@ from bot.delivery import Backoff, Delivery, Sleep, StoreOutbox, default_backoff
 from bot.scheduler import Scheduler
 from bot.sources import http_fetch
 from handlers import alerting, build_router
+from handlers.chart_specs import draw_requested
 from handlers.contract import ChatRef, Command, Context, Outbox, Reply
 from handlers.pictures.painter import Painter
 from handlers.router import Router
@@ -114,6 +116,7 @@ class Core:
             clock=self.ctx.clock,
             sleep=sleep or asyncio.sleep,
             backoff=backoff,
+            prepare=partial(draw_requested, self.ctx),
         )
         await self.delivery.start()
         self.ctx.painter.warm()  # the first picture is then as fast as the next

@@ -28,7 +28,7 @@ import asyncio
 import base64
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -126,6 +126,9 @@ class StoreOutbox:
         return queued
 
 
+Prepare = Callable[[Reply], Awaitable[Reply]]  # e.g. draws a requested chart before sending
+
+
 class Delivery:
     """The outbox worker: one task, one lane per chat with something due."""
 
@@ -139,6 +142,7 @@ class Delivery:
         backoff: Backoff = default_backoff,
         max_attempts: int = 10,
         concurrency: int = 8,
+        prepare: Prepare | None = None,
     ) -> None:
         self._store = store
         self._repo = store.outbox
@@ -155,6 +159,7 @@ class Delivery:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._warned: set[str] = set()
+        self._prepare = prepare
 
     def add_adapter(self, adapter: Adapter) -> None:
         """Deliver `adapter.platform` messages through `adapter` from now on."""
@@ -287,6 +292,12 @@ class Delivery:
             self._repo.mark_failed(chat, entry.id, error=f"unreadable: {exc}", now=self._clock())
             await self._store.commit()
             return True
+        if self._prepare is not None and reply.chart is not None:
+            try:  # the requested chart is drawn now; without it the message still goes
+                reply = await self._prepare(reply)
+            except Exception:
+                _LOGGER.exception("could not draw a chart", extra=log_fields(entry.platform, chat))
+                reply = reply.model_copy(update={"chart": None})
         try:
             async with self._slots:
                 await adapter.send(reply)

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import render
 from handlers.calculated import current_measurement
-from handlers.contract import Button, ChatRef, Command, Context, Reply, ReplyKind
+from handlers.contract import Button, ChartRequest, ChatRef, Command, Context, Reply, ReplyKind
 from scoring.alerts import (
     AlertState,
     Hold,
@@ -69,6 +69,7 @@ __all__ = [
 
 Release = Literal["due", "groups", "all"]
 
+MAX_CHARTS = 6  # a grouped alert's small multiples: the first six KPIs
 _HEADLINE = {
     "fired": "is {new}",
     "escalated": "turned {new}",
@@ -352,6 +353,9 @@ def flush_due(
     if batch is not None:
         assert settings is not None
         reply = render_batch(ctx, chat, batch)
+        if settings.charts:
+            kpis = tuple(dict.fromkeys(t.kpi for t in batch.items))[:MAX_CHARTS]
+            reply = reply.model_copy(update={"chart": ChartRequest(chat=chat, kpis=kpis)})
         for channel in channels(settings, chat):
             # what the message says is in the key: only the same message at the same
             # instant is a duplicate (two different changes of one KPI in one instant are not)

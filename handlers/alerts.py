@@ -324,20 +324,27 @@ def _log_row(t: Transition, tz: ZoneInfo) -> tuple[str, ...]:
 
 @command(
     "alerts set",
-    usage="/alerts set [hysteresis=5%] [confirm=N] [repeat=1d] [group=60s|0]",
+    usage="/alerts set [hysteresis=5%] [confirm=N] [repeat=1d] [group=60s|0] [charts=on|off]",
     example="/alerts set confirm=2 group=0",
     mutates=True,
 )
 async def alerts_set(cmd: Command, ctx: Context) -> Reply:
-    """Tune the alert rules: hysteresis=5%, confirm=2 readings, repeat=1d, group=60s (0: off)."""
+    """Tune the alert rules: hysteresis=5%, confirm=2 readings, repeat=1d, group=60s (0: off).
+
+    `charts=off` sends alerts and digests without their small chart (default on).
+    """
     if not cmd.args:
         raise UsageError("Nothing to change.", usage=True)
     chat = cmd.chat.key
     settings = ctx.store.alerts.settings(chat)
     updates: dict[str, object] = {}
+    charts = settings.charts
     for arg in cmd.args:
         name, sep, raw = arg.partition("=")
         name = name.casefold()
+        if name == "charts" and sep:
+            charts = _switch(raw, "charts")
+            continue
         if not sep or name not in POLICY_FIELDS or not raw:
             raise UsageError(f"'{clip(arg)}' is not a rule setting.", usage=True)
         updates["group_window" if name == "group" else name] = _policy_value(name, raw)
@@ -347,8 +354,20 @@ async def alerts_set(cmd: Command, ctx: Context) -> Reply:
         problem = exc.errors()[0]
         field = str(problem["loc"][0]) if problem["loc"] else "value"
         raise UsageError(f"{field}: {problem['msg'].removeprefix('Value error, ')}.") from None
-    ctx.store.alerts.save_settings(chat, settings.model_copy(update={"policy": policy}))
-    return Reply(text=f"Alert rules: {_policy_text(policy)}.")
+    changed = {"policy": policy, "charts": charts}
+    ctx.store.alerts.save_settings(chat, settings.model_copy(update=changed))
+    pictures = "alerts and digests carry a small chart" if charts else "no charts on alerts"
+    return Reply(text=f"Alert rules: {_policy_text(policy)}; {pictures}.")
+
+
+def _switch(raw: str, name: str) -> bool:
+    """on/off (yes/no, true/false) for a setting."""
+    word = raw.strip().casefold()
+    if word in ("on", "yes", "true", "1"):
+        return True
+    if word in ("off", "no", "false", "0"):
+        return False
+    raise UsageError(f"{name} is on or off: {name}=off, not '{clip(raw)}'.")
 
 
 _HYSTERESIS = "hysteresis takes a percent from 0% to 50%: hysteresis=15%"

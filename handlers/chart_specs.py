@@ -12,11 +12,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from handlers import render
-from handlers.contract import Context, UsageError
+from handlers.contract import Context, Image, Reply, UsageError
 from handlers.parsing import FIRST_DAY, MAX_VALUE
-from handlers.pictures.charts import ChartSpec
+from handlers.pictures.charts import ChartSpec, multiples_png, small_chart_png
 from handlers.pictures.dashboard import Bar, DashboardSpec, Spark
 from handlers.scores import ScorecardView
 from scoring.kpi import performance
@@ -190,4 +191,39 @@ def dashboard_spec(ctx: Context, chat: str, view: ScorecardView, today: date) ->
         movers=tuple((name, label, status) for _, name, label, status in moves[:MOVERS]),
         green=view.thresholds.green,
         yellow=view.thresholds.yellow,
+    )
+
+
+async def draw_requested(ctx: Context, reply: Reply) -> Reply:
+    """`reply` with its requested small chart drawn (one KPI) or small multiples (several).
+
+    Reads the values of this moment; a KPI removed since is skipped, and a reply whose
+    KPIs all lack two values goes out without a picture.
+    """
+    request = reply.chart
+    if request is None or reply.image is not None:
+        return reply
+    chat = request.chat
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    zone = ZoneInfo(ctx.store.chats.settings(chat).timezone)
+    today = ctx.clock().astimezone(zone).date()
+    specs = []
+    for key in request.kpis:
+        kpi = ctx.store.kpis.get(chat, key)
+        if kpi is None or kpi.removed_at is not None:
+            continue
+        win = window(ctx.store.kpis.history(chat, key, limit=SPARK_POINTS * 6), "90d", today)
+        if len(win.points) >= 2:
+            specs.append(kpi_chart_spec(kpi, win.points, thresholds, win.label))
+    if not specs:
+        return reply.model_copy(update={"chart": None})
+    if len(specs) == 1:
+        png = await ctx.painter.paint(small_chart_png, specs[0])
+        name = f"{request.kpis[0]}.png"
+    else:
+        png = await ctx.painter.paint(multiples_png, tuple(specs))
+        name = "charts.png"
+    alt = ", ".join(spec.title for spec in specs) + " over 90 days"
+    return reply.model_copy(
+        update={"chart": None, "image": Image(data=png, filename=name, alt=alt)}
     )

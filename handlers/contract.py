@@ -139,6 +139,19 @@ class Document(BaseModel):
     mime: str = "application/octet-stream"
 
 
+class ChartRequest(BaseModel):
+    """Small charts to draw when a queued message is sent (alerts, digests).
+
+    Drawn at delivery, off the event loop and from the values of that moment, so the
+    outbox stores a few keys rather than picture bytes.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    chat: str  # the scorecard whose KPIs are drawn (the message may go to another chat)
+    kpis: tuple[str, ...]
+
+
 class Button(BaseModel):
     """A button whose press comes back as the command text in `command`."""
 
@@ -159,6 +172,7 @@ class Reply(BaseModel):
     table: Table | None = None
     footer: str | None = None
     image: Image | None = None
+    chart: ChartRequest | None = None  # drawn into `image` when delivered
     document: Document | None = None
     buttons: tuple[Button, ...] = ()
     to: ChatRef | None = None

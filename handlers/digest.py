@@ -6,6 +6,7 @@ import re
 from datetime import time
 
 from handlers import alerting, jobs
+from handlers.chart_specs import draw_requested
 from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.router import Router
 from scoring.schedule import (
@@ -36,6 +37,7 @@ async def digest_now(cmd: Command, ctx: Context) -> Reply:
     reply = jobs.build_digest(ctx, cmd.chat.key).model_copy(update={"to": None})
     schedule = ctx.store.alerts.settings(cmd.chat.key).digest
     when = _schedule_text(schedule) if schedule else "not scheduled (/digest every mon 09:00)"
+    reply = await draw_requested(ctx, reply)
     return reply.model_copy(update={"footer": f"{reply.footer} · Weekly: {when}"})
 
 

@@ -28,7 +28,7 @@ from time import perf_counter
 from zoneinfo import ZoneInfo
 
 from handlers import alerting, calculated, render
-from handlers.contract import Context, Reply
+from handlers.contract import ChartRequest, Context, Reply
 from handlers.scores import ScorecardView, scorecard_view
 from scoring.alerts import Transition, active_mute, quiet_release_time
 from scoring.initiatives import behind_cadence, cadence_progress, expected_by_now, is_overdue
@@ -457,7 +457,19 @@ def build_digest(ctx: Context, chat: str) -> Reply:
         footer="Details: /scorecard, /kpi, /okr progress, /initiatives",
         to=alerting.chat_ref(chat),
         kind="digest",
+        chart=_digest_chart(ctx, chat, view),
     )
+
+
+def _digest_chart(ctx: Context, chat: str, view: ScorecardView) -> ChartRequest | None:
+    """The KPIs a digest draws: red ones, else yellow ones (none when charts are off)."""
+    if not ctx.store.alerts.settings(chat).charts:
+        return None
+    for status in (Status.RED, Status.YELLOW):
+        keys = tuple(v.kpi.key for v in view.kpis if v.status is status)
+        if keys:
+            return ChartRequest(chat=chat, kpis=keys[: alerting.MAX_CHARTS])
+    return None
 
 
 def send_digest(ctx: Context, chat: str) -> Reply | None:

@@ -87,6 +87,7 @@ class AlertSettings(_Frozen):
     channels: tuple[Channel, ...] | None = None  # None: the scorecard's own chat
     mutes: tuple[Mute, ...] = ()
     digest: Schedule | None = None  # when the weekly review goes out
+    charts: bool = True  # alerts and digests carry a small chart (`/alerts set charts=off`)
 
 
 class MissedRun(_Frozen):
