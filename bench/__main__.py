@@ -19,6 +19,7 @@ SECTIONS = (
     ("bench.input", "Input: tokenizer and a 300 000-row /kpi import"),
     ("bench.formulas", "Calculated KPIs: a 3-level formula chain over 2 years of daily data"),
     ("bench.history", "Audit log: cost per change and its readers, at a month of changes"),
+    ("bench.pictures", "Pictures: render times (goal ≤ 300 ms) and /kpi while drawing"),
 )
 
 

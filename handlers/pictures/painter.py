@@ -18,11 +18,37 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from concurrent.futures.process import BrokenProcessPool
 from typing import Literal, TypeVar
 
-from handlers.pictures import style
-
 _LOGGER = logging.getLogger(__name__)
 S = TypeVar("S")
 Mode = Literal["thread", "process"]
+
+
+def warm_up() -> int:
+    """Import matplotlib and draw a tiny map and chart: fonts, hatching and arrows loaded."""
+    from handlers.pictures.charts import ChartSpec, chart_png
+    from handlers.pictures.strategy import BandSpec, BoxSpec, MapSpec, map_png
+
+    boxes = (BoxSpec("a", "Рост", "50%", "red"), BoxSpec("b", "Grow", "—", "nodata"))
+    spec = MapSpec(
+        "Map",
+        (BandSpec("F", "50%", "red", boxes[:1]), BandSpec("C", "—", "nodata", boxes[1:])),
+        (("b", "a"),),
+    )
+    chart = ChartSpec(
+        "KPI",
+        "$",
+        (738000, 738030),
+        (1.0, 2.0),
+        2.0,
+        0.0,
+        -1.0,
+        3.0,
+        ((-1.0, 3.0, "green"),),
+        None,
+        "green",
+        "note",
+    )
+    return len(map_png(spec)) + len(chart_png(chart))
 
 
 class Painter:
@@ -46,7 +72,7 @@ class Painter:
     def warm(self) -> Future[int]:
         """Start the worker and draw a tiny picture in it, without waiting (call after start)."""
         if self._warming is None:
-            self._warming = self._worker().submit(style.warm_up)
+            self._warming = self._worker().submit(warm_up)
         return self._warming
 
     async def paint(self, draw: Callable[[S], bytes], spec: S) -> bytes:

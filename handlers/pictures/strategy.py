@@ -110,7 +110,7 @@ def _draw(spec: MapSpec) -> Figure:
     )
     for band_spec, band in zip(spec.bands, geometry.bands, strict=True):
         shade = "#f6f8fa" if band.index % 2 == 0 else "#ffffff"
-        ax.add_patch(
+        ax.add_artist(
             Rectangle(
                 (0, band.y),
                 geometry.width,
@@ -121,7 +121,7 @@ def _draw(spec: MapSpec) -> Figure:
                 zorder=0,
             )
         )
-        ax.add_patch(
+        ax.add_artist(
             Rectangle(
                 (0, band.y),
                 0.09,
@@ -166,7 +166,7 @@ def _draw(spec: MapSpec) -> Figure:
         on_path = link in spec.highlight_links
         codes = [Path.MOVETO] + [Path.LINETO] * (len(points) - 1)
         colour = "#cf222e" if on_path else "#424a53"
-        ax.add_patch(
+        ax.add_artist(
             FancyArrowPatch(
                 path=Path(points, codes),
                 arrowstyle="-|>",
@@ -191,7 +191,7 @@ def _box(
 ) -> None:
     alpha = 0.25 if dim else 1.0
     nodata = spec.status == "nodata"
-    ax.add_patch(
+    ax.add_artist(
         patch(
             (box.x, box.y),
             box.w,
@@ -240,7 +240,7 @@ def _box(
     )
     for i, kpi in enumerate(spec.kpis):
         y = box.y + 0.08 + KPI_LINE * (len(spec.kpis) - 1 - i)
-        ax.add_patch(
+        ax.add_artist(
             square(
                 (box.x + 0.1, y + 0.03),
                 0.11,
@@ -262,7 +262,7 @@ def _legend(ax: Axes, width: float) -> None:
 
     x = layout.MARGIN
     for status in ("green", "yellow", "red", "nodata"):
-        ax.add_patch(
+        ax.add_artist(
             Rectangle(
                 (x, 0.12),
                 0.22,

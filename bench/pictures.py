@@ -1,0 +1,222 @@
+"""Pictures: render times through the production worker process, and `/kpi` while drawing.
+
+- `/map` of 30 objectives and 40 links, `/kpi <key> chart 1y` of 365 daily values, the
+  `/scorecard` dashboard of 50 KPIs: median and p99 of 20, end to end through the router
+  (handler, spec, drawing in the worker process, PNG back).
+- the first picture after start: right after `Core.start` (warm-up still running) and
+  after the background warm-up finished; baseline: a cold worker thread (what happened
+  before: matplotlib imported by the first chart).
+- `/kpi` p99 alone and while pictures are drawn back to back, with the worker process
+  and, side by side, with a worker thread (which shares the event loop's GIL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+from bot.app import Core, build_core
+from handlers.contract import Actor, ChatRef, Command
+from handlers.pictures.painter import Mode, Painter
+from scoring.models import Kpi, Link, Measurement, Objective
+
+CHAT = ChatRef(platform="console", chat_id="pictures")
+ACTOR = Actor(platform="console", user_id="bench", display_name="Bench", handle="@bench")
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+OBJECTIVES = 30
+LINKS = 40
+KPIS = 50
+DAYS = 365
+RUNS = 20
+GOAL_MS = 300.0
+
+
+class _Sink:
+    """An adapter that drops what it is given (start() needs one)."""
+
+    platform = "console"
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def stop(self) -> None:
+        """Nothing to release."""
+
+    async def send(self, reply: object) -> None:
+        """Drop it."""
+
+
+def build(mode: Mode) -> Core:
+    """A scorecard of 30 objectives, 40 cause → effect links and 50 KPIs with a year of values."""
+    core = build_core(None, clock=lambda: NOW, painter=Painter(mode))
+    store, chat = core.store, CHAT.key
+    rng = random.Random(11)
+    perspectives = [p.key for p in store.scorecards.perspectives(chat)]
+    layers: list[list[str]] = [[] for _ in perspectives]
+    for i in range(OBJECTIVES):
+        depth = i % len(perspectives)
+        key = f"o{i}"
+        layers[depth].append(key)
+        name = ("Grow revenue from articles", "Привлечь клиентов из блога", "Train support")[i % 3]
+        store.scorecards.put_objective(
+            chat, Objective(key=key, name=f"{name} {i}", perspective=perspectives[depth])
+        )
+    links: set[tuple[str, str]] = set()
+    while len(links) < LINKS:  # causes below effects, most one band apart
+        low = rng.randint(1, len(layers) - 1)
+        high = low - 1 if rng.random() < 0.75 else rng.randint(0, low - 1)
+        links.add((rng.choice(layers[low]), rng.choice(layers[high])))
+    for cause, effect in sorted(links):
+        store.scorecards.add_link(chat, Link(cause=cause, effect=effect))
+    first = NOW.date() - timedelta(days=DAYS - 1)
+    for i in range(KPIS):
+        store.kpis.put(
+            chat,
+            Kpi(
+                key=f"k{i}",
+                name=f"KPI {i}",
+                objective=f"o{i % OBJECTIVES}",
+                target=1_000_000,
+                baseline=0,
+                unit="₽",
+                warn=600_000,
+                crit=300_000,
+            ),
+        )
+        level = rng.uniform(200_000, 900_000)
+        values = []
+        for day in range(DAYS):
+            level *= rng.uniform(0.97, 1.035)
+            values.append(
+                Measurement(
+                    kpi=f"k{i}", value=round(level), day=first + timedelta(days=day), at=NOW
+                )
+            )
+        store.kpis.record_many(chat, f"k{i}", values)
+    return core
+
+
+def _cmd(text: str) -> Command:
+    name, *args = text.lstrip("/").split()
+    return Command(
+        name=name, args=tuple(args), text=" ".join(args), actor=ACTOR, chat=CHAT, received_at=NOW
+    )
+
+
+async def _time(core: Core, text: str) -> float:
+    started = time.perf_counter()
+    replies = await core.dispatch(_cmd(text))
+    elapsed = (time.perf_counter() - started) * 1000
+    assert replies and replies[0].kind != "error", replies[0].plain() if replies else text
+    return elapsed
+
+
+def _p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+def _row(case: str, samples: list[float], note: str = "") -> dict[str, object]:
+    p99 = _p99(samples)
+    return {
+        "case": case,
+        "median ms": f"{statistics.median(samples):.0f}",
+        "p99 ms": f"{p99:.0f}",
+        "goal": f"≤ {GOAL_MS:.0f} ms",
+        "ok": "yes" if p99 <= GOAL_MS else "NO",
+        "note": note,
+    }
+
+
+async def _renders(rows: list[dict[str, object]]) -> None:
+    core = build("process")
+    try:
+        await core.start([_Sink()], schedule=False)
+        await asyncio.wrap_future(core.ctx.painter.warm())
+        for case, text in (
+            (f"/map {OBJECTIVES} objectives, {LINKS} links", "/map"),
+            (f"/kpi chart 1y ({DAYS} daily points)", "/kpi k0 chart 1y"),
+            (f"/scorecard dashboard, {KPIS} KPIs", "/scorecard"),
+        ):
+            samples = [await _time(core, text) for _ in range(RUNS)]
+            rows.append(_row(case, samples, "worker process, end to end"))
+        await core.stop()
+    finally:
+        core.close()
+
+
+async def _first_picture(rows: list[dict[str, object]]) -> None:
+    cases: tuple[tuple[Mode, bool, str], ...] = (
+        ("process", False, "first /map right after start"),
+        ("process", True, "first /map once warm-up is done"),
+        ("thread", False, "baseline: first /map, cold thread"),
+    )
+    for mode, wait, case in cases:
+        core = build(mode)
+        try:
+            started = time.perf_counter()
+            if mode == "process":
+                await core.start([_Sink()], schedule=False)
+                if wait:
+                    await asyncio.wrap_future(core.ctx.painter.warm())
+            warm = (time.perf_counter() - started) * 1000
+            first = await _time(core, "/map")
+            note = f"warm-up took {warm:.0f} ms before it" if wait else ""
+            rows.append(_row(case, [first], note))
+            if mode == "process":
+                await core.stop()
+        finally:
+            core.close()
+
+
+async def _draw_until(core: Core, stop: asyncio.Event) -> None:
+    """Draw the map back to back until told to stop."""
+    while not stop.is_set():
+        await core.dispatch(_cmd("/map"))
+
+
+async def _kpi_while_drawing(rows: list[dict[str, object]]) -> None:
+    modes: tuple[Mode, ...] = ("process", "thread")
+    for mode in modes:
+        core = build(mode)
+        try:
+            await core.start([_Sink()], schedule=False)
+            await asyncio.wrap_future(core.ctx.painter.warm())
+            for _ in range(20):
+                await _time(core, "/kpi")
+            alone = [await _time(core, "/kpi") for _ in range(200)]
+            stop = asyncio.Event()
+            painter = asyncio.ensure_future(_draw_until(core, stop))
+            await asyncio.sleep(0.05)
+            busy = []
+            for _ in range(200):
+                busy.append(await _time(core, "/kpi"))
+                await asyncio.sleep(0.002)  # people type; the picture keeps drawing
+            stop.set()
+            await painter
+            ratio = _p99(busy) / _p99(alone)
+            rows.append(
+                {
+                    "case": f"/kpi p99 while /map draws ({mode})",
+                    "median ms": f"{statistics.median(busy):.1f}",
+                    "p99 ms": f"{_p99(busy):.1f}",
+                    "goal": f"≤ 1.2 × {_p99(alone):.1f}",
+                    "ok": "yes" if ratio <= 1.2 else "NO",
+                    "note": f"{ratio:.2f} × /kpi p99 alone",
+                }
+            )
+            await core.stop()
+        finally:
+            core.close()
+
+
+def run() -> list[dict[str, object]]:
+    """Every picture figure, one row each."""
+    rows: list[dict[str, object]] = []
+    asyncio.run(_renders(rows))
+    asyncio.run(_first_picture(rows))
+    asyncio.run(_kpi_while_drawing(rows))
+    return rows
