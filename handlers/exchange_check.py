@@ -1,0 +1,294 @@
+"""Checking a read file against the chat: the Plan of good records, problems and diff counts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ValidationError
+
+from handlers.contract import UsageError
+from handlers.exchange_export import SECTIONS
+from handlers.exchange_read import Problem, Record
+from handlers.parsing import MAX_VALUE, parse_date, parse_number
+from scoring.models import (
+    MAX_PERSPECTIVES,
+    CheckIn,
+    Measurement,
+)
+from storage import Store
+
+
+@dataclass(slots=True)
+class Plan:
+    """A checked import: the good records as models, the problems, and the diff counts."""
+
+    models: dict[str, list[BaseModel]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    new: dict[str, int] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)
+    same: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def good(self) -> int:
+        """How many records would be applied."""
+        return sum(len(items) for items in self.models.values())
+
+    def count(self, section: str, kind: str) -> None:
+        """Tally one record as new, changed or the same as stored."""
+        target = {"new": self.new, "changed": self.changed, "same": self.same}[kind]
+        target[section] = target.get(section, 0) + 1
+
+
+class Checker:
+    """Checks records one by one against the file so far and the chat; fills the plan."""
+
+    def __init__(self, store: Store, chat: str, now: datetime, plan: Plan, by: str) -> None:
+        self.store = store
+        self.chat = chat
+        self.plan = plan
+        self.by = by
+        self.now = now
+        settings = store.chats.settings(chat)
+        self.zone = ZoneInfo(settings.timezone)
+        self.today = now.astimezone(self.zone).date()
+        s = store.scorecards
+        self.perspectives = {p.key: p for p in s.perspectives(chat)}
+        self.objectives = {o.key: o for o in s.objectives(chat)}
+        self.links = {(link.cause, link.effect) for link in s.links(chat)}
+        self.kpis = {k.key: k for k in store.kpis.all(chat, include_removed=True)}
+        self.okrs = {o.key: o for o in store.okrs.okrs(chat)}
+        self.krs = {k.key: k for k in store.okrs.key_results(chat)}
+        self.initiatives = {i.key: i for i in store.initiatives.all(chat)}
+        self.seen: dict[str, set[Any]] = {}
+        self.history: dict[str, dict[date, Measurement]] = {}
+        self.file_perspectives: list[str] = []
+
+    def problem(self, record: Record, fld: str, message: str) -> None:
+        self.plan.problems.append(Problem(record.line, fld, message))
+
+    def check(self, record: Record) -> None:
+        model_type = SECTIONS[record.section]
+        try:
+            model = model_type.model_validate(self._defaults(record))
+        except _FieldError as exc:
+            self.problem(record, exc.field, exc.message)
+            return
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"]) or record.section
+                self.problem(record, loc, _friendly(err["msg"]))
+            return
+        for name, value in model:
+            if isinstance(value, float) and not math.isfinite(value):
+                self.problem(record, name, "must be a finite number")
+                return
+            if isinstance(value, float) and abs(value) > MAX_VALUE:
+                self.problem(record, name, "is out of range: numbers go from −1e15 to 1e15")
+                return
+        getattr(self, f"_{record.section}")(record, model)
+
+    def _defaults(self, record: Record) -> dict[str, Any]:
+        data = dict(record.data)
+        for k in ("key", "kpi", "kr", "okr", "initiative", "objective", "perspective"):
+            if isinstance(data.get(k), str):
+                data[k] = data[k].strip().casefold()
+        if record.section == "values" and record.typed:  # a sheet: these are the importer's
+            data.setdefault("at", self.now.isoformat())
+            data.setdefault("day", self.today.isoformat())
+            data.setdefault("by", self.by)
+        if record.section == "values":
+            if isinstance(data.get("value"), str):
+                data["value"] = _value(data["value"])
+            # a hand-made sheet: dates as people type them (21.11.2026, yesterday)
+            try:
+                if record.typed and isinstance(data.get("day"), str):
+                    data["day"] = parse_date(data["day"], self.today).isoformat()
+            except UsageError as exc:
+                raise _FieldError("day", str(exc)) from None
+        if record.section == "perspectives":
+            data.setdefault("order", len(self.file_perspectives))
+        return data
+
+    def _once(self, record: Record, what: Any) -> bool:
+        seen = self.seen.setdefault(record.section, set())
+        if what in seen:
+            self.problem(record, "key", f"{what} appears twice in the file")
+            return False
+        seen.add(what)
+        return True
+
+    def _keep(self, section: str, model: BaseModel, stored: BaseModel | None) -> None:
+        if stored == model:
+            self.plan.count(section, "same")  # nothing to write
+            return
+        self.plan.models.setdefault(section, []).append(model)
+        self.plan.count(section, "new" if stored is None else "changed")
+
+    def _settings(self, record: Record, model: Any) -> None:
+        try:
+            ZoneInfo(model.timezone)
+        except Exception:
+            self.problem(record, "timezone", f"unknown timezone {model.timezone!r}")
+            return
+        self._keep("settings", model, self.store.chats.settings(self.chat))
+
+    def _thresholds(self, record: Record, model: Any) -> None:
+        if not 0 < model.yellow < model.green <= 1:
+            self.problem(record, "green", "thresholds must satisfy 0 < yellow < green ≤ 1")
+            return
+        self._keep("thresholds", model, self.store.scorecards.thresholds(self.chat))
+
+    def _perspectives(self, record: Record, model: Any) -> None:
+        if not self._once(record, model.key):
+            return
+        stored = self.perspectives.get(model.key)
+        self.file_perspectives.append(model.key)
+        self.perspectives[model.key] = model
+        self._keep("perspectives", model, stored)
+
+    def _objectives(self, record: Record, model: Any) -> None:
+        if not self._once(record, model.key):
+            return
+        if model.perspective not in self.perspectives:
+            self.problem(record, "perspective", f"no perspective '{model.perspective}'")
+            return
+        stored = self.objectives.get(model.key)
+        self.objectives[model.key] = model
+        self._keep("objectives", model, stored)
+
+    def _links(self, record: Record, model: Any) -> None:
+        for end in ("cause", "effect"):
+            if getattr(model, end) not in self.objectives:
+                self.problem(record, end, f"no objective '{getattr(model, end)}'")
+                return
+        pair = (model.cause, model.effect)
+        if not self._once(record, pair):
+            return
+        self._keep("links", model, model if pair in self.links else None)
+
+    def _kpis(self, record: Record, model: Any) -> None:
+        if not self._once(record, model.key):
+            return
+        if model.objective not in self.objectives:
+            self.problem(record, "objective", f"no objective '{model.objective}'")
+            return
+        stored = self.kpis.get(model.key)
+        self.kpis[model.key] = model
+        self._keep("kpis", model, stored)
+
+    def _values(self, record: Record, model: Any) -> None:
+        kpi = self.kpis.get(model.kpi)
+        if kpi is None:
+            self.problem(record, "kpi", f"no KPI '{model.kpi}'")
+            return
+        if record.typed and kpi.formula:  # an export's computed values are recomputed anyway
+            self.problem(record, "kpi", f"{kpi.key} is calculated from its formula")
+            return
+        if model.day > self.today:
+            self.problem(record, "day", f"{model.day.isoformat()} is in the future")
+            return
+        if not self._once(record, (model.kpi, model.day)):
+            return
+        if model.kpi not in self.history:
+            self.history[model.kpi] = {
+                m.day: m for m in self.store.kpis.history(self.chat, model.kpi)
+            }
+        stored = self.history[model.kpi].get(model.day)
+        same = stored is not None and (stored.value, stored.note) == (model.value, model.note)
+        self._keep("values", model, stored if not same else model)
+
+    def _okrs(self, record: Record, model: Any) -> None:
+        if not self._once(record, model.key):
+            return
+        stored = self.okrs.get(model.key)
+        self.okrs[model.key] = model
+        self._keep("okrs", model, stored)
+
+    def _key_results(self, record: Record, model: Any) -> None:
+        if not self._once(record, model.key):
+            return
+        if model.okr not in self.okrs:
+            self.problem(record, "okr", f"no OKR '{model.okr}'")
+            return
+        stored = self.krs.get(model.key)
+        self.krs[model.key] = model
+        self._keep("key_results", model, stored)
+
+    def _checkins(self, record: Record, model: Any) -> None:
+        if model.kr not in self.krs:
+            self.problem(record, "kr", f"no key result '{model.kr}'")
+            return
+        if not self._once(record, (model.kr, model.at)):
+            return
+        stored = {c.at: c for c in self._stored_checkins(model.kr)}.get(model.at)
+        self._keep("checkins", model, stored)
+
+    def _stored_checkins(self, kr: str) -> list[CheckIn]:
+        if kr not in {k.key for k in self.store.okrs.key_results(self.chat)}:
+            return []
+        result: list[CheckIn] = self.store.okrs.check_ins(self.chat, kr)
+        return result
+
+    def _initiatives(self, record: Record, model: Any) -> None:
+        if not self._once(record, model.key):
+            return
+        if model.objective is not None and model.objective not in self.objectives:
+            self.problem(record, "objective", f"no objective '{model.objective}'")
+            return
+        stored = self.initiatives.get(model.key)
+        self.initiatives[model.key] = model
+        self._keep("initiatives", model, stored)
+
+    def _progress(self, record: Record, model: Any) -> None:
+        if model.initiative not in self.initiatives:
+            self.problem(record, "initiative", f"no initiative '{model.initiative}'")
+            return
+        if not self._once(record, (model.initiative, model.at)):
+            return
+        stored_logs = (
+            self.store.initiatives.logs(self.chat, model.initiative)
+            if self.store.initiatives.get(self.chat, model.initiative) is not None
+            else []
+        )
+        stored = {p.at: p for p in stored_logs}.get(model.at)
+        self._keep("progress", model, stored)
+
+    def finish(self) -> None:
+        if len(self.perspectives) > MAX_PERSPECTIVES:
+            self.plan.problems.append(
+                Problem(
+                    None,
+                    "perspectives",
+                    f"the scorecard would have {len(self.perspectives)} perspectives "
+                    f"(at most {MAX_PERSPECTIVES})",
+                )
+            )
+            self.plan.models.pop("perspectives", None)
+
+
+def _value(raw: str) -> float:
+    """A value cell: what an export wrote (`6.1e-05`), else as people type it (`1 234,5`)."""
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        return parse_number(raw, "value")
+    except UsageError as exc:
+        raise _FieldError("value", str(exc)) from None
+
+
+class _FieldError(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _friendly(message: str) -> str:
+    text = message.removeprefix("Value error, ")
+    return text[:1].lower() + text[1:]
