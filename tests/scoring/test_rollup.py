@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -294,25 +293,3 @@ def test_scores_stay_within_0_and_1_for_any_values() -> None:
         shares += [o.score for p in score.perspectives for o in p.objectives]
         assert all(s is None or 0.0 <= s <= 1.0 for s in shares)
 
-
-def test_rollup_of_50_kpis_is_well_inside_the_handler_budget() -> None:
-    perspectives = [perspective(f"p{i}", i) for i in range(4)]
-    objectives = [objective(f"o{i}", f"p{i % 4}") for i in range(12)]
-    kpis = [
-        pct_kpi(
-            f"k{i}",
-            f"o{i % 12}",
-            test=i % 10 == 0,
-            min=0 if i % 3 else None,
-            max=150 if i % 3 else None,
-        )
-        for i in range(50)
-    ]
-    latest = {f"k{i}": i * 2.0 for i in range(45)}
-    rollup(perspectives, objectives, kpis, latest)
-    runs = 50
-    started = time.perf_counter()
-    for _ in range(runs):
-        rollup(perspectives, objectives, kpis, latest)
-    per_run = (time.perf_counter() - started) / runs
-    assert per_run < 0.002  # ~0.25 ms measured; the whole handler's p99 budget is 5 ms
