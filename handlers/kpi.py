@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from handlers import alerting, calculated, render
@@ -447,8 +448,16 @@ async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
         alerting.on_values_recorded(ctx, chat, [updated, *others])
     else:
         alerting.on_kpi_changed(ctx, chat, updated)
-    changed = ", ".join(f"{k}={v}" for k, v in options.items())
-    return Reply(text=f"Updated {updated.name} ({updated.key}): {changed}.")
+    return Reply(text=f"Updated {updated.name} ({updated.key}): {_changed(options, updates)}.")
+
+
+def _changed(options: Mapping[str, str], updates: Mapping[str, object]) -> str:
+    """`target=75, no owner`: the options as typed, a cleared field in words (`owner=none`
+    would read as someone called "none")."""
+    return ", ".join(
+        f"no {k}" if k in updates and updates[k] is None else f"{k}={v}"
+        for k, v in options.items()
+    )
 
 
 @command(

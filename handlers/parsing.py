@@ -407,9 +407,12 @@ def parse_weight(raw: str, field: str = "weight") -> float:
 
 
 def parse_owner(raw: str) -> str | None:
-    """Owners are chat handles: `@anna` (the @ is added when missing); `none` clears it."""
+    """Owners are chat handles: `@anna` (the @ is added when missing); `none` or `-` clears
+    it. An empty `owner=` is refused: it is more likely a handle left out than a clear."""
     handle = raw.strip()
-    if handle.casefold() in ("", "none", "-", "nobody"):
+    if not handle:
+        raise UsageError("owner= needs a chat handle, e.g. owner=@anna (owner=none clears it)")
+    if handle.casefold() in ("none", "-", "nobody"):
         return None
     if handle == "@" or not re.fullmatch(r"@?[\w.-]{1,64}", handle):
         raise UsageError("owner= is one chat handle, e.g. owner=@anna (owner=none clears it)")
