@@ -417,6 +417,13 @@ async def undo(cmd: Command, ctx: Context) -> Reply:
         )
         if last is None:
             return Reply(text="Nothing of yours to undo in this chat (see /history).")
+        try:
+            ctx.store.changes.check_revert(chat, last.changes)
+        except UndoConflict as exc:  # say why now, not behind a button that will refuse
+            return Reply(
+                text=f"Can't undo your last change, {last.id} ({last.command[:80]}): "
+                f"{_conflict_reason(last, exc, ctx, chat)}"
+            )
         return Reply(
             title=f"Undo your last change ({when(last.at, tz)})?",
             text="\n".join([last.command[:200], *describe(last.changes, tz)[:10]]),
@@ -438,7 +445,9 @@ async def undo(cmd: Command, ctx: Context) -> Reply:
     try:
         ctx.store.revert(chat, entry)
     except UndoConflict as exc:
-        raise UsageError(_conflict_text(entry, exc, ctx, chat)) from None
+        raise UsageError(
+            f"Can't undo {entry.id}: {_conflict_reason(entry, exc, ctx, chat)}"
+        ) from None
     recomputed = calculated.values_changed(ctx, chat, _days_of(entry.changes), ctx.clock())
     follow_alerts(ctx, chat, [*_kpis_of(entry.changes), *(k.key for k in recomputed)])
     return Reply(
@@ -460,11 +469,12 @@ def _first(ctx: Context, chat: str, count: int = 50) -> list[AuditEntry]:
     return found
 
 
-def _conflict_text(entry: AuditEntry, exc: UndoConflict, ctx: Context, chat: str) -> str:
+def _conflict_reason(entry: AuditEntry, exc: UndoConflict, ctx: Context, chat: str) -> str:
+    """Why `entry` can't be undone: what was changed since, by whom, and what to do."""
     change = exc.change
     key = change.key.rpartition("@")[0] or change.key or change.kind
     if exc.reason:
-        return f"Can't undo {entry.id}: {exc.reason}."
+        return f"{exc.reason}."
     later = None
     for newer in ctx.store.audit.newest(chat):
         if newer.id == entry.id:
@@ -473,8 +483,7 @@ def _conflict_text(entry: AuditEntry, exc: UndoConflict, ctx: Context, chat: str
             later = newer
     by = f" by {later.actor} ({later.id})" if later is not None else ""
     return (
-        f"Can't undo {entry.id}: {key} was changed again since{by}. "
-        f"Undo that first or fix it by hand; see /history {key}"
+        f"{key} was changed again since{by}. Undo that first or fix it by hand; see /history {key}"
     )
 
 

@@ -136,6 +136,13 @@ class Changes:
         An item that is no longer as the step left it was changed since (by anyone): undo
         would silently drop that later change, so it is refused.
         """
+        self.check_revert(chat, changes)
+        for change in reversed(changes):
+            self._kinds[change.kind].write(chat, change.key, change.before)
+
+    def check_revert(self, chat: str, changes: Sequence[Change]) -> None:
+        """Raise the UndoConflict `revert` would raise, writing nothing (an Undo button is
+        offered only for a change that can still be undone)."""
         for change in changes:
             kind = self._kinds.get(change.kind)
             if kind is None:
@@ -146,5 +153,3 @@ class Changes:
             reason = kind.guard(chat, change.key, change.before) if kind.guard else None
             if reason:
                 raise UndoConflict(change, current, reason)
-        for change in reversed(changes):
-            self._kinds[change.kind].write(chat, change.key, change.before)

@@ -406,3 +406,28 @@ async def test_a_repository_that_opts_in_is_audited_with_no_handler_code(chat: F
     ]
     await chat.ok("/undo 2611-3")
     assert await chat.error("/funnel mkt") == "No funnel 'mkt'."
+
+
+async def test_undo_says_up_front_when_the_last_change_was_changed_again_since(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await chat.ok(CAC, user="ivan")
+    await chat.ok("/kpi set cac 95")
+    clock.advance(minutes=1)
+    await chat.ok("/kpi set cac 96", user="ivan")
+    assert await chat.ask("/undo") == (
+        "Can't undo your last change, 2611-2 (/kpi set cac 95): cac was changed again since "
+        "by @ivan (2611-3). Undo that first or fix it by hand; see /history cac"
+    )
+    assert "96 $" in await chat.ok("/kpi")
+
+
+async def test_undo_says_up_front_when_undoing_would_orphan_what_was_stored_since(
+    chat: FakeChat,
+) -> None:
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 100", user="ivan")
+    assert await chat.ask("/undo") == (
+        "Can't undo your last change, 2611-1 (/kpi add cac \"CAC\" baseline=120 target=80 "
+        "unit=$ perspective=finance): cac has values now; remove it with /kpi remove cac."
+    )
