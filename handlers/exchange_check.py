@@ -255,6 +255,8 @@ class Checker:
             else []
         )
         stored = {p.at: p for p in stored_logs}.get(model.at)
+        if stored is not None and model.number is None:  # a file from before entry numbers
+            model = model.model_copy(update={"number": stored.number})
         self._keep("progress", model, stored)
 
     def finish(self) -> None:

@@ -109,8 +109,8 @@ async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
 async def initiative_show(cmd: Command, ctx: Context) -> Reply:
     """Show the action plan, or one initiative with its logged progress: /initiative <key>.
 
-    Entries are numbered oldest first (numbers stay put as people log more); remove a
-    wrong one with /initiative unlog <key> <#>. Telegram and Slack show the latest 20
+    Entries are numbered oldest first and keep their numbers (removing one leaves a gap);
+    remove a wrong one with /initiative unlog <key> <#>. Telegram and Slack show the latest 20
     with a More button; add a number or `all` to see more.
     """
     if not cmd.args:
@@ -140,8 +140,8 @@ async def initiative_show(cmd: Command, ctx: Context) -> Reply:
         )
     first = 0 if limit is None else max(len(logs) - limit, 0)
     rows = tuple(
-        (str(n), when(e.at, tz), _signed(e.amount), e.by or "—", e.note[:60])
-        for n, e in reversed(list(enumerate(logs, start=1))[first:])
+        (str(e.number), when(e.at, tz), _signed(e.amount), e.by or "—", e.note[:60])
+        for e in reversed(logs[first:])
     )
     footer, buttons = paged_footer(len(logs), len(logs) - first, f"/initiative {item.key}")
     return Reply(
@@ -174,12 +174,13 @@ async def initiative_unlog(cmd: Command, ctx: Context) -> Reply:
     item = initiative_or_fail(cmd, ctx, cmd.args[0])
     logs = ctx.store.initiatives.logs(cmd.chat.key, item.key)
     raw = cmd.args[1].lstrip("#")
-    if not raw.isdigit() or not 1 <= int(raw) <= len(logs):
-        shown = f"1 to {len(logs)}" if logs else "none yet"
+    entry = next((e for e in logs if raw.isdigit() and e.number == int(raw)), None)
+    if entry is None:
+        numbers = [e.number or 0 for e in logs]
+        shown = f"{min(numbers)} to {max(numbers)}" if logs else "none yet"
         raise UsageError(
             f"No entry #{raw[:20]} in {item.key} (entries: {shown}). See /initiative {item.key}"
         )
-    entry = logs[int(raw) - 1]
     ctx.store.initiatives.unlog(cmd.chat.key, item.key, entry.at)
     by = f" by {entry.by}" if entry.by else ""
     note = f" ({entry.note[:60]})" if entry.note else ""

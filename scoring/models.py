@@ -200,6 +200,9 @@ class ProgressLog(_Frozen):
     by: str = ""
     by_id: str = ""  # "<platform>:<user id>": who it was, whatever their name shows
     note: str = ""
+    # its # in `/initiative <key>`: given when logged and never reused, so removing one
+    # entry leaves the others' numbers as people saw them (None: stored before numbers)
+    number: int | None = None
 
 
 class Funnel(_Frozen):

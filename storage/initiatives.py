@@ -10,13 +10,16 @@ from storage.base import (
     KeyedTable,
     Tables,
     TimedLog,
+    first_doc,
     instant_text,
     register_keyed,
+    save_single,
     to_doc,
 )
 from storage.changes import Changes, Doc
 
 _DEFS = "ini:"
+_LAST = "inum"  # `inum:<chat>:<initiative>`: the last entry number given (never reused)
 LOG_BLOCK = 64  # progress logs per stored block: a hashtag rewrites at most this many
 
 
@@ -25,6 +28,11 @@ class InitiativeRepo:
 
     Audited kinds: `ini` (by key) and `log` (key `<initiative>@<at>`; an initiative's log
     entries never share an instant).
+
+    Each entry gets a number when logged (the last one given + 1, kept per initiative and
+    never reused, so removing an entry or undoing a /log leaves gaps, not shifts). Entries
+    stored before numbers were kept are numbered by their position, and get that number
+    written before any entry is removed.
     """
 
     def __init__(self, db: Tables, changes: Changes | None = None) -> None:
@@ -66,14 +74,38 @@ class InitiativeRepo:
     def remove(self, chat: str, key: str) -> None:
         """Delete an initiative and its logs."""
         self._timed(chat, key).drop()
+        self._db.drop_table(f"{_LAST}:{chat}:{key}")
         self._defs(chat).remove(key)
 
     def log(self, chat: str, entry: ProgressLog) -> ProgressLog:
-        """Record progress (`/log articles +1 …` or a hashtag message); returns it as stored."""
-        return self._timed(chat, entry.initiative).append(entry)
+        """Record progress (`/log articles +1 …` or a hashtag message); returns it as stored,
+        with its number (an imported entry keeps its own when no other entry has it)."""
+        key, number = entry.initiative, entry.number
+        if number is None or number in {e.number for e in self.logs(chat, key)}:
+            number = self._last_number(chat, key) + 1
+        self._set_last_number(chat, key, max(number, self._last_number(chat, key)))
+        return self._timed(chat, key).append(entry.model_copy(update={"number": number}))
+
+    def _last_number(self, chat: str, key: str) -> int:
+        doc = first_doc(self._db, f"{_LAST}:{chat}:{key}")
+        if doc is not None:
+            return int(doc["last"])
+        return max((e.number or 0 for e in self.logs(chat, key)), default=0)
+
+    def _set_last_number(self, chat: str, key: str, last: int) -> None:
+        save_single(self._db, f"{_LAST}:{chat}:{key}", {"last": last})
 
     def unlog(self, chat: str, key: str, at: datetime) -> ProgressLog | None:
-        """Delete the log entry made at `at`; returns it (None when there is none)."""
+        """Delete the log entry made at `at`; returns it (None when there is none).
+
+        Entries stored before numbers were kept get their positions written first, so
+        the later ones keep the numbers people saw.
+        """
+        log = self._log(chat, key)
+        if any(doc.get("number") is None for doc in log.docs()):
+            for entry in self.logs(chat, key):
+                match = {"at": instant_text(entry.at), "number": None}
+                log.update_where(match, {"number": entry.number})
         found = self._timed(chat, key).remove(instant_text(at))
         return None if found is None else ProgressLog.model_validate(found)
 
@@ -89,15 +121,23 @@ class InitiativeRepo:
             self._timed(chat, key).put_back(doc)
 
     def log_many(self, chat: str, key: str, entries: list[ProgressLog]) -> None:
-        """Record many progress entries of one initiative at once (imports)."""
-        self._log(chat, key).append(to_doc(entry) for entry in entries)
+        """Record many progress entries of one initiative at once (imports), numbered on."""
+        first = self._last_number(chat, key) + 1
+        numbered = [e.model_copy(update={"number": first + i}) for i, e in enumerate(entries)]
+        self._log(chat, key).append(to_doc(entry) for entry in numbered)
+        self._set_last_number(chat, key, first + len(entries) - 1)
 
     def logs(self, chat: str, key: str, since: datetime | None = None) -> list[ProgressLog]:
-        """Logged progress oldest first, optionally only from `since` on."""
+        """Logged progress oldest first, optionally only from `since` on (then an entry
+        stored before numbers were kept has none)."""
         items = self._log(chat, key).entries(ProgressLog, since)
         if since is not None:
-            items = [i for i in items if i.at >= since]
-        return sorted(items, key=lambda i: i.at)
+            return sorted((i for i in items if i.at >= since), key=lambda i: i.at)
+        items.sort(key=lambda i: i.at)
+        return [
+            i if i.number is not None else i.model_copy(update={"number": position})
+            for position, i in enumerate(items, start=1)
+        ]
 
     def cadence_initiatives(self, chat: str) -> list[Initiative]:
         """Open initiatives that have a cadence target (for the sweep)."""

@@ -179,3 +179,16 @@ def test_checking_a_big_file_reports_progress_for_every_record(core: Core) -> No
     )
     assert sum(ticks) == 2500 and len(ticks) == 3
     assert len(plan.problems) == 2500 and str(plan.problems[0]) == "line 2, kpi: no KPI 'nope'"
+
+
+async def test_a_file_from_before_entry_numbers_reimported_adds_no_duplicate_log_entries(
+    core: Core, chat: FakeChat
+) -> None:
+    await chat.ok('/initiative add articles "Articles"')
+    await chat.ok("/log articles +1 a")
+    doc = orjson.loads(await _export(chat))
+    for entry in doc["progress"]:
+        del entry["number"]
+    assert "everything in it is already here" in (
+        (await send_file(chat, orjson.dumps(doc), "old.json"))[0].text
+    )

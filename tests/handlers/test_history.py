@@ -428,6 +428,70 @@ async def test_undo_says_up_front_when_undoing_would_orphan_what_was_stored_sinc
     await chat.ok(CAC)
     await chat.ok("/kpi set cac 100", user="ivan")
     assert await chat.ask("/undo") == (
-        "Can't undo your last change, 2611-1 (/kpi add cac \"CAC\" baseline=120 target=80 "
+        'Can\'t undo your last change, 2611-1 (/kpi add cac "CAC" baseline=120 target=80 '
         "unit=$ perspective=finance): cac has values now; remove it with /kpi remove cac."
     )
+
+
+async def test_initiative_entry_numbers_stay_put_after_an_entry_is_removed(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await chat.ok('/initiative add articles "Articles"')
+    for note in ("a", "b", "c"):
+        await chat.ok(f"/log articles +1 {note}")
+    await chat.ok("/initiative unlog articles 2")
+    assert await chat.ok("/initiative articles") == (
+        "Articles (articles): 2 entries\n"
+        "Owner: —\n"
+        "#  when              amount  by     note\n"
+        "3  2026-11-21 10:00      +1  @anna  c\n"
+        "1  2026-11-21 10:00      +1  @anna  a\n"
+        "Remove a wrong entry: /initiative unlog articles <#>"
+    )
+    # a teammate reusing the number they saw earlier removes nothing else
+    assert await chat.error("/initiative unlog articles 2") == (
+        "No entry #2 in articles (entries: 1 to 3). See /initiative articles"
+    )
+    assert "Removed entry #3 of Articles: +1 by @anna on 2026-11-21 10:00 (c)." in (
+        await chat.ok("/initiative unlog articles 3")
+    )
+
+
+async def test_undo_puts_an_entry_back_under_its_number_and_numbers_are_never_reused(
+    chat: FakeChat,
+) -> None:
+    await chat.ok('/initiative add articles "Articles"')
+    for note in ("a", "b", "c"):
+        await chat.ok(f"/log articles +1 {note}")
+    await chat.ok("/initiative unlog articles 2")
+    await chat.ok("/undo 2611-5")
+    await chat.ok("/log articles +1 d")
+    await chat.ok("/undo 2611-7")  # the /log of d: its number 4 is not given again
+    await chat.ok("/log articles +1 e")
+    rows = (await chat.ok("/initiative articles")).splitlines()[3:-1]
+    assert [(r.split()[0], r.split()[-1]) for r in rows] == [
+        ("5", "e"),
+        ("3", "c"),
+        ("2", "b"),
+        ("1", "a"),
+    ]
+
+
+async def test_entries_stored_before_numbers_keep_their_positions_when_one_is_removed(
+    core: Core, chat: FakeChat, clock: FixedClock
+) -> None:
+    await chat.ok('/initiative add articles "Articles"')
+    for note in ("a", "b", "c"):
+        await chat.ok(f"/log articles +1 {note}")
+    key = chat.chat.key
+    with core.store.atomic():  # as an older version stored them: no numbers
+        for name in core.store.db.table_names(f"ilog:{key}:articles:"):
+            ids = [int(i) for i in core.store.db.docs(name)]
+            core.store.db.table(name).update(lambda doc: doc.pop("number", None), doc_ids=ids)
+        core.store.db.drop_table(f"inum:{key}:articles")
+    assert "1  2026-11-21 10:00" in await chat.ok("/initiative articles")
+    await chat.ok("/initiative unlog articles 1")
+    clock.advance(minutes=1)
+    await chat.ok("/log articles +1 d")
+    rows = (await chat.ok("/initiative articles")).splitlines()[3:-1]
+    assert [(r.split()[0], r.split()[-1]) for r in rows] == [("4", "d"), ("3", "c"), ("2", "b")]
