@@ -71,8 +71,10 @@ def kpi_chart_spec(
 ) -> ChartSpec:
     """Everything one KPI chart shows."""
     values = [m.value for m in points]
+    plan = planned_path(kpi, points)
     ranged = kpi.direction == "range" and kpi.min is not None and kpi.max is not None
     marks = [*values, kpi.target] if ranged else [*values, kpi.target, kpi.baseline]
+    marks += [v for _, v in plan]
     if ranged and kpi.min is not None and kpi.max is not None:
         marks += [kpi.min, kpi.max]
     low, high = min(marks), max(marks)
@@ -94,7 +96,22 @@ def kpi_chart_spec(
         else None,
         status=kpi_status(kpi, latest, thresholds).value,
         note=note,
+        plan=plan,
     )
+
+
+def planned_path(kpi: Kpi, points: Sequence[Measurement]) -> tuple[tuple[int, float], ...]:
+    """A dated target's path: from where it started, through its stages, to the due day."""
+    if kpi.due is None:
+        return ()
+    start = kpi.due_from or (points[0].day if points else kpi.due)
+    if start >= kpi.due:
+        return ()
+    before = [m.value for m in points if m.day <= start]
+    path = [(start.toordinal(), before[-1] if before else kpi.baseline)]
+    path += [(s.until.toordinal(), s.target) for s in kpi.staged if start < s.until < kpi.due]
+    path.append((kpi.due.toordinal(), kpi.target))
+    return tuple(path)
 
 
 def colour_bands(

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 BAND_ALPHA = 0.13
 MAX_MARKERS = 60
+PLAN = "#8250df"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class ChartSpec:
     range_band: tuple[float, float] | None = None  # a range KPI's min..max
     status: str = "nodata"
     note: str = ""  # under the title, e.g. "90 days · 1 value before 2000 left out"
+    plan: tuple[tuple[int, float], ...] = ()  # a dated target's planned path (day, value)
 
 
 def day_label(ordinal: int, span: int) -> str:
@@ -116,6 +118,8 @@ def draw_chart(ax: Axes, spec: ChartSpec, *, small: bool = False, tiny: bool = F
 
     xs: list[Any] = list(spec.days)
     first, last = (xs[0], xs[-1]) if xs else (0, 1)
+    if spec.plan:
+        first, last = min(first, spec.plan[0][0]), max(last, spec.plan[-1][0])
     if first == last:
         first, last = first - 1, last + 1
     pad = max(1, (last - first) // 40)
@@ -159,6 +163,26 @@ def draw_chart(ax: Axes, spec: ChartSpec, *, small: bool = False, tiny: bool = F
             ha="left",
             clip_on=False,
         )
+    if spec.plan:
+        ax.plot(
+            [d for d, _ in spec.plan],
+            [v for _, v in spec.plan],
+            color=PLAN,
+            linestyle="--",
+            linewidth=1.2,
+            marker="|" if not tiny else None,
+            zorder=2,
+        )
+        if not tiny:
+            ax.text(
+                spec.plan[-1][0],
+                spec.plan[-1][1],
+                " plan",
+                fontsize=8,
+                color=PLAN,
+                va="bottom",
+                ha="left",
+            )
     marker = "o" if len(xs) <= MAX_MARKERS and not tiny else None
     ax.plot(
         xs,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from handlers.chart_specs import chart_note, colour_bands, kpi_chart_spec, window
 from handlers.pictures import charts, style
-from scoring.models import Kpi, Measurement, Thresholds
+from scoring.models import Kpi, Measurement, StagedTarget, Thresholds
 from scoring.status import would_be_status
 from tests.pictures.support import decode, texts
 from tests.support import FakeChat
@@ -102,3 +102,26 @@ def test_axis_labels_group_thousands_and_never_use_scientific_notation() -> None
 def test_date_ticks_fit_the_span(first: date, last: date, expected: str) -> None:
     a, b = first.toordinal(), last.toordinal()
     assert expected in [charts.day_label(t, b - a) for t in charts.day_ticks(a, b)]
+
+
+def test_a_dated_target_draws_its_planned_path_through_its_stages() -> None:
+    kpi = Kpi(
+        key="v",
+        name="Visits",
+        objective="o",
+        target=300,
+        baseline=100,
+        due=date(2027, 6, 30),
+        due_from=date(2026, 11, 1),
+        staged=(StagedTarget(until=date(2027, 3, 31), target=200),),
+    )
+    points = [_m(date(2026, 10, 1), 90), _m(date(2026, 11, 1), 110), _m(date(2026, 11, 20), 130)]
+    spec = kpi_chart_spec(kpi, points, Thresholds())
+    assert spec.plan == (
+        (date(2026, 11, 1).toordinal(), 110.0),
+        (date(2027, 3, 31).toordinal(), 200.0),
+        (date(2027, 6, 30).toordinal(), 300.0),
+    )
+    fig = charts.chart_figure(spec)
+    assert "plan" in " ".join(texts(fig))
+    assert fig.axes[0].get_xlim()[1] >= date(2027, 6, 30).toordinal()
