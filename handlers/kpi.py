@@ -99,25 +99,32 @@ def _row(v: KpiView, today: date) -> tuple[str, ...]:
     return (
         f"{render.mark(v.status)} {v.kpi.name} ({v.kpi.key})",
         render.num(v.value, v.kpi.unit),
-        _target_text(v.kpi),
+        _target_text(v.kpi, v.target_now),
         render.pct(v.progress),
         render.trend(v.previous, v.value),
         render.age(v.day, today),
     )
 
 
-def _target_text(kpi: Kpi) -> str:
-    """A range KPI aims for its range (`2–4 h`), not the middle it is stored with."""
+def _target_text(kpi: Kpi, target: float | None = None) -> str:
+    """A range KPI aims for its range (`2–4 h`), not the middle it is stored with; others
+    show `target` (the staged target in force, the one progress is measured against)."""
     if kpi.direction == "range" and kpi.min is not None and kpi.max is not None:
         return render.span(kpi.min, kpi.max, kpi.unit)
-    return render.num(kpi.target, kpi.unit)
+    return render.num(kpi.target if target is None else target, kpi.unit)
 
 
-def _scale_fields(kpi: Kpi) -> tuple[Field, ...]:
+def _scale_fields(kpi: Kpi, view: KpiView) -> tuple[Field, ...]:
     if kpi.direction == "range":
         return (Field(label="Target", value=f"between {_target_text(kpi)}"),)
+    target = _target_text(kpi, view.target_now)
+    stage = next((s for s in kpi.staged if view.day is not None and view.day <= s.until), None)
+    if stage is not None and view.target_now != kpi.target:
+        target += (
+            f" (staged, until {stage.until.isoformat()}; final {render.num(kpi.target, kpi.unit)})"
+        )
     return (
-        Field(label="Target", value=render.num(kpi.target, kpi.unit)),
+        Field(label="Target", value=target),
         Field(label="Baseline", value=render.num(kpi.baseline, kpi.unit)),
     )
 
@@ -154,7 +161,7 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
     objective = ctx.store.scorecards.objective(chat, kpi.objective)
     fields = [
         Field(label="Value", value=render.num(view.value, kpi.unit)),
-        *_scale_fields(kpi),
+        *_scale_fields(kpi, view),
         Field(label="Progress", value=render.pct(view.progress)),
         Field(label="Performance", value=render.pct(view.performance)),
         Field(
@@ -254,7 +261,10 @@ def _calc_fields(cmd: Command, ctx: Context, kpi: Kpi, view: KpiView) -> list[Fi
 
 
 def _due_text(cmd: Command, ctx: Context, kpi: Kpi, view: KpiView) -> str:
-    """`2027-09-30 · 35% of the time gone, progress 40%: on track · on pace to reach …`."""
+    """`2027-09-30 · 35% of the time gone: on track · on pace to reach 11 400 of 12 000`.
+
+    The pace compares the way made towards the final target with the time gone; its percent
+    is not shown, so the card has one progress figure (against the target in force)."""
     assert kpi.due is not None
     today = chat_today(cmd, ctx)
     start = kpi.due_from or today
@@ -263,8 +273,8 @@ def _due_text(cmd: Command, ctx: Context, kpi: Kpi, view: KpiView) -> str:
     final = None if view.value is None else progress(kpi, view.value)
     state = due_pace(kpi, start, today, final, points)
     parts = [kpi.due.isoformat(), f"{render.pct(state.elapsed)} of the time gone"]
-    if state.progress is not None and state.pace is not None:
-        parts[-1] += f", progress {render.pct(state.progress)}: {state.pace}"
+    if state.pace is not None:
+        parts[-1] += f": {state.pace}"
     if state.forecast is None:
         parts.append("no forecast yet (needs values on two different days)")
     else:

@@ -25,6 +25,14 @@ class KpiView:
     progress: float | None
     performance: float | None
     status: Status
+    #: The target in force on the value's day (a staged target until its stage ends), the one
+    #: progress is measured against; every view shows this one next to the progress.
+    target: float | None = None
+
+    @property
+    def target_now(self) -> float:
+        """The target shown next to the progress: in force on the value's day, else final."""
+        return self.kpi.target if self.target is None else self.target
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,7 @@ def kpi_view(ctx: Context, chat: str, kpi: Kpi, thresholds: Thresholds) -> KpiVi
         progress=progress(scored, now.value),
         performance=performance(scored, now.value),
         status=kpi_status(scored, now.value, thresholds),
+        target=scored.target,
     )
 
 

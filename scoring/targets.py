@@ -19,7 +19,8 @@ from datetime import date
 
 from scoring.errors import KpiDefinitionError
 from scoring.kpi import validate_kpi
-from scoring.models import Kpi
+from scoring.models import Kpi, StagedTarget
+from scoring.numbers import format_number
 from scoring.okr import Pace, pace
 
 
@@ -55,7 +56,29 @@ def validate_dated(kpi: Kpi) -> None:
             )
         if not math.isfinite(stage.target):
             raise KpiDefinitionError(f"Staged targets of KPI '{kpi.key}' must be numbers.")
+        _check_stage_side(kpi, stage)
         validate_kpi(kpi.model_copy(update={"target": stage.target}))
+
+
+def _check_stage_side(kpi: Kpi, stage: StagedTarget) -> None:
+    """A stage is measured from the baseline like the final target: it must differ from the
+    baseline and lie on the final target's side of it (the message names the stage, since
+    the KPI's own target is fine)."""
+    if kpi.direction == "range" or kpi.target == kpi.baseline:
+        return  # the KPI's own checks name those problems
+    where = f"The stage ending {stage.until.isoformat()} of KPI '{kpi.key}'"
+    amount, baseline = format_number(stage.target), format_number(kpi.baseline)
+    if stage.target == kpi.baseline:
+        raise KpiDefinitionError(
+            f"{where} has target {amount}, the same as the baseline, so progress towards it "
+            f"can't be measured; give that stage a target other than {baseline}."
+        )
+    if (stage.target - kpi.baseline) * (kpi.target - kpi.baseline) < 0:
+        raise KpiDefinitionError(
+            f"{where} has target {amount}, on the other side of the baseline {baseline} "
+            f"from the final target {format_number(kpi.target)}; a stage lies on the way "
+            "from the baseline to the target."
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ async def test_a_dated_target_shows_pace_and_a_linear_forecast(
     await chat.ok("/kpi set followers 10350 2026-11-21")
     card = await chat.ok("/kpi followers")
     assert (
-        "Due: 2027-09-30 · 14% of the time gone, progress 17%: on track · "
+        "Due: 2027-09-30 · 14% of the time gone: on track · "
         "on pace to reach 12 457 of 12 000"
     ) in card
 
@@ -75,6 +75,59 @@ async def test_staged_targets_score_against_the_stage_in_force(chat: FakeChat) -
     assert "target in force = 10 500 (staged), final 12 000" in await chat.ok(
         "/kpi followers explain"
     )
+
+
+STAGED_FOLLOWERS = (
+    '/kpi add followers "Social presence" baseline=10000 target=12000 due=2027-09-30 '
+    "from=2026-09-30 staged=2027Q1:10500,2027Q2:11000 perspective=customers"
+)
+
+
+async def test_every_view_shows_the_staged_target_in_force_next_to_its_progress(
+    chat: FakeChat,
+) -> None:
+    await chat.ok(STAGED_FOLLOWERS)
+    await chat.ok("/kpi set followers 10000 2026-09-30")
+    await chat.ok("/kpi set followers 10350")
+    assert await chat.ok("/kpi") == (
+        "KPIs · index 70%\n"
+        "KPI                              value  target  progress     updated\n"
+        "CUSTOMERS\n"
+        "🟡 Social presence (followers)  10 350  10 500       70%  ↑  today"
+    )
+    card = (await chat.ok("/kpi followers")).splitlines()
+    assert card[1:5] == [
+        "Value: 10 350",
+        "Target: 10 500 (staged, until 2027-03-31; final 12 000)",
+        "Baseline: 10 000",
+        "Progress: 70%",
+    ]
+    due = next(line for line in card if line.startswith("Due:"))
+    assert due == (
+        "Due: 2027-09-30 · 14% of the time gone: on track · on pace to reach 12 457 of 12 000"
+    )
+    explain = await chat.ok("/kpi followers explain")
+    assert "(10 350 − 10 000) / (10 500 − 10 000) = 350 / 500 = 70%" in explain
+    assert "target in force = 10 500 (staged), final 12 000" in explain
+
+
+async def test_a_stage_equal_to_the_baseline_is_refused_naming_the_stage(
+    chat: FakeChat,
+) -> None:
+    assert await chat.error(
+        '/kpi add d5 "D5" target=100 staged=2027Q1:0 baseline=0 perspective=finance'
+    ) == (
+        "The stage ending 2027-03-31 of KPI 'd5' has target 0, the same as the baseline, "
+        "so progress towards it can't be measured; give that stage a target other than 0."
+    )
+    assert await chat.error(
+        '/kpi add d6 "D6" target=100 staged=2027Q1:-5 baseline=0 perspective=finance'
+    ) == (
+        "The stage ending 2027-03-31 of KPI 'd6' has target −5, on the other side of the "
+        "baseline 0 from the final target 100; a stage lies on the way from the baseline to "
+        "the target."
+    )
+    assert (await chat.ok("/kpi")).startswith("No KPIs yet")  # nothing stored
 
 
 async def test_dated_target_mistakes_get_one_line(chat: FakeChat) -> None:
