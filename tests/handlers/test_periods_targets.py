@@ -58,8 +58,7 @@ async def test_a_dated_target_shows_pace_and_a_linear_forecast(
     await chat.ok("/kpi set followers 10350 2026-11-21")
     card = await chat.ok("/kpi followers")
     assert (
-        "Due: 2027-09-30 · 14% of the time gone: on track · "
-        "on pace to reach 12 457 of 12 000"
+        "Due: 2027-09-30 · 14% of the time gone: on track · on pace to reach 12 457 of 12 000"
     ) in card
 
 
