@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers import exchange, render
 from handlers.common import chat_today, need, who
 from handlers.contract import Button, Command, Context, Document, Reply, UsageError, command
+from handlers.parsing import clip
 from handlers.router import Router
 
 FORMATS = {"json": "application/json", "csv": "text/csv"}
@@ -57,6 +58,9 @@ async def scorecard_import(cmd: Command, ctx: Context) -> Reply:
     problem with its line and field. Records already stored as they are are skipped.
     """
     attachment = cmd.attachment
+    if attachment is None and cmd.args and cmd.chat.platform == "console":
+        # the terminal attaches a path that names a file (bot/adapters/console.py)
+        raise UsageError(f"No file {clip(' '.join(cmd.args))}")
     if attachment is None:
         raise UsageError(HOW_TO_ATTACH[cmd.chat.platform])
     if len(attachment.data) > MAX_FILE_BYTES:

@@ -2,7 +2,8 @@
 
 Each pull downloads the file (through the injected `ctx.fetch`), reads a date column and
 one column per KPI, and records new or edited rows through the same path as `/kpi import`
-(so alerts see them as one batch); rows it took before with the same value are skipped,
+(so alerts see them as one batch); a column named like a KPI's key is taken even when
+map= names others, and the columns no KPI was taken from are named in the result; rows it took before with the same value are skipped,
 so a pull is idempotent. Bad rows are listed with their line; good rows are still taken.
 A failure is told in the chat once — when it starts or changes — not on every run.
 `/source run` only makes a source due: the download never happens inside a command's
@@ -48,6 +49,7 @@ class Pull:
 
     taken: int = 0  # new or edited values recorded
     unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)  # columns no KPI was taken from
     problems: list[str] = field(default_factory=list)
     error: str = ""  # the whole pull failed (download, no date column…)
 
@@ -74,13 +76,20 @@ class Pull:
 
     def summary(self, key: str) -> str:
         """One line for `/source run`."""
+        if self.error:
+            return f"Source {key} failed: {_sentence(self.error)}"
         text = (
             f"Pulled {key}: {render.plural(self.taken, 'new or changed value')}, "
             f"{self.unchanged} unchanged."
         )
-        if self.error:
-            return f"Source {key} failed: {self.error}."
-        return f"{text} {self.status}." if self.status else text
+        if self.skipped:
+            text += f" Not a KPI column, skipped: {', '.join(self.skipped)}."
+        return f"{text} {_sentence(self.status)}" if self.status else text
+
+
+def _sentence(text: str) -> str:
+    """`text` ending in exactly one period (a quoted problem may end in its own)."""
+    return text.rstrip(".") + "."
 
 
 async def pull(ctx: Context, chat: str, source: dict[str, Any]) -> Pull:
@@ -123,17 +132,26 @@ def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: 
         result.error = "no date column (name it date, or map=date:<Column>)"
         return
     kpis: dict[str, tuple[Kpi, str]] = {}
-    for kpi_key, column in (mapping or {k: k for k in headers if k not in DATE_COLUMNS}).items():
+    for kpi_key, column in mapping.items():
         kpi = ctx.store.kpis.get(chat, kpi_key)
         col = _column(headers, column, ())
-        if kpi is not None and kpi.formula and mapping:
+        if kpi is not None and kpi.formula:
             result.error = f"{kpi.key} is calculated from its formula; map its inputs instead"
             return
-        if kpi is not None and kpi.removed_at is None and not kpi.formula and col is not None:
-            kpis[kpi.key] = (kpi, col)
-        elif mapping:
+        if kpi is None or kpi.removed_at is not None or col is None:
             result.error = f"no column '{column}' or no KPI '{kpi_key}'"
             return
+        kpis[kpi.key] = (kpi, col)
+    # map= adds to the columns named like a KPI's key, it does not replace them
+    used = {date_col, *(col for _, col in kpis.values())}
+    for name, header in headers.items():
+        if header in used or name in DATE_COLUMNS:
+            continue
+        kpi = ctx.store.kpis.get(chat, name)
+        if kpi is None or kpi.key in kpis or kpi.removed_at is not None or kpi.formula:
+            result.skipped.append(header)
+        else:
+            kpis[kpi.key] = (kpi, header)
     if not kpis:
         result.error = "no column is named after a KPI (or map=<kpi>:<Column>)"
         return
@@ -206,8 +224,8 @@ def _finish(ctx: Context, chat: str, source: dict[str, Any], result: Pull) -> No
             Reply(
                 kind="notice",
                 to=alerting.chat_ref(chat),
-                text=f"Source {source['key']}: {status}. I'll say so again only if it changes; "
-                "/source shows the status.",
+                text=f"Source {source['key']}: {_sentence(status)} I'll say so again only if "
+                "it changes; /source shows the status.",
             ),
             key=f"source:{source['key']}:{source.get('runs', 0)}",
         )

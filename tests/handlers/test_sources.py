@@ -66,10 +66,12 @@ async def test_new_rows_are_taken_once_and_edited_rows_update(
     await _setup(chat, sheet)
     sheet.body = "Date,New leads,Other\n2026-11-19,120,x\n2026-11-20,130,y\n"
     assert await run_now(chat) == (
-        "Pulled sheet: 2 new or changed values, 0 unchanged. (asked by @anna)"
+        "Pulled sheet: 2 new or changed values, 0 unchanged. "
+        "Not a KPI column, skipped: Other. (asked by @anna)"
     )
     assert await run_now(chat) == (
-        "Pulled sheet: 0 new or changed values, 2 unchanged. (asked by @anna)"
+        "Pulled sheet: 0 new or changed values, 2 unchanged. "
+        "Not a KPI column, skipped: Other. (asked by @anna)"
     )
     sheet.body = "Date,New leads\n2026-11-19,120\n2026-11-20,135\n21.11.2026,140\n"
     assert await run_now(chat) == (
@@ -124,6 +126,30 @@ async def test_a_failing_download_is_told_once_and_again_after_recovering(
     assert len(_notices(core, chat)) == 2
     assert await run_now(chat) == (
         "Source sheet failed: download failed: HTTP 404. (asked by @anna)"
+    )
+
+
+async def test_a_column_named_after_a_kpi_is_taken_besides_map_and_others_are_named(
+    chat: FakeChat, sheet: CsvServer, core: Core
+) -> None:
+    await _setup(chat, sheet)
+    sheet.body = "Date,New leads,cac,leads,Notes\n2026-11-20,40,95,41,x\n"
+    assert await run_now(chat) == (
+        "Pulled sheet: 2 new or changed values, 0 unchanged. "
+        "Not a KPI column, skipped: leads, Notes. (asked by @anna)"
+    )
+    assert [m.value for m in core.store.kpis.history(chat.chat.key, "cac")] == [95.0]
+    assert [m.value for m in core.store.kpis.history(chat.chat.key, "leads")] == [40.0]
+
+
+async def test_a_bad_row_in_an_asked_run_ends_in_one_period(
+    chat: FakeChat, sheet: CsvServer
+) -> None:
+    await _setup(chat, sheet)
+    sheet.body = "Date,New leads\n2026-11-20,1\n2026-13-45,2\n"
+    assert await run_now(chat) == (
+        "Pulled sheet: 1 new or changed value, 0 unchanged. 1 bad row(s): line 3, Date: "
+        "'2026-13-45' is not a real date (check the month and day). (asked by @anna)"
     )
 
 

@@ -84,5 +84,7 @@ async def test_console_writes_the_export_beside_the_store_and_reads_an_import_pa
         sheet.write_text("kpi,value,date\nleads,140,2026-11-03\n")
         await adapter.handle_line(f"/scorecard import {sheet}")
         assert "Import preview: more.csv\nvalues: 1 new" in out.getvalue()
+        await adapter.handle_line("/scorecard import /nonexistent.json")
+        assert out.getvalue().endswith("\n⚠ No file /nonexistent.json\n")
     finally:
         core.close()
