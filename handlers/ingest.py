@@ -95,15 +95,34 @@ def ingest(
     return answer
 
 
+@dataclass(frozen=True, slots=True)
+class _OutOfRange:
+    """A JSON number no float holds (1e400, a 400-digit integer): valid JSON, so the item
+    is rejected with a reason instead of the whole batch."""
+
+    text: str
+
+
+def _float(text: str) -> float | _OutOfRange:
+    value = float(text)
+    return value if math.isfinite(value) else _OutOfRange(text)
+
+
+def _int(text: str) -> int | _OutOfRange:
+    return int(text) if len(text.lstrip("-")) <= 20 else _OutOfRange(f"{text[:12]}…")
+
+
 def _items(body: bytes) -> list[Any] | Answer:
     try:
         data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        try:
-            json.loads(body)
+    except orjson.JSONDecodeError as fast:
+        try:  # orjson refuses numbers out of float range, which are valid JSON
+            data = json.loads(body, parse_float=_float, parse_int=_int)
+            orjson.dumps(data, default=repr)  # anything else orjson refuses stays refused
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return _error(400, f"malformed JSON: {exc}")
-        return _error(400, "malformed JSON")
+        except (orjson.JSONEncodeError, RecursionError):
+            return _error(400, f"malformed JSON: {fast}")
     if isinstance(data, dict) and set(data) == {"measurements"}:
         data = data["measurements"]
     if not isinstance(data, list):
@@ -181,6 +200,8 @@ class _Batch:
 
 
 def _number(raw: Any) -> float:
+    if isinstance(raw, _OutOfRange):
+        raise UsageError(f"value {raw.text} is out of range: numbers go from −1e15 to 1e15")
     if isinstance(raw, bool) or raw is None:
         raise UsageError("value must be a number")
     if isinstance(raw, int | float):

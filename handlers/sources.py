@@ -3,8 +3,9 @@
 Each pull downloads the file (through the injected `ctx.fetch`), reads a date column and
 one column per KPI, and records new or edited rows through the same path as `/kpi import`
 (so alerts see them as one batch); a column named like a KPI's key is taken even when
-map= names others, and the columns no KPI was taken from are named in the result; rows it took before with the same value are skipped,
-so a pull is idempotent. Bad rows are listed with their line; good rows are still taken.
+map= names others, and the columns no KPI was taken from are named in the result; rows
+it took before with the same value are skipped, so a pull is idempotent. Bad rows are
+listed with their line; good rows are still taken.
 A failure is told in the chat once — when it starts or changes — not on every run.
 `/source run` only makes a source due: the download never happens inside a command's
 atomic step, and the app's pull job runs at once and posts the result.

@@ -166,6 +166,27 @@ async def test_oversized_body_is_413_and_malformed_json_is_400_with_a_reason(api
         "error": "malformed JSON: Expecting property name enclosed in double "
         "quotes: line 1 column 18 (char 17)"
     }
+    status, body = await api.post(
+        scorecard,
+        None,
+        token=token,
+        raw=b'[{"kpi":"leads","value":1},{"kpi":"leads","value":1e400}]',
+    )
+    assert (status, body["stored"], body["rejected"]) == (
+        200,
+        1,
+        [
+            {
+                "index": 1,
+                "kpi": "leads",
+                "reason": "value 1e400 is out of range: numbers go from −1e15 to 1e15",
+            }
+        ],
+    )
+    assert await api.post(scorecard, None, token=token, raw=b'["\\ud800"]') == (
+        400,
+        {"error": "malformed JSON: no low surrogate in string: line 1 column 3 (char 2)"},
+    )
     assert await api.post(scorecard, {"rows": []}, token=token) == (
         400,
         {"error": 'expected a JSON list of measurements or {"measurements": [...]}'},
