@@ -17,6 +17,7 @@ reuses `queue` and `flush_due`.
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -356,12 +357,12 @@ def flush_due(
         if settings.charts:
             kpis = tuple(dict.fromkeys(t.kpi for t in batch.items))[:MAX_CHARTS]
             reply = reply.model_copy(update={"chart": ChartRequest(chat=chat, kpis=kpis)})
+        # A batch leaves the batcher in the same atomic step that queues it, so it is
+        # queued once; its key is unique even when the same change happens twice in one
+        # instant (red → yellow → red → yellow must end with "yellow" said).
+        sent_id = secrets.token_hex(6)
         for channel in channels(settings, chat):
-            # what the message says is in the key: only the same message at the same
-            # instant is a duplicate (two different changes of one KPI in one instant are not)
-            key = f"alert:{channel.thread_id or ''}:{batch.at.isoformat()}:" + "+".join(
-                f"{t.kpi}.{t.kind}.{t.old.value}-{t.new.value}.{t.value!r}" for t in batch.items
-            )
+            key = f"alert:{channel.thread_id or ''}:{batch.at.isoformat()}:{sent_id}"
             ctx.outbox.put(reply.model_copy(update={"to": channel}), key=key)
         sent = len(batch.items)
     next_due = rest.next_due()

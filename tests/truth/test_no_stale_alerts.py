@@ -199,3 +199,16 @@ async def test_a_scorecard_import_with_history_rebuilds_alert_state_and_says_not
         "🔴 Blog visitors (traffic) red since 23 Aug 10:00 · 13 567 visits vs target 20 000 "
         "visits",
     ]
+
+
+async def test_the_same_change_twice_in_one_instant_is_told_twice(
+    chat: FakeChat, core: Core
+) -> None:
+    # found by the property test: the second red → yellow of the same value at the same
+    # instant had the first one's outbox key and was dropped, so the chat last heard "red"
+    await chat.ok('/kpi add a "A" target=10 perspective=finance')
+    await chat.ok("/alerts set group=0")
+    for value in (2, 6, 2, 6):
+        await chat.say(f"/kpi set a {value}")
+    last = queued_text(core)[-1]
+    assert "🔴" not in last.splitlines()[0], last
