@@ -79,3 +79,15 @@ def test_the_scripted_console_example_works_on_a_fresh_clone(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert "⚠" not in out, out
     assert "Saved Customer acquisition cost = 97 $" in out
+
+
+async def test_the_readmes_typo_example_is_caught_on_the_demo(core: Core) -> None:
+    """The README's "a typo such as `X` for `Y`" asks first on the demo's cac; `Y` is saved."""
+    match = re.search(r"a typo such as `(\d+)` for `(\d+)`", README)
+    assert match is not None, "README lost its typo example"
+    typo, meant = match.groups()
+    chat = FakeChat(core)
+    assert load_demo(core.store, chat.chat.key, core.ctx.clock())
+    asked = await chat.ok(f"/kpi set cac {typo}")
+    assert "Record it anyway? Nothing is saved until you confirm." in asked, asked
+    assert f"Saved Customer acquisition cost = {meant} $" in await chat.ok(f"/kpi set cac {meant}")

@@ -17,7 +17,7 @@ from handlers import jobs
 from handlers.contract import UsageError
 from handlers.parsing import MAX_MESSAGE, tokenize
 from scoring.models import Measurement
-from tests.support import FakeChat
+from tests.support import FakeChat, FixedClock
 
 CHAT = "console:team"
 H = '/kpi add h "H" baseline=10 target=9 perspective=finance'
@@ -246,3 +246,81 @@ def test_the_linear_tokenizer_splits_like_a_shell(text: str) -> None:
 
 def test_a_huge_token_is_tokenized_whole() -> None:
     assert tokenize("a " + "b" * 100_000 + ' "c d"') == ("a", "b" * 100_000, "c d")
+
+
+async def _on_1_december_in_moscow(chat: FakeChat, clock: FixedClock) -> None:
+    """2026-11-30 22:30 UTC is already Tuesday 1 December in the chat's timezone."""
+    clock.now = datetime(2026, 11, 30, 22, 30, tzinfo=UTC)
+    await chat.ok("/timezone Europe/Moscow")
+    await chat.ok('/kpi add sales "Sales" target=40 perspective=finance')
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("last friday", "2026-11-27"),
+        ("в прошлую пятницу", "2026-11-27"),
+        ("friday", "2026-11-27"),
+        ("в пятницу", "2026-11-27"),
+        ("last tuesday", "2026-11-24"),
+        ("this monday", "2026-11-30"),
+        ("в прошлый понедельник", "2026-11-30"),
+        ("last fri", "2026-11-27"),
+        ("a week ago", "2026-11-24"),
+        ("неделю назад", "2026-11-24"),
+        ("3 недели назад", "2026-11-10"),
+    ],
+)
+async def test_a_past_day_in_words_is_recorded_for_that_day_in_the_chats_timezone(
+    chat: FakeChat, clock: FixedClock, typed: str, day: str
+) -> None:
+    await _on_1_december_in_moscow(chat, clock)
+    assert f"Saved Sales = 32 for {day} (" in await chat.ok(f"/kpi set sales 32 {typed} promo")
+    history = await chat.ok("/kpi history sales")
+    assert "promo" in history and typed not in history  # the words are the date, not the note
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("in 2 days", "2026-12-03"),
+        ("next monday", "2026-12-07"),
+        ("через 2 дня", "2026-12-03"),
+        ("через неделю", "2026-12-08"),
+        ("this friday", "2026-12-04"),
+        ("в следующий понедельник", "2026-12-07"),
+        ("next tue", "2026-12-08"),
+    ],
+)
+async def test_a_future_day_in_words_is_refused_like_tomorrow(
+    chat: FakeChat, clock: FixedClock, typed: str, day: str
+) -> None:
+    await _on_1_december_in_moscow(chat, clock)
+    assert await chat.error(f"/kpi set sales 30 {typed}") == (
+        f"{day} is in the future; values are recorded for today or earlier."
+    )
+    assert "has no values yet" in await chat.ok("/kpi history sales")
+
+
+async def test_a_day_and_month_still_ahead_this_year_is_refused_not_moved_a_year_back(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await _on_1_december_in_moscow(chat, clock)
+    assert await chat.error("/kpi set sales 37 Dec 5") == (
+        "'Dec 5' is 2026-12-05, in the future; values are recorded for today or earlier. "
+        "For last year's, add the year: Dec 5 2025."
+    )
+    assert await chat.error("/kpi set sales 37 29 feb") == (
+        "'29 feb' is not a real date in 2026 (check the month and day)."
+    )
+    assert "has no values yet" in await chat.ok("/kpi history sales")
+    assert "for 2025-12-05 (" in await chat.ok("/kpi set sales 37 Dec 5 2025")
+    assert "for 2026-11-28 (" in await chat.ok("/kpi set sales 38 28 ноября")
+    assert "Saved Sales = 39 (" in await chat.ok("/kpi set sales 39 1 Dec")  # today
+    assert "Saved Sales = 40 (" in await chat.ok("/kpi set sales 40 tuesday")  # today too
+
+
+async def test_a_weekday_short_name_alone_stays_a_word_of_the_note(chat: FakeChat) -> None:
+    await chat.ok('/kpi add sales "Sales" target=40 perspective=finance')
+    assert "Saved Sales = 3 (" in await chat.ok("/kpi set sales 3 sun was out")
+    assert "sun was out" in await chat.ok("/kpi sales")
