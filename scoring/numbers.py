@@ -8,8 +8,9 @@ value or a percent reads the same in every reply and picture.
   most two decimals (one from 100 on), trailing zeros dropped, a real minus sign, never
   scientific notation (`1e-05`, `2.5e+20`); values below 1 keep two significant digits
   (`0.023`, `0.0012`).
-* `format_percent`: the whole percent *reached*, cut toward zero (79.97 % → 79 %), so a
-  percent never contradicts a colour at a threshold: the status rules
+* `format_percent`: the whole percent *reached*, cut toward zero (79.97 % → 79 %) and
+  grouped like any number (`1 250%`), so a percent never contradicts a colour at a
+  threshold: the status rules
   (scoring.status) forgive the same float error (`EPS`) and nothing more.
 * `format_percent_exact`: two decimals, cut the same way (79.666… % → 79.66 %), for
   thresholds that are not whole percents.
@@ -85,7 +86,7 @@ def format_percent(share: float | None) -> str:
         return "—"
     if not math.isfinite(share):
         return str(share)
-    return f"{whole_percent(share)}%".replace("-", _MINUS)
+    return format_number(whole_percent(share), "%")  # grouped like any number: 1 200%
 
 
 def format_percent_exact(share: float) -> str:
@@ -93,7 +94,7 @@ def format_percent_exact(share: float) -> str:
     if not math.isfinite(share):
         return str(share)
     value = _cut(share * 100, 2)
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    text = f"{value:,.2f}".replace(",", " ").rstrip("0").rstrip(".")
     if text in ("-0", "0"):
         text = "0"
     return f"{text}%".replace("-", _MINUS)

@@ -324,3 +324,14 @@ async def test_a_weekday_short_name_alone_stays_a_word_of_the_note(chat: FakeCha
     await chat.ok('/kpi add sales "Sales" target=40 perspective=finance')
     assert "Saved Sales = 3 (" in await chat.ok("/kpi set sales 3 sun was out")
     assert "sun was out" in await chat.ok("/kpi sales")
+
+
+async def test_a_huge_percent_is_grouped_like_any_number(chat: FakeChat) -> None:
+    """QA: a confirmed outlier showed `progress 1000000000000000%`."""
+    await chat.ok('/kpi add top "Time on page" baseline=0 target=1 perspective=customers')
+    await chat.ok("/kpi set top 1 2026-11-20")
+    asked = await chat.say("/kpi set top 1000000000000000")
+    assert "Record it anyway?" in asked[0].text
+    assert asked[0].buttons[0].command.startswith("/kpi confirm ")
+    saved = await chat.ok(asked[0].buttons[0].command)
+    assert "progress 1 000 000 000 000 000%" in saved, saved

@@ -10,7 +10,12 @@ from handlers import explain as explain_text
 from scoring import explain as steps
 from scoring.kpi import DEFAULT_THRESHOLDS
 from scoring.models import Kpi, Thresholds
-from scoring.numbers import format_number, format_percent
+from scoring.numbers import (
+    format_number,
+    format_percent,
+    format_percent_exact,
+    format_percent_explained,
+)
 from tests.scoring.test_kpi import BAND, CAC, DOWN_SCALE, SALES, UP_SCALE, kpi
 
 
@@ -187,10 +192,26 @@ def test_format_number_drops_float_noise(value: float, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("share", "expected"), [(0.5, "50%"), (1.304, "130%"), (-0.2, "−20%"), (0.0, "0%")]
+    ("share", "expected"),
+    [
+        (0.5, "50%"),
+        (1.304, "130%"),
+        (-0.2, "−20%"),
+        (0.0, "0%"),
+        (12.5, "1 250%"),
+        (-12.5, "−1 250%"),
+        (1e13, "1 000 000 000 000 000%"),
+    ],
 )
-def test_format_percent_is_whole_percent(share: float, expected: str) -> None:
+def test_format_percent_is_whole_percent_grouped_like_any_number(
+    share: float, expected: str
+) -> None:
     assert format_percent(share) == expected
+
+
+def test_exact_and_explained_percents_are_grouped_too() -> None:
+    assert format_percent_exact(12.34567) == "1 234.56%"
+    assert format_percent_explained(-12.34567) == "−1 234% (−1 234.56%)"
 
 
 def test_explain_never_prints_float_noise() -> None:
