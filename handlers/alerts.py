@@ -145,7 +145,7 @@ def _quiet_text(settings: AlertSettings, tz: ZoneInfo) -> str:
 def _policy_text(policy: AlertPolicy) -> str:
     return (
         f"hysteresis {policy.hysteresis * 100:g}%, confirm {policy.confirm}, "
-        f"repeat {_duration(policy.repeat)}, group {_duration(policy.group_window)}"
+        f"repeat {duration_text(policy.repeat)}, group {duration_text(policy.group_window)}"
     )
 
 
@@ -417,7 +417,8 @@ def _when(at: datetime, tz: ZoneInfo) -> str:
     return f"{at.astimezone(tz):%d %b %H:%M}"
 
 
-def _duration(delta: timedelta) -> str:
+def duration_text(delta: timedelta) -> str:
+    """A rule's duration as /alerts set takes it: 2h, 1d, 0 (off)."""
     seconds = int(delta.total_seconds())
     if seconds == 0:
         return "0 (off)"

@@ -36,7 +36,7 @@ async def digest_now(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(f"Unknown /digest option '{option}'. Try /digest every or /digest off.")
     reply = jobs.build_digest(ctx, cmd.chat.key).model_copy(update={"to": None})
     schedule = ctx.store.alerts.settings(cmd.chat.key).digest
-    when = _schedule_text(schedule) if schedule else "not scheduled (/digest every mon 09:00)"
+    when = schedule_text(schedule) if schedule else "not scheduled (/digest every mon 09:00)"
     reply = await draw_requested(ctx, reply)
     return reply.model_copy(update={"footer": f"{reply.footer} · Weekly: {when}"})
 
@@ -59,7 +59,7 @@ async def digest_every(cmd: Command, ctx: Context) -> Reply:
     tz = alerting.zone_of(ctx, chat)
     upcoming = schedule.next_fire(ctx.clock(), tz)
     return Reply(
-        text=f"Digest scheduled {_schedule_text(schedule)} ({tz.key}); next "
+        text=f"Digest scheduled {schedule_text(schedule)} ({tz.key}); next "
         f"{upcoming:%a %d %b %H:%M}. It follows /timezone, summer time included."
     )
 
@@ -104,7 +104,8 @@ def parse_time(raw: str) -> time:
     return time(hour, minute)
 
 
-def _schedule_text(schedule: Schedule) -> str:
+def schedule_text(schedule: Schedule) -> str:
+    """When a digest goes out, as /digest every takes it: every mon 09:00."""
     names = weekday_names(schedule.weekdays)
     days = {"*": "every day", "mon-fri": "every weekday"}.get(names, f"every {names}")
     return f"{days} {schedule.at:%H:%M}"

@@ -6,13 +6,17 @@ repositories changed); this module only reads that log and reverts one entry of 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import TypeAdapter
+
 from handlers import alerting, calculated, render
+from handlers.alerts import duration_text
 from handlers.common import (
     author_id,
     chat_today,
@@ -32,10 +36,14 @@ from handlers.contract import (
     UsageError,
     command,
 )
+from handlers.digest import schedule_text
 from handlers.parsing import parse_date
 from handlers.router import Router
+from scoring.alerts_quiet import QuietHours
+from scoring.initiatives import format_cadence
 from scoring.kpi import progress
-from scoring.models import CLASSIC_PERSPECTIVES, Thresholds
+from scoring.models import CLASSIC_PERSPECTIVES, Cadence, Thresholds
+from scoring.schedule import Schedule
 from scoring.status import kpi_status
 from storage import AuditEntry, ChatSettings, UndoConflict
 from storage.alerts import AlertSettings
@@ -315,16 +323,16 @@ def _describe(change: Change, tz: ZoneInfo) -> str:
     label = _KEYED.get(change.kind) or _WHOLE.get(change.kind, change.kind)
     name = f"{label} {change.key}" if change.key else label
     if change.kind in _LISTS:
-        return f"{name}: {_listed(change.kind, before)} → {_listed(change.kind, after)}"
+        return f"{name}: {_list_diff(change.kind, before, after)}"
     if change.kind in _DEFAULTS:  # one settings document; none stored means defaults
         old = _single(before) if before else _DEFAULTS[change.kind]
         new = _single(after) if after else _DEFAULTS[change.kind]
-        return f"{name}: {_fields_diff(old, new)}"
+        return f"{name}: {_fields_diff(old, new, tz)}"
     if before is None:
         return f"{name}: added"
     if after is None:
         return f"{name}: removed"
-    return f"{name}: {_fields_diff(before, after)}"
+    return f"{name}: {_fields_diff(before, after, tz)}"
 
 
 #: Whole tables that are ordered lists: shown by their items' keys.
@@ -339,12 +347,23 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _listed(kind: str, doc: dict[str, Any] | None) -> str:
+def _listed(kind: str, doc: dict[str, Any] | None) -> list[str]:
     if doc is None:
-        if kind == "persp":
-            return ", ".join(p.key for p in CLASSIC_PERSPECTIVES)
-        return "none"
-    return _short(", ".join(_LISTS[kind](item) for item in doc.get("items", [])), 80)
+        return [p.key for p in CLASSIC_PERSPECTIVES] if kind == "persp" else []
+    return [_LISTS[kind](item) for item in doc.get("items", [])]
+
+
+def _list_diff(kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """`added service`, `removed writing→revenue`: what came and went (a long list's
+    whole before → after would hide it); a new order is shown whole."""
+    old, new = _listed(kind, before), _listed(kind, after)
+    added = [item for item in new if item not in old]
+    removed = [item for item in old if item not in new]
+    parts = [f"added {_short(', '.join(added), 80)}"] if added else []
+    parts += [f"removed {_short(', '.join(removed), 80)}"] if removed else []
+    if parts:
+        return ", ".join(parts)
+    return f"{_short(', '.join(old), 80)} → {_short(', '.join(new), 80)}"  # reordered
 
 
 def _single(doc: dict[str, Any]) -> dict[str, Any]:
@@ -355,7 +374,9 @@ def _single(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def _fields_diff(before: dict[str, Any], after: dict[str, Any]) -> str:
+def _fields_diff(before: dict[str, Any], after: dict[str, Any], tz: ZoneInfo) -> str:
+    """`target 80 → 75, no owner`: each changed field as people type it (`from=`, not
+    `due_from`), its values as replies show them (percent, 2h, dates in the chat's zone)."""
     parts = []
     for field in dict.fromkeys([*before, *after]):
         old, new = before.get(field), after.get(field)
@@ -363,11 +384,56 @@ def _fields_diff(before: dict[str, Any], after: dict[str, Any]) -> str:
             continue
         if field == "removed_at":
             parts.append("removed from the scorecard" if new else "restored")
-        elif isinstance(old, dict) and isinstance(new, dict):  # a policy: its changed fields
-            parts.append(_fields_diff(old, new))
+        elif isinstance(old, dict) and isinstance(new, dict) and field not in _SHOWN:
+            parts.append(_fields_diff(old, new, tz))  # a policy: its changed fields
         else:
-            parts.append(f"{field} {_short(old)} → {_short(new)}")
+            shown = _FIELD_NAMES.get(field, field)
+            parts.append(f"{shown} {_value(field, old, tz)} → {_value(field, new, tz)}")
     return ", ".join(parts) if parts else "changed"
+
+
+#: Stored field names that differ from the option people type.
+_FIELD_NAMES = {
+    "due_from": "from",
+    "tolerance": "tol",
+    "group_window": "group",
+    "okr_cycle": "OKR cycle",
+}
+_DURATION = TypeAdapter(timedelta)
+_ISO_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def _staged(items: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{render.num(float(i['target']))} by {i['until']}" for i in items)
+
+
+#: Fields whose stored form is not what people read, each with how replies show it.
+_SHOWN: dict[str, Callable[[Any], str]] = {
+    "hysteresis": lambda v: render.pct_exact(float(v)),
+    "green": lambda v: render.pct_exact(float(v)),
+    "yellow": lambda v: render.pct_exact(float(v)),
+    "repeat": lambda v: duration_text(_DURATION.validate_python(v)),
+    "group_window": lambda v: duration_text(_DURATION.validate_python(v)),
+    "quiet": lambda v: str(QuietHours.model_validate(v)),
+    "digest": lambda v: schedule_text(Schedule.model_validate(v)),
+    "cadence": lambda v: format_cadence(Cadence.model_validate(v)),
+    "staged": _staged,
+}
+
+
+def _value(field: str, value: object, tz: ZoneInfo) -> str:
+    """One stored value as people read it; `—` when there is none."""
+    if value is None or value == [] or value == "":
+        return "—"
+    shown = _SHOWN.get(field)
+    if shown is not None:
+        try:
+            return _short(shown(value), 60)
+        except (ValueError, TypeError, KeyError):  # stored by an older version: as it is
+            pass
+    if isinstance(value, str) and _ISO_INSTANT.match(value):
+        return when(datetime.fromisoformat(value), tz)
+    return _short(value)
 
 
 def _reading(doc: dict[str, Any] | None, field: str) -> str:

@@ -150,12 +150,11 @@ async def test_every_mutating_command_is_audited_without_code_of_its_own(
     assert await chat.ok("/history") == (
         "Changes: 6 changes\n"
         '2611-6 · 2026-11-21 13:00 · @anna · /perspective add service "Service"\n'
-        "  perspectives: finance, customers, processes, learning → finance, customers, "
-        "processes, learning, service\n"
+        "  perspectives: added service\n"
         "2611-5 · 2026-11-21 13:00 · @anna · /alerts mute all 1d\n"
         "  alert settings: mutes — → all\n"
         "2611-4 · 2026-11-21 13:00 · @anna · /scorecard thresholds green=85 yellow=60\n"
-        "  colour thresholds: green 0.8 → 0.85, yellow 0.5 → 0.6\n"
+        "  colour thresholds: green 80% → 85%, yellow 50% → 60%\n"
         "2611-3 · 2026-11-21 13:00 · @anna · /timezone Europe/Moscow\n"
         "  chat settings: timezone UTC → Europe/Moscow\n"
         "2611-2 · 2026-11-21 13:00 · @anna · /objective edit o weight=2\n"
@@ -495,3 +494,34 @@ async def test_entries_stored_before_numbers_keep_their_positions_when_one_is_re
     await chat.ok("/log articles +1 d")
     rows = (await chat.ok("/initiative articles")).splitlines()[3:-1]
     assert [(r.split()[0], r.split()[-1]) for r in rows] == [("4", "d"), ("3", "c"), ("2", "b")]
+
+
+async def test_history_shows_settings_and_fields_as_people_type_them_never_stored_forms(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    await chat.ok(CAC)
+    await chat.ok('/initiative add articles "Articles" cadence=4/month')
+    await chat.ok('/objective add o "Grow" perspective=finance')
+    commands = [
+        "/kpi edit cac due=2027-03-31 staged=2027Q1:90",
+        "/kpi remove cac",
+        "/kpi restore cac",
+        "/initiative edit articles cadence=6/month",
+        "/alerts set repeat=2h group=0 hysteresis=10%",
+        "/alerts quiet 22:00-07:00",
+        "/digest every mon 09:00",
+        "/objective link o finance-general",
+    ]
+    for text in commands:
+        await chat.ok(text)
+    body = (await chat.ok(f"/history {len(commands)}")).splitlines()[1:-2]
+    assert body[1::2] == [
+        "  objective links: added o→finance-general",
+        "  alert settings: digest — → every mon 09:00",
+        "  alert settings: quiet — → 22:00-07:00",
+        "  alert settings: hysteresis 5% → 10%, repeat 1d → 2h, group 1m → 0 (off)",
+        "  initiative articles: cadence 4/month → 6/month",
+        "  KPI cac: restored",
+        "  KPI cac: removed from the scorecard",
+        "  KPI cac: due — → 2027-03-31, from — → 2026-11-21, staged — → 90 by 2027-03-31",
+    ]
