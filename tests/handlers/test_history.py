@@ -497,7 +497,7 @@ async def test_entries_stored_before_numbers_keep_their_positions_when_one_is_re
 
 
 async def test_history_shows_settings_and_fields_as_people_type_them_never_stored_forms(
-    chat: FakeChat, clock: FixedClock
+    chat: FakeChat,
 ) -> None:
     await chat.ok(CAC)
     await chat.ok('/initiative add articles "Articles" cadence=4/month')
