@@ -1,0 +1,182 @@
+"""`/kpi set|confirm`: record a value (far-off ones are confirmed first) and say what changed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from handlers import alerting, calculated, render
+from handlers.common import author_id, chat_now, chat_today, kpi_or_fail, need, who
+from handlers.contract import (
+    Button,
+    Command,
+    Context,
+    Reply,
+    UsageError,
+    command,
+)
+from handlers.parsing import (
+    parse_number,
+    take_date,
+)
+from handlers.parsing import take_number_tokens as take_number
+from scoring.aggregation import AGG_WORDS, combine, kpi_period, period_label
+from scoring.kpi import progress
+from scoring.models import Kpi, Measurement
+from scoring.status import kpi_status
+from scoring.targets import kpi_on
+
+OUTLIER = 100
+
+
+@command(
+    "kpi set",
+    usage="/kpi set <key> <value> [YYYY-MM-DD] [note…]",
+    example="/kpi set cac 95 2026-03-31 after the spring campaign",
+    mutates=True,
+)
+async def kpi_set(cmd: Command, ctx: Context) -> Reply:
+    """Record a measurement (date defaults to today in the chat's timezone).
+
+    The date may be typed in words (`5 ноября`, `3 nov`, `yesterday`). A value more than
+    100× away from the KPI's recent values is only saved after you confirm it.
+    """
+    need(cmd.args, 2)
+    kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
+    if kpi.formula:
+        raise UsageError(
+            f"{kpi.key} is calculated ({kpi.formula}); record its inputs instead, "
+            f"or make it manual with /kpi edit {kpi.key} formula=none"
+        )
+    raw, nxt = take_number(cmd.args, 1)
+    value = parse_number(raw, kpi.key)
+    today = chat_today(cmd, ctx)
+    typed_day, nxt = take_date(cmd.args, nxt, today)
+    day = typed_day or today
+    if day > today:
+        raise UsageError(
+            f"{day.isoformat()} is in the future; values are recorded for today or earlier."
+        )
+    note = " ".join(cmd.args[nxt:])[:500]
+    recent = [m.value for m in ctx.store.kpis.latest(cmd.chat.key, kpi.key)]
+    if _far_from(value, recent):
+        payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
+        pending = ctx.store.pending.put(cmd.chat.key, "kpi-set", payload, ctx.clock())
+        low, high = min(recent), max(recent)
+        shown = (
+            render.num(low, kpi.unit)
+            if low == high
+            else (f"{render.num(low, kpi.unit)} to {render.num(high, kpi.unit)}")
+        )
+        return Reply(
+            text=f"{render.num(value, kpi.unit)} is more than {OUTLIER}× away from "
+            f"the recent values of {kpi.name} ({shown}). Record it anyway? "
+            "Nothing is saved until you confirm.",
+            buttons=(
+                Button(
+                    label=f"Record {render.num(value, kpi.unit)}",
+                    command=f"/kpi confirm {pending}",
+                ),
+                Button(label="Cancel", command=f"/kpi confirm {pending} cancel"),
+            ),
+        )
+    return _record(cmd, ctx, kpi, value, day, note)
+
+
+def _far_from(value: float, recent: list[float]) -> bool:
+    """More than 100× above or below every recent value (zeros and sign flips don't count)."""
+    sizes = [abs(v) for v in recent if v != 0]
+    if value == 0 or not sizes:
+        return False
+    return abs(value) > OUTLIER * max(sizes) or abs(value) * OUTLIER < min(sizes)
+
+
+@command(
+    "kpi confirm",
+    usage="/kpi confirm <id> [cancel]",
+    example="/kpi confirm 3f9a1c2b",
+    mutates=True,
+)
+async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
+    """Record (or drop, with `cancel`) a value that was far from the KPI's recent ones."""
+    need(cmd.args, 1)
+    payload = ctx.store.pending.take(cmd.chat.key, "kpi-set", cmd.args[0], ctx.clock())
+    if payload is None:
+        raise UsageError("That value was already recorded, cancelled or has expired.")
+    if [a.casefold() for a in cmd.args[1:]] == ["cancel"]:
+        return Reply(text="Cancelled; nothing was saved.")
+    kpi = kpi_or_fail(cmd, ctx, str(payload["kpi"]))
+    day = date.fromisoformat(str(payload["day"]))
+    return _record(cmd, ctx, kpi, float(payload["value"]), day, str(payload["note"]))
+
+
+def _record(cmd: Command, ctx: Context, kpi: Kpi, value: float, day: date, note: str) -> Reply:
+    today = chat_today(cmd, ctx)
+    measurement = Measurement(
+        kpi=kpi.key,
+        value=value,
+        day=day,
+        at=chat_now(cmd, ctx),
+        by=who(cmd),
+        by_id=author_id(cmd),
+        note=note,
+    )
+    chat = cmd.chat.key
+    replaced = ctx.store.kpis.record(chat, measurement)
+    recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, ctx.clock())
+    alerting.on_values_recorded(ctx, chat, [kpi, *recomputed])
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    latest = ctx.store.kpis.latest(chat, kpi.key)
+    scored = kpi_on(kpi, day)
+    period_value, period_text = _period_total(ctx, chat, kpi, value, day)
+    status = kpi_status(scored, period_value, thresholds)
+    was = f" (replaced {render.num(replaced.value, kpi.unit)})" if replaced else ""
+    when = "" if day == today else f" for {day.isoformat()}"
+    state = (
+        "test mode, not scored"
+        if kpi.test
+        else f"{period_text}{render.mark(status)} {render.STATUS_WORD[status]}, "
+        f"progress {render.pct(progress(scored, period_value))}"
+    )
+    newest = latest[-1].day if latest else day
+    latest_note = "" if newest == day else " An older date: the latest value is unchanged."
+    derived = "".join("\n" + formula_note(ctx, chat, k, day) for k in _readers(ctx, chat, kpi.key))
+    return Reply(
+        text=f"Saved {kpi.name} = {render.num(value, kpi.unit)}{when}{was} ({state})."
+        f"{latest_note}{derived}"
+    )
+
+
+def _period_total(ctx: Context, chat: str, kpi: Kpi, value: float, day: date) -> tuple[float, str]:
+    """What a new value makes of its period (`agg=sum`: the month's total), and how to say it;
+    a `last` KPI is scored on the value itself."""
+    if kpi.agg == "last":
+        return value, ""
+    period = kpi_period(kpi.every, day)
+    values = ctx.store.kpis.between(chat, kpi.key, period.start, period.end)
+    total = combine(kpi.agg, [m.value for m in values])
+    if total is None or len(values) < 2:
+        return value, ""
+    label = f"{AGG_WORDS[kpi.agg]} for {period_label(period)}"
+    return total, f"{label}: {render.num(total, kpi.unit)}, "
+
+
+def _readers(ctx: Context, chat: str, key: str) -> list[Kpi]:
+    """Formula KPIs that read `key` directly."""
+    return [
+        k
+        for k in ctx.store.kpis.all(chat)
+        if k.formula and key in calculated.compiled(k.formula).inputs
+    ]
+
+
+def formula_note(ctx: Context, chat: str, kpi: Kpi, day: date | None = None) -> str:
+    """`Recalculated CAC (cac) = 125 $ for 2026-11.` or why it has no value for that period."""
+    day = day or calculated.latest_input_day(ctx, chat, kpi)
+    if day is None:
+        return "Its inputs have no values yet."
+    result = calculated.outcome(ctx, chat, kpi, day)
+    label = period_label(result.period)
+    name = f"{kpi.name} ({kpi.key})"
+    if result.value is None:
+        return f"{name} has no value for {label}: {result.reason}."
+    return f"Recalculated {name} = {render.num(result.value, kpi.unit)} for {label}."
