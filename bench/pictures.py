@@ -6,6 +6,8 @@
 - the first picture after start: right after `Core.start` (warm-up still running) and
   after the background warm-up finished; baseline: a cold worker thread (what happened
   before: matplotlib imported by the first chart).
+- the same three drawings' CPU time (thread clock, median of 20): the figure that does not
+  depend on how busy the machine is (wall times do; the development machine is shared).
 - `/kpi` p99 alone and while pictures are drawn back to back, with the worker process
   and, side by side, with a worker thread (which shares the event loop's GIL).
 """
@@ -16,11 +18,12 @@ import asyncio
 import random
 import statistics
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.app import Core, build_core
 from handlers.contract import Actor, ChatRef, Command
-from handlers.pictures.painter import Mode, Painter
+from handlers.pictures.painter import Mode, Painter, S, warm_up
 from scoring.models import Kpi, Link, Measurement, Objective
 
 CHAT = ChatRef(platform="console", chat_id="pictures")
@@ -131,21 +134,45 @@ def _row(case: str, samples: list[float], note: str = "") -> dict[str, object]:
     }
 
 
+class _CpuPainter(Painter):
+    """Draws in this thread and records the CPU time of each drawing (load-independent)."""
+
+    def __init__(self) -> None:
+        super().__init__("thread")
+        self.cpu: list[float] = []
+
+    async def paint(self, draw: Callable[[S], bytes], spec: S) -> bytes:
+        """`draw(spec)` here, timed with the thread's CPU clock."""
+        started = time.thread_time()
+        png = draw(spec)
+        self.cpu.append((time.thread_time() - started) * 1000)
+        return png
+
+
 async def _renders(rows: list[dict[str, object]]) -> None:
     core = build("process")
+    cpu_core = build("thread")
+    counter = _CpuPainter()
+    cpu_core.ctx.painter = counter
     try:
         await core.start([_Sink()], schedule=False)
         await asyncio.wrap_future(core.ctx.painter.warm())
+        warm_up()
         for case, text in (
             (f"/map {OBJECTIVES} objectives, {LINKS} links", "/map"),
             (f"/kpi chart 1y ({DAYS} daily points)", "/kpi k0 chart 1y"),
             (f"/scorecard dashboard, {KPIS} KPIs", "/scorecard"),
         ):
             samples = [await _time(core, text) for _ in range(RUNS)]
-            rows.append(_row(case, samples, "worker process, end to end"))
+            counter.cpu.clear()
+            for _ in range(RUNS):
+                await _time(cpu_core, text)
+            cpu = statistics.median(counter.cpu)
+            rows.append(_row(case, samples, f"worker process; drawing alone {cpu:.0f} ms CPU"))
         await core.stop()
     finally:
         core.close()
+        cpu_core.close()
 
 
 async def _first_picture(rows: list[dict[str, object]]) -> None:
