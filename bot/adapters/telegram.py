@@ -58,7 +58,7 @@ from bot.adapters.base import (
 from bot.adapters.policy import TELEGRAM, DeliveryPolicy, send_retrying
 from bot.logging import log_command, log_fields
 from handlers.contract import Actor, Attachment, ChatRef, Clock, Command, CommandSpec, Reply
-from handlers.parsing import command_from_text
+from handlers.parsing import clip, command_from_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -328,18 +328,30 @@ class TelegramAdapter:
         if not await self._admit(cmd):
             return
         if message.document is not None:
-            cmd = await self._attach(cmd, message)
+            attached = await self._attach(cmd, message)
+            if isinstance(attached, str):  # the file could not be read: say why, run nothing
+                if await self._seen.first_time(f"telegram:{update.update_id}"):
+                    await self._deliver_quietly(Reply(text=attached, kind="error"), chat)
+                return
+            cmd = attached
         await self._run(update, cmd)
 
-    async def _attach(self, cmd: Command, message: Message) -> Command:
+    async def _attach(self, cmd: Command, message: Message) -> Command | str:
         """Download a document sent with a command (`/scorecard import` as its caption).
 
-        Files over the Bot API's 20 MB download limit, or that fail to download, are
-        left off: the handler then says a file is needed.
+        A file over the Bot API's 20 MB download limit, or one that fails to download,
+        gives the reason to tell the chat instead (the command would only ask for a file).
         """
         document = message.document
-        if document is None or (document.file_size or 0) > MAX_DOWNLOAD:
+        if document is None:
             return cmd
+        name = document.file_name or "file"
+        if (document.file_size or 0) > MAX_DOWNLOAD:
+            size = (document.file_size or 0) / 2**20
+            return (
+                f"{clip(name)} is too big ({size:.1f} MB): Telegram lets bots download files "
+                f"of at most {MAX_DOWNLOAD // 2**20} MB; send a smaller file."
+            )
         try:
             file = await document.get_file()
             data = bytes(await file.download_as_bytearray())
@@ -349,8 +361,7 @@ class TelegramAdapter:
                 type(exc).__name__,
                 extra=log_fields("telegram", cmd.chat.chat_id),
             )
-            return cmd
-        name = document.file_name or "file"
+            return f"I could not download {clip(name)} from Telegram; send it again."
         return cmd.model_copy(update={"attachment": Attachment(filename=name, data=data)})
 
     async def _on_button(self, update: Update, query: CallbackQuery) -> None:

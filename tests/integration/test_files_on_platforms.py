@@ -9,7 +9,7 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import build_core
 from tests.fakes.slack_api import message_event
 from tests.fakes.telegram_api import message
-from tests.integration.harness import slack_chat, telegram_chat
+from tests.integration.harness import slack_chat, telegram_chat, telegram_shown
 from tests.support import FixedClock
 
 SEED = (
@@ -44,6 +44,29 @@ async def test_telegram_sends_the_export_as_a_document_and_downloads_an_import(
         said = await group.press(replies[0].buttons[0].command)
         assert said.replies[0].text == "Imported leads.json: 3 records."
         assert tg.core.store.kpis.count(group.ref.key, "leads") == 1
+
+
+async def test_telegram_says_a_file_over_the_download_limit_is_too_big(
+    clock: FixedClock,
+) -> None:
+    async with telegram_chat(clock) as tg:
+        await tg.seed(*SEED)
+        mark = len(tg.api.calls)
+        msg = message("/scorecard import", chat=tg.chat, sender=tg.sender)
+        msg["caption"] = msg.pop("text")
+        msg["caption_entities"] = msg.pop("entities")
+        document = {**tg.api.add_file("f-2", b"{}"), "file_name": "big.json"}
+        msg["document"] = {**document, "file_size": 25 * 2**20}
+        tg.api.push_update({"message": msg})
+        await tg.api.wait_until(
+            lambda: any(c.method == "sendMessage" for c in tg.api.calls[mark:])
+        )
+        [sent] = [telegram_shown(c) for c in tg.api.calls[mark:] if c.method == "sendMessage"]
+        assert sent.plain == (
+            "big.json is too big (25.0 MB): Telegram lets bots download files of at most "
+            "20 MB; send a smaller file."
+        )
+        assert not any(c.method == "getFile" for c in tg.api.calls[mark:])
 
 
 async def test_slack_uploads_the_export_and_downloads_a_shared_file(clock: FixedClock) -> None:
