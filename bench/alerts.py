@@ -31,7 +31,7 @@ from bot.adapters.telegram import TelegramAdapter
 from bot.app import Core, build_core
 from handlers import jobs
 from handlers.contract import Actor, ChatRef, Command
-from scoring.alerts import AlertState
+from scoring.alert_rules import AlertState
 from scoring.models import Cadence, Initiative, Kpi, Measurement, Objective, ProgressLog, Status
 from tests.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI
 

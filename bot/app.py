@@ -20,7 +20,7 @@ from bot.adapters.base import Adapter
 from bot.delivery import Backoff, Delivery, Sleep, StoreOutbox, default_backoff
 from bot.scheduler import Scheduler
 from bot.sources import http_fetch
-from handlers import alerting, build_router
+from handlers import alert_pipeline, build_router
 from handlers.chart_specs import draw_requested
 from handlers.contract import ChatRef, Command, Context, Outbox, Reply
 from handlers.pictures.painter import Painter
@@ -132,7 +132,9 @@ class Core:
         released = 0
         with self.store.atomic():
             for chat in self.store.alerts.chats_with_queued_alerts():
-                released += alerting.flush_due(self.ctx, chat, self.ctx.clock(), release="groups")
+                released += alert_pipeline.flush_due(
+                    self.ctx, chat, self.ctx.clock(), release="groups"
+                )
         await self.store.commit()
         if self.delivery is not None:
             if released:

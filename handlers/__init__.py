@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import (
-    alerts,
+    alerts_command,
     digest,
     files,
     funnel,
@@ -38,7 +38,7 @@ def build_router() -> Router:
     map.register(router)
     okr.register(router)
     initiatives.register(router)
-    alerts.register(router)
+    alerts_command.register(router)
     digest.register(router)
     settings.register(router)
     sources.register(router)

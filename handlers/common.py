@@ -12,9 +12,14 @@ from handlers.parsing import clip, normalize_key, split_options
 from scoring.models import Funnel, Initiative, Journey, KeyResult, Kpi, Objective, Okr, Perspective
 
 
+def zone_of(ctx: Context, chat: str) -> ZoneInfo:
+    """A chat's timezone, by its key (UTC until `/timezone` sets one); jobs have no command."""
+    return ZoneInfo(ctx.store.chats.settings(chat).timezone)
+
+
 def chat_zone(cmd: Command, ctx: Context) -> ZoneInfo:
-    """The chat's timezone (UTC until `/timezone` sets one)."""
-    return ZoneInfo(ctx.store.chats.settings(cmd.chat.key).timezone)
+    """The command's chat's timezone (UTC until `/timezone` sets one)."""
+    return zone_of(ctx, cmd.chat.key)
 
 
 def chat_now(cmd: Command, ctx: Context) -> datetime:

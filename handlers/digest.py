@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from handlers import alerting, jobs
+from handlers import jobs
 from handlers.chart_specs import draw_requested
+from handlers.common import zone_of
 from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.router import Router
 from scoring.schedule import (
@@ -56,7 +57,7 @@ async def digest_every(cmd: Command, ctx: Context) -> Reply:
     chat = cmd.chat.key
     settings = ctx.store.alerts.settings(chat)
     ctx.store.alerts.save_settings(chat, settings.model_copy(update={"digest": schedule}))
-    tz = alerting.zone_of(ctx, chat)
+    tz = zone_of(ctx, chat)
     upcoming = schedule.next_fire(ctx.clock(), tz)
     return Reply(
         text=f"Digest scheduled {schedule_text(schedule)} ({tz.key}); next "

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
 
-from handlers import alerting, calculated, render
-from handlers.alerts import duration_text
+from handlers import alert_pipeline, calculated, render
+from handlers.alerts_command import duration_text
 from handlers.common import (
     author_id,
     chat_today,
@@ -46,7 +46,7 @@ from scoring.models import CLASSIC_PERSPECTIVES, Cadence, Thresholds
 from scoring.schedule import Schedule
 from scoring.status import kpi_status
 from storage import AuditEntry, ChatSettings, UndoConflict
-from storage.alerts import AlertSettings
+from storage.alert_state import AlertSettings
 from storage.changes import Change
 
 PAGE = 20  # rows per page on Telegram and Slack; the console prints everything
@@ -209,7 +209,7 @@ def follow_alerts(ctx: Context, chat: str, kpis: Iterable[str]) -> None:
         if kpi is None or kpi.removed_at is not None or not ctx.store.kpis.latest(chat, key):
             ctx.store.alerts.drop_state(chat, key)
         else:
-            alerting.on_kpi_changed(ctx, chat, kpi)
+            alert_pipeline.on_kpi_changed(ctx, chat, kpi)
 
 
 @command(

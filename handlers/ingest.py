@@ -19,7 +19,8 @@ from typing import Any
 
 import orjson
 
-from handlers import alerting, render
+from handlers import render
+from handlers.common import zone_of
 from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.kpi_import import record_values
 from handlers.parsing import MAX_VALUE, parse_date, parse_number
@@ -146,7 +147,7 @@ class _Batch:
 
     def __post_init__(self) -> None:
         self.now = self.ctx.clock()
-        self.today = self.now.astimezone(alerting.zone_of(self.ctx, self.chat)).date()
+        self.today = self.now.astimezone(zone_of(self.ctx, self.chat)).date()
 
     def check(self, index: int, item: Any) -> None:
         try:

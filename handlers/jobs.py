@@ -27,10 +27,11 @@ from datetime import date, datetime, time, timedelta
 from time import perf_counter
 from zoneinfo import ZoneInfo
 
-from handlers import alerting, calculated, render
+from handlers import alert_pipeline, calculated, render
+from handlers.common import zone_of
 from handlers.contract import ChartRequest, Context, Reply
 from handlers.scores import ScorecardView, scorecard_view
-from scoring.alerts import Transition, active_mute, quiet_release_time
+from scoring.alert_rules import Transition, active_mute, quiet_release_time
 from scoring.initiatives import behind_cadence, cadence_progress, expected_by_now, is_overdue
 from scoring.kpi import performance
 from scoring.models import Initiative, ProgressLog, Status
@@ -38,7 +39,7 @@ from scoring.numbers import whole_percent
 from scoring.okr import Cycle, current_quarter, elapsed_share, kr_grade, okr_progress, pace
 from scoring.periods import Period, PeriodKind, local_date, local_midnight, period_containing
 from scoring.targets import kpi_on
-from storage.alerts import (
+from storage.alert_state import (
     AlertSettings,
     DigestSnapshot,
     JobState,
@@ -190,12 +191,12 @@ def sweep_chat(ctx: Context, chat: str) -> SweepReport:
 def _look_at(ctx: Context, chat: str) -> SweepReport:
     now = ctx.clock()
     report = SweepReport(chats=1)
-    settings = alerting.end_expired_mutes(ctx, chat, now)
-    tz = alerting.zone_of(ctx, chat)
+    settings = alert_pipeline.end_expired_mutes(ctx, chat, now)
+    tz = zone_of(ctx, chat)
     red_before = ctx.store.alerts.states(chat, status=Status.RED)
     report.reminders, flushed = _remind(ctx, chat, settings, now, red_before, tz)
     if not flushed:  # the reminders' queue flushed what is ready at `now` already
-        report.flushed = alerting.flush_due(ctx, chat, now, settings=settings)
+        report.flushed = alert_pipeline.flush_due(ctx, chat, now, settings=settings)
     local = now.astimezone(tz)
     quiet = settings.policy.quiet
     wall = local.time().replace(tzinfo=None)
@@ -301,7 +302,7 @@ def stale_reminder(
         title="Data is getting stale",
         text="\n".join(lines),
         footer="Owners: /kpi edit <key> owner=@name",
-        to=alerting.chat_ref(chat),
+        to=alert_pipeline.chat_ref(chat),
         kind="reminder",
     )
     return reply, [f.key for f in due]
@@ -338,7 +339,7 @@ def cadence_reminder(
     reply = Reply(
         title="Behind cadence",
         text="\n".join(lines),
-        to=alerting.chat_ref(chat),
+        to=alert_pipeline.chat_ref(chat),
         kind="reminder",
     )
     return reply, keys
@@ -354,23 +355,6 @@ def _cadence_window(kind: PeriodKind, today: date, tz: ZoneInfo) -> tuple[Period
     return period, local_midnight(period.start, tz)
 
 
-def alert_reminders(
-    ctx: Context,
-    chat: str,
-    settings: AlertSettings,
-    now: datetime,
-    red: Sequence[StoredState] | None = None,
-) -> int:
-    """Remind red KPIs not told within `repeat` (also after a mute ends); returns how many.
-
-    Each candidate is evaluated again with its current definition and latest reading, so
-    a KPI whose target was edited into green resolves instead of being reminded.
-    """
-    if red is None:
-        red = ctx.store.alerts.states(chat, status=Status.RED)
-    return _remind(ctx, chat, settings, now, red)[0]
-
-
 def _remind(
     ctx: Context,
     chat: str,
@@ -379,7 +363,12 @@ def _remind(
     red: Sequence[StoredState],
     tz: ZoneInfo | None = None,
 ) -> tuple[int, bool]:
-    """`alert_reminders`, also telling whether its queue flushed the chat's alerts."""
+    """Remind red KPIs not told within `repeat` (also after a mute ends): how many, and
+    whether its queue flushed the chat's alerts.
+
+    Each candidate is evaluated again with its current definition and latest reading, so
+    a KPI whose target was edited into green resolves instead of being reminded.
+    """
     if not red:
         return 0, False
     policy = settings.policy
@@ -391,7 +380,7 @@ def _remind(
     ]
     if not candidates:
         return 0, False
-    tz = tz or alerting.zone_of(ctx, chat)
+    tz = tz or zone_of(ctx, chat)
     thresholds = ctx.store.scorecards.thresholds(chat)
     transitions: list[Transition] = []
     for stored in candidates:
@@ -404,11 +393,13 @@ def _remind(
         if kpi.agg != "last" or kpi.staged:  # the period's aggregate, the stage in force
             reading = calculated.current_measurement(ctx, chat, kpi) or reading
             kpi = kpi_on(kpi, reading.day)
-        state, found = alerting.step(stored.state, kpi, reading, settings, tz, thresholds, now)
+        state, found = alert_pipeline.step(
+            stored.state, kpi, reading, settings, tz, thresholds, now
+        )
         if state != stored.state:
             ctx.store.alerts.put_state(chat, state, test=kpi.test)
         transitions.extend(found)
-    flushed = alerting.queue(ctx, chat, transitions, settings=settings, now=now)
+    flushed = alert_pipeline.queue(ctx, chat, transitions, settings=settings, now=now)
     return sum(1 for t in transitions if t.kind == "reminder" and t.suppressed is None), flushed
 
 
@@ -418,8 +409,8 @@ def _remind(
 def flush_alerts(ctx: Context, chat: str) -> int:
     """The group-window / quiet-hours timer fired: send what is ready (items sent)."""
     now = ctx.clock()
-    settings = alerting.end_expired_mutes(ctx, chat, now)
-    return alerting.flush_due(ctx, chat, now, settings=settings)
+    settings = alert_pipeline.end_expired_mutes(ctx, chat, now)
+    return alert_pipeline.flush_due(ctx, chat, now, settings=settings)
 
 
 # --- digest ----------------------------------------------------------------------------------
@@ -428,7 +419,7 @@ def flush_alerts(ctx: Context, chat: str) -> int:
 def build_digest(ctx: Context, chat: str) -> Reply:
     """The review meeting's page: index and its change, movers, red KPIs, OKR pace, due work."""
     now = ctx.clock()
-    tz = alerting.zone_of(ctx, chat)
+    tz = zone_of(ctx, chat)
     today = local_date(now, tz)
     view = scorecard_view(ctx, chat)
     jobstate = ctx.store.alerts.jobstate(chat)
@@ -455,7 +446,7 @@ def build_digest(ctx: Context, chat: str) -> Reply:
         title=f"Weekly review · {today:%a %d %b}",
         text="\n".join(sections),
         footer="Details: /scorecard, /kpi, /okr progress, /initiatives",
-        to=alerting.chat_ref(chat),
+        to=alert_pipeline.chat_ref(chat),
         kind="digest",
         chart=_digest_chart(ctx, chat, view),
     )
@@ -468,14 +459,14 @@ def _digest_chart(ctx: Context, chat: str, view: ScorecardView) -> ChartRequest 
     for status in (Status.RED, Status.YELLOW):
         keys = tuple(v.kpi.key for v in view.kpis if v.status is status)
         if keys:
-            return ChartRequest(chat=chat, kpis=keys[: alerting.MAX_CHARTS])
+            return ChartRequest(chat=chat, kpis=keys[: alert_pipeline.MAX_CHARTS])
     return None
 
 
 def send_digest(ctx: Context, chat: str) -> Reply | None:
     """The scheduled digest: queue it once per local date and time, remember its snapshot."""
     now = ctx.clock()
-    tz = alerting.zone_of(ctx, chat)
+    tz = zone_of(ctx, chat)
     local = now.astimezone(tz)
     reply = build_digest(ctx, chat)
     if not ctx.outbox.put(reply, key=f"digest:{local:%Y-%m-%dT%H:%M}"):
@@ -605,7 +596,7 @@ def last_fire(ctx: Context, chat: str, job: str) -> datetime | None:
 def okr_checkin_reminder(ctx: Context, chat: str) -> Reply | None:
     """Friday nudge: owners of key results without a check-in since Monday (local)."""
     now = ctx.clock()
-    tz = alerting.zone_of(ctx, chat)
+    tz = zone_of(ctx, chat)
     today = local_date(now, tz)
     cycle = ctx.store.chats.settings(chat).okr_cycle or current_quarter(now, tz)
     week = period_containing("week", today)
@@ -625,7 +616,7 @@ def okr_checkin_reminder(ctx: Context, chat: str) -> Reply | None:
         title=f"OKR check-in · {cycle}, week {number}",
         text="\n".join(f"{owner}: {', '.join(krs)}" for owner, krs in sorted(by_owner.items())),
         footer="Check in: /okr checkin <kr> <value> [confidence=1-10] [note]",
-        to=alerting.chat_ref(chat),
+        to=alert_pipeline.chat_ref(chat),
         kind="reminder",
     )
     return reply if ctx.outbox.put(reply, key=f"okr-checkin:{year}-W{number:02d}") else None
@@ -634,7 +625,7 @@ def okr_checkin_reminder(ctx: Context, chat: str) -> Reply | None:
 def okr_cycle_summary(ctx: Context, chat: str) -> list[Reply]:
     """After a cycle ends: each objective's final progress and its key results' grades."""
     now = ctx.clock()
-    tz = alerting.zone_of(ctx, chat)
+    tz = zone_of(ctx, chat)
     today = local_date(now, tz)
     cycles = {okr.cycle for okr in ctx.store.okrs.okrs(chat)}
     replies = []
@@ -651,7 +642,7 @@ def okr_cycle_summary(ctx: Context, chat: str) -> list[Reply]:
             title=f"OKR cycle {cycle} is over",
             text="\n".join(lines),
             footer="Grades 0.0–1.0; about 0.7 is a well-set stretch goal.",
-            to=alerting.chat_ref(chat),
+            to=alert_pipeline.chat_ref(chat),
             kind="digest",
         )
         if ctx.outbox.put(reply, key=f"okr-cycle:{cycle}"):

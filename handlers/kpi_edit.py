@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from handlers import alerting, calculated
+from handlers import alert_pipeline, calculated
 from handlers.common import chat_today, edit_request, kpi_or_fail, need
 from handlers.contract import (
     Button,
@@ -83,7 +83,7 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
     computed = ""
     if kpi.formula:
         changed = calculated.backfill(ctx, chat, kpi, ctx.clock())
-        alerting.on_values_recorded(ctx, chat, changed)
+        alert_pipeline.on_values_recorded(ctx, chat, changed)
         computed = " " + formula_note(ctx, chat, kpi)
     return Reply(
         text=f"Saved KPI {kpi.name} ({kpi.key}).{computed}"
@@ -167,9 +167,9 @@ async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
             recomputed = calculated.values_changed(ctx, chat, {kpi.key: days}, ctx.clock())
     if updated.removed_at is None:
         others = [k for k in recomputed if k.key != updated.key]
-        alerting.on_values_recorded(ctx, chat, [updated, *others])
+        alert_pipeline.on_values_recorded(ctx, chat, [updated, *others])
     else:
-        alerting.on_kpi_changed(ctx, chat, updated)
+        alert_pipeline.on_kpi_changed(ctx, chat, updated)
     return Reply(text=f"Updated {updated.name} ({updated.key}): {_changed(options, updates)}.")
 
 
@@ -204,7 +204,7 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
                 f"Remove it first: /kpi remove {kpi.key}"
             )
         gone = ctx.store.kpis.purge(chat, kpi.key)
-        alerting.on_kpi_deleted(ctx, chat, kpi.key)
+        alert_pipeline.on_kpi_deleted(ctx, chat, kpi.key)
         return Reply(text=f"Deleted {kpi.name} ({kpi.key}) and its {gone} values for good.")
     if kpi.removed_at is not None:
         raise UsageError(
@@ -224,7 +224,7 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
         )
     removed = kpi.model_copy(update={"removed_at": ctx.clock()})
     ctx.store.kpis.put(chat, removed)
-    alerting.on_kpi_changed(ctx, chat, removed)
+    alert_pipeline.on_kpi_changed(ctx, chat, removed)
     count = ctx.store.kpis.count(chat, kpi.key)
     return Reply(
         text=(
@@ -250,9 +250,9 @@ async def kpi_restore(cmd: Command, ctx: Context) -> Reply:
     if restored.formula:  # its inputs may have changed (or gone) while it was away
         calculated.check_formula(ctx, chat, restored.key, restored.formula)
     ctx.store.kpis.put(chat, restored)
-    alerting.on_kpi_changed(ctx, chat, restored)
+    alert_pipeline.on_kpi_changed(ctx, chat, restored)
     if restored.formula:
-        alerting.on_values_recorded(
+        alert_pipeline.on_values_recorded(
             ctx, chat, calculated.backfill(ctx, chat, restored, ctx.clock())
         )
     return Reply(text=f"Restored {kpi.name} ({kpi.key}) with its history.")

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from handlers import alerting, calculated, render
+from handlers import alert_pipeline, calculated, render
 from handlers.common import author_id, chat_now, chat_today, kpi_or_fail, need, who
 from handlers.contract import Button, Command, CommandError, Context, Reply, UsageError, command
 from handlers.parsing import clip, parse_number, take_date, take_number_tokens
@@ -237,7 +237,7 @@ def record_values(
     changes = {key: [m.day for m in items] for key, items in by_kpi.items()}
     recomputed = calculated.values_changed(ctx, chat, changes, ctx.clock())
     given = [k for k in kpis if k.key in by_kpi]
-    alerting.on_values_recorded(ctx, chat, [*given, *recomputed])
+    alert_pipeline.on_values_recorded(ctx, chat, [*given, *recomputed])
     return len(values)
 
 

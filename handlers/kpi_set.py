@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers import alerting, calculated, render
+from handlers import alert_pipeline, calculated, render
 from handlers.common import author_id, chat_now, chat_today, kpi_or_fail, need, who
 from handlers.contract import (
     Button,
@@ -123,7 +123,7 @@ def _record(cmd: Command, ctx: Context, kpi: Kpi, value: float, day: date, note:
     chat = cmd.chat.key
     replaced = ctx.store.kpis.record(chat, measurement)
     recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, ctx.clock())
-    alerting.on_values_recorded(ctx, chat, [kpi, *recomputed])
+    alert_pipeline.on_values_recorded(ctx, chat, [kpi, *recomputed])
     thresholds = ctx.store.scorecards.thresholds(chat)
     latest = ctx.store.kpis.latest(chat, kpi.key)
     scored = kpi_on(kpi, day)

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers import alerting, render
-from handlers.common import kpi_or_fail, need, who
+from handlers import alert_pipeline, render
+from handlers.common import kpi_or_fail, need, who, zone_of
 from handlers.contract import (
     Command,
     CommandError,
@@ -157,7 +157,7 @@ def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: 
         result.error = "no column is named after a KPI (or map=<kpi>:<Column>)"
         return
     now = ctx.clock()
-    today = now.astimezone(alerting.zone_of(ctx, chat)).date()
+    today = now.astimezone(zone_of(ctx, chat)).date()
     taken = ctx.store.sources.taken(chat, source["key"])
     values: list[Measurement] = []
     line = reader.line_num
@@ -205,7 +205,7 @@ def _finish(ctx: Context, chat: str, source: dict[str, Any], result: Pull) -> No
         ctx.outbox.put(
             Reply(
                 kind="notice",
-                to=alerting.chat_ref(chat),
+                to=alert_pipeline.chat_ref(chat),
                 text=f"{result.summary(str(source['key']))} (asked by {asked})",
             ),
             key=f"source-run:{source['key']}:{source.get('runs', 0)}",
@@ -224,7 +224,7 @@ def _finish(ctx: Context, chat: str, source: dict[str, Any], result: Pull) -> No
         ctx.outbox.put(
             Reply(
                 kind="notice",
-                to=alerting.chat_ref(chat),
+                to=alert_pipeline.chat_ref(chat),
                 text=f"Source {source['key']}: {_sentence(status)} I'll say so again only if "
                 "it changes; /source shows the status.",
             ),

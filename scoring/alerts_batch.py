@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from scoring.alerts import Transition, transition_kind
+from scoring.alert_rules import Transition, transition_kind
 from scoring.models import Status
 
 _ORDER = {Status.RED: 0, Status.YELLOW: 1, Status.GREEN: 2}

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from storage.alerts import AlertRepo
+from storage.alert_state import AlertRepo
 from storage.audit import AuditEntry, AuditRepo
 from storage.changes import Changes, UndoConflict
 from storage.chats import ChatRepo, ChatSettings

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core, build_core
-from handlers import alerting, jobs
+from handlers import alert_pipeline, jobs
 from handlers.contract import ChatRef
 from scoring.models import Measurement
 from tests.alerts.support import CHAT, queued, queued_text, wakes
@@ -115,7 +115,7 @@ async def test_one_import_of_several_values_is_one_message(
             ctx.store.kpis.record(
                 CHAT, Measurement(kpi=kpi.key, value=value, day=now.date(), at=now, by="import")
             )
-        alerting.on_values_recorded(ctx, CHAT, kpis)
+        alert_pipeline.on_values_recorded(ctx, CHAT, kpis)
     [message] = queued(core)
     assert message.title is not None and message.title.startswith("2 KPI alerts")
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scoring.alerts import AlertPolicy, Kind, Mute, QuietHours, Transition, evaluate
+from scoring.alert_rules import AlertPolicy, Kind, Mute, QuietHours, Transition, evaluate
 from scoring.alerts_batch import Batch, Batcher
 from scoring.models import Kpi, Measurement, Status
 

@@ -13,7 +13,7 @@ from bot.app import Core, build_core
 from handlers.contract import ChatRef
 from scoring.schedule import Schedule
 from storage import ChatMoveConflict, open_store
-from storage.alerts import AlertSettings, Channel, JobState
+from storage.alert_state import AlertSettings, Channel, JobState
 from storage.moves import chat_tables
 from tests.support import FakeChat, FixedClock
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_core
-from scoring.alerts import AlertState
+from scoring.alert_rules import AlertState
 from scoring.models import Kpi, Measurement, ProgressLog, Status
 from storage import Store, open_store
 from storage.engine import Database

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from bot.app import Core, build_core
 from handlers import jobs, render
 from handlers.contract import Reply
-from scoring.alerts import active_mute, settle
+from scoring.alert_rules import active_mute, settle
 from scoring.models import Status
 from scoring.status import would_be_status
 from tests.alerts.support import CHAT, queued

@@ -3,8 +3,9 @@
 The caller computes a KPI's colour and performance (scoring.status) when a value is
 recorded and hands them to `evaluate` with the persisted `AlertState`; it gets back
 the new state to persist and the `Transition`s to log and (unless `suppressed`) queue
-in the chat's `Batcher` (scoring.alerts_batch). A scheduler sweep calls
-`reminders_due`. Nothing here reads a clock or storage.
+in the chat's `Batcher` (scoring.alerts_batch). The scheduler sweep calls `evaluate`
+again with a red KPI's latest reading (already counted: only a reminder can come of
+it). Nothing here reads a clock or storage.
 
 Rules, modelled on Prometheus/Alertmanager (see docs in each function):
 
@@ -34,7 +35,7 @@ Rules, modelled on Prometheus/Alertmanager (see docs in each function):
   went while muted) is logged as muted too, never sent: no "resolved" for an alert
   nobody saw.
 - **Told**: `AlertState.told` is the colour of the last message actually handed to
-  the chat (the caller sets it when it sends; see handlers.alerting's send-time
+  the chat (the caller sets it when it sends; see handlers.alert_pipeline's send-time
   re-evaluation), so a message is always phrased from what people last heard.
 - **History**: a KPI with history but no state (the demo, an import, a restore, a
   store from before alerts) gets its state rebuilt by replaying its readings
@@ -44,7 +45,7 @@ Rules, modelled on Prometheus/Alertmanager (see docs in each function):
   told at that instant.
 - **Missing data / removal**: there is nothing to evaluate without a value, so the state
   is left as is (not resolved). A removed KPI's state is dropped by the caller without a
-  message; `reminders_due` skips states of unknown or removed KPIs.
+  message; the sweep skips states of unknown or removed KPIs.
 
 Wiring (per chat: `AlertPolicy` in config; mutes, one `AlertState` per KPI, the
 `Batcher` and the transition log in state):
@@ -56,7 +57,8 @@ Wiring (per chat: `AlertPolicy` in config; mutes, one `AlertState` per KPI, the
   a flush at `batcher.next_due()`. A KPI definition edit re-evaluates the latest
   measurement the same way (a reading is never counted twice).
 - flush job: `batcher, batch = batcher.due(now)`; persist, then send `batch`.
-- sweep (every few minutes): `reminders_due(states, ...)`; persist/log/queue each pair.
+- sweep (every few minutes): `evaluate` each red KPI's latest reading again; persist,
+  log and queue what it returns (its reminder).
 - KPI removed: delete its state. Test mode switched off: delete it too, so the first
   live reading announces its colour.
 """
@@ -65,7 +67,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
 
@@ -93,7 +95,6 @@ __all__ = [
     "quiet_release_time",
     "range_of",
     "rebuild",
-    "reminders_due",
     "settle",
     "transition_kind",
 ]
@@ -472,7 +473,7 @@ def catch_up(
 
     For a state whose last change was muted (`last_notified` None) and whose colour is
     not what people last heard: heard → current, once the mute is over. Red is left to
-    the reminder (`reminders_due`), which says the same with its "since".
+    the reminder (the sweep's `evaluate`), which says the same with its "since".
     """
     if state.last_notified is not None or state.status in (Status.RED, Status.NODATA):
         return None
@@ -520,34 +521,6 @@ def rebuild(
     return state.model_copy(
         update={"told": state.status, "last_notified": now, "last_reminder": None}
     )
-
-
-def reminders_due(
-    states: Iterable[AlertState],
-    *,
-    kpis: Mapping[str, Kpi],
-    now: datetime,
-    policy: AlertPolicy,
-    mutes: Sequence[Mute] = (),
-    tz: tzinfo = UTC,
-) -> list[tuple[AlertState, Transition]]:
-    """Reminders the scheduler sweep should send now, each with the state to persist.
-
-    A KPI that is red, not muted, and not told within `policy.repeat` (or never told,
-    e.g. it went red while muted) gets one reminder. States of unknown or removed KPIs
-    are skipped: the caller drops them without a message.
-    """
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    due = []
-    for state in states:
-        kpi = kpis.get(state.kpi)
-        if kpi is None or kpi.removed_at is not None:
-            continue
-        reminder = _reminder(state, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
-        if reminder is not None:
-            due.append(reminder)
-    return due
 
 
 def _change(

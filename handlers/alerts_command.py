@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from handlers import alerting, render
-from handlers.common import kpi_or_fail, need, who
+from handlers import alert_pipeline, render
+from handlers.common import kpi_or_fail, need, who, zone_of
 from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
 from handlers.parsing import clip
 from handlers.router import Router
-from scoring.alerts import (
+from scoring.alert_rules import (
     MAX_WINDOW,
     AlertPolicy,
     Mute,
@@ -25,7 +25,7 @@ from scoring.alerts import (
 from scoring.kpi import performance
 from scoring.models import Status
 from scoring.status import would_be_status
-from storage.alerts import AlertSettings, Channel
+from storage.alert_state import AlertSettings, Channel
 
 POLICY_FIELDS = ("hysteresis", "confirm", "repeat", "group")
 
@@ -40,7 +40,7 @@ async def alerts_show(cmd: Command, ctx: Context) -> Reply:
         )
     chat = cmd.chat.key
     now = ctx.clock()
-    tz = alerting.zone_of(ctx, chat)
+    tz = zone_of(ctx, chat)
     settings = ctx.store.alerts.settings(chat)
     count, firing = _firing_lines(ctx, chat, settings, now, tz)
     title = f"Alerts · {count} firing" if count else "Alerts · nothing firing"
@@ -80,7 +80,7 @@ def _firing_lines(
         state, kpi = stored.state, kpis.get(stored.state.kpi)
         if kpi is None or stored.test:
             continue
-        current = alerting.current_reading(ctx, chat, kpi)
+        current = alert_pipeline.current_reading(ctx, chat, kpi)
         if current is None:
             continue
         kpi, value = current[0], current[1].value
@@ -102,7 +102,9 @@ def _firing_lines(
             assert state.firing_since is not None
             line = f"{head} since {_when(state.firing_since, tz)} · {figures}"
         else:
-            line = f"{head} now · {figures}; {alerting.hold_text(waiting, state, tz, kpi.unit)}"
+            line = (
+                f"{head} now · {figures}; {alert_pipeline.hold_text(waiting, state, tz, kpi.unit)}"
+            )
         mute = next((m for m in settings.mutes if m.covers(kpi.key, now)), None)
         if mute is not None:
             line += f" · muted by {mute.by} until {_when(mute.until, tz)}"
@@ -152,7 +154,7 @@ def _policy_text(policy: AlertPolicy) -> str:
 def _delivery_fields(
     ctx: Context, chat: str, settings: AlertSettings, tz: ZoneInfo
 ) -> list[Field]:
-    targets = {c.key for c in alerting.channels(settings, chat)} | {chat}
+    targets = {c.key for c in alert_pipeline.channels(settings, chat)} | {chat}
     fields = []
     pending = sum(len(ctx.store.outbox.pending(t)) for t in sorted(targets))
     if pending:
@@ -219,11 +221,11 @@ async def alerts_mute(cmd: Command, ctx: Context) -> Reply:
     now = ctx.clock()
     mute = Mute.create(target, parse_duration(cmd.args[1]), by=who(cmd), now=now)
     chat = cmd.chat.key
-    settings = alerting.end_expired_mutes(ctx, chat, now)
+    settings = alert_pipeline.end_expired_mutes(ctx, chat, now)
     mutes = tuple(m for m in settings.mutes if m.target != mute.target)
     ctx.store.alerts.save_settings(chat, settings.model_copy(update={"mutes": (*mutes, mute)}))
     what = "All KPIs" if target == "all" else target
-    tz = alerting.zone_of(ctx, chat)
+    tz = zone_of(ctx, chat)
     return Reply(
         text=f"{what} muted until {_when(mute.until, tz)} ({tz.key}) by {mute.by}. Changes are "
         f"still evaluated and logged; /alerts unmute {target} ends it early."
@@ -246,10 +248,10 @@ async def alerts_unmute(cmd: Command, ctx: Context) -> Reply:
     live = [m for m in settings.mutes if m.until > now]
     kept = [] if target == "all" else [m for m in live if m.target != target]
     if len(kept) == len(live):
-        mutes = _mutes_text(settings, now, alerting.zone_of(ctx, chat))
+        mutes = _mutes_text(settings, now, zone_of(ctx, chat))
         raise UsageError(f"{target} is not muted. Mutes: {mutes}")
     ctx.store.alerts.save_settings(chat, settings.model_copy(update={"mutes": tuple(kept)}))
-    alerting.on_mutes_ended(ctx, chat)
+    alert_pipeline.on_mutes_ended(ctx, chat)
     return Reply(text=f"Unmuted {'everything' if target == 'all' else target}.")
 
 
@@ -263,7 +265,7 @@ async def alerts_quiet(cmd: Command, ctx: Context) -> Reply:
     """Hold non-critical alerts overnight (`22:00-08:00`, `off`); red still comes through."""
     chat = cmd.chat.key
     settings = ctx.store.alerts.settings(chat)
-    tz = alerting.zone_of(ctx, chat)
+    tz = zone_of(ctx, chat)
     if not cmd.args:
         return Reply(
             text=f"Quiet hours: {_quiet_text(settings, tz)}. "
@@ -273,7 +275,7 @@ async def alerts_quiet(cmd: Command, ctx: Context) -> Reply:
     if raw.casefold() in ("off", "none", "no"):
         policy = settings.policy.model_copy(update={"quiet": None})
         ctx.store.alerts.save_settings(chat, settings.model_copy(update={"policy": policy}))
-        released = alerting.flush_due(ctx, chat, ctx.clock(), release="all")
+        released = alert_pipeline.flush_due(ctx, chat, ctx.clock(), release="all")
         extra = f" {released} held alert(s) sent now." if released else ""
         return Reply(text=f"Quiet hours off.{extra}")
     quiet = QuietHours.parse(raw)
@@ -298,7 +300,7 @@ async def alerts_log(cmd: Command, ctx: Context) -> Reply:
     entries = ctx.store.alerts.recent_log(chat, limit)
     if not entries:
         return Reply(text="No alerts yet. They appear when a KPI changes colour.")
-    tz = alerting.zone_of(ctx, chat)
+    tz = zone_of(ctx, chat)
     rows = tuple(_log_row(t, tz) for t in reversed(entries))
     return Reply(
         title=f"Alert log · last {len(rows)}",

@@ -3,7 +3,7 @@
 For a recorded value, inside the command's atomic step and without awaiting:
 
 1. the KPI's latest reading gets its colour and performance (scoring.status/kpi);
-2. `scoring.alerts.evaluate` steps the persisted AlertState; the new state is stored
+2. `scoring.alert_rules.evaluate` steps the persisted AlertState; the new state is stored
    and every transition is written to the alert log (test-mode and muted ones too);
 3. unsuppressed transitions join the chat's Batcher (scoring.alerts_batch);
 4. whatever is ready now goes into the outbox as one message per alert channel, and
@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 
 from handlers import render
 from handlers.calculated import current_measurement
-from handlers.contract import Button, ChartRequest, ChatRef, Command, Context, Reply, ReplyKind
-from scoring.alerts import (
+from handlers.common import zone_of
+from handlers.contract import Button, ChartRequest, ChatRef, Context, Reply, ReplyKind
+from scoring.alert_rules import (
     AlertState,
     Hold,
     Mute,
@@ -43,7 +44,7 @@ from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
 from scoring.status import would_be_status
 from scoring.targets import kpi_on
-from storage.alerts import AlertSettings, Channel
+from storage.alert_state import AlertSettings, Channel
 
 if TYPE_CHECKING:
     from storage import Store
@@ -59,13 +60,11 @@ __all__ = [
     "on_kpi_changed",
     "on_kpi_deleted",
     "on_mutes_ended",
-    "on_value_recorded",
     "on_values_recorded",
     "queue",
     "rebuild_states",
     "render_batch",
     "step",
-    "zone_of",
 ]
 
 Release = Literal["due", "groups", "all"]
@@ -80,20 +79,15 @@ _HEADLINE = {
 }
 
 
-def on_value_recorded(ctx: Context, cmd: Command, kpi: Kpi, measurement: Measurement) -> None:
-    """Evaluate the KPI's alert rules for a new value and queue any message in the outbox.
-
-    Called inside the mutating command's atomic step, so it must not await: state and
-    outbox entries are written synchronously and become durable with the command.
-    The KPI's *current* reading is evaluated: a back-dated value that leaves it as it
-    was is a reading already counted, so it changes nothing and says nothing.
-    """
-    del measurement  # the current stored reading is what counts (a back-dated one is not)
-    on_values_recorded(ctx, cmd.chat.key, [kpi])
-
-
 def on_values_recorded(ctx: Context, chat: str, kpis: Sequence[Kpi]) -> None:
-    """Evaluate several KPIs (an import) and flush once, so their alerts group together."""
+    """The entry point for recorded values: evaluate the chat's `kpis` (one `/kpi set`, an
+    import, a mute's end) and flush once, so their alerts group together.
+
+    Runs inside the mutating command's atomic step, so it must not await: state and
+    outbox entries are written synchronously and become durable with the command. Each
+    KPI's *current* reading is evaluated: a back-dated value that leaves it as it was is
+    a reading already counted, so it changes nothing and says nothing.
+    """
     now = ctx.clock()
     settings = end_expired_mutes(ctx, chat, now)
     tz = zone_of(ctx, chat)
@@ -138,7 +132,7 @@ def on_mutes_ended(ctx: Context, chat: str) -> None:
     """A mute ended (unmute, or it expired): tell what changed while it lasted, once.
 
     Each KPI whose last change was muted and whose colour is not what people last heard
-    is evaluated again; `scoring.alerts` turns that into one catch-up message (or, for
+    is evaluated again; `scoring.alert_rules` turns that into one catch-up message (or, for
     red, the reminder).
     """
     kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
@@ -222,7 +216,7 @@ def step(
     thresholds: Thresholds,
     now: datetime,
 ) -> tuple[AlertState, list[Transition]]:
-    """`scoring.alerts.evaluate` with the reading's colour and performance filled in."""
+    """`scoring.alert_rules.evaluate` with the reading's colour and performance filled in."""
     return evaluate(
         state,
         kpi=kpi,
@@ -249,7 +243,7 @@ def rebuild_state(
     thresholds: Thresholds,
     now: datetime,
 ) -> AlertState | None:
-    """`scoring.alerts.rebuild` with each reading's colour and performance filled in
+    """`scoring.alert_rules.rebuild` with each reading's colour and performance filled in
     (each scored against the staged target in force on its day)."""
     readings = list(history[-REBUILD_READINGS:])
     on_day = [kpi_on(kpi, m.day) for m in readings]
@@ -459,11 +453,6 @@ def channels(settings: AlertSettings, chat: str) -> list[ChatRef]:
 
 def _channel_ref(channel: Channel) -> ChatRef:
     return ChatRef.model_validate(channel.model_dump())
-
-
-def zone_of(ctx: Context, chat: str) -> ZoneInfo:
-    """The chat's timezone (UTC until `/timezone` sets one)."""
-    return ZoneInfo(ctx.store.chats.settings(chat).timezone)
 
 
 # --- rendering -----------------------------------------------------------------------------

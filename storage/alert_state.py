@@ -1,6 +1,6 @@
 """Alert state, alert settings, the alert log and schedule bookkeeping of each chat.
 
-The rules themselves are pure (scoring.alerts); this module only remembers what they
+The rules themselves are pure (scoring.alert_rules); this module only remembers what they
 need across restarts. Tables are per chat and small, because a write stores the whole
 table it touches:
 
@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from scoring.alerts import AlertPolicy, AlertState, Mute, Transition
+from scoring.alert_rules import AlertPolicy, AlertState, Mute, Transition
 from scoring.alerts_batch import Batcher
 from scoring.models import Initiative, Kpi, Measurement, Status
 from scoring.schedule import Schedule
