@@ -14,6 +14,7 @@ from bench.table import print_table
 SECTIONS = (
     ("bench.storage", "Storage at 10k, 100k and 1M values (journal engine beside)"),
     ("bench.handlers", "Handlers on 50 KPIs × 100 000 values"),
+    ("bench.e2e", "End-to-end /kpi through the fake Telegram and Slack APIs (bare bots beside)"),
     ("bench.scoring", "Scoring: one roll-up of the whole scorecard"),
     ("bench.alerts", "Alerts and scheduled sweeps"),
     ("bench.dataio", "Export and re-import of a 100 000-value scorecard"),

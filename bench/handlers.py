@@ -30,11 +30,24 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def build_big_store(path: Path, kpis: int = KPIS, per_kpi: int = MEASUREMENTS // KPIS) -> float:
-    """Create `kpis` KPIs with `per_kpi` daily values each (50 × 2 000); returns seconds."""
+def build_big_store(
+    path: Path,
+    kpis: int = KPIS,
+    per_kpi: int = MEASUREMENTS // KPIS,
+    chats: tuple[ChatRef, ...] = (CHAT,),
+) -> float:
+    """Create `kpis` KPIs with `per_kpi` daily values each (50 × 2 000) in every chat of
+    `chats`; returns seconds."""
     started = time.perf_counter()
     core = build_core(path, clock=lambda: NOW)
-    store, chat = core.store, CHAT.key
+    for ref in chats:
+        _fill_chat(core, ref.key, kpis, per_kpi)
+    core.close()
+    return time.perf_counter() - started
+
+
+def _fill_chat(core: Core, chat: str, kpis: int, per_kpi: int) -> None:
+    store = core.store
     rng = random.Random(7)
     perspectives = [p.key for p in store.scorecards.perspectives(chat)]
     first = NOW.date() - timedelta(days=per_kpi)
@@ -69,8 +82,6 @@ def build_big_store(path: Path, kpis: int = KPIS, per_kpi: int = MEASUREMENTS //
             for d in range(per_kpi)
         ]
         store.kpis.record_many(chat, f"k{i}", values)
-    core.close()
-    return time.perf_counter() - started
 
 
 def _cmd(text: str) -> Command:
