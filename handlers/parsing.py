@@ -11,10 +11,15 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Literal
 
 from handlers.contract import Actor, ChatRef, Command, UsageError
+from handlers.dates import FIRST_DAY as FIRST_DAY  # dates live in handlers.dates
+from handlers.dates import in_range as in_range
+from handlers.dates import looks_like_date
+from handlers.dates import parse_date as parse_date
+from handlers.dates import take_date as take_date
 from scoring.errors import MAX_QUOTE as MAX_QUOTE  # what error lines quote, for handlers
 from scoring.errors import clip as clip
 
@@ -29,8 +34,6 @@ KEY_RE = re.compile(r"^[^\W\d_][\w.-]{0,39}$|^\d[\w.-]{0,39}$", re.UNICODE)
 MAX_MESSAGE = 20_000
 #: Every number a user gives lies within ±MAX_VALUE (so percents and sums stay finite).
 MAX_VALUE = 1e15
-#: The first day a value may be recorded for (the last is today).
-FIRST_DAY = date(2000, 1, 1)
 
 
 def command_from_text(
@@ -216,204 +219,6 @@ def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
     if j > i and (after == len(tokens) or after > j or looks_like_date(tokens[after])):
         return glued, after
     return _glue_multiplier(tokens, raw, i)
-
-
-def parse_date(raw: str, today: date) -> date:
-    """YYYY-MM-DD (also `today` / `yesterday`), from 2000-01-01 on.
-
-    A date in the future is left to the caller, which says what it means there.
-    """
-    low = raw.strip().casefold()
-    if low in ("today", "сегодня"):
-        return today
-    if low in ("yesterday", "вчера"):
-        return date.fromordinal(today.toordinal() - 1)
-    parts = _date_parts(low)
-    if parts is None:
-        raise UsageError(
-            f"'{clip(raw)}' is not a date: use YYYY-MM-DD (or DD.MM.YYYY), "
-            f"e.g. {today.isoformat()}"
-        )
-    try:
-        day = date(*parts)
-    except ValueError as exc:
-        raise UsageError(f"'{clip(raw)}' is not a real date (check the month and day).") from exc
-    return in_range(day, raw, today)
-
-
-def in_range(day: date, raw: str, today: date) -> date:
-    """Refuse days before 2000-01-01 (charts and periods start there)."""
-    if day < FIRST_DAY:
-        raise UsageError(
-            f"'{clip(raw)}' is out of range: dates go from {FIRST_DAY.isoformat()} "
-            f"to today ({today.isoformat()})."
-        )
-    return day
-
-
-_MONTH = (
-    r"(?:january|february|march|april|may|june|july|august|september|october|november"
-    r"|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-    r"|январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[йя]|июн[ья]|июл[ья]|августа?|сентябр[ья]"
-    r"|октябр[ья]|ноябр[ья]|декабр[ья]|янв|фев|мар|апр|авг|сен|сент|окт|ноя|дек)\.?"
-)
-_DAY = r"\d{1,2}(?:st|nd|rd|th)?,?"
-#: A day and a month, with or without the year (`5 ноября`, `nov 3`, `Dec 5 2025`).
-_DAY_MONTH = re.compile(
-    rf"(?:{_DAY} (?:{_MONTH})|(?:{_MONTH}) {_DAY})(?: (\d{{4}}))?", re.IGNORECASE
-)
-_UNIT = r"(?:days?|weeks?|months?|years?)"
-_UNIT_RU = r"(?:день|дн[яей]|недел[июья]|недель|месяц[аев]*|год[а]?|лет)"
-_COUNT = r"(?:\d{1,4}|a|an|one)"
-#: Other words after a value that are meant as a date (`tomorrow`, `2 days ago`, `in 2 days`,
-#: `через 2 дня`), read by dateparser.
-_WORDY_DATE = re.compile(
-    r"tomorrow|завтра|послезавтра|позавчера|day before yesterday"
-    # a month alone is half a date: refused rather than kept as a note (`may` is a word)
-    rf"|(?!may\b)(?:{_MONTH})"
-    rf"|{_COUNT} {_UNIT} ago|in {_COUNT} {_UNIT}"
-    rf"|(?:\d{{1,4}} )?{_UNIT_RU} назад|через (?:\d{{1,4}} )?{_UNIT_RU}",
-    re.IGNORECASE,
-)
-_WEEKDAY_NUMBER = {
-    **dict.fromkeys(("monday", "mon", "понедельник"), 0),
-    **dict.fromkeys(("tuesday", "tue", "tues", "вторник"), 1),
-    **dict.fromkeys(("wednesday", "wed", "среда", "среду"), 2),
-    **dict.fromkeys(("thursday", "thu", "thur", "thurs", "четверг"), 3),
-    **dict.fromkeys(("friday", "fri", "пятница", "пятницу"), 4),
-    **dict.fromkeys(("saturday", "sat", "суббота", "субботу"), 5),
-    **dict.fromkeys(("sunday", "sun", "воскресенье"), 6),
-}
-_FULL_WEEKDAY = (
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-    r"|понедельник|вторник|сред[ау]|четверг|пятниц[ау]|суббот[ау]|воскресенье"
-)
-_SHORT_WEEKDAY = r"mon|tues?|wed|thu(?:rs?)?|fri|sat|sun"
-#: A weekday, alone or with last/this/next (`last friday`, `в прошлую пятницу`); a short
-#: name (`fri`) only after such a word, so `sun` alone stays a word of the note.
-_WEEKDAY = re.compile(
-    rf"(?:(?:on|last|past|this|next) )?(?P<full>{_FULL_WEEKDAY})"
-    rf"|(?:last|past|this|next) (?P<short>{_SHORT_WEEKDAY})"
-    r"|(?:(?:в|во) )?(?:(?:прошл(?:ый|ую|ое)|следующ(?:ий|ую|ее)|эт(?:от|у|о)) )?"
-    rf"(?P<ru>{_FULL_WEEKDAY})",
-    re.IGNORECASE,
-)
-
-
-def take_date(tokens: Sequence[str], start: int, today: date) -> tuple[date | None, int]:
-    """A date right after a value, typed as digits or in words; returns it and the next index.
-
-    `5 ноября`, `3 nov`, `tomorrow`, `2 days ago`, `in 2 days`, `last friday`, `в прошлую
-    пятницу` are dates (the longest date-ish wording first); a phrase shaped like a date that
-    is not one is refused, never kept as a note. A future date is returned for the caller to
-    refuse, except a day and month without a year that is still ahead this year: that is
-    refused here, saying how to mean last year's (it is never moved a year back unasked).
-    No date: (None, start).
-    """
-    if start >= len(tokens):
-        return None, start
-    if looks_like_date(tokens[start]):
-        return parse_date(tokens[start], today), start + 1
-    for size in (4, 3, 2, 1):
-        if start + size > len(tokens):
-            continue
-        phrase = " ".join(tokens[start : start + size])
-        found = _phrase_to_date(phrase, today)
-        if found is not None:
-            return in_range(found, phrase, today), start + size
-    return None, start
-
-
-def _phrase_to_date(phrase: str, today: date) -> date | None:
-    """The day a date-ish phrase means, or None when the phrase is not date-ish."""
-    weekday = _WEEKDAY.fullmatch(phrase)
-    if weekday:
-        return _weekday_date(phrase, weekday, today)
-    day_month = _DAY_MONTH.fullmatch(phrase)
-    if day_month:
-        day = _words_to_date(phrase, today)
-        return day if day_month.group(1) else _this_years(day, phrase, today)
-    if _WORDY_DATE.fullmatch(phrase):
-        return _words_to_date(phrase, today)
-    return None
-
-
-def _weekday_date(phrase: str, match: re.Match[str], today: date) -> date:
-    """`friday` and `в пятницу`: the latest Friday up to today; `last friday`: the latest
-    before today; `this friday`: this week's (Monday to Sunday); `next friday`: the first
-    after today (a future date, which the caller refuses)."""
-    name = (match["full"] or match["short"] or match["ru"]).casefold()
-    wanted = _WEEKDAY_NUMBER[name]
-    low = phrase.casefold()
-    back = (today.weekday() - wanted) % 7
-    if low.startswith(("last ", "past ")) or "прошл" in low:
-        back = back or 7
-    elif low.startswith("this ") or re.search(r"\bэт[оуи]", low):
-        back = today.weekday() - wanted  # negative: later this week
-    elif low.startswith("next ") or "следующ" in low:
-        back = -((wanted - today.weekday()) % 7 or 7)
-    return date.fromordinal(today.toordinal() - back)
-
-
-def _this_years(day: date, phrase: str, today: date) -> date:
-    """`Dec 5` means this year's 5 December; still ahead of today, it is refused, not moved."""
-    try:
-        day = day.replace(year=today.year)
-    except ValueError as exc:  # 29 February in a year without one
-        raise UsageError(
-            f"'{clip(phrase)}' is not a real date in {today.year} (check the month and day)."
-        ) from exc
-    if day > today:
-        raise UsageError(
-            f"'{clip(phrase)}' is {day.isoformat()}, in the future; values are recorded for "
-            f"today or earlier. For last year's, add the year: {clip(phrase)} {today.year - 1}."
-        )
-    return day
-
-
-def _words_to_date(phrase: str, today: date) -> date:
-    """dateparser, restricted to English and Russian (fast, and no guessing at languages)."""
-    import dateparser  # imported on first use: most messages carry no date in words
-
-    found = dateparser.parse(
-        phrase,
-        languages=["en", "ru"],
-        settings={
-            "PREFER_DATES_FROM": "past",
-            "RELATIVE_BASE": datetime(today.year, today.month, today.day, 12, tzinfo=UTC),
-            "REQUIRE_PARTS": ["day"],
-            "PREFER_DAY_OF_MONTH": "first",
-        },
-    )
-    if found is None:
-        raise UsageError(
-            f"'{clip(phrase)}' looks like a date but isn't one: use YYYY-MM-DD, "
-            f"e.g. {today.isoformat()}."
-        )
-    return found.date()
-
-
-def _date_parts(text: str) -> tuple[int, int, int] | None:
-    """Year, month, day of `2026-11-05`, `2026/11/05` or `05.11.2026` (day first)."""
-    match = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text)
-    if match:
-        return int(match[1]), int(match[2]), int(match[3])
-    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
-    if match:
-        return int(match[3]), int(match[2]), int(match[1])
-    return None
-
-
-def looks_like_date(raw: str) -> bool:
-    """True for tokens that are meant as a date (so a bad one gets a date error)."""
-    # anything shaped like a date, so a wrong one gets a date error instead of becoming a note
-    shaped = re.fullmatch(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}", raw.strip())
-    return bool(shaped) or raw.casefold() in (
-        "today",
-        "yesterday",
-        "сегодня",
-        "вчера",
-    )
 
 
 def split_options(
