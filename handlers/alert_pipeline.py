@@ -38,6 +38,7 @@ from scoring.alert_rules import (
     range_of,
     rebuild,
     transition_kind,
+    values_gone,
 )
 from scoring.alerts_batch import Batch, Batcher
 from scoring.kpi import performance
@@ -60,6 +61,7 @@ __all__ = [
     "on_kpi_changed",
     "on_kpi_deleted",
     "on_mutes_ended",
+    "on_values_gone",
     "on_values_recorded",
     "queue",
     "rebuild_states",
@@ -146,6 +148,28 @@ def on_mutes_ended(ctx: Context, chat: str) -> None:
     ]
     if due:
         on_values_recorded(ctx, chat, due)
+
+
+def on_values_gone(ctx: Context, chat: str, kpi: Kpi, by: str) -> None:
+    """Every value of a KPI was removed (`/kpi unset`, an undo): its state goes, and a
+    yellow or red alert people heard of is closed with a message, queued as usual."""
+    stored = ctx.store.alerts.state(chat, kpi.key)
+    ctx.store.alerts.drop_state(chat, kpi.key)
+    if stored is None or stored.test != kpi.test or kpi.removed_at is not None:
+        return
+    now = ctx.clock()
+    settings = end_expired_mutes(ctx, chat, now)
+    closed = values_gone(
+        stored.state,
+        kpi=kpi,
+        by=by,
+        now=now,
+        policy=settings.policy,
+        mutes=settings.mutes,
+        tz=zone_of(ctx, chat),
+    )
+    if closed is not None:
+        queue(ctx, chat, [closed], settings=settings, now=now)
 
 
 def on_kpi_deleted(ctx: Context, chat: str, key: str) -> None:
@@ -349,8 +373,10 @@ def flush_due(
         assert settings is not None
         reply = render_batch(ctx, chat, batch)
         if settings.charts:
-            kpis = tuple(dict.fromkeys(t.kpi for t in batch.items))[:MAX_CHARTS]
-            reply = reply.model_copy(update={"chart": ChartRequest(chat=chat, kpis=kpis)})
+            drawn = (t.kpi for t in batch.items if t.new is not Status.NODATA)
+            kpis = tuple(dict.fromkeys(drawn))[:MAX_CHARTS]
+            if kpis:
+                reply = reply.model_copy(update={"chart": ChartRequest(chat=chat, kpis=kpis)})
         # A batch leaves the batcher in the same atomic step that queues it, so it is
         # queued once; its key is unique even when the same change happens twice in one
         # instant (red → yellow → red → yellow must end with "yellow" said).
@@ -384,6 +410,11 @@ def as_of_now(
         known = ctx.store.kpis.get(chat, item.kpi)
         current = None if known is None else current_reading(ctx, chat, known)
         stored = ctx.store.alerts.state(chat, item.kpi)
+        if item.new is Status.NODATA:  # values removed: still true while none came back
+            live = known is not None and not known.test and known.removed_at is None
+            if live and current is None and not active_mute(item.kpi, settings.mutes, now):
+                items.append(item)
+            continue
         if current is None or stored is None or stored.test != current[0].test:
             continue
         kpi, reading = current
@@ -483,9 +514,12 @@ def render_batch(ctx: Context, chat: str, batch: Batch) -> Reply:
     footer = "Held during quiet hours." if held else None
     if len(batch.items) == 1:
         item = batch.items[0]
-        title = f"{render.mark(item.new)} {item.name} " + _HEADLINE[item.kind].format(
-            new=render.STATUS_WORD[item.new]
+        headline = (
+            "has no values now"
+            if item.new is Status.NODATA
+            else _HEADLINE[item.kind].format(new=render.STATUS_WORD[item.new])
         )
+        title = f"{render.mark(item.new)} {item.name} {headline}"
         buttons = (
             Button(label="Explain", command=f"/kpi {item.kpi} explain"),
             Button(label="Mute 1 day", command=f"/alerts mute {item.kpi} 1d"),
@@ -508,6 +542,8 @@ def _summary_title(batch: Batch) -> str:
             "improved": "improved",
             "reminder": "still red",
         }.get(item.kind, f"{render.mark(item.new)} {render.STATUS_WORD[item.new]}")
+        if item.new is Status.NODATA:  # every value was removed (on_values_gone)
+            label = "⚪ closed, no data"
         counts[label] = counts.get(label, 0) + 1
     parts = " · ".join(f"{n} {label}" for label, n in counts.items())
     return f"{len(batch.items)} KPI alerts: {parts}"
@@ -582,6 +618,10 @@ def _line(
     else:
         change = f"{render.STATUS_WORD[t.old]} → {render.STATUS_WORD[t.new]}"
     detail = f"{change}: {value}\n{who}{effect} {where}"
+    if t.new is Status.NODATA:  # every value was removed (on_values_gone)
+        old = render.STATUS_WORD[t.old]
+        detail = f"{old} → no data: its values were removed, so the {old} alert is closed"
+        detail += f"\nremoved by {t.by}" if t.by else ""
     if single:
         return detail
     return f"{render.mark(t.new)} {t.name} ({t.kpi}) " + detail.replace("\n", "\n   ")

@@ -25,6 +25,7 @@ from handlers.common import (
     kr_or_fail,
     need,
     no_more_than,
+    who,
 )
 from handlers.contract import (
     Button,
@@ -157,7 +158,7 @@ async def kpi_unset(cmd: Command, ctx: Context) -> Reply:
             f"{kpi.key} has no value for {day.isoformat()}. See /kpi history {kpi.key}"
         )
     recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, ctx.clock())
-    follow_alerts(ctx, chat, [kpi.key, *(k.key for k in recomputed)])
+    follow_alerts(ctx, chat, [kpi.key, *(k.key for k in recomputed)], who(cmd))
     latest = ctx.store.kpis.latest(chat, kpi.key)
     if latest:
         now = latest[-1]
@@ -198,16 +199,19 @@ def undo_button(ctx: Context) -> tuple[Button, ...]:
     return (Button(label="Undo", command=f"/undo {entry_id}"),) if entry_id else ()
 
 
-def follow_alerts(ctx: Context, chat: str, kpis: Iterable[str]) -> None:
-    """Alert state follows a KPI's values again after some were removed or restored.
+def follow_alerts(ctx: Context, chat: str, kpis: Iterable[str], by: str) -> None:
+    """Alert state follows a KPI's values again after some were removed or restored (`by`).
 
-    A KPI that is gone, removed or without values has no alert state; otherwise the
-    latest reading goes through the usual pipeline (colour change → message).
+    A KPI that is gone or removed has no alert state; one left without values has none
+    either, and an alert people heard of is closed with a message; otherwise the latest
+    reading goes through the usual pipeline (colour change → message).
     """
     for key in dict.fromkeys(kpis):
         kpi = ctx.store.kpis.get(chat, key)
-        if kpi is None or kpi.removed_at is not None or not ctx.store.kpis.latest(chat, key):
+        if kpi is None or kpi.removed_at is not None:
             ctx.store.alerts.drop_state(chat, key)
+        elif not ctx.store.kpis.latest(chat, key):
+            alert_pipeline.on_values_gone(ctx, chat, kpi, by)
         else:
             alert_pipeline.on_kpi_changed(ctx, chat, kpi)
 
@@ -515,7 +519,7 @@ async def undo(cmd: Command, ctx: Context) -> Reply:
             f"Can't undo {entry.id}: {_conflict_reason(entry, exc, ctx, chat)}"
         ) from None
     recomputed = calculated.values_changed(ctx, chat, _days_of(entry.changes), ctx.clock())
-    follow_alerts(ctx, chat, [*_kpis_of(entry.changes), *(k.key for k in recomputed)])
+    follow_alerts(ctx, chat, [*_kpis_of(entry.changes), *(k.key for k in recomputed)], who(cmd))
     return Reply(
         title=f"Undone {entry.id} ({entry.actor}, {entry.command[:80]})",
         text="\n".join(describe([_reversed(c) for c in entry.changes], tz)[:10]),

@@ -97,6 +97,7 @@ __all__ = [
     "rebuild",
     "settle",
     "transition_kind",
+    "values_gone",
 ]
 
 Kind = Literal["fired", "escalated", "improved", "resolved", "reminder"]
@@ -622,6 +623,27 @@ def _transition(
     if transition.critical:
         return transition
     return transition.model_copy(update={"held_until": quiet_release_time(now, policy.quiet, tz)})
+
+
+def values_gone(
+    state: AlertState,
+    *,
+    kpi: Kpi,
+    by: str,
+    now: datetime,
+    policy: AlertPolicy,
+    mutes: Sequence[Mute],
+    tz: tzinfo,
+) -> Transition | None:
+    """Every value of the KPI was removed (`by` someone): a yellow or red alert people
+    heard of is closed ("red → no data", kind resolved), muted or held like any other;
+    None when people heard of nothing to close. The value is the last one they heard."""
+    if state.heard not in (Status.YELLOW, Status.RED):
+        return None
+    gone = state.model_copy(update={"status": Status.NODATA, "since": now, "by": by})
+    return _transition(
+        gone, "resolved", state.heard, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz
+    )
 
 
 def range_of(kpi: Kpi) -> dict[str, float | None]:

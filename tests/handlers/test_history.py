@@ -11,6 +11,7 @@ from bot.app import Core, build_core
 from handlers.contract import ChatRef
 from handlers.ingest import ingest
 from scoring.models import Measurement
+from tests.alerts.support import queued
 from tests.support import FakeChat, FixedClock
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -525,3 +526,48 @@ async def test_history_shows_settings_and_fields_as_people_type_them_never_store
         "  KPI cac: removed from the scorecard",
         "  KPI cac: due — → 2027-03-31, from — → 2026-11-21, staged — → 90 by 2027-03-31",
     ]
+
+
+async def test_unsetting_the_only_value_closes_the_alert_people_heard_of_with_a_message(
+    core: Core, chat: FakeChat, clock: FixedClock
+) -> None:
+    await chat.ok("/alerts set group=0")
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 9000")
+    assert [r.plain() for r in queued(core)][-1].startswith("🔴 CAC is red")
+    clock.advance(minutes=1)
+    await chat.ok("/kpi unset cac today", user="ivan")
+    assert queued(core)[-1].plain() == (
+        "⚪ CAC has no values now\n"
+        "red → no data: its values were removed, so the red alert is closed\n"
+        "removed by @ivan\n"
+        "[Explain: /kpi cac explain]  [Mute 1 day: /alerts mute cac 1d]"
+    )
+    assert (await chat.ok("/alerts log")).splitlines()[2].split() == [
+        "21",
+        "Nov",
+        "10:01",
+        "cac",
+        "⚪",
+        "red",
+        "→",
+        "no",
+        "data",
+        "9",
+        "000",
+        "$",
+        "by",
+        "@ivan",
+    ]
+    await chat.ok("/kpi set cac 9000")  # a new first reading, announced as one
+    assert "first reading is red" in queued(core)[-1].plain()
+
+
+async def test_unsetting_the_only_value_of_a_kpi_nobody_was_alerted_about_says_nothing(
+    core: Core, chat: FakeChat
+) -> None:
+    await chat.ok("/alerts set group=0")
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 75")  # green: nothing to say
+    await chat.ok("/kpi unset cac today")
+    assert queued(core) == []
