@@ -29,8 +29,8 @@ from typing import Any
 from bot.adapters.base import MemorySeenLog
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import Core, build_core
-from handlers import jobs
 from handlers.contract import Actor, ChatRef, Command
+from handlers.jobs import sweeper
 from scoring.alert_rules import AlertState
 from scoring.models import Cadence, Initiative, Kpi, Measurement, Objective, ProgressLog, Status
 from tests.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI
@@ -201,7 +201,7 @@ def _loaded(data: Path, *, busy: bool) -> Core:
 async def _sweep_timing(data: Path, *, busy: bool) -> dict[str, float]:
     core = _loaded(data, busy=busy)
     try:
-        memory = jobs.SweepMemory()  # empty, as after a start: every chat gets a look
+        memory = sweeper.SweepMemory()  # empty, as after a start: every chat gets a look
         chunks: list[float] = []
         mark = {"t": 0.0}
 
@@ -213,7 +213,7 @@ async def _sweep_timing(data: Path, *, busy: bool) -> dict[str, float]:
 
         cpu0 = time.process_time()
         wall0 = mark["t"] = time.perf_counter()
-        report = await jobs.sweep(core.ctx, memory=memory, pause=pause)
+        report = await sweeper.sweep(core.ctx, memory=memory, pause=pause)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
         commit0 = time.perf_counter()
         await core.store.commit()
@@ -222,7 +222,7 @@ async def _sweep_timing(data: Path, *, busy: bool) -> dict[str, float]:
         later = NOW + timedelta(minutes=5)
         core.ctx.clock = lambda: later
         wall1 = time.perf_counter()
-        again = await jobs.sweep(core.ctx, memory=memory)
+        again = await sweeper.sweep(core.ctx, memory=memory)
         second = time.perf_counter() - wall1
         # A full look again with the tables now in the store's cache (the first full look
         # after a start loads them from disk).
@@ -230,7 +230,7 @@ async def _sweep_timing(data: Path, *, busy: bool) -> dict[str, float]:
         first_chunk = max(chunks)
         chunks.clear()
         warm0 = mark["t"] = time.perf_counter()
-        await jobs.sweep(core.ctx, memory=jobs.SweepMemory(), pause=pause)
+        await sweeper.sweep(core.ctx, memory=sweeper.SweepMemory(), pause=pause)
         warm = time.perf_counter() - warm0
         return {
             "warm_ms": warm * 1000,
@@ -258,19 +258,19 @@ async def _kpi_under_sweeps(data: Path, commands: int = 500) -> dict[str, float]
         base = await _timetable(lambda: core.dispatch(cmd), commands)
         running = True
         sweeps = 0
-        memory = jobs.SweepMemory()
+        memory = sweeper.SweepMemory()
         scan0 = time.perf_counter()
         memory.due(core.ctx, NOW)  # the hourly rescan of the chat list, measured alone
         scan = time.perf_counter() - scan0
 
-        async def sweeper() -> None:
+        async def keep_sweeping() -> None:
             nonlocal sweeps
             while running:
                 memory.next_look.clear()  # a full look at every chat, back to back
-                await jobs.sweep(core.ctx, memory=memory)
+                await sweeper.sweep(core.ctx, memory=memory)
                 sweeps += 1
 
-        task = asyncio.create_task(sweeper())
+        task = asyncio.create_task(keep_sweeping())
         during = await _timetable(lambda: core.dispatch(cmd), commands)
         running = False
         await task

@@ -46,9 +46,10 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from handlers import jobs, sources
+from handlers import sources
 from handlers.contract import Context
-from handlers.jobs import SweepMemory, SweepReport
+from handlers.jobs import bookkeeping, digest_build, okr_jobs, sweeper
+from handlers.jobs.sweeper import SweepMemory, SweepReport
 from scoring.schedule import Schedule
 
 _LOGGER = logging.getLogger(__name__)
@@ -201,8 +202,8 @@ class Scheduler:
         for job_id, spec in wanted.items():
             if catch_up:
                 self._catch_up(spec)
-            elif job_id not in live and jobs.last_fire(self._ctx, chat, spec.kind) is None:
-                jobs.record_fire(self._ctx, chat, spec.kind, self._ctx.clock())
+            elif job_id not in live and bookkeeping.last_fire(self._ctx, chat, spec.kind) is None:
+                bookkeeping.record_fire(self._ctx, chat, spec.kind, self._ctx.clock())
             if live.get(job_id) != spec or aps.get_job(job_id) is None:
                 aps.add_job(
                     self._chat_job,
@@ -278,7 +279,7 @@ class Scheduler:
 
     async def run_sweep(self) -> SweepReport:
         """Run the sweep now, as the interval job would (skipping chats with nothing due)."""
-        report = await jobs.sweep(self._ctx, memory=self.memory)
+        report = await sweeper.sweep(self._ctx, memory=self.memory)
         await self._ctx.store.commit()
         self._after_run()
         self.last_sweep = report
@@ -316,13 +317,13 @@ class Scheduler:
         ctx = self._ctx
         with ctx.store.atomic():
             if kind == "digest":
-                jobs.send_digest(ctx, chat)
+                digest_build.send_digest(ctx, chat)
             elif kind == "okr-checkin":
-                jobs.okr_checkin_reminder(ctx, chat)
+                okr_jobs.okr_checkin_reminder(ctx, chat)
             elif kind == "okr-cycle":
-                jobs.okr_cycle_summary(ctx, chat)
+                okr_jobs.okr_cycle_summary(ctx, chat)
             elif kind == "flush":
-                jobs.flush_alerts(ctx, chat)
+                sweeper.flush_alerts(ctx, chat)
             else:
                 raise ValueError(f"unknown job kind {kind!r}")
         await ctx.store.commit()
@@ -334,9 +335,9 @@ class Scheduler:
         """After a restart: run the latest missed fire if within grace, report older ones."""
         ctx = self._ctx
         now = ctx.clock()
-        last = jobs.last_fire(ctx, spec.chat, spec.kind)
+        last = bookkeeping.last_fire(ctx, spec.chat, spec.kind)
         if last is None:
-            jobs.record_fire(ctx, spec.chat, spec.kind, now)  # start counting from now
+            bookkeeping.record_fire(ctx, spec.chat, spec.kind, now)  # start counting from now
             return
         missed = spec.schedule.fires_between(last, now, ZoneInfo(spec.timezone), _MAX_CATCH_UP)
         if not missed:
@@ -347,14 +348,14 @@ class Scheduler:
             self._spawn(self.run_chat_job(spec.kind, spec.chat))
             _LOGGER.info("%s: running the fire of %s late (within grace)", spec.id, latest)
         if missed:
-            jobs.record_missed(ctx, spec.chat, spec.kind, missed[-1], count=len(missed))
+            bookkeeping.record_missed(ctx, spec.chat, spec.kind, missed[-1], count=len(missed))
             _LOGGER.warning(
                 "%s: %d run(s) missed while the bot was down (last %s); reported in the digest",
                 spec.id,
                 len(missed),
                 missed[-1],
             )
-        jobs.record_fire(ctx, spec.chat, spec.kind, latest)
+        bookkeeping.record_fire(ctx, spec.chat, spec.kind, latest)
 
     def _on_event(self, event: JobEvent) -> None:
         """APScheduler listener (runs on the loop): bookkeeping for per-chat cron jobs."""
@@ -363,7 +364,7 @@ class Scheduler:
         ctx = self._ctx
         if isinstance(event, JobSubmissionEvent):
             if cron and event.scheduled_run_times:
-                jobs.record_fire(ctx, chat, kind, max(event.scheduled_run_times))
+                bookkeeping.record_fire(ctx, chat, kind, max(event.scheduled_run_times))
             return
         if event.code == EVENT_JOB_MAX_INSTANCES:
             _LOGGER.warning("job %s still running; this run was skipped", event.job_id)
@@ -377,11 +378,13 @@ class Scheduler:
                 self._grace,
             )
             if cron:
-                jobs.record_missed(ctx, chat, kind, event.scheduled_run_time)
+                bookkeeping.record_missed(ctx, chat, kind, event.scheduled_run_time)
         elif event.code == EVENT_JOB_ERROR:
             _LOGGER.error("job %s failed: %r", event.job_id, event.exception)
             if cron:
-                jobs.record_missed(ctx, chat, kind, event.scheduled_run_time, reason="failed")
+                bookkeeping.record_missed(
+                    ctx, chat, kind, event.scheduled_run_time, reason="failed"
+                )
         self._spawn(ctx.store.commit())
 
     def _spawn(self, coro: Any) -> None:

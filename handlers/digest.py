@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import time
 
-from handlers import jobs
 from handlers.chart_specs import draw_requested
 from handlers.common import zone_of
 from handlers.contract import Command, Context, Reply, UsageError, command
+from handlers.jobs import digest_build
 from handlers.router import Router
 from scoring.schedule import (
     EVERY_WEEKDAY,
@@ -35,7 +35,7 @@ async def digest_now(cmd: Command, ctx: Context) -> Reply:
     if cmd.args:
         option = cmd.args[0]
         raise UsageError(f"Unknown /digest option '{option}'. Try /digest every or /digest off.")
-    reply = jobs.build_digest(ctx, cmd.chat.key).model_copy(update={"to": None})
+    reply = digest_build.build_digest(ctx, cmd.chat.key).model_copy(update={"to": None})
     schedule = ctx.store.alerts.settings(cmd.chat.key).digest
     when = schedule_text(schedule) if schedule else "not scheduled (/digest every mon 09:00)"
     reply = await draw_requested(ctx, reply)

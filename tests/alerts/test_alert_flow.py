@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core, build_core
-from handlers import alert_pipeline, jobs
+from handlers import alert_pipeline
 from handlers.contract import ChatRef
+from handlers.jobs import sweeper
 from scoring.models import Measurement
 from tests.alerts.support import CHAT, queued, queued_text, wakes
 from tests.support import FakeChat, FixedClock
@@ -29,8 +30,8 @@ async def team(chat: FakeChat) -> FakeChat:
     return chat
 
 
-async def sweep(core: Core) -> jobs.SweepReport:
-    report = await jobs.sweep(core.ctx)
+async def sweep(core: Core) -> sweeper.SweepReport:
+    report = await sweeper.sweep(core.ctx)
     await core.store.commit()
     return report
 
@@ -97,7 +98,7 @@ async def test_changes_within_the_group_window_go_out_as_one_message(
     assert wakes(core) == {CHAT: start + timedelta(seconds=60)}
     clock.advance(seconds=40)
     with core.store.atomic():
-        assert jobs.flush_alerts(core.ctx, CHAT) == 2
+        assert sweeper.flush_alerts(core.ctx, CHAT) == 2
     [grouped] = queued(core)
     assert grouped.title is not None and grouped.title.startswith("2 KPI alerts")
     assert "Customer acquisition cost (cac)" in grouped.text
@@ -203,7 +204,7 @@ async def test_quiet_hours_hold_non_critical_alerts_until_morning_but_red_comes_
     assert "Customer acquisition cost is red" in red
     clock.now = morning
     with core.store.atomic():
-        assert jobs.flush_alerts(core.ctx, CHAT) == 1
+        assert sweeper.flush_alerts(core.ctx, CHAT) == 1
     held = queued(core)[1]
     assert "green → yellow" in held.plain() and held.footer == "Held during quiet hours."
 

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import Core
-from handlers import jobs
+from handlers.jobs import bookkeeping, digest_build, okr_jobs, sweeper
 from tests.alerts.support import CHAT, queued, queued_text
 from tests.support import FakeChat, FixedClock
 
 MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
 
-async def sweep(core: Core) -> jobs.SweepReport:
-    report = await jobs.sweep(core.ctx)
+async def sweep(core: Core) -> sweeper.SweepReport:
+    report = await sweeper.sweep(core.ctx)
     await core.store.commit()
     return report
 
@@ -127,8 +127,8 @@ async def test_friday_okr_nudge_lists_owners_of_krs_without_a_check_in_this_week
 ) -> None:
     clock.now = datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
     with core.store.atomic():
-        reply = jobs.okr_checkin_reminder(core.ctx, CHAT)
-        again = jobs.okr_checkin_reminder(core.ctx, CHAT)
+        reply = okr_jobs.okr_checkin_reminder(core.ctx, CHAT)
+        again = okr_jobs.okr_checkin_reminder(core.ctx, CHAT)
     assert reply is not None and again is None
     assert reply.title == "OKR check-in · 2026Q4, week 47"
     assert reply.text == "@anna: NPS (nps), Subscribers (subs)"
@@ -140,11 +140,11 @@ async def test_cycle_summary_goes_out_once_after_the_cycle_ends(
 ) -> None:
     clock.now = datetime(2026, 12, 31, 10, 0, tzinfo=UTC)
     with core.store.atomic():
-        assert jobs.okr_cycle_summary(core.ctx, CHAT) == []
+        assert okr_jobs.okr_cycle_summary(core.ctx, CHAT) == []
     clock.now = datetime(2027, 1, 1, 10, 0, tzinfo=UTC)
     with core.store.atomic():
-        [summary] = jobs.okr_cycle_summary(core.ctx, CHAT)
-        assert jobs.okr_cycle_summary(core.ctx, CHAT) == []
+        [summary] = okr_jobs.okr_cycle_summary(core.ctx, CHAT)
+        assert okr_jobs.okr_cycle_summary(core.ctx, CHAT) == []
     assert summary.title == "OKR cycle 2026Q4 is over"
     assert "Grow the audience:" in summary.text and "nps 0.2" in summary.text
 
@@ -160,11 +160,13 @@ async def test_digest_shows_index_change_movers_red_okr_pace_due_work_and_missed
     await chat.ok('/initiative add launch "Launch webinar" due=2026-11-20')
     clock.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     with core.store.atomic():
-        assert jobs.send_digest(core.ctx, CHAT) is not None
+        assert digest_build.send_digest(core.ctx, CHAT) is not None
     await chat.ok("/kpi set cac 130")
     await chat.ok("/kpi set leads 180")
     with core.store.atomic():
-        jobs.record_missed(core.ctx, CHAT, "digest", datetime(2026, 11, 16, 9, 0, tzinfo=UTC))
+        bookkeeping.record_missed(
+            core.ctx, CHAT, "digest", datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+        )
     text = await chat.ok("/digest")
     assert "Index: " in text and "pts since Mon 23 Nov" in text
     assert "Movers: ▼ CAC −50 pts; ▲ Leads +40 pts" in text
@@ -174,7 +176,7 @@ async def test_digest_shows_index_change_movers_red_okr_pace_due_work_and_missed
     assert "weekly digest due Mon 16 Nov 09:00 did not run" in text
     clock.now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     with core.store.atomic():
-        jobs.send_digest(core.ctx, CHAT)
+        digest_build.send_digest(core.ctx, CHAT)
     assert "Missed schedules" not in await chat.ok("/digest"), "reported once"
 
 
@@ -185,10 +187,10 @@ async def test_a_scheduled_digest_goes_out_once_even_when_a_dst_fold_repeats_its
     await chat.ok("/digest every sun 02:30")
     clock.now = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
     with core.store.atomic():
-        assert jobs.send_digest(core.ctx, CHAT) is not None
+        assert digest_build.send_digest(core.ctx, CHAT) is not None
     clock.now = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET, the clock went back
     with core.store.atomic():
-        assert jobs.send_digest(core.ctx, CHAT) is None
+        assert digest_build.send_digest(core.ctx, CHAT) is None
     assert [r.kind for r in queued(core)] == ["digest"]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Core
-from handlers import jobs
+from handlers.jobs import sweeper
 from tests.alerts.support import queued_text
 from tests.support import FakeChat, FixedClock
 
@@ -20,7 +20,7 @@ async def test_a_monthly_sum_alerts_and_is_reminded_on_its_total(
     [first] = queued_text(core)
     assert "green → red: 900 $ vs target 500 $" in first
     clock.advance(hours=24, minutes=1)
-    report = await jobs.sweep(core.ctx)
+    report = await sweeper.sweep(core.ctx)
     await core.store.commit()
     assert report.reminders == 1
     assert "is still red" in queued_text(core)[-1] and "900 $" in queued_text(core)[-1]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.app import Core
-from handlers import jobs
+from handlers.jobs import bookkeeping, sweeper
 from tests.alerts.support import CHAT, queued_text
 from tests.support import FakeChat, FixedClock
 
@@ -17,18 +17,18 @@ CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=$ perspective=finance ever
 async def test_a_chat_with_nothing_due_is_not_looked_at_again_until_it_could_be(
     chat: FakeChat, core: Core, clock: FixedClock
 ) -> None:
-    memory = jobs.SweepMemory()
+    memory = sweeper.SweepMemory()
     await chat.ok(CAC)
     await chat.ok("/alerts set group=0 repeat=12h")
     await chat.ok("/kpi set cac 130")  # red, told now (10:00)
-    assert (await jobs.sweep(core.ctx, memory=memory)).chats == 1
+    assert (await sweeper.sweep(core.ctx, memory=memory)).chats == 1
     assert memory.next_look[CHAT] == clock.now + timedelta(hours=12)
     clock.advance(minutes=5)
-    assert (await jobs.sweep(core.ctx, memory=memory)).chats == 0
+    assert (await sweeper.sweep(core.ctx, memory=memory)).chats == 0
     memory.touch(CHAT)  # any command in the chat
-    assert (await jobs.sweep(core.ctx, memory=memory)).chats == 1
+    assert (await sweeper.sweep(core.ctx, memory=memory)).chats == 1
     clock.now = datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
-    report = await jobs.sweep(core.ctx, memory=memory)
+    report = await sweeper.sweep(core.ctx, memory=memory)
     assert (report.chats, report.reminders) == (1, 1)
     assert "is still red" in queued_text(core)[-1]
 
@@ -36,27 +36,27 @@ async def test_a_chat_with_nothing_due_is_not_looked_at_again_until_it_could_be(
 async def test_outside_working_hours_the_next_look_is_tomorrow_morning(
     chat: FakeChat, core: Core, clock: FixedClock
 ) -> None:
-    memory = jobs.SweepMemory()
+    memory = sweeper.SweepMemory()
     await chat.ok(CAC)
     await chat.ok("/timezone Europe/Berlin")
     clock.now = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)  # 21:00 in Berlin
-    await jobs.sweep(core.ctx, memory=memory)
+    await sweeper.sweep(core.ctx, memory=memory)
     assert memory.next_look[CHAT] == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # 09:00 CET
     await chat.ok("/alerts quiet 22:00-10:00")
     memory.touch(CHAT)
-    await jobs.sweep(core.ctx, memory=memory)
+    await sweeper.sweep(core.ctx, memory=memory)
     assert memory.next_look[CHAT] == datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # quiet ends
 
 
 async def test_new_chats_are_found_and_broken_ones_do_not_stop_the_sweep(
     chat: FakeChat, core: Core, clock: FixedClock
 ) -> None:
-    memory = jobs.SweepMemory()
+    memory = sweeper.SweepMemory()
     await chat.ok(CAC)
     other = FakeChat(core, chat_id="other")
     await other.ok(CAC)
     core.store.db.table("alset:console:other").insert({"policy": {"confirm": "many"}})
-    report = await jobs.sweep(core.ctx, memory=memory)
+    report = await sweeper.sweep(core.ctx, memory=memory)
     assert report.chats == 1, "the broken chat is logged and skipped"
     assert set(memory.chats or ()) == {CHAT, "console:other"}
 
@@ -70,9 +70,9 @@ async def test_a_sweep_yields_between_slices_of_work(chat: FakeChat, core: Core)
         nonlocal pauses
         pauses += 1
 
-    report = await jobs.sweep(core.ctx, slice_seconds=0.0, pause=pause)
+    report = await sweeper.sweep(core.ctx, slice_seconds=0.0, pause=pause)
     assert (report.chats, pauses) == (3, 3)
-    assert (await jobs.sweep(core.ctx, slice_seconds=10.0, pause=pause)).chats == 3
+    assert (await sweeper.sweep(core.ctx, slice_seconds=10.0, pause=pause)).chats == 3
     assert pauses == 4
 
 
@@ -167,7 +167,7 @@ def test_sent_marks_read_and_replace_only_the_jobstates_sent_reminders(
     assert alerts.sent_marks(CHAT) == {}
     alerts.save_sent_marks(CHAT, {"stale:cac": "2026-11-02"})
     assert alerts.jobstate(CHAT).sent == {"stale:cac": "2026-11-02"}
-    jobs.record_fire(core.ctx, CHAT, "digest", clock.now)
+    bookkeeping.record_fire(core.ctx, CHAT, "digest", clock.now)
     marks = alerts.sent_marks(CHAT)
     marks["cadence:posts"] = "2026-11-01"  # a copy: the store is unchanged until saved
     assert alerts.jobstate(CHAT).sent == {"stale:cac": "2026-11-02"}

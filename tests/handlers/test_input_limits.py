@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.app import Core
-from handlers import jobs
 from handlers.contract import UsageError
+from handlers.jobs import sweeper
 from handlers.parsing import MAX_MESSAGE, tokenize
 from scoring.models import Measurement
 from tests.support import FakeChat, FixedClock
@@ -104,7 +104,7 @@ async def test_huge_windows_stored_before_the_bounds_never_break_alerts_or_the_s
     await chat.ok("/kpi set cac 130")  # a colour change runs the grouping window
     await chat.ok("/kpi set cac 80")
     await _never_broken(chat, "/alerts", "/alerts log")
-    report = await jobs.sweep(core.ctx, memory=jobs.SweepMemory())
+    report = await sweeper.sweep(core.ctx, memory=sweeper.SweepMemory())
     assert report.chats == 1
 
 

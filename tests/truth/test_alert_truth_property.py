@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import Core, build_core
-from handlers import jobs, render
+from handlers import render
 from handlers.contract import Reply
+from handlers.jobs import sweeper
 from scoring.alert_rules import active_mute, settle
 from scoring.models import Status
 from scoring.status import would_be_status
@@ -127,7 +128,7 @@ async def play(steps: list[tuple[object, ...]], group: int, confirm: int) -> Non
             await run(chat, core, clock, step)
             check(core, confirm, repr(step))
         await advance(core, clock, timedelta(days=1))  # every window and quiet hour is over
-        await jobs.sweep(core.ctx)
+        await sweeper.sweep(core.ctx)
         await core.store.commit()
         await advance(core, clock, timedelta(days=1))  # what the sweep held goes out too
         assert core.store.alerts.batcher(CHAT).queued == ()
@@ -142,7 +143,7 @@ async def advance(core: Core, clock: FixedClock, span: timedelta) -> None:
     while (due := core.store.alerts.batcher(CHAT).next_due()) is not None and due <= end:
         clock.now = max(due, clock())
         with core.store.atomic():
-            jobs.flush_alerts(core.ctx, CHAT)
+            sweeper.flush_alerts(core.ctx, CHAT)
         await core.store.commit()
         check(core, 0, "flush timer")
     clock.now = end
@@ -175,14 +176,14 @@ async def run(chat: FakeChat, core: Core, clock: FixedClock, step: tuple[object,
         case ("later", int(minutes)):  # the scheduler sweeps every few minutes meanwhile
             for _ in range(minutes // 5):
                 await advance(core, clock, timedelta(days=1))  # what the sweep held goes out too
-                await jobs.sweep(core.ctx)
+                await sweeper.sweep(core.ctx)
             await core.store.commit()
         case ("flush",):
             with core.store.atomic():
-                jobs.flush_alerts(core.ctx, CHAT)
+                sweeper.flush_alerts(core.ctx, CHAT)
             await core.store.commit()
         case ("sweep",):
-            await jobs.sweep(core.ctx)
+            await sweeper.sweep(core.ctx)
             await core.store.commit()
         case _:
             raise AssertionError(step)

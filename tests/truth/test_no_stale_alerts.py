@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from bot.app import Core
 from bot.demo import load_demo
-from handlers import exchange, jobs
+from handlers import exchange
+from handlers.jobs import sweeper
 from scoring.models import Measurement, Status
 from tests.alerts.support import CHAT, queued_text
 from tests.support import FakeChat, FixedClock
@@ -20,7 +21,7 @@ REVENUE = '/kpi add rev "Revenue" target=20000 perspective=finance'
 
 def flush(core: Core) -> None:
     with core.store.atomic():
-        jobs.flush_alerts(core.ctx, CHAT)
+        sweeper.flush_alerts(core.ctx, CHAT)
 
 
 async def test_a_grouped_alert_is_rephrased_from_the_value_when_it_is_sent(
@@ -155,13 +156,13 @@ async def test_a_colour_that_moved_on_during_a_mute_is_told_once_when_it_runs_ou
     await chat.ok("/kpi set sql 10")  # red, muted
     await chat.ok("/kpi set sql 59")  # green, muted
     clock.advance(hours=2, minutes=1)
-    await jobs.sweep(core.ctx)
+    await sweeper.sweep(core.ctx)
     await core.store.commit()
     texts = queued_text(core)
     assert [t.splitlines()[:2] for t in texts[1:]] == [
         ["🟢 SQLs is back to green", "yellow → green: 59 vs target 60"]
     ]
-    await jobs.sweep(core.ctx)
+    await sweeper.sweep(core.ctx)
     assert len(queued_text(core)) == len(texts), "once"
 
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.app import Core
-from handlers import jobs
+from handlers.jobs import digest_build, sweeper
 from scoring.models import Status, Thresholds
 from scoring.numbers import format_number, format_percent, format_percent_exact
 from scoring.status import status_from_performance
@@ -97,7 +97,7 @@ async def test_an_alert_sent_during_a_hysteresis_hold_says_the_colour_now(
     await chat.ok("/kpi set leads 52")  # yellow now, the red alert holds until 55
     clock.advance(seconds=60)
     with core.store.atomic():
-        jobs.flush_alerts(core.ctx, CHAT)
+        sweeper.flush_alerts(core.ctx, CHAT)
     assert queued_text(core) == [
         "🔴 Leads is red\n"
         "green → red: 52 vs target 100 (yellow now; the red alert clears at 55%)\n"
@@ -142,7 +142,7 @@ async def test_a_digest_whole(chat: FakeChat, core: Core, clock: FixedClock) -> 
     ask = await chat.say("/kpi set leads 30")  # 400× below 12 345.5: asked first
     await chat.ok(ask[0].buttons[0].command)
     with core.store.atomic():
-        reply = jobs.build_digest(core.ctx, CHAT)
+        reply = digest_build.build_digest(core.ctx, CHAT)
     assert reply.plain() == (
         "Weekly review · Sun 22 Nov\n"
         "Index: 54%\n"

@@ -1,0 +1,114 @@
+"""Stale-data and behind-cadence reminders: who to nudge today, once per missing value
+or period."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers import alert_pipeline
+from handlers.contract import Context, Reply
+from scoring.initiatives import behind_cadence, cadence_progress, expected_by_now
+from scoring.models import ProgressLog
+from scoring.periods import Period, PeriodKind, local_midnight, period_containing
+from storage.alert_state import (
+    KpiFact,
+)
+
+#: Days between values each `every` promises, and the grace before a reminder.
+INTERVAL_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92}
+GRACE_DAYS = {"day": 1, "week": 2, "month": 5, "quarter": 10}
+
+
+def stale_cutoffs(today: date) -> dict[str, date]:
+    """Per `every`: a latest value on or before this day is stale today."""
+    return {
+        every: today - timedelta(days=INTERVAL_DAYS[every] + GRACE_DAYS[every])
+        for every in INTERVAL_DAYS
+    }
+
+
+def stale_due(fact: KpiFact, today: date) -> bool:
+    """Whether a KPI's latest value is older than its `every` plus the grace."""
+    if fact.last_day is None or fact.every not in INTERVAL_DAYS:
+        return False
+    days = INTERVAL_DAYS[fact.every] + GRACE_DAYS[fact.every]
+    return today >= fact.last_day + timedelta(days=days)
+
+
+def stale_reminder(
+    ctx: Context, chat: str, facts: Sequence[KpiFact], today: date, sent: dict[str, str]
+) -> tuple[Reply, list[str]] | None:
+    """One message mentioning the owners of KPIs that went stale (once per missing value)."""
+    due = [
+        f for f in facts if stale_due(f, today) and sent.get(f"stale:{f.key}") != str(f.last_day)
+    ]
+    if not due:
+        return None
+    lines = []
+    for fact in due:
+        sent[f"stale:{fact.key}"] = str(fact.last_day)
+        assert fact.last_day is not None
+        age = (today - fact.last_day).days
+        owner = fact.owner or "no owner"
+        lines.append(
+            f"{owner}: {fact.name} ({fact.key}, every {fact.every}) — last value "
+            f"{fact.last_day:%d %b}, {age} days ago → /kpi set {fact.key} <value>"
+        )
+    reply = Reply(
+        title="Data is getting stale",
+        text="\n".join(lines),
+        footer="Owners: /kpi edit <key> owner=@name",
+        to=alert_pipeline.chat_ref(chat),
+        kind="reminder",
+    )
+    return reply, [f.key for f in due]
+
+
+def cadence_reminder(
+    ctx: Context, chat: str, tz: ZoneInfo, today: date, sent: dict[str, str]
+) -> tuple[Reply, list[str]] | None:
+    """Initiatives behind their cadence, flagged once per period while there is time left."""
+    lines, keys = [], []
+    for item in ctx.store.alerts.cadence_initiatives(chat):
+        assert item.cadence is not None
+        period, since = _cadence_window(item.cadence.period, today, tz)
+        mark = f"cadence:{item.key}"
+        if sent.get(mark) == str(period.start):
+            continue
+        total = ctx.store.alerts.progress_total(chat, item.key, since)
+        if total >= item.cadence.count:
+            continue  # target met: cannot be behind
+        # The period's total as one log: cadence_progress sums the amounts in the period.
+        logs = [ProgressLog(initiative=item.key, amount=total, at=since)] if total else []
+        progress = cadence_progress(item, logs, today, tz)
+        if not behind_cadence(progress, today):
+            continue
+        sent[mark] = str(period.start)
+        keys.append(item.key)
+        expected = expected_by_now(progress, today)
+        lines.append(
+            f"{item.owner or 'no owner'}: {item.name} ({item.key}) is behind — "
+            f"{progress.label} ({expected} expected by now) → /log {item.key} +1"
+        )
+    if not lines:
+        return None
+    reply = Reply(
+        title="Behind cadence",
+        text="\n".join(lines),
+        to=alert_pipeline.chat_ref(chat),
+        kind="reminder",
+    )
+    return reply, keys
+
+
+@functools.lru_cache(maxsize=64)
+def _cadence_window(kind: PeriodKind, today: date, tz: ZoneInfo) -> tuple[Period, datetime]:
+    """The cadence period containing `today` and the instant it starts in `tz`.
+
+    The same for most chats of a sweep, so it is computed once (both are immutable).
+    """
+    period = period_containing(kind, today)
+    return period, local_midnight(period.start, tz)

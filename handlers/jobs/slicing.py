@@ -1,0 +1,47 @@
+"""Sweep plumbing: do a list of small synchronous steps in atomic slices of CPU time.
+
+A command waits at most about one slice (plus one step) behind a long sweep: between
+slices the loop serves whatever is waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
+from time import perf_counter
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def in_slices(
+    items: Sequence[T],
+    step: Callable[[T], None],
+    *,
+    atomic: Callable[[], AbstractContextManager[None]],
+    slice_seconds: float,
+    pause: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Run `step` on each item, as many as fit in `slice_seconds` per atomic block,
+    pausing (by default: yielding to the loop) after each block."""
+    position = 0
+    while position < len(items):
+        started = perf_counter()  # CPU slicing, not business time: not the clock
+        with atomic():
+            while position < len(items):
+                position += 1
+                step(items[position - 1])
+                if perf_counter() - started >= slice_seconds:
+                    break
+        await (pause() if pause is not None else yield_to_loop())
+
+
+async def yield_to_loop() -> None:
+    """Let waiting commands run before the next slice.
+
+    Twice: a command whose timer fired during a slice is only made runnable after the
+    sweep's own wake-up is queued; the second yield lets it go first.
+    """
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)

@@ -1,0 +1,272 @@
+"""The sweep: every few minutes, per chat, what became due without a command.
+
+Stale data (KPIs whose `every` has passed plus a grace, owner mentioned), initiatives
+behind their cadence, reminders for KPIs that stay red (`repeat`) and any alert flush
+that is due. Chats are taken in atomic slices of about 2 ms of work (`slicing`), and
+chats whose next possible due time (`SweepMemory`) has not come are skipped.
+`flush_alerts` is the group-window / quiet-hours timer of one chat.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from handlers import alert_pipeline, calculated
+from handlers.common import zone_of
+from handlers.contract import Context, Reply
+from handlers.jobs.reminders import cadence_reminder, stale_cutoffs, stale_reminder
+from handlers.jobs.slicing import in_slices
+from scoring.alert_rules import Transition, active_mute, quiet_release_time
+from scoring.models import Status
+from scoring.targets import kpi_on
+from storage.alert_state import (
+    AlertSettings,
+    StoredState,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Reminders that mention people go out in local working hours only.
+WORK_START, WORK_END = time(9, 0), time(19, 0)
+#: Work a sweep does in one atomic step before yielding to the loop (a command waits
+#: at most about this long, plus one chat's share, behind a sweep).
+SWEEP_SLICE = 0.002
+#: How often the sweep re-reads the list of chats from the store.
+RESCAN = timedelta(hours=1)
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did (for logs, tests and the benchmark)."""
+
+    chats: int = 0
+    stale: int = 0
+    cadence: int = 0
+    reminders: int = 0
+    flushed: int = 0
+    queued: list[Reply] = field(default_factory=list)
+    next_look: datetime | None = None  # one chat: when it next needs a look
+
+    def add(self, other: SweepReport) -> None:
+        """Fold another report into this one."""
+        self.chats += other.chats
+        self.stale += other.stale
+        self.cadence += other.cadence
+        self.reminders += other.reminders
+        self.flushed += other.flushed
+        self.queued.extend(other.queued)
+
+
+def _put(ctx: Context, reply: Reply, key: str, queued: list[Reply]) -> None:
+    if ctx.outbox.put(reply, key=key):
+        queued.append(reply)
+
+
+# --- sweep -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepMemory:
+    """When each chat next needs a look, so a sweep skips chats where nothing can be due.
+
+    In memory only: after a restart the first sweep looks at every chat. A command in a
+    chat (`touch`) makes the next sweep look at it again, since it may have added a
+    KPI, an owner, a mute or a timezone. The list of chats is rescanned every hour so
+    chats created by other paths (imports) are found too.
+    """
+
+    next_look: dict[str, datetime] = field(default_factory=dict)
+    chats: set[str] | None = None
+    scanned_at: datetime | None = None
+
+    def touch(self, chat: str) -> None:
+        """Something changed in `chat`: look at it in the next sweep."""
+        self.next_look.pop(chat, None)
+        if self.chats is not None:
+            self.chats.add(chat)
+
+    def due(self, ctx: Context, now: datetime) -> list[str]:
+        """The chats to look at now."""
+        if self.chats is None or self.scanned_at is None or now - self.scanned_at >= RESCAN:
+            self.chats = set(ctx.store.alerts.chats())
+            self.scanned_at = now
+        return sorted(c for c in self.chats if self.next_look.get(c, now) <= now)
+
+
+async def sweep(
+    ctx: Context,
+    chats: Iterable[str] | None = None,
+    *,
+    memory: SweepMemory | None = None,
+    slice_seconds: float = SWEEP_SLICE,
+    pause: Callable[[], Awaitable[None]] | None = None,
+) -> SweepReport:
+    """Look at every chat (or `chats`, or those `memory` says are due) for due work.
+
+    Due work: stale data, cadence, red reminders, due alert flushes. Chats are taken in
+    atomic steps of about `slice_seconds` of work; between steps the loop serves
+    commands. The caller commits and wakes delivery afterwards.
+    """
+    if chats is not None:
+        names = list(chats)
+    elif memory is not None:
+        names = memory.due(ctx, ctx.clock())
+    else:
+        names = ctx.store.alerts.chats()
+    report = SweepReport()
+
+    def look(chat: str) -> None:
+        try:
+            looked = sweep_chat(ctx, chat)
+        except Exception:  # one broken chat must not starve the others
+            _LOGGER.exception("sweep failed for chat %s", chat)
+            return
+        report.add(looked)
+        if memory is not None and looked.next_look is not None:
+            memory.next_look[chat] = looked.next_look
+
+    await in_slices(names, look, atomic=ctx.store.atomic, slice_seconds=slice_seconds, pause=pause)
+    return report
+
+
+def sweep_chat(ctx: Context, chat: str) -> SweepReport:
+    """One chat's share of the sweep (synchronous; run inside `store.atomic()`).
+
+    The messages it queues are written to the outbox together when it is done.
+    """
+    with ctx.store.outbox.batch():
+        return _look_at(ctx, chat)
+
+
+def _look_at(ctx: Context, chat: str) -> SweepReport:
+    now = ctx.clock()
+    report = SweepReport(chats=1)
+    settings = alert_pipeline.end_expired_mutes(ctx, chat, now)
+    tz = zone_of(ctx, chat)
+    red_before = ctx.store.alerts.states(chat, status=Status.RED)
+    report.reminders, flushed = _remind(ctx, chat, settings, now, red_before, tz)
+    if not flushed:  # the reminders' queue flushed what is ready at `now` already
+        report.flushed = alert_pipeline.flush_due(ctx, chat, now, settings=settings)
+    local = now.astimezone(tz)
+    quiet = settings.policy.quiet
+    wall = local.time().replace(tzinfo=None)
+    in_hours = WORK_START <= wall < WORK_END and not (quiet is not None and quiet.contains(wall))
+    red = ctx.store.alerts.states(chat, status=Status.RED) if report.reminders else red_before
+    report.next_look = _next_look(ctx, chat, settings, now, tz, looked=in_hours, red=red)
+    if not in_hours:
+        return report  # people are mentioned in working hours only
+    before = ctx.store.alerts.sent_marks(chat)
+    sent = dict(before)
+    candidates = ctx.store.alerts.kpi_facts(chat, last_on_or_before=stale_cutoffs(local.date()))
+    stale = stale_reminder(ctx, chat, candidates, local.date(), sent)
+    if stale is not None:
+        report.stale = len(stale[1])
+        _put(ctx, stale[0], f"stale:{local.date()}:{'+'.join(stale[1])}", report.queued)
+    cadence = cadence_reminder(ctx, chat, tz, local.date(), sent)
+    if cadence is not None:
+        report.cadence = len(cadence[1])
+        _put(ctx, cadence[0], f"cadence:{local.date()}:{'+'.join(cadence[1])}", report.queued)
+    if sent != before:
+        ctx.store.alerts.save_sent_marks(chat, sent)
+    return report
+
+
+def _next_look(
+    ctx: Context,
+    chat: str,
+    settings: AlertSettings,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    looked: bool,
+    red: Sequence[StoredState],
+) -> datetime:
+    """The earliest instant anything in the chat can become due without a command.
+
+    Staleness and cadence change with the local date, so they need one look per day in
+    working hours; a red KPI's reminder is due `repeat` after people were told (or when
+    its mute ends); held alerts when their batch is ready.
+    """
+    local = now.astimezone(tz)
+    wall = local.time().replace(tzinfo=None)
+    quiet = settings.policy.quiet
+    if looked or wall >= WORK_END:
+        daily = datetime.combine(local.date() + timedelta(days=1), WORK_START, tzinfo=tz)
+    elif wall < WORK_START:
+        daily = datetime.combine(local.date(), WORK_START, tzinfo=tz)
+    else:  # working hours, but quiet: look again when the quiet window ends
+        daily = quiet_release_time(now, quiet, tz) or now
+    if quiet is not None:
+        daily = quiet_release_time(daily, quiet, tz) or daily
+    candidates = [daily]
+    for stored in red:
+        if stored.test:
+            continue
+        told = stored.state.last_notified
+        due = now if told is None else told + settings.policy.repeat
+        mute = active_mute(stored.state.kpi, settings.mutes, now)
+        candidates.append(due if mute is None else max(due, mute.until))
+    candidates.extend(m.until for m in settings.mutes if m.until > now)  # catch-ups
+    held = ctx.store.alerts.next_flush(chat)
+    if held is not None:
+        candidates.append(held)
+    return min(candidates)
+
+
+def _remind(
+    ctx: Context,
+    chat: str,
+    settings: AlertSettings,
+    now: datetime,
+    red: Sequence[StoredState],
+    tz: ZoneInfo | None = None,
+) -> tuple[int, bool]:
+    """Remind red KPIs not told within `repeat` (also after a mute ends): how many, and
+    whether its queue flushed the chat's alerts.
+
+    Each candidate is evaluated again with its current definition and latest reading, so
+    a KPI whose target was edited into green resolves instead of being reminded.
+    """
+    if not red:
+        return 0, False
+    policy = settings.policy
+    candidates = [
+        s
+        for s in red
+        if not s.test
+        and (s.state.last_notified is None or now - s.state.last_notified >= policy.repeat)
+    ]
+    if not candidates:
+        return 0, False
+    tz = tz or zone_of(ctx, chat)
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    transitions: list[Transition] = []
+    for stored in candidates:
+        kpi, reading = ctx.store.alerts.kpi_reading(chat, stored.state.kpi)
+        if kpi is not None and kpi.removed_at is not None:
+            continue  # removed, not deleted: its state waits for a restore
+        if kpi is None or kpi.test != stored.test or reading is None:
+            ctx.store.alerts.drop_state(chat, stored.state.kpi)  # gone: no message
+            continue
+        if kpi.agg != "last" or kpi.staged:  # the period's aggregate, the stage in force
+            reading = calculated.current_measurement(ctx, chat, kpi) or reading
+            kpi = kpi_on(kpi, reading.day)
+        state, found = alert_pipeline.step(
+            stored.state, kpi, reading, settings, tz, thresholds, now
+        )
+        if state != stored.state:
+            ctx.store.alerts.put_state(chat, state, test=kpi.test)
+        transitions.extend(found)
+    flushed = alert_pipeline.queue(ctx, chat, transitions, settings=settings, now=now)
+    return sum(1 for t in transitions if t.kind == "reminder" and t.suppressed is None), flushed
+
+
+def flush_alerts(ctx: Context, chat: str) -> int:
+    """The group-window / quiet-hours timer fired: send what is ready (items sent)."""
+    now = ctx.clock()
+    settings = alert_pipeline.end_expired_mutes(ctx, chat, now)
+    return alert_pipeline.flush_due(ctx, chat, now, settings=settings)
