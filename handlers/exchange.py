@@ -1,10 +1,10 @@
 """A whole scorecard as a file: export (JSON or CSV) and a checked, previewed, atomic import.
 
 The JSON file is one object with a section per kind (perspectives, objectives, links, KPIs,
-values, OKRs, key results, check-ins, initiatives, progress), one record per line so a
-problem can be named by its line. The CSV file has the same records, one per row, with a
-`section` column and one column per field, so it opens in a spreadsheet. Both are read
-back by `read_file`; `plan_import` checks every record against the file and the chat
+values, OKRs, key results, check-ins, initiatives, progress, funnels, journeys), one record
+per line so a problem can be named by its line. The CSV file has the same records, one per
+row, with a `section` column and one column per field, so it opens in a spreadsheet. Both
+are read back by `read_file`; `plan_import` checks every record against the file and the chat
 (nothing is written), `apply_import` then writes the good records in one atomic step,
 values through the same path as `/kpi import`, so alerts see them the same way.
 """
@@ -148,6 +148,12 @@ def apply_import(ctx: Context, chat: str, plan: Plan) -> int:
         if item not in store.initiatives.logs(chat, item.initiative):
             store.initiatives.log(chat, item)
         written += 1
+    for item in changed("funnels"):
+        store.funnels.put(chat, item)
+        written += 1
+    for item in changed("journeys"):
+        store.funnels.put_journey(chat, item)
+        written += 1
     return written
 
 
@@ -166,6 +172,8 @@ _LABELS = {
     "checkins": "check-ins",
     "initiatives": "initiatives",
     "progress": "progress entries",
+    "funnels": "funnels",
+    "journeys": "journeys",
 }
 
 

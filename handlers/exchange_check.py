@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -10,15 +11,19 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from handlers import calculated
 from handlers.contract import UsageError
 from handlers.exchange_export import SECTIONS
 from handlers.exchange_read import Problem, Record
 from handlers.parsing import MAX_VALUE, parse_date, parse_number
+from scoring.formula import FormulaError, find_cycle, parse_formula
 from scoring.models import (
     MAX_PERSPECTIVES,
     CheckIn,
+    Link,
     Measurement,
 )
+from scoring.strategy_map import cycle_path
 from storage import Store
 
 
@@ -63,6 +68,10 @@ class Checker:
         self.okrs = {o.key: o for o in store.okrs.okrs(chat)}
         self.krs = {k.key: k for k in store.okrs.key_results(chat)}
         self.initiatives = {i.key: i for i in store.initiatives.all(chat)}
+        self.all_links = set(self.links)  # stored and from the file so far (for cycles)
+        self.formulas: dict[str, tuple[Record, tuple[str, ...]]] = {}  # file KPI → its inputs
+        self.funnels = {f.key: f for f in store.funnels.all(chat)}
+        self.journeys = {j.key: j for j in store.funnels.journeys(chat)}
         self.seen: dict[str, set[Any]] = {}
         self.history: dict[str, dict[date, Measurement]] = {}
         self.file_perspectives: list[str] = []
@@ -168,6 +177,13 @@ class Checker:
         pair = (model.cause, model.effect)
         if not self._once(record, pair):
             return
+        path = cycle_path((Link(cause=c, effect=e) for c, e in self.all_links), *pair)
+        if pair not in self.all_links and path:  # as /objective link refuses it
+            self.problem(
+                record, "effect", f"{pair[0]} → {pair[1]} would close a cycle ({' → '.join(path)})"
+            )
+            return
+        self.all_links.add(pair)
         self._keep("links", model, model if pair in self.links else None)
 
     def _kpis(self, record: Record, model: Any) -> None:
@@ -176,6 +192,14 @@ class Checker:
         if model.objective not in self.objectives:
             self.problem(record, "objective", f"no objective '{model.objective}'")
             return
+        if model.formula and model.removed_at is None:  # a removed one computes nothing
+            try:
+                self.formulas[model.key] = (record, parse_formula(model.formula).inputs)
+            except FormulaError as exc:
+                self.problem(record, "formula", str(exc))
+                return
+        else:
+            self.formulas.pop(model.key, None)
         stored = self.kpis.get(model.key)
         self.kpis[model.key] = model
         self._keep("kpis", model, stored)
@@ -259,7 +283,27 @@ class Checker:
             model = model.model_copy(update={"number": stored.number})
         self._keep("progress", model, stored)
 
+    def _funnels(self, record: Record, model: Any) -> None:
+        if not self._once(record, model.key) or not self._stage_kpis(record, model.stages):
+            return
+        self._keep("funnels", model, self.funnels.get(model.key))
+
+    def _journeys(self, record: Record, model: Any) -> None:
+        if not self._once(record, model.key):
+            return
+        if not self._stage_kpis(record, [k for stage in model.stages for k in stage.kpis]):
+            return
+        self._keep("journeys", model, self.journeys.get(model.key))
+
+    def _stage_kpis(self, record: Record, keys: Iterable[str]) -> bool:
+        """A funnel's or journey's stages name KPIs in the file or the chat."""
+        missing = next((k for k in keys if k not in self.kpis), None)
+        if missing is not None:
+            self.problem(record, "stages", f"no KPI '{missing}'")
+        return missing is None
+
     def finish(self) -> None:
+        self._check_formulas()
         if len(self.perspectives) > MAX_PERSPECTIVES:
             self.plan.problems.append(
                 Problem(
@@ -270,6 +314,33 @@ class Checker:
                 )
             )
             self.plan.models.pop("perspectives", None)
+
+    def _check_formulas(self) -> None:
+        """As /kpi add: a file's formulas read KPIs that exist (in the file or the chat) and
+        make no loop with each other or the chat's formulas (checked once all KPIs are read)."""
+        live = [k for k in self.kpis.values() if k.removed_at is None]
+        stored = {k.key: k for k in live if k.key not in self.formulas}
+        reads = {
+            **calculated.graph(stored.values()),
+            **{k: i for k, (_, i) in self.formulas.items()},
+        }
+        looped: set[str] = set()
+        for key, (record, inputs) in self.formulas.items():
+            unknown = [name for name in inputs if name not in self.kpis and name != key]
+            loop = find_cycle(key, inputs, {k: v for k, v in reads.items() if k != key})
+            if unknown:
+                names = ", ".join(repr(u) for u in unknown)
+                what = "is not a KPI" if len(unknown) == 1 else "are not KPIs"
+                self.problem(record, "formula", f"reads {names}, which {what} here")
+            elif key in inputs:
+                self.problem(
+                    record, "formula", f"{key} reads itself; a KPI can't depend on itself"
+                )
+            elif loop is not None and key not in looped:
+                looped.update(loop)
+                self.problem(
+                    record, "formula", f"makes a loop: {' → '.join(loop)} (each reads the next)"
+                )
 
 
 def _value(raw: str) -> float:

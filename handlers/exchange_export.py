@@ -13,7 +13,9 @@ from pydantic import BaseModel
 
 from scoring.models import (
     CheckIn,
+    Funnel,
     Initiative,
+    Journey,
     KeyResult,
     Kpi,
     Link,
@@ -44,6 +46,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "checkins": CheckIn,
     "initiatives": Initiative,
     "progress": ProgressLog,
+    "funnels": Funnel,
+    "journeys": Journey,
 }
 SINGLE_SECTIONS = ("settings", "thresholds")  # one object, not a list
 
@@ -74,6 +78,8 @@ def snapshot(store: Store, chat: str, now: datetime) -> dict[str, Any]:
         "checkins": [_dump(c) for kr in krs for c in store.okrs.check_ins(chat, kr.key)],
         "initiatives": [_dump(i) for i in initiatives],
         "progress": [_dump(p) for i in initiatives for p in store.initiatives.logs(chat, i.key)],
+        "funnels": [_dump(f) for f in store.funnels.all(chat)],
+        "journeys": [_dump(j) for j in store.funnels.journeys(chat)],
     }
     return doc
 

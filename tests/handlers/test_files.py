@@ -48,14 +48,23 @@ async def test_json_export_imported_into_an_empty_chat_gives_the_same_scorecard(
         load_demo(core.store, source.chat.key, core.ctx.clock())
     await core.store.commit()
     await source.ok("/okr checkin " + core.store.okrs.key_results(source.chat.key)[0].key + " 3")
+    await _add_funnel_and_journey(source)
     exported = await _export(source)
     preview = (await send_file(empty, exported, "demo.json"))[0]
     assert preview.kind == "answer", preview.plain()
     assert "KPIs: 7 new" in preview.plain()
+    assert preview.plain().splitlines()[-4:-2] == ["funnels: 1 new", "journeys: 1 new"]
     assert await empty.ok(preview.buttons[0].command)
     again = await _export(empty)
     assert _sections(again) == _sections(exported)
     assert "everything in it is already here" in (await send_file(empty, again, "a.json"))[0].text
+
+
+async def _add_funnel_and_journey(chat: FakeChat) -> None:
+    first, second = (k.key for k in chat.core.store.kpis.all(chat.chat.key)[:2])
+    await chat.ok(f'/funnel add mkt "Marketing funnel" stages={first},{second}')
+    await chat.ok('/journey add cx "Customer journey" stages="Awareness, Purchase"')
+    await chat.ok(f'/journey stage cx purchase kpis={second} touchpoint="live chat" pain="wait"')
 
 
 async def test_csv_export_round_trips_too(core: Core) -> None:
@@ -63,8 +72,10 @@ async def test_csv_export_round_trips_too(core: Core) -> None:
     with core.store.atomic():
         load_demo(core.store, source.chat.key, core.ctx.clock())
     await core.store.commit()
+    await _add_funnel_and_journey(source)
     csv_file = await _export(source, "csv")
     assert csv_file.startswith(b"section,key,name,kpi,day,value,")
+    assert b"\nfunnels,mkt," in csv_file and b"\njourneys,cx," in csv_file
     preview = (await send_file(empty, csv_file, "demo.csv"))[0]
     await empty.ok(preview.buttons[0].command)
     assert _sections(await _export(empty)) == _sections(await _export(source))
@@ -91,6 +102,50 @@ async def test_a_bad_file_changes_nothing_and_names_each_line_and_field(chat: Fa
         "10k or 35%"
     )
     assert chat.core.store.kpis.count(chat.chat.key, "cac") == 0
+
+
+async def test_an_import_is_checked_for_formula_and_link_loops_as_commands_are(
+    chat: FakeChat,
+) -> None:
+    await chat.ok('/objective add profit "Grow profit" perspective=finance')
+    await chat.ok('/objective add sales "Sell more" perspective=customers')
+    await chat.ok("/objective link sales profit")
+    await chat.ok('/kpi add cac "CAC" baseline=120 target=80 objective=profit')
+    doc = exchange.snapshot(chat.core.store, chat.chat.key, chat.core.ctx.clock())
+    cac = doc["kpis"][0]
+    doc["kpis"] += [
+        {**cac, "key": "a", "formula": "b * 2"},
+        {**cac, "key": "b", "formula": "a + cac"},
+        {**cac, "key": "c", "formula": "nope + cak"},
+        {**cac, "key": "d", "formula": "d + 1"},
+        {**cac, "key": "e", "formula": "cac **"},
+    ]
+    doc["links"] += [{"cause": "profit", "effect": "sales"}]
+    doc["funnels"] = [{"key": "mkt", "name": "Funnel", "stages": ["cac", "leads"]}]
+    data = exchange.to_json(doc)
+    lines = data.decode().splitlines()
+    marks = {
+        "link": '"cause":"profit"',
+        "a": '"key":"a"',
+        "c": '"key":"c"',
+        "d": '"key":"d"',
+        "e": '"key":"e"',
+        "mkt": '"mkt"',
+    }
+    at = {name: next(i for i, t in enumerate(lines, 1) if m in t) for name, m in marks.items()}
+    reply = (await send_file(chat, data, "loops.json"))[0]
+    assert reply.plain() == (
+        "Import refused, nothing was changed: 6 problems\n"
+        f"line {at['link']}, effect: profit → sales would close a cycle "
+        "(profit → sales → profit)\n"
+        f"line {at['e']}, formula: I can't read the formula 'cac **': use KPI keys, numbers, "
+        '+ - * / ** and ( ), e.g. formula="spend / newc".\n'
+        f"line {at['mkt']}, stages: no KPI 'leads'\n"
+        f"line {at['a']}, formula: makes a loop: a → b → a (each reads the next)\n"
+        f"line {at['c']}, formula: reads 'nope', 'cak', which are not KPIs here\n"
+        f"line {at['d']}, formula: d reads itself; a KPI can't depend on itself"
+    )
+    assert [k.key for k in chat.core.store.kpis.all(chat.chat.key)] == ["cac"]
 
 
 async def test_not_json_names_the_line_and_a_values_sheet_is_accepted(chat: FakeChat) -> None:
