@@ -20,6 +20,7 @@ from scoring.strategy_map import causes_tree, order_objectives
 # worst first: what a reader should look at before the rest
 _SEVERITY = {Status.RED: 0, Status.YELLOW: 1, Status.NODATA: 2, Status.TEST: 3, Status.GREEN: 4}
 TREND_DAYS = 30
+TREND_READ = 62  # values read for the 30-day change: a month of daily values, and then some
 ZOOM_BOX_W = 3.0  # room for KPI names and values
 
 
@@ -269,7 +270,8 @@ def _change(ctx: Context, chat: str, v: KpiView, today: date) -> str | None:
     if v.value is None:
         return None
     cutoff = today - timedelta(days=TREND_DAYS)
-    before = [m for m in ctx.store.kpis.history(chat, v.kpi.key) if m.day <= cutoff]
+    recent = ctx.store.kpis.history(chat, v.kpi.key, limit=TREND_READ)
+    before = [m for m in recent if m.day <= cutoff]
     if not before or before[-1].value == 0:
         return None
     change = (v.value - before[-1].value) / abs(before[-1].value)

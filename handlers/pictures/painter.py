@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -21,6 +22,11 @@ from typing import Literal, TypeVar
 _LOGGER = logging.getLogger(__name__)
 S = TypeVar("S")
 Mode = Literal["thread", "process"]
+
+
+def _quiet_child() -> None:
+    """The worker leaves Ctrl-C to the bot (which then stops it) instead of printing a trace."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def warm_up() -> int:
@@ -63,7 +69,9 @@ class Painter:
         if self._executor is None:
             if self.mode == "process":
                 self._executor = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_quiet_child,
                 )
             else:
                 self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="painter")

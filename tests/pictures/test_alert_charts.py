@@ -37,7 +37,7 @@ async def test_an_alert_is_sent_with_a_small_chart_of_its_kpi(
     await _two_kpis(chat)
     await chat.ok("/kpi set cac 118")
     assert queued(core)[-1].chart is not None  # the outbox keeps keys, not picture bytes
-    await core.delivery.wait_idle()  # type: ignore[union-attr]
+    await core.delivery.wait_idle(timeout=120)  # type: ignore[union-attr]  # drawing under load
     alert = sent.sent[-1]
     assert alert.kind == "alert" and alert.image is not None and alert.chart is None
     assert alert.image.filename == "cac.png" and decode(alert.image.data) == (520, 250)
@@ -49,7 +49,7 @@ async def test_a_grouped_alert_carries_one_small_multiples_picture(
     await _two_kpis(chat)
     preview = await chat.say("/kpi import\ncac 118\nleads 20")
     await chat.ok(preview[0].buttons[0].command)  # Apply: one step, one grouped alert
-    await core.delivery.wait_idle()  # type: ignore[union-attr]
+    await core.delivery.wait_idle(timeout=120)  # type: ignore[union-attr]  # drawing under load
     alert = sent.sent[-1]
     assert alert.image is not None and alert.image.filename == "charts.png"
     assert "Customer acquisition cost ($)" in alert.image.alt and "Лиды" in alert.image.alt
@@ -61,7 +61,7 @@ async def test_charts_off_sends_alerts_without_pictures(
     await _two_kpis(chat)
     assert "no charts on alerts" in await chat.ok("/alerts set charts=off")
     await chat.ok("/kpi set cac 118")
-    await core.delivery.wait_idle()  # type: ignore[union-attr]
+    await core.delivery.wait_idle(timeout=120)  # type: ignore[union-attr]  # drawing under load
     assert sent.sent[-1].kind == "alert" and sent.sent[-1].image is None
     assert "charts is on or off" in await chat.error("/alerts set charts=maybe")
 
