@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from handlers.contract import Conflict, Context, UsageError
+from handlers import render
+from handlers.contract import Button, Command, Conflict, Context, Reply, UsageError
 from scoring.aggregation import (
     AGG_WORDS,
     PeriodValue,
@@ -64,6 +65,12 @@ def check_formula(ctx: Context, chat: str, key: str, text: str) -> Formula:
             f"{'is not a KPI' if len(unknown) == 1 else 'are not KPIs'} here; add "
             f"{'it' if len(unknown) == 1 else 'them'} first (keys with - or . can't be used "
             "in formulas)."
+        )
+    if not formula.inputs:
+        raise UsageError(
+            f"The formula '{formula.text[:60]}' reads no KPI, so it would never get a value; "
+            'a formula combines KPIs, e.g. formula="spend / newc" (record a fixed number '
+            "with /kpi set instead)."
         )
     if key in formula.inputs:
         raise Conflict(f"The formula of {key} reads {key} itself; a KPI can't depend on itself.")
@@ -278,6 +285,59 @@ def backfill(ctx: Context, chat: str, kpi: Kpi, now: datetime) -> list[Kpi]:
     return changed if any(k.key == kpi.key for k in changed) else [kpi, *changed]
 
 
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """Stored values an edit of a formula KPI would remove, and why they have no value."""
+
+    values: list[Measurement]
+    reason: str
+
+    def what(self) -> str:
+        """`1 stored value (2026-12-01)` / `3 stored values (2026-10-01 to 2026-12-01)`."""
+        days = sorted(m.day.isoformat() for m in self.values)
+        span = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+        return f"{render.plural(len(days), 'stored value')} ({span})"
+
+    def question(self, cmd: Command, kpi: Kpi, updated: Kpi) -> Reply:
+        """Ask before removing them; the button re-sends the edit with `confirm`."""
+        return Reply(
+            text=f"With formula={updated.formula}, {kpi.name} ({kpi.key}) would lose its "
+            f"{self.what()}: {self.reason}. Nothing is changed until you confirm.",
+            buttons=(
+                Button(
+                    label=f"Change and remove {render.plural(len(self.values), 'value')}",
+                    command=f"/kpi {cmd.text} confirm",
+                ),
+            ),
+        )
+
+
+def values_dropped(ctx: Context, chat: str, kpi: Kpi, updated: Kpi) -> Dropped | None:
+    """The stored values `kpi` would lose when edited to `updated` (a formula, `agg=` or
+    `every=` change after which some periods have no value); None when none are lost."""
+    if not updated.formula or all(
+        getattr(kpi, f) == getattr(updated, f) for f in ("formula", "agg", "every")
+    ):
+        return None
+    kpi = updated
+    formula = compiled(kpi.formula or "")
+    stored = ctx.store.kpis.history(chat, kpi.key)
+    if not stored:
+        return None
+    kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
+    periods = sorted({kpi_period(kpi.every, m.day) for m in stored}, key=lambda p: p.start)
+    first = kpi_period(kpi.every, periods[0].start - timedelta(days=1)).start
+    values = _input_values(ctx, chat, kpis, formula, first, periods[-1].end)
+    lost: list[Measurement] = []
+    reason = ""
+    for period in periods:
+        result, newest = _outcome(kpi, formula, kpis, values, period)
+        if result.value is None or newest is None:
+            lost.extend(m for m in stored if period.start <= m.day <= period.end)
+            reason = result.reason or f"its inputs have no values in {period_label(period)}"
+    return Dropped(lost, reason) if lost else None
+
+
 def sync_key_results(ctx: Context, chat: str, kpis: Sequence[Kpi]) -> None:
     """Key results driven by these KPIs take their current value."""
     keys = {k.key: k for k in kpis}
@@ -301,6 +361,16 @@ def latest_input_day(ctx: Context, chat: str, kpi: Kpi) -> date | None:
 
 
 # --- explanation ------------------------------------------------------------------------------
+
+
+def no_value_reason(kpi: Kpi) -> str:
+    """Why a formula KPI with no stored value has none: `x has no value`."""
+    assert kpi.formula is not None
+    try:
+        evaluate(compiled(kpi.formula), {})
+    except NoValue as exc:
+        return str(exc)
+    return "it has not been computed yet"
 
 
 def explain_value(ctx: Context, chat: str, kpi: Kpi, now: Reading) -> list[str]:

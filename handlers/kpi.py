@@ -210,7 +210,9 @@ def _kpi_explain(ctx: Context, chat: str, kpi: Kpi, view: KpiView) -> Reply:
     if view.value is None:
         if not source:
             hint = (
-                f"its formula is {kpi.formula}" if kpi.formula else f"/kpi set {kpi.key} <value>"
+                f"its formula is {kpi.formula}, and {calculated.no_value_reason(kpi)}"
+                if kpi.formula
+                else f"/kpi set {kpi.key} <value>"
             )
             return Reply(text=f"{kpi.name} has no value yet: {hint}")
         return Reply(title=f"How {kpi.name} is scored", text="\n".join(source))

@@ -142,7 +142,13 @@ def _focus_warning(cmd: Command, ctx: Context, perspective: str) -> str:
     mutates=True,
 )
 async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
-    """Change fields of a KPI (`objective=` or `perspective=` moves it)."""
+    """Change fields of a KPI (`objective=` or `perspective=` moves it).
+
+    A formula change that would leave stored values without a value asks first.
+    """
+    confirmed = cmd.args[-1:] == ("confirm",)
+    if confirmed:
+        cmd = cmd.model_copy(update={"args": cmd.args[:-1]})
     raw, options = edit_request(cmd, ADD_FIELDS)
     kpi = kpi_or_fail(cmd, ctx, raw)
     objective = placement(cmd, ctx, options)
@@ -154,6 +160,9 @@ async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
     if updates.get("formula"):
         updates["formula"] = calculated.check_formula(ctx, chat, kpi.key, updates["formula"]).text
     updated = build_kpi(kpi.model_dump(), updates)
+    dropped = calculated.values_dropped(ctx, chat, kpi, updated)
+    if dropped is not None and not confirmed:
+        return dropped.question(cmd, kpi, updated)
     if objective is not None and ctx.store.scorecards.objective(chat, objective.key) is None:
         ctx.store.scorecards.put_objective(chat, objective)
     ctx.store.kpis.put(chat, updated)
@@ -170,7 +179,10 @@ async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
         alert_pipeline.on_values_recorded(ctx, chat, [updated, *others])
     else:
         alert_pipeline.on_kpi_changed(ctx, chat, updated)
-    return Reply(text=f"Updated {updated.name} ({updated.key}): {_changed(options, updates)}.")
+    text = f"Updated {updated.name} ({updated.key}): {_changed(options, updates)}."
+    if dropped is not None:
+        text += f" Removed its {dropped.what()}: {dropped.reason}."
+    return Reply(text=text)
 
 
 def _changed(options: Mapping[str, str], updates: Mapping[str, object]) -> str:

@@ -286,8 +286,8 @@ def _binary(op: ast.operator, left: float, right: float) -> float:
         result = _div(left, right, "the formula")
     else:
         if abs(right) > MAX_EXPONENT:
-            shown = format_number(right) if abs(right) < 1e9 else "too large"
-            raise NoValue(f"the exponent ({shown}) is above {MAX_EXPONENT:g}")
+            shown = f" ({format_number(right)})" if abs(right) < 1e9 else ""
+            raise NoValue(f"the exponent{shown} is above {MAX_EXPONENT:g}")
         if left == 0 and right < 0:
             raise NoValue("the formula divides by zero (0 to a negative power)")
         if left < 0 and not right.is_integer():
@@ -315,7 +315,10 @@ def _show(node: ast.expr, values: Mapping[str, float], *, top: bool = False) -> 
     if isinstance(node, ast.UnaryOp):
         return f"{_UNARY[type(node.op)]}{_show(node.operand, values)}"
     if isinstance(node, ast.BinOp):
-        text = f"{_show(node.left, values)} {_BINARY[type(node.op)]} {_show(node.right, values)}"
+        left = _show(node.left, values)
+        if isinstance(node.op, ast.Pow) and isinstance(node.left, ast.UnaryOp):
+            left = f"({left})"  # (−51) ^ 0.5, not −51 ^ 0.5 (which reads as −(51 ^ 0.5))
+        text = f"{left} {_BINARY[type(node.op)]} {_show(node.right, values)}"
         return text if top else f"({text})"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         args = ", ".join(_show(a, values, top=True) for a in node.args)

@@ -203,3 +203,66 @@ async def test_a_restored_formula_kpi_catches_up_with_its_inputs(
     await cac.ok("/kpi remove cac")
     await cac.ok("/kpi remove newc")
     assert "'newc', which is not a KPI here" in await cac.error("/kpi restore cac")
+
+
+X = '/kpi add x "X" target=100 perspective=finance'
+
+
+async def test_a_formula_that_reads_no_kpi_is_refused(chat: FakeChat) -> None:
+    await chat.ok(X)
+    await chat.ok('/kpi add c2 "C2" formula="x * 2" target=1 perspective=finance')
+    refusal = (
+        "The formula '{}' reads no KPI, so it would never get a value; a formula combines "
+        'KPIs, e.g. formula="spend / newc" (record a fixed number with /kpi set instead).'
+    )
+    assert await chat.error(
+        '/kpi add c12 "C12" formula="1/3" target=1 perspective=finance'
+    ) == refusal.format("1/3")
+    assert await chat.error('/kpi edit c2 formula="2 ** 1000"') == refusal.format("2 ** 1000")
+    assert "Formula: x * 2" in await chat.ok("/kpi c2")
+
+
+async def test_an_edit_that_would_drop_values_asks_first_and_says_what_it_removed(
+    chat: FakeChat,
+) -> None:
+    await chat.ok(X)
+    await chat.ok("/kpi set x 51")
+    await chat.ok('/kpi add c2 "C2" formula="x * 2" target=1 perspective=finance')
+    assert await chat.ok('/kpi edit c2 formula="x ** 1000"') == (
+        "With formula=x ** 1000, C2 (c2) would lose its 1 stored value (2026-11-21): the "
+        "exponent (1 000) is above 64. Nothing is changed until you confirm.\n"
+        '[Change and remove 1 value: /kpi edit c2 formula="x ** 1000" confirm]'
+    )
+    card = await chat.ok("/kpi c2")
+    assert "Formula: x * 2" in card and "Value: 102" in card
+    assert await chat.ok('/kpi edit c2 formula="x ** 1000" confirm') == (
+        "Updated C2 (c2): formula=x ** 1000. Removed its 1 stored value (2026-11-21): the "
+        "exponent (1 000) is above 64."
+    )
+    assert await chat.ok("/kpi c2 explain") == (
+        "How C2 is scored\n"
+        "value (2026-11) = x ** 1000 = 51 ^ 1 000: no value, the exponent (1 000) is above 64\n"
+        "inputs (2026-11): x = 51"
+    )
+
+
+async def test_explain_keeps_brackets_and_never_prints_a_huge_exponent(chat: FakeChat) -> None:
+    await chat.ok(X)
+    await chat.ok("/kpi set x 51")
+    await chat.ok('/kpi add c2 "C2" formula="x ** 64 ** 64" target=1 perspective=finance')
+    assert (await chat.ok("/kpi c2 explain")).splitlines()[1] == (
+        "value (2026-11) = x ** 64 ** 64 = 51 ^ (64 ^ 64): no value, the exponent is above 64"
+    )
+    await chat.ok('/kpi edit c2 formula="(-x) ** 0.5"')
+    assert (await chat.ok("/kpi c2 explain")).splitlines()[1] == (
+        "value (2026-11) = (-x) ** 0.5 = (−51) ^ 0.5: no value, a negative number to a "
+        "fractional power has no real value"
+    )
+
+
+async def test_explain_says_why_a_formula_has_no_value_yet(chat: FakeChat) -> None:
+    await chat.ok(X)
+    await chat.ok('/kpi add c3 "C3" formula="x * 2" target=1 perspective=finance')
+    assert await chat.ok("/kpi c3 explain") == (
+        "C3 has no value yet: its formula is x * 2, and x has no value"
+    )
