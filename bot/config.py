@@ -9,7 +9,6 @@ Only `bot/cli.py` turns a `ConfigError` into an exit code.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -19,16 +18,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainValidator,
     SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
+
+from bot.config_fields import ChatId, Host, HttpUrl, Port, Section, secret
 
 # Secrets that may come from the environment instead of the file (a non-empty variable
 # wins over the file). One explicit table rather than pydantic-settings, because:
@@ -53,91 +52,10 @@ class ConfigError(Exception):
         super().__init__("; ".join(self.problems))
 
 
-# --- field types -----------------------------------------------------------------------
-
-
-def _port(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535:
-        return value
-    raise PydanticCustomError("port", "must be an integer between 1 and 65535")
-
-
-def _chat_id(value: object) -> int:
-    """A numeric chat id: updates carry the id, and a public @username can change hands."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-        return int(value.strip())
-    if isinstance(value, str) and value.strip().startswith("@"):
-        raise PydanticCustomError(
-            "chat_id",
-            "must be the chat's numeric id, not an @username (usernames can change hands); "
-            "the bot logs the id of every chat it refuses",
-        )
-    raise PydanticCustomError("chat_id", "must be a chat id: a number like -1001234567890")
-
-
-def _http_url(value: object) -> str:
-    if isinstance(value, str) and re.fullmatch(r"https?://[^\s/]+(/\S*)?", value.strip()):
-        return value.strip()
-    raise PydanticCustomError("url", "must be an http:// or https:// URL")
-
-
-def _host(value: object) -> str:
-    """A host name or IP address to listen on (whether it resolves is checked at start)."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            ipaddress.ip_address(text.strip("[]"))
-        except ValueError:
-            labels = text.rstrip(".").split(".")
-            if text and all(
-                re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?", p) for p in labels
-            ):
-                return text
-        else:
-            return text.strip("[]")
-    raise PydanticCustomError(
-        "host", 'must be a host name or IP address to listen on, e.g. "127.0.0.1" or "0.0.0.0"'
-    )
-
-
-Port = Annotated[int, PlainValidator(_port)]
-Host = Annotated[str, PlainValidator(_host)]
-ChatId = Annotated[int, PlainValidator(_chat_id)]
-HttpUrl = Annotated[str, PlainValidator(_http_url)]
-
-
-def _secret(shape: str, problem: str) -> BeforeValidator:
-    """A SecretStr that is empty or matches `shape`; the message never quotes the value.
-
-    Catches the classic mix-ups (a user token xoxp- or the app token in bot_token)
-    at start instead of as `invalid_auth` on the first message.
-    """
-    pattern = re.compile(shape)
-
-    def check(value: object) -> SecretStr:
-        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if not isinstance(raw, str):
-            raise PydanticCustomError("secret_type", "must be a string (in quotes)")
-        raw = raw.strip()
-        if raw and not pattern.fullmatch(raw):
-            raise PydanticCustomError("secret_format", problem)
-        return SecretStr(raw)
-
-    return BeforeValidator(check)
-
-
-class _Section(BaseModel):
-    """Every table: immutable, and an unknown key is an error (catches typos)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-
-
 # --- sections --------------------------------------------------------------------------
 
 
-class BotSettings(_Section):
+class BotSettings(Section):
     """[bot]: process-wide behaviour."""
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -173,34 +91,34 @@ class BotSettings(_Section):
         return value
 
 
-class StorageSettings(_Section):
+class StorageSettings(Section):
     """[storage]: where the data lives."""
 
     path: Path = Field(default=Path("data"), strict=False)
 
 
-class TelegramSettings(_Section):
+class TelegramSettings(Section):
     """[telegram]: enabled when `token` is set."""
 
     token: Annotated[
         SecretStr,
-        _secret(r"\d+:[A-Za-z0-9_-]+", "must look like 123456789:ABC… (from @BotFather)"),
+        secret(r"\d+:[A-Za-z0-9_-]+", "must look like 123456789:ABC… (from @BotFather)"),
     ] = SecretStr("")
     api_base_url: HttpUrl = "https://api.telegram.org/bot"
     allowed_chats: tuple[ChatId, ...] = Field(default=(), strict=False)
 
 
-class SlackSettings(_Section):
+class SlackSettings(Section):
     """[slack]: enabled with bot_token plus signing_secret (HTTP) or app_token (Socket Mode)."""
 
     bot_token: Annotated[
-        SecretStr, _secret(r"xoxb-\S+", "must be a bot token starting with xoxb-")
+        SecretStr, secret(r"xoxb-\S+", "must be a bot token starting with xoxb-")
     ] = SecretStr("")
     signing_secret: Annotated[
-        SecretStr, _secret(r"\S+", "must be the app's signing secret, without spaces")
+        SecretStr, secret(r"\S+", "must be the app's signing secret, without spaces")
     ] = SecretStr("")
     app_token: Annotated[
-        SecretStr, _secret(r"xapp-\S+", "must be an app-level token starting with xapp-")
+        SecretStr, secret(r"xapp-\S+", "must be an app-level token starting with xapp-")
     ] = SecretStr("")
     api_base_url: HttpUrl = "https://slack.com/api/"
     host: Host = "127.0.0.1"
@@ -243,7 +161,7 @@ class SlackSettings(_Section):
         return bool(self.app_token.get_secret_value())
 
 
-class ApiSettings(_Section):
+class ApiSettings(Section):
     """[api]: the ingest API (POST /api/v1/scorecards/{id}/measurements).
 
     It is served on Slack's HTTP-mode server when that runs, else on host:port here.
