@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core, build_core
+from bot.demo import load_demo
 from handlers.contract import ChatRef
 from handlers.ingest import ingest
 from scoring.models import Measurement
@@ -318,17 +319,36 @@ async def test_nothing_to_undo_says_so(chat: FakeChat) -> None:
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-async def test_the_readme_correction_example_runs_as_written(chat: FakeChat) -> None:
+async def test_the_readme_correction_example_runs_as_written_on_the_demo(
+    core: Core, chat: FakeChat
+) -> None:
     section = README.read_text().split("### Correct a mistake", 1)[1]
     block = section.split("```text\n", 1)[1].split("```", 1)[0]
-    await chat.ok(CAC)
-    await chat.ok("/kpi set cac 95 2026-11-20")
-    await chat.ok("/kpi set cac 9000")
-    replies = [await chat.ok(line) for line in block.splitlines()]
-    assert "9 000 $" in replies[0]
-    assert replies[1].startswith("Removed CAC = 9 000 $ for 2026-11-21")
-    assert "/kpi unset cac 2026-11-21" in replies[2]
-    assert replies[3].startswith("Undo your last change")
+    assert load_demo(core.store, chat.chat.key, core.ctx.clock())
+    replies = [await chat.ask(line) for line in block.splitlines()]
+    assert replies == [
+        "Saved Customer acquisition cost = 89 $ for 2026-11-20 (🟡 yellow, progress 77%).",
+        "Customer acquisition cost (cac): 14 values\n"
+        "date        value  by     note\n"
+        "2026-11-20   89 $  @anna\n"
+        "2026-11-15   98 $  @anna\n"
+        "2026-11-08   99 $  @anna\n"
+        "Showing the latest 3 of 14. More: /kpi history cac 6 · everything: /kpi history cac all\n"
+        "[More: /kpi history cac 6]",
+        "Removed Customer acquisition cost = 89 $ for 2026-11-20 by @anna. "
+        "Latest: 98 $ on 2026-11-15 (🟡 yellow, progress 55%).\n"
+        "[Undo: /undo 2611-2]",
+        "Changes to cac\n"
+        "2611-2 · 2026-11-21 10:00 · @anna · /kpi unset cac 2026-11-20\n"
+        "  cac 2026-11-20: 89 (@anna) → —\n"
+        "2611-1 · 2026-11-21 10:00 · @anna · /kpi set cac 89 2026-11-20\n"
+        "  cac 2026-11-20: — → 89 (@anna)\n"
+        "Undo your last change: /undo",
+        "Undo your last change (2026-11-21 10:00)?\n"
+        "/kpi unset cac 2026-11-20\n"
+        "cac 2026-11-20: 89 (@anna) → —\n"
+        "[Undo: /undo 2611-2]",
+    ]
 
 
 async def test_values_from_the_ingest_api_are_audited_and_can_be_undone(
