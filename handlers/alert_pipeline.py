@@ -19,17 +19,17 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from handlers import render
+from handlers.alert_messages import hold_text, render_batch
 from handlers.calculated import current_measurement
 from handlers.common import zone_of
-from handlers.contract import Button, ChartRequest, ChatRef, Context, Reply, ReplyKind
+from handlers.contract import ChartRequest, ChatRef, Context
 from scoring.alert_rules import (
     AlertState,
-    Hold,
     Mute,
     Transition,
     active_mute,
@@ -57,7 +57,6 @@ __all__ = [
     "end_expired_mutes",
     "evaluate_kpi",
     "flush_due",
-    "hold_text",
     "on_kpi_changed",
     "on_kpi_deleted",
     "on_mutes_ended",
@@ -65,20 +64,12 @@ __all__ = [
     "on_values_recorded",
     "queue",
     "rebuild_states",
-    "render_batch",
     "step",
 ]
 
 Release = Literal["due", "groups", "all"]
 
 MAX_CHARTS = 6  # a grouped alert's small multiples: the first six KPIs
-_HEADLINE = {
-    "fired": "is {new}",
-    "escalated": "turned {new}",
-    "improved": "improved to {new}",
-    "resolved": "is back to green",
-    "reminder": "is still {new}",
-}
 
 
 def on_values_recorded(ctx: Context, chat: str, kpis: Sequence[Kpi]) -> None:
@@ -371,7 +362,9 @@ def flush_due(
     sent = 0
     if batch is not None:
         assert settings is not None
-        reply = render_batch(ctx, chat, batch)
+        tz = zone_of(ctx, chat)
+        notes = {t.kpi: _now_note(ctx, chat, t, tz) for t in batch.items}
+        reply = render_batch(ctx, chat, batch, notes)
         if settings.charts:
             drawn = (t.kpi for t in batch.items if t.new is not Status.NODATA)
             kpis = tuple(dict.fromkeys(drawn))[:MAX_CHARTS]
@@ -486,81 +479,6 @@ def _channel_ref(channel: Channel) -> ChatRef:
     return ChatRef.model_validate(channel.model_dump())
 
 
-# --- rendering -----------------------------------------------------------------------------
-
-
-def render_batch(ctx: Context, chat: str, batch: Batch) -> Reply:
-    """One chat message for a batch of alerts, most severe first.
-
-    An alert whose colour is not the KPI's colour now (a hysteresis hold) says so, as
-    `/alerts` does: "… 52 vs target 100 (yellow now; the red alert … clears at 55%)".
-    """
-    tz = zone_of(ctx, chat)
-    places = _places(ctx, chat)
-    single = len(batch.items) == 1
-    lines = [
-        _line(
-            t,
-            places,
-            tz,
-            batch.at,
-            single=single,
-            note=_now_note(ctx, chat, t, tz),
-            first=len(ctx.store.kpis.history(chat, t.kpi, limit=2)) == 1,
-        )
-        for t in batch.items
-    ]
-    held = any(t.held_until is not None for t in batch.items)
-    footer = "Held during quiet hours." if held else None
-    if len(batch.items) == 1:
-        item = batch.items[0]
-        headline = (
-            "has no values now"
-            if item.new is Status.NODATA
-            else _HEADLINE[item.kind].format(new=render.STATUS_WORD[item.new])
-        )
-        title = f"{render.mark(item.new)} {item.name} {headline}"
-        buttons = (
-            Button(label="Explain", command=f"/kpi {item.kpi} explain"),
-            Button(label="Mute 1 day", command=f"/alerts mute {item.kpi} 1d"),
-        )
-        return Reply(title=title, text=lines[0], footer=footer, buttons=buttons, kind=_kind(batch))
-    return Reply(
-        title=_summary_title(batch), text="\n".join(lines), footer=footer, kind=_kind(batch)
-    )
-
-
-def _kind(batch: Batch) -> ReplyKind:
-    return "reminder" if all(t.kind == "reminder" for t in batch.items) else "alert"
-
-
-def _summary_title(batch: Batch) -> str:
-    counts: dict[str, int] = {}
-    for item in batch.items:
-        label = {
-            "resolved": "🟢 resolved",
-            "improved": "improved",
-            "reminder": "still red",
-        }.get(item.kind, f"{render.mark(item.new)} {render.STATUS_WORD[item.new]}")
-        if item.new is Status.NODATA:  # every value was removed (on_values_gone)
-            label = "⚪ closed, no data"
-        counts[label] = counts.get(label, 0) + 1
-    parts = " · ".join(f"{n} {label}" for label, n in counts.items())
-    return f"{len(batch.items)} KPI alerts: {parts}"
-
-
-def _places(ctx: Context, chat: str) -> dict[str, str]:
-    """Objective key → "Objective name (Perspective)" for the 'hurts' line."""
-    perspectives = {p.key: p.name for p in ctx.store.scorecards.perspectives(chat)}
-    places = {}
-    for objective in ctx.store.scorecards.objectives(chat):
-        perspective = perspectives.get(objective.perspective, objective.perspective)
-        places[objective.key] = (
-            perspective if objective.general else f"{objective.name} ({perspective})"
-        )
-    return places
-
-
 def _now_note(ctx: Context, chat: str, t: Transition, tz: ZoneInfo) -> str | None:
     """ "yellow now; the red alert … clears at 55%" when the alert's colour is held."""
     kpi = ctx.store.kpis.get(chat, t.kpi)
@@ -584,84 +502,3 @@ def _now_note(ctx: Context, chat: str, t: Transition, tz: ZoneInfo) -> str | Non
         return None
     why = hold_text(waiting, stored.state, tz, t.unit, since=False)
     return f"{render.STATUS_WORD[now_status]} now; {why}"
-
-
-def _line(
-    t: Transition,
-    places: dict[str, str],
-    tz: ZoneInfo,
-    now: datetime,
-    *,
-    single: bool,
-    note: str | None = None,
-    first: bool = False,
-) -> str:
-    """One alert's lines; `first`: the KPI has a single reading (it may be its "first")."""
-    goal = (
-        f"range {render.span(t.low, t.high, t.unit)}"
-        if t.low is not None and t.high is not None
-        else f"target {render.num(t.target, t.unit)}"
-    )
-    value = f"{render.num(t.value, t.unit)} vs {goal}"
-    if note:
-        value += f" ({note})"
-    where = places.get(t.objective, t.objective)
-    effect = "helps" if t.new is Status.GREEN else "hurts"
-    who = f"logged by {t.by} · " if t.by else ""
-    if t.kind == "reminder":
-        since = t.since or t.at
-        change = f"red since {_when(since, tz)} ({_age(now - since)})"
-    elif t.old is Status.NODATA and first and not note:
-        change = f"first reading is {render.STATUS_WORD[t.new]}"
-    elif t.old is Status.NODATA:  # an earlier reading set the colour (a hold says why)
-        change = f"{render.STATUS_WORD[t.new]} since {_when(t.since or t.at, tz)}"
-    else:
-        change = f"{render.STATUS_WORD[t.old]} → {render.STATUS_WORD[t.new]}"
-    detail = f"{change}: {value}\n{who}{effect} {where}"
-    if t.new is Status.NODATA:  # every value was removed (on_values_gone)
-        old = render.STATUS_WORD[t.old]
-        detail = f"{old} → no data: its values were removed, so the {old} alert is closed"
-        detail += f"\nremoved by {t.by}" if t.by else ""
-    if single:
-        return detail
-    return f"{render.mark(t.new)} {t.name} ({t.kpi}) " + detail.replace("\n", "\n   ")
-
-
-def hold_text(
-    waiting: Hold, state: AlertState, tz: ZoneInfo, unit: str, *, since: bool = True
-) -> str:
-    """Why the alert says something else than the KPI's colour now, in words.
-
-    "the red alert (since 21 Nov 10:00) clears at 55%" (hysteresis), or how many
-    readings in a row a new colour still needs (confirm=).
-    """
-    alert = f"the {state.status.value} alert"
-    if since and state.firing_since is not None:
-        alert += f" (since {_when(state.firing_since, tz)})"
-    if waiting.kind == "confirm":
-        readings = (
-            f"after {render.plural(waiting.needed, 'reading')} in a row "
-            f"(confirm={waiting.needed}; {waiting.seen} so far)"
-        )
-        if state.firing_since is None:
-            return f"{waiting.to.value} is announced {readings}"
-        return f"{alert} turns {waiting.to.value} {readings}"
-    if waiting.at is None:
-        return f"{alert} is held by hysteresis"
-    if not waiting.in_value:
-        return f"{alert} clears at {render.pct_exact(waiting.at)}"
-    side = "or less" if waiting.downwards else "or more"
-    return f"{alert} clears at {render.num(waiting.at, unit)} {side}"
-
-
-def _when(at: datetime, tz: ZoneInfo) -> str:
-    return f"{at.astimezone(tz):%d %b %H:%M}"
-
-
-def _age(delta: timedelta) -> str:
-    hours = int(delta.total_seconds() // 3600)
-    if hours < 1:
-        return "under an hour"
-    if hours < 48:
-        return f"{hours} h"
-    return f"{hours // 24} days"

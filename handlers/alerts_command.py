@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from handlers import alert_pipeline, render
+from handlers import alert_messages, alert_pipeline, render
 from handlers.common import kpi_or_fail, need, who, zone_of
 from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
 from handlers.parsing import clip
@@ -103,7 +103,7 @@ def _firing_lines(
             line = f"{head} since {_when(state.firing_since, tz)} · {figures}"
         else:
             line = (
-                f"{head} now · {figures}; {alert_pipeline.hold_text(waiting, state, tz, kpi.unit)}"
+                f"{head} now · {figures}; {alert_messages.hold_text(waiting, state, tz, kpi.unit)}"
             )
         mute = next((m for m in settings.mutes if m.covers(kpi.key, now)), None)
         if mute is not None:
