@@ -323,6 +323,9 @@ def _describe(change: Change, tz: ZoneInfo) -> str:
         what = "check-in" if change.kind == "checkin" else "progress"
         field = "value" if change.kind == "checkin" else "amount"
         stamp = when(datetime.fromisoformat(at), tz)
+        number = (before or after or {}).get("number")  # a log entry's # in /initiative
+        if number is not None:
+            stamp = f"#{number} {stamp}"
         return f"{key} {what} {stamp}: {_reading(before, field)} → {_reading(after, field)}"
     label = _KEYED.get(change.kind) or _WHOLE.get(change.kind, change.kind)
     name = f"{label} {change.key}" if change.key else label

@@ -242,6 +242,9 @@ async def test_initiative_shows_its_log_and_a_wrong_entry_can_be_removed_and_res
         "[Undo: /undo 2611-4]"
     )
     assert "1 of 4 this month" in await chat.ok("/initiative articles")
+    assert (await chat.ok("/history articles 1")).splitlines()[2] == (
+        "  articles progress #2 2026-11-21 10:00: 1 (@anna) → —"
+    )
     await chat.ok("/undo 2611-4")
     assert "2 of 4 this month" in await chat.ok("/initiative articles")
 
