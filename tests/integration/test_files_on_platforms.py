@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import build_core
@@ -16,6 +17,17 @@ SEED = (
     '/kpi add leads "Leads" target=200 perspective=customers',
     "/kpi set leads 120 2026-11-01",
 )
+
+
+def _import_message(
+    chat: dict[str, Any], sender: dict[str, Any], document: dict[str, Any]
+) -> dict[str, Any]:
+    """A Telegram message carrying a document with the caption /scorecard import."""
+    msg = message("/scorecard import", chat=chat, sender=sender)
+    msg["caption"] = msg.pop("text")
+    msg["caption_entities"] = msg.pop("entities")
+    msg["document"] = document
+    return msg
 
 
 async def test_telegram_sends_the_export_as_a_document_and_downloads_an_import(
@@ -32,11 +44,8 @@ async def test_telegram_sends_the_export_as_a_document_and_downloads_an_import(
         exported = sent.files["document"]
         assert b'"format":"scorecard-bot"' in exported.replace(b": ", b":")
         group = tg.in_group()
-        msg = message("/scorecard import", chat=group.chat, sender=group.sender)
-        msg["caption"] = msg.pop("text")
-        msg["caption_entities"] = msg.pop("entities")
-        msg["document"] = {**tg.api.add_file("f-1", exported), "file_name": "leads.json"}
-        tg.api.push_update({"message": msg})
+        document = {**tg.api.add_file("f-1", exported), "file_name": "leads.json"}
+        tg.api.push_update({"message": _import_message(group.chat, group.sender, document)})
         cmd, replies = await tg.recorder.wait_for(lambda c: c.chat == group.ref)
         assert cmd.attachment is not None and cmd.attachment.data == exported
         assert replies[0].title == "Import preview: leads.json"
@@ -52,12 +61,9 @@ async def test_telegram_says_a_file_over_the_download_limit_is_too_big(
     async with telegram_chat(clock) as tg:
         await tg.seed(*SEED)
         mark = len(tg.api.calls)
-        msg = message("/scorecard import", chat=tg.chat, sender=tg.sender)
-        msg["caption"] = msg.pop("text")
-        msg["caption_entities"] = msg.pop("entities")
         document = {**tg.api.add_file("f-2", b"{}"), "file_name": "big.json"}
-        msg["document"] = {**document, "file_size": 25 * 2**20}
-        tg.api.push_update({"message": msg})
+        big = {**document, "file_size": 25 * 2**20}
+        tg.api.push_update({"message": _import_message(tg.chat, tg.sender, big)})
         await tg.api.wait_until(
             lambda: any(c.method == "sendMessage" for c in tg.api.calls[mark:])
         )
