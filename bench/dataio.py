@@ -19,7 +19,8 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.handlers import ACTOR, CHAT, NOW, _cmd, _percentile, build_big_store
+from bench.handlers import ACTOR, CHAT, NOW, _cmd, build_big_store
+from bench.timing import percentile
 from bot.api import IngestApi
 from bot.app import build_core
 from handlers import exchange
@@ -81,7 +82,7 @@ async def _ingest(
         "req_per_s": f"{requests / elapsed:.0f}",
         "values_per_s": f"{requests * batch / elapsed:.0f}",
         "p50_ms": f"{statistics.median(samples):.1f}",
-        "p99_ms": f"{_percentile(samples, 0.99):.1f}",
+        "p99_ms": f"{percentile(samples, 0.99):.1f}",
     }
 
 
@@ -103,7 +104,7 @@ async def _typed(path: Path, requests: int) -> dict[str, object]:
         "req_per_s": f"{requests / elapsed:.0f}",
         "values_per_s": f"{requests / elapsed:.0f}",
         "p50_ms": f"{statistics.median(samples):.1f}",
-        "p99_ms": f"{_percentile(samples, 0.99):.1f}",
+        "p99_ms": f"{percentile(samples, 0.99):.1f}",
     }
 
 

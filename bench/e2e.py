@@ -28,6 +28,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bench.handlers import build_big_store
+from bench.timing import percentile
 from bot.adapters.slack import SlackAdapter
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import Core, build_core
@@ -198,11 +199,6 @@ async def _bare_slack() -> AsyncIterator[_SlackSide]:
 # --- measuring ---------------------------------------------------------------------------
 
 
-def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 async def _side_by_side(real: Exchange, bare: Exchange, requests: int) -> dict[str, list[float]]:
     """Alternate real and bare exchanges, one round every ROUND seconds."""
     times: dict[str, list[float]] = {"real": [], "bare": []}
@@ -219,19 +215,19 @@ async def _side_by_side(real: Exchange, bare: Exchange, requests: int) -> dict[s
 
 def _rows(platform: str, baseline: str, times: dict[str, list[float]]) -> list[dict[str, str]]:
     bare_mean = statistics.fmean(times["bare"])
-    bare_p50 = _pct(times["bare"], 0.5)
+    bare_p50 = percentile(times["bare"], 0.5)
     rows = []
     for name, label in (("real", "scorecard-bot /kpi (50 KPIs)"), ("bare", baseline)):
         samples = times[name]
         mean = statistics.fmean(samples)
-        p50 = _pct(samples, 0.5)
+        p50 = percentile(samples, 0.5)
         rows.append(
             {
                 "platform": platform,
                 "bot": label,
                 "requests": str(len(samples)),
                 "p50 ms": f"{p50 * 1000:.2f}",
-                "p99 ms": f"{_pct(samples, 0.99) * 1000:.2f}",
+                "p99 ms": f"{percentile(samples, 0.99) * 1000:.2f}",
                 "mean ms": f"{mean * 1000:.2f}",
                 "× bare (mean / p50)": f"{mean / bare_mean:.2f} / {p50 / bare_p50:.2f}",
                 "goal": "≤ 1.3" if name == "real" else "",

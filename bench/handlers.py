@@ -18,6 +18,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bench.timing import percentile, timed
 from bot.app import Core, build_core
 from handlers.contract import Actor, ChatRef, Command
 from scoring.models import Kpi, Measurement, Objective
@@ -89,19 +90,8 @@ def _cmd(text: str) -> Command:
     return Command(name=name, text=rest, actor=ACTOR, chat=CHAT, received_at=NOW)
 
 
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 async def _timed(core: Core, texts: list[str]) -> list[float]:
-    out = []
-    for text in texts:
-        started = time.perf_counter()
-        replies = await core.dispatch(_cmd(text))
-        out.append((time.perf_counter() - started) * 1000)
-        assert replies and replies[0].kind != "error", replies[0].plain()
-    return out
+    return await timed(core, texts, _cmd)
 
 
 def rss_mb() -> float:
@@ -130,11 +120,11 @@ async def _measure(path: Path, writes: int) -> dict[str, float]:
         "rss_mb": rss,
         "set_ops": writes / set_total,
         "set_p50": statistics.median(set_ms),
-        "set_p99": _percentile(set_ms, 0.99),
+        "set_p99": percentile(set_ms, 0.99),
         "kpi_p50": statistics.median(kpi_ms),
-        "kpi_p99": _percentile(kpi_ms, 0.99),
+        "kpi_p99": percentile(kpi_ms, 0.99),
         "card_p50": statistics.median(card_ms),
-        "card_p99": _percentile(card_ms, 0.99),
+        "card_p99": percentile(card_ms, 0.99),
     }
 
 

@@ -14,12 +14,12 @@ import asyncio
 import contextlib
 import statistics
 import tempfile
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.timing import percentile, timed
 from bot.app import Core, build_core
 from handlers.contract import Actor, ChatRef, Command
 from scoring.models import Kpi, Measurement, Objective
@@ -37,19 +37,8 @@ def _cmd(text: str) -> Command:
     return Command(name=name, text=rest, actor=ACTOR, chat=CHAT, received_at=NOW)
 
 
-def _p(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 async def _timed(core: Core, texts: list[str]) -> list[float]:
-    out = []
-    for text in texts:
-        started = time.perf_counter()
-        replies = await core.dispatch(_cmd(text))
-        out.append((time.perf_counter() - started) * 1000)
-        assert replies and replies[0].kind != "error", replies[0].plain()
-    return out
+    return await timed(core, texts, _cmd)
 
 
 def _seed(core: Core) -> None:
@@ -120,13 +109,13 @@ async def _measure(root: Path) -> dict[str, float]:
     out = {
         "entries": float(entries),
         "bare_p50": statistics.median(bare_ms[last]),
-        "bare_p99": _p(bare_ms[last], 0.99),
+        "bare_p99": percentile(bare_ms[last], 0.99),
         "audited_p50": statistics.median(audited_ms[last]),
-        "audited_p99": _p(audited_ms[last], 0.99),
+        "audited_p99": percentile(audited_ms[last], 0.99),
     }
     for name, samples in reads.items():
         out[f"{name}_p50"] = statistics.median(samples)
-        out[f"{name}_p99"] = _p(samples, 0.99)
+        out[f"{name}_p99"] = percentile(samples, 0.99)
     return out
 
 

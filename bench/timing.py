@@ -1,0 +1,26 @@
+"""Timing commands through the whole core, shared by the handler, history and e2e benches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from bot.app import Core
+from handlers.contract import Command
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The sample at quantile `q` (0.99: p99) of the sorted samples, never past the last."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def timed(core: Core, texts: list[str], to_command: Callable[[str], Command]) -> list[float]:
+    """Milliseconds each command took through `core.dispatch`; an error reply fails the bench."""
+    out = []
+    for text in texts:
+        started = time.perf_counter()
+        replies = await core.dispatch(to_command(text))
+        out.append((time.perf_counter() - started) * 1000)
+        assert replies and replies[0].kind != "error", replies[0].plain()
+    return out
