@@ -117,26 +117,54 @@ async def funnel_show(cmd: Command, ctx: Context) -> Reply:
         funnel.stages, _values(ctx, chat, stages, period), _values(ctx, chat, stages, before)
     )
     targets = _conversion_kpis(funnel, kpis)
+    gone = {key: gone_word(ctx, chat, key) for key in funnel.stages if key not in kpis}
     thresholds = ctx.store.scorecards.thresholds(chat)
     marks = {
         k.key: render.mark(kpi_view(ctx, chat, k, thresholds).status) for k in targets.values()
     }
     table = Table(
         columns=("stage", "value", "vs last", "conversion", "vs last", "conversion KPI"),
-        rows=tuple(_row(i, row, kpis, targets, marks, funnel) for i, row in enumerate(rows)),
+        rows=tuple(_row(i, row, kpis, targets, marks, funnel, gone) for i, row in enumerate(rows)),
         align=("l", "r", "r", "r", "r", "l"),
     )
     drop = biggest_drop(rows)
-    footer = (
-        f"Biggest drop: {drop[0]} → {drop[1].key}, {render.pct(drop[1].conversion)} get through."
+    notes = (
+        [f"Biggest drop: {drop[0]} → {drop[1].key}, {render.pct(drop[1].conversion)} get through."]
         if drop
-        else None
+        else []
     )
+    deleted = [s for s in funnel.stages if gone.get(s) == "deleted for good"]
+    if deleted:
+        notes.append(
+            f"{', '.join(deleted)} {'was' if len(deleted) == 1 else 'were'} deleted for good "
+            f"with {'its' if len(deleted) == 1 else 'their'} values; to drop "
+            f"{'it' if len(deleted) == 1 else 'them'}, /funnel remove {funnel.key} and add "
+            "it again."
+        )
+    footer = "\n".join(notes) or None
     return Reply(
         title=f"{funnel.name} ({funnel.key}) · {period_label(period)}, vs {period_label(before)}",
         table=table,
         footer=footer,
     )
+
+
+def gone_word(ctx: Context, chat: str, key: str) -> str:
+    """How a funnel or journey names a KPI it lists that is gone: `removed (/kpi restore a1)`
+    while it can come back, `deleted for good` once it was deleted for good with its values."""
+    kpi = ctx.store.kpis.get(chat, key)
+    return "deleted for good" if kpi is None else f"removed; /kpi restore {key}"
+
+
+def users_of(ctx: Context, chat: str, key: str) -> list[str]:
+    """The funnels and journeys that list KPI `key`: `funnel mkt`, `journey cx`."""
+    funnels = [f"funnel {f.key}" for f in ctx.store.funnels.all(chat) if key in f.stages]
+    journeys = [
+        f"journey {j.key}"
+        for j in ctx.store.funnels.journeys(chat)
+        if any(key in stage.kpis for stage in j.stages)
+    ]
+    return funnels + journeys
 
 
 def _latest_period(ctx: Context, chat: str, stages: list[Kpi]) -> Period | None:
@@ -180,9 +208,10 @@ def _row(
     targets: dict[tuple[str, str], Kpi],
     marks: dict[str, str],
     funnel: Funnel,
+    gone: dict[str, str],
 ) -> tuple[str, ...]:
     kpi = kpis.get(row.key)
-    name = f"{kpi.name} ({row.key})" if kpi else f"{row.key} (removed)"
+    name = f"{kpi.name} ({row.key})" if kpi else f"{row.key} ({gone[row.key]})"
     change = "" if row.change is None else _signed(round(row.change * 100), "%")
     conv_change = ""
     if row.conversion_change is not None and row.conversion is not None:
@@ -323,7 +352,7 @@ async def journey_show(cmd: Command, ctx: Context) -> Reply:
         for key in stage.kpis:
             kpi = ctx.store.kpis.get(chat, key)
             if kpi is None or kpi.removed_at is not None:
-                lines.append(f"   ⚪ {key}: removed")
+                lines.append(f"   ⚪ {key}: {gone_word(ctx, chat, key)}")
                 continue
             view = kpi_view(ctx, chat, kpi, thresholds)
             lines.append(

@@ -15,6 +15,7 @@ from handlers.contract import (
     UsageError,
     command,
 )
+from handlers.funnel import users_of
 from handlers.kpi_fields import (
     ADD_FIELDS,
     DIRECTIONS,
@@ -217,7 +218,11 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
             )
         gone = ctx.store.kpis.purge(chat, kpi.key)
         alert_pipeline.on_kpi_deleted(ctx, chat, kpi.key)
-        return Reply(text=f"Deleted {kpi.name} ({kpi.key}) and its {gone} values for good.")
+        text = f"Deleted {kpi.name} ({kpi.key}) and its {gone} values for good."
+        if users := users_of(ctx, chat, kpi.key):
+            verb = "lists" if len(users) == 1 else "list"
+            text += f" {_listed(users)} still {verb} it, shown as deleted."
+        return Reply(text=text)
     if kpi.removed_at is not None:
         raise UsageError(
             f"{kpi.key} is already removed: /kpi restore {kpi.key} "
@@ -241,12 +246,30 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
     return Reply(
         text=(
             f"Removed {kpi.name} ({kpi.key}) from the scorecard; its {count} values are kept "
-            f"until you confirm. Undo: /kpi restore {kpi.key}"
+            f"until you confirm. Undo: /kpi restore {kpi.key}" + _used_by(ctx, chat, kpi.key)
         ),
         buttons=(
             Button(label="Undo", command=f"/kpi restore {kpi.key}"),
             Button(label="Delete for good", command=f"/kpi remove {kpi.key} confirm"),
         ),
+    )
+
+
+def _listed(users: list[str]) -> str:
+    """`Funnel mkt and journey cx`."""
+    text = users[0] if len(users) == 1 else f"{', '.join(users[:-1])} and {users[-1]}"
+    return text[0].upper() + text[1:]
+
+
+def _used_by(ctx: Context, chat: str, key: str) -> str:
+    """The heads-up a removal gives when funnels or journeys list the KPI."""
+    users = users_of(ctx, chat, key)
+    if not users:
+        return ""
+    one = len(users) == 1
+    return (
+        f"\nHeads-up: {_listed(users)} {'lists' if one else 'list'} it; "
+        f"{'it shows' if one else 'they show'} it as removed until you restore it."
     )
 
 

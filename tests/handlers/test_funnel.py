@@ -121,3 +121,37 @@ async def test_seed_002_okr_scorecard_and_journey_fit_together(chat: FakeChat) -
     assert "Answer requests faster (response-time) ← KPI response" in okrs
     assert "12 → 4 h" in okrs and "42 → 50" in okrs
     assert "OKR delight serves scorecard objective Loyal customers (loyal)" in okrs
+
+
+async def test_removing_a_kpi_a_funnel_or_journey_lists_warns_and_deleting_says_deleted(
+    chat: FakeChat,
+) -> None:
+    await chat.ok('/kpi add a1 "A1" target=100 perspective=customers')
+    await chat.ok('/kpi add a2 "A2" target=50 perspective=customers')
+    await chat.ok("/kpi set a2 20")
+    await chat.ok('/funnel add mkt "Mkt" stages=a1,a2')
+    await chat.ok('/journey add cx "CX" stages="Awareness, Purchase"')
+    await chat.ok("/journey stage cx awareness kpis=a1")
+    assert await chat.ok("/kpi remove a1") == (
+        "Removed A1 (a1) from the scorecard; its 0 values are kept until you confirm. "
+        "Undo: /kpi restore a1\n"
+        "Heads-up: Funnel mkt and journey cx list it; they show it as removed until you "
+        "restore it.\n"
+        "[Undo: /kpi restore a1]  [Delete for good: /kpi remove a1 confirm]"
+    )
+    assert "   ⚪ a1: removed; /kpi restore a1" in await chat.ok("/journey cx")
+    assert await chat.ok("/kpi remove a1 confirm") == (
+        "Deleted A1 (a1) and its 0 values for good. Funnel mkt and journey cx still list it, "
+        "shown as deleted."
+    )
+    assert await chat.ok("/funnel mkt") == (
+        "Mkt (mkt) · 2026-11, vs 2026-10\n"
+        "stage                  value  vs last  conversion  vs last  conversion KPI\n"
+        "a1 (deleted for good)      —\n"
+        "A2 (a2)                   20                    —\n"
+        "a1 was deleted for good with its values; to drop it, /funnel remove mkt and add it "
+        "again."
+    )
+    assert await chat.ok("/journey cx") == (
+        "CX (cx)\n1. AWARENESS\n   ⚪ a1: deleted for good\n2. PURCHASE\n   (no KPIs or notes yet)"
+    )
