@@ -198,9 +198,30 @@ def _loaded(data: Path, *, busy: bool) -> Core:
     return build_core(data, clock=lambda: NOW)
 
 
-async def _sweep_timing(data: Path, *, busy: bool) -> dict[str, float]:
+async def _warm_cache(core: Core) -> dict[str, float]:
+    """The start-up warm (`Store.warm`): total time and the longest loop turn it took."""
+    turns: list[float] = []
+    done = False
+
+    async def ticker() -> None:
+        while not done:
+            started = time.perf_counter()
+            await asyncio.sleep(0)
+            turns.append(time.perf_counter() - started)
+
+    watch = asyncio.create_task(ticker())
+    started = time.perf_counter()
+    tables = await core.store.warm()
+    took = time.perf_counter() - started
+    done = True
+    await watch
+    return {"warm_ms": took * 1000, "warm_turn_ms": max(turns) * 1000, "tables": tables}
+
+
+async def _sweep_timing(data: Path, *, busy: bool, warm: bool = False) -> dict[str, float]:
     core = _loaded(data, busy=busy)
     try:
+        warmed = await _warm_cache(core) if warm else {}
         memory = sweeper.SweepMemory()  # empty, as after a start: every chat gets a look
         chunks: list[float] = []
         mark = {"t": 0.0}
@@ -229,12 +250,12 @@ async def _sweep_timing(data: Path, *, busy: bool) -> dict[str, float]:
         core.ctx.clock = lambda: NOW
         first_chunk = max(chunks)
         chunks.clear()
-        warm0 = mark["t"] = time.perf_counter()
+        relook0 = mark["t"] = time.perf_counter()
         await sweeper.sweep(core.ctx, memory=sweeper.SweepMemory(), pause=pause)
-        warm = time.perf_counter() - warm0
-        return {
-            "warm_ms": warm * 1000,
-            "warm_chunk_ms": max(chunks) * 1000,
+        relook = time.perf_counter() - relook0
+        return warmed | {
+            "again_ms": relook * 1000,
+            "again_chunk_ms": max(chunks) * 1000,
             "wall_ms": wall * 1000,
             "cpu_ms": cpu * 1000,
             "chunk_ms": first_chunk * 1000,
@@ -311,6 +332,7 @@ def run(samples: int = 200) -> list[dict[str, str]]:
         alert = asyncio.run(_alert_latency(root / "latency", samples))
         steady = asyncio.run(_sweep_timing(root / "steady", busy=False))
         busy = asyncio.run(_sweep_timing(root / "busy", busy=True))
+        warmed = asyncio.run(_sweep_timing(root / "warmed", busy=True, warm=True))
         under = asyncio.run(_kpi_under_sweeps(root / "under"))
     return [
         {
@@ -331,8 +353,8 @@ def run(samples: int = 200) -> list[dict[str, str]]:
         },
         {
             "benchmark": "  full look again, tables already loaded (the first loads them)",
-            "result": f"{steady['warm_ms']:.0f} ms wall, "
-            f"longest chunk {steady['warm_chunk_ms']:.1f} ms",
+            "result": f"{steady['again_ms']:.0f} ms wall, "
+            f"longest chunk {steady['again_chunk_ms']:.1f} ms",
             "goal": "≤ 100 ms",
         },
         {
@@ -351,9 +373,16 @@ def run(samples: int = 200) -> list[dict[str, str]]:
         },
         {
             "benchmark": "  busy full look again, tables loaded (already sent: nothing twice)",
-            "result": f"{busy['warm_ms']:.0f} ms wall, "
-            f"longest chunk {busy['warm_chunk_ms']:.1f} ms",
+            "result": f"{busy['again_ms']:.0f} ms wall, "
+            f"longest chunk {busy['again_chunk_ms']:.1f} ms",
             "goal": "≤ 100 ms",
+        },
+        {
+            "benchmark": "  busy full look after the start-up warm (Store.warm, background)",
+            "result": f"{warmed['wall_ms']:.0f} ms wall, longest chunk "
+            f"{warmed['chunk_ms']:.1f} ms; warm: {warmed['tables']:.0f} tables in "
+            f"{warmed['warm_ms']:.0f} ms, longest loop turn {warmed['warm_turn_ms']:.1f} ms",
+            "goal": "≤ 100 ms, turn ≤ 5 ms",
         },
         {
             "benchmark": "/kpi (one every 10 ms) while full sweeps run back to back",

@@ -8,6 +8,7 @@ fires before anything can deliver.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import Callable, Sequence
@@ -44,6 +45,7 @@ class Core:
     ctx: Context
     delivery: Delivery | None = field(default=None, repr=False)
     scheduler: Scheduler | None = field(default=None, repr=False)
+    warming: asyncio.Task[int] | None = field(default=None, repr=False)
 
     async def dispatch(self, cmd: Command) -> list[Reply]:
         """Run one command through the router, then start what it queued."""
@@ -120,12 +122,20 @@ class Core:
         )
         await self.delivery.start()
         self.ctx.painter.warm()  # the first picture is then as fast as the next
+        # Tables load on demand; warming them in small steps after the adapters are up
+        # keeps the first full sweep off the disk without delaying the first reply.
+        self.warming = asyncio.create_task(self.store.warm(), name="store-warm")
         if schedule:
             self.scheduler = Scheduler(self.ctx, after_run=self.after_commit)
             await self.scheduler.start()
 
     async def stop(self) -> None:
         """Stop the scheduler, send alerts still waiting for their group, stop delivery."""
+        if self.warming is not None:
+            self.warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.warming
+            self.warming = None
         if self.scheduler is not None:
             await self.scheduler.stop()
             self.scheduler = None

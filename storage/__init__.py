@@ -62,6 +62,10 @@ class Store:
         """Make every change so far durable (fsync) before anyone is told "saved"."""
         await self.db.commit()
 
+    async def warm(self) -> int:
+        """Load stored tables into the cache in small steps (background, after start-up)."""
+        return await self.db.warm()
+
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """Apply a multi-write change fully or, if it raises, not at all."""

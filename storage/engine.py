@@ -53,6 +53,8 @@ CACHE_TABLES: Final = 50_000
 CACHE_BYTES: Final = 24 * 1024 * 1024
 #: How long a lazy change (a dedupe mark) may wait for a commit that carries it.
 LAZY_DELAY_S: Final = 1.0
+WARM_STEP: Final = 100  # tables read per loop turn by `warm()` (about a millisecond)
+WARM_SHARE: Final = 0.5  # `warm()` fills at most this share of the cache
 _DUMP_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -203,6 +205,10 @@ class Database:
         #: Prefixes ("mix:<chat>:") whose every table is in the cache: a name under one that
         #: is not cached does not exist, without asking the backend.
         self._complete: set[str] = set()
+        #: Every stored table is in the cache (a start-up `warm()` walked them all and
+        #: nothing was evicted or forgotten since): a name not cached does not exist.
+        self._all_cached = False
+        self._dropped = 0  # tables evicted from or forgotten by the cache so far
         self._dirty: dict[str, bytes | None] = {}
         self._inflight: dict[str, bytes | None] = {}
         self._lazy_prefixes: tuple[str, ...] = ()
@@ -331,6 +337,39 @@ class Database:
         if all(name in self._cache for name in stored):  # none evicted meanwhile
             self._complete.add(prefix)
 
+    async def warm(self, *, step: int = WARM_STEP, share: float = WARM_SHARE) -> int:
+        """Load stored tables into the cache, `step` tables per loop turn, in name order.
+
+        Started in the background after start-up, so the first full sweep (and the first
+        command of each chat) reads memory, not one small disk read per table. Yields
+        between steps, so commands go first; stops when the cache would be more than
+        `share` full (the working set is never evicted for it). Returns tables loaded.
+        """
+        after, loaded, dropped_before = "", 0, self._dropped
+        while not self.closed:
+            rows = self._backend.load_after(after, step)
+            if not rows:
+                self._all_cached = self._dropped == dropped_before
+                break
+            for name, body in rows:
+                if name in self._cache:
+                    continue
+                if (
+                    len(self._cache) >= CACHE_TABLES * share
+                    or self._cache_bytes + len(body) > CACHE_BYTES * share
+                ):
+                    return loaded
+                newest = (
+                    self._body(name) if name in self._dirty or name in self._inflight else body
+                )
+                self._remember(
+                    name, None if newest is None else _Entry(orjson.loads(newest), newest)
+                )
+                loaded += 1
+            after = rows[-1][0]
+            await asyncio.sleep(0)
+        return loaded
+
     def mark_lazy(self, prefix: str) -> None:
         """Changes to tables starting with `prefix` need not be waited for (see module)."""
         self._lazy_prefixes = (*self._lazy_prefixes, prefix)
@@ -349,7 +388,7 @@ class Database:
         if name in cache:
             cache.move_to_end(name)
             return cache[name]
-        if self._complete and name[: name.rfind(":") + 1] in self._complete:
+        if self._all_cached or (self._complete and name[: name.rfind(":") + 1] in self._complete):
             return None
         body = self._body(name)
         entry = None if body is None else _Entry(orjson.loads(body), body)
@@ -367,6 +406,8 @@ class Database:
             self._cache_bytes > CACHE_BYTES and len(self._cache) > 1
         ):
             evicted, dropped = self._cache.popitem(last=False)
+            self._all_cached = False
+            self._dropped += 1
             if dropped is not None:
                 self._cache_bytes -= len(dropped.body)
             self._complete.discard(evicted[: evicted.rfind(":") + 1])
@@ -376,6 +417,8 @@ class Database:
         entry = self._cache.pop(name, None)
         if entry is not None:
             self._cache_bytes -= len(entry.body)
+        self._all_cached = False
+        self._dropped += 1
         self._complete.discard(name[: name.rfind(":") + 1])
 
     # changes ----------------------------------------------------------------------------

@@ -46,6 +46,10 @@ class StoragePort(Protocol):
     def load_prefix(self, prefix: str) -> dict[str, bytes]:
         """Every table whose name starts with `prefix`, in one go (one query)."""
 
+    def load_after(self, after: str, limit: int) -> list[tuple[str, bytes]]:
+        """Up to `limit` tables whose names sort after `after`, in name order (one query):
+        a walk over the whole store in small steps, to warm the cache."""
+
     def commit(self, batch: Batch) -> None:
         """Apply every put and drop of `batch` durably, all or nothing."""
 
@@ -81,6 +85,10 @@ class MemoryBackend:
     def load_prefix(self, prefix: str) -> dict[str, bytes]:
         """Every stored table with `prefix`."""
         return {name: self._tables[name] for name in self.names(prefix)}
+
+    def load_after(self, after: str, limit: int) -> list[tuple[str, bytes]]:
+        """The next `limit` stored tables after `after`, by name."""
+        return [(name, self._tables[name]) for name in self.names() if name > after][:limit]
 
     def commit(self, batch: Batch) -> None:
         """Apply a batch (a dict update cannot fail half-way)."""

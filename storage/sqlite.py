@@ -191,11 +191,23 @@ class SqliteBackend:
             "SELECT name, body, crc FROM tables WHERE name >= ? AND name < ?",
             (prefix, _after(prefix)),
         )
-        found = {}
+        return dict(self._checked(rows))
+
+    def load_after(self, after: str, limit: int) -> list[tuple[str, bytes]]:
+        """The next `limit` tables after `after` by name, checksums checked (an index range)."""
+        rows = self._query(
+            "SELECT name, body, crc FROM tables WHERE name > ? ORDER BY name LIMIT ?",
+            (after, limit),
+        )
+        return self._checked(rows)
+
+    def _checked(self, rows: list[tuple[object, ...]]) -> list[tuple[str, bytes]]:
+        """(name, body) of each (name, body, crc) row; a checksum mismatch is damage."""
+        found = []
         for name, body, crc in rows:
             if not isinstance(body, bytes) or zlib.crc32(body) != crc:
                 raise StoreCorrupt(self.file, f"table {name!r} fails its checksum")
-            found[str(name)] = body
+            found.append((str(name), body))
         return found
 
     def _query(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:

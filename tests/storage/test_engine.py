@@ -517,3 +517,46 @@ def test_prefetch_loads_a_chats_tables_in_one_query_and_knows_what_is_missing(
     fresh.table("mix:c:k9").insert({"n": 10})  # a change under the prefix stays visible
     assert fresh.table("mix:c:k9").all() == [{"n": 10}]
     assert fresh.table("mix:d:k0").all() == [{"n": 9}]
+
+
+# --- warming the cache after start-up ---------------------------------------------------------
+
+
+def _stored(names: list[str]) -> tuple[Database, SpyBackend]:
+    """A database reopened over a backend holding one document in each of `names`."""
+    spy = SpyBackend()
+    first = Database(spy)
+    for name in names:
+        first.table(name).insert({"n": name})
+    first.flush()
+    return Database(spy), spy
+
+
+async def test_after_warming_reads_of_stored_and_missing_tables_skip_the_backend() -> None:
+    db, spy = _stored([f"t:{i}" for i in range(250)])
+    assert await db.warm(step=100) == 250
+    spy.loads = 0
+    assert db.table("t:7").all() == [{"n": "t:7"}]
+    assert db.table("never:made").all() == []
+    assert spy.loads == 0
+
+
+async def test_warming_keeps_changes_not_yet_saved_and_their_new_tables() -> None:
+    db, spy = _stored(["t:a", "t:b"])
+    db.table("t:b").insert({"n": "unsaved"})
+    db.table("t:new").insert({"n": "new"})
+    await db.warm(step=1)
+    spy.loads = 0
+    assert [d["n"] for d in db.table("t:b").all()] == ["t:b", "unsaved"]
+    assert db.table("t:new").all() == [{"n": "new"}]
+    await db.commit()
+    assert [d["n"] for d in Database(spy).table("t:b").all()] == ["t:b", "unsaved"]
+
+
+async def test_warming_stops_at_its_share_of_the_cache_and_missing_tables_are_asked_for() -> None:
+    db, spy = _stored([f"t:{i}" for i in range(10)])
+    loaded = await db.warm(share=4 / engine.CACHE_TABLES)
+    assert loaded == 4
+    spy.loads = 0
+    assert db.table("never:made").all() == []
+    assert spy.loads == 1  # not everything is cached, so the backend is asked
