@@ -14,7 +14,7 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.alert_pipeline import rebuild_states
+from handlers.alert_rebuild import rebuild_states
 from handlers.templates import apply_plan, plan_template
 from scoring.models import CheckIn, Initiative, Measurement, ProgressLog
 from scoring.okr import current_quarter

@@ -1,4 +1,5 @@
-"""Alert messages: a batch of transitions in words (the pipeline decides what to send).
+"""Alert messages: a batch of transitions in words, and where they go (the pipeline
+decides what to send).
 
 Headlines, the "old → new: value vs target" line, "red since …" for reminders, and
 `hold_text`, the words for why an alert's colour differs from the KPI's colour now
@@ -7,13 +8,14 @@ Headlines, the "old → new: value vs target" line, "red since …" for reminder
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers import render
 from handlers.common import zone_of
-from handlers.contract import Button, Context, Reply, ReplyKind
+from handlers.contract import Button, ChatRef, Context, Reply, ReplyKind
 from scoring.alert_rules import (
     AlertState,
     Hold,
@@ -21,6 +23,7 @@ from scoring.alert_rules import (
 )
 from scoring.alerts_batch import Batch
 from scoring.models import Status
+from storage.alert_state import AlertSettings, Channel
 
 _HEADLINE = {
     "fired": "is {new}",
@@ -185,3 +188,27 @@ def _age(delta: timedelta) -> str:
     if hours < 48:
         return f"{hours} h"
     return f"{hours // 24} days"
+
+
+# --- addressing ----------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def chat_ref(chat: str) -> ChatRef:
+    """The ChatRef of a chat key ("telegram:-100…" → platform and chat id).
+
+    Cached: a ChatRef is frozen, and every sweep addresses the same chats again.
+    """
+    platform, _, chat_id = chat.partition(":")
+    return ChatRef.model_validate({"platform": platform, "chat_id": chat_id})
+
+
+def channels(settings: AlertSettings, chat: str) -> list[ChatRef]:
+    """Where the scorecard's alerts go: its own chat unless `/alerts here|off` said otherwise."""
+    if settings.channels is None:
+        return [chat_ref(chat)]
+    return [_channel_ref(c) for c in settings.channels]
+
+
+def _channel_ref(channel: Channel) -> ChatRef:
+    return ChatRef.model_validate(channel.model_dump())

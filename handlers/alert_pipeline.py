@@ -16,7 +16,6 @@ reuses `queue` and `flush_due`.
 
 from __future__ import annotations
 
-import functools
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -24,10 +23,11 @@ from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from handlers import render
-from handlers.alert_messages import hold_text, render_batch
+from handlers.alert_messages import channels, hold_text, render_batch
+from handlers.alert_rebuild import REBUILD_READINGS, rebuild_state
 from handlers.calculated import current_measurement
 from handlers.common import zone_of
-from handlers.contract import ChartRequest, ChatRef, Context
+from handlers.contract import ChartRequest, Context
 from scoring.alert_rules import (
     AlertState,
     Mute,
@@ -36,7 +36,6 @@ from scoring.alert_rules import (
     evaluate,
     hold,
     range_of,
-    rebuild,
     transition_kind,
     values_gone,
 )
@@ -45,14 +44,12 @@ from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
 from scoring.status import would_be_status
 from scoring.targets import kpi_on
-from storage.alert_state import AlertSettings, Channel
+from storage.alert_state import AlertSettings
 
 if TYPE_CHECKING:
-    from storage import Store
+    pass
 
 __all__ = [
-    "channels",
-    "chat_ref",
     "current_reading",
     "end_expired_mutes",
     "evaluate_kpi",
@@ -63,7 +60,6 @@ __all__ = [
     "on_values_gone",
     "on_values_recorded",
     "queue",
-    "rebuild_states",
     "step",
 ]
 
@@ -246,54 +242,6 @@ def step(
     )
 
 
-#: Readings replayed to rebuild a state: the colour hysteresis settles on depends on
-#: recent history only.
-REBUILD_READINGS = 60
-
-
-def rebuild_state(
-    kpi: Kpi,
-    history: Sequence[Measurement],
-    settings: AlertSettings,
-    thresholds: Thresholds,
-    now: datetime,
-) -> AlertState | None:
-    """`scoring.alert_rules.rebuild` with each reading's colour and performance filled in
-    (each scored against the staged target in force on its day)."""
-    readings = list(history[-REBUILD_READINGS:])
-    on_day = [kpi_on(kpi, m.day) for m in readings]
-    return rebuild(
-        kpi,
-        readings,
-        statuses=[
-            would_be_status(k, m.value, thresholds) for k, m in zip(on_day, readings, strict=True)
-        ],
-        performances=[performance(k, m.value) for k, m in zip(on_day, readings, strict=True)],
-        policy=settings.policy,
-        thresholds=thresholds,
-        now=now,
-    )
-
-
-def rebuild_states(store: Store, chat: str, now: datetime) -> int:
-    """Rebuild every KPI's alert state from its history, silently (demo, scorecard imports).
-
-    For stores filled by other paths than `/kpi set`: afterwards `/alerts` shows what is
-    firing and the next value is compared with the history, never a "first reading".
-    Returns how many states were written.
-    """
-    settings = store.alerts.settings(chat)
-    thresholds = store.scorecards.thresholds(chat)
-    written = 0
-    for kpi in store.kpis.all(chat):
-        history = store.kpis.history(chat, kpi.key, limit=REBUILD_READINGS)
-        state = rebuild_state(kpi, history, settings, thresholds, now)
-        if state is not None:
-            store.alerts.put_state(chat, state, test=kpi.test)
-            written += 1
-    return written
-
-
 def queue(
     ctx: Context,
     chat: str,
@@ -453,30 +401,6 @@ def _true_message(
     if kind is None:
         return None
     return item.model_copy(update={**current, "old": state.heard, "kind": kind})
-
-
-# --- addressing ----------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4096)
-def chat_ref(chat: str) -> ChatRef:
-    """The ChatRef of a chat key ("telegram:-100…" → platform and chat id).
-
-    Cached: a ChatRef is frozen, and every sweep addresses the same chats again.
-    """
-    platform, _, chat_id = chat.partition(":")
-    return ChatRef.model_validate({"platform": platform, "chat_id": chat_id})
-
-
-def channels(settings: AlertSettings, chat: str) -> list[ChatRef]:
-    """Where the scorecard's alerts go: its own chat unless `/alerts here|off` said otherwise."""
-    if settings.channels is None:
-        return [chat_ref(chat)]
-    return [_channel_ref(c) for c in settings.channels]
-
-
-def _channel_ref(channel: Channel) -> ChatRef:
-    return ChatRef.model_validate(channel.model_dump())
 
 
 def _now_note(ctx: Context, chat: str, t: Transition, tz: ZoneInfo) -> str | None:

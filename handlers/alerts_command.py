@@ -154,7 +154,7 @@ def _policy_text(policy: AlertPolicy) -> str:
 def _delivery_fields(
     ctx: Context, chat: str, settings: AlertSettings, tz: ZoneInfo
 ) -> list[Field]:
-    targets = {c.key for c in alert_pipeline.channels(settings, chat)} | {chat}
+    targets = {c.key for c in alert_messages.channels(settings, chat)} | {chat}
     fields = []
     pending = sum(len(ctx.store.outbox.pending(t)) for t in sorted(targets))
     if pending:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from handlers import alert_pipeline, render
+from handlers import alert_messages, render
 from handlers.common import kpi_or_fail, need, who, zone_of
 from handlers.contract import (
     Command,
@@ -205,7 +205,7 @@ def _finish(ctx: Context, chat: str, source: dict[str, Any], result: Pull) -> No
         ctx.outbox.put(
             Reply(
                 kind="notice",
-                to=alert_pipeline.chat_ref(chat),
+                to=alert_messages.chat_ref(chat),
                 text=f"{result.summary(str(source['key']))} (asked by {asked})",
             ),
             key=f"source-run:{source['key']}:{source.get('runs', 0)}",
@@ -224,7 +224,7 @@ def _finish(ctx: Context, chat: str, source: dict[str, Any], result: Pull) -> No
         ctx.outbox.put(
             Reply(
                 kind="notice",
-                to=alert_pipeline.chat_ref(chat),
+                to=alert_messages.chat_ref(chat),
                 text=f"Source {source['key']}: {_sentence(status)} I'll say so again only if "
                 "it changes; /source shows the status.",
             ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers import alert_pipeline, render
+from handlers import alert_messages, alert_pipeline, render
 from handlers.common import zone_of
 from handlers.contract import ChartRequest, Context, Reply
 from handlers.scores import ScorecardView, scorecard_view
@@ -58,7 +58,7 @@ def build_digest(ctx: Context, chat: str) -> Reply:
         title=f"Weekly review · {today:%a %d %b}",
         text="\n".join(sections),
         footer="Details: /scorecard, /kpi, /okr progress, /initiatives",
-        to=alert_pipeline.chat_ref(chat),
+        to=alert_messages.chat_ref(chat),
         kind="digest",
         chart=_digest_chart(ctx, chat, view),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from handlers import alert_pipeline, render
+from handlers import alert_messages, render
 from handlers.common import zone_of
 from handlers.contract import Context, Reply
 from scoring.okr import Cycle, current_quarter, kr_grade, okr_progress
@@ -34,7 +34,7 @@ def okr_checkin_reminder(ctx: Context, chat: str) -> Reply | None:
         title=f"OKR check-in · {cycle}, week {number}",
         text="\n".join(f"{owner}: {', '.join(krs)}" for owner, krs in sorted(by_owner.items())),
         footer="Check in: /okr checkin <kr> <value> [confidence=1-10] [note]",
-        to=alert_pipeline.chat_ref(chat),
+        to=alert_messages.chat_ref(chat),
         kind="reminder",
     )
     return reply if ctx.outbox.put(reply, key=f"okr-checkin:{year}-W{number:02d}") else None
@@ -60,7 +60,7 @@ def okr_cycle_summary(ctx: Context, chat: str) -> list[Reply]:
             title=f"OKR cycle {cycle} is over",
             text="\n".join(lines),
             footer="Grades 0.0–1.0; about 0.7 is a well-set stretch goal.",
-            to=alert_pipeline.chat_ref(chat),
+            to=alert_messages.chat_ref(chat),
             kind="digest",
         )
         if ctx.outbox.put(reply, key=f"okr-cycle:{cycle}"):

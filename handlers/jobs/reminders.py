@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers import alert_pipeline
+from handlers import alert_messages
 from handlers.contract import Context, Reply
 from scoring.initiatives import behind_cadence, cadence_progress, expected_by_now
 from scoring.models import ProgressLog
@@ -61,7 +61,7 @@ def stale_reminder(
         title="Data is getting stale",
         text="\n".join(lines),
         footer="Owners: /kpi edit <key> owner=@name",
-        to=alert_pipeline.chat_ref(chat),
+        to=alert_messages.chat_ref(chat),
         kind="reminder",
     )
     return reply, [f.key for f in due]
@@ -98,7 +98,7 @@ def cadence_reminder(
     reply = Reply(
         title="Behind cadence",
         text="\n".join(lines),
-        to=alert_pipeline.chat_ref(chat),
+        to=alert_messages.chat_ref(chat),
         kind="reminder",
     )
     return reply, keys
