@@ -13,7 +13,7 @@ from handlers import (
     initiatives,
     kpi,
     kpi_import,
-    map,
+    map_command,
     objectives,
     okr,
     scorecard,
@@ -35,7 +35,7 @@ def build_router() -> Router:
     kpi_import.register(router)
     funnel.register(router)
     objectives.register(router)
-    map.register(router)
+    map_command.register(router)
     okr.register(router)
     initiatives.register(router)
     alerts_command.register(router)

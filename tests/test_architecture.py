@@ -159,3 +159,16 @@ def test_cycle_finder_sees_an_import_hidden_inside_a_function(tmp_path: Path) ->
     graph = {name: _imported_modules(name, path, modules) for name, path in modules.items()}
     assert _import_cycle(graph) == ["pkg.kpi", "pkg.status", "pkg.kpi"]
     assert _import_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_module_is_named_after_a_built_in() -> None:
+    # `handlers/map.py` and `handlers/help.py` once shadowed map() and help()
+    import builtins
+
+    shadows = [
+        str(path.relative_to(ROOT))
+        for package in LAYERS
+        for path in (ROOT / package).rglob("*.py")
+        if path.stem in dir(builtins)
+    ]
+    assert shadows == []
