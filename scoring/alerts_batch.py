@@ -93,6 +93,8 @@ def _merge(first: Transition, then: Transition) -> Transition | None:
     """The net change of two unsent transitions of one KPI; None when they cancel out."""
     if then.kind == "reminder":
         return first  # the queued message already says where the KPI stands
+    if then.new is Status.NODATA:  # values removed: it closes what people heard (values_gone)
+        return then
     kind = transition_kind(first.old, then.new)
     if kind is None:
         return None

@@ -200,3 +200,10 @@ def test_an_import_of_several_kpis_becomes_one_message_and_muted_ones_only_logge
     batcher, batch = batcher.due(now + policy.group_window)
     assert batch is not None and [t.kpi for t in batch.items] == ["cac"]  # leads is yellow: held
     assert batcher.next_due() == datetime(2026, 3, 3, 8, 0, tzinfo=berlin)
+
+
+def test_removing_every_value_while_an_improvement_waits_still_closes_the_heard_alert() -> None:
+    batcher = Batcher().add(alert("cac", R, Y, "improved"), now=at(0), window=WINDOW)
+    gone = alert("cac", R, Status.NODATA, "resolved", at(30))
+    _, batch = batcher.add(gone, now=at(30), window=WINDOW).due(at(60))
+    assert batch is not None and [(t.old, t.new) for t in batch.items] == [(R, Status.NODATA)]

@@ -292,4 +292,3 @@ def test_scores_stay_within_0_and_1_for_any_values() -> None:
         shares = [score.index] + [p.score for p in score.perspectives]
         shares += [o.score for p in score.perspectives for o in p.objectives]
         assert all(s is None or 0.0 <= s <= 1.0 for s in shares)
-
