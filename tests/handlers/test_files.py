@@ -15,6 +15,7 @@ from handlers import exchange
 from handlers.contract import Actor, Attachment, Reply
 from handlers.parsing import command_from_text
 from scoring.models import Measurement
+from tests import readme
 from tests.support import FakeChat, FixedClock
 
 
@@ -101,6 +102,7 @@ async def test_a_bad_file_changes_nothing_and_names_each_line_and_field(chat: Fa
         f"line {cak + 1}, value: 'lots' is not a number for value: try 12.5, 12,5, 10 000, "
         "10k or 35%"
     )
+    assert reply.plain() == "\n".join(readme.block("", "Import refused").lines)
     assert chat.core.store.kpis.count(chat.chat.key, "cac") == 0
 
 
