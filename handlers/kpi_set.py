@@ -37,8 +37,9 @@ OUTLIER = 100
 async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     """Record a measurement (date defaults to today in the chat's timezone).
 
-    The date may be typed in words (`5 ноября`, `3 nov`, `yesterday`). A value more than
-    100× away from the KPI's recent values is only saved after you confirm it.
+    The date may be typed in words (`5 ноября`, `3 nov`, `yesterday`, `last friday`); a day
+    and month without a year are this year's, and a future date is refused. A value more
+    than 100× away from the KPI's recent values is only saved after you confirm it.
     """
     need(cmd.args, 2)
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])

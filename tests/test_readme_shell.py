@@ -28,7 +28,7 @@ from bot.app import build_core
 from bot.cli import main
 from bot.demo import load_demo
 from handlers.contract import Command, Context, Reply, command, specs_of
-from handlers.kpi import kpi_set
+from handlers.kpi_set import kpi_set
 from tests import readme
 
 HERE = "tests/test_readme_shell.py"
