@@ -79,6 +79,7 @@ INLINE: dict[str, str] = {
     "scorecard-bot run [--config config.toml]": RUN,
     "python -m bench history": BENCH,
     "python -m bench formulas": BENCH,
+    "python -m bench e2e": BENCH,
     "python -m bench storage": BENCH,
     "python -m bench.storage 10k 100k 1M": BENCH,
 }
