@@ -288,3 +288,38 @@ async def test_a_full_disk_refuses_a_change_in_one_line_while_reads_go_on(
     full = False
     assert "= 90" in await chat.ok("/kpi set cac 90")  # space is back: saving resumes
     core.close()
+
+
+async def test_commands_arriving_together_share_one_fsync_and_answer_only_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    core = build_core(tmp_path, clock=FixedClock())
+    chats = [FakeChat(core, chat_id=f"team{i}") for i in range(4)]
+    for c in chats:
+        await c.ok('/kpi add v "V" target=100 perspective=finance')
+        await c.ok('/initiative add articles "Articles" cadence=4/month')
+    backend = core.store.db.backend
+    transactions: list[int] = []
+    write = backend.commit
+
+    def counted(batch: Batch) -> None:
+        write(batch)
+        transactions.append(len(batch.tables))
+
+    monkeypatch.setattr(backend, "commit", counted)
+    seen_at_reply: list[int] = []
+
+    async def command(chat: FakeChat, text: str) -> None:
+        await chat.ok(text)
+        seen_at_reply.append(len(transactions))
+
+    # All eight arrive in the same loop iteration (one getUpdates batch, say).
+    await asyncio.gather(
+        *(command(c, "/kpi set v 5") for c in chats),
+        *(command(c, "#articles +1 published the guide") for c in chats),
+    )
+    assert len(transactions) == 1  # one transaction, one fsync for all eight
+    assert seen_at_reply == [1] * 8  # and every reply waited for it
+    core.close()
