@@ -29,12 +29,11 @@ from handlers.parsing import (
 )
 from handlers.pictures.charts import chart_png
 from handlers.router import Router
-from handlers.scores import KpiView, kpi_view, scorecard_view
+from handlers.scores import KpiView, due_state, kpi_view, pace_mark, scorecard_view
 from scoring.aggregation import AGG_WORDS, combine, period_label
 from scoring.explain import explain
-from scoring.kpi import progress
 from scoring.models import Kpi
-from scoring.targets import due_pace, kpi_on
+from scoring.targets import kpi_on
 
 
 @command(
@@ -63,8 +62,13 @@ async def kpi_list(cmd: Command, ctx: Context) -> Reply:
         if not members:
             continue
         rows.append((perspective.name.upper(), "", "", "", "", ""))
-        rows.extend(_row(v, today) for v in members)
-    footer = _left_out_note(view.kpis)
+        rows.extend(
+            _row(v, today, pace_mark(due_state(ctx, cmd.chat.key, v, today))) for v in members
+        )
+    notes = [_left_out_note(view.kpis)]
+    if any(v.kpi.due is not None for v in view.kpis):
+        notes.append("⏱ pace towards the due date; /kpi <key> shows the forecast.")
+    footer = "\n".join(n for n in notes if n) or None
     return Reply(
         title=f"KPIs · index {render.pct(view.score.index)}",
         table=Table(
@@ -76,14 +80,14 @@ async def kpi_list(cmd: Command, ctx: Context) -> Reply:
     )
 
 
-def _row(v: KpiView, today: date) -> tuple[str, ...]:
+def _row(v: KpiView, today: date, pace: str = "") -> tuple[str, ...]:
     return (
         f"{render.mark(v.status)} {v.kpi.name} ({v.kpi.key})",
         render.num(v.value, v.kpi.unit),
         _target_text(v.kpi, v.target_now),
         render.pct(v.progress),
         render.trend(v.previous, v.value),
-        render.age(v.day, today),
+        f"{render.age(v.day, today)}  {pace}" if pace else render.age(v.day, today),
     )
 
 
@@ -248,13 +252,8 @@ def _due_text(cmd: Command, ctx: Context, kpi: Kpi, view: KpiView) -> str:
 
     The pace compares the way made towards the final target with the time gone; its percent
     is not shown, so the card has one progress figure (against the target in force)."""
-    assert kpi.due is not None
-    today = chat_today(cmd, ctx)
-    start = kpi.due_from or today
-    values = calculated.period_values(ctx, cmd.chat.key, kpi, start, today)
-    points = [(p.last_day, p.value) for p in values]
-    final = None if view.value is None else progress(kpi, view.value)
-    state = due_pace(kpi, start, today, final, points)
+    state = due_state(ctx, cmd.chat.key, view, chat_today(cmd, ctx))
+    assert kpi.due is not None and state is not None
     parts = [kpi.due.isoformat(), f"{render.pct(state.elapsed)} of the time gone"]
     if state.pace is not None:
         parts[-1] += f": {state.pace}"

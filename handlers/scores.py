@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from handlers.calculated import reading
+from handlers.calculated import period_values, reading
 from handlers.contract import Context
 from scoring.kpi import performance, progress
 from scoring.models import Kpi, Objective, Perspective, Status, Thresholds
 from scoring.rollup import ScorecardScore, rollup
 from scoring.status import kpi_status
-from scoring.targets import kpi_on
+from scoring.targets import DuePace, due_pace, kpi_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +82,20 @@ def scorecard_view(ctx: Context, chat: str) -> ScorecardView:
     scored = [kpi_on(v.kpi, v.day) for v in views]
     score = rollup(perspectives, objectives, scored, latest, thresholds)
     return ScorecardView(perspectives, objectives, views, score, thresholds)
+
+
+def due_state(ctx: Context, chat: str, view: KpiView, today: date) -> DuePace | None:
+    """Pace and forecast of a KPI with a due date (None without one): the way made from the
+    baseline to the final target against the time gone, as the card, list and digest show."""
+    kpi = view.kpi
+    if kpi.due is None:
+        return None
+    start = kpi.due_from or today
+    points = [(p.last_day, p.value) for p in period_values(ctx, chat, kpi, start, today)]
+    final = None if view.value is None else progress(kpi, view.value)
+    return due_pace(kpi, start, today, final, points)
+
+
+def pace_mark(state: DuePace | None) -> str:
+    """The short pace mark `/kpi` rows and the digest show for a KPI with `due=`: `⏱ behind`."""
+    return "" if state is None or state.pace is None else f"⏱ {state.pace}"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from handlers import alert_messages, alert_pipeline, render
 from handlers.common import zone_of
 from handlers.contract import ChartRequest, Context, Reply
-from handlers.scores import ScorecardView, scorecard_view
+from handlers.scores import ScorecardView, due_state, pace_mark, scorecard_view
 from scoring.initiatives import behind_cadence, cadence_progress, is_overdue
 from scoring.kpi import performance
 from scoring.models import Initiative, Status
@@ -42,11 +42,18 @@ def build_digest(ctx: Context, chat: str) -> Reply:
         sections.append("Movers: " + "; ".join(movers))
     red = [
         f"{render.mark(v.status)} {v.kpi.name} {render.num(v.value, v.kpi.unit)} vs "
-        f"{render.num(v.kpi.target, v.kpi.unit)}"
+        f"{render.num(v.target_now, v.kpi.unit)}"
         for v in view.kpis
         if v.status is Status.RED and v.kpi.removed_at is None
     ]
     sections.append("Red: " + ("; ".join(red) if red else "none 🎉"))
+    due = [
+        f"{v.kpi.name} {mark} (due {v.kpi.due.isoformat()})"
+        for v in view.kpis
+        if v.kpi.due is not None and (mark := pace_mark(due_state(ctx, chat, v, today)))
+    ]
+    if due:
+        sections.append("Due dates: " + "; ".join(due))
     sections.extend(_okr_lines(ctx, chat, now, tz))
     sections.extend(_initiative_lines(ctx, chat, tz, today))
     missed = [_missed_text(m, tz) for m in jobstate.missed]

@@ -92,7 +92,8 @@ async def test_every_view_shows_the_staged_target_in_force_next_to_its_progress(
         "KPIs · index 70%\n"
         "KPI                              value  target  progress     updated\n"
         "CUSTOMERS\n"
-        "🟡 Social presence (followers)  10 350  10 500       70%  ↑  today"
+        "🟡 Social presence (followers)  10 350  10 500       70%  ↑  today  ⏱ on track\n"
+        "⏱ pace towards the due date; /kpi <key> shows the forecast."
     )
     card = (await chat.ok("/kpi followers")).splitlines()
     assert card[1:5] == [
@@ -142,3 +143,29 @@ async def test_dated_target_mistakes_get_one_line(chat: FakeChat) -> None:
     assert "agg=often is not allowed" in await chat.error(
         '/kpi add f "F" baseline=1 target=2 agg=often perspective=finance'
     )
+
+
+async def test_kpi_list_and_digest_mark_the_pace_of_kpis_with_a_due_date(chat: FakeChat) -> None:
+    await chat.ok(STAGED_FOLLOWERS)
+    await chat.ok('/kpi add cac "CAC" baseline=100 target=50 perspective=finance')
+    await chat.ok("/kpi set cac 90")
+    await chat.ok("/kpi set followers 10000 2026-09-30")
+    await chat.ok("/kpi set followers 10050")
+    assert await chat.ok("/kpi") == (
+        "KPIs · index 15%\n"
+        "KPI                              value  target  progress     updated\n"
+        "FINANCE\n"
+        "🔴 CAC (cac)                        90      50       20%     today\n"
+        "CUSTOMERS\n"
+        "🔴 Social presence (followers)  10 050  10 500       10%  ↑  today  ⏱ at risk\n"
+        "⏱ pace towards the due date; /kpi <key> shows the forecast."
+    )
+    digest = (await chat.ok("/digest")).splitlines()
+    assert digest[1:6] == [
+        "Index: 15%",
+        "Movers: ▲ Social presence +10 pts",
+        "Red: 🔴 Social presence 10 050 vs 10 500; 🔴 CAC 90 vs 50",
+        "Due dates: Social presence ⏱ at risk (due 2027-09-30)",
+        "Details: /scorecard, /kpi, /okr progress, /initiatives · Weekly: not scheduled "
+        "(/digest every mon 09:00)",
+    ]
