@@ -13,8 +13,8 @@ from handlers.common import kpi_or_fail, need, who, zone_of
 from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
 from handlers.parsing import clip
 from handlers.router import Router
+from scoring.alert_policy import MAX_WINDOW
 from scoring.alert_rules import (
-    MAX_WINDOW,
     AlertPolicy,
     Mute,
     QuietHours,
