@@ -7,7 +7,9 @@ in the chat's `Batcher` (scoring.alerts_batch). The scheduler sweep calls `evalu
 again with a red KPI's latest reading (already counted: only a reminder can come of
 it). Nothing here reads a clock or storage.
 
-Rules, modelled on Prometheus/Alertmanager (see docs in each function):
+Rules, modelled on Prometheus/Alertmanager (see docs in each function; hysteresis and
+confirmation in scoring.alert_hysteresis, the state and transition records in
+scoring.alert_records, policy and mutes in scoring.alert_policy):
 
 - **Hysteresis** (`settle`): a worse colour is taken at its threshold; a better colour
   only once the reading clears that colour's threshold by a margin (at exactly
@@ -65,20 +67,24 @@ Wiring (per chat: `AlertPolicy` in config; mutes, one `AlertState` per KPI, the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
-from typing import Literal
 
-from pydantic import AwareDatetime, Field, field_validator
-
+from scoring.alert_hysteresis import Hold, hold, settle
 from scoring.alert_policy import (
     AlertPolicy,
     Mute,
     active_mute,
     parse_duration,
 )
-from scoring.alert_policy import Frozen as _Frozen
+from scoring.alert_records import (
+    COLOURS,
+    AlertState,
+    Kind,
+    Suppressed,
+    Transition,
+    transition_kind,
+)
 from scoring.alerts_quiet import QuietHours, quiet_release_time
 from scoring.models import Kpi, Measurement, Status, Thresholds
 
@@ -105,222 +111,7 @@ __all__ = [
     "values_gone",
 ]
 
-Kind = Literal["fired", "escalated", "improved", "resolved", "reminder"]
-Suppressed = Literal["test", "muted"]
-
-COLOURS = (Status.GREEN, Status.YELLOW, Status.RED)
-_SEVERITY = {Status.NODATA: -1, Status.GREEN: 0, Status.YELLOW: 1, Status.RED: 2}
 _DEFAULT_THRESHOLDS = Thresholds()
-
-
-class AlertState(_Frozen):
-    """What the alert rules remember about one KPI; the source of truth across restarts.
-
-    `status` is the colour people were last told about (nodata until the first colour is
-    confirmed); `since` is when it became that colour (the firing start for yellow/red).
-    `last_notified` is when people were (or, for test KPIs, would have been) told of the
-    current colour: None after a muted change. The last reading is kept for reminders
-    and to recognise a reading that was already counted.
-    """
-
-    kpi: str
-    status: Status = Status.NODATA
-    told: Status | None = None  # colour of the last message sent; None: stored before it
-    since: AwareDatetime | None = None
-    pending: Status | None = None
-    pending_count: int = Field(default=0, ge=0)
-    pending_since: AwareDatetime | None = None
-    last_notified: AwareDatetime | None = None
-    last_reminder: AwareDatetime | None = None
-    value: float
-    performance: float
-    by: str = ""
-    reading_at: AwareDatetime
-
-    @field_validator("status", "told")
-    @classmethod
-    def _alerting(cls, value: Status | None) -> Status | None:
-        if value is Status.TEST:
-            raise ValueError("test is a KPI mode, not an alert status")
-        return value
-
-    @property
-    def heard(self) -> Status:
-        """The colour people last heard of (states stored before `told` existed: `status`)."""
-        return self.status if self.told is None else self.told
-
-    @property
-    def firing_since(self) -> datetime | None:
-        """When the KPI started to be yellow or red (None while green)."""
-        return self.since if self.status in (Status.YELLOW, Status.RED) else None
-
-
-class Transition(_Frozen):
-    """One alert (or would-be alert) for the log and, unless suppressed, the chat.
-
-    Carries everything a message needs: KPI, old → new colour, value vs target, who
-    logged it and the objective it hurts (the renderer looks up its perspective).
-    """
-
-    kpi: str
-    name: str
-    objective: str
-    unit: str = ""
-    target: float
-    low: float | None = None  # a range KPI aims for low–high, not its stored middle
-    high: float | None = None
-    kind: Kind
-    old: Status
-    new: Status
-    at: AwareDatetime
-    since: AwareDatetime | None  # when the KPI entered `new`
-    value: float
-    performance: float
-    by: str = ""
-    suppressed: Suppressed | None = None
-    mute: Mute | None = None
-    held_until: AwareDatetime | None = None  # quiet hours: send no earlier than this
-
-    @property
-    def critical(self) -> bool:
-        """Only a change *to* red is urgent enough to break quiet hours."""
-        return self.new is Status.RED and self.kind != "reminder"
-
-
-def transition_kind(old: Status, new: Status) -> Kind | None:
-    """Name a colour change; None when there is nothing to say (same colour, nodata → green)."""
-    if old == new or new not in COLOURS or (old, new) == (Status.NODATA, Status.GREEN):
-        return None
-    if _SEVERITY[new] > _SEVERITY[old]:
-        return "escalated" if old is Status.YELLOW else "fired"
-    return "resolved" if new is Status.GREEN else "improved"
-
-
-def settle(
-    current: Status,
-    raw: Status,
-    *,
-    kpi: Kpi,
-    value: float,
-    performance: float,
-    thresholds: Thresholds = _DEFAULT_THRESHOLDS,
-    hysteresis: float = 0.05,
-) -> Status:
-    """The colour to act on, given the current one and the freshly computed `raw` one.
-
-    Worse (or equal) than `current`: `raw`, at the threshold. Better: the best colour
-    whose threshold the reading clears by the margin, but never better than `raw` nor
-    worse than `current`. So red → 0.82 performance (green ≥ 0.8, margin 0.05) moves
-    to yellow only, and a value hovering around a threshold changes colour once.
-
-    Boundaries are those of scoring.status: the scorecard's performance shares, or,
-    when the KPI has `warn`/`crit` (either alone replaces the shares), those values in
-    the KPI's unit, read the way status reads them (lower-is-better only for "down";
-    only `crit`: red or green; only `warn`: yellow or green).
-    """
-    if current not in COLOURS or _SEVERITY[raw] >= _SEVERITY[current]:
-        return raw
-    cleared = _cleared(kpi, value, performance, thresholds, hysteresis)
-    capped = max(cleared, raw, key=_SEVERITY.__getitem__)  # never better than raw
-    return min(capped, current, key=_SEVERITY.__getitem__)  # never worse than current
-
-
-class Hold(_Frozen):
-    """Why an alert's colour differs from the KPI's colour now (for `/alerts` to say in words).
-
-    `kind` "hysteresis": the reading is better than the alert's colour but has not cleared
-    its threshold by the margin; `to` is the next better colour and `at` where it starts
-    (a performance share, or with `in_value` a value in the KPI's unit, to reach upwards
-    unless `downwards`). `kind` "confirm": a different colour waits for `needed` readings
-    in a row and has `seen` so far.
-    """
-
-    kind: Literal["hysteresis", "confirm"]
-    to: Status
-    at: float | None = None
-    in_value: bool = False
-    downwards: bool = False
-    seen: int = 0
-    needed: int = 1
-
-
-def hold(
-    state: AlertState,
-    raw: Status,
-    *,
-    kpi: Kpi,
-    value: float,
-    performance: float,
-    policy: AlertPolicy,
-    thresholds: Thresholds = _DEFAULT_THRESHOLDS,
-) -> Hold | None:
-    """Why the alert state's colour is not the KPI's colour `raw` now (None: they agree).
-
-    Uses the same rules as `evaluate`: `settle` (hysteresis) first, then confirmation.
-    """
-    if raw not in COLOURS or raw == state.status:
-        return None
-    goal = settle(
-        state.status,
-        raw,
-        kpi=kpi,
-        value=value,
-        performance=performance,
-        thresholds=thresholds,
-        hysteresis=policy.hysteresis,
-    )
-    if goal != state.status:
-        seen = state.pending_count if state.pending == goal else 0
-        return Hold(kind="confirm", to=goal, seen=seen, needed=policy.confirm)
-    better = _next_better(state.status)
-    if kpi.warn is None and kpi.crit is None:
-        level = thresholds.green if better is Status.GREEN else thresholds.yellow
-        return Hold(kind="hysteresis", to=better, at=level + policy.hysteresis)
-    down = kpi.direction == "down"
-    limit = (
-        (kpi.warn if kpi.warn is not None else kpi.crit) if better is Status.GREEN else kpi.crit
-    )
-    margin = _value_margin(kpi, policy.hysteresis)
-    at = None if limit is None else limit - margin if down else limit + margin
-    return Hold(kind="hysteresis", to=better, at=at, in_value=True, downwards=down)
-
-
-def _next_better(status: Status) -> Status:
-    """The colour one step better than `status` (red → yellow → green)."""
-    return Status.YELLOW if status is Status.RED else Status.GREEN
-
-
-def _cleared(
-    kpi: Kpi, value: float, performance: float, thresholds: Thresholds, hysteresis: float
-) -> Status:
-    """The colour the reading earns with every boundary moved `hysteresis` to the good side."""
-    if kpi.warn is None and kpi.crit is None:
-        if _at_least(performance - thresholds.green, hysteresis):
-            return Status.GREEN
-        if _at_least(performance - thresholds.yellow, hysteresis):
-            return Status.YELLOW
-        return Status.RED
-    side = -1.0 if kpi.direction == "down" else 1.0
-    margin = _value_margin(kpi, hysteresis)
-    green_from = kpi.warn if kpi.warn is not None else kpi.crit
-    if green_from is not None and _at_least(side * (value - green_from), margin):
-        return Status.GREEN
-    if kpi.crit is None or _at_least(side * (value - kpi.crit), margin):
-        return Status.YELLOW
-    return Status.RED
-
-
-def _value_margin(kpi: Kpi, hysteresis: float) -> float:
-    """`hysteresis` × the KPI's progress scale |target − baseline| (else |warn − crit|)."""
-    scale = abs(kpi.target - kpi.baseline)
-    if scale == 0 and kpi.warn is not None and kpi.crit is not None:
-        scale = abs(kpi.warn - kpi.crit)
-    return hysteresis * scale
-
-
-def _at_least(amount: float, margin: float) -> bool:
-    """`amount >= margin`, forgiving float noise so 0.85 clears 0.8 + 0.05."""
-    return amount >= margin or math.isclose(amount, margin, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def evaluate(
