@@ -35,8 +35,8 @@ from scoring.formula import (
     find_cycle,
     parse_formula,
 )
-from scoring.kpi import format_number
 from scoring.models import Kpi, Measurement
+from scoring.numbers import format_number
 from scoring.periods import Period
 
 FORMULA_AUTHOR = "formula"

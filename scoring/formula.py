@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from scoring.errors import ScoringError
-from scoring.kpi import format_number
+from scoring.numbers import format_number
 
 MAX_LENGTH = 500
 MAX_NODES = 200

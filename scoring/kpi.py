@@ -24,7 +24,7 @@ from typing import Literal
 
 from scoring.errors import KpiDefinitionError, ScoringError, ZeroWidthScaleError
 from scoring.models import Kpi, Thresholds
-from scoring.numbers import format_number as format_number  # re-exported: one formatter
+from scoring.numbers import format_number
 
 DEFAULT_THRESHOLDS = Thresholds()
 
