@@ -9,6 +9,7 @@ from bot.adapters.base import DeliveryError
 from bot.app import Core
 from bot.delivery import decode_reply
 from handlers.contract import Reply
+from handlers.jobs import sweeper
 from tests.support import FixedClock
 
 CHAT = "console:team"
@@ -67,3 +68,9 @@ class RecordingAdapter:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(reply)
+
+
+def flush(core: Core, chat: str = CHAT) -> None:
+    """The group-window / quiet-hours timer of `chat` fires now."""
+    with core.store.atomic():
+        sweeper.flush_alerts(core.ctx, chat)

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 from bot.app import Core
-from handlers.jobs import sweeper
-from tests.alerts.support import CHAT, queued_text
+from tests.alerts.support import flush, queued_text
 from tests.support import FakeChat, FixedClock
-
-
-def flush(core: Core) -> None:
-    with core.store.atomic():
-        sweeper.flush_alerts(core.ctx, CHAT)
 
 
 async def test_an_alert_held_red_by_hysteresis_never_calls_a_later_value_the_first_reading(

@@ -115,19 +115,7 @@ class Feed:
             at=self.state.reading_at,
             by=self.state.by,
         )
-        self.state, out = evaluate(
-            self.state,
-            kpi=self.kpi,
-            measurement=latest,
-            status=colour_of(self.kpi, latest.value),
-            performance=performance_of(self.kpi, latest.value),
-            now=at,
-            policy=self.policy,
-            mutes=self.mutes,
-            tz=self.tz,
-        )
-        self.log += out
-        return out
+        return self.reading(latest, now=at)
 
     def kinds(self) -> list[str]:
         return [f"{t.kind}:{t.old.value}>{t.new.value}" for t in self.log]
