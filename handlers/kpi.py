@@ -201,7 +201,8 @@ async def _kpi_chart(cmd: Command, ctx: Context, kpi: Kpi, period: str | None) -
     return Reply(
         title=f"{kpi.name} ({kpi.key})",
         text=f"{len(win.points)} values from {first.day.isoformat()} to {last.day.isoformat()}; "
-        f"latest {render.num(last.value, kpi.unit)}, target {render.num(kpi.target, kpi.unit)}.",
+        f"latest {render.num(last.value, kpi.unit)}, "
+        f"target {render.num(kpi_on(kpi, last.day).target, kpi.unit)}.",
         image=Image(data=png, filename=f"{kpi.key}.png", alt=f"{kpi.name} over time"),
     )
 

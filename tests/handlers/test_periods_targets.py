@@ -169,3 +169,12 @@ async def test_kpi_list_and_digest_mark_the_pace_of_kpis_with_a_due_date(chat: F
         "Details: /scorecard, /kpi, /okr progress, /initiatives · Weekly: not scheduled "
         "(/digest every mon 09:00)",
     ]
+
+
+async def test_the_chart_caption_names_the_staged_target_in_force(chat: FakeChat) -> None:
+    await chat.ok(STAGED_FOLLOWERS)
+    await chat.ok("/kpi set followers 10000 2026-09-30")
+    await chat.ok("/kpi set followers 10350")
+    assert (await chat.say("/kpi followers chart"))[0].text == (
+        "2 values from 2026-09-30 to 2026-11-21; latest 10 350, target 10 500."
+    )
