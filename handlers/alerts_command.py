@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from handlers import alert_messages, alert_pipeline, render
+from handlers.alert_settings_input import POLICY_FIELDS, policy_value, switch
 from handlers.common import kpi_or_fail, need, who, zone_of
 from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
 from handlers.parsing import clip
 from handlers.router import Router
-from scoring.alert_policy import MAX_WINDOW
 from scoring.alert_rules import (
     AlertPolicy,
     Mute,
@@ -26,8 +25,6 @@ from scoring.kpi import performance
 from scoring.models import Status
 from scoring.status import would_be_status
 from storage.alert_state import AlertSettings, Channel
-
-POLICY_FIELDS = ("hysteresis", "confirm", "repeat", "group")
 
 
 @command("alerts", usage="/alerts", example="/alerts")
@@ -345,11 +342,11 @@ async def alerts_set(cmd: Command, ctx: Context) -> Reply:
         name, sep, raw = arg.partition("=")
         name = name.casefold()
         if name == "charts" and sep:
-            charts = _switch(raw, "charts")
+            charts = switch(raw, "charts")
             continue
         if not sep or name not in POLICY_FIELDS or not raw:
             raise UsageError(f"'{clip(arg)}' is not a rule setting.", usage=True)
-        updates["group_window" if name == "group" else name] = _policy_value(name, raw)
+        updates["group_window" if name == "group" else name] = policy_value(name, raw)
     try:
         policy = AlertPolicy.model_validate({**settings.policy.model_dump(), **updates})
     except ValidationError as exc:
@@ -360,53 +357,6 @@ async def alerts_set(cmd: Command, ctx: Context) -> Reply:
     ctx.store.alerts.save_settings(chat, settings.model_copy(update=changed))
     pictures = "alerts and digests carry a small chart" if charts else "no charts on alerts"
     return Reply(text=f"Alert rules: {_policy_text(policy)}; {pictures}.")
-
-
-def _switch(raw: str, name: str) -> bool:
-    """on/off (yes/no, true/false) for a setting."""
-    word = raw.strip().casefold()
-    if word in ("on", "yes", "true", "1"):
-        return True
-    if word in ("off", "no", "false", "0"):
-        return False
-    raise UsageError(f"{name} is on or off: {name}=off, not '{clip(raw)}'.")
-
-
-_HYSTERESIS = "hysteresis takes a percent from 0% to 50%: hysteresis=15%"
-_WINDOW_EXAMPLE = {"group": "group=60s (group=0 sends at once)", "repeat": "repeat=1d"}
-
-
-def _policy_value(name: str, raw: str) -> object:
-    if name == "confirm":
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100:
-            raise UsageError(
-                f"confirm counts readings in a row, from 1 to 100: confirm=2, not '{clip(raw)}'."
-            )
-        return int(raw)
-    if name == "hysteresis":
-        text = raw.strip().rstrip("%").replace(",", ".")
-        if not re.fullmatch(r"\d{1,3}(?:\.\d{1,6})?", text):
-            raise UsageError(_HYSTERESIS)
-        number = float(text)
-        share = number / 100 if raw.strip().endswith("%") or number > 0.5 else number
-        if share > 0.5:
-            raise UsageError(_HYSTERESIS)
-        return share
-    if raw.strip() in ("0", "off"):
-        if name == "repeat":
-            raise UsageError("repeat must be a duration like 12h or 1d.")
-        return timedelta(0)
-    value = _duration_value(raw)
-    if not timedelta(minutes=1) <= value <= MAX_WINDOW:
-        raise UsageError(f"{name} lasts from 1 minute to 90 days, e.g. {_WINDOW_EXAMPLE[name]}")
-    return value
-
-
-def _duration_value(raw: str) -> timedelta:
-    text = raw.strip().casefold()
-    if text.endswith("s") and text[:-1].isascii() and text[:-1].isdigit() and len(text) < 12:
-        return timedelta(seconds=int(text[:-1]))
-    return parse_duration(text)
 
 
 def _target(cmd: Command, ctx: Context, raw: str) -> str:

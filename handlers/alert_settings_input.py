@@ -1,0 +1,61 @@
+"""The values `/alerts set` takes, read from what people type (one friendly line each)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from handlers.contract import UsageError
+from handlers.parsing import clip
+from scoring.alert_policy import MAX_WINDOW, parse_duration
+
+POLICY_FIELDS = ("hysteresis", "confirm", "repeat", "group")
+
+
+def switch(raw: str, name: str) -> bool:
+    """on/off (yes/no, true/false) for a setting."""
+    word = raw.strip().casefold()
+    if word in ("on", "yes", "true", "1"):
+        return True
+    if word in ("off", "no", "false", "0"):
+        return False
+    raise UsageError(f"{name} is on or off: {name}=off, not '{clip(raw)}'.")
+
+
+_HYSTERESIS = "hysteresis takes a percent from 0% to 50%: hysteresis=15%"
+_WINDOW_EXAMPLE = {"group": "group=60s (group=0 sends at once)", "repeat": "repeat=1d"}
+
+
+def policy_value(name: str, raw: str) -> object:
+    """A rule setting's value: confirm (readings), hysteresis (a share), repeat/group (time)."""
+    if name == "confirm":
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100:
+            raise UsageError(
+                f"confirm counts readings in a row, from 1 to 100: confirm=2, not '{clip(raw)}'."
+            )
+        return int(raw)
+    if name == "hysteresis":
+        text = raw.strip().rstrip("%").replace(",", ".")
+        if not re.fullmatch(r"\d{1,3}(?:\.\d{1,6})?", text):
+            raise UsageError(_HYSTERESIS)
+        number = float(text)
+        share = number / 100 if raw.strip().endswith("%") or number > 0.5 else number
+        if share > 0.5:
+            raise UsageError(_HYSTERESIS)
+        return share
+    if raw.strip() in ("0", "off"):
+        if name == "repeat":
+            raise UsageError("repeat must be a duration like 12h or 1d.")
+        return timedelta(0)
+    value = duration_value(raw)
+    if not timedelta(minutes=1) <= value <= MAX_WINDOW:
+        raise UsageError(f"{name} lasts from 1 minute to 90 days, e.g. {_WINDOW_EXAMPLE[name]}")
+    return value
+
+
+def duration_value(raw: str) -> timedelta:
+    """`90s` as well as the mute durations (`30m`, `2h`, `1d`)."""
+    text = raw.strip().casefold()
+    if text.endswith("s") and text[:-1].isascii() and text[:-1].isdigit() and len(text) < 12:
+        return timedelta(seconds=int(text[:-1]))
+    return parse_duration(text)
