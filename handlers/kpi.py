@@ -91,6 +91,10 @@ def _row(v: KpiView, today: date, pace: str = "") -> tuple[str, ...]:
     )
 
 
+def _goal_word(kpi: Kpi) -> str:
+    return "range" if kpi.direction == "range" else "target"
+
+
 def _target_text(kpi: Kpi, target: float | None = None) -> str:
     """A range KPI aims for its range (`2–4 h`), not the middle it is stored with; others
     show `target` (the staged target in force, the one progress is measured against)."""
@@ -202,7 +206,7 @@ async def _kpi_chart(cmd: Command, ctx: Context, kpi: Kpi, period: str | None) -
         title=f"{kpi.name} ({kpi.key})",
         text=f"{len(win.points)} values from {first.day.isoformat()} to {last.day.isoformat()}; "
         f"latest {render.num(last.value, kpi.unit)}, "
-        f"target {render.num(kpi_on(kpi, last.day).target, kpi.unit)}.",
+        f"{_goal_word(kpi)} {_target_text(kpi, kpi_on(kpi, last.day).target)}.",
         image=Image(data=png, filename=f"{kpi.key}.png", alt=f"{kpi.name} over time"),
     )
 

@@ -125,3 +125,14 @@ def test_a_dated_target_draws_its_planned_path_through_its_stages() -> None:
     fig = charts.chart_figure(spec)
     assert "plan" in " ".join(texts(fig))
     assert fig.axes[0].get_xlim()[1] >= date(2027, 6, 30).toordinal()
+
+
+async def test_a_range_kpis_chart_caption_names_its_range_not_its_midpoint(chat: FakeChat) -> None:
+    # QA #4: the caption said "target 40 points" for min=30 max=50
+    await chat.ok(
+        '/kpi add nps "NPS" direction=range min=30 max=50 unit=points perspective=finance'
+    )
+    await chat.ok("/kpi set nps 40 2026-11-20")
+    await chat.ok("/kpi set nps 55")
+    caption = await chat.ok("/kpi nps chart")
+    assert "; latest 55 points, range 30–50 points.\n" in caption, caption
