@@ -232,7 +232,11 @@ async def strategy_map_why(cmd: Command, ctx: Context) -> Reply:
     path_links = frozenset((key, parent) for _, key, parent in tree[1:] if parent is not None)
     subject = kpi.kpi.name if kpi is not None else objectives[start].name
     status = kpi.status if kpi is not None else _status(scores, start)
-    title = f"Why {subject} is {render.STATUS_WORD[status]}"
+    title = (
+        f"Why {subject} has no score yet"
+        if status is Status.NODATA
+        else f"Why {subject} is {render.STATUS_WORD[status]}"
+    )
     spec = map_spec(view, links, title, highlight=(path_keys, path_links))
     png = await ctx.painter.paint(map_png, spec)
     return Reply(
@@ -258,7 +262,7 @@ def _objective_line(
 
 def _kpi_line(ctx: Context, chat: str, v: KpiView, today: date) -> str:
     parts = [f"{render.mark(v.status)} {v.kpi.name} {render.num(v.value, v.kpi.unit)}"]
-    parts.append(f"of {render.num(v.kpi.target)}")
+    parts.append(f"of {render.num(v.kpi.target, v.kpi.unit)}")
     extra = [t for t in (_change(ctx, chat, v, today), v.kpi.owner) if t]
     if extra:
         parts.append(f"({', '.join(extra)})")

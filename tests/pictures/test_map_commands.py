@@ -59,7 +59,7 @@ async def test_map_why_walks_down_the_causes_worst_first(mapped: FakeChat) -> No
         [
             "Why Grow profit is red",
             "🔴 Grow profit (profit) 30%",
-            "  🔴 Margin 30 k$ of 100",
+            "  🔴 Margin 30 k$ of 100 k$",
             "  ← 🟡 Более трафика (traffic) 60%",
             "      🟡 Blog visits 12 000 of 20 000 (+20% in 30 days, @anna)",
             "    ← ⚪ Publish articles (articles) —",
@@ -82,3 +82,12 @@ async def test_map_mistakes_get_one_friendly_line(mapped: FakeChat) -> None:
     assert "Did you mean 'profit'" in await mapped.error("/map why proft")
     assert "/map why <kpi|objective>" in await mapped.error("/map why")
     assert "/map [text|<perspective>" in await mapped.error("/map customers extra")
+
+
+async def test_map_why_of_an_objective_without_data_says_it_has_no_score_yet(
+    chat: FakeChat,
+) -> None:
+    # QA #21: "Why Grow profit is no data"
+    await chat.ok('/objective add profit "Grow profit" perspective=finance')
+    replies = await chat.say("/map why profit")
+    assert replies[0].plain().splitlines()[0] == "Why Grow profit has no score yet"
