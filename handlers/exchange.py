@@ -11,7 +11,7 @@ values through the same path as `/kpi import`, so alerts see them the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -94,67 +94,86 @@ def apply_import(ctx: Context, chat: str, plan: Plan) -> int:
     """
     store = ctx.store
     models = plan.models
-    written = 0
 
     def changed(section: str) -> list[Any]:
         return list(models.get(section, []))
 
-    for item in changed("settings"):
-        store.chats.save(chat, item)
-        written += 1
-    for item in changed("thresholds"):
-        store.scorecards.set_thresholds(chat, item)
-        written += 1
+    written = _put_each(changed("settings"), lambda item: store.chats.save(chat, item))
+    written += _put_each(
+        changed("thresholds"), lambda item: store.scorecards.set_thresholds(chat, item)
+    )
     file_perspectives = changed("perspectives")
     if file_perspectives:
         keys = {p.key for p in file_perspectives}
         kept = [p for p in store.scorecards.perspectives(chat) if p.key not in keys]
         store.scorecards.save_perspectives(chat, [*file_perspectives, *kept])
         written += len(file_perspectives)
-    for item in changed("objectives"):
-        store.scorecards.put_objective(chat, item)
-        written += 1
-    existing_links = set(store.scorecards.links(chat))
-    for item in changed("links"):
-        if item not in existing_links:
-            store.scorecards.add_link(chat, item)
-        written += 1
-    for item in changed("kpis"):
-        store.kpis.put(chat, item)
-        written += 1
+    written += _put_each(
+        changed("objectives"), lambda item: store.scorecards.put_objective(chat, item)
+    )
+    written += _add_missing(
+        changed("links"),
+        lambda item: None,
+        lambda _: store.scorecards.links(chat),
+        lambda item: store.scorecards.add_link(chat, item),
+    )
+    written += _put_each(changed("kpis"), lambda item: store.kpis.put(chat, item))
     values = changed("values")
     if values:
         keys = {m.kpi for m in values}
         kpis = [k for k in store.kpis.all(chat) if k.key in keys]
         written += record_values(ctx, chat, kpis, values)
-    for item in changed("okrs"):
-        store.okrs.put_okr(chat, item)
-        written += 1
+    written += _put_each(changed("okrs"), lambda item: store.okrs.put_okr(chat, item))
     krs = changed("key_results")
-    for item in krs:
-        store.okrs.put_key_result(chat, item)
-        written += 1
-    checkins = changed("checkins")
-    for item in sorted(checkins, key=lambda c: c.at):
-        if item not in store.okrs.check_ins(chat, item.kr):
-            store.okrs.check_in(chat, item)
-        written += 1
+    written += _put_each(krs, lambda item: store.okrs.put_key_result(chat, item))
+    written += _add_missing(
+        sorted(changed("checkins"), key=lambda c: c.at),
+        lambda item: item.kr,
+        lambda kr: store.okrs.check_ins(chat, kr),
+        lambda item: store.okrs.check_in(chat, item),
+    )
     for item in krs:  # a check-in moves `current`; the file's value wins
         store.okrs.put_key_result(chat, item)
-    for item in changed("initiatives"):
-        store.initiatives.put(chat, item)
-        written += 1
-    for item in changed("progress"):
-        if item not in store.initiatives.logs(chat, item.initiative):
-            store.initiatives.log(chat, item)
-        written += 1
-    for item in changed("funnels"):
-        store.funnels.put(chat, item)
-        written += 1
-    for item in changed("journeys"):
-        store.funnels.put_journey(chat, item)
-        written += 1
+    written += _put_each(
+        changed("initiatives"), lambda item: store.initiatives.put(chat, item)
+    )
+    written += _add_missing(
+        changed("progress"),
+        lambda item: item.initiative,
+        lambda initiative: store.initiatives.logs(chat, initiative),
+        lambda item: store.initiatives.log(chat, item),
+    )
+    written += _put_each(changed("funnels"), lambda item: store.funnels.put(chat, item))
+    written += _put_each(
+        changed("journeys"), lambda item: store.funnels.put_journey(chat, item)
+    )
     return written
+
+
+def _put_each(items: list[Any], put: Callable[[Any], object]) -> int:
+    """Write every record of a section; returns how many."""
+    for item in items:
+        put(item)
+    return len(items)
+
+
+def _add_missing(
+    items: list[Any],
+    group: Callable[[Any], Hashable],
+    stored: Callable[[Any], Iterable[Any]],
+    add: Callable[[Any], object],
+) -> int:
+    """Add the records not stored yet (a log entry or link the chat already has is kept
+    once); what is stored is read once per group, not once per record."""
+    seen: dict[Hashable, list[Any]] = {}
+    for item in items:
+        key = group(item)
+        if key not in seen:
+            seen[key] = list(stored(key))
+        if item not in seen[key]:
+            add(item)
+            seen[key].append(item)
+    return len(items)
 
 
 # --- describing ------------------------------------------------------------------------
