@@ -612,20 +612,11 @@ class TelegramAdapter:
         chat = _chat_target(target.chat_id)
         parse_mode = ParseMode.HTML if html else None
         text = message.html if html else message.plain
-        if message.document is not None:
-            await bot.send_document(
+        if message.document is not None or message.photo is not None:
+            send_file = bot.send_document if message.document is not None else bot.send_photo
+            await send_file(
                 chat,
-                message.document,
-                caption=text or None,
-                parse_mode=parse_mode,
-                reply_markup=markup,
-                message_thread_id=thread,
-                filename=message.filename,
-            )
-        elif message.photo is not None:
-            await bot.send_photo(
-                chat,
-                message.photo,
+                message.document if message.document is not None else message.photo,
                 caption=text or None,
                 parse_mode=parse_mode,
                 reply_markup=markup,
