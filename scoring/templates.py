@@ -21,8 +21,6 @@ from scoring.models import (
     Perspective,
 )
 
-CLASSIC = CLASSIC_PERSPECTIVES
-
 
 @dataclass(frozen=True, slots=True)
 class Template:
@@ -32,7 +30,7 @@ class Template:
     name: str
     source: str  # which article it comes from
     summary: str
-    perspectives: tuple[Perspective, ...] = CLASSIC
+    perspectives: tuple[Perspective, ...] = CLASSIC_PERSPECTIVES
     objectives: tuple[Objective, ...] = ()
     links: tuple[Link, ...] = ()
     kpis: tuple[Kpi, ...] = ()
@@ -158,10 +156,10 @@ CRM = Template(
     "CKPIs weighted into one integral index.",
     perspectives=(
         Perspective(key="service", name="Customer service", order=0),
-        *(p.model_copy(update={"order": p.order + 1}) for p in CLASSIC[:3]),
+        *(p.model_copy(update={"order": p.order + 1}) for p in CLASSIC_PERSPECTIVES[:3]),
         Perspective(key="channels", name="Marketing channels", order=4),
         Perspective(key="crm", name="CRM & data", order=5),
-        CLASSIC[3].model_copy(update={"order": 6}),
+        CLASSIC_PERSPECTIVES[3].model_copy(update={"order": 6}),
     ),
     objectives=_objectives(
         ("retain", "Keep customers after the sale", "service", 1.0),

@@ -24,11 +24,10 @@ from storage.moves import ChatMoveConflict, move_chat
 from storage.okrs import OkrRepo
 from storage.outbox import OutboxRepo
 from storage.pending import PendingRepo
-from storage.scorecards import DEFAULT_PERSPECTIVES, ScorecardRepo
+from storage.scorecards import ScorecardRepo
 from storage.seen import SeenRepo
 
 __all__ = [
-    "DEFAULT_PERSPECTIVES",
     "AuditEntry",
     "ChatMoveConflict",
     "ChatSettings",

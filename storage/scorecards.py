@@ -14,8 +14,6 @@ from storage.base import (
 )
 from storage.changes import Changes
 
-DEFAULT_PERSPECTIVES = CLASSIC_PERSPECTIVES
-
 
 class ScorecardRepo:
     """One scorecard per chat; a new chat starts with the four classic perspectives.
@@ -37,7 +35,7 @@ class ScorecardRepo:
         """Perspectives top to bottom (the classic four until the chat changes them)."""
         stored = self._db.models(f"persp:{chat}", Perspective)
         if not stored:  # never customised (removing the last perspective is refused)
-            return list(DEFAULT_PERSPECTIVES)
+            return list(CLASSIC_PERSPECTIVES)
         return sorted(stored, key=lambda p: p.order)
 
     def save_perspectives(self, chat: str, perspectives: list[Perspective]) -> None:
