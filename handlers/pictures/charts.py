@@ -91,14 +91,8 @@ def chart_figure(spec: ChartSpec, *, small: bool = False) -> Figure:
         fig = style.figure(5.2, 2.5, dpi=100) if small else style.figure(8, 4, dpi=110)
         ax = fig.add_axes((0.1, 0.14, 0.78, 0.7) if not small else (0.12, 0.16, 0.72, 0.64))
         draw_chart(ax, spec, small=small)
-        fig.text(
-            0.1 if not small else 0.12,
-            0.955,
-            style.safe(spec.title),
-            fontsize=12 if not small else 10,
-            fontweight="bold",
-            color=style.INK,
-            va="top",
+        style.title(
+            fig, 0.1 if not small else 0.12, 0.955, spec.title, 12 if not small else 10, va="top"
         )
         if spec.note:
             fig.text(

@@ -245,15 +245,7 @@ def dashboard_png(spec: DashboardSpec) -> bytes:
         top_h = 2.7
         height = 0.5 + top_h + rows * spark_h + 0.2
         fig = style.figure(11, height, dpi=100)
-        fig.text(
-            0.02,
-            1 - 0.25 / height,
-            style.safe(spec.title),
-            fontsize=13,
-            fontweight="bold",
-            color=style.INK,
-            va="center",
-        )
+        style.title(fig, 0.02, 1 - 0.25 / height, spec.title, 13)
         y0 = 1 - (0.5 + top_h) / height
         h = (top_h - 0.3) / height
         _gauge(fig.add_axes((0.01, y0, 0.25, h)), spec)
@@ -264,7 +256,6 @@ def dashboard_png(spec: DashboardSpec) -> bytes:
         )
         _movers(fig.add_axes((0.73, y0, 0.25, h - 0.3 / height)), spec.movers)
         if spec.sparks:
-            rows = math.ceil(len(spec.sparks) / SPARK_COLUMNS)
             bottom = 0.2 / height
             _sparks(fig.add_axes((0.02, bottom, 0.96, rows * spark_h / height)), spec.sparks)
         return style.png(fig)
@@ -284,15 +275,7 @@ def okr_png(spec: OkrSpec) -> bytes:
     with style.styled():
         height = 1.0 + 0.34 * max(1, len(spec.bars))
         fig = style.figure(8, height, dpi=100)
-        fig.text(
-            0.02,
-            1 - 0.3 / height,
-            style.safe(spec.title),
-            fontsize=12,
-            fontweight="bold",
-            color=style.INK,
-            va="center",
-        )
+        style.title(fig, 0.02, 1 - 0.3 / height, spec.title, 12)
         ax = fig.add_axes((0.36, 0.25 / height, 0.6, 1 - 0.95 / height))
         _bars(
             ax,

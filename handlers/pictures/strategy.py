@@ -99,15 +99,7 @@ def _draw(spec: MapSpec) -> Figure:
     ax.set_ylim(0, geometry.height)
     ax.set_axis_off()
     faded = spec.highlight is not None
-    ax.text(
-        layout.MARGIN,
-        geometry.height - layout.TITLE_H / 2,
-        style.safe(spec.title),
-        fontsize=13,
-        fontweight="bold",
-        color=style.INK,
-        va="center",
-    )
+    style.title(ax, layout.MARGIN, geometry.height - layout.TITLE_H / 2, spec.title, 13)
     for band_spec, band in zip(spec.bands, geometry.bands, strict=True):
         shade = "#f6f8fa" if band.index % 2 == 0 else "#ffffff"
         ax.add_artist(

@@ -92,6 +92,11 @@ def pct(share: float | None) -> str:
     return render.pct(share)
 
 
+def title(on: Any, x: float, y: float, text: str, size: float, va: str = "center") -> None:
+    """A picture's bold title, drawn the same way on every picture (figure or axes)."""
+    on.text(x, y, safe(text), fontsize=size, fontweight="bold", color=INK, va=va)
+
+
 def figure(width: float, height: float, dpi: int = 100) -> Figure:
     """A blank figure on the Agg canvas (no pyplot, no global state)."""
     import matplotlib
