@@ -8,7 +8,7 @@ the whole table it touched): one per chat and kind, history sharded (`AppendLog`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -19,6 +19,7 @@ from tinydb.table import Table
 from storage.changes import Changes, Doc, Guard
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
 
 _KEY = Query().key
 
@@ -40,6 +41,9 @@ class Tables(Protocol):
 
     def models(self, name: str, model: type[ModelT]) -> list[ModelT]:
         """A table's documents as models, validated once per table version."""
+
+    def derived(self, name: str, model: type[ModelT], derive: Callable[[list[ModelT]], T]) -> T:
+        """`derive(models)` cached per table version (never mutate the result)."""
 
     def put_table(self, name: str, docs: Mapping[int, Mapping[str, Any]]) -> None:
         """Replace a table's documents whole."""

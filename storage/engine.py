@@ -58,6 +58,7 @@ WARM_SHARE: Final = 0.5  # `warm()` fills at most this share of the cache
 _DUMP_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
 Docs = dict[str, dict[str, Any]]
 
 
@@ -119,6 +120,7 @@ class _Entry:
     docs: Docs
     body: bytes
     models: dict[type[BaseModel], tuple[BaseModel, ...]] = dataclasses.field(default_factory=dict)
+    derived: dict[Callable[..., Any], Any] = dataclasses.field(default_factory=dict)
 
 
 class _Tables(MutableMapping[str, Docs]):
@@ -306,6 +308,21 @@ class Database:
             built = tuple(model.model_validate(doc) for doc in entry.docs.values())
             entry.models[model] = built
         return list(built)  # type: ignore[arg-type]
+
+    def derived(self, name: str, model: type[ModelT], derive: Callable[[list[ModelT]], T]) -> T:
+        """`derive(models)` computed once per table version (e.g. the models sorted), so a
+        hot read that changed nothing pays neither validation nor the derivation again.
+
+        `derive` must be a module-level function (it keys the cache) and its result must
+        not be mutated by callers.
+        """
+        self._check_open()
+        entry = self._entry(name)
+        if entry is None:
+            return derive([])
+        if derive not in entry.derived:
+            entry.derived[derive] = derive(self.models(name, model))
+        return entry.derived[derive]  # type: ignore[no-any-return]
 
     def set_schema(self, version: int) -> None:
         """Record `version` as the stored schema with the next commit (migrations)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -54,8 +54,14 @@ class KpiFact:
     last_day: date | None
 
 
-def _sort_key(m: Measurement) -> tuple[date, str]:
-    return m.day, m.at.isoformat()
+def _sort_key(m: Measurement) -> tuple[date, datetime]:
+    """Oldest first: by day, then by when it was recorded (instants compare across offsets)."""
+    return m.day, m.at
+
+
+def _oldest_first(values: list[Measurement]) -> tuple[Measurement, ...]:
+    """A shard's values in time order (cached per shard version by the database)."""
+    return tuple(sorted(values, key=_sort_key))
 
 
 class KpiRepo:
@@ -258,12 +264,16 @@ class KpiRepo:
     def history(self, chat: str, key: str, limit: int | None = None) -> list[Measurement]:
         """Values oldest first; with `limit`, only the most recent ones (reads few shards)."""
         months = sorted(self._summary(chat, key).months, reverse=True)
-        found: list[Measurement] = []
+        newest_first: list[tuple[Measurement, ...]] = []
+        count = 0
         for month in months:
-            found.extend(self._db.models(self._shard(chat, key, month), Measurement))
-            if limit is not None and len(found) >= limit:
+            # Months do not overlap: each shard in order (sorted once per version) is enough.
+            shard = self._db.derived(self._shard(chat, key, month), Measurement, _oldest_first)
+            newest_first.append(shard)
+            count += len(shard)
+            if limit is not None and count >= limit:
                 break
-        found.sort(key=_sort_key)
+        found = [m for shard in reversed(newest_first) for m in shard]
         return found[-limit:] if limit is not None else found
 
     # the sweep's read model ---------------------------------------------------------------

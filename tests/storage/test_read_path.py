@@ -1,0 +1,93 @@
+"""The hot read path: what `/kpi` and `/scorecard` read is cached per table version and
+follows every change at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scoring.models import Kpi, Measurement
+from storage import open_store
+from storage.engine import Database
+
+AT = datetime(2026, 11, 21, tzinfo=UTC)
+FIRST = date(2026, 8, 1)
+
+calls: list[int] = []
+
+
+class _Row(Kpi):
+    """A model for the derivation test (any stored model will do)."""
+
+
+def _counted_keys(rows: list[_Row]) -> tuple[str, ...]:
+    calls.append(len(rows))
+    return tuple(row.key for row in rows)
+
+
+def _row(key: str) -> dict[str, object]:
+    return {"key": key, "name": key, "objective": "o", "target": 1}
+
+
+def test_a_derivation_runs_once_per_table_version() -> None:
+    db = Database.open(None)
+    calls.clear()
+    db.table("t").insert(_row("a"))
+    db.table("u").insert(_row("x"))
+    assert db.derived("t", _Row, _counted_keys) == ("a",)
+    assert db.derived("t", _Row, _counted_keys) == ("a",)
+    assert calls == [1]
+    db.table("u").insert(_row("y"))  # another table: the cached result stands
+    assert db.derived("t", _Row, _counted_keys) == ("a",)
+    assert calls == [1]
+    db.table("t").insert(_row("b"))
+    assert db.derived("t", _Row, _counted_keys) == ("a", "b")
+    assert calls == [1, 2]
+    db.drop_table("t")
+    assert db.derived("t", _Row, _counted_keys) == ()
+
+
+def test_history_reads_back_dated_and_replaced_values_in_time_order() -> None:
+    store = open_store(None)
+    kpis = store.kpis
+
+    def record(day: int, value: float) -> None:
+        kpis.record("c", Measurement(kpi="v", value=value, day=FIRST + timedelta(days=day), at=AT))
+
+    for day in (3, 1, 40, 2):
+        record(day, day)
+    assert [m.value for m in kpis.history("c", "v", limit=3)] == [2, 3, 40]  # cached now
+    record(0, 0)  # back-dated into a shard already read
+    record(2, 22)  # replaces a value already read
+    assert [m.value for m in kpis.history("c", "v")] == [0, 1, 22, 3, 40]
+    kpis.unset("c", "v", FIRST + timedelta(days=40))
+    assert [m.value for m in kpis.history("c", "v", limit=2)] == [22, 3]
+
+
+ops = st.lists(
+    st.tuples(st.booleans(), st.integers(0, 120), st.integers(0, 999)), min_size=1, max_size=40
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops, st.integers(1, 50))
+def test_history_is_always_the_newest_values_in_day_order(
+    steps: list[tuple[bool, int, int]], limit: int
+) -> None:
+    """Whatever the sequence of records and unsets, reads in between included (they fill
+    the caches), `history` equals the values kept, oldest first, cut to `limit`."""
+    store = open_store(None)
+    kept: dict[date, float] = {}
+    for is_record, offset, value in steps:
+        day = FIRST + timedelta(days=offset)
+        if is_record:
+            store.kpis.record("c", Measurement(kpi="v", value=value, day=day, at=AT))
+            kept[day] = value
+        else:
+            store.kpis.unset("c", "v", day)
+            kept.pop(day, None)
+        expected = [kept[d] for d in sorted(kept)]
+        assert [m.value for m in store.kpis.history("c", "v", limit=limit)] == expected[-limit:]
+        assert [m.value for m in store.kpis.history("c", "v")] == expected
