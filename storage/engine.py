@@ -211,6 +211,9 @@ class Database:
         #: nothing was evicted or forgotten since): a name not cached does not exist.
         self._all_cached = False
         self._dropped = 0  # tables evicted from or forgotten by the cache so far
+        #: A changed table (unsaved or being saved) left the cache since the changes were
+        #: last all saved: only then can a changed table be missing from the cache.
+        self._changed_uncached = False
         self._dirty: dict[str, bytes | None] = {}
         self._inflight: dict[str, bytes | None] = {}
         self._lazy_prefixes: tuple[str, ...] = ()
@@ -338,19 +341,20 @@ class Database:
         prefix is known not to exist.
         """
         self._check_open()
-        if prefix in self._complete:
+        if prefix in self._complete or self._all_cached:
             return
-        stored = self._backend.load_prefix(prefix)
-        for changes in (self._inflight, self._dirty):
-            for name, body in changes.items():
-                if name.startswith(prefix):
-                    if body is None:
-                        stored.pop(name, None)
-                    else:
-                        stored[name] = body
+        stored: dict[str, bytes | None] = dict(self._backend.load_prefix(prefix))
+        if self._changed_uncached:  # a changed table may be missing from the cache
+            for changes in (self._inflight, self._dirty):
+                stored.update((n, b) for n, b in changes.items() if n.startswith(prefix))
+        else:  # every changed table is cached: only stored ones may need their newest body
+            # (a sweep's many unsaved tables are not scanned for each chat it looks at)
+            for name in stored:
+                if name in self._dirty or name in self._inflight:
+                    stored[name] = self._body(name)
         for name, body in stored.items():
             if name not in self._cache:
-                self._remember(name, _Entry(orjson.loads(body), body))
+                self._remember(name, None if body is None else _Entry(orjson.loads(body), body))
         if all(name in self._cache for name in stored):  # none evicted meanwhile
             self._complete.add(prefix)
 
@@ -425,6 +429,7 @@ class Database:
             evicted, dropped = self._cache.popitem(last=False)
             self._all_cached = False
             self._dropped += 1
+            self._note_uncached(evicted)
             if dropped is not None:
                 self._cache_bytes -= len(dropped.body)
             self._complete.discard(evicted[: evicted.rfind(":") + 1])
@@ -436,7 +441,12 @@ class Database:
             self._cache_bytes -= len(entry.body)
         self._all_cached = False
         self._dropped += 1
+        self._note_uncached(name)
         self._complete.discard(name[: name.rfind(":") + 1])
+
+    def _note_uncached(self, name: str) -> None:
+        if name in self._dirty or name in self._inflight:
+            self._changed_uncached = True
 
     # changes ----------------------------------------------------------------------------
 
@@ -574,6 +584,8 @@ class Database:
         if self._job is job:
             self._job = None
         self._inflight = {}
+        if not self._dirty:
+            self._changed_uncached = False
         if exc is None:
             self._durable = max(self._durable, job.upto)
             self.commits += 1

@@ -519,6 +519,28 @@ def test_prefetch_loads_a_chats_tables_in_one_query_and_knows_what_is_missing(
     assert fresh.table("mix:d:k0").all() == [{"n": 9}]
 
 
+
+@pytest.mark.parametrize("cache_tables", [1000, 4])
+def test_prefetch_after_unsaved_changes_sees_them_even_when_they_left_the_cache(
+    spy: SpyBackend, monkeypatch: pytest.MonkeyPatch, cache_tables: int
+) -> None:
+    first = Database(spy)
+    for name in ("mix:c:kept", "mix:c:gone", "mix:c:edited"):
+        first.table(name).insert({"n": name})
+    first.flush()
+    monkeypatch.setattr(engine, "CACHE_TABLES", cache_tables)  # 4: changed tables evicted
+    db = Database(spy)
+    db.table("mix:c:new").insert({"n": "new"})
+    db.drop_table("mix:c:gone")
+    db.table("mix:c:edited").insert({"n": "more"})
+    for n in range(5):  # unsaved changes under other prefixes (a sweep's other chats)
+        db.table(f"mix:d:{n}").insert({"n": n})
+    db.prefetch("mix:c:")
+    assert db.table("mix:c:new").all() == [{"n": "new"}]
+    assert db.table("mix:c:gone").all() == []
+    assert [d["n"] for d in db.table("mix:c:edited").all()] == ["mix:c:edited", "more"]
+    assert db.table("mix:c:kept").all() == [{"n": "mix:c:kept"}]
+
 # --- warming the cache after start-up ---------------------------------------------------------
 
 
