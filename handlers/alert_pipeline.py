@@ -1,17 +1,19 @@
 """Threshold alerts: evaluated the moment a value is recorded, turned into chat messages.
 
-For a recorded value, inside the command's atomic step and without awaiting:
+`evaluate_chat` is the one entry point that evaluates a chat's KPIs: commands reach it
+through `on_values_recorded` (and the other `on_*` events), the sweep through
+`remind_red`. Inside the caller's atomic step and without awaiting:
 
-1. the KPI's latest reading gets its colour and performance (scoring.status/kpi);
+1. the KPI's latest reading gets its colour and performance (`handlers.alert_judge`);
 2. `scoring.alert_rules.evaluate` steps the persisted AlertState; the new state is stored
    and every transition is written to the alert log (test-mode and muted ones too);
 3. unsuppressed transitions join the chat's Batcher (scoring.alerts_batch);
 4. whatever is ready now goes into the outbox as one message per alert channel, and
-   anything still waiting (group window, quiet hours) asks for a wake-up at its time.
+   anything still waiting (group window, quiet hours) asks for a wake-up at its time;
+   a waiting alert is checked against the KPI's state when it goes out (`as_of_now`).
 
 The outbox write is part of the same atomic step, so the message is durable with the
-value; delivery starts after the router's commit. Scheduled work (reminders, flushes)
-reuses `queue` and `flush_due`.
+value; delivery starts after the router's commit. The flush timer reuses `flush_due`.
 """
 
 from __future__ import annotations
@@ -19,39 +21,23 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from handlers import render
-from handlers.alert_messages import channels, hold_text, render_batch
+from handlers.alert_judge import as_of_now, current_reading, now_note, step
+from handlers.alert_messages import channels, render_batch
 from handlers.alert_rebuild import REBUILD_READINGS, rebuild_state
-from handlers.calculated import current_measurement
 from handlers.common import zone_of
 from handlers.contract import ChartRequest, Context
-from scoring.alert_rules import (
-    AlertState,
-    Mute,
-    Transition,
-    active_mute,
-    evaluate,
-    hold,
-    range_of,
-    transition_kind,
-    values_gone,
-)
-from scoring.alerts_batch import Batch, Batcher
+from scoring.alert_rules import AlertState, Transition, values_gone
+from scoring.alerts_batch import Batcher
 from scoring.kpi import performance
-from scoring.models import Kpi, Measurement, Status, Thresholds
-from scoring.status import would_be_status
-from scoring.targets import kpi_on
-from storage.alert_state import AlertSettings
-
-if TYPE_CHECKING:
-    pass
+from scoring.models import Kpi, Status, Thresholds
+from storage.alert_state import AlertSettings, StoredState
 
 __all__ = [
-    "current_reading",
     "end_expired_mutes",
+    "evaluate_chat",
     "evaluate_kpi",
     "flush_due",
     "on_kpi_changed",
@@ -60,7 +46,7 @@ __all__ = [
     "on_values_gone",
     "on_values_recorded",
     "queue",
-    "step",
+    "remind_red",
 ]
 
 Release = Literal["due", "groups", "all"]
@@ -79,12 +65,65 @@ def on_values_recorded(ctx: Context, chat: str, kpis: Sequence[Kpi]) -> None:
     """
     now = ctx.clock()
     settings = end_expired_mutes(ctx, chat, now)
-    tz = zone_of(ctx, chat)
+    evaluate_chat(ctx, chat, kpis, settings=settings, tz=zone_of(ctx, chat), now=now)
+
+
+def evaluate_chat(
+    ctx: Context,
+    chat: str,
+    kpis: Sequence[Kpi],
+    *,
+    settings: AlertSettings,
+    tz: ZoneInfo,
+    now: datetime,
+) -> tuple[list[Transition], bool]:
+    """Evaluate `kpis` of the chat (`evaluate_kpi`) and queue what they say, together.
+
+    The one place a chat's KPIs are evaluated, for commands and for the sweep alike.
+    Returns the transitions and whether the queue flushed the chat's alerts at `now`.
+    """
     thresholds = ctx.store.scorecards.thresholds(chat)
     transitions: list[Transition] = []
     for kpi in kpis:
         transitions.extend(evaluate_kpi(ctx, chat, kpi, settings, tz, thresholds, now))
-    queue(ctx, chat, transitions, settings=settings, now=now)
+    return transitions, queue(ctx, chat, transitions, settings=settings, now=now)
+
+
+def remind_red(
+    ctx: Context,
+    chat: str,
+    settings: AlertSettings,
+    now: datetime,
+    red: Sequence[StoredState],
+    tz: ZoneInfo,
+) -> tuple[int, bool]:
+    """The sweep's entry point: red KPIs (`red`, their stored states) not told within
+    `repeat`, or muted since, are evaluated again like a recorded value (so a KPI whose
+    target was edited into green resolves instead of being reminded). Returns how many
+    reminders were queued and whether the queue flushed the chat's alerts.
+
+    A removed KPI's state waits for a restore; a deleted KPI's, or one whose test mode or
+    values went, is dropped without a message.
+    """
+    repeat = settings.policy.repeat
+    due = [
+        s
+        for s in red
+        if not s.test and (s.state.last_notified is None or now - s.state.last_notified >= repeat)
+    ]
+    kpis: list[Kpi] = []
+    for stored in due:
+        kpi, latest = ctx.store.alerts.kpi_reading(chat, stored.state.kpi)
+        if kpi is not None and kpi.removed_at is not None:
+            continue
+        if kpi is None or kpi.test != stored.test or latest is None:
+            ctx.store.alerts.drop_state(chat, stored.state.kpi)
+            continue
+        kpis.append(kpi)
+    if not kpis:
+        return 0, False
+    found, flushed = evaluate_chat(ctx, chat, kpis, settings=settings, tz=tz, now=now)
+    return sum(1 for t in found if t.kind == "reminder" and t.suppressed is None), flushed
 
 
 def on_kpi_changed(ctx: Context, chat: str, kpi: Kpi) -> None:
@@ -164,15 +203,6 @@ def on_kpi_deleted(ctx: Context, chat: str, key: str) -> None:
     ctx.store.alerts.drop_state(chat, key)
 
 
-def current_reading(ctx: Context, chat: str, kpi: Kpi) -> tuple[Kpi, Measurement] | None:
-    """The reading alerts judge a KPI by (its period's aggregate with agg=), and the KPI
-    with the staged target in force that day; None without data."""
-    reading = current_measurement(ctx, chat, kpi)
-    if reading is None:
-        return None
-    return kpi_on(kpi, reading.day), reading
-
-
 def evaluate_kpi(
     ctx: Context,
     chat: str,
@@ -216,30 +246,6 @@ def evaluate_kpi(
         transitions = []
     ctx.store.alerts.put_state(chat, state, test=kpi.test)
     return transitions
-
-
-def step(
-    state: AlertState | None,
-    kpi: Kpi,
-    reading: Measurement,
-    settings: AlertSettings,
-    tz: ZoneInfo,
-    thresholds: Thresholds,
-    now: datetime,
-) -> tuple[AlertState, list[Transition]]:
-    """`scoring.alert_rules.evaluate` with the reading's colour and performance filled in."""
-    return evaluate(
-        state,
-        kpi=kpi,
-        measurement=reading,
-        status=would_be_status(kpi, reading.value, thresholds),
-        performance=performance(kpi, reading.value),
-        now=now,
-        policy=settings.policy,
-        mutes=settings.mutes,
-        tz=tz,
-        thresholds=thresholds,
-    )
 
 
 def queue(
@@ -311,7 +317,7 @@ def flush_due(
     if batch is not None:
         assert settings is not None
         tz = zone_of(ctx, chat)
-        notes = {t.kpi: _now_note(ctx, chat, t, tz) for t in batch.items}
+        notes = {t.kpi: now_note(ctx, chat, t, tz) for t in batch.items}
         reply = render_batch(ctx, chat, batch, notes)
         if settings.charts:
             drawn = (t.kpi for t in batch.items if t.new is not Status.NODATA)
@@ -330,99 +336,3 @@ def flush_due(
     if next_due is not None:
         ctx.outbox.wake_at(chat, next_due)
     return sent
-
-
-def as_of_now(
-    ctx: Context, chat: str, batch: Batch, settings: AlertSettings, now: datetime
-) -> Batch | None:
-    """The batch re-evaluated against each KPI's latest value at `now`: true, or dropped.
-
-    A waiting alert may be stale by the time it goes out (a newer value, an edit, a
-    mute, a removal). Each KPI's latest reading is evaluated again (never counted
-    twice) and the message becomes "what people last heard → the colour now", keeping
-    a red reminder a reminder (its "red since" is the news); a KPI that is removed, in
-    test mode or muted now, or whose colour is what people last heard, is dropped. Sent
-    KPIs are marked told.
-    """
-    thresholds = ctx.store.scorecards.thresholds(chat)
-    tz = zone_of(ctx, chat)
-    items = []
-    for item in batch.items:
-        known = ctx.store.kpis.get(chat, item.kpi)
-        current = None if known is None else current_reading(ctx, chat, known)
-        stored = ctx.store.alerts.state(chat, item.kpi)
-        if item.new is Status.NODATA:  # values removed: still true while none came back
-            live = known is not None and not known.test and known.removed_at is None
-            if live and current is None and not active_mute(item.kpi, settings.mutes, now):
-                items.append(item)
-            continue
-        if current is None or stored is None or stored.test != current[0].test:
-            continue
-        kpi, reading = current
-        state, found = step(stored.state, kpi, reading, settings, tz, thresholds, now)
-        ctx.store.alerts.log(chat, [t for t in found if t.kind != "reminder"])
-        true = _true_message(item, state, kpi, active_mute(kpi.key, settings.mutes, now))
-        if true is None:
-            if kpi.removed_at is not None or active_mute(kpi.key, settings.mutes, now):
-                state = state.model_copy(update={"last_notified": None})  # nobody was told
-            ctx.store.alerts.put_state(chat, state, test=kpi.test)
-            continue
-        ctx.store.alerts.put_state(
-            chat, state.model_copy(update={"told": true.new}), test=kpi.test
-        )
-        items.append(true)
-    if not items:
-        return None
-    return batch.model_copy(update={"at": now, "items": tuple(items)})
-
-
-def _true_message(
-    item: Transition, state: AlertState, kpi: Kpi, mute: Mute | None
-) -> Transition | None:
-    """What `item` should say given the KPI's state now (None: nothing true to say)."""
-    if kpi.removed_at is not None or kpi.test or mute is not None:
-        return None
-    current = {
-        "new": state.status,
-        "value": state.value,
-        "performance": state.performance,
-        "by": state.by,
-        "since": state.since,
-        "name": kpi.name,
-        "unit": kpi.unit,
-        "target": kpi.target,
-        **range_of(kpi),
-        "objective": kpi.objective,
-    }
-    if item.kind == "reminder" and state.status is Status.RED and state.heard is Status.RED:
-        # a reminder only for a red people heard of (else: the change, e.g. after a mute)
-        return item.model_copy(update={**current, "old": Status.RED})
-    kind = transition_kind(state.heard, state.status)
-    if kind is None:
-        return None
-    return item.model_copy(update={**current, "old": state.heard, "kind": kind})
-
-
-def _now_note(ctx: Context, chat: str, t: Transition, tz: ZoneInfo) -> str | None:
-    """ "yellow now; the red alert … clears at 55%" when the alert's colour is held."""
-    kpi = ctx.store.kpis.get(chat, t.kpi)
-    current = None if kpi is None else current_reading(ctx, chat, kpi)
-    stored = ctx.store.alerts.state(chat, t.kpi)
-    if current is None or stored is None or stored.state.status is not t.new:
-        return None
-    kpi, reading = current
-    thresholds = ctx.store.scorecards.thresholds(chat)
-    now_status = would_be_status(kpi, reading.value, thresholds)
-    waiting = hold(
-        stored.state,
-        now_status,
-        kpi=kpi,
-        value=reading.value,
-        performance=performance(kpi, reading.value),
-        policy=ctx.store.alerts.settings(chat).policy,
-        thresholds=thresholds,
-    )
-    if waiting is None:
-        return None
-    why = hold_text(waiting, stored.state, tz, t.unit, since=False)
-    return f"{render.STATUS_WORD[now_status]} now; {why}"

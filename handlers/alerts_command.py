@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from handlers import alert_messages, alert_pipeline, render
+from handlers import alert_judge, alert_messages, alert_pipeline, render
 from handlers.alert_settings_input import POLICY_FIELDS, policy_value, switch
 from handlers.common import kpi_or_fail, need, who, zone_of
 from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
@@ -77,7 +77,7 @@ def _firing_lines(
         state, kpi = stored.state, kpis.get(stored.state.kpi)
         if kpi is None or stored.test:
             continue
-        current = alert_pipeline.current_reading(ctx, chat, kpi)
+        current = alert_judge.current_reading(ctx, chat, kpi)
         if current is None:
             continue
         kpi, value = current[0], current[1].value

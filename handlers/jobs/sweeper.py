@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers import alert_pipeline, calculated
+from handlers import alert_pipeline
 from handlers.common import zone_of
 from handlers.contract import Context, Reply
 from handlers.jobs.reminders import cadence_reminder, stale_cutoffs, stale_reminder
 from handlers.jobs.slicing import in_slices
-from scoring.alert_rules import Transition, active_mute, quiet_release_time
+from scoring.alert_rules import active_mute, quiet_release_time
 from scoring.models import Status
-from scoring.targets import kpi_on
 from storage.alert_state import (
     AlertSettings,
     StoredState,
@@ -148,7 +147,7 @@ def _look_at(ctx: Context, chat: str) -> SweepReport:
     settings = alert_pipeline.end_expired_mutes(ctx, chat, now)
     tz = zone_of(ctx, chat)
     red_before = ctx.store.alerts.states(chat, status=Status.RED)
-    report.reminders, flushed = _remind(ctx, chat, settings, now, red_before, tz)
+    report.reminders, flushed = alert_pipeline.remind_red(ctx, chat, settings, now, red_before, tz)
     if not flushed:  # the reminders' queue flushed what is ready at `now` already
         report.flushed = alert_pipeline.flush_due(ctx, chat, now, settings=settings)
     local = now.astimezone(tz)
@@ -215,54 +214,6 @@ def _next_look(
     if held is not None:
         candidates.append(held)
     return min(candidates)
-
-
-def _remind(
-    ctx: Context,
-    chat: str,
-    settings: AlertSettings,
-    now: datetime,
-    red: Sequence[StoredState],
-    tz: ZoneInfo | None = None,
-) -> tuple[int, bool]:
-    """Remind red KPIs not told within `repeat` (also after a mute ends): how many, and
-    whether its queue flushed the chat's alerts.
-
-    Each candidate is evaluated again with its current definition and latest reading, so
-    a KPI whose target was edited into green resolves instead of being reminded.
-    """
-    if not red:
-        return 0, False
-    policy = settings.policy
-    candidates = [
-        s
-        for s in red
-        if not s.test
-        and (s.state.last_notified is None or now - s.state.last_notified >= policy.repeat)
-    ]
-    if not candidates:
-        return 0, False
-    tz = tz or zone_of(ctx, chat)
-    thresholds = ctx.store.scorecards.thresholds(chat)
-    transitions: list[Transition] = []
-    for stored in candidates:
-        kpi, reading = ctx.store.alerts.kpi_reading(chat, stored.state.kpi)
-        if kpi is not None and kpi.removed_at is not None:
-            continue  # removed, not deleted: its state waits for a restore
-        if kpi is None or kpi.test != stored.test or reading is None:
-            ctx.store.alerts.drop_state(chat, stored.state.kpi)  # gone: no message
-            continue
-        if kpi.agg != "last" or kpi.staged:  # the period's aggregate, the stage in force
-            reading = calculated.current_measurement(ctx, chat, kpi) or reading
-            kpi = kpi_on(kpi, reading.day)
-        state, found = alert_pipeline.step(
-            stored.state, kpi, reading, settings, tz, thresholds, now
-        )
-        if state != stored.state:
-            ctx.store.alerts.put_state(chat, state, test=kpi.test)
-        transitions.extend(found)
-    flushed = alert_pipeline.queue(ctx, chat, transitions, settings=settings, now=now)
-    return sum(1 for t in transitions if t.kind == "reminder" and t.suppressed is None), flushed
 
 
 def flush_alerts(ctx: Context, chat: str) -> int:

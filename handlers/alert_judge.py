@@ -1,0 +1,165 @@
+"""How alerts judge a KPI: its current reading, one step of the rules, and whether an alert
+waiting to go out is still true.
+
+`handlers.alert_pipeline` evaluates and sends; this module holds what it (and `/alerts`)
+asks about a KPI at a given instant, so the rules are applied the same way when a value
+is recorded, when the sweep reminds and when a waiting batch finally goes out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from handlers import render
+from handlers.alert_messages import hold_text
+from handlers.calculated import current_measurement
+from handlers.common import zone_of
+from handlers.contract import Context
+from scoring.alert_rules import (
+    AlertState,
+    Mute,
+    Transition,
+    active_mute,
+    evaluate,
+    hold,
+    range_of,
+    transition_kind,
+)
+from scoring.alerts_batch import Batch
+from scoring.kpi import performance
+from scoring.models import Kpi, Measurement, Status, Thresholds
+from scoring.status import would_be_status
+from scoring.targets import kpi_on
+from storage.alert_state import AlertSettings
+
+__all__ = ["as_of_now", "current_reading", "now_note", "step"]
+
+
+def current_reading(ctx: Context, chat: str, kpi: Kpi) -> tuple[Kpi, Measurement] | None:
+    """The reading alerts judge a KPI by (its period's aggregate with agg=), and the KPI
+    with the staged target in force that day; None without data."""
+    reading = current_measurement(ctx, chat, kpi)
+    if reading is None:
+        return None
+    return kpi_on(kpi, reading.day), reading
+
+
+def step(
+    state: AlertState | None,
+    kpi: Kpi,
+    reading: Measurement,
+    settings: AlertSettings,
+    tz: ZoneInfo,
+    thresholds: Thresholds,
+    now: datetime,
+) -> tuple[AlertState, list[Transition]]:
+    """`scoring.alert_rules.evaluate` with the reading's colour and performance filled in."""
+    return evaluate(
+        state,
+        kpi=kpi,
+        measurement=reading,
+        status=would_be_status(kpi, reading.value, thresholds),
+        performance=performance(kpi, reading.value),
+        now=now,
+        policy=settings.policy,
+        mutes=settings.mutes,
+        tz=tz,
+        thresholds=thresholds,
+    )
+
+
+def as_of_now(
+    ctx: Context, chat: str, batch: Batch, settings: AlertSettings, now: datetime
+) -> Batch | None:
+    """The batch re-evaluated against each KPI's latest value at `now`: true, or dropped.
+
+    A waiting alert may be stale by the time it goes out (a newer value, an edit, a
+    mute, a removal). Each KPI's latest reading is evaluated again (never counted
+    twice) and the message becomes "what people last heard → the colour now", keeping
+    a red reminder a reminder (its "red since" is the news); a KPI that is removed, in
+    test mode or muted now, or whose colour is what people last heard, is dropped. Sent
+    KPIs are marked told.
+    """
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    tz = zone_of(ctx, chat)
+    items = []
+    for item in batch.items:
+        known = ctx.store.kpis.get(chat, item.kpi)
+        current = None if known is None else current_reading(ctx, chat, known)
+        stored = ctx.store.alerts.state(chat, item.kpi)
+        if item.new is Status.NODATA:  # values removed: still true while none came back
+            live = known is not None and not known.test and known.removed_at is None
+            if live and current is None and not active_mute(item.kpi, settings.mutes, now):
+                items.append(item)
+            continue
+        if current is None or stored is None or stored.test != current[0].test:
+            continue
+        kpi, reading = current
+        state, found = step(stored.state, kpi, reading, settings, tz, thresholds, now)
+        ctx.store.alerts.log(chat, [t for t in found if t.kind != "reminder"])
+        true = _true_message(item, state, kpi, active_mute(kpi.key, settings.mutes, now))
+        if true is None:
+            if kpi.removed_at is not None or active_mute(kpi.key, settings.mutes, now):
+                state = state.model_copy(update={"last_notified": None})  # nobody was told
+            ctx.store.alerts.put_state(chat, state, test=kpi.test)
+            continue
+        ctx.store.alerts.put_state(
+            chat, state.model_copy(update={"told": true.new}), test=kpi.test
+        )
+        items.append(true)
+    if not items:
+        return None
+    return batch.model_copy(update={"at": now, "items": tuple(items)})
+
+
+def _true_message(
+    item: Transition, state: AlertState, kpi: Kpi, mute: Mute | None
+) -> Transition | None:
+    """What `item` should say given the KPI's state now (None: nothing true to say)."""
+    if kpi.removed_at is not None or kpi.test or mute is not None:
+        return None
+    current = {
+        "new": state.status,
+        "value": state.value,
+        "performance": state.performance,
+        "by": state.by,
+        "since": state.since,
+        "name": kpi.name,
+        "unit": kpi.unit,
+        "target": kpi.target,
+        **range_of(kpi),
+        "objective": kpi.objective,
+    }
+    if item.kind == "reminder" and state.status is Status.RED and state.heard is Status.RED:
+        # a reminder only for a red people heard of (else: the change, e.g. after a mute)
+        return item.model_copy(update={**current, "old": Status.RED})
+    kind = transition_kind(state.heard, state.status)
+    if kind is None:
+        return None
+    return item.model_copy(update={**current, "old": state.heard, "kind": kind})
+
+
+def now_note(ctx: Context, chat: str, t: Transition, tz: ZoneInfo) -> str | None:
+    """ "yellow now; the red alert … clears at 55%" when the alert's colour is held."""
+    kpi = ctx.store.kpis.get(chat, t.kpi)
+    current = None if kpi is None else current_reading(ctx, chat, kpi)
+    stored = ctx.store.alerts.state(chat, t.kpi)
+    if current is None or stored is None or stored.state.status is not t.new:
+        return None
+    kpi, reading = current
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    now_status = would_be_status(kpi, reading.value, thresholds)
+    waiting = hold(
+        stored.state,
+        now_status,
+        kpi=kpi,
+        value=reading.value,
+        performance=performance(kpi, reading.value),
+        policy=ctx.store.alerts.settings(chat).policy,
+        thresholds=thresholds,
+    )
+    if waiting is None:
+        return None
+    why = hold_text(waiting, stored.state, tz, t.unit, since=False)
+    return f"{render.STATUS_WORD[now_status]} now; {why}"
