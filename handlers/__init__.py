@@ -16,6 +16,7 @@ from handlers import (
     map_command,
     objectives,
     okr,
+    okr_key_results,
     scorecard,
     settings,
     sources,
@@ -37,6 +38,7 @@ def build_router() -> Router:
     objectives.register(router)
     map_command.register(router)
     okr.register(router)
+    okr_key_results.register(router)
     initiatives.register(router)
     alerts_command.register(router)
     digest.register(router)

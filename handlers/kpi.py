@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers import calculated, render
+from handlers import calculated, calculated_explain, render
 from handlers import explain as explain_text
 from handlers.chart_specs import chart_note, kpi_chart_spec, parse_period, window
 from handlers.common import chat_today, kpi_or_fail
@@ -215,11 +215,11 @@ def _kpi_explain(ctx: Context, chat: str, kpi: Kpi, view: KpiView) -> Reply:
     """The maths of one KPI: where its value comes from (formula, period), then its scores."""
     thresholds = ctx.store.scorecards.thresholds(chat)
     now = calculated.reading(ctx, chat, kpi)
-    source = calculated.explain_value(ctx, chat, kpi, now)
+    source = calculated_explain.explain_value(ctx, chat, kpi, now)
     if view.value is None:
         if not source:
             hint = (
-                f"its formula is {kpi.formula}, and {calculated.no_value_reason(kpi)}"
+                f"its formula is {kpi.formula}, and {calculated_explain.no_value_reason(kpi)}"
                 if kpi.formula
                 else f"/kpi set {kpi.key} <value>"
             )

@@ -1,0 +1,191 @@
+"""`/okr kr` and `/okr checkin`: an OKR's key results, their KPI links and check-ins."""
+
+from __future__ import annotations
+
+import re
+
+from handlers import calculated, render
+from handlers.common import (
+    author_id,
+    chat_now,
+    edit_request,
+    kpi_or_fail,
+    kr_or_fail,
+    need,
+    okr_or_fail,
+    who,
+)
+from handlers.contract import Command, Conflict, Context, Field, Reply, UsageError, command
+from handlers.okr import KR_USAGE, resolve_links
+from handlers.parsing import (
+    FieldParser,
+    normalize_key,
+    parse_fields,
+    parse_name,
+    parse_number,
+    parse_owner,
+    parse_weight,
+    split_options,
+    take_number_tokens,
+)
+from handlers.router import Router
+from scoring.models import CheckIn, KeyResult
+from scoring.okr import kr_grade, kr_progress
+
+KR_FIELDS = ("name", "start", "target", "unit", "weight", "owner", "kpi")
+KR_PARSERS: dict[str, FieldParser] = {
+    "name": parse_name,
+    "start": lambda raw: parse_number(raw, "start"),
+    "target": lambda raw: parse_number(raw, "target"),
+    "unit": lambda raw: raw.strip()[:16],
+    "weight": parse_weight,
+    "owner": parse_owner,
+    "kpi": str,
+}
+
+
+def _follow_kpi(cmd: Command, ctx: Context, kr: KeyResult) -> KeyResult:
+    """A KPI-driven key result takes the KPI's current value (its period aggregate)."""
+    if kr.kpi is None:
+        return kr
+    kpi = kpi_or_fail(cmd, ctx, kr.kpi)
+    return kr.model_copy(update={"current": calculated.reading(ctx, cmd.chat.key, kpi).value})
+
+
+def _check_kr(kr: KeyResult) -> KeyResult:
+    if kr.start == kr.target:
+        raise UsageError(
+            f"start and target are both {render.num(kr.start)}: progress needs a distance."
+        )
+    return kr
+
+
+@command(
+    "okr kr",
+    usage=KR_USAGE,
+    example='/okr kr delight nps "Raise NPS" start=30 target=50',
+    mutates=True,
+    aliases=("okr kr add",),
+)
+async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
+    """Add a key result to an OKR objective (decreasing KRs: target below start).
+
+    With `kpi=<key>` its current value follows that KPI; check-ins then record confidence.
+    """
+    positional, options = split_options(cmd.args, KR_FIELDS)
+    need(positional, 3)
+    okr = okr_or_fail(cmd, ctx, positional[0])
+    key = normalize_key(positional[1], "key result key")
+    if ctx.store.okrs.key_result(cmd.chat.key, key) is not None:
+        raise Conflict(f"Key result '{key}' already exists: /okr kr edit {key} field=value")
+    fields = parse_fields(options, KR_PARSERS)
+    resolve_links(cmd, ctx, fields)
+    missing = [f for f in ("start", "target") if f not in fields]
+    if missing:
+        raise UsageError(f"{' and '.join(f + '=' for f in missing)} required.", usage=True)
+    name = parse_name(" ".join(positional[2:]), "key result name")
+    kr = _check_kr(KeyResult.model_validate({"key": key, "okr": okr.key, "name": name, **fields}))
+    kr = _follow_kpi(cmd, ctx, kr)
+    ctx.store.okrs.put_key_result(cmd.chat.key, kr)
+    follows = f", following KPI {kr.kpi} (now {render.num(kr.current, kr.unit)})" if kr.kpi else ""
+    return Reply(
+        text=f"Saved key result {kr.name} ({key}) of {okr.key}: {render.num(kr.start)} → "
+        f"{render.num(kr.target, kr.unit)}{follows}."
+    )
+
+
+@command(
+    "okr kr edit",
+    usage="/okr kr edit <kr-key> field=value…",
+    example="/okr kr edit nps target=55",
+    mutates=True,
+)
+async def okr_kr_edit(cmd: Command, ctx: Context) -> Reply:
+    """Change a key result's name, start, target, unit, weight, owner or KPI (`kpi=none`)."""
+    raw, options = edit_request(cmd, KR_FIELDS)
+    kr = kr_or_fail(cmd, ctx, raw)
+    fields = parse_fields(options, KR_PARSERS)
+    resolve_links(cmd, ctx, fields)
+    updated = _follow_kpi(
+        cmd, ctx, _check_kr(KeyResult.model_validate({**kr.model_dump(), **fields}))
+    )
+    ctx.store.okrs.put_key_result(cmd.chat.key, updated)
+    return Reply(text=f"Updated key result {updated.name} ({updated.key}).")
+
+
+@command(
+    "okr kr remove",
+    usage="/okr kr remove <kr-key>",
+    example="/okr kr remove nps",
+    mutates=True,
+    role="admin",
+)
+async def okr_kr_remove(cmd: Command, ctx: Context) -> Reply:
+    """Remove a key result and its check-ins."""
+    need(cmd.args, 1)
+    kr = kr_or_fail(cmd, ctx, cmd.args[0])
+    ctx.store.okrs.remove_key_result(cmd.chat.key, kr.key)
+    return Reply(text=f"Removed key result {kr.name} ({kr.key}).")
+
+
+@command(
+    "okr checkin",
+    usage="/okr checkin <kr> <value> [confidence=1-10] [note…] (a KPI-driven KR: no value)",
+    example="/okr checkin nps 38 confidence=7 after the survey",
+    mutates=True,
+)
+async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
+    """Record a key-result check-in with who, when and how confident (1–10)."""
+    positional, options = split_options(cmd.args, ("confidence",))
+    need(positional, 1 if positional and _driven(cmd, ctx, positional[0]) else 2)
+    kr = kr_or_fail(cmd, ctx, positional[0])
+    if kr.kpi is not None:  # the value follows the KPI; the check-in records confidence
+        if len(positional) > 1 and re.fullmatch(r"[−+-]?[\d.,]+%?", positional[1]):
+            raise UsageError(
+                f"{kr.key} follows KPI {kr.kpi}: record values with /kpi set {kr.kpi} …; "
+                f"a check-in records confidence, e.g. /okr checkin {kr.key} confidence=7"
+            )
+        kr = _follow_kpi(cmd, ctx, kr)
+        value, nxt = kr.current if kr.current is not None else kr.start, 1
+    else:
+        raw, nxt = take_number_tokens(positional, 1)
+        value = parse_number(raw, kr.key)
+    confidence = None
+    if "confidence" in options:
+        raw_conf = options["confidence"].strip()
+        conf = float(raw_conf) if re.fullmatch(r"[0-9]+", raw_conf) else 0.0
+        if not conf.is_integer() or not 1 <= conf <= 10:
+            raise UsageError("confidence must be a whole number from 1 to 10.")
+        confidence = int(conf)
+    checkin = CheckIn(
+        kr=kr.key,
+        value=value,
+        at=chat_now(cmd, ctx),
+        by=who(cmd),
+        by_id=author_id(cmd),
+        confidence=confidence,
+        note=" ".join(positional[nxt:])[:500],
+    )
+    updated = ctx.store.okrs.check_in(cmd.chat.key, checkin)
+    fields = [
+        Field(label="Progress", value=render.pct(kr_progress(updated))),
+        Field(label="Grade", value=f"{kr_grade(updated):.1f}"),
+    ]
+    if confidence is not None:
+        fields.append(Field(label="Confidence", value=f"{confidence}/10"))
+    return Reply(
+        text=f"Checked in {kr.name}: {render.num(value, kr.unit)} "
+        f"(target {render.num(kr.target, kr.unit)}).",
+        fields=tuple(fields),
+    )
+
+
+def _driven(cmd: Command, ctx: Context, raw: str) -> bool:
+    """Whether the key result named `raw` follows a KPI (its check-in needs no value)."""
+    kr = ctx.store.okrs.key_result(cmd.chat.key, raw.strip().casefold())
+    return kr is not None and kr.kpi is not None
+
+
+def register(router: Router) -> None:
+    """Register /okr kr and /okr checkin."""
+    router.include(okr_kr_add, okr_kr_edit, okr_kr_remove, okr_checkin)
