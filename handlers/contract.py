@@ -8,6 +8,7 @@ console, Telegram, Slack and the tests.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -100,23 +101,33 @@ class Table(BaseModel):
     align: tuple[Literal["l", "r"], ...] = ()
 
     def render(self) -> str:
-        """Plain aligned text, shared by every adapter's monospace block."""
+        """Plain aligned text, shared by every adapter's monospace block.
+
+        Every reply with a table pays for this (a 50-KPI /kpi is ~300 cells), so each
+        cell's width is measured once.
+        """
         cells = [self.columns, *self.rows]
-        widths = [max(_width(row[i]) for row in cells) for i in range(len(self.columns))]
-        align = self.align or tuple("l" for _ in self.columns)
+        sizes = [[_width(cell) for cell in row] for row in cells]
+        widths = [max(size[i] for size in sizes) for i in range(len(self.columns))]
+        right = [a == "r" for a in self.align] if self.align else [False] * len(self.columns)
         lines = []
-        for row in cells:
+        for row, size in zip(cells, sizes, strict=True):
             parts = []
             for i, cell in enumerate(row):
-                pad = " " * (widths[i] - _width(cell))
-                parts.append(pad + cell if align[i] == "r" else cell + pad)
+                pad = " " * (widths[i] - size[i])
+                parts.append(pad + cell if right[i] else cell + pad)
             lines.append("  ".join(parts).rstrip())
         return "\n".join(lines)
 
 
+_WIDE = re.compile("[\U0001f000-\U0010ffff]")  # emoji status markers and pictographs
+
+
 def _width(text: str) -> int:
     """Display width: emoji status markers take two columns in a monospace font."""
-    return sum(2 if ord(ch) >= 0x1F000 else 1 for ch in text)
+    if text.isascii():
+        return len(text)
+    return len(text) + len(_WIDE.findall(text))
 
 
 class Image(BaseModel):

@@ -35,6 +35,8 @@ _PRE_OPEN, _PRE_CLOSE = "<pre>", "</pre>"
 
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it (emoji outside the BMP take two units)."""
+    if text.isascii():
+        return len(text)
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -158,36 +160,48 @@ def split_html(lines: Sequence[_Line], limit: int = MAX_TEXT) -> list[str]:
 
     A table (`<pre>`) split across messages is closed at the end of one message and
     reopened at the start of the next, so every message is valid HTML by itself.
+    Each line is rendered and measured once and a message's size is kept as a running
+    count: every reply takes this path, and re-measuring the growing message per line
+    made a 50-row table cost quadratic work.
     """
     budget = limit - len(_PRE_OPEN) - len(_PRE_CLOSE)
     chunks: list[str] = []
-    buf = ""
+    parts: list[str] = []  # the message being filled
+    size = 0  # its length in UTF-16 units
     in_pre = False
+    visible = False  # whether it shows any text (tags and blank lines alone are dropped)
 
-    def joined(buf: str, in_pre: bool, line: _Line, piece: str) -> str:
-        if line.pre:
-            prefix = ("\n" if buf else "") if in_pre else ("\n" if buf else "") + _PRE_OPEN
-        else:
-            prefix = (_PRE_CLOSE if in_pre else "") + ("\n" if buf else "")
-        return buf + prefix + piece
-
-    def close(buf: str, in_pre: bool) -> None:
-        text = buf + (_PRE_CLOSE if in_pre else "")
-        if html_to_plain(text).strip():
-            chunks.append(text)
+    def close() -> None:
+        if visible:
+            chunks.append("".join(parts) + (_PRE_CLOSE if in_pre else ""))
 
     for whole in lines:
-        for line in _hard_split(whole, budget):
-            piece = line.render()
-            candidate = joined(buf, in_pre, line, piece)
+        for line, piece in _pieces(whole, budget):
+            if line.pre:
+                prefix = ("\n" if size else "") + ("" if in_pre else _PRE_OPEN)
+            else:
+                prefix = (_PRE_CLOSE if in_pre else "") + ("\n" if size else "")
+            added = len(prefix) + utf16_len(piece)
             reserve = len(_PRE_CLOSE) if line.pre else 0
-            if buf and utf16_len(candidate) + reserve > limit:
-                close(buf, in_pre)
-                buf, in_pre = "", False
-                candidate = joined(buf, in_pre, line, piece)
-            buf, in_pre = candidate, line.pre
-    close(buf, in_pre)
+            if size and size + added + reserve > limit:
+                close()
+                parts, size, in_pre, visible = [], 0, False, False
+                prefix = _PRE_OPEN if line.pre else ""
+                added = len(prefix) + utf16_len(piece)
+            parts += (prefix, piece)
+            size += added
+            in_pre = line.pre
+            visible = visible or any(raw.strip() for _, raw in line.segments)
+    close()
     return chunks
+
+
+def _pieces(line: _Line, budget: int) -> list[tuple[_Line, str]]:
+    """The line (cut if over `budget`) with each piece's HTML."""
+    rendered = line.render()
+    if utf16_len(rendered) <= budget:
+        return [(line, rendered)]
+    return [(piece, piece.render()) for piece in _hard_split(line, budget)]
 
 
 def _fit_caption(lines: Sequence[_Line]) -> str | None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.adapters.telegram_format import (
     EXPIRED_BUTTON,
@@ -15,7 +18,9 @@ from bot.adapters.telegram_format import (
     html_to_plain,
     render_html,
     render_reply,
+    reply_lines,
     resolve_callback,
+    split_html,
     utf16_len,
 )
 from handlers.contract import Button, CommandSpec, Field, Image, Reply, Table
@@ -121,6 +126,32 @@ def test_one_overlong_line_is_cut_without_breaking_entities() -> None:
         assert utf16_len(message.html) <= 4096
         assert html_errors(message.html) == []
     assert "".join(html_to_plain(m.html) for m in messages) == text
+
+
+_PIECES = st.sampled_from(["a", "word ", " ", "\n", "<", "&", "é", "🔴", "x" * 40])
+_TEXT = st.lists(_PIECES, max_size=60).map("".join)
+
+
+@given(
+    text=_TEXT,
+    rows=st.lists(st.tuples(_TEXT, _TEXT), max_size=40),
+    limit=st.sampled_from([40, 120, 4096]),
+)
+def test_any_reply_packs_into_valid_messages_within_the_limit_losing_no_text(
+    text: str, rows: list[tuple[str, str]], limit: int
+) -> None:
+    cells = tuple((a.replace("\n", " "), b.replace("\n", " ")) for a, b in rows)
+    reply = Reply(title="T", text=text, table=Table(columns=("k", "v"), rows=cells))
+
+    chunks = split_html(reply_lines(reply), limit=limit)
+
+    for chunk in chunks:
+        assert utf16_len(chunk) <= limit
+        assert html_errors(chunk) == []
+        assert pre_balanced(chunk)
+    # lines are only cut between characters, so the words survive apart from breaks
+    shown = re.sub(r"\s", "", "".join(html_to_plain(c) for c in chunks))
+    assert shown == re.sub(r"\s", "", reply.plain())
 
 
 def test_length_is_counted_in_utf16_units_like_telegram() -> None:
