@@ -246,6 +246,11 @@ class AppendLog:
     Tables: `<kind>:<owner>:<n>` per block and `<kind>ix:<owner>` with the blocks' numbers,
     sizes and the latest UTC day in each (so reads from a date skip older blocks). With a
     stamp field, each block's latest day is kept; entries may be appended out of order.
+
+    The index is written when a block is opened, not at every append: the newest block's
+    size and day in it may lag (its size is read from the block itself, and reads from a
+    date always include it), so an append writes the one block it lands in and nothing
+    else whatever the length of the history.
     """
 
     def __init__(self, db: Tables, kind: str, owner: str, *, block: int, stamp: str) -> None:
@@ -256,8 +261,17 @@ class AppendLog:
         self._stamp = stamp
 
     def _index(self) -> list[list[Any]]:
+        """The blocks as [number, size, latest day], the newest one's size counted afresh.
+
+        Only the newest is a copy: copy any other before changing it."""
         doc = first_doc(self._db, self._index_name)
-        return [list(b) for b in doc["blocks"]] if doc else []
+        if not doc:
+            return []
+        blocks: list[list[Any]] = list(doc["blocks"])  # stored lists: copy before changing
+        if blocks:
+            newest = blocks[-1] = list(blocks[-1])
+            newest[1] = len(self._db.docs(f"{self._prefix}{newest[0]}"))
+        return blocks
 
     def _save_index(self, blocks: list[list[Any]]) -> None:
         if blocks:
@@ -265,21 +279,32 @@ class AppendLog:
         else:
             self._db.drop_table(self._index_name)
 
+    def _seal(self, block: list[Any]) -> None:
+        """Make the latest day of the newest block exact before a newer one is opened."""
+        docs = self._db.docs(f"{self._prefix}{block[0]}").values()
+        block[2] = max([block[2], *(utc_day(d[self._stamp]) for d in docs)])
+
     def append(self, docs: Iterable[Mapping[str, Any]]) -> None:
-        """Add documents at the end (a new block when the last one is full)."""
+        """Add documents at the end (a new block when the last one is full); the index is
+        rewritten only when a block is opened."""
         blocks = self._index()
+        opened = False
         placed: dict[int, list[dict[str, Any]]] = {}
         for doc in docs:
             day = utc_day(doc[self._stamp])
             if not blocks or blocks[-1][1] >= self._block:
+                if blocks and not opened:
+                    self._seal(blocks[-1])
                 blocks.append([blocks[-1][0] + 1 if blocks else 1, 0, day])
+                opened = True
             last = blocks[-1]
             placed.setdefault(last[0], []).append(dict(doc))
             last[1] += 1
             last[2] = max(last[2], day)
         for n, block_docs in placed.items():
             self._db.table(f"{self._prefix}{n}").insert_multiple(block_docs)
-        self._save_index(blocks)
+        if opened:
+            self._save_index(blocks)
 
     def count(self) -> int:
         """How many documents the log holds."""
@@ -289,8 +314,9 @@ class AppendLog:
         """Every entry (from blocks that may hold entries from `since` on), in log order."""
         cut = None if since is None else since.astimezone(UTC).date().isoformat()
         found: list[ModelT] = []
-        for n, _, day in self._index():
-            if cut is None or day >= cut:
+        blocks = self._index()
+        for position, (n, _, day) in enumerate(blocks, start=1):
+            if cut is None or day >= cut or position == len(blocks):  # newest: day may lag
                 found.extend(self._db.models(f"{self._prefix}{n}", model))
         return found
 
@@ -317,7 +343,7 @@ class AppendLog:
 
     def remove_where(self, match: Mapping[str, Any]) -> int:
         """Delete the entries whose fields equal `match`; returns how many went."""
-        blocks = self._index()
+        blocks = [list(b) for b in self._index()]
         removed = 0
         for block in blocks:
             name = f"{self._prefix}{block[0]}"
@@ -349,6 +375,13 @@ class AppendLog:
                 updated += len(ids)
         return updated
 
+    def newest_docs(self) -> list[Mapping[str, Any]]:
+        """The documents of the newest block, read-only (where the latest entries are)."""
+        doc = first_doc(self._db, self._index_name)
+        if not doc or not doc["blocks"]:
+            return []
+        return list(self._db.docs(f"{self._prefix}{doc['blocks'][-1][0]}").values())
+
     def newest_first(self, model: type[ModelT]) -> Iterator[ModelT]:
         """Entries newest first, reading one block at a time (stop early to read less)."""
         for n, _, _ in reversed(self._index()):
@@ -362,13 +395,9 @@ class AppendLog:
             for doc in self._db.docs(f"{self._prefix}{n}").values()
         ]
 
-    def find(self, match: Mapping[str, Any], *, newest_blocks: int | None = None) -> Doc | None:
-        """A copy of the first entry whose fields equal `match` (only in the newest blocks
-        when asked: an append checks just those), or None."""
-        blocks = self._index()
-        if newest_blocks is not None:
-            blocks = blocks[-newest_blocks:]
-        for n, _, _ in blocks:
+    def find(self, match: Mapping[str, Any]) -> Doc | None:
+        """A copy of the first entry whose fields equal `match`, or None."""
+        for n, _, _ in self._index():
             for doc in self._db.docs(f"{self._prefix}{n}").values():
                 if all(doc.get(k) == v for k, v in match.items()):
                     return dict(doc)
@@ -402,7 +431,8 @@ class TimedLog:
     def append(self, entry: ModelT) -> ModelT:
         """Store `entry` (at a free instant); returns it as stored."""
         at: datetime = getattr(entry, "at")  # noqa: B009 - every timed entry has one
-        while self._log.find({"at": instant_text(at)}, newest_blocks=1) is not None:
+        taken = {doc.get("at") for doc in self._log.newest_docs()}
+        while instant_text(at) in taken:
             at += timedelta(microseconds=1)
         stored = entry.model_copy(update={"at": at})
         doc = to_doc(stored)

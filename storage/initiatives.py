@@ -19,7 +19,9 @@ from storage.base import (
 from storage.changes import Changes, Doc
 
 _DEFS = "ini:"
-_LAST = "inum"  # `inum:<chat>:<initiative>`: the last entry number given (never reused)
+#: `inum:<chat>:<initiative>`: the last entry number given (never reused), written only when
+#: the newest entries can no longer tell it (before one is removed), so a log writes one block.
+_LAST = "inum"
 LOG_BLOCK = 64  # progress logs per stored block: a hashtag rewrites at most this many
 
 
@@ -81,16 +83,30 @@ class InitiativeRepo:
         """Record progress (`/log articles +1 …` or a hashtag message); returns it as stored,
         with its number (an imported entry keeps its own when no other entry has it)."""
         key, number = entry.initiative, entry.number
+        last, told = self._last_number(chat, key)
         if number is None or number in {e.number for e in self.logs(chat, key)}:
-            number = self._last_number(chat, key) + 1
-        self._set_last_number(chat, key, max(number, self._last_number(chat, key)))
+            number = last + 1
+        if not told:  # entries stored before numbers were kept: remember it once
+            self._set_last_number(chat, key, last)
         return self._timed(chat, key).append(entry.model_copy(update={"number": number}))
 
-    def _last_number(self, chat: str, key: str) -> int:
+    def _last_number(self, chat: str, key: str) -> tuple[int, bool]:
+        """(the last number given, whether the stored mark and the newest block tell it).
+
+        The newest entry carries the newest number, so only a removal needs the mark
+        (`_remember_last_number` first). Entries stored before numbers were kept count by
+        position (reading the whole log: once, then the mark is written).
+        """
         doc = first_doc(self._db, f"{_LAST}:{chat}:{key}")
-        if doc is not None:
-            return int(doc["last"])
-        return max((e.number or 0 for e in self.logs(chat, key)), default=0)
+        newest = self._log(chat, key).newest_docs()
+        if doc is None and any(d.get("number") is None for d in newest):
+            return max((e.number or 0 for e in self.logs(chat, key)), default=0), False
+        marked = int(doc["last"]) if doc is not None else 0
+        return max([marked, *(int(d.get("number") or 0) for d in newest)]), True
+
+    def _remember_last_number(self, chat: str, key: str) -> None:
+        """Store the last number given before an entry goes (it may be the newest)."""
+        self._set_last_number(chat, key, self._last_number(chat, key)[0])
 
     def _set_last_number(self, chat: str, key: str, last: int) -> None:
         save_single(self._db, f"{_LAST}:{chat}:{key}", {"last": last})
@@ -102,6 +118,7 @@ class InitiativeRepo:
         the later ones keep the numbers people saw.
         """
         log = self._log(chat, key)
+        self._remember_last_number(chat, key)
         if any(doc.get("number") is None for doc in log.docs()):
             for entry in self.logs(chat, key):
                 match = {"at": instant_text(entry.at), "number": None}
@@ -116,13 +133,14 @@ class InitiativeRepo:
     def _restore_log(self, chat: str, item: str, doc: Doc | None) -> None:
         key, _, at = item.rpartition("@")
         if doc is None:
+            self._remember_last_number(chat, key)  # undoing a /log leaves a gap
             self._timed(chat, key).remove(at)
         else:
             self._timed(chat, key).put_back(doc)
 
     def log_many(self, chat: str, key: str, entries: list[ProgressLog]) -> None:
         """Record many progress entries of one initiative at once (imports), numbered on."""
-        first = self._last_number(chat, key) + 1
+        first = self._last_number(chat, key)[0] + 1
         numbered = [e.model_copy(update={"number": first + i}) for i, e in enumerate(entries)]
         self._log(chat, key).append(to_doc(entry) for entry in numbered)
         self._set_last_number(chat, key, first + len(entries) - 1)

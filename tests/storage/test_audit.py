@@ -35,7 +35,8 @@ def test_recording_a_change_rewrites_one_small_audit_block_whatever_the_history(
     _set(store, AT + timedelta(days=2), _value(date(2026, 11, 3), 1))
     store.db.flush()
     batch = spy.batches[-1]
-    assert {name.split(":")[0] for name in batch} == {"m", "mix", "audit", "auditix"}
+    # entry 1,501 lands in an open block: the blocks' index is written only when one opens
+    assert {name.split(":")[0] for name in batch} == {"m", "mix", "audit"}
     audit = sum(len(body or b"") for name, body in batch.items() if name.startswith("audit"))
     assert audit < 48_000  # one block of at most 64 entries, not the month's 1,501
     assert store.audit.count("c") == 1501
