@@ -11,6 +11,7 @@ from handlers import alert_judge, alert_messages, alert_pipeline, render
 from handlers.alert_settings_input import POLICY_FIELDS, policy_value, switch
 from handlers.common import kpi_or_fail, need, who, zone_of
 from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
+from handlers.messages import validation_text
 from handlers.parsing import clip
 from handlers.router import Router
 from scoring.alert_rules import (
@@ -352,7 +353,8 @@ async def alerts_set(cmd: Command, ctx: Context) -> Reply:
     except ValidationError as exc:
         problem = exc.errors()[0]
         field = str(problem["loc"][0]) if problem["loc"] else "value"
-        raise UsageError(f"{field}: {problem['msg'].removeprefix('Value error, ')}.") from None
+        message = validation_text(problem).removeprefix("Value error, ")
+        raise UsageError(f"{field}: {message}.") from None
     changed = {"policy": policy, "charts": charts}
     ctx.store.alerts.save_settings(chat, settings.model_copy(update=changed))
     pictures = "alerts and digests carry a small chart" if charts else "no charts on alerts"

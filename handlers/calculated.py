@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from handlers import render
 from handlers.contract import Button, Command, Conflict, Context, Reply, UsageError
+from handlers.messages import say
 from scoring.aggregation import (
     PeriodValue,
     by_period,
@@ -180,7 +181,7 @@ def _outcome(
     try:
         return Outcome(period, evaluate(formula, now, previous), None, now), newest
     except NoValue as exc:
-        return Outcome(period, None, str(exc), now), newest
+        return Outcome(period, None, say(exc), now), newest
 
 
 def outcome(ctx: Context, chat: str, kpi: Kpi, day: date) -> Outcome:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from handlers import calculated
 from handlers.calculated import Reading
 from handlers.contract import Context
+from handlers.messages import say
 from scoring.aggregation import AGG_WORDS, period_label
 from scoring.formula import NoValue, evaluate, filled_in
 from scoring.models import Kpi
@@ -18,7 +19,7 @@ def no_value_reason(kpi: Kpi) -> str:
     try:
         evaluate(calculated.compiled(kpi.formula), {})
     except NoValue as exc:
-        return str(exc)
+        return say(exc)
     return "it has not been computed yet"
 
 

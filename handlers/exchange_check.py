@@ -15,6 +15,7 @@ from handlers import calculated
 from handlers.contract import UsageError
 from handlers.exchange_export import SECTIONS
 from handlers.exchange_read import Problem, Record
+from handlers.messages import say, validation_text
 from handlers.parsing import MAX_VALUE, parse_date, parse_number
 from scoring.formula import FormulaError, find_cycle, parse_formula
 from scoring.models import (
@@ -89,7 +90,7 @@ class Checker:
         except ValidationError as exc:
             for err in exc.errors():
                 loc = ".".join(str(p) for p in err["loc"]) or record.section
-                self.problem(record, loc, _friendly(err["msg"]))
+                self.problem(record, loc, _friendly(validation_text(err)))
             return
         for name, value in model:
             if isinstance(value, float) and not math.isfinite(value):
@@ -196,7 +197,7 @@ class Checker:
             try:
                 self.formulas[model.key] = (record, parse_formula(model.formula).inputs)
             except FormulaError as exc:
-                self.problem(record, "formula", str(exc))
+                self.problem(record, "formula", say(exc))
                 return
         else:
             self.formulas.pop(model.key, None)

@@ -26,6 +26,7 @@ from handlers.contract import (
     UsageError,
     specs_of,
 )
+from handlers.messages import error_text
 from handlers.parsing import MAX_MESSAGE, MAX_QUOTE, clip, tokenize
 from scoring.errors import ScoringError
 from storage.errors import StoreError
@@ -135,7 +136,7 @@ def _check_role(spec: CommandSpec, cmd: Command, ctx: Context) -> None:
 
 def _error_text(exc: Exception, route: Route | None) -> str:
     """The error line; a usage mistake ends with the command's one declared usage."""
-    text = str(exc)
+    text = error_text(exc)
     if isinstance(exc, UsageError) and exc.show_usage and route is not None:
         return f"{text} Usage: {route.spec.usage}"
     return text

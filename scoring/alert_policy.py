@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scoring.alerts_quiet import QuietHours
-from scoring.errors import ScoringError, clip
+from scoring.errors import ScoringError
 
 _MAX_MUTE = timedelta(days=90)
 #: Longest group window or repeat, like a mute: beyond it date arithmetic overflows.
@@ -35,14 +35,14 @@ class AlertPolicy(Frozen):
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
-            raise ValueError("repeat must be positive")
+            raise ScoringError("alert.repeat_not_positive")
         return min(value, MAX_WINDOW)  # a longer one saved by an old version: date overflow
 
     @field_validator("group_window")
     @classmethod
     def _not_negative(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):
-            raise ValueError("group_window cannot be negative")
+            raise ScoringError("alert.group_negative")
         return min(value, MAX_WINDOW)
 
 
@@ -57,14 +57,14 @@ class Mute(Frozen):
     @model_validator(mode="after")
     def _ends_after_start(self) -> Mute:
         if self.until <= self.created:
-            raise ValueError("a mute must end after it starts")
+            raise ScoringError("alert.mute_backwards")
         return self
 
     @classmethod
     def create(cls, target: str, duration: timedelta, *, by: str, now: datetime) -> Mute:
         """`mute <kpi|all> <duration>` from the chat: refuse nonsense with a friendly line."""
         if duration <= timedelta(0) or duration > _MAX_MUTE:
-            raise ScoringError("A mute lasts from 1 minute to 90 days, e.g. mute cac 2h")
+            raise ScoringError("alert.mute_length")
         return cls(target=target.casefold(), by=by, created=now, until=now + duration)
 
     def covers(self, kpi: str, now: datetime) -> bool:
@@ -89,7 +89,7 @@ def parse_duration(text: str) -> timedelta:
     compact = text.strip().replace(" ", "")
     parts = _DURATION_PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts).casefold() != compact.casefold():
-        raise ScoringError(f"'{clip(text)}' is not a duration: use 30m, 2h, 1d or 1w")
+        raise ScoringError("alert.not_a_duration", text=text)
     minutes = sum(int(n) * _UNITS[u.casefold()] for n, u in parts)
     # every caller refuses more than 90 days; a cap keeps absurd input from overflowing
     return timedelta(minutes=min(minutes, _DURATION_CAP))

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field, field_validator
 
 from scoring.alert_policy import Frozen, Mute
+from scoring.errors import ScoringError
 from scoring.models import Status
 
 Kind = Literal["fired", "escalated", "improved", "resolved", "reminder"]
@@ -45,7 +46,7 @@ class AlertState(Frozen):
     @classmethod
     def _alerting(cls, value: Status | None) -> Status | None:
         if value is Status.TEST:
-            raise ValueError("test is a KPI mode, not an alert status")
+            raise ScoringError("alert.test_not_status")
         return value
 
     @property

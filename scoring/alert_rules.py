@@ -86,6 +86,7 @@ from scoring.alert_records import (
     transition_kind,
 )
 from scoring.alerts_quiet import QuietHours, quiet_release_time
+from scoring.errors import ScoringError
 from scoring.models import Kpi, Measurement, Status, Thresholds
 
 __all__ = [
@@ -134,11 +135,11 @@ def evaluate(
     to persist and zero or one transition (a change or a reminder).
     """
     if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+        raise ScoringError("time.naive_now")
     if status not in COLOURS:
-        raise ValueError(f"evaluate needs the reading's colour, not {status.value!r}")
+        raise ScoringError("alert.not_a_colour", status=status.value)
     if measurement.kpi != kpi.key or (state is not None and state.kpi != kpi.key):
-        raise ValueError(f"the state and measurement must belong to KPI {kpi.key!r}")
+        raise ScoringError("alert.other_kpi", key=kpi.key)
     reading = {
         "value": measurement.value,
         "performance": performance,

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from scoring.errors import ScoringError, clip
+from scoring.errors import ScoringError
 
 _WINDOW = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*[-–—]\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
 
@@ -34,25 +34,24 @@ class QuietHours(BaseModel):
     @model_validator(mode="after")
     def _distinct(self) -> QuietHours:
         if self.start == self.end:
-            raise ValueError("quiet hours need different start and end times")
+            raise ScoringError("quiet.same_ends")
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise ValueError("quiet hours are wall-clock times: no timezone on them")
+            raise ScoringError("quiet.zoned")
         return self
 
     @classmethod
     def parse(cls, text: str) -> QuietHours:
         """Read `22:00-08:00` (also `22-8`, `22.00–08.00`); friendly error otherwise."""
         match = _WINDOW.match(text)
-        example = "use HH:MM-HH:MM, e.g. quiet 22:00-08:00"
         if not match:
-            raise ScoringError(f"'{clip(text)}' is not a quiet window: {example}")
+            raise ScoringError("quiet.not_a_window", text=text)
         h1, m1, h2, m2 = match.groups()
         try:
             start, end = time(int(h1), int(m1 or 0)), time(int(h2), int(m2 or 0))
         except ValueError as exc:
-            raise ScoringError(f"'{text.strip()}' has an impossible time: {example}") from exc
+            raise ScoringError("quiet.impossible_time", text=text) from exc
         if start == end:
-            raise ScoringError(f"'{text.strip()}' starts and ends at the same time: {example}")
+            raise ScoringError("quiet.starts_at_end", text=text)
         return cls(start=start, end=end)
 
     def contains(self, wall: time) -> bool:
@@ -72,7 +71,7 @@ def quiet_release_time(now: datetime, quiet: QuietHours | None, tz: tzinfo) -> d
     the window (in UTC).
     """
     if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+        raise ScoringError("time.naive_now")
     if quiet is None:
         return None
     local = now.astimezone(tz)

@@ -1,4 +1,11 @@
-"""Errors of the pure domain: each message is a friendly line fit for chat."""
+"""Errors of the pure domain as data: a stable code and the names and numbers it needs.
+
+scoring writes no sentences: `ScoringError("kpi.weight_negative", key="cac", weight=-1)`
+says which rule refused what, and handlers.messages turns the code into the line people
+read (so a translation, or a new wording, changes only the catalogue there).
+"""
+
+from __future__ import annotations
 
 #: Most characters of the user's own text an error line repeats.
 MAX_QUOTE = 60
@@ -11,7 +18,25 @@ def clip(raw: str, limit: int = MAX_QUOTE) -> str:
 
 
 class ScoringError(ValueError):
-    """A value or definition the scoring rules refuse (zero-width scale, bad threshold...)."""
+    """A value or definition the scoring rules refuse: `code` names the rule, `data` the
+    names and numbers involved (as values, never formatted)."""
+
+    def __init__(self, code: str, /, **data: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.data = data
+
+    def __str__(self) -> str:
+        """The code alone: data may hold what the user typed, which stays out of logs."""
+        return self.code
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle (multiprocessing, copy) the keyword data too."""
+        return (_rebuild, (type(self), self.code, self.data))
+
+
+def _rebuild(kind: type[ScoringError], code: str, data: dict[str, object]) -> ScoringError:
+    return kind(code, **data)
 
 
 class KpiDefinitionError(ScoringError):
@@ -33,6 +58,9 @@ class CadenceFormatError(ScoringError):
 class LinkCycleError(ScoringError):
     """A cause-effect link that would close a loop on the strategy map."""
 
-    def __init__(self, message: str, path: tuple[str, ...]) -> None:
-        super().__init__(message)
-        self.path = path
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The keys of the loop, first and last the same."""
+        path = self.data["path"]
+        assert isinstance(path, tuple)
+        return path

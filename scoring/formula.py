@@ -44,7 +44,7 @@ class FormulaError(ScoringError):
 
 
 class NoValue(ScoringError):
-    """A well-formed formula that has no value for a period; the message says why."""
+    """A well-formed formula that has no value for a period; the code says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +57,18 @@ class Helper:
     needs_previous: bool = False
 
 
-def _div(a: float, b: float, what: str) -> float:
+def _div(a: float, b: float, helper: str | None) -> float:
+    """a / b; dividing by zero names the helper that did it (None: the formula's own /)."""
     if b == 0:
-        raise NoValue(f"{what} divides by zero")
+        if helper is None:
+            raise NoValue("formula.divides_by_zero")
+        raise NoValue("formula.helper_divides_by_zero", name=helper)
     return a / b
 
 
 def _round(x: float, digits: float = 0) -> float:
     if not float(digits).is_integer() or not 0 <= digits <= MAX_ROUND_DIGITS:
-        raise FormulaError(f"round() takes 0 to {MAX_ROUND_DIGITS} decimals.")
+        raise FormulaError("formula.round_decimals", most=MAX_ROUND_DIGITS)
     return float(round(x, int(digits)))
 
 
@@ -74,24 +77,22 @@ HELPERS: dict[str, Helper] = {
     "max": Helper((1, 2, 3, 4, 5, 6, 7, 8), "the largest argument", lambda *a: max(a)),
     "abs": Helper((1,), "the absolute value", abs),
     "round": Helper((1, 2), "rounded to n decimals", _round),
-    "ratio": Helper((2,), "a / b", lambda a, b: _div(a, b, "ratio()")),
+    "ratio": Helper((2,), "a / b", lambda a, b: _div(a, b, "ratio")),
     "pct_change": Helper(
         (1,),
         "change against the previous period, %",
-        lambda now, before: _div(now - before, before, "pct_change()") * 100,
+        lambda now, before: _div(now - before, before, "pct_change") * 100,
         needs_previous=True,
     ),
-    "roi": Helper(
-        (2,), "(revenue − cost) / cost × 100", lambda r, c: _div(r - c, c, "roi()") * 100
-    ),
+    "roi": Helper((2,), "(revenue − cost) / cost × 100", lambda r, c: _div(r - c, c, "roi") * 100),
     "nps": Helper(
         (3,),
         "(promoters − detractors) / all answers × 100",
-        lambda p, n, d: _div(p - d, p + n + d, "nps()") * 100,
+        lambda p, n, d: _div(p - d, p + n + d, "nps") * 100,
     ),
-    "ltv": Helper((3,), "arpu × margin / churn", lambda a, m, c: _div(a * m, c, "ltv()")),
+    "ltv": Helper((3,), "arpu × margin / churn", lambda a, m, c: _div(a * m, c, "ltv")),
     "conversion": Helper(
-        (2,), "stage_b / stage_a × 100", lambda a, b: _div(b, a, "conversion()") * 100
+        (2,), "stage_b / stage_a × 100", lambda a, b: _div(b, a, "conversion") * 100
     ),
 }
 
@@ -119,21 +120,18 @@ def parse_formula(text: str) -> Formula:
     """Check a formula against the allow-list; refuse anything else with one clear line."""
     source = text.strip()
     if not source:
-        raise FormulaError('The formula is empty; e.g. formula="spend / newc".')
+        raise FormulaError("formula.empty")
     if len(source) > MAX_LENGTH:
-        raise FormulaError(f"The formula is too long (at most {MAX_LENGTH} characters).")
+        raise FormulaError("formula.too_long", most=MAX_LENGTH)
     try:
         module = ast.parse(
             source.replace("×", "*").replace("÷", "/").replace("−", "-"), mode="eval"
         )
     except (SyntaxError, ValueError, MemoryError, RecursionError):
-        raise FormulaError(
-            f"I can't read the formula '{source[:60]}': use KPI keys, numbers, + - * / ** "
-            'and ( ), e.g. formula="spend / newc".'
-        ) from None
+        raise FormulaError("formula.unreadable", text=source) from None
     nodes = sum(1 for _ in ast.walk(module))
     if nodes > MAX_NODES:
-        raise FormulaError(f"The formula is too big ({nodes} parts; at most {MAX_NODES}).")
+        raise FormulaError("formula.too_big", nodes=nodes, most=MAX_NODES)
     inputs: dict[str, None] = {}
     previous: dict[str, None] = {}
     _check(module.body, 0, inputs, previous)
@@ -141,37 +139,27 @@ def parse_formula(text: str) -> Formula:
 
 
 def _refuse(node: ast.AST) -> FormulaError:
-    """The one line for a construct outside the allow-list."""
-    what = {
-        ast.Attribute: "attribute access (a.b)",
-        ast.Subscript: "indexing (a[b])",
-        ast.Compare: "comparisons",
-        ast.BoolOp: "and/or",
-        ast.Lambda: "lambda",
-        ast.JoinedStr: "text",
-        ast.IfExp: "if/else",
-    }.get(type(node), type(node).__name__)
+    """The refusal of a construct outside the allow-list, named by its Python node type."""
     return FormulaError(
-        f"Formulas allow KPI keys, numbers, + - * / **, ( ) and the helpers "
-        f"{', '.join(HELPERS)}; not {what}."
+        "formula.not_allowed", construct=type(node).__name__, helpers=tuple(HELPERS)
     )
 
 
 def _check(node: ast.AST, depth: int, inputs: dict[str, None], previous: dict[str, None]) -> None:
     """Walk the tree, accepting only allowed nodes; collect the KPI keys read."""
     if depth > MAX_DEPTH:
-        raise FormulaError(f"The formula nests too deeply (at most {MAX_DEPTH} levels).")
+        raise FormulaError("formula.too_deep", most=MAX_DEPTH)
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, int | float):
             raise _refuse(node)
         if abs(node.value) > 10**15 or not math.isfinite(node.value):
-            raise FormulaError("Numbers in a formula must be finite and below 10^15.")
+            raise FormulaError("formula.number_too_big")
         return
     if isinstance(node, ast.Name):
         if not isinstance(node.ctx, ast.Load) or node.id.startswith("_"):
             raise _refuse(node)
         if node.id.casefold() in HELPERS and node.id.casefold() in ("min", "max", "abs", "round"):
-            raise FormulaError(f"'{node.id}' is a function; call it like {node.id}(a, b).")
+            raise FormulaError("formula.function_as_value", name=node.id)
         inputs.setdefault(node.id.casefold(), None)
         return
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
@@ -191,27 +179,22 @@ def _check_call(
     node: ast.Call, depth: int, inputs: dict[str, None], previous: dict[str, None]
 ) -> None:
     if not isinstance(node.func, ast.Name) or node.func.id.casefold() not in HELPERS:
-        name = node.func.id if isinstance(node.func, ast.Name) else "that"
-        raise FormulaError(f"Unknown function '{name}'; formulas may call {', '.join(HELPERS)}.")
+        if not isinstance(node.func, ast.Name):
+            raise FormulaError("formula.unknown_call", helpers=tuple(HELPERS))
+        raise FormulaError("formula.unknown_function", name=node.func.id, helpers=tuple(HELPERS))
     name = node.func.id.casefold()
     helper = HELPERS[name]
     if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-        raise FormulaError(f"{name}() takes plain arguments, e.g. {name}(a, b).")
+        raise FormulaError("formula.plain_arguments", name=name)
     if len(node.args) not in helper.arity:
         low, high = helper.arity[0], helper.arity[-1]
-        counts = (
-            str(low)
-            if low == high
-            else f"{low} to {high}"
-            if high - low > 1
-            else (f"{low} or {high}")
+        raise FormulaError(
+            "formula.argument_count", name=name, low=low, high=high, given=len(node.args)
         )
-        plural = "s" if high > 1 else ""
-        raise FormulaError(f"{name}() takes {counts} argument{plural}, not {len(node.args)}.")
     if helper.needs_previous:
         arg = node.args[0]
         if not isinstance(arg, ast.Name):
-            raise FormulaError(f"{name}() takes one KPI key, e.g. {name}(leads).")
+            raise FormulaError("formula.needs_key", name=name)
         previous.setdefault(arg.id.casefold(), None)
     for arg in node.args:
         _check(arg, depth + 1, inputs, previous)
@@ -226,19 +209,19 @@ def evaluate(
     pct_change); `NoValue` says why there is none, `FormulaError` never escapes otherwise."""
     missing = [k for k in formula.inputs if k not in values]
     if missing:
-        raise NoValue(f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no value")
+        raise NoValue("formula.inputs_missing", keys=tuple(missing))
     before = previous or {}
     gone = [k for k in formula.previous if k not in before]
     if gone:
-        raise NoValue(f"pct_change() needs a previous value of {', '.join(gone)}")
+        raise NoValue("formula.no_previous", keys=tuple(gone))
     try:
         result = _eval(formula.tree, values, before)
     except (NoValue, FormulaError):
         raise
     except (OverflowError, ValueError, ArithmeticError):
-        raise NoValue("the result is too large to be a number") from None
+        raise NoValue("formula.too_large") from None
     if not math.isfinite(result):
-        raise NoValue("the result is not a finite number")
+        raise NoValue("formula.not_finite")
     return result
 
 
@@ -262,16 +245,16 @@ def _eval(node: ast.expr, values: Mapping[str, float], before: Mapping[str, floa
             args.append(float(before[node.args[0].id.casefold()]))
         result = float(helper.fn(*args))
         if not math.isfinite(result):
-            raise NoValue(f"{node.func.id}() gave no finite number")
+            raise NoValue("formula.helper_not_finite", name=node.func.id)
         return result
-    raise FormulaError("This formula was not checked; set it again.")  # unreachable
+    raise FormulaError("formula.unchecked")  # unreachable
 
 
 def _number(node: ast.Constant) -> float:
     """A checked constant as a float (parse_formula let only int and float through)."""
     value = node.value
     if not isinstance(value, int | float):
-        raise FormulaError("This formula was not checked; set it again.")
+        raise FormulaError("formula.unchecked")
     return float(value)
 
 
@@ -283,18 +266,17 @@ def _binary(op: ast.operator, left: float, right: float) -> float:
     elif isinstance(op, ast.Mult):
         result = left * right
     elif isinstance(op, ast.Div):
-        result = _div(left, right, "the formula")
+        result = _div(left, right, None)
     else:
         if abs(right) > MAX_EXPONENT:
-            shown = f" ({format_number(right)})" if abs(right) < 1e9 else ""
-            raise NoValue(f"the exponent{shown} is above {MAX_EXPONENT:g}")
+            raise NoValue("formula.exponent_too_big", exponent=right, most=MAX_EXPONENT)
         if left == 0 and right < 0:
-            raise NoValue("the formula divides by zero (0 to a negative power)")
+            raise NoValue("formula.zero_to_negative_power")
         if left < 0 and not right.is_integer():
-            raise NoValue("a negative number to a fractional power has no real value")
+            raise NoValue("formula.fractional_power")
         result = left**right
     if not math.isfinite(result):
-        raise NoValue("the result is too large to be a number")
+        raise NoValue("formula.too_large")
     return result
 
 

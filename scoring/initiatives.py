@@ -33,7 +33,6 @@ _PERIODS: dict[str, CadencePeriod] = {
     **dict.fromkeys(("q", "qtr", "quarter", "quarters"), "quarter"),
     **dict.fromkeys(("y", "yr", "year", "years"), "year"),
 }
-_EXAMPLES = "e.g. 4/month, 3/quarter, 2/week or 1/year"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,20 +58,16 @@ def parse_cadence(text: str) -> Cadence:
     compact = text.strip().casefold()
     match = _CADENCE.match(compact)
     if match is None:
-        raise CadenceFormatError(f"'{text}' is not a cadence; write count/period, {_EXAMPLES}.")
+        raise CadenceFormatError("cadence.unreadable", text=text)
     raw_count, raw_period = match.groups()
     period = _PERIODS.get(raw_period)
     if period is None:
-        raise CadenceFormatError(
-            f"'{raw_period}' is not a period; use week, month, quarter or year, {_EXAMPLES}."
-        )
+        raise CadenceFormatError("cadence.unknown_period", period=raw_period)
     if not raw_count.isdigit():
-        raise CadenceFormatError(
-            f"A cadence counts whole items, not {raw_count}; e.g. 3/{period} instead."
-        )
+        raise CadenceFormatError("cadence.not_whole", count=raw_count, period=period)
     count = int(raw_count)
     if count < 1:
-        raise CadenceFormatError(f"A cadence needs at least 1 per {period}, not {count}.")
+        raise CadenceFormatError("cadence.too_few", period=period, count=count)
     return Cadence(count=count, period=period)
 
 
@@ -87,7 +82,7 @@ def cadence_progress(
     """Progress logged in the period containing `today` against the initiative's cadence."""
     cadence = initiative.cadence
     if cadence is None:
-        raise ScoringError(f"Initiative '{initiative.key}' has no cadence; set one, {_EXAMPLES}.")
+        raise ScoringError("initiative.no_cadence", key=initiative.key)
     period = period_containing(cadence.period, today)
     done = sum(
         log.amount

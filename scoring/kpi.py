@@ -24,12 +24,8 @@ from typing import Literal
 
 from scoring.errors import KpiDefinitionError, ScoringError, ZeroWidthScaleError
 from scoring.models import Kpi, Thresholds
-from scoring.numbers import format_number
 
 DEFAULT_THRESHOLDS = Thresholds()
-
-
-_n = format_number
 
 
 def clamp01(share: float) -> float:
@@ -40,24 +36,16 @@ def clamp01(share: float) -> float:
 def infer_direction(baseline: float, target: float) -> Literal["up", "down"]:
     """Higher or lower is better, read from where the target sits against the baseline."""
     if baseline == target:
-        raise ZeroWidthScaleError(
-            f"Baseline and target are both {_n(target)}, so I can't tell whether higher or "
-            "lower is better; give a target different from the baseline."
-        )
+        raise ZeroWidthScaleError("kpi.direction_unknown", target=target)
     return "up" if target > baseline else "down"
 
 
 # --- validation -------------------------------------------------------------------------
 
 
-def _name(kpi: Kpi) -> str:
-    """How messages name a KPI."""
-    return f"KPI '{kpi.key}'"
-
-
 def _definition_problems(kpi: Kpi) -> Iterator[KpiDefinitionError]:
     """Every problem of a definition, most basic first, as the errors to raise."""
-    name = _name(kpi)
+    key = kpi.key
     numbers = {
         "target": kpi.target,
         "baseline": kpi.baseline,
@@ -70,13 +58,11 @@ def _definition_problems(kpi: Kpi) -> Iterator[KpiDefinitionError]:
     }
     bad = [field for field, v in numbers.items() if v is not None and not math.isfinite(v)]
     for field in bad:
-        yield KpiDefinitionError(
-            f"The {field} of {name} must be a finite number, not {numbers[field]}."
-        )
+        yield KpiDefinitionError("kpi.not_finite", field=field, key=key, value=numbers[field])
     if bad:
         return  # the checks below would compare NaN and say nonsense
     if kpi.weight < 0:
-        yield KpiDefinitionError(f"The weight of {name} must be 0 or more, not {_n(kpi.weight)}.")
+        yield KpiDefinitionError("kpi.weight_negative", key=key, weight=kpi.weight)
     tolerance = _tolerance_problem(kpi)
     if tolerance is not None:
         yield tolerance
@@ -85,41 +71,29 @@ def _definition_problems(kpi: Kpi) -> Iterator[KpiDefinitionError]:
         yield scale
     if kpi.direction == "range":
         if kpi.warn is not None or kpi.crit is not None:
-            yield KpiDefinitionError(
-                f"{name} is a range KPI: its colour comes from min, max and tolerance, "
-                "so remove warn/crit."
-            )
+            yield KpiDefinitionError("kpi.range_with_warn", key=key)
         return
     zero = _progress_problem(kpi)
     if zero is not None:
         yield zero
     elif kpi.direction == "up" and kpi.target < kpi.baseline:
         yield KpiDefinitionError(
-            f"{name} is higher-is-better (up) but its target {_n(kpi.target)} is below its "
-            f"baseline {_n(kpi.baseline)}; for a lower-is-better KPI the target is below the "
-            "baseline, so use direction=down."
+            "kpi.up_target_below", key=key, target=kpi.target, baseline=kpi.baseline
         )
     elif kpi.direction == "down" and kpi.target > kpi.baseline:
         yield KpiDefinitionError(
-            f"{name} is lower-is-better (down) but its target {_n(kpi.target)} is above its "
-            f"baseline {_n(kpi.baseline)}; for a lower-is-better KPI the target is below the "
-            "baseline, so lower the target or use direction=up."
+            "kpi.down_target_above", key=key, target=kpi.target, baseline=kpi.baseline
         )
     if kpi.tolerance is not None:
-        yield KpiDefinitionError(
-            f"The tolerance of {name} only applies to range KPIs; it is direction "
-            f"{kpi.direction}, so remove the tolerance."
-        )
+        yield KpiDefinitionError("kpi.tolerance_not_range", key=key, direction=kpi.direction)
     if kpi.warn is not None and kpi.crit is not None:
         if kpi.direction == "up" and kpi.crit > kpi.warn:
             yield KpiDefinitionError(
-                f"For higher-is-better {name} crit must be at or below warn (red comes after "
-                f"yellow on the way down); got warn {_n(kpi.warn)}, crit {_n(kpi.crit)}."
+                "kpi.up_crit_above_warn", key=key, warn=kpi.warn, crit=kpi.crit
             )
         if kpi.direction == "down" and kpi.crit < kpi.warn:
             yield KpiDefinitionError(
-                f"For lower-is-better {name} crit must be at or above warn (red comes after "
-                f"yellow on the way up); got warn {_n(kpi.warn)}, crit {_n(kpi.crit)}."
+                "kpi.down_crit_below_warn", key=key, warn=kpi.warn, crit=kpi.crit
             )
 
 
@@ -128,51 +102,39 @@ def _min_max_problem(kpi: Kpi) -> KpiDefinitionError | None:
     lo, hi = kpi.min, kpi.max
     if lo is not None and hi is not None and lo < hi:
         return None
-    name = _name(kpi)
+    key = kpi.key
     if lo is None and hi is None:
         if kpi.direction == "range":
-            return KpiDefinitionError(f"Range {name} needs both min and max, e.g. min=40 max=60.")
+            return KpiDefinitionError("kpi.range_needs_scale", key=key)
         return None
     if lo is None or hi is None:
-        given = f"min={_n(lo)}" if lo is not None else f"max={_n(hi or 0.0)}"
-        missing = "max" if lo is not None else "min"
-        return KpiDefinitionError(
-            f"{name} has {given} but no {missing}; give both min and max, or neither."
-        )
+        end, missing = ("min", "max") if lo is not None else ("max", "min")
+        value = lo if lo is not None else hi
+        return KpiDefinitionError("kpi.half_scale", key=key, end=end, value=value, missing=missing)
     if lo > hi:
-        return KpiDefinitionError(
-            f"{name} has min {_n(lo)} above max {_n(hi)}; swap them "
-            "(min is the low end even when lower is better)."
-        )
+        return KpiDefinitionError("kpi.min_above_max", key=key, low=lo, high=hi)
     if lo == hi:
-        return ZeroWidthScaleError(
-            f"{name} has min and max both {_n(lo)}; the scale needs two different ends."
-        )
-    return KpiDefinitionError(f"{name} needs min and max that are finite numbers.")
+        return ZeroWidthScaleError("kpi.zero_width_scale", key=key, value=lo)
+    return KpiDefinitionError("kpi.scale_not_finite", key=key)
 
 
 def _tolerance_problem(kpi: Kpi) -> KpiDefinitionError | None:
     """A negative tolerance, which would make performance rise further outside the range."""
     if kpi.tolerance is not None and kpi.tolerance < 0:
-        return KpiDefinitionError(
-            f"The tolerance of {_name(kpi)} must be 0 or more, not {_n(kpi.tolerance)}."
-        )
+        return KpiDefinitionError("kpi.tolerance_negative", key=kpi.key, tolerance=kpi.tolerance)
     return None
 
 
 def _progress_problem(kpi: Kpi) -> ZeroWidthScaleError | None:
     """A zero-width baseline→target scale, which no value can be placed on."""
     if kpi.direction != "range" and kpi.target == kpi.baseline:
-        return ZeroWidthScaleError(
-            f"{_name(kpi)} has baseline and target both {_n(kpi.target)}; "
-            "progress needs a target different from the baseline."
-        )
+        return ZeroWidthScaleError("kpi.zero_width_progress", key=kpi.key, target=kpi.target)
     return None
 
 
-def kpi_problems(kpi: Kpi) -> list[str]:
-    """Every problem of a KPI definition as a chat line (empty when it is fine)."""
-    return [str(problem) for problem in _definition_problems(kpi)]
+def kpi_problems(kpi: Kpi) -> list[KpiDefinitionError]:
+    """Every problem of a KPI definition, most basic first (empty when it is fine)."""
+    return list(_definition_problems(kpi))
 
 
 def validate_kpi(kpi: Kpi) -> None:
@@ -193,7 +155,7 @@ def validate_kpi(kpi: Kpi) -> None:
 def _check_value(kpi: Kpi, value: float) -> None:
     """A value must be a real number before it goes on any scale."""
     if not math.isfinite(value):
-        raise ScoringError(f"The value of {_name(kpi)} must be a finite number, not {value}.")
+        raise ScoringError("kpi.value_not_finite", key=kpi.key, value=value)
 
 
 def progress(kpi: Kpi, value: float) -> float:

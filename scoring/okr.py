@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 from scoring.errors import CycleFormatError, ScoringError
 from scoring.kpi import clamp01
 from scoring.models import KeyResult
-from scoring.numbers import format_number
 from scoring.periods import Period, local_date, period_containing, period_instants, quarter_of
 from scoring.periods import elapsed_share as _elapsed_between
 from scoring.rollup import weighted_mean
@@ -36,7 +35,6 @@ _EPS = 1e-9
 _LETTER: dict[CycleKind, str] = {"quarter": "Q", "half": "H", "year": ""}
 _YEAR_FIRST = re.compile(r"^(\d{4})(?:([QH])(\d))?$")
 _YEAR_LAST = re.compile(r"^([QH])(\d)(\d{4})$")
-_EXAMPLE = "a quarter like 2026Q4, a half like 2026H1 or a year like 2026"
 
 
 class Pace(StrEnum):
@@ -65,18 +63,17 @@ class Cycle:
         else:
             match = _YEAR_LAST.match(compact)
             if match is None:
-                raise CycleFormatError(f"'{text}' is not a cycle; write {_EXAMPLE}.")
+                raise CycleFormatError("cycle.unreadable", text=text)
             letter, number, year = match.groups()
         if not 1900 <= int(year) <= 2999:
-            raise CycleFormatError(f"The year {year} looks like a typo; write {_EXAMPLE}.")
+            raise CycleFormatError("cycle.year_typo", year=year)
         if letter is None:
             return cls(int(year), "year")
         kind: CycleKind = "quarter" if letter == "Q" else "half"
         last = 4 if kind == "quarter" else 2
         if not 1 <= int(number) <= last:
             raise CycleFormatError(
-                f"There is no {kind} {number}: use {letter}1–{letter}{last}, "
-                f"e.g. {year}{letter}{last}."
+                "cycle.no_such_part", kind=kind, number=number, letter=letter, last=last, year=year
             )
         return cls(int(year), kind, int(number))
 
@@ -122,20 +119,14 @@ def elapsed_share(cycle: str | Cycle, now: datetime, tz: ZoneInfo) -> float:
 
 def validate_kr(kr: KeyResult) -> None:
     """Refuse a key result that cannot be scored (same start and target, NaN, negative weight)."""
-    name = f"key result '{kr.key}'"
     numbers = {"start": kr.start, "target": kr.target, "weight": kr.weight, "current": kr.current}
     for field, value in numbers.items():
         if value is not None and not math.isfinite(value):
-            raise ScoringError(f"The {field} of {name} must be a finite number, not {value}.")
+            raise ScoringError("kr.not_finite", field=field, key=kr.key, value=value)
     if kr.start == kr.target:
-        raise ScoringError(
-            f"The start and target of {name} are both {format_number(kr.target)}; "
-            "give a target different from the start."
-        )
+        raise ScoringError("kr.zero_width", key=kr.key, target=kr.target)
     if kr.weight < 0:
-        raise ScoringError(
-            f"The weight of {name} must be 0 or more, not {format_number(kr.weight)}."
-        )
+        raise ScoringError("kr.weight_negative", key=kr.key, weight=kr.weight)
 
 
 def kr_progress(kr: KeyResult) -> float:

@@ -90,10 +90,11 @@ def days_left(period: Period, today: date) -> int:
     return max(0, (period.end - today).days + 1)
 
 
-def require_aware(instant: datetime, what: str = "time") -> None:
-    """Refuse a naive datetime: without an offset the local date is a guess."""
+def require_aware(instant: datetime, code: str = "time.naive") -> None:
+    """Refuse a naive datetime: without an offset the local date is a guess (`code` says
+    which time it was: `time.naive_current` for the clock's own)."""
     if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ScoringError(f"The {what} {instant.isoformat()} has no timezone; pass an aware one.")
+        raise ScoringError(code, instant=instant)
 
 
 def local_date(instant: datetime, tz: ZoneInfo) -> date:
@@ -125,9 +126,9 @@ def elapsed_share(start: datetime, end: datetime, now: datetime) -> float:
     Uses timestamps, not wall-clock differences: subtracting two datetimes that
     share a tzinfo ignores a DST change between them in Python.
     """
-    require_aware(now, "current time")
+    require_aware(now, "time.naive_current")
     total = end.timestamp() - start.timestamp()
     if total <= 0:
-        raise ScoringError("A period must end after it starts.")
+        raise ScoringError("period.backwards")
     share = (now.timestamp() - start.timestamp()) / total
     return min(1.0, max(0.0, share))

@@ -25,7 +25,6 @@ from types import MappingProxyType
 from scoring.errors import ScoringError
 from scoring.kpi import DEFAULT_THRESHOLDS, performance, progress
 from scoring.models import Aggregate, Kpi, Objective, Perspective, Status, Thresholds
-from scoring.numbers import format_number
 from scoring.status import colour, status_from_performance
 
 Counts = Mapping[Status, int]
@@ -128,7 +127,7 @@ def aggregate(mode: Aggregate, pairs: Sequence[tuple[float, float]]) -> float | 
 def check_weight(weight: float, what: str) -> None:
     """Refuse a weight that a mean cannot use (negative, NaN or infinite)."""
     if not math.isfinite(weight) or weight < 0:
-        raise ScoringError(f"The weight of {what} must be 0 or more, not {format_number(weight)}.")
+        raise ScoringError("weight.negative", what=what, weight=weight)
 
 
 def _status(score: float | None, thresholds: Thresholds) -> Status:

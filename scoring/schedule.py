@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from scoring.errors import ScoringError
+
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # 0 is Monday
 EVERY_WEEKDAY = frozenset(range(7))
 EVERY_MONTH = frozenset(range(1, 13))
@@ -43,21 +45,21 @@ class Schedule(BaseModel):
     @classmethod
     def _weekdays(cls, value: frozenset[int]) -> frozenset[int]:
         if not value or not value <= EVERY_WEEKDAY:
-            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday), at least one")
+            raise ScoringError("schedule.weekdays")
         return value
 
     @field_validator("months")
     @classmethod
     def _months(cls, value: frozenset[int]) -> frozenset[int]:
         if not value or not value <= EVERY_MONTH:
-            raise ValueError("months are 1 to 12, at least one")
+            raise ScoringError("schedule.months")
         return value
 
     @field_validator("day")
     @classmethod
     def _day(cls, value: int | None) -> int | None:
         if value is not None and not 1 <= value <= 31:
-            raise ValueError("day of the month is 1 to 31")
+            raise ScoringError("schedule.day")
         return value
 
     def fires_on(self, day: date) -> bool:
@@ -104,12 +106,12 @@ def weekdays_from_names(days: str) -> frozenset[int]:
     for part in filter(None, days.replace(" ", "").split(",")):
         first, _, last = part.partition("-")
         if first not in WEEKDAY_NAMES or (last and last not in WEEKDAY_NAMES):
-            raise ValueError(f"{part!r} is not a weekday or a range of weekdays")
+            raise ScoringError("schedule.not_a_weekday", part=part)
         lo = WEEKDAY_NAMES.index(first)
         hi = WEEKDAY_NAMES.index(last) if last else lo
         found.update(range(lo, hi + 1) if lo <= hi else [*range(lo, 7), *range(hi + 1)])
     if not found:
-        raise ValueError("no weekday given")
+        raise ScoringError("schedule.no_weekday")
     return frozenset(found)
 
 

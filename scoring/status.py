@@ -24,19 +24,16 @@ import math
 from scoring.errors import ScoringError
 from scoring.kpi import DEFAULT_THRESHOLDS, performance
 from scoring.models import Kpi, Status, Thresholds
-from scoring.numbers import EPS, format_percent_exact
+from scoring.numbers import EPS
 
 
 def validate_thresholds(thresholds: Thresholds) -> None:
     """Refuse thresholds that cannot colour anything sensibly (need 0 ≤ yellow ≤ green ≤ 100 %)."""
     green, yellow = thresholds.green, thresholds.yellow
     if not (math.isfinite(green) and math.isfinite(yellow)):
-        raise ScoringError("Colour thresholds must be numbers between 0% and 100%.")
+        raise ScoringError("thresholds.not_finite")
     if not 0 <= yellow <= green <= 1:
-        raise ScoringError(
-            f"Colour thresholds need 0% ≤ yellow ≤ green ≤ 100%; got green "
-            f"{format_percent_exact(green)} and yellow {format_percent_exact(yellow)}."
-        )
+        raise ScoringError("thresholds.order", green=green, yellow=yellow)
 
 
 def status_from_performance(

@@ -63,20 +63,11 @@ def would_create_cycle(links: Iterable[Link], cause: str, effect: str) -> bool:
     return cycle_path(links, cause, effect) is not None
 
 
-def format_path(path: Sequence[str]) -> str:
-    """A chain of keys for a message: "cac → leads → cac"."""
-    return " → ".join(path)
-
-
 def check_link(links: Iterable[Link], cause: str, effect: str) -> None:
     """Refuse a link that would close a loop, naming the loop."""
     path = cycle_path(links, cause, effect)
     if path is not None:
-        raise LinkCycleError(
-            f"Linking {cause} → {effect} would close a loop ({format_path(path)}); "
-            "cause and effect must flow one way.",
-            tuple(path),
-        )
+        raise LinkCycleError("map.link_loop", cause=cause, effect=effect, path=tuple(path))
 
 
 def _layers(

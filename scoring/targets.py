@@ -20,7 +20,6 @@ from datetime import date
 from scoring.errors import KpiDefinitionError
 from scoring.kpi import validate_kpi
 from scoring.models import Kpi, StagedTarget
-from scoring.numbers import format_number
 from scoring.okr import Pace, pace
 
 
@@ -44,18 +43,14 @@ def validate_dated(kpi: Kpi) -> None:
     """Refuse a due date before its start, stages after the due date, or a stage target
     that could not be scored (same as the baseline, or on the wrong side of it)."""
     if kpi.due is not None and kpi.due_from is not None and kpi.due_from >= kpi.due:
-        raise KpiDefinitionError(
-            f"KPI '{kpi.key}' is due {kpi.due.isoformat()}, which must be after its start "
-            f"{kpi.due_from.isoformat()}."
-        )
+        raise KpiDefinitionError("due.before_start", key=kpi.key, due=kpi.due, start=kpi.due_from)
     for stage in kpi.staged:
         if kpi.due is not None and stage.until > kpi.due:
             raise KpiDefinitionError(
-                f"The stage ending {stage.until.isoformat()} of KPI '{kpi.key}' is after its "
-                f"due date {kpi.due.isoformat()}."
+                "stage.after_due", key=kpi.key, until=stage.until, due=kpi.due
             )
         if not math.isfinite(stage.target):
-            raise KpiDefinitionError(f"Staged targets of KPI '{kpi.key}' must be numbers.")
+            raise KpiDefinitionError("stage.not_finite", key=kpi.key)
         _check_stage_side(kpi, stage)
         validate_kpi(kpi.model_copy(update={"target": stage.target}))
 
@@ -66,18 +61,12 @@ def _check_stage_side(kpi: Kpi, stage: StagedTarget) -> None:
     the KPI's own target is fine)."""
     if kpi.direction == "range" or kpi.target == kpi.baseline:
         return  # the KPI's own checks name those problems
-    where = f"The stage ending {stage.until.isoformat()} of KPI '{kpi.key}'"
-    amount, baseline = format_number(stage.target), format_number(kpi.baseline)
+    stage_data = {"key": kpi.key, "until": stage.until, "target": stage.target}
     if stage.target == kpi.baseline:
-        raise KpiDefinitionError(
-            f"{where} has target {amount}, the same as the baseline, so progress towards it "
-            f"can't be measured; give that stage a target other than {baseline}."
-        )
+        raise KpiDefinitionError("stage.at_baseline", **stage_data, baseline=kpi.baseline)
     if (stage.target - kpi.baseline) * (kpi.target - kpi.baseline) < 0:
         raise KpiDefinitionError(
-            f"{where} has target {amount}, on the other side of the baseline {baseline} "
-            f"from the final target {format_number(kpi.target)}; a stage lies on the way "
-            "from the baseline to the target."
+            "stage.wrong_side", **stage_data, baseline=kpi.baseline, final=kpi.target
         )
 
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from scoring.alerts_quiet import QuietHours, quiet_release_time
 from scoring.errors import ScoringError
+from tests.refusals import refuses
 
 BERLIN = ZoneInfo("Europe/Berlin")  # 2026: CET→CEST 29 Mar 02:00, CEST→CET 25 Oct 03:00
 NEW_YORK = ZoneInfo("America/New_York")  # 2026: EST→EDT 8 Mar 02:00, EDT→EST 1 Nov 02:00
@@ -47,7 +48,7 @@ def test_quiet_windows_people_type(text: str, start: time, end: time) -> None:
     ],
 )
 def test_bad_quiet_windows_get_a_friendly_error(text: str, why: str) -> None:
-    with pytest.raises(ScoringError, match=why):
+    with refuses(ScoringError, why):
         QuietHours.parse(text)
 
 
@@ -139,5 +140,5 @@ def test_a_window_ending_in_the_repeated_hour_ends_at_each_pass() -> None:
 
 
 def test_release_needs_an_aware_now() -> None:
-    with pytest.raises(ValueError, match="aware"):
+    with refuses(ValueError, "aware"):
         quiet_release_time(datetime(2026, 5, 5, 3), NIGHT, BERLIN)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.messages import error_text
 from scoring.errors import CadenceFormatError, ScoringError
 from scoring.initiatives import (
     behind_cadence,
@@ -17,6 +18,7 @@ from scoring.initiatives import (
     parse_cadence,
 )
 from scoring.models import Cadence, CadencePeriod, Initiative, ProgressLog
+from tests.refusals import refuses
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -78,7 +80,7 @@ def test_parse_cadence(text: str, count: int, period: CadencePeriod) -> None:
 def test_bad_cadence_is_refused_with_an_example(text: str, message: str) -> None:
     with pytest.raises(CadenceFormatError) as caught:
         parse_cadence(text)
-    assert message in str(caught.value)
+    assert message in error_text(caught.value)
 
 
 @pytest.mark.parametrize("text", ["4/month", "3/quarter", "2/week", "1/year"])
@@ -153,7 +155,7 @@ def test_no_logs_is_zero_done() -> None:
 
 
 def test_initiative_without_cadence_has_no_cadence_progress() -> None:
-    with pytest.raises(ScoringError, match="Initiative 'articles' has no cadence"):
+    with refuses(ScoringError, "Initiative 'articles' has no cadence"):
         cadence_progress(initiative(None), [], date(2026, 2, 1), BERLIN)
 
 

@@ -17,6 +17,7 @@ from scoring.rollup import (
     score_objective,
     weighted_mean,
 )
+from tests.refusals import refuses
 from tests.scoring.test_kpi import kpi
 
 REMOVED_AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -223,7 +224,7 @@ def test_empty_scorecard_scores_nothing() -> None:
 
 def test_broken_kpi_definition_fails_with_its_key() -> None:
     kpis = [kpi(key="flat", objective="o", baseline=5, target=5)]
-    with pytest.raises(ScoringError, match="KPI 'flat'"):
+    with refuses(ScoringError, "KPI 'flat'"):
         rollup([perspective()], [objective()], kpis, {"flat": 5})
 
 
@@ -275,7 +276,7 @@ def test_aggregate_of_nothing_is_none(mode: Aggregate) -> None:
 
 @pytest.mark.parametrize("weight", [-1.0, float("nan"), float("inf")])
 def test_check_weight_refuses_unusable_weights(weight: float) -> None:
-    with pytest.raises(ScoringError, match="weight of objective 'x' must be 0 or more"):
+    with refuses(ScoringError, "weight of objective 'x' must be 0 or more"):
         check_weight(weight, "objective 'x'")
 
 

@@ -17,6 +17,7 @@ from scoring.status import (
     validate_thresholds,
     would_be_status,
 )
+from tests.refusals import refuses
 from tests.scoring.test_kpi import CAC, SALES, kpi
 
 G, Y, R = Status.GREEN, Status.YELLOW, Status.RED
@@ -162,7 +163,7 @@ def test_sensible_thresholds_pass(thresholds: Thresholds) -> None:
 def test_thresholds_out_of_order_or_range_are_refused(
     thresholds: Thresholds, message: str
 ) -> None:
-    with pytest.raises(ScoringError, match=message):
+    with refuses(ScoringError, message):
         validate_thresholds(thresholds)
 
 
