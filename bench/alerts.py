@@ -7,10 +7,14 @@
   per-chat pacing (1 msg/s) nor PTB's overall limiter (30 msg/s) adds a deliberate wait.
   Baseline in the same run: the same `/kpi set` whose colour does not change (no alert).
 - Sweep: staleness + cadence + red reminders over 500 chats × 20 KPIs (2 initiatives and
-  20 alert states per chat). "steady" = nothing due (the usual case every 5 minutes);
-  "busy" = every chat has a stale KPI, a red KPI due for a reminder and an initiative
-  behind cadence (500 messages queued). Reported: wall time, CPU time, and the longest
-  chunk (how long a command can wait behind the sweep).
+  20 alert states per chat). "steady" = nothing due (the usual case every 5 minutes; the
+  baseline); "busy" = every chat has a stale KPI, a red KPI due for a reminder and an
+  initiative behind cadence (1 500 messages queued). Issue 8's goal for the busy sweep:
+  ≤ 100 ms of loop time in total and no slice over 5 ms. Loop time is the sum of the
+  sweep's atomic slices (what holds the event loop; commands run between slices); CPU
+  time (process), wall time and the longest slice are reported beside it. Cold = the
+  first sweep after opening the store (tables load as it reads them); warm = after the
+  start-up warm (`Store.warm`). `python -m bench.alerts sweep` runs these rows alone.
 - `/kpi` latency while sweeps run back to back: commands are issued on a fixed 10 ms
   timetable and measured from their scheduled instant, so time spent waiting behind a
   sweep chunk counts. Baseline: the same timetable without sweeps.
@@ -31,6 +35,7 @@ from bot.adapters.telegram import TelegramAdapter
 from bot.app import Core, build_core
 from handlers.contract import Actor, ChatRef, Command
 from handlers.jobs import sweeper
+from handlers.jobs.slicing import yield_to_loop
 from scoring.alert_rules import AlertState
 from scoring.models import Cadence, Initiative, Kpi, Measurement, Objective, ProgressLog, Status
 from tests.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI
@@ -218,57 +223,122 @@ async def _warm_cache(core: Core) -> dict[str, float]:
     return {"warm_ms": took * 1000, "warm_turn_ms": max(turns) * 1000, "tables": tables}
 
 
+async def _one_sweep(core: Core, memory: sweeper.SweepMemory) -> dict[str, float]:
+    """One sweep, timed the way issue 8 states its goal: loop time is the sum of the
+    slices (the time the event loop was held; the pauses between them are free for
+    commands), beside CPU time, wall time and the longest slice."""
+    slices: list[float] = []
+    mark = {"t": 0.0}
+
+    async def pause() -> None:
+        slices.append(time.perf_counter() - mark["t"])
+        await yield_to_loop()
+        mark["t"] = time.perf_counter()
+
+    cpu0 = time.process_time()
+    wall0 = mark["t"] = time.perf_counter()
+    report = await sweeper.sweep(core.ctx, memory=memory, pause=pause)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    return {
+        "loop_ms": sum(slices) * 1000,
+        "cpu_ms": cpu * 1000,
+        "wall_ms": wall * 1000,
+        "slice_ms": max(slices, default=0.0) * 1000,
+        "slices": float(len(slices)),
+        "chats": float(report.chats),
+        "messages": float(len(report.queued) + report.reminders),
+        "stale": float(report.stale),
+        "cadence": float(report.cadence),
+        "reminders": float(report.reminders),
+    }
+
+
 async def _sweep_timing(data: Path, *, busy: bool, warm: bool = False) -> dict[str, float]:
+    """A full look at every chat right after opening the store (cold: tables load as the
+    sweep reads them) or after the start-up warm (`Store.warm`); then its commit, the
+    next sweep 5 minutes later, and a full look again with nothing new to say."""
     core = _loaded(data, busy=busy)
     try:
         warmed = await _warm_cache(core) if warm else {}
         memory = sweeper.SweepMemory()  # empty, as after a start: every chat gets a look
-        chunks: list[float] = []
-        mark = {"t": 0.0}
-
-        async def pause() -> None:
-            chunks.append(time.perf_counter() - mark["t"])
-            await asyncio.sleep(0)
-            await asyncio.sleep(0)
-            mark["t"] = time.perf_counter()
-
-        cpu0 = time.process_time()
-        wall0 = mark["t"] = time.perf_counter()
-        report = await sweeper.sweep(core.ctx, memory=memory, pause=pause)
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        first = await _one_sweep(core, memory)
         commit0 = time.perf_counter()
         await core.store.commit()
         commit = time.perf_counter() - commit0
-        # The next sweep, 5 minutes later: nothing can be due, no chat needs a look.
+        # The next sweep, 5 minutes later: chats remember when they next need a look.
         later = NOW + timedelta(minutes=5)
         core.ctx.clock = lambda: later
-        wall1 = time.perf_counter()
-        again = await sweeper.sweep(core.ctx, memory=memory)
-        second = time.perf_counter() - wall1
-        # A full look again with the tables now in the store's cache (the first full look
-        # after a start loads them from disk).
+        again = await _one_sweep(core, memory)
+        # A full look again with every table loaded (already sent: nothing twice).
         core.ctx.clock = lambda: NOW
-        first_chunk = max(chunks)
-        chunks.clear()
-        relook0 = mark["t"] = time.perf_counter()
-        await sweeper.sweep(core.ctx, memory=sweeper.SweepMemory(), pause=pause)
-        relook = time.perf_counter() - relook0
-        return warmed | {
-            "again_ms": relook * 1000,
-            "again_chunk_ms": max(chunks) * 1000,
-            "wall_ms": wall * 1000,
-            "cpu_ms": cpu * 1000,
-            "chunk_ms": first_chunk * 1000,
-            "commit_ms": commit * 1000,
-            "queued": float(len(report.queued)),
-            "stale": float(report.stale),
-            "cadence": float(report.cadence),
-            "reminders": float(report.reminders),
-            "second_ms": second * 1000,
-            "second_chats": float(again.chats),
-        }
+        relook = await _one_sweep(core, sweeper.SweepMemory())
+        return (
+            warmed
+            | first
+            | {"commit_ms": commit * 1000}
+            | {f"next_{k}": v for k, v in again.items()}
+            | {f"again_{k}": v for k, v in relook.items()}
+        )
     finally:
         core.close()
+
+
+def _sweep_result(m: dict[str, float], prefix: str = "") -> str:
+    """`loop 123 ms (CPU 150 ms, wall 300 ms), longest slice 4.1 ms` for one timed sweep."""
+    return (
+        f"loop {m[prefix + 'loop_ms']:.0f} ms (CPU {m[prefix + 'cpu_ms']:.0f} ms, wall "
+        f"{m[prefix + 'wall_ms']:.0f} ms), longest slice {m[prefix + 'slice_ms']:.1f} ms"
+    )
+
+
+def sweep_rows() -> list[dict[str, str]]:
+    """The sweep rows alone (`python -m bench.alerts sweep`): steady, busy cold and warm."""
+    with tempfile.TemporaryDirectory(prefix="scorecard-bench-sweep-") as tmp:
+        root = Path(tmp)
+        steady = asyncio.run(_sweep_timing(root / "steady", busy=False))
+        busy = asyncio.run(_sweep_timing(root / "busy", busy=True))
+        warmed = asyncio.run(_sweep_timing(root / "warmed", busy=True, warm=True))
+    goal = "loop ≤ 100 ms, slice ≤ 5 ms"
+    return [
+        {
+            "benchmark": f"sweep {CHATS} chats × {KPIS_PER_CHAT} KPIs, full look, nothing due "
+            "(baseline), cold",
+            "result": _sweep_result(steady),
+            "goal": "—",
+        },
+        {
+            "benchmark": "  the same, warm (tables loaded by the first look)",
+            "result": _sweep_result(steady, "again_"),
+            "goal": "—",
+        },
+        {
+            "benchmark": "  next sweep (5 min later; chats remember their next look)",
+            "result": f"loop {steady['next_loop_ms']:.1f} ms, "
+            f"{steady['next_chats']:.0f} chats looked at",
+            "goal": "—",
+        },
+        {
+            "benchmark": "busy sweep, cold (first sweep after open: a stale KPI, a red "
+            "reminder and a behind initiative in every chat)",
+            "result": f"{_sweep_result(busy)}; {busy['stale']:.0f} stale + "
+            f"{busy['cadence']:.0f} cadence messages, {busy['reminders']:.0f} reminders; "
+            f"commit {busy['commit_ms']:.0f} ms (writer thread)",
+            "goal": goal,
+        },
+        {
+            "benchmark": "busy sweep, warm (after the start-up warm, Store.warm, in the "
+            "background)",
+            "result": f"{_sweep_result(warmed)}; {warmed['messages']:.0f} messages; warm: "
+            f"{warmed['tables']:.0f} tables in {warmed['warm_ms']:.0f} ms, longest loop turn "
+            f"{warmed['warm_turn_ms']:.1f} ms",
+            "goal": goal,
+        },
+        {
+            "benchmark": "  busy full look again, tables loaded (already sent: nothing twice)",
+            "result": _sweep_result(busy, "again_"),
+            "goal": "—",
+        },
+    ]
 
 
 async def _kpi_under_sweeps(data: Path, commands: int = 500) -> dict[str, float]:
@@ -330,9 +400,6 @@ def run(samples: int = 200) -> list[dict[str, str]]:
     with tempfile.TemporaryDirectory(prefix="scorecard-bench-alerts-") as tmp:
         root = Path(tmp)
         alert = asyncio.run(_alert_latency(root / "latency", samples))
-        steady = asyncio.run(_sweep_timing(root / "steady", busy=False))
-        busy = asyncio.run(_sweep_timing(root / "busy", busy=True))
-        warmed = asyncio.run(_sweep_timing(root / "warmed", busy=True, warm=True))
         under = asyncio.run(_kpi_under_sweeps(root / "under"))
     return [
         {
@@ -345,45 +412,7 @@ def run(samples: int = 200) -> list[dict[str, str]]:
             "result": f"p50 {alert['set_p50']:.1f} ms, p99 {alert['set_p99']:.1f} ms",
             "goal": "—",
         },
-        {
-            "benchmark": f"sweep {CHATS} chats × {KPIS_PER_CHAT} KPIs, full look (nothing due)",
-            "result": f"{steady['wall_ms']:.0f} ms wall, {steady['cpu_ms']:.0f} ms CPU, "
-            f"longest chunk {steady['chunk_ms']:.1f} ms",
-            "goal": "≤ 100 ms",
-        },
-        {
-            "benchmark": "  full look again, tables already loaded (the first loads them)",
-            "result": f"{steady['again_ms']:.0f} ms wall, "
-            f"longest chunk {steady['again_chunk_ms']:.1f} ms",
-            "goal": "≤ 100 ms",
-        },
-        {
-            "benchmark": "  next sweep (5 min later; chats remember their next look)",
-            "result": f"{steady['second_ms']:.1f} ms, "
-            f"{steady['second_chats']:.0f} chats looked at",
-            "goal": "≤ 100 ms",
-        },
-        {
-            "benchmark": "sweep, full look, busy (a stale KPI, a red reminder and a "
-            "behind initiative in every chat)",
-            "result": f"{busy['wall_ms']:.0f} ms wall, longest chunk {busy['chunk_ms']:.1f} ms; "
-            f"{busy['stale']:.0f} stale + {busy['cadence']:.0f} cadence messages, "
-            f"{busy['reminders']:.0f} reminders; commit {busy['commit_ms']:.0f} ms",
-            "goal": "≤ 100 ms",
-        },
-        {
-            "benchmark": "  busy full look again, tables loaded (already sent: nothing twice)",
-            "result": f"{busy['again_ms']:.0f} ms wall, "
-            f"longest chunk {busy['again_chunk_ms']:.1f} ms",
-            "goal": "≤ 100 ms",
-        },
-        {
-            "benchmark": "  busy full look after the start-up warm (Store.warm, background)",
-            "result": f"{warmed['wall_ms']:.0f} ms wall, longest chunk "
-            f"{warmed['chunk_ms']:.1f} ms; warm: {warmed['tables']:.0f} tables in "
-            f"{warmed['warm_ms']:.0f} ms, longest loop turn {warmed['warm_turn_ms']:.1f} ms",
-            "goal": "≤ 100 ms, turn ≤ 5 ms",
-        },
+        *sweep_rows(),
         {
             "benchmark": "/kpi (one every 10 ms) while full sweeps run back to back",
             "result": f"p50 {under['p50']:.2f} ms, p99 {under['p99']:.2f} ms, "
@@ -404,6 +433,9 @@ def run(samples: int = 200) -> list[dict[str, str]]:
 
 
 if __name__ == "__main__":
+    import sys
+
     from bench.table import print_table
 
-    print_table("Alerts and scheduled sweeps", run())
+    only_sweeps = sys.argv[1:] == ["sweep"]
+    print_table("Alerts and scheduled sweeps", sweep_rows() if only_sweeps else run())

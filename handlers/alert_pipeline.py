@@ -269,8 +269,7 @@ def queue(
     batcher = ctx.store.alerts.batcher(chat)
     for transition in transitions:
         batcher = batcher.add(transition, now=now, window=settings.policy.group_window)
-    ctx.store.alerts.save_batcher(chat, batcher)
-    flush_due(ctx, chat, now, batcher=batcher, settings=settings)
+    flush_due(ctx, chat, now, batcher=batcher, settings=settings, saved=False)
     return True
 
 
@@ -282,20 +281,25 @@ def flush_due(
     release: Release = "due",
     batcher: Batcher | None = None,
     settings: AlertSettings | None = None,
+    saved: bool = True,
 ) -> int:
     """Send the chat's alerts that are ready at `now` as one message; returns items sent.
 
     `release="groups"` also sends alerts still collecting company in a group window (at
     shutdown no more company will come; quiet-hours holds keep waiting); `"all"` sends
     held ones too (quiet hours were just switched off). `batcher` and `settings`, when
-    given, are what the caller just read or saved (spares reading them again).
+    given, are what the caller just read (spares reading them again); `saved=False`: the
+    caller changed `batcher` and leaves storing it to this flush (stored once, not twice).
     """
     if batcher is None:
         batcher = ctx.store.alerts.batcher(chat)
-    if not batcher.queued:
-        return 0
-    if release == "due" and all(q.ready_at > now for q in batcher.queued):
-        ctx.outbox.wake_at(chat, min(q.ready_at for q in batcher.queued))  # nothing ready
+    if not batcher.queued or (
+        release == "due" and all(q.ready_at > now for q in batcher.queued)
+    ):  # nothing ready
+        if not saved:
+            ctx.store.alerts.save_batcher(chat, batcher)
+        if batcher.queued:
+            ctx.outbox.wake_at(chat, min(q.ready_at for q in batcher.queued))
         return 0
     keep = Batcher(
         queued=tuple(
@@ -311,7 +315,7 @@ def flush_due(
         settings = settings or ctx.store.alerts.settings(chat)
         batch = as_of_now(ctx, chat, batch, settings, now)
     rest = keep
-    if len(rest.queued) != len(batcher.queued):  # nothing taken: the stored one is right
+    if not saved or len(rest.queued) != len(batcher.queued):  # else the stored one is right
         ctx.store.alerts.save_batcher(chat, rest)
     sent = 0
     if batch is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -75,6 +76,37 @@ async def test_a_sweep_yields_between_slices_of_work(chat: FakeChat, core: Core)
     assert (await sweeper.sweep(core.ctx, slice_seconds=10.0, pause=pause)).chats == 3
     assert pauses == 4
 
+
+
+async def test_a_busy_sweep_leaves_no_cyclic_garbage_and_freezes_what_it_loaded(
+    chat: FakeChat, core: Core, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What each slice keeps is frozen out of full collections (see `slicing`): safe only
+    because a sweep makes no garbage that only the collector could free."""
+    await chat.ok(CAC + " owner=@anna")
+    await chat.ok("/alerts set group=0 repeat=12h")
+    await chat.ok("/kpi set cac 130")
+    await chat.ok('/initiative add posts "Posts" cadence=4/week')
+    clock.advance(days=12)  # red to remind, stale data, an initiative behind
+
+    async def pause() -> None:
+        pass
+
+    with monkeypatch.context() as patched:
+        patched.setattr(gc, "freeze", lambda: None)
+        gc.collect()
+        gc.disable()
+        try:
+            report = await sweeper.sweep(core.ctx, slice_seconds=0.0, pause=pause)
+            left = gc.collect()
+        finally:
+            gc.enable()
+    assert (report.reminders, report.stale, report.cadence) == (1, 1, 1)
+    assert left == 0
+    frozen = gc.get_freeze_count()
+    clock.advance(days=1)
+    assert (await sweeper.sweep(core.ctx, slice_seconds=0.0, pause=pause)).reminders == 1
+    assert gc.get_freeze_count() > frozen
 
 async def test_the_sweeps_raw_reads_agree_with_the_repositories(
     chat: FakeChat, core: Core, clock: FixedClock
