@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 from bot.adapters.base import Adapter
@@ -52,6 +51,10 @@ class Core:
         replies = await self.router.dispatch(cmd, self.ctx)
         self.after_commit(cmd.chat.key)
         return replies
+
+    async def prepare(self, reply: Reply) -> Reply:
+        """`reply` with its requested picture drawn from the values of this moment."""
+        return await draw_requested(self.ctx, reply)
 
     def after_commit(self, chat: str | None = None) -> None:
         """Hand over what the last committed step queued: flush timers, delivery, schedules.
@@ -118,7 +121,7 @@ class Core:
             clock=self.ctx.clock,
             sleep=sleep or asyncio.sleep,
             backoff=backoff,
-            prepare=partial(draw_requested, self.ctx),
+            prepare=self.prepare,
         )
         await self.delivery.start()
         self.ctx.painter.warm()  # the first picture is then as fast as the next

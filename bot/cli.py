@@ -49,7 +49,11 @@ async def _console(data: Path, user: str, demo: bool) -> None:
         if demo and load_demo(core.store, CONSOLE_CHAT.key, core.ctx.clock()):
             await core.store.commit()
         adapter = ConsoleAdapter(
-            core.dispatch, user=user, image_dir=data / "pictures", file_dir=data / "exports"
+            core.dispatch,
+            user=user,
+            image_dir=data / "pictures",
+            file_dir=data / "exports",
+            prepare=core.prepare,
         )
         if adapter.interactive and demo:
             print("Demo scorecard loaded: try /scorecard, /kpi, /map, /initiatives, /okr progress")  # noqa: T201

@@ -28,11 +28,11 @@ import asyncio
 import base64
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.adapters.base import Adapter, DeliveryError
+from bot.adapters.base import Adapter, DeliveryError, Prepare, drawn
 from bot.logging import log_fields
 from handlers.contract import Clock, Reply
 from storage import Store
@@ -126,7 +126,6 @@ class StoreOutbox:
         return queued
 
 
-Prepare = Callable[[Reply], Awaitable[Reply]]  # e.g. draws a requested chart before sending
 
 
 class Delivery:
@@ -292,15 +291,12 @@ class Delivery:
             self._repo.mark_failed(chat, entry.id, error=f"unreadable: {exc}", now=self._clock())
             await self._store.commit()
             return True
-        if self._prepare is not None and reply.chart is not None:
-            try:  # the requested chart is drawn now; without it the message still goes
-                reply = await self._prepare(reply)
-            except Exception:
-                _LOGGER.exception("could not draw a chart", extra=log_fields(entry.platform, chat))
-                reply = reply.model_copy(update={"chart": None})
+        # The requested chart is drawn now; without it the message still goes.
+        ready = await drawn(self._prepare, reply, _LOGGER, entry.platform, chat)
         try:
             async with self._slots:
-                await adapter.send(reply)
+                if ready is not None:
+                    await adapter.send(ready)
         except DeliveryError as exc:
             return await self._failed(entry, str(exc), exc.permanent, exc.retry_after)
         except Exception as exc:

@@ -58,6 +58,7 @@ def build_adapters(config: Config, core: Core, api: IngestApi | None = None) -> 
                 specs=specs,
                 clock=core.ctx.clock,
                 on_chat_moved=core.move_chat,
+                prepare=core.prepare,
             )
         )
     if config.slack_enabled:
@@ -78,6 +79,7 @@ def build_adapters(config: Config, core: Core, api: IngestApi | None = None) -> 
                 specs=specs,
                 clock=core.ctx.clock,
                 http_routes=api.add_routes if api is not None else None,
+                prepare=core.prepare,
             )
         )
     return adapters
@@ -115,7 +117,7 @@ async def run_configured(
             _LOGGER.warning(
                 "no Telegram or Slack credentials configured: starting the console chat"
             )
-            console = ConsoleAdapter(core.dispatch, user="you")
+            console = ConsoleAdapter(core.dispatch, user="you", prepare=core.prepare)
             await core.start([console])
             try:
                 await console.run()

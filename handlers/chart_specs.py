@@ -18,8 +18,8 @@ from handlers import render
 from handlers.contract import Context, Image, Reply, UsageError
 from handlers.parsing import FIRST_DAY, MAX_VALUE
 from handlers.pictures.charts import ChartSpec, multiples_png, small_chart_png
-from handlers.pictures.dashboard import Bar, DashboardSpec, Spark
-from handlers.scores import ScorecardView
+from handlers.pictures.dashboard import Bar, DashboardSpec, Spark, dashboard_png
+from handlers.scores import ScorecardView, scorecard_view
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
 from scoring.status import kpi_status, would_be_status
@@ -220,10 +220,11 @@ async def draw_requested(ctx: Context, reply: Reply) -> Reply:
     request = reply.chart
     if request is None or reply.image is not None:
         return reply
+    if request.dashboard:
+        return await _draw_dashboard(ctx, reply, request.chat)
     chat = request.chat
     thresholds = ctx.store.scorecards.thresholds(chat)
-    zone = ZoneInfo(ctx.store.chats.settings(chat).timezone)
-    today = ctx.clock().astimezone(zone).date()
+    today = _today_in(ctx, chat)
     specs = []
     for key in request.kpis:
         kpi = ctx.store.kpis.get(chat, key)
@@ -244,3 +245,19 @@ async def draw_requested(ctx: Context, reply: Reply) -> Reply:
     return reply.model_copy(
         update={"chart": None, "image": Image(data=png, filename=name, alt=alt)}
     )
+
+
+async def _draw_dashboard(ctx: Context, reply: Reply, chat: str) -> Reply:
+    """`reply` with the dashboard of `chat` as it is now (none when no KPI is left)."""
+    view = scorecard_view(ctx, chat)
+    if not view.kpis:
+        return reply.model_copy(update={"chart": None})
+    spec = dashboard_spec(ctx, chat, view, _today_in(ctx, chat))
+    png = await ctx.painter.paint(dashboard_png, spec)
+    image = Image(data=png, filename="dashboard.png", alt="Scorecard dashboard")
+    return reply.model_copy(update={"chart": None, "image": image})
+
+
+def _today_in(ctx: Context, chat: str) -> date:
+    """Today's date where `chat` lives, now (drawing may happen long after the command)."""
+    return ctx.clock().astimezone(ZoneInfo(ctx.store.chats.settings(chat).timezone)).date()

@@ -151,16 +151,19 @@ class Document(BaseModel):
 
 
 class ChartRequest(BaseModel):
-    """Small charts to draw when a queued message is sent (alerts, digests).
+    """A picture to draw when the message is sent: small charts (alerts, digests) or a dashboard.
 
     Drawn at delivery, off the event loop and from the values of that moment, so the
-    outbox stores a few keys rather than picture bytes.
+    outbox stores a few keys rather than picture bytes. On an answer to a command the
+    adapters send the words at once and the picture as a second message when it is drawn
+    (`split_picture`), so `/scorecard` answers in milliseconds however long drawing takes.
     """
 
     model_config = ConfigDict(frozen=True)
 
     chat: str  # the scorecard whose KPIs are drawn (the message may go to another chat)
-    kpis: tuple[str, ...]
+    kpis: tuple[str, ...] = ()
+    dashboard: bool = False  # the whole scorecard's dashboard instead of `kpis`
 
 
 class Button(BaseModel):

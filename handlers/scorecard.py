@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from handlers import render
-from handlers.chart_specs import dashboard_spec
-from handlers.common import chat_today, need, perspective_or_fail
+from handlers.common import need, perspective_or_fail
 from handlers.contract import (
+    ChartRequest,
     Command,
     Conflict,
     Context,
-    Image,
     Reply,
     Table,
     UsageError,
     command,
 )
 from handlers.parsing import normalize_key, parse_name, parse_number, parse_weight, split_options
-from handlers.pictures.dashboard import dashboard_png
 from handlers.router import Router
 from handlers.scores import scorecard_view
 from scoring.models import MAX_PERSPECTIVES, Perspective, Status, Thresholds
@@ -59,11 +57,8 @@ async def scorecard(cmd: Command, ctx: Context) -> Reply:
     footer += (
         f" Colours: green ≥ {render.pct_exact(t.green)}, yellow ≥ {render.pct_exact(t.yellow)}."
     )
-    image = None
-    if view.kpis:  # a dashboard of nothing would only repeat "no data"
-        spec = dashboard_spec(ctx, cmd.chat.key, view, chat_today(cmd, ctx))
-        png = await ctx.painter.paint(dashboard_png, spec)
-        image = Image(data=png, filename="dashboard.png", alt="Scorecard dashboard")
+    # Drawn after the words are sent (a dashboard of nothing would only repeat "no data").
+    dashboard = ChartRequest(chat=cmd.chat.key, dashboard=True) if view.kpis else None
     return Reply(
         title=f"{render.mark(view.score.status)} Scorecard index {render.pct(view.score.index)}",
         table=Table(
@@ -72,7 +67,7 @@ async def scorecard(cmd: Command, ctx: Context) -> Reply:
             align=("l", "r", "r", "r", "r", "r", "r"),
         ),
         footer=footer,
-        image=image,
+        chart=dashboard,
     )
 
 

@@ -17,6 +17,9 @@ Dispatch = Callable[[Command], Awaitable[list[Reply]]]
 Sleep = Callable[[float], Awaitable[None]]
 """`asyncio.sleep`, or a fake that moves a test clock."""
 
+Prepare = Callable[[Reply], Awaitable[Reply]]
+"""Draws a reply's requested picture from the values of this moment (`Core.prepare`)."""
+
 ChatMoved = Callable[[ChatRef, ChatRef], Awaitable[object]]
 """Called with (old, new) when a platform gives a chat a new id (Telegram group →
 supergroup): the application moves the chat's data to the new id (`Core.move_chat`)."""
@@ -215,5 +218,40 @@ async def dispatch_for(
                 extra=log_fields(platform, cmd.chat.chat_id, cmd.name),
             )
             continue
-        out.append((reply, target))
+        out.extend((part, target) for part in split_picture(reply))
     return out
+
+
+def split_picture(reply: Reply) -> list[Reply]:
+    """An answer's words, then its requested picture as a message of its own.
+
+    The words go out at once; the picture is drawn (`drawn`) only when its turn in the
+    chat's lane comes, so a slow drawing never holds the answer itself.
+    """
+    if reply.chart is None or reply.image is not None:
+        return [reply]
+    words = reply.model_copy(update={"chart": None})
+    picture = Reply(chart=reply.chart, to=reply.to, kind=reply.kind, private=reply.private)
+    return [words, picture]
+
+
+async def drawn(
+    prepare: Prepare | None, reply: Reply, logger: logging.Logger, platform: str, chat: str
+) -> Reply | None:
+    """`reply` with its requested picture drawn now; without it if drawing fails.
+
+    None when nothing is left to send (a picture-only message whose picture could not be
+    drawn, or whose KPIs have no data any more).
+    """
+    if reply.chart is None:
+        return reply
+    try:
+        if prepare is not None:
+            reply = await prepare(reply)
+    except Exception:
+        logger.exception("could not draw a picture", extra=log_fields(platform, chat))
+    reply = reply.model_copy(update={"chart": None})
+    has_words = reply.title or reply.text or reply.fields or reply.table or reply.footer
+    if has_words or reply.image or reply.document or reply.buttons:
+        return reply
+    return None

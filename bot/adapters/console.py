@@ -7,15 +7,18 @@ reply and exits at end of input, so sessions can be scripted.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.adapters.base import Dispatch
+from bot.adapters.base import Dispatch, Prepare, drawn, split_picture
 from handlers.contract import Actor, Attachment, ChatRef, Command, Reply
 from handlers.parsing import command_from_text
+
+_LOGGER = logging.getLogger(__name__)
 
 CONSOLE_CHAT = ChatRef(platform="console", chat_id="local")
 
@@ -68,8 +71,10 @@ class ConsoleAdapter:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         image_dir: Path | None = None,
         file_dir: Path | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         self._dispatch = dispatch
+        self._prepare = prepare
         self._stdin = stdin or sys.stdin
         self._stdout = stdout or sys.stdout
         self._clock = clock
@@ -123,8 +128,15 @@ class ConsoleAdapter:
             )
             return
         cmd = attach_named_file(cmd)
+        await self._answer(cmd)
+
+    async def _answer(self, cmd: Command) -> None:
+        """Print the words of each reply, then draw and print its picture, if any."""
         for reply in await self._dispatch(cmd):
-            self._print(reply)
+            for part in split_picture(reply):
+                ready = await drawn(self._prepare, part, _LOGGER, self.platform, "console")
+                if ready is not None:
+                    self._print(ready)
 
     async def run(self) -> None:
         """Chat until end of input (Ctrl-D) or /quit."""
@@ -162,5 +174,4 @@ class ConsoleAdapter:
         if cmd is None:  # pragma: no cover - the openers are commands
             return
         pasted = Attachment(filename="pasted lines", data=block.encode())
-        for reply in await self._dispatch(cmd.model_copy(update={"attachment": pasted})):
-            self._print(reply)
+        await self._answer(cmd.model_copy(update={"attachment": pasted}))

@@ -45,10 +45,12 @@ from bot.adapters.base import (
     DeliveryError,
     Dispatch,
     Pacer,
+    Prepare,
     SeenLog,
     Sleep,
     StartupError,
     dispatch_for,
+    drawn,
 )
 from bot.adapters.policy import SLACK, DeliveryPolicy, send_retrying
 from bot.logging import log_command, log_fields
@@ -247,6 +249,7 @@ class SlackAdapter:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         http_routes: Callable[[web.Application], None] | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         if not app_token and not signing_secret:
             raise ValueError("Slack HTTP mode needs the signing secret (or an app token)")
@@ -264,6 +267,7 @@ class SlackAdapter:
         self._sleep = sleep
         self._monotonic = monotonic
         self._http_routes = http_routes  # more routes on our HTTP server (the ingest API)
+        self._prepare = prepare
         self._pacer = Pacer(channel_interval, monotonic, sleep)
         self._tasks: set[asyncio.Task[None]] = set()
         self.bot_user_id: str | None = None  # from auth.test; a leading mention of it is dropped
@@ -618,7 +622,8 @@ class SlackAdapter:
             await self._answer(reply, target, own_chat)
 
     async def _answer(self, reply: Reply, target: ChatRef, responder: _Responder | None) -> None:
-        for part in fmt.render_reply(reply):
+        ready = await drawn(self._prepare, reply, _LOGGER, self.platform, target.chat_id)
+        for part in fmt.render_reply(ready) if ready is not None else ():
             try:
                 if isinstance(part, fmt.SlackUpload):
                     await self._retrying(self._upload, part, target)

@@ -49,11 +49,13 @@ from bot.adapters.base import (
     DeliveryError,
     Dispatch,
     Pacer,
+    Prepare,
     ReplyLanes,
     SeenLog,
     Sleep,
     StartupError,
     dispatch_for,
+    drawn,
 )
 from bot.adapters.policy import TELEGRAM, DeliveryPolicy, send_retrying
 from bot.logging import log_command, log_fields
@@ -163,6 +165,7 @@ class TelegramAdapter:
         specs: Sequence[CommandSpec] = (),
         clock: Clock = _utc_now,
         on_chat_moved: ChatMoved | None = None,
+        prepare: Prepare | None = None,
         poll_timeout: float = 30.0,
         chat_interval: float = 1.0,
         policy: DeliveryPolicy = TELEGRAM,
@@ -176,6 +179,7 @@ class TelegramAdapter:
         self._specs = tuple(specs)
         self._clock = clock
         self._on_chat_moved = on_chat_moved
+        self._prepare = prepare
         self._poll_timeout = poll_timeout
         self._policy = policy
         self._sleep = sleep
@@ -520,8 +524,11 @@ class TelegramAdapter:
         self._replies.submit(target.chat_id, self._reply(reply, target))
 
     async def _reply(self, reply: Reply, target: ChatRef) -> None:
+        ready = await drawn(self._prepare, reply, _LOGGER, self.platform, target.chat_id)
+        if ready is None:
+            return
         try:
-            await self._deliver(reply, target)
+            await self._deliver(ready, target)
         except DeliveryError as exc:
             _LOGGER.warning(
                 "reply not delivered: %s", exc, extra=log_fields("telegram", target.chat_id)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapters import telegram_format as tg_fmt
-from bot.adapters.base import MemorySeenLog
+from bot.adapters.base import MemorySeenLog, split_picture
 from bot.adapters.console import CONSOLE_CHAT, ConsoleAdapter
 from bot.adapters.slack import SlackAdapter
 from bot.adapters.telegram import TelegramAdapter
@@ -273,7 +273,11 @@ class TelegramChat(Chat):
         _cmd, replies = await self.recorder.wait_for(
             lambda cmd: cmd.chat == self.ref and cmd.message_id == str(message_id)
         )
-        expected = sum(len(tg_fmt.render_reply(r, str)) for r in replies)
+        expected = sum(
+            1 if part.chart is not None else len(tg_fmt.render_reply(part, str))
+            for reply in replies
+            for part in split_picture(reply)  # a requested picture: one photo after the words
+        )
         await self.api.wait_until(lambda: len(self._sent_here(mark)) >= expected)
         return Said(text, replies, [telegram_shown(c) for c in self._sent_here(mark)])
 
@@ -417,7 +421,9 @@ class ConsoleChat(Chat):
         self.recorder = recorder
         self.out = io.StringIO()
         self.ref = CONSOLE_CHAT
-        self.adapter = ConsoleAdapter(recorder, user="anna", stdout=self.out, clock=core.ctx.clock)
+        self.adapter = ConsoleAdapter(
+            recorder, user="anna", stdout=self.out, clock=core.ctx.clock, prepare=core.prepare
+        )
 
     async def say(self, text: str) -> Said:
         """Type one line."""
@@ -480,6 +486,7 @@ async def telegram_chat(
                 specs=core.router.specs(),
                 clock=clock,
                 poll_timeout=1,
+                prepare=core.prepare,
                 monotonic=time.monotonic,
                 sleep=time.sleep,
             )
@@ -510,6 +517,7 @@ async def slack_chat(clock: FixedClock, data: Path | None = None) -> AsyncIterat
                 specs=core.router.specs(),
                 clock=clock,
                 channel_interval=0.0,
+                prepare=core.prepare,
             )
             await adapter.start()
             try:

@@ -193,3 +193,16 @@ async def test_an_alert_from_a_command_is_delivered_through_the_outbox(
         assert "130 $ vs target 80 $" in tg_fmt.html_to_plain(alert.params["text"])
         [entry] = telegram.core.store.outbox.entries(telegram.key)
         assert entry.status == "delivered"
+
+
+async def test_scorecard_words_arrive_first_and_the_dashboard_photo_after(
+    telegram: TelegramChat,
+) -> None:
+    await telegram.seed(*CHART_SETUP)
+    said = await telegram.ok("/scorecard", "Scorecard index")
+    [words] = telegram.api.calls_of("sendMessage")
+    [photo] = telegram.api.calls_of("sendPhoto")
+    assert words.params["text"].startswith("<b>") and "Scorecard index" in words.params["text"]
+    assert telegram.api.calls.index(words) < telegram.api.calls.index(photo)
+    assert photo.files["photo"].startswith(PNG_SIGNATURE)
+    assert said.images == [photo.files["photo"]]

@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from datetime import date
 
+from bot.adapters.base import drawn, split_picture
 from handlers.chart_specs import dashboard_spec
+from handlers.contract import ChartRequest
 from handlers.pictures.dashboard import dashboard_png
 from handlers.scores import scorecard_view
 from tests.pictures.support import decode
 from tests.support import FakeChat
 
 
-async def test_scorecard_attaches_the_dashboard(chat: FakeChat) -> None:
+async def test_scorecard_asks_for_the_dashboard_drawn_at_sending(chat: FakeChat) -> None:
     await chat.ok('/kpi add leads "Лиды 🚀" target=200 perspective=customers')
     await chat.ok("/kpi set leads 80 2026-11-10")
     await chat.ok("/kpi set leads 150")
     replies = await chat.say("/scorecard")
-    image = replies[0].image
+    assert replies[0].image is None  # the words do not wait for the drawing
+    assert replies[0].chart == ChartRequest(chat=chat.chat.key, dashboard=True)
+    image = (await chat.core.prepare(replies[0])).image
     assert image is not None and image.filename == "dashboard.png"
     assert decode(image.data)[0] == 1100
+
+
+async def test_scorecard_without_kpis_asks_for_no_dashboard(chat: FakeChat) -> None:
+    replies = await chat.say("/scorecard")
+    assert replies[0].chart is None and replies[0].image is None
+
+
+async def test_a_dashboard_whose_kpis_are_gone_by_drawing_time_is_not_sent(chat: FakeChat) -> None:
+    await chat.ok("/kpi add leads Leads target=200 perspective=customers")
+    await chat.ok("/kpi set leads 150")
+    [reply] = await chat.say("/scorecard")
+    await chat.ok("/kpi remove leads")
+    words, picture = split_picture(reply)
+    assert words.chart is None and "Scorecard index" in (words.title or "")
+    assert await drawn(chat.core.prepare, picture, logging.getLogger("t"), "console", "x") is None
 
 
 async def test_dashboard_lists_movers_since_last_week_biggest_first(chat: FakeChat) -> None:
