@@ -173,23 +173,23 @@ def dashboard_spec(ctx: Context, chat: str, view: ScorecardView, today: date) ->
     week_ago = today - timedelta(days=7)
     for v in view.kpis:
         recent = [
-            m
-            for m in ctx.store.kpis.history(chat, v.kpi.key, limit=SPARK_POINTS)
-            if m.day >= FIRST_DAY and abs(m.value) <= MAX_VALUE
+            (day, value)
+            for day, value in ctx.store.kpis.recent(chat, v.kpi.key, SPARK_POINTS)
+            if day >= FIRST_DAY and -MAX_VALUE <= value <= MAX_VALUE
         ]
         sparks.append(
             Spark(
                 name=v.kpi.name,
                 value=render.num(v.value, v.kpi.unit),
                 status=v.status.value,
-                values=tuple(m.value for m in recent),
+                values=tuple(value for _, value in recent),
                 target=v.kpi.target,
             )
         )
-        before = [m for m in recent if m.day <= week_ago]
-        if v.value is None or not before or v.kpi.test:
+        before = next((value for day, value in reversed(recent) if day <= week_ago), None)
+        if v.value is None or before is None or v.kpi.test:
             continue
-        change = performance(v.kpi, v.value) - performance(v.kpi, before[-1].value)
+        change = performance(v.kpi, v.value) - performance(v.kpi, before)
         if abs(change) >= 0.005:
             points = math.floor(abs(change) * 100 + 0.5)
             label = f"{'+' if change > 0 else '−'}{points} pp"

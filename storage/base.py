@@ -42,8 +42,8 @@ class Tables(Protocol):
     def models(self, name: str, model: type[ModelT]) -> list[ModelT]:
         """A table's documents as models, validated once per table version."""
 
-    def derived(self, name: str, model: type[ModelT], derive: Callable[[list[ModelT]], T]) -> T:
-        """`derive(models)` cached per table version (never mutate the result)."""
+    def derived(self, name: str, derive: Callable[[Mapping[str, Mapping[str, Any]]], T]) -> T:
+        """`derive(documents by id)` cached per table version (never mutate the result)."""
 
     def put_table(self, name: str, docs: Mapping[int, Mapping[str, Any]]) -> None:
         """Replace a table's documents whole."""

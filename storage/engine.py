@@ -312,19 +312,19 @@ class Database:
             entry.models[model] = built
         return list(built)  # type: ignore[arg-type]
 
-    def derived(self, name: str, model: type[ModelT], derive: Callable[[list[ModelT]], T]) -> T:
-        """`derive(models)` computed once per table version (e.g. the models sorted), so a
-        hot read that changed nothing pays neither validation nor the derivation again.
+    def derived(self, name: str, derive: Callable[[Mapping[str, Mapping[str, Any]]], T]) -> T:
+        """`derive(documents by id)` computed once per table version, so a hot read that
+        changed nothing pays neither parsing nor the derivation again (e.g. a shard's values
+        in time order as plain tuples, which the garbage collector does not have to scan).
 
-        `derive` must be a module-level function (it keys the cache) and its result must
-        not be mutated by callers.
+        `derive` must be a module-level function (it keys the cache); never mutate its result.
         """
         self._check_open()
         entry = self._entry(name)
         if entry is None:
-            return derive([])
+            return derive({})
         if derive not in entry.derived:
-            entry.derived[derive] = derive(self.models(name, model))
+            entry.derived[derive] = derive(entry.docs)
         return entry.derived[derive]  # type: ignore[no-any-return]
 
     def set_schema(self, version: int) -> None:

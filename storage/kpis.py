@@ -20,6 +20,7 @@ from storage.base import (
     KeyedTable,
     Tables,
     first_doc,
+    from_docs,
     register_keyed,
     save_single,
     single,
@@ -59,9 +60,17 @@ def _sort_key(m: Measurement) -> tuple[date, datetime]:
     return m.day, m.at
 
 
-def _oldest_first(values: list[Measurement]) -> tuple[Measurement, ...]:
+def _oldest_first(docs: Mapping[str, Mapping[str, Any]]) -> tuple[Measurement, ...]:
     """A shard's values in time order (cached per shard version by the database)."""
-    return tuple(sorted(values, key=_sort_key))
+    return tuple(sorted(from_docs(Measurement, docs.values()), key=_sort_key))
+
+
+def _points(docs: Mapping[str, Mapping[str, Any]]) -> tuple[tuple[date, float], ...]:
+    """A shard's (day, value) pairs in time order, without models: tuples of a date and a
+    float are not tracked by the garbage collector, so a dashboard's 50 KPIs × 60 points
+    cached for every chat cost its full collections nothing."""
+    ordered = sorted(docs.values(), key=lambda d: (d["day"], d["at"]))
+    return tuple((date.fromisoformat(d["day"]), float(d["value"])) for d in ordered)
 
 
 class KpiRepo:
@@ -268,13 +277,23 @@ class KpiRepo:
         count = 0
         for month in months:
             # Months do not overlap: each shard in order (sorted once per version) is enough.
-            shard = self._db.derived(self._shard(chat, key, month), Measurement, _oldest_first)
+            shard = self._db.derived(self._shard(chat, key, month), _oldest_first)
             newest_first.append(shard)
             count += len(shard)
             if limit is not None and count >= limit:
                 break
         found = [m for shard in reversed(newest_first) for m in shard]
         return found[-limit:] if limit is not None else found
+
+    def recent(self, chat: str, key: str, limit: int) -> list[tuple[date, float]]:
+        """The latest `limit` values as (day, value), oldest first: `history` for readers
+        that need no more (sparklines), read from a cache of plain tuples."""
+        found: list[tuple[date, float]] = []
+        for month in sorted(self._summary(chat, key).months, reverse=True):
+            found[:0] = self._db.derived(self._shard(chat, key, month), _points)
+            if len(found) >= limit:
+                break
+        return found[-limit:]
 
     # the sweep's read model ---------------------------------------------------------------
 
