@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
-from handlers import (
-    alerts_command,
-    digest,
-    files,
-    funnel,
-    help_text,
-    history,
-    ingest,
-    initiatives,
-    kpi,
-    kpi_import,
-    map_command,
-    objectives,
-    okr,
-    okr_key_results,
-    scorecard,
-    settings,
-    sources,
-    templates,
-)
-from handlers.router import Router
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handlers.router import Router
 
 
 def build_router() -> Router:
     """The router with every command registered, in the order /help lists them."""
+    # imported here, not at the top: the picture worker process imports handlers.pictures
+    # and must not pay for every command module (about half a second)
+    from handlers import (
+        alerts_command,
+        digest,
+        files,
+        funnel,
+        help_text,
+        history,
+        ingest,
+        initiatives,
+        kpi,
+        kpi_import,
+        map_command,
+        objectives,
+        okr,
+        okr_key_results,
+        scorecard,
+        settings,
+        sources,
+        templates,
+    )
+    from handlers.router import Router
+
     router = Router()
     scorecard.register(router)
     templates.register(router)

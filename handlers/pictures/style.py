@@ -9,8 +9,9 @@ into the console and draw tofu boxes.
 from __future__ import annotations
 
 import functools
-import io
+import struct
 import textwrap
+import zlib
 from typing import TYPE_CHECKING, Any
 
 from handlers import render
@@ -43,6 +44,9 @@ RC: dict[str, Any] = {
     "text.parse_math": False,  # "$" in a unit or a name is text, not TeX
     "axes.unicode_minus": True,
     "svg.fonttype": "none",
+    # FreeType's hinting runs each glyph's bytecode: a third of the map's drawing time, for
+    # a difference nobody sees at 100 dpi
+    "text.hinting": "no_hinting",
 }
 
 
@@ -108,12 +112,36 @@ def figure(width: float, height: float, dpi: int = 100) -> Figure:
 
 
 def png(fig: Figure) -> bytes:
-    """The figure as PNG bytes."""
-    buffer = io.BytesIO()
-    # fast zlib level: the chat platforms recompress pictures anyway, and level 6 costs
-    # a third of the drawing time of a big map
-    fig.savefig(buffer, format="png", facecolor="white", pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
+    """The figure as PNG bytes (RGB, no row filter, fast zlib).
+
+    Written here rather than by `savefig` (Pillow): Pillow tries five row filters per row
+    and keeps the alpha channel, which costs twice the time for a bigger file on these
+    flat-coloured pictures; the chat platforms recompress pictures anyway.
+    """
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    with styled():  # some settings (hinting) are read while drawing, not when building
+        canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    height, width = rgba.shape[:2]
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = 0  # filter type "none" for every row
+    rows[:, 1:] = rgba[:, :, :3].reshape(height, 3 * width)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+            _chunk(b"IEND", b""),
+        )
+    )
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def styled() -> Any:
