@@ -121,7 +121,7 @@ def png(fig: Figure) -> bytes:
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    canvas = FigureCanvasAgg(fig)
+    canvas: Any = FigureCanvasAgg(fig)  # its draw methods are untyped
     with styled():  # some settings (hinting) are read while drawing, not when building
         canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())
