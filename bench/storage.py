@@ -16,7 +16,7 @@ process that only holds this store):
   latency = completion − scheduled arrival, so a pause shows in every operation behind it;
 - `/kpi set` closed loop (each one durable before the next) against raw sqlite3 single-row
   INSERT transactions (WAL, synchronous=FULL) in the same directory, run alternately;
-- `#articles +1` on an initiative with 10 000 logs;
+- `#articles +1` on an initiative with 10 000 logs, against the raw single-row commit;
 - `scorecard-bot console` start → first reply, against the bare import of the CLI.
 
 `/scorecard` also attaches a dashboard picture, drawn by the picture worker (a separate
@@ -26,8 +26,20 @@ fixed PNG, so `/scorecard` is measured up to the picture's spec: what the store 
 scoring cost, which is issue 8's goal. (Drawing 1 250 dashboards in a worker thread of this
 process in the open loop would measure the painter's queue, not the store.)
 
+Why the writes are also given as ratios to the raw commit: a durable write waits for one
+fdatasync, and what that costs is the disk's, not ours — on the 2-core development machine
+a raw single-row commit took p50 0.12 ms when the machine was quiet and p50 4 ms, p99
+15–25 ms while other engineers ran their suites. When the raw commit's own p99 is over
+2 ms, no durable write can meet the issue's "#hashtag p99 ≤ 2 ms"; what we control is what
+a hashtag adds to that commit: one transaction writing the one block the entry lands in
+and the audit block (a few pages, one fdatasync), and the CPU of the command, given for
+all threads (the writer's SQLite work included) and for the event loop alone. So the table
+gives the absolute figures beside the goal, the raw commit measured alternately in the
+same run, and the ratio.
+
 The journal engine's figures (issue 8, same machine) are printed beside ours.
-Run: `python -m bench storage` (about three minutes on 2 cores).
+Run: `python -m bench storage` (about three minutes on 2 cores), or
+`python -m bench.storage writes` for the write measures alone at 10k (about 20 s).
 """
 
 from __future__ import annotations
@@ -67,6 +79,7 @@ INTERVAL_S = 0.008
 CLOSED_WRITES = 600
 HASHTAG_LOGS = 10_000
 HASHTAGS = 300
+WRITES = "writes"  # `python -m bench.storage writes`: the write measures alone, at 10k
 #: The journal engine (issue 8's table, measured on this machine with 50 KPIs).
 OLD = {
     10_000: {"open": "0.02 s", "rss": "46 MB", "start": "0.33 s", "pause": "7–13 ms"},
@@ -237,23 +250,60 @@ async def _open_loop(core: Core, chats: int) -> dict[str, dict[str, float]]:
     return {kind: _stats(ms) for kind, ms in done.items()}
 
 
-def _raw_sqlite(path: Path, writes: int) -> float:
-    """Raw single-row INSERT transactions per second (WAL, FULL) in the same directory."""
+def _raw_commits(path: Path, writes: int) -> list[float]:
+    """Milliseconds of each raw single-row INSERT transaction (WAL, FULL) in the same
+    directory: the cost of one durable commit on this disk, nothing else."""
     con = sqlite3.connect(path / "raw.db", isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=FULL")
     con.execute("CREATE TABLE IF NOT EXISTS m(kpi TEXT, day TEXT, value REAL, body TEXT)")
-    started = time.perf_counter()
+    took = []
     for i in range(writes):
+        started = time.perf_counter()
         con.execute("BEGIN")
         con.execute("INSERT INTO m VALUES(?,?,?,?)", (f"k{i % KPIS}", "2026-11-23", i, "x" * 100))
         con.execute("COMMIT")
-    elapsed = time.perf_counter() - started
+        took.append((time.perf_counter() - started) * 1000)
     con.close()
-    return writes / elapsed
+    return took
 
 
-async def _measure(path: Path, chats: int) -> dict[str, Any]:
+async def _writes(core: Core, path: Path, texts: list[str]) -> dict[str, Any]:
+    """Each command closed loop (durable before the next), in three blocks alternating
+    with as many raw commits; wall ms of each, and CPU ms per command (all threads, loop)."""
+    home = chat_ref(0)
+    ours: list[float] = []
+    raw: list[float] = []
+    cpu = loop_cpu = 0.0
+    per_block = len(texts) // 3
+    for block in range(3):  # alternate so machine noise hits both alike
+        started_cpu, started_loop = time.process_time(), time.thread_time()
+        for text in texts[block * per_block : (block + 1) * per_block]:
+            ours.append(await _run(core, text, home))
+        cpu += time.process_time() - started_cpu
+        loop_cpu += time.thread_time() - started_loop
+        raw.extend(_raw_commits(path, per_block))
+    return {
+        "ours": ours,
+        "raw": raw,
+        "cpu_ms": cpu * 1000 / len(ours),
+        "loop_cpu_ms": loop_cpu * 1000 / len(ours),
+    }
+
+
+def _summary(run: dict[str, Any]) -> dict[str, Any]:
+    """Stats and rates of one `_writes` run, JSON-ready."""
+    return {
+        "ours": _stats(run["ours"]),
+        "raw": _stats(run["raw"]),
+        "rate": len(run["ours"]) / (sum(run["ours"]) / 1000),
+        "raw_rate": len(run["raw"]) / (sum(run["raw"]) / 1000),
+        "cpu_ms": run["cpu_ms"],
+        "loop_cpu_ms": run["loop_cpu_ms"],
+    }
+
+
+async def _measure(path: Path, chats: int, writes_only: bool = False) -> dict[str, Any]:
     ticks = itertools.count()
     started = time.perf_counter()
     # Time moves on (a millisecond per look at the clock), as in a running bot: entries
@@ -266,38 +316,29 @@ async def _measure(path: Path, chats: int) -> dict[str, Any]:
     await _run(core, "/kpi", home)
     await _run(core, "/scorecard", home)
     rss, _ = _rss()
-    reads = {
-        "kpi": _stats([await _run(core, "/kpi", chat_ref(i % chats)) for i in range(300)]),
-        "scorecard": _stats(
-            [await _run(core, "/scorecard", chat_ref(i % chats)) for i in range(300)]
-        ),
-    }
-    open_loop = await _open_loop(core, chats)
-    ours_ms: list[float] = []
-    raw_rates = []
-    for block in range(3):  # alternate so machine noise hits both alike
-        for i in range(CLOSED_WRITES // 3):
-            n = block * 1000 + i
-            ours_ms.append(await _run(core, f"/kpi set k{n % KPIS} {n % 700}", home))
-        raw_rates.append(_raw_sqlite(path, CLOSED_WRITES // 3))
-    hashtag = [await _run(core, "#articles +1 bench", home) for _ in range(HASHTAGS)]
-    _, hwm = _rss()
+    found: dict[str, Any] = {"open_s": open_s, "rss": rss}
+    if not writes_only:
+        found["reads"] = {
+            "kpi": _stats([await _run(core, "/kpi", chat_ref(i % chats)) for i in range(300)]),
+            "scorecard": _stats(
+                [await _run(core, "/scorecard", chat_ref(i % chats)) for i in range(300)]
+            ),
+        }
+        found["open_loop"] = await _open_loop(core, chats)
+    for i in range(20):  # warm both paths (caches, the writer thread) before timing
+        await _run(core, f"/kpi set k{i} {i}", home)
+        await _run(core, "#articles +1 warm-up", home)
+    sets = [f"/kpi set k{n % KPIS} {n % 700}" for n in range(CLOSED_WRITES)]
+    found["set"] = _summary(await _writes(core, path, sets))
+    found["hashtag"] = _summary(await _writes(core, path, ["#articles +1 bench"] * HASHTAGS))
+    found["hwm"] = _rss()[1]
     core.close()
-    return {
-        "open_s": open_s,
-        "rss": rss,
-        "hwm": hwm,
-        "reads": reads,
-        "open_loop": open_loop,
-        "set_rate": len(ours_ms) / (sum(ours_ms) / 1000),
-        "raw_rate": sum(raw_rates) / len(raw_rates),
-        "hashtag": _stats(hashtag),
-    }
+    return found
 
 
-def child(path: Path, chats: int) -> None:
+def child(path: Path, chats: int, writes_only: bool = False) -> None:
     """In a fresh process: measure the store in `path`, print JSON."""
-    sys.stdout.write(json.dumps(asyncio.run(_measure(path, chats))))
+    sys.stdout.write(json.dumps(asyncio.run(_measure(path, chats, writes_only))))
 
 
 def _wall(args: list[str], stdin: str) -> float:
@@ -338,20 +379,56 @@ def _label(values: int) -> str:
     return f"{values // 1000}k" if values < 1_000_000 else "1M"
 
 
+def _write_rows(m: dict[str, Any]) -> dict[str, str]:
+    """The write measures: `/kpi set` and `#hashtag`, each beside the raw commit."""
+    kpi_set, tag = m["set"], m["hashtag"]
+    ours, raw = tag["ours"], tag["raw"]
+    return {
+        "/kpi set closed loop (CPU ms each: all / loop)": f"{kpi_set['rate']:.0f}/s "
+        f"({_ms(kpi_set['cpu_ms'])} / {_ms(kpi_set['loop_cpu_ms'])})",
+        "raw sqlite3 insert txn": f"{kpi_set['raw_rate']:.0f}/s",
+        "ratio (goal ≥ 0.5)": f"{kpi_set['rate'] / kpi_set['raw_rate']:.2f}×",
+        "#hashtag p50 / p99 / max ms (10k logs; goal p99 ≤ 2)": f"{_ms(ours['p50'])} / "
+        f"{_ms(ours['p99'])} / {_ms(ours['max'])}",
+        "raw sqlite3 commit p50 / p99 / max ms (same run)": f"{_ms(raw['p50'])} / "
+        f"{_ms(raw['p99'])} / {_ms(raw['max'])}",
+        "#hashtag ÷ raw commit, p50 / p99": f"{ours['p50'] / raw['p50']:.2f}× / "
+        f"{ours['p99'] / raw['p99']:.2f}×",
+        "#hashtag CPU ms: all threads / event loop": f"{_ms(tag['cpu_ms'])} / "
+        f"{_ms(tag['loop_cpu_ms'])}",
+    }
+
+
+def _child(path: Path, chats: int, writes_only: bool) -> dict[str, Any]:
+    """Measure the store in `path` in a fresh process."""
+    args = [sys.executable, "-m", "bench.storage", "--child", str(path), str(chats)]
+    out = subprocess.run(
+        args + ([WRITES] if writes_only else []),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
+    found: dict[str, Any] = json.loads(out.stdout)
+    return found
+
+
+def measure_writes() -> dict[str, str]:
+    """The write measures alone, on the 10k store (`python -m bench.storage writes`)."""
+    values, chats = SIZES[0]
+    with tempfile.TemporaryDirectory(prefix="scorecard-bench-", dir=ROOT) as tmp:
+        path = Path(tmp) / "data"
+        build(path, values, chats)
+        return _write_rows(_child(path, chats, writes_only=True))
+
+
 def measure_size(values: int, chats: int) -> dict[str, str]:
     """Build one size, measure it in a child process; one column of the table."""
     with tempfile.TemporaryDirectory(prefix="scorecard-bench-", dir=ROOT) as tmp:
         path = Path(tmp) / "data"
         build_s = build(path, values, chats)
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.storage", "--child", str(path), str(chats)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=900,
-        )
-        m = json.loads(out.stdout)
+        m = _child(path, chats, writes_only=False)
         first, bare = console_start(path)
         size = sum(p.stat().st_size for p in path.iterdir() if p.name.startswith("store.db"))
     old = OLD[values]
@@ -372,16 +449,15 @@ def measure_size(values: int, chats: int) -> dict[str, str]:
         "open loop: write p99 / max ms": f"{_ms(w['p99'])} / {_ms(w['max'])}",
         "open loop: read p99 / max ms": f"{_ms(r['p99'])} / {_ms(r['max'])}",
         "pauses, old engine": old["pause"],
-        "/kpi set closed loop": f"{m['set_rate']:.0f}/s",
-        "raw sqlite3 insert txn": f"{m['raw_rate']:.0f}/s",
-        "ratio (goal ≥ 0.5)": f"{m['set_rate'] / m['raw_rate']:.2f}×",
-        "#hashtag p50 / p99 ms (10k logs)": f"{_ms(m['hashtag']['p50'])} / "
-        f"{_ms(m['hashtag']['p99'])}",
+        **_write_rows(m),
     }
 
 
 def run(labels: tuple[str, ...] = ()) -> list[dict[str, str]]:
-    """Every size (or those named: 10k, 100k, 1M), one row per measure."""
+    """Every size (or those named: 10k, 100k, 1M; or `writes`: the write measures at
+    10k alone), one row per measure."""
+    if labels == (WRITES,):
+        return [{"measure": k, "10k": v} for k, v in measure_writes().items()]
     columns = {
         _label(values): measure_size(values, chats)
         for values, chats in SIZES
@@ -396,7 +472,7 @@ def run(labels: tuple[str, ...] = ()) -> list[dict[str, str]]:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        child(Path(sys.argv[2]), int(sys.argv[3]))
+        child(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4:5] == [WRITES])
     else:
         from bench.table import print_table
 
