@@ -6,11 +6,13 @@ from __future__ import annotations
 from handlers import calculated
 from handlers.calculated import Reading
 from handlers.contract import Context
+from handlers.formula_text import filled_in
 from handlers.messages import say
-from scoring.aggregation import AGG_WORDS, period_label
-from scoring.formula import NoValue, evaluate, filled_in
+from handlers.numbers import format_number
+from handlers.render import AGG_WORDS
+from scoring.aggregation import period_label
+from scoring.formula import NoValue, evaluate
 from scoring.models import Kpi
-from scoring.numbers import format_number
 
 
 def no_value_reason(kpi: Kpi) -> str:

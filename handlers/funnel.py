@@ -17,13 +17,13 @@ from handlers.contract import (
     UsageError,
     command,
 )
+from handlers.numbers import whole_percent
 from handlers.parsing import normalize_key, parse_name, split_options
 from handlers.router import Router
 from handlers.scores import kpi_view
 from scoring.aggregation import combine, kpi_period, period_label
 from scoring.funnel import StageRow, biggest_drop, funnel_rows
 from scoring.models import Funnel, Journey, JourneyStage, Kpi
-from scoring.numbers import whole_percent
 from scoring.periods import Period
 
 RESERVED = {"add", "remove", "edit"}

@@ -88,7 +88,7 @@ async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
             state = f"⏰ overdue since {item.due.isoformat() if item.due else ''}"
         elif item.cadence is not None:
             logs = ctx.store.initiatives.logs(chat, item.key)
-            state = cadence_progress(item, logs, today, tz).label
+            state = render.cadence_label(cadence_progress(item, logs, today, tz))
         else:
             state = f"due {item.due.isoformat()}" if item.due else "open"
         rows.append((f"{item.name} ({item.key})", item.owner or "—", state))
@@ -131,7 +131,8 @@ async def initiative_show(cmd: Command, ctx: Context) -> Reply:
         fields.append(Field(label="Progress", value="done"))
     elif item.cadence is not None:
         today = chat_today(cmd, ctx)
-        fields.append(Field(label="Progress", value=cadence_progress(item, logs, today, tz).label))
+        progress = render.cadence_label(cadence_progress(item, logs, today, tz))
+        fields.append(Field(label="Progress", value=progress))
     if not logs:
         return Reply(
             title=f"{item.name} ({item.key})",
@@ -278,9 +279,8 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
     status = ""
     if item.cadence is not None:
         logs = ctx.store.initiatives.logs(cmd.chat.key, item.key)
-        status = (
-            f" {cadence_progress(item, logs, chat_today(cmd, ctx), chat_zone(cmd, ctx)).label}."
-        )
+        progress = cadence_progress(item, logs, chat_today(cmd, ctx), chat_zone(cmd, ctx))
+        status = f" {render.cadence_label(progress)}."
     return Reply(text=f"Logged {render.num(amount)} on {item.name}.{status}")
 
 

@@ -28,9 +28,10 @@ from handlers.parsing import (
     clip,
 )
 from handlers.pictures.charts import chart_png
+from handlers.render import AGG_WORDS
 from handlers.router import Router
 from handlers.scores import KpiView, due_state, kpi_view, pace_mark, scorecard_view
-from scoring.aggregation import AGG_WORDS, combine, period_label
+from scoring.aggregation import combine, period_label
 from scoring.explain import explain
 from scoring.models import Kpi
 from scoring.targets import kpi_on

@@ -19,7 +19,8 @@ from handlers.parsing import (
     take_date,
 )
 from handlers.parsing import take_number_tokens as take_number
-from scoring.aggregation import AGG_WORDS, combine, kpi_period, period_label
+from handlers.render import AGG_WORDS
+from scoring.aggregation import combine, kpi_period, period_label
 from scoring.kpi import progress
 from scoring.models import Kpi, Measurement
 from scoring.status import kpi_status

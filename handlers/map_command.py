@@ -298,7 +298,7 @@ def _details(
         logs = ctx.store.initiatives.logs(chat, item.key)
         progress = cadence_progress(item, logs, today, zone)
         owner = f" ({item.owner})" if item.owner else ""
-        lines.append(f"{indent}▸ {item.name}: {progress.label}{owner}")
+        lines.append(f"{indent}▸ {item.name}: {render.cadence_label(progress)}{owner}")
     return lines
 
 

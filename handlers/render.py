@@ -1,6 +1,6 @@
 """Small formatting rules every reply shares: numbers, percentages, colours, trends, ages.
 
-`num` and `pct` are *the* number and percent formatters (scoring.numbers): every reply,
+`num` and `pct` are *the* number and percent formatters (handlers.numbers): every reply,
 alert, digest and chart writes numbers through them, so they never disagree.
 """
 
@@ -8,22 +8,32 @@ from __future__ import annotations
 
 from datetime import date
 
-from scoring.models import Status
-from scoring.numbers import (
+from handlers.numbers import (
     format_number,
     format_percent,
     format_percent_exact,
     format_percent_explained,
 )
+from scoring.initiatives import CadenceProgress
+from scoring.models import Status, TimeAggregate
 
-#: 12.5, 10 000, 0.25, −5; `num(95, "$")` → "95 $"; None → "—" (scoring.numbers).
+#: 12.5, 10 000, 0.25, −5; `num(95, "$")` → "95 $"; None → "—" (handlers.numbers).
 num = format_number
-#: A share as the whole percent reached: 0.7997 → "79%", None → "—" (scoring.numbers).
+#: A share as the whole percent reached: 0.7997 → "79%", None → "—" (handlers.numbers).
 pct = format_percent
-#: A share with two decimals, cut the same way: 0.79666 → "79.66%" (scoring.numbers).
+#: A share with two decimals, cut the same way: 0.79666 → "79.66%" (handlers.numbers).
 pct_exact = format_percent_exact
 #: The whole percent, then its decimals when it has any: "79% (79.66%)" (explain).
 pct_explained = format_percent_explained
+
+#: How replies name a KPI's per-period aggregate (`agg=`).
+AGG_WORDS: dict[TimeAggregate, str] = {
+    "last": "latest value",
+    "sum": "sum",
+    "avg": "average",
+    "max": "highest value",
+    "min": "lowest value",
+}
 
 STATUS_MARK = {
     Status.GREEN: "🟢",
@@ -44,6 +54,16 @@ STATUS_WORD = {
 def plural(count: int, word: str, many: str | None = None) -> str:
     """`1 value`, `4 values` (irregular plurals via `many`)."""
     return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def cadence_label(progress: CadenceProgress) -> str:
+    """An initiative's period so far: `3 of 4 this month, 9 days left` (or `target met`)."""
+    label = f"{num(progress.done)} of {progress.target} this {progress.period}"
+    if progress.met:
+        return label + ", target met"
+    if progress.days_left == 1:
+        return label + ", last day"
+    return label + f", {progress.days_left} days left"
 
 
 def span(low: float, high: float, unit: str = "") -> str:

@@ -17,14 +17,6 @@ from datetime import date
 from scoring.models import Interval, Measurement, TimeAggregate
 from scoring.periods import Period, iso_week, period_containing, quarter_of
 
-AGG_WORDS: dict[TimeAggregate, str] = {
-    "last": "latest value",
-    "sum": "sum",
-    "avg": "average",
-    "max": "highest value",
-    "min": "lowest value",
-}
-
 
 def combine(agg: TimeAggregate, values: Sequence[float]) -> float | None:
     """The values (oldest first) combined by `agg`; None when there are none."""

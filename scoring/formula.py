@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from scoring.errors import ScoringError
-from scoring.numbers import format_number
 
 MAX_LENGTH = 500
 MAX_NODES = 200
@@ -96,14 +95,11 @@ HELPERS: dict[str, Helper] = {
     ),
 }
 
-_BINARY: dict[type[ast.operator], str] = {
-    ast.Add: "+",
-    ast.Sub: "−",
-    ast.Mult: "×",
-    ast.Div: "/",
-    ast.Pow: "^",
-}
-_UNARY: dict[type[ast.unaryop], str] = {ast.UAdd: "+", ast.USub: "−"}
+#: The operators a formula may use (handlers.formula_text writes them as + − × / ^).
+BINARY_OPS: frozenset[type[ast.operator]] = frozenset(
+    {ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow}
+)
+UNARY_OPS: frozenset[type[ast.unaryop]] = frozenset({ast.UAdd, ast.USub})
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +158,11 @@ def _check(node: ast.AST, depth: int, inputs: dict[str, None], previous: dict[st
             raise FormulaError("formula.function_as_value", name=node.id)
         inputs.setdefault(node.id.casefold(), None)
         return
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+    if isinstance(node, ast.BinOp) and type(node.op) in BINARY_OPS:
         _check(node.left, depth + 1, inputs, previous)
         _check(node.right, depth + 1, inputs, previous)
         return
-    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+    if isinstance(node, ast.UnaryOp) and type(node.op) in UNARY_OPS:
         _check(node.operand, depth + 1, inputs, previous)
         return
     if isinstance(node, ast.Call):
@@ -227,7 +223,7 @@ def evaluate(
 
 def _eval(node: ast.expr, values: Mapping[str, float], before: Mapping[str, float]) -> float:
     if isinstance(node, ast.Constant):
-        return _number(node)
+        return number(node)
     if isinstance(node, ast.Name):
         return float(values[node.id.casefold()])
     if isinstance(node, ast.UnaryOp):
@@ -250,7 +246,7 @@ def _eval(node: ast.expr, values: Mapping[str, float], before: Mapping[str, floa
     raise FormulaError("formula.unchecked")  # unreachable
 
 
-def _number(node: ast.Constant) -> float:
+def number(node: ast.Constant) -> float:
     """A checked constant as a float (parse_formula let only int and float through)."""
     value = node.value
     if not isinstance(value, int | float):
@@ -278,34 +274,6 @@ def _binary(op: ast.operator, left: float, right: float) -> float:
     if not math.isfinite(result):
         raise NoValue("formula.too_large")
     return result
-
-
-def filled_in(formula: Formula, values: Mapping[str, float]) -> str:
-    """The formula with each input's value in place of its key: `5000 / 40`."""
-    return _show(formula.tree, values, top=True)
-
-
-def _show(node: ast.expr, values: Mapping[str, float], *, top: bool = False) -> str:
-    if isinstance(node, ast.Constant):
-        return format_number(_number(node))
-    if isinstance(node, ast.Name):
-        value = values.get(node.id.casefold())
-        if value is None:
-            return "?"
-        text = format_number(value)
-        return f"({text})" if value < 0 else text
-    if isinstance(node, ast.UnaryOp):
-        return f"{_UNARY[type(node.op)]}{_show(node.operand, values)}"
-    if isinstance(node, ast.BinOp):
-        left = _show(node.left, values)
-        if isinstance(node.op, ast.Pow) and isinstance(node.left, ast.UnaryOp):
-            left = f"({left})"  # (−51) ^ 0.5, not −51 ^ 0.5 (which reads as −(51 ^ 0.5))
-        text = f"{left} {_BINARY[type(node.op)]} {_show(node.right, values)}"
-        return text if top else f"({text})"
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        args = ", ".join(_show(a, values, top=True) for a in node.args)
-        return f"{node.func.id}({args})"
-    return "?"
 
 
 # --- the graph of formulas ------------------------------------------------------------------

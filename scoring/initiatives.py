@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 from scoring.errors import CadenceFormatError, ScoringError
 from scoring.models import Cadence, CadencePeriod, Initiative, ProgressLog
-from scoring.numbers import format_number
 from scoring.periods import days_left, local_date, period_containing
 
 _CADENCE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:x|times)?\s*(?:/|per\b|an?\b)\s*([a-z]+)$")
@@ -44,7 +43,6 @@ class CadenceProgress:
     period_start: date
     period_end: date  # the period's last day, included
     days_left: int  # today included
-    label: str  # "3 of 4 this month, 9 days left"
     period: CadencePeriod = "month"
 
     @property
@@ -89,21 +87,12 @@ def cadence_progress(
         for log in logs
         if log.initiative == initiative.key and period.contains(local_date(log.at, tz))
     )
-    left = days_left(period, today)
-    label = f"{format_number(done)} of {cadence.count} this {cadence.period}"
-    if done >= cadence.count:
-        label += ", target met"
-    elif left == 1:
-        label += ", last day"
-    else:
-        label += f", {left} days left"
     return CadenceProgress(
         done=float(done),
         target=cadence.count,
         period_start=period.start,
         period_end=period.end,
-        days_left=left,
-        label=label,
+        days_left=days_left(period, today),
         period=cadence.period,
     )
 

@@ -5,7 +5,7 @@ Two kinds of boundary, each inclusive on purpose:
 * Scorecard thresholds are levels to *reach*: performance at or above
   `green` is green, at or above `yellow` is yellow, else red. A float error
   of `EPS` (1e-9) is forgiven, so 0.7999999999 from arithmetic still counts as
-  80 % — exactly what scoring.numbers forgives when it cuts a share to the whole
+  80 % — exactly what handlers.numbers forgives when it cuts a share to the whole
   percent reached, so a shown percent and its colour always agree.
 * A KPI's `warn`/`crit` are alarm levels in the KPI's unit, to *hit*: for a
   higher-is-better KPI a value at or below `crit` is red, at or below `warn`
@@ -24,7 +24,10 @@ import math
 from scoring.errors import ScoringError
 from scoring.kpi import DEFAULT_THRESHOLDS, performance
 from scoring.models import Kpi, Status, Thresholds
-from scoring.numbers import EPS
+
+#: Float error forgiven when a share is compared with a threshold (and when handlers cut
+#: it to a percent): 0.7999999999 from arithmetic counts as 80 %, 0.79999 does not.
+EPS = 1e-9
 
 
 def validate_thresholds(thresholds: Thresholds) -> None:

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from handlers import alert_messages, alert_pipeline, render
 from handlers.common import zone_of
 from handlers.contract import ChartRequest, Context, Reply
+from handlers.numbers import whole_percent
 from handlers.scores import ScorecardView, due_state, pace_mark, scorecard_view
 from scoring.initiatives import behind_cadence, cadence_progress, is_overdue
 from scoring.kpi import performance
 from scoring.models import Initiative, Status
-from scoring.numbers import whole_percent
 from scoring.okr import current_quarter, elapsed_share, okr_progress, pace
 from scoring.periods import local_date
 from storage.alert_state import (
@@ -174,7 +174,7 @@ def _initiative_due(
         logs = ctx.store.initiatives.logs(chat, item.key)
         progress = cadence_progress(item, logs, today, tz)
         if behind_cadence(progress, today):
-            return f"{item.name} behind: {progress.label}"
+            return f"{item.name} behind: {render.cadence_label(progress)}"
     return None
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers import alert_messages
+from handlers import alert_messages, render
 from handlers.contract import Context, Reply
 from scoring.initiatives import behind_cadence, cadence_progress, expected_by_now
 from scoring.models import ProgressLog
@@ -91,7 +91,7 @@ def cadence_reminder(
         expected = expected_by_now(progress, today)
         lines.append(
             f"{item.owner or 'no owner'}: {item.name} ({item.key}) is behind — "
-            f"{progress.label} ({expected} expected by now) → /log {item.key} +1"
+            f"{render.cadence_label(progress)} ({expected} expected by now) → /log {item.key} +1"
         )
     if not lines:
         return None

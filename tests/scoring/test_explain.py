@@ -7,15 +7,15 @@ import re
 import pytest
 
 from handlers import explain as explain_text
-from scoring import explain as steps
-from scoring.kpi import DEFAULT_THRESHOLDS
-from scoring.models import Kpi, Thresholds
-from scoring.numbers import (
+from handlers.numbers import (
     format_number,
     format_percent,
     format_percent_exact,
     format_percent_explained,
 )
+from scoring import explain as steps
+from scoring.kpi import DEFAULT_THRESHOLDS
+from scoring.models import Kpi, Thresholds
 from tests.scoring.test_kpi import BAND, CAC, DOWN_SCALE, SALES, UP_SCALE, kpi
 
 

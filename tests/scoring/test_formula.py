@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from handlers.formula_text import filled_in
 from scoring.formula import (
     HELPERS,
     MAX_LENGTH,
@@ -17,7 +18,6 @@ from scoring.formula import (
     NoValue,
     dependents_in_order,
     evaluate,
-    filled_in,
     find_cycle,
     parse_formula,
 )

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.messages import error_text
+from handlers.render import cadence_label
 from scoring.errors import CadenceFormatError, ScoringError
 from scoring.initiatives import (
     behind_cadence,
@@ -105,7 +106,7 @@ def test_month_counts_logs_by_local_date_near_the_edges() -> None:
     assert progress.target == 4
     assert (progress.period_start, progress.period_end) == (date(2026, 3, 1), date(2026, 3, 31))
     assert progress.days_left == 9
-    assert progress.label == "3 of 4 this month, 9 days left"
+    assert cadence_label(progress) == "3 of 4 this month, 9 days left"
     assert not progress.met
 
 
@@ -119,7 +120,7 @@ def test_iso_week_in_tokyo_runs_monday_to_sunday_local() -> None:
     progress = cadence_progress(initiative("2/week"), logs, date(2026, 11, 25), TOKYO)
     assert (progress.period_start, progress.period_end) == (date(2026, 11, 23), date(2026, 11, 29))
     assert progress.done == 2
-    assert progress.label == "2 of 2 this week, target met"
+    assert cadence_label(progress) == "2 of 2 this week, target met"
     assert progress.met
 
 
@@ -133,7 +134,7 @@ def test_quarter_in_new_york_with_fractions_on_its_last_day() -> None:
     assert (progress.period_start, progress.period_end) == (date(2026, 10, 1), date(2026, 12, 31))
     assert progress.done == 1.5
     assert progress.days_left == 1
-    assert progress.label == "1.5 of 3 this quarter, last day"
+    assert cadence_label(progress) == "1.5 of 3 this quarter, last day"
 
 
 def test_year_cadence_and_corrections_are_summed() -> None:
@@ -146,12 +147,12 @@ def test_year_cadence_and_corrections_are_summed() -> None:
     progress = cadence_progress(initiative("2/year"), logs, date(2026, 7, 1), BERLIN)
     assert progress.done == 1
     assert progress.days_left == 184
-    assert progress.label == "1 of 2 this year, 184 days left"
+    assert cadence_label(progress) == "1 of 2 this year, 184 days left"
 
 
 def test_no_logs_is_zero_done() -> None:
     progress = cadence_progress(initiative(), [], date(2026, 2, 1), BERLIN)
-    assert progress.label == "0 of 4 this month, 28 days left"
+    assert cadence_label(progress) == "0 of 4 this month, 28 days left"
 
 
 def test_initiative_without_cadence_has_no_cadence_progress() -> None:

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from bot.app import Core
 from handlers.jobs import digest_build, sweeper
+from handlers.numbers import format_number, format_percent, format_percent_exact
 from scoring.models import Status, Thresholds
-from scoring.numbers import format_number, format_percent, format_percent_exact
 from scoring.status import status_from_performance
 from tests.alerts.support import CHAT, queued_text
 from tests.support import FakeChat, FixedClock

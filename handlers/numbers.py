@@ -1,8 +1,10 @@
 """The one way numbers and percentages are written, everywhere the bot shows them.
 
-`/kpi`, `/scorecard`, `/map`, `explain`, `/alerts`, alert texts, digests and charts all
-format through this module (handlers import it as `handlers.render.num` / `.pct`), so a
-value or a percent reads the same in every reply and picture.
+`/kpi`, `/scorecard`, `/map`, `explain`, `/alerts`, alert texts, digests, charts and the
+refusals of handlers.messages all format through this module (handlers use it as
+`handlers.render.num` / `.pct`), so a value or a percent reads the same in every reply and
+picture. scoring keeps numbers as numbers; only the float error it forgives (`EPS`, the
+colour rule's) is shared from scoring.status.
 
 * `format_number`: `10 000`, `12.5`, `0.25`, `−5`: thousands grouped with a space, at
   most two decimals (one from 100 on), trailing zeros dropped, a real minus sign, never
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import math
 
+from scoring.status import EPS
+
 __all__ = [
     "EPS",
     "format_number",
@@ -31,9 +35,6 @@ __all__ = [
     "whole_percent",
 ]
 
-#: Float error forgiven when a share is compared with a threshold or cut to a percent:
-#: 0.7999999999 from arithmetic counts as 80 %, 0.79999 does not.
-EPS = 1e-9
 _MINUS = "−"
 
 
