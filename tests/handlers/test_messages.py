@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import pickle
 import string
 from datetime import timedelta
 from pathlib import Path
@@ -177,3 +178,10 @@ def test_a_pydantic_refusal_of_its_own_is_left_as_pydantic_wrote_it() -> None:
         AlertPolicy(confirm=0)
     problem = caught.value.errors()[0]
     assert validation_text(problem) == problem["msg"]
+
+
+def test_a_refusal_survives_a_pickle_round_trip_with_its_data() -> None:
+    error = LinkCycleError("map.link_loop", cause="a", effect="b", path=("a", "b", "a"))
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is LinkCycleError
+    assert say(copy) == say(error)
