@@ -42,6 +42,9 @@ class Tables(Protocol):
     def models(self, name: str, model: type[ModelT]) -> list[ModelT]:
         """A table's documents as models, validated once per table version."""
 
+    def model_by_key(self, name: str, model: type[ModelT], key: str) -> ModelT | None:
+        """The document whose `key` field is `key`, as a model (validating only it if needed)."""
+
     def derived(self, name: str, derive: Callable[[Mapping[str, Mapping[str, Any]]], T]) -> T:
         """`derive(documents by id)` cached per table version (never mutate the result)."""
 
@@ -108,10 +111,7 @@ class KeyedTable:
 
     def get(self, model: type[ModelT], key: str) -> ModelT | None:
         """The model stored under `key`, or None."""
-        for item in self._db.models(self.name, model):
-            if getattr(item, "key", None) == key:
-                return item
-        return None
+        return self._db.model_by_key(self.name, model, key)
 
     def all(self, model: type[ModelT]) -> list[ModelT]:
         """Every model in insertion order."""

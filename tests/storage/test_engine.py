@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import errno
+import gc
 import os
 import subprocess
 import sys
@@ -541,6 +542,24 @@ def test_prefetch_after_unsaved_changes_sees_them_even_when_they_left_the_cache(
     assert [d["n"] for d in db.table("mix:c:edited").all()] == ["mix:c:edited", "more"]
     assert db.table("mix:c:kept").all() == [{"n": "mix:c:kept"}]
 
+
+class _Keyed(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    key: str
+    n: int
+
+
+def test_a_model_by_key_validates_only_that_document_until_the_tables_models_are_built(
+    spied: Database,
+) -> None:
+    spied.table("defs:c").insert_multiple([{"key": "a", "n": 1}, {"key": "b", "n": "x"}])
+    assert spied.model_by_key("defs:c", _Keyed, "a") == _Keyed(key="a", n=1)  # b never read
+    assert spied.model_by_key("defs:c", _Keyed, "zz") is None
+    assert spied.model_by_key("defs:none", _Keyed, "a") is None
+    spied.table("defs:d").insert_multiple([{"key": "a", "n": 1}, {"key": "b", "n": 2}])
+    built = spied.models("defs:d", _Keyed)
+    assert spied.model_by_key("defs:d", _Keyed, "b") is built[1]
+
 # --- warming the cache after start-up ---------------------------------------------------------
 
 
@@ -556,7 +575,9 @@ def _stored(names: list[str]) -> tuple[Database, SpyBackend]:
 
 async def test_after_warming_reads_of_stored_and_missing_tables_skip_the_backend() -> None:
     db, spy = _stored([f"t:{i}" for i in range(250)])
+    frozen = gc.get_freeze_count()
     assert await db.warm(step=100) == 250
+    assert gc.get_freeze_count() > frozen  # the loaded cache is kept out of full collections
     spy.loads = 0
     assert db.table("t:7").all() == [{"n": "t:7"}]
     assert db.table("never:made").all() == []
