@@ -4,8 +4,9 @@ or period."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from handlers import alert_messages, render
@@ -22,12 +23,16 @@ INTERVAL_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92}
 GRACE_DAYS = {"day": 1, "week": 2, "month": 5, "quarter": 10}
 
 
-def stale_cutoffs(today: date) -> dict[str, date]:
-    """Per `every`: a latest value on or before this day is stale today."""
-    return {
-        every: today - timedelta(days=INTERVAL_DAYS[every] + GRACE_DAYS[every])
-        for every in INTERVAL_DAYS
-    }
+@functools.lru_cache(maxsize=8)
+def stale_cutoffs(today: date) -> Mapping[str, date]:
+    """Per `every`: a latest value on or before this day is stale today (the same for
+    every chat of a sweep on that local day, so computed once; never mutate it)."""
+    return MappingProxyType(
+        {
+            every: today - timedelta(days=INTERVAL_DAYS[every] + GRACE_DAYS[every])
+            for every in INTERVAL_DAYS
+        }
+    )
 
 
 def stale_due(fact: KpiFact, today: date) -> bool:
