@@ -40,7 +40,14 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    ExtBot,
+    TypeHandler,
+)
 from telegram.request import HTTPXRequest
 
 from bot.adapters import telegram_format as fmt
@@ -97,6 +104,11 @@ class _OneLineFilter(logging.Filter):
             logging.WARNING,
             "the Bot API answered with something that is not JSON",
         ),
+        # one update of a batch is unreadable: `_Bot` reads the batch again and says which
+        "Error while parsing updates!": (
+            logging.DEBUG,
+            "an update could not be read; reading the batch update by update",
+        ),
         # stopping: the last getUpdates only confirms updates; they run once anyway
         "Error while calling `get_updates` one more time": (
             logging.INFO,
@@ -124,6 +136,7 @@ def _adjust_ptb_globals() -> None:
         ("telegram.ext.AIORateLimiter", _HandledRetryAfterFilter),
         ("telegram.request.BaseRequest", _OneLineFilter),
         ("telegram.ext.Updater", _OneLineFilter),
+        ("telegram.ext.ExtBot", _OneLineFilter),
     ]
     for name, kind in filters:
         logger = logging.getLogger(name)
@@ -191,20 +204,21 @@ class TelegramAdapter:
         self._migrated: dict[str, str] = {}  # old group id -> supergroup id
         self._started = False
         self.bot_username: str | None = None
-        self._app: _App = (
-            ApplicationBuilder()
-            .token(token)
-            .base_url(base_url)
-            .base_file_url(base_file_url or _file_url(base_url))
-            .connect_timeout(policy.connect_timeout)
-            .read_timeout(policy.read_timeout)  # a slow accept is not a failure
-            .write_timeout(policy.read_timeout)
-            .get_updates_request(_SkipUnreadableUpdates(connect_timeout=policy.connect_timeout))
-            .job_queue(None)
+        bot = _Bot(
+            token,
+            base_url=base_url,
+            base_file_url=base_file_url or _file_url(base_url),
+            request=HTTPXRequest(
+                connection_pool_size=256,  # PTB's own default for everything but polling
+                connect_timeout=policy.connect_timeout,
+                read_timeout=policy.read_timeout,  # a slow accept is not a failure
+                write_timeout=policy.read_timeout,
+            ),
+            get_updates_request=_PollingRequest(connect_timeout=policy.connect_timeout),
             # max_retries=0: RetryAfter comes back to us and is waited out with our sleep.
-            .rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0))
-            .build()
+            rate_limiter=AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0),
         )
+        self._app: _App = ApplicationBuilder().bot(bot).job_queue(None).build()
         self._app.add_handler(TypeHandler(Update, self._on_update))
         self._app.add_error_handler(self._on_error)
 
@@ -665,49 +679,59 @@ def _network_error(exc: NetworkError) -> DeliveryError:
     return DeliveryError(f"network: {exc.message}", permanent=False)
 
 
-class _SkipUnreadableUpdates(HTTPXRequest):
-    """getUpdates with every update PTB cannot read replaced by an empty one.
-
-    PTB parses a whole batch at once; one update it cannot read fails the batch, the
-    offset never moves past it and polling spins on it forever (logging its content).
-    Here each update is checked alone; a bad one keeps only its update_id, so the
-    offset advances, our handler ignores it, and one line without content says so.
-    """
+class _PollingRequest(HTTPXRequest):
+    """getUpdates' connection, keeping the last answer for `_Bot` to re-read if need be."""
 
     def __init__(self, connect_timeout: float) -> None:
         super().__init__(connection_pool_size=1, connect_timeout=connect_timeout)
+        self.last_updates = b""
 
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
         code, payload = await super().do_request(url, method, *args, **kwargs)
-        if not url.endswith("/getUpdates") or not 200 <= code <= 299:
-            return code, payload
-        return code, _without_unreadable_updates(payload)
+        if url.endswith("/getUpdates") and 200 <= code <= 299:
+            self.last_updates = payload
+        return code, payload
 
 
-def _without_unreadable_updates(payload: bytes) -> bytes:
-    try:
-        data = json.loads(payload)
-        updates = data["result"]
-    except (ValueError, KeyError, TypeError):
-        return payload  # PTB reports a broken answer itself
-    if not isinstance(updates, list):
-        return payload
-    changed = False
-    for index, raw in enumerate(updates):
+class _Bot(ExtBot[int]):  # int: AIORateLimiter's per-call argument
+    """PTB's bot, with every update it cannot read replaced by an empty one.
+
+    PTB parses a whole getUpdates batch at once; one update it cannot read fails the
+    batch (logging its content), the offset never moves past it and polling spins on
+    it forever. Only then is the batch read again here, update by update: a bad one
+    keeps only its update_id, so the offset advances, our handler ignores it, and one
+    line without content says so. Readable batches are parsed once, by PTB.
+    """
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         try:
-            Update.de_json(raw, None)
-        except Exception as exc:
-            update_id = raw.get("update_id") if isinstance(raw, dict) else None
-            if not isinstance(update_id, int):
-                continue  # no id to step over; PTB's own handling applies
-            _LOGGER.warning(
-                "skipped update %d that could not be read (%s)",
-                update_id,
-                type(exc).__name__,
-                extra=log_fields("telegram"),
-            )
-            updates[index] = {"update_id": update_id}
-            changed = True
-    return json.dumps(data).encode() if changed else payload
+            return await super().get_updates(*args, **kwargs)
+        except TelegramError:
+            raise  # the request failed; the updater retries it
+        except Exception:
+            request = self._request[0]
+            if not isinstance(request, _PollingRequest):
+                raise
+            return self._readable(request.last_updates)
+
+    def _readable(self, payload: bytes) -> tuple[Update, ...]:
+        updates: list[Update] = []
+        for raw in json.loads(payload)["result"]:
+            try:
+                update = Update.de_json(raw, self)
+            except Exception as exc:
+                update_id = raw.get("update_id") if isinstance(raw, dict) else None
+                if not isinstance(update_id, int):
+                    raise  # no id to step over; polling reports the batch
+                _LOGGER.warning(
+                    "skipped update %d that could not be read (%s)",
+                    update_id,
+                    type(exc).__name__,
+                    extra=log_fields("telegram"),
+                )
+                update = Update(update_id)
+                update.set_bot(self)
+            updates.append(update)
+        return tuple(updates)
