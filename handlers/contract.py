@@ -103,21 +103,25 @@ class Table(BaseModel):
     def render(self) -> str:
         """Plain aligned text, shared by every adapter's monospace block.
 
-        Every reply with a table pays for this (a 50-KPI /kpi is ~300 cells), so each
-        cell's width is measured once.
+        Every reply with a table pays for this (a 50-KPI /kpi is ~300 cells), so it
+        works a column at a time and measures a cell character by character only in
+        a column that holds something other than ASCII.
         """
-        cells = [self.columns, *self.rows]
-        sizes = [[_width(cell) for cell in row] for row in cells]
-        widths = [max(size[i] for size in sizes) for i in range(len(self.columns))]
+        if not self.columns:
+            return "\n".join("" for _ in range(len(self.rows) + 1))
         right = [a == "r" for a in self.align] if self.align else [False] * len(self.columns)
-        lines = []
-        for row, size in zip(cells, sizes, strict=True):
-            parts = []
-            for i, cell in enumerate(row):
-                pad = " " * (widths[i] - size[i])
-                parts.append(pad + cell if right[i] else cell + pad)
-            lines.append("  ".join(parts).rstrip())
-        return "\n".join(lines)
+        laid_out = []
+        for i, column in enumerate(zip(self.columns, *self.rows, strict=True)):
+            if all(cell.isascii() for cell in column):
+                width = max(map(len, column))
+                fill = [width] * len(column)
+            else:  # a wide character takes two columns but counts one in len()
+                extra = [_width(cell) - len(cell) for cell in column]
+                width = max(len(cell) + more for cell, more in zip(column, extra, strict=True))
+                fill = [width - more for more in extra]
+            pad = str.rjust if right[i] else str.ljust
+            laid_out.append(map(pad, column, fill))
+        return "\n".join("  ".join(parts).rstrip() for parts in zip(*laid_out, strict=True))
 
 
 _WIDE = re.compile("[\U0001f000-\U0010ffff]")  # emoji status markers and pictographs

@@ -191,7 +191,8 @@ def split_html(lines: Sequence[_Line], limit: int = MAX_TEXT) -> list[str]:
             parts += (prefix, piece)
             size += added
             in_pre = line.pre
-            visible = visible or any(raw.strip() for _, raw in line.segments)
+            if not visible:
+                visible = any(raw.strip() for _, raw in line.segments)
     close()
     return chunks
 
