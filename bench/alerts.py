@@ -43,6 +43,7 @@ from tests.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # Thursday, working hours, 5 days of Nov left
 ACTOR = Actor(platform="telegram", user_id="1", display_name="Bench", handle="@bench")
 CHATS, KPIS_PER_CHAT = 500, 20
+SWEEP_ONLY = "sweep"  # `python -m bench.alerts sweep`: the sweep rows alone
 
 
 def _cmd(chat: ChatRef, text: str, now: datetime) -> Command:
@@ -437,5 +438,5 @@ if __name__ == "__main__":
 
     from bench.table import print_table
 
-    only_sweeps = sys.argv[1:] == ["sweep"]
+    only_sweeps = sys.argv[1:] == [SWEEP_ONLY]
     print_table("Alerts and scheduled sweeps", sweep_rows() if only_sweeps else run())

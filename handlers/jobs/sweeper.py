@@ -5,6 +5,10 @@ behind their cadence, reminders for KPIs that stay red (`repeat`) and any alert 
 that is due. Chats are taken in atomic slices of about 2 ms of work (`slicing`), and
 chats whose next possible due time (`SweepMemory`) has not come are skipped.
 `flush_alerts` is the group-window / quiet-hours timer of one chat.
+
+The work stays on the event loop: the store is used from one loop only (an atomic step is
+atomic because nothing else runs, and its cache is not locked), so a sweep is kept cheap
+and sliced rather than moved to a worker thread.
 """
 
 from __future__ import annotations
