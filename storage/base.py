@@ -51,6 +51,9 @@ class Tables(Protocol):
     def put_table(self, name: str, docs: Mapping[int, Mapping[str, Any]]) -> None:
         """Replace a table's documents whole."""
 
+    def append(self, name: str, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Add documents to a table under the next ids."""
+
     def prefetch(self, prefix: str) -> None:
         """Load every table under `prefix` at once (before reading many of them)."""
 
@@ -289,7 +292,7 @@ class AppendLog:
         rewritten only when a block is opened."""
         blocks = self._index()
         opened = False
-        placed: dict[int, list[dict[str, Any]]] = {}
+        placed: dict[int, list[Mapping[str, Any]]] = {}
         for doc in docs:
             day = utc_day(doc[self._stamp])
             if not blocks or blocks[-1][1] >= self._block:
@@ -298,11 +301,11 @@ class AppendLog:
                 blocks.append([blocks[-1][0] + 1 if blocks else 1, 0, day])
                 opened = True
             last = blocks[-1]
-            placed.setdefault(last[0], []).append(dict(doc))
+            placed.setdefault(last[0], []).append(doc)
             last[1] += 1
             last[2] = max(last[2], day)
         for n, block_docs in placed.items():
-            self._db.table(f"{self._prefix}{n}").insert_multiple(block_docs)
+            self._db.append(f"{self._prefix}{n}", block_docs)
         if opened:
             self._save_index(blocks)
 

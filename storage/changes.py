@@ -10,7 +10,6 @@ owning repository, provided nobody changed it since.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from storage.engine import copy_json
 from storage.errors import StoreError
 
 Doc = dict[str, Any]
@@ -103,11 +103,11 @@ class Changes:
             return
         slot = step.items.get((kind, key))
         if slot is not None:
-            slot[1] = copy.deepcopy(after)
+            slot[1] = copy_json(after)
         elif len(step.items) >= MAX_CHANGES:
             step.overflow += 1
         else:
-            step.items[(kind, key)] = [copy.deepcopy(before), copy.deepcopy(after)]
+            step.items[(kind, key)] = [copy_json(before), copy_json(after)]
 
     def tag(self, name: str, value: str) -> None:
         """Attach a fact to the running step (an undo names the entry it reverted)."""

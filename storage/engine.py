@@ -32,7 +32,7 @@ import dataclasses
 import gc
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -44,7 +44,7 @@ from tinydb.table import Document, Table
 from storage.errors import StoreError, StoreFailed
 from storage.port import Batch, MemoryBackend, StoragePort
 
-__all__ = ["CACHE_BYTES", "CACHE_TABLES", "Database", "StoreStats"]
+__all__ = ["CACHE_BYTES", "CACHE_TABLES", "Database", "StoreStats", "copy_json"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,12 +79,12 @@ def _dump(name: str, docs: Mapping[str, Any]) -> bytes:
         raise TypeError(f"table {name!r}: {cause}") from exc
 
 
-def _copy(value: Any) -> Any:
+def copy_json(value: Any) -> Any:
     """A deep copy of a JSON value (dicts, lists, scalars): far cheaper than copy.deepcopy."""
     if isinstance(value, dict):
-        return {k: _copy(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+        return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy(v) if isinstance(v, dict | list) else v for v in value]
+        return [copy_json(v) if isinstance(v, dict | list) else v for v in value]
     return value
 
 
@@ -92,7 +92,7 @@ class _Document(Document):
     """A TinyDB document that owns its nested values: mutating it never changes the store."""
 
     def __init__(self, value: Mapping[str, Any], doc_id: int) -> None:
-        super().__init__(_copy(value), doc_id)
+        super().__init__(copy_json(value), doc_id)
 
 
 class _Table(Table):
@@ -292,7 +292,20 @@ class Database:
     def put_table(self, name: str, docs: Mapping[int, Mapping[str, Any]]) -> None:
         """Replace a table's documents (ids kept), e.g. to move or migrate it whole."""
         self._check_open()
-        self._put(name, {str(doc_id): _copy(dict(doc)) for doc_id, doc in docs.items()})
+        self._put(name, {str(doc_id): copy_json(dict(doc)) for doc_id, doc in docs.items()})
+
+    def append(self, name: str, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Add documents under the next ids (as TinyDB's insert numbers them), without
+        TinyDB's round trip that converts every id of the table twice: a log's hot path."""
+        self._check_open()
+        entry = self._entry(name)
+        current = {} if entry is None else entry.docs
+        next_id = max(map(int, current), default=0) + 1
+        grown = dict(current)
+        for doc in docs:
+            grown[str(next_id)] = copy_json(dict(doc))
+            next_id += 1
+        self._put(name, grown)
 
     def docs(self, name: str) -> Mapping[str, Mapping[str, Any]]:
         """A table's raw documents by id, read-only and uncopied: for a repository's hot

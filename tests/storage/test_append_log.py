@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -116,3 +117,17 @@ def test_an_entry_number_is_never_given_twice_whatever_was_removed(
 def _logged(entry: ProgressLog) -> Change:
     """The audited change of logging `entry` (its undo removes it)."""
     return Change(kind="log", key=f"a@{instant_text(entry.at)}", after=to_doc(entry))
+
+
+def test_append_numbers_documents_as_tinydb_inserts_them_and_a_bad_one_changes_nothing() -> None:
+    ours, tinydb = Database(SpyBackend()), Database(SpyBackend())
+    for db in (ours, tinydb):
+        db.table("t").insert_multiple([{"n": 1}, {"n": 2}, {"n": 3}])
+        db.table("t").remove(doc_ids=[2])
+    ours.append("t", [{"n": 4, "tags": ["a"]}, {"n": 5}])
+    tinydb.table("t").insert_multiple([{"n": 4, "tags": ["a"]}, {"n": 5}])
+    assert ours.docs("t") == tinydb.docs("t")
+    assert list(ours.docs("t")) == ["1", "3", "4", "5"]
+    with pytest.raises(TypeError):
+        ours.append("t", [{"n": 6}, {"n": 7, "at": AT}])
+    assert ours.docs("t") == tinydb.docs("t")
