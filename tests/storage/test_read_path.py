@@ -1,10 +1,12 @@
 """The hot read path: what `/kpi` and `/scorecard` read is cached per table version and
-follows every change at once."""
+follows every change at once; checkpoints stay off the commit path."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -13,6 +15,8 @@ from hypothesis import strategies as st
 from scoring.models import Measurement
 from storage import open_store
 from storage.engine import Database
+from storage.port import Batch
+from storage.sqlite import DB_FILE, SqliteBackend
 
 AT = datetime(2026, 11, 21, tzinfo=UTC)
 FIRST = date(2026, 8, 1)
@@ -95,3 +99,37 @@ def test_history_is_always_the_newest_values_in_day_order(
         assert [m.value for m in store.kpis.history("c", "v")] == expected
         recent = [(d, kept[d]) for d in sorted(kept)][-limit:]
         assert store.kpis.recent("c", "v", limit) == recent
+
+
+def _commit_pages(backend: SqliteBackend, n: int) -> None:
+    for i in range(n):
+        backend.commit(Batch({f"t{i}": bytes([i % 256]) * 5000}))
+
+
+def test_the_wal_is_copied_into_the_database_off_the_commit_path(tmp_path: Path) -> None:
+    """Past the mark a checkpoint copies the WAL on its own thread: the database file grows
+    while the store is open, and commits go on while a checkpoint is still running."""
+    backend = SqliteBackend(tmp_path, checkpoint_pages=10)
+    backend.lock()
+    try:
+        before = (tmp_path / DB_FILE).stat().st_size
+        release = threading.Event()
+        running = threading.Event()
+        passive = backend._passive_checkpoint
+
+        def slow_checkpoint() -> None:
+            running.set()
+            release.wait(timeout=10)
+            passive()
+
+        backend._passive_checkpoint = slow_checkpoint  # type: ignore[method-assign]
+        _commit_pages(backend, 4)
+        assert running.wait(timeout=10)
+        _commit_pages(backend, 4)  # the checkpoint is still waiting: commits do not
+        release.set()
+        assert backend._checkpoint is not None
+        backend._checkpoint.result(timeout=10)
+        assert (tmp_path / DB_FILE).stat().st_size > before
+        assert backend.load("t3") == bytes([3]) * 5000
+    finally:
+        backend.close()
