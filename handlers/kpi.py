@@ -262,7 +262,7 @@ def _due_text(cmd: Command, ctx: Context, kpi: Kpi, view: KpiView) -> str:
     assert kpi.due is not None and state is not None
     parts = [kpi.due.isoformat(), f"{render.pct(state.elapsed)} of the time gone"]
     if state.pace is not None:
-        parts[-1] += f": {state.pace}"
+        parts[-1] += f": {render.PACE_WORD[state.pace]}"
     if state.forecast is None:
         parts.append("no forecast yet (needs values on two different days)")
     else:

@@ -135,9 +135,8 @@ async def okr_progress_cmd(cmd: Command, ctx: Context) -> Reply:
         krs = ctx.store.okrs.key_results(chat, okr.key)
         progress = okr_progress(krs) or 0.0
         verdict = pace(progress, expected)
-        rows.append(
-            (f"{PACE_MARK[verdict]} {okr.name} ({okr.key})", render.pct(progress), verdict)
-        )
+        name = f"{PACE_MARK[verdict]} {okr.name} ({okr.key})"
+        rows.append((name, render.pct(progress), render.PACE_WORD[verdict]))
         bars.append(Bar(okr.name, progress, PACE_STATUS[verdict], render.pct(progress)))
         for kr in krs:
             share = kr_progress(kr)

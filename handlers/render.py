@@ -16,6 +16,7 @@ from handlers.numbers import (
 )
 from scoring.initiatives import CadenceProgress
 from scoring.models import Status, TimeAggregate
+from scoring.okr import Pace
 
 #: 12.5, 10 000, 0.25, −5; `num(95, "$")` → "95 $"; None → "—" (handlers.numbers).
 num = format_number
@@ -34,6 +35,9 @@ AGG_WORDS: dict[TimeAggregate, str] = {
     "max": "highest value",
     "min": "lowest value",
 }
+
+#: How replies name an OKR's or a dated KPI's pace (scoring.okr.Pace is the verdict).
+PACE_WORD = {Pace.ON_TRACK: "on track", Pace.BEHIND: "behind", Pace.AT_RISK: "at risk"}
 
 STATUS_MARK = {
     Status.GREEN: "🟢",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from handlers import render
 from handlers.calculated import period_values, reading
 from handlers.contract import Context
 from scoring.kpi import performance, progress
@@ -98,4 +99,4 @@ def due_state(ctx: Context, chat: str, view: KpiView, today: date) -> DuePace | 
 
 def pace_mark(state: DuePace | None) -> str:
     """The short pace mark `/kpi` rows and the digest show for a KPI with `due=`: `⏱ behind`."""
-    return "" if state is None or state.pace is None else f"⏱ {state.pace}"
+    return "" if state is None or state.pace is None else f"⏱ {render.PACE_WORD[state.pace]}"

@@ -38,7 +38,8 @@ _YEAR_LAST = re.compile(r"^([QH])(\d)(\d{4})$")
 
 
 class Pace(StrEnum):
-    """How an OKR's progress compares with the time elapsed."""
+    """How an OKR's progress compares with the time elapsed (the words people read are
+    handlers.render.PACE_WORD)."""
 
     ON_TRACK = "on track"
     BEHIND = "behind"

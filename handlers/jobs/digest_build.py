@@ -148,7 +148,8 @@ def _okr_lines(ctx: Context, chat: str, now: datetime, tz: ZoneInfo) -> list[str
     for okr in okrs:
         progress = okr_progress(ctx.store.okrs.key_results(chat, okr.key)) or 0.0
         verdict = pace(progress, expected)
-        parts.append(f"{PACE_MARK[verdict.value]} {okr.name} {render.pct(progress)} {verdict}")
+        word = render.PACE_WORD[verdict]
+        parts.append(f"{PACE_MARK[verdict.value]} {okr.name} {render.pct(progress)} {word}")
     return [f"OKR pace {cycle} ({render.pct(expected)} elapsed): " + "; ".join(parts)]
 
 

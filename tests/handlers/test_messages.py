@@ -14,10 +14,12 @@ import pytest
 from pydantic import ValidationError
 
 from handlers.messages import MESSAGES, say, validation_text
+from handlers.render import PACE_WORD
 from scoring.alert_policy import AlertPolicy
 from scoring.errors import LinkCycleError, ScoringError
 from scoring.formula import NoValue, evaluate, parse_formula
 from scoring.models import Thresholds
+from scoring.okr import Pace
 from scoring.status import validate_thresholds
 
 SCORING = Path(__file__).resolve().parents[2] / "scoring"
@@ -185,3 +187,8 @@ def test_a_refusal_survives_a_pickle_round_trip_with_its_data() -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is LinkCycleError
     assert say(copy) == say(error)
+
+
+def test_every_pace_verdict_has_its_words_in_handlers() -> None:
+    assert set(PACE_WORD) == set(Pace)
+    assert [PACE_WORD[p] for p in Pace] == ["on track", "behind", "at risk"]
