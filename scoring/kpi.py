@@ -36,7 +36,7 @@ def clamp01(share: float) -> float:
 def infer_direction(baseline: float, target: float) -> Literal["up", "down"]:
     """Higher or lower is better, read from where the target sits against the baseline."""
     if baseline == target:
-        raise ZeroWidthScaleError("kpi.direction_unknown", target=target)
+        raise ZeroWidthScaleError("kpi.direction_unknown", target=float(target))
     return "up" if target > baseline else "down"
 
 

@@ -127,7 +127,7 @@ def aggregate(mode: Aggregate, pairs: Sequence[tuple[float, float]]) -> float | 
 def check_weight(weight: float, what: str) -> None:
     """Refuse a weight that a mean cannot use (negative, NaN or infinite)."""
     if not math.isfinite(weight) or weight < 0:
-        raise ScoringError("weight.negative", what=what, weight=weight)
+        raise ScoringError("weight.negative", what=what, weight=float(weight))
 
 
 def _status(score: float | None, thresholds: Thresholds) -> Status:

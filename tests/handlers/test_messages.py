@@ -20,6 +20,7 @@ from scoring.errors import LinkCycleError, ScoringError
 from scoring.formula import NoValue, evaluate, parse_formula
 from scoring.models import Thresholds
 from scoring.okr import Pace
+from scoring.rollup import check_weight
 from scoring.status import validate_thresholds
 
 SCORING = Path(__file__).resolve().parents[2] / "scoring"
@@ -192,3 +193,9 @@ def test_a_refusal_survives_a_pickle_round_trip_with_its_data() -> None:
 def test_every_pace_verdict_has_its_words_in_handlers() -> None:
     assert set(PACE_WORD) == set(Pace)
     assert [PACE_WORD[p] for p in Pace] == ["on track", "behind", "at risk"]
+
+
+def test_a_whole_number_weight_is_written_with_a_real_minus_like_before() -> None:
+    with pytest.raises(ScoringError) as caught:
+        check_weight(-1, "objective 'x'")
+    assert say(caught.value) == "The weight of objective 'x' must be 0 or more, not −1."
