@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from bot.app import Core
+from handlers import alert_pipeline
+from handlers.contract import Context
 from handlers.jobs import bookkeeping, sweeper
+from scoring.models import Kpi
 from tests.alerts.support import CHAT, queued_text
 from tests.support import FakeChat, FixedClock
 
@@ -77,7 +82,6 @@ async def test_a_sweep_yields_between_slices_of_work(chat: FakeChat, core: Core)
     assert pauses == 4
 
 
-
 async def test_a_busy_sweep_leaves_no_cyclic_garbage_and_freezes_what_it_loaded(
     chat: FakeChat, core: Core, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -107,6 +111,27 @@ async def test_a_busy_sweep_leaves_no_cyclic_garbage_and_freezes_what_it_loaded(
     clock.advance(days=1)
     assert (await sweeper.sweep(core.ctx, slice_seconds=0.0, pause=pause)).reminders == 1
     assert gc.get_freeze_count() > frozen
+
+
+async def test_the_sweeps_red_reminder_is_evaluated_by_the_pipelines_one_entry_point(
+    chat: FakeChat, core: Core, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await chat.ok(CAC)
+    await chat.ok("/alerts set group=0 repeat=12h")
+    await chat.ok("/kpi set cac 130")
+    evaluated: list[list[str]] = []
+    entry_point = alert_pipeline.evaluate_chat
+
+    def spy(ctx: Context, chat: str, kpis: Sequence[Kpi], **kwargs: Any) -> Any:
+        evaluated.append([k.key for k in kpis])
+        return entry_point(ctx, chat, kpis, **kwargs)
+
+    monkeypatch.setattr(alert_pipeline, "evaluate_chat", spy)
+    clock.advance(hours=13)
+    assert (await sweeper.sweep(core.ctx)).reminders == 1
+    assert evaluated == [["cac"]]
+    assert "is still red" in queued_text(core)[-1]
+
 
 async def test_the_sweeps_raw_reads_agree_with_the_repositories(
     chat: FakeChat, core: Core, clock: FixedClock

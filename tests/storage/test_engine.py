@@ -520,7 +520,6 @@ def test_prefetch_loads_a_chats_tables_in_one_query_and_knows_what_is_missing(
     assert fresh.table("mix:d:k0").all() == [{"n": 9}]
 
 
-
 @pytest.mark.parametrize("cache_tables", [1000, 4])
 def test_prefetch_after_unsaved_changes_sees_them_even_when_they_left_the_cache(
     spy: SpyBackend, monkeypatch: pytest.MonkeyPatch, cache_tables: int
@@ -559,6 +558,7 @@ def test_a_model_by_key_validates_only_that_document_until_the_tables_models_are
     spied.table("defs:d").insert_multiple([{"key": "a", "n": 1}, {"key": "b", "n": 2}])
     built = spied.models("defs:d", _Keyed)
     assert spied.model_by_key("defs:d", _Keyed, "b") is built[1]
+
 
 # --- warming the cache after start-up ---------------------------------------------------------
 
