@@ -51,7 +51,6 @@ KR_USAGE = (
     '/okr kr <okr-key> <kr-key> "<name>" start=<n> target=<n> [unit=<u>] [weight=<n>] '
     "[owner=@user] [kpi=<kpi-key>]"
 )
-PACE_MARK = {Pace.ON_TRACK: "🟢", Pace.BEHIND: "🟡", Pace.AT_RISK: "🔴"}
 PACE_STATUS = {Pace.ON_TRACK: "green", Pace.BEHIND: "yellow", Pace.AT_RISK: "red"}
 
 
@@ -135,7 +134,7 @@ async def okr_progress_cmd(cmd: Command, ctx: Context) -> Reply:
         krs = ctx.store.okrs.key_results(chat, okr.key)
         progress = okr_progress(krs) or 0.0
         verdict = pace(progress, expected)
-        name = f"{PACE_MARK[verdict]} {okr.name} ({okr.key})"
+        name = f"{render.PACE_MARK[verdict]} {okr.name} ({okr.key})"
         rows.append((name, render.pct(progress), render.PACE_WORD[verdict]))
         bars.append(Bar(okr.name, progress, PACE_STATUS[verdict], render.pct(progress)))
         for kr in krs:

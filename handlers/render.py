@@ -38,6 +38,7 @@ AGG_WORDS: dict[TimeAggregate, str] = {
 
 #: How replies name an OKR's or a dated KPI's pace (scoring.okr.Pace is the verdict).
 PACE_WORD = {Pace.ON_TRACK: "on track", Pace.BEHIND: "behind", Pace.AT_RISK: "at risk"}
+PACE_MARK = {Pace.ON_TRACK: "🟢", Pace.BEHIND: "🟡", Pace.AT_RISK: "🔴"}
 
 STATUS_MARK = {
     Status.GREEN: "🟢",

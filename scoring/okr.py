@@ -29,9 +29,9 @@ from scoring.models import KeyResult
 from scoring.periods import Period, local_date, period_containing, period_instants, quarter_of
 from scoring.periods import elapsed_share as _elapsed_between
 from scoring.rollup import weighted_mean
+from scoring.status import EPS
 
 CycleKind = Literal["quarter", "half", "year"]
-_EPS = 1e-9
 _LETTER: dict[CycleKind, str] = {"quarter": "Q", "half": "H", "year": ""}
 _YEAR_FIRST = re.compile(r"^(\d{4})(?:([QH])(\d))?$")
 _YEAR_LAST = re.compile(r"^([QH])(\d)(\d{4})$")
@@ -151,8 +151,8 @@ def okr_progress(krs: Sequence[KeyResult]) -> float | None:
 
 def pace(progress: float, expected: float) -> Pace:
     """On track at ≥ 95 % of the expected progress, behind at ≥ 75 %, else at risk."""
-    if expected <= 0 or progress + _EPS >= 0.95 * expected:
+    if expected <= 0 or progress + EPS >= 0.95 * expected:
         return Pace.ON_TRACK
-    if progress + _EPS >= 0.75 * expected:
+    if progress + EPS >= 0.75 * expected:
         return Pace.BEHIND
     return Pace.AT_RISK

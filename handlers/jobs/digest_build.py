@@ -20,7 +20,6 @@ from storage.alert_state import (
     MissedRun,
 )
 
-PACE_MARK = {"on track": "🟢", "behind": "🟡", "at risk": "🔴"}
 JOB_WORDS = {
     "digest": "weekly digest",
     "okr-checkin": "OKR check-in reminder",
@@ -149,7 +148,7 @@ def _okr_lines(ctx: Context, chat: str, now: datetime, tz: ZoneInfo) -> list[str
         progress = okr_progress(ctx.store.okrs.key_results(chat, okr.key)) or 0.0
         verdict = pace(progress, expected)
         word = render.PACE_WORD[verdict]
-        parts.append(f"{PACE_MARK[verdict.value]} {okr.name} {render.pct(progress)} {word}")
+        parts.append(f"{render.PACE_MARK[verdict]} {okr.name} {render.pct(progress)} {word}")
     return [f"OKR pace {cycle} ({render.pct(expected)} elapsed): " + "; ".join(parts)]
 
 
