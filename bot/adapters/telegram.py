@@ -76,6 +76,7 @@ ALLOWED_UPDATES = ("message", "callback_query")
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 
 _App = Application[Any, Any, Any, Any, Any, Any]
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # PTB objects are frozen: one serves all
 
 
 def _utc_now() -> datetime:
@@ -651,7 +652,7 @@ class TelegramAdapter:
                 parse_mode=parse_mode,
                 reply_markup=markup,
                 message_thread_id=thread,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                link_preview_options=_NO_PREVIEW,
             )
 
 

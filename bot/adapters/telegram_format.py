@@ -176,18 +176,18 @@ def split_html(lines: Sequence[_Line], limit: int = MAX_TEXT) -> list[str]:
             chunks.append("".join(parts) + (_PRE_CLOSE if in_pre else ""))
 
     for whole in lines:
-        for line, piece in _pieces(whole, budget):
+        for line, piece, units in _pieces(whole, budget):
             if line.pre:
                 prefix = ("\n" if size else "") + ("" if in_pre else _PRE_OPEN)
             else:
                 prefix = (_PRE_CLOSE if in_pre else "") + ("\n" if size else "")
-            added = len(prefix) + utf16_len(piece)
+            added = len(prefix) + units
             reserve = len(_PRE_CLOSE) if line.pre else 0
             if size and size + added + reserve > limit:
                 close()
                 parts, size, in_pre, visible = [], 0, False, False
                 prefix = _PRE_OPEN if line.pre else ""
-                added = len(prefix) + utf16_len(piece)
+                added = len(prefix) + units
             parts += (prefix, piece)
             size += added
             in_pre = line.pre
@@ -197,12 +197,14 @@ def split_html(lines: Sequence[_Line], limit: int = MAX_TEXT) -> list[str]:
     return chunks
 
 
-def _pieces(line: _Line, budget: int) -> list[tuple[_Line, str]]:
-    """The line (cut if over `budget`) with each piece's HTML."""
+def _pieces(line: _Line, budget: int) -> list[tuple[_Line, str, int]]:
+    """The line (cut if over `budget`) with each piece's HTML and its length."""
     rendered = line.render()
-    if utf16_len(rendered) <= budget:
-        return [(line, rendered)]
-    return [(piece, piece.render()) for piece in _hard_split(line, budget)]
+    units = utf16_len(rendered)
+    if units <= budget:
+        return [(line, rendered, units)]
+    pieces = [(piece, piece.render()) for piece in _hard_split(line, budget)]
+    return [(piece, html, utf16_len(html)) for piece, html in pieces]
 
 
 def _fit_caption(lines: Sequence[_Line]) -> str | None:
