@@ -211,6 +211,10 @@ class Database:
         #: Every stored table is in the cache (a start-up `warm()` walked them all and
         #: nothing was evicted or forgotten since): a name not cached does not exist.
         self._all_cached = False
+        #: Every stored table named up to this (inclusive) is in the cache: how far a
+        #: `warm()` that stopped at its share got (a name before it not cached does not
+        #: exist); reset when the cache drops a table.
+        self._warmed_to = ""
         self._dropped = 0  # tables evicted from or forgotten by the cache so far
         #: A changed table (unsaved or being saved) left the cache since the changes were
         #: last all saved: only then can a changed table be missing from the cache.
@@ -369,7 +373,8 @@ class Database:
         prefix is known not to exist.
         """
         self._check_open()
-        if prefix in self._complete or self._all_cached:
+        past = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # after every name under `prefix`
+        if prefix in self._complete or self._all_cached or past <= self._warmed_to:
             return
         stored: dict[str, bytes | None] = dict(self._backend.load_prefix(prefix))
         if self._changed_uncached:  # a changed table may be missing from the cache
@@ -408,6 +413,8 @@ class Database:
                     or self._cache_bytes + len(body) > CACHE_BYTES * share
                 ):
                     return loaded
+                if self._dropped == dropped_before:
+                    self._warmed_to = name  # every name before it was loaded or skipped
                 newest = (
                     self._body(name) if name in self._dirty or name in self._inflight else body
                 )
@@ -416,6 +423,8 @@ class Database:
                 )
                 loaded += 1
             after = rows[-1][0]
+            if self._dropped == dropped_before:
+                self._warmed_to = after
             # The cache is long-lived: frozen, the collector's full collections never
             # re-scan it (unfrozen, one took ~250 ms inside a warm step on 25 000 tables).
             gc.freeze()
@@ -440,7 +449,11 @@ class Database:
         if name in cache:
             cache.move_to_end(name)
             return cache[name]
-        if self._all_cached or (self._complete and name[: name.rfind(":") + 1] in self._complete):
+        if (
+            self._all_cached
+            or name <= self._warmed_to
+            or (self._complete and name[: name.rfind(":") + 1] in self._complete)
+        ):
             return None
         body = self._body(name)
         entry = None if body is None else _Entry(orjson.loads(body), body)
@@ -459,6 +472,7 @@ class Database:
         ):
             evicted, dropped = self._cache.popitem(last=False)
             self._all_cached = False
+            self._warmed_to = ""
             self._dropped += 1
             self._note_uncached(evicted)
             if dropped is not None:
@@ -471,6 +485,7 @@ class Database:
         if entry is not None:
             self._cache_bytes -= len(entry.body)
         self._all_cached = False
+        self._warmed_to = ""
         self._dropped += 1
         self._note_uncached(name)
         self._complete.discard(name[: name.rfind(":") + 1])
@@ -677,6 +692,7 @@ class Database:
             self._backend.close()
             self._cache.clear()
             self._complete.clear()
+            self._warmed_to = ""
 
     async def aclose(self) -> None:
         """`close` after the last commit finished on the loop."""

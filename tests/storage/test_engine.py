@@ -596,10 +596,14 @@ async def test_warming_keeps_changes_not_yet_saved_and_their_new_tables() -> Non
     assert [d["n"] for d in Database(spy).table("t:b").all()] == ["t:b", "unsaved"]
 
 
-async def test_warming_stops_at_its_share_of_the_cache_and_missing_tables_are_asked_for() -> None:
+async def test_warming_stops_at_its_share_and_only_names_past_where_it_got_are_asked_for() -> None:
     db, spy = _stored([f"t:{i}" for i in range(10)])
     loaded = await db.warm(share=4 / engine.CACHE_TABLES)
-    assert loaded == 4
+    assert loaded == 4  # t:0 … t:3, in name order
     spy.loads = 0
-    assert db.table("never:made").all() == []
-    assert spy.loads == 1  # not everything is cached, so the backend is asked
+    assert db.table("never:made").all() == []  # named before t:3: known not to exist
+    assert db.table("t:2b").all() == []
+    assert spy.loads == 0
+    assert db.table("t:4").all() == [{"n": "t:4"}]  # past where the warm got: asked
+    assert db.table("u:made").all() == []
+    assert spy.loads == 2
