@@ -1,5 +1,11 @@
 """`scorecard-bot console|run|export|import|doctor`: the only place that turns errors into exit
-codes."""
+codes.
+
+Only the standard library and the picture worker are imported at the top: `console` and
+`run` start the worker process first, so matplotlib's import in the worker overlaps the
+bot's own imports and start-up (about a second each) instead of following them. The
+worker re-imports this module, which must therefore stay light.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +15,14 @@ import getpass
 import sys
 from pathlib import Path
 
-from bot import files_cli
-from bot.adapters.base import StartupError
-from bot.adapters.console import CONSOLE_CHAT, ConsoleAdapter
-from bot.app import build_core
-from bot.config import ConfigError
-from bot.demo import load_demo
-from bot.logging import redact
 from handlers.pictures.painter import Painter
-from storage.doctor import examine
-from storage.errors import StoreError
+
+DRAWING_MODES = (None, "console", "run")  # the modes that answer in chat, with pictures
 
 
 def _parser() -> argparse.ArgumentParser:
+    from bot import files_cli
+
     parser = argparse.ArgumentParser(prog="scorecard-bot", description=__doc__)
     sub = parser.add_subparsers(dest="mode")
     console = sub.add_parser("console", help="chat in the terminal (no tokens needed)")
@@ -38,13 +39,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def _doctor(data: Path) -> int:
     """Print the check of the store in `data`; exit code 1 when something is wrong."""
+    from storage.doctor import examine
+
     report = examine(data)
     print(report.text())  # noqa: T201
     return 0 if report.ok else 1
 
 
-async def _console(data: Path, user: str, demo: bool) -> None:
-    core = build_core(data, painter=Painter("process"))
+async def _console(data: Path, user: str, demo: bool, painter: Painter) -> None:
+    from bot.adapters.console import CONSOLE_CHAT, ConsoleAdapter
+    from bot.app import build_core
+    from bot.demo import load_demo
+
+    core = build_core(data, painter=painter)
     try:
         if demo and load_demo(core.store, CONSOLE_CHAT.key, core.ctx.clock()):
             await core.store.commit()
@@ -68,6 +75,22 @@ async def _console(data: Path, user: str, demo: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `scorecard-bot` console script."""
+    painter = Painter("process")
+    first = (argv if argv is not None else sys.argv[1:])[:1]
+    if argv is None and (first[0] if first else None) in DRAWING_MODES:
+        painter.warm()  # the real command line: before the bot's own imports (tests: lazily)
+    try:
+        return _main(argv, painter)
+    finally:
+        painter.close()
+
+
+def _main(argv: list[str] | None, painter: Painter) -> int:
+    from bot import files_cli
+    from bot.adapters.base import StartupError
+    from bot.config import ConfigError
+    from storage.errors import StoreError
+
     args = _parser().parse_args(argv)
     try:
         if args.mode == "export":
@@ -79,11 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.mode in (None, "console"):
             data = getattr(args, "data", Path("data"))
             user = getattr(args, "user", None) or _default_user()
-            asyncio.run(_console(data, user, bool(getattr(args, "demo", False))))
+            asyncio.run(_console(data, user, bool(getattr(args, "demo", False)), painter))
         else:
             from bot.run import run_configured
 
-            asyncio.run(run_configured(args.config))
+            asyncio.run(run_configured(args.config, painter=painter))
     except (StoreError, ConfigError) as exc:
         return _fail(str(exc))
     except StartupError as exc:
@@ -97,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _fail(message: str) -> int:
     """One line on stderr, secrets redacted (an API may echo a token back), exit code 2."""
+    from bot.logging import redact
+
     line = " ".join(redact(message).split())
     print(f"scorecard-bot: {line}", file=sys.stderr)  # noqa: T201
     return 2

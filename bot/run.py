@@ -94,15 +94,20 @@ async def run_configured(
     config_path: Path,
     environ: Mapping[str, str] | None = None,
     stop: asyncio.Event | None = None,
+    painter: Painter | None = None,
 ) -> None:
-    """Start every configured platform and serve until SIGINT/SIGTERM (or `stop`)."""
+    """Start every configured platform and serve until SIGINT/SIGTERM (or `stop`).
+
+    `painter` is the picture worker the command line may have started already (else a new
+    worker process, started with the bot).
+    """
     config = read_config(config_path, os.environ if environ is None else environ)
     setup_logging(config.bot.log_level, config.secrets())
     core = build_core(
         config.storage.path,
         default_timezone=config.bot.timezone,
         admins=frozenset(config.bot.admins),
-        painter=Painter("process"),
+        painter=painter or Painter("process"),
     )
     api = None
     if config.api.enabled:

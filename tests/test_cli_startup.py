@@ -187,7 +187,7 @@ def test_a_store_the_os_refuses_to_open_is_one_line(
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(locked))
 
-    monkeypatch.setattr("bot.cli.build_core", refuse)
+    monkeypatch.setattr("bot.app.build_core", refuse)  # imported by the console at start
     assert main(["console", "--data", str(tmp_path / "data")]) == 2
     assert capsys.readouterr().err == (
         f"scorecard-bot: could not start: {locked}: Permission denied\n"
