@@ -47,6 +47,7 @@ async def alerts_show(cmd: Command, ctx: Context) -> Reply:
         Field(label="Muted", value=_mutes_text(settings, now, tz)),
         Field(label="Quiet hours", value=_quiet_text(settings, tz)),
         Field(label="Rules", value=_policy_text(settings.policy)),
+        Field(label="Charts", value=_charts_text(settings.charts)),
     ]
     waiting = ctx.store.alerts.batcher(chat).queued
     if waiting:
@@ -147,6 +148,11 @@ def _policy_text(policy: AlertPolicy) -> str:
         f"hysteresis {policy.hysteresis * 100:g}%, confirm {policy.confirm}, "
         f"repeat {duration_text(policy.repeat)}, group {duration_text(policy.group_window)}"
     )
+
+
+def _charts_text(charts: bool) -> str:
+    """The charts=on|off setting in words (what `/alerts` shows and `/alerts set` confirms)."""
+    return "on (alerts and digests carry a small chart)" if charts else "off (no charts on alerts)"
 
 
 def _delivery_fields(
@@ -357,8 +363,7 @@ async def alerts_set(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(f"{field}: {message}.") from None
     changed = {"policy": policy, "charts": charts}
     ctx.store.alerts.save_settings(chat, settings.model_copy(update=changed))
-    pictures = "alerts and digests carry a small chart" if charts else "no charts on alerts"
-    return Reply(text=f"Alert rules: {_policy_text(policy)}; {pictures}.")
+    return Reply(text=f"Alert rules: {_policy_text(policy)}; charts {_charts_text(charts)}.")
 
 
 def _target(cmd: Command, ctx: Context, raw: str) -> str:

@@ -71,3 +71,22 @@ async def test_the_digest_draws_its_red_kpis(chat: FakeChat) -> None:
     await chat.ok("/kpi set cac 118")
     replies = await chat.say("/digest")
     assert replies[0].image is not None and replies[0].image.filename == "cac.png"
+
+
+async def test_alerts_shows_whether_alerts_carry_charts(chat: FakeChat) -> None:
+    shown = (
+        "Alerts · nothing firing\n"
+        "Every KPI with data is green (or never alerted).\n"
+        "Alerts go to: this chat (default)\n"
+        "Muted: nothing\n"
+        "Quiet hours: none\n"
+        "Rules: hysteresis 5%, confirm 1, repeat 1d, group 1m\n"
+        "Charts: {}\n"
+        "Test-mode KPIs never alert; their would-be alerts are in /alerts log."
+    )
+    assert await chat.ok("/alerts") == shown.format("on (alerts and digests carry a small chart)")
+    assert await chat.ok("/alerts set charts=off") == (
+        "Alert rules: hysteresis 5%, confirm 1, repeat 1d, group 1m; "
+        "charts off (no charts on alerts)."
+    )
+    assert await chat.ok("/alerts") == shown.format("off (no charts on alerts)")

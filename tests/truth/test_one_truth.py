@@ -45,6 +45,7 @@ async def test_a_hysteresis_hold_shows_the_kpis_colour_and_says_when_the_alert_c
         "Muted: nothing\n"
         "Quiet hours: none\n"
         "Rules: hysteresis 5%, confirm 1, repeat 1d, group 0 (off)\n"
+        "Charts: on (alerts and digests carry a small chart)\n"
         "Sending: 1 message(s) waiting\n"
         "Test-mode KPIs never alert; their would-be alerts are in /alerts log."
     )
