@@ -89,7 +89,10 @@ def chart_figure(spec: ChartSpec, *, small: bool = False) -> Figure:
     """Draw one chart (`small` for alerts: fewer labels, half the size)."""
     with style.styled():
         fig = style.figure(5.2, 2.5, dpi=100) if small else style.figure(8, 4, dpi=110)
-        ax = fig.add_axes((0.1, 0.14, 0.78, 0.7) if not small else (0.12, 0.16, 0.72, 0.64))
+        left, bottom, width, height = (0.12, 0.16, 0.72, 0.64) if small else (0.1, 0.14, 0.78, 0.7)
+        # narrower plot when the target or baseline label needs more room on the right
+        width = min(width, 1 - left - _margin(spec, fig.get_figwidth() * 72))
+        ax = fig.add_axes((left, bottom, width, height))
         draw_chart(ax, spec, small=small)
         style.title(
             fig, 0.1 if not small else 0.12, 0.955, spec.title, 12 if not small else 10, va="top"
@@ -132,31 +135,24 @@ def draw_chart(ax: Axes, spec: ChartSpec, *, small: bool = False, tiny: bool = F
         for edge in spec.range_band:
             ax.axhline(edge, color=style.EDGE["green"], linewidth=1, linestyle="-", alpha=0.7)
     right = last + pad * (10 if not tiny else 2)
-    if spec.target is not None and spec.range_band is None:
-        ax.axhline(spec.target, color=style.EDGE["green"], linestyle="--", linewidth=1.3)
+    for value, word, colour, dash in (
+        (spec.target, "target", style.EDGE["green"], "--"),
+        (spec.baseline, "baseline", style.MUTED, ":"),
+    ):
+        if value is None or spec.range_band is not None or (tiny and word == "baseline"):
+            continue
+        ax.axhline(value, color=colour, linestyle=dash, linewidth=1.3 if dash == "--" else 1.1)
         if not tiny:
             ax.text(
                 right,
-                spec.target,
-                f" target {style.num(spec.target, spec.unit)}",
+                value,
+                _fitted(f" {word} ", value, spec.unit, 8, _room(ax, right)),
                 fontsize=8,
-                color=style.EDGE["green"],
+                color=colour,
                 va="center",
                 ha="left",
                 clip_on=False,
             )
-    if spec.baseline is not None and spec.range_band is None and not tiny:
-        ax.axhline(spec.baseline, color=style.MUTED, linestyle=":", linewidth=1.1)
-        ax.text(
-            right,
-            spec.baseline,
-            f" baseline {style.num(spec.baseline, spec.unit)}",
-            fontsize=8,
-            color=style.MUTED,
-            va="center",
-            ha="left",
-            clip_on=False,
-        )
     if spec.plan:
         ax.plot(
             [d for d, _ in spec.plan],
@@ -198,10 +194,13 @@ def draw_chart(ax: Axes, spec: ChartSpec, *, small: bool = False, tiny: bool = F
         )
         if not tiny:
             label = f"{style.num(spec.values[-1], spec.unit)}\n{day_label(xs[-1], 0)}"
+            # right of the point, unless it would run off the picture (a long unit)
+            fits = style.width_pt(label, 8.5, bold=True) + 12 <= _room(ax, xs[-1])
             ax.annotate(
                 label,
                 (xs[-1], spec.values[-1]),
-                xytext=(6, 8),
+                xytext=(6, 8) if fits else (-6, 8),
+                ha="left" if fits else "right",
                 textcoords="offset points",
                 fontsize=8.5,
                 fontweight="bold",
@@ -228,6 +227,36 @@ def draw_chart(ax: Axes, spec: ChartSpec, *, small: bool = False, tiny: bool = F
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(axis="y", alpha=0.25)
+
+
+def _room(ax: Axes, x: float) -> float:
+    """Points from data `x` to the picture's right edge: the room a label there has."""
+    low, high = ax.get_xlim()
+    box = ax.get_position()
+    fig = ax.get_figure(root=True)
+    width = fig.get_figwidth() * 72 if fig is not None else 0.0
+    return float((1.0 - box.x0 - box.width * (x - low) / ((high - low) or 1.0)) * width)
+
+
+def _margin(spec: ChartSpec, points: float) -> float:
+    """The share of a `points`-wide picture the target and baseline labels need on the
+    right (at most 0.3: a longer label drops its unit instead, see `_fitted`)."""
+    if spec.range_band is not None:
+        return 0.0
+    labels = [
+        f" {word} {style.num(value, spec.unit)}"
+        for word, value in (("target", spec.target), ("baseline", spec.baseline))
+        if value is not None
+    ]
+    widest = max((style.width_pt(label, 8) for label in labels), default=0.0)
+    return min(0.3, (widest + 4) / points)
+
+
+def _fitted(prefix: str, value: float, unit: str, size: float, room: float) -> str:
+    """`prefix` and the value with its unit, or without the unit (the axis names it) when
+    that is too wide for `room` points."""
+    text = prefix + style.num(value, unit)
+    return text if style.width_pt(text, size) <= room else prefix + style.num(value)
 
 
 def chart_png(spec: ChartSpec) -> bytes:

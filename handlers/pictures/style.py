@@ -86,6 +86,16 @@ def wrap(text: str, width: int, lines: int) -> str:
     return "\n".join(parts)
 
 
+def width_pt(text: str, size: float, *, bold: bool = False) -> float:
+    """A text's width in points, estimated without a renderer (measuring costs ~1 ms a line).
+
+    DejaVu Sans averages under 0.64 em a character (digits 0.64, bold 0.70), so the
+    estimate errs on the wide side: a label placed by it is never cut off.
+    """
+    longest = max((len(line) for line in text.split("\n")), default=0)
+    return longest * size * (0.72 if bold else 0.64)
+
+
 def num(value: float | None, unit: str = "") -> str:
     """The chat's number format (thousands grouped, no scientific notation) for a label."""
     return safe(render.num(value, unit))

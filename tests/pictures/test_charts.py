@@ -136,3 +136,23 @@ async def test_a_range_kpis_chart_caption_names_its_range_not_its_midpoint(chat:
     await chat.ok("/kpi set nps 55")
     caption = await chat.ok("/kpi nps chart")
     assert "; latest 55 points, range 30–50 points.\n" in caption, caption
+
+
+@pytest.mark.parametrize(
+    "unit", ["$", "₽", "thousand unique visitors", "заявок в месяц от статей"]
+)
+def test_the_latest_value_and_line_labels_stay_inside_the_picture(unit: str) -> None:
+    # QA #8: with a long unit the latest value's label ran off the right edge
+    kpi = Kpi(key="v", name="Visitors", objective="o", target=2.5e6, baseline=1e5, unit=unit)
+    first = date(2026, 9, 22)
+    values = [_m(date.fromordinal(first.toordinal() + i), 1e6 + i * 3e4) for i in range(60)]
+    fig = charts.chart_figure(kpi_chart_spec(kpi, values, Thresholds()))
+    style.png(fig)
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    labels = [t for t in fig.axes[0].texts if t.get_text().strip()]
+    assert len(labels) == 3  # target, baseline, latest value
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.x1, label.get_text()
+        assert box.y0 >= 0 and box.y1 <= fig.bbox.y1, label.get_text()
+    assert any(t.get_text().startswith(f"2 770 000 {unit}") for t in labels)
