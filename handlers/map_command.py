@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 
 from handlers import render
 from handlers.common import chat_today, chat_zone, perspective_or_fail
 from handlers.contract import Command, Context, Image, NotFound, Reply, UsageError, command
 from handlers.pictures.layout import BOX_W
-from handlers.pictures.strategy import BandSpec, BoxSpec, KpiMark, MapSpec, map_png
+from handlers.pictures.strategy import (
+    BandSpec,
+    BoxSpec,
+    KpiMark,
+    MapSpec,
+    fewest_crossings,
+    map_png,
+)
 from handlers.router import Router
 from handlers.scores import KpiView, ScorecardView, scorecard_view
 from scoring.initiatives import cadence_progress
@@ -72,9 +79,27 @@ def map_spec(
     only: str | None = None,
     highlight: tuple[frozenset[str], frozenset[tuple[str, str]]] | None = None,
 ) -> MapSpec:
-    """What the map picture shows, in barycentre order (`only`: one perspective with KPIs)."""
-    scores = _scores(view)
+    """What the map picture shows (`only`: one perspective with KPIs), objectives in
+    barycentre order unless, as drawn, their given order crosses fewer arrows."""
+    given: dict[str, list[Objective]] = {}
+    for objective in view.objectives:
+        given.setdefault(objective.perspective, []).append(objective)
     ordered = order_objectives(view.perspectives, view.objectives, links)
+    return fewest_crossings(
+        _map_spec(view, links, title, ordered, only, highlight),
+        _map_spec(view, links, title, given, only, highlight),
+    )
+
+
+def _map_spec(
+    view: ScorecardView,
+    links: Sequence[Link],
+    title: str,
+    order: Mapping[str, Sequence[Objective]],
+    only: str | None,
+    highlight: tuple[frozenset[str], frozenset[tuple[str, str]]] | None,
+) -> MapSpec:
+    scores = _scores(view)
     bands = []
     for perspective in view.perspectives:
         if only is not None and perspective.key != only:
@@ -82,7 +107,7 @@ def map_spec(
         ps = next((p for p in view.score.perspectives if p.key == perspective.key), None)
         boxes = tuple(
             _box(o, scores.get(o.key), view if only else None)
-            for o in ordered.get(perspective.key, [])
+            for o in order.get(perspective.key, [])
         )
         bands.append(
             BandSpec(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 LABEL_W = 1.9  # the band's name and score
 MARGIN = 0.25
@@ -282,3 +283,23 @@ def segment_hits_box(p: Point, q: Point, box: Box, inset: float = 1e-6) -> bool:
         if t0 >= t1:
             return False
     return True
+
+
+def crossings(paths: Sequence[Sequence[Point]]) -> int:
+    """How many pairs of arrows cross as drawn (paths that only touch do not count)."""
+    segments = [list(pairwise(path)) for path in paths]
+    return sum(
+        any(_cross(p, q) for p in segments[i] for q in segments[j])
+        for i in range(len(segments))
+        for j in range(i + 1, len(segments))
+    )
+
+
+def _cross(a: tuple[Point, Point], b: tuple[Point, Point]) -> bool:
+    """Whether two segments cross at a point inside both (strictly: no shared ends)."""
+
+    def side(p: Point, q: Point, r: Point) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    (p1, p2), (q1, q2) = a, b
+    return side(p1, p2, q1) * side(p1, p2, q2) < 0 and side(q1, q2, p1) * side(q1, q2, p2) < 0

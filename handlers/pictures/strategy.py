@@ -82,6 +82,15 @@ def plan(spec: MapSpec) -> layout.MapLayout:
     )
 
 
+def fewest_crossings(*specs: MapSpec) -> MapSpec:
+    """The spec whose arrows cross least as drawn (the first one on a tie).
+
+    The barycentre order counts crossings between ranks; drawn, with bands wrapped into
+    rows and long links in channels, it can cross more than the order it started from.
+    """
+    return min(specs, key=lambda spec: layout.crossings(plan(spec).paths))
+
+
 def map_figure(spec: MapSpec) -> Figure:
     """Draw the map; the figure's text artists carry every name, one arrow patch per link."""
     with style.styled():

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import pytest
 
-from tests.pictures.support import decode
+from bot.app import Core
+from handlers.pictures.layout import crossings
+from handlers.pictures.painter import Painter, S
+from handlers.pictures.strategy import MapSpec, plan
+from scoring.models import Link, Objective
+from tests.pictures.support import big_map, decode
 from tests.support import FakeChat
 
 
@@ -91,3 +99,44 @@ async def test_map_why_of_an_objective_without_data_says_it_has_no_score_yet(
     await chat.ok('/objective add profit "Grow profit" perspective=finance')
     replies = await chat.say("/map why profit")
     assert replies[0].plain().splitlines()[0] == "Why Grow profit has no score yet"
+
+
+class _Keep(Painter):
+    """Draws nothing; keeps the specs it is given."""
+
+    def __init__(self) -> None:
+        super().__init__("thread")
+        self.specs: list[object] = []
+
+    async def paint(self, draw: Callable[[S], bytes], spec: S) -> bytes:
+        """Keep `spec`; a blank PNG signature is enough for the reply."""
+        self.specs.append(spec)
+        return b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("seed", [7, 34, 50])  # 7, 34: the barycentre order alone crosses more
+async def test_the_map_never_crosses_more_arrows_than_the_given_order(
+    chat: FakeChat, core: Core, seed: int
+) -> None:
+    drawn = big_map(objectives=30, links=40, seed=seed)
+    chat_key = chat.chat.key
+    perspectives = core.store.scorecards.perspectives(chat_key)
+    for band, perspective in zip(drawn.bands, perspectives, strict=False):
+        for box in band.boxes:
+            objective = Objective(key=box.key, name=box.name, perspective=perspective.key)
+            core.store.scorecards.put_objective(chat_key, objective)
+    for cause, effect in drawn.links:
+        core.store.scorecards.add_link(chat_key, Link(cause=cause, effect=effect))
+    keep = _Keep()
+    core.ctx.painter = keep
+    await chat.ok("/map")
+    (shown,) = keep.specs
+    assert isinstance(shown, MapSpec)
+    given = replace(
+        shown,
+        bands=tuple(
+            replace(band, boxes=tuple(sorted(band.boxes, key=lambda b: int(b.key[1:]))))
+            for band in shown.bands
+        ),
+    )
+    assert crossings(plan(shown).paths) <= crossings(plan(given).paths)
