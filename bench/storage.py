@@ -1,8 +1,8 @@
 """The store at 10k, 100k and 1M values: open, memory, start, pauses, commands, raw SQLite.
 
 Sizes: 10k and 100k values on one chat with 50 KPIs; 1M values on 20 chats × 50 KPIs
-(a marketing department: daily values for about three years). The KPIs, objectives and an
-initiative with 10 000 logged entries (ten a day for 1 000 days) are made through the
+(a marketing department: daily values for about three years). The KPIs, objectives and two
+initiatives with 10 000 logged entries each (ten a day for 1 000 days) are made through the
 repositories; the values are bulk-inserted straight into SQLite as the repositories would
 store them (month shards and the per-KPI index), so building 1M values takes seconds.
 
@@ -16,7 +16,9 @@ process that only holds this store):
   latency = completion − scheduled arrival, so a pause shows in every operation behind it;
 - `/kpi set` closed loop (each one durable before the next) against raw sqlite3 single-row
   INSERT transactions (WAL, synchronous=FULL) in the same directory, run alternately;
-- `#articles +1` on an initiative with 10 000 logs, against the raw single-row commit;
+- `#articles +1` on an initiative with 10 000 logs, against the raw single-row commit, and
+  `#posts +1` on one with 10 000 logs and a cadence target (4/month: the reply adds this
+  month's progress);
 - `scorecard-bot console` start → first reply, against the bare import of the CLI.
 
 `/scorecard` is measured as it answers: its words go out at once and its dashboard picture
@@ -59,6 +61,7 @@ import orjson
 from bot.app import Core, build_core
 from handlers.contract import Actor, ChatRef, Command
 from handlers.parsing import command_from_text
+from scoring.initiatives import parse_cadence
 from scoring.models import Initiative, Kpi, Objective, ProgressLog
 from storage.port import Batch
 from storage.sqlite import SqliteBackend
@@ -120,12 +123,14 @@ def _scaffold(path: Path, chats: int) -> None:
                 ),
             )
     chat = chat_ref(0).key
-    store.initiatives.put(chat, Initiative(key="articles", name="Articles", objective="obj0"))
-    logs = [
-        ProgressLog(initiative="articles", amount=1, at=NOW - timedelta(hours=2.4 * n), by="@b")
-        for n in range(HASHTAG_LOGS, 0, -1)
-    ]
-    store.initiatives.log_many(chat, "articles", logs)
+    for key, cadence in (("articles", None), ("posts", parse_cadence("4/month"))):
+        initiative = Initiative(key=key, name=key.title(), objective="obj0", cadence=cadence)
+        store.initiatives.put(chat, initiative)
+        logs = [
+            ProgressLog(initiative=key, amount=1, at=NOW - timedelta(hours=2.4 * n), by="@b")
+            for n in range(HASHTAG_LOGS, 0, -1)
+        ]
+        store.initiatives.log_many(chat, key, logs)
     core.close()
 
 
@@ -329,9 +334,12 @@ async def _measure(path: Path, chats: int, writes_only: bool = False) -> dict[st
     for i in range(20):  # warm both paths (caches, the writer thread) before timing
         await _run(core, f"/kpi set k{i} {i}", home)
         await _run(core, "#articles +1 warm-up", home)
+        await _run(core, "#posts +1 warm-up", home)
     sets = [f"/kpi set k{n % KPIS} {n % 700}" for n in range(CLOSED_WRITES)]
     found["set"] = _summary(await _writes(core, path, sets))
     found["hashtag"] = _summary(await _writes(core, path, ["#articles +1 bench"] * HASHTAGS))
+    # the same on an initiative with a cadence target: the reply adds the period's progress
+    found["cadence"] = _summary(await _writes(core, path, ["#posts +1 bench"] * HASHTAGS))
     found["hwm"] = _rss()[1]
     core.close()
     return found
@@ -383,7 +391,7 @@ def _label(values: int) -> str:
 def _write_rows(m: dict[str, Any]) -> dict[str, str]:
     """The write measures: `/kpi set` and `#hashtag`, each beside the raw commit."""
     kpi_set, tag = m["set"], m["hashtag"]
-    ours, raw = tag["ours"], tag["raw"]
+    ours, raw, cadence = tag["ours"], tag["raw"], m["cadence"]["ours"]
     return {
         "/kpi set closed loop (CPU ms each: all / loop)": f"{kpi_set['rate']:.0f}/s "
         f"({_ms(kpi_set['cpu_ms'])} / {_ms(kpi_set['loop_cpu_ms'])})",
@@ -397,6 +405,10 @@ def _write_rows(m: dict[str, Any]) -> dict[str, str]:
         f"{ours['p99'] / raw['p99']:.2f}×",
         "#hashtag CPU ms: all threads / event loop": f"{_ms(tag['cpu_ms'])} / "
         f"{_ms(tag['loop_cpu_ms'])}",
+        "#hashtag with a cadence p50 / p99 / max ms": f"{_ms(cadence['p50'])} / "
+        f"{_ms(cadence['p99'])} / {_ms(cadence['max'])}",
+        "#hashtag with a cadence CPU ms: all / loop": f"{_ms(m['cadence']['cpu_ms'])} / "
+        f"{_ms(m['cadence']['loop_cpu_ms'])}",
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from handlers import render
 from handlers.common import (
@@ -43,6 +44,7 @@ from handlers.parsing import (
 from handlers.router import Router
 from scoring.initiatives import cadence_progress, is_overdue, parse_cadence
 from scoring.models import Initiative, ProgressLog
+from scoring.periods import local_midnight, period_containing
 
 FIELDS = ("name", "objective", "owner", "due", "cadence", "done")
 ADD_USAGE = (
@@ -278,9 +280,14 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
     ctx.store.initiatives.log(cmd.chat.key, entry)
     status = ""
     if item.cadence is not None:
-        logs = ctx.store.initiatives.logs(cmd.chat.key, item.key)
-        progress = cadence_progress(item, logs, chat_today(cmd, ctx), chat_zone(cmd, ctx))
-        status = f" {render.cadence_label(progress)}."
+        today, tz = chat_today(cmd, ctx), chat_zone(cmd, ctx)
+        period = period_containing(item.cadence.period, today)
+        since = local_midnight(period.start, tz)
+        until = local_midnight(period.end + timedelta(days=1), tz)
+        # the period's total from its own blocks: a log of years is not read per hashtag
+        total = ctx.store.initiatives.progress_total(cmd.chat.key, item.key, since, until)
+        done = [ProgressLog(initiative=item.key, amount=total, at=since)] if total else []
+        status = f" {render.cadence_label(cadence_progress(item, done, today, tz))}."
     return Reply(text=f"Logged {render.num(amount)} on {item.name}.{status}")
 
 

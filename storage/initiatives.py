@@ -161,7 +161,10 @@ class InitiativeRepo:
         """Open initiatives that have a cadence target (for the sweep)."""
         return [i for i in self.all(chat) if i.cadence is not None and not i.done]
 
-    def progress_total(self, chat: str, key: str, since: datetime) -> float:
-        """An initiative's logged amount from `since` on."""
+    def progress_total(
+        self, chat: str, key: str, since: datetime, until: datetime | None = None
+    ) -> float:
+        """An initiative's logged amount from `since` on (and before `until`, if given),
+        read from the blocks that may hold such entries only."""
         entries = self._log(chat, key).entries(ProgressLog, since)
-        return sum(i.amount for i in entries if i.at >= since)
+        return sum(i.amount for i in entries if i.at >= since and (until is None or i.at < until))

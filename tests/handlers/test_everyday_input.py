@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.app import Core
 from handlers.parsing import parse_number
-from scoring.models import Measurement
+from scoring.models import Measurement, ProgressLog
 from storage import open_store
 from tests.support import FakeChat
 
@@ -120,3 +121,21 @@ def test_bulk_import_with_a_repeated_day_keeps_two_latest_values() -> None:
     ]
     store.kpis.record_many("c", "v", values)
     assert [m.value for m in store.kpis.latest("c", "v")] == [1.0, 3.0]
+
+
+async def test_a_hashtag_on_a_cadence_initiative_counts_this_local_periods_entries_only(
+    core: Core, chat: FakeChat
+) -> None:
+    await chat.ok("/timezone Europe/Moscow")
+    await chat.ok('/initiative add articles "Articles" cadence=4/month')
+    for at in (
+        datetime(2026, 10, 31, 20, 59, tzinfo=UTC),  # 23:59 on 31 October in Moscow
+        datetime(2026, 10, 31, 21, 0, tzinfo=UTC),  # 00:00 on 1 November in Moscow
+        datetime(2026, 11, 30, 21, 0, tzinfo=UTC),  # 1 December in Moscow (an import)
+    ):
+        core.store.initiatives.log(
+            chat.chat.key, ProgressLog(initiative="articles", amount=1, at=at)
+        )
+    assert await chat.ok("#articles +1 published") == (
+        "Logged 1 on Articles. 2 of 4 this month, 10 days left."
+    )
