@@ -321,10 +321,12 @@ async def _measure(path: Path, chats: int, writes_only: bool = False) -> dict[st
     core = build_core(path, clock=lambda: NOW + timedelta(milliseconds=next(ticks)))
     open_s = time.perf_counter() - started
     home = chat_ref(0)
-    await _run(core, "/kpi", home)
+    # The first /kpi of each chat loads its tables and builds its models (once per chat
+    # after a start): reported on its own; the p99 below is of reads of a running store.
+    cold = [await _run(core, "/kpi", chat_ref(c)) for c in range(chats)]
     await _run(core, "/scorecard", home)
     rss, _ = _rss()
-    found: dict[str, Any] = {"open_s": open_s, "rss": rss}
+    found: dict[str, Any] = {"open_s": open_s, "rss": rss, "cold_kpi": _stats(cold)}
     if not writes_only:
         found["reads"] = {
             "kpi": await _reads(core, "/kpi", chats),
@@ -461,6 +463,8 @@ def measure_size(values: int, chats: int) -> dict[str, str]:
             f"{_ms(t['wall']['p99'])} ({_ms(t['cpu']['p50'])} / {_ms(t['cpu']['p99'])})"
             for name, t in (("/kpi", m["reads"]["kpi"]), ("/scorecard", m["reads"]["scorecard"]))
         },
+        "first /kpi of each chat after open, p50 / max ms": f"{_ms(m['cold_kpi']['p50'])} / "
+        f"{_ms(m['cold_kpi']['max'])}",
         "open loop: write p99 / max ms": f"{_ms(w['p99'])} / {_ms(w['max'])}",
         "open loop: read p99 / max ms": f"{_ms(r['p99'])} / {_ms(r['max'])}",
         "open loop: CPU ms per op, finished behind": f"{_ms(m['open_loop']['run']['cpu_ms'])}, "
