@@ -690,8 +690,11 @@ class _PollingRequest(HTTPXRequest):
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
+        polling = url.endswith("/getUpdates")
+        if polling:
+            self.last_updates = b""  # never re-read an older batch after a failed call
         code, payload = await super().do_request(url, method, *args, **kwargs)
-        if url.endswith("/getUpdates") and 200 <= code <= 299:
+        if polling and 200 <= code <= 299:
             self.last_updates = payload
         return code, payload
 
@@ -713,8 +716,8 @@ class _Bot(ExtBot[int]):  # int: AIORateLimiter's per-call argument
             raise  # the request failed; the updater retries it
         except Exception:
             request = self._request[0]
-            if not isinstance(request, _PollingRequest):
-                raise
+            if not isinstance(request, _PollingRequest) or not request.last_updates:
+                raise  # not a batch PTB could not read: no answer came
             return self._readable(request.last_updates)
 
     def _readable(self, payload: bytes) -> tuple[Update, ...]:

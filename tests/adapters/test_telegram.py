@@ -863,6 +863,19 @@ async def test_an_update_ptb_cannot_read_is_skipped_with_one_line_and_serving_go
     assert len(fake.calls_of("getUpdates")) <= 4
 
 
+async def test_a_poll_that_fails_before_any_answer_never_replays_the_last_batch(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    adapter = await start_adapter()
+    fake.push_update(private_message("/kpi", chat_id=PRIVATE))
+    await router.wait(1)
+    await adapter.stop()  # PTB closes its connections: the next call cannot be sent
+
+    with pytest.raises(Exception, match="not initialized") as failed:
+        await adapter._app.bot.get_updates()
+    assert type(failed.value).__name__ == "NetworkError"  # PTB's, for the updater to retry
+
+
 async def test_stopping_is_quiet_even_when_the_last_get_updates_fails(
     fake: FakeTelegramAPI, start_adapter: AdapterFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
