@@ -29,6 +29,7 @@ from scoring.aggregation import (
 from scoring.formula import (
     Formula,
     NoValue,
+    check_new_formula,
     dependents_in_order,
     evaluate,
     find_cycle,
@@ -55,6 +56,7 @@ def check_formula(ctx: Context, chat: str, key: str, text: str) -> Formula:
     """A formula for KPI `key`, refused with one line if it is malformed, names a KPI that
     does not exist, or would make the KPI depend on itself."""
     formula = parse_formula(text)
+    check_new_formula(formula)
     kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
     unknown = [name for name in formula.inputs if name not in kpis and name != key]
     if unknown:

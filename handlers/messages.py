@@ -142,6 +142,7 @@ MESSAGES: dict[str, Template] = {
     "formula.argument_count": _argument_count,
     "formula.needs_key": "{name}() takes one KPI key, e.g. {name}(leads).",
     "formula.round_decimals": "round() takes 0 to {most} decimals.",
+    "formula.round_decimals_value": "round() needs a whole number of decimals from 0 to {most}",
     "formula.unchecked": "This formula was not checked; set it again.",
     "formula.inputs_missing": _missing_inputs,
     "formula.no_previous": "pct_change() needs a previous value of {keys:join}",

@@ -65,9 +65,15 @@ def _div(a: float, b: float, helper: str | None) -> float:
     return a / b
 
 
+def _round_digits_ok(digits: float) -> bool:
+    return float(digits).is_integer() and 0 <= digits <= MAX_ROUND_DIGITS
+
+
 def _round(x: float, digits: float = 0) -> float:
-    if not float(digits).is_integer() or not 0 <= digits <= MAX_ROUND_DIGITS:
-        raise FormulaError("formula.round_decimals", most=MAX_ROUND_DIGITS)
+    # Decimals computed from KPI values: no value for that period, never a refusal of the
+    # input value being recorded (a FormulaError here blocked every value of the input).
+    if not _round_digits_ok(digits):
+        raise NoValue("formula.round_decimals_value", most=MAX_ROUND_DIGITS)
     return float(round(x, int(digits)))
 
 
@@ -132,6 +138,26 @@ def parse_formula(text: str) -> Formula:
     previous: dict[str, None] = {}
     _check(module.body, 0, inputs, previous)
     return Formula(source, module.body, tuple(inputs), tuple(previous))
+
+
+def check_new_formula(formula: Formula) -> None:
+    """Refuse what a formula being set must not hold, though a stored one may (it is
+    evaluated to no value instead, so a store written before this rule still reads):
+    round() with written-out decimals outside 0 to MAX_ROUND_DIGITS."""
+    for node in ast.walk(formula.tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id.casefold() == "round"
+            and len(node.args) == 2
+            and not any(isinstance(n, ast.Name) for n in ast.walk(node.args[1]))
+        ):
+            try:
+                digits = _eval(node.args[1], {}, {})
+            except (ScoringError, ArithmeticError, ValueError):
+                digits = math.nan
+            if not _round_digits_ok(digits):
+                raise FormulaError("formula.round_decimals", most=MAX_ROUND_DIGITS)
 
 
 def _refuse(node: ast.AST) -> FormulaError:

@@ -266,3 +266,20 @@ async def test_explain_says_why_a_formula_has_no_value_yet(chat: FakeChat) -> No
     assert await chat.ok("/kpi c3 explain") == (
         "C3 has no value yet: its formula is x * 2, and x has no value"
     )
+
+
+async def test_round_with_impossible_decimals_is_refused_and_never_blocks_its_input(
+    chat: FakeChat,
+) -> None:
+    await chat.ok(X)
+    assert await chat.error(
+        '/kpi add r "R" formula="round(x, 20)" target=1 perspective=finance'
+    ) == ("round() takes 0 to 10 decimals.")
+    await chat.ok('/kpi add r "R" formula="round(x / 10, x)" target=1 perspective=finance')
+    assert await chat.ok("/kpi set x 12") == (
+        "Saved X = 12 (🔴 red, progress 12%).\n"
+        "R (r) has no value for 2026-11: round() needs a whole number of decimals from 0 to 10."
+    )
+    assert await chat.ok("/kpi set x 2") == (
+        "Saved X = 2 (replaced 12) (🔴 red, progress 2%).\nRecalculated R (r) = 0.2 for 2026-11."
+    )

@@ -16,6 +16,7 @@ from scoring.formula import (
     MAX_LENGTH,
     FormulaError,
     NoValue,
+    check_new_formula,
     dependents_in_order,
     evaluate,
     find_cycle,
@@ -259,3 +260,20 @@ def test_evaluator_raises_only_its_own_errors_and_accepts_only_the_allow_list(
     except (NoValue, FormulaError):
         return
     assert math.isfinite(result)
+
+
+def test_round_decimals_from_values_give_no_value_and_written_ones_are_refused() -> None:
+    formula = parse_formula("round(a, b)")
+    assert evaluate(formula, {"a": 1.234, "b": 1}) == 1.2
+    for decimals in (20, -1, 1.5):
+        with pytest.raises(NoValue) as caught:
+            evaluate(formula, {"a": 1.234, "b": decimals})
+        assert caught.value.code == "formula.round_decimals_value"
+    stored = parse_formula("round(a, 20)")  # a formula stored before the rule still reads
+    with pytest.raises(NoValue):
+        evaluate(stored, {"a": 1.0})
+    for text in ("round(a, 20)", "round(a, -1)", "round(a, 0.5)", "round(a, 1 / 0)"):
+        with refuses(FormulaError, "round\\(\\) takes 0 to 10 decimals"):
+            check_new_formula(parse_formula(text))
+    for text in ("round(a, 2)", "round(a, 5 + 5)", "round(a, b)", "round(a)"):
+        check_new_formula(parse_formula(text))
