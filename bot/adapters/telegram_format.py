@@ -323,11 +323,12 @@ def render_reply(reply: Reply, data_for: Callable[[str], str]) -> list[OutMessag
     keys = keyboard(reply.buttons, data_for)
     messages: list[OutMessage] = []
     if reply.image is not None:
-        caption = _fit_caption(lines)
+        caption = _fit_caption(lines) or None
         rest: list[_Line] = []
         if caption is None:
             # Too long for a caption: the title (or alt text) goes under the picture,
-            # everything else follows as ordinary messages.
+            # everything else follows as ordinary messages. A picture without words (the
+            # dashboard after /scorecard's table) gets its alt text, as Slack titles it.
             short = (reply.title or reply.image.alt).split("\n")[0]
             first = split_html(_styled("b", short), limit=MAX_CAPTION)
             caption = first[0] if first else ""

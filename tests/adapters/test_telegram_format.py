@@ -189,6 +189,15 @@ def test_image_with_long_text_gets_title_caption_then_text_messages() -> None:
     assert "Trend" not in rest[0].html
 
 
+def test_a_picture_without_words_is_captioned_with_its_alt_text() -> None:
+    reply = Reply(image=Image(data=b"png", alt="Scorecard <dashboard>"))
+
+    (photo,) = render_reply(reply, literal)
+
+    assert (photo.photo, photo.html) == (b"png", "<b>Scorecard &lt;dashboard&gt;</b>")
+    assert render_reply(Reply(image=Image(data=b"png")), literal)[0].html == ""
+
+
 def test_buttons_go_on_the_last_message() -> None:
     reply = long_reply().model_copy(update={"buttons": (Button(label="More", command="/more"),)})
     messages = render_reply(reply, literal)

@@ -206,3 +206,4 @@ async def test_scorecard_words_arrive_first_and_the_dashboard_photo_after(
     assert telegram.api.calls.index(words) < telegram.api.calls.index(photo)
     assert photo.files["photo"].startswith(PNG_SIGNATURE)
     assert said.images == [photo.files["photo"]]
+    assert photo.params["caption"] == "<b>Scorecard dashboard</b>"  # never a bare picture
