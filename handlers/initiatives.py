@@ -42,7 +42,7 @@ from handlers.parsing import (
     split_options,
 )
 from handlers.router import Router
-from scoring.initiatives import cadence_progress, is_overdue, parse_cadence
+from scoring.initiatives import CadenceProgress, cadence_progress, is_overdue, parse_cadence
 from scoring.models import Initiative, ProgressLog
 from scoring.periods import local_midnight, period_containing
 
@@ -80,7 +80,6 @@ async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
     if not items:
         return Reply(text=f"No initiatives yet. Add one: {ADD_USAGE}")
     today = chat_today(cmd, ctx)
-    tz = chat_zone(cmd, ctx)
     rows = []
     buttons: list[Button] = []
     for item in items:
@@ -89,8 +88,7 @@ async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
         elif is_overdue(item, today):
             state = f"⏰ overdue since {item.due.isoformat() if item.due else ''}"
         elif item.cadence is not None:
-            logs = ctx.store.initiatives.logs(chat, item.key)
-            state = render.cadence_label(cadence_progress(item, logs, today, tz))
+            state = render.cadence_label(_progress_now(cmd, ctx, item))
         else:
             state = f"due {item.due.isoformat()}" if item.due else "open"
         rows.append((f"{item.name} ({item.key})", item.owner or "—", state))
@@ -280,15 +278,21 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
     ctx.store.initiatives.log(cmd.chat.key, entry)
     status = ""
     if item.cadence is not None:
-        today, tz = chat_today(cmd, ctx), chat_zone(cmd, ctx)
-        period = period_containing(item.cadence.period, today)
-        since = local_midnight(period.start, tz)
-        until = local_midnight(period.end + timedelta(days=1), tz)
-        # the period's total from its own blocks: a log of years is not read per hashtag
-        total = ctx.store.initiatives.progress_total(cmd.chat.key, item.key, since, until)
-        done = [ProgressLog(initiative=item.key, amount=total, at=since)] if total else []
-        status = f" {render.cadence_label(cadence_progress(item, done, today, tz))}."
+        status = f" {render.cadence_label(_progress_now(cmd, ctx, item))}."
     return Reply(text=f"Logged {render.num(amount)} on {item.name}.{status}")
+
+
+def _progress_now(cmd: Command, ctx: Context, item: Initiative) -> CadenceProgress:
+    """This period's progress on a cadence target, summed from the blocks that can hold the
+    period's entries: a log of years is not read (and validated, sorted) per hashtag."""
+    assert item.cadence is not None
+    today, tz = chat_today(cmd, ctx), chat_zone(cmd, ctx)
+    period = period_containing(item.cadence.period, today)
+    since = local_midnight(period.start, tz)
+    until = local_midnight(period.end + timedelta(days=1), tz)
+    total = ctx.store.initiatives.progress_total(cmd.chat.key, item.key, since, until)
+    done = [ProgressLog(initiative=item.key, amount=total, at=since)] if total else []
+    return cadence_progress(item, done, today, tz)
 
 
 def register(router: Router) -> None:

@@ -123,7 +123,7 @@ def test_bulk_import_with_a_repeated_day_keeps_two_latest_values() -> None:
     assert [m.value for m in store.kpis.latest("c", "v")] == [1.0, 3.0]
 
 
-async def test_a_hashtag_on_a_cadence_initiative_counts_this_local_periods_entries_only(
+async def test_a_cadence_progress_counts_this_local_periods_entries_only(
     core: Core, chat: FakeChat
 ) -> None:
     await chat.ok("/timezone Europe/Moscow")
@@ -139,3 +139,4 @@ async def test_a_hashtag_on_a_cadence_initiative_counts_this_local_periods_entri
     assert await chat.ok("#articles +1 published") == (
         "Logged 1 on Articles. 2 of 4 this month, 10 days left."
     )
+    assert "2 of 4 this month, 10 days left" in await chat.ok("/initiatives")
