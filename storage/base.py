@@ -315,13 +315,26 @@ class AppendLog:
 
     def entries(self, model: type[ModelT], since: datetime | None = None) -> list[ModelT]:
         """Every entry (from blocks that may hold entries from `since` on), in log order."""
-        cut = None if since is None else since.astimezone(UTC).date().isoformat()
         found: list[ModelT] = []
-        blocks = self._index()
-        for position, (n, _, day) in enumerate(blocks, start=1):
-            if cut is None or day >= cut or position == len(blocks):  # newest: day may lag
-                found.extend(self._db.models(f"{self._prefix}{n}", model))
+        for name in self._blocks_from(since):
+            found.extend(self._db.models(name, model))
         return found
+
+    def derived_from(
+        self, since: datetime | None, derive: Callable[[Mapping[str, Mapping[str, Any]]], T]
+    ) -> list[T]:
+        """`derive` of each block that may hold entries from `since` on (cached per block
+        version, see `Tables.derived`), in log order: a hot read that needs no models."""
+        return [self._db.derived(name, derive) for name in self._blocks_from(since)]
+
+    def _blocks_from(self, since: datetime | None) -> list[str]:
+        cut = None if since is None else since.astimezone(UTC).date().isoformat()
+        blocks = self._index()
+        return [
+            f"{self._prefix}{n}"
+            for position, (n, _, day) in enumerate(blocks, start=1)
+            if cut is None or day >= cut or position == len(blocks)  # newest: day may lag
+        ]
 
     def tail(self, model: type[ModelT], limit: int) -> list[ModelT]:
         """The last `limit` entries, oldest first (reads only the newest blocks)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from scoring.models import Initiative, ProgressLog
 from storage.base import (
@@ -165,6 +167,17 @@ class InitiativeRepo:
         self, chat: str, key: str, since: datetime, until: datetime | None = None
     ) -> float:
         """An initiative's logged amount from `since` on (and before `until`, if given),
-        read from the blocks that may hold such entries only."""
-        entries = self._log(chat, key).entries(ProgressLog, since)
-        return sum(i.amount for i in entries if i.at >= since and (until is None or i.at < until))
+        read from the blocks that may hold such entries only, as (time, amount) pairs: the
+        sweep asks it of every initiative with a cadence, so no ProgressLog models."""
+        blocks = self._log(chat, key).derived_from(since, _stamped_amounts)
+        return sum(
+            amount
+            for block in blocks
+            for at, amount in block
+            if at >= since and (until is None or at < until)
+        )
+
+
+def _stamped_amounts(docs: Mapping[str, Mapping[str, Any]]) -> tuple[tuple[datetime, float], ...]:
+    """A log block's (time, amount) pairs, for sums over a period."""
+    return tuple((datetime.fromisoformat(d["at"]), float(d["amount"])) for d in docs.values())
