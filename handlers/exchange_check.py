@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -17,14 +17,19 @@ from handlers.exchange_export import SECTIONS
 from handlers.exchange_read import Problem, Record
 from handlers.messages import say, validation_text
 from handlers.parsing import MAX_VALUE, parse_date, parse_number
+from scoring.errors import ScoringError
 from scoring.formula import FormulaError, find_cycle, parse_formula
+from scoring.kpi import validate_kpi
 from scoring.models import (
     MAX_PERSPECTIVES,
     CheckIn,
     Link,
     Measurement,
 )
+from scoring.okr import parse_cycle, validate_kr
+from scoring.rollup import check_weight
 from scoring.strategy_map import cycle_path
+from scoring.targets import validate_dated
 from storage import Store
 
 
@@ -98,6 +103,13 @@ class Checker:
                 return
             if isinstance(value, float) and abs(value) > MAX_VALUE:
                 self.problem(record, name, "is out of range: numbers go from −1e15 to 1e15")
+                return
+        if record.section in _SCORING_RULES:
+            fld, rule = _SCORING_RULES[record.section]
+            try:
+                rule(model)
+            except ScoringError as exc:
+                self.problem(record, fld, say(exc))
                 return
         getattr(self, f"_{record.section}")(record, model)
 
@@ -342,6 +354,24 @@ class Checker:
                 self.problem(
                     record, "formula", f"makes a loop: {' → '.join(loop)} (each reads the next)"
                 )
+
+
+def _kpi_rule(kpi: Any) -> None:
+    validate_kpi(kpi)
+    validate_dated(kpi)
+
+
+#: The scoring rules a record must pass before it is checked against the chat, with the
+#: field its problem line names: what the chat commands refuse is refused here too, in the
+#: same words (a KPI with baseline = target or a key result with start = target would
+#: otherwise be applied and break every view of the chat that scores it).
+_SCORING_RULES: dict[str, tuple[str, Callable[[Any], object]]] = {
+    "kpis": ("definition", _kpi_rule),
+    "key_results": ("definition", validate_kr),
+    "okrs": ("cycle", lambda okr: parse_cycle(okr.cycle)),
+    "perspectives": ("weight", lambda p: check_weight(p.weight, f"perspective '{p.key}'")),
+    "objectives": ("weight", lambda o: check_weight(o.weight, f"objective '{o.key}'")),
+}
 
 
 def _value(raw: str) -> float:

@@ -150,6 +150,45 @@ async def test_an_import_is_checked_for_formula_and_link_loops_as_commands_are(
     assert [k.key for k in chat.core.store.kpis.all(chat.chat.key)] == ["cac"]
 
 
+async def test_an_import_refuses_definitions_the_chat_commands_refuse_in_their_words(
+    chat: FakeChat,
+) -> None:
+    await chat.ok('/kpi add cac "CAC" baseline=120 target=80 perspective=finance')
+    await chat.ok('/okr add delight "Delight our customers"')
+    await chat.ok('/okr kr delight nps "Raise NPS" start=30 target=50')
+    doc = exchange.snapshot(chat.core.store, chat.chat.key, chat.core.ctx.clock())
+    cac, okr, kr = doc["kpis"][0], doc["okrs"][0], doc["key_results"][0]
+    doc["kpis"] += [
+        {**cac, "key": "flat", "baseline": 10, "target": 10},
+        {**cac, "key": "heavy", "weight": -1},
+        {**cac, "key": "late", "due": "2020-01-01", "due_from": "2026-01-01"},
+    ]
+    doc["okrs"] += [{**okr, "key": "q7", "cycle": "2026Q7"}]
+    doc["key_results"] += [{**kr, "key": "still", "start": 5, "target": 5}]
+    doc["perspectives"][0]["weight"] = -2
+    data = exchange.to_json(doc)
+    lines = data.decode().splitlines()
+    marks = ("flat", "heavy", "late", "q7", "still", doc["perspectives"][0]["key"])
+    at = {m: next(i for i, t in enumerate(lines, 1) if f'"key":"{m}"' in t) for m in marks}
+    reply = (await send_file(chat, data, "bad.json"))[0]
+    finance = doc["perspectives"][0]["key"]
+    assert reply.plain() == (
+        "Import refused, nothing was changed: 6 problems\n"
+        f"line {at[finance]}, weight: The weight of perspective '{finance}' must be 0 or more, "
+        "not −2.\n"
+        f"line {at['flat']}, definition: KPI 'flat' has baseline and target both 10; progress "
+        "needs a target different from the baseline.\n"
+        f"line {at['heavy']}, definition: The weight of KPI 'heavy' must be 0 or more, not −1.\n"
+        f"line {at['late']}, definition: KPI 'late' is due 2020-01-01, which must be after its "
+        "start 2026-01-01.\n"
+        f"line {at['q7']}, cycle: There is no quarter 7: use Q1–Q4, e.g. 2026Q4.\n"
+        f"line {at['still']}, definition: The start and target of key result 'still' are both "
+        "5; give a target different from the start."
+    )
+    assert [k.key for k in chat.core.store.kpis.all(chat.chat.key)] == ["cac"]
+    assert "Delight our customers" in await chat.ok("/okr progress")  # nothing unscorable got in
+
+
 async def test_not_json_names_the_line_and_a_values_sheet_is_accepted(chat: FakeChat) -> None:
     await chat.ok('/kpi add leads "Leads" target=200 perspective=customers')
     reply = (await send_file(chat, b'{"format": "scorecard-bot",\n "version": 1,,}', "x.json"))[0]
