@@ -130,9 +130,9 @@ async def initiative_show(cmd: Command, ctx: Context) -> Reply:
     if item.done:
         fields.append(Field(label="Progress", value="done"))
     elif item.cadence is not None:
-        today = chat_today(cmd, ctx)
-        progress = render.cadence_label(cadence_progress(item, logs, today, tz))
-        fields.append(Field(label="Progress", value=progress))
+        fields.append(
+            Field(label="Progress", value=render.cadence_label(_progress_now(cmd, ctx, item)))
+        )
     if not logs:
         return Reply(
             title=f"{item.name} ({item.key})",
