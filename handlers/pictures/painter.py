@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 _LOGGER = logging.getLogger(__name__)
 S = TypeVar("S")
@@ -122,7 +122,16 @@ class Painter:
             return await loop.run_in_executor(self._worker(), job, arg)
 
     def close(self) -> None:
-        """Stop the worker (pending pictures are cancelled)."""
+        """Stop the worker now (pending pictures are cancelled, one being drawn is dropped).
+
+        The worker process is terminated rather than left to finish: a warm-up or drawing
+        nobody waits for would otherwise hold the bot's exit (about a second when start-up
+        fails right after the command line started the worker).
+        """
         executor, self._executor, self._warming = self._executor, None, None
         if executor is not None:
+            # CPython's own table of the pool's processes (3.14 adds terminate_workers())
+            workers: dict[int, Any] = dict(getattr(executor, "_processes", None) or {})
             executor.shutdown(wait=False, cancel_futures=True)
+            for process in workers.values():
+                process.terminate()
