@@ -56,7 +56,7 @@ CACHE_BYTES: Final = 24 * 1024 * 1024
 LAZY_DELAY_S: Final = 1.0
 WARM_STEP: Final = 100  # tables read per loop turn by `warm()` (about a millisecond)
 #: `warm()` fills at most this share of the cache; the rest is the working set's. 0.6: the
-#: issue-8 store (500 chats, 28 500 tables) fits, so its first busy sweep asks SQLite
+#: issue-8 store (500 chats, 27 500 tables) fits, so its first busy sweep asks SQLite
 #: for none of the ~3 600 tables and absent names a half-full warm left to it.
 WARM_SHARE: Final = 0.6
 _DUMP_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
