@@ -133,7 +133,7 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
         try:
             kpi, value, day = reader.line(line)
         except CommandError as exc:
-            problems.append(f"line {number}: {exc}")
+            problems.append(f"line {number}: {str(exc).rstrip('.')}")  # joined with "; "
             if len(problems) > 100:
                 break
             continue

@@ -46,6 +46,15 @@ async def test_one_bad_line_refuses_the_whole_import_with_line_numbers(chat: Fak
     assert "—" in await chat.ok("/kpi cac")
 
 
+async def test_the_refusal_lists_each_bad_line_as_one_readable_sentence(chat: FakeChat) -> None:
+    await _setup(chat)
+    assert await chat.error("/kpi import\ncac 90 2026-11-01\ncac abc\nnosuch 5\ncak 1") == (
+        "3 line(s) need fixing, nothing was imported: line 2: 'abc' is not a number for cac: "
+        "try 12.5, 12,5, 10 000, 10k or 35%; line 3: No KPI 'nosuch'; "
+        "line 4: No KPI 'cak'. Did you mean 'cac'?"
+    )
+
+
 async def test_cancelled_import_saves_nothing(chat: FakeChat) -> None:
     await _setup(chat)
     replies = await chat.say("/kpi import cac 100")
