@@ -28,12 +28,22 @@ _HASHTAG = re.compile(r"^#([^\s#]+)(?:\s+(.*))?$", re.DOTALL)
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)|(?<=\w)'(?=\s|$)")
 _HELD = "\x00"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 KEY_RE = re.compile(r"^[^\W\d_][\w.-]{0,39}$|^\d[\w.-]{0,39}$", re.UNICODE)
 
 #: Longest message we read; longer ones are refused before any parsing.
 MAX_MESSAGE = 20_000
 #: Every number a user gives lies within ±MAX_VALUE (so percents and sums stay finite).
 MAX_VALUE = 1e15
+
+
+def _readable(text: str) -> str:
+    """`text` with each lone surrogate (bytes that were not UTF-8 on a terminal, a broken
+    `\\ud83d` escape in a platform's JSON) shown as �: such a string cannot be stored, so
+    a name typed with one made every command that saved it fail."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def command_from_text(
@@ -51,7 +61,7 @@ def command_from_text(
     `/kpi@OtherBot` is not for us; a message starting with a hashtag becomes
     `log <tag> <rest>` so `#articles +1 published` logs progress.
     """
-    text = raw.strip()
+    text = _readable(raw.strip())
     match = _COMMAND.match(text)
     if match:
         name, addressed, rest = match.groups()

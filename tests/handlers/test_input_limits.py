@@ -335,3 +335,18 @@ async def test_a_huge_percent_is_grouped_like_any_number(chat: FakeChat) -> None
     assert asked[0].buttons[0].command.startswith("/kpi confirm ")
     saved = await chat.ok(asked[0].buttons[0].command)
     assert "progress 1 000 000 000 000 000%" in saved, saved
+
+
+async def test_text_with_broken_unicode_is_saved_with_replacement_marks_not_a_crash(
+    chat: FakeChat,
+) -> None:
+    # "\udcd0" is what a terminal gives for a byte that is not UTF-8 (a name cut mid-letter);
+    # "\ud83d" a half emoji from a platform's JSON. Neither can be stored as it is.
+    assert await chat.ok('/objective add goal "Цель \udcd0" perspective=customers') == (
+        "Saved objective Цель \ufffd (goal) in customers."
+    )
+    await chat.ok(CAC)
+    assert await chat.ok("/kpi set cac 95 after the launch \ud83d") == (
+        "Saved CAC = 95 (🟡 yellow, progress 62%)."
+    )
+    assert "after the launch \ufffd" in await chat.ok("/kpi history cac")
