@@ -173,5 +173,7 @@ class ConsoleAdapter:
         )
         if cmd is None:  # pragma: no cover - the openers are commands
             return
-        pasted = Attachment(filename="pasted lines", data=block.encode())
+        # The bytes as typed: a byte that is not UTF-8 is read like one in an attached file,
+        # never a crash of the console (stdin decodes it to a lone surrogate).
+        pasted = Attachment(filename="pasted lines", data=block.encode(errors="surrogateescape"))
         await self._answer(cmd.model_copy(update={"attachment": pasted}))

@@ -164,6 +164,19 @@ async def test_the_console_takes_a_pasted_block_until_an_empty_line_or_end(core:
     assert "Nothing to cancel" in text
 
 
+async def test_a_pasted_line_with_a_byte_that_is_not_utf8_is_refused_not_a_crash(
+    core: Core,
+) -> None:
+    await _setup(FakeChat(core, chat_id="local"))
+    # a terminal's stdin gives a lone surrogate for a byte that is not UTF-8
+    adapter, out = _console(core, "/kpi import\ncac 91 note \udcff\n\n/kpi cac\n")
+    await adapter.run()
+    assert out.getvalue().startswith(
+        "⚠ 1 line(s) need fixing, nothing was imported: line 1: unexpected 'note \ufffd'\n"
+    )
+    assert "Value: —" in out.getvalue()
+
+
 async def test_the_console_imports_a_named_csv_file(core: Core, tmp_path: Path) -> None:
     await _setup(FakeChat(core, chat_id="local"))
     sheet = tmp_path / "values.csv"
