@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from handlers import render
@@ -14,7 +14,6 @@ from handlers.pictures.strategy import (
     BoxSpec,
     KpiMark,
     MapSpec,
-    fewest_crossings,
     map_png,
 )
 from handlers.router import Router
@@ -80,34 +79,23 @@ def map_spec(
     highlight: tuple[frozenset[str], frozenset[tuple[str, str]]] | None = None,
 ) -> MapSpec:
     """What the map picture shows (`only`: one perspective with KPIs), objectives in
-    barycentre order unless, as drawn, their given order crosses fewer arrows."""
-    given: dict[str, list[Objective]] = {}
-    for objective in view.objectives:
-        given.setdefault(objective.perspective, []).append(objective)
-    ordered = order_objectives(view.perspectives, view.objectives, links)
-    return fewest_crossings(
-        _map_spec(view, links, title, ordered, only, highlight),
-        _map_spec(view, links, title, given, only, highlight),
-    )
-
-
-def _map_spec(
-    view: ScorecardView,
-    links: Sequence[Link],
-    title: str,
-    order: Mapping[str, Sequence[Objective]],
-    only: str | None,
-    highlight: tuple[frozenset[str], frozenset[tuple[str, str]]] | None,
-) -> MapSpec:
+    barycentre order; the drawing keeps that order, the same mirrored or the given one,
+    whichever crosses fewest arrows as drawn (`MapSpec.orders`, tried in the worker)."""
     scores = _scores(view)
+    ordered = order_objectives(view.perspectives, view.objectives, links)
+    given: dict[str, list[str]] = {}
+    for objective in view.objectives:
+        given.setdefault(objective.perspective, []).append(objective.key)
     bands = []
+    drawn = []
     for perspective in view.perspectives:
         if only is not None and perspective.key != only:
             continue
+        drawn.append(perspective.key)
         ps = next((p for p in view.score.perspectives if p.key == perspective.key), None)
         boxes = tuple(
             _box(o, scores.get(o.key), view if only else None)
-            for o in order.get(perspective.key, [])
+            for o in ordered.get(perspective.key, [])
         )
         bands.append(
             BandSpec(
@@ -119,6 +107,8 @@ def _map_spec(
         )
     shown = {b.key for band in bands for b in band.boxes}
     kept = tuple((k.cause, k.effect) for k in links if k.cause in shown and k.effect in shown)
+    # mirrored, the ranks cross the same; drawn, long links climb on the other side
+    mirrored = tuple(tuple(b.key for b in reversed(band.boxes)) for band in bands)
     return MapSpec(
         title=title,
         bands=tuple(bands),
@@ -126,6 +116,7 @@ def _map_spec(
         highlight=highlight[0] if highlight else None,
         highlight_links=highlight[1] if highlight else frozenset(),
         box_w=ZOOM_BOX_W if only is not None else BOX_W,
+        orders=(mirrored, tuple(tuple(given.get(key, ())) for key in drawn)),
     )
 
 

@@ -288,11 +288,23 @@ def segment_hits_box(p: Point, q: Point, box: Box, inset: float = 1e-6) -> bool:
 def crossings(paths: Sequence[Sequence[Point]]) -> int:
     """How many pairs of arrows cross as drawn (paths that only touch do not count)."""
     segments = [list(pairwise(path)) for path in paths]
-    return sum(
-        any(_cross(p, q) for p in segments[i] for q in segments[j])
-        for i in range(len(segments))
-        for j in range(i + 1, len(segments))
-    )
+    boxes = [
+        (
+            min(x for x, _ in path),
+            max(x for x, _ in path),
+            min(y for _, y in path),
+            max(y for _, y in path),
+        )
+        for path in paths
+    ]
+    count = 0
+    for i, (ax0, ax1, ay0, ay1) in enumerate(boxes):
+        for j in range(i + 1, len(paths)):
+            bx0, bx1, by0, by1 = boxes[j]
+            if ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0:
+                continue  # apart: most pairs of a big map
+            count += any(_cross(p, q) for p in segments[i] for q in segments[j])
+    return count
 
 
 def _cross(a: tuple[Point, Point], b: tuple[Point, Point]) -> bool:

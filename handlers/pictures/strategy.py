@@ -9,7 +9,7 @@ its box.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from handlers.pictures import layout, style
@@ -65,6 +65,9 @@ class MapSpec:
     highlight: frozenset[str] | None = None  # objective keys on the `why` path
     highlight_links: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     box_w: float = layout.BOX_W  # wider when boxes list their KPIs
+    # other orders of each band's boxes (keys) to try: the drawing keeps whichever of
+    # these and `bands` crosses fewest arrows (see `arranged`)
+    orders: tuple[tuple[tuple[str, ...], ...], ...] = ()
 
 
 def _box_height(band: BandSpec) -> float:
@@ -82,19 +85,31 @@ def plan(spec: MapSpec) -> layout.MapLayout:
     )
 
 
-def fewest_crossings(*specs: MapSpec) -> MapSpec:
-    """The spec whose arrows cross least as drawn (the first one on a tie).
+def arranged(spec: MapSpec) -> MapSpec:
+    """`spec` with its boxes in the order, of its own and its `orders`, whose arrows cross
+    fewest as drawn (its own on a tie).
 
     The barycentre order counts crossings between ranks; drawn, with bands wrapped into
-    rows and long links in channels, it can cross more than the order it started from.
+    rows and long links in channels, another order can cross fewer.
     """
-    return min(specs, key=lambda spec: layout.crossings(plan(spec).paths))
+    candidates = [spec]
+    for order in spec.orders:
+        bands = []
+        for band, keys in zip(spec.bands, order, strict=True):
+            boxes = {box.key: box for box in band.boxes}
+            if sorted(keys) != sorted(boxes):
+                break  # not an order of this band's boxes
+            bands.append(replace(band, boxes=tuple(boxes[key] for key in keys)))
+        else:
+            candidates.append(replace(spec, bands=tuple(bands)))
+    best = min(candidates, key=lambda s: layout.crossings(plan(s).paths))
+    return replace(best, orders=())
 
 
 def map_figure(spec: MapSpec) -> Figure:
     """Draw the map; the figure's text artists carry every name, one arrow patch per link."""
     with style.styled():
-        return _draw(spec)
+        return _draw(arranged(spec))
 
 
 def _draw(spec: MapSpec) -> Figure:

@@ -10,7 +10,7 @@ import pytest
 from bot.app import Core
 from handlers.pictures.layout import crossings
 from handlers.pictures.painter import Painter, S
-from handlers.pictures.strategy import MapSpec, plan
+from handlers.pictures.strategy import MapSpec, arranged, plan
 from scoring.models import Link, Objective
 from tests.pictures.support import big_map, decode
 from tests.support import FakeChat
@@ -139,4 +139,4 @@ async def test_the_map_never_crosses_more_arrows_than_the_given_order(
             for band in shown.bands
         ),
     )
-    assert crossings(plan(shown).paths) <= crossings(plan(given).paths)
+    assert crossings(plan(arranged(shown)).paths) <= crossings(plan(given).paths)
