@@ -313,11 +313,13 @@ class KpiRepo:
         )
         facts = []
         self._db.prefetch(self._index_name(chat, ""))
-        for doc in self._db.docs(f"{_DEFS}{chat}").values():
+        docs = self._db.docs  # the sweep calls this for every chat: the index read inline
+        for doc in docs(f"{_DEFS}{chat}").values():
             if doc.get("removed_at") is not None or doc.get("test") or doc.get("formula"):
                 continue  # a calculated KPI is never typed: its inputs get the reminders
             key, every = doc["key"], doc.get("every", "month")
-            latest = self._index(chat, key).get("latest")
+            index = next(iter(docs(self._index_name(chat, key)).values()), None)
+            latest = index.get("latest") if index is not None else None
             last = latest[-1]["day"] if latest else None
             if cutoffs is not None and (last is None or last > cutoffs.get(every, "")):
                 continue
