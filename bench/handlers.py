@@ -18,7 +18,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.timing import percentile, timed
+from bench.timing import first_line_after_start, percentile, timed
 from bot.app import Core, build_core
 from handlers.contract import Actor, ChatRef, Command
 from scoring.models import Kpi, Measurement, Objective
@@ -130,23 +130,8 @@ async def _measure(path: Path, writes: int) -> dict[str, float]:
 
 def console_first_reply(data: Path, *extra: str) -> float:
     """Seconds from starting `scorecard-bot console` to its first printed reply."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "console", "--data", str(data), *extra],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write("/kpi\n")
-    proc.stdin.flush()
-    proc.stdout.readline()
-    elapsed = time.perf_counter() - started
-    proc.stdin.close()
-    proc.wait(timeout=30)
-    return elapsed
+    console = [sys.executable, "-m", "bot", "console", "--data", str(data), *extra]
+    return first_line_after_start(console, "/kpi\n", ROOT)
 
 
 def run(writes: int = 300) -> list[dict[str, str]]:

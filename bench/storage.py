@@ -58,6 +58,7 @@ from typing import Any
 
 import orjson
 
+from bench.timing import first_line_after_start
 from bot.app import Core, build_core
 from handlers.contract import Actor, ChatRef, Command
 from handlers.parsing import command_from_text
@@ -352,33 +353,12 @@ def child(path: Path, chats: int, writes_only: bool = False) -> None:
     sys.stdout.write(json.dumps(asyncio.run(_measure(path, chats, writes_only))))
 
 
-def _wall(args: list[str], stdin: str) -> float:
-    """Seconds from starting a process to its first line of output."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        args,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(stdin)
-    proc.stdin.flush()
-    proc.stdout.readline()
-    elapsed = time.perf_counter() - started
-    proc.stdin.close()
-    proc.wait(timeout=60)
-    return elapsed
-
-
 def console_start(path: Path) -> tuple[float, float]:
     """(console start → first reply, bare `import bot.cli` + print), best of three each."""
     console = [sys.executable, "-m", "bot", "console", "--data", str(path)]
     bare = [sys.executable, "-c", "import bot.cli; print('ready', flush=True); input()"]
-    first = min(_wall(console, "/kpi\n") for _ in range(3))
-    base = min(_wall(bare, "\n") for _ in range(3))
+    first = min(first_line_after_start(console, "/kpi\n", ROOT) for _ in range(3))
+    base = min(first_line_after_start(bare, "\n", ROOT) for _ in range(3))
     return first, base
 
 

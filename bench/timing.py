@@ -1,9 +1,11 @@
-"""Timing commands through the whole core, shared by the handler, history and e2e benches."""
+"""Timing commands through the whole core and process start-ups, shared by the benches."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.app import Core
 from handlers.contract import Command
@@ -24,3 +26,24 @@ async def timed(core: Core, texts: list[str], to_command: Callable[[str], Comman
         out.append((time.perf_counter() - started) * 1000)
         assert replies and replies[0].kind != "error", replies[0].plain()
     return out
+
+
+def first_line_after_start(args: list[str], stdin: str, cwd: Path) -> float:
+    """Seconds from starting a process (fed `stdin`) to its first line of output."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        args,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=cwd,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(stdin)
+    proc.stdin.flush()
+    proc.stdout.readline()
+    elapsed = time.perf_counter() - started
+    proc.stdin.close()
+    proc.wait(timeout=60)
+    return elapsed
