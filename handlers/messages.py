@@ -236,6 +236,11 @@ MESSAGES: dict[str, Template] = {
     # OKRs (scoring.okr)
     "cycle.unreadable": "'{text}' is not a cycle; write " + _CYCLE_EXAMPLE + ".",
     "cycle.year_typo": "The year {year} looks like a typo; write " + _CYCLE_EXAMPLE + ".",
+    "cycle.too_early": (
+        "'{text}' is out of range: cycles go from {first} on, like dates; write "
+        + _CYCLE_EXAMPLE
+        + "."
+    ),
     "cycle.no_such_part": (
         "There is no {kind} {number}: use {letter}1–{letter}{last}, e.g. {year}{letter}{last}."
     ),

@@ -35,6 +35,8 @@ CycleKind = Literal["quarter", "half", "year"]
 _LETTER: dict[CycleKind, str] = {"quarter": "Q", "half": "H", "year": ""}
 _YEAR_FIRST = re.compile(r"^(\d{4})(?:([QH])(\d))?$")
 _YEAR_LAST = re.compile(r"^([QH])(\d)(\d{4})$")
+#: The first year a typed cycle may be in: dates start on 2000-01-01 (README "Ranges").
+FIRST_CYCLE_YEAR = 2000
 
 
 class Pace(StrEnum):
@@ -93,8 +95,12 @@ class Cycle:
 
 
 def parse_cycle(text: str) -> str:
-    """A cycle as typed ("q4 2026") in its canonical form ("2026Q4")."""
-    return str(Cycle.parse(text))
+    """A cycle as typed ("q4 2026") in its canonical form ("2026Q4"), from 2000 on like
+    every date people type (stored cycles are read by `Cycle.parse`, which keeps older ones)."""
+    cycle = Cycle.parse(text)
+    if cycle.year < FIRST_CYCLE_YEAR:
+        raise CycleFormatError("cycle.too_early", text=text, first=FIRST_CYCLE_YEAR)
+    return str(cycle)
 
 
 def _cycle(cycle: str | Cycle) -> Cycle:

@@ -44,6 +44,22 @@ async def test_okr_bad_input(chat: FakeChat) -> None:
     assert "no quarter 5" in await chat.error('/okr add b "B" cycle=2026Q5')
 
 
+async def test_okr_cycles_before_2000_are_refused_and_the_chat_keeps_its_cycle(
+    chat: FakeChat,
+) -> None:
+    await chat.ok("/okr cycle 2026Q4")
+    for typed in ("1926Q1", "1999"):
+        assert await chat.error(f"/okr cycle {typed}") == (
+            f"'{typed}' is out of range: cycles go from 2000 on, like dates; write a quarter "
+            "like 2026Q4, a half like 2026H1 or a year like 2026."
+        )
+    assert "out of range" in await chat.error('/okr add old "Old" cycle=1999Q4')
+    assert await chat.ok("/okr cycle") == (
+        "Current OKR cycle: 2026Q4. Change: /okr cycle 2027Q1 (or 'auto')."
+    )
+    assert "No OKRs in 2026Q4" in await chat.ok("/okr")
+
+
 async def test_cadence_initiative_counts_logs_in_the_current_month(chat: FakeChat) -> None:
     await chat.ok('/initiative add articles "Publish articles" cadence=4/month owner=@anna')
     await chat.ok("/log articles +1 first")

@@ -154,6 +154,21 @@ def test_bad_cycles_are_refused_with_an_example(text: str, message: str) -> None
     assert "2026Q4" in error_text(caught.value) or "2026H2" in error_text(caught.value)
 
 
+@pytest.mark.parametrize("text", ["1926Q1", "1999", "Q4 1999", "1999H2"])
+def test_typed_cycles_before_2000_are_out_of_range_like_dates(text: str) -> None:
+    with pytest.raises(CycleFormatError) as caught:
+        parse_cycle(text)
+    assert error_text(caught.value) == (
+        f"'{text}' is out of range: cycles go from 2000 on, like dates; write a quarter like "
+        "2026Q4, a half like 2026H1 or a year like 2026."
+    )
+
+
+def test_the_first_typed_cycle_is_2000q1_and_stored_older_cycles_still_read() -> None:
+    assert parse_cycle("2000Q1") == "2000Q1"
+    assert Cycle.parse("1999Q4") == Cycle(1999, "quarter", 4)
+
+
 def test_every_cycle_round_trips_through_its_spelling() -> None:
     cycles = [Cycle(2026, "quarter", q) for q in range(1, 5)]
     cycles += [Cycle(2026, "half", h) for h in (1, 2)] + [Cycle(2026, "year")]
