@@ -12,7 +12,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Literal, NoReturn
 
 from handlers.contract import Actor, ChatRef, Command, UsageError
 from handlers.dates import FIRST_DAY as FIRST_DAY  # dates live in handlers.dates
@@ -152,6 +153,8 @@ _SUFFIX = {
 _SPACED_SUFFIX = re.compile(r"(?:k|к|тыс|m|mln|млн|bn|млрд)\.?", re.IGNORECASE)
 _PLAIN_NUMBER = re.compile(r"-?\d{1,18}(?:\.\d{1,18})?")
 _NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)\.?(%?)$")
+#: `1e3`, `2,5e-3`: scientific notation, which the README's number rules do not list.
+_SCIENTIFIC = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)e[+-]?\d{1,4}")
 
 
 def parse_number(raw: str, what: str = "value") -> float:
@@ -177,6 +180,8 @@ def parse_number(raw: str, what: str = "value") -> float:
         compact = compact.replace(",", "")  # 1,000 reads as a thousand
     match = _NUMBER.match(compact)
     if not match:
+        if _SCIENTIFIC.fullmatch(compact):
+            _refuse_scientific(raw, compact, what)
         raise UsageError(
             f"'{clip(raw)}' is not a number for {what}: try 12.5, 12,5, 10 000, 10k or 35%"
         )
@@ -189,10 +194,26 @@ def parse_number(raw: str, what: str = "value") -> float:
     value = float(digits.replace(",", ".")) * _SUFFIX.get(suffix, 1.0)
     value = -value if sign == "-" else value
     if not math.isfinite(value) or abs(value) > MAX_VALUE:
-        raise UsageError(
-            f"'{clip(raw)}' is out of range for {what}: numbers go from −1e15 to 1e15."
-        )
+        _refuse_out_of_range(raw, what)
     return value
+
+
+def _refuse_scientific(raw: str, compact: str, what: str) -> NoReturn:
+    """`1e3` is refused with the number written out (`1000`), so people see what to type;
+    one beyond ±1e15 gets the range line every number gets."""
+    exact = Decimal(compact.replace(",", "."))
+    if abs(exact) > Decimal(MAX_VALUE):
+        _refuse_out_of_range(raw, what)
+    written = clip(format(exact, "f"))
+    raise UsageError(
+        f"'{clip(raw)}' uses scientific notation; write the number out for {what}: "
+        f"{written} instead of {clip(raw)}."
+    )
+
+
+def _refuse_out_of_range(raw: str, what: str) -> NoReturn:
+    """The one line for a number beyond ±1e15, however it was written."""
+    raise UsageError(f"'{clip(raw)}' is out of range for {what}: numbers go from −1e15 to 1e15.")
 
 
 def _glue_multiplier(tokens: Sequence[str], raw: str, nxt: int) -> tuple[str, int]:

@@ -51,6 +51,22 @@ async def test_a_308_digit_value_is_refused_in_one_line_and_nothing_changes(
     assert "Value: —" in await chat.ok("/kpi h")
 
 
+async def test_scientific_notation_is_refused_with_the_number_written_out(
+    chat: FakeChat,
+) -> None:
+    await chat.ok(H)
+    assert await chat.error("/kpi set h 1e3") == (
+        "'1e3' uses scientific notation; write the number out for h: 1000 instead of 1e3."
+    )
+    assert await chat.error("/kpi set h 2,5E-3") == (
+        "'2,5E-3' uses scientific notation; write the number out for h: 0.0025 instead of 2,5E-3."
+    )
+    assert await chat.error("/kpi set h 1e16") == (
+        "'1e16' is out of range for h: numbers go from −1e15 to 1e15."
+    )
+    assert "Value: —" in await chat.ok("/kpi h")
+
+
 async def test_an_import_refuses_a_value_out_of_range(chat: FakeChat) -> None:
     await chat.ok(H)
     text = await chat.error(f"/kpi import\nh 1{'0' * 308}")
