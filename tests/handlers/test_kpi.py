@@ -172,7 +172,7 @@ async def test_chats_never_see_each_others_scorecards(chat: FakeChat) -> None:
         ("/kpi set visits lots", "not a number"),
         ("/kpi set visits nan", "not a number"),
         ("/kpi set visits inf", "not a number"),
-        ("/kpi set visits 1e999", "not a number"),
+        ("/kpi set visits 1e999", "out of range for visits"),
         ('/kpi add x "unbalanced target=1', "Unbalanced quote"),
         ("/kpi add x X target=1 weight=-1 perspective=finance", "negative"),
         ("/kpi add x X target=1 colour=red perspective=finance", "Unknown field 'colour'"),
