@@ -56,7 +56,6 @@ def check_formula(ctx: Context, chat: str, key: str, text: str) -> Formula:
     """A formula for KPI `key`, refused with one line if it is malformed, names a KPI that
     does not exist, or would make the KPI depend on itself."""
     formula = parse_formula(text)
-    check_new_formula(formula)
     kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
     unknown = [name for name in formula.inputs if name not in kpis and name != key]
     if unknown:
@@ -72,6 +71,7 @@ def check_formula(ctx: Context, chat: str, key: str, text: str) -> Formula:
             'a formula combines KPIs, e.g. formula="spend / newc" (record a fixed number '
             "with /kpi set instead)."
         )
+    check_new_formula(formula)
     if key in formula.inputs:
         raise Conflict(f"The formula of {key} reads {key} itself; a KPI can't depend on itself.")
     others = graph(k for k in kpis.values() if k.key != key)

@@ -99,6 +99,12 @@ def _exponent(data: Data) -> str:
     return f"the exponent{shown} is above {num(data['most'])}"
 
 
+def _exponent_written(data: Data) -> str:
+    exponent, most = data["exponent"], num(data["most"])
+    shown = f" {num(exponent)}" if abs(exponent) < 1e9 else ""
+    return f"The exponent{shown} is out of range: a formula's exponents go from −{most} to {most}."
+
+
 def _not_allowed(data: Data) -> str:
     what = _CONSTRUCTS.get(data["construct"], data["construct"])
     return (
@@ -151,6 +157,7 @@ MESSAGES: dict[str, Template] = {
     "formula.zero_to_negative_power": "the formula divides by zero (0 to a negative power)",
     "formula.fractional_power": "a negative number to a fractional power has no real value",
     "formula.exponent_too_big": _exponent,
+    "formula.exponent_written": _exponent_written,
     "formula.too_large": "the result is too large to be a number",
     "formula.not_finite": "the result is not a finite number",
     "formula.helper_not_finite": "{name}() gave no finite number",

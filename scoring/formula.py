@@ -143,21 +143,35 @@ def parse_formula(text: str) -> Formula:
 def check_new_formula(formula: Formula) -> None:
     """Refuse what a formula being set must not hold, though a stored one may (it is
     evaluated to no value instead, so a store written before this rule still reads):
-    round() with written-out decimals outside 0 to MAX_ROUND_DIGITS."""
+    round() with written-out decimals outside 0 to MAX_ROUND_DIGITS, and `**` with a
+    written-out exponent beyond ±MAX_EXPONENT (`spend ** 100` never has a value)."""
     for node in ast.walk(formula.tree):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
             and node.func.id.casefold() == "round"
             and len(node.args) == 2
-            and not any(isinstance(n, ast.Name) for n in ast.walk(node.args[1]))
+            and (digits := _written_out(node.args[1])) is not None
+            and not _round_digits_ok(digits)
         ):
-            try:
-                digits = _eval(node.args[1], {}, {})
-            except (ScoringError, ArithmeticError, ValueError):
-                digits = math.nan
-            if not _round_digits_ok(digits):
-                raise FormulaError("formula.round_decimals", most=MAX_ROUND_DIGITS)
+            raise FormulaError("formula.round_decimals", most=MAX_ROUND_DIGITS)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            exponent = _written_out(node.right)
+            if exponent is not None and abs(exponent) > MAX_EXPONENT:
+                raise FormulaError(
+                    "formula.exponent_written", exponent=exponent, most=MAX_EXPONENT
+                )
+
+
+def _written_out(node: ast.expr) -> float | None:
+    """The value of a part of a formula that reads no KPI (`20`, `5 + 5`, `-100`), NaN when
+    it has none (`1 / 0`); None for a part that reads a KPI."""
+    if any(isinstance(n, ast.Name) for n in ast.walk(node)):
+        return None
+    try:
+        return _eval(node, {}, {})
+    except (ScoringError, ArithmeticError, ValueError):
+        return math.nan
 
 
 def _refuse(node: ast.AST) -> FormulaError:

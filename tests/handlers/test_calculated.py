@@ -228,20 +228,21 @@ async def test_an_edit_that_would_drop_values_asks_first_and_says_what_it_remove
     await chat.ok(X)
     await chat.ok("/kpi set x 51")
     await chat.ok('/kpi add c2 "C2" formula="x * 2" target=1 perspective=finance')
-    assert await chat.ok('/kpi edit c2 formula="x ** 1000"') == (
-        "With formula=x ** 1000, C2 (c2) would lose its 1 stored value (2026-11-21): the "
-        "exponent (1 000) is above 64. Nothing is changed until you confirm.\n"
-        '[Change and remove 1 value: /kpi edit c2 formula="x ** 1000" confirm]'
+    assert await chat.ok('/kpi edit c2 formula="x ** (x * 20)"') == (
+        "With formula=x ** (x * 20), C2 (c2) would lose its 1 stored value (2026-11-21): the "
+        "exponent (1 020) is above 64. Nothing is changed until you confirm.\n"
+        '[Change and remove 1 value: /kpi edit c2 formula="x ** (x * 20)" confirm]'
     )
     card = await chat.ok("/kpi c2")
     assert "Formula: x * 2" in card and "Value: 102" in card
-    assert await chat.ok('/kpi edit c2 formula="x ** 1000" confirm') == (
-        "Updated C2 (c2): formula=x ** 1000. Removed its 1 stored value (2026-11-21): the "
-        "exponent (1 000) is above 64."
+    assert await chat.ok('/kpi edit c2 formula="x ** (x * 20)" confirm') == (
+        "Updated C2 (c2): formula=x ** (x * 20). Removed its 1 stored value (2026-11-21): the "
+        "exponent (1 020) is above 64."
     )
     assert await chat.ok("/kpi c2 explain") == (
         "How C2 is scored\n"
-        "value (2026-11) = x ** 1000 = 51 ^ 1 000: no value, the exponent (1 000) is above 64\n"
+        "value (2026-11) = x ** (x * 20) = 51 ^ (51 × 20): no value, the exponent (1 020) is "
+        "above 64\n"
         "inputs (2026-11): x = 51"
     )
 
@@ -249,9 +250,9 @@ async def test_an_edit_that_would_drop_values_asks_first_and_says_what_it_remove
 async def test_explain_keeps_brackets_and_never_prints_a_huge_exponent(chat: FakeChat) -> None:
     await chat.ok(X)
     await chat.ok("/kpi set x 51")
-    await chat.ok('/kpi add c2 "C2" formula="x ** 64 ** 64" target=1 perspective=finance')
+    await chat.ok('/kpi add c2 "C2" formula="x ** x ** 64" target=1 perspective=finance')
     assert (await chat.ok("/kpi c2 explain")).splitlines()[1] == (
-        "value (2026-11) = x ** 64 ** 64 = 51 ^ (64 ^ 64): no value, the exponent is above 64"
+        "value (2026-11) = x ** x ** 64 = 51 ^ (51 ^ 64): no value, the exponent is above 64"
     )
     await chat.ok('/kpi edit c2 formula="(-x) ** 0.5"')
     assert (await chat.ok("/kpi c2 explain")).splitlines()[1] == (
@@ -283,3 +284,13 @@ async def test_round_with_impossible_decimals_is_refused_and_never_blocks_its_in
     assert await chat.ok("/kpi set x 2") == (
         "Saved X = 2 (replaced 12) (🔴 red, progress 2%).\nRecalculated R (r) = 0.2 for 2026-11."
     )
+
+
+async def test_a_written_out_exponent_beyond_64_is_refused_when_the_formula_is_set(
+    chat: FakeChat,
+) -> None:
+    await chat.ok(X)
+    assert await chat.error(
+        '/kpi add p "P" formula="x ** 100" target=1 perspective=finance'
+    ) == "The exponent 100 is out of range: a formula's exponents go from −64 to 64."
+    assert "No KPI 'p'" in await chat.error("/kpi p")

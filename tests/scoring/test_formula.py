@@ -277,3 +277,14 @@ def test_round_decimals_from_values_give_no_value_and_written_ones_are_refused()
             check_new_formula(parse_formula(text))
     for text in ("round(a, 2)", "round(a, 5 + 5)", "round(a, b)", "round(a)"):
         check_new_formula(parse_formula(text))
+
+
+def test_written_out_exponents_beyond_64_are_refused_when_set_and_stored_ones_still_read() -> None:
+    for text, shown in (("spend ** 100", "100"), ("spend ** -65", "−65"), ("2 ** (8 * 9)", "72")):
+        with refuses(FormulaError, f"^The exponent {shown} is out of range: a formula's "):
+            check_new_formula(parse_formula(text))
+    for text in ("spend ** 64", "spend ** -2", "spend ** 0.5", "spend ** x", "2 ** spend"):
+        check_new_formula(parse_formula(text))
+    with pytest.raises(NoValue) as caught:  # a formula stored before the rule still reads
+        evaluate(parse_formula("spend ** 100"), {"spend": 2.0})
+    assert caught.value.code == "formula.exponent_too_big"
