@@ -157,7 +157,10 @@ RESERVED = {
     "confirm",
     "ytd",
 }
-ADD_FIELDS = (*PARSERS, *PLACEMENT)
+_AFTER_WEIGHT = list(PARSERS).index("weight") + 1
+#: Every field of `/kpi add` and `/kpi edit`, in the order the add usage lists them, so the
+#: "Fields:" of "Unknown field" and of "Nothing to change" read the same.
+ADD_FIELDS = (*list(PARSERS)[:_AFTER_WEIGHT], *PLACEMENT, *list(PARSERS)[_AFTER_WEIGHT:])
 _RENAMED = {"tol": "tolerance", "from": "due_from"}
 
 

@@ -255,7 +255,8 @@ def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
 def split_options(
     tokens: Iterable[str], allowed: Iterable[str]
 ) -> tuple[list[str], dict[str, str]]:
-    """Separate positional words from `field=value` options; unknown fields are refused."""
+    """Separate positional words from `field=value` options; unknown fields are refused,
+    listing the allowed ones in the caller's order (its usage's), as "Nothing to change" does."""
     allowed_set = list(allowed)
     positional: list[str] = []
     options: dict[str, str] = {}
@@ -277,7 +278,7 @@ def split_options(
                 close = difflib.get_close_matches(field, allowed_set, n=1)
                 hint = f" Did you mean {close[0]}=?" if close else ""
                 raise UsageError(
-                    f"Unknown field '{clip(name)}'.{hint} Fields: {', '.join(sorted(allowed_set))}"
+                    f"Unknown field '{clip(name)}'.{hint} Fields: {', '.join(allowed_set)}"
                 )
             if field in options:
                 raise UsageError(f"'{field}=' is given twice.")

@@ -164,6 +164,22 @@ async def test_chats_never_see_each_others_scorecards(chat: FakeChat) -> None:
     assert "No KPI 'v'" in await other.error("/kpi set v 1")
 
 
+async def test_kpi_edit_lists_its_fields_in_the_usage_order_for_unknown_and_missing_fields(
+    chat: FakeChat,
+) -> None:
+    await chat.ok('/kpi add visits "Visits" target=100 perspective=customers')
+    fields = (
+        "name, target, baseline, direction, min, max, tol, unit, weight, objective, "
+        "perspective, owner, every, warn, crit, test, formula, agg, due, from, staged"
+    )
+    assert await chat.error("/kpi edit visits tagret=5") == (
+        f"Unknown field 'tagret'. Did you mean target=? Fields: {fields}"
+    )
+    assert await chat.error("/kpi edit visits") == f"Nothing to change. Fields: {fields}"
+    usage = (await chat.error("/kpi add")).split("[")  # the add usage lists the same order
+    assert [part.split("=")[0] for part in usage[1:]] == fields.split(", ")[2:]
+
+
 @pytest.mark.parametrize(
     "command, expected",
     [
