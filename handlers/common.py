@@ -76,6 +76,13 @@ def _pick(
     raise NotFound(what, key, [item.key for item in everything()])
 
 
+def objective_label(ctx: Context, chat: str, key: str) -> str:
+    """The objective a card names (`Objective:`), by name as people gave it; by key only
+    when it is gone, so a KPI card and an initiative card say the same."""
+    objective = ctx.store.scorecards.objective(chat, key)
+    return objective.name if objective else key
+
+
 def edit_request(cmd: Command, fields: Sequence[str]) -> tuple[str, dict[str, str]]:
     """`<key> field=value…` of an edit command: the key as typed and the options."""
     positional, options = split_options(cmd.args, fields)

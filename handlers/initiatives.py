@@ -15,6 +15,7 @@ from handlers.common import (
     initiative_or_fail,
     need,
     no_more_than,
+    objective_label,
     objective_or_fail,
     who,
 )
@@ -124,7 +125,8 @@ async def initiative_show(cmd: Command, ctx: Context) -> Reply:
     tz = chat_zone(cmd, ctx)
     fields = [Field(label="Owner", value=item.owner or "—")]
     if item.objective:
-        fields.append(Field(label="Objective", value=item.objective))
+        objective = objective_label(ctx, cmd.chat.key, item.objective)
+        fields.append(Field(label="Objective", value=objective))
     if item.due:
         fields.append(Field(label="Due", value=item.due.isoformat()))
     if item.done:

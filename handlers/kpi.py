@@ -11,7 +11,7 @@ from datetime import date
 from handlers import calculated, calculated_explain, render
 from handlers import explain as explain_text
 from handlers.chart_specs import chart_note, kpi_chart_spec, parse_period, window
-from handlers.common import chat_today, kpi_or_fail
+from handlers.common import chat_today, kpi_or_fail, objective_label
 from handlers.contract import (
     Command,
     Context,
@@ -148,7 +148,6 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
     if rest == ["explain"]:
         return _kpi_explain(ctx, chat, kpi, view)
     history = ctx.store.kpis.history(chat, kpi.key, limit=10)
-    objective = ctx.store.scorecards.objective(chat, kpi.objective)
     fields = [
         Field(label="Value", value=render.num(view.value, kpi.unit)),
         *_scale_fields(kpi, view),
@@ -158,7 +157,7 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
             label="Status", value=f"{render.mark(view.status)} {render.STATUS_WORD[view.status]}"
         ),
         Field(label="Direction", value=_direction_text(kpi.direction, kpi.min, kpi.max)),
-        Field(label="Objective", value=objective.name if objective else kpi.objective),
+        Field(label="Objective", value=objective_label(ctx, chat, kpi.objective)),
         Field(label="Owner", value=kpi.owner or "—"),
         Field(
             label="Updated",

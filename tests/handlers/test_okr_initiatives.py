@@ -89,3 +89,18 @@ async def test_initiative_bad_input(chat: FakeChat) -> None:
     assert "cadence" in (await chat.error('/initiative add a "A" cadence=lots')).lower()
     assert "not a date" in await chat.error('/initiative add a "A" due=tomorrowish')
     assert "No initiative" in await chat.error("/log nothing +1")
+
+
+async def test_the_initiative_card_names_its_objective_as_the_kpi_card_does(
+    chat: FakeChat,
+) -> None:
+    await chat.ok('/objective add writing "Write for our buyers" perspective=customers')
+    await chat.ok('/kpi add posts "Posts" target=4 objective=writing')
+    await chat.ok('/initiative add blog "Blog weekly" objective=writing owner=@anna')
+    assert "Objective: Write for our buyers\n" in await chat.ok("/kpi posts")
+    assert await chat.ok("/initiative blog") == (
+        "Blog weekly (blog)\n"
+        "Owner: @anna\n"
+        "Objective: Write for our buyers\n"
+        "Nothing logged yet: /log blog +1"
+    )
