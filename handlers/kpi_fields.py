@@ -25,7 +25,7 @@ from handlers.parsing import (
 from scoring.errors import CycleFormatError
 from scoring.kpi import infer_direction, validate_kpi
 from scoring.models import Kpi, Objective, StagedTarget
-from scoring.okr import Cycle
+from scoring.okr import Cycle, parse_cycle
 from scoring.targets import validate_dated
 
 DIRECTIONS = {
@@ -104,9 +104,12 @@ def parse_staged(raw: str) -> tuple[StagedTarget, ...]:
                 f"staged=2027Q1:10500,2027Q2:11000; got '{item.strip()}'."
             )
         try:
-            until = Cycle.parse(when).period.end
+            cycle = Cycle.parse(when)
         except CycleFormatError:
             until = parse_date(when, _EXAMPLE_DAY)
+        else:
+            parse_cycle(when)  # refuses a quarter before 2000, like the dates and /okr cycle
+            until = cycle.period.end
         stages.append(StagedTarget(until=until, target=parse_number(amount, "staged target")))
     days = [s.until for s in stages]
     if len(set(days)) != len(days):

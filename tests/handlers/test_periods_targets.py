@@ -140,6 +140,12 @@ async def test_dated_target_mistakes_get_one_line(chat: FakeChat) -> None:
     assert "staged= wants" in await chat.error(
         '/kpi add f "F" baseline=1 target=2 staged=1.5 perspective=finance'
     )
+    assert await chat.error(
+        '/kpi add f "F" baseline=1 target=2 staged=1999Q1:1.5 perspective=finance'
+    ) == (
+        "'1999Q1' is out of range: cycles go from 2000 on, like dates; write a quarter like "
+        "2026Q4, a half like 2026H1 or a year like 2026."
+    )
     assert "agg=often is not allowed" in await chat.error(
         '/kpi add f "F" baseline=1 target=2 agg=often perspective=finance'
     )
