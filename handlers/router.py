@@ -100,8 +100,11 @@ class Router:
             tokens = tuple(cmd.text.split()) if cmd.via == "hashtag" else tokenize(cmd.text)
             route, args = self.resolve(cmd.name, tokens, cmd.help_command)
             _check_role(route.spec, cmd, ctx)
-            result = await _run(route, cmd.model_copy(update={"args": args}), ctx)
-            await ctx.store.commit()
+            # A read of saved data replies at once; one that saw another command's unsaved
+            # change, like any write, waits until that change is durable.
+            with ctx.store.observing() as seen:
+                result = await _run(route, cmd.model_copy(update={"args": args}), ctx)
+            await ctx.store.commit(seen)
         except (CommandError, ScoringError, StoreError) as exc:
             # The error text and the command's text may quote what the user typed: only
             # the kind of refusal is logged, with the same columns as the adapters' lines.

@@ -14,7 +14,7 @@ from storage.alert_state import AlertRepo
 from storage.audit import AuditEntry, AuditRepo
 from storage.changes import Changes, UndoConflict
 from storage.chats import ChatRepo, ChatSettings
-from storage.engine import Database
+from storage.engine import Database, Seen
 from storage.funnels import FunnelRepo
 from storage.ingest import IngestRepo, SourceRepo
 from storage.initiatives import InitiativeRepo
@@ -57,9 +57,16 @@ class Store:
         self.ingest = IngestRepo(db)
         self.sources = SourceRepo(db)
 
-    async def commit(self) -> None:
-        """Make every change so far durable (fsync) before anyone is told "saved"."""
-        await self.db.commit()
+    async def commit(self, seen: Seen | None = None) -> None:
+        """Make every change so far durable (fsync) before anyone is told "saved"; with
+        `seen` (from `observing()`), only what that command made or read unsaved."""
+        await self.db.commit(seen)
+
+    @contextmanager
+    def observing(self) -> Iterator[Seen]:
+        """Track what the command run in the block depends on (see `Database.observing`)."""
+        with self.db.observing() as seen:
+            yield seen
 
     async def warm(self) -> int:
         """Load stored tables into the cache in small steps (background, after start-up)."""

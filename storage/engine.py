@@ -18,6 +18,10 @@ behind `storage.port.StoragePort` (SQLite on disk, a dict in tests). Design:
 * Tables registered as *lazy* (dedupe marks) do not make a read-only command wait for
   the disk: they ride along with the next real commit, or a background one within a
   second, or the close.
+* A command run under `observing()` waits in `commit(seen)` only for the changes it
+  made or read before they were durable: a read of saved data replies at once instead of
+  queueing behind other commands' writes (up to tens of ms when the disk or the machine
+  stalls), yet a read that saw another command's unsaved change still waits for it.
 * A failed commit (disk full, I/O error) rolls the unsaved changes back in memory and
   fails the commands that made them with one clear line; reads go on, and the next
   commit tries again, so writes resume by themselves once space returns.
@@ -33,6 +37,7 @@ import gc
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -44,7 +49,7 @@ from tinydb.table import Document, Table
 from storage.errors import StoreError, StoreFailed
 from storage.port import Batch, MemoryBackend, StoragePort
 
-__all__ = ["CACHE_BYTES", "CACHE_TABLES", "Database", "StoreStats", "copy_json"]
+__all__ = ["CACHE_BYTES", "CACHE_TABLES", "Database", "Seen", "StoreStats", "copy_json"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,6 +69,17 @@ _DUMP_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_
 ModelT = TypeVar("ModelT", bound=BaseModel)
 T = TypeVar("T")
 Docs = dict[str, dict[str, Any]]
+
+
+@dataclasses.dataclass(slots=True)
+class Seen:
+    """How many changes one command depends on: its own, and others' it read unsaved."""
+
+    upto: int = 0
+
+
+#: The `Seen` of the command running in this context (tasks it starts share it).
+_SEEN: ContextVar[Seen | None] = ContextVar("store_seen", default=None)
 
 
 def _reject(value: object) -> Any:
@@ -285,6 +301,7 @@ class Database:
         for changes in (self._inflight, self._dirty):
             for name, body in changes.items():
                 if name.startswith(prefix):
+                    self._saw()
                     if body is None:
                         names.discard(name)
                     else:
@@ -448,6 +465,8 @@ class Database:
         return self._backend.load(name)
 
     def _entry(self, name: str) -> _Entry | None:
+        if name in self._dirty or name in self._inflight:
+            self._saw()
         cache = self._cache
         if name in cache:
             cache.move_to_end(name)
@@ -523,6 +542,30 @@ class Database:
             self._arm_lazy()
         else:
             self._seq += 1
+            self._saw()
+
+    def _saw(self) -> None:
+        """The running command depends on every change made so far (it made or read one
+        that is not durable yet)."""
+        seen = _SEEN.get()
+        if seen is not None:
+            seen.upto = self._seq
+
+    @contextlib.contextmanager
+    def observing(self) -> Iterator[Seen]:
+        """Track what the command run in the block depends on, for `commit(seen)`.
+
+        Nested blocks hand what they saw to the outer one.
+        """
+        seen = Seen()
+        token = _SEEN.set(seen)
+        try:
+            yield seen
+        finally:
+            _SEEN.reset(token)
+            outer = _SEEN.get()
+            if outer is not None:
+                outer.upto = max(outer.upto, seen.upto)
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[None]:
@@ -550,15 +593,16 @@ class Database:
 
     # durability -------------------------------------------------------------------------
 
-    async def commit(self) -> None:
-        """Return once every change made before the call is durable.
+    async def commit(self, seen: Seen | None = None) -> None:
+        """Return once every change made before the call is durable (with `seen`: every
+        change the command observed by it made or read unsaved).
 
         Callers that commit together share one transaction; a read-only command returns at
         once. Raises `StoreFailed` when the disk refused the batch holding our changes
         (they were rolled back; later commits try again).
         """
         self._check_usable()
-        await self._commit_upto(self._seq)
+        await self._commit_upto(self._seq if seen is None else min(seen.upto, self._seq))
 
     def _was_lost(self, target: int) -> bool:
         return self._lost_after < target <= self._lost

@@ -23,6 +23,7 @@ from bot.api import IngestApi
 from bot.app import Core, build_core
 from handlers import exchange
 from storage import open_store
+from storage.engine import Seen
 from tests.fakes import slack_api
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.handlers.test_files import send_file
@@ -66,9 +67,9 @@ async def api(tmp_path: Path, clock: FixedClock) -> AsyncIterator[Api]:
             client = Api(core, server, session)
             commit = core.store.commit
 
-            async def counting_commit() -> None:
+            async def counting_commit(seen: Seen | None = None) -> None:
                 client.commits += 1
-                await commit()
+                await commit(seen)
 
             core.store.commit = counting_commit  # type: ignore[method-assign]
             yield client
