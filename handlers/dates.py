@@ -14,10 +14,12 @@ from scoring.errors import clip
 FIRST_DAY = date(2000, 1, 1)
 
 
-def parse_date(raw: str, today: date) -> date:
+def parse_date(raw: str, today: date, *, ahead: bool = False) -> date:
     """YYYY-MM-DD (also `today` / `yesterday`), from 2000-01-01 on.
 
-    A date in the future is left to the caller, which says what it means there.
+    A date in the future is left to the caller, which says what it means there; `ahead`
+    says the field is about days to come (due=, staged=), so a refusal does not say the
+    dates end today.
     """
     low = raw.strip().casefold()
     if low in ("today", "сегодня"):
@@ -34,15 +36,18 @@ def parse_date(raw: str, today: date) -> date:
         day = date(*parts)
     except ValueError as exc:
         raise UsageError(f"'{clip(raw)}' is not a real date (check the month and day).") from exc
-    return in_range(day, raw, today)
+    return in_range(day, raw, None if ahead else today)
 
 
-def in_range(day: date, raw: str, today: date) -> date:
-    """Refuse days before 2000-01-01 (charts and periods start there)."""
+def in_range(day: date, raw: str, today: date | None) -> date:
+    """Refuse days before 2000-01-01 (charts and periods start there).
+
+    `today` is named as the last day where the field takes no future (values, history).
+    """
     if day < FIRST_DAY:
+        last = f" to today ({today.isoformat()})" if today is not None else " on"
         raise UsageError(
-            f"'{clip(raw)}' is out of range: dates go from {FIRST_DAY.isoformat()} "
-            f"to today ({today.isoformat()})."
+            f"'{clip(raw)}' is out of range: dates go from {FIRST_DAY.isoformat()}{last}."
         )
     return day
 

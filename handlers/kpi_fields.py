@@ -75,7 +75,7 @@ def _optional_date(field: str) -> Callable[[str], date | None]:
     def parse(raw: str) -> date | None:
         if raw.strip().casefold() in ("", "none", "-"):
             return None
-        return parse_date(raw, _EXAMPLE_DAY)
+        return parse_date(raw, _EXAMPLE_DAY, ahead=True)
 
     del field
     return parse
@@ -106,7 +106,7 @@ def parse_staged(raw: str) -> tuple[StagedTarget, ...]:
         try:
             cycle = Cycle.parse(when)
         except CycleFormatError:
-            until = parse_date(when, _EXAMPLE_DAY)
+            until = parse_date(when, _EXAMPLE_DAY, ahead=True)
         else:
             parse_cycle(when)  # refuses a quarter before 2000, like the dates and /okr cycle
             until = cycle.period.end
