@@ -132,6 +132,9 @@ class Painter:
         if executor is not None:
             # CPython's own table of the pool's processes (3.14 adds terminate_workers())
             workers: dict[int, Any] = dict(getattr(executor, "_processes", None) or {})
-            executor.shutdown(wait=False, cancel_futures=True)
             for process in workers.values():
                 process.terminate()
+            # Then wait for the pool's manager thread to see them go: left running, it could
+            # still be closing its pipes when the interpreter exits, which prints a
+            # "Bad file descriptor" trace after a clean one-line start-up error.
+            executor.shutdown(wait=bool(workers), cancel_futures=True)
