@@ -12,9 +12,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from handlers import render
+from handlers.common import today_of
 from handlers.contract import Context, Image, Reply, UsageError
 from handlers.parsing import FIRST_DAY, MAX_VALUE
 from handlers.pictures.charts import ChartSpec, multiples_png, small_chart_png
@@ -224,7 +224,7 @@ async def draw_requested(ctx: Context, reply: Reply) -> Reply:
         return await _draw_dashboard(ctx, reply, request.chat)
     chat = request.chat
     thresholds = ctx.store.scorecards.thresholds(chat)
-    today = _today_in(ctx, chat)
+    today = today_of(ctx, chat)
     specs = []
     for key in request.kpis:
         kpi = ctx.store.kpis.get(chat, key)
@@ -252,12 +252,7 @@ async def _draw_dashboard(ctx: Context, reply: Reply, chat: str) -> Reply:
     view = scorecard_view(ctx, chat)
     if not view.kpis:
         return reply.model_copy(update={"chart": None})
-    spec = dashboard_spec(ctx, chat, view, _today_in(ctx, chat))
+    spec = dashboard_spec(ctx, chat, view, today_of(ctx, chat))
     png = await ctx.painter.paint(dashboard_png, spec)
     image = Image(data=png, filename="dashboard.png", alt="Scorecard dashboard")
     return reply.model_copy(update={"chart": None, "image": image})
-
-
-def _today_in(ctx: Context, chat: str) -> date:
-    """Today's date where `chat` lives, now (drawing may happen long after the command)."""
-    return ctx.clock().astimezone(ZoneInfo(ctx.store.chats.settings(chat).timezone)).date()

@@ -32,6 +32,11 @@ def chat_today(cmd: Command, ctx: Context) -> date:
     return chat_now(cmd, ctx).date()
 
 
+def today_of(ctx: Context, chat: str) -> date:
+    """Today's date where `chat` lives, by its key (drawing and jobs have no command)."""
+    return ctx.clock().astimezone(zone_of(ctx, chat)).date()
+
+
 def who(cmd: Command) -> str:
     """How the author is shown in history: their handle, else their name."""
     return cmd.actor.handle or cmd.actor.display_name
