@@ -7,6 +7,7 @@ Adding, editing and removing live in handlers.kpi_edit, recording values in hand
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from handlers import calculated, calculated_explain, render
 from handlers import explain as explain_text
@@ -30,7 +31,14 @@ from handlers.parsing import (
 from handlers.pictures.charts import chart_png
 from handlers.render import AGG_WORDS
 from handlers.router import Router
-from handlers.scores import KpiView, due_state, kpi_view, pace_mark, scorecard_view
+from handlers.scores import (
+    KpiView,
+    ScorecardView,
+    due_state,
+    kpi_view,
+    pace_mark,
+    scorecard_view,
+)
 from scoring.aggregation import combine, period_label
 from scoring.explain import explain
 from scoring.models import Kpi
@@ -56,16 +64,36 @@ async def kpi_list(cmd: Command, ctx: Context) -> Reply:
             title="No KPIs yet",
             text='Add one: /kpi add leads "Leads per month" target=200 perspective=customers',
         )
+    chat = cmd.chat.key
     today = chat_today(cmd, ctx)
+    paces = tuple(pace_mark(due_state(ctx, chat, v, today)) for v in view.kpis)
+    shown = (view.score.index, tuple(view.kpis), tuple(view.perspectives), tuple(view.objectives))
+    return ctx.store.kpis.memo(
+        chat,
+        None,
+        _list_reply,
+        (*shown, today, paces),
+        partial(_list_reply, ctx, chat, view, today, paces),
+    )
+
+
+def _list_reply(
+    ctx: Context, chat: str, view: ScorecardView, today: date, paces: tuple[str, ...]
+) -> Reply:
+    """The whole list; a KPI's cells are remembered with its view, so when one KPI changed
+    only its row is formatted again."""
+    pace_of = dict(zip((v.kpi.key for v in view.kpis), paces, strict=True))
     rows: list[tuple[str, ...]] = []
     for perspective in view.perspectives:
         members = [v for v in view.kpis if view.perspective_of(v.kpi.objective) == perspective.key]
         if not members:
             continue
         rows.append((perspective.name.upper(), "", "", "", "", ""))
-        rows.extend(
-            _row(v, today, pace_mark(due_state(ctx, cmd.chat.key, v, today))) for v in members
-        )
+        for v in members:
+            cells = ctx.store.kpis.memo(chat, v.kpi.key, _cells, (v,), partial(_cells, v))
+            pace = pace_of[v.kpi.key]
+            age = render.age(v.day, today)
+            rows.append((*cells, f"{age}  {pace}" if pace else age))
     notes = [_left_out_note(view.kpis)]
     if any(v.kpi.due is not None for v in view.kpis):
         notes.append("⏱ pace towards the due date; /kpi <key> shows the forecast.")
@@ -81,14 +109,14 @@ async def kpi_list(cmd: Command, ctx: Context) -> Reply:
     )
 
 
-def _row(v: KpiView, today: date, pace: str = "") -> tuple[str, ...]:
+def _cells(v: KpiView) -> tuple[str, ...]:
+    """A KPI's row in `/kpi` but its age: what its view alone decides."""
     return (
         f"{render.mark(v.status)} {v.kpi.name} ({v.kpi.key})",
         render.num(v.value, v.kpi.unit),
         _target_text(v.kpi, v.target_now),
         render.pct(v.progress),
         render.trend(v.previous, v.value),
-        f"{render.age(v.day, today)}  {pace}" if pace else render.age(v.day, today),
     )
 
 

@@ -55,7 +55,20 @@ class ScorecardView:
 
 
 def kpi_view(ctx: Context, chat: str, kpi: Kpi, thresholds: Thresholds) -> KpiView:
-    """Score one KPI from its current period's value (`agg=`) against the target in force."""
+    """Score one KPI from its current period's value (`agg=`) against the target in force.
+
+    A plain `last` KPI's value is read from its values index alone, so its view is
+    remembered per index version, definition and thresholds: a `/kpi` after a `/kpi set`
+    scores only the KPI that changed. Others read their period's values each time.
+    """
+    if kpi.agg != "last" or kpi.formula:
+        return _scored(ctx, chat, kpi, thresholds)
+    return ctx.store.kpis.memo(
+        chat, kpi.key, _scored, (kpi, thresholds), lambda: _scored(ctx, chat, kpi, thresholds)
+    )
+
+
+def _scored(ctx: Context, chat: str, kpi: Kpi, thresholds: Thresholds) -> KpiView:
     now = reading(ctx, chat, kpi)
     if now.value is None:
         return KpiView(kpi, None, None, None, None, None, kpi_status(kpi, None, thresholds))
@@ -73,16 +86,32 @@ def kpi_view(ctx: Context, chat: str, kpi: Kpi, thresholds: Thresholds) -> KpiVi
 
 
 def scorecard_view(ctx: Context, chat: str) -> ScorecardView:
-    """Load and score the chat's scorecard."""
+    """Load and score the chat's scorecard (the roll-up is redone only when a KPI's view,
+    an objective, a perspective or the thresholds changed)."""
     repo = ctx.store.scorecards
     thresholds = repo.thresholds(chat)
     perspectives = repo.perspectives(chat)
     objectives = repo.objectives(chat)
     views = [kpi_view(ctx, chat, kpi, thresholds) for kpi in ctx.store.kpis.all(chat)]
+    score = ctx.store.kpis.memo(
+        chat,
+        None,
+        rollup,
+        (tuple(perspectives), tuple(objectives), tuple(views), thresholds),
+        lambda: _rollup(perspectives, objectives, views, thresholds),
+    )
+    return ScorecardView(perspectives, objectives, views, score, thresholds)
+
+
+def _rollup(
+    perspectives: list[Perspective],
+    objectives: list[Objective],
+    views: list[KpiView],
+    thresholds: Thresholds,
+) -> ScorecardScore:
     latest = {v.kpi.key: v.value for v in views if v.value is not None}
     scored = [kpi_on(v.kpi, v.day) for v in views]
-    score = rollup(perspectives, objectives, scored, latest, thresholds)
-    return ScorecardView(perspectives, objectives, views, score, thresholds)
+    return rollup(perspectives, objectives, scored, latest, thresholds)
 
 
 def due_state(ctx: Context, chat: str, view: KpiView, today: date) -> DuePace | None:

@@ -8,10 +8,10 @@ all `/kpi` and `/scorecard` need.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +29,10 @@ from storage.base import (
 from storage.changes import Changes, Doc
 
 _DEFS = "kpi:"
+
+T = TypeVar("T")
+#: What readers remember of one table version: tag → (the other inputs, the result).
+_Memo = dict[object, tuple[tuple[object, ...], object]]
 
 
 class _Index(BaseModel):
@@ -71,6 +75,12 @@ def _points(docs: Mapping[str, Mapping[str, Any]]) -> tuple[tuple[date, float], 
     cached for every chat cost its full collections nothing."""
     ordered = sorted(docs.values(), key=lambda d: (d["day"], d["at"]))
     return tuple((date.fromisoformat(d["day"]), float(d["value"])) for d in ordered)
+
+
+def _memo_slot(docs: Mapping[str, Mapping[str, Any]]) -> _Memo:
+    """An empty memo, one per table version (`KpiRepo.memo`): the derived cache drops it
+    with the version it belongs to, so nothing stale outlives a change."""
+    return {}
 
 
 class KpiRepo:
@@ -294,6 +304,30 @@ class KpiRepo:
             if len(found) >= limit:
                 break
         return found[-limit:]
+
+    def memo(
+        self,
+        chat: str,
+        key: str | None,
+        tag: object,
+        args: tuple[object, ...],
+        compute: Callable[[], T],
+    ) -> T:
+        """`compute()` remembered with the version of KPI `key`'s values index (with None:
+        of the chat's KPI definitions) and `args`, compared with `==`.
+
+        What `compute` reads besides that table must be in `args`: `/kpi` then pays only
+        for the KPIs whose values, definition or settings changed since it last ran.
+        `tag` names the derivation (one result kept per tag); never mutate the result.
+        """
+        table = f"{_DEFS}{chat}" if key is None else self._index_name(chat, key)
+        slot = self._db.derived(table, _memo_slot)
+        found = slot.get(tag)
+        if found is not None and found[0] == args:
+            return cast(T, found[1])
+        result = compute()
+        slot[tag] = (args, result)
+        return result
 
     # the sweep's read model ---------------------------------------------------------------
 

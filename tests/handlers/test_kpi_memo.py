@@ -1,0 +1,152 @@
+"""`/kpi` and `/scorecard` remember what they derived per table version (KpiRepo.memo):
+whatever people change, and whatever day it is, the remembered reply is the one a fresh
+computation gives, and a `/kpi` after one `/kpi set` scores and formats only that KPI."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import handlers.kpi
+import handlers.scores
+from bot.app import build_core
+from handlers.contract import Reply
+from storage.kpis import KpiRepo
+from tests.support import FakeChat, FixedClock
+
+KPIS = ("cac", "visits", "leads")
+DAYS = st.integers(min_value=1, max_value=21).map(lambda d: f"2026-11-{d:02d}")
+VALUES = st.sampled_from(["90", "95", "0", "-5", "120.5", "1000"])
+
+COMMANDS = st.one_of(
+    st.builds(lambda k, v, d: f"/kpi set {k} {v} {d}", st.sampled_from(KPIS), VALUES, DAYS),
+    st.builds(lambda k, v: f"/kpi set {k} {v}", st.sampled_from(KPIS), VALUES),
+    st.builds(lambda k, d: f"/kpi unset {k} {d}", st.sampled_from(KPIS), DAYS),
+    st.builds(
+        lambda k, f: f"/kpi edit {k} {f}",
+        st.sampled_from(KPIS),
+        st.sampled_from(
+            [
+                "target=75",
+                "target=150",
+                "baseline=10",
+                "direction=down",
+                "unit=$",
+                'name="Renamed"',
+                "agg=sum",
+                "agg=last",
+                "every=week",
+                "test=yes",
+                "test=no",
+                "warn=50 crit=20",
+                "due=2026-12-31",
+                "weight=3",
+                "objective=o",
+            ]
+        ),
+    ),
+    st.builds(lambda k: f"/kpi edit {k} confirm", st.sampled_from(KPIS)),
+    st.builds(lambda k: f"/kpi remove {k} confirm", st.sampled_from(KPIS)),
+    st.builds(lambda k: f"/kpi restore {k}", st.sampled_from(KPIS)),
+    st.builds(lambda w: f"/objective edit o weight={w}", st.integers(1, 3)),
+    st.just('/perspective add service "Service" position=1'),
+    st.just('/perspective rename customers "Clients"'),
+    st.sampled_from(["/timezone Pacific/Kiritimati", "/timezone UTC", "/timezone America/Adak"]),
+    st.sampled_from(
+        ["/scorecard thresholds green=90 yellow=60", "/scorecard thresholds green=70 yellow=40"]
+    ),
+    st.just("/undo"),
+    st.integers(min_value=1, max_value=40).map(lambda hours: f"+{hours}h"),  # time passes
+)
+STEPS = st.lists(COMMANDS, max_size=14)
+READS = ("/kpi", "/scorecard", "/kpi cac", "/kpi visits explain")
+
+
+def _fresh(self: KpiRepo, chat: str, key: str | None, tag: object, args: Any, compute: Any) -> Any:
+    return compute()
+
+
+async def _reads(chat: FakeChat) -> list[list[Reply]]:
+    return [await chat.say(text) for text in READS]
+
+
+async def _scenario(steps: list[str]) -> None:
+    clock = FixedClock()
+    core = build_core(None, clock=clock)
+    try:
+        chat = FakeChat(core)
+        for setup in (
+            '/objective add o "O" perspective=finance',
+            '/kpi add cac "CAC" baseline=120 target=80 unit=$ objective=o',
+            '/kpi add visits "Visits" target=100 perspective=customers',
+            '/kpi add leads "Leads" target=300 agg=sum perspective=customers',
+            "/kpi set cac 100 2026-11-20",
+            "/kpi set visits 40 2026-11-19",
+        ):
+            await chat.ok(setup)
+        await _reads(chat)  # something remembered from the start
+        for step in steps:
+            if step.startswith("+"):
+                clock.advance(hours=int(step[1:-1]))
+            else:
+                await chat.say(step)
+            remembered = await _reads(chat)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(KpiRepo, "memo", _fresh)
+                fresh = await _reads(chat)
+            assert remembered == fresh, step
+    finally:
+        core.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=STEPS)
+def test_remembered_kpi_and_scorecard_replies_equal_a_fresh_computation_after_any_changes(
+    steps: list[str],
+) -> None:
+    asyncio.run(_scenario(steps))
+
+
+def test_a_kpi_list_after_one_set_scores_and_formats_only_that_kpi(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scored: list[str] = []
+    formatted: list[str] = []
+    score, cells = handlers.scores._scored, handlers.kpi._cells
+
+    def counting_score(*args: Any) -> handlers.scores.KpiView:
+        view = score(*args)
+        scored.append(view.kpi.key)
+        return view
+
+    def counting_cells(view: handlers.scores.KpiView) -> tuple[str, ...]:
+        formatted.append(view.kpi.key)
+        return cells(view)
+
+    monkeypatch.setattr(handlers.scores, "_scored", counting_score)
+    monkeypatch.setattr(handlers.kpi, "_cells", counting_cells)
+
+    async def scenario() -> None:
+        core = build_core(None, clock=FixedClock())
+        try:
+            chat = FakeChat(core)
+            for key in KPIS:
+                await chat.ok(f'/kpi add {key} "{key.upper()}" target=100 perspective=customers')
+                await chat.ok(f"/kpi set {key} 50 2026-11-20")
+            first = await chat.ok("/kpi")
+            assert sorted(scored) == sorted(formatted) == sorted(KPIS)
+            scored.clear()
+            formatted.clear()
+            assert await chat.ok("/kpi") == first
+            assert scored == formatted == []
+            await chat.ok("/kpi set visits 70")
+            await chat.ok("/kpi")
+            assert scored == formatted == ["visits"]
+        finally:
+            core.close()
+
+    asyncio.run(scenario())
