@@ -19,48 +19,51 @@ from storage.kpis import KpiRepo
 from tests.support import FakeChat, FixedClock
 
 KPIS = ("cac", "visits", "leads")
-DAYS = st.integers(min_value=1, max_value=21).map(lambda d: f"2026-11-{d:02d}")
-VALUES = st.sampled_from(["90", "95", "0", "-5", "120.5", "1000"])
-
-COMMANDS = st.one_of(
-    st.builds(lambda k, v, d: f"/kpi set {k} {v} {d}", st.sampled_from(KPIS), VALUES, DAYS),
-    st.builds(lambda k, v: f"/kpi set {k} {v}", st.sampled_from(KPIS), VALUES),
-    st.builds(lambda k, d: f"/kpi unset {k} {d}", st.sampled_from(KPIS), DAYS),
-    st.builds(
-        lambda k, f: f"/kpi edit {k} {f}",
-        st.sampled_from(KPIS),
-        st.sampled_from(
-            [
-                "target=75",
-                "target=150",
-                "baseline=10",
-                "direction=down",
-                "unit=$",
-                'name="Renamed"',
-                "agg=sum",
-                "agg=last",
-                "every=week",
-                "test=yes",
-                "test=no",
-                "warn=50 crit=20",
-                "due=2026-12-31",
-                "weight=3",
-                "objective=o",
-            ]
-        ),
-    ),
-    st.builds(lambda k: f"/kpi edit {k} confirm", st.sampled_from(KPIS)),
-    st.builds(lambda k: f"/kpi remove {k} confirm", st.sampled_from(KPIS)),
-    st.builds(lambda k: f"/kpi restore {k}", st.sampled_from(KPIS)),
-    st.builds(lambda w: f"/objective edit o weight={w}", st.integers(1, 3)),
-    st.just('/perspective add service "Service" position=1'),
-    st.just('/perspective rename customers "Clients"'),
-    st.sampled_from(["/timezone Pacific/Kiritimati", "/timezone UTC", "/timezone America/Adak"]),
-    st.sampled_from(
-        ["/scorecard thresholds green=90 yellow=60", "/scorecard thresholds green=70 yellow=40"]
-    ),
-    st.just("/undo"),
-    st.integers(min_value=1, max_value=40).map(lambda hours: f"+{hours}h"),  # time passes
+EDITS = (
+    "target=75",
+    "target=150",
+    "baseline=10",
+    "direction=down",
+    "unit=$",
+    'name="Renamed"',
+    "agg=sum",
+    "agg=last",
+    "every=week",
+    "test=yes",
+    "test=no",
+    "warn=50 crit=20",
+    "due=2026-12-31",
+    "weight=3",
+    "objective=o",
+    "confirm",
+)
+#: Each a `str.format` pattern over one KPI `k`, value `v`, day `d`, edit `e`, hours `h`.
+PATTERNS = (
+    "/kpi set {k} {v} {d}",
+    "/kpi set {k} {v}",
+    "/kpi unset {k} {d}",
+    "/kpi edit {k} {e}",
+    "/kpi remove {k} confirm",
+    "/kpi restore {k}",
+    "/objective edit o weight={h}",
+    '/perspective add service "Service" position=1',
+    '/perspective rename customers "Clients"',
+    "/timezone Pacific/Kiritimati",
+    "/timezone America/Adak",
+    "/timezone UTC",
+    "/scorecard thresholds green=90 yellow=60",
+    "/scorecard thresholds green=70 yellow=40",
+    "/undo",
+    "+{h}h",  # time passes
+)
+COMMANDS = st.builds(
+    str.format,
+    st.sampled_from(PATTERNS),
+    k=st.sampled_from(KPIS),
+    v=st.sampled_from(["90", "95", "0", "-5", "120.5", "1000"]),
+    d=st.integers(min_value=1, max_value=21).map(lambda d: f"2026-11-{d:02d}"),
+    e=st.sampled_from(EDITS),
+    h=st.integers(min_value=1, max_value=40),
 )
 STEPS = st.lists(COMMANDS, max_size=14)
 READS = ("/kpi", "/scorecard", "/kpi cac", "/kpi visits explain")
