@@ -77,19 +77,22 @@ async def _reads(chat: FakeChat) -> list[list[Reply]]:
     return [await chat.say(text) for text in READS]
 
 
+SETUP = (
+    '/objective add o "Margin" perspective=finance',
+    '/kpi add cac "CAC" baseline=120 target=80 unit=$ objective=o',
+    '/kpi add visits "Site visits" target=1000 perspective=customers',
+    '/kpi add leads "Leads" target=300 agg=sum perspective=customers',
+    "/kpi set cac 100 2026-11-20",
+    "/kpi set visits 400 2026-11-19",
+)
+
+
 async def _scenario(steps: list[str]) -> None:
     clock = FixedClock()
     core = build_core(None, clock=clock)
+    chat = FakeChat(core)
     try:
-        chat = FakeChat(core)
-        for setup in (
-            '/objective add o "O" perspective=finance',
-            '/kpi add cac "CAC" baseline=120 target=80 unit=$ objective=o',
-            '/kpi add visits "Visits" target=100 perspective=customers',
-            '/kpi add leads "Leads" target=300 agg=sum perspective=customers',
-            "/kpi set cac 100 2026-11-20",
-            "/kpi set visits 40 2026-11-19",
-        ):
+        for setup in SETUP:
             await chat.ok(setup)
         await _reads(chat)  # something remembered from the start
         for step in steps:
