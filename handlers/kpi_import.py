@@ -111,7 +111,8 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
 
     Lines may also be `key;value;date`, tab-separated or `key,value,date` (a header line
     `kpi,value,date` is skipped; `"1,000"` in quotes is one number). A value for a day
-    that already has one replaces it; the preview says which. In the console, type
+    that already has one replaces it; the preview says which. Two lines for one KPI and
+    day are refused. In the console, type
     `/kpi import` alone and paste lines until an empty line or `/end`, or name a file:
     `/kpi import values.csv`. Elsewhere attach the file.
     """
@@ -128,10 +129,16 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
         )
     reader = _Reader(cmd, ctx, chat_today(cmd, ctx))
     parsed: dict[str, dict[str, float]] = defaultdict(dict)
+    first_line: dict[tuple[str, str], int] = {}  # a second value for a day is refused
     problems: list[str] = []
     for number, line in rows:
         try:
             kpi, value, day = reader.line(line)
+            earlier = first_line.setdefault((kpi.key, day.isoformat()), number)
+            if earlier != number:  # as the ingest API and file import do: nothing dropped
+                raise UsageError(
+                    f"a second value for {kpi.key} on {day.isoformat()} (line {earlier} has one)"
+                )
         except CommandError as exc:
             problems.append(f"line {number}: {str(exc).rstrip('.')}")  # joined with "; "
             if len(problems) > 100:
