@@ -189,7 +189,7 @@ def _preview(
             if len(ordered) > SHOWN
             else ""
         )
-        lines.append(f"{kpi.name} ({key}) ×{len(ordered)}: {', '.join(shown)}{more}")
+        lines.append(f"{kpi.name} ({key}) ×{render.num(len(ordered))}: {', '.join(shown)}{more}")
     return lines, replaced
 
 

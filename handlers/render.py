@@ -57,8 +57,8 @@ STATUS_WORD = {
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
-    """`1 value`, `4 values` (irregular plurals via `many`)."""
-    return f"{count} {word if count == 1 else (many or word + 's')}"
+    """`1 value`, `4 values`, `1 200 values` (irregular plurals via `many`)."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}".replace(",", " ")
 
 
 def cadence_label(progress: CadenceProgress) -> str:

@@ -127,7 +127,7 @@ async def test_more_than_5000_lines_fit_in_one_attached_file(chat: FakeChat, cor
     rows = "\n".join(f"cac;{90 + n % 7};{start + timedelta(days=n)}" for n in range(6000))
     replies = await core.dispatch(_cmd("import", Attachment(filename="c.csv", data=rows.encode())))
     assert replies[0].kind == "answer", replies[0].text
-    assert "Import preview: 6000 values for 1 KPI" in replies[0].plain()
+    assert "Import preview: 6 000 values for 1 KPI" in replies[0].plain()
 
 
 async def test_a_file_name_never_opens_a_file_on_the_server(core: Core, tmp_path: Path) -> None:
