@@ -18,7 +18,8 @@ from handlers.common import today_of
 from handlers.contract import Context, Image, Reply, UsageError
 from handlers.parsing import FIRST_DAY, MAX_VALUE
 from handlers.pictures.charts import ChartSpec, multiples_png, small_chart_png
-from handlers.pictures.dashboard import Bar, DashboardSpec, Spark, dashboard_png
+from handlers.pictures.dashboard import dashboard_png
+from handlers.pictures.dashboard_layout import Bar, DashboardSpec, Spark
 from handlers.scores import ScorecardView, scorecard_view
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds

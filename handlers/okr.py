@@ -32,7 +32,8 @@ from handlers.parsing import (
     parse_owner,
     split_options,
 )
-from handlers.pictures.dashboard import Bar, OkrSpec, okr_png
+from handlers.pictures.dashboard import okr_png
+from handlers.pictures.dashboard_layout import Bar, OkrSpec
 from handlers.router import Router
 from scoring.models import Okr
 from scoring.okr import (

@@ -5,51 +5,13 @@ the OKR progress bars (one per objective and key result, the cycle's elapsed sha
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from handlers.pictures import style
+from handlers.pictures.dashboard_layout import SPARK_COLUMNS, Bar, DashboardSpec, OkrSpec, Spark
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-
-SPARK_COLUMNS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    """One labelled share with its colour (a perspective, an OKR, a key result)."""
-
-    name: str
-    share: float | None  # None: no data
-    status: str
-    label: str  # "62%" or "3 of 5"
-    indent: bool = False  # a key result under its objective
-
-
-@dataclass(frozen=True, slots=True)
-class Spark:
-    """One KPI's sparkline."""
-
-    name: str
-    value: str
-    status: str
-    values: tuple[float, ...]
-    target: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class DashboardSpec:
-    """Everything the dashboard shows."""
-
-    title: str
-    index: float | None
-    status: str
-    perspectives: tuple[Bar, ...]
-    sparks: tuple[Spark, ...]
-    movers: tuple[tuple[str, str, str], ...]  # (name, "+12 pp", status)
-    green: float
-    yellow: float
 
 
 def _gauge(ax: Axes, spec: DashboardSpec) -> None:
@@ -259,15 +221,6 @@ def dashboard_png(spec: DashboardSpec) -> bytes:
             bottom = 0.2 / height
             _sparks(fig.add_axes((0.02, bottom, 0.96, rows * spark_h / height)), spec.sparks)
         return style.png(fig)
-
-
-@dataclass(frozen=True, slots=True)
-class OkrSpec:
-    """The OKR progress picture: bars and the elapsed share of the cycle."""
-
-    title: str
-    bars: tuple[Bar, ...]
-    elapsed: float
 
 
 def okr_png(spec: OkrSpec) -> bytes:
