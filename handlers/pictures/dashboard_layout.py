@@ -218,6 +218,15 @@ def shown(name: str, drawn: str) -> bool:
     return drawn == whole or (drawn.endswith("…") and whole.startswith(drawn[:-1]))
 
 
+def _titled(width: float, height: float, title: str, size: float, measure: Measure) -> Plan:
+    """A plan of that size with its bold title in the top left corner."""
+    plan = Plan(width, height)
+    plan.text(
+        measure, fit(title, width - 0.4, size, True, measure), 0.2, height - 0.28, size, bold=True
+    )
+    return plan
+
+
 def dashboard_height(spec: DashboardSpec) -> float:
     """The picture's height: the top panels and one row per five sparklines."""
     rows = math.ceil(len(spec.sparks) / SPARK_COLUMNS)
@@ -227,15 +236,7 @@ def dashboard_height(spec: DashboardSpec) -> float:
 def dashboard_plan(spec: DashboardSpec, measure: Measure) -> Plan:
     """The dashboard: title; gauge, perspective bars and movers on top; sparklines below."""
     height = dashboard_height(spec)
-    plan = Plan(WIDTH, height)
-    plan.text(
-        measure,
-        fit(spec.title, WIDTH - 0.4, 13, True, measure),
-        0.22,
-        height - 0.25,
-        13,
-        bold=True,
-    )
+    plan = _titled(WIDTH, height, spec.title, 13, measure)
     panel_title = height - 0.97
     _gauge(plan, spec, measure, panel_title)
     plan.text(measure, "Perspectives", 4.62, panel_title, 10, colour=style.MUTED)
@@ -400,15 +401,7 @@ def okr_height(spec: OkrSpec) -> float:
 def okr_plan(spec: OkrSpec, measure: Measure) -> Plan:
     """One bar per objective and key result, the elapsed share of the cycle marked."""
     height = okr_height(spec)
-    plan = Plan(OKR_WIDTH, height)
-    plan.text(
-        measure,
-        fit(spec.title, OKR_WIDTH - 0.4, 12, True, measure),
-        0.16,
-        height - 0.3,
-        12,
-        bold=True,
-    )
+    plan = _titled(OKR_WIDTH, height, spec.title, 12, measure)
     start, end = 2.88, 7.68
     top, bottom = height - 0.8, 0.25
     _bars(plan, measure, spec.bars, (0.16, start, end), (top, bottom))
