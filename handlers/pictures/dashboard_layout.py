@@ -7,22 +7,34 @@ inches, y grows upwards (the canvas's convention); a text is placed by its ancho
 (left, centre or right end, vertically centred) and carries the box it will cover.
 
 Text is fitted, not wrapped: a name too wide for its place is cut and ends in "…", measured
-with the real font through the `Measure` the caller passes (the canvas's).
+with the real font through the `Fonts` the caller passes (the canvas that will draw it).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from handlers.pictures import style
 
-# (text, size in points, bold) → width in inches
-Measure = Callable[[str, float, bool], float]
 Align = Literal["left", "center", "right"]
 Point = tuple[float, float]
+
+
+class Fonts(Protocol):
+    """Text measured and fitted as it will be drawn (`canvas.Canvas` is one)."""
+
+    def measure(self, text: str, size: float, *, bold: bool = False) -> tuple[float, float]:
+        """Width and height in inches."""
+        ...
+
+    def fit(
+        self, text: str, width: float, size: float, *, bold: bool = False, lines: int = 1
+    ) -> str:
+        """`text` cut to `width` inches, ending in "…" when cut."""
+        ...
+
 
 WIDTH = 11.0
 SPARK_COLUMNS = 5
@@ -30,7 +42,6 @@ SPARK_ROW = 0.85  # one row of sparklines, inches
 TOP = 2.7  # gauge, perspectives and movers
 HEADER = 0.5  # the title
 FOOT = 0.2
-LINE_HEIGHT = 1.2  # a text's box height, in multiples of its size
 BAR_BACK = "#eef1f4"
 MOVERS = 5
 OKR_WIDTH = 8.0
@@ -95,6 +106,7 @@ class Label:
     align: Align
     box: tuple[float, float, float, float]
     role: str = ""  # what it names, for tests: "kpi", "bar", "mover"
+    plate: bool = False  # a white plate behind it (on hatching)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,28 +128,12 @@ class Sector:
 
     cx: float
     cy: float
-    outer: float
-    inner: float
+    radius: float
+    ring: float  # its width
     start: float
     end: float
     fill: str
     status: str
-
-    def outline(self, steps: int = 24) -> tuple[Point, ...]:
-        """The sector as a polygon: along the outer arc, back along the inner one."""
-        angles = [
-            math.radians(self.start + (self.end - self.start) * k / steps)
-            for k in range(steps + 1)
-        ]
-        outer = [
-            (self.cx + self.outer * math.cos(a), self.cy + self.outer * math.sin(a))
-            for a in angles
-        ]
-        inner = [
-            (self.cx + self.inner * math.cos(a), self.cy + self.inner * math.sin(a))
-            for a in reversed(angles)
-        ]
-        return tuple(outer + inner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +171,7 @@ class Plan:
 
     def text(
         self,
-        measure: Measure,
+        fonts: Fonts,
         text: str,
         x: float,
         y: float,
@@ -185,44 +181,28 @@ class Plan:
         colour: str = style.INK,
         align: Align = "left",
         role: str = "",
+        plate: bool = False,
     ) -> Label:
         """Place one line of `text` anchored at (x, y) and remember it."""
-        width = measure(text, size, bold)
+        width, height = fonts.measure(text, size, bold=bold)
         x0 = {"left": x, "center": x - width / 2, "right": x - width}[align]
-        half = size * LINE_HEIGHT / 72 / 2
-        label = Label(
-            text, x, y, size, bold, colour, align, (x0, y - half, x0 + width, y + half), role
-        )
+        half = height / 2
+        box = (x0, y - half, x0 + width, y + half)
+        label = Label(text, x, y, size, bold, colour, align, box, role, plate)
         self.labels.append(label)
         return label
 
 
-def fit(text: str, width: float, size: float, bold: bool, measure: Measure) -> str:
-    """`text` on one line, cut to the longest start that fits `width` with "…" after it."""
-    line = " ".join(style.safe(text).split())
-    if measure(line, size, bold) <= width:
-        return line
-    low, high = 0, len(line)  # the longest prefix that fits is in [low, high)
-    while high - low > 1:
-        mid = (low + high) // 2
-        if measure(line[:mid].rstrip() + "…", size, bold) <= width:
-            low = mid
-        else:
-            high = mid
-    return line[:low].rstrip() + "…" if low else "…"
-
-
-def shown(name: str, drawn: str) -> bool:
-    """Whether `drawn` shows `name` (whole, or its start cut with "…")."""
-    whole = " ".join(style.safe(name).split())
-    return drawn == whole or (drawn.endswith("…") and whole.startswith(drawn[:-1]))
-
-
-def _titled(width: float, height: float, title: str, size: float, measure: Measure) -> Plan:
+def _titled(width: float, height: float, title: str, size: float, fonts: Fonts) -> Plan:
     """A plan of that size with its bold title in the top left corner."""
     plan = Plan(width, height)
     plan.text(
-        measure, fit(title, width - 0.4, size, True, measure), 0.2, height - 0.28, size, bold=True
+        fonts,
+        fonts.fit(title, width - 0.4, size, bold=True),
+        0.2,
+        height - 0.28,
+        size,
+        bold=True,
     )
     return plan
 
@@ -233,22 +213,22 @@ def dashboard_height(spec: DashboardSpec) -> float:
     return HEADER + TOP + rows * SPARK_ROW + FOOT
 
 
-def dashboard_plan(spec: DashboardSpec, measure: Measure) -> Plan:
+def dashboard_plan(spec: DashboardSpec, fonts: Fonts) -> Plan:
     """The dashboard: title; gauge, perspective bars and movers on top; sparklines below."""
     height = dashboard_height(spec)
-    plan = _titled(WIDTH, height, spec.title, 13, measure)
+    plan = _titled(WIDTH, height, spec.title, 13, fonts)
     panel_title = height - 0.97
-    _gauge(plan, spec, measure, panel_title)
-    plan.text(measure, "Perspectives", 4.62, panel_title, 10, colour=style.MUTED)
-    _bars(plan, measure, spec.perspectives, (3.0, 4.62, 7.48), (height - 1.1, height - 3.15))
-    _movers(plan, spec.movers, measure, panel_title)
-    _sparks(plan, spec.sparks, measure)
+    _gauge(plan, spec, fonts, panel_title)
+    plan.text(fonts, "Perspectives", 4.62, panel_title, 10, colour=style.MUTED)
+    _bars(plan, fonts, spec.perspectives, (3.0, 4.62, 7.48), (height - 1.1, height - 3.15))
+    _movers(plan, spec.movers, fonts, panel_title)
+    _sparks(plan, spec.sparks, fonts)
     return plan
 
 
-def _gauge(plan: Plan, spec: DashboardSpec, measure: Measure, title_y: float) -> None:
+def _gauge(plan: Plan, spec: DashboardSpec, fonts: Fonts, title_y: float) -> None:
     cx, cy, radius = 1.485, plan.height - 2.47, 1.2
-    plan.text(measure, "Scorecard index", cx, title_y, 10, colour=style.MUTED, align="center")
+    plan.text(fonts, "Scorecard index", cx, title_y, 10, colour=style.MUTED, align="center")
     for lo, hi, status in (
         (0.0, spec.yellow, "red"),
         (spec.yellow, spec.green, "yellow"),
@@ -260,7 +240,7 @@ def _gauge(plan: Plan, spec: DashboardSpec, measure: Measure, title_y: float) ->
                     cx,
                     cy,
                     radius,
-                    radius * 0.72,
+                    radius * 0.28,
                     180 - hi * 180,
                     180 - lo * 180,
                     style.FILL[status],
@@ -274,13 +254,13 @@ def _gauge(plan: Plan, spec: DashboardSpec, measure: Measure, title_y: float) ->
         plan.dots.append(Dot(cx, cy, 0.045, style.INK))
     colour = style.EDGE.get(spec.status, style.INK)
     plan.text(
-        measure, style.pct(spec.index), cx, cy - 0.26, 18, bold=True, colour=colour, align="center"
+        fonts, style.pct(spec.index), cx, cy - 0.26, 18, bold=True, colour=colour, align="center"
     )
 
 
 def _bars(
     plan: Plan,
-    measure: Measure,
+    fonts: Fonts,
     bars: tuple[Bar, ...],
     xs: tuple[float, float, float],
     ys: tuple[float, float],
@@ -293,10 +273,10 @@ def _bars(
     for i, bar in enumerate(bars):
         y = ys[0] - (i + 0.5) * slot
         half = slot * (0.21 if bar.indent else 0.31)
-        size = min(8.5, slot * 72 / LINE_HEIGHT * 0.9)
-        name = fit(bar.name, start - 0.06 - left, size, not bar.indent, measure)
+        size = min(8.5, slot * 54)  # a line is 1.2 × its size: 90 % of the slot
+        name = fonts.fit(bar.name, start - 0.06 - left, size, bold=not bar.indent)
         plan.text(
-            measure, name, start - 0.06, y, size, bold=not bar.indent, align="right", role="bar"
+            fonts, name, start - 0.06, y, size, bold=not bar.indent, align="right", role="bar"
         )
         plan.blocks.append(
             Block(start, y - half, end, y + half, BAR_BACK, hatched=bar.share is None)
@@ -310,23 +290,24 @@ def _bars(
         text = style.safe(bar.label) if bar.share is not None else "no data"
         size = min(8.0, size)
         if share < 0.5:
-            plan.text(measure, text, start + share * length + 0.03, y, size, bold=True)
+            x = start + share * length + 0.03
+            plan.text(fonts, text, x, y, size, bold=True, plate=bar.share is None)
         else:
             x = start + share * length - 0.03
-            plan.text(measure, text, x, y, size, bold=True, colour="white", align="right")
+            plan.text(fonts, text, x, y, size, bold=True, colour="white", align="right")
 
 
 def _movers(
-    plan: Plan, movers: tuple[tuple[str, str, str], ...], measure: Measure, title_y: float
+    plan: Plan, movers: tuple[tuple[str, str, str], ...], fonts: Fonts, title_y: float
 ) -> None:
     left, right = 8.03, 10.78
-    plan.text(measure, "Biggest movers since last week", left, title_y, 10, colour=style.MUTED)
+    plan.text(fonts, "Biggest movers since last week", left, title_y, 10, colour=style.MUTED)
     if not movers:
-        plan.text(measure, "no change in a week", left, title_y - 0.37, 9, colour=style.MUTED)
+        plan.text(fonts, "no change in a week", left, title_y - 0.37, 9, colour=style.MUTED)
     for i, (name, change, status) in enumerate(movers[:MOVERS]):
         y = title_y - 0.37 - i * 0.4
         moved = plan.text(
-            measure,
+            fonts,
             change,
             right,
             y,
@@ -336,8 +317,8 @@ def _movers(
             align="right",
         )
         plan.text(
-            measure,
-            fit(name, moved.box[0] - 0.12 - left, 9, False, measure),
+            fonts,
+            fonts.fit(name, moved.box[0] - 0.12 - left, 9),
             left,
             y,
             9,
@@ -345,7 +326,7 @@ def _movers(
         )
 
 
-def _sparks(plan: Plan, sparks: tuple[Spark, ...], measure: Measure) -> None:
+def _sparks(plan: Plan, sparks: tuple[Spark, ...], fonts: Fonts) -> None:
     """One cell per KPI, five to a row: its name and latest value, then its line."""
     rows = math.ceil(len(sparks) / SPARK_COLUMNS)
     cell = (WIDTH - 0.44) / SPARK_COLUMNS
@@ -355,12 +336,10 @@ def _sparks(plan: Plan, sparks: tuple[Spark, ...], measure: Measure) -> None:
         x0, width = 0.22 + col * cell + 0.03 * cell, 0.86 * cell
         value = " ".join(style.safe(spark.value).split())
         end = x0 + cell * 0.94
-        room = max(end - x0 - 0.08 - measure(value, 7.5, False), cell * 0.45)
-        name = plan.text(
-            measure, fit(spark.name, room, 7.5, False, measure), x0, top - 0.2, 7.5, role="kpi"
-        )
+        room = max(end - x0 - 0.08 - fonts.measure(value, 7.5)[0], cell * 0.45)
+        name = plan.text(fonts, fonts.fit(spark.name, room, 7.5), x0, top - 0.2, 7.5, role="kpi")
         after = name.box[2] + 0.08
-        plan.text(measure, fit(value, end - after, 7.5, False, measure), after, top - 0.2, 7.5)
+        plan.text(fonts, fonts.fit(value, end - after, 7.5), after, top - 0.2, 7.5)
         _spark_line(plan, spark, x0, width, top - 0.33, top - 0.75)
 
 
@@ -398,20 +377,20 @@ def okr_height(spec: OkrSpec) -> float:
     return 1.0 + OKR_ROW * max(1, len(spec.bars))
 
 
-def okr_plan(spec: OkrSpec, measure: Measure) -> Plan:
+def okr_plan(spec: OkrSpec, fonts: Fonts) -> Plan:
     """One bar per objective and key result, the elapsed share of the cycle marked."""
     height = okr_height(spec)
-    plan = _titled(OKR_WIDTH, height, spec.title, 12, measure)
+    plan = _titled(OKR_WIDTH, height, spec.title, 12, fonts)
     start, end = 2.88, 7.68
     top, bottom = height - 0.8, 0.25
-    _bars(plan, measure, spec.bars, (0.16, start, end), (top, bottom))
+    _bars(plan, fonts, spec.bars, (0.16, start, end), (top, bottom))
     elapsed = min(1.0, max(0.0, spec.elapsed))
     x = start + elapsed * (end - start)
     plan.strokes.append(Stroke(((x, top + 0.05), (x, bottom - 0.05)), style.INK, 1.2, dashed=True))
     note = f"{style.pct(spec.elapsed)} of the cycle elapsed"
-    half = measure(note, 8, False) / 2
+    half = fonts.measure(note, 8)[0] / 2
     plan.text(
-        measure,
+        fonts,
         note,
         min(max(x, half + 0.1), OKR_WIDTH - half - 0.1),
         top + 0.18,

@@ -1,17 +1,25 @@
-"""`/scorecard` carries the dashboard picture, `/okr progress` the OKR bars."""
+"""`/scorecard` carries the dashboard picture, `/okr progress` the OKR bars; what a reader
+sees on them, read back from the canvas's record of what was drawn."""
 
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import warnings
 from datetime import date
+from itertools import combinations
 
 from bot.adapters.base import drawn, split_picture
 from handlers.chart_specs import dashboard_spec
 from handlers.contract import ChartRequest
-from handlers.pictures.dashboard import dashboard_png
+from handlers.pictures import style
+from handlers.pictures.canvas import Canvas, Drawn
+from handlers.pictures.dashboard import dashboard_canvas, dashboard_png, okr_canvas
+from handlers.pictures.dashboard_layout import Bar, DashboardSpec, OkrSpec, Spark
 from handlers.scores import scorecard_view
 from tests.pictures.support import decode
+from tests.pictures.test_dashboard_layout import shown
 from tests.support import FakeChat
 
 
@@ -67,3 +75,142 @@ async def test_okr_progress_attaches_bars_for_objectives_and_key_results(chat: F
     image = replies[0].image
     assert image is not None and image.filename == "okr-2026Q4.png"
     assert decode(image.data)[0] == 800
+
+
+NAMES = (
+    "Sales from articles",
+    "Привлечение клиентов из блога и соцсетей 🚀",
+    "Attract prospects interested in the topic and keep them reading every week",
+    "NPS",
+    "Доля повторных покупок",
+)
+STATUSES = ("green", "yellow", "red", "nodata", "test")
+
+
+def fifty() -> DashboardSpec:
+    """A dashboard of fifty KPIs with long, Cyrillic and emoji names and every status."""
+    sparks = tuple(
+        Spark(
+            f"{NAMES[i % len(NAMES)]} {i}",
+            f"{1000 * i:,} ₽".replace(",", " "),
+            STATUSES[i % len(STATUSES)],
+            tuple(float((k * (i + 3)) % 17) for k in range(60 if i % 7 else 1)),
+            8.0 if i % 3 else None,
+        )
+        for i in range(50)
+    )
+    perspectives = tuple(
+        Bar(name, share, status, style.pct(share))
+        for name, share, status in (
+            ("Finance", 0.62, "yellow"),
+            ("Клиенты", 0.91, "green"),
+            ("Internal processes with a very long perspective name", 0.2, "red"),
+            ("Learning & growth", None, "nodata"),
+        )
+    )
+    movers = (
+        ("Привлечение клиентов из блога и соцсетей", "−40 pp", "red"),
+        ("NPS", "+3 pp", "green"),
+    )
+    return DashboardSpec(
+        "Scorecard · index 66%", 0.66, "yellow", perspectives, sparks, movers, 0.8, 0.5
+    )
+
+
+def texts(canvas: Canvas, gid: str | None = None) -> list[Drawn]:
+    return [d for d in canvas.record if d.kind == "text" and (gid is None or d.gid == gid)]
+
+
+def assert_inside_and_apart(canvas: Canvas) -> None:
+    for shape in canvas.record:
+        left, bottom, right, top = shape.box
+        assert 0 <= left <= right <= canvas.width and 0 <= bottom <= top <= canvas.height, shape
+    for a, b in combinations(texts(canvas), 2):
+        apart = (
+            a.box[2] <= b.box[0]
+            or b.box[2] <= a.box[0]
+            or a.box[3] <= b.box[1]
+            or b.box[3] <= a.box[1]
+        )
+        assert apart, (a, b)
+
+
+def test_the_dashboard_of_fifty_kpis_shows_every_name_inside_the_picture_apart() -> None:
+    spec = fifty()
+    canvas = dashboard_canvas(spec)
+    names = [d.text for d in texts(canvas, "kpi")]
+    assert len(names) == 50
+    assert all(shown(s.name, name) for s, name in zip(spec.sparks, names, strict=True))
+    assert names[:2] == ["Sales from articles 0", "Привлечение клиентов и…"]  # cut, no emoji
+    assert_inside_and_apart(canvas)
+    glyphs = style._charmap()
+    assert all(ord(ch) in glyphs for d in texts(canvas) for ch in d.text)
+    movers = [d.text for d in texts(canvas, "mover")]
+    assert len(movers) == 2 and movers[1] == "NPS" and shown(spec.movers[0][0], movers[0])
+
+
+def test_dashboard_bars_follow_scores_and_colours_follow_statuses() -> None:
+    spec = fifty()
+    canvas = dashboard_canvas(spec)
+    bars = [d for d in canvas.record if d.kind == "rect" and d.gid]
+    assert [d.gid for d in bars] == ["yellow", "green", "red"]
+    assert all(d.fill == style.EDGE[d.gid] for d in bars)
+    tracks = [d for d in canvas.record if d.kind == "rect" and not d.gid]
+    assert [t.hatch for t in tracks] == [False, False, False, True]  # no data looks apart
+    lengths = [
+        (d.box[2] - d.box[0]) / (t.box[2] - t.box[0]) for d, t in zip(bars, tracks, strict=False)
+    ]
+    assert [round(x, 6) for x in lengths] == [0.62, 0.91, 0.2]
+    lines = [d for d in canvas.record if d.kind == "line" and d.gid]
+    drawn = [s for s in spec.sparks if len(s.values) >= 2]
+    assert [d.fill for d in lines] == [style.EDGE[s.status] for s in drawn]
+    gauge = [d for d in canvas.record if d.kind == "wedge" and d.gid.startswith("gauge-")]
+    assert [d.fill for d in gauge] == [
+        style.FILL["red"],
+        style.FILL["yellow"],
+        style.FILL["green"],
+    ]
+    assert "no data" in [d.text for d in texts(canvas)]
+
+
+def test_the_dashboard_png_decodes_at_its_size_without_warnings() -> None:
+    spec = fifty()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        png = dashboard_png(spec)
+    assert decode(png) == (1100, 1190)  # 11 inches; header, panels and ten rows of sparklines
+
+
+def test_okr_bars_name_every_objective_and_key_result_and_mark_the_cycle() -> None:
+    bars = (
+        Bar("Delight our customers", 0.42, "yellow", "42%"),
+        Bar(
+            "Ответить на обращения быстрее, чем конкуренты, и удержать клиентов",
+            0.6,
+            "green",
+            "60%",
+            indent=True,
+        ),
+        Bar("Raise NPS", None, "red", "—", indent=True),
+    )
+    canvas = okr_canvas(OkrSpec("OKR progress 2026Q4", bars, 0.98))
+    names = texts(canvas, "bar")
+    assert all(shown(b.name, d.text) for b, d in zip(bars, names, strict=True))
+    assert [d.bold for d in names] == [True, False, False]
+    assert_inside_and_apart(canvas)
+    [marker] = [d for d in canvas.record if d.kind == "line"]
+    assert "98% of the cycle elapsed" in [d.text for d in texts(canvas)]
+    track = next(d for d in canvas.record if d.kind == "rect")
+    assert abs(marker.box[0] - (track.box[0] + 0.98 * (track.box[2] - track.box[0]))) < 1e-9
+
+
+def test_drawing_the_dashboard_and_okr_bars_imports_no_matplotlib() -> None:
+    code = (
+        "import sys; from handlers.pictures.dashboard import dashboard_png, okr_png; "
+        "from tests.pictures.test_dashboard import fifty; dashboard_png(fifty()); "
+        "print('matplotlib' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "False"
