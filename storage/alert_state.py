@@ -181,15 +181,16 @@ class AlertRepo:
         return [_stored(d) for d in docs]
 
     def put_state(self, chat: str, state: AlertState, *, test: bool) -> None:
-        """Persist one KPI's alert state."""
+        """Persist one KPI's alert state (its bucket rewritten directly: ids and order kept
+        as TinyDB's insert and update would, without their copies of the whole table)."""
         doc = {"key": state.kpi, "test": test, "state": to_doc(state)}
         name = self._bucket(chat, state.kpi)
-        found = [(int(i), d) for i, d in self._db.docs(name).items() if d.get("key") == state.kpi]
-        table = self._db.table(name)
-        if not found:
-            table.insert(doc)
-        elif found[0][1] != doc:
-            table.update(_replace(doc), doc_ids=[found[0][0]])
+        docs = {int(i): d for i, d in self._db.docs(name).items()}
+        found = next((i for i, d in docs.items() if d.get("key") == state.kpi), None)
+        if found is not None and docs[found] == doc:
+            return
+        docs[max(docs, default=0) + 1 if found is None else found] = doc
+        self._db.put_table(name, docs)
 
     def drop_state(self, chat: str, kpi: str) -> None:
         """Forget a KPI's alert state (KPI removed, test mode switched off)."""
@@ -299,11 +300,3 @@ class AlertRepo:
 
 def _stored(doc: Mapping[str, Any]) -> StoredState:
     return StoredState(AlertState.model_validate(doc["state"]), bool(doc.get("test", False)))
-
-
-def _replace(doc: dict[str, Any]) -> Any:
-    def transform(current: dict[str, Any]) -> None:
-        current.clear()
-        current.update(doc)
-
-    return transform

@@ -348,10 +348,7 @@ class KpiRepo:
         facts = []
         self._db.prefetch(self._index_name(chat, ""))
         docs = self._db.docs  # the sweep calls this for every chat: the index read inline
-        for doc in docs(f"{_DEFS}{chat}").values():
-            if doc.get("removed_at") is not None or doc.get("test") or doc.get("formula"):
-                continue  # a calculated KPI is never typed: its inputs get the reminders
-            key, every = doc["key"], doc.get("every", "month")
+        for key, name, owner, every in self._db.derived(f"{_DEFS}{chat}", _typed_kpis):
             index = next(iter(docs(self._index_name(chat, key)).values()), None)
             latest = index.get("latest") if index is not None else None
             last = latest[-1]["day"] if latest else None
@@ -360,8 +357,8 @@ class KpiRepo:
             facts.append(
                 KpiFact(
                     key=key,
-                    name=doc.get("name", key),
-                    owner=doc.get("owner"),
+                    name=name,
+                    owner=owner,
                     every=every,
                     last_day=date.fromisoformat(last) if last else None,
                 )
@@ -398,3 +395,16 @@ class KpiRepo:
         for m in gone:
             self.unset(chat, key, m.day)
         return len(gone)
+
+
+def _typed_kpis(
+    docs: Mapping[str, Mapping[str, Any]],
+) -> tuple[tuple[str, str, str | None, str], ...]:
+    """(key, name, owner, every) of the live, non-test KPIs people type values for (a
+    calculated KPI's inputs get the reminders), per definitions version: the sweep's
+    staleness read, without re-filtering every definition of every chat each sweep."""
+    return tuple(
+        (d["key"], d.get("name", d["key"]), d.get("owner"), d.get("every", "month"))
+        for d in docs.values()
+        if d.get("removed_at") is None and not d.get("test") and not d.get("formula")
+    )

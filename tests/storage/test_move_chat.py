@@ -129,7 +129,7 @@ async def test_references_to_the_old_chat_follow_it(core: Core, clock: FixedCloc
     store.alerts.save_settings("slack:C9", AlertSettings(channels=(here,)))  # sends to us
     to = {"platform": "telegram", "chat_id": OLD, "thread_id": None}
     body: dict[str, Any] = {"text": "queued", "to": to}
-    entry = store.outbox.put(
+    entry_id = store.outbox.put(
         chat=OLD_KEY,
         platform="telegram",
         kind="alert",
@@ -138,7 +138,7 @@ async def test_references_to_the_old_chat_follow_it(core: Core, clock: FixedCloc
         summary="queued",
         now=clock(),
     )
-    assert entry is not None
+    assert entry_id is not None
     assert store.outbox.pending_chats() == [OLD_KEY]
 
     store.move_chat(OLD_KEY, NEW_KEY)
@@ -148,11 +148,11 @@ async def test_references_to_the_old_chat_follow_it(core: Core, clock: FixedCloc
     assert store.alerts.settings("slack:C9").channels == (moved,)
     assert store.outbox.pending_chats() == [NEW_KEY]
     [pending] = store.outbox.pending(NEW_KEY)
-    assert (pending.id, pending.chat, pending.key) == (entry.id, NEW_KEY, "k1")
+    assert (pending.id, pending.chat, pending.key) == (entry_id, NEW_KEY, "k1")
     assert pending.body == {**body, "to": {**body["to"], "chat_id": NEW}}
     assert store.outbox.pending(OLD_KEY) == []
     # a delivery that was sending the entry when the chat moved still records it
-    store.outbox.mark_delivered(OLD_KEY, entry.id, clock())
+    store.outbox.mark_delivered(OLD_KEY, entry_id, clock())
     assert store.outbox.head(NEW_KEY) is None
 
 
