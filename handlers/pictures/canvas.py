@@ -5,8 +5,10 @@ glyph in Python; Pillow draws whole strings with FreeType in C and imports in 20
 picture drawn here is ready right after start and several times faster.
 
 Units are inches with y growing upwards (the geometry in `layout` is used as is); sizes of
-text and lines are in points, as in matplotlib. The image is drawn `supersample` times
-larger and reduced at the end, which antialiases lines, arrow heads and box edges.
+text and lines are in points, as in matplotlib. Shapes are drawn `supersample` times
+larger and reduced at the end, which antialiases lines, arrow heads and box edges; texts
+are then drawn on the reduced picture (FreeType antialiases them itself, a quarter of the
+pixels to render), so a text is always above every shape, as labels should be.
 
 Every call also appends a `Drawn` record (kind, box in inches, fill, text, id…) to
 `record`, so tests check what a reader sees: names drawn, one arrow per link, colours,
@@ -85,6 +87,9 @@ class Canvas:
             "RGB", (self.size[0] * supersample, self.size[1] * supersample), background
         )
         self._draw = ImageDraw.Draw(self.image, "RGBA")  # RGBA colours blend (alpha)
+        self._solid = ImageDraw.Draw(self.image)  # opaque: no per-pixel blending, faster
+        self._labels: list[_Label] = []  # drawn on the reduced picture by `final`
+        self._final: Image.Image | None = None
         self.record: list[Drawn] = []
 
     # --- units ---------------------------------------------------------------------------
@@ -97,19 +102,31 @@ class Canvas:
         """Pixels of a length in points."""
         return points * self.scale / 72
 
-    def _box(self, x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
-        left, top = self.px(x, y + h)
-        right, bottom = self.px(x + w, y)
-        return left, top, right, bottom
+    def _box(
+        self, x: float, y: float, w: float, h: float, scale: float = 0.0
+    ) -> tuple[float, float, float, float]:
+        """Pixel box (left, top, right, bottom) at `scale` pixels an inch (the drawn image's)."""
+        scale = scale or self.scale
+        return x * scale, (self.height - y - h) * scale, (x + w) * scale, (self.height - y) * scale
+
+    def _pen(self, colour: str, alpha: float) -> tuple[ImageDraw.ImageDraw, tuple[int, ...]]:
+        """The drawer and ink for a colour: blending only when translucent."""
+        if alpha >= 1:
+            return self._solid, ImageColor.getrgb(colour)[:3]
+        return self._draw, _rgba(colour, alpha)
 
     # --- text ----------------------------------------------------------------------------
 
     def measure(self, text: str, size: float, *, bold: bool = False) -> tuple[float, float]:
         """Width and height in inches of `text` (lines split at newlines) as `text` draws it."""
-        face = font(self.pt(size), bold=bold)
+        face = self._face(size, bold)
         lines = text.split("\n")
-        width = max(face.getlength(line) for line in lines) / self.scale
+        width = max(face.getlength(line) for line in lines) / self.dpi
         return width, self._pitch(size) * len(lines)
+
+    def _face(self, size: float, bold: bool) -> ImageFont.FreeTypeFont:
+        """The font at `size` points on the final picture (texts are drawn there)."""
+        return font(size * self.dpi / 72, bold=bold)
 
     def _pitch(self, size: float) -> float:
         return size * LINE_PITCH / 72
@@ -119,8 +136,8 @@ class Canvas:
     ) -> str:
         """`text` (made safe) wrapped at spaces to lines no wider than `width` inches, at most
         `lines` of them; a word too long for a line is cut, and what does not fit ends in …"""
-        face = font(self.pt(size), bold=bold)
-        room = width * self.scale
+        face = self._face(size, bold)
+        room = width * self.dpi
         out: list[str] = []
         words = style.safe(text).split() or [""]
         current = ""
@@ -163,26 +180,32 @@ class Canvas:
         """Draw `text` (made safe; newlines start lines) anchored at (x, y) and return its box
         (left, bottom, right, top). `plate` puts a white plate behind it (on hatching)."""
         text = style.safe(text)
-        face = font(self.pt(size), bold=bold)
+        face = self._face(size, bold)
         lines = text.split("\n")
-        widths = [face.getlength(line) / self.scale for line in lines]
+        widths = [face.getlength(line) / self.dpi for line in lines]
         width, height = max(widths), self._pitch(size) * len(lines)
         left = x - {"left": 0.0, "center": width / 2, "right": width}[ha]
         bottom = y - {"bottom": 0.0, "center": height / 2, "top": height}[va]
-        if plate:
-            pad = size * 0.15 / 72
-            self._draw.rounded_rectangle(
-                self._box(left - pad, bottom - pad, width + 2 * pad, height + 2 * pad),
-                radius=self.pt(size * 0.15),
-                fill=_rgba("white", 0.9),
+        pad = size * 0.15 / 72
+        self._labels.append(
+            _Label(
+                face,
+                _rgba(colour, alpha),
+                [
+                    (
+                        line,
+                        (left + {"left": 0.0, "center": (width - w) / 2, "right": width - w}[ha])
+                        * self.dpi,
+                        (self.height - bottom - height + self._pitch(size) * (i + 0.5)) * self.dpi,
+                    )
+                    for i, (line, w) in enumerate(zip(lines, widths, strict=True))
+                ],
+                self._box(left - pad, bottom - pad, width + 2 * pad, height + 2 * pad, self.dpi)
+                if plate
+                else None,
+                pad * self.dpi,
             )
-        ink = _rgba(colour, alpha)
-        for i, (line, line_w) in enumerate(zip(lines, widths, strict=True)):
-            line_x = (
-                left + {"left": 0.0, "center": (width - line_w) / 2, "right": width - line_w}[ha]
-            )
-            middle = bottom + height - self._pitch(size) * (i + 0.5)
-            self._draw.text(self.px(line_x, middle), line, font=face, fill=ink, anchor="lm")
+        )
         box = (left, bottom, left + width, bottom + height)
         self.record.append(
             Drawn("text", box, fill=colour, text=text, gid=gid, alpha=alpha, bold=bold)
@@ -212,17 +235,22 @@ class Canvas:
         xy = self._box(x, y, w, h)
         corner = radius * self.scale
         if fill is not None:
-            self._draw.rounded_rectangle(xy, radius=corner, fill=_rgba(fill, alpha))
+            pen, ink = self._pen(fill, alpha)
+            if corner:
+                pen.rounded_rectangle(xy, radius=corner, fill=ink)
+            else:
+                pen.rectangle(xy, fill=ink)
         if hatch:
             self._hatch(xy, corner, edge or style.MUTED, alpha)
         if edge is not None and width > 0:
             if dashed:
                 self._stroke(_rounded_outline(xy, corner), edge, width, alpha, dashed=True)
             else:
-                self._draw.rounded_rectangle(
+                pen, ink = self._pen(edge, alpha)
+                pen.rounded_rectangle(
                     xy,
                     radius=corner,
-                    outline=_rgba(edge, alpha),
+                    outline=ink,
                     width=max(1, round(self.pt(width))),
                 )
         self.record.append(
@@ -305,7 +333,8 @@ class Canvas:
             (base[0] - uy * half, base[1] + ux * half),
             (base[0] + uy * half, base[1] - ux * half),
         ]
-        self._draw.polygon(tip, fill=_rgba(colour, alpha))
+        pen, ink = self._pen(colour, alpha)
+        pen.polygon(tip, fill=ink)
         self.record.append(
             Drawn(
                 "arrow", _bounds(points), fill=colour, gid=gid, points=tuple(points), alpha=alpha
@@ -328,11 +357,11 @@ class Canvas:
         """A pie slice (or, with `ring` inches, an annulus slice) from `start` to `end`
         degrees, counter-clockwise from 3 o'clock as in matplotlib's `Wedge`."""
         xy = self._box(cx - radius, cy - radius, 2 * radius, 2 * radius)
-        colour = _rgba(fill, alpha)
+        pen, ink = self._pen(fill, alpha)
         if ring is None:
-            self._draw.pieslice(xy, -end, -start, fill=colour)
+            pen.pieslice(xy, -end, -start, fill=ink)
         else:
-            self._draw.arc(xy, -end, -start, fill=colour, width=max(1, round(ring * self.scale)))
+            pen.arc(xy, -end, -start, fill=ink, width=max(1, round(ring * self.scale)))
         self.record.append(
             Drawn(
                 "wedge",
@@ -353,23 +382,46 @@ class Canvas:
         dashed: bool = False,
     ) -> None:
         """A polyline in pixels, solid or dashed like matplotlib's "--" (3.7 on, 1.6 off)."""
-        ink = _rgba(colour, alpha)
+        pen, ink = self._pen(colour, alpha)
         stroke = max(1, round(self.pt(width)))
         pieces = (
             _dashes(pixels, self.pt(3.7 * width), self.pt(1.6 * width)) if dashed else [pixels]
         )
         for piece in pieces:
             # round joins, except when translucent: Pillow's joint disc would darken them
-            self._draw.line(
-                list(piece), fill=ink, width=stroke, joint="curve" if alpha >= 1 else None
-            )
+            pen.line(list(piece), fill=ink, width=stroke, joint="curve" if alpha >= 1 else None)
 
     # --- output --------------------------------------------------------------------------
 
+    def final(self) -> Image.Image:
+        """The picture at its final size: the shapes reduced, then the texts drawn on them."""
+        if self._final is None:
+            image = self.image.reduce(self.supersample) if self.supersample > 1 else self.image
+            pen = ImageDraw.Draw(image, "RGBA")
+            for label in self._labels:
+                if label.plate is not None:
+                    pen.rounded_rectangle(label.plate, radius=label.pad, fill=_rgba("white", 0.9))
+                for line, x, y in label.lines:
+                    pen.text((x, y), line, font=label.face, fill=label.ink, anchor="lm")
+            self._final = image
+        return self._final
+
     def png(self, compress_level: int = 1) -> bytes:
-        """The picture at its final size as PNG bytes (fast zlib: chat platforms recompress)."""
-        image = self.image.reduce(self.supersample) if self.supersample > 1 else self.image
+        """The picture as PNG bytes (fast zlib: the chat platforms recompress anyway)."""
+        image = self.final()
         return style.png_rgb(image.width, image.height, image.tobytes(), compress_level)
+
+
+@dataclass(frozen=True, slots=True)
+class _Label:
+    """A text waiting for the reduced picture: its lines with their pixel anchors (left,
+    middle) there, and the white plate behind it, if any."""
+
+    face: ImageFont.FreeTypeFont
+    ink: tuple[int, int, int, int]
+    lines: list[tuple[str, float, float]]
+    plate: tuple[float, float, float, float] | None
+    pad: float
 
 
 def _longest_prefix(face: ImageFont.FreeTypeFont, text: str, room: float) -> int:

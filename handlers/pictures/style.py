@@ -173,15 +173,21 @@ def png(fig: Figure) -> bytes:
 def png_rgb(width: int, height: int, pixels: bytes, compress_level: int = 1) -> bytes:
     """PNG bytes of 8-bit RGB `pixels` (rows top to bottom): no row filter, fast zlib."""
     stride = 3 * width
-    rows = b"".join(
-        b"\x00" + pixels[at : at + stride] for at in range(0, stride * height, stride)
-    )  # filter type "none" before every row
+    rows = memoryview(pixels)
+    packer = zlib.compressobj(compress_level)
+    # row by row, each after its filter byte 0 ("none"): no copy of the whole picture
+    packed = [
+        part
+        for at in range(0, stride * height, stride)
+        for part in (packer.compress(b"\x00"), packer.compress(rows[at : at + stride]))
+    ]
+    packed.append(packer.flush())
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     return b"".join(
         (
             b"\x89PNG\r\n\x1a\n",
             _chunk(b"IHDR", header),
-            _chunk(b"IDAT", zlib.compress(rows, compress_level)),
+            _chunk(b"IDAT", b"".join(packed)),
             _chunk(b"IEND", b""),
         )
     )

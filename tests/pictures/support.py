@@ -1,4 +1,4 @@
-"""Helpers for picture tests: a big synthetic map, and reading a drawn figure back."""
+"""Helpers for picture tests: a big synthetic map, and reading a drawn figure or canvas back."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import io
 import random
 from typing import Any
 
+from handlers.pictures.canvas import Canvas
 from handlers.pictures.strategy import BandSpec, BoxSpec, MapSpec
 
 STATUSES = ("green", "yellow", "red", "nodata")
@@ -57,7 +58,7 @@ def big_map(objectives: int = 30, links: int = 40, seed: int = 7) -> MapSpec:
 
 
 def texts(fig: Any) -> list[str]:
-    """Every text drawn on the figure, line breaks as spaces."""
+    """Every text drawn on the (matplotlib) figure, line breaks as spaces."""
     found = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
     return [" ".join(t.split()) for t in found if t]
 
@@ -69,3 +70,8 @@ def decode(png: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(png)) as image:
         image.load()
         return image.size
+
+
+def drawn_texts(canvas: Canvas) -> list[str]:
+    """Every text drawn on the canvas, line breaks as spaces."""
+    return [" ".join(d.text.split()) for d in canvas.record if d.kind == "text" and d.text]
