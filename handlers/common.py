@@ -105,7 +105,12 @@ def kpi_or_fail(cmd: Command, ctx: Context, raw: str, *, removed: bool = False) 
 
     def live(key: str) -> Kpi | None:
         kpi = repo.get(chat, key)
-        return kpi if kpi is not None and (removed or kpi.removed_at is None) else None
+        if kpi is not None and kpi.removed_at is not None and not removed:
+            raise UsageError(  # not "No KPI": its history is still there
+                f"{kpi.name} ({kpi.key}) is removed from the scorecard: "
+                f"/kpi restore {kpi.key} brings it back with its history."
+            )
+        return kpi
 
     return _pick("KPI", raw, live, lambda: repo.all(chat, include_removed=removed))
 
