@@ -109,6 +109,18 @@ def _places(ctx: Context, chat: str) -> dict[str, str]:
     return places
 
 
+def figures(
+    value: float, target: float, unit: str, low: float | None, high: float | None
+) -> str:
+    """`52 vs target 100`, or `55 vs range 30–50` for a range KPI (never its stored middle)."""
+    goal = (
+        f"range {render.span(low, high, unit)}"
+        if low is not None and high is not None
+        else f"target {render.num(target, unit)}"
+    )
+    return f"{render.num(value, unit)} vs {goal}"
+
+
 def _line(
     t: Transition,
     places: dict[str, str],
@@ -120,12 +132,7 @@ def _line(
     first: bool = False,
 ) -> str:
     """One alert's lines; `first`: the KPI has a single reading (it may be its "first")."""
-    goal = (
-        f"range {render.span(t.low, t.high, t.unit)}"
-        if t.low is not None and t.high is not None
-        else f"target {render.num(t.target, t.unit)}"
-    )
-    value = f"{render.num(t.value, t.unit)} vs {goal}"
+    value = figures(t.value, t.target, t.unit, t.low, t.high)
     if note:
         value += f" ({note})"
     where = places.get(t.objective, t.objective)

@@ -21,6 +21,7 @@ from scoring.alert_rules import (
     Transition,
     hold,
     parse_duration,
+    range_of,
 )
 from scoring.kpi import performance
 from scoring.models import Status
@@ -95,7 +96,7 @@ def _firing_lines(
         )
         if state.firing_since is None and waiting is None:
             continue
-        figures = f"{render.num(value, kpi.unit)} vs target {render.num(kpi.target, kpi.unit)}"
+        figures = alert_messages.figures(value, kpi.target, kpi.unit, **range_of(kpi))
         head = f"{render.mark(now_status)} {kpi.name} ({kpi.key}) {render.STATUS_WORD[now_status]}"
         if waiting is None:
             assert state.firing_since is not None
