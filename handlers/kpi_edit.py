@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from handlers import alert_pipeline, calculated
+from handlers import alert_pipeline, calculated, render
 from handlers.common import chat_today, edit_request, kpi_or_fail, need
 from handlers.contract import (
     Button,
@@ -218,7 +218,7 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
             )
         gone = ctx.store.kpis.purge(chat, kpi.key)
         alert_pipeline.on_kpi_deleted(ctx, chat, kpi.key)
-        text = f"Deleted {kpi.name} ({kpi.key}) and its {gone} values for good."
+        text = f"Deleted {kpi.name} ({kpi.key}) and its {render.plural(gone, 'value')} for good."
         if users := users_of(ctx, chat, kpi.key):
             verb = "lists" if len(users) == 1 else "list"
             text += f" {_listed(users)} still {verb} it, shown as deleted."
@@ -243,10 +243,11 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
     ctx.store.kpis.put(chat, removed)
     alert_pipeline.on_kpi_changed(ctx, chat, removed)
     count = ctx.store.kpis.count(chat, kpi.key)
+    kept = f"{render.plural(count, 'value')} {'is' if count == 1 else 'are'} kept"
     return Reply(
         text=(
-            f"Removed {kpi.name} ({kpi.key}) from the scorecard; its {count} values are kept "
-            f"until you confirm. Undo: /kpi restore {kpi.key}" + _used_by(ctx, chat, kpi.key)
+            f"Removed {kpi.name} ({kpi.key}) from the scorecard; its {kept} until you "
+            f"confirm. Undo: /kpi restore {kpi.key}" + _used_by(ctx, chat, kpi.key)
         ),
         buttons=(
             Button(label="Undo", command=f"/kpi restore {kpi.key}"),

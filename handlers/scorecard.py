@@ -44,7 +44,7 @@ async def scorecard(cmd: Command, ctx: Context) -> Reply:
         )
     notes = []
     if view.score.left_out_nodata:
-        notes.append(f"{view.score.left_out_nodata} KPIs without data")
+        notes.append(f"{render.plural(view.score.left_out_nodata, 'KPI')} without data")
     if view.score.left_out_test:
         notes.append(f"{view.score.left_out_test} in test mode")
     if not view.kpis:

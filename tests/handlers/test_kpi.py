@@ -117,7 +117,7 @@ async def test_kpi_without_data_is_not_counted_as_zero(chat: FakeChat) -> None:
     await chat.ok('/kpi add b "B" target=10 perspective=finance')
     await chat.ok("/kpi set a 10")
     overview = await chat.ok("/scorecard")
-    assert "index 100%" in overview and "1 KPIs without data" in overview
+    assert "index 100%" in overview and "1 KPI without data" in overview
 
 
 async def test_edit_changes_target_and_validates(chat: FakeChat) -> None:
@@ -139,7 +139,7 @@ async def test_remove_keeps_history_until_confirmed_and_restore_brings_it_back(
     await chat.ok("/kpi restore v")
     assert "40" in await chat.ok("/kpi v")
     await chat.ok("/kpi remove v")
-    assert "1 values" in await chat.ok("/kpi remove v confirm")
+    assert "its 1 value for good" in await chat.ok("/kpi remove v confirm")
     assert "No KPI 'v'" in await chat.error("/kpi restore v")
 
 

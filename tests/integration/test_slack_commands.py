@@ -175,7 +175,7 @@ async def test_delete_for_good_button_purges_the_removed_kpi(slack: SlackChat) -
     await slack.seed(*BUTTON_SETUP)
     removed = await slack.ok("/kpi remove leads")
     [(_, undo), (_, delete)] = removed.buttons
-    await slack.ok_press(delete, "Deleted Leads per month (leads) and its 1 values")
+    await slack.ok_press(delete, "Deleted Leads per month (leads) and its 1 value")
     assert slack.core.store.kpis.count(slack.key, "leads") == 0
     (await slack.press(undo)).error("No KPI 'leads'")
 

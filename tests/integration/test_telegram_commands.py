@@ -102,7 +102,7 @@ async def test_delete_for_good_button_purges_the_removed_kpi(telegram: TelegramC
     await telegram.seed(*BUTTON_SETUP)
     removed = await telegram.ok("/kpi remove leads")
     [_undo, delete] = removed.buttons
-    await telegram.ok_press(delete[1], "Deleted Leads per month (leads) and its 1 values")
+    await telegram.ok_press(delete[1], "Deleted Leads per month (leads) and its 1 value")
     assert telegram.core.store.kpis.count(telegram.key, "leads") == 0
     (await telegram.press(_undo[1])).error("No KPI 'leads'")
 
