@@ -209,7 +209,7 @@ class TelegramAdapter:
             token,
             base_url=base_url,
             base_file_url=base_file_url or _file_url(base_url),
-            request=HTTPXRequest(
+            request=_SendRequest(
                 connection_pool_size=256,  # PTB's own default for everything but polling
                 connect_timeout=policy.connect_timeout,
                 read_timeout=policy.read_timeout,  # a slow accept is not a failure
@@ -678,6 +678,26 @@ def _network_error(exc: NetworkError) -> DeliveryError:
             maybe_delivered=True,
         )
     return DeliveryError(f"network: {exc.message}", permanent=False)
+
+
+class _JsonBodies(httpx.AsyncClient):
+    """PTB's HTTP client for sends: parameters without files go as one JSON body, which
+    the Bot API takes like a form. Form-encoding quotes a 3 KB `/kpi` answer byte by byte
+    in Python (~0.2 ms, and as much again to decode it at the other end); JSON is C."""
+
+    def build_request(  # PTB passes keywords only
+        self, method: str, url: httpx.URL | str, **kwargs: Any
+    ) -> httpx.Request:
+        if isinstance(kwargs.get("data"), dict) and not kwargs.get("files"):
+            kwargs["json"] = kwargs.pop("data")
+        return super().build_request(method, url, **kwargs)
+
+
+class _SendRequest(HTTPXRequest):
+    """PTB's request for everything but polling, sending JSON bodies (`_JsonBodies`)."""
+
+    def _build_client(self) -> httpx.AsyncClient:
+        return _JsonBodies(**self._client_kwargs)
 
 
 class _PollingRequest(HTTPXRequest):

@@ -8,6 +8,7 @@ units of the parsed text, which is never longer, so our counts are safe.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
@@ -319,10 +320,10 @@ def render_reply(reply: Reply, data_for: Callable[[str], str]) -> list[OutMessag
     A picture carries the text as its caption when it fits 1024 units; otherwise the
     caption is the title (or alt text) and the text follows as separate messages.
     """
-    lines = reply_lines(reply)
     keys = keyboard(reply.buttons, data_for)
     messages: list[OutMessage] = []
     if reply.image is not None:
+        lines = reply_lines(reply)
         caption = _fit_caption(lines) or None
         rest: list[_Line] = []
         if caption is None:
@@ -336,7 +337,9 @@ def render_reply(reply: Reply, data_for: Callable[[str], str]) -> list[OutMessag
         messages.append(OutMessage(caption, reply.image.data, reply.image.filename))
         messages += [OutMessage(chunk) for chunk in split_html(rest)]
     else:
-        messages += [OutMessage(chunk) for chunk in split_html(lines)]
+        # A file's bytes are not worth hashing or keeping: only words are remembered.
+        chunks = split_html(reply_lines(reply)) if reply.document else _text_chunks(reply)
+        messages += [OutMessage(chunk) for chunk in chunks]
         if not messages and keys:
             messages.append(OutMessage(escape(BUTTONS_ONLY_TEXT)))
     if reply.document is not None:  # the file follows its text, captioned with its name
@@ -346,6 +349,14 @@ def render_reply(reply: Reply, data_for: Callable[[str], str]) -> list[OutMessag
         last = messages[-1]
         messages[-1] = OutMessage(last.html, last.photo, last.filename, keys, last.document)
     return messages
+
+
+@functools.lru_cache(maxsize=64)
+def _text_chunks(reply: Reply) -> tuple[str, ...]:
+    """The messages of a reply without a picture, kept for the last replies sent: a `/kpi`
+    whose scorecard did not change is the same (frozen) reply again (handlers.kpi), and
+    laying out and escaping its 50-row table was most of what the adapter did for it."""
+    return tuple(split_html(reply_lines(reply)))
 
 
 # --- command menu ------------------------------------------------------------------------

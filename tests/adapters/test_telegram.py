@@ -156,6 +156,7 @@ async def test_private_command_reaches_dispatch_and_the_reply_comes_back(
     assert sent.params["chat_id"] == str(PRIVATE)
     assert sent.params["text"] == "ok kpi show cac"
     assert sent.params["parse_mode"] == "HTML"
+    assert sent.content_type == "application/json"  # one C call, not a form quoted in Python
 
 
 async def test_group_command_addressed_to_this_bot_is_handled(
@@ -348,6 +349,7 @@ async def test_picture_reply_is_uploaded_with_its_caption(
     )
 
     (call,) = fake.calls_of("sendPhoto")
+    assert call.content_type == "multipart/form-data"  # files cannot travel as JSON
     assert call.files["photo"] == png
     assert call.params["caption"] == "<b>Trend</b>\nCAC, last 8 weeks"
     assert call.params["parse_mode"] == "HTML"

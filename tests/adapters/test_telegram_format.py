@@ -287,3 +287,26 @@ def test_menu_respects_telegram_limits() -> None:
 def test_plain_fallback_unescapes_entities() -> None:
     assert html_to_plain(render_html(Reply(title=HOSTILE))) == HOSTILE
     assert html.unescape("&amp;") == "&"
+
+
+def test_the_same_reply_again_is_laid_out_once_and_sends_the_same_messages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import bot.adapters.telegram_format as fmt
+
+    laid_out: list[Reply] = []
+    lines = fmt.reply_lines
+
+    def counting(reply: Reply) -> list[fmt._Line]:
+        laid_out.append(reply)
+        return lines(reply)
+
+    monkeypatch.setattr(fmt, "reply_lines", counting)
+    table = Table(columns=("KPI", "value"), rows=(("🟢 Once (once)", "1"),), align=("l", "r"))
+    reply = Reply(title="Laid out once", table=table, buttons=(Button(label="Go", command="/go"),))
+    first = render_reply(reply, literal)
+    again = render_reply(reply.model_copy(), literal)  # an equal reply, e.g. copied on its way
+    assert again == first and len(laid_out) == 1
+    assert first[0].keyboard[0][0].data == "/go"  # buttons are made for each send
+    other = render_reply(reply.model_copy(update={"title": "Changed"}), literal)
+    assert other[0].html.startswith("<b>Changed</b>") and len(laid_out) == 2

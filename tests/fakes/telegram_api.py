@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, Literal
@@ -61,6 +61,7 @@ class Call:
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
     status: int = 200
+    content_type: str = ""  # how the parameters came: JSON, a form or multipart
 
     @property
     def ok(self) -> bool:
@@ -211,7 +212,7 @@ class FakeTelegramAPI(LoopbackServer):
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params, files = await _read_params(request)
-        call = Call(method, params, files)
+        call = Call(method, params, files, content_type=request.content_type)
         failure = self._take_failure(method, params)
         if failure is not None:
             status, description = _FAILURES[failure.kind]
@@ -347,15 +348,18 @@ class FakeTelegramAPI(LoopbackServer):
 async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
     params: dict[str, Any] = {}
     files: dict[str, bytes] = {}
-    if request.can_read_body:
+    form: Mapping[str, Any] = {}
+    if request.content_type == "application/json":  # the Bot API takes a form or JSON
+        form = await request.json()
+    elif request.can_read_body:
         form = await request.post()
-        for key, value in form.items():
-            if isinstance(value, web.FileField):
-                files[key] = value.file.read()
-            elif key in _JSON_PARAMS:
-                params[key] = json.loads(value)
-            else:
-                params[key] = value
+    for key, value in form.items():
+        if isinstance(value, web.FileField):
+            files[key] = value.file.read()
+        elif key in _JSON_PARAMS and isinstance(value, str):
+            params[key] = json.loads(value)
+        else:
+            params[key] = value
     return params, files
 
 
