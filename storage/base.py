@@ -54,6 +54,14 @@ class Tables(Protocol):
     def append(self, name: str, docs: Iterable[Mapping[str, Any]]) -> None:
         """Add documents to a table under the next ids."""
 
+    def edit(
+        self,
+        name: str,
+        changed: Mapping[int, Mapping[str, Any] | None] | None = None,
+        added: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
+        """Replace (None: remove) documents by id, then add `added` under the next ids."""
+
     def prefetch(self, prefix: str) -> None:
         """Load every table under `prefix` at once (before reading many of them)."""
 
@@ -243,6 +251,15 @@ def utc_day(stamp: str) -> str:
     return datetime.fromisoformat(stamp).astimezone(UTC).date().isoformat()
 
 
+def _sealed(docs: Mapping[str, Mapping[str, Any]]) -> tuple[int, int | None]:
+    """(entries in every block but the newest, the newest block's number) of a log index."""
+    doc = next(iter(docs.values()), None)
+    blocks = doc["blocks"] if doc else []
+    if not blocks:
+        return 0, None
+    return sum(int(b[1]) for b in blocks[:-1]), int(blocks[-1][0])
+
+
 class AppendLog:
     """A history kept in blocks of `block` documents, so an append costs one small block.
 
@@ -310,8 +327,12 @@ class AppendLog:
             self._save_index(blocks)
 
     def count(self) -> int:
-        """How many documents the log holds."""
-        return sum(int(b[1]) for b in self._index())
+        """How many documents the log holds: the sealed blocks' sizes are summed once per
+        index version (an audit id counts its month at every mutating command)."""
+        sealed, newest = self._db.derived(self._index_name, _sealed)
+        if newest is None:
+            return 0
+        return sealed + len(self._db.docs(f"{self._prefix}{newest}"))
 
     def entries(self, model: type[ModelT], since: datetime | None = None) -> list[ModelT]:
         """Every entry (from blocks that may hold entries from `since` on), in log order."""

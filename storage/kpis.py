@@ -157,14 +157,13 @@ class KpiRepo:
         day = m.day.isoformat()
         old = [(int(i), d) for i, d in self._db.docs(name).items() if d.get("day") == day]
         replaced = None
-        shard = self._db.table(name)
         new_doc = to_doc(m)
         self._note_value(chat, m.kpi, dict(old[0][1]) if old else None, new_doc)
         if old:
             replaced = Measurement.model_validate(old[0][1])
-            shard.remove(doc_ids=[old[0][0]])
-        shard.insert(new_doc)
-        self._update_index(chat, m, month, added=replaced is None)
+        # one write of the shard: the old value out, the new one in under the next id
+        self._db.edit(name, {old[0][0]: None} if old else None, [new_doc])
+        self._update_index(chat, m, new_doc, month, added=replaced is None)
         return replaced
 
     def unset(self, chat: str, key: str, day: date) -> Measurement | None:
@@ -260,15 +259,20 @@ class KpiRepo:
         save_single(self._db, self._index_name(chat, key), doc)
         return added
 
-    def _update_index(self, chat: str, m: Measurement, month: str, *, added: bool) -> None:
+    def _update_index(
+        self, chat: str, m: Measurement, m_doc: Doc, month: str, *, added: bool
+    ) -> None:
+        """The index after recording `m` (stored as `m_doc`): the latest values keep their
+        stored documents (the models sort them; nothing is serialised again)."""
         index = self._index(chat, m.kpi)
         months = sorted({*index.get("months", []), month})
-        latest = [x for x in self._summary(chat, m.kpi).latest if x.day != m.day] + [m]
-        latest = sorted(latest, key=_sort_key)[-2:]
+        stored = zip(self._summary(chat, m.kpi).latest, index.get("latest", ()), strict=False)
+        latest = [(x, d) for x, d in stored if x.day != m.day] + [(m, m_doc)]
+        latest = sorted(latest, key=lambda pair: _sort_key(pair[0]))[-2:]
         doc = {
             "months": months,
             "count": int(index.get("count", 0)) + (1 if added else 0),
-            "latest": [to_doc(x) for x in latest],
+            "latest": [d for _, d in latest],
         }
         save_single(self._db, self._index_name(chat, m.kpi), doc)
 
