@@ -66,7 +66,9 @@ async def kpi_list(cmd: Command, ctx: Context) -> Reply:
         )
     chat = cmd.chat.key
     today = chat_today(cmd, ctx)
-    paces = tuple(pace_mark(due_state(ctx, chat, v, today)) for v in view.kpis)
+    paces = tuple(
+        pace_mark(due_state(ctx, chat, v, today)) if v.kpi.due else "" for v in view.kpis
+    )
     shown = (view.score.index, tuple(view.kpis), tuple(view.perspectives), tuple(view.objectives))
     return ctx.store.kpis.memo(
         chat,

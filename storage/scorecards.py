@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from scoring.kpi import DEFAULT_THRESHOLDS
 from scoring.models import CLASSIC_PERSPECTIVES, Link, Objective, Perspective, Thresholds
 from storage.base import (
     KeyedTable,
@@ -92,7 +93,9 @@ class ScorecardRepo:
 
     def thresholds(self, chat: str) -> Thresholds:
         """The chat's colour thresholds (defaults: green ≥ 80 %, yellow ≥ 50 %)."""
-        return single(self._db, f"thresholds:{chat}", Thresholds) or Thresholds()
+        # One shared default: `/kpi` remembers results per thresholds, and the same object
+        # compares at once where an equal new one is compared field by field.
+        return single(self._db, f"thresholds:{chat}", Thresholds) or DEFAULT_THRESHOLDS
 
     def set_thresholds(self, chat: str, thresholds: Thresholds) -> None:
         """Replace the chat's colour thresholds."""
