@@ -10,15 +10,17 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from handlers import alert_pipeline, calculated, render
 from handlers.common import author_id, chat_now, chat_today, kpi_or_fail, need, who
 from handlers.contract import Button, Command, CommandError, Context, Reply, UsageError, command
 from handlers.parsing import clip, parse_number, take_date, take_number_tokens
-from handlers.router import Router
+from handlers.router import Router, breathe
 from scoring.models import Kpi, Measurement
+from storage.base import to_doc
+from storage.changes import Doc
 
 #: Rows one import may carry: a quarter of daily values for thousands of KPIs, or years
 #: of history; a typed message stops far earlier, at the 20 000-character message limit.
@@ -27,6 +29,8 @@ MAX_LINES = 500_000
 SHOWN = 5
 USAGE = "/kpi import (then one line per value: <key> <value> [YYYY-MM-DD])"
 _HEADER = {"kpi", "key", "ключ"}
+#: Lines read (or values built) per slice of a big import; other commands run in between.
+CHUNK = 2_000
 _FILE_NAME = re.compile(r"\S+\.(?:csv|tsv|txt)", re.IGNORECASE)
 
 
@@ -81,12 +85,18 @@ class _Reader:
         return kpi, value, day
 
 
-def _lines(cmd: Command) -> list[tuple[int, str]]:
+async def _lines(cmd: Command) -> list[tuple[int, str]]:
     if cmd.attachment is not None:  # a pasted block (console) or an attached file
         body = cmd.attachment.data.decode("utf-8-sig", errors="replace")
     else:
         body = cmd.text.split(None, 1)[1] if len(cmd.text.split(None, 1)) > 1 else ""
-    rows = [(n, line.strip()) for n, line in enumerate(body.splitlines(), 1) if line.strip()]
+    lines = body.splitlines()
+    rows: list[tuple[int, str]] = []
+    for start in range(0, len(lines), CHUNK):
+        if start:
+            await breathe()
+        chunk = enumerate(lines[start : start + CHUNK], start + 1)
+        rows.extend((n, line.strip()) for n, line in chunk if line.strip())
     if rows and _fields(rows[0][1])[0].casefold() in _HEADER:
         rows = rows[1:]
     return rows
@@ -116,7 +126,7 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
     `/kpi import` alone and paste lines until an empty line or `/end`, or name a file:
     `/kpi import values.csv`. Elsewhere attach the file.
     """
-    rows = _lines(cmd)
+    rows = await _lines(cmd)
     if len(rows) == 1 and cmd.attachment is None and _FILE_NAME.fullmatch(rows[0][1]):
         raise _no_file(cmd, rows[0][1])
     if not rows:
@@ -131,7 +141,9 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
     parsed: dict[str, dict[str, float]] = defaultdict(dict)
     first_line: dict[tuple[str, str], int] = {}  # a second value for a day is refused
     problems: list[str] = []
-    for number, line in rows:
+    for i, (number, line) in enumerate(rows):
+        if i and i % CHUNK == 0:
+            await breathe()  # other chats' commands answer while a big import is read
         try:
             kpi, value, day = reader.line(line)
             earlier = first_line.setdefault((kpi.key, day.isoformat()), number)
@@ -152,9 +164,10 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
             + "; ".join(problems[:5])
             + more
         )
+    lines, replaced = await _preview(ctx, cmd.chat.key, {k: reader.kpi(k) for k in parsed}, parsed)
+    # the one write, in the last slice: the preview is parked whole or not at all
     pending = ctx.store.pending.put(cmd.chat.key, "kpi-import", dict(parsed), ctx.clock())
     total = sum(len(days) for days in parsed.values())
-    lines, replaced = _preview(ctx, cmd.chat.key, {k: reader.kpi(k) for k in parsed}, parsed)
     replaces = f"Replaces {render.plural(replaced, 'existing value')}. " if replaced else ""
     return Reply(
         title=f"Import preview: {render.plural(total, 'value')} for "
@@ -168,12 +181,13 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
     )
 
 
-def _preview(
+async def _preview(
     ctx: Context, chat: str, kpis: dict[str, Kpi], parsed: dict[str, dict[str, float]]
 ) -> tuple[list[str], int]:
     """One line per KPI: its values with dates, marking each that replaces a stored value."""
     lines, replaced = [], 0
     for key, days in parsed.items():
+        await breathe()  # each KPI's history is read in a slice of its own
         kpi = kpis[key]
         stored = {m.day.isoformat(): m.value for m in ctx.store.kpis.history(chat, key)}
         ordered = sorted(days.items())
@@ -203,27 +217,37 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
     """Record a previewed import (the Apply button)."""
     need(cmd.args, 1)
     chat = cmd.chat.key
-    payload = ctx.store.pending.take(chat, "kpi-import", cmd.args[0], ctx.clock())
+    payload = ctx.store.pending.peek(chat, "kpi-import", cmd.args[0], ctx.clock())
     if payload is None:
-        raise UsageError("This import was already applied, cancelled or has expired.")
-    at, by, by_id = chat_now(cmd, ctx), who(cmd), author_id(cmd)
+        raise _gone()
     kpis = [kpi_or_fail(cmd, ctx, key) for key in payload]
-    values = [
-        Measurement(
-            kpi=key,
-            value=float(v),
-            day=date.fromisoformat(d),
-            at=at,
-            by=by,
-            by_id=by_id,
-            note="import",
+    at, by, by_id = chat_now(cmd, ctx), who(cmd), author_id(cmd)
+    # The values are built in chunks, other commands answering in between; the last slice
+    # takes the preview (once: a second Apply meanwhile finds it gone) and records them.
+    docs: dict[str, list[Doc]] = {}
+    days: dict[str, list[date]] = {}
+    built = 0
+    for key, values in payload.items():
+        first = Measurement(
+            kpi=key, value=0, day=date.min, at=at, by=by, by_id=by_id, note="import"
         )
-        for key, days in payload.items()
-        for d, v in sorted(days.items())
-    ]
-    recorded = record_values(ctx, chat, kpis, values)
+        template = to_doc(first)
+        docs[key], days[key] = [], []
+        for day, value in sorted(values.items()):
+            docs[key].append({**template, "day": day, "value": float(value)})
+            days[key].append(date.fromisoformat(day))
+            built += 1
+            if built % CHUNK == 0:
+                await breathe()
+    if ctx.store.pending.take(chat, "kpi-import", cmd.args[0], ctx.clock()) is None:
+        raise _gone()
+    recorded = record_docs(ctx, chat, kpis, docs, days)
     names = ", ".join(k.name for k in kpis)
     return Reply(text=f"Imported {render.plural(recorded, 'value')}: {names}.")
+
+
+def _gone() -> UsageError:
+    return UsageError("This import was already applied, cancelled or has expired.")
 
 
 def record_values(
@@ -235,17 +259,29 @@ def record_values(
     alert rules see them as one batch, exactly as for values typed in chat. Must run
     inside the caller's atomic step. Returns how many values were given.
     """
-    by_kpi: dict[str, list[Measurement]] = defaultdict(list)
+    docs: dict[str, list[Doc]] = defaultdict(list)
+    days: dict[str, list[date]] = defaultdict(list)
     for m in values:
-        by_kpi[m.kpi].append(m)
-    for key, items in by_kpi.items():
-        ctx.store.kpis.record_many(chat, key, items)
+        docs[m.kpi].append(to_doc(m))
+        days[m.kpi].append(m.day)
+    return record_docs(ctx, chat, kpis, docs, days)
+
+
+def record_docs(
+    ctx: Context,
+    chat: str,
+    kpis: Sequence[Kpi],
+    docs: Mapping[str, Sequence[Doc]],
+    days: Mapping[str, Sequence[date]],
+) -> int:
+    """`record_values` of values already in their stored form (by KPI, with their days)."""
+    for key, items in docs.items():
+        ctx.store.kpis.record_docs(chat, key, items)
     # formulas reading these KPIs are recomputed for the periods touched, in the same step
-    changes = {key: [m.day for m in items] for key, items in by_kpi.items()}
-    recomputed = calculated.values_changed(ctx, chat, changes, ctx.clock())
-    given = [k for k in kpis if k.key in by_kpi]
+    recomputed = calculated.values_changed(ctx, chat, days, ctx.clock())
+    given = [k for k in kpis if k.key in docs]
     alert_pipeline.on_values_recorded(ctx, chat, [*given, *recomputed])
-    return len(values)
+    return sum(len(items) for items in docs.values())
 
 
 @command(

@@ -8,13 +8,14 @@ so "saved" in chat means saved on disk.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import logging
 import secrets
-from collections.abc import Awaitable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from handlers.contract import (
     Command,
@@ -171,13 +172,31 @@ async def _run(route: Route, cmd: Command, ctx: Context) -> HandlerResult:
     """Run a handler; a mutating one runs as one atomic step so a failure changes nothing.
 
     Atomic means no other coroutine may run in between, so a mutating handler must finish
-    without awaiting anything that suspends; doing so is a bug and is refused loudly.
+    without awaiting anything that suspends; doing so is a bug and is refused loudly. The
+    one exception is `breathe()` before the handler's first write: a big job (a 300 000-row
+    import) reads and checks its input in chunks and lets other commands run in between,
+    then writes everything in its last slice, still one atomic step.
     """
     coro = route.handler(cmd, ctx)
     if not route.spec.mutates:
         return await coro
-    with ctx.store.atomic(), _audited(cmd, ctx):
-        return _finish_without_suspending(coro)
+    if not isinstance(coro, Coroutine):
+        raise TypeError("handlers are coroutine functions")
+    try:
+        while True:
+            with ctx.store.atomic(), _audited(cmd, ctx):
+                done, result = _slice(coro, ctx)
+            if done:
+                return result
+            await asyncio.sleep(0)
+    finally:
+        coro.close()
+
+
+async def breathe() -> None:
+    """Let other commands run: a mutating handler may call this only before it writes
+    anything (its atomic step is its last slice); after a write it is refused as a bug."""
+    await asyncio.sleep(0)
 
 
 def _audited(cmd: Command, ctx: Context) -> AbstractContextManager[None]:
@@ -196,14 +215,16 @@ def _audited(cmd: Command, ctx: Context) -> AbstractContextManager[None]:
     )
 
 
-def _finish_without_suspending(coro: Awaitable[HandlerResult]) -> HandlerResult:
-    if not isinstance(coro, Coroutine):
-        raise TypeError("handlers are coroutine functions")
+def _slice(coro: Coroutine[Any, Any, HandlerResult], ctx: Context) -> tuple[bool, HandlerResult]:
+    """Run a mutating handler up to its end (True, its result) or its next `breathe()`
+    before any write (False); any other suspension is refused."""
+    changes = ctx.store.db.changes
     try:
-        coro.send(None)
+        yielded = coro.send(None)
     except StopIteration as done:
-        return cast(HandlerResult, done.value)
-    coro.close()
+        return True, cast(HandlerResult, done.value)
+    if yielded is None and ctx.store.db.changes == changes:  # `breathe()` (a bare yield)
+        return False, None
     raise RuntimeError("a mutating handler suspended inside its atomic section")
 
 

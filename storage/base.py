@@ -59,8 +59,11 @@ class Tables(Protocol):
         name: str,
         changed: Mapping[int, Mapping[str, Any] | None] | None = None,
         added: Iterable[Mapping[str, Any]] = (),
+        *,
+        handed_over: bool = False,
     ) -> None:
-        """Replace (None: remove) documents by id, then add `added` under the next ids."""
+        """Replace (None: remove) documents by id, then add `added` under the next ids
+        (`handed_over`: the caller never touches those documents again: kept uncopied)."""
 
     def prefetch(self, prefix: str) -> None:
         """Load every table under `prefix` at once (before reading many of them)."""

@@ -10,7 +10,7 @@ owning repository, provided nobody changed it since.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,6 +108,33 @@ class Changes:
             step.overflow += 1
         else:
             step.items[(kind, key)] = [copy_json(before), copy_json(after)]
+
+    def note_many(
+        self,
+        chat: str,
+        kind: str,
+        keys: Sequence[str],
+        docs: Callable[[int], tuple[Mapping[str, Any] | None, Doc | None]],
+    ) -> None:
+        """`note` for many items of one kind (an import): `docs(i)` gives the i-th item's
+        documents before and after, asked only while the step has room for new items;
+        past MAX_CHANGES the rest are only counted (items already held still follow)."""
+        step = self._open
+        if step is None or step.chat != chat:
+            return
+        for i, key in enumerate(keys):
+            if len(step.items) >= MAX_CHANGES and (kind, key) not in step.items:
+                break
+            before, after = docs(i)
+            self.note(chat, kind, key, None if before is None else dict(before), after)
+        else:
+            return
+        held = {k for held_kind, k in step.items if held_kind == kind}
+        for j in range(i, len(keys)):
+            if keys[j] in held:
+                self.note(chat, kind, keys[j], None, docs(j)[1])  # updates `after` only
+            else:
+                step.overflow += 1
 
     def tag(self, name: str, value: str) -> None:
         """Attach a fact to the running step (an undo names the entry it reverted)."""

@@ -8,7 +8,7 @@ all `/kpi` and `/scorecard` need.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar, cast
@@ -225,36 +225,51 @@ class KpiRepo:
         day = str((after or before or {})["day"])
         self._changes.note(chat, "value", f"{key}@{day}", before, after)
 
-    def record_many(self, chat: str, key: str, values: list[Measurement]) -> int:
+    def record_many(self, chat: str, key: str, values: Sequence[Measurement]) -> int:
         """Import a KPI's history in bulk (one write per month shard); returns values added.
 
         Values for days that already have one replace it, as with `record`.
         """
-        by_month: dict[str, dict[str, Measurement]] = {}
-        for m in values:
-            by_month.setdefault(m.day.isoformat()[:7], {})[m.day.isoformat()] = m
+        return self.record_docs(chat, key, [to_doc(m) for m in values])
+
+    def record_docs(self, chat: str, key: str, docs: Sequence[Doc]) -> int:
+        """`record_many` of values already in their stored form (`to_doc` of a Measurement
+        of KPI `key`), handed over (never touched again by the caller): a 300 000-value
+        import builds them in chunks before its atomic step, which then only places them.
+        A repeated day: the last one wins, as on disk."""
+        by_month: dict[str, dict[str, Doc]] = {}
+        for doc in docs:
+            by_month.setdefault(doc["day"][:7], {})[doc["day"]] = doc
+        if len(by_month) > 3:  # one query for the KPI's shards, not one per month
+            self._db.prefetch(self._shard(chat, key, ""))
         added = 0
         for month, days in sorted(by_month.items()):
             name = self._shard(chat, key, month)
-            shard = self._db.table(name)
-            existing = {doc["day"]: (int(i), doc) for i, doc in self._db.docs(name).items()}
-            for day, m in days.items():
-                old = existing.get(day)
-                self._note_value(chat, key, None if old is None else dict(old[1]), to_doc(m))
-            stale = [existing[d][0] for d in days if d in existing]
-            if stale:
-                shard.remove(doc_ids=stale)
-            shard.insert_multiple(to_doc(m) for m in days.values())
+            stored = self._db.docs(name)
+            existing = {doc["day"]: i for i, doc in stored.items()}
+            placed = list(days.values())
+
+            def before_after(i: int) -> tuple[Mapping[str, Any] | None, Doc]:
+                old = existing.get(placed[i]["day"])  # noqa: B023 - called right here
+                return (None if old is None else stored[old]), placed[i]  # noqa: B023
+
+            keys = [f"{key}@{day}" for day in days]
+            self._changes.note_many(chat, "value", keys, before_after)
+            stale: dict[int, Doc | None] = {int(existing[d]): None for d in days if d in existing}
+            self._db.edit(name, stale, placed, handed_over=True)
             added += len(days) - len(stale)
         index = self._index(chat, key)
-        unique = {m.day: m for m in values}  # a repeated day: the last value wins, as on disk
-        newest = sorted(unique.values(), key=_sort_key)[-2:]
-        latest = self._summary(chat, key).latest
-        merged = {m.day: m for m in [*latest, *newest]}
+        newest = [d for _, days in sorted(by_month.items())[-2:] for _, d in sorted(days.items())]
+        candidates = [
+            *zip(self._summary(chat, key).latest, index.get("latest", ()), strict=False),
+            *((Measurement.model_validate(d), d) for d in newest[-2:]),
+        ]
+        merged = {m.day: (m, d) for m, d in candidates}  # a day given again: the new value
+        latest = sorted(merged.values(), key=lambda pair: _sort_key(pair[0]))[-2:]
         doc = {
             "months": sorted({*index.get("months", []), *by_month}),
             "count": int(index.get("count", 0)) + added,
-            "latest": [to_doc(x) for x in sorted(merged.values(), key=_sort_key)[-2:]],
+            "latest": [d for _, d in latest],
         }
         save_single(self._db, self._index_name(chat, key), doc)
         return added

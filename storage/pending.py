@@ -29,6 +29,19 @@ class PendingRepo:
         table.insert({"id": pending_id, "kind": kind, "at": now.isoformat(), "payload": payload})
         return pending_id
 
+    def peek(
+        self, chat: str, kind: str, pending_id: str, now: datetime
+    ) -> Mapping[str, Any] | None:
+        """The payload parked under `pending_id`, left in place and read-only (never mutate
+        it); None when unknown or expired. A big import reads it in chunks before `take`."""
+        for doc in self._db.docs(f"pending:{chat}").values():
+            if doc.get("id") == pending_id:
+                if doc["kind"] != kind or _age(doc, now) > KEEP:
+                    return None
+                payload: Mapping[str, Any] = doc["payload"]
+                return payload
+        return None
+
     def take(self, chat: str, kind: str, pending_id: str, now: datetime) -> dict[str, Any] | None:
         """The payload parked under `pending_id` (removed); None when unknown or expired."""
         name = f"pending:{chat}"
@@ -36,11 +49,11 @@ class PendingRepo:
         if not found:
             return None
         doc_id, doc = found[0]
-        payload = self._db.table(name).get(doc_id=int(doc_id))
-        self._db.table(name).remove(doc_ids=[int(doc_id)])
-        if doc["kind"] != kind or _age(doc, now) > KEEP or payload is None:
+        # removed from the table, so the caller owns it: no copy of a 300 000-value payload
+        self._db.edit(name, {int(doc_id): None})
+        if doc["kind"] != kind or _age(doc, now) > KEEP:
             return None
-        return dict(payload["payload"])
+        return dict(doc["payload"])
 
 
 def _age(doc: Mapping[str, Any], now: datetime) -> timedelta:
