@@ -52,14 +52,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from bench.slices import SliceTracer
 from bench.timing import first_line_after_start
 from bot.app import Core, build_core
+from handlers.alert_rebuild import rebuild_states
 from handlers.contract import Actor, ChatRef, Command
 from handlers.parsing import command_from_text
 from scoring.initiatives import parse_cadence
@@ -174,11 +177,24 @@ def _values(path: Path, values: int, chats: int) -> None:
         backend.close()
 
 
+def _alert_states(path: Path, chats: int) -> None:
+    """Each KPI's alert state rebuilt from its history, as every path that records values
+    leaves it (a command, an import, a scorecard import, the demo): the bulk insert above
+    bypasses them, and without a state the first `/kpi set` of each KPI replays 60 readings
+    (8–16 ms, once per KPI) — a pause of this bench's making, not a store's."""
+    core = build_core(path, clock=lambda: NOW)
+    for c in range(chats):
+        with core.store.atomic():
+            rebuild_states(core.store, chat_ref(c).key, NOW)
+    core.close()
+
+
 def build(path: Path, values: int, chats: int) -> float:
     """The whole store; returns seconds taken."""
     started = time.perf_counter()
     _scaffold(path, chats)
     _values(path, values, chats)
+    _alert_states(path, chats)
     return time.perf_counter() - started
 
 
@@ -226,15 +242,13 @@ async def _reads(core: Core, text: str, chats: int) -> dict[str, dict[str, float
     return {"wall": _stats(wall), "cpu": _stats(cpu)}
 
 
-async def _open_loop(core: Core, chats: int) -> dict[str, dict[str, float]]:
+async def _open_loop(core: Core, chats: int) -> dict[str, Any]:
     """OPS operations arriving every INTERVAL_S: writes and reads interleaved. Also the CPU
-    per operation (all threads) and how far behind schedule the last one finished: a loop
-    that falls behind on a busy machine shows it there, not only in the latencies."""
+    per operation (all threads, and the event loop's alone), how far behind schedule the
+    last one finished (a loop that falls behind on a busy machine shows it there, not only
+    in the latencies), and every loop step over 5 ms with where it was (`SliceTracer`)."""
     done: dict[str, list[float]] = {"write": [], "read": []}
     loop = asyncio.get_running_loop()
-    start = loop.time()
-    started_cpu = time.process_time()
-    tasks = []
 
     async def one(i: int, due: float) -> None:
         chat = chat_ref(i % chats)
@@ -246,6 +260,21 @@ async def _open_loop(core: Core, chats: int) -> dict[str, dict[str, float]]:
         assert replies and replies[0].kind != "error", replies[0].plain()
         done[kind].append((loop.time() - due) * 1000)
 
+    with SliceTracer() as tracer:
+        run = await _timetable(one)
+    found: dict[str, Any] = {kind: _stats(ms) for kind, ms in done.items()}
+    found["run"] = run
+    found["slices"] = tracer.summary()
+    return found
+
+
+async def _timetable(one: Callable[[int, float], Awaitable[None]]) -> dict[str, float]:
+    """Start `one(i, due)` for OPS arrivals every INTERVAL_S, whatever the previous ones
+    are doing; CPU ms per operation (all threads / the loop) and seconds behind schedule."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    started_cpu, started_loop = time.process_time(), time.thread_time()
+    tasks = []
     for i in range(OPS):
         due = start + i * INTERVAL_S
         delay = due - loop.time()
@@ -253,12 +282,32 @@ async def _open_loop(core: Core, chats: int) -> dict[str, dict[str, float]]:
             await asyncio.sleep(delay)
         tasks.append(asyncio.ensure_future(one(i, due)))
     await asyncio.gather(*tasks)
-    found = {kind: _stats(ms) for kind, ms in done.items()}
-    found["run"] = {
+    return {
         "cpu_ms": (time.process_time() - started_cpu) * 1000 / OPS,
+        "loop_cpu_ms": (time.thread_time() - started_loop) * 1000 / OPS,
         "behind_s": loop.time() - (start + (OPS - 1) * INTERVAL_S),
     }
-    return found
+
+
+async def _floor(loop_cpu_ms: float) -> dict[str, Any]:
+    """The machine's own floor for the open loop: the same timetable driving a coroutine
+    that only burns `loop_cpu_ms` of the loop's CPU per operation (a pure-Python loop, no
+    store, no writer thread). Its p99 and max are what this VM does to any such loop."""
+    latencies: list[float] = []
+    loop = asyncio.get_running_loop()
+    burn = loop_cpu_ms / 1000
+
+    async def one(i: int, due: float) -> None:
+        del i
+        until = time.thread_time() + burn
+        spins = 0
+        while time.thread_time() < until:
+            spins += 1
+        latencies.append((loop.time() - due) * 1000)
+
+    with SliceTracer() as tracer:
+        run = await _timetable(one)
+    return {"all": _stats(latencies), "run": run, "slices": tracer.summary()}
 
 
 def _raw_commits(path: Path, writes: int) -> list[float]:
@@ -334,6 +383,7 @@ async def _measure(path: Path, chats: int, writes_only: bool = False) -> dict[st
             "scorecard": await _reads(core, "/scorecard", chats),
         }
         found["open_loop"] = await _open_loop(core, chats)
+        found["floor"] = await _floor(found["open_loop"]["run"]["loop_cpu_ms"])
     for i in range(20):  # warm both paths (caches, the writer thread) before timing
         await _run(core, f"/kpi set k{i} {i}", home)
         await _run(core, "#articles +1 warm-up", home)
@@ -402,6 +452,17 @@ def _write_rows(m: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _over(slices: dict[str, Any]) -> str:
+    return f"{slices['over']} (of {slices['steps']})"
+
+
+def _where(slices: dict[str, Any]) -> str:
+    """The longest steps, `wall/cpu ms at where`; the full list is in the child's JSON."""
+    return "; ".join(
+        f"{s['wall_ms']:.0f}/{s['cpu_ms']:.0f} {s['where'] or '?'}" for s in slices["longest"]
+    )
+
+
 def _child(path: Path, chats: int, writes_only: bool) -> dict[str, Any]:
     """Measure the store in `path` in a fresh process."""
     args = [sys.executable, "-m", "bench.storage", "--child", str(path), str(chats)]
@@ -436,6 +497,7 @@ def measure_size(values: int, chats: int) -> dict[str, str]:
         size = sum(p.stat().st_size for p in path.iterdir() if p.name.startswith("store.db"))
     old = OLD[values]
     w, r = m["open_loop"]["write"], m["open_loop"]["read"]
+    run, f = m["open_loop"]["run"], m["floor"]["all"]
     return {
         "layout": f"{chats} chat(s) × {KPIS} KPIs",
         "store.db (build time)": f"{size / 1_048_576:.0f} MB ({build_s:.0f} s)",
@@ -455,8 +517,13 @@ def measure_size(values: int, chats: int) -> dict[str, str]:
         f"{_ms(m['cold_kpi']['max'])}",
         "open loop: write p99 / max ms": f"{_ms(w['p99'])} / {_ms(w['max'])}",
         "open loop: read p99 / max ms": f"{_ms(r['p99'])} / {_ms(r['max'])}",
-        "open loop: CPU ms per op, finished behind": f"{_ms(m['open_loop']['run']['cpu_ms'])}, "
-        f"{m['open_loop']['run']['behind_s']:.2f} s",
+        "open loop: CPU ms per op (all / loop), finished behind": f"{_ms(run['cpu_ms'])} / "
+        f"{_ms(run['loop_cpu_ms'])}, {run['behind_s']:.2f} s",
+        "open loop: loop steps > 5 ms (of all steps)": _over(m["open_loop"]["slices"]),
+        "floor: same timetable, loop CPU burnt, no store: p99 / max ms": f"{_ms(f['p99'])} / "
+        f"{_ms(f['max'])}",
+        "floor: loop steps > 5 ms (of all steps)": _over(m["floor"]["slices"]),
+        "open loop: longest steps (wall / CPU ms, where)": _where(m["open_loop"]["slices"]),
         "pauses, old engine": old["pause"],
         **_write_rows(m),
     }

@@ -1,0 +1,120 @@
+"""Event-loop slices: every loop step longer than a limit, with where it was spent.
+
+A pause in an open loop is a loop step (one callback or task step) that ran long: every
+operation due meanwhile waits for it. `SliceTracer` times each step (wall and the loop
+thread's CPU) and, while a step runs past the limit, a watchdog thread samples the loop
+thread's stack, so each long step is reported with the code it was in: ours (a slow path
+to fix) or an ordinary step the VM stalled (CPU far below wall time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = tuple(str(ROOT / part) for part in ("bot", "handlers", "scoring", "storage"))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Slow:
+    """One loop step over the limit."""
+
+    wall_ms: float
+    cpu_ms: float
+    where: str  # our innermost frames when the watchdog looked ("" if it never did)
+
+
+class SliceTracer:
+    """Records every event-loop step over `limit_ms` while active (a context manager).
+
+    Patches `asyncio.events.Handle._run` (every step of every loop in this process runs
+    through it) for the block; the watchdog looks every `look_ms`.
+    """
+
+    def __init__(self, limit_ms: float = 5.0, look_ms: float = 1.0) -> None:
+        self.limit_s = limit_ms / 1000
+        self.look_s = look_ms / 1000
+        self.slow: list[Slow] = []
+        self.steps = 0
+        self._started: float | None = None
+        self._step_where: dict[int, str] = {}
+        self._loop_thread = threading.get_ident()
+        self._stop = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="slice-watchdog", daemon=True)
+        self._original: Callable[[asyncio.Handle], None] | None = None
+
+    def __enter__(self) -> SliceTracer:
+        self._loop_thread = threading.get_ident()
+        original: Callable[[asyncio.Handle], None] = getattr(asyncio.events.Handle, "_run")  # noqa: B009
+        self._original = original
+        tracer = self
+
+        def run(handle: asyncio.Handle) -> None:
+            tracer.steps += 1
+            step = tracer.steps
+            cpu = time.thread_time()
+            started = tracer._started = time.perf_counter()
+            try:
+                original(handle)
+            finally:
+                wall = time.perf_counter() - started
+                tracer._started = None
+                where = tracer._step_where.pop(step, "")
+                if wall > tracer.limit_s:
+                    cpu_ms = (time.thread_time() - cpu) * 1000
+                    tracer.slow.append(Slow(wall * 1000, cpu_ms, where))
+
+        setattr(asyncio.events.Handle, "_run", run)  # noqa: B010 - a method swapped for the block
+        self._watchdog.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._watchdog.join()
+        if self._original is not None:
+            setattr(asyncio.events.Handle, "_run", self._original)  # noqa: B010
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.look_s):
+            started, step = self._started, self.steps
+            if started is None or step in self._step_where:
+                continue
+            if time.perf_counter() - started > self.limit_s:
+                frame = sys._current_frames().get(self._loop_thread)
+                if frame is not None:
+                    self._step_where[step] = _ours(frame)
+
+    def summary(self, top: int = 3) -> dict[str, Any]:
+        """JSON-ready: how many steps ran long, the longest `top` with where they were."""
+        longest = sorted(self.slow, key=lambda s: s.wall_ms, reverse=True)[:top]
+        return {
+            "steps": self.steps,
+            "over": len(self.slow),
+            "longest": [dataclasses.asdict(s) for s in longest],
+        }
+
+
+def _ours(frame: FrameType) -> str:
+    """The innermost three frames of our own code (else the innermost frame at all)."""
+    stack = traceback.extract_stack(frame)
+    mine = [f for f in stack if f.filename.startswith(OURS)] or stack[-1:]
+    return " < ".join(f"{_file(f.filename)}:{f.lineno} {f.name}" for f in reversed(mine[-3:]))
+
+
+def _file(name: str) -> str:
+    path = Path(name)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else path.name
