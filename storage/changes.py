@@ -129,9 +129,8 @@ class Changes:
             self.note(chat, kind, key, None if before is None else dict(before), after)
         else:
             return
-        held = {k for held_kind, k in step.items if held_kind == kind}
         for j in range(i, len(keys)):
-            if keys[j] in held:
+            if (kind, keys[j]) in step.items:
                 self.note(chat, kind, keys[j], None, docs(j)[1])  # updates `after` only
             else:
                 step.overflow += 1
