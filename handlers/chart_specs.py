@@ -209,6 +209,7 @@ def dashboard_spec(ctx: Context, chat: str, view: ScorecardView, today: date) ->
         movers=tuple((name, label, status) for _, name, label, status in moves[:MOVERS]),
         green=view.thresholds.green,
         yellow=view.thresholds.yellow,
+        index_label=render.pct(view.score.index),
     )
 
 

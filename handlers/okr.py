@@ -144,7 +144,12 @@ async def okr_progress_cmd(cmd: Command, ctx: Context) -> Reply:
             bars.append(Bar(kr.name, share, status, render.pct(share), indent=True))
     if not rows:
         return Reply(text=f"No OKRs in {cycle}.")
-    spec = OkrSpec(title=f"OKR progress {cycle}", bars=tuple(bars), elapsed=expected)
+    spec = OkrSpec(
+        title=f"OKR progress {cycle}",
+        bars=tuple(bars),
+        elapsed=expected,
+        elapsed_label=render.pct(expected),
+    )
     png = await ctx.painter.paint(okr_png, spec)
     return Reply(
         image=Image(data=png, filename=f"okr-{cycle}.png", alt=f"OKR progress {cycle}"),

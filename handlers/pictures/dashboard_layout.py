@@ -82,6 +82,7 @@ class DashboardSpec:
     movers: tuple[tuple[str, str, str], ...]  # (name, "+12 pp", status)
     green: float
     yellow: float
+    index_label: str  # "66%": formatted by the handler, so the worker needs no text module
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ class OkrSpec:
     title: str
     bars: tuple[Bar, ...]
     elapsed: float
+    elapsed_label: str  # "55%"
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,9 +255,7 @@ def _gauge(plan: Plan, spec: DashboardSpec, fonts: Fonts, title_y: float) -> Non
         plan.strokes.append(Stroke(((cx, cy), tip), style.INK, 2.5))
         plan.dots.append(Dot(cx, cy, 0.045, style.INK))
     colour = style.EDGE.get(spec.status, style.INK)
-    plan.text(
-        fonts, style.pct(spec.index), cx, cy - 0.26, 18, bold=True, colour=colour, align="center"
-    )
+    plan.text(fonts, spec.index_label, cx, cy - 0.26, 18, bold=True, colour=colour, align="center")
 
 
 def _bars(
@@ -387,7 +387,7 @@ def okr_plan(spec: OkrSpec, fonts: Fonts) -> Plan:
     elapsed = min(1.0, max(0.0, spec.elapsed))
     x = start + elapsed * (end - start)
     plan.strokes.append(Stroke(((x, top + 0.05), (x, bottom - 0.05)), style.INK, 1.2, dashed=True))
-    note = f"{style.pct(spec.elapsed)} of the cycle elapsed"
+    note = f"{spec.elapsed_label} of the cycle elapsed"
     half = fonts.measure(note, 8)[0] / 2
     plan.text(
         fonts,

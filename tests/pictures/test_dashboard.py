@@ -16,8 +16,9 @@ from handlers.contract import ChartRequest
 from handlers.pictures import style
 from handlers.pictures.canvas import Canvas, Drawn
 from handlers.pictures.dashboard import dashboard_canvas, dashboard_png, okr_canvas
-from handlers.pictures.dashboard_layout import Bar, DashboardSpec, OkrSpec, Spark
+from handlers.pictures.dashboard_layout import Bar, OkrSpec
 from handlers.scores import scorecard_view
+from tests.pictures.dashboards import fifty
 from tests.pictures.support import decode
 from tests.pictures.test_dashboard_layout import shown
 from tests.support import FakeChat
@@ -75,46 +76,6 @@ async def test_okr_progress_attaches_bars_for_objectives_and_key_results(chat: F
     image = replies[0].image
     assert image is not None and image.filename == "okr-2026Q4.png"
     assert decode(image.data)[0] == 800
-
-
-NAMES = (
-    "Sales from articles",
-    "Привлечение клиентов из блога и соцсетей 🚀",
-    "Attract prospects interested in the topic and keep them reading every week",
-    "NPS",
-    "Доля повторных покупок",
-)
-STATUSES = ("green", "yellow", "red", "nodata", "test")
-
-
-def fifty() -> DashboardSpec:
-    """A dashboard of fifty KPIs with long, Cyrillic and emoji names and every status."""
-    sparks = tuple(
-        Spark(
-            f"{NAMES[i % len(NAMES)]} {i}",
-            f"{1000 * i:,} ₽".replace(",", " "),
-            STATUSES[i % len(STATUSES)],
-            tuple(float((k * (i + 3)) % 17) for k in range(60 if i % 7 else 1)),
-            8.0 if i % 3 else None,
-        )
-        for i in range(50)
-    )
-    perspectives = tuple(
-        Bar(name, share, status, style.pct(share))
-        for name, share, status in (
-            ("Finance", 0.62, "yellow"),
-            ("Клиенты", 0.91, "green"),
-            ("Internal processes with a very long perspective name", 0.2, "red"),
-            ("Learning & growth", None, "nodata"),
-        )
-    )
-    movers = (
-        ("Привлечение клиентов из блога и соцсетей", "−40 pp", "red"),
-        ("NPS", "+3 pp", "green"),
-    )
-    return DashboardSpec(
-        "Scorecard · index 66%", 0.66, "yellow", perspectives, sparks, movers, 0.8, 0.5
-    )
 
 
 def texts(canvas: Canvas, gid: str | None = None) -> list[Drawn]:
@@ -194,7 +155,7 @@ def test_okr_bars_name_every_objective_and_key_result_and_mark_the_cycle() -> No
         ),
         Bar("Raise NPS", None, "red", "—", indent=True),
     )
-    canvas = okr_canvas(OkrSpec("OKR progress 2026Q4", bars, 0.98))
+    canvas = okr_canvas(OkrSpec("OKR progress 2026Q4", bars, 0.98, "98%"))
     names = texts(canvas, "bar")
     assert all(shown(b.name, d.text) for b, d in zip(bars, names, strict=True))
     assert [d.bold for d in names] == [True, False, False]
@@ -208,7 +169,7 @@ def test_okr_bars_name_every_objective_and_key_result_and_mark_the_cycle() -> No
 def test_drawing_the_dashboard_and_okr_bars_imports_no_matplotlib() -> None:
     code = (
         "import sys; from handlers.pictures.dashboard import dashboard_png, okr_png; "
-        "from tests.pictures.test_dashboard import fifty; dashboard_png(fifty()); "
+        "from tests.pictures.dashboards import fifty; dashboard_png(fifty()); "
         "print('matplotlib' in sys.modules)"
     )
     result = subprocess.run(

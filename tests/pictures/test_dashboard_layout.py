@@ -83,6 +83,7 @@ specs = st.builds(
         movers=tuple(movers),
         green=t[1],
         yellow=t[0],
+        index_label="—" if index is None else f"{index:.0%}",
     ),
     thresholds,
     shares,
@@ -101,6 +102,7 @@ okrs = st.builds(
     title=st.sampled_from(("OKR progress 2026Q4", "OKR progress " + "Очень длинный цикл " * 5)),
     bars=st.lists(bars, min_size=1, max_size=12).map(tuple),
     elapsed=st.floats(0, 1),
+    elapsed_label=st.sampled_from(("0%", "55%", "100%")),
 )
 
 
@@ -183,7 +185,7 @@ def test_the_needle_points_at_the_index_and_the_ring_spans_half_a_circle(
 
 def test_movers_keep_their_order_and_colour_at_most_five() -> None:
     movers = tuple((f"Mover {i}", f"+{10 - i} pp", ("red", "green")[i % 2]) for i in range(7))
-    spec = DashboardSpec("t", 0.5, "yellow", (), (), movers, 0.8, 0.5)
+    spec = DashboardSpec("t", 0.5, "yellow", (), (), movers, 0.8, 0.5, "50%")
     labels = dashboard_plan(spec, FONTS).labels
     changes = [label for label in labels if label.text.endswith(" pp")]
     assert [c.text for c in changes] == [m[1] for m in movers[:MOVERS]]
@@ -194,7 +196,7 @@ def test_movers_keep_their_order_and_colour_at_most_five() -> None:
 
 
 def test_no_movers_say_so() -> None:
-    spec = DashboardSpec("t", None, "nodata", (), (), (), 0.8, 0.5)
+    spec = DashboardSpec("t", None, "nodata", (), (), (), 0.8, 0.5, "—")
     assert "no change in a week" in [label.text for label in dashboard_plan(spec, FONTS).labels]
 
 
