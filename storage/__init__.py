@@ -72,6 +72,21 @@ class Store:
         """Load stored tables into the cache in small steps (background, after start-up)."""
         return await self.db.warm()
 
+    def sweep_preload(self) -> Iterator[str]:
+        """Load the table kinds a sweep reads for every chat with range queries, one
+        table per step (`Database.preload`): the first sweep after a start, when the
+        start-up warm has not got there yet."""
+        return self.db.preload(
+            (
+                *ChatRepo.SWEPT,
+                *ScorecardRepo.SWEPT,
+                *AlertRepo.SWEPT,
+                *OutboxRepo.SWEPT,
+                *InitiativeRepo.SWEPT,
+                *KpiRepo.SWEPT,
+            )
+        )
+
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """Apply a multi-write change fully or, if it raises, not at all."""

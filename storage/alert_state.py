@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -131,6 +131,9 @@ class StoredState:
 
 class AlertRepo:
     """Alert state and settings of every chat."""
+
+    #: Table kinds the sweep reads for every chat (`Store.sweep_preload`).
+    SWEPT: ClassVar[tuple[str, ...]] = ("alset:", "albatch:", "jobs:", "alogix:", "al:")
 
     def __init__(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, ConfigDict
 
 from storage.base import Tables, WholeTable, register_whole, single, to_doc
@@ -19,6 +21,9 @@ class ChatSettings(BaseModel):
 
 class ChatRepo:
     """Chat settings, one document per chat (audited whole, kind `settings`)."""
+
+    #: Table kinds the sweep reads for every chat (`Store.sweep_preload`).
+    SWEPT: ClassVar[tuple[str, ...]] = ("settings:",)
 
     def __init__(
         self, db: Tables, default_timezone: str = "UTC", changes: Changes | None = None

@@ -156,6 +156,11 @@ class _Entry:
     derived: dict[Callable[..., Any], Any] = dataclasses.field(default_factory=dict)
 
 
+def _parsed(body: bytes | None) -> _Entry | None:
+    """The cache entry of a stored body (None: the table does not exist)."""
+    return None if body is None else _Entry(orjson.loads(body), body)
+
+
 class _Tables(MutableMapping[str, Docs]):
     """What TinyDB sees as "all tables": loads on access, records writes as they happen."""
 
@@ -431,7 +436,12 @@ class Database:
         """
         self._check_open()
         past = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # after every name under `prefix`
-        if prefix in self._complete or self._all_cached or past <= self._warmed_to:
+        if (
+            prefix in self._complete
+            or prefix[: prefix.find(":") + 1] in self._complete  # its kind was preloaded
+            or self._all_cached
+            or past <= self._warmed_to
+        ):
             return
         stored: dict[str, bytes | None] = dict(self._backend.load_prefix(prefix))
         if self._changed_uncached:  # a changed table may be missing from the cache
@@ -447,6 +457,50 @@ class Database:
                 self._remember(name, None if body is None else _Entry(orjson.loads(body), body))
         if all(name in self._cache for name in stored):  # none evicted meanwhile
             self._complete.add(prefix)
+
+    def preload(
+        self, kinds: Iterable[str], *, step: int = WARM_STEP, share: float = WARM_SHARE
+    ) -> Iterator[str]:
+        """Load every stored table of each kind (`"alset:"`), `step` per range query,
+        yielding after each table (its name), so a caller can stop for the loop by time
+        whatever the tables' sizes: the first sweep after a start reads a few tables of
+        every kind for every chat, many of them absent, and one query per table (or per
+        chat and kind) cost as much as the parsing. A kind fully loaded is marked
+        complete, so a name of it not cached does not exist. Stops, leaving the rest to
+        load on demand, when the cache would be more than `share` full or a table leaves
+        it meanwhile (between yields the caller may let commands change tables).
+        """
+        self._check_open()
+        dropped_before = self._dropped
+        for kind in kinds:
+            after = kind
+            while not self._all_cached and kind not in self._complete:
+                rows = self._backend.load_after(after, step)
+                mine = [(n, b) for n, b in rows if n.startswith(kind)]
+                for name, body in mine:
+                    if self._dropped != dropped_before:
+                        return
+                    if name in self._cache:
+                        continue
+                    if (
+                        len(self._cache) >= CACHE_TABLES * share
+                        or self._cache_bytes + len(body) > CACHE_BYTES * share
+                    ):
+                        return
+                    changed = name in self._dirty or name in self._inflight
+                    self._remember(name, _parsed(self._body(name) if changed else body))
+                    yield name
+                if len(mine) == len(rows) == step:
+                    after = rows[-1][0]
+                    continue
+                for changes in (self._inflight, self._dirty):  # changed, maybe not stored
+                    for name, unsaved in list(changes.items()):
+                        if name.startswith(kind) and name not in self._cache:
+                            self._remember(name, _parsed(unsaved))
+                if self._dropped != dropped_before:
+                    return
+                self._complete.add(kind)
+                yield kind
 
     async def warm(self, *, step: int = WARM_STEP, share: float = WARM_SHARE) -> int:
         """Load stored tables into the cache, `step` tables per loop turn, in name order.
@@ -511,7 +565,13 @@ class Database:
         if (
             self._all_cached
             or name <= self._warmed_to
-            or (self._complete and name[: name.rfind(":") + 1] in self._complete)
+            or (
+                self._complete
+                and (
+                    name[: name.rfind(":") + 1] in self._complete
+                    or name[: name.find(":") + 1] in self._complete  # a whole kind (preload)
+                )
+            )
         ):
             return None
         body = self._body(name)
@@ -536,7 +596,7 @@ class Database:
             self._note_uncached(evicted)
             if dropped is not None:
                 self._cache_bytes -= len(dropped.body)
-            self._complete.discard(evicted[: evicted.rfind(":") + 1])
+            self._incomplete(evicted)
 
     def _forget(self, name: str) -> None:
         """Drop a cached table; the next read loads its newest body again."""
@@ -547,7 +607,12 @@ class Database:
         self._warmed_to = ""
         self._dropped += 1
         self._note_uncached(name)
+        self._incomplete(name)
+
+    def _incomplete(self, name: str) -> None:
+        """`name` left the cache: neither its prefix nor its kind is wholly cached now."""
         self._complete.discard(name[: name.rfind(":") + 1])
+        self._complete.discard(name[: name.find(":") + 1])
 
     def _note_uncached(self, name: str) -> None:
         if name in self._dirty or name in self._inflight:

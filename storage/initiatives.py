@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from scoring.models import Initiative, ProgressLog
 from storage.base import (
@@ -38,6 +38,9 @@ class InitiativeRepo:
     stored before numbers were kept are numbered by their position, and get that number
     written before any entry is removed.
     """
+
+    #: Table kinds the sweep reads for every chat (`Store.sweep_preload`).
+    SWEPT: ClassVar[tuple[str, ...]] = (_DEFS, "ilogix:")
 
     def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db

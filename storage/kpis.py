@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -88,6 +88,9 @@ class KpiRepo:
 
     Audited kinds: `kpi` (definitions, by key) and `value` (one value, key `<kpi>@<day>`).
     """
+
+    #: Table kinds the sweep reads for every chat (`Store.sweep_preload`).
+    SWEPT: ClassVar[tuple[str, ...]] = (_DEFS, "mix:")
 
     def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db

@@ -16,7 +16,7 @@ import contextlib
 import secrets
 from collections.abc import Iterator, MutableMapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from tinydb import Query
@@ -58,6 +58,9 @@ class OutboxEntry(BaseModel):
 
 class OutboxRepo:
     """The outbox: a per-chat queue with idempotency keys and delivery bookkeeping."""
+
+    #: Table kinds the sweep reads for every chat (`Store.sweep_preload`).
+    SWEPT: ClassVar[tuple[str, ...]] = (_PREFIX,)
 
     def __init__(self, db: Tables) -> None:
         self._db = db

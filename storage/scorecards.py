@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from scoring.kpi import DEFAULT_THRESHOLDS
 from scoring.models import CLASSIC_PERSPECTIVES, Link, Objective, Perspective, Thresholds
 from storage.base import (
@@ -21,6 +23,9 @@ class ScorecardRepo:
 
     Audited kinds: `obj` (objectives by key); `persp`, `link` and `thresholds` (whole).
     """
+
+    #: Table kinds the sweep reads for every chat (`Store.sweep_preload`).
+    SWEPT: ClassVar[tuple[str, ...]] = ("thresholds:",)
 
     def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db

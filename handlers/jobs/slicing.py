@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractContextManager
 from time import perf_counter
 from typing import TypeVar
 
 T = TypeVar("T")
+_END = object()  # no more items
 
 
 async def in_slices(
-    items: Sequence[T],
+    items: Iterable[T],
     step: Callable[[T], None],
     *,
     atomic: Callable[[], AbstractContextManager[None]],
@@ -34,18 +35,26 @@ async def in_slices(
     pause: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Run `step` on each item, as many as fit in `slice_seconds` per atomic block,
-    pausing (by default: yielding to the loop) after each block."""
-    position = 0
-    while position < len(items):
-        started = perf_counter()  # CPU slicing, not business time: not the clock
+    pausing (by default: yielding to the loop) after each block.
+
+    Taking the next item counts as part of a slice: `items` may be a generator that does
+    the work itself (`Store.sweep_preload`).
+    """
+    pending = iter(items)
+    item: T | object = _END
+    started = perf_counter()  # CPU slicing, not business time: not the clock
+    with atomic():
+        item = next(pending, _END)
+    while item is not _END:
         with atomic():
-            while position < len(items):
-                position += 1
-                step(items[position - 1])
+            while item is not _END:
+                step(item)  # type: ignore[arg-type]  # not _END: a T
+                item = next(pending, _END)
                 if perf_counter() - started >= slice_seconds:
                     break
         gc.freeze()  # what the slice loaded is long-lived: keep it out of full collections
         await (pause() if pause is not None else yield_to_loop())
+        started = perf_counter()
 
 
 async def yield_to_loop() -> None:

@@ -85,6 +85,7 @@ class SweepMemory:
     next_look: dict[str, datetime] = field(default_factory=dict)
     chats: set[str] | None = None
     scanned_at: datetime | None = None
+    preloaded: bool = False  # the first sweep since the start loaded what sweeps read
 
     def touch(self, chat: str) -> None:
         """Something changed in `chat`: look at it in the next sweep."""
@@ -118,6 +119,15 @@ async def sweep(
         names = list(chats)
     elif memory is not None:
         names = memory.due(ctx, ctx.clock())
+        if not memory.preloaded:  # the first sweep since the start: few queries, not one
+            memory.preloaded = True  # per table, whether or not the warm got there first
+            await in_slices(
+                ctx.store.sweep_preload(),
+                _loaded,
+                atomic=ctx.store.atomic,
+                slice_seconds=slice_seconds,
+                pause=pause,
+            )
     else:
         names = ctx.store.alerts.chats()
     report = SweepReport()
@@ -134,6 +144,11 @@ async def sweep(
 
     await in_slices(names, look, atomic=ctx.store.atomic, slice_seconds=slice_seconds, pause=pause)
     return report
+
+
+def _loaded(table: str) -> None:
+    """A preload step is done when it is taken (`in_slices` counts it in the slice)."""
+    del table
 
 
 def sweep_chat(ctx: Context, chat: str) -> SweepReport:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+import shutil
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import Core
+from bench import alerts as bench_alerts
+from bot.app import Core, build_core
 from handlers import alert_pipeline
 from handlers.contract import Context
 from handlers.jobs import bookkeeping, sweeper
@@ -233,3 +236,47 @@ def test_sent_marks_read_and_replace_only_the_jobstates_sent_reminders(
     alerts.save_sent_marks(CHAT, marks)
     state = alerts.jobstate(CHAT)
     assert state.sent == marks and state.last_fire == {"digest": clock.now}
+
+
+class _Asked:
+    """Records the tables a backend is asked for one by one."""
+
+    def __init__(self, load: Callable[[str], bytes | None]) -> None:
+        self.names: list[str] = []
+        self._load = load
+
+    def __call__(self, name: str) -> bytes | None:
+        self.names.append(name)
+        return self._load(name)
+
+
+async def test_the_first_sweep_after_a_start_preloads_by_kind_and_sends_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every chat busy (a stale KPI, a red reminder, an initiative behind): the first sweep
+    with memory loads the swept kinds by range queries, then sends exactly what a sweep
+    of the same chats without the preload sends, asking for no table of those kinds."""
+    monkeypatch.setattr(bench_alerts, "CHATS", 4)
+    monkeypatch.setattr(bench_alerts, "KPIS_PER_CHAT", 3)
+    built = build_core(tmp_path / "built", clock=lambda: bench_alerts.NOW)
+    bench_alerts._build_sweep_store(built, busy=True)
+    built.close()
+    sent = []
+    for preload in (True, False):
+        data = tmp_path / str(preload)
+        shutil.copytree(tmp_path / "built", data)
+        core = build_core(data, clock=lambda: bench_alerts.NOW)
+        backend = core.store.db.backend
+        asked = _Asked(backend.load)
+        monkeypatch.setattr(backend, "load", asked)
+        memory = sweeper.SweepMemory()
+        chats = None if preload else core.store.alerts.chats()
+        report = await sweeper.sweep(core.ctx, chats, memory=memory if preload else None)
+        assert (report.stale, report.cadence, report.reminders) == (4, 4, 4)
+        kinds = ("al:", "mix:", "kpi:", "alset:", "ob:")
+        assert (not any(n.startswith(kinds) for n in asked.names)) is preload
+        outbox = core.store.outbox
+        sent.append([(e.key, e.body) for c in outbox.pending_chats() for e in outbox.pending(c)])
+        assert memory.preloaded is preload
+        core.close()
+    assert sent[0] == sent[1] and len(sent[0]) == 8

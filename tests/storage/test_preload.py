@@ -1,0 +1,87 @@
+"""`Database.preload`: whole kinds loaded by range queries, interleaved with writes, read
+exactly what one-by-one loading would."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from storage.engine import Database
+from tests.storage.test_engine import SpyBackend
+
+NAMES = ("a:1", "a:2", "a:3", "a:x:1", "ab:1", "b:1", "b:2", "c:1")
+
+
+def _seeded(backend: SpyBackend, names: tuple[str, ...]) -> Database:
+    """A cold database over `backend`, after another one stored `names` there."""
+    first = Database(backend)
+    for name in names:
+        first.put_table(name, {1: {"v": f"stored {name}"}})
+    asyncio.run(first.commit())
+    return Database(backend)
+
+
+def test_a_preloaded_kind_answers_absent_names_without_asking_the_backend() -> None:
+    backend = SpyBackend()
+    db = _seeded(backend, ("a:1", "a:2", "b:1"))
+    assert list(db.preload(["a:", "z:"], step=1)) == ["a:1", "a:2", "a:", "z:"]
+    before = backend.loads
+    assert dict(db.docs("a:1")) == {"1": {"v": "stored a:1"}}
+    assert db.docs("a:9") == {} and db.docs("z:chat:1") == {}  # absent: known, not asked
+    assert backend.loads == before
+    assert db.docs("b:1") == {"1": {"v": "stored b:1"}}  # not preloaded: loaded on demand
+    assert backend.loads == before + 1
+    assert list(db.preload(["a:"])) == []  # already complete: nothing to do
+
+
+_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("put"), st.sampled_from(NAMES), st.integers(0, 3)),
+        st.tuples(st.just("drop"), st.sampled_from(NAMES), st.just(0)),
+        st.tuples(st.just("forget"), st.sampled_from(NAMES), st.just(0)),
+        st.tuples(st.just("step"), st.just(""), st.integers(1, 3)),
+        st.tuples(st.just("commit"), st.just(""), st.just(0)),
+        st.tuples(st.just("read"), st.sampled_from(NAMES), st.just(0)),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(stored=st.sets(st.sampled_from(NAMES)), ops=_OPS)
+def test_reads_stay_exact_whatever_happens_between_preload_steps(
+    stored: set[str], ops: list[tuple[str, str, int]]
+) -> None:
+    db = _seeded(SpyBackend(), tuple(sorted(stored)))
+    truth = {name: {"1": {"v": f"stored {name}"}} for name in stored}
+    steps: Iterator[str] = db.preload(["a:", "b:", "c:"], step=2)
+    for op, name, n in ops:
+        if op == "put":
+            db.put_table(name, {1: {"v": str(n)}})
+            truth[name] = {"1": {"v": str(n)}}
+        elif op == "drop":
+            db.drop_table(name)
+            truth.pop(name, None)
+        elif op == "forget":  # the cache dropping a table (eviction, a rolled-back step)
+            db._forget(name)
+        elif op == "step":
+            for _ in range(n):
+                next(steps, None)
+        elif op == "commit":
+            asyncio.run(db.commit())
+        else:  # reads load on demand, so the whole check waits for the end
+            assert dict(db.docs(name)) == truth.get(name, {})
+    for _ in steps:
+        pass
+    assert {m: dict(db.docs(m)) for m in NAMES} == {m: truth.get(m, {}) for m in NAMES}
+
+
+def test_an_unsaved_table_the_cache_let_go_of_is_still_read_after_a_preload() -> None:
+    db = _seeded(SpyBackend(), ("a:1",))
+    db.put_table("a:2", {1: {"v": "unsaved"}})
+    db._forget("a:2")  # evicted before it was saved: only the unsaved body has it
+    list(db.preload(["a:"]))
+    assert dict(db.docs("a:2")) == {"1": {"v": "unsaved"}}
