@@ -461,7 +461,7 @@ class Database:
     def preload(
         self, kinds: Iterable[str], *, step: int = WARM_STEP, share: float = WARM_SHARE
     ) -> Iterator[str]:
-        """Load every stored table of each kind (`"alset:"`), `step` per range query,
+        """Load every stored table of each kind (a `<kind>:` prefix), `step` per range query,
         yielding after each table (its name), so a caller can stop for the loop by time
         whatever the tables' sizes: the first sweep after a start reads a few tables of
         every kind for every chat, many of them absent, and one query per table (or per
