@@ -5,8 +5,10 @@
   and `Core.prepare` as an adapter calls them (handler, spec, drawing in the worker
   process, PNG back; the dashboard is drawn after the words, as its second message).
 - the first picture after start: right after `Core.start` (warm-up still running) and
-  after the background warm-up finished; baseline: a cold worker thread (what happened
-  before: matplotlib imported by the first chart).
+  after the background warm-up finished (matplotlib included); a cold worker thread
+  (no warm-up at all: Pillow and the fonts loaded by the first map); the first chart right
+  after start (matplotlib's import still running in the worker). Before the map moved to
+  Pillow, the first `/map` right after start was 880 ms (matplotlib imported first).
 - the first picture from the real command line: `python -m bot console` on a store holding
   the same scorecard, `/map` typed the moment it starts; the time from launching the
   process to the picture, against the first text reply (`/kpi`) and against the worker
@@ -168,7 +170,7 @@ async def _renders(rows: list[dict[str, object]]) -> None:
     core.ctx.painter = counter
     try:
         await core.start([_Sink()], schedule=False)
-        await asyncio.wrap_future(counter.warm())
+        await asyncio.wrap_future(counter.settled())
         for case, text in (
             (f"/map {OBJECTIVES} objectives, {LINKS} links", "/map"),
             (f"/kpi chart 1y ({DAYS} daily points)", "/kpi k0 chart 1y"),
@@ -187,21 +189,22 @@ async def _renders(rows: list[dict[str, object]]) -> None:
 
 
 async def _first_picture(rows: list[dict[str, object]]) -> None:
-    cases: tuple[tuple[Mode, bool, str], ...] = (
-        ("process", False, "first /map right after start"),
-        ("process", True, "first /map once warm-up is done"),
-        ("thread", False, "baseline: first /map, cold thread"),
+    cases: tuple[tuple[Mode, bool, str, str], ...] = (
+        ("process", False, "first /map right after start", "/map"),
+        ("process", True, "first /map once warm-up is done", "/map"),
+        ("thread", False, "first /map, cold thread (no warm-up)", "/map"),
+        ("process", False, "first /kpi chart right after start", "/kpi k0 chart 1y"),
     )
-    for mode, wait, case in cases:
+    for mode, wait, case, text in cases:
         core = build(mode)
         try:
             started = time.perf_counter()
             if mode == "process":
                 await core.start([_Sink()], schedule=False)
                 if wait:
-                    await asyncio.wrap_future(core.ctx.painter.warm())
+                    await asyncio.wrap_future(core.ctx.painter.settled())
             warm = (time.perf_counter() - started) * 1000
-            first = await _time(core, "/map")
+            first = await _time(core, text)
             note = f"warm-up took {warm:.0f} ms before it" if wait else ""
             rows.append(_row(case, [first], note))
             if mode == "process":
@@ -280,7 +283,7 @@ async def _kpi_while_drawing(rows: list[dict[str, object]]) -> None:
         core = build(mode)
         try:
             await core.start([_Sink()], schedule=False)
-            await asyncio.wrap_future(core.ctx.painter.warm())
+            await asyncio.wrap_future(core.ctx.painter.settled())
             for _ in range(20):
                 await _time(core, "/kpi", picture=False)
             alone = [await _time(core, "/kpi", picture=False) for _ in range(200)]

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from handlers import render
 from handlers.common import chat_today, chat_zone, perspective_or_fail
 from handlers.contract import Command, Context, Image, NotFound, Reply, UsageError, command
+from handlers.pictures import style
 from handlers.pictures.layout import BOX_W
 from handlers.pictures.strategy import (
     BandSpec,
@@ -117,6 +118,7 @@ def map_spec(
         highlight_links=highlight[1] if highlight else frozenset(),
         box_w=ZOOM_BOX_W if only is not None else BOX_W,
         orders=(mirrored, tuple(tuple(given.get(key, ())) for key in drawn)),
+        words=style.status_words(),
     )
 
 

@@ -10,6 +10,7 @@ keeps the walked path in full colour and fades everything else; `kpis` (for
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from handlers.pictures import layout, style
@@ -65,6 +66,13 @@ class MapSpec:
     # other orders of each band's boxes (keys) to try: the drawing keeps whichever of
     # these and `bands` crosses fewest arrows (see `arranged`)
     orders: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    # status value → word (`style.status_words()`), carried so that the worker never
+    # imports the text side for them (see `style.status_words`)
+    words: Mapping[str, str] = field(default_factory=dict)
+
+    def word(self, status: str) -> str:
+        """ "green", "no data"… for a status value."""
+        return self.words.get(status, status)
 
 
 def _box_height(band: BandSpec) -> float:
@@ -134,8 +142,8 @@ def map_canvas(spec: MapSpec) -> Canvas:
     for band_spec in spec.bands:
         for box_spec in band_spec.boxes:
             dim = faded and box_spec.key not in (spec.highlight or ())
-            _box(canvas, geometry.boxes[box_spec.key], box_spec, dim=dim)
-    _legend(canvas, geometry.width)
+            _box(canvas, geometry.boxes[box_spec.key], box_spec, spec.word, dim=dim)
+    _legend(canvas, geometry.width, spec.word)
     return canvas
 
 
@@ -164,7 +172,9 @@ def _band(canvas: Canvas, width: float, spec: BandSpec, band: layout.Band) -> No
         )
 
 
-def _box(canvas: Canvas, box: layout.Box, spec: BoxSpec, *, dim: bool) -> None:
+def _box(
+    canvas: Canvas, box: layout.Box, spec: BoxSpec, word: Callable[[str], str], *, dim: bool
+) -> None:
     alpha = DIM if dim else 1.0
     nodata = spec.status == "nodata"
     canvas.rect(
@@ -193,7 +203,7 @@ def _box(canvas: Canvas, box: layout.Box, spec: BoxSpec, *, dim: bool) -> None:
         plate=nodata,  # the hatching never crosses letters
         gid=f"name:{spec.key}",
     )
-    score = "no data" if nodata else f"{spec.score} · {style.word(spec.status)}"
+    score = word(spec.status) if nodata else f"{spec.score} · {word(spec.status)}"
     canvas.text(
         box.cx,
         box.y + PAD + KPI_LINE * len(spec.kpis) + (0.08 if spec.kpis else 0.0),
@@ -226,7 +236,7 @@ def _name(canvas: Canvas, name: str, width: float) -> tuple[str, float]:
     return fitted, size
 
 
-def _legend(canvas: Canvas, width: float) -> None:
+def _legend(canvas: Canvas, width: float, word: Callable[[str], str]) -> None:
     x = layout.MARGIN
     for status in ("green", "yellow", "red", "nodata"):
         canvas.rect(
@@ -239,7 +249,7 @@ def _legend(canvas: Canvas, width: float) -> None:
             hatch=status == "nodata",
             gid=f"legend:{status}",
         )
-        canvas.text(x + 0.3, 0.2, style.word(status), size=8.5, colour=style.MUTED, va="center")
+        canvas.text(x + 0.3, 0.2, word(status), size=8.5, colour=style.MUTED, va="center")
         x += 1.15
     canvas.text(
         width - layout.MARGIN,

@@ -17,8 +17,6 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from handlers import render
-
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -40,7 +38,6 @@ EDGE = {
 INK = "#1f2328"
 MUTED = "#57606a"
 LINE = "#1f6feb"
-STATUS_WORD = {str(k.value): v for k, v in render.STATUS_WORD.items()}
 FONT = "DejaVu Sans"
 RC: dict[str, Any] = {
     "font.family": FONT,
@@ -55,7 +52,19 @@ RC: dict[str, Any] = {
 
 def word(status: str) -> str:
     """ "green", "no data"… for a status value."""
-    return STATUS_WORD.get(status, status)
+    return status_words().get(status, status)
+
+
+@functools.cache
+def status_words() -> dict[str, str]:
+    """Status value → its word ("nodata" → "no data"), from the text replies' one table.
+
+    Imported on first use: `handlers.render` brings scoring's pydantic models (0.1 s of
+    CPU), which the map worker never needs (the map's spec carries these words).
+    """
+    from handlers import render
+
+    return {str(k.value): v for k, v in render.STATUS_WORD.items()}
 
 
 def font_file(*, bold: bool = False) -> str:
@@ -129,11 +138,15 @@ def width_pt(text: str, size: float, *, bold: bool = False) -> float:
 
 def num(value: float | None, unit: str = "") -> str:
     """The chat's number format (thousands grouped, no scientific notation) for a label."""
+    from handlers import render
+
     return safe(render.num(value, unit))
 
 
 def pct(share: float | None) -> str:
     """The chat's whole-percent format."""
+    from handlers import render
+
     return render.pct(share)
 
 

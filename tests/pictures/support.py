@@ -6,6 +6,7 @@ import io
 import random
 from typing import Any
 
+from handlers.pictures import style
 from handlers.pictures.canvas import Canvas
 from handlers.pictures.strategy import BandSpec, BoxSpec, MapSpec
 
@@ -53,7 +54,10 @@ def big_map(objectives: int = 30, links: int = 40, seed: int = 7) -> MapSpec:
         if cause != effect:
             pairs.add((cause, effect))
     return MapSpec(
-        title="Strategy map · index 50%", bands=tuple(bands), links=tuple(sorted(pairs))
+        title="Strategy map · index 50%",
+        bands=tuple(bands),
+        links=tuple(sorted(pairs)),
+        words=style.status_words(),
     )
 
 
