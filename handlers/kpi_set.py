@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 
 from handlers import alert_pipeline, calculated, render
@@ -49,16 +50,17 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
             f"{kpi.key} is calculated ({kpi.formula}); record its inputs instead, "
             f"or make it manual with /kpi edit {kpi.key} formula=none"
         )
-    raw, nxt = take_number(cmd.args, 1)
-    value = parse_number(raw, kpi.key)
+    args = _unit_left_out(cmd.args, kpi.unit)
+    raw, nxt = take_number(args, 1)
+    value = _value(raw, kpi)
     today = chat_today(cmd, ctx)
-    typed_day, nxt = take_date(cmd.args, nxt, today)
+    typed_day, nxt = take_date(args, nxt, today)
     day = typed_day or today
     if day > today:
         raise UsageError(
             f"{day.isoformat()} is in the future; values are recorded for today or earlier."
         )
-    note = " ".join(cmd.args[nxt:])[:500]
+    note = " ".join(args[nxt:])[:500]
     recent = [m.value for m in ctx.store.kpis.latest(cmd.chat.key, kpi.key)]
     if _far_from(value, recent):
         payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
@@ -109,6 +111,29 @@ async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
     kpi = kpi_or_fail(cmd, ctx, str(payload["kpi"]))
     day = date.fromisoformat(str(payload["day"]))
     return _record(cmd, ctx, kpi, float(payload["value"]), day, str(payload["note"]))
+
+
+def _unit_left_out(args: tuple[str, ...], unit: str) -> tuple[str, ...]:
+    """The words without the KPI's own unit right after the value (`95 $ 2026-11-20`,
+    `14 000 visits`): a unit is no note, and the date after it still counts."""
+    for i, word in enumerate(args[2:], start=2):
+        if unit and word.casefold() == unit.casefold():
+            rest = (*args[:i], *args[i + 1 :])
+            return rest if take_number(rest, 1)[1] == i else args  # it followed the number
+    return args
+
+
+def _value(raw: str, kpi: Kpi) -> float:
+    """The typed value, also glued to the KPI's unit (`95$`, `3min`)."""
+    try:
+        return parse_number(raw, kpi.key)
+    except UsageError:
+        unit = kpi.unit.casefold()
+        bare = raw[: -len(unit)] if unit and raw.casefold().endswith(unit) else ""
+        with suppress(UsageError):
+            if bare:
+                return parse_number(bare, kpi.key)
+        raise  # the line names what was typed
 
 
 def _record(cmd: Command, ctx: Context, kpi: Kpi, value: float, day: date, note: str) -> Reply:
