@@ -63,6 +63,9 @@ _DAY = r"\d{1,2}(?:st|nd|rd|th)?,?"
 _DAY_MONTH = re.compile(
     rf"(?:{_DAY} (?:{_MONTH})|(?:{_MONTH}) {_DAY})(?: (\d{{4}}))?", re.IGNORECASE
 )
+#: A day and month, day first, with a dot (`30.11`, `5.11.`): this year's. Two digits of
+#: month, so a decimal such as `2.5` after a value stays in the note.
+_DAY_DOT_MONTH = re.compile(r"(\d{1,2})\.(\d{2})\.?")
 _UNIT = r"(?:days?|weeks?|months?|years?)"
 _UNIT_RU = r"(?:день|дн[яей]|недел[июья]|недель|месяц[аев]*|год[а]?|лет)"
 _COUNT = r"(?:\d{1,4}|a|an|one)"
@@ -104,7 +107,7 @@ _WEEKDAY = re.compile(
 def take_date(tokens: Sequence[str], start: int, today: date) -> tuple[date | None, int]:
     """A date right after a value, typed as digits or in words; returns it and the next index.
 
-    `5 ноября`, `3 nov`, `tomorrow`, `2 days ago`, `in 2 days`, `last friday`, `в прошлую
+    `30.11`, `5 ноября`, `3 nov`, `tomorrow`, `2 days ago`, `in 2 days`, `last friday`, `в прошлую
     пятницу` are dates (the longest date-ish wording first); a phrase shaped like a date that
     is not one is refused, never kept as a note. A future date is returned for the caller to
     refuse, except a day and month without a year that is still ahead this year: that is
@@ -113,6 +116,14 @@ def take_date(tokens: Sequence[str], start: int, today: date) -> tuple[date | No
     """
     if start >= len(tokens):
         return None, start
+    dotted = _day_dot_month(tokens[start])
+    if dotted is not None:
+        raw = tokens[start].rstrip(".")
+        try:
+            day = date(today.year, dotted[1], dotted[0])
+        except ValueError as exc:  # 31.02, or 29.02 in a year without one
+            raise _not_this_year(raw, today) from exc
+        return _this_years(day, raw, today, f"{raw}.{today.year - 1}"), start + 1
     if looks_like_date(tokens[start]):
         return parse_date(tokens[start], today), start + 1
     for size in (4, 3, 2, 1):
@@ -156,20 +167,26 @@ def _weekday_date(phrase: str, match: re.Match[str], today: date) -> date:
     return date.fromordinal(today.toordinal() - back)
 
 
-def _this_years(day: date, phrase: str, today: date) -> date:
-    """`Dec 5` means this year's 5 December; still ahead of today, it is refused, not moved."""
+def _this_years(day: date, phrase: str, today: date, last_year: str = "") -> date:
+    """`Dec 5` means this year's 5 December; still ahead of today, it is refused, not moved
+    (`last_year`: how to type last year's, `Dec 5 2025` unless given)."""
     try:
         day = day.replace(year=today.year)
     except ValueError as exc:  # 29 February in a year without one
-        raise UsageError(
-            f"'{clip(phrase)}' is not a real date in {today.year} (check the month and day)."
-        ) from exc
+        raise _not_this_year(phrase, today) from exc
     if day > today:
+        last_year = last_year or f"{phrase} {today.year - 1}"
         raise UsageError(
             f"'{clip(phrase)}' is {day.isoformat()}, in the future; values are recorded for "
-            f"today or earlier. For last year's, add the year: {clip(phrase)} {today.year - 1}."
+            f"today or earlier. For last year's, add the year: {clip(last_year)}."
         )
     return day
+
+
+def _not_this_year(phrase: str, today: date) -> UsageError:
+    return UsageError(
+        f"'{clip(phrase)}' is not a real date in {today.year} (check the month and day)."
+    )
 
 
 def _words_to_date(phrase: str, today: date) -> date:
@@ -205,11 +222,19 @@ def _date_parts(text: str) -> tuple[int, int, int] | None:
     return None
 
 
+def _day_dot_month(raw: str) -> tuple[int, int] | None:
+    """Day and month of `30.11` (a day 1–31 and a month 01–12), else None."""
+    match = _DAY_DOT_MONTH.fullmatch(raw.strip())
+    if match and 1 <= int(match[1]) <= 31 and 1 <= int(match[2]) <= 12:
+        return int(match[1]), int(match[2])
+    return None
+
+
 def looks_like_date(raw: str) -> bool:
     """True for tokens that are meant as a date (so a bad one gets a date error)."""
     # anything shaped like a date, so a wrong one gets a date error instead of becoming a note
     shaped = re.fullmatch(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}", raw.strip())
-    return bool(shaped) or raw.casefold() in (
+    return bool(shaped) or _day_dot_month(raw) is not None or raw.casefold() in (
         "today",
         "yesterday",
         "сегодня",
