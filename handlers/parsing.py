@@ -25,7 +25,9 @@ from scoring.errors import MAX_QUOTE as MAX_QUOTE  # what error lines quote, for
 from scoring.errors import clip as clip
 
 _COMMAND = re.compile(r"^/([^\s@/]+)(?:@(\S+))?(?:\s+(.*))?$", re.DOTALL)
-_HASHTAG = re.compile(r"^#([^\s#]+)(?:\s+(.*))?$", re.DOTALL)
+#: `#articles +1 note`; the tag ends where a key does, so `#articles: +1` and `#articles+1`
+#: (highlighted as `#articles` by Telegram and Slack) log too
+_HASHTAG = re.compile(r"^#([\w-]+(?:\.[\w-]+)*)(?:[:,;.!?]+|(?=[+−\s])|$)\s*(.*)$", re.DOTALL)
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)|(?<=\w)'(?=\s|$)")
 _HELD = "\x00"
