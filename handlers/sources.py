@@ -160,6 +160,7 @@ def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: 
     today = now.astimezone(zone_of(ctx, chat)).date()
     taken = ctx.store.sources.taken(chat, source["key"])
     values: list[Measurement] = []
+    first_line: dict[str, int] = {}  # a second row for a KPI and day is a bad row
     line = reader.line_num
     for row in reader:
         number, line = line + 1, reader.line_num
@@ -180,6 +181,12 @@ def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: 
                 result.problems.append(f"line {number}, {column}: {exc}")
                 continue
             mark = f"{kpi.key}|{day.isoformat()}"
+            if (earlier := first_line.setdefault(mark, number)) != number:
+                result.problems.append(
+                    f"line {number}, {column}: a second value for {kpi.key} on "
+                    f"{day.isoformat()} (line {earlier} has one)"
+                )
+                continue
             if taken.get(mark) == value:
                 result.unchanged += 1
                 continue
