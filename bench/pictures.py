@@ -3,7 +3,8 @@
 - `/map` of 30 objectives and 40 links, `/kpi <key> chart 1y` of 365 daily values, the
   `/scorecard` dashboard of 50 KPIs: median and p99 of 20, end to end through the router
   and `Core.prepare` as an adapter calls them (handler, spec, drawing in the worker
-  process, PNG back; the dashboard is drawn after the words, as its second message).
+  process, PNG back; the dashboard is drawn after the words, as its second message);
+  `/okr progress` of 6 objectives with 3 key results each (24 bars).
 - the first picture after start: right after `Core.start` (warm-up still running) and
   after the background warm-up finished (matplotlib included); a cold worker thread
   (no warm-up at all: Pillow and the fonts loaded by the first map); the first chart right
@@ -37,7 +38,7 @@ from bot.adapters.console import CONSOLE_CHAT
 from bot.app import Core, build_core
 from handlers.contract import Actor, ChatRef, Command
 from handlers.pictures.painter import Mode, Painter, S, timed
-from scoring.models import Kpi, Link, Measurement, Objective
+from scoring.models import KeyResult, Kpi, Link, Measurement, Objective, Okr
 
 CHAT = ChatRef(platform="console", chat_id="pictures")
 ACTOR = Actor(platform="console", user_id="bench", display_name="Bench", handle="@bench")
@@ -46,6 +47,8 @@ OBJECTIVES = 30
 LINKS = 40
 KPIS = 50
 DAYS = 365
+OKRS = 6
+KEY_RESULTS = 3  # per OKR
 RUNS = 20
 GOAL_MS = 300.0
 
@@ -112,6 +115,21 @@ def build(mode: Mode, data: Path | None = None, chat_ref: ChatRef = CHAT) -> Cor
                 )
             )
         store.kpis.record_many(chat, f"k{i}", values)
+    for i in range(OKRS):
+        store.okrs.put_okr(
+            chat, Okr(key=f"r{i}", name=f"Привлечь клиентов из блога {i}", cycle="2026Q4")
+        )
+        for j in range(KEY_RESULTS):
+            current = rng.uniform(0, 120)
+            kr = KeyResult(
+                key=f"r{i}k{j}",
+                okr=f"r{i}",
+                name=f"Key result {j}",
+                start=0,
+                target=100,
+                current=current,
+            )
+            store.okrs.put_key_result(chat, kr)
     return core
 
 
@@ -175,6 +193,7 @@ async def _renders(rows: list[dict[str, object]]) -> None:
             (f"/map {OBJECTIVES} objectives, {LINKS} links", "/map"),
             (f"/kpi chart 1y ({DAYS} daily points)", "/kpi k0 chart 1y"),
             (f"/scorecard dashboard, {KPIS} KPIs", "/scorecard"),
+            (f"/okr progress, {OKRS} objectives × {KEY_RESULTS} key results", "/okr progress"),
         ):
             await _time(core, text)
             counter.cpu.clear()
