@@ -13,8 +13,9 @@
   ≤ 100 ms of loop time in total and no slice over 5 ms. Loop time is the sum of the
   sweep's atomic slices (what holds the event loop; commands run between slices); CPU
   time (process), wall time and the longest slice are reported beside it. Cold = the
-  first sweep after opening the store (tables load as it reads them); warm = after the
-  start-up warm (`Store.warm`). `python -m bench.alerts sweep` runs these rows alone.
+  first sweep after opening the store (its preload of the swept table kinds counts in its
+  loop time, then the rest loads as it reads it); warm = after the start-up warm
+  (`Store.warm`). `python -m bench.alerts sweep` runs these rows alone.
 - `/kpi` latency while sweeps run back to back: commands are issued on a fixed 10 ms
   timetable and measured from their scheduled instant, so time spent waiting behind a
   sweep chunk counts. Baseline: the same timetable without sweeps.
