@@ -21,6 +21,7 @@ from handlers.router import Router, breathe
 from scoring.models import Kpi, Measurement
 from storage.base import to_doc
 from storage.changes import Doc
+from storage.kpis import PreparedValues
 
 #: Rows one import may carry: a quarter of daily values for thousands of KPIs, or years
 #: of history; a typed message stops far earlier, at the 20 000-character message limit.
@@ -222,26 +223,28 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
         raise _gone()
     kpis = [kpi_or_fail(cmd, ctx, key) for key in payload]
     at, by, by_id = chat_now(cmd, ctx), who(cmd), author_id(cmd)
-    # The values are built in chunks, other commands answering in between; the last slice
-    # takes the preview (once: a second Apply meanwhile finds it gone) and records them.
-    docs: dict[str, list[Doc]] = {}
+    # The values are built and laid out in their shards in chunks, other commands answering
+    # in between; the last slice takes the preview (once: a second Apply meanwhile finds it
+    # gone) and writes them, placing afresh only a shard someone changed meanwhile.
+    prepared: list[PreparedValues] = []
     days: dict[str, list[date]] = {}
-    built = 0
     for key, values in payload.items():
         first = Measurement(
             kpi=key, value=0, day=date.min, at=at, by=by, by_id=by_id, note="import"
         )
         template = to_doc(first)
-        docs[key], days[key] = [], []
+        docs: list[Doc] = []
+        days[key] = []
         for day, value in sorted(values.items()):
-            docs[key].append({**template, "day": day, "value": float(value)})
+            docs.append({**template, "day": day, "value": float(value)})
             days[key].append(date.fromisoformat(day))
-            built += 1
-            if built % CHUNK == 0:
+            if len(docs) % CHUNK == 0:
                 await breathe()
+        prepared.append(ctx.store.kpis.prepare_values(chat, key, docs))
+        await breathe()
     if ctx.store.pending.take(chat, "kpi-import", cmd.args[0], ctx.clock()) is None:
         raise _gone()
-    recorded = record_docs(ctx, chat, kpis, docs, days)
+    recorded = record_prepared(ctx, chat, kpis, prepared, days)
     names = ", ".join(k.name for k in kpis)
     return Reply(text=f"Imported {render.plural(recorded, 'value')}: {names}.")
 
@@ -264,24 +267,27 @@ def record_values(
     for m in values:
         docs[m.kpi].append(to_doc(m))
         days[m.kpi].append(m.day)
-    return record_docs(ctx, chat, kpis, docs, days)
+    prepared = [ctx.store.kpis.prepare_values(chat, key, items) for key, items in docs.items()]
+    record_prepared(ctx, chat, kpis, prepared, days)
+    return len(values)
 
 
-def record_docs(
+def record_prepared(
     ctx: Context,
     chat: str,
     kpis: Sequence[Kpi],
-    docs: Mapping[str, Sequence[Doc]],
+    prepared: Sequence[PreparedValues],
     days: Mapping[str, Sequence[date]],
 ) -> int:
-    """`record_values` of values already in their stored form (by KPI, with their days)."""
-    for key, items in docs.items():
-        ctx.store.kpis.record_docs(chat, key, items)
+    """`record_values` of values already laid out (`KpiRepo.prepare_values`), with their
+    days by KPI; returns how many values (days) were written."""
+    for values in prepared:
+        ctx.store.kpis.record_prepared(chat, values)
     # formulas reading these KPIs are recomputed for the periods touched, in the same step
     recomputed = calculated.values_changed(ctx, chat, days, ctx.clock())
-    given = [k for k in kpis if k.key in docs]
+    given = [k for k in kpis if k.key in days]
     alert_pipeline.on_values_recorded(ctx, chat, [*given, *recomputed])
-    return sum(len(items) for items in docs.values())
+    return sum(values.size for values in prepared)
 
 
 @command(

@@ -17,6 +17,7 @@ from tinydb import Query
 from tinydb.table import Table
 
 from storage.changes import Changes, Doc, Guard
+from storage.engine import Prepared
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 T = TypeVar("T")
@@ -64,6 +65,19 @@ class Tables(Protocol):
     ) -> None:
         """Replace (None: remove) documents by id, then add `added` under the next ids
         (`handed_over`: the caller never touches those documents again: kept uncopied)."""
+
+    def prepare(
+        self,
+        name: str,
+        changed: Mapping[int, Mapping[str, Any] | None] | None = None,
+        added: Iterable[Mapping[str, Any]] = (),
+        *,
+        handed_over: bool = False,
+    ) -> Prepared:
+        """What `edit` would store, built but not written (see `install`)."""
+
+    def install(self, prepared: Prepared) -> bool:
+        """Write a prepared table if it is still the version it was built on."""
 
     def prefetch(self, prefix: str) -> None:
         """Load every table under `prefix` at once (before reading many of them)."""

@@ -49,7 +49,15 @@ from tinydb.table import Document, Table
 from storage.errors import StoreError, StoreFailed
 from storage.port import Batch, MemoryBackend, StoragePort
 
-__all__ = ["CACHE_BYTES", "CACHE_TABLES", "Database", "Seen", "StoreStats", "copy_json"]
+__all__ = [
+    "CACHE_BYTES",
+    "CACHE_TABLES",
+    "Database",
+    "Prepared",
+    "Seen",
+    "StoreStats",
+    "copy_json",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -105,6 +113,28 @@ def _copy(name: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     return copied
 
 
+def _edited(
+    name: str,
+    entry: _Entry | None,
+    changed: Mapping[int, Mapping[str, Any] | None] | None,
+    added: Iterable[Mapping[str, Any]],
+    handed_over: bool,
+) -> Docs:
+    """A table's documents after `Database.edit`'s changes (the cached ones untouched)."""
+    docs = {} if entry is None else dict(entry.docs)
+    own: Callable[[str, Mapping[str, Any]], dict[str, Any]] = _as_dict if handed_over else _copy
+    for doc_id, doc in (changed or {}).items():
+        if doc is None:
+            docs.pop(str(doc_id), None)
+        else:
+            docs[str(doc_id)] = own(name, doc)
+    next_id = max(map(int, docs), default=0) + 1
+    for doc in added:
+        docs[str(next_id)] = own(name, doc)
+        next_id += 1
+    return docs
+
+
 def _as_dict(name: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     """A handed-over document as it is (`_dump` of its table refuses what JSON can't hold)."""
     del name
@@ -144,6 +174,17 @@ class _Table(Table):
             # The update may have changed cached documents in place before failing.
             storage.db._forget(self.name)
             raise
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Prepared:
+    """A table's next documents and body, built before the step that writes them
+    (`Database.prepare`); `base` is the cached version they were built on."""
+
+    name: str
+    base: _Entry | None
+    docs: dict[str, dict[str, Any]]
+    body: bytes
 
 
 @dataclasses.dataclass(slots=True)
@@ -357,21 +398,36 @@ class Database:
         `handed_over`: the caller built the documents for this and never touches them
         again, so they are kept without a copy (an import's 300 000 values)."""
         self._check_open()
+        self._put(name, _edited(name, self._entry(name), changed, added, handed_over))
+
+    def prepare(
+        self,
+        name: str,
+        changed: Mapping[int, Mapping[str, Any] | None] | None = None,
+        added: Iterable[Mapping[str, Any]] = (),
+        *,
+        handed_over: bool = False,
+    ) -> Prepared:
+        """What `edit` would store, built and serialised but not written: a big job (an
+        import) prepares its tables in slices, other commands running in between, and
+        `install`s them all in its one atomic step."""
+        self._check_open()
         entry = self._entry(name)
-        docs = {} if entry is None else dict(entry.docs)
-        own: Callable[[str, Mapping[str, Any]], dict[str, Any]] = (
-            _as_dict if handed_over else _copy
-        )
-        for doc_id, doc in (changed or {}).items():
-            if doc is None:
-                docs.pop(str(doc_id), None)
-            else:
-                docs[str(doc_id)] = own(name, doc)
-        next_id = max(map(int, docs), default=0) + 1
-        for doc in added:
-            docs[str(next_id)] = own(name, doc)
-            next_id += 1
-        self._put(name, docs)
+        docs = _edited(name, entry, changed, added, handed_over)
+        return Prepared(name, entry, docs, _dump(name, docs))
+
+    def install(self, prepared: Prepared) -> bool:
+        """Write a prepared table if the table is still the version it was built on (True);
+        False when it changed (or left the cache) meanwhile: nothing is written, and the
+        caller edits it afresh."""
+        self._check_open()
+        entry = self._entry(prepared.name)
+        if entry is not prepared.base:
+            return False
+        if entry is None or entry.body != prepared.body:
+            self._change(prepared.name, prepared.body)
+            self._remember(prepared.name, _Entry(prepared.docs, prepared.body))
+        return True
 
     def docs(self, name: str) -> Mapping[str, Mapping[str, Any]]:
         """A table's raw documents by id, read-only and uncopied: for a repository's hot

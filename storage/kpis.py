@@ -27,6 +27,7 @@ from storage.base import (
     to_doc,
 )
 from storage.changes import Changes, Doc
+from storage.engine import Prepared
 
 _DEFS = "kpi:"
 
@@ -81,6 +82,32 @@ def _memo_slot(docs: Mapping[str, Mapping[str, Any]]) -> _Memo:
     """An empty memo, one per table version (`KpiRepo.memo`): the derived cache drops it
     with the version it belongs to, so nothing stale outlives a change."""
     return {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Shard:
+    """One month shard of prepared values: the documents, their audit keys, the table as
+    it will be, and the ids of the days it held when prepared."""
+
+    placed: list[Doc]
+    keys: list[str]
+    table: Prepared
+    existing: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedValues:
+    """A KPI's values laid out for writing (`KpiRepo.prepare_values`)."""
+
+    key: str
+    months: list[str]
+    newest: list[Doc]  # the two latest given, for the index
+    shards: list[_Shard]
+
+    @property
+    def size(self) -> int:
+        """How many values (days) it holds."""
+        return sum(len(shard.placed) for shard in self.shards)
 
 
 class KpiRepo:
@@ -237,40 +264,65 @@ class KpiRepo:
 
     def record_docs(self, chat: str, key: str, docs: Sequence[Doc]) -> int:
         """`record_many` of values already in their stored form (`to_doc` of a Measurement
-        of KPI `key`), handed over (never touched again by the caller): a 300 000-value
-        import builds them in chunks before its atomic step, which then only places them.
-        A repeated day: the last one wins, as on disk."""
+        of KPI `key`), handed over (never touched again by the caller). A repeated day:
+        the last one wins, as on disk."""
+        return self.record_prepared(chat, self.prepare_values(chat, key, docs))
+
+    def prepare_values(self, chat: str, key: str, docs: Sequence[Doc]) -> PreparedValues:
+        """`record_docs`' work short of writing: the values laid out in their month shards,
+        each shard built and serialised (`Tables.prepare`). A big import prepares KPI by KPI
+        in slices, other commands running in between; `record_prepared` then writes."""
         by_month: dict[str, dict[str, Doc]] = {}
         for doc in docs:
             by_month.setdefault(doc["day"][:7], {})[doc["day"]] = doc
         if len(by_month) > 3:  # one query for the KPI's shards, not one per month
             self._db.prefetch(self._shard(chat, key, ""))
-        added = 0
+        shards = []
         for month, days in sorted(by_month.items()):
             name = self._shard(chat, key, month)
-            stored = self._db.docs(name)
-            existing = {doc["day"]: i for i, doc in stored.items()}
+            existing = {doc["day"]: int(i) for i, doc in self._db.docs(name).items()}
             placed = list(days.values())
+            stale: dict[int, Doc | None] = {existing[d]: None for d in days if d in existing}
+            shards.append(
+                _Shard(
+                    placed,
+                    [f"{key}@{day}" for day in days],
+                    self._db.prepare(name, stale, placed, handed_over=True),
+                    existing,
+                )
+            )
+        newest = [d for _, days in sorted(by_month.items())[-2:] for _, d in sorted(days.items())]
+        return PreparedValues(key, sorted(by_month), newest[-2:], shards)
+
+    def record_prepared(self, chat: str, prepared: PreparedValues) -> int:
+        """Write prepared values (one atomic step's work): each shard as prepared if nobody
+        changed it meanwhile, else placed afresh; returns how many values were added."""
+        key, added = prepared.key, 0
+        for shard in prepared.shards:
+            name = shard.table.name
+            stored = self._db.docs(name)
+            existing = shard.existing
+            if not self._db.install(shard.table):  # changed since: place the values again
+                existing = {doc["day"]: int(i) for i, doc in stored.items()}
+                stale = {existing[d["day"]]: None for d in shard.placed if d["day"] in existing}
+                self._db.edit(name, stale, shard.placed, handed_over=True)
+            placed, found = shard.placed, existing
 
             def before_after(i: int) -> tuple[Mapping[str, Any] | None, Doc]:
-                old = existing.get(placed[i]["day"])  # noqa: B023 - called right here
-                return (None if old is None else stored[old]), placed[i]  # noqa: B023
+                old = found.get(placed[i]["day"])  # noqa: B023 - called right here
+                return (None if old is None else stored[str(old)]), placed[i]  # noqa: B023
 
-            keys = [f"{key}@{day}" for day in days]
-            self._changes.note_many(chat, "value", keys, before_after)
-            stale: dict[int, Doc | None] = {int(existing[d]): None for d in days if d in existing}
-            self._db.edit(name, stale, placed, handed_over=True)
-            added += len(days) - len(stale)
+            self._changes.note_many(chat, "value", shard.keys, before_after)
+            added += sum(1 for d in shard.placed if d["day"] not in existing)
         index = self._index(chat, key)
-        newest = [d for _, days in sorted(by_month.items())[-2:] for _, d in sorted(days.items())]
         candidates = [
             *zip(self._summary(chat, key).latest, index.get("latest", ()), strict=False),
-            *((Measurement.model_validate(d), d) for d in newest[-2:]),
+            *((Measurement.model_validate(d), d) for d in prepared.newest),
         ]
         merged = {m.day: (m, d) for m, d in candidates}  # a day given again: the new value
         latest = sorted(merged.values(), key=lambda pair: _sort_key(pair[0]))[-2:]
         doc = {
-            "months": sorted({*index.get("months", []), *by_month}),
+            "months": sorted({*index.get("months", []), *prepared.months}),
             "count": int(index.get("count", 0)) + added,
             "latest": [d for _, d in latest],
         }

@@ -4,6 +4,7 @@ the import is still one atomic step (nothing half-written by a bad row or a cras
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from bot.app import Core, build_core
 from handlers import kpi_import
 from handlers.contract import Command, Context, Reply, command
 from handlers.router import breathe
+from storage.changes import Doc
+from storage.kpis import KpiRepo, PreparedValues
 from tests.support import FakeChat, FixedClock
 
 LINES = 40  # with CHUNK = 5: eight slices to read, eight more to build
@@ -131,3 +134,30 @@ async def test_a_mutating_command_may_breathe_before_it_writes_not_after(
     assert await chat.ok("/slow") == "done"
     assert "Nothing was changed" in await chat.error("/late")
     assert "Asia/Tokyo" in await chat.ok("/timezone")
+
+
+async def test_values_typed_after_an_import_was_laid_out_are_kept_beside_it(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team, _ = await _two_chats(core)
+    await team.ok(_big_import())
+    apply = team.transcript[-1][1][0].buttons[0].command
+    laid_out = asyncio.Event()
+    prepare = KpiRepo.prepare_values
+
+    def spy(repo: KpiRepo, chat: str, key: str, docs: Sequence[Doc]) -> PreparedValues:
+        laid_out.set()
+        return prepare(repo, chat, key, docs)
+
+    monkeypatch.setattr(KpiRepo, "prepare_values", spy)
+    applied = asyncio.ensure_future(team.ok(apply))
+    await laid_out.wait()  # its shards are built: the two below change two of them
+    await team.ok("/kpi set cac 7 2026-02-20")  # the import's last month, a day it lacks
+    await team.ok("/kpi set cac 5 2026-01-03")  # a day the import has: the import comes later
+    assert not applied.done()
+    assert await applied == "Imported 40 values: CAC."
+    history = await team.ok("/kpi history cac all")
+    assert "2026-02-20" in history and "2026-02-09" in history and "2026-01-01" in history
+    days = {m.day: m.value for m in core.store.kpis.history("console:team", "cac")}
+    assert days[date(2026, 2, 20)] == 7 and days[date(2026, 1, 3)] == 90 + 2 % 7
+    assert len(days) == 41

@@ -116,3 +116,15 @@ def test_record_docs_stores_and_indexes_what_record_many_does() -> None:
     assert by_docs.history("c", "cac") == by_models.history("c", "cac")
     assert by_docs.latest("c", "cac") == by_models.latest("c", "cac")
     assert by_docs.count("c", "cac") == by_models.count("c", "cac") == 31
+
+
+def test_a_prepared_table_is_installed_only_over_the_version_it_was_built_on() -> None:
+    db = Database.open(None)
+    db.edit("t", added=[{"n": 1}])
+    fresh, stale = db.prepare("t", added=[{"n": 2}]), db.prepare("t", {1: None})
+    absent = db.prepare("new", added=[{}])
+    assert db.docs("t") == {"1": {"n": 1}}  # preparing writes nothing
+    assert db.install(fresh) and db.docs("t") == {"1": {"n": 1}, "2": {"n": 2}}
+    assert not db.install(stale)  # built on the version before: refused, nothing written
+    assert db.docs("t") == {"1": {"n": 1}, "2": {"n": 2}}
+    assert db.install(absent) and db.docs("new") == {"1": {}}
