@@ -213,6 +213,7 @@ async def _first_picture(rows: list[dict[str, object]]) -> None:
         ("process", True, "first /map once warm-up is done", "/map"),
         ("thread", False, "first /map, cold thread (no warm-up)", "/map"),
         ("process", False, "first /kpi chart right after start", "/kpi k0 chart 1y"),
+        ("process", False, "first /scorecard dashboard right after start", "/scorecard"),
     )
     for mode, wait, case, text in cases:
         core = build(mode)

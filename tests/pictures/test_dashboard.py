@@ -166,13 +166,17 @@ def test_okr_bars_name_every_objective_and_key_result_and_mark_the_cycle() -> No
     assert abs(marker.box[0] - (track.box[0] + 0.98 * (track.box[2] - track.box[0]))) < 1e-9
 
 
-def test_drawing_the_dashboard_and_okr_bars_imports_no_matplotlib() -> None:
+def test_drawing_the_dashboard_and_okr_bars_imports_neither_matplotlib_nor_the_text_side() -> None:
+    """The worker draws them before matplotlib's import is done, without scoring's models."""
     code = (
         "import sys; from handlers.pictures.dashboard import dashboard_png, okr_png; "
+        "from handlers.pictures.dashboard_layout import Bar, OkrSpec; "
         "from tests.pictures.dashboards import fifty; dashboard_png(fifty()); "
-        "print('matplotlib' in sys.modules)"
+        "okr_png(OkrSpec('OKR', (Bar('Рост', 0.5, 'green', '50%'),), 0.5, '50%')); "
+        "heavy = ('matplotlib', 'pydantic', 'handlers.render', 'scoring'); "
+        "print(','.join(name for name in heavy if name in sys.modules) or 'light')"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "light"
