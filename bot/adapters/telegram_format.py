@@ -337,9 +337,7 @@ def render_reply(reply: Reply, data_for: Callable[[str], str]) -> list[OutMessag
         messages.append(OutMessage(caption, reply.image.data, reply.image.filename))
         messages += [OutMessage(chunk) for chunk in split_html(rest)]
     else:
-        # A file's bytes are not worth hashing or keeping: only words are remembered.
-        chunks = split_html(reply_lines(reply)) if reply.document else _text_chunks(reply)
-        messages += [OutMessage(chunk) for chunk in chunks]
+        messages += [OutMessage(chunk) for chunk in _text_of(reply)]
         if not messages and keys:
             messages.append(OutMessage(escape(BUTTONS_ONLY_TEXT)))
     if reply.document is not None:  # the file follows its text, captioned with its name
@@ -349,6 +347,16 @@ def render_reply(reply: Reply, data_for: Callable[[str], str]) -> list[OutMessag
         last = messages[-1]
         messages[-1] = OutMessage(last.html, last.photo, last.filename, keys, last.document)
     return messages
+
+
+def _text_of(reply: Reply) -> Sequence[str]:
+    """The messages of a reply without a picture, remembered when they can be (`_text_chunks`)."""
+    if reply.document is not None:  # a file's bytes are not worth hashing or keeping
+        return split_html(reply_lines(reply))
+    try:
+        return _text_chunks(reply)
+    except TypeError:  # unhashable: a copy made without validation (`model_copy`) holds a list
+        return split_html(reply_lines(reply))
 
 
 @functools.lru_cache(maxsize=64)

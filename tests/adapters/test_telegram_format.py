@@ -310,3 +310,9 @@ def test_the_same_reply_again_is_laid_out_once_and_sends_the_same_messages(
     assert first[0].keyboard[0][0].data == "/go"  # buttons are made for each send
     other = render_reply(reply.model_copy(update={"title": "Changed"}), literal)
     assert other[0].html.startswith("<b>Changed</b>") and len(laid_out) == 2
+
+
+def test_a_reply_copied_with_a_list_inside_is_still_sent_whole() -> None:
+    reply = Reply(title="Listed").model_copy(update={"fields": [Field(label="a", value="1")]})
+    (message,) = render_reply(reply, literal)
+    assert message.html == "<b>Listed</b>\n<b>a</b>: 1"
