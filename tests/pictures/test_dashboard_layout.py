@@ -136,7 +136,7 @@ def assert_bars_follow_shares_and_statuses(plan: Plan, drawn: tuple[Bar, ...]) -
         assert block.fill == style.EDGE.get(bar.status, style.MUTED) and block.status == bar.status
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(specs)
 def test_every_dashboard_text_fits_the_picture_and_none_overlap(spec: DashboardSpec) -> None:
     plan = dashboard_plan(spec, FONTS)
@@ -144,7 +144,7 @@ def test_every_dashboard_text_fits_the_picture_and_none_overlap(spec: DashboardS
     assert_texts_fit_and_never_overlap(plan)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(specs)
 def test_every_kpi_name_is_shown_whole_or_cut_with_an_ellipsis(spec: DashboardSpec) -> None:
     texts = [label.text for label in dashboard_plan(spec, FONTS).labels if label.role == "kpi"]
@@ -152,7 +152,7 @@ def test_every_kpi_name_is_shown_whole_or_cut_with_an_ellipsis(spec: DashboardSp
         assert shown(spark.name, text) or not style.safe(spark.name).strip(), (spark.name, text)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(specs)
 def test_perspective_bars_follow_scores_and_colours_follow_statuses(spec: DashboardSpec) -> None:
     plan = dashboard_plan(spec, FONTS)
@@ -166,7 +166,7 @@ def test_perspective_bars_follow_scores_and_colours_follow_statuses(spec: Dashbo
     assert all(sector.fill == style.FILL[sector.status] for sector in plan.sectors)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(specs)
 def test_the_needle_points_at_the_index_and_the_ring_spans_half_a_circle(
     spec: DashboardSpec,
@@ -200,7 +200,7 @@ def test_no_movers_say_so() -> None:
     assert "no change in a week" in [label.text for label in dashboard_plan(spec, FONTS).labels]
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(okrs)
 def test_okr_bars_fit_follow_progress_and_mark_the_elapsed_share(spec: OkrSpec) -> None:
     plan = okr_plan(spec, FONTS)
