@@ -305,7 +305,7 @@ async def undo(cmd: Command, ctx: Context) -> Reply:
             )
         return Reply(
             title=f"Undo your last change ({when(last.at, tz)})?",
-            text="\n".join([last.command[:200], *describe(last.changes, tz)[:10]]),
+            text="\n".join([last.command[:200], *_listed(last.changes, tz)]),
             buttons=(Button(label="Undo", command=f"/undo {last.id}"),),
         )
     entry = ctx.store.audit.get(chat, cmd.args[0].casefold())
@@ -331,8 +331,14 @@ async def undo(cmd: Command, ctx: Context) -> Reply:
     follow_alerts(ctx, chat, [*_kpis_of(entry.changes), *(k.key for k in recomputed)], who(cmd))
     return Reply(
         title=f"Undone {entry.id} ({entry.actor}, {entry.command[:80]})",
-        text="\n".join(describe([_reversed(c) for c in entry.changes], tz)[:10]),
+        text="\n".join(_listed([_reversed(c) for c in entry.changes], tz)),
     )
+
+
+def _listed(changes: Sequence[Change], tz: ZoneInfo, most: int = 10) -> list[str]:
+    """The first items of an undo, and how many more it puts back (never cut silently)."""
+    more = [f"… and {len(changes) - most} more"] if len(changes) > most else []
+    return [*describe(changes[:most], tz), *more]
 
 
 def _undoable(entry: AuditEntry) -> bool:
