@@ -67,6 +67,10 @@ def _describe(change: Change, tz: ZoneInfo) -> str:
         if number is not None:
             stamp = f"#{number} {stamp}"
         return f"{key} {what} {stamp}: {_reading(before, field)} → {_reading(after, field)}"
+    if change.kind == "token":  # that it came, changed or went; never more of it
+        return "API token: " + (
+            "issued" if before is None else "revoked" if after is None else "rotated"
+        )
     label = _KEYED.get(change.kind) or _WHOLE.get(change.kind, change.kind)
     name = f"{label} {change.key}" if change.key else label
     if change.kind in _LISTS:

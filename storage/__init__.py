@@ -54,7 +54,7 @@ class Store:
         self.outbox = OutboxRepo(db)
         self.seen = SeenRepo(db)
         self.pending = PendingRepo(db)
-        self.ingest = IngestRepo(db)
+        self.ingest = IngestRepo(db, self.changes)
         self.sources = SourceRepo(db)
 
     async def commit(self, seen: Seen | None = None) -> None:

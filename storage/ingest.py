@@ -17,6 +17,7 @@ from typing import Any
 from tinydb import Query
 
 from storage.base import Tables
+from storage.changes import Changes, Doc
 
 IDEMPOTENCY_KEEP = timedelta(days=1)
 IDEMPOTENCY_BUCKETS = 64
@@ -31,14 +32,32 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class IngestRepo:
-    """Tokens (global table, looked up by scorecard id) and per-chat idempotency keys."""
+#: Why an audited token change is not undone (the old token's hash is gone on purpose).
+TOKEN_UNDO = (
+    "an API token can't be brought back; /scorecard token issues a new one, "
+    "/scorecard token revoke turns the API off"
+)
 
-    def __init__(self, db: Tables) -> None:
+
+class IngestRepo:
+    """Tokens (global table, looked up by scorecard id) and per-chat idempotency keys.
+
+    Audited kind: `token` (key "": the scorecard id, when, and the hash that tells one
+    token from the next; shown only as issued, rotated or revoked), never undone.
+    """
+
+    def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db
+        self._changes = changes or Changes()
+        self._changes.register("token", self._audited, _never, lambda *_: TOKEN_UNDO)
 
     def _tokens(self) -> Any:
         return self._db.table("api:tokens")
+
+    def _audited(self, chat: str, _key: str = "") -> Doc | None:
+        """What the audit keeps of a chat's token (never the token: it is not stored)."""
+        doc = self._tokens().get(chat == _CHAT)
+        return None if doc is None else {k: doc[k] for k in ("id", "at", "hash")}
 
     def scorecard_id(self, chat: str) -> str | None:
         """The chat's public scorecard id, if it ever had a token."""
@@ -49,6 +68,7 @@ class IngestRepo:
         """A new token for the chat (the old one stops working); returns (id, token)."""
         token = secrets.token_urlsafe(32)
         table = self._tokens()
+        before = self._audited(chat)
         doc = table.get(chat == _CHAT)
         if doc is None:
             scorecard = secrets.token_hex(6)
@@ -58,6 +78,7 @@ class IngestRepo:
         else:
             scorecard = str(doc["id"])
             table.update({"hash": token_hash(token), "at": now.isoformat()}, doc_ids=[doc.doc_id])
+        self._changes.note(chat, "token", "", before, self._audited(chat))
         return scorecard, token
 
     def chat_moved(self, old: str, new: str) -> None:
@@ -69,6 +90,9 @@ class IngestRepo:
 
     def revoke(self, chat: str) -> bool:
         """Delete the chat's token; True when there was one."""
+        before = self._audited(chat)
+        if before is not None:
+            self._changes.note(chat, "token", "", before, None)
         return bool(self._tokens().remove(chat == _CHAT))
 
     def authenticate(self, scorecard: str, token: str) -> str | None:
@@ -175,6 +199,10 @@ class SourceRepo:
         table = self._db.table(f"srcrows:{chat}:{key}")
         table.truncate()
         table.insert({"rows": rows})
+
+
+def _never(chat: str, key: str, doc: Doc | None) -> None:
+    raise RuntimeError("a token change is never undone")  # its guard refuses first
 
 
 def _replacing(doc: dict[str, Any]) -> Any:

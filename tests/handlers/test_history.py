@@ -366,10 +366,10 @@ async def test_values_from_the_ingest_api_are_audited_and_can_be_undone(
         )
     assert answer.status == 200
     assert (await chat.ok("/history cac 1")).splitlines()[1:3] == [
-        "2611-2 · 2026-11-21 10:00 · ingest API · POST ingest: 1 value",
+        "2611-3 · 2026-11-21 10:00 · ingest API · POST ingest: 1 value",
         "  cac 2026-11-21: — → 97 (api)",
     ]
-    await chat.ok("/undo 2611-2")
+    await chat.ok("/undo 2611-3")
     assert await chat.ok("/kpi history cac") == "CAC has no values yet: /kpi set cac <value>"
 
 
