@@ -106,7 +106,18 @@ def test_next_fire_agrees_with_apscheduler_cron(
     )
     theirs = cron.get_next_fire_time(None, after + timedelta(microseconds=1))
     assert ours is not None and theirs is not None
-    if ours != theirs:  # both libraries may differ only on times a fold makes ambiguous
+    if ours != theirs and not _cron_skipped(ours, theirs, tz, time(hour, minute)):
+        # both libraries may differ only on times a fold makes ambiguous
         assert ours.astimezone(tz).replace(tzinfo=None) == theirs.astimezone(tz).replace(
             tzinfo=None
         ) or abs(ours - theirs) <= timedelta(hours=1)
+
+
+def _cron_skipped(ours: datetime, theirs: datetime, tz: ZoneInfo, at: time) -> bool:
+    """APScheduler's cron skips a fire in the day after the clocks go forward (00:00 on the
+    Monday after 9 March 2025 in New York comes out a week later); ours is that real time
+    (tests/qa/test_midnight_after_summer_time.py pins it)."""
+    offset_before = (ours - timedelta(days=1)).astimezone(tz).utcoffset() or timedelta()
+    offset_now = ours.astimezone(tz).utcoffset() or timedelta()
+    spring_forward = offset_before < offset_now
+    return theirs > ours and spring_forward and ours.astimezone(tz).time() == at
