@@ -35,6 +35,8 @@ EDITS = (
     "due=2026-12-31",
     "weight=3",
     "objective=o",
+    'formula="cac + 1"',
+    "staged=2026-11-25:90",
     "confirm",
 )
 #: Each a `str.format` pattern over one KPI `k`, value `v`, day `d`, edit `e`, hours `h`.
