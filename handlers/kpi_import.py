@@ -31,7 +31,7 @@ SHOWN = 5
 USAGE = "/kpi import (then one line per value: <key> <value> [YYYY-MM-DD])"
 _HEADER = {"kpi", "key", "ключ"}
 #: Lines read (or values built) per slice of a big import; other commands run in between.
-CHUNK = 2_000
+CHUNK = 500
 _FILE_NAME = re.compile(r"\S+\.(?:csv|tsv|txt)", re.IGNORECASE)
 
 

@@ -59,6 +59,8 @@ class Collected:
     items: dict[tuple[str, str], list[Doc | None]] = field(default_factory=dict)
     overflow: int = 0
     tags: dict[str, str] = field(default_factory=dict)
+    #: Keys held per kind, gathered by `note_many` once the step is full (then fixed).
+    held: dict[str, set[str]] = field(default_factory=dict)
 
     def changes(self) -> list[Change]:
         """Items whose document really changed, in the order they were first touched."""
@@ -129,8 +131,17 @@ class Changes:
             self.note(chat, kind, key, None if before is None else dict(before), after)
         else:
             return
+        # Full: the held items no longer change, so their keys of this kind are gathered
+        # once per step and the rest of `keys` is matched against them at C speed.
+        held = step.held.get(kind)
+        if held is None:
+            held = step.held[kind] = {k for held_kind, k in step.items if held_kind == kind}
+        rest = keys[i:]
+        if not held.intersection(rest):
+            step.overflow += len(rest)
+            return
         for j in range(i, len(keys)):
-            if (kind, keys[j]) in step.items:
+            if keys[j] in held:
                 self.note(chat, kind, keys[j], None, docs(j)[1])  # updates `after` only
             else:
                 step.overflow += 1
