@@ -23,7 +23,7 @@ from handlers.pictures.strategy import (
     map_png,
     plan,
 )
-from tests.pictures.support import big_map, decode, drawn_texts
+from tests.pictures.support import STATUSES, big_map, decode, drawn_texts
 
 
 @st.composite
@@ -186,3 +186,45 @@ def test_a_map_without_objectives_or_links_still_draws() -> None:
     spec = big_map(objectives=0, links=0)
     assert map_png(spec).startswith(b"\x89PNG")
     assert "no objectives yet" in drawn_texts(map_canvas(spec))
+
+
+# names from words, long ones, Cyrillic, Greek, emoji and dashes (emoji must vanish)
+_NAME = st.lists(
+    st.sampled_from(["abc", "XYZ", "Рост", "выручки", "Ωmega", "🚀", "—", "Supercalifragilistic"]),
+    min_size=1,
+    max_size=14,
+).map(" ".join)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.lists(_NAME, max_size=5), min_size=1, max_size=5),
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=12),
+    st.sampled_from(list(STATUSES)),
+)
+def test_any_map_draws_every_name_inside_its_box_and_one_arrow_per_link(
+    names: list[list[str]], pairs: list[tuple[int, int]], status: str
+) -> None:
+    bands = tuple(
+        BandSpec(
+            f"Band {b}",
+            "50%",
+            status,
+            tuple(BoxSpec(f"b{b}o{i}", name, "50%", status) for i, name in enumerate(layer)),
+        )
+        for b, layer in enumerate(names)
+    )
+    keys = [box.key for band in bands for box in band.boxes]
+    links = {(keys[c % len(keys)], keys[e % len(keys)]) for c, e in pairs} if keys else set()
+    spec = MapSpec("Map", bands, tuple(sorted((c, e) for c, e in links if c != e)))
+    canvas = map_canvas(spec)
+    boxes = _boxes(canvas)
+    glyphs = style._charmap()
+    for d in canvas.record:
+        assert all(ord(ch) in glyphs for ch in d.text.replace("\n", "")), d.text
+        if d.gid.startswith("name:"):
+            box = boxes[d.gid[5:]].box
+            assert box[0] <= d.box[0] and d.box[2] <= box[2] and box[1] <= d.box[1], d
+            assert d.text.count("\n") < 3
+    arrows = sorted(d.gid for d in canvas.record if d.kind == "arrow")
+    assert arrows == sorted(f"link:{c}->{e}" for c, e in spec.links)
