@@ -242,6 +242,8 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
                 await breathe()
         prepared.append(ctx.store.kpis.prepare_values(chat, key, docs))
         await breathe()
+    # Looked up again: a KPI removed (or deleted for good) while the slices ran gets nothing.
+    kpis = [kpi_or_fail(cmd, ctx, key) for key in payload]
     if ctx.store.pending.take(chat, "kpi-import", cmd.args[0], ctx.clock()) is None:
         raise _gone()
     recorded = record_prepared(ctx, chat, kpis, prepared, days)
