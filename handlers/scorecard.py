@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import render
+from handlers import alert_pipeline, render
 from handlers.common import need, perspective_or_fail
 from handlers.contract import (
     ChartRequest,
@@ -95,6 +95,8 @@ async def scorecard_thresholds(cmd: Command, ctx: Context) -> Reply:
     if not 0 < yellow < green <= 1:
         raise UsageError("Thresholds must satisfy 0 < yellow < green ≤ 100.")
     ctx.store.scorecards.set_thresholds(cmd.chat.key, Thresholds(green=green, yellow=yellow))
+    # colours may change now: checked at once, as for an edited target (never counted twice)
+    alert_pipeline.on_values_recorded(ctx, cmd.chat.key, ctx.store.kpis.all(cmd.chat.key))
     return Reply(
         text=f"Saved: green ≥ {render.pct_exact(green)}, yellow ≥ {render.pct_exact(yellow)}."
     )
