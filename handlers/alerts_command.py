@@ -364,6 +364,10 @@ async def alerts_set(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(f"{field}: {message}.") from None
     changed = {"policy": policy, "charts": charts}
     ctx.store.alerts.save_settings(chat, settings.model_copy(update=changed))
+    old = settings.policy
+    if (policy.hysteresis, policy.confirm) != (old.hysteresis, old.confirm):
+        # a colour held back only by the old rule is told now (a reading never counts twice)
+        alert_pipeline.on_values_recorded(ctx, chat, ctx.store.kpis.all(chat))
     return Reply(text=f"Alert rules: {_policy_text(policy)}; charts {_charts_text(charts)}.")
 
 
