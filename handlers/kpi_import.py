@@ -14,11 +14,13 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from handlers import alert_pipeline, calculated, render
+from handlers.alert_rebuild import REBUILD_READINGS, replay_ahead
 from handlers.common import author_id, chat_now, chat_today, kpi_or_fail, need, who
 from handlers.contract import Button, Command, CommandError, Context, Reply, UsageError, command
 from handlers.parsing import clip, parse_number, take_date, take_number_tokens
 from handlers.router import Router, breathe
 from scoring.models import Kpi, Measurement
+from scoring.targets import kpi_on
 from storage.base import to_doc
 from storage.changes import Doc
 from storage.kpis import PreparedValues
@@ -242,6 +244,8 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
                 await breathe()
         prepared.append(ctx.store.kpis.prepare_values(chat, key, docs))
         await breathe()
+        _replay_ahead(ctx, chat, kpis[len(prepared) - 1], prepared[-1])
+        await breathe()
     # Looked up again: a KPI removed (or deleted for good) while the slices ran gets nothing.
     kpis = [kpi_or_fail(cmd, ctx, key) for key in payload]
     if ctx.store.pending.take(chat, "kpi-import", cmd.args[0], ctx.clock()) is None:
@@ -249,6 +253,20 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
     recorded = record_prepared(ctx, chat, kpis, prepared, days)
     names = ", ".join(k.name for k in kpis)
     return Reply(text=f"Imported {render.plural(recorded, 'value')}: {names}.")
+
+
+def _replay_ahead(ctx: Context, chat: str, kpi: Kpi, values: PreparedValues) -> None:
+    """A KPI getting its first values has its alert state rebuilt from them in the atomic
+    step (60 readings replayed): replayed here, in a slice of its own, from the history
+    the step will see; the step uses it only if every input is still the same."""
+    if ctx.store.alerts.state(chat, kpi.key) is not None:
+        return
+    history = ctx.store.kpis.history_after(chat, values, REBUILD_READINGS)
+    if len(history) > 1:
+        settings = ctx.store.alerts.settings(chat)
+        thresholds = ctx.store.scorecards.thresholds(chat)
+        scored = kpi_on(kpi, history[-1].day)
+        replay_ahead(scored, history, settings, thresholds, ctx.clock())
 
 
 def _gone() -> UsageError:

@@ -93,6 +93,7 @@ class _Shard:
     keys: list[str]
     table: Prepared
     existing: dict[str, int]
+    added: int  # days it did not hold when prepared
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,15 @@ class PreparedValues:
     def size(self) -> int:
         """How many values (days) it holds."""
         return sum(len(shard.placed) for shard in self.shards)
+
+    def last(self, count: int) -> list[Doc]:
+        """The `count` latest values given, oldest first."""
+        found: list[Doc] = []
+        for shard in reversed(self.shards):
+            found[:0] = sorted(shard.placed, key=lambda d: str(d["day"]))
+            if len(found) >= count:
+                break
+        return found[-count:] if count > 0 else []
 
 
 class KpiRepo:
@@ -289,10 +299,18 @@ class KpiRepo:
                     [f"{key}@{day}" for day in days],
                     self._db.prepare(name, stale, placed, handed_over=True),
                     existing,
+                    len(placed) - len(stale),
                 )
             )
         newest = [d for _, days in sorted(by_month.items())[-2:] for _, d in sorted(days.items())]
         return PreparedValues(key, sorted(by_month), newest[-2:], shards)
+
+    def history_after(self, chat: str, prepared: PreparedValues, limit: int) -> list[Measurement]:
+        """The last `limit` values, oldest first, as `history` will give them once
+        `prepared` is recorded (if nothing else changes the KPI's values before)."""
+        given = [Measurement.model_validate(d) for d in prepared.last(limit)]
+        merged = {m.day: m for m in [*self.history(chat, prepared.key, limit=limit), *given]}
+        return sorted(merged.values(), key=_sort_key)[-limit:]
 
     def record_prepared(self, chat: str, prepared: PreparedValues) -> int:
         """Write prepared values (one atomic step's work): each shard as prepared if nobody
@@ -301,11 +319,12 @@ class KpiRepo:
         for shard in prepared.shards:
             name = shard.table.name
             stored = self._db.docs(name)
-            existing = shard.existing
+            existing, shard_added = shard.existing, shard.added
             if not self._db.install(shard.table):  # changed since: place the values again
                 existing = {doc["day"]: int(i) for i, doc in stored.items()}
                 stale = {existing[d["day"]]: None for d in shard.placed if d["day"] in existing}
                 self._db.edit(name, stale, shard.placed, handed_over=True)
+                shard_added = len(shard.placed) - len(stale)
             placed, found = shard.placed, existing
 
             def before_after(i: int) -> tuple[Mapping[str, Any] | None, Doc]:
@@ -313,7 +332,7 @@ class KpiRepo:
                 return (None if old is None else stored[str(old)]), placed[i]  # noqa: B023
 
             self._changes.note_many(chat, "value", shard.keys, before_after)
-            added += sum(1 for d in shard.placed if d["day"] not in existing)
+            added += shard_added
         index = self._index(chat, key)
         candidates = [
             *zip(self._summary(chat, key).latest, index.get("latest", ()), strict=False),
