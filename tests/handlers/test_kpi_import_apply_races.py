@@ -11,8 +11,7 @@ import pytest
 
 from bot.app import Core
 from handlers import kpi_import
-from storage.changes import Doc
-from storage.kpis import KpiRepo, PreparedValues
+from tests.handlers.test_kpi_import_slices import when_laid_out
 from tests.support import FakeChat
 
 CHAT = "console:team"
@@ -36,14 +35,7 @@ async def _during_apply(
     core: Core, monkeypatch: pytest.MonkeyPatch, meanwhile: Sequence[str]
 ) -> tuple[FakeChat, str, str]:
     team, apply = await _apply_started(core)
-    laid_out = asyncio.Event()
-    prepare = KpiRepo.prepare_values
-
-    def spy(repo: KpiRepo, chat: str, key: str, docs: Sequence[Doc]) -> PreparedValues:
-        laid_out.set()
-        return prepare(repo, chat, key, docs)
-
-    monkeypatch.setattr(KpiRepo, "prepare_values", spy)
+    laid_out = when_laid_out(monkeypatch)
     applied = asyncio.ensure_future(team.say(apply))
     await laid_out.wait()  # built, not yet written: the commands below run in between
     for text in meanwhile:

@@ -50,6 +50,19 @@ async def _meanwhile(big: asyncio.Task[str], other: FakeChat, text: str) -> str:
     return answer
 
 
+def when_laid_out(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Set once an Apply has laid its values out in their shards (not yet written)."""
+    laid_out = asyncio.Event()
+    prepare = KpiRepo.prepare_values
+
+    def spy(repo: KpiRepo, chat: str, key: str, docs: Sequence[Doc]) -> PreparedValues:
+        laid_out.set()
+        return prepare(repo, chat, key, docs)
+
+    monkeypatch.setattr(KpiRepo, "prepare_values", spy)
+    return laid_out
+
+
 async def test_another_chat_answers_while_a_big_import_is_read_and_applied(core: Core) -> None:
     team, other = await _two_chats(core)
     preview = asyncio.ensure_future(team.ok(_big_import()))
@@ -142,14 +155,7 @@ async def test_values_typed_after_an_import_was_laid_out_are_kept_beside_it(
     team, _ = await _two_chats(core)
     await team.ok(_big_import())
     apply = team.transcript[-1][1][0].buttons[0].command
-    laid_out = asyncio.Event()
-    prepare = KpiRepo.prepare_values
-
-    def spy(repo: KpiRepo, chat: str, key: str, docs: Sequence[Doc]) -> PreparedValues:
-        laid_out.set()
-        return prepare(repo, chat, key, docs)
-
-    monkeypatch.setattr(KpiRepo, "prepare_values", spy)
+    laid_out = when_laid_out(monkeypatch)
     applied = asyncio.ensure_future(team.ok(apply))
     await laid_out.wait()  # its shards are built: the two below change two of them
     await team.ok("/kpi set cac 7 2026-02-20")  # the import's last month, a day it lacks
