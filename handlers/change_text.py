@@ -33,6 +33,7 @@ _KEYED = {
     "ini": "initiative",
     "funnel": "funnel",
     "journey": "journey",
+    "source": "source",
 }
 _WHOLE = {
     "persp": "perspectives",

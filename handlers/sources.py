@@ -237,7 +237,7 @@ def _finish(ctx: Context, chat: str, source: dict[str, Any], result: Pull) -> No
             ),
             key=f"source:{source['key']}:{source.get('runs', 0)}",
         )
-    ctx.store.sources.put(chat, updated)
+    ctx.store.sources.put(chat, updated, audited=False)
 
 
 async def run_due(ctx: Context) -> int:

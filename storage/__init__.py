@@ -55,7 +55,7 @@ class Store:
         self.seen = SeenRepo(db)
         self.pending = PendingRepo(db)
         self.ingest = IngestRepo(db, self.changes)
-        self.sources = SourceRepo(db)
+        self.sources = SourceRepo(db, self.changes)
 
     async def commit(self, seen: Seen | None = None) -> None:
         """Make every change so far durable (fsync) before anyone is told "saved"; with

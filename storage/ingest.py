@@ -132,19 +132,37 @@ class IngestRepo:
         table.insert({"key": key, "at": now.isoformat(), "answer": answer})
 
 
-class SourceRepo:
-    """Scheduled pulls (/source) of each chat, and what each one took last time."""
+#: Why an audited source change is not undone (a pull's state moves on without anyone).
+SOURCE_UNDO = (
+    "a scheduled pull is not undone; /source remove {key} stops it, /source add starts it again"
+)
 
-    def __init__(self, db: Tables) -> None:
+
+class SourceRepo:
+    """Scheduled pulls (/source) of each chat, and what each one took last time.
+
+    Audited kind: `source` (added or removed: its key, schedule and who added it; never
+    the URL, which may carry a sheet's secret key), never undone.
+    """
+
+    def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db
         self._requested = False  # a source was asked to run now (/source run)
+        self._changes = changes or Changes()
+        self._changes.register(
+            "source", self._audited, _never, lambda _c, key, _d: SOURCE_UNDO.format(key=key)
+        )
+
+    def _audited(self, chat: str, key: str) -> Doc | None:
+        doc = self.get(chat, key)
+        return None if doc is None else {k: doc.get(k) for k in ("key", "every", "added_by")}
 
     def request_run(self, chat: str, key: str, now: datetime, by: str) -> None:
         """Make a source due now; `by` gets the result in the chat when it ran."""
         source = self.get(chat, key)
         if source is None:
             raise KeyError(key)
-        self.put(chat, {**source, "next_at": now.isoformat(), "requested_by": by})
+        self.put(chat, {**source, "next_at": now.isoformat(), "requested_by": by}, audited=False)
         self._requested = True
 
     def take_requested(self) -> bool:
@@ -161,8 +179,10 @@ class SourceRepo:
         doc = self._db.table(f"src:{chat}").get(key == _KEY)
         return None if doc is None else dict(doc)
 
-    def put(self, chat: str, source: dict[str, Any]) -> None:
-        """Create or replace a source (and list the chat for the pull job)."""
+    def put(self, chat: str, source: dict[str, Any], *, audited: bool = True) -> None:
+        """Create or replace a source (and list the chat for the pull job); `audited`: a
+        person's change, not a pull's bookkeeping."""
+        before = self._audited(chat, str(source["key"])) if audited else None
         table = self._db.table(f"src:{chat}")
         doc = table.get(source["key"] == _KEY)
         if doc is None:
@@ -172,9 +192,15 @@ class SourceRepo:
         index = self._db.table("src:chats")
         if not index.get(chat == _CHAT):
             index.insert({"chat": chat})
+        if audited:
+            self._changes.note(
+                chat, "source", source["key"], before, self._audited(chat, source["key"])
+            )
 
     def remove(self, chat: str, key: str) -> bool:
         """Delete a source and what it remembered; True when it existed."""
+        if (before := self._audited(chat, key)) is not None:
+            self._changes.note(chat, "source", key, before, None)
         self._db.drop_table(f"srcrows:{chat}:{key}")
         return bool(self._db.table(f"src:{chat}").remove(key == _KEY))
 
@@ -202,7 +228,7 @@ class SourceRepo:
 
 
 def _never(chat: str, key: str, doc: Doc | None) -> None:
-    raise RuntimeError("a token change is never undone")  # its guard refuses first
+    raise RuntimeError("a token or source change is never undone")  # its guard refuses first
 
 
 def _replacing(doc: dict[str, Any]) -> Any:
