@@ -66,6 +66,8 @@ _DAY_MONTH = re.compile(
 #: A day and month, day first, with a dot (`30.11`, `5.11.`): this year's. Two digits of
 #: month, so a decimal such as `2.5` after a value stays in the note.
 _DAY_DOT_MONTH = re.compile(r"(\d{1,2})\.(\d{2})\.?")
+#: `30/11`, `1/12`: a day and month in an order that can't be told, refused (not a note).
+_SLASHED = re.compile(r"(?:[1-9]|[0-2]\d|3[01])/(?:[1-9]|[0-2]\d|3[01])")
 _UNIT = r"(?:days?|weeks?|months?|years?)"
 _UNIT_RU = r"(?:день|дн[яей]|недел[июья]|недель|месяц[аев]*|год[а]?|лет)"
 _COUNT = r"(?:\d{1,4}|a|an|one)"
@@ -116,6 +118,11 @@ def take_date(tokens: Sequence[str], start: int, today: date) -> tuple[date | No
     """
     if start >= len(tokens):
         return None, start
+    if _SLASHED.fullmatch(tokens[start]):
+        raise UsageError(
+            f"'{clip(tokens[start])}' could be day/month or month/day: type the day first "
+            f"with a dot ({today:%d.%m}) or the whole date ({today.isoformat()})."
+        )
     dotted = _day_dot_month(tokens[start])
     if dotted is not None:
         raw = tokens[start].rstrip(".")

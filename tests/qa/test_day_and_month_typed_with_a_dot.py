@@ -55,3 +55,17 @@ async def test_grouped_thousands_before_a_day_and_month_are_one_number(chat: Fak
     assert await chat.ok("/kpi set visits 14 000 20.11.") == (
         "Saved Visits = 14 000 for 2026-11-20 (🟡 yellow, progress 70%)."
     )
+
+
+async def test_a_day_and_month_with_a_slash_is_refused_not_kept_as_the_note(
+    chat: FakeChat,
+) -> None:
+    """`/kpi set cac 95 30/11` had replaced today's value with "30/11" as its note; day/month
+    or month/day can't be told apart, so it is refused with the two ways that can."""
+    await _cac(chat)
+    for typed in ("30/11", "1/12", "11/30"):
+        assert await chat.error(f"/kpi set cac 95 {typed}") == (
+            f"'{typed}' could be day/month or month/day: type the day first with a dot "
+            "(21.11) or the whole date (2026-11-21)."
+        )
+    assert "1 value" in await chat.ok("/kpi history cac")
