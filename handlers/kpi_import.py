@@ -169,7 +169,9 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
         )
     lines, replaced = await _preview(ctx, cmd.chat.key, {k: reader.kpi(k) for k in parsed}, parsed)
     # the one write, in the last slice: the preview is parked whole or not at all
-    pending = ctx.store.pending.put(cmd.chat.key, "kpi-import", dict(parsed), ctx.clock())
+    parking = ctx.store.pending.prepare(cmd.chat.key, "kpi-import", dict(parsed), ctx.clock())
+    await breathe()  # serialised in a slice of its own: the step below only installs it
+    pending = ctx.store.pending.put_prepared(parking)
     total = sum(len(days) for days in parsed.values())
     replaces = f"Replaces {render.plural(replaced, 'existing value')}. " if replaced else ""
     return Reply(

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from storage.base import Tables
+from storage.engine import Prepared
 
 KEEP = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Parking:
+    """A `put` built ahead (`PendingRepo.prepare`)."""
+
+    pending_id: str
+    now: datetime
+    doc: dict[str, Any]
+    table: Prepared
 
 
 class PendingRepo:
@@ -20,14 +32,27 @@ class PendingRepo:
 
     def put(self, chat: str, kind: str, payload: dict[str, Any], now: datetime) -> str:
         """Park `payload`; returns the short id a button carries. Old entries are dropped."""
+        return self.put_prepared(self.prepare(chat, kind, payload, now))
+
+    def prepare(self, chat: str, kind: str, payload: dict[str, Any], now: datetime) -> Parking:
+        """`put`'s table built and serialised but not written (a 300 000-value preview is
+        megabytes of JSON): a big import prepares it in a slice of its own, then
+        `put_prepared` in its atomic step. The payload is handed over (not copied)."""
         name = f"pending:{chat}"
-        stale = [int(i) for i, doc in self._db.docs(name).items() if _age(doc, now) > KEEP]
-        table = self._db.table(name)
-        if stale:
-            table.remove(doc_ids=stale)
-        pending_id = secrets.token_hex(4)
-        table.insert({"id": pending_id, "kind": kind, "at": now.isoformat(), "payload": payload})
-        return pending_id
+        stale = self._stale(name, now)
+        doc = {"id": secrets.token_hex(4), "kind": kind, "at": now.isoformat(), "payload": payload}
+        table = self._db.prepare(name, stale, [doc], handed_over=True)
+        return Parking(str(doc["id"]), now, doc, table)
+
+    def put_prepared(self, parking: Parking) -> str:
+        """Write a prepared `put` (afresh if the table changed meanwhile); returns its id."""
+        if not self._db.install(parking.table):  # ids may have been reused: look again
+            name = parking.table.name
+            self._db.edit(name, self._stale(name, parking.now), [parking.doc], handed_over=True)
+        return parking.pending_id
+
+    def _stale(self, name: str, now: datetime) -> dict[int, None]:
+        return {int(i): None for i, doc in self._db.docs(name).items() if _age(doc, now) > KEEP}
 
     def peek(
         self, chat: str, kind: str, pending_id: str, now: datetime

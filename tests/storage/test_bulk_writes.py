@@ -15,6 +15,7 @@ from storage.base import to_doc
 from storage.changes import Changes
 from storage.engine import Database
 from storage.kpis import KpiRepo
+from storage.pending import PendingRepo
 
 AT = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
@@ -128,3 +129,15 @@ def test_a_prepared_table_is_installed_only_over_the_version_it_was_built_on() -
     assert not db.install(stale)  # built on the version before: refused, nothing written
     assert db.docs("t") == {"1": {"n": 1}, "2": {"n": 2}}
     assert db.install(absent) and db.docs("new") == {"1": {}}
+
+
+def test_a_parking_prepared_ahead_keeps_what_was_parked_meanwhile() -> None:
+    pending = PendingRepo(Database.open(None))
+    old = pending.put("c", "kpi-import", {"a": 1}, AT)
+    later = AT + timedelta(days=2)  # the first one has expired by now
+    ahead = pending.prepare("c", "kpi-import", {"b": 2}, later)
+    meanwhile = pending.put("c", "kpi-set", {"c": 3}, later)
+    parked = pending.put_prepared(ahead)  # the table changed: parked afresh beside it
+    assert pending.peek("c", "kpi-import", parked, later) == {"b": 2}
+    assert pending.peek("c", "kpi-set", meanwhile, later) == {"c": 3}
+    assert pending.peek("c", "kpi-import", old, AT) is None  # dropped as stale
