@@ -150,8 +150,10 @@ def evaluate(
         measurement.at,
         measurement.value,
     )
-    fresh = AlertState(kpi=kpi.key, told=Status.NODATA, **reading)
-    previous = (state or fresh).model_copy(update=reading)
+    # The reading joins the stored state in the same copy as the confirmation count below
+    # (one copy, no validation: the measurement is a validated model); a first reading
+    # starts a validated state.
+    previous = state or AlertState(kpi=kpi.key, told=Status.NODATA, **reading)
     current = previous.status
     goal = settle(
         current,
@@ -169,7 +171,7 @@ def evaluate(
         pending = {"pending": goal, "pending_count": count}
     else:
         pending = {"pending": goal, "pending_count": 1, "pending_since": now}
-    after = previous.model_copy(update=pending)
+    after = previous.model_copy(update=reading | pending)
     if goal != current and after.pending_count >= policy.confirm:
         return _change(after, goal, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
     reminder = _reminder(after, kpi=kpi, now=now, policy=policy, mutes=mutes, tz=tz)
@@ -319,7 +321,8 @@ def _transition(
 ) -> Transition:
     mute = active_mute(kpi.key, mutes, now)
     suppressed: Suppressed | None = "test" if kpi.test else ("muted" if mute else None)
-    transition = Transition(
+    critical = state.status is Status.RED and kind != "reminder"  # Transition.critical
+    return Transition(
         kpi=kpi.key,
         name=kpi.name,
         objective=kpi.objective,
@@ -336,10 +339,8 @@ def _transition(
         by=state.by,
         suppressed=suppressed,
         mute=mute if suppressed == "muted" else None,
+        held_until=None if critical else quiet_release_time(now, policy.quiet, tz),
     )
-    if transition.critical:
-        return transition
-    return transition.model_copy(update={"held_until": quiet_release_time(now, policy.quiet, tz)})
 
 
 def values_gone(

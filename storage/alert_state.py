@@ -184,16 +184,17 @@ class AlertRepo:
         return [_stored(d) for d in docs]
 
     def put_state(self, chat: str, state: AlertState, *, test: bool) -> None:
-        """Persist one KPI's alert state (its bucket rewritten directly: ids and order kept
-        as TinyDB's insert and update would, without their copies of the whole table)."""
+        """Persist one KPI's alert state (its document replaced or added in one edit of the
+        bucket: ids and order kept as TinyDB's insert and update would; the fresh document
+        is handed over, so neither it nor the bucket's other documents are copied)."""
         doc = {"key": state.kpi, "test": test, "state": to_doc(state)}
         name = self._bucket(chat, state.kpi)
-        docs = {int(i): d for i, d in self._db.docs(name).items()}
+        docs = self._db.docs(name)
         found = next((i for i, d in docs.items() if d.get("key") == state.kpi), None)
-        if found is not None and docs[found] == doc:
-            return
-        docs[max(docs, default=0) + 1 if found is None else found] = doc
-        self._db.put_table(name, docs)
+        if found is None:
+            self._db.edit(name, added=[doc], handed_over=True)
+        elif docs[found] != doc:
+            self._db.edit(name, {int(found): doc}, handed_over=True)
 
     def drop_state(self, chat: str, kpi: str) -> None:
         """Forget a KPI's alert state (KPI removed, test mode switched off)."""
