@@ -13,8 +13,10 @@ import pytest
 
 from handlers.pictures import painter as painter_module
 from handlers.pictures.charts import chart_png
+from handlers.pictures.dashboard import dashboard_png
 from handlers.pictures.painter import Painter
 from handlers.pictures.strategy import map_png
+from tests.pictures.dashboards import fifty
 from tests.pictures.support import big_map, decode
 
 _RELEASE = threading.Event()
@@ -38,12 +40,19 @@ async def test_the_loop_keeps_running_while_a_picture_is_drawn() -> None:
     painter.close()
 
 
-async def test_the_worker_process_warms_up_then_draws_the_map() -> None:
+async def test_the_worker_process_warms_up_then_draws_the_map_and_charts_meanwhile() -> None:
     painter = Painter("process")
     try:
         assert await asyncio.wrap_future(painter.warm()) > 0  # a map can be drawn now
-        png = await painter.paint(map_png, big_map(objectives=6, links=5))
-        assert decode(png)[0] >= 800
+        png, chart, dashboard = await asyncio.wait_for(
+            asyncio.gather(  # while matplotlib imports: no deadlock, no half-imported module
+                painter.paint(map_png, big_map(objectives=6, links=5)),
+                painter.paint(chart_png, painter_module.tiny_chart()),
+                painter.paint(dashboard_png, fifty()),
+            ),
+            timeout=120,
+        )
+        assert decode(png)[0] >= 800 and decode(chart)[0] > 0 and decode(dashboard)[0] > 0
         assert await asyncio.wrap_future(painter.settled())  # matplotlib imported meanwhile
         assert decode(await painter.paint(chart_png, painter_module.tiny_chart()))[0] > 0
     finally:
