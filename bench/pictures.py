@@ -6,10 +6,10 @@
   process, PNG back; the dashboard is drawn after the words, as its second message);
   `/okr progress` of 6 objectives with 3 key results each (24 bars).
 - the first picture after start: right after `Core.start` (warm-up still running) and
-  after the background warm-up finished (matplotlib included); a cold worker thread
-  (no warm-up at all: Pillow and the fonts loaded by the first map); the first chart right
-  after start (matplotlib's import still running in the worker). Before the map moved to
-  Pillow, the first `/map` right after start was 880 ms (matplotlib imported first).
+  after the warm-up finished; a cold worker thread (no warm-up at all: Pillow and the
+  fonts loaded by the first map); the first chart right after start. Before the pictures
+  moved to Pillow, the first `/map` right after start was 880 ms and the first chart about
+  2.5 s on a busy machine (matplotlib imported first).
 - the first picture from the real command line: `python -m bot console` on a store holding
   the same scorecard, `/map` typed the moment it starts; the time from launching the
   process to the picture, against the first text reply (`/kpi`) and against the worker

@@ -2,8 +2,8 @@
 codes.
 
 Only the standard library and the picture worker are imported at the top: `console` and
-`run` start the worker process first, so matplotlib's import in the worker overlaps the
-bot's own imports and start-up (about a second each) instead of following them. The
+`run` start the worker process first, so its imports and warm-up overlap the bot's own
+imports and start-up instead of following them. The
 worker re-imports this module, which must therefore stay light.
 """
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from scoring.status import EPS
+from scoring.tolerance import EPS
 
 __all__ = [
     "EPS",

@@ -24,10 +24,7 @@ import math
 from scoring.errors import ScoringError
 from scoring.kpi import DEFAULT_THRESHOLDS, performance
 from scoring.models import Kpi, Status, Thresholds
-
-#: Float error forgiven when a share is compared with a threshold (and when handlers cut
-#: it to a percent): 0.7999999999 from arithmetic counts as 80 %, 0.79999 does not.
-EPS = 1e-9
+from scoring.tolerance import EPS as EPS  # re-exported: scoring.okr imports it from here
 
 
 def validate_thresholds(thresholds: Thresholds) -> None:

@@ -1,9 +1,11 @@
 """KPI charts: the history as a line against target, baseline and the KPI's own colour bands.
 
-`ChartSpec` carries plain numbers: days as ordinals (so no stored date, even year 1,
-can push matplotlib's date axis out of range), values, and the colour bands the handler
+Drawn on the Pillow canvas (like the map and the dashboard), so the first chart after start
+waits for no matplotlib import. `ChartSpec` carries plain numbers: days as ordinals (no
+stored date, even year 1, breaks the day axis), values, and the colour bands the handler
 computed with the shared status function. Axis labels use the chat's number format
-(thousands grouped, never "1e9"); dates are written by us, in English month names.
+(thousands grouped, never "1e9", nice 1-2-5 steps from `chart_layout`); dates are written
+by us, in English month names.
 """
 
 from __future__ import annotations
@@ -12,13 +14,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
 
 from handlers.pictures import style
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+from handlers.pictures.canvas import Canvas
+from handlers.pictures.chart_layout import Frame, inside, nice_ticks, tick_labels
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 BAND_ALPHA = 0.13
@@ -85,211 +84,304 @@ def day_ticks(first: int, last: int) -> list[int]:
     return ticks or [first, last]
 
 
-def chart_figure(spec: ChartSpec, *, small: bool = False) -> Figure:
-    """Draw one chart (`small` for alerts: fewer labels, half the size)."""
-    with style.styled():
-        fig = style.figure(5.2, 2.5, dpi=100) if small else style.figure(8, 4, dpi=110)
-        left, bottom, width, height = (0.12, 0.16, 0.72, 0.64) if small else (0.1, 0.14, 0.78, 0.7)
-        # narrower plot when the target or baseline label needs more room on the right
-        width = min(width, 1 - left - _margin(spec, fig.get_figwidth() * 72))
-        ax = fig.add_axes((left, bottom, width, height))
-        draw_chart(ax, spec, small=small)
-        style.title(
-            fig, 0.1 if not small else 0.12, 0.955, spec.title, 12 if not small else 10, va="top"
-        )
-        if spec.note:
-            fig.text(
-                0.1 if not small else 0.12,
-                0.885,
-                style.safe(spec.note),
-                fontsize=8.5,
-                color=style.MUTED,
-                va="top",
-            )
-        return fig
+CHART = (8.0, 4.0, 110)  # width, height inches, dpi: 880 × 440
+SMALL = (5.2, 2.5, 100)  # 520 × 250, an alert's chart
+CELL = (3.3, 2.1)  # one chart of the small multiples (100 dpi)
+GRID = "#e3e6ea"
+AXIS = "#8c959f"
 
 
-def draw_chart(ax: Axes, spec: ChartSpec, *, small: bool = False, tiny: bool = False) -> None:
-    """The chart itself on `ax` (also used for the small multiples)."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter
-
-    xs: list[Any] = list(spec.days)
+def draw_chart(
+    canvas: Canvas,
+    spec: ChartSpec,
+    box: tuple[float, float, float, float],
+    *,
+    small: bool = False,
+    unit_label: bool = True,
+) -> Frame:
+    """The chart itself inside `box` (left, bottom, right, top inches): axes with their
+    labels, bands, lines and the latest value; also used for each of the small multiples."""
+    size = 7.0 if small else 8.5
+    xs = list(spec.days)
     first, last = (xs[0], xs[-1]) if xs else (0, 1)
     if spec.plan:
         first, last = min(first, spec.plan[0][0]), max(last, spec.plan[-1][0])
     if first == last:
         first, last = first - 1, last + 1
     pad = max(1, (last - first) // 40)
-    ax.set_xlim(first - pad, last + pad * (10 if not tiny else 2))
-    ax.set_ylim(spec.low, spec.high)
-    for lo, hi, status in spec.bands:
-        ax.axhspan(
-            lo,
-            hi,
-            color=style.EDGE.get(status, style.MUTED),
-            alpha=BAND_ALPHA,
-            linewidth=0,
-            zorder=0,
+    ticks = nice_ticks(spec.low, spec.high)
+    labels = tick_labels(ticks)
+    widest = max((canvas.measure(t, size)[0] for t in labels), default=0.0)
+    line_h = canvas.measure("0", size)[1]
+    unit = style.safe(spec.unit) if unit_label else ""
+    top = box[3] - (line_h + 0.04 if unit else line_h / 2)
+    right = box[2] - _margin(canvas, spec, box[2] - box[0])
+    frame = Frame(
+        box[0] + widest + 0.1,
+        box[1] + line_h + 0.1,
+        right,
+        top,
+        first - pad,
+        last + pad * 10,
+        spec.low,
+        spec.high,
+    )
+    if unit:
+        canvas.text(
+            box[0],
+            frame.y1 + 0.04,
+            canvas.fit(unit, frame.x1 - box[0], size),
+            size=size,
+            colour=style.MUTED,
+            gid="unit",
         )
+    _axes(canvas, frame, spec, ticks, labels, size)
+    _lines(canvas, frame, spec, box[2])
+    _latest(canvas, frame, spec, box)
+    return frame
+
+
+def _axes(
+    canvas: Canvas,
+    frame: Frame,
+    spec: ChartSpec,
+    ticks: Sequence[float],
+    labels: Sequence[str],
+    size: float,
+) -> None:
+    """Bands, grid, the y ticks, the day ticks (a label that would touch the one before is
+    left out) and both axes."""
+    for lo, hi, status in spec.bands:
+        y0, y1 = frame.y(lo), frame.y(hi)
+        if y1 > y0:
+            colour = style.EDGE.get(status, style.MUTED)
+            canvas.rect(
+                frame.x0,
+                y0,
+                frame.x1 - frame.x0,
+                y1 - y0,
+                fill=colour,
+                alpha=BAND_ALPHA,
+                gid=f"band-{status}",
+            )
+    for tick, label in zip(ticks, labels, strict=True):
+        y = frame.y(tick)
+        canvas.line([(frame.x0, y), (frame.x1, y)], colour=GRID, width=0.8, gid="grid")
+        canvas.text(
+            frame.x0 - 0.06,
+            y,
+            label,
+            size=size,
+            colour=style.MUTED,
+            ha="right",
+            va="center",
+            gid="ytick",
+        )
+    span = int(frame.high_x - frame.low_x)
+    free = -math.inf  # where the next day label may start
+    for day in day_ticks(int(frame.low_x) + 1, int(frame.high_x) - 1):
+        if frame.low_x <= day <= frame.high_x:
+            x = frame.x(day)
+            canvas.line([(x, frame.y0), (x, frame.y0 - 0.04)], colour=AXIS, width=0.8, gid="xtick")
+            label = day_label(day, span)
+            half = canvas.measure(label, size)[0] / 2
+            if x - half < free:
+                continue
+            free = x + half + 0.08
+            canvas.text(
+                x,
+                frame.y0 - 0.06,
+                label,
+                size=size,
+                colour=style.MUTED,
+                ha="center",
+                va="top",
+                gid="xtick",
+            )
+    canvas.line(
+        [(frame.x0, frame.y1), (frame.x0, frame.y0), (frame.x1, frame.y0)],
+        colour=AXIS,
+        width=0.8,
+        gid="axis",
+    )
+
+
+def _lines(canvas: Canvas, frame: Frame, spec: ChartSpec, edge: float) -> None:
+    """The range band's edges or the target and baseline (labelled right of the plot, up
+    to `edge` inches), the plan and the history."""
     if spec.range_band is not None:
         for edge in spec.range_band:
-            ax.axhline(edge, color=style.EDGE["green"], linewidth=1, linestyle="-", alpha=0.7)
-    right = last + pad * (10 if not tiny else 2)
-    for value, word, colour, dash in (
-        (spec.target, "target", style.EDGE["green"], "--"),
-        (spec.baseline, "baseline", style.MUTED, ":"),
-    ):
-        if value is None or spec.range_band is not None or (tiny and word == "baseline"):
-            continue
-        ax.axhline(value, color=colour, linestyle=dash, linewidth=1.3 if dash == "--" else 1.1)
-        if not tiny:
-            ax.text(
-                right,
-                value,
-                _fitted(f" {word} ", value, spec.unit, 8, _room(ax, right)),
-                fontsize=8,
-                color=colour,
-                va="center",
-                ha="left",
-                clip_on=False,
+            y = frame.y(edge)
+            canvas.line(
+                [(frame.x0, y), (frame.x1, y)],
+                colour=style.EDGE["green"],
+                alpha=0.7,
+                gid="range",
             )
+    else:
+        for value, word, colour, width in (
+            (spec.target, "target", style.EDGE["green"], 1.3),
+            (spec.baseline, "baseline", style.MUTED, 1.1),
+        ):
+            if value is None:
+                continue
+            y = frame.y(value)
+            canvas.line(
+                [(frame.x0, y), (frame.x1, y)], colour=colour, width=width, dashed=True, gid=word
+            )
+            room = edge - frame.x1 - 0.04
+            text = f"{word} {style.num(value, spec.unit)}"
+            if canvas.measure(text, 8)[0] > room:
+                text = f"{word} {style.num(value)}"  # the axis names the unit
+            canvas.text(frame.x1 + 0.04, y, text, size=8, colour=colour, va="center", gid=word)
     if spec.plan:
-        ax.plot(
-            [d for d, _ in spec.plan],
-            [v for _, v in spec.plan],
-            color=PLAN,
-            linestyle="--",
-            linewidth=1.2,
-            marker="|" if not tiny else None,
-            zorder=2,
+        path = [frame.at(d, v) for d, v in spec.plan]
+        canvas.line(path, colour=PLAN, width=1.2, dashed=True, gid="plan")
+        for x, y in path:
+            canvas.line([(x, y - 0.04), (x, y + 0.04)], colour=PLAN, width=1.0, gid="plan")
+        canvas.text(
+            path[-1][0] + 0.03, path[-1][1] + 0.02, "plan", size=8, colour=PLAN, gid="plan"
         )
-        if not tiny:
-            ax.text(
-                spec.plan[-1][0],
-                spec.plan[-1][1],
-                " plan",
-                fontsize=8,
-                color=PLAN,
-                va="bottom",
-                ha="left",
-            )
-    marker = "o" if len(xs) <= MAX_MARKERS and not tiny else None
-    ax.plot(
-        xs,
-        list(spec.values),
-        color=style.LINE,
-        linewidth=1.3 if tiny else 1.8,
-        marker=marker,
-        markersize=3,
-        zorder=3,
+    points = [frame.at(d, v) for d, v in zip(spec.days, spec.values, strict=True)]
+    if len(points) >= 2:
+        canvas.line(points, colour=style.LINE, width=1.8, gid="history")
+    if len(points) <= MAX_MARKERS:
+        for x, y in points:
+            canvas.wedge(x, y, 1.5 / 72, 0, 360, fill=style.LINE, gid="marker")
+
+
+def _latest(
+    canvas: Canvas, frame: Frame, spec: ChartSpec, box: tuple[float, float, float, float]
+) -> None:
+    """The latest value: a dot in its status colour and its label, right of the point
+    unless that runs out of the chart's `box`, and always kept inside it."""
+    if not spec.days:
+        return
+    x, y = frame.at(spec.days[-1], spec.values[-1])
+    edge = style.EDGE.get(spec.status, style.LINE)
+    canvas.wedge(x, y, 3 / 72, 0, 360, fill=edge, gid="latest")
+    day = day_label(spec.days[-1], 0)
+    label = f"{style.num(spec.values[-1], spec.unit)}\n{day}"
+    width, height = canvas.measure(label, 8.5, bold=True)
+    if width > 0.4 * (box[2] - frame.x0):  # a long unit: the axis or the title names it
+        label = f"{style.num(spec.values[-1])}\n{day}"
+        width, height = canvas.measure(label, 8.5, bold=True)
+    pad = 0.03
+    left = x + 6 / 72 if x + 6 / 72 + width + pad <= box[2] else x - 6 / 72 - width
+    bottom = y + 8 / 72
+    if bottom + height + pad > frame.y1:  # no room above the point: below it
+        bottom = y - 8 / 72 - height
+    dx, dy = inside(
+        (left - pad, bottom - pad, left + width + pad, bottom + height + pad),
+        (frame.x0, frame.y0, box[2], frame.y1),
     )
-    if xs:
-        ax.plot(
-            [xs[-1]],
-            [spec.values[-1]],
-            "o",
-            color=style.EDGE.get(spec.status, style.LINE),
-            markersize=6 if not tiny else 4,
-            zorder=4,
-        )
-        if not tiny:
-            label = f"{style.num(spec.values[-1], spec.unit)}\n{day_label(xs[-1], 0)}"
-            # right of the point, unless it would run off the picture (a long unit)
-            fits = style.width_pt(label, 8.5, bold=True) + 12 <= _room(ax, xs[-1])
-            ax.annotate(
-                label,
-                (xs[-1], spec.values[-1]),
-                xytext=(6, 8) if fits else (-6, 8),
-                ha="left" if fits else "right",
-                textcoords="offset points",
-                fontsize=8.5,
-                fontweight="bold",
-                color=style.INK,
-                zorder=5,
-                bbox={
-                    "boxstyle": "round,pad=0.2",
-                    "facecolor": "white",
-                    "edgecolor": style.EDGE.get(spec.status, style.MUTED),
-                    "alpha": 0.9,
-                },
-            )
-    span = last - first
-    ax.xaxis.set_major_locator(FixedLocator(day_ticks(first, last)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: day_label(int(v), span)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: style.num(float(v))))
-    size = 7 if (small or tiny) else 8.5
-    ax.tick_params(labelsize=size, colors=style.MUTED)
-    if tiny:
-        ax.set_yticks([])
-        ax.set_xticks([])
-    elif spec.unit:
-        ax.set_ylabel(style.safe(spec.unit), fontsize=size, color=style.MUTED)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.grid(axis="y", alpha=0.25)
+    left, bottom = left + dx, bottom + dy
+    canvas.rect(
+        left - pad,
+        bottom - pad,
+        width + 2 * pad,
+        height + 2 * pad,
+        fill="white",
+        edge=edge,
+        width=0.8,
+        radius=0.03,
+        alpha=0.9,
+        gid="latest",
+    )
+    canvas.text(left, bottom, label, size=8.5, bold=True, gid="latest")
 
 
-def _room(ax: Axes, x: float) -> float:
-    """Points from data `x` to the picture's right edge: the room a label there has."""
-    low, high = ax.get_xlim()
-    box = ax.get_position()
-    fig = ax.get_figure(root=True)
-    width = fig.get_figwidth() * 72 if fig is not None else 0.0
-    return float((1.0 - box.x0 - box.width * (x - low) / ((high - low) or 1.0)) * width)
-
-
-def _margin(spec: ChartSpec, points: float) -> float:
-    """The share of a `points`-wide picture the target and baseline labels need on the
-    right (at most 0.3: a longer label drops its unit instead, see `_fitted`)."""
+def _margin(canvas: Canvas, spec: ChartSpec, width: float) -> float:
+    """Inches the target and baseline labels need right of the plot (at most 0.3 of the
+    chart's `width`: a longer label drops its unit instead)."""
     if spec.range_band is not None:
-        return 0.0
+        return 0.1
     labels = [
-        f" {word} {style.num(value, spec.unit)}"
+        f"{word} {style.num(value, spec.unit)}"
         for word, value in (("target", spec.target), ("baseline", spec.baseline))
         if value is not None
     ]
-    widest = max((style.width_pt(label, 8) for label in labels), default=0.0)
-    return min(0.3, (widest + 4) / points)
+    widest = max((canvas.measure(label, 8)[0] for label in labels), default=0.0)
+    return min(0.3 * width, widest + 0.12)
 
 
-def _fitted(prefix: str, value: float, unit: str, size: float, room: float) -> str:
-    """`prefix` and the value with its unit, or without the unit (the axis names it) when
-    that is too wide for `room` points."""
-    text = prefix + style.num(value, unit)
-    return text if style.width_pt(text, size) <= room else prefix + style.num(value)
+def _heading(canvas: Canvas, spec: ChartSpec, size: float) -> float:
+    """The title and the note at the top; returns the top of the room left for the chart."""
+    x = 0.15
+    room = canvas.width - x - 0.1
+    box = canvas.text(
+        x,
+        canvas.height - 0.12,
+        canvas.fit(spec.title, room, size, bold=True),
+        size=size,
+        bold=True,
+        va="top",
+        gid="title",
+    )
+    bottom = box[1]
+    if spec.note:
+        box = canvas.text(
+            x,
+            bottom - 0.04,
+            canvas.fit(spec.note, room, 8.5),
+            size=8.5,
+            colour=style.MUTED,
+            va="top",
+            gid="note",
+        )
+        bottom = box[1]
+    return bottom - 0.06
+
+
+def chart_canvas(spec: ChartSpec, *, small: bool = False) -> Canvas:
+    """One chart drawn (its record is what tests read); `small` for alerts."""
+    width, height, dpi = SMALL if small else CHART
+    canvas = Canvas(width, height, dpi=dpi)
+    top = _heading(canvas, spec, 10 if small else 12)
+    draw_chart(canvas, spec, (0.1, 0.08, width - 0.05, top), small=small)
+    return canvas
 
 
 def chart_png(spec: ChartSpec) -> bytes:
     """One KPI chart as PNG."""
-    return style.png(chart_figure(spec))
+    return chart_canvas(spec).png()
 
 
 def small_chart_png(spec: ChartSpec) -> bytes:
     """A small KPI chart for an alert."""
-    return style.png(chart_figure(spec, small=True))
+    return chart_canvas(spec, small=True).png()
+
+
+def multiples_canvas(specs: Sequence[ChartSpec]) -> Canvas:
+    """Several small charts in a grid of up to three columns, each titled in its status colour."""
+    count = max(1, len(specs))
+    cols = min(3, count)
+    rows = math.ceil(count / cols)
+    canvas = Canvas(CELL[0] * cols, CELL[1] * rows + 0.2, dpi=100)
+    for i, spec in enumerate(specs):
+        left = CELL[0] * (i % cols)
+        top = canvas.height - 0.1 - CELL[1] * (i // cols)
+        title = canvas.fit(spec.title, CELL[0] - 0.2, 9, bold=True)
+        box = canvas.text(
+            left + 0.1,
+            top,
+            title,
+            size=9,
+            bold=True,
+            va="top",
+            colour=style.EDGE.get(spec.status, style.INK),
+            gid="title",
+        )
+        draw_chart(
+            canvas,
+            spec,
+            (left + 0.06, top - CELL[1] + 0.1, left + CELL[0] - 0.06, box[1] - 0.06),
+            small=True,
+            unit_label=False,
+        )
+    return canvas
 
 
 def multiples_png(specs: Sequence[ChartSpec]) -> bytes:
     """Several small charts in one picture (a grouped alert, the digest)."""
-    with style.styled():
-        count = max(1, len(specs))
-        cols = min(3, count)
-        rows = math.ceil(count / cols)
-        fig = style.figure(3.3 * cols, 2.1 * rows + 0.2, dpi=100)
-        axes = fig.subplots(rows, cols, squeeze=False)
-        for i, ax in enumerate(axes.flat):
-            if i >= len(specs):
-                ax.set_axis_off()
-                continue
-            spec = specs[i]
-            draw_chart(ax, spec, small=True)
-            ax.set_title(
-                style.wrap(spec.title, 34, 1),
-                fontsize=9,
-                loc="left",
-                color=style.EDGE.get(spec.status, style.INK),
-                fontweight="bold",
-            )
-            ax.set_ylabel("")
-        fig.tight_layout(pad=0.6)
-        return style.png(fig)
+    return multiples_canvas(specs).png()

@@ -1,28 +1,22 @@
 """Drawing off the event loop: one worker that renders pictures while commands keep answering.
 
-A picture costs tens of milliseconds of CPU, and matplotlib's import half a second. In a
-worker *process* (production) neither holds the event loop's GIL, so `/kpi` keeps its
-latency while a map is drawn; the process is started and warmed up in the background right
-after start-up, so the first picture is as fast as the next. The warm-up draws a tiny map
-first (Pillow, fonts: about 0.1 s with the worker's imports), then imports matplotlib for
-the charts in a background thread of the worker that pauses at each module while a picture
-is drawn: a `/map` that arrives meanwhile neither queues behind the import nor shares the
-GIL with it. A worker *thread* (tests, tools) needs no start-up. If the worker process
-dies, the next picture starts a new one.
+A picture costs tens of milliseconds of CPU. In a worker *process* (production) it does not
+hold the event loop's GIL, so `/kpi` keeps its latency while a map is drawn; the process is
+started and warmed up in the background right after start-up, so the first picture is as
+fast as the next. Every picture is drawn with Pillow on `canvas` (no matplotlib), so the
+warm-up is a tiny map and a tiny chart: about 0.1 s with the worker's imports. A worker
+*thread* (tests, tools) needs no start-up. If the worker process dies, the next picture
+starts a new one.
 """
 
 from __future__ import annotations
 
 import gc
-import importlib.abc
-import importlib.machinery
 import logging
 import multiprocessing
 import signal
-import sys
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -55,7 +49,7 @@ def warm_map() -> int:
 
 
 def tiny_chart() -> ChartSpec:
-    """A two-point chart: what the warm-up draws to load matplotlib's fonts and caches."""
+    """A two-point chart: what the warm-up draws to load the chart code and its fonts."""
     from handlers.pictures.charts import ChartSpec
 
     return ChartSpec(
@@ -75,94 +69,23 @@ def tiny_chart() -> ChartSpec:
 
 
 def warm_charts() -> int:
-    """Import matplotlib and draw a tiny chart."""
+    """Draw a tiny chart (Pillow, like the map: a few milliseconds once the map is warm)."""
     from handlers.pictures.charts import chart_png
 
     return len(chart_png(tiny_chart()))
 
 
 def warm_up() -> int:
-    """The whole warm-up in one go: a tiny map, then matplotlib and a tiny chart."""
+    """The whole warm-up: a tiny map and a tiny chart."""
     return warm_map() + warm_charts()
 
 
-# In the worker process: when the picture being drawn started (None: idle), and an event set
-# while idle, so the background import can wait for it
-_drawing_since: float | None = None
-_idle = threading.Event()
-_idle.set()
-_charts: threading.Thread | None = None
-# the longest the import waits for one picture (a chart may need the very modules imported);
-# measured on the loaded machine, first /map right after start: 410-715 ms with the pauses,
-# 860-1400 ms without (the map shared the GIL with the import)
-YIELD_S = 0.25
-
-
-class _Yielding(importlib.abc.MetaPathFinder):
-    """In one thread (the background import), waits before each module while a picture is
-    drawn, then lets the normal finders load it. A module is a few milliseconds of import,
-    so a map started meanwhile has the GIL to itself within a few milliseconds; the wait is
-    bounded so that a chart that needs the very modules being imported cannot stall it."""
-
-    def __init__(self, thread: int) -> None:
-        self.thread = thread
-
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: object = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        """Wait while a picture is drawn (this thread only); find nothing itself."""
-        started = _drawing_since
-        if started is not None and threading.get_ident() == self.thread:
-            _idle.wait(max(0.0, started + YIELD_S - time.monotonic()))
-        return None
-
-
-def _warm_charts_yielding() -> None:
-    from handlers.pictures import style
-
-    finder = _Yielding(threading.get_ident())
-    sys.meta_path.insert(0, finder)
-    try:
-        style.status_words()  # the text side: numbers and words on charts and the dashboard
-        warm_charts()
-    finally:
-        sys.meta_path.remove(finder)
-    gc.freeze()
-
-
 def warm_up_process() -> int:
-    """In the worker process: a tiny map now, matplotlib in the background (see the module's
-    docstring); what is loaded is then frozen out of the garbage collector's full passes.
-
-    The worker holds nothing but the drawing code: a picture allocates enough to trigger
-    full collections, which would otherwise walk every matplotlib object each time.
-    """
-    global _charts
-    drawn = warm_map()
+    """In the worker process: the warm-up, then what it loaded is frozen out of the garbage
+    collector's full passes (a picture allocates enough to trigger them)."""
+    drawn = warm_up()
     gc.freeze()
-    _charts = threading.Thread(target=_warm_charts_yielding, name="painter-warm", daemon=True)
-    _charts.start()
     return drawn
-
-
-def charts_warm() -> bool:
-    """Wait in the worker for the background import (the bench waits for a quiet worker)."""
-    if _charts is not None:
-        _charts.join()
-    return True
-
-
-def drawing(job: tuple[Callable[[S], R], S]) -> R:
-    """`job(arg)`, marked as drawing so the background import pauses meanwhile."""
-    global _drawing_since
-    _drawing_since = time.monotonic()
-    _idle.clear()
-    try:
-        draw, arg = job
-        return draw(arg)
-    finally:
-        _drawing_since = None
-        _idle.set()
 
 
 def timed(job: tuple[Callable[[S], R], S]) -> tuple[R, float]:
@@ -195,17 +118,16 @@ class Painter:
         return self._executor
 
     def warm(self) -> Future[int]:
-        """Start the worker and draw a tiny picture in it, without waiting (call after start);
-        the future is done when a map can be drawn (charts: `settled`)."""
+        """Start the worker and draw a tiny map and chart in it, without waiting (call after
+        start); the future is done when both are drawn."""
         if self._warming is None:
             first = warm_up_process if self.mode == "process" else warm_up
             self._warming = self._worker().submit(first)
         return self._warming
 
-    def settled(self) -> Future[bool]:
-        """Done when the whole warm-up is, matplotlib included (for the bench: a quiet worker)."""
-        self.warm()
-        return self._worker().submit(charts_warm)
+    def settled(self) -> Future[int]:
+        """Done when the whole warm-up is (for the bench: a quiet worker)."""
+        return self.warm()
 
     async def paint(self, draw: Callable[[S], bytes], spec: S) -> bytes:
         """`draw(spec)` in the worker; the event loop stays free meanwhile."""
@@ -217,11 +139,11 @@ class Painter:
 
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._worker(), drawing, (job, arg))
+            return await loop.run_in_executor(self._worker(), job, arg)
         except BrokenProcessPool:
             _LOGGER.warning("the picture worker stopped; starting a new one")
             self.close()
-            return await loop.run_in_executor(self._worker(), drawing, (job, arg))
+            return await loop.run_in_executor(self._worker(), job, arg)
 
     def close(self) -> None:
         """Stop the worker now (pending pictures are cancelled, one being drawn is dropped).

@@ -1,24 +1,18 @@
 """Shared look of every picture: status colours, the bundled font, safe text, PNG output.
 
-The font is DejaVu Sans from matplotlib's own data directory (it has Latin, Cyrillic and
-Greek), so no system font is needed; `font_file` finds it without importing matplotlib, so
-the Pillow pictures (`canvas`) never pay matplotlib's import. Characters the font lacks
-(emoji, variation selectors) are dropped before drawing: they would otherwise draw as tofu
-boxes (and matplotlib would warn "Glyph … missing" into the console).
+The font is DejaVu Sans (it has Latin, Cyrillic and Greek), bundled in `fonts/` with its
+licence (free to redistribute), so no system font and no matplotlib are needed. Characters
+the font lacks (emoji, variation selectors) are dropped before drawing: they would
+otherwise draw as tofu boxes.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import struct
 import textwrap
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 # status value → (fill, edge); "nodata" is drawn grey and hatched, never like red
 FILL = {
@@ -38,16 +32,7 @@ EDGE = {
 INK = "#1f2328"
 MUTED = "#57606a"
 LINE = "#1f6feb"
-FONT = "DejaVu Sans"
-RC: dict[str, Any] = {
-    "font.family": FONT,
-    "text.parse_math": False,  # "$" in a unit or a name is text, not TeX
-    "axes.unicode_minus": True,
-    "svg.fonttype": "none",
-    # FreeType's hinting runs each glyph's bytecode: a third of the map's drawing time, for
-    # a difference nobody sees at 100 dpi
-    "text.hinting": "no_hinting",
-}
+FONTS = Path(__file__).resolve().parent / "fonts"
 
 
 def word(status: str) -> str:
@@ -68,13 +53,8 @@ def status_words() -> dict[str, str]:
 
 
 def font_file(*, bold: bool = False) -> str:
-    """The bundled DejaVu Sans file (regular or bold), found without importing matplotlib
-    (its import costs about half a second of CPU)."""
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("matplotlib (which carries the DejaVu fonts) is not installed")
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    return str(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / name)
+    """The bundled DejaVu Sans file (regular or bold), shipped with this package."""
+    return str(FONTS / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"))
 
 
 @functools.cache
@@ -137,10 +117,11 @@ def width_pt(text: str, size: float, *, bold: bool = False) -> float:
 
 
 def num(value: float | None, unit: str = "") -> str:
-    """The chat's number format (thousands grouped, no scientific notation) for a label."""
-    from handlers import render
+    """The chat's number format (thousands grouped, no scientific notation) for a label
+    (from `handlers.numbers`, which loads no domain models: the chart worker stays light)."""
+    from handlers.numbers import format_number
 
-    return safe(render.num(value, unit))
+    return safe(format_number(value, unit))
 
 
 def pct(share: float | None) -> str:
@@ -148,39 +129,6 @@ def pct(share: float | None) -> str:
     from handlers import render
 
     return render.pct(share)
-
-
-def title(on: Any, x: float, y: float, text: str, size: float, va: str = "center") -> None:
-    """A picture's bold title, drawn the same way on every picture (figure or axes)."""
-    on.text(x, y, safe(text), fontsize=size, fontweight="bold", color=INK, va=va)
-
-
-def figure(width: float, height: float, dpi: int = 100) -> Figure:
-    """A blank figure on the Agg canvas (no pyplot, no global state)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=dpi, facecolor="white")
-
-
-def png(fig: Figure) -> bytes:
-    """The figure as PNG bytes (RGB, no row filter, fast zlib).
-
-    Written here rather than by `savefig` (Pillow): Pillow tries five row filters per row
-    and keeps the alpha channel, which costs twice the time for a bigger file on these
-    flat-coloured pictures; the chat platforms recompress pictures anyway.
-    """
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas: Any = FigureCanvasAgg(fig)  # its draw methods are untyped
-    with styled():  # some settings (hinting) are read while drawing, not when building
-        canvas.draw()
-    rgba = np.asarray(canvas.buffer_rgba())
-    height, width = rgba.shape[:2]
-    return png_rgb(width, height, rgba[:, :, :3].tobytes())
 
 
 def png_rgb(width: int, height: int, pixels: bytes, compress_level: int = 1) -> bytes:
@@ -208,11 +156,3 @@ def png_rgb(width: int, height: int, pixels: bytes, compress_level: int = 1) -> 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def styled() -> Any:
-    """A context manager applying the shared rc settings (font, no math text)."""
-    import matplotlib
-
-    settings: Any = RC  # matplotlib types the keys as a Literal of every rc name
-    return matplotlib.rc_context(settings)

@@ -1,10 +1,9 @@
-"""Helpers for picture tests: a big synthetic map, and reading a drawn figure or canvas back."""
+"""Helpers for picture tests: a big synthetic map, and reading a drawn canvas back."""
 
 from __future__ import annotations
 
 import io
 import random
-from typing import Any
 
 from handlers.pictures import style
 from handlers.pictures.canvas import Canvas
@@ -59,12 +58,6 @@ def big_map(objectives: int = 30, links: int = 40, seed: int = 7) -> MapSpec:
         links=tuple(sorted(pairs)),
         words=style.status_words(),
     )
-
-
-def texts(fig: Any) -> list[str]:
-    """Every text drawn on the (matplotlib) figure, line breaks as spaces."""
-    found = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
-    return [" ".join(t.split()) for t in found if t]
 
 
 def decode(png: bytes) -> tuple[int, int]:
