@@ -167,16 +167,7 @@ def _axes(
     for tick, label in zip(ticks, labels, strict=True):
         y = frame.y(tick)
         canvas.line([(frame.x0, y), (frame.x1, y)], colour=GRID, width=0.8, gid="grid")
-        canvas.text(
-            frame.x0 - 0.06,
-            y,
-            label,
-            size=size,
-            colour=style.MUTED,
-            ha="right",
-            va="center",
-            gid="ytick",
-        )
+        _tick(canvas, frame.x0 - 0.06, y, label, size, "ytick")
     span = int(frame.high_x - frame.low_x)
     free = -math.inf  # where the next day label may start
     for day in day_ticks(int(frame.low_x) + 1, int(frame.high_x) - 1):
@@ -188,22 +179,21 @@ def _axes(
             if x - half < free:
                 continue
             free = x + half + 0.08
-            canvas.text(
-                x,
-                frame.y0 - 0.06,
-                label,
-                size=size,
-                colour=style.MUTED,
-                ha="center",
-                va="top",
-                gid="xtick",
-            )
+            _tick(canvas, x, frame.y0 - 0.06, label, size, "xtick")
     canvas.line(
         [(frame.x0, frame.y1), (frame.x0, frame.y0), (frame.x1, frame.y0)],
         colour=AXIS,
         width=0.8,
         gid="axis",
     )
+
+
+def _tick(canvas: Canvas, x: float, y: float, label: str, size: float, axis: str) -> None:
+    """A tick label: right of the y axis's ticks, centred under the x axis's."""
+    if axis == "ytick":
+        canvas.text(x, y, label, size=size, colour=style.MUTED, ha="right", va="center", gid=axis)
+    else:
+        canvas.text(x, y, label, size=size, colour=style.MUTED, ha="center", va="top", gid=axis)
 
 
 def _lines(canvas: Canvas, frame: Frame, spec: ChartSpec, edge: float) -> None:
