@@ -189,7 +189,7 @@ def _axes(
 
 
 def _tick(canvas: Canvas, x: float, y: float, label: str, size: float, axis: str) -> None:
-    """A tick label: right of the y axis's ticks, centred under the x axis's."""
+    """A tick label: right-aligned left of the y axis, centred under the x axis."""
     if axis == "ytick":
         canvas.text(x, y, label, size=size, colour=style.MUTED, ha="right", va="center", gid=axis)
     else:
