@@ -70,9 +70,7 @@ class _Reader:
         fields = _fields(line)
         if len(fields) < 2:
             raise UsageError("needs a key and a value")
-        kpi = self.kpi(fields[0])
-        if kpi.formula:
-            raise UsageError(f"{kpi.key} is calculated from its formula; import its inputs")
+        kpi = _not_calculated(self.kpi(fields[0]))
         raw, nxt = take_number_tokens(fields, 1)
         value = parse_number(raw, kpi.key)
         rest = tuple(fields[nxt:])
@@ -86,6 +84,14 @@ class _Reader:
         if day > self._today:
             raise UsageError(f"{day.isoformat()} is in the future")
         return kpi, value, day
+
+
+def _not_calculated(kpi: Kpi) -> Kpi:
+    """A calculated KPI takes no imported values: its formula gives them (also at Apply,
+    since the KPI may have been given a formula after the preview)."""
+    if kpi.formula:
+        raise UsageError(f"{kpi.key} is calculated from its formula; import its inputs.")
+    return kpi
 
 
 async def _lines(cmd: Command) -> list[tuple[int, str]]:
@@ -248,8 +254,8 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
         await breathe()
         _replay_ahead(ctx, chat, kpis[len(prepared) - 1], prepared[-1])
         await breathe()
-    # Looked up again: a KPI removed (or deleted for good) while the slices ran gets nothing.
-    kpis = [kpi_or_fail(cmd, ctx, key) for key in payload]
+    # Looked up again: a KPI removed, deleted for good or given a formula since gets nothing.
+    kpis = [_not_calculated(kpi_or_fail(cmd, ctx, key)) for key in payload]
     if ctx.store.pending.take(chat, "kpi-import", cmd.args[0], ctx.clock()) is None:
         raise _gone()
     recorded = record_prepared(ctx, chat, kpis, prepared, days)

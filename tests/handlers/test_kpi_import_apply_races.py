@@ -1,5 +1,6 @@
 """What other commands do to a KPI while a big import's Apply is being built (its slices
-let them run) is seen by its last slice: it writes nothing for a KPI that is gone."""
+let them run) is seen by its last slice: it writes nothing for a KPI that is gone or now
+calculated."""
 
 from __future__ import annotations
 
@@ -65,3 +66,15 @@ async def test_an_import_applied_while_its_kpi_is_removed_is_refused_and_stays_p
     assert core.store.kpis.count(CHAT, "cac") == 0
     await team.ok("/kpi restore cac")
     assert await team.ok(apply) == "Imported 40 values: CAC."  # the preview stayed parked
+
+
+async def test_an_import_applied_after_its_kpi_got_a_formula_is_refused_and_stays_parked(
+    core: Core,
+) -> None:
+    team, apply = await _apply_started(core)
+    await team.ok('/kpi add visits "Visits" target=100 perspective=customers')
+    await team.ok('/kpi edit cac formula="visits + 1"')
+    assert await team.error(apply) == "cac is calculated from its formula; import its inputs."
+    assert core.store.kpis.count(CHAT, "cac") == 0
+    await team.ok("/kpi edit cac formula=none")
+    assert await team.ok(apply) == "Imported 40 values: CAC."
