@@ -23,7 +23,7 @@ S = TypeVar("S")
 
 
 class _Sketch(Painter):
-    """Skips matplotlib after the found cases: the random messages test input, not drawing
+    """Skips drawing after the found cases: the random messages test input, not drawing
     (every picture's spec is still built from the stored data; only the pixels are skipped)."""
 
     async def paint(self, draw: Callable[[S], bytes], spec: S) -> bytes:

@@ -167,7 +167,7 @@ def test_okr_bars_name_every_objective_and_key_result_and_mark_the_cycle() -> No
 
 
 def test_drawing_the_dashboard_and_okr_bars_imports_neither_matplotlib_nor_the_text_side() -> None:
-    """The worker draws them before matplotlib's import is done, without scoring's models."""
+    """The worker draws them right after its warm-up, without scoring's models."""
     code = (
         "import sys; from handlers.pictures.dashboard import dashboard_png, okr_png; "
         "from handlers.pictures.dashboard_layout import Bar, OkrSpec; "

@@ -1,4 +1,4 @@
-"""The picture worker process loads matplotlib and the drawing modules, not the whole bot.
+"""The picture worker process loads the drawing modules, not the whole bot.
 
 It imports the command line module again (multiprocessing re-runs the main script) and
 the drawing functions by name; either pulling in every command module, the store or the
