@@ -257,13 +257,15 @@ def _latest(
         label = f"{style.num(spec.values[-1])}\n{day}"
         width, height = canvas.measure(label, 8.5, bold=True)
     pad = 0.03
-    left = x + 6 / 72 if x + 6 / 72 + width + pad <= box[2] else x - 6 / 72 - width
+    labelled = spec.range_band is None and (spec.target, spec.baseline) != (None, None)
+    right = frame.x1 if labelled else box[2]  # clear of the target and baseline labels
+    left = x + 6 / 72 if x + 6 / 72 + width + pad <= right else x - 6 / 72 - width
     bottom = y + 8 / 72
     if bottom + height + pad > frame.y1:  # no room above the point: below it
         bottom = y - 8 / 72 - height
     dx, dy = inside(
         (left - pad, bottom - pad, left + width + pad, bottom + height + pad),
-        (frame.x0, frame.y0, box[2], frame.y1),
+        (frame.x0, frame.y0, right, frame.y1),
     )
     left, bottom = left + dx, bottom + dy
     canvas.rect(
