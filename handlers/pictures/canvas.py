@@ -32,6 +32,8 @@ Point = tuple[float, float]
 Kind = Literal["rect", "text", "line", "arrow", "wedge"]
 HAlign = Literal["left", "center", "right"]
 VAlign = Literal["top", "center", "bottom"]
+DASHES = (3.7, 1.6)  # matplotlib's "--", in line widths
+DOTS = (1.0, 1.65)  # matplotlib's ":"
 LINE_PITCH = 1.2  # a line of text is 1.2 × its size apart from the next, like matplotlib
 
 
@@ -251,7 +253,7 @@ class Canvas:
             self._hatch(xy, corner, edge or style.MUTED, alpha)
         if edge is not None and width > 0:
             if dashed:
-                self._stroke(_rounded_outline(xy, corner), edge, width, alpha, dashed=True)
+                self._stroke(_rounded_outline(xy, corner), edge, width, alpha, pattern=DASHES)
             else:
                 pen, ink = self._pen(edge, alpha)
                 pen.rounded_rectangle(
@@ -299,10 +301,18 @@ class Canvas:
         width: float = 1.0,
         alpha: float = 1.0,
         dashed: bool = False,
+        dotted: bool = False,
         gid: str = "",
     ) -> None:
-        """A polyline through `points` (inches), `width` in points, round joins."""
-        self._stroke([self.px(x, y) for x, y in points], colour, width, alpha, dashed=dashed)
+        """A polyline through `points` (inches), `width` in points, round joins; `dotted`
+        like matplotlib's ":" (a baseline beside a dashed target)."""
+        self._stroke(
+            [self.px(x, y) for x, y in points],
+            colour,
+            width,
+            alpha,
+            pattern=DOTS if dotted else (DASHES if dashed else None),
+        )
         self.record.append(
             Drawn("line", _bounds(points), fill=colour, gid=gid, points=tuple(points), alpha=alpha)
         )
@@ -379,13 +389,16 @@ class Canvas:
         width: float,
         alpha: float,
         *,
-        dashed: bool = False,
+        pattern: tuple[float, float] | None = None,
     ) -> None:
-        """A polyline in pixels, solid or dashed like matplotlib's "--" (3.7 on, 1.6 off)."""
+        """A polyline in pixels, solid or dashed (`pattern`: on and off in line widths,
+        `DASHES` or `DOTS`)."""
         pen, ink = self._pen(colour, alpha)
         stroke = max(1, round(self.pt(width)))
         pieces = (
-            _dashes(pixels, self.pt(3.7 * width), self.pt(1.6 * width)) if dashed else [pixels]
+            _dashes(pixels, self.pt(pattern[0] * width), self.pt(pattern[1] * width))
+            if pattern is not None
+            else [pixels]
         )
         for piece in pieces:
             # round joins, except when translucent: Pillow's joint disc would darken them

@@ -217,7 +217,12 @@ def _lines(canvas: Canvas, frame: Frame, spec: ChartSpec, edge: float) -> None:
                 continue
             y = frame.y(value)
             canvas.line(
-                [(frame.x0, y), (frame.x1, y)], colour=colour, width=width, dashed=True, gid=word
+                [(frame.x0, y), (frame.x1, y)],
+                colour=colour,
+                width=width,
+                dashed=word == "target",
+                dotted=word == "baseline",
+                gid=word,
             )
             room = edge - frame.x1 - 0.04
             text = f"{word} {style.num(value, spec.unit)}"
