@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import struct
-import textwrap
 import zlib
 from pathlib import Path
 
@@ -95,15 +94,6 @@ def safe(text: str) -> str:
     points = _charmap()
     kept = "".join(ch if ord(ch) in points or ch == "\n" else " " for ch in text)
     return "\n".join(" ".join(line.split()) for line in kept.split("\n"))
-
-
-def wrap(text: str, width: int, lines: int) -> str:
-    """`text` wrapped to `width` characters, at most `lines` lines (the last one ends in …)."""
-    parts = textwrap.wrap(safe(text), width=max(4, width), break_long_words=True) or [""]
-    if len(parts) > lines:
-        parts = parts[:lines]
-        parts[-1] = parts[-1][: max(1, width - 1)].rstrip() + "…"
-    return "\n".join(parts)
 
 
 def width_pt(text: str, size: float, *, bold: bool = False) -> float:
