@@ -287,7 +287,14 @@ def segment_hits_box(p: Point, q: Point, box: Box, inset: float = 1e-6) -> bool:
 
 def crossings(paths: Sequence[Sequence[Point]]) -> int:
     """How many pairs of arrows cross as drawn (paths that only touch do not count)."""
-    segments = [list(pairwise(path)) for path in paths]
+    # each segment with its box (x low, x high, y low, y high)
+    segments = [
+        [
+            (a, b, min(a[0], b[0]), max(a[0], b[0]), min(a[1], b[1]), max(a[1], b[1]))
+            for a, b in pairwise(path)
+        ]
+        for path in paths
+    ]
     boxes = [
         (
             min(x for x, _ in path),
@@ -303,7 +310,14 @@ def crossings(paths: Sequence[Sequence[Point]]) -> int:
             bx0, bx1, by0, by1 = boxes[j]
             if ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0:
                 continue  # apart: most pairs of a big map
-            count += any(_cross(p, q) for p in segments[i] for q in segments[j])
+            count += any(
+                _cross((p0, p1), (q0, q1))
+                for p0, p1, px0, px1, py0, py1 in segments[i]
+                for q0, q1, qx0, qx1, qy0, qy1 in segments[j]
+                # segments whose boxes at most touch cannot cross inside both: most pairs
+                # (routes run in channels), skipped without four cross products
+                if px1 > qx0 and qx1 > px0 and py1 > qy0 and qy1 > py0
+            )
     return count
 
 

@@ -4,7 +4,9 @@ A picture costs tens of milliseconds of CPU. In a worker *process* (production) 
 hold the event loop's GIL, so `/kpi` keeps its latency while a map is drawn; the process is
 started and warmed up in the background right after start-up, so the first picture is as
 fast as the next. Every picture is drawn with Pillow on `canvas` (no matplotlib), so the
-warm-up is a tiny map and a tiny chart: about 0.1 s with the worker's imports. A worker
+warm-up is a tiny map and a tiny chart: about 0.1 s with the worker's imports. They are two
+jobs, the chart's queued only once the map's is done, so a `/map` asked for right after
+start waits for the map's imports and fonts but not for the chart's. A worker
 *thread* (tests, tools) needs no start-up. If the worker process dies, the next picture
 starts a new one.
 """
@@ -75,15 +77,15 @@ def warm_charts() -> int:
     return len(chart_png(tiny_chart()))
 
 
-def warm_up() -> int:
-    """The whole warm-up: a tiny map and a tiny chart."""
-    return warm_map() + warm_charts()
-
-
 def warm_up_process() -> int:
-    """In the worker process: the warm-up, then what it loaded is frozen out of the garbage
-    collector's full passes (a picture allocates enough to trigger them)."""
-    drawn = warm_up()
+    """In the worker process: the whole warm-up, its heap frozen (see `frozen`)."""
+    return frozen(warm_map) + frozen(warm_charts)
+
+
+def frozen(step: Callable[[], int]) -> int:
+    """In the worker process: one warm-up step, then what it loaded is frozen out of the
+    garbage collector's full passes (a picture allocates enough to trigger them)."""
+    drawn = step()
     gc.freeze()
     return drawn
 
@@ -103,7 +105,8 @@ class Painter:
     def __init__(self, mode: Mode = "thread") -> None:
         self.mode: Mode = mode
         self._executor: Executor | None = None
-        self._warming: Future[int] | None = None
+        self._warming: Future[int] | None = None  # the tiny map's step
+        self._settled: Future[int] | None = None  # the tiny chart's, queued after it
 
     def _worker(self) -> Executor:
         if self._executor is None:
@@ -118,16 +121,39 @@ class Painter:
         return self._executor
 
     def warm(self) -> Future[int]:
-        """Start the worker and draw a tiny map and chart in it, without waiting (call after
-        start); the future is done when both are drawn."""
+        """Start the worker and draw a tiny map in it, then a tiny chart, without waiting
+        (call after start); the future is done when the map is drawn.
+
+        The chart is submitted only then, so a picture asked for meanwhile is queued ahead
+        of it (the process pool takes jobs in order, and holds one more than it runs)."""
         if self._warming is None:
-            first = warm_up_process if self.mode == "process" else warm_up
-            self._warming = self._worker().submit(first)
+            worker, settled = self._worker(), Future[int]()
+            self._warming, self._settled = self._step(worker, warm_map), settled
+
+            def then(done: Future[int]) -> None:
+                if done.cancelled() or done.exception() is not None:
+                    settled.cancel()  # the worker stopped: nothing more to warm
+                    return
+                try:
+                    rest = self._step(worker, warm_charts)
+                except RuntimeError:  # closed meanwhile
+                    settled.cancel()
+                    return
+                rest.add_done_callback(lambda chart: _chain(chart, settled, done.result()))
+
+            self._warming.add_done_callback(then)
         return self._warming
+
+    def _step(self, worker: Executor, step: Callable[[], int]) -> Future[int]:
+        if self.mode == "process":
+            return worker.submit(frozen, step)
+        return worker.submit(step)
 
     def settled(self) -> Future[int]:
         """Done when the whole warm-up is (for the bench: a quiet worker)."""
-        return self.warm()
+        self.warm()
+        assert self._settled is not None
+        return self._settled
 
     async def paint(self, draw: Callable[[S], bytes], spec: S) -> bytes:
         """`draw(spec)` in the worker; the event loop stays free meanwhile."""
@@ -152,7 +178,8 @@ class Painter:
         nobody waits for would otherwise hold the bot's exit (about a second when start-up
         fails right after the command line started the worker).
         """
-        executor, self._executor, self._warming = self._executor, None, None
+        executor, self._executor = self._executor, None
+        self._warming = self._settled = None
         if executor is not None:
             # CPython's own table of the pool's processes (3.14 adds terminate_workers())
             workers: dict[int, Any] = dict(getattr(executor, "_processes", None) or {})
@@ -162,3 +189,11 @@ class Painter:
             # still be closing its pipes when the interpreter exits, which prints a
             # "Bad file descriptor" trace after a clean one-line start-up error.
             executor.shutdown(wait=bool(workers), cancel_futures=True)
+
+
+def _chain(done: Future[int], into: Future[int], drawn: int) -> None:
+    """`into` gets `drawn` plus what `done` drew, or is cancelled with it."""
+    if done.cancelled() or done.exception() is not None:
+        into.cancel()
+    else:
+        into.set_result(drawn + done.result())

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from handlers.pictures import painter as painter_module
 from handlers.pictures.charts import chart_png
 from handlers.pictures.dashboard import dashboard_png
@@ -63,3 +65,37 @@ def test_the_worker_warms_up_without_matplotlib_or_the_scoring_models() -> None:
         [sys.executable, "-c", check], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+async def test_a_picture_asked_for_during_the_map_warm_up_is_drawn_before_the_chart_warm_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order: list[str] = []
+
+    def tiny_map() -> int:
+        assert _RELEASE.wait(timeout=10)
+        order.append("warm map")
+        return 1
+
+    def tiny_chart() -> int:
+        order.append("warm chart")
+        return 1
+
+    def picture(spec: str) -> bytes:
+        order.append(spec)
+        return spec.encode()
+
+    monkeypatch.setattr(painter_module, "warm_map", tiny_map)
+    monkeypatch.setattr(painter_module, "warm_charts", tiny_chart)
+    painter = Painter("thread")
+    _RELEASE.clear()
+    try:
+        painter.warm()
+        drawing = asyncio.ensure_future(painter.paint(picture, "map"))
+        await asyncio.sleep(0)  # the map is queued while the tiny map is still drawing
+        _RELEASE.set()
+        assert await drawing == b"map"
+        assert await asyncio.wrap_future(painter.settled()) == 2
+        assert order == ["warm map", "map", "warm chart"]
+    finally:
+        painter.close()
