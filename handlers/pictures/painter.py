@@ -4,9 +4,9 @@ A picture costs tens of milliseconds of CPU. In a worker *process* (production) 
 hold the event loop's GIL, so `/kpi` keeps its latency while a map is drawn; the process is
 started and warmed up in the background right after start-up, so the first picture is as
 fast as the next. Every picture is drawn with Pillow on `canvas` (no matplotlib), so the
-warm-up is a tiny map and a tiny chart: about 0.1 s with the worker's imports. They are two
-jobs, the chart's queued only once the map's is done, so a `/map` asked for right after
-start waits for the map's imports and fonts but not for the chart's. A worker
+warm-up is the imports, a tiny map and a tiny chart: about 0.1 s. They are three jobs, each
+queued only once the one before is done, so a `/map` asked for right after start waits for
+the imports but not for the tiny pictures. A worker
 *thread* (tests, tools) needs no start-up. If the worker process dies, the next picture
 starts a new one.
 """
@@ -35,6 +35,13 @@ Mode = Literal["thread", "process"]
 def _quiet_child() -> None:
     """The worker leaves Ctrl-C to the bot (which then stops it) instead of printing a trace."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def warm_imports() -> int:
+    """Load what every picture needs first: Pillow, the map's modules, the font's charmap."""
+    from handlers.pictures import strategy, style
+
+    return len(style.safe(strategy.MapSpec.__name__))
 
 
 def warm_map() -> int:
@@ -79,7 +86,7 @@ def warm_charts() -> int:
 
 def warm_up_process() -> int:
     """In the worker process: the whole warm-up, its heap frozen (see `frozen`)."""
-    return frozen(warm_map) + frozen(warm_charts)
+    return frozen(warm_imports) + frozen(warm_map) + frozen(warm_charts)
 
 
 def frozen(step: Callable[[], int]) -> int:
@@ -121,28 +128,44 @@ class Painter:
         return self._executor
 
     def warm(self) -> Future[int]:
-        """Start the worker and draw a tiny map in it, then a tiny chart, without waiting
-        (call after start); the future is done when the map is drawn.
+        """Start the worker and warm it up without waiting (call after start): the drawing
+        modules loaded, then a tiny map drawn, then a tiny chart; the future is done when
+        the modules are loaded (a map can be drawn).
 
-        The chart is submitted only then, so a picture asked for meanwhile is queued ahead
-        of it (the process pool takes jobs in order, and holds one more than it runs)."""
+        Each step is submitted only when the one before is done, so a picture asked for
+        meanwhile is queued ahead of the rest (the process pool takes jobs in order, and
+        holds one more than it runs): a `/map` right after start waits for the imports,
+        not for a tiny map and chart drawn before it."""
         if self._warming is None:
-            worker, settled = self._worker(), Future[int]()
-            self._warming, self._settled = self._step(worker, warm_map), settled
+            self._settled = Future[int]()
+            steps = (warm_imports, warm_map, warm_charts)
+            self._warming = self._chain(self._worker(), steps, self._settled, 0)
+        return self._warming
 
-            def then(done: Future[int]) -> None:
-                if done.cancelled() or done.exception() is not None:
-                    settled.cancel()  # the worker stopped: nothing more to warm
-                    return
+    def _chain(
+        self,
+        worker: Executor,
+        steps: tuple[Callable[[], int], ...],
+        settled: Future[int],
+        drawn: int,
+    ) -> Future[int]:
+        """Submit `steps[0]`, and the rest one by one after it; `settled` gets the sum of
+        what they return, or is cancelled if the worker stops meanwhile."""
+        first = self._step(worker, steps[0])
+
+        def then(done: Future[int]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                settled.cancel()
+            elif len(steps) == 1:
+                settled.set_result(drawn + done.result())
+            else:
                 try:
-                    rest = self._step(worker, warm_charts)
+                    self._chain(worker, steps[1:], settled, drawn + done.result())
                 except RuntimeError:  # closed meanwhile
                     settled.cancel()
-                    return
-                rest.add_done_callback(lambda chart: _chain(chart, settled, done.result()))
 
-            self._warming.add_done_callback(then)
-        return self._warming
+        first.add_done_callback(then)
+        return first
 
     def _step(self, worker: Executor, step: Callable[[], int]) -> Future[int]:
         if self.mode == "process":
@@ -189,11 +212,3 @@ class Painter:
             # still be closing its pipes when the interpreter exits, which prints a
             # "Bad file descriptor" trace after a clean one-line start-up error.
             executor.shutdown(wait=bool(workers), cancel_futures=True)
-
-
-def _chain(done: Future[int], into: Future[int], drawn: int) -> None:
-    """`into` gets `drawn` plus what `done` drew, or is cancelled with it."""
-    if done.cancelled() or done.exception() is not None:
-        into.cancel()
-    else:
-        into.set_result(drawn + done.result())

@@ -7,6 +7,7 @@ import asyncio
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -67,35 +68,35 @@ def test_the_worker_warms_up_without_matplotlib_or_the_scoring_models() -> None:
     assert result.stdout.strip() == "[]"
 
 
-async def test_a_picture_asked_for_during_the_map_warm_up_is_drawn_before_the_chart_warm_up(
+async def test_a_picture_asked_for_during_the_warm_up_imports_is_drawn_before_the_tiny_pictures(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     order: list[str] = []
 
-    def tiny_map() -> int:
-        assert _RELEASE.wait(timeout=10)
-        order.append("warm map")
-        return 1
+    def step(name: str, *, blocked: bool = False) -> Callable[[], int]:
+        def run() -> int:
+            assert not blocked or _RELEASE.wait(timeout=10)
+            order.append(name)
+            return 1
 
-    def tiny_chart() -> int:
-        order.append("warm chart")
-        return 1
+        return run
 
     def picture(spec: str) -> bytes:
         order.append(spec)
         return spec.encode()
 
-    monkeypatch.setattr(painter_module, "warm_map", tiny_map)
-    monkeypatch.setattr(painter_module, "warm_charts", tiny_chart)
+    monkeypatch.setattr(painter_module, "warm_imports", step("imports", blocked=True))
+    monkeypatch.setattr(painter_module, "warm_map", step("tiny map"))
+    monkeypatch.setattr(painter_module, "warm_charts", step("tiny chart"))
     painter = Painter("thread")
     _RELEASE.clear()
     try:
         painter.warm()
         drawing = asyncio.ensure_future(painter.paint(picture, "map"))
-        await asyncio.sleep(0)  # the map is queued while the tiny map is still drawing
+        await asyncio.sleep(0)  # the map is asked for while the imports are still loading
         _RELEASE.set()
         assert await drawing == b"map"
-        assert await asyncio.wrap_future(painter.settled()) == 2
-        assert order == ["warm map", "map", "warm chart"]
+        assert await asyncio.wrap_future(painter.settled()) == 3
+        assert order == ["imports", "map", "tiny map", "tiny chart"]
     finally:
         painter.close()
