@@ -5,12 +5,18 @@ operation due meanwhile waits for it. `SliceTracer` times each step (wall and th
 thread's CPU) and, while a step runs past the limit, a watchdog thread samples the loop
 thread's stack, so each long step is reported with the code it was in: ours (a slow path
 to fix) or an ordinary step the VM stalled (CPU far below wall time).
+
+The garbage collector runs inside whatever step allocates when a threshold is crossed, and
+no Python frame of its own shows, so the tracer also times every collection
+(`gc.callbacks`): each long step says how much of it was collecting, and in which
+generation, and the summary counts collections by generation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import sys
 import threading
 import time
@@ -31,6 +37,8 @@ class Slow:
     wall_ms: float
     cpu_ms: float
     where: str  # our innermost frames when the watchdog looked ("" if it never did)
+    gc_ms: float = 0.0  # of the wall time, spent in garbage collections
+    gc_generations: tuple[int, ...] = ()  # the generation of each collection in the step
 
 
 class SliceTracer:
@@ -51,6 +59,10 @@ class SliceTracer:
         self._stop = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="slice-watchdog", daemon=True)
         self._original: Callable[[asyncio.Handle], None] | None = None
+        self._gc_started = 0.0
+        self._step_gc: list[tuple[int, float]] = []  # (generation, ms) in the running step
+        #: every collection while active: generation -> [count, total ms, max ms, in long steps]
+        self.collections: dict[int, list[float]] = {}
 
     def __enter__(self) -> SliceTracer:
         self._loop_thread = threading.get_ident()
@@ -61,6 +73,7 @@ class SliceTracer:
         def run(handle: asyncio.Handle) -> None:
             tracer.steps += 1
             step = tracer.steps
+            tracer._step_gc.clear()
             cpu = time.thread_time()
             started = tracer._started = time.perf_counter()
             try:
@@ -71,9 +84,15 @@ class SliceTracer:
                 where = tracer._step_where.pop(step, "")
                 if wall > tracer.limit_s:
                     cpu_ms = (time.thread_time() - cpu) * 1000
-                    tracer.slow.append(Slow(wall * 1000, cpu_ms, where))
+                    gcs = tracer._step_gc
+                    for generation, _ in gcs:
+                        tracer.collections[generation][3] += 1
+                    gc_ms = sum(ms for _, ms in gcs)
+                    generations = tuple(g for g, _ in gcs)
+                    tracer.slow.append(Slow(wall * 1000, cpu_ms, where, gc_ms, generations))
 
         setattr(asyncio.events.Handle, "_run", run)  # noqa: B010 - a method swapped for the block
+        gc.callbacks.append(self._collected)
         self._watchdog.start()
         return self
 
@@ -85,8 +104,23 @@ class SliceTracer:
     ) -> None:
         self._stop.set()
         self._watchdog.join()
+        gc.callbacks.remove(self._collected)
         if self._original is not None:
             setattr(asyncio.events.Handle, "_run", self._original)  # noqa: B010
+
+    def _collected(self, phase: str, info: dict[str, int]) -> None:
+        """`gc.callbacks`: time each collection (any thread; the loop's are what count)."""
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+            return
+        ms = (time.perf_counter() - self._gc_started) * 1000
+        generation = info["generation"]
+        seen = self.collections.setdefault(generation, [0, 0.0, 0.0, 0])
+        seen[0] += 1
+        seen[1] += ms
+        seen[2] = max(seen[2], ms)
+        if self._started is not None and threading.get_ident() == self._loop_thread:
+            self._step_gc.append((generation, ms))
 
     def _watch(self) -> None:
         while not self._stop.wait(self.look_s):
@@ -104,6 +138,15 @@ class SliceTracer:
         return {
             "steps": self.steps,
             "over": len(self.slow),
+            # long steps with a collection in them, and those under the limit without it
+            "over_collecting": sum(1 for s in self.slow if s.gc_generations),
+            "over_because_of_gc": sum(
+                1 for s in self.slow if s.wall_ms - s.gc_ms <= self.limit_s * 1000
+            ),
+            "collections": {
+                str(g): {"count": int(c), "total_ms": t, "max_ms": m, "in_long_steps": int(n)}
+                for g, (c, t, m, n) in sorted(self.collections.items())
+            },
             "longest": [dataclasses.asdict(s) for s in longest],
         }
 

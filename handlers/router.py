@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import gc
 import logging
 import secrets
 from collections.abc import Coroutine, Sequence
@@ -32,6 +31,7 @@ from handlers.jobs.slicing import yield_to_loop
 from handlers.messages import error_text
 from handlers.parsing import MAX_MESSAGE, MAX_QUOTE, clip, tokenize
 from scoring.errors import ScoringError
+from storage import gc_policy
 from storage.errors import StoreError
 
 _LOGGER = logging.getLogger(__name__)
@@ -94,6 +94,14 @@ class Router:
 
     async def dispatch(self, cmd: Command, ctx: Context) -> list[Reply]:
         """Run one command; never raises, always answers with at least one reply."""
+        try:
+            return await self._answer(cmd, ctx)
+        finally:
+            # What the command kept (cached documents, derived models) is long-lived:
+            # frozen, no full collection re-scans it inside a later loop step.
+            gc_policy.after_command()
+
+    async def _answer(self, cmd: Command, ctx: Context) -> list[Reply]:
         route: Route | None = None
         size = 1 + len(cmd.name) + (1 + len(cmd.text) if cmd.text else 0)  # `/name text`
         if size > MAX_MESSAGE:  # refused before any parsing: nothing long runs on the loop
@@ -192,7 +200,7 @@ async def _run(route: Route, cmd: Command, ctx: Context) -> HandlerResult:
                 return result
             # What the job built so far is long-lived: frozen out of the collector's full
             # collections, as the sweep's slices are (else each re-scans it, 100+ ms).
-            gc.freeze()
+            gc_policy.keep_long_lived()
             await yield_to_loop()
     finally:
         coro.close()

@@ -33,7 +33,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
-import gc
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
@@ -46,6 +45,7 @@ from pydantic import BaseModel
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
+from storage import gc_policy
 from storage.errors import StoreError, StoreFailed
 from storage.port import Batch, MemoryBackend, StoragePort
 
@@ -594,7 +594,7 @@ class Database:
                 self._warmed_to = after
             # The cache is long-lived: frozen, the collector's full collections never
             # re-scan it (unfrozen, one took ~250 ms inside a warm step on 25 000 tables).
-            gc.freeze()
+            gc_policy.keep_long_lived()
             await asyncio.sleep(0)
         return loaded
 

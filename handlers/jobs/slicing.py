@@ -4,7 +4,7 @@ A command waits at most about one slice (plus one step) behind a long sweep: bet
 slices the loop serves whatever is waiting.
 
 After each slice the objects alive are frozen out of the garbage collector's generations
-(`gc.freeze()`, as `bot.app.build_core` does after opening the store). What a sweep
+(`storage.gc_policy`, as after opening the store and after every command). What a sweep
 allocates and keeps is the store's cache of the tables it read — hundreds of thousands
 of long-lived dicts and lists on 500 chats — and without this the collector's full
 collections re-scan all of it, 100–250 ms at a time, inside a later slice or a command.
@@ -16,11 +16,12 @@ checks that a busy sweep leaves nothing for the collector).
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractContextManager
 from time import perf_counter
 from typing import TypeVar
+
+from storage import gc_policy
 
 T = TypeVar("T")
 _END = object()  # no more items
@@ -52,7 +53,7 @@ async def in_slices(
                 item = next(pending, _END)
                 if perf_counter() - started >= slice_seconds:
                     break
-        gc.freeze()  # what the slice loaded is long-lived: keep it out of full collections
+        gc_policy.keep_long_lived()  # what the slice loaded is long-lived: out of full collections
         await (pause() if pause is not None else yield_to_loop())
         started = perf_counter()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import shutil
-import tracemalloc
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from handlers.contract import Context
 from handlers.jobs import bookkeeping, sweeper
 from scoring.models import Kpi
 from tests.alerts.support import CHAT, queued_text
-from tests.support import FakeChat, FixedClock
+from tests.support import FakeChat, FixedClock, cyclic_garbage_made_by_us
 
 CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=$ perspective=finance every=week'
 
@@ -100,47 +99,15 @@ async def test_a_busy_sweep_leaves_no_cyclic_garbage_and_freezes_what_it_loaded(
     async def pause() -> None:
         pass
 
-    with monkeypatch.context() as patched:
-        patched.setattr(gc, "freeze", lambda: None)
-        gc.collect()
-        gc.disable()
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        tracemalloc.start(50)
-        try:
-            report = await sweeper.sweep(core.ctx, slice_seconds=0.0, pause=pause)
-            gc.collect()
-            left = [where for where in map(_made_by_us, gc.garbage) if where]
-        finally:
-            tracemalloc.stop()
-            gc.set_debug(0)
-            gc.garbage.clear()
-            gc.enable()
+    report, left = await cyclic_garbage_made_by_us(
+        lambda: sweeper.sweep(core.ctx, slice_seconds=0.0, pause=pause), monkeypatch
+    )
     assert (report.reminders, report.stale, report.cadence) == (1, 1, 1)
     assert left == []
     frozen = gc.get_freeze_count()
     clock.advance(days=1)
     assert (await sweeper.sweep(core.ctx, slice_seconds=0.0, pause=pause)).reminders == 1
     assert gc.get_freeze_count() > frozen
-
-
-_OURS = tuple(
-    str(Path(__file__).resolve().parents[2] / package)
-    for package in ("bot", "handlers", "scoring", "storage")
-)
-
-
-def _made_by_us(thing: object) -> str:
-    """The line of our code that allocated a piece of cyclic garbage ("" if none did).
-
-    Other threads of the test process (a store's writer, a pool an earlier test left
-    behind) may leave cycles of their own while the sweep runs (seen under load); only
-    cycles our code makes would be kept alive for good by freezing.
-    """
-    trace = tracemalloc.get_object_traceback(thing)
-    for frame in trace or ():
-        if frame.filename.startswith(_OURS):
-            return f"{type(thing).__qualname__} from {frame.filename}:{frame.lineno}"
-    return ""
 
 
 async def test_the_sweeps_red_reminder_is_evaluated_by_the_pipelines_one_entry_point(
