@@ -15,8 +15,11 @@ crossings, and the same input gives the same map.
 
 from __future__ import annotations
 
+from bisect import bisect_right, insort
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import groupby
+from operator import itemgetter
 
 from scoring.errors import LinkCycleError
 from scoring.models import Link, Objective, Perspective
@@ -107,13 +110,22 @@ def _cost(layers: Sequence[Sequence[Objective]], links: Sequence[Link]) -> tuple
         if la > lb:
             (la, pa), (lb, pb) = (lb, pb), (la, pa)
         edges.setdefault((la, lb), []).append((pa, pb))
+    return sum(_inversions(group) for group in edges.values()), round(length, 9)
+
+
+def _inversions(pairs: Sequence[tuple[float, float]]) -> int:
+    """How many pairs (a1, b1), (a2, b2) have a1 < a2 and b1 > b2: links between two layers
+    that cross (shared ends do not). Counted with a sorted list rather than pair by pair:
+    the ordering tries about a hundred orders per `/map`, on the event loop."""
+    below: list[float] = []  # sorted b of the links whose a is smaller than the current a
     count = 0
-    for group in edges.values():
-        for i, (a1, b1) in enumerate(group):
-            for a2, b2 in group[i + 1 :]:
-                if (a1 - a2) * (b1 - b2) < 0:
-                    count += 1
-    return count, round(length, 9)
+    for _, same_a in groupby(sorted(pairs), key=itemgetter(0)):
+        ends = [b for _, b in same_a]
+        for b in ends:
+            count += len(below) - bisect_right(below, b)
+        for b in ends:
+            insort(below, b)
+    return count
 
 
 def count_crossings(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from handlers.messages import error_text
 from scoring.errors import LinkCycleError, ScoringError
 from scoring.models import Link, Objective, Perspective
 from scoring.strategy_map import (
+    _inversions,
     check_link,
     count_crossings,
     cycle_path,
@@ -200,3 +203,25 @@ def test_ordering_is_deterministic_and_never_adds_crossings() -> None:
         assert count_crossings(ps, first, some) <= count_crossings(ps, given, some)
         for p in ps:
             assert sorted(o.key for o in first[p.key]) == sorted(o.key for o in given[p.key])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0.125, 0.25, 0.375, 0.5, 0.75]),
+            st.sampled_from([0.1, 0.3, 0.5, 0.7, 0.9]),
+        ),
+        max_size=25,
+    )
+)
+def test_links_between_two_layers_cross_when_their_ends_are_in_opposite_orders(
+    pairs: list[tuple[float, float]],
+) -> None:
+    # the pair-by-pair definition the sorted count replaces; shared ends never cross
+    expected = sum(
+        1
+        for i, (a1, b1) in enumerate(pairs)
+        for a2, b2 in pairs[i + 1 :]
+        if (a1 - a2) * (b1 - b2) < 0
+    )
+    assert _inversions(pairs) == expected
