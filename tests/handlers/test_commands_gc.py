@@ -52,18 +52,27 @@ async def test_what_a_command_keeps_is_frozen_out_of_full_collections(
     assert gc.get_count()[0] < 50  # the young generation was emptied by the freeze
 
 
-def test_everything_is_unfrozen_and_collected_once_every_full_every_commands(
+def test_everything_is_collected_once_when_the_frozen_objects_grew_by_a_quarter(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(gc_policy, "FULL_EVERY", 3)
+    frozen = iter([1000, 1200, 1300, 1000, 1100, 1400, 1000])  # each get_freeze_count()
+    monkeypatch.setattr(gc_policy, "CHECK_EVERY", 2)
     monkeypatch.setattr(gc_policy, "_commands", 0)
+    monkeypatch.setattr(gc_policy, "_frozen_after_full", 0)
     for name in ("freeze", "unfreeze", "collect"):
         monkeypatch.setattr(gc, name, lambda name=name: calls.append(name))
-    for _ in range(6):
-        gc_policy.after_command()
-    assert calls == ["freeze"] * 2 + ["unfreeze", "collect", "freeze"] + ["freeze"] * 2 + [
-        "unfreeze",
-        "collect",
-        "freeze",
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: next(frozen))
+    looks = []
+    for _ in range(5):
+        calls.clear()
+        gc_policy.after_command()  # freeze only
+        gc_policy.after_command()  # freeze, then a look at the count
+        looks.append(calls[2:])
+    assert looks == [
+        [],  # 1000: the first look sets the baseline
+        [],  # 1200: under a quarter more
+        ["unfreeze", "collect", "freeze"],  # 1300: over, collected; 1000 after it
+        [],  # 1100
+        ["unfreeze", "collect", "freeze"],  # 1400
     ]
