@@ -472,6 +472,14 @@ def _over(slices: dict[str, Any]) -> str:
     return f"{slices['over']} (of {slices['steps']})"
 
 
+def _gcs(slices: dict[str, Any]) -> str:
+    """Each generation's collections during the run, `gen: count, longest ms`, and how many
+    of the steps over the limit had one in them."""
+    seen = slices["collections"]
+    each = ", ".join(f"gen {g}: {c['count']}, {c['max_ms']:.1f}" for g, c in seen.items())
+    return f"{each or 'none'}; {slices['over_collecting']} of {slices['over']} steps"
+
+
 def _where(slices: dict[str, Any]) -> str:
     """The longest steps, `wall/cpu ms at where`; the full list is in the child's JSON."""
     return "; ".join(
@@ -536,6 +544,9 @@ def measure_size(values: int, chats: int) -> dict[str, str]:
         "open loop: CPU ms per op (all / loop), finished behind": f"{_ms(run['cpu_ms'])} / "
         f"{_ms(run['loop_cpu_ms'])}, {run['behind_s']:.2f} s",
         "open loop: loop steps > 5 ms (of all steps)": _over(m["open_loop"]["slices"]),
+        "open loop: collections by generation (count, longest ms; in steps > 5 ms)": _gcs(
+            m["open_loop"]["slices"]
+        ),
         "floor: same timetable, loop CPU burnt, no store: p99 / max ms": f"{_ms(f['p99'])} / "
         f"{_ms(f['max'])}",
         "floor: loop steps > 5 ms (of all steps)": _over(m["floor"]["slices"]),
