@@ -238,7 +238,7 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
     # gone) and writes them, placing afresh only a shard someone changed meanwhile.
     prepared: list[PreparedValues] = []
     days: dict[str, list[date]] = {}
-    for key, values in payload.items():
+    for kpi, (key, values) in zip(kpis, payload.items(), strict=True):
         first = Measurement(
             kpi=key, value=0, day=date.min, at=at, by=by, by_id=by_id, note="import"
         )
@@ -252,7 +252,7 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
                 await breathe()
         prepared.append(ctx.store.kpis.prepare_values(chat, key, docs))
         await breathe()
-        _replay_ahead(ctx, chat, kpis[len(prepared) - 1], prepared[-1])
+        _replay_ahead(ctx, chat, kpi, prepared[-1])
         await breathe()
     # Looked up again: a KPI removed, deleted for good or given a formula since gets nothing.
     kpis = [_not_calculated(kpi_or_fail(cmd, ctx, key)) for key in payload]
