@@ -108,7 +108,7 @@ class Table(BaseModel):
         a column that holds something other than ASCII.
         """
         if not self.columns:
-            return "\n".join("" for _ in range(len(self.rows) + 1))
+            return "\n" * len(self.rows)  # the header and each row: all empty lines
         right = [a == "r" for a in self.align] if self.align else [False] * len(self.columns)
         laid_out = []
         for i, column in enumerate(zip(self.columns, *self.rows, strict=True)):
