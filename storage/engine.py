@@ -510,7 +510,7 @@ class Database:
                     stored[name] = self._body(name)
         for name, body in stored.items():
             if name not in self._cache:
-                self._remember(name, None if body is None else _Entry(orjson.loads(body), body))
+                self._remember(name, _parsed(body))
         if all(name in self._cache for name in stored):  # none evicted meanwhile
             self._complete.add(prefix)
 
@@ -585,9 +585,7 @@ class Database:
                 newest = (
                     self._body(name) if name in self._dirty or name in self._inflight else body
                 )
-                self._remember(
-                    name, None if newest is None else _Entry(orjson.loads(newest), newest)
-                )
+                self._remember(name, _parsed(newest))
                 loaded += 1
             after = rows[-1][0]
             if self._dropped == dropped_before:
@@ -631,7 +629,7 @@ class Database:
         ):
             return None
         body = self._body(name)
-        entry = None if body is None else _Entry(orjson.loads(body), body)
+        entry = _parsed(body)
         self._remember(name, entry)
         return entry
 
