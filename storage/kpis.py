@@ -84,6 +84,14 @@ def _memo_slot(docs: Mapping[str, Mapping[str, Any]]) -> _Memo:
     return {}
 
 
+def _placing(
+    stored: Mapping[str, Mapping[str, Any]], placed: Sequence[Doc]
+) -> tuple[dict[str, int], dict[int, Doc | None]]:
+    """(the stored days' ids, the ids `placed` replaces, removed) of one month shard."""
+    existing = {doc["day"]: int(i) for i, doc in stored.items()}
+    return existing, {existing[d["day"]]: None for d in placed if d["day"] in existing}
+
+
 @dataclass(frozen=True, slots=True)
 class _Shard:
     """One month shard of prepared values: the documents, their audit keys, the table as
@@ -290,9 +298,8 @@ class KpiRepo:
         shards = []
         for month, days in sorted(by_month.items()):
             name = self._shard(chat, key, month)
-            existing = {doc["day"]: int(i) for i, doc in self._db.docs(name).items()}
             placed = list(days.values())
-            stale: dict[int, Doc | None] = {existing[d]: None for d in days if d in existing}
+            existing, stale = _placing(self._db.docs(name), placed)
             shards.append(
                 _Shard(
                     placed,
@@ -321,8 +328,7 @@ class KpiRepo:
             stored = self._db.docs(name)
             existing, shard_added = shard.existing, shard.added
             if not self._db.install(shard.table):  # changed since: place the values again
-                existing = {doc["day"]: int(i) for i, doc in stored.items()}
-                stale = {existing[d["day"]]: None for d in shard.placed if d["day"] in existing}
+                existing, stale = _placing(stored, shard.placed)
                 self._db.edit(name, stale, shard.placed, handed_over=True)
                 shard_added = len(shard.placed) - len(stale)
             placed, found = shard.placed, existing
