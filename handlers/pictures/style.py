@@ -34,11 +34,6 @@ LINE = "#1f6feb"
 FONTS = Path(__file__).resolve().parent / "fonts"
 
 
-def word(status: str) -> str:
-    """ "green", "no data"… for a status value."""
-    return status_words().get(status, status)
-
-
 @functools.cache
 def status_words() -> dict[str, str]:
     """Status value → its word ("nodata" → "no data"), from the text replies' one table.
@@ -96,29 +91,12 @@ def safe(text: str) -> str:
     return "\n".join(" ".join(line.split()) for line in kept.split("\n"))
 
 
-def width_pt(text: str, size: float, *, bold: bool = False) -> float:
-    """A text's width in points, estimated without a renderer (measuring costs ~1 ms a line).
-
-    DejaVu Sans averages under 0.64 em a character (digits 0.64, bold 0.70), so the
-    estimate errs on the wide side: a label placed by it is never cut off.
-    """
-    longest = max((len(line) for line in text.split("\n")), default=0)
-    return longest * size * (0.72 if bold else 0.64)
-
-
 def num(value: float | None, unit: str = "") -> str:
     """The chat's number format (thousands grouped, no scientific notation) for a label
     (from `handlers.numbers`, which loads no domain models: the chart worker stays light)."""
     from handlers.numbers import format_number
 
     return safe(format_number(value, unit))
-
-
-def pct(share: float | None) -> str:
-    """The chat's whole-percent format."""
-    from handlers import render
-
-    return render.pct(share)
 
 
 def png_rgb(width: int, height: int, pixels: bytes, compress_level: int = 1) -> bytes:
