@@ -26,11 +26,10 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
+from bench.timing import on_timetable
 from bot.adapters.base import MemorySeenLog
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import Core, build_core
@@ -348,7 +347,7 @@ async def _kpi_under_sweeps(data: Path, commands: int = 500) -> dict[str, float]
     try:
         chat = ChatRef(platform="telegram", chat_id=str(-100_000))
         cmd = _cmd(chat, "/kpi", NOW)
-        base = await _timetable(lambda: core.dispatch(cmd), commands)
+        base = await on_timetable(lambda: core.dispatch(cmd), commands)
         running = True
         sweeps = 0
         memory = sweeper.SweepMemory()
@@ -364,7 +363,7 @@ async def _kpi_under_sweeps(data: Path, commands: int = 500) -> dict[str, float]
                 sweeps += 1
 
         task = asyncio.create_task(keep_sweeping())
-        during = await _timetable(lambda: core.dispatch(cmd), commands)
+        during = await on_timetable(lambda: core.dispatch(cmd), commands)
         running = False
         await task
         return {
@@ -378,23 +377,6 @@ async def _kpi_under_sweeps(data: Path, commands: int = 500) -> dict[str, float]
         }
     finally:
         core.close()
-
-
-async def _timetable(
-    call: Callable[[], Awaitable[Any]], count: int, every: float = 0.01
-) -> list[float]:
-    """Issue `call` on a fixed timetable; latency counts from the scheduled instant."""
-    loop = asyncio.get_running_loop()
-    start = loop.time() + 0.01
-    latencies: list[float] = []
-
-    async def one(at: float) -> None:
-        await asyncio.sleep(at - loop.time())
-        await call()
-        latencies.append(loop.time() - at)
-
-    await asyncio.gather(*(one(start + i * every) for i in range(count)))
-    return latencies
 
 
 def run(samples: int = 200) -> list[dict[str, str]]:

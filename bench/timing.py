@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from bot.app import Core
 from handlers.contract import Command
@@ -15,6 +17,25 @@ def percentile(samples: list[float], q: float) -> float:
     """The sample at quantile `q` (0.99: p99) of the sorted samples, never past the last."""
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def on_timetable(
+    call: Callable[[], Awaitable[Any]], count: int, every: float = 0.01
+) -> list[float]:
+    """Seconds each of `count` calls took, issued one every `every` s on a fixed timetable:
+    latency counts from the scheduled instant, so time spent waiting for the event loop
+    (behind other work on it) counts, not only the call's own run."""
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.01
+    latencies: list[float] = []
+
+    async def one(at: float) -> None:
+        await asyncio.sleep(at - loop.time())
+        await call()
+        latencies.append(loop.time() - at)
+
+    await asyncio.gather(*(one(start + i * every) for i in range(count)))
+    return latencies
 
 
 async def timed(core: Core, texts: list[str], to_command: Callable[[str], Command]) -> list[float]:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from bench import alerts as bench_alerts
+from bench import pictures as bench_pictures
 from bench import storage as bench_storage
 from bench.__main__ import SECTIONS
 from bot.app import build_core
@@ -85,6 +86,7 @@ INLINE: dict[str, str] = {
     "python -m bench.storage 10k 100k 1M": BENCH,
     "python -m bench.storage writes": BENCH,
     "python -m bench.alerts sweep": BENCH,
+    "python -m bench.pictures kpi": BENCH,
 }
 
 
@@ -191,6 +193,8 @@ def test_the_benchmark_commands_the_readme_names_are_real_sections() -> None:
             assert words[3:] in (sizes, [bench_storage.WRITES]), line
         elif words[:3] == ["python", "-m", "bench.alerts"]:
             assert words[3:] == [bench_alerts.SWEEP_ONLY], line
+        elif words[:3] == ["python", "-m", "bench.pictures"]:
+            assert words[3:] == [bench_pictures.KPI_ONLY], line
 
 
 def test_the_console_synopsis_lists_the_consoles_options(
