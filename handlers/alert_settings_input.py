@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import timedelta
 
@@ -59,3 +60,27 @@ def duration_value(raw: str) -> timedelta:
     if text.endswith("s") and text[:-1].isascii() and text[:-1].isdigit() and len(text) < 12:
         return timedelta(seconds=int(text[:-1]))
     return parse_duration(text)
+
+
+OPTIONS = ("here", "off", "mute", "unmute", "quiet", "log", "set")
+#: Words people try for an /alerts option, and the option that does it.
+_MEANT = {
+    **dict.fromkeys(
+        ("on", "enable", "start", "yes", "send", "this"), "here (send alerts to this chat)"
+    ),
+    **dict.fromkeys(("disable", "stop", "no", "none"), "off (stop sending them here)"),
+    **dict.fromkeys(("silence", "snooze", "pause"), "mute"),
+    **dict.fromkeys(("history", "logs", "recent"), "log"),
+    **dict.fromkeys(("settings", "rules", "config", "tune"), "set"),
+}
+
+
+def unknown_option(raw: str, help_line: str) -> UsageError:
+    """The refusal of `/alerts <raw>`: the option meant (`on` → `here`, `mutee` → `mute`)
+    when one is clear, and the list of options."""
+    word = raw.casefold()
+    meant = _MEANT.get(word) or next(iter(difflib.get_close_matches(word, OPTIONS, n=1)), "")
+    hint = f" Did you mean /alerts {meant}?" if meant else ""
+    return UsageError(
+        f"Unknown /alerts option '{clip(raw)}'.{hint} Options: {'|'.join(OPTIONS)}, or {help_line}"
+    )

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from handlers import alert_judge, alert_messages, alert_pipeline, render
-from handlers.alert_settings_input import POLICY_FIELDS, policy_value, switch
+from handlers.alert_settings_input import POLICY_FIELDS, policy_value, switch, unknown_option
 from handlers.common import kpi_or_fail, need, who, zone_of
 from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
 from handlers.messages import validation_text
@@ -33,10 +33,7 @@ from storage.alert_state import AlertSettings, Channel
 async def alerts_show(cmd: Command, ctx: Context) -> Reply:
     """Show what is firing now, mutes, quiet hours, where alerts go and delivery problems."""
     if cmd.args:
-        raise UsageError(
-            f"Unknown /alerts option '{cmd.args[0]}'. Try /alerts here|off|mute|unmute|quiet|"
-            f"log|set or {cmd.help_for('alerts')}"
-        )
+        raise unknown_option(cmd.args[0], cmd.help_for("alerts"))
     chat = cmd.chat.key
     now = ctx.clock()
     tz = zone_of(ctx, chat)

@@ -37,9 +37,13 @@ async def digest_now(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(f"Unknown /digest option '{option}'. Try /digest every or /digest off.")
     reply = digest_build.build_digest(ctx, cmd.chat.key).model_copy(update={"to": None})
     schedule = ctx.store.alerts.settings(cmd.chat.key).digest
-    when = schedule_text(schedule) if schedule else "not scheduled (/digest every mon 09:00)"
+    when = (
+        f"Scheduled {schedule_text(schedule)}"
+        if schedule
+        else "Not scheduled (/digest every mon 09:00)"
+    )
     reply = await draw_requested(ctx, reply)
-    return reply.model_copy(update={"footer": f"{reply.footer} · Weekly: {when}"})
+    return reply.model_copy(update={"footer": f"{reply.footer} · {when}"})
 
 
 @command(
@@ -84,7 +88,7 @@ def parse_days(words: list[str]) -> frozenset[int]:
     if text in _EVERY_DAY:
         return EVERY_WEEKDAY
     if text in _WORKDAYS:
-        return frozenset(range(5))
+        return digest_build.WORKDAYS
     named = []
     for part in filter(None, text.split(",")):
         ends = part.split("-")

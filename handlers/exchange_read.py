@@ -14,6 +14,7 @@ import orjson
 from pydantic import BaseModel
 
 from handlers.exchange_export import FORMAT, SECTIONS, SINGLE_SECTIONS, VERSION, csv_columns
+from handlers.parsing import sheet_delimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +138,13 @@ class _LineFinder:
 
 
 def _read_csv(text: str) -> ReadFile:
-    reader = csv.DictReader(io.StringIO(text))
+    """An export's sections or a values sheet, in columns marked as `/kpi import` reads them."""
+    delimiter = sheet_delimiter(text.split("\n", 1)[0]) or ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     header = [h.strip().casefold() for h in (reader.fieldnames or [])]
     found = ReadFile()
     if "section" not in header:
-        return _read_value_rows(text)
+        return _read_value_rows(text, delimiter)
     reader.fieldnames = header
     known = set(csv_columns())
     unknown = [h for h in header if h and h not in known]
@@ -166,9 +169,9 @@ def _read_csv(text: str) -> ReadFile:
 _VALUE_COLUMNS = {"kpi": "kpi", "key": "kpi", "value": "value", "date": "day", "day": "day"}
 
 
-def _read_value_rows(text: str) -> ReadFile:
+def _read_value_rows(text: str, delimiter: str) -> ReadFile:
     """A plain values sheet: header `kpi,value,date[,note]` (any order), one value per row."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     found = ReadFile()
     header = next(reader, None)
     if header is None:

@@ -7,7 +7,7 @@ repositories changed); this module only reads that log and reverts one entry of 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,7 @@ from handlers.contract import (
 from handlers.parsing import parse_date
 from handlers.router import Router
 from scoring.kpi import progress
+from scoring.models import Kpi
 from scoring.status import kpi_status
 from storage import AuditEntry, UndoConflict
 from storage.changes import Change
@@ -317,10 +318,7 @@ async def undo(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(f"Change {entry.id} is itself an undo; repeat the change instead.")
     if entry.skipped:
         raise UsageError(f"Change {entry.id} touched too many items to undo.")
-    if entry.actor_id != author_id(cmd) and not ctx.is_admin(cmd.actor):
-        raise UsageError(
-            f"Change {entry.id} was made by {entry.actor}; only they or an admin can undo it."
-        )
+    check_may_undo(cmd, ctx, entry, entry.id)
     try:
         ctx.store.revert(chat, entry)
     except UndoConflict as exc:
@@ -332,6 +330,42 @@ async def undo(cmd: Command, ctx: Context) -> Reply:
     return Reply(
         title=f"Undone {entry.id} ({entry.actor}, {entry.command[:80]})",
         text="\n".join(_listed([_reversed(c) for c in entry.changes], tz)),
+    )
+
+
+def check_may_undo(cmd: Command, ctx: Context, entry: AuditEntry | None, what: str) -> None:
+    """The one rule for taking a change back, by `/undo` or by `/kpi restore` of a removal:
+    its author or an admin may; a change the history no longer names, an admin only."""
+    if ctx.is_admin(cmd.actor) or (entry is not None and entry.actor_id == author_id(cmd)):
+        return
+    if entry is None:
+        raise UsageError(f"{what} is not in /history; only an admin can undo it.")
+    raise UsageError(
+        f"Change {entry.id} was made by {entry.actor}; only they or an admin can undo it."
+    )
+
+
+def removal_of(ctx: Context, chat: str, kpi: Kpi) -> AuditEntry | None:
+    """The change that removed `kpi` (None when the history no longer has it): read back
+    only to the time of the removal."""
+    if kpi.removed_at is None:
+        return None
+    since = kpi.removed_at - timedelta(minutes=1)
+    for entry in ctx.store.audit.newest(chat):
+        if entry.at < since:
+            break
+        if any(_removes(change, kpi.key) for change in entry.changes):
+            return entry
+    return None
+
+
+def _removes(change: Change, key: str) -> bool:
+    before, after = change.before or {}, change.after or {}
+    return (
+        change.kind == "kpi"
+        and change.key == key
+        and after.get("removed_at") is not None
+        and before.get("removed_at") is None
     )
 
 

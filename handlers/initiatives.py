@@ -33,6 +33,7 @@ from handlers.contract import (
 from handlers.history import page_size, paged_footer, undo_button, when
 from handlers.parsing import (
     FieldParser,
+    hashtag_of,
     normalize_key,
     parse_bool,
     parse_date,
@@ -253,15 +254,50 @@ async def initiative_remove(cmd: Command, ctx: Context) -> Reply:
     mutates=True,
 )
 async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
-    """Log progress on an initiative (default +1); `#articles +1 note` in chat does the same."""
+    """Log progress on an initiative (default +1); `#articles +1 note` in chat does the same.
+
+    Each later tag naming an initiative logs too: `#articles +1 #calls +3` logs both.
+    """
     need(cmd.args, 1)
     if (
         cmd.via == "hashtag"
         and ctx.store.initiatives.get(cmd.chat.key, cmd.args[0].casefold()) is None
     ):
         return None  # a hashtag that names no initiative is just chat
+    # every amount is read before anything is logged: one bad tag logs nothing
+    entries = [_entry(cmd, ctx, item, words) for item, words in _tagged(cmd, ctx)]
+    lines = []
+    for item, entry in entries:
+        ctx.store.initiatives.log(cmd.chat.key, entry)
+        status = ""
+        if item.cadence is not None:
+            status = f" {render.cadence_label(_progress_now(cmd, ctx, item))}."
+        lines.append(f"Logged {render.num(entry.amount)} on {item.name}.{status}")
+    return Reply(text="\n".join(lines))
+
+
+def _tagged(cmd: Command, ctx: Context) -> list[tuple[Initiative, list[str]]]:
+    """The message cut at each later `#tag` that names an initiative: (initiative, its words)."""
     item = initiative_or_fail(cmd, ctx, cmd.args[0])
-    amount, rest = 1.0, list(cmd.args[1:])
+    parts: list[tuple[Initiative, list[str]]] = []
+    words: list[str] = []
+    for word in cmd.args[1:]:
+        tagged = hashtag_of(word)
+        named = tagged and ctx.store.initiatives.get(cmd.chat.key, tagged[0].casefold())
+        if not tagged or named is None:
+            words.append(word)
+            continue
+        parts.append((item, words))
+        item, words = named, [tagged[1]] if tagged[1] else []
+    parts.append((item, words))
+    return parts
+
+
+def _entry(
+    cmd: Command, ctx: Context, item: Initiative, words: list[str]
+) -> tuple[Initiative, ProgressLog]:
+    """One tag's log entry: `+2` (or `-1`) first is its amount, the rest its note."""
+    amount, rest = 1.0, list(words)
     # `+2` (or `-1`) anywhere first is an amount; a bare number only when nothing follows,
     # so "#articles 10 KPI mistakes" logs one article with that note
     signed = bool(rest) and rest[0][:1] in "+-−" and len(rest[0]) > 1
@@ -277,11 +313,7 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
         by_id=author_id(cmd),
         note=" ".join(rest)[:500],
     )
-    ctx.store.initiatives.log(cmd.chat.key, entry)
-    status = ""
-    if item.cadence is not None:
-        status = f" {render.cadence_label(_progress_now(cmd, ctx, item))}."
-    return Reply(text=f"Logged {render.num(amount)} on {item.name}.{status}")
+    return item, entry
 
 
 def _progress_now(cmd: Command, ctx: Context, item: Initiative) -> CadenceProgress:

@@ -16,6 +16,7 @@ from handlers.contract import (
     command,
 )
 from handlers.funnel import users_of
+from handlers.history import check_may_undo, removal_of
 from handlers.kpi_fields import (
     ADD_FIELDS,
     DIRECTIONS,
@@ -281,6 +282,8 @@ async def kpi_restore(cmd: Command, ctx: Context) -> Reply:
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0], removed=True)
     if kpi.removed_at is None:
         return Reply(text=f"{kpi.name} ({kpi.key}) is not removed; nothing to do.")
+    # restoring takes a removal back: the rule `/undo` of that removal follows
+    check_may_undo(cmd, ctx, removal_of(ctx, cmd.chat.key, kpi), f"The removal of {kpi.key}")
     restored = kpi.model_copy(update={"removed_at": None})
     chat = cmd.chat.key
     if restored.formula:  # its inputs may have changed (or gone) while it was away

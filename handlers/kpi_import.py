@@ -17,7 +17,13 @@ from handlers import alert_pipeline, calculated, render
 from handlers.alert_rebuild import REBUILD_READINGS, replay_ahead
 from handlers.common import author_id, chat_now, chat_today, kpi_or_fail, need, who
 from handlers.contract import Button, Command, CommandError, Context, Reply, UsageError, command
-from handlers.parsing import clip, parse_number, take_date, take_number_tokens
+from handlers.parsing import (
+    clip,
+    parse_number,
+    sheet_delimiter,
+    take_date,
+    take_number_tokens,
+)
 from handlers.router import Router, breathe
 from scoring.models import Kpi, Measurement
 from scoring.targets import kpi_on
@@ -37,26 +43,23 @@ CHUNK = 500
 _FILE_NAME = re.compile(r"\S+\.(?:csv|tsv|txt)", re.IGNORECASE)
 
 
-def _fields(line: str) -> list[str]:
-    """`key value [date]` split by `;`/tab, by `,` when there are no spaces, else by spaces.
-
-    Quoted CSV fields keep their commas: `cac,"1,000",2026-11-01`.
+def _fields(line: str, header: str | None = None) -> list[str]:
+    """`key value [date]` split by the sheet's column mark: its header line's if it has one
+    (as `/scorecard import` reads a sheet), else the line's own (`sheet_delimiter`), else
+    by spaces. Quoted CSV fields keep their commas: `cac,"1,000",2026-11-01`.
     """
-    if '"' in line:
-        delimiter = ";" if ";" in line else "\t" if "\t" in line else ","
-        return [f.strip() for f in next(csv.reader([line], delimiter=delimiter)) if f.strip()]
-    if ";" in line or "\t" in line:
-        return [f.strip() for f in re.split(r"[;\t]", line) if f.strip()]
-    if "," in line and " " not in line.strip():
-        return [f.strip() for f in line.split(",") if f.strip()]
-    return line.split()
+    delimiter = header or sheet_delimiter(line)
+    if delimiter is None:
+        return line.split()
+    cells = next(csv.reader([line], delimiter=delimiter)) if '"' in line else line.split(delimiter)
+    return [f.strip() for f in cells if f.strip()]
 
 
 class _Reader:
     """Reads lines against one chat's KPIs; lookups and dates are remembered (300 000 rows)."""
 
-    def __init__(self, cmd: Command, ctx: Context, today: date) -> None:
-        self._cmd, self._ctx, self._today = cmd, ctx, today
+    def __init__(self, cmd: Command, ctx: Context, today: date, header: str | None) -> None:
+        self._cmd, self._ctx, self._today, self._header = cmd, ctx, today, header
         self._kpis: dict[str, Kpi] = {}
         self._days: dict[tuple[str, ...], tuple[date | None, int]] = {}
 
@@ -67,7 +70,7 @@ class _Reader:
         return kpi
 
     def line(self, line: str) -> tuple[Kpi, float, date]:
-        fields = _fields(line)
+        fields = _fields(line, self._header)
         if len(fields) < 2:
             raise UsageError("needs a key and a value")
         kpi = _not_calculated(self.kpi(fields[0]))
@@ -94,7 +97,8 @@ def _not_calculated(kpi: Kpi) -> Kpi:
     return kpi
 
 
-async def _lines(cmd: Command) -> list[tuple[int, str]]:
+async def _lines(cmd: Command) -> tuple[list[tuple[int, str]], str | None]:
+    """The numbered non-empty lines, and the column mark of their header line (if any)."""
     if cmd.attachment is not None:  # a pasted block (console) or an attached file
         body = cmd.attachment.data.decode("utf-8-sig", errors="replace")
     else:
@@ -107,8 +111,8 @@ async def _lines(cmd: Command) -> list[tuple[int, str]]:
         chunk = enumerate(lines[start : start + CHUNK], start + 1)
         rows.extend((n, line.strip()) for n, line in chunk if line.strip())
     if rows and _fields(rows[0][1])[0].casefold() in _HEADER:
-        rows = rows[1:]
-    return rows
+        return rows[1:], sheet_delimiter(rows[0][1])
+    return rows, None
 
 
 def _no_file(cmd: Command, name: str) -> UsageError:
@@ -135,7 +139,7 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
     `/kpi import` alone and paste lines until an empty line or `/end`, or name a file:
     `/kpi import values.csv`. Elsewhere attach the file.
     """
-    rows = await _lines(cmd)
+    rows, header = await _lines(cmd)
     if len(rows) == 1 and cmd.attachment is None and _FILE_NAME.fullmatch(rows[0][1]):
         raise _no_file(cmd, rows[0][1])
     if not rows:
@@ -146,7 +150,7 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(
             f"At most {MAX_LINES:,} lines per import (got {len(rows):,}).".replace(",", " ")
         )
-    reader = _Reader(cmd, ctx, chat_today(cmd, ctx))
+    reader = _Reader(cmd, ctx, chat_today(cmd, ctx), header)
     parsed: dict[str, dict[str, float]] = defaultdict(dict)
     first_line: dict[tuple[str, str], int] = {}  # a second value for a day is refused
     problems: list[str] = []

@@ -79,9 +79,9 @@ def command_from_text(
             via=via,
             message_id=message_id,
         )
-    match = _HASHTAG.match(text)
-    if match:
-        tag, rest = match.groups()
+    tagged = hashtag_of(text)
+    if tagged:
+        tag, rest = tagged
         return Command(
             name="log",
             text=f"{tag} {rest or ''}".strip(),
@@ -91,6 +91,28 @@ def command_from_text(
             via="hashtag",
             message_id=message_id,
         )
+    return None
+
+
+def hashtag_of(text: str) -> tuple[str, str] | None:
+    """`#articles: +1 note` → ("articles", "+1 note"); None when `text` starts with no tag.
+
+    Chat messages and the later tags of one message (`#a +1 #b +1`) are read by this rule.
+    """
+    match = _HASHTAG.match(text)
+    return None if match is None else (match.group(1), match.group(2) or "")
+
+
+def sheet_delimiter(line: str) -> str | None:
+    """The column mark of a spreadsheet line, for `/kpi import` and `/scorecard import` alike:
+    `;` (a sheet saved where the decimal mark is a comma), a tab, or `,` (when the line has
+    quotes or no spaces); None for words split by spaces (`cac 1,000 2026-11-01`)."""
+    if ";" in line:
+        return ";"
+    if "\t" in line:
+        return "\t"
+    if '"' in line or ("," in line and " " not in line.strip()):
+        return ","
     return None
 
 
@@ -175,9 +197,9 @@ def parse_number(raw: str, what: str = "value") -> float:
         # whichever comes last is the decimal mark: 1,234.5 and 1.234,5 are both 1234.5
         body = compact.rstrip(".")  # `5тыс.`: an abbreviation's dot is not a decimal mark
         grouping = "," if body.rfind(".") > body.rfind(",") else "."
-        compact = body.replace(grouping, "").replace(",", ".")
+        compact = _ungrouped(raw, body, grouping, what).replace(",", ".")
     elif compact.count(",") > 1:
-        compact = compact.replace(",", "")  # 1,234,567
+        compact = _ungrouped(raw, compact, ",", what)  # 1,234,567
     elif re.fullmatch(r"[+-]?\d{1,3},\d{3}", compact) and not compact.lstrip("+-").startswith("0"):
         compact = compact.replace(",", "")  # 1,000 reads as a thousand
     match = _NUMBER.match(compact)
@@ -198,6 +220,26 @@ def parse_number(raw: str, what: str = "value") -> float:
     if not math.isfinite(value) or abs(value) > MAX_VALUE:
         _refuse_out_of_range(raw, what)
     return value
+
+
+#: The whole part of a grouped number, per grouping mark: threes (1,234,567) or the Indian
+#: lakh grouping (12,34,567); `9,5,0` is neither.
+_GROUPED = {
+    mark: re.compile(rf"\d{{1,3}}(?:{m}\d{{3}})*|\d{{1,2}}(?:{m}\d{{2}})*{m}\d{{3}}")
+    for mark, m in ((",", ","), (".", r"\."))
+}
+
+
+def _ungrouped(raw: str, text: str, mark: str, what: str) -> str:
+    """`text` without its grouping `mark`s, once the whole part is grouped as people group
+    thousands; anything else (`9,5,0`, `12,34.5`) is refused rather than guessed."""
+    whole = re.match(rf"[+-]?([\d{re.escape(mark)}]*)", text).group(1)  # type: ignore[union-attr]
+    if not _GROUPED[mark].fullmatch(whole):
+        raise UsageError(
+            f"'{clip(raw)}' is not a number for {what}: thousands go in groups of three "
+            "(1,234,567 or 1 234 567); decimals take one mark (12.5 or 12,5)"
+        )
+    return text.replace(mark, "")
 
 
 def _refuse_scientific(raw: str, compact: str, what: str) -> NoReturn:

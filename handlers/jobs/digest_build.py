@@ -15,11 +15,13 @@ from scoring.kpi import performance
 from scoring.models import Initiative, Status
 from scoring.okr import current_quarter, elapsed_share, okr_progress, pace
 from scoring.periods import local_date
+from scoring.schedule import EVERY_WEEKDAY, Schedule
 from storage.alert_state import (
     DigestSnapshot,
     MissedRun,
 )
 
+WORKDAYS = frozenset(range(5))
 JOB_WORDS = {
     "digest": "weekly digest",
     "okr-checkin": "OKR check-in reminder",
@@ -61,13 +63,21 @@ def build_digest(ctx: Context, chat: str) -> Reply:
     if not view.kpis:
         sections.insert(0, "No KPIs yet: /kpi add …")
     return Reply(
-        title=f"Weekly review · {today:%a %d %b}",
+        title=f"{review_name(ctx.store.alerts.settings(chat).digest)} · {today:%a %d %b}",
         text="\n".join(sections),
         footer="Details: /scorecard, /kpi, /okr progress, /initiatives",
         to=alert_messages.chat_ref(chat),
         kind="digest",
         chart=_digest_chart(ctx, chat, view),
     )
+
+
+def review_name(schedule: Schedule | None) -> str:
+    """What the digest is called: by how often it is sent (weekly when it is not scheduled)."""
+    days = schedule.weekdays if schedule is not None else frozenset({0})
+    if days in (EVERY_WEEKDAY, WORKDAYS):
+        return "Daily review"
+    return "Weekly review" if len(days) == 1 else "Review"
 
 
 def _digest_chart(ctx: Context, chat: str, view: ScorecardView) -> ChartRequest | None:

@@ -176,7 +176,7 @@ async def test_kpi_list_and_digest_mark_the_pace_of_kpis_with_a_due_date(chat: F
         "Movers: ▲ Social presence +10 pts",
         "Red: 🔴 Social presence 10 050 vs 10 500; 🔴 CAC 90 vs 50",
         "Due dates: Social presence ⏱ at risk (due 2027-09-30)",
-        "Details: /scorecard, /kpi, /okr progress, /initiatives · Weekly: not scheduled "
+        "Details: /scorecard, /kpi, /okr progress, /initiatives · Not scheduled "
         "(/digest every mon 09:00)",
     ]
 
