@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from scoring.models import Initiative, ProgressLog
 from storage.base import (
@@ -169,18 +169,46 @@ class InitiativeRepo:
     def progress_total(
         self, chat: str, key: str, since: datetime, until: datetime | None = None
     ) -> float:
-        """An initiative's logged amount from `since` on (and before `until`, if given),
-        read from the blocks that may hold such entries only, as (time, amount) pairs: the
-        sweep asks it of every initiative with a cadence, so no ProgressLog models."""
-        blocks = self._log(chat, key).derived_from(since, _stamped_amounts)
-        return sum(
-            amount
-            for block in blocks
-            for at, amount in block
-            if at >= since and (until is None or at < until)
-        )
+        """An initiative's logged amount from `since` on (and before `until`, if given).
+
+        Read from the blocks that may hold such entries only, each summarised once per
+        block version (`_Span`): a block wholly inside the period adds its total, so a
+        hashtag on a cadence initiative costs O(blocks in the period) plus the one or two
+        blocks the period's edges cut, not O(entries); the sweep asks it of every
+        initiative with a cadence, so no ProgressLog models either. Amounts are added in
+        log order within a block, then block by block: the same total as summing every
+        entry for whole-number amounts (fractions may differ in the last binary digit).
+        """
+        total = 0.0
+        for span in self._log(chat, key).derived_from(since, _span):
+            if span is None:
+                continue  # an empty block
+            if since <= span.first and (until is None or span.last < until):
+                total += span.total
+            else:
+                total += sum(
+                    amount
+                    for at, amount in span.pairs
+                    if at >= since and (until is None or at < until)
+                )
+        return total
 
 
-def _stamped_amounts(docs: Mapping[str, Mapping[str, Any]]) -> tuple[tuple[datetime, float], ...]:
-    """A log block's (time, amount) pairs, for sums over a period."""
-    return tuple((datetime.fromisoformat(d["at"]), float(d["amount"])) for d in docs.values())
+class _Span(NamedTuple):
+    """A log block summarised for sums over a period: its (time, amount) pairs in log
+    order, their earliest and latest time, and their total."""
+
+    pairs: tuple[tuple[datetime, float], ...]
+    first: datetime
+    last: datetime
+    total: float
+
+
+def _span(docs: Mapping[str, Mapping[str, Any]]) -> _Span | None:
+    """A log block's `_Span`, None when it is empty (derived once per block version, see
+    `Tables.derived`)."""
+    pairs = tuple((datetime.fromisoformat(d["at"]), float(d["amount"])) for d in docs.values())
+    if not pairs:
+        return None
+    times = [at for at, _ in pairs]
+    return _Span(pairs, min(times), max(times), sum(amount for _, amount in pairs))

@@ -131,3 +131,63 @@ def test_append_numbers_documents_as_tinydb_inserts_them_and_a_bad_one_changes_n
     with pytest.raises(TypeError):
         ours.append("t", [{"n": 6}, {"n": 7, "at": AT}])
     assert ours.docs("t") == tinydb.docs("t")
+
+
+# Actions on one initiative's log: ("log", day offset, amount in halves), ("unlog", pick),
+# ("undo", pick) (the audit's restore of a /log removes it), ("reopen", 0) (a restart:
+# a fresh database over the same stored tables, so every block summary is rebuilt).
+_PROGRESS = st.lists(
+    st.one_of(
+        st.tuples(st.just("log"), st.integers(-60, 60), st.integers(-4, 10)),
+        st.tuples(st.sampled_from(["unlog", "undo", "reopen"]), st.integers(0, 99), st.just(0)),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    actions=_PROGRESS,
+    block=st.sampled_from([1, 2, 3, 64]),
+    since_days=st.integers(-65, 65),
+    days=st.one_of(st.integers(1, 40), st.none()),
+)
+def test_progress_total_equals_the_sum_of_the_entries_in_the_period_over_any_history(
+    actions: list[tuple[str, int, int]],
+    block: int,
+    since_days: int,
+    days: int | None,
+) -> None:
+    """The per-block summaries (whole blocks add their total) against reading every entry,
+    after any logs (out of time order too), removals, undos and restarts."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("storage.initiatives.LOG_BLOCK", block)
+        _check_progress_totals(actions, since_days, days)
+
+
+def _check_progress_totals(
+    actions: list[tuple[str, int, int]], since_days: int, days: int | None
+) -> None:
+    backend = SpyBackend()
+    store = Store(Database(backend))
+    since = AT + timedelta(days=since_days)
+    until = None if days is None else since + timedelta(days=days)
+    for step, (action, arg, halves) in enumerate(actions):
+        logs = store.initiatives.logs("c", "a")
+        if action == "log":
+            at = AT + timedelta(days=arg, microseconds=step)  # entries never share an instant
+            store.initiatives.log("c", ProgressLog(initiative="a", amount=halves / 2, at=at))
+        elif action == "reopen":
+            store.db.flush()
+            store = Store(Database(backend))
+        elif logs and action == "unlog":
+            store.initiatives.unlog("c", "a", logs[arg % len(logs)].at)
+        elif logs:
+            store.changes.revert("c", [_logged(logs[arg % len(logs)])])
+        # halves are exact in binary, so any order of adding gives the same total
+        expected = sum(
+            e.amount
+            for e in store.initiatives.logs("c", "a")
+            if e.at >= since and (until is None or e.at < until)
+        )
+        assert store.initiatives.progress_total("c", "a", since, until) == expected
