@@ -108,21 +108,19 @@ class Store:
             return
         with self.changes.collect(chat, self.audit.new_id(chat, at)) as step:
             yield
-            changes = step.changes()
+            changes = step.change_docs()
             if not changes and step.complete:
                 return
-            self.audit.add(
+            self.audit.record(
                 chat,
-                AuditEntry(
-                    id=step.entry_id,
-                    at=at,
-                    actor_id=actor_id,
-                    actor=actor,
-                    command=command,
-                    changes=() if not step.complete else tuple(changes),
-                    skipped=0 if step.complete else len(changes) + step.overflow,
-                    undo_of=step.tags.get("undo_of"),
-                ),
+                entry_id=step.entry_id,
+                at=at,
+                actor_id=actor_id,
+                actor=actor,
+                command=command,
+                changes=changes if step.complete else [],
+                skipped=0 if step.complete else len(changes) + step.overflow,
+                undo_of=step.tags.get("undo_of"),
             )
 
     def revert(self, chat: str, entry: AuditEntry) -> None:

@@ -70,6 +70,15 @@ class Collected:
             if before != after
         ]
 
+    def change_docs(self) -> list[Doc]:
+        """`changes()` as the audit stores them (`Change` documents), built without the
+        models: a `/kpi set` audits one item, and its model round trip was most of that."""
+        return [
+            {"kind": kind, "key": key, "before": before, "after": after}
+            for (kind, key), (before, after) in self.items.items()
+            if before != after
+        ]
+
     @property
     def complete(self) -> bool:
         """False when the step was too big to keep every item (then it can't be undone)."""
