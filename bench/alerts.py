@@ -131,8 +131,10 @@ async def _measure_alerts(
 # --- sweep ---------------------------------------------------------------------------------
 
 
-def _build_sweep_store(core: Core, *, busy: bool) -> None:
-    """500 chats × 20 KPIs with values, alert states and two cadence initiatives each."""
+def _build_sweep_store(core: Core, *, busy: bool, summaries: bool = True) -> None:
+    """500 chats × 20 KPIs with values, alert states and two cadence initiatives each;
+    with each chat's sweep summary stored, as the sweeps of a running bot leave them
+    (`summaries=False`: as after the upgrade that brought them, none yet)."""
     store = core.store
     fresh = NOW - timedelta(days=3)
     for c in range(CHATS):
@@ -194,6 +196,8 @@ def _build_sweep_store(core: Core, *, busy: bool) -> None:
                 store.initiatives.log(
                     chat, ProgressLog(initiative=key, amount=1, at=NOW - timedelta(days=10))
                 )
+        if summaries:
+            store.sweeps.get(chat, NOW - timedelta(days=1))
 
 
 def _loaded(data: Path, *, busy: bool) -> Core:

@@ -26,6 +26,7 @@ from storage.outbox import OutboxRepo
 from storage.pending import PendingRepo
 from storage.scorecards import ScorecardRepo
 from storage.seen import SeenRepo
+from storage.sweep_summary import SweepSummaryRepo
 
 __all__ = [
     "AuditEntry",
@@ -56,6 +57,7 @@ class Store:
         self.pending = PendingRepo(db)
         self.ingest = IngestRepo(db, self.changes)
         self.sources = SourceRepo(db, self.changes)
+        self.sweeps = SweepSummaryRepo(db, self.kpis, self.initiatives)
 
     async def commit(self, seen: Seen | None = None) -> None:
         """Make every change so far durable (fsync) before anyone is told "saved"; with
@@ -75,15 +77,15 @@ class Store:
     def sweep_preload(self) -> Iterator[str]:
         """Load the table kinds a sweep reads for every chat with range queries, one
         table per step (`Database.preload`): the first sweep after a start, when the
-        start-up warm has not got there yet."""
+        start-up warm has not got there yet. KPI indexes and initiative logs are read
+        through the chats' sweep summaries (a chat without one reads its own at once)."""
         return self.db.preload(
             (
                 *ChatRepo.SWEPT,
                 *ScorecardRepo.SWEPT,
                 *AlertRepo.SWEPT,
                 *OutboxRepo.SWEPT,
-                *InitiativeRepo.SWEPT,
-                *KpiRepo.SWEPT,
+                *SweepSummaryRepo.SWEPT,
             )
         )
 

@@ -300,6 +300,9 @@ class Database:
         self._dirty: dict[str, bytes | None] = {}
         self._inflight: dict[str, bytes | None] = {}
         self._lazy_prefixes: tuple[str, ...] = ()
+        #: Summaries of other tables (`summarises`): source kinds → the summary a change drops.
+        self._summaries: list[tuple[tuple[str, ...], Callable[[str], str | None]]] = []
+        self._summarised: tuple[str, ...] = ()  # every source kind, for one quick test
         self._savepoints: list[dict[str, tuple[bool, bytes | None]]] = []
         self._seq = 0  # changes made (lazy ones excluded): commit() waits for this many
         self._durable = 0  # changes known to be on disk
@@ -600,6 +603,16 @@ class Database:
         """Changes to tables starting with `prefix` need not be waited for (see module)."""
         self._lazy_prefixes = (*self._lazy_prefixes, prefix)
 
+    def summarises(
+        self, sources: tuple[str, ...], summary_of: Callable[[str], str | None]
+    ) -> None:
+        """Tables named `summary_of(source)` summarise the tables of the `sources` kinds: any
+        change to a source table drops its summary in the same step (and so in the same
+        transaction, and a rolled-back step brings both back), whichever write path made
+        it. A summary found stored is therefore never older than its sources."""
+        self._summaries.append((sources, summary_of))
+        self._summarised = (*self._summarised, *sources)
+
     # cache ------------------------------------------------------------------------------
 
     def _body(self, name: str) -> bytes | None:
@@ -698,11 +711,20 @@ class Database:
         for savepoint in self._savepoints:
             savepoint.setdefault(name, (name in self._dirty, self._dirty.get(name)))
         self._dirty[name] = body
+        if self._summarised and name.startswith(self._summarised):
+            self._drop_summaries(name)
         if self._lazy_prefixes and name.startswith(self._lazy_prefixes):
             self._arm_lazy()
         else:
             self._seq += 1
             self._saw()
+
+    def _drop_summaries(self, name: str) -> None:
+        for sources, summary_of in self._summaries:
+            if name.startswith(sources):
+                summary = summary_of(name)
+                if summary is not None and summary != name:
+                    self._drop(summary)
 
     def _saw(self) -> None:
         """The running command depends on every change made so far (it made or read one

@@ -41,6 +41,8 @@ class InitiativeRepo:
 
     #: Table kinds the sweep reads for every chat (`Store.sweep_preload`).
     SWEPT: ClassVar[tuple[str, ...]] = (_DEFS, "ilogix:")
+    #: Table kinds of definitions and logs (what a chat's sweep summary is built from).
+    SUMMARISED: ClassVar[tuple[str, ...]] = (_DEFS, "ilog:", "ilogix:")
 
     def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db
@@ -192,6 +194,13 @@ class InitiativeRepo:
                     if at >= since and (until is None or at < until)
                 )
         return total
+
+    def amounts(self, chat: str, key: str, since: datetime) -> list[tuple[datetime, float]]:
+        """(time, amount) of each entry logged from `since` on, in log order."""
+        spans = self._log(chat, key).derived_from(since, _span)
+        return [
+            pair for span in spans if span is not None for pair in span.pairs if pair[0] >= since
+        ]
 
 
 class _Span(NamedTuple):

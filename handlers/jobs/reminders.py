@@ -14,9 +14,8 @@ from handlers.contract import Context, Reply
 from scoring.initiatives import behind_cadence, cadence_progress, expected_by_now
 from scoring.models import ProgressLog
 from scoring.periods import Period, PeriodKind, local_midnight, period_containing
-from storage.alert_state import (
-    KpiFact,
-)
+from storage.alert_state import KpiFact
+from storage.sweep_summary import CadenceFacts
 
 #: Days between values each `every` promises, and the grace before a reminder.
 INTERVAL_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92}
@@ -73,17 +72,26 @@ def stale_reminder(
 
 
 def cadence_reminder(
-    ctx: Context, chat: str, tz: ZoneInfo, today: date, sent: dict[str, str]
+    ctx: Context,
+    chat: str,
+    initiatives: Sequence[CadenceFacts],
+    tz: ZoneInfo,
+    today: date,
+    sent: dict[str, str],
 ) -> tuple[Reply, list[str]] | None:
-    """Initiatives behind their cadence, flagged once per period while there is time left."""
+    """Initiatives behind their cadence (`initiatives`: the chat's open ones with a cadence,
+    from its sweep summary), flagged once per period while there is time left."""
     lines, keys = [], []
-    for item in ctx.store.alerts.cadence_initiatives(chat):
+    for facts in initiatives:
+        item = facts.initiative
         assert item.cadence is not None
         period, since = _cadence_window(item.cadence.period, today, tz)
         mark = f"cadence:{item.key}"
         if sent.get(mark) == str(period.start):
             continue
-        total = ctx.store.alerts.progress_total(chat, item.key, since)
+        total = facts.total(since)
+        if total is None:  # before what the summary keeps: read the log itself
+            total = ctx.store.alerts.progress_total(chat, item.key, since)
         if total >= item.cadence.count:
             continue  # target met: cannot be behind
         # The period's total as one log: cadence_progress sums the amounts in the period.

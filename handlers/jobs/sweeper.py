@@ -179,12 +179,13 @@ def _look_at(ctx: Context, chat: str) -> SweepReport:
         return report  # people are mentioned in working hours only
     before = ctx.store.alerts.sent_marks(chat)
     sent = dict(before)
-    candidates = ctx.store.alerts.kpi_facts(chat, last_on_or_before=stale_cutoffs(local.date()))
+    summary = ctx.store.sweeps.get(chat, now)
+    candidates = summary.stale_candidates(stale_cutoffs(local.date()))
     stale = stale_reminder(ctx, chat, candidates, local.date(), sent)
     if stale is not None:
         report.stale = len(stale[1])
         _put(ctx, stale[0], f"stale:{local.date()}:{'+'.join(stale[1])}", report.queued)
-    cadence = cadence_reminder(ctx, chat, tz, local.date(), sent)
+    cadence = cadence_reminder(ctx, chat, summary.cadence, tz, local.date(), sent)
     if cadence is not None:
         report.cadence = len(cadence[1])
         _put(ctx, cadence[0], f"cadence:{local.date()}:{'+'.join(cadence[1])}", report.queued)

@@ -1,20 +1,26 @@
 """The sweep's shortcuts never change what it sends: over any sequence of values, logs,
-restarts and sweeps, the bot's sweep (chats remember their next look; the first sweep
-after a start preloads what sweeps read) queues exactly what a full scan of every chat
-queues on a second store given the same commands."""
+edits, removes and restores, unsets, imports, undo, restarts and sweeps, the bot's sweep
+(chats remember their next look; the first sweep after a start preloads what sweeps
+read; KPI and initiative facts come from each chat's stored sweep summary) queues
+exactly what a full scan of every chat, reading those facts from the source tables,
+queues on a second store given the same commands; and every stored summary equals one
+built afresh. A write path that left a summary behind is caught."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import Core, build_core
 from handlers.jobs import sweeper
+from storage import sweep_summary
 from tests.support import FakeChat, FixedClock
 
 CHATS = ("a", "b")
@@ -26,13 +32,20 @@ SETUP = (
 )
 
 _NONE = st.just("")
+_KPIS = st.sampled_from(("daily", "weekly"))
 _ACTIONS = st.lists(
     st.one_of(
         st.tuples(
             st.just("set"),
             st.sampled_from(CHATS),
-            st.sampled_from(("daily", "weekly")),
+            _KPIS,
             st.sampled_from((10, 60, 95)),
+        ),
+        st.tuples(
+            st.sampled_from(("edit", "remove", "restore", "unset", "import", "undo")),
+            st.sampled_from(CHATS),
+            _KPIS,
+            st.sampled_from((1, 4, 12)),
         ),
         st.tuples(st.just("log"), st.sampled_from(CHATS), _NONE, st.just(0)),
         st.tuples(st.just("advance"), _NONE, _NONE, st.sampled_from((1, 3, 8, 13, 30))),
@@ -53,9 +66,48 @@ def _sent(core: Core) -> list[tuple[str, str, object]]:
     ]
 
 
+def _command(action: str, kpi: str, n: int, now: datetime) -> str:
+    """The chat command an action stands for (`n`: a value, or days back, or an owner)."""
+    day = (now.date() - timedelta(days=n)).isoformat()
+    return {
+        "set": f"/kpi set {kpi} {n}",
+        "log": "/log posts +1",
+        "edit": f"/kpi edit {kpi} owner=@owner{n}",
+        "remove": f"/kpi remove {kpi}",
+        "restore": f"/kpi restore {kpi}",
+        "unset": f"/kpi unset {kpi} {now.date().isoformat()}",
+        "import": f"/kpi import\n{kpi} {n * 7} {day}",
+        "undo": "/undo",
+    }[action]
+
+
+async def _say(core: Core, chat: str, text: str) -> None:
+    """Say `text` in the chat; an import's preview and an undo's question are confirmed."""
+    replies = await FakeChat(core, chat_id=chat).say(text)
+    if text.startswith(("/kpi import", "/undo")) and replies and replies[0].buttons:
+        await FakeChat(core, chat_id=chat).say(replies[0].buttons[0].command)
+
+
+def _from_sources(core: Core) -> None:
+    """Make `core`'s sweep read KPI and initiative facts from the source tables (the full
+    computation the summaries stand in for), never from a stored summary."""
+    repo = core.store.sweeps
+
+    def fresh(chat: str, now: datetime) -> sweep_summary.SweepSummary:
+        return sweep_summary.parse(repo.build(chat, now))
+
+    repo.get = fresh  # type: ignore[method-assign]
+
+
+def _summaries_hold(core: Core, now: datetime) -> None:
+    for chat in CHATS:
+        assert core.store.sweeps.check(f"console:{chat}", now), f"stale summary of {chat}"
+
+
 async def _run(data: Path, actions: list[tuple[str, str, str, int]]) -> None:
     clock = FixedClock()
     bot, full = build_core(data, clock=clock), build_core(None, clock=clock)
+    _from_sources(full)
     memory = sweeper.SweepMemory()
     try:
         for core in (bot, full):
@@ -63,10 +115,10 @@ async def _run(data: Path, actions: list[tuple[str, str, str, int]]) -> None:
                 for text in SETUP:
                     await FakeChat(core, chat_id=chat).ok(text)
         for action, chat, kpi, n in (*actions, ("sweep", "", "", 0)):
-            if action in ("set", "log"):
-                text = f"/kpi set {kpi} {n}" if action == "set" else "/log posts +1"
+            if chat:
+                text = _command(action, kpi, n, clock.now)
                 for core in (bot, full):
-                    await FakeChat(core, chat_id=chat).ok(text)
+                    await _say(core, chat, text)
                 memory.touch(f"console:{chat}")  # as the bot's dispatch does
             elif action == "advance":
                 clock.advance(hours=n)
@@ -79,6 +131,7 @@ async def _run(data: Path, actions: list[tuple[str, str, str, int]]) -> None:
                 await sweeper.sweep(full.ctx)
                 await bot.store.commit()
                 assert _sent(bot) == _sent(full)
+                _summaries_hold(bot, clock.now)
     finally:
         bot.close()
         full.close()
@@ -105,3 +158,27 @@ def test_the_bots_sweep_sends_what_a_full_scan_sends(
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="sweep-property-") as tmp:
         asyncio.run(_run(Path(tmp) / "data", actions))
+
+
+#: A weekly value, a sweep (the summary is stored), a newer value eight days later, and a
+#: sweep the next afternoon: the first value is stale by then, the newer one is not.
+_NEWER_VALUE = [
+    ("set", "a", "weekly", 60),
+    ("sweep", "", "", 0),
+    ("advance", "", "", 192),
+    ("set", "a", "weekly", 60),
+    ("advance", "", "", 30),
+    ("sweep", "", "", 0),
+]
+
+
+def test_a_summary_left_behind_by_a_write_path_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planted bug: a change to a KPI's index (a new latest value) does not drop the
+    chat's summary, so the sweep would call a fresh KPI stale."""
+    asyncio.run(_run(tmp_path / "right", _NEWER_VALUE))
+    kinds = tuple(k for k in sweep_summary.SOURCES if k != "mix:")
+    monkeypatch.setattr(sweep_summary, "SOURCES", kinds)
+    with pytest.raises(AssertionError):
+        asyncio.run(_run(tmp_path / "planted", _NEWER_VALUE))

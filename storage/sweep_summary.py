@@ -1,0 +1,196 @@
+"""The sweep's summary of a chat: what its staleness and cadence reminders need, in one
+small document (`sweep:<chat>`) instead of a table per KPI and per initiative log.
+
+Per KPI people type values for: key, name, owner, `every` and the day of its latest
+value. Per open initiative with a cadence: the initiative and the (time, amount) of each
+entry logged since shortly before its current period began.
+
+Correct whoever writes: the engine drops a chat's summary in the same step as any change
+to a table it summarises (`Tables.summarises`: KPI definitions, KPI indexes, initiatives
+and their logs), so a summary found stored is never older than its sources, whichever
+write path (a command, an import, an undo, a move, a restore) changed them. A missing or
+older-format summary is rebuilt from the source tables on its next read and stored (one
+write); `check` compares a stored one with a fresh build (`doctor`, tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar, Final
+
+from scoring.models import Initiative
+from scoring.periods import period_containing
+from storage.base import Tables, first_doc, save_single, to_doc
+from storage.initiatives import InitiativeRepo
+from storage.kpis import KpiFact, KpiRepo
+from storage.migrations import SCHEMA_VERSION
+
+__all__ = ["KIND", "SOURCES", "CadenceFacts", "SweepSummary", "SweepSummaryRepo", "parse"]
+
+KIND: Final = "sweep:"
+#: Table kinds a summary is built from: a change to any of them drops the chat's summary.
+SOURCES: Final = (*KpiRepo.SWEPT, *InitiativeRepo.SUMMARISED)
+#: The document's format; a stored summary of another format is rebuilt.
+FORMAT: Final = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CadenceFacts:
+    """An open initiative with a cadence and what was logged for it from `since` on."""
+
+    initiative: Initiative
+    since: datetime
+    logs: tuple[tuple[datetime, float], ...]
+
+    def total(self, since: datetime) -> float | None:
+        """The amount logged from `since` on, or None when `since` is before what is kept."""
+        if since < self.since:
+            return None
+        return sum(amount for at, amount in self.logs if at >= since)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepSummary:
+    """What a sweep reads of one chat's KPIs and initiatives."""
+
+    facts: tuple[KpiFact, ...]
+    cadence: tuple[CadenceFacts, ...]
+
+    def stale_candidates(self, cutoffs: Mapping[str, date]) -> list[KpiFact]:
+        """KPIs whose latest value is on or before their `every`'s cutoff day
+        (`KpiRepo.facts(last_on_or_before=cutoffs)`)."""
+        return [
+            f
+            for f in self.facts
+            if f.last_day is not None and f.every in cutoffs and f.last_day <= cutoffs[f.every]
+        ]
+
+
+def summary_of(name: str) -> str:
+    """The summary a source table belongs to: `<kind>:<platform>:<id>…` → `sweep:<platform>:<id>`.
+
+    A chat id with a `:` in it would be read as a shorter chat here, so such chats never
+    store a summary (`SweepSummaryRepo.get` builds theirs afresh every time).
+    """
+    parts = name.split(":", 3)
+    return f"{KIND}{parts[1]}:{parts[2]}" if len(parts) >= 3 else f"{KIND}{name}"
+
+
+class SweepSummaryRepo:
+    """Builds, stores and reads each chat's sweep summary."""
+
+    #: Table kinds the sweep reads for every chat (`Store.sweep_preload`): the summaries,
+    #: and KPI definitions (a red reminder reads its KPI).
+    SWEPT: ClassVar[tuple[str, ...]] = (KIND, KpiRepo.SWEPT[0])
+
+    def __init__(self, db: Tables, kpis: KpiRepo, initiatives: InitiativeRepo) -> None:
+        self._db = db
+        self._kpis = kpis
+        self._initiatives = initiatives
+        db.summarises(SOURCES, summary_of)
+
+    def get(self, chat: str, now: datetime) -> SweepSummary:
+        """The chat's summary: the stored one when it is current (built in this format,
+        under this store schema: a migration's rewrite is never trusted), else built from
+        the sources and stored."""
+        name = f"{KIND}{chat}"
+        if chat.count(":") == 1:
+            found = self._db.derived(name, _parsed)
+            if found is not None and found[0] == SCHEMA_VERSION and _covers(found[1], now):
+                return found[1]
+        doc = self.build(chat, now)
+        if chat.count(":") == 1:
+            save_single(self._db, name, {"format": FORMAT, "schema": SCHEMA_VERSION, **doc})
+            parsed = self._db.derived(name, _parsed)
+            assert parsed is not None
+            return parsed[1]
+        return parse(doc)
+
+    def build(self, chat: str, now: datetime) -> dict[str, Any]:
+        """The chat's summary document, from the source tables."""
+        facts = [
+            [
+                f.key,
+                f.name,
+                f.owner,
+                f.every,
+                None if f.last_day is None else f.last_day.isoformat(),
+            ]
+            for f in self._kpis.facts(chat)
+        ]
+        cadence = []
+        for item in self._initiatives.cadence_initiatives(chat):
+            assert item.cadence is not None
+            since = _window(item.cadence.period, now)
+            logs = self._initiatives.amounts(chat, item.key, since)
+            cadence.append(
+                {
+                    "initiative": to_doc(item),
+                    "since": since.isoformat(),
+                    "logs": [[at.isoformat(), amount] for at, amount in logs],
+                }
+            )
+        return {"facts": facts, "cadence": cadence}
+
+    def check(self, chat: str, now: datetime) -> bool:
+        """Whether the stored summary (if any) equals one built from the sources now."""
+        stored = first_doc(self._db, f"{KIND}{chat}")
+        if stored is None:
+            return True
+        fresh = self.build(chat, now)
+        return stored.get("facts") == fresh["facts"] and _same_cadence(parse(stored), parse(fresh))
+
+
+def _window(period: Any, now: datetime) -> datetime:
+    """From when an initiative's logs are kept: a day before the period that held
+    yesterday (UTC) began, so any later sweep's period, in any time zone, starts after it."""
+    start = period_containing(period, now.astimezone(UTC).date() - timedelta(days=1)).start
+    return datetime.combine(start - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+
+def _covers(summary: SweepSummary, now: datetime) -> bool:
+    """Whether the kept logs still reach back far enough for a sweep at `now`."""
+    return all(
+        c.since <= _window(c.initiative.cadence.period, now)
+        for c in summary.cadence
+        if c.initiative.cadence is not None
+    )
+
+
+def _same_cadence(a: SweepSummary, b: SweepSummary) -> bool:
+    """Equal for every sweep from now on: the same initiatives and the same logs from the
+    later of the two windows on."""
+    if [c.initiative for c in a.cadence] != [c.initiative for c in b.cadence]:
+        return False
+    return all(
+        x.total(max(x.since, y.since)) == y.total(max(x.since, y.since))
+        for x, y in zip(a.cadence, b.cadence, strict=True)
+    )
+
+
+def parse(doc: Mapping[str, Any]) -> SweepSummary:
+    """A summary document (`SweepSummaryRepo.build`'s) as the sweep reads it."""
+    facts = tuple(
+        KpiFact(key, name, owner, every, None if last is None else date.fromisoformat(last))
+        for key, name, owner, every, last in doc["facts"]
+    )
+    cadence = tuple(
+        CadenceFacts(
+            Initiative.model_validate(c["initiative"]),
+            datetime.fromisoformat(c["since"]),
+            tuple((datetime.fromisoformat(at), float(amount)) for at, amount in c["logs"]),
+        )
+        for c in doc["cadence"]
+    )
+    return SweepSummary(facts, cadence)
+
+
+def _parsed(docs: Mapping[str, Mapping[str, Any]]) -> tuple[int, SweepSummary] | None:
+    """(the store schema it was built under, the summary), per table version; None when
+    missing or of another format."""
+    doc = next(iter(docs.values()), None)
+    if doc is None or doc.get("format") != FORMAT:
+        return None
+    return int(doc["schema"]), parse(doc)
