@@ -5,14 +5,19 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers.messages import error_text
 from scoring.errors import LinkCycleError, ScoringError
 from scoring.models import Link, Objective, Perspective
 from scoring.strategy_map import (
+    _SWEEPS,
+    _cost,
     _inversions,
+    _positions,
+    _Swaps,
+    _transpose,
     check_link,
     count_crossings,
     cycle_path,
@@ -225,3 +230,74 @@ def test_links_between_two_layers_cross_when_their_ends_are_in_opposite_orders(
         if (a1 - a2) * (b1 - b2) < 0
     )
     assert _inversions(pairs) == expected
+
+
+# --- the neighbour-swap pass judged by what a swap changes ---------------------------------
+
+
+def full_transpose(
+    layers: list[list[Objective]], links: list[Link], cost: tuple[int, float]
+) -> list[list[Objective]]:
+    """The pass as it was: every swap judged by counting the whole map again."""
+    improved = True
+    for _ in range(_SWEEPS):
+        if not improved:
+            break
+        improved = False
+        for layer in layers:
+            for i in range(len(layer) - 1):
+                layer[i], layer[i + 1] = layer[i + 1], layer[i]
+                swapped = _cost(layers, links)
+                if swapped < cost:
+                    cost, improved = swapped, True
+                else:
+                    layer[i], layer[i + 1] = layer[i + 1], layer[i]
+    return layers
+
+
+@st.composite
+def maps(draw: st.DrawFn) -> tuple[list[list[Objective]], list[Link]]:
+    """Up to 7 layers of up to 9 objectives, and links between any of them: inside a
+    layer, skipping layers, twice, both ways, to itself, or to an objective not drawn."""
+    sizes = draw(st.lists(st.integers(0, 9), min_size=1, max_size=7))
+    layers = [
+        [Objective(key=f"o{d}_{i}", name="O", perspective=f"p{d}") for i in range(size)]
+        for d, size in enumerate(sizes)
+    ]
+    pool = [o.key for layer in layers for o in layer] + ["gone"]
+    pairs = draw(st.lists(st.tuples(st.sampled_from(pool), st.sampled_from(pool)), max_size=45))
+    return layers, [Link(cause=a, effect=b) for a, b in pairs]
+
+
+@settings(max_examples=300, deadline=None)
+@given(maps())
+def test_the_swap_pass_picks_what_counting_the_whole_map_picks(
+    drawn: tuple[list[list[Objective]], list[Link]],
+) -> None:
+    layers, some = drawn
+    cost = _cost(layers, some)
+    expected = full_transpose([list(layer) for layer in layers], some, cost)
+    assert _transpose([list(layer) for layer in layers], some, cost) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(maps(), st.data())
+def test_a_swaps_change_in_crossings_and_length_is_the_full_counts(
+    drawn: tuple[list[list[Objective]], list[Link]], data: st.DataObject
+) -> None:
+    layers, some = drawn
+    swaps = _Swaps([list(layer) for layer in layers], some)
+    for _ in range(data.draw(st.integers(1, 12))):
+        depth = data.draw(st.sampled_from(range(len(swaps.layers))))
+        layer = swaps.layers[depth]
+        if len(layer) < 2:
+            continue
+        i = data.draw(st.integers(0, len(layer) - 2))
+        u, v = layer[i].key, layer[i + 1].key
+        crossings, length = swaps.crossings_change(u, v), swaps.length_change(u, v)
+        before = _cost(swaps.layers, some)
+        swaps._swap(depth, i)  # kept: the next swap starts from here
+        after = _cost(swaps.layers, some)
+        assert after[0] - before[0] == crossings
+        assert after[1] - before[1] == pytest.approx(length / (2 * swaps.scale), abs=1e-9)
+        assert swaps.pos == _positions(swaps.layers)
