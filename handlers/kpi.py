@@ -84,16 +84,20 @@ def _list_reply(
 ) -> Reply:
     """The whole list; a KPI's cells are remembered with its view, so when one KPI changed
     only its row is formatted again."""
-    pace_of = dict(zip((v.kpi.key for v in view.kpis), paces, strict=True))
+    home = {o.key: o.perspective for o in reversed(view.objectives)}  # the first one wins
+    under: dict[str, list[tuple[KpiView, str]]] = {p.key: [] for p in view.perspectives}
+    for v, pace in zip(view.kpis, paces, strict=True):
+        place = home.get(v.kpi.objective)
+        if place is not None and place in under:
+            under[place].append((v, pace))
     rows: list[tuple[str, ...]] = []
     for perspective in view.perspectives:
-        members = [v for v in view.kpis if view.perspective_of(v.kpi.objective) == perspective.key]
+        members = under[perspective.key]
         if not members:
             continue
         rows.append((perspective.name.upper(), "", "", "", "", ""))
-        for v in members:
+        for v, pace in members:
             cells = ctx.store.kpis.memo(chat, v.kpi.key, _cells, (v,), partial(_cells, v))
-            pace = pace_of[v.kpi.key]
             age = render.age(v.day, today)
             rows.append((*cells, f"{age}  {pace}" if pace else age))
     notes = [_left_out_note(view.kpis)]

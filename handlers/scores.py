@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from handlers import render
 from handlers.calculated import period_values, reading
 from handlers.contract import Context
 from scoring.kpi import performance, progress
 from scoring.models import Kpi, Objective, Perspective, Status, Thresholds
-from scoring.rollup import ScorecardScore, rollup
+from scoring.rollup import KpiScore, ScorecardScore, rescore, rollup_scored, score_kpi
 from scoring.status import kpi_status
 from scoring.targets import DuePace, due_pace, kpi_on
 
@@ -93,25 +94,35 @@ def scorecard_view(ctx: Context, chat: str) -> ScorecardView:
     perspectives = repo.perspectives(chat)
     objectives = repo.objectives(chat)
     views = [kpi_view(ctx, chat, kpi, thresholds) for kpi in ctx.store.kpis.all(chat)]
-    score = ctx.store.kpis.memo(
-        chat,
-        None,
-        rollup,
-        (tuple(perspectives), tuple(objectives), tuple(views), thresholds),
-        lambda: _rollup(perspectives, objectives, views, thresholds),
-    )
+    shown = (tuple(perspectives), tuple(objectives), tuple(views), thresholds)
+
+    def whole() -> ScorecardScore:
+        scores = [_kpi_score(v, thresholds) for v in views]
+        return rollup_scored(perspectives, objectives, scores, 0, thresholds)
+
+    def update(old: tuple[object, ...], previous: ScorecardScore) -> ScorecardScore:
+        """After a few KPIs' views changed (one `/kpi set`), only they are scored again
+        and only their objectives, perspectives and the index aggregated again."""
+        if old[:2] != shown[:2] or old[3] != thresholds:
+            return whole()
+        before = cast(tuple[KpiView, ...], old[2])
+        if [v.kpi.key for v in before] != [v.kpi.key for v in views]:
+            return whole()
+        changed = {
+            new.kpi.key: _kpi_score(new, thresholds)
+            for was, new in zip(before, views, strict=True)
+            if was is not new
+        }
+        found = rescore(previous, perspectives, objectives, changed, thresholds)
+        return whole() if found is None else found
+
+    score = ctx.store.kpis.memo(chat, None, rollup_scored, shown, whole, update=update)
     return ScorecardView(perspectives, objectives, views, score, thresholds)
 
 
-def _rollup(
-    perspectives: list[Perspective],
-    objectives: list[Objective],
-    views: list[KpiView],
-    thresholds: Thresholds,
-) -> ScorecardScore:
-    latest = {v.kpi.key: v.value for v in views if v.value is not None}
-    scored = [kpi_on(v.kpi, v.day) for v in views]
-    return rollup(perspectives, objectives, scored, latest, thresholds)
+def _kpi_score(view: KpiView, thresholds: Thresholds) -> KpiScore:
+    """What the roll-up makes of a live KPI's view: scored against the target in force."""
+    return score_kpi(kpi_on(view.kpi, view.day), view.value, thresholds)
 
 
 def due_state(ctx: Context, chat: str, view: KpiView, today: date) -> DuePace | None:

@@ -12,7 +12,9 @@ items count equally (an unweighted mean), so zeroing weights never hides data.
 `avg`, `min` and `max` ignore weights. KPIs whose objective, and objectives
 whose perspective, are not in the input are not placed anywhere.
 
-Runs on every `/kpi` and `/scorecard`: one pass over the KPIs, dict lookups only.
+Runs on every `/kpi` and `/scorecard`: one pass over the KPIs, dict lookups only; after
+one KPI's value changed, `rescore` aggregates again only its objective, that objective's
+perspective and the index.
 """
 
 from __future__ import annotations
@@ -143,6 +145,15 @@ def _counts(statuses: Iterable[Status]) -> Counts:
     return MappingProxyType(tally)
 
 
+def _sum_counts(parts: Iterable[Counts]) -> Counts:
+    """The counts of several groups together."""
+    tally = _ZERO_COUNTS.copy()
+    for part in parts:
+        for status, n in part.items():
+            tally[status] += n
+    return MappingProxyType(tally)
+
+
 def score_kpi(
     kpi: Kpi, value: float | None, thresholds: Thresholds = DEFAULT_THRESHOLDS
 ) -> KpiScore:
@@ -166,18 +177,30 @@ def score_objective(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> ObjectiveScore:
     """An objective's score from its scored KPIs, by its aggregate mode."""
+    return _score_objective(
+        objective.key, objective.perspective, objective.aggregate, kpis, thresholds
+    )
+
+
+def _score_objective(
+    key: str,
+    perspective: str,
+    mode: Aggregate,
+    kpis: Sequence[KpiScore],
+    thresholds: Thresholds,
+) -> ObjectiveScore:
     pairs = [
         (k.performance, k.weight)
         for k in kpis
         if k.performance is not None and k.status is not Status.TEST
     ]
-    score = aggregate(objective.aggregate, pairs)
+    score = aggregate(mode, pairs)
     return ObjectiveScore(
-        key=objective.key,
-        perspective=objective.perspective,
+        key=key,
+        perspective=perspective,
         score=score,
         status=_status(score, thresholds),
-        aggregate=objective.aggregate,
+        aggregate=mode,
         counts=_counts(k.status for k in kpis),
         kpis=tuple(kpis),
     )
@@ -191,37 +214,108 @@ def rollup(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> ScorecardScore:
     """Score the whole scorecard from each KPI's latest value (`latest[kpi.key]`)."""
+    live = [kpi for kpi in kpis if kpi.removed_at is None]
+    return rollup_scored(
+        perspectives,
+        objectives,
+        [score_kpi(kpi, latest.get(kpi.key), thresholds) for kpi in live],
+        len(kpis) - len(live),
+        thresholds,
+    )
+
+
+def rollup_scored(
+    perspectives: Sequence[Perspective],
+    objectives: Sequence[Objective],
+    scores: Sequence[KpiScore],
+    removed: int = 0,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> ScorecardScore:
+    """`rollup` of KPIs already scored (live ones; `removed` say how many were left out)."""
     by_objective: dict[str, list[KpiScore]] = {o.key: [] for o in objectives}
-    removed = 0
-    for kpi in kpis:
-        if kpi.removed_at is not None:
-            removed += 1
-            continue
+    for kpi in scores:
         bucket = by_objective.get(kpi.objective)
         if bucket is not None:
-            bucket.append(score_kpi(kpi, latest.get(kpi.key), thresholds))
+            bucket.append(kpi)
     by_perspective: dict[str, list[ObjectiveScore]] = {p.key: [] for p in perspectives}
-    weights = {o.key: o.weight for o in objectives}
     for objective in objectives:
         group = by_perspective.get(objective.perspective)
         if group is not None:
             group.append(score_objective(objective, by_objective[objective.key], thresholds))
+    weights = {o.key: o.weight for o in objectives}
+    scored = [
+        _score_perspective(p.key, by_perspective[p.key], weights, thresholds)
+        for p in sorted(perspectives, key=lambda p: p.order)
+    ]
+    return _scorecard(perspectives, scored, removed, thresholds)
+
+
+def rescore(
+    previous: ScorecardScore,
+    perspectives: Sequence[Perspective],
+    objectives: Sequence[Objective],
+    changed: Mapping[str, KpiScore],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> ScorecardScore | None:
+    """`previous` after some KPIs' scores changed (`changed`, by key): only their objectives,
+    those objectives' perspectives and the index are aggregated again; the rest is reused.
+
+    `previous` must come from the same perspectives, objectives, thresholds and KPIs. None
+    (score it whole instead) when a changed KPI is not in the objective it was in.
+    """
+    weights = {o.key: o.weight for o in objectives}
+    found: set[str] = set()
     scored: list[PerspectiveScore] = []
-    for perspective in sorted(perspectives, key=lambda p: p.order):
-        members = by_perspective[perspective.key]
-        score = weighted_mean((o.score, weights[o.key]) for o in members if o.score is not None)
-        scored.append(
-            PerspectiveScore(
-                key=perspective.key,
-                score=score,
-                status=_status(score, thresholds),
-                counts=_counts(k.status for o in members for k in o.kpis),
-                objectives=tuple(members),
-            )
-        )
+    for p in previous.perspectives:
+        members: list[ObjectiveScore] = []
+        for o in p.objectives:
+            if any(k.key in changed for k in o.kpis):
+                kpis = [changed.get(k.key, k) for k in o.kpis]
+                if any(k.objective != o.key for k in kpis):
+                    return None
+                found.update(k.key for k in o.kpis if k.key in changed)
+                o = _score_objective(o.key, o.perspective, o.aggregate, kpis, thresholds)
+            members.append(o)
+        same = all(new is old for new, old in zip(members, p.objectives, strict=True))
+        scored.append(p if same else _score_perspective(p.key, members, weights, thresholds))
+    if any(
+        previous.objective(k.objective) is not None
+        for key, k in changed.items()
+        if key not in found
+    ):
+        return None  # a KPI not placed before would be now
+    if all(new is old for new, old in zip(scored, previous.perspectives, strict=True)):
+        return previous
+    return _scorecard(perspectives, scored, previous.left_out_removed, thresholds)
+
+
+def _score_perspective(
+    key: str,
+    members: Sequence[ObjectiveScore],
+    weights: Mapping[str, float],
+    thresholds: Thresholds,
+) -> PerspectiveScore:
+    """A perspective's score: the weighted mean of its scored objectives."""
+    score = weighted_mean((o.score, weights[o.key]) for o in members if o.score is not None)
+    return PerspectiveScore(
+        key=key,
+        score=score,
+        status=_status(score, thresholds),
+        counts=_sum_counts(o.counts for o in members),
+        objectives=tuple(members),
+    )
+
+
+def _scorecard(
+    perspectives: Sequence[Perspective],
+    scored: Sequence[PerspectiveScore],
+    removed: int,
+    thresholds: Thresholds,
+) -> ScorecardScore:
+    """The index (weighted mean of the scored perspectives) and the totals."""
     p_weights = {p.key: p.weight for p in perspectives}
     index = weighted_mean((p.score, p_weights[p.key]) for p in scored if p.score is not None)
-    counts = _counts(k.status for p in scored for o in p.objectives for k in o.kpis)
+    counts = _sum_counts(p.counts for p in scored)
     return ScorecardScore(
         index=index,
         status=_status(index, thresholds),

@@ -411,6 +411,8 @@ class KpiRepo:
         tag: object,
         args: tuple[object, ...],
         compute: Callable[[], T],
+        *,
+        update: Callable[[tuple[object, ...], T], T] | None = None,
     ) -> T:
         """`compute()` remembered with the version of KPI `key`'s values index (with None:
         of the chat's KPI definitions) and `args`, compared with `==`.
@@ -418,13 +420,18 @@ class KpiRepo:
         What `compute` reads besides that table must be in `args`: `/kpi` then pays only
         for the KPIs whose values, definition or settings changed since it last ran.
         `tag` names the derivation (one result kept per tag); never mutate the result.
+        `update(old args, old result)`, when given, is used instead of `compute` when this
+        version remembers a result for other `args`: it must give what `compute` would.
         """
         table = f"{_DEFS}{chat}" if key is None else self._index_name(chat, key)
         slot = self._db.derived(table, _memo_slot)
         found = slot.get(tag)
         if found is not None and found[0] == args:
             return cast(T, found[1])
-        result = compute()
+        if found is not None and update is not None:
+            result = update(found[0], cast(T, found[1]))
+        else:
+            result = compute()
         slot[tag] = (args, result)
         return result
 

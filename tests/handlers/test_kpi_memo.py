@@ -15,6 +15,8 @@ import handlers.kpi
 import handlers.scores
 from bot.app import build_core
 from handlers.contract import Reply
+from scoring.models import Kpi
+from scoring.rollup import KpiScore
 from storage.kpis import KpiRepo
 from tests.support import FakeChat, FixedClock
 
@@ -71,7 +73,9 @@ STEPS = st.lists(COMMANDS, max_size=14)
 READS = ("/kpi", "/scorecard", "/kpi cac", "/kpi visits explain")
 
 
-def _fresh(self: KpiRepo, chat: str, key: str | None, tag: object, args: Any, compute: Any) -> Any:
+def _fresh(
+    self: KpiRepo, chat: str, key: str | None, tag: object, args: Any, compute: Any, **_: Any
+) -> Any:
     return compute()
 
 
@@ -119,12 +123,13 @@ def test_remembered_kpi_and_scorecard_replies_equal_a_fresh_computation_after_an
     asyncio.run(_scenario(steps))
 
 
-def test_a_kpi_list_after_one_set_scores_and_formats_only_that_kpi(
+def test_a_kpi_list_after_one_set_scores_rolls_up_and_formats_only_that_kpi(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     scored: list[str] = []
     formatted: list[str] = []
-    score, cells = handlers.scores._scored, handlers.kpi._cells
+    rolled_up: list[str] = []
+    score, cells, roll = handlers.scores._scored, handlers.kpi._cells, handlers.scores.score_kpi
 
     def counting_score(*args: Any) -> handlers.scores.KpiView:
         view = score(*args)
@@ -135,7 +140,12 @@ def test_a_kpi_list_after_one_set_scores_and_formats_only_that_kpi(
         formatted.append(view.kpi.key)
         return cells(view)
 
+    def counting_roll(kpi: Kpi, *args: Any) -> KpiScore:
+        rolled_up.append(kpi.key)
+        return roll(kpi, *args)
+
     monkeypatch.setattr(handlers.scores, "_scored", counting_score)
+    monkeypatch.setattr(handlers.scores, "score_kpi", counting_roll)
     monkeypatch.setattr(handlers.kpi, "_cells", counting_cells)
 
     async def scenario() -> None:
@@ -146,14 +156,15 @@ def test_a_kpi_list_after_one_set_scores_and_formats_only_that_kpi(
                 await chat.ok(f'/kpi add {key} "{key.upper()}" target=100 perspective=customers')
                 await chat.ok(f"/kpi set {key} 50 2026-11-20")
             first = await chat.ok("/kpi")
-            assert sorted(scored) == sorted(formatted) == sorted(KPIS)
+            assert sorted(scored) == sorted(formatted) == sorted(rolled_up) == sorted(KPIS)
             scored.clear()
             formatted.clear()
+            rolled_up.clear()
             assert await chat.ok("/kpi") == first
-            assert scored == formatted == []
+            assert scored == formatted == rolled_up == []
             await chat.ok("/kpi set visits 70")
             await chat.ok("/kpi")
-            assert scored == formatted == ["visits"]
+            assert scored == formatted == rolled_up == ["visits"]
         finally:
             core.close()
 
