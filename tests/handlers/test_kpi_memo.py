@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import handlers.kpi
 import handlers.scores
+import scoring.rollup
 from bot.app import build_core
 from handlers.contract import Reply
 from scoring.models import Kpi
@@ -129,7 +130,7 @@ def test_a_kpi_list_after_one_set_scores_rolls_up_and_formats_only_that_kpi(
     scored: list[str] = []
     formatted: list[str] = []
     rolled_up: list[str] = []
-    score, cells, roll = handlers.scores._scored, handlers.kpi._cells, handlers.scores.score_kpi
+    score, cells, roll = handlers.scores._scored, handlers.kpi._cells, scoring.rollup.score_kpi
 
     def counting_score(*args: Any) -> handlers.scores.KpiView:
         view = score(*args)

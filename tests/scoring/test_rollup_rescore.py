@@ -45,9 +45,10 @@ def _objectives(draw: st.DrawFn) -> list[Objective]:
 
 @st.composite
 def scorecards(draw: st.DrawFn) -> tuple[list[Perspective], list[Objective], list[Kpi]]:
+    weights = draw(st.lists(st.sampled_from([0.0, 1.0, 3.0]), max_size=len(PERSPECTIVES)))
     perspectives = [
         Perspective(key=key, name=key, order=draw(st.integers(0, 5)), weight=w)
-        for key, w in zip(PERSPECTIVES, draw(st.lists(st.sampled_from([0.0, 1.0, 3.0]))))
+        for key, w in zip(PERSPECTIVES, weights, strict=False)
     ]
     kpis = [
         Kpi(
@@ -109,7 +110,7 @@ def test_a_roll_up_kept_up_to_date_equals_one_scored_whole_after_any_changes(
             old = by_key.get(change.key)
             if old is None:
                 continue
-            fields = {"test": change.test, "weight": change.weight}
+            fields: dict[str, object] = {"test": change.test, "weight": change.weight}
             if change.objective is not None:
                 fields["objective"] = change.objective
                 moved |= change.objective != old.objective
