@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from storage.alert_state import AlertRepo
 from storage.audit import AuditEntry, AuditRepo
@@ -108,7 +109,9 @@ class Store:
         if self.changes.entry_id() is not None:
             yield
             return
-        with self.changes.collect(chat, self.audit.new_id(chat, at)) as step:
+        # the id names the month of the chat's own calendar, as /history shows the change
+        local = at.astimezone(ZoneInfo(self.chats.settings(chat).timezone))
+        with self.changes.collect(chat, self.audit.new_id(chat, local)) as step:
             yield
             changes = step.change_docs()
             if not changes and step.complete:

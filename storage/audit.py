@@ -52,8 +52,15 @@ class AuditRepo:
         return AppendLog(self._db, "audit", f"{chat}:{month}", block=AUDIT_BLOCK, stamp="at")
 
     def new_id(self, chat: str, at: AwareDatetime) -> str:
-        """The next id in the chat: month and number (`2611-14`), naming its shard."""
-        return f"{at:%y%m}-{self._log(chat, f'{at:%Y-%m}').count() + 1}"
+        """The next id in the chat: month and number (`2611-14`), naming its shard.
+
+        The month is `at`'s (the chat's calendar), but never one before the chat's newest
+        shard: a zone moved back across a month's end must not file newer entries under an
+        older month, which `newest` would then list after older ones.
+        """
+        months = self._months(chat)
+        month = max(f"{at:%Y-%m}", months[-1]) if months else f"{at:%Y-%m}"
+        return f"{month[2:4]}{month[5:]}-{self._log(chat, month).count() + 1}"
 
     def add(self, chat: str, entry: AuditEntry) -> None:
         """Append an entry to its month."""
