@@ -32,6 +32,10 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)|(?<=\w)'(?=\s|$)")
 _HELD = "\x00"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: Marks nobody sees that come with pasted or right-to-left text: zero-width spaces and
+#: joiners, direction marks and embeddings, word joiners, a byte-order mark. A number or key
+#: is read without them (else "'12' is not a number" quotes one).
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 KEY_RE = re.compile(r"^[^\W\d_][\w.-]{0,39}$|^\d[\w.-]{0,39}$", re.UNICODE)
 
 #: Longest message we read; longer ones are refused before any parsing.
@@ -152,7 +156,7 @@ def tokenize(text: str) -> tuple[str, ...]:
 
 def normalize_key(raw: str, what: str = "key") -> str:
     """Keys are case-insensitive, any script: `CAC` and `cac` are the same KPI."""
-    key = unicodedata.normalize("NFC", raw.strip()).casefold()
+    key = unicodedata.normalize("NFC", _INVISIBLE.sub("", raw).strip()).casefold()
     if not KEY_RE.match(key):
         raise UsageError(
             f"'{clip(raw)}' is not a valid {what}: use letters, digits, '-', '_' or '.', "
@@ -191,7 +195,8 @@ def parse_number(raw: str, what: str = "value") -> float:
         value = float(raw)
         if abs(value) <= MAX_VALUE:
             return value
-    text = raw.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("_", "")
+    text = _INVISIBLE.sub("", raw).strip().replace("\u00a0", " ").replace("\u202f", " ")
+    text = text.replace("_", "")
     compact = text.replace(" ", "").replace("'", "").replace("−", "-").lower()
     if "," in compact and "." in compact:
         # whichever comes last is the decimal mark: 1,234.5 and 1.234,5 are both 1234.5
