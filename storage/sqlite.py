@@ -107,6 +107,7 @@ class SqliteBackend:
         self._page_size = 4096
         self._pages = 0  # pages committed (an estimate) since the last checkpoint started
         self.commits = 0  # transactions committed so far (stored in meta)
+        self.checkpoints = 0  # background checkpoints started (benchmarks attribute pauses)
 
     # ownership --------------------------------------------------------------------------
 
@@ -297,7 +298,13 @@ class SqliteBackend:
                 1, thread_name_prefix="store-checkpoint"
             )
         self._pages = 0
+        self.checkpoints += 1
         self._checkpoint = self._checkpoints.submit(self._passive_checkpoint)
+
+    @property
+    def checkpointing(self) -> bool:
+        """Whether a background checkpoint is copying the WAL right now."""
+        return self._checkpoint is not None and not self._checkpoint.done()
 
     def _passive_checkpoint(self) -> None:
         """A checkpoint that waits for nobody; one that fails (disk full) is retried later."""
