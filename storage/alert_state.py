@@ -173,8 +173,12 @@ class AlertRepo:
         return None
 
     def states(self, chat: str, *, status: Status | None = None) -> list[StoredState]:
-        """Every KPI's alert state (only those told `status`, checked before parsing)."""
+        """Every KPI's alert state (only those told `status`, checked before parsing; the
+        red ones, which the sweep reads for every chat, parsed once per bucket version)."""
         self._db.prefetch(f"al:{chat}:")
+        if status is Status.RED:
+            derived = self._db.derived
+            return [s for n in range(STATE_BUCKETS) for s in derived(f"al:{chat}:{n}", _red)]
         docs = [
             doc for n in range(STATE_BUCKETS) for doc in self._db.docs(f"al:{chat}:{n}").values()
         ]
@@ -300,6 +304,12 @@ class AlertRepo:
     def progress_total(self, chat: str, key: str, since: datetime) -> float:
         """An initiative's logged amount from `since` on (as InitiativeRepo.logs would sum)."""
         return self._initiatives.progress_total(chat, key, since)
+
+
+def _red(docs: Mapping[str, Mapping[str, Any]]) -> tuple[StoredState, ...]:
+    """A state bucket's red states (`AlertRepo.states(status=RED)`), in document order."""
+    red = Status.RED.value
+    return tuple(_stored(d) for d in docs.values() if d["state"].get("status") == red)
 
 
 def _stored(doc: Mapping[str, Any]) -> StoredState:

@@ -51,20 +51,26 @@ class CadenceFacts:
         return sum(amount for at, amount in self.logs if at >= since)
 
 
+#: A KPI as the summary keeps it: key, name, owner, `every`, its latest value's ISO day.
+Fact = tuple[str, str, str | None, str, str | None]
+
+
 @dataclass(frozen=True, slots=True)
 class SweepSummary:
     """What a sweep reads of one chat's KPIs and initiatives."""
 
-    facts: tuple[KpiFact, ...]
+    facts: tuple[Fact, ...]
     cadence: tuple[CadenceFacts, ...]
 
     def stale_candidates(self, cutoffs: Mapping[str, date]) -> list[KpiFact]:
         """KPIs whose latest value is on or before their `every`'s cutoff day
-        (`KpiRepo.facts(last_on_or_before=cutoffs)`)."""
+        (`KpiRepo.facts(last_on_or_before=cutoffs)`; ISO days compare as strings, so only
+        the candidates' days are parsed)."""
+        days = {every: day.isoformat() for every, day in cutoffs.items()}
         return [
-            f
-            for f in self.facts
-            if f.last_day is not None and f.every in cutoffs and f.last_day <= cutoffs[f.every]
+            KpiFact(key, name, owner, every, date.fromisoformat(last))
+            for key, name, owner, every, last in self.facts
+            if last is not None and every in days and last <= days[every]
         ]
 
 
@@ -98,7 +104,7 @@ class SweepSummaryRepo:
         name = f"{KIND}{chat}"
         if chat.count(":") == 1:
             found = self._db.derived(name, _parsed)
-            if found is not None and found[0] == SCHEMA_VERSION and _covers(found[1], now):
+            if found is not None and found[0] == SCHEMA_VERSION:
                 return found[1]
         doc = self.build(chat, now)
         if chat.count(":") == 1:
@@ -150,15 +156,6 @@ def _window(period: Any, now: datetime) -> datetime:
     return datetime.combine(start - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
 
 
-def _covers(summary: SweepSummary, now: datetime) -> bool:
-    """Whether the kept logs still reach back far enough for a sweep at `now`."""
-    return all(
-        c.since <= _window(c.initiative.cadence.period, now)
-        for c in summary.cadence
-        if c.initiative.cadence is not None
-    )
-
-
 def _same_cadence(a: SweepSummary, b: SweepSummary) -> bool:
     """Equal for every sweep from now on: the same initiatives and the same logs from the
     later of the two windows on."""
@@ -173,8 +170,7 @@ def _same_cadence(a: SweepSummary, b: SweepSummary) -> bool:
 def parse(doc: Mapping[str, Any]) -> SweepSummary:
     """A summary document (`SweepSummaryRepo.build`'s) as the sweep reads it."""
     facts = tuple(
-        KpiFact(key, name, owner, every, None if last is None else date.fromisoformat(last))
-        for key, name, owner, every, last in doc["facts"]
+        (key, name, owner, every, last) for key, name, owner, every, last in doc["facts"]
     )
     cadence = tuple(
         CadenceFacts(
