@@ -2,18 +2,24 @@
 
 Runs SQLite's `integrity_check`, every table's checksum, the store's own checks (every
 body is a JSON object of documents, the schema is one this version understands, no
-acknowledged commit is missing) and reports tables, documents and bytes per kind of
-table. Opening takes the directory lock, so stop the bot first.
+acknowledged commit is missing, every stored sweep summary equals one built from its
+source tables) and reports tables, documents and bytes per kind of table. Opening takes
+the directory lock, so stop the bot first.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 
+from storage import sweep_summary
+from storage.engine import Database
 from storage.errors import StoreError
+from storage.initiatives import InitiativeRepo
+from storage.kpis import KpiRepo
 from storage.legacy import legacy_present, read_legacy
 from storage.migrations import SCHEMA_VERSION
 from storage.sqlite import DB_FILE, SqliteBackend
@@ -91,6 +97,28 @@ def _examine(backend: SqliteBackend, report: Report) -> None:
     report.lines.append(f"{'kind':<10} {'tables':>8} {'documents':>10} {'bytes':>10}")
     for kind, (tables, documents, size) in sorted(kinds.items()):
         report.lines.append(f"{kind:<10} {tables:>8} {documents:>10} {_size(size):>10}")
+    _check_summaries(backend, report)
+
+
+def _check_summaries(backend: SqliteBackend, report: Report) -> None:
+    """Each stored sweep summary against one built from its chat's tables now (reads only)."""
+    names = backend.names(sweep_summary.KIND)
+    if not names:
+        return
+    db = Database(backend)
+    try:
+        kpis = KpiRepo(db)
+        summaries = sweep_summary.SweepSummaryRepo(db, kpis, InitiativeRepo(db))
+        now = datetime.now(UTC)
+        for name in names:
+            chat = name[len(sweep_summary.KIND) :]
+            if not summaries.check(chat, now):
+                report.problems.append(
+                    f"the sweep summary of chat {chat} differs from its KPIs and initiatives"
+                )
+    finally:
+        db.close()  # nothing was changed: only releases what it opened
+    report.lines.append(f"sweep summaries: {len(names)} checked against their tables")
 
 
 def _examine_legacy(root: Path, report: Report) -> Report:

@@ -141,9 +141,13 @@ class SweepSummaryRepo:
         return {"facts": facts, "cadence": cadence}
 
     def check(self, chat: str, now: datetime) -> bool:
-        """Whether the stored summary (if any) equals one built from the sources now."""
+        """Whether the stored summary equals one built from the sources now (True when
+        there is none, or one the sweep would not trust and so rebuilds)."""
         stored = first_doc(self._db, f"{KIND}{chat}")
-        if stored is None:
+        if stored is None or (stored.get("format"), stored.get("schema")) != (
+            FORMAT,
+            SCHEMA_VERSION,
+        ):
             return True
         fresh = self.build(chat, now)
         return stored.get("facts") == fresh["facts"] and _same_cadence(parse(stored), parse(fresh))

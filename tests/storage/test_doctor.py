@@ -60,3 +60,23 @@ def test_doctor_checks_an_old_journal_store_without_moving_it(
     assert main(["doctor", "--data", str(root)]) == 0
     assert "journal store (schema 1): 8 tables, 39 documents" in capsys.readouterr().out
     assert (root / "store.snapshot").exists() and not (root / "store.db").exists()
+
+
+def test_doctor_checks_each_sweep_summary_against_its_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = open_store(tmp_path)
+    store.kpis.put("console:c", Kpi(key="cac", name="CAC", objective="o", target=80))
+    store.kpis.record("console:c", Measurement(kpi="cac", value=1, day=AT.date(), at=AT))
+    store.sweeps.get("console:c", AT)  # as the sweep stores it
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 0
+    assert "sweep summaries: 1 checked against their tables" in capsys.readouterr().out
+    store = open_store(tmp_path)
+    stored = dict(store.db.docs("sweep:console:c")["1"])
+    store.db.put_table("sweep:console:c", {1: {**stored, "facts": []}})  # not what cac says
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "PROBLEM: the sweep summary of chat console:c differs from its KPIs and initiatives"
+    )
