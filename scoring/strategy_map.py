@@ -18,6 +18,7 @@ from __future__ import annotations
 from bisect import bisect_right, insort
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from itertools import groupby
 from math import lcm
 from operator import itemgetter
@@ -26,6 +27,8 @@ from scoring.errors import LinkCycleError
 from scoring.models import Link, Objective, Perspective
 
 _SWEEPS = 8
+_REMEMBERED = 64  # maps whose order is remembered (a few bytes of keys each)
+Pairs = Sequence[tuple[str, str]]  # (cause, effect) keys of links
 
 
 def _successors(links: Iterable[Link]) -> dict[str, list[str]]:
@@ -87,23 +90,23 @@ def _layers(
     return [members[p.key] for p in ordered]
 
 
-def _positions(layers: Sequence[Sequence[Objective]]) -> dict[str, tuple[int, float]]:
+def _positions(layers: Sequence[Sequence[str]]) -> dict[str, tuple[int, float]]:
     """key → (layer index, position scaled to 0..1) so layers of any size compare."""
     return {
-        o.key: (depth, (i + 0.5) / len(layer))
+        key: (depth, (i + 0.5) / len(layer))
         for depth, layer in enumerate(layers)
-        for i, o in enumerate(layer)
+        for i, key in enumerate(layer)
     }
 
 
-def _cost(layers: Sequence[Sequence[Objective]], links: Sequence[Link]) -> tuple[int, float]:
+def _cost(layers: Sequence[Sequence[str]], links: Pairs) -> tuple[int, float]:
     """(crossing pairs of links between the same two perspectives, total sideways link length)."""
     pos = _positions(layers)
     edges: dict[tuple[int, int], list[tuple[float, float]]] = {}
-    for link in links:
-        if link.cause not in pos or link.effect not in pos:
+    for cause, effect in links:
+        if cause not in pos or effect not in pos:
             continue
-        (la, pa), (lb, pb) = pos[link.cause], pos[link.effect]
+        (la, pa), (lb, pb) = pos[cause], pos[effect]
         if la == lb:
             continue
         if la > lb:
@@ -112,12 +115,12 @@ def _cost(layers: Sequence[Sequence[Objective]], links: Sequence[Link]) -> tuple
     return sum(_inversions(group) for group in edges.values()), _length(pos, links)
 
 
-def _length(pos: Mapping[str, tuple[int, float]], links: Sequence[Link]) -> float:
+def _length(pos: Mapping[str, tuple[int, float]], links: Pairs) -> float:
     """Total sideways length of the links, rounded so that float noise never decides."""
     length = 0.0
-    for link in links:
-        if link.cause in pos and link.effect in pos:
-            length += abs(pos[link.cause][1] - pos[link.effect][1])
+    for cause, effect in links:
+        if cause in pos and effect in pos:
+            length += abs(pos[cause][1] - pos[effect][1])
     return round(length, 9)
 
 
@@ -143,23 +146,24 @@ def count_crossings(
 ) -> int:
     """How many pairs of links cross when the perspectives are drawn in `order`."""
     ranked = sorted(perspectives, key=lambda p: p.order)
-    return _cost([list(order.get(p.key, ())) for p in ranked], links)[0]
+    keys = [[o.key for o in order.get(p.key, ())] for p in ranked]
+    return _cost(keys, _pairs(links))[0]
 
 
 def _reorder(
-    layer: Sequence[Objective],
+    layer: Sequence[str],
     pos: Mapping[str, tuple[int, float]],
     neighbours: Mapping[str, Sequence[str]],
-) -> list[Objective]:
+) -> list[str]:
     """One layer sorted by the mean position of each objective's linked objectives."""
 
-    def barycentre(item: tuple[int, Objective]) -> tuple[float, int]:
-        index, objective = item
-        linked = [pos[k][1] for k in neighbours.get(objective.key, ()) if k in pos]
-        centre = sum(linked) / len(linked) if linked else pos[objective.key][1]
+    def barycentre(item: tuple[int, str]) -> tuple[float, int]:
+        index, key = item
+        linked = [pos[k][1] for k in neighbours.get(key, ()) if k in pos]
+        centre = sum(linked) / len(linked) if linked else pos[key][1]
         return centre, index
 
-    return [objective for _, objective in sorted(enumerate(layer), key=barycentre)]
+    return [key for _, key in sorted(enumerate(layer), key=barycentre)]
 
 
 def order_objectives(
@@ -167,34 +171,58 @@ def order_objectives(
     objectives: Sequence[Objective],
     links: Sequence[Link],
 ) -> dict[str, list[Objective]]:
-    """Objectives of each perspective (by key) in map order: linked ones close together."""
-    layers = _layers(perspectives, objectives)
+    """Objectives of each perspective (by key) in map order: linked ones close together.
+
+    The order depends only on the objectives' keys, their perspectives and input order and
+    the links, never on names or scores, so it is remembered for the last few maps (`_ordered`
+    takes exactly those as its key): `/map`, its `why`, zoom and text versions of one map
+    order it once, on the event loop, until the map itself changes."""
+    ranked = sorted(perspectives, key=lambda p: p.order)
+    layers = _layers(ranked, objectives)
+    orders = _ordered(tuple(tuple(o.key for o in layer) for layer in layers), _pairs(links))
+    placed: dict[str, list[Objective]] = {}
+    for perspective, layer, keys in zip(ranked, layers, orders, strict=True):
+        by_key = {o.key: o for o in layer}
+        placed[perspective.key] = [by_key[key] for key in keys]
+    return placed
+
+
+def _pairs(links: Iterable[Link]) -> tuple[tuple[str, str], ...]:
+    return tuple((link.cause, link.effect) for link in links)
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _ordered(layers: tuple[tuple[str, ...], ...], links: Pairs) -> tuple[tuple[str, ...], ...]:
+    """Each layer's keys in map order (see the module's docstring); a pure function of its
+    arguments, remembered."""
     neighbours: dict[str, list[str]] = {}
-    for link in links:
-        if link.cause != link.effect:
-            neighbours.setdefault(link.cause, []).append(link.effect)
-            neighbours.setdefault(link.effect, []).append(link.cause)
+    for cause, effect in links:
+        if cause != effect:
+            neighbours.setdefault(cause, []).append(effect)
+            neighbours.setdefault(effect, []).append(cause)
+    current = [list(layer) for layer in layers]
     best, best_cost = [list(layer) for layer in layers], _cost(layers, links)
+    pos = _positions(current)
     for sweep in range(_SWEEPS):
-        depths = range(len(layers)) if sweep % 2 == 0 else range(len(layers) - 1, -1, -1)
+        depths = range(len(current)) if sweep % 2 == 0 else range(len(current) - 1, -1, -1)
         changed = False
         for depth in depths:
-            reordered = _reorder(layers[depth], _positions(layers), neighbours)
-            changed = changed or reordered != layers[depth]
-            layers[depth] = reordered
-        cost = _cost(layers, links)
+            reordered = _reorder(current[depth], pos, neighbours)
+            changed = changed or reordered != current[depth]
+            current[depth] = reordered
+            for i, key in enumerate(reordered):
+                pos[key] = (depth, (i + 0.5) / len(reordered))
+        cost = _cost(current, links)
         if cost < best_cost:
-            best, best_cost = [list(layer) for layer in layers], cost
+            best, best_cost = [list(layer) for layer in current], cost
         if not changed:
             break
-    best = _transpose(best, links, best_cost)
-    ranked = sorted(perspectives, key=lambda p: p.order)
-    return {p.key: best[depth] for depth, p in enumerate(ranked)}
+    return tuple(tuple(layer) for layer in _transpose(best, links, best_cost))
 
 
 def _transpose(
-    layers: list[list[Objective]], links: Sequence[Link], cost: tuple[int, float]
-) -> list[list[Objective]]:
+    layers: list[list[str]], links: Pairs, cost: tuple[int, float]
+) -> list[list[str]]:
     """Swap neighbours inside a layer while that lowers the cost (a finishing pass).
 
     Each swap is judged by what it changes (`_Swaps`), not by counting the whole map again:
@@ -226,19 +254,18 @@ class _Swaps:
     objectives).
     """
 
-    def __init__(self, layers: list[list[Objective]], links: Sequence[Link]) -> None:
+    def __init__(self, layers: list[list[str]], links: Pairs) -> None:
         self.layers = layers
         self.links = links
         self.pos = _positions(layers)  # as `_cost` computes them, updated on every swap
-        self.index = {o.key: i for layer in layers for i, o in enumerate(layer)}
+        self.index = {key: i for layer in layers for i, key in enumerate(layer)}
         self.depth = {key: depth for key, (depth, _) in self.pos.items()}
         self.scale = lcm(*(len(layer) for layer in layers if layer))
         # an exact difference of 1 / 2·scale is far above the float sum's noise
         self.exact = 2 * self.scale * (len(links) + 1) ** 2 < 10**15
         self.linked: dict[str, list[str]] = {}  # the other end of each link, both ways
         self.across: dict[str, list[str]] = {}  # … of each link to another layer
-        for link in links:
-            cause, effect = link.cause, link.effect
+        for cause, effect in links:
             if cause == effect or cause not in self.pos or effect not in self.pos:
                 continue
             self.linked.setdefault(cause, []).append(effect)
@@ -280,7 +307,7 @@ class _Swaps:
         layer = self.layers[depth]
         layer[i], layer[i + 1] = layer[i + 1], layer[i]
         for j in (i, i + 1):
-            key = layer[j].key
+            key = layer[j]
             self.index[key] = j
             self.pos[key] = (depth, (j + 0.5) / len(layer))
 
@@ -289,7 +316,7 @@ class _Swaps:
     ) -> tuple[int, float] | None:
         """Swap the objectives at i and i + 1 if that lowers `cost`: the new cost, or None."""
         layer = self.layers[depth]
-        u, v = layer[i].key, layer[i + 1].key
+        u, v = layer[i], layer[i + 1]
         if u not in self.linked and v not in self.linked:
             return None  # nothing drawn changes
         crossings = cost[0] + self.crossings_change(u, v)

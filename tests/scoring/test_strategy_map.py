@@ -13,8 +13,10 @@ from scoring.errors import LinkCycleError, ScoringError
 from scoring.models import Link, Objective, Perspective
 from scoring.strategy_map import (
     _SWEEPS,
+    Pairs,
     _cost,
     _inversions,
+    _ordered,
     _positions,
     _Swaps,
     _transpose,
@@ -236,8 +238,8 @@ def test_links_between_two_layers_cross_when_their_ends_are_in_opposite_orders(
 
 
 def full_transpose(
-    layers: list[list[Objective]], links: list[Link], cost: tuple[int, float]
-) -> list[list[Objective]]:
+    layers: list[list[str]], links: Pairs, cost: tuple[int, float]
+) -> list[list[str]]:
     """The pass as it was: every swap judged by counting the whole map again."""
     improved = True
     for _ in range(_SWEEPS):
@@ -256,23 +258,20 @@ def full_transpose(
 
 
 @st.composite
-def maps(draw: st.DrawFn) -> tuple[list[list[Objective]], list[Link]]:
-    """Up to 7 layers of up to 9 objectives, and links between any of them: inside a
+def maps(draw: st.DrawFn) -> tuple[list[list[str]], list[tuple[str, str]]]:
+    """Up to 7 layers of up to 9 objective keys, and links between any of them: inside a
     layer, skipping layers, twice, both ways, to itself, or to an objective not drawn."""
     sizes = draw(st.lists(st.integers(0, 9), min_size=1, max_size=7))
-    layers = [
-        [Objective(key=f"o{d}_{i}", name="O", perspective=f"p{d}") for i in range(size)]
-        for d, size in enumerate(sizes)
-    ]
-    pool = [o.key for layer in layers for o in layer] + ["gone"]
+    layers = [[f"o{d}_{i}" for i in range(size)] for d, size in enumerate(sizes)]
+    pool = [key for layer in layers for key in layer] + ["gone"]
     pairs = draw(st.lists(st.tuples(st.sampled_from(pool), st.sampled_from(pool)), max_size=45))
-    return layers, [Link(cause=a, effect=b) for a, b in pairs]
+    return layers, pairs
 
 
 @settings(max_examples=300, deadline=None)
 @given(maps())
 def test_the_swap_pass_picks_what_counting_the_whole_map_picks(
-    drawn: tuple[list[list[Objective]], list[Link]],
+    drawn: tuple[list[list[str]], list[tuple[str, str]]],
 ) -> None:
     layers, some = drawn
     cost = _cost(layers, some)
@@ -283,7 +282,7 @@ def test_the_swap_pass_picks_what_counting_the_whole_map_picks(
 @settings(max_examples=200, deadline=None)
 @given(maps(), st.data())
 def test_a_swaps_change_in_crossings_and_length_is_the_full_counts(
-    drawn: tuple[list[list[Objective]], list[Link]], data: st.DataObject
+    drawn: tuple[list[list[str]], list[tuple[str, str]]], data: st.DataObject
 ) -> None:
     layers, some = drawn
     swaps = _Swaps([list(layer) for layer in layers], some)
@@ -293,7 +292,7 @@ def test_a_swaps_change_in_crossings_and_length_is_the_full_counts(
         if len(layer) < 2:
             continue
         i = data.draw(st.integers(0, len(layer) - 2))
-        u, v = layer[i].key, layer[i + 1].key
+        u, v = layer[i], layer[i + 1]
         crossings, length = swaps.crossings_change(u, v), swaps.length_change(u, v)
         before = _cost(swaps.layers, some)
         swaps._swap(depth, i)  # kept: the next swap starts from here
@@ -301,3 +300,58 @@ def test_a_swaps_change_in_crossings_and_length_is_the_full_counts(
         assert after[0] - before[0] == crossings
         assert after[1] - before[1] == pytest.approx(length / (2 * swaps.scale), abs=1e-9)
         assert swaps.pos == _positions(swaps.layers)
+
+
+# --- the remembered order --------------------------------------------------------------------
+
+EDITS = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.integers(0, 30), st.sampled_from("abcd")),
+        st.tuples(st.just("remove"), st.integers(0, 30), st.just("")),
+        st.tuples(st.just("move"), st.integers(0, 30), st.sampled_from("abcd")),
+        st.tuples(st.just("rename"), st.integers(0, 30), st.just("")),
+        st.tuples(st.just("link"), st.integers(0, 30), st.integers(0, 30)),
+        st.tuples(st.just("unlink"), st.integers(0, 30), st.just("")),
+        st.tuples(st.just("reorder"), st.permutations("abcd"), st.just("")),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(EDITS)
+def test_the_remembered_order_is_always_the_order_computed_afresh(
+    edits: list[tuple[object, object, object]],
+) -> None:
+    """Any sequence of map edits: after each, `/map`'s order (remembered across maps and
+    edits) equals ordering that map from scratch."""
+    ps = perspectives(*"abcd")
+    os: list[Objective] = []
+    some: list[Link] = []
+    for kind, x, y in edits:
+        keys_now = [o.key for o in os]
+        if kind == "add":
+            os.append(Objective(key=f"k{x}", name=f"K{x}", perspective=str(y)))
+        elif kind == "reorder" and isinstance(x, list):
+            ps = [Perspective(key=k, name=k, order=x.index(k)) for k in "abcd"]
+        elif keys_now and isinstance(x, int):
+            at = x % len(keys_now)
+            if kind == "remove":
+                os.pop(at)
+            elif kind == "move":
+                os[at] = os[at].model_copy(update={"perspective": str(y)})
+            elif kind == "rename":
+                os[at] = os[at].model_copy(update={"name": os[at].name + "!"})
+            elif kind == "link" and isinstance(y, int):
+                some.append(Link(cause=keys_now[at], effect=keys_now[y % len(keys_now)]))
+            elif kind == "unlink" and some:
+                some.pop(x % len(some))
+        remembered = order_objectives(ps, os, some)
+        ranked = sorted(ps, key=lambda p: p.order)
+        layers = tuple(tuple(o.key for o in os if o.perspective == p.key) for p in ranked)
+        afresh = _ordered.__wrapped__(layers, tuple((k.cause, k.effect) for k in some))
+        assert {p: [o.key for o in members] for p, members in remembered.items()} == {
+            p.key: list(keys) for p, keys in zip(ranked, afresh, strict=True)
+        }
+        # the objects handed back are the current ones (a rename shows at once)
+        assert all(o in os for members in remembered.values() for o in members)
