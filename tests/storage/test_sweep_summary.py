@@ -1,0 +1,55 @@
+"""A chat's sweep summary is dropped with any change to its sources, in the same step:
+a rolled-back step brings both back, a chat move carries a true one, and a chat key the
+engine cannot split never stores one."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from scoring.models import Cadence, Initiative, Kpi, Measurement, ProgressLog
+from storage import Store, open_store
+
+AT = datetime(2026, 11, 21, 10, tzinfo=UTC)
+CHAT = "telegram:-12"
+
+
+def _filled() -> Store:
+    store = open_store(None)
+    store.kpis.put(CHAT, Kpi(key="cac", name="CAC", objective="o", target=80, every="week"))
+    store.kpis.record(CHAT, Measurement(kpi="cac", value=90, day=date(2026, 11, 2), at=AT))
+    store.initiatives.put(
+        CHAT, Initiative(key="posts", name="Posts", cadence=Cadence(count=4, period="month"))
+    )
+    store.initiatives.log(CHAT, ProgressLog(initiative="posts", amount=1, at=AT))
+    return store
+
+
+def test_a_source_change_drops_the_summary_and_a_rollback_brings_it_back() -> None:
+    store = _filled()
+    store.sweeps.get(CHAT, AT)
+    assert store.db.docs(f"sweep:{CHAT}")
+    with pytest.raises(RuntimeError), store.atomic():
+        store.initiatives.log(CHAT, ProgressLog(initiative="posts", amount=2, at=AT))
+        assert not store.db.docs(f"sweep:{CHAT}")  # dropped in the same step
+        raise RuntimeError("the command failed")
+    assert store.db.docs(f"sweep:{CHAT}") and store.sweeps.check(CHAT, AT)
+    store.kpis.record(CHAT, Measurement(kpi="cac", value=70, day=date(2026, 11, 20), at=AT))
+    assert not store.db.docs(f"sweep:{CHAT}")
+    assert store.sweeps.get(CHAT, AT).stale_candidates({"week": date(2026, 11, 19)}) == []
+
+
+def test_a_moved_chat_keeps_a_true_summary() -> None:
+    store = _filled()
+    before = store.sweeps.get(CHAT, AT)
+    assert store.move_chat(CHAT, "telegram:-1005")
+    assert store.sweeps.check("telegram:-1005", AT)
+    assert store.sweeps.get("telegram:-1005", AT) == before
+
+
+def test_a_chat_key_with_more_colons_never_stores_a_summary() -> None:
+    store = open_store(None)
+    store.kpis.put("slack:T1:C2", Kpi(key="cac", name="CAC", objective="o", target=80))
+    store.sweeps.get("slack:T1:C2", AT)
+    assert not store.db.table_names("sweep:")
