@@ -247,7 +247,7 @@ class AlertRepo:
         if not transitions:
             return
         log = self._log(chat)
-        log.append([to_doc(t) for t in transitions])
+        log.append([to_doc(t) for t in transitions], handed_over=True)
         log.keep(LOG_SIZE)
 
     def recent_log(self, chat: str, limit: int = 20) -> list[Transition]:

@@ -326,9 +326,10 @@ class AppendLog:
         docs = self._db.docs(f"{self._prefix}{block[0]}").values()
         block[2] = max([block[2], *(utc_day(d[self._stamp]) for d in docs)])
 
-    def append(self, docs: Iterable[Mapping[str, Any]]) -> None:
+    def append(self, docs: Iterable[Mapping[str, Any]], *, handed_over: bool = False) -> None:
         """Add documents at the end (a new block when the last one is full); the index is
-        rewritten only when a block is opened."""
+        rewritten only when a block is opened. `handed_over`: the caller built them for
+        this and never touches them again (kept uncopied, see `Tables.edit`)."""
         blocks = self._index()
         opened = False
         placed: dict[int, list[Mapping[str, Any]]] = {}
@@ -344,7 +345,7 @@ class AppendLog:
             last[1] += 1
             last[2] = max(last[2], day)
         for n, block_docs in placed.items():
-            self._db.append(f"{self._prefix}{n}", block_docs)
+            self._db.edit(f"{self._prefix}{n}", added=block_docs, handed_over=handed_over)
         if opened:
             self._save_index(blocks)
 
