@@ -54,9 +54,17 @@ Release = Literal["due", "groups", "all"]
 MAX_CHARTS = 6  # a grouped alert's small multiples: the first six KPIs
 
 
-def on_values_recorded(ctx: Context, chat: str, kpis: Sequence[Kpi]) -> None:
+def on_values_recorded(
+    ctx: Context,
+    chat: str,
+    kpis: Sequence[Kpi],
+    *,
+    tz: ZoneInfo | None = None,
+    thresholds: Thresholds | None = None,
+) -> None:
     """The entry point for recorded values: evaluate the chat's `kpis` (one `/kpi set`, an
-    import, a mute's end) and flush once, so their alerts group together.
+    import, a mute's end) and flush once, so their alerts group together. `tz` and
+    `thresholds`, when given, are the chat's as the caller just read them.
 
     Runs inside the mutating command's atomic step, so it must not await: state and
     outbox entries are written synchronously and become durable with the command. Each
@@ -65,7 +73,15 @@ def on_values_recorded(ctx: Context, chat: str, kpis: Sequence[Kpi]) -> None:
     """
     now = ctx.clock()
     settings = end_expired_mutes(ctx, chat, now)
-    evaluate_chat(ctx, chat, kpis, settings=settings, tz=zone_of(ctx, chat), now=now)
+    evaluate_chat(
+        ctx,
+        chat,
+        kpis,
+        settings=settings,
+        tz=zone_of(ctx, chat) if tz is None else tz,
+        now=now,
+        thresholds=thresholds,
+    )
 
 
 def evaluate_chat(
@@ -76,13 +92,15 @@ def evaluate_chat(
     settings: AlertSettings,
     tz: ZoneInfo,
     now: datetime,
+    thresholds: Thresholds | None = None,
 ) -> tuple[list[Transition], bool]:
     """Evaluate `kpis` of the chat (`evaluate_kpi`) and queue what they say, together.
 
     The one place a chat's KPIs are evaluated, for commands and for the sweep alike.
     Returns the transitions and whether the queue flushed the chat's alerts at `now`.
     """
-    thresholds = ctx.store.scorecards.thresholds(chat)
+    if thresholds is None:
+        thresholds = ctx.store.scorecards.thresholds(chat)
     transitions: list[Transition] = []
     for kpi in kpis:
         transitions.extend(evaluate_kpi(ctx, chat, kpi, settings, tz, thresholds, now))

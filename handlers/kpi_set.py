@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from handlers import alert_pipeline, calculated, render
-from handlers.common import author_id, chat_now, chat_today, kpi_or_fail, need, who
+from handlers.common import author_id, chat_zone, kpi_or_fail, need, who
 from handlers.contract import (
     Button,
     Command,
@@ -53,7 +54,9 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     args = _unit_left_out(cmd.args, kpi.unit)
     raw, nxt = take_number(args, 1)
     value = _value(raw, kpi)
-    today = chat_today(cmd, ctx)
+    zone = chat_zone(cmd, ctx)  # read once per command
+    now = ctx.clock().astimezone(zone)
+    today = now.date()
     typed_day, nxt = take_date(args, nxt, today)
     day = typed_day or today
     if day > today:
@@ -83,7 +86,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
                 Button(label="Cancel", command=f"/kpi confirm {pending} cancel"),
             ),
         )
-    return _record(cmd, ctx, kpi, value, day, note)
+    return _record(cmd, ctx, kpi, value, day, note, now, zone)
 
 
 def _far_from(value: float, recent: list[float]) -> bool:
@@ -110,7 +113,10 @@ async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
         return Reply(text="Cancelled; nothing was saved.")
     kpi = kpi_or_fail(cmd, ctx, str(payload["kpi"]))
     day = date.fromisoformat(str(payload["day"]))
-    return _record(cmd, ctx, kpi, float(payload["value"]), day, str(payload["note"]))
+    zone = chat_zone(cmd, ctx)
+    value = float(payload["value"])
+    now = ctx.clock().astimezone(zone)
+    return _record(cmd, ctx, kpi, value, day, str(payload["note"]), now, zone)
 
 
 def _unit_left_out(args: tuple[str, ...], unit: str) -> tuple[str, ...]:
@@ -136,13 +142,23 @@ def _value(raw: str, kpi: Kpi) -> float:
         raise  # the line names what was typed
 
 
-def _record(cmd: Command, ctx: Context, kpi: Kpi, value: float, day: date, note: str) -> Reply:
-    today = chat_today(cmd, ctx)
+def _record(
+    cmd: Command,
+    ctx: Context,
+    kpi: Kpi,
+    value: float,
+    day: date,
+    note: str,
+    now: datetime,
+    zone: ZoneInfo,
+) -> Reply:
+    """Save the value recorded at `now` (in the chat's `zone`) and say what it changed."""
+    today = now.date()
     measurement = Measurement(
         kpi=kpi.key,
         value=value,
         day=day,
-        at=chat_now(cmd, ctx),
+        at=now,
         by=who(cmd),
         by_id=author_id(cmd),
         note=note,
@@ -150,8 +166,10 @@ def _record(cmd: Command, ctx: Context, kpi: Kpi, value: float, day: date, note:
     chat = cmd.chat.key
     replaced = ctx.store.kpis.record(chat, measurement)
     recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, ctx.clock())
-    alert_pipeline.on_values_recorded(ctx, chat, [kpi, *recomputed])
     thresholds = ctx.store.scorecards.thresholds(chat)
+    alert_pipeline.on_values_recorded(
+        ctx, chat, [kpi, *recomputed], tz=zone, thresholds=thresholds
+    )
     latest = ctx.store.kpis.latest(chat, kpi.key)
     scored = kpi_on(kpi, day)
     period_value, period_text = _period_total(ctx, chat, kpi, value, day)

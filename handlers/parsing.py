@@ -122,6 +122,10 @@ def sheet_delimiter(line: str) -> str | None:
 
 _SPACE = re.compile(r"[ \t\r\n]*")
 _PART = re.compile(r"[^ \t\r\n\"']+|\"[^\"]*\"|'[^']*'")
+_WORD = re.compile(r"[^ \t\r\n]+")
+#: What only the full splitter reads: quotes of every kind, and the mark it holds
+#: apostrophes with. A text without any is just its words.
+_QUOTING = re.compile("[\"'\x00" + "".join(map(chr, _QUOTES)) + "]")
 
 
 def tokenize(text: str) -> tuple[str, ...]:
@@ -132,6 +136,14 @@ def tokenize(text: str) -> tuple[str, ...]:
     splitter that grows each token a character at a time is quadratic on a long word);
     a backslash is an ordinary character, as people type it in chat.
     """
+    if _QUOTING.search(text) is None:  # `/kpi set cac 95`: words between spaces
+        return tuple(_WORD.findall(text))
+    return split_quoted(text)
+
+
+def split_quoted(text: str) -> tuple[str, ...]:
+    """`tokenize`'s full splitter (quotes, apostrophes); `tokenize` skips it for a text
+    without any, as every command's words go through it."""
     held = _APOSTROPHE.sub(_HELD, text.translate(_QUOTES))
     tokens: list[str] = []
     pos, end = 0, len(held)

@@ -6,7 +6,7 @@ The documents live in a backend behind `storage.port.StoragePort` (SQLite on dis
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -65,11 +65,9 @@ class Store:
         `seen` (from `observing()`), only what that command made or read unsaved."""
         await self.db.commit(seen)
 
-    @contextmanager
-    def observing(self) -> Iterator[Seen]:
+    def observing(self) -> AbstractContextManager[Seen]:
         """Track what the command run in the block depends on (see `Database.observing`)."""
-        with self.db.observing() as seen:
-            yield seen
+        return self.db.observing()
 
     async def warm(self) -> int:
         """Load stored tables into the cache in small steps (background, after start-up)."""
@@ -90,11 +88,9 @@ class Store:
             )
         )
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self) -> AbstractContextManager[None]:
         """Apply a multi-write change fully or, if it raises, not at all."""
-        with self.db.atomic():
-            yield
+        return self.db.atomic()
 
     @contextmanager
     def audited(

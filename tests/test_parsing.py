@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handlers.contract import Actor, ChatRef, Command, UsageError
 from handlers.parsing import (
@@ -13,6 +15,7 @@ from handlers.parsing import (
     parse_date,
     parse_number,
     split_options,
+    split_quoted,
     take_number_tokens,
     tokenize,
 )
@@ -103,3 +106,20 @@ def test_hashtag_becomes_a_log_command() -> None:
         "hashtag",
     )
     assert command_from_text("just chatting", actor=ACTOR, chat=CHAT, received_at=NOW) is None
+
+
+_TYPED = st.text(
+    alphabet=st.sampled_from(list("ab 1.,\t\n\r\x0b\u00a0\u2009\x00\"'“”„«»é")), max_size=30
+)
+
+
+@settings(max_examples=300)
+@given(_TYPED)
+def test_a_text_without_quotes_splits_as_the_full_splitter_splits_it(text: str) -> None:
+    try:
+        expected = split_quoted(text)
+    except UsageError:
+        with pytest.raises(UsageError):
+            tokenize(text)
+        return
+    assert tokenize(text) == expected
