@@ -128,7 +128,8 @@ class Router:
                     "command": cmd.name,
                 },
             )
-            line = _clip_echoes(_error_text(exc, route), cmd)
+            # one line, even where it quotes a word typed across lines
+            line = " ".join(_clip_echoes(_error_text(exc, route), cmd).splitlines())
             return [Reply(text=line, kind="error", to=cmd.chat)]
         except Exception:
             ref = secrets.token_hex(3)
