@@ -120,8 +120,10 @@ async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
 
 
 def _unit_left_out(args: tuple[str, ...], unit: str) -> tuple[str, ...]:
-    """The words without the KPI's own unit right after the value (`95 $ 2026-11-20`,
-    `14 000 visits`): a unit is no note, and the date after it still counts."""
+    """The words without the KPI's own unit right before or after the value (`$ 95`,
+    `95 $ 2026-11-20`, `14 000 visits`): a unit is no note, and a date after it still counts."""
+    if unit and len(args) > 2 and args[1].casefold() == unit.casefold():
+        return (args[0], *args[2:])
     for i, word in enumerate(args[2:], start=2):
         if unit and word.casefold() == unit.casefold():
             rest = (*args[:i], *args[i + 1 :])
@@ -130,12 +132,16 @@ def _unit_left_out(args: tuple[str, ...], unit: str) -> tuple[str, ...]:
 
 
 def _value(raw: str, kpi: Kpi) -> float:
-    """The typed value, also glued to the KPI's unit (`95$`, `3min`)."""
+    """The typed value, also glued to the KPI's unit (`95$`, `3min`, `$95`)."""
     try:
         return parse_number(raw, kpi.key)
     except UsageError:
-        unit = kpi.unit.casefold()
-        bare = raw[: -len(unit)] if unit and raw.casefold().endswith(unit) else ""
+        unit, typed = kpi.unit.casefold(), raw.casefold()
+        bare = ""
+        if unit and typed.endswith(unit):
+            bare = raw[: -len(unit)]
+        elif unit and typed.startswith(unit):
+            bare = raw[len(unit) :]
         with suppress(UsageError):
             if bare:
                 return parse_number(bare, kpi.key)
