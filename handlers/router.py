@@ -23,6 +23,7 @@ from handlers.contract import (
     CommandSpec,
     Context,
     Handler,
+    NotFound,
     Reply,
     UsageError,
     specs_of,
@@ -38,6 +39,15 @@ _LOGGER = logging.getLogger(__name__)
 
 HandlerResult = Reply | Sequence[Reply] | None
 ALIASES = {"start": "help", "kpis": "kpi", "okrs": "okr", "objectives": "objective"}
+#: Verbs people try after a command, and its sub-command they mean ("": the command alone;
+#: "*": the command with the words that follow, as in `/kpi show cac`).
+_VERBS = {
+    **dict.fromkeys(("delete", "del", "rm"), "remove"),
+    **dict.fromkeys(("new", "create"), "add"),
+    **dict.fromkeys(("update", "change", "modify"), "edit"),
+    **dict.fromkeys(("list", "ls"), ""),
+    **dict.fromkeys(("show", "view", "get", "info"), "*"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +111,24 @@ class Router:
             # frozen, no full collection re-scans it inside a later loop step.
             gc_policy.after_command()
 
+    def _meant(self, route: Route, args: Sequence[str], exc: NotFound) -> str:
+        """` Did you mean /kpi remove cac?` when the word a lookup missed is a sub-command's
+        typo (`sett`) or a verb people try for one (`delete`), and no stored key came close."""
+        if exc.suggestions or not args or exc.key != args[0].casefold():
+            return ""
+        size = len(route.words)
+        subs = [w[size] for w in self._routes if len(w) > size and w[:size] == route.words]
+        meant = _VERBS.get(exc.key)
+        if meant is None:
+            meant = next(iter(difflib.get_close_matches(exc.key, subs, n=1, cutoff=0.75)), None)
+        if meant is None or meant not in ("", "*", *subs):
+            return ""
+        words = [f"/{' '.join(route.words)}", meant.strip("*"), *(args[1:] if meant else ())]
+        return f" Did you mean {' '.join(w for w in words if w)}?"
+
     async def _answer(self, cmd: Command, ctx: Context) -> list[Reply]:
         route: Route | None = None
+        args: tuple[str, ...] = ()
         size = 1 + len(cmd.name) + (1 + len(cmd.text) if cmd.text else 0)  # `/name text`
         if size > MAX_MESSAGE:  # refused before any parsing: nothing long runs on the loop
             return [Reply(text=_too_long(size), kind="error", to=cmd.chat)]
@@ -130,6 +156,8 @@ class Router:
             )
             # one line, even where it quotes a word typed across lines
             line = " ".join(_clip_echoes(_error_text(exc, route), cmd).splitlines())
+            if isinstance(exc, NotFound) and route is not None:
+                line += self._meant(route, args, exc)
             return [Reply(text=line, kind="error", to=cmd.chat)]
         except Exception:
             ref = secrets.token_hex(3)

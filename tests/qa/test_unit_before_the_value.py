@@ -12,9 +12,7 @@ from tests.support import FakeChat
 async def test_the_kpis_unit_before_the_value_is_understood(chat: FakeChat) -> None:
     await chat.ok('/kpi add cac "CAC" baseline=120 target=80 unit=$ perspective=finance')
     await chat.ok('/kpi add arpu "ARPU" baseline=10 target=20 unit=€ perspective=finance')
-    assert await chat.ok("/kpi set cac $100") == (
-        "Saved CAC = 100 $ (🟡 yellow, progress 50%)."
-    )
+    assert await chat.ok("/kpi set cac $100") == ("Saved CAC = 100 $ (🟡 yellow, progress 50%).")
     assert await chat.ok("/kpi set cac $ 95 2026-11-20 after the campaign") == (
         "Saved CAC = 95 $ for 2026-11-20 (🟡 yellow, progress 62%). "
         "An older date: the latest value is unchanged."
