@@ -52,11 +52,17 @@ def after_command() -> None:
     if _commands < CHECK_EVERY:
         return
     _commands = 0
-    blocks = sys.getallocatedblocks()
+    blocks = _live()
     if not _blocks_after_full:
         _blocks_after_full = blocks
     elif blocks > _blocks_after_full * (1 + GROWTH):
         gc.unfreeze()
         gc.collect()
         gc.freeze()
-        _blocks_after_full = sys.getallocatedblocks()
+        _blocks_after_full = _live()
+
+
+def _live() -> int:
+    """How much is alive: allocated object blocks, or (when Python runs on the system
+    allocator, `PYTHONMALLOC=malloc`, and has no such count) the frozen objects."""
+    return sys.getallocatedblocks() or gc.get_freeze_count()

@@ -83,3 +83,22 @@ def test_everything_is_collected_once_when_the_live_objects_grew_by_a_quarter(
 def _no_walk() -> int:
     """The policy must not count the frozen objects: that walks them all (ms per command)."""
     raise AssertionError("gc.get_freeze_count() walks every frozen object")
+
+
+def test_without_pythons_allocator_the_bound_counts_the_frozen_objects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`PYTHONMALLOC=malloc` has no block count (0): the bound must not switch off."""
+    collected: list[bool] = []
+    frozen = iter([1000, 1300, 1000])
+    monkeypatch.setattr(gc_policy, "CHECK_EVERY", 1)
+    monkeypatch.setattr(gc_policy, "_commands", 0)
+    monkeypatch.setattr(gc_policy, "_blocks_after_full", 0)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    monkeypatch.setattr(gc, "unfreeze", lambda: None)
+    monkeypatch.setattr(gc, "collect", lambda: collected.append(True))
+    monkeypatch.setattr(sys, "getallocatedblocks", lambda: 0)
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: next(frozen))
+    gc_policy.after_command()  # 1000: the baseline
+    gc_policy.after_command()  # 1300: a quarter more
+    assert collected == [True]
