@@ -15,6 +15,7 @@ generation, and the summary counts collections by generation.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import gc
 import sys
@@ -135,9 +136,15 @@ class SliceTracer:
     def summary(self, top: int = 3) -> dict[str, Any]:
         """JSON-ready: how many steps ran long, the longest `top` with where they were."""
         longest = sorted(self.slow, key=lambda s: s.wall_ms, reverse=True)[:top]
+        places = collections.Counter(_place(s.where) for s in self.slow if s.where)
         return {
             "steps": self.steps,
             "over": len(self.slow),
+            # long steps that also ran over the limit on the CPU: code to look at, not a
+            # stalled VM (a step of 1 ms CPU that took 9 ms of wall time was descheduled)
+            "over_cpu": sum(1 for s in self.slow if s.cpu_ms > self.limit_s * 1000),
+            # where the watchdog found the long steps, innermost function of ours first
+            "places": places.most_common(top + 2),
             # long steps with a collection in them, and those under the limit without it
             "over_collecting": sum(1 for s in self.slow if s.gc_generations),
             "over_because_of_gc": sum(
@@ -149,6 +156,12 @@ class SliceTracer:
             },
             "longest": [dataclasses.asdict(s) for s in longest],
         }
+
+
+def _place(where: str) -> str:
+    """`storage/kpis.py:214 record < …` → `storage/kpis.py record` (the innermost frame)."""
+    file_line, _, rest = where.partition(" ")
+    return f"{file_line.rpartition(':')[0] or file_line} {rest.partition(' < ')[0]}"
 
 
 def _ours(frame: FrameType) -> str:

@@ -90,6 +90,8 @@ HASHTAG_LOGS = 10_000
 HASHTAGS = 1_500  # per kind: a p99 over 15 samples, not 3
 SLOW_MS = 2.0  # a hashtag slower than the goal's p99 has its causes counted
 WRITES = "writes"  # `python -m bench.storage writes`: the write measures alone, at 10k
+#: `python -m bench.storage openloop [10k 100k 1M]`: the open loop and its floor alone
+OPEN_LOOP = "openloop"
 #: The journal engine (issue 8's table, measured on this machine with 50 KPIs).
 OLD = {
     10_000: {"open": "0.02 s", "rss": "46 MB", "start": "0.33 s", "pause": "7–13 ms"},
@@ -260,7 +262,10 @@ async def _open_loop(core: Core, chats: int) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
 
     async def one(i: int, due: float) -> None:
-        chat = chat_ref(i % chats)
+        # a write and the read after it in the same chat, every chat in turn: the reads
+        # see the writes (with `i % chats` at 20 chats, writes went to the even chats and
+        # reads to the odd ones, which never changed)
+        chat = chat_ref((i // 2) % chats)
         if i % 2 == 0:
             text, kind = f"/kpi set k{i % KPIS} {500 + i % 300}", "write"
         else:
@@ -493,7 +498,7 @@ def _summary(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _measure(path: Path, chats: int, writes_only: bool = False) -> dict[str, Any]:
+async def _measure(path: Path, chats: int, part: str = "") -> dict[str, Any]:
     ticks = itertools.count()
     started = time.perf_counter()
     # Time moves on (a millisecond per look at the clock), as in a running bot: entries
@@ -507,13 +512,17 @@ async def _measure(path: Path, chats: int, writes_only: bool = False) -> dict[st
     await _run(core, "/scorecard", home)
     rss, _ = _rss()
     found: dict[str, Any] = {"open_s": open_s, "rss": rss, "cold_kpi": _stats(cold)}
-    if not writes_only:
+    if not part:
         found["reads"] = {
             "kpi": await _reads(core, "/kpi", chats),
             "scorecard": await _reads(core, "/scorecard", chats),
         }
+    if part in ("", OPEN_LOOP):
         found["open_loop"] = await _open_loop(core, chats)
         found["floor"] = await _floor(found["open_loop"]["run"]["loop_cpu_ms"])
+    if part == OPEN_LOOP:
+        core.close()
+        return found
     for i in range(20):  # warm both paths (caches, the writer thread) before timing
         await _run(core, f"/kpi set k{i} {i}", home)
         await _run(core, "#articles +1 warm-up", home)
@@ -529,9 +538,9 @@ async def _measure(path: Path, chats: int, writes_only: bool = False) -> dict[st
     return found
 
 
-def child(path: Path, chats: int, writes_only: bool = False) -> None:
-    """In a fresh process: measure the store in `path`, print JSON."""
-    sys.stdout.write(json.dumps(asyncio.run(_measure(path, chats, writes_only))))
+def child(path: Path, chats: int, part: str = "") -> None:
+    """In a fresh process: measure the store in `path` (all, or `part`), print JSON."""
+    sys.stdout.write(json.dumps(asyncio.run(_measure(path, chats, part))))
 
 
 def console_start(path: Path) -> tuple[float, float]:
@@ -605,7 +614,8 @@ def _split_rows(name: str, causes: dict[str, Any]) -> dict[str, str]:
 
 
 def _over(slices: dict[str, Any]) -> str:
-    return f"{slices['over']} (of {slices['steps']})"
+    """`N (of all steps; K over 5 ms of CPU too)`: the others were a stalled VM."""
+    return f"{slices['over']} (of {slices['steps']}; {slices['over_cpu']} over 5 ms of CPU too)"
 
 
 def _gcs(slices: dict[str, Any]) -> str:
@@ -623,11 +633,11 @@ def _where(slices: dict[str, Any]) -> str:
     )
 
 
-def _child(path: Path, chats: int, writes_only: bool) -> dict[str, Any]:
-    """Measure the store in `path` in a fresh process."""
+def _child(path: Path, chats: int, part: str = "") -> dict[str, Any]:
+    """Measure the store in `path` (all, or `part`) in a fresh process."""
     args = [sys.executable, "-m", "bench.storage", "--child", str(path), str(chats)]
     out = subprocess.run(
-        args + ([WRITES] if writes_only else []),
+        args + ([part] if part else []),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -644,7 +654,7 @@ def measure_writes() -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="scorecard-bench-", dir=ROOT) as tmp:
         path = Path(tmp) / "data"
         build(path, values, chats)
-        return _write_rows(_child(path, chats, writes_only=True))
+        return _write_rows(_child(path, chats, WRITES))
 
 
 def measure_size(values: int, chats: int) -> dict[str, str]:
@@ -652,12 +662,10 @@ def measure_size(values: int, chats: int) -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="scorecard-bench-", dir=ROOT) as tmp:
         path = Path(tmp) / "data"
         build_s = build(path, values, chats)
-        m = _child(path, chats, writes_only=False)
+        m = _child(path, chats)
         first, bare = console_start(path)
         size = sum(p.stat().st_size for p in path.iterdir() if p.name.startswith("store.db"))
     old = OLD[values]
-    w, r = m["open_loop"]["write"], m["open_loop"]["read"]
-    run, f = m["open_loop"]["run"], m["floor"]["all"]
     return {
         "layout": f"{chats} chat(s) × {KPIS} KPIs",
         "store.db (build time)": f"{size / 1_048_576:.0f} MB ({build_s:.0f} s)",
@@ -675,30 +683,58 @@ def measure_size(values: int, chats: int) -> dict[str, str]:
         },
         "first /kpi of each chat after open, p50 / max ms": f"{_ms(m['cold_kpi']['p50'])} / "
         f"{_ms(m['cold_kpi']['max'])}",
-        "open loop: write p99 / max ms": f"{_ms(w['p99'])} / {_ms(w['max'])}",
-        "open loop: read p99 / max ms": f"{_ms(r['p99'])} / {_ms(r['max'])}",
-        "open loop: CPU ms per op (all / loop), finished behind": f"{_ms(run['cpu_ms'])} / "
-        f"{_ms(run['loop_cpu_ms'])}, {run['behind_s']:.2f} s",
-        "open loop: loop steps > 5 ms (of all steps)": _over(m["open_loop"]["slices"]),
-        "open loop: collections by generation (count, longest ms; in steps > 5 ms)": _gcs(
-            m["open_loop"]["slices"]
-        ),
-        "floor: same timetable, loop CPU burnt, no store: p99 / max ms": f"{_ms(f['p99'])} / "
-        f"{_ms(f['max'])}",
-        "floor: loop steps > 5 ms (of all steps)": _over(m["floor"]["slices"]),
-        "open loop: longest steps (wall / CPU ms, where)": _where(m["open_loop"]["slices"]),
+        **_open_loop_rows(m),
         "pauses, old engine": old["pause"],
         **_write_rows(m),
     }
 
 
+def _open_loop_rows(m: dict[str, Any]) -> dict[str, str]:
+    """The open loop's rows: latencies, its CPU, the long loop steps and the floor."""
+    w, r = m["open_loop"]["write"], m["open_loop"]["read"]
+    run, f = m["open_loop"]["run"], m["floor"]["all"]
+    return {
+        "open loop: write p99 / max ms": f"{_ms(w['p99'])} / {_ms(w['max'])}",
+        "open loop: read p99 / max ms": f"{_ms(r['p99'])} / {_ms(r['max'])}",
+        "open loop: CPU ms per op (all / loop), finished behind": f"{_ms(run['cpu_ms'])} / "
+        f"{_ms(run['loop_cpu_ms'])}, {run['behind_s']:.2f} s",
+        "open loop: loop steps > 5 ms (of all steps; > 5 ms CPU)": _over(m["open_loop"]["slices"]),
+        "open loop: collections by generation (count, longest ms; in steps > 5 ms)": _gcs(
+            m["open_loop"]["slices"]
+        ),
+        "floor: same timetable, loop CPU burnt, no store: p99 / max ms": f"{_ms(f['p99'])} / "
+        f"{_ms(f['max'])}",
+        "floor: loop steps > 5 ms (of all steps; > 5 ms CPU)": _over(m["floor"]["slices"]),
+        "open loop: longest steps (wall / CPU ms, where)": _where(m["open_loop"]["slices"]),
+        "open loop: where the steps > 5 ms were (innermost code of ours, count)": _places(
+            m["open_loop"]["slices"]
+        ),
+    }
+
+
+def _places(slices: dict[str, Any]) -> str:
+    return "; ".join(f"{where} {n}" for where, n in slices.get("places", [])) or "none"
+
+
+def measure_open_loop(values: int, chats: int) -> dict[str, str]:
+    """The open loop and its floor alone on one size (`python -m bench.storage openloop`)."""
+    with tempfile.TemporaryDirectory(prefix="scorecard-bench-", dir=ROOT) as tmp:
+        path = Path(tmp) / "data"
+        build(path, values, chats)
+        m = _child(path, chats, OPEN_LOOP)
+    return {"layout": f"{chats} chat(s) × {KPIS} KPIs", **_open_loop_rows(m)}
+
+
 def run(labels: tuple[str, ...] = ()) -> list[dict[str, str]]:
     """Every size (or those named: 10k, 100k, 1M; or `writes`: the write measures at
-    10k alone), one row per measure."""
+    10k alone; or `openloop` and sizes: the open loop alone), one row per measure."""
     if labels == (WRITES,):
         return [{"measure": k, "10k": v} for k, v in measure_writes().items()]
+    measure = measure_size
+    if labels[:1] == (OPEN_LOOP,):
+        measure, labels = measure_open_loop, labels[1:]
     columns = {
-        _label(values): measure_size(values, chats)
+        _label(values): measure(values, chats)
         for values, chats in SIZES
         if not labels or _label(values) in labels
     }
@@ -711,7 +747,7 @@ def run(labels: tuple[str, ...] = ()) -> list[dict[str, str]]:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        child(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4:5] == [WRITES])
+        child(Path(sys.argv[2]), int(sys.argv[3]), "".join(sys.argv[4:5]))
     else:
         from bench.table import print_table
 
