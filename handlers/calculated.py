@@ -207,11 +207,13 @@ def values_changed(
     that period); a period whose formula has no value (missing input, division by zero)
     loses its stored value. Returns the KPIs whose stored values changed.
     """
-    kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
-    formulas = graph(kpis.values())
+    live = ctx.store.kpis.all(chat)
+    # the formulas' inputs, worked out once per version of the chat's KPI definitions
+    formulas = ctx.store.kpis.memo(chat, None, graph, (), functools.partial(graph, live))
     if not formulas:
-        sync_key_results(ctx, chat, [kpis[k] for k in changes if k in kpis])
+        sync_key_results(ctx, chat, [k for k in live if k.key in changes])
         return []
+    kpis = {k.key: k for k in live}
     days: dict[str, set[date]] = {k: set(v) for k, v in changes.items()}
     changed: list[Kpi] = []
     for key in dependents_in_order(days, formulas):

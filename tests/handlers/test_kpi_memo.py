@@ -5,10 +5,11 @@ computation gives, and a `/kpi` after one `/kpi set` scores and formats only tha
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import handlers.kpi
@@ -48,6 +49,7 @@ PATTERNS = (
     "/kpi set {k} {v}",
     "/kpi unset {k} {d}",
     "/kpi edit {k} {e}",
+    '/kpi edit leads formula="cac + visits"',  # a formula over the KPIs most often set
     "/kpi remove {k} confirm",
     "/kpi restore {k}",
     "/objective edit o weight={h}",
@@ -122,6 +124,38 @@ def test_remembered_kpi_and_scorecard_replies_equal_a_fresh_computation_after_an
     steps: list[str],
 ) -> None:
     asyncio.run(_scenario(steps))
+
+
+async def _twins(steps: list[str]) -> None:
+    clock = FixedClock()
+    remembering, forgetting = build_core(None, clock=clock), build_core(None, clock=clock)
+    # this one computes everything afresh, in writes (formula graphs) as in reads
+    setattr(forgetting.store.kpis, "memo", partial(_fresh, forgetting.store.kpis))  # noqa: B010
+    chats = (FakeChat(remembering), FakeChat(forgetting))
+    try:
+        for setup in SETUP:
+            for chat in chats:
+                await chat.ok(setup)
+        for step in steps:
+            if step.startswith("+"):
+                clock.advance(hours=int(step[1:-1]))
+            else:
+                said = [await chat.say(step) for chat in chats]
+                assert said[0] == said[1], step
+            read = [await _reads(chat) for chat in chats]
+            assert read[0] == read[1], step
+    finally:
+        remembering.close()
+        forgetting.close()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=STEPS)
+@example(steps=['/kpi edit leads formula="cac + visits"', "/kpi set cac 95"])
+def test_a_store_that_remembers_answers_every_command_like_one_that_computes_afresh(
+    steps: list[str],
+) -> None:
+    asyncio.run(_twins(steps))
 
 
 def test_a_kpi_list_after_one_set_scores_rolls_up_and_formats_only_that_kpi(
