@@ -97,6 +97,12 @@ def arranged(spec: MapSpec) -> MapSpec:
     The barycentre order counts crossings between ranks; drawn, with bands wrapped into
     rows and long links in channels, another order can cross fewer.
     """
+    return _arranged(spec)[0]
+
+
+def _arranged(spec: MapSpec) -> tuple[MapSpec, layout.MapLayout]:
+    """`arranged(spec)` and its geometry, laid out once (the map's costliest step before
+    drawing)."""
     candidates = [spec]
     for order in spec.orders:
         bands = []
@@ -107,15 +113,15 @@ def arranged(spec: MapSpec) -> MapSpec:
             bands.append(replace(band, boxes=tuple(boxes[key] for key in keys)))
         else:
             candidates.append(replace(spec, bands=tuple(bands)))
-    best = min(candidates, key=lambda s: layout.crossings(plan(s).paths))
-    return replace(best, orders=())
+    planned = [(candidate, plan(candidate)) for candidate in candidates]
+    best, geometry = min(planned, key=lambda pair: layout.crossings(pair[1].paths))
+    return replace(best, orders=()), geometry
 
 
 def map_canvas(spec: MapSpec) -> Canvas:
     """Draw the map: one text per name, one arrow per link (id `link:cause->effect`), one
     rectangle per objective (id `box:key`), all in the canvas's record."""
-    spec = arranged(spec)
-    geometry = plan(spec)
+    spec, geometry = _arranged(spec)
     canvas = Canvas(geometry.width, geometry.height)
     faded = spec.highlight is not None
     canvas.text(
