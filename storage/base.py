@@ -270,6 +270,8 @@ def register_whole(db: Tables, changes: Changes, kind: str) -> None:
 
 def utc_day(stamp: str) -> str:
     """The UTC date of an ISO timestamp, as `YYYY-MM-DD` (comparable as a string)."""
+    if stamp.endswith("Z") and stamp[4:5] == "-" and stamp[10:11] == "T":
+        return stamp[:10]  # a UTC instant as stored (`instant_text`): its own date
     return datetime.fromisoformat(stamp).astimezone(UTC).date().isoformat()
 
 
