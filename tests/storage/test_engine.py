@@ -607,3 +607,17 @@ async def test_warming_stops_at_its_share_and_only_names_past_where_it_got_are_a
     assert db.table("t:4").all() == [{"n": "t:4"}]  # past where the warm got: asked
     assert db.table("u:made").all() == []
     assert spy.loads == 2
+
+
+def test_a_store_on_disk_lets_its_writer_thread_have_the_gil_back_within_half_a_millisecond(
+    data: Path,
+) -> None:
+    default = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)  # CPython's default
+        with Database.open(None):
+            assert sys.getswitchinterval() == 0.005  # no writer thread, nothing to hand over
+        with Database.open(data):
+            assert sys.getswitchinterval() <= engine.WRITER_SWITCH_S == 0.0005
+    finally:
+        sys.setswitchinterval(default)
