@@ -44,7 +44,8 @@ same run, and the ratio.
 
 The journal engine's figures (issue 8, same machine) are printed beside ours.
 Run: `python -m bench storage` (about three minutes on 2 cores), or
-`python -m bench.storage writes` for the write measures alone at 10k (about 20 s).
+`python -m bench.storage writes` for the write measures alone at 10k (about 20 s; name
+sizes after it, `writes 10k 100k 1M`, for those: about a minute and a half).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ IN_FLIGHT = 16  # `/kpi set`s sent together, for the group-commit row
 HASHTAG_LOGS = 10_000
 HASHTAGS = 1_500  # per kind: a p99 over 15 samples, not 3
 SLOW_MS = 2.0  # a hashtag slower than the goal's p99 has its causes counted
-WRITES = "writes"  # `python -m bench.storage writes`: the write measures alone, at 10k
+WRITES = "writes"  # `python -m bench.storage writes [sizes]`: the write measures alone
 #: `python -m bench.storage openloop [10k 100k 1M]`: the open loop and its floor alone
 OPEN_LOOP = "openloop"
 #: The journal engine (issue 8's table, measured on this machine with 50 KPIs).
@@ -581,8 +582,8 @@ def _write_rows(m: dict[str, Any]) -> dict[str, str]:
             f"{together['rate']:.0f}/s ({_ms(together['cpu_ms'])} / "
             f"{_ms(together['loop_cpu_ms'])}; {together['per_transaction']:.1f})"
         ),
-        f"ratio, {IN_FLIGHT} in flight, to raw txn (same run: {together['raw_rate']:.0f}/s)": (
-            f"{together['rate'] / together['raw_rate']:.2f}×"
+        f"ratio, {IN_FLIGHT} in flight, to raw txn (raw rate in the same run)": (
+            f"{together['rate'] / together['raw_rate']:.2f}× ({together['raw_rate']:.0f}/s)"
         ),
         f"#hashtag p50 / p99 / max ms (10k logs, {HASHTAGS}; goal p99 ≤ 2)": f"{_ms(ours['p50'])}"
         f" / {_ms(ours['p99'])} / {_ms(ours['max'])}",
@@ -648,9 +649,8 @@ def _child(path: Path, chats: int, part: str = "") -> dict[str, Any]:
     return found
 
 
-def measure_writes() -> dict[str, str]:
-    """The write measures alone, on the 10k store (`python -m bench.storage writes`)."""
-    values, chats = SIZES[0]
+def measure_writes(values: int, chats: int) -> dict[str, str]:
+    """The write measures alone, on one size's store (`python -m bench.storage writes`)."""
     with tempfile.TemporaryDirectory(prefix="scorecard-bench-", dir=ROOT) as tmp:
         path = Path(tmp) / "data"
         build(path, values, chats)
@@ -726,12 +726,13 @@ def measure_open_loop(values: int, chats: int) -> dict[str, str]:
 
 
 def run(labels: tuple[str, ...] = ()) -> list[dict[str, str]]:
-    """Every size (or those named: 10k, 100k, 1M; or `writes`: the write measures at
-    10k alone; or `openloop` and sizes: the open loop alone), one row per measure."""
-    if labels == (WRITES,):
-        return [{"measure": k, "10k": v} for k, v in measure_writes().items()]
+    """Every size (or those named: 10k, 100k, 1M), one row per measure; `writes` first:
+    the write measures alone (no open loop, no start-up), at 10k or at the sizes named;
+    `openloop` first: the open loop and its floor alone, at every size or those named."""
     measure = measure_size
-    if labels[:1] == (OPEN_LOOP,):
+    if labels[:1] == (WRITES,):
+        measure, labels = measure_writes, labels[1:] or (_label(SIZES[0][0]),)
+    elif labels[:1] == (OPEN_LOOP,):
         measure, labels = measure_open_loop, labels[1:]
     columns = {
         _label(values): measure(values, chats)

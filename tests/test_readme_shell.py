@@ -85,6 +85,7 @@ INLINE: dict[str, str] = {
     "python -m bench storage": BENCH,
     "python -m bench.storage 10k 100k 1M": BENCH,
     "python -m bench.storage writes": BENCH,
+    "python -m bench.storage writes 10k 100k 1M": BENCH,
     "python -m bench.alerts sweep": BENCH,
     "python -m bench.pictures kpi": BENCH,
 }
@@ -190,8 +191,9 @@ def test_the_benchmark_commands_the_readme_names_are_real_sections() -> None:
             assert set(words[3:]) <= sections, line
         elif words[:3] == ["python", "-m", "bench.storage"]:
             sizes = [bench_storage._label(values) for values, _ in bench_storage.SIZES]
-            open_loop = words[3:4] == [bench_storage.OPEN_LOOP] and set(words[4:]) <= set(sizes)
-            assert words[3:] in (sizes, [bench_storage.WRITES]) or open_loop, line
+            parts = (bench_storage.WRITES, bench_storage.OPEN_LOOP)
+            part = words[3:4] if words[3:4] and words[3] in parts else []
+            assert words[3:] == sizes or (part and set(words[4:]) <= set(sizes)), line
         elif words[:3] == ["python", "-m", "bench.alerts"]:
             assert words[3:] == [bench_alerts.SWEEP_ONLY], line
         elif words[:3] == ["python", "-m", "bench.pictures"]:
