@@ -58,7 +58,9 @@ class Store:
         self.pending = PendingRepo(db)
         self.ingest = IngestRepo(db, self.changes)
         self.sources = SourceRepo(db, self.changes)
-        self.sweeps = SweepSummaryRepo(db, self.kpis, self.initiatives)
+        self.sweeps = SweepSummaryRepo(
+            db, self.kpis, self.initiatives, current=db.backend.summaries_current()
+        )
 
     async def commit(self, seen: Seen | None = None) -> None:
         """Make every change so far durable (fsync) before anyone is told "saved"; with

@@ -53,6 +53,10 @@ class StoragePort(Protocol):
     def commit(self, batch: Batch) -> None:
         """Apply every put and drop of `batch` durably, all or nothing."""
 
+    def summaries_current(self) -> bool:
+        """Whether every commit was made by code that keeps summaries of tables up to date
+        (`Database.summarises`): False after a version without them wrote the store."""
+
     def close(self) -> None:
         """Release the store (idempotent)."""
 
@@ -100,6 +104,10 @@ class MemoryBackend:
         if batch.schema is not None:
             self._schema = batch.schema
         self.commits += 1
+
+    def summaries_current(self) -> bool:
+        """Always: only this process ever wrote the dict."""
+        return True
 
     def close(self) -> None:
         """Nothing to release."""

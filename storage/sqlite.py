@@ -151,14 +151,21 @@ class SqliteBackend:
             self._reader = connect(self.file)
             self._checkpointer = connect(self.file)
             row = self._reader.execute("SELECT value FROM meta WHERE key='commits'").fetchone()
+            kept = self._reader.execute("SELECT value FROM meta WHERE key='summarised'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreCorrupt(self.file, str(exc)) from exc
         self.commits = int(row[0]) if row else 0
+        self._summarised = int(kept[0]) if kept else 0
 
     def _write_lock(self) -> None:
         """Remember the pid and the commit count (no fsync: a kill keeps the page cache)."""
         line = f"{os.getpid()} {self.commits}".ljust(_LOCK_WIDTH - 1).encode() + b"\n"
         os.pwrite(self._lock_fd, line, 0)
+
+    def summaries_current(self) -> bool:
+        """Whether every commit was made by a version that keeps summaries (`meta.summarised`
+        is written with `meta.commits` by this one): not after an older version ran."""
+        return self._summarised == self.commits
 
     def close(self) -> None:
         """Checkpoint (SQLite does it on the last close), then release the lock."""
@@ -273,6 +280,10 @@ class SqliteBackend:
                 con.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES('commits', ?)", (generation,)
                 )
+                con.execute(  # this version keeps summaries: see `summaries_current`
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES('summarised', ?)",
+                    (generation,),
+                )
                 con.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -281,6 +292,7 @@ class SqliteBackend:
         except sqlite3.Error as exc:
             raise _as_os_error(exc) from exc
         self.commits = generation
+        self._summarised = generation
         self._write_lock()
         # Each table written costs its body's pages plus about one of the index's.
         self._pages += 2 + sum(len(b) // self._page_size + 1 for b in batch.tables.values() if b)

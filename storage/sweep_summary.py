@@ -91,11 +91,19 @@ class SweepSummaryRepo:
     #: and KPI definitions (a red reminder reads its KPI).
     SWEPT: ClassVar[tuple[str, ...]] = (KIND, KpiRepo.SWEPT[0])
 
-    def __init__(self, db: Tables, kpis: KpiRepo, initiatives: InitiativeRepo) -> None:
+    def __init__(
+        self, db: Tables, kpis: KpiRepo, initiatives: InitiativeRepo, *, current: bool = True
+    ) -> None:
+        """`current=False`: a version that does not drop summaries wrote the store since
+        (a rollback, then this version again): every stored summary is dropped, to be
+        rebuilt."""
         self._db = db
         self._kpis = kpis
         self._initiatives = initiatives
         db.summarises(SOURCES, summary_of)
+        if not current:
+            for name in sorted(db.table_names(KIND)):
+                db.drop_table(name)
 
     def get(self, chat: str, now: datetime) -> SweepSummary:
         """The chat's summary: the stored one when it is current (built in this format,

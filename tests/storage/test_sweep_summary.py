@@ -1,15 +1,19 @@
 """A chat's sweep summary is dropped with any change to its sources, in the same step:
 a rolled-back step brings both back, a chat move carries a true one, and a chat key the
-engine cannot split never stores one."""
+engine cannot split never stores one; and a store an older version wrote since has them
+all rebuilt."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from scoring.models import Cadence, Initiative, Kpi, Measurement, ProgressLog
 from storage import Store, open_store
+from storage.sqlite import DB_FILE
 
 AT = datetime(2026, 11, 21, 10, tzinfo=UTC)
 CHAT = "telegram:-12"
@@ -53,3 +57,25 @@ def test_a_chat_key_with_more_colons_never_stores_a_summary() -> None:
     store.kpis.put("slack:T1:C2", Kpi(key="cac", name="CAC", objective="o", target=80))
     store.sweeps.get("slack:T1:C2", AT)
     assert not store.db.table_names("sweep:")
+
+
+def test_summaries_are_dropped_after_a_version_without_them_wrote_the_store(
+    tmp_path: Path,
+) -> None:
+    """A rollback to a version that does not drop summaries, then this one again: a value
+    that version recorded would leave the stored summary behind, so all are rebuilt."""
+    store = open_store(tmp_path)
+    store.kpis.put(CHAT, Kpi(key="cac", name="CAC", objective="o", target=80, every="week"))
+    store.sweeps.get(CHAT, AT)
+    store.close()
+    again = open_store(tmp_path)  # this version again: summaries kept
+    assert again.db.docs(f"sweep:{CHAT}")
+    again.close()
+    with sqlite3.connect(tmp_path / DB_FILE) as con:  # an older version's commit
+        con.execute("UPDATE meta SET value = value + 1 WHERE key = 'commits'")
+    con.close()
+    later = open_store(tmp_path)
+    assert not later.db.docs(f"sweep:{CHAT}")
+    later.sweeps.get(CHAT, AT)  # rebuilt, and this version's commit makes them current
+    later.close()
+    assert open_store(tmp_path).db.docs(f"sweep:{CHAT}")
