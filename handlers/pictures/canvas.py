@@ -20,11 +20,12 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from PIL import Image, ImageColor, ImageDraw, ImageFont
+from PIL import Image, ImageColor, ImageDraw, ImageFont, features
 
 from handlers.pictures import style
 
@@ -54,12 +55,21 @@ class Drawn:
     bold: bool = False
 
 
+#: Hebrew, Arabic and the other right-to-left scripts (with their presentation forms).
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+
+
 @functools.cache
-def font(size_px: float, *, bold: bool = False) -> ImageFont.FreeTypeFont:
-    """DejaVu Sans at a pixel size (cached: loading a face costs about 0.1 ms)."""
-    return ImageFont.truetype(
-        style.font_file(bold=bold), size_px, layout_engine=ImageFont.Layout.BASIC
-    )
+def font(size_px: float, *, bold: bool = False, rtl: bool = False) -> ImageFont.FreeTypeFont:
+    """DejaVu Sans at a pixel size (cached: loading a face costs about 0.1 ms).
+
+    Text is laid out by the basic engine, the fast one, which puts characters left to right
+    in stored order; right-to-left text (`rtl`) by raqm (FriBiDi's order, HarfBuzz's joined
+    Arabic) where this Pillow has it, else "מכירות" would be drawn "תוריכמ".
+    """
+    raqm = rtl and features.check("raqm") and features.check("fribidi")
+    engine = ImageFont.Layout.RAQM if raqm else ImageFont.Layout.BASIC
+    return ImageFont.truetype(style.font_file(bold=bold), size_px, layout_engine=engine)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -128,14 +138,15 @@ class Canvas:
 
     def measure(self, text: str, size: float, *, bold: bool = False) -> tuple[float, float]:
         """Width and height in inches of `text` (lines split at newlines) as `text` draws it."""
-        face = self._face(size, bold)
+        face = self.face_for(size, text, bold=bold)
         lines = text.split("\n")
         width = max(_length(face, line) for line in lines) / self.dpi
         return width, self._pitch(size) * len(lines)
 
-    def _face(self, size: float, bold: bool) -> ImageFont.FreeTypeFont:
-        """The font at `size` points on the final picture (texts are drawn there)."""
-        return font(size * self.dpi / 72, bold=bold)
+    def face_for(self, size: float, text: str, *, bold: bool = False) -> ImageFont.FreeTypeFont:
+        """The font at `size` points on the final picture (texts are drawn there), laid out
+        for `text`'s direction."""
+        return font(size * self.dpi / 72, bold=bold, rtl=bool(_RIGHT_TO_LEFT.search(text)))
 
     def _pitch(self, size: float) -> float:
         return size * LINE_PITCH / 72
@@ -145,7 +156,7 @@ class Canvas:
     ) -> str:
         """`text` (made safe) wrapped at spaces to lines no wider than `width` inches, at most
         `lines` of them; a word too long for a line is cut, and what does not fit ends in …"""
-        face = self._face(size, bold)
+        face = self.face_for(size, text, bold=bold)
         room = width * self.dpi
         out: list[str] = []
         words = style.safe(text).split() or [""]
@@ -189,7 +200,7 @@ class Canvas:
         """Draw `text` (made safe; newlines start lines) anchored at (x, y) and return its box
         (left, bottom, right, top). `plate` puts a white plate behind it (on hatching)."""
         text = style.safe(text)
-        face = self._face(size, bold)
+        face = self.face_for(size, text, bold=bold)
         lines = text.split("\n")
         widths = [_length(face, line) / self.dpi for line in lines]
         width, height = max(widths), self._pitch(size) * len(lines)
