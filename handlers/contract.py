@@ -116,6 +116,7 @@ class Table(BaseModel):
                 width = max(map(len, column))
                 fill = [width] * len(column)
             else:  # a wide character takes two columns but counts one in len()
+                column = tuple(map(_isolated, column))
                 extra = [_width(cell) - len(cell) for cell in column]
                 width = max(len(cell) + more for cell, more in zip(column, extra, strict=True))
                 fill = [width - more for more in extra]
@@ -125,13 +126,32 @@ class Table(BaseModel):
 
 
 _WIDE = re.compile("[\U0001f000-\U0010ffff]")  # emoji status markers and pictographs
+#: Marks that take no column: accents and vowel points, zero-width spaces and joiners,
+#: direction marks and isolates, variation selectors, the byte-order mark.
+_ZERO = re.compile(
+    "[\u0300-\u036f\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufe00-\ufe0f\ufeff]"
+)
+#: Hebrew, Arabic and the other right-to-left scripts (with their presentation forms).
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 
 def _width(text: str) -> int:
-    """Display width: emoji status markers take two columns in a monospace font."""
+    """Display width: emoji status markers take two columns in a monospace font, marks
+    none."""
     if text.isascii():
         return len(text)
-    return len(text) + len(_WIDE.findall(text))
+    return len(text) + len(_WIDE.findall(text)) - len(_ZERO.findall(text))
+
+
+def _isolated(cell: str) -> str:
+    """`cell` with its right-to-left words isolated (U+2068 … U+2069): a row's direction
+    follows its first letter, and a Hebrew or Arabic name would turn the row around."""
+    found = [match.start() for match in _RIGHT_TO_LEFT.finditer(cell)]
+    if not found:
+        return cell
+    first, last = found[0], found[-1] + 1
+    return f"{cell[:first]}\u2068{cell[first:last]}\u2069{cell[last:]}"
 
 
 class Image(BaseModel):
