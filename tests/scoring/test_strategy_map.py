@@ -268,7 +268,7 @@ def maps(draw: st.DrawFn) -> tuple[list[list[str]], list[tuple[str, str]]]:
     return layers, pairs
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(maps())
 def test_the_swap_pass_picks_what_counting_the_whole_map_picks(
     drawn: tuple[list[list[str]], list[tuple[str, str]]],
@@ -279,7 +279,7 @@ def test_the_swap_pass_picks_what_counting_the_whole_map_picks(
     assert _transpose([list(layer) for layer in layers], some, cost) == expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(maps(), st.data())
 def test_a_swaps_change_in_crossings_and_length_is_the_full_counts(
     drawn: tuple[list[list[str]], list[tuple[str, str]]], data: st.DataObject
@@ -318,7 +318,7 @@ EDITS = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(EDITS)
 def test_the_remembered_order_is_always_the_order_computed_afresh(
     edits: list[tuple[object, object, object]],
