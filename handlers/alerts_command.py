@@ -197,11 +197,11 @@ async def alerts_off(cmd: Command, ctx: Context) -> Reply:
     if cmd.args:
         raise UsageError(f"Unexpected words: {' '.join(cmd.args)}.", usage=True)
     chat = cmd.chat.key
-    settings = ctx.store.alerts.settings(chat)
+    settings, batcher = ctx.store.alerts.settings(chat), ctx.store.alerts.batcher(chat)
+    if not settings.channels and not batcher.queued:  # nothing to turn off: nothing written
+        return Reply(text="Alerts already go nowhere from this chat; /alerts here turns them on.")
     ctx.store.alerts.save_settings(chat, settings.model_copy(update={"channels": ()}))
-    ctx.store.alerts.save_batcher(
-        chat, ctx.store.alerts.batcher(chat).model_copy(update={"queued": ()})
-    )
+    ctx.store.alerts.save_batcher(chat, batcher.model_copy(update={"queued": ()}))
     return Reply(
         text="Alerts are off for this chat. They are still evaluated and logged "
         "(/alerts log); /alerts here turns them back on."
