@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import partial
+from typing import cast
 
 from handlers import calculated, calculated_explain, render
 from handlers import explain as explain_text
@@ -41,7 +42,7 @@ from handlers.scores import (
 )
 from scoring.aggregation import combine, period_label
 from scoring.explain import explain
-from scoring.models import Kpi
+from scoring.models import Kpi, Perspective
 from scoring.targets import kpi_on
 
 
@@ -76,7 +77,19 @@ async def kpi_list(cmd: Command, ctx: Context) -> Reply:
         _list_reply,
         (*shown, today, paces),
         partial(_list_reply, ctx, chat, view, today, paces),
+        update=lambda old, previous: _list_update(ctx, chat, view, today, paces, old, previous),
     )
+
+
+def _layout(view: ScorecardView) -> list[tuple[Perspective, list[int]]]:
+    """Each perspective with KPIs, and the positions (in `view.kpis`) of its KPIs."""
+    home = {o.key: o.perspective for o in reversed(view.objectives)}  # the first one wins
+    under: dict[str, list[int]] = {p.key: [] for p in view.perspectives}
+    for i, v in enumerate(view.kpis):
+        place = home.get(v.kpi.objective)
+        if place is not None and place in under:
+            under[place].append(i)
+    return [(p, under[p.key]) for p in view.perspectives if under[p.key]]
 
 
 def _list_reply(
@@ -84,22 +97,49 @@ def _list_reply(
 ) -> Reply:
     """The whole list; a KPI's cells are remembered with its view, so when one KPI changed
     only its row is formatted again."""
-    home = {o.key: o.perspective for o in reversed(view.objectives)}  # the first one wins
-    under: dict[str, list[tuple[KpiView, str]]] = {p.key: [] for p in view.perspectives}
-    for v, pace in zip(view.kpis, paces, strict=True):
-        place = home.get(v.kpi.objective)
-        if place is not None and place in under:
-            under[place].append((v, pace))
     rows: list[tuple[str, ...]] = []
-    for perspective in view.perspectives:
-        members = under[perspective.key]
-        if not members:
-            continue
+    for perspective, members in _layout(view):
         rows.append((perspective.name.upper(), "", "", "", "", ""))
-        for v, pace in members:
-            cells = ctx.store.kpis.memo(chat, v.kpi.key, _cells, (v,), partial(_cells, v))
-            age = render.age(v.day, today)
-            rows.append((*cells, f"{age}  {pace}" if pace else age))
+        rows.extend(_row(ctx, chat, view.kpis[i], paces[i], today) for i in members)
+    return _list(view, rows)
+
+
+def _list_update(
+    ctx: Context,
+    chat: str,
+    view: ScorecardView,
+    today: date,
+    paces: tuple[str, ...],
+    old: tuple[object, ...],
+    previous: Reply,
+) -> Reply:
+    """The list after some KPIs' views changed (a `/kpi set`): the remembered rows with only
+    theirs formatted again; the whole list when anything else it shows changed."""
+    before = cast(tuple[KpiView, ...], old[1])
+    same = old[2:] == (tuple(view.perspectives), tuple(view.objectives), today, paces)
+    keys = [v.kpi.key for v in before] == [v.kpi.key for v in view.kpis]
+    if not (same and keys) or previous.table is None:
+        return _list_reply(ctx, chat, view, today, paces)
+    rows = list(previous.table.rows)
+    at = 0
+    for _, members in _layout(view):
+        at += 1  # the perspective's own row
+        for i in members:
+            if before[i] is not view.kpis[i]:
+                rows[at] = _row(ctx, chat, view.kpis[i], paces[i], today)
+            at += 1
+    return _list(view, rows)
+
+
+def _row(ctx: Context, chat: str, v: KpiView, pace: str, today: date) -> tuple[str, ...]:
+    """A KPI's row: its remembered cells, and its age (and pace) today."""
+    cells = ctx.store.kpis.memo(chat, v.kpi.key, _cells, (v,), partial(_cells, v))
+    age = render.age(v.day, today)
+    return (*cells, f"{age}  {pace}" if pace else age)
+
+
+def _list(view: ScorecardView, rows: list[tuple[str, ...]]) -> Reply:
+    """The list's reply around its rows: the index, and what was left out."""
     notes = [_left_out_note(view.kpis)]
     if any(v.kpi.due is not None for v in view.kpis):
         notes.append("⏱ pace towards the due date; /kpi <key> shows the forecast.")
