@@ -48,7 +48,7 @@ _ACTIONS = st.lists(
             st.sampled_from((1, 4, 12)),
         ),
         st.tuples(st.just("log"), st.sampled_from(CHATS), _NONE, st.just(0)),
-        st.tuples(st.just("advance"), _NONE, _NONE, st.sampled_from((1, 3, 8, 13, 30))),
+        st.tuples(st.just("advance"), _NONE, _NONE, st.sampled_from((1, 3, 8, 13, 30, 100))),
         st.tuples(st.just("restart"), _NONE, _NONE, st.just(0)),
         st.tuples(st.just("sweep"), _NONE, _NONE, st.just(0)),
     ),
@@ -151,6 +151,20 @@ async def _run(data: Path, actions: list[tuple[str, str, str, int]]) -> None:
         ("advance", "", "", 30),
         ("sweep", "", "", 0),
         ("advance", "", "", 13),
+    ]
+)
+@example(  # staleness through the summary: a value, an import, a restart, an edit, an undo
+    actions=[
+        ("set", "a", "daily", 60),
+        ("advance", "", "", 50),
+        ("sweep", "", "", 0),
+        ("import", "a", "daily", 0),
+        ("restart", "", "", 0),
+        ("advance", "", "", 50),
+        ("edit", "b", "weekly", 4),
+        ("sweep", "", "", 0),
+        ("undo", "a", "daily", 0),
+        ("advance", "", "", 1),
     ]
 )
 def test_the_bots_sweep_sends_what_a_full_scan_sends(
