@@ -15,13 +15,14 @@ write); `check` compares a stored one with a fresh build (`doctor`, tests).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, Final
 
 from scoring.models import Initiative
-from scoring.periods import period_containing
+from scoring.periods import PeriodKind, period_containing
 from storage.base import Tables, first_doc, save_single, to_doc
 from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiFact, KpiRepo
@@ -36,13 +37,32 @@ SOURCES: Final = (*KpiRepo.SWEPT, *InitiativeRepo.SUMMARISED)
 FORMAT: Final = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CadenceFacts:
-    """An open initiative with a cadence and what was logged for it from `since` on."""
+    """An open initiative with a cadence and what was logged for it from `since` on.
 
-    initiative: Initiative
+    Kept as stored (`doc`, `stored_logs`): the initiative is validated and the log times
+    parsed only when a sweep gets that far (not for one whose period's target is met).
+    """
+
+    key: str
+    period: PeriodKind
+    count: int
     since: datetime
-    logs: tuple[tuple[datetime, float], ...]
+    doc: Mapping[str, Any]
+    stored_logs: Sequence[Sequence[Any]]
+
+    @functools.cached_property
+    def initiative(self) -> Initiative:
+        """The initiative itself."""
+        return Initiative.model_validate(self.doc)
+
+    @functools.cached_property
+    def logs(self) -> tuple[tuple[datetime, float], ...]:
+        """(time, amount) of each entry logged from `since` on, in log order."""
+        return tuple(
+            (datetime.fromisoformat(at), float(amount)) for at, amount in self.stored_logs
+        )
 
     def total(self, since: datetime) -> float | None:
         """The amount logged from `since` on, or None when `since` is before what is kept."""
@@ -51,15 +71,12 @@ class CadenceFacts:
         return sum(amount for at, amount in self.logs if at >= since)
 
 
-#: A KPI as the summary keeps it: key, name, owner, `every`, its latest value's ISO day.
-Fact = tuple[str, str, str | None, str, str | None]
-
-
 @dataclass(frozen=True, slots=True)
 class SweepSummary:
     """What a sweep reads of one chat's KPIs and initiatives."""
 
-    facts: tuple[Fact, ...]
+    #: Per KPI, as stored: key, name, owner, `every`, its latest value's ISO day (or None).
+    facts: Sequence[Sequence[Any]]
     cadence: tuple[CadenceFacts, ...]
 
     def stale_candidates(self, cutoffs: Mapping[str, date]) -> list[KpiFact]:
@@ -181,14 +198,15 @@ def _same_cadence(a: SweepSummary, b: SweepSummary) -> bool:
 
 def parse(doc: Mapping[str, Any]) -> SweepSummary:
     """A summary document (`SweepSummaryRepo.build`'s) as the sweep reads it."""
-    facts = tuple(
-        (key, name, owner, every, last) for key, name, owner, every, last in doc["facts"]
-    )
+    facts = doc["facts"]  # read-only, as stored: never changed
     cadence = tuple(
         CadenceFacts(
-            Initiative.model_validate(c["initiative"]),
+            c["initiative"]["key"],
+            c["initiative"]["cadence"]["period"],
+            c["initiative"]["cadence"]["count"],
             datetime.fromisoformat(c["since"]),
-            tuple((datetime.fromisoformat(at), float(amount)) for at, amount in c["logs"]),
+            c["initiative"],
+            c["logs"],
         )
         for c in doc["cadence"]
     )

@@ -83,17 +83,16 @@ def cadence_reminder(
     from its sweep summary), flagged once per period while there is time left."""
     lines, keys = [], []
     for facts in initiatives:
-        item = facts.initiative
-        assert item.cadence is not None
-        period, since = _cadence_window(item.cadence.period, today, tz)
-        mark = f"cadence:{item.key}"
+        period, since = _cadence_window(facts.period, today, tz)
+        mark = f"cadence:{facts.key}"
         if sent.get(mark) == str(period.start):
             continue
         total = facts.total(since)
         if total is None:  # before what the summary keeps: read the log itself
-            total = ctx.store.alerts.progress_total(chat, item.key, since)
-        if total >= item.cadence.count:
+            total = ctx.store.alerts.progress_total(chat, facts.key, since)
+        if total >= facts.count:
             continue  # target met: cannot be behind
+        item = facts.initiative
         # The period's total as one log: cadence_progress sums the amounts in the period.
         logs = [ProgressLog(initiative=item.key, amount=total, at=since)] if total else []
         progress = cadence_progress(item, logs, today, tz)
