@@ -23,12 +23,11 @@ from handlers import render
 from handlers.common import zone_of
 from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.kpi_import import record_values
-from handlers.parsing import MAX_VALUE, parse_date, parse_number
+from handlers.parsing import MAX_NOTE, MAX_VALUE, parse_date, parse_number
 from handlers.router import Router
 from scoring.models import Kpi, Measurement
 
 MAX_ITEMS = 10_000
-MAX_NOTE = 500
 ITEM_FIELDS = frozenset({"kpi", "value", "date", "note"})
 
 

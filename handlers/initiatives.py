@@ -35,6 +35,7 @@ from handlers.parsing import (
     FieldParser,
     hashtag_of,
     normalize_key,
+    note_of,
     parse_bool,
     parse_date,
     parse_fields,
@@ -311,7 +312,7 @@ def _entry(
         at=chat_now(cmd, ctx),
         by=who(cmd),
         by_id=author_id(cmd),
-        note=" ".join(rest)[:500],
+        note=note_of(rest),
     )
     return item, entry
 

@@ -17,6 +17,7 @@ from handlers.contract import (
     command,
 )
 from handlers.parsing import (
+    note_of,
     parse_number,
     take_date,
 )
@@ -63,7 +64,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(
             f"{day.isoformat()} is in the future; values are recorded for today or earlier."
         )
-    note = " ".join(args[nxt:])[:500]
+    note = note_of(args[nxt:])
     recent = [m.value for m in ctx.store.kpis.latest(cmd.chat.key, kpi.key)]
     if _far_from(value, recent):
         payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}

@@ -20,6 +20,7 @@ from handlers.okr import KR_USAGE, resolve_links
 from handlers.parsing import (
     FieldParser,
     normalize_key,
+    note_of,
     parse_fields,
     parse_name,
     parse_number,
@@ -164,7 +165,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         by=who(cmd),
         by_id=author_id(cmd),
         confidence=confidence,
-        note=" ".join(positional[nxt:])[:500],
+        note=note_of(positional[nxt:]),
     )
     updated = ctx.store.okrs.check_in(cmd.chat.key, checkin)
     fields = [

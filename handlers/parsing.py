@@ -42,6 +42,20 @@ KEY_RE = re.compile(r"^[^\W\d_][\w.-]{0,39}$|^\d[\w.-]{0,39}$", re.UNICODE)
 MAX_MESSAGE = 20_000
 #: Every number a user gives lies within ±MAX_VALUE (so percents and sums stay finite).
 MAX_VALUE = 1e15
+#: Longest note a value, check-in or log entry keeps (chat and ingest API alike).
+MAX_NOTE = 500
+
+
+def note_of(words: Sequence[str]) -> str:
+    """The note the words after a value make; a longer one than a note keeps is refused
+    whole rather than cut (what was typed would be half-saved)."""
+    note = " ".join(words)
+    if len(note) > MAX_NOTE:
+        raise UsageError(
+            f"The note is {len(note)} characters long; a note keeps at most {MAX_NOTE}. "
+            "Nothing was saved."
+        )
+    return note
 
 
 def _readable(text: str) -> str:
