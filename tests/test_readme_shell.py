@@ -85,6 +85,7 @@ INLINE: dict[str, str] = {
     "python -m bench storage": BENCH,
     "python -m bench.storage 10k 100k 1M": BENCH,
     "python -m bench.storage writes": BENCH,
+    "python -m bench.storage openloop 10k 100k 1M": BENCH,
     "python -m bench.storage writes 10k 100k 1M": BENCH,
     "python -m bench.alerts sweep": BENCH,
     "python -m bench.pictures kpi": BENCH,
