@@ -30,6 +30,7 @@ behind `storage.port.StoragePort` (SQLite on disk, a dict in tests). Design:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -313,9 +314,12 @@ class Database:
         self._savepoints: list[dict[str, tuple[bool, bytes | None]]] = []
         self._seq = 0  # changes made (lazy ones excluded): commit() waits for this many
         self._durable = 0  # changes known to be on disk
-        # Changes numbered (_lost_after, _lost] were rolled back by the last failed commit.
-        self._lost_after = 0
-        self._lost = 0
+        #: Changes numbered (after, upto] that failed commits rolled back, oldest first: a
+        #: command may ask for its commit after several more commits failed or succeeded
+        #: (it awaited in between), and must still hear that its change was lost.
+        #: Failures with no success between them share one range (a full disk adds none).
+        self._lost_after: list[int] = []
+        self._lost_upto: list[int] = []
         self._job: _Job | None = None
         self._lazy_timer: asyncio.TimerHandle | None = None
         self._lazy_tasks: set[asyncio.Task[None]] = set()
@@ -796,7 +800,8 @@ class Database:
         await self._commit_upto(self._seq if seen is None else min(seen.upto, self._seq))
 
     def _was_lost(self, target: int) -> bool:
-        return self._lost_after < target <= self._lost
+        at = bisect.bisect_left(self._lost_upto, target)
+        return at < len(self._lost_upto) and self._lost_after[at] < target
 
     async def _commit_upto(self, target: int) -> None:
         while self._durable < target and not self._was_lost(target):
@@ -882,7 +887,11 @@ class Database:
         self._dirty = {}
         # Tell the commands whose changes went (numbers up to now); later commands, reads
         # included, start afresh: their own changes are what their commit waits for.
-        self._lost_after, self._lost = self._durable, self._seq
+        if self._lost_upto and self._lost_upto[-1] + 1 == self._durable:
+            self._lost_upto[-1] = self._seq  # nothing was saved since the last failure
+        else:
+            self._lost_after.append(self._durable)
+            self._lost_upto.append(self._seq)
         self._seq += 1
         self._durable = self._seq
         self._last_error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
