@@ -19,7 +19,7 @@ value; delivery starts after the router's commit. The flush timer reuses `flush_
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -93,17 +93,21 @@ def evaluate_chat(
     tz: ZoneInfo,
     now: datetime,
     thresholds: Thresholds | None = None,
+    stored: Mapping[str, StoredState] | None = None,
 ) -> tuple[list[Transition], bool]:
     """Evaluate `kpis` of the chat (`evaluate_kpi`) and queue what they say, together.
 
     The one place a chat's KPIs are evaluated, for commands and for the sweep alike.
     Returns the transitions and whether the queue flushed the chat's alerts at `now`.
+    `stored`: KPIs' alert states as the caller read them in this atomic step (not read
+    again).
     """
     if thresholds is None:
         thresholds = ctx.store.scorecards.thresholds(chat)
     transitions: list[Transition] = []
     for kpi in kpis:
-        transitions.extend(evaluate_kpi(ctx, chat, kpi, settings, tz, thresholds, now))
+        known = stored.get(kpi.key) if stored is not None else None
+        transitions.extend(evaluate_kpi(ctx, chat, kpi, settings, tz, thresholds, now, known))
     return transitions, queue(ctx, chat, transitions, settings=settings, now=now)
 
 
@@ -140,7 +144,10 @@ def remind_red(
         kpis.append(kpi)
     if not kpis:
         return 0, False
-    found, flushed = evaluate_chat(ctx, chat, kpis, settings=settings, tz=tz, now=now)
+    states = {s.state.kpi: s for s in due}  # as read in this step: not parsed again
+    found, flushed = evaluate_chat(
+        ctx, chat, kpis, settings=settings, tz=tz, now=now, stored=states
+    )
     return sum(1 for t in found if t.kind == "reminder" and t.suppressed is None), flushed
 
 
@@ -229,6 +236,7 @@ def evaluate_kpi(
     tz: ZoneInfo,
     thresholds: Thresholds,
     now: datetime,
+    stored: StoredState | None = None,
 ) -> list[Transition]:
     """Step one KPI's alert state with its current reading; persist it; return transitions.
 
@@ -236,12 +244,14 @@ def evaluate_kpi(
     Without a stored state, a KPI with history gets its state rebuilt from that history
     silently (demo, import, restore, older stores): 90 days of data are not a "first
     reading". A KPI's very first value, or its first out of test mode, is announced.
+    `stored`: its state as the caller just read it (else it is read here).
     """
     current = current_reading(ctx, chat, kpi)
     if current is None:
         return []
     kpi, reading = current
-    stored = ctx.store.alerts.state(chat, kpi.key)
+    if stored is None:
+        stored = ctx.store.alerts.state(chat, kpi.key)
     # Test mode switched on or off since the state was written: start afresh, so the
     # first live reading announces its colour and test readings never reach people.
     state = stored.state if stored is not None and stored.test == kpi.test else None
