@@ -33,6 +33,11 @@ def render_console(reply: Reply) -> str:
     return text
 
 
+def _beside(footer: str | None, saved: str) -> str:
+    """Where a picture or file was saved, after the reply's own footer (never over it)."""
+    return f"{footer}\n{saved}" if footer else saved
+
+
 #: Commands whose file the terminal attaches by name: `/scorecard import FILE`,
 #: `/kpi import FILE.csv` (the console is the one place a path names a local file).
 _FILE_COMMANDS = {"scorecard", "kpi"}
@@ -99,14 +104,20 @@ class ConsoleAdapter:
             path = self._image_dir / reply.image.filename
             path.write_bytes(reply.image.data)
             reply = reply.model_copy(
-                update={"image": None, "footer": f"(picture saved to {path})"}
+                update={
+                    "image": None,
+                    "footer": _beside(reply.footer, f"(picture saved to {path})"),
+                }
             )
         if reply.document is not None and self._file_dir is not None:
             self._file_dir.mkdir(parents=True, exist_ok=True)
             path = self._file_dir / reply.document.filename
             path.write_bytes(reply.document.data)
             reply = reply.model_copy(
-                update={"document": None, "footer": f"(file saved to {path})"}
+                update={
+                    "document": None,
+                    "footer": _beside(reply.footer, f"(file saved to {path})"),
+                }
             )
         self._stdout.write(render_console(reply) + "\n")
         self._stdout.flush()
