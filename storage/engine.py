@@ -202,7 +202,19 @@ class _Entry:
     docs: Docs
     body: bytes
     models: dict[type[BaseModel], tuple[BaseModel, ...]] = dataclasses.field(default_factory=dict)
+    #: The built models by their `key` field (the first of a key wins, as a scan finds it).
+    keyed: dict[type[BaseModel], dict[str, BaseModel]] = dataclasses.field(default_factory=dict)
     derived: dict[Callable[..., Any], Any] = dataclasses.field(default_factory=dict)
+
+
+def _by_key(models: Iterable[BaseModel]) -> dict[str, BaseModel]:
+    """Models by their `key` field; a key met twice keeps its first model."""
+    keyed: dict[str, BaseModel] = {}
+    for built in models:
+        key = getattr(built, "key", None)
+        if isinstance(key, str):
+            keyed.setdefault(key, built)
+    return keyed
 
 
 def _parsed(body: bytes | None) -> _Entry | None:
@@ -472,9 +484,15 @@ class Database:
         entry = self._entry(name)
         if entry is None:
             return None
+        keyed = entry.keyed.get(model)
+        if keyed is not None:
+            return keyed.get(key)  # type: ignore[return-value]
         built = entry.models.get(model)
         if built is not None:
-            return next((m for m in built if getattr(m, "key", None) == key), None)  # type: ignore[return-value]
+            # Built once per table version, like the models: a `/kpi set` looked its KPI up
+            # by scanning the chat's 50 models.
+            keyed = entry.keyed[model] = _by_key(built)
+            return keyed.get(key)  # type: ignore[return-value]
         doc = next((d for d in entry.docs.values() if d.get("key") == key), None)
         return None if doc is None else model.model_validate(doc)
 
