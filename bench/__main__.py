@@ -41,4 +41,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from bot.runtime import tune_interpreter
+
+    tune_interpreter()  # measured as the bot runs (bot/cli.py sets it at start)
     sys.exit(main(sys.argv[1:]))

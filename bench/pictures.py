@@ -411,6 +411,9 @@ def kpi_rows() -> list[dict[str, object]]:
 
 
 if __name__ == "__main__":
+    from bot.runtime import tune_interpreter
+
+    tune_interpreter()  # measured as the bot runs (bot/cli.py sets it at start)
     from bench.table import print_table
 
     only = sys.argv[1:] == [KPI_ONLY]

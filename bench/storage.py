@@ -747,6 +747,9 @@ def run(labels: tuple[str, ...] = ()) -> list[dict[str, str]]:
 
 
 if __name__ == "__main__":
+    from bot.runtime import tune_interpreter
+
+    tune_interpreter()  # measured as the bot runs (bot/cli.py sets it at start)
     if sys.argv[1:2] == ["--child"]:
         child(Path(sys.argv[2]), int(sys.argv[3]), "".join(sys.argv[4:5]))
     else:

@@ -15,6 +15,7 @@ import getpass
 import sys
 from pathlib import Path
 
+from bot.runtime import tune_interpreter
 from handlers.pictures.painter import Painter
 
 DRAWING_MODES = (None, "console", "run")  # the modes that answer in chat, with pictures
@@ -79,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     first = (argv if argv is not None else sys.argv[1:])[:1]
     if argv is None and (first[0] if first else None) in DRAWING_MODES:
         painter.warm()  # the real command line: before the bot's own imports (tests: lazily)
+        tune_interpreter()  # the serving process only (tests keep the interpreter as is)
     try:
         return _main(argv, painter)
     finally:

@@ -35,7 +35,6 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import logging
-import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextvars import ContextVar
@@ -69,12 +68,6 @@ CACHE_TABLES: Final = 50_000
 CACHE_BYTES: Final = 24 * 1024 * 1024
 #: How long a lazy change (a dedupe mark) may wait for a commit that carries it.
 LAZY_DELAY_S: Final = 1.0
-#: How long a thread wanting the GIL waits before the running one is asked to let go
-#: (CPython's default: 5 ms). The writer thread needs the GIL back after each SQLite call of
-#: a commit (BEGIN, the rows, the counter, COMMIT), so while the event loop was busy a
-#: durable write waited up to 5 ms per call: `/kpi set`s with the loop kept busy took p99
-#: 133–276 ms at 5 ms and 31–88 ms at 0.5 ms. Only a thread that waits is affected.
-WRITER_SWITCH_S: Final = 0.0005
 WARM_STEP: Final = 100  # tables read per loop turn by `warm()` (about a millisecond)
 #: `warm()` fills at most this share of the cache; the rest is the working set's. 0.6: the
 #: issue-8 store (500 chats, 27 500 tables) fits, so its first busy sweep asks SQLite
@@ -342,8 +335,6 @@ class Database:
             if backend.durable
             else None
         )
-        if self._executor is not None:
-            sys.setswitchinterval(min(sys.getswitchinterval(), WRITER_SWITCH_S))
         self.commits = 0
         self.closed = False
         #: Schema of the data as found; `storage.migrations` brings it up to date.
