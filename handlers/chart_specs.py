@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache, partial
 
 from handlers import render
 from handlers.common import today_of
@@ -20,10 +21,11 @@ from handlers.parsing import FIRST_DAY, MAX_VALUE
 from handlers.pictures.charts import ChartSpec, multiples_png, small_chart_png
 from handlers.pictures.dashboard import dashboard_png
 from handlers.pictures.dashboard_layout import Bar, DashboardSpec, Spark
-from handlers.scores import ScorecardView, scorecard_view
+from handlers.scores import KpiView, ScorecardView, scorecard_view
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
 from scoring.status import kpi_status, would_be_status
+from storage.kpis import Points
 
 PERIODS = {"30d": 30, "90d": 90, "1y": 365, "all": None}
 DEFAULT_PERIOD = "90d"
@@ -115,10 +117,15 @@ def planned_path(kpi: Kpi, points: Sequence[Measurement]) -> tuple[tuple[int, fl
     return tuple(path)
 
 
+@lru_cache(maxsize=256)
 def colour_bands(
     kpi: Kpi, thresholds: Thresholds, low: float, high: float
 ) -> tuple[tuple[float, float, str], ...]:
-    """Contiguous value ranges in `low..high` with the colour each value would get."""
+    """Contiguous value ranges in `low..high` with the colour each value would get.
+
+    Remembered for the last 256 (KPI definition, thresholds, range): a pure function of
+    them, costing about 220 status evaluations on the event loop per chart otherwise.
+    """
     if not high > low:
         return ()
 
@@ -168,33 +175,25 @@ MOVERS = 5
 
 
 def dashboard_spec(ctx: Context, chat: str, view: ScorecardView, today: date) -> DashboardSpec:
-    """The dashboard of a scored scorecard: recent history per KPI and last week's movers."""
+    """The dashboard of a scored scorecard: recent history per KPI and last week's movers.
+
+    Each KPI's part is remembered with the objects it is made of (its view, the cached
+    month shards of its latest values, the day a week ago): `/scorecard` rebuilds only the
+    KPIs whose values or score changed, on the event loop every other chat waits behind.
+    """
     sparks: list[Spark] = []
     moves: list[tuple[float, str, str, str]] = []
     week_ago = today - timedelta(days=7)
+    kpis = ctx.store.kpis
     for v in view.kpis:
-        recent = [
-            (day, value)
-            for day, value in ctx.store.kpis.recent(chat, v.kpi.key, SPARK_POINTS)
-            if day >= FIRST_DAY and -MAX_VALUE <= value <= MAX_VALUE
-        ]
-        sparks.append(
-            Spark(
-                name=v.kpi.name,
-                value=render.num(v.value, v.kpi.unit),
-                status=v.status.value,
-                values=tuple(value for _, value in recent),
-                target=v.kpi.target,
-            )
+        shards = kpis.recent_shards(chat, v.kpi.key, SPARK_POINTS)
+        inputs = (v, shards, week_ago)
+        spark, move = kpis.memo(
+            chat, v.kpi.key, _spark_part, inputs, partial(_spark_part, *inputs)
         )
-        before = next((value for day, value in reversed(recent) if day <= week_ago), None)
-        if v.value is None or before is None or v.kpi.test:
-            continue
-        change = performance(v.kpi, v.value) - performance(v.kpi, before)
-        if abs(change) >= 0.005:
-            points = math.floor(abs(change) * 100 + 0.5)
-            label = f"{'+' if change > 0 else '−'}{points} pp"
-            moves.append((-abs(change), v.kpi.name, label, v.status.value))
+        sparks.append(spark)
+        if move is not None:
+            moves.append(move)
     moves.sort()
     bars = []
     for ps in view.score.perspectives:
@@ -211,6 +210,35 @@ def dashboard_spec(ctx: Context, chat: str, view: ScorecardView, today: date) ->
         yellow=view.thresholds.yellow,
         index_label=render.pct(view.score.index),
     )
+
+
+def _spark_part(
+    v: KpiView, shards: Sequence[Points], week_ago: date
+) -> tuple[Spark, tuple[float, str, str, str] | None]:
+    """One KPI's sparkline and its move since `week_ago` (None: none worth showing), from
+    its newest month shards (`KpiRepo.recent_shards`)."""
+    latest = [point for shard in shards for point in shard][-SPARK_POINTS:]
+    recent = [
+        (day, value)
+        for day, value in latest
+        if day >= FIRST_DAY and -MAX_VALUE <= value <= MAX_VALUE
+    ]
+    spark = Spark(
+        name=v.kpi.name,
+        value=render.num(v.value, v.kpi.unit),
+        status=v.status.value,
+        values=tuple(value for _, value in recent),
+        target=v.kpi.target,
+    )
+    before = next((value for day, value in reversed(recent) if day <= week_ago), None)
+    if v.value is None or before is None or v.kpi.test:
+        return spark, None
+    change = performance(v.kpi, v.value) - performance(v.kpi, before)
+    if abs(change) < 0.005:
+        return spark, None
+    points = math.floor(abs(change) * 100 + 0.5)
+    label = f"{'+' if change > 0 else '−'}{points} pp"
+    return spark, (-abs(change), v.kpi.name, label, v.status.value)
 
 
 async def draw_requested(ctx: Context, reply: Reply) -> Reply:

@@ -34,6 +34,8 @@ _DEFS = "kpi:"
 T = TypeVar("T")
 #: What readers remember of one table version: tag → (the other inputs, the result).
 _Memo = dict[object, tuple[tuple[object, ...], object]]
+#: A month shard's values as (day, value), oldest first (`KpiRepo.recent_shards`).
+Points = tuple[tuple[date, float], ...]
 
 
 class _Index(BaseModel):
@@ -70,7 +72,7 @@ def _oldest_first(docs: Mapping[str, Mapping[str, Any]]) -> tuple[Measurement, .
     return tuple(sorted(from_docs(Measurement, docs.values()), key=_sort_key))
 
 
-def _points(docs: Mapping[str, Mapping[str, Any]]) -> tuple[tuple[date, float], ...]:
+def _points(docs: Mapping[str, Mapping[str, Any]]) -> Points:
     """A shard's (day, value) pairs in time order, without models: tuples of a date and a
     float are not tracked by the garbage collector, so a dashboard's 50 KPIs × 60 points
     cached for every chat cost its full collections nothing."""
@@ -397,12 +399,22 @@ class KpiRepo:
     def recent(self, chat: str, key: str, limit: int) -> list[tuple[date, float]]:
         """The latest `limit` values as (day, value), oldest first: `history` for readers
         that need no more (sparklines), read from a cache of plain tuples."""
-        found: list[tuple[date, float]] = []
-        for month in sorted(self._summary(chat, key).months, reverse=True):
-            found[:0] = self._db.derived(self._shard(chat, key, month), _points)
-            if len(found) >= limit:
-                break
+        found = [point for shard in self.recent_shards(chat, key, limit) for point in shard]
         return found[-limit:]
+
+    def recent_shards(self, chat: str, key: str, limit: int) -> tuple[Points, ...]:
+        """The newest month shards holding the latest `limit` values, oldest first, as
+        (day, value) tuples cached per shard version: the same objects until a value of
+        theirs changes, so a reader can remember what it made of them (the dashboard)."""
+        found: list[Points] = []
+        count = 0
+        for month in sorted(self._summary(chat, key).months, reverse=True):
+            shard = self._db.derived(self._shard(chat, key, month), _points)
+            found.append(shard)
+            count += len(shard)
+            if count >= limit:
+                break
+        return tuple(reversed(found))
 
     def memo(
         self,
