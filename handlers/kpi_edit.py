@@ -219,7 +219,8 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
             )
         gone = ctx.store.kpis.purge(chat, kpi.key)
         alert_pipeline.on_kpi_deleted(ctx, chat, kpi.key)
-        text = f"Deleted {kpi.name} ({kpi.key}) and its {render.plural(gone, 'value')} for good."
+        values = f" and its {render.plural(gone, 'value')}" if gone else ""
+        text = f"Deleted {kpi.name} ({kpi.key}){values} for good."
         if users := users_of(ctx, chat, kpi.key):
             verb = "lists" if len(users) == 1 else "list"
             text += f" {_listed(users)} still {verb} it, shown as deleted."
@@ -244,11 +245,16 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
     ctx.store.kpis.put(chat, removed)
     alert_pipeline.on_kpi_changed(ctx, chat, removed)
     count = ctx.store.kpis.count(chat, kpi.key)
-    kept = f"{render.plural(count, 'value')} {'is' if count == 1 else 'are'} kept"
+    kept = (
+        "it has no values"
+        if count == 0
+        else f"its {render.plural(count, 'value')} {'is' if count == 1 else 'are'} kept "
+        "until you confirm"
+    )
     return Reply(
         text=(
-            f"Removed {kpi.name} ({kpi.key}) from the scorecard; its {kept} until you "
-            f"confirm. Undo: /kpi restore {kpi.key}" + _used_by(ctx, chat, kpi.key)
+            f"Removed {kpi.name} ({kpi.key}) from the scorecard; {kept}. "
+            f"Undo: /kpi restore {kpi.key}" + _used_by(ctx, chat, kpi.key)
         ),
         buttons=(
             Button(label="Undo", command=f"/kpi restore {kpi.key}"),

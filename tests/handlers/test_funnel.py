@@ -133,7 +133,7 @@ async def test_removing_a_kpi_a_funnel_or_journey_lists_warns_and_deleting_says_
     await chat.ok('/journey add cx "CX" stages="Awareness, Purchase"')
     await chat.ok("/journey stage cx awareness kpis=a1")
     assert await chat.ok("/kpi remove a1") == (
-        "Removed A1 (a1) from the scorecard; its 0 values are kept until you confirm. "
+        "Removed A1 (a1) from the scorecard; it has no values. "
         "Undo: /kpi restore a1\n"
         "Heads-up: Funnel mkt and journey cx list it; they show it as removed until you "
         "restore it.\n"
@@ -141,7 +141,7 @@ async def test_removing_a_kpi_a_funnel_or_journey_lists_warns_and_deleting_says_
     )
     assert "   ⚪ a1: removed; /kpi restore a1" in await chat.ok("/journey cx")
     assert await chat.ok("/kpi remove a1 confirm") == (
-        "Deleted A1 (a1) and its 0 values for good. Funnel mkt and journey cx still list it, "
+        "Deleted A1 (a1) for good. Funnel mkt and journey cx still list it, "
         "shown as deleted."
     )
     assert await chat.ok("/funnel mkt") == (
