@@ -14,14 +14,18 @@ documents, models derived from them, finished tasks). So:
   `DEBUG_SAVEALL` and attributes what the collector finds).
 - The bound, should some path make cycles anyway: every `CHECK_EVERY` commands the
   interpreter's allocated small-object blocks are counted (`sys.getallocatedblocks`, a sum
-  over its arenas: about 0.1 ms whatever the heap), and if they grew by more than `GROWTH`
-  since the last full collection, everything is unfrozen and collected once. That is
-  CPython's own rule for full collections (a quarter more long-lived objects), counted on
-  what survives commands rather than on every promotion: a steady store never pays it, a
-  filling cache pays it a logarithmic number of times, and cycles that leak are bounded
-  to a quarter of the live objects. (The count used to be `gc.get_freeze_count()`, which
-  walks the frozen list: 7 ms at the 10k store and 9–10 ms at 1M, once per 1 000
-  commands, inside whichever command was the thousandth.)
+  over its arenas: microseconds whatever the heap). Only when they grew by more than
+  `GROWTH` since the last look that counted are the frozen objects counted
+  (`gc.get_freeze_count()`, which walks them: about 3 ms at 190k objects), and only if
+  *those* grew by more than `GROWTH` since the last full collection is everything
+  unfrozen and collected once. That is CPython's own rule for full collections (a quarter
+  more long-lived objects), counted on what survives commands. The block count alone is
+  not the judge: it also grows with untracked data (the table cache's bytes and strings
+  fill it by ~6 % per 1,000 commands while frozen objects grow ~2 %), and judging by it
+  put a 40–50 ms full collection inside the open-loop bench every ~5,000 commands. A
+  steady store never pays either count's walk; a filling cache pays the walk a
+  logarithmic number of times; cycles that leak are bounded to about a quarter of the
+  live objects.
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ CHECK_EVERY: Final = 1_000
 GROWTH: Final = 0.25
 
 _commands = 0
-_blocks_after_full = 0  # allocated blocks just after the last full collection (0: none yet)
+_blocks_seen = 0  # allocated blocks at the last look that counted the frozen objects
+_frozen_after_full = 0  # frozen objects just after the last full collection (0: none yet)
 
 
 def keep_long_lived() -> None:
@@ -46,23 +51,22 @@ def keep_long_lived() -> None:
 
 def after_command() -> None:
     """A command finished: what it kept is long-lived (see the module for the bound)."""
-    global _commands, _blocks_after_full
+    global _commands, _blocks_seen, _frozen_after_full
     gc.freeze()
     _commands += 1
     if _commands < CHECK_EVERY:
         return
     _commands = 0
-    blocks = _live()
-    if not _blocks_after_full:
-        _blocks_after_full = blocks
-    elif blocks > _blocks_after_full * (1 + GROWTH):
+    blocks = sys.getallocatedblocks()  # 0 on the system allocator: always count frozen
+    if blocks and _blocks_seen and blocks <= _blocks_seen * (1 + GROWTH):
+        return
+    _blocks_seen = blocks
+    frozen = gc.get_freeze_count()
+    if not _frozen_after_full:
+        _frozen_after_full = frozen
+    elif frozen > _frozen_after_full * (1 + GROWTH):
         gc.unfreeze()
         gc.collect()
         gc.freeze()
-        _blocks_after_full = _live()
-
-
-def _live() -> int:
-    """How much is alive: allocated object blocks, or (when Python runs on the system
-    allocator, `PYTHONMALLOC=malloc`, and has no such count) the frozen objects."""
-    return sys.getallocatedblocks() or gc.get_freeze_count()
+        _frozen_after_full = gc.get_freeze_count()
+        _blocks_seen = sys.getallocatedblocks()
