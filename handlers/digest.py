@@ -26,7 +26,7 @@ _DAY_NAMES = {
 }
 _EVERY_DAY = {"day", "daily", "everyday", "*"}
 _WORKDAYS = {"weekday", "weekdays", "workday", "workdays"}
-_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
+_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(am|pm)?$")
 
 
 @command("digest", usage="/digest", example="/digest")
@@ -57,6 +57,8 @@ async def digest_every(cmd: Command, ctx: Context) -> Reply:
     if len(cmd.args) < 2:
         raise UsageError("Say when.", usage=True)
     words = [a.casefold() for a in cmd.args if a.casefold() != "at"]
+    if len(words) > 2 and words[-1] in ("am", "pm"):  # `9 am`
+        words[-2:] = [words[-2] + words[-1]]
     schedule = Schedule(weekdays=parse_days(words[:-1]), at=parse_time(words[-1]))
     chat = cmd.chat.key
     settings = ctx.store.alerts.settings(chat)
@@ -99,11 +101,15 @@ def parse_days(words: list[str]) -> frozenset[int]:
 
 
 def parse_time(raw: str) -> time:
-    """`09:00`, `9:30` or `9` → a wall-clock time."""
-    match = _TIME.match(raw.strip())
+    """`09:00`, `9:30`, `9`, `9am` or `9:30pm` → a wall-clock time."""
+    match = _TIME.match(raw.strip().casefold())
     if match is None:
         raise UsageError(f"'{raw}' is not a time: use HH:MM, e.g. 09:00.")
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if match.group(3):  # 12am is midnight, 12pm noon
+        if not 1 <= hour <= 12 or minute > 59:
+            raise UsageError(f"'{raw}' is not a time of day: use 00:00–23:59 (or 1am–12pm).")
+        hour = hour % 12 + (12 if match.group(3) == "pm" else 0)
     if hour > 23 or minute > 59:
         raise UsageError(f"'{raw}' is not a time of day: use 00:00–23:59.")
     return time(hour, minute)
