@@ -116,8 +116,10 @@ class Table(BaseModel):
                 width = max(map(len, column))
                 fill = [width] * len(column)
             else:  # a wide character takes two columns but counts one in len()
-                column = tuple(map(_isolated, column))
-                extra = [_width(cell) - len(cell) for cell in column]
+                measure = _width
+                if _MARKED.search("".join(column)):  # right-to-left words, marks (rare)
+                    column, measure = tuple(map(_isolated, column)), _marked_width
+                extra = [measure(cell) - len(cell) for cell in column]
                 width = max(len(cell) + more for cell, more in zip(column, extra, strict=True))
                 fill = [width - more for more in extra]
             pad = str.rjust if right[i] else str.ljust
@@ -128,20 +130,29 @@ class Table(BaseModel):
 _WIDE = re.compile("[\U0001f000-\U0010ffff]")  # emoji status markers and pictographs
 #: Marks that take no column: accents and vowel points, zero-width spaces and joiners,
 #: direction marks and isolates, variation selectors, the byte-order mark.
-_ZERO = re.compile(
-    "[\u0300-\u036f\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
-    "\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufe00-\ufe0f\ufeff]"
+_ZERO_CHARS = (
+    "\u0300-\u036f\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufe00-\ufe0f\ufeff"
 )
 #: Hebrew, Arabic and the other right-to-left scripts (with their presentation forms).
-_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_RIGHT_TO_LEFT_CHARS = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"
+_ZERO = re.compile(f"[{_ZERO_CHARS}]")
+_RIGHT_TO_LEFT = re.compile(f"[{_RIGHT_TO_LEFT_CHARS}]")
+#: What makes a column need isolating or its marks counted out (rare: one search a column).
+_MARKED = re.compile(f"[{_ZERO_CHARS}{_RIGHT_TO_LEFT_CHARS}]")
 
 
 def _width(text: str) -> int:
-    """Display width: emoji status markers take two columns in a monospace font, marks
-    none."""
+    """Display width: emoji status markers take two columns in a monospace font."""
     if text.isascii():
         return len(text)
-    return len(text) + len(_WIDE.findall(text)) - len(_ZERO.findall(text))
+    return len(text) + len(_WIDE.findall(text))
+
+
+def _marked_width(text: str) -> int:
+    """Display width of a cell that may hold marks taking no column (zero-width, accents,
+    the isolates `_isolated` adds)."""
+    return _width(text) - len(_ZERO.findall(text))
 
 
 def _isolated(cell: str) -> str:
