@@ -20,14 +20,14 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from scoring.alert_rules import AlertPolicy, AlertState, Mute, Transition
 from scoring.alerts_batch import Batcher
-from scoring.models import Initiative, Kpi, Measurement, Status
+from scoring.models import Kpi, Measurement, Status
 from scoring.schedule import Schedule
 from storage.base import (
     AppendLog,
@@ -287,19 +287,9 @@ class AlertRepo:
             found.update(name[len(prefix) :] for name in self._db.table_names(prefix))
         return sorted(found)
 
-    def kpi_facts(
-        self, chat: str, *, last_on_or_before: Mapping[str, date] | None = None
-    ) -> list[KpiFact]:
-        """`KpiRepo.facts`: what the staleness sweep needs about the chat's KPIs."""
-        return self._kpis.facts(chat, last_on_or_before=last_on_or_before)
-
     def kpi_reading(self, chat: str, key: str) -> tuple[Kpi | None, Measurement | None]:
         """A KPI (removed or not) and its latest value, as KpiRepo.get and .latest give them."""
         return self._kpis.reading(chat, key)
-
-    def cadence_initiatives(self, chat: str) -> list[Initiative]:
-        """Open initiatives that have a cadence target."""
-        return self._initiatives.cadence_initiatives(chat)
 
     def progress_total(self, chat: str, key: str, since: datetime) -> float:
         """An initiative's logged amount from `since` on (as InitiativeRepo.logs would sum)."""

@@ -449,29 +449,16 @@ class KpiRepo:
 
     # the sweep's read model ---------------------------------------------------------------
 
-    def facts(
-        self, chat: str, *, last_on_or_before: Mapping[str, date] | None = None
-    ) -> list[KpiFact]:
-        """Live, non-test KPIs with their latest value's day, read without building models.
-
-        With `last_on_or_before` (every → date), only KPIs with a value whose latest day
-        is on or before their `every`'s date: the stale candidates, found without
-        parsing a date for the fresh ones (ISO dates compare as strings).
-        """
-        cutoffs = (
-            None
-            if last_on_or_before is None
-            else {every: day.isoformat() for every, day in last_on_or_before.items()}
-        )
+    def facts(self, chat: str) -> list[KpiFact]:
+        """Live, non-test KPIs people type values for, with their latest value's day, read
+        without building models: what a chat's sweep summary is built from."""
         facts = []
         self._db.prefetch(self._index_name(chat, ""))
-        docs = self._db.docs  # the sweep calls this for every chat: the index read inline
+        docs = self._db.docs  # a summary build reads every KPI's index: inline
         for key, name, owner, every in self._db.derived(f"{_DEFS}{chat}", _typed_kpis):
             index = next(iter(docs(self._index_name(chat, key)).values()), None)
             latest = index.get("latest") if index is not None else None
             last = latest[-1]["day"] if latest else None
-            if cutoffs is not None and (last is None or last > cutoffs.get(every, "")):
-                continue
             facts.append(
                 KpiFact(
                     key=key,

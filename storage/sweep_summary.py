@@ -80,9 +80,9 @@ class SweepSummary:
     cadence: tuple[CadenceFacts, ...]
 
     def stale_candidates(self, cutoffs: Mapping[str, date]) -> list[KpiFact]:
-        """KPIs whose latest value is on or before their `every`'s cutoff day
-        (`KpiRepo.facts(last_on_or_before=cutoffs)`; ISO days compare as strings, so only
-        the candidates' days are parsed)."""
+        """KPIs whose latest value is on or before their `every`'s cutoff day: the stale
+        candidates (ISO days compare as strings, so only the candidates' days are parsed,
+        not every fresh KPI's on every sweep)."""
         days = {every: day.isoformat() for every, day in cutoffs.items()}
         return [
             KpiFact(key, name, owner, every, date.fromisoformat(last))

@@ -34,5 +34,5 @@ async def test_a_calculated_kpi_gets_no_record_a_value_reminder(
         '/kpi add twice "Twice" formula="spend * 2" target=200 every=day perspective=finance'
     )
     await chat.ok("/kpi set spend 50")
-    facts = core.store.alerts.kpi_facts("console:team")
-    assert [f.key for f in facts] == ["spend"]
+    summary = core.store.sweeps.get("console:team", clock.now)
+    assert [key for key, *_ in summary.facts] == ["spend"]

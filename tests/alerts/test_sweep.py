@@ -130,7 +130,7 @@ async def test_the_sweeps_red_reminder_is_evaluated_by_the_pipelines_one_entry_p
     assert "is still red" in queued_text(core)[-1]
 
 
-async def test_the_sweeps_raw_reads_agree_with_the_repositories(
+async def test_the_sweep_summary_and_raw_reads_agree_with_the_repositories(
     chat: FakeChat, core: Core, clock: FixedClock
 ) -> None:
     await chat.ok(CAC)
@@ -143,16 +143,17 @@ async def test_the_sweeps_raw_reads_agree_with_the_repositories(
     for amount in ("+1", "+2", "-1"):
         await chat.ok(f"/log posts {amount}")
         clock.advance(days=1)
-    facts = {f.key: f for f in core.store.alerts.kpi_facts(CHAT)}
+    summary = core.store.sweeps.get(CHAT, clock.now)
+    facts = {key: (owner, last) for key, _, owner, _, last in summary.facts}
     assert set(facts) == {"cac", "leads"}
-    assert str(facts["cac"].last_day) == str(core.store.kpis.latest(CHAT, "cac")[-1].day)
-    assert facts["leads"].last_day is None and facts["leads"].owner == "@ivan"
+    assert facts["cac"][1] == str(core.store.kpis.latest(CHAT, "cac")[-1].day)
+    assert facts["leads"] == ("@ivan", None)
     logged = core.store.initiatives.logs(CHAT, "posts")
     for since in (datetime(2026, 11, 1, tzinfo=UTC), *(x.at for x in logged)):
         logs = core.store.initiatives.logs(CHAT, "posts", since=since)
         total = sum(x.amount for x in logs)
         assert core.store.alerts.progress_total(CHAT, "posts", since) == total
-    assert [i.key for i in core.store.alerts.cadence_initiatives(CHAT)] == ["posts"]
+    assert [c.initiative for c in summary.cadence] == [core.store.initiatives.get(CHAT, "posts")]
     assert core.store.alerts.chats() == [CHAT]
 
 
