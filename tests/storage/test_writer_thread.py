@@ -6,34 +6,26 @@ settled by the next commit or the close."""
 from __future__ import annotations
 
 import asyncio
-import errno
 import threading
 
 import pytest
 
 from storage.engine import Database
 from storage.errors import StoreFailed
-from storage.port import Batch, MemoryBackend
+from storage.port import Batch
+from tests.storage.test_read_waits import GatedBackend
 
 
-class GatedDisk(MemoryBackend):
-    """A durable backend (so a writer thread writes) whose transactions wait for `gate`."""
-
-    durable = True
+class GatedDisk(GatedBackend):
+    """The gated durable backend, telling when a transaction started and counting them."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.gate = threading.Event()
-        self.gate.set()
-        self.full = False
         self.started = threading.Event()
         self.transactions = 0
 
     def commit(self, batch: Batch) -> None:
         self.started.set()
-        self.gate.wait(10)
-        if self.full:
-            raise OSError(errno.ENOSPC, "No space left on device")
         super().commit(batch)
         self.transactions += 1
 
