@@ -231,7 +231,8 @@ def rollup_scored(
     removed: int = 0,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> ScorecardScore:
-    """`rollup` of KPIs already scored (live ones; `removed` say how many were left out)."""
+    """`rollup` of KPIs already scored (live ones; `removed` says how many were left out), so
+    a caller that remembers KPI scores need not score every KPI again."""
     by_objective: dict[str, list[KpiScore]] = {o.key: [] for o in objectives}
     for kpi in scores:
         bucket = by_objective.get(kpi.objective)

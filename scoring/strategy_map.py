@@ -144,7 +144,8 @@ def count_crossings(
     order: Mapping[str, Sequence[Objective]],
     links: Sequence[Link],
 ) -> int:
-    """How many pairs of links cross when the perspectives are drawn in `order`."""
+    """How many pairs of links cross when the perspectives are drawn in `order`, counted
+    whole: what the tests judge the ordering and its incremental swaps (`_Swaps`) by."""
     ranked = sorted(perspectives, key=lambda p: p.order)
     keys = [[o.key for o in order.get(p.key, ())] for p in ranked]
     return _cost(keys, _pairs(links))[0]
@@ -188,6 +189,7 @@ def order_objectives(
 
 
 def _pairs(links: Iterable[Link]) -> tuple[tuple[str, str], ...]:
+    """The links as (cause, effect) keys: hashable, so `_ordered` can remember by them."""
     return tuple((link.cause, link.effect) for link in links)
 
 
@@ -285,6 +287,7 @@ class _Swaps:
         return change
 
     def _exact(self, key: str) -> int:
+        """`key`'s position in whole units of 1 / 2·scale, so length changes add up exactly."""
         layer = self.layers[self.depth[key]]
         return (2 * self.index[key] + 1) * (self.scale // len(layer))
 

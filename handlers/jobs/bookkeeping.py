@@ -6,10 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers.contract import Context
-from storage.alert_state import (
-    JobState,
-    MissedRun,
-)
+from storage.alert_state import MissedRun
 
 MISSED_KEPT = 10
 
@@ -36,8 +33,3 @@ def record_fire(ctx: Context, chat: str, job: str, at: datetime) -> None:
 def last_fire(ctx: Context, chat: str, job: str) -> datetime | None:
     """The latest fire time a schedule was run (or reported) for."""
     return ctx.store.alerts.jobstate(chat).last_fire.get(job)
-
-
-def state_of(ctx: Context, chat: str) -> JobState:
-    """The chat's schedule bookkeeping (for the scheduler and tests)."""
-    return ctx.store.alerts.jobstate(chat)

@@ -11,7 +11,6 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEv
 
 from bot.app import Core
 from bot.scheduler import JobSpec, Scheduler, chat_job_specs
-from handlers.jobs import bookkeeping
 from scoring.schedule import Schedule
 from tests.alerts.support import CHAT, RecordingAdapter, queued
 from tests.support import FakeChat, FixedClock
@@ -114,7 +113,7 @@ async def test_older_misses_are_reported_in_the_next_digest_not_run(
     clock.now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # missed 23 and 30 Nov
     await restart(running)
     assert queued(running) == []
-    [missed] = bookkeeping.state_of(running.ctx, CHAT).missed
+    [missed] = running.ctx.store.alerts.jobstate(CHAT).missed
     assert missed.at == datetime(2026, 11, 30, 9, 0, tzinfo=UTC) and missed.count == 2
     text = await chat.ok("/digest")
     assert "weekly digest due Mon 30 Nov 09:00 did not run" in text and "(+1 earlier)" in text
@@ -132,7 +131,7 @@ async def test_missed_and_failed_runs_of_a_running_scheduler_are_recorded(
             EVENT_JOB_ERROR, f"okr-checkin:{CHAT}", "default", at, exception=RuntimeError("x")
         )
     )
-    missed = bookkeeping.state_of(running.ctx, CHAT).missed
+    missed = running.ctx.store.alerts.jobstate(CHAT).missed
     assert [(m.job, m.reason) for m in missed] == [("digest", "missed"), ("okr-checkin", "failed")]
     text = await chat.ok("/digest")
     assert "OKR check-in reminder due Mon 23 Nov 09:00 failed" in text
