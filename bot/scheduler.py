@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -152,16 +152,18 @@ class Scheduler:
         self._aps = aps
         aps.start()
         aps.add_job(
-            self._sweep_job,
+            self._run,
             IntervalTrigger(seconds=int(self._sweep_every.total_seconds()), timezone=UTC),
+            args=(self._sweep_job,),
             id="sweep",
             name="sweep",
             replace_existing=True,
             next_run_time=datetime.now(UTC),  # right away: catch up after a downtime
         )
         aps.add_job(
-            self.run_pulls,
+            self._run,
             IntervalTrigger(seconds=int(self._sweep_every.total_seconds()), timezone=UTC),
+            args=(self.run_pulls,),
             id="pulls",
             name="pulls",
             replace_existing=True,
@@ -206,9 +208,9 @@ class Scheduler:
                 bookkeeping.record_fire(self._ctx, chat, spec.kind, self._ctx.clock())
             if live.get(job_id) != spec or aps.get_job(job_id) is None:
                 aps.add_job(
-                    self._chat_job,
+                    self._run,
                     spec.trigger(),
-                    args=(spec.kind, chat),
+                    args=(self._chat_job, spec.kind, chat),
                     id=job_id,
                     name=job_id,
                     replace_existing=True,
@@ -246,9 +248,9 @@ class Scheduler:
         if job is not None and job.next_run_time is not None and job.next_run_time <= when:
             return  # the earlier flush re-arms for the rest
         aps.add_job(
-            self._chat_job,
+            self._run,
             DateTrigger(run_date=when, timezone=UTC),
-            args=("flush", chat),
+            args=(self._chat_job, "flush", chat),
             id=job_id,
             name=job_id,
             replace_existing=True,
@@ -300,6 +302,18 @@ class Scheduler:
     def pull_soon(self) -> None:
         """Run the pulls now, in the background (after `/source run` was committed)."""
         self._spawn(self.run_pulls())
+
+    async def _run(self, job: Callable[..., Awaitable[object]], *args: str) -> None:
+        """Every APScheduler job runs through here. A job that `stop()` cancels mid-run ends
+        quietly: APScheduler would log the cancellation as the job's failure, with a
+        traceback, on any exit that caught a job running (jobs are idempotent, and a
+        commit once started completes). Any other cancellation or error is the job's."""
+        try:
+            await job(*args)
+        except asyncio.CancelledError:
+            if self._aps is not None:
+                raise
+            _LOGGER.info("job %s stopped by the shutdown", getattr(job, "__name__", "?"))
 
     async def _sweep_job(self) -> None:
         report = await self.run_sweep()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -161,3 +163,30 @@ async def test_a_schedule_over_the_weekend_becomes_a_valid_trigger(
     await chat.ok("/digest every fri-mon 18:00")
     nxt = scheduler(running).next_run(f"digest:{CHAT}")
     assert nxt is not None and nxt.weekday() in (4, 5, 6, 0) and nxt.hour == 18
+
+
+async def test_a_job_running_at_shutdown_ends_quietly_and_every_job_runs_that_way(
+    running: Core, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A console session closed while a sweep ran printed 'Job "sweep" raised an
+    exception … CancelledError' with a traceback: APScheduler logs a cancelled job as a
+    failed one."""
+    caplog.set_level(logging.INFO)
+    sched = scheduler(running)
+    aps = sched._aps
+    assert aps is not None
+    assert {job.func for job in aps.get_jobs()} == {sched._run}
+    started = asyncio.Event()
+
+    async def slow_sweep() -> None:
+        started.set()
+        await asyncio.Event().wait()  # still running when the bot stops
+
+    before = asyncio.all_tasks()
+    aps.add_job(sched._run, args=(slow_sweep,), id="slow", next_run_time=datetime.now(UTC))
+    await started.wait()
+    job_tasks = asyncio.all_tasks() - before
+    await sched.stop()
+    await asyncio.gather(*job_tasks, return_exceptions=True)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert "job slow_sweep stopped by the shutdown" in caplog.messages
