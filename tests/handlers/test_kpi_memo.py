@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -135,23 +136,34 @@ def _unrandomised(replies: list[Reply]) -> str:
     return CONFIRMATION_ID.sub("/kpi confirm <id>", repr(replies))
 
 
-async def _twins(steps: list[str]) -> None:
+async def _said(chat: FakeChat, text: str) -> object:
+    return _unrandomised(await chat.say(text))
+
+
+async def _twins(
+    steps: list[str],
+    setup: Sequence[str] = SETUP,
+    reads: Sequence[str] = READS,
+    say: Callable[[FakeChat, str], Awaitable[object]] = _said,
+) -> None:
+    """Two bots take `steps` (`+<n>h`: hours pass), one remembering and one computing
+    everything afresh; what each step and then each of `reads` says must be the same."""
     clock = FixedClock()
     remembering, forgetting = build_core(None, clock=clock), build_core(None, clock=clock)
     # this one computes everything afresh, in writes (formula graphs) as in reads
     setattr(forgetting.store.kpis, "memo", partial(_fresh, forgetting.store.kpis))  # noqa: B010
     chats = (FakeChat(remembering), FakeChat(forgetting))
     try:
-        for setup in SETUP:
+        for text in setup:
             for chat in chats:
-                await chat.ok(setup)
+                await chat.ok(text)
         for step in steps:
             if step.startswith("+"):
                 clock.advance(hours=int(step[1:-1]))
             else:
-                said = [_unrandomised(await chat.say(step)) for chat in chats]
+                said = [await say(chat, step) for chat in chats]
                 assert said[0] == said[1], step
-            read = [await _reads(chat) for chat in chats]
+            read = [[await say(chat, text) for text in reads] for chat in chats]
             assert read[0] == read[1], step
     finally:
         remembering.close()

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from functools import partial
-from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.app import build_core
-from storage.kpis import KpiRepo
-from tests.support import FakeChat, FixedClock
+from tests.handlers.test_kpi_memo import _twins
+from tests.support import FakeChat
 
 KPIS = ("cac", "visits", "leads", "chain")
 PATTERNS = (
@@ -45,7 +42,7 @@ PATTERNS = (
     "/scorecard thresholds green=90 yellow=60",
     "import {k} {v} {d}",
     "!/undo",
-    "+{w}d",  # days pass
+    "+{h}h",  # time passes (days, with the day changes)
 )
 COMMANDS = st.builds(
     str.format,
@@ -57,6 +54,7 @@ COMMANDS = st.builds(
     a=st.sampled_from(["avg", "min", "max"]),
     p=st.sampled_from(["finance", "customers", "processes"]),
     w=st.integers(min_value=0, max_value=3),
+    h=st.integers(min_value=1, max_value=80),
 )
 READS = ("/kpi", "/scorecard", "/kpi cac", "/kpi chain explain")
 SETUP = (
@@ -68,12 +66,6 @@ SETUP = (
     "/kpi set cac 100 2026-11-20",
     "/kpi set visits 400 2026-11-19",
 )
-
-
-def _fresh(
-    self: KpiRepo, chat: str, key: str | None, tag: object, args: Any, compute: Any, **_: Any
-) -> Any:
-    return compute()
 
 
 async def _say(chat: FakeChat, step: str) -> list[str]:
@@ -91,31 +83,6 @@ async def _say(chat: FakeChat, step: str) -> list[str]:
 def _same_ids(text: str) -> str:
     """An import's random id (quoted by undo and history) as one placeholder."""
     return re.sub(r"\b[0-9a-f]{8}\b", "<id>", text)
-
-
-async def _twins(steps: list[str]) -> None:
-    clock = FixedClock()
-    remembering, forgetting = build_core(None, clock=clock), build_core(None, clock=clock)
-    setattr(forgetting.store.kpis, "memo", partial(_fresh, forgetting.store.kpis))  # noqa: B010
-    chats = (FakeChat(remembering), FakeChat(forgetting))
-    try:
-        for setup in SETUP:
-            for chat in chats:
-                await chat.ok(setup)
-        for chat in chats:
-            for text in READS:
-                await chat.say(text)  # something remembered from the start
-        for step in steps:
-            if step.startswith("+"):
-                clock.advance(days=int(step[1:-1]))
-            else:
-                said = [await _say(chat, step) for chat in chats]
-                assert said[0] == said[1], step
-            read = [[await _say(chat, text) for text in READS] for chat in chats]
-            assert read[0] == read[1], step
-    finally:
-        remembering.close()
-        forgetting.close()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -143,4 +110,4 @@ async def _twins(steps: list[str]) -> None:
 def test_remembered_derivations_answer_like_fresh_ones_whatever_is_reorganised(
     steps: list[str],
 ) -> None:
-    asyncio.run(_twins(steps))
+    asyncio.run(_twins(steps, SETUP, READS, _say))
