@@ -13,7 +13,7 @@ import re
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.handlers.test_kpi_memo import _twins
+from tests.handlers.test_kpi_memo import CONFIRMATION_ID, _twins
 from tests.support import FakeChat
 
 KPIS = ("cac", "visits", "leads", "chain")
@@ -81,8 +81,8 @@ async def _say(chat: FakeChat, step: str) -> list[str]:
 
 
 def _same_ids(text: str) -> str:
-    """An import's random id (quoted by undo and history) as one placeholder."""
-    return re.sub(r"\b[0-9a-f]{8}\b", "<id>", text)
+    """Random ids (an import's, quoted by undo and history; a confirmation's) blanked."""
+    return re.sub(r"\b[0-9a-f]{8}\b", "<id>", CONFIRMATION_ID.sub("/kpi confirm <id>", text))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
