@@ -99,8 +99,7 @@ class AuditRepo:
         try:
             self._append(chat, entry_id, doc)
         except TypeError:  # not plain JSON: the model says how it is stored
-            entry = AuditEntry.model_validate({**doc, "at": at})
-            self._append(chat, entry_id, to_doc(entry))
+            self.add(chat, AuditEntry.model_validate({**doc, "at": at}))
 
     def _append(self, chat: str, entry_id: str, doc: Doc) -> None:
         month = _month(entry_id)

@@ -62,17 +62,10 @@ class Collected:
     #: Keys held per kind, gathered by `note_many` once the step is full (then fixed).
     held: dict[str, set[str]] = field(default_factory=dict)
 
-    def changes(self) -> list[Change]:
-        """Items whose document really changed, in the order they were first touched."""
-        return [
-            Change(kind=kind, key=key, before=before, after=after)
-            for (kind, key), (before, after) in self.items.items()
-            if before != after
-        ]
-
     def change_docs(self) -> list[Doc]:
-        """`changes()` as the audit stores them (`Change` documents), built without the
-        models: a `/kpi set` audits one item, and its model round trip was most of that."""
+        """Items whose document really changed, in the order they were first touched, as
+        the audit stores them (`Change` documents): built without the models, since a
+        `/kpi set` audits one item and its model round trip was most of that."""
         return [
             {"kind": kind, "key": key, "before": before, "after": after}
             for (kind, key), (before, after) in self.items.items()

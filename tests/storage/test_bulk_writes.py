@@ -86,7 +86,7 @@ def test_note_many_audits_as_many_single_notes_would(
             else:
                 for i, key in enumerate(keys):
                     log.note("c", "value", key, {"old": i}, {"v": i})
-        return step.changes(), step.overflow
+        return step.change_docs(), step.overflow
 
     saved = changes_module.MAX_CHANGES
     changes_module.MAX_CHANGES = cap
