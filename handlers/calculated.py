@@ -52,6 +52,26 @@ def graph(kpis: Iterable[Kpi]) -> dict[str, tuple[str, ...]]:
     return {k.key: compiled(k.formula).inputs for k in kpis if k.formula and k.removed_at is None}
 
 
+def readers(ctx: Context, chat: str, key: str) -> list[Kpi]:
+    """Live formula KPIs that read `key` directly, in definition order (the chat's map of
+    them is remembered with the version of its KPI definitions: a `/kpi set` need not scan
+    every KPI for it)."""
+    kpis = ctx.store.kpis
+    by_input = kpis.memo(
+        chat, None, _readers_by_input, (), lambda: _readers_by_input(kpis.all(chat))
+    )
+    return list(by_input.get(key, ()))
+
+
+def _readers_by_input(kpis: list[Kpi]) -> dict[str, tuple[Kpi, ...]]:
+    """Each KPI read by a formula → the formula KPIs among `kpis` that read it, in order."""
+    found: dict[str, list[Kpi]] = {}
+    for kpi in kpis:
+        for read in compiled(kpi.formula).inputs if kpi.formula else ():
+            found.setdefault(read, []).append(kpi)
+    return {read: tuple(readers) for read, readers in found.items()}
+
+
 def check_formula(ctx: Context, chat: str, key: str, text: str) -> Formula:
     """A formula for KPI `key`, refused with one line if it is malformed, names a KPI that
     does not exist, or would make the KPI depend on itself."""

@@ -230,11 +230,7 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
             f"{kpi.key} is already removed: /kpi restore {kpi.key} "
             f"or /kpi remove {kpi.key} confirm"
         )
-    readers = [
-        user
-        for user, reads in calculated.graph(ctx.store.kpis.all(chat)).items()
-        if kpi.key in reads
-    ]
+    readers = [user.key for user in calculated.readers(ctx, chat, kpi.key)]
     if readers:
         raise Conflict(
             f"{kpi.key} is read by the formula of {', '.join(readers)}; change "

@@ -191,7 +191,8 @@ def _record(
     )
     newest = latest[-1].day if latest else day
     latest_note = "" if newest == day else " An older date: the latest value is unchanged."
-    derived = "".join("\n" + formula_note(ctx, chat, k, day) for k in _readers(ctx, chat, kpi.key))
+    readers = calculated.readers(ctx, chat, kpi.key)
+    derived = "".join("\n" + formula_note(ctx, chat, k, day) for k in readers)
     return Reply(
         text=f"Saved {kpi.name} = {render.num(value, kpi.unit)}{when}{was} ({state})."
         f"{latest_note}{derived}"
@@ -210,25 +211,6 @@ def _period_total(ctx: Context, chat: str, kpi: Kpi, value: float, day: date) ->
         return value, ""
     label = f"{AGG_WORDS[kpi.agg]} for {period_label(period)}"
     return total, f"{label}: {render.num(total, kpi.unit)}, "
-
-
-def _readers(ctx: Context, chat: str, key: str) -> list[Kpi]:
-    """Formula KPIs that read `key` directly (the chat's map of them is remembered with
-    the version of its KPI definitions: a `/kpi set` need not scan every KPI for it)."""
-    kpis = ctx.store.kpis
-    by_input = kpis.memo(
-        chat, None, _readers_by_input, (), lambda: _readers_by_input(kpis.all(chat))
-    )
-    return list(by_input.get(key, ()))
-
-
-def _readers_by_input(kpis: list[Kpi]) -> dict[str, tuple[Kpi, ...]]:
-    """Each KPI read by a formula → the formula KPIs among `kpis` that read it, in order."""
-    found: dict[str, list[Kpi]] = {}
-    for kpi in kpis:
-        for read in calculated.compiled(kpi.formula).inputs if kpi.formula else ():
-            found.setdefault(read, []).append(kpi)
-    return {read: tuple(readers) for read, readers in found.items()}
 
 
 def formula_note(ctx: Context, chat: str, kpi: Kpi, day: date | None = None) -> str:

@@ -294,3 +294,19 @@ async def test_a_written_out_exponent_beyond_64_is_refused_when_the_formula_is_s
         '/kpi add p "P" formula="x ** 100" target=1 perspective=finance'
     ) == "The exponent 100 is out of range: a formula's exponents go from −64 to 64."
     assert "No KPI 'p'" in await chat.error("/kpi p")
+
+
+async def test_removing_an_input_names_every_formula_that_reads_it_in_order(
+    cac: FakeChat,
+) -> None:
+    await cac.ok(
+        '/kpi add spc "Spend per customer" formula="spend / newc" target=1 perspective=finance'
+    )
+    assert await cac.error("/kpi remove newc") == (
+        "newc is read by the formula of cac, spc; change those formulas first "
+        "(/kpi edit cac formula=…)."
+    )
+    assert await cac.error("/kpi remove spend") == (
+        "spend is read by the formula of cac, spc; change those formulas first "
+        "(/kpi edit cac formula=…)."
+    )

@@ -1,5 +1,6 @@
-"""The formula KPIs a `/kpi set` recalculates (`_readers`, remembered per version of the
-chat's KPI definitions) are always those a full scan of the definitions finds."""
+"""The formula KPIs a `/kpi set` recalculates and a `/kpi remove` refuses over
+(`calculated.readers`, remembered per version of the chat's KPI definitions) are always
+those a full scan of the definitions finds."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from hypothesis import strategies as st
 
 from bot.app import build_core
 from handlers import calculated
-from handlers.kpi_set import _readers
 from scoring.models import Kpi
 
 CHAT = "console:team"
@@ -31,7 +31,7 @@ _ACTIONS = st.lists(
 
 
 def _scanned(kpis: list[Kpi], key: str) -> list[Kpi]:
-    """What `_readers` gave before it was remembered: every live KPI scanned."""
+    """What `calculated.readers` gave before it was remembered: every live KPI scanned."""
     return [k for k in kpis if k.formula and key in calculated.compiled(k.formula).inputs]
 
 
@@ -57,5 +57,5 @@ def test_the_remembered_readers_are_the_scanned_ones_after_any_definition_change
         elif what == "touch":
             repo.put(CHAT, Kpi(key="c", name=formula, objective="o", target=10))
         for read in (*MANUAL, "f1", "f2", "f3"):
-            assert _readers(core.ctx, CHAT, read) == _scanned(repo.all(CHAT), read)
+            assert calculated.readers(core.ctx, CHAT, read) == _scanned(repo.all(CHAT), read)
     core.close()
