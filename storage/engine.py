@@ -445,7 +445,31 @@ class Database:
         `handed_over`: the caller built the documents for this and never touches them
         again, so they are kept without a copy (an import's 300 000 values)."""
         self._check_open()
-        self._put(name, _edited(name, self._entry(name), changed, added, handed_over))
+        entry = self._entry(name)
+        if not changed and entry is not None and entry.docs:
+            self._append(name, entry, added, handed_over)
+        else:
+            self._put(name, _edited(name, entry, changed, added, handed_over))
+
+    def _append(
+        self, name: str, entry: _Entry, added: Iterable[Mapping[str, Any]], handed_over: bool
+    ) -> None:
+        """`edit` that only adds to a table: the new body is the stored one with the new
+        documents' JSON spliced in before its closing brace (what dumping the whole table
+        gives, byte for byte), so a `/kpi set` does not re-serialise its month shard and
+        audit block to add one document to each."""
+        docs = dict(entry.docs)
+        next_id = max(map(int, docs)) + 1
+        parts = []
+        for doc in added:
+            raw = _dump(name, doc)  # first: a TypeError must change nothing
+            docs[str(next_id)] = _as_dict(name, doc) if handed_over else orjson.loads(raw)
+            parts.append(b'"%d":%s' % (next_id, raw))
+            next_id += 1
+        if parts:
+            body = b"%s,%s}" % (entry.body[:-1], b",".join(parts))
+            self._change(name, body)
+            self._remember(name, _Entry(docs, body))
 
     def prepare(
         self,
