@@ -107,7 +107,7 @@ def test_failures_in_a_row_are_remembered_as_one_range() -> None:
     assert len(db._lost_upto) == 1  # the bound is the point
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(

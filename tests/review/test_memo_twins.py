@@ -85,7 +85,7 @@ def _same_ids(text: str) -> str:
     return re.sub(r"\b[0-9a-f]{8}\b", "<id>", CONFIRMATION_ID.sub("/kpi confirm <id>", text))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(COMMANDS, max_size=12))
 @example(
     steps=[

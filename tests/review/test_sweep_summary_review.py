@@ -125,7 +125,7 @@ class _Failed(Exception):
     """A command that failed half-way."""
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 @given(actions=ACTIONS)
 def test_a_stored_sweep_summary_always_equals_one_built_from_its_chats_tables(
     actions: list[tuple[str, str, int, int]],
