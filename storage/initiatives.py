@@ -39,8 +39,6 @@ class InitiativeRepo:
     written before any entry is removed.
     """
 
-    #: Table kinds the sweep reads for every chat (`Store.sweep_preload`).
-    SWEPT: ClassVar[tuple[str, ...]] = (_DEFS, "ilogix:")
     #: Table kinds of definitions and logs (what a chat's sweep summary is built from).
     SUMMARISED: ClassVar[tuple[str, ...]] = (_DEFS, "ilog:", "ilogix:")
 

@@ -136,8 +136,11 @@ class KpiRepo:
     Audited kinds: `kpi` (definitions, by key) and `value` (one value, key `<kpi>@<day>`).
     """
 
-    #: Table kinds the sweep reads for every chat (`Store.sweep_preload`).
-    SWEPT: ClassVar[tuple[str, ...]] = (_DEFS, "mix:")
+    #: The kind of a chat's KPI definitions table (a red reminder reads its KPI there).
+    DEFINITIONS: ClassVar[str] = _DEFS
+    #: Table kinds of definitions and value indexes (what a chat's sweep summary is built
+    #: from: a change to any drops it).
+    SUMMARISED: ClassVar[tuple[str, ...]] = (_DEFS, "mix:")
 
     def __init__(self, db: Tables, changes: Changes | None = None) -> None:
         self._db = db

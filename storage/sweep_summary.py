@@ -32,7 +32,7 @@ __all__ = ["KIND", "SOURCES", "CadenceFacts", "SweepSummary", "SweepSummaryRepo"
 
 KIND: Final = "sweep:"
 #: Table kinds a summary is built from: a change to any of them drops the chat's summary.
-SOURCES: Final = (*KpiRepo.SWEPT, *InitiativeRepo.SUMMARISED)
+SOURCES: Final = (*KpiRepo.SUMMARISED, *InitiativeRepo.SUMMARISED)
 #: The document's format; a stored summary of another format is rebuilt.
 FORMAT: Final = 1
 
@@ -106,7 +106,7 @@ class SweepSummaryRepo:
 
     #: Table kinds the sweep reads for every chat (`Store.sweep_preload`): the summaries,
     #: and KPI definitions (a red reminder reads its KPI).
-    SWEPT: ClassVar[tuple[str, ...]] = (KIND, KpiRepo.SWEPT[0])
+    SWEPT: ClassVar[tuple[str, ...]] = (KIND, KpiRepo.DEFINITIONS)
 
     def __init__(
         self, db: Tables, kpis: KpiRepo, initiatives: InitiativeRepo, *, current: bool = True
