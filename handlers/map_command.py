@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from handlers import render
 from handlers.common import chat_today, chat_zone, perspective_or_fail
 from handlers.contract import Command, Context, Image, NotFound, Reply, UsageError, command
+from handlers.jobs.slicing import yield_to_loop
 from handlers.pictures import style
 from handlers.pictures.layout import BOX_W
 from handlers.pictures.strategy import (
@@ -46,8 +47,7 @@ async def strategy_map(cmd: Command, ctx: Context) -> Reply:
             raise UsageError("/map takes one perspective at a time.", usage=True)
         perspective = perspective_or_fail(cmd, ctx, cmd.args[0])
         return await _zoom(ctx, view, links, perspective.key)
-    spec = map_spec(view, links, f"Strategy map · index {render.pct(view.score.index)}")
-    png = await ctx.painter.paint(map_png, spec)
+    png = await _picture(ctx, view, links, f"Strategy map · index {render.pct(view.score.index)}")
     return Reply(
         title="Strategy map",
         text=f"Index {render.pct(view.score.index)} · "
@@ -56,6 +56,23 @@ async def strategy_map(cmd: Command, ctx: Context) -> Reply:
         "/map <perspective> to zoom in, /map why <key> to trace a colour.",
         image=Image(data=png, filename="map.png", alt=_alt(view)),
     )
+
+
+async def _picture(
+    ctx: Context,
+    view: ScorecardView,
+    links: Sequence[Link],
+    title: str,
+    *,
+    only: str | None = None,
+    highlight: tuple[frozenset[str], frozenset[tuple[str, str]]] | None = None,
+) -> bytes:
+    """The map picture of what was read. Its spec is built in a loop step of its own, so
+    a command that arrived while the map was read answers first: `/kpi` keeps its p99
+    while maps are drawn back to back (issue 11). Nothing is read after the yield."""
+    await yield_to_loop()
+    spec = map_spec(view, links, title, only=only, highlight=highlight)
+    return await ctx.painter.paint(map_png, spec)
 
 
 def _alt(view: ScorecardView) -> str:
@@ -145,8 +162,7 @@ async def _zoom(ctx: Context, view: ScorecardView, links: Sequence[Link], key: s
     perspective = next(p for p in view.perspectives if p.key == key)
     ps = next((p for p in view.score.perspectives if p.key == key), None)
     score = render.pct(ps.score if ps else None)
-    spec = map_spec(view, links, f"{perspective.name} · {score}", only=key)
-    png = await ctx.painter.paint(map_png, spec)
+    png = await _picture(ctx, view, links, f"{perspective.name} · {score}", only=key)
     members = [o for o in view.objectives if o.perspective == key]
     kpis = [v for v in view.kpis if any(v.kpi.objective == o.key for o in members)]
     return Reply(
@@ -255,8 +271,7 @@ async def strategy_map_why(cmd: Command, ctx: Context) -> Reply:
         if status is Status.NODATA
         else f"Why {subject} is {render.STATUS_WORD[status]}"
     )
-    spec = map_spec(view, links, title, highlight=(path_keys, path_links))
-    png = await ctx.painter.paint(map_png, spec)
+    png = await _picture(ctx, view, links, title, highlight=(path_keys, path_links))
     return Reply(
         title=title,
         text="\n".join(lines),
