@@ -172,7 +172,7 @@ def _record(
     )
     chat = cmd.chat.key
     replaced = ctx.store.kpis.record(chat, measurement)
-    recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, ctx.clock())
+    recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, now)
     thresholds = ctx.store.scorecards.thresholds(chat)
     alert_pipeline.on_values_recorded(
         ctx, chat, [kpi, *recomputed], tz=zone, thresholds=thresholds

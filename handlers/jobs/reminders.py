@@ -14,7 +14,7 @@ from handlers.contract import Context, Reply
 from scoring.initiatives import behind_cadence, cadence_progress, expected_by_now
 from scoring.models import ProgressLog
 from scoring.periods import Period, PeriodKind, local_midnight, period_containing
-from storage.alert_state import KpiFact
+from storage.kpis import KpiFact
 from storage.sweep_summary import CadenceFacts
 
 #: Days between values each `every` promises, and the grace before a reminder.
