@@ -85,9 +85,7 @@ class Tables(Protocol):
     def mark_lazy(self, prefix: str) -> None:
         """Changes to these tables need not make a command wait for the disk."""
 
-    def summarises(
-        self, sources: tuple[str, ...], summary_of: Callable[[str], str | None]
-    ) -> None:
+    def summarises(self, sources: tuple[str, ...], summary_of: Callable[[str], str]) -> None:
         """Any change to a table of the `sources` kinds drops table `summary_of(name)`."""
 
 

@@ -342,7 +342,7 @@ class Database:
         self._inflight: dict[str, bytes | None] = {}
         self._lazy_prefixes: tuple[str, ...] = ()
         #: Summaries of other tables (`summarises`): source kinds → the summary a change drops.
-        self._summaries: list[tuple[tuple[str, ...], Callable[[str], str | None]]] = []
+        self._summaries: list[tuple[tuple[str, ...], Callable[[str], str]]] = []
         self._summarised: tuple[str, ...] = ()  # every source kind, for one quick test
         self._savepoints: list[dict[str, tuple[bool, bytes | None]]] = []
         self._seq = 0  # changes made (lazy ones excluded): commit() waits for this many
@@ -677,9 +677,7 @@ class Database:
         """Changes to tables starting with `prefix` need not be waited for (see module)."""
         self._lazy_prefixes = (*self._lazy_prefixes, prefix)
 
-    def summarises(
-        self, sources: tuple[str, ...], summary_of: Callable[[str], str | None]
-    ) -> None:
+    def summarises(self, sources: tuple[str, ...], summary_of: Callable[[str], str]) -> None:
         """Tables named `summary_of(source)` summarise the tables of the `sources` kinds: any
         change to a source table drops its summary in the same step (and so in the same
         transaction, and a rolled-back step brings both back), whichever write path made
@@ -796,9 +794,7 @@ class Database:
     def _drop_summaries(self, name: str) -> None:
         for sources, summary_of in self._summaries:
             if name.startswith(sources):
-                summary = summary_of(name)
-                if summary is not None and summary != name:
-                    self._drop(summary)
+                self._drop(summary_of(name))
 
     def _saw(self) -> None:
         """The running command depends on every change made so far (it made or read one
