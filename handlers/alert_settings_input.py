@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import timedelta
 
 from handlers.contract import UsageError
-from handlers.parsing import clip
+from handlers.parsing import clip, meant_word
 from scoring.alert_policy import MAX_WINDOW, parse_duration
 
 POLICY_FIELDS = ("hysteresis", "confirm", "repeat", "group")
@@ -79,7 +78,7 @@ def unknown_option(raw: str, help_line: str) -> UsageError:
     """The refusal of `/alerts <raw>`: the option meant (`on` → `here`, `mutee` → `mute`)
     when one is clear, and the list of options."""
     word = raw.casefold()
-    meant = _MEANT.get(word) or next(iter(difflib.get_close_matches(word, OPTIONS, n=1)), "")
+    meant = meant_word(word, OPTIONS, _MEANT)
     hint = f" Did you mean /alerts {meant}?" if meant else ""
     return UsageError(
         f"Unknown /alerts option '{clip(raw)}'.{hint} Options: {'|'.join(OPTIONS)}, or {help_line}"

@@ -7,6 +7,7 @@ one-line `UsageError`.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import unicodedata
@@ -110,6 +111,16 @@ def command_from_text(
             message_id=message_id,
         )
     return None
+
+
+def meant_word(
+    word: str, options: Sequence[str], tried: Mapping[str, str] | None = None, cutoff: float = 0.6
+) -> str | None:
+    """The option a mistyped `word` stands for, behind every "Did you mean": what people try
+    for one (`tried`, e.g. `delete` for `remove`), else the option spelled most alike."""
+    if tried is not None and word in tried:
+        return tried[word]
+    return next(iter(difflib.get_close_matches(word, options, n=1, cutoff=cutoff)), None)
 
 
 def hashtag_of(text: str) -> tuple[str, str] | None:
@@ -348,10 +359,8 @@ def split_options(
         if eq and name and re.fullmatch(r"[A-Za-z_]+", name):
             field = name.lower()
             if field not in allowed_set:
-                import difflib
-
-                close = difflib.get_close_matches(field, allowed_set, n=1)
-                hint = f" Did you mean {close[0]}=?" if close else ""
+                close = meant_word(field, allowed_set)
+                hint = f" Did you mean {close}=?" if close is not None else ""
                 raise UsageError(
                     f"Unknown field '{clip(name)}'.{hint} Fields: {', '.join(allowed_set)}"
                 )

@@ -30,7 +30,7 @@ from handlers.contract import (
 )
 from handlers.jobs.slicing import yield_to_loop
 from handlers.messages import error_text
-from handlers.parsing import MAX_MESSAGE, MAX_QUOTE, clip, tokenize
+from handlers.parsing import MAX_MESSAGE, MAX_QUOTE, clip, meant_word, tokenize
 from scoring.errors import ScoringError
 from storage import gc_policy
 from storage.errors import StoreError
@@ -118,9 +118,7 @@ class Router:
             return ""
         size = len(route.words)
         subs = [w[size] for w in self._routes if len(w) > size and w[:size] == route.words]
-        meant = _VERBS.get(exc.key)
-        if meant is None:
-            meant = next(iter(difflib.get_close_matches(exc.key, subs, n=1, cutoff=0.75)), None)
+        meant = meant_word(exc.key, subs, _VERBS, cutoff=0.75)
         if meant is None or meant not in ("", "*", *subs):
             return ""
         words = [f"/{' '.join(route.words)}", meant.strip("*"), *(args[1:] if meant else ())]
