@@ -8,7 +8,7 @@ import tracemalloc
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -87,6 +87,13 @@ class FakeChat:
         assert replies[0].kind == "error", f"{text!r} should fail: {replies[0].plain()}"
         assert "\n" not in replies[0].text, "errors are one line"
         return replies[0].text
+
+
+def compute_afresh(
+    self: object, chat: str, key: str | None, tag: object, args: Any, compute: Any, **_: Any
+) -> Any:
+    """Stands in for `KpiRepo.memo`: remembers nothing, so a reply is computed afresh."""
+    return compute()
 
 
 T = TypeVar("T")

@@ -22,7 +22,7 @@ from handlers.contract import Reply
 from scoring.models import Kpi
 from scoring.rollup import KpiScore
 from storage.kpis import KpiRepo
-from tests.support import FakeChat, FixedClock
+from tests.support import FakeChat, FixedClock, compute_afresh
 
 CONFIRMATION_ID = re.compile(r"/kpi confirm [0-9a-f]+")
 
@@ -80,12 +80,6 @@ STEPS = st.lists(COMMANDS, max_size=14)
 READS = ("/kpi", "/scorecard", "/kpi cac", "/kpi visits explain")
 
 
-def _fresh(
-    self: KpiRepo, chat: str, key: str | None, tag: object, args: Any, compute: Any, **_: Any
-) -> Any:
-    return compute()
-
-
 async def _reads(chat: FakeChat) -> list[list[Reply]]:
     return [await chat.say(text) for text in READS]
 
@@ -115,7 +109,7 @@ async def _scenario(steps: list[str]) -> None:
                 await chat.say(step)
             remembered = await _reads(chat)
             with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(KpiRepo, "memo", _fresh)
+                patch.setattr(KpiRepo, "memo", compute_afresh)
                 fresh = await _reads(chat)
             assert remembered == fresh, step
     finally:
@@ -151,7 +145,7 @@ async def _twins(
     clock = FixedClock()
     remembering, forgetting = build_core(None, clock=clock), build_core(None, clock=clock)
     # this one computes everything afresh, in writes (formula graphs) as in reads
-    setattr(forgetting.store.kpis, "memo", partial(_fresh, forgetting.store.kpis))  # noqa: B010
+    setattr(forgetting.store.kpis, "memo", partial(compute_afresh, forgetting.store.kpis))  # noqa: B010
     chats = (FakeChat(remembering), FakeChat(forgetting))
     try:
         for text in setup:

@@ -23,7 +23,7 @@ from handlers.pictures.dashboard_layout import DashboardSpec
 from handlers.scores import scorecard_view
 from scoring.models import Kpi, Measurement, Thresholds
 from storage.kpis import KpiRepo
-from tests.support import FakeChat, FixedClock
+from tests.support import FakeChat, FixedClock, compute_afresh
 
 KPIS = ("cac", "visits")
 FIRST = date(2026, 9, 1)  # the setup imports daily values from here: three month shards
@@ -66,12 +66,6 @@ STEPS = st.lists(
 )
 
 
-def _fresh(
-    self: KpiRepo, chat: str, key: str | None, tag: object, args: Any, compute: Any, **_: Any
-) -> Any:
-    return compute()
-
-
 def _spec(core: Core, chat: FakeChat) -> DashboardSpec:
     ctx, key = core.ctx, chat.chat.key
     return dashboard_spec(ctx, key, scorecard_view(ctx, key), today_of(ctx, key))
@@ -108,7 +102,7 @@ async def _scenario(steps: list[str], data: Path) -> None:
                 await chat.say(step)
             remembered = _spec(core, chat)
             with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(KpiRepo, "memo", _fresh)
+                patch.setattr(KpiRepo, "memo", compute_afresh)
                 fresh = _spec(core, chat)
             assert remembered == fresh, step
     finally:
