@@ -84,9 +84,8 @@ def warm_charts() -> int:
     return len(chart_png(tiny_chart()))
 
 
-def warm_up_process() -> int:
-    """In the worker process: the whole warm-up, its heap frozen (see `frozen`)."""
-    return frozen(warm_imports) + frozen(warm_map) + frozen(warm_charts)
+# the warm-up, in the order `Painter.warm` submits it (each step frozen in a process)
+WARM_UP = (warm_imports, warm_map, warm_charts)
 
 
 def frozen(step: Callable[[], int]) -> int:
@@ -138,8 +137,7 @@ class Painter:
         not for a tiny map and chart drawn before it."""
         if self._warming is None:
             self._settled = Future[int]()
-            steps = (warm_imports, warm_map, warm_charts)
-            self._warming = self._chain(self._worker(), steps, self._settled, 0)
+            self._warming = self._chain(self._worker(), WARM_UP, self._settled, 0)
         return self._warming
 
     def _chain(

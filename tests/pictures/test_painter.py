@@ -59,7 +59,8 @@ async def test_the_worker_process_warms_up_then_draws_a_map_a_chart_and_a_dashbo
 
 def test_the_worker_warms_up_without_matplotlib_or_the_scoring_models() -> None:
     check = (
-        "import sys; from handlers.pictures import painter; painter.warm_up_process(); "
+        "import sys; from handlers.pictures import painter; "
+        "[painter.frozen(step) for step in painter.WARM_UP]; "
         "print(sorted(m for m in ('matplotlib', 'pydantic', 'asyncio') if m in sys.modules))"
     )
     result = subprocess.run(
@@ -85,9 +86,11 @@ async def test_a_picture_asked_for_during_the_warm_up_imports_is_drawn_before_th
         order.append(spec)
         return spec.encode()
 
-    monkeypatch.setattr(painter_module, "warm_imports", step("imports", blocked=True))
-    monkeypatch.setattr(painter_module, "warm_map", step("tiny map"))
-    monkeypatch.setattr(painter_module, "warm_charts", step("tiny chart"))
+    monkeypatch.setattr(
+        painter_module,
+        "WARM_UP",
+        (step("imports", blocked=True), step("tiny map"), step("tiny chart")),
+    )
     painter = Painter("thread")
     _RELEASE.clear()
     try:
