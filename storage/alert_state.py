@@ -41,7 +41,7 @@ from storage.base import (
 )
 from storage.changes import Changes
 from storage.initiatives import InitiativeRepo
-from storage.kpis import KpiFact, KpiRepo
+from storage.kpis import KpiRepo
 from storage.okrs import OkrRepo
 
 __all__ = [
@@ -51,7 +51,6 @@ __all__ = [
     "Channel",
     "DigestSnapshot",
     "JobState",
-    "KpiFact",
     "MissedRun",
     "StoredState",
 ]
