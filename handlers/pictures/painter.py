@@ -111,8 +111,8 @@ class Painter:
     def __init__(self, mode: Mode = "thread") -> None:
         self.mode: Mode = mode
         self._executor: Executor | None = None
-        self._warming: Future[int] | None = None  # the tiny map's step
-        self._settled: Future[int] | None = None  # the tiny chart's, queued after it
+        self._warming: Future[int] | None = None  # the first step's: the imports
+        self._settled: Future[int] | None = None  # the whole warm-up's, after the last step
 
     def _worker(self) -> Executor:
         if self._executor is None:
