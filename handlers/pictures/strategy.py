@@ -90,19 +90,14 @@ def plan(spec: MapSpec) -> layout.MapLayout:
     )
 
 
-def arranged(spec: MapSpec) -> MapSpec:
+def arranged(spec: MapSpec) -> tuple[MapSpec, layout.MapLayout]:
     """`spec` with its boxes in the order, of its own and its `orders`, whose arrows cross
-    fewest as drawn (its own on a tie).
+    fewest as drawn (its own on a tie), and its geometry, laid out once (the map's
+    costliest step before drawing).
 
     The barycentre order counts crossings between ranks; drawn, with bands wrapped into
     rows and long links in channels, another order can cross fewer.
     """
-    return _arranged(spec)[0]
-
-
-def _arranged(spec: MapSpec) -> tuple[MapSpec, layout.MapLayout]:
-    """`arranged(spec)` and its geometry, laid out once (the map's costliest step before
-    drawing)."""
     candidates = [spec]
     for order in spec.orders:
         bands = []
@@ -121,7 +116,7 @@ def _arranged(spec: MapSpec) -> tuple[MapSpec, layout.MapLayout]:
 def map_canvas(spec: MapSpec) -> Canvas:
     """Draw the map: one text per name, one arrow per link (id `link:cause->effect`), one
     rectangle per objective (id `box:key`), all in the canvas's record."""
-    spec, geometry = _arranged(spec)
+    spec, geometry = arranged(spec)
     canvas = Canvas(geometry.width, geometry.height)
     faded = spec.highlight is not None
     canvas.text(

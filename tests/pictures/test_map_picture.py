@@ -21,7 +21,6 @@ from handlers.pictures.strategy import (
     arranged,
     map_canvas,
     map_png,
-    plan,
 )
 from tests.pictures.support import STATUSES, big_map, decode, drawn_texts
 
@@ -153,7 +152,7 @@ def test_the_drawn_boxes_never_overlap_and_no_drawn_arrow_runs_under_one(drawn: 
 
 def test_the_drawn_arrows_are_the_checked_geometry(drawn: Any) -> None:
     spec, canvas, _ = drawn
-    geometry = plan(arranged(spec))
+    _, geometry = arranged(spec)
     drawn_paths = [list(d.points) for d in canvas.record if d.kind == "arrow"]
     assert drawn_paths == geometry.paths
 
