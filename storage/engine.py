@@ -841,7 +841,9 @@ class Database:
                 self._forget(name)
             raise
         finally:
-            self._savepoints.remove(savepoint)
+            # By identity: `remove` compares by value, and an inner block's empty
+            # savepoint equals an outer empty one (it removed the outer's).
+            del self._savepoints[next(i for i, s in enumerate(self._savepoints) if s is savepoint)]
 
     # durability -------------------------------------------------------------------------
 

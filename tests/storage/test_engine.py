@@ -262,6 +262,26 @@ def test_nested_atomic_rolls_back_only_the_inner_block(db: Database) -> None:
     assert [d["k"] for d in t.all()] == [1, 3]
 
 
+def test_an_outer_atomic_rolls_back_what_it_wrote_after_an_inner_block_of_nothing(
+    db: Database,
+) -> None:
+    """Both blocks' savepoints were empty, so equal: leaving the inner one removed the
+    outer's (list.remove compares by value), and the outer's later writes went unrecorded."""
+    t = db.table("t")
+    with pytest.raises(KeyError), db.atomic():
+        with db.atomic():
+            pass
+        t.insert({"k": 1})
+        raise KeyError("outer")
+    assert t.all() == []
+    with pytest.raises(KeyError), db.atomic():
+        with pytest.raises(ValueError), db.atomic():
+            raise ValueError("inner, having written nothing")
+        t.insert({"k": 2})
+        raise KeyError("outer")
+    assert t.all() == []
+
+
 def test_failed_update_halfway_leaves_the_table_unchanged(db: Database) -> None:
     t = db.table("t")
     t.insert_multiple([{"k": i} for i in range(5)])
