@@ -72,16 +72,17 @@ def on_values_recorded(
     a reading already counted, so it changes nothing and says nothing.
     """
     now = ctx.clock()
-    settings = end_expired_mutes(ctx, chat, now)
-    evaluate_chat(
-        ctx,
-        chat,
-        kpis,
-        settings=settings,
-        tz=zone_of(ctx, chat) if tz is None else tz,
-        now=now,
-        thresholds=thresholds,
-    )
+    with ctx.store.alerts.batch():  # the chat's alert book is written once
+        settings = end_expired_mutes(ctx, chat, now)
+        evaluate_chat(
+            ctx,
+            chat,
+            kpis,
+            settings=settings,
+            tz=zone_of(ctx, chat) if tz is None else tz,
+            now=now,
+            thresholds=thresholds,
+        )
 
 
 def evaluate_chat(

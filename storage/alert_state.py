@@ -4,26 +4,31 @@ The rules themselves are pure (scoring.alert_rules); this module only remembers 
 need across restarts. Tables are per chat and small, because a write stores the whole
 table it touches:
 
-- `al:<chat>:<n>`  alert state in STATE_BUCKETS buckets (by KPI): one document per KPI,
-                   its AlertState and whether the KPI was in test mode when written
-- `alset:<chat>`   one document: AlertPolicy, alert channels, mutes, digest schedule
-- `albatch:<chat>` one document: the Batcher (alerts waiting for their group or quiet hours)
-- `alog:<chat>:<n>` the last LOG_SIZE transitions (suppressed ones too) in blocks
-- `jobs:<chat>`    one document: reminders already sent, each schedule's last fire time,
-                   missed runs waiting for the next digest, the last digest's snapshot
+- `abook:<chat>`    the alert book, one document with everything an evaluation or a sweep
+                    of the chat changes: each KPI's AlertState (and whether the KPI was in
+                    test mode when written), the Batcher's waiting alerts, the reminders
+                    already sent, and the newest alert-log entries. So a sweep's reminder
+                    (a state, a log entry, a waiting alert, a sent mark) is one write: inside
+                    `batch()` the changes are held and the book is stored once at the end.
+- `alog:<chat>:<n>` older alert-log entries in sealed blocks of LOG_BLOCK: a full block
+                    leaves the book in the write that fills it; LOG_SIZE are kept
+- `alset:<chat>`    one document: AlertPolicy, alert channels, mutes, digest schedule
+- `jobs:<chat>`     one document: each schedule's last fire time, missed runs waiting for
+                    the next digest, the last digest's snapshot
 
 What the sweep needs from KPIs and initiatives comes from their repositories.
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from scoring.alert_rules import AlertPolicy, AlertState, Mute, Transition
 from scoring.alerts_batch import Batcher
@@ -45,6 +50,7 @@ from storage.kpis import KpiRepo
 from storage.okrs import OkrRepo
 
 __all__ = [
+    "BOOK",
     "LOG_SIZE",
     "AlertRepo",
     "AlertSettings",
@@ -53,13 +59,17 @@ __all__ = [
     "JobState",
     "MissedRun",
     "StoredState",
+    "check_book",
 ]
 
-#: Transitions kept per chat for `/alerts log` (pruned a block at a time).
+#: Transitions kept per chat for `/alerts log` (at least; pruned a block at a time).
 LOG_SIZE = 100
 _LOG_BLOCK = 20
-#: Buckets of a chat's alert state: a state write stores one bucket (~1/8 of the KPIs).
-STATE_BUCKETS = 8
+#: The alert books' table kind, and the parts of a book (all optional).
+BOOK = "abook:"
+_PARTS = ("states", "queued", "sent", "log")
+_EMPTY_BOOK: Mapping[str, Any] = MappingProxyType({})
+_SENT = TypeAdapter(dict[str, str])
 
 
 class _Frozen(BaseModel):
@@ -109,7 +119,6 @@ class DigestSnapshot(_Frozen):
 class JobState(_Frozen):
     """Schedule bookkeeping of one chat."""
 
-    sent: dict[str, str] = Field(default_factory=dict)  # "stale:cac" -> "2026-11-02"
     last_fire: dict[str, AwareDatetime] = Field(default_factory=dict)
     missed: tuple[MissedRun, ...] = ()
     snapshot: DigestSnapshot | None = None
@@ -128,11 +137,22 @@ class StoredState:
     test: bool
 
 
+@dataclass(slots=True)
+class _Held:
+    """A chat's book as changed inside `AlertRepo.batch()` (stored once when it ends), with
+    what was saved in the block as models (not parsed back)."""
+
+    doc: dict[str, Any]
+    states: dict[str, StoredState] = field(default_factory=dict)
+    batcher: Batcher | None = None
+    changed: bool = False
+
+
 class AlertRepo:
     """Alert state and settings of every chat."""
 
     #: Table kinds the sweep reads for every chat (`Store.sweep_preload`).
-    SWEPT: ClassVar[tuple[str, ...]] = ("alset:", "albatch:", "jobs:", "alogix:", "al:")
+    SWEPT: ClassVar[tuple[str, ...]] = ("alset:", BOOK)
 
     def __init__(
         self,
@@ -148,6 +168,7 @@ class AlertRepo:
         self._kpis = kpis or KpiRepo(db)
         self._initiatives = initiatives or InitiativeRepo(db)
         self._okrs = okrs or OkrRepo(db)
+        self._held: dict[str, _Held] | None = None  # books changed inside `batch()`
 
     # settings ---------------------------------------------------------------------------
 
@@ -159,99 +180,164 @@ class AlertRepo:
         """Replace the chat's alert settings."""
         WholeTable(self._db, "alset", chat, self._changes).replace([to_doc(settings)])
 
-    # state ------------------------------------------------------------------------------
+    # the book ---------------------------------------------------------------------------
 
-    def _bucket(self, chat: str, kpi: str) -> str:
-        return f"al:{chat}:{zlib.crc32(kpi.encode()) % STATE_BUCKETS}"
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold every book change of the block and store each chat's book once when it ends
+        (a sweep's reminder changes a state, the log, the waiting alerts and the sent
+        marks: one write, not four). Run it inside `store.atomic()`; reads in the block see
+        the held changes; if it raises, they are dropped. A nested block joins the outer."""
+        if self._held is not None:
+            yield
+            return
+        self._held = {}
+        try:
+            yield
+            held = self._held
+        finally:
+            self._held = None
+        for chat, book in held.items():
+            if book.changed:
+                self._write(chat, book.doc)
+
+    def _open(self, chat: str) -> _Held | None:
+        return self._held.get(chat) if self._held is not None else None
+
+    def _book(self, chat: str) -> Mapping[str, Any]:
+        """The chat's book as it stands (held changes included), read-only."""
+        held = self._open(chat)
+        if held is not None:
+            return held.doc
+        return first_doc(self._db, f"{BOOK}{chat}") or _EMPTY_BOOK
+
+    def _update(self, chat: str, **fields: Any) -> _Held | None:
+        """Replace top-level parts of the chat's book: held inside `batch()` (returned),
+        else stored at once. Parts are replaced, never changed in place: the stored book's
+        parts are shared with the cache."""
+        if self._held is None:
+            self._write(chat, {**self._book(chat), **fields})
+            return None
+        held = self._held.get(chat)
+        if held is None:
+            held = self._held[chat] = _Held(dict(self._book(chat)))
+        held.doc.update(fields)
+        held.changed = True
+        return held
+
+    def _write(self, chat: str, doc: dict[str, Any]) -> None:
+        """Store the book (a full newest log block moves out to the sealed blocks first)."""
+        name = f"{BOOK}{chat}"
+        log = doc.get("log")
+        if log and len(log) >= _LOG_BLOCK:
+            sealed = self._log(chat)
+            sealed.append(log, handed_over=True)
+            sealed.keep(LOG_SIZE)
+            doc = {**doc, "log": []}
+        if any(doc.get(part) for part in _PARTS):
+            self._db.edit(name, {1: doc}, handed_over=True)  # unchanged: nothing written
+        elif self._db.docs(name):
+            self._db.drop_table(name)
+
+    # state ------------------------------------------------------------------------------
 
     def state(self, chat: str, kpi: str) -> StoredState | None:
         """One KPI's alert state."""
-        for doc in self._db.docs(self._bucket(chat, kpi)).values():
-            if doc.get("key") == kpi:
-                return _stored(doc)
-        return None
+        held = self._open(chat)
+        if held is not None and kpi in held.states:
+            return held.states[kpi]
+        doc = (self._book(chat).get("states") or {}).get(kpi)
+        return None if doc is None else _stored(doc)
 
     def states(self, chat: str, *, status: Status | None = None) -> list[StoredState]:
         """Every KPI's alert state (only those told `status`, checked before parsing; the
-        red ones, which the sweep reads for every chat, parsed once per bucket version)."""
-        self._db.prefetch(f"al:{chat}:")
-        if status is Status.RED:
-            derived = self._db.derived
-            return [s for n in range(STATE_BUCKETS) for s in derived(f"al:{chat}:{n}", _red)]
-        docs = [
-            doc for n in range(STATE_BUCKETS) for doc in self._db.docs(f"al:{chat}:{n}").values()
+        red ones, which the sweep reads for every chat, parsed once per book version)."""
+        held = self._open(chat)
+        if held is None and status is Status.RED:
+            return list(self._db.derived(f"{BOOK}{chat}", _red))
+        known = held.states if held is not None else {}
+        wanted = None if status is None else status.value
+        return [
+            known[kpi] if kpi in known else _stored(doc)
+            for kpi, doc in (self._book(chat).get("states") or {}).items()
+            if wanted is None or doc["state"].get("status") == wanted
         ]
-        if status is not None:
-            wanted = status.value
-            docs = [d for d in docs if d["state"].get("status") == wanted]
-        return [_stored(d) for d in docs]
 
     def put_state(self, chat: str, state: AlertState, *, test: bool) -> None:
-        """Persist one KPI's alert state (its document replaced or added in one edit of the
-        bucket: ids and order kept as TinyDB's insert and update would; the fresh document
-        is handed over, so neither it nor the bucket's other documents are copied)."""
-        doc = {"key": state.kpi, "test": test, "state": to_doc(state)}
-        name = self._bucket(chat, state.kpi)
-        docs = self._db.docs(name)
-        found = next((i for i, d in docs.items() if d.get("key") == state.kpi), None)
-        if found is None:
-            self._db.edit(name, added=[doc], handed_over=True)
-        elif docs[found] != doc:
-            self._db.edit(name, {int(found): doc}, handed_over=True)
+        """Persist one KPI's alert state (in place of its old one; no write when unchanged)."""
+        doc = {"test": test, "state": to_doc(state)}
+        states = self._book(chat).get("states") or {}
+        if states.get(state.kpi) == doc:
+            return
+        held = self._update(chat, states={**states, state.kpi: doc})
+        if held is not None:
+            held.states[state.kpi] = StoredState(state, test)
 
     def drop_state(self, chat: str, kpi: str) -> None:
         """Forget a KPI's alert state (KPI removed, test mode switched off)."""
-        name = self._bucket(chat, kpi)
-        ids = [int(i) for i, d in self._db.docs(name).items() if d.get("key") == kpi]
-        if ids:
-            self._db.table(name).remove(doc_ids=ids)
+        states = self._book(chat).get("states") or {}
+        if kpi not in states:
+            return
+        held = self._update(chat, states={k: v for k, v in states.items() if k != kpi})
+        if held is not None:
+            held.states.pop(kpi, None)
 
     # batcher ----------------------------------------------------------------------------
 
     def batcher(self, chat: str) -> Batcher:
         """Alerts of the chat still waiting to go out."""
-        return single(self._db, f"albatch:{chat}", Batcher) or _NO_BATCHER
+        held = self._open(chat)
+        if held is None:
+            return self._db.derived(f"{BOOK}{chat}", _batcher)
+        if held.batcher is None:
+            held.batcher = _parse_batcher(held.doc)
+        return held.batcher
 
     def next_flush(self, chat: str) -> datetime | None:
         """When the chat's waiting alerts are next due (`batcher(chat).next_due()`, unparsed)."""
-        first = first_doc(self._db, f"albatch:{chat}")
-        queued = first.get("queued") if first is not None else None
+        queued = self._book(chat).get("queued")
         if not queued:
             return None
         return min(datetime.fromisoformat(q["ready_at"]) for q in queued)
 
     def save_batcher(self, chat: str, batcher: Batcher) -> None:
         """Replace the waiting alerts."""
-        name = f"albatch:{chat}"
-        if not batcher.queued:
-            if self._db.docs(name):
-                self._db.table(name).truncate()
+        queued = to_doc(batcher)["queued"] if batcher.queued else []
+        if (self._book(chat).get("queued") or []) == queued:
             return
-        save_single(self._db, name, to_doc(batcher))
+        held = self._update(chat, queued=queued)
+        if held is not None:
+            held.batcher = batcher
 
     def chats_with_queued_alerts(self) -> list[str]:
         """Chats whose batcher holds something (to re-arm their flush timers at start)."""
-        prefix = "albatch:"
         return sorted(
-            name[len(prefix) :] for name in self._db.table_names(prefix) if self._db.docs(name)
+            name[len(BOOK) :]
+            for name in self._db.table_names(BOOK)
+            if (first_doc(self._db, name) or _EMPTY_BOOK).get("queued")
         )
 
     # log --------------------------------------------------------------------------------
 
     def _log(self, chat: str) -> AppendLog:
+        """The sealed blocks of the alert log (its newest entries are in the book)."""
         return AppendLog(self._db, "alog", chat, block=_LOG_BLOCK, stamp="at")
 
     def log(self, chat: str, transitions: list[Transition]) -> None:
         """Append transitions (sent, held or suppressed) to the chat's alert log."""
         if not transitions:
             return
-        log = self._log(chat)
-        log.append([to_doc(t) for t in transitions], handed_over=True)
-        log.keep(LOG_SIZE)
+        newest = self._book(chat).get("log") or []
+        self._update(chat, log=[*newest, *(to_doc(t) for t in transitions)])
 
     def recent_log(self, chat: str, limit: int = 20) -> list[Transition]:
         """The latest `limit` transitions, oldest first."""
-        return self._log(chat).tail(Transition, limit)
+        if limit <= 0:
+            return []
+        newest = [Transition.model_validate(d) for d in self._book(chat).get("log") or ()]
+        if len(newest) >= limit:
+            return newest[-limit:]
+        return [*self._log(chat).tail(Transition, limit - len(newest)), *newest]
 
     # schedules --------------------------------------------------------------------------
 
@@ -264,25 +350,20 @@ class AlertRepo:
         save_single(self._db, f"jobs:{chat}", to_doc(state))
 
     def sent_marks(self, chat: str) -> dict[str, str]:
-        """`jobstate(chat).sent` (a copy to change), read without building the JobState."""
-        first = first_doc(self._db, f"jobs:{chat}")
-        return dict(first.get("sent") or {}) if first is not None else {}
+        """Reminders already sent ("stale:cac" -> "2026-11-02"), a copy to change."""
+        return dict(self._book(chat).get("sent") or {})
 
     def save_sent_marks(self, chat: str, sent: Mapping[str, str]) -> None:
-        """Replace `jobstate(chat).sent`, keeping the rest of the bookkeeping as stored."""
-        name = f"jobs:{chat}"
-        first = first_doc(self._db, name)
-        if first is None:
-            self.save_jobstate(chat, JobState(sent=dict(sent)))
-        elif first.get("sent") != sent:
-            save_single(self._db, name, {**first, "sent": dict(sent)})
+        """Replace the reminders already sent."""
+        if (self._book(chat).get("sent") or {}) != sent:
+            self._update(chat, sent=dict(sent))
 
     # sweeps -----------------------------------------------------------------------------
 
     def chats(self) -> list[str]:
         """Every chat that has a scorecard, OKRs, initiatives or alert settings."""
         found = {*self._kpis.chats(), *self._okrs.chats(), *self._initiatives.chats()}
-        for prefix in ("alset:", "albatch:"):
+        for prefix in ("alset:", BOOK):
             found.update(name[len(prefix) :] for name in self._db.table_names(prefix))
         return sorted(found)
 
@@ -296,10 +377,51 @@ class AlertRepo:
 
 
 def _red(docs: Mapping[str, Mapping[str, Any]]) -> tuple[StoredState, ...]:
-    """A state bucket's red states (`AlertRepo.states(status=RED)`), in document order."""
+    """A book's red states (`AlertRepo.states(status=RED)`), in book order."""
     red = Status.RED.value
-    return tuple(_stored(d) for d in docs.values() if d["state"].get("status") == red)
+    book = next(iter(docs.values()), _EMPTY_BOOK)
+    return tuple(
+        _stored(d) for d in (book.get("states") or {}).values() if d["state"].get("status") == red
+    )
+
+
+def _batcher(docs: Mapping[str, Mapping[str, Any]]) -> Batcher:
+    """A book's waiting alerts, parsed once per book version."""
+    return _parse_batcher(next(iter(docs.values()), _EMPTY_BOOK))
+
+
+def _parse_batcher(book: Mapping[str, Any]) -> Batcher:
+    queued = book.get("queued")
+    return Batcher.model_validate({"queued": queued}) if queued else _NO_BATCHER
 
 
 def _stored(doc: Mapping[str, Any]) -> StoredState:
     return StoredState(AlertState.model_validate(doc["state"]), bool(doc.get("test", False)))
+
+
+def check_book(doc: Mapping[str, Any]) -> list[str]:
+    """What is wrong with a stored book (`doctor`): parts that do not parse, keys that are
+    not their state's KPI. Empty: sound."""
+    problems = []
+    unknown = set(doc) - set(_PARTS)
+    if unknown:
+        problems.append(f"unknown parts {sorted(unknown)}")
+    for kpi, entry in (doc.get("states") or {}).items():
+        try:
+            state = _stored(entry).state
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(f"state of {kpi!r} does not parse ({type(exc).__name__})")
+            continue
+        if state.kpi != kpi:
+            problems.append(f"state filed under {kpi!r} is {state.kpi!r}'s")
+    checks: tuple[tuple[str, Callable[[], object]], ...] = (
+        ("waiting alerts", lambda: _parse_batcher(doc)),
+        ("log", lambda: [Transition.model_validate(d) for d in doc.get("log") or ()]),
+        ("sent marks", lambda: _SENT.validate_python(doc.get("sent") or {})),
+    )
+    for part, parse in checks:
+        try:
+            parse()
+        except (ValueError, TypeError) as exc:
+            problems.append(f"{part} do not parse ({type(exc).__name__})")
+    return problems

@@ -3,8 +3,9 @@
 Runs SQLite's `integrity_check`, every table's checksum, the store's own checks (every
 body is a JSON object of documents, the schema is one this version understands, no
 acknowledged commit is missing, every stored sweep summary equals one built from its
-source tables) and reports tables, documents and bytes per kind of table. Opening takes
-the directory lock, so stop the bot first.
+source tables, every alert book parses and files each state under its own KPI) and
+reports tables, documents and bytes per kind of table. Opening takes the directory lock,
+so stop the bot first.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from storage import sweep_summary
+from storage import alert_state, sweep_summary
 from storage.engine import Database
 from storage.errors import StoreError
 from storage.initiatives import InitiativeRepo
@@ -97,7 +98,25 @@ def _examine(backend: SqliteBackend, report: Report) -> None:
     report.lines.append(f"{'kind':<10} {'tables':>8} {'documents':>10} {'bytes':>10}")
     for kind, (tables, documents, size) in sorted(kinds.items()):
         report.lines.append(f"{kind:<10} {tables:>8} {documents:>10} {_size(size):>10}")
-    _check_summaries(backend, report)
+    if schema == SCHEMA_VERSION:  # an older store has none yet: the bot migrates it
+        _check_books(backend, report)
+    _check_summaries(backend, report)  # last: it closes the backend
+
+
+def _check_books(backend: SqliteBackend, report: Report) -> None:
+    """Each chat's alert book (`storage.alert_state`): one document whose states, waiting
+    alerts, log and sent marks parse, each state filed under its own KPI."""
+    names = backend.names(alert_state.BOOK)
+    for name in names:
+        docs = orjson.loads(backend.load(name) or b"{}")
+        chat = name[len(alert_state.BOOK) :]
+        if len(docs) != 1:
+            report.problems.append(f"the alert book of chat {chat} holds {len(docs)} documents")
+            continue
+        for problem in alert_state.check_book(next(iter(docs.values()))):
+            report.problems.append(f"the alert book of chat {chat}: {problem}")
+    if names:
+        report.lines.append(f"alert books: {len(names)} checked")
 
 
 def _check_summaries(backend: SqliteBackend, report: Report) -> None:

@@ -24,7 +24,7 @@ from typing import Any, Final
 import orjson
 
 from storage.base import AppendLog
-from storage.engine import Database
+from storage.engine import Database, copy_json
 from storage.errors import SchemaTooNew, StoreCorrupt
 from storage.legacy import JOURNAL_FILE, SNAPSHOT_FILE, document_count, legacy_present, read_legacy
 from storage.port import Batch
@@ -33,7 +33,7 @@ __all__ = ["BACKUP_DIR", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "open_databa
 
 _LOGGER = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 BACKUP_DIR: Final = "legacy-backup"
 
 Migration = Callable[[Database], None]
@@ -78,8 +78,43 @@ def _v2_small_shards(db: Database) -> None:
         db.put_table(f"seen:{bucket}", {1: {"keys": marks[-64:]}})
 
 
+def _v3_alert_books(db: Database) -> None:
+    """Version 3: one alert book per chat (`abook:<chat>`) holding its KPIs' alert states
+    (the 8 `al:<chat>:<n>` buckets, in bucket order), its waiting alerts (`albatch:<chat>`)
+    and its sent reminder marks (taken out of `jobs:<chat>`), so a sweep's reminder is
+    one write. The alert log's blocks stay where they are; the book's newest log starts
+    empty."""
+    books: dict[str, dict[str, Any]] = {}
+    for name in sorted(db.table_names("al:"), key=_bucket_order):
+        chat = name[len("al:") :].rpartition(":")[0]
+        states = books.setdefault(chat, {}).setdefault("states", {})
+        for doc in db.docs(name).values():
+            states[str(doc["key"])] = {"test": bool(doc.get("test", False)), "state": doc["state"]}
+        db.drop_table(name)
+    for name in sorted(db.table_names("albatch:")):
+        first = next(iter(db.docs(name).values()), None)
+        if first is not None and first.get("queued"):
+            books.setdefault(name[len("albatch:") :], {})["queued"] = first["queued"]
+        db.drop_table(name)
+    for name in sorted(db.table_names("jobs:")):
+        first = next(iter(db.docs(name).values()), None)
+        if first is None or "sent" not in first:
+            continue
+        if first["sent"]:
+            books.setdefault(name[len("jobs:") :], {})["sent"] = first["sent"]
+        db.put_table(name, {1: {k: v for k, v in first.items() if k != "sent"}})
+    for chat, book in books.items():
+        db.put_table(f"abook:{chat}", {1: copy_json(book)})
+
+
+def _bucket_order(name: str) -> tuple[str, int]:
+    """`al:<chat>:<n>` sorted by chat, then bucket number (8 after 7, not after 1)."""
+    chat, _, bucket = name.rpartition(":")
+    return chat, int(bucket) if bucket.isdigit() else -1
+
+
 #: version produced → migration from the version before it.
-MIGRATIONS: Final[dict[int, Migration]] = {2: _v2_small_shards}
+MIGRATIONS: Final[dict[int, Migration]] = {2: _v2_small_shards, 3: _v3_alert_books}
 
 
 def migrate(db: Database) -> list[int]:

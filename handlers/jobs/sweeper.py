@@ -154,9 +154,13 @@ def _loaded(table: str) -> None:
 def sweep_chat(ctx: Context, chat: str) -> SweepReport:
     """One chat's share of the sweep (synchronous; run inside `store.atomic()`).
 
-    The messages it queues are written to the outbox together when it is done.
+    The messages it queues are written to the outbox together when it is done, and what
+    it changes of the chat's alerts (states, log, waiting alerts, sent marks) is one
+    write of its alert book. A chat that fails leaves nothing behind (its own atomic
+    step), so the sweep can go on with the next one.
     """
-    with ctx.store.outbox.batch():
+    store = ctx.store
+    with store.atomic(), store.outbox.batch(), store.alerts.batch():
         return _look_at(ctx, chat)
 
 
@@ -239,5 +243,6 @@ def _next_look(
 def flush_alerts(ctx: Context, chat: str) -> int:
     """The group-window / quiet-hours timer fired: send what is ready (items sent)."""
     now = ctx.clock()
-    settings = alert_pipeline.end_expired_mutes(ctx, chat, now)
-    return alert_pipeline.flush_due(ctx, chat, now, settings=settings)
+    with ctx.store.alerts.batch():
+        settings = alert_pipeline.end_expired_mutes(ctx, chat, now)
+        return alert_pipeline.flush_due(ctx, chat, now, settings=settings)

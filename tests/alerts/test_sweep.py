@@ -227,20 +227,20 @@ def test_an_outbox_batch_that_fails_stores_nothing(core: Core) -> None:
     assert _put(core, CHAT, "a"), "the key was never stored"
 
 
-def test_sent_marks_read_and_replace_only_the_jobstates_sent_reminders(
+def test_sent_marks_are_kept_apart_from_the_schedule_bookkeeping(
     core: Core, clock: FixedClock
 ) -> None:
     alerts = core.store.alerts
     assert alerts.sent_marks(CHAT) == {}
     alerts.save_sent_marks(CHAT, {"stale:cac": "2026-11-02"})
-    assert alerts.jobstate(CHAT).sent == {"stale:cac": "2026-11-02"}
     bookkeeping.record_fire(core.ctx, CHAT, "digest", clock.now)
     marks = alerts.sent_marks(CHAT)
+    assert marks == {"stale:cac": "2026-11-02"}
     marks["cadence:posts"] = "2026-11-01"  # a copy: the store is unchanged until saved
-    assert alerts.jobstate(CHAT).sent == {"stale:cac": "2026-11-02"}
+    assert alerts.sent_marks(CHAT) == {"stale:cac": "2026-11-02"}
     alerts.save_sent_marks(CHAT, marks)
-    state = alerts.jobstate(CHAT)
-    assert state.sent == marks and state.last_fire == {"digest": clock.now}
+    assert alerts.sent_marks(CHAT) == marks
+    assert alerts.jobstate(CHAT).last_fire == {"digest": clock.now}
 
 
 class _Asked:
@@ -279,7 +279,7 @@ async def test_the_first_sweep_after_a_start_preloads_by_kind_and_sends_the_same
         chats = None if preload else core.store.alerts.chats()
         report = await sweeper.sweep(core.ctx, chats, memory=memory if preload else None)
         assert (report.stale, report.cadence, report.reminders) == (4, 4, 4)
-        kinds = ("al:", "kpi:", "alset:", "ob:", "sweep:")
+        kinds = ("abook:", "kpi:", "alset:", "ob:", "sweep:")
         assert (not any(n.startswith(kinds) for n in asked.names)) is preload
         outbox = core.store.outbox
         sent.append([(e.key, e.body) for c in outbox.pending_chats() for e in outbox.pending(c)])

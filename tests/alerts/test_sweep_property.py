@@ -4,11 +4,14 @@ edits, removes and restores, unsets, imports, undo, restarts and sweeps, the bot
 read; KPI and initiative facts come from each chat's stored sweep summary) queues
 exactly what a full scan of every chat, reading those facts from the source tables,
 queues on a second store given the same commands; and every stored summary equals one
-built afresh. A write path that left a summary behind is caught."""
+built afresh. A write path that left a summary behind is caught. The second store also
+writes each change of a chat's alert book at once (no `AlertRepo.batch`): both end with
+the same states, waiting alerts, sent marks and alert log."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import tempfile
 from datetime import datetime, timedelta
@@ -20,7 +23,7 @@ from hypothesis import strategies as st
 
 from bot.app import Core, build_core
 from handlers.jobs import sweeper
-from storage import sweep_summary
+from storage import alert_state, sweep_summary
 from tests.support import FakeChat, FixedClock
 
 CHATS = ("a", "b")
@@ -97,6 +100,17 @@ def _from_sources(core: Core) -> None:
         return sweep_summary.parse(repo.build(chat, now))
 
     repo.get = fresh  # type: ignore[method-assign]
+    core.store.alerts.batch = contextlib.nullcontext  # type: ignore[method-assign]
+
+
+def _alerts_agree(bot: Core, full: Core) -> None:
+    """Both stores hold the same alert books (states, waiting alerts, sent marks, log)."""
+    for chat in (f"console:{c}" for c in CHATS):
+        one, other = bot.store.alerts, full.store.alerts
+        assert one.states(chat) == other.states(chat), f"states of {chat}"
+        assert one.batcher(chat) == other.batcher(chat), f"waiting alerts of {chat}"
+        assert one.sent_marks(chat) == other.sent_marks(chat), f"sent marks of {chat}"
+        assert one.recent_log(chat, 1000) == other.recent_log(chat, 1000), f"log of {chat}"
 
 
 def _summaries_hold(core: Core, now: datetime) -> None:
@@ -131,6 +145,7 @@ async def _run(data: Path, actions: list[tuple[str, str, str, int]]) -> None:
                 await sweeper.sweep(full.ctx)
                 await bot.store.commit()
                 assert _sent(bot) == _sent(full)
+                _alerts_agree(bot, full)
                 _summaries_hold(bot, clock.now)
     finally:
         bot.close()
@@ -196,3 +211,30 @@ def test_a_summary_left_behind_by_a_write_path_is_caught(
     monkeypatch.setattr(sweep_summary, "SOURCES", kinds)
     with pytest.raises(AssertionError):
         asyncio.run(_run(tmp_path / "planted", _NEWER_VALUE))
+
+
+#: Two red KPIs, reminded together by one sweep 13 hours later, and a sweep after that.
+_REMINDED = [
+    ("set", "a", "daily", 10),
+    ("set", "a", "weekly", 10),
+    ("sweep", "", "", 0),
+    ("advance", "", "", 13),
+    ("sweep", "", "", 0),
+    ("advance", "", "", 13),
+    ("sweep", "", "", 0),
+]
+
+
+def test_a_batch_that_reads_past_its_own_changes_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planted bug: inside `AlertRepo.batch()` reads see the stored book, not the
+    changes held so far, so a second change in one step builds on a stale book."""
+    asyncio.run(_run(tmp_path / "right", _REMINDED))
+
+    def stored(self: alert_state.AlertRepo, chat: str) -> object:
+        return alert_state.first_doc(self._db, f"{alert_state.BOOK}{chat}") or {}
+
+    monkeypatch.setattr(alert_state.AlertRepo, "_book", stored)
+    with pytest.raises(AssertionError):
+        asyncio.run(_run(tmp_path / "planted", _REMINDED))

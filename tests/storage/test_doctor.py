@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from scoring.models import Kpi, Measurement
+from scoring.alert_rules import AlertState
+from scoring.models import Kpi, Measurement, Status
 from storage import open_store
+from storage.migrations import SCHEMA_VERSION
 from storage.sqlite import SqliteBackend
 from tests.storage.test_migrations import v1_tables, write_journal_store
 
@@ -31,7 +33,7 @@ def test_doctor_reports_tables_sizes_and_counts(
     assert main(["doctor", "--data", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("store.db: ")
-    assert "schema 2 (current)" in out
+    assert f"schema {SCHEMA_VERSION} (current)" in out
     assert "integrity: SQLite integrity_check and every table's checksum" in out
     rows = {line.split()[0]: line.split()[1:3] for line in out.splitlines()[4:-1]}
     assert rows["m"] == ["1", "3"] and rows["kpi"] == ["1", "1"] and rows["mix"] == ["1", "1"]
@@ -80,3 +82,23 @@ def test_doctor_checks_each_sweep_summary_against_its_tables(
     assert capsys.readouterr().out.splitlines()[-1] == (
         "PROBLEM: the sweep summary of chat console:c differs from its KPIs and initiatives"
     )
+
+
+def test_doctor_checks_each_alert_book(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = open_store(tmp_path)
+    state = AlertState(kpi="cac", status=Status.RED, value=1, performance=0.1, reading_at=AT)
+    store.alerts.put_state("console:c", state, test=False)
+    store.alerts.save_sent_marks("console:c", {"stale:cac": "2026-11-20"})
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 0
+    assert "alert books: 1 checked" in capsys.readouterr().out
+    store = open_store(tmp_path)
+    book = dict(store.db.docs("abook:console:c")["1"])
+    misfiled = {"roas": book["states"]["cac"]}
+    store.db.put_table("abook:console:c", {1: {**book, "states": misfiled, "sent": {"a": 1}}})
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        "PROBLEM: the alert book of chat console:c: state filed under 'roas' is 'cac''s",
+        "PROBLEM: the alert book of chat console:c: sent marks do not parse (ValidationError)",
+    ]

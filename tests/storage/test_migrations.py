@@ -11,8 +11,10 @@ from typing import Any
 import orjson
 import pytest
 
+from scoring.alert_rules import AlertState
 from scoring.models import CheckIn, ProgressLog
-from storage import Store, open_store
+from storage import Store, migrations, open_store
+from storage.alert_state import StoredState, check_book
 from storage.engine import Database
 from storage.errors import SchemaTooNew, StoreCorrupt
 from storage.migrations import BACKUP_DIR, MIGRATIONS, SCHEMA_VERSION, migrate
@@ -79,16 +81,20 @@ def test_every_schema_version_has_its_migration() -> None:
     assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))
 
 
-def test_migration_2_moves_logs_into_blocks_and_state_into_buckets() -> None:
+def test_migration_2_moves_logs_into_blocks_and_state_into_buckets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     db = at_schema_1(v1_tables())
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
     assert migrate(db) == [2]
     assert db.backend.schema_version() == 2
     names = db.table_names()
     assert not {"al:c", "alog:c", "iyears:c:articles", "ci:c:kr1", "seen:7"} & names
     assert {n for n in names if n.startswith("alog:")} == {"alog:c:1", "alog:c:2"}
     assert sum(len(db.docs(n)) for n in names if n.startswith("al:c:")) == 5
+    monkeypatch.undo()
+    assert migrate(db) == list(range(3, SCHEMA_VERSION + 1))
     store = Store(db)
-    assert [s.state.kpi for s in store.alerts.states("c")] != []
     assert {s.state.kpi for s in store.alerts.states("c")} == {f"k{n}" for n in range(1, 6)}
     assert len(store.alerts.recent_log("c", 100)) == 25
     logs = store.initiatives.logs("c", "articles")
@@ -100,6 +106,63 @@ def test_migration_2_moves_logs_into_blocks_and_state_into_buckets() -> None:
     assert [c.value for c in checkins] == [3, 5] and isinstance(checkins[0], CheckIn)
     assert not store.seen.first_time("telegram:2")  # marks survive the re-bucketing
     assert store.seen.first_time("telegram:3")
+
+
+# --------------------------------------------------------------------------- migration 3
+
+
+def _v2_alert_tables() -> Tables:
+    """Chat `c`'s alerts as schema 2 stored them: states in buckets (k0…k9 spread over
+    them), a waiting alert, and sent marks in the jobstate; chat `d` only a jobstate."""
+    buckets: Tables = {}
+    for n in range(10):
+        name = f"al:c:{zlib.crc32(f'k{n}'.encode()) % 8}"
+        docs = buckets.setdefault(name, {})
+        docs[str(len(docs) + 1)] = {"key": f"k{n}", "test": n == 3, "state": _state(n)}
+    transition = {
+        "kpi": "k1", "name": "K1", "objective": "o", "target": 80, "kind": "fired",
+        "old": "green", "new": "red", "since": None, "value": 120, "performance": 0.1,
+        "at": AT.format(2),
+    }  # fmt: skip
+    return {
+        **buckets,
+        "albatch:c": {"1": {"queued": [{"transition": transition, "ready_at": AT.format(3)}]}},
+        "jobs:c": {"1": {"sent": {"stale:k2": "2026-11-01"}, "last_fire": {}, "missed": []}},
+        "jobs:d": {"1": {"sent": {}, "last_fire": {"digest": AT.format(4)}, "missed": []}},
+        "alog:c:1": {"1": transition},
+        "alogix:c": {"1": {"blocks": [[1, 1, "2026-11-02"]]}},
+    }
+
+
+def test_migration_3_gathers_each_chats_alerts_into_one_book() -> None:
+    tables = _v2_alert_tables()
+    backend = MemoryBackend()
+    backend.commit(Batch({n: orjson.dumps(d) for n, d in tables.items()}, schema=2))
+    db = Database(backend)
+    assert migrate(db) == [3]
+    names = db.table_names()
+    assert not any(n.startswith(("al:", "albatch:")) for n in names)
+    assert {n for n in names if n.startswith("abook:")} == {"abook:c"}
+    assert {"alog:c:1", "alogix:c", "jobs:c", "jobs:d"} <= names
+    store = Store(db)
+    buckets = sorted(n for n in tables if n.startswith("al:"))
+    by_bucket = [d["key"] for n in buckets for d in tables[n].values()]
+    assert [s.state.kpi for s in store.alerts.states("c")] == by_bucket
+    assert [s.test for s in store.alerts.states("c")] == [k == "k3" for k in by_bucket]
+    assert store.alerts.state("c", "k4") == _stored_state(4)
+    assert [q.transition.kpi for q in store.alerts.batcher("c").queued] == ["k1"]
+    assert store.alerts.next_flush("c") == datetime(2026, 11, 3, 9, tzinfo=UTC)
+    assert store.alerts.chats_with_queued_alerts() == ["c"]
+    assert store.alerts.sent_marks("c") == {"stale:k2": "2026-11-01"}
+    assert store.alerts.sent_marks("d") == {}
+    assert "sent" not in next(iter(db.docs("jobs:c").values()))
+    assert store.alerts.jobstate("d").last_fire == {"digest": datetime(2026, 11, 4, 9, tzinfo=UTC)}
+    assert [t.kpi for t in store.alerts.recent_log("c")] == ["k1"]
+    assert check_book(dict(next(iter(db.docs("abook:c").values())))) == []
+
+
+def _stored_state(n: int) -> StoredState:
+    return StoredState(AlertState.model_validate(_state(n)), test=n == 3)
 
 
 def test_a_migration_that_fails_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,8 +65,9 @@ async def test_the_whole_scorecard_reads_the_same_from_the_new_chat(
     await build_scorecard(old)
     before = await views(old)
     empty = await views(telegram_chat(core, "-4999"))
-    jobs = JobState(sent={"stale:cac": "2026-11-02"}, last_fire={"digest": clock()})
+    jobs = JobState(last_fire={"digest": clock()})
     core.store.alerts.save_jobstate(OLD_KEY, jobs)
+    core.store.alerts.save_sent_marks(OLD_KEY, {"stale:cac": "2026-11-02"})
 
     assert core.store.move_chat(OLD_KEY, NEW_KEY) is True
     await core.store.commit()
@@ -80,6 +81,7 @@ async def test_the_whole_scorecard_reads_the_same_from_the_new_chat(
     assert alerts.digest == Schedule(weekdays=frozenset({0}), at=time(9, 0))
     assert [m.target for m in alerts.mutes] == ["cac"]
     assert core.store.alerts.jobstate(NEW_KEY) == jobs  # schedule bookkeeping moved
+    assert core.store.alerts.sent_marks(NEW_KEY) == {"stale:cac": "2026-11-02"}
     assert core.store.alerts.chats() == [NEW_KEY]
     # and the moved scorecard keeps working in its new chat
     assert "= 80 $" in await new.ok("/kpi set cac 80")
@@ -99,7 +101,7 @@ async def test_a_second_move_does_nothing_and_a_taken_target_is_refused(core: Co
     # both chats have a scorecard: never mixed
     await old.ok('/kpi add leads "Leads" target=10 perspective=customers')
     before = snapshot(core)
-    with pytest.raises(ChatMoveConflict, match=r"telegram:-1004001 already has data \(al:"):
+    with pytest.raises(ChatMoveConflict, match=r"telegram:-1004001 already has data \(abook:"):
         core.store.move_chat(OLD_KEY, NEW_KEY)
     assert snapshot(core) == before
     assert "Leads" in await old.ok("/kpi")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scoring.alert_rules import AlertState
+import pytest
+
+from scoring.alert_rules import AlertState, Transition
 from scoring.models import Status
 from storage import Store, open_store
+from storage.alert_state import BOOK, LOG_SIZE, StoredState
 from storage.base import to_doc
 from storage.outbox import OutboxEntry
 
@@ -52,33 +55,86 @@ def test_an_outbox_batch_numbers_entries_after_the_kept_ones() -> None:
     assert [e.id for e in store.outbox.pending("c")] == [first, second]
 
 
-def _bucket(store: Store, kpi: str) -> dict[str, Any]:
-    """The documents of the state bucket holding `kpi`."""
-    [name] = [
-        n for n in store.db.table_names("al:c:")
-        if any(d["key"] == kpi for d in store.db.docs(n).values())
-    ]  # fmt: skip
-    return dict(store.db.docs(name))
+def _book(store: Store) -> dict[str, Any]:
+    """Chat `c`'s alert book as stored."""
+    [doc] = store.db.docs(f"{BOOK}c").values()
+    return dict(doc)
 
 
-def test_a_state_write_keeps_ids_and_order_of_its_bucket() -> None:
-    probe = open_store(None)
-    for i in range(40):
-        probe.alerts.put_state("c", _state(f"k{i}", Status.GREEN, 0), test=False)
-    same = [str(d["key"]) for d in _bucket(probe, "k0").values()]
-    assert len(same) >= 3
+def test_a_state_write_replaces_its_kpis_state_in_place_and_nothing_when_unchanged() -> None:
     store = open_store(None)
-    for key in same[:3]:
+    for key in ("a", "b", "c"):
         store.alerts.put_state("c", _state(key, Status.GREEN, 1), test=False)
-    store.alerts.put_state("c", _state(same[1], Status.RED, 2), test=True)
-    docs = _bucket(store, same[1])
-    assert list(docs) == ["1", "2", "3"]
-    assert [d["key"] for d in docs.values()] == same[:3]
-    red = {"key": same[1], "test": True, "state": to_doc(_state(same[1], Status.RED, 2))}
-    assert docs["2"] == red
+    store.alerts.put_state("c", _state("b", Status.RED, 2), test=True)
+    states = _book(store)["states"]
+    assert list(states) == ["a", "b", "c"]
+    assert states["b"] == {"test": True, "state": to_doc(_state("b", Status.RED, 2))}
     changes = store.db.changes
-    store.alerts.put_state("c", _state(same[1], Status.RED, 2), test=True)
+    store.alerts.put_state("c", _state("b", Status.RED, 2), test=True)
     assert store.db.changes == changes  # unchanged: nothing written
-    store.alerts.drop_state("c", same[0])
-    store.alerts.put_state("c", _state(same[0], Status.GREEN, 3), test=False)
-    assert list(_bucket(store, same[0])) == ["2", "3", "4"]
+    store.alerts.drop_state("c", "a")
+    store.alerts.put_state("c", _state("a", Status.GREEN, 3), test=False)
+    assert list(_book(store)["states"]) == ["b", "c", "a"]
+    for key in ("a", "b", "c"):
+        store.alerts.drop_state("c", key)
+    assert store.db.table_names(BOOK) == set(), "an empty book is no table"
+
+
+def _reminded(store: Store, n: int) -> None:
+    """What a sweep's red reminder changes: a state, the log, the waiting alerts, a mark."""
+    state = _state(f"k{n}", Status.RED, n)
+    store.alerts.put_state("c", state, test=False)
+    moved = Transition(
+        kpi=f"k{n}", name="K", objective="o", target=1, kind="reminder", old=Status.RED,
+        new=Status.RED, since=AT, value=n, performance=0.5, at=AT,
+    )  # fmt: skip
+    store.alerts.log("c", [moved])
+    batcher = store.alerts.batcher("c").add(moved, now=AT, window=timedelta(minutes=1))
+    store.alerts.save_batcher("c", batcher)
+    store.alerts.save_sent_marks("c", {**store.alerts.sent_marks("c"), f"stale:k{n}": "d"})
+
+
+def test_a_batch_writes_the_book_once_and_reads_in_it_see_its_changes() -> None:
+    store = open_store(None)
+    _reminded(store, 0)
+    changes = store.db.changes
+    with store.alerts.batch():
+        for n in (1, 2):
+            _reminded(store, n)
+        assert store.db.changes == changes, "held until the block ends"
+        assert [s.state.kpi for s in store.alerts.states("c", status=Status.RED)] == [
+            "k0", "k1", "k2"
+        ]  # fmt: skip
+        assert store.alerts.state("c", "k2") == StoredState(_state("k2", Status.RED, 2), False)
+        assert len(store.alerts.batcher("c").queued) == 3
+    assert store.db.changes == changes + 1
+    unbatched = open_store(None)
+    for n in range(3):
+        _reminded(unbatched, n)
+    assert _book(store) == _book(unbatched)
+    assert store.alerts.sent_marks("c") == {"stale:k0": "d", "stale:k1": "d", "stale:k2": "d"}
+    assert [t.kpi for t in store.alerts.recent_log("c")] == ["k0", "k1", "k2"]
+
+
+def test_a_batch_that_fails_changes_no_book() -> None:
+    store = open_store(None)
+    _reminded(store, 0)
+    before = _book(store)
+    with pytest.raises(RuntimeError), store.alerts.batch():
+        _reminded(store, 1)
+        raise RuntimeError("boom")
+    assert _book(store) == before
+    assert [s.state.kpi for s in store.alerts.states("c")] == ["k0"]
+
+
+def test_the_newest_log_leaves_the_book_a_block_at_a_time_and_the_log_reads_whole() -> None:
+    store = open_store(None)
+    for n in range(LOG_SIZE + 45):
+        _reminded(store, n)
+    assert len(_book(store)["log"]) == (LOG_SIZE + 45) % 20
+    assert [t.kpi for t in store.alerts.recent_log("c", 30)] == [
+        f"k{n}" for n in range(LOG_SIZE + 15, LOG_SIZE + 45)
+    ]
+    kept = store.alerts.recent_log("c", 10 * LOG_SIZE)
+    assert LOG_SIZE <= len(kept) < LOG_SIZE + 20
+    assert kept[-1].kpi == f"k{LOG_SIZE + 44}"
