@@ -21,8 +21,8 @@ What the sweep needs from KPIs and initiatives comes from their repositories.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -45,6 +45,7 @@ from storage.base import (
     to_doc,
 )
 from storage.changes import Changes
+from storage.holding import Holding
 from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiRepo
 from storage.okrs import OkrRepo
@@ -168,7 +169,7 @@ class AlertRepo:
         self._kpis = kpis or KpiRepo(db)
         self._initiatives = initiatives or InitiativeRepo(db)
         self._okrs = okrs or OkrRepo(db)
-        self._held: dict[str, _Held] | None = None  # books changed inside `batch()`
+        self._holding = Holding(self._write_held)  # books changed inside `batch()`
 
     # settings ---------------------------------------------------------------------------
 
@@ -182,27 +183,20 @@ class AlertRepo:
 
     # the book ---------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> AbstractContextManager[None]:
         """Hold every book change of the block and store each chat's book once when it ends
         (a sweep's reminder changes a state, the log, the waiting alerts and the sent
         marks: one write, not four). Run it inside `store.atomic()`; reads in the block see
         the held changes; if it raises, they are dropped. A nested block joins the outer."""
-        if self._held is not None:
-            yield
-            return
-        self._held = {}
-        try:
-            yield
-            held = self._held
-        finally:
-            self._held = None
-        for chat, book in held.items():
-            if book.changed:
-                self._write(chat, book.doc)
+        return self._holding.block()
+
+    def _write_held(self, chat: str, book: _Held) -> None:
+        if book.changed:
+            self._write(chat, book.doc)
 
     def _open(self, chat: str) -> _Held | None:
-        return self._held.get(chat) if self._held is not None else None
+        held = self._holding.held
+        return held.get(chat) if held is not None else None
 
     def _book(self, chat: str) -> Mapping[str, Any]:
         """The chat's book as it stands (held changes included), read-only."""
@@ -215,12 +209,13 @@ class AlertRepo:
         """Replace top-level parts of the chat's book: held inside `batch()` (returned),
         else stored at once. Parts are replaced, never changed in place: the stored book's
         parts are shared with the cache."""
-        if self._held is None:
+        holding = self._holding.held
+        if holding is None:
             self._write(chat, {**self._book(chat), **fields})
             return None
-        held = self._held.get(chat)
+        held = holding.get(chat)
         if held is None:
-            held = self._held[chat] = _Held(dict(self._book(chat)))
+            held = holding[chat] = _Held(dict(self._book(chat)))
         held.doc.update(fields)
         held.changed = True
         return held

@@ -12,9 +12,9 @@ step and becomes durable with the command's commit.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
@@ -23,6 +23,7 @@ from tinydb import Query
 from tinydb.table import Table
 
 from storage.base import Tables, instant_text
+from storage.holding import Holding
 
 __all__ = ["OutboxEntry", "OutboxRepo", "OutboxStatus"]
 
@@ -67,7 +68,7 @@ class OutboxRepo:
         # Chats that may have pending entries. A hint, not the truth: a rolled-back put
         # leaves its chat here, and the worker drops chats whose queue turns out empty.
         self._hints: set[str] | None = None
-        self._held: dict[str, list[dict[str, Any]]] | None = None  # puts inside `batch()`
+        self._holding = Holding(self._write_held)  # puts inside `batch()`
         # Chats whose tables moved (old key -> new key), for a delivery that was already
         # sending an entry of the old chat when the move happened.
         self._moved: dict[str, str] = {}
@@ -97,7 +98,8 @@ class OutboxRepo:
 
         Inside `batch()` the entry is written when the block ends.
         """
-        held = self._held.get(chat) if self._held is not None else None
+        holding = self._holding.held
+        held = holding.get(chat) if holding is not None else None
         if self._has_key_raw(chat, key) or (held and any(d["key"] == key for d in held)):
             return None
         entry_id = f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
@@ -119,16 +121,15 @@ class OutboxRepo:
             "last_error": "",
             "done_at": None,
         }
-        if self._held is not None:
-            self._held.setdefault(chat, []).append(doc)
+        if holding is not None:
+            holding.setdefault(chat, []).append(doc)
             return entry_id
         self._db.append(self._name(chat), [doc])
         if self._hints is not None:  # not scanned yet: the scan will find this entry
             self._hints.add(chat)
         return entry_id
 
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> AbstractContextManager[None]:
         """Write the block's puts with one TinyDB write per chat when it ends, in order.
 
         Every write re-serialises the chat's queue, so a job queueing several messages
@@ -137,19 +138,12 @@ class OutboxRepo:
         `put` sees the held entries (for its idempotency check); if it raises, they are
         dropped. A nested block joins the outer one.
         """
-        if self._held is not None:
-            yield
-            return
-        self._held = {}
-        try:
-            yield
-            held = self._held
-        finally:
-            self._held = None
-        for chat, docs in held.items():
-            self._db.append(self._name(chat), docs)
-            if self._hints is not None:
-                self._hints.add(chat)
+        return self._holding.block()
+
+    def _write_held(self, chat: str, docs: list[dict[str, Any]]) -> None:
+        self._db.append(self._name(chat), docs)
+        if self._hints is not None:
+            self._hints.add(chat)
 
     def _has_key_raw(self, chat: str, key: str) -> bool:
         """`has_key` on the stored documents, without copies (read-only)."""

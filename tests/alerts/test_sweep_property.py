@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from bot.app import Core, build_core
 from handlers.jobs import sweeper
 from storage import alert_state, sweep_summary
+from storage.base import first_doc
 from tests.support import FakeChat, FixedClock
 
 CHATS = ("a", "b")
@@ -233,7 +234,7 @@ def test_a_batch_that_reads_past_its_own_changes_is_caught(
     asyncio.run(_run(tmp_path / "right", _REMINDED))
 
     def stored(self: alert_state.AlertRepo, chat: str) -> object:
-        return alert_state.first_doc(self._db, f"{alert_state.BOOK}{chat}") or {}
+        return first_doc(self._db, f"{alert_state.BOOK}{chat}") or {}
 
     monkeypatch.setattr(alert_state.AlertRepo, "_book", stored)
     with pytest.raises(AssertionError):
