@@ -46,7 +46,9 @@ class SliceTracer:
     """Records every event-loop step over `limit_ms` while active (a context manager).
 
     Patches `asyncio.events.Handle._run` (every step of every loop in this process runs
-    through it) for the block; the watchdog looks every `look_ms`.
+    through it) for the block; the watchdog looks every `look_ms`. One tracer may be
+    entered again: its counts add up over the blocks (an open loop run in several blocks
+    alternating with its floor).
     """
 
     def __init__(self, limit_ms: float = 5.0, look_ms: float = 1.0) -> None:
@@ -58,7 +60,7 @@ class SliceTracer:
         self._step_where: dict[int, str] = {}
         self._loop_thread = threading.get_ident()
         self._stop = threading.Event()
-        self._watchdog = threading.Thread(target=self._watch, name="slice-watchdog", daemon=True)
+        self._watchdog: threading.Thread | None = None
         self._original: Callable[[asyncio.Handle], None] | None = None
         self._gc_started = 0.0
         self._step_gc: list[tuple[int, float]] = []  # (generation, ms) in the running step
@@ -94,6 +96,8 @@ class SliceTracer:
 
         setattr(asyncio.events.Handle, "_run", run)  # noqa: B010 - a method swapped for the block
         gc.callbacks.append(self._collected)
+        self._stop.clear()
+        self._watchdog = threading.Thread(target=self._watch, name="slice-watchdog", daemon=True)
         self._watchdog.start()
         return self
 
@@ -104,7 +108,8 @@ class SliceTracer:
         tb: TracebackType | None,
     ) -> None:
         self._stop.set()
-        self._watchdog.join()
+        if self._watchdog is not None:
+            self._watchdog.join()
         gc.callbacks.remove(self._collected)
         if self._original is not None:
             setattr(asyncio.events.Handle, "_run", self._original)  # noqa: B010

@@ -84,6 +84,7 @@ SIZES = ((10_000, 1), (100_000, 1), (1_000_000, 20))  # values, chats (50 KPIs e
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ACTOR = Actor(platform="console", user_id="bench", display_name="Bench", handle="@bench")
 OPS = 5_000
+BLOCKS = 5  # the open loop and its floor alternate in blocks of OPS // BLOCKS
 INTERVAL_S = 0.008
 CLOSED_WRITES = 600
 IN_FLIGHT = 16  # `/kpi set`s sent together, for the group-commit row
@@ -254,12 +255,17 @@ async def _reads(core: Core, text: str, chats: int) -> dict[str, dict[str, float
     return {"wall": _stats(wall), "cpu": _stats(cpu)}
 
 
-async def _open_loop(core: Core, chats: int) -> dict[str, Any]:
-    """OPS operations arriving every INTERVAL_S: writes and reads interleaved. Also the CPU
-    per operation (all threads, and the event loop's alone), how far behind schedule the
-    last one finished (a loop that falls behind on a busy machine shows it there, not only
-    in the latencies), and every loop step over 5 ms with where it was (`SliceTracer`)."""
+async def _open_loop(core: Core, chats: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """OPS operations arriving every INTERVAL_S: writes and reads interleaved; and the
+    machine's floor for them (`_burn`). The two alternate in BLOCKS blocks, so a stretch of
+    the run when other processes slowed the machine hits both alike.
+
+    For each: latencies, the CPU per operation (all threads, and the event loop's alone),
+    how far behind schedule the last one finished (a loop that falls behind on a busy
+    machine shows it there, not only in the latencies), and every loop step over 5 ms
+    with where it was (`SliceTracer`)."""
     done: dict[str, list[float]] = {"write": [], "read": []}
+    floor: dict[str, list[float]] = {"all": []}
     loop = asyncio.get_running_loop()
 
     async def one(i: int, due: float) -> None:
@@ -275,16 +281,41 @@ async def _open_loop(core: Core, chats: int) -> dict[str, Any]:
         assert replies and replies[0].kind != "error", replies[0].plain()
         done[kind].append((loop.time() - due) * 1000)
 
-    with SliceTracer() as tracer:
-        run = await _timetable(one)
+    rounds_per_ms = _rounds_per_ms()
+    tracers = (SliceTracer(), SliceTracer())  # the store's, the floor's
+    runs: tuple[list[dict[str, float]], list[dict[str, float]]] = ([], [])
+    per_block = OPS // BLOCKS
+    for block in range(BLOCKS):
+        arrivals = range(block * per_block, (block + 1) * per_block)
+        with tracers[0]:
+            runs[0].append(await _timetable(one, arrivals))
+        # the floor does the work the store's loop did per operation so far
+        cpu_ms = _merged(runs[0])["loop_cpu_ms"]
+        rounds = round(cpu_ms * rounds_per_ms)
+        with tracers[1]:
+            runs[1].append(await _timetable(_burn(rounds, floor["all"]), arrivals))
+        # each floor block also says what its rounds cost in this run (loop included)
+        rounds_per_ms = rounds / max(runs[1][-1]["loop_cpu_ms"], 1e-3)
     found: dict[str, Any] = {kind: _stats(ms) for kind, ms in done.items()}
-    found["run"] = run
-    found["slices"] = tracer.summary()
-    return found
+    found_floor: dict[str, Any] = {kind: _stats(ms) for kind, ms in floor.items()}
+    found["run"], found["slices"] = _merged(runs[0]), tracers[0].summary()
+    found_floor["run"], found_floor["slices"] = _merged(runs[1]), tracers[1].summary()
+    return found, found_floor
 
 
-async def _timetable(one: Callable[[int, float], Awaitable[None]]) -> dict[str, float]:
-    """Start `one(i, due)` for OPS arrivals every INTERVAL_S, whatever the previous ones
+def _merged(blocks: list[dict[str, float]]) -> dict[str, float]:
+    """One run's figures from its blocks: the mean CPU per operation, the latest finish."""
+    return {
+        "cpu_ms": sum(b["cpu_ms"] for b in blocks) / len(blocks),
+        "loop_cpu_ms": sum(b["loop_cpu_ms"] for b in blocks) / len(blocks),
+        "behind_s": max(b["behind_s"] for b in blocks),
+    }
+
+
+async def _timetable(
+    one: Callable[[int, float], Awaitable[None]], arrivals: range
+) -> dict[str, float]:
+    """Start `one(i, due)` for each arrival, every INTERVAL_S, whatever the previous ones
     are doing; CPU ms per operation (all threads / the loop) and seconds behind schedule.
 
     Only unfinished operations are held, as a bot holds only the updates it is handling:
@@ -301,8 +332,8 @@ async def _timetable(one: Callable[[int, float], Awaitable[None]]) -> dict[str, 
         if not task.cancelled() and task.exception() is not None:
             failed.append(task.exception())  # type: ignore[arg-type]  # checked just above
 
-    for i in range(OPS):
-        due = start + i * INTERVAL_S
+    for n, i in enumerate(arrivals):
+        due = start + n * INTERVAL_S
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -314,31 +345,49 @@ async def _timetable(one: Callable[[int, float], Awaitable[None]]) -> dict[str, 
     if failed:
         raise failed[0]
     return {
-        "cpu_ms": (time.process_time() - started_cpu) * 1000 / OPS,
-        "loop_cpu_ms": (time.thread_time() - started_loop) * 1000 / OPS,
-        "behind_s": loop.time() - (start + (OPS - 1) * INTERVAL_S),
+        "cpu_ms": (time.process_time() - started_cpu) * 1000 / len(arrivals),
+        "loop_cpu_ms": (time.thread_time() - started_loop) * 1000 / len(arrivals),
+        "behind_s": loop.time() - (start + (len(arrivals) - 1) * INTERVAL_S),
     }
 
 
-async def _floor(loop_cpu_ms: float) -> dict[str, Any]:
-    """The machine's own floor for the open loop: the same timetable driving a coroutine
-    that only burns `loop_cpu_ms` of the loop's CPU per operation (a pure-Python loop, no
-    store, no writer thread). Its p99 and max are what this VM does to any such loop."""
-    latencies: list[float] = []
+def _spin(rounds: int) -> int:
+    """A fixed amount of pure-Python work (the floor's stand-in for a command's loop CPU)."""
+    total = 0
+    for n in range(rounds):
+        total += n
+    return total
+
+
+def _rounds_per_ms() -> float:
+    """`_spin` rounds per millisecond of CPU on this machine: the median of 31 timings, so
+    a moment the VM slowed the CPU does not shrink the floor's work, nor a fast one grow it
+    (the open loop's CPU per operation, which the floor matches, is a mean)."""
+    rounds, took = 20_000, []
+    for _ in range(31):
+        started = time.thread_time()
+        _spin(rounds)
+        took.append(time.thread_time() - started)
+    return rounds / (max(sorted(took)[15], 1e-6) * 1000)
+
+
+def _burn(rounds: int, latencies: list[float]) -> Callable[[int, float], Awaitable[None]]:
+    """The floor's operation: `rounds` of `_spin` on the loop (no store, no writer thread,
+    no fsync), its latency added to `latencies`. What the VM does to it is the floor.
+
+    Fixed work, not fixed CPU time: on this VM a step's CPU time itself stretches (a fixed
+    0.5 ms of work measured p99.9 6 ms of thread CPU, in bursts, while other processes
+    ran), and a floor that burnt until its CPU clock had advanced did less work in those
+    bursts, so it never showed a step over 5 ms of CPU, which the open loop cannot avoid
+    either."""
     loop = asyncio.get_running_loop()
-    burn = loop_cpu_ms / 1000
 
     async def one(i: int, due: float) -> None:
         del i
-        until = time.thread_time() + burn
-        spins = 0
-        while time.thread_time() < until:
-            spins += 1
+        _spin(rounds)
         latencies.append((loop.time() - due) * 1000)
 
-    with SliceTracer() as tracer:
-        run = await _timetable(one)
-    return {"all": _stats(latencies), "run": run, "slices": tracer.summary()}
+    return one
 
 
 def _raw_commits(path: Path, writes: int) -> list[float]:
@@ -519,8 +568,7 @@ async def _measure(path: Path, chats: int, part: str = "") -> dict[str, Any]:
             "scorecard": await _reads(core, "/scorecard", chats),
         }
     if part in ("", OPEN_LOOP):
-        found["open_loop"] = await _open_loop(core, chats)
-        found["floor"] = await _floor(found["open_loop"]["run"]["loop_cpu_ms"])
+        found["open_loop"], found["floor"] = await _open_loop(core, chats)
     if part == OPEN_LOOP:
         core.close()
         return found
@@ -692,7 +740,8 @@ def measure_size(values: int, chats: int) -> dict[str, str]:
 def _open_loop_rows(m: dict[str, Any]) -> dict[str, str]:
     """The open loop's rows: latencies, its CPU, the long loop steps and the floor."""
     w, r = m["open_loop"]["write"], m["open_loop"]["read"]
-    run, f = m["open_loop"]["run"], m["floor"]["all"]
+    run, floor = m["open_loop"]["run"], m["floor"]
+    f, frun = floor["all"], floor["run"]
     return {
         "open loop: write p99 / max ms": f"{_ms(w['p99'])} / {_ms(w['max'])}",
         "open loop: read p99 / max ms": f"{_ms(r['p99'])} / {_ms(r['max'])}",
@@ -702,8 +751,10 @@ def _open_loop_rows(m: dict[str, Any]) -> dict[str, str]:
         "open loop: collections by generation (count, longest ms; in steps > 5 ms)": _gcs(
             m["open_loop"]["slices"]
         ),
-        "floor: same timetable, loop CPU burnt, no store: p99 / max ms": f"{_ms(f['p99'])} / "
-        f"{_ms(f['max'])}",
+        "floor: same timetable and loop work, no store, alternating: p99 / max ms": (
+            f"{_ms(f['p99'])} / {_ms(f['max'])}"
+        ),
+        "floor: CPU ms per op (all / loop)": f"{_ms(frun['cpu_ms'])} / {_ms(frun['loop_cpu_ms'])}",
         "floor: loop steps > 5 ms (of all steps; > 5 ms CPU)": _over(m["floor"]["slices"]),
         "open loop: longest steps (wall / CPU ms, where)": _where(m["open_loop"]["slices"]),
         "open loop: where the steps > 5 ms were (innermost code of ours, count)": _places(

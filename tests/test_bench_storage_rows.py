@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bench import storage as bench_storage
+from bench.slices import SliceTracer
 from bench.storage import HASHTAGS, _causes, _write_rows
+from bot.app import build_core
 
 
 def _write_run(scale: float) -> dict[str, Any]:
@@ -40,3 +48,63 @@ def test_a_slow_hashtag_is_counted_under_each_cause_it_had() -> None:
     )
     counted = [causes[k] for k in ("samples", "slow", "commit", "loop_cpu", "gc", "checkpoint")]
     assert counted == [3, 2, 1, 1, 1, 1]
+
+
+def test_a_slice_tracer_entered_again_adds_up_the_steps_of_each_block() -> None:
+    """The open loop and its floor alternate in blocks, each kind under one tracer."""
+    tracer = SliceTracer(limit_ms=0.0)  # every step is "long"
+
+    async def steps(n: int) -> None:
+        for _ in range(n):
+            await asyncio.sleep(0)
+
+    with tracer:
+        asyncio.run(steps(3))
+    first = tracer.steps
+    with tracer:
+        asyncio.run(steps(3))
+    assert first >= 3
+    assert tracer.steps == 2 * first
+    assert tracer.summary()["over"] == 2 * first
+
+
+async def test_the_floor_does_the_same_work_per_operation_whatever_the_cpu_clock_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A floor burning until its CPU clock advanced did less work when the VM stretched
+    the clock, so it could not show the long steps the store cannot avoid either."""
+    spun: list[int] = []
+
+    def spin(rounds: int) -> int:
+        spun.append(rounds)
+        return 0
+
+    monkeypatch.setattr(bench_storage, "_spin", spin)
+    monkeypatch.setattr(time, "thread_time", lambda: pytest.fail("the floor read the clock"))
+    latencies: list[float] = []
+    one = bench_storage._burn(1234, latencies)
+    loop = asyncio.get_running_loop()
+    for i in range(3):
+        await one(i, loop.time())
+    assert spun == [1234] * 3
+    assert len(latencies) == 3
+
+
+async def test_the_open_loop_runs_in_blocks_alternating_with_its_floor_and_fills_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tiny store and timetable: the bench's own code runs end to end."""
+    for name, value in (("KPIS", 2), ("HASHTAG_LOGS", 4), ("OPS", 8), ("BLOCKS", 2)):
+        monkeypatch.setattr(bench_storage, name, value)
+    monkeypatch.setattr(bench_storage, "INTERVAL_S", 0.0)
+    bench_storage.build(tmp_path / "data", 40, 1)
+    core = build_core(tmp_path / "data", clock=lambda: bench_storage.NOW)
+    try:
+        store, floor = await bench_storage._open_loop(core, 1)
+    finally:
+        core.close()
+    rows = bench_storage._open_loop_rows({"open_loop": store, "floor": floor})
+    assert {"write", "read", "run", "slices"} <= set(store)
+    assert {"all", "run", "slices"} <= set(floor)
+    assert store["slices"]["steps"] > 0 and floor["slices"]["steps"] > 0
+    assert "floor: same timetable and loop work, no store, alternating: p99 / max ms" in rows
