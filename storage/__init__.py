@@ -6,14 +6,14 @@ The documents live in a backend behind `storage.port.StoragePort` (SQLite on dis
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from storage.alert_state import AlertRepo
 from storage.audit import AuditEntry, AuditRepo
-from storage.changes import Changes, UndoConflict
+from storage.changes import Changes, Collected, UndoConflict
 from storage.chats import ChatRepo, ChatSettings
 from storage.engine import Database, Seen
 from storage.funnels import FunnelRepo
@@ -94,37 +94,16 @@ class Store:
         """Apply a multi-write change fully or, if it raises, not at all."""
         return self.db.atomic()
 
-    @contextmanager
     def audited(
         self, chat: str, *, actor_id: str, actor: str, command: str, at: datetime
-    ) -> Iterator[None]:
+    ) -> AbstractContextManager[None]:
         """Write one audit entry with what the block changed in `chat` (nothing: no entry).
 
         Used inside an `atomic()` step (the router wraps every mutating command), so the
         entry is stored with the change or not at all. Inside another audited step the
         changes simply join that step's entry.
         """
-        if self.changes.entry_id() is not None:
-            yield
-            return
-        # the id names the month of the chat's own calendar, as /history shows the change
-        local = at.astimezone(ZoneInfo(self.chats.settings(chat).timezone))
-        with self.changes.collect(chat, self.audit.new_id(chat, local)) as step:
-            yield
-            changes = step.change_docs()
-            if not changes and step.complete:
-                return
-            self.audit.record(
-                chat,
-                entry_id=step.entry_id,
-                at=at,
-                actor_id=actor_id,
-                actor=actor,
-                command=command,
-                changes=changes if step.complete else [],
-                skipped=0 if step.complete else len(changes) + step.overflow,
-                undo_of=step.tags.get("undo_of"),
-            )
+        return _Audited(self, chat, actor_id, actor, command, at)
 
     def revert(self, chat: str, entry: AuditEntry) -> None:
         """Undo `entry` inside an audited step; raises UndoConflict, changing nothing.
@@ -155,6 +134,60 @@ class Store:
     def close(self) -> None:
         """Flush and release the data directory."""
         self.db.close()
+
+
+class _Audited:
+    """`Store.audited()`'s block: a class, since a generator-based context manager (and
+    `Changes.collect` inside it) costs several more calls, and every write runs in one."""
+
+    __slots__ = ("_actor", "_actor_id", "_at", "_chat", "_command", "_step", "_store")
+
+    def __init__(
+        self, store: Store, chat: str, actor_id: str, actor: str, command: str, at: datetime
+    ) -> None:
+        self._store = store
+        self._chat = chat
+        self._actor_id = actor_id
+        self._actor = actor
+        self._command = command
+        self._at = at
+
+    def __enter__(self) -> None:
+        store = self._store
+        if store.changes.entry_id() is not None:
+            self._step = None  # inside another audited step: its entry takes the changes
+            return
+        # the id names the month of the chat's own calendar, as /history shows the change
+        local = self._at.astimezone(ZoneInfo(store.chats.settings(self._chat).timezone))
+        self._step = store.changes.start(self._chat, store.audit.new_id(self._chat, local))
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        step = self._step
+        if step is None:
+            return
+        try:
+            if kind is None:
+                self._record(step)
+        finally:
+            self._store.changes.stop()
+
+    def _record(self, step: Collected) -> None:
+        changes = step.change_docs()
+        if not changes and step.complete:
+            return
+        self._store.audit.record(
+            self._chat,
+            entry_id=step.entry_id,
+            at=self._at,
+            actor_id=self._actor_id,
+            actor=self._actor,
+            command=self._command,
+            changes=changes if step.complete else [],
+            skipped=0 if step.complete else len(changes) + step.overflow,
+            undo_of=step.tags.get("undo_of"),
+        )
 
 
 def open_store(path: Path | None, *, default_timezone: str = "UTC") -> Store:

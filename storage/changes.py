@@ -160,14 +160,23 @@ class Changes:
     @contextmanager
     def collect(self, chat: str, entry_id: str = "") -> Iterator[Collected]:
         """Collect what happens to `chat`'s items inside the block (not re-entrant)."""
-        if self._open is not None:
-            raise RuntimeError("changes are already being collected")
-        step = Collected(chat, entry_id)
-        self._open = step
+        step = self.start(chat, entry_id)
         try:
             yield step
         finally:
-            self._open = None
+            self.stop()
+
+    def start(self, chat: str, entry_id: str = "") -> Collected:
+        """Start collecting `chat`'s changes (`collect` without the block, for a caller that
+        is itself a context manager); `stop` ends it, whatever happened."""
+        if self._open is not None:
+            raise RuntimeError("changes are already being collected")
+        step = self._open = Collected(chat, entry_id)
+        return step
+
+    def stop(self) -> None:
+        """Stop collecting (see `start`)."""
+        self._open = None
 
     def revert(self, chat: str, changes: Sequence[Change]) -> None:
         """Put every item back as it was before `changes`, or raise UndoConflict, changing nothing.

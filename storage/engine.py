@@ -39,6 +39,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -122,20 +123,33 @@ def _edited(
     changed: Mapping[int, Mapping[str, Any] | None] | None,
     added: Iterable[Mapping[str, Any]],
     handed_over: bool,
-) -> Docs:
-    """A table's documents after `Database.edit`'s changes (the cached ones untouched)."""
+) -> tuple[Docs, int]:
+    """A table's documents after `Database.edit`'s changes (the cached ones untouched), and
+    the highest id among them (0: none)."""
     docs = {} if entry is None else dict(entry.docs)
+    last = 0 if entry is None else _last_id(entry)
+    removed = False
     own: Callable[[str, Mapping[str, Any]], dict[str, Any]] = _as_dict if handed_over else _copy
     for doc_id, doc in (changed or {}).items():
         if doc is None:
-            docs.pop(str(doc_id), None)
+            removed = docs.pop(str(doc_id), None) is not None or removed
         else:
             docs[str(doc_id)] = own(name, doc)
-    next_id = max(map(int, docs), default=0) + 1
+            last = max(last, int(doc_id))
+    if removed:  # the highest may have gone: new ids follow the highest one left
+        last = max(map(int, docs), default=0)
     for doc in added:
-        docs[str(next_id)] = own(name, doc)
-        next_id += 1
-    return docs
+        last += 1
+        docs[str(last)] = own(name, doc)
+    return docs, last
+
+
+def _last_id(entry: _Entry) -> int:
+    """The highest document id of a cached table (0: none), worked out once per version:
+    converting every id of a 64-entry audit block was most of the cost of appending to it."""
+    if entry.last_id < 0:
+        entry.last_id = max(map(int, entry.docs), default=0)
+    return entry.last_id
 
 
 def _as_dict(name: str, doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -200,6 +214,13 @@ class _Entry:
     #: The built models by their `key` field (the first of a key wins, as a scan finds it).
     keyed: dict[type[BaseModel], dict[str, BaseModel]] = dataclasses.field(default_factory=dict)
     derived: dict[Callable[..., Any], Any] = dataclasses.field(default_factory=dict)
+    #: The highest document id, once known (-1: not worked out yet; see `_last_id`).
+    last_id: int = -1
+
+
+#: What `Database._cache.get` returns for a table not in the cache (None is a table known
+#: not to exist).
+_MISS: Final = _Entry({}, b"")
 
 
 def _by_key(models: Iterable[BaseModel]) -> dict[str, BaseModel]:
@@ -210,6 +231,42 @@ def _by_key(models: Iterable[BaseModel]) -> dict[str, BaseModel]:
         if isinstance(key, str):
             keyed.setdefault(key, built)
     return keyed
+
+
+class _Observing:
+    """`Database.observing()`'s block: a class, since a generator-based context manager
+    costs several more calls, and every command runs in one."""
+
+    __slots__ = ("_seen", "_token")
+
+    def __enter__(self) -> Seen:
+        seen = self._seen = Seen()
+        self._token = _SEEN.set(seen)
+        return seen
+
+    def __exit__(self, *exc_info: object) -> None:
+        _SEEN.reset(self._token)
+        outer = _SEEN.get()
+        if outer is not None:
+            outer.upto = max(outer.upto, self._seen.upto)
+
+
+class _Atomic:
+    """`Database.atomic()`'s block: a class, since a generator-based context manager costs
+    several more calls, and every mutating command runs in one."""
+
+    __slots__ = ("_db", "_savepoint")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._savepoint = self._db._begin()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        self._db._end(self._savepoint, kind is not None)
 
 
 def _write_jobs(jobs: queue.SimpleQueue[_Job | None], owner: weakref.ref[Database]) -> None:
@@ -416,12 +473,10 @@ class Database:
 
     def drop_table(self, name: str) -> None:
         """Delete a table and its documents."""
-        self._check_open()
         self._drop(name)
 
     def put_table(self, name: str, docs: Mapping[int, Mapping[str, Any]]) -> None:
         """Replace a table's documents (ids kept), e.g. to move or migrate it whole."""
-        self._check_open()
         self._put(name, {str(doc_id): dict(doc) for doc_id, doc in docs.items()}, owned=False)
 
     def append(self, name: str, docs: Iterable[Mapping[str, Any]]) -> None:
@@ -444,12 +499,12 @@ class Database:
 
         `handed_over`: the caller built the documents for this and never touches them
         again, so they are kept without a copy (an import's 300 000 values)."""
-        self._check_open()
         entry = self._entry(name)
         if not changed and entry is not None and entry.docs:
             self._append(name, entry, added, handed_over)
         else:
-            self._put(name, _edited(name, entry, changed, added, handed_over))
+            docs, last = _edited(name, entry, changed, added, handed_over)
+            self._put(name, docs, last_id=last)
 
     def _append(
         self, name: str, entry: _Entry, added: Iterable[Mapping[str, Any]], handed_over: bool
@@ -459,7 +514,7 @@ class Database:
         gives, byte for byte), so a `/kpi set` does not re-serialise its month shard and
         audit block to add one document to each."""
         docs = dict(entry.docs)
-        next_id = max(map(int, docs)) + 1
+        next_id = _last_id(entry) + 1
         parts = []
         for doc in added:
             raw = _dump(name, doc)  # first: a TypeError must change nothing
@@ -469,7 +524,7 @@ class Database:
         if parts:
             body = b"%s,%s}" % (entry.body[:-1], b",".join(parts))
             self._change(name, body)
-            self._remember(name, _Entry(docs, body))
+            self._remember(name, _Entry(docs, body, last_id=next_id - 1))
 
     def prepare(
         self,
@@ -482,16 +537,14 @@ class Database:
         """What `edit` would store, built and serialised but not written: a big job (an
         import) prepares its tables in slices, other commands running in between, and
         `install`s them all in its one atomic step."""
-        self._check_open()
         entry = self._entry(name)
-        docs = _edited(name, entry, changed, added, handed_over)
+        docs, _ = _edited(name, entry, changed, added, handed_over)
         return Prepared(name, entry, docs, _dump(name, docs))
 
     def install(self, prepared: Prepared) -> bool:
         """Write a prepared table if the table is still the version it was built on (True);
         False when it changed (or left the cache) meanwhile: nothing is written, and the
         caller edits it afresh."""
-        self._check_open()
         entry = self._entry(prepared.name)
         if entry is not prepared.base:
             return False
@@ -503,13 +556,11 @@ class Database:
     def docs(self, name: str) -> Mapping[str, Mapping[str, Any]]:
         """A table's raw documents by id, read-only and uncopied: for a repository's hot
         reads of its own tables. Never mutate what it returns."""
-        self._check_open()
         entry = self._entry(name)
         return {} if entry is None else entry.docs
 
     def models(self, name: str, model: type[ModelT]) -> list[ModelT]:
         """The table's documents as (frozen) models, validated once per table version."""
-        self._check_open()
         entry = self._entry(name)
         if entry is None:
             return []
@@ -523,7 +574,6 @@ class Database:
         """The document whose `key` field is `key`, as a model: from the table's models when
         they are built, else only that document is validated (a sweep reading one KPI of
         each of 500 chats need not validate all their KPIs)."""
-        self._check_open()
         entry = self._entry(name)
         if entry is None:
             return None
@@ -546,7 +596,6 @@ class Database:
 
         `derive` must be a module-level function (it keys the cache); never mutate its result.
         """
-        self._check_open()
         entry = self._entry(name)
         if entry is None:
             return derive({})
@@ -611,7 +660,7 @@ class Database:
                 rows = self._backend.load_after(after, step)
                 mine = [(n, b) for n, b in rows if n.startswith(kind)]
                 for name, body in mine:
-                    if self._dropped != dropped_before:
+                    if self._dropped != dropped_before or self.closed:
                         return
                     if name in self._cache:
                         continue
@@ -695,12 +744,16 @@ class Database:
         return self._backend.load(name)
 
     def _entry(self, name: str) -> _Entry | None:
+        """Table `name` from the cache, loaded on a miss (None: it does not exist). Every
+        read and write of a table comes through here, so this is where a closed store
+        refuses them: closing empties the cache, and a miss checks."""
         if name in self._dirty or name in self._inflight:
             self._saw()
-        cache = self._cache
-        if name in cache:
-            cache.move_to_end(name)
-            return cache[name]
+        entry = self._cache.get(name, _MISS)
+        if entry is not _MISS:
+            self._cache.move_to_end(name)
+            return entry
+        self._check_open()
         if (
             self._all_cached
             or name <= self._warmed_to
@@ -759,10 +812,10 @@ class Database:
 
     # changes ----------------------------------------------------------------------------
 
-    def _put(self, name: str, docs: Docs, *, owned: bool = True) -> None:
+    def _put(self, name: str, docs: Docs, *, owned: bool = True, last_id: int = -1) -> None:
         """Store `docs` as the table (`owned=False`: the caller keeps them, so the cache
         keeps its own copy, parsed back from the body: cheaper than copying and exactly
-        what a restart would read)."""
+        what a restart would read; `last_id`: their highest id, when the caller knows it)."""
         body = _dump(name, docs)  # first: a TypeError must change nothing
         old = self._entry(name)
         if old is not None and old.body == body:
@@ -770,7 +823,7 @@ class Database:
                 old.docs = docs  # same content; TinyDB hands us a new dict
             return
         self._change(name, body)
-        self._remember(name, _Entry(docs if owned else orjson.loads(body), body))
+        self._remember(name, _Entry(docs if owned else orjson.loads(body), body, last_id=last_id))
 
     def _drop(self, name: str) -> None:
         if self._entry(name) is None:
@@ -779,7 +832,7 @@ class Database:
         self._remember(name, None)
 
     def _change(self, name: str, body: bytes | None) -> None:
-        self._check_writable()
+        self._check_open()
         for savepoint in self._savepoints:
             savepoint.setdefault(name, (name in self._dirty, self._dirty.get(name)))
         self._dirty[name] = body
@@ -803,47 +856,49 @@ class Database:
         if seen is not None:
             seen.upto = self._seq
 
-    @contextlib.contextmanager
-    def observing(self) -> Iterator[Seen]:
+    def observing(self) -> AbstractContextManager[Seen]:
         """Track what the command run in the block depends on, for `commit(seen)`.
 
         Nested blocks hand what they saw to the outer one.
         """
-        seen = Seen()
-        token = _SEEN.set(seen)
-        try:
-            yield seen
-        finally:
-            _SEEN.reset(token)
-            outer = _SEEN.get()
-            if outer is not None:
-                outer.upto = max(outer.upto, seen.upto)
+        return _Observing()
 
-    @contextlib.contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self) -> AbstractContextManager[None]:
         """All table changes in the block apply, or (if it raises) none do.
 
         The block must not `await`: it is atomic because nothing else runs on the loop.
         Nested blocks roll back to their own start. On disk the block is all-or-nothing
         too, because a commit is one transaction.
         """
+        return _Atomic(self)
+
+    def _begin(self) -> dict[str, tuple[bool, bytes | None]]:
+        """Open an atomic block: its savepoint records each table's state before the
+        block's first change to it (`_change`)."""
         self._check_open()
         savepoint: dict[str, tuple[bool, bytes | None]] = {}
         self._savepoints.append(savepoint)
+        return savepoint
+
+    def _end(self, savepoint: dict[str, tuple[bool, bytes | None]], failed: bool) -> None:
+        """Close an atomic block, putting back what it changed when it `failed`."""
         try:
-            yield
-        except BaseException:
-            for name, (was_dirty, body) in savepoint.items():
-                if was_dirty:
-                    self._dirty[name] = body
-                else:
-                    self._dirty.pop(name, None)
-                self._forget(name)
-            raise
+            if failed:
+                for name, (was_dirty, body) in savepoint.items():
+                    if was_dirty:
+                        self._dirty[name] = body
+                    else:
+                        self._dirty.pop(name, None)
+                    self._forget(name)
         finally:
-            # By identity: `remove` compares by value, and an inner block's empty
-            # savepoint equals an outer empty one (it removed the outer's).
-            del self._savepoints[next(i for i, s in enumerate(self._savepoints) if s is savepoint)]
+            # By identity: savepoints of nested blocks are often equal (empty, or holding
+            # the same tables), and removing an equal one left the outer block with the
+            # inner one's record, so its rollback missed what it changed afterwards.
+            savepoints = self._savepoints
+            at = len(savepoints) - 1
+            while savepoints[at] is not savepoint:
+                at -= 1
+            del savepoints[at]
 
     # durability -------------------------------------------------------------------------
 
@@ -1054,9 +1109,6 @@ class Database:
     def _check_open(self) -> None:
         if self.closed:
             raise StoreError("the store is closed; changes can no longer be saved")
-
-    def _check_writable(self) -> None:
-        self._check_open()
 
     def _check_usable(self) -> None:
         self._check_open()

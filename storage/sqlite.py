@@ -277,12 +277,13 @@ class SqliteBackend:
                         "INSERT OR REPLACE INTO meta(key, value) VALUES('schema', ?)",
                         (batch.schema,),
                     )
+                # The counter, and that this version (which keeps summaries: see
+                # `summaries_current`) made the commit: one statement, as the writer thread
+                # takes the GIL back after each.
                 con.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES('commits', ?)", (generation,)
-                )
-                con.execute(  # this version keeps summaries: see `summaries_current`
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES('summarised', ?)",
-                    (generation,),
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES('commits', ?), "
+                    "('summarised', ?)",
+                    (generation, generation),
                 )
                 con.execute("COMMIT")
             except BaseException:
