@@ -227,13 +227,14 @@ def values_changed(
     that period); a period whose formula has no value (missing input, division by zero)
     loses its stored value. Returns the KPIs whose stored values changed.
     """
-    live = ctx.store.kpis.all(chat)
+    repo = ctx.store.kpis
     # the formulas' inputs, worked out once per version of the chat's KPI definitions
-    formulas = ctx.store.kpis.memo(chat, None, graph, (), functools.partial(graph, live))
-    if not formulas:
-        sync_key_results(ctx, chat, [k for k in live if k.key in changes])
+    formulas = repo.memo(chat, None, graph, (), lambda: graph(repo.all(chat)))
+    if not formulas:  # nothing to recompute: the changed KPIs alone, not all 50 of the chat
+        changed_kpis = (repo.get(chat, key) for key in changes)
+        sync_key_results(ctx, chat, [k for k in changed_kpis if k and k.removed_at is None])
         return []
-    kpis = {k.key: k for k in live}
+    kpis = {k.key: k for k in repo.all(chat)}
     days: dict[str, set[date]] = {k: set(v) for k, v in changes.items()}
     changed: list[Kpi] = []
     for key in dependents_in_order(days, formulas):

@@ -67,6 +67,11 @@ def _sort_key(m: Measurement) -> tuple[date, datetime]:
     return m.day, m.at
 
 
+def _pair_order(pair: tuple[Measurement, Any]) -> tuple[date, datetime]:
+    """`_sort_key` of a (model, document) pair's model."""
+    return pair[0].day, pair[0].at
+
+
 def _oldest_first(docs: Mapping[str, Mapping[str, Any]]) -> tuple[Measurement, ...]:
     """A shard's values in time order (cached per shard version by the database)."""
     return tuple(sorted(from_docs(Measurement, docs.values()), key=_sort_key))
@@ -205,17 +210,22 @@ class KpiRepo:
 
     def record(self, chat: str, m: Measurement) -> Measurement | None:
         """Store a value; a value for the same day replaces it. Returns the replaced one."""
-        month = m.day.isoformat()[:7]
-        name = self._shard(chat, m.kpi, month)
         day = m.day.isoformat()
-        old = [(int(i), d) for i, d in self._db.docs(name).items() if d.get("day") == day]
-        replaced = None
+        month = day[:7]
+        name = self._shard(chat, m.kpi, month)
+        # A day's value is stored last when recorded (a replaced one moves to the end), so
+        # the day typed most often, today, is found at the first look from the end.
+        docs = self._db.docs(name)
+        old_id = next((i for i, d in reversed([*docs.items()]) if d.get("day") == day), None)
+        old = None if old_id is None else docs[old_id]
         new_doc = to_doc(m)
-        self._note_value(chat, m.kpi, dict(old[0][1]) if old else None, new_doc)
-        if old:
-            replaced = Measurement.model_validate(old[0][1])
+        self._note_value(chat, m.kpi, None if old is None else dict(old), new_doc)
+        replaced = None if old is None else Measurement.model_validate(old)
         # one write of the shard: the old value out, the new one in under the next id
-        self._db.edit(name, {old[0][0]: None} if old else None, [new_doc])
+        # (`new_doc` is built here and never touched again: kept without a copy)
+        self._db.edit(
+            name, None if old_id is None else {int(old_id): None}, [new_doc], handed_over=True
+        )
         self._update_index(chat, m, new_doc, month, added=replaced is None)
         return replaced
 
@@ -364,17 +374,21 @@ class KpiRepo:
     ) -> None:
         """The index after recording `m` (stored as `m_doc`): the latest values keep their
         stored documents (the models sort them; nothing is serialised again)."""
-        index = self._index(chat, m.kpi)
-        months = sorted({*index.get("months", []), month})
+        name = self._index_name(chat, m.kpi)
+        index = first_doc(self._db, name) or {}
+        months = index.get("months", ())
         stored = zip(self._summary(chat, m.kpi).latest, index.get("latest", ()), strict=False)
-        latest = [(x, d) for x, d in stored if x.day != m.day] + [(m, m_doc)]
-        latest = sorted(latest, key=lambda pair: _sort_key(pair[0]))[-2:]
+        latest = [(x, d) for x, d in stored if x.day != m.day]
+        latest.append((m, m_doc))
+        latest.sort(key=_pair_order)
         doc = {
-            "months": months,
+            "months": [*months] if month in months else sorted([*months, month]),
             "count": int(index.get("count", 0)) + (1 if added else 0),
-            "latest": [d for _, d in latest],
+            "latest": [dict(d) for _, d in latest[-2:]],  # flat documents: own copies
         }
-        save_single(self._db, self._index_name(chat, m.kpi), doc)
+        # The index is its one document under id 1 (`save_single`), built here of copies
+        # and never touched again: handed over, not serialised and parsed back.
+        self._db.edit(name, {1: doc}, handed_over=True)
 
     def latest(self, chat: str, key: str) -> list[Measurement]:
         """Up to the two most recent values, oldest first (for value and trend)."""
