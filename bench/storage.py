@@ -390,9 +390,10 @@ def _burn(rounds: int, latencies: list[float]) -> Callable[[int, float], Awaitab
     return one
 
 
-def _raw_commits(path: Path, writes: int) -> list[float]:
+def _raw_commits(path: Path, writes: int, rounds: int = 0) -> list[float]:
     """Milliseconds of each raw single-row INSERT transaction (WAL, FULL) in the same
-    directory: the cost of one durable commit on this disk, nothing else."""
+    directory: the cost of one durable commit on this disk, nothing else; with `rounds`,
+    each after that much fixed work (`_spin`) timed with it: a command's floor."""
     con = sqlite3.connect(path / "raw.db", isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=FULL")
@@ -400,6 +401,7 @@ def _raw_commits(path: Path, writes: int) -> list[float]:
     took = []
     for i in range(writes):
         started = time.perf_counter()
+        _spin(rounds)
         con.execute("BEGIN")
         con.execute("INSERT INTO m VALUES(?,?,?,?)", (f"k{i % KPIS}", "2026-11-23", i, "x" * 100))
         con.execute("COMMIT")
@@ -471,9 +473,11 @@ class _WriteProbe:
 async def _writes(
     core: Core, path: Path, texts: list[str], in_flight: int = 1, chats: int = 1
 ) -> dict[str, Any]:
-    """The commands in three blocks alternating with as many raw commits; wall ms of each,
-    CPU ms per command (all threads, loop), the store's transactions, and (closed loop)
-    where each command's time went (`_WriteProbe`).
+    """The commands in three blocks alternating with as many raw commits, and as many of
+    their floor (a raw commit after the same work as the block's mean loop CPU per
+    command: what no design of the command could beat on this machine at that moment);
+    wall ms of each, CPU ms per command (all threads, loop), the store's transactions, and
+    (closed loop) where each command's time went (`_WriteProbe`).
 
     `in_flight=1`: closed loop, each command durable before the next is sent. More: that
     many senders, each sending its next command once its last one is answered (commands
@@ -483,9 +487,11 @@ async def _writes(
     block's wall time."""
     ours: list[float] = []
     raw: list[float] = []
+    floor: list[float] = []
     cpu = loop_cpu = elapsed = 0.0
     commits = core.store.db.commits
     per_block = len(texts) // 3
+    rounds_per_ms = _rounds_per_ms()
     with _WriteProbe(core) as probe:
         run = probe.run if in_flight == 1 else _run  # the split needs one at a time
         for block in range(3):  # alternate so machine noise hits both alike
@@ -500,11 +506,15 @@ async def _writes(
             await asyncio.gather(*(sender() for _ in range(in_flight)))
             elapsed += time.perf_counter() - started
             cpu += time.process_time() - started_cpu
-            loop_cpu += time.thread_time() - started_loop
+            block_loop_cpu = time.thread_time() - started_loop
+            loop_cpu += block_loop_cpu
             raw.extend(_raw_commits(path, per_block))
+            rounds = round(block_loop_cpu * 1000 / per_block * rounds_per_ms)
+            floor.extend(_raw_commits(path, per_block, rounds))
     return {
         "ours": ours,
         "raw": raw,
+        "floor": floor,
         "cpu_ms": cpu * 1000 / len(ours),
         "loop_cpu_ms": loop_cpu * 1000 / len(ours),
         "elapsed_s": elapsed,
@@ -539,6 +549,7 @@ def _summary(run: dict[str, Any]) -> dict[str, Any]:
     return {
         "ours": _stats(run["ours"]),
         "raw": _stats(run["raw"]),
+        "floor": _stats(run["floor"]),
         "rate": commands / took,
         "raw_rate": len(run["raw"]) / (sum(run["raw"]) / 1000),
         "cpu_ms": run["cpu_ms"],
@@ -639,15 +650,23 @@ def _write_rows(m: dict[str, Any]) -> dict[str, str]:
         f"{_ms(raw['p99'])} / {_ms(raw['max'])}",
         "#hashtag ÷ raw commit, p50 / p99": f"{ours['p50'] / raw['p50']:.2f}× / "
         f"{ours['p99'] / raw['p99']:.2f}×",
+        "#hashtag floor: its loop work + raw commit, p50 / p99 / max ms": _p50_p99_max(
+            tag["floor"]
+        ),
         "#hashtag CPU ms: all threads / event loop": f"{_ms(tag['cpu_ms'])} / "
         f"{_ms(tag['loop_cpu_ms'])}",
         **_split_rows("#hashtag", tag["causes"]),
         "#hashtag with a cadence p50 / p99 / max ms": f"{_ms(cadence['p50'])} / "
         f"{_ms(cadence['p99'])} / {_ms(cadence['max'])}",
+        "#hashtag with a cadence floor p50 / p99 / max ms": _p50_p99_max(m["cadence"]["floor"]),
         "#hashtag with a cadence CPU ms: all / loop": f"{_ms(m['cadence']['cpu_ms'])} / "
         f"{_ms(m['cadence']['loop_cpu_ms'])}",
         **_split_rows("#hashtag with a cadence", m["cadence"]["causes"]),
     }
+
+
+def _p50_p99_max(stats: dict[str, float]) -> str:
+    return f"{_ms(stats['p50'])} / {_ms(stats['p99'])} / {_ms(stats['max'])}"
 
 
 def _split_rows(name: str, causes: dict[str, Any]) -> dict[str, str]:
