@@ -305,7 +305,10 @@ class AlertRepo:
             held.batcher = batcher
 
     def chats_with_queued_alerts(self) -> list[str]:
-        """Chats whose batcher holds something (to re-arm their flush timers at start)."""
+        """Chats whose batcher holds something (to re-arm their flush timers at start).
+
+        Every chat's book is read, so they are loaded with one query, not one each."""
+        self._db.prefetch(BOOK)
         return sorted(
             name[len(BOOK) :]
             for name in self._db.table_names(BOOK)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -138,3 +139,25 @@ def test_the_newest_log_leaves_the_book_a_block_at_a_time_and_the_log_reads_whol
     kept = store.alerts.recent_log("c", 10 * LOG_SIZE)
     assert LOG_SIZE <= len(kept) < LOG_SIZE + 20
     assert kept[-1].kpi == f"k{LOG_SIZE + 44}"
+
+
+def test_chats_with_waiting_alerts_are_found_with_one_query_not_one_per_book(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(tmp_path)
+    for n in range(5):
+        store.alerts.put_state(f"chat{n}", _state("k", Status.GREEN, 1), test=False)
+    _reminded(store, 7)  # chat `c` has a waiting alert
+    store.close()
+    store = open_store(tmp_path)
+    asked: list[str] = []
+    load = store.db.backend.load
+
+    def spied(name: str) -> bytes | None:
+        asked.append(name)
+        return load(name)
+
+    monkeypatch.setattr(store.db.backend, "load", spied)
+    assert store.alerts.chats_with_queued_alerts() == ["c"]
+    assert asked == []
+    store.close()
