@@ -94,7 +94,7 @@ class OutboxRepo:
         now: datetime,
     ) -> str | None:
         """Queue a message for `chat`; returns its id, None (nothing stored) if `key` is
-        already there.
+        already there. `body` is stored as given, uncopied: never change it afterwards.
 
         Inside `batch()` the entry is written when the block ends.
         """
@@ -124,7 +124,7 @@ class OutboxRepo:
         if holding is not None:
             holding.setdefault(chat, []).append(doc)
             return entry_id
-        self._db.append(self._name(chat), [doc])
+        self._db.edit(self._name(chat), added=[doc], handed_over=True)
         if self._hints is not None:  # not scanned yet: the scan will find this entry
             self._hints.add(chat)
         return entry_id
@@ -141,7 +141,7 @@ class OutboxRepo:
         return self._holding.block()
 
     def _write_held(self, chat: str, docs: list[dict[str, Any]]) -> None:
-        self._db.append(self._name(chat), docs)
+        self._db.edit(self._name(chat), added=docs, handed_over=True)
         if self._hints is not None:
             self._hints.add(chat)
 
