@@ -5,10 +5,11 @@ The documents live in a backend behind `storage.port.StoragePort` (SQLite on dis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from storage.alert_state import AlertRepo
@@ -62,10 +63,11 @@ class Store:
             db, self.kpis, self.initiatives, current=db.backend.summaries_current()
         )
 
-    async def commit(self, seen: Seen | None = None) -> None:
+    def commit(self, seen: Seen | None = None) -> Coroutine[Any, Any, None]:
         """Make every change so far durable (fsync) before anyone is told "saved"; with
-        `seen` (from `observing()`), only what that command made or read unsaved."""
-        await self.db.commit(seen)
+        `seen` (from `observing()`), only what that command made or read unsaved.
+        (`Database.commit`'s coroutine itself: one level of coroutines fewer to resume.)"""
+        return self.db.commit(seen)
 
     def observing(self) -> AbstractContextManager[Seen]:
         """Track what the command run in the block depends on (see `Database.observing`)."""

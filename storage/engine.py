@@ -38,7 +38,7 @@ import queue
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from pathlib import Path
@@ -842,7 +842,9 @@ class Database:
             self._arm_lazy()
         else:
             self._seq += 1
-            self._saw()
+            seen = _SEEN.get()  # `_saw`, spared a call on every write
+            if seen is not None:
+                seen.upto = self._seq
 
     def _drop_summaries(self, name: str) -> None:
         for sources, summary_of in self._summaries:
@@ -902,22 +904,23 @@ class Database:
 
     # durability -------------------------------------------------------------------------
 
-    async def commit(self, seen: Seen | None = None) -> None:
+    def commit(self, seen: Seen | None = None) -> Coroutine[Any, Any, None]:
         """Return once every change made before the call is durable (with `seen`: every
         change the command observed by it made or read unsaved).
 
         Callers that commit together share one transaction; a read-only command returns at
         once. Raises `StoreFailed` when the disk refused the batch holding our changes
-        (they were rolled back; later commits try again).
+        (they were rolled back; later commits try again). Returns the coroutine that waits
+        rather than being one: each level of coroutines is resumed at every suspension.
         """
-        self._check_usable()
-        await self._commit_upto(self._seq if seen is None else min(seen.upto, self._seq))
+        return self._commit_upto(self._seq if seen is None else min(seen.upto, self._seq))
 
     def _was_lost(self, target: int) -> bool:
         at = bisect.bisect_left(self._lost_upto, target)
         return at < len(self._lost_upto) and self._lost_after[at] < target
 
     async def _commit_upto(self, target: int) -> None:
+        self._check_usable()
         while self._durable < target and not self._was_lost(target):
             job = self._job
             if job is None:

@@ -106,6 +106,7 @@ class SqliteBackend:
         self._checkpoint: concurrent.futures.Future[None] | None = None
         self._page_size = 4096
         self._pages = 0  # pages committed (an estimate) since the last checkpoint started
+        self._pid = os.getpid()  # written to the lock file at each commit
         self.commits = 0  # transactions committed so far (stored in meta)
         self.checkpoints = 0  # background checkpoints started (benchmarks attribute pauses)
 
@@ -159,7 +160,8 @@ class SqliteBackend:
 
     def _write_lock(self) -> None:
         """Remember the pid and the commit count (no fsync: a kill keeps the page cache)."""
-        line = f"{os.getpid()} {self.commits}".ljust(_LOCK_WIDTH - 1).encode() + b"\n"
+        line = b"%d %d" % (self._pid, self.commits)
+        line = line.ljust(_LOCK_WIDTH - 1) + b"\n"
         os.pwrite(self._lock_fd, line, 0)
 
     def summaries_current(self) -> bool:
@@ -254,15 +256,18 @@ class SqliteBackend:
         if con is None:
             raise StoreError("the store is closed")
         generation = self.commits + 1
+        puts = []
+        drops = []
+        pages = 2  # the counter's page, and about one of the index
+        for name, body in batch.tables.items():
+            if body is None:
+                drops.append((name,))
+            else:
+                puts.append((name, generation, zlib.crc32(body), body))
+                pages += len(body) // self._page_size + 1
         try:
             con.execute("BEGIN IMMEDIATE")
             try:
-                puts = [
-                    (name, generation, zlib.crc32(body), body)
-                    for name, body in batch.tables.items()
-                    if body is not None
-                ]
-                drops = [(name,) for name, body in batch.tables.items() if body is None]
                 if puts:
                     con.executemany(
                         "INSERT INTO tables(name, generation, crc, body) VALUES(?,?,?,?) "
@@ -295,8 +300,7 @@ class SqliteBackend:
         self.commits = generation
         self._summarised = generation
         self._write_lock()
-        # Each table written costs its body's pages plus about one of the index's.
-        self._pages += 2 + sum(len(b) // self._page_size + 1 for b in batch.tables.values() if b)
+        self._pages += pages
         if self._pages >= self._checkpoint_pages:
             self._start_checkpoint()
 
