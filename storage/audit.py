@@ -8,8 +8,9 @@ rewrites one small block however long the history. An entry id is its month and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -45,8 +46,10 @@ class AuditRepo:
     def __init__(self, db: Tables) -> None:
         self._db = db
 
-    def _months(self, chat: str) -> list[str]:
-        return sorted(str(doc["month"]) for doc in self._db.docs(f"auditm:{chat}").values())
+    def _months(self, chat: str) -> tuple[str, ...]:
+        """The chat's months with entries, oldest first (sorted once per version of the
+        list: every mutating command asks for the newest, twice)."""
+        return self._db.derived(f"auditm:{chat}", _sorted_months)
 
     def _log(self, chat: str, month: str) -> AppendLog:
         return AppendLog(self._db, "audit", f"{chat}:{month}", block=AUDIT_BLOCK, stamp="at")
@@ -59,7 +62,9 @@ class AuditRepo:
         older month, which `newest` would then list after older ones.
         """
         months = self._months(chat)
-        month = max(f"{at:%Y-%m}", months[-1]) if months else f"{at:%Y-%m}"
+        month = at.isoformat()[:7]  # `YYYY-MM`
+        if months and months[-1] > month:
+            month = months[-1]
         return f"{month[2:4]}{month[5:]}-{self._log(chat, month).count() + 1}"
 
     def add(self, chat: str, entry: AuditEntry) -> None:
@@ -105,8 +110,7 @@ class AuditRepo:
         month = _month(entry_id)
         if month is None:
             raise ValueError(f"not an audit id: {entry_id!r}")
-        months = self._db.docs(f"auditm:{chat}").values()
-        if not any(m["month"] == month for m in months):
+        if month not in self._months(chat):
             self._db.table(f"auditm:{chat}").insert({"month": month})
         self._log(chat, month).append([doc])
 
@@ -132,6 +136,11 @@ class AuditRepo:
         month = _month(entry_id)
         if month is not None:
             self._log(chat, month).update_where({"id": entry_id}, {"undone": True})
+
+
+def _sorted_months(docs: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
+    """An `auditm:` table's months, oldest first."""
+    return tuple(sorted(str(doc["month"]) for doc in docs.values()))
 
 
 def _month(entry_id: str) -> str | None:
