@@ -10,7 +10,7 @@ table it touches:
                     already sent, and the newest alert-log entries. So a sweep's reminder
                     (a state, a log entry, a waiting alert, a sent mark) is one write: inside
                     `batch()` the changes are held and the book is stored once at the end.
-- `alog:<chat>:<n>` older alert-log entries in sealed blocks of LOG_BLOCK: a full block
+- `alog:<chat>:<n>` older alert-log entries in sealed blocks of 20: a full block of them
                     leaves the book in the write that fills it; LOG_SIZE are kept
 - `alset:<chat>`    one document: AlertPolicy, alert channels, mutes, digest schedule
 - `jobs:<chat>`     one document: each schedule's last fire time, missed runs waiting for
