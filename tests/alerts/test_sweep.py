@@ -70,6 +70,31 @@ async def test_new_chats_are_found_and_broken_ones_do_not_stop_the_sweep(
     assert set(memory.chats or ()) == {CHAT, "console:other"}
 
 
+async def test_a_chat_whose_look_fails_halfway_leaves_nothing_written(
+    chat: FakeChat, core: Core, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mute ran out: the look drops it (settings written at once) and steps the red KPI
+    it hid (held in the book), then fails. Its own atomic step puts the mute back, so the
+    next sweep still tells the red people never heard, instead of losing it."""
+    await chat.ok(CAC)
+    await chat.ok("/alerts set group=0")
+    await chat.ok("/alerts mute cac 2h")
+    await chat.ok("/kpi set cac 130")  # red, muted: nobody told
+    clock.advance(hours=3)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug late in the look")
+
+    monkeypatch.setattr(sweeper, "_next_look", broken)
+    assert (await sweeper.sweep(core.ctx, [CHAT])).chats == 0, "logged and skipped"
+    assert core.store.alerts.settings(CHAT).mutes != ()
+    assert queued_text(core) == []
+    monkeypatch.undo()
+    assert (await sweeper.sweep(core.ctx, [CHAT])).chats == 1
+    [alert] = queued_text(core)
+    assert "is red" in alert
+
+
 async def test_a_sweep_yields_between_slices_of_work(chat: FakeChat, core: Core) -> None:
     for name in ("a", "b", "c"):
         await FakeChat(core, chat_id=name).ok(CAC)
