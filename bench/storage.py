@@ -475,7 +475,8 @@ async def _writes(
 ) -> dict[str, Any]:
     """The commands in three blocks alternating with as many raw commits, and as many of
     their floor (a raw commit after the same work as the block's mean loop CPU per
-    command: what no design of the command could beat on this machine at that moment);
+    command, on this thread: the command's cost on a quiet disk; under load back-to-back
+    raw commits can take longer than the store's, see the README);
     wall ms of each, CPU ms per command (all threads, loop), the store's transactions, and
     (closed loop) where each command's time went (`_WriteProbe`).
 
