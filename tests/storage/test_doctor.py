@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 
 from bot.cli import main
@@ -12,6 +13,7 @@ from scoring.alert_rules import AlertState
 from scoring.models import Kpi, Measurement, Status
 from storage import open_store
 from storage.migrations import SCHEMA_VERSION
+from storage.port import Batch
 from storage.sqlite import SqliteBackend
 from tests.storage.test_migrations import v1_tables, write_journal_store
 
@@ -102,3 +104,23 @@ def test_doctor_checks_each_alert_book(tmp_path: Path, capsys: pytest.CaptureFix
         "PROBLEM: the alert book of chat console:c: state filed under 'roas' is 'cac''s",
         "PROBLEM: the alert book of chat console:c: sent marks do not parse (ValidationError)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("book", "problem"),
+    [
+        ({"states": ["cac"]}, "states are not an object (list)"),
+        ({"states": "cac"}, "states are not an object (str)"),
+        (["states"], "not a document (list)"),
+        (5, "not a document (int)"),
+    ],
+)
+def test_doctor_names_an_alert_book_whose_parts_are_not_objects_instead_of_crashing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], book: object, problem: str
+) -> None:
+    store = open_store(tmp_path)
+    store.db.backend.commit(Batch({"abook:console:c": orjson.dumps({"1": book})}))
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"PROBLEM: the alert book of chat console:c: {problem}" in out
