@@ -397,14 +397,20 @@ def _stored(doc: Mapping[str, Any]) -> StoredState:
     return StoredState(AlertState.model_validate(doc["state"]), bool(doc.get("test", False)))
 
 
-def check_book(doc: Mapping[str, Any]) -> list[str]:
+def check_book(doc: object) -> list[str]:
     """What is wrong with a stored book (`doctor`): parts that do not parse, keys that are
     not their state's KPI. Empty: sound."""
+    if not isinstance(doc, Mapping):  # damage doctor must name, not crash on
+        return [f"not a document ({type(doc).__name__})"]
     problems = []
     unknown = set(doc) - set(_PARTS)
     if unknown:
         problems.append(f"unknown parts {sorted(unknown)}")
-    for kpi, entry in (doc.get("states") or {}).items():
+    states = doc.get("states") or {}
+    if not isinstance(states, Mapping):
+        problems.append(f"states are not an object ({type(states).__name__})")
+        states = {}
+    for kpi, entry in states.items():
         try:
             state = _stored(entry).state
         except (ValueError, KeyError, TypeError) as exc:
