@@ -8,8 +8,8 @@ must close its own."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any, cast
 
 import pytest
 from hypothesis import Phase, given, settings
@@ -204,3 +204,158 @@ def test_a_failing_block_rolls_back_everything_after_an_inner_block_that_wrote()
         db.table("b").insert({"n": 2})
         raise KeyError("outer")
     assert db.table_names() == set()
+
+
+# --- bodies made by reusing the JSON of unchanged parts ------------------------------------
+
+BOOK = "book:c"
+_PAD = "x" * 400  # 25 states make the book longer than `_REUSE_BYTES`
+_BOOK_STEP = st.one_of(
+    st.tuples(
+        st.just("state"),
+        st.integers(0, 30),
+        st.floats(allow_nan=False, allow_infinity=False, width=32),
+    ),
+    st.tuples(st.just("unstate"), st.integers(0, 30), st.just(0.0)),
+    st.tuples(
+        st.just("log"),
+        st.integers(0, 9),
+        st.floats(allow_nan=False, allow_infinity=False, width=32),
+    ),
+    st.tuples(st.just("move"), st.integers(0, 30), st.just(0.0)),  # same object, new key
+    st.tuples(st.just("swap"), st.just(0), st.just(0.0)),  # parts under each other's keys
+    st.tuples(
+        st.just("tinydb"),
+        st.integers(0, 30),
+        st.floats(allow_nan=False, allow_infinity=False, width=32),
+    ),
+    st.tuples(st.just("rollback"), st.integers(0, 30), st.just(1.0)),
+    st.tuples(st.just("reopen"), st.just(0), st.just(0.0)),
+)
+
+
+def _book_step(db: Database, kind: str, n: int, value: float) -> None:
+    """One change to the book, built from the cached parts and handed over (as the alert
+    book does), or through TinyDB, which changes the cached documents in place."""
+    cur = db.docs(BOOK)["1"]
+    states, log = cur["states"], cur["log"]
+    key = f"k{n}"
+    if not isinstance(states, dict):  # swapped: swap back first
+        kind = "swap"
+    if kind == "state":
+        new = {"v": value, "pad": _PAD, "at": {"day": n}}
+        db.edit(BOOK, {1: {**cur, "states": {**states, key: new}}}, handed_over=True)
+    elif kind == "unstate":
+        kept = {k: v for k, v in states.items() if k != key}
+        db.edit(BOOK, {1: {**cur, "states": kept}}, handed_over=True)
+    elif kind == "log":
+        db.edit(BOOK, {1: {**cur, "log": [*log[-12:], {"n": n, "v": value}]}}, handed_over=True)
+    elif kind == "move" and states:
+        first = next(iter(states))
+        moved = {k: v for k, v in states.items() if k != first} | {f"m{n}": states[first]}
+        db.edit(BOOK, {1: {**cur, "states": moved}}, handed_over=True)
+    elif kind == "swap":
+        db.edit(BOOK, {1: {**cur, "states": log, "log": states}}, handed_over=True)
+    elif kind == "tinydb" and states:
+
+        def bump(doc: MutableMapping[str, Any]) -> None:
+            for state in doc["states"].values():
+                state["v"] = value  # in place, as TinyDB's updates change documents
+                break
+
+        db.table(BOOK).update(bump)
+    elif kind == "rollback":
+        with contextlib.suppress(_Fail), db.atomic():
+            db.edit(BOOK, {1: {**cur, "states": {**states, key: {"gone": 1}}}}, handed_over=True)
+            raise _Fail
+
+
+def _check_book(steps: list[tuple[str, int, float]]) -> None:
+    backend = MemoryBackend()
+    db = Database(backend)
+    states = {f"k{i}": {"v": float(i), "pad": _PAD, "at": {"day": i}} for i in range(25)}
+    db.put_table(BOOK, {1: {"states": states, "log": [], "kind": "book"}})
+    for kind, n, value in steps:
+        if kind == "reopen":
+            db.flush()
+            db = Database(backend)
+        else:
+            _book_step(db, kind, n, value)
+        entry = db._entry(BOOK)
+        assert entry is not None
+        assert entry.body == engine._dump(BOOK, entry.docs), kind
+    db.flush()
+    assert Database(backend).docs(BOOK) == db.docs(BOOK)
+
+
+@contextlib.contextmanager
+def _unchecked() -> Iterator[None]:
+    """The suite's own check of every reused body off: the property checks it here."""
+    checked, engine.CHECK_REUSE = engine.CHECK_REUSE, False
+    try:
+        yield
+    finally:
+        engine.CHECK_REUSE = checked
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(_BOOK_STEP, max_size=12))
+def test_a_body_made_from_unchanged_parts_is_the_whole_tables_dump(
+    steps: list[tuple[str, int, float]],
+) -> None:
+    with _unchecked():
+        _check_book(steps)
+
+
+def test_a_state_replaced_in_a_big_book_is_the_only_part_encoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the reuse is for: one state of 25 changes, one state's JSON is made."""
+    db = Database(MemoryBackend())
+    states = {f"k{i}": {"v": float(i), "pad": _PAD} for i in range(25)}
+    db.put_table(BOOK, {1: {"states": states, "log": []}})
+    cur = db.docs(BOOK)["1"]
+    db.edit(BOOK, {1: {**cur}}, handed_over=True)  # remembers every part's JSON
+    encoded: list[object] = []
+    real = engine._dump
+
+    def counted(name: str, value: Any) -> bytes:
+        encoded.append(value)
+        return real(name, value)
+
+    monkeypatch.setattr(engine, "_dump", counted)
+    cur = db.docs(BOOK)["1"]
+    new = {"v": 99.5, "pad": _PAD}
+    db.edit(BOOK, {1: {**cur, "states": {**cur["states"], "k3": new}}}, handed_over=True)
+    assert new in encoded
+    assert not any(isinstance(v, dict) and v.get("states") for v in encoded)  # no whole dump
+    assert sum(1 for v in encoded if isinstance(v, dict) and "pad" in v) == 1
+
+
+class _AnyKey:
+    """Equal to every key."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __hash__(self) -> int:
+        return 0
+
+
+def test_the_property_catches_a_part_reused_under_another_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted bug: what is remembered of a part is reused wherever the part is met,
+    though its JSON starts with the key it was under (a state moved, parts swapped)."""
+    real = engine._Reuse.__init__
+
+    def keyless(self: engine._Reuse, name: str, known: engine.Frags | None) -> None:
+        anywhere: engine.Frags = {
+            i: (o, cast(str, _AnyKey()), json) for i, (o, _, json) in (known or {}).items()
+        }
+        real(self, name, anywhere)
+
+    monkeypatch.setattr(engine._Reuse, "__init__", keyless)
+    unshrunk = settings(max_examples=300, deadline=None, phases=[Phase.generate], derandomize=True)
+    with _unchecked(), pytest.raises(AssertionError):
+        unshrunk(given(st.lists(_BOOK_STEP, max_size=12))(_check_book))()
