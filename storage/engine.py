@@ -511,6 +511,9 @@ class Database:
         )
         self._writer: threading.Thread | None = None  # started with the first job
         self.commits = 0
+        #: Commits the disk refused: a job spanning awaits (the sweep) compares it before
+        #: and after, since a refused commit rolls back changes of steps it already took.
+        self.failed_commits = 0
         self.closed = False
         #: Schema of the data as found; `storage.migrations` brings it up to date.
         self.stored_schema = backend.schema_version()
@@ -1132,6 +1135,7 @@ class Database:
         # Everything not on disk goes back to what is: the batch that failed and every
         # change made since (it may build on the failed one).
         _LOGGER.error("store write failed: %s", exc)
+        self.failed_commits += 1
         for name in [*job.tables, *self._dirty]:
             self._forget(name)
         self._dirty = {}
