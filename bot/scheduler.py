@@ -280,9 +280,20 @@ class Scheduler:
         self.memory.touch(chat)
 
     async def run_sweep(self) -> SweepReport:
-        """Run the sweep now, as the interval job would (skipping chats with nothing due)."""
+        """Run the sweep now, as the interval job would (skipping chats with nothing due).
+
+        If a commit failed meanwhile (its own, or a command's carrying its steps), what the
+        sweep queued was rolled back while its next looks stayed: they are forgotten, so
+        the next sweep looks at every chat again instead of a lost reminder waiting a day.
+        """
+        db = self._ctx.store.db
+        failed = db.failed_commits
         report = await sweeper.sweep(self._ctx, memory=self.memory)
-        await self._ctx.store.commit()
+        try:
+            await self._ctx.store.commit()
+        finally:
+            if db.failed_commits != failed:
+                self.memory.next_look.clear()
         self._after_run()
         self.last_sweep = report
         return report
