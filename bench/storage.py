@@ -55,6 +55,7 @@ import gc
 import itertools
 import json
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -94,6 +95,9 @@ SLOW_MS = 2.0  # a hashtag slower than the goal's p99 has its causes counted
 WRITES = "writes"  # `python -m bench.storage writes [sizes]`: the write measures alone
 #: `python -m bench.storage openloop [10k 100k 1M]`: the open loop and its floor alone
 OPEN_LOOP = "openloop"
+REPLAY = "replay"  # a child's part: the open loop's operations closed-loop (`_recurring`)
+#: An operation over this much loop CPU in both replays is a long step of ours.
+RECURRING_MS = 5.0
 #: The journal engine (issue 8's table, measured on this machine with 50 KPIs).
 OLD = {
     10_000: {"open": "0.02 s", "rss": "46 MB", "start": "0.33 s", "pause": "7–13 ms"},
@@ -255,6 +259,33 @@ async def _reads(core: Core, text: str, chats: int) -> dict[str, dict[str, float
     return {"wall": _stats(wall), "cpu": _stats(cpu)}
 
 
+def _operation(i: int, chats: int) -> tuple[str, ChatRef, str]:
+    """The open loop's i-th operation: (text, chat, "write" or "read")."""
+    # a write and the read after it in the same chat, every chat in turn: the reads see
+    # the writes (with `i % chats` at 20 chats, writes went to the even chats and reads to
+    # the odd ones, which never changed)
+    chat = chat_ref((i // 2) % chats)
+    if i % 2 == 0:
+        return f"/kpi set k{i % KPIS} {500 + i % 300}", chat, "write"
+    return ("/kpi" if i % 4 == 1 else "/scorecard"), chat, "read"
+
+
+async def _replay(core: Core, chats: int) -> list[float]:
+    """The open loop's operations one after another: the event loop's CPU ms of each.
+
+    Run in two fresh processes on two copies of one store (`_recurring`), the same
+    operation meets the same state, collector counts included; a step the VM stretched
+    lands on different operations in each run, a slow path of ours on the same one."""
+    took = []
+    for i in range(OPS):
+        text, chat, _ = _operation(i, chats)
+        started = time.thread_time()
+        replies = await core.dispatch(_cmd(text, chat))
+        took.append((time.thread_time() - started) * 1000)
+        assert replies and replies[0].kind != "error", replies[0].plain()
+    return took
+
+
 async def _open_loop(core: Core, chats: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """OPS operations arriving every INTERVAL_S: writes and reads interleaved; and the
     machine's floor for them (`_burn`). The two alternate in BLOCKS blocks, so a stretch of
@@ -269,14 +300,7 @@ async def _open_loop(core: Core, chats: int) -> tuple[dict[str, Any], dict[str, 
     loop = asyncio.get_running_loop()
 
     async def one(i: int, due: float) -> None:
-        # a write and the read after it in the same chat, every chat in turn: the reads
-        # see the writes (with `i % chats` at 20 chats, writes went to the even chats and
-        # reads to the odd ones, which never changed)
-        chat = chat_ref((i // 2) % chats)
-        if i % 2 == 0:
-            text, kind = f"/kpi set k{i % KPIS} {500 + i % 300}", "write"
-        else:
-            text, kind = ("/kpi" if i % 4 == 1 else "/scorecard"), "read"
+        text, chat, kind = _operation(i, chats)
         replies = await core.dispatch(_cmd(text, chat))
         assert replies and replies[0].kind != "error", replies[0].plain()
         done[kind].append((loop.time() - due) * 1000)
@@ -579,6 +603,10 @@ async def _measure(path: Path, chats: int, part: str = "") -> dict[str, Any]:
             "kpi": await _reads(core, "/kpi", chats),
             "scorecard": await _reads(core, "/scorecard", chats),
         }
+    if part == REPLAY:
+        found["replay"] = await _replay(core, chats)
+        core.close()
+        return found
     if part in ("", OPEN_LOOP):
         found["open_loop"], found["floor"] = await _open_loop(core, chats)
     if part == OPEN_LOOP:
@@ -730,6 +758,7 @@ def measure_size(values: int, chats: int) -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="scorecard-bench-", dir=ROOT) as tmp:
         path = Path(tmp) / "data"
         build_s = build(path, values, chats)
+        recurring = _recurring(path, chats)
         m = _child(path, chats)
         first, bare = console_start(path)
         size = sum(p.stat().st_size for p in path.iterdir() if p.name.startswith("store.db"))
@@ -752,6 +781,7 @@ def measure_size(values: int, chats: int) -> dict[str, str]:
         "first /kpi of each chat after open, p50 / max ms": f"{_ms(m['cold_kpi']['p50'])} / "
         f"{_ms(m['cold_kpi']['max'])}",
         **_open_loop_rows(m),
+        **_recurring_rows(recurring, chats),
         "pauses, old engine": old["pause"],
         **_write_rows(m),
     }
@@ -792,8 +822,39 @@ def measure_open_loop(values: int, chats: int) -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="scorecard-bench-", dir=ROOT) as tmp:
         path = Path(tmp) / "data"
         build(path, values, chats)
+        recurring = _recurring(path, chats)
         m = _child(path, chats, OPEN_LOOP)
-    return {"layout": f"{chats} chat(s) × {KPIS} KPIs", **_open_loop_rows(m)}
+    return {
+        "layout": f"{chats} chat(s) × {KPIS} KPIs",
+        **_open_loop_rows(m),
+        **_recurring_rows(recurring, chats),
+    }
+
+
+def _recurring(path: Path, chats: int) -> list[tuple[int, float]]:
+    """(operation, the lower of its two loop CPU ms) of each open-loop operation over
+    RECURRING_MS in both of two closed-loop replays, each in a fresh process on its own
+    copy of the store in `path` (which stays as it was)."""
+    runs = []
+    for n in range(2):
+        copy = path.parent / f"replay{n}"
+        shutil.copytree(path, copy)
+        try:
+            runs.append(_child(copy, chats, REPLAY)["replay"])
+        finally:
+            shutil.rmtree(copy)
+    lower = [min(pair) for pair in zip(*runs, strict=True)]
+    return [(i, ms) for i, ms in enumerate(lower) if ms > RECURRING_MS]
+
+
+def _recurring_rows(recurring: list[tuple[int, float]], chats: int) -> dict[str, str]:
+    """The open loop's long steps of our own: the operations slow in both replays."""
+    named = "; ".join(f"#{i} {_operation(i, chats)[0]} {ms:.1f}" for i, ms in recurring[:5])
+    return {
+        f"replayed twice: operations over {RECURRING_MS:g} ms of loop CPU in both "
+        "(ours, not the VM's; the lower ms)": f"{len(recurring)} of {OPS}"
+        + (f": {named}" if named else ""),
+    }
 
 
 def run(labels: tuple[str, ...] = ()) -> list[dict[str, str]]:

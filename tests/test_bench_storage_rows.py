@@ -102,10 +102,38 @@ async def test_the_open_loop_runs_in_blocks_alternating_with_its_floor_and_fills
     core = build_core(tmp_path / "data", clock=lambda: bench_storage.NOW)
     try:
         store, floor = await bench_storage._open_loop(core, 1)
+        replayed = await bench_storage._replay(core, 1)
     finally:
         core.close()
+    assert len(replayed) == bench_storage.OPS
     rows = bench_storage._open_loop_rows({"open_loop": store, "floor": floor})
     assert {"write", "read", "run", "slices"} <= set(store)
     assert {"all", "run", "slices"} <= set(floor)
     assert store["slices"]["steps"] > 0 and floor["slices"]["steps"] > 0
     assert "floor: same timetable and loop work, no store, alternating: p99 / max ms" in rows
+
+
+def test_an_operation_is_ours_only_if_it_was_slow_in_both_replays_on_copies_of_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step the VM stretched lands on different operations in each replay."""
+    store = tmp_path / "data"
+    store.mkdir()
+    (store / "store.db").write_bytes(b"kept")
+    replays = iter([[1.0, 6.0, 7.0, 2.0], [6.0, 1.0, 8.0, 2.0]])
+    seen: list[Path] = []
+
+    def child(path: Path, chats: int, part: str = "") -> dict[str, Any]:
+        assert part == bench_storage.REPLAY and path != store
+        assert (path / "store.db").read_bytes() == b"kept"
+        (path / "store.db").write_bytes(b"changed by the replay")
+        seen.append(path)
+        return {"replay": next(replays)}
+
+    monkeypatch.setattr(bench_storage, "_child", child)
+    recurring = bench_storage._recurring(store, 1)
+    assert recurring == [(2, 7.0)]
+    assert len(set(seen)) == 2 and not any(p.exists() for p in seen)
+    assert (store / "store.db").read_bytes() == b"kept"
+    row = bench_storage._recurring_rows(recurring, 1)
+    assert list(row.values()) == [f"1 of {bench_storage.OPS}: #2 /kpi set k2 502 7.0"]
