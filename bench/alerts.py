@@ -294,10 +294,13 @@ async def _sweep_timing(
 
 
 def _sweep_result(m: dict[str, float], prefix: str = "") -> str:
-    """`loop 123 ms (CPU 150 ms, wall 300 ms), longest slice 4.1 ms` for one timed sweep."""
+    """`loop 123 ms (CPU 150 ms, wall 300 ms), longest slice 4.1 ms` for one timed sweep,
+    with the loop time per chat looked at (`, 0.25 ms a chat`)."""
+    chats = max(m[prefix + "chats"], 1.0)
     return (
         f"loop {m[prefix + 'loop_ms']:.0f} ms (CPU {m[prefix + 'cpu_ms']:.0f} ms, wall "
-        f"{m[prefix + 'wall_ms']:.0f} ms), longest slice {m[prefix + 'slice_ms']:.1f} ms"
+        f"{m[prefix + 'wall_ms']:.0f} ms), longest slice {m[prefix + 'slice_ms']:.1f} ms, "
+        f"{m[prefix + 'loop_ms'] / chats:.2f} ms a chat"
     )
 
 
