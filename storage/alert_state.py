@@ -4,12 +4,14 @@ The rules themselves are pure (scoring.alert_rules); this module only remembers 
 need across restarts. Tables are per chat and small, because a write stores the whole
 table it touches:
 
-- `abook:<chat>`    the alert book, one document with everything an evaluation or a sweep
-                    of the chat changes: each KPI's AlertState (and whether the KPI was in
-                    test mode when written), the Batcher's waiting alerts, the reminders
-                    already sent, and the newest alert-log entries. So a sweep's reminder
-                    (a state, a log entry, a waiting alert, a sent mark) is one write: inside
-                    `batch()` the changes are held and the book is stored once at the end.
+- `abook:<chat>`    the alert book, one document with everything a sweep's reminder
+                    changes: the AlertStates of the chat's red KPIs (and whether each KPI
+                    was in test mode when written), the Batcher's waiting alerts, the
+                    reminders already sent, and the newest alert-log entries. So a busy
+                    chat's sweep (a red state, a log entry, a waiting alert, sent marks) is
+                    one write: inside `batch()` the changes are held, the book stored once.
+- `al:<chat>:<n>`   the other KPIs' alert states in STATE_BUCKETS buckets (by KPI), so a
+                    `/kpi set` that changes no colour writes a bucket of a few states
 - `alog:<chat>:<n>` older alert-log entries in sealed blocks of 20: a full block of them
                     leaves the book in the write that fills it; LOG_SIZE are kept
 - `alset:<chat>`    one document: AlertPolicy, alert channels, mutes, digest schedule
@@ -21,6 +23,7 @@ What the sweep needs from KPIs and initiatives comes from their repositories.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -52,6 +55,7 @@ from storage.okrs import OkrRepo
 
 __all__ = [
     "BOOK",
+    "BUCKET",
     "LOG_SIZE",
     "AlertRepo",
     "AlertSettings",
@@ -66,6 +70,10 @@ __all__ = [
 #: Transitions kept per chat for `/alerts log` (at least; pruned a block at a time).
 LOG_SIZE = 100
 _LOG_BLOCK = 20
+#: Buckets of the alert states of KPIs that are not red: a state write stores one bucket
+#: (~1/8 of the chat's KPIs). Red KPIs' states are in the chat's book.
+STATE_BUCKETS = 8
+BUCKET = "al:"
 #: The alert books' table kind, and the parts of a book (all optional).
 BOOK = "abook:"
 _PARTS = ("states", "queued", "sent", "log")
@@ -236,46 +244,92 @@ class AlertRepo:
 
     # state ------------------------------------------------------------------------------
 
+    def _bucket(self, chat: str, kpi: str) -> str:
+        return f"al:{chat}:{zlib.crc32(kpi.encode()) % STATE_BUCKETS}"
+
     def state(self, chat: str, kpi: str) -> StoredState | None:
         """One KPI's alert state."""
         held = self._open(chat)
         if held is not None and kpi in held.states:
             return held.states[kpi]
         doc = (self._book(chat).get("states") or {}).get(kpi)
-        return None if doc is None else _stored(doc)
+        if doc is not None:
+            return _stored(doc)
+        for doc in self._db.docs(self._bucket(chat, kpi)).values():
+            if doc.get("key") == kpi:
+                return _stored(doc)
+        return None
 
     def states(self, chat: str, *, status: Status | None = None) -> list[StoredState]:
-        """Every KPI's alert state (only those told `status`, checked before parsing; the
-        red ones, which the sweep reads for every chat, parsed once per book version)."""
+        """Every KPI's alert state, the red ones first (only those told `status`, checked
+        before parsing). The red ones, which the sweep reads for every chat, are the
+        book's: parsed once per book version."""
         held = self._open(chat)
         if held is None and status is Status.RED:
             return list(self._db.derived(f"{BOOK}{chat}", _red))
         known = held.states if held is not None else {}
         wanted = None if status is None else status.value
-        return [
+        book = self._book(chat).get("states") or {}
+        found = [
             known[kpi] if kpi in known else _stored(doc)
-            for kpi, doc in (self._book(chat).get("states") or {}).items()
+            for kpi, doc in book.items()
             if wanted is None or doc["state"].get("status") == wanted
+        ]
+        if status is Status.RED:
+            return found
+        self._db.prefetch(f"al:{chat}:")
+        return found + [
+            _stored(doc)
+            for n in range(STATE_BUCKETS)
+            for doc in self._db.docs(f"al:{chat}:{n}").values()
+            if doc["key"] not in book and (wanted is None or doc["state"].get("status") == wanted)
         ]
 
     def put_state(self, chat: str, state: AlertState, *, test: bool) -> None:
-        """Persist one KPI's alert state (in place of its old one; no write when unchanged)."""
-        doc = {"test": test, "state": to_doc(state)}
+        """Persist one KPI's alert state (in place of its old one; no write when unchanged):
+        a red one in the book, where the sweep's reminder changes it with everything else
+        it changes; any other in its bucket (a `/kpi set` that changes no colour writes a
+        bucket of a few states, not the book)."""
+        kpi = state.kpi
         states = self._book(chat).get("states") or {}
-        if states.get(state.kpi) == doc:
+        if state.status is Status.RED:
+            doc = {"test": test, "state": to_doc(state)}
+            if states.get(kpi) != doc:
+                held = self._update(chat, states={**states, kpi: doc})
+                if held is not None:
+                    held.states[kpi] = StoredState(state, test)
+            if kpi not in states:  # a state is in one place: the book, or its bucket
+                self._drop_from_bucket(chat, kpi)
             return
-        held = self._update(chat, states={**states, state.kpi: doc})
-        if held is not None:
-            held.states[state.kpi] = StoredState(state, test)
+        if kpi in states:
+            self._drop_from_book(chat, kpi, states)
+        doc = {"key": kpi, "test": test, "state": to_doc(state)}
+        name = self._bucket(chat, kpi)
+        docs = self._db.docs(name)
+        found = next((i for i, d in docs.items() if d.get("key") == kpi), None)
+        if found is None:
+            self._db.edit(name, added=[doc], handed_over=True)
+        elif docs[found] != doc:
+            self._db.edit(name, {int(found): doc}, handed_over=True)
 
     def drop_state(self, chat: str, kpi: str) -> None:
         """Forget a KPI's alert state (KPI removed, test mode switched off)."""
         states = self._book(chat).get("states") or {}
-        if kpi not in states:
-            return
+        if kpi in states:
+            self._drop_from_book(chat, kpi, states)
+        else:
+            self._drop_from_bucket(chat, kpi)
+
+    def _drop_from_book(self, chat: str, kpi: str, states: Mapping[str, Any]) -> None:
         held = self._update(chat, states={k: v for k, v in states.items() if k != kpi})
         if held is not None:
             held.states.pop(kpi, None)
+
+    def _drop_from_bucket(self, chat: str, kpi: str) -> None:
+        name = self._bucket(chat, kpi)
+        ids = [int(i) for i, d in self._db.docs(name).items() if d.get("key") == kpi]
+        if ids:
+            self._db.edit(name, dict.fromkeys(ids))
 
     # batcher ----------------------------------------------------------------------------
 

@@ -3,9 +3,9 @@
 Runs SQLite's `integrity_check`, every table's checksum, the store's own checks (every
 body is a JSON object of documents, the schema is one this version understands, no
 acknowledged commit is missing, every stored sweep summary equals one built from its
-source tables, every alert book parses and files each state under its own KPI) and
-reports tables, documents and bytes per kind of table. Opening takes the directory lock,
-so stop the bot first.
+source tables, every alert book parses and files each state under its own KPI, no red
+alert state is outside the books) and reports tables, documents and bytes per kind of
+table. Opening takes the directory lock, so stop the bot first.
 """
 
 from __future__ import annotations
@@ -105,16 +105,34 @@ def _examine(backend: SqliteBackend, report: Report) -> None:
 
 def _check_books(backend: SqliteBackend, report: Report) -> None:
     """Each chat's alert book (`storage.alert_state`): one document whose states, waiting
-    alerts, log and sent marks parse, each state filed under its own KPI."""
+    alerts, log and sent marks parse, each state filed under its own KPI; and no red
+    state outside the books (the sweep reads the red ones from the books alone)."""
     names = backend.names(alert_state.BOOK)
     for name in names:
-        docs = orjson.loads(backend.load(name) or b"{}")
+        try:
+            docs = orjson.loads(backend.load(name) or b"{}")
+        except orjson.JSONDecodeError:
+            continue  # named above as not valid JSON
+        if not isinstance(docs, dict):
+            continue  # named above as holding no documents
         chat = name[len(alert_state.BOOK) :]
         if len(docs) != 1:
             report.problems.append(f"the alert book of chat {chat} holds {len(docs)} documents")
             continue
         for problem in alert_state.check_book(next(iter(docs.values()))):
             report.problems.append(f"the alert book of chat {chat}: {problem}")
+    for name in backend.names(alert_state.BUCKET):
+        try:
+            docs = orjson.loads(backend.load(name) or b"{}")
+        except orjson.JSONDecodeError:
+            continue  # named above as not valid JSON
+        for doc in docs.values() if isinstance(docs, dict) else ():
+            state = doc.get("state") if isinstance(doc, dict) else None
+            if isinstance(state, dict) and state.get("status") == "red":
+                report.problems.append(
+                    f"the red alert state of {doc.get('key')!r} is in {name}, not in its "
+                    "chat's alert book: the sweep would never remind it"
+                )
     if names:
         report.lines.append(f"alert books: {len(names)} checked")
 

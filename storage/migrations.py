@@ -79,18 +79,21 @@ def _v2_small_shards(db: Database) -> None:
 
 
 def _v3_alert_books(db: Database) -> None:
-    """Version 3: one alert book per chat (`abook:<chat>`) holding its KPIs' alert states
-    (the 8 `al:<chat>:<n>` buckets, in bucket order), its waiting alerts (`albatch:<chat>`)
-    and its sent reminder marks (taken out of `jobs:<chat>`), so a sweep's reminder is
-    one write. The alert log's blocks stay where they are; the book's newest log starts
-    empty."""
+    """Version 3: one alert book per chat (`abook:<chat>`) holding its red KPIs' alert
+    states (taken out of the `al:<chat>:<n>` buckets, which keep the others), its waiting
+    alerts (`albatch:<chat>`) and its sent reminder marks (taken out of `jobs:<chat>`), so
+    a sweep's reminder is one write. The alert log's blocks stay where they are; the
+    book's newest log starts empty."""
     books: dict[str, dict[str, Any]] = {}
     for name in sorted(db.table_names("al:"), key=_bucket_order):
+        red = {i: d for i, d in db.docs(name).items() if d["state"].get("status") == "red"}
+        if not red:
+            continue
         chat = name[len("al:") :].rpartition(":")[0]
         states = books.setdefault(chat, {}).setdefault("states", {})
-        for doc in db.docs(name).values():
+        for doc in red.values():
             states[str(doc["key"])] = {"test": bool(doc.get("test", False)), "state": doc["state"]}
-        db.drop_table(name)
+        db.edit(name, dict.fromkeys(int(i) for i in red))
     for name in sorted(db.table_names("albatch:")):
         first = next(iter(db.docs(name).values()), None)
         if first is not None and first.get("queued"):
@@ -108,7 +111,7 @@ def _v3_alert_books(db: Database) -> None:
 
 
 def _bucket_order(name: str) -> tuple[str, int]:
-    """`al:<chat>:<n>` sorted by chat, then bucket number (8 after 7, not after 1)."""
+    """`al:<chat>:<n>` sorted by chat, then bucket number."""
     chat, _, bucket = name.rpartition(":")
     return chat, int(bucket) if bucket.isdigit() else -1
 

@@ -104,6 +104,21 @@ def _from_sources(core: Core) -> None:
     core.store.alerts.batch = contextlib.nullcontext  # type: ignore[method-assign]
 
 
+def _layout_holds(core: Core) -> None:
+    """Each KPI's alert state is in one place: a red one in its chat's book (where the
+    sweep reads the red ones), any other in its bucket."""
+    db = core.store.db
+    for chat in (f"console:{c}" for c in CHATS):
+        book = dict(first_doc(db, f"{alert_state.BOOK}{chat}") or {}).get("states") or {}
+        assert all(d["state"]["status"] == "red" for d in book.values()), f"book of {chat}"
+        kept = [
+            d for n in db.table_names(f"{alert_state.BUCKET}{chat}:") for d in db.docs(n).values()
+        ]
+        assert all(d["state"]["status"] != "red" for d in kept), f"red in a bucket of {chat}"
+        keys = [d["key"] for d in kept]
+        assert len(set(keys)) == len(keys) and not set(keys) & set(book), f"twice in {chat}"
+
+
 def _alerts_agree(bot: Core, full: Core) -> None:
     """Both stores hold the same alert books (states, waiting alerts, sent marks, log)."""
     for chat in (f"console:{c}" for c in CHATS):
@@ -147,6 +162,8 @@ async def _run(data: Path, actions: list[tuple[str, str, str, int]]) -> None:
                 await bot.store.commit()
                 assert _sent(bot) == _sent(full)
                 _alerts_agree(bot, full)
+                _layout_holds(bot)
+                _layout_holds(full)
                 _summaries_hold(bot, clock.now)
     finally:
         bot.close()
@@ -239,3 +256,15 @@ def test_a_batch_that_reads_past_its_own_changes_is_caught(
     monkeypatch.setattr(alert_state.AlertRepo, "_book", stored)
     with pytest.raises(AssertionError):
         asyncio.run(_run(tmp_path / "planted", _REMINDED))
+
+
+def test_a_state_left_behind_in_its_bucket_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planted bug: a state turning red is put in the book but not taken out of its
+    bucket, so the KPI has two states and the stale one comes back when it leaves red."""
+    turns_red = [("set", "a", "daily", 95), ("sweep", "", "", 0), ("set", "a", "daily", 10)]
+    asyncio.run(_run(tmp_path / "right", turns_red))
+    monkeypatch.setattr(alert_state.AlertRepo, "_drop_from_bucket", lambda *args: None)
+    with pytest.raises(AssertionError):
+        asyncio.run(_run(tmp_path / "planted", turns_red))

@@ -104,6 +104,15 @@ def test_doctor_checks_each_alert_book(tmp_path: Path, capsys: pytest.CaptureFix
         "PROBLEM: the alert book of chat console:c: state filed under 'roas' is 'cac''s",
         "PROBLEM: the alert book of chat console:c: sent marks do not parse (ValidationError)",
     ]
+    store = open_store(tmp_path)
+    store.db.put_table("abook:console:c", {1: book})
+    store.db.put_table("al:console:c:0", {1: {"key": "cpc", **book["states"]["cac"]}})
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "PROBLEM: the red alert state of 'cpc' is in al:console:c:0, not in its chat's alert "
+        "book: the sweep would never remind it"
+    )
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from scoring.alert_rules import AlertState
-from scoring.models import CheckIn, ProgressLog
+from scoring.models import CheckIn, ProgressLog, Status
 from storage import Store, migrations, open_store
 from storage.alert_state import StoredState, check_book
 from storage.engine import Database
@@ -113,12 +113,14 @@ def test_migration_2_moves_logs_into_blocks_and_state_into_buckets(
 
 def _v2_alert_tables() -> Tables:
     """Chat `c`'s alerts as schema 2 stored them: states in buckets (k0…k9 spread over
-    them), a waiting alert, and sent marks in the jobstate; chat `d` only a jobstate."""
+    them, the odd ones red), a waiting alert, and sent marks in the jobstate; chat `d`
+    only a jobstate."""
     buckets: Tables = {}
     for n in range(10):
         name = f"al:c:{zlib.crc32(f'k{n}'.encode()) % 8}"
         docs = buckets.setdefault(name, {})
-        docs[str(len(docs) + 1)] = {"key": f"k{n}", "test": n == 3, "state": _state(n)}
+        state = {**_state(n), "status": "red" if n % 2 else "green"}
+        docs[str(len(docs) + 1)] = {"key": f"k{n}", "test": n == 3, "state": state}
     transition = {
         "kpi": "k1", "name": "K1", "objective": "o", "target": 80, "kind": "fired",
         "old": "green", "new": "red", "since": None, "value": 120, "performance": 0.1,
@@ -141,15 +143,24 @@ def test_migration_3_gathers_each_chats_alerts_into_one_book() -> None:
     db = Database(backend)
     assert migrate(db) == [3]
     names = db.table_names()
-    assert not any(n.startswith(("al:", "albatch:")) for n in names)
+    assert not any(n.startswith("albatch:") for n in names)
     assert {n for n in names if n.startswith("abook:")} == {"abook:c"}
     assert {"alog:c:1", "alogix:c", "jobs:c", "jobs:d"} <= names
     store = Store(db)
     buckets = sorted(n for n in tables if n.startswith("al:"))
     by_bucket = [d["key"] for n in buckets for d in tables[n].values()]
-    assert [s.state.kpi for s in store.alerts.states("c")] == by_bucket
-    assert [s.test for s in store.alerts.states("c")] == [k == "k3" for k in by_bucket]
+    red = [k for k in by_bucket if int(k[1:]) % 2]
+    assert [s.state.kpi for s in store.alerts.states("c")] == red + [
+        k for k in by_bucket if k not in red
+    ]  # fmt: skip
+    assert [s.state.kpi for s in store.alerts.states("c", status=Status.RED)] == red
+    book = next(iter(db.docs("abook:c").values()))
+    assert list(book["states"]) == red, "the red ones moved to the book"
+    kept = [d["key"] for n in names if n.startswith("al:c:") for d in db.docs(n).values()]
+    assert sorted(kept) == sorted(set(by_bucket) - set(red)), "the others stay in buckets"
+    assert [s.test for s in store.alerts.states("c")][: len(red)] == [k == "k3" for k in red]
     assert store.alerts.state("c", "k4") == _stored_state(4)
+    assert store.alerts.state("c", "k3") == _stored_state(3)
     assert [q.transition.kpi for q in store.alerts.batcher("c").queued] == ["k1"]
     assert store.alerts.next_flush("c") == datetime(2026, 11, 3, 9, tzinfo=UTC)
     assert store.alerts.chats_with_queued_alerts() == ["c"]
@@ -162,7 +173,8 @@ def test_migration_3_gathers_each_chats_alerts_into_one_book() -> None:
 
 
 def _stored_state(n: int) -> StoredState:
-    return StoredState(AlertState.model_validate(_state(n)), test=n == 3)
+    state = {**_state(n), "status": "red" if n % 2 else "green"}
+    return StoredState(AlertState.model_validate(state), test=n == 3)
 
 
 def test_a_migration_that_fails_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

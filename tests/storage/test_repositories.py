@@ -186,8 +186,8 @@ def test_chats_that_never_set_a_timezone_use_the_configured_default() -> None:
     assert store.chats.settings("c").timezone == "Europe/Copenhagen"
 
 
-def _state(kpi: str, status: Status = Status.GREEN) -> AlertState:
-    return AlertState(kpi=kpi, status=status, value=1, performance=0.5, reading_at=AT)
+def _state(kpi: str, status: Status = Status.GREEN, value: float = 1) -> AlertState:
+    return AlertState(kpi=kpi, status=status, value=value, performance=0.5, reading_at=AT)
 
 
 def _spied() -> tuple[Store, SpyBackend]:
@@ -222,10 +222,17 @@ def test_a_write_costs_one_small_shard_whatever_the_history() -> None:
     kinds, size = written(lambda: store.kpis.record("c", _m(date(2026, 11, 30), 1)))
     assert kinds == {"m", "mix"} and size < 8_000
     kinds, size = written(
+        lambda: store.alerts.put_state("c", _state("k7", Status.YELLOW), test=False)
+    )
+    assert kinds == {"al"} and size < 4_000  # one bucket of the 50 states
+    kinds, size = written(
         lambda: store.alerts.put_state("c", _state("k7", Status.RED), test=False)
     )
-    # the chat's alert book: every KPI's state (50 here) and at most a block of newest log
-    assert kinds == {"abook"} and size < 20_000
+    assert kinds == {"abook", "al"} and size < 4_000  # red: from its bucket to the book
+    kinds, size = written(
+        lambda: store.alerts.put_state("c", _state("k7", Status.RED, 2), test=False)
+    )
+    assert kinds == {"abook"} and size < 1_000  # the book holds the red states alone
     assert len(store.initiatives.logs("c", "articles")) == 2001
     assert store.initiatives.progress_total("c", "articles", later) == 1
 

@@ -62,23 +62,62 @@ def _book(store: Store) -> dict[str, Any]:
     return dict(doc)
 
 
-def test_a_state_write_replaces_its_kpis_state_in_place_and_nothing_when_unchanged() -> None:
+def _bucket(store: Store, kpi: str) -> dict[str, Any]:
+    """The documents of the state bucket holding `kpi`."""
+    [name] = [
+        n for n in store.db.table_names("al:c:")
+        if any(d["key"] == kpi for d in store.db.docs(n).values())
+    ]  # fmt: skip
+    return dict(store.db.docs(name))
+
+
+def test_a_state_write_keeps_ids_and_order_of_its_bucket() -> None:
+    probe = open_store(None)
+    for i in range(40):
+        probe.alerts.put_state("c", _state(f"k{i}", Status.GREEN, 0), test=False)
+    same = [str(d["key"]) for d in _bucket(probe, "k0").values()]
+    assert len(same) >= 3
+    store = open_store(None)
+    for key in same[:3]:
+        store.alerts.put_state("c", _state(key, Status.GREEN, 1), test=False)
+    store.alerts.put_state("c", _state(same[1], Status.YELLOW, 2), test=True)
+    docs = _bucket(store, same[1])
+    assert list(docs) == ["1", "2", "3"]
+    assert [d["key"] for d in docs.values()] == same[:3]
+    yellow = {"key": same[1], "test": True, "state": to_doc(_state(same[1], Status.YELLOW, 2))}
+    assert docs["2"] == yellow
+    changes = store.db.changes
+    store.alerts.put_state("c", _state(same[1], Status.YELLOW, 2), test=True)
+    assert store.db.changes == changes  # unchanged: nothing written
+    store.alerts.drop_state("c", same[0])
+    store.alerts.put_state("c", _state(same[0], Status.GREEN, 3), test=False)
+    assert list(_bucket(store, same[0])) == ["2", "3", "4"]
+
+
+def test_a_red_state_lives_in_the_book_and_leaves_it_when_no_longer_red() -> None:
     store = open_store(None)
     for key in ("a", "b", "c"):
         store.alerts.put_state("c", _state(key, Status.GREEN, 1), test=False)
     store.alerts.put_state("c", _state("b", Status.RED, 2), test=True)
-    states = _book(store)["states"]
-    assert list(states) == ["a", "b", "c"]
-    assert states["b"] == {"test": True, "state": to_doc(_state("b", Status.RED, 2))}
+    assert _book(store)["states"] == {
+        "b": {"test": True, "state": to_doc(_state("b", Status.RED, 2))}
+    }
+    buckets = [d for n in store.db.table_names("al:c:") for d in store.db.docs(n).values()]
+    assert [d["key"] for d in buckets if d["key"] == "b"] == [], "moved out of its bucket"
+    assert store.alerts.states("c")[0].state.kpi == "b", "red ones first"
+    assert [s.state.kpi for s in store.alerts.states("c", status=Status.RED)] == ["b"]
+    assert store.alerts.state("c", "b") == StoredState(_state("b", Status.RED, 2), True)
     changes = store.db.changes
     store.alerts.put_state("c", _state("b", Status.RED, 2), test=True)
     assert store.db.changes == changes  # unchanged: nothing written
-    store.alerts.drop_state("c", "a")
-    store.alerts.put_state("c", _state("a", Status.GREEN, 3), test=False)
-    assert list(_book(store)["states"]) == ["b", "c", "a"]
-    for key in ("a", "b", "c"):
-        store.alerts.drop_state("c", key)
+    store.alerts.put_state("c", _state("b", Status.YELLOW, 3), test=False)
     assert store.db.table_names(BOOK) == set(), "an empty book is no table"
+    assert _bucket(store, "b")  # back in its bucket
+    assert {s.state.kpi for s in store.alerts.states("c")} == {"a", "b", "c"}
+    store.alerts.put_state("c", _state("a", Status.RED, 4), test=False)
+    store.alerts.drop_state("c", "a")
+    assert store.alerts.state("c", "a") is None
+    assert {s.state.kpi for s in store.alerts.states("c")} == {"b", "c"}
 
 
 def _reminded(store: Store, n: int) -> None:
