@@ -133,3 +133,15 @@ def test_doctor_names_an_alert_book_whose_parts_are_not_objects_instead_of_crash
     assert main(["doctor", "--data", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert f"PROBLEM: the alert book of chat console:c: {problem}" in out
+
+
+def test_doctor_names_an_alert_book_or_bucket_that_is_not_json_instead_of_crashing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = open_store(tmp_path)
+    store.db.backend.commit(Batch({"abook:console:c": b"{nope", "al:console:c:0": b"[1]"}))
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "PROBLEM: table 'abook:console:c' is not valid JSON" in out
+    assert "PROBLEM: table 'al:console:c:0' does not hold documents" in out
