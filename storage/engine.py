@@ -41,7 +41,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
-from itertools import repeat
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -78,17 +77,6 @@ WARM_STEP: Final = 100  # tables read per loop turn by `warm()` (about a millise
 #: for none of the ~3 600 tables and absent names a half-full warm left to it.
 WARM_SHARE: Final = 0.6
 _DUMP_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-#: A table of at most `_REUSE_DOCS` documents whose stored body is at least `_REUSE_BYTES`
-#: long, edited with documents handed over, is serialised reusing the JSON of the parts it
-#: shares with its cached version (`_Reuse`); `_FANOUT`: a part with more items than this
-#: is serialised item by item.
-_REUSE_DOCS: Final = 4
-_REUSE_BYTES: Final = 8 * 1024
-_FANOUT: Final = 8
-#: The test suite turns this on: every edit that may reuse parts does so, whatever the
-#: table's size, and the body is checked against a whole `_dump`: a part changed in place
-#: by any code the suite runs fails it.
-CHECK_REUSE = False
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 T = TypeVar("T")
@@ -114,87 +102,12 @@ def _reject(value: object) -> Any:
     )
 
 
-def _dump(name: str, value: Any) -> bytes:
-    """The JSON of `value` (a table's documents, or a part of them) as stored."""
+def _dump(name: str, docs: Mapping[str, Any]) -> bytes:
     try:
-        return orjson.dumps(value, default=_reject, option=_DUMP_OPTIONS)
+        return orjson.dumps(docs, default=_reject, option=_DUMP_OPTIONS)
     except TypeError as exc:  # orjson.JSONEncodeError is a TypeError
         cause = exc.__cause__ or exc
         raise TypeError(f"table {name!r}: {cause}") from exc
-
-
-#: What `_Reuse` remembers of the containers in a table's documents, by identity:
-#: id → (the container, its key where it is held (None in a list), and the pieces of
-#: `"key":` and its JSON, in order).
-Frags = dict[int, tuple[object, str | None, tuple[bytes, ...]]]
-_CONTAINERS: Final = (dict, list)
-
-
-class _Reuse:
-    """The body of a table's new documents, reusing the JSON of the containers they share
-    (the same objects) with the cached version. The documents of a cached table are never
-    changed in place (`docs()` hands them out read-only; a TinyDB update, which changes
-    them in place, drops what was remembered: see `_Tables`), so a container met again
-    still has the JSON remembered for it. An alert book (one document holding 50 KPI
-    states) re-encodes the state a `/kpi set` replaced, not all 20-35 KB: encoding its
-    floats made the whole dump a quarter of a set's instructions. Documents are split
-    into their parts, and a part of many containers into its items. Byte for
-    byte what `_dump` gives (`CHECK_REUSE`: the test suite checks every body made so)."""
-
-    __slots__ = ("_known", "_name", "made")
-
-    def __init__(self, name: str, known: Frags | None) -> None:
-        self._name = name
-        self._known = known or {}
-        self.made: Frags = {}
-
-    def body(self, docs: Docs) -> bytes:
-        """The table's body."""
-        pieces: list[bytes] = []
-        self._split(docs, 0, pieces)
-        return b"".join(pieces)
-
-    def _split(self, value: dict[str, Any] | list[Any], level: int, pieces: list[bytes]) -> None:
-        """Add the pieces of `value`'s JSON: each item that is a container met before from
-        what is remembered of it, else encoded (documents, at level 0, and parts of many
-        containers, at level 1, split again)."""
-        known, made, name = self._known, self.made, self._name
-        items = value.items() if isinstance(value, dict) else zip(repeat(None), value)
-        pieces.append(b"{" if isinstance(value, dict) else b"[")
-        for key, item in items:
-            if not isinstance(item, _CONTAINERS):
-                pieces.append(_key(name, key) + _dump(name, item))
-            else:
-                hit = known.get(id(item))
-                if hit is not None and hit[0] is item and hit[1] == key:
-                    own = hit[2]
-                elif level == 0 or (level == 1 and _many_containers(item)):
-                    parts: list[bytes] = [_key(name, key)]
-                    self._split(item, level + 1, parts)
-                    own = tuple(parts)
-                else:
-                    own = (_key(name, key) + _dump(name, item),)
-                made[id(item)] = (item, key, own)
-                pieces.extend(own)
-            pieces.append(b",")
-        if pieces[-1] == b",":
-            pieces[-1] = b"}" if isinstance(value, dict) else b"]"
-        else:
-            pieces.append(b"}" if isinstance(value, dict) else b"]")
-
-
-def _many_containers(part: dict[str, Any] | list[Any]) -> bool:
-    """Whether a part is worth splitting into its items: more than `_FANOUT` of them, and
-    containers (its first one is), not scalars, each of which would cost a dump of its own."""
-    if len(part) <= _FANOUT:
-        return False
-    first = next(iter(part.values())) if isinstance(part, dict) else part[0]
-    return isinstance(first, _CONTAINERS)
-
-
-def _key(name: str, key: str | None) -> bytes:
-    """`"key":` as a whole dump spells it, refusing what it refuses (nothing in a list)."""
-    return b"" if key is None else _dump(name, {key: None})[1:-5]
 
 
 def _copy(name: str, doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -303,8 +216,6 @@ class _Entry:
     derived: dict[Callable[..., Any], Any] = dataclasses.field(default_factory=dict)
     #: The highest document id, once known (-1: not worked out yet; see `_last_id`).
     last_id: int = -1
-    #: The JSON of the containers in `docs`, when `_Reuse` made the body.
-    frags: Frags | None = None
 
 
 #: What `Database._cache.get` returns for a table not in the cache (None is a table known
@@ -393,7 +304,6 @@ class _Tables(MutableMapping[str, Docs]):
         entry = self._db._entry(name)
         if entry is None:
             raise KeyError(name)
-        entry.frags = None  # TinyDB's updates change these documents in place
         return entry.docs
 
     def __setitem__(self, name: str, docs: Docs) -> None:
@@ -597,7 +507,7 @@ class Database:
             self._append(name, entry, added, handed_over)
         else:
             docs, last = _edited(name, entry, changed, added, handed_over)
-            self._put(name, docs, last_id=last, reuse=handed_over)
+            self._put(name, docs, last_id=last)
 
     def _append(
         self, name: str, entry: _Entry, added: Iterable[Mapping[str, Any]], handed_over: bool
@@ -905,38 +815,18 @@ class Database:
 
     # changes ----------------------------------------------------------------------------
 
-    def _put(
-        self, name: str, docs: Docs, *, owned: bool = True, last_id: int = -1, reuse: bool = False
-    ) -> None:
+    def _put(self, name: str, docs: Docs, *, owned: bool = True, last_id: int = -1) -> None:
         """Store `docs` as the table (`owned=False`: the caller keeps them, so the cache
         keeps its own copy, parsed back from the body: cheaper than copying and exactly
-        what a restart would read; `last_id`: their highest id, when the caller knows it;
-        `reuse`: they were handed over, built from the cached ones: see `_Reuse`)."""
+        what a restart would read; `last_id`: their highest id, when the caller knows it)."""
+        body = _dump(name, docs)  # first: a TypeError must change nothing
         old = self._entry(name)
-        frags = None
-        # The body first: a TypeError must change nothing.
-        if (
-            reuse
-            and old is not None
-            and (len(old.body) >= _REUSE_BYTES or CHECK_REUSE)
-            and len(docs) <= _REUSE_DOCS
-        ):
-            made = _Reuse(name, old.frags)
-            body = made.body(docs)
-            frags = made.made
-            if CHECK_REUSE and body != _dump(name, docs):
-                raise AssertionError(f"table {name!r}: a part was changed in place")
-        else:
-            body = _dump(name, docs)
         if old is not None and old.body == body:
             if owned:
                 old.docs = docs  # same content; TinyDB hands us a new dict
-                old.frags = frags
             return
         self._change(name, body)
-        self._remember(
-            name, _Entry(docs if owned else orjson.loads(body), body, last_id=last_id, frags=frags)
-        )
+        self._remember(name, _Entry(docs if owned else orjson.loads(body), body, last_id=last_id))
 
     def _drop(self, name: str) -> None:
         if self._entry(name) is None:

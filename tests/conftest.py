@@ -7,12 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.app import Core, build_core
-from storage import engine
 from tests.support import FakeChat, FixedClock
-
-#: Every edit that may reuse the JSON of unchanged parts does so, however small the table,
-#: and is checked against a whole dump: a stored part changed in place anywhere fails.
-engine.CHECK_REUSE = True
 
 
 @pytest.fixture
