@@ -659,7 +659,12 @@ class Database:
         dropped_before = self._dropped
         for kind in kinds:
             after = kind
+            # Every changed table was in the cache at each range query of the kind: else one
+            # the cache let go of unsaved may be saved after the query, in neither the rows
+            # nor the unsaved changes below, and must not be taken for absent.
+            exact = True
             while not self._all_cached and kind not in self._complete:
+                exact = exact and not self._changed_uncached
                 rows = self._backend.load_after(after, step)
                 mine = [(n, b) for n, b in rows if n.startswith(kind)]
                 for name, body in mine:
@@ -684,8 +689,10 @@ class Database:
                             self._remember(name, _parsed(unsaved))
                 if self._dropped != dropped_before:
                     return
-                self._complete.add(kind)
+                if exact:
+                    self._complete.add(kind)
                 yield kind
+                break
 
     async def warm(self, *, step: int = WARM_STEP, share: float = WARM_SHARE) -> int:
         """Load stored tables into the cache, `step` tables per loop turn, in name order.
@@ -696,10 +703,12 @@ class Database:
         `share` full (the working set is never evicted for it). Returns tables loaded.
         """
         after, loaded, dropped_before = "", 0, self._dropped
+        exact = True  # every changed table was cached at each query (see `preload`)
         while not self.closed:
+            exact = exact and not self._changed_uncached
             rows = self._backend.load_after(after, step)
             if not rows:
-                self._all_cached = self._dropped == dropped_before
+                self._all_cached = exact and self._dropped == dropped_before
                 break
             for name, body in rows:
                 if name in self._cache:
@@ -709,7 +718,7 @@ class Database:
                     or self._cache_bytes + len(body) > CACHE_BYTES * share
                 ):
                     return loaded
-                if self._dropped == dropped_before:
+                if exact and self._dropped == dropped_before:
                     self._warmed_to = name  # every name before it was loaded or skipped
                 newest = (
                     self._body(name) if name in self._dirty or name in self._inflight else body
@@ -717,7 +726,7 @@ class Database:
                 self._remember(name, _parsed(newest))
                 loaded += 1
             after = rows[-1][0]
-            if self._dropped == dropped_before:
+            if exact and self._dropped == dropped_before:
                 self._warmed_to = after
             # The cache is long-lived: frozen, the collector's full collections never
             # re-scan it (unfrozen, one took ~250 ms inside a warm step on 25 000 tables).

@@ -85,3 +85,29 @@ def test_an_unsaved_table_the_cache_let_go_of_is_still_read_after_a_preload() ->
     db._forget("a:2")  # evicted before it was saved: only the unsaved body has it
     list(db.preload(["a:"]))
     assert dict(db.docs("a:2")) == {"1": {"v": "unsaved"}}
+
+
+def _unsaved_and_let_go(backend: SpyBackend) -> Database:
+    """A database whose change to `a:3` is unsaved and no longer in the cache (evicted, or
+    a rolled-back step's table forgotten)."""
+    db = _seeded(backend, ("a:1", "b:1"))
+    db.put_table("a:3", {1: {"v": "unsaved"}})
+    db._forget("a:3")
+    return db
+
+
+def test_a_table_saved_between_a_preloads_query_and_its_end_is_not_taken_for_absent() -> None:
+    db = _unsaved_and_let_go(SpyBackend())
+    steps = db.preload(["a:"], step=2)
+    assert next(steps) == "a:1"  # the range query ran before `a:3` was saved
+    asyncio.run(db.commit())
+    list(steps)
+    assert dict(db.docs("a:3")) == {"1": {"v": "unsaved"}}
+
+
+def test_a_warm_store_still_reads_an_unsaved_table_the_cache_let_go_of() -> None:
+    db = _unsaved_and_let_go(SpyBackend())
+    asyncio.run(db.warm())
+    assert dict(db.docs("a:3")) == {"1": {"v": "unsaved"}}
+    asyncio.run(db.commit())
+    assert dict(db.docs("a:3")) == {"1": {"v": "unsaved"}}
