@@ -844,7 +844,8 @@ class Database:
         self._remember(name, None)
 
     def _change(self, name: str, body: bytes | None) -> None:
-        self._check_open()
+        if self.closed:  # spares the call on every write
+            self._check_open()
         for savepoint in self._savepoints:
             savepoint.setdefault(name, (name in self._dirty, self._dirty.get(name)))
         self._dirty[name] = body
@@ -928,6 +929,8 @@ class Database:
         return self._commit_upto(self._seq if seen is None else min(seen.upto, self._seq))
 
     def _was_lost(self, target: int) -> bool:
+        if not self._lost_upto:  # nothing ever failed: the usual case, checked per commit
+            return False
         at = bisect.bisect_left(self._lost_upto, target)
         return at < len(self._lost_upto) and self._lost_after[at] < target
 
