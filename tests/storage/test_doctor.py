@@ -145,3 +145,26 @@ def test_doctor_names_an_alert_book_or_bucket_that_is_not_json_instead_of_crashi
     out = capsys.readouterr().out
     assert "PROBLEM: table 'abook:console:c' is not valid JSON" in out
     assert "PROBLEM: table 'al:console:c:0' does not hold documents" in out
+
+
+@pytest.mark.parametrize(
+    ("table", "body"),
+    [
+        ("sweep:console:c", b"{not json"),
+        ("sweep:console:c", b'{"1": 5}'),
+        ("kpi:console:c", b"[1]"),
+    ],
+)
+def test_doctor_names_a_damaged_summary_or_kpi_table_instead_of_crashing_in_the_summary_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, body: bytes
+) -> None:
+    store = open_store(tmp_path)
+    store.kpis.put("console:c", Kpi(key="cac", name="CAC", objective="o", target=80, every="week"))
+    store.kpis.record("console:c", Measurement(kpi="cac", value=1, day=date(2026, 11, 1), at=AT))
+    store.sweeps.get("console:c", AT)  # the chat's summary is stored
+    store.db.flush()
+    store.db.backend.commit(Batch({table: body}))
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"PROBLEM: table '{table}' " in out
