@@ -81,14 +81,17 @@ def _examine(backend: SqliteBackend, report: Report) -> None:
         report.problems.append(f"schema {schema} is newer than this scorecard-bot understands")
     report.problems.extend(backend.integrity())
     kinds: dict[str, list[int]] = {}
+    damaged = False
     for name, body in backend.rows():
         try:
             docs = orjson.loads(body)
         except orjson.JSONDecodeError:
             report.problems.append(f"table {name!r} is not valid JSON")
+            damaged = True
             continue
         if not isinstance(docs, dict) or not all(isinstance(d, dict) for d in docs.values()):
             report.problems.append(f"table {name!r} does not hold documents")
+            damaged = True
             continue
         totals = kinds.setdefault(name.partition(":")[0], [0, 0, 0])
         totals[0] += 1
@@ -100,7 +103,10 @@ def _examine(backend: SqliteBackend, report: Report) -> None:
         report.lines.append(f"{kind:<10} {tables:>8} {documents:>10} {_size(size):>10}")
     if schema == SCHEMA_VERSION:  # an older store has none yet: the bot migrates it
         _check_books(backend, report)
-    _check_summaries(backend, report)  # last: it closes the backend
+    if damaged:  # the summaries are checked against tables that must parse
+        report.lines.append("sweep summaries: not checked (damaged tables, named below)")
+    else:
+        _check_summaries(backend, report)  # last: it closes the backend
 
 
 def _check_books(backend: SqliteBackend, report: Report) -> None:
