@@ -98,6 +98,18 @@ def command_from_text(
             via=via,
             message_id=message_id,
         )
+    if text.startswith("/"):
+        # `/`, `/ kpi`, `//`: meant as a command, so answered (the router says how one is
+        # written) rather than ignored like chat text
+        return Command(
+            name="",
+            text=text.lstrip("/").strip(),
+            actor=actor,
+            chat=chat,
+            received_at=received_at,
+            via=via,
+            message_id=message_id,
+        )
     tagged = hashtag_of(text)
     if tagged:
         tag, rest = tagged

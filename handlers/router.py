@@ -89,6 +89,8 @@ class Router:
         self, name: str, tokens: Sequence[str], help_command: str = "/help"
     ) -> tuple[Route, tuple[str, ...]]:
         """Find the longest registered path matching `name tokens…`."""
+        if not name:
+            raise CommandError(self._no_name(tokens, help_command))
         name = ALIASES.get(name, name)
         words = (name, *(t.casefold() for t in tokens))
         for size in range(len(words), 0, -1):
@@ -96,6 +98,16 @@ class Router:
             if route is not None:
                 return route, tuple(tokens[size - 1 :])
         raise CommandError(self._unknown(name, help_command))
+
+    def _no_name(self, tokens: Sequence[str], help_command: str) -> str:
+        """A slash with no command word after it: `/`, or `/ kpi` with a space."""
+        first = tokens[0].casefold() if tokens else ""
+        first = ALIASES.get(first, first)
+        if first in self.top_level():
+            return f"A command has no space after the slash: did you mean /{first}?"
+        return (
+            f"Type a command right after the slash, like /kpi. Send {help_command} for the list."
+        )
 
     def _unknown(self, name: str, help_command: str) -> str:
         close = difflib.get_close_matches(name[:40], self.top_level(), n=2, cutoff=0.6)

@@ -37,6 +37,22 @@ async def test_unknown_command_suggests_the_closest(chat: FakeChat) -> None:
     assert "Did you mean /kpi" in await chat.error("/kpo")
 
 
+@pytest.mark.parametrize("text", ["/", "/ ", "//", "/ hello", "/\n/kpi"])
+async def test_a_slash_without_a_command_word_says_how_a_command_is_written(
+    chat: FakeChat, text: str
+) -> None:
+    assert await chat.error(text) == (
+        "Type a command right after the slash, like /kpi. Send /help for the list."
+    )
+
+
+@pytest.mark.parametrize("text", ["/ kpi", "/ KPI set cac 5", "// kpi"])
+async def test_a_space_after_the_slash_is_pointed_out_with_the_command_meant(
+    chat: FakeChat, text: str
+) -> None:
+    assert await chat.error(text) == ("A command has no space after the slash: did you mean /kpi?")
+
+
 async def test_unexpected_error_is_logged_with_a_reference(
     chat: FakeChat, core: Core, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -132,6 +132,7 @@ async def _run(messages: list[str]) -> None:
 @given(messages=st.lists(_message(), min_size=1, max_size=6))
 @example(messages=["#articles +1 #articles +0"])  # the second tag refuses: the first logs not
 @example(messages=['/kpi set "ca\nc" 5', "/timezone 'Europe/\nMoscow'"])  # one line quoted
+@example(messages=["/", "/ kpi set cac 5", "//"])  # a slash alone was not answered
 def test_any_message_gets_one_clear_answer_and_a_refusal_changes_nothing(
     messages: list[str],
 ) -> None:
