@@ -37,6 +37,20 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 #: joiners, direction marks and embeddings, word joiners, a byte-order mark. A number or key
 #: is read without them (else "'12' is not a number" quotes one).
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+#: Those, the soft hyphen and control characters: what a command word is read without, and
+#: what is trimmed from a message's ends with the spaces (a command pasted with a zero-width
+#: space or a byte-order mark before it is still a command; `/kpi\u200b` is /kpi).
+_UNSEEN_ENDS = (
+    "".join(
+        chr(c)
+        for first, last in ((0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x2069))
+        for c in range(first, last + 1)
+    )
+    + "\ufeff\u00ad"
+    + "".join(map(chr, range(0x20)))
+    + "\x7f"
+)
+_UNSEEN = re.compile(f"[{re.escape(_UNSEEN_ENDS)}]")
 KEY_RE = re.compile(r"^[^\W\d_][\w.-]{0,39}$|^\d[\w.-]{0,39}$", re.UNICODE)
 
 #: Longest message we read; longer ones are refused before any parsing.
@@ -68,6 +82,14 @@ def _readable(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+def _trimmed(raw: str) -> str:
+    """`raw` without spaces or unseen marks at either end (one `strip` when there are none)."""
+    text = raw.strip()
+    while text and (text[0] in _UNSEEN_ENDS or text[-1] in _UNSEEN_ENDS):
+        text = text.strip(_UNSEEN_ENDS).strip()
+    return text
+
+
 def command_from_text(
     raw: str,
     *,
@@ -83,12 +105,14 @@ def command_from_text(
     `/kpi@OtherBot` is not for us; a message starting with a hashtag becomes
     `log <tag> <rest>` so `#articles +1 published` logs progress.
     """
-    text = _readable(raw.strip())
+    text = _readable(_trimmed(raw))
     match = _COMMAND.match(text)
     if match:
         name, addressed, rest = match.groups()
         if addressed and bot_username and addressed.casefold() != bot_username.casefold():
             return None
+        if not name.isprintable():  # a mark inside the command word: `/kpi\u200b`, `/k\xadpi`
+            name = _UNSEEN.sub("", name)
         return Command(
             name=name.casefold(),
             text=(rest or "").strip(),

@@ -108,6 +108,35 @@ def test_hashtag_becomes_a_log_command() -> None:
     assert command_from_text("just chatting", actor=ACTOR, chat=CHAT, received_at=NOW) is None
 
 
+@pytest.mark.parametrize(
+    ("raw", "name", "text"),
+    [
+        ("\u200b/kpi", "kpi", ""),  # pasted with a zero-width space before it
+        ("\ufeff/kpi set cac 5", "kpi", "set cac 5"),  # a byte-order mark
+        ("\u2060/help kpi\u200b", "help", "kpi"),  # a word joiner; a mark at the end
+        ("/kpi\u200b set cac 5", "kpi", "set cac 5"),  # a mark inside the command word
+        ("/k\u00adpi", "kpi", ""),  # a soft hyphen
+        ("/kpi\x00", "kpi", ""),  # a control character
+        ("/\x00", "", ""),  # nothing left: the router says how a command is written
+    ],
+)
+def test_unseen_marks_around_and_inside_the_command_word_are_read_without(
+    raw: str, name: str, text: str
+) -> None:
+    cmd = command_from_text(raw, actor=ACTOR, chat=CHAT, received_at=NOW)
+    assert cmd is not None and (cmd.name, cmd.text) == (name, text)
+
+
+def test_a_hashtag_pasted_after_a_zero_width_space_still_logs() -> None:
+    cmd = command_from_text("\u200b#articles +1", actor=ACTOR, chat=CHAT, received_at=NOW)
+    assert cmd is not None and (cmd.name, cmd.text) == ("log", "articles +1")
+
+
+def test_an_emoji_ending_a_message_keeps_its_variation_selector() -> None:
+    cmd = command_from_text('/kpi add love "Love ❤️"', actor=ACTOR, chat=CHAT, received_at=NOW)
+    assert cmd is not None and cmd.text == 'add love "Love ❤️"'
+
+
 _TYPED = st.text(
     alphabet=st.sampled_from(list("ab 1.,\t\n\r\x0b\u00a0\u2009\x00\"'“”„«»é")), max_size=30
 )

@@ -37,6 +37,10 @@ async def test_the_chat_takes_them_and_records_the_plain_value(chat: FakeChat) -
 
 async def test_a_word_of_marks_only_is_still_not_a_number(chat: FakeChat) -> None:
     await chat.ok('/kpi add sales "Sales" target=100 perspective=finance')
-    assert await chat.error("/kpi set sales \u200b") == (
+    assert await chat.error("/kpi set sales \u200b 2026-11-20") == (
         "'\u200b' is not a number for sales: try 12.5, 12,5, 10 000, 10k or 35%"
+    )
+    # at the message's end the mark is trimmed with the spaces: no value was typed
+    assert await chat.error("/kpi set sales \u200b") == (
+        "Missing arguments. Usage: /kpi set <key> <value> [YYYY-MM-DD] [note…]"
     )
