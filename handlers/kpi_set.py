@@ -181,7 +181,10 @@ def _record(
     scored = kpi_on(kpi, day)
     period_value, period_text = _period_total(ctx, chat, kpi, value, day)
     status = kpi_status(scored, period_value, thresholds)
-    was = f" (replaced {render.num(replaced.value, kpi.unit)})" if replaced else ""
+    shown = render.num(value, kpi.unit)
+    before = render.num(replaced.value, kpi.unit) if replaced else ""
+    # "replaced 5" for a 5 sent again read as if something had changed
+    was = "" if not replaced else " (as before)" if before == shown else f" (replaced {before})"
     when = "" if day == today else f" for {day.isoformat()}"
     state = (
         "test mode, not scored"
@@ -193,10 +196,7 @@ def _record(
     latest_note = "" if newest == day else " An older date: the latest value is unchanged."
     readers = calculated.readers(ctx, chat, kpi.key)
     derived = "".join("\n" + formula_note(ctx, chat, k, day) for k in readers)
-    return Reply(
-        text=f"Saved {kpi.name} = {render.num(value, kpi.unit)}{when}{was} ({state})."
-        f"{latest_note}{derived}"
-    )
+    return Reply(text=f"Saved {kpi.name} = {shown}{when}{was} ({state}).{latest_note}{derived}")
 
 
 def _period_total(ctx: Context, chat: str, kpi: Kpi, value: float, day: date) -> tuple[float, str]:

@@ -55,6 +55,21 @@ async def test_a_hysteresis_hold_shows_the_kpis_colour_and_says_when_the_alert_c
     assert firing == "🟡 Leads (leads) yellow since 21 Nov 12:00 · 55 vs target 100"
 
 
+async def test_a_value_sent_again_says_as_before_not_replaced(chat: FakeChat) -> None:
+    await chat.ok(LEADS)
+    await chat.ok("/kpi set leads 40")
+    assert await chat.ok("/kpi set leads 40") == (
+        "Saved Leads = 40 (as before) (🔴 red, progress 40%)."
+    )
+    # what people read decides: 40.001 shows as 40, so it is "as before" too
+    assert await chat.ok("/kpi set leads 40.001") == (
+        "Saved Leads = 40 (as before) (🔴 red, progress 40%)."
+    )
+    assert await chat.ok("/kpi set leads 41") == (
+        "Saved Leads = 41 (replaced 40) (🔴 red, progress 41%)."
+    )
+
+
 async def test_alerts_says_a_colour_waits_for_confirmation(
     chat: FakeChat, clock: FixedClock
 ) -> None:
