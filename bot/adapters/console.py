@@ -85,6 +85,7 @@ class ConsoleAdapter:
         self._clock = clock
         self._image_dir = image_dir
         self._file_dir = file_dir
+        self._saved: set[Path] = set()  # written this session: never overwritten
         self._actor = Actor(platform="console", user_id=user, display_name=user, handle=f"@{user}")
         self.interactive = self._stdin.isatty()
 
@@ -98,11 +99,23 @@ class ConsoleAdapter:
         """Print a message that is not an answer (alerts, digests)."""
         self._print(reply)
 
+    def _save(self, folder: Path, filename: str, data: bytes) -> Path:
+        """Write `data` under `filename`, or `name-2.png`, `name-3.png`… when an earlier reply
+        of this session saved that name: two charts of one KPI each keep their own picture,
+        and the path an earlier reply printed still shows what it showed."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / filename
+        copy = 1
+        while path in self._saved:
+            copy += 1
+            path = folder / f"{Path(filename).stem}-{copy}{Path(filename).suffix}"
+        path.write_bytes(data)
+        self._saved.add(path)
+        return path
+
     def _print(self, reply: Reply) -> None:
         if reply.image is not None and self._image_dir is not None:
-            self._image_dir.mkdir(parents=True, exist_ok=True)
-            path = self._image_dir / reply.image.filename
-            path.write_bytes(reply.image.data)
+            path = self._save(self._image_dir, reply.image.filename, reply.image.data)
             reply = reply.model_copy(
                 update={
                     "image": None,
@@ -110,9 +123,7 @@ class ConsoleAdapter:
                 }
             )
         if reply.document is not None and self._file_dir is not None:
-            self._file_dir.mkdir(parents=True, exist_ok=True)
-            path = self._file_dir / reply.document.filename
-            path.write_bytes(reply.document.data)
+            path = self._save(self._file_dir, reply.document.filename, reply.document.data)
             reply = reply.model_copy(
                 update={
                     "document": None,

@@ -14,16 +14,18 @@ from bot.adapters.console import ConsoleAdapter
 from handlers.contract import Document, Image, Reply
 
 
-async def _printed(reply: Reply, tmp_path: Path) -> str:
-    out = io.StringIO()
-
+def _console(tmp_path: Path, out: io.StringIO) -> ConsoleAdapter:
     async def nothing(cmd: object) -> list[Reply]:
         return []
 
-    adapter = ConsoleAdapter(
+    return ConsoleAdapter(
         nothing, user="anna", stdout=out, image_dir=tmp_path / "p", file_dir=tmp_path / "f"
     )
-    await adapter.send(reply)
+
+
+async def _printed(reply: Reply, tmp_path: Path) -> str:
+    out = io.StringIO()
+    await _console(tmp_path, out).send(reply)
     return out.getvalue()
 
 
@@ -56,3 +58,19 @@ async def test_a_files_footer_stays_too_and_a_bare_one_is_just_the_path(tmp_path
     )
     bare = Reply(image=Image(data=b"\x89PNG\r\n\x1a\n", filename="map.png"))
     assert await _printed(bare, tmp_path) == f"(picture saved to {tmp_path / 'p' / 'map.png'})\n"
+
+
+async def test_a_second_picture_of_one_name_is_saved_beside_the_first(tmp_path: Path) -> None:
+    out = io.StringIO()
+    adapter = _console(tmp_path, out)
+    for data in (b"first", b"second", b"third"):
+        await adapter.send(Reply(image=Image(data=data, filename="cac.png")))
+    folder = tmp_path / "p"
+    assert out.getvalue() == "".join(
+        f"(picture saved to {folder / name})\n" for name in ("cac.png", "cac-2.png", "cac-3.png")
+    )
+    assert [(folder / n).read_bytes() for n in ("cac.png", "cac-2.png", "cac-3.png")] == [
+        b"first",
+        b"second",
+        b"third",
+    ]
