@@ -23,6 +23,11 @@ def switch(raw: str, name: str) -> bool:
 
 
 _HYSTERESIS = "hysteresis takes a percent from 0% to 50%: hysteresis=15%"
+#: A red KPI is reminded at the latest every MAX_WINDOW: alerts are never silently lost.
+_NO_REPEAT_OFF = (
+    "Reminders of a KPI that stays red cannot be switched off, only spaced out: repeat=90d is "
+    "the longest. To silence alerts use /alerts mute <kpi|all> <duration> or /alerts off."
+)
 _WINDOW_EXAMPLE = {"group": "group=60s (group=0 sends at once)", "repeat": "repeat=1d"}
 
 
@@ -43,10 +48,11 @@ def policy_value(name: str, raw: str) -> object:
         if share > 0.5:
             raise UsageError(_HYSTERESIS)
         return share
-    if raw.strip() in ("0", "off"):
+    if raw.strip().casefold() in ("0", "off", "never", "none", "no"):
         if name == "repeat":
-            raise UsageError("repeat must be a duration like 12h or 1d.")
-        return timedelta(0)
+            raise UsageError(_NO_REPEAT_OFF)
+        if raw.strip() in ("0", "off"):
+            return timedelta(0)
     value = duration_value(raw)
     if not timedelta(minutes=1) <= value <= MAX_WINDOW:
         raise UsageError(f"{name} lasts from 1 minute to 90 days, e.g. {_WINDOW_EXAMPLE[name]}")

@@ -293,6 +293,7 @@ async def test_quiet_off_releases_held_alerts(
         "/alerts set confirm=0",
         "/alerts set foo=1",
         "/alerts set repeat=0",
+        "/alerts set repeat=never",
         "/alerts set hysteresis=90%",
         "/alerts set group=soon",
         "/alerts log 0",
@@ -312,6 +313,17 @@ async def test_bad_input_gets_one_friendly_line_and_changes_nothing(
     text = await team.error(command)
     assert text and len(text) < 200
     assert core.store.alerts.settings(CHAT) == before
+
+
+@pytest.mark.parametrize("word", ["never", "off", "0", "None"])
+async def test_switching_reminders_off_says_how_far_they_space_and_how_to_silence(
+    team: FakeChat, word: str
+) -> None:
+    assert await team.error(f"/alerts set repeat={word}") == (
+        "Reminders of a KPI that stays red cannot be switched off, only spaced out: "
+        "repeat=90d is the longest. To silence alerts use /alerts mute <kpi|all> <duration> "
+        "or /alerts off."
+    )
 
 
 async def test_a_red_kpi_whose_target_was_edited_into_green_resolves_at_its_reminder(
