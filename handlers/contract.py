@@ -127,7 +127,14 @@ class Table(BaseModel):
         return "\n".join("  ".join(parts).rstrip() for parts in zip(*laid_out, strict=True))
 
 
-_WIDE = re.compile("[\U0001f000-\U0010ffff]")  # emoji status markers and pictographs
+#: Two columns in a monospace font: emoji status markers and pictographs, and the East Asian
+#: wide and fullwidth letters (Hangul, CJK, kana, fullwidth forms), whose names otherwise
+#: pushed every cell after them out of line.
+_WIDE = re.compile(
+    "[\U0001f000-\U0010ffff\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60"
+    "\uffe0-\uffe6]"
+)
 #: Marks that take no column: accents and vowel points, zero-width spaces and joiners,
 #: direction marks and isolates, variation selectors, the byte-order mark.
 _ZERO_CHARS = (
@@ -143,7 +150,7 @@ _MARKED = re.compile(f"[{_ZERO_CHARS}{_RIGHT_TO_LEFT_CHARS}]")
 
 
 def _width(text: str) -> int:
-    """Display width: emoji status markers take two columns in a monospace font."""
+    """Display width: emoji and East Asian wide letters take two columns in a monospace font."""
     if text.isascii():
         return len(text)
     return len(text) + len(_WIDE.findall(text))
