@@ -673,10 +673,8 @@ def _write_rows(m: dict[str, Any]) -> dict[str, str]:
         f"ratio, {IN_FLIGHT} in flight, to raw txn (raw rate in the same run)": (
             f"{together['rate'] / together['raw_rate']:.2f}× ({together['raw_rate']:.0f}/s)"
         ),
-        f"#hashtag p50 / p99 / max ms (10k logs, {HASHTAGS}; goal p99 ≤ 2)": f"{_ms(ours['p50'])}"
-        f" / {_ms(ours['p99'])} / {_ms(ours['max'])}",
-        "raw sqlite3 commit p50 / p99 / max ms (same run)": f"{_ms(raw['p50'])} / "
-        f"{_ms(raw['p99'])} / {_ms(raw['max'])}",
+        f"#hashtag p50 / p99 / max ms (10k logs, {HASHTAGS}; goal p99 ≤ 2)": _p50_p99_max(ours),
+        "raw sqlite3 commit p50 / p99 / max ms (same run)": _p50_p99_max(raw),
         "#hashtag ÷ raw commit, p50 / p99": f"{ours['p50'] / raw['p50']:.2f}× / "
         f"{ours['p99'] / raw['p99']:.2f}×",
         "#hashtag floor: its loop work + raw commit, p50 / p99 / max ms": _p50_p99_max(
@@ -685,8 +683,7 @@ def _write_rows(m: dict[str, Any]) -> dict[str, str]:
         "#hashtag CPU ms: all threads / event loop": f"{_ms(tag['cpu_ms'])} / "
         f"{_ms(tag['loop_cpu_ms'])}",
         **_split_rows("#hashtag", tag["causes"]),
-        "#hashtag with a cadence p50 / p99 / max ms": f"{_ms(cadence['p50'])} / "
-        f"{_ms(cadence['p99'])} / {_ms(cadence['max'])}",
+        "#hashtag with a cadence p50 / p99 / max ms": _p50_p99_max(cadence),
         "#hashtag with a cadence floor p50 / p99 / max ms": _p50_p99_max(m["cadence"]["floor"]),
         "#hashtag with a cadence CPU ms: all / loop": f"{_ms(m['cadence']['cpu_ms'])} / "
         f"{_ms(m['cadence']['loop_cpu_ms'])}",
@@ -695,6 +692,7 @@ def _write_rows(m: dict[str, Any]) -> dict[str, str]:
 
 
 def _p50_p99_max(stats: dict[str, float]) -> str:
+    """`p50 / p99 / max` of one measure, each as `_ms` writes it."""
     return f"{_ms(stats['p50'])} / {_ms(stats['p99'])} / {_ms(stats['max'])}"
 
 
