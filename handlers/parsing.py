@@ -36,20 +36,15 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 #: Marks nobody sees that come with pasted or right-to-left text: zero-width spaces and
 #: joiners, direction marks and embeddings, word joiners, a byte-order mark. A number or key
 #: is read without them (else "'12' is not a number" quotes one).
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_INVISIBLE_RANGES = ((0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x2069))
+_INVISIBLE_CHARS = (
+    "".join(chr(c) for first, last in _INVISIBLE_RANGES for c in range(first, last + 1)) + "\ufeff"
+)
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 #: Those, the soft hyphen and control characters: what a command word is read without, and
 #: what is trimmed from a message's ends with the spaces (a command pasted with a zero-width
 #: space or a byte-order mark before it is still a command; `/kpi\u200b` is /kpi).
-_UNSEEN_ENDS = (
-    "".join(
-        chr(c)
-        for first, last in ((0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x2069))
-        for c in range(first, last + 1)
-    )
-    + "\ufeff\u00ad"
-    + "".join(map(chr, range(0x20)))
-    + "\x7f"
-)
+_UNSEEN_ENDS = _INVISIBLE_CHARS + "\u00ad" + "".join(map(chr, range(0x20))) + "\x7f"
 _UNSEEN = re.compile(f"[{re.escape(_UNSEEN_ENDS)}]")
 KEY_RE = re.compile(r"^[^\W\d_][\w.-]{0,39}$|^\d[\w.-]{0,39}$", re.UNICODE)
 
