@@ -48,11 +48,10 @@ def policy_value(name: str, raw: str) -> object:
         if share > 0.5:
             raise UsageError(_HYSTERESIS)
         return share
-    if raw.strip().casefold() in ("0", "off", "never", "none", "no"):
-        if name == "repeat":
-            raise UsageError(_NO_REPEAT_OFF)
-        if raw.strip() in ("0", "off"):
-            return timedelta(0)
+    if name == "repeat" and raw.strip().casefold() in ("0", "off", "never", "none", "no"):
+        raise UsageError(_NO_REPEAT_OFF)
+    if raw.strip() in ("0", "off"):
+        return timedelta(0)
     value = duration_value(raw)
     if not timedelta(minutes=1) <= value <= MAX_WINDOW:
         raise UsageError(f"{name} lasts from 1 minute to 90 days, e.g. {_WINDOW_EXAMPLE[name]}")
