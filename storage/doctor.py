@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -26,6 +27,9 @@ from storage.migrations import SCHEMA_VERSION
 from storage.sqlite import DB_FILE, SqliteBackend
 
 __all__ = ["Report", "examine"]
+
+#: Tables `_check_books` reads: the alert books and the state buckets.
+_ALERT_KINDS = (alert_state.BOOK, alert_state.BUCKET)
 
 
 @dataclasses.dataclass
@@ -82,6 +86,7 @@ def _examine(backend: SqliteBackend, report: Report) -> None:
     report.problems.extend(backend.integrity())
     kinds: dict[str, list[int]] = {}
     damaged = False
+    alerts: list[tuple[str, dict[str, Any]]] = []  # books and buckets, for `_check_books`
     for name, body in backend.rows():
         try:
             docs = orjson.loads(body)
@@ -89,6 +94,8 @@ def _examine(backend: SqliteBackend, report: Report) -> None:
             report.problems.append(f"table {name!r} is not valid JSON")
             damaged = True
             continue
+        if isinstance(docs, dict) and name.startswith(_ALERT_KINDS):
+            alerts.append((name, docs))
         if not isinstance(docs, dict) or not all(isinstance(d, dict) for d in docs.values()):
             report.problems.append(f"table {name!r} does not hold documents")
             damaged = True
@@ -102,45 +109,41 @@ def _examine(backend: SqliteBackend, report: Report) -> None:
     for kind, (tables, documents, size) in sorted(kinds.items()):
         report.lines.append(f"{kind:<10} {tables:>8} {documents:>10} {_size(size):>10}")
     if schema == SCHEMA_VERSION:  # an older store has none yet: the bot migrates it
-        _check_books(backend, report)
+        _check_books(alerts, report)
     if damaged:  # the summaries are checked against tables that must parse
         report.lines.append("sweep summaries: not checked (damaged tables, named below)")
     else:
         _check_summaries(backend, report)  # last: it closes the backend
 
 
-def _check_books(backend: SqliteBackend, report: Report) -> None:
+def _check_books(tables: list[tuple[str, dict[str, Any]]], report: Report) -> None:
     """Each chat's alert book (`storage.alert_state`): one document whose states, waiting
     alerts, log and sent marks parse, each state filed under its own KPI; and no red
-    state outside the books (the sweep reads the red ones from the books alone)."""
-    names = backend.names(alert_state.BOOK)
-    for name in names:
-        try:
-            docs = orjson.loads(backend.load(name) or b"{}")
-        except orjson.JSONDecodeError:
-            continue  # named above as not valid JSON
-        if not isinstance(docs, dict):
-            continue  # named above as holding no documents
-        chat = name[len(alert_state.BOOK) :]
-        if len(docs) != 1:
-            report.problems.append(f"the alert book of chat {chat} holds {len(docs)} documents")
+    state outside the books (the sweep reads the red ones from the books alone). `tables`
+    are the books and state buckets as `_examine` parsed them, in name order (books
+    first): read once, not loaded again."""
+    books = 0
+    for name, docs in tables:
+        if name.startswith(alert_state.BOOK):
+            books += 1
+            chat = name[len(alert_state.BOOK) :]
+            if len(docs) != 1:
+                report.problems.append(
+                    f"the alert book of chat {chat} holds {len(docs)} documents"
+                )
+                continue
+            for problem in alert_state.check_book(next(iter(docs.values()))):
+                report.problems.append(f"the alert book of chat {chat}: {problem}")
             continue
-        for problem in alert_state.check_book(next(iter(docs.values()))):
-            report.problems.append(f"the alert book of chat {chat}: {problem}")
-    for name in backend.names(alert_state.BUCKET):
-        try:
-            docs = orjson.loads(backend.load(name) or b"{}")
-        except orjson.JSONDecodeError:
-            continue  # named above as not valid JSON
-        for doc in docs.values() if isinstance(docs, dict) else ():
+        for doc in docs.values():
             state = doc.get("state") if isinstance(doc, dict) else None
             if isinstance(state, dict) and state.get("status") == "red":
                 report.problems.append(
                     f"the red alert state of {doc.get('key')!r} is in {name}, not in its "
                     "chat's alert book: the sweep would never remind it"
                 )
-    if names:
-        report.lines.append(f"alert books: {len(names)} checked")
+    if books:
+        report.lines.append(f"alert books: {books} checked")
 
 
 def _check_summaries(backend: SqliteBackend, report: Report) -> None:
