@@ -71,13 +71,16 @@ async def kpi_list(cmd: Command, ctx: Context) -> Reply:
         pace_mark(due_state(ctx, chat, v, today)) if v.kpi.due else "" for v in view.kpis
     )
     shown = (view.score.index, tuple(view.kpis), tuple(view.perspectives), tuple(view.objectives))
+    args = (*shown, today, paces)
     return ctx.store.kpis.memo(
         chat,
         None,
         _list_reply,
-        (*shown, today, paces),
+        args,
         partial(_list_reply, ctx, chat, view, today, paces),
-        update=lambda old, previous: _list_update(ctx, chat, view, today, paces, old, previous),
+        update=lambda old, previous: _list_update(
+            ctx, chat, view, today, paces, args, old, previous
+        ),
     )
 
 
@@ -110,13 +113,17 @@ def _list_update(
     view: ScorecardView,
     today: date,
     paces: tuple[str, ...],
+    args: tuple[object, ...],
     old: tuple[object, ...],
     previous: Reply,
 ) -> Reply:
     """The list after some KPIs' views changed (a `/kpi set`): the remembered rows with only
-    theirs formatted again; the whole list when anything else it shows changed."""
+    theirs formatted again; the whole list when anything else it shows changed.
+
+    `args` and `old`: the list's remembered-by values now and then (index, KPI views, then
+    what else it shows), compared as `kpi_list` made them rather than rebuilt here."""
     before = cast(tuple[KpiView, ...], old[1])
-    same = old[2:] == (tuple(view.perspectives), tuple(view.objectives), today, paces)
+    same = old[2:] == args[2:]
     keys = [v.kpi.key for v in before] == [v.kpi.key for v in view.kpis]
     if not (same and keys) or previous.table is None:
         return _list_reply(ctx, chat, view, today, paces)
