@@ -68,7 +68,7 @@ class OutboxRepo:
         # Chats that may have pending entries. A hint, not the truth: a rolled-back put
         # leaves its chat here, and the worker drops chats whose queue turns out empty.
         self._hints: set[str] | None = None
-        self._holding = Holding(self._write_held)  # puts inside `batch()`
+        self._holding = Holding(self._write)  # puts inside `batch()`
         # Chats whose tables moved (old key -> new key), for a delivery that was already
         # sending an entry of the old chat when the move happened.
         self._moved: dict[str, str] = {}
@@ -124,9 +124,7 @@ class OutboxRepo:
         if holding is not None:
             holding.setdefault(chat, []).append(doc)
             return entry_id
-        self._db.edit(self._name(chat), added=[doc], handed_over=True)
-        if self._hints is not None:  # not scanned yet: the scan will find this entry
-            self._hints.add(chat)
+        self._write(chat, [doc])
         return entry_id
 
     def batch(self) -> AbstractContextManager[None]:
@@ -140,9 +138,10 @@ class OutboxRepo:
         """
         return self._holding.block()
 
-    def _write_held(self, chat: str, docs: list[dict[str, Any]]) -> None:
+    def _write(self, chat: str, docs: list[dict[str, Any]]) -> None:
+        """Append `docs` to the chat's queue (a put's, or a `batch()`'s when it ends)."""
         self._db.edit(self._name(chat), added=docs, handed_over=True)
-        if self._hints is not None:
+        if self._hints is not None:  # not scanned yet: the scan will find these entries
             self._hints.add(chat)
 
     def _has_key_raw(self, chat: str, key: str) -> bool:
