@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from operator import methodcaller
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
@@ -329,7 +330,18 @@ class AppendLog:
     def append(self, docs: Iterable[Mapping[str, Any]], *, handed_over: bool = False) -> None:
         """Add documents at the end (a new block when the last one is full); the index is
         rewritten only when a block is opened. `handed_over`: the caller built them for
-        this and never touches them again (kept uncopied, see `Tables.edit`)."""
+        this and never touches them again (kept uncopied, see `Tables.edit`).
+
+        One document landing in the newest block (a hashtag, an audit entry: nearly every
+        append) reads the index and that block and edits the block, nothing more: the
+        blocks' list is not copied nor any day worked out, which only opening one needs."""
+        if isinstance(docs, list | tuple) and len(docs) == 1:
+            index = first_doc(self._db, self._index_name)
+            if index and index["blocks"]:
+                name = f"{self._prefix}{index['blocks'][-1][0]}"
+                if len(self._db.docs(name)) < self._block:
+                    self._db.edit(name, added=docs, handed_over=handed_over)
+                    return
         blocks = self._index()
         opened = False
         placed: dict[int, list[Mapping[str, Any]]] = {}
@@ -470,6 +482,9 @@ class AppendLog:
         self._db.drop_table(self._index_name)
 
 
+_AT = methodcaller("get", "at")  # an entry's instant, at C speed over a block
+
+
 class TimedLog:
     """An AppendLog whose entries are told apart by their instant (`at`), audited as
     items `<owner>@<at>` of `kind` (progress logs, check-ins).
@@ -489,16 +504,19 @@ class TimedLog:
         self._changes.note(self._chat, self._kind, f"{self._owner}@{at}", before, after)
 
     def append(self, entry: ModelT) -> ModelT:
-        """Store `entry` (at a free instant); returns it as stored."""
-        at: datetime = getattr(entry, "at")  # noqa: B009 - every timed entry has one
-        taken = {doc.get("at") for doc in self._log.newest_docs()}
-        while instant_text(at) in taken:
-            at += timedelta(microseconds=1)
-        stored = entry.model_copy(update={"at": at})
-        doc = to_doc(stored)
+        """Store `entry` (at a free instant); returns it as stored. Its document is built
+        once and handed to the log (the audit keeps its own copy)."""
+        doc = to_doc(entry)
+        taken = set(map(_AT, self._log.newest_docs()))
+        if doc["at"] in taken:
+            at: datetime = getattr(entry, "at")  # noqa: B009 - every timed entry has one
+            while instant_text(at) in taken:
+                at += timedelta(microseconds=1)
+            entry = entry.model_copy(update={"at": at})
+            doc = to_doc(entry)
         self._note(str(doc["at"]), None, doc)
-        self._log.append([doc])
-        return stored
+        self._log.append([doc], handed_over=True)
+        return entry
 
     def get(self, at: str) -> Doc | None:
         """The entry stored at the instant spelled `at`, or None."""
