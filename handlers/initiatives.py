@@ -260,13 +260,13 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
     Each later tag naming an initiative logs too: `#articles +1 #calls +3` logs both.
     """
     need(cmd.args, 1)
-    if (
-        cmd.via == "hashtag"
-        and ctx.store.initiatives.get(cmd.chat.key, cmd.args[0].casefold()) is None
-    ):
-        return None  # a hashtag that names no initiative is just chat
+    tagged = None
+    if cmd.via == "hashtag":
+        tagged = ctx.store.initiatives.get(cmd.chat.key, cmd.args[0].casefold())
+        if tagged is None:
+            return None  # a hashtag that names no initiative is just chat
     # every amount is read before anything is logged: one bad tag logs nothing
-    entries = [_entry(cmd, ctx, item, words) for item, words in _tagged(cmd, ctx)]
+    entries = [_entry(cmd, ctx, item, words) for item, words in _tagged(cmd, ctx, tagged)]
     lines = []
     for item, entry in entries:
         ctx.store.initiatives.log(cmd.chat.key, entry)
@@ -274,12 +274,22 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
         if item.cadence is not None:
             status = f" {render.cadence_label(_progress_now(cmd, ctx, item))}."
         lines.append(f"Logged {render.num(entry.amount)} on {item.name}.{status}")
-    return Reply(text="\n".join(lines))
+    # addressed here, as the router would: a hashtag's reply is not copied to add it
+    return Reply(text="\n".join(lines), to=cmd.chat)
 
 
-def _tagged(cmd: Command, ctx: Context) -> list[tuple[Initiative, list[str]]]:
-    """The message cut at each later `#tag` that names an initiative: (initiative, its words)."""
-    item = initiative_or_fail(cmd, ctx, cmd.args[0])
+def _tagged(
+    cmd: Command, ctx: Context, first: Initiative | None = None
+) -> list[tuple[Initiative, list[str]]]:
+    """The message cut at each later `#tag` that names an initiative: (initiative, its words).
+
+    `first`: the initiative the first word was already found to name (a hashtag's), used
+    when the key it normalizes to is that one's (not looked up a second time)."""
+    raw = cmd.args[0]
+    if first is not None and normalize_key(raw, "initiative key") == first.key:
+        item = first
+    else:
+        item = initiative_or_fail(cmd, ctx, raw)
     parts: list[tuple[Initiative, list[str]]] = []
     words: list[str] = []
     for word in cmd.args[1:]:

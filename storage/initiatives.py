@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from operator import methodcaller
 from typing import Any, ClassVar, NamedTuple
 
 from scoring.models import Initiative, ProgressLog
@@ -24,6 +25,7 @@ _DEFS = "ini:"
 #: `inum:<chat>:<initiative>`: the last entry number given (never reused), written only when
 #: the newest entries can no longer tell it (before one is removed), so a log writes one block.
 _LAST = "inum"
+_NUMBER = methodcaller("get", "number")  # an entry's number (None: stored before numbers)
 LOG_BLOCK = 64  # progress logs per stored block: a hashtag rewrites at most this many
 
 
@@ -103,11 +105,12 @@ class InitiativeRepo:
         position (reading the whole log: once, then the mark is written).
         """
         doc = first_doc(self._db, f"{_LAST}:{chat}:{key}")
-        newest = self._log(chat, key).newest_docs()
-        if doc is None and any(d.get("number") is None for d in newest):
+        # one pass over the newest block (a hashtag's read), the rest at C speed
+        numbers = list(map(_NUMBER, self._log(chat, key).newest_docs()))
+        if doc is None and None in numbers:
             return max((e.number or 0 for e in self.logs(chat, key)), default=0), False
         marked = int(doc["last"]) if doc is not None else 0
-        return max([marked, *(int(d.get("number") or 0) for d in newest)]), True
+        return max(marked, int(max(filter(None, numbers), default=0))), True
 
     def _remember_last_number(self, chat: str, key: str) -> None:
         """Store the last number given before an entry goes (it may be the newest)."""
