@@ -46,11 +46,6 @@ def quarter_of(day: date) -> int:
     return (day.month - 1) // 3 + 1
 
 
-def half_of(day: date) -> int:
-    """The half-year (1 or 2) a date is in."""
-    return 1 if day.month <= 6 else 2
-
-
 def iso_week(day: date) -> tuple[int, int]:
     """(ISO year, ISO week): 2027-01-01 is in week 53 of 2026, so the year can differ."""
     iso = day.isocalendar()

@@ -13,7 +13,6 @@ from scoring.periods import (
     PeriodKind,
     days_left,
     elapsed_share,
-    half_of,
     iso_week,
     local_date,
     local_midnight,
@@ -74,19 +73,18 @@ def test_every_day_of_a_year_is_in_exactly_one_period_of_each_kind() -> None:
 
 
 @pytest.mark.parametrize(
-    ("day", "quarter", "half"),
+    ("day", "quarter"),
     [
-        (date(2026, 1, 1), 1, 1),
-        (date(2026, 3, 31), 1, 1),
-        (date(2026, 4, 1), 2, 1),
-        (date(2026, 6, 30), 2, 1),
-        (date(2026, 7, 1), 3, 2),
-        (date(2026, 12, 31), 4, 2),
+        (date(2026, 1, 1), 1),
+        (date(2026, 3, 31), 1),
+        (date(2026, 4, 1), 2),
+        (date(2026, 6, 30), 2),
+        (date(2026, 7, 1), 3),
+        (date(2026, 12, 31), 4),
     ],
 )
-def test_quarter_and_half_of_a_date(day: date, quarter: int, half: int) -> None:
+def test_quarter_of_a_date(day: date, quarter: int) -> None:
     assert quarter_of(day) == quarter
-    assert half_of(day) == half
 
 
 @pytest.mark.parametrize(
