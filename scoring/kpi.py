@@ -132,11 +132,6 @@ def _progress_problem(kpi: Kpi) -> ZeroWidthScaleError | None:
     return None
 
 
-def kpi_problems(kpi: Kpi) -> list[KpiDefinitionError]:
-    """Every problem of a KPI definition, most basic first (empty when it is fine)."""
-    return list(_definition_problems(kpi))
-
-
 def validate_kpi(kpi: Kpi) -> None:
     """Refuse a KPI definition that cannot be scored, naming the first problem found.
 
