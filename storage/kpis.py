@@ -413,12 +413,6 @@ class KpiRepo:
         found = [m for shard in reversed(newest_first) for m in shard]
         return found[-limit:] if limit is not None else found
 
-    def recent(self, chat: str, key: str, limit: int) -> list[tuple[date, float]]:
-        """The latest `limit` values as (day, value), oldest first: `history` for readers
-        that need no more (sparklines), read from a cache of plain tuples."""
-        found = [point for shard in self.recent_shards(chat, key, limit) for point in shard]
-        return found[-limit:]
-
     def recent_shards(self, chat: str, key: str, limit: int) -> tuple[Points, ...]:
         """The newest month shards holding the latest `limit` values, oldest first, as
         (day, value) tuples cached per shard version: the same objects until a value of

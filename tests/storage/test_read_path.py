@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from scoring.models import Measurement
 from storage import open_store
 from storage.engine import Database
+from storage.kpis import KpiRepo
 from storage.port import Batch
 from storage.sqlite import DB_FILE, SqliteBackend
 
@@ -66,10 +67,15 @@ def test_history_reads_back_dated_and_replaced_values_in_time_order() -> None:
     assert [m.value for m in kpis.history("c", "v")] == [0, 1, 22, 3, 40]
     kpis.unset("c", "v", FIRST + timedelta(days=40))
     assert [m.value for m in kpis.history("c", "v", limit=2)] == [22, 3]
-    assert kpis.recent("c", "v", 2) == [
+    assert _newest(kpis, 2) == [
         (FIRST + timedelta(days=2), 22),
         (FIRST + timedelta(days=3), 3),
     ]
+
+
+def _newest(kpis: KpiRepo, limit: int) -> list[tuple[date, float]]:
+    """The latest `limit` (day, value) points of "v" from the cached shards the dashboard reads."""
+    return [point for shard in kpis.recent_shards("c", "v", limit) for point in shard][-limit:]
 
 
 ops = st.lists(
@@ -98,7 +104,7 @@ def test_history_is_always_the_newest_values_in_day_order(
         assert [m.value for m in store.kpis.history("c", "v", limit=limit)] == expected[-limit:]
         assert [m.value for m in store.kpis.history("c", "v")] == expected
         recent = [(d, kept[d]) for d in sorted(kept)][-limit:]
-        assert store.kpis.recent("c", "v", limit) == recent
+        assert _newest(store.kpis, limit) == recent
 
 
 def _commit_pages(backend: SqliteBackend, n: int) -> None:
