@@ -2,7 +2,7 @@
 
 Repositories report every write of user data here (`note`: kind, key, document before and
 after) and register, per kind, how to read and restore one item. Nothing is collected
-outside a `collect()` block, which the router opens around each mutating command: so a
+between `start()` and `stop()`, which the router calls around each mutating command: so a
 new command is audited by using the repositories, without code of its own, and undo is
 generic (`revert`): every item goes back to its document before the step, through the
 owning repository, provided nobody changed it since.
@@ -10,8 +10,7 @@ owning repository, provided nobody changed it since.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,18 +156,9 @@ class Changes:
         """The audit id the running step will be stored under (None outside a step)."""
         return None if self._open is None else self._open.entry_id
 
-    @contextmanager
-    def collect(self, chat: str, entry_id: str = "") -> Iterator[Collected]:
-        """Collect what happens to `chat`'s items inside the block (not re-entrant)."""
-        step = self.start(chat, entry_id)
-        try:
-            yield step
-        finally:
-            self.stop()
-
     def start(self, chat: str, entry_id: str = "") -> Collected:
-        """Start collecting `chat`'s changes (`collect` without the block, for a caller that
-        is itself a context manager); `stop` ends it, whatever happened."""
+        """Start collecting `chat`'s changes (not re-entrant; the router's audit block is
+        the caller); `stop` ends it, whatever happened."""
         if self._open is not None:
             raise RuntimeError("changes are already being collected")
         step = self._open = Collected(chat, entry_id)

@@ -77,15 +77,16 @@ def test_note_many_audits_as_many_single_notes_would(
 ) -> None:
     def steps(bulk: bool) -> tuple[list[Any], int]:
         log = Changes()
-        with log.collect("c") as step:
-            for n in first:
-                log.note("c", "value", f"k@{n}", None, {"v": -n})
-            keys = [f"k@{n}" for n in many]
-            if bulk:
-                log.note_many("c", "value", keys, lambda i: ({"old": i}, {"v": i}))
-            else:
-                for i, key in enumerate(keys):
-                    log.note("c", "value", key, {"old": i}, {"v": i})
+        step = log.start("c")
+        for n in first:
+            log.note("c", "value", f"k@{n}", None, {"v": -n})
+        keys = [f"k@{n}" for n in many]
+        if bulk:
+            log.note_many("c", "value", keys, lambda i: ({"old": i}, {"v": i}))
+        else:
+            for i, key in enumerate(keys):
+                log.note("c", "value", key, {"old": i}, {"v": i})
+        log.stop()
         return step.change_docs(), step.overflow
 
     saved = changes_module.MAX_CHANGES
