@@ -11,7 +11,7 @@ backend can fill the same port without touching a repository.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 __all__ = ["Batch", "MemoryBackend", "StoragePort"]
@@ -49,6 +49,10 @@ class StoragePort(Protocol):
     def load_after(self, after: str, limit: int) -> list[tuple[str, bytes]]:
         """Up to `limit` tables whose names sort after `after`, in name order (one query):
         a walk over the whole store in small steps, to warm the cache."""
+
+    def load_many(self, names: Sequence[str]) -> dict[str, bytes]:
+        """The bodies of those of `names` that exist (absent ones left out), in as few
+        queries as the backend can: a sweep's slice reads one scattered table per chat."""
 
     def commit(self, batch: Batch) -> None:
         """Apply every put and drop of `batch` durably, all or nothing."""
@@ -93,6 +97,10 @@ class MemoryBackend:
     def load_after(self, after: str, limit: int) -> list[tuple[str, bytes]]:
         """The next `limit` stored tables after `after`, by name."""
         return [(name, self._tables[name]) for name in self.names() if name > after][:limit]
+
+    def load_many(self, names: Sequence[str]) -> dict[str, bytes]:
+        """The stored ones of `names`."""
+        return {name: self._tables[name] for name in names if name in self._tables}
 
     def commit(self, batch: Batch) -> None:
         """Apply a batch (a dict update cannot fail half-way)."""

@@ -32,7 +32,7 @@ import logging
 import os
 import sqlite3
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -47,6 +47,7 @@ DB_FILE: Final = "store.db"
 LOCK_FILE: Final = "store.lock"
 _LOCK_WIDTH: Final = 48  # the lock file is rewritten in place: fixed width, no truncate
 _BACKSTOP: Final = 8  # SQLite's own checkpoint runs at this many times the mark
+_MANY: Final = 500  # names per `load_many` query (SQLite binds up to 999 in old builds)
 _SCHEMA_SQL: Final = (
     "CREATE TABLE IF NOT EXISTS tables("
     " name TEXT PRIMARY KEY, generation INTEGER NOT NULL, crc INTEGER NOT NULL,"
@@ -232,6 +233,17 @@ class SqliteBackend:
             (after, limit),
         )
         return self._checked(rows)
+
+    def load_many(self, names: Sequence[str]) -> dict[str, bytes]:
+        """The existing ones of `names`, checksums checked, `_MANY` names per query (an
+        index lookup each, well under SQLite's limit on bound parameters)."""
+        found: dict[str, bytes] = {}
+        for start in range(0, len(names), _MANY):
+            chunk = tuple(names[start : start + _MANY])
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT name, body, crc FROM tables WHERE name IN ({marks})"
+            found.update(self._checked(self._query(sql, chunk)))
+        return found
 
     def _checked(self, rows: list[tuple[object, ...]]) -> list[tuple[str, bytes]]:
         """(name, body) of each (name, body, crc) row; a checksum mismatch is damage."""

@@ -1,10 +1,11 @@
-"""`Database.preload`: whole kinds loaded by range queries, interleaved with writes, read
-exactly what one-by-one loading would."""
+"""`Database.preload` (whole kinds loaded by range queries) and `prefetch_names` (named
+tables in one query), interleaved with writes, read exactly what one-by-one loading would."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,6 +38,24 @@ def test_a_preloaded_kind_answers_absent_names_without_asking_the_backend() -> N
     assert list(db.preload(["a:"])) == []  # already complete: nothing to do
 
 
+def _changed(db: Database, truth: dict[str, Any], op: str, name: str, n: int) -> bool:
+    """Apply a change op (put, drop, forget, commit) to `db` and to `truth`; False: `op` is
+    not one of them."""
+    if op == "put":
+        db.put_table(name, {1: {"v": str(n)}})
+        truth[name] = {"1": {"v": str(n)}}
+    elif op == "drop":
+        db.drop_table(name)
+        truth.pop(name, None)
+    elif op == "forget":  # the cache dropping a table (eviction, a rolled-back step)
+        db._forget(name)
+    elif op == "commit":
+        asyncio.run(db.commit())
+    else:
+        return False
+    return True
+
+
 _OPS = st.lists(
     st.one_of(
         st.tuples(st.just("put"), st.sampled_from(NAMES), st.integers(0, 3)),
@@ -59,19 +78,11 @@ def test_reads_stay_exact_whatever_happens_between_preload_steps(
     truth = {name: {"1": {"v": f"stored {name}"}} for name in stored}
     steps: Iterator[str] = db.preload(["a:", "b:", "c:"], step=2)
     for op, name, n in ops:
-        if op == "put":
-            db.put_table(name, {1: {"v": str(n)}})
-            truth[name] = {"1": {"v": str(n)}}
-        elif op == "drop":
-            db.drop_table(name)
-            truth.pop(name, None)
-        elif op == "forget":  # the cache dropping a table (eviction, a rolled-back step)
-            db._forget(name)
-        elif op == "step":
+        if _changed(db, truth, op, name, n):
+            continue
+        if op == "step":
             for _ in range(n):
                 next(steps, None)
-        elif op == "commit":
-            asyncio.run(db.commit())
         else:  # reads load on demand, so the whole check waits for the end
             assert dict(db.docs(name)) == truth.get(name, {})
     for _ in steps:
@@ -111,3 +122,47 @@ def test_a_warm_store_still_reads_an_unsaved_table_the_cache_let_go_of() -> None
     assert dict(db.docs("a:3")) == {"1": {"v": "unsaved"}}
     asyncio.run(db.commit())
     assert dict(db.docs("a:3")) == {"1": {"v": "unsaved"}}
+
+
+def test_named_tables_load_in_one_query_and_absent_ones_are_remembered() -> None:
+    backend = SpyBackend()
+    db = _seeded(backend, ("a:1", "b:1", "c:1"))
+    db.put_table("b:1", {1: {"v": "unsaved"}})  # its newest body is in memory, not on disk
+    db._forget("b:1")
+    loads = backend.loads
+    db.prefetch_names(["a:1", "b:1", "a:9", "a:1"])
+    assert backend.many == [["a:1", "a:9"]]
+    assert dict(db.docs("a:1")) == {"1": {"v": "stored a:1"}}
+    assert db.docs("a:9") == {}  # absent: known, not asked again
+    assert dict(db.docs("b:1")) == {"1": {"v": "unsaved"}}
+    assert backend.loads == loads  # the unsaved one is read from memory (`_entry`)
+    db.prefetch_names(["a:1", "a:9"])  # all known: no query
+    assert backend.many == [["a:1", "a:9"]]
+
+
+_FEW = NAMES[:4]
+_NAMED_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(("put", "drop", "forget", "commit", "many", "read")),
+        st.sampled_from(_FEW),
+        st.integers(0, 3),
+    ),
+    max_size=14,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(stored=st.sets(st.sampled_from(_FEW)), ops=_NAMED_OPS)
+def test_tables_loaded_by_name_in_one_query_read_what_loading_each_would(
+    stored: set[str], ops: list[tuple[str, str, int]]
+) -> None:
+    db = _seeded(SpyBackend(), tuple(sorted(stored)))
+    truth = {name: {"1": {"v": f"stored {name}"}} for name in stored}
+    for op, name, n in ops:
+        if _changed(db, truth, op, name, n):
+            continue
+        if op == "many":  # a sweep's slice loading scattered tables in one query
+            db.prefetch_names([name, *_FEW[n:]])
+        else:
+            assert dict(db.docs(name)) == truth.get(name, {})
+    assert {m: dict(db.docs(m)) for m in _FEW} == {m: truth.get(m, {}) for m in _FEW}
