@@ -8,7 +8,7 @@ all `/kpi` and `/scorecard` need.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar, cast
@@ -480,6 +480,11 @@ class KpiRepo:
                 )
             )
         return facts
+
+    def prefetch_readings(self, kpis: Iterable[tuple[str, str]]) -> None:
+        """Load the value indexes `reading` reads for these (chat, KPI key) pairs in one
+        query (the sweep: one red KPI in each of many chats), not one query each."""
+        self._db.prefetch_names(self._index_name(chat, key) for chat, key in kpis)
 
     def reading(self, chat: str, key: str) -> tuple[Kpi | None, Measurement | None]:
         """A KPI (removed or not) and its latest value."""
