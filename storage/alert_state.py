@@ -24,7 +24,7 @@ What the sweep needs from KPIs and initiatives comes from their repositories.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -418,6 +418,16 @@ class AlertRepo:
         for prefix in ("alset:", BOOK):
             found.update(name[len(prefix) :] for name in self._db.table_names(prefix))
         return sorted(found)
+
+    def prefetch_reminders(self, chats: Iterable[str]) -> None:
+        """Load what the red reminders of `chats` read beyond their books (each red KPI's
+        value index) in one query: the first sweep after a start asked for one each."""
+        self._kpis.prefetch_readings(
+            (chat, stored.state.kpi)
+            for chat in chats
+            for stored in self.states(chat, status=Status.RED)
+            if not stored.test
+        )
 
     def kpi_reading(self, chat: str, key: str) -> tuple[Kpi | None, Measurement | None]:
         """A KPI (removed or not) and its latest value, as KpiRepo.get and .latest give them."""

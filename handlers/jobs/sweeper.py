@@ -38,6 +38,9 @@ WORK_START, WORK_END = time(9, 0), time(19, 0)
 #: Work a sweep does in one atomic step before yielding to the loop (a command waits
 #: at most about this long, plus one chat's share, behind a sweep).
 SWEEP_SLICE = 0.002
+#: Chats whose red reminders' tables one query loads ahead of their looks (a slice takes
+#: about a dozen busy chats; a look that finds its tables cached asks for nothing).
+PREFETCH = 32
 #: How often the sweep re-reads the list of chats from the store.
 RESCAN = timedelta(hours=1)
 
@@ -132,7 +135,10 @@ async def sweep(
         names = ctx.store.alerts.chats()
     report = SweepReport()
 
-    def look(chat: str) -> None:
+    def look(item: tuple[int, str]) -> None:
+        position, chat = item
+        if position % PREFETCH == 0:
+            _prefetch(ctx, names[position : position + PREFETCH])
         try:
             looked = sweep_chat(ctx, chat)
         except Exception:  # one broken chat must not starve the others
@@ -142,8 +148,19 @@ async def sweep(
         if memory is not None and looked.next_look is not None:
             memory.next_look[chat] = looked.next_look
 
-    await in_slices(names, look, atomic=ctx.store.atomic, slice_seconds=slice_seconds, pause=pause)
+    await in_slices(
+        enumerate(names), look, atomic=ctx.store.atomic, slice_seconds=slice_seconds, pause=pause
+    )
     return report
+
+
+def _prefetch(ctx: Context, chats: list[str]) -> None:
+    """Load the tables the next chats' looks read beyond the preloaded kinds, in one query.
+    Only a speed-up: if it fails, each look loads (and reports) its own."""
+    try:
+        ctx.store.alerts.prefetch_reminders(chats)
+    except Exception:
+        _LOGGER.exception("sweep prefetch failed")
 
 
 def _loaded(table: str) -> None:

@@ -311,3 +311,32 @@ async def test_the_first_sweep_after_a_start_preloads_by_kind_and_sends_the_same
         assert memory.preloaded is preload
         core.close()
     assert sent[0] == sent[1] and len(sent[0]) == 8
+
+
+async def test_a_cold_sweep_loads_the_red_kpis_values_a_slice_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first sweep after a start reads each red KPI's value index beyond the preloaded
+    kinds: in one query for the next `PREFETCH` chats, not one query per chat."""
+    monkeypatch.setattr(bench_alerts, "CHATS", 5)
+    monkeypatch.setattr(bench_alerts, "KPIS_PER_CHAT", 3)
+    monkeypatch.setattr(sweeper, "PREFETCH", 2)
+    built = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
+    bench_alerts._build_sweep_store(built, busy=True)
+    built.close()
+    core = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
+    backend = core.store.db.backend
+    asked = _Asked(backend.load)
+    many: list[Sequence[str]] = []
+    load_many = backend.load_many
+
+    def counted(names: Sequence[str]) -> dict[str, bytes]:
+        many.append(names)
+        return load_many(names)
+
+    monkeypatch.setattr(backend, "load", asked)
+    monkeypatch.setattr(backend, "load_many", counted)
+    report = await sweeper.sweep(core.ctx, memory=sweeper.SweepMemory())
+    core.close()
+    assert report.reminders == 5 and asked.names == []
+    assert [len(names) for names in many] == [2, 2, 1]
