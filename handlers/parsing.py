@@ -247,7 +247,7 @@ _SUFFIX = {
 }
 #: Multipliers that may stand apart from the number (`1,1 млн`, `10 k`, `2 bn`).
 _SPACED_SUFFIX = re.compile(r"(?:k|к|тыс|m|mln|млн|bn|млрд)\.?", re.IGNORECASE)
-_PLAIN_NUMBER = re.compile(r"-?\d{1,18}(?:\.\d{1,18})?")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d{1,18}(?:\.\d{1,18})?")
 _NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)\.?(%?)$")
 #: `1e3`, `2,5e-3`: scientific notation, which the README's number rules do not list.
 _SCIENTIFIC = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)e[+-]?\d{1,4}")

@@ -48,6 +48,22 @@ def test_numbers_are_read_the_way_people_type_them(raw: str, value: float) -> No
     assert parse_number(raw) == pytest.approx(value)
 
 
+@settings(max_examples=300, deadline=None)
+@given(raw=st.from_regex(r"[+-]?\d{1,18}(?:\.\d{1,18})?", fullmatch=True))
+def test_a_plain_signed_number_reads_as_the_general_rules_read_it(raw: str) -> None:
+    """`+1` (every hashtag's amount) takes the fast path; a trailing space forces the general
+    rules, which must agree, refusals included."""
+    try:
+        fast: float | str = parse_number(raw)
+    except UsageError as exc:
+        fast = str(exc)
+    try:
+        general: float | str = parse_number(raw + " ")
+    except UsageError as exc:
+        general = str(exc).replace(f"'{raw} '", f"'{raw}'")
+    assert fast == general
+
+
 @pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "1e5", "abc", "", "12.5.1", "5x"])
 def test_non_numbers_are_refused(raw: str) -> None:
     with pytest.raises(UsageError):
