@@ -61,6 +61,7 @@ __all__ = [
     "Seen",
     "StoreStats",
     "copy_json",
+    "follows_appends",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -221,6 +222,22 @@ class _Entry:
 #: What `Database._cache.get` returns for a table not in the cache (None is a table known
 #: not to exist).
 _MISS: Final = _Entry({}, b"")
+
+
+Derive = Callable[[Mapping[str, Mapping[str, Any]]], Any]
+#: How a derived value follows documents appended to its table (`follows_appends`).
+_EXTENDS: dict[Derive, Callable[[Any, Mapping[str, Mapping[str, Any]]], Any]] = {}
+
+
+def follows_appends(
+    derive: Callable[[Mapping[str, Mapping[str, Any]]], T],
+    extend: Callable[[T, Mapping[str, Mapping[str, Any]]], T],
+) -> None:
+    """Declare that `extend(value, the appended documents by id)` equals `derive` of the
+    whole table after an append, so `Database.derived` carries a derived value over an
+    append instead of deriving it afresh from every document (a log block's summary at
+    each hashtag). Any other write derives anew; `extend` must not mutate `value`."""
+    _EXTENDS[derive] = extend
 
 
 def _by_key(models: Iterable[BaseModel]) -> dict[str, BaseModel]:
@@ -517,7 +534,7 @@ class Database:
         gives, byte for byte), so a `/kpi set` does not re-serialise its month shard and
         audit block to add one document to each."""
         docs = dict(entry.docs)
-        next_id = _last_id(entry) + 1
+        next_id = first_id = _last_id(entry) + 1
         parts = []
         for doc in added:
             raw = _dump(name, doc)  # first: a TypeError must change nothing
@@ -526,8 +543,15 @@ class Database:
             next_id += 1
         if parts:
             body = b"%s,%s}" % (entry.body[:-1], b",".join(parts))
+            appended = _Entry(docs, body, last_id=next_id - 1)
+            if entry.derived:  # carried over where declared (`follows_appends`)
+                new = {str(i): docs[str(i)] for i in range(first_id, next_id)}
+                for derive, value in entry.derived.items():
+                    extend = _EXTENDS.get(derive)
+                    if extend is not None:
+                        appended.derived[derive] = extend(value, new)
             self._change(name, body)
-            self._remember(name, _Entry(docs, body, last_id=next_id - 1))
+            self._remember(name, appended)
 
     def prepare(
         self,
@@ -598,6 +622,7 @@ class Database:
         in time order as plain tuples, which the garbage collector does not have to scan).
 
         `derive` must be a module-level function (it keys the cache); never mutate its result.
+        One declared with `follows_appends` is carried over appends to the table.
         """
         entry = self._entry(name)
         if entry is None:

@@ -1,0 +1,124 @@
+"""A derived value carried over appends (`follows_appends`) equals deriving it afresh."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from storage import engine
+from storage.engine import Database, follows_appends
+from tests.storage.test_engine import SpyBackend
+
+NAME = "t:c:1"
+
+
+def _total(docs: Mapping[str, Mapping[str, Any]]) -> tuple[int, float, tuple[str, ...]]:
+    """How many documents, their amounts' sum in id order, and their ids."""
+    total = 0.0
+    for doc in docs.values():
+        total += float(doc["n"])
+    return len(docs), total, tuple(docs)
+
+
+def _total_appended(
+    value: tuple[int, float, tuple[str, ...]], added: Mapping[str, Mapping[str, Any]]
+) -> tuple[int, float, tuple[str, ...]]:
+    count, total, ids = value
+    for doc in added.values():
+        total += float(doc["n"])
+    return count + len(added), total, ids + tuple(added)
+
+
+def _ids(docs: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
+    """Not declared: must be derived afresh after every write."""
+    return tuple(docs)
+
+
+follows_appends(_total, _total_appended)
+
+
+class _Boom(Exception):
+    pass
+
+
+# ("add", amounts): append; ("edit", i): change the i-th document; ("remove", i): delete it;
+# ("update", i): a TinyDB update; ("fail", amounts): append inside an atomic block that
+# raises; ("reopen", 0): flush and open the backend again; ("read", 0): derive now.
+_ACTIONS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.sampled_from(["add", "fail"]),
+            st.lists(st.integers(-8, 8).map(lambda n: n / 2), min_size=1, max_size=4),
+        ),
+        st.tuples(st.sampled_from(["edit", "remove", "update"]), st.integers(0, 30)),
+        st.tuples(st.sampled_from(["reopen", "read"]), st.just(0)),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(actions=_ACTIONS)
+def test_a_value_carried_over_appends_equals_deriving_it_afresh(
+    actions: list[tuple[str, Any]],
+) -> None:
+    _check(actions)
+
+
+def _check(actions: list[tuple[str, Any]]) -> None:
+    backend = SpyBackend()
+    db = Database(backend)
+    for kind, arg in actions:
+        ids = sorted(db.docs(NAME), key=int)
+        if kind == "add":
+            db.edit(NAME, added=[{"n": n} for n in arg])
+        elif kind == "fail":
+            with pytest.raises(_Boom), db.atomic():
+                db.edit(NAME, added=[{"n": n} for n in arg])
+                raise _Boom
+        elif kind == "reopen":
+            db.flush()
+            db = Database(backend)
+        elif kind == "read" or not ids:
+            pass
+        elif kind == "edit":
+            db.edit(NAME, {int(ids[arg % len(ids)]): {"n": arg}})
+        elif kind == "remove":
+            db.edit(NAME, {int(ids[arg % len(ids)]): None})
+        else:
+            db.table(NAME).update({"n": -arg}, doc_ids=[int(ids[arg % len(ids)])])
+        assert db.derived(NAME, _total) == _total(db.docs(NAME))
+        assert db.derived(NAME, _ids) == _ids(db.docs(NAME))
+
+
+def test_the_property_catches_an_extension_that_drops_the_appended_amounts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def dropped(
+        value: tuple[int, float, tuple[str, ...]], added: Mapping[str, Mapping[str, Any]]
+    ) -> tuple[int, float, tuple[str, ...]]:
+        return value[0] + len(added), value[1], value[2] + tuple(added)
+
+    monkeypatch.setitem(engine._EXTENDS, _total, dropped)
+    with pytest.raises(AssertionError):
+        _check([("add", [1.0]), ("read", 0), ("add", [2.0])])
+
+
+class _CarriesEverything(dict[Any, Any]):
+    """A planted engine bug: every derived value is carried over an append unchanged."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(key, lambda value, added: value)
+
+
+def test_the_property_catches_an_engine_that_carries_values_never_declared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(engine, "_EXTENDS", _CarriesEverything(engine._EXTENDS))
+    with pytest.raises(AssertionError):
+        _check([("add", [1.0]), ("read", 0), ("add", [2.0])])
+
