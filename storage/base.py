@@ -8,6 +8,7 @@ the whole table it touched): one per chat and kind, history sharded (`AppendLog`
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from operator import methodcaller
@@ -286,6 +287,21 @@ def _sealed(docs: Mapping[str, Mapping[str, Any]]) -> tuple[int, int | None]:
     return sum(int(b[1]) for b in blocks[:-1]), int(blocks[-1][0])
 
 
+def _by_day(
+    docs: Mapping[str, Mapping[str, Any]],
+) -> tuple[tuple[int, ...], list[str], tuple[int, ...]]:
+    """A log index's block numbers in log order, its blocks' latest days sorted, and the
+    position of the block each sorted day belongs to (derived once per index version)."""
+    doc = next(iter(docs.values()), None)
+    blocks = doc["blocks"] if doc else []
+    order = sorted(range(len(blocks)), key=lambda p: str(blocks[p][2]))
+    return (
+        tuple(int(b[0]) for b in blocks),
+        [str(blocks[p][2]) for p in order],
+        tuple(order),
+    )
+
+
 class AppendLog:
     """A history kept in blocks of `block` documents, so an append costs one small block.
 
@@ -387,13 +403,16 @@ class AppendLog:
         return [self._db.derived(name, derive) for name in self._blocks_from(since)]
 
     def _blocks_from(self, since: datetime | None) -> list[str]:
-        cut = None if since is None else since.astimezone(UTC).date().isoformat()
-        blocks = self._index()
-        return [
-            f"{self._prefix}{n}"
-            for position, (n, _, day) in enumerate(blocks, start=1)
-            if cut is None or day >= cut or position == len(blocks)  # newest: day may lag
-        ]
+        """The blocks whose latest day is `since`'s UTC day or later, and the newest (its
+        day may lag), in log order: found by bisecting the index's days, sorted once per
+        index version (`_by_day`), not by a walk of every block at each read."""
+        numbers, days, order = self._db.derived(self._index_name, _by_day)
+        if since is None or not numbers:
+            positions: Iterable[int] = range(len(numbers))
+        else:
+            cut = since.astimezone(UTC).date().isoformat()
+            positions = sorted({*order[bisect_left(days, cut) :], len(numbers) - 1})
+        return [f"{self._prefix}{numbers[p]}" for p in positions]
 
     def tail(self, model: type[ModelT], limit: int) -> list[ModelT]:
         """The last `limit` entries, oldest first (reads only the newest blocks)."""
