@@ -20,6 +20,7 @@ from storage.base import (
     to_doc,
 )
 from storage.changes import Changes, Doc
+from storage.engine import follows_appends
 
 _DEFS = "ini:"
 #: `inum:<chat>:<initiative>`: the last entry number given (never reused), written only when
@@ -216,9 +217,27 @@ class _Span(NamedTuple):
 
 def _span(docs: Mapping[str, Mapping[str, Any]]) -> _Span | None:
     """A log block's `_Span`, None when it is empty (derived once per block version, see
-    `Tables.derived`)."""
+    `Tables.derived`, and carried over appends by `_span_appended`)."""
     pairs = tuple((datetime.fromisoformat(d["at"]), float(d["amount"])) for d in docs.values())
     if not pairs:
         return None
     times = [at for at, _ in pairs]
     return _Span(pairs, min(times), max(times), sum(amount for _, amount in pairs))
+
+
+def _span_appended(span: _Span | None, added: Mapping[str, Mapping[str, Any]]) -> _Span | None:
+    """`_span` of a block after `added` were appended to it, from its `_span` before: a
+    hashtag on a cadence initiative parses its own entry, not the newest block's 64. The
+    total adds the new amounts in log order after the old ones, as `_span`'s sum does."""
+    more = _span(added)
+    if span is None or more is None:
+        return more if span is None else span
+    total = span.total
+    for _, amount in more.pairs:
+        total += amount
+    return _Span(
+        span.pairs + more.pairs, min(span.first, more.first), max(span.last, more.last), total
+    )
+
+
+follows_appends(_span, _span_appended)

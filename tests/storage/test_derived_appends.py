@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage import engine
+from storage import engine, initiatives
+from storage.base import instant_text
 from storage.engine import Database, follows_appends
 from tests.storage.test_engine import SpyBackend
 
 NAME = "t:c:1"
+AT = datetime(2026, 11, 21, tzinfo=UTC)
 
 
 def _total(docs: Mapping[str, Mapping[str, Any]]) -> tuple[int, float, tuple[str, ...]]:
@@ -122,3 +125,24 @@ def test_the_property_catches_an_engine_that_carries_values_never_declared(
     with pytest.raises(AssertionError):
         _check([("add", [1.0]), ("read", 0), ("add", [2.0])])
 
+
+_ENTRIES = st.lists(
+    st.tuples(st.integers(-60 * 24, 60 * 24), st.integers(-8, 8).map(lambda n: n / 2)),
+    max_size=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=_ENTRIES, added=_ENTRIES)
+def test_a_log_blocks_span_carried_over_an_append_equals_its_span_afresh(
+    before: list[tuple[int, float]], added: list[tuple[int, float]]
+) -> None:
+    """Entries in any time order, the block empty before or after or not."""
+    docs = {
+        str(i): {"at": instant_text(AT + timedelta(hours=hours)), "amount": amount}
+        for i, (hours, amount) in enumerate([*before, *added], start=1)
+    }
+    ids = list(docs)
+    old = {i: docs[i] for i in ids[: len(before)]}
+    new = {i: docs[i] for i in ids[len(before) :]}
+    assert initiatives._span_appended(initiatives._span(old), new) == initiatives._span(docs)
