@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Generic, TypeVar
 
 __all__ = ["Holding"]
 
@@ -24,17 +25,33 @@ class Holding(Generic[V]):
         #: What is held, by chat (None outside a block); the repository reads and fills it.
         self.held: dict[str, V] | None = None
 
-    @contextlib.contextmanager
-    def block(self) -> Iterator[None]:
+    def block(self) -> AbstractContextManager[None]:
         """Hold the writes made in the block; make them when it ends."""
-        if self.held is not None:
-            yield
+        return _Block(self) if self.held is None else _JOINED
+
+    def _end(self, failed: bool) -> None:
+        held, self.held = self.held, None
+        if failed or held is None:
             return
-        self.held = {}
-        try:
-            yield
-            held = self.held
-        finally:
-            self.held = None
         for chat, value in held.items():
             self._write(chat, value)
+
+
+class _Block(AbstractContextManager[None]):
+    """An outermost `Holding.block()` (a class, not a generator: a busy sweep opens two
+    per chat it looks at, and the generator's machinery was most of their cost)."""
+
+    __slots__ = ("_holding",)
+
+    def __init__(self, holding: Holding[Any]) -> None:
+        self._holding = holding
+
+    def __enter__(self) -> None:
+        self._holding.held = {}
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        self._holding._end(failed=exc_type is not None)
+
+
+#: A nested block: it joins the outer one, which writes everything when it ends.
+_JOINED: AbstractContextManager[None] = contextlib.nullcontext()
