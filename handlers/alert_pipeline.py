@@ -32,7 +32,7 @@ from handlers.contract import ChartRequest, Context
 from scoring.alert_rules import AlertState, Transition, values_gone
 from scoring.alerts_batch import Batcher
 from scoring.kpi import performance
-from scoring.models import Kpi, Status, Thresholds
+from scoring.models import Kpi, Measurement, Status, Thresholds
 from storage.alert_state import AlertSettings, StoredState
 
 __all__ = [
@@ -95,20 +95,24 @@ def evaluate_chat(
     now: datetime,
     thresholds: Thresholds | None = None,
     stored: Mapping[str, StoredState] | None = None,
+    readings: Mapping[str, tuple[Kpi, Measurement]] | None = None,
 ) -> tuple[list[Transition], bool]:
     """Evaluate `kpis` of the chat (`evaluate_kpi`) and queue what they say, together.
 
     The one place a chat's KPIs are evaluated, for commands and for the sweep alike.
     Returns the transitions and whether the queue flushed the chat's alerts at `now`.
-    `stored`: KPIs' alert states as the caller read them in this atomic step (not read
-    again).
+    `stored` and `readings`: KPIs' alert states and current readings as the caller read
+    them in this atomic step (not read again).
     """
     if thresholds is None:
         thresholds = ctx.store.scorecards.thresholds(chat)
     transitions: list[Transition] = []
     for kpi in kpis:
         known = stored.get(kpi.key) if stored is not None else None
-        transitions.extend(evaluate_kpi(ctx, chat, kpi, settings, tz, thresholds, now, known))
+        current = readings.get(kpi.key) if readings is not None else None
+        transitions.extend(
+            evaluate_kpi(ctx, chat, kpi, settings, tz, thresholds, now, known, current)
+        )
     return transitions, queue(ctx, chat, transitions, settings=settings, now=now)
 
 
@@ -135,19 +139,24 @@ def remind_red(
         if not s.test and (s.state.last_notified is None or now - s.state.last_notified >= repeat)
     ]
     kpis: list[Kpi] = []
+    readings: dict[str, tuple[Kpi, Measurement]] = {}
     for stored in due:
-        kpi, latest = ctx.store.alerts.kpi_reading(chat, stored.state.kpi)
+        kpi = ctx.store.kpis.get(chat, stored.state.kpi)
         if kpi is not None and kpi.removed_at is not None:
             continue
-        if kpi is None or kpi.test != stored.test or latest is None:
+        current = None
+        if kpi is not None and kpi.test == stored.test:
+            current = current_reading(ctx, chat, kpi)
+        if kpi is None or current is None:
             ctx.store.alerts.drop_state(chat, stored.state.kpi)
             continue
         kpis.append(kpi)
+        readings[kpi.key] = current
     if not kpis:
         return 0, False
     states = {s.state.kpi: s for s in due}  # as read in this step: not parsed again
     found, flushed = evaluate_chat(
-        ctx, chat, kpis, settings=settings, tz=tz, now=now, stored=states
+        ctx, chat, kpis, settings=settings, tz=tz, now=now, stored=states, readings=readings
     )
     return sum(1 for t in found if t.kind == "reminder" and t.suppressed is None), flushed
 
@@ -238,6 +247,7 @@ def evaluate_kpi(
     thresholds: Thresholds,
     now: datetime,
     stored: StoredState | None = None,
+    current: tuple[Kpi, Measurement] | None = None,
 ) -> list[Transition]:
     """Step one KPI's alert state with its current reading; persist it; return transitions.
 
@@ -245,9 +255,11 @@ def evaluate_kpi(
     Without a stored state, a KPI with history gets its state rebuilt from that history
     silently (demo, import, restore, older stores): 90 days of data are not a "first
     reading". A KPI's very first value, or its first out of test mode, is announced.
-    `stored`: its state as the caller just read it (else it is read here).
+    `stored` and `current`: its state and `current_reading` as the caller just read them
+    (else they are read here).
     """
-    current = current_reading(ctx, chat, kpi)
+    if current is None:
+        current = current_reading(ctx, chat, kpi)
     if current is None:
         return []
     kpi, reading = current

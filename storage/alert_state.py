@@ -35,7 +35,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from scoring.alert_rules import AlertPolicy, AlertState, Mute, Transition
 from scoring.alerts_batch import Batcher
-from scoring.models import Kpi, Measurement, Status
+from scoring.models import Status
 from scoring.schedule import Schedule
 from storage.base import (
     AppendLog,
@@ -428,10 +428,6 @@ class AlertRepo:
             for stored in self.states(chat, status=Status.RED)
             if not stored.test
         )
-
-    def kpi_reading(self, chat: str, key: str) -> tuple[Kpi | None, Measurement | None]:
-        """A KPI (removed or not) and its latest value, as KpiRepo.get and .latest give them."""
-        return self._kpis.reading(chat, key)
 
     def progress_total(self, chat: str, key: str, since: datetime) -> float:
         """An initiative's logged amount from `since` on (as InitiativeRepo.logs would sum)."""
