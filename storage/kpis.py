@@ -482,14 +482,9 @@ class KpiRepo:
         return facts
 
     def prefetch_readings(self, kpis: Iterable[tuple[str, str]]) -> None:
-        """Load the value indexes `reading` reads for these (chat, KPI key) pairs in one
+        """Load the value indexes `latest` reads for these (chat, KPI key) pairs in one
         query (the sweep: one red KPI in each of many chats), not one query each."""
         self._db.prefetch_names(self._index_name(chat, key) for chat, key in kpis)
-
-    def reading(self, chat: str, key: str) -> tuple[Kpi | None, Measurement | None]:
-        """A KPI (removed or not) and its latest value."""
-        latest = self.latest(chat, key)
-        return self.get(chat, key), latest[-1] if latest else None
 
     # calculated KPIs: one period's values -----------------------------------------------
 
