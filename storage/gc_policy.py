@@ -12,20 +12,50 @@ documents, models derived from them, finished tasks). So:
   (an evicted table goes as before); only cyclic garbage alive at that instant would stay,
   and commands make none (a test runs everyday commands and refusals under
   `DEBUG_SAVEALL` and attributes what the collector finds).
-- The bound, should some path make cycles anyway: every `CHECK_EVERY` commands the
-  interpreter's allocated small-object blocks are counted (`sys.getallocatedblocks`, a sum
-  over its arenas: microseconds whatever the heap). Only when they grew by more than
-  `GROWTH` since the last look that counted are the frozen objects counted
-  (`gc.get_freeze_count()`, which walks them: about 3 ms at 190k objects), and only if
-  *those* grew by more than `GROWTH` since the last full collection is everything
-  unfrozen and collected once. That is CPython's own rule for full collections (a quarter
-  more long-lived objects), counted on what survives commands. The block count alone is
-  not the judge: it also grows with untracked data (the table cache's bytes and strings
-  fill it by ~6 % per 1,000 commands while frozen objects grow ~2 %), and judging by it
-  put a 40–50 ms full collection inside the open-loop bench every ~5,000 commands. A
-  steady store never pays either count's walk; a filling cache pays the walk a
-  logarithmic number of times; cycles that leak are bounded to about a quarter of the
-  live objects.
+- The bound, should some path make cycles anyway: once the objects frozen since the last
+  full collection outnumber a quarter (`GROWTH`) of the live objects then, everything is
+  unfrozen and collected once. Leaked cycles stay bounded to about a quarter of the live
+  objects, and a steady store never collects.
+
+The frozen objects are counted without walking them (`gc.get_freeze_count()` walks the
+whole permanent generation: 6–10 ms at the bench's stores, a long loop step each time it
+ran). The account comes from CPython's own counter (3.11, Modules/gcmodule.c): generation
+0's count goes up by one at each allocation of a collector type (`_PyObject_GC_Link`,
+tracked or not) and down by one at each free (`PyObject_GC_Del`), floored at 0; a
+collection of generation g resets the counts up to g and `gc.freeze()` resets them all.
+So just before each freeze the count is the net number of such objects made since the
+last freeze, and the account adds it up. What that alone would miss, and how it is made up:
+
+- objects an automatic collection inside a command promoted to generation 1 or 2 leave
+  the count: `gc.callbacks` adds the count at each collection's start, so each object is
+  in the account once, wherever it was promoted;
+- frees that meet a count of 0 are lost, and they are many: what a command hands back (its
+  replies, its task) is freed just after the freeze, in the next loop step. In the bench's
+  replay at 10k values the account grew ~13 objects per command where ~4.3 were kept
+  (counted by a walk of every object and what it refers to). So `BALLAST` objects are made
+  just after each freeze and dropped just before the next: the count starts at `BALLAST`,
+  those frees take one off it, and the ballast itself is taken off the account: ~4.8 per
+  command then, for ~4 µs per command. What still meets a count of 0 (more frees than that;
+  temporaries a collection promoted and the command freed after it; the garbage a
+  collection frees, not taken off either, since lists and dicts come and go through free
+  lists uncounted and taking each collected one off would let the account sink at every
+  collection) makes the account run high, never low (except by what the free lists hold, a
+  few hundred objects): a leak is never hidden.
+
+"Live objects" are the allocator's blocks (`sys.getallocatedblocks()`, a sum over its
+arenas: microseconds whatever the heap): every small object, string and number alike,
+holds one, a container two. That is a looser bound than the walk's, which counted tracked
+containers only (a quarter of 255,000 blocks at 10k values, not of 57,000 containers),
+but those cannot be counted without a walk, and the account (which counts every
+collector-type object, tracked or not) against them would have put a 35 ms full
+collection every ~3,000 commands in the bench's replay at 10k, whose store keeps what
+its writes add; against the blocks, every ~14,000. A collection also needs the blocks
+themselves to have grown by more than the account says, since every object made holds
+one: an account that only ran high (a steady store) never collects.
+
+On the system allocator (`PYTHONMALLOC=malloc`: no block count) the frozen objects are
+walked at the first look and after each collection (which walked everything anyway), and
+a quarter of them is the bound.
 """
 
 from __future__ import annotations
@@ -34,39 +64,85 @@ import gc
 import sys
 from typing import Final
 
-#: Commands between two looks at how many objects are frozen.
+#: Commands between two looks at the account.
 CHECK_EVERY: Final = 1_000
-#: How much the frozen objects may grow before everything is collected once.
+#: How much may be frozen since the last full collection, as a share of the live objects
+#: then, before everything is collected once.
 GROWTH: Final = 0.25
+#: Objects made just after each freeze and dropped just before the next (see the module).
+BALLAST: Final = 32
 
 _commands = 0
-_blocks_seen = 0  # allocated blocks at the last look that counted the frozen objects
-_frozen_after_full = 0  # frozen objects just after the last full collection (0: none yet)
+#: Objects made since the last freeze that collections took out of generation 0's count.
+_promoted = 0
+#: Net objects frozen since the last full collection (the account; it can only run high).
+_grown = 0
+#: Live objects then: allocated blocks (0: not looked yet; or frozen objects, walked once,
+#: without Python's allocator).
+_live = 0
+#: Allocated blocks at the last full collection (or first look).
+_blocks = 0
+
+
+class _Ballast:
+    """A collector-type object whose only use is to be counted (no free list keeps it)."""
+
+    __slots__ = ()
+
+
+#: The ballast alive now, and how much of generation 0's count it is.
+_ballast: list[_Ballast] = []
+_ballast_counted = 0
+
+
+def _on_collection(phase: str, info: dict[str, int]) -> None:
+    """Carry generation 0's count across a collection that is about to reset it."""
+    global _promoted, _ballast_counted
+    if phase == "start":
+        _promoted += gc.get_count()[0] - _ballast_counted
+        _ballast_counted = 0
+
+
+gc.callbacks.append(_on_collection)
 
 
 def keep_long_lived() -> None:
     """Freeze every object alive now out of the collector's generations (O(1))."""
+    global _promoted, _grown, _ballast_counted
+    _grown += _promoted + gc.get_count()[0] - _ballast_counted
+    _promoted = 0
     gc.freeze()
+    _ballast.clear()  # freed with the count at 0: nothing taken off it
+    _ballast.extend([_Ballast() for _ in range(BALLAST)])
+    _ballast_counted = BALLAST
 
 
 def after_command() -> None:
     """A command finished: what it kept is long-lived (see the module for the bound)."""
-    global _commands, _blocks_seen, _frozen_after_full
-    gc.freeze()
+    global _commands
+    keep_long_lived()
     _commands += 1
     if _commands < CHECK_EVERY:
         return
     _commands = 0
-    blocks = sys.getallocatedblocks()  # 0 on the system allocator: always count frozen
-    if blocks and _blocks_seen and blocks <= _blocks_seen * (1 + GROWTH):
-        return
-    _blocks_seen = blocks
-    frozen = gc.get_freeze_count()
-    if not _frozen_after_full:
-        _frozen_after_full = frozen
-    elif frozen > _frozen_after_full * (1 + GROWTH):
+    if not _live:
+        _restart()  # the first look: the live objects the account is measured against
+    elif _grown > _live * GROWTH and _memory_grew(_grown):
         gc.unfreeze()
         gc.collect()
-        gc.freeze()
-        _frozen_after_full = gc.get_freeze_count()
-        _blocks_seen = sys.getallocatedblocks()
+        keep_long_lived()
+        _restart()
+
+
+def _memory_grew(by: int) -> bool:
+    """Did the allocator's blocks grow by more than `by` since the account restarted? (Yes
+    on the system allocator, which has no block count: the account alone judges there.)"""
+    return not _blocks or sys.getallocatedblocks() - _blocks > by
+
+
+def _restart() -> None:
+    """Start the account again from the live objects now."""
+    global _grown, _live, _blocks
+    _grown = 0
+    _blocks = sys.getallocatedblocks()  # 0 on the system allocator: walk the frozen ones
+    _live = _blocks or gc.get_freeze_count() or 1
