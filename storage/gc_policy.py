@@ -50,8 +50,9 @@ but those cannot be counted without a walk, and the account (which counts every
 collector-type object, tracked or not) against them would have put a 35 ms full
 collection every ~3,000 commands in the bench's replay at 10k, whose store keeps what
 its writes add; against the blocks, every ~14,000. A collection also needs the blocks
-themselves to have grown by more than the account says, since every object made holds
-one: an account that only ran high (a steady store) never collects.
+themselves to have grown by a quarter: an account that only ran high (a steady store)
+never collects, and cycles leaked while as much else was freed leave the process within a
+quarter of its size after the last collection.
 
 On the system allocator (`PYTHONMALLOC=malloc`: no block count) the frozen objects are
 walked at the first look and after each collection (which walked everything anyway), and
@@ -127,14 +128,14 @@ def after_command() -> None:
     _commands = 0
     if not _live:
         _restart()  # the first look: the live objects the account is measured against
-    elif _grown > _live * GROWTH and _memory_grew(_grown):
+    elif _grown > _live * GROWTH and _memory_grew(_live * GROWTH):
         gc.unfreeze()
         gc.collect()
         keep_long_lived()
         _restart()
 
 
-def _memory_grew(by: int) -> bool:
+def _memory_grew(by: float) -> bool:
     """Did the allocator's blocks grow by more than `by` since the account restarted? (Yes
     on the system allocator, which has no block count: the account alone judges there.)"""
     return not _blocks or sys.getallocatedblocks() - _blocks > by

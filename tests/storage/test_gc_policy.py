@@ -108,8 +108,10 @@ def _execute(commands: list[_Command], on_collection: Callable[[], None]) -> _Ru
         for cmd in commands:
             run.command(cmd)
             gc_policy.after_command()
-            bound = _growth * gc_policy._live + run.freed_since_collection + SLACK
-            assert run.leaked_alive() <= bound, (run.leaked_alive(), bound)
+            share = _growth * gc_policy._live
+            bound = share + run.freed_since_collection + SLACK
+            grew = sys.getallocatedblocks() - gc_policy._blocks
+            assert run.leaked_alive() <= bound or grew <= share, (run.leaked_alive(), bound)
     return run
 
 
@@ -129,7 +131,9 @@ def _commands(
 def _bound_holds(commands: list[_Command]) -> None:
     """Leaked cycles never pass a quarter of the live objects (here SHARE), net of what
     was freed since the last full collection (the frozen objects the account counts are
-    net, as the walk counted them), give or take SLACK."""
+    net, as the walk counted them), give or take SLACK — unless the process as a whole
+    has not grown by a quarter since (other objects freed meanwhile, which the test does
+    not see: earlier examples' leftovers)."""
     _execute(commands, on_collection=lambda: None)
 
 
