@@ -673,8 +673,11 @@ class Database:
         a sweep's slice reads one scattered table in each chat it looks at, and one
         query per table cost as much as parsing it. A table with unsaved or unwritten
         changes is left to `_entry` (its newest body is in memory, not on disk); a name
-        not stored is remembered as absent, as a load on demand would."""
+        not stored is remembered as absent, as a load on demand would. With every table
+        cached (after a start-up warm) `names` is not even iterated."""
         self._check_open()
+        if self._all_cached:
+            return
         wanted = [
             name
             for name in dict.fromkeys(names)

@@ -166,3 +166,20 @@ def test_tables_loaded_by_name_in_one_query_read_what_loading_each_would(
         else:
             assert dict(db.docs(name)) == truth.get(name, {})
     assert {m: dict(db.docs(m)) for m in _FEW} == {m: truth.get(m, {}) for m in _FEW}
+
+
+def test_a_warm_store_does_not_even_list_the_names_to_load() -> None:
+    """After a start-up warm every table is cached: the sweep's list of names (built by
+    reading each chat's book) is never iterated."""
+    backend = SpyBackend()
+    db = _seeded(backend, ("a:1",))
+    asyncio.run(db.warm())
+
+    taken: list[str] = []
+
+    def names() -> Iterator[str]:
+        taken.append("a:1")
+        yield "a:1"
+
+    db.prefetch_names(names())
+    assert taken == [] and backend.many == []
