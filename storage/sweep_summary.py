@@ -61,14 +61,18 @@ class CadenceFacts:
     def logs(self) -> tuple[tuple[datetime, float], ...]:
         """(time, amount) of each entry logged from `since` on, in log order."""
         return tuple(
-            (datetime.fromisoformat(at), float(amount)) for at, amount in self.stored_logs
+            [(datetime.fromisoformat(at), float(amount)) for at, amount in self.stored_logs]
         )
 
     def total(self, since: datetime) -> float | None:
         """The amount logged from `since` on, or None when `since` is before what is kept."""
         if since < self.since:
             return None
-        return sum(amount for at, amount in self.logs if at >= since)
+        total = 0.0  # a loop, not sum() of a generator: no call per entry on the sweep's path
+        for at, amount in self.logs:
+            if at >= since:
+                total += amount
+        return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,15 +204,17 @@ def parse(doc: Mapping[str, Any]) -> SweepSummary:
     """A summary document (`SweepSummaryRepo.build`'s) as the sweep reads it."""
     facts = doc["facts"]  # read-only, as stored: never changed
     cadence = tuple(
-        CadenceFacts(
-            c["initiative"]["key"],
-            c["initiative"]["cadence"]["period"],
-            c["initiative"]["cadence"]["count"],
-            datetime.fromisoformat(c["since"]),
-            c["initiative"],
-            c["logs"],
-        )
-        for c in doc["cadence"]
+        [
+            CadenceFacts(
+                c["initiative"]["key"],
+                c["initiative"]["cadence"]["period"],
+                c["initiative"]["cadence"]["count"],
+                datetime.fromisoformat(c["since"]),
+                c["initiative"],
+                c["logs"],
+            )
+            for c in doc["cadence"]
+        ]
     )
     return SweepSummary(facts, cadence)
 
