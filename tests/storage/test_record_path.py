@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from scoring.models import Measurement
 from storage import Store
+from storage.base import to_doc
 from storage.engine import Database
+from storage.kpis import KpiRepo, measurement_doc
 from storage.port import MemoryBackend
 
 CHAT = "t:1"
@@ -146,3 +148,37 @@ def test_the_property_catches_an_index_that_keeps_the_oldest_values(
     monkeypatch.setattr(Database, "edit", oldest)
     with pytest.raises(AssertionError):
         _UNSHRUNK(given(_ACTIONS)(_run))()
+
+
+def test_the_property_catches_a_replaced_value_taken_from_the_wrong_latest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted bug: the replaced value is the index's newest model, whichever day it has
+    (`record` answers from the index's models instead of validating the stored document)."""
+
+    def newest(self: KpiRepo, chat: str, key: str, doc: Any) -> Measurement:
+        latest = self.latest(chat, key)
+        return latest[-1] if latest else Measurement.model_validate(doc)
+
+    monkeypatch.setattr(KpiRepo, "_known", newest)
+    with pytest.raises(AssertionError):
+        _UNSHRUNK(given(_ACTIONS)(_run))()
+
+
+_MEASUREMENTS = st.builds(
+    Measurement,
+    kpi=st.text(max_size=8),
+    value=st.floats(allow_nan=False) | st.integers(-(10**18), 10**18),
+    day=st.dates(),
+    at=st.datetimes(timezones=st.timezones() | st.just(UTC)),
+    by=st.text(max_size=5),
+    by_id=st.text(max_size=5),
+    note=st.text(max_size=10),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_MEASUREMENTS)
+def test_a_value_document_built_by_hand_is_the_models_own(m: Measurement) -> None:
+    """`measurement_doc` stores exactly what the model's serialiser would, byte for byte."""
+    assert orjson.dumps(measurement_doc(m)) == orjson.dumps(to_doc(m))
