@@ -8,7 +8,9 @@ is recorded, when the sweep reminds and when a waiting batch finally goes out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import render
@@ -17,6 +19,7 @@ from handlers.calculated import current_measurement
 from handlers.common import zone_of
 from handlers.contract import Context
 from scoring.alert_rules import (
+    COLOURS,
     AlertState,
     Mute,
     Transition,
@@ -24,16 +27,20 @@ from scoring.alert_rules import (
     evaluate,
     hold,
     range_of,
+    settle,
     transition_kind,
 )
 from scoring.alerts_batch import Batch
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
-from scoring.status import would_be_status
+from scoring.status import colour, would_be_status
 from scoring.targets import kpi_on
 from storage.alert_state import AlertSettings
+from storage.base import instant_text
 
-__all__ = ["as_of_now", "current_reading", "now_note", "step"]
+__all__ = ["as_of_now", "current_reading", "now_note", "quiet_step", "step"]
+
+_COLOURS = {status.value: status for status in COLOURS}
 
 
 def current_reading(ctx: Context, chat: str, kpi: Kpi) -> tuple[Kpi, Measurement] | None:
@@ -67,6 +74,54 @@ def step(
         tz=tz,
         thresholds=thresholds,
     )
+
+
+def quiet_step(
+    state: Mapping[str, Any],
+    kpi: Kpi,
+    reading: Measurement,
+    settings: AlertSettings,
+    thresholds: Thresholds,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """`step` on the stored state (`to_doc` of an AlertState) when the reading changes
+    nothing but itself: the colour settles where it is (a count towards another one ends),
+    people were told of it and no reminder is due. Then the new state's document is the
+    old one with the reading in it and no count, exactly `to_doc` of `step`'s state, and
+    there is no transition; None otherwise (`step` decides). Most `/kpi set`s are this,
+    and the model round trip (parse, copy, serialise) was most of their alert step."""
+    status = _COLOURS.get(state["status"])
+    last = state.get("last_notified")
+    if status is None or last is None or state["kpi"] != kpi.key:
+        return None  # no colour yet, or a muted change to catch up on
+    value = reading.value
+    share = performance(kpi, value)
+    raw = colour(kpi, value, share, thresholds)  # `would_be_status`, the share computed once
+    policy = settings.policy
+    hysteresis = policy.hysteresis
+    kept = settle(
+        status,
+        raw,
+        kpi=kpi,
+        value=value,
+        performance=share,
+        thresholds=thresholds,
+        hysteresis=hysteresis,
+    )
+    if kept is not status:
+        return None
+    if status is Status.RED and now - datetime.fromisoformat(last) >= policy.repeat:
+        return None  # a reminder is due
+    return {
+        **state,
+        "value": value,
+        "performance": share,
+        "by": reading.by,
+        "reading_at": instant_text(reading.at),
+        "pending": None,
+        "pending_count": 0,
+        "pending_since": None,
+    }
 
 
 def as_of_now(

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from handlers.alert_judge import as_of_now, current_reading, now_note, step
+from handlers.alert_judge import as_of_now, current_reading, now_note, quiet_step, step
 from handlers.alert_messages import channels, render_batch
 from handlers.alert_rebuild import REBUILD_READINGS, rebuild_state
 from handlers.common import zone_of
@@ -264,6 +264,12 @@ def evaluate_kpi(
         return []
     kpi, reading = current
     if stored is None:
+        found = ctx.store.alerts.state_doc(chat, kpi.key)
+        if found is not None and found[1] == kpi.test:
+            quiet = quiet_step(found[0], kpi, reading, settings, thresholds, now)
+            if quiet is not None:
+                ctx.store.alerts.put_state_doc(chat, kpi.key, quiet, test=kpi.test)
+                return []
         stored = ctx.store.alerts.state(chat, kpi.key)
     # Test mode switched on or off since the state was written: start afresh, so the
     # first live reading announces its colour and test readings never reach people.

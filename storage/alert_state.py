@@ -285,25 +285,50 @@ class AlertRepo:
             if doc["key"] not in book and (wanted is None or doc["state"].get("status") == wanted)
         ]
 
+    def state_doc(self, chat: str, kpi: str) -> tuple[Mapping[str, Any], bool] | None:
+        """One KPI's alert state as stored (`to_doc` of its AlertState, read-only) and the
+        test mode it was computed in, unparsed: a `/kpi set` that changes nothing but the
+        reading steps it as it is (`handlers.alert_judge.quiet_step`)."""
+        entry = (self._book(chat).get("states") or {}).get(kpi)
+        if entry is None:
+            bucket = self._db.docs(self._bucket(chat, kpi)).values()
+            entry = next((doc for doc in bucket if doc.get("key") == kpi), None)
+        if entry is None:
+            return None
+        return entry["state"], bool(entry.get("test", False))
+
     def put_state(self, chat: str, state: AlertState, *, test: bool) -> None:
         """Persist one KPI's alert state (in place of its old one; no write when unchanged):
         a red one in the book, where the sweep's reminder changes it with everything else
         it changes; any other in its bucket (a `/kpi set` that changes no colour writes a
         bucket of a few states, not the book)."""
-        kpi = state.kpi
+        self._put_state(chat, state.kpi, to_doc(state), test, state)
+
+    def put_state_doc(self, chat: str, kpi: str, state: Mapping[str, Any], *, test: bool) -> None:
+        """`put_state` of a state given as its document (`to_doc` of the AlertState), built
+        for this and never touched again."""
+        self._put_state(chat, kpi, state, test, None)
+
+    def _put_state(
+        self, chat: str, kpi: str, state: Mapping[str, Any], test: bool, model: AlertState | None
+    ) -> None:
+        """`model`: `state` as a model, or None when the caller has none (reads in a
+        `batch()` block then parse the document)."""
         states = self._book(chat).get("states") or {}
-        if state.status is Status.RED:
-            doc = {"test": test, "state": to_doc(state)}
+        if state["status"] == Status.RED.value:
+            doc = {"test": test, "state": state}
             if states.get(kpi) != doc:
                 held = self._update(chat, states={**states, kpi: doc})
-                if held is not None:
-                    held.states[kpi] = StoredState(state, test)
+                if held is not None and model is not None:
+                    held.states[kpi] = StoredState(model, test)
+                elif held is not None:
+                    held.states.pop(kpi, None)
             if kpi not in states:  # a state is in one place: the book, or its bucket
                 self._drop_from_bucket(chat, kpi)
             return
         if kpi in states:
             self._drop_from_book(chat, kpi, states)
-        doc = {"key": kpi, "test": test, "state": to_doc(state)}
+        doc = {"key": kpi, "test": test, "state": state}
         name = self._bucket(chat, kpi)
         docs = self._db.docs(name)
         found = next((i for i, d in docs.items() if d.get("key") == kpi), None)
