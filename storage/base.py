@@ -278,6 +278,23 @@ def utc_day(stamp: str) -> str:
     return datetime.fromisoformat(stamp).astimezone(UTC).date().isoformat()
 
 
+def _latest_days(stamps: list[str]) -> list[str]:
+    """`utc_day` of the latest of the UTC instants as stored (`…Z`: their date is their
+    first ten characters, so the latest string has the latest day) and of every other stamp:
+    the same latest day as `utc_day` of each, found without a call per stamp (a block of 64
+    sealed when the next opens)."""
+    plain: list[str] = []
+    days: list[str] = []
+    for stamp in stamps:  # `utc_day`'s rule for a UTC instant as stored
+        if stamp[-1:] == "Z" and stamp[4:5] == "-" and stamp[10:11] == "T":
+            plain.append(stamp)
+        else:
+            days.append(utc_day(stamp))
+    if plain:
+        days.append(max(plain)[:10])
+    return days
+
+
 def _sealed(docs: Mapping[str, Mapping[str, Any]]) -> tuple[int, int | None]:
     """(entries in every block but the newest, the newest block's number) of a log index."""
     doc = next(iter(docs.values()), None)
@@ -344,7 +361,7 @@ class AppendLog:
     def _seal(self, block: list[Any]) -> None:
         """Make the latest day of the newest block exact before a newer one is opened."""
         docs = self._db.docs(f"{self._prefix}{block[0]}").values()
-        block[2] = max([block[2], *(utc_day(d[self._stamp]) for d in docs)])
+        block[2] = max([block[2], *_latest_days([d[self._stamp] for d in docs])])
 
     def append(self, docs: Iterable[Mapping[str, Any]], *, handed_over: bool = False) -> None:
         """Add documents at the end (a new block when the last one is full); the index is

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage import engine, initiatives
+from storage import base, engine, initiatives
 from storage.base import instant_text
 from storage.engine import Database, follows_appends
 from tests.storage.test_engine import SpyBackend
@@ -146,3 +146,31 @@ def test_a_log_blocks_span_carried_over_an_append_equals_its_span_afresh(
     old = {i: docs[i] for i in ids[: len(before)]}
     new = {i: docs[i] for i in ids[len(before) :]}
     assert initiatives._span_appended(initiatives._span(old), new) == initiatives._span(docs)
+
+
+_STAMPS = st.lists(
+    st.tuples(
+        st.datetimes(
+            min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+        ),
+        st.integers(-14 * 60, 14 * 60),
+        st.sampled_from(["stored", "offset", "basic"]),
+    ).map(
+        lambda t: instant_text(t[0])
+        if t[2] == "stored"
+        else t[0].strftime("%Y%m%dT%H%M%SZ")  # ISO's basic format: no date at [:10]
+        if t[2] == "basic"
+        else t[0].astimezone(timezone(timedelta(minutes=t[1]))).isoformat()
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stamps=_STAMPS)
+def test_a_sealed_blocks_latest_day_is_the_latest_utc_day_of_its_entries(
+    stamps: list[str],
+) -> None:
+    """Stored UTC instants (`…Z`, with or without a fraction), offset and basic-format ones."""
+    assert max(base._latest_days(stamps)) == max(base.utc_day(s) for s in stamps)
