@@ -110,6 +110,25 @@ async def test_a_sweep_yields_between_slices_of_work(chat: FakeChat, core: Core)
     assert pauses == 4
 
 
+async def test_reading_the_chat_list_is_a_slice_of_its_own(chat: FakeChat, core: Core) -> None:
+    """The hourly read of the chat list (~2 ms at 500 chats) is not added to the first
+    slice of looks: the loop gets a turn between them."""
+    for name in ("a", "b", "c"):
+        await FakeChat(core, chat_id=name).ok(CAC)
+    memory = sweeper.SweepMemory(preloaded=True)
+    pauses = 0
+
+    async def pause() -> None:
+        nonlocal pauses
+        pauses += 1
+
+    assert (await sweeper.sweep(core.ctx, memory=memory, slice_seconds=10.0, pause=pause)).chats
+    assert (pauses, memory.scans) == (2, 1)  # the list, then the looks
+    memory.next_look.clear()  # every chat due again, the list still fresh
+    await sweeper.sweep(core.ctx, memory=memory, slice_seconds=10.0, pause=pause)
+    assert (pauses, memory.scans) == (3, 1)
+
+
 async def test_a_busy_sweep_leaves_no_cyclic_garbage_and_freezes_what_it_loaded(
     chat: FakeChat, core: Core, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
