@@ -8,7 +8,7 @@ the way every reply writes it: a float through `render.num`, and with a spec
 * `{x:pct}` a share as a percent with two decimals (`render.pct_exact`),
 * `{x:quote}` the user's text clipped to the length error lines repeat,
 * `{x:strip}` the user's text without surrounding spaces,
-* `{x:join}` a list as `a, b, c`, `{x:path}` a chain as `a → b → a`,
+* `{x:join}` a list as `a, b, c`,
 * `{x:iso}` a date or time in ISO form, `{x:.60}` the first 60 characters.
 
 The few lines whose grammar depends on the numbers (has/have, "1 or 2 arguments") are
@@ -62,9 +62,9 @@ class _Value:
             return clip(str(value))
         if spec == "strip":
             return str(value).strip()
-        if spec in ("join", "path"):
+        if spec == "join":
             assert isinstance(value, Sequence)
-            return (", " if spec == "join" else " → ").join(str(v) for v in value)
+            return ", ".join(str(v) for v in value)
         if spec == "iso":
             assert isinstance(value, date | datetime)
             return value.isoformat()
@@ -272,10 +272,6 @@ MESSAGES: dict[str, Template] = {
     "schedule.day": "day of the month is 1 to 31",
     "schedule.not_a_weekday": "{part!r} is not a weekday or a range of weekdays",
     "schedule.no_weekday": "no weekday given",
-    "map.link_loop": (
-        "Linking {cause} → {effect} would close a loop ({path:path}); "
-        "cause and effect must flow one way."
-    ),
 }
 
 

@@ -55,12 +55,3 @@ class CadenceFormatError(ScoringError):
     """A cadence string that is not like 4/month."""
 
 
-class LinkCycleError(ScoringError):
-    """A cause-effect link that would close a loop on the strategy map."""
-
-    @property
-    def path(self) -> tuple[str, ...]:
-        """The keys of the loop, first and last the same."""
-        path = self.data["path"]
-        assert isinstance(path, tuple)
-        return path

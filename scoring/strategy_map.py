@@ -23,7 +23,6 @@ from itertools import groupby
 from math import lcm
 from operator import itemgetter
 
-from scoring.errors import LinkCycleError
 from scoring.models import Link, Objective, Perspective
 
 _SWEEPS = 8
@@ -68,13 +67,6 @@ def cycle_path(links: Iterable[Link], cause: str, effect: str) -> list[str] | No
 def would_create_cycle(links: Iterable[Link], cause: str, effect: str) -> bool:
     """Whether adding `cause → effect` would make the links go in a circle."""
     return cycle_path(links, cause, effect) is not None
-
-
-def check_link(links: Iterable[Link], cause: str, effect: str) -> None:
-    """Refuse a link that would close a loop, naming the loop."""
-    path = cycle_path(links, cause, effect)
-    if path is not None:
-        raise LinkCycleError("map.link_loop", cause=cause, effect=effect, path=tuple(path))
 
 
 def _layers(

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from handlers.messages import MESSAGES, say, validation_text
 from handlers.render import PACE_WORD
 from scoring.alert_policy import AlertPolicy
-from scoring.errors import LinkCycleError, ScoringError
+from scoring.errors import KpiDefinitionError, ScoringError
 from scoring.formula import NoValue, evaluate, parse_formula
 from scoring.models import Thresholds
 from scoring.okr import Pace
@@ -136,14 +136,6 @@ def test_a_threshold_refusal_writes_shares_as_percents() -> None:
     )
 
 
-def test_a_loop_refusal_writes_the_path_as_a_chain() -> None:
-    error = LinkCycleError("map.link_loop", cause="a", effect="b", path=("a", "b", "a"))
-    assert say(error) == (
-        "Linking a → b would close a loop (a → b → a); cause and effect must flow one way."
-    )
-    assert error.path == ("a", "b", "a")
-
-
 @pytest.mark.parametrize(
     ("formula", "values", "line"),
     [
@@ -184,9 +176,9 @@ def test_a_pydantic_refusal_of_its_own_is_left_as_pydantic_wrote_it() -> None:
 
 
 def test_a_refusal_survives_a_pickle_round_trip_with_its_data() -> None:
-    error = LinkCycleError("map.link_loop", cause="a", effect="b", path=("a", "b", "a"))
+    error = KpiDefinitionError("kpi.weight_negative", key="k", weight=-1.5)
     copy = pickle.loads(pickle.dumps(error))
-    assert type(copy) is LinkCycleError
+    assert type(copy) is KpiDefinitionError
     assert say(copy) == say(error)
 
 
