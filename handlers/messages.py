@@ -5,7 +5,6 @@ is the only place that writes them as English (so a translation changes only thi
 A template is a `str.format` pattern over the error's data, where each value is written
 the way every reply writes it: a float through `render.num`, and with a spec
 
-* `{x:pct}` a share as a percent with two decimals (`render.pct_exact`),
 * `{x:quote}` the user's text clipped to the length error lines repeat,
 * `{x:strip}` the user's text without surrounding spaces,
 * `{x:join}` a list as `a, b, c`,
@@ -23,7 +22,7 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from handlers.render import num, pct_exact
+from handlers.render import num
 from scoring.errors import ScoringError, clip
 
 Data = Mapping[str, Any]
@@ -55,9 +54,6 @@ class _Value:
 
     def __format__(self, spec: str) -> str:
         value = self.value
-        if spec == "pct":
-            assert isinstance(value, int | float)
-            return pct_exact(float(value))
         if spec == "quote":
             return clip(str(value))
         if spec == "strip":
@@ -262,11 +258,6 @@ MESSAGES: dict[str, Template] = {
     "time.naive_current": "The current time {instant:iso} has no timezone; pass an aware one.",
     "period.backwards": "A period must end after it starts.",
     "weight.negative": "The weight of {what} must be 0 or more, not {weight}.",
-    "thresholds.not_finite": "Colour thresholds must be numbers between 0% and 100%.",
-    "thresholds.order": (
-        "Colour thresholds need 0% ≤ yellow ≤ green ≤ 100%; got green {green:pct} and "
-        "yellow {yellow:pct}."
-    ),
     "schedule.weekdays": "weekdays are 0 (Monday) to 6 (Sunday), at least one",
     "schedule.months": "months are 1 to 12, at least one",
     "schedule.day": "day of the month is 1 to 31",

@@ -19,21 +19,9 @@ the colour it would have outside test mode.
 
 from __future__ import annotations
 
-import math
-
-from scoring.errors import ScoringError
 from scoring.kpi import DEFAULT_THRESHOLDS, performance
 from scoring.models import Kpi, Status, Thresholds
 from scoring.tolerance import EPS as EPS  # re-exported: scoring.okr imports it from here
-
-
-def validate_thresholds(thresholds: Thresholds) -> None:
-    """Refuse thresholds that cannot colour anything sensibly (need 0 ≤ yellow ≤ green ≤ 100 %)."""
-    green, yellow = thresholds.green, thresholds.yellow
-    if not (math.isfinite(green) and math.isfinite(yellow)):
-        raise ScoringError("thresholds.not_finite")
-    if not 0 <= yellow <= green <= 1:
-        raise ScoringError("thresholds.order", green=green, yellow=yellow)
 
 
 def status_from_performance(

@@ -18,10 +18,8 @@ from handlers.render import PACE_WORD
 from scoring.alert_policy import AlertPolicy
 from scoring.errors import KpiDefinitionError, ScoringError
 from scoring.formula import NoValue, evaluate, parse_formula
-from scoring.models import Thresholds
 from scoring.okr import Pace
 from scoring.rollup import check_weight
-from scoring.status import validate_thresholds
 
 SCORING = Path(__file__).resolve().parents[2] / "scoring"
 
@@ -126,14 +124,6 @@ def test_every_template_uses_only_data_its_raise_sites_give() -> None:
 def test_numbers_in_a_refusal_are_written_like_every_other_number() -> None:
     error = ScoringError("weight.negative", what="objective 'x'", weight=-12500.5)
     assert say(error) == "The weight of objective 'x' must be 0 or more, not −12 500.5."
-
-
-def test_a_threshold_refusal_writes_shares_as_percents() -> None:
-    with pytest.raises(ScoringError) as caught:
-        validate_thresholds(Thresholds.model_construct(green=0.5, yellow=0.79666))
-    assert say(caught.value) == (
-        "Colour thresholds need 0% ≤ yellow ≤ green ≤ 100%; got green 50% and yellow 79.66%."
-    )
 
 
 @pytest.mark.parametrize(

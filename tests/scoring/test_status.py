@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from scoring.errors import ScoringError
 from scoring.models import Kpi, Status, Thresholds
 from scoring.status import (
     colour,
@@ -14,10 +11,8 @@ from scoring.status import (
     kpi_status,
     limits_status,
     status_from_performance,
-    validate_thresholds,
     would_be_status,
 )
-from tests.refusals import refuses
 from tests.scoring.test_kpi import CAC, SALES, kpi
 
 G, Y, R = Status.GREEN, Status.YELLOW, Status.RED
@@ -141,30 +136,6 @@ def test_test_mode_without_value_is_test_not_nodata() -> None:
 def test_colour_takes_a_precomputed_performance() -> None:
     assert colour(SALES, 10, 0.9) is G  # the caller's performance is trusted
     assert colour(UP_LIMITS, 10, 0.9) is R  # but warn/crit look at the value
-
-
-@pytest.mark.parametrize(
-    "thresholds",
-    [Thresholds(), Thresholds(green=1, yellow=0), Thresholds(green=0.6, yellow=0.6)],
-)
-def test_sensible_thresholds_pass(thresholds: Thresholds) -> None:
-    validate_thresholds(thresholds)
-
-
-@pytest.mark.parametrize(
-    ("thresholds", "message"),
-    [
-        (Thresholds(green=0.5, yellow=0.8), "got green 50% and yellow 80%"),
-        (Thresholds(green=1.2, yellow=0.5), "got green 120% and yellow 50%"),
-        (Thresholds(green=0.8, yellow=-0.1), "yellow −10%"),
-        (Thresholds(green=math.nan, yellow=0.5), "numbers between 0% and 100%"),
-    ],
-)
-def test_thresholds_out_of_order_or_range_are_refused(
-    thresholds: Thresholds, message: str
-) -> None:
-    with refuses(ScoringError, message):
-        validate_thresholds(thresholds)
 
 
 def test_status_is_always_a_colour_for_every_measured_value() -> None:
