@@ -32,7 +32,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.timing import on_timetable
+from bench.timing import latencies_on_timetable, percentile
 from bot.adapters.base import MemorySeenLog
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import Core, build_core
@@ -55,8 +55,8 @@ def _cmd(chat: ChatRef, text: str, now: datetime) -> Command:
 
 
 def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+    """The `q` quantile of seconds, in milliseconds."""
+    return percentile(values, q) * 1000
 
 
 # --- alert latency -------------------------------------------------------------------------
@@ -366,7 +366,7 @@ async def _kpi_under_sweeps(data: Path, commands: int = 500) -> dict[str, float]
     try:
         chat = ChatRef(platform="telegram", chat_id=str(-100_000))
         cmd = _cmd(chat, "/kpi", NOW)
-        base = await on_timetable(lambda: core.dispatch(cmd), commands)
+        base = await latencies_on_timetable(lambda: core.dispatch(cmd), commands)
         running = True
         sweeps = 0
         memory = sweeper.SweepMemory()
@@ -382,7 +382,7 @@ async def _kpi_under_sweeps(data: Path, commands: int = 500) -> dict[str, float]
                 sweeps += 1
 
         task = asyncio.create_task(keep_sweeping())
-        during = await on_timetable(lambda: core.dispatch(cmd), commands)
+        during = await latencies_on_timetable(lambda: core.dispatch(cmd), commands)
         running = False
         await task
         return {

@@ -50,7 +50,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.timing import on_timetable
+from bench.timing import latencies_on_timetable, percentile
 from bot.adapters.console import CONSOLE_CHAT
 from bot.app import Core, build_core
 from handlers import chart_specs
@@ -175,13 +175,8 @@ async def _time(core: Core, text: str, *, picture: bool = True) -> float:
     return elapsed
 
 
-def _p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-
-
 def _row(case: str, samples: list[float], note: str = "") -> dict[str, object]:
-    p99 = _p99(samples)
+    p99 = percentile(samples, 0.99)
     return {
         "case": case,
         "median ms": f"{statistics.median(samples):.0f}",
@@ -306,7 +301,7 @@ def _command_line(rows: list[dict[str, object]], runs: int = 3) -> None:
         {
             "case": "command line: launch → first /map picture",
             "median ms": f"{launch:.0f}",
-            "p99 ms": f"{_p99(early):.0f}",
+            "p99 ms": f"{percentile(early, 0.99):.0f}",
             "goal": f"picture ≤ {GOAL_MS:.0f} ms after the first reply",
             "ok": "yes" if launch - reply <= GOAL_MS else "NO",
             "note": f"picture {launch - reply:.0f} ms after the first text reply (/kpi, "
@@ -318,7 +313,7 @@ def _command_line(rows: list[dict[str, object]], runs: int = 3) -> None:
         {
             "case": "baseline: command line, worker started with Core.start",
             "median ms": f"{statistics.median(late):.0f}",
-            "p99 ms": f"{_p99(late):.0f}",
+            "p99 ms": f"{percentile(late, 0.99):.0f}",
             "goal": "baseline",
             "ok": "",
             "note": f"the old order, launch → picture; median of {runs}",
@@ -382,21 +377,21 @@ async def _kpi_while_drawing(rows: list[dict[str, object]]) -> None:
             with _spec_parts_afresh():
                 afresh = {text: await _loop_cpu(core, text) for text in REMEMBERED_CASES}
             kpi = partial(_time, core, "/kpi", picture=False)
-            await on_timetable(kpi, 50)
+            await latencies_on_timetable(kpi, 50)
             alone: list[float] = []
             busy: list[float] = []
             maps = 0
             for _ in range(BLOCKS):
-                alone += await on_timetable(kpi, PER_BLOCK)
+                alone += await latencies_on_timetable(kpi, PER_BLOCK)
                 stop = asyncio.Event()
                 drawing = asyncio.ensure_future(_draw_until(core, stop))
-                busy += await on_timetable(kpi, PER_BLOCK)
+                busy += await latencies_on_timetable(kpi, PER_BLOCK)
                 stop.set()
                 maps += await drawing
             await core.stop()
         finally:
             core.close()
-        alone_p99, busy_p99 = _p99(alone) * 1000, _p99(busy) * 1000
+        alone_p99, busy_p99 = percentile(alone, 0.99) * 1000, percentile(busy, 0.99) * 1000
         ratio = busy_p99 / alone_p99
         rows.append(
             {

@@ -69,7 +69,7 @@ from typing import Any
 import orjson
 
 from bench.slices import SliceTracer
-from bench.timing import first_line_after_start
+from bench.timing import first_line_after_start, on_timetable, percentile
 from bot.app import Core, build_core
 from handlers.alert_rebuild import rebuild_states
 from handlers.contract import Actor, ChatRef, Command
@@ -240,12 +240,7 @@ async def _run(core: Core, text: str, chat: ChatRef) -> float:
 
 
 def _stats(ms: list[float]) -> dict[str, float]:
-    ordered = sorted(ms)
-    return {
-        "p50": ordered[len(ordered) // 2],
-        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
-        "max": ordered[-1],
-    }
+    return {"p50": percentile(ms, 0.5), "p99": percentile(ms, 0.99), "max": max(ms)}
 
 
 async def _reads(core: Core, text: str, chats: int) -> dict[str, dict[str, float]]:
@@ -339,39 +334,14 @@ def _merged(blocks: list[dict[str, float]]) -> dict[str, float]:
 async def _timetable(
     one: Callable[[int, float], Awaitable[None]], arrivals: range
 ) -> dict[str, float]:
-    """Start `one(i, due)` for each arrival, every INTERVAL_S, whatever the previous ones
-    are doing; CPU ms per operation (all threads / the loop) and seconds behind schedule.
-
-    Only unfinished operations are held, as a bot holds only the updates it is handling:
-    keeping all 5 000 finished tasks alive grew the live objects by a quarter, which
-    looks to the collector policy (`storage.gc_policy`) like a leak to collect."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
+    """`one(i, due)` for each arrival every INTERVAL_S (`on_timetable`): CPU ms per
+    operation (all threads / the loop) and seconds behind schedule."""
     started_cpu, started_loop = time.process_time(), time.thread_time()
-    running: set[asyncio.Future[None]] = set()
-    failed: list[BaseException] = []
-
-    def finished(task: asyncio.Future[None]) -> None:
-        running.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            failed.append(task.exception())  # type: ignore[arg-type]  # checked just above
-
-    for n, i in enumerate(arrivals):
-        due = start + n * INTERVAL_S
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        task = asyncio.ensure_future(one(i, due))
-        running.add(task)
-        task.add_done_callback(finished)
-    while running:
-        await asyncio.wait(set(running))
-    if failed:
-        raise failed[0]
+    behind = await on_timetable(one, arrivals, INTERVAL_S)
     return {
         "cpu_ms": (time.process_time() - started_cpu) * 1000 / len(arrivals),
         "loop_cpu_ms": (time.thread_time() - started_loop) * 1000 / len(arrivals),
-        "behind_s": loop.time() - (start + (len(arrivals) - 1) * INTERVAL_S),
+        "behind_s": behind,
     }
 
 
