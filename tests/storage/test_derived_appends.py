@@ -127,7 +127,7 @@ def test_the_property_catches_an_engine_that_carries_values_never_declared(
 
 
 _ENTRIES = st.lists(
-    st.tuples(st.integers(-60 * 24, 60 * 24), st.integers(-8, 8).map(lambda n: n / 2)),
+    st.tuples(st.integers(-48, 48), st.integers(-8, 8).map(lambda n: n / 2)),  # times meet
     max_size=12,
 )
 
@@ -174,3 +174,24 @@ def test_a_sealed_blocks_latest_day_is_the_latest_utc_day_of_its_entries(
 ) -> None:
     """Stored UTC instants (`…Z`, with or without a fraction), offset and basic-format ones."""
     assert max(base._latest_days(stamps)) == max(base.utc_day(s) for s in stamps)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    entries=_ENTRIES,
+    since=st.integers(-50, 50),
+    until=st.one_of(st.none(), st.integers(-50, 50)),
+)
+def test_a_cut_blocks_sum_is_the_sum_of_its_entries_in_the_period(
+    entries: list[tuple[int, float]], since: int, until: int | None
+) -> None:
+    """Bisected on the sorted times: an entry at `since` counts, one at `until` does not."""
+    docs = {
+        str(i): {"at": instant_text(AT + timedelta(hours=hours)), "amount": amount}
+        for i, (hours, amount) in enumerate(entries, start=1)
+    }
+    span = initiatives._span(docs)
+    start = AT + timedelta(hours=since)
+    end = None if until is None else AT + timedelta(hours=until)
+    expected = sum(a for h, a in entries if h >= since and (until is None or h < until))
+    assert (0.0 if span is None else span.between(start, end)) == expected
