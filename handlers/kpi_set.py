@@ -196,7 +196,8 @@ def _record(
     latest_note = "" if newest == day else " An older date: the latest value is unchanged."
     readers = calculated.readers(ctx, chat, kpi.key)
     derived = "".join("\n" + formula_note(ctx, chat, k, day) for k in readers)
-    return Reply(text=f"Saved {kpi.name} = {shown}{when}{was} ({state}).{latest_note}{derived}")
+    text = f"Saved {kpi.name} = {shown}{when}{was} ({state}).{latest_note}{derived}"
+    return Reply(text=text, to=cmd.chat)  # addressed here: the router need not copy it
 
 
 def _period_total(ctx: Context, chat: str, kpi: Kpi, value: float, day: date) -> tuple[float, str]:
