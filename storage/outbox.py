@@ -72,7 +72,6 @@ class OutboxRepo:
         # Chats whose tables moved (old key -> new key), for a delivery that was already
         # sending an entry of the old chat when the move happened.
         self._moved: dict[str, str] = {}
-        self._stamped: tuple[datetime | None, str] = (None, "")  # see `_stamp`
 
     @staticmethod
     def _name(chat: str) -> str:
@@ -103,9 +102,9 @@ class OutboxRepo:
         held = holding.get(chat) if holding is not None else None
         if self._has_key_raw(chat, key) or (held and any(d["key"] == key for d in held)):
             return None
-        # os.urandom is what `secrets` draws from, called directly (a sweep puts ~1,000)
+        # os.urandom is what `secrets` draws from, called directly (a busy sweep puts ~1,000)
         entry_id = f"{now:%Y%m%dT%H%M%S}-{os.urandom(4).hex()}"
-        stamp = self._stamp(now)
+        stamp = instant_text(now)
         # The document `to_doc(OutboxEntry(...))` would store, built directly: a busy sweep
         # queues ~1,000 of them, and a model round trip each was most of their cost.
         doc = {
@@ -145,12 +144,6 @@ class OutboxRepo:
         self._db.edit(self._name(chat), added=docs, handed_over=True)
         if self._hints is not None:  # not scanned yet: the scan will find these entries
             self._hints.add(chat)
-
-    def _stamp(self, now: datetime) -> str:
-        """`instant_text(now)`, kept for the next put at the same instant (a sweep's are)."""
-        if self._stamped[0] != now:
-            self._stamped = (now, instant_text(now))
-        return self._stamped[1]
 
     def _has_key_raw(self, chat: str, key: str) -> bool:
         """`has_key` on the stored documents, without copies (read-only)."""
