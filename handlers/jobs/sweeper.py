@@ -206,15 +206,16 @@ def _look_at(ctx: Context, chat: str) -> SweepReport:
     before = ctx.store.alerts.sent_marks(chat)
     sent = dict(before)
     summary = ctx.store.sweeps.get(chat, now)
-    candidates = summary.stale_candidates(stale_cutoffs(local.date()))
-    stale = stale_reminder(ctx, chat, candidates, local.date(), sent)
+    today = local.date()
+    candidates = summary.stale_candidates(stale_cutoffs(today))
+    stale = stale_reminder(ctx, chat, candidates, today, sent)
     if stale is not None:
         report.stale = len(stale[1])
-        _put(ctx, stale[0], f"stale:{local.date()}:{'+'.join(stale[1])}", report.queued)
-    cadence = cadence_reminder(ctx, chat, summary.cadence, tz, local.date(), sent)
+        _put(ctx, stale[0], f"stale:{today}:{'+'.join(stale[1])}", report.queued)
+    cadence = cadence_reminder(ctx, chat, summary.cadence, tz, today, sent)
     if cadence is not None:
         report.cadence = len(cadence[1])
-        _put(ctx, cadence[0], f"cadence:{local.date()}:{'+'.join(cadence[1])}", report.queued)
+        _put(ctx, cadence[0], f"cadence:{today}:{'+'.join(cadence[1])}", report.queued)
     if sent != before:
         ctx.store.alerts.save_sent_marks(chat, sent)
     return report
