@@ -225,7 +225,7 @@ def test_a_leak_past_the_share_is_collected_at_the_next_look_and_the_account_res
     assert gc_policy._grown < gc_policy.BALLAST
 
 
-def test_without_pythons_allocator_the_frozen_objects_are_walked_once_for_the_bound(
+def test_without_pythons_allocator_the_bound_walks_only_at_the_first_look_and_after_collecting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`PYTHONMALLOC=malloc` has no block count (0): the bound must not switch off; the
