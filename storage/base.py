@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from itertools import compress
 from operator import methodcaller
 from typing import Any, Protocol, TypeVar
 
@@ -283,13 +284,10 @@ def _latest_days(stamps: list[str]) -> list[str]:
     first ten characters, so the latest string has the latest day) and of every other stamp:
     the same latest day as `utc_day` of each, found without a call per stamp (a block of 64
     sealed when the next opens)."""
-    plain: list[str] = []
-    days: list[str] = []
-    for stamp in stamps:  # `utc_day`'s rule for a UTC instant as stored
-        if stamp[-1:] == "Z" and stamp[4:5] == "-" and stamp[10:11] == "T":
-            plain.append(stamp)
-        else:
-            days.append(utc_day(stamp))
+    # `utc_day`'s rule for a UTC instant as stored
+    stored = [s[-1:] == "Z" and s[4:5] == "-" and s[10:11] == "T" for s in stamps]
+    plain = list(compress(stamps, stored))
+    days = [utc_day(s) for s, as_stored in zip(stamps, stored, strict=True) if not as_stored]
     if plain:
         days.append(max(plain)[:10])
     return days
