@@ -45,7 +45,7 @@ from handlers.parsing import (
     split_options,
 )
 from handlers.router import Router
-from scoring.initiatives import CadenceProgress, cadence_progress, is_overdue, parse_cadence
+from scoring.initiatives import CadenceProgress, is_overdue, parse_cadence, period_progress
 from scoring.models import Initiative, ProgressLog
 from scoring.periods import local_midnight, period_containing
 
@@ -336,8 +336,7 @@ def _progress_now(cmd: Command, ctx: Context, item: Initiative) -> CadenceProgre
     since = local_midnight(period.start, tz)
     until = local_midnight(period.end + timedelta(days=1), tz)
     total = ctx.store.initiatives.progress_total(cmd.chat.key, item.key, since, until)
-    done = [ProgressLog(initiative=item.key, amount=total, at=since)] if total else []
-    return cadence_progress(item, done, today, tz)
+    return period_progress(item, period, total, today)
 
 
 def register(router: Router) -> None:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from scoring.errors import CadenceFormatError, ScoringError
 from scoring.models import Cadence, CadencePeriod, Initiative, ProgressLog
-from scoring.periods import days_left, local_date, period_containing
+from scoring.periods import Period, days_left, local_date, period_containing
 
 _CADENCE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:x|times)?\s*(?:/|per\b|an?\b)\s*([a-z]+)$")
 _PERIODS: dict[str, CadencePeriod] = {
@@ -78,15 +78,22 @@ def cadence_progress(
     initiative: Initiative, logs: Iterable[ProgressLog], today: date, tz: ZoneInfo
 ) -> CadenceProgress:
     """Progress logged in the period containing `today` against the initiative's cadence."""
-    cadence = initiative.cadence
-    if cadence is None:
-        raise ScoringError("initiative.no_cadence", key=initiative.key)
-    period = period_containing(cadence.period, today)
+    period = period_containing(_cadence_of(initiative).period, today)
     done = sum(
         log.amount
         for log in logs
         if log.initiative == initiative.key and period.contains(local_date(log.at, tz))
     )
+    return period_progress(initiative, period, done, today)
+
+
+def period_progress(
+    initiative: Initiative, period: Period, done: float, today: date
+) -> CadenceProgress:
+    """`done`, logged in `period` (its cadence's period containing `today`), against the
+    initiative's cadence: for a caller that summed the period itself (a hashtag reads its
+    log blocks' totals, not a model per entry)."""
+    cadence = _cadence_of(initiative)
     return CadenceProgress(
         done=float(done),
         target=cadence.count,
@@ -95,6 +102,12 @@ def cadence_progress(
         days_left=days_left(period, today),
         period=cadence.period,
     )
+
+
+def _cadence_of(initiative: Initiative) -> Cadence:
+    if initiative.cadence is None:
+        raise ScoringError("initiative.no_cadence", key=initiative.key)
+    return initiative.cadence
 
 
 def expected_by_now(progress: CadenceProgress, today: date) -> int:

@@ -17,8 +17,10 @@ from scoring.initiatives import (
     format_cadence,
     is_overdue,
     parse_cadence,
+    period_progress,
 )
 from scoring.models import Cadence, CadencePeriod, Initiative, ProgressLog
+from scoring.periods import period_containing
 from tests.refusals import refuses
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -108,6 +110,17 @@ def test_month_counts_logs_by_local_date_near_the_edges() -> None:
     assert progress.days_left == 9
     assert cadence_label(progress) == "3 of 4 this month, 9 days left"
     assert not progress.met
+
+
+def test_a_periods_own_sum_gives_the_progress_its_logs_give() -> None:
+    """A hashtag sums its period from the log blocks and asks `period_progress`."""
+    item, today = initiative("4/month"), date(2026, 3, 23)
+    for amounts in ([], [1.0], [1.0, 2.5, -1.0], [4.0]):
+        logs = [log(datetime(2026, 3, 10 + i, tzinfo=UTC), a) for i, a in enumerate(amounts)]
+        period = period_containing("month", today)
+        assert period_progress(item, period, sum(amounts), today) == cadence_progress(
+            item, logs, today, BERLIN
+        )
 
 
 def test_iso_week_in_tokyo_runs_monday_to_sunday_local() -> None:
