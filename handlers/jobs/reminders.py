@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import alert_messages, render
 from handlers.contract import Context, Reply
-from scoring.initiatives import behind_cadence, cadence_progress, expected_by_now
-from scoring.models import ProgressLog
+from scoring.initiatives import behind_cadence, expected_by_now, period_progress
 from scoring.periods import Period, PeriodKind, local_midnight, period_containing
 from storage.kpis import KpiFact
 from storage.sweep_summary import CadenceFacts
@@ -93,9 +92,7 @@ def cadence_reminder(
         if total >= facts.count:
             continue  # target met: cannot be behind
         item = facts.initiative
-        # The period's total as one log: cadence_progress sums the amounts in the period.
-        logs = [ProgressLog(initiative=item.key, amount=total, at=since)] if total else []
-        progress = cadence_progress(item, logs, today, tz)
+        progress = period_progress(item, period, total, today)  # the period's sum, as is
         if not behind_cadence(progress, today):
             continue
         sent[mark] = str(period.start)
