@@ -28,6 +28,10 @@ T = TypeVar("T")
 _KEY = Query().key
 
 
+#: A log's newest block: its table name and its documents by id (read-only).
+Block = tuple[str, Mapping[str, Mapping[str, Any]]]
+
+
 class Tables(Protocol):
     """What repositories need from the document layer (`storage.engine.Database`)."""
 
@@ -370,12 +374,12 @@ class AppendLog:
         append) reads the index and that block and edits the block, nothing more: the
         blocks' list is not copied nor any day worked out, which only opening one needs."""
         if isinstance(docs, list | tuple) and len(docs) == 1:
-            index = first_doc(self._db, self._index_name)
-            if index and index["blocks"]:
-                name = f"{self._prefix}{index['blocks'][-1][0]}"
-                if len(self._db.docs(name)) < self._block:
-                    self._db.edit(name, added=docs, handed_over=handed_over)
-                    return
+            self.add(docs[0], self.newest_block(), handed_over=handed_over)
+        else:
+            self._open_and_append(docs, handed_over)
+
+    def _open_and_append(self, docs: Iterable[Mapping[str, Any]], handed_over: bool) -> None:
+        """`append` through the index: opening blocks as the last one fills."""
         blocks = self._index()
         opened = False
         placed: dict[int, list[Mapping[str, Any]]] = {}
@@ -486,10 +490,27 @@ class AppendLog:
 
     def newest_docs(self) -> list[Mapping[str, Any]]:
         """The documents of the newest block, read-only (where the latest entries are)."""
+        found = self.newest_block()
+        return [] if found is None else list(found[1].values())
+
+    def newest_block(self) -> Block | None:
+        """The newest block's table name and documents by id, read-only (None: no blocks)."""
         doc = first_doc(self._db, self._index_name)
         if not doc or not doc["blocks"]:
-            return []
-        return list(self._db.docs(f"{self._prefix}{doc['blocks'][-1][0]}").values())
+            return None
+        name = f"{self._prefix}{doc['blocks'][-1][0]}"
+        return name, self._db.docs(name)
+
+    def add(
+        self, doc: Mapping[str, Any], newest: Block | None, *, handed_over: bool = False
+    ) -> None:
+        """`append([doc])` given `newest_block()` as read just before, nothing written to
+        the log since (a hashtag reads it once for its number, its instant and its write):
+        a block with room takes it, else `append` opens one."""
+        if newest is not None and len(newest[1]) < self._block:
+            self._db.edit(newest[0], added=(doc,), handed_over=handed_over)
+        else:
+            self._open_and_append((doc,), handed_over)
 
     def newest_first(self, model: type[ModelT]) -> Iterator[ModelT]:
         """Entries newest first, reading one block at a time (stop early to read less)."""
@@ -540,11 +561,14 @@ class TimedLog:
     def _note(self, at: str, before: Doc | None, after: Doc | None) -> None:
         self._changes.note(self._chat, self._kind, f"{self._owner}@{at}", before, after)
 
-    def append(self, entry: ModelT) -> ModelT:
+    def append(self, entry: ModelT, newest: Block | None = None) -> ModelT:
         """Store `entry` (at a free instant); returns it as stored. Its document is built
-        once and handed to the log (the audit keeps its own copy)."""
+        once and handed to the log (the audit keeps its own copy). `newest`: the log's
+        `newest_block()` as the caller just read it (None: read here)."""
         doc = to_doc(entry)
-        taken = set(map(_AT, self._log.newest_docs()))
+        if newest is None:
+            newest = self._log.newest_block()
+        taken = set() if newest is None else set(map(_AT, newest[1].values()))
         if doc["at"] in taken:
             at: datetime = getattr(entry, "at")  # noqa: B009 - every timed entry has one
             while instant_text(at) in taken:
@@ -552,7 +576,7 @@ class TimedLog:
             entry = entry.model_copy(update={"at": at})
             doc = to_doc(entry)
         self._note(str(doc["at"]), None, doc)
-        self._log.append([doc], handed_over=True)
+        self._log.add(doc, newest, handed_over=True)
         return entry
 
     def get(self, at: str) -> Doc | None:
