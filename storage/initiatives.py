@@ -11,6 +11,7 @@ from typing import Any, ClassVar, NamedTuple
 from scoring.models import Initiative, ProgressLog
 from storage.base import (
     AppendLog,
+    Block,
     KeyedTable,
     Tables,
     TimedLog,
@@ -92,23 +93,29 @@ class InitiativeRepo:
         """Record progress (`/log articles +1 …` or a hashtag message); returns it as stored,
         with its number (an imported entry keeps its own when no other entry has it)."""
         key, number = entry.initiative, entry.number
-        last, told = self._last_number(chat, key)
+        # the newest block, read once for the number, the free instant and the write
+        newest = self._log(chat, key).newest_block()
+        last, told = self._last_number(chat, key, newest)
         if number is None or number in {e.number for e in self.logs(chat, key)}:
             number = last + 1
         if not told:  # entries stored before numbers were kept: remember it once
             self._set_last_number(chat, key, last)
-        return self._timed(chat, key).append(entry.model_copy(update={"number": number}))
+        numbered = entry.model_copy(update={"number": number})
+        return self._timed(chat, key).append(numbered, newest)
 
-    def _last_number(self, chat: str, key: str) -> tuple[int, bool]:
+    def _last_number(self, chat: str, key: str, newest: Block | None = None) -> tuple[int, bool]:
         """(the last number given, whether the stored mark and the newest block tell it).
 
         The newest entry carries the newest number, so only a removal needs the mark
         (`_remember_last_number` first). Entries stored before numbers were kept count by
-        position (reading the whole log: once, then the mark is written).
+        position (reading the whole log: once, then the mark is written). `newest`: the
+        log's newest block as the caller just read it (None: read here).
         """
         doc = first_doc(self._db, f"{_LAST}:{chat}:{key}")
+        if newest is None:
+            newest = self._log(chat, key).newest_block()
         # one pass over the newest block (a hashtag's read), the rest at C speed
-        numbers = list(map(_NUMBER, self._log(chat, key).newest_docs()))
+        numbers = [] if newest is None else list(map(_NUMBER, newest[1].values()))
         if doc is None and None in numbers:
             return max((e.number or 0 for e in self.logs(chat, key)), default=0), False
         marked = int(doc["last"]) if doc is not None else 0
