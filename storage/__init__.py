@@ -139,8 +139,8 @@ class Store:
 
 
 class _Audited:
-    """`Store.audited()`'s block: a class, since a generator-based context manager (and
-    `Changes.collect` inside it) costs several more calls, and every write runs in one."""
+    """`Store.audited()`'s block: a class, since a generator-based context manager costs
+    several more calls, and every write runs in one (it calls `Changes.start`/`stop`)."""
 
     __slots__ = ("_actor", "_actor_id", "_at", "_chat", "_command", "_step", "_store")
 

@@ -100,7 +100,7 @@ class Changes:
         self._kinds[kind] = _Kind(read, write, guard)
 
     def note(self, chat: str, kind: str, key: str, before: Doc | None, after: Doc | None) -> None:
-        """A repository changed one item (ignored outside `collect`, or for another chat)."""
+        """A repository changed one item (ignored outside `start`/`stop`, or for another chat)."""
         step = self._open
         if step is None or step.chat != chat:
             return
