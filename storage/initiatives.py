@@ -188,10 +188,10 @@ class InitiativeRepo:
         hashtag on a cadence initiative costs O(blocks in the period) plus the one or two
         blocks the period's edges cut, not O(entries); the sweep asks it of every
         initiative with a cadence, so no ProgressLog models either. A block the period cuts
-        adds the slice of its amounts in time order that the period holds (found by
-        bisection, summed at C speed). Amounts are added in log order within a whole block
-        (in time order within a cut one), then block by block: the same total as summing
-        every entry for whole-number amounts (fractions may differ in the last binary digit).
+        adds the entries the period holds (a slice of its sorted times found by bisection
+        and summed at C speed, when its times never go back). Amounts are added in log
+        order within each block, then block by block: the same total as summing every entry
+        for whole-number amounts (fractions may differ in the last binary digit).
         """
         total = 0.0
         for span in self._log(chat, key).derived_from(since, _span):
@@ -214,15 +214,21 @@ class InitiativeRepo:
 class _Span(NamedTuple):
     """A log block summarised for sums over a period: its (time, amount) pairs in log
     order, their times sorted (equal ones in log order) with the amounts in that order,
-    and their total in log order."""
+    their total in log order, and whether its times never go back in log order."""
 
     pairs: tuple[tuple[datetime, float], ...]
     times: tuple[datetime, ...]
     amounts: tuple[float, ...]
     total: float
+    in_order: bool
 
     def between(self, since: datetime, until: datetime | None) -> float:
-        """The amounts logged from `since` on and before `until` (None: no end)."""
+        """The amounts logged from `since` on and before `until` (None: no end), added in
+        log order as reading each entry adds them: fractions added in another order can
+        differ in the last digit (a sum of 4 as 3.9999999999999996, "not met"). In order
+        (nearly always) the period's entries are a run of the sorted ones: bisected."""
+        if not self.in_order:  # an older entry put back (an undone unlog), a clock set back
+            return sum(a for at, a in self.pairs if at >= since and (until is None or at < until))
         times = self.times
         end = len(times) if until is None else bisect_left(times, until)
         return sum(self.amounts[bisect_left(times, since) : end])
@@ -234,12 +240,13 @@ def _span(docs: Mapping[str, Mapping[str, Any]]) -> _Span | None:
     pairs = tuple((datetime.fromisoformat(d["at"]), float(d["amount"])) for d in docs.values())
     if not pairs:
         return None
-    ordered = sorted(pairs, key=itemgetter(0))  # stable: equal times stay in log order
+    ordered = tuple(sorted(pairs, key=itemgetter(0)))  # stable: equal times keep log order
     return _Span(
         pairs,
         tuple(at for at, _ in ordered),
         tuple(amount for _, amount in ordered),
         sum(amount for _, amount in pairs),
+        ordered == pairs,
     )
 
 
@@ -258,7 +265,8 @@ def _span_appended(span: _Span | None, added: Mapping[str, Mapping[str, Any]]) -
         place = bisect_right(times, at)
         times.insert(place, at)
         amounts.insert(place, amount)
-    return _Span(span.pairs + more.pairs, tuple(times), tuple(amounts), total)
+    in_order = span.in_order and more.in_order and span.pairs[-1][0] <= more.pairs[0][0]
+    return _Span(span.pairs + more.pairs, tuple(times), tuple(amounts), total, in_order)
 
 
 follows_appends(_span, _span_appended)
