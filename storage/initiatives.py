@@ -241,11 +241,14 @@ def _span(docs: Mapping[str, Mapping[str, Any]]) -> _Span | None:
     if not pairs:
         return None
     ordered = tuple(sorted(pairs, key=itemgetter(0)))  # stable: equal times keep log order
+    total = 0.0  # added one by one, as `_span_appended` carries it on (`sum` compensates
+    for _, amount in pairs:  # from Python 3.12: afresh and carried would differ)
+        total += amount
     return _Span(
         pairs,
         tuple(at for at, _ in ordered),
         tuple(amount for _, amount in ordered),
-        sum(amount for _, amount in pairs),
+        total,
         ordered == pairs,
     )
 
