@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from operator import itemgetter, methodcaller
 from typing import Any, ClassVar, NamedTuple
@@ -29,6 +29,7 @@ _DEFS = "ini:"
 #: the newest entries can no longer tell it (before one is removed), so a log writes one block.
 _LAST = "inum"
 _NUMBER = methodcaller("get", "number")  # an entry's number (None: stored before numbers)
+_AMOUNT: Callable[[tuple[datetime, float]], float] = itemgetter(1)  # a pair's amount
 LOG_BLOCK = 64  # progress logs per stored block: a hashtag rewrites at most this many
 
 
@@ -241,35 +242,37 @@ def _span(docs: Mapping[str, Mapping[str, Any]]) -> _Span | None:
     if not pairs:
         return None
     ordered = tuple(sorted(pairs, key=itemgetter(0)))  # stable: equal times keep log order
-    total = 0.0  # added one by one, as `_span_appended` carries it on (`sum` compensates
-    for _, amount in pairs:  # from Python 3.12: afresh and carried would differ)
-        total += amount
     return _Span(
         pairs,
         tuple(at for at, _ in ordered),
         tuple(amount for _, amount in ordered),
-        total,
+        _total(pairs),
         ordered == pairs,
     )
+
+
+def _total(pairs: tuple[tuple[datetime, float], ...]) -> float:
+    """`sum` of the amounts in log order, at C speed, afresh and carried over alike: from
+    Python 3.12 `sum` compensates its rounding, and adding one by one would differ."""
+    return sum(map(_AMOUNT, pairs))
 
 
 def _span_appended(span: _Span | None, added: Mapping[str, Mapping[str, Any]]) -> _Span | None:
     """`_span` of a block after `added` were appended to it, from its `_span` before: a
     hashtag on a cadence initiative parses its own entry, not the newest block's 64. The
-    total adds the new amounts in log order after the old ones, as `_span`'s sum does; each
-    new time goes after the equal ones already there, as the stable sort puts it."""
+    total is summed again over every pair (`_total`, as `_span`'s); each new time goes
+    after the equal ones already there, as the stable sort puts it."""
     more = _span(added)
     if span is None or more is None:
         return more if span is None else span
-    total = span.total
     times, amounts = list(span.times), list(span.amounts)
     for at, amount in more.pairs:
-        total += amount
         place = bisect_right(times, at)
         times.insert(place, at)
         amounts.insert(place, amount)
     in_order = span.in_order and more.in_order and span.pairs[-1][0] <= more.pairs[0][0]
-    return _Span(span.pairs + more.pairs, tuple(times), tuple(amounts), total, in_order)
+    pairs = span.pairs + more.pairs
+    return _Span(pairs, tuple(times), tuple(amounts), _total(pairs), in_order)
 
 
 follows_appends(_span, _span_appended)

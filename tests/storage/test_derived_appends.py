@@ -249,8 +249,10 @@ def test_a_carried_over_blocks_total_is_the_total_afresh_whatever_sum_does(
     """From Python 3.12 (pyproject allows >=3.11) `sum` of floats compensates its rounding,
     so a total `sum` derived afresh (after a restart) and one carried over appends by adding
     each amount would differ in the last digit: 1.9 against 1.9000000000000001 here, a
-    cadence met or not depending on when the bot last started. `math.fsum` stands in."""
+    cadence met or not depending on when the bot last started. `math.fsum` stands in. Both
+    are `sum` of the amounts in log order, as b4f5814 totalled a block on any Python."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(initiatives, "sum", math.fsum, raising=False)
         carried, afresh = _carried_and_afresh(entries, cut)
         assert carried == afresh
+        assert carried is None or carried.total == math.fsum(a for _, a in entries)
