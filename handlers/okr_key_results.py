@@ -138,8 +138,9 @@ async def okr_kr_remove(cmd: Command, ctx: Context) -> Reply:
 async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     """Record a key-result check-in with who, when and how confident (1–10)."""
     positional, options = split_options(cmd.args, ("confidence",))
-    need(positional, 1 if positional and _driven(cmd, ctx, positional[0]) else 2)
-    kr = kr_or_fail(cmd, ctx, positional[0])
+    need(positional, 1)
+    kr = kr_or_fail(cmd, ctx, positional[0])  # an unknown KR says so, not "missing value"
+    need(positional, 1 if kr.kpi is not None else 2)
     if kr.kpi is not None:  # the value follows the KPI; the check-in records confidence
         if len(positional) > 1 and re.fullmatch(r"[−+-]?[\d.,]+%?", positional[1]):
             raise UsageError(
@@ -179,12 +180,6 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         f"(target {render.num(kr.target, kr.unit)}).",
         fields=tuple(fields),
     )
-
-
-def _driven(cmd: Command, ctx: Context, raw: str) -> bool:
-    """Whether the key result named `raw` follows a KPI (its check-in needs no value)."""
-    kr = ctx.store.okrs.key_result(cmd.chat.key, raw.strip().casefold())
-    return kr is not None and kr.kpi is not None
 
 
 def register(router: Router) -> None:

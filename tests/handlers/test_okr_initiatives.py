@@ -104,3 +104,13 @@ async def test_the_initiative_card_names_its_objective_as_the_kpi_card_does(
         "Objective: Write for our buyers\n"
         "Nothing logged yet: /log blog +1"
     )
+
+
+async def test_a_checkin_of_an_unknown_key_result_names_it_rather_than_asking_for_a_value(
+    chat: FakeChat,
+) -> None:
+    """`/okr checkin knps confidence=7` before knps exists said only "Missing arguments"."""
+    await chat.ok('/okr add a "A"')
+    await chat.ok('/okr kr a k "K" start=0 target=5')
+    assert await chat.error("/okr checkin knps confidence=7") == "No key result 'knps'."
+    assert (await chat.error("/okr checkin k confidence=7")).startswith("Missing arguments.")
