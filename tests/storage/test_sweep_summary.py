@@ -5,14 +5,15 @@ all rebuilt."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from scoring.models import Cadence, Initiative, Kpi, Measurement, ProgressLog
-from storage import Store, open_store
+from storage import Store, open_store, sweep_summary
 from storage.sqlite import DB_FILE
 
 AT = datetime(2026, 11, 21, 10, tzinfo=UTC)
@@ -79,3 +80,16 @@ def test_summaries_are_dropped_after_a_version_without_them_wrote_the_store(
     later.sweeps.get(CHAT, AT)  # rebuilt, and this version's commit makes them current
     later.close()
     assert open_store(tmp_path).db.docs(f"sweep:{CHAT}")
+
+
+def test_a_cadence_total_is_sum_of_its_amounts_from_since_in_log_order() -> None:
+    """As b4f5814 summed them, on any Python: from 3.12 `sum` compensates its rounding and
+    adding one by one does not (1.9 against 1.9000000000000001 here), so the sweep could
+    call a met cadence behind; `math.fsum` stands in for 3.12's `sum`."""
+    amounts = [0.1, 0.2, 0.3, 0.1, 0.2, 0.7, 0.3]
+    stored = [[(AT + timedelta(hours=h)).isoformat(), a] for h, a in enumerate(amounts)]
+    stored.insert(0, [(AT - timedelta(hours=1)).isoformat(), 5.0])  # before the period
+    facts = sweep_summary.CadenceFacts("posts", "week", 4, AT - timedelta(days=1), {}, stored)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sweep_summary, "sum", math.fsum, raising=False)
+        assert facts.total(AT) == math.fsum(amounts)
