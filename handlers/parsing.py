@@ -273,6 +273,8 @@ def parse_number(raw: str, what: str = "value") -> float:
         compact = _ungrouped(raw, body, grouping, what).replace(",", ".")
     elif compact.count(",") > 1:
         compact = _ungrouped(raw, compact, ",", what)  # 1,234,567
+    elif compact.count(".") > 1 and not re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", compact):
+        compact = _ungrouped(raw, compact, ".", what)  # 1.234.567, as Danes and Germans group
     elif re.fullmatch(r"[+-]?\d{1,3},\d{3}", compact) and not compact.lstrip("+-").startswith("0"):
         compact = compact.replace(",", "")  # 1,000 reads as a thousand
     match = _NUMBER.match(compact)
