@@ -34,6 +34,11 @@ _PERIODS: dict[str, CadencePeriod] = {
 }
 
 
+#: Decimal places a period's total is judged at: far beyond any amount typed, far above the
+#: last binary digit of a sum of them (amounts lie within ±1e15).
+DONE_DIGITS = 6
+
+
 @dataclass(frozen=True, slots=True)
 class CadenceProgress:
     """How much of an initiative's cadence target is done in the current period."""
@@ -95,7 +100,10 @@ def period_progress(
     log blocks' totals, not a model per entry)."""
     cadence = _cadence_of(initiative)
     return CadenceProgress(
-        done=float(done),
+        # at the precision people type: a binary sum of tenths lands a hair off (0.1 + 0.2
+        # is 0.30000000000000004), and which hair depends on the order it was added in, so
+        # "4 of 4" could be met in one reply and not in the next, or after a restart
+        done=round(float(done), DONE_DIGITS),
         target=cadence.count,
         period_start=period.start,
         period_end=period.end,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from handlers.messages import error_text
 from handlers.render import cadence_label
@@ -218,3 +223,38 @@ def test_overdue_when_due_date_passed_and_not_done(
     due: date | None, done: bool, today: date, overdue: bool
 ) -> None:
     assert is_overdue(initiative(None, due=due, done=done), today) is overdue
+
+
+@given(
+    amounts=st.lists(st.integers(min_value=1, max_value=30), min_size=1, max_size=40),
+    order=st.randoms(use_true_random=False),
+    off=st.integers(min_value=-1, max_value=1),
+)
+def test_met_is_judged_on_the_total_as_typed_whatever_order_it_was_added_in(
+    amounts: list[int], order: random.Random, off: int
+) -> None:
+    """Tenths added in another order (an undone unlog goes back at the end, a block summed
+    afresh after a restart) land on another last binary digit: "met" must not follow it.
+    The target sits at the exact total's whole part, or one either side."""
+    tenths = [a / 10 for a in amounts]
+    shuffled = order.sample(tenths, len(tenths))
+    exact = sum(Fraction(a, 10) for a in amounts)
+    target = max(1, math.floor(exact) + off)
+    period = period_containing("month", date(2026, 11, 20))
+    for added in (tenths, shuffled):
+        done = 0.0
+        for amount in added:
+            done += amount
+        progress = period_progress(initiative(f"{target}/month"), period, done, date(2026, 11, 20))
+        assert progress.met == (exact >= target)
+
+
+def test_ten_tenths_a_hair_short_still_meet_one() -> None:
+    """0.1 × 10, added one by one, is 0.9999999999999999 in binary: shown and judged as 1."""
+    done = 0.0
+    for _ in range(10):
+        done += 0.1
+    assert done < 1
+    period = period_containing("month", date(2026, 11, 20))
+    progress = period_progress(initiative("1/month"), period, done, date(2026, 11, 20))
+    assert progress.met and progress.done == 1
