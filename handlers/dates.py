@@ -58,8 +58,9 @@ _MONTH = (
     r"|январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[йя]|июн[ья]|июл[ья]|августа?|сентябр[ья]"
     r"|октябр[ья]|ноябр[ья]|декабр[ья]|янв|фев|мар|апр|авг|сен|сент|окт|ноя|дек)\.?"
 )
-_DAY = r"\d{1,2}(?:st|nd|rd|th)?,?"
-#: A day and a month, with or without the year (`5 ноября`, `nov 3`, `Dec 5 2025`).
+#: A day: `3`, `3rd`, `3,` or `3.` (Danes and Germans write `3. nov`).
+_DAY = r"\d{1,2}(?:st|nd|rd|th|\.)?,?"
+#: A day and a month, with or without the year (`5 ноября`, `nov 3`, `3. nov`, `Dec 5 2025`).
 _DAY_MONTH = re.compile(
     rf"(?:{_DAY} (?:{_MONTH})|(?:{_MONTH}) {_DAY})(?: (\d{{4}}))?", re.IGNORECASE
 )
@@ -141,6 +142,21 @@ def take_date(tokens: Sequence[str], start: int, today: date) -> tuple[date | No
         if found is not None:
             return in_range(found, phrase, today), start + size
     return None, start
+
+
+def starts_date(tokens: Sequence[str], start: int) -> bool:
+    """True when a date (digits or words, as `take_date` reads them) begins at `start`, so
+    `1 234,5 5 ноября` is one number and a date, not 1 with a note."""
+    if start >= len(tokens):
+        return False
+    if looks_like_date(tokens[start]) or _SLASHED.fullmatch(tokens[start]):
+        return True
+    phrases = (" ".join(tokens[start : start + size]) for size in (4, 3, 2, 1))
+    return any(
+        pattern.fullmatch(phrase)
+        for phrase in phrases
+        for pattern in (_WEEKDAY, _DAY_MONTH, _WORDY_DATE)
+    )
 
 
 def _phrase_to_date(phrase: str, today: date) -> date | None:
