@@ -19,8 +19,8 @@ from typing import Literal, NoReturn
 from handlers.contract import Actor, ChatRef, Command, UsageError
 from handlers.dates import FIRST_DAY as FIRST_DAY  # dates live in handlers.dates
 from handlers.dates import in_range as in_range
-from handlers.dates import looks_like_date
 from handlers.dates import parse_date as parse_date
+from handlers.dates import starts_date
 from handlers.dates import take_date as take_date
 from scoring.errors import MAX_QUOTE as MAX_QUOTE  # what error lines quote, for handlers
 from scoring.errors import clip as clip
@@ -366,7 +366,7 @@ def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
     glued, after = _glue_multiplier(tokens, "".join(tokens[start:j]), j)
     # `10 000` is one number only when nothing but a date (or the end) follows it:
     # in `/kpi set x 5 100 new leads` the 100 starts the note
-    if j > i and (after == len(tokens) or after > j or looks_like_date(tokens[after])):
+    if j > i and (after == len(tokens) or after > j or starts_date(tokens, after)):
         return glued, after
     return _glue_multiplier(tokens, raw, i)
 

@@ -1,0 +1,35 @@
+"""Values and dates typed as a new marketing team types them, read as they meant.
+
+Each test reproduces one defect found by using the bot end to end (session 7, probe7):
+first failing, then fixed.
+"""
+
+from __future__ import annotations
+
+from tests.support import FakeChat
+
+LEADS = '/kpi add leads "Leads" target=2000 perspective=customers'
+
+
+async def test_a_space_grouped_value_before_a_date_in_words_is_one_number(
+    chat: FakeChat,
+) -> None:
+    """`1 234,5 5 ноября` was saved as 1 for today, with `234,5 5 ноября` as its note."""
+    await chat.ok(LEADS)
+    assert await chat.ok("/kpi set leads 1 234,5 5 ноября") == (
+        "Saved Leads = 1 234.5 for 2026-11-05 (🟡 yellow, progress 61%)."
+    )
+    assert "Saved Leads = 1 500 for 2026-11-03 (" in await chat.ok(
+        "/kpi set leads 1 500 3 nov after the webinar"
+    )
+    assert "Saved Leads = 15 (" in await chat.ok("/kpi set leads 15 100 new leads")
+
+
+async def test_a_danish_day_with_a_dot_before_the_month_name_is_a_date(chat: FakeChat) -> None:
+    """`3. nov` (how Danes write 3 November) was kept as the note of a value saved for today."""
+    await chat.ok(LEADS)
+    assert await chat.ok("/kpi set leads 1200 3. nov") == (
+        "Saved Leads = 1 200 for 2026-11-03 (🟡 yellow, progress 60%)."
+    )
+    assert "for 2026-11-05 (" in await chat.ok("/kpi set leads 1250 5. november efter kampagnen")
+    assert "efter kampagnen" in await chat.ok("/kpi history leads")
