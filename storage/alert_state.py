@@ -177,7 +177,8 @@ class AlertRepo:
         self._kpis = kpis or KpiRepo(db)
         self._initiatives = initiatives or InitiativeRepo(db)
         self._okrs = okrs or OkrRepo(db)
-        self._holding = Holding(self._write_held)  # books changed inside `batch()`
+        # Books changed inside `batch()` (it counts the atomic blocks rolled back in it).
+        self._holding = Holding(self._write_held, lambda: db.rollbacks)
 
     # settings ---------------------------------------------------------------------------
 
@@ -195,7 +196,8 @@ class AlertRepo:
         """Hold every book change of the block and store each chat's book once when it ends
         (a sweep's reminder changes a state, the log, the waiting alerts and the sent
         marks: one write, not four). Run it inside `store.atomic()`; reads in the block see
-        the held changes; if it raises, they are dropped. A nested block joins the outer."""
+        the held changes; if it raises, they are dropped. A nested block joins the outer; a
+        nested block or `atomic()` that fails and is caught makes it raise `HeldChangesSpoiled`."""
         return self._holding.block()
 
     def _write_held(self, chat: str, book: _Held) -> None:

@@ -35,6 +35,10 @@ Block = tuple[str, Mapping[str, Mapping[str, Any]]]
 class Tables(Protocol):
     """What repositories need from the document layer (`storage.engine.Database`)."""
 
+    @property
+    def rollbacks(self) -> int:
+        """How many `atomic()` blocks were rolled back so far."""
+
     def table(self, name: str) -> Table:
         """The named TinyDB table (created on first write)."""
 

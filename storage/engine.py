@@ -441,6 +441,8 @@ class Database:
         #: Commits the disk refused: a job spanning awaits (the sweep) compares it before
         #: and after, since a refused commit rolls back changes of steps it already took.
         self.failed_commits = 0
+        #: Atomic blocks rolled back so far (`Holding` notices one inside its block).
+        self.rollbacks = 0
         self.closed = False
         #: Schema of the data as found; `storage.migrations` brings it up to date.
         self.stored_schema = backend.schema_version()
@@ -945,6 +947,7 @@ class Database:
         """Close an atomic block, putting back what it changed when it `failed`."""
         try:
             if failed:
+                self.rollbacks += 1
                 for name, (was_dirty, body) in savepoint.items():
                     if was_dirty:
                         self._dirty[name] = body

@@ -68,7 +68,7 @@ class OutboxRepo:
         # Chats that may have pending entries. A hint, not the truth: a rolled-back put
         # leaves its chat here, and the worker drops chats whose queue turns out empty.
         self._hints: set[str] | None = None
-        self._holding = Holding(self._write)  # puts inside `batch()`
+        self._holding = Holding(self._write, lambda: db.rollbacks)  # puts inside `batch()`
         # Chats whose tables moved (old key -> new key), for a delivery that was already
         # sending an entry of the old chat when the move happened.
         self._moved: dict[str, str] = {}
@@ -135,7 +135,8 @@ class OutboxRepo:
         for a chat saves work. Run it inside `store.atomic()`: the entries become
         durable with the step's commit like single puts. Until the block ends, only
         `put` sees the held entries (for its idempotency check); if it raises, they are
-        dropped. A nested block joins the outer one.
+        dropped. A nested block joins the outer one; a nested block or `atomic()` that
+        fails and is caught makes it raise `HeldChangesSpoiled` (`storage.holding`).
         """
         return self._holding.block()
 
