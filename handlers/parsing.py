@@ -245,8 +245,9 @@ _SUFFIX = {
     "bn": 1e9,
     "млрд": 1e9,
 }
-#: Multipliers that may stand apart from the number (`1,1 млн`, `10 k`, `2 bn`).
-_SPACED_SUFFIX = re.compile(r"(?:k|к|тыс|m|mln|млн|bn|млрд)\.?", re.IGNORECASE)
+#: What may follow a number as a word of its own and still be the number's: a multiplier
+#: (`1,1 млн`) or a percent sign (`12,5 %`).
+_SPACED_SUFFIX = re.compile(r"(?:k|к|тыс|m|mln|млн|bn|млрд)\.?|%", re.IGNORECASE)
 _PLAIN_NUMBER = re.compile(r"[+-]?\d{1,18}(?:\.\d{1,18})?")
 _NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)\.?(%?)$")
 #: `1e3`, `2,5e-3`: scientific notation, which the README's number rules do not list.
@@ -336,7 +337,8 @@ def _refuse_out_of_range(raw: str, what: str) -> NoReturn:
 
 
 def _glue_multiplier(tokens: Sequence[str], raw: str, nxt: int) -> tuple[str, int]:
-    """`1,1` + `млн` → `1,1млн`: a multiplier typed as its own word belongs to the number."""
+    """`1,1` + `млн` → `1,1млн`, `12,5` + `%` → `12,5%`: a multiplier or a percent sign
+    typed as its own word belongs to the number (a `%` left over became a note or a name)."""
     if nxt < len(tokens) and raw[-1:].isdigit() and _SPACED_SUFFIX.fullmatch(tokens[nxt]):
         return raw + tokens[nxt], nxt + 1
     return raw, nxt
@@ -389,6 +391,9 @@ def split_options(
             while index < len(items) and re.fullmatch(r"\d{3}(?:[.,]\d+)?%?", items[index]):
                 value += items[index]
                 index += 1
+        if eq and value[-1:].isdigit() and index < len(items) and items[index] == "%":
+            value += "%"  # target=5 %: the sign is the value's, not a word of the name
+            index += 1
         if eq and name and re.fullmatch(r"[A-Za-z_]+", name):
             field = name.lower()
             if field not in allowed_set:

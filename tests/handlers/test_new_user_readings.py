@@ -33,3 +33,23 @@ async def test_a_danish_day_with_a_dot_before_the_month_name_is_a_date(chat: Fak
     )
     assert "for 2026-11-05 (" in await chat.ok("/kpi set leads 1250 5. november efter kampagnen")
     assert "efter kampagnen" in await chat.ok("/kpi history leads")
+
+
+async def test_a_percent_sign_typed_apart_from_the_number_belongs_to_it(chat: FakeChat) -> None:
+    """`target=5 %` (a space before %, as Russians and Danes type it) put the `%` into the
+    KPI's name, and `/okr checkin … 66 % после опроса` kept `%` in the check-in's note."""
+    assert await chat.ok(
+        '/kpi add ctr "Click-through rate" target=5 % baseline=2 perspective=customers'
+    ) == "Saved KPI Click-through rate (ctr)."
+    assert await chat.ok("/kpi set ctr 3,5 % после рассылки") == (
+        "Saved Click-through rate = 3.5 (🟡 yellow, progress 50%)."
+    )
+    assert "после рассылки" in await chat.ok("/kpi history ctr")
+    assert "% после" not in await chat.ok("/kpi history ctr")
+    await chat.ok('/okr add delight "Delight our customers"')
+    await chat.ok('/okr kr delight retention "Keep customers" start=60 target=75 unit=%')
+    assert await chat.ok("/okr checkin retention 66 % после опроса") == (
+        "Checked in Keep customers: 66% (target 75%).\nProgress: 40%\nGrade: 0.4"
+    )
+    assert "после опроса" in await chat.ok("/okr kr history retention")
+    assert "% после" not in await chat.ok("/okr kr history retention")
