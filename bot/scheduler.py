@@ -339,19 +339,27 @@ class Scheduler:
             )
 
     async def _chat_job(self, kind: str, chat: str) -> None:
+        """Run a per-chat job in one step and commit it. A flush timer fires once: if its
+        step or commit fails (a full disk), the alerts it was to send are still waiting,
+        so the next sweep looks at the chat and sends them (not its next daily look)."""
         ctx = self._ctx
-        with ctx.store.atomic():
-            if kind == "digest":
-                digest_build.send_digest(ctx, chat)
-            elif kind == "okr-checkin":
-                okr_jobs.okr_checkin_reminder(ctx, chat)
-            elif kind == "okr-cycle":
-                okr_jobs.okr_cycle_summary(ctx, chat)
-            elif kind == "flush":
-                sweeper.flush_alerts(ctx, chat)
-            else:
-                raise ValueError(f"unknown job kind {kind!r}")
-        await ctx.store.commit()
+        try:
+            with ctx.store.atomic():
+                if kind == "digest":
+                    digest_build.send_digest(ctx, chat)
+                elif kind == "okr-checkin":
+                    okr_jobs.okr_checkin_reminder(ctx, chat)
+                elif kind == "okr-cycle":
+                    okr_jobs.okr_cycle_summary(ctx, chat)
+                elif kind == "flush":
+                    sweeper.flush_alerts(ctx, chat)
+                else:
+                    raise ValueError(f"unknown job kind {kind!r}")
+            await ctx.store.commit()
+        except Exception:
+            if kind == "flush":
+                self.touch(chat)
+            raise
         self._after_run()
 
     # --- misfires ------------------------------------------------------------------------

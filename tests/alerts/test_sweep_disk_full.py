@@ -1,5 +1,6 @@
 """A sweep whose commit the disk refused: what it would have sent is tried again at the
-next sweep, not when the lost step said the chat would next need a look."""
+next sweep, not when the lost step said the chat would next need a look; so are held
+alerts whose flush timer's commit the disk refused."""
 
 from __future__ import annotations
 
@@ -80,3 +81,30 @@ async def test_a_sweep_lost_with_another_commands_failed_commit_is_looked_at_aga
     clock.advance(minutes=5)
     assert (await scheduler.run_sweep()).reminders == 1
     assert "is still red" in queued_text(core)[-1]
+
+
+async def test_held_alerts_whose_flush_the_disk_refused_go_out_at_the_next_sweep(
+    chat: FakeChat, core: Core, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The flush timer is a one-off: when its commit fails, the waiting alerts are still
+    waiting, and the sweep must look at the chat at once rather than at its next daily look
+    (here the alert was held by a step that did not touch the sweep's memory, as a /source
+    pull's)."""
+    await chat.ok(CAC)
+    scheduler = Scheduler(core.ctx, after_run=core.after_commit)
+    await scheduler.run_sweep()  # nothing red: the next look is a day away
+    key = chat.chat.key
+    await chat.ok("/kpi set cac 130")  # red: held for the group window
+    assert queued_text(core, key) == []
+    clock.advance(minutes=1)
+    backend = core.store.db.backend
+    saved = backend.commit
+    monkeypatch.setattr(backend, "commit", _full)
+    with pytest.raises(StoreFailed):
+        await scheduler.run_chat_job("flush", key)
+    assert queued_text(core, key) == []
+    monkeypatch.setattr(backend, "commit", saved)  # space is back
+    clock.advance(minutes=5)  # the next sweep
+    assert (await scheduler.run_sweep()).flushed == 1
+    [alert] = queued_text(core, key)
+    assert alert.startswith("🔴 CAC is red")
