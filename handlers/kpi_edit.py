@@ -26,6 +26,7 @@ from handlers.kpi_fields import (
     typed_fields,
 )
 from handlers.kpi_set import formula_note
+from handlers.numbers import format_number
 from handlers.parsing import (
     parse_name,
     split_options,
@@ -188,12 +189,19 @@ async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
 
 
 def _changed(options: Mapping[str, str], updates: Mapping[str, object]) -> str:
-    """`target=75, no owner`: the options as typed, a cleared field in words (`owner=none`
-    would read as someone called "none")."""
-    return ", ".join(
-        f"no {k}" if k in updates and updates[k] is None else f"{k}={v}"
-        for k, v in options.items()
-    )
+    """`target=75, no owner`: the options, a number as it was read (`target=1.000` shows
+    `target=1`, so a reading people did not mean is seen at once, not hidden behind their own
+    typing), a cleared field in words (`owner=none` would read as someone called "none")."""
+
+    def shown(field: str, typed: str) -> str:
+        read = updates.get(field, typed)
+        if read is None:
+            return f"no {field}"
+        if isinstance(read, int | float) and not isinstance(read, bool):
+            return f"{field}={format_number(read)}"
+        return f"{field}={typed}"
+
+    return ", ".join(shown(k, v) for k, v in options.items())
 
 
 @command(

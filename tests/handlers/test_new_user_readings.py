@@ -53,3 +53,15 @@ async def test_a_percent_sign_typed_apart_from_the_number_belongs_to_it(chat: Fa
     )
     assert "после опроса" in await chat.ok("/okr kr history retention")
     assert "% после" not in await chat.ok("/okr kr history retention")
+
+
+async def test_an_edit_reply_shows_numbers_as_they_were_read(chat: FakeChat) -> None:
+    """`/kpi edit … target=1.000` (a Dane's thousand; a lone dot is a decimal point here) was
+    echoed as typed, `target=1.000`, hiding that 1 was stored: the reply now says `target=1`."""
+    await chat.ok(LEADS)
+    assert await chat.ok("/kpi edit leads target=1.000 weight=2,5 owner=anna") == (
+        "Updated Leads (leads): target=1, weight=2.5, owner=anna."
+    )
+    assert await chat.ok("/kpi edit leads target=20 000") == (
+        "Updated Leads (leads): target=20 000."
+    )
