@@ -127,7 +127,8 @@ def move_chat(db: Tables, old: str, new: str) -> bool:
         for doc_id, doc in db.docs(name).items():
             body, _ = _rewrite(copy.deepcopy(dict(doc)), old, new)
             docs[int(doc_id)] = body  # same ids, same order
-        db.put_table(f"{kind}:{new}{suffix}", docs)
+        if docs:  # a summary dropped when its sources moved: not recreated empty
+            db.put_table(f"{kind}:{new}{suffix}", docs)
         db.drop_table(name)
     # Other chats may send their alerts to the moved chat.
     for name in sorted(db.table_names(_SETTINGS_KIND + ":")):

@@ -214,3 +214,25 @@ def test_only_chat_keys_are_accepted() -> None:
     store = open_store(None)
     with pytest.raises(ValueError, match="not a chat key"):
         store.move_chat("telegram", NEW_KEY)
+
+
+async def test_a_moved_chats_sweep_summary_is_rebuilt_in_the_new_chat_not_left_empty(
+    core: Core, clock: FixedClock
+) -> None:
+    """Moving the KPI tables drops the chat's sweep summary (it summarises them), so by its
+    turn the summary table is empty: it must not be recreated empty under the new key
+    (a table written for nothing, which every later read passes over to rebuild)."""
+    await build_scorecard(telegram_chat(core, OLD))
+    before = core.store.sweeps.get(OLD_KEY, clock())  # built and stored
+    db = core.store.db
+    assert db.table_names("sweep:") == {f"sweep:{OLD_KEY}"}
+
+    assert core.store.move_chat(OLD_KEY, NEW_KEY) is True
+    await core.store.commit()
+
+    assert db.table_names("sweep:") == set()
+    after = core.store.sweeps.get(NEW_KEY, clock())  # the next sweep rebuilds it
+    assert after.facts == before.facts
+    assert [c.key for c in after.cadence] == [c.key for c in before.cadence]
+    assert len(db.docs(f"sweep:{NEW_KEY}")) == 1
+    assert core.store.sweeps.check(NEW_KEY, clock())
