@@ -221,7 +221,11 @@ class Scheduler:
             self._specs.pop(chat, None)
 
     def chat_moved(self, old: str, new: str) -> None:
-        """`old`'s data now lives under `new` (Core.move_chat): its jobs follow it."""
+        """`old`'s data now lives under `new` (Core.move_chat): its jobs follow it, and the
+        sweep looks at `new` next and never again at `old` (a look would store a summary
+        for it, leaving the emptied chat a table, until the hourly rescan dropped it)."""
+        self.memory.forget(old)
+        self.touch(new)
         self.sync_chat(old)  # nothing left to want: its cron jobs go
         self.sync_chat(new)
         aps = self._aps
@@ -233,7 +237,6 @@ class Scheduler:
         due = self._ctx.store.alerts.batcher(new).next_due()
         if due is not None:
             self.arm_flush(new, due)
-        self.touch(new)
 
     def arm_flush(self, chat: str, when: datetime) -> None:
         """Flush the chat's held alerts at `when` (an earlier armed flush is kept)."""

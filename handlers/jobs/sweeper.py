@@ -97,6 +97,12 @@ class SweepMemory:
         if self.chats is not None:
             self.chats.add(chat)
 
+    def forget(self, chat: str) -> None:
+        """`chat` has no data any more (moved to a new id): do not look at it."""
+        self.next_look.pop(chat, None)
+        if self.chats is not None:
+            self.chats.discard(chat)
+
     def due(self, ctx: Context, now: datetime) -> list[str]:
         """The chats to look at now."""
         if self.chats is None or self.scanned_at is None or now - self.scanned_at >= RESCAN:

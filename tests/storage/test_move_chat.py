@@ -10,6 +10,7 @@ import pytest
 
 import storage.moves
 from bot.app import Core, build_core
+from bot.scheduler import Scheduler
 from handlers.contract import ChatRef
 from scoring.schedule import Schedule
 from storage import ChatMoveConflict, open_store
@@ -236,3 +237,21 @@ async def test_a_moved_chats_sweep_summary_is_rebuilt_in_the_new_chat_not_left_e
     assert [c.key for c in after.cadence] == [c.key for c in before.cadence]
     assert len(db.docs(f"sweep:{NEW_KEY}")) == 1
     assert core.store.sweeps.check(NEW_KEY, clock())
+
+
+async def test_after_a_move_the_sweep_looks_at_the_new_chat_and_leaves_the_old_one_empty(
+    core: Core, clock: FixedClock
+) -> None:
+    """The sweep's memory knew the old chat: looking at it again (until the hourly rescan)
+    stored a sweep summary for it, so the emptied chat kept a table."""
+    await build_scorecard(telegram_chat(core, OLD))
+    scheduler = Scheduler(core.ctx, after_run=core.after_commit)
+    await scheduler.run_sweep()  # the sweep knows the old chat
+    assert core.store.move_chat(OLD_KEY, NEW_KEY) is True
+    await core.store.commit()
+    scheduler.chat_moved(OLD_KEY, NEW_KEY)
+    for _ in range(3):
+        clock.advance(minutes=5)
+        await scheduler.run_sweep()
+        assert chat_tables(core.store.db, OLD_KEY, with_data=False) == []
+    assert core.store.db.table_names("sweep:") == {f"sweep:{NEW_KEY}"}  # looked at
