@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from handlers.contract import Command, Context, Field, Reply, Table, UsageError,
 from handlers.messages import validation_text
 from handlers.parsing import clip
 from handlers.router import Router
+from scoring.alert_policy import active_mute
 from scoring.alert_rules import (
     AlertPolicy,
     Mute,
@@ -23,6 +25,7 @@ from scoring.alert_rules import (
     parse_duration,
     range_of,
 )
+from scoring.alerts_batch import Queued
 from scoring.kpi import performance
 from scoring.models import Status
 from scoring.status import would_be_status
@@ -47,12 +50,9 @@ async def alerts_show(cmd: Command, ctx: Context) -> Reply:
         Field(label="Rules", value=_policy_text(settings.policy)),
         Field(label="Charts", value=_charts_text(settings.charts)),
     ]
-    waiting = ctx.store.alerts.batcher(chat).queued
+    waiting = _waiting_text(ctx.store.alerts.batcher(chat).queued, settings, now, tz)
     if waiting:
-        first = min(q.ready_at for q in waiting)
-        fields.append(
-            Field(label="Waiting", value=f"{len(waiting)} alert(s) go out at {_when(first, tz)}")
-        )
+        fields.append(Field(label="Waiting", value=waiting))
     fields.extend(_delivery_fields(ctx, chat, settings, tz))
     return Reply(
         title=title,
@@ -60,6 +60,20 @@ async def alerts_show(cmd: Command, ctx: Context) -> Reply:
         fields=tuple(fields),
         footer="Test-mode KPIs never alert; their would-be alerts are in /alerts log.",
     )
+
+
+def _waiting_text(
+    queued: Sequence[Queued], settings: AlertSettings, now: datetime, tz: ZoneInfo
+) -> str | None:
+    """How many waiting alerts go out and when; those of a KPI muted since are not sent
+    when their window closes (the mute's end tells what changed), so they are named apart."""
+    going = [q for q in queued if not active_mute(q.transition.kpi, settings.mutes, now)]
+    muted = len(queued) - len(going)
+    held = "waits for its KPI's mute" if muted == 1 else "wait for their KPIs' mutes"
+    if not going:
+        return f"{muted} alert(s) {held} to end" if muted else None
+    first = f"{len(going)} alert(s) go out at {_when(min(q.ready_at for q in going), tz)}"
+    return f"{first}; {muted} more {held} to end" if muted else first
 
 
 def _firing_lines(
