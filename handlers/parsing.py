@@ -274,7 +274,7 @@ def parse_number(raw: str, what: str = "value") -> float:
         compact = _ungrouped(raw, body, grouping, what).replace(",", ".")
     elif compact.count(",") > 1:
         compact = _ungrouped(raw, compact, ",", what)  # 1,234,567
-    elif compact.count(".") > 1 and not re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", compact):
+    elif compact.count(".") > 1 and not re.fullmatch(r"\d{1,2}\.\d{1,2}\.(?:\d{2}|\d{4})?", compact):
         compact = _ungrouped(raw, compact, ".", what)  # 1.234.567, as Danes and Germans group
     elif re.fullmatch(r"[+-]?\d{1,3},\d{3}", compact) and not compact.lstrip("+-").startswith("0"):
         compact = compact.replace(",", "")  # 1,000 reads as a thousand
@@ -391,9 +391,10 @@ def split_options(
             while index < len(items) and re.fullmatch(r"\d{3}(?:[.,]\d+)?%?", items[index]):
                 value += items[index]
                 index += 1
-        if eq and value[-1:].isdigit() and index < len(items) and items[index] == "%":
-            value += "%"  # target=5 %: the sign is the value's, not a word of the name
-            index += 1
+        if eq and value[-1:].isdigit() and index < len(items):
+            if _SPACED_SUFFIX.fullmatch(items[index]):  # target=5 %, target=10 k, =1,5 млн:
+                value += items[index]  # the sign is the value's, not a word of the name
+                index += 1
         if eq and name and re.fullmatch(r"[A-Za-z_]+", name):
             field = name.lower()
             if field not in allowed_set:

@@ -34,8 +34,8 @@ _PERIODS: dict[str, CadencePeriod] = {
 }
 
 
-#: Decimal places a period's total is judged at: far beyond any amount typed, far above the
-#: last binary digit of a sum of them (amounts lie within ±1e15).
+#: Decimal places a period's total is judged at: beyond any amount typed, and above the last
+#: binary digit of a sum of them for totals up to about 1e9 (beyond that it changes nothing).
 DONE_DIGITS = 6
 
 

@@ -110,7 +110,8 @@ gc.callbacks.append(_on_collection)
 def keep_long_lived() -> None:
     """Freeze every object alive now out of the collector's generations (O(1))."""
     global _promoted, _grown, _ballast_counted
-    _grown += _promoted + gc.get_count()[0] - _ballast_counted
+    count = gc.get_count()[0]  # read first: a collection after it adds to _promoted, kept
+    _grown += _promoted + count - _ballast_counted
     _promoted = 0
     gc.freeze()
     _ballast.clear()  # freed with the count at 0: nothing taken off it

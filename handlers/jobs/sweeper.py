@@ -148,6 +148,8 @@ async def sweep(
 
     def look(item: tuple[int, str]) -> None:
         position, chat = item
+        if memory is not None and memory.chats is not None and chat not in memory.chats:
+            return  # moved away since the list was taken (`SweepMemory.forget`)
         if position % PREFETCH == 0:
             _prefetch(ctx, names[position : position + PREFETCH])
         try:

@@ -65,3 +65,15 @@ async def test_an_edit_reply_shows_numbers_as_they_were_read(chat: FakeChat) -> 
     assert await chat.ok("/kpi edit leads target=20 000") == (
         "Updated Leads (leads): target=20 000."
     )
+
+
+async def test_a_multiplier_typed_apart_in_an_option_belongs_to_the_number(chat: FakeChat) -> None:
+    """`target=10 k` saved a target of 10 and a KPI named "Reach k"; `baseline=1,5 млн` was
+    refused as an unexpected word: a multiplier may stand apart, as in values."""
+    assert await chat.ok('/kpi add reach "Reach" target=10 k perspective=customers') == (
+        "Saved KPI Reach (reach)."
+    )
+    assert "Target: 10 000\n" in await chat.ok("/kpi reach")
+    assert await chat.ok("/kpi edit reach baseline=1,5 млн target=2 M") == (
+        "Updated Reach (reach): baseline=1 500 000, target=2 000 000."
+    )

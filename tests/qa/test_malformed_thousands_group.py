@@ -62,12 +62,13 @@ async def test_the_chat_refuses_it_and_keeps_the_value(chat: FakeChat) -> None:
     assert "2026-11-21   95 $  @anna" in await chat.ok("/kpi history cac")
 
 
-def test_a_date_where_the_value_goes_is_not_a_number_as_before() -> None:
-    """`30.11.2026` typed without a value is refused as not a number, not as a bad grouping."""
+@pytest.mark.parametrize("typed", ["30.11.2026", "30.11.26"])
+def test_a_date_where_the_value_goes_is_not_a_number_as_before(typed: str) -> None:
+    """A dotted date typed without a value is refused as not a number, not as a bad grouping."""
     with pytest.raises(UsageError) as refused:
-        parse_number("30.11.2026", "traffic")
+        parse_number(typed, "traffic")
     assert str(refused.value) == (
-        "'30.11.2026' is not a number for traffic: try 12.5, 12,5, 10 000, 10k or 35%"
+        f"'{typed}' is not a number for traffic: try 12.5, 12,5, 10 000, 10k or 35%"
     )
 
 

@@ -12,6 +12,7 @@ import storage.moves
 from bot.app import Core, build_core
 from bot.scheduler import Scheduler
 from handlers.contract import ChatRef
+from handlers.jobs import sweeper
 from scoring.schedule import Schedule
 from storage import ChatMoveConflict, open_store
 from storage.alert_state import AlertSettings, Channel, JobState
@@ -255,3 +256,30 @@ async def test_after_a_move_the_sweep_looks_at_the_new_chat_and_leaves_the_old_o
         await scheduler.run_sweep()
         assert chat_tables(core.store.db, OLD_KEY, with_data=False) == []
     assert core.store.db.table_names("sweep:") == {f"sweep:{NEW_KEY}"}  # looked at
+
+
+async def test_a_move_during_a_running_sweep_leaves_the_old_chat_unlooked(
+    core: Core, clock: FixedClock
+) -> None:
+    """A sweep takes its chats once, then pauses between slices: a move landing in a pause
+    took the old chat out of the sweep's memory, but the running sweep still looked at it
+    and stored a summary there (found by the last re-read of session 7)."""
+    await build_scorecard(telegram_chat(core, OLD))
+    await build_scorecard(telegram_chat(core, "-5001"))
+    scheduler = Scheduler(core.ctx, after_run=core.after_commit)
+    await scheduler.run_sweep()
+    clock.advance(days=1)
+    moved: list[bool] = []
+
+    async def move_in_the_first_pause() -> None:
+        if not moved:
+            moved.append(core.store.move_chat(OLD_KEY, NEW_KEY))
+            await core.store.commit()
+            scheduler.chat_moved(OLD_KEY, NEW_KEY)
+
+    await sweeper.sweep(
+        core.ctx, memory=scheduler.memory, slice_seconds=0, pause=move_in_the_first_pause
+    )
+    await core.store.commit()
+    assert moved == [True]
+    assert chat_tables(core.store.db, OLD_KEY, with_data=False) == []
