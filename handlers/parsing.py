@@ -254,6 +254,11 @@ _NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)\.?(%?)$")
 _SCIENTIFIC = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)e[+-]?\d{1,4}")
 
 
+#: A dotted date (30.11.2026, 30.11.26, 30.11.) typed where a value goes: "not a number", as
+#: before dots grouped thousands, rather than "thousands go in groups of three".
+_DOTTED_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{2}|\d{4})?")
+
+
 def parse_number(raw: str, what: str = "value") -> float:
     """Parse a number the way people type it: 12.5, 12,5, 10 000, 1,234.5, 10k, 1,1 млн, 35%.
 
@@ -274,7 +279,7 @@ def parse_number(raw: str, what: str = "value") -> float:
         compact = _ungrouped(raw, body, grouping, what).replace(",", ".")
     elif compact.count(",") > 1:
         compact = _ungrouped(raw, compact, ",", what)  # 1,234,567
-    elif compact.count(".") > 1 and not re.fullmatch(r"\d{1,2}\.\d{1,2}\.(?:\d{2}|\d{4})?", compact):
+    elif compact.count(".") > 1 and not _DOTTED_DATE.fullmatch(compact):
         compact = _ungrouped(raw, compact, ".", what)  # 1.234.567, as Danes and Germans group
     elif re.fullmatch(r"[+-]?\d{1,3},\d{3}", compact) and not compact.lstrip("+-").startswith("0"):
         compact = compact.replace(",", "")  # 1,000 reads as a thousand
@@ -391,10 +396,10 @@ def split_options(
             while index < len(items) and re.fullmatch(r"\d{3}(?:[.,]\d+)?%?", items[index]):
                 value += items[index]
                 index += 1
-        if eq and value[-1:].isdigit() and index < len(items):
-            if _SPACED_SUFFIX.fullmatch(items[index]):  # target=5 %, target=10 k, =1,5 млн:
-                value += items[index]  # the sign is the value's, not a word of the name
-                index += 1
+        spaced = index < len(items) and _SPACED_SUFFIX.fullmatch(items[index])
+        if eq and value[-1:].isdigit() and spaced:  # target=5 %, target=10 k, =1,5 млн:
+            value += items[index]  # the sign is the value's, not a word of the name
+            index += 1
         if eq and name and re.fullmatch(r"[A-Za-z_]+", name):
             field = name.lower()
             if field not in allowed_set:
