@@ -254,8 +254,9 @@ _NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)\.?(%?)$")
 _SCIENTIFIC = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)e[+-]?\d{1,4}")
 
 
-#: A dotted date (30.11.2026, 30.11.26, 30.11.) typed where a value goes: "not a number", as
-#: before dots grouped thousands, rather than "thousands go in groups of three".
+#: A dotted date (30.11.2026, 30.11.26, 30.11.) typed where a value goes is read as it was
+#: before dots grouped thousands ("not a number"; a year-less one as a decimal, which the
+#: 100× check then questions), not refused as "thousands go in groups of three".
 _DOTTED_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{2}|\d{4})?")
 
 
