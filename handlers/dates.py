@@ -4,7 +4,7 @@ month names (English and Russian); nothing before 2000-01-01."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 
 from handlers.contract import UsageError
@@ -105,6 +105,8 @@ _WEEKDAY = re.compile(
     rf"(?P<ru>{_FULL_WEEKDAY})",
     re.IGNORECASE,
 )
+#: The phrases a date in words takes, each turned into a day by `_phrase_to_date`.
+_PHRASES = (_WEEKDAY, _DAY_MONTH, _WORDY_DATE)
 
 
 def take_date(tokens: Sequence[str], start: int, today: date) -> tuple[date | None, int]:
@@ -134,10 +136,7 @@ def take_date(tokens: Sequence[str], start: int, today: date) -> tuple[date | No
         return _this_years(day, raw, today, f"{raw}.{today.year - 1}"), start + 1
     if looks_like_date(tokens[start]):
         return parse_date(tokens[start], today), start + 1
-    for size in (4, 3, 2, 1):
-        if start + size > len(tokens):
-            continue
-        phrase = " ".join(tokens[start : start + size])
+    for size, phrase in _phrases(tokens, start):
         found = _phrase_to_date(phrase, today)
         if found is not None:
             return in_range(found, phrase, today), start + size
@@ -151,12 +150,17 @@ def starts_date(tokens: Sequence[str], start: int) -> bool:
         return False
     if looks_like_date(tokens[start]) or _SLASHED.fullmatch(tokens[start]):
         return True
-    phrases = (" ".join(tokens[start : start + size]) for size in (4, 3, 2, 1))
     return any(
-        pattern.fullmatch(phrase)
-        for phrase in phrases
-        for pattern in (_WEEKDAY, _DAY_MONTH, _WORDY_DATE)
+        pattern.fullmatch(phrase) for _, phrase in _phrases(tokens, start) for pattern in _PHRASES
     )
+
+
+def _phrases(tokens: Sequence[str], start: int) -> Iterator[tuple[int, str]]:
+    """The words from `start` as phrases of 4 words down to 1 (the longest wording first),
+    with how many words each takes."""
+    for size in (4, 3, 2, 1):
+        if start + size <= len(tokens):
+            yield size, " ".join(tokens[start : start + size])
 
 
 def _phrase_to_date(phrase: str, today: date) -> date | None:
