@@ -23,6 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.timing import percentile
 from bot.app import Core, build_core
 from handlers import calculated
 from handlers.contract import Actor, ChatRef, Command
@@ -101,15 +102,13 @@ async def _measure(path: Path, samples: int) -> dict[str, float]:
                     calculated.backfill(core.ctx, CHAT.key, kpi, NOW)
             await core.store.commit()
             naive.append(time.perf_counter() - started + one[-1])
-        one.sort()
-        naive.sort()
         return {
             "full_s": full,
             "values": float(sum(counts.values())),
             "p50": statistics.median(one) * 1000,
-            "p99": one[int(len(one) * 0.99) - 1] * 1000,
+            "p99": percentile(one, 0.99) * 1000,
             "naive_p50": statistics.median(naive) * 1000,
-            "naive_p99": naive[int(len(naive) * 0.99) - 1] * 1000,
+            "naive_p99": percentile(naive, 0.99) * 1000,
         }
     finally:
         core.close()

@@ -192,7 +192,8 @@ class InitiativeRepo:
         adds the entries the period holds (a slice of its sorted times found by bisection
         and summed at C speed, when its times never go back). Amounts are added in log
         order within each block, then block by block: the same total as summing every entry
-        for whole-number amounts (fractions may differ in the last binary digit).
+        for whole-number amounts (fractions may differ in the last binary digit, which no
+        reply shows: "met" is judged at `scoring.initiatives.DONE_DIGITS` decimals).
         """
         total = 0.0
         for span in self._log(chat, key).derived_from(since, _span):
@@ -225,9 +226,11 @@ class _Span(NamedTuple):
 
     def between(self, since: datetime, until: datetime | None) -> float:
         """The amounts logged from `since` on and before `until` (None: no end), added in
-        log order as reading each entry adds them: fractions added in another order can
-        differ in the last digit (a sum of 4 as 3.9999999999999996, "not met"). In order
-        (nearly always) the period's entries are a run of the sorted ones: bisected."""
+        log order as reading each entry adds them, so totals stay identical to those of
+        b4f5814 on any Python (fractions added in another order can differ in the last
+        digit; since "met" is judged at `DONE_DIGITS` decimals that no longer changes a
+        reply). In order (nearly always) the period's entries are a run of the sorted
+        ones: bisected."""
         if not self.in_order:  # an older entry put back (an undone unlog), a clock set back
             return sum(a for at, a in self.pairs if at >= since and (until is None or at < until))
         times = self.times
