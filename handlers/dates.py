@@ -1,5 +1,5 @@
 """Dates as people type them: ISO and day-first, today/yesterday, weekdays, `3 days ago`,
-month names (English and Russian); nothing before 2000-01-01."""
+month names (English, Russian, Danish and German); nothing before 2000-01-01."""
 
 from __future__ import annotations
 
@@ -52,9 +52,29 @@ def in_range(day: date, raw: str, today: date | None) -> date:
     return day
 
 
+#: Danish and German month names English does not share (`3. juni`, `5. März`), each with
+#: the English one dateparser (run with English and Russian only) is given instead.
+_DA_DE_MONTHS = {
+    "januar": "january",
+    "februar": "february",
+    "marts": "march",
+    "märz": "march",
+    "mär": "march",
+    "mrz": "march",
+    "maj": "may",
+    "mai": "may",
+    "juni": "june",
+    "juli": "july",
+    "oktober": "october",
+    "okt": "october",
+    "dezember": "december",
+    "dez": "december",
+}
+_DA_DE_MONTH = re.compile(rf"\b(?:{'|'.join(_DA_DE_MONTHS)})\b", re.IGNORECASE)
 _MONTH = (
     r"(?:january|february|march|april|may|june|july|august|september|october|november"
     r"|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+    rf"|{'|'.join(_DA_DE_MONTHS)}"
     r"|январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[йя]|июн[ья]|июл[ья]|августа?|сентябр[ья]"
     r"|октябр[ья]|ноябр[ья]|декабр[ья]|янв|фев|мар|апр|авг|сен|сент|окт|ноя|дек)\.?"
 )
@@ -217,11 +237,13 @@ def _not_this_year(phrase: str, today: date) -> UsageError:
 
 
 def _words_to_date(phrase: str, today: date) -> date:
-    """dateparser, restricted to English and Russian (fast, and no guessing at languages)."""
+    """dateparser, restricted to English and Russian (fast, and no guessing at languages);
+    a Danish or German month name is given to it in English."""
     import dateparser  # imported on first use: most messages carry no date in words
 
+    english = _DA_DE_MONTH.sub(lambda m: _DA_DE_MONTHS[m.group().casefold()], phrase)
     found = dateparser.parse(
-        phrase,
+        english,
         languages=["en", "ru"],
         settings={
             "PREFER_DATES_FROM": "past",

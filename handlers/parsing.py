@@ -371,11 +371,13 @@ def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
         j += 1
     if j < len(tokens) and _LAST_GROUP.fullmatch(tokens[j]):
         j += 1  # the last group may carry decimals, a suffix or %
-    glued, after = _glue_multiplier(tokens, "".join(tokens[start:j]), j)
-    # `10 000` is one number only when nothing but a date (or the end) follows it:
-    # in `/kpi set x 5 100 new leads` the 100 starts the note
-    if j > i and (after == len(tokens) or after > j or starts_date(tokens, after)):
-        return glued, after
+    # `10 000` is one number only when nothing but a date (or the end) follows it: in
+    # `/kpi set x 5 100 new leads` the 100 starts the note. The most groups that do are the
+    # number's, so in `1 200 995 days ago` the 995 starts the date.
+    for end in range(j, i, -1):
+        glued, after = _glue_multiplier(tokens, "".join(tokens[start:end]), end)
+        if after == len(tokens) or after > end or starts_date(tokens, after):
+            return glued, after
     return _glue_multiplier(tokens, raw, i)
 
 

@@ -77,3 +77,21 @@ async def test_a_multiplier_typed_apart_in_an_option_belongs_to_the_number(chat:
     assert await chat.ok("/kpi edit reach baseline=1,5 млн target=2 M") == (
         "Updated Reach (reach): baseline=1 500 000, target=2 000 000."
     )
+
+
+async def test_danish_and_german_month_names_are_dates(chat: FakeChat) -> None:
+    """`/kpi set leads 1 200 3. juni` saved 1 for today with the note "200 3. juni": only the
+    month names English shares with Danish and German (`3. nov`) were read."""
+    await chat.ok(LEADS)
+    assert await chat.ok("/kpi set leads 1 200 3. juni") == (
+        "Saved Leads = 1 200 for 2026-06-03 (🟡 yellow, progress 60%)."
+    )
+    assert "for 2026-03-05 (" in await chat.ok("/kpi set leads 1300 5. März nach der Aktion")
+    assert "for 2025-12-24 (" in await chat.ok("/kpi set leads 1 400 24. dez. 2025")
+    assert "for 2026-10-01 (" in await chat.ok("/kpi set leads 1500 1. okt efter kampagne")
+    assert "for 2026-05-07 (" in await chat.ok("/kpi set leads 1600 7. maj")
+    history = await chat.ok("/kpi history leads")
+    assert "nach der Aktion" in history and "efter kampagne" in history
+    assert await chat.error("/kpi set leads 1700 juni") == (
+        "'juni' looks like a date but isn't one: use YYYY-MM-DD, e.g. 2026-11-21."
+    )
