@@ -26,6 +26,7 @@ from scoring.alert_rules import (
     active_mute,
     evaluate,
     hold,
+    quiet_release_time,
     range_of,
     settle,
     transition_kind,
@@ -38,9 +39,12 @@ from scoring.targets import kpi_on
 from storage.alert_state import AlertSettings
 from storage.base import instant_text
 
-__all__ = ["as_of_now", "current_reading", "now_note", "quiet_step", "step"]
+__all__ = ["as_of_now", "current_reading", "now_note", "quiet_step", "reminder_step", "step"]
 
 _COLOURS = {status.value: status for status in COLOURS}
+#: A stored state's keys, in the order `to_doc` writes them (a document with any other
+#: keys, or in another order, is left to `step`: only then is the answer byte-identical).
+_STATE_KEYS = tuple(AlertState.model_fields)
 
 
 def current_reading(ctx: Context, chat: str, kpi: Kpi) -> tuple[Kpi, Measurement] | None:
@@ -95,19 +99,8 @@ def quiet_step(
     if status is None or last is None or state["kpi"] != kpi.key:
         return None  # no colour yet, or a muted change to catch up on
     value = reading.value
-    share = performance(kpi, value)
-    raw = colour(kpi, value, share, thresholds)  # `would_be_status`, the share computed once
     policy = settings.policy
-    hysteresis = policy.hysteresis
-    kept = settle(
-        status,
-        raw,
-        kpi=kpi,
-        value=value,
-        performance=share,
-        thresholds=thresholds,
-        hysteresis=hysteresis,
-    )
+    share, kept = _settled(status, kpi, value, policy.hysteresis, thresholds)
     if kept is not status:
         return None
     if status is Status.RED and now - datetime.fromisoformat(last) >= policy.repeat:
@@ -122,6 +115,89 @@ def quiet_step(
         "pending_count": 0,
         "pending_since": None,
     }
+
+
+def _settled(
+    status: Status, kpi: Kpi, value: float, hysteresis: float, thresholds: Thresholds
+) -> tuple[float, Status]:
+    """A reading's performance share, and the colour a state at `status` settles at with
+    it (`would_be_status` then `settle`, the share computed once)."""
+    share = performance(kpi, value)
+    raw = colour(kpi, value, share, thresholds)
+    kept = settle(
+        status,
+        raw,
+        kpi=kpi,
+        value=value,
+        performance=share,
+        thresholds=thresholds,
+        hysteresis=hysteresis,
+    )
+    return share, kept
+
+
+def reminder_step(
+    state: Mapping[str, Any],
+    kpi: Kpi,
+    reading: Measurement,
+    settings: AlertSettings,
+    thresholds: Thresholds,
+    tz: ZoneInfo,
+    now: datetime,
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """`step` on the stored state of a red KPI the sweep reminds, when the reading keeps
+    it red, it is live (not in test mode, not muted) and `repeat` has passed since people
+    were told: the new state's document and the reminder's (exactly `to_doc` of `step`'s
+    state and of its one transition); None otherwise (`step` decides). A busy sweep is
+    one of these per chat, and the model round trip (parse, copies, a Transition built,
+    both serialised) was most of its work."""
+    if tuple(state) != _STATE_KEYS or state["status"] != "red" or state["kpi"] != kpi.key:
+        return None
+    last = state["last_notified"]
+    policy = settings.policy
+    if kpi.test or (last is not None and now - datetime.fromisoformat(last) < policy.repeat):
+        return None  # would-be reminders, or none due: `step` decides
+    if settings.mutes and active_mute(kpi.key, settings.mutes, now) is not None:
+        return None  # a muted KPI is reminded after its mute
+    value = reading.value
+    share, kept = _settled(Status.RED, kpi, value, policy.hysteresis, thresholds)
+    if kept is not Status.RED:
+        return None  # the colour moves on: a change, not a reminder
+    at = instant_text(now)
+    held = quiet_release_time(now, policy.quiet, tz)
+    held_until = None if held is None else instant_text(held)
+    after = {
+        **state,
+        "pending": None,
+        "pending_count": 0,
+        "pending_since": None,
+        "last_notified": held_until or at,
+        "last_reminder": at,
+        "value": value,
+        "performance": share,
+        "by": reading.by,
+        "reading_at": instant_text(reading.at),
+    }
+    reminder = {
+        "kpi": kpi.key,
+        "name": kpi.name,
+        "objective": kpi.objective,
+        "unit": kpi.unit,
+        "target": kpi.target,
+        **range_of(kpi),
+        "kind": "reminder",
+        "old": "red",
+        "new": "red",
+        "at": at,
+        "since": state["since"],
+        "value": value,
+        "performance": share,
+        "by": reading.by,
+        "suppressed": None,
+        "mute": None,
+        "held_until": held_until,
+    }
+    return after, reminder
 
 
 def as_of_now(

@@ -21,10 +21,17 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from handlers.alert_judge import as_of_now, current_reading, now_note, quiet_step, step
+from handlers.alert_judge import (
+    as_of_now,
+    current_reading,
+    now_note,
+    quiet_step,
+    reminder_step,
+    step,
+)
 from handlers.alert_messages import channels, render_batch
 from handlers.alert_rebuild import REBUILD_READINGS, rebuild_state
 from handlers.common import zone_of
@@ -33,7 +40,8 @@ from scoring.alert_rules import AlertState, Transition, values_gone
 from scoring.alerts_batch import Batcher
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
-from storage.alert_state import AlertSettings, StoredState
+from storage.alert_state import AlertSettings, StoredState, stored_state
+from storage.base import instant_text
 
 __all__ = [
     "end_expired_mutes",
@@ -47,6 +55,7 @@ __all__ = [
     "on_values_recorded",
     "queue",
     "remind_red",
+    "reminder_step",
 ]
 
 Release = Literal["due", "groups", "all"]
@@ -121,44 +130,107 @@ def remind_red(
     chat: str,
     settings: AlertSettings,
     now: datetime,
-    red: Sequence[StoredState],
+    red: Sequence[tuple[str, Mapping[str, Any]]],
     tz: ZoneInfo,
 ) -> tuple[int, bool]:
-    """The sweep's entry point: red KPIs (`red`, their stored states) not told within
-    `repeat`, or muted since, are evaluated again like a recorded value (so a KPI whose
-    target was edited into green resolves instead of being reminded). Returns how many
-    reminders were queued and whether the queue flushed the chat's alerts.
+    """The sweep's entry point: red KPIs (`red`, their stored states as `red_docs` reads
+    them) not told within `repeat`, or muted since, are evaluated again like a recorded
+    value (so a KPI whose target was edited into green resolves instead of being
+    reminded). Returns how many reminders were queued and whether the queue flushed the
+    chat's alerts.
 
     A removed KPI's state waits for a restore; a deleted KPI's, or one whose test mode or
-    values went, is dropped without a message.
+    values went, is dropped without a message. The usual case (each one still red, live,
+    nothing waiting to go out) is decided on the stored documents (`_remind_on_docs`).
     """
     repeat = settings.policy.repeat
     due = [
-        s
-        for s in red
-        if not s.test and (s.state.last_notified is None or now - s.state.last_notified >= repeat)
+        (kpi, doc)
+        for kpi, doc in red
+        if not doc.get("test")
+        and (
+            (told := doc["state"]["last_notified"]) is None
+            or now - datetime.fromisoformat(told) >= repeat
+        )
     ]
+    if not due:
+        return 0, False
     kpis: list[Kpi] = []
     readings: dict[str, tuple[Kpi, Measurement]] = {}
-    for stored in due:
-        kpi = ctx.store.kpis.get(chat, stored.state.kpi)
+    gone: list[str] = []
+    for key, _ in due:
+        kpi = ctx.store.kpis.get(chat, key)
         if kpi is not None and kpi.removed_at is not None:
             continue
         current = None
-        if kpi is not None and kpi.test == stored.test:
+        if kpi is not None and not kpi.test:
             current = current_reading(ctx, chat, kpi)
         if kpi is None or current is None:
-            ctx.store.alerts.drop_state(chat, stored.state.kpi)
+            gone.append(key)
             continue
         kpis.append(kpi)
         readings[kpi.key] = current
+    if not gone:
+        taken = _remind_on_docs(ctx, chat, settings, now, tz, dict(due), readings)
+        if taken is not None:
+            return taken
+    for key in gone:
+        ctx.store.alerts.drop_state(chat, key)
     if not kpis:
         return 0, False
-    states = {s.state.kpi: s for s in due}  # as read in this step: not parsed again
+    states = {key: stored_state(doc) for key, doc in due}  # parsed once, not read again
     found, flushed = evaluate_chat(
         ctx, chat, kpis, settings=settings, tz=tz, now=now, stored=states, readings=readings
     )
     return sum(1 for t in found if t.kind == "reminder" and t.suppressed is None), flushed
+
+
+def _remind_on_docs(
+    ctx: Context,
+    chat: str,
+    settings: AlertSettings,
+    now: datetime,
+    tz: ZoneInfo,
+    due: Mapping[str, Mapping[str, Any]],
+    readings: Mapping[str, tuple[Kpi, Measurement]],
+) -> tuple[int, bool] | None:
+    """`remind_red`'s evaluation and queueing written as documents, when every due KPI
+    takes `reminder_step` and no alert of the chat is waiting (so each reminder opens or
+    joins the group at `now` + the window, or waits for quiet hours to end): the same
+    states, log entries and waiting alerts as `evaluate_chat` and `queue`, byte for byte,
+    without a model built. None (nothing written): the caller takes the model path."""
+    if not readings or ctx.store.alerts.next_flush(chat) is not None:
+        return None  # nothing to remind, or alerts waiting (groups, merges: `Batcher.add`)
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    steps = []
+    for key, (kpi, reading) in readings.items():
+        answer = reminder_step(due[key]["state"], kpi, reading, settings, thresholds, tz, now)
+        if answer is None:
+            return None
+        steps.append(answer)
+    alerts = ctx.store.alerts
+    for (key, _), (state, _) in zip(readings.items(), steps, strict=True):
+        alerts.put_state_doc(chat, key, state, test=False)
+    alerts.log_docs(chat, [reminder for _, reminder in steps])
+    if not channels(settings, chat):
+        return len(steps), False  # `/alerts off`: the log still shows what would have gone
+    grouped = now + settings.policy.group_window
+    waiting = [
+        grouped if held is None else datetime.fromisoformat(held)
+        for held in (reminder["held_until"] for _, reminder in steps)
+    ]
+    alerts.queue_docs(
+        chat,
+        [
+            {"transition": reminder, "ready_at": instant_text(ready)}
+            for (_, reminder), ready in zip(steps, waiting, strict=True)
+        ],
+    )
+    if min(waiting) <= now:  # a group window of 0: what is ready goes out now
+        flush_due(ctx, chat, now, settings=settings)
+    else:
+        ctx.outbox.wake_at(chat, min(waiting))
+    return len(steps), True
 
 
 def on_kpi_changed(ctx: Context, chat: str, kpi: Kpi) -> None:

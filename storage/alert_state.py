@@ -65,6 +65,7 @@ __all__ = [
     "MissedRun",
     "StoredState",
     "check_book",
+    "stored_state",
 ]
 
 #: Transitions kept per chat for `/alerts log` (at least; pruned a block at a time).
@@ -256,10 +257,10 @@ class AlertRepo:
             return held.states[kpi]
         doc = (self._book(chat).get("states") or {}).get(kpi)
         if doc is not None:
-            return _stored(doc)
+            return stored_state(doc)
         for doc in self._db.docs(self._bucket(chat, kpi)).values():
             if doc.get("key") == kpi:
-                return _stored(doc)
+                return stored_state(doc)
         return None
 
     def states(self, chat: str, *, status: Status | None = None) -> list[StoredState]:
@@ -273,7 +274,7 @@ class AlertRepo:
         wanted = None if status is None else status.value
         book = self._book(chat).get("states") or {}
         found = [
-            known[kpi] if kpi in known else _stored(doc)
+            known[kpi] if kpi in known else stored_state(doc)
             for kpi, doc in book.items()
             if wanted is None or doc["state"].get("status") == wanted
         ]
@@ -281,11 +282,18 @@ class AlertRepo:
             return found
         self._db.prefetch(f"al:{chat}:")
         return found + [
-            _stored(doc)
+            stored_state(doc)
             for n in range(STATE_BUCKETS)
             for doc in self._db.docs(f"al:{chat}:{n}").values()
             if doc["key"] not in book and (wanted is None or doc["state"].get("status") == wanted)
         ]
+
+    def red_docs(self, chat: str) -> list[tuple[str, Mapping[str, Any]]]:
+        """The book's red states as stored (KPI, `{"test": …, "state": to_doc(state)}`),
+        read-only and unparsed (`states(status=RED)` parses them): the sweep decides on
+        these, and parses only when its shortcut does not answer."""
+        states = self._book(chat).get("states") or _EMPTY_BOOK
+        return [(kpi, doc) for kpi, doc in states.items() if doc["state"]["status"] == "red"]
 
     def state_doc(self, chat: str, kpi: str) -> tuple[Mapping[str, Any], bool] | None:
         """One KPI's alert state as stored (`to_doc` of its AlertState, read-only) and the
@@ -385,6 +393,15 @@ class AlertRepo:
         if held is not None:
             held.batcher = batcher
 
+    def queue_docs(self, chat: str, queued: list[dict[str, Any]]) -> None:
+        """Append waiting alerts given as documents (`to_doc` of each `Queued`, built for
+        this and never touched again): the sweep's reminders, when none was waiting."""
+        if not queued:
+            return
+        held = self._update(chat, queued=[*(self._book(chat).get("queued") or ()), *queued])
+        if held is not None:
+            held.batcher = None  # parsed again from the book if read
+
     def chats_with_queued_alerts(self) -> list[str]:
         """Chats whose batcher holds something (to re-arm their flush timers at start).
 
@@ -408,6 +425,11 @@ class AlertRepo:
             return
         newest = self._book(chat).get("log") or []
         self._update(chat, log=[*newest, *(to_doc(t) for t in transitions)])
+
+    def log_docs(self, chat: str, transitions: list[dict[str, Any]]) -> None:
+        """`log` of transitions given as documents (`to_doc` of each, never touched again)."""
+        if transitions:
+            self._update(chat, log=[*(self._book(chat).get("log") or ()), *transitions])
 
     def recent_log(self, chat: str, limit: int = 20) -> list[Transition]:
         """The latest `limit` transitions, oldest first."""
@@ -450,10 +472,10 @@ class AlertRepo:
         """Load what the red reminders of `chats` read beyond their books (each red KPI's
         value index) in one query: the first sweep after a start asked for one each."""
         self._kpis.prefetch_readings(
-            (chat, stored.state.kpi)
+            (chat, kpi)
             for chat in chats
-            for stored in self.states(chat, status=Status.RED)
-            if not stored.test
+            for kpi, doc in self.red_docs(chat)
+            if not doc.get("test")
         )
 
     def progress_total(self, chat: str, key: str, since: datetime) -> float:
@@ -465,9 +487,8 @@ def _red(docs: Mapping[str, Mapping[str, Any]]) -> tuple[StoredState, ...]:
     """A book's red states (`AlertRepo.states(status=RED)`), in book order."""
     red = Status.RED.value
     book = next(iter(docs.values()), _EMPTY_BOOK)
-    return tuple(
-        _stored(d) for d in (book.get("states") or {}).values() if d["state"].get("status") == red
-    )
+    states = (book.get("states") or {}).values()
+    return tuple(stored_state(d) for d in states if d["state"].get("status") == red)
 
 
 def _batcher(docs: Mapping[str, Mapping[str, Any]]) -> Batcher:
@@ -480,7 +501,8 @@ def _parse_batcher(book: Mapping[str, Any]) -> Batcher:
     return Batcher.model_validate({"queued": queued}) if queued else _NO_BATCHER
 
 
-def _stored(doc: Mapping[str, Any]) -> StoredState:
+def stored_state(doc: Mapping[str, Any]) -> StoredState:
+    """A state entry as stored (`red_docs`, a bucket's), parsed."""
     return StoredState(AlertState.model_validate(doc["state"]), bool(doc.get("test", False)))
 
 
@@ -499,7 +521,7 @@ def check_book(doc: object) -> list[str]:
         states = {}
     for kpi, entry in states.items():
         try:
-            state = _stored(entry).state
+            state = stored_state(entry).state
         except (ValueError, KeyError, TypeError) as exc:
             problems.append(f"state of {kpi!r} does not parse ({type(exc).__name__})")
             continue

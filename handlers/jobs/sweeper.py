@@ -14,9 +14,10 @@ and sliced rather than moved to a worker thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import alert_pipeline
@@ -25,11 +26,7 @@ from handlers.contract import Context, Reply
 from handlers.jobs.reminders import cadence_reminder, stale_cutoffs, stale_reminder
 from handlers.jobs.slicing import in_slices, yield_to_loop
 from scoring.alert_rules import active_mute, quiet_release_time
-from scoring.models import Status
-from storage.alert_state import (
-    AlertSettings,
-    StoredState,
-)
+from storage.alert_state import AlertSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -199,7 +196,7 @@ def _look_at(ctx: Context, chat: str) -> SweepReport:
     report = SweepReport(chats=1)
     settings = alert_pipeline.end_expired_mutes(ctx, chat, now)
     tz = zone_of(ctx, chat)
-    red_before = ctx.store.alerts.states(chat, status=Status.RED)
+    red_before = ctx.store.alerts.red_docs(chat)
     report.reminders, flushed = alert_pipeline.remind_red(ctx, chat, settings, now, red_before, tz)
     if not flushed:  # the reminders' queue flushed what is ready at `now` already
         report.flushed = alert_pipeline.flush_due(ctx, chat, now, settings=settings)
@@ -207,7 +204,7 @@ def _look_at(ctx: Context, chat: str) -> SweepReport:
     quiet = settings.policy.quiet
     wall = local.time().replace(tzinfo=None)
     in_hours = WORK_START <= wall < WORK_END and not (quiet is not None and quiet.contains(wall))
-    red = ctx.store.alerts.states(chat, status=Status.RED) if report.reminders else red_before
+    red = ctx.store.alerts.red_docs(chat) if report.reminders else red_before
     report.next_look = _next_look(ctx, chat, settings, now, tz, looked=in_hours, red=red)
     if not in_hours:
         return report  # people are mentioned in working hours only
@@ -237,7 +234,7 @@ def _next_look(
     tz: ZoneInfo,
     *,
     looked: bool,
-    red: Sequence[StoredState],
+    red: Sequence[tuple[str, Mapping[str, Any]]],
 ) -> datetime:
     """The earliest instant anything in the chat can become due without a command.
 
@@ -257,12 +254,13 @@ def _next_look(
     if quiet is not None:
         daily = quiet_release_time(daily, quiet, tz) or daily
     candidates = [daily]
-    for stored in red:
-        if stored.test:
+    repeat = settings.policy.repeat
+    for kpi, stored in red:
+        if stored.get("test"):
             continue
-        told = stored.state.last_notified
-        due = now if told is None else told + settings.policy.repeat
-        mute = active_mute(stored.state.kpi, settings.mutes, now)
+        told = stored["state"]["last_notified"]
+        due = now if told is None else datetime.fromisoformat(told) + repeat
+        mute = active_mute(kpi, settings.mutes, now) if settings.mutes else None
         candidates.append(due if mute is None else max(due, mute.until))
     candidates.extend(m.until for m in settings.mutes if m.until > now)  # catch-ups
     held = ctx.store.alerts.next_flush(chat)

@@ -164,24 +164,38 @@ async def test_a_busy_sweep_leaves_no_cyclic_garbage_and_freezes_what_it_loaded(
     assert sum(moved) > 0
 
 
-async def test_the_sweeps_red_reminder_is_evaluated_by_the_pipelines_one_entry_point(
+async def test_the_sweeps_red_reminder_is_the_reminder_step_and_else_the_pipelines_entry_point(
     chat: FakeChat, core: Core, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A red KPI still red is reminded on its stored documents (`reminder_step`, held to
+    `step` by tests/alerts/test_reminder_step.py); one the shortcut leaves alone (muted
+    since) is evaluated by the pipeline's one entry point, which says nothing."""
     await chat.ok(CAC)
     await chat.ok("/alerts set group=0 repeat=12h")
     await chat.ok("/kpi set cac 130")
     evaluated: list[list[str]] = []
-    entry_point = alert_pipeline.evaluate_chat
+    stepped: list[str] = []
+    entry_point, on_docs = alert_pipeline.evaluate_chat, alert_pipeline.reminder_step
 
     def spy(ctx: Context, chat: str, kpis: Sequence[Kpi], **kwargs: Any) -> Any:
         evaluated.append([k.key for k in kpis])
         return entry_point(ctx, chat, kpis, **kwargs)
 
+    def spy_docs(state: Any, kpi: Kpi, *args: Any) -> Any:
+        stepped.append(kpi.key)
+        return on_docs(state, kpi, *args)
+
     monkeypatch.setattr(alert_pipeline, "evaluate_chat", spy)
+    monkeypatch.setattr(alert_pipeline, "reminder_step", spy_docs)
     clock.advance(hours=13)
     assert (await sweeper.sweep(core.ctx)).reminders == 1
-    assert evaluated == [["cac"]]
+    assert (stepped, evaluated) == (["cac"], [])
     assert "is still red" in queued_text(core)[-1]
+    await chat.ok("/alerts mute cac 2d")
+    clock.advance(hours=13)
+    stepped.clear()
+    assert (await sweeper.sweep(core.ctx)).reminders == 0
+    assert (stepped, evaluated) == (["cac"], [["cac"]])
 
 
 async def test_the_sweep_summary_and_raw_reads_agree_with_the_repositories(

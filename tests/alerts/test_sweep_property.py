@@ -5,8 +5,9 @@ read; KPI and initiative facts come from each chat's stored sweep summary) queue
 exactly what a full scan of every chat, reading those facts from the source tables,
 queues on a second store given the same commands; and every stored summary equals one
 built afresh. A write path that left a summary behind is caught. The second store also
-writes each change of a chat's alert book at once (no `AlertRepo.batch`): both end with
-the same states, waiting alerts, sent marks and alert log."""
+writes each change of a chat's alert book at once (no `AlertRepo.batch`) and its sweep
+judges red reminders on models only (never `_remind_on_docs`): both end with the same
+states, waiting alerts and sent marks, byte for byte as stored, and the same alert log."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ import asyncio
 import contextlib
 import re
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import Core, build_core
+from handlers import alert_pipeline
 from handlers.jobs import sweeper
 from storage import alert_state, sweep_summary
 from storage.base import first_doc
@@ -104,6 +108,17 @@ def _from_sources(core: Core) -> None:
     core.store.alerts.batch = contextlib.nullcontext  # type: ignore[method-assign]
 
 
+@contextlib.contextmanager
+def _on_models() -> Iterator[None]:
+    """Red reminders judged on models only (`remind_red`'s document path never taken)."""
+    on_docs = alert_pipeline._remind_on_docs
+    alert_pipeline._remind_on_docs = lambda *args: None
+    try:
+        yield
+    finally:
+        alert_pipeline._remind_on_docs = on_docs
+
+
 def _layout_holds(core: Core) -> None:
     """Each KPI's alert state is in one place: a red one in its chat's book (where the
     sweep reads the red ones), any other in its bucket."""
@@ -122,6 +137,11 @@ def _layout_holds(core: Core) -> None:
 def _alerts_agree(bot: Core, full: Core) -> None:
     """Both stores hold the same alert books (states, waiting alerts, sent marks, log)."""
     for chat in (f"console:{c}" for c in CHATS):
+        name = f"{alert_state.BOOK}{chat}"
+        books = [dict(first_doc(core.store.db, name) or {}) for core in (bot, full)]
+        for part in ("states", "queued", "sent"):  # as stored, byte for byte
+            one_part, other_part = (orjson.dumps(book.get(part) or None) for book in books)
+            assert one_part == other_part, f"{part} of {chat}'s book"
         one, other = bot.store.alerts, full.store.alerts
         assert one.states(chat) == other.states(chat), f"states of {chat}"
         assert one.batcher(chat) == other.batcher(chat), f"waiting alerts of {chat}"
@@ -158,7 +178,8 @@ async def _run(data: Path, actions: list[tuple[str, str, str, int]]) -> None:
                 bot, memory = build_core(data, clock=clock), sweeper.SweepMemory()
             else:
                 await sweeper.sweep(bot.ctx, memory=memory)
-                await sweeper.sweep(full.ctx)
+                with _on_models():
+                    await sweeper.sweep(full.ctx)
                 await bot.store.commit()
                 assert _sent(bot) == _sent(full)
                 _alerts_agree(bot, full)
@@ -268,3 +289,20 @@ def test_a_state_left_behind_in_its_bucket_is_caught(
     monkeypatch.setattr(alert_state.AlertRepo, "_drop_from_bucket", lambda *args: None)
     with pytest.raises(AssertionError):
         asyncio.run(_run(tmp_path / "planted", turns_red))
+
+
+def test_a_reminder_on_documents_that_forgets_when_people_were_told_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planted bug: the sweep's document path stores the reminder without its
+    `last_reminder`, so its state differs from the model path's."""
+    asyncio.run(_run(tmp_path / "right", _REMINDED))
+    on_docs = alert_pipeline.reminder_step
+
+    def forgetful(*args: object) -> object:
+        answer = on_docs(*args)  # type: ignore[arg-type]
+        return None if answer is None else ({**answer[0], "last_reminder": None}, answer[1])
+
+    monkeypatch.setattr(alert_pipeline, "reminder_step", forgetful)
+    with pytest.raises(AssertionError, match="states of"):
+        asyncio.run(_run(tmp_path / "planted", _REMINDED))
