@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from handlers import alert_pipeline, calculated, render
 from handlers.common import author_id, chat_zone, kpi_or_fail, need, who
 from handlers.contract import (
-    Button,
     Command,
     Context,
     Reply,
     UsageError,
     command,
 )
+from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
 from handlers.parsing import (
     note_of,
     parse_number,
@@ -28,8 +28,6 @@ from scoring.kpi import progress
 from scoring.models import Kpi, Measurement
 from scoring.status import kpi_status
 from scoring.targets import kpi_on
-
-OUTLIER = 100
 
 
 @command(
@@ -66,36 +64,11 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         )
     note = note_of(args[nxt:])
     recent = [m.value for m in ctx.store.kpis.latest(cmd.chat.key, kpi.key)]
-    if _far_from(value, recent):
+    if far_from(value, recent):
         payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
-        pending = ctx.store.pending.put(cmd.chat.key, "kpi-set", payload, ctx.clock())
-        low, high = min(recent), max(recent)
-        shown = (
-            render.num(low, kpi.unit)
-            if low == high
-            else (f"{render.num(low, kpi.unit)} to {render.num(high, kpi.unit)}")
-        )
-        return Reply(
-            text=f"{render.num(value, kpi.unit)} is more than {OUTLIER}× away from "
-            f"the recent values of {kpi.name} ({shown}). Record it anyway? "
-            "Nothing is saved until you confirm.",
-            buttons=(
-                Button(
-                    label=f"Record {render.num(value, kpi.unit)}",
-                    command=f"/kpi confirm {pending}",
-                ),
-                Button(label="Cancel", command=f"/kpi confirm {pending} cancel"),
-            ),
-        )
+        about = f"the recent values of {kpi.name}"
+        return ask_first(cmd, ctx, "kpi-set", payload, recent, about=about, unit=kpi.unit)
     return _record(cmd, ctx, kpi, value, day, note, now, zone)
-
-
-def _far_from(value: float, recent: list[float]) -> bool:
-    """More than 100× above or below every recent value (zeros and sign flips don't count)."""
-    sizes = [abs(v) for v in recent if v != 0]
-    if value == 0 or not sizes:
-        return False
-    return abs(value) > OUTLIER * max(sizes) or abs(value) * OUTLIER < min(sizes)
 
 
 @command(
@@ -106,12 +79,9 @@ def _far_from(value: float, recent: list[float]) -> bool:
 )
 async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
     """Record (or drop, with `cancel`) a value that was far from the KPI's recent ones."""
-    need(cmd.args, 1)
-    payload = ctx.store.pending.take(cmd.chat.key, "kpi-set", cmd.args[0], ctx.clock())
+    payload = confirmed(cmd, ctx, "kpi-set")
     if payload is None:
-        raise UsageError("That value was already recorded, cancelled or has expired.")
-    if [a.casefold() for a in cmd.args[1:]] == ["cancel"]:
-        return Reply(text="Cancelled; nothing was saved.")
+        return Reply(text=CANCELLED)
     kpi = kpi_or_fail(cmd, ctx, str(payload["kpi"]))
     day = date.fromisoformat(str(payload["day"]))
     zone = chat_zone(cmd, ctx)

@@ -196,7 +196,8 @@ async def test_a_value_100_times_away_from_recent_values_asks_first(chat: FakeCh
     assert len(replies) == 1 and replies[0].kind == "answer"
     ask = replies[0]
     assert ask.text == (
-        "9 700 is more than 100× away from the recent values of CAC (95 to 96). "
+        "9 700 (note: new pricing) is more than 100× away from the recent values of CAC "
+        "(95 to 96). "
         "Record it anyway? Nothing is saved until you confirm."
     )
     assert [b.label for b in ask.buttons] == ["Record 9 700", "Cancel"]
