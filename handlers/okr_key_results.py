@@ -16,6 +16,7 @@ from handlers.common import (
     who,
 )
 from handlers.contract import Command, Conflict, Context, Field, Reply, UsageError, command
+from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
 from handlers.okr import KR_USAGE, resolve_links
 from handlers.parsing import (
     FieldParser,
@@ -33,6 +34,8 @@ from handlers.router import Router
 from scoring.models import CheckIn, KeyResult
 from scoring.okr import kr_grade, kr_progress
 
+#: What a check-in far from its key result's numbers is parked as until confirmed.
+CHECKIN_KIND = "okr-checkin"
 KR_FIELDS = ("name", "start", "target", "unit", "weight", "owner", "kpi")
 KR_PARSERS: dict[str, FieldParser] = {
     "name": parse_name,
@@ -159,6 +162,48 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         if not conf.is_integer() or not 1 <= conf <= 10:
             raise UsageError("confidence must be a whole number from 1 to 10.")
         confidence = int(conf)
+    note = note_of(positional[nxt:])
+    known = [kr.start, kr.target] if kr.current is None else [kr.start, kr.target, kr.current]
+    if kr.kpi is None and far_from(value, known):
+        payload = {"kr": kr.key, "value": value, "confidence": confidence, "note": note}
+        numbers = "start and target" if kr.current is None else "start, target and latest check-in"
+        about = f"the {numbers} of {kr.name}"
+        return ask_first(cmd, ctx, CHECKIN_KIND, payload, known, about=about, unit=kr.unit)
+    return _check_in(cmd, ctx, kr, value, confidence, note)
+
+
+@command(
+    "okr confirm",
+    usage="/okr confirm <id> [cancel]",
+    example="/okr confirm 3f9a1c2b",
+    mutates=True,
+)
+async def okr_confirm(cmd: Command, ctx: Context) -> Reply:
+    """Record (or drop, with `cancel`) a check-in that was far from its key result's numbers."""
+    payload = confirmed(cmd, ctx, CHECKIN_KIND)
+    if payload is None:
+        return Reply(text=CANCELLED)
+    kr = kr_or_fail(cmd, ctx, str(payload["kr"]))
+    confidence = payload["confidence"]
+    return _check_in(
+        cmd,
+        ctx,
+        kr,
+        float(payload["value"]),
+        None if confidence is None else int(confidence),
+        str(payload["note"]),
+    )
+
+
+def _check_in(
+    cmd: Command,
+    ctx: Context,
+    kr: KeyResult,
+    value: float,
+    confidence: int | None,
+    note: str,
+) -> Reply:
+    """Save the check-in and say where the key result stands."""
     checkin = CheckIn(
         kr=kr.key,
         value=value,
@@ -166,7 +211,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         by=who(cmd),
         by_id=author_id(cmd),
         confidence=confidence,
-        note=note_of(positional[nxt:]),
+        note=note,
     )
     updated = ctx.store.okrs.check_in(cmd.chat.key, checkin)
     fields = [
@@ -184,4 +229,4 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
 
 def register(router: Router) -> None:
     """Register /okr kr and /okr checkin."""
-    router.include(okr_kr_add, okr_kr_edit, okr_kr_remove, okr_checkin)
+    router.include(okr_kr_add, okr_kr_edit, okr_kr_remove, okr_checkin, okr_confirm)

@@ -95,3 +95,35 @@ async def test_danish_and_german_month_names_are_dates(chat: FakeChat) -> None:
     assert await chat.error("/kpi set leads 1700 juni") == (
         "'juni' looks like a date but isn't one: use YYYY-MM-DD, e.g. 2026-11-21."
     )
+
+
+FOLLOWERS = '/okr kr social followers "Followers" start=10000 target=12000'
+
+
+async def test_a_checkin_far_from_the_key_results_numbers_asks_first(chat: FakeChat) -> None:
+    """`/okr checkin followers 11 500 confidence=6 efter kampagne` stored 11 with the note
+    "500 efter kampagne" (−499 % progress): a check-in now asks first, as `/kpi set` does,
+    when its value is more than 100× away from the key result's numbers, saying what it read."""
+    await chat.ok('/okr add social "Grow social presence"')
+    await chat.ok(FOLLOWERS)
+    [ask] = await chat.say("/okr checkin followers 11 500 confidence=6 efter kampagne")
+    assert ask.kind == "answer" and ask.text == (
+        "11 (note: 500 efter kampagne) is more than 100× away from the start and target of "
+        "Followers (10 000 to 12 000). Record it anyway? Nothing is saved until you confirm."
+    )
+    assert [b.label for b in ask.buttons] == ["Record 11", "Cancel"]
+    assert await chat.ok(ask.buttons[1].command) == "Cancelled; nothing was saved."
+    assert "has no check-ins yet" in await chat.ok("/okr kr history followers")
+    assert await chat.ok("/okr checkin followers 11500 confidence=6 efter kampagne") == (
+        "Checked in Followers: 11 500 (target 12 000).\nProgress: 75%\nGrade: 0.8\n"
+        "Confidence: 6/10"
+    )
+    [ask] = await chat.say("/okr checkin followers 50")
+    assert ask.text.startswith(
+        "50 is more than 100× away from the start, target and latest check-in of Followers "
+        "(10 000 to 12 000). "
+    )
+    assert await chat.ok(ask.buttons[0].command) == (
+        "Checked in Followers: 50 (target 12 000).\nProgress: −497%\nGrade: 0.0"
+    )
+    assert "already" in await chat.error(ask.buttons[0].command)

@@ -123,6 +123,13 @@ EVERY_COMMAND: tuple[Step, ...] = (
         "Progress: 32%",
         "Confidence: 7/10",
     ),
+    step(
+        "/okr checkin nps 6000",
+        "6 000 is more than 100× away from the start, target and latest check-in of Raise NPS "
+        "(30 to 55)",
+        "Record it anyway?",
+    ),
+    press("Cancel", "okr confirm", "Cancelled; nothing was saved."),
     step("/okr kr history nps", "Raise NPS (nps): 1 check-in", "7/10", "after the survey"),
     step("/okr", "OKRs 2026Q4", "38 → 55", "32%"),
     step("/okr progress", "55% of the cycle elapsed", "32%", "at risk"),
