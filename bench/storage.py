@@ -51,6 +51,7 @@ sizes after it, `writes 10k 100k 1M`, for those: about a minute and a half).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import itertools
 import json
@@ -68,6 +69,7 @@ from typing import Any
 
 import orjson
 
+from bench.attribution import OPERATION, LoopRecorder, Parts, goal_row, totals_row
 from bench.slices import SliceTracer
 from bench.timing import first_line_after_start, on_timetable, percentile
 from bot.app import Core, build_core
@@ -96,6 +98,10 @@ WRITES = "writes"  # `python -m bench.storage writes [sizes]`: the write measure
 #: `python -m bench.storage openloop [10k 100k 1M]`: the open loop and its floor alone
 OPEN_LOOP = "openloop"
 REPLAY = "replay"  # a child's part: the open loop's operations closed-loop (`_recurring`)
+#: The issue's goal for the open loop: no pause over this (ms); slower ones are attributed.
+GOAL_MS = 20.0
+#: An open-loop operation: (its number, its scheduled instant, its reply's), loop clock s.
+Window = tuple[int, float, float]
 #: An operation over this much loop CPU in both replays is a long step of ours.
 RECURRING_MS = 5.0
 #: The journal engine (issue 8's table, measured on this machine with 50 KPIs).
@@ -292,34 +298,66 @@ async def _open_loop(core: Core, chats: int) -> tuple[dict[str, Any], dict[str, 
     with where it was (`SliceTracer`)."""
     done: dict[str, list[float]] = {"write": [], "read": []}
     floor: dict[str, list[float]] = {"all": []}
+    # (operation, scheduled instant, reply instant) of each, for `_attributed`
+    windows: dict[str, list[Window]] = {"write": [], "read": []}
+    floor_windows: dict[str, list[Window]] = {"all": []}
     loop = asyncio.get_running_loop()
 
     async def one(i: int, due: float) -> None:
+        OPERATION.set(i)  # the recorder tags this task's steps as the operation's own
         text, chat, kind = _operation(i, chats)
         replies = await core.dispatch(_cmd(text, chat))
         assert replies and replies[0].kind != "error", replies[0].plain()
-        done[kind].append((loop.time() - due) * 1000)
+        now = loop.time()
+        done[kind].append((now - due) * 1000)
+        windows[kind].append((i, due, now))
 
     rounds_per_ms = _rounds_per_ms()
     tracers = (SliceTracer(), SliceTracer())  # the store's, the floor's
+    recorders = (LoopRecorder(), LoopRecorder())
+    unwatch = recorders[0].watch_backend(core.store.db.backend)
     runs: tuple[list[dict[str, float]], list[dict[str, float]]] = ([], [])
     per_block = OPS // BLOCKS
-    for block in range(BLOCKS):
-        arrivals = range(block * per_block, (block + 1) * per_block)
-        with tracers[0]:
-            runs[0].append(await _timetable(one, arrivals))
-        # the floor does the work the store's loop did per operation so far
-        cpu_ms = _merged(runs[0])["loop_cpu_ms"]
-        rounds = round(cpu_ms * rounds_per_ms)
-        with tracers[1]:
-            runs[1].append(await _timetable(_burn(rounds, floor["all"]), arrivals))
-        # each floor block also says what its rounds cost in this run (loop included)
-        rounds_per_ms = rounds / max(runs[1][-1]["loop_cpu_ms"], 1e-3)
+    try:
+        for block in range(BLOCKS):
+            arrivals = range(block * per_block, (block + 1) * per_block)
+            with tracers[0], recorders[0]:
+                runs[0].append(await _timetable(one, arrivals))
+            # the floor does the work the store's loop did per operation so far
+            cpu_ms = _merged(runs[0])["loop_cpu_ms"]
+            rounds = round(cpu_ms * rounds_per_ms)
+            burn = _burn(rounds, floor["all"], floor_windows["all"])
+            with tracers[1], recorders[1]:
+                runs[1].append(await _timetable(burn, arrivals))
+            # each floor block also says what its rounds cost in this run (loop included)
+            rounds_per_ms = rounds / max(runs[1][-1]["loop_cpu_ms"], 1e-3)
+    finally:
+        unwatch()
     found: dict[str, Any] = {kind: _stats(ms) for kind, ms in done.items()}
     found_floor: dict[str, Any] = {kind: _stats(ms) for kind, ms in floor.items()}
     found["run"], found["slices"] = _merged(runs[0]), tracers[0].summary()
     found_floor["run"], found_floor["slices"] = _merged(runs[1]), tracers[1].summary()
+    found["attributed"] = _attributed(recorders[0], windows)
+    found_floor["attributed"] = _attributed(recorders[1], floor_windows)
     return found, found_floor
+
+
+def _attributed(recorder: LoopRecorder, windows: dict[str, list[Window]]) -> dict[str, Any]:
+    """Per kind of operation: where the wall time of its slowest and its p99 operation
+    went, and of all its operations over GOAL_MS added up (`bench.attribution`)."""
+    found: dict[str, Any] = {}
+    for kind, ops in windows.items():
+        ranked = sorted(ops, key=lambda w: w[2] - w[1])
+        if not ranked:
+            continue
+        p99 = ranked[min(len(ranked) - 1, int(0.99 * len(ranked)))]
+
+        def parts(w: Window) -> dict[str, float]:
+            return dataclasses.asdict(recorder.attribute(w[1], w[2], w[0]))
+
+        over = [parts(w) for w in ranked if (w[2] - w[1]) * 1000 > GOAL_MS]
+        found[kind] = {"max": parts(ranked[-1]), "p99": parts(p99), "over": over}
+    return found
 
 
 def _merged(blocks: list[dict[str, float]]) -> dict[str, float]:
@@ -365,9 +403,12 @@ def _rounds_per_ms() -> float:
     return rounds / (max(sorted(took)[15], 1e-6) * 1000)
 
 
-def _burn(rounds: int, latencies: list[float]) -> Callable[[int, float], Awaitable[None]]:
+def _burn(
+    rounds: int, latencies: list[float], windows: list[Window] | None = None
+) -> Callable[[int, float], Awaitable[None]]:
     """The floor's operation: `rounds` of `_spin` on the loop (no store, no writer thread,
-    no fsync), its latency added to `latencies`. What the VM does to it is the floor.
+    no fsync), its latency added to `latencies` (and its window to `windows`). What the VM
+    does to it is the floor.
 
     Fixed work, not fixed CPU time: on this VM a step's CPU time itself stretches (a fixed
     0.5 ms of work measured p99.9 6 ms of thread CPU, in bursts, while other processes
@@ -377,9 +418,12 @@ def _burn(rounds: int, latencies: list[float]) -> Callable[[int, float], Awaitab
     loop = asyncio.get_running_loop()
 
     async def one(i: int, due: float) -> None:
-        del i
+        OPERATION.set(i)
         _spin(rounds)
-        latencies.append((loop.time() - due) * 1000)
+        now = loop.time()
+        latencies.append((now - due) * 1000)
+        if windows is not None:
+            windows.append((i, due, now))
 
     return one
 
@@ -778,7 +822,27 @@ def _open_loop_rows(m: dict[str, Any]) -> dict[str, str]:
         "open loop: where the steps > 5 ms were (innermost code of ours, count)": _places(
             m["open_loop"]["slices"]
         ),
+        **_attribution_rows(m),
     }
+
+
+def _attribution_rows(m: dict[str, Any]) -> dict[str, str]:
+    """Where the time of each goal's operation went (`bench.attribution`): the slowest and
+    the p99 write, read and floor operation, and all those over GOAL_MS added up."""
+    rows = {}
+    for name, found in (
+        ("write", m["open_loop"]["attributed"].get("write")),
+        ("read", m["open_loop"]["attributed"].get("read")),
+        ("floor", m["floor"]["attributed"].get("all")),
+    ):
+        for which in ("max", "p99"):
+            parts = Parts(**found[which]) if found else None
+            rows[f"where the time went: {name} {which}"] = (
+                goal_row(f"{name} {which}", parts) if parts else "none"
+            )
+        over = [Parts(**p) for p in found["over"]] if found else []
+        rows[f"where the time went: {name}s over {GOAL_MS:g} ms, added up"] = totals_row(over)
+    return rows
 
 
 def _places(slices: dict[str, Any]) -> str:

@@ -1,0 +1,405 @@
+"""Where a slow operation's wall time went: waiting to run, running, the writer, the machine.
+
+An open-loop operation is late by its wall time from its scheduled instant to its reply.
+On this VM that time has five possible owners, and this module measures each of them over
+any window of the run, so every pause over the goal can be written as a sum:
+
+- **run delay**: the event loop's thread was runnable but not running (both cores busy:
+  other processes, or our own writer thread). The kernel counts it per thread, in ns:
+  the second field of `/proc/thread-self/schedstat` (`sched_info.run_delay`, updated each
+  time the thread is put on a CPU, so a thread reading its own is exact up to that read);
+- **CPU**: the loop thread's own CPU time (`time.thread_time`), split into the steps of the
+  operation itself (tagged through a context variable the task carries), the steps of
+  everything else the loop ran meanwhile, and of that, garbage collections;
+- **commit**: the loop was asleep while the store's writer thread had a transaction in
+  hand (its CPU, its own run delay, and the rest: the fdatasync and any wait for the GIL);
+- **other sleep**: the loop was neither running, runnable nor waiting for the writer (a
+  vCPU stolen from under it, a late timer, a wait for the GIL outside a commit);
+- beside these, the machine over the same window: CPU time stolen by the hypervisor and
+  the CPU other processes used (both from `/proc/stat`, in the kernel's 10 ms ticks, so
+  coarse for one window), our own other threads' CPU, and the checkpoint thread's.
+
+The loop's clocks are read at the start and end of every loop step (an `asyncio` handle;
+about 10 µs a step); a window's edges are placed inside a step by wall time and, in the
+gap between steps, with the run delay at the gap's end (the thread sleeps, is woken, and
+then waits for a CPU). The writer's and the checkpoint's clocks are read on their own
+threads at the start and end of each transaction or checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextvars
+import dataclasses
+import gc
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+__all__ = [
+    "OPERATION",
+    "LoopRecorder",
+    "Parts",
+    "ThreadClock",
+    "goal_row",
+    "parse_proc_stat",
+    "parse_schedstat",
+    "totals_row",
+]
+
+#: The operation a task is running for (set by the bench in its coroutine; -1: none).
+OPERATION: contextvars.ContextVar[int] = contextvars.ContextVar("operation", default=-1)
+SCHEDSTAT: Final = Path("/proc/thread-self/schedstat")
+PROC_STAT: Final = Path("/proc/stat")
+#: How often the machine's counters are read (the kernel counts them in 10 ms ticks).
+MACHINE_EVERY_S: Final = 0.005
+_TICK_S: Final = 1 / os.sysconf("SC_CLK_TCK")
+
+
+def parse_schedstat(text: str) -> tuple[int, int, int]:
+    """(ns on a CPU, ns runnable but waiting for one, times scheduled) of a schedstat line."""
+    ran, waited, slices = text.split()[:3]
+    return int(ran), int(waited), int(slices)
+
+
+def parse_proc_stat(text: str) -> tuple[float, float]:
+    """(seconds all CPUs were busy, seconds stolen by the hypervisor) from `/proc/stat`'s
+    first line: busy is user + nice + system + irq + softirq (guest time is inside user)."""
+    fields = text.split("\n", 1)[0].split()
+    assert fields[0] == "cpu", fields[0]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[1:9])
+    return (user + nice + system + irq + softirq) * _TICK_S, steal * _TICK_S
+
+
+class ThreadClock:
+    """The run delay of the thread that created it, read again at each call (one pread of
+    its schedstat file; a plain file in tests)."""
+
+    def __init__(self, path: Path = SCHEDSTAT) -> None:
+        self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        self.close = weakref.finalize(self, os.close, self._fd)
+
+    def delay(self) -> float:
+        """Seconds this thread has waited for a CPU while runnable, since it started."""
+        return parse_schedstat(os.pread(self._fd, 128, 0).decode())[1] / 1e9
+
+
+def _machine(fd: int) -> tuple[float, float]:
+    return parse_proc_stat(os.pread(fd, 256, 0).decode())
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Parts:
+    """One window's wall time and where it went (ms). `wall` = `run_delay` + `cpu` +
+    `commit` + `other_sleep`; the rest are parts of those or beside them."""
+
+    wall: float
+    run_delay: float
+    cpu: float
+    commit: float
+    other_sleep: float
+    own_cpu: float = 0.0  # of `cpu`: the operation's own steps
+    gc: float = 0.0  # of `cpu`: collections on the loop
+    writer_cpu: float = 0.0  # the writer's CPU during `commit`
+    writer_delay: float = 0.0  # the writer's run delay during `commit`
+    checkpoint: float = 0.0  # wall ms a background checkpoint ran within the window
+    our_threads_cpu: float = 0.0  # our other threads' CPU (writer, checkpoint, watchdog)
+    steal: float = 0.0  # the machine's CPU stolen by the hypervisor (10 ms ticks)
+    others_cpu: float = 0.0  # CPU of other processes (10 ms ticks, less ours)
+
+
+@dataclasses.dataclass(slots=True)
+class _Span:
+    """A stretch of a helper thread's work: wall edges, its CPU and run delay in it."""
+
+    start: float
+    end: float
+    cpu: float
+    delay: float
+
+
+class LoopRecorder:
+    """While active (a context manager), the loop thread's clocks at every step's start
+    and end, each step's operation and collections, the machine's counters, and, once
+    `watch_backend` was called, every transaction and checkpoint of that SQLite backend.
+
+    Enter it on the loop's thread. It may be entered again (the open loop runs in blocks
+    alternating with its floor); what it recorded adds up.
+    """
+
+    def __init__(self, schedstat: Path = SCHEDSTAT, stat: Path = PROC_STAT) -> None:
+        self._schedstat = schedstat
+        self._stat = stat
+        # step k starts at index 2k of these and ends at 2k + 1
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+        self.delay: list[float] = []
+        self.process: list[float] = []
+        self.operation: list[int] = []  # per step
+        self.gc: list[float] = []  # per step, seconds collecting
+        self.machine: list[tuple[float, float, float]] = []  # (wall, busy, steal)
+        self.writer: list[_Span] = []
+        self.checkpoints: list[_Span] = []
+        self._clock: ThreadClock | None = None
+        self._stat_fd = -1
+        self._original: Callable[[asyncio.Handle], None] | None = None
+        self._gc_started = 0.0
+        self._step_gc = 0.0
+        self._step: asyncio.Handle | None = None  # the step running, while recorded
+        self._loop_thread = 0
+        self._next_machine = 0.0
+
+    # recording --------------------------------------------------------------------------
+
+    def __enter__(self) -> LoopRecorder:
+        self._loop_thread = threading.get_ident()
+        if self._clock is None:  # kept: the step that leaves the block reads it last
+            self._clock = ThreadClock(self._schedstat)
+        self._stat_fd = os.open(self._stat, os.O_RDONLY | os.O_CLOEXEC)
+        original: Callable[[asyncio.Handle], None] = getattr(asyncio.events.Handle, "_run")  # noqa: B009
+        self._original = original
+        clock, recorder = self._clock, self
+        wall, cpu, delay, process = self.wall, self.cpu, self.delay, self.process
+        monotonic, thread_time, process_time = time.monotonic, time.thread_time, time.process_time
+
+        def run(handle: asyncio.Handle) -> None:
+            now = monotonic()
+            if now >= recorder._next_machine:
+                recorder._read_machine(now)
+            recorder._step_gc = 0.0
+            recorder._step = handle
+            delay.append(clock.delay())
+            process.append(process_time())
+            cpu.append(thread_time())
+            wall.append(monotonic())
+            try:
+                original(handle)
+            finally:
+                if recorder._step is handle:  # else the block ended in it: already closed
+                    recorder._end_step()
+
+        setattr(asyncio.events.Handle, "_run", run)  # noqa: B010 - a method swapped for the block
+        gc.callbacks.append(self._collected)
+        self._read_machine(time.monotonic())
+        return self
+
+    def _end_step(self) -> None:
+        """The running step's closing clocks, its operation and its collections."""
+        assert self._clock is not None and self._step is not None
+        self.wall.append(time.monotonic())
+        self.cpu.append(time.thread_time())
+        self.process.append(time.process_time())
+        self.delay.append(self._clock.delay())
+        context = getattr(self._step, "_context", None)
+        self.operation.append(context.get(OPERATION, -1) if context is not None else -1)
+        self.gc.append(self._step_gc)
+        self._step = None
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._step is not None:  # the step leaving the block ends the recording
+            self._end_step()
+        self._read_machine(time.monotonic())
+        gc.callbacks.remove(self._collected)
+        if self._original is not None:
+            setattr(asyncio.events.Handle, "_run", self._original)  # noqa: B010
+        if self._stat_fd >= 0:
+            os.close(self._stat_fd)
+            self._stat_fd = -1
+
+    def _read_machine(self, now: float) -> None:
+        busy, steal = _machine(self._stat_fd)
+        self.machine.append((now, busy, steal))
+        self._next_machine = now + MACHINE_EVERY_S
+
+    def _collected(self, phase: str, info: dict[str, int]) -> None:
+        del info
+        if threading.get_ident() != self._loop_thread or self._step is None:
+            return
+        if phase == "start":
+            self._gc_started = time.monotonic()
+        else:
+            self._step_gc += time.monotonic() - self._gc_started
+
+    def watch_backend(self, backend: Any) -> Callable[[], None]:
+        """Time `backend.commit` (the writer thread's transactions) and its background
+        checkpoints on their own threads; returns the undo."""
+        commit, checkpoint = backend.commit, backend._passive_checkpoint
+        clocks: dict[int, ThreadClock] = {}
+
+        def spanned(work: Callable[..., None], spans: list[_Span]) -> Callable[..., None]:
+            def timed(*args: Any) -> None:
+                tid = threading.get_ident()
+                clock = clocks.get(tid)
+                if clock is None:
+                    clock = clocks[tid] = ThreadClock(self._schedstat)
+                delay, cpu, start = clock.delay(), time.thread_time(), time.monotonic()
+                try:
+                    work(*args)
+                finally:
+                    end = time.monotonic()
+                    spans.append(
+                        _Span(start, end, time.thread_time() - cpu, clock.delay() - delay)
+                    )
+
+            return timed
+
+        backend.commit = spanned(commit, self.writer)
+        backend._passive_checkpoint = spanned(checkpoint, self.checkpoints)
+
+        def undo() -> None:
+            del backend.commit, backend._passive_checkpoint  # the class's methods again
+            for clock in clocks.values():
+                clock.close()
+
+        return undo
+
+    # attributing ------------------------------------------------------------------------
+
+    def _state(self, t: float) -> tuple[float, float, float]:
+        """(loop CPU, loop run delay, process CPU) at instant `t`: inside a step by wall
+        time; in a gap, the run delay accrues at its end (woken, waiting for a CPU)."""
+        wall = self.wall
+        at = bisect.bisect_right(wall, t)
+        if at == 0:
+            return self.cpu[0], self.delay[0], self.process[0]
+        if at == len(wall):
+            return self.cpu[-1], self.delay[-1], self.process[-1]
+        lo, hi = at - 1, at
+        if lo % 2 == 0:  # inside step lo // 2
+            span = wall[hi] - wall[lo]
+            f = (t - wall[lo]) / span if span > 0 else 1.0
+            return tuple(  # type: ignore[return-value]  # three floats
+                xs[lo] + f * (xs[hi] - xs[lo]) for xs in (self.cpu, self.delay, self.process)
+            )
+        # the gap's run delay came at its end
+        delay = min(self.delay[hi], max(self.delay[lo], self.delay[hi] - (wall[hi] - t)))
+        return self.cpu[lo], delay, self.process[lo]
+
+    def _asleep(self, start: float, end: float) -> list[tuple[float, float]]:
+        """The stretches of [start, end] the loop slept between steps (gaps less their
+        closing run delay)."""
+        wall, delay = self.wall, self.delay
+        out = []
+        first = max(1, bisect.bisect_right(wall, start) - 1)
+        first += (first + 1) % 2  # a step's end index: gaps run from odd to even
+        for lo in range(first, len(wall) - 1, 2):
+            if wall[lo] >= end:
+                break
+            sleep_end = wall[lo + 1] - (delay[lo + 1] - delay[lo])
+            a, b = max(start, wall[lo]), min(end, sleep_end)
+            if b > a:
+                out.append((a, b))
+        return out
+
+    def attribute(self, start: float, end: float, operation: int = -1) -> Parts:
+        """Where the loop's wall time in [start, end] went (`operation`: whose steps are
+        its own CPU)."""
+        cpu0, delay0, proc0 = self._state(start)
+        cpu1, delay1, proc1 = self._state(end)
+        wall = end - start
+        cpu, delay = cpu1 - cpu0, delay1 - delay0
+        own = collecting = 0.0
+        first = bisect.bisect_right(self.wall, start) // 2
+        for step in range(max(0, first - 1), len(self.operation)):
+            a, b = self.wall[2 * step], self.wall[2 * step + 1]
+            if a >= end:
+                break
+            overlap = min(b, end) - max(a, start)
+            if overlap <= 0 or b <= a:
+                continue
+            share = overlap / (b - a)
+            if self.operation[step] == operation and operation >= 0:
+                own += share * (self.cpu[2 * step + 1] - self.cpu[2 * step])
+            collecting += share * self.gc[step]
+        commit = writer_cpu = writer_delay = 0.0
+        for a, b in self._asleep(start, end):
+            for span in _overlapping(self.writer, a, b):
+                overlap = min(b, span.end) - max(a, span.start)
+                commit += overlap
+                whole = span.end - span.start
+                writer_cpu += span.cpu * overlap / whole if whole > 0 else 0.0
+                writer_delay += span.delay * overlap / whole if whole > 0 else 0.0
+        checkpoint = sum(
+            min(end, s.end) - max(start, s.start)
+            for s in _overlapping(self.checkpoints, start, end)
+        )
+        busy, steal = self._machine_between(start, end)
+        ours = proc1 - proc0
+        return Parts(
+            wall=wall * 1000,
+            run_delay=delay * 1000,
+            cpu=cpu * 1000,
+            commit=commit * 1000,
+            other_sleep=max(0.0, wall - cpu - delay - commit) * 1000,
+            own_cpu=own * 1000,
+            gc=collecting * 1000,
+            writer_cpu=writer_cpu * 1000,
+            writer_delay=writer_delay * 1000,
+            checkpoint=checkpoint * 1000,
+            our_threads_cpu=max(0.0, ours - cpu) * 1000,
+            steal=steal * 1000,
+            others_cpu=max(0.0, busy - ours) * 1000,
+        )
+
+    def _machine_between(self, start: float, end: float) -> tuple[float, float]:
+        """(busy, steal) seconds of the whole machine from the last reading at or before
+        `start` to the first at or after `end` (so a window is never under-counted)."""
+        if not self.machine:
+            return 0.0, 0.0
+        times = [m[0] for m in self.machine]
+        lo = max(0, bisect.bisect_right(times, start) - 1)
+        hi = min(len(times) - 1, bisect.bisect_left(times, end))
+        return (
+            self.machine[hi][1] - self.machine[lo][1],
+            self.machine[hi][2] - self.machine[lo][2],
+        )
+
+
+def _overlapping(spans: list[_Span], start: float, end: float) -> list[_Span]:
+    """The spans (in start order, not overlapping each other) that meet [start, end]."""
+    at = bisect.bisect_left([s.end for s in spans], start)
+    out = []
+    for span in spans[at:]:
+        if span.start >= end:
+            break
+        if span.end > start:
+            out.append(span)
+    return out
+
+
+def goal_row(name: str, parts: Parts) -> str:
+    """`write max 41 ms = 33 run delay + 6 CPU (2 its own, 0 gc) + 2 commit + 0 other
+    sleep; beside: …`, every figure in whole ms (tenths under 10)."""
+    return f"{name} {_n(parts.wall)} ms = {_sum(parts)}"
+
+
+def totals_row(parts: list[Parts]) -> str:
+    """The parts of many windows added up, in the same words (count first)."""
+    if not parts:
+        return "none"
+    total = Parts(
+        **{
+            f.name: sum(getattr(p, f.name) for p in parts)
+            for f in dataclasses.fields(Parts)
+        }
+    )
+    return f"{len(parts)}, {_n(total.wall)} ms = {_sum(total)}"
+
+
+def _sum(p: Parts) -> str:
+    return (
+        f"{_n(p.run_delay)} run delay + {_n(p.cpu)} CPU ({_n(p.own_cpu)} its own, "
+        f"{_n(p.gc)} gc) + {_n(p.commit)} commit (writer CPU {_n(p.writer_cpu)}, run delay "
+        f"{_n(p.writer_delay)}) + {_n(p.other_sleep)} other sleep; beside: checkpoint "
+        f"{_n(p.checkpoint)}, our other threads' CPU {_n(p.our_threads_cpu)}, machine: "
+        f"steal {_n(p.steal)}, other processes' CPU {_n(p.others_cpu)}"
+    )
+
+
+def _n(ms: float) -> str:
+    return f"{ms:.1f}" if abs(ms) < 10 else f"{ms:.0f}"
