@@ -492,6 +492,19 @@ class AppendLog:
                 updated += len(ids)
         return updated
 
+    def older_instants(self, since: datetime) -> list[frozenset[str]]:
+        """The `at` instants of each block but the newest that may hold one of `since`'s UTC
+        day or later (a sealed block's latest day is exact), each set derived once per block
+        version: what an entry stamped `since` must not meet beyond the newest block."""
+        numbers, days, order = self._db.derived(self._index_name, _by_day)
+        cut = since.astimezone(UTC).date().isoformat()
+        newest = len(numbers) - 1
+        return [
+            self._db.derived(f"{self._prefix}{numbers[p]}", _instants)
+            for p in order[bisect_left(days, cut) :]
+            if p != newest
+        ]
+
     def newest_docs(self) -> list[Mapping[str, Any]]:
         """The documents of the newest block, read-only (where the latest entries are)."""
         found = self.newest_block()
@@ -547,12 +560,28 @@ class AppendLog:
 _AT = methodcaller("get", "at")  # an entry's instant, at C speed over a block
 
 
+def _instants(docs: Mapping[str, Mapping[str, Any]]) -> frozenset[str]:
+    """The instants of a timed log's block (derived once per block version)."""
+    return frozenset(map(_AT, docs.values()))
+
+
+def _last_instant(block: Block | None) -> datetime:
+    """The instant of the entry last appended to `block` (one that has entries)."""
+    assert block is not None
+    return datetime.fromisoformat(str(_AT([*block[1].values()][-1])))
+
+
 class TimedLog:
     """An AppendLog whose entries are told apart by their instant (`at`), audited as
     items `<owner>@<at>` of `kind` (progress logs, check-ins).
 
-    Two entries never share an instant: an append that meets one in the newest block moves
-    on by a microsecond, so an entry can be found (and removed, and put back) by its time.
+    Two entries never share an instant: an append that meets one moves on by a microsecond,
+    so an entry can be found (and removed, and put back) by its time. An entry dated after
+    the newest block's last one (the clock moved on) can only meet one there; one dated at or
+    before it (a message's tags share one instant, and a block opened halfway through them
+    holds none of the first ones' instants) is checked against the older blocks reaching its
+    day too. (An entry appended out of time order, by an import, can still leave an older
+    block holding a later instant than the newest one's last.)
     """
 
     def __init__(self, log: AppendLog, changes: Changes, chat: str, kind: str, owner: str):
@@ -573,8 +602,10 @@ class TimedLog:
         if newest is None:
             newest = self._log.newest_block()
         taken = set() if newest is None else set(map(_AT, newest[1].values()))
+        at: datetime = getattr(entry, "at")  # noqa: B009 - every timed entry has one
+        if taken and at <= _last_instant(newest):  # a message's later tag, a back-dated entry
+            taken.update(*self._log.older_instants(at))
         if doc["at"] in taken:
-            at: datetime = getattr(entry, "at")  # noqa: B009 - every timed entry has one
             while instant_text(at) in taken:
                 at += timedelta(microseconds=1)
             entry = entry.model_copy(update={"at": at})

@@ -594,3 +594,36 @@ async def test_unsetting_the_only_value_of_a_kpi_nobody_was_alerted_about_says_n
     await chat.ok("/kpi set cac 75")  # green: nothing to say
     await chat.ok("/kpi unset cac today")
     assert queued(core) == []
+
+
+async def test_three_tags_in_one_message_across_a_log_block_stay_three_entries(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    """A message's tags share one instant; an entry landing in a new block of 64 was put at
+    the instant of one in the block before, so undo refused ("changed again since") and
+    unlogging one removed both."""
+    await chat.ok('/initiative add articles "Articles"')
+    for _ in range(63):
+        await chat.ok("/log articles +1")
+    clock.advance(minutes=1)
+    await chat.ok("#articles +1 a #articles +1 b #articles +1 c")
+    assert (await chat.ok("/initiative articles 3")).splitlines()[3:6] == [
+        "66  2026-11-21 10:01      +1  @anna  c",
+        "65  2026-11-21 10:01      +1  @anna  b",
+        "64  2026-11-21 10:01      +1  @anna  a",
+    ]
+    assert (await chat.ok("/undo")).splitlines()[:2] == [
+        "Undo your last change (2026-11-21 10:01)?",
+        "#articles +1 a #articles +1 b #articles +1 c",
+    ]
+    assert await chat.ok("/initiative unlog articles 66") == (
+        "Removed entry #66 of Articles: +1 by @anna on 2026-11-21 10:01 (c).\n"
+        "[Undo: /undo 2611-66]"
+    )
+    assert (await chat.ok("/initiative articles 2")).splitlines()[:5] == [
+        "Articles (articles): 65 entries",
+        "Owner: —",
+        " #  when              amount  by     note",
+        "65  2026-11-21 10:01      +1  @anna  b",
+        "64  2026-11-21 10:01      +1  @anna  a",
+    ]

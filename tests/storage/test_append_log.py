@@ -12,8 +12,8 @@ from pydantic import BaseModel
 
 from scoring.models import ProgressLog
 from storage import Store
-from storage.base import AppendLog, instant_text, to_doc
-from storage.changes import Change
+from storage.base import AppendLog, TimedLog, instant_text, to_doc
+from storage.changes import Change, Changes
 from storage.engine import Database
 from tests.storage.test_engine import SpyBackend
 
@@ -112,6 +112,23 @@ def test_an_entry_number_is_never_given_twice_whatever_was_removed(
             store.changes.revert("c", [_logged(gone)])
         store.db.flush()
     assert given_out == sorted(set(given_out))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=3 * BLOCK + 2).map(sorted))
+def test_timed_entries_never_share_an_instant_across_blocks(minutes: list[int]) -> None:
+    """Entries in clock order, many at one instant (a message's tags), over blocks: each is
+    stored at its own instant, so undo and unlog find exactly it (a block opened mid-burst
+    held none of the burst's first instants, and its third entry took the first one's)."""
+    db = Database(SpyBackend())
+    timed = TimedLog(_log(db), Changes(), "c", "log", "a")
+    stored = [
+        timed.append(_Entry(at=AT + timedelta(minutes=m), n=n)) for n, m in enumerate(minutes)
+    ]
+    instants = [d["at"] for d in _log(db).docs()]
+    assert len(set(instants)) == len(instants) == len(minutes)
+    assert sorted(instant_text(e.at) for e in stored) == sorted(instants)
+    assert all(e.at >= AT + timedelta(minutes=m) for e, m in zip(stored, minutes, strict=True))
 
 
 def _logged(entry: ProgressLog) -> Change:
