@@ -17,6 +17,7 @@ from handlers.contract import (
 )
 from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
 from handlers.parsing import (
+    dot_reading,
     note_of,
     parse_number,
     take_date,
@@ -68,7 +69,9 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
         about = f"the recent values of {kpi.name}"
         return ask_first(cmd, ctx, "kpi-set", payload, recent, about=about, unit=kpi.unit)
-    return _record(cmd, ctx, kpi, value, day, note, now, zone)
+    saved = _record(cmd, ctx, kpi, value, day, note, now, zone)
+    reading = "" if any(recent) else dot_reading(raw, value)  # nothing to compare `14.000` to
+    return saved.model_copy(update={"text": f"{saved.text}\n{reading}"}) if reading else saved
 
 
 @command(

@@ -22,6 +22,7 @@ from handlers.dates import in_range as in_range
 from handlers.dates import parse_date as parse_date
 from handlers.dates import starts_date
 from handlers.dates import take_date as take_date
+from handlers.numbers import format_number
 from scoring.errors import MAX_QUOTE as MAX_QUOTE  # what error lines quote, for handlers
 from scoring.errors import clip as clip
 
@@ -322,6 +323,23 @@ def _ungrouped(raw: str, text: str, mark: str, what: str) -> str:
             "(1,234,567 or 1 234 567); decimals take one mark (12.5 or 12,5)"
         )
     return text.replace(mark, "")
+
+
+#: `14.000`: a lone dot before three digits, read as a decimal point (14) though a Dane or a
+#: German means a thousand by it (14 000).
+_DOT_BEFORE_THREE = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}")
+
+
+def dot_reading(raw: str, value: float) -> str:
+    """How a number typed as `14.000` was read, and how to write the thousand instead; ""
+    for any other. Said where nothing else would question it (a KPI's first value)."""
+    if not _DOT_BEFORE_THREE.fullmatch(raw):
+        return ""
+    whole = raw.replace(".", "")
+    return (
+        f"Read {raw} as {format_number(value)} (a lone dot is a decimal point): "
+        f"write {whole.lstrip('+')} if you meant {format_number(float(whole))}."
+    )
 
 
 def _refuse_scientific(raw: str, compact: str, what: str) -> NoReturn:

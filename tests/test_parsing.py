@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from handlers.contract import Actor, ChatRef, Command, UsageError
 from handlers.parsing import (
     command_from_text,
+    dot_reading,
     normalize_key,
     parse_date,
     parse_number,
@@ -168,3 +169,31 @@ def test_a_text_without_quotes_splits_as_the_full_splitter_splits_it(text: str) 
             tokenize(text)
         return
     assert tokenize(text) == expected
+
+
+@pytest.mark.parametrize(
+    "raw, said",
+    [
+        (
+            "14.000",
+            "Read 14.000 as 14 (a lone dot is a decimal point): write 14000 if you meant 14 000.",
+        ),
+        (
+            "-1.500",
+            "Read -1.500 as −1.5 (a lone dot is a decimal point): "
+            "write -1500 if you meant −1 500.",
+        ),
+        (
+            "+2.250",
+            "Read +2.250 as 2.25 (a lone dot is a decimal point): write 2250 if you meant 2 250.",
+        ),
+        ("0.125", ""),  # a thousand is never written with a leading zero
+        ("14.0001", ""),
+        ("14.00", ""),
+        ("1.000.000", ""),
+        ("1 000", ""),
+        ("1,000", ""),
+    ],
+)
+def test_only_a_lone_dot_before_three_digits_says_how_it_was_read(raw: str, said: str) -> None:
+    assert dot_reading(raw, parse_number(raw)) == said

@@ -127,3 +127,22 @@ async def test_a_checkin_far_from_the_key_results_numbers_asks_first(chat: FakeC
         "Checked in Followers: 50 (target 12 000).\nProgress: −497%\nGrade: 0.0"
     )
     assert "already" in await chat.error(ask.buttons[0].command)
+
+
+async def test_a_first_value_with_a_lone_dot_and_three_digits_says_how_it_was_read(
+    chat: FakeChat,
+) -> None:
+    """`14.000` as a KPI's first value was saved as 14 with no word (a lone dot is a decimal
+    point; the 100× question needs earlier values): the reply now says how it was read."""
+    await chat.ok(LEADS)
+    assert await chat.ok("/kpi set leads 14.000 2026-11-19") == (
+        "Saved Leads = 14 for 2026-11-19 (🔴 red, progress 0%).\n"
+        "Read 14.000 as 14 (a lone dot is a decimal point): write 14000 if you meant 14 000."
+    )
+    assert await chat.ok("/kpi set leads 15.500") == (
+        "Saved Leads = 15.5 (🔴 red, progress 0%)."
+    )  # an earlier value to compare with: the 100× question does the rest
+    await chat.ok('/kpi add cpc "Cost per click" target=0.5 unit=$ perspective=finance')
+    assert await chat.ok("/kpi set cpc 0.125") == (
+        "Saved Cost per click = 0.12 $ (🔴 red, progress 25%)."
+    )
