@@ -49,6 +49,9 @@ from scoring.initiatives import CadenceProgress, is_overdue, parse_cadence, peri
 from scoring.models import Initiative, ProgressLog
 from scoring.periods import local_midnight, period_containing
 
+#: The most tags one message logs: more is a pasted block, refused whole (one reply stays
+#: one message, and /undo takes it back).
+MAX_TAGS = 20
 FIELDS = ("name", "objective", "owner", "due", "cadence", "done")
 ADD_USAGE = (
     '/initiative add <key> "<name>" [objective=<key>] [owner=@user] [due=YYYY-MM-DD] '
@@ -257,7 +260,8 @@ async def initiative_remove(cmd: Command, ctx: Context) -> Reply:
 async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
     """Log progress on an initiative (default +1); `#articles +1 note` in chat does the same.
 
-    Each later tag naming an initiative logs too: `#articles +1 #calls +3` logs both.
+    Each later tag naming an initiative logs too: `#articles +1 #calls +3` logs both (at
+    most 20 tags a message).
     """
     need(cmd.args, 1)
     tagged = None
@@ -265,8 +269,14 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
         tagged = ctx.store.initiatives.get(cmd.chat.key, cmd.args[0].casefold())
         if tagged is None:
             return None  # a hashtag that names no initiative is just chat
+    tags = _tagged(cmd, ctx, tagged)
+    if len(tags) > MAX_TAGS:  # a pasted block: thousands of entries, replies and no undo
+        raise UsageError(
+            f"That message names initiatives {render.num(len(tags))} times; one message "
+            f"logs at most {MAX_TAGS} tags. Nothing was logged."
+        )
     # every amount is read before anything is logged: one bad tag logs nothing
-    entries = [_entry(cmd, ctx, item, words) for item, words in _tagged(cmd, ctx, tagged)]
+    entries = [_entry(cmd, ctx, item, words) for item, words in tags]
     lines = []
     for item, entry in entries:
         ctx.store.initiatives.log(cmd.chat.key, entry)

@@ -69,3 +69,19 @@ async def test_a_bad_amount_on_any_tag_logs_nothing(chat: FakeChat) -> None:
         "  initiative articles: added\n"
         "Undo your last change: /undo"
     )
+
+
+async def test_a_message_with_more_tags_than_one_message_logs_is_refused_whole(
+    chat: FakeChat,
+) -> None:
+    """A pasted block repeating a tag 1 500 times logged 1 500 entries, answered with 1 500
+    lines (dozens of Telegram messages) and was too big for /undo to take back."""
+    await _two_initiatives(chat)
+    assert await chat.error("#calls +1 " + "#articles " * 1500) == (
+        "That message names initiatives 1 501 times; one message logs at most 20 tags. "
+        "Nothing was logged."
+    )
+    assert "Nothing logged yet" in await chat.ok("/initiative articles")
+    assert "Nothing logged yet" in await chat.ok("/initiative calls")
+    twenty = await chat.ok("#calls " * 10 + "#articles +1 " * 10)
+    assert len(twenty.split("\n")) == 20
