@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import alert_pipeline, calculated, render
+from handlers.alert_judge import quiet_step
 from handlers.common import author_id, chat_zone, kpi_or_fail, need, who
 from handlers.contract import (
     Command,
@@ -26,7 +29,7 @@ from handlers.parsing import take_number_tokens as take_number
 from handlers.render import AGG_WORDS
 from scoring.aggregation import combine, kpi_period, period_label
 from scoring.kpi import progress
-from scoring.models import Kpi, Measurement
+from scoring.models import Kpi, Measurement, Thresholds
 from scoring.status import kpi_status
 from scoring.targets import kpi_on
 
@@ -64,12 +67,14 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
             f"{day.isoformat()} is in the future; values are recorded for today or earlier."
         )
     note = note_of(args[nxt:])
-    recent = [m.value for m in ctx.store.kpis.latest(cmd.chat.key, kpi.key)]
+    latest = ctx.store.kpis.latest_docs(cmd.chat.key, kpi.key)
+    recent = [float(d["value"]) for d in latest]
     if far_from(value, recent):
         payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
         about = f"the recent values of {kpi.name}"
         return ask_first(cmd, ctx, "kpi-set", payload, recent, about=about, unit=kpi.unit)
-    saved = _record(cmd, ctx, kpi, value, day, note, now, zone)
+    quick = _quick(cmd, ctx, kpi, value, day, note, now, latest)
+    saved = quick or _record(cmd, ctx, kpi, value, day, note, now, zone)
     reading = "" if any(recent) else dot_reading(raw, value)  # nothing to compare `14.000` to
     return saved.model_copy(update={"text": f"{saved.text}\n{reading}"}) if reading else saved
 
@@ -134,15 +139,7 @@ def _record(
 ) -> Reply:
     """Save the value recorded at `now` (in the chat's `zone`) and say what it changed."""
     today = now.date()
-    measurement = Measurement(
-        kpi=kpi.key,
-        value=value,
-        day=day,
-        at=now,
-        by=who(cmd),
-        by_id=author_id(cmd),
-        note=note,
-    )
+    measurement = _measurement(cmd, kpi, value, day, note, now)
     chat = cmd.chat.key
     replaced = ctx.store.kpis.record(chat, measurement)
     recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, now)
@@ -151,13 +148,43 @@ def _record(
         ctx, chat, [kpi, *recomputed], tz=zone, thresholds=thresholds
     )
     latest = ctx.store.kpis.latest(chat, kpi.key)
-    scored = kpi_on(kpi, day)
     period_value, period_text = _period_total(ctx, chat, kpi, value, day)
+    newest = latest[-1].day if latest else day
+    latest_note = "" if newest == day else " An older date: the latest value is unchanged."
+    readers = calculated.readers(ctx, chat, kpi.key)
+    derived = "".join("\n" + formula_note(ctx, chat, k, day) for k in readers)
+    was = None if replaced is None else replaced.value
+    said = _said(kpi, value, day, today, was, thresholds, period_value, period_text)
+    return Reply(text=f"{said}.{latest_note}{derived}", to=cmd.chat)  # addressed here
+
+
+def _measurement(
+    cmd: Command, kpi: Kpi, value: float, day: date, note: str, now: datetime
+) -> Measurement:
+    """The value as the command's author records it at `now`."""
+    return Measurement(
+        kpi=kpi.key, value=value, day=day, at=now, by=who(cmd), by_id=author_id(cmd), note=note
+    )
+
+
+def _said(
+    kpi: Kpi,
+    value: float,
+    day: date,
+    today: date,
+    replaced: float | None,
+    thresholds: Thresholds,
+    period_value: float,
+    period_text: str,
+) -> str:
+    """`Saved <name> = <value>[ for <day>][ (replaced …)] (<period>🔴 red, progress 40 %)`:
+    the reply of both paths (`_record`, `_quick`), said in one place."""
+    scored = kpi_on(kpi, day)
     status = kpi_status(scored, period_value, thresholds)
     shown = render.num(value, kpi.unit)
-    before = render.num(replaced.value, kpi.unit) if replaced else ""
+    before = "" if replaced is None else render.num(replaced, kpi.unit)
     # "replaced 5" for a 5 sent again read as if something had changed
-    was = "" if not replaced else " (as before)" if before == shown else f" (replaced {before})"
+    was = "" if not before else " (as before)" if before == shown else f" (replaced {before})"
     when = "" if day == today else f" for {day.isoformat()}"
     state = (
         "test mode, not scored"
@@ -165,12 +192,50 @@ def _record(
         else f"{period_text}{render.mark(status)} {render.STATUS_WORD[status]}, "
         f"progress {render.pct(progress(scored, period_value))}"
     )
-    newest = latest[-1].day if latest else day
-    latest_note = "" if newest == day else " An older date: the latest value is unchanged."
-    readers = calculated.readers(ctx, chat, kpi.key)
-    derived = "".join("\n" + formula_note(ctx, chat, k, day) for k in readers)
-    text = f"Saved {kpi.name} = {shown}{when}{was} ({state}).{latest_note}{derived}"
-    return Reply(text=text, to=cmd.chat)  # addressed here: the router need not copy it
+    return f"Saved {kpi.name} = {shown}{when}{was} ({state})"
+
+
+def _quick(
+    cmd: Command,
+    ctx: Context,
+    kpi: Kpi,
+    value: float,
+    day: date,
+    note: str,
+    now: datetime,
+    latest: Sequence[Mapping[str, Any]],
+) -> Reply | None:
+    """`_record` of the common `/kpi set`, on the stored documents: a live KPI scored on its
+    last value (`agg=last`) that no formula reads, a value for its newest day or later
+    (`latest`: the index's documents before it), no mute run out, and a reading that leaves
+    its alert colour as it is (`alert_judge.quiet_step`). Then a set writes the value, the
+    index and the alert state, and the alert pipeline's models and batch have nothing to
+    do. None, with nothing written, for any other set (`_record` does it).
+    `test_quick_set` holds both paths to the same stored tables and replies."""
+    chat = cmd.chat.key
+    if kpi.test or kpi.agg != "last" or (latest and latest[-1]["day"] > day.isoformat()):
+        return None
+    if calculated.readers(ctx, chat, kpi.key):
+        return None
+    alerts = ctx.store.alerts
+    settings = alerts.settings(chat)
+    at = ctx.clock()  # the alert step's now, read as `on_values_recorded` reads it
+    if any(m.until <= at for m in settings.mutes):
+        return None  # the alert step ends them first, and catches up
+    found = alerts.state_doc(chat, kpi.key)
+    if found is None or found[1]:
+        return None  # never evaluated, or computed in test mode
+    reading = _measurement(cmd, kpi, value, day, note, now)
+    thresholds = ctx.store.scorecards.thresholds(chat)
+    state = quiet_step(found[0], kpi_on(kpi, day), reading, settings, thresholds, at)
+    if state is None:
+        return None
+    old = ctx.store.kpis.record_doc(chat, reading)
+    calculated.values_changed(ctx, chat, {kpi.key: [day]}, now)  # the key results it drives
+    alerts.put_state_doc(chat, kpi.key, state, test=False)
+    was = None if old is None else float(old["value"])
+    said = _said(kpi, value, day, now.date(), was, thresholds, value, "")
+    return Reply(text=f"{said}.", to=cmd.chat)
 
 
 def _period_total(ctx: Context, chat: str, kpi: Kpi, value: float, day: date) -> tuple[float, str]:

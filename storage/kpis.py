@@ -82,9 +82,10 @@ def _sort_key(m: Measurement) -> tuple[date, datetime]:
     return m.day, m.at
 
 
-def _pair_order(pair: tuple[Measurement, Any]) -> tuple[date, datetime]:
-    """`_sort_key` of a (model, document) pair's model."""
-    return pair[0].day, pair[0].at
+def _doc_order(doc: Mapping[str, Any]) -> tuple[str, datetime]:
+    """`_sort_key` of a stored value's document: ISO days sort as dates, and the instant is
+    parsed (`…Z` and `+03:00` instants compare as instants, not as text)."""
+    return doc["day"], datetime.fromisoformat(doc["at"])
 
 
 def _oldest_first(docs: Mapping[str, Mapping[str, Any]]) -> tuple[Measurement, ...]:
@@ -225,6 +226,12 @@ class KpiRepo:
 
     def record(self, chat: str, m: Measurement) -> Measurement | None:
         """Store a value; a value for the same day replaces it. Returns the replaced one."""
+        old = self.record_doc(chat, m)
+        return None if old is None else Measurement.model_validate(old)
+
+    def record_doc(self, chat: str, m: Measurement) -> Mapping[str, Any] | None:
+        """`record`, returning the replaced value's stored document (read-only), not a model:
+        a `/kpi set` needs only its value, and nearly every one replaces today's."""
         day = m.day.isoformat()
         month = day[:7]
         name = self._shard(chat, m.kpi, month)
@@ -235,24 +242,13 @@ class KpiRepo:
         old = None if old_id is None else docs[old_id]
         new_doc = measurement_doc(m)
         self._note_value(chat, m.kpi, None if old is None else dict(old), new_doc)
-        replaced = None if old is None else self._known(chat, m.kpi, old)
         # one write of the shard: the old value out, the new one in under the next id
         # (`new_doc` is built here and never touched again: kept without a copy)
         self._db.edit(
             name, None if old_id is None else {int(old_id): None}, [new_doc], handed_over=True
         )
-        self._update_index(chat, m, new_doc, month, added=replaced is None)
-        return replaced
-
-    def _known(self, chat: str, key: str, doc: Mapping[str, Any]) -> Measurement:
-        """The stored value `doc` as a model: the index's own when it is one of the latest
-        two (a value sent again for today: nearly every `/kpi set`), else validated."""
-        index = self._index(chat, key).get("latest", ())
-        stored = zip(self._summary(chat, key).latest, index, strict=False)
-        for model, latest in stored:
-            if latest == doc:  # the index's model is its document's, validated
-                return model
-        return Measurement.model_validate(doc)
+        self._update_index(chat, m.kpi, new_doc, month, added=old is None)
+        return old
 
     def unset(self, chat: str, key: str, day: date) -> Measurement | None:
         """Remove the value of `day`; returns it (None when there was none).
@@ -394,26 +390,30 @@ class KpiRepo:
         save_single(self._db, self._index_name(chat, key), doc)
         return added
 
-    def _update_index(
-        self, chat: str, m: Measurement, m_doc: Doc, month: str, *, added: bool
-    ) -> None:
-        """The index after recording `m` (stored as `m_doc`): the latest values keep their
-        stored documents (the models sort them; nothing is serialised again)."""
-        name = self._index_name(chat, m.kpi)
+    def _update_index(self, chat: str, key: str, m_doc: Doc, month: str, *, added: bool) -> None:
+        """The index after recording `m_doc`: the latest values are its stored documents,
+        ordered by day and instant as the models would be (nothing is validated)."""
+        name = self._index_name(chat, key)
         index = first_doc(self._db, name) or {}
         months = index.get("months", ())
-        stored = zip(self._summary(chat, m.kpi).latest, index.get("latest", ()), strict=False)
-        latest = [(x, d) for x, d in stored if x.day != m.day]
-        latest.append((m, m_doc))
-        latest.sort(key=_pair_order)
+        day = m_doc["day"]
+        latest = [d for d in index.get("latest", ()) if d["day"] != day]
+        latest.append(m_doc)
+        latest.sort(key=_doc_order)
         doc = {
             "months": [*months] if month in months else sorted([*months, month]),
             "count": int(index.get("count", 0)) + (1 if added else 0),
-            "latest": [dict(d) for _, d in latest[-2:]],  # flat documents: own copies
+            "latest": [dict(d) for d in latest[-2:]],  # flat documents: own copies
         }
         # The index is its one document under id 1 (`save_single`), built here of copies
         # and never touched again: handed over, not serialised and parsed back.
         self._db.edit(name, {1: doc}, handed_over=True)
+
+    def latest_docs(self, chat: str, key: str) -> Sequence[Mapping[str, Any]]:
+        """`latest` as the stored documents (read-only, never mutate): what a `/kpi set`
+        compares a new value with, without building the models."""
+        index = first_doc(self._db, self._index_name(chat, key))
+        return () if index is None else index.get("latest", ())
 
     def latest(self, chat: str, key: str) -> list[Measurement]:
         """Up to the two most recent values, oldest first (for value and trend)."""

@@ -153,14 +153,16 @@ def test_the_property_catches_an_index_that_keeps_the_oldest_values(
 def test_the_property_catches_a_replaced_value_taken_from_the_wrong_latest(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A planted bug: the replaced value is the index's newest model, whichever day it has
-    (`record` answers from the index's models instead of validating the stored document)."""
+    """A planted bug: the replaced value is the index's newest document, whichever day it
+    has (`record_doc` answers from the index instead of the shard's document of the day)."""
+    real = KpiRepo.record_doc
 
-    def newest(self: KpiRepo, chat: str, key: str, doc: Any) -> Measurement:
-        latest = self.latest(chat, key)
-        return latest[-1] if latest else Measurement.model_validate(doc)
+    def newest(self: KpiRepo, chat: str, m: Measurement) -> Any:
+        before = list(self.latest_docs(chat, m.kpi))
+        old = real(self, chat, m)
+        return before[-1] if before and old is not None else old
 
-    monkeypatch.setattr(KpiRepo, "_known", newest)
+    monkeypatch.setattr(KpiRepo, "record_doc", newest)
     with pytest.raises(AssertionError):
         _UNSHRUNK(given(_ACTIONS)(_run))()
 
