@@ -47,6 +47,10 @@ _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 #: space or a byte-order mark before it is still a command; `/kpi\u200b` is /kpi).
 _UNSEEN_ENDS = _INVISIBLE_CHARS + "\u00ad" + "".join(map(chr, range(0x20))) + "\x7f"
 _UNSEEN = re.compile(f"[{re.escape(_UNSEEN_ENDS)}]")
+#: Control characters inside a message (a terminal escape, a bell, NUL, C1 controls): read
+#: as spaces, so none is stored in a name or note and printed back (NUL was also the
+#: splitter's mark for apostrophes). Tabs and line breaks stay: pasted lines are split by them.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 KEY_RE = re.compile(r"^[^\W\d_][\w.-]{0,39}$|^\d[\w.-]{0,39}$", re.UNICODE)
 
 #: Longest message we read; longer ones are refused before any parsing.
@@ -86,6 +90,11 @@ def _trimmed(raw: str) -> str:
     return text
 
 
+def controls_as_spaces(text: str) -> str:
+    """`text` with each control character read as a space (see `_CONTROLS`)."""
+    return _CONTROLS.sub(" ", text) if _CONTROLS.search(text) else text
+
+
 def command_from_text(
     raw: str,
     *,
@@ -111,13 +120,14 @@ def command_from_text(
             name = _UNSEEN.sub("", name)
         return Command(
             name=name.casefold(),
-            text=(rest or "").strip(),
+            text=controls_as_spaces(rest or "").strip(),
             actor=actor,
             chat=chat,
             received_at=received_at,
             via=via,
             message_id=message_id,
         )
+    text = controls_as_spaces(text)
     if text.startswith("/"):
         # `/`, `/ kpi`, `//`: meant as a command, so answered (the router says how one is
         # written) rather than ignored like chat text

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from handlers.contract import Actor, ChatRef, Command, CommandSpec, Reply
-from handlers.parsing import command_from_text
+from handlers.parsing import command_from_text, controls_as_spaces
 
 Block = dict[str, Any]
 
@@ -164,7 +164,7 @@ def command_from_slash(
     if not re.fullmatch(r"/[^\s/]+", slash) or not channel or not user:
         return None
     name = slash[1:].casefold()
-    text = unescape_slack_text(str(body.get("text", ""))).strip()
+    text = controls_as_spaces(unescape_slack_text(str(body.get("text", "")))).strip()
     first, _, rest = text.partition(" ")
     if name == "scorecard" and first.casefold() == "help":
         name, text = "help", rest.strip()

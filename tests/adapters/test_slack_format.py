@@ -108,6 +108,11 @@ def test_slash_command_becomes_a_command_named_after_it() -> None:
     assert (cmd.actor.user_id, cmd.actor.handle) == ("U0ANNA", "@anna")
 
 
+def test_control_characters_in_a_slash_command_are_read_as_spaces() -> None:
+    cmd = fmt.command_from_slash(slash("/kpi", 'add ctl "Leads\x1b[2J\x00per month"'), NOW)
+    assert cmd is not None and cmd.text == 'add ctl "Leads [2J per month"'
+
+
 @pytest.mark.parametrize(
     ("text", "name", "rest"),
     [
