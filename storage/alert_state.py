@@ -149,8 +149,8 @@ class StoredState:
 
 @dataclass(slots=True)
 class _Held:
-    """A chat's book as changed inside `AlertRepo.batch()` (stored once when it ends), with
-    what was saved in the block as models (not parsed back)."""
+    """A chat's book as read or changed inside `AlertRepo.batch()` (stored once when it
+    ends, if changed), with what was saved in the block as models (not parsed back)."""
 
     doc: dict[str, Any]
     states: dict[str, StoredState] = field(default_factory=dict)
@@ -206,15 +206,22 @@ class AlertRepo:
             self._write(chat, book.doc)
 
     def _open(self, chat: str) -> _Held | None:
+        """The chat's book as changed in the running `batch()` (None: not changed in it)."""
         held = self._holding.held
-        return held.get(chat) if held is not None else None
+        book = held.get(chat) if held is not None else None
+        return book if book is not None and book.changed else None
 
     def _book(self, chat: str) -> Mapping[str, Any]:
-        """The chat's book as it stands (held changes included), read-only."""
-        held = self._open(chat)
-        if held is not None:
-            return held.doc
-        return first_doc(self._db, f"{BOOK}{chat}") or _EMPTY_BOOK
+        """The chat's book as it stands (held changes included), read-only. Inside
+        `batch()` the first read keeps it for the block: a sweep reads a chat's book about
+        ten times, and each read through the engine was several calls."""
+        holding = self._holding.held
+        if holding is None:
+            return first_doc(self._db, f"{BOOK}{chat}") or _EMPTY_BOOK
+        held = holding.get(chat)
+        if held is None:
+            held = holding[chat] = _Held(dict(first_doc(self._db, f"{BOOK}{chat}") or ()))
+        return held.doc
 
     def _update(self, chat: str, **fields: Any) -> _Held | None:
         """Replace top-level parts of the chat's book: held inside `batch()` (returned),
