@@ -111,6 +111,9 @@ class Parts:
     our_threads_cpu: float = 0.0  # our other threads' CPU (writer, checkpoint, watchdog)
     steal: float = 0.0  # the machine's CPU stolen by the hypervisor (10 ms ticks)
     others_cpu: float = 0.0  # CPU of other processes (10 ms ticks, less ours)
+    #: the loop CPU the same operations' steps took in a closed-loop replay (`cpu` less
+    #: this, less untagged steps, is how far the machine stretched the CPU); 0: not known
+    replay_cpu: float = 0.0
 
 
 @dataclasses.dataclass(slots=True)
@@ -153,6 +156,7 @@ class LoopRecorder:
         self._step: asyncio.Handle | None = None  # the step running, while recorded
         self._loop_thread = 0
         self._next_machine = 0.0
+        self._op_cpu: dict[int, float] | None = None  # each operation's loop CPU, seconds
 
     # recording --------------------------------------------------------------------------
 
@@ -346,6 +350,29 @@ class LoopRecorder:
             others_cpu=max(0.0, busy - ours) * 1000,
         )
 
+    def shares(self, start: float, end: float) -> dict[int, float]:
+        """Each operation's share of its whole loop CPU that ran within [start, end]
+        (times its replayed CPU: what those steps cost closed-loop)."""
+        if self._op_cpu is None:
+            self._op_cpu = {}
+            for step, op in enumerate(self.operation):
+                took = self.cpu[2 * step + 1] - self.cpu[2 * step]
+                self._op_cpu[op] = self._op_cpu.get(op, 0.0) + took
+        found: dict[int, float] = {}
+        first = bisect.bisect_right(self.wall, start) // 2
+        for step in range(max(0, first - 1), len(self.operation)):
+            a, b = self.wall[2 * step], self.wall[2 * step + 1]
+            if a >= end:
+                break
+            op = self.operation[step]
+            overlap = min(b, end) - max(a, start)
+            whole = self._op_cpu.get(op, 0.0)
+            if op < 0 or overlap <= 0 or b <= a or whole <= 0:
+                continue
+            took = self.cpu[2 * step + 1] - self.cpu[2 * step]
+            found[op] = found.get(op, 0.0) + took * overlap / (b - a) / whole
+        return found
+
     def _machine_between(self, start: float, end: float) -> tuple[float, float]:
         """(busy, steal) seconds of the whole machine from the last reading at or before
         `start` to the first at or after `end` (so a window is never under-counted)."""
@@ -392,10 +419,11 @@ def totals_row(parts: list[Parts]) -> str:
 
 
 def _sum(p: Parts) -> str:
+    replayed = f"; {_n(p.replay_cpu)} in a replay" if p.replay_cpu else ""
     return (
         f"{_n(p.run_delay)} run delay + {_n(p.cpu)} CPU ({_n(p.own_cpu)} its own, "
-        f"{_n(p.gc)} gc) + {_n(p.commit)} commit (writer CPU {_n(p.writer_cpu)}, run delay "
-        f"{_n(p.writer_delay)}) + {_n(p.other_sleep)} other sleep; beside: checkpoint "
+        f"{_n(p.gc)} gc{replayed}) + {_n(p.commit)} commit (writer CPU {_n(p.writer_cpu)}, "
+        f"run delay {_n(p.writer_delay)}) + {_n(p.other_sleep)} other sleep; beside: checkpoint "
         f"{_n(p.checkpoint)}, our other threads' CPU {_n(p.our_threads_cpu)}, machine: "
         f"steal {_n(p.steal)}, other processes' CPU {_n(p.others_cpu)}"
     )

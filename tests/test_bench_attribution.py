@@ -193,3 +193,16 @@ def test_the_totals_row_adds_every_part_and_counts_the_windows() -> None:
     assert totals_row([one, one]).startswith("2, 60 ms = 40 run delay + 16 CPU")
     assert "steal 20," in totals_row([one, one])
     assert totals_row([]) == "none"
+
+
+def test_shares_say_which_part_of_each_operations_cpu_fell_in_the_window() -> None:
+    """Operation 1 ran 2 ms before the window and 2 ms inside it; operation 2 wholly in."""
+    rec = _recorder(
+        [
+            (0.000, 0.002, 0.0, 0.002, 0.0, 0.0, 1),
+            (0.010, 0.012, 0.002, 0.004, 0.0, 0.0, 1),
+            (0.012, 0.013, 0.004, 0.005, 0.0, 0.0, 2),
+            (0.013, 0.014, 0.005, 0.006, 0.0, 0.0, -1),
+        ]
+    )
+    assert rec.shares(0.005, 0.020) == pytest.approx({1: 0.5, 2: 1.0})

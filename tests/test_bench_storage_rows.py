@@ -137,3 +137,20 @@ def test_an_operation_is_ours_only_if_it_was_slow_in_both_replays_on_copies_of_t
     assert (store / "store.db").read_bytes() == b"kept"
     row = bench_storage._recurring_rows(recurring, 1)
     assert list(row.values()) == [f"1 of {bench_storage.OPS}: #2 /kpi set k2 502 7.0"]
+
+
+def test_a_windows_replayed_cpu_weighs_each_operation_by_its_share_in_the_window() -> None:
+    parts = {"wall": 30.0, "run_delay": 20.0, "cpu": 9.0, "commit": 0.0, "other_sleep": 1.0}
+    window = {"parts": parts, "shares": {"3": 0.5, "4": 1.0}}
+    replayed = [0.0, 0.0, 0.0, 2.0, 1.5]
+    assert bench_storage._window_parts(window, replayed).replay_cpu == pytest.approx(2.5)
+    assert bench_storage._window_parts(window, []).replay_cpu == 0.0
+
+
+def test_a_floor_hashtags_sleep_is_its_raw_commit_and_a_commands_is_the_writers() -> None:
+    floor = bench_storage._sample_parts({"wall": 5.0, "run_delay": 1.0, "loop_cpu": 1.5})
+    assert (floor.commit, floor.other_sleep) == (2.5, 0.0)
+    ours = bench_storage._sample_parts(
+        {"wall": 5.0, "run_delay": 1.0, "loop_cpu": 1.5, "commit": 2.0, "writer_cpu": 0.3}
+    )
+    assert (ours.commit, ours.other_sleep, ours.writer_cpu) == (2.0, 0.5, 0.3)
