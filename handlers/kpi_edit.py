@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from handlers import alert_pipeline, calculated, render
 from handlers.common import chat_today, edit_request, kpi_or_fail, need
 from handlers.contract import (
@@ -20,13 +18,13 @@ from handlers.history import check_may_undo, removal_of
 from handlers.kpi_fields import (
     ADD_FIELDS,
     DIRECTIONS,
+    as_read,
     build_kpi,
     placement,
     require_new_key,
     typed_fields,
 )
 from handlers.kpi_set import formula_note
-from handlers.numbers import format_number
 from handlers.parsing import (
     parse_name,
     split_options,
@@ -88,8 +86,9 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
         changed = calculated.backfill(ctx, chat, kpi, ctx.clock())
         alert_pipeline.on_values_recorded(ctx, chat, changed)
         computed = " " + formula_note(ctx, chat, kpi)
+    numbers = as_read(options, fields, typed=False)
     return Reply(
-        text=f"Saved KPI {kpi.name} ({kpi.key}).{computed}"
+        text=f"Saved KPI {kpi.name} ({kpi.key}){': ' if numbers else ''}{numbers}.{computed}"
         f"{_focus_warning(cmd, ctx, objective.perspective)}"
     )
 
@@ -182,26 +181,10 @@ async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
         alert_pipeline.on_values_recorded(ctx, chat, [updated, *others])
     else:
         alert_pipeline.on_kpi_changed(ctx, chat, updated)
-    text = f"Updated {updated.name} ({updated.key}): {_changed(options, updates)}."
+    text = f"Updated {updated.name} ({updated.key}): {as_read(options, updates)}."
     if dropped is not None:
         text += f" Removed its {dropped.what()}: {dropped.reason}."
     return Reply(text=text)
-
-
-def _changed(options: Mapping[str, str], updates: Mapping[str, object]) -> str:
-    """`target=75, no owner`: the options, a number as it was read (`target=1.000` shows
-    `target=1`, so a reading people did not mean is seen at once, not hidden behind their own
-    typing), a cleared field in words (`owner=none` would read as someone called "none")."""
-
-    def shown(field: str, typed: str) -> str:
-        read = updates.get(field, typed)
-        if read is None:
-            return f"no {field}"
-        if isinstance(read, int | float) and not isinstance(read, bool):
-            return f"{field}={format_number(read)}"
-        return f"{field}={typed}"
-
-    return ", ".join(shown(k, v) for k, v in options.items())
 
 
 @command(

@@ -12,6 +12,7 @@ from typing import Any
 
 from handlers.common import objective_or_fail, perspective_or_fail
 from handlers.contract import Command, Conflict, Context, UsageError
+from handlers.numbers import format_number
 from handlers.parsing import (
     normalize_key,
     parse_bool,
@@ -178,6 +179,31 @@ def typed_fields(options: Mapping[str, str]) -> dict[str, Any]:
             raise UsageError("tol= must not be negative.")
         out[_RENAMED.get(field, field)] = value
     return out
+
+
+def as_read(options: Mapping[str, str], fields: Mapping[str, Any], *, typed: bool = True) -> str:
+    """`target=1, staged=2027-03-31:10 500, no owner`: the options with each number and date
+    as it was read (`target=1.000` shows `target=1`, `staged=2027Q1:…` its last day), so a
+    reading people did not mean is seen at once, not hidden behind their own typing; a
+    cleared field in words (`owner=none` would read as someone called "none"). With
+    `typed=False` only what was read into a number or a date is listed (`/kpi add`)."""
+    shown = (_as_read(field, raw, fields) for field, raw in options.items())
+    return ", ".join(text for text, read in shown if typed or read)
+
+
+def _as_read(field: str, raw: str, fields: Mapping[str, Any]) -> tuple[str, bool]:
+    """One option as read, and whether it was read into a number or a date."""
+    read = fields.get(_RENAMED.get(field, field), raw)
+    if read is None:
+        return f"no {field}", False
+    if isinstance(read, int | float) and not isinstance(read, bool):
+        return f"{field}={format_number(read)}", True
+    if isinstance(read, date):
+        return f"{field}={read.isoformat()}", True
+    if isinstance(read, tuple) and all(isinstance(s, StagedTarget) for s in read):
+        stages = ",".join(f"{s.until.isoformat()}:{format_number(s.target)}" for s in read)
+        return f"{field}={stages}", True
+    return f"{field}={raw}", False
 
 
 def general_objective(cmd: Command, ctx: Context, perspective_raw: str) -> Objective:

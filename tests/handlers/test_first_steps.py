@@ -74,7 +74,9 @@ async def test_kpi_add_without_a_place_offers_the_perspectives_and_saves_once_ch
         '/kpi add leads "Leads per month" target=200 perspective=customers'
     )
     assert "No KPI" in await chat.error("/kpi leads")
-    assert await chat.ok(ask.buttons[1].command) == "Saved KPI Leads per month (leads)."
+    assert await chat.ok(ask.buttons[1].command) == (
+        "Saved KPI Leads per month (leads): target=200."
+    )
     assert "Objective: Customers: general" in await chat.ok("/kpi leads")
 
 

@@ -40,7 +40,7 @@ async def test_a_percent_sign_typed_apart_from_the_number_belongs_to_it(chat: Fa
     KPI's name, and `/okr checkin … 66 % после опроса` kept `%` in the check-in's note."""
     assert await chat.ok(
         '/kpi add ctr "Click-through rate" target=5 % baseline=2 perspective=customers'
-    ) == "Saved KPI Click-through rate (ctr)."
+    ) == "Saved KPI Click-through rate (ctr): target=5, baseline=2."
     assert await chat.ok("/kpi set ctr 3,5 % после рассылки") == (
         "Saved Click-through rate = 3.5 (🟡 yellow, progress 50%)."
     )
@@ -71,7 +71,7 @@ async def test_a_multiplier_typed_apart_in_an_option_belongs_to_the_number(chat:
     """`target=10 k` saved a target of 10 and a KPI named "Reach k"; `baseline=1,5 млн` was
     refused as an unexpected word: a multiplier may stand apart, as in values."""
     assert await chat.ok('/kpi add reach "Reach" target=10 k perspective=customers') == (
-        "Saved KPI Reach (reach)."
+        "Saved KPI Reach (reach): target=10 000."
     )
     assert "Target: 10 000\n" in await chat.ok("/kpi reach")
     assert await chat.ok("/kpi edit reach baseline=1,5 млн target=2 M") == (
@@ -145,4 +145,20 @@ async def test_a_first_value_with_a_lone_dot_and_three_digits_says_how_it_was_re
     await chat.ok('/kpi add cpc "Cost per click" target=0.5 unit=$ perspective=finance')
     assert await chat.ok("/kpi set cpc 0.125") == (
         "Saved Cost per click = 0.12 $ (🔴 red, progress 25%)."
+    )
+
+
+async def test_an_add_reply_shows_numbers_as_they_were_read(chat: FakeChat) -> None:
+    """`/kpi add … target=1.000` replied "Saved KPI …" without the target, hiding that 1 was
+    stored, and `/kpi edit … staged=2026-12-31:1.000` echoed the stage as typed: both replies
+    now show each number (and each date) as it was read, as `/kpi edit` does for a target."""
+    assert await chat.ok(
+        '/kpi add reach "Reach" target=1.000 baseline=5,5 k owner=anna perspective=customers'
+    ) == "Saved KPI Reach (reach): target=1, baseline=5 500."
+    assert await chat.ok(
+        "/kpi edit reach target=12 000 baseline=0 direction=up due=30.09.2027 "
+        "from=01.10.2026 staged=2026-12-31:1.000,2027Q2:11.000 weight=1,5"
+    ) == (
+        "Updated Reach (reach): target=12 000, baseline=0, direction=up, due=2027-09-30, "
+        "from=2026-10-01, staged=2026-12-31:1,2027-06-30:11, weight=1.5."
     )

@@ -56,7 +56,7 @@ EVERY_COMMAND: tuple[Step, ...] = (
     step("/objective", "Objectives", "Grow profit", "@anna", "min"),
     step(
         '/kpi add cac "Customer acquisition cost" baseline=120 target=80 unit=$ objective=profit',
-        "Saved KPI Customer acquisition cost (cac).",
+        "Saved KPI Customer acquisition cost (cac): baseline=120, target=80.",
     ),
     step('/kpi add leads "Leads per month" target=200 objective=traffic', "(leads)"),
     step('/kpi add trial "Trial signups" target=50 perspective=customers test=yes', "(trial)"),

@@ -31,7 +31,7 @@ async def test_the_chat_takes_them_and_records_the_plain_value(chat: FakeChat) -
         "Saved مبيعات = 15 (replaced 12) (🔴 red, progress 15%)."
     )
     assert await chat.ok('/kpi add z\u200bw "Leads" target=10 perspective=customers') == (
-        "Saved KPI Leads (zw)."
+        "Saved KPI Leads (zw): target=10."
     )
 
 

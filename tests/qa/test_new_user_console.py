@@ -55,7 +55,7 @@ def test_a_first_session_answers_every_message_and_keeps_what_it_said(tmp_path: 
     expected = [
         "⚠ I understand commands (try /help) and #initiative +1 messages.",
         "Which perspective does cac belong to?",
-        "Saved KPI Customer acquisition cost (cac).",
+        "Saved KPI Customer acquisition cost (cac): baseline=120, target=80.",
         "Saved Customer acquisition cost = 95 $ for ",  # the unit before the value, yesterday
         "Saved Customer acquisition cost = 97 $ (",
         "⚠ '9,5,0' is not a number for cac: thousands go in groups of three",
