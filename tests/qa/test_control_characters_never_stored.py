@@ -13,7 +13,7 @@ from tests.support import FakeChat
 async def test_control_characters_in_names_and_notes_are_spaces(chat: FakeChat) -> None:
     assert await chat.ok(
         '/kpi add ctl "Leads\x1b[2J per\x00month\x07" target=10 perspective=finance'
-    ) == ("Saved KPI Leads [2J per month (ctl).")
+    ) == ("Saved KPI Leads [2J per month (ctl): target=10.")
     await chat.ok("/kpi set ctl 5 after\x07the\x1b[31m fair\x7f")
     assert await chat.ok("/kpi history ctl") == (
         "Leads [2J per month (ctl): 1 value\n"
