@@ -71,6 +71,7 @@ INLINE: dict[str, str] = {
     "./dev": DEV,
     "./dev bench": DEV,
     "./dev run …": DEV,
+    "./dev run console --data data/try": DEV,
     "./dev bench pictures": DEV,
     "./dev bench scoring": DEV,
     "./dev bench input": DEV,
