@@ -108,7 +108,7 @@ class Parts:
     writer_cpu: float = 0.0  # the writer's CPU during `commit`
     writer_delay: float = 0.0  # the writer's run delay during `commit`
     checkpoint: float = 0.0  # wall ms a background checkpoint ran within the window
-    our_threads_cpu: float = 0.0  # our other threads' CPU (writer, checkpoint, watchdog)
+    our_threads_cpu: float = 0.0  # our other threads' CPU (the writer's, the checkpoints')
     steal: float = 0.0  # the machine's CPU stolen by the hypervisor (10 ms ticks)
     others_cpu: float = 0.0  # CPU of other processes (10 ms ticks, less ours)
     #: the loop CPU the same operations' steps took in a closed-loop replay (`cpu` less
@@ -142,7 +142,6 @@ class LoopRecorder:
         self.wall: list[float] = []
         self.cpu: list[float] = []
         self.delay: list[float] = []
-        self.process: list[float] = []
         self.operation: list[int] = []  # per step
         self.gc: list[float] = []  # per step, seconds collecting
         self.machine: list[tuple[float, float, float]] = []  # (wall, busy, steal)
@@ -168,8 +167,8 @@ class LoopRecorder:
         original: Callable[[asyncio.Handle], None] = getattr(asyncio.events.Handle, "_run")  # noqa: B009
         self._original = original
         clock, recorder = self._clock, self
-        wall, cpu, delay, process = self.wall, self.cpu, self.delay, self.process
-        monotonic, thread_time, process_time = time.monotonic, time.thread_time, time.process_time
+        wall, cpu, delay = self.wall, self.cpu, self.delay
+        monotonic, thread_time = time.monotonic, time.thread_time
 
         def run(handle: asyncio.Handle) -> None:
             now = monotonic()
@@ -178,7 +177,6 @@ class LoopRecorder:
             recorder._step_gc = 0.0
             recorder._step = handle
             delay.append(clock.delay())
-            process.append(process_time())
             cpu.append(thread_time())
             wall.append(monotonic())
             try:
@@ -197,7 +195,6 @@ class LoopRecorder:
         assert self._clock is not None and self._step is not None
         self.wall.append(time.monotonic())
         self.cpu.append(time.thread_time())
-        self.process.append(time.process_time())
         self.delay.append(self._clock.delay())
         context = getattr(self._step, "_context", None)
         self.operation.append(context.get(OPERATION, -1) if context is not None else -1)
@@ -264,25 +261,22 @@ class LoopRecorder:
 
     # attributing ------------------------------------------------------------------------
 
-    def _state(self, t: float) -> tuple[float, float, float]:
-        """(loop CPU, loop run delay, process CPU) at instant `t`: inside a step by wall
-        time; in a gap, the run delay accrues at its end (woken, waiting for a CPU)."""
-        wall = self.wall
+    def _state(self, t: float) -> tuple[float, float]:
+        """(loop CPU, loop run delay) at instant `t`: inside a step by wall time; in a
+        gap, the run delay accrues at its end (woken, waiting for a CPU)."""
+        wall, cpu, delay = self.wall, self.cpu, self.delay
         at = bisect.bisect_right(wall, t)
         if at == 0:
-            return self.cpu[0], self.delay[0], self.process[0]
+            return cpu[0], delay[0]
         if at == len(wall):
-            return self.cpu[-1], self.delay[-1], self.process[-1]
+            return cpu[-1], delay[-1]
         lo, hi = at - 1, at
         if lo % 2 == 0:  # inside step lo // 2
             span = wall[hi] - wall[lo]
             f = (t - wall[lo]) / span if span > 0 else 1.0
-            return tuple(  # type: ignore[return-value]  # three floats
-                xs[lo] + f * (xs[hi] - xs[lo]) for xs in (self.cpu, self.delay, self.process)
-            )
+            return cpu[lo] + f * (cpu[hi] - cpu[lo]), delay[lo] + f * (delay[hi] - delay[lo])
         # the gap's run delay came at its end
-        delay = min(self.delay[hi], max(self.delay[lo], self.delay[hi] - (wall[hi] - t)))
-        return self.cpu[lo], delay, self.process[lo]
+        return cpu[lo], min(delay[hi], max(delay[lo], delay[hi] - (wall[hi] - t)))
 
     def _asleep(self, start: float, end: float) -> list[tuple[float, float]]:
         """The stretches of [start, end] the loop slept between steps (gaps less their
@@ -303,8 +297,8 @@ class LoopRecorder:
     def attribute(self, start: float, end: float, operation: int = -1) -> Parts:
         """Where the loop's wall time in [start, end] went (`operation`: whose steps are
         its own CPU)."""
-        cpu0, delay0, proc0 = self._state(start)
-        cpu1, delay1, proc1 = self._state(end)
+        cpu0, delay0 = self._state(start)
+        cpu1, delay1 = self._state(end)
         wall = end - start
         cpu, delay = cpu1 - cpu0, delay1 - delay0
         own = collecting = 0.0
@@ -328,12 +322,14 @@ class LoopRecorder:
                 whole = span.end - span.start
                 writer_cpu += span.cpu * overlap / whole if whole > 0 else 0.0
                 writer_delay += span.delay * overlap / whole if whole > 0 else 0.0
-        checkpoint = sum(
-            min(end, s.end) - max(start, s.start)
-            for s in _overlapping(self.checkpoints, start, end)
-        )
+        checkpoint = threads = 0.0
+        for spans in (self.writer, self.checkpoints):
+            for span in _overlapping(spans, start, end):
+                overlap = min(end, span.end) - max(start, span.start)
+                whole = span.end - span.start
+                threads += span.cpu * overlap / whole if whole > 0 else span.cpu
+                checkpoint += overlap if spans is self.checkpoints else 0.0
         busy, steal = self._machine_between(start, end)
-        ours = proc1 - proc0
         return Parts(
             wall=wall * 1000,
             run_delay=delay * 1000,
@@ -345,9 +341,9 @@ class LoopRecorder:
             writer_cpu=writer_cpu * 1000,
             writer_delay=writer_delay * 1000,
             checkpoint=checkpoint * 1000,
-            our_threads_cpu=max(0.0, ours - cpu) * 1000,
+            our_threads_cpu=threads * 1000,
             steal=steal * 1000,
-            others_cpu=max(0.0, busy - ours) * 1000,
+            others_cpu=max(0.0, busy - cpu - threads) * 1000,
         )
 
     def shares(self, start: float, end: float) -> dict[int, float]:

@@ -51,13 +51,12 @@ def test_proc_stat_busy_leaves_out_idle_iowait_and_steal(monkeypatch: pytest.Mon
 
 def _recorder(steps: list[tuple[float, float, float, float, float, float, int]]) -> LoopRecorder:
     """A recorder holding hand-made steps: (start, end, cpu at start, cpu at end, run
-    delay at start, at end, operation), seconds; process CPU = loop CPU (no threads)."""
+    delay at start, at end, operation), seconds."""
     rec = LoopRecorder()
     for start, end, cpu0, cpu1, delay0, delay1, op in steps:
         rec.wall += [start, end]
         rec.cpu += [cpu0, cpu1]
         rec.delay += [delay0, delay1]
-        rec.process += [cpu0, cpu1]
         rec.operation.append(op)
         rec.gc.append(0.0)
     return rec
@@ -82,6 +81,7 @@ def test_a_window_is_split_into_run_delay_cpu_commit_and_other_sleep() -> None:
     assert parts.commit == pytest.approx(8)  # asleep while the writer held the job
     assert parts.writer_cpu == pytest.approx(1) and parts.writer_delay == pytest.approx(2)
     assert parts.other_sleep == pytest.approx(2)  # asleep, the writer idle (waking up)
+    assert parts.our_threads_cpu == pytest.approx(1)  # the writer's, all in the window
     total = parts.run_delay + parts.cpu + parts.commit + parts.other_sleep
     assert total == pytest.approx(parts.wall)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -154,3 +156,20 @@ def test_a_floor_hashtags_sleep_is_its_raw_commit_and_a_commands_is_the_writers(
         {"wall": 5.0, "run_delay": 1.0, "loop_cpu": 1.5, "commit": 2.0, "writer_cpu": 0.3}
     )
     assert (ours.commit, ours.other_sleep, ours.writer_cpu) == (2.0, 0.5, 0.3)
+
+
+def test_a_step_past_the_limit_is_named_by_where_it_was_and_no_thread_looks() -> None:
+    """The timer's handler names the step; a watchdog thread cost the loop CPU and GIL."""
+    tracer = SliceTracer(limit_ms=1.0)
+
+    async def long_step() -> None:
+        while not tracer._step_where:  # runs until the alarm named this step
+            pass
+
+    with tracer:
+        threads = threading.active_count()
+        asyncio.run(long_step())
+    assert threading.active_count() == threads
+    assert [s.where.split(" ")[1] for s in tracer.slow] == ["long_step"]
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
