@@ -47,9 +47,11 @@ __all__ = [
     "Parts",
     "ThreadClock",
     "goal_row",
+    "ours_at_most",
     "parse_proc_stat",
     "parse_schedstat",
     "totals_row",
+    "verdict_row",
 ]
 
 #: The operation a task is running for (set by the bench in its coroutine; -1: none).
@@ -104,6 +106,7 @@ class Parts:
     commit: float
     other_sleep: float
     own_cpu: float = 0.0  # of `cpu`: the operation's own steps
+    untagged_cpu: float = 0.0  # of `cpu`: steps of no operation (timetable, writer callbacks)
     gc: float = 0.0  # of `cpu`: collections on the loop
     writer_cpu: float = 0.0  # the writer's CPU during `commit`
     writer_delay: float = 0.0  # the writer's run delay during `commit`
@@ -301,7 +304,7 @@ class LoopRecorder:
         cpu1, delay1 = self._state(end)
         wall = end - start
         cpu, delay = cpu1 - cpu0, delay1 - delay0
-        own = collecting = 0.0
+        own = untagged = collecting = 0.0
         first = bisect.bisect_right(self.wall, start) // 2
         for step in range(max(0, first - 1), len(self.operation)):
             a, b = self.wall[2 * step], self.wall[2 * step + 1]
@@ -311,8 +314,11 @@ class LoopRecorder:
             if overlap <= 0 or b <= a:
                 continue
             share = overlap / (b - a)
+            took = share * (self.cpu[2 * step + 1] - self.cpu[2 * step])
             if self.operation[step] == operation and operation >= 0:
-                own += share * (self.cpu[2 * step + 1] - self.cpu[2 * step])
+                own += took
+            elif self.operation[step] < 0:
+                untagged += took
             collecting += share * self.gc[step]
         commit = writer_cpu = writer_delay = 0.0
         for a, b in self._asleep(start, end):
@@ -337,6 +343,7 @@ class LoopRecorder:
             commit=commit * 1000,
             other_sleep=max(0.0, wall - cpu - delay - commit) * 1000,
             own_cpu=own * 1000,
+            untagged_cpu=untagged * 1000,
             gc=collecting * 1000,
             writer_cpu=writer_cpu * 1000,
             writer_delay=writer_delay * 1000,
@@ -393,6 +400,30 @@ def _overlapping(spans: list[_Span], start: float, end: float) -> list[_Span]:
         if span.end > start:
             out.append(span)
     return out
+
+
+def ours_at_most(p: Parts) -> float:
+    """The most of a window's wall time (ms) our code can have made on an idle machine:
+    what its operations' steps cost in the closed-loop replay, the loop's steps of no
+    operation, and the writer's commit less the writer's wait for a CPU (its CPU, the
+    fdatasync, the GIL). The rest (the loop's run delay, its CPU beyond the replay's, other
+    sleep, the writer's run delay) is the machine's. Without a replay, all CPU counts."""
+    cpu = p.replay_cpu + p.untagged_cpu if p.replay_cpu else p.cpu
+    return min(p.wall, cpu + p.commit - p.writer_delay)
+
+
+def verdict_row(parts: list[Parts], goal_ms: float) -> str:
+    """`K of N would still be over the goal with the machine's part taken out (ours at
+    most X ms of Y)`: the proof, window by window, of whose the pauses are."""
+    if not parts:
+        return "none"
+    ours = [ours_at_most(p) for p in parts]
+    still = sum(1 for o in ours if o > goal_ms)
+    return (
+        f"{still} of {len(parts)} over {goal_ms:g} ms by our part alone (ours at most "
+        f"{_n(sum(ours))} of {_n(sum(p.wall for p in parts))} ms; the longest ours "
+        f"{_n(max(ours))} ms)"
+    )
 
 
 def goal_row(name: str, parts: Parts) -> str:

@@ -70,7 +70,15 @@ from typing import Any
 
 import orjson
 
-from bench.attribution import OPERATION, LoopRecorder, Parts, ThreadClock, goal_row, totals_row
+from bench.attribution import (
+    OPERATION,
+    LoopRecorder,
+    Parts,
+    ThreadClock,
+    goal_row,
+    totals_row,
+    verdict_row,
+)
 from bench.slices import SliceTracer
 from bench.timing import first_line_after_start, on_timetable, percentile
 from bot.app import Core, build_core
@@ -817,6 +825,9 @@ def _split_rows(name: str, causes: dict[str, Any]) -> dict[str, str]:
         f"where the time went: {name} over {SLOW_MS:g} ms, added up": totals_row(
             [Parts(**p) for p in causes["over"]]
         ),
+        f"whose: {name} over {SLOW_MS:g} ms without the machine's part": verdict_row(
+            [Parts(**p) for p in causes["over"]], SLOW_MS
+        ),
     }
 
 
@@ -944,6 +955,9 @@ def _attribution_rows(m: dict[str, Any], replayed: list[float]) -> dict[str, str
             )
         over = [_window_parts(w, replay) for w in found["over"]] if found else []
         rows[f"where the time went: {name}s over {GOAL_MS:g} ms, added up"] = totals_row(over)
+        rows[f"whose: {name}s over {GOAL_MS:g} ms without the machine's part"] = verdict_row(
+            over, GOAL_MS
+        )
     return rows
 
 

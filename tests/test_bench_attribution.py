@@ -6,6 +6,7 @@ arithmetic and the bookkeeping (which step is whose, where a window's edges fall
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Any
@@ -206,3 +207,20 @@ def test_shares_say_which_part_of_each_operations_cpu_fell_in_the_window() -> No
         ]
     )
     assert rec.shares(0.005, 0.020) == pytest.approx({1: 0.5, 2: 1.0})
+
+
+def test_our_part_is_the_replayed_cpu_untagged_steps_and_the_commit_less_its_run_delay() -> None:
+    """A 60 ms pause whose operations took 4 ms closed-loop (13 in the window) and whose
+    commit waited 10 ms, 8 of them for a CPU: at most 4 + 1 + 2 ms were ours."""
+    parts = Parts(
+        wall=60, run_delay=40, cpu=14, commit=10, other_sleep=0, untagged_cpu=1,
+        replay_cpu=4, writer_delay=8,
+    )  # fmt: skip
+    assert attribution.ours_at_most(parts) == pytest.approx(7)
+    unknown = dataclasses.replace(parts, replay_cpu=0.0)  # no replay: all the CPU counts
+    assert attribution.ours_at_most(unknown) == pytest.approx(16)
+    row = attribution.verdict_row([parts, dataclasses.replace(parts, replay_cpu=30)], 20)
+    assert row == (
+        "1 of 2 over 20 ms by our part alone (ours at most 40 of 120 ms; the longest ours 33 ms)"
+    )
+    assert attribution.verdict_row([], 20) == "none"
