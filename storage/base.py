@@ -77,6 +77,10 @@ class Tables(Protocol):
         """Replace (None: remove) documents by id, then add `added` under the next ids
         (`handed_over`: the caller never touches those documents again: kept uncopied)."""
 
+    def splice(self, name: str, docs: dict[str, dict[str, Any]], old: bytes, new: bytes) -> bool:
+        """Store `docs`, the cached documents with one member changed from JSON `old` to
+        `new`, by replacing `old` (found once) in the body; False: nothing written."""
+
     def prepare(
         self,
         name: str,
