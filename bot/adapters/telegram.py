@@ -72,7 +72,11 @@ from handlers.parsing import clip, command_from_text
 _LOGGER = logging.getLogger(__name__)
 
 NOT_ENABLED = "This bot is not enabled for this chat."
-ALLOWED_UPDATES = ("message", "callback_query")
+EDITED_COMMAND = (
+    "Edited messages are not read, so that edit changed nothing: send the corrected "
+    "command as a new message (/undo takes back what the first one changed)."
+)
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 
 _App = Application[Any, Any, Any, Any, Any, Any]
@@ -317,6 +321,8 @@ class TelegramAdapter:
             await self._on_button(update, update.callback_query)
         elif update.message is not None:
             await self._on_message(update, update.message)
+        elif update.edited_message is not None:
+            await self._on_edit(update, update.edited_message)
 
     async def _on_message(self, update: Update, message: Message) -> None:
         if message.migrate_to_chat_id is not None:  # service message in the old group
@@ -354,6 +360,25 @@ class TelegramAdapter:
                 return
             cmd = attached
         await self._run(update, cmd)
+
+    async def _on_edit(self, update: Update, message: Message) -> None:
+        """An edited command is not run (its first version already was, or was refused), but
+        the person is told so: silence read as the correction having been made."""
+        text = message.text or message.caption
+        if message.from_user is None or not text:
+            return
+        cmd = command_from_text(
+            text,
+            actor=self._sender(message, message.from_user),
+            chat=self._chat_ref(message),
+            received_at=self._clock(),
+            bot_username=self.bot_username,
+            message_id=str(message.message_id),
+        )
+        if cmd is None or cmd.via == "hashtag" or not await self._admit(cmd):
+            return
+        if await self._seen.first_time(f"telegram:{update.update_id}"):
+            await self._deliver_quietly(Reply(text=EDITED_COMMAND, kind="notice"), cmd.chat)
 
     async def _attach(self, cmd: Command, message: Message) -> Command | str:
         """Download a document sent with a command (`/scorecard import` as its caption).

@@ -17,7 +17,7 @@ import pytest
 
 from bot.adapters.base import ChatMoved, DeliveryError, MemorySeenLog, SeenLog
 from bot.adapters.policy import TELEGRAM, DeliveryPolicy
-from bot.adapters.telegram import NOT_ENABLED, TelegramAdapter
+from bot.adapters.telegram import EDITED_COMMAND, NOT_ENABLED, TelegramAdapter
 from bot.logging import reset_logging, setup_logging
 from handlers.contract import Button, ChatRef, Command, CommandSpec, Image, Reply, Table
 from tests.fakes.telegram_api import (
@@ -625,6 +625,7 @@ async def test_polling_starts_with_the_bot_identity_and_no_webhook(
     assert [c.method for c in fake.calls[:3]] == ["getMe", "deleteWebhook", "getUpdates"]
     assert fake.calls_of("getUpdates")[0].params["allowed_updates"] == [
         "message",
+        "edited_message",
         "callback_query",
     ]
 
@@ -697,6 +698,26 @@ async def test_forwarded_commands_and_hashtags_run_nothing(
     await settle(fake, router)
 
     assert router.commands == []
+
+
+async def test_an_edited_command_runs_nothing_and_says_to_send_it_again(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    """Editing `/kpi set cac 955` into `/kpi set cac 95` changed nothing and said nothing,
+    so the person trusted a correction that never happened."""
+    await start_adapter()
+    for text in ("/kpi set cac 95", "#articles +2", "great work, team"):
+        fake.push_update({"edited_message": group_message(text, chat_id=GROUP)["message"]})
+
+    await settle(fake, router)
+
+    assert router.commands == []
+    [notice] = [c for c in fake.calls_of("sendMessage") if c.params["chat_id"] == str(GROUP)]
+    assert notice.params["text"] == EDITED_COMMAND
+    assert EDITED_COMMAND == (
+        "Edited messages are not read, so that edit changed nothing: send the corrected "
+        "command as a new message (/undo takes back what the first one changed)."
+    )
 
 
 async def test_a_photo_caption_hashtag_is_logged_like_a_message(
