@@ -409,6 +409,11 @@ def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
     return _glue_multiplier(tokens, raw, i)
 
 
+#: An option's value that is a number so far (or ends in one after a colon, as a stage of
+#: `staged=2027Q1:10` does), which a `%` or a multiplier typed apart joins.
+_OPTION_NUMBER = re.compile(r"(?:\S*:)?[+\-−]?[\d.,]*\d")
+
+
 def split_options(
     tokens: Iterable[str], allowed: Iterable[str]
 ) -> tuple[list[str], dict[str, str]]:
@@ -428,9 +433,9 @@ def split_options(
                 value += items[index]
                 index += 1
         spaced = index < len(items) and _SPACED_SUFFIX.fullmatch(items[index])
-        if eq and value[-1:].isdigit() and spaced:  # target=5 %, target=10 k, =1,5 млн:
-            value += items[index]  # the sign is the value's, not a word of the name
-            index += 1
+        if eq and spaced and _OPTION_NUMBER.fullmatch(value):  # target=5 %, =1,5 млн: the
+            value += items[index]  # sign is the number's, not a word of the name; a text
+            index += 1  # option's (`name=Q4 %`) stays a word of its own
         if eq and name and re.fullmatch(r"[A-Za-z_]+", name):
             field = name.lower()
             if field not in allowed_set:

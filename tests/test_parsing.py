@@ -197,3 +197,20 @@ def test_a_text_without_quotes_splits_as_the_full_splitter_splits_it(text: str) 
 )
 def test_only_a_lone_dot_before_three_digits_says_how_it_was_read(raw: str, said: str) -> None:
     assert dot_reading(raw, parse_number(raw)) == said
+
+
+@pytest.mark.parametrize(
+    "tokens, options, positional",
+    [
+        (["target=5", "%"], {"target": "5%"}, []),
+        (["target=-1,5", "млн"], {"target": "-1,5млн"}, []),
+        (["staged=2027Q1:10", "k"], {"staged": "2027Q1:10k"}, []),
+        (["name=Q4", "%"], {"name": "Q4"}, ["%"]),
+        (["name=Q4", "k"], {"name": "Q4"}, ["k"]),
+        (["unit=m2", "%"], {"unit": "m2"}, ["%"]),
+    ],
+)
+def test_a_sign_typed_apart_joins_only_an_option_that_is_a_number(
+    tokens: list[str], options: dict[str, str], positional: list[str]
+) -> None:
+    assert split_options(tokens, ("target", "staged", "name", "unit")) == (positional, options)

@@ -162,3 +162,15 @@ async def test_an_add_reply_shows_numbers_as_they_were_read(chat: FakeChat) -> N
         "Updated Reach (reach): target=12 000, baseline=0, direction=up, due=2027-09-30, "
         "from=2026-10-01, staged=2026-12-31:1,2027-06-30:11, weight=1.5."
     )
+
+
+async def test_a_percent_typed_apart_joins_a_number_not_a_text_option(chat: FakeChat) -> None:
+    """`name=Q4 %` renamed the KPI `Q4%`: a `%` or a multiplier typed apart belongs to the
+    option before it only when that option's value is a number (`target=5 %`)."""
+    await chat.ok(LEADS)
+    assert (await chat.error("/kpi edit leads name=Q4 %")).startswith("Unexpected words: %.")
+    assert (await chat.error("/kpi edit leads owner=anna k")).startswith("Unexpected words: k.")
+    assert "Leads (leads)" in await chat.ok("/kpi leads")
+    assert await chat.ok('/kpi edit leads name="Q4 %" target=5 %') == (
+        "Updated Q4 % (leads): name=Q4 %, target=5."
+    )
