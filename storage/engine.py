@@ -532,7 +532,7 @@ class Database:
             self._append(name, entry, added, handed_over)
         else:
             docs, last = _edited(name, entry, changed, added, handed_over)
-            self._put(name, docs, last_id=last)
+            self._put(name, docs, last_id=last, old=entry)
 
     def _append(
         self, name: str, entry: _Entry, added: Iterable[Mapping[str, Any]], handed_over: bool
@@ -900,12 +900,22 @@ class Database:
 
     # changes ----------------------------------------------------------------------------
 
-    def _put(self, name: str, docs: Docs, *, owned: bool = True, last_id: int = -1) -> None:
+    def _put(
+        self,
+        name: str,
+        docs: Docs,
+        *,
+        owned: bool = True,
+        last_id: int = -1,
+        old: _Entry | None = _MISS,
+    ) -> None:
         """Store `docs` as the table (`owned=False`: the caller keeps them, so the cache
         keeps its own copy, parsed back from the body: cheaper than copying and exactly
-        what a restart would read; `last_id`: their highest id, when the caller knows it)."""
+        what a restart would read; `last_id`: their highest id, when the caller knows it;
+        `old`: the table's entry as the caller just looked it up, not looked up again)."""
         body = _dump(name, docs)  # first: a TypeError must change nothing
-        old = self._entry(name)
+        if old is _MISS:
+            old = self._entry(name)
         if old is not None and old.body == body:
             if owned:
                 old.docs = docs  # same content; TinyDB hands us a new dict
