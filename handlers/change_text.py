@@ -75,7 +75,7 @@ def _describe(change: Change, tz: ZoneInfo) -> str:
     label = _KEYED.get(change.kind) or _WHOLE.get(change.kind, change.kind)
     name = f"{label} {change.key}" if change.key else label
     if change.kind in _LISTS:
-        return f"{name}: {_list_diff(change.kind, before, after)}"
+        return f"{name}: {_list_diff(change.kind, before, after, tz)}"
     if change.kind in _DEFAULTS:  # one settings document; none stored means defaults
         old = _single(before) if before else _DEFAULTS[change.kind]
         new = _single(after) if after else _DEFAULTS[change.kind]
@@ -99,22 +99,33 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _listed(kind: str, doc: dict[str, Any] | None) -> list[str]:
-    if doc is None:
-        return [p.key for p in CLASSIC_PERSPECTIVES] if kind == "persp" else []
-    return [_LISTS[kind](item) for item in doc.get("items", [])]
+def _items(kind: str, doc: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if doc is None:  # none stored: a new chat's four classic perspectives
+        return [p.model_dump(mode="json") for p in CLASSIC_PERSPECTIVES] if kind == "persp" else []
+    return list(doc.get("items", []))
 
 
-def _list_diff(kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+def _list_diff(
+    kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None, tz: ZoneInfo
+) -> str:
     """`added service`, `removed writing→revenue`: what came and went (a long list's
-    whole before → after would hide it); a new order is shown whole."""
-    old, new = _listed(kind, before), _listed(kind, after)
+    whole before → after would hide it); a new order is shown whole, and a list in the
+    same order by what changed in its items (`finance name Finance → Money`)."""
+    olds, news = _items(kind, before), _items(kind, after)
+    old, new = [_LISTS[kind](i) for i in olds], [_LISTS[kind](i) for i in news]
     added = [item for item in new if item not in old]
     removed = [item for item in old if item not in new]
     parts = [f"added {_short(', '.join(added), 80)}"] if added else []
     parts += [f"removed {_short(', '.join(removed), 80)}"] if removed else []
     if parts:
         return ", ".join(parts)
+    if old == new:  # a rename, a weight: the items' own fields
+        changed = [
+            f"{key} {_fields_diff(was, now, tz)}"
+            for key, was, now in zip(new, olds, news, strict=True)
+            if was != now
+        ]
+        return "; ".join(changed) or "unchanged"
     return f"{_short(', '.join(old), 80)} → {_short(', '.join(new), 80)}"  # reordered
 
 

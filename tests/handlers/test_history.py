@@ -627,3 +627,20 @@ async def test_three_tags_in_one_message_across_a_log_block_stay_three_entries(
         "65  2026-11-21 10:01      +1  @anna  b",
         "64  2026-11-21 10:01      +1  @anna  a",
     ]
+
+
+async def test_history_of_a_perspective_rename_or_weight_says_what_changed(
+    chat: FakeChat,
+) -> None:
+    """The perspectives are one ordered list: a rename or a new weight was shown as the
+    same order before and after ("finance, customers, … → finance, customers, …")."""
+    await chat.ok('/perspective rename finance "Money"')
+    await chat.ok("/perspective weight customers 2")
+    await chat.ok("/perspective move learning 1")
+    body = (await chat.ok("/history 3")).splitlines()[1:-1]
+    assert body[1::2] == [
+        "  perspectives: finance, customers, processes, learning → "
+        "learning, finance, customers, processes",
+        "  perspectives: customers weight 1 → 2",
+        "  perspectives: finance name Finance → Money",
+    ]
