@@ -321,7 +321,10 @@ async def _open_loop(core: Core, chats: int) -> tuple[dict[str, Any], dict[str, 
         done[kind].append((now - due) * 1000)
         windows[kind].append((i, due, now))
 
-    rounds_per_ms = _rounds_per_ms()
+    rounds_per_ms = calibrated = _rounds_per_ms()
+    # what each floor operation's work costs at the calibrated (median) speed: its
+    # "replay", against which the floor's stretched CPU is the machine's
+    expected = [0.0] * OPS
     tracers = (SliceTracer(), SliceTracer())  # the store's, the floor's
     recorders = (LoopRecorder(), LoopRecorder())
     unwatch = recorders[0].watch_backend(core.store.db.backend)
@@ -335,6 +338,7 @@ async def _open_loop(core: Core, chats: int) -> tuple[dict[str, Any], dict[str, 
             # the floor does the work the store's loop did per operation so far
             cpu_ms = _merged(runs[0])["loop_cpu_ms"]
             rounds = round(cpu_ms * rounds_per_ms)
+            expected[arrivals.start : arrivals.stop] = [rounds / calibrated] * len(arrivals)
             burn = _burn(rounds, floor["all"], floor_windows["all"])
             with tracers[1], recorders[1]:
                 runs[1].append(await _timetable(burn, arrivals))
@@ -348,6 +352,7 @@ async def _open_loop(core: Core, chats: int) -> tuple[dict[str, Any], dict[str, 
     found_floor["run"], found_floor["slices"] = _merged(runs[1]), tracers[1].summary()
     found["attributed"] = _attributed(recorders[0], windows)
     found_floor["attributed"] = _attributed(recorders[1], floor_windows)
+    found_floor["expected"] = expected
     return found, found_floor
 
 
@@ -669,6 +674,7 @@ def _sample_parts(s: dict[str, float]) -> Parts:
         writer_cpu=s.get("writer_cpu", 0.0),
         writer_delay=s.get("writer_delay", 0.0),
         checkpoint=s.get("checkpoint_ms", 0.0),
+        machine=False,
     )
 
 
@@ -939,13 +945,14 @@ def _open_loop_rows(m: dict[str, Any], replayed: list[float] | None = None) -> d
 
 def _attribution_rows(m: dict[str, Any], replayed: list[float]) -> dict[str, str]:
     """Where the time of each goal's operation went (`bench.attribution`): the slowest and
-    the p99 write, read and floor operation, and all those over GOAL_MS added up; the
-    store's with the CPU its window's operations took in the replay."""
+    the p99 write, read and floor operation, and all those over GOAL_MS added up; with
+    the CPU its window's operations took in the replay (the floor's: its fixed work at the
+    calibrated speed)."""
     rows = {}
     for name, found, replay in (
         ("write", m["open_loop"]["attributed"].get("write"), replayed),
         ("read", m["open_loop"]["attributed"].get("read"), replayed),
-        ("floor", m["floor"]["attributed"].get("all"), []),
+        ("floor", m["floor"]["attributed"].get("all"), m["floor"].get("expected", [])),
     ):
         for which in ("max", "p99"):
             rows[f"where the time went: {name} {which}"] = (

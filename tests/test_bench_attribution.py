@@ -221,6 +221,13 @@ def test_our_part_is_the_replayed_cpu_untagged_steps_and_the_commit_less_its_run
     assert attribution.ours_at_most(unknown) == pytest.approx(16)
     row = attribution.verdict_row([parts, dataclasses.replace(parts, replay_cpu=30)], 20)
     assert row == (
-        "1 of 2 over 20 ms by our part alone (ours at most 40 of 120 ms; the longest ours 33 ms)"
+        "1 of 2 over 20 ms by our part alone (ours at most 40 of 120 ms; the longest ours "
+        "33 ms, of 60: 30 replayed CPU + 1.0 untagged steps + 2.0 commit)"
     )
     assert attribution.verdict_row([], 20) == "none"
+
+
+def test_a_window_whose_machine_counters_were_not_read_says_so() -> None:
+    parts = Parts(wall=3, run_delay=0, cpu=1, commit=2, other_sleep=0, machine=False)
+    assert goal_row("#hashtag p99", parts).endswith("machine: not read")
+    assert totals_row([parts, parts]).endswith("machine: not read")
