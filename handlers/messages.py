@@ -41,6 +41,7 @@ _CONSTRUCTS = {
     "Lambda": "lambda",
     "JoinedStr": "text",
     "IfExp": "if/else",
+    "Constant": "text or other values that are not numbers",
 }
 
 
@@ -139,7 +140,9 @@ MESSAGES: dict[str, Template] = {
     "formula.number_too_big": "Numbers in a formula must be finite and below 10^15.",
     "formula.function_as_value": "'{name}' is a function; call it like {name}(a, b).",
     "formula.unknown_function": "Unknown function '{name}'; formulas may call {helpers:join}.",
-    "formula.unknown_call": "Unknown function 'that'; formulas may call {helpers:join}.",
+    "formula.unknown_call": (
+        "Only a helper can be called, by its name; formulas may call {helpers:join}."
+    ),
     "formula.plain_arguments": "{name}() takes plain arguments, e.g. {name}(a, b).",
     "formula.argument_count": _argument_count,
     "formula.needs_key": "{name}() takes one KPI key, e.g. {name}(leads).",
@@ -156,6 +159,7 @@ MESSAGES: dict[str, Template] = {
     "formula.exponent_written": _exponent_written,
     "formula.too_large": "the result is too large to be a number",
     "formula.not_finite": "the result is not a finite number",
+    "formula.beyond_range": "the result is beyond ±1e15, the range every number keeps",
     "formula.helper_not_finite": "{name}() gave no finite number",
     # initiatives (scoring.initiatives)
     "cadence.unreadable": (

@@ -35,6 +35,9 @@ MAX_LENGTH = 500
 MAX_NODES = 200
 MAX_DEPTH = 32
 MAX_EXPONENT = 64.0
+#: Every number a formula writes or gives lies within ±MAX_NUMBER, as every number a person
+#: types does (handlers.parsing.MAX_VALUE); a result beyond it is no value, with the reason.
+MAX_NUMBER = 1e15
 MAX_ROUND_DIGITS = 10
 
 
@@ -188,7 +191,7 @@ def _check(node: ast.AST, depth: int, inputs: dict[str, None], previous: dict[st
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, int | float):
             raise _refuse(node)
-        if abs(node.value) > 10**15 or not math.isfinite(node.value):
+        if abs(node.value) > MAX_NUMBER or not math.isfinite(node.value):
             raise FormulaError("formula.number_too_big")
         return
     if isinstance(node, ast.Name):
@@ -258,6 +261,8 @@ def evaluate(
         raise NoValue("formula.too_large") from None
     if not math.isfinite(result):
         raise NoValue("formula.not_finite")
+    if abs(result) > MAX_NUMBER:  # 1.9e203 would be stored, shown and alerted on in full
+        raise NoValue("formula.beyond_range")
     return result
 
 

@@ -310,3 +310,38 @@ async def test_removing_an_input_names_every_formula_that_reads_it_in_order(
         "spend is read by the formula of cac, spc; change those formulas first "
         "(/kpi edit cac formula=…)."
     )
+
+
+async def test_a_result_beyond_the_range_of_numbers_is_no_value_with_the_reason(
+    chat: FakeChat,
+) -> None:
+    """`x ** 64` at x = 1 500 stored 1.9e203 and printed its 204 digits in every reply, a
+    number no one could type (every number keeps within ±1e15); `x ** 5` is 7.6e15 there."""
+    await chat.ok(X)
+    await chat.ok("/kpi set x 1500")
+    assert await chat.ok('/kpi add p "P" formula="x ** 5" target=1 perspective=finance') == (
+        "Saved KPI P (p): target=1. P (p) has no value for 2026-11: the result is beyond "
+        "±1e15, the range every number keeps."
+    )
+    assert (await chat.ok("/kpi p explain")).splitlines()[1] == (
+        "value (2026-11) = x ** 5 = 1 500 ^ 5: no value, the result is beyond ±1e15, "
+        "the range every number keeps"
+    )
+    assert await chat.ok("/kpi set x 900") == (
+        "Saved X = 900 (replaced 1 500) (🟢 green, progress 900%).\n"
+        "Recalculated P (p) = 590 490 000 000 000 for 2026-11."
+    )
+
+
+async def test_refused_formula_parts_are_named_as_people_write_them(chat: FakeChat) -> None:
+    await chat.ok(X)
+    helpers = "min, max, abs, round, ratio, pct_change, roi, nps, ltv, conversion"
+    assert await chat.error(
+        """/kpi add t "T" formula="'a' * x" target=1 perspective=finance"""
+    ) == (
+        f"Formulas allow KPI keys, numbers, + - * / **, ( ) and the helpers {helpers}; "
+        "not text or other values that are not numbers."
+    )
+    assert await chat.error(
+        '/kpi add t "T" formula="(lambda: x)()" target=1 perspective=finance'
+    ) == (f"Only a helper can be called, by its name; formulas may call {helpers}.")
