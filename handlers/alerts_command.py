@@ -12,6 +12,7 @@ from handlers import alert_judge, alert_messages, alert_pipeline, render
 from handlers.alert_settings_input import POLICY_FIELDS, policy_value, switch, unknown_option
 from handlers.common import kpi_or_fail, need, who, zone_of
 from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
+from handlers.dates import take_duration
 from handlers.messages import validation_text
 from handlers.parsing import clip
 from handlers.router import Router
@@ -231,11 +232,12 @@ async def alerts_off(cmd: Command, ctx: Context) -> Reply:
 async def alerts_mute(cmd: Command, ctx: Context) -> Reply:
     """Silence one KPI (or all) for a while; changes are still evaluated and logged."""
     need(cmd.args, 2)
-    if len(cmd.args) > 2:
-        raise UsageError(f"Unexpected words: {clip(' '.join(cmd.args[2:]))}.", usage=True)
+    duration, rest = take_duration(cmd.args[1:])  # `2d`, `3 дня`, `3 dage`
+    if rest:
+        raise UsageError(f"Unexpected words: {clip(' '.join(rest))}.", usage=True)
     target = _target(cmd, ctx, cmd.args[0])
     now = ctx.clock()
-    mute = Mute.create(target, parse_duration(cmd.args[1]), by=who(cmd), now=now)
+    mute = Mute.create(target, parse_duration(duration), by=who(cmd), now=now)
     chat = cmd.chat.key
     settings = alert_pipeline.end_expired_mutes(ctx, chat, now)
     mutes = tuple(m for m in settings.mutes if m.target != mute.target)

@@ -289,3 +289,27 @@ def looks_like_date(raw: str) -> bool:
         "сегодня",
         "вчера",
     )
+
+
+#: Unit words a duration is written with in English, Russian, Danish and German, each as the
+#: short unit a mute takes (`3 дня`, `3 dage`, `3 Tage` are `3d`).
+_DURATION_WORDS = {
+    "m": r"minutes?|mins?|минут[аы]?|minutter|minut|minuten?",
+    "h": r"hours?|hrs?|час(?:а|ов)?|timer|time|stunden?",
+    "d": r"days?|день|дн(?:я|ей)|сутки|суток|dage?|tage?n?",
+    "w": r"weeks?|недел[яиюь]|недель|uger?|wochen?",
+}
+_DURATION_WORD = "|".join(f"(?P<{unit}>{words})" for unit, words in _DURATION_WORDS.items())
+_SPELLED_PART = re.compile(rf"(\d{{1,15}})\s*(?:{_DURATION_WORD})(?!\w)\s*", re.IGNORECASE)
+
+
+def take_duration(words: Sequence[str]) -> tuple[str, list[str]]:
+    """The duration `words` start with, in the short form a mute takes (`3 дня` → `3d`,
+    `2 hours 30 min` → `2h30m`; a short one such as `3д` as typed), and the words after it."""
+    text, short, end = " ".join(words), "", 0
+    while part := _SPELLED_PART.match(text, end):
+        short += part[1] + next(unit for unit in _DURATION_WORDS if part[unit])
+        end = part.end()
+    if not short:
+        return (words[0] if words else ""), list(words[1:])
+    return short, text[end:].split()

@@ -145,7 +145,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     kr = kr_or_fail(cmd, ctx, positional[0])  # an unknown KR says so, not "missing value"
     need(positional, 1 if kr.kpi is not None else 2)
     if kr.kpi is not None:  # the value follows the KPI; the check-in records confidence
-        if len(positional) > 1 and re.fullmatch(r"[−+-]?[\d.,]+%?", positional[1]):
+        if len(positional) > 1 and re.fullmatch(r"[−–+-]?[\d.,]+%?", positional[1]):
             raise UsageError(
                 f"{kr.key} follows KPI {kr.kpi}: record values with /kpi set {kr.kpi} …; "
                 f"a check-in records confidence, e.g. /okr checkin {kr.key} confidence=7"

@@ -259,6 +259,12 @@ _SUFFIX = {
 #: What may follow a number as a word of its own and still be the number's: a multiplier
 #: (`1,1 млн`) or a percent sign (`12,5 %`).
 _SPACED_SUFFIX = re.compile(r"(?:k|к|тыс|m|mln|млн|bn|млрд)\.?|%", re.IGNORECASE)
+#: Dashes people (or their phones and word processors) type as a minus: the minus sign the
+#: bot writes (−), an en dash (–), a figure dash (‒), small and fullwidth hyphen-minus.
+_MINUSES = "−–‒﹣－"
+_TO_HYPHEN = str.maketrans(dict.fromkeys(_MINUSES, "-"))
+#: A sign before a number, any minus among them.
+_SIGN = f"[+\\-{_MINUSES}]"
 _PLAIN_NUMBER = re.compile(r"[+-]?\d{1,18}(?:\.\d{1,18})?")
 _NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)\.?(%?)$")
 #: `1e3`, `2,5e-3`: scientific notation, which the README's number rules do not list.
@@ -283,7 +289,7 @@ def parse_number(raw: str, what: str = "value") -> float:
             return value
     text = _INVISIBLE.sub("", raw).strip().replace("\u00a0", " ").replace("\u202f", " ")
     text = text.replace("_", "")
-    compact = text.replace(" ", "").replace("'", "").replace("−", "-").lower()
+    compact = text.replace(" ", "").replace("'", "").translate(_TO_HYPHEN).lower()
     if "," in compact and "." in compact:
         # whichever comes last is the decimal mark: 1,234.5 and 1.234,5 are both 1234.5
         body = compact.rstrip(".")  # `5тыс.`: an abbreviation's dot is not a decimal mark
@@ -337,7 +343,7 @@ def _ungrouped(raw: str, text: str, mark: str, what: str) -> str:
 
 #: `14.000`: a lone dot before three digits, read as a decimal point (14) though a Dane or a
 #: German means a thousand by it (14 000).
-_DOT_BEFORE_THREE = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}")
+_DOT_BEFORE_THREE = re.compile(rf"{_SIGN}?[1-9]\d{{0,2}}\.\d{{3}}")
 
 
 def dot_reading(raw: str, value: float) -> str:
@@ -345,7 +351,7 @@ def dot_reading(raw: str, value: float) -> str:
     for any other. Said where nothing else would question it (a KPI's first value)."""
     if not _DOT_BEFORE_THREE.fullmatch(raw):
         return ""
-    whole = raw.replace(".", "")
+    whole = raw.replace(".", "").translate(_TO_HYPHEN)
     return (
         f"Read {raw} as {format_number(value)} (a lone dot is a decimal point): "
         f"write {whole.lstrip('+')} if you meant {format_number(float(whole))}."
@@ -378,7 +384,7 @@ def _glue_multiplier(tokens: Sequence[str], raw: str, nxt: int) -> tuple[str, in
     return raw, nxt
 
 
-_GROUP_HEAD = re.compile(r"[+-]?\d{1,3}")
+_GROUP_HEAD = re.compile(rf"{_SIGN}?\d{{1,3}}")
 _GROUP = re.compile(r"\d{3}")
 _LAST_GROUP = re.compile(r"\d{3}(?:[.,]\d+)?(?:[a-zа-я]+|%)?")
 
@@ -411,7 +417,7 @@ def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
 
 #: An option's value that is a number so far (or ends in one after a colon, as a stage of
 #: `staged=2027Q1:10` does), which a `%` or a multiplier typed apart joins.
-_OPTION_NUMBER = re.compile(r"(?:\S*:)?[+\-−]?[\d.,]*\d")
+_OPTION_NUMBER = re.compile(rf"(?:\S*:)?{_SIGN}?[\d.,]*\d")
 
 
 def split_options(
@@ -428,7 +434,7 @@ def split_options(
         tok = items[index]
         index += 1
         name, eq, value = tok.partition("=")
-        if eq and re.fullmatch(r"[+-]?\d{1,3}", value):  # target=20 000
+        if eq and _GROUP_HEAD.fullmatch(value):  # target=20 000
             while index < len(items) and re.fullmatch(r"\d{3}(?:[.,]\d+)?%?", items[index]):
                 value += items[index]
                 index += 1

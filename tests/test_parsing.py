@@ -37,6 +37,9 @@ NOW = datetime(2026, 11, 21, tzinfo=UTC)
         ("1.2M", 1_200_000),
         ("35%", 35),
         ("-3", -3),
+        ("–95", -95),  # an en dash
+        ("−1 000", -1000),  # the minus sign replies use
+        ("－2,5", -2.5),  # a fullwidth hyphen-minus
         ("+7", 7),
         ("0,125", 0.125),
         ("1,234.5", 1234.5),
@@ -186,6 +189,11 @@ def test_a_text_without_quotes_splits_as_the_full_splitter_splits_it(text: str) 
         (
             "+2.250",
             "Read +2.250 as 2.25 (a lone dot is a decimal point): write 2250 if you meant 2 250.",
+        ),
+        (
+            "–14.000",
+            "Read –14.000 as −14 (a lone dot is a decimal point): "
+            "write -14000 if you meant −14 000.",
         ),
         ("0.125", ""),  # a thousand is never written with a leading zero
         ("14.0001", ""),

@@ -174,3 +174,37 @@ async def test_a_percent_typed_apart_joins_a_number_not_a_text_option(chat: Fake
     assert await chat.ok('/kpi edit leads name="Q4 %" target=5 %') == (
         "Updated Q4 % (leads): name=Q4 %, target=5."
     )
+
+
+async def test_an_en_dash_or_a_minus_sign_before_a_number_is_a_minus(chat: FakeChat) -> None:
+    """`–95` (an en dash, as word processors and phones turn a typed `-` into) was refused as
+    not a number; `−95` (the minus sign the bot itself writes) is read too, grouped or not."""
+    await chat.ok('/kpi add margin "Margin" baseline=-50 target=10 perspective=finance')
+    assert await chat.ok("/kpi set margin –45 2026-11-19") == (
+        "Saved Margin = −45 for 2026-11-19 (🔴 red, progress 8%)."
+    )
+    assert await chat.ok("/kpi set margin −1 000 2026-11-20") == (
+        "Saved Margin = −1 000 for 2026-11-20 (🔴 red, progress −1 583%)."
+    )
+    assert await chat.ok("/kpi edit margin baseline=–60 crit=−55") == (
+        "Updated Margin (margin): baseline=−60, crit=−55."
+    )
+
+
+async def test_a_mute_for_days_in_words_is_read_like_the_short_form(chat: FakeChat) -> None:
+    """`/alerts mute cac 3 дня` (and the Danish `3 dage`) was refused with the usage line,
+    though `3д` works: a number and a unit word are a duration in English, Russian, Danish
+    and German."""
+    await chat.ok('/kpi add cac "CAC" baseline=120 target=80 perspective=finance')
+    short = await chat.ok("/alerts mute cac 3д")
+    assert short == (
+        "cac muted until 24 Nov 10:00 (UTC) by @anna. Changes are still evaluated and logged; "
+        "/alerts unmute cac ends it early."
+    )
+    for words in ("3 дня", "3 dage", "3 days", "3 Tage", "2 days 24 hours", "72 часа"):
+        assert await chat.ok(f"/alerts mute cac {words}") == short, words
+    assert (await chat.ok("/alerts mute all 1 неделю")).startswith("All KPIs muted until 28 Nov")
+    assert (await chat.error("/alerts mute cac 3 лет")).startswith("Unexpected words: лет.")
+    assert (await chat.error("/alerts mute cac 2 days please")).startswith(
+        "Unexpected words: please."
+    )
