@@ -208,24 +208,22 @@ def _remind_on_docs(
         if answer is None:
             return None
         steps.append(answer)
-    alerts = ctx.store.alerts
-    for (key, _), (state, _) in zip(readings.items(), steps, strict=True):
-        alerts.put_state_doc(chat, key, state, test=False)
-    alerts.log_docs(chat, [reminder for _, reminder in steps])
-    if not channels(settings, chat):
-        return len(steps), False  # `/alerts off`: the log still shows what would have gone
+    states = {key: state for key, (state, _) in zip(readings, steps, strict=True)}
+    log = [reminder for _, reminder in steps]
+    if not channels(settings, chat):  # `/alerts off`: the log still shows what would have gone
+        stored = ctx.store.alerts.put_reminders(chat, states, log, [])
+        return (len(steps), False) if stored else None
     grouped = now + settings.policy.group_window
     waiting = [
         grouped if held is None else datetime.fromisoformat(held)
         for held in (reminder["held_until"] for _, reminder in steps)
     ]
-    alerts.queue_docs(
-        chat,
-        [
-            {"transition": reminder, "ready_at": instant_text(ready)}
-            for (_, reminder), ready in zip(steps, waiting, strict=True)
-        ],
-    )
+    queued = [
+        {"transition": reminder, "ready_at": instant_text(ready)}
+        for reminder, ready in zip(log, waiting, strict=True)
+    ]
+    if not ctx.store.alerts.put_reminders(chat, states, log, queued):
+        return None
     if min(waiting) <= now:  # a group window of 0: what is ready goes out now
         flush_due(ctx, chat, now, settings=settings)
     else:

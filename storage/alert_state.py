@@ -327,6 +327,35 @@ class AlertRepo:
         for this and never touched again."""
         self._put_state(chat, kpi, state, test, None)
 
+    def put_reminders(
+        self,
+        chat: str,
+        states: Mapping[str, Mapping[str, Any]],
+        log: list[dict[str, Any]],
+        queued: list[dict[str, Any]],
+    ) -> bool:
+        """The sweep's reminders as documents, one change of the book: each KPI's new red
+        state (live; its old one in the book), their log entries and waiting alerts
+        (appended; `to_doc` of each, built for this and never touched again): what
+        `put_state`, `log` and `save_batcher` store for them one after the other. False,
+        nothing changed, when a KPI's state is not in the book (the caller takes that way)."""
+        book = self._book(chat)
+        current = book.get("states") or _EMPTY_BOOK
+        if not all(kpi in current for kpi in states):
+            return False
+        parts: dict[str, Any] = {
+            "states": {**current, **{k: {"test": False, "state": s} for k, s in states.items()}},
+            "log": [*(book.get("log") or ()), *log],
+        }
+        if queued:
+            parts["queued"] = [*(book.get("queued") or ()), *queued]
+        held = self._update(chat, **parts)
+        if held is not None:
+            for kpi in states:
+                held.states.pop(kpi, None)
+            held.batcher = None
+        return True
+
     def _put_state(
         self, chat: str, kpi: str, state: Mapping[str, Any], test: bool, model: AlertState | None
     ) -> None:
@@ -419,15 +448,6 @@ class AlertRepo:
         if held is not None:
             held.batcher = batcher
 
-    def queue_docs(self, chat: str, queued: list[dict[str, Any]]) -> None:
-        """Append waiting alerts given as documents (`to_doc` of each `Queued`, built for
-        this and never touched again): the sweep's reminders, when none was waiting."""
-        if not queued:
-            return
-        held = self._update(chat, queued=[*(self._book(chat).get("queued") or ()), *queued])
-        if held is not None:
-            held.batcher = None  # parsed again from the book if read
-
     def chats_with_queued_alerts(self) -> list[str]:
         """Chats whose batcher holds something (to re-arm their flush timers at start).
 
@@ -451,11 +471,6 @@ class AlertRepo:
             return
         newest = self._book(chat).get("log") or []
         self._update(chat, log=[*newest, *(to_doc(t) for t in transitions)])
-
-    def log_docs(self, chat: str, transitions: list[dict[str, Any]]) -> None:
-        """`log` of transitions given as documents (`to_doc` of each, never touched again)."""
-        if transitions:
-            self._update(chat, log=[*(self._book(chat).get("log") or ()), *transitions])
 
     def recent_log(self, chat: str, limit: int = 20) -> list[Transition]:
         """The latest `limit` transitions, oldest first."""
