@@ -231,7 +231,8 @@ def _quick(
     if state is None:
         return None
     old = ctx.store.kpis.record_doc(chat, reading)
-    calculated.values_changed(ctx, chat, {kpi.key: [day]}, now)  # the key results it drives
+    # `values_changed` of a KPI no formula reads: the key results it drives follow it
+    calculated.sync_key_results(ctx, chat, [kpi])
     alerts.put_state_doc(chat, kpi.key, state, test=False)
     was = None if old is None else float(old["value"])
     said = _said(kpi, value, day, now.date(), was, thresholds, value, "")

@@ -67,7 +67,7 @@ def _check(case: tuple[dict[str, Any], str, Any]) -> None:
         assert backend.load(NAME) == body
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_cases())
 def test_a_spliced_body_is_the_documents_dumped_and_a_declined_one_writes_nothing(
     case: tuple[dict[str, Any], str, Any],
