@@ -51,6 +51,11 @@ _UNSEEN = re.compile(f"[{re.escape(_UNSEEN_ENDS)}]")
 #: as spaces, so none is stored in a name or note and printed back (NUL was also the
 #: splitter's mark for apostrophes). Tabs and line breaks stay: pasted lines are split by them.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Direction embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): dropped, as
+#: one kept in a name turned the rest of every line showing it around (a right-to-left
+#: override spoofs what follows). Direction marks (U+200E, U+200F) end with their word: kept.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile(f"{_CONTROLS.pattern}|{_BIDI_CONTROLS.pattern}")
 KEY_RE = re.compile(r"^[^\W\d_][\w.-]{0,39}$|^\d[\w.-]{0,39}$", re.UNICODE)
 
 #: Longest message we read; longer ones are refused before any parsing.
@@ -91,8 +96,11 @@ def _trimmed(raw: str) -> str:
 
 
 def controls_as_spaces(text: str) -> str:
-    """`text` with each control character read as a space (see `_CONTROLS`)."""
-    return _CONTROLS.sub(" ", text) if _CONTROLS.search(text) else text
+    """`text` with each control character read as a space (see `_CONTROLS`) and direction
+    overrides dropped (see `_BIDI_CONTROLS`)."""
+    if not _UNSAFE.search(text):
+        return text
+    return _BIDI_CONTROLS.sub("", _CONTROLS.sub(" ", text))
 
 
 def command_from_text(

@@ -28,3 +28,15 @@ async def test_tabs_and_line_breaks_still_split_pasted_lines(chat: FakeChat) -> 
     assert (await chat.ok("/kpi import\nleads\t5\t2026-11-20\r\nleads\t6\t2026-11-21")).startswith(
         "Import preview: 2 values for 1 KPI\n"
     )
+
+
+async def test_direction_overrides_are_dropped_so_a_name_cannot_turn_a_reply_around(
+    chat: FakeChat,
+) -> None:
+    """A right-to-left override (U+202E) kept in a name reversed the rest of every line that
+    showed it: 'Saved KPI Leads\u202e evil (zw).' reads 'Saved KPI Leads .)wz( live'."""
+    assert await chat.ok('/kpi add zw "Leads\u202e evil\u2066" target=5 perspective=finance') == (
+        "Saved KPI Leads evil (zw): target=5."
+    )
+    await chat.ok("/kpi set zw 5 \u202dafter\u202c the fair")
+    assert "2026-11-21      5  @anna  after the fair" in await chat.ok("/kpi history zw")
