@@ -146,10 +146,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     need(positional, 1 if kr.kpi is not None else 2)
     if kr.kpi is not None:  # the value follows the KPI; the check-in records confidence
         if len(positional) > 1 and re.fullmatch(r"[−–+-]?[\d.,]+%?", positional[1]):
-            raise UsageError(
-                f"{kr.key} follows KPI {kr.kpi}: record values with /kpi set {kr.kpi} …; "
-                f"a check-in records confidence, e.g. /okr checkin {kr.key} confidence=7"
-            )
+            raise _follows(kr)
         kr = _follow_kpi(cmd, ctx, kr)
         value, nxt = kr.current if kr.current is not None else kr.start, 1
     else:
@@ -184,6 +181,8 @@ async def okr_confirm(cmd: Command, ctx: Context) -> Reply:
     if payload is None:
         return Reply(text=CANCELLED)
     kr = kr_or_fail(cmd, ctx, str(payload["kr"]))
+    if kr.kpi is not None:  # linked to a KPI since it was parked: its value is the KPI's
+        raise _follows(kr)
     confidence = payload["confidence"]
     return _check_in(
         cmd,
@@ -192,6 +191,14 @@ async def okr_confirm(cmd: Command, ctx: Context) -> Reply:
         float(payload["value"]),
         None if confidence is None else int(confidence),
         str(payload["note"]),
+    )
+
+
+def _follows(kr: KeyResult) -> UsageError:
+    """Why a value typed for `kr`, which follows a KPI, is not recorded."""
+    return UsageError(
+        f"{kr.key} follows KPI {kr.kpi}: record values with /kpi set {kr.kpi} …; "
+        f"a check-in records confidence, e.g. /okr checkin {kr.key} confidence=7"
     )
 
 

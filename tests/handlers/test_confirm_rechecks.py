@@ -1,0 +1,27 @@
+"""A value parked by the far-value question is checked again when it is confirmed: what
+`/kpi set` and `/okr checkin` refuse, their *Record* button refuses too (found by review8:
+the button recorded a typed value over a formula's, and over a KPI-driven key result's)."""
+
+from __future__ import annotations
+
+from tests.support import FakeChat
+
+
+async def test_a_parked_checkin_is_refused_once_its_key_result_follows_a_kpi(
+    chat: FakeChat,
+) -> None:
+    """`/okr checkin fol 11 500` asks first; `fol` then follows KPI `nps`; *Record 11*
+    stored 11 as the key result's value, shown beside "← KPI nps" instead of the KPI's 40,
+    which `/okr checkin fol 11` refuses."""
+    await chat.ok('/kpi add nps "NPS" target=50 perspective=customers')
+    await chat.ok("/kpi set nps 40")
+    await chat.ok('/okr add delight "Delight our customers"')
+    await chat.ok('/okr kr delight fol "Followers" start=10000 target=12000')
+    [ask] = await chat.say("/okr checkin fol 11 500 confidence=6 efter kampagne")
+    await chat.ok("/okr kr edit fol kpi=nps")
+    before = await chat.ok("/okr")
+    assert await chat.error(ask.buttons[0].command) == (
+        "fol follows KPI nps: record values with /kpi set nps …; "
+        "a check-in records confidence, e.g. /okr checkin fol confidence=7"
+    )
+    assert await chat.ok("/okr") == before
