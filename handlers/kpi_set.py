@@ -50,10 +50,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     need(cmd.args, 2)
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
     if kpi.formula:
-        raise UsageError(
-            f"{kpi.key} is calculated ({kpi.formula}); record its inputs instead, "
-            f"or make it manual with /kpi edit {kpi.key} formula=none"
-        )
+        raise _calculated(kpi)
     args = _unit_left_out(cmd.args, kpi.unit)
     raw, nxt = take_number(args, 1)
     value = _value(raw, kpi)
@@ -91,11 +88,21 @@ async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
     if payload is None:
         return Reply(text=CANCELLED)
     kpi = kpi_or_fail(cmd, ctx, str(payload["kpi"]))
+    if kpi.formula:  # made calculated since the value was parked: its values are the formula's
+        raise _calculated(kpi)
     day = date.fromisoformat(str(payload["day"]))
     zone = chat_zone(cmd, ctx)
     value = float(payload["value"])
     now = ctx.clock().astimezone(zone)
     return _record(cmd, ctx, kpi, value, day, str(payload["note"]), now, zone)
+
+
+def _calculated(kpi: Kpi) -> UsageError:
+    """Why a value typed for a calculated KPI is not recorded."""
+    return UsageError(
+        f"{kpi.key} is calculated ({kpi.formula}); record its inputs instead, "
+        f"or make it manual with /kpi edit {kpi.key} formula=none"
+    )
 
 
 def _unit_left_out(args: tuple[str, ...], unit: str) -> tuple[str, ...]:

@@ -7,6 +7,23 @@ from __future__ import annotations
 from tests.support import FakeChat
 
 
+async def test_a_parked_value_is_refused_once_its_kpi_is_calculated(chat: FakeChat) -> None:
+    """`/kpi set cac 95000` asks first; `cac` then becomes a formula KPI; *Record 95 000*
+    stored 95 000 by hand over the formula's 80, which `/kpi set cac` refuses."""
+    await chat.ok('/kpi add nps "NPS" target=50 perspective=customers')
+    await chat.ok("/kpi set nps 40")
+    await chat.ok('/kpi add cac "CAC" target=100 perspective=finance')
+    await chat.ok("/kpi set cac 90")
+    [ask] = await chat.say("/kpi set cac 95000")
+    await chat.ok('/kpi edit cac formula="nps * 2"')
+    before = await chat.ok("/kpi history cac")
+    assert await chat.error(ask.buttons[0].command) == (
+        "cac is calculated (nps * 2); record its inputs instead, "
+        "or make it manual with /kpi edit cac formula=none"
+    )
+    assert await chat.ok("/kpi history cac") == before
+
+
 async def test_a_parked_checkin_is_refused_once_its_key_result_follows_a_kpi(
     chat: FakeChat,
 ) -> None:
