@@ -32,6 +32,7 @@ from handlers.contract import (
 )
 from handlers.history import page_size, paged_footer, undo_button, when
 from handlers.parsing import (
+    MINUSES,
     FieldParser,
     hashtag_of,
     normalize_key,
@@ -321,7 +322,7 @@ def _entry(
     amount, rest = 1.0, list(words)
     # `+2` (or `-1`) anywhere first is an amount; a bare number only when nothing follows,
     # so "#articles 10 KPI mistakes" logs one article with that note
-    signed = bool(rest) and rest[0][:1] in "+-−" and len(rest[0]) > 1
+    signed = bool(rest) and rest[0][:1] in f"+-{MINUSES}" and len(rest[0]) > 1
     if rest and (signed or (len(rest) == 1 and re.fullmatch(r"\d+(?:[.,]\d+)?", rest[0]))):
         amount = parse_number(rest.pop(0), "amount")
         if amount == 0:

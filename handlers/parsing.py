@@ -27,9 +27,14 @@ from scoring.errors import MAX_QUOTE as MAX_QUOTE  # what error lines quote, for
 from scoring.errors import clip as clip
 
 _COMMAND = re.compile(r"^/([^\s@/]+)(?:@(\S+))?(?:\s+(.*))?$", re.DOTALL)
-#: `#articles +1 note`; the tag ends where a key does, so `#articles: +1` and `#articles+1`
-#: (highlighted as `#articles` by Telegram and Slack) log too
-_HASHTAG = re.compile(r"^#([\w-]+(?:\.[\w-]+)*)(?:[:,;.!?]+|(?=[+−\s])|$)\s*(.*)$", re.DOTALL)
+#: Dashes people (or their phones and word processors) type as a minus: the minus sign the
+#: bot writes (−), an en dash (–), a figure dash (‒), small and fullwidth hyphen-minus.
+MINUSES = "−–‒﹣－"
+#: `#articles +1 note`; the tag ends where a key does, so `#articles: +1`, `#articles+1` and
+#: `#articles–1` (highlighted as `#articles` by Telegram and Slack) log too
+_HASHTAG = re.compile(
+    rf"^#([\w-]+(?:\.[\w-]+)*)(?:[:,;.!?]+|(?=[+{MINUSES}\s])|$)\s*(.*)$", re.DOTALL
+)
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)|(?<=\w)'(?=\s|$)")
 _HELD = "\x00"
@@ -267,12 +272,9 @@ _SUFFIX = {
 #: What may follow a number as a word of its own and still be the number's: a multiplier
 #: (`1,1 млн`) or a percent sign (`12,5 %`).
 _SPACED_SUFFIX = re.compile(r"(?:k|к|тыс|m|mln|млн|bn|млрд)\.?|%", re.IGNORECASE)
-#: Dashes people (or their phones and word processors) type as a minus: the minus sign the
-#: bot writes (−), an en dash (–), a figure dash (‒), small and fullwidth hyphen-minus.
-_MINUSES = "−–‒﹣－"
-_TO_HYPHEN = str.maketrans(dict.fromkeys(_MINUSES, "-"))
+_TO_HYPHEN = str.maketrans(dict.fromkeys(MINUSES, "-"))
 #: A sign before a number, any minus among them.
-_SIGN = f"[+\\-{_MINUSES}]"
+_SIGN = f"[+\\-{MINUSES}]"
 _PLAIN_NUMBER = re.compile(r"[+-]?\d{1,18}(?:\.\d{1,18})?")
 _NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)\.?(%?)$")
 #: `1e3`, `2,5e-3`: scientific notation, which the README's number rules do not list.

@@ -208,3 +208,17 @@ async def test_a_mute_for_days_in_words_is_read_like_the_short_form(chat: FakeCh
     assert (await chat.error("/alerts mute cac 2 days please")).startswith(
         "Unexpected words: please."
     )
+
+
+async def test_an_en_dash_before_a_logged_amount_is_a_minus(chat: FakeChat) -> None:
+    """`/log articles –1 oops` logged +1 with the note "–1 oops": an amount may start with
+    an en dash or a minus sign as with `-` (`#articles −1` already did)."""
+    await chat.ok('/initiative add articles "Articles" cadence=4/month')
+    await chat.ok("/log articles +3")
+    assert await chat.ok("/log articles –1 oops") == (
+        "Logged −1 on Articles. 2 of 4 this month, 10 days left."
+    )
+    assert await chat.ok("#articles–1 again") == (
+        "Logged −1 on Articles. 1 of 4 this month, 10 days left."
+    )
+    assert "−1  @anna  oops" in await chat.ok("/initiative articles")
