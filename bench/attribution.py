@@ -423,12 +423,16 @@ def verdict_row(parts: list[Parts], goal_ms: float) -> str:
     ours = [ours_at_most(p) for p in parts]
     still = sum(1 for o in ours if o > goal_ms)
     worst = parts[ours.index(max(ours))]
+    cpu = (
+        f"{_n(worst.replay_cpu)} replayed CPU + {_n(worst.untagged_cpu)} untagged steps"
+        if worst.replay_cpu
+        else f"{_n(worst.cpu)} CPU"
+    )
     return (
         f"{still} of {len(parts)} over {goal_ms:g} ms by our part alone (ours at most "
         f"{_n(sum(ours))} of {_n(sum(p.wall for p in parts))} ms; the longest ours "
-        f"{_n(max(ours))} ms, of {_n(worst.wall)}: {_n(worst.replay_cpu)} replayed CPU + "
-        f"{_n(worst.untagged_cpu)} untagged steps + "
-        f"{_n(worst.commit - worst.writer_delay)} commit)"
+        f"{_n(max(ours))} ms, of {_n(worst.wall)}: {cpu} + "
+        f"{_n(worst.commit - worst.writer_delay)} commit less the writer's run delay)"
     )
 
 

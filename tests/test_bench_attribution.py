@@ -222,8 +222,10 @@ def test_our_part_is_the_replayed_cpu_untagged_steps_and_the_commit_less_its_run
     row = attribution.verdict_row([parts, dataclasses.replace(parts, replay_cpu=30)], 20)
     assert row == (
         "1 of 2 over 20 ms by our part alone (ours at most 40 of 120 ms; the longest ours "
-        "33 ms, of 60: 30 replayed CPU + 1.0 untagged steps + 2.0 commit)"
+        "33 ms, of 60: 30 replayed CPU + 1.0 untagged steps + 2.0 commit less the writer's "
+        "run delay)"
     )
+    assert ", of 60: 14 CPU + 2.0 commit" in attribution.verdict_row([unknown], 20)
     assert attribution.verdict_row([], 20) == "none"
 
 
