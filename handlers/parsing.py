@@ -428,6 +428,12 @@ def take_number_tokens(tokens: Sequence[str], start: int) -> tuple[str, int]:
 #: An option's value that is a number so far (or ends in one after a colon, as a stage of
 #: `staged=2027Q1:10` does), which a `%` or a multiplier typed apart joins.
 _OPTION_NUMBER = re.compile(rf"(?:\S*:)?{_SIGN}?[\d.,]*\d")
+#: An option value ending in the first group of a space-grouped number, its own or its last
+#: stage's (`target=20`, `staged=2027-03-31:10`, as the `/kpi add` reply shows a stage), and
+#: a group that continues it (`000`, `500,2027-06-30:11`: a group, then the next stage
+#: up to its first group).
+_OPTION_GROUP_HEAD = re.compile(rf"(?:\S*:)?{_SIGN}?\d{{1,3}}")
+_OPTION_GROUP = re.compile(rf"\d{{3}}(?:[.,]\d+)?%?|\d{{3}},\S*:{_SIGN}?\d{{1,3}}")
 
 
 def split_options(
@@ -444,8 +450,8 @@ def split_options(
         tok = items[index]
         index += 1
         name, eq, value = tok.partition("=")
-        if eq and _GROUP_HEAD.fullmatch(value):  # target=20 000
-            while index < len(items) and re.fullmatch(r"\d{3}(?:[.,]\d+)?%?", items[index]):
+        if eq and _OPTION_GROUP_HEAD.fullmatch(value):  # target=20 000, staged=…:10 500
+            while index < len(items) and _OPTION_GROUP.fullmatch(items[index]):
                 value += items[index]
                 index += 1
         spaced = index < len(items) and _SPACED_SUFFIX.fullmatch(items[index])

@@ -42,3 +42,22 @@ async def test_a_parked_checkin_is_refused_once_its_key_result_follows_a_kpi(
         "a check-in records confidence, e.g. /okr checkin fol confidence=7"
     )
     assert await chat.ok("/okr") == before
+
+
+async def test_a_stage_typed_as_the_add_reply_shows_it_is_read_as_one_number(
+    chat: FakeChat,
+) -> None:
+    """The `/kpi add` reply shows a stage as read, space-grouped (`staged=2027-03-31:10 500`);
+    typed back, the stage was read as 10 and the `500` joined the KPI's name ("Social 500")
+    or was refused by `/kpi edit` as an unexpected word."""
+    said = await chat.ok(
+        '/kpi add s "Social" target=12000 due=2027-09-30 from=2026-09-30 '
+        "staged=2027-03-31:10 500,2027-06-30:11 000 perspective=customers"
+    )
+    assert said == (
+        "Saved KPI Social (s): target=12 000, due=2027-09-30, from=2026-09-30, "
+        "staged=2027-03-31:10 500,2027-06-30:11 000."
+    )
+    assert await chat.ok("/kpi edit s staged=2027-03-31:10 600") == (
+        "Updated Social (s): staged=2027-03-31:10 600."
+    )
