@@ -7,10 +7,11 @@ start (SIGALRM) interrupts it and its handler records the loop's stack, so each 
 is reported with the code it was in: ours (a slow path to fix) or an ordinary step the VM
 stalled (CPU far below wall time).
 
-The timer replaced a watchdog thread that looked every millisecond: on a busy machine
-that thread cost about 3 ms of CPU per 44 ms slow window of the floor (about 7 % of a
-core, counted with `bench.attribution`), taken from the same CPU share as the loop, and it
-took the GIL each time. A timer costs two system calls per step and nothing between.
+The timer replaced a watchdog thread that looked every millisecond: that thread cost
+0.17–0.3 ms of CPU per open-loop operation (one every 8 ms: 2–4 % of a core; 1.89 against
+1.72 ms per operation in an A/B of the two tracers on the floor's work, and in the slow
+windows of the floor about 3 ms per 44 ms), taken from the same CPU share as the loop, and
+it took the GIL each time. A timer costs two system calls per step and nothing between.
 
 The garbage collector runs inside whatever step allocates when a threshold is crossed, and
 no Python frame of its own shows, so the tracer also times every collection
