@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bot.app import build_core
 from handlers import alert_pipeline, calculated, kpi_set
-from storage import outbox
+from storage import outbox, pending
 from tests.support import FakeChat, FixedClock
 
 SETUP = (
@@ -69,11 +69,16 @@ def _general_path() -> Iterator[None]:
 
 async def _chat(steps: list[str]) -> tuple[list[str], dict[str, bytes | None]]:
     """Every reply of the session (setup included) and every stored table after it (the
-    random ids of queued alerts drawn in order, so both sessions draw the same)."""
+    random ids of queued alerts and parked values drawn in order, so both sessions draw
+    the same)."""
     drawn = itertools.count()
     ids = SimpleNamespace(urandom=lambda size: next(drawn).to_bytes(size, "big"))
     sent = SimpleNamespace(token_hex=lambda size: next(drawn).to_bytes(size, "big").hex())
-    with mock.patch.object(outbox, "os", ids), mock.patch.object(alert_pipeline, "secrets", sent):
+    with (
+        mock.patch.object(outbox, "os", ids),
+        mock.patch.object(alert_pipeline, "secrets", sent),
+        mock.patch.object(pending, "secrets", sent),  # the 100× question's parked value
+    ):
         return await _session(steps)
 
 
@@ -118,6 +123,12 @@ def _same(steps: list[str]) -> None:
 @given(STEPS)
 def test_a_quick_set_replies_and_stores_what_the_general_path_does(steps: list[str]) -> None:
     _same(steps)
+
+
+def test_a_far_value_question_is_asked_alike_on_both_paths() -> None:
+    """The 100× question parks the value under a random id shown in its buttons: both
+    sessions draw the same ids, so the question alone never tells the paths apart."""
+    _same(["/kpi set a 120", "/kpi set a 1"])
 
 
 def test_the_common_set_takes_the_quick_path() -> None:
