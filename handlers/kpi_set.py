@@ -72,7 +72,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         return ask_first(cmd, ctx, "kpi-set", payload, recent, about=about, unit=kpi.unit)
     quick = _quick(cmd, ctx, kpi, value, day, note, now, latest)
     saved = quick or _record(cmd, ctx, kpi, value, day, note, now, zone)
-    reading = "" if any(recent) else dot_reading(raw, value)  # nothing to compare `14.000` to
+    reading = dot_reading(raw, value, recent)  # `14.000`: said unless its reading fits
     return saved.model_copy(update={"text": f"{saved.text}\n{reading}"}) if reading else saved
 
 

@@ -356,16 +356,28 @@ def _ungrouped(raw: str, text: str, mark: str, what: str) -> str:
 _DOT_BEFORE_THREE = re.compile(rf"{_SIGN}?[1-9]\d{{0,2}}\.\d{{3}}")
 
 
-def dot_reading(raw: str, value: float) -> str:
+def dot_reading(raw: str, value: float, recent: Sequence[float] = ()) -> str:
     """How a number typed as `14.000` was read, and how to write the thousand instead; ""
-    for any other. Said where nothing else would question it (a KPI's first value)."""
+    for any other. Said when nothing else would question it: `recent` (the KPI's recent
+    values) has none to compare with, or the thousand is nearer to one of them than what
+    was read (`14.000` after 1 200: 14 is 86× away, 14 000 only 12×; the 100× question
+    asks only beyond 100×). `15.500` after 14 says nothing: 15.5 is the nearer."""
     if not _DOT_BEFORE_THREE.fullmatch(raw):
         return ""
     whole = raw.replace(".", "").translate(_TO_HYPHEN)
+    thousand = float(whole)
+    sizes = [abs(v) for v in recent if v != 0]
+    if sizes and _farness(abs(value), sizes) <= _farness(abs(thousand), sizes):
+        return ""
     return (
         f"Read {raw} as {format_number(value)} (a lone dot is a decimal point): "
-        f"write {whole.lstrip('+')} if you meant {format_number(float(whole))}."
+        f"write {whole.lstrip('+')} if you meant {format_number(thousand)}."
     )
+
+
+def _farness(size: float, sizes: Sequence[float]) -> float:
+    """How many times away from the nearest of `sizes` (all above 0) `size` is."""
+    return min(max(size, s) / min(size, s) for s in sizes)
 
 
 def _refuse_scientific(raw: str, compact: str, what: str) -> NoReturn:

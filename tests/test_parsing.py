@@ -222,3 +222,19 @@ def test_a_sign_typed_apart_joins_only_an_option_that_is_a_number(
     tokens: list[str], options: dict[str, str], positional: list[str]
 ) -> None:
     assert split_options(tokens, ("target", "staged", "name", "unit")) == (positional, options)
+
+
+@pytest.mark.parametrize(
+    "raw, recent, said",
+    [
+        ("14.000", [1200.0], True),  # 14 is 86× from 1 200, 14 000 only 12×
+        ("14.000", [0.0], True),  # nothing to compare with but zeros
+        ("15.500", [14.0], False),  # 15.5 is the nearer
+        ("2.500", [2.4, 900.0], False),  # near one of them is enough
+        ("-1.500", [-1400.0], True),  # sizes, whatever the sign
+    ],
+)
+def test_a_lone_dot_reading_is_said_when_the_thousand_fits_the_recent_values_better(
+    raw: str, recent: list[float], said: bool
+) -> None:
+    assert bool(dot_reading(raw, parse_number(raw), recent)) is said

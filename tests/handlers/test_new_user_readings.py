@@ -133,7 +133,8 @@ async def test_a_first_value_with_a_lone_dot_and_three_digits_says_how_it_was_re
     chat: FakeChat,
 ) -> None:
     """`14.000` as a KPI's first value was saved as 14 with no word (a lone dot is a decimal
-    point; the 100× question needs earlier values): the reply now says how it was read."""
+    point; the 100× question needs earlier values): the reply now says how it was read, and
+    also after earlier values when the thousand is nearer to them (under the 100× question)."""
     await chat.ok(LEADS)
     assert await chat.ok("/kpi set leads 14.000 2026-11-19") == (
         "Saved Leads = 14 for 2026-11-19 (🔴 red, progress 0%).\n"
@@ -142,6 +143,13 @@ async def test_a_first_value_with_a_lone_dot_and_three_digits_says_how_it_was_re
     assert await chat.ok("/kpi set leads 15.500") == (
         "Saved Leads = 15.5 (🔴 red, progress 0%)."
     )  # an earlier value to compare with: the 100× question does the rest
+    await chat.ok('/kpi add visits "Visits" target=20000 perspective=customers')
+    await chat.ok("/kpi set visits 1200 2026-11-19")
+    # 14 is 86× away from 1 200, under the 100× question, and 14 000 is nearer: said
+    assert await chat.ok("/kpi set visits 14.000") == (
+        "Saved Visits = 14 (🔴 red, progress 0%).\n"
+        "Read 14.000 as 14 (a lone dot is a decimal point): write 14000 if you meant 14 000."
+    )
     await chat.ok('/kpi add cpc "Cost per click" target=0.5 unit=$ perspective=finance')
     assert await chat.ok("/kpi set cpc 0.125") == (
         "Saved Cost per click = 0.12 $ (🔴 red, progress 25%)."
