@@ -125,8 +125,30 @@ _WEEKDAY = re.compile(
     rf"(?P<ru>{_FULL_WEEKDAY})",
     re.IGNORECASE,
 )
+#: `today` and `yesterday` as a phrase: what a Danish or German day word becomes.
+_TODAY_WORD = re.compile(r"today|yesterday", re.IGNORECASE)
 #: The phrases a date in words takes, each turned into a day by `_phrase_to_date`.
-_PHRASES = (_WEEKDAY, _DAY_MONTH, _WORDY_DATE)
+_PHRASES = (_WEEKDAY, _DAY_MONTH, _WORDY_DATE, _TODAY_WORD)
+#: Danish and German words for days, each read as the English words it stands for
+#: (`i går`, `gestern`, `fredag`, `sidste fredag`, `letzten Freitag`, `am Freitag`).
+_DA_DE_DAYS = {
+    **dict.fromkeys(("i dag", "idag", "heute"), "today"),
+    **dict.fromkeys(("i går", "igår", "gestern"), "yesterday"),
+    **dict.fromkeys(("i forgårs", "vorgestern"), "day before yesterday"),
+    "i morgen": "tomorrow",  # refused as the future, as `tomorrow` is
+    **dict.fromkeys(("mandag", "montag"), "monday"),
+    **dict.fromkeys(("tirsdag", "dienstag"), "tuesday"),
+    **dict.fromkeys(("onsdag", "mittwoch"), "wednesday"),
+    **dict.fromkeys(("torsdag", "donnerstag"), "thursday"),
+    **dict.fromkeys(("fredag", "freitag"), "friday"),
+    **dict.fromkeys(("lørdag", "samstag"), "saturday"),
+    **dict.fromkeys(("søndag", "sonntag"), "sunday"),
+    **dict.fromkeys(("sidste", "letzten", "letzter", "letzte", "vorigen"), "last"),
+    "am": "on",
+}
+_DA_DE_DAY = re.compile(
+    rf"(?<!\S)(?:{'|'.join(sorted(_DA_DE_DAYS, key=len, reverse=True))})(?!\S)", re.IGNORECASE
+)
 
 
 def take_date(tokens: Sequence[str], start: int, today: date) -> tuple[date | None, int]:
@@ -180,11 +202,21 @@ def _phrases(tokens: Sequence[str], start: int) -> Iterator[tuple[int, str]]:
     with how many words each takes."""
     for size in (4, 3, 2, 1):
         if start + size <= len(tokens):
-            yield size, " ".join(tokens[start : start + size])
+            yield size, _english_days(" ".join(tokens[start : start + size]))
+
+
+def _english_days(phrase: str) -> str:
+    """`phrase` with its Danish and German day words in English (`i går` → `yesterday`),
+    so one set of patterns reads them all (a phrase that is then no date stays a note)."""
+    if not _DA_DE_DAY.search(phrase):
+        return phrase
+    return _DA_DE_DAY.sub(lambda m: _DA_DE_DAYS[m.group().casefold()], phrase)
 
 
 def _phrase_to_date(phrase: str, today: date) -> date | None:
     """The day a date-ish phrase means, or None when the phrase is not date-ish."""
+    if _TODAY_WORD.fullmatch(phrase):
+        return parse_date(phrase, today)
     weekday = _WEEKDAY.fullmatch(phrase)
     if weekday:
         return _weekday_date(phrase, weekday, today)

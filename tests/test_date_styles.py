@@ -118,3 +118,48 @@ def test_a_day_of_this_year_reads_the_same_without_its_year(style: str, day: dat
 def test_a_day_counted_back_reads_as_that_day(back: int) -> None:
     day, written = TODAY - timedelta(days=back), f"{back} days ago"
     assert read_after_a_value(written) == ("1200", day, ["efter", "kampagne"]), written
+
+
+#: Danish and German day words, each beside the English words it means.
+DAY_WORDS = (
+    ("i dag", "today"),
+    ("heute", "today"),
+    ("i går", "yesterday"),
+    ("gestern", "yesterday"),
+    ("i forgårs", "day before yesterday"),
+    ("vorgestern", "day before yesterday"),
+    ("fredag", "friday"),
+    ("Freitag", "friday"),
+    ("sidste mandag", "last monday"),
+    ("letzten Montag", "last monday"),
+    ("am Sonntag", "on sunday"),
+    ("søndag", "sunday"),
+    ("lørdag", "saturday"),
+    ("Mittwoch", "wednesday"),
+    ("i morgen", "tomorrow"),  # a future day: the caller refuses it as it refuses `tomorrow`
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pair=st.sampled_from(DAY_WORDS), today=st.dates(date(2001, 1, 1), TODAY))
+def test_a_danish_or_german_day_word_reads_as_its_english_words(
+    pair: tuple[str, str], today: date
+) -> None:
+    """`/kpi set leads 1 200 i går` saved 1 with the note "200 i går": only English and
+    Russian day words were read. Now each reads as its English words, on any day."""
+
+    def read(written: str) -> tuple[str, date | None, list[str]]:
+        tokens = ["1", "200", *written.split(), "efter", "kampagne"]
+        number, after = take_number_tokens(tokens, 0)
+        day, after = take_date(tokens, after, today)
+        return number, day, tokens[after:]
+
+    theirs, english = read(pair[0]), read(pair[1])
+    assert theirs == english, pair
+    assert theirs[0] == "1200" and theirs[1] is not None and theirs[2] == ["efter", "kampagne"]
+
+
+@pytest.mark.parametrize("words", ["am", "sidste", "letzten", "i", "am Ende", "idagens"])
+def test_a_day_word_that_names_no_day_stays_in_the_note(words: str) -> None:
+    """With no date after it, `1 200` is 1 and the rest its note (the documented rule)."""
+    assert read_after_a_value(words) == ("1", None, ["200", *words.split(), "efter", "kampagne"])
