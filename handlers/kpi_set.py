@@ -59,10 +59,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     today = now.date()
     typed_day, nxt = take_date(args, nxt, today)
     day = typed_day or today
-    if day > today:
-        raise UsageError(
-            f"{day.isoformat()} is in the future; values are recorded for today or earlier."
-        )
+    _not_ahead(day, today)
     note = note_of(args[nxt:])
     latest = ctx.store.kpis.latest_docs(cmd.chat.key, kpi.key)
     recent = [float(d["value"]) for d in latest]
@@ -94,7 +91,16 @@ async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
     zone = chat_zone(cmd, ctx)
     value = float(payload["value"])
     now = ctx.clock().astimezone(zone)
+    _not_ahead(day, now.date())  # the chat's timezone may have moved since it was parked
     return _record(cmd, ctx, kpi, value, day, str(payload["note"]), now, zone)
+
+
+def _not_ahead(day: date, today: date) -> None:
+    """Values are recorded for today or earlier, in the chat's timezone."""
+    if day > today:
+        raise UsageError(
+            f"{day.isoformat()} is in the future; values are recorded for today or earlier."
+        )
 
 
 def _calculated(kpi: Kpi) -> UsageError:

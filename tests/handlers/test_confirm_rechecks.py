@@ -24,6 +24,23 @@ async def test_a_parked_value_is_refused_once_its_kpi_is_calculated(chat: FakeCh
     assert await chat.ok("/kpi history cac") == before
 
 
+async def test_a_parked_value_is_refused_once_its_day_is_ahead_in_the_chats_new_timezone(
+    chat: FakeChat,
+) -> None:
+    """Parked for today at UTC+14 (22 Nov), confirmed after `/timezone Europe/Copenhagen`
+    (21 Nov there): *Record* stored a value dated tomorrow, which `/kpi set` refuses."""
+    await chat.ok('/kpi add cac "CAC" target=100 perspective=finance')
+    await chat.ok("/kpi set cac 90 2026-11-20")
+    await chat.ok("/timezone Pacific/Kiritimati")
+    [ask] = await chat.say("/kpi set cac 95000")
+    await chat.ok("/timezone Europe/Copenhagen")
+    before = await chat.ok("/kpi history cac")
+    assert await chat.error(ask.buttons[0].command) == (
+        "2026-11-22 is in the future; values are recorded for today or earlier."
+    )
+    assert await chat.ok("/kpi history cac") == before
+
+
 async def test_a_parked_checkin_is_refused_once_its_key_result_follows_a_kpi(
     chat: FakeChat,
 ) -> None:
