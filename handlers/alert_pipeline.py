@@ -409,6 +409,8 @@ def flush_due(
     caller changed `batcher` and leaves storing it to this flush (stored once, not twice).
     """
     if batcher is None:
+        if ctx.store.alerts.next_flush(chat) is None:
+            return 0  # nothing waits: said by the book unparsed, no batcher built
         batcher = ctx.store.alerts.batcher(chat)
     if not batcher.queued or (
         release == "due" and all(q.ready_at > now for q in batcher.queued)

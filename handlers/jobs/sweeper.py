@@ -198,9 +198,7 @@ def _look_at(ctx: Context, chat: str) -> SweepReport:
     tz = zone_of(ctx, chat)
     red_before = ctx.store.alerts.red_docs(chat)
     report.reminders, flushed = alert_pipeline.remind_red(ctx, chat, settings, now, red_before, tz)
-    if not flushed and ctx.store.alerts.next_flush(chat) is not None:
-        # (the reminders' queue flushed what is ready at `now` already; with nothing
-        # waiting a flush does nothing, and reading the book's waiting alerts is cheaper)
+    if not flushed:  # the reminders' queue flushed what is ready at `now` already
         report.flushed = alert_pipeline.flush_due(ctx, chat, now, settings=settings)
     local = now.astimezone(tz)
     quiet = settings.policy.quiet
