@@ -22,6 +22,7 @@ from handlers.parsing import (
     FieldParser,
     normalize_key,
     note_of,
+    number_shaped,
     parse_fields,
     parse_name,
     parse_number,
@@ -145,7 +146,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     kr = kr_or_fail(cmd, ctx, positional[0])  # an unknown KR says so, not "missing value"
     need(positional, 1 if kr.kpi is not None else 2)
     if kr.kpi is not None:  # the value follows the KPI; the check-in records confidence
-        if len(positional) > 1 and re.fullmatch(r"[−–+-]?[\d.,]+%?", positional[1]):
+        if len(positional) > 1 and number_shaped(positional[1]):
             raise _follows(kr)
         kr = _follow_kpi(cmd, ctx, kr)
         value, nxt = kr.current if kr.current is not None else kr.start, 1

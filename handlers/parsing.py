@@ -353,6 +353,16 @@ def _ungrouped(raw: str, text: str, mark: str, what: str) -> str:
 
 #: `14.000`: a lone dot before three digits, read as a decimal point (14) though a Dane or a
 #: German means a thousand by it (14 000).
+#: A word shaped like a number (`12`, `−1,5`, `40%`): what a check-in on a KPI-driven key
+#: result refuses as a value typed where the KPI's value goes.
+_NUMBER_SHAPED = re.compile(rf"{_SIGN}?[\d.,]+%?")
+
+
+def number_shaped(word: str) -> bool:
+    """True for a word shaped like a number, whatever minus sign it is typed with."""
+    return _NUMBER_SHAPED.fullmatch(word) is not None
+
+
 _DOT_BEFORE_THREE = re.compile(rf"{_SIGN}?[1-9]\d{{0,2}}\.\d{{3}}")
 
 
