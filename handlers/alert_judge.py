@@ -105,9 +105,15 @@ def quiet_step(
         return None
     if status is Status.RED and now - datetime.fromisoformat(last) >= policy.repeat:
         return None  # a reminder is due
+    return _with_reading(state, reading, share)
+
+
+def _with_reading(state: Mapping[str, Any], reading: Measurement, share: float) -> dict[str, Any]:
+    """`state` having taken `reading` (its performance `share`) with its colour kept: the
+    reading noted, no change pending. Keys keep `state`'s order (`to_doc`'s)."""
     return {
         **state,
-        "value": value,
+        "value": reading.value,
         "performance": share,
         "by": reading.by,
         "reading_at": instant_text(reading.at),
@@ -167,16 +173,9 @@ def reminder_step(
     held = quiet_release_time(now, policy.quiet, tz)
     held_until = None if held is None else instant_text(held)
     after = {
-        **state,
-        "pending": None,
-        "pending_count": 0,
-        "pending_since": None,
+        **_with_reading(state, reading, share),
         "last_notified": held_until or at,
         "last_reminder": at,
-        "value": value,
-        "performance": share,
-        "by": reading.by,
-        "reading_at": instant_text(reading.at),
     }
     reminder = {
         "kpi": kpi.key,
