@@ -67,8 +67,8 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
         about = f"the recent values of {kpi.name}"
         return ask_first(cmd, ctx, "kpi-set", payload, recent, about=about, unit=kpi.unit)
-    quick = _quick(cmd, ctx, kpi, value, day, note, now, latest)
-    saved = quick or _record(cmd, ctx, kpi, value, day, note, now, zone)
+    measured = _measurement(cmd, kpi, value, day, note, now)
+    saved = _quick(cmd, ctx, kpi, measured, latest) or _record(cmd, ctx, kpi, measured, zone)
     reading = dot_reading(raw, value, recent)  # `14.000`: said unless its reading fits
     return saved.model_copy(update={"text": f"{saved.text}\n{reading}"}) if reading else saved
 
@@ -92,7 +92,9 @@ async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
     value = float(payload["value"])
     now = ctx.clock().astimezone(zone)
     _not_ahead(day, now.date())  # the chat's timezone may have moved since it was parked
-    return _record(cmd, ctx, kpi, value, day, str(payload["note"]), now, zone)
+    return _record(
+        cmd, ctx, kpi, _measurement(cmd, kpi, value, day, str(payload["note"]), now), zone
+    )
 
 
 def _not_ahead(day: date, today: date) -> None:
@@ -141,18 +143,11 @@ def _value(raw: str, kpi: Kpi) -> float:
 
 
 def _record(
-    cmd: Command,
-    ctx: Context,
-    kpi: Kpi,
-    value: float,
-    day: date,
-    note: str,
-    now: datetime,
-    zone: ZoneInfo,
+    cmd: Command, ctx: Context, kpi: Kpi, measurement: Measurement, zone: ZoneInfo
 ) -> Reply:
-    """Save the value recorded at `now` (in the chat's `zone`) and say what it changed."""
+    """Save `measurement` (recorded at its `at`, in the chat's `zone`) and say what it changed."""
+    value, day, now = measurement.value, measurement.day, measurement.at
     today = now.date()
-    measurement = _measurement(cmd, kpi, value, day, note, now)
     chat = cmd.chat.key
     replaced = ctx.store.kpis.record(chat, measurement)
     recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, now)
@@ -212,10 +207,7 @@ def _quick(
     cmd: Command,
     ctx: Context,
     kpi: Kpi,
-    value: float,
-    day: date,
-    note: str,
-    now: datetime,
+    reading: Measurement,
     latest: Sequence[Mapping[str, Any]],
 ) -> Reply | None:
     """`_record` of the common `/kpi set`, on the stored documents: a live KPI scored on its
@@ -226,6 +218,7 @@ def _quick(
     do. None, with nothing written, for any other set (`_record` does it).
     `test_quick_set` holds both paths to the same stored tables and replies."""
     chat = cmd.chat.key
+    value, day = reading.value, reading.day
     if kpi.test or kpi.agg != "last" or (latest and latest[-1]["day"] > day.isoformat()):
         return None
     if calculated.readers(ctx, chat, kpi.key):
@@ -238,7 +231,6 @@ def _quick(
     found = alerts.state_doc(chat, kpi.key)
     if found is None or found[1]:
         return None  # never evaluated, or computed in test mode
-    reading = _measurement(cmd, kpi, value, day, note, now)
     thresholds = ctx.store.scorecards.thresholds(chat)
     state = quiet_step(found[0], kpi_on(kpi, day), reading, settings, thresholds, at)
     if state is None:
@@ -248,7 +240,7 @@ def _quick(
     calculated.sync_key_results(ctx, chat, [kpi])
     alerts.put_state_doc(chat, kpi.key, state, test=False)
     was = None if old is None else float(old["value"])
-    said = _said(kpi, value, day, now.date(), was, thresholds, value, "")
+    said = _said(kpi, value, day, reading.at.date(), was, thresholds, value, "")
     return Reply(text=f"{said}.", to=cmd.chat)
 
 
