@@ -323,25 +323,28 @@ def looks_like_date(raw: str) -> bool:
     )
 
 
-#: Unit words a duration is written with in English, Russian, Danish and German, each as the
-#: short unit a mute takes (`3 дня`, `3 dage`, `3 Tage` are `3d`).
+#: Unit words a duration is written with in English, Russian, Danish and German, and the short
+#: units a mute takes (`h`, `ч`), each as the short unit (`3 дня`, `3 dage`, `3 Tage` are `3d`).
 _DURATION_WORDS = {
-    "m": r"minutes?|mins?|минут[аы]?|minutter|minut|minuten?",
-    "h": r"hours?|hrs?|час(?:а|ов)?|timer|time|stunden?",
-    "d": r"days?|день|дн(?:я|ей)|сутки|суток|dage?|tage?n?",
-    "w": r"weeks?|недел[яиюь]|недель|uger?|wochen?",
+    "m": r"minutes?|mins?|m|минут[аы]?|мин|м|minutter|minut|minuten?",
+    "h": r"hours?|hrs?|h|час(?:а|ов)?|ч|timer|time|stunden?|std",
+    "d": r"days?|d|день|дн(?:я|ей)|д|сутки|суток|dage?|tage?n?",
+    "w": r"weeks?|w|недел[яиюь]|недель|н|uger?|wochen?",
 }
 _DURATION_WORD = "|".join(f"(?P<{unit}>{words})" for unit, words in _DURATION_WORDS.items())
-_SPELLED_PART = re.compile(rf"(\d{{1,15}})\s*(?:{_DURATION_WORD})(?!\w)\s*", re.IGNORECASE)
+#: One part of a length: a number and its unit, apart or not, ending where a letter does not
+#: follow (`1h30m` is two parts, `1hour` one, `1hx` none).
+_SPELLED_PART = re.compile(rf"(\d{{1,15}})\s*(?:{_DURATION_WORD})(?![^\W\d_])\s*", re.IGNORECASE)
 
 
 def take_duration(words: Sequence[str]) -> tuple[str, list[str]]:
     """The duration `words` start with, in the short form a mute takes (`3 дня` → `3d`,
-    `2 hours 30 min` → `2h30m`; a short one such as `3д` as typed), and the words after it."""
+    `2 hours 30 min` → `2h30m`, `1h 30 min` → `1h30m`: parts short or spelled, in any mix),
+    and the words after it; no length at all leaves the first word as typed, to be refused."""
     text, short, end = " ".join(words), "", 0
     while part := _SPELLED_PART.match(text, end):
         short += part[1] + next(unit for unit in _DURATION_WORDS if part[unit])
         end = part.end()
-    if not short:
+    if not short or (end < len(text) and not text[end - 1].isspace()):
         return (words[0] if words else ""), list(words[1:])
     return short, text[end:].split()

@@ -18,7 +18,7 @@ from handlers.contract import (
     command,
 )
 from handlers.numbers import whole_percent
-from handlers.parsing import normalize_key, parse_name, split_options
+from handlers.parsing import name_of_words, normalize_key, parse_name, split_options
 from handlers.router import Router
 from handlers.scores import kpi_view
 from scoring.aggregation import combine, kpi_period, period_label
@@ -69,7 +69,7 @@ async def funnel_add(cmd: Command, ctx: Context) -> Reply:
         raise UsageError("stages= is required.", usage=True)
     funnel = Funnel(
         key=key,
-        name=parse_name(" ".join(positional[1:]), "funnel name"),
+        name=name_of_words(positional[1:], "funnel name"),
         stages=_stage_keys(cmd, ctx, options["stages"]),
     )
     ctx.store.funnels.put(chat, funnel)
@@ -266,9 +266,7 @@ async def journey_add(cmd: Command, ctx: Context) -> Reply:
     )
     if len({s.key for s in stages}) != len(stages):
         raise UsageError("Two stages have the same name.")
-    journey = Journey(
-        key=key, name=parse_name(" ".join(positional[1:]), "journey name"), stages=stages
-    )
+    journey = Journey(key=key, name=name_of_words(positional[1:], "journey name"), stages=stages)
     ctx.store.funnels.put_journey(chat, journey)
     return Reply(
         text=f"Saved journey {journey.name} ({key}): {' → '.join(s.name for s in stages)}. "

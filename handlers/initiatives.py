@@ -35,6 +35,7 @@ from handlers.parsing import (
     MINUSES,
     FieldParser,
     hashtag_of,
+    name_of_words,
     normalize_key,
     note_of,
     parse_bool,
@@ -215,7 +216,7 @@ async def initiative_add(cmd: Command, ctx: Context) -> Reply:
     if ctx.store.initiatives.get(cmd.chat.key, key) is not None:
         raise Conflict(f"Initiative '{key}' already exists: /initiative edit {key} field=value")
     fields = _fields(cmd, ctx, options)
-    fields["name"] = parse_name(" ".join(positional[1:]))
+    fields["name"] = name_of_words(positional[1:])
     initiative = Initiative.model_validate({"key": key, **fields})
     ctx.store.initiatives.put(cmd.chat.key, initiative)
     hint = f" Log progress: /log {key} +1 or #{key} +1 in chat."

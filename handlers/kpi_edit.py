@@ -26,7 +26,7 @@ from handlers.kpi_fields import (
 )
 from handlers.kpi_set import formula_note
 from handlers.parsing import (
-    parse_name,
+    name_of_words,
     split_options,
 )
 from scoring.models import FOCUS_PER_PERSPECTIVE, FOCUS_TOTAL, Kpi
@@ -55,7 +55,7 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
     positional, options = split_options(cmd.args, ADD_FIELDS)
     need(positional, 1)
     key = require_new_key(cmd, ctx, positional[0])
-    name = parse_name(" ".join(positional[1:]) or options.get("name", ""), "KPI name")
+    name = name_of_words(positional[1:] or (options.get("name", ""),), "KPI name")
     if not name:
         raise UsageError("Give the KPI a name in quotes.", usage=True)
     direction = DIRECTIONS.get(options.get("direction", "").casefold())

@@ -6,6 +6,7 @@ from handlers import render
 from handlers.common import edit_request, need, objective_or_fail, perspective_or_fail
 from handlers.contract import Command, Conflict, Context, Reply, Table, UsageError, command
 from handlers.parsing import (
+    name_of_words,
     normalize_key,
     parse_choice,
     parse_fields,
@@ -82,7 +83,7 @@ async def objective_add(cmd: Command, ctx: Context) -> Reply:
         keys = ", ".join(p.key for p in ctx.store.scorecards.perspectives(cmd.chat.key))
         raise UsageError(f"perspective= is required ({keys}).", usage=True)
     fields = _fields(cmd, ctx, options)
-    fields["name"] = parse_name(" ".join(positional[1:]), "objective name")
+    fields["name"] = name_of_words(positional[1:], "objective name")
     objective = Objective.model_validate({"key": key, **fields})
     ctx.store.scorecards.put_objective(cmd.chat.key, objective)
     return Reply(text=f"Saved objective {objective.name} ({key}) in {objective.perspective}.")

@@ -26,6 +26,7 @@ from handlers.contract import (
 )
 from handlers.parsing import (
     FieldParser,
+    name_of_words,
     normalize_key,
     parse_fields,
     parse_name,
@@ -207,7 +208,7 @@ async def okr_add(cmd: Command, ctx: Context) -> Reply:
         raise Conflict(f"OKR '{key}' already exists: /okr edit {key} field=value")
     fields = {"cycle": _cycle(cmd, ctx), **parse_fields(options, OKR_PARSERS)}
     resolve_links(cmd, ctx, fields)
-    name = parse_name(" ".join(positional[1:]), "OKR objective")
+    name = name_of_words(positional[1:], "OKR objective")
     okr = Okr.model_validate({"key": key, "name": name, **fields})
     ctx.store.okrs.put_okr(cmd.chat.key, okr)
     return Reply(text=f"Saved OKR {okr.name} ({key}) in {okr.cycle}. Add key results: {KR_USAGE}")

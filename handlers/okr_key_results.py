@@ -20,6 +20,7 @@ from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
 from handlers.okr import KR_USAGE, resolve_links
 from handlers.parsing import (
     FieldParser,
+    name_of_words,
     normalize_key,
     note_of,
     number_shaped,
@@ -88,7 +89,7 @@ async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
     missing = [f for f in ("start", "target") if f not in fields]
     if missing:
         raise UsageError(f"{' and '.join(f + '=' for f in missing)} required.", usage=True)
-    name = parse_name(" ".join(positional[2:]), "key result name")
+    name = name_of_words(positional[2:], "key result name")
     kr = _check_kr(KeyResult.model_validate({"key": key, "okr": okr.key, "name": name, **fields}))
     kr = _follow_kpi(cmd, ctx, kr)
     ctx.store.okrs.put_key_result(cmd.chat.key, kr)

@@ -221,6 +221,13 @@ def tokenize(text: str) -> tuple[str, ...]:
     return split_quoted(text)
 
 
+class Quoted(str):
+    """A word typed in quotes (`"Leads"`): the quotes say where a name ends, so a word after
+    it is not one more word of the name (`name_of_words`)."""
+
+    __slots__ = ()
+
+
 def split_quoted(text: str) -> tuple[str, ...]:
     """`tokenize`'s full splitter (quotes, apostrophes); `tokenize` skips it for a text
     without any, as every command's words go through it."""
@@ -232,6 +239,7 @@ def split_quoted(text: str) -> tuple[str, ...]:
         if pos >= end:
             break
         parts: list[str] = []
+        start = pos
         while pos < end and held[pos] not in " \t\r\n":
             part = _PART.match(held, pos)
             if part is None:  # an opening quote that is never closed
@@ -242,7 +250,8 @@ def split_quoted(text: str) -> tuple[str, ...]:
             piece = part.group()
             parts.append(piece[1:-1] if piece[0] in "\"'" else piece)
             pos = part.end()
-        tokens.append("".join(parts).replace(_HELD, "'"))
+        token = "".join(parts).replace(_HELD, "'")
+        tokens.append(Quoted(token) if held[start] in "\"'" else token)
     return tuple(tokens)
 
 
@@ -456,6 +465,16 @@ _OPTION_NUMBER = re.compile(rf"(?:\S*:)?{_SIGN}?[\d.,]*\d")
 #: up to its first group).
 _OPTION_GROUP_HEAD = re.compile(rf"(?:\S*:)?{_SIGN}?\d{{1,3}}")
 _OPTION_GROUP = re.compile(rf"\d{{3}}(?:[.,]\d+)?%?|\d{{3}},\S*:{_SIGN}?\d{{1,3}}")
+#: Options whose value is text (a name, a handle, a unit, a key, a word of a choice): a `%`,
+#: a multiplier or a group typed apart after one is a word of its own, never glued to it
+#: (`name=2026 %` is not a KPI named `2026%`, `unit=20 000` not a unit `20000`).
+TEXT_OPTIONS = frozenset(
+    {
+        "name", "unit", "owner", "objective", "perspective", "formula", "align", "cycle",
+        "kpi", "kpis", "stages", "touchpoint", "pain", "map", "every", "agg", "aggregate",
+        "direction", "cadence", "due", "from", "test", "done",
+    }
+)  # fmt: skip
 
 
 def split_options(
@@ -472,12 +491,13 @@ def split_options(
         tok = items[index]
         index += 1
         name, eq, value = tok.partition("=")
-        if eq and _OPTION_GROUP_HEAD.fullmatch(value):  # target=20 000, staged=…:10 500
+        numeric = bool(eq) and name.lower() not in TEXT_OPTIONS  # `name=2026 %`: nothing glued
+        if numeric and _OPTION_GROUP_HEAD.fullmatch(value):  # target=20 000, staged=…:10 500
             while index < len(items) and _OPTION_GROUP.fullmatch(items[index]):
                 value += items[index]
                 index += 1
         spaced = index < len(items) and _SPACED_SUFFIX.fullmatch(items[index])
-        if eq and spaced and _OPTION_NUMBER.fullmatch(value):  # target=5 %, =1,5 млн: the
+        if numeric and spaced and _OPTION_NUMBER.fullmatch(value):  # target=5 %, =1,5 млн: the
             value += items[index]  # sign is the number's, not a word of the name; a text
             index += 1  # option's (`name=Q4 %`) stays a word of its own
         if eq and name and re.fullmatch(r"[A-Za-z_]+", name):
@@ -549,6 +569,21 @@ def parse_owner(raw: str) -> str | None:
 
 
 MAX_NAME = 120
+
+
+def name_of_words(words: Sequence[str], what: str = "name") -> str:
+    """The name the words after a key make (`Leads per month` unquoted, or `"Leads"`); a word
+    before or after a quoted name is refused rather than joined to it (`"Leads" x`)."""
+    at = next((i for i, w in enumerate(words) if isinstance(w, Quoted)), None)
+    if at is not None and len(words) > 1:
+        stray = 1 if at == 0 else 0
+        where = "follows" if stray > at else "comes before"
+        raise UsageError(
+            f'"{clip(words[stray], 30)}" {where} the quoted name "{clip(words[at], 60)}": put '
+            f'the whole name in quotes ("{clip(" ".join(words), 60)}") or leave the word out. '
+            "Nothing was saved."
+        )
+    return parse_name(" ".join(words), what)
 
 
 def parse_name(raw: str, what: str = "name") -> str:

@@ -14,7 +14,13 @@ from handlers.contract import (
     UsageError,
     command,
 )
-from handlers.parsing import normalize_key, parse_name, parse_number, parse_weight, split_options
+from handlers.parsing import (
+    name_of_words,
+    normalize_key,
+    parse_number,
+    parse_weight,
+    split_options,
+)
 from handlers.router import Router
 from handlers.scores import scorecard_view
 from scoring.models import MAX_PERSPECTIVES, Perspective, Status, Thresholds
@@ -134,7 +140,7 @@ async def perspective_add(cmd: Command, ctx: Context) -> Reply:
     positional, options = split_options(cmd.args, ("position", "weight"))
     need(positional, 2)
     key = normalize_key(positional[0], "perspective key")
-    name = parse_name(" ".join(positional[1:]), "perspective name")
+    name = name_of_words(positional[1:], "perspective name")
     perspectives = ctx.store.scorecards.perspectives(cmd.chat.key)
     if any(p.key == key for p in perspectives):
         raise Conflict(f"Perspective '{key}' already exists.")
@@ -176,7 +182,7 @@ async def perspective_rename(cmd: Command, ctx: Context) -> Reply:
     """Rename a perspective (its key stays)."""
     need(cmd.args, 2)
     target = perspective_or_fail(cmd, ctx, cmd.args[0])
-    name = parse_name(" ".join(cmd.args[1:]), "perspective name")
+    name = name_of_words(cmd.args[1:], "perspective name")
     _update_perspective(cmd, ctx, target.key, name=name)
     return Reply(text=f"Renamed {target.key}: {target.name} → {name}.")
 

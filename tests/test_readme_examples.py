@@ -46,6 +46,7 @@ REFUSED_ON_THE_DEMO = {
     "/scorecard import path/to/file.json": "the README shows a path that names no file",
     "/source run leads-sheet": "its /source add is a pattern (…), not run",
     "/source remove leads-sheet": "its /source add is a pattern (…), not run",
+    '/kpi add leads "Leads" x target=100': "prose: a stray word after a quoted name is refused",
 }
 
 

@@ -1,0 +1,57 @@
+"""Readings a demanding user still tripped on after session 8 (trust9): each test first
+failed with the reply the user got, then passed with the fix."""
+
+from __future__ import annotations
+
+from tests.support import FakeChat
+
+LEADS = '/kpi add leads "Leads" target=2000 perspective=customers'
+
+
+async def test_a_mute_length_in_mixed_short_and_spelled_parts_is_one_length(
+    chat: FakeChat,
+) -> None:
+    """`/alerts mute cac 1h 30 min` was refused with "Unexpected words: 30 min": a length
+    written in parts, short (`1h`) or spelled (`30 min`), in any mix, is one length."""
+    await chat.ok(LEADS)
+    whole = await chat.ok("/alerts mute leads 1h30m")
+    assert whole == (
+        "leads muted until 21 Nov 11:30 (UTC) by @anna. Changes are still evaluated and "
+        "logged; /alerts unmute leads ends it early."
+    )
+    for words in ("1h 30 min", "1h 30m", "1 h 30 min", "1 hour 30m", "1ч 30 мин", "1 time 30 min"):
+        assert await chat.ok(f"/alerts mute leads {words}") == whole, words
+    assert (await chat.error("/alerts mute leads 1h 30 min please")).startswith(
+        "Unexpected words: please."
+    )
+
+
+async def test_a_percent_or_a_group_typed_apart_never_joins_a_text_option(chat: FakeChat) -> None:
+    """`name=2026 %` renamed the KPI `2026%` (and `unit=20 000` made a unit `20000`): only
+    an option whose value is a number takes a `%`, a multiplier or a group typed apart."""
+    await chat.ok(LEADS)
+    assert await chat.error("/kpi edit leads name=2026 %") == (
+        "Unexpected words: %. Usage: /kpi edit <key> field=value…"
+    )
+    assert (await chat.error("/kpi edit leads unit=20 000")).startswith("Unexpected words: 000.")
+    assert (await chat.error("/kpi edit leads owner=2026 k")).startswith("Unexpected words: k.")
+    assert "Leads (leads)" in await chat.ok("/kpi leads")
+    assert await chat.ok('/kpi edit leads name="2026 %" target=20 000') == (
+        "Updated 2026 % (leads): name=2026 %, target=20 000."
+    )
+
+
+async def test_a_word_after_a_quoted_name_is_refused_not_joined(chat: FakeChat) -> None:
+    """`/kpi add leads "Leads" x target=100` saved a KPI named "Leads x": the quotes say
+    where the name ends, so a stray word after them is refused and nothing is saved."""
+    assert await chat.error('/kpi add leads "Leads" x target=100 perspective=customers') == (
+        '"x" follows the quoted name "Leads": put the whole name in quotes '
+        '("Leads x") or leave the word out. Nothing was saved.'
+    )
+    assert (await chat.error("/kpi leads")).startswith("No KPI 'leads'")
+    assert (
+        await chat.error('/objective add reach "Reach more people" now perspective=customers')
+    ).startswith('"now" follows the quoted name "Reach more people"')
+    assert await chat.ok("/kpi add leads Leads per month target=100 perspective=customers") == (
+        "Saved KPI Leads per month (leads): target=100."
+    )
