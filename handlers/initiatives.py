@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from handlers import render
 from handlers.common import (
@@ -32,6 +32,7 @@ from handlers.contract import (
 )
 from handlers.history import page_size, paged_footer, undo_button, when
 from handlers.parsing import (
+    FIRST_DAY,
     MINUSES,
     FieldParser,
     hashtag_of,
@@ -47,7 +48,13 @@ from handlers.parsing import (
     split_options,
 )
 from handlers.router import Router
-from scoring.initiatives import CadenceProgress, is_overdue, parse_cadence, period_progress
+from scoring.initiatives import (
+    DONE_DIGITS,
+    CadenceProgress,
+    is_overdue,
+    parse_cadence,
+    period_progress,
+)
 from scoring.models import Initiative, ProgressLog
 from scoring.periods import local_midnight, period_containing
 
@@ -279,6 +286,7 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
         )
     # every amount is read before anything is logged: one bad tag logs nothing
     entries = [_entry(cmd, ctx, item, words) for item, words in tags]
+    _not_below_zero(cmd, ctx, entries)
     lines = []
     for item, entry in entries:
         ctx.store.initiatives.log(cmd.chat.key, entry)
@@ -337,6 +345,37 @@ def _entry(
         note=note_of(rest),
     )
     return item, entry
+
+
+def _not_below_zero(
+    cmd: Command, ctx: Context, entries: list[tuple[Initiative, ProgressLog]]
+) -> None:
+    """Refuse a correction (`-5`) that would take a count of work done below zero: this
+    period's total for a cadence, the whole log's otherwise, with what the message logs
+    before it. Only a negative amount reads a total, so a hashtag's `+1` costs nothing."""
+    logged: dict[str, float] = {}
+    for item, entry in entries:
+        before = logged.get(item.key, 0.0)
+        logged[item.key] = before + entry.amount
+        if entry.amount >= 0:
+            continue
+        if item.cadence is not None:
+            total, span = _progress_now(cmd, ctx, item).done, f" this {item.cadence.period}"
+        else:
+            since = datetime.combine(FIRST_DAY, time(), UTC)
+            total, span = ctx.store.initiatives.progress_total(cmd.chat.key, item.key, since), ""
+        total = round(total + before, DONE_DIGITS)
+        if round(total + entry.amount, DONE_DIGITS) < 0:
+            earlier = (
+                f"; to take back an entry of an earlier {item.cadence.period}: "
+                f"/initiative unlog {item.key} <#>"
+                if item.cadence is not None
+                else ""
+            )
+            raise UsageError(
+                f"{render.num(entry.amount)} would take {item.name} below zero: "
+                f"{render.num(total)} logged{span}. Nothing was logged{earlier}."
+            )
 
 
 def _progress_now(cmd: Command, ctx: Context, item: Initiative) -> CadenceProgress:

@@ -55,3 +55,27 @@ async def test_a_word_after_a_quoted_name_is_refused_not_joined(chat: FakeChat) 
     assert await chat.ok("/kpi add leads Leads per month target=100 perspective=customers") == (
         "Saved KPI Leads per month (leads): target=100."
     )
+
+
+async def test_a_negative_log_may_not_take_a_count_below_zero(chat: FakeChat) -> None:
+    """`/log articles -5` with nothing logged this month replied "−5 of 4 this month": a
+    count of work done can't be negative, so a correction beyond what was logged is refused,
+    saying the total, and nothing is logged."""
+    await chat.ok('/initiative add articles "Articles" cadence=4/month')
+    await chat.ok('/initiative add guest "Guest posts"')
+    await chat.ok("/log articles +2")
+    assert await chat.error("/log articles -5") == (
+        "−5 would take Articles below zero: 2 logged this month. Nothing was logged; "
+        "to take back an entry of an earlier month: /initiative unlog articles <#>."
+    )
+    assert await chat.error("#articles -1 #articles -2") == (
+        "−2 would take Articles below zero: 1 logged this month. Nothing was logged; "
+        "to take back an entry of an earlier month: /initiative unlog articles <#>."
+    )
+    assert await chat.error("/log guest −1") == (
+        "−1 would take Guest posts below zero: 0 logged. Nothing was logged."
+    )
+    assert await chat.ok("/log articles -2 typo") == (
+        "Logged −2 on Articles. 0 of 4 this month, 10 days left."
+    )
+    assert "2 of 4" not in await chat.ok("/initiatives")
