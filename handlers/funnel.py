@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from handlers import render
 from handlers.calculated import compiled
-from handlers.common import funnel_or_fail, journey_or_fail, kpi_or_fail, need
+from handlers.common import chat_today, funnel_or_fail, journey_or_fail, kpi_or_fail, need
 from handlers.contract import (
     Command,
     Conflict,
@@ -109,13 +109,12 @@ async def funnel_show(cmd: Command, ctx: Context) -> Reply:
     funnel = funnel_or_fail(cmd, ctx, cmd.args[0])
     kpis = {k.key: k for k in ctx.store.kpis.all(chat)}
     stages = [kpis[s] for s in funnel.stages if s in kpis]
-    period = _latest_period(ctx, chat, stages)
-    if period is None:
+    newest = _latest_period(ctx, chat, stages)
+    if newest is None:
         return Reply(text=f"{funnel.name} has no values yet: /kpi set {funnel.stages[0]} <value>")
+    period, values, started = _whole_period(ctx, chat, stages, newest)
     before = kpi_period(stages[0].every, period.start - timedelta(days=1))
-    rows = funnel_rows(
-        funnel.stages, _values(ctx, chat, stages, period), _values(ctx, chat, stages, before)
-    )
+    rows = funnel_rows(funnel.stages, values, _values(ctx, chat, stages, before))
     targets = _conversion_kpis(funnel, kpis)
     gone = {key: gone_word(ctx, chat, key) for key in funnel.stages if key not in kpis}
     thresholds = ctx.store.scorecards.thresholds(chat)
@@ -141,9 +140,12 @@ async def funnel_show(cmd: Command, ctx: Context) -> Reply:
             f"{'it' if len(deleted) == 1 else 'them'}, /funnel remove {funnel.key} and add "
             "it again."
         )
+    if started:
+        notes.append(started)
     footer = "\n".join(notes) or None
     return Reply(
-        title=f"{funnel.name} ({funnel.key}) · {period_label(period)}, vs {period_label(before)}",
+        title=f"{funnel.name} ({funnel.key}) · {_so_far(period, chat_today(cmd, ctx))}, "
+        f"vs {period_label(before)}",
         table=table,
         footer=footer,
     )
@@ -173,6 +175,40 @@ def _latest_period(ctx: Context, chat: str, stages: list[Kpi]) -> Period | None:
     if not stages or not days:
         return None
     return kpi_period(stages[0].every, max(days))
+
+
+def _whole_period(
+    ctx: Context, chat: str, stages: list[Kpi], newest: Period
+) -> tuple[Period, dict[str, float], str]:
+    """The period the funnel shows, its stage values, and the line saying a newer one has
+    started. A period some stage has no value in yet (on the 1st, traffic is typed before
+    leads) would read as a collapse, so while the period before it has every stage, that
+    one is shown; with neither whole, the newest is (a new funnel shows what it has)."""
+    values = _values(ctx, chat, stages, newest)
+    if len(values) == len(stages):
+        return newest, values, ""
+    previous = kpi_period(stages[0].every, newest.start - timedelta(days=1))
+    earlier = _values(ctx, chat, stages, previous)
+    if len(earlier) < len(stages):
+        return newest, values, ""
+    label, have = period_label(newest), [k.name for k in stages if k.key in values]
+    named = ", ".join(have[:-1]) + f" and {have[-1]}" if len(have) > 1 else have[0]
+    verb = "has a value" if len(have) == 1 else "have values"
+    return (
+        previous,
+        earlier,
+        f"{label} has started: so far only {named} {verb}; the funnel moves to {label} "
+        "once every stage has one.",
+    )
+
+
+def _so_far(period: Period, today: date) -> str:
+    """`2026-11`, or `2026-12 so far (1 of 31 days)` while the period is still running: its
+    sums are partial, so a "−98%" against the last whole period is not a collapse."""
+    if not period.contains(today) or period.days == 1:
+        return period_label(period)
+    days = (today - period.start).days + 1
+    return f"{period_label(period)} so far ({days} of {period.days} days)"
 
 
 def _values(ctx: Context, chat: str, stages: list[Kpi], period: Period) -> dict[str, float]:

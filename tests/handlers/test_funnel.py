@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.support import FakeChat
+from datetime import UTC, datetime
+
+from tests.support import FakeChat, FixedClock
 
 
 async def _funnel(chat: FakeChat) -> None:
@@ -25,7 +27,7 @@ async def _funnel(chat: FakeChat) -> None:
 async def test_funnel_shows_conversions_changes_and_the_biggest_drop(chat: FakeChat) -> None:
     await _funnel(chat)
     assert await chat.ok("/funnel mkt") == (
-        "Marketing funnel (mkt) · 2026-11, vs 2026-10\n"
+        "Marketing funnel (mkt) · 2026-11 so far (21 of 30 days), vs 2026-10\n"
         "stage               value  vs last  conversion  vs last  conversion KPI\n"
         "Traffic (traffic)  12 000     +20%\n"
         "Leads (leads)         480      −4%          4%    −1 pt\n"
@@ -145,7 +147,7 @@ async def test_removing_a_kpi_a_funnel_or_journey_lists_warns_and_deleting_says_
         "shown as deleted."
     )
     assert await chat.ok("/funnel mkt") == (
-        "Mkt (mkt) · 2026-11, vs 2026-10\n"
+        "Mkt (mkt) · 2026-11 so far (21 of 30 days), vs 2026-10\n"
         "stage                  value  vs last  conversion  vs last  conversion KPI\n"
         "a1 (deleted for good)      —\n"
         "A2 (a2)                   20                    —\n"
@@ -154,4 +156,38 @@ async def test_removing_a_kpi_a_funnel_or_journey_lists_warns_and_deleting_says_
     )
     assert await chat.ok("/journey cx") == (
         "CX (cx)\n1. AWARENESS\n   ⚪ a1: deleted for good\n2. PURCHASE\n   (no KPIs or notes yet)"
+    )
+
+
+async def test_a_new_period_half_entered_leaves_the_funnel_on_the_last_whole_one(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    """On 1 December, the first value of the month (traffic) moved `/funnel mkt` to a
+    December of one stage, "−99%" against November's whole month (probe8): the funnel
+    stays on the newest period every stage has a value in, says the new one has started,
+    and marks a period still running as "so far"."""
+    await _funnel(chat)
+    clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    await chat.ok("/kpi set traffic 150")
+    assert await chat.ok("/funnel mkt") == (
+        "Marketing funnel (mkt) · 2026-11, vs 2026-10\n"
+        "stage               value  vs last  conversion  vs last  conversion KPI\n"
+        "Traffic (traffic)  12 000     +20%\n"
+        "Leads (leads)         480      −4%          4%    −1 pt\n"
+        "SQL (sql)             120     +20%         25%    +5 pt\n"
+        "SAL (sal)              84     +68%         70%   +20 pt  🟢 sql_sal: target 60%\n"
+        "Biggest drop: traffic → leads, 4% get through.\n"
+        "2026-12 has started: so far only Traffic has a value; the funnel moves to 2026-12 "
+        "once every stage has one."
+    )
+    for key, value in (("leads", 9), ("sql", 2), ("sal", 1)):
+        await chat.ok(f"/kpi set {key} {value}")
+    assert await chat.ok("/funnel mkt") == (
+        "Marketing funnel (mkt) · 2026-12 so far (1 of 31 days), vs 2026-11\n"
+        "stage              value  vs last  conversion  vs last  conversion KPI\n"
+        "Traffic (traffic)    150     −99%\n"
+        "Leads (leads)          9     −98%          6%    +2 pt\n"
+        "SQL (sql)              2     −98%         22%    −3 pt\n"
+        "SAL (sal)              1     −99%         50%   −20 pt  🟢 sql_sal: target 60%\n"
+        "Biggest drop: traffic → leads, 6% get through."
     )
