@@ -224,18 +224,21 @@ class AlertRepo:
             held = holding[chat] = _Held(dict(first_doc(self._db, f"{BOOK}{chat}") or ()))
         return held.doc
 
-    def _update(self, chat: str, **fields: Any) -> _Held | None:
-        """Replace top-level parts of the chat's book: held inside `batch()` (returned),
-        else stored at once. Parts are replaced, never changed in place: the stored book's
-        parts are shared with the cache."""
+    def _update(self, chat: str, *, drop: str = "", **fields: Any) -> _Held | None:
+        """Replace top-level parts of the chat's book (and take part `drop` out): held
+        inside `batch()` (returned), else stored at once. Parts are replaced, never changed
+        in place: the stored book's parts are shared with the cache."""
         holding = self._holding.held
         if holding is None:
-            self._write(chat, {**self._book(chat), **fields})
+            doc = {**self._book(chat), **fields}
+            doc.pop(drop, None)
+            self._write(chat, doc)
             return None
         held = holding.get(chat)
         if held is None:
             held = holding[chat] = _Held(dict(self._book(chat)))
         held.doc.update(fields)
+        held.doc.pop(drop, None)
         held.changed = True
         return held
 
@@ -440,11 +443,19 @@ class AlertRepo:
         return min(datetime.fromisoformat(q["ready_at"]) for q in queued)
 
     def save_batcher(self, chat: str, batcher: Batcher) -> None:
-        """Replace the waiting alerts."""
-        queued = to_doc(batcher)["queued"] if batcher.queued else []
-        if (self._book(chat).get("queued") or []) == queued:
-            return
-        held = self._update(chat, queued=queued)
+        """Replace the waiting alerts (none: the book has no such part, however it got
+        there: a reminder queued as a document and sent at once leaves the book as one
+        never queued)."""
+        book = self._book(chat)
+        if not batcher.queued:
+            if "queued" not in book:
+                return
+            held = self._update(chat, drop="queued")
+        else:
+            queued = to_doc(batcher)["queued"]
+            if book.get("queued") == queued:
+                return
+            held = self._update(chat, queued=queued)
         if held is not None:
             held.batcher = batcher
 

@@ -7,7 +7,8 @@ queues on a second store given the same commands; and every stored summary equal
 built afresh. A write path that left a summary behind is caught. The second store also
 writes each change of a chat's alert book at once (no `AlertRepo.batch`) and its sweep
 judges red reminders on models only (never `_remind_on_docs`): both end with the same
-states, waiting alerts and sent marks, byte for byte as stored, and the same alert log."""
+states, waiting alerts and sent marks, byte for byte as stored (a part absent in one is
+absent in the other: `group=0` sends a reminder at once), and the same alert log."""
 
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ from hypothesis import strategies as st
 from bot.app import Core, build_core
 from handlers import alert_pipeline
 from handlers.jobs import sweeper
+from scoring.alerts_batch import Batcher
 from storage import alert_state, sweep_summary
-from storage.base import first_doc
+from storage.base import first_doc, to_doc
 from tests.support import FakeChat, FixedClock
 
 CHATS = ("a", "b")
@@ -139,8 +141,8 @@ def _alerts_agree(bot: Core, full: Core) -> None:
     for chat in (f"console:{c}" for c in CHATS):
         name = f"{alert_state.BOOK}{chat}"
         books = [dict(first_doc(core.store.db, name) or {}) for core in (bot, full)]
-        for part in ("states", "queued", "sent"):  # as stored, byte for byte
-            one_part, other_part = (orjson.dumps(book.get(part) or None) for book in books)
+        for part in ("states", "queued", "sent"):  # as stored, byte for byte (or absent)
+            one_part, other_part = (orjson.dumps(book.get(part, "absent")) for book in books)
             assert one_part == other_part, f"{part} of {chat}'s book"
         one, other = bot.store.alerts, full.store.alerts
         assert one.states(chat) == other.states(chat), f"states of {chat}"
@@ -305,4 +307,22 @@ def test_a_reminder_on_documents_that_forgets_when_people_were_told_is_caught(
 
     monkeypatch.setattr(alert_pipeline, "reminder_step", forgetful)
     with pytest.raises(AssertionError, match="states of"):
+        asyncio.run(_run(tmp_path / "planted", _REMINDED))
+
+
+def test_a_waiting_list_left_empty_in_the_book_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planted bug (review8's find): with `group=0` the reminder queued as a document
+    and sent at once leaves `"queued": []` in the book, where the model path, which never
+    queued it, leaves no such part."""
+    asyncio.run(_run(tmp_path / "right", _REMINDED))
+
+    def leaves_empty(self: alert_state.AlertRepo, chat: str, batcher: Batcher) -> None:
+        queued = to_doc(batcher)["queued"] if batcher.queued else []
+        if (self._book(chat).get("queued") or []) != queued:
+            self._update(chat, queued=queued)
+
+    monkeypatch.setattr(alert_state.AlertRepo, "save_batcher", leaves_empty)
+    with pytest.raises(AssertionError, match="queued of"):
         asyncio.run(_run(tmp_path / "planted", _REMINDED))
