@@ -78,9 +78,11 @@ def decode_reply(body: dict[str, Any]) -> Reply:
     return Reply.model_validate(body)
 
 
-def _summary(reply: Reply) -> str:
-    first = (reply.title or reply.text or reply.kind).splitlines()
-    return first[0] if first else reply.kind
+def _summary(body: dict[str, Any]) -> str:
+    """A stored reply's first line, for `/alerts`."""
+    kind = str(body["kind"])
+    first = str(body.get("title") or body.get("text") or kind).splitlines()
+    return first[0] if first else kind
 
 
 class StoreOutbox:
@@ -94,16 +96,21 @@ class StoreOutbox:
 
     def put(self, reply: Reply, *, key: str) -> bool:
         """Persist `reply` for `reply.to` unless `key` was queued for that chat before."""
-        to = reply.to
+        return self.put_doc(encode_reply(reply), key=key)
+
+    def put_doc(self, body: dict[str, Any], *, key: str) -> bool:
+        """`put` of the reply `body` stands for (`encode_reply`'s form, stored uncopied)."""
+        to = body.get("to")
         if to is None:
             raise ValueError("an outbox message needs reply.to")
+        platform = to["platform"]
         entry = self._store.outbox.put(
-            chat=to.key,
-            platform=to.platform,
-            kind=reply.kind,
+            chat=f"{platform}:{to['chat_id']}",
+            platform=platform,
+            kind=body["kind"],
             key=key,
-            body=encode_reply(reply),
-            summary=_summary(reply),
+            body=body,
+            summary=_summary(body),
             now=self._clock(),
         )
         if entry is not None:

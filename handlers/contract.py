@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -256,6 +256,29 @@ class Reply(BaseModel):
         return "\n".join(parts)
 
 
+def text_reply_doc(
+    *, title: str | None, text: str, footer: str | None, to: ChatRef, kind: ReplyKind
+) -> dict[str, Any]:
+    """`Reply(title=…, text=…, footer=…, to=…, kind=…).model_dump(mode="json")` built
+    directly, key for key: what the outbox stores for a reply of words only (`Outbox.put_doc`).
+    A busy sweep queues ~1,000 such reminders, and building and dumping a model for each
+    was about a tenth of its work. A property test holds it to the model byte for byte."""
+    return {
+        "title": title,
+        "text": text,
+        "fields": [],
+        "table": None,
+        "footer": footer,
+        "image": None,
+        "chart": None,
+        "document": None,
+        "buttons": [],
+        "to": {"platform": to.platform, "chat_id": to.chat_id, "thread_id": to.thread_id},
+        "kind": kind,
+        "private": False,
+    }
+
+
 class Outbox(Protocol):
     """Where handlers and jobs put messages that are not answers to the current command.
 
@@ -271,6 +294,10 @@ class Outbox(Protocol):
         `key` is an idempotency key: a job that runs twice for the same occasion (a
         restart, a repeated fire time) queues its message once.
         """
+
+    def put_doc(self, body: dict[str, Any], *, key: str) -> bool:
+        """`put` of a reply given as the document the outbox stores (`text_reply_doc`),
+        built for this and never touched again."""
 
     def wake_at(self, chat: str, when: datetime) -> None:
         """Ask for the chat's held alerts to be flushed at `when` (group window, quiet hours)."""
@@ -291,6 +318,10 @@ class NullOutbox:
         self.keys.add(key)
         self.sent.append(reply)
         return True
+
+    def put_doc(self, body: dict[str, Any], *, key: str) -> bool:
+        """Remember the message the document stands for, once per key."""
+        return self.put(Reply.model_validate(body), key=key)
 
     def wake_at(self, chat: str, when: datetime) -> None:
         """Remember the wake-up request."""

@@ -102,9 +102,10 @@ class OutboxRepo:
         held = holding.get(chat) if holding is not None else None
         if self._has_key_raw(chat, key) or (held and any(d["key"] == key for d in held)):
             return None
-        # os.urandom is what `secrets` draws from, called directly (a busy sweep puts ~1,000)
-        entry_id = f"{now:%Y%m%dT%H%M%S}-{os.urandom(4).hex()}"
         stamp = instant_text(now)
+        # `now` as "%Y%m%dT%H%M%S" read off its stamp (strftime was most of a put), and
+        # os.urandom, what `secrets` draws from, called directly (a busy sweep puts ~1,000)
+        entry_id = f"{stamp[:19].replace('-', '').replace(':', '')}-{os.urandom(4).hex()}"
         # The document `to_doc(OutboxEntry(...))` would store, built directly: a busy sweep
         # queues ~1,000 of them, and a model round trip each was most of their cost.
         doc = {

@@ -7,10 +7,11 @@ import functools
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import alert_messages, render
-from handlers.contract import Context, Reply
+from handlers.contract import Context, text_reply_doc
 from scoring.initiatives import behind_cadence, expected_by_now, period_progress
 from scoring.periods import Period, PeriodKind, local_midnight, period_containing
 from storage.kpis import KpiFact
@@ -43,8 +44,9 @@ def stale_due(fact: KpiFact, today: date) -> bool:
 
 def stale_reminder(
     ctx: Context, chat: str, facts: Sequence[KpiFact], today: date, sent: dict[str, str]
-) -> tuple[Reply, list[str]] | None:
-    """One message mentioning the owners of KPIs that went stale (once per missing value)."""
+) -> tuple[dict[str, Any], list[str]] | None:
+    """One message mentioning the owners of KPIs that went stale (once per missing value),
+    as the outbox stores it."""
     due = [
         f for f in facts if stale_due(f, today) and sent.get(f"stale:{f.key}") != str(f.last_day)
     ]
@@ -60,7 +62,7 @@ def stale_reminder(
             f"{owner}: {fact.name} ({fact.key}, every {fact.every}) — last value "
             f"{fact.last_day:%d %b}, {age} days ago → /kpi set {fact.key} <value>"
         )
-    reply = Reply(
+    reply = text_reply_doc(
         title="Data is getting stale",
         text="\n".join(lines),
         footer="Owners: /kpi edit <key> owner=@name",
@@ -77,9 +79,10 @@ def cadence_reminder(
     tz: ZoneInfo,
     today: date,
     sent: dict[str, str],
-) -> tuple[Reply, list[str]] | None:
+) -> tuple[dict[str, Any], list[str]] | None:
     """Initiatives behind their cadence (`initiatives`: the chat's open ones with a cadence,
-    from its sweep summary), flagged once per period while there is time left."""
+    from its sweep summary), flagged once per period while there is time left; the message
+    as the outbox stores it."""
     lines, keys = [], []
     for facts in initiatives:
         period, since = _cadence_window(facts.period, today, tz)
@@ -104,9 +107,10 @@ def cadence_reminder(
         )
     if not lines:
         return None
-    reply = Reply(
+    reply = text_reply_doc(
         title="Behind cadence",
         text="\n".join(lines),
+        footer=None,
         to=alert_messages.chat_ref(chat),
         kind="reminder",
     )

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import alert_pipeline
 from handlers.common import zone_of
-from handlers.contract import Context, Reply
+from handlers.contract import Context
 from handlers.jobs.reminders import cadence_reminder, stale_cutoffs, stale_reminder
 from handlers.jobs.slicing import in_slices, yield_to_loop
 from scoring.alert_rules import active_mute, quiet_release_time
@@ -51,7 +51,7 @@ class SweepReport:
     cadence: int = 0
     reminders: int = 0
     flushed: int = 0
-    queued: list[Reply] = field(default_factory=list)
+    queued: list[dict[str, Any]] = field(default_factory=list)  # as the outbox stores them
     next_look: datetime | None = None  # one chat: when it next needs a look
 
     def add(self, other: SweepReport) -> None:
@@ -64,9 +64,9 @@ class SweepReport:
         self.queued.extend(other.queued)
 
 
-def _put(ctx: Context, reply: Reply, key: str, queued: list[Reply]) -> None:
-    if ctx.outbox.put(reply, key=key):
-        queued.append(reply)
+def _put(ctx: Context, body: dict[str, Any], key: str, queued: list[dict[str, Any]]) -> None:
+    if ctx.outbox.put_doc(body, key=key):
+        queued.append(body)
 
 
 # --- sweep -----------------------------------------------------------------------------------
