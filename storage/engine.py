@@ -223,6 +223,9 @@ class _Entry:
     derived: dict[Callable[..., Any], Any] = dataclasses.field(default_factory=dict)
     #: The highest document id, once known (-1: not worked out yet; see `_last_id`).
     last_id: int = -1
+    #: Single documents `model_by_key` validated (by model and key) while the table's models
+    #: are not built: None until the first (most cached tables are never asked).
+    one: dict[tuple[type[BaseModel], str], BaseModel | None] | None = None
 
 
 #: What `Database._cache.get` returns for a table not in the cache (None is a table known
@@ -643,8 +646,16 @@ class Database:
             # by scanning the chat's 50 models.
             keyed = entry.keyed[model] = _by_key(built)
             return keyed.get(key)  # type: ignore[return-value]
-        doc = next((d for d in entry.docs.values() if d.get("key") == key), None)
-        return None if doc is None else model.model_validate(doc)
+        # Validated once per table version too: every `/kpi set` looks its KPI up, and a
+        # set alone never builds the chat's models.
+        one = entry.one
+        if one is None:
+            one = entry.one = {}
+        found = one.get((model, key), _MISS)
+        if found is _MISS:
+            doc = next((d for d in entry.docs.values() if d.get("key") == key), None)
+            found = one[model, key] = None if doc is None else model.model_validate(doc)
+        return found  # type: ignore[return-value]
 
     def derived(self, name: str, derive: Callable[[Mapping[str, Mapping[str, Any]]], T]) -> T:
         """`derive(documents by id)` computed once per table version, so a hot read that

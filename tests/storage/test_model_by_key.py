@@ -1,5 +1,6 @@
-"""`Database.model_by_key` answers from a key map built once per table version: after any
-sequence of writes, rollbacks, cache drops and reopens it must find what a scan finds."""
+"""`Database.model_by_key` answers from a key map built once per table version, or from the
+one model it validated for that version: after any sequence of writes, rollbacks, cache
+drops and reopens it must find what a scan finds."""
 
 from __future__ import annotations
 
@@ -101,5 +102,23 @@ def test_the_property_catches_a_key_map_kept_across_table_versions(
         return kept
 
     monkeypatch.setattr(engine, "_by_key", stale)
+    with pytest.raises(AssertionError):
+        test_a_model_by_key_equals_the_scan_after_any_writes_and_reopens()
+
+
+def test_the_property_catches_a_single_lookup_kept_across_table_versions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted bug: the models `model_by_key` validated one by one (`_Entry.one`) are
+    carried over to the table's next version, as if a write could not change them."""
+    real = Database._remember
+
+    def carried(db: Database, name: str, entry: engine._Entry | None) -> None:
+        old = db._cache.get(name)
+        if entry is not None and old is not None and old.one:
+            entry.one = old.one
+        real(db, name, entry)
+
+    monkeypatch.setattr(Database, "_remember", carried)
     with pytest.raises(AssertionError):
         test_a_model_by_key_equals_the_scan_after_any_writes_and_reopens()
