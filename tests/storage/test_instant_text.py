@@ -1,0 +1,69 @@
+"""`instant_text` spells an instant as pydantic's serialiser does (what every stored document
+holds, and exact lookups compare), without calling it for the usual offsets: any datetime,
+naive or aware, at any offset, must give pydantic's text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
+
+from storage import base
+from storage.base import instant_text
+
+_PYDANTIC = TypeAdapter(datetime)
+
+#: Fixed offsets down to the microsecond (pydantic cuts them to the minute), named zones.
+_ZONES = st.one_of(
+    st.none(),
+    st.just(UTC),
+    st.just(ZoneInfo("UTC")),
+    st.sampled_from(
+        ["Europe/London", "Europe/Copenhagen", "Asia/Kolkata", "America/St_Johns"]
+    ).map(ZoneInfo),
+    st.timedeltas(
+        min_value=timedelta(hours=-23, minutes=59), max_value=timedelta(hours=23, minutes=59)
+    ).map(timezone),
+)
+_INSTANTS = st.builds(lambda moment, zone: moment.replace(tzinfo=zone), st.datetimes(), _ZONES)
+
+
+def _pydantic(at: datetime) -> str:
+    return str(_PYDANTIC.dump_python(at, mode="json"))
+
+
+def test_the_usual_instants_are_spelled_as_stored() -> None:
+    assert instant_text(datetime(2026, 11, 23, 9, tzinfo=UTC)) == "2026-11-23T09:00:00Z"
+    at = datetime(2026, 11, 23, 9, 0, 0, 1000, tzinfo=ZoneInfo("Europe/Copenhagen"))
+    assert instant_text(at) == "2026-11-23T09:00:00.001000+01:00"
+
+
+@settings(max_examples=300, deadline=None)
+@given(_INSTANTS)
+def test_an_instant_is_spelled_as_pydantic_spells_it(at: datetime) -> None:
+    _check_through_module(at)
+
+
+def test_the_property_catches_an_offset_with_seconds_spelled_by_isoformat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted bug: every non-zero offset spelled by `isoformat`, seconds and all."""
+
+    def whole(at: datetime) -> str:
+        text = at.isoformat()
+        return f"{text[:-6]}Z" if at.utcoffset() == timedelta(0) else text
+
+    monkeypatch.setattr(base, "instant_text", whole)
+    check = settings(max_examples=300, deadline=None, phases=[Phase.generate], derandomize=True)(
+        given(_INSTANTS)(_check_through_module)
+    )
+    with pytest.raises(AssertionError):
+        check()
+
+
+def _check_through_module(at: datetime) -> None:
+    assert base.instant_text(at) == _pydantic(at)
