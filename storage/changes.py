@@ -77,6 +77,11 @@ class Collected:
         return self.overflow == 0
 
 
+def _flat_copy(doc: Mapping[str, Any] | None) -> Doc | None:
+    """A copy of a document holding no list or dict (`Changes.note(flat=True)`)."""
+    return None if doc is None else dict(doc)
+
+
 @dataclass(frozen=True, slots=True)
 class _Kind:
     read: Reader
@@ -99,18 +104,31 @@ class Changes:
         """
         self._kinds[kind] = _Kind(read, write, guard)
 
-    def note(self, chat: str, kind: str, key: str, before: Doc | None, after: Doc | None) -> None:
-        """A repository changed one item (ignored outside `start`/`stop`, or for another chat)."""
+    def note(
+        self,
+        chat: str,
+        kind: str,
+        key: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+        *,
+        flat: bool = False,
+    ) -> None:
+        """A repository changed one item (ignored outside `start`/`stop`, or for another chat).
+
+        The step keeps its own copies. `flat`: both documents hold no list or dict, so a
+        shallow copy is a whole one (a value, noted at every `/kpi set`)."""
         step = self._open
         if step is None or step.chat != chat:
             return
+        copy = _flat_copy if flat else copy_json
         slot = step.items.get((kind, key))
         if slot is not None:
-            slot[1] = copy_json(after)
+            slot[1] = copy(after)
         elif len(step.items) >= MAX_CHANGES:
             step.overflow += 1
         else:
-            step.items[(kind, key)] = [copy_json(before), copy_json(after)]
+            step.items[(kind, key)] = [copy(before), copy(after)]
 
     def note_many(
         self,

@@ -238,10 +238,14 @@ class KpiRepo:
         # A day's value is stored last when recorded (a replaced one moves to the end), so
         # the day typed most often, today, is found at the first look from the end.
         docs = self._db.docs(name)
-        old_id = next((i for i, d in reversed([*docs.items()]) if d.get("day") == day), None)
-        old = None if old_id is None else docs[old_id]
+        old_id = old = None
+        for doc_id in reversed([*docs]):
+            if docs[doc_id].get("day") == day:
+                old_id, old = doc_id, docs[doc_id]
+                break
         new_doc = measurement_doc(m)
-        self._note_value(chat, m.kpi, None if old is None else dict(old), new_doc)
+        # a value's documents are flat (`measurement_doc`): the step copies them shallowly
+        self._changes.note(chat, "value", f"{m.kpi}@{day}", old, new_doc, flat=True)
         # one write of the shard: the old value out, the new one in under the next id
         # (`new_doc` is built here and never touched again: kept without a copy)
         self._db.edit(
@@ -398,8 +402,12 @@ class KpiRepo:
         months = index.get("months", ())
         day = m_doc["day"]
         latest = [d for d in index.get("latest", ()) if d["day"] != day]
+        # Stored in order (every write sorts them): a value of a later day than the last one
+        # (today's, nearly every set) goes last as it is, no instant parsed.
+        later = not latest or latest[-1]["day"] < day
         latest.append(m_doc)
-        latest.sort(key=_doc_order)
+        if not later:
+            latest.sort(key=_doc_order)
         doc = {
             "months": [*months] if month in months else sorted([*months, month]),
             "count": int(index.get("count", 0)) + (1 if added else 0),
