@@ -15,7 +15,8 @@ import secrets
 from collections.abc import Coroutine, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, cast
+from types import CoroutineType
+from typing import Any
 
 from handlers.contract import (
     Command,
@@ -229,7 +230,8 @@ async def _run(route: Route, cmd: Command, ctx: Context) -> HandlerResult:
     coro = route.handler(cmd, ctx)
     if not route.spec.mutates:
         return await coro
-    if not isinstance(coro, Coroutine):
+    # the concrete type first: an `async def` handler's, without the ABC's check in Python
+    if not isinstance(coro, CoroutineType) and not isinstance(coro, Coroutine):
         raise TypeError("handlers are coroutine functions")
     try:
         while True:
@@ -274,7 +276,8 @@ def _slice(coro: Coroutine[Any, Any, HandlerResult], ctx: Context) -> tuple[bool
     try:
         yielded = coro.send(None)
     except StopIteration as done:
-        return True, cast(HandlerResult, done.value)
+        result: HandlerResult = done.value
+        return True, result
     if yielded is None and ctx.store.db.changes == changes:  # `breathe()` (a bare yield)
         return False, None
     raise RuntimeError("a mutating handler suspended inside its atomic section")
