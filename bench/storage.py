@@ -87,6 +87,7 @@ from handlers.contract import Actor, ChatRef, Command
 from handlers.parsing import command_from_text
 from scoring.initiatives import parse_cadence
 from scoring.models import Initiative, Kpi, Objective, ProgressLog
+from storage import gc_policy
 from storage.port import Batch
 from storage.sqlite import SqliteBackend
 
@@ -103,6 +104,7 @@ IN_FLIGHT = 16  # `/kpi set`s sent together, for the group-commit row
 HASHTAG_LOGS = 10_000
 HASHTAGS = 1_500  # per kind: a p99 over 15 samples, not 3
 SLOW_MS = 2.0  # a hashtag slower than the goal's p99 has its causes counted
+IDLE_S = 0.001  # the loop idles this long after each block of closed-loop writes
 WRITES = "writes"  # `python -m bench.storage writes [sizes]`: the write measures alone
 #: `python -m bench.storage openloop [10k 100k 1M]`: the open loop and its floor alone
 OPEN_LOOP = "openloop"
@@ -493,6 +495,9 @@ class _WriteProbe:
         self._committing = self._writer_cpu = self._writer_delay = 0.0
         self._collecting = 0.0
         self._gc_started = 0.0
+        self._in_command = False  # a command was in flight when the running collection began
+        #: each full collection while the probe is on: (ms, whether inside a command)
+        self.full_collections: list[tuple[float, bool]] = []
         self._writer_clock: ThreadClock | None = None  # made on the writer thread
         self._loop_clock = ThreadClock()
         self._checkpoint = backend._passive_checkpoint
@@ -538,11 +543,14 @@ class _WriteProbe:
             self._writer_delay += self._writer_clock.delay() - delay
 
     def _collected(self, phase: str, info: dict[str, int]) -> None:
-        del info
         if phase == "start":
             self._gc_started = time.perf_counter()
+            self._in_command = gc_policy._in_flight > 0
         else:
-            self._collecting += time.perf_counter() - self._gc_started
+            took = time.perf_counter() - self._gc_started
+            self._collecting += took
+            if info["generation"] == 2:
+                self.full_collections.append((took * 1000, self._in_command))
 
     async def run(self, core: Core, text: str, chat: ChatRef) -> float:
         """`_run` one command; its wall ms, with the split kept in `samples`."""
@@ -613,6 +621,9 @@ async def _writes(
             cpu += time.process_time() - started_cpu
             block_loop_cpu = time.thread_time() - started_loop
             loop_cpu += block_loop_cpu
+            # The loop idles a moment, as a bot's does between messages: a full collection
+            # the collector bound made due runs there (`storage.gc_policy`), untimed.
+            await asyncio.sleep(IDLE_S)
             raw.extend(_raw_commits(path, per_block))
             rounds = round(block_loop_cpu * 1000 / per_block * rounds_per_ms)
             floor.extend(_raw_commits(path, per_block, rounds, floor_split))
@@ -627,6 +638,7 @@ async def _writes(
         "in_flight": in_flight,
         "transactions": core.store.db.commits - commits,
         "samples": probe.samples,
+        "full_collections": probe.full_collections,
     }
 
 
@@ -696,6 +708,7 @@ def _summary(run: dict[str, Any]) -> dict[str, Any]:
         "loop_cpu_ms": run["loop_cpu_ms"],
         "per_transaction": commands / max(run["transactions"], 1),
         "causes": _causes(run["samples"]) if run["samples"] else None,
+        "full_collections": run["full_collections"],
     }
 
 
@@ -802,12 +815,14 @@ def _write_rows(m: dict[str, Any]) -> dict[str, str]:
         else "none",
         "#hashtag CPU ms: all threads / event loop": f"{_ms(tag['cpu_ms'])} / "
         f"{_ms(tag['loop_cpu_ms'])}",
-        **_split_rows("#hashtag", tag["causes"]),
+        **_split_rows("#hashtag", tag["causes"], tag["full_collections"]),
         "#hashtag with a cadence p50 / p99 / max ms": _p50_p99_max(cadence),
         "#hashtag with a cadence floor p50 / p99 / max ms": _p50_p99_max(m["cadence"]["floor"]),
         "#hashtag with a cadence CPU ms: all / loop": f"{_ms(m['cadence']['cpu_ms'])} / "
         f"{_ms(m['cadence']['loop_cpu_ms'])}",
-        **_split_rows("#hashtag with a cadence", m["cadence"]["causes"]),
+        **_split_rows(
+            "#hashtag with a cadence", m["cadence"]["causes"], m["cadence"]["full_collections"]
+        ),
     }
 
 
@@ -816,12 +831,23 @@ def _p50_p99_max(stats: dict[str, float]) -> str:
     return f"{_ms(stats['p50'])} / {_ms(stats['p99'])} / {_ms(stats['max'])}"
 
 
-def _split_rows(name: str, causes: dict[str, Any]) -> dict[str, str]:
-    """Where a write's time went (p50 / p99 of each part), and the causes of its tail."""
+def _full_collections(full: list[list[Any]]) -> str:
+    """`inside / idle (longest ms)` of the full collections during a write run."""
+    inside = sum(1 for _, within in full if within)
+    longest = max((ms for ms, _ in full), default=0.0)
+    return f"{inside} / {len(full) - inside} ({longest:.0f})"
+
+
+def _split_rows(name: str, causes: dict[str, Any], full: list[list[Any]]) -> dict[str, str]:
+    """Where a write's time went (p50 / p99 of each part), the full collections, and the
+    causes of its tail."""
     commit, cpu = causes["commit_ms"], causes["loop_cpu_ms"]
     return {
         f"{name}: commit (writer) ms p50 / p99; loop CPU ms p50 / p99": f"{_ms(commit['p50'])}"
         f" / {_ms(commit['p99'])}; {_ms(cpu['p50'])} / {_ms(cpu['p99'])}",
+        f"{name}: full collections inside a command / when the loop idled (longest ms)": (
+            _full_collections(full)
+        ),
         f"{name} over {SLOW_MS:g} ms: commit > 1 / CPU > 1 / run delay > 1 / gc / checkpoint": (
             f"{causes['slow']} of {causes['samples']}: {causes['commit']} / "
             f"{causes['loop_cpu']} / {causes.get('run_delay', 0)} / {causes['gc']} / "

@@ -117,6 +117,7 @@ class Router:
 
     async def dispatch(self, cmd: Command, ctx: Context) -> list[Reply]:
         """Run one command; never raises, always answers with at least one reply."""
+        gc_policy.command_started()  # a due full collection waits until none is in flight
         try:
             return await self._answer(cmd, ctx)
         finally:
