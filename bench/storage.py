@@ -503,8 +503,44 @@ class _WriteProbe:
         self._checkpoint = backend._passive_checkpoint
         self._checkpoints: list[tuple[float, float]] = []  # (start, end) of each, perf_counter
         self.samples: list[dict[str, float]] = []
+        # A commit's journey between the threads (perf_counter s, the last job's): handed
+        # to the writer, picked up by it, the backend's transaction, the writer done, the
+        # loop woken by it.
+        self._db = core.store.db
+        self._submitted = self._picked = self._written = self._woken = 0.0
+        self._commit_span = 0.0
+        #: the command's so far, s (`journey_row`; `jobs` counts the wakes)
+        self._journey: dict[str, float] = {}
+        self._away = 0.0  # the loop's CPU as it handed the job over
 
     def __enter__(self) -> _WriteProbe:
+        db = self._db
+        submit, write, written = db._submit, db._write, db._written
+
+        def submitted(job: Any) -> None:
+            submit(job)
+            self._submitted = time.perf_counter()
+            self._away = time.thread_time()
+
+        def writing(job: Any) -> None:  # on the writer thread
+            self._picked = time.perf_counter()
+            try:
+                write(job)
+            finally:
+                self._written = time.perf_counter()
+
+        def woken(job: Any) -> None:
+            self._woken = time.perf_counter()
+            add = self._journey
+            add["away_cpu"] += time.thread_time() - self._away
+            add["away"] += self._woken - self._submitted
+            add["hand_off"] += max(0.0, self._picked - self._submitted)
+            add["writer_own"] += self._written - self._picked - self._commit_span
+            add["wake"] += max(0.0, self._woken - self._written)
+            add["jobs"] += 1
+            written(job)
+
+        db._submit, db._write, db._written = submitted, writing, woken  # type: ignore[method-assign]
         self._backend.commit = self._timed_commit  # type: ignore[method-assign]  # a probe
         self._backend._passive_checkpoint = self._timed_checkpoint  # type: ignore[method-assign]
         gc.callbacks.append(self._collected)
@@ -513,6 +549,7 @@ class _WriteProbe:
     def __exit__(self, *exc_info: object) -> None:
         gc.callbacks.remove(self._collected)
         del self._backend.commit, self._backend._passive_checkpoint  # the class's methods
+        del self._db._submit, self._db._write, self._db._written
 
     def _timed_checkpoint(self) -> None:
         """On the checkpoint thread: when it copied the WAL (a running one ends at inf)."""
@@ -538,7 +575,8 @@ class _WriteProbe:
         try:
             self._commit(batch)
         finally:
-            self._committing += time.perf_counter() - started
+            self._commit_span = time.perf_counter() - started
+            self._committing += self._commit_span
             self._writer_cpu += time.thread_time() - cpu
             self._writer_delay += self._writer_clock.delay() - delay
 
@@ -555,6 +593,7 @@ class _WriteProbe:
     async def run(self, core: Core, text: str, chat: ChatRef) -> float:
         """`_run` one command; its wall ms, with the split kept in `samples`."""
         self._committing = self._collecting = self._writer_cpu = self._writer_delay = 0.0
+        self._journey = journey = dict.fromkeys(_AWAY, 0.0)
         checkpoints, checkpointing = self._backend.checkpoints, self._backend.checkpointing
         delay = self._loop_clock.delay()
         cpu = time.thread_time()
@@ -576,6 +615,8 @@ class _WriteProbe:
                     or self._backend.checkpoints != checkpoints
                 ),
                 "checkpoint_ms": self._checkpointing(started, ended) * 1000,
+                **{part: journey[part] * 1000 for part in _AWAY},
+                "jobs": journey["jobs"],  # not ms: how many
             }
         )
         return wall
@@ -663,6 +704,56 @@ def _causes(samples: list[dict[str, float]]) -> dict[str, Any]:
     }
 
 
+#: The parts of a commit's journey between the loop and the writer thread (`_WriteProbe`).
+_AWAY = ("away", "away_cpu", "hand_off", "writer_own", "wake", "jobs")
+#: The journey's parts, each a mean ms per closed-loop command (`_journey`).
+JOURNEY = (
+    "wall",
+    "loop_cpu",
+    "run_delay",
+    "away",
+    "away_cpu",
+    "hand_off",
+    "writer_own",
+    "commit",
+    "writer_cpu",
+    "writer_delay",
+    "wake",
+    "jobs",
+)
+
+
+def _journey(samples: list[dict[str, float]]) -> dict[str, float]:
+    """The mean of each part of a closed-loop command's wall time (`journey_row`)."""
+    n = len(samples)
+    return {part: sum(s[part] for s in samples) / n for part in JOURNEY}
+
+
+def journey_row(j: dict[str, float]) -> str:
+    """A closed-loop command's wall time cut at two instants on the loop, the job handed
+    to the writer thread and the loop woken by it (means, ms):
+
+    - before and after: the loop's CPU, and the rest (waiting for a CPU or the GIL);
+    - between, one after the other: the hand-off (the job queued → the writer picks it up;
+      the loop finishes its step meanwhile, its CPU given in brackets), the writer's own
+      Python around the transaction, the transaction (SQLite's work and ours inside it,
+      the writer's CPU; its run delay; the rest is the fdatasync), and the wake (the
+      writer done → the loop runs its callback: the self-pipe, the loop's wake-up, the GIL).
+
+    The loop's run delay as the kernel counts it (schedstat) is given beside, not added:
+    on this VM it overlaps the loop's CPU time (it is counted while the clocks say the
+    thread ran), so it cannot be one of the parts."""
+    outside = j["wall"] - j["away"]
+    cpu = j["loop_cpu"] - j["away_cpu"]
+    return (
+        f"{j['wall']:.2f} ms = {cpu:.2f} loop CPU + {outside - cpu:.2f} loop otherwise + "
+        f"{j['hand_off']:.2f} hand-off (loop CPU {j['away_cpu']:.2f}) + "
+        f"{j['writer_own']:.2f} writer's own + {j['commit']:.2f} commit (writer CPU "
+        f"{j['writer_cpu']:.2f}, run delay {j['writer_delay']:.2f}) + {j['wake']:.2f} wake; "
+        f"beside: loop run delay {j['run_delay']:.2f}, {j['jobs']:.2f} transactions each"
+    )
+
+
 def _at_p99(samples: list[dict[str, float]]) -> dict[str, float]:
     """The sample whose wall time is the p99 (`percentile`'s rank)."""
     ranked = sorted(samples, key=lambda s: s["wall"])
@@ -708,6 +799,7 @@ def _summary(run: dict[str, Any]) -> dict[str, Any]:
         "loop_cpu_ms": run["loop_cpu_ms"],
         "per_transaction": commands / max(run["transactions"], 1),
         "causes": _causes(run["samples"]) if run["samples"] else None,
+        "journey": _journey(run["samples"]) if run["samples"] else None,
         "full_collections": run["full_collections"],
     }
 
@@ -793,6 +885,7 @@ def _write_rows(m: dict[str, Any]) -> dict[str, str]:
         "/kpi set closed loop (CPU ms each: all / loop)": f"{kpi_set['rate']:.0f}/s "
         f"({_ms(kpi_set['cpu_ms'])} / {_ms(kpi_set['loop_cpu_ms'])})",
         "raw sqlite3 insert txn": f"{kpi_set['raw_rate']:.0f}/s",
+        "where a closed-loop /kpi set's wall goes (means)": journey_row(kpi_set["journey"]),
         "ratio (goal ≥ 0.5)": f"{kpi_set['rate'] / kpi_set['raw_rate']:.2f}×",
         f"/kpi set, {IN_FLIGHT} in flight (CPU ms each: all / loop; per transaction)": (
             f"{together['rate']:.0f}/s ({_ms(together['cpu_ms'])} / "
@@ -813,6 +906,7 @@ def _write_rows(m: dict[str, Any]) -> dict[str, str]:
         )
         if tag.get("floor_p99")
         else "none",
+        "where a closed-loop #hashtag's wall goes (means)": journey_row(tag["journey"]),
         "#hashtag CPU ms: all threads / event loop": f"{_ms(tag['cpu_ms'])} / "
         f"{_ms(tag['loop_cpu_ms'])}",
         **_split_rows("#hashtag", tag["causes"], tag["full_collections"]),

@@ -32,6 +32,8 @@ def _write_run(scale: float) -> dict[str, Any]:
         "loop_cpu_ms": scale,
         "per_transaction": 4.0,
         "causes": causes,
+        "journey": dict.fromkeys(bench_storage.JOURNEY, scale),
+        "full_collections": [[50.0 * scale, False]],
     }
     return {"set": run, "set_together": run, "hashtag": run, "cadence": run}
 
@@ -39,6 +41,34 @@ def _write_run(scale: float) -> dict[str, Any]:
 def test_the_write_rows_are_named_alike_in_every_run_so_sizes_line_up_as_columns() -> None:
     """A figure in a row's name made `writes 10k 100k 1M` (and the full run) fail."""
     assert list(_write_rows(_write_run(1.0))) == list(_write_rows(_write_run(7.0)))
+
+
+def test_the_journey_row_cuts_a_commands_wall_time_into_parts_that_add_up_to_it() -> None:
+    sample = {
+        "wall": 2.0,
+        "loop_cpu": 1.1,
+        "run_delay": 0.4,  # overlaps the CPU on this VM: beside, not added
+        "away": 0.8,
+        "away_cpu": 0.1,
+        "hand_off": 0.1,
+        "writer_own": 0.05,
+        "commit": 0.55,
+        "writer_cpu": 0.3,
+        "writer_delay": 0.0,
+        "wake": 0.1,
+        "jobs": 1.0,
+    }
+    row = bench_storage.journey_row(bench_storage._journey([sample, sample]))
+    assert row == (
+        "2.00 ms = 1.00 loop CPU + 0.20 loop otherwise + 0.10 hand-off (loop CPU 0.10) + "
+        "0.05 writer's own + 0.55 commit (writer CPU 0.30, run delay 0.00) + 0.10 wake; "
+        "beside: loop run delay 0.40, 1.00 transactions each"
+    )
+
+
+def test_full_collections_are_counted_inside_a_command_or_when_the_loop_idled() -> None:
+    assert bench_storage._full_collections([[54.0, False], [3.0, True]]) == "1 / 1 (54)"
+    assert bench_storage._full_collections([]) == "0 / 0 (0)"
 
 
 def test_a_slow_hashtag_is_counted_under_each_cause_it_had() -> None:
