@@ -70,6 +70,8 @@ def examine(root: Path) -> Report:
         return report
     try:
         _examine(backend, report)
+    except StoreError as exc:  # a file too damaged to list: named, never a traceback
+        report.problems.append(str(exc))
     finally:
         backend.close()
     return report

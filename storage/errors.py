@@ -47,6 +47,19 @@ class StoreCorrupt(StoreError):
         self.detail = detail
 
 
+class StoreUnreadable(StoreError):
+    """SQLite could not read the file for a reason other than damage (disk full, I/O error,
+    no permission): saying "damaged" would send people to replace good data."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"Could not read {path} ({detail}). Nothing was changed and it was not found "
+            "damaged: if the disk is full, free some space, then try again."
+        )
+        self.path = path
+        self.detail = detail
+
+
 class StoreFailed(StoreError):
     """Writing to disk failed (disk full, I/O error): this change was rolled back."""
 

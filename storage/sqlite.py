@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
-from storage.errors import StoreCorrupt, StoreError, StoreLocked
+from storage.errors import StoreCorrupt, StoreError, StoreLocked, StoreUnreadable
 from storage.port import Batch
 
 __all__ = ["DB_FILE", "LOCK_FILE", "SqliteBackend", "connect"]
@@ -76,6 +76,31 @@ def _read_lock(path: Path) -> tuple[int | None, int]:
     except ValueError:
         return None, 0
     return pid, commits
+
+
+#: SQLite's (primary) result codes that say nothing about the file's contents: a full
+#: disk, an I/O error (a full disk can't grow the WAL index), no permission, no memory.
+_NOT_DAMAGE: Final = frozenset(
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    }
+)
+
+
+def _read_error(file: Path, exc: sqlite3.Error) -> StoreError:
+    """A failed read as damage (malformed file, not a database, anything unknown) or as
+    trouble around an intact file (`_NOT_DAMAGE`), which must not send people to backups."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in _NOT_DAMAGE:
+        return StoreUnreadable(file, str(exc))
+    return StoreCorrupt(file, str(exc))
 
 
 def _after(prefix: str) -> str:
@@ -155,7 +180,7 @@ class SqliteBackend:
             row = self._reader.execute("SELECT value FROM meta WHERE key='commits'").fetchone()
             kept = self._reader.execute("SELECT value FROM meta WHERE key='summarised'").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise StoreCorrupt(self.file, str(exc)) from exc
+            raise _read_error(self.file, exc) from exc
         self.commits = int(row[0]) if row else 0
         self._summarised = int(kept[0]) if kept else 0
 
@@ -258,7 +283,7 @@ class SqliteBackend:
         try:
             return self._con.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise StoreCorrupt(self.file, str(exc)) from exc
+            raise _read_error(self.file, exc) from exc
 
     # writing ----------------------------------------------------------------------------
 
@@ -363,8 +388,11 @@ class SqliteBackend:
 
     def rows(self) -> Iterator[tuple[str, bytes]]:
         """Every (name, body), for checks and reports."""
-        for name, body in self._con.execute("SELECT name, body FROM tables ORDER BY name"):
-            yield str(name), bytes(body)
+        try:
+            for name, body in self._con.execute("SELECT name, body FROM tables ORDER BY name"):
+                yield str(name), bytes(body)
+        except sqlite3.DatabaseError as exc:
+            raise _read_error(self.file, exc) from exc
 
     def file_sizes(self) -> dict[str, int]:
         """Bytes of the database file and its WAL."""
