@@ -150,6 +150,63 @@ def current_measurement(ctx: Context, chat: str, kpi: Kpi) -> Measurement | None
     return latest[-1] if value is None else latest[-1].model_copy(update={"value": value})
 
 
+# --- a half-entered day ------------------------------------------------------------------------
+
+#: How long a calculated KPI's alert waits for an input still missing on its day (spend is
+#: typed, new customers a minute later): the missing value settles it, or the alert goes
+#: out then, saying what is missing.
+INPUTS_WAIT = timedelta(minutes=15)
+
+
+def missing_inputs(ctx: Context, chat: str, kpi: Kpi) -> tuple[list[str], date | None]:
+    """The inputs of a formula KPI that add up over its period (`agg=sum`: spend, new
+    customers) and have no value yet on the day its value is dated, the day another input
+    moved; and that day. A half-entered day: CAC from today's spend and no new customers of
+    today reads too high for a minute. Inputs that stand on their own (`last`, `avg`…) and
+    manual KPIs are never missing."""
+    if not kpi.formula:
+        return [], None
+    latest = ctx.store.kpis.latest(chat, kpi.key)
+    if not latest:
+        return [], None
+    day = latest[-1].day
+    repo = ctx.store.kpis
+    missing = [
+        key
+        for key in compiled(kpi.formula).inputs
+        if (source := repo.get(chat, key)) is not None
+        and source.agg == "sum"
+        and not repo.between(chat, key, day, day)
+    ]
+    return missing, day
+
+
+def wait_for_inputs(
+    ctx: Context, chat: str, keys: Iterable[str], now: datetime
+) -> dict[str, datetime]:
+    """The KPIs among `keys` whose alert waits for a missing input, and until when: the
+    one rule for every alert a half-entered day causes (the pipeline asks it per change)."""
+    waits: dict[str, datetime] = {}
+    for key in keys:
+        kpi = ctx.store.kpis.get(chat, key)
+        if kpi is not None and missing_inputs(ctx, chat, kpi)[0]:
+            waits[key] = now + INPUTS_WAIT
+    return waits
+
+
+def missing_text(ctx: Context, chat: str, key: str) -> str | None:
+    """`newc has no value for 2026-11-22 yet`: said in an alert that went out while an input
+    of its day was still missing; None when none is (or `key` is not calculated)."""
+    kpi = ctx.store.kpis.get(chat, key)
+    if kpi is None:
+        return None
+    missing, day = missing_inputs(ctx, chat, kpi)
+    if not missing or day is None:
+        return None
+    verb = "has" if len(missing) == 1 else "have"
+    return f"{', '.join(missing)} {verb} no value for {day.isoformat()} yet"
+
+
 def period_values(ctx: Context, chat: str, kpi: Kpi, first: date, last: date) -> list[PeriodValue]:
     """The KPI's aggregate for each of its periods between two days (for ytd and charts)."""
     return by_period(kpi.every, kpi.agg, ctx.store.kpis.between(chat, kpi.key, first, last))
