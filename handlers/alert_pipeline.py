@@ -34,6 +34,7 @@ from handlers.alert_judge import (
 )
 from handlers.alert_messages import channels, render_batch
 from handlers.alert_rebuild import REBUILD_READINGS, rebuild_state
+from handlers.calculated import missing_text, wait_for_inputs
 from handlers.common import zone_of
 from handlers.contract import ChartRequest, Context
 from scoring.alert_rules import AlertState, Transition, values_gone
@@ -384,10 +385,24 @@ def queue(
     if not channels(settings, chat):
         return False  # `/alerts off`: the log still shows what would have been sent
     batcher = ctx.store.alerts.batcher(chat)
+    changes = (t.kpi for t in transitions if t.kind != "reminder" and t.suppressed is None)
+    waits = wait_for_inputs(ctx, chat, changes, now)  # a half-entered day (calculated KPIs)
     for transition in transitions:
-        batcher = batcher.add(transition, now=now, window=settings.policy.group_window)
+        batcher = batcher.add(
+            transition,
+            now=now,
+            window=settings.policy.group_window,
+            not_before=waits.get(transition.kpi) if transition.kind != "reminder" else None,
+        )
     flush_due(ctx, chat, now, batcher=batcher, settings=settings, saved=False)
     return True
+
+
+def _note(ctx: Context, chat: str, t: Transition, tz: ZoneInfo) -> str | None:
+    """What an alert says beside its value: why its colour is held, and an input of a
+    calculated KPI's day still missing when it goes out."""
+    said = [now_note(ctx, chat, t, tz), missing_text(ctx, chat, t.kpi)]
+    return "; ".join(n for n in said if n) or None
 
 
 def flush_due(
@@ -440,7 +455,7 @@ def flush_due(
     if batch is not None:
         assert settings is not None
         tz = zone_of(ctx, chat)
-        notes = {t.kpi: now_note(ctx, chat, t, tz) for t in batch.items}
+        notes = {t.kpi: _note(ctx, chat, t, tz) for t in batch.items}
         reply = render_batch(ctx, chat, batch, notes)
         if settings.charts:
             drawn = (t.kpi for t in batch.items if t.new is not Status.NODATA)

@@ -52,8 +52,18 @@ class Batcher(_Frozen):
 
     queued: tuple[Queued, ...] = ()
 
-    def add(self, transition: Transition, *, now: datetime, window: timedelta) -> Batcher:
-        """Queue a transition (suppressed ones are dropped: they are only for the log)."""
+    def add(
+        self,
+        transition: Transition,
+        *,
+        now: datetime,
+        window: timedelta,
+        not_before: datetime | None = None,
+    ) -> Batcher:
+        """Queue a transition (suppressed ones are dropped: they are only for the log).
+
+        `not_before`: it goes out no earlier (a calculated KPI waiting for an input of its
+        day), so a change that reverts meanwhile merges away unsent."""
         if transition.suppressed is not None:
             return self
         earlier = next((q for q in self.queued if q.transition.kpi == transition.kpi), None)
@@ -73,6 +83,8 @@ class Batcher(_Frozen):
                 if q.transition.held_until is None and q.ready_at > now
             ]
             ready_at = min(open_groups, default=now + window)
+        if not_before is not None:
+            ready_at = max(ready_at, not_before)
         return Batcher(queued=(*rest, Queued(transition=transition, ready_at=ready_at)))
 
     def due(self, now: datetime) -> tuple[Batcher, Batch | None]:
