@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from bot.app import Core
 from handlers import calculated
-from tests.alerts.support import queued_text
+from handlers.jobs import sweeper
+from tests.alerts.support import CHAT, queued, queued_text, wakes
 from tests.support import FakeChat, FixedClock
 
 SPEND = '/kpi add spend "Marketing spend" baseline=6000 target=4000 unit=$ agg=sum '
@@ -345,3 +346,46 @@ async def test_refused_formula_parts_are_named_as_people_write_them(chat: FakeCh
     assert await chat.error(
         '/kpi add t "T" formula="(lambda: x)()" target=1 perspective=finance'
     ) == (f"Only a helper can be called, by its name; formulas may call {helpers}.")
+
+
+async def test_a_half_entered_day_does_not_alert_and_no_alert_is_lost(
+    cac: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    """Typing spend before new customers turned CAC yellow, then green a minute later, two
+    alerts (probe8). A calculated KPI's change waits while an input that adds up over the
+    period (agg=sum) has no value yet on the day the others moved, up to 15 minutes: the
+    missing value arriving settles it (nothing said when it comes back), and if it never
+    comes the alert still goes out, saying which input is missing."""
+    await cac.ok("/kpi edit spend test=yes")  # only CAC alerts here
+    await cac.ok("/kpi edit newc test=yes")
+    await cac.ok("/kpi set spend 3000 2026-11-20")
+    await cac.ok("/kpi set newc 50 2026-11-20")  # CAC 60: green, its first reading
+    clock.advance(minutes=2)
+    with core.store.atomic():
+        sweeper.flush_alerts(core.ctx, CHAT)
+    told = len(queued(core))
+    await cac.ok("/kpi set spend 2000")  # 5 000 / 50 = 100: yellow on half a day
+    clock.advance(minutes=2)
+    with core.store.atomic():  # the group window (60 s) is over
+        assert sweeper.flush_alerts(core.ctx, CHAT) == 0, "it waits for newc"
+    await cac.ok("/kpi set newc 30")  # 5 000 / 80 = 62.5: green again, the day complete
+    clock.advance(minutes=20)
+    with core.store.atomic():
+        sweeper.flush_alerts(core.ctx, CHAT)
+    assert len(queued(core)) == told, "yellow then green on a half-entered day says nothing"
+    wakes(core)
+    clock.now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    await cac.ok("/kpi set spend 4000")  # 9 000 / 80 = 112.5: red; newc never comes today
+    clock.advance(minutes=5)
+    with core.store.atomic():
+        assert sweeper.flush_alerts(core.ctx, CHAT) == 0, "it waits for newc"
+    assert wakes(core) == {CHAT: datetime(2026, 11, 22, 9, 15, tzinfo=UTC)}
+    clock.advance(minutes=10)
+    with core.store.atomic():
+        assert sweeper.flush_alerts(core.ctx, CHAT) == 1
+    assert queued_text(core)[told:] == [
+        "🔴 CAC is red\n"
+        "green → red: 112.5 $ vs target 50 $ (newc has no value for 2026-11-22 yet)\n"
+        "logged by formula · hurts Finance\n"
+        "[Explain: /kpi cac explain]  [Mute 1 day: /alerts mute cac 1d]"
+    ]
