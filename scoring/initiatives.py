@@ -99,16 +99,24 @@ def period_progress(
     initiative's cadence: for a caller that summed the period itself (a hashtag reads its
     log blocks' totals, not a model per entry)."""
     cadence = _cadence_of(initiative)
+    return count_progress(cadence.count, cadence.period, period, done, today)
+
+
+def count_progress(
+    count: int, every: CadencePeriod, period: Period, done: float, today: date
+) -> CadenceProgress:
+    """`period_progress` of a cadence given as its `count` per `every`: the sweep reads them
+    off the stored initiative without building the model."""
     return CadenceProgress(
         # at the precision people type: a binary sum of tenths lands a hair off (0.1 + 0.2
         # is 0.30000000000000004), and which hair depends on the order it was added in, so
         # "4 of 4" could be met in one reply and not in the next, or after a restart
         done=round(float(done), DONE_DIGITS),
-        target=cadence.count,
+        target=count,
         period_start=period.start,
         period_end=period.end,
         days_left=days_left(period, today),
-        period=cadence.period,
+        period=every,
     )
 
 
