@@ -23,8 +23,8 @@ from itertools import compress
 from operator import itemgetter
 from typing import Any, ClassVar, Final
 
-from scoring.models import Initiative
-from scoring.periods import PeriodKind, period_containing
+from scoring.models import CadencePeriod, Initiative
+from scoring.periods import period_containing
 from storage.base import Tables, first_doc, save_single, to_doc
 from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiFact, KpiRepo
@@ -50,7 +50,7 @@ class CadenceFacts:
     """
 
     key: str
-    period: PeriodKind
+    period: CadencePeriod
     count: int
     since: datetime
     doc: Mapping[str, Any]

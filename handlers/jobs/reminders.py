@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import alert_messages, render
 from handlers.contract import Context, text_reply_doc
-from scoring.initiatives import behind_cadence, expected_by_now, period_progress
+from scoring.initiatives import behind_cadence, count_progress, expected_by_now
 from scoring.periods import Period, PeriodKind, local_midnight, period_containing
 from storage.kpis import KpiFact
 from storage.sweep_summary import CadenceFacts
@@ -32,6 +32,16 @@ def stale_cutoffs(today: date) -> Mapping[str, date]:
             for every in INTERVAL_DAYS
         }
     )
+
+
+#: `%b` as the C locale spells it (the bot never sets another).
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_month(day: date) -> str:
+    """`day` as `f"{day:%d %b}"` writes it (`07 Nov`), without strftime: a busy sweep writes
+    one per stale KPI, and strftime was a third of a stale reminder's cost."""
+    return f"{day.day:02d} {_MONTHS[day.month - 1]}"
 
 
 def stale_due(fact: KpiFact, today: date) -> bool:
@@ -60,7 +70,7 @@ def stale_reminder(
         owner = fact.owner or "no owner"
         lines.append(
             f"{owner}: {fact.name} ({fact.key}, every {fact.every}) — last value "
-            f"{fact.last_day:%d %b}, {age} days ago → /kpi set {fact.key} <value>"
+            f"{day_month(fact.last_day)}, {age} days ago → /kpi set {fact.key} <value>"
         )
     reply = text_reply_doc(
         title="Data is getting stale",
@@ -94,16 +104,17 @@ def cadence_reminder(
             total = ctx.store.alerts.progress_total(chat, facts.key, since)
         if total >= facts.count:
             continue  # target met: cannot be behind
-        item = facts.initiative
-        progress = period_progress(item, period, total, today)  # the period's sum, as is
+        # the period's sum, as is; the cadence, name and owner as stored (no model built)
+        progress = count_progress(facts.count, facts.period, period, total, today)
         if not behind_cadence(progress, today):
             continue
         sent[mark] = str(period.start)
-        keys.append(item.key)
+        keys.append(facts.key)
         expected = expected_by_now(progress, today)
+        item = facts.doc
         lines.append(
-            f"{item.owner or 'no owner'}: {item.name} ({item.key}) is behind — "
-            f"{render.cadence_label(progress)} ({expected} expected by now) → /log {item.key} +1"
+            f"{item['owner'] or 'no owner'}: {item['name']} ({facts.key}) is behind — "
+            f"{render.cadence_label(progress)} ({expected} expected by now) → /log {facts.key} +1"
         )
     if not lines:
         return None

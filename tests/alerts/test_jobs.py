@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.app import Core
 from handlers.jobs import bookkeeping, digest_build, okr_jobs, sweeper
+from handlers.jobs.reminders import day_month
 from tests.alerts.support import CHAT, queued, queued_text
 from tests.support import FakeChat, FixedClock
 
@@ -18,6 +21,12 @@ async def sweep(core: Core) -> sweeper.SweepReport:
     report = await sweeper.sweep(core.ctx)
     await core.store.commit()
     return report
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=date(1, 1, 1)))
+def test_a_stale_line_writes_the_last_day_as_strftime_would(day: date) -> None:
+    assert day_month(day) == f"{day:%d %b}"
 
 
 @pytest.fixture
