@@ -984,6 +984,16 @@ class Database:
         """
         return _Atomic(self)
 
+    def untouched(self, names: Iterable[str]) -> bool:
+        """Whether none of the tables `names` was written in the innermost open `atomic()`
+        block so far (False outside one): what a step read of them at its start still
+        holds (the router's audited step keeps where its entry goes)."""
+        savepoints = self._savepoints
+        if not savepoints:
+            return False
+        savepoint = savepoints[-1]
+        return not any(name in savepoint for name in names)
+
     def _begin(self) -> dict[str, tuple[bool, bytes | None]]:
         """Open an atomic block: its savepoint records each table's state before the
         block's first change to it (`_change`)."""
