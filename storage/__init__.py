@@ -142,7 +142,7 @@ class _Audited:
     """`Store.audited()`'s block: a class, since a generator-based context manager costs
     several more calls, and every write runs in one (it calls `Changes.start`/`stop`)."""
 
-    __slots__ = ("_actor", "_actor_id", "_at", "_chat", "_command", "_step", "_store")
+    __slots__ = ("_actor", "_actor_id", "_at", "_chat", "_command", "_next", "_step", "_store")
 
     def __init__(
         self, store: Store, chat: str, actor_id: str, actor: str, command: str, at: datetime
@@ -161,7 +161,8 @@ class _Audited:
             return
         # the id names the month of the chat's own calendar, as /history shows the change
         local = self._at.astimezone(ZoneInfo(store.chats.settings(self._chat).timezone))
-        self._step = store.changes.start(self._chat, store.audit.new_id(self._chat, local))
+        self._next = store.audit.next_entry(self._chat, local)
+        self._step = store.changes.start(self._chat, self._next.id)
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
@@ -179,6 +180,10 @@ class _Audited:
         changes = step.change_docs()
         if not changes and step.complete:
             return
+        # Where the entry goes was worked out at the start; it holds unless the step (inside
+        # its atomic block, as the router runs it) wrote one of the tables that said so.
+        found = self._next
+        block = found.block if found.block and self._store.db.untouched(found.watched) else None
         self._store.audit.record(
             self._chat,
             entry_id=step.entry_id,
@@ -189,6 +194,7 @@ class _Audited:
             changes=changes if step.complete else [],
             skipped=0 if step.complete else len(changes) + step.overflow,
             undo_of=step.tags.get("undo_of"),
+            block=block,
         )
 
 

@@ -9,6 +9,7 @@ rewrites one small block however long the history. An entry id is its month and 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,18 @@ class AuditEntry(BaseModel):
         return any(c.key == key or c.key.startswith(key + "@") for c in self.changes)
 
 
+@dataclass(frozen=True, slots=True)
+class NextEntry:
+    """Where the next audit entry goes (`AuditRepo.next_entry`): its id; the month's newest
+    block when the entry lands there (the month listed, the block with room; else None and
+    `record` finds its place); the tables that say so, which must not be written between
+    the two for `block` to hold (the router's audited step checks its atomic block)."""
+
+    id: str
+    block: str | None
+    watched: tuple[str, ...]
+
+
 class AuditRepo:
     """Audit entries of each chat, newest first when read."""
 
@@ -61,11 +74,20 @@ class AuditRepo:
         shard: a zone moved back across a month's end must not file newer entries under an
         older month, which `newest` would then list after older ones.
         """
+        return self.next_entry(chat, at).id
+
+    def next_entry(self, chat: str, at: AwareDatetime) -> NextEntry:
+        """`new_id`, with where that entry goes (see `NextEntry`)."""
         months = self._months(chat)
         month = at.isoformat()[:7]  # `YYYY-MM`
         if months and months[-1] > month:
             month = months[-1]
-        return f"{month[2:4]}{month[5:]}-{self._log(chat, month).count() + 1}"
+        log = self._log(chat, month)
+        count, newest = log.count_and_newest()
+        entry_id = f"{month[2:4]}{month[5:]}-{count + 1}"
+        if newest is None or len(newest[1]) >= AUDIT_BLOCK or month not in months:
+            return NextEntry(entry_id, None, ())
+        return NextEntry(entry_id, newest[0], (f"auditm:{chat}", log.index_name, newest[0]))
 
     def add(self, chat: str, entry: AuditEntry) -> None:
         """Append an entry to its month."""
@@ -83,11 +105,16 @@ class AuditRepo:
         changes: list[Doc],
         skipped: int = 0,
         undo_of: str | None = None,
+        block: str | None = None,
     ) -> None:
         """`add(chat, AuditEntry(...))` with `changes` given as `Change` documents: the
         stored document is built directly, as `to_doc` of the entry would make it (every
         mutating command writes one, and the model round trip was half its cost). Changes
-        holding what JSON does not (a datetime, say) take the model's way."""
+        holding what JSON does not (a datetime, say) take the model's way.
+
+        `block`: `next_entry(...).block` for this `entry_id`, none of its `watched` tables
+        written since (the caller's word): the entry is appended to it as it is, its place
+        not looked up again (the router's audited step, at every mutating command)."""
         if at.tzinfo is None:
             raise ValueError("an audit entry's time must be timezone-aware")
         doc = {
@@ -102,7 +129,10 @@ class AuditRepo:
             "undone": False,
         }
         try:
-            self._append(chat, entry_id, doc)
+            if block is not None:  # built here, never touched again: kept without a copy
+                self._db.edit(block, added=(doc,), handed_over=True)
+            else:
+                self._append(chat, entry_id, doc)
         except TypeError:  # not plain JSON: the model says how it is stored
             self.add(chat, AuditEntry.model_validate({**doc, "at": at}))
 

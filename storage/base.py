@@ -418,13 +418,24 @@ class AppendLog:
         if opened:
             self._save_index(blocks)
 
+    @property
+    def index_name(self) -> str:
+        """The table listing the log's blocks."""
+        return self._index_name
+
     def count(self) -> int:
         """How many documents the log holds: the sealed blocks' sizes are summed once per
         index version (an audit id counts its month at every mutating command)."""
+        return self.count_and_newest()[0]
+
+    def count_and_newest(self) -> tuple[int, Block | None]:
+        """`count()` and `newest_block()`, read together (an audit id and its block)."""
         sealed, newest = self._db.derived(self._index_name, _sealed)
         if newest is None:
-            return 0
-        return sealed + len(self._db.docs(f"{self._prefix}{newest}"))
+            return 0, None
+        name = f"{self._prefix}{newest}"
+        docs = self._db.docs(name)
+        return sealed + len(docs), (name, docs)
 
     def entries(self, model: type[ModelT], since: datetime | None = None) -> list[ModelT]:
         """Every entry (from blocks that may hold entries from `since` on), in log order."""
