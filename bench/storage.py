@@ -510,7 +510,7 @@ class _WriteProbe:
         self._submitted = self._picked = self._written = self._woken = 0.0
         self._commit_span = 0.0
         #: the command's so far, s (`journey_row`; `jobs` counts the wakes)
-        self._journey: dict[str, float] = {}
+        self._journey = dict.fromkeys(_AWAY, 0.0)
         self._away = 0.0  # the loop's CPU as it handed the job over
 
     def __enter__(self) -> _WriteProbe:
@@ -530,15 +530,15 @@ class _WriteProbe:
                 self._written = time.perf_counter()
 
         def woken(job: Any) -> None:
-            self._woken = time.perf_counter()
+            self._woken, cpu = time.perf_counter(), time.thread_time()
+            written(job)  # first: a probe that failed must not leave the commands waiting
             add = self._journey
-            add["away_cpu"] += time.thread_time() - self._away
+            add["away_cpu"] += cpu - self._away
             add["away"] += self._woken - self._submitted
             add["hand_off"] += max(0.0, self._picked - self._submitted)
             add["writer_own"] += self._written - self._picked - self._commit_span
             add["wake"] += max(0.0, self._woken - self._written)
             add["jobs"] += 1
-            written(job)
 
         db._submit, db._write, db._written = submitted, writing, woken  # type: ignore[method-assign]
         self._backend.commit = self._timed_commit  # type: ignore[method-assign]  # a probe

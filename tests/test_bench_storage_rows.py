@@ -145,6 +145,31 @@ async def test_the_open_loop_runs_in_blocks_alternating_with_its_floor_and_fills
     assert "floor: same timetable and loop work, no store, alternating: p99 / max ms" in rows
 
 
+async def test_the_write_measures_run_end_to_end_closed_loop_and_several_in_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tiny store: every write run finishes and fills its journey (a probe that failed
+    in the writer's wake-up callback once left the commands in flight waiting forever)."""
+    for name, value in (("KPIS", 2), ("HASHTAG_LOGS", 4)):
+        monkeypatch.setattr(bench_storage, name, value)
+    monkeypatch.setattr(bench_storage, "IDLE_S", 0.0)
+    bench_storage.build(tmp_path / "data", 40, 1)
+    core = build_core(tmp_path / "data", clock=lambda: bench_storage.NOW)
+    sets = [f"/kpi set k{n % 2} {n}" for n in range(6)]
+    try:  # a hang fails (after a minute) instead of stopping the suite
+        alone = bench_storage._summary(
+            await asyncio.wait_for(bench_storage._writes(core, tmp_path, sets), 60)
+        )
+        together = bench_storage._summary(
+            await asyncio.wait_for(bench_storage._writes(core, tmp_path, sets, in_flight=2), 60)
+        )
+    finally:
+        core.close()
+    assert alone["journey"]["jobs"] == 1.0  # one transaction woke each closed-loop set
+    assert together["journey"] is None  # several in flight: no per-command split
+    assert "loop CPU" in bench_storage.journey_row(alone["journey"])
+
+
 def test_an_operation_is_ours_only_if_it_was_slow_in_both_replays_on_copies_of_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
