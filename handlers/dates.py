@@ -129,22 +129,36 @@ _WEEKDAY = re.compile(
 _TODAY_WORD = re.compile(r"today|yesterday", re.IGNORECASE)
 #: The phrases a date in words takes, each turned into a day by `_phrase_to_date`.
 _PHRASES = (_WEEKDAY, _DAY_MONTH, _WORDY_DATE, _TODAY_WORD)
+_DA_WEEKDAYS = {
+    "mandag": "monday",
+    "tirsdag": "tuesday",
+    "onsdag": "wednesday",
+    "torsdag": "thursday",
+    "fredag": "friday",
+    "lørdag": "saturday",
+    "søndag": "sunday",
+}
 #: Danish and German words for days, each read as the English words it stands for
-#: (`i går`, `gestern`, `fredag`, `sidste fredag`, `letzten Freitag`, `am Freitag`).
+#: (`i går`, `gestern`, `fredag`, `sidste fredag`, `i fredags`, `på fredag`, `letzten Freitag`,
+#: `am Freitag`).
 _DA_DE_DAYS = {
     **dict.fromkeys(("i dag", "idag", "heute"), "today"),
     **dict.fromkeys(("i går", "igår", "gestern"), "yesterday"),
     **dict.fromkeys(("i forgårs", "vorgestern"), "day before yesterday"),
     "i morgen": "tomorrow",  # refused as the future, as `tomorrow` is
-    **dict.fromkeys(("mandag", "montag"), "monday"),
-    **dict.fromkeys(("tirsdag", "dienstag"), "tuesday"),
-    **dict.fromkeys(("onsdag", "mittwoch"), "wednesday"),
-    **dict.fromkeys(("torsdag", "donnerstag"), "thursday"),
-    **dict.fromkeys(("fredag", "freitag"), "friday"),
-    **dict.fromkeys(("lørdag", "samstag"), "saturday"),
-    **dict.fromkeys(("søndag", "sonntag"), "sunday"),
+    **_DA_WEEKDAYS,
+    "montag": "monday",
+    "dienstag": "tuesday",
+    "mittwoch": "wednesday",
+    "donnerstag": "thursday",
+    "freitag": "friday",
+    "samstag": "saturday",
+    "sonntag": "sunday",
     **dict.fromkeys(("sidste", "letzten", "letzter", "letzte", "vorigen"), "last"),
     "am": "on",
+    # `i fredags` is the Danish "last Friday"; `på fredag` the coming one (the future)
+    **{f"i {day}s": f"last {english}" for day, english in _DA_WEEKDAYS.items()},
+    "på": "next",
 }
 _DA_DE_DAY = re.compile(
     rf"(?<!\S)(?:{'|'.join(sorted(_DA_DE_DAYS, key=len, reverse=True))})(?!\S)", re.IGNORECASE

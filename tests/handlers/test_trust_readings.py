@@ -79,3 +79,24 @@ async def test_a_negative_log_may_not_take_a_count_below_zero(chat: FakeChat) ->
         "Logged −2 on Articles. 0 of 4 this month, 10 days left."
     )
     assert "2 of 4" not in await chat.ok("/initiatives")
+
+
+async def test_danish_i_fredags_is_last_friday_and_paa_fredag_the_coming_one(
+    chat: FakeChat,
+) -> None:
+    """`/kpi set leads 5 i fredags` (Danish for "last Friday") saved 5 for today with the note
+    "i fredags", and `på fredag` (the coming Friday) was kept as a note too: both are read,
+    the coming Friday refused as the future; German `morgen` stays a word (it is also
+    "morning")."""
+    await chat.ok(LEADS)  # today is Saturday 2026-11-21
+    assert await chat.ok("/kpi set leads 5 i fredags efter kampagnen") == (
+        "Saved Leads = 5 for 2026-11-20 (🔴 red, progress 0%)."
+    )
+    assert "for 2026-11-16 (" in await chat.ok("/kpi set leads 6 i mandags")
+    assert await chat.error("/kpi set leads 7 på fredag") == (
+        "2026-11-27 is in the future; values are recorded for today or earlier."
+    )
+    assert await chat.ok("/kpi set leads 8 morgen") == (
+        "Saved Leads = 8 (🔴 red, progress 0%)."
+    )
+    assert "efter kampagnen" in await chat.ok("/kpi history leads")
