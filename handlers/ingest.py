@@ -23,7 +23,7 @@ from handlers import render
 from handlers.common import zone_of
 from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.kpi_import import record_values
-from handlers.parsing import MAX_NOTE, MAX_VALUE, parse_date, parse_number
+from handlers.parsing import MAX_NOTE, MAX_VALUE, dot_reading, parse_date, parse_number
 from handlers.router import Router
 from scoring.models import Kpi, Measurement
 
@@ -163,9 +163,22 @@ class _Batch:
         self.values.append(
             Measurement(kpi=kpi.key, value=value, day=day, at=self.now, by="api", note=note)
         )
-        self.accepted.append(
-            {"index": index, "kpi": kpi.key, "date": day.isoformat(), "value": value}
-        )
+        entry: dict[str, Any] = {
+            "index": index,
+            "kpi": kpi.key,
+            "date": day.isoformat(),
+            "value": value,
+        }
+        raw = item.get("value")
+        if isinstance(raw, str):  # `"14.000"`: said as `/kpi set` says it
+            reading = dot_reading(raw.strip(), value, lambda: self._recent(kpi.key))
+            if reading:
+                entry["read_as"] = reading
+        self.accepted.append(entry)
+
+    def _recent(self, key: str) -> list[float]:
+        """The KPI's recent stored values, as `/kpi set` compares a lone-dot number with."""
+        return [float(d["value"]) for d in self.ctx.store.kpis.latest_docs(self.chat, key)]
 
     def _parse(self, item: Any) -> tuple[Kpi, float, date, str]:
         if not isinstance(item, dict):

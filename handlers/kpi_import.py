@@ -19,6 +19,7 @@ from handlers.common import author_id, chat_now, chat_today, kpi_or_fail, need, 
 from handlers.contract import Button, Command, CommandError, Context, Reply, UsageError, command
 from handlers.parsing import (
     clip,
+    dot_reading,
     parse_number,
     sheet_delimiter,
     take_date,
@@ -62,6 +63,8 @@ class _Reader:
         self._cmd, self._ctx, self._today, self._header = cmd, ctx, today, header
         self._kpis: dict[str, Kpi] = {}
         self._days: dict[tuple[str, ...], tuple[date | None, int]] = {}
+        #: the number typed on the line just read (`14.000` is said in the preview)
+        self.raw = ""
 
     def kpi(self, raw: str) -> Kpi:
         kpi = self._kpis.get(raw)
@@ -76,6 +79,7 @@ class _Reader:
         kpi = _not_calculated(self.kpi(fields[0]))
         raw, nxt = take_number_tokens(fields, 1)
         value = parse_number(raw, kpi.key)
+        self.raw = raw
         rest = tuple(fields[nxt:])
         found = self._days.get(rest)
         if found is None:
@@ -153,6 +157,7 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
     reader = _Reader(cmd, ctx, chat_today(cmd, ctx), header)
     parsed: dict[str, dict[str, float]] = defaultdict(dict)
     first_line: dict[tuple[str, str], int] = {}  # a second value for a day is refused
+    dotted: list[tuple[int, str, str, str]] = []  # `14.000` lines: number, key, day, raw
     problems: list[str] = []
     for i, (number, line) in enumerate(rows):
         if i and i % CHUNK == 0:
@@ -170,6 +175,8 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
                 break
             continue
         parsed[kpi.key][day.isoformat()] = value
+        if dot_reading(reader.raw, value):  # shaped like `14.000`
+            dotted.append((number, kpi.key, day.isoformat(), reader.raw))
     if problems:
         more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
         raise UsageError(
@@ -178,6 +185,7 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
             + more
         )
     lines, replaced = await _preview(ctx, cmd.chat.key, {k: reader.kpi(k) for k in parsed}, parsed)
+    lines.extend(_dot_readings(ctx, cmd.chat.key, parsed, dotted))
     # the one write, in the last slice: the preview is parked whole or not at all
     parking = ctx.store.pending.prepare(cmd.chat.key, "kpi-import", dict(parsed), ctx.clock())
     await breathe()  # serialised in a slice of its own: the step below only installs it
@@ -194,6 +202,32 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
             Button(label="Cancel", command=f"/kpi import cancel {pending}"),
         ),
     )
+
+
+def _dot_readings(
+    ctx: Context,
+    chat: str,
+    parsed: Mapping[str, Mapping[str, float]],
+    dotted: Sequence[tuple[int, str, str, str]],
+) -> list[str]:
+    """`Line 3: read 14.000 as 14 …` for each value typed with a lone dot before three
+    digits, as `/kpi set` says it (parsing.dot_reading), unless the KPI's recent stored
+    values and this import's other values for it (not typed so) say the reading fits."""
+    shaped = {(key, day) for _, key, day, _ in dotted}
+    compared: dict[str, list[float]] = {}  # per KPI, worked out once
+    said: list[str] = []
+    for n, (number, key, day, raw) in enumerate(dotted):
+        if len(said) == SHOWN:
+            said.append(f"… and {len(dotted) - n} more lines with a lone dot.")
+            break
+        if key not in compared:
+            stored = [float(doc["value"]) for doc in ctx.store.kpis.latest_docs(chat, key)]
+            others = [v for d, v in parsed[key].items() if (key, d) not in shaped]
+            compared[key] = [*stored, *others]
+        reading = dot_reading(raw, parsed[key][day], compared[key])
+        if reading:
+            said.append(f"Line {number}: {reading[0].lower()}{reading[1:]}")
+    return said
 
 
 async def _preview(

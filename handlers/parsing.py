@@ -375,17 +375,21 @@ def number_shaped(word: str) -> bool:
 _DOT_BEFORE_THREE = re.compile(rf"{_SIGN}?[1-9]\d{{0,2}}\.\d{{3}}")
 
 
-def dot_reading(raw: str, value: float, recent: Sequence[float] = ()) -> str:
+def dot_reading(
+    raw: str, value: float, recent: Sequence[float] | Callable[[], Sequence[float]] = ()
+) -> str:
     """How a number typed as `14.000` was read, and how to write the thousand instead; ""
     for any other. Said when nothing else would question it: `recent` (the KPI's recent
     values) has none to compare with, or the thousand is nearer to one of them than what
     was read (`14.000` after 1 200: 14 is 86× away, 14 000 only 12×; the 100× question
-    asks only beyond 100×). `15.500` after 14 says nothing: 15.5 is the nearer."""
+    asks only beyond 100×). `15.500` after 14 says nothing: 15.5 is the nearer. The one
+    home of this line: `/kpi set`, `/kpi import` and the ingest API all say it (`recent` may
+    be a function, called only for such a number)."""
     if not _DOT_BEFORE_THREE.fullmatch(raw):
         return ""
     whole = raw.replace(".", "").translate(_TO_HYPHEN)
     thousand = float(whole)
-    sizes = [abs(v) for v in recent if v != 0]
+    sizes = [abs(v) for v in (recent() if callable(recent) else recent) if v != 0]
     if sizes and _farness(abs(value), sizes) <= _farness(abs(thousand), sizes):
         return ""
     return (

@@ -403,3 +403,38 @@ async def test_an_export_with_a_calculated_kpi_round_trips(api: Api) -> None:
     assert again.document is not None
     first, second = orjson.loads(export.document.data), orjson.loads(again.document.data)
     assert {k: first[k] for k in exchange.SECTIONS} == {k: second[k] for k in exchange.SECTIONS}
+
+
+async def test_a_lone_dot_value_is_answered_with_how_it_was_read(api: Api) -> None:
+    """`"14.000"` sent as text was stored as 14 with no word, where `/kpi set` says how it
+    read it: the accepted item carries the same line (`read_as`), from the same rule."""
+    chat, scorecard, token = await _setup(api)
+    status, body = await api.post(
+        scorecard,
+        [{"kpi": "leads", "value": "14.000"}, {"kpi": "cac", "value": "95.500"}],
+        token=token,
+    )
+    assert status == 200
+    assert body["accepted"] == [
+        {
+            "index": 0,
+            "kpi": "leads",
+            "date": "2026-11-21",
+            "value": 14.0,
+            "read_as": "Read 14.000 as 14 (a lone dot is a decimal point): write 14000 if "
+            "you meant 14 000.",
+        },
+        {
+            "index": 1,
+            "kpi": "cac",
+            "date": "2026-11-21",
+            "value": 95.5,
+            "read_as": "Read 95.500 as 95.5 (a lone dot is a decimal point): write 95500 if "
+            "you meant 95 500.",
+        },
+    ]
+    await chat.ok("/kpi set cac 90 2026-11-20")
+    status, body = await api.post(scorecard, [{"kpi": "cac", "value": "95.500"}], token=token)
+    assert body["accepted"] == [  # 95.5 is near the recent 90: nothing to say
+        {"index": 0, "kpi": "cac", "date": "2026-11-21", "value": 95.5}
+    ]

@@ -3,6 +3,8 @@ failed with the reply the user got, then passed with the fix."""
 
 from __future__ import annotations
 
+import re
+
 from tests.support import FakeChat
 
 LEADS = '/kpi add leads "Leads" target=2000 perspective=customers'
@@ -100,3 +102,26 @@ async def test_danish_i_fredags_is_last_friday_and_paa_fredag_the_coming_one(
         "Saved Leads = 8 (🔴 red, progress 0%)."
     )
     assert "efter kampagnen" in await chat.ok("/kpi history leads")
+
+
+async def test_an_import_says_how_it_read_a_lone_dot_value(chat: FakeChat) -> None:
+    """`/kpi import` read `leads 14.000` as 14 with no word, where `/kpi set` says how: the
+    preview now lists each such line with the same sentence (one rule, parsing.dot_reading),
+    unless the KPI's other values say the reading fits."""
+    await chat.ok(LEADS)
+    await chat.ok('/kpi add cac "CAC" baseline=120 target=80 perspective=finance')
+    preview = await chat.ok(
+        "/kpi import\nleads 14.000 2026-11-01\ncac 95.500 2026-11-02\ncac 90 2026-11-03\n"
+        "leads 1200 2026-11-04\nleads 15.000 2026-11-05"
+    )
+    assert re.sub("[0-9a-f]{8}]", "00000000]", preview) == (
+        "Import preview: 5 values for 2 KPIs\n"
+        "Leads (leads) ×3: 14 (2026-11-01), 1 200 (2026-11-04), 15 (2026-11-05)\n"
+        "CAC (cac) ×2: 95.5 (2026-11-02), 90 (2026-11-03)\n"
+        "Line 1: read 14.000 as 14 (a lone dot is a decimal point): write 14000 if you "
+        "meant 14 000.\n"
+        "Line 5: read 15.000 as 15 (a lone dot is a decimal point): write 15000 if you "
+        "meant 15 000.\n"
+        "Nothing is saved until you apply (valid for a day).\n"
+        "[Apply import: /kpi import apply 00000000]  [Cancel: /kpi import cancel 00000000]"
+    )
