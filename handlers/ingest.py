@@ -163,7 +163,7 @@ class _Batch:
         self.values.append(
             Measurement(kpi=kpi.key, value=value, day=day, at=self.now, by="api", note=note)
         )
-        entry: dict[str, Any] = {
+        accepted: dict[str, Any] = {
             "index": index,
             "kpi": kpi.key,
             "date": day.isoformat(),
@@ -173,8 +173,8 @@ class _Batch:
         if isinstance(raw, str):  # `"14.000"`: said as `/kpi set` says it
             reading = dot_reading(raw.strip(), value, lambda: self._recent(kpi.key))
             if reading:
-                entry["read_as"] = reading
-        self.accepted.append(entry)
+                accepted["read_as"] = reading
+        self.accepted.append(accepted)
 
     def _recent(self, key: str) -> list[float]:
         """The KPI's recent stored values, as `/kpi set` compares a lone-dot number with."""
