@@ -249,6 +249,14 @@ def follows_appends(
     _EXTENDS[derive] = extend
 
 
+def _built(entry: _Entry, model: type[ModelT]) -> tuple[ModelT, ...]:
+    """A cached table's documents as models, validated once per table version."""
+    built = entry.models.get(model)
+    if built is None:
+        built = entry.models[model] = tuple(model.model_validate(d) for d in entry.docs.values())
+    return built  # type: ignore[return-value]
+
+
 def _by_key(models: Iterable[BaseModel]) -> dict[str, BaseModel]:
     """Models by their `key` field; a key met twice keeps its first model."""
     keyed: dict[str, BaseModel] = {}
@@ -564,6 +572,21 @@ class Database:
             self._change(name, body)
             self._remember(name, appended)
 
+    def put_single(self, name: str, doc: dict[str, Any]) -> None:
+        """Make `doc` the one document of table `name` (id 1), handed over (never touched
+        again: kept without a copy), no write when unchanged: `edit(name, {1: doc},
+        handed_over=True)` of a one-document table without placing ids (a KPI's value
+        index, at every `/kpi set`). Another table is edited so."""
+        entry = self._entry(name)
+        if entry is not None and (len(entry.docs) != 1 or "1" not in entry.docs):
+            self.edit(name, {1: doc}, handed_over=True)
+            return
+        docs = {"1": doc}
+        body = _dump(name, docs)  # first: a TypeError must change nothing
+        if entry is None or entry.body != body:
+            self._change(name, body)
+            self._remember(name, _Entry(docs, body, last_id=1))
+
     def splice(self, name: str, docs: Docs, old: bytes, new: bytes) -> bool:
         """Store `docs` (handed over) as table `name` when they are its cached documents with
         one member of one object changed, `old` and `new` being that member's JSON before
@@ -622,13 +645,16 @@ class Database:
     def models(self, name: str, model: type[ModelT]) -> list[ModelT]:
         """The table's documents as (frozen) models, validated once per table version."""
         entry = self._entry(name)
+        return [] if entry is None else list(_built(entry, model))
+
+    def first_model(self, name: str, model: type[ModelT]) -> ModelT | None:
+        """`models(name, model)[0]` (None: no documents), without copying the list: a
+        one-document table's model (settings and thresholds, read at every command)."""
+        entry = self._entry(name)
         if entry is None:
-            return []
-        built = entry.models.get(model)
-        if built is None:
-            built = tuple(model.model_validate(doc) for doc in entry.docs.values())
-            entry.models[model] = built
-        return list(built)  # type: ignore[arg-type]
+            return None
+        built = _built(entry, model)
+        return built[0] if built else None
 
     def model_by_key(self, name: str, model: type[ModelT], key: str) -> ModelT | None:
         """The document whose `key` field is `key`, as a model: from the table's models when
@@ -991,8 +1017,7 @@ class Database:
         savepoints = self._savepoints
         if not savepoints:
             return False
-        savepoint = savepoints[-1]
-        return not any(name in savepoint for name in names)
+        return savepoints[-1].keys().isdisjoint(names)
 
     def _begin(self) -> dict[str, tuple[bool, bytes | None]]:
         """Open an atomic block: its savepoint records each table's state before the
