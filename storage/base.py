@@ -54,6 +54,9 @@ class Tables(Protocol):
     def models(self, name: str, model: type[ModelT]) -> list[ModelT]:
         """A table's documents as models, validated once per table version."""
 
+    def first_model(self, name: str, model: type[ModelT]) -> ModelT | None:
+        """The first document as a model (a one-document table's), or None."""
+
     def model_by_key(self, name: str, model: type[ModelT], key: str) -> ModelT | None:
         """The document whose `key` field is `key`, as a model (validating only it if needed)."""
 
@@ -76,6 +79,9 @@ class Tables(Protocol):
     ) -> None:
         """Replace (None: remove) documents by id, then add `added` under the next ids
         (`handed_over`: the caller never touches those documents again: kept uncopied)."""
+
+    def put_single(self, name: str, doc: dict[str, Any]) -> None:
+        """Make `doc` (handed over) the one document of table `name`; no write when unchanged."""
 
     def splice(self, name: str, docs: dict[str, dict[str, Any]], old: bytes, new: bytes) -> bool:
         """Store `docs`, the cached documents with one member changed from JSON `old` to
@@ -149,8 +155,7 @@ def save_single(db: Tables, name: str, doc: Mapping[str, Any]) -> None:
 
 def single(db: Tables, name: str, model: type[ModelT]) -> ModelT | None:
     """The model of a one-document table, or None."""
-    found = db.models(name, model)
-    return found[0] if found else None
+    return db.first_model(name, model)
 
 
 class KeyedTable:

@@ -135,17 +135,14 @@ def test_the_property_catches_an_index_that_keeps_the_oldest_values(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A planted bug: the index keeps the two oldest of its candidates, not the newest."""
-    real = Database.edit
+    real = Database.put_single  # how `record` writes the index
 
-    def oldest(self: Database, name: str, *args: Any, **kwargs: Any) -> None:
-        changed = args[0] if args else kwargs.get("changed")
-        if name.startswith("mix:") and changed and changed.get(1):
-            doc = dict(changed[1])
-            doc["latest"] = sorted(doc["latest"], key=lambda d: d["day"])[:1]
-            args = ({1: doc}, *args[1:])
-        real(self, name, *args, **kwargs)
+    def oldest(self: Database, name: str, doc: dict[str, Any]) -> None:
+        if name.startswith("mix:"):
+            doc = {**doc, "latest": sorted(doc["latest"], key=lambda d: d["day"])[:1]}
+        real(self, name, doc)
 
-    monkeypatch.setattr(Database, "edit", oldest)
+    monkeypatch.setattr(Database, "put_single", oldest)
     with pytest.raises(AssertionError):
         _UNSHRUNK(given(_ACTIONS)(_run))()
 
