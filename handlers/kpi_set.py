@@ -149,7 +149,7 @@ def _record(
     value, day, now = measurement.value, measurement.day, measurement.at
     today = now.date()
     chat = cmd.chat.key
-    replaced = ctx.store.kpis.record(chat, measurement)
+    replaced = ctx.store.kpis.record_doc(chat, measurement)  # its value is all we need
     recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, now)
     thresholds = ctx.store.scorecards.thresholds(chat)
     alert_pipeline.on_values_recorded(
@@ -161,7 +161,7 @@ def _record(
     latest_note = "" if newest == day else " An older date: the latest value is unchanged."
     readers = calculated.readers(ctx, chat, kpi.key)
     derived = "".join("\n" + formula_note(ctx, chat, k, day) for k in readers)
-    was = None if replaced is None else replaced.value
+    was = None if replaced is None else float(replaced["value"])
     said = _said(kpi, value, day, today, was, thresholds, period_value, period_text)
     return Reply(text=f"{said}.{latest_note}{derived}", to=cmd.chat)  # addressed here
 
@@ -226,7 +226,7 @@ def _quick(
     alerts = ctx.store.alerts
     settings = alerts.settings(chat)
     at = ctx.clock()  # the alert step's now, read as `on_values_recorded` reads it
-    if any(m.until <= at for m in settings.mutes):
+    if settings.mutes and any(m.until <= at for m in settings.mutes):
         return None  # the alert step ends them first, and catches up
     found = alerts.state_doc(chat, kpi.key)
     if found is None or found[1]:

@@ -93,7 +93,7 @@ class Router:
         if not name:
             raise CommandError(self._no_name(tokens, help_command))
         name = ALIASES.get(name, name)
-        words = (name, *(t.casefold() for t in tokens))
+        words = (name, *map(str.casefold, tokens))
         for size in range(len(words), 0, -1):
             route = self._routes.get(words[:size])
             if route is not None:
