@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import shutil
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from bench import alerts as bench_alerts
 from bot.app import Core, build_core
 from handlers import alert_pipeline
 from handlers.contract import Context
-from handlers.jobs import bookkeeping, sweeper
+from handlers.jobs import bookkeeping, slicing, sweeper
 from scoring.models import Kpi
 from tests.alerts.support import CHAT, queued_text
 from tests.support import FakeChat, FixedClock, cyclic_garbage_made_by_us
@@ -162,6 +163,37 @@ async def test_a_busy_sweep_leaves_no_cyclic_garbage_and_freezes_what_it_loaded(
     clock.advance(days=1)
     assert (await sweeper.sweep(core.ctx, slice_seconds=0.0, pause=pause)).reminders == 1
     assert sum(moved) > 0
+
+
+async def test_no_collection_runs_inside_a_sweep_slice_and_the_collector_is_back_after() -> None:
+    """What a slice keeps is frozen when it ends, so its allocations set off no collection
+    (each found nothing to free); the collector is on again after it, even if a step fails."""
+    kept: list[object] = []
+    started: list[int] = []
+    seen: list[int] = []  # collections started before the failing step
+
+    def collecting(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    def step(n: int) -> None:
+        kept.extend({"n": n, "i": i} for i in range(5_000))  # far past generation 0's 700
+        if n == 3:
+            seen.extend(started)
+            raise ValueError("a failing step")
+
+    async def pause() -> None:
+        assert gc.isenabled()
+
+    gc.callbacks.append(collecting)
+    try:
+        with pytest.raises(ValueError, match="a failing step"):
+            await slicing.in_slices(
+                range(5), step, atomic=contextlib.nullcontext, slice_seconds=0.0, pause=pause
+            )
+    finally:
+        gc.callbacks.remove(collecting)
+    assert (seen, len(kept), gc.isenabled()) == ([], 20_000, True)
 
 
 async def test_the_sweeps_red_reminder_is_the_reminder_step_and_else_the_pipelines_entry_point(
