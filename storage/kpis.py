@@ -188,8 +188,9 @@ class KpiRepo:
         return kpis if include_removed else [k for k in kpis if k.removed_at is None]
 
     def get(self, chat: str, key: str) -> Kpi | None:
-        """One KPI by key, removed or not."""
-        return self._defs(chat).get(Kpi, key)
+        """One KPI by key, removed or not (`KeyedTable.get`, asked of the table itself: every
+        command naming a KPI looks it up)."""
+        return self._db.model_by_key(f"{_DEFS}{chat}", Kpi, key)
 
     def put(self, chat: str, kpi: Kpi) -> None:
         """Create or replace a KPI definition."""
