@@ -23,7 +23,14 @@ from handlers import render
 from handlers.common import zone_of
 from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.kpi_import import record_values
-from handlers.parsing import MAX_NOTE, MAX_VALUE, dot_reading, parse_date, parse_number
+from handlers.parsing import (
+    MAX_NOTE,
+    MAX_VALUE,
+    chat_numbers,
+    dot_reading,
+    parse_date,
+    parse_number,
+)
 from handlers.router import Router
 from scoring.models import Kpi, Measurement
 
@@ -69,8 +76,9 @@ def ingest(
     if isinstance(items, Answer):
         return items
     batch = _Batch(ctx, chat)
-    for index, item in enumerate(items):
-        batch.check(index, item)
+    with chat_numbers(lambda: ctx.store.chats.settings(chat).dots_group):  # `"1.200"`
+        for index, item in enumerate(items):
+            batch.check(index, item)
     if batch.values:
         with ctx.store.audited(
             chat,

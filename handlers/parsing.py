@@ -11,7 +11,9 @@ import difflib
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, NoReturn
@@ -290,25 +292,60 @@ _NUMBER = re.compile(r"^([+-]?)(\d+(?:[.,]\d+)?|[.,]\d+)([a-zа-я]*)\.?(%?)$")
 _SCIENTIFIC = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)e[+-]?\d{1,4}")
 
 
+#: `14.000`: a lone dot before three digits, read as a decimal point (14) though a Dane or a
+#: German means a thousand by it (14 000); `_LONE_DOT_GROUP` is the same once signs are `-`,
+#: with a multiplier or a percent after it.
+_DOT_BEFORE_THREE = re.compile(rf"{_SIGN}?[1-9]\d{{0,2}}\.\d{{3}}")
+_LONE_DOT_GROUP = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}(?:[a-zа-я]+\.?)?%?")
+
 #: A dotted date (30.11.2026, 30.11.26, 30.11.) typed where a value goes is read as it was
 #: before dots grouped thousands ("not a number"; a year-less one as a decimal, which the
 #: 100× check then questions), not refused as "thousands go in groups of three".
 _DOTTED_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{2}|\d{4})?")
 
 
+#: Whether the chat of the command being answered groups thousands with dots (`/numbers
+#: 1.234,5`): asked, through the function the router puts here, only when a number has a
+#: lone dot before three digits, so no other number costs a settings read.
+DOTS_GROUP: ContextVar[Callable[[], bool] | None] = ContextVar("dots_group", default=None)
+
+
+@contextmanager
+def chat_numbers(dots: Callable[[], bool]) -> Iterator[None]:
+    """Numbers read inside are read as a chat writes them: `dots()` says whether a dot
+    groups thousands there (called only if a number such as `1.200` comes up). The router
+    sets it for each command, the ingest API for each batch."""
+    token = DOTS_GROUP.set(dots)
+    try:
+        yield
+    finally:
+        DOTS_GROUP.reset(token)
+
+
+def dots_group() -> bool:
+    """True where a dot groups thousands (the chat said `/numbers 1.234,5`)."""
+    asked = DOTS_GROUP.get()
+    return asked is not None and asked()
+
+
 def parse_number(raw: str, what: str = "value") -> float:
     """Parse a number the way people type it: 12.5, 12,5, 10 000, 1,234.5, 10k, 1,1 млн, 35%.
 
     Every number lies within ±1e15: beyond that percents and sums overflow, and no
-    marketing figure is that large.
+    marketing figure is that large. A lone dot before three digits (`1.200`) is a decimal
+    point unless the chat groups thousands with dots (`dots_group`).
     """
-    if _PLAIN_NUMBER.fullmatch(raw):  # the common case, fast for 300 000-row imports
+    if _PLAIN_NUMBER.fullmatch(raw) and not (
+        "." in raw and _DOT_BEFORE_THREE.fullmatch(raw) and dots_group()
+    ):  # the common case, fast for 300 000-row imports
         value = float(raw)
         if abs(value) <= MAX_VALUE:
             return value
     text = _INVISIBLE.sub("", raw).strip().replace("\u00a0", " ").replace("\u202f", " ")
     text = text.replace("_", "")
     compact = text.replace(" ", "").replace("'", "").translate(_TO_HYPHEN).lower()
+    if "," not in compact and _LONE_DOT_GROUP.fullmatch(compact) and dots_group():
+        compact = compact.replace(".", "", 1)  # `1.200` where dots group thousands
     if "," in compact and "." in compact:
         # whichever comes last is the decimal mark: 1,234.5 and 1.234,5 are both 1234.5
         body = compact.rstrip(".")  # `5тыс.`: an abbreviation's dot is not a decimal mark
@@ -360,8 +397,6 @@ def _ungrouped(raw: str, text: str, mark: str, what: str) -> str:
     return text.replace(mark, "")
 
 
-#: `14.000`: a lone dot before three digits, read as a decimal point (14) though a Dane or a
-#: German means a thousand by it (14 000).
 #: A word shaped like a number (`12`, `−1,5`, `40%`): what a check-in on a KPI-driven key
 #: result refuses as a value typed where the KPI's value goes.
 _NUMBER_SHAPED = re.compile(rf"{_SIGN}?[\d.,]+%?")
@@ -372,7 +407,6 @@ def number_shaped(word: str) -> bool:
     return _NUMBER_SHAPED.fullmatch(word) is not None
 
 
-_DOT_BEFORE_THREE = re.compile(rf"{_SIGN}?[1-9]\d{{0,2}}\.\d{{3}}")
 
 
 def dot_reading(
@@ -385,7 +419,7 @@ def dot_reading(
     asks only beyond 100×). `15.500` after 14 says nothing: 15.5 is the nearer. The one
     home of this line: `/kpi set`, `/kpi import` and the ingest API all say it (`recent` may
     be a function, called only for such a number)."""
-    if not _DOT_BEFORE_THREE.fullmatch(raw):
+    if not _DOT_BEFORE_THREE.fullmatch(raw) or dots_group():
         return ""
     whole = raw.replace(".", "").translate(_TO_HYPHEN)
     thousand = float(whole)

@@ -96,6 +96,39 @@ async def timezone(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Timezone set to {name}.")
 
 
+#: `/numbers` styles: whether a dot groups thousands in them.
+_STYLES = {"1.234,5": True, "1,234.5": False}
+
+
+@command(
+    "numbers",
+    usage="/numbers [1.234,5|1,234.5]",
+    example="/numbers 1.234,5",
+    mutates=True,
+)
+async def numbers(cmd: Command, ctx: Context) -> Reply:
+    """Show or set how this chat writes numbers: `1.234,5` where a dot groups thousands
+    (Danish, German: `1.200` is 1 200), or `1,234.5` (the default: `1.200` is 1.2)."""
+    settings = ctx.store.chats.settings(cmd.chat.key)
+    if len(cmd.args) > 1 or (cmd.args and cmd.args[0] not in _STYLES):
+        raise UsageError(
+            f"'{clip(' '.join(cmd.args))}' is not a number style: use /numbers 1.234,5 "
+            "(a dot groups thousands) or /numbers 1,234.5 (a dot is the decimal point)."
+        )
+    if cmd.args:
+        settings = settings.model_copy(update={"dots_group": _STYLES[cmd.args[0]]})
+        ctx.store.chats.save(cmd.chat.key, settings)
+    if settings.dots_group:
+        return Reply(
+            text="Numbers here: a dot groups thousands and a comma is the decimal mark "
+            "(1.234,5), so 1.200 is 1 200."
+        )
+    tail = "" if cmd.args else " Where a dot groups thousands: /numbers 1.234,5"
+    return Reply(
+        text=f"Numbers here: a dot is the decimal point (1,234.5), so 1.200 is 1.2.{tail}"
+    )
+
+
 def register(router: Router) -> None:
-    """Register /timezone."""
-    router.include(timezone)
+    """Register /timezone and /numbers."""
+    router.include(timezone, numbers)

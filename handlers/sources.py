@@ -33,7 +33,7 @@ from handlers.contract import (
     command,
 )
 from handlers.kpi_import import record_values
-from handlers.parsing import normalize_key, parse_date, parse_number, split_options
+from handlers.parsing import chat_numbers, normalize_key, parse_date, parse_number, split_options
 from handlers.router import Router
 from scoring.models import Kpi, Measurement
 
@@ -107,14 +107,17 @@ async def pull(ctx: Context, chat: str, source: dict[str, Any]) -> Pull:
             result.error = f"download failed: {exc}"
     with ctx.store.atomic():  # nothing awaits from here on
         if not result.error:
-            with ctx.store.audited(
-                chat,
-                actor_id=f"source:{source['key']}",
-                actor=f"source {source['key']}",
-                command=f"/source run {source['key']}",
-                at=ctx.clock(),
+            with (
+                ctx.store.audited(
+                    chat,
+                    actor_id=f"source:{source['key']}",
+                    actor=f"source {source['key']}",
+                    command=f"/source run {source['key']}",
+                    at=ctx.clock(),
+                ),
+                chat_numbers(lambda: ctx.store.chats.settings(chat).dots_group),
             ):
-                _take(ctx, chat, source, data, result)
+                _take(ctx, chat, source, data, result)  # `1.200` read as the chat writes it
         _finish(ctx, chat, source, result)
     return result
 

@@ -17,6 +17,7 @@ class ChatSettings(BaseModel):
 
     timezone: str = "UTC"
     okr_cycle: str | None = None  # None: the current quarter
+    dots_group: bool = False  # `/numbers 1.234,5`: `1.200` is 1 200 (Danish, German)
 
 
 class ChatRepo:
