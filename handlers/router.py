@@ -31,7 +31,7 @@ from handlers.contract import (
 )
 from handlers.jobs.slicing import yield_to_loop
 from handlers.messages import error_text
-from handlers.parsing import MAX_MESSAGE, MAX_QUOTE, clip, meant_word, tokenize
+from handlers.parsing import DOTS_GROUP, MAX_MESSAGE, MAX_QUOTE, clip, meant_word, tokenize
 from scoring.errors import ScoringError
 from storage import gc_policy
 from storage.errors import StoreError
@@ -118,9 +118,12 @@ class Router:
     async def dispatch(self, cmd: Command, ctx: Context) -> list[Reply]:
         """Run one command; never raises, always answers with at least one reply."""
         gc_policy.command_started()  # a due full collection waits until none is in flight
+        # how this chat writes thousands, read only if a number such as `1.200` comes up
+        dots = DOTS_GROUP.set(lambda: ctx.store.chats.settings(cmd.chat.key).dots_group)
         try:
             return await self._answer(cmd, ctx)
         finally:
+            DOTS_GROUP.reset(dots)
             # What the command kept (cached documents, derived models) is long-lived:
             # frozen, no full collection re-scans it inside a later loop step.
             gc_policy.after_command()
