@@ -438,3 +438,8 @@ async def test_a_lone_dot_value_is_answered_with_how_it_was_read(api: Api) -> No
     assert body["accepted"] == [  # 95.5 is near the recent 90: nothing to say
         {"index": 0, "kpi": "cac", "date": "2026-11-21", "value": 95.5}
     ]
+    await chat.ok("/numbers 1.234,5")  # a dot groups thousands in this chat
+    status, body = await api.post(scorecard, [{"kpi": "leads", "value": "1.200"}], token=token)
+    assert body["accepted"] == [
+        {"index": 0, "kpi": "leads", "date": "2026-11-21", "value": 1200.0}
+    ]

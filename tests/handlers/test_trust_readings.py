@@ -125,3 +125,34 @@ async def test_an_import_says_how_it_read_a_lone_dot_value(chat: FakeChat) -> No
         "Nothing is saved until you apply (valid for a day).\n"
         "[Apply import: /kpi import apply 00000000]  [Cancel: /kpi import cancel 00000000]"
     )
+
+
+async def test_a_chat_that_groups_thousands_with_dots_reads_1_200_as_1200(chat: FakeChat) -> None:
+    """A Danish team's `1.200` was read as 1.2 whatever the chat: there was no setting to
+    say how it writes numbers. `/numbers 1.234,5` says a dot groups thousands there: a lone
+    dot before three digits is a thousand (`1.200` is 1 200), in values and options alike;
+    a dot before any other number of digits is still a decimal point."""
+    await chat.ok(LEADS)
+    assert await chat.ok("/numbers") == (
+        "Numbers here: a dot is the decimal point (1,234.5), so 1.200 is 1.2. Where a dot "
+        "groups thousands: /numbers 1.234,5"
+    )
+    assert await chat.ok("/numbers 1.234,5") == (
+        "Numbers here: a dot groups thousands and a comma is the decimal mark (1.234,5), so "
+        "1.200 is 1 200."
+    )
+    assert await chat.ok("/kpi set leads 1.200") == (
+        "Saved Leads = 1 200 (🟡 yellow, progress 60%)."
+    )
+    assert await chat.ok("/kpi edit leads target=2.500 baseline=12.5") == (
+        "Updated Leads (leads): target=2 500, baseline=12.5."
+    )
+    assert (await chat.error("/numbers danish")).startswith(
+        "'danish' is not a number style: use /numbers 1.234,5"
+    )
+    assert "1,234.5" in await chat.ok("/numbers 1,234.5")
+    assert await chat.ok("/kpi set leads 14.000 2026-11-20") == (
+        "Saved Leads = 14 for 2026-11-20 (🔴 red, progress 0%). An older date: the latest "
+        "value is unchanged.\n"
+        "Read 14.000 as 14 (a lone dot is a decimal point): write 14000 if you meant 14 000."
+    )
