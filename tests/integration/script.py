@@ -159,6 +159,7 @@ EVERY_COMMAND: tuple[Step, ...] = (
     step("/digest every mon 09:00", "Digest scheduled every mon 09:00 (UTC)"),
     step("/digest off", "Scheduled digest off."),
     step("/timezone Europe/Moscow", "Timezone set to Europe/Moscow."),
+    step("/numbers", "Numbers here: a dot is the decimal point (1,234.5)"),
     step("/history cac", "Changes to cac", "/kpi set cac 90"),
     step("/undo", "Undo your last change", "/timezone Europe/Moscow"),
     press("Undo", "undo", "Undone", "chat settings: timezone Europe/Moscow → UTC"),
