@@ -15,8 +15,15 @@ The caller persists the `Batcher` (it is a frozen model), schedules a flush at
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from scoring.alert_rules import Transition, transition_kind
 from scoring.models import Status
@@ -33,6 +40,17 @@ class Queued(_Frozen):
 
     transition: Transition
     ready_at: AwareDatetime
+    #: Held back for a calculated KPI's missing input (`Batcher.add`'s `not_before`): no
+    #: group for other alerts to join. Stored only when set, so every other waiting alert's
+    #: document is as it was.
+    waits: bool = False
+
+    @model_serializer(mode="wrap")
+    def _stored(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        doc: dict[str, Any] = dump(self)
+        if not self.waits:
+            del doc["waits"]
+        return doc
 
 
 class Batch(_Frozen):
@@ -76,16 +94,22 @@ class Batcher(_Frozen):
         if transition.held_until is not None:
             ready_at = transition.held_until
         else:
-            # join the group still collecting (a merged alert keeps its place), else open one
+            # join the group still collecting (a merged alert keeps its place), else open
+            # one; an alert waiting for an input is no group: the others, and its own next
+            # change once the input is in, go out on their own time
             open_groups = [
                 q.ready_at
                 for q in self.queued
-                if q.transition.held_until is None and q.ready_at > now
+                if q.transition.held_until is None and q.ready_at > now and not q.waits
             ]
             ready_at = min(open_groups, default=now + window)
-        if not_before is not None:
-            ready_at = max(ready_at, not_before)
-        return Batcher(queued=(*rest, Queued(transition=transition, ready_at=ready_at)))
+        waits = not_before is not None and not_before > ready_at
+        if waits:
+            assert not_before is not None
+            ready_at = not_before
+        return Batcher(
+            queued=(*rest, Queued(transition=transition, ready_at=ready_at, waits=waits))
+        )
 
     def due(self, now: datetime) -> tuple[Batcher, Batch | None]:
         """Take everything ready at `now` as one batch; the rest stays queued."""
