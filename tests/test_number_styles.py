@@ -1,0 +1,75 @@
+"""Property (trust9): any number written in any supported style reads back as that number,
+in a chat whose dots are decimal points and in one whose dots group thousands
+(`/numbers 1.234,5`); a lone dot before three digits is the one reading they differ on."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from handlers.parsing import MINUSES, chat_numbers, dot_reading, parse_number
+
+NBSP = "\u00a0"
+
+
+def _groups(whole: int, mark: str) -> str:
+    """`1234567` grouped in threes with `mark`."""
+    return f"{whole:,}".replace(",", mark)
+
+
+def styles(whole: int, cents: int | None, dots_group: bool) -> list[str]:
+    """`whole`.`cents` in every way the README says people type it (and the chat reads)."""
+    decimals = "" if cents is None else f"{cents:02d}"
+    point, comma = (f".{decimals}", f",{decimals}") if decimals else ("", "")
+    out = [
+        f"{whole}{point}",  # 1234.5
+        f"{_groups(whole, ' ')}{comma}",  # 1 234,5
+        f"{_groups(whole, ' ')}{point}",  # 1 234.5
+        _groups(whole, NBSP) + comma,  # a no-break space, as spreadsheets copy it
+    ]
+    if decimals:
+        out.append(f"{whole}{comma}")  # 1234,5: a lone comma before two digits is decimal
+    if whole >= 1000 and (decimals or whole >= 1_000_000 or dots_group):
+        out.append(f"{_groups(whole, '.')}{comma}")  # 1.234,5; `1.234` alone groups only
+    if whole >= 1000 and (decimals or whole >= 1_000_000 or whole % 1000 >= 100):
+        out.append(f"{_groups(whole, ',')}{point}")  # 1,234.5; `1,023` alone is 1 023 too
+    return out
+
+
+numbers = st.tuples(
+    st.integers(0, 10**12),
+    st.one_of(st.none(), st.integers(1, 99)),
+    st.sampled_from(["", "+", "-", *MINUSES]),
+)
+
+
+@given(numbers, st.booleans())
+def test_any_number_in_any_supported_style_reads_back(
+    number: tuple[int, int | None, str], dots: bool
+) -> None:
+    whole, cents, sign = number
+    exact = Decimal(whole) + (Decimal(cents or 0) / 100)
+    expected = float(-exact if sign and sign != "+" else exact)
+    with chat_numbers(lambda: dots):
+        for text in styles(whole, cents, dots):
+            assert parse_number(f"{sign}{text}") == expected, (sign, text, dots)
+
+
+@given(st.integers(1, 999), st.integers(0, 999), st.sampled_from(["", "-", "−"]))
+def test_a_lone_dot_before_three_digits_is_the_only_reading_that_differs(
+    head: int, tail: int, sign: str
+) -> None:
+    """`14.000` is 14 where dots are decimal points (and the reply says how it was read),
+    14 000 where they group thousands (and nothing needs saying)."""
+    raw = f"{sign}{head}.{tail:03d}"
+    negative = bool(sign)
+    decimal = float(Decimal(f"{head}.{tail:03d}")) * (-1 if negative else 1)
+    thousand = float(head * 1000 + tail) * (-1 if negative else 1)
+    with chat_numbers(lambda: False):
+        assert parse_number(raw) == decimal
+        assert dot_reading(raw, decimal).startswith(f"Read {raw} as ")
+    with chat_numbers(lambda: True):
+        assert parse_number(raw) == thousand
+        assert dot_reading(raw, thousand) == ""
