@@ -16,7 +16,10 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -33,8 +36,20 @@ Mode = Literal["thread", "process"]
 
 
 def _quiet_child() -> None:
-    """The worker leaves Ctrl-C to the bot (which then stops it) instead of printing a trace."""
+    """The worker leaves Ctrl-C to the bot (which then stops it) instead of printing a trace,
+    and ends when the bot is gone however it ended: after a `kill -9` nothing stops it
+    otherwise (it holds its own job queue open), so each crash left a worker and a resource
+    tracker behind, holding the bot's stdout open."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _end_with(sentinel: int) -> None:
+    """Wait until the bot's process is gone (its sentinel turns readable), then exit."""
+    multiprocessing.connection.wait([sentinel])
+    os._exit(0)
 
 
 def warm_imports() -> int:

@@ -4,6 +4,9 @@ up with a tiny map and chart and never imports matplotlib."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -103,3 +106,38 @@ async def test_a_picture_asked_for_during_the_warm_up_imports_is_drawn_before_th
         assert order == ["imports", "map", "tiny map", "tiny chart"]
     finally:
         painter.close()
+
+
+_ORPHAN_CHECK = (
+    "import os, sys; from handlers.pictures.painter import Painter; "
+    "painter = Painter('process'); "
+    "print(painter._worker().submit(os.getpid).result(timeout=60), flush=True); "
+    "sys.stdin.read()"
+)
+
+
+def test_the_worker_process_stops_when_the_bot_is_killed() -> None:
+    """Found by probe9: after `kill -9` of the bot its picture worker (and multiprocessing's
+    resource tracker) lived on, one pair per crash, holding the bot's stdout open, so a
+    supervisor reading the bot's output never saw it end."""
+    bot = subprocess.Popen(
+        [sys.executable, "-c", _ORPHAN_CHECK],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert bot.stdin is not None and bot.stdout is not None
+    worker = int(bot.stdout.readline())
+    bot.kill()
+    bot.wait()
+    try:
+        # EOF: every process holding the bot's stdout (the worker, the tracker) is gone
+        finished = threading.Thread(target=bot.stdout.read, daemon=True)
+        finished.start()
+        finished.join(timeout=30)
+        assert not finished.is_alive(), "the worker outlived the bot"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+        bot.stdin.close()
+        bot.stdout.close()
