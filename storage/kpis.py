@@ -93,6 +93,13 @@ def _oldest_first(docs: Mapping[str, Mapping[str, Any]]) -> tuple[Measurement, .
     return tuple(sorted(from_docs(Measurement, docs.values()), key=_sort_key))
 
 
+def _newest(docs: Mapping[str, Mapping[str, Any]]) -> Measurement | None:
+    """An index's newest value (`KpiRepo.newest`), once per index version."""
+    index = next(iter(docs.values()), None)
+    latest = () if index is None else index.get("latest", ())
+    return Measurement.model_validate(latest[-1]) if latest else None
+
+
 def _points(docs: Mapping[str, Mapping[str, Any]]) -> Points:
     """A shard's (day, value) pairs in time order, without models: tuples of a date and a
     float are not tracked by the garbage collector, so a dashboard's 50 KPIs × 60 points
@@ -427,6 +434,12 @@ class KpiRepo:
     def latest(self, chat: str, key: str) -> list[Measurement]:
         """Up to the two most recent values, oldest first (for value and trend)."""
         return list(self._summary(chat, key).latest)
+
+    def newest(self, chat: str, key: str) -> Measurement | None:
+        """`latest(chat, key)[-1]` (None: no values), the one model validated per version of
+        the index: the sweep reads one KPI's newest value in each of 500 chats, and the
+        index's model (its months and both latest values) was most of that read."""
+        return self._db.derived(self._index_name(chat, key), _newest)
 
     def count(self, chat: str, key: str) -> int:
         """How many values the KPI has."""
