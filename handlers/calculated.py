@@ -141,11 +141,11 @@ def reading(ctx: Context, chat: str, kpi: Kpi) -> Reading:
 
 def current_measurement(ctx: Context, chat: str, kpi: Kpi) -> Measurement | None:
     """The latest stored reading with the period's aggregate as its value (for alerts)."""
+    if kpi.agg == "last":
+        return ctx.store.kpis.newest(chat, kpi.key)
     latest = ctx.store.kpis.latest(chat, kpi.key)
     if not latest:
         return None
-    if kpi.agg == "last":
-        return latest[-1]
     value = reading(ctx, chat, kpi).value
     return latest[-1] if value is None else latest[-1].model_copy(update={"value": value})
 
