@@ -96,8 +96,8 @@ async def timezone(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Timezone set to {name}.")
 
 
-#: `/numbers` styles: whether a dot groups thousands in them.
-_STYLES = {"1.234,5": True, "1,234.5": False}
+#: `/numbers` styles, as stored and shown: a dot groups thousands in the first.
+_STYLES = ("1.234,5", "1,234.5")
 
 
 @command(
@@ -116,7 +116,7 @@ async def numbers(cmd: Command, ctx: Context) -> Reply:
             "(a dot groups thousands) or /numbers 1,234.5 (a dot is the decimal point)."
         )
     if cmd.args:
-        settings = settings.model_copy(update={"dots_group": _STYLES[cmd.args[0]]})
+        settings = settings.model_copy(update={"numbers": cmd.args[0]})
         ctx.store.chats.save(cmd.chat.key, settings)
     if settings.dots_group:
         return Reply(

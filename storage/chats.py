@@ -17,7 +17,14 @@ class ChatSettings(BaseModel):
 
     timezone: str = "UTC"
     okr_cycle: str | None = None  # None: the current quarter
-    dots_group: bool = False  # `/numbers 1.234,5`: `1.200` is 1 200 (Danish, German)
+    #: How the chat writes numbers (`/numbers`): `1.234,5` where a dot groups thousands
+    #: (Danish, German: `1.200` is 1 200), or `1,234.5`; named so in `/history`.
+    numbers: str = "1,234.5"
+
+    @property
+    def dots_group(self) -> bool:
+        """Whether a dot groups thousands in this chat (`/numbers 1.234,5`)."""
+        return self.numbers == "1.234,5"
 
 
 class ChatRepo:
