@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from handlers import alert_judge, alert_messages, alert_pipeline, render
+from handlers import alert_judge, alert_messages, alert_pipeline, calculated, render
 from handlers.alert_settings_input import POLICY_FIELDS, policy_value, switch, unknown_option
 from handlers.common import kpi_or_fail, need, who, zone_of
 from handlers.contract import Command, Context, Field, Reply, Table, UsageError, command
@@ -117,6 +117,8 @@ def _firing_lines(
             line = (
                 f"{head} now · {figures}; {alert_messages.hold_text(waiting, state, tz, kpi.unit)}"
             )
+        if kpi.formula and (missing := calculated.missing_text(ctx, chat, kpi.key)):
+            line += f" · {missing}"  # why its alert waits (a half-entered day)
         mute = next((m for m in settings.mutes if m.covers(kpi.key, now)), None)
         if mute is not None:
             line += f" · muted by {mute.by} until {_when(mute.until, tz)}"

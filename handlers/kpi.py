@@ -320,7 +320,9 @@ def _calc_fields(cmd: Command, ctx: Context, kpi: Kpi, view: KpiView) -> list[Fi
     """Formula, aggregation, due date with pace and forecast, staged targets."""
     fields: list[Field] = []
     if kpi.formula:
-        fields.append(Field(label="Formula", value=kpi.formula))
+        missing = calculated.missing_text(ctx, cmd.chat.key, kpi.key)  # a half-entered day
+        formula = f"{kpi.formula} ({missing})" if missing else kpi.formula
+        fields.append(Field(label="Formula", value=formula))
     if kpi.agg != "last":
         fields.append(Field(label="Per period", value=f"{AGG_WORDS[kpi.agg]} (agg={kpi.agg})"))
     if kpi.staged:

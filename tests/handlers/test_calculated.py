@@ -291,9 +291,10 @@ async def test_a_written_out_exponent_beyond_64_is_refused_when_the_formula_is_s
     chat: FakeChat,
 ) -> None:
     await chat.ok(X)
-    assert await chat.error(
-        '/kpi add p "P" formula="x ** 100" target=1 perspective=finance'
-    ) == "The exponent 100 is out of range: a formula's exponents go from −64 to 64."
+    assert (
+        await chat.error('/kpi add p "P" formula="x ** 100" target=1 perspective=finance')
+        == "The exponent 100 is out of range: a formula's exponents go from −64 to 64."
+    )
     assert "No KPI 'p'" in await chat.error("/kpi p")
 
 
@@ -389,3 +390,27 @@ async def test_a_half_entered_day_does_not_alert_and_no_alert_is_lost(
         "logged by formula · hurts Finance\n"
         "[Explain: /kpi cac explain]  [Mute 1 day: /alerts mute cac 1d]"
     ]
+
+
+async def test_the_card_and_alerts_say_which_input_a_calculated_kpi_waits_for(
+    cac: FakeChat, clock: FixedClock
+) -> None:
+    """While CAC's alert waited for today's new customers, `/alerts` listed CAC red with no
+    word of why it was not announced, and `/kpi cac` showed the half-day's value as any
+    other: both now name the missing input."""
+    await cac.ok("/kpi edit spend test=yes")
+    await cac.ok("/kpi edit newc test=yes")
+    await cac.ok("/kpi set spend 3000 2026-11-20")
+    await cac.ok("/kpi set newc 50 2026-11-20")
+    clock.advance(minutes=5)
+    await cac.ok("/kpi set spend 4000")
+    clock.advance(minutes=2)
+    assert (
+        "🔴 CAC (cac) red since 21 Nov 10:05 · 140 $ vs target 50 $ · newc has no value for "
+        "2026-11-21 yet\n" in await cac.ok("/alerts")
+    )
+    assert "Formula: spend / newc (newc has no value for 2026-11-21 yet)\n" in await cac.ok(
+        "/kpi cac"
+    )
+    await cac.ok("/kpi set newc 30")
+    assert "Formula: spend / newc\n" in await cac.ok("/kpi cac")
