@@ -34,7 +34,7 @@ from handlers.alert_judge import (
 )
 from handlers.alert_messages import channels, render_batch
 from handlers.alert_rebuild import REBUILD_READINGS, rebuild_state
-from handlers.calculated import missing_text, wait_for_inputs
+from handlers.calculated import missing_inputs, missing_text, wait_for_inputs
 from handlers.common import zone_of
 from handlers.contract import ChartRequest, Context
 from scoring.alert_rules import AlertState, Transition, values_gone
@@ -123,7 +123,26 @@ def evaluate_chat(
         transitions.extend(
             evaluate_kpi(ctx, chat, kpi, settings, tz, thresholds, now, known, current)
         )
+    settle_whole_days(ctx, chat, kpis, settings, now)
     return transitions, queue(ctx, chat, transitions, settings=settings, now=now)
+
+
+def settle_whole_days(
+    ctx: Context, chat: str, kpis: Sequence[Kpi], settings: AlertSettings, now: datetime
+) -> None:
+    """A calculated KPI's alert that waits for an input missing on its day goes out on the
+    usual group time once the input comes, also when the whole day keeps the colour the
+    half day had (then there is no new change to queue, and it would wait its 15 minutes)."""
+    calculated = [k for k in kpis if k.formula]
+    if not calculated or ctx.store.alerts.next_flush(chat) is None:
+        return
+    batcher = ctx.store.alerts.batcher(chat)
+    waiting = {q.transition.kpi for q in batcher.queued if q.waits}
+    whole = [k.key for k in calculated if k.key in waiting and not missing_inputs(ctx, chat, k)[0]]
+    if whole:
+        window = settings.policy.group_window
+        settled = batcher.settle(whole, now=now, window=window)
+        flush_due(ctx, chat, now, batcher=settled, settings=settings, saved=False)
 
 
 def remind_red(

@@ -14,6 +14,7 @@ The caller persists the `Batcher` (it is a frozen model), schedules a flush at
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -110,6 +111,16 @@ class Batcher(_Frozen):
         return Batcher(
             queued=(*rest, Queued(transition=transition, ready_at=ready_at, waits=waits))
         )
+
+    def settle(self, kpis: Collection[str], *, now: datetime, window: timedelta) -> Batcher:
+        """The alerts of `kpis` that waited for a missing input (`not_before`), now that their
+        day is whole: each is queued again as if it came now, without the wait, so it goes
+        out with the group still collecting or one window from now, not when the wait ends."""
+        settled = [q for q in self.queued if q.waits and q.transition.kpi in kpis]
+        batcher = Batcher(queued=tuple(q for q in self.queued if q not in settled))
+        for q in settled:
+            batcher = batcher.add(q.transition, now=now, window=window)
+        return batcher if settled else self
 
     def due(self, now: datetime) -> tuple[Batcher, Batch | None]:
         """Take everything ready at `now` as one batch; the rest stays queued."""

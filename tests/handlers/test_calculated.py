@@ -392,6 +392,39 @@ async def test_a_half_entered_day_does_not_alert_and_no_alert_is_lost(
     ]
 
 
+async def test_a_waiting_alert_goes_out_on_the_group_time_once_the_day_is_whole(
+    cac: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    """Spend typed (CAC yellow, waiting), new customers a minute later and CAC still yellow:
+    the day was whole, yet the alert kept its 15-minute wait, since no new change came to
+    re-queue it (review9). It now goes out one group window after the missing input, with
+    no word of a missing input."""
+    await cac.ok("/kpi edit spend test=yes")
+    await cac.ok("/kpi edit newc test=yes")
+    await cac.ok("/kpi set spend 3000 2026-11-20")
+    await cac.ok("/kpi set newc 50 2026-11-20")  # CAC 60: green
+    clock.advance(minutes=2)
+    with core.store.atomic():
+        sweeper.flush_alerts(core.ctx, CHAT)
+    told = len(queued(core))
+    await cac.ok("/kpi set spend 2000")  # 5 000 / 50 = 100: yellow on half a day, waits
+    clock.advance(minutes=1)
+    await cac.ok("/kpi set newc 1")  # 5 000 / 51 = 98.04: still yellow, the day whole
+    wakes(core)
+    clock.advance(seconds=59)
+    with core.store.atomic():
+        assert sweeper.flush_alerts(core.ctx, CHAT) == 0, "its group window is not over"
+    clock.advance(seconds=1)
+    with core.store.atomic():
+        assert sweeper.flush_alerts(core.ctx, CHAT) == 1
+    assert queued_text(core)[told:] == [
+        "🟡 CAC is yellow\n"
+        "green → yellow: 98.04 $ vs target 50 $\n"
+        "logged by formula · hurts Finance\n"
+        "[Explain: /kpi cac explain]  [Mute 1 day: /alerts mute cac 1d]"
+    ]
+
+
 async def test_the_card_and_alerts_say_which_input_a_calculated_kpi_waits_for(
     cac: FakeChat, clock: FixedClock
 ) -> None:
