@@ -159,6 +159,12 @@ def _last_id(entry: _Entry) -> int:
     return entry.last_id
 
 
+def _takes_its_id(docs: Docs, doc_id: int) -> bool:
+    """Whether a document added after removing `doc_id`, the highest id, takes that id: new
+    ids follow the highest one left, so the id before it must be held (or it was the first)."""
+    return doc_id == 1 or str(doc_id - 1) in docs
+
+
 def _as_dict(name: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     """A handed-over document as it is (`_dump` of its table refuses what JSON can't hold)."""
     del name
@@ -541,9 +547,55 @@ class Database:
         entry = self._entry(name)
         if not changed and entry is not None and entry.docs:
             self._append(name, entry, added, handed_over)
-        else:
+        elif not (
+            changed
+            and entry is not None
+            and len(changed) == 1
+            and isinstance(added, list | tuple)
+            and len(added) == 1
+            and self._replace_last(name, entry, changed, added[0], handed_over)
+        ):
             docs, last = _edited(name, entry, changed, added, handed_over)
             self._put(name, docs, last_id=last, old=entry)
+
+    def _replace_last(
+        self,
+        name: str,
+        entry: _Entry,
+        changed: Mapping[int, Mapping[str, Any] | None],
+        doc: Mapping[str, Any],
+        handed_over: bool,
+    ) -> bool:
+        """`edit` that removes the table's last document and adds `doc`, when the new one
+        takes the removed one's id (the id before it is held, or it was the first): the
+        body's last member is swapped for `doc`'s JSON, which is what dumping the table
+        gives, byte for byte, without dumping its other documents (a `/kpi set` replacing
+        today's value, stored last in its month shard). False, nothing written, for any
+        other edit (`edit` then places the documents the general way)."""
+        [(doc_id, removed)] = changed.items()
+        docs = entry.docs
+        key = str(doc_id)
+        if (
+            removed is not None
+            or key != next(reversed(docs), None)
+            or _last_id(entry) != doc_id
+            or not _takes_its_id(docs, doc_id)
+        ):
+            return False
+        old = b'"%s":%s}' % (key.encode(), _dump(name, docs[key]))
+        body = entry.body
+        if not body.endswith(old):
+            return False
+        raw = _dump(name, doc)  # first: a TypeError must change nothing
+        new = b'"%s":%s}' % (key.encode(), raw)
+        if new == old:
+            return True  # the same document: nothing to write, as `_put` finds
+        docs = dict(docs)
+        docs[key] = _as_dict(name, doc) if handed_over else orjson.loads(raw)
+        body = b"".join((memoryview(body)[: len(body) - len(old)], new))
+        self._change(name, body)
+        self._remember(name, _Entry(docs, body, last_id=doc_id))
+        return True
 
     def _append(
         self, name: str, entry: _Entry, added: Iterable[Mapping[str, Any]], handed_over: bool
