@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from storage.engine import Database
 from storage.port import MemoryBackend
+from tests.storage.test_replace_last import body_of
 
 TABLE = "mix:c:k1"
 
@@ -55,19 +56,14 @@ def _apply(db: Database, backend: MemoryBackend, kind: str, doc: dict[str, Any])
         db.edit(TABLE, added=[doc])
     elif kind == "drop":
         db.drop_table(TABLE)
-    elif kind == "rollback":
+    elif kind == "rollback":  # the put rolled back with its block
         with contextlib.suppress(_Boom), db.atomic():
             db.put_single(TABLE, dict(doc))
             raise _Boom
-    elif kind == "reopen":
+    elif kind == "reopen":  # saved, then read back by a new engine of the same kind
         db.flush()
-        return type(db)(backend)
+        db = type(db)(backend)
     return db
-
-
-def _body(db: Database) -> bytes | None:
-    entry = db._entry(TABLE)
-    return None if entry is None else entry.body
 
 
 def _check(actions: list[tuple[str, dict[str, Any]]]) -> None:
@@ -79,7 +75,7 @@ def _check(actions: list[tuple[str, dict[str, Any]]]) -> None:
         edited = _apply(edited, edited_backend, kind, doc)
         assert fast.docs(TABLE) == edited.docs(TABLE), kind
         assert list(fast.docs(TABLE)) == list(edited.docs(TABLE)), kind
-        assert _body(fast) == _body(edited), kind
+        assert body_of(fast, TABLE) == body_of(edited, TABLE), kind
         assert fast.changes == edited.changes, kind  # a write exactly where edit writes
 
 

@@ -93,8 +93,9 @@ def _apply(
     return db
 
 
-def _body(db: Database) -> bytes | None:
-    entry = db._entry(TABLE)
+def body_of(db: Database, table: str) -> bytes | None:
+    """The table's stored body as the cache holds it (None: no table)."""
+    entry = db._entry(table)
     return None if entry is None else entry.body
 
 
@@ -107,8 +108,8 @@ def _check(actions: list[tuple[str, list[dict[str, Any]], bool]]) -> None:
         general = _apply(general, general_backend, kind, [dict(d) for d in docs], flag)
         assert fast.docs(TABLE) == general.docs(TABLE), kind
         assert list(fast.docs(TABLE)) == list(general.docs(TABLE)), kind  # ids in place
-        assert _body(fast) == _body(general), kind
-        fast_body = _body(fast)
+        assert body_of(fast, TABLE) == body_of(general, TABLE), kind
+        fast_body = body_of(fast, TABLE)
         assert fast_body is None or fast_body == engine._dump(TABLE, fast.docs(TABLE))
     fast.flush()
     assert Database(fast_backend).docs(TABLE) == fast.docs(TABLE)
