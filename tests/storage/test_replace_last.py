@@ -15,16 +15,8 @@ from hypothesis import strategies as st
 from storage import engine
 from storage.engine import Database
 from storage.port import MemoryBackend
+from tests.storage.test_append_body import _SCALARS, TABLE, _Boom
 
-TABLE = "m:c:k1:2026-11"
-
-_SCALARS = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-(2**53), 2**53),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=6),
-)
 #: Documents whose own keys may look like ids (`"3"`), nested ones too.
 _DOCS = st.dictionaries(
     st.one_of(st.text(max_size=4), st.integers(1, 9).map(str)),
@@ -60,10 +52,6 @@ class _General(Database):
 
     def _replace_last(self, *args: Any, **kwargs: Any) -> bool:
         return False
-
-
-class _Boom(Exception):
-    """Raised inside an atomic block to roll it back."""
 
 
 def _apply(
