@@ -60,6 +60,18 @@ class StoreUnreadable(StoreError):
         self.detail = detail
 
 
+class StoreNotOpened(StoreError):
+    """A write needed before the store can be used (the move of a journal-engine store, a
+    migration, a new store's first commit) was refused: the bot does not start."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"Could not make {path} ready ({detail}): that step was rolled back and nothing "
+            "else changed. If the disk is full, free some space, then start again."
+        )
+        self.path = path
+
+
 class StoreFailed(StoreError):
     """Writing to disk failed (disk full, I/O error): this change was rolled back."""
 
@@ -69,3 +81,4 @@ class StoreFailed(StoreError):
             "Reading still works, and saving resumes by itself once the disk is fixed."
         )
         self.path = path
+        self.cause = cause

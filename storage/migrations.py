@@ -25,7 +25,7 @@ import orjson
 
 from storage.base import AppendLog
 from storage.engine import Database, copy_json
-from storage.errors import SchemaTooNew, StoreCorrupt
+from storage.errors import SchemaTooNew, StoreCorrupt, StoreFailed, StoreNotOpened
 from storage.legacy import JOURNAL_FILE, SNAPSHOT_FILE, document_count, legacy_present, read_legacy
 from storage.port import Batch
 
@@ -192,6 +192,12 @@ def open_database(path: Path | None) -> Database:
         if path is not None and legacy_present(path):
             _import_legacy(db, path)
         migrate(db)
+    except StoreFailed as exc:  # its "reading still works" holds only once running
+        db.close()
+        raise StoreNotOpened(exc.path, str(exc.cause)) from None
+    except OSError as exc:  # the old store's move: its own commit, files moved after it
+        db.close()
+        raise StoreNotOpened(path or Path("memory"), exc.strerror or str(exc)) from None
     except BaseException:
         db.close()
         raise

@@ -9,6 +9,7 @@ header was flipped stopped with a traceback instead of naming the problem.
 from __future__ import annotations
 
 import contextlib
+import errno
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -18,7 +19,11 @@ import pytest
 
 from storage.doctor import examine
 from storage.engine import Database
-from storage.errors import StoreCorrupt, StoreUnreadable
+from storage.errors import StoreCorrupt, StoreNotOpened, StoreUnreadable
+from storage.migrations import open_database
+from storage.port import Batch
+from storage.sqlite import SqliteBackend
+from tests.storage.test_migrations import v1_tables, write_journal_store
 
 
 def _full(*_: object, **__: object) -> sqlite3.Connection:
@@ -109,3 +114,32 @@ def test_starting_on_a_really_full_disk_says_not_damaged_and_starts_once_space_r
         (mount / "filler").unlink()
         with Database.open(data) as db:
             assert db.table("t").all() == [{"k": 1}]
+
+
+def _refused(self: object, batch: Batch) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_write_refused_while_opening_says_the_bot_did_not_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by probe9: a full disk during the move of an old journal store, or during a
+    migration, answered "Could not save … Reading still works, and saving resumes by itself"
+    while the bot had stopped; the import's own failure was a bare OSError."""
+    monkeypatch.setattr(SqliteBackend, "commit", _refused)
+    new = tmp_path / "new"
+    with pytest.raises(StoreNotOpened) as caught:
+        open_database(new)
+    assert str(caught.value) == (
+        f"Could not make {new} ready (No space left on device): that step was "
+        "rolled back and nothing else changed. If the disk is full, free some space, then "
+        "start again."
+    )
+    old = tmp_path / "old"
+    write_journal_store(old, v1_tables())
+    with pytest.raises(StoreNotOpened, match=r"Could not make .* ready .* start again"):
+        open_database(old)
+    assert (old / "store.snapshot").exists()  # the old files stay where they were
+    monkeypatch.undo()
+    open_database(old).close()  # space is back: the move and the migrations run
+    assert not (old / "store.snapshot").exists()
