@@ -161,8 +161,11 @@ INPUTS_WAIT = timedelta(minutes=15)
 def missing_inputs(ctx: Context, chat: str, kpi: Kpi) -> tuple[list[str], date | None]:
     """The inputs of a formula KPI that add up over its period (`agg=sum`: spend, new
     customers) and have no value yet on the day its value is dated, the day another input
-    moved; and that day. A half-entered day: CAC from today's spend and no new customers of
-    today reads too high for a minute. Inputs that stand on their own (`last`, `avg`…) and
+    moved, although they were typed with that input on its last two days (or its only
+    one); and that day.
+    A half-entered day: CAC from today's spend and no new customers of today reads too high
+    for a minute. An input typed on its own schedule (spend monthly, new customers daily) is
+    not missing on the other's days; inputs that stand on their own (`last`, `avg`…) and
     manual KPIs are never missing."""
     if not kpi.formula:
         return [], None
@@ -171,14 +174,26 @@ def missing_inputs(ctx: Context, chat: str, kpi: Kpi) -> tuple[list[str], date |
         return [], None
     day = latest[-1].day
     repo = ctx.store.kpis
-    missing = [
+    inputs = compiled(kpi.formula).inputs
+    absent = [key for key in inputs if not repo.between(chat, key, day, day)]
+    summed = [key for key in absent if (source := repo.get(chat, key)) and source.agg == "sum"]
+    if not summed:
+        return [], day
+    # the last two days before this one that each input that moved was typed
+    moved = [key for key in inputs if key not in absent]
+    last = [_days_before(repo.history(chat, key, limit=3), day) for key in moved]
+    if not all(last):
+        return summed, day  # an input's first day: nothing tells its company yet
+    return [
         key
-        for key in compiled(kpi.formula).inputs
-        if (source := repo.get(chat, key)) is not None
-        and source.agg == "sum"
-        and not repo.between(chat, key, day, day)
-    ]
-    return missing, day
+        for key in summed
+        if any(all(repo.between(chat, key, d, d) for d in days) for days in last)
+    ], day
+
+
+def _days_before(values: Sequence[Measurement], day: date) -> list[date]:
+    """The newest two days of `values` before `day`."""
+    return sorted({v.day for v in values if v.day < day})[-2:]
 
 
 def wait_for_inputs(

@@ -425,6 +425,34 @@ async def test_a_waiting_alert_goes_out_on_the_group_time_once_the_day_is_whole(
     ]
 
 
+async def test_an_input_typed_on_its_own_schedule_is_not_waited_for(
+    cac: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    """A team types spend once a month and new customers daily: each CAC change new
+    customers made waited 15 minutes and went out saying `spend has no value for 2026-11-21
+    yet`. Spend was not typed with new customers on their last two days, so it is not
+    missing: the change goes out one group window later, with no such word."""
+    await cac.ok("/kpi edit spend test=yes")
+    await cac.ok("/kpi edit newc test=yes")
+    await cac.ok("/kpi set spend 9000 2026-11-18")
+    for won, day in ((50, "2026-11-18"), (5, "2026-11-19"), (5, "2026-11-20")):
+        await cac.ok(f"/kpi set newc {won} {day}")  # CAC 180, 164, 150: red
+    clock.advance(minutes=2)
+    with core.store.atomic():
+        sweeper.flush_alerts(core.ctx, CHAT)
+    told = len(queued(core))
+    await cac.ok("/kpi set newc 60")  # 9 000 / 120 = 75: yellow
+    clock.advance(minutes=1)
+    with core.store.atomic():
+        assert sweeper.flush_alerts(core.ctx, CHAT) == 1
+    assert queued_text(core)[told:] == [
+        "🟡 CAC improved to yellow\n"
+        "red → yellow: 75 $ vs target 50 $\n"
+        "logged by formula · hurts Finance\n"
+        "[Explain: /kpi cac explain]  [Mute 1 day: /alerts mute cac 1d]"
+    ]
+
+
 async def test_the_card_and_alerts_say_which_input_a_calculated_kpi_waits_for(
     cac: FakeChat, clock: FixedClock
 ) -> None:

@@ -1,7 +1,10 @@
 """Property (trust9, design choice A1): a calculated KPI alerts on whole days only.
 
 Random days of a month, each typed as people do: spend first, new customers some minutes
-later (fewer than `INPUTS_WAIT`), or never. Timers fire in between. Whatever the values,
+later (fewer than `INPUTS_WAIT`), or never. Timers fire in between. New customers are
+missing only when they were typed with spend on spend's last two days (a team that types
+them on their own schedule is not told one is missing; spend's day then stands alone, and
+its change goes out as any). Whatever the values,
 CAC's alerts name exactly the colour changes between its readings on days whose inputs
 were all in, one group window after the day became whole, plus, for a day whose new
 customers never came, the change that day's reading made once the wait was over: never a
@@ -79,12 +82,20 @@ async def _run(days: list[tuple[int, int | None, int]]) -> None:
         assert kpi is not None
         spend, newc, colour = 3000.0, 50.0, Status.GREEN
         expected: list[tuple[Status, Status]] = []
+        typed = [True]  # each day: were new customers typed with spend
         for n, (spent, won, gap) in enumerate(days, start=1):
             clock.now = datetime(2026, 11, 2 + n, 9, 0, tzinfo=UTC)
             await chat.ok(f"/kpi set spend {spent}")
             spend += spent
+            half = would_be_status(kpi, spend / newc, thresholds)
+            together = all(typed[-2:])  # on spend's last two days (or its only one)
+            if not together and half != colour:  # not missing: spend's day stands alone
+                expected.append((colour, half))
+                colour = half
             clock.advance(minutes=gap)
             await _flush(core)  # the group window is over; the wait is not
+            assert changes(queued_text(core)[before:]) == expected
+            typed.append(won is not None)
             if won is not None:
                 await chat.ok(f"/kpi set newc {won}")
                 newc += won
