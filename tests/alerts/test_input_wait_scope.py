@@ -79,3 +79,32 @@ async def test_a_calculated_kpi_goes_out_once_its_day_is_complete_not_at_the_wai
     clock.advance(seconds=61)
     _flush(core)
     assert [t.splitlines()[0] for t in queued_text(core)[told:]] == ["🟡 CAC is yellow"]
+
+
+async def test_a_waiting_alert_goes_out_once_the_missing_input_is_in(
+    waiting: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    """New customers arrive a minute later and CAC stays yellow (no new change of its
+    own): the day is complete, so the yellow goes out after the group window, not 15
+    minutes after spend was typed."""
+    told = len(queued_text(core))
+    clock.advance(minutes=1)
+    await waiting.ok("/kpi set newc 1")  # 5 000 / 51 = 98: still yellow, the day complete
+    clock.advance(seconds=61)
+    _flush(core)
+    assert [t.splitlines()[0] for t in queued_text(core)[told:]] == ["🟡 CAC is yellow"]
+
+
+async def test_a_waiting_alert_still_waits_while_its_input_is_missing(
+    waiting: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    """Another value recorded meanwhile (leads) brings no new customers: CAC still waits."""
+    told = len(queued_text(core))
+    clock.advance(minutes=1)
+    await waiting.ok("/kpi set leads 96")
+    clock.advance(seconds=61)
+    _flush(core)
+    assert queued_text(core)[told:] == []
+    clock.advance(minutes=15)
+    _flush(core)
+    assert [t.splitlines()[0] for t in queued_text(core)[told:]] == ["🟡 CAC is yellow"]
