@@ -90,10 +90,14 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None, painter: Painter) -> int:
     from bot import files_cli
     from bot.adapters.base import StartupError
-    from bot.config import ConfigError
+    from bot.config import ConfigError, directory_problem
     from storage.errors import StoreError
 
     args = _parser().parse_args(argv)
+    given: Path | None = getattr(args, "data", None)
+    problem = directory_problem(given) if given is not None else None
+    if problem is not None:  # as `run` checks storage.path: before anything starts
+        return _fail(f"--data: {problem}")
     try:
         if args.mode == "export":
             return asyncio.run(files_cli.export_file(args))

@@ -240,13 +240,13 @@ def load_config(path: Path | None, environ: Mapping[str, str]) -> Config:
     if base is not None and not config.storage.path.is_absolute():
         storage = config.storage.model_copy(update={"path": base / config.storage.path})
         config = config.model_copy(update={"storage": storage})
-    problem = _directory_problem(config.storage.path)
+    problem = directory_problem(config.storage.path)
     if problem:
         raise ConfigError([f"storage.path: {problem}"])
     return config
 
 
-def _directory_problem(path: Path) -> str | None:
+def directory_problem(path: Path) -> str | None:
     """Why `path` cannot be (or become) the data directory, checked before anything starts."""
     if path.exists() and not path.is_dir():
         return f"{path} is a file; it must be a directory (or not exist yet)"

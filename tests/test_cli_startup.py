@@ -192,3 +192,17 @@ def test_a_store_the_os_refuses_to_open_is_one_line(
     assert capsys.readouterr().err == (
         f"scorecard-bot: could not start: {locked}: Permission denied\n"
     )
+
+
+@pytest.mark.parametrize("mode", ["console", "doctor", "export"])
+def test_a_data_option_naming_a_file_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    """Found by probe9: `console --data notes.txt` answered "could not start: notes.txt:
+    File exists" (doctor: "holds no scorecard-bot store"); `run` names the problem."""
+    file = tmp_path / "notes.txt"
+    file.write_text("", encoding="utf-8")
+    assert main([mode, "--data", str(file)]) == 2
+    assert capsys.readouterr().err == (
+        f"scorecard-bot: --data: {file} is a file; it must be a directory (or not exist yet)\n"
+    )
