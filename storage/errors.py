@@ -35,41 +35,45 @@ class SchemaTooNew(StoreError):
         self.supported = supported
 
 
-class StoreCorrupt(StoreError):
-    """A store file is damaged somewhere other than a torn final record."""
+class _FileTrouble(StoreError):
+    """A store file that could not be used, and why (`detail`): one sentence per kind."""
+
+    #: The sentence, with `{path}` and `{detail}` filled in.
+    said = ""
 
     def __init__(self, path: Path, detail: str) -> None:
-        super().__init__(
-            f"{path} is damaged ({detail}). Nothing was changed; restore the data "
-            "directory from a backup or ask an operator to inspect the file."
-        )
+        super().__init__(self.said.format(path=path, detail=detail))
         self.path = path
         self.detail = detail
 
 
-class StoreUnreadable(StoreError):
+class StoreCorrupt(_FileTrouble):
+    """A store file is damaged somewhere other than a torn final record."""
+
+    said = (
+        "{path} is damaged ({detail}). Nothing was changed; restore the data directory "
+        "from a backup or ask an operator to inspect the file."
+    )
+
+
+class StoreUnreadable(_FileTrouble):
     """SQLite could not read the file for a reason other than damage (disk full, I/O error,
     no permission): saying "damaged" would send people to replace good data."""
 
-    def __init__(self, path: Path, detail: str) -> None:
-        super().__init__(
-            f"Could not read {path} ({detail}). Nothing was changed and it was not found "
-            "damaged: if the disk is full, free some space, then try again."
-        )
-        self.path = path
-        self.detail = detail
+    said = (
+        "Could not read {path} ({detail}). Nothing was changed and it was not found "
+        "damaged: if the disk is full, free some space, then try again."
+    )
 
 
-class StoreNotOpened(StoreError):
+class StoreNotOpened(_FileTrouble):
     """A write needed before the store can be used (the move of a journal-engine store, a
     migration, a new store's first commit) was refused: the bot does not start."""
 
-    def __init__(self, path: Path, detail: str) -> None:
-        super().__init__(
-            f"Could not make {path} ready ({detail}): that step was rolled back and nothing "
-            "else changed. If the disk is full, free some space, then start again."
-        )
-        self.path = path
+    said = (
+        "Could not make {path} ready ({detail}): that step was rolled back and nothing "
+        "else changed. If the disk is full, free some space, then start again."
+    )
 
 
 class StoreFailed(StoreError):

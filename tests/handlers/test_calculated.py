@@ -349,6 +349,29 @@ async def test_refused_formula_parts_are_named_as_people_write_them(chat: FakeCh
     ) == (f"Only a helper can be called, by its name; formulas may call {helpers}.")
 
 
+async def _only_cac_alerts(cac: FakeChat) -> None:
+    """Spend and new customers in test mode: CAC's are the only alerts."""
+    await cac.ok("/kpi edit spend test=yes")
+    await cac.ok("/kpi edit newc test=yes")
+
+
+async def _a_green_whole_day(cac: FakeChat, core: Core, clock: FixedClock) -> int:
+    """Yesterday's spend and new customers typed, CAC's first reading (60: green) alerted:
+    how many alerts went out so far."""
+    await _only_cac_alerts(cac)
+    await cac.ok("/kpi set spend 3000 2026-11-20")
+    await cac.ok("/kpi set newc 50 2026-11-20")
+    clock.advance(minutes=2)
+    _flush(core)
+    return len(queued(core))
+
+
+def _flush(core: Core) -> int:
+    """The flush timer firing: how many alerts went out."""
+    with core.store.atomic():
+        return sweeper.flush_alerts(core.ctx, CHAT)
+
+
 async def test_a_half_entered_day_does_not_alert_and_no_alert_is_lost(
     cac: FakeChat, core: Core, clock: FixedClock
 ) -> None:
@@ -357,33 +380,22 @@ async def test_a_half_entered_day_does_not_alert_and_no_alert_is_lost(
     period (agg=sum) has no value yet on the day the others moved, up to 15 minutes: the
     missing value arriving settles it (nothing said when it comes back), and if it never
     comes the alert still goes out, saying which input is missing."""
-    await cac.ok("/kpi edit spend test=yes")  # only CAC alerts here
-    await cac.ok("/kpi edit newc test=yes")
-    await cac.ok("/kpi set spend 3000 2026-11-20")
-    await cac.ok("/kpi set newc 50 2026-11-20")  # CAC 60: green, its first reading
-    clock.advance(minutes=2)
-    with core.store.atomic():
-        sweeper.flush_alerts(core.ctx, CHAT)
-    told = len(queued(core))
+    told = await _a_green_whole_day(cac, core, clock)
     await cac.ok("/kpi set spend 2000")  # 5 000 / 50 = 100: yellow on half a day
     clock.advance(minutes=2)
-    with core.store.atomic():  # the group window (60 s) is over
-        assert sweeper.flush_alerts(core.ctx, CHAT) == 0, "it waits for newc"
+    assert _flush(core) == 0, "it waits for newc"
     await cac.ok("/kpi set newc 30")  # 5 000 / 80 = 62.5: green again, the day complete
     clock.advance(minutes=20)
-    with core.store.atomic():
-        sweeper.flush_alerts(core.ctx, CHAT)
+    _flush(core)
     assert len(queued(core)) == told, "yellow then green on a half-entered day says nothing"
     wakes(core)
     clock.now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
     await cac.ok("/kpi set spend 4000")  # 9 000 / 80 = 112.5: red; newc never comes today
     clock.advance(minutes=5)
-    with core.store.atomic():
-        assert sweeper.flush_alerts(core.ctx, CHAT) == 0, "it waits for newc"
+    assert _flush(core) == 0, "it waits for newc"
     assert wakes(core) == {CHAT: datetime(2026, 11, 22, 9, 15, tzinfo=UTC)}
     clock.advance(minutes=10)
-    with core.store.atomic():
-        assert sweeper.flush_alerts(core.ctx, CHAT) == 1
+    assert _flush(core) == 1
     assert queued_text(core)[told:] == [
         "🔴 CAC is red\n"
         "green → red: 112.5 $ vs target 50 $ (newc has no value for 2026-11-22 yet)\n"
@@ -399,24 +411,15 @@ async def test_a_waiting_alert_goes_out_on_the_group_time_once_the_day_is_whole(
     the day was whole, yet the alert kept its 15-minute wait, since no new change came to
     re-queue it (review9). It now goes out one group window after the missing input, with
     no word of a missing input."""
-    await cac.ok("/kpi edit spend test=yes")
-    await cac.ok("/kpi edit newc test=yes")
-    await cac.ok("/kpi set spend 3000 2026-11-20")
-    await cac.ok("/kpi set newc 50 2026-11-20")  # CAC 60: green
-    clock.advance(minutes=2)
-    with core.store.atomic():
-        sweeper.flush_alerts(core.ctx, CHAT)
-    told = len(queued(core))
+    told = await _a_green_whole_day(cac, core, clock)
     await cac.ok("/kpi set spend 2000")  # 5 000 / 50 = 100: yellow on half a day, waits
     clock.advance(minutes=1)
     await cac.ok("/kpi set newc 1")  # 5 000 / 51 = 98.04: still yellow, the day whole
     wakes(core)
     clock.advance(seconds=59)
-    with core.store.atomic():
-        assert sweeper.flush_alerts(core.ctx, CHAT) == 0, "its group window is not over"
+    assert _flush(core) == 0, "its group window is not over"
     clock.advance(seconds=1)
-    with core.store.atomic():
-        assert sweeper.flush_alerts(core.ctx, CHAT) == 1
+    assert _flush(core) == 1
     assert queued_text(core)[told:] == [
         "🟡 CAC is yellow\n"
         "green → yellow: 98.04 $ vs target 50 $\n"
@@ -432,19 +435,16 @@ async def test_an_input_typed_on_its_own_schedule_is_not_waited_for(
     customers made waited 15 minutes and went out saying `spend has no value for 2026-11-21
     yet`. Spend was not typed with new customers on their last two days, so it is not
     missing: the change goes out one group window later, with no such word."""
-    await cac.ok("/kpi edit spend test=yes")
-    await cac.ok("/kpi edit newc test=yes")
+    await _only_cac_alerts(cac)
     await cac.ok("/kpi set spend 9000 2026-11-18")
     for won, day in ((50, "2026-11-18"), (5, "2026-11-19"), (5, "2026-11-20")):
         await cac.ok(f"/kpi set newc {won} {day}")  # CAC 180, 164, 150: red
     clock.advance(minutes=2)
-    with core.store.atomic():
-        sweeper.flush_alerts(core.ctx, CHAT)
+    _flush(core)
     told = len(queued(core))
     await cac.ok("/kpi set newc 60")  # 9 000 / 120 = 75: yellow
     clock.advance(minutes=1)
-    with core.store.atomic():
-        assert sweeper.flush_alerts(core.ctx, CHAT) == 1
+    assert _flush(core) == 1
     assert queued_text(core)[told:] == [
         "🟡 CAC improved to yellow\n"
         "red → yellow: 75 $ vs target 50 $\n"
@@ -459,8 +459,7 @@ async def test_the_card_and_alerts_say_which_input_a_calculated_kpi_waits_for(
     """While CAC's alert waited for today's new customers, `/alerts` listed CAC red with no
     word of why it was not announced, and `/kpi cac` showed the half-day's value as any
     other: both now name the missing input."""
-    await cac.ok("/kpi edit spend test=yes")
-    await cac.ok("/kpi edit newc test=yes")
+    await _only_cac_alerts(cac)
     await cac.ok("/kpi set spend 3000 2026-11-20")
     await cac.ok("/kpi set newc 50 2026-11-20")
     clock.advance(minutes=5)
