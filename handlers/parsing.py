@@ -333,7 +333,8 @@ def parse_number(raw: str, what: str = "value") -> float:
 
     Every number lies within ±1e15: beyond that percents and sums overflow, and no
     marketing figure is that large. A lone dot before three digits (`1.200`) is a decimal
-    point unless the chat groups thousands with dots (`dots_group`).
+    point, and a lone comma before three digits (`1,200`) groups thousands, unless the chat
+    groups thousands with dots (`dots_group`): there it is the other way round.
     """
     if _PLAIN_NUMBER.fullmatch(raw) and not (
         "." in raw and _DOT_BEFORE_THREE.fullmatch(raw) and dots_group()
@@ -355,7 +356,11 @@ def parse_number(raw: str, what: str = "value") -> float:
         compact = _ungrouped(raw, compact, ",", what)  # 1,234,567
     elif compact.count(".") > 1 and not _DOTTED_DATE.fullmatch(compact):
         compact = _ungrouped(raw, compact, ".", what)  # 1.234.567, as Danes and Germans group
-    elif re.fullmatch(r"[+-]?\d{1,3},\d{3}", compact) and not compact.lstrip("+-").startswith("0"):
+    elif (
+        re.fullmatch(r"[+-]?\d{1,3},\d{3}", compact)
+        and not compact.lstrip("+-").startswith("0")
+        and not dots_group()  # `/numbers 1.234,5`: the comma is the chat's decimal mark
+    ):
         compact = compact.replace(",", "")  # 1,000 reads as a thousand
     match = _NUMBER.match(compact)
     if not match:

@@ -1,6 +1,7 @@
 """Property (trust9): any number written in any supported style reads back as that number,
 in a chat whose dots are decimal points and in one whose dots group thousands
-(`/numbers 1.234,5`); a lone dot before three digits is the one reading they differ on."""
+(`/numbers 1.234,5`); a lone dot or a lone comma before three digits is the one reading
+they differ on."""
 
 from __future__ import annotations
 
@@ -33,8 +34,11 @@ def styles(whole: int, cents: int | None, dots_group: bool) -> list[str]:
         out.append(f"{whole}{comma}")  # 1234,5: a lone comma before two digits is decimal
     if whole >= 1000 and (decimals or whole >= 1_000_000 or dots_group):
         out.append(f"{_groups(whole, '.')}{comma}")  # 1.234,5; `1.234` alone groups only
-    if whole >= 1000 and (decimals or whole >= 1_000_000 or whole % 1000 >= 100):
-        out.append(f"{_groups(whole, ',')}{point}")  # 1,234.5; `1,023` alone is 1 023 too
+    if whole >= 1000 and (
+        decimals or whole >= 1_000_000 or (whole % 1000 >= 100 and not dots_group)
+    ):
+        # 1,234.5; `1,023` alone is 1 023 too, but not where a comma is the decimal mark
+        out.append(f"{_groups(whole, ',')}{point}")
     return out
 
 
@@ -58,7 +62,7 @@ def test_any_number_in_any_supported_style_reads_back(
 
 
 @given(st.integers(1, 999), st.integers(0, 999), st.sampled_from(["", "-", "−"]))
-def test_a_lone_dot_before_three_digits_is_the_only_reading_that_differs(
+def test_a_lone_dot_before_three_digits_reads_as_the_chat_groups_thousands(
     head: int, tail: int, sign: str
 ) -> None:
     """`14.000` is 14 where dots are decimal points (and the reply says how it was read),
@@ -73,3 +77,19 @@ def test_a_lone_dot_before_three_digits_is_the_only_reading_that_differs(
     with chat_numbers(lambda: True):
         assert parse_number(raw) == thousand
         assert dot_reading(raw, thousand) == ""
+
+
+@given(st.integers(1, 999), st.integers(0, 999), st.sampled_from(["", "-", "−"]))
+def test_a_lone_comma_before_three_digits_is_a_decimal_mark_where_dots_group(
+    head: int, tail: int, sign: str
+) -> None:
+    """`1,250` is 1 250 where a comma groups thousands, and 1.25 where the chat said a comma
+    is its decimal mark (`/numbers 1.234,5`): a Danish team's `2,500` was read as 2 500."""
+    raw = f"{sign}{head},{tail:03d}"
+    negative = bool(sign)
+    decimal = float(Decimal(f"{head}.{tail:03d}")) * (-1 if negative else 1)
+    thousand = float(head * 1000 + tail) * (-1 if negative else 1)
+    with chat_numbers(lambda: False):
+        assert parse_number(raw) == thousand
+    with chat_numbers(lambda: True):
+        assert parse_number(raw) == decimal

@@ -147,6 +147,9 @@ async def test_a_chat_that_groups_thousands_with_dots_reads_1_200_as_1200(chat: 
     assert await chat.ok("/kpi edit leads target=2.500 baseline=12.5") == (
         "Updated Leads (leads): target=2 500, baseline=12.5."
     )
+    assert await chat.ok("/kpi edit leads baseline=1,250") == (  # the comma: decimal mark
+        "Updated Leads (leads): baseline=1.25."
+    )
     assert (await chat.error("/numbers danish")).startswith(
         "'danish' is not a number style: use /numbers 1.234,5"
     )
