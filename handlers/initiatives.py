@@ -48,6 +48,7 @@ from handlers.parsing import (
     split_options,
 )
 from handlers.router import Router
+from scoring.aggregation import period_label
 from scoring.initiatives import (
     DONE_DIGITS,
     CadenceProgress,
@@ -198,6 +199,7 @@ async def initiative_unlog(cmd: Command, ctx: Context) -> Reply:
         raise UsageError(
             f"No entry #{raw[:20]} in {item.key} (entries: {shown}). See /initiative {item.key}"
         )
+    _removal_not_below_zero(cmd, ctx, item, logs, entry)
     ctx.store.initiatives.unlog(cmd.chat.key, item.key, entry.at)
     by = f" by {entry.by}" if entry.by else ""
     note = f" ({entry.note[:60]})" if entry.note else ""
@@ -376,6 +378,35 @@ def _not_below_zero(
                 f"{render.num(entry.amount)} would take {item.name} below zero: "
                 f"{render.num(total)} logged{span}. Nothing was logged{earlier}."
             )
+
+
+def _removal_not_below_zero(
+    cmd: Command, ctx: Context, item: Initiative, logs: list[ProgressLog], entry: ProgressLog
+) -> None:
+    """Refuse removing an entry that a later correction (`-2`) took back: without it the count
+    of work done would be below zero, which `/log` refuses too (`_not_below_zero`). Counted
+    over the entry's own period for a cadence, the whole log otherwise."""
+    if entry.amount <= 0:
+        return
+    span, kept = "", logs
+    if item.cadence is not None:
+        tz = chat_zone(cmd, ctx)
+        period = period_containing(item.cadence.period, entry.at.astimezone(tz).date())
+        kept = [e for e in logs if period.contains(e.at.astimezone(tz).date())]
+        today = chat_today(cmd, ctx)
+        span = (
+            f" this {item.cadence.period}"
+            if period.contains(today)
+            else f" in {period_label(period)}"
+        )
+    total = round(sum(e.amount for e in kept), DONE_DIGITS)
+    left = round(total - entry.amount, DONE_DIGITS)
+    if left < 0:
+        raise UsageError(
+            f"Removing #{entry.number} ({_signed(entry.amount)}) would take {item.name} below "
+            f"zero: {render.num(total)} logged{span}, {render.num(left)} without it. Nothing "
+            f"was removed; remove the correction first (/initiative {item.key})."
+        )
 
 
 def _progress_now(cmd: Command, ctx: Context, item: Initiative) -> CadenceProgress:

@@ -83,6 +83,29 @@ async def test_a_negative_log_may_not_take_a_count_below_zero(chat: FakeChat) ->
     assert "2 of 4" not in await chat.ok("/initiatives")
 
 
+async def test_removing_an_entry_may_not_take_a_count_below_zero_either(chat: FakeChat) -> None:
+    """`/log` refuses a correction below zero, yet `/initiative unlog` of the +2 a later −2
+    corrected left Articles at −2 logged (reread9): the same rule now refuses the removal,
+    over the entry's own period, and nothing is removed; the correction goes first."""
+    await chat.ok('/initiative add articles "Articles" cadence=4/month')
+    await chat.ok('/initiative add guest "Guest posts"')
+    await chat.ok("/log articles +2")
+    await chat.ok("/log articles -2 typo")
+    await chat.ok("/log guest +1")
+    await chat.ok("/log guest -1")
+    assert await chat.error("/initiative unlog articles 1") == (
+        "Removing #1 (+2) would take Articles below zero: 0 logged this month, −2 without "
+        "it. Nothing was removed; remove the correction first (/initiative articles)."
+    )
+    assert await chat.error("/initiative unlog guest 1") == (
+        "Removing #1 (+1) would take Guest posts below zero: 0 logged, −1 without it. "
+        "Nothing was removed; remove the correction first (/initiative guest)."
+    )
+    assert "+2" in await chat.ok("/initiative articles")
+    assert (await chat.ok("/initiative unlog articles 2")).startswith("Removed entry #2")
+    assert (await chat.ok("/initiative unlog articles 1")).startswith("Removed entry #1")
+
+
 async def test_danish_i_fredags_is_last_friday_and_paa_fredag_the_coming_one(
     chat: FakeChat,
 ) -> None:
