@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from handlers.contract import Command, Context, NotFound, Reply, UsageError, command
 from handlers.parsing import clip
 from handlers.router import Router
+from storage.chats import NUMBER_STYLES
 
 _OFFSET = re.compile(r"(?:utc|gmt)?\s*([+\-−])(\d{1,2})(?::?([0-5]\d))?", re.IGNORECASE)
 _WELL_KNOWN = {
@@ -96,8 +97,6 @@ async def timezone(cmd: Command, ctx: Context) -> Reply:
     return Reply(text=f"Timezone set to {name}.")
 
 
-#: `/numbers` styles, as stored and shown: a dot groups thousands in the first.
-_STYLES = ("1.234,5", "1,234.5")
 
 
 @command(
@@ -110,7 +109,7 @@ async def numbers(cmd: Command, ctx: Context) -> Reply:
     """Show or set how this chat writes numbers: `1.234,5` where a dot groups thousands
     (Danish, German: `1.200` is 1 200), or `1,234.5` (the default: `1.200` is 1.2)."""
     settings = ctx.store.chats.settings(cmd.chat.key)
-    if len(cmd.args) > 1 or (cmd.args and cmd.args[0] not in _STYLES):
+    if len(cmd.args) > 1 or (cmd.args and cmd.args[0] not in NUMBER_STYLES):
         raise UsageError(
             f"'{clip(' '.join(cmd.args))}' is not a number style: use /numbers 1.234,5 "
             "(a dot groups thousands) or /numbers 1,234.5 (a dot is the decimal point)."

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
 from storage.base import Tables, WholeTable, register_whole, single, to_doc
 from storage.changes import Changes
+
+#: How a chat writes numbers (`/numbers`): a dot groups thousands in the first.
+NumberStyle = Literal["1.234,5", "1,234.5"]
+NUMBER_STYLES: Final[tuple[str, ...]] = get_args(NumberStyle)
 
 
 class ChatSettings(BaseModel):
@@ -19,7 +23,7 @@ class ChatSettings(BaseModel):
     okr_cycle: str | None = None  # None: the current quarter
     #: How the chat writes numbers (`/numbers`): `1.234,5` where a dot groups thousands
     #: (Danish, German: `1.200` is 1 200), or `1,234.5`; named so in `/history`.
-    numbers: str = "1,234.5"
+    numbers: NumberStyle = "1,234.5"
 
     @property
     def dots_group(self) -> bool:

@@ -288,3 +288,21 @@ async def test_a_file_from_before_entry_numbers_reimported_adds_no_duplicate_log
     assert "everything in it is already here" in (
         (await send_file(chat, orjson.dumps(doc), "old.json"))[0].text
     )
+
+
+async def test_an_import_refuses_a_number_style_the_numbers_command_refuses(
+    chat: FakeChat,
+) -> None:
+    """A file's settings saying `"numbers": "1.234.5"` were stored as they were (any text
+    passed), leaving a style `/numbers` never offers (reread9): the style is one of the two
+    `/numbers` takes, so the import is refused and nothing changes."""
+    doc = exchange.snapshot(chat.core.store, chat.chat.key, chat.core.ctx.clock())
+    assert doc["settings"]["numbers"] == "1,234.5"
+    doc["settings"]["numbers"] = "1.234.5"
+    reply = (await send_file(chat, exchange.to_json(doc), "style.json"))[0]
+    assert reply.kind == "error", reply.plain()
+    assert reply.plain() == (
+        "Import refused, nothing was changed: 1 problem\n"
+        "line 6, numbers: input should be '1.234,5' or '1,234.5'"
+    )
+    assert chat.core.store.chats.settings(chat.chat.key).numbers == "1,234.5"
