@@ -179,14 +179,11 @@ class _Batch:
         }
         raw = item.get("value")
         if isinstance(raw, str):  # `"14.000"`: said as `/kpi set` says it
-            reading = dot_reading(raw.strip(), value, lambda: self._recent(kpi.key))
+            recent = self.ctx.store.kpis.recent_values
+            reading = dot_reading(raw.strip(), value, lambda: recent(self.chat, kpi.key))
             if reading:
                 accepted["read_as"] = reading
         self.accepted.append(accepted)
-
-    def _recent(self, key: str) -> list[float]:
-        """The KPI's recent stored values, as `/kpi set` compares a lone-dot number with."""
-        return [float(d["value"]) for d in self.ctx.store.kpis.latest_docs(self.chat, key)]
 
     def _parse(self, item: Any) -> tuple[Kpi, float, date, str]:
         if not isinstance(item, dict):

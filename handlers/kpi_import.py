@@ -221,7 +221,7 @@ def _dot_readings(
             said.append(f"… and {len(dotted) - n} more lines with a lone dot.")
             break
         if key not in compared:
-            stored = [float(doc["value"]) for doc in ctx.store.kpis.latest_docs(chat, key)]
+            stored = ctx.store.kpis.recent_values(chat, key)
             others = [v for d, v in parsed[key].items() if (key, d) not in shaped]
             compared[key] = [*stored, *others]
         reading = dot_reading(raw, parsed[key][day], compared[key])

@@ -32,6 +32,7 @@ from scoring.kpi import progress
 from scoring.models import Kpi, Measurement, Thresholds
 from scoring.status import kpi_status
 from scoring.targets import kpi_on
+from storage.kpis import values_of
 
 
 @command(
@@ -62,7 +63,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     _not_ahead(day, today)
     note = note_of(args[nxt:])
     latest = ctx.store.kpis.latest_docs(cmd.chat.key, kpi.key)
-    recent = [float(d["value"]) for d in latest]
+    recent = values_of(latest)
     if far_from(value, recent):
         payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
         about = f"the recent values of {kpi.name}"

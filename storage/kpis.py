@@ -100,6 +100,13 @@ def _newest(docs: Mapping[str, Mapping[str, Any]]) -> Measurement | None:
     return Measurement.model_validate(latest[-1]) if latest else None
 
 
+def values_of(docs: Iterable[Mapping[str, Any]]) -> list[float]:
+    """The values of stored value documents (`KpiRepo.latest_docs`): what a typed value is
+    compared with (`/kpi set`'s 100× question, the lone-dot line of `/kpi set`, `/kpi import`
+    and the ingest API)."""
+    return [float(d["value"]) for d in docs]
+
+
 def _points(docs: Mapping[str, Mapping[str, Any]]) -> Points:
     """A shard's (day, value) pairs in time order, without models: tuples of a date and a
     float are not tracked by the garbage collector, so a dashboard's 50 KPIs × 60 points
@@ -430,6 +437,10 @@ class KpiRepo:
         compares a new value with, without building the models."""
         index = first_doc(self._db, self._index_name(chat, key))
         return () if index is None else index.get("latest", ())
+
+    def recent_values(self, chat: str, key: str) -> list[float]:
+        """`latest_docs`' values (`values_of`): the KPI's recent values, oldest first."""
+        return values_of(self.latest_docs(chat, key))
 
     def latest(self, chat: str, key: str) -> list[Measurement]:
         """Up to the two most recent values, oldest first (for value and trend)."""
