@@ -82,7 +82,8 @@ class Batcher(_Frozen):
         """Queue a transition (suppressed ones are dropped: they are only for the log).
 
         `not_before`: it goes out no earlier (a calculated KPI waiting for an input of its
-        day), so a change that reverts meanwhile merges away unsent."""
+        day), so a change that reverts meanwhile merges away unsent; a change merged into one
+        already waiting keeps the first wait's end (the wait is counted from the first change)."""
         if transition.suppressed is not None:
             return self
         earlier = next((q for q in self.queued if q.transition.kpi == transition.kpi), None)
@@ -92,6 +93,8 @@ class Batcher(_Frozen):
             if merged is None:
                 return Batcher(queued=rest)
             transition = merged
+            if earlier.waits and not_before is not None:
+                not_before = min(not_before, earlier.ready_at)
         if transition.held_until is not None:
             ready_at = transition.held_until
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -423,6 +423,29 @@ async def test_a_waiting_alert_goes_out_on_the_group_time_once_the_day_is_whole(
     assert queued_text(core)[told:] == [
         "🟡 CAC is yellow\n"
         "green → yellow: 98.04 $ vs target 50 $\n"
+        "logged by formula · hurts Finance\n"
+        "[Explain: /kpi cac explain]  [Mute 1 day: /alerts mute cac 1d]"
+    ]
+
+
+async def test_a_second_change_while_waiting_keeps_the_first_changes_end_of_wait(
+    cac: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    """Spend typed at 10:00 (CAC yellow, waiting to 10:15), corrected at 10:10 (red): the
+    wait restarted, and the red went out at 10:25, 25 minutes after the first change
+    (reread9). A wait is counted from the first change: the red goes out at 10:15."""
+    told = await _a_green_whole_day(cac, core, clock)
+    start = clock.now
+    await cac.ok("/kpi set spend 2000")  # 5 000 / 50 = 100: yellow, waits for newc
+    clock.advance(minutes=10)
+    await cac.ok("/kpi set spend 6000")  # 9 000 / 50 = 180: red
+    clock.now = start + calculated.INPUTS_WAIT - timedelta(seconds=1)
+    assert _flush(core) == 0, "it waits for newc"
+    clock.now = start + calculated.INPUTS_WAIT
+    assert _flush(core) == 1
+    assert queued_text(core)[told:] == [
+        "🔴 CAC is red\n"
+        "green → red: 180 $ vs target 50 $ (newc has no value for 2026-11-21 yet)\n"
         "logged by formula · hurts Finance\n"
         "[Explain: /kpi cac explain]  [Mute 1 day: /alerts mute cac 1d]"
     ]
