@@ -55,7 +55,7 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
     positional, options = split_options(cmd.args, ADD_FIELDS)
     need(positional, 1)
     key = require_new_key(cmd, ctx, positional[0])
-    name = name_of_words(positional[1:] or (options.get("name", ""),), "KPI name")
+    name = name_of_words(positional[1:], "KPI name", options.get("name"))
     if not name:
         raise UsageError("Give the KPI a name in quotes.", usage=True)
     direction = DIRECTIONS.get(options.get("direction", "").casefold())

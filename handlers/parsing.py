@@ -614,9 +614,19 @@ def parse_owner(raw: str) -> str | None:
 MAX_NAME = 120
 
 
-def name_of_words(words: Sequence[str], what: str = "name") -> str:
+def name_of_words(words: Sequence[str], what: str = "name", option: str | None = None) -> str:
     """The name the words after a key make (`Leads per month` unquoted, or `"Leads"`); a word
-    before or after a quoted name is refused rather than joined to it (`"Leads" x`)."""
+    before or after a quoted name is refused rather than joined to it (`"Leads" x`).
+    `option`: the `name=` option of a command that takes one; words beside it are refused
+    (`name=2026 %` would otherwise name the KPI `%` and drop the option)."""
+    if option is not None:
+        if words:
+            raise UsageError(
+                f"Unexpected words: {clip(' '.join(words), 60)}. Give the {what} once, in "
+                'quotes after the key or as name= (in quotes if it has spaces: name="…"). '
+                "Nothing was saved."
+            )
+        words = (option,)
     at = next((i for i, w in enumerate(words) if isinstance(w, Quoted)), None)
     if at is not None and len(words) > 1:
         stray = 1 if at == 0 else 0

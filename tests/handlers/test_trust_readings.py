@@ -43,6 +43,26 @@ async def test_a_percent_or_a_group_typed_apart_never_joins_a_text_option(chat: 
     )
 
 
+async def test_a_word_beside_a_name_option_is_refused_not_taken_for_the_name(
+    chat: FakeChat,
+) -> None:
+    """`/kpi add y name=2026 % target=5` saved a KPI named `%` and dropped `name=`, and
+    without a target it suggested `/kpi add y "%" target=100`: `/kpi add` takes its name
+    once, in quotes after the key or as `name=`, and refuses words beside the option."""
+    assert await chat.error("/kpi add y name=2026 % target=5 perspective=customers") == (
+        'Unexpected words: %. Give the KPI name once, in quotes after the key or as name= (in '
+        'quotes if it has spaces: name="…"). Nothing was saved.'
+    )
+    assert await chat.error('/kpi add y "Leads" name=Other target=5') == (
+        'Unexpected words: Leads. Give the KPI name once, in quotes after the key or as name= '
+        '(in quotes if it has spaces: name="…"). Nothing was saved.'
+    )
+    assert (await chat.error("/kpi y")).startswith("No KPI 'y'")
+    assert await chat.ok('/kpi add y name="2026 %" target=5 perspective=customers') == (
+        "Saved KPI 2026 % (y): target=5."
+    )
+
+
 async def test_a_word_after_a_quoted_name_is_refused_not_joined(chat: FakeChat) -> None:
     """`/kpi add leads "Leads" x target=100` saved a KPI named "Leads x": the quotes say
     where the name ends, so a stray word after them is refused and nothing is saved."""
