@@ -76,7 +76,7 @@ def ingest(
     if isinstance(items, Answer):
         return items
     batch = _Batch(ctx, chat)
-    with chat_numbers(lambda: ctx.store.chats.settings(chat).dots_group):  # `"1.200"`
+    with chat_numbers(ctx.store.chats.dots_group(chat)):  # `"1.200"`
         for index, item in enumerate(items):
             batch.check(index, item)
     if batch.values:

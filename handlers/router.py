@@ -119,7 +119,7 @@ class Router:
         """Run one command; never raises, always answers with at least one reply."""
         gc_policy.command_started()  # a due full collection waits until none is in flight
         # how this chat writes thousands, read only if a number such as `1.200` comes up
-        dots = DOTS_GROUP.set(lambda: ctx.store.chats.settings(cmd.chat.key).dots_group)
+        dots = DOTS_GROUP.set(ctx.store.chats.dots_group(cmd.chat.key))
         try:
             return await self._answer(cmd, ctx)
         finally:

@@ -115,7 +115,7 @@ async def pull(ctx: Context, chat: str, source: dict[str, Any]) -> Pull:
                     command=f"/source run {source['key']}",
                     at=ctx.clock(),
                 ),
-                chat_numbers(lambda: ctx.store.chats.settings(chat).dots_group),
+                chat_numbers(ctx.store.chats.dots_group(chat)),
             ):
                 _take(ctx, chat, source, data, result)  # `1.200` read as the chat writes it
         _finish(ctx, chat, source, result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
@@ -48,6 +49,11 @@ class ChatRepo:
     def settings(self, chat: str) -> ChatSettings:
         """The chat's settings (defaults, with the configured timezone, when never set)."""
         return single(self._db, f"settings:{chat}", ChatSettings) or self._default
+
+    def dots_group(self, chat: str) -> Callable[[], bool]:
+        """Whether a dot groups thousands in the chat, asked only when called: numbers are
+        read through it (`parsing.chat_numbers`), and only a `1.200` asks."""
+        return lambda: self.settings(chat).dots_group
 
     def save(self, chat: str, settings: ChatSettings) -> None:
         """Replace the chat's settings."""
