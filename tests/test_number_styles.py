@@ -61,6 +61,13 @@ def test_any_number_in_any_supported_style_reads_back(
             assert parse_number(f"{sign}{text}") == expected, (sign, text, dots)
 
 
+def _decimal_and_thousand(head: int, tail: int, sign: str) -> tuple[float, float]:
+    """`head` and three digits of `tail` read with a decimal mark between them, and as one
+    number whose thousands they group; negative with any minus `sign`."""
+    unit = -1 if sign else 1
+    return float(Decimal(f"{head}.{tail:03d}")) * unit, float(head * 1000 + tail) * unit
+
+
 @given(st.integers(1, 999), st.integers(0, 999), st.sampled_from(["", "-", "−"]))
 def test_a_lone_dot_before_three_digits_reads_as_the_chat_groups_thousands(
     head: int, tail: int, sign: str
@@ -68,9 +75,7 @@ def test_a_lone_dot_before_three_digits_reads_as_the_chat_groups_thousands(
     """`14.000` is 14 where dots are decimal points (and the reply says how it was read),
     14 000 where they group thousands (and nothing needs saying)."""
     raw = f"{sign}{head}.{tail:03d}"
-    negative = bool(sign)
-    decimal = float(Decimal(f"{head}.{tail:03d}")) * (-1 if negative else 1)
-    thousand = float(head * 1000 + tail) * (-1 if negative else 1)
+    decimal, thousand = _decimal_and_thousand(head, tail, sign)
     with chat_numbers(lambda: False):
         assert parse_number(raw) == decimal
         assert dot_reading(raw, decimal).startswith(f"Read {raw} as ")
@@ -86,9 +91,7 @@ def test_a_lone_comma_before_three_digits_is_a_decimal_mark_where_dots_group(
     """`1,250` is 1 250 where a comma groups thousands, and 1.25 where the chat said a comma
     is its decimal mark (`/numbers 1.234,5`): a Danish team's `2,500` was read as 2 500."""
     raw = f"{sign}{head},{tail:03d}"
-    negative = bool(sign)
-    decimal = float(Decimal(f"{head}.{tail:03d}")) * (-1 if negative else 1)
-    thousand = float(head * 1000 + tail) * (-1 if negative else 1)
+    decimal, thousand = _decimal_and_thousand(head, tail, sign)
     with chat_numbers(lambda: False):
         assert parse_number(raw) == thousand
     with chat_numbers(lambda: True):
