@@ -1,7 +1,8 @@
 """A whole scorecard as a file: export (JSON or CSV) and a checked, previewed, atomic import.
 
 The JSON file is one object with a section per kind (perspectives, objectives, links, KPIs,
-values, OKRs, key results, check-ins, initiatives, progress, funnels, journeys), one record
+values, OKRs, key results, check-ins, initiatives, progress, funnels, journeys, alert
+settings), one record
 per line so a problem can be named by its line. The CSV file has the same records, one per
 row, with a `section` column and one column per field, so it opens in a spreadsheet. Both
 are read back by `read_file`; `plan_import` checks every record against the file and the chat
@@ -21,6 +22,7 @@ from handlers.exchange_export import (
     SECTIONS,
     count_records,
     export_filename,
+    sections_of,
     snapshot,
     to_csv,
     to_json,
@@ -47,6 +49,7 @@ __all__ = [
     "plan_import",
     "problem_lines",
     "read_file",
+    "sections_of",
     "snapshot",
     "to_csv",
     "to_json",
@@ -102,6 +105,8 @@ def apply_import(ctx: Context, chat: str, plan: Plan) -> int:
     written += _put_each(
         changed("thresholds"), lambda item: store.scorecards.set_thresholds(chat, item)
     )
+    # before the values: their alerts follow the file's rules, mutes, quiet hours, channels
+    written += _put_each(changed("alerts"), lambda item: store.alerts.save_settings(chat, item))
     file_perspectives = changed("perspectives")
     if file_perspectives:
         keys = {p.key for p in file_perspectives}
@@ -193,6 +198,7 @@ _LABELS = {
     "progress": "progress entries",
     "funnels": "funnels",
     "journeys": "journeys",
+    "alerts": "alert settings",
 }
 
 

@@ -31,6 +31,7 @@ from scoring.rollup import check_weight
 from scoring.strategy_map import cycle_path
 from scoring.targets import validate_dated
 from storage import Store
+from storage.alert_state import AlertSettings, Channel
 
 
 @dataclass(slots=True)
@@ -307,6 +308,25 @@ class Checker:
         if not self._stage_kpis(record, [k for stage in model.stages for k in stage.kpis]):
             return
         self._keep("journeys", model, self.journeys.get(model.key))
+
+    def _alerts(self, record: Record, model: Any) -> None:
+        """A chat's alert settings; a channel naming the chat the file came from names
+        this chat (the scorecard moved; a topic of that chat is not one of this chat), any
+        other channel is kept as it was."""
+        settings = AlertSettings.model_validate(
+            {name: getattr(model, name) for name in AlertSettings.model_fields}
+        )
+        if settings.channels and model.chat and model.chat != self.chat:
+            platform, _, chat_id = self.chat.partition(":")
+            here = Channel(platform=platform, chat_id=chat_id)
+            settings = settings.model_copy(
+                update={
+                    "channels": tuple(
+                        here if c.key == model.chat else c for c in settings.channels
+                    )
+                }
+            )
+        self._keep("alerts", settings, self.store.alerts.settings(self.chat))
 
     def _stage_kpis(self, record: Record, keys: Iterable[str]) -> bool:
         """A funnel's or journey's stages name KPIs in the file or the chat."""

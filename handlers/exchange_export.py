@@ -1,4 +1,9 @@
-"""The scorecard file format and its export: sections, JSON (a record a line) and CSV."""
+"""The scorecard file format and its export: sections, JSON (a record a line) and CSV.
+
+Versions: 1 had no `alerts` section (a chat's alert rules, quiet hours, mutes, alert
+channels and digest schedule); 2 adds it. A version-1 file still imports and leaves the
+chat's alert settings as they are.
+"""
 
 from __future__ import annotations
 
@@ -27,10 +32,19 @@ from scoring.models import (
     Thresholds,
 )
 from storage import Store
+from storage.alert_state import AlertSettings
 from storage.chats import ChatSettings
 
 FORMAT = "scorecard-bot"
-VERSION = 1
+VERSION = 2
+
+
+class AlertSetup(AlertSettings):
+    """The `alerts` section: the chat's alert settings and the chat they were exported from,
+    so an alert channel naming that chat names the importing chat once imported."""
+
+    chat: str = ""
+
 
 #: section name → model, in the order a file lists (and an import applies) them
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -48,15 +62,21 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "progress": ProgressLog,
     "funnels": Funnel,
     "journeys": Journey,
+    "alerts": AlertSetup,  # last: a file's line numbers before it stay as in version 1
 }
-SINGLE_SECTIONS = ("settings", "thresholds")  # one object, not a list
+SINGLE_SECTIONS = ("settings", "thresholds", "alerts")  # one object, not a list
 
 
 # --- export ----------------------------------------------------------------------------
 
 
 def snapshot(store: Store, chat: str, now: datetime) -> dict[str, Any]:
-    """Everything the chat's scorecard holds, as JSON-safe sections (soft-removed KPIs too)."""
+    """Everything the chat has set up, as JSON-safe sections (soft-removed KPIs too).
+
+    Left out: what the chat did rather than set (alert states and log, schedule runs, sent
+    messages), a scheduled pull (its URL may carry a sheet's secret key) and the ingest
+    API's token (a secret): README *Export and import files*.
+    """
     kpis = store.kpis.all(chat, include_removed=True)
     okrs = store.okrs.okrs(chat)
     krs = store.okrs.key_results(chat)
@@ -80,12 +100,22 @@ def snapshot(store: Store, chat: str, now: datetime) -> dict[str, Any]:
         "progress": [_dump(p) for i in initiatives for p in store.initiatives.logs(chat, i.key)],
         "funnels": [_dump(f) for f in store.funnels.all(chat)],
         "journeys": [_dump(j) for j in store.funnels.journeys(chat)],
+        "alerts": {**_dump(store.alerts.settings(chat)), "chat": chat},
     }
     return doc
 
 
 def _dump(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
+
+
+def sections_of(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A file's sections, less the chat it came from (the `alerts` section names it): what
+    two exports of the same set-up in two chats have in common."""
+    found = {name: doc[name] for name in SECTIONS if name in doc}
+    if isinstance(found.get("alerts"), dict):
+        found["alerts"] = {k: v for k, v in found["alerts"].items() if k != "chat"}
+    return found
 
 
 def count_records(doc: Mapping[str, Any]) -> int:

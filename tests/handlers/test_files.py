@@ -31,8 +31,7 @@ async def send_file(chat: FakeChat, data: bytes, filename: str) -> list[Reply]:
 
 
 def _sections(data: bytes) -> dict[str, object]:
-    doc = orjson.loads(data)
-    return {k: v for k, v in doc.items() if k in exchange.SECTIONS}
+    return exchange.sections_of(orjson.loads(data))
 
 
 async def _export(chat: FakeChat, fmt: str = "json") -> bytes:
@@ -54,7 +53,11 @@ async def test_json_export_imported_into_an_empty_chat_gives_the_same_scorecard(
     preview = (await send_file(empty, exported, "demo.json"))[0]
     assert preview.kind == "answer", preview.plain()
     assert "KPIs: 7 new" in preview.plain()
-    assert preview.plain().splitlines()[-4:-2] == ["funnels: 1 new", "journeys: 1 new"]
+    assert preview.plain().splitlines()[-5:-2] == [
+        "funnels: 1 new",
+        "journeys: 1 new",
+        "alert settings: 1 unchanged",
+    ]
     assert await empty.ok(preview.buttons[0].command)
     again = await _export(empty)
     assert _sections(again) == _sections(exported)
