@@ -348,16 +348,25 @@ _DURATION_WORDS = {
 _DURATION_WORD = "|".join(f"(?P<{unit}>{words})" for unit, words in _DURATION_WORDS.items())
 #: One part of a length: a number and its unit, apart or not, ending where a letter does not
 #: follow (`1h30m` is two parts, `1hour` one, `1hx` none).
-_SPELLED_PART = re.compile(rf"(\d{{1,15}})\s*(?:{_DURATION_WORD})(?![^\W\d_])\s*", re.IGNORECASE)
+_SPELLED_PART = re.compile(
+    rf"(\d{{1,15}}(?:[.,]\d{{1,2}})?)\s*(?:{_DURATION_WORD})(?![^\W\d_])\s*", re.IGNORECASE
+)
+#: Minutes in each short unit: a part with a decimal mark (`1,5 h`) is written in minutes.
+_UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
 
 
 def take_duration(words: Sequence[str]) -> tuple[str, list[str]]:
     """The duration `words` start with, in the short form a mute takes (`3 дня` → `3d`,
-    `2 hours 30 min` → `2h30m`, `1h 30 min` → `1h30m`: parts short or spelled, in any mix),
+    `2 hours 30 min` → `2h30m`, `1h 30 min` → `1h30m`: parts short or spelled, in any mix;
+    `1,5 h` → `90m`),
     and the words after it; no length at all leaves the first word as typed, to be refused."""
     text, short, end = " ".join(words), "", 0
     while part := _SPELLED_PART.match(text, end):
-        short += part[1] + next(unit for unit in _DURATION_WORDS if part[unit])
+        unit = next(unit for unit in _DURATION_WORDS if part[unit])
+        if part[1].isdigit():
+            short += part[1] + unit
+        else:  # `1,5 h`, `1.5h`: either decimal mark, to the minute
+            short += f"{round(float(part[1].replace(',', '.')) * _UNIT_MINUTES[unit])}m"
         end = part.end()
     if not short or (end < len(text) and not text[end - 1].isspace()):
         return (words[0] if words else ""), list(words[1:])

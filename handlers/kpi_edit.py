@@ -154,7 +154,7 @@ async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
     raw, options = edit_request(cmd, ADD_FIELDS)
     kpi = kpi_or_fail(cmd, ctx, raw)
     objective = placement(cmd, ctx, options)
-    updates = typed_fields(options)
+    updates = typed_fields(options, kpi)
     if objective is not None:
         updates["objective"] = objective.key
     chat = cmd.chat.key

@@ -14,6 +14,7 @@ from handlers.common import objective_or_fail, perspective_or_fail
 from handlers.contract import Command, Conflict, Context, UsageError
 from handlers.numbers import format_number
 from handlers.parsing import (
+    clip,
     normalize_key,
     parse_bool,
     parse_choice,
@@ -168,8 +169,12 @@ ADD_FIELDS = (*list(PARSERS)[:_AFTER_WEIGHT], *PLACEMENT, *list(PARSERS)[_AFTER_
 _RENAMED = {"tol": "tolerance", "from": "due_from"}
 
 
-def typed_fields(options: Mapping[str, str]) -> dict[str, Any]:
-    """Parse every option except placement into model field values."""
+def typed_fields(options: Mapping[str, str], kpi: Kpi | None = None) -> dict[str, Any]:
+    """Parse every option except placement into model field values (`kpi`: the one edited).
+
+    A `%` after a number (`target=40 %`) was dropped without a word: it makes a KPI without
+    a unit a percent KPI (`as_read` says so), and is refused on a KPI counted in another unit.
+    """
     out: dict[str, Any] = {}
     for field, raw in options.items():
         if field in PLACEMENT:
@@ -178,7 +183,28 @@ def typed_fields(options: Mapping[str, str]) -> dict[str, Any]:
         if field == "tol" and value is not None and value < 0:
             raise UsageError("tol= must not be negative.")
         out[_RENAMED.get(field, field)] = value
+    percent = _percent_field(options)
+    unit = out.get("unit", kpi.unit if kpi is not None else "")
+    if percent is not None and unit != "%":
+        if unit:
+            raw = options[percent]
+            raise UsageError(
+                f"{percent}={clip(raw)} has a % sign, but "
+                f"{kpi.name if kpi is not None else 'the KPI'} is counted in {clip(unit)}: "
+                f"write {percent}={clip(raw.rstrip('% '))}, or unit=% if it is a percentage "
+                "now. Nothing was saved."
+            )
+        out["unit"] = "%"
     return out
+
+
+#: The number fields a `%` may follow, in the KPI's own unit.
+_PERCENT_FIELDS = ("target", "baseline", "min", "max", "tol", "warn", "crit")
+
+
+def _percent_field(options: Mapping[str, str]) -> str | None:
+    """The first number option typed with a `%` after it (`target=40 %`), if any."""
+    return next((f for f in _PERCENT_FIELDS if options.get(f, "").rstrip().endswith("%")), None)
 
 
 def as_read(options: Mapping[str, str], fields: Mapping[str, Any], *, typed: bool = True) -> str:
@@ -187,8 +213,17 @@ def as_read(options: Mapping[str, str], fields: Mapping[str, Any], *, typed: boo
     reading people did not mean is seen at once, not hidden behind their own typing; a
     cleared field in words (`owner=none` would read as someone called "none"). With
     `typed=False` only what was read into a number or a date is listed (`/kpi add`)."""
-    shown = (_as_read(field, raw, fields) for field, raw in options.items())
-    return ", ".join(text for text, read in shown if typed or read)
+    shown = []
+    for field, raw in options.items():
+        text, read = _as_read(field, raw, fields)
+        if typed or read:
+            shown.append(text)
+    percent = _percent_field(options)
+    if percent is not None and "unit" not in options and fields.get("unit") == "%":
+        number = fields.get(_RENAMED.get(percent, percent))
+        after = format_number(number) if isinstance(number, int | float) else options[percent]
+        shown.append(f"unit=% (from the % after {after})")
+    return ", ".join(shown)
 
 
 def _as_read(field: str, raw: str, fields: Mapping[str, Any]) -> tuple[str, bool]:

@@ -297,6 +297,10 @@ _SCIENTIFIC = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)e[+-]?\d{1,4}")
 #: with a multiplier or a percent after it.
 _DOT_BEFORE_THREE = re.compile(rf"{_SIGN}?[1-9]\d{{0,2}}\.\d{{3}}")
 _LONE_DOT_GROUP = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}(?:[a-zа-я]+\.?)?%?")
+#: `1,250`, `1,250k`: a lone comma before three digits, which groups thousands unless the
+#: chat's decimal mark is a comma; a multiplier after it multiplies the number as read alone
+#: (`1,250k` is 1 250 000, not 1.25 thousand, where a comma groups thousands).
+_LONE_COMMA_GROUP = re.compile(r"[+-]?\d{1,3},\d{3}(?:[a-zа-я]+\.?)?%?")
 
 #: A dotted date (30.11.2026, 30.11.26, 30.11.) typed where a value goes is read as it was
 #: before dots grouped thousands ("not a number"; a year-less one as a decimal, which the
@@ -357,7 +361,7 @@ def parse_number(raw: str, what: str = "value") -> float:
     elif compact.count(".") > 1 and not _DOTTED_DATE.fullmatch(compact):
         compact = _ungrouped(raw, compact, ".", what)  # 1.234.567, as Danes and Germans group
     elif (
-        re.fullmatch(r"[+-]?\d{1,3},\d{3}", compact)
+        _LONE_COMMA_GROUP.fullmatch(compact)
         and not compact.lstrip("+-").startswith("0")
         and not dots_group()  # `/numbers 1.234,5`: the comma is the chat's decimal mark
     ):

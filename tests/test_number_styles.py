@@ -96,3 +96,40 @@ def test_a_lone_comma_before_three_digits_is_a_decimal_mark_where_dots_group(
         assert parse_number(raw) == thousand
     with chat_numbers(lambda: True):
         assert parse_number(raw) == decimal
+
+
+MULTIPLIERS = {"k": 1e3, "K": 1e3, "M": 1e6, "млн": 1e6, "bn": 1e9, "%": 1.0}
+
+
+@given(
+    st.one_of(
+        numbers.map(lambda n: (n[0] % 10**6, n[1], n[2])),
+        st.tuples(st.integers(1, 999), st.integers(0, 999), st.just("")).map(
+            lambda n: (n[0], n[1], "lone")
+        ),
+    ),
+    st.booleans(),
+    st.sampled_from(sorted(MULTIPLIERS)),
+)
+def test_a_multiplier_multiplies_the_number_as_the_chat_reads_it(
+    number: tuple[int, int | None, str], dots: bool, suffix: str
+) -> None:
+    """`1,250k` was 1 250 in both styles (the comma read as a decimal mark once a `k`
+    followed): a multiplier or a percent sign after a number multiplies it as the chat
+    reads the number alone, so `1,250k` is 1 250 000 where a comma groups thousands and
+    1 250 where it is the decimal mark (`/numbers 1.234,5`); `1.250k` the other way round."""
+    whole, cents, sign = number
+    if sign == "lone":
+        texts = [f"{whole},{cents:03d}", f"{whole}.{cents:03d}"]
+        sign = ""
+    else:
+        texts = styles(whole, cents, dots)
+    with chat_numbers(lambda: dots):
+        for text in texts:
+            alone = parse_number(f"{sign}{text}")
+            assert parse_number(f"{sign}{text}{suffix}") == alone * MULTIPLIERS[suffix], (
+                sign,
+                text,
+                suffix,
+                dots,
+            )

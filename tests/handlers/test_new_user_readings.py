@@ -37,12 +37,13 @@ async def test_a_danish_day_with_a_dot_before_the_month_name_is_a_date(chat: Fak
 
 async def test_a_percent_sign_typed_apart_from_the_number_belongs_to_it(chat: FakeChat) -> None:
     """`target=5 %` (a space before %, as Russians and Danes type it) put the `%` into the
-    KPI's name, and `/okr checkin … 66 % после опроса` kept `%` in the check-in's note."""
+    KPI's name, and `/okr checkin … 66 % после опроса` kept `%` in the check-in's note.
+    (trust10: the `%` also makes the unit-less KPI a `%` KPI, and the reply says so.)"""
     assert await chat.ok(
         '/kpi add ctr "Click-through rate" target=5 % baseline=2 perspective=customers'
-    ) == "Saved KPI Click-through rate (ctr): target=5, baseline=2."
+    ) == "Saved KPI Click-through rate (ctr): target=5, baseline=2, unit=% (from the % after 5)."
     assert await chat.ok("/kpi set ctr 3,5 % после рассылки") == (
-        "Saved Click-through rate = 3.5 (🟡 yellow, progress 50%)."
+        "Saved Click-through rate = 3.5% (🟡 yellow, progress 50%)."
     )
     assert "после рассылки" in await chat.ok("/kpi history ctr")
     assert "% после" not in await chat.ok("/kpi history ctr")
@@ -180,7 +181,7 @@ async def test_a_percent_typed_apart_joins_a_number_not_a_text_option(chat: Fake
     assert (await chat.error("/kpi edit leads owner=anna k")).startswith("Unexpected words: k.")
     assert "Leads (leads)" in await chat.ok("/kpi leads")
     assert await chat.ok('/kpi edit leads name="Q4 %" target=5 %') == (
-        "Updated Q4 % (leads): name=Q4 %, target=5."
+        "Updated Q4 % (leads): name=Q4 %, target=5, unit=% (from the % after 5)."
     )
 
 
