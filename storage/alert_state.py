@@ -81,6 +81,10 @@ BOOK = "abook:"
 _PARTS = ("states", "queued", "sent", "log")
 _EMPTY_BOOK: Mapping[str, Any] = MappingProxyType({})
 _SENT = TypeAdapter(dict[str, str])
+#: A waiting alert's document as `to_doc` of its `Queued` writes it (`waits` only when set).
+_QUEUED_KEYS = ("transition", "ready_at")
+_WAITING_KEYS = ("transition", "ready_at", "waits")
+_TRANSITION_KEYS = tuple(Transition.model_fields)
 
 
 class _Frozen(BaseModel):
@@ -446,18 +450,45 @@ class AlertRepo:
         """Replace the waiting alerts (none: the book has no such part, however it got
         there: a reminder queued as a document and sent at once leaves the book as one
         never queued)."""
+        queued = to_doc(batcher)["queued"] if batcher.queued else []
+        self._save_queued(chat, queued, batcher)
+
+    def queued_docs(self, chat: str) -> list[Mapping[str, Any]] | None:
+        """The waiting alerts as stored (read-only, unparsed), when each is exactly what
+        `to_doc` of its `Queued` writes (its keys, and its transition's, in field order):
+        then a `/kpi set` queues its change on them (`alerts_batch.add_doc`) and the
+        book's other waiting alerts are neither parsed nor written again. None otherwise
+        (an older store's document): the caller takes `batcher`."""
+        queued = self._book(chat).get("queued") or []
+        for q in queued:
+            keys = tuple(q)
+            if keys != _QUEUED_KEYS and (keys != _WAITING_KEYS or q["waits"] is not True):
+                return None
+            if tuple(q["transition"]) != _TRANSITION_KEYS:
+                return None
+        return list(queued)
+
+    def save_queued_docs(self, chat: str, queued: list[Mapping[str, Any]]) -> None:
+        """`save_batcher` of waiting alerts given as their documents (`queued_docs` with a
+        change queued on them; each `to_doc` of its `Queued`, never touched again)."""
+        self._save_queued(chat, queued, None)
+
+    def _save_queued(
+        self, chat: str, queued: list[Mapping[str, Any]], model: Batcher | None
+    ) -> None:
+        """`model`: `queued` as a Batcher, or None when the caller has none (a read in a
+        `batch()` block then parses the documents)."""
         book = self._book(chat)
-        if not batcher.queued:
+        if not queued:
             if "queued" not in book:
                 return
             held = self._update(chat, drop="queued")
         else:
-            queued = to_doc(batcher)["queued"]
             if book.get("queued") == queued:
                 return
             held = self._update(chat, queued=queued)
         if held is not None:
-            held.batcher = batcher
+            held.batcher = model
 
     def chats_with_queued_alerts(self) -> list[str]:
         """Chats whose batcher holds something (to re-arm their flush timers at start).
@@ -478,10 +509,15 @@ class AlertRepo:
 
     def log(self, chat: str, transitions: list[Transition]) -> None:
         """Append transitions (sent, held or suppressed) to the chat's alert log."""
-        if not transitions:
+        self.log_docs(chat, [to_doc(t) for t in transitions])
+
+    def log_docs(self, chat: str, entries: list[dict[str, Any]]) -> None:
+        """`log` of transitions given as their documents (`to_doc` of each, never touched
+        again: the pipeline queues the same documents)."""
+        if not entries:
             return
         newest = self._book(chat).get("log") or []
-        self._update(chat, log=[*newest, *(to_doc(t) for t in transitions)])
+        self._update(chat, log=[*newest, *entries])
 
     def recent_log(self, chat: str, limit: int = 20) -> list[Transition]:
         """The latest `limit` transitions, oldest first."""
