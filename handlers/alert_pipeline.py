@@ -38,11 +38,11 @@ from handlers.calculated import missing_inputs, missing_text, wait_for_inputs
 from handlers.common import zone_of
 from handlers.contract import ChartRequest, Context
 from scoring.alert_rules import AlertState, Transition, values_gone
-from scoring.alerts_batch import Batcher
+from scoring.alerts_batch import Batcher, add_doc
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
 from storage.alert_state import AlertSettings, StoredState, stored_state
-from storage.base import instant_text
+from storage.base import instant_text, to_doc
 
 __all__ = [
     "end_expired_mutes",
@@ -400,20 +400,49 @@ def queue(
     if not transitions:
         return False
     settings = settings or ctx.store.alerts.settings(chat)
-    ctx.store.alerts.log(chat, list(transitions))
+    docs = [to_doc(t) for t in transitions]  # logged and queued: serialised once
+    ctx.store.alerts.log_docs(chat, docs)
     if not channels(settings, chat):
         return False  # `/alerts off`: the log still shows what would have been sent
-    batcher = ctx.store.alerts.batcher(chat)
     changes = (t.kpi for t in transitions if t.kind != "reminder" and t.suppressed is None)
     waits = wait_for_inputs(ctx, chat, changes, now)  # a half-entered day (calculated KPIs)
-    for transition in transitions:
+    not_before = [waits.get(t.kpi) if t.kind != "reminder" else None for t in transitions]
+    if _queue_on_docs(ctx, chat, docs, not_before, settings, now):
+        return True
+    batcher = ctx.store.alerts.batcher(chat)
+    for transition, wait in zip(transitions, not_before, strict=True):
         batcher = batcher.add(
-            transition,
-            now=now,
-            window=settings.policy.group_window,
-            not_before=waits.get(transition.kpi) if transition.kind != "reminder" else None,
+            transition, now=now, window=settings.policy.group_window, not_before=wait
         )
     flush_due(ctx, chat, now, batcher=batcher, settings=settings, saved=False)
+    return True
+
+
+def _queue_on_docs(
+    ctx: Context,
+    chat: str,
+    docs: Sequence[Mapping[str, Any]],
+    not_before: Sequence[datetime | None],
+    settings: AlertSettings,
+    now: datetime,
+) -> bool:
+    """`queue`'s batching and flush written as documents, when the stored waiting alerts
+    are exactly `to_doc`'s (`AlertRepo.queued_docs`) and nothing is ready at `now` (so the
+    flush only stores them and asks for a wake-up): the same book, byte for byte, as
+    `Batcher.add` then `flush_due`, without the chat's waiting alerts parsed and
+    serialised again. False, nothing written: the caller takes the model path."""
+    queued = ctx.store.alerts.queued_docs(chat)
+    if queued is None:
+        return False
+    window = settings.policy.group_window
+    for doc, wait in zip(docs, not_before, strict=True):
+        queued = add_doc(queued, doc, now=now, window=window, not_before=wait)
+    ready = [datetime.fromisoformat(q["ready_at"]) for q in queued]
+    if any(at <= now for at in ready):
+        return False  # something goes out now: `flush_due` sends it
+    ctx.store.alerts.save_queued_docs(chat, queued)
+    if ready:
+        ctx.outbox.wake_at(chat, min(ready))
     return True
 
 

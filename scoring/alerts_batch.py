@@ -14,7 +14,7 @@ The caller persists the `Batcher` (it is a frozen model), schedules a flush at
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     SerializerFunctionWrapHandler,
+    TypeAdapter,
     model_serializer,
 )
 
@@ -30,6 +31,7 @@ from scoring.alert_rules import Transition, transition_kind
 from scoring.models import Status
 
 _ORDER = {Status.RED: 0, Status.YELLOW: 1, Status.GREEN: 2}
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
 
 class _Frozen(BaseModel):
@@ -137,6 +139,70 @@ class Batcher(_Frozen):
     def next_due(self) -> datetime | None:
         """When the caller should flush next (None: nothing queued)."""
         return min((q.ready_at for q in self.queued), default=None)
+
+
+def add_doc(
+    queued: Sequence[Mapping[str, Any]],
+    transition: Mapping[str, Any],
+    *,
+    now: datetime,
+    window: timedelta,
+    not_before: datetime | None = None,
+) -> list[Mapping[str, Any]]:
+    """`Batcher.add` on documents: `queued` is `to_doc` of a Batcher's `queued`, `transition`
+    `to_doc` of the Transition; the answer is `to_doc` of what `add` returns, byte for byte.
+    A `/kpi set` that changes a colour queues it here, so the chat's other waiting alerts
+    are neither parsed nor serialised again (with a group window they pile up: a busy
+    chat had ~35, and their round trip was most of such a set's alert step)."""
+    if transition["suppressed"] is not None:
+        return list(queued)
+    kpi = transition["kpi"]
+    earlier = next((q for q in queued if q["transition"]["kpi"] == kpi), None)
+    rest = [q for q in queued if q is not earlier]
+    if earlier is not None:
+        merged = _merge_doc(earlier["transition"], transition)
+        if merged is None:
+            return rest
+        transition = merged
+        if earlier.get("waits") and not_before is not None:
+            not_before = min(not_before, datetime.fromisoformat(earlier["ready_at"]))
+    held = transition["held_until"]
+    if held is not None:
+        ready_at, text = datetime.fromisoformat(held), held
+    else:
+        open_groups = [
+            (at, q["ready_at"])
+            for q in queued
+            if q["transition"]["held_until"] is None
+            and (at := datetime.fromisoformat(q["ready_at"])) > now
+            and not q.get("waits")
+        ]
+        if open_groups:
+            ready_at, text = min(open_groups, key=_first)
+        else:
+            ready_at = now + window
+            text = _INSTANT.dump_python(ready_at, mode="json")
+    doc: dict[str, Any] = {"transition": transition, "ready_at": text}
+    if not_before is not None and not_before > ready_at:
+        doc["ready_at"] = _INSTANT.dump_python(not_before, mode="json")
+        doc["waits"] = True
+    return [*rest, doc]
+
+
+def _first(pair: tuple[datetime, str]) -> datetime:
+    return pair[0]
+
+
+def _merge_doc(first: Mapping[str, Any], then: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """`_merge` on documents (`to_doc` of each Transition; the answer is `to_doc` of its)."""
+    if then["kind"] == "reminder":
+        return first
+    if then["new"] == Status.NODATA.value:
+        return then
+    kind = transition_kind(Status(first["old"]), Status(then["new"]))
+    if kind is None:
+        return None
+    return {**then, "old": first["old"], "kind": kind}
 
 
 def _merge(first: Transition, then: Transition) -> Transition | None:
