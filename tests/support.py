@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import tracemalloc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
+from unittest import mock
 
 import pytest
 
 from bot.app import Core
+from handlers import alert_pipeline
 from handlers.contract import Actor, ChatRef, Reply
 from handlers.parsing import command_from_text
+from storage import outbox, pending
 
 
 class FixedClock:
@@ -140,3 +146,47 @@ def _made_by_us(thing: object) -> str:
         if frame.filename.startswith(_OURS):
             return f"{type(thing).__qualname__} from {frame.filename}:{frame.lineno}"
     return ""
+
+
+async def say_confirmed(chat: FakeChat, text: str) -> list[str]:
+    """`text` said in the chat, and an `/undo`'s question confirmed: every reply, as a line
+    a transcript of two paths compares (`same_session`)."""
+    replies = await chat.say(text)
+    said = [f"{text} -> {r.kind}: {r.text} {r.buttons}" for r in replies]
+    if replies and replies[0].buttons and text == "/undo":
+        said.extend(r.text for r in await chat.say(replies[0].buttons[0].command))
+    return said
+
+
+def stored_tables(core: Core) -> dict[str, bytes | None]:
+    """Every table of the store as its backend holds it (written out first)."""
+    core.store.db.flush()
+    backend = core.store.db.backend
+    return {name: backend.load(name) for name in sorted(backend.names())}
+
+
+Session = tuple[list[str], dict[str, bytes | None]]
+
+
+def same_session(one: Session, other: Session) -> None:
+    """Two sessions of the same steps (a shortcut taken, and not) said the same and stored
+    the same tables, byte for byte (the first table that differs is named)."""
+    assert one[0] == other[0]
+    assert one[1].keys() == other[1].keys()
+    for name, body in one[1].items():
+        assert body == other[1][name], name
+
+
+@contextmanager
+def ids_in_order() -> Iterator[None]:
+    """The random ids of queued messages, alerts and parked values drawn from one counter:
+    two sessions of the same steps draw the same ones (`same_session`)."""
+    drawn = itertools.count()
+    ids = SimpleNamespace(urandom=lambda size: next(drawn).to_bytes(size, "big"))
+    sent = SimpleNamespace(token_hex=lambda size: next(drawn).to_bytes(size, "big").hex())
+    with (
+        mock.patch.object(outbox, "os", ids),
+        mock.patch.object(alert_pipeline, "secrets", sent),
+        mock.patch.object(pending, "secrets", sent),  # the 100× question's parked value
+    ):
+        yield

@@ -10,10 +10,7 @@ instant spelled `+00:00`) fail them."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,9 +29,16 @@ from scoring import alerts_batch
 from scoring.alert_rules import Transition
 from scoring.alerts_batch import Batcher, add_doc
 from scoring.models import Status
-from storage import outbox, pending
 from storage.base import to_doc
-from tests.support import FakeChat, FixedClock
+from tests.support import (
+    FakeChat,
+    FixedClock,
+    Session,
+    ids_in_order,
+    same_session,
+    say_confirmed,
+    stored_tables,
+)
 
 SETUP = (
     '/kpi add a "Plain" target=100 perspective=finance',
@@ -75,34 +79,14 @@ STEPS = st.lists(
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-def _models(*args: Any) -> bool:
-    """`_queue_on_docs` declining every change: each is queued on models."""
-    del args
-    return False
-
-
-@contextmanager
-def _on_models() -> Iterator[None]:
-    with mock.patch.object(alert_pipeline, "_queue_on_docs", _models):
-        yield
-
-
-async def _chat(steps: list[str]) -> tuple[list[str], dict[str, bytes | None]]:
+async def _chat(steps: list[str]) -> Session:
     """Every reply and queued message of the session (setup included) and every stored table
     after it (random ids drawn in order, so both sessions draw the same)."""
-    drawn = itertools.count()
-    ids = SimpleNamespace(urandom=lambda size: next(drawn).to_bytes(size, "big"))
-    sent = SimpleNamespace(token_hex=lambda size: next(drawn).to_bytes(size, "big").hex())
-    with (
-        mock.patch.object(outbox, "os", ids),
-        mock.patch.object(alert_pipeline, "secrets", sent),
-        mock.patch.object(pending, "secrets", sent),
-        tempfile.TemporaryDirectory(prefix="colour-docs-") as tmp,
-    ):
+    with ids_in_order(), tempfile.TemporaryDirectory(prefix="colour-docs-") as tmp:
         return await _session(Path(tmp) / "data", steps)
 
 
-async def _session(data: Path, steps: list[str]) -> tuple[list[str], dict[str, bytes | None]]:
+async def _session(data: Path, steps: list[str]) -> Session:
     clock = FixedClock(datetime(2026, 11, 21, 10, 0, tzinfo=UTC))
     core = build_core(data, clock=clock)
     try:
@@ -121,31 +105,21 @@ async def _session(data: Path, steps: list[str]) -> tuple[list[str], dict[str, b
                 with core.store.atomic():
                     sweeper.flush_alerts(core.ctx, "console:team")
                 continue
-            chat = FakeChat(core)
-            replies = await chat.say(text)
-            said.extend(f"{text} -> {r.kind}: {r.text} {r.buttons}" for r in replies)
-            if replies and replies[0].buttons and text == "/undo":
-                said.extend(r.text for r in await chat.say(replies[0].buttons[0].command))
+            said.extend(await say_confirmed(FakeChat(core), text))
         await core.store.commit()
         said.extend(
             f"{e.key}: {orjson.dumps(e.body).decode()}"
             for e in core.store.outbox.pending("console:team")
         )
-        core.store.db.flush()
-        backend = core.store.db.backend
-        return said, {name: backend.load(name) for name in sorted(backend.names())}
+        return said, stored_tables(core)
     finally:
         core.close()
 
 
 def _same(steps: list[str]) -> None:
     on_docs = asyncio.run(_chat(steps))
-    with _on_models():
-        on_models = asyncio.run(_chat(steps))
-    assert on_docs[0] == on_models[0]
-    assert on_docs[1].keys() == on_models[1].keys()
-    for name, body in on_docs[1].items():
-        assert body == on_models[1][name], name
+    with mock.patch.object(alert_pipeline, "_queue_on_docs", lambda *args: False):  # on models
+        same_session(on_docs, asyncio.run(_chat(steps)))
 
 
 #: Two KPIs change colour inside one group window, one changes back (merged away), the

@@ -7,10 +7,8 @@ fail that."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -19,9 +17,15 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_core
-from handlers import alert_pipeline, calculated, kpi_set
-from storage import outbox, pending
-from tests.support import FakeChat, FixedClock
+from handlers import calculated, kpi_set
+from tests.support import (
+    FakeChat,
+    FixedClock,
+    Session,
+    ids_in_order,
+    say_confirmed,
+    stored_tables,
+)
 
 SETUP = (
     '/objective add o "O" perspective=finance',
@@ -67,22 +71,15 @@ def _general_path() -> Iterator[None]:
         yield
 
 
-async def _chat(steps: list[str]) -> tuple[list[str], dict[str, bytes | None]]:
+async def _chat(steps: list[str]) -> Session:
     """Every reply of the session (setup included) and every stored table after it (the
     random ids of queued alerts and parked values drawn in order, so both sessions draw
     the same)."""
-    drawn = itertools.count()
-    ids = SimpleNamespace(urandom=lambda size: next(drawn).to_bytes(size, "big"))
-    sent = SimpleNamespace(token_hex=lambda size: next(drawn).to_bytes(size, "big").hex())
-    with (
-        mock.patch.object(outbox, "os", ids),
-        mock.patch.object(alert_pipeline, "secrets", sent),
-        mock.patch.object(pending, "secrets", sent),  # the 100× question's parked value
-    ):
+    with ids_in_order():
         return await _session(steps)
 
 
-async def _session(steps: list[str]) -> tuple[list[str], dict[str, bytes | None]]:
+async def _session(steps: list[str]) -> Session:
     clock = FixedClock()
     core = build_core(None, clock=clock)
     try:
@@ -94,13 +91,8 @@ async def _session(steps: list[str]) -> tuple[list[str], dict[str, bytes | None]
                 clock.advance(**{unit[text[-1]]: amount})
                 continue
             clock.advance(seconds=7)
-            replies = await chat.say(text)
-            said.extend(f"{text} -> {r.kind}: {r.text} {r.buttons}" for r in replies)
-            if replies and replies[0].buttons and text == "/undo":
-                said.extend(r.text for r in await chat.say(replies[0].buttons[0].command))
-        core.store.db.flush()
-        backend = core.store.db.backend
-        return said, {name: backend.load(name) for name in sorted(backend.names())}
+            said.extend(await say_confirmed(chat, text))
+        return said, stored_tables(core)
     finally:
         core.close()
 
