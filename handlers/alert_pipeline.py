@@ -19,7 +19,7 @@ value; delivery starts after the router's commit. The flush timer reuses `flush_
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -152,12 +152,14 @@ def remind_red(
     now: datetime,
     red: Sequence[tuple[str, Mapping[str, Any]]],
     tz: ZoneInfo,
+    definitions: Callable[[str], Kpi | None] | None = None,
 ) -> tuple[int, bool]:
     """The sweep's entry point: red KPIs (`red`, their stored states as `red_docs` reads
     them) not told within `repeat`, or muted since, are evaluated again like a recorded
     value (so a KPI whose target was edited into green resolves instead of being
     reminded). Returns how many reminders were queued and whether the queue flushed the
-    chat's alerts.
+    chat's alerts. `definitions`: where the KPIs are read (the chat's sweep summary's,
+    `SweepSummary.kpi`), instead of `KpiRepo.get`.
 
     A removed KPI's state waits for a restore; a deleted KPI's, or one whose test mode or
     values went, is dropped without a message. The usual case (each one still red, live,
@@ -179,7 +181,7 @@ def remind_red(
     readings: dict[str, tuple[Kpi, Measurement]] = {}
     gone: list[str] = []
     for key, _ in due:
-        kpi = ctx.store.kpis.get(chat, key)
+        kpi = ctx.store.kpis.get(chat, key) if definitions is None else definitions(key)
         if kpi is not None and kpi.removed_at is not None:
             continue
         current = None
