@@ -556,15 +556,27 @@ class AlertRepo:
             found.update(name[len(prefix) :] for name in self._db.table_names(prefix))
         return sorted(found)
 
-    def prefetch_reminders(self, chats: Iterable[str]) -> None:
+    def prefetch_reminders(
+        self, chats: Iterable[str], *, definitions: Callable[[str], bool] = lambda chat: True
+    ) -> None:
         """Load what the red reminders of `chats` read beyond their books (each red KPI's
-        value index) in one query: the first sweep after a start asked for one each."""
-        self._kpis.prefetch_readings(
+        value index, and the chat's KPI definitions where `definitions(chat)`: those not
+        read from its sweep summary) with a query for each: the first sweep after a start
+        asked for one each."""
+        red = [
             (chat, kpi)
             for chat in chats
             for kpi, doc in self.red_docs(chat)
             if not doc.get("test")
-        )
+        ]
+        self._kpis.prefetch_readings(red)
+        wanted = [
+            f"{KpiRepo.DEFINITIONS}{chat}"
+            for chat in dict.fromkeys(chat for chat, _ in red)
+            if definitions(chat)
+        ]
+        if wanted:
+            self._db.prefetch_names(wanted)
 
     def progress_total(self, chat: str, key: str, since: datetime) -> float:
         """An initiative's logged amount from `since` on (as InitiativeRepo.logs would sum)."""

@@ -3,7 +3,11 @@ small document (`sweep:<chat>`) instead of a table per KPI and per initiative lo
 
 Per KPI people type values for: key, name, owner, `every` and the day of its latest
 value. Per open initiative with a cadence: the initiative and the (time, amount) of each
-entry logged since shortly before its current period began.
+entry logged since shortly before its current period began. Per KPI defined (removed, in
+test mode or calculated too): its definition, without the fields that hold their
+defaults, which is what a red KPI's reminder reads of it: a cold sweep then loads no
+table of KPI definitions (6 KB a chat, three quarters of what it loaded) to judge one red
+KPI in each chat.
 
 Correct whoever writes: the engine drops a chat's summary in the same step as any change
 to a table it summarises (`Tables.summarises`: KPI definitions, KPI indexes, initiatives
@@ -15,6 +19,7 @@ write); `check` compares a stored one with a fresh build (`doctor`, tests).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +28,7 @@ from itertools import compress
 from operator import itemgetter
 from typing import Any, ClassVar, Final
 
-from scoring.models import CadencePeriod, Initiative
+from scoring.models import CadencePeriod, Initiative, Kpi
 from scoring.periods import period_containing
 from storage.base import Tables, first_doc, save_single, to_doc
 from storage.initiatives import InitiativeRepo
@@ -36,7 +41,15 @@ KIND: Final = "sweep:"
 #: Table kinds a summary is built from: a change to any of them drops the chat's summary.
 SOURCES: Final = (*KpiRepo.SUMMARISED, *InitiativeRepo.SUMMARISED)
 #: The document's format; a stored summary of another format is rebuilt.
-FORMAT: Final = 1
+FORMAT: Final = 2
+#: A KPI definition's fields that have defaults, as `to_doc` writes those defaults: a
+#: definition in the summary leaves out each field that holds its default, and validating
+#: it fills the same value back in (`test_sweep_summary` holds the two models equal).
+_KPI_DEFAULTS: Final = {
+    name: to_doc(Kpi(key="k", name="k", objective="o", target=0.0))[name]
+    for name, field in Kpi.model_fields.items()
+    if not field.is_required()
+}
 _TIME: Callable[[tuple[datetime, float]], datetime] = itemgetter(0)
 _AMOUNT: Callable[[tuple[datetime, float]], float] = itemgetter(1)
 
@@ -85,6 +98,19 @@ class SweepSummary:
     #: Per KPI, as stored: key, name, owner, `every`, its latest value's ISO day (or None).
     facts: Sequence[Sequence[Any]]
     cadence: tuple[CadenceFacts, ...]
+    #: Every KPI's definition by key, as stored without its key and default fields (`compact`).
+    definitions: Mapping[str, Mapping[str, Any]]
+    #: The definitions validated so far (the summary is parsed once per table version).
+    _models: dict[str, Kpi | None] = dataclasses.field(default_factory=dict, compare=False)
+
+    def kpi(self, key: str) -> Kpi | None:
+        """KPI `key`, removed or not, as `KpiRepo.get` reads it from its table (None: no
+        such KPI); validated once per summary."""
+        models = self._models
+        if key not in models:
+            doc = self.definitions.get(key)
+            models[key] = None if doc is None else Kpi.model_validate({"key": key, **doc})
+        return models[key]
 
     def stale_candidates(self, cutoffs: Mapping[str, date]) -> list[KpiFact]:
         """KPIs whose latest value is on or before their `every`'s cutoff day: the stale
@@ -111,9 +137,10 @@ def summary_of(name: str) -> str:
 class SweepSummaryRepo:
     """Builds, stores and reads each chat's sweep summary."""
 
-    #: Table kinds the sweep reads for every chat (`Store.sweep_preload`): the summaries,
-    #: and KPI definitions (a red reminder reads its KPI).
-    SWEPT: ClassVar[tuple[str, ...]] = (KIND, KpiRepo.DEFINITIONS)
+    #: Table kinds the sweep reads for every chat (`Store.sweep_preload`): the summaries
+    #: (a red reminder reads its KPI's definition there; a chat without one loads its
+    #: definitions with the reminders' prefetch, `AlertRepo.prefetch_reminders`).
+    SWEPT: ClassVar[tuple[str, ...]] = (KIND,)
 
     def __init__(
         self, db: Tables, kpis: KpiRepo, initiatives: InitiativeRepo, *, current: bool = True
@@ -129,15 +156,22 @@ class SweepSummaryRepo:
             for name in sorted(db.table_names(KIND)):
                 db.drop_table(name)
 
+    def stored(self, chat: str) -> SweepSummary | None:
+        """The chat's stored summary when it is current (built in this format, under this
+        store schema: a migration's rewrite is never trusted); None: there is none, and
+        nothing is built (a red reminder reads its KPI from the definitions then)."""
+        if chat.count(":") != 1:
+            return None
+        found = self._db.derived(f"{KIND}{chat}", _parsed)
+        return found[1] if found is not None and found[0] == SCHEMA_VERSION else None
+
     def get(self, chat: str, now: datetime) -> SweepSummary:
-        """The chat's summary: the stored one when it is current (built in this format,
-        under this store schema: a migration's rewrite is never trusted), else built from
-        the sources and stored."""
+        """The chat's summary: the stored one when it is current (`stored`), else built
+        from the sources and stored."""
         name = f"{KIND}{chat}"
-        if chat.count(":") == 1:
-            found = self._db.derived(name, _parsed)
-            if found is not None and found[0] == SCHEMA_VERSION:
-                return found[1]
+        found = self.stored(chat)
+        if found is not None:
+            return found
         doc = self.build(chat, now)
         if chat.count(":") == 1:
             save_single(self._db, name, {"format": FORMAT, "schema": SCHEMA_VERSION, **doc})
@@ -170,7 +204,12 @@ class SweepSummaryRepo:
                     "logs": [[at.isoformat(), amount] for at, amount in logs],
                 }
             )
-        return {"facts": facts, "cadence": cadence}
+        definitions: dict[str, dict[str, Any]] = {}
+        for doc in self._db.docs(f"{KpiRepo.DEFINITIONS}{chat}").values():
+            key = doc.get("key")
+            if isinstance(key, str) and key not in definitions:  # the first, as `get` finds
+                definitions[key] = compact(doc)
+        return {"facts": facts, "cadence": cadence, "kpis": definitions}
 
     def check(self, chat: str, now: datetime) -> bool:
         """Whether the stored summary equals one built from the sources now (True when
@@ -182,7 +221,21 @@ class SweepSummaryRepo:
         ):
             return True
         fresh = self.build(chat, now)
-        return stored.get("facts") == fresh["facts"] and _same_cadence(parse(stored), parse(fresh))
+        return (
+            stored.get("facts") == fresh["facts"]
+            and stored.get("kpis") == fresh["kpis"]
+            and _same_cadence(parse(stored), parse(fresh))
+        )
+
+
+def compact(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A KPI definition as stored, without its key (the summary keeps it by key) and the
+    fields that hold their defaults."""
+    return {
+        name: value
+        for name, value in doc.items()
+        if name != "key" and (name not in _KPI_DEFAULTS or value != _KPI_DEFAULTS[name])
+    }
 
 
 def _window(period: Any, now: datetime) -> datetime:
@@ -219,7 +272,7 @@ def parse(doc: Mapping[str, Any]) -> SweepSummary:
             for c in doc["cadence"]
         ]
     )
-    return SweepSummary(facts, cadence)
+    return SweepSummary(facts, cadence, doc["kpis"])
 
 
 def _parsed(docs: Mapping[str, Mapping[str, Any]]) -> tuple[int, SweepSummary] | None:

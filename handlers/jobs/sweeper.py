@@ -165,10 +165,13 @@ async def sweep(
 
 
 def _prefetch(ctx: Context, chats: list[str]) -> None:
-    """Load the tables the next chats' looks read beyond the preloaded kinds, in one query.
-    Only a speed-up: if it fails, each look loads (and reports) its own."""
+    """Load the tables the next chats' looks read beyond the preloaded kinds, in one query
+    or two (the KPI definitions of chats with no stored summary). Only a speed-up: if it
+    fails, each look loads (and reports) its own."""
     try:
-        ctx.store.alerts.prefetch_reminders(chats)
+        ctx.store.alerts.prefetch_reminders(
+            chats, definitions=lambda chat: ctx.store.sweeps.stored(chat) is None
+        )
     except Exception:
         _LOGGER.exception("sweep prefetch failed")
 
@@ -197,7 +200,10 @@ def _look_at(ctx: Context, chat: str) -> SweepReport:
     settings = alert_pipeline.end_expired_mutes(ctx, chat, now)
     tz = zone_of(ctx, chat)
     red_before = ctx.store.alerts.red_docs(chat)
-    report.reminders, flushed = alert_pipeline.remind_red(ctx, chat, settings, now, red_before, tz)
+    stored = ctx.store.sweeps.stored(chat) if red_before else None
+    report.reminders, flushed = alert_pipeline.remind_red(
+        ctx, chat, settings, now, red_before, tz, None if stored is None else stored.kpi
+    )
     if not flushed:  # the reminders' queue flushed what is ready at `now` already
         report.flushed = alert_pipeline.flush_due(ctx, chat, now, settings=settings)
     local = now.astimezone(tz)

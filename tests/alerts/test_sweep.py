@@ -397,3 +397,42 @@ async def test_a_cold_sweep_loads_the_red_kpis_values_a_slice_at_a_time(
     core.close()
     assert report.reminders == 5 and asked.names == []
     assert [len(names) for names in many] == [2, 2, 1]
+
+
+async def test_a_cold_sweep_reads_red_kpis_in_the_summaries_and_prefetches_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A red reminder reads its KPI's definition in the chat's sweep summary: the first
+    sweep after a start loads no table of KPI definitions (6 KB a chat in the bench),
+    except for a chat whose summary is gone (a value recorded since), whose definitions
+    come in the prefetch's query with its red KPI's values, not in a query of their own."""
+    monkeypatch.setattr(bench_alerts, "CHATS", 3)
+    monkeypatch.setattr(bench_alerts, "KPIS_PER_CHAT", 3)
+    built = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
+    bench_alerts._build_sweep_store(built, busy=True)
+    built.store.db.drop_table("sweep:telegram:-100001")
+    built.close()
+    core = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
+    db, backend = core.store.db, core.store.db.backend
+    asked = _Asked(backend.load)
+    many: list[str] = []
+    loaded: list[str] = []
+    load_many, remember = backend.load_many, db._remember
+
+    def counted(names: Sequence[str]) -> dict[str, bytes]:
+        many.extend(names)
+        return load_many(names)
+
+    def cached(name: str, entry: Any) -> None:
+        loaded.append(name)
+        remember(name, entry)
+
+    monkeypatch.setattr(backend, "load", asked)
+    monkeypatch.setattr(backend, "load_many", counted)
+    monkeypatch.setattr(db, "_remember", cached)
+    report = await sweeper.sweep(core.ctx, memory=sweeper.SweepMemory())
+    core.close()
+    assert (report.stale, report.cadence, report.reminders) == (3, 3, 3)
+    assert [n for n in loaded if n.startswith("kpi:")] == ["kpi:telegram:-100001"]
+    assert "kpi:telegram:-100001" in many  # with the red KPI's values
+    assert not any(n.startswith("kpi:") for n in asked.names)  # not in a query of its own

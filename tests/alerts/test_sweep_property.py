@@ -1,7 +1,8 @@
 """The sweep's shortcuts never change what it sends: over any sequence of values, logs,
 edits, removes and restores, unsets, imports, undo, restarts and sweeps, the bot's sweep
 (chats remember their next look; the first sweep after a start preloads what sweeps
-read; KPI and initiative facts come from each chat's stored sweep summary) queues
+read; KPI and initiative facts, and red KPIs' definitions, come from each chat's stored
+sweep summary) queues
 exactly what a full scan of every chat, reading those facts from the source tables,
 queues on a second store given the same commands; and every stored summary equals one
 built afresh. A write path that left a summary behind is caught. The second store also
@@ -16,9 +17,10 @@ import asyncio
 import contextlib
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -99,14 +101,16 @@ async def _say(core: Core, chat: str, text: str) -> None:
 
 
 def _from_sources(core: Core) -> None:
-    """Make `core`'s sweep read KPI and initiative facts from the source tables (the full
-    computation the summaries stand in for), never from a stored summary."""
+    """Make `core`'s sweep read KPI and initiative facts, and red KPIs' definitions, from
+    the source tables (the full computation the summaries stand in for), never from a
+    stored summary."""
     repo = core.store.sweeps
 
     def fresh(chat: str, now: datetime) -> sweep_summary.SweepSummary:
         return sweep_summary.parse(repo.build(chat, now))
 
     repo.get = fresh  # type: ignore[method-assign]
+    repo.stored = lambda chat: None  # type: ignore[method-assign]
     core.store.alerts.batch = contextlib.nullcontext  # type: ignore[method-assign]
 
 
@@ -326,3 +330,31 @@ def test_a_waiting_list_left_empty_in_the_book_is_caught(
     monkeypatch.setattr(alert_state.AlertRepo, "save_batcher", leaves_empty)
     with pytest.raises(AssertionError, match="queued of"):
         asyncio.run(_run(tmp_path / "planted", _REMINDED))
+
+
+#: A red KPI, a sweep, the KPI removed and its chat's summary built again by the next
+#: sweep, and a sweep 13 hours later, when a live KPI's reminder would be due.
+_REMOVED = [
+    ("set", "a", "daily", 10),
+    ("sweep", "", "", 0),
+    ("remove", "a", "daily", 0),
+    ("sweep", "", "", 0),
+    ("advance", "", "", 13),
+    ("sweep", "", "", 0),
+]
+
+
+def test_a_definition_the_summary_keeps_wrong_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The planted bug: the summary keeps a KPI's definition without when it was removed,
+    so the bot's sweep reminds people of a removed KPI (a full scan reads the table)."""
+    asyncio.run(_run(tmp_path / "right", _REMOVED))
+    compact = sweep_summary.compact
+
+    def forgetful(doc: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in compact(doc).items() if k != "removed_at"}
+
+    monkeypatch.setattr(sweep_summary, "compact", forgetful)
+    with pytest.raises(AssertionError, match="console:a"):
+        asyncio.run(_run(tmp_path / "planted", _REMOVED))

@@ -1,18 +1,22 @@
 """A chat's sweep summary is dropped with any change to its sources, in the same step:
 a rolled-back step brings both back, a chat move carries a true one, and a chat key the
 engine cannot split never stores one; and a store an older version wrote since has them
-all rebuilt."""
+all rebuilt. The KPI definitions it carries are the ones their table holds."""
 
 from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from scoring.models import Cadence, Initiative, Kpi, Measurement, ProgressLog
+from scoring.models import Cadence, Initiative, Kpi, Measurement, ProgressLog, StagedTarget
 from storage import Store, open_store, sweep_summary
 from storage.sqlite import DB_FILE
 
@@ -93,3 +97,75 @@ def test_a_cadence_total_is_sum_of_its_amounts_from_since_in_log_order() -> None
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sweep_summary, "sum", math.fsum, raising=False)
         assert facts.total(AT) == math.fsum(amounts)
+
+
+_NUMBERS = st.floats(-1e6, 1e6, allow_nan=False)
+_MAYBE = st.none() | _NUMBERS
+_DAYS = st.dates(date(2025, 1, 1), date(2027, 12, 31))
+_KPIS = st.lists(
+    st.builds(
+        Kpi,
+        key=st.sampled_from(("cac", "nps", "mrr")),
+        name=st.sampled_from(("CAC", "", "Net promoter score")),
+        objective=st.sampled_from(("o", "grow")),
+        target=_NUMBERS,
+        baseline=st.sampled_from((0.0, 0, 5.5)),
+        direction=st.sampled_from(("up", "down", "range")),
+        min=_MAYBE,
+        max=_MAYBE,
+        tolerance=_MAYBE,
+        unit=st.sampled_from(("", "$", "%")),
+        weight=st.sampled_from((1.0, 1, 2.0)),
+        owner=st.none() | st.just("@anna"),
+        every=st.sampled_from(("day", "week", "month", "quarter")),
+        warn=_MAYBE,
+        crit=_MAYBE,
+        test=st.booleans(),
+        removed_at=st.none() | st.just(AT),
+        formula=st.none() | st.just("nps * 2"),
+        agg=st.sampled_from(("last", "sum", "avg", "max", "min")),
+        due=st.none() | _DAYS,
+        due_from=st.none() | _DAYS,
+        staged=st.lists(st.builds(StagedTarget, until=_DAYS, target=_NUMBERS), max_size=2).map(
+            tuple
+        ),
+    ),
+    max_size=3,
+)
+
+
+def _definitions_agree(kpis: list[Kpi]) -> None:
+    store = open_store(None)
+    for kpi in kpis:
+        store.kpis.put(CHAT, kpi)
+    store.sweeps.get(CHAT, AT)
+    summary = store.sweeps.stored(CHAT)
+    assert summary is not None and store.sweeps.check(CHAT, AT)
+    for key in ("cac", "nps", "mrr", "absent"):
+        assert summary.kpi(key) == store.kpis.get(CHAT, key), key
+
+
+@settings(max_examples=60, deadline=None)
+@given(kpis=_KPIS)
+def test_a_kpi_read_from_the_summary_is_the_one_its_table_holds(kpis: list[Kpi]) -> None:
+    """The summary keeps each KPI's definition without the fields at their defaults (and
+    without its key): validated, it is the model `KpiRepo.get` reads, removed, in test
+    mode or calculated alike, and a KPI not defined is not in it."""
+    _definitions_agree(kpis)
+
+
+def test_a_definition_missing_a_field_in_the_summary_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The planted bug: the summary leaves out when a KPI was removed, so the sweep would
+    remind people of a removed KPI."""
+    removed = [Kpi(key="cac", name="CAC", objective="o", target=80, removed_at=AT)]
+    _definitions_agree(removed)
+    compact = sweep_summary.compact
+
+    def forgetful(doc: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in compact(doc).items() if k != "removed_at"}
+
+    monkeypatch.setattr(sweep_summary, "compact", forgetful)
+    with pytest.raises(AssertionError, match="cac"):
+        _definitions_agree(removed)
