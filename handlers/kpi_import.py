@@ -185,7 +185,7 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
             + more
         )
     lines, replaced = await _preview(ctx, cmd.chat.key, {k: reader.kpi(k) for k in parsed}, parsed)
-    lines.extend(_dot_readings(ctx, cmd.chat.key, parsed, dotted))
+    lines.extend(dot_reading_lines(ctx, cmd.chat.key, parsed, dotted))
     # the one write, in the last slice: the preview is parked whole or not at all
     parking = ctx.store.pending.prepare(cmd.chat.key, "kpi-import", dict(parsed), ctx.clock())
     await breathe()  # serialised in a slice of its own: the step below only installs it
@@ -204,7 +204,7 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
     )
 
 
-def _dot_readings(
+def dot_reading_lines(
     ctx: Context,
     chat: str,
     parsed: Mapping[str, Mapping[str, float]],
@@ -212,7 +212,8 @@ def _dot_readings(
 ) -> list[str]:
     """`Line 3: read 14.000 as 14 …` for each value typed with a lone dot before three
     digits, as `/kpi set` says it (parsing.dot_reading), unless the KPI's recent stored
-    values and this import's other values for it (not typed so) say the reading fits."""
+    values and this import's other values for it (not typed so) say the reading fits.
+    Scheduled pulls say the same lines for the values they take (handlers/sources.py)."""
     shaped = {(key, day) for _, key, day, _ in dotted}
     compared: dict[str, list[float]] = {}  # per KPI, worked out once
     said: list[str] = []

@@ -20,6 +20,7 @@ from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
 from handlers.okr import KR_USAGE, resolve_links
 from handlers.parsing import (
     FieldParser,
+    dot_reading,
     name_of_words,
     normalize_key,
     note_of,
@@ -146,6 +147,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     need(positional, 1)
     kr = kr_or_fail(cmd, ctx, positional[0])  # an unknown KR says so, not "missing value"
     need(positional, 1 if kr.kpi is not None else 2)
+    reading, known = "", [kr.start, kr.target, *([] if kr.current is None else [kr.current])]
     if kr.kpi is not None:  # the value follows the KPI; the check-in records confidence
         if len(positional) > 1 and number_shaped(positional[1]):
             raise _follows(kr)
@@ -154,6 +156,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     else:
         raw, nxt = take_number_tokens(positional, 1)
         value = parse_number(raw, kr.key)
+        reading = dot_reading(raw, value, known)  # `14.000`, as /kpi set says it
     confidence = None
     if "confidence" in options:
         raw_conf = options["confidence"].strip()
@@ -162,13 +165,13 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
             raise UsageError("confidence must be a whole number from 1 to 10.")
         confidence = int(conf)
     note = note_of(positional[nxt:])
-    known = [kr.start, kr.target] if kr.current is None else [kr.start, kr.target, kr.current]
     if kr.kpi is None and far_from(value, known):
         payload = {"kr": kr.key, "value": value, "confidence": confidence, "note": note}
         numbers = "start and target" if kr.current is None else "start, target and latest check-in"
         about = f"the {numbers} of {kr.name}"
         return ask_first(cmd, ctx, CHECKIN_KIND, payload, known, about=about, unit=kr.unit)
-    return _check_in(cmd, ctx, kr, value, confidence, note)
+    saved = _check_in(cmd, ctx, kr, value, confidence, note)
+    return saved.model_copy(update={"text": f"{saved.text}\n{reading}"}) if reading else saved
 
 
 @command(

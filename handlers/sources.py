@@ -32,8 +32,15 @@ from handlers.contract import (
     UsageError,
     command,
 )
-from handlers.kpi_import import record_values
-from handlers.parsing import chat_numbers, normalize_key, parse_date, parse_number, split_options
+from handlers.kpi_import import dot_reading_lines, record_values
+from handlers.parsing import (
+    chat_numbers,
+    dot_reading,
+    normalize_key,
+    parse_date,
+    parse_number,
+    split_options,
+)
 from handlers.router import Router
 from scoring.models import Kpi, Measurement
 
@@ -53,6 +60,8 @@ class Pull:
     skipped: list[str] = field(default_factory=list)  # columns no KPI was taken from
     problems: list[str] = field(default_factory=list)
     error: str = ""  # the whole pull failed (download, no date column…)
+    #: `Line 3: read 14.000 as 14 …` for each value taken that was written with a lone dot
+    readings: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -86,6 +95,10 @@ class Pull:
         if self.skipped:
             text += f" Not a KPI column, skipped: {', '.join(self.skipped)}."
         return f"{text} {_sentence(self.status)}" if self.status else text
+
+    def reading_text(self, key: str) -> str:
+        """What a scheduled pull tells the chat of its lone-dot values ("" for none)."""
+        return "\n".join([f"Source {key}:", *self.readings]) if self.readings else ""
 
 
 def _sentence(text: str) -> str:
@@ -163,6 +176,8 @@ def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: 
     today = now.astimezone(zone_of(ctx, chat)).date()
     taken = ctx.store.sources.taken(chat, source["key"])
     values: list[Measurement] = []
+    taken_now: dict[str, dict[str, float]] = {}  # per KPI, day → value taken in this pull
+    dotted: list[tuple[int, str, str, str]] = []  # (line, KPI, day, as written): `14.000`
     first_line: dict[str, int] = {}  # a second row for a KPI and day is a bad row
     line = reader.line_num
     for row in reader:
@@ -196,7 +211,11 @@ def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: 
             taken[mark] = value
             note = f"source {source['key']}"
             values.append(Measurement(kpi=kpi.key, value=value, day=day, at=now, by=note))
+            taken_now.setdefault(kpi.key, {})[day.isoformat()] = value
+            if dot_reading(raw, value):  # shaped like `14.000`: said as /kpi import says it
+                dotted.append((number, kpi.key, day.isoformat(), raw))
     if values:
+        result.readings = dot_reading_lines(ctx, chat, taken_now, dotted)  # before recording
         record_values(ctx, chat, [k for k, _ in kpis.values()], values)
         ctx.store.sources.set_taken(chat, source["key"], taken)
     result.taken = len(values)
@@ -216,7 +235,9 @@ def _finish(ctx: Context, chat: str, source: dict[str, Any], result: Pull) -> No
             Reply(
                 kind="notice",
                 to=alert_messages.chat_ref(chat),
-                text=f"{result.summary(str(source['key']))} (asked by {asked})",
+                text="\n".join(
+                    [f"{result.summary(str(source['key']))} (asked by {asked})", *result.readings]
+                ),
             ),
             key=f"source-run:{source['key']}:{source.get('runs', 0)}",
         )
@@ -239,6 +260,15 @@ def _finish(ctx: Context, chat: str, source: dict[str, Any], result: Pull) -> No
                 "it changes; /source shows the status.",
             ),
             key=f"source:{source['key']}:{source.get('runs', 0)}",
+        )
+    if not asked and result.readings:  # each value once: an unchanged row is not read again
+        ctx.outbox.put(
+            Reply(
+                kind="notice",
+                to=alert_messages.chat_ref(chat),
+                text=result.reading_text(str(source["key"])),
+            ),
+            key=f"source-read:{source['key']}:{source.get('runs', 0)}",
         )
     ctx.store.sources.put(chat, updated, audited=False)
 

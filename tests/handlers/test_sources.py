@@ -193,3 +193,43 @@ async def test_bad_source_commands_change_nothing(chat: FakeChat, sheet: CsvServ
     )
     assert "No sources yet" in await chat.ok("/source")
     assert "No source 'nope'" in await chat.error("/source run nope")
+
+
+def _texts(core: Core, chat: FakeChat) -> list[str]:
+    """The notices' whole texts (their summaries are first lines)."""
+    entries = core.store.outbox.entries(chat.chat.key)
+    return [str(e.body["text"]) for e in entries if e.kind == "notice" and e.body]
+
+
+async def test_a_pull_says_how_it_read_a_lone_dot_value_once(
+    chat: FakeChat, sheet: CsvServer, core: Core, clock: FixedClock
+) -> None:
+    """A pulled `14.000` was stored as 14 without a word, where `/kpi set`, `/kpi import`
+    and the ingest API say how they read it: an asked run says it with its result, a
+    scheduled one in a notice of its own, each value once (an unchanged row is not read
+    again); a chat whose dots group thousands reads 14 000 and hears nothing."""
+    await _setup(chat, sheet)
+    sheet.body = "Date,New leads\n2026-11-19,14.000\n"
+    await run_now(chat)
+    assert _texts(core, chat)[-1] == (
+        "Pulled sheet: 1 new or changed value, 0 unchanged. (asked by @anna)\n"
+        "Line 2: read 14.000 as 14 (a lone dot is a decimal point): write 14000 if you meant "
+        "14 000."
+    )
+    sheet.body = "Date,New leads,cac\n2026-11-19,14.000,\n2026-11-20,,95.500\n"
+    clock.advance(days=1)
+    assert await sources.run_due(core.ctx) == 1
+    await core.store.commit()
+    assert _texts(core, chat)[-1] == (
+        "Source sheet:\n"
+        "Line 3: read 95.500 as 95.5 (a lone dot is a decimal point): write 95500 if you "
+        "meant 95 500."
+    )
+    await chat.ok("/numbers 1.234,5")
+    sheet.body = "Date,New leads\n2026-11-21,16.000\n"
+    clock.advance(days=1)
+    before = len(_notices(core, chat))
+    assert await sources.run_due(core.ctx) == 1
+    await core.store.commit()
+    assert len(_notices(core, chat)) == before
+    assert core.store.kpis.history(chat.chat.key, "leads")[-1].value == 16_000

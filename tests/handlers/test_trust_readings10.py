@@ -66,3 +66,23 @@ async def test_1_250k_is_a_million_and_a_quarter_where_a_comma_groups_thousands(
     assert await chat.ok('/kpi add leads "Leads" target=1,250k perspective=finance') == (
         "Saved KPI Leads (leads): target=1 250."
     )
+
+
+async def test_a_check_in_says_how_it_read_a_lone_dot_value(chat: FakeChat) -> None:
+    """`/okr checkin` read `14.000` as 14 without a word, where `/kpi set` says how it read
+    it: the same line, from the same rule (parsing.dot_reading), and none where the chat's
+    dots group thousands."""
+    await chat.ok('/okr add grow "Grow"')
+    await chat.ok('/okr kr grow subs "Subscribers" start=0 target=1000')
+    assert await chat.ok("/okr checkin subs 14.000") == (
+        "Checked in Subscribers: 14 (target 1 000).\n"
+        "Read 14.000 as 14 (a lone dot is a decimal point): write 14000 if you meant 14 000.\n"
+        "Progress: 1%\nGrade: 0.0"
+    )
+    assert await chat.ok("/okr checkin subs 15.500") == (
+        "Checked in Subscribers: 15.5 (target 1 000).\nProgress: 1%\nGrade: 0.0"
+    )  # after 14, 15.5 is the nearer reading: nothing to say
+    await chat.ok("/numbers 1.234,5")
+    assert await chat.ok("/okr checkin subs 1.000") == (
+        "Checked in Subscribers: 1 000 (target 1 000).\nProgress: 100%\nGrade: 1.0"
+    )
