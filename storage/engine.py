@@ -51,6 +51,7 @@ from tinydb.table import Document, Table
 
 from storage import gc_policy
 from storage.errors import StoreError, StoreFailed
+from storage.gc_policy import loop_idle
 from storage.port import Batch, MemoryBackend, StoragePort
 
 __all__ = [
@@ -1127,9 +1128,13 @@ class Database:
                 if self._jobs is None:
                     self._run(self._take_job())
                     continue
-                await asyncio.sleep(0)  # let commands already running join this batch
-                if self._job is not None or self._durable >= target or self._was_lost(target):
-                    continue
+                if not loop_idle(asyncio.get_running_loop()):
+                    # let the commands ready to run in this loop turn join the batch
+                    await asyncio.sleep(0)
+                    if self._job is not None or self._durable >= target or self._was_lost(target):
+                        continue
+                # (nothing else ready: none could join, and the turn costs a whole loop step,
+                # an epoll and a resume of the command's coroutines, at every lone command)
                 job = self._job = self._take_job()
                 self._submit(job)
             loop = asyncio.get_running_loop()
