@@ -79,7 +79,7 @@ class AuditRepo:
     def next_entry(self, chat: str, at: AwareDatetime) -> NextEntry:
         """`new_id`, with where that entry goes (see `NextEntry`)."""
         months = self._months(chat)
-        month = at.isoformat()[:7]  # `YYYY-MM`
+        month = "%04d-%02d" % (at.year, at.month)  # noqa: UP031 - isoformat()[:7], cheaper
         if months and months[-1] > month:
             month = months[-1]
         log = self._log(chat, month)

@@ -119,17 +119,33 @@ _INSTANT = TypeAdapter(datetime)
 _ZERO = timedelta(0)
 
 
+#: The instant `instant_text` spelled last, and its text (kept by identity: a datetime
+#: is immutable, and holding it here keeps another from taking its place).
+_spelled: tuple[datetime | None, str] = (None, "")
+
+
 def instant_text(at: datetime) -> str:
     """An instant as stored documents spell it (`…Z` for UTC), for exact lookups: as
     pydantic writes a datetime field, which is `isoformat()` with `Z` for a zero offset
     (spelled here without its serialiser: three of these make every `/kpi set`), and an
-    offset cut to the minute (left to pydantic, `test_instant_text` holds them equal)."""
+    offset cut to the minute (left to pydantic, `test_instant_text` holds them equal).
+
+    The same object asked again (a `/kpi set`'s reading spelled for its value and for its
+    alert state) is answered from the last spelling: `isoformat` is a few thousand
+    instructions of C formatting each time."""
+    global _spelled
+    last, text = _spelled
+    if last is at:
+        return text
     offset = at.utcoffset()
     if offset == _ZERO:
-        return f"{at.isoformat()[:-6]}Z"  # `+00:00`
-    if offset is None or not (offset.seconds % 60 or offset.microseconds):
-        return at.isoformat()
-    return str(_INSTANT.dump_python(at, mode="json"))
+        text = f"{at.isoformat()[:-6]}Z"  # `+00:00`
+    elif offset is None or not (offset.seconds % 60 or offset.microseconds):
+        text = at.isoformat()
+    else:
+        text = str(_INSTANT.dump_python(at, mode="json"))
+    _spelled = (at, text)
+    return text
 
 
 def to_doc(model: BaseModel) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scoring.models import Measurement
 from storage import Store, UndoConflict, open_store
@@ -67,3 +69,13 @@ def test_unset_keeps_the_index_in_step_with_the_values() -> None:
         store.kpis.unset("c", "v", date(2026, 10, day))
     assert store.kpis.latest("c", "v") == [] and store.kpis.count("c", "v") == 0
     assert store.kpis.history("c", "v") == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(timezones=st.just(UTC)))
+def test_an_entry_id_names_its_instants_month_in_any_year(at: datetime) -> None:
+    """The month is spelled from the instant's numbers, as `isoformat()[:7]` spells it
+    (years before 1000 too): `2611-1` for November 2026."""
+    store = open_store(None)
+    iso = at.isoformat()
+    assert store.audit.new_id("c", at) == f"{iso[2:4]}{iso[5:7]}-1"

@@ -4,7 +4,7 @@ naive or aware, at any offset, must give pydantic's text."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -67,3 +67,49 @@ def test_the_property_catches_an_offset_with_seconds_spelled_by_isoformat(
 
 def _check_through_module(at: datetime) -> None:
     assert base.instant_text(at) == _pydantic(at)
+
+
+#: Instants in several zones, and how often each is spelled in a row or again later: the
+#: same object again (answered from the last spelling) and an equal instant at another
+#: offset (a different text) must both come out as pydantic spells them.
+_SEQUENCES = st.lists(st.tuples(_INSTANTS, _ZONES, st.integers(0, 2)), min_size=1, max_size=8)
+
+
+def _spell_sequence(seq: list[tuple[datetime, tzinfo | None, int]]) -> None:
+    seen: list[datetime] = []
+    for at, zone, again in seq:
+        moved = at if at.tzinfo is None or zone is None else at.astimezone(zone)
+        for instant in (at, moved, *seen[-1:]):
+            for _ in range(1 + again):
+                assert base.instant_text(instant) == _pydantic(instant)
+        seen.append(at)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_SEQUENCES)
+def test_the_last_spelling_is_reused_only_for_the_same_object(
+    seq: list[tuple[datetime, tzinfo | None, int]],
+) -> None:
+    _spell_sequence(seq)
+
+
+def test_the_reuse_property_catches_a_spelling_kept_for_an_equal_instant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted bug: the last spelling reused for any equal instant (14:00+02:00 is
+    12:00Z: equal, spelled differently)."""
+    spell = base.instant_text
+    kept: list[tuple[datetime, str]] = []
+
+    def by_equality(at: datetime) -> str:
+        if kept and kept[-1][0] == at:
+            return kept[-1][1]
+        kept.append((at, spell(at)))
+        return kept[-1][1]
+
+    monkeypatch.setattr(base, "instant_text", by_equality)
+    check = settings(max_examples=300, deadline=None, phases=[Phase.generate], derandomize=True)(
+        given(_SEQUENCES)(_spell_sequence)
+    )
+    with pytest.raises(AssertionError):
+        check()
