@@ -36,6 +36,7 @@ from handlers.contract import (
 )
 from handlers.parsing import parse_date
 from handlers.router import Router
+from handlers.undo_rules import undo_below_zero
 from scoring.kpi import progress
 from scoring.models import Kpi
 from scoring.status import kpi_status
@@ -299,10 +300,12 @@ async def undo(cmd: Command, ctx: Context) -> Reply:
             return Reply(text="Nothing of yours to undo in this chat (see /history).")
         try:
             ctx.store.changes.check_revert(chat, last.changes)
+            why = undo_below_zero(cmd, ctx, last.changes)
         except UndoConflict as exc:  # say why now, not behind a button that will refuse
+            why = _conflict_reason(last, exc, ctx, chat)
+        if why:
             return Reply(
-                text=f"Can't undo your last change, {last.id} ({last.command[:80]}): "
-                f"{_conflict_reason(last, exc, ctx, chat)}"
+                text=f"Can't undo your last change, {last.id} ({last.command[:80]}): {why}"
             )
         return Reply(
             title=f"Undo your last change ({when(last.at, tz)})?",
@@ -319,6 +322,8 @@ async def undo(cmd: Command, ctx: Context) -> Reply:
     if entry.skipped:
         raise UsageError(f"Change {entry.id} touched too many items to undo.")
     check_may_undo(cmd, ctx, entry, entry.id)
+    if why := undo_below_zero(cmd, ctx, entry.changes):
+        raise UsageError(f"Can't undo {entry.id}: {why}")
     try:
         ctx.store.revert(chat, entry)
     except UndoConflict as exc:

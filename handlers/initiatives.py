@@ -48,7 +48,7 @@ from handlers.parsing import (
     split_options,
 )
 from handlers.router import Router
-from scoring.aggregation import period_label
+from handlers.undo_rules import counted_with
 from scoring.initiatives import (
     DONE_DIGITS,
     CadenceProgress,
@@ -388,17 +388,7 @@ def _removal_not_below_zero(
     over the entry's own period for a cadence, the whole log otherwise."""
     if entry.amount <= 0:
         return
-    span, kept = "", logs
-    if item.cadence is not None:
-        tz = chat_zone(cmd, ctx)
-        period = period_containing(item.cadence.period, entry.at.astimezone(tz).date())
-        kept = [e for e in logs if period.contains(e.at.astimezone(tz).date())]
-        today = chat_today(cmd, ctx)
-        span = (
-            f" this {item.cadence.period}"
-            if period.contains(today)
-            else f" in {period_label(period)}"
-        )
+    kept, span = counted_with(cmd, ctx, item, logs, entry)
     total = round(sum(e.amount for e in kept), DONE_DIGITS)
     left = round(total - entry.amount, DONE_DIGITS)
     if left < 0:

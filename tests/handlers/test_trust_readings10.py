@@ -3,7 +3,11 @@ failed with the reply the user got, then passed with the fix."""
 
 from __future__ import annotations
 
-from tests.support import FakeChat
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from bot.app import build_core
+from tests.support import FakeChat, FixedClock
 
 CONV = '/kpi add conv "Conversion" baseline=10 perspective=customers target=40'
 
@@ -86,3 +90,78 @@ async def test_a_check_in_says_how_it_read_a_lone_dot_value(chat: FakeChat) -> N
     assert await chat.ok("/okr checkin subs 1.000") == (
         "Checked in Subscribers: 1 000 (target 1 000).\nProgress: 100%\nGrade: 1.0"
     )
+
+
+async def test_an_undo_that_would_take_a_count_below_zero_is_refused(chat: FakeChat) -> None:
+    """`/undo` of a `/log +5` after a `/log -3` correction left −3 logged, which `/log`
+    itself refuses: the undo is refused with the count and what to do, nothing changes;
+    once the correction is taken back, the undo goes through."""
+    await chat.ok('/initiative add articles "Articles"')
+    await chat.ok("/log articles +5")
+    await chat.ok("/log articles -3")
+    refusal = (
+        "Can't undo 2611-2: without +5 (#1) Articles would be below zero: 2 logged, −3 "
+        "without it. Take back the correction first (/initiative articles lists the "
+        "entries), then undo this."
+    )
+    assert await chat.error("/undo 2611-2") == refusal
+    assert [e.amount for e in chat.core.store.initiatives.logs(chat.chat.key, "articles")] == [
+        5,
+        -3,
+    ]
+    await chat.ok("/undo 2611-3")
+    assert await chat.ok("/undo 2611-2") == (
+        "Undone 2611-2 (@anna, /log articles +5)\n"
+        "articles progress #1 2026-11-21 10:00: 5 (@anna) → —"
+    )
+
+
+async def test_undo_alone_says_at_once_why_a_log_can_not_be_taken_back(chat: FakeChat) -> None:
+    """`/undo` alone offered an Undo button for a `/log +5` that someone else's `-3` had
+    corrected: it says why at once, counting the cadence's period as `/log` does."""
+    await chat.ok('/initiative add articles "Articles" cadence=4/week')
+    await chat.ok("/log articles +5")
+    await chat.ok("/log articles -3", user="bob")
+    assert await chat.ok("/undo") == (
+        "Can't undo your last change, 2611-2 (/log articles +5): without +5 (#1) Articles "
+        "would be below zero: 2 logged this week, −3 without it. Take back the correction "
+        "first (/initiative articles lists the entries), then undo this."
+    )
+
+
+LOG_STEPS = st.lists(
+    st.one_of(
+        st.builds(lambda n: f"/log articles {n:+d}", st.integers(-4, 5).filter(bool)),
+        st.builds(lambda n: f"/initiative unlog articles {n}", st.integers(1, 6)),
+        st.builds(lambda n: f"/undo 2611-{n}", st.integers(2, 6)),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=LOG_STEPS, cadence=st.booleans())
+@example(steps=["/log articles +5", "/log articles -3", "/undo 2611-2"], cadence=False)
+@example(
+    steps=["/log articles +2", "/log articles +3", "/log articles -4", "/undo 2611-3"],
+    cadence=True,
+)
+async def test_no_sequence_of_logs_removals_and_undos_takes_a_count_below_zero(
+    steps: list[str], cadence: bool
+) -> None:
+    """Any sequence of `/log ±N`, `/initiative unlog` and `/undo <id>` keeps the count of
+    work done at zero or more, and a refused one changes nothing stored."""
+    core = build_core(None, clock=FixedClock())
+    try:
+        chat = FakeChat(core)
+        every = " cadence=4/week" if cadence else ""
+        await chat.ok(f'/initiative add articles "Articles"{every}')
+        for text in steps:
+            before = core.store.initiatives.logs(chat.chat.key, "articles")
+            [reply] = await chat.say(text)
+            after = core.store.initiatives.logs(chat.chat.key, "articles")
+            if reply.kind == "error":
+                assert after == before, text
+            assert round(sum(e.amount for e in after), 6) >= 0, (text, reply.plain())
+    finally:
+        core.close()

@@ -1,0 +1,56 @@
+"""What `/undo` may not take back though the items are as the change left them: a count of
+work done below zero, which `/log` and `/initiative unlog` refuse too."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handlers import render
+from handlers.common import chat_today, chat_zone
+from handlers.contract import Command, Context
+from scoring.aggregation import period_label
+from scoring.initiatives import DONE_DIGITS
+from scoring.models import Initiative, ProgressLog
+from scoring.periods import period_containing
+from storage.changes import Change
+
+
+def counted_with(
+    cmd: Command, ctx: Context, item: Initiative, logs: Sequence[ProgressLog], entry: ProgressLog
+) -> tuple[list[ProgressLog], str]:
+    """The entries counted together with `entry` (its period's for a cadence, the whole log
+    otherwise) and how a reply names that span (" this week", " in Nov 2026", "")."""
+    if item.cadence is None:
+        return list(logs), ""
+    tz = chat_zone(cmd, ctx)
+    period = period_containing(item.cadence.period, entry.at.astimezone(tz).date())
+    kept = [e for e in logs if period.contains(e.at.astimezone(tz).date())]
+    here = period.contains(chat_today(cmd, ctx))
+    return kept, f" this {item.cadence.period}" if here else f" in {period_label(period)}"
+
+
+def undo_below_zero(cmd: Command, ctx: Context, changes: Sequence[Change]) -> str:
+    """Why undoing `changes` would leave a count of work done below zero ("" if it would
+    not): taking back a `/log +5` that a later `-3` corrected. (Putting back a removed
+    entry after a later log is refused already: the initiative changed since.) Undo is
+    generic; this is the one rule it shares with `/log`."""
+    chat = cmd.chat.key
+    for change in changes:
+        if change.kind != "log" or change.before is not None or change.after is None:
+            continue  # only a /log's own entry goes when undone
+        entry = ProgressLog.model_validate(change.after)
+        item = ctx.store.initiatives.get(chat, entry.initiative)
+        if entry.amount <= 0 or item is None:
+            continue
+        logs = ctx.store.initiatives.logs(chat, item.key)
+        kept, span = counted_with(cmd, ctx, item, logs, entry)
+        total = round(sum(e.amount for e in kept), DONE_DIGITS)
+        left = round(total - entry.amount, DONE_DIGITS)
+        if left < 0:
+            return (
+                f"without +{render.num(entry.amount)} (#{entry.number}) {item.name} would be "
+                f"below zero: {render.num(total)} logged{span}, {render.num(left)} without it. "
+                f"Take back the correction first (/initiative {item.key} lists the entries), "
+                "then undo this."
+            )
+    return ""
