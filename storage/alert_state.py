@@ -570,13 +570,12 @@ class AlertRepo:
             if not doc.get("test")
         ]
         self._kpis.prefetch_readings(red)
-        wanted = [
-            f"{KpiRepo.DEFINITIONS}{chat}"
-            for chat in dict.fromkeys(chat for chat, _ in red)
-            if definitions(chat)
-        ]
-        if wanted:
-            self._db.prefetch_names(wanted)
+        if red:  # a generator: with every table cached, `prefetch_names` never asks
+            self._db.prefetch_names(
+                f"{KpiRepo.DEFINITIONS}{chat}"
+                for chat in dict.fromkeys(chat for chat, _ in red)
+                if definitions(chat)
+            )
 
     def progress_total(self, chat: str, key: str, since: datetime) -> float:
         """An initiative's logged amount from `since` on (as InitiativeRepo.logs would sum)."""
