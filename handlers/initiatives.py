@@ -35,6 +35,7 @@ from handlers.parsing import (
     FIRST_DAY,
     MINUSES,
     FieldParser,
+    dot_reading,
     hashtag_of,
     name_of_words,
     normalize_key,
@@ -63,6 +64,7 @@ from scoring.periods import local_midnight, period_containing
 #: one message, and /undo takes it back).
 MAX_TAGS = 20
 FIELDS = ("name", "objective", "owner", "due", "cadence", "done")
+RECENT_AMOUNTS = 5  # the entries a lone-dot amount is compared with
 ADD_USAGE = (
     '/initiative add <key> "<name>" [objective=<key>] [owner=@user] [due=YYYY-MM-DD] '
     "[cadence=4/month]"
@@ -287,15 +289,17 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
             f"logs at most {MAX_TAGS} tags. Nothing was logged."
         )
     # every amount is read before anything is logged: one bad tag logs nothing
-    entries = [_entry(cmd, ctx, item, words) for item, words in tags]
+    read = [_entry(cmd, ctx, item, words) for item, words in tags]
+    entries = [(item, entry) for item, entry, _ in read]
     _not_below_zero(cmd, ctx, entries)
     lines = []
-    for item, entry in entries:
+    for item, entry, reading in read:
         ctx.store.initiatives.log(cmd.chat.key, entry)
         status = ""
         if item.cadence is not None:
             status = f" {render.cadence_label(_progress_now(cmd, ctx, item))}."
         lines.append(f"Logged {render.num(entry.amount)} on {item.name}.{status}")
+        lines.extend([reading] if reading else [])
     # addressed here, as the router would: a hashtag's reply is not copied to add it
     return Reply(text="\n".join(lines), to=cmd.chat)
 
@@ -328,16 +332,19 @@ def _tagged(
 
 def _entry(
     cmd: Command, ctx: Context, item: Initiative, words: list[str]
-) -> tuple[Initiative, ProgressLog]:
-    """One tag's log entry: `+2` (or `-1`) first is its amount, the rest its note."""
-    amount, rest = 1.0, list(words)
+) -> tuple[Initiative, ProgressLog, str]:
+    """One tag's log entry: `+2` (or `-1`) first is its amount, the rest its note; and how
+    an amount typed `+1.500` was read (parsing.dot_reading, against the recent amounts)."""
+    amount, rest, reading = 1.0, list(words), ""
     # `+2` (or `-1`) anywhere first is an amount; a bare number only when nothing follows,
     # so "#articles 10 KPI mistakes" logs one article with that note
     signed = bool(rest) and rest[0][:1] in f"+-{MINUSES}" and len(rest[0]) > 1
     if rest and (signed or (len(rest) == 1 and re.fullmatch(r"\d+(?:[.,]\d+)?", rest[0]))):
-        amount = parse_number(rest.pop(0), "amount")
+        raw = rest.pop(0)
+        amount = parse_number(raw, "amount")
         if amount == 0:
             raise UsageError("Logging +0 changes nothing.")
+        reading = dot_reading(raw, amount, lambda: _recent_amounts(ctx, cmd.chat.key, item))
     entry = ProgressLog(
         initiative=item.key,
         amount=amount,
@@ -346,7 +353,12 @@ def _entry(
         by_id=author_id(cmd),
         note=note_of(rest),
     )
-    return item, entry
+    return item, entry, reading
+
+
+def _recent_amounts(ctx: Context, chat: str, item: Initiative) -> list[float]:
+    """The amounts of the initiative's last few entries (read only for a `+1.500`)."""
+    return [e.amount for e in ctx.store.initiatives.logs(chat, item.key)[-RECENT_AMOUNTS:]]
 
 
 def _not_below_zero(

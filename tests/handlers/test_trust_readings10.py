@@ -92,6 +92,25 @@ async def test_a_check_in_says_how_it_read_a_lone_dot_value(chat: FakeChat) -> N
     )
 
 
+async def test_a_log_says_how_it_read_a_lone_dot_amount(chat: FakeChat) -> None:
+    """`/log calls +1.500` and `#calls +2.000` logged 1.5 and 2 without a word: the lone-dot
+    line of `/kpi set`, compared with the initiative's recent amounts, under the line it
+    belongs to; none where the chat's dots group thousands."""
+    await chat.ok('/initiative add calls "Calls"')
+    assert await chat.ok("/log calls +1.500") == (
+        "Logged 1.5 on Calls.\n"
+        "Read +1.500 as 1.5 (a lone dot is a decimal point): write 1500 if you meant 1 500."
+    )
+    assert await chat.ok("/log calls +1.250 after +1") == "Logged 1.25 on Calls."  # fits 1.5
+    await chat.ok('/initiative add mails "Mails"')
+    assert await chat.ok("#calls +1 #mails +2.000") == (
+        "Logged 1 on Calls.\nLogged 2 on Mails.\n"
+        "Read +2.000 as 2 (a lone dot is a decimal point): write 2000 if you meant 2 000."
+    )
+    await chat.ok("/numbers 1.234,5")
+    assert await chat.ok("/log mails +1.000") == "Logged 1 000 on Mails."
+
+
 async def test_an_undo_that_would_take_a_count_below_zero_is_refused(chat: FakeChat) -> None:
     """`/undo` of a `/log +5` after a `/log -3` correction left −3 logged, which `/log`
     itself refuses: the undo is refused with the count and what to do, nothing changes;
