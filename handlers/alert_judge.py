@@ -39,7 +39,15 @@ from scoring.targets import kpi_on
 from storage.alert_state import AlertSettings
 from storage.base import instant_text
 
-__all__ = ["as_of_now", "current_reading", "now_note", "quiet_step", "reminder_step", "step"]
+__all__ = [
+    "as_of_now",
+    "change_step",
+    "current_reading",
+    "now_note",
+    "quiet_step",
+    "reminder_step",
+    "step",
+]
 
 _COLOURS = {status.value: status for status in COLOURS}
 #: A stored state's keys, in the order `to_doc` writes them (a document with any other
@@ -197,6 +205,87 @@ def reminder_step(
         "held_until": held_until,
     }
     return after, reminder
+
+
+def change_step(
+    state: Mapping[str, Any],
+    kpi: Kpi,
+    reading: Measurement,
+    settings: AlertSettings,
+    thresholds: Thresholds,
+    tz: ZoneInfo,
+    now: datetime,
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """`step` on the stored state when the reading moves a live, unmuted KPI off a colour
+    people were told of: the new state's document and the change's (exactly `to_doc` of
+    `step`'s state and transition), or only the state while the change waits for its
+    `confirm` count; None otherwise (`step` decides: `quiet_step` when the colour stays,
+    the first colour, test mode, mutes and catch-ups). A colour-changing `/kpi set` is
+    this, and the model round trip (parse, four copies, a Transition built, both
+    serialised) was most of its alert step."""
+    if tuple(state) != _STATE_KEYS or state["kpi"] != kpi.key or kpi.test:
+        return None
+    current = _COLOURS.get(state["status"])
+    if current is None or state["last_notified"] is None:
+        return None  # no colour yet, or a muted change to catch up on
+    if settings.mutes and active_mute(kpi.key, settings.mutes, now) is not None:
+        return None
+    policy = settings.policy
+    value = reading.value
+    share, goal = _settled(current, kpi, value, policy.hysteresis, thresholds)
+    if goal is current:
+        return None  # `quiet_step`, or a reminder
+    at = instant_text(now)
+    after = {**state, "value": value, "performance": share, "by": reading.by}
+    after["reading_at"] = instant_text(reading.at)
+    if state["pending"] == goal.value:
+        counted = (datetime.fromisoformat(state["reading_at"]), state["value"]) == (
+            reading.at,
+            value,
+        )
+        after["pending_count"] = state["pending_count"] + (0 if counted else 1)
+    else:
+        after.update(pending=goal.value, pending_count=1, pending_since=at)
+    if after["pending_count"] < policy.confirm:
+        if (
+            current is Status.RED
+            and now - datetime.fromisoformat(state["last_notified"]) >= policy.repeat
+        ):
+            return None  # a reminder is due meanwhile
+        return after, []
+    kind = transition_kind(current, goal)
+    assert kind is not None  # one colour to another
+    held = None if goal is Status.RED else quiet_release_time(now, policy.quiet, tz)
+    held_until = None if held is None else instant_text(held)
+    after.update(
+        status=goal.value,
+        since=at,
+        pending=None,
+        pending_count=0,
+        pending_since=None,
+        last_notified=held_until or at,
+        last_reminder=None,
+    )
+    change = {
+        "kpi": kpi.key,
+        "name": kpi.name,
+        "objective": kpi.objective,
+        "unit": kpi.unit,
+        "target": kpi.target,
+        **range_of(kpi),
+        "kind": kind,
+        "old": current.value,
+        "new": goal.value,
+        "at": at,
+        "since": at,
+        "value": value,
+        "performance": share,
+        "by": reading.by,
+        "suppressed": None,
+        "mute": None,
+        "held_until": held_until,
+    }
+    return after, [change]
 
 
 def as_of_now(

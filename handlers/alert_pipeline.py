@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.alert_judge import (
     as_of_now,
+    change_step,
     current_reading,
     now_note,
     quiet_step,
@@ -60,6 +61,9 @@ __all__ = [
 ]
 
 Release = Literal["due", "groups", "all"]
+#: A transition as the step that found it gave it: a model (`step`), or already its document
+#: (`change_step`, exactly `to_doc` of the model `step` would have given).
+Said = Transition | dict[str, Any]
 
 MAX_CHARTS = 6  # a grouped alert's small multiples: the first six KPIs
 
@@ -106,7 +110,7 @@ def evaluate_chat(
     thresholds: Thresholds | None = None,
     stored: Mapping[str, StoredState] | None = None,
     readings: Mapping[str, tuple[Kpi, Measurement]] | None = None,
-) -> tuple[list[Transition], bool]:
+) -> tuple[list[Said], bool]:
     """Evaluate `kpis` of the chat (`evaluate_kpi`) and queue what they say, together.
 
     The one place a chat's KPIs are evaluated, for commands and for the sweep alike.
@@ -116,7 +120,7 @@ def evaluate_chat(
     """
     if thresholds is None:
         thresholds = ctx.store.scorecards.thresholds(chat)
-    transitions: list[Transition] = []
+    transitions: list[Said] = []
     for kpi in kpis:
         known = stored.get(kpi.key) if stored is not None else None
         current = readings.get(kpi.key) if readings is not None else None
@@ -204,7 +208,8 @@ def remind_red(
     found, flushed = evaluate_chat(
         ctx, chat, kpis, settings=settings, tz=tz, now=now, stored=states, readings=readings
     )
-    return sum(1 for t in found if t.kind == "reminder" and t.suppressed is None), flushed
+    sent = (_field(t, "kind") == "reminder" and _field(t, "suppressed") is None for t in found)
+    return sum(sent), flushed
 
 
 def _remind_on_docs(
@@ -340,7 +345,7 @@ def evaluate_kpi(
     now: datetime,
     stored: StoredState | None = None,
     current: tuple[Kpi, Measurement] | None = None,
-) -> list[Transition]:
+) -> list[Said]:
     """Step one KPI's alert state with its current reading; persist it; return transitions.
 
     A reading already counted (a back-dated value left it as it was) changes nothing.
@@ -362,6 +367,10 @@ def evaluate_kpi(
             if quiet is not None:
                 ctx.store.alerts.put_state_doc(chat, kpi.key, quiet, test=kpi.test)
                 return []
+            moved = change_step(found[0], kpi, reading, settings, thresholds, tz, now)
+            if moved is not None:  # the colour moves on: the change as documents
+                ctx.store.alerts.put_state_doc(chat, kpi.key, moved[0], test=kpi.test)
+                return list(moved[1])
         stored = ctx.store.alerts.state(chat, kpi.key)
     # Test mode switched on or off since the state was written: start afresh, so the
     # first live reading announces its colour and test readings never reach people.
@@ -384,13 +393,28 @@ def evaluate_kpi(
         state = state.model_copy(update={"told": state.status, "last_notified": now})
         transitions = []
     ctx.store.alerts.put_state(chat, state, test=kpi.test)
-    return transitions
+    return list(transitions)
+
+
+def _doc(said: Said) -> dict[str, Any]:
+    """A transition's document (`to_doc` of the model)."""
+    return said if isinstance(said, dict) else to_doc(said)
+
+
+def _field(said: Said, name: str) -> Any:
+    """One field of a transition, model or document."""
+    return said[name] if isinstance(said, dict) else getattr(said, name)
+
+
+def _model(said: Said) -> Transition:
+    """A transition's model (parsed from its document when that is what was said)."""
+    return Transition.model_validate(said) if isinstance(said, dict) else said
 
 
 def queue(
     ctx: Context,
     chat: str,
-    transitions: Sequence[Transition],
+    transitions: Sequence[Said],
     *,
     settings: AlertSettings | None = None,
     now: datetime,
@@ -402,17 +426,17 @@ def queue(
     if not transitions:
         return False
     settings = settings or ctx.store.alerts.settings(chat)
-    docs = [to_doc(t) for t in transitions]  # logged and queued: serialised once
+    docs = [_doc(t) for t in transitions]  # logged and queued: serialised once
     ctx.store.alerts.log_docs(chat, docs)
     if not channels(settings, chat):
         return False  # `/alerts off`: the log still shows what would have been sent
-    changes = (t.kpi for t in transitions if t.kind != "reminder" and t.suppressed is None)
+    changes = (t["kpi"] for t in docs if t["kind"] != "reminder" and t["suppressed"] is None)
     waits = wait_for_inputs(ctx, chat, changes, now)  # a half-entered day (calculated KPIs)
-    not_before = [waits.get(t.kpi) if t.kind != "reminder" else None for t in transitions]
+    not_before = [waits.get(t["kpi"]) if t["kind"] != "reminder" else None for t in docs]
     if _queue_on_docs(ctx, chat, docs, not_before, settings, now):
         return True
     batcher = ctx.store.alerts.batcher(chat)
-    for transition, wait in zip(transitions, not_before, strict=True):
+    for transition, wait in zip(map(_model, transitions), not_before, strict=True):
         batcher = batcher.add(
             transition, now=now, window=settings.policy.group_window, not_before=wait
         )

@@ -1,11 +1,12 @@
-"""A `/kpi set` that changes a colour queues its alert on the stored documents
-(`alert_pipeline._queue_on_docs`, `alerts_batch.add_doc`): over any sequence of colour
-changes on several KPIs (calculated and test ones among them), clock moves, group windows,
-quiet hours, mutes, flushes, unsets, undos and restarts, a chat with it gives the same
-replies, queues the same messages and stores the same tables, byte for byte, as a chat where
-every change is queued on models (`Batcher.add`, `flush_due`); and `add_doc` is `add` on
-documents over any sequence. Planted bugs (a merged change keeping its own `old`, an
-instant spelled `+00:00`) fail them."""
+"""A `/kpi set` that changes a colour steps its alert state and queues its alert on the
+stored documents (`alert_judge.change_step`, `alert_pipeline._queue_on_docs`,
+`alerts_batch.add_doc`): over any sequence of colour changes on several KPIs (calculated
+and test ones among them), clock moves, group windows, confirm counts, quiet hours, mutes,
+flushes, unsets, undos and restarts, a chat with them gives the same replies, queues the
+same messages and stores the same tables, byte for byte, as a chat where every change is
+stepped and queued on models (`step`, `Batcher.add`, `flush_due`); and `add_doc` is `add`
+on documents over any sequence. Planted bugs (a merged change keeping its own `old`, an
+instant spelled `+00:00`, a change that forgets quiet hours) fail them."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_core
-from handlers import alert_pipeline
+from handlers import alert_judge, alert_pipeline
 from handlers.jobs import sweeper
 from scoring import alerts_batch
 from scoring.alert_rules import Transition
@@ -118,7 +119,10 @@ async def _session(data: Path, steps: list[str]) -> Session:
 
 def _same(steps: list[str]) -> None:
     on_docs = asyncio.run(_chat(steps))
-    with mock.patch.object(alert_pipeline, "_queue_on_docs", lambda *args: False):  # on models
+    with (  # on models
+        mock.patch.object(alert_pipeline, "change_step", lambda *args: None),
+        mock.patch.object(alert_pipeline, "_queue_on_docs", lambda *args: False),
+    ):
         same_session(on_docs, asyncio.run(_chat(steps)))
 
 
@@ -142,7 +146,8 @@ def test_a_colour_change_queued_on_documents_is_what_the_model_path_queues(
 
 
 def test_a_colour_change_takes_the_document_path() -> None:
-    """The bench's colour change: a group window open, nothing due yet."""
+    """The bench's colour change: a told colour moves on, a group window open, nothing due
+    yet."""
     taken: list[bool] = []
     real = alert_pipeline._queue_on_docs
 
@@ -151,9 +156,20 @@ def test_a_colour_change_takes_the_document_path() -> None:
         taken.append(found)
         return found
 
-    with mock.patch.object(alert_pipeline, "_queue_on_docs", counting):
+    stepped: list[bool] = []
+    real_step = alert_judge.change_step
+
+    def stepping(*args: Any) -> Any:
+        found = real_step(*args)
+        stepped.append(found is not None)
+        return found
+
+    with (
+        mock.patch.object(alert_pipeline, "_queue_on_docs", counting),
+        mock.patch.object(alert_pipeline, "change_step", stepping),
+    ):
         asyncio.run(_chat(["/kpi set a 10", "/kpi set b 130", "/kpi set a 95"]))
-    assert taken[-3:] == [True, True, True]
+    assert (taken[-3:], stepped[-3:]) == ([True] * 3, [True] * 3)
 
 
 _UNSHRUNK = settings(max_examples=40, deadline=None, phases=[Phase.generate], derandomize=True)
@@ -241,3 +257,12 @@ def test_the_add_property_catches_an_instant_spelled_another_way(
     unshrunk = settings(max_examples=100, deadline=None, phases=[Phase.generate], derandomize=True)
     with pytest.raises(AssertionError):
         unshrunk(given(_ADDS)(_adds_agree))()
+
+
+def test_the_property_catches_a_change_that_forgets_quiet_hours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted bug: a colour change on documents in quiet hours is not held."""
+    monkeypatch.setattr(alert_judge, "quiet_release_time", lambda *args: None)
+    with pytest.raises(AssertionError):
+        _same(["/alerts quiet 08:00-20:00", "/kpi set a 95", "+2m", "flush"])
