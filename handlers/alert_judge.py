@@ -185,25 +185,8 @@ def reminder_step(
         "last_notified": held_until or at,
         "last_reminder": at,
     }
-    reminder = {
-        "kpi": kpi.key,
-        "name": kpi.name,
-        "objective": kpi.objective,
-        "unit": kpi.unit,
-        "target": kpi.target,
-        **range_of(kpi),
-        "kind": "reminder",
-        "old": "red",
-        "new": "red",
-        "at": at,
-        "since": state["since"],
-        "value": value,
-        "performance": share,
-        "by": reading.by,
-        "suppressed": None,
-        "mute": None,
-        "held_until": held_until,
-    }
+    reminder = _said(kpi, "reminder", Status.RED, Status.RED, at, state["since"], reading, share)
+    reminder["held_until"] = held_until
     return after, reminder
 
 
@@ -266,7 +249,24 @@ def change_step(
         last_notified=held_until or at,
         last_reminder=None,
     )
-    change = {
+    change = _said(kpi, kind, current, goal, at, at, reading, share)
+    change["held_until"] = held_until
+    return after, [change]
+
+
+def _said(
+    kpi: Kpi,
+    kind: str,
+    old: Status,
+    new: Status,
+    at: str,
+    since: str | None,
+    reading: Measurement,
+    share: float,
+) -> dict[str, Any]:
+    """`to_doc` of the live, unmuted Transition a step on documents gives (the caller sets
+    `held_until`): its keys in field order, as `scoring.alert_rules._transition` fills them."""
+    return {
         "kpi": kpi.key,
         "name": kpi.name,
         "objective": kpi.objective,
@@ -274,18 +274,17 @@ def change_step(
         "target": kpi.target,
         **range_of(kpi),
         "kind": kind,
-        "old": current.value,
-        "new": goal.value,
+        "old": old.value,
+        "new": new.value,
         "at": at,
-        "since": at,
-        "value": value,
+        "since": since,
+        "value": reading.value,
         "performance": share,
         "by": reading.by,
         "suppressed": None,
         "mute": None,
-        "held_until": held_until,
+        "held_until": None,
     }
-    return after, [change]
 
 
 def as_of_now(
