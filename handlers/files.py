@@ -20,10 +20,12 @@ HOW_TO_ATTACH = {
 
 @command("scorecard export", usage="/scorecard export [json|csv]", example="/scorecard export csv")
 async def scorecard_export(cmd: Command, ctx: Context) -> Reply:
-    """Send the whole scorecard as a file: structure, history, OKRs and initiatives.
+    """Send the whole scorecard as a file: structure, history, OKRs, initiatives, settings.
 
-    JSON (the default) imports back with /scorecard import; CSV opens in a spreadsheet
-    (one row per record, a `section` column) and imports back too.
+    Settings include the alert set-up (rules, quiet hours, mutes, where alerts go, the
+    digest's schedule); scheduled pulls and the API token stay out (secrets). JSON (the
+    default) imports back with /scorecard import; CSV opens in a spreadsheet (one row per
+    record, a `section` column) and imports back too.
     """
     fmt = cmd.args[0].casefold() if cmd.args else "json"
     if fmt not in FORMATS or len(cmd.args) > 1:
