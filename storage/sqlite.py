@@ -20,6 +20,14 @@ mark, so every few hundred `/kpi set` one write (and the commands grouped with i
 for 4 MB to be copied and the database file fsynced. A passive checkpoint never blocks a
 writer or a reader; SQLite's own one stays as a backstop at 8× the mark, in case the
 background ones fall behind.
+
+A passive checkpoint alone never brings the WAL back to its start under a steady stream of
+writes: SQLite rewinds it only at a write that begins after every frame was copied, and the
+commits that land while the background copy runs leave a few frames uncopied each time, so
+the WAL grew to the backstop (32 MB beside a 1.6 MB database after 3 000 sets in a row). So
+the writer's next commit after a background checkpoint copies those few frames itself (a few
+pages and one fsync; nothing when the copy was clean) and its write starts the WAL afresh;
+`journal_size_limit` then cuts the file back to the mark, as after a large import.
 """
 
 from __future__ import annotations
@@ -132,6 +140,7 @@ class SqliteBackend:
         self._checkpoint: concurrent.futures.Future[None] | None = None
         self._page_size = 4096
         self._pages = 0  # pages committed (an estimate) since the last checkpoint started
+        self._rewind = False  # the writer copies what the last background checkpoint missed
         self._pid = os.getpid()  # written to the lock file at each commit
         self.commits = 0  # transactions committed so far (stored in meta)
         self.checkpoints = 0  # background checkpoints started (benchmarks attribute pauses)
@@ -175,6 +184,8 @@ class SqliteBackend:
             for sql in _SCHEMA_SQL:
                 self._writer.execute(sql)
             self._page_size = int(self._writer.execute("PRAGMA page_size").fetchone()[0])
+            limit = int(self._checkpoint_pages) * self._page_size
+            self._writer.execute(f"PRAGMA journal_size_limit={limit}")
             self._reader = connect(self.file)
             self._checkpointer = connect(self.file)
             row = self._reader.execute("SELECT value FROM meta WHERE key='commits'").fetchone()
@@ -302,6 +313,8 @@ class SqliteBackend:
             else:
                 puts.append((name, generation, zlib.crc32(body), body))
                 pages += len(body) // self._page_size + 1
+        if self._rewind and not self.checkpointing:
+            self._catch_up(con)
         try:
             con.execute("BEGIN IMMEDIATE")
             try:
@@ -352,6 +365,7 @@ class SqliteBackend:
                 1, thread_name_prefix="store-checkpoint"
             )
         self._pages = 0
+        self._rewind = True
         self.checkpoints += 1
         self._checkpoint = self._checkpoints.submit(self._passive_checkpoint)
 
@@ -368,6 +382,15 @@ class SqliteBackend:
         try:
             con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as exc:
+            _LOGGER.warning("checkpoint failed (retried later): %s", exc)
+
+    def _catch_up(self, con: sqlite3.Connection) -> None:
+        """On the writer, before its transaction: copy the frames committed while the
+        background checkpoint ran, so this write rewinds the WAL (see the module's note)."""
+        self._rewind = False
+        try:
+            con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:  # the write itself may still succeed: let it try
             _LOGGER.warning("checkpoint failed (retried later): %s", exc)
 
     # checks (doctor) --------------------------------------------------------------------
