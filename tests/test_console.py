@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from handlers.contract import Command
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,3 +65,55 @@ def test_second_console_on_the_same_data_directory_stops_with_a_clear_message(
     assert result.returncode == 2
     assert "already used by another scorecard-bot" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+class _ClosedPipe(io.StringIO):
+    """A terminal output whose reader has gone away (`… | head`)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+async def test_an_alert_after_the_output_closed_waits_in_the_outbox_and_ends_the_session() -> None:
+    """The delivery sees an ordinary retryable failure (the message stays for the next
+    session), and the session reads no further line: nothing is run that nobody sees."""
+    from bot.adapters.base import DeliveryError
+    from bot.adapters.console import ConsoleAdapter
+    from handlers.contract import Reply
+
+    seen: list[str] = []
+
+    async def dispatch(cmd: Command) -> list[Reply]:
+        seen.append(cmd.text)
+        return [Reply(text="ok")]
+
+    stdin = io.StringIO("/kpi\n/kpi set cac 90\n")
+    adapter = ConsoleAdapter(dispatch, user="anna", stdin=stdin, stdout=_ClosedPipe())
+    with pytest.raises(DeliveryError) as failed:
+        await adapter.send(Reply(text="CAC is red", kind="alert"))
+    assert not failed.value.permanent
+    assert str(failed.value) == "the terminal's output is closed"
+    await adapter.run()
+    assert seen == []
+
+
+def test_a_console_piped_into_head_stops_quietly(tmp_path: Path) -> None:
+    """`scorecard-bot console < script | head -1`: when the reader leaves, the console ends
+    with no traceback and no 'could not start', whatever it was printing (a reply or an
+    alert sent after a colour change)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console", "--data", str(tmp_path), "--demo"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write("/kpi\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline().startswith("KPIs")
+    proc.stdout.close()
+    script = "".join(f"/kpi set cac {value}\n" for value in (300, 90, 300, 90, 300))
+    _, err = proc.communicate(script, timeout=60)
+    assert (proc.returncode, err) == (0, "")

@@ -1,20 +1,24 @@
 """The terminal chat: the embedded default that needs no token and no server.
 
 Interactive on a terminal; when stdin is a pipe it reads one message per line, prints each
-reply and exits at end of input, so sessions can be scripted.
+reply and exits at end of input, so sessions can be scripted. When whoever reads the output
+goes away (`… | head`), the session ends quietly, like any command-line tool: an alert due
+then stays in the outbox for the next session instead of a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.adapters.base import Dispatch, Prepare, drawn, split_picture
+from bot.adapters.base import DeliveryError, Dispatch, Prepare, drawn, split_picture
 from handlers.contract import Actor, Attachment, ChatRef, Command, Reply
 from handlers.parsing import command_from_text
 
@@ -88,6 +92,7 @@ class ConsoleAdapter:
         self._saved: set[Path] = set()  # written this session: never overwritten
         self._actor = Actor(platform="console", user_id=user, display_name=user, handle=f"@{user}")
         self.interactive = self._stdin.isatty()
+        self.closed = False  # the output's reader went away: the session is over
 
     async def start(self) -> None:
         """Nothing to connect."""
@@ -97,7 +102,10 @@ class ConsoleAdapter:
 
     async def send(self, reply: Reply) -> None:
         """Print a message that is not an answer (alerts, digests)."""
-        self._print(reply)
+        try:
+            self._print(reply)
+        except BrokenPipeError:
+            raise DeliveryError("the terminal's output is closed", permanent=False) from None
 
     def _save(self, folder: Path, filename: str, data: bytes) -> Path:
         """Write `data` under `filename`, or `name-2.png`, `name-3.png`… when an earlier reply
@@ -130,8 +138,23 @@ class ConsoleAdapter:
                     "footer": _beside(reply.footer, f"(file saved to {path})"),
                 }
             )
-        self._stdout.write(render_console(reply) + "\n")
-        self._stdout.flush()
+        if self.closed:
+            raise BrokenPipeError(32, "the terminal's output is closed")
+        try:
+            self._stdout.write(render_console(reply) + "\n")
+            self._stdout.flush()
+        except BrokenPipeError:
+            self._close_output()
+            raise
+
+    def _close_output(self) -> None:
+        """Point the output at /dev/null, so the text still buffered for the closed pipe is
+        not flushed again at exit (Python would print 'Exception ignored … BrokenPipeError')."""
+        self.closed = True
+        with contextlib.suppress(OSError, ValueError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stdout.fileno())
+            os.close(null)
 
     async def handle_line(self, line: str) -> None:
         """Dispatch one typed line and print its replies."""
@@ -161,7 +184,13 @@ class ConsoleAdapter:
                     self._print(ready)
 
     async def run(self) -> None:
-        """Chat until end of input (Ctrl-D) or /quit."""
+        """Chat until end of input (Ctrl-D), /quit, or until the output is closed."""
+        try:
+            await self._chat()
+        except BrokenPipeError:
+            self._close_output()
+
+    async def _chat(self) -> None:
         if self.interactive:
             self._stdout.write("scorecard-bot console: type /help, /quit to leave.\n")
         while True:
@@ -169,7 +198,7 @@ class ConsoleAdapter:
                 self._stdout.write("> ")
                 self._stdout.flush()
             line = await asyncio.to_thread(self._stdin.readline)
-            if not line or line.strip() in ("/quit", "/exit"):
+            if not line or line.strip() in ("/quit", "/exit") or self.closed:
                 return
             if " ".join(line.split()).casefold() in PASTE_OPENERS:
                 await self.handle_block(line, await self._read_block())
