@@ -8,7 +8,6 @@ fires before anything can deliver.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from handlers.contract import ChatRef, Command, Context, Outbox, Reply
 from handlers.pictures.painter import Painter
 from handlers.router import Router
 from storage import ChatMoveConflict, Store, gc_policy, open_store
+from storage.errors import StoreError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -130,18 +130,39 @@ class Core:
         self.warming = asyncio.create_task(self.store.warm(), name="store-warm")
         if schedule:
             self.scheduler = Scheduler(self.ctx, after_run=self.after_commit)
-            await self.scheduler.start()
+            try:
+                await self.scheduler.start()
+            except BaseException:
+                # A store that fails here (a damaged table read by the catch-up) ends the
+                # start with one line; what already runs stops first, or it would go on
+                # reading and writing the closing store and print tracebacks beside it.
+                await self._stop_jobs()
+                await self.delivery.stop()
+                self.delivery = None
+                raise
 
-    async def stop(self) -> None:
-        """Stop the scheduler, send alerts still waiting for their group, stop delivery."""
+    async def _stop_jobs(self) -> StoreError | None:
+        """Cancel the warm-up and stop the scheduler. A warm-up that failed (it read a
+        damaged table) is returned, not raised: stopping goes on first."""
+        failed = None
         if self.warming is not None:
             self.warming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self.warming
+            except asyncio.CancelledError:
+                pass
+            except StoreError as exc:
+                failed = exc
             self.warming = None
         if self.scheduler is not None:
             await self.scheduler.stop()
             self.scheduler = None
+        return failed
+
+    async def stop(self) -> None:
+        """Stop the scheduler, send alerts still waiting for their group, stop delivery;
+        then say a damaged table the warm-up found (the bot's exit line)."""
+        failed = await self._stop_jobs()
         released = 0
         with self.store.atomic():
             for chat in self.store.alerts.chats_with_queued_alerts():
@@ -161,6 +182,8 @@ class Core:
                 _LOGGER.info("messages still waiting in the outbox go out at the next start")
             await self.delivery.stop()
             self.delivery = None
+        if failed is not None:
+            raise failed
 
     def close(self) -> None:
         """Flush and release the store; stop the picture worker."""
