@@ -51,6 +51,7 @@ from handlers.contract import Context
 from handlers.jobs import bookkeeping, digest_build, okr_jobs, sweeper
 from handlers.jobs.sweeper import SweepMemory, SweepReport
 from scoring.schedule import Schedule
+from storage.errors import StoreError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,6 +61,18 @@ OKR_CHECKIN = Schedule(weekdays=frozenset({4}), at=time(11, 0))
 OKR_CYCLE = Schedule(months=frozenset({1, 4, 7, 10}), day=1, at=time(10, 0))
 CRON_KINDS = ("digest", "okr-checkin", "okr-cycle")
 _MAX_CATCH_UP = 1000  # fire times examined after a long downtime
+#: Where APScheduler logs a job's exception, with its traceback.
+_APS_EXECUTOR_LOG = "apscheduler.executors.default"
+
+
+class _SaidByTheListener(logging.Filter):
+    """Drops APScheduler's own record of a job that failed on the store: `_on_event` says
+    it in one line, and a store error is a whole sentence (its traceback, 25 lines in the
+    console, said nothing more). Other exceptions keep APScheduler's traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a record carrying a StoreError."""
+        return not (record.exc_info and isinstance(record.exc_info[1], StoreError))
 
 
 class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler has no types
@@ -150,6 +163,9 @@ class Scheduler:
             EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES,
         )
         self._aps = aps
+        executor_log = logging.getLogger(_APS_EXECUTOR_LOG)
+        if not any(isinstance(f, _SaidByTheListener) for f in executor_log.filters):
+            executor_log.addFilter(_SaidByTheListener())
         aps.start()
         aps.add_job(
             self._run,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -117,3 +119,34 @@ def test_a_console_piped_into_head_stops_quietly(tmp_path: Path) -> None:
     script = "".join(f"/kpi set cac {value}\n" for value in (300, 90, 300, 90, 300))
     _, err = proc.communicate(script, timeout=60)
     assert (proc.returncode, err) == (0, "")
+
+
+def _damaged_demo(tmp_path: Path, table: str) -> Path:
+    """A demo data directory (made once per test) with one table's checksum wrong."""
+    made = tmp_path / "demo"
+    if not made.exists():
+        assert _console(made, "/kpi cac\n", "--demo").returncode == 0
+    data = tmp_path / table.replace(":", "_")
+    shutil.copytree(made, data)
+    con = sqlite3.connect(data / "store.db")
+    with con:
+        con.execute("UPDATE tables SET crc = crc + 1 WHERE name = ?", (table,))
+    con.close()
+    return data
+
+
+def test_a_damaged_table_is_said_in_one_line_at_start_and_at_exit(tmp_path: Path) -> None:
+    """Read at start (the scheduler's catch-up reads a chat's jobs): the start is refused
+    with the one line, and the delivery and the sweep already running stop first instead
+    of tracing back about the closing store. Found by the warm-up during a session: the
+    session answers, the sweep that reads it says so in one line, and the exit line names it
+    (APScheduler's 25-line traceback of the same error is not printed beside it)."""
+    damage = "is damaged (table '{}' fails its checksum)"
+    for table, answered in (("jobs:console:local", False), ("kr:console:local", True)):
+        result = _console(_damaged_demo(tmp_path, table), "/kpi cac\n")
+        lines = result.stderr.splitlines()
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr, result.stderr
+        assert lines[-1].startswith("scorecard-bot: ") and damage.format(table) in lines[-1]
+        assert all(line.startswith("job sweep failed: StoreCorrupt(") for line in lines[:-1])
+        assert ("Customer acquisition cost" in result.stdout) is answered
