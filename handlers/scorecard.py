@@ -88,7 +88,13 @@ async def scorecard_thresholds(cmd: Command, ctx: Context) -> Reply:
     """Set the colour thresholds of this scorecard in percent (defaults 80 and 50)."""
     positional, options = split_options(cmd.args, ("green", "yellow"))
     current = ctx.store.scorecards.thresholds(cmd.chat.key)
-    if positional or not options:
+    if positional:  # `/scorecard thresholds 85 60`: which is which is not guessed
+        raise UsageError(
+            "Name each threshold: /scorecard thresholds green=85 yellow=60. Nothing was "
+            f"changed (green ≥ {render.pct_exact(current.green)}, "
+            f"yellow ≥ {render.pct_exact(current.yellow)})."
+        )
+    if not options:
         return Reply(
             text=(
                 f"Green ≥ {render.pct_exact(current.green)}, "

@@ -79,3 +79,16 @@ async def test_objective_with_kpis_cannot_be_removed(chat: FakeChat) -> None:
     await chat.ok('/objective add o "O" perspective=finance')
     await chat.ok('/kpi add a "A" target=10 objective=o')
     assert "still has KPIs" in await chat.error("/objective remove o")
+
+
+async def test_thresholds_typed_without_their_names_are_refused_not_shown(chat: FakeChat) -> None:
+    """`/scorecard thresholds 85 60` answered with the current thresholds as if asked, and
+    a newcomer took it for saved; now it says how to name them and that nothing changed."""
+    for typed in ("/scorecard thresholds 85 60", "/scorecard thresholds green=85 60"):
+        assert await chat.error(typed) == (
+            "Name each threshold: /scorecard thresholds green=85 yellow=60. Nothing was "
+            "changed (green ≥ 80%, yellow ≥ 50%)."
+        )
+    assert await chat.ok("/scorecard thresholds") == (
+        "Green ≥ 80%, yellow ≥ 50%, red below. Change: /scorecard thresholds green=85 yellow=60"
+    )
