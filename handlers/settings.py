@@ -35,6 +35,21 @@ _WELL_KNOWN = {
     "Africa/Lagos",
 }
 
+#: Abbreviations people type that are not IANA names, each with the one city it means
+#: (ambiguous ones, IST or CST, are left to the list of close names).
+_ABBREVIATIONS = {
+    "msk": "Europe/Moscow",
+    "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles",
+    "mdt": "America/Denver",
+    "cdt": "America/Chicago",
+    "edt": "America/New_York",
+    "cest": "Europe/Berlin",
+    "eest": "Europe/Helsinki",
+    "jst": "Asia/Tokyo",
+    "aest": "Australia/Sydney",
+}
+
 
 @functools.cache
 def _zones() -> dict[str, str]:
@@ -65,8 +80,13 @@ def _not_a_zone(raw: str, now: datetime) -> str:
             f"'{clip(raw)}' is an offset, not a timezone: use a city that keeps that time"
             f"{example} (a city follows summer time; an offset does not)."
         )
+    city = _ABBREVIATIONS.get(raw.strip().casefold())
+    if city is not None:
+        return f"'{clip(raw)}' is an abbreviation, not a timezone: use /timezone {city}."
     names = _zones()
-    close = difflib.get_close_matches(raw[:60].casefold(), list(names), n=3, cutoff=0.6)
+    # Area/City names only: 'MSK' was offered MST, a fixed US offset kept for old systems.
+    cities = [name for name in names if "/" in name]
+    close = difflib.get_close_matches(raw[:60].casefold(), cities, n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(names[c] for c in close)}?" if close else ""
     return (
         f"'{clip(raw)}' is not a timezone.{hint} Use an IANA name such as Europe/Moscow, "

@@ -85,3 +85,16 @@ async def test_kpi_add_without_a_place_still_checks_everything_else_first(
 ) -> None:
     assert "target=" in await chat.error('/kpi add leads "Leads"')
     assert "is not a number" in await chat.error('/kpi add leads "Leads" target=lots')
+
+
+async def test_a_zone_abbreviation_points_to_its_city_not_to_a_near_spelling(
+    chat: FakeChat,
+) -> None:
+    """'MSK' was answered 'Did you mean MST?' (a fixed US offset); an abbreviation with one
+    meaning names its city, and close spellings offered are Area/City names."""
+    assert await chat.error("/timezone MSK") == (
+        "'MSK' is an abbreviation, not a timezone: use /timezone Europe/Moscow."
+    )
+    assert "Did you mean Europe/Moscow, " in await chat.error("/timezone Europe/Moscw")
+    assert "MST" not in await chat.error("/timezone MSKK")
+    assert await chat.ok("/timezone MST")  # an IANA name still: taken as typed
