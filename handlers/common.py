@@ -74,11 +74,32 @@ def _pick(
 
     `get` is the fast path; the full list is read only to suggest keys after a miss.
     """
-    key = normalize_key(raw, f"{what} key")
+    try:
+        key = normalize_key(raw, f"{what} key")
+    except UsageError:  # a name typed for the key (`"Customer acquisition cost"`)?
+        named = _named(raw, everything(), whole=True)
+        if not named:
+            raise
+        raise UsageError(
+            f"'{clip(raw)}' is a name: commands take the {what}'s key, {named[0]}."
+        ) from None
     item = get(key)
     if item is not None:
         return item
-    raise NotFound(what, key, [item.key for item in everything()])
+    items = everything()
+    raise NotFound(what, key, [item.key for item in items], first=_named(key, items))
+
+
+def _named(typed: str, items: Sequence[KeyedT], *, whole: bool = False) -> list[str]:
+    """Keys of the items whose name is `typed` (`whole`) or starts with it as a word: the
+    first word of a name with spaces (`/kpi set customer acquisition cost 95`)."""
+    wanted = " ".join(typed.split()).casefold()
+    found = []
+    for item in items:
+        name = " ".join(str(getattr(item, "name", "")).split()).casefold()
+        if name == wanted or (not whole and name.split()[:1] == [wanted]):
+            found.append(item.key)
+    return found
 
 
 def objective_label(ctx: Context, chat: str, key: str) -> str:

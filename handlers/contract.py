@@ -448,14 +448,19 @@ class UsageError(CommandError):
 class NotFound(CommandError):
     """A key names nothing; suggests the closest existing keys."""
 
-    def __init__(self, what: str, key: str, candidates: Sequence[str] = ()) -> None:
+    def __init__(
+        self, what: str, key: str, candidates: Sequence[str] = (), first: Sequence[str] = ()
+    ) -> None:
+        """`first`: keys suggested before the closest spellings (those named so)."""
         import difflib
 
         close = difflib.get_close_matches(key, list(candidates), n=3, cutoff=0.5)
+        close = list(dict.fromkeys([*first, *close]))[:3]
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         super().__init__(f"No {what} '{key}'.{hint}")
         self.key = key
         self.suggestions = tuple(close)
+        self.keys = frozenset(candidates)  # what exists: the router spots words swapped
 
 
 class Conflict(CommandError):

@@ -130,14 +130,19 @@ class Router:
 
     def _meant(self, route: Route, args: Sequence[str], exc: NotFound) -> str:
         """` Did you mean /kpi remove cac?` when the word a lookup missed is a sub-command's
-        typo (`sett`) or a verb people try for one (`delete`), and no stored key came close."""
+        typo (`sett`) or a verb people try for one (`delete`), and no stored key came close;
+        ` Did you mean /kpi set cac 95?` when a value came before a stored key."""
         if exc.suggestions or not args or exc.key != args[0].casefold():
             return ""
         size = len(route.words)
         subs = [w[size] for w in self._routes if len(w) > size and w[:size] == route.words]
         meant = meant_word(exc.key, subs, _VERBS, cutoff=0.75)
         if meant is None or meant not in ("", "*", *subs):
-            return ""
+            swapped = len(args) > 1 and args[1].casefold() in exc.keys
+            if not swapped or not any(c.isdigit() for c in args[0]):
+                return ""
+            words = [f"/{' '.join(route.words)}", args[1], args[0], *args[2:]]
+            return f" Did you mean {clip(' '.join(words), 2 * MAX_QUOTE)}? The key comes first."
         words = [f"/{' '.join(route.words)}", meant.strip("*"), *(args[1:] if meant else ())]
         return f" Did you mean {' '.join(w for w in words if w)}?"
 
