@@ -386,12 +386,16 @@ class SqliteBackend:
 
     def _catch_up(self, con: sqlite3.Connection) -> None:
         """On the writer, before its transaction: copy the frames committed while the
-        background checkpoint ran, so this write rewinds the WAL (see the module's note)."""
+        background checkpoint ran, so this write rewinds the WAL (see the module's note).
+        Frames a reader still holds back are copied at a later commit (a try that finds
+        nothing it may copy costs no fsync)."""
         self._rewind = False
         try:
-            con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            _, frames, copied = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error as exc:  # the write itself may still succeed: let it try
             _LOGGER.warning("checkpoint failed (retried later): %s", exc)
+            return
+        self._rewind = copied < frames
 
     # checks (doctor) --------------------------------------------------------------------
 
