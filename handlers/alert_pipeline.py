@@ -463,8 +463,9 @@ def _queue_on_docs(
     window = settings.policy.group_window
     for doc, wait in zip(docs, not_before, strict=True):
         queued = add_doc(queued, doc, now=now, window=window, not_before=wait)
-    ready = [datetime.fromisoformat(q["ready_at"]) for q in queued]
-    if any(at <= now for at in ready):
+    # the instants they wait for (a group's alerts share one: each spelling parsed once)
+    ready = [datetime.fromisoformat(at) for at in dict.fromkeys(q["ready_at"] for q in queued)]
+    if ready and min(ready) <= now:
         return False  # something goes out now: `flush_due` sends it
     ctx.store.alerts.save_queued_docs(chat, queued)
     if ready:

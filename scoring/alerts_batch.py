@@ -170,12 +170,14 @@ def add_doc(
     if held is not None:
         ready_at, text = datetime.fromisoformat(held), held
     else:
-        open_groups = [
-            (at, q["ready_at"])
+        # waiting alerts of one group share its instant: each spelling is parsed once
+        spelled = dict.fromkeys(
+            q["ready_at"]
             for q in queued
-            if q["transition"]["held_until"] is None
-            and (at := datetime.fromisoformat(q["ready_at"])) > now
-            and not q.get("waits")
+            if q["transition"]["held_until"] is None and not q.get("waits")
+        )
+        open_groups = [
+            (at, text) for text in spelled if (at := datetime.fromisoformat(text)) > now
         ]
         if open_groups:
             ready_at, text = min(open_groups, key=_first)
