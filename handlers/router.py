@@ -134,6 +134,8 @@ class Router:
         ` Did you mean /kpi set cac 95?` when a value came before a stored key."""
         if exc.suggestions or not args or exc.key != args[0].casefold():
             return ""
+        if exc.key == "help":  # `/kpi help`
+            return f" Did you mean /help {' '.join(route.words)}?"
         size = len(route.words)
         subs = [w[size] for w in self._routes if len(w) > size and w[:size] == route.words]
         meant = meant_word(exc.key, subs, _VERBS, cutoff=0.75)
