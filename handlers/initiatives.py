@@ -93,6 +93,7 @@ def _optional(parse: FieldParser) -> FieldParser:
 @command("initiatives", usage="/initiatives", example="/initiatives")
 async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
     """Show each initiative with this period's progress; overdue ones are marked."""
+    no_more_than(cmd.args, 0)
     chat = cmd.chat.key
     items = ctx.store.initiatives.all(chat)
     if not items:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from handlers import render
-from handlers.common import edit_request, need, objective_or_fail, perspective_or_fail
+from handlers.common import (
+    edit_request,
+    need,
+    no_more_than,
+    objective_or_fail,
+    perspective_or_fail,
+)
 from handlers.contract import Command, Conflict, Context, Reply, Table, UsageError, command
 from handlers.parsing import (
     name_of_words,
@@ -50,6 +56,7 @@ def _fields(cmd: Command, ctx: Context, options: dict[str, str]) -> dict[str, ob
 @command("objective", usage="/objective", example="/objective")
 async def objective_list(cmd: Command, ctx: Context) -> Reply:
     """List objectives by perspective with weight, owner and roll-up rule."""
+    no_more_than(cmd.args, 0)  # `/objective profit` listed them all, the word unread
     chat = cmd.chat.key
     objectives = ctx.store.scorecards.objectives(chat)
     if not objectives:

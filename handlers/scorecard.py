@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import alert_pipeline, render
-from handlers.common import need, perspective_or_fail
+from handlers.common import need, no_more_than, perspective_or_fail
 from handlers.contract import (
     ChartRequest,
     Command,
@@ -125,6 +125,7 @@ def _percent(raw: str, field: str) -> float:
 @command("perspective", usage="/perspective", example="/perspective")
 async def perspective_list(cmd: Command, ctx: Context) -> Reply:
     """List the perspectives top to bottom with their weights."""
+    no_more_than(cmd.args, 0)
     perspectives = ctx.store.scorecards.perspectives(cmd.chat.key)
     rows = tuple(
         (str(i + 1), p.key, p.name, render.num(p.weight)) for i, p in enumerate(perspectives)
