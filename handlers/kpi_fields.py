@@ -173,7 +173,8 @@ def typed_fields(options: Mapping[str, str], kpi: Kpi | None = None) -> dict[str
     """Parse every option except placement into model field values (`kpi`: the one edited).
 
     A `%` after a number (`target=40 %`) was dropped without a word: it makes a KPI without
-    a unit a percent KPI (`as_read` says so), and is refused on a KPI counted in another unit.
+    a unit a percent KPI (`as_read` says so), and is refused on a KPI counted in another unit
+    or beside a unit typed empty (`unit=`), which it would overrule.
     """
     out: dict[str, Any] = {}
     for field, raw in options.items():
@@ -186,13 +187,18 @@ def typed_fields(options: Mapping[str, str], kpi: Kpi | None = None) -> dict[str
     percent = _percent_field(options)
     unit = out.get("unit", kpi.unit if kpi is not None else "")
     if percent is not None and unit != "%":
+        raw, name = options[percent], kpi.name if kpi is not None else "the KPI"
         if unit:
-            raw = options[percent]
             raise UsageError(
-                f"{percent}={clip(raw)} has a % sign, but "
-                f"{kpi.name if kpi is not None else 'the KPI'} is counted in {clip(unit)}: "
+                f"{percent}={clip(raw)} has a % sign, but {name} is counted in {clip(unit)}: "
                 f"write {percent}={clip(raw.rstrip('% '))}, or unit=% if it is a percentage "
                 "now. Nothing was saved."
+            )
+        if "unit" in out:  # `unit=` typed beside it: the % would overrule what was typed
+            raise UsageError(
+                f"{percent}={clip(raw)} has a % sign, but unit= leaves {name} without a unit: "
+                f"write {percent}={clip(raw.rstrip('% '))}, or unit=% if it is a percentage. "
+                "Nothing was saved."
             )
         out["unit"] = "%"
     return out

@@ -46,6 +46,21 @@ async def test_a_percent_after_a_number_of_a_kpi_in_another_unit_is_refused(
     assert chat.core.store.kpis.get(chat.chat.key, "cac2") is None
 
 
+async def test_a_percent_beside_a_cleared_unit_is_refused_not_saved_as_a_percent_kpi(
+    chat: FakeChat,
+) -> None:
+    """`/kpi edit conv target=5% unit=` answered "target=5, unit=." and stored unit %: the
+    reply and the store disagreed. A unit typed empty beside a `%` is refused, like any
+    other unit typed beside one; nothing is saved."""
+    await chat.ok('/kpi add conv "Conv" target=80 perspective=finance')
+    assert await chat.error("/kpi edit conv target=5% unit=") == (
+        "target=5% has a % sign, but unit= leaves Conv without a unit: write target=5, or "
+        "unit=% if it is a percentage. Nothing was saved."
+    )
+    conv = chat.core.store.kpis.get(chat.chat.key, "conv")
+    assert conv is not None and (conv.target, conv.unit) == (80, "")
+
+
 async def test_a_mute_length_with_a_decimal_mark_is_read(chat: FakeChat) -> None:
     """`/alerts mute a 1,5 h` said "Unexpected words: h" and `1.5h` "not a duration": a
     length with a decimal mark (either one) is read, to the minute."""
