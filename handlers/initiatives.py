@@ -49,7 +49,7 @@ from handlers.parsing import (
     split_options,
 )
 from handlers.router import Router
-from handlers.undo_rules import counted_with
+from handlers.undo_rules import below_zero_without
 from scoring.initiatives import (
     DONE_DIGITS,
     CadenceProgress,
@@ -401,10 +401,9 @@ def _removal_not_below_zero(
     over the entry's own period for a cadence, the whole log otherwise."""
     if entry.amount <= 0:
         return
-    kept, span = counted_with(cmd, ctx, item, logs, entry)
-    total = round(sum(e.amount for e in kept), DONE_DIGITS)
-    left = round(total - entry.amount, DONE_DIGITS)
-    if left < 0:
+    below = below_zero_without(cmd, ctx, item, logs, entry)
+    if below is not None:
+        total, left, span = below
         raise UsageError(
             f"Removing #{entry.number} ({_signed(entry.amount)}) would take {item.name} below "
             f"zero: {render.num(total)} logged{span}, {render.num(left)} without it. Nothing "

@@ -29,6 +29,18 @@ def counted_with(
     return kept, f" this {item.cadence.period}" if here else f" in {period_label(period)}"
 
 
+def below_zero_without(
+    cmd: Command, ctx: Context, item: Initiative, logs: Sequence[ProgressLog], entry: ProgressLog
+) -> tuple[float, float, str] | None:
+    """(the total logged, what is left without `entry`, the span's words) when taking
+    `entry` out of `logs` would leave the count of work done below zero; None otherwise.
+    The one rule `/initiative unlog` and `/undo` of a `/log` refuse by."""
+    kept, span = counted_with(cmd, ctx, item, logs, entry)
+    total = round(sum(e.amount for e in kept), DONE_DIGITS)
+    left = round(total - entry.amount, DONE_DIGITS)
+    return (total, left, span) if left < 0 else None
+
+
 def undo_below_zero(cmd: Command, ctx: Context, changes: Sequence[Change]) -> str:
     """Why undoing `changes` would leave a count of work done below zero ("" if it would
     not): taking back a `/log +5` that a later `-3` corrected. (Putting back a removed
@@ -42,11 +54,11 @@ def undo_below_zero(cmd: Command, ctx: Context, changes: Sequence[Change]) -> st
         item = ctx.store.initiatives.get(chat, entry.initiative)
         if entry.amount <= 0 or item is None:
             continue
-        logs = ctx.store.initiatives.logs(chat, item.key)
-        kept, span = counted_with(cmd, ctx, item, logs, entry)
-        total = round(sum(e.amount for e in kept), DONE_DIGITS)
-        left = round(total - entry.amount, DONE_DIGITS)
-        if left < 0:
+        below = below_zero_without(
+            cmd, ctx, item, ctx.store.initiatives.logs(chat, item.key), entry
+        )
+        if below is not None:
+            total, left, span = below
             return (
                 f"without +{render.num(entry.amount)} (#{entry.number}) {item.name} would be "
                 f"below zero: {render.num(total)} logged{span}, {render.num(left)} without it. "
