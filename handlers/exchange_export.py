@@ -119,7 +119,7 @@ def sections_of(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def count_records(doc: Mapping[str, Any]) -> int:
-    """How many records a snapshot holds (settings and thresholds count as one each)."""
+    """How many records a snapshot holds (settings, thresholds and alerts count as one each)."""
     return sum(
         1 if name in SINGLE_SECTIONS else len(doc.get(name) or [])
         for name in SECTIONS

@@ -426,8 +426,9 @@ def dot_reading(
     values) has none to compare with, or the thousand is nearer to one of them than what
     was read (`14.000` after 1 200: 14 is 86× away, 14 000 only 12×; the 100× question
     asks only beyond 100×). `15.500` after 14 says nothing: 15.5 is the nearer. The one
-    home of this line: `/kpi set`, `/kpi import` and the ingest API all say it (`recent` may
-    be a function, called only for such a number)."""
+    home of this line: `/kpi set`, `/kpi import`, the ingest API, `/okr checkin`, `/log` and
+    hashtags, and scheduled pulls all say it (`recent` may be a function, called only for
+    such a number)."""
     if not _DOT_BEFORE_THREE.fullmatch(raw) or dots_group():
         return ""
     whole = raw.replace(".", "").translate(_TO_HYPHEN)
