@@ -29,7 +29,7 @@ from handlers.parsing import (
     chat_numbers,
     dot_reading,
     parse_date,
-    parse_number,
+    parse_value,
 )
 from handlers.router import Router
 from scoring.models import Kpi, Measurement
@@ -201,7 +201,7 @@ class _Batch:
             raise UsageError(f"no KPI '{key}'")
         if kpi.formula:  # as in /kpi import: its values follow from its inputs
             raise UsageError(f"{kpi.key} is calculated from its formula; send its inputs")
-        value = _number(item.get("value"))
+        value = _number(item.get("value"), kpi)
         day = self.today
         if item.get("date") is not None:
             if not isinstance(item["date"], str):
@@ -217,7 +217,7 @@ class _Batch:
         return kpi, value, day, note
 
 
-def _number(raw: Any) -> float:
+def _number(raw: Any, kpi: Kpi) -> float:
     if isinstance(raw, _OutOfRange):
         raise UsageError(f"value {raw.text} is out of range: numbers go from −1e15 to 1e15")
     if isinstance(raw, bool) or raw is None:
@@ -230,7 +230,7 @@ def _number(raw: Any) -> float:
             raise UsageError("value is out of range: numbers go from −1e15 to 1e15")
         return value
     if isinstance(raw, str):
-        return parse_number(raw, "value")
+        return parse_value(raw, kpi.key, kpi.name, kpi.unit, what="value")
     raise UsageError("value must be a number")
 
 

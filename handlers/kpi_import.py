@@ -20,7 +20,7 @@ from handlers.contract import Button, Command, CommandError, Context, Reply, Usa
 from handlers.parsing import (
     clip,
     dot_reading,
-    parse_number,
+    parse_value,
     sheet_delimiter,
     take_date,
     take_number_tokens,
@@ -78,7 +78,7 @@ class _Reader:
             raise UsageError("needs a key and a value")
         kpi = _not_calculated(self.kpi(fields[0]))
         raw, nxt = take_number_tokens(fields, 1)
-        value = parse_number(raw, kpi.key)
+        value = parse_value(raw, kpi.key, kpi.name, kpi.unit)
         self.raw = raw
         rest = tuple(fields[nxt:])
         found = self._days.get(rest)

@@ -22,7 +22,7 @@ from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
 from handlers.parsing import (
     dot_reading,
     note_of,
-    parse_number,
+    parse_value,
     take_date,
 )
 from handlers.parsing import take_number_tokens as take_number
@@ -129,7 +129,7 @@ def _unit_left_out(args: tuple[str, ...], unit: str) -> tuple[str, ...]:
 def _value(raw: str, kpi: Kpi) -> float:
     """The typed value, also glued to the KPI's unit (`95$`, `3min`, `$95`)."""
     try:
-        return parse_number(raw, kpi.key)
+        return parse_value(raw, kpi.key, kpi.name, kpi.unit)
     except UsageError:
         unit, typed = kpi.unit.casefold(), raw.casefold()
         bare = ""
@@ -139,7 +139,7 @@ def _value(raw: str, kpi: Kpi) -> float:
             bare = raw[len(unit) :]
         with suppress(UsageError):
             if bare:
-                return parse_number(bare, kpi.key)
+                return parse_value(bare, kpi.key, kpi.name, kpi.unit)
         raise  # the line names what was typed
 
 

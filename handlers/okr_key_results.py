@@ -29,6 +29,7 @@ from handlers.parsing import (
     parse_name,
     parse_number,
     parse_owner,
+    parse_value,
     parse_weight,
     split_options,
     take_number_tokens,
@@ -155,7 +156,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         value, nxt = kr.current if kr.current is not None else kr.start, 1
     else:
         raw, nxt = take_number_tokens(positional, 1)
-        value = parse_number(raw, kr.key)
+        value = parse_value(raw, kr.key, kr.name, kr.unit, edit="/okr kr edit")
         reading = dot_reading(raw, value, known)  # `14.000`, as /kpi set says it
     confidence = None
     if "confidence" in options:

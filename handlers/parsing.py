@@ -386,6 +386,28 @@ def parse_number(raw: str, what: str = "value") -> float:
     return value
 
 
+def parse_value(
+    raw: str, key: str, name: str, unit: str, *, what: str = "", edit: str = "/kpi edit"
+) -> float:
+    """A value typed for `key` (called `name`, counted in `unit`): a number as
+    `parse_number` reads it, and the one rule for a `%` typed after a value, which every
+    path that reads one (`/kpi set`, `/kpi import`, the ingest API, scheduled pulls, `/okr
+    checkin`) keeps. It was dropped without a word (`40%` saved as 40 € on a € KPI). On a
+    percent KPI it is the value; anywhere else it is refused with how to write it, `edit`
+    naming the command that makes `key` a percent one (`what`: the number's name in a
+    "not a number" line, `key` unless told): a value never changes what a KPI is
+    counted in (a pull or the API would do it unseen), and 40 € or 40 read from `40%` is
+    a guess."""
+    value = parse_number(raw, what or key)
+    if "%" in raw and unit != "%" and _INVISIBLE.sub("", raw).rstrip().endswith("%"):
+        counted = f"is counted in {clip(unit)}" if unit else "has no unit"
+        raise UsageError(
+            f"{clip(raw)} has a % sign, but {name} {counted}: write "
+            f"{clip(raw.rstrip('% '))}, or make it a percentage first: {edit} {key} unit=%"
+        )
+    return value
+
+
 #: The whole part of a grouped number, per grouping mark: threes (1,234,567) or the Indian
 #: lakh grouping (12,34,567); `9,5,0` is neither.
 _GROUPED = {

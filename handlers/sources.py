@@ -38,7 +38,7 @@ from handlers.parsing import (
     dot_reading,
     normalize_key,
     parse_date,
-    parse_number,
+    parse_value,
     split_options,
 )
 from handlers.router import Router
@@ -194,7 +194,7 @@ def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: 
             if not raw:
                 continue
             try:
-                value = parse_number(raw, kpi.key)
+                value = parse_value(raw, kpi.key, kpi.name, kpi.unit)
             except CommandError as exc:
                 result.problems.append(f"line {number}, {column}: {exc}")
                 continue
