@@ -174,7 +174,8 @@ def typed_fields(options: Mapping[str, str], kpi: Kpi | None = None) -> dict[str
 
     A `%` after a number (`target=40 %`) was dropped without a word: it makes a KPI without
     a unit a percent KPI (`as_read` says so), and is refused on a KPI counted in another unit
-    or beside a unit typed empty (`unit=`), which it would overrule.
+    or beside a unit typed in the same command (`unit=kg`, `unit=`), which it would overrule;
+    that refusal names the unit as typed, not as if the KPI were counted in it already.
     """
     out: dict[str, Any] = {}
     for field, raw in options.items():
@@ -188,17 +189,16 @@ def typed_fields(options: Mapping[str, str], kpi: Kpi | None = None) -> dict[str
     unit = out.get("unit", kpi.unit if kpi is not None else "")
     if percent is not None and unit != "%":
         raw, name = options[percent], kpi.name if kpi is not None else "the KPI"
-        if unit:
+        if "unit" in out:  # typed beside it (`unit=kg`, `unit=`): said as typed, not as stored
+            typed = f"unit={clip(unit)} is typed with it"
+            but = typed if unit else f"unit= leaves {name} without a unit"
+        elif unit:
+            but = f"{name} is counted in {clip(unit)}"
+        if "unit" in out or unit:
             raise UsageError(
-                f"{percent}={clip(raw)} has a % sign, but {name} is counted in {clip(unit)}: "
-                f"write {percent}={clip(raw.rstrip('% '))}, or unit=% if it is a percentage "
-                "now. Nothing was saved."
-            )
-        if "unit" in out:  # `unit=` typed beside it: the % would overrule what was typed
-            raise UsageError(
-                f"{percent}={clip(raw)} has a % sign, but unit= leaves {name} without a unit: "
-                f"write {percent}={clip(raw.rstrip('% '))}, or unit=% if it is a percentage. "
-                "Nothing was saved."
+                f"{percent}={clip(raw)} has a % sign, but {but}: write "
+                f"{percent}={clip(raw.rstrip('% '))}, or unit=% if it is a percentage"
+                f"{'' if 'unit' in out else ' now'}. Nothing was saved."
             )
         out["unit"] = "%"
     return out

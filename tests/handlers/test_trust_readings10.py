@@ -3,6 +3,7 @@ failed with the reply the user got, then passed with the fix."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -39,23 +40,29 @@ async def test_a_percent_after_a_number_of_a_kpi_in_another_unit_is_refused(
     )
     assert await chat.error("/kpi edit cac target=70%") == refusal
     assert await chat.error('/kpi add cac2 "CAC" target=70% unit=€ perspective=finance') == (
-        refusal.replace("CAC is counted", "the KPI is counted")
-    )
+        "target=70% has a % sign, but unit=€ is typed with it: write target=70, or unit=% if "
+        "it is a percentage. Nothing was saved."
+    )  # said as typed (pct10): it said "the KPI is counted in €", of a KPI not yet made
     cac = chat.core.store.kpis.get(chat.chat.key, "cac")
     assert cac is not None and cac.target == 80
     assert chat.core.store.kpis.get(chat.chat.key, "cac2") is None
 
 
-async def test_a_percent_beside_a_cleared_unit_is_refused_not_saved_as_a_percent_kpi(
-    chat: FakeChat,
+@pytest.mark.parametrize(
+    "unit, but",
+    [("", "unit= leaves Conv without a unit"), ("kg", "unit=kg is typed with it")],
+)
+async def test_a_percent_beside_a_unit_typed_in_the_same_command_is_refused_as_typed(
+    chat: FakeChat, unit: str, but: str
 ) -> None:
     """`/kpi edit conv target=5% unit=` answered "target=5, unit=." and stored unit %: the
     reply and the store disagreed. A unit typed empty beside a `%` is refused, like any
-    other unit typed beside one; nothing is saved."""
+    other unit typed beside one; nothing is saved. `unit=kg target=5%` said "Conv is
+    counted in kg", as if kg were the KPI's unit already (pct10): it says what was typed."""
     await chat.ok('/kpi add conv "Conv" target=80 perspective=finance')
-    assert await chat.error("/kpi edit conv target=5% unit=") == (
-        "target=5% has a % sign, but unit= leaves Conv without a unit: write target=5, or "
-        "unit=% if it is a percentage. Nothing was saved."
+    assert await chat.error(f"/kpi edit conv target=5% unit={unit}") == (
+        f"target=5% has a % sign, but {but}: write target=5, or unit=% if it is a percentage. "
+        "Nothing was saved."
     )
     conv = chat.core.store.kpis.get(chat.chat.key, "conv")
     assert conv is not None and (conv.target, conv.unit) == (80, "")
