@@ -36,7 +36,7 @@ _WELL_KNOWN = {
 }
 
 #: Abbreviations people type that are not IANA names, each with the one city it means
-#: (ambiguous ones, IST or CST, are left to the list of close names).
+#: (ones with more than one meaning are in `_AMBIGUOUS`).
 _ABBREVIATIONS = {
     "msk": "Europe/Moscow",
     "pst": "America/Los_Angeles",
@@ -47,7 +47,14 @@ _ABBREVIATIONS = {
     "cest": "Europe/Berlin",
     "eest": "Europe/Helsinki",
     "jst": "Asia/Tokyo",
-    "aest": "Australia/Sydney",
+}
+#: Abbreviations with more than one meaning, each with its cities: none is picked, as a
+#: guess would put a chat an hour or more off (AEST is Sydney's winter time and Brisbane's
+#: all year; IST is India, Ireland and Israel; CST is Chicago and China).
+_AMBIGUOUS = {
+    "aest": ("Australia/Sydney", "Australia/Brisbane"),
+    "ist": ("Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"),
+    "cst": ("America/Chicago", "Asia/Shanghai"),
 }
 
 
@@ -83,6 +90,12 @@ def _not_a_zone(raw: str, now: datetime) -> str:
     city = _ABBREVIATIONS.get(raw.strip().casefold())
     if city is not None:
         return f"'{clip(raw)}' is an abbreviation, not a timezone: use /timezone {city}."
+    if meanings := _AMBIGUOUS.get(raw.strip().casefold()):
+        *first, last = (f"/timezone {c}" for c in meanings)
+        return (
+            f"'{clip(raw)}' is an abbreviation with more than one meaning, not a timezone: use "
+            f"the city whose clock you keep, e.g. {', '.join(first)} or {last}."
+        )
     names = _zones()
     # Area/City names only: 'MSK' was offered MST, a fixed US offset kept for old systems.
     cities = [name for name in names if "/" in name]

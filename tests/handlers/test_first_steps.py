@@ -98,3 +98,20 @@ async def test_a_zone_abbreviation_points_to_its_city_not_to_a_near_spelling(
     assert "Did you mean Europe/Moscow, " in await chat.error("/timezone Europe/Moscw")
     assert "MST" not in await chat.error("/timezone MSKK")
     assert await chat.ok("/timezone MST")  # an IANA name still: taken as typed
+
+
+async def test_an_abbreviation_with_two_meanings_names_each_city_not_one(chat: FakeChat) -> None:
+    """'AEST' named Australia/Sydney only, but Brisbane keeps AEST all year (no summer
+    time), an hour off half the year (pct10); like IST and CST, which got a bare "not a
+    timezone", an abbreviation with more than one meaning names its cities and sets none."""
+    assert await chat.error("/timezone AEST") == (
+        "'AEST' is an abbreviation with more than one meaning, not a timezone: use the city "
+        "whose clock you keep, e.g. /timezone Australia/Sydney or /timezone Australia/Brisbane."
+    )
+    assert await chat.error("/timezone ist") == (
+        "'ist' is an abbreviation with more than one meaning, not a timezone: use the city "
+        "whose clock you keep, e.g. /timezone Asia/Kolkata, /timezone Europe/Dublin or "
+        "/timezone Asia/Jerusalem."
+    )
+    assert "America/Chicago or /timezone Asia/Shanghai." in await chat.error("/timezone CST")
+    assert chat.core.store.chats.settings(chat.chat.key).timezone == "UTC"
