@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -46,6 +47,7 @@ from storage.alert_state import AlertSettings, StoredState, stored_state
 from storage.base import instant_text, to_doc
 
 __all__ = [
+    "Declined",
     "end_expired_mutes",
     "evaluate_chat",
     "evaluate_kpi",
@@ -68,6 +70,20 @@ Said = Transition | dict[str, Any]
 MAX_CHARTS = 6  # a grouped alert's small multiples: the first six KPIs
 
 
+@dataclass(frozen=True)
+class Declined:
+    """What `/kpi set`'s quick path read at `now` before it gave up (`kpi_set._quick`): the
+    chat's alert settings (no mute ran out) and thresholds, and the live KPI `kpi`'s stored
+    alert state document, which `quiet_step` declined at `now` for the value now recorded.
+    Handed on so the alert step neither reads them again nor asks `quiet_step` twice."""
+
+    now: datetime
+    settings: AlertSettings
+    thresholds: Thresholds
+    kpi: str
+    state: Mapping[str, Any]
+
+
 def on_values_recorded(
     ctx: Context,
     chat: str,
@@ -75,19 +91,21 @@ def on_values_recorded(
     *,
     tz: ZoneInfo | None = None,
     thresholds: Thresholds | None = None,
+    declined: Declined | None = None,
 ) -> None:
     """The entry point for recorded values: evaluate the chat's `kpis` (one `/kpi set`, an
     import, a mute's end) and flush once, so their alerts group together. `tz` and
-    `thresholds`, when given, are the chat's as the caller just read them.
+    `thresholds`, when given, are the chat's as the caller just read them; `declined`,
+    what the quick `/kpi set` read and decided in this atomic step (its `now` is this one).
 
     Runs inside the mutating command's atomic step, so it must not await: state and
     outbox entries are written synchronously and become durable with the command. Each
     KPI's *current* reading is evaluated: a back-dated value that leaves it as it was is
     a reading already counted, so it changes nothing and says nothing.
     """
-    now = ctx.clock()
+    now = ctx.clock() if declined is None else declined.now
     with ctx.store.alerts.batch():  # the chat's alert book is written once
-        settings = end_expired_mutes(ctx, chat, now)
+        settings = end_expired_mutes(ctx, chat, now, declined.settings if declined else None)
         evaluate_chat(
             ctx,
             chat,
@@ -96,6 +114,7 @@ def on_values_recorded(
             tz=zone_of(ctx, chat) if tz is None else tz,
             now=now,
             thresholds=thresholds,
+            declined=None if declined is None else {declined.kpi: declined.state},
         )
 
 
@@ -110,13 +129,15 @@ def evaluate_chat(
     thresholds: Thresholds | None = None,
     stored: Mapping[str, StoredState] | None = None,
     readings: Mapping[str, tuple[Kpi, Measurement]] | None = None,
+    declined: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[list[Said], bool]:
     """Evaluate `kpis` of the chat (`evaluate_kpi`) and queue what they say, together.
 
     The one place a chat's KPIs are evaluated, for commands and for the sweep alike.
     Returns the transitions and whether the queue flushed the chat's alerts at `now`.
     `stored` and `readings`: KPIs' alert states and current readings as the caller read
-    them in this atomic step (not read again).
+    them in this atomic step (not read again); `declined`: live KPIs' state documents
+    that `quiet_step` already declined at `now` with their current reading (`Declined`).
     """
     if thresholds is None:
         thresholds = ctx.store.scorecards.thresholds(chat)
@@ -124,8 +145,9 @@ def evaluate_chat(
     for kpi in kpis:
         known = stored.get(kpi.key) if stored is not None else None
         current = readings.get(kpi.key) if readings is not None else None
+        doc = declined.get(kpi.key) if declined is not None else None
         transitions.extend(
-            evaluate_kpi(ctx, chat, kpi, settings, tz, thresholds, now, known, current)
+            evaluate_kpi(ctx, chat, kpi, settings, tz, thresholds, now, known, current, doc)
         )
     settle_whole_days(ctx, chat, kpis, settings, now)
     return transitions, queue(ctx, chat, transitions, settings=settings, now=now)
@@ -345,6 +367,7 @@ def evaluate_kpi(
     now: datetime,
     stored: StoredState | None = None,
     current: tuple[Kpi, Measurement] | None = None,
+    declined: Mapping[str, Any] | None = None,
 ) -> list[Said]:
     """Step one KPI's alert state with its current reading; persist it; return transitions.
 
@@ -353,7 +376,8 @@ def evaluate_kpi(
     silently (demo, import, restore, older stores): 90 days of data are not a "first
     reading". A KPI's very first value, or its first out of test mode, is announced.
     `stored` and `current`: its state and `current_reading` as the caller just read them
-    (else they are read here).
+    (else they are read here); `declined`: its live state document, which `quiet_step`
+    already declined at `now` with this reading (not read, nor asked, again).
     """
     if current is None:
         current = current_reading(ctx, chat, kpi)
@@ -361,9 +385,17 @@ def evaluate_kpi(
         return []
     kpi, reading = current
     if stored is None:
-        found = ctx.store.alerts.state_doc(chat, kpi.key)
+        found = (
+            (declined, False)
+            if declined is not None
+            else ctx.store.alerts.state_doc(chat, kpi.key)
+        )
         if found is not None and found[1] == kpi.test:
-            quiet = quiet_step(found[0], kpi, reading, settings, thresholds, now)
+            quiet = (
+                None
+                if declined is not None
+                else quiet_step(found[0], kpi, reading, settings, thresholds, now)
+            )
             if quiet is not None:
                 ctx.store.alerts.put_state_doc(chat, kpi.key, quiet, test=kpi.test)
                 return []

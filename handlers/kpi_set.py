@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import alert_pipeline, calculated, render
 from handlers.alert_judge import quiet_step
+from handlers.alert_pipeline import Declined
 from handlers.common import author_id, chat_zone, kpi_or_fail, need, who
 from handlers.contract import (
     Command,
@@ -69,7 +70,8 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         about = f"the recent values of {kpi.name}"
         return ask_first(cmd, ctx, "kpi-set", payload, recent, about=about, unit=kpi.unit)
     measured = _measurement(cmd, kpi, value, day, note, now)
-    saved = _quick(cmd, ctx, kpi, measured, latest) or _record(cmd, ctx, kpi, measured, zone)
+    quick = _quick(cmd, ctx, kpi, measured, latest)
+    saved = quick if isinstance(quick, Reply) else _record(cmd, ctx, kpi, measured, zone, quick)
     reading = dot_reading(raw, value, recent)  # `14.000`: said unless its reading fits
     return saved.model_copy(update={"text": f"{saved.text}\n{reading}"}) if reading else saved
 
@@ -144,17 +146,23 @@ def _value(raw: str, kpi: Kpi) -> float:
 
 
 def _record(
-    cmd: Command, ctx: Context, kpi: Kpi, measurement: Measurement, zone: ZoneInfo
+    cmd: Command,
+    ctx: Context,
+    kpi: Kpi,
+    measurement: Measurement,
+    zone: ZoneInfo,
+    declined: Declined | None = None,
 ) -> Reply:
-    """Save `measurement` (recorded at its `at`, in the chat's `zone`) and say what it changed."""
+    """Save `measurement` (recorded at its `at`, in the chat's `zone`) and say what it changed;
+    `declined`: what `_quick` read and decided before it gave up (not done again)."""
     value, day, now = measurement.value, measurement.day, measurement.at
     today = now.date()
     chat = cmd.chat.key
     replaced = ctx.store.kpis.record_doc(chat, measurement)  # its value is all we need
     recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, now)
-    thresholds = ctx.store.scorecards.thresholds(chat)
+    thresholds = ctx.store.scorecards.thresholds(chat) if declined is None else declined.thresholds
     alert_pipeline.on_values_recorded(
-        ctx, chat, [kpi, *recomputed], tz=zone, thresholds=thresholds
+        ctx, chat, [kpi, *recomputed], tz=zone, thresholds=thresholds, declined=declined
     )
     latest = ctx.store.kpis.latest(chat, kpi.key)
     period_value, period_text = _period_total(ctx, chat, kpi, value, day)
@@ -210,13 +218,14 @@ def _quick(
     kpi: Kpi,
     reading: Measurement,
     latest: Sequence[Mapping[str, Any]],
-) -> Reply | None:
+) -> Reply | Declined | None:
     """`_record` of the common `/kpi set`, on the stored documents: a live KPI scored on its
     last value (`agg=last`) that no formula reads, a value for its newest day or later
     (`latest`: the index's documents before it), no mute run out, and a reading that leaves
     its alert colour as it is (`alert_judge.quiet_step`). Then a set writes the value, the
     index and the alert state, and the alert pipeline's models and batch have nothing to
-    do. None, with nothing written, for any other set (`_record` does it).
+    do. Nothing written for any other set (`_record` does it): None, or, when the colour
+    moves or a reminder is due, what was read and decided (`Declined`), for `_record`.
     `test_quick_set` holds both paths to the same stored tables and replies."""
     chat = cmd.chat.key
     value, day = reading.value, reading.day
@@ -235,7 +244,7 @@ def _quick(
     thresholds = ctx.store.scorecards.thresholds(chat)
     state = quiet_step(found[0], kpi_on(kpi, day), reading, settings, thresholds, at)
     if state is None:
-        return None
+        return Declined(at, settings, thresholds, kpi.key, found[0])
     old = ctx.store.kpis.record_doc(chat, reading)
     # `values_changed` of a KPI no formula reads: the key results it drives follow it
     calculated.sync_key_results(ctx, chat, [kpi])

@@ -1,14 +1,16 @@
 """`kpi_set._quick`, the common `/kpi set` on stored documents: over any sequence of sets,
 mutes, edits, zones, clock moves, unsets and undos, a chat with it gives the same replies
 and stores the same tables, byte for byte, as a chat where every set takes `_record`'s
-general path; planted bugs (the replaced value said wrong, the alert state left behind)
-fail that."""
+general path; planted bugs (the replaced value said wrong, the alert state left behind,
+a colour-changing set's hand-off to `_record` judged at another time) fail that."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
@@ -17,7 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_core
-from handlers import calculated, kpi_set
+from handlers import alert_judge, alert_pipeline, calculated, kpi_set
 from tests.support import (
     FakeChat,
     FixedClock,
@@ -199,6 +201,43 @@ def test_the_property_catches_a_quick_set_that_leaves_its_key_result_behind(
     def quick(*args: Any) -> Any:
         with mock.patch.object(calculated, "sync_key_results", lambda *a: None):
             return real_quick(*args)
+
+    monkeypatch.setattr(kpi_set, "_quick", quick)
+    with pytest.raises(AssertionError):
+        _UNSHRUNK(given(STEPS)(_same))()
+
+
+def test_a_colour_changing_set_asks_quiet_step_once() -> None:
+    """A set that moves the colour: `_quick` asks `quiet_step`, is declined, and hands what
+    it read and decided to `_record`, whose alert step does not ask again."""
+    asked: list[tuple[str, float]] = []
+    real = alert_judge.quiet_step
+
+    def counting(*args: Any) -> Any:
+        asked.append((args[1].key, args[2].value))
+        return real(*args)
+
+    with (
+        mock.patch.object(kpi_set, "quiet_step", counting),
+        mock.patch.object(alert_pipeline, "quiet_step", counting),
+    ):
+        said, _ = asyncio.run(_chat(["/kpi set a 55", "/kpi set a 98"]))
+    assert asked.count(("a", 55)) == 1  # the yellow kept: the quick path's step
+    assert asked.count(("a", 98)) == 1  # the move to green: asked once, not twice
+    assert said[-1].startswith("/kpi set a 98 -> answer: Saved Plain = 98 (replaced 55)")
+
+
+def test_the_property_catches_a_hand_off_that_judges_at_another_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted bug: `_quick` hands `_record` a `now` a day off the one it judged at."""
+    real_quick = kpi_set._quick
+
+    def quick(*args: Any) -> Any:
+        found = real_quick(*args)
+        if isinstance(found, alert_pipeline.Declined):
+            return replace(found, now=found.now + timedelta(days=1))
+        return found
 
     monkeypatch.setattr(kpi_set, "_quick", quick)
     with pytest.raises(AssertionError):
