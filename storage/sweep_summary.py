@@ -3,11 +3,12 @@ small document (`sweep:<chat>`) instead of a table per KPI and per initiative lo
 
 Per KPI people type values for: key, name, owner, `every` and the day of its latest
 value. Per open initiative with a cadence: the initiative and the (time, amount) of each
-entry logged since shortly before its current period began. Per KPI defined (removed, in
-test mode or calculated too): its definition, without the fields that hold their
-defaults, which is what a red KPI's reminder reads of it: a cold sweep then loads no
-table of KPI definitions (6 KB a chat, three quarters of what it loaded) to judge one red
-KPI in each chat.
+entry logged since shortly before its current period began, the time as whole microseconds
+since the epoch (`micros`), so a sweep compares numbers and parses no time. Per KPI
+defined (removed, in test mode or calculated too): its definition, without the fields
+that hold their defaults, which is what a red KPI's reminder reads of it: a cold sweep
+then loads no table of KPI definitions (6 KB a chat, three quarters of what it loaded)
+to judge one red KPI in each chat.
 
 Correct whoever writes: the engine drops a chat's summary in the same step as any change
 to a table it summarises (`Tables.summarises`: KPI definitions, KPI indexes, initiatives
@@ -40,8 +41,9 @@ __all__ = ["KIND", "SOURCES", "CadenceFacts", "SweepSummary", "SweepSummaryRepo"
 KIND: Final = "sweep:"
 #: Table kinds a summary is built from: a change to any of them drops the chat's summary.
 SOURCES: Final = (*KpiRepo.SUMMARISED, *InitiativeRepo.SUMMARISED)
-#: The document's format; a stored summary of another format is rebuilt.
-FORMAT: Final = 2
+#: The document's format; a stored summary of another format is rebuilt (3: log times
+#: as `micros`, 2 had them as ISO text).
+FORMAT: Final = 3
 #: A KPI definition's fields that have defaults, as `to_doc` writes those defaults: a
 #: definition in the summary leaves out each field that holds its default, and validating
 #: it fills the same value back in (`test_sweep_summary` holds the two models equal).
@@ -50,16 +52,24 @@ _KPI_DEFAULTS: Final = {
     for name, field in Kpi.model_fields.items()
     if not field.is_required()
 }
-_TIME: Callable[[tuple[datetime, float]], datetime] = itemgetter(0)
-_AMOUNT: Callable[[tuple[datetime, float]], float] = itemgetter(1)
+_TIME: Callable[[Sequence[Any]], int] = itemgetter(0)
+_AMOUNT: Callable[[Sequence[Any]], float] = itemgetter(1)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def micros(at: datetime) -> int:
+    """An aware instant as whole microseconds since the epoch: ordered exactly as the
+    instants are (a datetime holds whole microseconds), whatever their offsets."""
+    return (at - _EPOCH) // _MICROSECOND
 
 
 @dataclass(frozen=True)
 class CadenceFacts:
     """An open initiative with a cadence and what was logged for it from `since` on.
 
-    Kept as stored (`doc`, `stored_logs`): the initiative is validated and the log times
-    parsed only when a sweep gets that far (not for one whose period's target is met).
+    Kept as stored (`doc`, `stored_logs`: [`micros` of its time, amount] per entry): the
+    initiative is validated only when a sweep gets that far, and no log time is parsed.
     """
 
     key: str
@@ -74,21 +84,15 @@ class CadenceFacts:
         """The initiative itself."""
         return Initiative.model_validate(self.doc)
 
-    @functools.cached_property
-    def logs(self) -> tuple[tuple[datetime, float], ...]:
-        """(time, amount) of each entry logged from `since` on, in log order."""
-        return tuple(
-            [(datetime.fromisoformat(at), float(amount)) for at, amount in self.stored_logs]
-        )
-
     def total(self, since: datetime) -> float | None:
         """The amount logged from `since` on, or None when `since` is before what is kept."""
         if since < self.since:
             return None
-        logs = self.logs
+        logs = self.stored_logs
         # sum() of those amounts in log order as b4f5814 added them (from Python 3.12 sum()
         # compensates its rounding, a loop would not), picked at C speed: no call per entry
-        return sum(compress(map(_AMOUNT, logs), map(since.__le__, map(_TIME, logs))))
+        at = micros(since).__le__
+        return sum(compress(map(float, map(_AMOUNT, logs)), map(at, map(_TIME, logs))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +205,7 @@ class SweepSummaryRepo:
                 {
                     "initiative": to_doc(item),
                     "since": since.isoformat(),
-                    "logs": [[at.isoformat(), amount] for at, amount in logs],
+                    "logs": [[micros(at), amount] for at, amount in logs],
                 }
             )
         definitions: dict[str, dict[str, Any]] = {}

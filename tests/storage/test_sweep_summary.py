@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +91,78 @@ def test_a_cadence_total_is_sum_of_its_amounts_from_since_in_log_order() -> None
     adding one by one does not (1.9 against 1.9000000000000001 here), so the sweep could
     call a met cadence behind; `math.fsum` stands in for 3.12's `sum`."""
     amounts = [0.1, 0.2, 0.3, 0.1, 0.2, 0.7, 0.3]
-    stored = [[(AT + timedelta(hours=h)).isoformat(), a] for h, a in enumerate(amounts)]
-    stored.insert(0, [(AT - timedelta(hours=1)).isoformat(), 5.0])  # before the period
+    micros = sweep_summary.micros
+    stored = [[micros(AT + timedelta(hours=h)), a] for h, a in enumerate(amounts)]
+    stored.insert(0, [micros(AT - timedelta(hours=1)), 5.0])  # before the period
     facts = sweep_summary.CadenceFacts("posts", "week", 4, AT - timedelta(days=1), {}, stored)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sweep_summary, "sum", math.fsum, raising=False)
         assert facts.total(AT) == math.fsum(amounts)
+
+
+_OFFSETS = st.sampled_from(
+    [timedelta(hours=h) for h in (-14, -5, 0, 2, 14)] + [timedelta(hours=5, minutes=30)]
+)
+_ENTRIES = st.lists(
+    st.tuples(
+        st.integers(0, 3) | st.integers(0, 20 * 24 * 3600 * 10**6),  # µs after 1 Nov (UTC)
+        _OFFSETS,
+        st.sampled_from((1.0, 0.1, 0.2, 2.5, -1.0)),
+    ),
+    max_size=6,
+)
+
+
+def _totals_agree(entries: list[tuple[int, timedelta, float]], since: list[datetime]) -> None:
+    """The summary's total from `since` on equals the amounts of the stored entries whose
+    instant is not before `since`, added in log order (`logs` reads them in time order),
+    for each `since` and each entry's own instant and a microsecond either side of it
+    (log times in any offset)."""
+    store = open_store(None)
+    store.initiatives.put(
+        CHAT, Initiative(key="posts", name="Posts", cadence=Cadence(count=4, period="month"))
+    )
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    logged = []  # as stored, in log order
+    for after, offset, amount in entries:
+        at = (start + timedelta(microseconds=after)).astimezone(timezone(offset))
+        entry = ProgressLog(initiative="posts", amount=amount, at=at)
+        logged.append(store.initiatives.log(CHAT, entry))
+    facts = store.sweeps.get(CHAT, AT).cadence[0]
+    edges = [e.at + timedelta(microseconds=d) for e in logged for d in (-1, 0, 1)]
+    for when in [*since, *edges]:
+        if when >= facts.since:
+            assert facts.total(when) == sum(e.amount for e in logged if e.at >= when), str(when)
+
+
+@settings(max_examples=60, deadline=None)
+@given(entries=_ENTRIES, offset=_OFFSETS, after=st.integers(0, 20 * 24 * 3600))
+def test_a_cadence_total_counts_the_entries_from_since_on_whatever_their_offsets(
+    entries: list[tuple[int, timedelta, float]], offset: timedelta, after: int
+) -> None:
+    """The summary keeps log times as microseconds since the epoch and compares numbers:
+    the same entries count as comparing the instants would, at any offset, to the
+    microsecond."""
+    since = (datetime(2026, 11, 1, tzinfo=UTC) + timedelta(seconds=after)).astimezone(
+        timezone(offset)
+    )
+    _totals_agree(entries, [since])
+
+
+def test_log_times_compared_as_wall_clocks_are_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planted bug: the times kept as their wall clocks, not their instants, so an
+    entry logged at 10:00+02:00 (08:00 UTC) would count from 09:00 UTC on."""
+    entries = [(8 * 3600 * 10**6, timedelta(hours=2), 1.0)]  # 10:00+02:00
+    since = [datetime(2026, 11, 1, 9, tzinfo=UTC)]
+    _totals_agree(entries, since)
+    wall = datetime(1970, 1, 1)
+
+    def wall_clock(at: datetime) -> int:
+        return (at.replace(tzinfo=None) - wall) // timedelta(microseconds=1)
+
+    monkeypatch.setattr(sweep_summary, "micros", wall_clock)
+    with pytest.raises(AssertionError, match="09:00"):
+        _totals_agree(entries, since)
 
 
 _NUMBERS = st.floats(-1e6, 1e6, allow_nan=False)
