@@ -161,15 +161,19 @@ class Core:
 
     async def stop(self) -> None:
         """Stop the scheduler, send alerts still waiting for their group, stop delivery;
-        then say a damaged table the warm-up found (the bot's exit line)."""
+        then say a damaged table the warm-up or that flush found (the bot's exit line): a
+        flush that reads one must not leave delivery running."""
         failed = await self._stop_jobs()
         released = 0
-        with self.store.atomic():
-            for chat in self.store.alerts.chats_with_queued_alerts():
-                released += alert_pipeline.flush_due(
-                    self.ctx, chat, self.ctx.clock(), release="groups"
-                )
-        await self.store.commit()
+        try:
+            with self.store.atomic():
+                for chat in self.store.alerts.chats_with_queued_alerts():
+                    released += alert_pipeline.flush_due(
+                        self.ctx, chat, self.ctx.clock(), release="groups"
+                    )
+            await self.store.commit()
+        except StoreError as exc:
+            failed = failed or exc  # the warm-up's, found first, is the one said
         if self.delivery is not None:
             if released:
                 self.delivery.wake()
