@@ -45,6 +45,9 @@ class Tables(Protocol):
     def drop_table(self, name: str) -> None:
         """Remove a table and its documents."""
 
+    def known_absent(self, names: Iterable[str]) -> None:
+        """Tables the caller knows are not stored (a log's blocks about to be opened)."""
+
     def table_names(self, prefix: str = "") -> set[str]:
         """Names of the stored tables starting with `prefix`."""
 
@@ -421,6 +424,7 @@ class AppendLog:
     def _open_and_append(self, docs: Iterable[Mapping[str, Any]], handed_over: bool) -> None:
         """`append` through the index: opening blocks as the last one fills."""
         blocks = self._index()
+        top = blocks[-1][0] if blocks else 0
         opened = False
         placed: dict[int, list[Mapping[str, Any]]] = {}
         for doc in docs:
@@ -434,6 +438,8 @@ class AppendLog:
             placed.setdefault(last[0], []).append(doc)
             last[1] += 1
             last[2] = max(last[2], day)
+        if opened:  # numbered past every block the log held: cannot be stored, not looked for
+            self._db.known_absent(f"{self._prefix}{n}" for n in placed if n > top)
         for n, block_docs in placed.items():
             self._db.edit(f"{self._prefix}{n}", added=block_docs, handed_over=handed_over)
         if opened:

@@ -521,6 +521,17 @@ class Database:
         """Delete a table and its documents."""
         self._drop(name)
 
+    def known_absent(self, names: Iterable[str]) -> None:
+        """Remember tables the caller knows are not stored as absent, as a load on demand
+        would find them, without asking the backend: a log's block numbered past every one
+        it held, about to be opened (an audit block every 16 commands was a query on the
+        loop thread for a table that cannot exist). Tables with unsaved changes or cached
+        are left as they are."""
+        self._check_open()
+        for name in names:
+            if name not in self._cache and name not in self._dirty and name not in self._inflight:
+                self._remember(name, None)
+
     def put_table(self, name: str, docs: Mapping[int, Mapping[str, Any]]) -> None:
         """Replace a table's documents (ids kept), e.g. to move or migrate it whole."""
         self._put(name, {str(doc_id): dict(doc) for doc_id, doc in docs.items()}, owned=False)
