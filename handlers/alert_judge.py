@@ -44,6 +44,7 @@ __all__ = [
     "change_step",
     "current_reading",
     "now_note",
+    "quiet_judged",
     "quiet_step",
     "reminder_step",
     "step",
@@ -102,18 +103,32 @@ def quiet_step(
     old one with the reading in it and no count, exactly `to_doc` of `step`'s state, and
     there is no transition; None otherwise (`step` decides). Most `/kpi set`s are this,
     and the model round trip (parse, copy, serialise) was most of their alert step."""
+    judged = quiet_judged(state, kpi, reading, settings, thresholds, now)
+    return None if judged is None else judged[0]
+
+
+def quiet_judged(
+    state: Mapping[str, Any],
+    kpi: Kpi,
+    reading: Measurement,
+    settings: AlertSettings,
+    thresholds: Thresholds,
+    now: datetime,
+) -> tuple[dict[str, Any], Status] | None:
+    """`quiet_step`, with the colour the reading earns before hysteresis found on the way
+    (`scoring.status.colour`, what `kpi_status` shows of a live KPI): the quick `/kpi
+    set`'s reply says it without scoring the value a second time."""
     status = _COLOURS.get(state["status"])
     last = state.get("last_notified")
     if status is None or last is None or state["kpi"] != kpi.key:
         return None  # no colour yet, or a muted change to catch up on
-    value = reading.value
     policy = settings.policy
-    share, kept = _settled(status, kpi, value, policy.hysteresis, thresholds)
+    share, raw, kept = _scored(status, kpi, reading.value, policy.hysteresis, thresholds)
     if kept is not status:
         return None
     if status is Status.RED and now - datetime.fromisoformat(last) >= policy.repeat:
         return None  # a reminder is due
-    return _with_reading(state, reading, share)
+    return _with_reading(state, reading, share), raw
 
 
 def _with_reading(state: Mapping[str, Any], reading: Measurement, share: float) -> dict[str, Any]:
@@ -136,6 +151,14 @@ def _settled(
 ) -> tuple[float, Status]:
     """A reading's performance share, and the colour a state at `status` settles at with
     it (`would_be_status` then `settle`, the share computed once)."""
+    share, _, kept = _scored(status, kpi, value, hysteresis, thresholds)
+    return share, kept
+
+
+def _scored(
+    status: Status, kpi: Kpi, value: float, hysteresis: float, thresholds: Thresholds
+) -> tuple[float, Status, Status]:
+    """`_settled`, with the colour the reading earns before hysteresis between them."""
     share = performance(kpi, value)
     raw = colour(kpi, value, share, thresholds)
     kept = settle(
@@ -147,7 +170,7 @@ def _settled(
         thresholds=thresholds,
         hysteresis=hysteresis,
     )
-    return share, kept
+    return share, raw, kept
 
 
 def reminder_step(

@@ -9,9 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import alert_pipeline, calculated, render
-from handlers.alert_judge import quiet_step
+from handlers.alert_judge import quiet_judged
 from handlers.alert_pipeline import Declined
-from handlers.common import author_id, chat_zone, kpi_or_fail, need, who
+from handlers.common import author_id, chat_zone, kpi_or_fail, need, who, zone_of
 from handlers.contract import (
     Command,
     Context,
@@ -30,7 +30,7 @@ from handlers.parsing import take_number_tokens as take_number
 from handlers.render import AGG_WORDS
 from scoring.aggregation import combine, kpi_period, period_label
 from scoring.kpi import progress
-from scoring.models import Kpi, Measurement, Thresholds
+from scoring.models import Kpi, Measurement, Status, Thresholds
 from scoring.status import kpi_status
 from scoring.targets import kpi_on
 from storage.kpis import values_of
@@ -50,27 +50,30 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     than 100× away from the KPI's recent values is only saved after you confirm it.
     """
     need(cmd.args, 2)
+    chat = cmd.chat.key
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
     if kpi.formula:
         raise _calculated(kpi)
-    args = _unit_left_out(cmd.args, kpi.unit)
+    args = cmd.args if len(cmd.args) == 2 else _unit_left_out(cmd.args, kpi.unit)
     raw, nxt = take_number(args, 1)
     value = _value(raw, kpi)
-    zone = chat_zone(cmd, ctx)  # read once per command
+    zone = zone_of(ctx, chat)  # read once per command
     now = ctx.clock().astimezone(zone)
     today = now.date()
-    typed_day, nxt = take_date(args, nxt, today)
-    day = typed_day or today
-    _not_ahead(day, today)
-    note = note_of(args[nxt:])
-    latest = ctx.store.kpis.latest_docs(cmd.chat.key, kpi.key)
+    day, note = today, ""
+    if nxt < len(args):  # a date, a note (the common set has neither)
+        typed_day, nxt = take_date(args, nxt, today)
+        day = typed_day or today
+        _not_ahead(day, today)
+        note = note_of(args[nxt:])
+    latest = ctx.store.kpis.latest_docs(chat, kpi.key)
     recent = values_of(latest)
     if far_from(value, recent):
         payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
         about = f"the recent values of {kpi.name}"
         return ask_first(cmd, ctx, "kpi-set", payload, recent, about=about, unit=kpi.unit)
     measured = _measurement(cmd, kpi, value, day, note, now)
-    quick = _quick(cmd, ctx, kpi, measured, latest)
+    quick = _quick(cmd, ctx, kpi, measured, latest, chat)
     saved = quick if isinstance(quick, Reply) else _record(cmd, ctx, kpi, measured, zone, quick)
     reading = dot_reading(raw, value, recent)  # `14.000`: said unless its reading fits
     return saved.model_copy(update={"text": f"{saved.text}\n{reading}"}) if reading else saved
@@ -171,7 +174,8 @@ def _record(
     readers = calculated.readers(ctx, chat, kpi.key)
     derived = "".join("\n" + formula_note(ctx, chat, k, day) for k in readers)
     was = None if replaced is None else float(replaced["value"])
-    said = _said(kpi, value, day, today, was, thresholds, period_value, period_text)
+    state = _scored(kpi, day, thresholds, period_value, period_text)
+    said = _said(kpi, value, day, today, was, state)
     return Reply(text=f"{said}.{latest_note}{derived}", to=cmd.chat)  # addressed here
 
 
@@ -190,26 +194,36 @@ def _said(
     day: date,
     today: date,
     replaced: float | None,
-    thresholds: Thresholds,
-    period_value: float,
-    period_text: str,
+    state: str,
 ) -> str:
-    """`Saved <name> = <value>[ for <day>][ (replaced …)] (<period>🔴 red, progress 40 %)`:
-    the reply of both paths (`_record`, `_quick`), said in one place."""
-    scored = kpi_on(kpi, day)
-    status = kpi_status(scored, period_value, thresholds)
+    """`Saved <name> = <value>[ for <day>][ (replaced …)] (<state>)`: the reply of both
+    paths (`_record`, `_quick`), said in one place (`state`: `_scored` or `_coloured`)."""
     shown = render.num(value, kpi.unit)
     before = "" if replaced is None else render.num(replaced, kpi.unit)
     # "replaced 5" for a 5 sent again read as if something had changed
     was = "" if not before else " (as before)" if before == shown else f" (replaced {before})"
     when = "" if day == today else f" for {day.isoformat()}"
-    state = (
-        "test mode, not scored"
-        if kpi.test
-        else f"{period_text}{render.mark(status)} {render.STATUS_WORD[status]}, "
-        f"progress {render.pct(progress(scored, period_value))}"
-    )
     return f"Saved {kpi.name} = {shown}{when}{was} ({state})"
+
+
+def _scored(
+    kpi: Kpi, day: date, thresholds: Thresholds, period_value: float, period_text: str
+) -> str:
+    """`[<period>]🔴 red, progress 40 %` of a value scored on `day` (`test mode, not
+    scored` in test mode)."""
+    if kpi.test:
+        return "test mode, not scored"
+    scored = kpi_on(kpi, day)
+    status = kpi_status(scored, period_value, thresholds)
+    return _coloured(status, progress(scored, period_value), period_text)
+
+
+def _coloured(status: Status, progressed: float, period_text: str) -> str:
+    """`_scored` of a live KPI whose colour (`status`) and progress are known."""
+    return (
+        f"{period_text}{render.STATUS_MARK[status]} {render.STATUS_WORD[status]}, "
+        f"progress {render.pct(progressed)}"
+    )
 
 
 def _quick(
@@ -218,16 +232,16 @@ def _quick(
     kpi: Kpi,
     reading: Measurement,
     latest: Sequence[Mapping[str, Any]],
+    chat: str,
 ) -> Reply | Declined | None:
     """`_record` of the common `/kpi set`, on the stored documents: a live KPI scored on its
     last value (`agg=last`) that no formula reads, a value for its newest day or later
     (`latest`: the index's documents before it), no mute run out, and a reading that leaves
-    its alert colour as it is (`alert_judge.quiet_step`). Then a set writes the value, the
+    its alert colour as it is (`alert_judge.quiet_judged`). Then a set writes the value, the
     index and the alert state, and the alert pipeline's models and batch have nothing to
     do. Nothing written for any other set (`_record` does it): None, or, when the colour
     moves or a reminder is due, what was read and decided (`Declined`), for `_record`.
     `test_quick_set` holds both paths to the same stored tables and replies."""
-    chat = cmd.chat.key
     value, day = reading.value, reading.day
     if kpi.test or kpi.agg != "last" or (latest and latest[-1]["day"] > day.isoformat()):
         return None
@@ -242,15 +256,18 @@ def _quick(
     if found is None or found[1]:
         return None  # never evaluated, or computed in test mode
     thresholds = ctx.store.scorecards.thresholds(chat)
-    state = quiet_step(found[0], kpi_on(kpi, day), reading, settings, thresholds, at)
-    if state is None:
+    scored = kpi_on(kpi, day)
+    judged = quiet_judged(found[0], scored, reading, settings, thresholds, at)
+    if judged is None:
         return Declined(at, settings, thresholds, kpi.key, found[0])
+    state, status = judged
     old = ctx.store.kpis.record_doc(chat, reading)
     # `values_changed` of a KPI no formula reads: the key results it drives follow it
     calculated.sync_key_results(ctx, chat, [kpi])
     alerts.put_state_doc(chat, kpi.key, state, test=False)
     was = None if old is None else float(old["value"])
-    said = _said(kpi, value, day, reading.at.date(), was, thresholds, value, "")
+    coloured = _coloured(status, progress(scored, value), "")
+    said = _said(kpi, value, day, reading.at.date(), was, coloured)
     return Reply(text=f"{said}.", to=cmd.chat)
 
 

@@ -208,18 +208,22 @@ def test_the_property_catches_a_quick_set_that_leaves_its_key_result_behind(
 
 
 def test_a_colour_changing_set_asks_quiet_step_once() -> None:
-    """A set that moves the colour: `_quick` asks `quiet_step`, is declined, and hands what
-    it read and decided to `_record`, whose alert step does not ask again."""
+    """A set that moves the colour: `_quick` asks `quiet_judged` (`quiet_step` with the
+    colour it found), is declined, and hands what it read and decided to `_record`, whose
+    alert step does not ask again."""
     asked: list[tuple[str, float]] = []
-    real = alert_judge.quiet_step
+    step, judged = alert_judge.quiet_step, alert_judge.quiet_judged
 
-    def counting(*args: Any) -> Any:
-        asked.append((args[1].key, args[2].value))
-        return real(*args)
+    def counting(real: Callable[..., Any]) -> Callable[..., Any]:
+        def asking(*args: Any) -> Any:
+            asked.append((args[1].key, args[2].value))
+            return real(*args)
+
+        return asking
 
     with (
-        mock.patch.object(kpi_set, "quiet_step", counting),
-        mock.patch.object(alert_pipeline, "quiet_step", counting),
+        mock.patch.object(kpi_set, "quiet_judged", counting(judged)),
+        mock.patch.object(alert_pipeline, "quiet_step", counting(step)),
     ):
         said, _ = asyncio.run(_chat(["/kpi set a 55", "/kpi set a 98"]))
     assert asked.count(("a", 55)) == 1  # the yellow kept: the quick path's step
