@@ -8,7 +8,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from handlers.contract import Command, Context, NotFound, UsageError
-from handlers.parsing import clip, normalize_key, split_options
+from handlers.parsing import KEY_RE, clip, normalize_key, split_options
 from scoring.models import Funnel, Initiative, Journey, KeyResult, Kpi, Objective, Okr, Perspective
 
 
@@ -123,6 +123,12 @@ def edit_request(cmd: Command, fields: Sequence[str]) -> tuple[str, dict[str, st
 def kpi_or_fail(cmd: Command, ctx: Context, raw: str, *, removed: bool = False) -> Kpi:
     """The KPI named `raw`; soft-removed ones only when `removed` is True."""
     chat, repo = cmd.chat.key, ctx.store.kpis
+    if raw.isascii() and raw.lower() == raw and KEY_RE.match(raw):
+        # typed in its normal form (`normalize_key` of an ASCII key lowers it, no more):
+        # what `_pick` finds of a live KPI, without it (every `/kpi set` names a KPI)
+        typed = repo.get(chat, raw)
+        if typed is not None and typed.removed_at is None:
+            return typed
 
     def live(key: str) -> Kpi | None:
         kpi = repo.get(chat, key)
