@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from scoring.models import CheckIn, KeyResult, Okr
 from storage.base import AppendLog, KeyedTable, Tables, TimedLog, instant_text, register_keyed
@@ -71,6 +73,11 @@ class OkrRepo:
         krs = self._krs(chat).all(KeyResult)
         return krs if okr is None else [k for k in krs if k.okr == okr]
 
+    def kpis_driving(self, chat: str) -> frozenset[str]:
+        """The KPIs some key result follows (`kpi=`), read once per version of the chat's
+        key results: a `/kpi set` of any other KPI has no key result to bring along."""
+        return self._db.derived(f"kr:{chat}", _driving)
+
     def key_result(self, chat: str, key: str) -> KeyResult | None:
         """One key result."""
         return self._krs(chat).get(KeyResult, key)
@@ -113,3 +120,8 @@ class OkrRepo:
             self._timed(chat, kr).remove(at)
         else:
             self._timed(chat, kr).put_back(doc)
+
+
+def _driving(docs: Mapping[str, Mapping[str, Any]]) -> frozenset[str]:
+    """`kpis_driving` of the key results' documents."""
+    return frozenset(kpi for doc in docs.values() if (kpi := doc.get("kpi")))
