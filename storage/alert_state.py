@@ -141,6 +141,8 @@ class JobState(_Frozen):
 
 #: What a chat without stored settings or waiting alerts has (frozen, all the way down).
 _NO_SETTINGS = AlertSettings()
+#: `Status.RED.value` (an enum member's value is two Python calls at each `_put_state`).
+_RED = Status.RED.value
 _NO_BATCHER = Batcher()
 
 
@@ -369,7 +371,7 @@ class AlertRepo:
         """`model`: `state` as a model, or None when the caller has none (reads in a
         `batch()` block then parse the document)."""
         states = self._book(chat).get("states") or {}
-        if state["status"] == Status.RED.value:
+        if state["status"] == _RED:
             doc = {"test": test, "state": state}
             if states.get(kpi) != doc and not (kpi in states and self._splice(chat, kpi, doc)):
                 held = self._update(chat, states={**states, kpi: doc})
