@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from handlers.contract import Command, Context, NotFound, UsageError
 from handlers.parsing import KEY_RE, clip, normalize_key, split_options
 from scoring.models import Funnel, Initiative, Journey, KeyResult, Kpi, Objective, Okr, Perspective
+from storage.kpis import KpiRepo
 
 
 def zone_of(ctx: Context, chat: str) -> ZoneInfo:
@@ -123,12 +124,9 @@ def edit_request(cmd: Command, fields: Sequence[str]) -> tuple[str, dict[str, st
 def kpi_or_fail(cmd: Command, ctx: Context, raw: str, *, removed: bool = False) -> Kpi:
     """The KPI named `raw`; soft-removed ones only when `removed` is True."""
     chat, repo = cmd.chat.key, ctx.store.kpis
-    if raw.isascii() and raw.lower() == raw and KEY_RE.match(raw):
-        # typed in its normal form (`normalize_key` of an ASCII key lowers it, no more):
-        # what `_pick` finds of a live KPI, without it (every `/kpi set` names a KPI)
-        typed = repo.get(chat, raw)
-        if typed is not None and typed.removed_at is None:
-            return typed
+    typed = _live_as_typed(repo, chat, raw)
+    if typed is not None:
+        return typed
 
     def live(key: str) -> Kpi | None:
         kpi = repo.get(chat, key)
@@ -140,6 +138,17 @@ def kpi_or_fail(cmd: Command, ctx: Context, raw: str, *, removed: bool = False) 
         return kpi
 
     return _pick("KPI", raw, live, lambda: repo.all(chat, include_removed=removed))
+
+
+def _live_as_typed(repo: KpiRepo, chat: str, raw: str) -> Kpi | None:
+    """The live KPI stored under `raw` as typed, when `raw` is in its normal form (an ASCII
+    key in lower case: `normalize_key` changes nothing else of it): what `_pick` finds,
+    without it (every `/kpi set` names a KPI). None: ask `_pick`."""
+    if raw.isascii() and raw.lower() == raw and KEY_RE.match(raw):
+        typed = repo.get(chat, raw)
+        if typed is not None and typed.removed_at is None:
+            return typed
+    return None
 
 
 def objective_or_fail(cmd: Command, ctx: Context, raw: str) -> Objective:
