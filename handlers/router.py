@@ -162,7 +162,7 @@ class Router:
             # A read of saved data replies at once; one that saw another command's unsaved
             # change, like any write, waits until that change is durable.
             with ctx.store.observing() as seen:
-                result = await _run(route, cmd.model_copy(update={"args": args}), ctx)
+                result = await _run(route, cmd.with_args(args), ctx)
             await ctx.store.commit(seen)
         except (CommandError, ScoringError, StoreError) as exc:
             # The error text and the command's text may quote what the user typed: only
