@@ -32,15 +32,16 @@ last freeze, and the account adds it up. What that alone would miss, and how it 
 - frees that meet a count of 0 are lost, and they are many: what a command hands back (its
   replies, its task) is freed just after the freeze, in the next loop step. In the bench's
   replay at 10k values the account grew ~13 objects per command where ~4.3 were kept
-  (counted by a walk of every object and what it refers to). So `BALLAST` objects are made
-  just after each freeze and dropped just before the next: the count starts at `BALLAST`,
-  those frees take one off it, and the ballast itself is taken off the account: ~4.8 per
-  command then, for ~4 µs per command. What still meets a count of 0 (more frees than that;
-  temporaries a collection promoted and the command freed after it; the garbage a
-  collection frees, not taken off either, since lists and dicts come and go through free
-  lists uncounted and taking each collected one off would let the account sink at every
-  collection) makes the account run high, never low (except by what the free lists hold, a
-  few hundred objects): a leak is never hidden.
+  (counted by a walk of every object and what it refers to). So `BALLAST` objects (and the
+  three a `tee` makes them with) are made just after each freeze and dropped just before
+  the next: the count starts at what they made, those frees take one off it, and the
+  ballast itself is taken off the account: ~4.8 per command then, for ~1 µs per command.
+  What still meets a count of 0 (more frees than that; temporaries a collection promoted
+  and the command freed after it; the garbage a collection frees, not taken off either,
+  since lists and dicts come and go through free lists uncounted and taking each collected
+  one off would let the account sink at every collection) makes the account run high,
+  never low (except by what the free lists hold, a few hundred objects): a leak is never
+  hidden.
 
 "Live objects" are the allocator's blocks (`sys.getallocatedblocks()`, a sum over its
 arenas: microseconds whatever the heap): every small object, string and number alike,
@@ -77,6 +78,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
+from collections.abc import Iterator
+from itertools import tee
 from typing import Final
 
 #: Commands between two looks at the account.
@@ -111,14 +114,10 @@ idle_collections = 0
 inline_collections = 0
 
 
-class _Ballast:
-    """A collector-type object whose only use is to be counted (no free list keeps it)."""
-
-    __slots__ = ()
-
-
-#: The ballast alive now, and how much of generation 0's count it is.
-_ballast: list[_Ballast] = []
+#: The ballast alive now: `BALLAST` copies of an `itertools.tee`, collector-type objects
+#: that no free list keeps, made in one C call (32 objects made one by one in Python were
+#: about 3 % of a `/kpi set`'s instructions); and how much of generation 0's count it is.
+_ballast: tuple[Iterator[object], ...] = ()
 _ballast_counted = 0
 
 
@@ -135,14 +134,15 @@ gc.callbacks.append(_on_collection)
 
 def keep_long_lived() -> None:
     """Freeze every object alive now out of the collector's generations (O(1))."""
-    global _promoted, _grown, _ballast_counted
+    global _ballast, _promoted, _grown, _ballast_counted
     count = gc.get_count()[0]  # read first: a collection after it adds to _promoted, kept
     _grown += _promoted + count - _ballast_counted
     _promoted = 0
     gc.freeze()
-    _ballast.clear()  # freed with the count at 0: nothing taken off it
-    _ballast.extend([_Ballast() for _ in range(BALLAST)])
-    _ballast_counted = BALLAST
+    _ballast = ()  # freed with the count at 0: nothing taken off it
+    _ballast = tee((), BALLAST)
+    # what the ballast made, counted (the tees, their shared buffer, iterator and tuple)
+    _ballast_counted = gc.get_count()[0]
 
 
 def command_started() -> None:
