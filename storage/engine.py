@@ -836,13 +836,16 @@ class Database:
         dropped_before = self._dropped
         for kind in kinds:
             after = kind
+            past = kind[:-1] + chr(ord(kind[-1]) + 1)  # after every name of the kind
             # Every changed table was in the cache at each range query of the kind: else one
             # the cache let go of unsaved may be saved after the query, in neither the rows
             # nor the unsaved changes below, and must not be taken for absent.
             exact = True
             while not self._all_cached and kind not in self._complete:
                 exact = exact and not self._changed_uncached
-                rows = self._backend.load_after(after, step)
+                # bounded to the kind: no rows of the next kinds read and dropped (a kind
+                # with no table, or the last query of one, read `step` rows of others)
+                rows = self._backend.load_after(after, step, past)
                 mine = [(n, b) for n, b in rows if n.startswith(kind)]
                 for name, body in mine:
                     if self._dropped != dropped_before or self.closed:

@@ -46,9 +46,12 @@ class StoragePort(Protocol):
     def load_prefix(self, prefix: str) -> dict[str, bytes]:
         """Every table whose name starts with `prefix`, in one go (one query)."""
 
-    def load_after(self, after: str, limit: int) -> list[tuple[str, bytes]]:
-        """Up to `limit` tables whose names sort after `after`, in name order (one query):
-        a walk over the whole store in small steps, to warm the cache."""
+    def load_after(
+        self, after: str, limit: int, before: str | None = None
+    ) -> list[tuple[str, bytes]]:
+        """Up to `limit` tables whose names sort after `after` (and before `before`, when
+        given), in name order (one query): a walk over the whole store, or over one kind
+        of table, in small steps, to warm the cache."""
 
     def load_many(self, names: Sequence[str]) -> dict[str, bytes]:
         """The bodies of those of `names` that exist (absent ones left out), in as few
@@ -94,9 +97,15 @@ class MemoryBackend:
         """Every stored table with `prefix`."""
         return {name: self._tables[name] for name in self.names(prefix)}
 
-    def load_after(self, after: str, limit: int) -> list[tuple[str, bytes]]:
-        """The next `limit` stored tables after `after`, by name."""
-        return [(name, self._tables[name]) for name in self.names() if name > after][:limit]
+    def load_after(
+        self, after: str, limit: int, before: str | None = None
+    ) -> list[tuple[str, bytes]]:
+        """The next `limit` stored tables after `after` (and before `before`), by name."""
+        return [
+            (name, self._tables[name])
+            for name in self.names()
+            if name > after and (before is None or name < before)
+        ][:limit]
 
     def load_many(self, names: Sequence[str]) -> dict[str, bytes]:
         """The stored ones of `names`."""

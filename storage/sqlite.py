@@ -262,12 +262,22 @@ class SqliteBackend:
         )
         return dict(self._checked(rows))
 
-    def load_after(self, after: str, limit: int) -> list[tuple[str, bytes]]:
-        """The next `limit` tables after `after` by name, checksums checked (an index range)."""
-        rows = self._query(
-            "SELECT name, body, crc FROM tables WHERE name > ? ORDER BY name LIMIT ?",
-            (after, limit),
-        )
+    def load_after(
+        self, after: str, limit: int, before: str | None = None
+    ) -> list[tuple[str, bytes]]:
+        """The next `limit` tables after `after` (and before `before`) by name, checksums
+        checked (an index range)."""
+        if before is None:
+            rows = self._query(
+                "SELECT name, body, crc FROM tables WHERE name > ? ORDER BY name LIMIT ?",
+                (after, limit),
+            )
+        else:
+            rows = self._query(
+                "SELECT name, body, crc FROM tables WHERE name > ? AND name < ? "
+                "ORDER BY name LIMIT ?",
+                (after, before, limit),
+            )
         return self._checked(rows)
 
     def load_many(self, names: Sequence[str]) -> dict[str, bytes]:

@@ -108,6 +108,18 @@ def test_tables_load_by_name_many_at_a_time_on_each_backend(
     assert db.backend.load("a:2") == bodies["a:2"]
 
 
+def test_a_range_of_tables_stops_before_the_bound_on_each_backend(db: Database) -> None:
+    """`load_after` with `before` answers the names between the two, in order (a preload
+    walks one kind without reading the next kinds' tables)."""
+    for name in ("a:1", "a:2", "a:3", "ab:1", "b:1"):
+        db.put_table(name, {1: {"v": name}})
+    asyncio.run(db.commit())
+    assert [n for n, _ in db.backend.load_after("a:", 2, "a;")] == ["a:1", "a:2"]
+    assert [n for n, _ in db.backend.load_after("a:2", 5, "a;")] == ["a:3"]
+    assert db.backend.load_after("aa:", 5, "aa;") == []
+    assert [n for n, _ in db.backend.load_after("a:3", 2)] == ["ab:1", "b:1"]
+
+
 def test_documents_survive_close_and_reopen(data: Path) -> None:
     with Database.open(data) as db:
         db.table("kpis").insert({"key": "cac", "name": "Customer acquisition cost"})

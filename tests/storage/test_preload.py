@@ -38,6 +38,34 @@ def test_a_preloaded_kind_answers_absent_names_without_asking_the_backend() -> N
     assert list(db.preload(["a:"])) == []  # already complete: nothing to do
 
 
+class _RangeSpy(SpyBackend):
+    """Notes the name of every table a range query answers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ranged: list[str] = []
+
+    def load_after(
+        self, after: str, limit: int, before: str | None = None
+    ) -> list[tuple[str, bytes]]:
+        rows = super().load_after(after, limit, before)
+        self.ranged.extend(name for name, _ in rows)
+        return rows
+
+
+def test_a_preload_reads_no_table_of_another_kind() -> None:
+    """A kind with no table, or the last query of a kind, read `step` tables of the next
+    kinds and dropped them (about 1 % of a cold sweep)."""
+    backend = _RangeSpy()
+    db = _seeded(backend, ("a:1", "a:2", "a:x:1", "ab:1", "b:1", "b:2", "c:1"))
+    assert list(db.preload(["a:", "aa:", "b:"], step=2)) == [
+        *("a:1", "a:2", "a:x:1", "a:"),
+        "aa:",
+        *("b:1", "b:2", "b:"),
+    ]
+    assert backend.ranged == ["a:1", "a:2", "a:x:1", "b:1", "b:2"]
+
+
 def _changed(db: Database, truth: dict[str, Any], op: str, name: str, n: int) -> bool:
     """Apply a change op (put, drop, forget, commit) to `db` and to `truth`; False: `op` is
     not one of them."""
