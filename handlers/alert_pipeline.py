@@ -43,7 +43,7 @@ from scoring.alert_rules import AlertState, Transition, values_gone
 from scoring.alerts_batch import Batcher, add_doc
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
-from storage.alert_state import AlertSettings, StoredState, stored_state
+from storage.alert_state import AlertSettings, StoredState, reminder_due, stored_state
 from storage.base import instant_text, to_doc
 
 __all__ = [
@@ -192,15 +192,7 @@ def remind_red(
     nothing waiting to go out) is decided on the stored documents (`_remind_on_docs`).
     """
     repeat = settings.policy.repeat
-    due = [
-        (kpi, doc)
-        for kpi, doc in red
-        if not doc.get("test")
-        and (
-            (told := doc["state"]["last_notified"]) is None
-            or now - datetime.fromisoformat(told) >= repeat
-        )
-    ]
+    due = [(kpi, doc) for kpi, doc in red if reminder_due(doc, now, repeat)]
     if not due:
         return 0, False
     kpis: list[Kpi] = []

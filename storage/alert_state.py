@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
@@ -66,6 +66,7 @@ __all__ = [
     "MissedRun",
     "StoredState",
     "check_book",
+    "reminder_due",
     "stored_state",
 ]
 
@@ -559,17 +560,24 @@ class AlertRepo:
         return sorted(found)
 
     def prefetch_reminders(
-        self, chats: Iterable[str], *, definitions: Callable[[str], bool] = lambda chat: True
+        self,
+        chats: Iterable[str],
+        now: datetime,
+        *,
+        definitions: Callable[[str], bool] = lambda chat: True,
     ) -> None:
-        """Load what the red reminders of `chats` read beyond their books (each red KPI's
-        value index, and the chat's KPI definitions where `definitions(chat)`: those not
-        read from its sweep summary) with a query for each: the first sweep after a start
-        asked for one each."""
+        """Load what the red reminders of `chats` due at `now` read beyond their books
+        (each such KPI's value index, and the chat's KPI definitions where
+        `definitions(chat)`: those not read from its sweep summary) with a query for each:
+        the first sweep after a start asked for one each. A red KPI not due is not read,
+        so not loaded (a cold sweep with nothing due loaded 32 chats' indexes at a time)."""
         red = [
             (chat, kpi)
             for chat in chats
-            for kpi, doc in self.red_docs(chat)
-            if not doc.get("test")
+            if (docs := self.red_docs(chat))
+            for repeat in (self.settings(chat).policy.repeat,)
+            for kpi, doc in docs
+            if reminder_due(doc, now, repeat)
         ]
         self._kpis.prefetch_readings(red)
         if red:  # a generator: with every table cached, `prefetch_names` never asks
@@ -582,6 +590,15 @@ class AlertRepo:
     def progress_total(self, chat: str, key: str, since: datetime) -> float:
         """An initiative's logged amount from `since` on (as InitiativeRepo.logs would sum)."""
         return self._initiatives.progress_total(chat, key, since)
+
+
+def reminder_due(entry: Mapping[str, Any], now: datetime, repeat: timedelta) -> bool:
+    """Whether the sweep evaluates a red state entry (`red_docs`) again at `now`: its KPI
+    is live (not in test mode) and people were not told within `repeat`."""
+    if entry.get("test"):
+        return False
+    told = entry["state"]["last_notified"]
+    return told is None or now - datetime.fromisoformat(told) >= repeat
 
 
 def _red(docs: Mapping[str, Mapping[str, Any]]) -> tuple[StoredState, ...]:

@@ -148,7 +148,7 @@ async def sweep(
         if memory is not None and memory.chats is not None and chat not in memory.chats:
             return  # moved away since the list was taken (`SweepMemory.forget`)
         if position % PREFETCH == 0:
-            _prefetch(ctx, names[position : position + PREFETCH])
+            _prefetch(ctx, names[position : position + PREFETCH], ctx.clock())
         try:
             looked = sweep_chat(ctx, chat)
         except Exception:  # one broken chat must not starve the others
@@ -164,13 +164,13 @@ async def sweep(
     return report
 
 
-def _prefetch(ctx: Context, chats: list[str]) -> None:
+def _prefetch(ctx: Context, chats: list[str], now: datetime) -> None:
     """Load the tables the next chats' looks read beyond the preloaded kinds, in one query
     or two (the KPI definitions of chats with no stored summary). Only a speed-up: if it
     fails, each look loads (and reports) its own."""
     try:
         ctx.store.alerts.prefetch_reminders(
-            chats, definitions=lambda chat: ctx.store.sweeps.stored(chat) is None
+            chats, now, definitions=lambda chat: ctx.store.sweeps.stored(chat) is None
         )
     except Exception:
         _LOGGER.exception("sweep prefetch failed")

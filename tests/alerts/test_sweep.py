@@ -436,3 +436,30 @@ async def test_a_cold_sweep_reads_red_kpis_in_the_summaries_and_prefetches_the_r
     assert [n for n in loaded if n.startswith("kpi:")] == ["kpi:telegram:-100001"]
     assert "kpi:telegram:-100001" in many  # with the red KPI's values
     assert not any(n.startswith("kpi:") for n in asked.names)  # not in a query of its own
+
+
+async def test_a_cold_sweep_with_no_reminder_due_loads_no_red_kpis_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prefetch loads what the due reminders read: red KPIs told within `repeat` are
+    not reminded, so their value indexes are not loaded (a cold sweep with nothing due
+    loaded each chat's red KPI's values, a query and ~1.3 ms every 32 chats)."""
+    monkeypatch.setattr(bench_alerts, "CHATS", 3)
+    monkeypatch.setattr(bench_alerts, "KPIS_PER_CHAT", 3)
+    built = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
+    bench_alerts._build_sweep_store(built, busy=False)
+    built.close()
+    core = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
+    db, backend = core.store.db, core.store.db.backend
+    many: list[str] = []
+    load_many = backend.load_many
+
+    def counted(names: Sequence[str]) -> dict[str, bytes]:
+        many.extend(names)
+        return load_many(names)
+
+    monkeypatch.setattr(backend, "load_many", counted)
+    report = await sweeper.sweep(core.ctx, memory=sweeper.SweepMemory())
+    assert (report.stale, report.cadence, report.reminders) == (0, 0, 0)
+    assert many == [] and not any(name.startswith("mix:") for name in db._cache)
+    core.close()
