@@ -337,6 +337,19 @@ class _Asked:
         return self._load(name)
 
 
+def _reopened_bench_store(
+    data: Path, monkeypatch: pytest.MonkeyPatch, *, chats: int, busy: bool
+) -> Core:
+    """The bench's sweep store of `chats` chats × 3 KPIs, built, closed and opened again
+    (cold: nothing cached)."""
+    monkeypatch.setattr(bench_alerts, "CHATS", chats)
+    monkeypatch.setattr(bench_alerts, "KPIS_PER_CHAT", 3)
+    built = build_core(data, clock=lambda: bench_alerts.NOW)
+    bench_alerts._build_sweep_store(built, busy=busy)
+    built.close()
+    return build_core(data, clock=lambda: bench_alerts.NOW)
+
+
 async def test_the_first_sweep_after_a_start_preloads_by_kind_and_sends_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -375,13 +388,8 @@ async def test_a_cold_sweep_loads_the_red_kpis_values_a_slice_at_a_time(
 ) -> None:
     """The first sweep after a start reads each red KPI's value index beyond the preloaded
     kinds: in one query for the next `PREFETCH` chats, not one query per chat."""
-    monkeypatch.setattr(bench_alerts, "CHATS", 5)
-    monkeypatch.setattr(bench_alerts, "KPIS_PER_CHAT", 3)
     monkeypatch.setattr(sweeper, "PREFETCH", 2)
-    built = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
-    bench_alerts._build_sweep_store(built, busy=True)
-    built.close()
-    core = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
+    core = _reopened_bench_store(tmp_path, monkeypatch, chats=5, busy=True)
     backend = core.store.db.backend
     asked = _Asked(backend.load)
     many: list[Sequence[str]] = []
@@ -444,22 +452,8 @@ async def test_a_cold_sweep_with_no_reminder_due_loads_no_red_kpis_values(
     """The prefetch loads what the due reminders read: red KPIs told within `repeat` are
     not reminded, so their value indexes are not loaded (a cold sweep with nothing due
     loaded each chat's red KPI's values, a query and ~1.3 ms every 32 chats)."""
-    monkeypatch.setattr(bench_alerts, "CHATS", 3)
-    monkeypatch.setattr(bench_alerts, "KPIS_PER_CHAT", 3)
-    built = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
-    bench_alerts._build_sweep_store(built, busy=False)
-    built.close()
-    core = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
-    db, backend = core.store.db, core.store.db.backend
-    many: list[str] = []
-    load_many = backend.load_many
-
-    def counted(names: Sequence[str]) -> dict[str, bytes]:
-        many.extend(names)
-        return load_many(names)
-
-    monkeypatch.setattr(backend, "load_many", counted)
+    core = _reopened_bench_store(tmp_path, monkeypatch, chats=3, busy=False)
     report = await sweeper.sweep(core.ctx, memory=sweeper.SweepMemory())
     assert (report.stale, report.cadence, report.reminders) == (0, 0, 0)
-    assert many == [] and not any(name.startswith("mix:") for name in db._cache)
+    assert not any(name.startswith("mix:") for name in core.store.db._cache)
     core.close()
