@@ -132,7 +132,8 @@ def _unit_left_out(args: tuple[str, ...], unit: str) -> tuple[str, ...]:
 
 
 def _value(raw: str, kpi: Kpi) -> float:
-    """The typed value, also glued to the KPI's unit (`95$`, `3min`, `$95`)."""
+    """The typed value, also glued to the KPI's unit (`95$`, `3min`, `$95`); a `%` glued
+    between them (`40%€`) gets the `%` line, not "not a number"."""
     try:
         return parse_value(raw, kpi.key, kpi.name, kpi.unit)
     except UsageError:
@@ -142,6 +143,8 @@ def _value(raw: str, kpi: Kpi) -> float:
             bare = raw[: -len(unit)]
         elif unit and typed.startswith(unit):
             bare = raw[len(unit) :]
+        if bare.rstrip().endswith("%"):
+            return parse_value(bare, kpi.key, kpi.name, kpi.unit)  # the `%` line, or its value
         with suppress(UsageError):
             if bare:
                 return parse_value(bare, kpi.key, kpi.name, kpi.unit)
