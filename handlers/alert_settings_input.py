@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from handlers.contract import UsageError
+from handlers.dates import take_duration
 from handlers.parsing import clip, meant_word
 from scoring.alert_policy import MAX_WINDOW, parse_duration
 
@@ -59,11 +60,13 @@ def policy_value(name: str, raw: str) -> object:
 
 
 def duration_value(raw: str) -> timedelta:
-    """`90s` as well as the mute durations (`30m`, `2h`, `1d`)."""
+    """`90s` as well as the mute durations (`30m`, `2h`, `1d`, `1,5h`: a decimal mark is
+    read as a mute reads it, in whole minutes)."""
     text = raw.strip().casefold()
     if text.endswith("s") and text[:-1].isascii() and text[:-1].isdigit() and len(text) < 12:
         return timedelta(seconds=int(text[:-1]))
-    return parse_duration(text)
+    short, rest = take_duration([text])
+    return parse_duration(text if rest else short)
 
 
 OPTIONS = ("here", "off", "mute", "unmute", "quiet", "log", "set")

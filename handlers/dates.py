@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from handlers.contract import UsageError
 from scoring.errors import clip
@@ -28,6 +30,7 @@ def parse_date(raw: str, today: date, *, ahead: bool = False) -> date:
         return date.fromordinal(today.toordinal() - 1)
     parts = _date_parts(low)
     if parts is None:
+        _refuse_slashes(raw)
         raise UsageError(
             f"'{clip(raw)}' is not a date: use YYYY-MM-DD (or DD.MM.YYYY), "
             f"e.g. {today.isoformat()}"
@@ -37,6 +40,26 @@ def parse_date(raw: str, today: date, *, ahead: bool = False) -> date:
     except ValueError as exc:
         raise UsageError(f"'{clip(raw)}' is not a real date (check the month and day).") from exc
     return in_range(day, raw, None if ahead else today)
+
+
+def _refuse_slashes(raw: str) -> None:
+    """`11/30/2026` and `30/11/2026` are read by neither order, since `11/05/2026` is 5
+    November in one country and 11 May in another: the refusal names the day (or both
+    days) they can be, as it is read."""
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", raw.strip())
+    if match is None:
+        return
+    first, second, year = int(match[1]), int(match[2]), int(match[3])
+    days = []
+    for month, day in ((first, second), (second, first)):
+        with suppress(ValueError):
+            if (found := date(year, month, day).isoformat()) not in days:
+                days.append(found)
+    if days:
+        raise UsageError(
+            f"'{clip(raw)}' is not a date: slashes put the day first in some countries and "
+            f"the month first in others, so write it as {' or '.join(days)}"
+        )
 
 
 def in_range(day: date, raw: str, today: date | None) -> date:
@@ -349,7 +372,7 @@ _DURATION_WORD = "|".join(f"(?P<{unit}>{words})" for unit, words in _DURATION_WO
 #: One part of a length: a number and its unit, apart or not, ending where a letter does not
 #: follow (`1h30m` is two parts, `1hour` one, `1hx` none).
 _SPELLED_PART = re.compile(
-    rf"(\d{{1,15}}(?:[.,]\d{{1,2}})?)\s*(?:{_DURATION_WORD})(?![^\W\d_])\s*", re.IGNORECASE
+    rf"(\d{{1,15}}(?:[.,]\d{{1,6}})?)\s*(?:{_DURATION_WORD})(?![^\W\d_])\s*", re.IGNORECASE
 )
 #: Minutes in each short unit: a part with a decimal mark (`1,5 h`) is written in minutes.
 _UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
@@ -360,14 +383,42 @@ def take_duration(words: Sequence[str]) -> tuple[str, list[str]]:
     `2 hours 30 min` → `2h30m`, `1h 30 min` → `1h30m`: parts short or spelled, in any mix;
     `1,5 h` → `90m`),
     and the words after it; no length at all leaves the first word as typed, to be refused."""
-    text, short, end = " ".join(words), "", 0
+    text, short, end, minutes = " ".join(words), "", 0, Decimal(0)
     while part := _SPELLED_PART.match(text, end):
         unit = next(unit for unit in _DURATION_WORDS if part[unit])
         if part[1].isdigit():
             short += part[1] + unit
-        else:  # `1,5 h`, `1.5h`: either decimal mark, to the minute
-            short += f"{round(float(part[1].replace(',', '.')) * _UNIT_MINUTES[unit])}m"
+        else:  # `1,5 h`, `1.5h`: either decimal mark, in whole minutes
+            minutes += Decimal(part[1].replace(",", ".")) * _UNIT_MINUTES[unit]
         end = part.end()
-    if not short or (end < len(text) and not text[end - 1].isspace()):
+    if (not short and not minutes) or (end < len(text) and not text[end - 1].isspace()):
         return (words[0] if words else ""), list(words[1:])
+    if minutes:
+        if minutes != int(minutes):
+            _refuse_part_minutes(text[:end].strip(), short, minutes)
+        short += f"{int(minutes)}m"
     return short, text[end:].split()
+
+
+def _refuse_part_minutes(typed: str, short: str, minutes: Decimal) -> None:
+    """`2,5 m` muted for 2 minutes without a word (rounded half to even): a length is kept in
+    whole minutes, so one that is not is refused with the whole ones either side of it."""
+    whole = sum(
+        int(n) * _UNIT_MINUTES[u] for n, u in re.findall(r"(\d+)([mhdw])", short)
+    )
+    total = whole + minutes
+    near = [_short_length(int(total)), _short_length(int(total) + 1)]
+    shown = " or ".join(near if int(total) else near[1:])
+    raise UsageError(
+        f"'{clip(typed)}' is {total.normalize():f} minutes: a length is kept in whole "
+        f"minutes, so write {shown}."
+    )
+
+
+def _short_length(minutes: int) -> str:
+    """`119` → `1h59m`: a length in the short form, largest unit first."""
+    out = ""
+    for unit in ("w", "d", "h", "m"):
+        count, minutes = divmod(minutes, _UNIT_MINUTES[unit])
+        out += f"{count}{unit}" if count else ""
+    return out or "0m"

@@ -3,6 +3,8 @@ failed with the reply the user got, then passed with the fix."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support import FakeChat
 
 CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=€ perspective=finance'
@@ -21,3 +23,67 @@ async def test_a_percent_glued_between_a_value_and_its_unit_gets_the_percent_lin
     assert await chat.error("/kpi set cac 40%€") == line
     assert await chat.error("/kpi set cac €40%") == line
     assert not chat.core.store.kpis.latest_docs(chat.chat.key, "cac")
+
+
+@pytest.mark.parametrize(
+    "typed, line",
+    [
+        (
+            "11/30/2026",
+            "'11/30/2026' is not a date: slashes put the day first in some countries and the "
+            "month first in others, so write it as 2026-11-30",
+        ),
+        (
+            "30/11/2026",
+            "'30/11/2026' is not a date: slashes put the day first in some countries and the "
+            "month first in others, so write it as 2026-11-30",
+        ),
+        (
+            "11/05/2026",
+            "'11/05/2026' is not a date: slashes put the day first in some countries and the "
+            "month first in others, so write it as 2026-11-05 or 2026-05-11",
+        ),
+    ],
+)
+async def test_a_date_with_slashes_is_refused_with_the_date_it_can_be(
+    chat: FakeChat, typed: str, line: str
+) -> None:
+    """`/kpi set cac 95 11/30/2026` got only the formats, though 30 cannot be a month: the
+    refusal names the day(s) the slashes can mean, in the form that is read."""
+    await chat.ok(CAC)
+    assert await chat.error(f"/kpi set cac 95 {typed}") == line
+    assert not chat.core.store.kpis.latest_docs(chat.chat.key, "cac")
+
+
+async def test_a_repeat_with_a_decimal_mark_is_read_like_a_mute(chat: FakeChat) -> None:
+    """`/alerts set repeat=1,5h` said "not a duration" while `/alerts mute cac 1,5 h`
+    was read: a rule's length takes the decimal mark (either one) too."""
+    whole = await chat.ok("/alerts set repeat=1h30m")
+    for typed in ("1,5h", "1.5h", "90m"):
+        assert await chat.ok(f"/alerts set repeat={typed}") == whole, typed
+
+
+@pytest.mark.parametrize(
+    "typed, line",
+    [
+        ("2,5 m", "'2,5 m' is 2.5 minutes: a length is kept in whole minutes, so write 2m or 3m."),
+        (
+            "1,999 h",
+            "'1,999 h' is 119.94 minutes: a length is kept in whole minutes, so write 1h59m "
+            "or 2h.",
+        ),
+        ("0.01h", "'0.01h' is 0.6 minutes: a length is kept in whole minutes, so write 1m."),
+    ],
+)
+async def test_a_mute_length_that_is_not_whole_minutes_is_refused_not_rounded(
+    chat: FakeChat, typed: str, line: str
+) -> None:
+    """`2,5 m` muted for 2 minutes (rounded half to even, without a word) and `1,999 h`
+    said "Unexpected words: h": a length that is not whole minutes is refused with the two
+    nearest; nothing is muted."""
+    await chat.ok(CAC)
+    assert await chat.error(f"/alerts mute cac {typed}") == line
+    assert await chat.error(f"/alerts set repeat={typed.replace(' ', '')}") == line.replace(
+        typed, typed.replace(" ", "")
+    )
+    assert chat.core.store.alerts.settings(chat.chat.key).mutes == ()
