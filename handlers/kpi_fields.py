@@ -6,7 +6,7 @@ same spellings and give the same errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -185,22 +185,8 @@ def typed_fields(options: Mapping[str, str], kpi: Kpi | None = None) -> dict[str
         if field == "tol" and value is not None and value < 0:
             raise UsageError("tol= must not be negative.")
         out[_RENAMED.get(field, field)] = value
-    percent = _percent_field(options)
-    unit = out.get("unit", kpi.unit if kpi is not None else "")
-    if percent is not None and unit != "%":
-        raw, name = options[percent], kpi.name if kpi is not None else "the KPI"
-        if "unit" in out:  # typed beside it (`unit=kg`, `unit=`): said as typed, not as stored
-            typed = f"unit={clip(unit)} is typed with it"
-            but = typed if unit else f"unit= leaves {name} without a unit"
-        elif unit:
-            but = f"{name} is counted in {clip(unit)}"
-        if "unit" in out or unit:
-            raise UsageError(
-                f"{percent}={clip(raw)} has a % sign, but {but}: write "
-                f"{percent}={clip(raw.rstrip('% '))}, or unit=% if it is a percentage"
-                f"{'' if 'unit' in out else ' now'}. Nothing was saved."
-            )
-        out["unit"] = "%"
+    unit, name = ("", "the KPI") if kpi is None else (kpi.unit, kpi.name)
+    percent_unit(options, out, unit, name)
     return out
 
 
@@ -208,9 +194,55 @@ def typed_fields(options: Mapping[str, str], kpi: Kpi | None = None) -> dict[str
 _PERCENT_FIELDS = ("target", "baseline", "min", "max", "tol", "warn", "crit")
 
 
-def _percent_field(options: Mapping[str, str]) -> str | None:
+def percent_unit(
+    options: Mapping[str, str],
+    out: dict[str, Any],
+    unit: str,
+    name: str,
+    numbers: Sequence[str] = _PERCENT_FIELDS,
+) -> None:
+    """The one rule for a `%` after a number option (a KPI's `target=40 %`, a key result's
+    `start=40%`; `numbers`: the options it may follow): it makes a thing without a unit
+    (`unit`, named `name`: "the KPI" for one being made) a percent one (`out["unit"]` set), and is
+    refused on one counted in another unit or beside a unit typed in the same command
+    (`out["unit"]`: `unit=kg`, `unit=`), which it would overrule; the refusal names the unit
+    as typed, not as if the thing were counted in it already."""
+    percent = _percent_field(options, numbers)
+    unit = out.get("unit", unit)
+    if percent is None or unit == "%":
+        return
+    raw = options[percent]
+    if "unit" in out:  # typed beside it (`unit=kg`, `unit=`): said as typed, not as stored
+        typed = f"unit={clip(unit)} is typed with it"
+        but = typed if unit else f"unit= leaves {name} without a unit"
+    elif unit:
+        but = f"{name} is counted in {clip(unit)}"
+    if "unit" in out or unit:
+        raise UsageError(
+            f"{percent}={clip(raw)} has a % sign, but {but}: write "
+            f"{percent}={clip(raw.rstrip('% '))}, or unit=% if it is a percentage"
+            f"{'' if 'unit' in out else ' now'}. Nothing was saved."
+        )
+    out["unit"] = "%"
+
+
+def _percent_field(
+    options: Mapping[str, str], numbers: Sequence[str] = _PERCENT_FIELDS
+) -> str | None:
     """The first number option typed with a `%` after it (`target=40 %`), if any."""
-    return next((f for f in _PERCENT_FIELDS if options.get(f, "").rstrip().endswith("%")), None)
+    return next((f for f in numbers if options.get(f, "").rstrip().endswith("%")), None)
+
+
+def percent_note(
+    options: Mapping[str, str], fields: Mapping[str, Any], numbers: Sequence[str] = _PERCENT_FIELDS
+) -> str:
+    """`unit=% (from the % after 40)` when a `%` after a number gave the unit, else ""."""
+    percent = _percent_field(options, numbers)
+    if percent is None or "unit" in options or fields.get("unit") != "%":
+        return ""
+    number = fields.get(_RENAMED.get(percent, percent))
+    after = format_number(number) if isinstance(number, int | float) else options[percent]
+    return f"unit=% (from the % after {after})"
 
 
 def as_read(options: Mapping[str, str], fields: Mapping[str, Any], *, typed: bool = True) -> str:
@@ -224,11 +256,8 @@ def as_read(options: Mapping[str, str], fields: Mapping[str, Any], *, typed: boo
         text, read = _as_read(field, raw, fields)
         if typed or read:
             shown.append(text)
-    percent = _percent_field(options)
-    if percent is not None and "unit" not in options and fields.get("unit") == "%":
-        number = fields.get(_RENAMED.get(percent, percent))
-        after = format_number(number) if isinstance(number, int | float) else options[percent]
-        shown.append(f"unit=% (from the % after {after})")
+    if note := percent_note(options, fields):
+        shown.append(note)
     return ", ".join(shown)
 
 

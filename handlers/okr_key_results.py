@@ -17,6 +17,7 @@ from handlers.common import (
 )
 from handlers.contract import Command, Conflict, Context, Field, Reply, UsageError, command
 from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
+from handlers.kpi_fields import percent_note, percent_unit
 from handlers.okr import KR_USAGE, resolve_links
 from handlers.parsing import (
     FieldParser,
@@ -41,6 +42,9 @@ from scoring.okr import kr_grade, kr_progress
 #: What a check-in far from its key result's numbers is parked as until confirmed.
 CHECKIN_KIND = "okr-checkin"
 KR_FIELDS = ("name", "start", "target", "unit", "weight", "owner", "kpi")
+#: The numbers a `%` may follow (`start=40%`): it was dropped without a word; now the KPI's
+#: rule holds (`percent_unit`).
+_KR_NUMBERS = ("start", "target")
 KR_PARSERS: dict[str, FieldParser] = {
     "name": parse_name,
     "start": lambda raw: parse_number(raw, "start"),
@@ -87,6 +91,7 @@ async def okr_kr_add(cmd: Command, ctx: Context) -> Reply:
     if ctx.store.okrs.key_result(cmd.chat.key, key) is not None:
         raise Conflict(f"Key result '{key}' already exists: /okr kr edit {key} field=value")
     fields = parse_fields(options, KR_PARSERS)
+    percent_unit(options, fields, "", "the key result", _KR_NUMBERS)
     resolve_links(cmd, ctx, fields)
     missing = [f for f in ("start", "target") if f not in fields]
     if missing:
@@ -113,12 +118,16 @@ async def okr_kr_edit(cmd: Command, ctx: Context) -> Reply:
     raw, options = edit_request(cmd, KR_FIELDS)
     kr = kr_or_fail(cmd, ctx, raw)
     fields = parse_fields(options, KR_PARSERS)
+    percent_unit(options, fields, kr.unit, kr.name, _KR_NUMBERS)
     resolve_links(cmd, ctx, fields)
     updated = _follow_kpi(
         cmd, ctx, _check_kr(KeyResult.model_validate({**kr.model_dump(), **fields}))
     )
     ctx.store.okrs.put_key_result(cmd.chat.key, updated)
-    return Reply(text=f"Updated key result {updated.name} ({updated.key}).")
+    note = percent_note(options, fields, _KR_NUMBERS)
+    return Reply(
+        text=f"Updated key result {updated.name} ({updated.key}){': ' + note if note else ''}."
+    )
 
 
 @command(

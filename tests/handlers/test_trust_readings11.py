@@ -87,3 +87,36 @@ async def test_a_mute_length_that_is_not_whole_minutes_is_refused_not_rounded(
         typed, typed.replace(" ", "")
     )
     assert chat.core.store.alerts.settings(chat.chat.key).mutes == ()
+
+
+async def test_a_percent_after_a_key_results_number_is_its_unit_or_refused(
+    chat: FakeChat,
+) -> None:
+    """`/okr kr … start=40% target=60%` saved 40 → 60 without a unit, the `%` dropped
+    without a word (and beside `unit=€` too): a key result follows the KPI's `%` rule. One
+    without a unit takes `%` from it; one counted in another unit, or with one typed beside
+    it, is refused and nothing is saved."""
+    await chat.ok('/okr add grow "Grow"')
+    assert await chat.ok('/okr kr grow nps "NPS" start=40% target=60%') == (
+        "Saved key result NPS (nps) of grow: 40 → 60%."
+    )
+    assert await chat.error('/okr kr grow eur "Eur" start=40% target=60 unit=€') == (
+        "start=40% has a % sign, but unit=€ is typed with it: write start=40, or unit=% if "
+        "it is a percentage. Nothing was saved."
+    )
+    assert chat.core.store.okrs.key_result(chat.chat.key, "eur") is None
+    await chat.ok('/okr kr grow eur "Eur" start=40 target=60 unit=€')
+    assert await chat.error("/okr kr edit eur target=70%") == (
+        "target=70% has a % sign, but Eur is counted in €: write target=70, or unit=% if "
+        "it is a percentage now. Nothing was saved."
+    )
+    await chat.ok('/okr kr grow rate "Rate" start=40 target=60')
+    assert await chat.ok("/okr kr edit rate start=45 %") == (
+        "Updated key result Rate (rate): unit=% (from the % after 45)."
+    )
+    krs = {
+        kr.key: (kr.start, kr.target, kr.unit)
+        for kr in chat.core.store.okrs.key_results(chat.chat.key)
+    }
+    assert krs == {"nps": (40, 60, "%"), "eur": (40, 60, "€"), "rate": (45, 60, "%")}
+
