@@ -16,13 +16,14 @@ from handlers.contract import UsageError
 from handlers.exchange_export import SECTIONS
 from handlers.exchange_read import Problem, Record
 from handlers.messages import say, validation_text
-from handlers.parsing import MAX_VALUE, parse_date, parse_number
+from handlers.parsing import MAX_VALUE, parse_date, parse_number, parse_value
 from scoring.errors import ScoringError
 from scoring.formula import FormulaError, find_cycle, parse_formula
 from scoring.kpi import validate_kpi
 from scoring.models import (
     MAX_PERSPECTIVES,
     CheckIn,
+    Kpi,
     Link,
     Measurement,
 )
@@ -125,7 +126,7 @@ class Checker:
             data.setdefault("by", self.by)
         if record.section == "values":
             if isinstance(data.get("value"), str):
-                data["value"] = _value(data["value"])
+                data["value"] = _value(data["value"], self.kpis.get(str(data.get("kpi"))))
             # a hand-made sheet: dates as people type them (21.11.2026, yesterday)
             try:
                 if record.typed and isinstance(data.get("day"), str):
@@ -394,14 +395,17 @@ _SCORING_RULES: dict[str, tuple[str, Callable[[Any], object]]] = {
 }
 
 
-def _value(raw: str) -> float:
-    """A value cell: what an export wrote (`6.1e-05`), else as people type it (`1 234,5`)."""
+def _value(raw: str, kpi: Kpi | None) -> float:
+    """A value cell: what an export wrote (`6.1e-05`), else as people type it (`1 234,5`),
+    a `%` after it by the value rule of `kpi` (`parse_value`), not dropped without a word."""
     try:
         return float(raw)
     except ValueError:
         pass
     try:
-        return parse_number(raw, "value")
+        if kpi is not None:
+            return parse_value(raw, kpi.key, kpi.name, kpi.unit, what="value")
+        return parse_number(raw, "value")  # no such KPI: the record is refused for that
     except UsageError as exc:
         raise _FieldError("value", str(exc)) from None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.handlers.test_files import send_file
 from tests.support import FakeChat
 
 CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=€ perspective=finance'
@@ -120,3 +121,27 @@ async def test_a_percent_after_a_key_results_number_is_its_unit_or_refused(
     }
     assert krs == {"nps": (40, 60, "%"), "eur": (40, 60, "€"), "rate": (45, 60, "%")}
 
+
+async def test_a_percent_in_a_value_sheet_follows_the_value_rule(chat: FakeChat) -> None:
+    """A hand-made value sheet with `40%` for a € KPI was read as 40 €, the `%` dropped
+    without a word (`exchange_check._value`): the import is refused with the `%` line, as
+    `/kpi set` and `/kpi import` refuse it, and nothing changes; on a `%` KPI it is the
+    value."""
+    await chat.ok(CAC)
+    await chat.ok('/kpi add conv "Conversion" target=40 unit=% perspective=customers')
+    sheet = b"kpi,date,value\ncac,2026-11-20,40%\nconv,2026-11-20,35 %\n"
+    reply = (await send_file(chat, sheet, "values.csv"))[0]
+    assert (reply.kind, reply.plain()) == (
+        "error",
+        "Import refused, nothing was changed: 1 problem\n"
+        "line 2, value: 40% has a % sign, but CAC is counted in €: write 40, or make it a "
+        "percentage first: /kpi edit cac unit=%",
+    )
+    reply = (await send_file(chat, sheet.replace(b"40%", b"40"), "values.csv"))[0]
+    assert reply.kind == "answer", reply.plain()
+    await chat.ok(reply.buttons[0].command)
+    kpis = chat.core.store.kpis
+    assert [m.value for key in ("cac", "conv") for m in kpis.history(chat.chat.key, key)] == [
+        40,
+        35,
+    ]
