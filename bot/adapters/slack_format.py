@@ -187,13 +187,17 @@ def command_from_message(
     names: Names | None = None,
     bot_user_id: str | None = None,
 ) -> Command | None:
-    """A person's `#articles +1 published` in a channel → the `log` command; else None.
+    """A person's `#articles +1 published` in a channel → the `log` command; a command
+    typed after mentioning the bot (`@scorecard /kpi set cac 95`, the slash optional) →
+    that command; else None.
 
-    Only hashtags are read from plain messages: commands arrive as slash commands, and
-    the bot must never act on other bots (or itself) or on edits and joins. A message
-    carries only the user id: the name comes from `names` (the adapter looks unknown
-    ids up with users.info and swaps the actor in with `with_actor`). A leading mention
-    of the bot (`@scorecard #articles +1`) is how people address it, not part of the line.
+    Commands arrive as slash commands, but Slack runs none in a thread, so there people
+    address the bot, and such a message was dropped without a word: it runs, answered in
+    the message's thread. Other messages are read only for a hashtag, and the bot must
+    never act on other bots (or itself) or on edits and joins. A message carries only the
+    user id: the name comes from `names` (the adapter looks unknown ids up with users.info
+    and swaps the actor in with `with_actor`). A leading mention of the bot (`@scorecard
+    #articles +1`) is how people address it, not part of the line.
     """
     if event.get("type") != "message" or event.get("subtype") not in _READABLE_SUBTYPES:
         return None
@@ -204,10 +208,13 @@ def command_from_message(
     if not (isinstance(channel, str) and isinstance(ts, str) and isinstance(text, str)):
         return None
     mention = _LEADING_MENTION.match(text)
+    addressed = mention is not None and bot_user_id == mention.group(1)
     if mention is not None and bot_user_id in (None, mention.group(1)):
         text = text[mention.end() :]
     plain = unescape_slack_text(text).strip()
-    if not plain.startswith("#"):
+    if addressed and plain and not plain.startswith(("#", "/")):
+        plain = f"/{plain}"  # `@scorecard kpi cac` is `/kpi cac`
+    if not plain.startswith("#") and not (addressed and plain.startswith("/")):
         return None
     user = str(event["user"])
     # The confirmation goes into the message's thread (started here if needed), so a
@@ -220,7 +227,7 @@ def command_from_message(
         received_at=received_at,
         message_id=ts,
     )
-    return cmd if cmd is not None and cmd.via == "hashtag" else None
+    return cmd if cmd is not None and (addressed or cmd.via == "hashtag") else None
 
 
 _FILE_COMMAND = re.compile(r"^(?:<@\w+>\s*)?/?(?:scorecard\s+)?import\s*$", re.IGNORECASE)

@@ -1,0 +1,56 @@
+"""A command typed after mentioning the bot in a Slack channel or thread (probe11).
+
+Slack runs no slash command in a thread ("/kpi is not supported in threads"), so people
+address the bot there: `@scorecard /kpi set cac 95`. That message was read only for a
+hashtag and otherwise dropped without a word. It now runs like the slash command, answered
+in the message's thread; a leading mention of someone else is still chatter."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+
+from tests.fakes.slack_api import BOT_USER_ID, CHANNEL, message_event
+from tests.integration.harness import Said, SlackChat, slack_escape
+from tests.integration.script import CHART_SETUP
+
+_TS = itertools.count(1)
+
+
+async def _message(slack: SlackChat, text: str, thread: str | None = None) -> Said:
+    """A person's channel message (a reply in `thread` if given), sent as Slack sends it."""
+    ts = f"1767225700.{next(_TS):06d}"
+    extra = {"thread_ts": thread} if thread else {}
+    event = message_event(
+        slack_escape(text).replace("@scorecard", f"<@{BOT_USER_ID}>"), ts=ts, **extra
+    )
+    return await slack._exchange(text, functools.partial(slack.sender.event, event))
+
+
+async def test_a_command_after_mentioning_the_bot_runs_and_answers_in_the_thread(
+    slack: SlackChat,
+) -> None:
+    await slack.seed(*CHART_SETUP[:1])
+    other = message_event("<@U0OTHER> /kpi set cac 99", ts="1767225600.000041")
+    assert (await slack.sender.event(other)).status == 200  # said to someone else: chatter
+    said = await _message(slack, "@scorecard /kpi set cac 95", thread="1767225600.000042")
+    assert [cmd.text for cmd, _ in slack.recorder.log] == ["set cac 95"]
+    assert [shown.plain for shown in said.shown] == [
+        "Saved Customer acquisition cost = 95 $ (🟡 yellow, progress 62%)."
+    ]
+    [post] = slack.api.calls_to("chat.postMessage")
+    assert (post.params["channel"], post.params["thread_ts"]) == (CHANNEL, "1767225600.000042")
+    [value] = slack.core.store.kpis.history(slack.key, "cac")
+    assert (value.value, value.by) == (95, "@anna")
+
+
+async def test_words_after_mentioning_the_bot_are_read_as_a_command(slack: SlackChat) -> None:
+    """`@scorecard kpi cac` (no slash) is the same command; words that are none get the
+    router's line, in the thread of the message."""
+    await slack.seed(*CHART_SETUP[:1])
+    said = await _message(slack, "@scorecard help kpi set")
+    assert said.shown[0].plain.startswith("/kpi set"), said.shown[0].plain
+    said = await _message(slack, "@scorecard thanks!")
+    assert [shown.plain for shown in said.shown] == [
+        "Unknown command /thanks!. Send /scorecard help for the list."
+    ]
