@@ -127,9 +127,37 @@ async def timezone(cmd: Command, ctx: Context) -> Reply:
     except ZoneInfoNotFoundError as exc:  # pragma: no cover - listed but not loadable
         raise NotFound("timezone", raw) from exc
     ctx.store.chats.save(cmd.chat.key, settings.model_copy(update={"timezone": name}))
-    return Reply(text=f"Timezone set to {name}.")
+    return Reply(text=f"Timezone set to {name}{_fixed_note(name, ctx.clock())}")
 
 
+#: Legacy zones people type for a US clock, and that clock's city (HST is Honolulu's all year).
+_FIXED_CITIES = {
+    "EST": ("America/New_York", ""),
+    "MST": ("America/Denver", " (Phoenix's is MST's)"),
+}
+
+
+def _fixed_note(name: str, now: datetime) -> str:
+    """`.`, or for a legacy or Etc/ zone whose clock never moves (`EST`, `Etc/GMT+3`) what it
+    is: "Timezone set to EST." left a New York team's digests an hour late all summer."""
+    if "/" in name and not name.startswith("Etc/"):
+        return "."
+    zone = ZoneInfo(name)
+    offsets = {datetime(now.year, month, 1, tzinfo=zone).utcoffset() for month in (1, 7)}
+    offset = offsets.pop() if len(offsets) == 1 else None
+    if not offset:  # moves with summer time (EST5EDT, CET), or UTC itself
+        return "."
+    hours, rest = divmod(abs(offset), timedelta(hours=1))
+    minutes = f":{rest // timedelta(minutes=1):02d}" if rest else ""
+    sign = "−" if offset < timedelta(0) else "+"
+    note = f": UTC{sign}{hours}{minutes} all year, without summer time"
+    if name.startswith("Etc/GMT"):
+        return f"{note} (an Etc/GMT name counts the hours the other way round)."
+    if name in _FIXED_CITIES:
+        city, aside = _FIXED_CITIES[name]
+        town = city.split("/")[1].replace("_", " ")
+        return f"{note}. {town}'s clock is /timezone {city}{aside}."
+    return f"{note}."
 
 
 @command(

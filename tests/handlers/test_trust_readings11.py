@@ -145,3 +145,35 @@ async def test_a_percent_in_a_value_sheet_follows_the_value_rule(chat: FakeChat)
         40,
         35,
     ]
+
+
+@pytest.mark.parametrize(
+    "zone, said",
+    [
+        (
+            "EST",
+            "Timezone set to EST: UTC−5 all year, without summer time. New York's clock is "
+            "/timezone America/New_York.",
+        ),
+        (
+            "mst",
+            "Timezone set to MST: UTC−7 all year, without summer time. Denver's clock is "
+            "/timezone America/Denver (Phoenix's is MST's).",
+        ),
+        (
+            "Etc/GMT+3",
+            "Timezone set to Etc/GMT+3: UTC−3 all year, without summer time (an Etc/GMT name "
+            "counts the hours the other way round).",
+        ),
+        ("Europe/Berlin", "Timezone set to Europe/Berlin."),
+        ("UTC", "Timezone set to UTC."),
+        ("Asia/Kolkata", "Timezone set to Asia/Kolkata."),
+    ],
+)
+async def test_a_zone_that_never_moves_its_clock_says_so(
+    chat: FakeChat, zone: str, said: str
+) -> None:
+    """`/timezone EST` answered "Timezone set to EST.": a New York team's digests then ran an
+    hour late all summer, as EST never moves (and `Etc/GMT+3` is UTC−3). A legacy or Etc/
+    zone with a fixed offset other than UTC says so, and names the city's clock."""
+    assert await chat.ok(f"/timezone {zone}") == said
