@@ -750,6 +750,15 @@ def _check_body(text: str, content_type: str) -> None:
         raise ValueError("payload is not a JSON object")
 
 
+#: What a person can do about a refusal, said with Slack's code where `/alerts` shows an
+#: alert that was not delivered ("not_in_channel" alone left them guessing).
+_WHAT_TO_DO = {
+    "not_in_channel": " (the bot is not in the channel: /invite it there)",
+    "channel_not_found": " (the bot cannot see the channel: /invite it there, if it still exists)",
+    "is_archived": " (the channel is archived: /alerts here in another channel)",
+}
+
+
 def _delivery_error(exc: SlackApiError) -> DeliveryError:
     response = exc.response
     status = int(getattr(response, "status_code", 0) or 0)
@@ -766,5 +775,5 @@ def _delivery_error(exc: SlackApiError) -> DeliveryError:
             wait = 1.0
         return DeliveryError("Slack rate limit", permanent=False, retry_after=wait)
     if code is not None and fmt.is_permanent(code):
-        return DeliveryError(f"Slack refused: {code}", permanent=True)
+        return DeliveryError(f"Slack refused: {code}{_WHAT_TO_DO.get(code, '')}", permanent=True)
     return DeliveryError(f"Slack error: {code or f'HTTP {status}'}", permanent=False)

@@ -1,4 +1,5 @@
-"""A command typed after mentioning the bot in a Slack channel or thread (probe11).
+"""A command typed after mentioning the bot in a Slack channel or thread, and an alert
+the bot could not post (probe11).
 
 Slack runs no slash command in a thread ("/kpi is not supported in threads"), so people
 address the bot there: `@scorecard /kpi set cac 95`. That message was read only for a
@@ -9,10 +10,13 @@ from __future__ import annotations
 
 import functools
 import itertools
+from pathlib import Path
 
+from tests.alerts.support import FakeSleep
 from tests.fakes.slack_api import BOT_USER_ID, CHANNEL, message_event
-from tests.integration.harness import Said, SlackChat, slack_escape
+from tests.integration.harness import Said, SlackChat, slack_chat, slack_escape
 from tests.integration.script import CHART_SETUP
+from tests.support import FixedClock
 
 _TS = itertools.count(1)
 
@@ -54,3 +58,23 @@ async def test_words_after_mentioning_the_bot_are_read_as_a_command(slack: Slack
     assert [shown.plain for shown in said.shown] == [
         "Unknown command /thanks!. Send /scorecard help for the list."
     ]
+
+
+async def test_an_alert_the_bot_could_not_post_says_how_to_let_it_in(
+    clock: FixedClock, tmp_path: Path
+) -> None:
+    """An alert to a channel the bot was not invited to showed in /alerts as "Slack refused:
+    not_in_channel", Slack's code: the line now says what to do."""
+    async with slack_chat(clock, tmp_path) as slack:
+        await slack.core.start([slack.adapter], schedule=False, sleep=FakeSleep(clock))
+        await slack.seed("/alerts set group=0", *CHART_SETUP[:1])
+        slack.api.fail_next("chat.postMessage", "not_in_channel")
+        await slack.ok("/kpi set cac 130", "red")
+        assert slack.core.delivery is not None
+        await slack.core.delivery.wait_idle()
+        said = await slack.say("/alerts")
+        [line] = [ln for ln in said.shown[0].plain.splitlines() if "Not delivered" in ln]
+        assert line == (
+            "⚠ Not delivered: 🔴 Customer acquisition cost is red (21 Nov 10:00): Slack refused: "
+            "not_in_channel (the bot is not in the channel: /invite it there)"
+        )
