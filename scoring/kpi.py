@@ -155,6 +155,15 @@ def _check_value(kpi: Kpi, value: float) -> None:
 
 def progress(kpi: Kpi, value: float) -> float:
     """Position on the baseline→target scale, unclamped (range KPIs: their performance)."""
+    baseline, target = kpi.baseline, kpi.target
+    if kpi.direction != "range" and target != baseline and math.isfinite(value):
+        return (value - baseline) / (target - baseline)  # `_progress`, checks passed
+    return _progress(kpi, value)
+
+
+def _progress(kpi: Kpi, value: float) -> float:
+    """`progress`, every check made (a non-finite value, a range KPI, a zero-width scale):
+    `progress` takes the common case itself, three Python calls fewer at every scoring."""
     _check_value(kpi, value)
     if kpi.direction == "range":
         return performance(kpi, value)
@@ -190,6 +199,13 @@ def performance(kpi: Kpi, value: float) -> float:
     `up`: (value − min) / (max − min); `down`: (max − value) / (max − min);
     `range`: 1 inside [min, max], then 1 − distance / tolerance outside.
     """
+    if kpi.min is None and kpi.max is None and kpi.direction != "range":
+        return clamp01(progress(kpi, value))  # `_performance` without a scale to check
+    return _performance(kpi, value)
+
+
+def _performance(kpi: Kpi, value: float) -> float:
+    """`performance`, every case (`performance` takes the common one, no min/max, itself)."""
     _check_value(kpi, value)
     bounds = scale(kpi)
     if bounds is None:

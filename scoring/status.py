@@ -61,6 +61,8 @@ def colour(
     kpi: Kpi, value: float, performance: float, thresholds: Thresholds = DEFAULT_THRESHOLDS
 ) -> Status:
     """The colour a measured KPI earns, ignoring test mode (warn/crit first, else thresholds)."""
+    if kpi.warn is None and kpi.crit is None:  # `has_limits`, inline: most KPIs have none
+        return status_from_performance(performance, thresholds)
     by_limits = limits_status(kpi, value)
     if by_limits is not None:
         return by_limits
