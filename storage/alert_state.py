@@ -142,7 +142,7 @@ class JobState(_Frozen):
 
 #: What a chat without stored settings or waiting alerts has (frozen, all the way down).
 _NO_SETTINGS = AlertSettings()
-#: `Status.RED.value` (an enum member's value is two Python calls at each `_put_state`).
+#: `Status.RED.value` (an enum member's value is two Python calls at each state write).
 _RED = Status.RED.value
 _NO_BATCHER = Batcher()
 
@@ -330,12 +330,47 @@ class AlertRepo:
         a red one in the book, where the sweep's reminder changes it with everything else
         it changes; any other in its bucket (a `/kpi set` that changes no colour writes a
         bucket of a few states, not the book)."""
-        self._put_state(chat, state.kpi, to_doc(state), test, state)
+        self.put_state_doc(chat, state.kpi, to_doc(state), test=test, model=state)
 
-    def put_state_doc(self, chat: str, kpi: str, state: Mapping[str, Any], *, test: bool) -> None:
+    def put_state_doc(
+        self,
+        chat: str,
+        kpi: str,
+        state: Mapping[str, Any],
+        *,
+        test: bool,
+        model: AlertState | None = None,
+    ) -> None:
         """`put_state` of a state given as its document (`to_doc` of the AlertState), built
-        for this and never touched again."""
-        self._put_state(chat, kpi, state, test, None)
+        for this and never touched again; `model`: it as a model, or None when the caller
+        has none (reads in a `batch()` block then parse the document)."""
+        name = f"{BOOK}{chat}"
+        # outside `batch()` the stored book, read once here (`_book`'s, and `_splice`'s)
+        stored = self._db.docs(name) if self._holding.held is None else None
+        book = self._book(chat) if stored is None else next(iter(stored.values()), _EMPTY_BOOK)
+        states = book.get("states") or {}
+        if state["status"] == _RED:
+            doc = {"test": test, "state": state}
+            changed = states.get(kpi) != doc
+            if changed and not (kpi in states and self._splice(stored, name, kpi, doc)):
+                held = self._update(chat, states={**states, kpi: doc})
+                if held is not None and model is not None:
+                    held.states[kpi] = StoredState(model, test)
+                elif held is not None:
+                    held.states.pop(kpi, None)
+            if kpi not in states:  # a state is in one place: the book, or its bucket
+                self._drop_from_bucket(chat, kpi)
+            return
+        if kpi in states:
+            self._drop_from_book(chat, kpi, states)
+        doc = {"key": kpi, "test": test, "state": state}
+        bucket = self._bucket(chat, kpi)
+        docs = self._db.docs(bucket)
+        found = next((i for i, d in docs.items() if d.get("key") == kpi), None)
+        if found is None:
+            self._db.edit(bucket, added=[doc], handed_over=True)
+        elif docs[found] != doc:
+            self._db.edit(bucket, {int(found): doc}, handed_over=True)
 
     def put_reminders(
         self,
@@ -366,42 +401,15 @@ class AlertRepo:
             held.batcher = None
         return True
 
-    def _put_state(
-        self, chat: str, kpi: str, state: Mapping[str, Any], test: bool, model: AlertState | None
-    ) -> None:
-        """`model`: `state` as a model, or None when the caller has none (reads in a
-        `batch()` block then parse the document)."""
-        states = self._book(chat).get("states") or {}
-        if state["status"] == _RED:
-            doc = {"test": test, "state": state}
-            if states.get(kpi) != doc and not (kpi in states and self._splice(chat, kpi, doc)):
-                held = self._update(chat, states={**states, kpi: doc})
-                if held is not None and model is not None:
-                    held.states[kpi] = StoredState(model, test)
-                elif held is not None:
-                    held.states.pop(kpi, None)
-            if kpi not in states:  # a state is in one place: the book, or its bucket
-                self._drop_from_bucket(chat, kpi)
-            return
-        if kpi in states:
-            self._drop_from_book(chat, kpi, states)
-        doc = {"key": kpi, "test": test, "state": state}
-        name = self._bucket(chat, kpi)
-        docs = self._db.docs(name)
-        found = next((i for i, d in docs.items() if d.get("key") == kpi), None)
-        if found is None:
-            self._db.edit(name, added=[doc], handed_over=True)
-        elif docs[found] != doc:
-            self._db.edit(name, {int(found): doc}, handed_over=True)
-
-    def _splice(self, chat: str, kpi: str, doc: dict[str, Any]) -> bool:
-        """Outside `batch()`, the stored book with red state `kpi` replaced by `doc`, written
-        by splicing that state's JSON into the stored body (`Database.splice`): a `/kpi set`
-        on a red KPI re-serialised the whole book (30 KB, ~60 µs) to change one state. False,
-        nothing written, where `_update` must do it (held changes, a full log to move out)."""
-        name = f"{BOOK}{chat}"
-        stored = self._db.docs(name)
-        if self._holding.held is not None or len(stored) != 1:
+    def _splice(
+        self, stored: Mapping[str, Mapping[str, Any]] | None, name: str, kpi: str, doc: Any
+    ) -> bool:
+        """Outside `batch()` (`stored`: the book table `name`'s documents), the stored book
+        with red state `kpi` replaced by `doc`, written by splicing that state's JSON into
+        the stored body (`Database.splice`): a `/kpi set` on a red KPI re-serialised the
+        whole book (30 KB, ~60 µs) to change one state. False, nothing written, where
+        `_update` must do it (held changes, a full log to move out)."""
+        if stored is None or len(stored) != 1:
             return False
         [(doc_id, book)] = stored.items()
         log = book.get("log")
