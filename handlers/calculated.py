@@ -436,7 +436,7 @@ def values_dropped(ctx: Context, chat: str, kpi: Kpi, updated: Kpi) -> Dropped |
 def sync_key_results(ctx: Context, chat: str, kpis: Sequence[Kpi]) -> None:
     """Key results driven by these KPIs take their current value."""
     driving = ctx.store.okrs.kpis_driving(chat)
-    keys = {k.key: k for k in kpis if k.key in driving}
+    keys = {k.key: k for k in kpis if k.key in driving} if driving else {}
     if not keys:
         return
     for kr in ctx.store.okrs.key_results(chat):

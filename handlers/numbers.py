@@ -87,7 +87,10 @@ def format_percent(share: float | None) -> str:
         return "—"
     if not math.isfinite(share):
         return str(share)
-    return format_number(whole_percent(share), "%")  # grouped like any number: 1 200%
+    whole = whole_percent(share)
+    if 0 <= whole < 1000:  # what `format_number` writes of it: no group, no sign
+        return f"{whole}%"
+    return format_number(whole, "%")  # grouped like any number: 1 200%
 
 
 def format_percent_exact(share: float) -> str:

@@ -193,7 +193,7 @@ class AlertRepo:
 
     def settings(self, chat: str) -> AlertSettings:
         """The chat's alert settings (defaults until changed)."""
-        return single(self._db, f"alset:{chat}", AlertSettings) or _NO_SETTINGS
+        return self._db.first_model(f"alset:{chat}", AlertSettings) or _NO_SETTINGS  # `single`
 
     def save_settings(self, chat: str, settings: AlertSettings) -> None:
         """Replace the chat's alert settings."""
@@ -224,8 +224,8 @@ class AlertRepo:
         `batch()` the first read keeps it for the block: a sweep reads a chat's book about
         ten times, and each read through the engine was several calls."""
         holding = self._holding.held
-        if holding is None:
-            return first_doc(self._db, f"{BOOK}{chat}") or _EMPTY_BOOK
+        if holding is None:  # `first_doc`, inline: every `/kpi set` reads the book
+            return next(iter(self._db.docs(f"{BOOK}{chat}").values()), None) or _EMPTY_BOOK
         held = holding.get(chat)
         if held is None:
             held = holding[chat] = _Held(dict(first_doc(self._db, f"{BOOK}{chat}") or ()))

@@ -7,7 +7,7 @@ from typing import ClassVar, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
-from storage.base import Tables, WholeTable, register_whole, single, to_doc
+from storage.base import Tables, WholeTable, register_whole, to_doc
 from storage.changes import Changes
 
 #: How a chat writes numbers (`/numbers`): a dot groups thousands in the first.
@@ -48,7 +48,8 @@ class ChatRepo:
 
     def settings(self, chat: str) -> ChatSettings:
         """The chat's settings (defaults, with the configured timezone, when never set)."""
-        return single(self._db, f"settings:{chat}", ChatSettings) or self._default
+        # `single`, asked of the table itself: every command in the chat reads it
+        return self._db.first_model(f"settings:{chat}", ChatSettings) or self._default
 
     def dots_group(self, chat: str) -> Callable[[], bool]:
         """Whether a dot groups thousands in the chat, asked only when called: numbers are

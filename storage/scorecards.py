@@ -12,7 +12,6 @@ from storage.base import (
     WholeTable,
     register_keyed,
     register_whole,
-    single,
     to_doc,
 )
 from storage.changes import Changes
@@ -100,7 +99,7 @@ class ScorecardRepo:
         """The chat's colour thresholds (defaults: green ≥ 80 %, yellow ≥ 50 %)."""
         # One shared default: `/kpi` remembers results per thresholds, and the same object
         # compares at once where an equal new one is compared field by field.
-        return single(self._db, f"thresholds:{chat}", Thresholds) or DEFAULT_THRESHOLDS
+        return self._db.first_model(f"thresholds:{chat}", Thresholds) or DEFAULT_THRESHOLDS
 
     def set_thresholds(self, chat: str, thresholds: Thresholds) -> None:
         """Replace the chat's colour thresholds."""
