@@ -212,8 +212,8 @@ def command_from_message(
     if mention is not None and bot_user_id in (None, mention.group(1)):
         text = text[mention.end() :]
     plain = unescape_slack_text(text).strip()
-    if addressed and plain and not plain.startswith(("#", "/")):
-        plain = f"/{plain}"  # `@scorecard kpi cac` is `/kpi cac`
+    if addressed and not plain.startswith(("#", "/")):
+        plain = f"/{plain or 'help'}"  # `@scorecard kpi cac` is `/kpi cac`; a bare mention, help
     if not plain.startswith("#") and not (addressed and plain.startswith("/")):
         return None
     user = str(event["user"])

@@ -50,10 +50,12 @@ async def test_a_command_after_mentioning_the_bot_runs_and_answers_in_the_thread
 
 async def test_words_after_mentioning_the_bot_are_read_as_a_command(slack: SlackChat) -> None:
     """`@scorecard kpi cac` (no slash) is the same command; words that are none get the
-    router's line, in the thread of the message."""
+    router's line, in the thread of the message; the bare mention gets the help."""
     await slack.seed(*CHART_SETUP[:1])
     said = await _message(slack, "@scorecard help kpi set")
     assert said.shown[0].plain.startswith("/kpi set"), said.shown[0].plain
+    said = await _message(slack, "@scorecard")
+    assert said.shown[0].plain.startswith("Commands\n"), said.shown[0].plain
     said = await _message(slack, "@scorecard thanks!")
     assert [shown.plain for shown in said.shown] == [
         "Unknown command /thanks!. Send /scorecard help for the list."
