@@ -20,6 +20,13 @@ Sleep = Callable[[float], Awaitable[None]]
 Prepare = Callable[[Reply], Awaitable[Reply]]
 """Draws a reply's requested picture from the values of this moment (`Core.prepare`)."""
 
+#: Said where a person edited a command they sent (Telegram, and Slack's `@scorecard /kpi …`):
+#: the edit is not run, and silence read as the correction having been made.
+EDITED_COMMAND = (
+    "Edited messages are not read, so that edit changed nothing: send the corrected "
+    "command as a new message (/undo takes back what the first one changed)."
+)
+
 ChatMoved = Callable[[ChatRef, ChatRef], Awaitable[object]]
 """Called with (old, new) when a platform gives a chat a new id (Telegram group →
 supergroup): the application moves the chat's data to the new id (`Core.move_chat`)."""

@@ -42,6 +42,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters import slack_format as fmt
 from bot.adapters.base import (
+    EDITED_COMMAND,
     DeliveryError,
     Dispatch,
     Pacer,
@@ -549,6 +550,11 @@ class SlackAdapter:
         Its author is named from the cache, else by users.info inside the command's task
         (Bolt answers the event only after this returns).
         """
+        edited = fmt.edited_command(event, self._clock(), bot_user_id=self.bot_user_id)
+        if edited is not None:  # not run, but said: silence reads as the edit having worked
+            notice = Reply(text=EDITED_COMMAND, kind="notice", to=edited.chat)
+            self._spawn(self._answer(notice, edited.chat, None))
+            return
         shared = fmt.file_command(event, self._clock(), self._users.names)
         if shared is not None:
             self._spawn(self._run_with_file(*shared))

@@ -230,6 +230,25 @@ def command_from_message(
     return cmd if cmd is not None and (addressed or cmd.via == "hashtag") else None
 
 
+def edited_command(
+    event: Mapping[str, Any], received_at: datetime, bot_user_id: str | None = None
+) -> Command | None:
+    """The command a person's edit (`message_changed`) now reads as, when it is one typed
+    to the bot (`@scorecard /kpi set cac 96`) and its text changed: it is not run (the first
+    version was), but the adapter says so, as on Telegram. A hashtag edit, and an edit that
+    leaves the text as it was (Slack unfurling a link), are None."""
+    if event.get("type") != "message" or event.get("subtype") != "message_changed":
+        return None
+    now, before = event.get("message"), event.get("previous_message")
+    if not isinstance(now, Mapping) or now.get("subtype") is not None:
+        return None
+    if isinstance(before, Mapping) and before.get("text") == now.get("text"):
+        return None
+    message = {**now, "type": "message", "channel": event.get("channel")}
+    cmd = command_from_message(message, received_at, bot_user_id=bot_user_id)
+    return cmd if cmd is not None and cmd.via != "hashtag" else None
+
+
 _FILE_COMMAND = re.compile(r"^(?:<@\w+>\s*)?/?(?:scorecard\s+)?import\s*$", re.IGNORECASE)
 
 

@@ -52,6 +52,7 @@ from telegram.request import HTTPXRequest
 
 from bot.adapters import telegram_format as fmt
 from bot.adapters.base import (
+    EDITED_COMMAND,
     ChatMoved,
     DeliveryError,
     Dispatch,
@@ -72,10 +73,6 @@ from handlers.parsing import clip, command_from_text
 _LOGGER = logging.getLogger(__name__)
 
 NOT_ENABLED = "This bot is not enabled for this chat."
-EDITED_COMMAND = (
-    "Edited messages are not read, so that edit changed nothing: send the corrected "
-    "command as a new message (/undo takes back what the first one changed)."
-)
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 

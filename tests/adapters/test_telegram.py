@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.base import ChatMoved, DeliveryError, MemorySeenLog, SeenLog
+from bot.adapters.base import EDITED_COMMAND, ChatMoved, DeliveryError, MemorySeenLog, SeenLog
 from bot.adapters.policy import TELEGRAM, DeliveryPolicy
-from bot.adapters.telegram import EDITED_COMMAND, NOT_ENABLED, TelegramAdapter
+from bot.adapters.telegram import NOT_ENABLED, TelegramAdapter
 from bot.logging import reset_logging, setup_logging
 from handlers.contract import Button, ChatRef, Command, CommandSpec, Image, Reply, Table
 from tests.fakes.telegram_api import (

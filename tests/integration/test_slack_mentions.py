@@ -13,8 +13,8 @@ import itertools
 from pathlib import Path
 
 from tests.alerts.support import FakeSleep
-from tests.fakes.slack_api import BOT_USER_ID, CHANNEL, message_event
-from tests.integration.harness import Said, SlackChat, slack_chat, slack_escape
+from tests.fakes.slack_api import BOT_USER_ID, CHANNEL, USER_ID, message_event
+from tests.integration.harness import Said, SlackChat, slack_chat, slack_escape, slack_plain
 from tests.integration.script import CHART_SETUP
 from tests.support import FixedClock
 
@@ -80,3 +80,42 @@ async def test_an_alert_the_bot_could_not_post_says_how_to_let_it_in(
             "⚠ Not delivered: 🔴 Customer acquisition cost is red (21 Nov 10:00): Slack refused: "
             "not_in_channel (the bot is not in the channel: /invite it there)"
         )
+
+
+def _edited(text: str, before: str, ts: str) -> dict[str, object]:
+    """A `message_changed` event as Slack sends it: the message as it is now, and before."""
+    now = {"type": "message", "user": USER_ID, "text": text, "ts": ts, "edited": {"ts": "1"}}
+    return message_event(
+        "",
+        user=None,
+        ts="1767225900.000001",
+        subtype="message_changed",
+        hidden=True,
+        message=now,
+        previous_message={"type": "message", "user": USER_ID, "text": before, "ts": ts},
+    )
+
+
+async def test_an_edited_command_to_the_bot_is_answered_not_run(slack: SlackChat) -> None:
+    """An edited `@scorecard /kpi set cac 95` was not run, and said nothing: silence read
+    as the correction having been made. As on Telegram, the thread is told; nothing runs.
+    An edit that leaves the text as it was (Slack unfurling a link) says nothing."""
+    await slack.seed(*CHART_SETUP[:1])
+    await _message(slack, "@scorecard /kpi set cac 95")
+    ts = slack.api.calls_to("chat.postMessage")[-1].params["thread_ts"]
+    mention = f"<@{BOT_USER_ID}>"
+    same = _edited(f"{mention} /kpi set cac 96", f"{mention} /kpi set cac 96", ts)
+    assert (await slack.sender.event(same)).status == 200
+    edit = _edited(f"{mention} /kpi set cac 96", f"{mention} /kpi set cac 95", ts)
+    assert (await slack.sender.event(edit)).status == 200
+    await slack.adapter.idle()
+    posts = slack.api.calls_to("chat.postMessage")[1:]
+    assert [(p.params["thread_ts"], slack_plain(p.params["blocks"])) for p in posts] == [
+        (
+            ts,
+            "Edited messages are not read, so that edit changed nothing: send the corrected "
+            "command as a new message (/undo takes back what the first one changed).",
+        )
+    ]
+    [value] = slack.core.store.kpis.history(slack.key, "cac")
+    assert value.value == 95
