@@ -61,12 +61,13 @@ def policy_value(name: str, raw: str) -> object:
 
 def duration_value(raw: str) -> timedelta:
     """`90s` as well as the mute durations (`30m`, `2h`, `1d`, `1,5h`: a decimal mark is
-    read as a mute reads it, in whole minutes)."""
+    read as a mute reads it, and `1,5m` is `90s`)."""
     text = raw.strip().casefold()
-    if text.endswith("s") and text[:-1].isascii() and text[:-1].isdigit() and len(text) < 12:
-        return timedelta(seconds=int(text[:-1]))
-    short, rest = take_duration([text])
-    return parse_duration(text if rest else short)
+    short, rest = take_duration([text], seconds=True)  # `1,5m` is `90s`
+    read = text if rest else short
+    if read.endswith("s") and read[:-1].isascii() and read[:-1].isdigit() and len(read) < 12:
+        return timedelta(seconds=int(read[:-1]))
+    return parse_duration(read)
 
 
 OPTIONS = ("here", "off", "mute", "unmute", "quiet", "log", "set")

@@ -378,11 +378,12 @@ _SPELLED_PART = re.compile(
 _UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
 
 
-def take_duration(words: Sequence[str]) -> tuple[str, list[str]]:
+def take_duration(words: Sequence[str], *, seconds: bool = False) -> tuple[str, list[str]]:
     """The duration `words` start with, in the short form a mute takes (`3 дня` → `3d`,
     `2 hours 30 min` → `2h30m`, `1h 30 min` → `1h30m`: parts short or spelled, in any mix;
-    `1,5 h` → `90m`),
-    and the words after it; no length at all leaves the first word as typed, to be refused."""
+    `1,5 h` → `90m`; one that is not whole minutes is refused, or with `seconds`, where the
+    length may be seconds, is `90s` when whole seconds), and the words after it; no length at
+    all leaves the first word as typed, to be refused."""
     text, short, end, minutes = " ".join(words), "", 0, Decimal(0)
     while part := _SPELLED_PART.match(text, end):
         unit = next(unit for unit in _DURATION_WORDS if part[unit])
@@ -395,6 +396,8 @@ def take_duration(words: Sequence[str]) -> tuple[str, list[str]]:
         return (words[0] if words else ""), list(words[1:])
     if minutes:
         if minutes != int(minutes):
+            if seconds and (total := _minutes_of(short) + minutes) * 60 == int(total * 60):
+                return f"{int(total * 60)}s", text[end:].split()  # `group=1,5m`: 90 seconds
             _refuse_part_minutes(text[:end].strip(), short, minutes)
         short += f"{int(minutes)}m"
     return short, text[end:].split()
@@ -403,16 +406,18 @@ def take_duration(words: Sequence[str]) -> tuple[str, list[str]]:
 def _refuse_part_minutes(typed: str, short: str, minutes: Decimal) -> None:
     """`2,5 m` muted for 2 minutes without a word (rounded half to even): a length is kept in
     whole minutes, so one that is not is refused with the whole ones either side of it."""
-    whole = sum(
-        int(n) * _UNIT_MINUTES[u] for n, u in re.findall(r"(\d+)([mhdw])", short)
-    )
-    total = whole + minutes
+    total = _minutes_of(short) + minutes
     near = [_short_length(int(total)), _short_length(int(total) + 1)]
     shown = " or ".join(near if int(total) else near[1:])
     raise UsageError(
         f"'{clip(typed)}' is {total.normalize():f} minutes: a length is kept in whole "
         f"minutes, so write {shown}."
     )
+
+
+def _minutes_of(short: str) -> int:
+    """Minutes in a short length (`1h30m` → 90)."""
+    return sum(int(n) * _UNIT_MINUTES[u] for n, u in re.findall(r"(\d+)([mhdw])", short))
 
 
 def _short_length(minutes: int) -> str:

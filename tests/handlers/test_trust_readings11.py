@@ -84,10 +84,10 @@ async def test_a_mute_length_that_is_not_whole_minutes_is_refused_not_rounded(
     nearest; nothing is muted."""
     await chat.ok(CAC)
     assert await chat.error(f"/alerts mute cac {typed}") == line
-    assert await chat.error(f"/alerts set repeat={typed.replace(' ', '')}") == line.replace(
-        typed, typed.replace(" ", "")
-    )
     assert chat.core.store.alerts.settings(chat.chat.key).mutes == ()
+    assert await chat.error("/alerts set repeat=1,999h") == (
+        "'1,999h' is 119.94 minutes: a length is kept in whole minutes, so write 1h59m or 2h."
+    )  # 7 196.4 seconds: not whole seconds either
 
 
 async def test_a_percent_after_a_key_results_number_is_its_unit_or_refused(
@@ -177,3 +177,17 @@ async def test_a_zone_that_never_moves_its_clock_says_so(
     hour late all summer, as EST never moves (and `Etc/GMT+3` is UTC−3). A legacy or Etc/
     zone with a fixed offset other than UTC says so, and names the city's clock."""
     assert await chat.ok(f"/timezone {zone}") == said
+
+
+async def test_a_rule_length_with_a_decimal_mark_may_be_whole_seconds(chat: FakeChat) -> None:
+    """A rule's length takes seconds (`group=90s`), so `group=1,5m` is 90 seconds, not
+    refused as "kept in whole minutes" as a mute's length is."""
+    whole = await chat.ok("/alerts set group=90s")
+    assert await chat.ok("/alerts set group=1,5m") == whole
+    assert await chat.ok("/alerts set group=2,25m") == whole.replace("group 90s", "group 135s")
+    assert await chat.error("/alerts set group=0,5m") == (
+        "group lasts from 1 minute to 90 days, e.g. group=60s (group=0 sends at once)"
+    )
+    assert await chat.error("/alerts set group=0,0001m") == (
+        "'0,0001m' is 0.0001 minutes: a length is kept in whole minutes, so write 1m."
+    )
