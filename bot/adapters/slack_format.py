@@ -214,6 +214,8 @@ def command_from_message(
     plain = unescape_slack_text(text).strip()
     if addressed and not plain.startswith(("#", "/")):
         plain = f"/{plain or 'help'}"  # `@scorecard kpi cac` is `/kpi cac`; a bare mention, help
+    if addressed and plain.casefold() == "/import":  # as with a file (`file_command`): no file
+        plain = "/scorecard import"
     if not plain.startswith("#") and not (addressed and plain.startswith("/")):
         return None
     user = str(event["user"])

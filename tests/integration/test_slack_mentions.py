@@ -56,6 +56,10 @@ async def test_words_after_mentioning_the_bot_are_read_as_a_command(slack: Slack
     assert said.shown[0].plain.startswith("/kpi set"), said.shown[0].plain
     said = await _message(slack, "@scorecard")
     assert said.shown[0].plain.startswith("Commands\n"), said.shown[0].plain
+    said = await _message(slack, "@scorecard import")  # with a file it imports; without, how
+    assert [shown.plain for shown in said.shown] == [
+        "Attach the file: post it in the channel with the message: scorecard import"
+    ]
     said = await _message(slack, "@scorecard thanks!")
     assert [shown.plain for shown in said.shown] == [
         "Unknown command /thanks!. Send /scorecard help for the list."
