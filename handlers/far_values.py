@@ -20,7 +20,7 @@ OUTLIER = 100
 
 def far_from(value: float, recent: Sequence[float]) -> bool:
     """More than 100× above or below every recent value (zeros and sign flips don't count)."""
-    sizes = [abs(v) for v in recent if v != 0]
+    sizes = [*map(abs, filter(None, recent))]  # in C: a comprehension is a Python call
     if value == 0 or not sizes:
         return False
     return abs(value) > OUTLIER * max(sizes) or abs(value) * OUTLIER < min(sizes)
