@@ -161,6 +161,8 @@ def _scored(
     """`_settled`, with the colour the reading earns before hysteresis between them."""
     share = performance(kpi, value)
     raw = colour(kpi, value, share, thresholds)
+    if raw is status:  # what `settle` answers at once: a colour kept (most readings)
+        return share, raw, raw
     kept = settle(
         status,
         raw,
