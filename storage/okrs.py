@@ -123,5 +123,11 @@ class OkrRepo:
 
 
 def _driving(docs: Mapping[str, Mapping[str, Any]]) -> frozenset[str]:
-    """`kpis_driving` of the key results' documents."""
+    """`kpis_driving` of the key results' documents (a chat without key results, whose
+    table `derived` keeps nothing for, asks this at every `/kpi set`: no comprehension)."""
+    if not docs:
+        return _NONE
     return frozenset(kpi for doc in docs.values() if (kpi := doc.get("kpi")))
+
+
+_NONE: frozenset[str] = frozenset()
