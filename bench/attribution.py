@@ -12,7 +12,9 @@ any window of the run, so every pause over the goal can be written as a sum:
   operation itself (tagged through a context variable the task carries), the steps of
   everything else the loop ran meanwhile, and of that, garbage collections;
 - **commit**: the loop was asleep while the store's writer thread had a transaction in
-  hand (its CPU, its own run delay, and the rest: the fdatasync and any wait for the GIL);
+  hand, or its idle upkeep (SQLite's WAL rewind, which a transaction handed over
+  meanwhile waits for): its CPU, its own run delay, and the rest (the fsyncs and any
+  wait for the GIL);
 - **other sleep**: the loop was neither running, runnable nor waiting for the writer (a
   vCPU stolen from under it, a late timer, a wait for the GIL outside a commit);
 - beside these, the machine over the same window: CPU time stolen by the hypervisor and
@@ -257,9 +259,16 @@ class LoopRecorder:
 
         backend.commit = spanned(commit, self.writer)
         backend._passive_checkpoint = spanned(checkpoint, self.checkpoints)
+        # the writer's upkeep when no transaction waits (SQLite's WAL rewind): a command
+        # handed over meanwhile waits for it as for a transaction, so it counts as one
+        idle = getattr(backend, "idle", None)
+        if idle is not None:
+            backend.idle = spanned(idle, self.writer)
 
         def undo() -> None:
             del backend.commit, backend._passive_checkpoint  # the class's methods again
+            if idle is not None:
+                del backend.idle
             for clock in clocks.values():
                 clock.close()
 

@@ -312,9 +312,11 @@ class _Atomic:
 
 def _write_jobs(jobs: queue.SimpleQueue[_Job | None], owner: weakref.ref[Database]) -> None:
     """The writer thread: write each job, then tell its loop (a loop already closed has
-    no one waiting; a blocking wait on `running` settles the job instead). Holds its
-    database only while writing, so a database dropped unclosed is collected (and stops
-    the thread, as a thread pool's would)."""
+    no one waiting; a blocking wait on `running` settles the job instead), and when no
+    job waited as it ended, let the backend do its upkeep (`StoragePort`'s optional `idle`: SQLite
+    rewinds its WAL there, not in a command's commit). Holds its database only while
+    writing, so a database dropped unclosed is collected (and stops the thread, as a
+    thread pool's would)."""
     while (job := jobs.get()) is not None:
         db = owner()
         if db is None:
@@ -324,10 +326,14 @@ def _write_jobs(jobs: queue.SimpleQueue[_Job | None], owner: weakref.ref[Databas
         except BaseException as exc:  # handed to the commands, as a future did
             job.error = exc
         job.running.release()
+        # read before the wake: the loop may hand over its next job before we look again
+        idle = getattr(db._backend, "idle", None) if jobs.empty() else None
         assert job.loop is not None
         with contextlib.suppress(RuntimeError):  # the loop is closed
             job.loop.call_soon_threadsafe(db._written, job)
-        del db, job
+        if idle is not None and job.error is None:
+            idle()  # the backend's own: it logs its failures and tries again later
+        del db, job, idle
 
 
 def _parsed(body: bytes | None) -> _Entry | None:

@@ -67,6 +67,10 @@ class StoragePort(Protocol):
     def close(self) -> None:
         """Release the store (idempotent)."""
 
+    # Optional: `idle()`, called on the writer thread of a durable backend whenever no
+    # transaction waits (after one), for upkeep no command should wait for (SQLite
+    # rewinds its WAL there). Not part of the protocol so that a test double needs none.
+
 
 class MemoryBackend:
     """A backend in a dict: for tests and stores that need no disk."""
