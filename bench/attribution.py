@@ -155,6 +155,7 @@ class LoopRecorder:
         self.machine: list[tuple[float, float, float]] = []  # (wall, busy, steal)
         self.writer: list[_Span] = []
         self.checkpoints: list[_Span] = []
+        self.rewinds: list[_Span] = []  # the writer's idle upkeep that rewound the WAL
         self._clock: ThreadClock | None = None
         self._stat_fd = -1
         self._original: Callable[[asyncio.Handle], None] | None = None
@@ -263,7 +264,15 @@ class LoopRecorder:
         # handed over meanwhile waits for it as for a transaction, so it counts as one
         idle = getattr(backend, "idle", None)
         if idle is not None:
-            backend.idle = spanned(idle, self.writer)
+            timed_idle = spanned(idle, self.writer)
+
+            def upkeep() -> None:
+                rewound = getattr(backend, "rewinds", 0)
+                timed_idle()
+                if getattr(backend, "rewinds", 0) != rewound:
+                    self.rewinds.append(self.writer[-1])
+
+            backend.idle = upkeep
 
         def undo() -> None:
             del backend.commit, backend._passive_checkpoint  # the class's methods again

@@ -353,6 +353,7 @@ async def _open_loop(core: Core, chats: int) -> tuple[dict[str, Any], dict[str, 
     found["run"], found["slices"] = _merged(runs[0]), tracers[0].summary()
     found_floor["run"], found_floor["slices"] = _merged(runs[1]), tracers[1].summary()
     found["attributed"] = _attributed(recorders[0], windows)
+    found["rewinds"] = _rewinds(recorders[0], windows["write"])
     found_floor["attributed"] = _attributed(recorders[1], floor_windows)
     found_floor["expected"] = expected
     return found, found_floor
@@ -377,6 +378,16 @@ def _attributed(recorder: LoopRecorder, windows: dict[str, list[Window]]) -> dic
         over = [parts(w) for w in ranked if (w[2] - w[1]) * 1000 > GOAL_MS]
         found[kind] = {"max": parts(ranked[-1]), "p99": parts(p99), "over": over}
     return found
+
+
+def _rewinds(recorder: LoopRecorder, writes: list[Window]) -> dict[str, Any]:
+    """The WAL rewinds the writer made while idle (`SqliteBackend.idle`): how long each
+    took, and how many writes over GOAL_MS were waiting while one ran (a write handed over
+    meanwhile waits for it)."""
+    spans = recorder.rewinds
+    slow = [w for w in writes if (w[2] - w[1]) * 1000 > GOAL_MS]
+    met = sum(1 for _, a, b in slow if any(s.start < b and s.end > a for s in spans))
+    return {"ms": [(s.end - s.start) * 1000 for s in spans], "slow_writes_meeting": met}
 
 
 def _merged(blocks: list[dict[str, float]]) -> dict[str, float]:
@@ -1050,6 +1061,8 @@ def _open_loop_rows(m: dict[str, Any], replayed: list[float] | None = None) -> d
         "open loop: collections by generation (count, longest ms; in steps > 5 ms)": _gcs(
             m["open_loop"]["slices"]
         ),
+        f"open loop: WAL rewinds while the writer idled: count, p50 / max ms; writes over "
+        f"{GOAL_MS:g} ms that met one": _rewind_row(m["open_loop"].get("rewinds")),
         "floor: same timetable and loop work, no store, alternating: p99 / max ms": (
             f"{_ms(f['p99'])} / {_ms(f['max'])}"
         ),
@@ -1061,6 +1074,16 @@ def _open_loop_rows(m: dict[str, Any], replayed: list[float] | None = None) -> d
         ),
         **_attribution_rows(m, replayed or []),
     }
+
+
+def _rewind_row(rewinds: dict[str, Any] | None) -> str:
+    """`N, p50 / max ms; K` of the open loop's idle WAL rewinds (`_rewinds`)."""
+    if not rewinds or not rewinds["ms"]:
+        return "none"
+    ms = rewinds["ms"]
+    return (
+        f"{len(ms)}, {_ms(percentile(ms, 0.5))} / {_ms(max(ms))}; {rewinds['slow_writes_meeting']}"
+    )
 
 
 def _attribution_rows(m: dict[str, Any], replayed: list[float]) -> dict[str, str]:

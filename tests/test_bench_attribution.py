@@ -24,6 +24,7 @@ from bench.attribution import (
     parse_schedstat,
     totals_row,
 )
+from bench.storage import _rewind_row
 
 STAT = "cpu  100 5 20 900 3 1 2 7 0 0\ncpu0 50 2 10 450 1 0 1 3 0 0\n"
 
@@ -178,6 +179,42 @@ def test_watching_a_backend_times_its_commits_and_checkpoints_on_their_threads(
     assert len(rec.writer) == 1 and len(rec.checkpoints) == 1
     assert backend.threads[0] == writer.ident and len(backend.threads) == 3
     assert "commit" not in vars(backend)
+
+
+def test_the_writers_idle_upkeep_counts_as_the_writers_and_its_rewinds_are_listed(
+    tmp_path: Path,
+) -> None:
+    """A command handed over while the writer rewinds the WAL waits for it as for a
+    transaction: every idle call is a writer span; those that rewound are listed too."""
+    fake = tmp_path / "schedstat"
+    fake.write_text("1 0 1\n")
+
+    class Backend:
+        rewinds = 0
+
+        def commit(self, batch: Any) -> None:
+            pass
+
+        def _passive_checkpoint(self) -> None:
+            pass
+
+        def idle(self) -> None:
+            self.rewinds += 1 if self.due else 0
+
+        due = False
+
+    backend = Backend()
+    rec = LoopRecorder(schedstat=fake)
+    undo = rec.watch_backend(backend)
+    backend.idle()  # nothing due: the writer's all the same
+    backend.due = True
+    backend.idle()
+    undo()
+    backend.idle()
+    assert len(rec.writer) == 2 and rec.rewinds == [rec.writer[1]]
+    assert backend.rewinds == 2 and "idle" not in vars(backend)
+    assert _rewind_row({"ms": [1.0, 3.0, 2.0], "slow_writes_meeting": 1}) == ("3, 2.00 / 3.00; 1")
+    assert _rewind_row(None) == _rewind_row({"ms": [], "slow_writes_meeting": 0}) == "none"
 
 
 def test_a_goal_row_reads_as_a_sum_in_whole_milliseconds() -> None:
