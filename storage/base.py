@@ -20,7 +20,7 @@ from tinydb import Query
 from tinydb.table import Table
 
 from storage.changes import Changes, Doc, Guard
-from storage.engine import Prepared
+from storage.engine import Prepared, follows_appends
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 T = TypeVar("T")
@@ -545,6 +545,11 @@ class AppendLog:
                 updated += len(ids)
         return updated
 
+    def instants(self, block: Block) -> frozenset[str]:
+        """The `at` instants of `block` (as `newest_block` gave it), derived once per
+        block version and carried over appends."""
+        return self._db.derived(block[0], _instants)
+
     def older_instants(self, since: datetime) -> list[frozenset[str]]:
         """The `at` instants of each block but the newest that may hold one of `since`'s UTC
         day or later (a sealed block's latest day is exact), each set derived once per block
@@ -614,8 +619,20 @@ _AT = methodcaller("get", "at")  # an entry's instant, at C speed over a block
 
 
 def _instants(docs: Mapping[str, Mapping[str, Any]]) -> frozenset[str]:
-    """The instants of a timed log's block (derived once per block version)."""
+    """The instants of a timed log's block (derived once per block version, and carried
+    over appends: a hashtag looks its instant up in the newest block's)."""
     return frozenset(map(_AT, docs.values()))
+
+
+def _instants_appended(
+    instants: frozenset[str], added: Mapping[str, Mapping[str, Any]]
+) -> frozenset[str]:
+    """`_instants` of a block after `added` were appended to it, from its `_instants`
+    before: the new ones only are read (at C speed, the old set copied in C)."""
+    return instants.union(map(_AT, added.values()))
+
+
+follows_appends(_instants, _instants_appended)
 
 
 def _last_instant(block: Block | None) -> datetime:
@@ -654,10 +671,10 @@ class TimedLog:
         doc = to_doc(entry)
         if newest is None:
             newest = self._log.newest_block()
-        taken = set() if newest is None else set(map(_AT, newest[1].values()))
+        taken = frozenset() if newest is None else self._log.instants(newest)
         at: datetime = getattr(entry, "at")  # noqa: B009 - every timed entry has one
         if taken and at <= _last_instant(newest):  # a message's later tag, a back-dated entry
-            taken.update(*self._log.older_instants(at))
+            taken = taken.union(*self._log.older_instants(at))
         if doc["at"] in taken:
             while instant_text(at) in taken:
                 at += timedelta(microseconds=1)

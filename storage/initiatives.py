@@ -115,12 +115,12 @@ class InitiativeRepo:
         doc = first_doc(self._db, f"{_LAST}:{chat}:{key}")
         if newest is None:
             newest = self._log(chat, key).newest_block()
-        # one pass over the newest block (a hashtag's read), the rest at C speed
-        numbers = [] if newest is None else list(map(_NUMBER, newest[1].values()))
-        if doc is None and None in numbers:
+        # the newest block's (derived once per block version, carried over appends)
+        top, unnumbered = (0, False) if newest is None else self._db.derived(newest[0], _numbered)
+        if doc is None and unnumbered:
             return max((e.number or 0 for e in self.logs(chat, key)), default=0), False
         marked = int(doc["last"]) if doc is not None else 0
-        return max(marked, int(max(filter(None, numbers), default=0))), True
+        return max(marked, top), True
 
     def _remember_last_number(self, chat: str, key: str) -> None:
         """Store the last number given before an entry goes (it may be the newest)."""
@@ -211,6 +211,25 @@ class InitiativeRepo:
         return [
             pair for span in spans if span is not None for pair in span.pairs if pair[0] >= since
         ]
+
+
+def _numbered(docs: Mapping[str, Mapping[str, Any]]) -> tuple[int, bool]:
+    """(the highest entry number in a log block, 0 for none; whether an entry has none:
+    stored before numbers were kept), at C speed over the block."""
+    numbers = list(map(_NUMBER, docs.values()))
+    return int(max(filter(None, numbers), default=0)), None in numbers
+
+
+def _numbered_appended(
+    value: tuple[int, bool], added: Mapping[str, Mapping[str, Any]]
+) -> tuple[int, bool]:
+    """`_numbered` of a block after `added` were appended to it, from its `_numbered`
+    before: a hashtag reads its own entry's number, not the newest block's 64."""
+    top, unnumbered = _numbered(added)
+    return max(value[0], top), value[1] or unnumbered
+
+
+follows_appends(_numbered, _numbered_appended)
 
 
 class _Span(NamedTuple):

@@ -157,11 +157,13 @@ _STAMPS = st.lists(
         st.integers(-14 * 60, 14 * 60),
         st.sampled_from(["stored", "offset", "basic"]),
     ).map(
-        lambda t: instant_text(t[0])
-        if t[2] == "stored"
-        else t[0].strftime("%Y%m%dT%H%M%SZ")  # ISO's basic format: no date at [:10]
-        if t[2] == "basic"
-        else t[0].astimezone(timezone(timedelta(minutes=t[1]))).isoformat()
+        lambda t: (
+            instant_text(t[0])
+            if t[2] == "stored"
+            else t[0].strftime("%Y%m%dT%H%M%SZ")  # ISO's basic format: no date at [:10]
+            if t[2] == "basic"
+            else t[0].astimezone(timezone(timedelta(minutes=t[1]))).isoformat()
+        )
     ),
     min_size=1,
     max_size=20,
@@ -256,3 +258,64 @@ def test_a_carried_over_blocks_total_is_the_total_afresh_whatever_sum_does(
         carried, afresh = _carried_and_afresh(entries, cut)
         assert carried == afresh
         assert carried is None or carried.total == math.fsum(a for _, a in entries)
+
+
+# an entry's number as stored: a number, null, or no field (stored before numbers were kept)
+_NUMBERS = st.lists(
+    st.tuples(st.integers(-48, 48), st.one_of(st.integers(1, 300), st.none(), st.just("-"))),
+    max_size=12,
+)
+
+
+def _log_docs(entries: list[tuple[int, int | str | None]]) -> dict[str, dict[str, Any]]:
+    """Log documents by id: an instant (hours from AT, meeting each other) and a number."""
+    docs: dict[str, dict[str, Any]] = {}
+    for i, (hours, number) in enumerate(entries, start=1):
+        doc: dict[str, Any] = {"at": instant_text(AT + timedelta(hours=hours)), "amount": 1}
+        if number != "-":
+            doc["number"] = number
+        docs[str(i)] = doc
+    return docs
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=_NUMBERS, added=_NUMBERS)
+def test_a_log_blocks_instants_and_numbers_carried_over_an_append_equal_them_afresh(
+    before: list[tuple[int, int | str | None]], added: list[tuple[int, int | str | None]]
+) -> None:
+    """What a hashtag reads of the newest block (the instants its entry must not meet, the
+    highest number and whether an entry has none), carried over any append, equals the same
+    read of the whole block: the block empty before or after or not, times meeting."""
+    _carried_equals_afresh(before, added)
+
+
+def _carried_equals_afresh(
+    before: list[tuple[int, int | str | None]], added: list[tuple[int, int | str | None]]
+) -> None:
+    docs = _log_docs([*before, *added])
+    ids = list(docs)
+    old = {i: docs[i] for i in ids[: len(before)]}
+    new = {i: docs[i] for i in ids[len(before) :]}
+    assert base._instants_appended(base._instants(old), new) == base._instants(docs)
+    assert initiatives._numbered_appended(initiatives._numbered(old), new) == (
+        initiatives._numbered(docs)
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "added"),
+    [
+        (base, "_instants_appended", [(5, 2)]),
+        (initiatives, "_numbered_appended", [(5, 2)]),  # a higher number
+        (initiatives, "_numbered_appended", [(5, "-")]),  # an entry without one
+    ],
+)
+def test_the_property_catches_an_extension_that_forgets_the_appended_entries(
+    monkeypatch: pytest.MonkeyPatch,
+    module: Any,
+    name: str,
+    added: list[tuple[int, int | str | None]],
+) -> None:
+    monkeypatch.setattr(module, name, lambda value, more: value)
+    with pytest.raises(AssertionError):
+        _carried_equals_afresh([(0, 1)], added)
