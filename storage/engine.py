@@ -52,7 +52,7 @@ from tinydb.table import Document, Table
 from storage import gc_policy
 from storage.errors import StoreError, StoreFailed
 from storage.gc_policy import loop_idle
-from storage.port import Batch, MemoryBackend, StoragePort
+from storage.port import Batch, MemoryBackend, StoragePort, past_prefix
 
 __all__ = [
     "CACHE_BYTES",
@@ -782,7 +782,7 @@ class Database:
         prefix is known not to exist.
         """
         self._check_open()
-        past = prefix[:-1] + chr(ord(prefix[-1]) + 1)  # after every name under `prefix`
+        past = past_prefix(prefix)
         if (
             prefix in self._complete
             or prefix[: prefix.find(":") + 1] in self._complete  # its kind was preloaded
@@ -842,7 +842,7 @@ class Database:
         dropped_before = self._dropped
         for kind in kinds:
             after = kind
-            past = kind[:-1] + chr(ord(kind[-1]) + 1)  # after every name of the kind
+            past = past_prefix(kind)
             # Every changed table was in the cache at each range query of the kind: else one
             # the cache let go of unsaved may be saved after the query, in neither the rows
             # nor the unsaved changes below, and must not be taken for absent.

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-__all__ = ["Batch", "MemoryBackend", "StoragePort"]
+__all__ = ["Batch", "MemoryBackend", "StoragePort", "past_prefix"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -23,6 +23,13 @@ class Batch:
 
     tables: Mapping[str, bytes | None]
     schema: int | None = None  # set: record this schema version in the same transaction
+
+
+def past_prefix(prefix: str) -> str:
+    """The smallest string greater than every string starting with `prefix`: a range query
+    bounded by it reads the names under `prefix` and no other (the SQLite queries, a
+    preload's walk over one kind, a prefetch)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 class StoragePort(Protocol):

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Final
 
 from storage.errors import StoreCorrupt, StoreError, StoreLocked, StoreUnreadable
-from storage.port import Batch
+from storage.port import Batch, past_prefix
 
 __all__ = ["DB_FILE", "LOCK_FILE", "SqliteBackend", "connect"]
 
@@ -127,11 +127,6 @@ def _read_error(file: Path, exc: sqlite3.Error) -> StoreError:
     if isinstance(code, int) and code & 0xFF in _NOT_DAMAGE:
         return StoreUnreadable(file, str(exc))
     return StoreCorrupt(file, str(exc))
-
-
-def _after(prefix: str) -> str:
-    """The smallest string greater than every string starting with `prefix`."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def _as_os_error(exc: sqlite3.Error) -> OSError:
@@ -272,7 +267,7 @@ class SqliteBackend:
         else:
             rows = self._query(
                 "SELECT name FROM tables WHERE name >= ? AND name < ? ORDER BY name",
-                (prefix, _after(prefix)),
+                (prefix, past_prefix(prefix)),
             )
         return [str(row[0]) for row in rows]
 
@@ -280,7 +275,7 @@ class SqliteBackend:
         """Every table with `prefix`, checksums checked, in one range query."""
         rows = self._query(
             "SELECT name, body, crc FROM tables WHERE name >= ? AND name < ?",
-            (prefix, _after(prefix)),
+            (prefix, past_prefix(prefix)),
         )
         return dict(self._checked(rows))
 
