@@ -44,7 +44,6 @@ from storage.base import (
     first_doc,
     register_whole,
     save_single,
-    single,
     to_doc,
 )
 from storage.changes import Changes
@@ -193,7 +192,7 @@ class AlertRepo:
 
     def settings(self, chat: str) -> AlertSettings:
         """The chat's alert settings (defaults until changed)."""
-        return self._db.first_model(f"alset:{chat}", AlertSettings) or _NO_SETTINGS  # `single`
+        return self._db.first_model(f"alset:{chat}", AlertSettings) or _NO_SETTINGS
 
     def save_settings(self, chat: str, settings: AlertSettings) -> None:
         """Replace the chat's alert settings."""
@@ -543,7 +542,7 @@ class AlertRepo:
 
     def jobstate(self, chat: str) -> JobState:
         """The chat's schedule bookkeeping."""
-        return single(self._db, f"jobs:{chat}", JobState) or JobState()
+        return self._db.first_model(f"jobs:{chat}", JobState) or JobState()
 
     def save_jobstate(self, chat: str, state: JobState) -> None:
         """Replace the chat's schedule bookkeeping."""

@@ -172,11 +172,6 @@ def save_single(db: Tables, name: str, doc: Mapping[str, Any]) -> None:
         db.put_table(name, {1: doc})
 
 
-def single(db: Tables, name: str, model: type[ModelT]) -> ModelT | None:
-    """The model of a one-document table, or None."""
-    return db.first_model(name, model)
-
-
 class KeyedTable:
     """A table of models identified by their `key` field, named `<kind>:<chat>`.
 

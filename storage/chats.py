@@ -48,7 +48,6 @@ class ChatRepo:
 
     def settings(self, chat: str) -> ChatSettings:
         """The chat's settings (defaults, with the configured timezone, when never set)."""
-        # `single`, asked of the table itself: every command in the chat reads it
         return self._db.first_model(f"settings:{chat}", ChatSettings) or self._default
 
     def dots_group(self, chat: str) -> Callable[[], bool]:

@@ -24,7 +24,6 @@ from storage.base import (
     instant_text,
     register_keyed,
     save_single,
-    single,
     to_doc,
 )
 from storage.changes import Changes, Doc
@@ -237,7 +236,7 @@ class KpiRepo:
 
     def _summary(self, chat: str, key: str) -> _Index:
         """The index as a model, validated once per change of the KPI's values."""
-        return single(self._db, self._index_name(chat, key), _Index) or _EMPTY
+        return self._db.first_model(self._index_name(chat, key), _Index) or _EMPTY
 
     def record(self, chat: str, m: Measurement) -> Measurement | None:
         """Store a value; a value for the same day replaces it. Returns the replaced one."""
