@@ -74,6 +74,11 @@ async def test_a_repeat_with_a_decimal_mark_is_read_like_a_mute(chat: FakeChat) 
             "or 2h.",
         ),
         ("0.01h", "'0.01h' is 0.6 minutes: a length is kept in whole minutes, so write 1m."),
+        (  # whole parts beside it count (`_refuse_part_minutes` reads them)
+            "1h 2,5 m",
+            "'1h 2,5 m' is 62.5 minutes: a length is kept in whole minutes, so write 1h2m "
+            "or 1h3m.",
+        ),
     ],
 )
 async def test_a_mute_length_that_is_not_whole_minutes_is_refused_not_rounded(
