@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from handlers.contract import UsageError
+from scoring.alert_policy import parse_duration
 from scoring.errors import clip
 
 #: The first day a value may be recorded for (the last is today).
@@ -416,8 +417,8 @@ def _refuse_part_minutes(typed: str, short: str, minutes: Decimal) -> None:
 
 
 def _minutes_of(short: str) -> int:
-    """Minutes in a short length (`1h30m` → 90)."""
-    return sum(int(n) * _UNIT_MINUTES[u] for n, u in re.findall(r"(\d+)([mhdw])", short))
+    """Minutes in a short length (`1h30m` → 90; `` → 0), as a mute reads it."""
+    return parse_duration(short) // timedelta(minutes=1) if short else 0
 
 
 def _short_length(minutes: int) -> str:
