@@ -38,10 +38,16 @@ async def in_slices(
     atomic: Callable[[], AbstractContextManager[None]],
     slice_seconds: float,
     pause: Callable[[], Awaitable[None]] | None = None,
+    begin: Callable[[T], None] | None = None,
 ) -> None:
     """Run `step` on each item, as many as fit in `slice_seconds` per atomic block,
     pausing (by default: yielding to the loop) after each block.
 
+    A slice ends before a step that would take it past `slice_seconds` if it cost what
+    the step before it did (not only once past it: a slice of steps that cost a few
+    milliseconds each, or that began with `begin`'s work, ran a whole step over).
+    `begin`, when given, is called with each slice's first item before its step, inside
+    the slice (work done for the steps a slice takes, e.g. loading what they read).
     Taking the next item counts as part of a slice: `items` may be a generator that does
     the work itself (`Store.sweep_preload`).
     """
@@ -55,11 +61,16 @@ async def in_slices(
         gc.disable()  # what the slice keeps is frozen below: nothing for a collection to free
         try:
             with atomic():
+                if begin is not None:
+                    begin(item)  # type: ignore[arg-type]  # not _END: a T
+                last = perf_counter()
                 while item is not _END:
                     step(item)  # type: ignore[arg-type]  # not _END: a T
                     item = next(pending, _END)
-                    if perf_counter() - started >= slice_seconds:
+                    now = perf_counter()
+                    if 2 * now - last - started >= slice_seconds:  # now + (now - last)
                         break
+                    last = now
         finally:
             if collecting:
                 gc.enable()
