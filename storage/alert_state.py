@@ -575,24 +575,19 @@ class AlertRepo:
     ) -> None:
         """Load what the red reminders of `chats` due at `now` read beyond their books
         (each such KPI's value index, and the chat's KPI definitions where
-        `definitions(chat)`: those not read from its sweep summary) with a query for each:
-        the first sweep after a start asked for one each. A red KPI not due is not read,
-        so not loaded (a cold sweep with nothing due loaded 32 chats' indexes at a time)."""
-        red = [
+        `definitions(chat)`: those not read from its sweep summary) in one query: the
+        first sweep after a start asked for one each. A red KPI not due is not read, so
+        not loaded (a cold sweep with nothing due loaded 32 chats' indexes at a time);
+        with every table cached no book is read for it."""
+        red = (  # a generator: with every table cached (warm) nothing is read for it
             (chat, kpi)
             for chat in chats
             if (docs := self.red_docs(chat))
             for repeat in (self.settings(chat).policy.repeat,)
             for kpi, doc in docs
             if reminder_due(doc, now, repeat)
-        ]
-        self._kpis.prefetch_readings(red)
-        if red:  # a generator: with every table cached, `prefetch_names` never asks
-            self._db.prefetch_names(
-                f"{KpiRepo.DEFINITIONS}{chat}"
-                for chat in dict.fromkeys(chat for chat, _ in red)
-                if definitions(chat)
-            )
+        )
+        self._kpis.prefetch_readings(red, definitions=definitions)
 
     def progress_total(self, chat: str, key: str, since: datetime) -> float:
         """An initiative's logged amount from `since` on (as InitiativeRepo.logs would sum)."""
