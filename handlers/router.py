@@ -39,6 +39,9 @@ from storage.errors import StoreError
 _LOGGER = logging.getLogger(__name__)
 
 HandlerResult = Reply | Sequence[Reply] | None
+#: A name ending in one of these takes no full stop after it in the "Unknown command" line.
+_ENDS_SENTENCE = frozenset(".!?…")
+
 ALIASES = {"start": "help", "kpis": "kpi", "okrs": "okr", "objectives": "objective"}
 #: Verbs people try after a command, and its sub-command they mean ("": the command alone;
 #: "*": the command with the words that follow, as in `/kpi show cac`).
@@ -113,7 +116,9 @@ class Router:
     def _unknown(self, name: str, help_command: str) -> str:
         close = difflib.get_close_matches(name[:40], self.top_level(), n=2, cutoff=0.6)
         hint = f" Did you mean {' or '.join('/' + c for c in close)}?" if close else ""
-        return f"Unknown command /{clip(name)}.{hint} Send {help_command} for the list."
+        shown = clip(name)
+        stop = "" if shown[-1:] in _ENDS_SENTENCE else "."  # not "/thanks!." nor "/aaa…."
+        return f"Unknown command /{shown}{stop}{hint} Send {help_command} for the list."
 
     async def dispatch(self, cmd: Command, ctx: Context) -> list[Reply]:
         """Run one command; never raises, always answers with at least one reply."""

@@ -212,7 +212,7 @@ async def test_a_value_100_times_away_from_recent_values_asks_first(chat: FakeCh
 async def test_error_lines_quote_at_most_60_characters_of_input(chat: FakeChat) -> None:
     await chat.ok(CAC)
     unknown = await chat.error("/" + "a" * 10_000)
-    assert unknown == f"Unknown command /{'a' * 59}…. Send /help for the list."
+    assert unknown == f"Unknown command /{'a' * 59}… Send /help for the list."
     digits = await chat.error("/kpi set cac " + "9" * 400)
     assert "9" * 61 not in digits and len(digits) < 200
     for text in (

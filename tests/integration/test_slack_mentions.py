@@ -62,7 +62,7 @@ async def test_words_after_mentioning_the_bot_are_read_as_a_command(slack: Slack
     ]
     said = await _message(slack, "@scorecard thanks!")
     assert [shown.plain for shown in said.shown] == [
-        "Unknown command /thanks!. Send /scorecard help for the list."
+        "Unknown command /thanks! Send /scorecard help for the list."
     ]
 
 
