@@ -11,6 +11,7 @@ from storage.base import AppendLog, KeyedTable, Tables, TimedLog, instant_text, 
 from storage.changes import Changes, Doc
 
 _DEFS = "okr:"
+_KRS = "kr:"  # a chat's key results: the keyed table, and what `kpis_driving` derives from
 CHECKIN_BLOCK = 64
 
 
@@ -32,7 +33,7 @@ class OkrRepo:
         return KeyedTable(self._db, f"{_DEFS}{chat}", self._changes)
 
     def _krs(self, chat: str) -> KeyedTable:
-        return KeyedTable(self._db, f"kr:{chat}", self._changes)
+        return KeyedTable(self._db, f"{_KRS}{chat}", self._changes)
 
     def _check_ins(self, chat: str, kr: str) -> AppendLog:
         return AppendLog(self._db, "ci", f"{chat}:{kr}", block=CHECKIN_BLOCK, stamp="at")
@@ -76,7 +77,7 @@ class OkrRepo:
     def kpis_driving(self, chat: str) -> frozenset[str]:
         """The KPIs some key result follows (`kpi=`), read once per version of the chat's
         key results: a `/kpi set` of any other KPI has no key result to bring along."""
-        return self._db.derived(f"kr:{chat}", _driving)
+        return self._db.derived(f"{_KRS}{chat}", _driving)
 
     def key_result(self, chat: str, key: str) -> KeyResult | None:
         """One key result."""
