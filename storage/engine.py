@@ -852,8 +852,7 @@ class Database:
                 # bounded to the kind: no rows of the next kinds read and dropped (a kind
                 # with no table, or the last query of one, read `step` rows of others)
                 rows = self._backend.load_after(after, step, past)
-                mine = [(n, b) for n, b in rows if n.startswith(kind)]
-                for name, body in mine:
+                for name, body in rows:
                     if self._dropped != dropped_before or self.closed:
                         return
                     if name in self._cache:
@@ -866,7 +865,7 @@ class Database:
                     changed = name in self._dirty or name in self._inflight
                     self._remember(name, _parsed(self._body(name) if changed else body))
                     yield name
-                if len(mine) == len(rows) == step:
+                if len(rows) == step:
                     after = rows[-1][0]
                     continue
                 for changes in (self._inflight, self._dirty):  # changed, maybe not stored
