@@ -259,7 +259,7 @@ def _quick(
     if found is None or found[1]:
         return None  # never evaluated, or computed in test mode
     thresholds = ctx.store.scorecards.thresholds(chat)
-    scored = kpi_on(kpi, day) if kpi.staged else kpi  # as `kpi_on` answers without stages
+    scored = kpi_on(kpi, day)
     judged = quiet_judged(found[0], scored, reading, settings, thresholds, at)
     if judged is None:
         return Declined(at, settings, thresholds, kpi.key, found[0])
