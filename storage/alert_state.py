@@ -223,8 +223,8 @@ class AlertRepo:
         `batch()` the first read keeps it for the block: a sweep reads a chat's book about
         ten times, and each read through the engine was several calls."""
         holding = self._holding.held
-        if holding is None:  # `first_doc`, inline: every `/kpi set` reads the book
-            return next(iter(self._db.docs(f"{BOOK}{chat}").values()), None) or _EMPTY_BOOK
+        if holding is None:
+            return first_doc(self._db, f"{BOOK}{chat}") or _EMPTY_BOOK
         held = holding.get(chat)
         if held is None:
             held = holding[chat] = _Held(dict(first_doc(self._db, f"{BOOK}{chat}") or ()))
@@ -605,10 +605,9 @@ def reminder_due(entry: Mapping[str, Any], now: datetime, repeat: timedelta) -> 
 
 def _red(docs: Mapping[str, Mapping[str, Any]]) -> tuple[StoredState, ...]:
     """A book's red states (`AlertRepo.states(status=RED)`), in book order."""
-    red = Status.RED.value
     book = next(iter(docs.values()), _EMPTY_BOOK)
     states = (book.get("states") or {}).values()
-    return tuple(stored_state(d) for d in states if d["state"].get("status") == red)
+    return tuple(stored_state(d) for d in states if d["state"].get("status") == _RED)
 
 
 def _batcher(docs: Mapping[str, Mapping[str, Any]]) -> Batcher:
