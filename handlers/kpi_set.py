@@ -121,13 +121,18 @@ def _calculated(kpi: Kpi) -> UsageError:
 
 def _unit_left_out(args: tuple[str, ...], unit: str) -> tuple[str, ...]:
     """The words without the KPI's own unit right before or after the value (`$ 95`,
-    `95 $ 2026-11-20`, `14 000 visits`): a unit is no note, and a date after it still counts."""
+    `95 $ 2026-11-20`, `14 000 visits`): a unit is no note, and a date after it still counts.
+    A `%` after the unit (`40 € %`, `40€ %`) joins the value, as in `40%€`: it was kept as
+    the note, with a date after it."""
     if unit and len(args) > 2 and args[1].casefold() == unit.casefold():
         return (args[0], *args[2:])
+    if unit and args[2] == "%" and args[1].casefold().endswith(unit.casefold()):
+        return (args[0], args[1] + "%", *args[3:])  # `_value` reads `40€%`
     for i, word in enumerate(args[2:], start=2):
-        if unit and word.casefold() == unit.casefold():
-            rest = (*args[:i], *args[i + 1 :])
-            return rest if take_number(rest, 1)[1] == i else args  # it followed the number
+        if unit and word.casefold() in (unit.casefold(), f"{unit.casefold()}%"):
+            rest = (*args[:i], *("%" if word.endswith("%") else ()), *args[i + 1 :])
+            end = take_number(rest, 1)[1]  # it followed the number, or a `%` after it joined
+            return rest if end == i or (end == i + 1 and rest[i] == "%") else args
     return args
 
 
@@ -141,6 +146,8 @@ def _value(raw: str, kpi: Kpi) -> float:
         bare = ""
         if unit and typed.endswith(unit):
             bare = raw[: -len(unit)]
+        elif unit and typed.endswith(f"{unit}%"):  # `40€%`: the `%` line, as for `40%€`
+            bare = f"{raw[: -len(unit) - 1]}%"
         elif unit and typed.startswith(unit):
             bare = raw[len(unit) :]
         if bare.rstrip().endswith("%"):
