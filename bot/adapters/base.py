@@ -26,6 +26,11 @@ EDITED_COMMAND = (
     "Edited messages are not read, so that edit changed nothing: send the corrected "
     "command as a new message (/undo takes back what the first one changed)."
 )
+#: Said instead where the first version was not run as a command (chatter edited into one):
+#: pointing to /undo there would take back someone's earlier change.
+EDITED_INTO_COMMAND = (
+    "Edited messages are not read, so that edit ran nothing: send the command as a new message."
+)
 
 ChatMoved = Callable[[ChatRef, ChatRef], Awaitable[object]]
 """Called with (old, new) when a platform gives a chat a new id (Telegram group →

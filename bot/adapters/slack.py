@@ -43,6 +43,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters import slack_format as fmt
 from bot.adapters.base import (
     EDITED_COMMAND,
+    EDITED_INTO_COMMAND,
     DeliveryError,
     Dispatch,
     Pacer,
@@ -552,8 +553,9 @@ class SlackAdapter:
         """
         edited = fmt.edited_command(event, self._clock(), bot_user_id=self.bot_user_id)
         if edited is not None:  # not run, but said: silence reads as the edit having worked
-            notice = Reply(text=EDITED_COMMAND, kind="notice", to=edited.chat)
-            self._spawn(self._answer(notice, edited.chat, None))
+            where = edited[0].chat
+            said = EDITED_COMMAND if edited[1] else EDITED_INTO_COMMAND
+            self._spawn(self._answer(Reply(text=said, kind="notice", to=where), where, None))
             return
         shared = fmt.file_command(event, self._clock(), self._users.names)
         if shared is not None:

@@ -234,11 +234,12 @@ def command_from_message(
 
 def edited_command(
     event: Mapping[str, Any], received_at: datetime, bot_user_id: str | None = None
-) -> Command | None:
+) -> tuple[Command, bool] | None:
     """The command a person's edit (`message_changed`) now reads as, when it is one typed
-    to the bot (`@scorecard /kpi set cac 96`) and its text changed: it is not run (the first
-    version was), but the adapter says so, as on Telegram. A hashtag edit, and an edit that
-    leaves the text as it was (Slack unfurling a link), are None."""
+    to the bot (`@scorecard /kpi set cac 96`) and its text changed, and whether its first
+    version ran (a command or a hashtag): it is not run, but the adapter says so, as on
+    Telegram, pointing to /undo only where the first version ran. A hashtag edit, and an
+    edit that leaves the text as it was (Slack unfurling a link), are None."""
     if event.get("type") != "message" or event.get("subtype") != "message_changed":
         return None
     now, before = event.get("message"), event.get("previous_message")
@@ -246,9 +247,22 @@ def edited_command(
         return None
     if isinstance(before, Mapping) and before.get("text") == now.get("text"):
         return None
-    message = {**now, "type": "message", "channel": event.get("channel")}
-    cmd = command_from_message(message, received_at, bot_user_id=bot_user_id)
-    return cmd if cmd is not None and cmd.via != "hashtag" else None
+    channel = event.get("channel")
+    cmd = command_from_message(
+        {**now, "type": "message", "channel": channel}, received_at, bot_user_id=bot_user_id
+    )
+    if cmd is None or cmd.via == "hashtag":
+        return None
+    first = (
+        command_from_message(
+            {**before, "type": "message", "channel": channel},
+            received_at,
+            bot_user_id=bot_user_id,
+        )
+        if isinstance(before, Mapping)
+        else None
+    )
+    return cmd, first is not None
 
 
 _FILE_COMMAND = re.compile(r"^(?:<@\w+>\s*)?/?(?:scorecard\s+)?import\s*$", re.IGNORECASE)

@@ -53,6 +53,7 @@ from telegram.request import HTTPXRequest
 from bot.adapters import telegram_format as fmt
 from bot.adapters.base import (
     EDITED_COMMAND,
+    EDITED_INTO_COMMAND,
     ChatMoved,
     DeliveryError,
     Dispatch,
@@ -75,6 +76,7 @@ _LOGGER = logging.getLogger(__name__)
 NOT_ENABLED = "This bot is not enabled for this chat."
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
+RAN_REMEMBERED = 4096  # messages run as commands kept in mind for their edits
 
 _App = Application[Any, Any, Any, Any, Any, Any]
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # PTB objects are frozen: one serves all
@@ -204,6 +206,9 @@ class TelegramAdapter:
         self._noticed: set[str] = set()  # chats told "not enabled" already
         self._gone: set[str] = set()  # chats where we were kicked or blocked
         self._migrated: dict[str, str] = {}  # old group id -> supergroup id
+        # Messages run as commands lately (chat:message id), oldest first: an edit of one
+        # points to /undo; Telegram's edit does not carry the first version.
+        self._ran: dict[str, None] = {}
         self._started = False
         self.bot_username: str | None = None
         bot = _Bot(
@@ -349,6 +354,9 @@ class TelegramAdapter:
         self._gone.discard(chat.chat_id)  # a message proves we are in the chat again
         if not await self._admit(cmd):
             return
+        self._ran[f"{message.chat.id}:{message.message_id}"] = None
+        if len(self._ran) > RAN_REMEMBERED:
+            del self._ran[next(iter(self._ran))]
         if message.document is not None:
             attached = await self._attach(cmd, message)
             if isinstance(attached, str):  # the file could not be read: say why, run nothing
@@ -359,8 +367,8 @@ class TelegramAdapter:
         await self._run(update, cmd)
 
     async def _on_edit(self, update: Update, message: Message) -> None:
-        """An edited command is not run (its first version already was, or was refused), but
-        the person is told so: silence read as the correction having been made."""
+        """An edited command is not run (its first version already was, was refused, or was
+        chatter), but the person is told so: silence read as the correction having been made."""
         text = message.text or message.caption
         if message.from_user is None or not text:
             return
@@ -375,7 +383,11 @@ class TelegramAdapter:
         if cmd is None or cmd.via == "hashtag" or not await self._admit(cmd):
             return
         if await self._seen.first_time(f"telegram:{update.update_id}"):
-            await self._deliver_quietly(Reply(text=EDITED_COMMAND, kind="notice"), cmd.chat)
+            # Not remembered (chatter, or sent before a restart): "ran nothing" is true of the
+            # edit either way, and /undo is pointed to only where the first version ran.
+            ran = f"{message.chat.id}:{message.message_id}" in self._ran
+            notice = EDITED_COMMAND if ran else EDITED_INTO_COMMAND
+            await self._deliver_quietly(Reply(text=notice, kind="notice"), cmd.chat)
 
     async def _attach(self, cmd: Command, message: Message) -> Command | str:
         """Download a document sent with a command (`/scorecard import` as its caption).

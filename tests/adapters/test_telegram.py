@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.base import EDITED_COMMAND, ChatMoved, DeliveryError, MemorySeenLog, SeenLog
+from bot.adapters.base import (
+    EDITED_COMMAND,
+    EDITED_INTO_COMMAND,
+    ChatMoved,
+    DeliveryError,
+    MemorySeenLog,
+    SeenLog,
+)
 from bot.adapters.policy import TELEGRAM, DeliveryPolicy
 from bot.adapters.telegram import NOT_ENABLED, TelegramAdapter
 from bot.logging import reset_logging, setup_logging
@@ -713,10 +720,38 @@ async def test_an_edited_command_runs_nothing_and_says_to_send_it_again(
 
     assert router.commands == []
     [notice] = [c for c in fake.calls_of("sendMessage") if c.params["chat_id"] == str(GROUP)]
-    assert notice.params["text"] == EDITED_COMMAND
+    assert notice.params["text"] == EDITED_INTO_COMMAND
+
+
+async def test_an_edit_says_undo_only_when_the_first_version_ran(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    """Every edit was told "/undo takes back what the first one changed", also when the
+    first version was chatter that ran nothing (`great work` edited into `/kpi set cac 95`):
+    /undo would then take back someone's earlier change."""
+    await start_adapter()
+    first = group_message("/kpi set cac 955", chat_id=GROUP)
+    fake.push_update(first)
+    await router.wait(1)
+    edited = first["message"] | {"text": "/kpi set cac 95", "edit_date": 1_767_225_900}
+    fake.push_update({"edited_message": edited})
+    await settle(fake, router)
+    chatter = group_message("great work", chat_id=GROUP)["message"]
+    fake.push_update({"edited_message": chatter | {"text": "/kpi set cac 95"}})
+    await settle(fake, router)
+
+    assert [c.name for c in router.commands] == ["kpi"]
+    edits = await fake.wait_for(
+        "sendMessage", 2, where=lambda c: c.params["text"].startswith("Edited")
+    )
+    assert [c.params["text"] for c in edits] == [EDITED_COMMAND, EDITED_INTO_COMMAND]
     assert EDITED_COMMAND == (
         "Edited messages are not read, so that edit changed nothing: send the corrected "
         "command as a new message (/undo takes back what the first one changed)."
+    )
+    assert EDITED_INTO_COMMAND == (
+        "Edited messages are not read, so that edit ran nothing: send the command as a new "
+        "message."
     )
 
 

@@ -123,3 +123,20 @@ async def test_an_edited_command_to_the_bot_is_answered_not_run(slack: SlackChat
     ]
     [value] = slack.core.store.kpis.history(slack.key, "cac")
     assert value.value == 95
+
+
+async def test_an_edit_into_a_command_says_it_ran_nothing(slack: SlackChat) -> None:
+    """A chatter line edited into `@scorecard /kpi set cac 95` was told "/undo takes back
+    what the first one changed", though the first version ran nothing: /undo would take
+    back someone's earlier change. The first version is in the event, so the line fits."""
+    await slack.seed(*CHART_SETUP[:1])
+    mention = f"<@{BOT_USER_ID}>"
+    edit = _edited(f"{mention} /kpi set cac 95", "great work, team", "1767225800.000001")
+    assert (await slack.sender.event(edit)).status == 200
+    await slack.adapter.idle()
+    posts = slack.api.calls_to("chat.postMessage")
+    assert [slack_plain(p.params["blocks"]) for p in posts] == [
+        "Edited messages are not read, so that edit ran nothing: send the command as a new "
+        "message."
+    ]
+    assert not slack.core.store.kpis.history(slack.key, "cac")
