@@ -70,7 +70,9 @@ class Command(BaseModel):
     actor: Actor
     chat: ChatRef
     received_at: AwareDatetime
-    via: Literal["command", "hashtag", "button", "schedule"] = "command"
+    # "mention": words typed after mentioning the bot, without a slash (Slack's `@scorecard
+    # kpi cac`), so a first word that is no command is not called an unknown `/command`
+    via: Literal["command", "hashtag", "button", "schedule", "mention"] = "command"
     message_id: str | None = None
     # how this platform spells /help: Slack keeps /help for itself ("/scorecard help")
     help_command: str = "/help"

@@ -116,7 +116,7 @@ def command_from_text(
     actor: Actor,
     chat: ChatRef,
     received_at: datetime,
-    via: Literal["command", "hashtag", "button", "schedule"] = "command",
+    via: Literal["command", "hashtag", "button", "schedule", "mention"] = "command",
     bot_username: str | None = None,
     message_id: str | None = None,
 ) -> Command | None:

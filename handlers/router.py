@@ -41,6 +41,8 @@ _LOGGER = logging.getLogger(__name__)
 HandlerResult = Reply | Sequence[Reply] | None
 #: A name ending in one of these takes no full stop after it in the "Unknown command" line.
 _ENDS_SENTENCE = frozenset(".!?…")
+#: What a first word after a mention that is no command gets instead of a typo guess.
+MENTION_READS = ": after a mention I read one, like kpi or kpi set cac 95."
 
 ALIASES = {"start": "help", "kpis": "kpi", "okrs": "okr", "objectives": "objective"}
 #: Verbs people try after a command, and its sub-command they mean ("": the command alone;
@@ -114,11 +116,23 @@ class Router:
         )
 
     def _unknown(self, name: str, help_command: str) -> str:
-        close = difflib.get_close_matches(name[:40], self.top_level(), n=2, cutoff=0.6)
-        hint = f" Did you mean {' or '.join('/' + c for c in close)}?" if close else ""
+        close = self._close(name)
+        hint = f" Did you mean {close}?" if close else ""
         shown = clip(name)
         stop = "" if shown[-1:] in _ENDS_SENTENCE else "."  # not "/thanks!." nor "/aaa…."
         return f"Unknown command /{shown}{stop}{hint} Send {help_command} for the list."
+
+    def _not_a_command(self, name: str, help_command: str) -> str:
+        """A first word after a mention that is no command (`@scorecard thanks!`): no slash
+        was typed, so it is not called an unknown `/thanks!`."""
+        close = self._close(name)
+        said = f". Did you mean {close}?" if close else MENTION_READS
+        return f"'{clip(name)}' is not a command{said} Send {help_command} for the list."
+
+    def _close(self, name: str) -> str:
+        """The commands `name` may be a typo of, as `/kpi or /okr`; "" when none is close."""
+        close = difflib.get_close_matches(name[:40], self.top_level(), n=2, cutoff=0.6)
+        return " or ".join(f"/{c}" for c in close)
 
     async def dispatch(self, cmd: Command, ctx: Context) -> list[Reply]:
         """Run one command; never raises, always answers with at least one reply."""
@@ -183,6 +197,8 @@ class Router:
             )
             # one line, even where it quotes a word typed across lines
             line = " ".join(_clip_echoes(_error_text(exc, route), cmd).splitlines())
+            if route is None and cmd.via == "mention" and cmd.name:
+                line = self._not_a_command(cmd.name, cmd.help_command)
             if isinstance(exc, NotFound) and route is not None:
                 line += self._meant(route, args, exc)
             return [Reply(text=line, kind="error", to=cmd.chat)]

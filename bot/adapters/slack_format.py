@@ -212,7 +212,8 @@ def command_from_message(
     if mention is not None and bot_user_id in (None, mention.group(1)):
         text = text[mention.end() :]
     plain = unescape_slack_text(text).strip()
-    if addressed and not plain.startswith(("#", "/")):
+    slashless = addressed and not plain.startswith(("#", "/"))
+    if slashless:
         plain = f"/{plain or 'help'}"  # `@scorecard kpi cac` is `/kpi cac`; a bare mention, help
     if addressed and plain.casefold() == "/import":  # as with a file (`file_command`): no file
         plain = "/scorecard import"
@@ -227,6 +228,7 @@ def command_from_message(
         actor=actor(user, known_user(user, None, names)),
         chat=ChatRef(platform="slack", chat_id=channel, thread_id=thread),
         received_at=received_at,
+        via="mention" if slashless else "command",
         message_id=ts,
     )
     return cmd if cmd is not None and (addressed or cmd.via == "hashtag") else None

@@ -20,7 +20,7 @@ ZONES = st.sampled_from([UTC, timezone(timedelta(hours=3)), timezone(timedelta(h
 OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "args": ARGS,
     "text": WORDS,
-    "via": st.sampled_from(["command", "hashtag", "button", "schedule"]),
+    "via": st.sampled_from(["command", "hashtag", "button", "schedule", "mention"]),
     "message_id": st.none() | WORDS,
     "help_command": st.sampled_from(["/help", "/scorecard help"]),
     "attachment": st.none() | st.builds(Attachment, filename=WORDS, data=st.binary(max_size=4)),

@@ -60,10 +60,35 @@ async def test_words_after_mentioning_the_bot_are_read_as_a_command(slack: Slack
     assert [shown.plain for shown in said.shown] == [
         "Attach the file: post it in the channel with the message: scorecard import"
     ]
+    said = await _message(slack, "@scorecard /thanks")  # a slash typed: a command it is not
+    assert [shown.plain for shown in said.shown] == [
+        "Unknown command /thanks. Send /scorecard help for the list."
+    ]
+
+
+async def test_words_after_a_mention_that_are_no_command_are_not_called_one(
+    slack: SlackChat,
+) -> None:
+    """`@scorecard thanks!` and `@scorecard how are we doing?` were answered "Unknown command
+    /thanks!" and "Unknown command /how.", a slash the person never typed: the line now
+    says what is read after a mention; a word close to a command still gets the guess."""
+    await slack.seed(*CHART_SETUP[:1])
     said = await _message(slack, "@scorecard thanks!")
     assert [shown.plain for shown in said.shown] == [
-        "Unknown command /thanks! Send /scorecard help for the list."
+        "'thanks!' is not a command: after a mention I read one, like kpi or kpi set cac 95. "
+        "Send /scorecard help for the list."
     ]
+    said = await _message(slack, "@scorecard how are we doing?")
+    assert [shown.plain for shown in said.shown] == [
+        "'how' is not a command: after a mention I read one, like kpi or kpi set cac 95. "
+        "Send /scorecard help for the list."
+    ]
+    said = await _message(slack, "@scorecard kpo cac")
+    assert [shown.plain for shown in said.shown] == [
+        "'kpo' is not a command. Did you mean /kpi? Send /scorecard help for the list."
+    ]
+    said = await _message(slack, "@scorecard kpis")  # an alias is a command
+    assert said.shown[0].plain.startswith("KPIs"), said.shown[0].plain
 
 
 async def test_an_alert_the_bot_could_not_post_says_how_to_let_it_in(
