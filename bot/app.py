@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.adapters.base import Adapter
 from bot.delivery import Backoff, Delivery, Sleep, StoreOutbox, default_backoff
+from bot.logging import log_fields
 from bot.scheduler import Scheduler
 from bot.sources import http_fetch
 from handlers import alert_pipeline, build_router
@@ -51,6 +53,28 @@ class Core:
         replies = await self.router.dispatch(cmd, self.ctx)
         self.after_commit(cmd.chat.key)
         return replies
+
+    async def send_later(self, reply: Reply, wait: float, why: str) -> bool:
+        """Keep a reply the platform told to wait longer than is waited in place (a flood
+        limit's `retry_after`) in the durable outbox, sent after `wait` s like an alert is:
+        it was dropped, so the person who asked saw nothing. False when it can't be kept."""
+        to = reply.to
+        if to is None:
+            return False
+        key = f"later:{secrets.token_hex(8)}"
+        at = self.ctx.clock() + timedelta(seconds=wait)
+        try:
+            with self.store.atomic():
+                self.ctx.outbox.put(reply, key=key)
+                outbox = self.store.outbox
+                [entry] = [e for e in outbox.pending(to.key) if e.key == key]
+                outbox.mark_retry(to.key, entry.id, error=why, next_at=at)
+            await self.store.commit()
+        except StoreError:
+            _LOGGER.exception("could not keep a reply for later", extra=log_fields(to.platform))
+            return False
+        self.after_commit()
+        return True
 
     async def prepare(self, reply: Reply) -> Reply:
         """`reply` with its requested picture drawn from the values of this moment."""

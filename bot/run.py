@@ -59,6 +59,7 @@ def build_adapters(config: Config, core: Core, api: IngestApi | None = None) -> 
                 clock=core.ctx.clock,
                 on_chat_moved=core.move_chat,
                 prepare=core.prepare,
+                later=core.send_later,
             )
         )
     if config.slack_enabled:
@@ -80,6 +81,7 @@ def build_adapters(config: Config, core: Core, api: IngestApi | None = None) -> 
                 clock=core.ctx.clock,
                 http_routes=api.add_routes if api is not None else None,
                 prepare=core.prepare,
+                later=core.send_later,
             )
         )
     return adapters

@@ -20,6 +20,11 @@ Sleep = Callable[[float], Awaitable[None]]
 Prepare = Callable[[Reply], Awaitable[Reply]]
 """Draws a reply's requested picture from the values of this moment (`Core.prepare`)."""
 
+SendLater = Callable[[Reply, float, str], Awaitable[bool]]
+"""Keeps a reply (to its chat) that a flood limit told to wait longer than is waited in
+place in the durable outbox, sent after that many seconds (`Core.send_later`); the str
+says why. False when it could not be kept."""
+
 #: Said where a person edited a command they sent (Telegram, and Slack's `@scorecard /kpi …`):
 #: the edit is not run, and silence read as the correction having been made.
 EDITED_COMMAND = (
@@ -267,3 +272,26 @@ async def drawn(
     if has_words or reply.image or reply.document or reply.buttons:
         return reply
     return None
+
+
+async def kept_for_later(
+    later: SendLater | None,
+    exc: DeliveryError,
+    reply: Reply,
+    target: ChatRef,
+    logger: logging.Logger,
+) -> bool:
+    """Whether a reply to a command that `exc` stopped was kept for later: a flood limit
+    that said how long to wait (`retry_after`, beyond what is waited in place) hands it to
+    the durable outbox, sent after the wait; it was dropped, and the person who asked saw
+    nothing. False for any other failure, or without `later`."""
+    if later is None or exc.retry_after is None or exc.permanent:
+        return False
+    kept = await later(reply.model_copy(update={"to": target}), exc.retry_after, str(exc))
+    if kept:
+        logger.info(
+            "reply kept in the outbox for after a flood wait of %.0f s",
+            exc.retry_after,
+            extra=log_fields(target.platform, target.chat_id),
+        )
+    return kept

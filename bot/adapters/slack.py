@@ -49,10 +49,12 @@ from bot.adapters.base import (
     Pacer,
     Prepare,
     SeenLog,
+    SendLater,
     Sleep,
     StartupError,
     dispatch_for,
     drawn,
+    kept_for_later,
 )
 from bot.adapters.policy import SLACK, DeliveryPolicy, send_retrying
 from bot.logging import log_command, log_fields
@@ -252,6 +254,7 @@ class SlackAdapter:
         sleep: Sleep = asyncio.sleep,
         http_routes: Callable[[web.Application], None] | None = None,
         prepare: Prepare | None = None,
+        later: SendLater | None = None,
     ) -> None:
         if not app_token and not signing_secret:
             raise ValueError("Slack HTTP mode needs the signing secret (or an app token)")
@@ -270,6 +273,7 @@ class SlackAdapter:
         self._monotonic = monotonic
         self._http_routes = http_routes  # more routes on our HTTP server (the ingest API)
         self._prepare = prepare
+        self._later = later
         self._pacer = Pacer(channel_interval, monotonic, sleep)
         self._tasks: set[asyncio.Task[None]] = set()
         self.bot_user_id: str | None = None  # from auth.test; a leading mention of it is dropped
@@ -638,6 +642,8 @@ class SlackAdapter:
                 elif responder is None or not await responder.send(part, fmt.response_type(reply)):
                     await self._retrying(self._post, part, target)
             except DeliveryError as exc:
+                if await kept_for_later(self._later, exc, reply, target, _LOGGER):
+                    return  # the outbox sends it whole (parts sent already come again)
                 _LOGGER.warning(
                     "reply not delivered: %s", exc, extra=log_fields("slack", target.chat_id)
                 )

@@ -61,10 +61,12 @@ from bot.adapters.base import (
     Prepare,
     ReplyLanes,
     SeenLog,
+    SendLater,
     Sleep,
     StartupError,
     dispatch_for,
     drawn,
+    kept_for_later,
 )
 from bot.adapters.policy import TELEGRAM, DeliveryPolicy, send_retrying
 from bot.logging import log_command, log_fields
@@ -183,6 +185,7 @@ class TelegramAdapter:
         clock: Clock = _utc_now,
         on_chat_moved: ChatMoved | None = None,
         prepare: Prepare | None = None,
+        later: SendLater | None = None,
         poll_timeout: float = 30.0,
         chat_interval: float = 1.0,
         policy: DeliveryPolicy = TELEGRAM,
@@ -197,6 +200,7 @@ class TelegramAdapter:
         self._clock = clock
         self._on_chat_moved = on_chat_moved
         self._prepare = prepare
+        self._later = later
         self._poll_timeout = poll_timeout
         self._policy = policy
         self._sleep = sleep
@@ -579,6 +583,8 @@ class TelegramAdapter:
         try:
             await self._deliver(ready, target)
         except DeliveryError as exc:
+            if await kept_for_later(self._later, exc, reply, target, _LOGGER):
+                return  # the outbox sends it whole (parts sent already come again)
             _LOGGER.warning(
                 "reply not delivered: %s", exc, extra=log_fields("telegram", target.chat_id)
             )

@@ -22,6 +22,7 @@ from bot.adapters.base import (
     DeliveryError,
     MemorySeenLog,
     SeenLog,
+    SendLater,
 )
 from bot.adapters.policy import TELEGRAM, DeliveryPolicy
 from bot.adapters.telegram import NOT_ENABLED, TelegramAdapter
@@ -101,6 +102,7 @@ async def start_adapter(
         specs: Sequence[CommandSpec] = (),
         on_chat_moved: ChatMoved | None = None,
         policy: DeliveryPolicy = TELEGRAM,
+        later: SendLater | None = None,
     ) -> TelegramAdapter:
         adapter = TelegramAdapter(
             TOKEN,
@@ -110,6 +112,7 @@ async def start_adapter(
             seen=seen or MemorySeenLog(),
             specs=specs,
             on_chat_moved=on_chat_moved,
+            later=later,
             poll_timeout=1,
             policy=policy,
             monotonic=fake_time.monotonic,
@@ -881,6 +884,31 @@ async def test_a_long_flood_wait_is_handed_back_and_holds_no_other_chat(
     assert caught.value.retry_after == pytest.approx(117)
     assert len(fake.calls_of("sendMessage", ok=False)) == 1  # given up at once, not waited
     assert fake_time.sleeps == []  # the other chat was not held
+
+
+async def test_a_reply_told_to_wait_long_is_kept_for_after_the_wait(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    """A reply to a command that met a flood wait of 117 s was logged and dropped: the
+    change was saved and the person saw nothing. It is handed to the durable outbox
+    (`Core.send_later`), to its chat, with the wait."""
+    kept: list[tuple[Reply, float]] = []
+    done = asyncio.Event()
+
+    async def later(reply: Reply, wait: float, why: str) -> bool:
+        kept.append((reply, wait))
+        done.set()
+        return True
+
+    await start_adapter(later=later)
+    fake.fail_next("sendMessage", "retry_after", retry_after=117, chat_id=GROUP)
+    fake.push_update(group_message("/kpi set cac 95", chat_id=GROUP))
+    await asyncio.wait_for(done.wait(), 5)
+
+    [(reply, wait)] = kept
+    assert (reply.text, reply.to) == ("ok kpi set cac 95", to(GROUP))
+    assert wait == pytest.approx(117)
+    assert fake.calls_of("sendMessage", ok=True) == []
 
 
 async def test_a_second_chat_told_to_wait_means_the_bot_wide_limit_holds_every_chat(

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.adapters import telegram_format as tg_fmt
-from bot.adapters.base import MemorySeenLog, split_picture
+from bot.adapters.base import MemorySeenLog, Sleep, split_picture
 from bot.adapters.console import CONSOLE_CHAT, ConsoleAdapter
 from bot.adapters.slack import SlackAdapter
 from bot.adapters.telegram import TelegramAdapter
@@ -487,6 +487,7 @@ async def telegram_chat(
                 clock=clock,
                 poll_timeout=1,
                 prepare=core.prepare,
+                later=core.send_later,
                 monotonic=time.monotonic,
                 sleep=time.sleep,
             )
@@ -501,9 +502,15 @@ async def telegram_chat(
 
 
 @asynccontextmanager
-async def slack_chat(clock: FixedClock, data: Path | None = None) -> AsyncIterator[SlackChat]:
-    """A fresh store and router behind the real Bolt AsyncApp (HTTP mode) and a fake Web API."""
+async def slack_chat(
+    clock: FixedClock, data: Path | None = None, sleep: Sleep | None = None
+) -> AsyncIterator[SlackChat]:
+    """A fresh store and router behind the real Bolt AsyncApp (HTTP mode) and a fake Web API;
+    with `sleep` (one that moves `clock`), the adapter's flood waits pass on that clock."""
     core = build_core(data, clock=clock)
+    paced: dict[str, Any] = {}
+    if sleep is not None:
+        paced = {"sleep": sleep, "monotonic": lambda: clock.now.timestamp()}
     recorder = Recorder(core.dispatch)
     try:
         async with FakeSlackAPI() as api:
@@ -518,6 +525,8 @@ async def slack_chat(clock: FixedClock, data: Path | None = None) -> AsyncIterat
                 clock=clock,
                 channel_interval=0.0,
                 prepare=core.prepare,
+                later=core.send_later,
+                **paced,
             )
             await adapter.start()
             try:

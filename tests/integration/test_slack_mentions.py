@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from datetime import timedelta
 from pathlib import Path
 
 from tests.alerts.support import FakeSleep
@@ -165,3 +166,27 @@ async def test_an_edit_into_a_command_says_it_ran_nothing(slack: SlackChat) -> N
         "message."
     ]
     assert not slack.core.store.kpis.history(slack.key, "cac")
+
+
+async def test_a_reply_told_to_wait_over_a_minute_is_sent_after_the_wait(
+    clock: FixedClock, tmp_path: Path
+) -> None:
+    """A 429 with Retry-After: 70 on the answer to `@scorecard /kpi set cac 95` dropped it
+    (only a minute is waited in place): the value was saved and nobody was told. It is
+    kept in the durable outbox and posted in the thread once the wait is over."""
+    sleep = FakeSleep(clock)
+    async with slack_chat(clock, tmp_path, sleep) as slack:
+        await slack.core.start([slack.adapter], schedule=False, sleep=sleep)
+        await slack.seed(*CHART_SETUP[:1])
+        slack.api.fail_next("chat.postMessage", "ratelimited", retry_after=70)
+        start = clock.now
+        await _message(slack, "@scorecard /kpi set cac 95", thread="1767225600.000042")
+        assert slack.core.delivery is not None
+        await slack.core.delivery.wait_idle()
+        [failed, post] = slack.api.calls_to("chat.postMessage")
+        assert not failed.ok and post.ok
+        assert slack_plain(post.params["blocks"]) == (
+            "Saved Customer acquisition cost = 95 $ (🟡 yellow, progress 62%)."
+        )
+        assert post.params["thread_ts"] == "1767225600.000042"
+        assert clock.now - start >= timedelta(seconds=70)  # not before the wait was over
