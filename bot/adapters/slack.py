@@ -630,19 +630,39 @@ class SlackAdapter:
         log_command(_LOGGER, cmd)
         cmd = cmd.model_copy(update={"help_command": fmt.HELP_COMMAND})
         for reply, target in await dispatch_for(self._dispatch, cmd, self.platform, _LOGGER):
-            own_chat = responder if target == cmd.chat else None
-            await self._answer(reply, target, own_chat)
+            if target == cmd.chat:
+                await self._answer(reply, target, responder, cmd.actor.user_id)
+            else:
+                await self._answer(reply, target, None)
 
-    async def _answer(self, reply: Reply, target: ChatRef, responder: _Responder | None) -> None:
+    async def _answer(
+        self,
+        reply: Reply,
+        target: ChatRef,
+        responder: _Responder | None,
+        author: str | None = None,
+    ) -> None:
+        """`reply` in `target`: through the command's response_url when it has one; an
+        error or a private reply (a new API token) to `author` alone otherwise, as
+        chat.postEphemeral: a command typed after a mention, or one whose response_url was
+        used up, posted them to the channel, the token for everyone to read."""
         ready = await drawn(self._prepare, reply, _LOGGER, self.platform, target.chat_id)
+        kind = fmt.response_type(reply)
+        alone = author if kind == "ephemeral" else None
         for part in fmt.render_reply(ready) if ready is not None else ():
             try:
                 if isinstance(part, fmt.SlackUpload):
                     await self._retrying(self._upload, part, target)
-                elif responder is None or not await responder.send(part, fmt.response_type(reply)):
+                elif responder is not None and await responder.send(part, kind):
+                    continue
+                elif alone is not None:
+                    await self._retrying(functools.partial(self._post, to=alone), part, target)
+                else:
                     await self._retrying(self._post, part, target)
             except DeliveryError as exc:
-                if await kept_for_later(self._later, exc, reply, target, _LOGGER):
+                if alone is None and await kept_for_later(
+                    self._later, exc, reply, target, _LOGGER
+                ):
                     return  # the outbox sends it whole (parts sent already come again)
                 _LOGGER.warning(
                     "reply not delivered: %s", exc, extra=log_fields("slack", target.chat_id)
@@ -688,19 +708,30 @@ class SlackAdapter:
                 self._pacer.flood(target.chat_id, exc.retry_after)
             raise
 
-    async def _post(self, message: fmt.SlackMessage, target: ChatRef) -> None:
+    async def _post(
+        self, message: fmt.SlackMessage, target: ChatRef, to: str | None = None
+    ) -> None:
+        """chat.postMessage to `target`; with `to` (a user id), chat.postEphemeral: only
+        that person sees it."""
         await self._pacer.wait(target.chat_id)
-        await self._call(
-            target,
-            self.client.chat_postMessage(
+        if to is not None:
+            request = self.client.chat_postEphemeral(
+                channel=target.chat_id,
+                user=to,
+                text=message.text,
+                blocks=message.blocks or None,
+                thread_ts=target.thread_id,
+            )
+        else:
+            request = self.client.chat_postMessage(
                 channel=target.chat_id,
                 text=message.text,
                 blocks=message.blocks or None,
                 thread_ts=target.thread_id,
                 unfurl_links=False,
                 unfurl_media=False,
-            ),
-        )
+            )
+        await self._call(target, request)
 
     async def _upload(self, upload: fmt.SlackUpload, target: ChatRef) -> None:
         await self._pacer.wait(target.chat_id)

@@ -327,6 +327,8 @@ class FakeSlackAPI(LoopbackServer):
         if method == "chat.postMessage":
             ts = f"1767225600.{next(self._serial):06d}"
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": params}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"1767225600.{next(self._serial):06d}"}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._serial):06d}"
             url = f"http://127.0.0.1:{self.port}/upload/{file_id}"

@@ -390,13 +390,14 @@ class SlackChat(Chat):
         return Said(text, replies, self.shown_since(mark))
 
     def shown_since(self, mark: int) -> list[Shown]:
-        """Messages and uploads that reached the channel after call number `mark`."""
+        """Messages and uploads that reached the channel after call number `mark` (and those
+        only the person who asked sees: ephemeral ones)."""
         shown: list[Shown] = []
         upload: bytes | None = None
         for call in self.api.calls[mark:]:
             if not call.ok:
                 continue
-            if call.method in ("response", "chat.postMessage"):
+            if call.method in ("response", "chat.postMessage", "chat.postEphemeral"):
                 blocks = call.params.get("blocks") or []
                 plain = slack_plain(blocks) if blocks else unmrkdwn(str(call.params.get("text")))
                 shown.append(Shown(plain, json.dumps(blocks), slack_buttons(blocks)))

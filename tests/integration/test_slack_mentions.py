@@ -190,3 +190,25 @@ async def test_a_reply_told_to_wait_over_a_minute_is_sent_after_the_wait(
         )
         assert post.params["thread_ts"] == "1767225600.000042"
         assert clock.now - start >= timedelta(seconds=70)  # not before the wait was over
+
+
+async def test_a_token_or_a_refusal_asked_for_after_a_mention_reaches_only_its_author(
+    slack: SlackChat,
+) -> None:
+    """`@scorecard scorecard token` in a thread posted the new API token to the channel
+    for everyone to read (the README promises that on Slack only the asker sees it), and a
+    refusal went to the thread too, though a slash command's goes to its author alone.
+    Both now go as chat.postEphemeral to the author, in the thread."""
+    await slack.seed(*CHART_SETUP[:1])
+    thread = "1767225600.000042"
+    said = await _message(slack, "@scorecard scorecard token", thread=thread)
+    assert said.shown[0].plain.startswith("API token for this scorecard\n"), said.shown
+    said = await _message(slack, "@scorecard kpi set cac lots", thread=thread)
+    assert [shown.plain for shown in said.shown] == [
+        "'lots' is not a number for cac: try 12.5, 12,5, 10 000, 10k or 35%"
+    ]
+    assert slack.api.calls_to("chat.postMessage") == []  # nothing in the channel
+    alone = slack.api.calls_to("chat.postEphemeral")
+    assert [(c.params["user"], c.params["thread_ts"]) for c in alone] == [(USER_ID, thread)] * 2
+    said = await _message(slack, "@scorecard kpi set cac 95", thread=thread)
+    assert [c.method for c in slack.api.calls[-1:]] == ["chat.postMessage"]  # an answer: all
