@@ -126,11 +126,13 @@ def _unit_left_out(args: tuple[str, ...], unit: str) -> tuple[str, ...]:
     the note, with a date after it."""
     if unit and len(args) > 2 and args[1].casefold() == unit.casefold():
         return (args[0], *args[2:])
-    if unit and args[2] == "%" and args[1].casefold().endswith(unit.casefold()):
+    other = unit not in ("", "%")  # a `%` KPI's own unit is the `%`: nothing joins
+    if other and args[2] == "%" and args[1].casefold().endswith(unit.casefold()):
         return (args[0], args[1] + "%", *args[3:])  # `_value` reads `40€%`
     for i, word in enumerate(args[2:], start=2):
         if unit and word.casefold() in (unit.casefold(), f"{unit.casefold()}%"):
-            rest = (*args[:i], *("%" if word.endswith("%") else ()), *args[i + 1 :])
+            joined = other and word.casefold() != unit.casefold()  # `40 €%`
+            rest = (*args[:i], *("%" if joined else ()), *args[i + 1 :])
             end = take_number(rest, 1)[1]  # it followed the number, or a `%` after it joined
             return rest if end == i or (end == i + 1 and rest[i] == "%") else args
     return args
@@ -146,7 +148,7 @@ def _value(raw: str, kpi: Kpi) -> float:
         bare = ""
         if unit and typed.endswith(unit):
             bare = raw[: -len(unit)]
-        elif unit and typed.endswith(f"{unit}%"):  # `40€%`: the `%` line, as for `40%€`
+        elif unit not in ("", "%") and typed.endswith(f"{unit}%"):  # `40€%`: the `%` line
             bare = f"{raw[: -len(unit) - 1]}%"
         elif unit and typed.startswith(unit):
             bare = raw[len(unit) :]

@@ -284,8 +284,9 @@ async def kept_for_later(
     """Whether a reply to a command that `exc` stopped was kept for later: a flood limit
     that said how long to wait (`retry_after`, beyond what is waited in place) hands it to
     the durable outbox, sent after the wait; it was dropped, and the person who asked saw
-    nothing. False for any other failure, or without `later`."""
-    if later is None or exc.retry_after is None or exc.permanent:
+    nothing. False for any other failure, without `later`, and for a private reply (a new
+    API token): the outbox would post it to the whole chat."""
+    if later is None or exc.retry_after is None or exc.permanent or reply.private:
         return False
     kept = await later(reply.model_copy(update={"to": target}), exc.retry_after, str(exc))
     if kept:

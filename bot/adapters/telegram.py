@@ -358,9 +358,6 @@ class TelegramAdapter:
         self._gone.discard(chat.chat_id)  # a message proves we are in the chat again
         if not await self._admit(cmd):
             return
-        self._ran[f"{message.chat.id}:{message.message_id}"] = None
-        if len(self._ran) > RAN_REMEMBERED:
-            del self._ran[next(iter(self._ran))]
         if message.document is not None:
             attached = await self._attach(cmd, message)
             if isinstance(attached, str):  # the file could not be read: say why, run nothing
@@ -368,6 +365,9 @@ class TelegramAdapter:
                     await self._deliver_quietly(Reply(text=attached, kind="error"), chat)
                 return
             cmd = attached
+        self._ran[f"{message.chat.id}:{message.message_id}"] = None
+        if len(self._ran) > RAN_REMEMBERED:
+            del self._ran[next(iter(self._ran))]
         await self._run(update, cmd)
 
     async def _on_edit(self, update: Update, message: Message) -> None:

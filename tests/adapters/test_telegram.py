@@ -758,6 +758,29 @@ async def test_an_edit_says_undo_only_when_the_first_version_ran(
     )
 
 
+async def test_an_edit_of_a_file_that_could_not_be_read_does_not_point_to_undo(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    """A file over the download limit, captioned `/scorecard import`, runs nothing (the bot
+    says it is too big); an edit of its caption was told to /undo what it changed
+    (review12: it was remembered as run before the download was tried)."""
+    await start_adapter()
+    update = group_message("", chat_id=GROUP)
+    sent = update["message"]
+    del sent["text"]
+    sent["caption"] = "/scorecard import"
+    sent["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": 10}]
+    sent["document"] = {"file_id": "big", "file_unique_id": "u-big", "file_size": 30 * 2**20}
+    fake.push_update(update)
+    await fake.wait_for("sendMessage", where=lambda c: "too big" in c.params["text"])
+    fake.push_update({"edited_message": sent | {"caption": "/scorecard import now"}})
+    await settle(fake, router)
+
+    assert router.commands == []
+    [edit] = await fake.wait_for("sendMessage", where=lambda c: "Edited" in c.params["text"])
+    assert edit.params["text"] == EDITED_INTO_COMMAND
+
+
 async def test_a_photo_caption_hashtag_is_logged_like_a_message(
     fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
 ) -> None:
@@ -909,6 +932,28 @@ async def test_a_reply_told_to_wait_long_is_kept_for_after_the_wait(
     assert (reply.text, reply.to) == ("ok kpi set cac 95", to(GROUP))
     assert wait == pytest.approx(117)
     assert fake.calls_of("sendMessage", ok=True) == []
+
+
+async def test_a_private_reply_told_to_wait_long_is_not_kept_for_a_public_post(
+    fake: FakeTelegramAPI, router: StubRouter, start_adapter: AdapterFactory
+) -> None:
+    """A private reply (a new API token) kept for later would go out through the outbox,
+    which posts to the whole chat, and sit in the store meanwhile (review12): it is not
+    kept; the person asks again."""
+    kept: list[Reply] = []
+
+    async def later(reply: Reply, wait: float, why: str) -> bool:
+        kept.append(reply)
+        return True
+
+    router.replies = lambda cmd: [Reply(text="Token: kt_secret", private=True)]
+    await start_adapter(later=later)
+    fake.fail_next("sendMessage", "retry_after", retry_after=117, chat_id=GROUP)
+    fake.push_update(group_message("/scorecard token", chat_id=GROUP))
+    await fake.wait_for("sendMessage", where=lambda c: c.params["chat_id"] == str(GROUP))
+    await settle(fake, router)
+
+    assert kept == []
 
 
 async def test_a_second_chat_told_to_wait_means_the_bot_wide_limit_holds_every_chat(

@@ -39,3 +39,20 @@ async def test_a_unit_after_a_value_still_lets_the_date_and_note_count(chat: Fak
         (40, "2026-11-20", "after the promo"),
         (41, "2026-11-21", ""),
     ]
+
+
+async def test_a_percent_kpis_own_unit_after_the_value_still_lets_the_date_and_note_count(
+    chat: FakeChat,
+) -> None:
+    """What the `%` fix must keep on a `%` KPI (review12's replay): its unit is the `%`, so
+    nothing joins the value; `10k % 2026-10-16 checked twice` was dated today with the note
+    '% 2026-10-16 checked twice' after the first version of the fix."""
+    await chat.ok('/kpi add churn "Churn" baseline=10 target=3 unit=% perspective=customers')
+    await chat.ok("/kpi set churn 10k % 2026-10-16 checked twice")
+    await chat.ok("/kpi set churn 1,5k % after the survey")
+    history = chat.core.store.kpis.history(chat.chat.key, "churn")
+    assert [(m.value, m.day.isoformat(), m.note) for m in history] == [
+        (10_000, "2026-10-16", "checked twice"),
+        (1_500, "2026-11-21", "after the survey"),
+    ]
+    assert (await chat.error("/kpi set churn 1e3 %")).startswith("'1e3' uses scientific")
