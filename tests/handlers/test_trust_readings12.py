@@ -8,6 +8,7 @@ import pytest
 from tests.support import FakeChat
 
 CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=€ perspective=finance'
+CHURN = '/kpi add churn "Churn" baseline=10 target=3 unit=% perspective=customers'
 
 
 @pytest.mark.parametrize(
@@ -28,31 +29,37 @@ async def test_a_percent_after_a_value_and_its_unit_gets_the_percent_line(
     assert not chat.core.store.kpis.latest_docs(chat.chat.key, "cac")
 
 
-async def test_a_unit_after_a_value_still_lets_the_date_and_note_count(chat: FakeChat) -> None:
-    """What the `%` fix must keep: the unit typed apart or glued is no note, and the date
-    after it counts."""
-    await chat.ok(CAC)
-    await chat.ok("/kpi set cac 40 € 2026-11-20 after the promo")
-    await chat.ok("/kpi set cac 41€ 2026-11-21")
-    history = chat.core.store.kpis.history(chat.chat.key, "cac")
-    assert [(m.value, m.day.isoformat(), m.note) for m in history] == [
-        (40, "2026-11-20", "after the promo"),
-        (41, "2026-11-21", ""),
-    ]
+@pytest.mark.parametrize(
+    "kpi, typed, read",
+    [
+        (  # the unit typed apart or glued is no note, and the date after it counts
+            CAC,
+            ("cac 40 € 2026-11-20 after the promo", "cac 41€ 2026-11-21"),
+            [(40, "2026-11-20", "after the promo"), (41, "2026-11-21", "")],
+        ),
+        (  # a `%` KPI's unit is the `%`: nothing joins (review12's replay: the first version
+            # of the fix dated `10k % 2026-10-16 …` today, with the note '% 2026-10-16 …')
+            CHURN,
+            ("churn 10k % 2026-10-16 checked twice", "churn 1,5k % after the survey"),
+            [(10_000, "2026-10-16", "checked twice"), (1_500, "2026-11-21", "after the survey")],
+        ),
+    ],
+)
+async def test_a_unit_after_a_value_still_lets_the_date_and_note_count(
+    chat: FakeChat, kpi: str, typed: tuple[str, str], read: list[tuple[float, str, str]]
+) -> None:
+    """What the `%` fix must keep."""
+    await chat.ok(kpi)
+    for words in typed:
+        await chat.ok(f"/kpi set {words}")
+    key = typed[0].split()[0]
+    history = chat.core.store.kpis.history(chat.chat.key, key)
+    assert [(m.value, m.day.isoformat(), m.note) for m in history] == read
 
 
-async def test_a_percent_kpis_own_unit_after_the_value_still_lets_the_date_and_note_count(
+async def test_scientific_notation_before_a_percent_kpis_unit_gets_its_own_line(
     chat: FakeChat,
 ) -> None:
-    """What the `%` fix must keep on a `%` KPI (review12's replay): its unit is the `%`, so
-    nothing joins the value; `10k % 2026-10-16 checked twice` was dated today with the note
-    '% 2026-10-16 checked twice' after the first version of the fix."""
-    await chat.ok('/kpi add churn "Churn" baseline=10 target=3 unit=% perspective=customers')
-    await chat.ok("/kpi set churn 10k % 2026-10-16 checked twice")
-    await chat.ok("/kpi set churn 1,5k % after the survey")
-    history = chat.core.store.kpis.history(chat.chat.key, "churn")
-    assert [(m.value, m.day.isoformat(), m.note) for m in history] == [
-        (10_000, "2026-10-16", "checked twice"),
-        (1_500, "2026-11-21", "after the survey"),
-    ]
+    """`1e3 %` on a `%` KPI said "'1e3%' is not a number" after the first version of the fix."""
+    await chat.ok(CHURN)
     assert (await chat.error("/kpi set churn 1e3 %")).startswith("'1e3' uses scientific")
