@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 from handlers import render
 from handlers.common import zone_of
-from handlers.contract import Button, ChatRef, Context, Reply, ReplyKind
+from handlers.contract import Button, ChatRef, Context, Platform, Reply, ReplyKind
 from scoring.alert_rules import (
     AlertState,
     Hold,
@@ -208,6 +209,28 @@ def chat_ref(chat: str) -> ChatRef:
     """
     platform, _, chat_id = chat.partition(":")
     return ChatRef.model_validate({"platform": platform, "chat_id": chat_id})
+
+
+_PLATFORMS = frozenset(get_args(Platform))
+
+
+def chat_to(chat: str) -> dict[str, str | None]:
+    """A reply to `chat` itself addressed as its document spells it (`to` of
+    `text_reply_doc`: `chat_ref(chat)`'s platform, chat id and no thread), a new dict each
+    call, without the model: the sweep's reminders address 500 chats each, and building
+    each chat's ChatRef was most of that. A chat key of another platform is left to
+    `chat_ref`, which refuses it as before."""
+    platform, _, chat_id = chat.partition(":")
+    if platform not in _PLATFORMS:
+        ref = chat_ref(chat)  # raises: not a platform
+        platform, chat_id = ref.platform, ref.chat_id
+    return {"platform": platform, "chat_id": chat_id, "thread_id": None}
+
+
+def has_channels(settings: AlertSettings, chat: str) -> bool:
+    """Whether the scorecard's alerts go anywhere (`channels` is not empty), without
+    building its own chat's ChatRef when they go there."""
+    return settings.channels is None or bool(channels(settings, chat))
 
 
 def channels(settings: AlertSettings, chat: str) -> list[ChatRef]:

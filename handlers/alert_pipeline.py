@@ -34,7 +34,7 @@ from handlers.alert_judge import (
     reminder_step,
     step,
 )
-from handlers.alert_messages import channels, render_batch
+from handlers.alert_messages import channels, has_channels, render_batch
 from handlers.alert_rebuild import REBUILD_READINGS, rebuild_state
 from handlers.calculated import missing_inputs, missing_text, wait_for_inputs
 from handlers.common import zone_of
@@ -251,7 +251,7 @@ def _remind_on_docs(
         steps.append(answer)
     states = {key: state for key, (state, _) in zip(readings, steps, strict=True)}
     log = [reminder for _, reminder in steps]
-    if not channels(settings, chat):  # `/alerts off`: the log still shows what would have gone
+    if not has_channels(settings, chat):  # `/alerts off`: the log still shows what would go
         stored = ctx.store.alerts.put_reminders(chat, states, log, [])
         return (len(steps), False) if stored else None
     grouped = now + settings.policy.group_window

@@ -276,12 +276,19 @@ class Reply(BaseModel):
 
 
 def text_reply_doc(
-    *, title: str | None, text: str, footer: str | None, to: ChatRef, kind: ReplyKind
+    *,
+    title: str | None,
+    text: str,
+    footer: str | None,
+    to: ChatRef | dict[str, str | None],
+    kind: ReplyKind,
 ) -> dict[str, Any]:
     """`Reply(title=…, text=…, footer=…, to=…, kind=…).model_dump(mode="json")` built
     directly, key for key: what the outbox stores for a reply of words only (`Outbox.put_doc`).
     A busy sweep queues ~1,000 such reminders, and building and dumping a model for each
-    was about a tenth of its work. A property test holds it to the model byte for byte."""
+    was about a tenth of its work. A property test holds it to the model byte for byte.
+    `to` may be given as that document's `to` already (`alert_messages.chat_to`, handed
+    over: stored as it is)."""
     return {
         "title": title,
         "text": text,
@@ -292,7 +299,11 @@ def text_reply_doc(
         "chart": None,
         "document": None,
         "buttons": [],
-        "to": {"platform": to.platform, "chat_id": to.chat_id, "thread_id": to.thread_id},
+        "to": (
+            to
+            if isinstance(to, dict)
+            else {"platform": to.platform, "chat_id": to.chat_id, "thread_id": to.thread_id}
+        ),
         "kind": kind,
         "private": False,
     }

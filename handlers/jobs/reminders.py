@@ -76,7 +76,7 @@ def stale_reminder(
         title="Data is getting stale",
         text="\n".join(lines),
         footer="Owners: /kpi edit <key> owner=@name",
-        to=alert_messages.chat_ref(chat),
+        to=alert_messages.chat_to(chat),
         kind="reminder",
     )
     return reply, [f.key for f in due]
@@ -122,7 +122,7 @@ def cadence_reminder(
         title="Behind cadence",
         text="\n".join(lines),
         footer=None,
-        to=alert_messages.chat_ref(chat),
+        to=alert_messages.chat_to(chat),
         kind="reminder",
     )
     return reply, keys

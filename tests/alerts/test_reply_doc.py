@@ -1,7 +1,9 @@
 """A reply of words queued as its document (`text_reply_doc`, `Outbox.put_doc`: the sweep's
 stale and cadence reminders) is stored exactly as the model path stores it: the same body
 byte for byte, the same summary, chat, platform and kind; a planted bug (a document that
-forgets a part of the model) fails that. An entry's id still starts with its instant."""
+forgets a part of the model) fails that. An entry's id still starts with its instant. A
+chat addressed without its ChatRef (`alert_messages.chat_to`) is addressed as the model
+would address it (a planted bug that cuts the chat id fails that)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,10 @@ import orjson
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from bot.delivery import StoreOutbox, encode_reply
+from handlers import alert_messages
 from handlers.contract import ChatRef, NullOutbox, Reply, ReplyKind, text_reply_doc
 from storage import open_store
 from tests.support import FixedClock
@@ -84,3 +88,46 @@ def test_an_outbox_entry_id_starts_with_its_instant_as_written_there(
         chat="console:x", platform="console", kind="alert", key="k", body={}, summary="", now=now
     )
     assert found is not None and found.startswith(f"{now:%Y%m%dT%H%M%S}-")
+
+
+_CHATS = st.builds(
+    lambda platform, sep, rest: f"{platform}{sep}{rest}",
+    st.sampled_from(["console", "telegram", "slack"]) | st.text(max_size=8),
+    st.sampled_from([":", ""]),
+    st.text(max_size=12) | st.text(alphabet="-09:_a", max_size=12),  # ids with a `:` too
+)
+
+
+def _addressed_as_the_model(chat: str, address: Callable[[str], dict[str, Any]]) -> None:
+    try:
+        expected: dict[str, Any] | type[Exception] = encode_reply(
+            Reply(text="x", to=alert_messages.chat_ref(chat), kind="reminder")
+        )["to"]
+    except ValidationError:
+        expected = ValidationError
+    if expected is ValidationError:
+        with pytest.raises(ValidationError):
+            address(chat)
+        return
+    body = text_reply_doc(title=None, text="x", footer=None, to=address(chat), kind="reminder")
+    assert orjson.dumps(body["to"]) == orjson.dumps(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_CHATS)
+def test_a_chat_addressed_without_its_model_is_addressed_as_the_model_would_be(chat: str) -> None:
+    """`chat_to` (the sweep's reminders) against `chat_ref` (the model): the same `to`, byte
+    for byte, and a chat key that is no platform's refused alike."""
+    _addressed_as_the_model(chat, alert_messages.chat_to)
+
+
+def test_the_property_catches_an_address_that_drops_what_follows_a_second_colon() -> None:
+    """A planted bug: the chat id cut at a second `:` (`split` for `partition`)."""
+
+    def cut(chat: str) -> dict[str, Any]:
+        chat_id = [*chat.split(":"), ""][1]
+        return {**alert_messages.chat_to(chat), "chat_id": chat_id}
+
+    unshrunk = settings(max_examples=300, deadline=None, phases=[Phase.generate], derandomize=True)
+    with pytest.raises(AssertionError):
+        unshrunk(given(_CHATS)(lambda chat: _addressed_as_the_model(chat, cut)))()
