@@ -70,6 +70,7 @@ class CadenceFacts:
 
     Kept as stored (`doc`, `stored_logs`: [`micros` of its time, amount] per entry): the
     initiative is validated only when a sweep gets that far, and no log time is parsed.
+    `kept_from` is `micros(since)`, so a sweep compares whole numbers, not instants.
     """
 
     key: str
@@ -78,6 +79,10 @@ class CadenceFacts:
     since: datetime
     doc: Mapping[str, Any]
     stored_logs: Sequence[Sequence[Any]]
+    kept_from: int = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kept_from", micros(self.since))
 
     @functools.cached_property
     def initiative(self) -> Initiative:
@@ -86,13 +91,17 @@ class CadenceFacts:
 
     def total(self, since: datetime) -> float | None:
         """The amount logged from `since` on, or None when `since` is before what is kept."""
-        if since < self.since:
+        return self.total_from(micros(since))
+
+    def total_from(self, at: int) -> float | None:
+        """`total` of the instant whose `micros` is `at` (a sweep's period start, spelled
+        once per period: `micros` and comparing instants were half of a total)."""
+        if at < self.kept_from:
             return None
         logs = self.stored_logs
         # sum() of those amounts in log order as b4f5814 added them (from Python 3.12 sum()
         # compensates its rounding, a loop would not), picked at C speed: no call per entry
-        at = micros(since).__le__
-        return sum(compress(map(float, map(_AMOUNT, logs)), map(at, map(_TIME, logs))))
+        return sum(compress(map(float, map(_AMOUNT, logs)), map(at.__le__, map(_TIME, logs))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,15 +125,15 @@ class SweepSummary:
             models[key] = None if doc is None else Kpi.model_validate({"key": key, **doc})
         return models[key]
 
-    def stale_candidates(self, cutoffs: Mapping[str, date]) -> list[KpiFact]:
-        """KPIs whose latest value is on or before their `every`'s cutoff day: the stale
-        candidates (ISO days compare as strings, so only the candidates' days are parsed,
-        not every fresh KPI's on every sweep)."""
-        days = {every: day.isoformat() for every, day in cutoffs.items()}
+    def stale_candidates(self, cutoffs: Mapping[str, str]) -> list[KpiFact]:
+        """KPIs whose latest value is on or before their `every`'s cutoff day (`cutoffs`:
+        ISO days, the same for every chat of a sweep): the stale candidates (ISO days
+        compare as strings, so only the candidates' days are parsed, not every fresh KPI's
+        on every sweep)."""
         return [
             KpiFact(key, name, owner, every, date.fromisoformat(last))
             for key, name, owner, every, last in self.facts
-            if last is not None and every in days and last <= days[every]
+            if last is not None and every in cutoffs and last <= cutoffs[every]
         ]
 
 
@@ -263,20 +272,40 @@ def _same_cadence(a: SweepSummary, b: SweepSummary) -> bool:
 def parse(doc: Mapping[str, Any]) -> SweepSummary:
     """A summary document (`SweepSummaryRepo.build`'s) as the sweep reads it."""
     facts = doc["facts"]  # read-only, as stored: never changed
-    cadence = tuple(
-        [
-            CadenceFacts(
-                c["initiative"]["key"],
-                c["initiative"]["cadence"]["period"],
-                c["initiative"]["cadence"]["count"],
-                datetime.fromisoformat(c["since"]),
-                c["initiative"],
-                c["logs"],
-            )
-            for c in doc["cadence"]
-        ]
-    )
+    cadence = tuple([_cadence(c) for c in doc["cadence"]])
     return SweepSummary(facts, cadence, doc["kpis"])
+
+
+_NEW = object.__new__
+
+
+def _cadence(part: Mapping[str, Any]) -> CadenceFacts:
+    """A stored summary's cadence part as `CadenceFacts(...)` builds it, its fields put into
+    the instance's dict at once: the frozen class's `__init__` sets each one through
+    `object.__setattr__`, half the cost of a part, and every sweep after a start parses
+    each chat's summary once. `since` is the same few texts for every chat (`_since`)."""
+    item = part["initiative"]
+    cadence = item["cadence"]
+    since, kept_from = _since(part["since"])
+    facts: CadenceFacts = _NEW(CadenceFacts)
+    facts.__dict__.update(
+        key=item["key"],
+        period=cadence["period"],
+        count=cadence["count"],
+        since=since,
+        doc=item,
+        stored_logs=part["logs"],
+        kept_from=kept_from,
+    )
+    return facts
+
+
+@functools.lru_cache(maxsize=64)
+def _since(text: str) -> tuple[datetime, int]:
+    """A cadence part's `since` and its `micros`: a day before a period began (`_window`),
+    so the same text for every summary built on the same day."""
+    since = datetime.fromisoformat(text)
+    return since, micros(since)
 
 
 def _parsed(docs: Mapping[str, Mapping[str, Any]]) -> tuple[int, SweepSummary] | None:

@@ -15,7 +15,7 @@ from handlers.contract import Context, text_reply_doc
 from scoring.initiatives import behind_cadence, count_progress, expected_by_now
 from scoring.periods import Period, PeriodKind, local_midnight, period_containing
 from storage.kpis import KpiFact
-from storage.sweep_summary import CadenceFacts
+from storage.sweep_summary import CadenceFacts, micros
 
 #: Days between values each `every` promises, and the grace before a reminder.
 INTERVAL_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92}
@@ -23,12 +23,13 @@ GRACE_DAYS = {"day": 1, "week": 2, "month": 5, "quarter": 10}
 
 
 @functools.lru_cache(maxsize=8)
-def stale_cutoffs(today: date) -> Mapping[str, date]:
-    """Per `every`: a latest value on or before this day is stale today (the same for
-    every chat of a sweep on that local day, so computed once; never mutate it)."""
+def stale_cutoffs(today: date) -> Mapping[str, str]:
+    """Per `every`: a latest value on or before this day (ISO) is stale today (the same
+    for every chat of a sweep on that local day, so computed and spelled once; never
+    mutate it)."""
     return MappingProxyType(
         {
-            every: today - timedelta(days=INTERVAL_DAYS[every] + GRACE_DAYS[every])
+            every: (today - timedelta(days=INTERVAL_DAYS[every] + GRACE_DAYS[every])).isoformat()
             for every in INTERVAL_DAYS
         }
     )
@@ -95,11 +96,11 @@ def cadence_reminder(
     as the outbox stores it."""
     lines, keys = [], []
     for facts in initiatives:
-        period, since = _cadence_window(facts.period, today, tz)
+        period, since, at = _cadence_window(facts.period, today, tz)
         mark = f"cadence:{facts.key}"
         if sent.get(mark) == str(period.start):
             continue
-        total = facts.total(since)
+        total = facts.total_from(at)
         if total is None:  # before what the summary keeps: read the log itself
             total = ctx.store.alerts.progress_total(chat, facts.key, since)
         if total >= facts.count:
@@ -129,10 +130,14 @@ def cadence_reminder(
 
 
 @functools.lru_cache(maxsize=64)
-def _cadence_window(kind: PeriodKind, today: date, tz: ZoneInfo) -> tuple[Period, datetime]:
-    """The cadence period containing `today` and the instant it starts in `tz`.
+def _cadence_window(
+    kind: PeriodKind, today: date, tz: ZoneInfo
+) -> tuple[Period, datetime, int]:
+    """The cadence period containing `today`, the instant it starts in `tz` and that
+    instant's `micros` (what `CadenceFacts.total_from` compares).
 
-    The same for most chats of a sweep, so it is computed once (both are immutable).
+    The same for most chats of a sweep, so it is computed once (all are immutable).
     """
     period = period_containing(kind, today)
-    return period, local_midnight(period.start, tz)
+    since = local_midnight(period.start, tz)
+    return period, since, micros(since)

@@ -249,10 +249,10 @@ def _look_at(ctx: Context, chat: str) -> SweepReport:
         report.flushed = alert_pipeline.flush_due(ctx, chat, now, settings=settings)
     local = now.astimezone(tz)
     quiet = settings.policy.quiet
-    wall = local.time().replace(tzinfo=None)
+    wall = local.time()  # naive: `time()`, not `timetz()`
     in_hours = WORK_START <= wall < WORK_END and not (quiet is not None and quiet.contains(wall))
     red = ctx.store.alerts.red_docs(chat) if report.reminders else red_before
-    report.next_look = _next_look(ctx, chat, settings, now, tz, looked=in_hours, red=red)
+    report.next_look = _next_look(ctx, chat, settings, now, local, tz, looked=in_hours, red=red)
     if not in_hours:
         return report  # people are mentioned in working hours only
     before = ctx.store.alerts.sent_marks(chat)
@@ -278,19 +278,20 @@ def _next_look(
     chat: str,
     settings: AlertSettings,
     now: datetime,
+    local: datetime,
     tz: ZoneInfo,
     *,
     looked: bool,
     red: Sequence[tuple[str, Mapping[str, Any]]],
 ) -> datetime:
-    """The earliest instant anything in the chat can become due without a command.
+    """The earliest instant anything in the chat can become due without a command
+    (`local`: `now` in the chat's time zone `tz`, as the look just worked it out).
 
     Staleness and cadence change with the local date, so they need one look per day in
     working hours; a red KPI's reminder is due `repeat` after people were told (or when
     its mute ends); held alerts when their batch is ready.
     """
-    local = now.astimezone(tz)
-    wall = local.time().replace(tzinfo=None)
+    wall = local.time()  # naive: `time()`, not `timetz()`
     quiet = settings.policy.quiet
     if looked or wall >= WORK_END:
         daily = datetime.combine(local.date() + timedelta(days=1), WORK_START, tzinfo=tz)

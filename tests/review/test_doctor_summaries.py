@@ -5,7 +5,7 @@ says so instead of reporting each as a problem."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -43,5 +43,5 @@ def test_doctor_passes_summaries_an_older_version_left_behind_which_the_bot_rebu
     ) in out
     assert "ok: no problems found" in out
     reopened = open_store(tmp_path)  # and so it does
-    assert reopened.sweeps.get(CHAT, AT).stale_candidates({"month": date(2026, 12, 31)})
+    assert reopened.sweeps.get(CHAT, AT).stale_candidates({"month": "2026-12-31"})
     reopened.close()

@@ -46,7 +46,7 @@ def test_a_source_change_drops_the_summary_and_a_rollback_brings_it_back() -> No
     assert store.db.docs(f"sweep:{CHAT}") and store.sweeps.check(CHAT, AT)
     store.kpis.record(CHAT, Measurement(kpi="cac", value=70, day=date(2026, 11, 20), at=AT))
     assert not store.db.docs(f"sweep:{CHAT}")
-    assert store.sweeps.get(CHAT, AT).stale_candidates({"week": date(2026, 11, 19)}) == []
+    assert store.sweeps.get(CHAT, AT).stale_candidates({"week": "2026-11-19"}) == []
 
 
 def test_a_moved_chat_keeps_a_true_summary() -> None:
@@ -163,6 +163,59 @@ def test_log_times_compared_as_wall_clocks_are_caught(monkeypatch: pytest.Monkey
     monkeypatch.setattr(sweep_summary, "micros", wall_clock)
     with pytest.raises(AssertionError, match="09:00"):
         _totals_agree(entries, since)
+
+
+def _kept_from_agrees(facts: sweep_summary.CadenceFacts, around: list[datetime]) -> None:
+    """What the summary keeps is counted from its own `since` on, to the microsecond, at
+    any offset: before it a total is None (the log itself is read), from it on a number;
+    `total_from` of an instant's `micros` is `total` of the instant; and the parsed facts
+    equal those the class builds from the same fields."""
+    rebuilt = sweep_summary.CadenceFacts(
+        facts.key, facts.period, facts.count, facts.since, facts.doc, facts.stored_logs
+    )
+    assert facts == rebuilt and facts.kept_from == rebuilt.kept_from
+    for when in around:
+        total = facts.total(when)
+        assert (total is None) == (when < facts.since), str(when)
+        assert facts.total_from(sweep_summary.micros(when)) == total, str(when)
+
+
+@settings(max_examples=60, deadline=None)
+@given(entries=_ENTRIES, offset=_OFFSETS, shift=st.integers(-3, 3) | st.integers(-10**11, 10**11))
+def test_a_cadence_total_starts_at_the_summarys_own_since_to_the_microsecond(
+    entries: list[tuple[int, timedelta, float]], offset: timedelta, shift: int
+) -> None:
+    """`CadenceFacts` compares `micros` kept from its `since` (parsed once per text), not
+    instants: the same answer as comparing them, either side of `since` and on it."""
+    store = open_store(None)
+    store.initiatives.put(
+        CHAT, Initiative(key="posts", name="Posts", cadence=Cadence(count=4, period="month"))
+    )
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for after, log_offset, amount in entries:
+        at = (start + timedelta(microseconds=after)).astimezone(timezone(log_offset))
+        store.initiatives.log(CHAT, ProgressLog(initiative="posts", amount=amount, at=at))
+    facts = store.sweeps.get(CHAT, AT).cadence[0]
+    when = (facts.since + timedelta(microseconds=shift)).astimezone(timezone(offset))
+    edges = [facts.since + timedelta(microseconds=d) for d in (-1, 0, 1)]
+    _kept_from_agrees(facts, [when, *edges])
+
+
+def test_a_kept_from_a_microsecond_late_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planted bug: the parsed `since` kept a microsecond late, so an instant on the
+    summary's `since` would be sent to read the log."""
+    sweep_summary._since.cache_clear()
+    spelled = sweep_summary._since.__wrapped__
+
+    def late(text: str) -> tuple[datetime, int]:
+        since, kept = spelled(text)
+        return since, kept + 1
+
+    monkeypatch.setattr(sweep_summary, "_since", late)
+    store = _filled()
+    facts = store.sweeps.get(CHAT, AT).cadence[0]
+    with pytest.raises(AssertionError):
+        _kept_from_agrees(facts, [facts.since])
 
 
 _NUMBERS = st.floats(-1e6, 1e6, allow_nan=False)
