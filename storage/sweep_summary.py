@@ -8,7 +8,9 @@ since the epoch (`micros`), so a sweep compares numbers and parses no time. Per 
 defined (removed, in test mode or calculated too): its definition, without the fields
 that hold their defaults, which is what a red KPI's reminder reads of it: a cold sweep
 then loads no table of KPI definitions (6 KB a chat, three quarters of what it loaded)
-to judge one red KPI in each chat.
+to judge one red KPI in each chat. Each definition is kept as its JSON text, parsed when
+its KPI is read: loading every chat's summary built every definition's objects (half of
+parsing a summary) for the one or two a sweep reads.
 
 Correct whoever writes: the engine drops a chat's summary in the same step as any change
 to a table it summarises (`Tables.summarises`: KPI definitions, KPI indexes, initiatives
@@ -29,6 +31,8 @@ from itertools import compress
 from operator import itemgetter
 from typing import Any, ClassVar, Final
 
+import orjson
+
 from scoring.models import CadencePeriod, Initiative, Kpi
 from scoring.periods import period_containing
 from storage.base import Tables, first_doc, save_single, to_doc
@@ -41,9 +45,10 @@ __all__ = ["KIND", "SOURCES", "CadenceFacts", "SweepSummary", "SweepSummaryRepo"
 KIND: Final = "sweep:"
 #: Table kinds a summary is built from: a change to any of them drops the chat's summary.
 SOURCES: Final = (*KpiRepo.SUMMARISED, *InitiativeRepo.SUMMARISED)
-#: The document's format; a stored summary of another format is rebuilt (3: log times
-#: as `micros`, 2 had them as ISO text).
-FORMAT: Final = 3
+#: The document's format; a stored summary of another format is rebuilt (4: each KPI
+#: definition as its JSON text, 3 had them as objects; 3: log times as `micros`, 2 had them
+#: as ISO text).
+FORMAT: Final = 4
 #: A KPI definition's fields that have defaults, as `to_doc` writes those defaults: a
 #: definition in the summary leaves out each field that holds its default, and validating
 #: it fills the same value back in (`test_sweep_summary` holds the two models equal).
@@ -111,8 +116,9 @@ class SweepSummary:
     #: Per KPI, as stored: key, name, owner, `every`, its latest value's ISO day (or None).
     facts: Sequence[Sequence[Any]]
     cadence: tuple[CadenceFacts, ...]
-    #: Every KPI's definition by key, as stored without its key and default fields (`compact`).
-    definitions: Mapping[str, Mapping[str, Any]]
+    #: Every KPI's definition by key, as stored without its key and default fields
+    #: (`compact`), as JSON text (`spell`).
+    definitions: Mapping[str, str]
     #: The definitions validated so far (the summary is parsed once per table version).
     _models: dict[str, Kpi | None] = dataclasses.field(default_factory=dict, compare=False)
 
@@ -121,8 +127,10 @@ class SweepSummary:
         such KPI); validated once per summary."""
         models = self._models
         if key not in models:
-            doc = self.definitions.get(key)
-            models[key] = None if doc is None else Kpi.model_validate({"key": key, **doc})
+            text = self.definitions.get(key)
+            models[key] = (
+                None if text is None else Kpi.model_validate({"key": key, **orjson.loads(text)})
+            )
         return models[key]
 
     def stale_candidates(self, cutoffs: Mapping[str, str]) -> list[KpiFact]:
@@ -217,11 +225,11 @@ class SweepSummaryRepo:
                     "logs": [[micros(at), amount] for at, amount in logs],
                 }
             )
-        definitions: dict[str, dict[str, Any]] = {}
+        definitions: dict[str, str] = {}
         for doc in self._db.docs(f"{KpiRepo.DEFINITIONS}{chat}").values():
             key = doc.get("key")
             if isinstance(key, str) and key not in definitions:  # the first, as `get` finds
-                definitions[key] = compact(doc)
+                definitions[key] = spell(compact(doc))
         return {"facts": facts, "cadence": cadence, "kpis": definitions}
 
     def check(self, chat: str, now: datetime) -> bool:
@@ -249,6 +257,11 @@ def compact(doc: Mapping[str, Any]) -> dict[str, Any]:
         for name, value in doc.items()
         if name != "key" and (name not in _KPI_DEFAULTS or value != _KPI_DEFAULTS[name])
     }
+
+
+def spell(definition: Mapping[str, Any]) -> str:
+    """A definition as the summary keeps it: its JSON text."""
+    return orjson.dumps(definition).decode()
 
 
 def _window(period: Any, now: datetime) -> datetime:

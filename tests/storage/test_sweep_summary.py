@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -84,6 +85,22 @@ def test_summaries_are_dropped_after_a_version_without_them_wrote_the_store(
     later.sweeps.get(CHAT, AT)  # rebuilt, and this version's commit makes them current
     later.close()
     assert open_store(tmp_path).db.docs(f"sweep:{CHAT}")
+
+
+def test_a_summary_of_the_format_before_is_not_trusted_and_is_rebuilt() -> None:
+    """Format 3 kept each KPI definition as an object, 4 as its JSON text: a stored format-3
+    summary is neither read (its definitions would not parse as text) nor kept."""
+    store = _filled()
+    summary = store.sweeps.get(CHAT, AT)
+    name = f"sweep:{CHAT}"
+    doc = dict(next(iter(store.db.docs(name).values())))
+    assert doc["format"] == sweep_summary.FORMAT == 4
+    older = {**doc, "format": 3, "kpis": {k: orjson.loads(v) for k, v in doc["kpis"].items()}}
+    store.db.put_single(name, older)
+    assert store.sweeps.stored(CHAT) is None and store.sweeps.check(CHAT, AT)  # not trusted
+    rebuilt = store.sweeps.get(CHAT, AT)
+    assert next(iter(store.db.docs(name).values())) == doc
+    assert rebuilt.kpi("cac") == summary.kpi("cac") == store.kpis.get(CHAT, "cac")
 
 
 def test_a_cadence_total_is_sum_of_its_amounts_from_since_in_log_order() -> None:
