@@ -109,9 +109,10 @@ class CadenceFacts:
         return sum(compress(map(float, map(_AMOUNT, logs)), map(at.__le__, map(_TIME, logs))))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SweepSummary:
-    """What a sweep reads of one chat's KPIs and initiatives."""
+    """What a sweep reads of one chat's KPIs and initiatives (no slots: `parse` puts the
+    fields into the instance's dict at once, as it does a `CadenceFacts`'s)."""
 
     #: Per KPI, as stored: key, name, owner, `every`, its latest value's ISO day (or None).
     facts: Sequence[Sequence[Any]]
@@ -286,7 +287,9 @@ def parse(doc: Mapping[str, Any]) -> SweepSummary:
     """A summary document (`SweepSummaryRepo.build`'s) as the sweep reads it."""
     facts = doc["facts"]  # read-only, as stored: never changed
     cadence = tuple([_cadence(c) for c in doc["cadence"]])
-    return SweepSummary(facts, cadence, doc["kpis"])
+    summary: SweepSummary = _NEW(SweepSummary)
+    summary.__dict__.update(facts=facts, cadence=cadence, definitions=doc["kpis"], _models={})
+    return summary
 
 
 _NEW = object.__new__
@@ -296,7 +299,8 @@ def _cadence(part: Mapping[str, Any]) -> CadenceFacts:
     """A stored summary's cadence part as `CadenceFacts(...)` builds it, its fields put into
     the instance's dict at once: the frozen class's `__init__` sets each one through
     `object.__setattr__`, half the cost of a part, and every sweep after a start parses
-    each chat's summary once. `since` is the same few texts for every chat (`_since`)."""
+    each chat's summary once (`parse` builds the summary so too). `since` is the same few
+    texts for every chat (`_since`)."""
     item = part["initiative"]
     cadence = item["cadence"]
     since, kept_from = _since(part["since"])

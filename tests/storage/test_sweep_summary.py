@@ -5,6 +5,7 @@ all rebuilt. The KPI definitions it carries are the ones their table holds."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sqlite3
 from collections.abc import Mapping
@@ -216,6 +217,25 @@ def test_a_cadence_total_starts_at_the_summarys_own_since_to_the_microsecond(
     when = (facts.since + timedelta(microseconds=shift)).astimezone(timezone(offset))
     edges = [facts.since + timedelta(microseconds=d) for d in (-1, 0, 1)]
     _kept_from_agrees(facts, [when, *edges])
+
+
+def test_a_parsed_summary_is_the_one_its_class_builds_and_stays_frozen() -> None:
+    """`parse` fills a summary's and its cadence facts' dicts directly: the same objects
+    as their constructors build, as frozen, each with its own memo of validated KPIs."""
+    summary = _filled().sweeps.get(CHAT, AT)
+    built = sweep_summary.SweepSummary(summary.facts, summary.cadence, summary.definitions)
+    assert summary == built and summary.cadence and summary.definitions
+    assert summary.kpi("cac") == built.kpi("cac") and summary.kpi("nope") is None
+    assert sweep_summary.parse(_stored_doc())._models is not summary._models
+    for frozen in (summary, summary.cadence[0]):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(frozen, "facts" if frozen is summary else "key", ())
+
+
+def _stored_doc() -> dict[str, Any]:
+    store = _filled()
+    store.sweeps.get(CHAT, AT)
+    return dict(next(iter(store.db.docs(f"sweep:{CHAT}").values())))
 
 
 def test_a_kept_from_a_microsecond_late_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
