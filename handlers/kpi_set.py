@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,8 +22,9 @@ from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
 from handlers.parsing import (
     dot_reading,
     note_of,
-    parse_value,
+    parse_unit_value,
     take_date,
+    unit_left_out,
 )
 from handlers.parsing import take_number_tokens as take_number
 from handlers.render import AGG_WORDS
@@ -54,9 +54,9 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
     if kpi.formula:
         raise _calculated(kpi)
-    args = cmd.args if len(cmd.args) == 2 else _unit_left_out(cmd.args, kpi.unit)
+    args = cmd.args if len(cmd.args) == 2 else unit_left_out(cmd.args, kpi.unit)
     raw, nxt = take_number(args, 1)
-    value = _value(raw, kpi)
+    value = parse_unit_value(raw, kpi.key, kpi.name, kpi.unit)
     zone = zone_of(ctx, chat)  # read once per command
     now = ctx.clock().astimezone(zone)
     today = now.date()
@@ -117,47 +117,6 @@ def _calculated(kpi: Kpi) -> UsageError:
         f"{kpi.key} is calculated ({kpi.formula}); record its inputs instead, "
         f"or make it manual with /kpi edit {kpi.key} formula=none"
     )
-
-
-def _unit_left_out(args: tuple[str, ...], unit: str) -> tuple[str, ...]:
-    """The words without the KPI's own unit right before or after the value (`$ 95`,
-    `95 $ 2026-11-20`, `14 000 visits`): a unit is no note, and a date after it still counts.
-    A `%` after the unit (`40 € %`, `40€ %`) joins the value, as in `40%€`: it was kept as
-    the note, with a date after it."""
-    if unit and len(args) > 2 and args[1].casefold() == unit.casefold():
-        return (args[0], *args[2:])
-    other = unit not in ("", "%")  # a `%` KPI's own unit is the `%`: nothing joins
-    if other and args[2] == "%" and args[1].casefold().endswith(unit.casefold()):
-        return (args[0], args[1] + "%", *args[3:])  # `_value` reads `40€%`
-    for i, word in enumerate(args[2:], start=2):
-        if unit and word.casefold() in (unit.casefold(), f"{unit.casefold()}%"):
-            joined = other and word.casefold() != unit.casefold()  # `40 €%`
-            rest = (*args[:i], *("%" if joined else ()), *args[i + 1 :])
-            end = take_number(rest, 1)[1]  # it followed the number, or a `%` after it joined
-            return rest if end == i or (end == i + 1 and rest[i] == "%") else args
-    return args
-
-
-def _value(raw: str, kpi: Kpi) -> float:
-    """The typed value, also glued to the KPI's unit (`95$`, `3min`, `$95`); a `%` glued
-    between them (`40%€`) gets the `%` line, not "not a number"."""
-    try:
-        return parse_value(raw, kpi.key, kpi.name, kpi.unit)
-    except UsageError:
-        unit, typed = kpi.unit.casefold(), raw.casefold()
-        bare = ""
-        if unit and typed.endswith(unit):
-            bare = raw[: -len(unit)]
-        elif unit not in ("", "%") and typed.endswith(f"{unit}%"):  # `40€%`: the `%` line
-            bare = f"{raw[: -len(unit) - 1]}%"
-        elif unit and typed.startswith(unit):
-            bare = raw[len(unit) :]
-        if bare.rstrip().endswith("%"):
-            return parse_value(bare, kpi.key, kpi.name, kpi.unit)  # the `%` line, or its value
-        with suppress(UsageError):
-            if bare:
-                return parse_value(bare, kpi.key, kpi.name, kpi.unit)
-        raise  # the line names what was typed
 
 
 def _record(

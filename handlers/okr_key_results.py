@@ -30,10 +30,11 @@ from handlers.parsing import (
     parse_name,
     parse_number,
     parse_owner,
-    parse_value,
+    parse_unit_value,
     parse_weight,
     split_options,
     take_number_tokens,
+    unit_left_out,
 )
 from handlers.router import Router
 from scoring.models import CheckIn, KeyResult
@@ -164,8 +165,10 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         kr = _follow_kpi(cmd, ctx, kr)
         value, nxt = kr.current if kr.current is not None else kr.start, 1
     else:
+        if len(positional) > 2:  # `15 € after the campaign`: the unit is no note
+            positional = list(unit_left_out(tuple(positional), kr.unit))
         raw, nxt = take_number_tokens(positional, 1)
-        value = parse_value(raw, kr.key, kr.name, kr.unit, edit="/okr kr edit")
+        value = parse_unit_value(raw, kr.key, kr.name, kr.unit, edit="/okr kr edit")
         reading = dot_reading(raw, value, known)  # `14.000`, as /kpi set says it
     confidence = None
     if "confidence" in options:

@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
@@ -408,6 +408,49 @@ def parse_value(
     return value
 
 
+def unit_left_out(words: tuple[str, ...], unit: str) -> tuple[str, ...]:
+    """`words` (a key, its value, more), more than two, without the value's own `unit` right
+    before or after it (`$ 95`, `95 $ 2026-11-20`, `14 000 visits`): a unit is no note, and a
+    date after it still counts (`/kpi set`, `/okr checkin`). A `%` after the unit (`40 € %`,
+    `40€ %`) joins the value, as in `40%€`: it was kept as the note, with a date after it."""
+    if unit and words[1].casefold() == unit.casefold():
+        return (words[0], *words[2:])
+    other = unit not in ("", "%")  # a `%` KPI's own unit is the `%`: nothing joins
+    if other and words[2] == "%" and words[1].casefold().endswith(unit.casefold()):
+        return (words[0], words[1] + "%", *words[3:])  # `parse_unit_value` reads `40€%`
+    for i, word in enumerate(words[2:], start=2):
+        if unit and word.casefold() in (unit.casefold(), f"{unit.casefold()}%"):
+            joined = other and word.casefold() != unit.casefold()  # `40 €%`
+            rest = (*words[:i], *("%" if joined else ()), *words[i + 1 :])
+            end = take_number_tokens(rest, 1)[1]  # after the number, or a `%` that joined it
+            return rest if end == i or (end == i + 1 and rest[i] == "%") else words
+    return words
+
+
+def parse_unit_value(
+    raw: str, key: str, name: str, unit: str, *, edit: str = "/kpi edit"
+) -> float:
+    """`parse_value` of a value also glued to its unit (`95$`, `3min`, `$95`); a `%` glued
+    between them (`40%€`) gets the `%` line, not "not a number"."""
+    try:
+        return parse_value(raw, key, name, unit, edit=edit)
+    except UsageError:
+        folded, typed = unit.casefold(), raw.casefold()
+        bare = ""
+        if folded and typed.endswith(folded):
+            bare = raw[: -len(folded)]
+        elif folded not in ("", "%") and typed.endswith(f"{folded}%"):  # `40€%`: the % line
+            bare = f"{raw[: -len(folded) - 1]}%"
+        elif folded and typed.startswith(folded):
+            bare = raw[len(folded) :]
+        if bare.rstrip().endswith("%"):
+            return parse_value(bare, key, name, unit, edit=edit)  # the `%` line, or its value
+        with suppress(UsageError):
+            if bare:
+                return parse_value(bare, key, name, unit, edit=edit)
+        raise  # the line names what was typed
+
+
 #: The whole part of a grouped number, per grouping mark: threes (1,234,567) or the Indian
 #: lakh grouping (12,34,567); `9,5,0` is neither.
 _GROUPED = {
@@ -436,8 +479,6 @@ _NUMBER_SHAPED = re.compile(rf"{_SIGN}?[\d.,]+%?")
 def number_shaped(word: str) -> bool:
     """True for a word shaped like a number, whatever minus sign it is typed with."""
     return _NUMBER_SHAPED.fullmatch(word) is not None
-
-
 
 
 def dot_reading(

@@ -63,3 +63,19 @@ async def test_scientific_notation_before_a_percent_kpis_unit_gets_its_own_line(
     """`1e3 %` on a `%` KPI said "'1e3%' is not a number" after the first version of the fix."""
     await chat.ok(CHURN)
     assert (await chat.error("/kpi set churn 1e3 %")).startswith("'1e3' uses scientific")
+
+
+async def test_a_check_in_reads_its_key_results_unit_as_a_value_does(chat: FakeChat) -> None:
+    """`/okr checkin subs 15 € after the campaign` kept '€ after the campaign' as the note,
+    `15€` was "not a number" and `15 € %` saved 15 € with the note '€ %', where `/kpi set`
+    reads the unit beside the value and refuses the `%`: one reader for both."""
+    await chat.ok('/okr add grow "Grow"')
+    await chat.ok('/okr kr grow subs "Subs" start=10 target=20 unit=€')
+    await chat.ok("/okr checkin subs 15 € after the campaign")
+    await chat.ok("/okr checkin subs 16€")
+    assert await chat.error("/okr checkin subs 17 € %") == (
+        "17% has a % sign, but Subs is counted in €: write 17, or make it a percentage first: "
+        "/okr kr edit subs unit=%"
+    )
+    checkins = chat.core.store.okrs.check_ins(chat.chat.key, "subs")
+    assert [(c.value, c.note) for c in checkins] == [(15, "after the campaign"), (16, "")]
