@@ -9,9 +9,8 @@ rewrites one small block however long the history. An entry id is its month and 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -41,12 +40,13 @@ class AuditEntry(BaseModel):
         return any(c.key == key or c.key.startswith(key + "@") for c in self.changes)
 
 
-@dataclass(frozen=True, slots=True)
-class NextEntry:
+class NextEntry(NamedTuple):
     """Where the next audit entry goes (`AuditRepo.next_entry`): its id; the month's newest
     block when the entry lands there (the month listed, the block with room; else None and
     `record` finds its place); the tables that say so, which must not be written between
-    the two for `block` to hold (the router's audited step checks its atomic block)."""
+    the two for `block` to hold (the router's audited step checks its atomic block).
+    A named tuple: a frozen dataclass sets each field through `object.__setattr__`, at
+    every mutating command."""
 
     id: str
     block: str | None

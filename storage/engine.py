@@ -226,21 +226,26 @@ class Prepared:
     body: bytes
 
 
-@dataclasses.dataclass(slots=True)
 class _Entry:
-    """One cached table: its parsed documents, its body and models built from it."""
+    """One cached table: its parsed documents, its body and models built from it.
 
-    docs: Docs
-    body: bytes
-    models: dict[type[BaseModel], tuple[BaseModel, ...]] = dataclasses.field(default_factory=dict)
-    #: The built models by their `key` field (the first of a key wins, as a scan finds it).
-    keyed: dict[type[BaseModel], dict[str, BaseModel]] = dataclasses.field(default_factory=dict)
-    derived: dict[Callable[..., Any], Any] = dataclasses.field(default_factory=dict)
-    #: The highest document id, once known (-1: not worked out yet; see `_last_id`).
-    last_id: int = -1
-    #: Single documents `model_by_key` validated (by model and key) while the table's models
-    #: are not built: None until the first (most cached tables are never asked).
-    one: dict[tuple[type[BaseModel], str], BaseModel | None] | None = None
+    A plain class, not a dataclass: its generated `__init__` called a factory per empty
+    dict, and a `/kpi set` makes about four entries (each written table's new version)."""
+
+    __slots__ = ("body", "derived", "docs", "keyed", "last_id", "models", "one")
+
+    def __init__(self, docs: Docs, body: bytes, last_id: int = -1) -> None:
+        self.docs = docs
+        self.body = body
+        self.models: dict[type[BaseModel], tuple[BaseModel, ...]] = {}
+        #: The built models by their `key` field (the first of a key wins, as a scan finds it).
+        self.keyed: dict[type[BaseModel], dict[str, BaseModel]] = {}
+        self.derived: dict[Callable[..., Any], Any] = {}
+        #: The highest document id, once known (-1: not worked out yet; see `_last_id`).
+        self.last_id = last_id
+        #: Single documents `model_by_key` validated (by model and key) while the table's
+        #: models are not built: None until the first (most cached tables are never asked).
+        self.one: dict[tuple[type[BaseModel], str], BaseModel | None] | None = None
 
 
 #: What `Database._cache.get` returns for a table not in the cache (None is a table known
@@ -406,20 +411,23 @@ class StoreStats:
     commits: int
 
 
-@dataclasses.dataclass
 class _Job:
-    """One batch on its way to the backend."""
+    """One batch on its way to the backend (a plain class: a dataclass's `__init__` called
+    a factory for each of its lock and list, at every commit)."""
 
-    upto: int  # change number covered
-    tables: dict[str, bytes | None]
-    schema: int | None = None
-    #: The loop of the commands waiting for it (None: written inline, not by the thread).
-    loop: asyncio.AbstractEventLoop | None = None
-    #: Held until the writer thread is done with the job: a blocking wait acquires it.
-    running: threading.Lock = dataclasses.field(default_factory=threading.Lock)
-    error: BaseException | None = None  # what the backend raised
-    #: One future per waiting command (cancelling one command wakes no other).
-    waiters: list[asyncio.Future[None]] = dataclasses.field(default_factory=list)
+    __slots__ = ("error", "loop", "running", "schema", "tables", "upto", "waiters")
+
+    def __init__(self, upto: int, tables: dict[str, bytes | None], schema: int | None) -> None:
+        self.upto = upto  # change number covered
+        self.tables = tables
+        self.schema = schema
+        #: The loop of the commands waiting for it (None: written inline, not by the thread).
+        self.loop: asyncio.AbstractEventLoop | None = None
+        #: Held until the writer thread is done with the job: a blocking wait acquires it.
+        self.running = threading.Lock()
+        self.error: BaseException | None = None  # what the backend raised
+        #: One future per waiting command (cancelling one command wakes no other).
+        self.waiters: list[asyncio.Future[None]] = []
 
 
 class Database:
@@ -1186,7 +1194,7 @@ class Database:
                 raise self._failed()
 
     def _take_job(self) -> _Job:
-        job = _Job(upto=self._seq, tables=self._dirty, schema=self._schema)
+        job = _Job(self._seq, self._dirty, self._schema)
         self._dirty = {}
         self._schema = None
         self._inflight = job.tables
