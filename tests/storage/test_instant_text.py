@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
@@ -113,3 +114,26 @@ def test_the_reuse_property_catches_a_spelling_kept_for_an_equal_instant(
     )
     with pytest.raises(AssertionError):
         check()
+
+
+def test_the_property_catches_orjson_spelling_utc_as_an_offset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted bug: orjson's spelling without `OPT_UTC_Z` (`+00:00`, not `Z`)."""
+    monkeypatch.setattr(orjson, "OPT_UTC_Z", 0)
+    check = settings(max_examples=300, deadline=None, phases=[Phase.generate], derandomize=True)(
+        given(_INSTANTS)(_check_through_module)
+    )
+    with pytest.raises(AssertionError):
+        check()
+
+
+class _Moment(datetime):
+    """A datetime subclass, which orjson refuses to serialise."""
+
+
+@settings(max_examples=100, deadline=None)
+@given(_INSTANTS)
+def test_a_datetime_subclass_is_spelled_as_pydantic_spells_it(at: datetime) -> None:
+    moment = _Moment.fromisoformat(at.isoformat())
+    assert base.instant_text(moment) == _pydantic(at)
