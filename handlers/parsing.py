@@ -16,9 +16,9 @@ from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal, NoReturn
+from typing import NoReturn
 
-from handlers.contract import Actor, ChatRef, Command, UsageError
+from handlers.contract import Actor, ChatRef, Command, UsageError, Via
 from handlers.dates import FIRST_DAY as FIRST_DAY  # dates live in handlers.dates
 from handlers.dates import in_range as in_range
 from handlers.dates import parse_date as parse_date
@@ -116,7 +116,7 @@ def command_from_text(
     actor: Actor,
     chat: ChatRef,
     received_at: datetime,
-    via: Literal["command", "hashtag", "button", "schedule", "mention"] = "command",
+    via: Via = "command",
     bot_username: str | None = None,
     message_id: str | None = None,
 ) -> Command | None:
@@ -133,7 +133,7 @@ def command_from_text(
             return None
         if not name.isprintable():  # a mark inside the command word: `/kpi\u200b`, `/k\xadpi`
             name = _UNSEEN.sub("", name)
-        return Command(
+        return Command.of(
             name=name.casefold(),
             text=controls_as_spaces(rest or "").strip(),
             actor=actor,
@@ -146,7 +146,7 @@ def command_from_text(
     if text.startswith("/"):
         # `/`, `/ kpi`, `//`: meant as a command, so answered (the router says how one is
         # written) rather than ignored like chat text
-        return Command(
+        return Command.of(
             name="",
             text=text.lstrip("/").strip(),
             actor=actor,
@@ -158,7 +158,7 @@ def command_from_text(
     tagged = hashtag_of(text)
     if tagged:
         tag, rest = tagged
-        return Command(
+        return Command.of(
             name="log",
             text=f"{tag} {rest or ''}".strip(),
             actor=actor,
