@@ -70,6 +70,7 @@ class Router:
 
     def __init__(self) -> None:
         self._routes: dict[tuple[str, ...], Route] = {}
+        self._longest = 0  # words in the longest path: `resolve` tries no longer prefix
 
     def include(self, *handlers: Handler) -> None:
         """Register handlers under the paths their `@command` metadata declares."""
@@ -79,6 +80,7 @@ class Router:
                 if words in self._routes:
                     raise ValueError(f"duplicate route {spec.path!r}")
                 self._routes[words] = Route(words, handler, spec)
+                self._longest = max(self._longest, len(words))
 
     def specs(self) -> list[CommandSpec]:
         """Every command, in registration order (help, menus, Slack manifest)."""
@@ -99,7 +101,7 @@ class Router:
             raise CommandError(self._no_name(tokens, help_command))
         name = ALIASES.get(name, name)
         words = (name, *map(str.casefold, tokens))
-        for size in range(len(words), 0, -1):
+        for size in range(min(len(words), self._longest), 0, -1):
             route = self._routes.get(words[:size])
             if route is not None:
                 return route, tuple(tokens[size - 1 :])
