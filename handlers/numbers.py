@@ -46,6 +46,8 @@ def format_number(value: float | None, unit: str = "") -> str:
         return str(value)
     size = abs(value)
     if float(value).is_integer():
+        if size < 1000:  # most values typed (`95`, `−5`): nothing to group, no point to cut
+            return _with_unit(str(int(value)).replace("-", _MINUS), unit)
         decimals = 0
     elif size >= 100:
         decimals = 1
@@ -58,7 +60,11 @@ def format_number(value: float | None, unit: str = "") -> str:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", "0"):
         text = "0"
-    text = text.replace("-", _MINUS)
+    return _with_unit(text.replace("-", _MINUS), unit)
+
+
+def _with_unit(text: str, unit: str) -> str:
+    """A written number and its unit: `12%` and `5‰` glued, `95 $` after a space."""
     if not unit:
         return text
     return f"{text}{unit}" if unit in ("%", "‰") else f"{text} {unit}"
