@@ -408,6 +408,13 @@ def parse_value(
     return value
 
 
+def _percent_joins(unit: str) -> bool:
+    """Whether a `%` typed right after this unit joins the value (`40 € %`, `40€%` read as
+    `40%€`, which gets the `%` line): not for a `%` KPI, whose own unit is the `%`, nor
+    where there is no unit."""
+    return unit not in ("", "%")
+
+
 def unit_left_out(words: tuple[str, ...], unit: str) -> tuple[str, ...]:
     """`words` (a key, its value, more), more than two, without the value's own `unit` right
     before or after it (`$ 95`, `95 $ 2026-11-20`, `14 000 visits`): a unit is no note, and a
@@ -415,7 +422,7 @@ def unit_left_out(words: tuple[str, ...], unit: str) -> tuple[str, ...]:
     `40€ %`) joins the value, as in `40%€`: it was kept as the note, with a date after it."""
     if unit and words[1].casefold() == unit.casefold():
         return (words[0], *words[2:])
-    other = unit not in ("", "%")  # a `%` KPI's own unit is the `%`: nothing joins
+    other = _percent_joins(unit)
     if other and words[2] == "%" and words[1].casefold().endswith(unit.casefold()):
         return (words[0], words[1] + "%", *words[3:])  # `parse_unit_value` reads `40€%`
     for i, word in enumerate(words[2:], start=2):
@@ -439,7 +446,7 @@ def parse_unit_value(
         bare = ""
         if folded and typed.endswith(folded):
             bare = raw[: -len(folded)]
-        elif folded not in ("", "%") and typed.endswith(f"{folded}%"):  # `40€%`: the % line
+        elif _percent_joins(folded) and typed.endswith(f"{folded}%"):  # `40€%`: the % line
             bare = f"{raw[: -len(folded) - 1]}%"
         elif folded and typed.startswith(folded):
             bare = raw[len(folded) :]
