@@ -22,6 +22,7 @@ from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
 from handlers.parsing import (
     dot_reading,
     note_of,
+    other_currency,
     parse_unit_value,
     take_date,
     unit_left_out,
@@ -57,6 +58,8 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     args = cmd.args if len(cmd.args) == 2 else unit_left_out(cmd.args, kpi.unit)
     raw, nxt = take_number(args, 1)
     value = parse_unit_value(raw, kpi.key, kpi.name, kpi.unit)
+    if nxt < len(args):  # a word after the value: another currency's sign is refused
+        other_currency(raw, args[nxt], kpi.key, kpi.name, kpi.unit)
     zone = zone_of(ctx, chat)  # read once per command
     now = ctx.clock().astimezone(zone)
     today = now.date()

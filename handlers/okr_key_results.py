@@ -26,6 +26,7 @@ from handlers.parsing import (
     normalize_key,
     note_of,
     number_shaped,
+    other_currency,
     parse_fields,
     parse_name,
     parse_number,
@@ -169,6 +170,8 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
             positional = list(unit_left_out(tuple(positional), kr.unit))
         raw, nxt = take_number_tokens(positional, 1)
         value = parse_unit_value(raw, kr.key, kr.name, kr.unit, edit="/okr kr edit")
+        if nxt < len(positional):  # `400 $` on a € key result: refused, as /kpi set does
+            other_currency(raw, positional[nxt], kr.key, kr.name, kr.unit, edit="/okr kr edit")
         reading = dot_reading(raw, value, known)  # `14.000`, as /kpi set says it
     confidence = None
     if "confidence" in options:

@@ -434,6 +434,30 @@ def unit_left_out(words: tuple[str, ...], unit: str) -> tuple[str, ...]:
     return words
 
 
+def other_currency(
+    raw: str, after: str, key: str, name: str, unit: str, *, edit: str = "/kpi edit"
+) -> None:
+    """Refuse a value whose next word `after` is a currency sign that `key` (called
+    `name`, counted in `unit`) is not counted in (`/kpi set cac 40 $` on a € KPI): it was
+    saved as 40 € with the note "$", and a date after the sign was lost into the note. A
+    value never changes what a KPI is counted in, and converting it is a guess."""
+    if not after or not all(unicodedata.category(c) == "Sc" for c in after):
+        return
+    if after.casefold() == unit.casefold():
+        return  # its own unit: `unit_left_out` leaves that out before a value is read
+    typed = f"{clip(raw)} {clip(after)}"
+    fix = f"{edit} {key} unit={clip(after)}"
+    if unit:
+        raise UsageError(
+            f"{typed}: {name} is counted in {clip(unit)}, not {clip(after)}: convert the "
+            f"value to {clip(unit)} first, or change what it is counted in: {fix}"
+        )
+    raise UsageError(
+        f"{typed}: {name} has no unit, so {clip(after)} can't be read: send the number "
+        f"alone, or give it its unit first: {fix}"
+    )
+
+
 def parse_unit_value(
     raw: str, key: str, name: str, unit: str, *, edit: str = "/kpi edit"
 ) -> float:

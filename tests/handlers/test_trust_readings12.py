@@ -79,3 +79,57 @@ async def test_a_check_in_reads_its_key_results_unit_as_a_value_does(chat: FakeC
     )
     checkins = chat.core.store.okrs.check_ins(chat.chat.key, "subs")
     assert [(c.value, c.note) for c in checkins] == [(15, "after the campaign"), (16, "")]
+
+
+@pytest.mark.parametrize(
+    "command, said",
+    [
+        (
+            "/kpi set cac 40 $",
+            "40 $: CAC is counted in €, not $: convert the value to € first, or change what "
+            "it is counted in: /kpi edit cac unit=$",
+        ),
+        (
+            "/kpi set cac 40 $ 2026-11-20 after the promo",
+            "40 $: CAC is counted in €, not $: convert the value to € first, or change what "
+            "it is counted in: /kpi edit cac unit=$",
+        ),
+        (
+            "/kpi set leads 40 € from the fair",
+            "40 €: Leads has no unit, so € can't be read: send the number alone, or give it "
+            "its unit first: /kpi edit leads unit=€",
+        ),
+    ],
+)
+async def test_a_value_typed_in_another_currency_is_refused(
+    chat: FakeChat, command: str, said: str
+) -> None:
+    """`/kpi set cac 40 $` on a € KPI saved 40 € with the note "$" (and a date after the
+    sign was lost into the note): a currency sign after the value that is not the KPI's
+    unit is refused, and nothing is saved."""
+    await chat.ok(CAC)
+    await chat.ok('/kpi add leads "Leads" baseline=100 target=300 perspective=customers')
+    assert await chat.error(command) == said
+    assert not chat.core.store.kpis.latest_docs(chat.chat.key, "cac")
+    assert not chat.core.store.kpis.latest_docs(chat.chat.key, "leads")
+
+
+async def test_a_note_that_merely_starts_with_a_sign_of_the_kpis_own_currency_is_kept(
+    chat: FakeChat,
+) -> None:
+    """The KPI's own sign after the value is its unit (no note), as before."""
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 40 € 2026-11-20")
+    [doc] = chat.core.store.kpis.latest_docs(chat.chat.key, "cac")
+    assert (doc["value"], doc["day"], doc["note"]) == (40, "2026-11-20", "")
+
+
+async def test_okr_checkin_refuses_a_value_in_another_currency(chat: FakeChat) -> None:
+    """`/okr checkin` reads its value as `/kpi set` does, currency signs included."""
+    await chat.ok('/okr add grow "Grow"')
+    await chat.ok('/okr kr grow spend "Spend" start=0 target=1000 unit=€')
+    said = await chat.error("/okr checkin spend 400 $ after the fair")
+    assert said == (
+        "400 $: Spend is counted in €, not $: convert the value to € first, or change what "
+        "it is counted in: /okr kr edit spend unit=$"
+    )

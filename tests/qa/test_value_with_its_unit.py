@@ -29,10 +29,18 @@ async def test_the_unit_after_the_value_is_not_the_note_and_the_date_still_count
     assert (await chat.ok("/kpi history top")).split("\n")[2] == "2026-11-21  3 min  @anna"
 
 
-async def test_another_unit_or_word_after_the_value_stays_the_note(chat: FakeChat) -> None:
+async def test_another_currency_after_the_value_is_refused_and_a_word_stays_the_note(
+    chat: FakeChat,
+) -> None:
+    """`95 € by mistake` on a $ KPI saved 95 $ with the note "€ by mistake" (probe12):
+    another currency's sign is refused (`parsing.other_currency`); a word stays the note."""
     await chat.ok('/kpi add cac "CAC" baseline=120 target=80 unit=$ perspective=finance')
-    await chat.ok("/kpi set cac 95 € by mistake")
-    assert "2026-11-21   95 $  @anna  € by mistake" in await chat.ok("/kpi history cac")
+    assert await chat.error("/kpi set cac 95 € by mistake") == (
+        "95 €: CAC is counted in $, not €: convert the value to $ first, or change what it "
+        "is counted in: /kpi edit cac unit=€"
+    )
+    await chat.ok("/kpi set cac 95 euros by mistake")
+    assert "2026-11-21   95 $  @anna  euros by mistake" in await chat.ok("/kpi history cac")
     assert await chat.error("/kpi set cac 95€") == (
         "'95€' is not a number for cac: try 12.5, 12,5, 10 000, 10k or 35%"
     )
