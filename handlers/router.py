@@ -27,6 +27,7 @@ from handlers.contract import (
     NotFound,
     Reply,
     UsageError,
+    Via,
     specs_of,
 )
 from handlers.jobs.slicing import yield_to_loop
@@ -94,9 +95,10 @@ class Router:
         return list(seen)
 
     def resolve(
-        self, name: str, tokens: Sequence[str], help_command: str = "/help"
+        self, name: str, tokens: Sequence[str], help_command: str = "/help", via: Via = "command"
     ) -> tuple[Route, tuple[str, ...]]:
-        """Find the longest registered path matching `name tokens…`."""
+        """Find the longest registered path matching `name tokens…` (`via`: how the command
+        came, `Command.via`: words after a mention that are no command get their own line)."""
         if not name:
             raise CommandError(self._no_name(tokens, help_command))
         name = ALIASES.get(name, name)
@@ -105,6 +107,8 @@ class Router:
             route = self._routes.get(words[:size])
             if route is not None:
                 return route, tuple(tokens[size - 1 :])
+        if via == "mention":
+            raise CommandError(self._not_a_command(name, help_command))
         raise CommandError(self._unknown(name, help_command))
 
     def _no_name(self, tokens: Sequence[str], help_command: str) -> str:
@@ -178,7 +182,7 @@ class Router:
         try:
             # a hashtag message is free chat text: split on spaces, quotes mean nothing
             tokens = tuple(cmd.text.split()) if cmd.via == "hashtag" else tokenize(cmd.text)
-            route, args = self.resolve(cmd.name, tokens, cmd.help_command)
+            route, args = self.resolve(cmd.name, tokens, cmd.help_command, cmd.via)
             _check_role(route.spec, cmd, ctx)
             # A read of saved data replies at once; one that saw another command's unsaved
             # change, like any write, waits until that change is durable.
@@ -199,8 +203,6 @@ class Router:
             )
             # one line, even where it quotes a word typed across lines
             line = " ".join(_clip_echoes(_error_text(exc, route), cmd).splitlines())
-            if route is None and cmd.via == "mention" and cmd.name:
-                line = self._not_a_command(cmd.name, cmd.help_command)
             if isinstance(exc, NotFound) and route is not None:
                 line += self._meant(route, args, exc)
             return [Reply(text=line, kind="error", to=cmd.chat)]
