@@ -154,6 +154,12 @@ def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _message_key(message: Message) -> str:
+    """How a message is known among those run as commands (`_ran`): its chat and its id,
+    which an edit keeps."""
+    return f"{message.chat.id}:{message.message_id}"
+
+
 def _file_url(base_url: str) -> str:
     """Telegram serves files next to the API: `…/bot` → `…/file/bot`."""
     return base_url.removesuffix("/bot") + "/file/bot"
@@ -365,7 +371,7 @@ class TelegramAdapter:
                     await self._deliver_quietly(Reply(text=attached, kind="error"), chat)
                 return
             cmd = attached
-        self._ran[f"{message.chat.id}:{message.message_id}"] = None
+        self._ran[_message_key(message)] = None
         if len(self._ran) > RAN_REMEMBERED:
             del self._ran[next(iter(self._ran))]
         await self._run(update, cmd)
@@ -389,7 +395,7 @@ class TelegramAdapter:
         if await self._seen.first_time(f"telegram:{update.update_id}"):
             # Not remembered (chatter, or sent before a restart): "ran nothing" is true of the
             # edit either way, and /undo is pointed to only where the first version ran.
-            ran = f"{message.chat.id}:{message.message_id}" in self._ran
+            ran = _message_key(message) in self._ran
             notice = EDITED_COMMAND if ran else EDITED_INTO_COMMAND
             await self._deliver_quietly(Reply(text=notice, kind="notice"), cmd.chat)
 
