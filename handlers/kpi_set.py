@@ -246,14 +246,15 @@ def _quick(
 
 
 def _period_total(ctx: Context, chat: str, kpi: Kpi, value: float, day: date) -> tuple[float, str]:
-    """What a new value makes of its period (`agg=sum`: the month's total), and how to say it;
-    a `last` KPI is scored on the value itself."""
+    """What a new value makes of its period (`agg=sum`: the month's total), and how to say it,
+    its period's first value too (its colour is the period's, not the value's); a `last` KPI
+    is scored on the value itself."""
     if kpi.agg == "last":
         return value, ""
     period = kpi_period(kpi.every, day)
     values = ctx.store.kpis.between(chat, kpi.key, period.start, period.end)
     total = combine(kpi.agg, [m.value for m in values])
-    if total is None or len(values) < 2:
+    if total is None:
         return value, ""
     label = f"{AGG_WORDS[kpi.agg]} for {period_label(period)}"
     return total, f"{label}: {render.num(total, kpi.unit)}, "

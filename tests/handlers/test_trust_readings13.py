@@ -1,0 +1,29 @@
+"""Readings a demanding user still tripped on after session 12 (probe13): each test first
+failed with the reply the user got, then passed with the fix."""
+
+from __future__ import annotations
+
+from tests.support import FakeChat
+
+CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=€ perspective=finance'
+LEADS = '/kpi add leads "Leads" target=300 agg=sum perspective=customers'
+
+
+async def test_a_summed_kpis_first_value_of_its_period_says_what_it_is_judged_on(
+    chat: FakeChat,
+) -> None:
+    """The month's first value read `Saved Leads = 40 (🔴 red, progress 13%)` and the second
+    `(sum for 2026-11: 90, …)`: the first one's colour is the month's sum too, and it said
+    nothing of it, so a red 40 on a monthly target of 300 looked like a verdict on 40 alone."""
+    await chat.ok(LEADS)
+    assert await chat.ok("/kpi set leads 40") == (
+        "Saved Leads = 40 (sum for 2026-11: 40, 🔴 red, progress 13%)."
+    )
+    assert await chat.ok("/kpi set leads 50 2026-11-20") == (
+        "Saved Leads = 50 for 2026-11-20 (sum for 2026-11: 90, 🔴 red, progress 30%). "
+        "An older date: the latest value is unchanged."
+    )
+    assert await chat.ok("/kpi set leads 7 2026-10-02") == (
+        "Saved Leads = 7 for 2026-10-02 (sum for 2026-10: 7, 🔴 red, progress 2%). "
+        "An older date: the latest value is unchanged."
+    )
