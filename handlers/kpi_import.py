@@ -20,10 +20,12 @@ from handlers.contract import Button, Command, CommandError, Context, Reply, Usa
 from handlers.parsing import (
     clip,
     dot_reading,
-    parse_value,
+    other_currency,
+    parse_unit_value,
     sheet_delimiter,
     take_date,
     take_number_tokens,
+    unit_left_out,
 )
 from handlers.router import Router, breathe
 from scoring.models import Kpi, Measurement
@@ -77,10 +79,14 @@ class _Reader:
         if len(fields) < 2:
             raise UsageError("needs a key and a value")
         kpi = _not_calculated(self.kpi(fields[0]))
-        raw, nxt = take_number_tokens(fields, 1)
-        value = parse_value(raw, kpi.key, kpi.name, kpi.unit)
+        # the value and its unit are read as `/kpi set` reads them (`42 €`, `42€`, `€ 42`)
+        words = fields if len(fields) == 2 else unit_left_out(tuple(fields), kpi.unit)
+        raw, nxt = take_number_tokens(words, 1)
+        value = parse_unit_value(raw, kpi.key, kpi.name, kpi.unit)
+        if nxt < len(words):  # another currency's sign after the value is refused
+            other_currency(raw, words[nxt], kpi.key, kpi.name, kpi.unit)
         self.raw = raw
-        rest = tuple(fields[nxt:])
+        rest = tuple(words[nxt:])
         found = self._days.get(rest)
         if found is None:
             found = self._days[rest] = take_date(rest, 0, self._today)

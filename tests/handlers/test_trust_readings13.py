@@ -3,6 +3,8 @@ failed with the reply the user got, then passed with the fix."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support import FakeChat
 
 CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=€ perspective=finance'
@@ -26,4 +28,35 @@ async def test_a_summed_kpis_first_value_of_its_period_says_what_it_is_judged_on
     assert await chat.ok("/kpi set leads 7 2026-10-02") == (
         "Saved Leads = 7 for 2026-10-02 (sum for 2026-10: 7, 🔴 red, progress 2%). "
         "An older date: the latest value is unchanged."
+    )
+
+
+@pytest.mark.parametrize(
+    "line, read",
+    [
+        ("cac 42 €", "42 € (2026-11-21)"),
+        ("cac 42€", "42 € (2026-11-21)"),
+        ("cac € 42 2026-11-20", "42 € (2026-11-20)"),
+        ("cac 42 € 2026-11-20", "42 € (2026-11-20)"),
+    ],
+)
+async def test_an_import_line_reads_the_kpis_unit_beside_its_value_as_kpi_set_does(
+    chat: FakeChat, line: str, read: str
+) -> None:
+    """`/kpi set cac 42 €` saves 42 €, but the same words on an import line were refused
+    ("unexpected '€'", "'42€' is not a number"): one reader for a value and its unit."""
+    await chat.ok(CAC)
+    [preview] = await chat.say(f"/kpi import\n{line}")
+    assert f"CAC (cac) ×1: {read}" in preview.plain()
+
+
+async def test_an_import_line_with_another_currencys_sign_gets_the_set_commands_line(
+    chat: FakeChat,
+) -> None:
+    """`cac 42 $` on a € KPI said "unexpected '$'"; `/kpi set` says why and what to do."""
+    await chat.ok(CAC)
+    assert await chat.error("/kpi import\ncac 42 $") == (
+        "1 line(s) need fixing, nothing was imported: line 1: 42 $: CAC is counted in €, "
+        "not $: convert the value to € first, or change what it is counted in: "
+        "/kpi edit cac unit=$"
     )
