@@ -105,11 +105,11 @@ async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
         if item.done:
             state = "✅ done"
         elif is_overdue(item, today):
-            state = f"⏰ overdue since {item.due.isoformat() if item.due else ''}"
+            state = f"⏰ overdue since {render.day(item.due) if item.due else ''}"
         elif item.cadence is not None:
             state = render.cadence_label(_progress_now(cmd, ctx, item))
         else:
-            state = f"due {item.due.isoformat()}" if item.due else "open"
+            state = f"due {render.day(item.due)}" if item.due else "open"
         rows.append((f"{item.name} ({item.key})", item.owner or "—", state))
         if not item.done and len(buttons) < 5:
             buttons.append(Button(label=f"{item.key} +1", command=f"/log {item.key} +1"))
@@ -146,7 +146,7 @@ async def initiative_show(cmd: Command, ctx: Context) -> Reply:
         objective = objective_label(ctx, cmd.chat.key, item.objective)
         fields.append(Field(label="Objective", value=objective))
     if item.due:
-        fields.append(Field(label="Due", value=item.due.isoformat()))
+        fields.append(Field(label="Due", value=render.day(item.due)))
     if item.done:
         fields.append(Field(label="Progress", value="done"))
     elif item.cadence is not None:

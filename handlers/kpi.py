@@ -342,7 +342,7 @@ def _due_text(cmd: Command, ctx: Context, kpi: Kpi, view: KpiView) -> str:
     is not shown, so the card has one progress figure (against the target in force)."""
     state = due_state(ctx, cmd.chat.key, view, chat_today(cmd, ctx))
     assert kpi.due is not None and state is not None
-    parts = [kpi.due.isoformat(), f"{render.pct(state.elapsed)} of the time gone"]
+    parts = [render.day(kpi.due), f"{render.pct(state.elapsed)} of the time gone"]
     if state.pace is not None:
         parts[-1] += f": {render.PACE_WORD[state.pace]}"
     if state.forecast is None:

@@ -92,6 +92,12 @@ def trend(previous: float | None, current: float | None) -> str:
     return "→"
 
 
+def day(when: date) -> str:
+    """A due day as every reply writes it (`/initiatives`, the digest, a KPI's due date): as
+    `due=` takes it, with its year; the list and the digest spelled one day two ways."""
+    return when.isoformat()
+
+
 def age(day: date | None, today: date) -> str:
     """How old a value is, in the words people use in a review meeting."""
     if day is None:

@@ -49,7 +49,7 @@ def build_digest(ctx: Context, chat: str) -> Reply:
     ]
     sections.append("Red: " + ("; ".join(red) if red else "none 🎉"))
     due = [
-        f"{v.kpi.name} {mark} (due {v.kpi.due.isoformat()})"
+        f"{v.kpi.name} {mark} (due {render.day(v.kpi.due)})"
         for v in view.kpis
         if v.kpi.due is not None and (mark := pace_mark(due_state(ctx, chat, v, today)))
     ]
@@ -177,9 +177,9 @@ def _initiative_due(
     ctx: Context, chat: str, item: Initiative, tz: ZoneInfo, today: date
 ) -> str | None:
     if is_overdue(item, today) and item.due is not None:
-        return f"⏰ {item.name} overdue since {item.due:%d %b}"
+        return f"⏰ {item.name} overdue since {render.day(item.due)}"
     if item.due is not None and item.due - today <= timedelta(days=7):
-        return f"{item.name} due {item.due:%a %d %b}"
+        return f"{item.name} due {render.day(item.due)}"
     if item.cadence is not None:
         logs = ctx.store.initiatives.logs(chat, item.key)
         progress = cadence_progress(item, logs, today, tz)

@@ -181,7 +181,7 @@ async def test_digest_shows_index_change_movers_red_okr_pace_due_work_and_missed
     assert "Movers: ▼ CAC −50 pts; ▲ Leads +40 pts" in text
     assert "Red: 🔴 CAC 130 $ vs 80 $" in text
     assert "OKR pace 2026Q4" in text and "Grow the audience" in text
-    assert "⏰ Launch webinar overdue since 20 Nov" in text
+    assert "⏰ Launch webinar overdue since 2026-11-20" in text
     assert "weekly digest due Mon 16 Nov 09:00 did not run" in text
     clock.now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     with core.store.atomic():

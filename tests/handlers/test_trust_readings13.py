@@ -60,3 +60,19 @@ async def test_an_import_line_with_another_currencys_sign_gets_the_set_commands_
         "not $: convert the value to € first, or change what it is counted in: "
         "/kpi edit cac unit=$"
     )
+
+
+async def test_an_initiatives_due_date_reads_the_same_in_the_list_and_the_digest(
+    chat: FakeChat,
+) -> None:
+    """`/initiatives` said `due 2026-11-25` and `overdue since 2026-11-20` where the digest
+    said `due Wed 25 Nov` and `overdue since 20 Nov` of the same initiatives (and `(due
+    2027-09-30)` of a KPI two lines up): one day, one spelling, the one typed in `due=`."""
+    await chat.ok('/initiative add launch "Launch webinar" due=2026-11-20')
+    await chat.ok('/initiative add seo "SEO push" due=2026-11-25')
+    listed = await chat.ok("/initiatives")
+    assert "⏰ overdue since 2026-11-20" in listed and "due 2026-11-25" in listed
+    digest = await chat.ok("/digest")
+    assert (
+        "Initiatives due: ⏰ Launch webinar overdue since 2026-11-20; SEO push due 2026-11-25"
+    ) in digest
