@@ -89,7 +89,7 @@ class _Sink:
     async def stop(self) -> None:
         """Nothing to release."""
 
-    async def send(self, reply: object) -> None:
+    async def send(self, reply: object, skip: int = 0) -> None:
         """Drop it."""
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.adapters.base import Adapter
-from bot.delivery import Backoff, Delivery, Sleep, StoreOutbox, default_backoff
+from bot.delivery import Backoff, Delivery, Sleep, StoreOutbox, default_backoff, encode_reply
 from bot.logging import log_fields
 from bot.scheduler import Scheduler
 from bot.sources import http_fetch
@@ -54,21 +54,23 @@ class Core:
         self.after_commit(cmd.chat.key)
         return replies
 
-    async def send_later(self, reply: Reply, wait: float, why: str) -> bool:
+    async def send_later(self, reply: Reply, wait: float, why: str, sent: int = 0) -> bool:
         """Keep a reply the platform told to wait longer than is waited in place (a flood
         limit's `retry_after`) in the durable outbox, sent after `wait` s like an alert is:
-        it was dropped, so the person who asked saw nothing. False when it can't be kept."""
+        it was dropped, so the person who asked saw nothing. Its first `sent` parts had
+        arrived: they are not sent again. False when it can't be kept."""
         to = reply.to
-        if to is None:
+        outbox = self.ctx.outbox
+        if to is None or not isinstance(outbox, StoreOutbox):
             return False
         key = f"later:{secrets.token_hex(8)}"
         at = self.ctx.clock() + timedelta(seconds=wait)
         try:
             with self.store.atomic():
-                self.ctx.outbox.put(reply, key=key)
-                outbox = self.store.outbox
-                [entry] = [e for e in outbox.pending(to.key) if e.key == key]
-                outbox.mark_retry(to.key, entry.id, error=why, next_at=at)
+                outbox.put_doc(encode_reply(reply, sent), key=key)
+                repo = self.store.outbox
+                [entry] = [e for e in repo.pending(to.key) if e.key == key]
+                repo.mark_retry(to.key, entry.id, error=why, next_at=at)
             await self.store.commit()
         except StoreError:
             _LOGGER.exception("could not keep a reply for later", extra=log_fields(to.platform))

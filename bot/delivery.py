@@ -50,16 +50,25 @@ def default_backoff(attempt: int) -> float:
     return float(min(5 * 2 ** (attempt - 1), 600))
 
 
-def encode_reply(reply: Reply) -> dict[str, Any]:
-    """A Reply as JSON-safe data for the outbox (picture bytes as base64)."""
+#: The body's count of a reply's parts that arrived before it was kept for later (absent:
+#: none); not a field of the Reply, which knows nothing of how a platform splits it.
+SENT_PARTS = "sent_parts"
+
+
+def encode_reply(reply: Reply, sent_parts: int = 0) -> dict[str, Any]:
+    """A Reply as JSON-safe data for the outbox (picture bytes as base64), with how many of
+    its parts had arrived when there were any."""
     if reply.image is None:
-        return reply.model_dump(mode="json")
-    body = reply.model_copy(update={"image": None}).model_dump(mode="json")
-    body["image"] = {
-        "data_b64": base64.b64encode(reply.image.data).decode("ascii"),
-        "filename": reply.image.filename,
-        "alt": reply.image.alt,
-    }
+        body = reply.model_dump(mode="json")
+    else:
+        body = reply.model_copy(update={"image": None}).model_dump(mode="json")
+        body["image"] = {
+            "data_b64": base64.b64encode(reply.image.data).decode("ascii"),
+            "filename": reply.image.filename,
+            "alt": reply.image.alt,
+        }
+    if sent_parts:
+        body[SENT_PARTS] = sent_parts
     return body
 
 
@@ -300,10 +309,11 @@ class Delivery:
             return True
         # The requested chart is drawn now; without it the message still goes.
         ready = await drawn(self._prepare, reply, _LOGGER, entry.platform, chat)
+        skip = int((entry.body or {}).get(SENT_PARTS, 0))  # they arrived before it was kept
         try:
             async with self._slots:
                 if ready is not None:
-                    await adapter.send(ready)
+                    await adapter.send(ready, skip)
         except DeliveryError as exc:
             return await self._failed(entry, str(exc), exc.permanent, exc.retry_after)
         except Exception as exc:

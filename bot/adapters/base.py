@@ -20,10 +20,11 @@ Sleep = Callable[[float], Awaitable[None]]
 Prepare = Callable[[Reply], Awaitable[Reply]]
 """Draws a reply's requested picture from the values of this moment (`Core.prepare`)."""
 
-SendLater = Callable[[Reply, float, str], Awaitable[bool]]
+SendLater = Callable[[Reply, float, str, int], Awaitable[bool]]
 """Keeps a reply (to its chat) that a flood limit told to wait longer than is waited in
 place in the durable outbox, sent after that many seconds (`Core.send_later`); the str
-says why. False when it could not be kept."""
+says why, the int how many of its parts had arrived (not sent again). False when it could
+not be kept."""
 
 #: Said where a person edited a command they sent (Telegram, and Slack's `@scorecard /kpi …`):
 #: the edit is not run, and silence read as the correction having been made.
@@ -166,6 +167,9 @@ class DeliveryError(Exception):
         self.permanent = permanent
         self.retry_after = retry_after
         self.maybe_delivered = maybe_delivered
+        #: parts of a multi-part message that arrived before this one failed (set by the
+        #: adapter that sent them): a reply kept for later sends only the rest
+        self.sent_parts = 0
 
 
 class StartupError(RuntimeError):
@@ -204,8 +208,9 @@ class Adapter(Protocol):
     async def stop(self) -> None:
         """Stop receiving and release connections."""
 
-    async def send(self, reply: Reply) -> None:
-        """Deliver `reply` to `reply.to`; raise DeliveryError on failure."""
+    async def send(self, reply: Reply, skip: int = 0) -> None:
+        """Deliver `reply` to `reply.to`, but its first `skip` parts (they arrived before it
+        was kept for later); raise DeliveryError on failure."""
 
 
 SOMETHING_WRONG = "Something went wrong on my side. Please try again later."
@@ -280,15 +285,20 @@ async def kept_for_later(
     reply: Reply,
     target: ChatRef,
     logger: logging.Logger,
+    ready: Reply | None = None,
 ) -> bool:
     """Whether a reply to a command that `exc` stopped was kept for later: a flood limit
     that said how long to wait (`retry_after`, beyond what is waited in place) hands it to
     the durable outbox, sent after the wait; it was dropped, and the person who asked saw
     nothing. False for any other failure, without `later`, and for a private reply (a new
-    API token): the outbox would post it to the whole chat."""
+    API token): the outbox would post it to the whole chat. Parts that had arrived are not
+    sent again (the thread read them twice): then the reply kept is `ready`, as drawn, so
+    its picture is not drawn anew and its parts stay the ones counted."""
     if later is None or exc.retry_after is None or exc.permanent or reply.private:
         return False
-    kept = await later(reply.model_copy(update={"to": target}), exc.retry_after, str(exc))
+    sent = exc.sent_parts
+    keep = ready if sent and ready is not None else reply
+    kept = await later(keep.model_copy(update={"to": target}), exc.retry_after, str(exc), sent)
     if kept:
         logger.info(
             "reply kept in the outbox for after a flood wait of %.0f s",

@@ -100,8 +100,9 @@ class ConsoleAdapter:
     async def stop(self) -> None:
         """Nothing to release."""
 
-    async def send(self, reply: Reply) -> None:
-        """Print a message that is not an answer (alerts, digests)."""
+    async def send(self, reply: Reply, skip: int = 0) -> None:
+        """Print a message that is not an answer (alerts, digests); it is printed whole (the
+        console keeps no reply for later, so no part of one has arrived before)."""
         try:
             self._print(reply)
         except BrokenPipeError:

@@ -649,7 +649,7 @@ class SlackAdapter:
         ready = await drawn(self._prepare, reply, _LOGGER, self.platform, target.chat_id)
         kind = fmt.response_type(reply)
         alone = author if kind == "ephemeral" else None
-        for part in fmt.render_reply(ready) if ready is not None else ():
+        for sent, part in enumerate(fmt.render_reply(ready) if ready is not None else ()):
             try:
                 if isinstance(part, fmt.SlackUpload):
                     await self._retrying(self._upload, part, target)
@@ -660,10 +660,11 @@ class SlackAdapter:
                 else:
                     await self._retrying(self._post, part, target)
             except DeliveryError as exc:
+                exc.sent_parts = sent
                 if alone is None and await kept_for_later(
-                    self._later, exc, reply, target, _LOGGER
+                    self._later, exc, reply, target, _LOGGER, ready
                 ):
-                    return  # the outbox sends it whole (parts sent already come again)
+                    return  # the outbox sends the parts that had not arrived
                 _LOGGER.warning(
                     "reply not delivered: %s", exc, extra=log_fields("slack", target.chat_id)
                 )
@@ -672,12 +673,13 @@ class SlackAdapter:
 
     # --- outbound ------------------------------------------------------------------------
 
-    async def send(self, reply: Reply) -> None:
-        """Deliver `reply` to `reply.to` (for the outbox); raises DeliveryError."""
+    async def send(self, reply: Reply, skip: int = 0) -> None:
+        """Deliver `reply` to `reply.to` (for the outbox), but its first `skip` parts;
+        raises DeliveryError."""
         target = reply.to
         if target is None or target.platform != self.platform:
             raise DeliveryError("reply has no Slack destination", permanent=True)
-        for part in fmt.render_reply(reply):
+        for part in fmt.render_reply(reply)[skip:]:
             # One try on a 5xx or connection error: the outbox retries durably itself.
             if isinstance(part, fmt.SlackUpload):
                 await self._retrying(self._upload, part, target, attempts=1)

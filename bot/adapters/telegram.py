@@ -563,8 +563,9 @@ class TelegramAdapter:
 
     # --- outbound ------------------------------------------------------------------------
 
-    async def send(self, reply: Reply) -> None:
-        """Deliver `reply` to `reply.to` (for the outbox); raises DeliveryError.
+    async def send(self, reply: Reply, skip: int = 0) -> None:
+        """Deliver `reply` to `reply.to` (for the outbox), but its first `skip` messages;
+        raises DeliveryError.
 
         One try per message on a 5xx or connection error: the outbox retries durably,
         with its own backoff. Short flood waits and the one resend of a message that may
@@ -572,7 +573,7 @@ class TelegramAdapter:
         """
         if reply.to is None or reply.to.platform != self.platform:
             raise DeliveryError("reply has no Telegram destination", permanent=True)
-        await self._deliver(reply, reply.to, attempts=1)
+        await self._deliver(reply, reply.to, attempts=1, skip=skip)
 
     async def _deliver_quietly(self, reply: Reply, target: ChatRef) -> None:
         """Answers to commands leave through the chat's reply lane, in the background.
@@ -589,13 +590,16 @@ class TelegramAdapter:
         try:
             await self._deliver(ready, target)
         except DeliveryError as exc:
-            if await kept_for_later(self._later, exc, reply, target, _LOGGER):
-                return  # the outbox sends it whole (parts sent already come again)
+            if await kept_for_later(self._later, exc, reply, target, _LOGGER, ready):
+                return  # the outbox sends the messages that had not arrived
             _LOGGER.warning(
                 "reply not delivered: %s", exc, extra=log_fields("telegram", target.chat_id)
             )
 
-    async def _deliver(self, reply: Reply, target: ChatRef, attempts: int | None = None) -> None:
+    async def _deliver(
+        self, reply: Reply, target: ChatRef, attempts: int | None = None, skip: int = 0
+    ) -> None:
+        """Send `reply`'s messages from number `skip` on; a failure says how many arrived."""
         chat_id = self._migrated.get(target.chat_id, target.chat_id)
         if chat_id in self._gone:
             raise DeliveryError(f"bot was removed from chat {chat_id}", permanent=True)
@@ -603,14 +607,19 @@ class TelegramAdapter:
         def data_for(command: str) -> str:
             return fmt.callback_data(command, chat_id, self._tokens)
 
-        for message in fmt.render_reply(reply, data_for):
-            await send_retrying(
-                functools.partial(self._send_message, message, target),
-                self._policy,
-                self._sleep,
-                chat=chat_id,
-                attempts=attempts,
-            )
+        messages = fmt.render_reply(reply, data_for)
+        for sent in range(skip, len(messages)):
+            try:
+                await send_retrying(
+                    functools.partial(self._send_message, messages[sent], target),
+                    self._policy,
+                    self._sleep,
+                    chat=chat_id,
+                    attempts=attempts,
+                )
+            except DeliveryError as exc:
+                exc.sent_parts = sent
+                raise
 
     async def _send_message(self, message: fmt.OutMessage, target: ChatRef) -> None:
         """One try at one Telegram message, paced per chat; failures as DeliveryError.

@@ -62,7 +62,7 @@ class RecordingAdapter:
     async def stop(self) -> None:
         pass
 
-    async def send(self, reply: Reply) -> None:
+    async def send(self, reply: Reply, skip: int = 0) -> None:
         self.attempts += 1
         await asyncio.sleep(0)
         if self.failures:

@@ -199,10 +199,10 @@ class GatedAdapter(RecordingAdapter):
         self.gate = asyncio.Event()
         self.waiting = asyncio.Event()
 
-    async def send(self, reply: Reply) -> None:
+    async def send(self, reply: Reply, skip: int = 0) -> None:
         self.waiting.set()
         await self.gate.wait()
-        await super().send(reply)
+        await super().send(reply, skip)
 
 
 async def test_a_chat_moved_while_its_message_is_in_flight_gets_each_message_once(

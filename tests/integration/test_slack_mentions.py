@@ -212,3 +212,27 @@ async def test_a_token_or_a_refusal_asked_for_after_a_mention_reaches_only_its_a
     assert [(c.params["user"], c.params["thread_ts"]) for c in alone] == [(USER_ID, thread)] * 2
     said = await _message(slack, "@scorecard kpi set cac 95", thread=thread)
     assert [c.method for c in slack.api.calls[-1:]] == ["chat.postMessage"]  # an answer: all
+
+
+async def test_a_reply_whose_first_part_arrived_is_finished_after_the_wait_not_repeated(
+    clock: FixedClock, tmp_path: Path
+) -> None:
+    """`@scorecard /digest` posted the review's words, then Slack told the chart's upload
+    to wait 70 s: the reply was kept for after the wait whole, so the thread read the
+    review twice (probe12 left it noted). Only what had not arrived is sent after the wait."""
+    sleep = FakeSleep(clock)
+    async with slack_chat(clock, tmp_path, sleep) as slack:
+        await slack.core.start([slack.adapter], schedule=False, sleep=sleep)
+        await slack.seed(*CHART_SETUP)
+        slack.api.fail_next("files.getUploadURLExternal", "ratelimited", retry_after=70)
+        start = clock.now
+        await _message(slack, "@scorecard /digest", thread="1767225600.000042")
+        assert slack.core.delivery is not None
+        await slack.core.delivery.wait_idle()
+        [post] = slack.api.calls_to("chat.postMessage")  # the words: once
+        assert post.ok and slack_plain(post.params["blocks"]).startswith("Weekly review")
+        [failed, ask] = slack.api.calls_to("files.getUploadURLExternal")
+        assert not failed.ok and ask.ok
+        [complete] = slack.api.calls_to("files.completeUploadExternal")
+        assert complete.ok and complete.params["thread_ts"] == "1767225600.000042"
+        assert clock.now - start >= timedelta(seconds=70)
