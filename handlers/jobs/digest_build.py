@@ -37,7 +37,7 @@ def build_digest(ctx: Context, chat: str) -> Reply:
     view = scorecard_view(ctx, chat)
     jobstate = ctx.store.alerts.jobstate(chat)
     snapshot = jobstate.snapshot
-    sections = [f"Index: {_index_text(view.score.index, snapshot, tz)}"]
+    sections = [f"Index: {_index_text(view.score.index, snapshot, tz, today)}"]
     movers = _movers(view, snapshot)
     if movers:
         sections.append("Movers: " + "; ".join(movers))
@@ -112,13 +112,19 @@ def send_digest(ctx: Context, chat: str) -> Reply | None:
     return reply
 
 
-def _index_text(index: float | None, snapshot: DigestSnapshot | None, tz: ZoneInfo) -> str:
+def _index_text(
+    index: float | None, snapshot: DigestSnapshot | None, tz: ZoneInfo, today: date
+) -> str:
+    """The index and its change since the last review sent; one sent earlier today is named
+    by its time (`since Mon 23 Nov` asked at 11:00 on Mon 23 Nov read as a day's change)."""
     text = render.pct(index)
     if index is None or snapshot is None or snapshot.index is None:
         return text
     points = whole_percent(index) - whole_percent(snapshot.index)
     arrow = "▲" if points > 0 else ("▼" if points < 0 else "=")
-    return f"{text} ({arrow} {abs(points)} pts since {snapshot.at.astimezone(tz):%a %d %b})"
+    at = snapshot.at.astimezone(tz)
+    since = f"{at:%H:%M} today" if at.date() == today else f"{at:%a %d %b}"
+    return f"{text} ({arrow} {abs(points)} pts since {since})"
 
 
 def _movers(view: ScorecardView, snapshot: DigestSnapshot | None) -> list[str]:

@@ -177,7 +177,7 @@ async def test_digest_shows_index_change_movers_red_okr_pace_due_work_and_missed
             core.ctx, CHAT, "digest", datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
         )
     text = await chat.ok("/digest")
-    assert "Index: " in text and "pts since Mon 23 Nov" in text
+    assert "Index: " in text and "pts since 09:00 today" in text
     assert "Movers: ▼ CAC −50 pts; ▲ Leads +40 pts" in text
     assert "Red: 🔴 CAC 130 $ vs 80 $" in text
     assert "OKR pace 2026Q4" in text and "Grow the audience" in text

@@ -3,9 +3,13 @@ failed with the reply the user got, then passed with the fix."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from tests.support import FakeChat
+from bot.app import Core
+from handlers.jobs import digest_build
+from tests.support import FakeChat, FixedClock
 
 CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=€ perspective=finance'
 LEADS = '/kpi add leads "Leads" target=300 agg=sum perspective=customers'
@@ -76,3 +80,21 @@ async def test_an_initiatives_due_date_reads_the_same_in_the_list_and_the_digest
     assert (
         "Initiatives due: ⏰ Launch webinar overdue since 2026-11-20; SEO push due 2026-11-25"
     ) in digest
+
+
+async def test_a_digest_asked_on_the_day_of_the_scheduled_one_says_since_when(
+    chat: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    """Asked at 11:00 after the 09:00 review of Mon 23 Nov, `/digest` read "▲ 25 pts since
+    Mon 23 Nov", as if the change were a week's or a day's: it is the change since that
+    morning's review, the last one the chat was sent, and says so."""
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 100")
+    clock.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with core.store.atomic():
+        assert digest_build.send_digest(core.ctx, chat.chat.key) is not None
+    clock.now = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    await chat.ok("/kpi set cac 90")
+    assert "Index: 75% (▲ 25 pts since 09:00 today)" in await chat.ok("/digest")
+    clock.now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    assert "Index: 75% (▲ 25 pts since Mon 23 Nov)" in await chat.ok("/digest")
