@@ -20,12 +20,12 @@ from handlers.contract import Button, Command, CommandError, Context, Reply, Usa
 from handlers.parsing import (
     clip,
     dot_reading,
-    other_currency,
     parse_unit_value,
     sheet_delimiter,
     take_date,
     take_number_tokens,
     unit_left_out,
+    words_after_value,
 )
 from handlers.router import Router, breathe
 from scoring.models import Kpi, Measurement
@@ -84,7 +84,7 @@ class _Reader:
         raw, nxt = take_number_tokens(words, 1)
         value = parse_unit_value(raw, kpi.key, kpi.name, kpi.unit)
         if nxt < len(words):  # another currency's sign after the value is refused
-            other_currency(raw, words[nxt], kpi.key, kpi.name, kpi.unit)
+            words_after_value(raw, value, words[nxt:], kpi.key, kpi.name, kpi.unit)
         self.raw = raw
         rest = tuple(words[nxt:])
         found = self._days.get(rest)

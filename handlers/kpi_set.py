@@ -22,10 +22,10 @@ from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
 from handlers.parsing import (
     dot_reading,
     note_of,
-    other_currency,
     parse_unit_value,
     take_date,
     unit_left_out,
+    words_after_value,
 )
 from handlers.parsing import take_number_tokens as take_number
 from handlers.render import AGG_WORDS
@@ -59,7 +59,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     raw, nxt = take_number(args, 1)
     value = parse_unit_value(raw, kpi.key, kpi.name, kpi.unit)
     if nxt < len(args):  # a word after the value: another currency's sign is refused
-        other_currency(raw, args[nxt], kpi.key, kpi.name, kpi.unit)
+        words_after_value(raw, value, args[nxt:], kpi.key, kpi.name, kpi.unit)
     zone = zone_of(ctx, chat)  # read once per command
     now = ctx.clock().astimezone(zone)
     today = now.date()

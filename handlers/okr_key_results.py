@@ -26,7 +26,6 @@ from handlers.parsing import (
     normalize_key,
     note_of,
     number_shaped,
-    other_currency,
     parse_fields,
     parse_name,
     parse_number,
@@ -36,6 +35,7 @@ from handlers.parsing import (
     split_options,
     take_number_tokens,
     unit_left_out,
+    words_after_value,
 )
 from handlers.router import Router
 from scoring.models import CheckIn, KeyResult
@@ -171,7 +171,9 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         raw, nxt = take_number_tokens(positional, 1)
         value = parse_unit_value(raw, kr.key, kr.name, kr.unit, edit="/okr kr edit")
         if nxt < len(positional):  # `400 $` on a € key result: refused, as /kpi set does
-            other_currency(raw, positional[nxt], kr.key, kr.name, kr.unit, edit="/okr kr edit")
+            words_after_value(
+                raw, value, positional[nxt:], kr.key, kr.name, kr.unit, edit="/okr kr edit"
+            )
         reading = dot_reading(raw, value, known)  # `14.000`, as /kpi set says it
     confidence = None
     if "confidence" in options:

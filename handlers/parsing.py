@@ -458,6 +458,48 @@ def other_currency(
     )
 
 
+def words_after_value(
+    raw: str,
+    value: float,
+    rest: Sequence[str],
+    key: str,
+    name: str,
+    unit: str,
+    *,
+    edit: str = "/kpi edit",
+) -> None:
+    """Refuse a value the words `rest` right after it (at least one) say is not what was
+    read: another currency's sign (`other_currency`), or a second, smaller part of a time
+    (`3 min 20 s` on a KPI counted in min was saved as 3 min with the note "20 s"). The one
+    check of `/kpi set`, `/okr checkin` and a `/kpi import` line."""
+    other_currency(raw, rest[0], key, name, unit, edit=edit)
+    size = _TIME_UNITS.get(unit.casefold())
+    part = _TIME_PART.fullmatch(rest[0]) if size is not None else None
+    if size is None or part is None:
+        return
+    word = part[2] or (rest[1] if len(rest) > 1 else "")
+    smaller = _TIME_UNITS.get(word.casefold())
+    if smaller is None or smaller >= size:
+        return  # a count in the note (`20 sessions`), or a date (`2 days ago`)
+    total = value + float(part[1].replace(",", ".")) * smaller / size
+    second = part[0] if part[2] else f"{part[1]} {word}"
+    typed = f"{format_number(value)} {clip(unit)} {clip(second)}"
+    raise UsageError(
+        f"{typed}: {name} is counted in {clip(unit)}: write it as one number, "
+        f"{format_number(total)}"
+    )
+
+
+#: Seconds in each time unit a value may be counted in (`s`, `min`, `h` and their words).
+_TIME_UNITS = {
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds", "сек"), 1),
+    **dict.fromkeys(("min", "mins", "minute", "minutes", "мин", "минут", "минуты"), 60),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "ч", "час", "часа", "часов"), 3600),
+}
+#: A number, and the unit word glued to it if any (`20`, `20s`).
+_TIME_PART = re.compile(r"(\d+(?:[.,]\d+)?)([^\W\d_]*)")
+
+
 def parse_unit_value(
     raw: str, key: str, name: str, unit: str, *, edit: str = "/kpi edit"
 ) -> float:

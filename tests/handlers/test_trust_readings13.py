@@ -12,6 +12,7 @@ from handlers.jobs import digest_build
 from tests.support import FakeChat, FixedClock
 
 CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=€ perspective=finance'
+TIME = '/kpi add time "Time on article" baseline=2 target=4 unit=min perspective=customers'
 LEADS = '/kpi add leads "Leads" target=300 agg=sum perspective=customers'
 
 
@@ -98,3 +99,50 @@ async def test_a_digest_asked_on_the_day_of_the_scheduled_one_says_since_when(
     assert "Index: 75% (▲ 25 pts since 09:00 today)" in await chat.ok("/digest")
     clock.now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
     assert "Index: 75% (▲ 25 pts since Mon 23 Nov)" in await chat.ok("/digest")
+
+
+@pytest.mark.parametrize(
+    "typed, line",
+    [
+        ("3 min 20 s", "3 min 20 s"),
+        ("3 min 20s after the redesign", "3 min 20s"),
+        ("3 20 sec", "3 min 20 sec"),
+        ("3min 20 secs", "3 min 20 secs"),
+    ],
+)
+async def test_a_value_typed_in_two_time_units_is_refused_not_cut_to_the_first(
+    chat: FakeChat, typed: str, line: str
+) -> None:
+    """`/kpi set time 3 min 20 s` on a KPI counted in min saved 3 min with the note "20 s":
+    the value saved was not the one typed, and nothing said so."""
+    await chat.ok(TIME)
+    assert await chat.error(f"/kpi set time {typed}") == (
+        f"{line}: Time on article is counted in min: write it as one number, 3.33"
+    )
+    assert not chat.core.store.kpis.latest_docs(chat.chat.key, "time")
+
+
+async def test_a_note_that_starts_with_a_number_is_still_a_note(chat: FakeChat) -> None:
+    """What the refusal above must keep: a count in the note, and a larger unit's date."""
+    await chat.ok(TIME)
+    await chat.ok("/kpi set time 3 min 20 sessions measured")
+    await chat.ok("/kpi set time 3.5 min 2 days ago")
+    history = chat.core.store.kpis.history(chat.chat.key, "time")
+    assert [(m.value, m.day.isoformat(), m.note) for m in history] == [
+        (3.5, "2026-11-19", ""),
+        (3, "2026-11-21", "20 sessions measured"),
+    ]
+
+
+async def test_a_check_in_and_an_import_line_refuse_two_time_units_alike(chat: FakeChat) -> None:
+    """The same reading in the other two readers of a value and its unit."""
+    await chat.ok(TIME)
+    await chat.ok('/okr add fast "Answer faster"')
+    await chat.ok('/okr kr fast reply "Reply time" start=24 target=4 unit=h')
+    assert await chat.error("/okr checkin reply 12 h 30 min") == (
+        "12 h 30 min: Reply time is counted in h: write it as one number, 12.5"
+    )
+    assert await chat.error("/kpi import\ntime 3 min 30 s") == (
+        "1 line(s) need fixing, nothing was imported: line 1: 3 min 30 s: Time on article is "
+        "counted in min: write it as one number, 3.5"
+    )
