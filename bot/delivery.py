@@ -50,8 +50,9 @@ def default_backoff(attempt: int) -> float:
     return float(min(5 * 2 ** (attempt - 1), 600))
 
 
-#: The body's count of a reply's parts that arrived before it was kept for later (absent:
-#: none); not a field of the Reply, which knows nothing of how a platform splits it.
+#: The body's count of a message's parts that arrived at an earlier try, or before a reply
+#: was kept for later (absent: none); not a field of the Reply, which knows nothing of how
+#: a platform splits it.
 SENT_PARTS = "sent_parts"
 
 
@@ -309,13 +310,18 @@ class Delivery:
             return True
         # The requested chart is drawn now; without it the message still goes.
         ready = await drawn(self._prepare, reply, _LOGGER, entry.platform, chat)
-        skip = int((entry.body or {}).get(SENT_PARTS, 0))  # they arrived before it was kept
+        skip = int((entry.body or {}).get(SENT_PARTS, 0))  # arrived at an earlier try
         try:
             async with self._slots:
                 if ready is not None:
                     await adapter.send(ready, skip)
         except DeliveryError as exc:
-            return await self._failed(entry, str(exc), exc.permanent, exc.retry_after)
+            # parts that arrived are not sent again: the body says so, with the picture as
+            # drawn now (drawn anew, or not at all, it could move the parts counted)
+            done = None
+            if ready is not None and exc.sent_parts > skip:
+                done = encode_reply(ready, exc.sent_parts)
+            return await self._failed(entry, str(exc), exc.permanent, exc.retry_after, done)
         except Exception as exc:
             _LOGGER.exception(
                 "adapter raised outside DeliveryError", extra=log_fields(entry.platform, chat)
@@ -326,8 +332,15 @@ class Delivery:
         return True
 
     async def _failed(
-        self, entry: OutboxEntry, error: str, permanent: bool, retry_after: float | None
+        self,
+        entry: OutboxEntry,
+        error: str,
+        permanent: bool,
+        retry_after: float | None,
+        body: dict[str, Any] | None = None,
     ) -> bool:
+        """Mark a failed try: failed for good, or retried after the backoff (with `body`,
+        the message still to send, when some of its parts arrived)."""
         attempt = entry.attempts + 1
         now = self._clock()
         fields = log_fields(entry.platform, entry.chat)
@@ -339,7 +352,7 @@ class Delivery:
             return True  # later messages of the chat still get their own try
         wait = max(self._backoff(attempt), retry_after or 0.0)
         self._repo.mark_retry(
-            entry.chat, entry.id, error=error, next_at=now + timedelta(seconds=wait)
+            entry.chat, entry.id, error=error, next_at=now + timedelta(seconds=wait), body=body
         )
         _LOGGER.info(
             "%s delivery failed (attempt %d), retrying in %.0f s: %s",

@@ -161,11 +161,21 @@ class OutboxRepo:
         )
         self._prune(chat)
 
-    def mark_retry(self, chat: str, entry_id: str, *, error: str, next_at: datetime) -> None:
-        """A transient failure: try again at `next_at`."""
-        self._update(
-            chat, entry_id, {"next_at": next_at.isoformat(), "last_error": error}, attempts_plus=1
-        )
+    def mark_retry(
+        self,
+        chat: str,
+        entry_id: str,
+        *,
+        error: str,
+        next_at: datetime,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        """A transient failure: try again at `next_at` (sending `body` instead, when given:
+        what is left of a message whose first parts arrived)."""
+        fields: dict[str, Any] = {"next_at": next_at.isoformat(), "last_error": error}
+        if body is not None:
+            fields["body"] = body
+        self._update(chat, entry_id, fields, attempts_plus=1)
 
     def mark_failed(self, chat: str, entry_id: str, *, error: str, now: datetime) -> None:
         """A permanent failure (or retries exhausted): never tried again, shown in /alerts."""

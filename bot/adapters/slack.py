@@ -679,12 +679,17 @@ class SlackAdapter:
         target = reply.to
         if target is None or target.platform != self.platform:
             raise DeliveryError("reply has no Slack destination", permanent=True)
-        for part in fmt.render_reply(reply)[skip:]:
-            # One try on a 5xx or connection error: the outbox retries durably itself.
-            if isinstance(part, fmt.SlackUpload):
-                await self._retrying(self._upload, part, target, attempts=1)
-            else:
-                await self._retrying(self._post, part, target, attempts=1)
+        parts = fmt.render_reply(reply)
+        for sent in range(skip, len(parts)):
+            part = parts[sent]
+            try:  # one try on a 5xx or connection error: the outbox retries durably itself
+                if isinstance(part, fmt.SlackUpload):
+                    await self._retrying(self._upload, part, target, attempts=1)
+                else:
+                    await self._retrying(self._post, part, target, attempts=1)
+            except DeliveryError as exc:
+                exc.sent_parts = sent
+                raise
 
     async def _retrying(
         self,

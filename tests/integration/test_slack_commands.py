@@ -255,3 +255,28 @@ async def test_an_alert_from_a_command_is_delivered_through_the_outbox(
         assert "130 $ vs target 80 $" in slack_plain(post.params["blocks"])
         [entry] = slack.core.store.outbox.entries(slack.key)
         assert entry.status == "delivered"
+
+
+async def test_an_alert_whose_chart_failed_sends_only_the_chart_at_its_next_attempt(
+    clock: FixedClock, tmp_path: Path
+) -> None:
+    """An alert's words were posted, its chart's upload met a 5xx, and the outbox's next
+    attempt posted the words again with the chart: the channel read the alert twice (the
+    README's third window). The outbox keeps how many parts arrived, and the picture as
+    drawn, so the next attempt sends the chart alone."""
+    async with slack_chat(clock, tmp_path) as slack:
+        await slack.core.start([slack.adapter], schedule=False, sleep=FakeSleep(clock))
+        await slack.seed("/alerts set group=0", *CHART_SETUP)
+        assert slack.core.delivery is not None
+        await slack.core.delivery.wait_idle()  # the first reading's alert
+        mark = len(slack.api.calls)
+        slack.api.fail_next("files.getUploadURLExternal", "server_error")
+        await slack.ok("/kpi set cac 130", "red")
+        await slack.core.delivery.wait_idle()
+        calls = slack.api.calls[mark:]
+        [post] = [c for c in calls if c.method == "chat.postMessage"]  # the words: once
+        assert "130 $ vs target 80 $" in slack_plain(post.params["blocks"])
+        asked = [c.ok for c in calls if c.method == "files.getUploadURLExternal"]
+        assert asked == [False, True]
+        entry = slack.core.store.outbox.entries(slack.key)[-1]
+        assert (entry.status, entry.attempts) == ("delivered", 2)
