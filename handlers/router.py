@@ -32,7 +32,15 @@ from handlers.contract import (
 )
 from handlers.jobs.slicing import yield_to_loop
 from handlers.messages import error_text
-from handlers.parsing import DOTS_GROUP, MAX_MESSAGE, MAX_QUOTE, clip, meant_word, tokenize
+from handlers.parsing import (
+    DOTS_GROUP,
+    MAX_MESSAGE,
+    MAX_QUOTE,
+    clip,
+    meant_word,
+    number_shaped,
+    tokenize,
+)
 from scoring.errors import ScoringError
 from storage import gc_policy
 from storage.errors import StoreError
@@ -51,7 +59,7 @@ ALIASES = {"start": "help", "kpis": "kpi", "okrs": "okr", "objectives": "objecti
 _VERBS = {
     **dict.fromkeys(("delete", "del", "rm"), "remove"),
     **dict.fromkeys(("new", "create"), "add"),
-    **dict.fromkeys(("update", "change", "modify"), "edit"),
+    **dict.fromkeys(("update", "change", "modify", "rename"), "edit"),
     **dict.fromkeys(("list", "ls"), ""),
     **dict.fromkeys(("show", "view", "get", "info"), "*"),
 }
@@ -170,7 +178,13 @@ class Router:
                 return ""
             words = [f"/{' '.join(route.words)}", args[1], args[0], *args[2:]]
             return f" Did you mean {clip(' '.join(words), 2 * MAX_QUOTE)}? The key comes first."
-        words = [f"/{' '.join(route.words)}", meant.strip("*"), *(args[1:] if meant else ())]
+        rest = list(args[1:]) if meant else []
+        if meant == "edit" and len(rest) > 1 and not any("=" in w for w in rest[1:]):
+            if exc.key == "rename":  # `/kpi rename cac New name`: the name field
+                rest = [rest[0], f'name="{" ".join(rest[1:])}"']
+            elif "set" in subs and number_shaped(rest[1]):  # `/kpi update cac 95`: a value
+                meant = "set"  # (an edit takes only fields: `edit cac 95` is refused)
+        words = [f"/{' '.join(route.words)}", meant.strip("*"), *rest]
         return f" Did you mean {' '.join(w for w in words if w)}?"
 
     async def _answer(self, cmd: Command, ctx: Context) -> list[Reply]:

@@ -146,3 +146,28 @@ async def test_a_check_in_and_an_import_line_refuse_two_time_units_alike(chat: F
         "1 line(s) need fixing, nothing was imported: line 1: 3 min 30 s: Time on article is "
         "counted in min: write it as one number, 3.5"
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "line"),
+    [
+        ("/kpi update cac 95", "No KPI 'update'. Did you mean /kpi set cac 95?"),
+        (
+            "/kpi change cac 95 yesterday",
+            "No KPI 'change'. Did you mean /kpi set cac 95 yesterday?",
+        ),
+        ("/kpi update cac target=70", "No KPI 'update'. Did you mean /kpi edit cac target=70?"),
+        (
+            "/kpi rename cac Acquisition cost",
+            "No KPI 'rename'. Did you mean /kpi edit cac name=\"Acquisition cost\"?",
+        ),
+    ],
+)
+async def test_the_command_a_verb_is_taken_for_would_run(
+    chat: FakeChat, typed: str, line: str
+) -> None:
+    """`/kpi update cac 95` was told "Did you mean /kpi edit cac 95?", which answers
+    "Unexpected words: 95"; a value after the key is a `set`. `/kpi rename cac …` got no
+    hint at all ("No KPI 'rename'.", as if cac were missing)."""
+    await chat.ok(CAC)
+    assert await chat.error(typed) == line
