@@ -35,6 +35,19 @@ def stale_cutoffs(today: date) -> Mapping[str, str]:
     )
 
 
+#: A day as `str(day)` spells it (ISO), remembered: a busy chat's reminders spell today,
+#: a stale KPI's last day (twice) and each cadence period's start, and `date.__str__`'s C
+#: formatting was about 3 400 instructions each, for the same few days in every chat of a
+#: sweep. Only for the exact `date` type (`day_text`).
+_ISO_DAY = functools.lru_cache(maxsize=256)(date.isoformat)
+
+
+def day_text(day: date | None) -> str:
+    """`str(day)`, remembered per day (`_ISO_DAY`); anything but a `date` itself (a
+    subclass, None) is spelled by its own `__str__`."""
+    return _ISO_DAY(day) if type(day) is date else str(day)
+
+
 #: `%b` as the C locale spells it (the bot never sets another).
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -59,14 +72,16 @@ def stale_reminder(
     """One message mentioning the owners of KPIs that went stale (once per missing value),
     as the outbox stores it."""
     due = [
-        f for f in facts if stale_due(f, today) and sent.get(f"stale:{f.key}") != str(f.last_day)
+        f
+        for f in facts
+        if stale_due(f, today) and sent.get(f"stale:{f.key}") != day_text(f.last_day)
     ]
     if not due:
         return None
     lines = []
     for fact in due:
-        sent[f"stale:{fact.key}"] = str(fact.last_day)
         assert fact.last_day is not None
+        sent[f"stale:{fact.key}"] = day_text(fact.last_day)
         age = (today - fact.last_day).days
         owner = fact.owner or "no owner"
         lines.append(
@@ -96,9 +111,9 @@ def cadence_reminder(
     as the outbox stores it."""
     lines, keys = [], []
     for facts in initiatives:
-        period, since, at = _cadence_window(facts.period, today, tz)
+        period, since, at, start = _cadence_window(facts.period, today, tz)
         mark = f"cadence:{facts.key}"
-        if sent.get(mark) == str(period.start):
+        if sent.get(mark) == start:
             continue
         total = facts.total_from(at)
         if total is None:  # before what the summary keeps: read the log itself
@@ -109,7 +124,7 @@ def cadence_reminder(
         progress = count_progress(facts.count, facts.period, period, total, today)
         if not behind_cadence(progress, today):
             continue
-        sent[mark] = str(period.start)
+        sent[mark] = start
         keys.append(facts.key)
         expected = expected_by_now(progress, today)
         item = facts.doc
@@ -132,12 +147,13 @@ def cadence_reminder(
 @functools.lru_cache(maxsize=64)
 def _cadence_window(
     kind: PeriodKind, today: date, tz: ZoneInfo
-) -> tuple[Period, datetime, int]:
-    """The cadence period containing `today`, the instant it starts in `tz` and that
-    instant's `micros` (what `CadenceFacts.total_from` compares).
+) -> tuple[Period, datetime, int, str]:
+    """The cadence period containing `today`, the instant it starts in `tz`, that
+    instant's `micros` (what `CadenceFacts.total_from` compares) and the period's first
+    day as a sent mark spells it (`str`).
 
     The same for most chats of a sweep, so it is computed once (all are immutable).
     """
     period = period_containing(kind, today)
     since = local_midnight(period.start, tz)
-    return period, since, micros(since)
+    return period, since, micros(since), str(period.start)

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from handlers import alert_pipeline
 from handlers.common import zone_of
 from handlers.contract import Context
-from handlers.jobs.reminders import cadence_reminder, stale_cutoffs, stale_reminder
+from handlers.jobs.reminders import cadence_reminder, day_text, stale_cutoffs, stale_reminder
 from handlers.jobs.slicing import in_slices, yield_to_loop
 from scoring.alert_rules import active_mute, quiet_release_time
 from storage.alert_state import AlertSettings
@@ -263,11 +263,11 @@ def _look_at(ctx: Context, chat: str) -> SweepReport:
     stale = stale_reminder(ctx, chat, candidates, today, sent)
     if stale is not None:
         report.stale = len(stale[1])
-        _put(ctx, stale[0], f"stale:{today}:{'+'.join(stale[1])}", report.queued)
+        _put(ctx, stale[0], f"stale:{day_text(today)}:{'+'.join(stale[1])}", report.queued)
     cadence = cadence_reminder(ctx, chat, summary.cadence, tz, today, sent)
     if cadence is not None:
         report.cadence = len(cadence[1])
-        _put(ctx, cadence[0], f"cadence:{today}:{'+'.join(cadence[1])}", report.queued)
+        _put(ctx, cadence[0], f"cadence:{day_text(today)}:{'+'.join(cadence[1])}", report.queued)
     if sent != before:
         ctx.store.alerts.save_sent_marks(chat, sent)
     return report

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.app import Core
-from handlers.jobs import bookkeeping, digest_build, okr_jobs, sweeper
-from handlers.jobs.reminders import day_month
+from handlers.jobs import bookkeeping, digest_build, okr_jobs, reminders, sweeper
+from handlers.jobs.reminders import day_month, day_text
 from tests.alerts.support import CHAT, queued, queued_text
 from tests.support import FakeChat, FixedClock
 
@@ -27,6 +28,34 @@ async def sweep(core: Core) -> sweeper.SweepReport:
 @given(st.dates(min_value=date(1, 1, 1)))
 def test_a_stale_line_writes_the_last_day_as_strftime_would(day: date) -> None:
     assert day_month(day) == f"{day:%d %b}"
+
+
+class _Day(date):
+    """A date subclass with its own spelling: `day_text` must not answer it from the cache."""
+
+    def __str__(self) -> str:
+        return f"day {self.isoformat()}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dates(min_value=date(1, 1, 1)), min_size=1, max_size=8), st.booleans())
+def test_a_day_is_spelled_as_str_spells_it_however_often(days: list[date], sub: bool) -> None:
+    """`day_text` (the sweep's sent marks and outbox keys) is `str(day)` for any day, asked
+    once or again (from the cache), for None, and for a subclass with its own `__str__`."""
+    for day in [*days, *days]:
+        assert day_text(day) == str(day)
+        if sub:
+            odd = _Day(day.year, day.month, day.day)
+            assert day_text(odd) == str(odd)
+    assert day_text(None) == "None"
+
+
+def test_a_period_start_spelled_in_the_cadence_window_is_str_of_it() -> None:
+    """The cadence window spells its period's first day once, as `str` does (the sent mark
+    a cadence reminder compares and stores)."""
+    for kind in ("week", "month", "quarter"):
+        period, *_, start = reminders._cadence_window(kind, date(2026, 11, 25), ZoneInfo("UTC"))
+        assert start == str(period.start)
 
 
 @pytest.fixture
