@@ -175,19 +175,10 @@ class LoopRecorder:
         self._stat_fd = os.open(self._stat, os.O_RDONLY | os.O_CLOEXEC)
         original: Callable[[asyncio.Handle], None] = getattr(asyncio.events.Handle, "_run")  # noqa: B009
         self._original = original
-        clock, recorder = self._clock, self
-        wall, cpu, delay = self.wall, self.cpu, self.delay
-        monotonic, thread_time = time.monotonic, time.thread_time
+        recorder = self
 
         def run(handle: asyncio.Handle) -> None:
-            now = monotonic()
-            if now >= recorder._next_machine:
-                recorder._read_machine(now)
-            recorder._step_gc = 0.0
-            recorder._step = handle
-            delay.append(clock.delay())
-            cpu.append(thread_time())
-            wall.append(monotonic())
+            recorder._start_step(handle)
             try:
                 original(handle)
             finally:
@@ -198,6 +189,18 @@ class LoopRecorder:
         gc.callbacks.append(self._collected)
         self._read_machine(time.monotonic())
         return self
+
+    def _start_step(self, handle: asyncio.Handle) -> None:
+        """The opening clocks of a step running `handle`."""
+        assert self._clock is not None
+        now = time.monotonic()
+        if now >= self._next_machine:
+            self._read_machine(now)
+        self._step_gc = 0.0
+        self._step = handle
+        self.delay.append(self._clock.delay())
+        self.cpu.append(time.thread_time())
+        self.wall.append(time.monotonic())
 
     def _end_step(self) -> None:
         """The running step's closing clocks, its operation and its collections."""
@@ -280,6 +283,32 @@ class LoopRecorder:
                 del backend.idle
             for clock in clocks.values():
                 clock.close()
+
+        return undo
+
+    def watch_waits(self, db: Any) -> Callable[[], None]:
+        """Cut the step in which a commit waits for the writer in place (the store's
+        `Database._hold`, the loop held) around the wait, so the wait counts as the loop
+        asleep while the writer had the transaction in hand, as between steps; returns the
+        undo."""
+        hold = db._hold
+
+        def cut(*args: Any) -> bool:
+            step = self._step
+            if step is None:  # not recording
+                held: bool = hold(*args)
+                return held
+            self._end_step()
+            try:
+                held = hold(*args)
+            finally:
+                self._start_step(step)
+            return held
+
+        db._hold = cut
+
+        def undo() -> None:
+            del db._hold  # the class's method again
 
         return undo
 

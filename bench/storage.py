@@ -330,6 +330,7 @@ async def _open_loop(core: Core, chats: int) -> tuple[dict[str, Any], dict[str, 
     tracers = (SliceTracer(), SliceTracer())  # the store's, the floor's
     recorders = (LoopRecorder(), LoopRecorder())
     unwatch = recorders[0].watch_backend(core.store.db.backend)
+    unwatch_waits = recorders[0].watch_waits(core.store.db)
     runs: tuple[list[dict[str, float]], list[dict[str, float]]] = ([], [])
     per_block = OPS // BLOCKS
     try:
@@ -348,6 +349,7 @@ async def _open_loop(core: Core, chats: int) -> tuple[dict[str, Any], dict[str, 
             rounds_per_ms = rounds / max(runs[1][-1]["loop_cpu_ms"], 1e-3)
     finally:
         unwatch()
+        unwatch_waits()
     found: dict[str, Any] = {kind: _stats(ms) for kind, ms in done.items()}
     found_floor: dict[str, Any] = {kind: _stats(ms) for kind, ms in floor.items()}
     found["run"], found["slices"] = _merged(runs[0]), tracers[0].summary()

@@ -51,7 +51,7 @@ from tinydb.table import Document, Table
 
 from storage import gc_policy
 from storage.errors import StoreError, StoreFailed
-from storage.gc_policy import loop_idle
+from storage.gc_policy import loop_idle, quiet_for
 from storage.port import Batch, MemoryBackend, StoragePort, past_prefix
 
 __all__ = [
@@ -74,6 +74,13 @@ CACHE_TABLES: Final = 50_000
 CACHE_BYTES: Final = 24 * 1024 * 1024
 #: How long a lazy change (a dedupe mark) may wait for a commit that carries it.
 LAZY_DELAY_S: Final = 1.0
+#: How long a commit that finds nothing else to run on the loop waits for its transaction
+#: in place (`Database._hold`, the loop held) before it suspends and lets the writer
+#: thread wake the loop: a usual transaction (0.3-0.5 ms) then costs no self-pipe wake,
+#: loop turn, future or resume of the command's coroutines (about 43 k of the 925 k
+#: instructions of a closed-loop `/kpi set` on the loop). Input arriving meanwhile waits
+#: at most this long, as it would behind a 2 ms step; a timer due sooner shortens it.
+HOLD_S: Final = 0.002
 WARM_STEP: Final = 100  # tables read per loop turn by `warm()` (about a millisecond)
 #: `warm()` fills at most this share of the cache; the rest is the working set's. 0.6: the
 #: issue-8 store (500 chats, 27 500 tables) fits, so its first busy sweep asks SQLite
@@ -324,10 +331,11 @@ class _Atomic:
 
 
 def _write_jobs(jobs: queue.SimpleQueue[_Job | None], owner: weakref.ref[Database]) -> None:
-    """The writer thread: write each job, then tell its loop (a loop already closed has
-    no one waiting; a blocking wait on `running` settles the job instead), and when no
-    job waited as it ended, let the backend do its upkeep (`StoragePort`'s optional `idle`: SQLite
-    rewinds its WAL there, not in a command's commit). Holds its database only while
+    """The writer thread: write each job, then tell its loop unless the loop waits for it
+    in place (a loop already closed has no one waiting; a blocking wait on `running`
+    settles the job instead), and when no job waited as it ended, let the backend do its
+    upkeep (`StoragePort`'s optional `idle`: SQLite rewinds its WAL there, not in a
+    command's commit). Holds its database only while
     writing, so a database dropped unclosed is collected (and stops the thread, as a
     thread pool's would)."""
     while (job := jobs.get()) is not None:
@@ -342,8 +350,12 @@ def _write_jobs(jobs: queue.SimpleQueue[_Job | None], owner: weakref.ref[Databas
         # read before the wake: the loop may hand over its next job before we look again
         idle = getattr(db._backend, "idle", None) if jobs.empty() else None
         assert job.loop is not None
-        with contextlib.suppress(RuntimeError):  # the loop is closed
-            job.loop.call_soon_threadsafe(db._written, job)
+        with db._handover:  # the loop may be waiting for it in place (`Database._hold`)
+            job.finished = True
+            wake = not job.in_place
+        if wake:
+            with contextlib.suppress(RuntimeError):  # the loop is closed
+                job.loop.call_soon_threadsafe(db._written, job)
         if idle is not None and job.error is None:
             idle()  # the backend's own: it logs its failures and tries again later
         del db, job, idle
@@ -415,7 +427,17 @@ class _Job:
     """One batch on its way to the backend (a plain class: a dataclass's `__init__` called
     a factory for each of its lock and list, at every commit)."""
 
-    __slots__ = ("error", "loop", "running", "schema", "tables", "upto", "waiters")
+    __slots__ = (
+        "error",
+        "finished",
+        "in_place",
+        "loop",
+        "running",
+        "schema",
+        "tables",
+        "upto",
+        "waiters",
+    )
 
     def __init__(self, upto: int, tables: dict[str, bytes | None], schema: int | None) -> None:
         self.upto = upto  # change number covered
@@ -428,6 +450,10 @@ class _Job:
         self.error: BaseException | None = None  # what the backend raised
         #: One future per waiting command (cancelling one command wakes no other).
         self.waiters: list[asyncio.Future[None]] = []
+        #: The loop waits for it in place (`Database._hold`): no wake wanted. Both flags
+        #: change under `Database._handover`, which decides who settles the job.
+        self.in_place = False
+        self.finished = False  # the writer thread is done with it
 
 
 class Database:
@@ -483,6 +509,7 @@ class Database:
             queue.SimpleQueue() if backend.durable else None
         )
         self._writer: threading.Thread | None = None  # started with the first job
+        self._handover = threading.Lock()  # a job's `in_place` against its `finished`
         self.commits = 0
         #: Commits the disk refused: a job spanning awaits (the sweep) compares it before
         #: and after, since a refused commit rolls back changes of steps it already took.
@@ -1160,11 +1187,12 @@ class Database:
         self._check_usable()
         while self._durable < target and not self._was_lost(target):
             job = self._job
+            if job is None and self._jobs is None:
+                self._run(self._take_job())
+                continue
+            loop = asyncio.get_running_loop()
             if job is None:
-                if self._jobs is None:
-                    self._run(self._take_job())
-                    continue
-                if not loop_idle(asyncio.get_running_loop()):
+                if not loop_idle(loop):
                     # let the commands ready to run in this loop turn join the batch
                     await asyncio.sleep(0)
                     if self._job is not None or self._durable >= target or self._was_lost(target):
@@ -1172,8 +1200,11 @@ class Database:
                 # (nothing else ready: none could join, and the turn costs a whole loop step,
                 # an epoll and a resume of the command's coroutines, at every lone command)
                 job = self._job = self._take_job()
+                hold = quiet_for(loop, HOLD_S)
+                job.in_place = hold > 0
                 self._submit(job)
-            loop = asyncio.get_running_loop()
+                if hold > 0 and self._hold(job, hold):
+                    continue
             if job.loop is not loop:  # handed over by an earlier loop, now gone
                 self._wait_for_writer()
                 continue
@@ -1220,9 +1251,23 @@ class Database:
             self._writer.start()
         self._jobs.put(job)
 
+    def _hold(self, job: _Job, most: float) -> bool:
+        """Wait up to `most` s, the loop held, for the writer thread to finish `job`, and
+        settle it (True); False: it is still running, and the writer will wake the loop."""
+        if job.running.acquire(timeout=most):
+            job.running.release()
+        else:
+            with self._handover:
+                if not job.finished:
+                    job.in_place = False  # the writer wakes the loop as it ends
+                    return False
+        self._written(job)  # nobody else waits for it: the loop was held
+        return True
+
     def _written(self, job: _Job) -> None:
         """On the loop, once the writer thread is done with `job`: settle it (unless a
-        blocking wait already did), then wake the commands waiting for it."""
+        blocking wait already did), then wake the commands waiting for it (none when the
+        loop waited in place)."""
         try:
             if self._job is job:
                 self._settle(job, job.error)

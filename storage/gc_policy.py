@@ -187,6 +187,20 @@ def loop_idle(loop: asyncio.AbstractEventLoop) -> bool:
     return not getattr(loop, "_ready", None)
 
 
+def quiet_for(loop: asyncio.AbstractEventLoop, most: float) -> float:
+    """How long (s, at most `most`) `loop` has nothing to run: no ready callback and no
+    timer due sooner. 0 for a loop that keeps them elsewhere than asyncio's own
+    (`_ready`, `_scheduled`): then nothing is known."""
+    ready = getattr(loop, "_ready", None)
+    timers = getattr(loop, "_scheduled", None)
+    if ready or ready is None or timers is None:
+        return 0.0
+    if timers:
+        due: float = timers[0].when()
+        return max(0.0, min(most, due - loop.time()))
+    return most
+
+
 def _look_for_idle() -> None:
     """Run the due collection at the loop's next step with nothing else ready to run."""
     global _armed

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +180,44 @@ def test_watching_a_backend_times_its_commits_and_checkpoints_on_their_threads(
     assert len(rec.writer) == 1 and len(rec.checkpoints) == 1
     assert backend.threads[0] == writer.ident and len(backend.threads) == 3
     assert "commit" not in vars(backend)
+
+
+async def test_a_commit_waiting_in_place_cuts_its_step_so_the_wait_counts_as_asleep(
+    tmp_path: Path,
+) -> None:
+    """The loop held by a commit waiting for the writer (`Database._hold`) is the loop
+    asleep while the writer has the transaction, as between steps: the step is cut in two
+    around the wait, both halves the operation's own."""
+    fake = tmp_path / "schedstat"
+    fake.write_text("1 0 1\n")
+    stat = tmp_path / "stat"
+    stat.write_text(STAT)
+
+    class Db:
+        def __init__(self) -> None:
+            self.waits: list[float] = []
+
+        def _hold(self, job: object, most: float) -> bool:
+            self.waits.append(time.monotonic())
+            return True
+
+    db = Db()
+    rec = LoopRecorder(schedstat=fake, stat=stat)
+    undo = rec.watch_waits(db)
+
+    async def operation() -> None:
+        OPERATION.set(6)
+        assert db._hold(None, 0.002)
+
+    with rec:
+        await asyncio.ensure_future(operation())
+    assert db._hold(None, 0.002)  # not recording: just the wait
+    undo()
+    assert len(db.waits) == 2 and "_hold" not in vars(db)
+    assert rec.operation.count(6) == 2
+    assert len(rec.wall) == len(rec.cpu) == len(rec.delay) == 2 * len(rec.operation)
+    first = rec.operation.index(6)
+    assert rec.wall[2 * first + 1] <= db.waits[0] <= rec.wall[2 * first + 2]  # in the gap
 
 
 def test_the_writers_idle_upkeep_counts_as_the_writers_and_its_rewinds_are_listed(

@@ -1,7 +1,8 @@
 """A command whose commit finds nothing else ready to run on the loop hands its batch to the
 writer at once: no other command could join it in a loop turn, and the turn cost a whole
 loop step at every closed-loop `/kpi set`. Commands ready in the same turn still share one
-transaction (`test_writer_thread`)."""
+transaction (`test_writer_thread`). (It then waits for the writer in place for a moment:
+`test_commit_in_place`; here it does not, to see its first suspension.)"""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from storage import engine
 from storage.engine import Database
 
 
 async def test_a_lone_commands_commit_first_waits_for_the_writer_not_for_a_loop_turn(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(engine, "HOLD_S", 0.0)
     db = Database.open(tmp_path)
     db.table("t").insert({"n": 1})
     commit = db.commit()
