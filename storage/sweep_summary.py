@@ -2,9 +2,13 @@
 small document (`sweep:<chat>`) instead of a table per KPI and per initiative log.
 
 Per KPI people type values for: key, name, owner, `every` and the day of its latest
-value. Per open initiative with a cadence: the initiative and the (time, amount) of each
-entry logged since shortly before its current period began, the time as whole microseconds
-since the epoch (`micros`), so a sweep compares numbers and parses no time. Per KPI
+value, grouped by `every` and kept as one text each that starts with that day, oldest
+first (`_grouped`): a sweep finds the stale ones by comparing the texts' first ten
+characters and stops at the first fresh one, and parses only the stale ones (parsing
+every KPI's five values was the largest part of loading a summary). Per open initiative
+with a cadence: the initiative and the (time, amount) of each entry logged since shortly
+before its current period began, the time as whole microseconds since the epoch
+(`micros`), so a sweep compares numbers and parses no time. Per KPI
 defined (removed, in test mode or calculated too): its definition, without the fields
 that hold their defaults, which is what a red KPI's reminder reads of it: a cold sweep
 then loads no table of KPI definitions (6 KB a chat, three quarters of what it loaded)
@@ -45,10 +49,14 @@ __all__ = ["KIND", "SOURCES", "CadenceFacts", "SweepSummary", "SweepSummaryRepo"
 KIND: Final = "sweep:"
 #: Table kinds a summary is built from: a change to any of them drops the chat's summary.
 SOURCES: Final = (*KpiRepo.SUMMARISED, *InitiativeRepo.SUMMARISED)
-#: The document's format; a stored summary of another format is rebuilt (4: each KPI
+#: The document's format; a stored summary of another format is rebuilt (5: the facts
+#: grouped by `every` as day-first texts, 4 had a list of five values per KPI; 4: each KPI
 #: definition as its JSON text, 3 had them as objects; 3: log times as `micros`, 2 had them
 #: as ISO text).
-FORMAT: Final = 4
+FORMAT: Final = 5
+#: What a fact's text starts with when its KPI has no value yet: ten characters after
+#: every ISO day (`~` sorts after the digits), so it is never on or before a cutoff day.
+_NO_DAY: Final = "~" * 10
 #: A KPI definition's fields that have defaults, as `to_doc` writes those defaults: a
 #: definition in the summary leaves out each field that holds its default, and validating
 #: it fills the same value back in (`test_sweep_summary` holds the two models equal).
@@ -114,8 +122,10 @@ class SweepSummary:
     """What a sweep reads of one chat's KPIs and initiatives (no slots: `parse` puts the
     fields into the instance's dict at once, as it does a `CadenceFacts`'s)."""
 
-    #: Per KPI, as stored: key, name, owner, `every`, its latest value's ISO day (or None).
-    facts: Sequence[Sequence[Any]]
+    #: Per `every`, its KPIs as stored (`_grouped`): each one text, its latest value's ISO
+    #: day (or `_NO_DAY`) then the JSON of [its place among the KPIs, key, name, owner],
+    #: oldest day first.
+    facts: Mapping[str, Sequence[str]]
     cadence: tuple[CadenceFacts, ...]
     #: Every KPI's definition by key, as stored without its key and default fields
     #: (`compact`), as JSON text (`spell`).
@@ -136,14 +146,34 @@ class SweepSummary:
 
     def stale_candidates(self, cutoffs: Mapping[str, str]) -> list[KpiFact]:
         """KPIs whose latest value is on or before their `every`'s cutoff day (`cutoffs`:
-        ISO days, the same for every chat of a sweep): the stale candidates (ISO days
-        compare as strings, so only the candidates' days are parsed, not every fresh KPI's
-        on every sweep)."""
+        ISO days, the same for every chat of a sweep): the stale candidates, in the
+        KPIs' order. ISO days compare as strings and each `every`'s KPIs are kept oldest
+        first, so a fresh one ends its group, and only the candidates are parsed."""
+        found: list[tuple[list[Any], str, str]] = []
+        for every, texts in self.facts.items():
+            cutoff = cutoffs.get(every)
+            if cutoff is not None:
+                for text in texts:
+                    if text[:10] > cutoff:
+                        break
+                    found.append((orjson.loads(text[10:]), every, text[:10]))
+        found.sort()  # by place: each a different number, nothing after it is compared
         return [
-            KpiFact(key, name, owner, every, date.fromisoformat(last))
-            for key, name, owner, every, last in self.facts
-            if last is not None and every in cutoffs and last <= cutoffs[every]
+            KpiFact(key, name, owner, every, date.fromisoformat(day))
+            for (_, key, name, owner), every, day in found
         ]
+
+    def rows(self) -> list[list[Any]]:
+        """Every KPI's facts in the KPIs' order, each [key, name, owner, `every`, its
+        latest value's ISO day or None], as `build` had them (tests, debugging)."""
+        found: list[tuple[int, list[Any]]] = []
+        for every, texts in self.facts.items():
+            for text in texts:
+                place, key, name, owner = orjson.loads(text[10:])
+                day = text[:10]
+                found.append((place, [key, name, owner, every, None if day == _NO_DAY else day]))
+        found.sort()  # by place, as above
+        return [row for _, row in found]
 
 
 def summary_of(name: str) -> str:
@@ -204,16 +234,18 @@ class SweepSummaryRepo:
 
     def build(self, chat: str, now: datetime) -> dict[str, Any]:
         """The chat's summary document, from the source tables."""
-        facts = [
+        facts = _grouped(
             [
-                f.key,
-                f.name,
-                f.owner,
-                f.every,
-                None if f.last_day is None else f.last_day.isoformat(),
+                [
+                    f.key,
+                    f.name,
+                    f.owner,
+                    f.every,
+                    None if f.last_day is None else f.last_day.isoformat(),
+                ]
+                for f in self._kpis.facts(chat)
             ]
-            for f in self._kpis.facts(chat)
-        ]
+        )
         cadence = []
         for item in self._initiatives.cadence_initiatives(chat):
             assert item.cadence is not None
@@ -248,6 +280,19 @@ class SweepSummaryRepo:
             and stored.get("kpis") == fresh["kpis"]
             and _same_cadence(parse(stored), parse(fresh))
         )
+
+
+def _grouped(rows: Sequence[Sequence[Any]]) -> dict[str, list[str]]:
+    """KPIs' facts ([key, name, owner, `every`, latest ISO day or None] each, in the
+    KPIs' order) as a summary stores them: by `every`, each one text, its day (or
+    `_NO_DAY`) then the JSON of [its place, key, name, owner], oldest day first, then by
+    place (`SweepSummary.stale_candidates` stops at the first text after a cutoff)."""
+    groups: dict[str, list[tuple[str, int, str]]] = {}
+    for place, (key, name, owner, every, day) in enumerate(rows):
+        start = _NO_DAY if day is None else day
+        text = f"{start}{orjson.dumps([place, key, name, owner]).decode()}"
+        groups.setdefault(every, []).append((start, place, text))
+    return {every: [text for *_, text in sorted(kept)] for every, kept in groups.items()}
 
 
 def compact(doc: Mapping[str, Any]) -> dict[str, Any]:

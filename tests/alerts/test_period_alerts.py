@@ -35,4 +35,4 @@ async def test_a_calculated_kpi_gets_no_record_a_value_reminder(
     )
     await chat.ok("/kpi set spend 50")
     summary = core.store.sweeps.get("console:team", clock.now)
-    assert [key for key, *_ in summary.facts] == ["spend"]
+    assert [key for key, *_ in summary.rows()] == ["spend"]

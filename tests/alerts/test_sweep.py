@@ -284,7 +284,7 @@ async def test_the_sweep_summary_and_raw_reads_agree_with_the_repositories(
         await chat.ok(f"/log posts {amount}")
         clock.advance(days=1)
     summary = core.store.sweeps.get(CHAT, clock.now)
-    facts = {key: (owner, last) for key, _, owner, _, last in summary.facts}
+    facts = {key: (owner, last) for key, _, owner, _, last in summary.rows()}
     assert set(facts) == {"cac", "leads"}
     assert facts["cac"][1] == str(core.store.kpis.latest(CHAT, "cac")[-1].day)
     assert facts["leads"] == ("@ivan", None)

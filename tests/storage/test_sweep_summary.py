@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from scoring.models import Cadence, Initiative, Kpi, Measurement, ProgressLog, StagedTarget
 from storage import Store, open_store, sweep_summary
+from storage.kpis import KpiFact
 from storage.sqlite import DB_FILE
 
 AT = datetime(2026, 11, 21, 10, tzinfo=UTC)
@@ -88,15 +89,19 @@ def test_summaries_are_dropped_after_a_version_without_them_wrote_the_store(
     assert open_store(tmp_path).db.docs(f"sweep:{CHAT}")
 
 
-def test_a_summary_of_the_format_before_is_not_trusted_and_is_rebuilt() -> None:
-    """Format 3 kept each KPI definition as an object, 4 as its JSON text: a stored format-3
-    summary is neither read (its definitions would not parse as text) nor kept."""
+@pytest.mark.parametrize("before", [3, 4])
+def test_a_summary_of_a_format_before_is_not_trusted_and_is_rebuilt(before: int) -> None:
+    """Format 3 kept each KPI definition as an object, 4 as its JSON text and its facts as a
+    list of five values per KPI, 5 by `every` as day-first texts: a stored summary of an
+    older format is neither read (its parts would not parse as this one's) nor kept."""
     store = _filled()
     summary = store.sweeps.get(CHAT, AT)
     name = f"sweep:{CHAT}"
     doc = dict(next(iter(store.db.docs(name).values())))
-    assert doc["format"] == sweep_summary.FORMAT == 4
-    older = {**doc, "format": 3, "kpis": {k: orjson.loads(v) for k, v in doc["kpis"].items()}}
+    assert doc["format"] == sweep_summary.FORMAT == 5
+    older = {**doc, "format": 4, "facts": summary.rows()}
+    if before == 3:
+        older.update(format=3, kpis={k: orjson.loads(v) for k, v in doc["kpis"].items()})
     store.db.put_single(name, older)
     assert store.sweeps.stored(CHAT) is None and store.sweeps.check(CHAT, AT)  # not trusted
     rebuilt = store.sweeps.get(CHAT, AT)
@@ -199,7 +204,9 @@ def _kept_from_agrees(facts: sweep_summary.CadenceFacts, around: list[datetime])
 
 
 @settings(max_examples=60, deadline=None)
-@given(entries=_ENTRIES, offset=_OFFSETS, shift=st.integers(-3, 3) | st.integers(-10**11, 10**11))
+@given(
+    entries=_ENTRIES, offset=_OFFSETS, shift=st.integers(-3, 3) | st.integers(-(10**11), 10**11)
+)
 def test_a_cadence_total_starts_at_the_summarys_own_since_to_the_microsecond(
     entries: list[tuple[int, timedelta, float]], offset: timedelta, shift: int
 ) -> None:
@@ -325,3 +332,70 @@ def test_a_definition_missing_a_field_in_the_summary_is_caught(
     monkeypatch.setattr(sweep_summary, "compact", forgetful)
     with pytest.raises(AssertionError, match="cac"):
         _definitions_agree(removed)
+
+
+_ISO = st.one_of(
+    st.dates(date(2026, 10, 25), date(2026, 11, 30)), st.dates(date(1, 1, 1), date(9999, 12, 31))
+).map(date.isoformat)
+_ROWS = st.lists(
+    st.tuples(
+        st.text(max_size=6),
+        st.text(max_size=8),  # quotes, backslashes, control characters, any script
+        st.none() | st.text(max_size=6),
+        st.sampled_from(("day", "week", "month", "quarter", "year")),
+        st.none() | _ISO,
+    ).map(list),
+    max_size=12,
+)
+_CUTOFFS = st.dictionaries(st.sampled_from(("day", "week", "month", "quarter", "hour")), _ISO)
+
+
+def _listed_candidates(rows: list[list[Any]], cutoffs: Mapping[str, str]) -> list[KpiFact]:
+    """Format 4's rule over its list of facts (one [key, name, owner, every, day] each)."""
+    return [
+        KpiFact(key, name, owner, every, date.fromisoformat(last))
+        for key, name, owner, every, last in rows
+        if last is not None and every in cutoffs and last <= cutoffs[every]
+    ]
+
+
+def _candidates_agree(rows: list[list[Any]], cutoffs: Mapping[str, str]) -> None:
+    stored = {"facts": sweep_summary._grouped(rows), "cadence": [], "kpis": {}}
+    summary = sweep_summary.parse(orjson.loads(orjson.dumps(stored)))  # as read back
+    assert summary.stale_candidates(cutoffs) == _listed_candidates(rows, cutoffs)
+    assert summary.rows() == rows
+
+
+@settings(max_examples=400, deadline=None)
+@given(rows=_ROWS, cutoffs=_CUTOFFS)
+def test_stale_candidates_of_the_grouped_facts_are_the_ones_the_list_gave(
+    rows: list[list[Any]], cutoffs: dict[str, str]
+) -> None:
+    """Format 5 keeps the facts by `every`, oldest day first, each one day-first text, and
+    reads only up to the first fresh one: the same candidates, in the KPIs' order, as
+    format 4's test of every KPI of its list, for any names, owners, `every`s and days
+    (none yet, on a cutoff, either side of it); and the rows read back are the ones built."""
+    _candidates_agree(rows, cutoffs)
+
+
+def test_a_group_not_kept_oldest_first_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planted bug: a group kept in the KPIs' order, so a stale KPI after a fresh one of
+    its `every` would never be reminded."""
+    rows: list[list[Any]] = [
+        ["a", "A", None, "week", "2026-11-20"],
+        ["b", "B", "@anna", "week", "2026-11-01"],
+    ]
+    cutoffs = {"week": "2026-11-10"}
+    _candidates_agree(rows, cutoffs)
+    grouped = sweep_summary._grouped
+
+    def unsorted(facts: Any) -> dict[str, list[str]]:
+        kept = grouped(facts)
+        return {
+            every: sorted(texts, key=lambda t: orjson.loads(t[10:])[0])
+            for every, texts in kept.items()
+        }
+
+    monkeypatch.setattr(sweep_summary, "_grouped", unsorted)
+    with pytest.raises(AssertionError):
+        _candidates_agree(rows, cutoffs)
