@@ -34,7 +34,7 @@ from handlers.contract import (
     UsageError,
     command,
 )
-from handlers.parsing import parse_date
+from handlers.parsing import parse_date, take_date
 from handlers.router import Router
 from handlers.undo_rules import undo_below_zero
 from scoring.kpi import progress
@@ -119,9 +119,8 @@ async def kpi_unset(cmd: Command, ctx: Context) -> Reply:
     The latest value, scores and alert state follow at once.
     """
     need(cmd.args, 2)
-    no_more_than(cmd.args, 2)
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
-    day = _stored_day(cmd.args[1], chat_today(cmd, ctx))
+    day = _removed_day(cmd.args, chat_today(cmd, ctx))
     chat = cmd.chat.key
     removed = ctx.store.kpis.unset(chat, kpi.key, day)
     if removed is None:
@@ -149,6 +148,18 @@ async def kpi_unset(cmd: Command, ctx: Context) -> Reply:
         f"{day.isoformat()}{by}. {after}",
         buttons=undo_button(ctx),
     )
+
+
+def _removed_day(args: Sequence[str], today: date) -> date:
+    """The day `/kpi unset <key> …` names, in the words `/kpi set` reads after a value
+    (`last friday`, `20 nov`): a value saved with them could not be removed with them."""
+    if len(args) > 2:
+        typed, end = take_date(args, 1, today)
+        if typed is not None:
+            no_more_than(args, end)
+            return typed
+    no_more_than(args, 2)
+    return _stored_day(args[1], today)
 
 
 def _stored_day(raw: str, today: date) -> date:

@@ -171,3 +171,23 @@ async def test_the_command_a_verb_is_taken_for_would_run(
     hint at all ("No KPI 'rename'.", as if cac were missing)."""
     await chat.ok(CAC)
     assert await chat.error(typed) == line
+
+
+@pytest.mark.parametrize("words", ["last friday", "20 nov", "20. november", "1 day ago"])
+async def test_a_value_is_removed_by_the_date_words_it_was_set_with(
+    chat: FakeChat, words: str
+) -> None:
+    """`/kpi set cac 96 last friday` saved a value that `/kpi unset cac last friday` could
+    not name ("Unexpected words: friday."): the remove reads its day as the set does."""
+    await chat.ok(CAC)
+    await chat.ok(f"/kpi set cac 96 {words}")
+    [removed] = await chat.say(f"/kpi unset cac {words}")
+    assert removed.text == "Removed CAC = 96 € for 2026-11-20 by @anna. CAC has no values now."
+
+
+async def test_words_after_the_day_of_a_remove_are_still_refused(chat: FakeChat) -> None:
+    await chat.ok(CAC)
+    await chat.ok("/kpi set cac 96 last friday")
+    assert (await chat.error("/kpi unset cac last friday please")).startswith(
+        "Unexpected words: please."
+    )
