@@ -368,10 +368,12 @@ class SqliteBackend:
                     )
                 # The counter, and that this version (which keeps summaries: see
                 # `summaries_current`) made the commit: one statement, as the writer thread
-                # takes the GIL back after each.
+                # takes the GIL back after each. An upsert changes the values in place: a
+                # replace (delete, insert) also rewrote the page of meta's key index, one
+                # more WAL frame in every commit.
                 con.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES('commits', ?), "
-                    "('summarised', ?)",
+                    "INSERT INTO meta(key, value) VALUES('commits', ?), ('summarised', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                     (generation, generation),
                 )
                 con.execute("COMMIT")
