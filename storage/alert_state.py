@@ -10,6 +10,13 @@ table it touches:
                     reminders already sent, and the newest alert-log entries. So a busy
                     chat's sweep (a red state, a log entry, a waiting alert, sent marks) is
                     one write: inside `batch()` the changes are held, the book stored once.
+- `ared:<chat>:<kpi>` a red KPI's state as a `/kpi set` left it, overriding the book's
+                    copy: a set that changes a red KPI's state alone writes this ~400 B
+                    row, not the book (28 KB with 50 red KPIs and waiting alerts). The
+                    book says when such rows may exist (`rows`: the first such set writes
+                    the book once with it); every other write of the book folds the rows
+                    into it and drops them, in the same transaction, so the sweep, which
+                    writes books, reads and writes one table per chat.
 - `al:<chat>:<n>`   the other KPIs' alert states in STATE_BUCKETS buckets (by KPI), so a
                     `/kpi set` that changes no colour writes a bucket of a few states
 - `alog:<chat>:<n>` older alert-log entries in sealed blocks of 20: a full block of them
@@ -47,7 +54,6 @@ from storage.base import (
     to_doc,
 )
 from storage.changes import Changes
-from storage.engine import member_json
 from storage.holding import Holding
 from storage.initiatives import InitiativeRepo
 from storage.kpis import KpiRepo
@@ -57,6 +63,7 @@ __all__ = [
     "BOOK",
     "BUCKET",
     "LOG_SIZE",
+    "RED",
     "AlertRepo",
     "AlertSettings",
     "Channel",
@@ -65,7 +72,9 @@ __all__ = [
     "MissedRun",
     "StoredState",
     "check_book",
+    "check_rows",
     "reminder_due",
+    "row_of",
     "stored_state",
 ]
 
@@ -79,6 +88,9 @@ BUCKET = "al:"
 #: The alert books' table kind, and the parts of a book (all optional).
 BOOK = "abook:"
 _PARTS = ("states", "queued", "sent", "log")
+#: The red states' rows (`ared:<chat>:<kpi>`), and the book's part saying they may exist.
+RED = "ared:"
+_ROWS = "rows"
 _EMPTY_BOOK: Mapping[str, Any] = MappingProxyType({})
 _SENT = TypeAdapter(dict[str, str])
 #: A waiting alert's document as `to_doc` of its `Queued` writes it (`waits` only when set).
@@ -163,6 +175,13 @@ class _Held:
     states: dict[str, StoredState] = field(default_factory=dict)
     batcher: Batcher | None = None
     changed: bool = False
+    #: The stored book says rows may override its states (`doc` has them folded in).
+    rowed: bool = False
+    #: Red states changed alone in the block, written as their rows when it ends if the
+    #: book is not written (then `doc` carries them).
+    rows: dict[str, dict[str, Any]] | None = None
+    #: Write the book saying rows may exist: its only changes in the block are red states.
+    flag: bool = False
 
 
 class AlertRepo:
@@ -210,7 +229,10 @@ class AlertRepo:
 
     def _write_held(self, chat: str, book: _Held) -> None:
         if book.changed:
-            self._write(chat, book.doc)
+            self._write(chat, book.doc, rowed=book.rowed, flag=book.flag)
+        elif book.rows:
+            for kpi, entry in book.rows.items():
+                self._db.put_single(f"{RED}{chat}:{kpi}", entry)
 
     def _open(self, chat: str) -> _Held | None:
         """The chat's book as changed in the running `batch()` (None: not changed in it)."""
@@ -219,45 +241,100 @@ class AlertRepo:
         return book if book is not None and book.changed else None
 
     def _book(self, chat: str) -> Mapping[str, Any]:
-        """The chat's book as it stands (held changes included), read-only. Inside
-        `batch()` the first read keeps it for the block: a sweep reads a chat's book about
-        ten times, and each read through the engine was several calls."""
+        """The chat's book as it stands, read-only: inside `batch()` as held (held changes
+        and rows included; the first read keeps it for the block: a sweep reads a chat's
+        book about ten times, and each read through the engine was several calls), else as
+        stored (read its states with `_states`: rows may override them)."""
         holding = self._holding.held
         if holding is None:
             return first_doc(self._db, f"{BOOK}{chat}") or _EMPTY_BOOK
         held = holding.get(chat)
-        if held is None:
-            held = holding[chat] = _Held(dict(first_doc(self._db, f"{BOOK}{chat}") or ()))
+        if held is None:  # held as stored, its rows folded in (the sweep: once a chat)
+            book = first_doc(self._db, f"{BOOK}{chat}") or _EMPTY_BOOK
+            held = holding[chat] = (
+                _Held(self._folded(chat, book), rowed=True)
+                if book.get(_ROWS)
+                else _Held(dict(book))
+            )
         return held.doc
 
-    def _update(self, chat: str, *, drop: str = "", **fields: Any) -> _Held | None:
+    def _folded(self, chat: str, book: Mapping[str, Any]) -> dict[str, Any]:
+        """Stored `book`, which says rows may exist, with its states as they stand and
+        without that part: what a write of it stores."""
+        doc = {part: value for part, value in book.items() if part != _ROWS}
+        doc["states"] = self._overridden(chat, book)
+        return doc
+
+    def _overridden(self, chat: str, book: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+        """Stored `book`'s states, each KPI's row (one query for the chat's rows) in place
+        of the book's copy, in book order."""
+        self._db.prefetch(f"{RED}{chat}:")
+        return {
+            kpi: first_doc(self._db, f"{RED}{chat}:{kpi}") or entry
+            for kpi, entry in (book.get("states") or _EMPTY_BOOK).items()
+        }
+
+    def _states(self, chat: str) -> Mapping[str, Mapping[str, Any]]:
+        """The red KPIs' state entries as they stand (rows over the book's copies; held
+        changes included), in book order, read-only."""
+        book = self._book(chat)
+        if book.get(_ROWS):  # as stored, outside `batch()`
+            return self._overridden(chat, book)
+        return book.get("states") or _EMPTY_BOOK
+
+    def _red_entry(self, chat: str, kpi: str) -> Mapping[str, Any] | None:
+        """One KPI's red state entry as it stands (None: it is not red)."""
+        book = self._book(chat)
+        entry = (book.get("states") or _EMPTY_BOOK).get(kpi)
+        if entry is not None and book.get(_ROWS):
+            return first_doc(self._db, f"{RED}{chat}:{kpi}") or entry
+        return entry
+
+    def _update(
+        self, chat: str, *, drop: str = "", flag: bool = False, **fields: Any
+    ) -> _Held | None:
         """Replace top-level parts of the chat's book (and take part `drop` out): held
-        inside `batch()` (returned), else stored at once. Parts are replaced, never changed
-        in place: the stored book's parts are shared with the cache."""
+        inside `batch()` (returned), else stored at once, its rows folded in. Parts are
+        replaced, never changed in place: the stored book's parts are shared with the
+        cache. `flag`: the change is red states alone, so the book says rows may exist
+        (inside `batch()`, if every change of the block is)."""
         holding = self._holding.held
         if holding is None:
-            doc = {**self._book(chat), **fields}
-            doc.pop(drop, None)
-            self._write(chat, doc)
+            book = self._book(chat)
+            rowed = bool(book.get(_ROWS))
+            doc = {**(self._folded(chat, book) if rowed else book), **fields}
+            if drop:
+                doc.pop(drop, None)
+            self._write(chat, doc, rowed=rowed, flag=flag)
             return None
         held = holding.get(chat)
         if held is None:
-            held = holding[chat] = _Held(dict(self._book(chat)))
+            self._book(chat)  # holds it
+            held = holding[chat]
         held.doc.update(fields)
-        held.doc.pop(drop, None)
+        if drop:
+            held.doc.pop(drop, None)
+        held.flag = flag and (held.flag or not held.changed)
         held.changed = True
         return held
 
-    def _write(self, chat: str, doc: dict[str, Any]) -> None:
-        """Store the book (a full newest log block moves out to the sealed blocks first)."""
+    def _write(self, chat: str, doc: dict[str, Any], *, rowed: bool, flag: bool) -> None:
+        """Store the book `doc` (its states as they stand: `rowed`, the stored book's
+        rows are dropped; `flag`: it says rows may exist; a full newest log block moves
+        out to the sealed blocks first)."""
         name = f"{BOOK}{chat}"
+        if rowed:
+            for row in sorted(self._db.table_names(f"{RED}{chat}:")):
+                self._db.drop_table(row)
         log = doc.get("log")
         if log and len(log) >= _LOG_BLOCK:
             sealed = self._log(chat)
             sealed.append(log, handed_over=True)
             sealed.keep(LOG_SIZE)
             doc = {**doc, "log": []}
-        if any(doc.get(part) for part in _PARTS):
+        if any(map(doc.get, _PARTS)):  # (no generator: once a chat in the sweep)
+            if flag:
+                doc = {**doc, _ROWS: True}
             self._db.edit(name, {1: doc}, handed_over=True)  # unchanged: nothing written
         elif self._db.docs(name):
             self._db.drop_table(name)
@@ -272,7 +349,7 @@ class AlertRepo:
         held = self._open(chat)
         if held is not None and kpi in held.states:
             return held.states[kpi]
-        doc = (self._book(chat).get("states") or {}).get(kpi)
+        doc = self._red_entry(chat, kpi)
         if doc is not None:
             return stored_state(doc)
         for doc in self._db.docs(self._bucket(chat, kpi)).values():
@@ -280,16 +357,24 @@ class AlertRepo:
                 return stored_state(doc)
         return None
 
+    def _plain(self, chat: str) -> bool:
+        """Whether the stored book's states are the red states as they stand (no rows)."""
+        holding = self._holding.held
+        if holding is None:
+            return not self._book(chat).get(_ROWS)
+        self._book(chat)
+        return not holding[chat].rowed
+
     def states(self, chat: str, *, status: Status | None = None) -> list[StoredState]:
         """Every KPI's alert state, the red ones first (only those told `status`, checked
         before parsing). The red ones, which the sweep reads for every chat, are the
-        book's: parsed once per book version."""
+        book's: parsed once per book version (while no row overrides them)."""
         held = self._open(chat)
-        if held is None and status is Status.RED:
+        if held is None and status is Status.RED and self._plain(chat):
             return list(self._db.derived(f"{BOOK}{chat}", _red))
         known = held.states if held is not None else {}
         wanted = None if status is None else status.value
-        book = self._book(chat).get("states") or {}
+        book = self._states(chat)
         found = [
             known[kpi] if kpi in known else stored_state(doc)
             for kpi, doc in book.items()
@@ -306,17 +391,18 @@ class AlertRepo:
         ]
 
     def red_docs(self, chat: str) -> list[tuple[str, Mapping[str, Any]]]:
-        """The book's red states as stored (KPI, `{"test": …, "state": to_doc(state)}`),
+        """The red states as they stand (KPI, `{"test": …, "state": to_doc(state)}`),
         read-only and unparsed (`states(status=RED)` parses them): the sweep decides on
         these, and parses only when its shortcut does not answer."""
-        states = self._book(chat).get("states") or _EMPTY_BOOK
+        book = self._book(chat)  # `_states`, inlined: the sweep reads these twice a chat
+        states = self._overridden(chat, book) if book.get(_ROWS) else book.get("states") or {}
         return [(kpi, doc) for kpi, doc in states.items() if doc["state"]["status"] == "red"]
 
     def state_doc(self, chat: str, kpi: str) -> tuple[Mapping[str, Any], bool] | None:
         """One KPI's alert state as stored (`to_doc` of its AlertState, read-only) and the
         test mode it was computed in, unparsed: a `/kpi set` that changes nothing but the
         reading steps it as it is (`handlers.alert_judge.quiet_step`)."""
-        entry = (self._book(chat).get("states") or {}).get(kpi)
+        entry = self._red_entry(chat, kpi)
         if entry is None:
             bucket = self._db.docs(self._bucket(chat, kpi)).values()
             entry = next((doc for doc in bucket if doc.get("key") == kpi), None)
@@ -327,8 +413,8 @@ class AlertRepo:
     def put_state(self, chat: str, state: AlertState, *, test: bool) -> None:
         """Persist one KPI's alert state (in place of its old one; no write when unchanged):
         a red one in the book, where the sweep's reminder changes it with everything else
-        it changes; any other in its bucket (a `/kpi set` that changes no colour writes a
-        bucket of a few states, not the book)."""
+        it changes, or in its row when it was red already; any other in its bucket (a
+        `/kpi set` that changes no colour writes a bucket of a few states, not the book)."""
         self.put_state_doc(chat, state.kpi, to_doc(state), test=test, model=state)
 
     def put_state_doc(
@@ -343,25 +429,22 @@ class AlertRepo:
         """`put_state` of a state given as its document (`to_doc` of the AlertState), built
         for this and never touched again; `model`: it as a model, or None when the caller
         has none (reads in a `batch()` block then parse the document)."""
-        name = f"{BOOK}{chat}"
-        # outside `batch()` the stored book, read once here (`_book`'s, and `_splice`'s)
-        stored = self._db.docs(name) if self._holding.held is None else None
-        book = self._book(chat) if stored is None else next(iter(stored.values()), _EMPTY_BOOK)
-        states = book.get("states") or {}
+        book = self._book(chat)
+        states = book.get("states") or _EMPTY_BOOK
         if state["status"] == _RED:
             doc = {"test": test, "state": state}
-            changed = states.get(kpi) != doc
-            if changed and not (kpi in states and self._splice(stored, name, kpi, doc)):
-                held = self._update(chat, states={**states, kpi: doc})
-                if held is not None and model is not None:
-                    held.states[kpi] = StoredState(model, test)
-                elif held is not None:
-                    held.states.pop(kpi, None)
-            if kpi not in states:  # a state is in one place: the book, or its bucket
-                self._drop_from_bucket(chat, kpi)
+            if kpi in states:
+                self._restate(chat, kpi, doc, model)
+                return
+            held = self._update(chat, states={**self._states(chat), kpi: doc})
+            if held is not None and model is not None:
+                held.states[kpi] = StoredState(model, test)
+            elif held is not None:
+                held.states.pop(kpi, None)
+            self._drop_from_bucket(chat, kpi)  # a state is in one place: the book, or its bucket
             return
         if kpi in states:
-            self._drop_from_book(chat, kpi, states)
+            self._drop_from_book(chat, kpi)
         doc = {"key": kpi, "test": test, "state": state}
         bucket = self._bucket(chat, kpi)
         docs = self._db.docs(bucket)
@@ -370,6 +453,37 @@ class AlertRepo:
             self._db.edit(bucket, added=[doc], handed_over=True)
         elif docs[found] != doc:
             self._db.edit(bucket, {int(found): doc}, handed_over=True)
+
+    def _restate(self, chat: str, kpi: str, doc: dict[str, Any], model: AlertState | None) -> None:
+        """A red KPI's new red state `doc` (no write when unchanged): its row where it can
+        be (`_as_row`); else in the book, which then says rows may exist (a `/kpi set` on
+        a red KPI wrote the whole book to change one state)."""
+        if self._red_entry(chat, kpi) == doc or self._as_row(chat, kpi, doc):
+            return
+        held = self._update(chat, states={**self._states(chat), kpi: doc}, flag=True)
+        if held is not None and model is not None:
+            held.states[kpi] = StoredState(model, doc["test"])
+        elif held is not None:
+            held.states.pop(kpi, None)
+
+    def _as_row(self, chat: str, kpi: str, doc: dict[str, Any]) -> bool:
+        """Store red state `doc` as the KPI's row (held inside `batch()`), where the book
+        says rows may exist and nothing else of it changes (in the block); False, nothing
+        done, otherwise."""
+        holding = self._holding.held
+        if holding is None:
+            if not self._book(chat).get(_ROWS):
+                return False
+            self._db.put_single(f"{RED}{chat}:{kpi}", doc)
+            return True
+        held = holding[chat]  # `put_state_doc` read the book
+        if not held.rowed or held.changed:
+            return False
+        held.doc["states"] = {**held.doc["states"], kpi: doc}
+        if held.rows is None:
+            held.rows = {}
+        held.rows[kpi] = doc
+        return True
 
     def put_reminders(
         self,
@@ -383,9 +497,9 @@ class AlertRepo:
         (appended; `to_doc` of each, built for this and never touched again): what
         `put_state`, `log` and `save_batcher` store for them one after the other. False,
         nothing changed, when a KPI's state is not in the book (the caller takes that way)."""
-        book = self._book(chat)
-        current = book.get("states") or _EMPTY_BOOK
-        if not all(kpi in current for kpi in states):
+        book = self._book(chat)  # and its states as `_states` reads them (one call less)
+        current = self._overridden(chat, book) if book.get(_ROWS) else book.get("states") or {}
+        if not states.keys() <= current.keys():  # (a set test, not a generator: per chat)
             return False
         parts: dict[str, Any] = {
             "states": {**current, **{k: {"test": False, "state": s} for k, s in states.items()}},
@@ -400,34 +514,15 @@ class AlertRepo:
             held.batcher = None
         return True
 
-    def _splice(
-        self, stored: Mapping[str, Mapping[str, Any]] | None, name: str, kpi: str, doc: Any
-    ) -> bool:
-        """Outside `batch()` (`stored`: the book table `name`'s documents), the stored book
-        with red state `kpi` replaced by `doc`, written by splicing that state's JSON into
-        the stored body (`Database.splice`): a `/kpi set` on a red KPI re-serialised the
-        whole book (30 KB, ~60 µs) to change one state. False, nothing written, where
-        `_update` must do it (held changes, a full log to move out)."""
-        if stored is None or len(stored) != 1:
-            return False
-        [(doc_id, book)] = stored.items()
-        log = book.get("log")
-        if log and len(log) >= _LOG_BLOCK:
-            return False  # `_write` moves the full log block out
-        states = book["states"]
-        changed = {doc_id: {**book, "states": {**states, kpi: doc}}}
-        old, new = member_json(name, kpi, states[kpi]), member_json(name, kpi, doc)
-        return self._db.splice(name, changed, old, new)
-
     def drop_state(self, chat: str, kpi: str) -> None:
         """Forget a KPI's alert state (KPI removed, test mode switched off)."""
-        states = self._book(chat).get("states") or {}
-        if kpi in states:
-            self._drop_from_book(chat, kpi, states)
+        if kpi in (self._book(chat).get("states") or _EMPTY_BOOK):
+            self._drop_from_book(chat, kpi)
         else:
             self._drop_from_bucket(chat, kpi)
 
-    def _drop_from_book(self, chat: str, kpi: str, states: Mapping[str, Any]) -> None:
+    def _drop_from_book(self, chat: str, kpi: str) -> None:
+        states = self._states(chat)
         held = self._update(chat, states={k: v for k, v in states.items() if k != kpi})
         if held is not None:
             held.states.pop(kpi, None)
@@ -631,9 +726,11 @@ def check_book(doc: object) -> list[str]:
     if not isinstance(doc, Mapping):  # damage doctor must name, not crash on
         return [f"not a document ({type(doc).__name__})"]
     problems = []
-    unknown = set(doc) - set(_PARTS)
+    unknown = set(doc) - {*_PARTS, _ROWS}
     if unknown:
         problems.append(f"unknown parts {sorted(unknown)}")
+    if _ROWS in doc and doc[_ROWS] is not True:
+        problems.append(f"{_ROWS} is not true ({doc[_ROWS]!r})")
     states = doc.get("states") or {}
     if not isinstance(states, Mapping):
         problems.append(f"states are not an object ({type(states).__name__})")
@@ -656,4 +753,41 @@ def check_book(doc: object) -> list[str]:
             parse()
         except (ValueError, TypeError) as exc:
             problems.append(f"{part} do not parse ({type(exc).__name__})")
+    return problems
+
+
+def row_of(name: str) -> tuple[str, str]:
+    """The chat and the KPI of red state row `name` (`ared:<chat>:<kpi>`)."""
+    chat, _, kpi = name[len(RED) :].rpartition(":")
+    return chat, kpi
+
+
+def check_rows(book: object, rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """What is wrong with a chat's red state rows (`doctor`; `rows`: each KPI's row table,
+    documents by id) given its stored `book`: a row only where the book says rows may
+    exist (else reads ignore it), for a KPI red in the book, one document that parses
+    as that KPI's red state. Empty: sound."""
+    problems = []
+    said = isinstance(book, Mapping) and book.get(_ROWS) is True
+    states = book.get("states") if isinstance(book, Mapping) else None
+    for kpi, docs in sorted(rows.items()):
+        where = f"the red state row of {kpi!r}"
+        if not said:
+            problems.append(f"{where} is there, but the book does not say rows may exist")
+            continue
+        if not isinstance(states, Mapping) or kpi not in states:
+            problems.append(f"{where} is there, but the KPI is not red in the book")
+            continue
+        if len(docs) != 1:
+            problems.append(f"{where} holds {len(docs)} documents")
+            continue
+        try:
+            state = stored_state(next(iter(docs.values()))).state
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(f"{where} does not parse ({type(exc).__name__})")
+            continue
+        if state.kpi != kpi:
+            problems.append(f"{where} is {state.kpi!r}'s")
+        elif state.status is not Status.RED:
+            problems.append(f"{where} is {state.status.value}, not red")
     return problems

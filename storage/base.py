@@ -87,10 +87,6 @@ class Tables(Protocol):
     def put_single(self, name: str, doc: dict[str, Any]) -> None:
         """Make `doc` (handed over) the one document of table `name`; no write when unchanged."""
 
-    def splice(self, name: str, docs: dict[str, dict[str, Any]], old: bytes, new: bytes) -> bool:
-        """Store `docs`, the cached documents with one member changed from JSON `old` to
-        `new`, by replacing `old` (found once) in the body; False: nothing written."""
-
     def prepare(
         self,
         name: str,

@@ -28,8 +28,8 @@ from storage.sqlite import DB_FILE, SqliteBackend
 
 __all__ = ["Report", "examine"]
 
-#: Tables `_check_books` reads: the alert books and the state buckets.
-_ALERT_KINDS = (alert_state.BOOK, alert_state.BUCKET)
+#: Tables `_check_books` reads: the alert books, the state buckets and the red state rows.
+_ALERT_KINDS = (alert_state.BOOK, alert_state.BUCKET, alert_state.RED)
 
 
 @dataclasses.dataclass
@@ -88,7 +88,7 @@ def _examine(backend: SqliteBackend, report: Report) -> None:
     report.problems.extend(backend.integrity())
     kinds: dict[str, list[int]] = {}
     damaged = False
-    alerts: list[tuple[str, dict[str, Any]]] = []  # books and buckets, for `_check_books`
+    alerts: list[tuple[str, dict[str, Any]]] = []  # books, buckets, rows: `_check_books`
     for name, body in backend.rows():
         try:
             docs = orjson.loads(body)
@@ -120,12 +120,19 @@ def _examine(backend: SqliteBackend, report: Report) -> None:
 
 def _check_books(tables: list[tuple[str, dict[str, Any]]], report: Report) -> None:
     """Each chat's alert book (`storage.alert_state`): one document whose states, waiting
-    alerts, log and sent marks parse, each state filed under its own KPI; and no red
-    state outside the books (the sweep reads the red ones from the books alone). `tables`
-    are the books and state buckets as `_examine` parsed them, in name order (books
-    first): read once, not loaded again."""
+    alerts, log and sent marks parse, each state filed under its own KPI; each red state
+    row where its book says rows may exist, for a KPI red in it, that KPI's red state;
+    and no red state outside the books and rows (the sweep reads the red ones there
+    alone). `tables` are the books, state buckets and rows as `_examine` parsed them:
+    read once, not loaded again."""
     books = 0
+    stored: dict[str, object] = {}  # each chat's book
+    rows: dict[str, dict[str, dict[str, Any]]] = {}  # each chat's rows by KPI
     for name, docs in tables:
+        if name.startswith(alert_state.RED):
+            chat, kpi = alert_state.row_of(name)
+            rows.setdefault(chat, {})[kpi] = docs
+            continue
         if name.startswith(alert_state.BOOK):
             books += 1
             chat = name[len(alert_state.BOOK) :]
@@ -134,7 +141,8 @@ def _check_books(tables: list[tuple[str, dict[str, Any]]], report: Report) -> No
                     f"the alert book of chat {chat} holds {len(docs)} documents"
                 )
                 continue
-            for problem in alert_state.check_book(next(iter(docs.values()))):
+            stored[chat] = book = next(iter(docs.values()))
+            for problem in alert_state.check_book(book):
                 report.problems.append(f"the alert book of chat {chat}: {problem}")
             continue
         for doc in docs.values():
@@ -144,6 +152,9 @@ def _check_books(tables: list[tuple[str, dict[str, Any]]], report: Report) -> No
                     f"the red alert state of {doc.get('key')!r} is in {name}, not in its "
                     "chat's alert book: the sweep would never remind it"
                 )
+    for chat, found in sorted(rows.items()):
+        for problem in alert_state.check_rows(stored.get(chat), found):
+            report.problems.append(f"the alert book of chat {chat}: {problem}")
     if books:
         report.lines.append(f"alert books: {books} checked")
 

@@ -63,7 +63,6 @@ __all__ = [
     "StoreStats",
     "copy_json",
     "follows_appends",
-    "member_json",
 ]
 
 _LOGGER = logging.getLogger(__name__)
@@ -118,11 +117,6 @@ def _dump(name: str, docs: Mapping[str, Any]) -> bytes:
     except TypeError as exc:  # orjson.JSONEncodeError is a TypeError
         cause = exc.__cause__ or exc
         raise TypeError(f"table {name!r}: {cause}") from exc
-
-
-def member_json(name: str, key: str, value: Any) -> bytes:
-    """`"key":value` as the table's body spells that member of an object (`Database.splice`)."""
-    return _dump(name, {key: value})[1:-1]
 
 
 def _spliced(body: bytes, at: int, length: int, new: bytes) -> bytes:
@@ -700,28 +694,6 @@ class Database:
         if entry is None or entry.body != body:
             self._change(name, body)
             self._remember(name, _Entry(docs, body, last_id=1))
-
-    def splice(self, name: str, docs: Docs, old: bytes, new: bytes) -> bool:
-        """Store `docs` (handed over) as table `name` when they are its cached documents with
-        one member of one object changed, `old` and `new` being that member's JSON before
-        and after (`member_json`): the new body is the stored one with `old`, found exactly
-        once, replaced by `new`, which is what dumping `docs` gives, byte for byte, without
-        dumping the rest (a `/kpi set` on a red KPI changes one state of a chat's 30 KB
-        alert book). Found once, it is that member, whose JSON the stored body holds.
-        False, writing nothing, when `old` is not found exactly once or the table is not
-        stored: then the caller `edit`s."""
-        entry = self._entry(name)
-        if entry is None:
-            return False
-        body = entry.body
-        at = body.find(old)
-        if at < 0 or body.find(old, at + 1) >= 0:
-            return False
-        if new != old:
-            body = _spliced(body, at, len(old), new)
-            self._change(name, body)
-            self._remember(name, _Entry(docs, body))
-        return True
 
     def prepare(
         self,

@@ -33,7 +33,7 @@ __all__ = ["BACKUP_DIR", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "open_databa
 
 _LOGGER = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 BACKUP_DIR: Final = "legacy-backup"
 
 Migration = Callable[[Database], None]
@@ -110,6 +110,13 @@ def _v3_alert_books(db: Database) -> None:
         db.put_table(f"abook:{chat}", {1: copy_json(book)})
 
 
+def _v4_red_rows(db: Database) -> None:
+    """Version 4: a red KPI's state may be in a row of its own (`ared:<chat>:<kpi>`) that
+    overrides its chat's alert book, where the book says so (`rows`). Older stores have
+    none, so nothing moves; the version is recorded so that an older scorecard-bot
+    refuses the store rather than read the book's older copies of those states."""
+
+
 def _bucket_order(name: str) -> tuple[str, int]:
     """`al:<chat>:<n>` sorted by chat, then bucket number."""
     chat, _, bucket = name.rpartition(":")
@@ -117,7 +124,11 @@ def _bucket_order(name: str) -> tuple[str, int]:
 
 
 #: version produced → migration from the version before it.
-MIGRATIONS: Final[dict[int, Migration]] = {2: _v2_small_shards, 3: _v3_alert_books}
+MIGRATIONS: Final[dict[int, Migration]] = {
+    2: _v2_small_shards,
+    3: _v3_alert_books,
+    4: _v4_red_rows,
+}
 
 
 def migrate(db: Database) -> list[int]:

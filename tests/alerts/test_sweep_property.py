@@ -8,8 +8,9 @@ queues on a second store given the same commands; and every stored summary equal
 built afresh. A write path that left a summary behind is caught. The second store also
 writes each change of a chat's alert book at once (no `AlertRepo.batch`) and its sweep
 judges red reminders on models only (never `_remind_on_docs`): both end with the same
-states, waiting alerts and sent marks, byte for byte as stored (a part absent in one is
-absent in the other: `group=0` sends a reminder at once), and the same alert log."""
+waiting alerts and sent marks, byte for byte as stored (a part absent in one is absent
+in the other: `group=0` sends a reminder at once), the same red states byte for byte as
+they stand (a row may hold one in a store, the book in the other), and the same log."""
 
 from __future__ import annotations
 
@@ -145,10 +146,13 @@ def _alerts_agree(bot: Core, full: Core) -> None:
     for chat in (f"console:{c}" for c in CHATS):
         name = f"{alert_state.BOOK}{chat}"
         books = [dict(first_doc(core.store.db, name) or {}) for core in (bot, full)]
-        for part in ("states", "queued", "sent"):  # as stored, byte for byte (or absent)
+        for part in ("queued", "sent"):  # as stored, byte for byte (or absent)
             one_part, other_part = (orjson.dumps(book.get(part, "absent")) for book in books)
             assert one_part == other_part, f"{part} of {chat}'s book"
         one, other = bot.store.alerts, full.store.alerts
+        # as they stand, byte for byte: in the book or its rows, as each store wrote them
+        red = [orjson.dumps(repo.red_docs(chat)) for repo in (one, other)]
+        assert red[0] == red[1], f"red states of {chat}"
         assert one.states(chat) == other.states(chat), f"states of {chat}"
         assert one.batcher(chat) == other.batcher(chat), f"waiting alerts of {chat}"
         assert one.sent_marks(chat) == other.sent_marks(chat), f"sent marks of {chat}"

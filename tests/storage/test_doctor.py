@@ -12,6 +12,7 @@ from bot.cli import main
 from scoring.alert_rules import AlertState
 from scoring.models import Kpi, Measurement, Status
 from storage import open_store
+from storage.alert_state import RED
 from storage.migrations import SCHEMA_VERSION
 from storage.port import Batch
 from storage.sqlite import SqliteBackend
@@ -115,11 +116,61 @@ def test_doctor_checks_each_alert_book(tmp_path: Path, capsys: pytest.CaptureFix
     )
 
 
+def test_doctor_checks_each_red_state_row_against_its_book(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = open_store(tmp_path)
+    for kpi, value in (("cac", 1), ("roas", 1), ("cac", 2), ("cac", 3)):  # the last: a row
+        state = AlertState(kpi=kpi, status=Status.RED, value=value, performance=0.1, reading_at=AT)
+        store.alerts.put_state("console:c", state, test=False)
+    assert store.db.table_names(RED) == {f"{RED}console:c:cac"}
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 0
+    capsys.readouterr()
+    store = open_store(tmp_path)
+    book = dict(store.db.docs("abook:console:c")["1"])
+    row = dict(store.db.docs(f"{RED}console:c:cac")["1"])
+    green = {**row, "state": {**row["state"], "status": "green"}}
+    store.db.put_table(f"{RED}console:c:roas", {1: row})
+    store.db.put_table(f"{RED}console:c:cpc", {1: row})
+    store.db.put_table(f"{RED}console:c:cac", {1: green})
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 1
+    where = "PROBLEM: the alert book of chat console:c: the red state row of"
+    assert capsys.readouterr().out.splitlines()[-3:] == [
+        f"{where} 'cac' is green, not red",
+        f"{where} 'cpc' is there, but the KPI is not red in the book",
+        f"{where} 'roas' is 'cac''s",
+    ]
+    store = open_store(tmp_path)
+    store.db.put_table("abook:console:c", {1: {k: v for k, v in book.items() if k != "rows"}})
+    store.db.put_table(f"{RED}console:c:cac", {1: {"state": 1}})
+    store.db.drop_table(f"{RED}console:c:roas")
+    store.db.drop_table(f"{RED}console:c:cpc")
+    store.db.put_table(f"{RED}console:d:cac", {1: row})
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        f"{where} 'cac' is there, but the book does not say rows may exist",
+        "PROBLEM: the alert book of chat console:d: the red state row of 'cac' is there, but "
+        "the book does not say rows may exist",
+    ]
+    store = open_store(tmp_path)
+    store.db.put_table("abook:console:c", {1: book})
+    store.db.drop_table(f"{RED}console:d:cac")
+    store.close()
+    assert main(["doctor", "--data", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"{where} 'cac' does not parse (ValidationError)"
+    )
+
+
 @pytest.mark.parametrize(
     ("book", "problem"),
     [
         ({"states": ["cac"]}, "states are not an object (list)"),
         ({"states": "cac"}, "states are not an object (str)"),
+        ({"rows": 1}, "rows is not true (1)"),
         (["states"], "not a document (list)"),
         (5, "not a document (int)"),
     ],

@@ -136,12 +136,17 @@ def _v2_alert_tables() -> Tables:
     }
 
 
-def test_migration_3_gathers_each_chats_alerts_into_one_book() -> None:
+def test_migration_3_gathers_each_chats_alerts_into_one_book(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     tables = _v2_alert_tables()
     backend = MemoryBackend()
     backend.commit(Batch({n: orjson.dumps(d) for n, d in tables.items()}, schema=2))
     db = Database(backend)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 3)
     assert migrate(db) == [3]
+    monkeypatch.undo()
+    assert migrate(db) == list(range(4, SCHEMA_VERSION + 1))
     names = db.table_names()
     assert not any(n.startswith("albatch:") for n in names)
     assert {n for n in names if n.startswith("abook:")} == {"abook:c"}
@@ -170,6 +175,36 @@ def test_migration_3_gathers_each_chats_alerts_into_one_book() -> None:
     assert store.alerts.jobstate("d").last_fire == {"digest": datetime(2026, 11, 4, 9, tzinfo=UTC)}
     assert [t.kpi for t in store.alerts.recent_log("c")] == ["k1"]
     assert check_book(dict(next(iter(db.docs("abook:c").values())))) == []
+
+
+# --------------------------------------------------------------------------- migration 4
+
+
+def test_migration_4_leaves_every_table_as_it_was_and_older_code_refuses_the_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Schema 4 lets a row override a red state of the book (the book says so): schema 3
+    stores have none, so nothing moves; the recorded version makes an older scorecard-bot,
+    which would read the book's older copies of those states, refuse the store."""
+    tables = _v2_alert_tables()
+    backend = MemoryBackend()
+    backend.commit(Batch({n: orjson.dumps(d) for n, d in tables.items()}, schema=2))
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 3)
+    assert migrate(Database(backend)) == [3]
+    before = {name: backend.load(name) for name in backend.names()}
+    monkeypatch.undo()
+    assert migrate(Database(backend)) == [4]
+    assert backend.schema_version() == 4
+    assert {name: backend.load(name) for name in backend.names()} == before
+    store = Store(Database(backend))
+    store.alerts.put_state("c", _stored_state(1).state.model_copy(update={"value": 7}), test=False)
+    store.alerts.put_state("c", _stored_state(1).state.model_copy(update={"value": 8}), test=False)
+    store.db.flush()
+    assert store.db.table_names("ared:") == {"ared:c:k1"}  # a row the older code would miss
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 3)
+    with pytest.raises(SchemaTooNew, match="Upgrade scorecard-bot"):
+        migrate(Database(backend))
+    assert backend.schema_version() == 4
 
 
 def _stored_state(n: int) -> StoredState:

@@ -11,7 +11,7 @@ import pytest
 from scoring.alert_rules import AlertState, Transition
 from scoring.models import Status
 from storage import Store, open_store
-from storage.alert_state import BOOK, LOG_SIZE, StoredState
+from storage.alert_state import BOOK, LOG_SIZE, RED, StoredState
 from storage.base import to_doc
 from storage.outbox import OutboxEntry
 
@@ -118,6 +118,60 @@ def test_a_red_state_lives_in_the_book_and_leaves_it_when_no_longer_red() -> Non
     store.alerts.drop_state("c", "a")
     assert store.alerts.state("c", "a") is None
     assert {s.state.kpi for s in store.alerts.states("c")} == {"b", "c"}
+
+
+def _red(store: Store, kpi: str, value: float) -> None:
+    store.alerts.put_state("c", _state(kpi, Status.RED, value), test=False)
+
+
+def _values(store: Store) -> dict[str, float]:
+    """The red states' values as they stand (rows over the book)."""
+    return {kpi: doc["state"]["value"] for kpi, doc in store.alerts.red_docs("c")}
+
+
+def test_a_red_state_changed_alone_is_a_row_over_the_book_folded_in_at_its_next_write() -> None:
+    store = open_store(None)
+    _red(store, "a", 1)
+    _red(store, "b", 1)
+    assert "rows" not in _book(store) and store.db.table_names(RED) == set()
+    _red(store, "a", 2)
+    assert _book(store)["rows"] is True, "the book says rows may now exist"
+    assert store.db.table_names(RED) == set()
+    changes = store.db.changes
+    _red(store, "a", 3)
+    assert store.db.changes == changes + 1 and store.db.table_names(RED) == {f"{RED}c:a"}
+    assert _book(store)["states"]["a"]["state"]["value"] == 2, "the book's copy, overridden"
+    assert _values(store) == {"a": 3, "b": 1}
+    assert store.alerts.state("c", "a") == StoredState(_state("a", Status.RED, 3), False)
+    assert store.alerts.state_doc("c", "a") == (to_doc(_state("a", Status.RED, 3)), False)
+    assert [s.state.value for s in store.alerts.states("c", status=Status.RED)] == [3, 1]
+    _red(store, "a", 3)
+    assert store.db.changes == changes + 1, "unchanged: nothing written"
+    book = _book(store)
+    with store.alerts.batch():  # red states changed alone: their rows when the block ends
+        _red(store, "b", 4)
+        assert _values(store) == {"a": 3, "b": 4}
+        assert store.db.changes == changes + 1
+    assert store.db.table_names(RED) == {f"{RED}c:a", f"{RED}c:b"} and _book(store) == book
+    with pytest.raises(RuntimeError), store.alerts.batch():
+        _red(store, "a", 5)
+        raise RuntimeError("boom")
+    assert _values(store) == {"a": 3, "b": 4}, "a failed block writes no row"
+    store.alerts.save_sent_marks("c", {"stale:a": "d"})  # any other write folds them in
+    assert store.db.table_names(RED) == set() and "rows" not in _book(store)
+    assert {k: d["state"]["value"] for k, d in _book(store)["states"].items()} == {"a": 3, "b": 4}
+    _red(store, "a", 6)
+    _red(store, "b", 7)
+    changes = store.db.changes
+    with store.alerts.batch():  # a row, and a log entry: the book once, the rows folded in
+        _red(store, "a", 8)
+        store.alerts.log_docs("c", [{"kpi": "a"}])
+    assert store.db.changes == changes + 2, "the book, and the row it drops"
+    assert store.db.table_names(RED) == set() and "rows" not in _book(store)
+    assert _values(store) == {"a": 8, "b": 7}
+    store.alerts.put_state("c", _state("b", Status.GREEN, 9), test=False)
+    store.alerts.drop_state("c", "a")
+    assert _values(store) == {} and store.db.table_names(RED) == set()
 
 
 def _reminded(store: Store, n: int) -> None:
