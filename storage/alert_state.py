@@ -74,6 +74,7 @@ __all__ = [
     "check_book",
     "check_rows",
     "reminder_due",
+    "row_name",
     "row_of",
     "stored_state",
 ]
@@ -232,7 +233,7 @@ class AlertRepo:
             self._write(chat, book.doc, rowed=book.rowed, flag=book.flag)
         elif book.rows:
             for kpi, entry in book.rows.items():
-                self._db.put_single(f"{RED}{chat}:{kpi}", entry)
+                self._db.put_single(row_name(chat, kpi), entry)
 
     def _open(self, chat: str) -> _Held | None:
         """The chat's book as changed in the running `batch()` (None: not changed in it)."""
@@ -268,9 +269,9 @@ class AlertRepo:
     def _overridden(self, chat: str, book: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
         """Stored `book`'s states, each KPI's row (one query for the chat's rows) in place
         of the book's copy, in book order."""
-        self._db.prefetch(f"{RED}{chat}:")
+        self._db.prefetch(row_name(chat))
         return {
-            kpi: first_doc(self._db, f"{RED}{chat}:{kpi}") or entry
+            kpi: first_doc(self._db, row_name(chat, kpi)) or entry
             for kpi, entry in (book.get("states") or _EMPTY_BOOK).items()
         }
 
@@ -287,7 +288,7 @@ class AlertRepo:
         book = self._book(chat)
         entry = (book.get("states") or _EMPTY_BOOK).get(kpi)
         if entry is not None and book.get(_ROWS):
-            return first_doc(self._db, f"{RED}{chat}:{kpi}") or entry
+            return first_doc(self._db, row_name(chat, kpi)) or entry
         return entry
 
     def _update(
@@ -324,7 +325,7 @@ class AlertRepo:
         out to the sealed blocks first)."""
         name = f"{BOOK}{chat}"
         if rowed:
-            for row in sorted(self._db.table_names(f"{RED}{chat}:")):
+            for row in sorted(self._db.table_names(row_name(chat))):
                 self._db.drop_table(row)
         log = doc.get("log")
         if log and len(log) >= _LOG_BLOCK:
@@ -474,7 +475,7 @@ class AlertRepo:
         if holding is None:
             if not self._book(chat).get(_ROWS):
                 return False
-            self._db.put_single(f"{RED}{chat}:{kpi}", doc)
+            self._db.put_single(row_name(chat, kpi), doc)
             return True
         held = holding[chat]  # `put_state_doc` read the book
         if not held.rowed or held.changed:
@@ -754,6 +755,12 @@ def check_book(doc: object) -> list[str]:
         except (ValueError, TypeError) as exc:
             problems.append(f"{part} do not parse ({type(exc).__name__})")
     return problems
+
+
+def row_name(chat: str, kpi: str = "") -> str:
+    """The name of `kpi`'s red state row in `chat` (`row_of` reads it back); with no `kpi`,
+    the prefix every row of the chat's starts with."""
+    return f"{RED}{chat}:{kpi}"
 
 
 def row_of(name: str) -> tuple[str, str]:
