@@ -486,9 +486,7 @@ def _raw_commits(
         took.append(wall * 1000)
         if clock is not None and split is not None:
             cpu, delay = time.thread_time() - cpu, clock.delay() - delay
-            split.append(
-                {"wall": wall * 1000, "run_delay": delay * 1000, "loop_cpu": cpu * 1000}
-            )
+            split.append({"wall": wall * 1000, "run_delay": delay * 1000, "loop_cpu": cpu * 1000})
     con.close()
     return took
 
@@ -575,9 +573,7 @@ class _WriteProbe:
 
     def _checkpointing(self, start: float, end: float) -> float:
         """Seconds of [start, end] a background checkpoint ran."""
-        return sum(
-            max(0.0, min(end, b) - max(start, a)) for a, b in self._checkpoints[-3:]
-        )
+        return sum(max(0.0, min(end, b) - max(start, a)) for a, b in self._checkpoints[-3:])
 
     def _timed_commit(self, batch: Batch) -> None:
         """On the writer thread: its wall time, CPU and run delay in the backend's commit."""

@@ -143,8 +143,6 @@ class StoreOutbox:
         return queued
 
 
-
-
 class Delivery:
     """The outbox worker: one task, one lane per chat with something due."""
 

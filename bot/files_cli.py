@@ -96,12 +96,15 @@ async def import_file(
             if answer.strip().casefold() not in ("y", "yes"):
                 out.write("Nothing was changed.\n")
                 return 1
-        with core.store.atomic(), core.store.audited(
-            args.chat,
-            actor_id="cli:import",
-            actor="scorecard-bot import",
-            command=f"scorecard-bot import {args.file.name}"[:300],
-            at=core.ctx.clock(),
+        with (
+            core.store.atomic(),
+            core.store.audited(
+                args.chat,
+                actor_id="cli:import",
+                actor="scorecard-bot import",
+                command=f"scorecard-bot import {args.file.name}"[:300],
+                at=core.ctx.clock(),
+            ),
         ):
             written = exchange.apply_import(core.ctx, args.chat, plan)
         await core.store.commit()

@@ -110,9 +110,7 @@ def _places(ctx: Context, chat: str) -> dict[str, str]:
     return places
 
 
-def figures(
-    value: float, target: float, unit: str, low: float | None, high: float | None
-) -> str:
+def figures(value: float, target: float, unit: str, low: float | None, high: float | None) -> str:
     """`52 vs target 100`, or `55 vs range 30–50` for a range KPI (never its stored middle)."""
     goal = (
         f"range {render.span(low, high, unit)}"

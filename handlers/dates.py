@@ -353,11 +353,16 @@ def looks_like_date(raw: str) -> bool:
     """True for tokens that are meant as a date (so a bad one gets a date error)."""
     # anything shaped like a date, so a wrong one gets a date error instead of becoming a note
     shaped = re.fullmatch(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}", raw.strip())
-    return bool(shaped) or _day_dot_month(raw) is not None or raw.casefold() in (
-        "today",
-        "yesterday",
-        "сегодня",
-        "вчера",
+    return (
+        bool(shaped)
+        or _day_dot_month(raw) is not None
+        or raw.casefold()
+        in (
+            "today",
+            "yesterday",
+            "сегодня",
+            "вчера",
+        )
     )
 
 

@@ -139,9 +139,7 @@ def apply_import(ctx: Context, chat: str, plan: Plan) -> int:
     )
     for item in krs:  # a check-in moves `current`; the file's value wins
         store.okrs.put_key_result(chat, item)
-    written += _put_each(
-        changed("initiatives"), lambda item: store.initiatives.put(chat, item)
-    )
+    written += _put_each(changed("initiatives"), lambda item: store.initiatives.put(chat, item))
     written += _add_missing(
         changed("progress"),
         lambda item: item.initiative,
@@ -149,9 +147,7 @@ def apply_import(ctx: Context, chat: str, plan: Plan) -> int:
         lambda item: store.initiatives.log(chat, item),
     )
     written += _put_each(changed("funnels"), lambda item: store.funnels.put(chat, item))
-    written += _put_each(
-        changed("journeys"), lambda item: store.funnels.put_journey(chat, item)
-    )
+    written += _put_each(changed("journeys"), lambda item: store.funnels.put_journey(chat, item))
     return written
 
 

@@ -53,5 +53,3 @@ class CycleFormatError(ScoringError):
 
 class CadenceFormatError(ScoringError):
     """A cadence string that is not like 4/month."""
-
-

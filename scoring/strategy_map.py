@@ -214,9 +214,7 @@ def _ordered(layers: tuple[tuple[str, ...], ...], links: Pairs) -> tuple[tuple[s
     return tuple(tuple(layer) for layer in _transpose(best, links, best_cost))
 
 
-def _transpose(
-    layers: list[list[str]], links: Pairs, cost: tuple[int, float]
-) -> list[list[str]]:
+def _transpose(layers: list[list[str]], links: Pairs, cost: tuple[int, float]) -> list[list[str]]:
     """Swap neighbours inside a layer while that lowers the cost (a finishing pass).
 
     Each swap is judged by what it changes (`_Swaps`), not by counting the whole map again:

@@ -143,8 +143,7 @@ async def test_removing_a_kpi_a_funnel_or_journey_lists_warns_and_deleting_says_
     )
     assert "   ⚪ a1: removed; /kpi restore a1" in await chat.ok("/journey cx")
     assert await chat.ok("/kpi remove a1 confirm") == (
-        "Deleted A1 (a1) for good. Funnel mkt and journey cx still list it, "
-        "shown as deleted."
+        "Deleted A1 (a1) for good. Funnel mkt and journey cx still list it, shown as deleted."
     )
     assert await chat.ok("/funnel mkt") == (
         "Mkt (mkt) · 2026-11 so far (21 of 30 days), vs 2026-10\n"

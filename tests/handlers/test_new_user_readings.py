@@ -39,9 +39,12 @@ async def test_a_percent_sign_typed_apart_from_the_number_belongs_to_it(chat: Fa
     """`target=5 %` (a space before %, as Russians and Danes type it) put the `%` into the
     KPI's name, and `/okr checkin … 66 % после опроса` kept `%` in the check-in's note.
     (trust10: the `%` also makes the unit-less KPI a `%` KPI, and the reply says so.)"""
-    assert await chat.ok(
-        '/kpi add ctr "Click-through rate" target=5 % baseline=2 perspective=customers'
-    ) == "Saved KPI Click-through rate (ctr): target=5, baseline=2, unit=% (from the % after 5)."
+    assert (
+        await chat.ok(
+            '/kpi add ctr "Click-through rate" target=5 % baseline=2 perspective=customers'
+        )
+        == "Saved KPI Click-through rate (ctr): target=5, baseline=2, unit=% (from the % after 5)."
+    )
     assert await chat.ok("/kpi set ctr 3,5 % после рассылки") == (
         "Saved Click-through rate = 3.5% (🟡 yellow, progress 50%)."
     )
@@ -161,9 +164,12 @@ async def test_an_add_reply_shows_numbers_as_they_were_read(chat: FakeChat) -> N
     """`/kpi add … target=1.000` replied "Saved KPI …" without the target, hiding that 1 was
     stored, and `/kpi edit … staged=2026-12-31:1.000` echoed the stage as typed: both replies
     now show each number (and each date) as it was read, as `/kpi edit` does for a target."""
-    assert await chat.ok(
-        '/kpi add reach "Reach" target=1.000 baseline=5,5 k owner=anna perspective=customers'
-    ) == "Saved KPI Reach (reach): target=1, baseline=5 500."
+    assert (
+        await chat.ok(
+            '/kpi add reach "Reach" target=1.000 baseline=5,5 k owner=anna perspective=customers'
+        )
+        == "Saved KPI Reach (reach): target=1, baseline=5 500."
+    )
     assert await chat.ok(
         "/kpi edit reach target=12 000 baseline=0 direction=up due=30.09.2027 "
         "from=01.10.2026 staged=2026-12-31:1.000,2027Q2:11.000 weight=1,5"

@@ -147,9 +147,10 @@ async def test_dated_target_mistakes_get_one_line(chat: FakeChat) -> None:
         "2026Q4, a half like 2026H1 or a year like 2026."
     )
     for field in ("due=1999-12-31", "staged=1999-12-31:1.5"):  # days to come: no "to today"
-        assert await chat.error(
-            f'/kpi add f "F" baseline=1 target=2 {field} perspective=finance'
-        ) == "'1999-12-31' is out of range: dates go from 2000-01-01 on."
+        assert (
+            await chat.error(f'/kpi add f "F" baseline=1 target=2 {field} perspective=finance')
+            == "'1999-12-31' is out of range: dates go from 2000-01-01 on."
+        )
     assert "agg=often is not allowed" in await chat.error(
         '/kpi add f "F" baseline=1 target=2 agg=often perspective=finance'
     )

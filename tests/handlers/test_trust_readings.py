@@ -50,11 +50,11 @@ async def test_a_word_beside_a_name_option_is_refused_not_taken_for_the_name(
     without a target it suggested `/kpi add y "%" target=100`: `/kpi add` takes its name
     once, in quotes after the key or as `name=`, and refuses words beside the option."""
     assert await chat.error("/kpi add y name=2026 % target=5 perspective=customers") == (
-        'Unexpected words: %. Give the KPI name once, in quotes after the key or as name= (in '
+        "Unexpected words: %. Give the KPI name once, in quotes after the key or as name= (in "
         'quotes if it has spaces: name="…"). Nothing was saved.'
     )
     assert await chat.error('/kpi add y "Leads" name=Other target=5') == (
-        'Unexpected words: Leads. Give the KPI name once, in quotes after the key or as name= '
+        "Unexpected words: Leads. Give the KPI name once, in quotes after the key or as name= "
         '(in quotes if it has spaces: name="…"). Nothing was saved.'
     )
     assert (await chat.error("/kpi y")).startswith("No KPI 'y'")
@@ -141,9 +141,7 @@ async def test_danish_i_fredags_is_last_friday_and_paa_fredag_the_coming_one(
     assert await chat.error("/kpi set leads 7 på fredag") == (
         "2026-11-27 is in the future; values are recorded for today or earlier."
     )
-    assert await chat.ok("/kpi set leads 8 morgen") == (
-        "Saved Leads = 8 (🔴 red, progress 0%)."
-    )
+    assert await chat.ok("/kpi set leads 8 morgen") == ("Saved Leads = 8 (🔴 red, progress 0%).")
     assert "efter kampagnen" in await chat.ok("/kpi history leads")
 
 

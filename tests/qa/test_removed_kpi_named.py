@@ -6,7 +6,7 @@ from tests.support import FakeChat
 
 
 async def test_a_removed_kpi_says_how_to_bring_it_back_and_nothing_changes(chat: FakeChat) -> None:
-    """"No KPI 'cac'" right after removing cac read as if its history were gone."""
+    """ "No KPI 'cac'" right after removing cac read as if its history were gone."""
     await chat.ok('/kpi add cac "CAC" baseline=120 target=80 perspective=finance')
     await chat.ok("/kpi set cac 100")
     await chat.ok("/kpi remove cac")

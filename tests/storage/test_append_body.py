@@ -107,8 +107,6 @@ def test_the_property_catches_a_splice_that_drops_a_document(
     monkeypatch.setattr(Database, "_append", lossy)
     # derandomized: a fixed search, so the planted bug is found every run (40 random
     # examples once missed it and failed the suite)
-    unshrunk = settings(
-        max_examples=60, deadline=None, phases=[Phase.generate], derandomize=True
-    )
+    unshrunk = settings(max_examples=60, deadline=None, phases=[Phase.generate], derandomize=True)
     with pytest.raises(AssertionError):
         unshrunk(given(_ACTIONS)(_check))()
