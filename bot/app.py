@@ -67,10 +67,9 @@ class Core:
         at = self.ctx.clock() + timedelta(seconds=wait)
         try:
             with self.store.atomic():
-                outbox.put_doc(encode_reply(reply, sent), key=key)
-                repo = self.store.outbox
-                [entry] = [e for e in repo.pending(to.key) if e.key == key]
-                repo.mark_retry(to.key, entry.id, error=why, next_at=at)
+                entry_id = outbox.queue_doc(encode_reply(reply, sent), key=key)
+                assert entry_id is not None  # a key drawn at random is new
+                self.store.outbox.mark_retry(to.key, entry_id, error=why, next_at=at)
             await self.store.commit()
         except StoreError:
             _LOGGER.exception("could not keep a reply for later", extra=log_fields(to.platform))

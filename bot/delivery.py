@@ -110,11 +110,15 @@ class StoreOutbox:
 
     def put_doc(self, body: dict[str, Any], *, key: str) -> bool:
         """`put` of the reply `body` stands for (`encode_reply`'s form, stored uncopied)."""
+        return self.queue_doc(body, key=key) is not None
+
+    def queue_doc(self, body: dict[str, Any], *, key: str) -> str | None:
+        """`put_doc`, answering the stored entry's id (None: `key` was queued before)."""
         to = body.get("to")
         if to is None:
             raise ValueError("an outbox message needs reply.to")
         platform = to["platform"]
-        entry = self._store.outbox.put(
+        entry_id = self._store.outbox.put(
             chat=f"{platform}:{to['chat_id']}",
             platform=platform,
             kind=body["kind"],
@@ -123,9 +127,9 @@ class StoreOutbox:
             summary=_summary(body),
             now=self._clock(),
         )
-        if entry is not None:
+        if entry_id is not None:
             self._queued = True
-        return entry is not None
+        return entry_id
 
     def wake_at(self, chat: str, when: datetime) -> None:
         """Remember the earliest flush wanted for `chat`, for after the commit."""
