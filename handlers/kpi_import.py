@@ -80,11 +80,10 @@ class _Reader:
             raise UsageError("needs a key and a value")
         kpi = _not_calculated(self.kpi(fields[0]))
         # the value and its unit are read as `/kpi set` reads them (`42 €`, `42€`, `€ 42`)
-        words = fields if len(fields) == 2 else unit_left_out(tuple(fields), kpi.unit)
+        words = unit_left_out(tuple(fields), kpi.unit)
         raw, nxt = take_number_tokens(words, 1)
         value = parse_unit_value(raw, kpi.key, kpi.name, kpi.unit)
-        if nxt < len(words):  # another currency's sign after the value is refused
-            words_after_value(raw, value, words[nxt:], kpi.key, kpi.name, kpi.unit)
+        words_after_value(raw, value, words[nxt:], kpi.key, kpi.name, kpi.unit)
         self.raw = raw
         rest = tuple(words[nxt:])
         found = self._days.get(rest)

@@ -55,11 +55,10 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
     if kpi.formula:
         raise _calculated(kpi)
-    args = cmd.args if len(cmd.args) == 2 else unit_left_out(cmd.args, kpi.unit)
+    args = unit_left_out(cmd.args, kpi.unit)
     raw, nxt = take_number(args, 1)
     value = parse_unit_value(raw, kpi.key, kpi.name, kpi.unit)
-    if nxt < len(args):  # a word after the value: another currency's sign is refused
-        words_after_value(raw, value, args[nxt:], kpi.key, kpi.name, kpi.unit)
+    words_after_value(raw, value, args[nxt:], kpi.key, kpi.name, kpi.unit)
     zone = zone_of(ctx, chat)  # read once per command
     now = ctx.clock().astimezone(zone)
     today = now.date()

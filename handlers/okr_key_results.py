@@ -166,14 +166,14 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         kr = _follow_kpi(cmd, ctx, kr)
         value, nxt = kr.current if kr.current is not None else kr.start, 1
     else:
-        if len(positional) > 2:  # `15 € after the campaign`: the unit is no note
-            positional = list(unit_left_out(tuple(positional), kr.unit))
+        # `15 € after the campaign`: the unit is no note; `400 $` on a € key result is
+        # refused, as /kpi set does
+        positional = list(unit_left_out(tuple(positional), kr.unit))
         raw, nxt = take_number_tokens(positional, 1)
         value = parse_unit_value(raw, kr.key, kr.name, kr.unit, edit="/okr kr edit")
-        if nxt < len(positional):  # `400 $` on a € key result: refused, as /kpi set does
-            words_after_value(
-                raw, value, positional[nxt:], kr.key, kr.name, kr.unit, edit="/okr kr edit"
-            )
+        words_after_value(
+            raw, value, positional[nxt:], kr.key, kr.name, kr.unit, edit="/okr kr edit"
+        )
         reading = dot_reading(raw, value, known)  # `14.000`, as /kpi set says it
     confidence = None
     if "confidence" in options:

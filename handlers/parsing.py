@@ -419,7 +419,10 @@ def unit_left_out(words: tuple[str, ...], unit: str) -> tuple[str, ...]:
     """`words` (a key, its value, more), more than two, without the value's own `unit` right
     before or after it (`$ 95`, `95 $ 2026-11-20`, `14 000 visits`): a unit is no note, and a
     date after it still counts (`/kpi set`, `/okr checkin`). A `%` after the unit (`40 € %`,
-    `40€ %`) joins the value, as in `40%€`: it was kept as the note, with a date after it."""
+    `40€ %`) joins the value, as in `40%€`: it was kept as the note, with a date after it.
+    Two words or fewer are answered as they are (the common set: a key and a value)."""
+    if len(words) < 3:
+        return words
     if unit and words[1].casefold() == unit.casefold():
         return (words[0], *words[2:])
     other = _percent_joins(unit)
@@ -471,7 +474,10 @@ def words_after_value(
     """Refuse a value the words `rest` right after it (at least one) say is not what was
     read: another currency's sign (`other_currency`), or a second, smaller part of a time
     (`3 min 20 s` on a KPI counted in min was saved as 3 min with the note "20 s"). The one
-    check of `/kpi set`, `/okr checkin` and a `/kpi import` line."""
+    check of `/kpi set`, `/okr checkin` and a `/kpi import` line; no words: nothing to
+    check (the common set)."""
+    if not rest:
+        return
     other_currency(raw, rest[0], key, name, unit, edit=edit)
     size = _TIME_UNITS.get(unit.casefold())
     part = _TIME_PART.fullmatch(rest[0]) if size is not None else None
