@@ -225,10 +225,10 @@ def chat_to(chat: str) -> dict[str, str | None]:
     return {"platform": platform, "chat_id": chat_id, "thread_id": None}
 
 
-def has_channels(settings: AlertSettings, chat: str) -> bool:
-    """Whether the scorecard's alerts go anywhere (`channels` is not empty), without
-    building its own chat's ChatRef when they go there."""
-    return settings.channels is None or bool(channels(settings, chat))
+def has_channels(settings: AlertSettings) -> bool:
+    """Whether the scorecard's alerts go anywhere (`channels` is not empty: `/alerts off`
+    stores none), read off the settings without building a ChatRef for each."""
+    return settings.channels is None or len(settings.channels) > 0
 
 
 def channels(settings: AlertSettings, chat: str) -> list[ChatRef]:

@@ -251,7 +251,7 @@ def _remind_on_docs(
         steps.append(answer)
     states = {key: state for key, (state, _) in zip(readings, steps, strict=True)}
     log = [reminder for _, reminder in steps]
-    if not has_channels(settings, chat):  # `/alerts off`: the log still shows what would go
+    if not has_channels(settings):  # `/alerts off`: the log still shows what would go
         stored = ctx.store.alerts.put_reminders(chat, states, log, [])
         return (len(steps), False) if stored else None
     grouped = now + settings.policy.group_window
