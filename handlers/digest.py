@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import time
 
 from handlers.chart_specs import draw_requested
@@ -14,6 +13,7 @@ from scoring.schedule import (
     EVERY_WEEKDAY,
     WEEKDAY_NAMES,
     Schedule,
+    read_clock,
     weekday_names,
     weekdays_from_names,
 )
@@ -26,7 +26,6 @@ _DAY_NAMES = {
 }
 _EVERY_DAY = {"day", "daily", "everyday", "*"}
 _WORKDAYS = {"weekday", "weekdays", "workday", "workdays"}
-_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(am|pm)?$")
 
 
 @command("digest", usage="/digest", example="/digest")
@@ -101,18 +100,17 @@ def parse_days(words: list[str]) -> frozenset[int]:
 
 
 def parse_time(raw: str) -> time:
-    """`09:00`, `9:30`, `9`, `9am` or `9:30pm` → a wall-clock time."""
-    match = _TIME.match(raw.strip().casefold())
-    if match is None:
+    """`09:00`, `9:30`, `9.30`, `9`, `9am` or `9:30pm` → a wall-clock time (`read_clock`)."""
+    try:
+        at = read_clock(raw)
+    except ValueError:
+        am_pm = raw.rstrip(".").casefold().endswith("m")
+        raise UsageError(
+            f"'{raw}' is not a time of day: use 00:00–23:59{' (or 1am–12pm)' if am_pm else ''}."
+        ) from None
+    if at is None:
         raise UsageError(f"'{raw}' is not a time: use HH:MM, e.g. 09:00.")
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    if match.group(3):  # 12am is midnight, 12pm noon
-        if not 1 <= hour <= 12 or minute > 59:
-            raise UsageError(f"'{raw}' is not a time of day: use 00:00–23:59 (or 1am–12pm).")
-        hour = hour % 12 + (12 if match.group(3) == "pm" else 0)
-    if hour > 23 or minute > 59:
-        raise UsageError(f"'{raw}' is not a time of day: use 00:00–23:59.")
-    return time(hour, minute)
+    return at
 
 
 def schedule_text(schedule: Schedule) -> str:

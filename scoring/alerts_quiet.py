@@ -19,8 +19,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from scoring.errors import ScoringError
+from scoring.schedule import read_clock
 
-_WINDOW = re.compile(r"^\s*(\d{1,2})(?:[:.](\d{2}))?\s*[-–—]\s*(\d{1,2})(?:[:.](\d{2}))?\s*$")
+_WINDOW = re.compile(r"([^-–—]+)[-–—]([^-–—]+)")
 
 
 class QuietHours(BaseModel):
@@ -41,15 +42,16 @@ class QuietHours(BaseModel):
 
     @classmethod
     def parse(cls, text: str) -> QuietHours:
-        """Read `22:00-08:00` (also `22-8`, `22.00–08.00`); friendly error otherwise."""
-        match = _WINDOW.match(text)
-        if not match:
-            raise ScoringError("quiet.not_a_window", text=text)
-        h1, m1, h2, m2 = match.groups()
+        """Read `22:00-08:00` (also `22-8`, `22.00–08.00`, `10pm-8am`: each end as any
+        time of day is read, `read_clock`); friendly error otherwise."""
+        match = _WINDOW.fullmatch(text)
         try:
-            start, end = time(int(h1), int(m1 or 0)), time(int(h2), int(m2 or 0))
+            ends = None if match is None else [read_clock(end) for end in match.groups()]
         except ValueError as exc:
             raise ScoringError("quiet.impossible_time", text=text) from exc
+        if ends is None or ends[0] is None or ends[1] is None:
+            raise ScoringError("quiet.not_a_window", text=text)
+        start, end = ends
         if start == end:
             raise ScoringError("quiet.starts_at_end", text=text)
         return cls(start=start, end=end)

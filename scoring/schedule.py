@@ -8,6 +8,7 @@ time that does not exist on a spring-forward day fires at the first instant afte
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # 0 is Monday
 EVERY_WEEKDAY = frozenset(range(7))
 EVERY_MONTH = frozenset(range(1, 13))
 _SEARCH_DAYS = 4 * 366  # the longest gap between two fires (a 29 Feb in a leap year)
+_CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?\s*([ap])?(?(3)\.?m\.?)", re.IGNORECASE)
 
 
 class Schedule(BaseModel):
@@ -129,3 +131,17 @@ def weekday_names(weekdays: frozenset[int]) -> str:
         runs[0] = runs.pop() + runs[0]
     names = [[WEEKDAY_NAMES[run[0]], WEEKDAY_NAMES[run[-1]]] for run in runs]
     return ",".join(first if first == last else f"{first}-{last}" for first, last in names)
+
+
+def read_clock(text: str) -> time | None:
+    """A time of day as people type it, wherever they do (`/digest every`, `/alerts quiet`):
+    `9`, `09:00`, `9.30`, `9am`, `9:30 pm`, `12am` (midnight). None when the text is not
+    shaped like one; ValueError when it is but no clock shows it (`25:00`, `13pm`)."""
+    match = _CLOCK.fullmatch(text.strip())
+    if match is None:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    if match.group(3):  # 12am is midnight, 12pm noon; no clock shows 13pm (24 o'clock)
+        pm = match.group(3).casefold() == "p"
+        hour = hour % 12 + (12 if pm else 0) if 1 <= hour <= 12 else 24
+    return time(hour, minute)  # ValueError beyond 23:59
