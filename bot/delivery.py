@@ -36,6 +36,7 @@ from bot.adapters.base import Adapter, DeliveryError, Prepare, drawn
 from bot.logging import log_fields
 from handlers.contract import Clock, Reply
 from storage import Store
+from storage.errors import StoreFailed
 from storage.outbox import OutboxEntry
 
 _LOGGER = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ _LOGGER = logging.getLogger(__name__)
 Sleep = Callable[[float], Coroutine[Any, Any, None]]
 Backoff = Callable[[int], float]
 """Seconds to wait before attempt `n + 1`, given that attempt `n` (1-based) failed."""
+
+
+#: While the store refuses writes (a full disk), the outbox is looked at again this often
+#: (s): each look tries to record what waits to be recorded, and a message is tried only
+#: once its outcome can be saved.
+STORE_RETRY_S = 5.0
 
 
 def default_backoff(attempt: int) -> float:
@@ -178,6 +185,12 @@ class Delivery:
         self._stopping = False
         self._warned: set[str] = set()
         self._prepare = prepare
+        #: What the platform accepted of messages whose record the store refused, by (chat,
+        #: entry id): all of it (None), or the body still to send, its arrived parts
+        #: counted. Never sent again while we run; recorded at the next look.
+        self._unsaved: dict[tuple[str, str], dict[str, Any] | None] = {}
+        #: While the store refuses writes: no lane starts before this instant.
+        self._store_back_at: datetime | None = None
 
     def add_adapter(self, adapter: Adapter) -> None:
         """Deliver `adapter.platform` messages through `adapter` from now on."""
@@ -254,6 +267,8 @@ class Delivery:
     def _start_lanes(self) -> datetime | None:
         """Start a lane for each chat whose next message is due; return the next due time."""
         now = self._clock()
+        if self._store_back_at is not None and now < self._store_back_at:
+            return self._store_back_at  # the store refuses writes: an outcome would be lost
         next_at: datetime | None = None
         for chat in self._repo.pending_chats():
             if chat in self._lanes:
@@ -291,8 +306,12 @@ class Delivery:
                 entry = self._repo.head(chat)
                 if entry is None or entry.next_at > self._clock():
                     return
-                if not await self._send(entry, adapter):
+                go_on = await self._send(entry, adapter)
+                self._store_takes_writes()  # the try's outcome was saved
+                if not go_on:
                     return
+        except StoreFailed as exc:
+            self._store_refuses(exc)
         except Exception:
             _LOGGER.exception("delivery lane failed", extra=log_fields(chat=chat))
         finally:
@@ -301,18 +320,40 @@ class Delivery:
                 del self._lanes[key]
             self._wake.set()
 
+    def _store_refuses(self, exc: StoreFailed) -> None:
+        """An outcome could not be saved: look again in `STORE_RETRY_S`, not at once (the
+        message would be sent again, and again), and say so once."""
+        if self._store_back_at is None:
+            _LOGGER.warning(
+                "outbox: the store refuses writes (%s); delivery waits and tries again "
+                "every %.0f s",
+                exc.cause,
+                STORE_RETRY_S,
+            )
+        self._store_back_at = self._clock() + timedelta(seconds=STORE_RETRY_S)
+
+    def _store_takes_writes(self) -> None:
+        if self._store_back_at is not None:
+            self._store_back_at = None
+            _LOGGER.warning("outbox: the store takes writes again; delivery goes on")
+
     async def _send(self, entry: OutboxEntry, adapter: Adapter) -> bool:
         """Try one message; True when the lane may go on with the next one."""
         chat = entry.chat
+        unsaved = (chat, entry.id) in self._unsaved  # what memory knows, the disk does not
+        body = self._unsaved[(chat, entry.id)] if unsaved else entry.body or {}
+        if body is None:  # it arrived; only its record was lost: record it
+            return await self._delivered(entry)
+        kept = body if unsaved else None  # saved with this try's outcome
         try:
-            reply = decode_reply(entry.body or {})
+            reply = decode_reply(body)
         except Exception as exc:  # a body we cannot read will never get better
             self._repo.mark_failed(chat, entry.id, error=f"unreadable: {exc}", now=self._clock())
             await self._store.commit()
             return True
         # The requested chart is drawn now; without it the message still goes.
         ready = await drawn(self._prepare, reply, _LOGGER, entry.platform, chat)
-        skip = int((entry.body or {}).get(SENT_PARTS, 0))  # arrived at an earlier try
+        skip = int(body.get(SENT_PARTS, 0))  # arrived at an earlier try
         try:
             async with self._slots:
                 if ready is not None:
@@ -320,7 +361,7 @@ class Delivery:
         except DeliveryError as exc:
             # parts that arrived are not sent again: the body says so, with the picture as
             # drawn now (drawn anew, or not at all, it could move the parts counted)
-            done = None
+            done = kept
             if ready is not None and exc.sent_parts > skip:
                 done = encode_reply(ready, exc.sent_parts)
             return await self._failed(entry, str(exc), exc.permanent, exc.retry_after, done)
@@ -328,10 +369,29 @@ class Delivery:
             _LOGGER.exception(
                 "adapter raised outside DeliveryError", extra=log_fields(entry.platform, chat)
             )
-            return await self._failed(entry, f"{type(exc).__name__}: {exc}", False, None)
-        self._repo.mark_delivered(chat, entry.id, self._clock())
-        await self._store.commit()
+            return await self._failed(entry, f"{type(exc).__name__}: {exc}", False, None, kept)
+        return await self._delivered(entry)
+
+    async def _delivered(self, entry: OutboxEntry) -> bool:
+        """Record that the platform accepted `entry`."""
+        self._repo.mark_delivered(entry.chat, entry.id, self._clock())
+        await self._saved(entry, None, arrived=True)
         return True
+
+    async def _saved(
+        self, entry: OutboxEntry, unsent: dict[str, Any] | None, *, arrived: bool = False
+    ) -> None:
+        """Commit the record of a try. If the store refuses it, what the try learned stays
+        in memory so that nothing which arrived is sent again: all of it (`arrived`), or
+        the parts counted in `unsent`, the body still to send."""
+        key = (entry.chat, entry.id)
+        try:
+            await self._store.commit()
+        except StoreFailed:
+            if arrived or unsent is not None:
+                self._unsaved[key] = None if arrived else unsent
+            raise
+        self._unsaved.pop(key, None)
 
     async def _failed(
         self,
@@ -350,7 +410,7 @@ class Delivery:
             why = error if permanent else f"gave up after {attempt} attempts: {error}"
             self._repo.mark_failed(entry.chat, entry.id, error=why, now=now)
             _LOGGER.warning("%s not delivered: %s", entry.kind, why, extra=fields)
-            await self._store.commit()
+            await self._saved(entry, body)
             return True  # later messages of the chat still get their own try
         wait = max(self._backoff(attempt), retry_after or 0.0)
         self._repo.mark_retry(
@@ -364,7 +424,7 @@ class Delivery:
             error,
             extra=fields,
         )
-        await self._store.commit()
+        await self._saved(entry, body)
         return False
 
     def _warn_once(self, platform: str) -> None:
