@@ -83,10 +83,16 @@ _SCHEMA_SQL: Final = (
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode (we issue BEGIN), WAL, synchronous=FULL."""
+    """A connection in autocommit mode (we issue BEGIN), WAL, synchronous=FULL.
+
+    `secure_delete=FAST`: deleted rows are still cleared on the pages that hold them, but
+    freed pages are not zeroed. Builds with SECURE_DELETE on (Debian's) zeroed each
+    overflow page a rewritten body gave back, one more WAL frame apiece: 0.58 of the 7.5
+    frames of a closed-loop `/kpi set` on average (issue 8)."""
     con = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=FULL")
+    con.execute("PRAGMA secure_delete=FAST")
     return con
 
 

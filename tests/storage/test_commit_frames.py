@@ -43,3 +43,21 @@ def test_a_commit_rewrites_the_counter_in_place_on_one_page(tmp_path: Path) -> N
         assert reopened.load("t") == b"2"
     finally:
         reopened.close()
+
+
+def test_pages_a_shrunk_body_frees_are_not_written(tmp_path: Path) -> None:
+    """A body that shrinks (or moves to new pages as it grows: the alert book, an audit
+    block) frees its overflow pages. SQLite built with SECURE_DELETE (Debian's, this
+    host's) zeroes each freed page, a WAL frame apiece though nothing reads them again;
+    `secure_delete=FAST` still clears deleted rows on the pages that hold them."""
+    backend = SqliteBackend(tmp_path)
+    backend.lock()
+    try:
+        backend.commit(Batch({"t": bytes(40_000)}))  # ten overflow pages
+        before = len(_wal_pages(tmp_path))
+        backend.commit(Batch({"t": b"1"}))
+        written = _wal_pages(tmp_path)[before:]
+        # the row's leaf, the freelist's trunk page, page 1 (its count), the counter's
+        assert len(written) == 4, written
+    finally:
+        backend.close()
