@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import NamedTuple
 
 from handlers import alert_pipeline, calculated, render
 from handlers.alert_rebuild import REBUILD_READINGS, replay_ahead
@@ -41,27 +42,74 @@ MAX_LINES = 500_000
 SHOWN = 5
 USAGE = "/kpi import (then one line per value: <key> <value> [YYYY-MM-DD])"
 _HEADER = {"kpi", "key", "ключ"}
+#: The other columns a header names: the value, the date, and a note (which a value here
+#: does not carry: "import" is its note; /scorecard import keeps a sheet's notes).
+_NAMED = {"value": 1, "значение": 1, "date": 2, "day": 2, "дата": 2}
+_NOTES = {"note", "notes", "comment", "comments", "заметка", "комментарий"}
 #: Lines read (or values built) per slice of a big import; other commands run in between.
 CHUNK = 500
 _FILE_NAME = re.compile(r"\S+\.(?:csv|tsv|txt)", re.IGNORECASE)
 
 
-def _fields(line: str, header: str | None = None) -> list[str]:
+def _fields(line: str, header: Sheet | None = None) -> list[str]:
     """`key value [date]` split by the sheet's column mark: its header line's if it has one
     (as `/scorecard import` reads a sheet), else the line's own (`sheet_delimiter`), else
-    by spaces. Quoted CSV fields keep their commas: `cac,"1,000",2026-11-01`.
+    by spaces. Quoted CSV fields keep their commas: `cac,"1,000",2026-11-01`. A header
+    naming its columns in another order (`date;kpi;value`) has them put back in this one.
     """
-    delimiter = header or sheet_delimiter(line)
+    delimiter = (header and header.delimiter) or sheet_delimiter(line)
     if delimiter is None:
         return line.split()
     cells = next(csv.reader([line], delimiter=delimiter)) if '"' in line else line.split(delimiter)
+    if header is not None and header.order is not None:
+        cells = header.ordered(cells)
+    if len(cells) > 1 and not cells[1].strip() and cells[0].strip():
+        raise UsageError("the value cell is empty (type the value, or leave the line out)")
     return [f.strip() for f in cells if f.strip()]
+
+
+class Sheet(NamedTuple):
+    """A header line: its column mark, and where its kpi, value and date columns are when
+    it names them in another order than `kpi,value,date` (None: in that order)."""
+
+    delimiter: str | None
+    order: tuple[int, int, int | None] | None
+
+    @classmethod
+    def of(cls, number: int, line: str) -> Sheet | None:
+        """The header `line` is, or None for a line of values."""
+        delimiter = sheet_delimiter(line)
+        names = [cell.strip().casefold() for cell in _fields(line)]
+        kpi = next((i for i, name in enumerate(names) if name in _HEADER), None)
+        if kpi is None or (kpi and not _NAMED.keys() & names):  # `cac 5 key` is no header
+            return None
+        notes = [name for name in names if name in _NOTES]
+        if notes:
+            raise _need_fixing(
+                [
+                    f"line {number}: /kpi import reads the columns kpi, value and date, not "
+                    f"{notes[0]}: attach the sheet to /scorecard import, which keeps each "
+                    "value's note, or leave the column out"
+                ]
+            )
+        at = {_NAMED[name]: i for i, name in enumerate(names) if name in _NAMED}
+        order = (kpi, at.get(1, kpi + 1), at.get(2))
+        if delimiter is None or (order[:2] == (0, 1) and order[2] in (None, 2)):
+            return cls(delimiter, None)  # `kpi value date`, `kpi,value,date`: as typed
+        return cls(delimiter, order)
+
+    def ordered(self, cells: list[str]) -> list[str]:
+        """A line's cells as `kpi, value, date`, then any other cell (said as unexpected)."""
+        assert self.order is not None
+        picked = [i for i in self.order if i is not None]
+        others = [cell for i, cell in enumerate(cells) if i not in picked]
+        return [cells[i] if i < len(cells) else "" for i in picked] + others
 
 
 class _Reader:
     """Reads lines against one chat's KPIs; lookups and dates are remembered (300 000 rows)."""
 
-    def __init__(self, cmd: Command, ctx: Context, today: date, header: str | None) -> None:
+    def __init__(self, cmd: Command, ctx: Context, today: date, header: Sheet | None) -> None:
         self._cmd, self._ctx, self._today, self._header = cmd, ctx, today, header
         self._kpis: dict[str, Kpi] = {}
         self._days: dict[tuple[str, ...], tuple[date | None, int]] = {}
@@ -106,22 +154,31 @@ def _not_calculated(kpi: Kpi) -> Kpi:
     return kpi
 
 
-async def _lines(cmd: Command) -> tuple[list[tuple[int, str]], str | None]:
-    """The numbered non-empty lines, and the column mark of their header line (if any)."""
+async def _lines(cmd: Command) -> tuple[list[tuple[int, str]], Sheet | None]:
+    """The numbered non-empty lines, and their header line's columns (if any)."""
     if cmd.attachment is not None:  # a pasted block (console) or an attached file
         body = cmd.attachment.data.decode("utf-8-sig", errors="replace")
     else:
         body = cmd.text.split(None, 1)[1] if len(cmd.text.split(None, 1)) > 1 else ""
-    lines = body.splitlines()
+    lines = body.removeprefix("\ufeff").splitlines()  # a pasted sheet's byte-order mark
     rows: list[tuple[int, str]] = []
     for start in range(0, len(lines), CHUNK):
         if start:
             await breathe()
         chunk = enumerate(lines[start : start + CHUNK], start + 1)
         rows.extend((n, line.strip()) for n, line in chunk if line.strip())
-    if rows and _fields(rows[0][1])[0].casefold() in _HEADER:
-        return rows[1:], sheet_delimiter(rows[0][1])
-    return rows, None
+    header = Sheet.of(*rows[0]) if rows else None
+    return (rows[1:], header) if header is not None else (rows, None)
+
+
+def _need_fixing(problems: list[str]) -> UsageError:
+    """The refusal of an import with these problems (`line 3: …`), the first five said."""
+    more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
+    return UsageError(
+        f"{len(problems)} line(s) need fixing, nothing was imported: "
+        + "; ".join(problems[:5])
+        + more
+    )
 
 
 def _no_file(cmd: Command, name: str) -> UsageError:
@@ -142,9 +199,9 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
     """Import many values, one `<key> <value> [YYYY-MM-DD]` per line; preview, then Apply.
 
     Lines may also be `key;value;date`, tab-separated or `key,value,date` (a header line
-    `kpi,value,date` is skipped; `"1,000"` in quotes is one number). A value for a day
-    that already has one replaces it; the preview says which. Two lines for one KPI and
-    day are refused. In the console, type
+    `kpi,value,date` names the columns, in any order; `"1,000"` in quotes is one number).
+    A value for a day that already has one replaces it; the preview says which. Two lines
+    for one KPI and day are refused. In the console, type
     `/kpi import` alone and paste lines until an empty line or `/end`, or name a file:
     `/kpi import values.csv`. Elsewhere attach the file.
     """
@@ -183,12 +240,7 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
         if dot_reading(reader.raw, value):  # shaped like `14.000`
             dotted.append((number, kpi.key, day.isoformat(), reader.raw))
     if problems:
-        more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise UsageError(
-            f"{len(problems)} line(s) need fixing, nothing was imported: "
-            + "; ".join(problems[:5])
-            + more
-        )
+        raise _need_fixing(problems)
     lines, replaced = await _preview(ctx, cmd.chat.key, {k: reader.kpi(k) for k in parsed}, parsed)
     lines.extend(dot_reading_lines(ctx, cmd.chat.key, parsed, dotted))
     # the one write, in the last slice: the preview is parked whole or not at all
