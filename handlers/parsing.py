@@ -279,10 +279,16 @@ _SUFFIX = {
     "b": 1e9,
     "bn": 1e9,
     "млрд": 1e9,
+    # German and Danish (`1,5 Mio.`, `2 Mrd`, `250 Tsd`, `2 mia.`): `1,5 Mio` was 1.5,
+    # with the note "Mio"
+    "tsd": 1e3,
+    "mio": 1e6,
+    "mrd": 1e9,
+    "mia": 1e9,
 }
 #: What may follow a number as a word of its own and still be the number's: a multiplier
 #: (`1,1 млн`) or a percent sign (`12,5 %`).
-_SPACED_SUFFIX = re.compile(r"(?:k|к|тыс|m|mln|млн|bn|млрд)\.?|%", re.IGNORECASE)
+_SPACED_SUFFIX = re.compile(r"(?:k|к|тыс|m|mln|млн|bn|млрд|tsd|mio|mrd|mia)\.?|%", re.IGNORECASE)
 _TO_HYPHEN = str.maketrans(dict.fromkeys(MINUSES, "-"))
 #: A sign before a number, any minus among them.
 _SIGN = f"[+\\-{MINUSES}]"
@@ -377,7 +383,7 @@ def parse_number(raw: str, what: str = "value") -> float:
     if suffix and suffix not in _SUFFIX:
         raise UsageError(
             f"'{clip(raw)}': unknown multiplier '{clip(suffix, 12)}' "
-            "(use k, M, bn, тыс, млн or млрд)"
+            "(use k, M, bn, тыс, млн, млрд, Tsd, Mio, Mrd or mia)"
         )
     value = float(digits.replace(",", ".")) * _SUFFIX.get(suffix, 1.0)
     value = -value if sign == "-" else value
