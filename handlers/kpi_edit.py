@@ -25,6 +25,7 @@ from handlers.kpi_fields import (
     typed_fields,
 )
 from handlers.kpi_set import formula_note
+from handlers.okr_key_results import followed_note, let_go
 from handlers.parsing import (
     name_of_words,
     split_options,
@@ -211,7 +212,7 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
         gone = ctx.store.kpis.purge(chat, kpi.key)
         alert_pipeline.on_kpi_deleted(ctx, chat, kpi.key)
         values = f" and its {render.plural(gone, 'value')}" if gone else ""
-        text = f"Deleted {kpi.name} ({kpi.key}){values} for good."
+        text = f"Deleted {kpi.name} ({kpi.key}){values} for good.{let_go(ctx, chat, kpi.key)}"
         if users := users_of(ctx, chat, kpi.key):
             verb = "lists" if len(users) == 1 else "list"
             text += f" {_listed(users)} still {verb} it, shown as deleted."
@@ -241,7 +242,9 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
     return Reply(
         text=(
             f"Removed {kpi.name} ({kpi.key}) from the scorecard; {kept}. "
-            f"Undo: /kpi restore {kpi.key}" + _used_by(ctx, chat, kpi.key)
+            f"Undo: /kpi restore {kpi.key}"
+            + _used_by(ctx, chat, kpi.key)
+            + followed_note(ctx, chat, kpi.key)
         ),
         buttons=(
             Button(label="Undo", command=f"/kpi restore {kpi.key}"),

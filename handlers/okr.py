@@ -24,6 +24,7 @@ from handlers.contract import (
     UsageError,
     command,
 )
+from handlers.funnel import gone_word
 from handlers.parsing import (
     FieldParser,
     name_of_words,
@@ -79,7 +80,7 @@ async def okr_list(cmd: Command, ctx: Context) -> Reply:
         rows.append((f"{okr.name} ({okr.key})", "", "", render.pct(okr_progress(krs)), ""))
         for kr in krs:
             current = kr.current if kr.current is not None else kr.start
-            driven = f" ← KPI {kr.kpi}" if kr.kpi else ""
+            driven = f" ← KPI {kr.kpi}{_gone(ctx, chat, kr.kpi)}" if kr.kpi else ""
             rows.append(
                 (
                     f"  {kr.name} ({kr.key}){driven}",
@@ -103,6 +104,13 @@ async def okr_list(cmd: Command, ctx: Context) -> Reply:
             ]
         ),
     )
+
+
+def _gone(ctx: Context, chat: str, key: str) -> str:
+    """` (removed; /kpi restore nps)` after a key result's KPI that is no longer on the
+    scorecard, as a funnel marks its stages; "" for a KPI that is."""
+    kpi = ctx.store.kpis.get(chat, key)
+    return "" if kpi is not None and kpi.removed_at is None else f" ({gone_word(ctx, chat, key)})"
 
 
 def _alignment_lines(ctx: Context, chat: str, okrs: list[Okr]) -> list[str]:

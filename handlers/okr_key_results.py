@@ -66,6 +66,40 @@ def _follow_kpi(cmd: Command, ctx: Context, kr: KeyResult) -> KeyResult:
     return kr.model_copy(update={"current": calculated.reading(ctx, cmd.chat.key, kpi).value})
 
 
+def followers(ctx: Context, chat: str, kpi: str) -> list[KeyResult]:
+    """The key results whose value follows KPI `kpi`."""
+    if kpi not in ctx.store.okrs.kpis_driving(chat):
+        return []
+    return [kr for kr in ctx.store.okrs.key_results(chat) if kr.kpi == kpi]
+
+
+def followed_note(ctx: Context, chat: str, kpi: str) -> str:
+    """What `/kpi remove` adds when key results follow the KPI ("" when none does)."""
+    keys = [kr.key for kr in followers(ctx, chat, kpi)]
+    if not keys:
+        return ""
+    one = len(keys) == 1
+    return (
+        f"\nHeads-up: key result{'' if one else 's'} {', '.join(keys)} "
+        f"follow{'s' if one else ''} it; /okr shows it as removed until you restore it."
+    )
+
+
+def let_go(ctx: Context, chat: str, kpi: str) -> str:
+    """A KPI deleted for good: the key results following it stop following it and keep
+    their last value (they answered "No KPI" to every check-in and edit, and would have
+    followed a new KPI given the same key); what the reply says of them ("" for none)."""
+    said = []
+    for kr in followers(ctx, chat, kpi):
+        ctx.store.okrs.put_key_result(chat, kr.model_copy(update={"kpi": None}))
+        last = render.num(kr.current if kr.current is not None else kr.start, kr.unit)
+        said.append(
+            f" Key result {kr.key} no longer follows it and keeps its last value, {last}: "
+            f"check in values by hand, /okr checkin {kr.key} <value>."
+        )
+    return "".join(said)
+
+
 def _check_kr(kr: KeyResult) -> KeyResult:
     if kr.start == kr.target:
         raise UsageError(
