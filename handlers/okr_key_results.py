@@ -8,6 +8,7 @@ from handlers import calculated, render
 from handlers.common import (
     author_id,
     chat_now,
+    chat_today,
     edit_request,
     kpi_or_fail,
     kr_or_fail,
@@ -16,11 +17,13 @@ from handlers.common import (
     who,
 )
 from handlers.contract import Command, Conflict, Context, Field, Reply, UsageError, command
+from handlers.dates import starts_date
 from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
 from handlers.kpi_fields import percent_note, percent_unit
 from handlers.okr import KR_USAGE, resolve_links
 from handlers.parsing import (
     FieldParser,
+    clip,
     dot_reading,
     name_of_words,
     normalize_key,
@@ -33,6 +36,7 @@ from handlers.parsing import (
     parse_unit_value,
     parse_weight,
     split_options,
+    take_date,
     take_number_tokens,
     unit_left_out,
     words_after_value,
@@ -216,6 +220,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         if not conf.is_integer() or not 1 <= conf <= 10:
             raise UsageError("confidence must be a whole number from 1 to 10.")
         confidence = int(conf)
+    _no_date(cmd, ctx, positional, nxt)
     note = note_of(positional[nxt:])
     if kr.kpi is None and far_from(value, known):
         payload = {"kr": kr.key, "value": value, "confidence": confidence, "note": note}
@@ -248,6 +253,22 @@ async def okr_confirm(cmd: Command, ctx: Context) -> Reply:
         float(payload["value"]),
         None if confidence is None else int(confidence),
         str(payload["note"]),
+    )
+
+
+def _no_date(cmd: Command, ctx: Context, words: list[str], start: int) -> None:
+    """A date right after a check-in's value (`2500 yesterday`, read as `/kpi set` reads
+    one) is refused: a check-in is dated when it is sent, and the date was kept as its note
+    without a word."""
+    if not starts_date(words, start):
+        return
+    try:
+        end = take_date(words, start, chat_today(cmd, ctx))[1]
+    except UsageError:  # shaped like a date but none (`31.02`): said as typed
+        end = start + 1
+    raise UsageError(
+        f"'{clip(' '.join(words[start:end]))}' is a date, and a check-in takes none: it "
+        "records where the key result stands when you send it. Send it without the date."
     )
 
 

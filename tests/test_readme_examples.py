@@ -48,6 +48,7 @@ REFUSED_ON_THE_DEMO = {
     "/source remove leads-sheet": "its /source add is a pattern (…), not run",
     '/kpi add leads "Leads" x target=100': "prose: a stray word after a quoted name is refused",
     "/kpi add y name=2026 %": "prose: words beside name= are refused",
+    "/okr checkin nps 40 yesterday": "prose: a date after a check-in is refused",
 }
 
 
