@@ -5,6 +5,8 @@ Key results and check-ins are in `handlers.okr_key_results`.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from handlers import render
 from handlers.common import (
     chat_zone,
@@ -70,9 +72,11 @@ async def okr_list(cmd: Command, ctx: Context) -> Reply:
     cycle = _cycle(cmd, ctx)
     chat = cmd.chat.key
     okrs = ctx.store.okrs.okrs(chat, cycle)
+    elsewhere = _elsewhere(cmd, ctx, cycle)
     if not okrs:
         return Reply(
             text=f'No OKRs in {cycle}. Add one: /okr add nps "Delight customers" cycle={cycle}'
+            + elsewhere
         )
     rows: list[tuple[str, ...]] = []
     for okr in okrs:
@@ -102,8 +106,25 @@ async def okr_list(cmd: Command, ctx: Context) -> Reply:
                 *_alignment_lines(ctx, chat, okrs),
                 "Objective progress = weighted mean of its KRs' progress, each capped at 100%.",
             ]
-        ),
+        )
+        + elsewhere,
     )
+
+
+def _elsewhere(cmd: Command, ctx: Context, cycle: str) -> str:
+    """`\nIn other cycles: 2026 (1 OKR), …; see one with /okr cycle 2026.` when OKRs of
+    cycles not over yet, other than the one looked at, exist ("" when none do): a yearly
+    OKR was hidden behind "No OKRs in 2026Q4", as if lost. Ended cycles had their summary."""
+    now, tz = ctx.clock(), chat_zone(cmd, ctx)
+    counts = Counter(
+        okr.cycle
+        for okr in ctx.store.okrs.okrs(cmd.chat.key)
+        if okr.cycle != cycle and elapsed_share(okr.cycle, now, tz) < 1
+    )
+    if not counts:
+        return ""
+    named = ", ".join(f"{c} ({render.plural(n, 'OKR')})" for c, n in sorted(counts.items()))
+    return f"\nIn other cycles: {named}; see one with /okr cycle {min(counts)}."
 
 
 def _gone(ctx: Context, chat: str, key: str) -> str:
@@ -151,8 +172,9 @@ async def okr_progress_cmd(cmd: Command, ctx: Context) -> Reply:
             share = kr_progress(kr)
             status = PACE_STATUS[pace(share, expected)]
             bars.append(Bar(kr.name, share, status, render.pct(share), indent=True))
+    elsewhere = _elsewhere(cmd, ctx, cycle)
     if not rows:
-        return Reply(text=f"No OKRs in {cycle}.")
+        return Reply(text=f"No OKRs in {cycle}.{elsewhere}")
     spec = OkrSpec(
         title=f"OKR progress {cycle}",
         bars=tuple(bars),
@@ -166,7 +188,7 @@ async def okr_progress_cmd(cmd: Command, ctx: Context) -> Reply:
         table=Table(
             columns=("objective", "progress", "pace"), rows=tuple(rows), align=("l", "r", "l")
         ),
-        footer="On track ≥ 95% of expected, behind ≥ 75%, else at risk.",
+        footer=f"On track ≥ 95% of expected, behind ≥ 75%, else at risk.{elsewhere}",
     )
 
 
@@ -219,7 +241,15 @@ async def okr_add(cmd: Command, ctx: Context) -> Reply:
     name = name_of_words(positional[1:], "OKR objective")
     okr = Okr.model_validate({"key": key, "name": name, **fields})
     ctx.store.okrs.put_okr(cmd.chat.key, okr)
-    return Reply(text=f"Saved OKR {okr.name} ({key}) in {okr.cycle}. Add key results: {KR_USAGE}")
+    shown = _cycle(cmd, ctx)
+    where = (
+        ""
+        if okr.cycle == shown
+        else f"; /okr shows {shown}: /okr cycle {okr.cycle} shows this one"
+    )
+    return Reply(
+        text=f"Saved OKR {okr.name} ({key}) in {okr.cycle}{where}. Add key results: {KR_USAGE}"
+    )
 
 
 @command(
