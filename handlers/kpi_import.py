@@ -41,11 +41,16 @@ MAX_LINES = 500_000
 #: Values the preview lists per KPI before "… and N more".
 SHOWN = 5
 USAGE = "/kpi import (then one line per value: <key> <value> [YYYY-MM-DD])"
-_HEADER = {"kpi", "key", "ключ"}
+#: A header's KPI column, in the languages dates are read in (a sheet saved in German,
+#: Danish or Russian names its columns so).
+_HEADER = {"kpi", "key", "ключ", "показатель", "kennzahl", "nøgletal"}
 #: The other columns a header names: the value, the date, and a note (which a value here
 #: does not carry: "import" is its note; /scorecard import keeps a sheet's notes).
-_NAMED = {"value": 1, "значение": 1, "date": 2, "day": 2, "дата": 2}
-_NOTES = {"note", "notes", "comment", "comments", "заметка", "комментарий"}
+_NAMED = {
+    **dict.fromkeys(("value", "значение", "wert", "værdi"), 1),
+    **dict.fromkeys(("date", "day", "дата", "datum", "dato"), 2),
+}
+_NOTES = {"note", "notes", "comment", "comments", "заметка", "комментарий", "notiz", "bemærkning"}
 #: Lines read (or values built) per slice of a big import; other commands run in between.
 CHUNK = 500
 _FILE_NAME = re.compile(r"\S+\.(?:csv|tsv|txt)", re.IGNORECASE)

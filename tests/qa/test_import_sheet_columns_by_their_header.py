@@ -31,6 +31,9 @@ async def _preview(chat: FakeChat, sheet: str) -> str:
         "Day;Value;KPI\n2026-11-01;95;cac\n2026-11-02;97;cac",
         "value\tkey\tdate\n95\tcac\t2026-11-01\n97\tcac\t2026-11-02",
         "\ufeffkpi,value,date\ncac,95,2026-11-01\ncac,97,2026-11-02",
+        "Datum;KPI;Wert\n2026-11-01;cac;95\n2026-11-02;cac;97",  # a German sheet
+        "dato;nøgletal;værdi\n2026-11-01;cac;95\n2026-11-02;cac;97",  # a Danish one
+        "дата;показатель;значение\n2026-11-01;cac;95\n2026-11-02;cac;97",
     ],
 )
 async def test_columns_are_taken_by_their_names(chat: FakeChat, sheet: str) -> None:
