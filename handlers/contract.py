@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, get_arg
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from scoring.models import assembled
+
 if TYPE_CHECKING:
     from handlers.pictures.painter import Painter
     from storage import Store
@@ -112,7 +114,6 @@ class Command(BaseModel):
             and received_at.utcoffset() is not None  # `AwareDatetime`
             and (message_id is None or type(message_id) is str)
         ):
-            made = object.__new__(cls)
             state = _DEFAULTS.copy()  # every field, in order, with its default
             state["name"] = name
             state["text"] = text
@@ -121,11 +122,7 @@ class Command(BaseModel):
             state["received_at"] = received_at
             state["via"] = known
             state["message_id"] = message_id
-            _set(made, "__dict__", state)
-            _set(made, "__pydantic_fields_set__", set(_OF))
-            _set(made, "__pydantic_extra__", None)
-            _set(made, "__pydantic_private__", None)
-            return made
+            return assembled(cls, state, set(_OF))
         return cls(
             name=name,
             text=text,
@@ -140,17 +137,11 @@ class Command(BaseModel):
         """`model_copy(update={"args": args})` without pydantic's generic copy (17 calls):
         the router hands every command its sub-command's words. The same state, fields
         set included (`test_command_with_args` holds both equal for any command)."""
-        copied = object.__new__(type(self))
         state = self.__dict__.copy()
         state["args"] = args
-        _set(copied, "__dict__", state)
-        _set(copied, "__pydantic_fields_set__", self.__pydantic_fields_set__ | _ARGS)
-        _set(copied, "__pydantic_extra__", None)  # extra fields are ignored: there are none
-        _set(copied, "__pydantic_private__", None)  # and no private attributes
-        return copied
+        return assembled(type(self), state, self.__pydantic_fields_set__ | _ARGS)
 
 
-_set = object.__setattr__  # a frozen model's attributes, as pydantic itself sets them
 _ARGS = frozenset({"args"})
 #: What `Command.of` sets, and each field's default (required ones None), in field order.
 _OF = frozenset({"name", "text", "actor", "chat", "received_at", "via", "message_id"})
@@ -313,6 +304,18 @@ class Reply(BaseModel):
     kind: ReplyKind = "answer"
     private: bool = False  # only the asker sees it where the platform can (Slack: ephemeral)
 
+    @classmethod
+    def of(cls, text: str, to: ChatRef | None) -> Reply:
+        """`Reply(text=text, to=to)`, checked here instead of by pydantic when both have the
+        exact types their fields keep as they are (most commands answer so): the same state;
+        anything else goes through pydantic (`test_model_of` holds both equal)."""
+        if type(text) is str and (to is None or type(to) is ChatRef):
+            state = _REPLY_DEFAULTS.copy()  # every field, in order, with its default
+            state["text"] = text
+            state["to"] = to
+            return assembled(cls, state, set(_TEXT_TO))
+        return cls(text=text, to=to)
+
     def plain(self) -> str:
         """The whole reply as plain text: what the console prints and tests read."""
         parts: list[str] = []
@@ -332,6 +335,10 @@ class Reply(BaseModel):
         if self.buttons:
             parts.append("  ".join(f"[{b.label}: {b.command}]" for b in self.buttons))
         return "\n".join(parts)
+
+
+_TEXT_TO = frozenset({"text", "to"})
+_REPLY_DEFAULTS = {key: info.default for key, info in Reply.model_fields.items()}
 
 
 def text_reply_doc(

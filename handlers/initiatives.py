@@ -302,7 +302,7 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
         lines.append(f"Logged {render.num(entry.amount)} on {item.name}.{status}")
         lines.extend([reading] if reading else [])
     # addressed here, as the router would: a hashtag's reply is not copied to add it
-    return Reply(text="\n".join(lines), to=cmd.chat)
+    return Reply.of("\n".join(lines), cmd.chat)
 
 
 def _tagged(
@@ -346,7 +346,7 @@ def _entry(
         if amount == 0:
             raise UsageError("Logging +0 changes nothing.")
         reading = dot_reading(raw, amount, lambda: _recent_amounts(ctx, cmd.chat.key, item))
-    entry = ProgressLog(
+    entry = ProgressLog.of(
         initiative=item.key,
         amount=amount,
         at=chat_now(cmd, ctx),

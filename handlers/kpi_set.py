@@ -149,14 +149,14 @@ def _record(
     was = None if replaced is None else float(replaced["value"])
     state = _scored(kpi, day, thresholds, period_value, period_text)
     said = _said(kpi, value, day, today, was, state)
-    return Reply(text=f"{said}.{latest_note}{derived}", to=cmd.chat)  # addressed here
+    return Reply.of(f"{said}.{latest_note}{derived}", cmd.chat)  # addressed here
 
 
 def _measurement(
     cmd: Command, kpi: Kpi, value: float, day: date, note: str, now: datetime
 ) -> Measurement:
     """The value as the command's author records it at `now`."""
-    return Measurement(
+    return Measurement.of(
         kpi=kpi.key, value=value, day=day, at=now, by=who(cmd), by_id=author_id(cmd), note=note
     )
 
@@ -241,7 +241,7 @@ def _quick(
     was = None if old is None else float(old["value"])
     coloured = _coloured(status, progress(scored, value), "")
     said = _said(kpi, value, day, reading.at.date(), was, coloured)
-    return Reply(text=f"{said}.", to=cmd.chat)
+    return Reply.of(f"{said}.", cmd.chat)
 
 
 def _period_total(ctx: Context, chat: str, kpi: Kpi, value: float, day: date) -> tuple[float, str]:
