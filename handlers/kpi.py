@@ -367,10 +367,12 @@ def _kpi_ytd(cmd: Command, ctx: Context, kpi: Kpi) -> Reply:
     rows = tuple(
         (period_label(p.period), render.num(p.value, kpi.unit), str(p.count)) for p in periods
     )
+    # a sum's target is per period: the year's sum beside it read as the target met
+    per = f" a {kpi.every}" if kpi.agg == "sum" else ""
     return Reply(
         title=f"{kpi.name} ({kpi.key}) · {today.year} to date",
         text=f"Year to date ({AGG_WORDS[kpi.agg]} of {render.plural(len(values), 'value')}): "
-        f"{render.num(total, kpi.unit)}; target {render.num(kpi.target, kpi.unit)}.",
+        f"{render.num(total, kpi.unit)}; target {render.num(kpi.target, kpi.unit)}{per}.",
         table=Table(columns=("period", "value", "values"), rows=rows, align=("l", "r", "r")),
     )
 

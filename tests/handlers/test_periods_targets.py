@@ -31,7 +31,7 @@ async def test_ytd_lists_each_period_and_the_years_aggregate(chat: FakeChat) -> 
     await chat.ok("/kpi set leads 150 2026-11-15")
     assert await chat.ok("/kpi leads ytd") == (
         "Leads (leads) · 2026 to date\n"
-        "Year to date (sum of 3 values): 340; target 300.\n"
+        "Year to date (sum of 3 values): 340; target 300 a month.\n"
         "period   value  values\n"
         "2026-10    100       1\n"
         "2026-11    240       2"
@@ -188,4 +188,23 @@ async def test_the_chart_caption_names_the_staged_target_in_force(chat: FakeChat
     await chat.ok("/kpi set followers 10350")
     assert (await chat.say("/kpi followers chart"))[0].text == (
         "2 values from 2026-09-30 to 2026-11-21; latest 10 350, target 10 500."
+    )
+
+
+async def test_a_summed_kpis_year_to_date_names_its_targets_period(chat: FakeChat) -> None:
+    """`Year to date (sum of 3 values): 340; target 300.` put a year's sum beside a month's
+    target: 340 read as the target met, where both months (100 and 240) had missed it
+    (probe14). A sum's target is per period; the line says which."""
+    await chat.ok(
+        '/kpi add signups "Sign-ups" target=400 every=week agg=sum perspective=customers'
+    )
+    await chat.ok("/kpi set signups 300 2026-11-10")
+    await chat.ok("/kpi set signups 250 2026-11-18")
+    assert (await chat.ok("/kpi signups ytd")).splitlines()[1] == (
+        "Year to date (sum of 2 values): 550; target 400 a week."
+    )
+    await chat.ok('/kpi add conv "Conversion" target=4 unit=% agg=avg perspective=customers')
+    await chat.ok("/kpi set conv 3")
+    assert (await chat.ok("/kpi conv ytd")).splitlines()[1] == (
+        "Year to date (average of 1 value): 3%; target 4%."
     )
