@@ -22,6 +22,7 @@ from handlers.parsing import (
     parse_name,
     parse_number,
     parse_owner,
+    parse_unit,
     parse_weight,
 )
 from scoring.errors import CycleFormatError
@@ -119,15 +120,6 @@ def parse_staged(raw: str) -> tuple[StagedTarget, ...]:
     return tuple(sorted(stages, key=lambda s: s.until))
 
 
-def _text(field: str, limit: int) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        if len(raw) > limit:
-            raise UsageError(f"{field} is too long (at most {limit} characters).")
-        return raw.strip()
-
-    return parse
-
-
 PARSERS: Mapping[str, Callable[[str], Any]] = {
     "name": parse_name,
     "target": lambda raw: parse_number(raw, "target"),
@@ -136,7 +128,7 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "min": _optional_number("min"),
     "max": _optional_number("max"),
     "tol": _optional_number("tol"),
-    "unit": _text("unit", 16),
+    "unit": parse_unit,
     "weight": parse_weight,
     "owner": parse_owner,
     "every": lambda raw: parse_choice(raw, "every", INTERVALS),
@@ -264,7 +256,7 @@ def as_read(options: Mapping[str, str], fields: Mapping[str, Any], *, typed: boo
 def _as_read(field: str, raw: str, fields: Mapping[str, Any]) -> tuple[str, bool]:
     """One option as read, and whether it was read into a number or a date."""
     read = fields.get(_RENAMED.get(field, field), raw)
-    if read is None:
+    if read is None or read == "":  # `owner=none`, `unit=none`: cleared
         return f"no {field}", False
     if isinstance(read, int | float) and not isinstance(read, bool):
         return f"{field}={format_number(read)}", True

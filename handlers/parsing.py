@@ -764,6 +764,22 @@ def parse_owner(raw: str) -> str | None:
     return handle if handle.startswith("@") else "@" + handle
 
 
+#: A unit's length (`€`, `visits`, `customers/mo`): refused beyond it, never cut.
+MAX_UNIT = 16
+
+
+def parse_unit(raw: str) -> str:
+    """A KPI's or key result's unit; `none` or `-` clears it, as they clear an owner (the
+    unit "none" was stored). One reader for both: a key result's long unit was cut where a
+    KPI's was refused."""
+    unit = raw.strip()
+    if unit.casefold() in ("none", "-"):
+        return ""
+    if len(unit) > MAX_UNIT:
+        raise UsageError(f"unit is too long (at most {MAX_UNIT} characters).")
+    return unit
+
+
 MAX_NAME = 120
 
 
