@@ -53,6 +53,11 @@ class Actor(BaseModel):
     handle: str | None = None  # "@anna" where the platform has usernames
 
 
+#: The name of an attachment that is a block of lines typed (pasted after `/kpi import` in
+#: the console), not a file: a byte in it that is not UTF-8 is quoted in its line's refusal.
+PASTED = "pasted lines"
+
+
 class Attachment(BaseModel):
     """A file that came with a command (Telegram document, Slack file), already downloaded."""
 

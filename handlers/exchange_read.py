@@ -14,7 +14,7 @@ import orjson
 from pydantic import BaseModel
 
 from handlers.exchange_export import FORMAT, SECTIONS, SINGLE_SECTIONS, VERSION, csv_columns
-from handlers.parsing import sheet_delimiter
+from handlers.parsing import NOT_UTF8, sheet_delimiter, sheet_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +56,9 @@ class FileRefused(Exception):
 
 def read_file(data: bytes, filename: str = "") -> ReadFile:
     """Records of an export file (JSON or CSV, told apart by name or first character)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return ReadFile(problems=[Problem(None, "", "the file is not UTF-8 text")])
+    text = sheet_text(data)
+    if text is None:
+        return ReadFile(problems=[Problem(None, "", f"the file {NOT_UTF8}")])
     stripped = text.lstrip()
     if filename.lower().endswith(".json") or stripped.startswith("{"):
         return _read_json(text)

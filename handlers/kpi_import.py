@@ -17,12 +17,23 @@ from typing import NamedTuple
 from handlers import alert_pipeline, calculated, render
 from handlers.alert_rebuild import REBUILD_READINGS, replay_ahead
 from handlers.common import author_id, chat_now, chat_today, kpi_or_fail, need, who
-from handlers.contract import Button, Command, CommandError, Context, Reply, UsageError, command
+from handlers.contract import (
+    PASTED,
+    Button,
+    Command,
+    CommandError,
+    Context,
+    Reply,
+    UsageError,
+    command,
+)
 from handlers.parsing import (
+    NOT_UTF8,
     clip,
     dot_reading,
     parse_unit_value,
     sheet_delimiter,
+    sheet_text,
     take_date,
     take_number_tokens,
     unit_left_out,
@@ -161,8 +172,14 @@ def _not_calculated(kpi: Kpi) -> Kpi:
 
 async def _lines(cmd: Command) -> tuple[list[tuple[int, str]], Sheet | None]:
     """The numbered non-empty lines, and their header line's columns (if any)."""
-    if cmd.attachment is not None:  # a pasted block (console) or an attached file
-        body = cmd.attachment.data.decode("utf-8-sig", errors="replace")
+    if cmd.attachment is not None and cmd.attachment.filename == PASTED:
+        # typed lines: a byte that is not UTF-8 is quoted in its line's refusal
+        body = cmd.attachment.data.decode("utf-8", errors="replace")
+    elif cmd.attachment is not None:  # an attached file
+        text = sheet_text(cmd.attachment.data)
+        if text is None:
+            raise UsageError(f"{clip(cmd.attachment.filename)} {NOT_UTF8}.")
+        body = text
     else:
         body = cmd.text.split(None, 1)[1] if len(cmd.text.split(None, 1)) > 1 else ""
     lines = body.removeprefix("\ufeff").splitlines()  # a pasted sheet's byte-order mark

@@ -189,6 +189,27 @@ def hashtag_of(text: str) -> tuple[str, str] | None:
     return None if match is None else (match.group(1), match.group(2) or "")
 
 
+#: What a sheet that is not text we read is told, after its name ("v.csv", "the file").
+NOT_UTF8 = "is not UTF-8 text: save it as CSV UTF-8 (Excel: Save As → CSV UTF-8) and send it again"
+
+
+def sheet_text(data: bytes) -> str | None:
+    """A sheet's bytes as text, for `/kpi import`, `/scorecard import` and scheduled pulls
+    alike: UTF-8 (a byte-order mark dropped), or UTF-16 that starts with its mark (Excel's
+    "Unicode Text"); None for anything else (Excel's "CSV" in a Windows code page), which is
+    refused whole: read with replacement marks, its lines were refused one by one with the
+    garbage quoted."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
 def sheet_delimiter(line: str) -> str | None:
     """The column mark of a spreadsheet line, for `/kpi import` and `/scorecard import` alike:
     `;` (a sheet saved where the decimal mark is a comma), a tab, or `,` (when the line has

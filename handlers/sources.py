@@ -39,6 +39,7 @@ from handlers.parsing import (
     normalize_key,
     parse_date,
     parse_value,
+    sheet_text,
     split_options,
 )
 from handlers.router import Router
@@ -136,9 +137,8 @@ async def pull(ctx: Context, chat: str, source: dict[str, Any]) -> Pull:
 
 
 def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: Pull) -> None:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    text = sheet_text(data)
+    if text is None:
         result.error = "the file is not UTF-8 text"
         return
     reader = csv.DictReader(io.StringIO(text))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.adapters.base import DeliveryError, Dispatch, Prepare, drawn, split_picture
-from handlers.contract import Actor, Attachment, ChatRef, Command, Reply
+from handlers.contract import PASTED, Actor, Attachment, ChatRef, Command, Reply
 from handlers.parsing import command_from_text
 
 _LOGGER = logging.getLogger(__name__)
@@ -227,5 +227,5 @@ class ConsoleAdapter:
             return
         # The bytes as typed: a byte that is not UTF-8 is read like one in an attached file,
         # never a crash of the console (stdin decodes it to a lone surrogate).
-        pasted = Attachment(filename="pasted lines", data=block.encode(errors="surrogateescape"))
+        pasted = Attachment(filename=PASTED, data=block.encode(errors="surrogateescape"))
         await self._answer(cmd.model_copy(update={"attachment": pasted}))
