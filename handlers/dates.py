@@ -189,6 +189,22 @@ _DA_DE_DAY = re.compile(
 )
 
 
+_RU_SHORT_WEEKDAYS = dict(zip(("пн", "вт", "ср", "чт", "пт", "сб", "вс"), range(7), strict=True))
+
+
+def weekday_number(word: str) -> int | None:
+    """A weekday named as a date names it (0 = Monday; None: not one), for schedules: English
+    (`mon`, `monday`, and `mondays`), Russian (`пн`, `понедельник`), Danish (`mandag`) and
+    German (`Montag`, `montags`). `/digest every` knew English and Russian only."""
+    name = word.casefold()
+    for candidate in (name, name[:-1] if name.endswith("s") else ""):
+        english = _DA_DE_DAYS.get(candidate, candidate)
+        number = _WEEKDAY_NUMBER.get(english, _RU_SHORT_WEEKDAYS.get(english))
+        if number is not None:
+            return number
+    return None
+
+
 def take_date(tokens: Sequence[str], start: int, today: date) -> tuple[date | None, int]:
     """A date right after a value, typed as digits or in words; returns it and the next index.
 

@@ -7,7 +7,9 @@ from datetime import time
 from handlers.chart_specs import draw_requested
 from handlers.common import zone_of
 from handlers.contract import Command, Context, Reply, UsageError, command
+from handlers.dates import weekday_number
 from handlers.jobs import digest_build
+from handlers.parsing import clip
 from handlers.router import Router
 from scoring.schedule import (
     EVERY_WEEKDAY,
@@ -18,12 +20,6 @@ from scoring.schedule import (
     weekdays_from_names,
 )
 
-_DAY_NAMES = {
-    **{d: d for d in WEEKDAY_NAMES},
-    **dict(zip(("monday", "tuesday", "wednesday", "thursday"), WEEKDAY_NAMES[:4], strict=True)),
-    **dict(zip(("friday", "saturday", "sunday"), WEEKDAY_NAMES[4:], strict=True)),
-    **dict(zip(("пн", "вт", "ср", "чт", "пт", "сб", "вс"), WEEKDAY_NAMES, strict=True)),
-}
 _EVERY_DAY = {"day", "daily", "everyday", "*"}
 _WORKDAYS = {"weekday", "weekdays", "workday", "workdays"}
 
@@ -58,6 +54,12 @@ async def digest_every(cmd: Command, ctx: Context) -> Reply:
     words = [a.casefold() for a in cmd.args if a.casefold() != "at"]
     if len(words) > 2 and words[-1] in ("am", "pm"):  # `9 am`
         words[-2:] = [words[-2] + words[-1]]
+    if len(words) > 2 and _clock_shaped(words[-2]) and not _clock_shaped(words[-1]):
+        raise UsageError(  # `mon 09:00 CET`: said as "'09:00' is not a weekday"
+            f"'{clip(cmd.args[-1])}' after the time: the digest follows the chat's timezone "
+            f"({zone_of(ctx, cmd.chat.key).key}); change it with /timezone, "
+            "e.g. /timezone Europe/Berlin."
+        )
     schedule = Schedule(weekdays=parse_days(words[:-1]), at=parse_time(words[-1]))
     chat = cmd.chat.key
     settings = ctx.store.alerts.settings(chat)
@@ -92,11 +94,19 @@ def parse_days(words: list[str]) -> frozenset[int]:
         return digest_build.WORKDAYS
     named = []
     for part in filter(None, text.split(",")):
-        ends = part.split("-")
-        if len(ends) > 2 or any(e not in _DAY_NAMES for e in ends):
+        ends = [weekday_number(end) for end in part.split("-")]
+        if len(ends) > 2 or None in ends:
             raise UsageError(f"'{part}' is not a weekday: use mon…sun, mon-fri or day.")
-        named.append("-".join(_DAY_NAMES[e] for e in ends))
+        named.append("-".join(WEEKDAY_NAMES[end] for end in ends if end is not None))
     return weekdays_from_names(",".join(named))
+
+
+def _clock_shaped(word: str) -> bool:
+    """Whether `word` is written as a time of day (`09:00`, `9am`, even `25:00`)."""
+    try:
+        return read_clock(word) is not None
+    except ValueError:
+        return True
 
 
 def parse_time(raw: str) -> time:

@@ -49,6 +49,7 @@ REFUSED_ON_THE_DEMO = {
     '/kpi add leads "Leads" x target=100': "prose: a stray word after a quoted name is refused",
     "/kpi add y name=2026 %": "prose: words beside name= are refused",
     "/okr checkin nps 40 yesterday": "prose: a date after a check-in is refused",
+    "/digest every mon 09:00 CET": "prose: a zone after the time is refused",
 }
 
 
