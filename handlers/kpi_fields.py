@@ -237,18 +237,25 @@ def percent_note(
     return f"unit=% (from the % after {after})"
 
 
-def as_read(options: Mapping[str, str], fields: Mapping[str, Any], *, typed: bool = True) -> str:
+def as_read(
+    options: Mapping[str, str],
+    fields: Mapping[str, Any],
+    *,
+    typed: bool = True,
+    numbers: Sequence[str] = _PERCENT_FIELDS,
+) -> str:
     """`target=1, staged=2027-03-31:10 500, no owner`: the options with each number and date
     as it was read (`target=1.000` shows `target=1`, `staged=2027Q1:…` its last day), so a
     reading people did not mean is seen at once, not hidden behind their own typing; a
     cleared field in words (`owner=none` would read as someone called "none"). With
-    `typed=False` only what was read into a number or a date is listed (`/kpi add`)."""
+    `typed=False` only what was read into a number or a date is listed (`/kpi add`);
+    `numbers` are the options a `%` may follow (a key result's: `start`, `target`)."""
     shown = []
     for field, raw in options.items():
         text, read = _as_read(field, raw, fields)
         if typed or read:
             shown.append(text)
-    if note := percent_note(options, fields):
+    if note := percent_note(options, fields, numbers):
         shown.append(note)
     return ", ".join(shown)
 

@@ -19,7 +19,7 @@ from handlers.common import (
 from handlers.contract import Command, Conflict, Context, Field, Reply, UsageError, command
 from handlers.dates import starts_date
 from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
-from handlers.kpi_fields import percent_note, percent_unit
+from handlers.kpi_fields import as_read, percent_unit
 from handlers.okr import KR_USAGE, resolve_links
 from handlers.parsing import (
     FieldParser,
@@ -165,10 +165,9 @@ async def okr_kr_edit(cmd: Command, ctx: Context) -> Reply:
         cmd, ctx, _check_kr(KeyResult.model_validate({**kr.model_dump(), **fields}))
     )
     ctx.store.okrs.put_key_result(cmd.chat.key, updated)
-    note = percent_note(options, fields, _KR_NUMBERS)
-    return Reply(
-        text=f"Updated key result {updated.name} ({updated.key}){': ' + note if note else ''}."
-    )
+    # each number as read (`target=12.000` is 12), as /kpi edit says it
+    read = as_read(options, fields, numbers=_KR_NUMBERS)
+    return Reply(text=f"Updated key result {updated.name} ({updated.key}): {read}.")
 
 
 @command(

@@ -118,7 +118,7 @@ async def test_a_percent_after_a_key_results_number_is_its_unit_or_refused(
     )
     await chat.ok('/okr kr grow rate "Rate" start=40 target=60')
     assert await chat.ok("/okr kr edit rate start=45 %") == (
-        "Updated key result Rate (rate): unit=% (from the % after 45)."
+        "Updated key result Rate (rate): start=45, unit=% (from the % after 45)."
     )
     krs = {
         kr.key: (kr.start, kr.target, kr.unit)

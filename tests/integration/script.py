@@ -110,7 +110,7 @@ EVERY_COMMAND: tuple[Step, ...] = (
         '/okr kr delight nps "Raise NPS" start=30 target=50',
         "Saved key result Raise NPS (nps) of delight: 30 → 50.",
     ),
-    step("/okr kr edit nps target=55", "Updated key result Raise NPS (nps)."),
+    step("/okr kr edit nps target=55", "Updated key result Raise NPS (nps): target=55."),
     step(
         '/okr kr add delight csat "Happier customers" start=70 target=90 kpi=leads',
         "Saved key result Happier customers (csat) of delight: 70 → 90, following KPI leads",
