@@ -13,8 +13,10 @@ any window of the run, so every pause over the goal can be written as a sum:
   everything else the loop ran meanwhile, and of that, garbage collections;
 - **commit**: the loop was asleep while the store's writer thread had a transaction in
   hand, or its idle upkeep (SQLite's WAL rewind, which a transaction handed over
-  meanwhile waits for): its CPU, its own run delay, and the rest (the fsyncs and any
-  wait for the GIL);
+  meanwhile waits for), or the loop ran a lone transaction itself (the store's
+  `commit_now`: its step is cut around it, and its CPU and run delay are the
+  transaction's, not the loop's): its CPU, its own run delay, and the rest (the fsyncs
+  and any wait for the GIL);
 - **other sleep**: the loop was neither running, runnable nor waiting for the writer (a
   vCPU stolen from under it, a late timer, a wait for the GIL outside a commit);
 - beside these, the machine over the same window: CPU time stolen by the hypervisor and
@@ -165,6 +167,9 @@ class LoopRecorder:
         self._loop_thread = 0
         self._next_machine = 0.0
         self._op_cpu: dict[int, float] | None = None  # each operation's loop CPU, seconds
+        #: CPU and run delay (s) of the transactions the loop ran itself (`watch_backend`):
+        #: left out of the loop's clocks, as a transaction on the writer thread is
+        self.inline_cpu = self._inline_delay = 0.0
 
     # recording --------------------------------------------------------------------------
 
@@ -198,16 +203,16 @@ class LoopRecorder:
             self._read_machine(now)
         self._step_gc = 0.0
         self._step = handle
-        self.delay.append(self._clock.delay())
-        self.cpu.append(time.thread_time())
+        self.delay.append(self._clock.delay() - self._inline_delay)
+        self.cpu.append(time.thread_time() - self.inline_cpu)
         self.wall.append(time.monotonic())
 
     def _end_step(self) -> None:
         """The running step's closing clocks, its operation and its collections."""
         assert self._clock is not None and self._step is not None
         self.wall.append(time.monotonic())
-        self.cpu.append(time.thread_time())
-        self.delay.append(self._clock.delay())
+        self.cpu.append(time.thread_time() - self.inline_cpu)
+        self.delay.append(self._clock.delay() - self._inline_delay)
         context = getattr(self._step, "_context", None)
         self.operation.append(context.get(OPERATION, -1) if context is not None else -1)
         self.gc.append(self._step_gc)
@@ -239,8 +244,11 @@ class LoopRecorder:
             self._step_gc += time.monotonic() - self._gc_started
 
     def watch_backend(self, backend: Any) -> Callable[[], None]:
-        """Time `backend.commit` (the writer thread's transactions) and its background
-        checkpoints on their own threads; returns the undo."""
+        """Time `backend.commit`'s transactions, on the writer thread or run by the loop
+        itself (then the step is cut around it, so it counts as the loop asleep while a
+        transaction ran, as between steps, and its CPU and run delay are left out of the
+        loop's clocks), and its background checkpoints, each on its own thread; returns
+        the undo."""
         commit, checkpoint = backend.commit, backend._passive_checkpoint
         clocks: dict[int, ThreadClock] = {}
 
@@ -250,14 +258,21 @@ class LoopRecorder:
                 clock = clocks.get(tid)
                 if clock is None:
                     clock = clocks[tid] = ThreadClock(self._schedstat)
+                step = self._step if tid == self._loop_thread else None
+                if step is not None:
+                    self._end_step()
                 delay, cpu, start = clock.delay(), time.thread_time(), time.monotonic()
                 try:
                     work(*args)
                 finally:
                     end = time.monotonic()
-                    spans.append(
-                        _Span(start, end, time.thread_time() - cpu, clock.delay() - delay)
-                    )
+                    cpu, delay = time.thread_time() - cpu, clock.delay() - delay
+                    spans.append(_Span(start, end, cpu, delay))
+                    if tid == self._loop_thread:
+                        self.inline_cpu += cpu
+                        self._inline_delay += delay
+                    if step is not None:
+                        self._start_step(step)
 
             return timed
 
@@ -283,32 +298,6 @@ class LoopRecorder:
                 del backend.idle
             for clock in clocks.values():
                 clock.close()
-
-        return undo
-
-    def watch_waits(self, db: Any) -> Callable[[], None]:
-        """Cut the step in which a commit waits for the writer in place (the store's
-        `Database._hold`, the loop held) around the wait, so the wait counts as the loop
-        asleep while the writer had the transaction in hand, as between steps; returns the
-        undo."""
-        hold = db._hold
-
-        def cut(*args: Any) -> bool:
-            step = self._step
-            if step is None:  # not recording
-                held: bool = hold(*args)
-                return held
-            self._end_step()
-            try:
-                held = hold(*args)
-            finally:
-                self._start_step(step)
-            return held
-
-        db._hold = cut
-
-        def undo() -> None:
-            del db._hold  # the class's method again
 
         return undo
 

@@ -62,6 +62,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -330,26 +331,24 @@ async def _open_loop(core: Core, chats: int) -> tuple[dict[str, Any], dict[str, 
     tracers = (SliceTracer(), SliceTracer())  # the store's, the floor's
     recorders = (LoopRecorder(), LoopRecorder())
     unwatch = recorders[0].watch_backend(core.store.db.backend)
-    unwatch_waits = recorders[0].watch_waits(core.store.db)
     runs: tuple[list[dict[str, float]], list[dict[str, float]]] = ([], [])
     per_block = OPS // BLOCKS
     try:
         for block in range(BLOCKS):
             arrivals = range(block * per_block, (block + 1) * per_block)
             with tracers[0], recorders[0]:
-                runs[0].append(await _timetable(one, arrivals))
+                runs[0].append(await _timetable(one, arrivals, recorders[0]))
             # the floor does the work the store's loop did per operation so far
             cpu_ms = _merged(runs[0])["loop_cpu_ms"]
             rounds = round(cpu_ms * rounds_per_ms)
             expected[arrivals.start : arrivals.stop] = [rounds / calibrated] * len(arrivals)
             burn = _burn(rounds, floor["all"], floor_windows["all"])
             with tracers[1], recorders[1]:
-                runs[1].append(await _timetable(burn, arrivals))
+                runs[1].append(await _timetable(burn, arrivals, recorders[1]))
             # each floor block also says what its rounds cost in this run (loop included)
             rounds_per_ms = rounds / max(runs[1][-1]["loop_cpu_ms"], 1e-3)
     finally:
         unwatch()
-        unwatch_waits()
     found: dict[str, Any] = {kind: _stats(ms) for kind, ms in done.items()}
     found_floor: dict[str, Any] = {kind: _stats(ms) for kind, ms in floor.items()}
     found["run"], found["slices"] = _merged(runs[0]), tracers[0].summary()
@@ -402,15 +401,17 @@ def _merged(blocks: list[dict[str, float]]) -> dict[str, float]:
 
 
 async def _timetable(
-    one: Callable[[int, float], Awaitable[None]], arrivals: range
+    one: Callable[[int, float], Awaitable[None]], arrivals: range, recorder: LoopRecorder
 ) -> dict[str, float]:
     """`one(i, due)` for each arrival every INTERVAL_S (`on_timetable`): CPU ms per
-    operation (all threads / the loop) and seconds behind schedule."""
-    started_cpu, started_loop = time.process_time(), time.thread_time()
+    operation (all threads / the loop, less the transactions it ran itself: `recorder`'s)
+    and seconds behind schedule."""
+    started_cpu, started_loop = time.process_time(), time.thread_time() - recorder.inline_cpu
     behind = await on_timetable(one, arrivals, INTERVAL_S)
+    loop_cpu = time.thread_time() - recorder.inline_cpu - started_loop
     return {
         "cpu_ms": (time.process_time() - started_cpu) * 1000 / len(arrivals),
-        "loop_cpu_ms": (time.thread_time() - started_loop) * 1000 / len(arrivals),
+        "loop_cpu_ms": loop_cpu * 1000 / len(arrivals),
         "behind_s": behind,
     }
 
@@ -492,11 +493,13 @@ def _raw_commits(
 
 
 class _WriteProbe:
-    """What each command spent where: the writer thread's time inside the backend's commit
-    (the disk's share: the transaction and its fdatasync; and of it the writer's CPU and
-    its wait for a CPU), the loop thread's CPU and its wait for a CPU (run delay,
-    `bench.attribution`), the collections that ran, and whether a background checkpoint
-    was copying the WAL. The clocks are read outside the command's timed wall time."""
+    """What each command spent where: the time inside the backend's commit, on the writer
+    thread or run by the loop itself (the disk's share: the transaction and
+    its fdatasync; and of it the CPU and the wait for a CPU, which a transaction run on
+    the loop takes out of the loop's), the loop thread's CPU and its wait for a CPU (run
+    delay, `bench.attribution`), the collections that ran, and whether a background
+    checkpoint was copying the WAL. The clocks are read outside the command's timed wall
+    time."""
 
     def __init__(self, core: Core) -> None:
         backend = core.store.db.backend
@@ -504,6 +507,9 @@ class _WriteProbe:
         self._backend = backend
         self._commit = backend.commit
         self._committing = self._writer_cpu = self._writer_delay = 0.0
+        #: the command's transactions run on the loop: their CPU and run delay, s
+        self._inline_cpu = self._inline_delay = 0.0
+        self.inline_cpu = 0.0  # all of them so far, s (a block's loop CPU leaves it out)
         self._collecting = 0.0
         self._gc_started = 0.0
         self._in_command = False  # a command was in flight when the running collection began
@@ -511,6 +517,7 @@ class _WriteProbe:
         self.full_collections: list[tuple[float, bool]] = []
         self._writer_clock: ThreadClock | None = None  # made on the writer thread
         self._loop_clock = ThreadClock()
+        self._loop_thread = threading.get_ident()
         self._checkpoint = backend._passive_checkpoint
         self._checkpoints: list[tuple[float, float]] = []  # (start, end) of each, perf_counter
         self.samples: list[dict[str, float]] = []
@@ -576,18 +583,34 @@ class _WriteProbe:
         return sum(max(0.0, min(end, b) - max(start, a)) for a, b in self._checkpoints[-3:])
 
     def _timed_commit(self, batch: Batch) -> None:
-        """On the writer thread: its wall time, CPU and run delay in the backend's commit."""
-        if self._writer_clock is None:
-            self._writer_clock = ThreadClock()
-        delay, cpu = self._writer_clock.delay(), time.thread_time()
+        """Its wall time, CPU and run delay in the backend's commit: on the writer thread,
+        or on the loop (a transaction it runs itself: no hand-off or wake, and its CPU and
+        run delay are the transaction's, not the loop's)."""
+        on_loop = threading.get_ident() == self._loop_thread
+        if on_loop:
+            clock = self._loop_clock
+        else:
+            if self._writer_clock is None:
+                self._writer_clock = ThreadClock()
+            clock = self._writer_clock
+        delay, cpu = clock.delay(), time.thread_time()
         started = time.perf_counter()
         try:
             self._commit(batch)
         finally:
-            self._commit_span = time.perf_counter() - started
-            self._committing += self._commit_span
-            self._writer_cpu += time.thread_time() - cpu
-            self._writer_delay += self._writer_clock.delay() - delay
+            self._commit_span = span = time.perf_counter() - started
+            cpu, delay = time.thread_time() - cpu, clock.delay() - delay
+            self._committing += span
+            self._writer_cpu += cpu
+            self._writer_delay += delay
+            if on_loop:
+                self._inline_cpu += cpu
+                self._inline_delay += delay
+                self.inline_cpu += cpu
+                add = self._journey
+                add["away"] += span
+                add["inline"] += 1
+                add["jobs"] += 1
 
     def _collected(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -602,6 +625,7 @@ class _WriteProbe:
     async def run(self, core: Core, text: str, chat: ChatRef) -> float:
         """`_run` one command; its wall ms, with the split kept in `samples`."""
         self._committing = self._collecting = self._writer_cpu = self._writer_delay = 0.0
+        self._inline_cpu = self._inline_delay = 0.0
         self._journey = journey = dict.fromkeys(_AWAY, 0.0)
         checkpoints, checkpointing = self._backend.checkpoints, self._backend.checkpointing
         delay = self._loop_clock.delay()
@@ -612,8 +636,8 @@ class _WriteProbe:
         self.samples.append(
             {
                 "wall": wall,
-                "loop_cpu": (time.thread_time() - cpu) * 1000,
-                "run_delay": (self._loop_clock.delay() - delay) * 1000,
+                "loop_cpu": (time.thread_time() - cpu - self._inline_cpu) * 1000,
+                "run_delay": (self._loop_clock.delay() - delay - self._inline_delay) * 1000,
                 "commit": self._committing * 1000,
                 "writer_cpu": self._writer_cpu * 1000,
                 "writer_delay": self._writer_delay * 1000,
@@ -626,6 +650,7 @@ class _WriteProbe:
                 "checkpoint_ms": self._checkpointing(started, ended) * 1000,
                 **{part: journey[part] * 1000 for part in _AWAY},
                 "jobs": journey["jobs"],  # not ms: how many
+                "inline": journey["inline"],  # of them, run on the loop
             }
         )
         return wall
@@ -659,6 +684,7 @@ async def _writes(
         run = probe.run if in_flight == 1 else _run  # the split needs one at a time
         for block in range(3):  # alternate so machine noise hits both alike
             started_cpu, started_loop = time.process_time(), time.thread_time()
+            probe.inline_cpu = 0.0
             started = time.perf_counter()
             todo = iter(enumerate(texts[block * per_block : (block + 1) * per_block]))
 
@@ -669,7 +695,7 @@ async def _writes(
             await asyncio.gather(*(sender() for _ in range(in_flight)))
             elapsed += time.perf_counter() - started
             cpu += time.process_time() - started_cpu
-            block_loop_cpu = time.thread_time() - started_loop
+            block_loop_cpu = time.thread_time() - started_loop - probe.inline_cpu
             loop_cpu += block_loop_cpu
             # The loop idles a moment, as a bot's does between messages: a full collection
             # the collector bound made due runs there (`storage.gc_policy`), untimed.
@@ -714,7 +740,7 @@ def _causes(samples: list[dict[str, float]]) -> dict[str, Any]:
 
 
 #: The parts of a commit's journey between the loop and the writer thread (`_WriteProbe`).
-_AWAY = ("away", "away_cpu", "hand_off", "writer_own", "wake", "jobs")
+_AWAY = ("away", "away_cpu", "hand_off", "writer_own", "wake", "jobs", "inline")
 #: The journey's parts, each a mean ms per closed-loop command (`_journey`).
 JOURNEY = (
     "wall",
@@ -729,6 +755,7 @@ JOURNEY = (
     "writer_delay",
     "wake",
     "jobs",
+    "inline",
 )
 
 
@@ -740,14 +767,17 @@ def _journey(samples: list[dict[str, float]]) -> dict[str, float]:
 
 def journey_row(j: dict[str, float]) -> str:
     """A closed-loop command's wall time cut at two instants on the loop, the job handed
-    to the writer thread and the loop woken by it (means, ms):
+    to the writer thread and the loop woken by it, or the start and end of a transaction
+    the loop ran itself (means, ms):
 
     - before and after: the loop's CPU, and the rest (waiting for a CPU or the GIL);
     - between, one after the other: the hand-off (the job queued → the writer picks it up;
       the loop finishes its step meanwhile, its CPU given in brackets), the writer's own
       Python around the transaction, the transaction (SQLite's work and ours inside it,
-      the writer's CPU; its run delay; the rest is the fdatasync), and the wake (the
-      writer done → the loop runs its callback: the self-pipe, the loop's wake-up, the GIL).
+      its CPU, the writer's or the loop's; its run delay; the rest is the fdatasync), and
+      the wake (the writer done → the loop runs its callback: the self-pipe, the loop's
+      wake-up, the GIL). A transaction the loop ran itself has no hand-off, writer's own
+      or wake (how many of the transactions, beside).
 
     The loop's run delay as the kernel counts it (schedstat) is given beside, not added:
     on this VM it overlaps the loop's CPU time (it is counted while the clocks say the
@@ -759,7 +789,8 @@ def journey_row(j: dict[str, float]) -> str:
         f"{j['hand_off']:.2f} hand-off (loop CPU {j['away_cpu']:.2f}) + "
         f"{j['writer_own']:.2f} writer's own + {j['commit']:.2f} commit (writer CPU "
         f"{j['writer_cpu']:.2f}, run delay {j['writer_delay']:.2f}) + {j['wake']:.2f} wake; "
-        f"beside: loop run delay {j['run_delay']:.2f}, {j['jobs']:.2f} transactions each"
+        f"beside: loop run delay {j['run_delay']:.2f}, {j['jobs']:.2f} transactions each "
+        f"({j['inline']:.2f} on the loop)"
     )
 
 

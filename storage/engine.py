@@ -10,6 +10,11 @@ behind `storage.port.StoragePort` (SQLite on disk, a dict in tests). Design:
   *dirty*. `commit()` hands every dirty table to the backend as one batch (one SQLite
   transaction), so a command writes only the tables it changed; a command that changed
   nothing does not touch the disk. Commands that commit together share the transaction.
+* A durable backend's transactions run on a writer thread, the loop free meanwhile; but a
+  commit that finds nothing else to run on the loop runs its transaction right there
+  (`StoragePort`'s `CommitsNow`), as the loop would only wait: it spares the hand-off and
+  the wake. Not when the backend cannot start at once (its idle upkeep holds it), nor
+  after a transaction slower than `HOLD_S` until the writer thread finds the disk quick.
 * `atomic()` remembers what each table was before the block and puts it back if the block
   raises, so a failed command leaves nothing behind, in memory or on disk.
 * Documents handed out are deep copies (TinyDB's `Document` only copies the top level),
@@ -36,6 +41,7 @@ import dataclasses
 import logging
 import queue
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, MutableMapping
@@ -52,7 +58,7 @@ from tinydb.table import Document, Table
 from storage import gc_policy
 from storage.errors import StoreError, StoreFailed
 from storage.gc_policy import loop_idle, quiet_for
-from storage.port import Batch, MemoryBackend, StoragePort, past_prefix
+from storage.port import Batch, CommitsNow, MemoryBackend, StoragePort, past_prefix
 
 __all__ = [
     "CACHE_BYTES",
@@ -73,13 +79,17 @@ CACHE_TABLES: Final = 50_000
 CACHE_BYTES: Final = 24 * 1024 * 1024
 #: How long a lazy change (a dedupe mark) may wait for a commit that carries it.
 LAZY_DELAY_S: Final = 1.0
-#: How long a commit that finds nothing else to run on the loop waits for its transaction
-#: in place (`Database._hold`, the loop held) before it suspends and lets the writer
-#: thread wake the loop: a usual transaction (0.3-0.5 ms) then costs no self-pipe wake,
-#: loop turn, future or resume of the command's coroutines (about 43 k of the 925 k
-#: instructions of a closed-loop `/kpi set` on the loop). Input arriving meanwhile waits
-#: at most this long, as it would behind a 2 ms step; a timer due sooner shortens it.
-HOLD_S: Final = 0.002
+#: The longest a transaction may hold the loop. A commit that finds nothing else to run
+#: on the loop runs its transaction right there (`Database._run_now`; SQLite lets go of
+#: the GIL for the disk's part), as the loop would otherwise wait for the writer thread:
+#: no hand-off, no self-pipe wake, loop turn, future or resume of the command's
+#: coroutines. Once one took longer than this (a disk stall), commits go to the writer
+#: thread, the loop free meanwhile, until one there is this quick again: input arriving
+#: during a stall waits for at most one slow transaction. 5 ms: a quarter of the open
+#: loop's 20 ms goal, and above what a loaded machine's wait for a CPU alone adds to a
+#: transaction (2-4 ms on average with two suites and valgrind runs beside the bench; at
+#: 2 ms most commits went to the writer thread then, and each paid its wake).
+HOLD_S: Final = 0.005
 WARM_STEP: Final = 100  # tables read per loop turn by `warm()` (about a millisecond)
 #: `warm()` fills at most this share of the cache; the rest is the working set's. 0.6: the
 #: issue-8 store (500 chats, 27 500 tables) fits, so its first busy sweep asks SQLite
@@ -323,29 +333,28 @@ class _Atomic:
 
 
 def _write_jobs(jobs: queue.SimpleQueue[_Job | None], owner: weakref.ref[Database]) -> None:
-    """The writer thread: write each job, then tell its loop unless the loop waits for it
-    in place (a loop already closed has no one waiting; a blocking wait on `running`
-    settles the job instead), and when no job waited as it ended, let the backend do its
-    upkeep (`StoragePort`'s optional `idle`: SQLite rewinds its WAL there, not in a
-    command's commit). Holds its database only while
-    writing, so a database dropped unclosed is collected (and stops the thread, as a
-    thread pool's would)."""
+    """The writer thread: write each job, then wake its loop (a loop already closed has no
+    one waiting; a blocking wait on `running` settles the job instead), and when no job
+    waited as it ended, or when the loop asks (`_UPKEEP`, after a transaction it ran
+    itself), let the backend do its upkeep (`StoragePort`'s optional `idle`: SQLite rewinds
+    its WAL there, not in a command's commit). Holds its database only while writing, so
+    a database dropped unclosed is collected (and stops the thread, as a thread pool's
+    would)."""
     while (job := jobs.get()) is not None:
         db = owner()
         if db is None:
             return
-        try:
-            db._write(job)
-        except BaseException as exc:  # handed to the commands, as a future did
-            job.error = exc
-        job.running.release()
+        if job is not _UPKEEP:
+            started = time.perf_counter()
+            try:
+                db._write(job)
+            except BaseException as exc:  # handed to the commands, as a future did
+                job.error = exc
+            job.took = time.perf_counter() - started
+            job.running.release()
         # read before the wake: the loop may hand over its next job before we look again
         idle = getattr(db._backend, "idle", None) if jobs.empty() else None
-        assert job.loop is not None
-        with db._handover:  # the loop may be waiting for it in place (`Database._hold`)
-            job.finished = True
-            wake = not job.in_place
-        if wake:
+        if job.loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop is closed
                 job.loop.call_soon_threadsafe(db._written, job)
         if idle is not None and job.error is None:
@@ -421,12 +430,11 @@ class _Job:
 
     __slots__ = (
         "error",
-        "finished",
-        "in_place",
         "loop",
         "running",
         "schema",
         "tables",
+        "took",
         "upto",
         "waiters",
     )
@@ -442,10 +450,11 @@ class _Job:
         self.error: BaseException | None = None  # what the backend raised
         #: One future per waiting command (cancelling one command wakes no other).
         self.waiters: list[asyncio.Future[None]] = []
-        #: The loop waits for it in place (`Database._hold`): no wake wanted. Both flags
-        #: change under `Database._handover`, which decides who settles the job.
-        self.in_place = False
-        self.finished = False  # the writer thread is done with it
+        self.took = 0.0  # the backend's transaction, s (`HOLD_S`)
+
+
+#: Not a job: the loop asks the writer thread for its idle upkeep (`Database._run_now`).
+_UPKEEP: Final = _Job(0, {}, None)
 
 
 class Database:
@@ -501,7 +510,12 @@ class Database:
             queue.SimpleQueue() if backend.durable else None
         )
         self._writer: threading.Thread | None = None  # started with the first job
-        self._handover = threading.Lock()  # a job's `in_place` against its `finished`
+        #: The backend, when the loop may run a lone transaction itself (`_run_now`).
+        self._now: CommitsNow | None = (
+            backend if backend.durable and isinstance(backend, CommitsNow) else None
+        )
+        #: The last transaction timed was quick (`HOLD_S`): the loop may run the next.
+        self._quick = True
         self.commits = 0
         #: Commits the disk refused: a job spanning awaits (the sweep) compares it before
         #: and after, since a refused commit rolls back changes of steps it already took.
@@ -1169,12 +1183,16 @@ class Database:
                         continue
                 # (nothing else ready: none could join, and the turn costs a whole loop step,
                 # an epoll and a resume of the command's coroutines, at every lone command)
-                job = self._job = self._take_job()
-                hold = quiet_for(loop, HOLD_S)
-                job.in_place = hold > 0
-                self._submit(job)
-                if hold > 0 and self._hold(job, hold):
+                job = self._take_job()
+                if (
+                    self._quick
+                    and self._now is not None
+                    and quiet_for(loop, HOLD_S) > 0
+                    and self._run_now(job, self._now)
+                ):
                     continue
+                self._job = job
+                self._submit(job)
             if job.loop is not loop:  # handed over by an earlier loop, now gone
                 self._wait_for_writer()
                 continue
@@ -1202,16 +1220,39 @@ class Database:
         return job
 
     def _write(self, job: _Job) -> None:
-        """The backend transaction (writer thread for a disk, inline for memory)."""
+        """The backend transaction (on the writer thread; on the caller's for memory and a
+        blocking flush)."""
         self._backend.commit(Batch(job.tables, job.schema))
+
+    def _run_now(self, job: _Job, backend: CommitsNow) -> bool:
+        """Write `job` on the loop's thread and settle it (True), if the backend can start
+        it at once; False, nothing done: it cannot (the writer thread's idle rewind has
+        the connection), so the writer thread takes the job. Asks the writer thread for
+        its idle moment when the backend has upkeep waiting (once per background
+        checkpoint), so the WAL still rewinds off the commands' path."""
+        started = time.perf_counter()
+        try:
+            if not backend.commit_now(Batch(job.tables, job.schema)):
+                return False
+        except Exception as exc:
+            job.error = exc
+        job.took = time.perf_counter() - started
+        self._settle(job, job.error)
+        if job.error is None and backend.upkeep_due():
+            self._hand(_UPKEEP)
+        return True
 
     def _submit(self, job: _Job) -> None:
         """Hand `job` to the writer thread. A plain queue, a lock and one callback back to
         the loop: a thread pool's future wrapped for asyncio and shielded cost about 40
         Python calls per commit, between both threads, for the same guarantees."""
-        assert self._jobs is not None
         job.loop = asyncio.get_running_loop()
         job.running.acquire()
+        self._hand(job)
+
+    def _hand(self, job: _Job) -> None:
+        """Queue `job` for the writer thread, started at the first."""
+        assert self._jobs is not None
         if self._writer is None:
             jobs = self._jobs
             owner = weakref.ref(self, lambda _: jobs.put(None))
@@ -1221,23 +1262,9 @@ class Database:
             self._writer.start()
         self._jobs.put(job)
 
-    def _hold(self, job: _Job, most: float) -> bool:
-        """Wait up to `most` s, the loop held, for the writer thread to finish `job`, and
-        settle it (True); False: it is still running, and the writer will wake the loop."""
-        if job.running.acquire(timeout=most):
-            job.running.release()
-        else:
-            with self._handover:
-                if not job.finished:
-                    job.in_place = False  # the writer wakes the loop as it ends
-                    return False
-        self._written(job)  # nobody else waits for it: the loop was held
-        return True
-
     def _written(self, job: _Job) -> None:
         """On the loop, once the writer thread is done with `job`: settle it (unless a
-        blocking wait already did), then wake the commands waiting for it (none when the
-        loop waited in place)."""
+        blocking wait already did), then wake the commands waiting for it."""
         try:
             if self._job is job:
                 self._settle(job, job.error)
@@ -1269,6 +1296,7 @@ class Database:
         if self._job is job:
             self._job = None
         self._inflight = {}
+        self._quick = job.took <= HOLD_S
         if not self._dirty:
             self._changed_uncached = False
         if exc is None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-__all__ = ["Batch", "MemoryBackend", "StoragePort", "past_prefix"]
+__all__ = ["Batch", "CommitsNow", "MemoryBackend", "StoragePort", "past_prefix"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -77,6 +77,22 @@ class StoragePort(Protocol):
     # Optional: `idle()`, called on the writer thread of a durable backend whenever no
     # transaction waits (after one), for upkeep no command should wait for (SQLite
     # rewinds its WAL there). Not part of the protocol so that a test double needs none.
+
+
+@runtime_checkable
+class CommitsNow(Protocol):
+    """Optional, for a durable backend: a lone transaction may run on the caller's thread
+    (the event loop's, which would only wait for it) instead of the database's writer
+    thread. A backend without it (a test double) always gets the writer thread."""
+
+    def commit_now(self, batch: Batch) -> bool:
+        """`commit(batch)` on this thread if it can start at once; False, with nothing
+        done, while another thread holds the backend (its `idle` upkeep) or upkeep must
+        come first: then the writer thread commits it (and waits for those)."""
+
+    def upkeep_due(self) -> bool:
+        """Whether `idle` has work waiting: after a transaction run by `commit_now` the
+        database then gives its writer thread an idle moment for it."""
 
 
 class MemoryBackend:

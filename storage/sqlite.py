@@ -12,14 +12,15 @@ the lock file after each commit: a store whose database holds fewer commits than
 file remembers has lost acknowledged writes (a deleted or cut `store.db-wal`), and opening
 it is refused with a clear line instead of silently serving old data.
 
-One connection reads on the event loop; another writes (on the database's writer thread).
-In WAL mode the reader never waits for the writer. A third copies the WAL into the
-database (a PASSIVE checkpoint) on its own thread once about `checkpoint_pages` pages were
-committed: SQLite's automatic checkpoint would run inside the commit that crosses the
-mark, so every few hundred `/kpi set` one write (and the commands grouped with it) waited
-for 4 MB to be copied and the database file fsynced. A passive checkpoint never blocks a
-writer or a reader; SQLite's own one stays as a backstop at 8× the mark, in case the
-background ones fall behind.
+One connection reads on the event loop; another writes (on the database's writer thread,
+or on the loop for a lone transaction: `commit_now`, which never waits for the other
+thread's use of it). In WAL mode the reader never waits for the writer. A third copies the
+WAL into the database (a PASSIVE checkpoint) on its own thread once about
+`checkpoint_pages` pages were committed: SQLite's automatic checkpoint would run inside the
+commit that crosses the mark, so every few hundred `/kpi set` one write (and the commands
+grouped with it) waited for 4 MB to be copied and the database file fsynced. A passive
+checkpoint never blocks a writer or a reader; SQLite's own one stays as a backstop at 8×
+the mark, in case the background ones fall behind.
 
 A passive checkpoint alone never brings the WAL back to its start under a steady stream of
 writes: SQLite rewinds it only at a write that begins after every frame was copied, and the
@@ -39,7 +40,10 @@ and the truncation: in the 100k open loop on a loaded machine those commits took
 commits over 20 ms. The commit path still catches up itself when the writer found no idle
 moment for half a mark of pages after the checkpoint (`_LATE`: transactions back to back),
 so the WAL stays bounded; a transaction handed over while the idle rewind runs waits for
-it, as it would behind another transaction.
+it, as it would behind another transaction. The loop never does: a lone transaction it
+would run itself (`commit_now`) goes to the writer thread instead, and so does one that
+must catch up first; and after a transaction the loop ran, the database asks the writer
+thread for its idle moment only when a rewind is due (`upkeep_due`).
 """
 
 from __future__ import annotations
@@ -165,8 +169,9 @@ class SqliteBackend:
         self.checkpoints = 0  # background checkpoints started (benchmarks attribute pauses)
         self.rewinds = 0  # WAL rewinds done while the writer was idle (`idle`)
         #: Held by a commit and by the idle rewind: one write connection, two threads (the
-        #: writer thread's, and a blocking flush's on the loop's or a script's)
-        self._writing = threading.Lock()
+        #: writer thread's, and the loop's or a script's). Re-entrant: `commit_now` takes it
+        #: without waiting, then commits through `commit`, the one seam of every write.
+        self._writing = threading.RLock()
 
     # ownership --------------------------------------------------------------------------
 
@@ -333,10 +338,37 @@ class SqliteBackend:
 
     def commit(self, batch: Batch) -> None:
         """One transaction: every put and drop, the schema if given, the commit counter.
-        Waits for the writer thread's idle rewind (`idle`) when a blocking flush on another
-        thread meets one: the two share the write connection."""
+        Waits for the writer thread's idle rewind (`idle`) when a commit on another thread
+        (a blocking flush) meets one: the two share the write connection."""
         with self._writing:
             self._commit(batch)
+
+    def commit_now(self, batch: Batch) -> bool:
+        """`commit` on the calling thread (the event loop's: `StoragePort`'s `CommitsNow`)
+        unless it would wait: for the idle rewind holding the connection, or to catch the
+        WAL up first (`_late`: a copy and fsyncs, the writer thread's to wait for)."""
+        if not self._writing.acquire(blocking=False):
+            return False
+        try:
+            if self._rewind and self._late():
+                return False
+            self.commit(batch)  # takes the lock again at once: it is ours
+        finally:
+            self._writing.release()
+        return True
+
+    def upkeep_due(self) -> bool:
+        """Whether `idle` would rewind the WAL now (a background checkpoint is over)."""
+        return self._rewind and not self.checkpointing
+
+    def _late(self) -> bool:
+        """The writer found no idle moment to rewind the WAL in for half a mark of pages
+        after the background checkpoint: the next commit catches up itself (`_LATE`)."""
+        return (
+            self._rewind
+            and self._pages >= self._checkpoint_pages * _LATE
+            and not self.checkpointing
+        )
 
     def _commit(self, batch: Batch) -> None:
         con = self._writer
@@ -352,8 +384,7 @@ class SqliteBackend:
             else:
                 puts.append((name, generation, zlib.crc32(body), body))
                 pages += len(body) // self._page_size + 1
-        late = self._pages >= self._checkpoint_pages * _LATE
-        if self._rewind and late and not self.checkpointing:
+        if self._rewind and self._late():
             self._catch_up(con)  # never idle since the checkpoint: bound the WAL here
         try:
             con.execute("BEGIN IMMEDIATE")

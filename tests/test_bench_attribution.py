@@ -182,42 +182,50 @@ def test_watching_a_backend_times_its_commits_and_checkpoints_on_their_threads(
     assert "commit" not in vars(backend)
 
 
-async def test_a_commit_waiting_in_place_cuts_its_step_so_the_wait_counts_as_asleep(
+async def test_a_transaction_the_loop_runs_itself_cuts_its_step_and_counts_as_a_commit(
     tmp_path: Path,
 ) -> None:
-    """The loop held by a commit waiting for the writer (`Database._hold`) is the loop
-    asleep while the writer has the transaction, as between steps: the step is cut in two
-    around the wait, both halves the operation's own."""
+    """A lone transaction run on the loop (the store's `commit_now`, through `commit`) is
+    the loop asleep while a transaction ran, as between steps: the step is cut in two
+    around it, both halves the operation's own, the transaction is a writer span, and its
+    CPU is left out of the loop's clocks."""
     fake = tmp_path / "schedstat"
     fake.write_text("1 0 1\n")
     stat = tmp_path / "stat"
     stat.write_text(STAT)
 
-    class Db:
+    class Backend:
         def __init__(self) -> None:
-            self.waits: list[float] = []
+            self.calls: list[float] = []
 
-        def _hold(self, job: object, most: float) -> bool:
-            self.waits.append(time.monotonic())
-            return True
+        def commit(self, batch: Any) -> None:
+            self.calls.append(time.monotonic())
+            spent = time.thread_time()
+            while time.thread_time() - spent < 0.02:  # the transaction's CPU
+                pass
 
-    db = Db()
+        def _passive_checkpoint(self) -> None:
+            pass
+
+    backend = Backend()
     rec = LoopRecorder(schedstat=fake, stat=stat)
-    undo = rec.watch_waits(db)
+    undo = rec.watch_backend(backend)
 
     async def operation() -> None:
         OPERATION.set(6)
-        assert db._hold(None, 0.002)
+        backend.commit(None)
 
     with rec:
         await asyncio.ensure_future(operation())
-    assert db._hold(None, 0.002)  # not recording: just the wait
     undo()
-    assert len(db.waits) == 2 and "_hold" not in vars(db)
+    assert len(backend.calls) == 1 and "commit" not in vars(backend)
     assert rec.operation.count(6) == 2
     assert len(rec.wall) == len(rec.cpu) == len(rec.delay) == 2 * len(rec.operation)
     first = rec.operation.index(6)
-    assert rec.wall[2 * first + 1] <= db.waits[0] <= rec.wall[2 * first + 2]  # in the gap
+    assert rec.wall[2 * first + 1] <= backend.calls[0] <= rec.wall[2 * first + 2]  # in the gap
+    assert len(rec.writer) == 1 and rec.writer[0].cpu >= 0.02 and rec.inline_cpu >= 0.02
+    parts = rec.attribute(rec.wall[0], rec.wall[-1], 6)
+    assert parts.cpu < 10 and parts.commit >= 20 and parts.writer_cpu >= 20
 
 
 def test_the_writers_idle_upkeep_counts_as_the_writers_and_its_rewinds_are_listed(

@@ -57,12 +57,27 @@ def test_the_journey_row_cuts_a_commands_wall_time_into_parts_that_add_up_to_it(
         "writer_delay": 0.0,
         "wake": 0.1,
         "jobs": 1.0,
+        "inline": 0.0,
     }
     row = bench_storage.journey_row(bench_storage._journey([sample, sample]))
     assert row == (
         "2.00 ms = 1.00 loop CPU + 0.20 loop otherwise + 0.10 hand-off (loop CPU 0.10) + "
         "0.05 writer's own + 0.55 commit (writer CPU 0.30, run delay 0.00) + 0.10 wake; "
-        "beside: loop run delay 0.40, 1.00 transactions each"
+        "beside: loop run delay 0.40, 1.00 transactions each (0.00 on the loop)"
+    )
+
+
+def test_a_transaction_the_loop_ran_itself_is_all_commit_in_the_journey_row() -> None:
+    """No hand-off, writer's own or wake: the span the loop spent in it is the commit, and
+    its CPU is the transaction's (the probe leaves it out of the loop's)."""
+    sample = dict.fromkeys(bench_storage.JOURNEY, 0.0)
+    sample |= {"wall": 1.0, "loop_cpu": 0.4, "away": 0.5, "commit": 0.5, "writer_cpu": 0.2}
+    sample |= {"jobs": 1.0, "inline": 1.0}
+    row = bench_storage.journey_row(bench_storage._journey([sample]))
+    assert row == (
+        "1.00 ms = 0.40 loop CPU + 0.10 loop otherwise + 0.00 hand-off (loop CPU 0.00) + "
+        "0.00 writer's own + 0.50 commit (writer CPU 0.20, run delay 0.00) + 0.00 wake; "
+        "beside: loop run delay 0.00, 1.00 transactions each (1.00 on the loop)"
     )
 
 
@@ -165,7 +180,8 @@ async def test_the_write_measures_run_end_to_end_closed_loop_and_several_in_flig
         )
     finally:
         core.close()
-    assert alone["journey"]["jobs"] == 1.0  # one transaction woke each closed-loop set
+    assert alone["journey"]["jobs"] == 1.0  # one transaction for each closed-loop set
+    assert 0.0 <= alone["journey"]["inline"] <= 1.0  # on the loop, unless the disk was slow
     assert together["journey"] is None  # several in flight: no per-command split
     assert "loop CPU" in bench_storage.journey_row(alone["journey"])
 

@@ -1,15 +1,15 @@
-"""A commit that finds nothing else to run on the loop waits for its transaction in place,
-the loop held for at most `HOLD_S` (or until a timer is due): a usual transaction then
-costs no wake of the loop from the writer thread, no loop turn and no resume of the
-command's coroutines. A longer one lets the loop run on and wakes it as before; whichever
-way the writer's end and the wait's end meet, the command hears its outcome once."""
+"""A commit that finds nothing else to run on the loop runs its transaction in place, on the
+loop's thread (the backend's `commit_now`): no hand-off to the writer thread, no wake of
+the loop, no loop turn and no resume of the command's coroutines. The writer thread takes
+the transaction when the backend cannot start it at once (its idle rewind holds the write
+connection), when others are ready to join it, and after a transaction slower than
+`HOLD_S` until one is quick again, so a disk stall holds the loop for one transaction at
+most. Whichever way, a command hears its outcome once, and a failure is told alike."""
 
 from __future__ import annotations
 
 import asyncio
-import random
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +18,40 @@ import pytest
 from storage import engine, gc_policy
 from storage.engine import Database
 from storage.errors import StoreFailed
-from storage.port import Batch, MemoryBackend
+from storage.port import Batch, CommitsNow
 from tests.storage.test_writer_thread import GatedDisk, _started
+
+
+class NowDisk(GatedDisk):
+    """The gated disk, offering to commit on the caller's thread (`CommitsNow`): it
+    declines while `busy` (as SQLite's backend does while its idle rewind runs), says when
+    upkeep is `due`, and counts the threads its transactions ran on and its idle calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = False
+        self.due = False
+        self.threads: list[int] = []
+        self.idled = threading.Event()
+        self.idles = 0
+
+    def commit(self, batch: Batch) -> None:
+        self.threads.append(threading.get_ident())
+        super().commit(batch)
+
+    def commit_now(self, batch: Batch) -> bool:
+        if self.busy:
+            return False
+        self.commit(batch)
+        return True
+
+    def upkeep_due(self) -> bool:
+        return self.due
+
+    def idle(self) -> None:
+        self.idles += 1
+        self.due = False
+        self.idled.set()
 
 
 def _count_wakes(loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
@@ -35,17 +67,16 @@ def _count_wakes(loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatc
     return handed
 
 
-def _store(monkeypatch: pytest.MonkeyPatch, hold: float) -> tuple[GatedDisk, Database]:
-    """A store on a gated disk whose commits wait in place for at most `hold` s."""
-    monkeypatch.setattr(engine, "HOLD_S", hold)
-    disk = GatedDisk()
-    return disk, Database(disk)
+def test_a_backend_offering_commits_now_is_told_by_its_methods() -> None:
+    assert isinstance(NowDisk(), CommitsNow)
+    assert not isinstance(GatedDisk(), CommitsNow)  # a test double needs none of it
 
 
-async def test_a_lone_commit_on_an_idle_loop_is_over_without_suspending_or_a_wake(
+async def test_a_lone_commit_on_an_idle_loop_runs_on_the_loop_without_suspending_or_a_wake(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    disk, db = _store(monkeypatch, 10.0)  # any transaction ends within the wait
+    disk = NowDisk()
+    db = Database(disk)
     handed = _count_wakes(asyncio.get_running_loop(), monkeypatch)
     for n in range(20):
         db.table("t").insert({"n": n})
@@ -53,22 +84,24 @@ async def test_a_lone_commit_on_an_idle_loop_is_over_without_suspending_or_a_wak
         with pytest.raises(StopIteration):  # not one suspension
             commit.send(None)
     assert disk.transactions == 20 and handed == []
+    assert set(disk.threads) == {threading.get_ident()}  # all on the loop's thread
+    assert db._writer is None  # never needed: no upkeep was due
     assert len(disk.load("t") or b"") > 0
     db.close()
 
 
-async def test_a_transaction_outlasting_the_wait_lets_the_loop_run_and_wakes_it(
+async def test_a_backend_that_cannot_start_at_once_hands_the_transaction_to_the_writer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    disk, db = _store(monkeypatch, 0.001)
+    disk = NowDisk()
+    disk.busy = True  # its idle rewind holds the write connection
     disk.gate.clear()
+    db = Database(disk)
     handed = _count_wakes(asyncio.get_running_loop(), monkeypatch)
     db.table("t").insert({"n": 1})
-    started = time.perf_counter()
     commit = db.commit()
     waiting = commit.send(None)
     assert isinstance(waiting, asyncio.Future)  # suspended: the loop is free again
-    assert time.perf_counter() - started < 1.0  # not the 10 s the gate would hold it
     await _started(disk)  # the loop ran meanwhile (this waits on it)
     assert not waiting.done()
     disk.gate.set()
@@ -76,18 +109,54 @@ async def test_a_transaction_outlasting_the_wait_lets_the_loop_run_and_wakes_it(
     with pytest.raises(StopIteration):
         commit.send(None)
     assert handed.count(db._written) == 1  # the writer thread woke the loop, once
+    assert disk.threads[0] != threading.get_ident()
     db.close()
 
 
-async def test_a_failed_transaction_waited_for_in_place_fails_its_command(
+async def test_after_a_slow_transaction_commits_go_to_the_writer_until_one_is_quick(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    disk, db = _store(monkeypatch, 10.0)
+    """A disk stall holds the loop for one transaction; the next ones leave the loop free
+    until the writer thread finds the disk quick again."""
+    disk = NowDisk()
+    db = Database(disk)
+    loop_thread = threading.get_ident()
+    monkeypatch.setattr(engine, "HOLD_S", 1e-9)  # every transaction is "slow"
+    for n in range(3):
+        db.table("t").insert({"n": n})
+        await db.commit()
+    assert [t == loop_thread for t in disk.threads] == [True, False, False]
+    monkeypatch.setattr(engine, "HOLD_S", 10.0)  # quick again
+    for n in range(3):
+        db.table("t").insert({"n": n})
+        await db.commit()
+    assert [t == loop_thread for t in disk.threads[3:]] == [False, True, True]
+    db.close()
+
+
+async def test_commands_ready_to_join_share_one_transaction_on_the_writer_thread() -> None:
+    disk = NowDisk()
+    db = Database(disk)
+
+    async def command(n: int) -> None:
+        db.table(f"t{n}").insert({"n": n})
+        await db.commit()
+
+    await asyncio.gather(*(command(n) for n in range(5)))
+    assert disk.transactions == 1 and disk.threads[0] != threading.get_ident()
+    db.close()
+
+
+async def test_a_failed_transaction_on_the_loop_fails_its_command_as_on_the_writer() -> None:
+    disk = NowDisk()
     disk.full = True
+    db = Database(disk)
     db.table("t").insert({"n": 1})
     with pytest.raises(StoreFailed):
         await db.commit()
     assert db.table_names() == set()  # rolled back in memory too
+    assert disk.threads == [threading.get_ident()]  # tried on the loop
+    assert db._writer is None  # no upkeep after a failure
     disk.full = False
     db.table("t").insert({"n": 2})
     await db.commit()
@@ -95,52 +164,24 @@ async def test_a_failed_transaction_waited_for_in_place_fails_its_command(
     db.close()
 
 
-async def test_a_wait_that_ends_as_the_writer_is_done_settles_the_job_itself() -> None:
-    """The writer released its job and is done with it, deciding on no wake since the loop
-    waited in place, but the wait ran out just before: nobody would wake the loop, so the
-    wait must take the outcome itself (suspending there would leave the command hanging)."""
-    db = Database(GatedDisk())
-    db.table("t").insert({"n": 1})
-    job = db._job = db._take_job()
-    job.loop = asyncio.get_running_loop()
-    job.running.acquire()  # as if the wait timed out before the writer's release
-    job.in_place = job.finished = True  # …which came before the writer's decision
-    assert db._hold(job, 0.0005)
-    assert (db.commits, db._durable) == (1, job.upto)  # settled
-    job.running.release()
-    db.close()
-
-
-class _Jittery(MemoryBackend):
-    """A durable backend whose transactions take about as long as the wait, either way."""
-
-    durable = True
-
-    def __init__(self, seed: int) -> None:
-        super().__init__()
-        self._random = random.Random(seed)
-        self._lock = threading.Lock()
-
-    def commit(self, batch: Batch) -> None:
-        with self._lock:
-            pause = self._random.uniform(0.0, 2 * engine.HOLD_S)
-        time.sleep(pause)
-        super().commit(batch)
-
-
-@pytest.mark.parametrize("seed", range(3))
-async def test_commits_ending_around_the_waits_end_are_each_answered_once(
-    seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(engine, "HOLD_S", 0.0005)
-    disk = _Jittery(seed)
+async def test_upkeep_due_after_a_transaction_on_the_loop_gets_the_writers_idle_moment() -> None:
+    """The WAL's rewind stays off the commands' path: the writer thread is asked for its
+    idle moment only when the backend has upkeep waiting, never per commit."""
+    disk = NowDisk()
     db = Database(disk)
-    for n in range(150):
-        db.table(f"t{n % 7}").insert({"n": n})
-        await asyncio.wait_for(db.commit(), 5.0)  # a lost wake would hang here
-    assert db.commits == 150 and db._job is None
+    for n in range(5):
+        db.table("t").insert({"n": n})
+        await db.commit()
+    assert db._writer is None and disk.idles == 0
+    disk.due = True
+    db.table("t").insert({"n": 5})
+    await db.commit()
+    assert await asyncio.to_thread(disk.idled.wait, 10)
+    for n in range(5):
+        db.table("t").insert({"n": n})
+        await db.commit()
     db.close()
-    assert all(disk.load(f"t{k}") is not None for k in range(7))
+    assert disk.idles == 1 and set(disk.threads) == {threading.get_ident()}
 
 
 async def test_the_wait_is_bounded_by_the_loops_next_timer_and_ready_callbacks() -> None:

@@ -1,8 +1,9 @@
 """A command whose commit finds nothing else ready to run on the loop hands its batch to the
 writer at once: no other command could join it in a loop turn, and the turn cost a whole
 loop step at every closed-loop `/kpi set`. Commands ready in the same turn still share one
-transaction (`test_writer_thread`). (It then waits for the writer in place for a moment:
-`test_commit_in_place`; here it does not, to see its first suspension.)"""
+transaction (`test_writer_thread`). (A lone commit on a quiet loop then runs the transaction
+itself: `test_commit_in_place`; here `HOLD_S` = 0 leaves it to the writer, to see its first
+suspension.)"""
 
 from __future__ import annotations
 

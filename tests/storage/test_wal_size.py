@@ -4,8 +4,10 @@ starts the WAL afresh) is done while the writer is idle, not inside a command's 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from storage.engine import Database
@@ -29,6 +31,26 @@ def _frames(root: Path) -> tuple[int, int]:
     finally:
         con.close()
     return int(frames), int(copied)
+
+
+@contextlib.contextmanager
+def _held(lock: threading.RLock) -> Iterator[None]:
+    """`lock` held by another thread for the block."""
+    taken, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            taken.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(10)
+    try:
+        yield
+    finally:
+        done.set()
+        holder.join()
 
 
 def _until_a_checkpoint(backend: SqliteBackend) -> None:
@@ -120,7 +142,7 @@ async def test_no_commit_of_a_running_store_copies_the_wal_when_the_writer_had_a
     inside = [False]
     commit, catch_up = backend.commit, backend._catch_up
 
-    def spied_commit(batch: Batch) -> None:
+    def spied_commit(batch: Batch) -> None:  # on the writer thread or the loop
         inside[0] = True
         try:
             commit(batch)
@@ -168,18 +190,46 @@ def test_a_blocking_flush_and_the_idle_rewind_never_share_the_write_connection_a
 
     try:
         _until_a_checkpoint(backend)
-        with backend._writing:  # a commit on another thread: the rewind waits its turn
+        with _held(backend._writing):  # a commit on another thread: the rewind waits its turn
             backend.idle()
         assert backend.rewinds == 0 and backend._rewind
         backend._catch_up = held  # type: ignore[method-assign]  # a gate
         rewind = threading.Thread(target=backend.idle)
         rewind.start()
         assert inside.wait(10)
-        assert backend._writing.locked()  # a flush's commit now waits for the rewind
+        assert not backend._writing.acquire(blocking=False)  # a flush's commit waits for it
+        assert not backend.commit_now(Batch({"x": b"1"}))  # and the loop's gives way
         go.set()
         rewind.join()
         backend.commit(Batch({"after": b"w"}))
         assert backend.rewinds == 1 and backend.load("after") == b"w"
     finally:
         go.set()
+        backend.close()
+
+
+def test_a_commit_on_the_callers_thread_never_waits_for_the_idle_rewind_or_a_catch_up(
+    tmp_path: Path,
+) -> None:
+    """`commit_now` (the event loop's lone transaction) declines, doing nothing, while the
+    writer thread's idle rewind holds the write connection, and when the WAL must be
+    caught up first: the loop is never held behind either; the writer thread does both."""
+    backend = SqliteBackend(tmp_path, checkpoint_pages=MARK)
+    backend.lock()
+    try:
+        assert not backend.upkeep_due()
+        assert backend.commit_now(Batch({"a": b"1"}))
+        _until_a_checkpoint(backend)
+        assert backend.upkeep_due()  # the checkpoint is over: a rewind waits for `idle`
+        with _held(backend._writing):  # by the writer thread's rewind, say
+            assert not backend.commit_now(Batch({"b": b"2"}))
+        assert backend.load("b") is None
+        while backend._pages < MARK // 2:  # never idle since the checkpoint: half a mark
+            assert backend.commit_now(Batch({f"u{backend.commits}": BODY}))
+        commits = backend.commits
+        assert not backend.commit_now(Batch({"c": b"3"}))  # it would catch up first
+        assert backend.commits == commits and backend.load("c") is None
+        backend.commit(Batch({"c": b"3"}))  # the writer thread's commit does
+        assert not backend._rewind and backend.load("c") == b"3"
+    finally:
         backend.close()
