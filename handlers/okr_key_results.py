@@ -257,15 +257,19 @@ async def okr_confirm(cmd: Command, ctx: Context) -> Reply:
 
 
 def _no_date(cmd: Command, ctx: Context, words: list[str], start: int) -> None:
-    """A date right after a check-in's value (`2500 yesterday`, read as `/kpi set` reads
-    one) is refused: a check-in is dated when it is sent, and the date was kept as its note
-    without a word."""
+    """A day other than today right after a check-in's value (`2500 yesterday`, read as
+    `/kpi set` reads one) is refused: a check-in is dated when it is sent, and the date was
+    kept as its note without a word. Today's (`2500 today looks good`) and words that only
+    look like a date (`march campaign`) stay the note, as before."""
     if not starts_date(words, start):
         return
+    today = chat_today(cmd, ctx)
     try:
-        end = take_date(words, start, chat_today(cmd, ctx))[1]
-    except UsageError:  # shaped like a date but none (`31.02`): said as typed
-        end = start + 1
+        day, end = take_date(words, start, today)
+    except UsageError:  # not a date after all: the note's words
+        return
+    if day is None or day == today:
+        return
     raise UsageError(
         f"'{clip(' '.join(words[start:end]))}' is a date, and a check-in takes none: it "
         "records where the key result stands when you send it. Send it without the date."
