@@ -658,11 +658,13 @@ class TimedLog:
     def _note(self, at: str, before: Doc | None, after: Doc | None) -> None:
         self._changes.note(self._chat, self._kind, f"{self._owner}@{at}", before, after)
 
-    def append(self, entry: ModelT, newest: Block | None = None) -> ModelT:
+    def append(self, entry: ModelT, newest: Block | None = None, doc: Doc | None = None) -> ModelT:
         """Store `entry` (at a free instant); returns it as stored. Its document is built
         once and handed to the log (the audit keeps its own copy). `newest`: the log's
-        `newest_block()` as the caller just read it (None: read here)."""
-        doc = to_doc(entry)
+        `newest_block()` as the caller just read it (None: read here); `doc`: `to_doc`
+        of `entry` as the caller built it (None: made here)."""
+        if doc is None:
+            doc = to_doc(entry)
         if newest is None:
             newest = self._log.newest_block()
         taken = frozenset() if newest is None else self._log.instants(newest)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from operator import itemgetter, methodcaller
 from typing import Any, ClassVar, NamedTuple
 
-from scoring.models import Initiative, ProgressLog
+from scoring.models import Initiative, ProgressLog, replaced
 from storage.base import (
     AppendLog,
     Block,
@@ -31,6 +32,22 @@ _LAST = "inum"
 _NUMBER = methodcaller("get", "number")  # an entry's number (None: stored before numbers)
 _AMOUNT: Callable[[tuple[datetime, float]], float] = itemgetter(1)  # a pair's amount
 LOG_BLOCK = 64  # progress logs per stored block: a hashtag rewrites at most this many
+
+
+def progress_doc(entry: ProgressLog) -> Doc:
+    """`to_doc(entry)`, built field by field (every hashtag stores one; see `measurement_doc`);
+    an amount JSON does not hold as it is (inf, nan) takes the model's way."""
+    if not math.isfinite(entry.amount):
+        return to_doc(entry)
+    return {
+        "initiative": entry.initiative,
+        "amount": entry.amount,
+        "at": instant_text(entry.at),
+        "by": entry.by,
+        "by_id": entry.by_id,
+        "note": entry.note,
+        "number": entry.number,
+    }
 
 
 class InitiativeRepo:
@@ -101,8 +118,8 @@ class InitiativeRepo:
             number = last + 1
         if not told:  # entries stored before numbers were kept: remember it once
             self._set_last_number(chat, key, last)
-        numbered = entry.model_copy(update={"number": number})
-        return self._timed(chat, key).append(numbered, newest)
+        numbered = replaced(entry, {"number": number})
+        return self._timed(chat, key).append(numbered, newest, progress_doc(numbered))
 
     def _last_number(self, chat: str, key: str, newest: Block | None = None) -> tuple[int, bool]:
         """(the last number given, whether the stored mark and the newest block tell it).
