@@ -14,7 +14,7 @@ import orjson
 from pydantic import BaseModel
 
 from handlers.exchange_export import FORMAT, SECTIONS, SINGLE_SECTIONS, VERSION, csv_columns
-from handlers.parsing import NOT_UTF8, sheet_delimiter, sheet_text
+from handlers.parsing import NOT_UTF8, SHEET_COLUMNS, sheet_delimiter, sheet_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +165,6 @@ def _read_csv(text: str) -> ReadFile:
     return found
 
 
-_VALUE_COLUMNS = {"kpi": "kpi", "key": "kpi", "value": "value", "date": "day", "day": "day"}
-
-
 def _read_value_rows(text: str, delimiter: str) -> ReadFile:
     """A plain values sheet: header `kpi,value,date[,note]` (any order), one value per row."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -175,7 +172,7 @@ def _read_value_rows(text: str, delimiter: str) -> ReadFile:
     header = next(reader, None)
     if header is None:
         return ReadFile(problems=[Problem(None, "", "the file is empty")])
-    names = [_VALUE_COLUMNS.get(h.strip().casefold(), h.strip().casefold()) for h in header]
+    names = [SHEET_COLUMNS.get(h.strip().casefold(), h.strip().casefold()) for h in header]
     if not {"kpi", "value"} <= set(names):
         return ReadFile(
             problems=[

@@ -29,6 +29,7 @@ from handlers.contract import (
 )
 from handlers.parsing import (
     NOT_UTF8,
+    SHEET_COLUMNS,
     clip,
     dot_reading,
     parse_unit_value,
@@ -52,16 +53,8 @@ MAX_LINES = 500_000
 #: Values the preview lists per KPI before "… and N more".
 SHOWN = 5
 USAGE = "/kpi import (then one line per value: <key> <value> [YYYY-MM-DD])"
-#: A header's KPI column, in the languages dates are read in (a sheet saved in German,
-#: Danish or Russian names its columns so).
-_HEADER = {"kpi", "key", "ключ", "показатель", "kennzahl", "nøgletal"}
-#: The other columns a header names: the value, the date, and a note (which a value here
-#: does not carry: "import" is its note; /scorecard import keeps a sheet's notes).
-_NAMED = {
-    **dict.fromkeys(("value", "значение", "wert", "værdi"), 1),
-    **dict.fromkeys(("date", "day", "дата", "datum", "dato"), 2),
-}
-_NOTES = {"note", "notes", "comment", "comments", "заметка", "комментарий", "notiz", "bemærkning"}
+#: Where `Sheet` puts a header's kpi, value and date columns (`SHEET_COLUMNS` names them).
+_PLACE = {"kpi": 0, "value": 1, "day": 2}
 #: Lines read (or values built) per slice of a big import; other commands run in between.
 CHUNK = 500
 _FILE_NAME = re.compile(r"\S+\.(?:csv|tsv|txt)", re.IGNORECASE)
@@ -96,10 +89,11 @@ class Sheet(NamedTuple):
         """The header `line` is, or None for a line of values."""
         delimiter = sheet_delimiter(line)
         names = [cell.strip().casefold() for cell in _fields(line)]
-        kpi = next((i for i, name in enumerate(names) if name in _HEADER), None)
-        if kpi is None or (kpi and not _NAMED.keys() & names):  # `cac 5 key` is no header
+        roles = [SHEET_COLUMNS.get(name) for name in names]
+        kpi = next((i for i, role in enumerate(roles) if role == "kpi"), None)
+        if kpi is None or (kpi and not {"value", "day"} & set(roles)):  # `cac 5 key`: values
             return None
-        notes = [name for name in names if name in _NOTES]
+        notes = [name for name, role in zip(names, roles, strict=True) if role == "note"]
         if notes:
             raise _need_fixing(
                 [
@@ -108,7 +102,7 @@ class Sheet(NamedTuple):
                     "value's note, or leave the column out"
                 ]
             )
-        at = {_NAMED[name]: i for i, name in enumerate(names) if name in _NAMED}
+        at = {_PLACE[role]: i for i, role in enumerate(roles) if role in ("value", "day")}
         order = (kpi, at.get(1, kpi + 1), at.get(2))
         if delimiter is None or (order[:2] == (0, 1) and order[2] in (None, 2)):
             return cls(delimiter, None)  # `kpi value date`, `kpi,value,date`: as typed

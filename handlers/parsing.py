@@ -189,6 +189,17 @@ def hashtag_of(text: str) -> tuple[str, str] | None:
     return None if match is None else (match.group(1), match.group(2) or "")
 
 
+#: A values sheet's column names, in the languages dates are read in, and what each holds:
+#: `/kpi import` and `/scorecard import` read a sheet's header by them.
+SHEET_COLUMNS = {
+    **dict.fromkeys(("kpi", "key", "ключ", "показатель", "kennzahl", "nøgletal"), "kpi"),
+    **dict.fromkeys(("value", "значение", "wert", "værdi"), "value"),
+    **dict.fromkeys(("date", "day", "дата", "datum", "dato"), "day"),
+    **dict.fromkeys(
+        ("note", "notes", "comment", "comments", "заметка", "комментарий", "notiz", "bemærkning"),
+        "note",
+    ),
+}
 #: What a sheet that is not text we read is told, after its name ("v.csv", "the file").
 NOT_UTF8 = "is not UTF-8 text: save it as CSV UTF-8 (Excel: Save As → CSV UTF-8) and send it again"
 

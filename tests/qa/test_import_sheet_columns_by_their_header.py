@@ -78,3 +78,25 @@ async def test_an_attached_sheet_is_read_the_same_way(chat: FakeChat) -> None:
     )
     [reply] = await chat.core.dispatch(command)
     assert "CAC (cac) ×1: 95.5 € (2026-11-01)" in reply.plain()
+
+
+async def test_scorecard_import_reads_the_same_column_names(chat: FakeChat) -> None:
+    """`/kpi import` read `Datum;KPI;Wert` and `/scorecard import` refused it ("expected a
+    scorecard export or a header kpi,value,date[,note]"): one list of column names."""
+    await chat.ok(CAC)
+    sheet = Attachment(
+        filename="v.csv",
+        data=b"Datum;KPI;Wert;Notiz\n2026-11-01;cac;95,5;nach der Kampagne\n",
+    )
+    command = Command(
+        name="scorecard",
+        text="import",
+        actor=Actor(platform="console", user_id="anna", display_name="Anna"),
+        chat=chat.chat,
+        received_at=chat.core.ctx.clock(),
+        attachment=sheet,
+    )
+    [preview] = await chat.core.dispatch(command)
+    assert "values: 1 new" in preview.plain()
+    await chat.ok(preview.buttons[0].command)
+    assert "2026-11-01  95.5 €  @anna  nach der Kampagne" in await chat.ok("/kpi history cac")
