@@ -18,7 +18,7 @@ import pytest
 
 from bot.app import Core
 from handlers import alert_pipeline
-from handlers.contract import Actor, ChatRef, Reply
+from handlers.contract import Actor, Attachment, ChatRef, Command, Reply
 from handlers.parsing import command_from_text
 from storage import outbox, pending
 
@@ -93,6 +93,19 @@ class FakeChat:
         assert replies[0].kind == "error", f"{text!r} should fail: {replies[0].plain()}"
         assert "\n" not in replies[0].text, "errors are one line"
         return replies[0].text
+
+
+async def attach(chat: FakeChat, name: str, data: bytes, filename: str = "v.csv") -> list[Reply]:
+    """`/<name> import` with a file attached (Telegram's caption, Slack's upload), as Anna."""
+    command = Command(
+        name=name,
+        text="import",
+        actor=Actor(platform="console", user_id="anna", display_name="Anna"),
+        chat=chat.chat,
+        received_at=chat.core.ctx.clock(),
+        attachment=Attachment(filename=filename, data=data),
+    )
+    return await chat.core.dispatch(command)
 
 
 def compute_afresh(

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.contract import Actor, Attachment, Command
-from tests.support import FakeChat
+from tests.support import FakeChat, attach
 
 NOT_UTF8 = (
     "v.csv is not UTF-8 text: save it as CSV UTF-8 (Excel: Save As → CSV UTF-8) and send it again."
@@ -21,15 +20,7 @@ NOT_UTF8 = (
 
 
 async def _import(chat: FakeChat, name: str, data: bytes) -> list[str]:
-    command = Command(
-        name=name,
-        text="import",
-        actor=Actor(platform="console", user_id="anna", display_name="Anna"),
-        chat=chat.chat,
-        received_at=chat.core.ctx.clock(),
-        attachment=Attachment(filename="v.csv", data=data),
-    )
-    return [reply.plain() for reply in await chat.core.dispatch(command)]
+    return [reply.plain() for reply in await attach(chat, name, data)]
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.contract import Actor, Attachment, Command
-from tests.support import FakeChat
+from tests.support import FakeChat, attach
 
 CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=€ perspective=finance'
 
@@ -67,16 +66,7 @@ async def test_a_note_column_says_where_notes_are_kept(chat: FakeChat) -> None:
 
 async def test_an_attached_sheet_is_read_the_same_way(chat: FakeChat) -> None:
     await chat.ok(CAC)
-    sheet = Attachment(filename="v.csv", data=b"date;kpi;value\n2026-11-01;cac;95,5\n")
-    command = Command(
-        name="kpi",
-        text="import",
-        actor=Actor(platform="console", user_id="anna", display_name="Anna"),
-        chat=chat.chat,
-        received_at=chat.core.ctx.clock(),
-        attachment=sheet,
-    )
-    [reply] = await chat.core.dispatch(command)
+    [reply] = await attach(chat, "kpi", b"date;kpi;value\n2026-11-01;cac;95,5\n")
     assert "CAC (cac) ×1: 95.5 € (2026-11-01)" in reply.plain()
 
 
@@ -84,19 +74,8 @@ async def test_scorecard_import_reads_the_same_column_names(chat: FakeChat) -> N
     """`/kpi import` read `Datum;KPI;Wert` and `/scorecard import` refused it ("expected a
     scorecard export or a header kpi,value,date[,note]"): one list of column names."""
     await chat.ok(CAC)
-    sheet = Attachment(
-        filename="v.csv",
-        data=b"Datum;KPI;Wert;Notiz\n2026-11-01;cac;95,5;nach der Kampagne\n",
-    )
-    command = Command(
-        name="scorecard",
-        text="import",
-        actor=Actor(platform="console", user_id="anna", display_name="Anna"),
-        chat=chat.chat,
-        received_at=chat.core.ctx.clock(),
-        attachment=sheet,
-    )
-    [preview] = await chat.core.dispatch(command)
+    sheet = b"Datum;KPI;Wert;Notiz\n2026-11-01;cac;95,5;nach der Kampagne\n"
+    [preview] = await attach(chat, "scorecard", sheet)
     assert "values: 1 new" in preview.plain()
     await chat.ok(preview.buttons[0].command)
     assert "2026-11-01  95.5 €  @anna  nach der Kampagne" in await chat.ok("/kpi history cac")
