@@ -336,7 +336,7 @@ class AlertRepo:
         if any(map(doc.get, _PARTS)):  # (no generator: once a chat in the sweep)
             if flag:
                 doc = {**doc, _ROWS: True}
-            self._db.edit(name, {1: doc}, handed_over=True)  # unchanged: nothing written
+            self._db.put_single(name, doc)  # unchanged: nothing written
         elif self._db.docs(name):
             self._db.drop_table(name)
 
