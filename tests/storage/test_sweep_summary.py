@@ -399,3 +399,55 @@ def test_a_group_not_kept_oldest_first_is_caught(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(sweep_summary, "_grouped", unsorted)
     with pytest.raises(AssertionError):
         _candidates_agree(rows, cutoffs)
+
+
+# --- a definition assembled without validation (`sweep_summary.definition`) ---------------
+
+_ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False),
+    st.sampled_from(["up", "down", "range", "day", "week", "month", "sum", "last", "", "x"]),
+    st.sampled_from(["2026-11-01", "2026-11-01T10:00:00Z", "2026-11-01T10:00:00"]),
+    st.lists(st.fixed_dictionaries({"until": st.just("2026-12-31"), "target": st.floats(0, 9)})),
+)
+_DEFINITIONS = st.dictionaries(
+    st.sampled_from([*(n for n in Kpi.model_fields if n != "key"), "extra"]), _ANY_VALUE
+).map(lambda d: {"name": "N", "objective": "o", "target": 1.0, **d})
+
+
+def _state(kpi: Kpi) -> list[tuple[str, type, Any]]:
+    """A model's whole state, each value with its exact type (100 == 100.0 is not enough)."""
+    return [
+        *((n, type(v), v) for n, v in kpi.__dict__.items()),
+        ("fields_set", set, sorted(kpi.__pydantic_fields_set__)),
+        ("extra", type(kpi.__pydantic_extra__), kpi.__pydantic_extra__),
+        ("private", type(kpi.__pydantic_private__), kpi.__pydantic_private__),
+    ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        _DEFINITIONS, st.dictionaries(st.sampled_from(["name", "target", "unit"]), _ANY_VALUE)
+    ),
+    st.sampled_from(["k1", "cac"]),
+)
+def test_a_definition_is_the_validated_kpi(doc: dict[str, Any], key: str) -> None:
+    """`definition` makes exactly what validating `{"key": key, **doc}` makes (every field's
+    value and type, the fields given, in field order), or fails as validation does."""
+    try:
+        expected: Kpi | type[Exception] = Kpi.model_validate({"key": key, **doc})
+    except ValueError as exc:
+        expected = type(exc)
+    try:
+        found: Kpi | type[Exception] = sweep_summary.definition(key, doc)
+    except ValueError as exc:
+        found = type(exc)
+    if isinstance(expected, Kpi):
+        assert isinstance(found, Kpi)
+        assert _state(found) == _state(expected)
+        assert found.model_dump(mode="json") == expected.model_dump(mode="json")
+    else:
+        assert found is expected
