@@ -60,16 +60,24 @@ CHUNK = 500
 _FILE_NAME = re.compile(r"\S+\.(?:csv|tsv|txt)", re.IGNORECASE)
 
 
+def _cells(line: str, delimiter: str | None) -> list[str]:
+    """A line's cells, empty ones kept in their places; by spaces without a column mark.
+    Quoted CSV fields keep their commas: `cac,"1,000",2026-11-01`."""
+    if delimiter is None:
+        return line.split()
+    return next(csv.reader([line], delimiter=delimiter)) if '"' in line else line.split(delimiter)
+
+
 def _fields(line: str, header: Sheet | None = None) -> list[str]:
     """`key value [date]` split by the sheet's column mark: its header line's if it has one
     (as `/scorecard import` reads a sheet), else the line's own (`sheet_delimiter`), else
-    by spaces. Quoted CSV fields keep their commas: `cac,"1,000",2026-11-01`. A header
-    naming its columns in another order (`date;kpi;value`) has them put back in this one.
+    by spaces. A header naming its columns in another order (`date;kpi;value`) has them
+    put back in this one.
     """
     delimiter = (header and header.delimiter) or sheet_delimiter(line)
+    cells = _cells(line, delimiter)
     if delimiter is None:
-        return line.split()
-    cells = next(csv.reader([line], delimiter=delimiter)) if '"' in line else line.split(delimiter)
+        return cells
     if header is not None and header.order is not None:
         cells = header.ordered(cells)
     if len(cells) > 1 and not cells[1].strip() and cells[0].strip():
@@ -88,7 +96,8 @@ class Sheet(NamedTuple):
     def of(cls, number: int, line: str) -> Sheet | None:
         """The header `line` is, or None for a line of values."""
         delimiter = sheet_delimiter(line)
-        names = [cell.strip().casefold() for cell in _fields(line)]
+        # every cell, an empty one too: a column's place is where its lines have it
+        names = [cell.strip().casefold() for cell in _cells(line, delimiter)]
         roles = [SHEET_COLUMNS.get(name) for name in names]
         kpi = next((i for i, role in enumerate(roles) if role == "kpi"), None)
         if kpi is None or (kpi and not {"value", "day"} & set(roles)):  # `cac 5 key`: values

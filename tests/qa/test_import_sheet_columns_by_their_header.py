@@ -33,6 +33,9 @@ async def _preview(chat: FakeChat, sheet: str) -> str:
         "Datum;KPI;Wert\n2026-11-01;cac;95\n2026-11-02;cac;97",  # a German sheet
         "dato;nøgletal;værdi\n2026-11-01;cac;95\n2026-11-02;cac;97",  # a Danish one
         "дата;показатель;значение\n2026-11-01;cac;95\n2026-11-02;cac;97",
+        # an empty column kept where the sheet had one: the names keep their places
+        "date;;kpi;value\n2026-11-01;;cac;95\n2026-11-02;;cac;97",
+        "kpi;;date\ncac;95;2026-11-01\ncac;97;2026-11-02",  # the value column unnamed
     ],
 )
 async def test_columns_are_taken_by_their_names(chat: FakeChat, sheet: str) -> None:
