@@ -337,9 +337,11 @@ def _write_jobs(jobs: queue.SimpleQueue[_Job | None], owner: weakref.ref[Databas
     one waiting; a blocking wait on `running` settles the job instead), and when no job
     waited as it ended, or when the loop asks (`_UPKEEP`, after a transaction it ran
     itself), let the backend do its upkeep (`StoragePort`'s optional `idle`: SQLite rewinds
-    its WAL there, not in a command's commit). Holds its database only while writing, so
-    a database dropped unclosed is collected (and stops the thread, as a thread pool's
-    would)."""
+    its WAL there, not in a command's commit). The loop asks when nothing waits, so a job
+    handed over since waits for that upkeep, as it would behind a transaction: skipped, the
+    job's own commit would catch the WAL up inside it. Holds its database only while
+    writing, so a database dropped unclosed is collected (and stops the thread, as a thread
+    pool's would)."""
     while (job := jobs.get()) is not None:
         db = owner()
         if db is None:
@@ -353,7 +355,7 @@ def _write_jobs(jobs: queue.SimpleQueue[_Job | None], owner: weakref.ref[Databas
             job.took = time.perf_counter() - started
             job.running.release()
         # read before the wake: the loop may hand over its next job before we look again
-        idle = getattr(db._backend, "idle", None) if jobs.empty() else None
+        idle = getattr(db._backend, "idle", None) if job is _UPKEEP or jobs.empty() else None
         if job.loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop is closed
                 job.loop.call_soon_threadsafe(db._written, job)
