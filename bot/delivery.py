@@ -46,9 +46,9 @@ Backoff = Callable[[int], float]
 """Seconds to wait before attempt `n + 1`, given that attempt `n` (1-based) failed."""
 
 
-#: While the store refuses writes (a full disk), the outbox is looked at again this often
-#: (s): each look tries to record what waits to be recorded, and a message is tried only
-#: once its outcome can be saved.
+#: While the store refuses writes (a full disk), or a look at the outbox failed, the outbox
+#: is looked at again this often (s): each look tries to record what waits to be recorded,
+#: and a message is tried only once its outcome can be saved.
 STORE_RETRY_S = 5.0
 
 
@@ -257,7 +257,7 @@ class Delivery:
                 next_at = self._start_lanes()
             except Exception:
                 _LOGGER.exception("outbox scan failed; retrying")
-                next_at = self._clock() + timedelta(seconds=5)
+                next_at = self._clock() + timedelta(seconds=STORE_RETRY_S)
             if not self._lanes:
                 self._settled.set()
                 if next_at is None:
