@@ -350,7 +350,7 @@ class SqliteBackend:
         if not self._writing.acquire(blocking=False):
             return False
         try:
-            if self._rewind and self._late():
+            if self._late():
                 return False
             self.commit(batch)  # takes the lock again at once: it is ours
         finally:
@@ -364,11 +364,7 @@ class SqliteBackend:
     def _late(self) -> bool:
         """The writer found no idle moment to rewind the WAL in for half a mark of pages
         after the background checkpoint: the next commit catches up itself (`_LATE`)."""
-        return (
-            self._rewind
-            and self._pages >= self._checkpoint_pages * _LATE
-            and not self.checkpointing
-        )
+        return self.upkeep_due() and self._pages >= self._checkpoint_pages * _LATE
 
     def _commit(self, batch: Batch) -> None:
         con = self._writer
@@ -384,7 +380,7 @@ class SqliteBackend:
             else:
                 puts.append((name, generation, zlib.crc32(body), body))
                 pages += len(body) // self._page_size + 1
-        if self._rewind and self._late():
+        if self._late():
             self._catch_up(con)  # never idle since the checkpoint: bound the WAL here
         try:
             con.execute("BEGIN IMMEDIATE")
@@ -469,7 +465,7 @@ class SqliteBackend:
         command's commit pays for it. Frames a reader still holds back, or a failure (a
         full disk), leave it for a later idle moment (or for the commit path, `_LATE`)."""
         con = self._writer
-        if not self._rewind or con is None or self.checkpointing:
+        if con is None or not self.upkeep_due():
             return
         if not self._writing.acquire(blocking=False):
             return  # a blocking flush is committing on another thread: at a later moment
