@@ -211,8 +211,9 @@ async def kpi_remove(cmd: Command, ctx: Context) -> Reply:
             )
         gone = ctx.store.kpis.purge(chat, kpi.key)
         alert_pipeline.on_kpi_deleted(ctx, chat, kpi.key)
+        released = let_go(ctx, chat, kpi.key)  # its key results stop following it
         values = f" and its {render.plural(gone, 'value')}" if gone else ""
-        text = f"Deleted {kpi.name} ({kpi.key}){values} for good.{let_go(ctx, chat, kpi.key)}"
+        text = f"Deleted {kpi.name} ({kpi.key}){values} for good.{released}"
         if users := users_of(ctx, chat, kpi.key):
             verb = "lists" if len(users) == 1 else "list"
             text += f" {_listed(users)} still {verb} it, shown as deleted."
