@@ -225,7 +225,8 @@ class ConsoleAdapter:
         )
         if cmd is None:  # pragma: no cover - the openers are commands
             return
-        # The bytes as typed: a byte that is not UTF-8 is read like one in an attached file,
-        # never a crash of the console (stdin decodes it to a lone surrogate).
+        # The bytes as typed: a byte that is not UTF-8 is quoted in its line's refusal (an
+        # attached file is refused whole), never a crash of the console (stdin decodes it to
+        # a lone surrogate).
         pasted = Attachment(filename=PASTED, data=block.encode(errors="surrogateescape"))
         await self._answer(cmd.model_copy(update={"attachment": pasted}))
