@@ -87,10 +87,11 @@ def _fields(line: str, header: Sheet | None = None) -> list[str]:
 
 class Sheet(NamedTuple):
     """A header line: its column mark, and where its kpi, value and date columns are when
-    it names them in another order than `kpi,value,date` (None: in that order)."""
+    it names them in another order than `kpi,value,date` (None: in that order; a sheet
+    without a date column has two places)."""
 
     delimiter: str | None
-    order: tuple[int, int, int | None] | None
+    order: tuple[int, ...] | None
 
     @classmethod
     def of(cls, number: int, line: str) -> Sheet | None:
@@ -115,12 +116,12 @@ class Sheet(NamedTuple):
         order = (kpi, at.get(1, kpi + 1), at.get(2))
         if delimiter is None or (order[:2] == (0, 1) and order[2] in (None, 2)):
             return cls(delimiter, None)  # `kpi value date`, `kpi,value,date`: as typed
-        return cls(delimiter, order)
+        return cls(delimiter, tuple(i for i in order if i is not None))
 
     def ordered(self, cells: list[str]) -> list[str]:
         """A line's cells as `kpi, value, date`, then any other cell (said as unexpected)."""
-        assert self.order is not None
-        picked = [i for i in self.order if i is not None]
+        picked = self.order
+        assert picked is not None
         others = [cell for i, cell in enumerate(cells) if i not in picked]
         return [cells[i] if i < len(cells) else "" for i in picked] + others
 
