@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, get_arg
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from scoring.models import assembled
+from scoring.models import assembled, field_defaults
 
 if TYPE_CHECKING:
     from handlers.pictures.painter import Painter
@@ -150,9 +150,7 @@ class Command(BaseModel):
 _ARGS = frozenset({"args"})
 #: What `Command.of` sets, and each field's default (required ones None), in field order.
 _OF = frozenset({"name", "text", "actor", "chat", "received_at", "via", "message_id"})
-_DEFAULTS = {
-    key: None if info.is_required() else info.default for key, info in Command.model_fields.items()
-}
+_DEFAULTS = field_defaults(Command)
 _VIAS: dict[str, Via] = {via: via for via in get_args(Via)}
 
 
@@ -343,7 +341,7 @@ class Reply(BaseModel):
 
 
 _TEXT_TO = frozenset({"text", "to"})
-_REPLY_DEFAULTS = {key: info.default for key, info in Reply.model_fields.items()}
+_REPLY_DEFAULTS = field_defaults(Reply)
 
 
 def text_reply_doc(

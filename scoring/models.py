@@ -51,6 +51,12 @@ def assembled(cls: type[ModelT], state: dict[str, Any], fields_set: set[str]) ->
     return made
 
 
+def field_defaults(cls: type[BaseModel]) -> dict[str, Any]:
+    """Every field of `cls` in field order at its default (a required one at None, for the
+    caller to fill): the state `assembled` is given, copied and filled in."""
+    return {n: None if f.is_required() else f.default for n, f in cls.model_fields.items()}
+
+
 def replaced(model: ModelT, update: dict[str, Any]) -> ModelT:
     """`model.model_copy(update=update)` (fields replaced as given, not validated), without
     pydantic's generic copy (about 17 calls: a hashtag numbers its entry so); a model with

@@ -45,6 +45,7 @@ from scoring.models import (
     Kpi,
     TimeAggregate,
     assembled,
+    field_defaults,
 )
 from scoring.periods import period_containing
 from storage.base import Tables, first_doc, save_single, to_doc
@@ -197,7 +198,7 @@ _KEPT: Final[Mapping[str, tuple[tuple[type, ...], tuple[str, ...] | None]]] = {
 }
 _REQUIRED: Final = frozenset(n for n, f in Kpi.model_fields.items() if f.is_required())
 #: Every Kpi field in field order, at its default (the required ones at None, always given).
-_BLANK: Final = {n: None if f.is_required() else f.default for n, f in Kpi.model_fields.items()}
+_BLANK: Final = field_defaults(Kpi)
 
 
 def definition(key: str, doc: Mapping[str, Any]) -> Kpi:
