@@ -45,13 +45,12 @@ class QuietHours(BaseModel):
         """Read `22:00-08:00` (also `22-8`, `22.00–08.00`, `10pm-8am`: each end as any
         time of day is read, `read_clock`); friendly error otherwise."""
         match = _WINDOW.fullmatch(text)
-        try:
-            ends = None if match is None else [read_clock(end) for end in match.groups()]
-        except ValueError as exc:
-            raise ScoringError("quiet.impossible_time", text=text) from exc
-        if ends is None or ends[0] is None or ends[1] is None:
+        ends = [] if match is None else [_end(end) for end in match.groups()]
+        if len(ends) != 2 or None in ends:  # `abc-25`: not a window, whatever 25 is
             raise ScoringError("quiet.not_a_window", text=text)
         start, end = ends
+        if not isinstance(start, time) or not isinstance(end, time):
+            raise ScoringError("quiet.impossible_time", text=text)
         if start == end:
             raise ScoringError("quiet.starts_at_end", text=text)
         return cls(start=start, end=end)
@@ -64,6 +63,16 @@ class QuietHours(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def _end(text: str) -> time | ValueError | None:
+    """One end of a window: its time, the ValueError of a time no clock shows (`25`), or
+    None when it is no time at all, so a window with a word for an end is named as no
+    window before an impossible hour at its other end is."""
+    try:
+        return read_clock(text)
+    except ValueError as exc:
+        return exc
 
 
 def quiet_release_time(now: datetime, quiet: QuietHours | None, tz: tzinfo) -> datetime | None:
