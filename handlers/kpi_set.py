@@ -21,6 +21,7 @@ from handlers.contract import (
 from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
 from handlers.parsing import (
     dot_reading,
+    key_equals_value,
     note_of,
     parse_unit_value,
     take_date,
@@ -50,12 +51,15 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     and month without a year are this year's, and a future date is refused. A value more
     than 100× away from the KPI's recent values is only saved after you confirm it.
     """
-    need(cmd.args, 2)
+    typed = cmd.args
+    if len(typed) < 2 or "=" in typed[0] or typed[1][:1] == "=":
+        typed = key_equals_value(typed)  # `cac=95`
+    need(typed, 2)
     chat = cmd.chat.key
-    kpi = kpi_or_fail(cmd, ctx, cmd.args[0])
+    kpi = kpi_or_fail(cmd, ctx, typed[0])
     if kpi.formula:
         raise _calculated(kpi)
-    args = unit_left_out(cmd.args, kpi.unit)
+    args = unit_left_out(typed, kpi.unit)
     raw, nxt = take_number(args, 1)
     value = parse_unit_value(raw, kpi.key, kpi.name, kpi.unit)
     words_after_value(raw, value, args[nxt:], kpi.key, kpi.name, kpi.unit)

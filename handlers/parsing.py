@@ -705,6 +705,18 @@ TEXT_OPTIONS = frozenset(
 )  # fmt: skip
 
 
+def key_equals_value(args: tuple[str, ...]) -> tuple[str, ...]:
+    """`cac=95 …`, `cac = 95`, `cac =95`, `cac= 95` read as `cac 95 …`: a value typed the
+    way `/kpi edit cac target=80` takes a field; other words are left as typed."""
+    words = list(args)
+    if words and "=" in words[0]:
+        key, _, rest = words[0].partition("=")
+        words[:1] = [w for w in (key, rest) if w]
+    if len(words) > 1 and words[1].startswith("="):
+        words[1:2] = [words[1][1:]] if words[1] != "=" else []
+    return tuple(words)
+
+
 def split_options(
     tokens: Iterable[str], allowed: Iterable[str]
 ) -> tuple[list[str], dict[str, str]]:
