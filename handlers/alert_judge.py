@@ -35,7 +35,7 @@ from scoring.alerts_batch import Batch
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
 from scoring.status import colour, would_be_status
-from scoring.targets import kpi_on
+from scoring.targets import judged_on
 from storage.alert_state import AlertSettings
 from storage.base import instant_text
 
@@ -58,11 +58,12 @@ _STATE_KEYS = tuple(AlertState.model_fields)
 
 def current_reading(ctx: Context, chat: str, kpi: Kpi) -> tuple[Kpi, Measurement] | None:
     """The reading alerts judge a KPI by (its period's aggregate with agg=), and the KPI
-    with the staged target in force that day; None without data."""
+    with the staged target in force that day (a sum's share of it due by then,
+    `judged_on`); None without data."""
     reading = current_measurement(ctx, chat, kpi)
     if reading is None:
         return None
-    return kpi_on(kpi, reading.day), reading
+    return judged_on(kpi, reading.day), reading
 
 
 def step(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import get_args
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,8 @@ from scoring.alert_rules import (
     Transition,
 )
 from scoring.alerts_batch import Batch
-from scoring.models import Status
+from scoring.models import Kpi, Status
+from scoring.targets import kpi_on
 from storage.alert_state import AlertSettings, Channel
 
 _HEADLINE = {
@@ -56,6 +57,7 @@ def render_batch(
             single=single,
             note=(notes or {}).get(t.kpi),
             first=len(ctx.store.kpis.history(chat, t.kpi, limit=2)) == 1,
+            goal=_paced(ctx, chat, t, tz),
         )
         for t in batch.items
     ]
@@ -98,6 +100,12 @@ def _summary_title(batch: Batch) -> str:
     return f"{len(batch.items)} KPI alerts: {parts}"
 
 
+def _paced(ctx: Context, chat: str, t: Transition, tz: ZoneInfo) -> str | None:
+    """`paced_goal` of an alert's KPI: the share of a sum's target it was judged against."""
+    kpi = ctx.store.kpis.get(chat, t.kpi)
+    return None if kpi is None else paced_goal(kpi, t.target, t.at.astimezone(tz).date())
+
+
 def _places(ctx: Context, chat: str) -> dict[str, str]:
     """Objective key → "Objective name (Perspective)" for the 'hurts' line."""
     perspectives = {p.key: p.name for p in ctx.store.scorecards.perspectives(chat)}
@@ -110,14 +118,36 @@ def _places(ctx: Context, chat: str) -> dict[str, str]:
     return places
 
 
-def figures(value: float, target: float, unit: str, low: float | None, high: float | None) -> str:
-    """`52 vs target 100`, or `55 vs range 30–50` for a range KPI (never its stored middle)."""
-    goal = (
-        f"range {render.span(low, high, unit)}"
-        if low is not None and high is not None
-        else f"target {render.num(target, unit)}"
-    )
+def figures(
+    value: float,
+    target: float,
+    unit: str,
+    low: float | None,
+    high: float | None,
+    goal: str | None = None,
+) -> str:
+    """`52 vs target 100`, or `55 vs range 30–50` for a range KPI (never its stored middle),
+    or `75 vs <goal>` (a sum judged on its share due so far: `paced_goal`)."""
+    if goal is None:
+        goal = (
+            f"range {render.span(low, high, unit)}"
+            if low is not None and high is not None
+            else f"target {render.num(target, unit)}"
+        )
     return f"{render.num(value, unit)} vs {goal}"
+
+
+def paced_goal(kpi: Kpi, target: float, day: date) -> str | None:
+    """`200 due so far (target 300 a month)`: what a sum judged on its share of the target
+    due so far (`scoring.targets.judged_on`) was judged against, `target`, beside the
+    whole period's; None when `target` is the whole one (any other KPI)."""
+    if kpi.agg != "sum":
+        return None
+    whole = kpi_on(kpi, day).target
+    if target == whole:
+        return None
+    due, per = render.num(target, kpi.unit), render.num(whole, kpi.unit)
+    return f"{due} due so far (target {per} a {kpi.every})"
 
 
 def _line(
@@ -129,9 +159,11 @@ def _line(
     single: bool,
     note: str | None = None,
     first: bool = False,
+    goal: str | None = None,
 ) -> str:
-    """One alert's lines; `first`: the KPI has a single reading (it may be its "first")."""
-    value = figures(t.value, t.target, t.unit, t.low, t.high)
+    """One alert's lines; `first`: the KPI has a single reading (it may be its "first");
+    `goal`: a sum's share of its target due so far (`paced_goal`)."""
+    value = figures(t.value, t.target, t.unit, t.low, t.high, goal)
     if note:
         value += f" ({note})"
     where = places.get(t.objective, t.objective)

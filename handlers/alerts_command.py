@@ -95,7 +95,8 @@ def _firing_lines(
         current = alert_judge.current_reading(ctx, chat, kpi)
         if current is None:
             continue
-        kpi, value = current[0], current[1].value
+        whole, (kpi, reading) = kpi, current
+        value = reading.value
         now_status = would_be_status(kpi, value, thresholds)
         waiting = hold(
             state,
@@ -108,7 +109,8 @@ def _firing_lines(
         )
         if state.firing_since is None and waiting is None:
             continue
-        figures = alert_messages.figures(value, kpi.target, kpi.unit, **range_of(kpi))
+        goal = alert_messages.paced_goal(whole, kpi.target, reading.day)
+        figures = alert_messages.figures(value, kpi.target, kpi.unit, **range_of(kpi), goal=goal)
         head = f"{render.mark(now_status)} {kpi.name} ({kpi.key}) {render.STATUS_WORD[now_status]}"
         if waiting is None:
             assert state.firing_since is not None

@@ -35,15 +35,16 @@ from handlers.router import Router
 from handlers.scores import (
     KpiView,
     ScorecardView,
+    due_so_far,
     due_state,
     kpi_view,
     pace_mark,
     scorecard_view,
 )
-from scoring.aggregation import combine, period_label
+from scoring.aggregation import combine, kpi_period, period_label
 from scoring.explain import explain
 from scoring.models import Kpi, Perspective
-from scoring.targets import kpi_on
+from scoring.targets import judged_on, kpi_on
 
 
 @command(
@@ -200,6 +201,16 @@ def _scale_fields(kpi: Kpi, view: KpiView) -> tuple[Field, ...]:
     )
 
 
+def _due_fields(kpi: Kpi, view: KpiView) -> tuple[Field, ...]:
+    """`Judged against: 20 due by 2026-11-02 (a sum is judged on the share of its month
+    gone)`: why a sum's colour and performance are not its whole target's progress."""
+    due = due_so_far(kpi, view.day)
+    if due is None:
+        return ()
+    why = f"{due} (a sum is judged on the share of its {kpi.every} gone)"
+    return (Field(label="Judged against", value=why),)
+
+
 def _left_out_note(views: list[KpiView]) -> str | None:
     nodata = sum(1 for v in views if v.value is None and not v.kpi.test)
     test = sum(1 for v in views if v.kpi.test)
@@ -233,6 +244,7 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
         Field(label="Value", value=render.num(view.value, kpi.unit)),
         *_scale_fields(kpi, view),
         Field(label="Progress", value=render.pct(view.progress)),
+        *_due_fields(kpi, view),
         Field(label="Performance", value=render.pct(view.performance)),
         Field(
             label="Status", value=f"{render.mark(view.status)} {render.STATUS_WORD[view.status]}"
@@ -307,7 +319,18 @@ def _kpi_explain(ctx: Context, chat: str, kpi: Kpi, view: KpiView) -> Reply:
             return Reply(text=f"{kpi.name} has no value yet: {hint}")
         return Reply(title=f"How {kpi.name} is scored", text="\n".join(source))
     scored = kpi_on(kpi, view.day)
-    lines = [*source, *explain_text.lines(explain(scored, view.value, thresholds))]
+    judged = judged_on(kpi, view.day)
+    lines = [*source, *explain_text.lines(explain(judged, view.value, thresholds))]
+    if view.day is not None and (due := due_so_far(kpi, view.day)) is not None:
+        period = kpi_period(kpi.every, view.day)
+        days = (view.day - period.start).days + 1
+        lines.insert(
+            len(source),
+            f"judged against {due} = {render.num(scored.target, kpi.unit)} × {days} of "
+            f"{period.days} days of {period_label(period)} (a sum is judged on the share of "
+            f"its {kpi.every} gone); progress of the whole target "
+            f"{render.pct(view.progress)}",
+        )
     if scored.target != kpi.target:
         lines.append(
             f"target in force = {render.num(scored.target, kpi.unit)} (staged), final "

@@ -30,11 +30,12 @@ from handlers.parsing import (
 )
 from handlers.parsing import take_number_tokens as take_number
 from handlers.render import AGG_WORDS
+from handlers.scores import due_so_far
 from scoring.aggregation import combine, kpi_period, period_label
 from scoring.kpi import progress
 from scoring.models import Kpi, Measurement, Status, Thresholds
 from scoring.status import kpi_status
-from scoring.targets import kpi_on
+from scoring.targets import judged_on, kpi_on
 from storage.kpis import values_of
 
 
@@ -151,7 +152,7 @@ def _record(
     readers = calculated.readers(ctx, chat, kpi.key)
     derived = "".join("\n" + formula_note(ctx, chat, k, day) for k in readers)
     was = None if replaced is None else float(replaced["value"])
-    state = _scored(kpi, day, thresholds, period_value, period_text)
+    state = _scored(kpi, day, newest, thresholds, period_value, period_text)
     said = _said(kpi, value, day, today, was, state)
     return Reply.of(f"{said}.{latest_note}{derived}", cmd.chat)  # addressed here
 
@@ -184,21 +185,28 @@ def _said(
 
 
 def _scored(
-    kpi: Kpi, day: date, thresholds: Thresholds, period_value: float, period_text: str
+    kpi: Kpi,
+    day: date,
+    newest: date,
+    thresholds: Thresholds,
+    period_value: float,
+    period_text: str,
 ) -> str:
     """`[<period>]🔴 red, progress 40 %` of a value scored on `day` (`test mode, not
-    scored` in test mode)."""
+    scored` in test mode); a sum judged on its share due so far says against what
+    (`🟢 green against 20 due by 2026-11-02`), its progress the whole target's."""
     if kpi.test:
         return "test mode, not scored"
-    scored = kpi_on(kpi, day)
-    status = kpi_status(scored, period_value, thresholds)
-    return _coloured(status, progress(scored, period_value), period_text)
+    status = kpi_status(judged_on(kpi, day, newest), period_value, thresholds)
+    due = due_so_far(kpi, day, newest)
+    against = "" if due is None else f" against {due}"
+    return _coloured(status, progress(kpi_on(kpi, day), period_value), period_text, against)
 
 
-def _coloured(status: Status, progressed: float, period_text: str) -> str:
+def _coloured(status: Status, progressed: float, period_text: str, against: str = "") -> str:
     """`_scored` of a live KPI whose colour (`status`) and progress are known."""
     return (
-        f"{period_text}{render.STATUS_MARK[status]} {render.STATUS_WORD[status]}, "
+        f"{period_text}{render.STATUS_MARK[status]} {render.STATUS_WORD[status]}{against}, "
         f"progress {render.pct(progressed)}"
     )
 

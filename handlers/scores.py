@@ -13,7 +13,7 @@ from scoring.kpi import performance, progress
 from scoring.models import Kpi, Objective, Perspective, Status, Thresholds
 from scoring.rollup import KpiScore, ScorecardScore, rescore, rollup_scored, score_kpi
 from scoring.status import kpi_status
-from scoring.targets import DuePace, due_pace, kpi_on
+from scoring.targets import DuePace, due_pace, judged_on, kpi_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +73,16 @@ def _scored(ctx: Context, chat: str, kpi: Kpi, thresholds: Thresholds) -> KpiVie
     now = reading(ctx, chat, kpi)
     if now.value is None:
         return KpiView(kpi, None, None, None, None, None, kpi_status(kpi, None, thresholds))
-    scored = kpi_on(kpi, now.day)
+    shown, judged = kpi_on(kpi, now.day), judged_on(kpi, now.day)
     return KpiView(
         kpi=kpi,
         value=now.value,
         previous=now.previous,
         day=now.day,
-        progress=progress(scored, now.value),
-        performance=performance(scored, now.value),
-        status=kpi_status(scored, now.value, thresholds),
-        target=scored.target,
+        progress=progress(shown, now.value),
+        performance=performance(judged, now.value),
+        status=kpi_status(judged, now.value, thresholds),
+        target=shown.target,
     )
 
 
@@ -121,8 +121,23 @@ def scorecard_view(ctx: Context, chat: str) -> ScorecardView:
 
 
 def _kpi_score(view: KpiView, thresholds: Thresholds) -> KpiScore:
-    """What the roll-up makes of a live KPI's view: scored against the target in force."""
-    return score_kpi(kpi_on(view.kpi, view.day), view.value, thresholds)
+    """What the roll-up makes of a live KPI's view: judged against the target in force (a
+    sum's share of it due so far)."""
+    return score_kpi(judged_on(view.kpi, view.day), view.value, thresholds)
+
+
+def due_so_far(kpi: Kpi, day: date | None, newest: date | None = None) -> str | None:
+    """`20 due by 2026-11-02`: the share of a sum's target due by its period's newest day
+    (`newest`, else `day`), which its colour judges (`judged_on`); None for any other KPI
+    and on a period's last day. The reply, the card and `explain` say it beside the whole
+    target's progress, so a green 8 % reads as what it is."""
+    if day is None or kpi.agg != "sum":
+        return None
+    judged = judged_on(kpi, day, newest)
+    if judged.target == kpi_on(kpi, day).target:
+        return None
+    by = day if newest is None else max(day, newest)
+    return f"{render.num(judged.target, kpi.unit)} due by {by.isoformat()}"
 
 
 def due_state(ctx: Context, chat: str, view: KpiView, today: date) -> DuePace | None:

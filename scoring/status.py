@@ -14,7 +14,8 @@ Two kinds of boundary, each inclusive on purpose:
   When at least one is set they replace the scorecard thresholds for that KPI.
 
 `kpi_status` is what a KPI shows (TEST in test mode); `would_be_status` is
-the colour it would have outside test mode.
+the colour it would have outside test mode. Callers pass the KPI as judged on its
+value's day (`scoring.targets.judged_on`: a staged target, a sum's share due so far).
 """
 
 from __future__ import annotations

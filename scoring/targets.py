@@ -1,4 +1,5 @@
-"""Dated targets: a target due on a day, staged targets on the way, pace and a forecast.
+"""Dated targets: a target due on a day, staged targets on the way, pace and a forecast;
+a sum's share of its target due so far.
 
 * `due=2027-09-30` says when the target must be reached; the clock starts at `due_from`
   (the day the due date was set unless given). **Pace** compares progress with the share
@@ -6,6 +7,9 @@
 * `staged=2027Q1:10500,2027Q2:11000` sets intermediate targets: the one in force on a day
   is the first stage not yet over, else the final target. Scores use the target in force
   on the day of the value.
+* A higher-is-better **sum** (`agg=sum`: leads a month) is judged on pace: its period's
+  numbers times the share of the period's days up to its newest value (`judged_on`), so
+  the month's first leads are not red against the whole month's target.
 * The **forecast** is a least-squares line through the period values since `due_from`,
   read at the due date: "on pace to reach 11 400 of 12 000".
 """
@@ -17,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from scoring.aggregation import kpi_period
 from scoring.errors import KpiDefinitionError
 from scoring.kpi import validate_kpi
 from scoring.models import Kpi, StagedTarget
@@ -37,6 +42,39 @@ def kpi_on(kpi: Kpi, day: date | None) -> Kpi:
         return kpi
     target = target_on(kpi, day)
     return kpi if target == kpi.target else kpi.model_copy(update={"target": target})
+
+
+#: The numbers of a KPI in its unit, which a share of its period scales (`judged_on`).
+_SCALED = ("target", "baseline", "min", "max", "warn", "crit")
+
+
+def due_share(kpi: Kpi, day: date, newest: date | None = None) -> float:
+    """The share of a higher-is-better sum's period numbers due by the period's newest value
+    (`newest`, else `day`): its days up to that one over all its days, so 25 leads by the
+    2nd of a 300-a-month target are judged against 20. 1.0 for any other KPI (a budget
+    summed over the month is judged on the whole budget: what is spent stays spent), on
+    the period's last day, and for a period a later value follows (it is over)."""
+    if kpi.agg != "sum" or kpi.direction != "up":
+        return 1.0
+    period = kpi_period(kpi.every, day)
+    through = day if newest is None or newest < day else newest
+    if through >= period.end:
+        return 1.0
+    return ((through - period.start).days + 1) / period.days
+
+
+def judged_on(kpi: Kpi, day: date | None, newest: date | None = None) -> Kpi:
+    """The KPI whose numbers judge a value of `day` (colour, performance, roll-up, alerts):
+    `kpi_on`'s, and a sum's share of them due so far (`due_share`). What people read as
+    the target and the progress stays `kpi_on`'s: the whole period's."""
+    if day is None or kpi.agg != "sum":
+        return kpi_on(kpi, day)
+    scored = kpi_on(kpi, day)
+    share = due_share(scored, day, newest)
+    if share == 1.0:
+        return scored
+    numbers = {f: getattr(scored, f) for f in _SCALED if getattr(scored, f) is not None}
+    return scored.model_copy(update={f: v * share for f, v in numbers.items()})
 
 
 def validate_dated(kpi: Kpi) -> None:

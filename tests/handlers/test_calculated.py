@@ -30,7 +30,8 @@ async def test_explain_shows_the_formula_with_its_inputs_filled_in(cac: FakeChat
     await cac.ok("/kpi set spend 3000 2026-11-02")
     await cac.ok("/kpi set spend 2000")
     assert await cac.ok("/kpi set newc 40") == (
-        "Saved New customers = 40 (sum for 2026-11: 40, 🟡 yellow, progress 66%).\n"
+        "Saved New customers = 40 (sum for 2026-11: 40, 🟢 green against 42 due by 2026-11-21, "
+        "progress 66%).\n"
         "Recalculated CAC (cac) = 125 $ for 2026-11."
     )
     assert await cac.ok("/kpi cac explain") == (
@@ -47,7 +48,8 @@ async def test_explain_shows_the_formula_with_its_inputs_filled_in(cac: FakeChat
 async def test_division_by_zero_is_no_value_with_the_reason(cac: FakeChat) -> None:
     await cac.ok("/kpi set spend 5000")
     assert await cac.ok("/kpi set newc 0") == (
-        "Saved New customers = 0 (sum for 2026-11: 0, 🔴 red, progress 0%).\n"
+        "Saved New customers = 0 (sum for 2026-11: 0, 🔴 red against 42 due by 2026-11-21, "
+        "progress 0%).\n"
         "CAC (cac) has no value for 2026-11: the formula divides by zero."
     )
     assert await cac.ok("/kpi cac explain") == (

@@ -12,7 +12,8 @@ async def test_a_sum_kpi_shows_and_scores_its_current_periods_total(chat: FakeCh
     await chat.ok("/kpi set leads 100 2026-10-20")
     await chat.ok("/kpi set leads 90 2026-11-02")
     assert await chat.ok("/kpi set leads 150 2026-11-15") == (
-        "Saved Leads = 150 for 2026-11-15 (sum for 2026-11: 240, 🟢 green, progress 80%)."
+        "Saved Leads = 150 for 2026-11-15 (sum for 2026-11: 240, 🟢 green against 150 due by "
+        "2026-11-15, progress 80%)."
     )
     listing = await chat.ok("/kpi")
     assert "🟢 Leads (leads)    240     300       80%  ↑  6d ago" in listing

@@ -24,10 +24,12 @@ async def test_a_summed_kpis_first_value_of_its_period_says_what_it_is_judged_on
     nothing of it, so a red 40 on a monthly target of 300 looked like a verdict on 40 alone."""
     await chat.ok(LEADS)
     assert await chat.ok("/kpi set leads 40") == (
-        "Saved Leads = 40 (sum for 2026-11: 40, 🔴 red, progress 13%)."
+        "Saved Leads = 40 (sum for 2026-11: 40, 🔴 red against 210 due by 2026-11-21, "
+        "progress 13%)."
     )
     assert await chat.ok("/kpi set leads 50 2026-11-20") == (
-        "Saved Leads = 50 for 2026-11-20 (sum for 2026-11: 90, 🔴 red, progress 30%). "
+        "Saved Leads = 50 for 2026-11-20 (sum for 2026-11: 90, 🔴 red against 210 due by "
+        "2026-11-21, progress 30%). "
         "An older date: the latest value is unchanged."
     )
     assert await chat.ok("/kpi set leads 7 2026-10-02") == (
