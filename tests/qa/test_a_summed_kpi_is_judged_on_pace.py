@@ -26,13 +26,18 @@ def sent(core: Core) -> list[str]:
     return [decode_reply(e.body or {}).plain() for e in core.store.outbox.pending(CHAT)]
 
 
-async def test_a_months_sum_early_in_the_month_is_judged_on_pace(
-    chat: FakeChat, core: Core, clock: FixedClock
-) -> None:
+async def leads_from_the_2nd(chat: FakeChat, clock: FixedClock) -> str:
+    """Leads a month, alerts at once, and 25 of them on 2 November: the reply."""
     clock.now = datetime(2026, 11, 2, 9, tzinfo=UTC)
     await chat.ok("/alerts set group=0")
     await chat.ok(LEADS)
-    assert await chat.ok("/kpi set leads 25") == (
+    return await chat.ok("/kpi set leads 25")
+
+
+async def test_a_months_sum_early_in_the_month_is_judged_on_pace(
+    chat: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    assert await leads_from_the_2nd(chat, clock) == (
         "Saved Leads = 25 (sum for 2026-11: 25, 🟢 green against 20 due by 2026-11-02, "
         "progress 8%)."
     )
@@ -45,10 +50,7 @@ async def test_a_months_sum_early_in_the_month_is_judged_on_pace(
 async def test_a_sum_behind_its_pace_turns_red_and_its_alert_says_against_what(
     chat: FakeChat, core: Core, clock: FixedClock
 ) -> None:
-    clock.now = datetime(2026, 11, 2, 9, tzinfo=UTC)
-    await chat.ok("/alerts set group=0")
-    await chat.ok(LEADS)
-    await chat.ok("/kpi set leads 25")
+    await leads_from_the_2nd(chat, clock)
     clock.now = datetime(2026, 11, 20, 9, tzinfo=UTC)
     assert await chat.ok("/kpi set leads 50") == (
         "Saved Leads = 50 (sum for 2026-11: 75, 🔴 red against 200 due by 2026-11-20, "
@@ -89,10 +91,7 @@ async def test_a_budget_summed_over_the_month_is_judged_on_the_whole_budget(
 async def test_the_card_explain_and_alerts_say_what_the_colour_judged(
     chat: FakeChat, clock: FixedClock
 ) -> None:
-    clock.now = datetime(2026, 11, 2, 9, tzinfo=UTC)
-    await chat.ok("/alerts set group=0")
-    await chat.ok(LEADS)
-    await chat.ok("/kpi set leads 25")
+    await leads_from_the_2nd(chat, clock)
     clock.now = datetime(2026, 11, 20, 9, tzinfo=UTC)
     await chat.ok("/kpi set leads 50")
     card = (await chat.ok("/kpi leads")).splitlines()
