@@ -95,7 +95,8 @@ def test_audit_entries_and_history_match_the_looked_up_blocks(
 
 
 def test_a_new_audit_block_is_not_looked_for() -> None:
-    """The 17th entry of a month opens its second block: the backend is not asked for it."""
+    """The entry after a month's first full block opens the second: the backend is not
+    asked for it."""
     asked: list[str] = []
     real = Database._body
 

@@ -3,11 +3,17 @@ more: every page is a WAL frame the writer checksums, copies and syncs (issue 8)
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
 import struct
 from pathlib import Path
 
+from bot.app import build_core
+from storage.audit import AUDIT_BLOCK
 from storage.port import Batch
 from storage.sqlite import DB_FILE, SqliteBackend
+from tests.support import FakeChat, FixedClock, stored_tables
 
 
 def _wal_pages(root: Path) -> list[int]:
@@ -61,3 +67,30 @@ def test_pages_a_shrunk_body_frees_are_not_written(tmp_path: Path) -> None:
         assert len(written) == 4, written
     finally:
         backend.close()
+
+
+async def _sets(chat: FakeChat, count: int) -> None:
+    await chat.ok('/kpi add cac "Customer acquisition cost" target=50 perspective=finance')
+    for n in range(count):
+        await chat.ok(f"/kpi set cac {n * 7 % 180}.5")
+
+
+def test_a_full_audit_block_of_sets_fits_its_leaf_page(tmp_path: Path) -> None:
+    """An audit block is rewritten at every entry in it. A row longer than a page's local
+    payload (page size - 35 bytes) spills into an overflow page that SQLite frees and
+    takes again at each rewrite: the overflow page, the freelist's trunk page and page 1
+    (its count) are three more WAL frames. Blocks of 16 `/kpi set` entries (~7.4 KB)
+    spilled for half their life: ~7 frames a set instead of ~4 (issue 8)."""
+    core = build_core(tmp_path, clock=FixedClock())
+    try:
+        chat = FakeChat(core, chat_id="-1001234567890")
+        asyncio.run(_sets(chat, 3 * AUDIT_BLOCK))
+        tables = stored_tables(core)
+    finally:
+        core.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / DB_FILE)) as con:
+        page = int(con.execute("PRAGMA page_size").fetchone()[0])
+    blocks = {name: body or b"" for name, body in tables.items() if name.startswith("audit:")}
+    assert len(blocks) >= 3
+    # a row's record: its body and name, and under 20 bytes of header, generation and CRC
+    assert max(len(body) + len(name) + 20 for name, body in blocks.items()) <= page - 35
