@@ -12,6 +12,17 @@ the lock file after each commit: a store whose database holds fewer commits than
 file remembers has lost acknowledged writes (a deleted or cut `store.db-wal`), and opening
 it is refused with a clear line instead of silently serving old data.
 
+A commit that puts a row does not write the counter into `meta`: every row it puts carries
+its number (`generation`), and the lock file names one of them (its witness). A lost
+commit is the last ones lost (the WAL is cut or gone), so the witness then holds an older
+number or is missing: the check holds as before, and the commit writes one page fewer
+(meta's own: one WAL frame of the ~4.4 of a `/kpi set`). `meta` is written when no row can
+witness (drops only, a schema, a name too long for the lock file, the witness dropped),
+when summaries were not current, and at each WAL rewind. Older versions read this lock
+file as "0 commits" (the count is its third field), so they never report a false loss;
+they count on from `meta`'s number, as does a store opened without its lock file, which
+only numbers later commits again.
+
 One connection reads on the event loop; another writes (on the database's writer thread,
 or on the loop for a lone transaction: `commit_now`, which never waits for the other
 thread's use of it). In WAL mode the reader never waits for the writer. A third copies the
@@ -70,7 +81,10 @@ _LOGGER = logging.getLogger(__name__)
 
 DB_FILE: Final = "store.db"
 LOCK_FILE: Final = "store.lock"
-_LOCK_WIDTH: Final = 48  # the lock file is rewritten in place: fixed width, no truncate
+_LOCK_WIDTH: Final = 256  # the lock file is rewritten in place: fixed width, no truncate
+#: Longest table name (UTF-8 bytes) the lock file names as a commit's witness (in hex).
+_WITNESS_MAX: Final = 100
+_NO_WITNESS: Final = b"-"  # in the lock file: `meta` holds the commit count
 _BACKSTOP: Final = 8  # SQLite's own checkpoint runs at this many times the mark
 #: The commit path catches up itself once this share of a mark was committed after a
 #: background checkpoint began with no idle moment of the writer's to rewind the WAL in.
@@ -100,18 +114,22 @@ def connect(path: Path) -> sqlite3.Connection:
     return con
 
 
-def _read_lock(path: Path) -> tuple[int | None, int]:
-    """(pid, acknowledged commits) from a lock file; (None, 0) if unreadable."""
+def _read_lock(path: Path) -> tuple[int | None, int, str | None]:
+    """(pid, acknowledged commits, the table witnessing the last one or None) from a lock
+    file's first line (an older version rewrites only its first 48 bytes): this version's
+    `pid 0 commits witness`, or an older one's `pid commits`; (None, 0, None) if unreadable."""
     try:
-        fields = path.read_bytes().split()
+        fields = path.read_bytes().split(b"\n", 1)[0].split()
     except OSError:
-        return None, 0
+        return None, 0, None
     try:
         pid = int(fields[0]) if fields else None
-        commits = int(fields[1]) if len(fields) > 1 else 0
-    except ValueError:
-        return None, 0
-    return pid, commits
+        if len(fields) != 4 or fields[1] != b"0":
+            return pid, int(fields[1]) if len(fields) > 1 else 0, None
+        witness = None if fields[3] == _NO_WITNESS else bytes.fromhex(fields[3].decode())
+        return pid, int(fields[2]), None if witness is None else witness.decode()
+    except ValueError:  # UnicodeDecodeError too
+        return None, 0, None
 
 
 #: SQLite's (primary) result codes that say nothing about the file's contents: a full
@@ -165,7 +183,9 @@ class SqliteBackend:
         self._pages = 0  # pages committed (an estimate) since the last checkpoint started
         self._rewind = False  # the writer copies what the last background checkpoint missed
         self._pid = os.getpid()  # written to the lock file at each commit
-        self.commits = 0  # transactions committed so far (stored in meta)
+        self.commits = 0  # transactions committed so far (the last one's `generation`)
+        self._current = True  # `summaries_current`
+        self._witness: str | None = None  # the row the lock file names (None: `meta`)
         self.checkpoints = 0  # background checkpoints started (benchmarks attribute pauses)
         self.rewinds = 0  # WAL rewinds done while the writer was idle (`idle`)
         #: Held by a commit and by the idle rewind: one write connection, two threads (the
@@ -189,8 +209,12 @@ class SqliteBackend:
             raise StoreLocked(self.root, _read_lock(lock_path)[0]) from None
         self._lock_fd = fd
         try:
-            _, acknowledged = _read_lock(lock_path)
+            _, acknowledged, witness = _read_lock(lock_path)
             self._open()
+            if self.commits < acknowledged and witness is not None:
+                found = self._generation(witness)  # below `acknowledged`: commits lost
+                if found > self.commits:
+                    self.commits, self._witness = found, witness
             if self.commits < acknowledged:
                 raise StoreCorrupt(
                     self.file,
@@ -221,18 +245,25 @@ class SqliteBackend:
         except sqlite3.DatabaseError as exc:
             raise _read_error(self.file, exc) from exc
         self.commits = int(row[0]) if row else 0
-        self._summarised = int(kept[0]) if kept else 0
+        self._current = (int(kept[0]) if kept else 0) == self.commits
+
+    def _generation(self, name: str) -> int:
+        """The number of the commit that last put table `name` (0: none)."""
+        rows = self._query("SELECT generation FROM tables WHERE name=?", (name,))
+        return int(str(rows[0][0])) if rows else 0
 
     def _write_lock(self) -> None:
-        """Remember the pid and the commit count (no fsync: a kill keeps the page cache)."""
-        line = b"%d %d" % (self._pid, self.commits)
+        """Remember the pid, the commit count and its witness (no fsync: a kill keeps the
+        page cache). The zero in second place is the count older versions read."""
+        witness = _NO_WITNESS if self._witness is None else self._witness.encode().hex().encode()
+        line = b"%d 0 %d %s" % (self._pid, self.commits, witness)
         line = line.ljust(_LOCK_WIDTH - 1) + b"\n"
         os.pwrite(self._lock_fd, line, 0)
 
     def summaries_current(self) -> bool:
         """Whether every commit was made by a version that keeps summaries (`meta.summarised`
         is written with `meta.commits` by this one): not after an older version ran."""
-        return self._summarised == self.commits
+        return self._current
 
     def close(self) -> None:
         """Checkpoint (SQLite does it on the last close), then release the lock."""
@@ -373,13 +404,20 @@ class SqliteBackend:
         generation = self.commits + 1
         puts = []
         drops = []
-        pages = 2  # the counter's page, and about one of the index
+        pages = 1  # about one of the index (and meta's page when it is written)
+        witness = None
         for name, body in batch.tables.items():
             if body is None:
                 drops.append((name,))
             else:
                 puts.append((name, generation, zlib.crc32(body), body))
                 pages += len(body) // self._page_size + 1
+                if witness is None and len(name.encode()) <= _WITNESS_MAX:
+                    witness = name
+        if drops and (self._witness,) in drops:
+            witness = None  # a kill before the lock file names the new one finds it gone
+        counted = witness is None or batch.schema is not None or not self._current
+        pages += counted
         if self._late():
             self._catch_up(con)  # never idle since the checkpoint: bound the WAL here
         try:
@@ -399,16 +437,17 @@ class SqliteBackend:
                         "INSERT OR REPLACE INTO meta(key, value) VALUES('schema', ?)",
                         (batch.schema,),
                     )
-                # The counter, and that this version (which keeps summaries: see
-                # `summaries_current`) made the commit: one statement, as the writer thread
-                # takes the GIL back after each. An upsert changes the values in place: a
-                # replace (delete, insert) also rewrote the page of meta's key index, one
-                # more WAL frame in every commit.
-                con.execute(
-                    "INSERT INTO meta(key, value) VALUES('commits', ?), ('summarised', ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                    (generation, generation),
-                )
+                if counted:
+                    # The counter, and that this version (which keeps summaries: see
+                    # `summaries_current`) made the commit: one statement, as the writer
+                    # thread takes the GIL back after each. An upsert changes the values in
+                    # place: a replace (delete, insert) also rewrote the page of meta's key
+                    # index, one more WAL frame.
+                    con.execute(
+                        "INSERT INTO meta(key, value) VALUES('commits', ?), ('summarised', ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                        (generation, generation),
+                    )
                 con.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -417,7 +456,8 @@ class SqliteBackend:
         except sqlite3.Error as exc:
             raise _as_os_error(exc) from exc
         self.commits = generation
-        self._summarised = generation
+        self._current = True
+        self._witness = None if counted else witness
         self._write_lock()
         self._pages += pages
         if self._pages >= self._checkpoint_pages:
@@ -478,13 +518,15 @@ class SqliteBackend:
         if not self._catch_up(con):
             return
         try:
-            # the counter as it is: a real write (SQLite skips an UPDATE to the same
-            # value), and the first to find every frame copied starts the WAL afresh
+            # the counter: a real write (SQLite skips an UPDATE to the same value), and
+            # the first to find every frame copied starts the WAL afresh; `meta` is brought
+            # up to the count the rows witness (summaries current: this version committed)
             con.execute("BEGIN IMMEDIATE")
             try:
                 con.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES('commits', ?)",
-                    (self.commits,),
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES('commits', ?), "
+                    "('summarised', ?)",
+                    (self.commits, self.commits),
                 )
                 con.execute("COMMIT")
             except BaseException:

@@ -26,10 +26,11 @@ def _wal_pages(root: Path) -> list[int]:
     ]
 
 
-def test_a_commit_rewrites_the_counter_in_place_on_one_page(tmp_path: Path) -> None:
-    """Replacing the counter's rows (delete, then insert) also rewrote the page of the meta
-    table's key index, a third frame for a one-row commit; an upsert changes the value
-    where it is, so the index (keys unchanged) is not written."""
+def test_a_commit_that_puts_a_row_writes_its_page_alone(tmp_path: Path) -> None:
+    """The row carries the commit's number and the lock file names it: the counter's page
+    in `meta` is not written (test_commit_witness.py), one frame fewer in every such
+    commit; when the counter is written, an upsert changes it in place (a replace also
+    rewrote the page of meta's key index)."""
     backend = SqliteBackend(tmp_path)
     backend.lock()
     try:
@@ -37,14 +38,20 @@ def test_a_commit_rewrites_the_counter_in_place_on_one_page(tmp_path: Path) -> N
         before = len(_wal_pages(tmp_path))
         backend.commit(Batch({"t": b"2"}))
         written = _wal_pages(tmp_path)[before:]
-        assert len(written) == 2, written  # the row's leaf page, the counter's page
-        assert backend.commits == 2
+        assert len(written) == 1, written  # the row's leaf page
+        backend.commit(Batch({"t": None}))  # nothing put: the counter is written
+        before = len(_wal_pages(tmp_path))
+        backend.commit(Batch({"u": None}))
+        written = _wal_pages(tmp_path)[before:]
+        assert len(written) == 1, written  # the counter's page, its index untouched
+        backend.commit(Batch({"t": b"2"}))
+        assert backend.commits == 5
     finally:
         backend.close()
     reopened = SqliteBackend(tmp_path)
     reopened.lock()
     try:
-        assert reopened.commits == 2
+        assert reopened.commits == 5
         assert reopened.summaries_current()
         assert reopened.load("t") == b"2"
     finally:
@@ -63,8 +70,8 @@ def test_pages_a_shrunk_body_frees_are_not_written(tmp_path: Path) -> None:
         before = len(_wal_pages(tmp_path))
         backend.commit(Batch({"t": b"1"}))
         written = _wal_pages(tmp_path)[before:]
-        # the row's leaf, the freelist's trunk page, page 1 (its count), the counter's
-        assert len(written) == 4, written
+        # the row's leaf, the freelist's trunk page, page 1 (its count)
+        assert len(written) == 3, written
     finally:
         backend.close()
 
