@@ -182,6 +182,9 @@ class SqliteBackend:
         self._page_size = 4096
         self._pages = 0  # pages committed (an estimate) since the last checkpoint started
         self._rewind = False  # the writer copies what the last background checkpoint missed
+        #: A transaction was committed since the store was opened: the WAL is started
+        #: (`commit_now` leaves the one that starts it to the writer thread).
+        self._begun = False
         self._pid = os.getpid()  # written to the lock file at each commit
         self.commits = 0  # transactions committed so far (the last one's `generation`)
         self._current = True  # `summaries_current`
@@ -373,12 +376,15 @@ class SqliteBackend:
         (a blocking flush) meets one: the two share the write connection."""
         with self._writing:
             self._commit(batch)
+            self._begun = True
 
     def commit_now(self, batch: Batch) -> bool:
         """`commit` on the calling thread (the event loop's: `StoragePort`'s `CommitsNow`)
-        unless it would wait: for the idle rewind holding the connection, or to catch the
-        WAL up first (`_late`: a copy and fsyncs, the writer thread's to wait for)."""
-        if not self._writing.acquire(blocking=False):
+        unless it would wait: for the idle rewind holding the connection, to catch the WAL
+        up first (`_late`: a copy and fsyncs, the writer thread's to wait for), or to start
+        the WAL (the first transaction since the store was opened: SQLite syncs the new
+        file's header and its directory besides the transaction, three flushes for one)."""
+        if not self._begun or not self._writing.acquire(blocking=False):
             return False
         try:
             if self._late():
