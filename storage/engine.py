@@ -13,9 +13,9 @@ behind `storage.port.StoragePort` (SQLite on disk, a dict in tests). Design:
 * A durable backend's transactions run on a writer thread, the loop free meanwhile; but a
   commit that finds nothing else to run on the loop runs its transaction right there
   (`StoragePort`'s `CommitsNow`), as the loop would only wait: it spares the hand-off and
-  the wake. Not when the backend cannot start at once (its idle upkeep holds it), nor
-  after a transaction slower than `HOLD_S` until the writer thread finds the disk quick
-  `QUICK_AGAIN` times in a row.
+  the wake. Not when the backend cannot start at once (its idle upkeep holds it), nor for
+  a batch of many tables (`INLINE_TABLES`), nor after a transaction slower than `HOLD_S`
+  until the writer thread finds the disk quick `QUICK_AGAIN` times in a row.
 * `atomic()` remembers what each table was before the block and puts it back if the block
   raises, so a failed command leaves nothing behind, in memory or on disk.
 * Documents handed out are deep copies (TinyDB's `Document` only copies the top level),
@@ -100,6 +100,11 @@ HOLD_S: Final = 0.005
 #: is rarely slow (session 14's quiet raw commits: at most 1.4-4.4 ms), and each slow
 #: transaction costs a closed loop 8 hand-offs of about 0.1 ms.
 QUICK_AGAIN: Final = 8
+#: A lone commit of more tables than this goes to the writer thread all the same: its
+#: transaction would hold the loop for much longer than a command's (4-6 tables, about
+#: 30 us each on a quiet disk): a busy sweep's commit of 1 000 alert books took 31 ms on
+#: the loop, where the sweep itself keeps every slice under 5 ms. 32 tables: about 1 ms.
+INLINE_TABLES: Final = 32
 WARM_STEP: Final = 100  # tables read per loop turn by `warm()` (about a millisecond)
 #: `warm()` fills at most this share of the cache; the rest is the working set's. 0.6: the
 #: issue-8 store (500 chats, 27 500 tables) fits, so its first busy sweep asks SQLite
@@ -1200,6 +1205,7 @@ class Database:
                 if (
                     not self._slow_left
                     and self._now is not None
+                    and len(job.tables) <= INLINE_TABLES
                     and quiet_for(loop, HOLD_S) > 0
                     and self._run_now(job, self._now)
                 ):
