@@ -18,7 +18,14 @@ from handlers.contract import (
     UsageError,
     command,
 )
-from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
+from handlers.far_values import (
+    CANCELLED,
+    ask_first,
+    ask_fraction,
+    confirmed,
+    far_from,
+    fraction_meant,
+)
 from handlers.parsing import (
     dot_reading,
     key_equals_value,
@@ -79,6 +86,10 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
         about = f"the recent values of {kpi.name}"
         return ask_first(cmd, ctx, "kpi-set", payload, recent, about=about, unit=kpi.unit)
+    if kpi.unit == "%" and 0 < abs(value) < 1 and "%" not in " ".join(typed[1:3]):
+        fraction = _fraction(cmd, ctx, kpi, value, day, note, recent)  # `0.031` for 3.1 %
+        if fraction is not None:
+            return fraction
     measured = _measurement(cmd, kpi, value, day, note, now)
     quick = _quick(cmd, ctx, kpi, measured, latest, chat)
     saved = quick if isinstance(quick, Reply) else _record(cmd, ctx, kpi, measured, zone, quick)
@@ -88,12 +99,13 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
 
 @command(
     "kpi confirm",
-    usage="/kpi confirm <id> [cancel]",
+    usage="/kpi confirm <id> [cancel|x100]",
     example="/kpi confirm 3f9a1c2b",
     mutates=True,
 )
 async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
-    """Record (or drop, with `cancel`) a value that was far from the KPI's recent ones."""
+    """Record (or drop, with `cancel`) a value that was far from the KPI's recent ones;
+    `x100`: a share written as a fraction, recorded as the percent it meant."""
     payload = confirmed(cmd, ctx, "kpi-set")
     if payload is None:
         return Reply(text=CANCELLED)
@@ -102,12 +114,39 @@ async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
         raise _calculated(kpi)
     day = date.fromisoformat(str(payload["day"]))
     zone = chat_zone(cmd, ctx)
-    value = float(payload["value"])
+    hundredfold = [a.casefold() for a in cmd.args[1:]] == ["x100"] and "meant" in payload
+    value = float(payload["meant"] if hundredfold else payload["value"])
     now = ctx.clock().astimezone(zone)
     _not_ahead(day, now.date())  # the chat's timezone may have moved since it was parked
     return _record(
         cmd, ctx, kpi, _measurement(cmd, kpi, value, day, str(payload["note"]), now), zone
     )
+
+
+def _fraction(
+    cmd: Command,
+    ctx: Context,
+    kpi: Kpi,
+    value: float,
+    day: date,
+    note: str,
+    recent: Sequence[float],
+) -> Reply | None:
+    """The question for a share written as a fraction on a `%` KPI (`far_values`), compared
+    with its recent values, else its target and baseline; None when it is what it says."""
+    reference, about = (
+        (recent, "its recent values")
+        if recent
+        else (
+            [kpi.target, kpi.baseline],
+            "its target and baseline",
+        )
+    )
+    meant = fraction_meant(value, reference)
+    if meant is None:
+        return None
+    payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
+    return ask_fraction(cmd, ctx, payload, meant, reference, name=kpi.name, about=about)
 
 
 def _not_ahead(day: date, today: date) -> None:

@@ -614,7 +614,7 @@ def dot_reading(
     whole = raw.replace(".", "").translate(_TO_HYPHEN)
     thousand = float(whole)
     sizes = [abs(v) for v in (recent() if callable(recent) else recent) if v != 0]
-    if sizes and _farness(abs(value), sizes) <= _farness(abs(thousand), sizes):
+    if sizes and farness(abs(value), sizes) <= farness(abs(thousand), sizes):
         return ""
     return (
         f"Read {raw} as {format_number(value)} (a lone dot is a decimal point): "
@@ -622,7 +622,7 @@ def dot_reading(
     )
 
 
-def _farness(size: float, sizes: Sequence[float]) -> float:
+def farness(size: float, sizes: Sequence[float]) -> float:
     """How many times away from the nearest of `sizes` (all above 0) `size` is."""
     return min(max(size, s) / min(size, s) for s in sizes)
 
