@@ -256,11 +256,15 @@ class _Entry:
     A plain class, not a dataclass: its generated `__init__` called a factory per empty
     dict, and a `/kpi set` makes about four entries (each written table's new version)."""
 
-    __slots__ = ("body", "derived", "docs", "keyed", "last_id", "models", "one")
+    __slots__ = ("body", "derived", "docs", "keyed", "last_id", "models", "one", "tail")
 
-    def __init__(self, docs: Docs, body: bytes, last_id: int = -1) -> None:
+    def __init__(self, docs: Docs, body: bytes, last_id: int = -1, tail: int = 0) -> None:
         self.docs = docs
         self.body = body
+        #: The length of the body's last member and closing brace (`"7":{…}}`) when this
+        #: engine spliced it in itself (0: not known): `_replace_last` then swaps it without
+        #: dumping the document it replaces to find it.
+        self.tail = tail
         self.models: dict[type[BaseModel], tuple[BaseModel, ...]] = {}
         #: The built models by their `key` field (the first of a key wins, as a scan finds it).
         self.keyed: dict[type[BaseModel], dict[str, BaseModel]] = {}
@@ -667,19 +671,22 @@ class Database:
             or not _takes_its_id(docs, doc_id)
         ):
             return False
-        old = b'"%s":%s}' % (key.encode(), _dump(name, docs[key]))
         body = entry.body
-        if not body.endswith(old):
-            return False
+        old = entry.tail  # the last member's length, when this engine spliced it in
+        if not old:  # else found by dumping the document it replaces
+            member = b'"%s":%s}' % (key.encode(), _dump(name, docs[key]))
+            if not body.endswith(member):
+                return False
+            old = len(member)
         raw = _dump(name, doc)  # first: a TypeError must change nothing
         new = b'"%s":%s}' % (key.encode(), raw)
-        if new == old:
+        if len(new) == old and body.endswith(new):
             return True  # the same document: nothing to write, as `_put` finds
         docs = dict(docs)
         docs[key] = _as_dict(name, doc) if handed_over else orjson.loads(raw)
-        body = _spliced(body, len(old), new)
+        body = _spliced(body, old, new)
         self._change(name, body)
-        self._remember(name, _Entry(docs, body, last_id=doc_id))
+        self._remember(name, _Entry(docs, body, last_id=doc_id, tail=len(new)))
         return True
 
     def _append(
@@ -700,7 +707,7 @@ class Database:
         if parts:
             # one copy of the stored body (`_spliced`), not a slice of it formatted again
             body = _spliced(entry.body, 1, b",%s}" % b",".join(parts))
-            appended = _Entry(docs, body, last_id=next_id - 1)
+            appended = _Entry(docs, body, last_id=next_id - 1, tail=len(parts[-1]) + 1)
             if entry.derived:  # carried over where declared (`follows_appends`)
                 new = {str(i): docs[str(i)] for i in range(first_id, next_id)}
                 for derive, value in entry.derived.items():

@@ -129,3 +129,26 @@ def test_the_property_catches_a_swap_that_keeps_the_removed_id_with_ids_missing_
     monkeypatch.setattr(engine, "_takes_its_id", lambda docs, doc_id: True)
     with pytest.raises(AssertionError):
         _check(_GAP_BEFORE_THE_LAST)
+
+
+def test_the_property_catches_a_swap_that_trusts_a_wrong_tail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted bug: the length of the last member an append or swap spliced in is kept one
+    byte long, so the next swap cuts into the document before it."""
+
+    class _LongTail(engine._Entry):
+        __slots__ = ()
+
+        def __init__(self, docs: Any, body: bytes, last_id: int = -1, tail: int = 0) -> None:
+            super().__init__(docs, body, last_id, tail + 1 if tail else 0)
+
+    monkeypatch.setattr(engine, "_Entry", _LongTail)
+    with pytest.raises(AssertionError):
+        _check(
+            [
+                ("add", [{"a": 1}], False),  # the table's first write: dumped whole
+                ("add", [{"b": 2}], False),  # spliced in: its length kept
+                ("replace", [{"c": 3}], False),
+            ]
+        )
