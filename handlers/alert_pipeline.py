@@ -104,7 +104,8 @@ def on_values_recorded(
     a reading already counted, so it changes nothing and says nothing.
     """
     now = ctx.clock() if declined is None else declined.now
-    with ctx.store.alerts.batch():  # the chat's alert book is written once
+    # the chat's alert book is written once: what changed, as a row over it, when small
+    with ctx.store.alerts.batch(rows=True):
         settings = end_expired_mutes(ctx, chat, now, declined.settings if declined else None)
         evaluate_chat(
             ctx,

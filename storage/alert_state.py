@@ -17,6 +17,15 @@ table it touches:
                     the book once with it); every other write of the book folds the rows
                     into it and drops them, in the same transaction, so the sweep, which
                     writes books, reads and writes one table per chat.
+- `abch:<chat>:<n>` the book's change rows (n = 1, 2, …), where it says rows may exist:
+                    a command that changes a colour (`batch(rows=True)`) writes what it
+                    changed of the book as one more row, not the book (a colour change
+                    among 39 waiting alerts was a 20 KB write): the KPI's state put or
+                    gone, its log entry, its waiting alert (and the one it merged with
+                    gone). Read, the book is its rows applied in order (`changed`), then
+                    the red state rows over its states; every write of the whole book
+                    (the sweep's, the CHANGE_ROWS+1st command's, a full log block's)
+                    folds them in and drops them, like the red state rows.
 - `al:<chat>:<n>`   the other KPIs' alert states in STATE_BUCKETS buckets (by KPI), so a
                     `/kpi set` that changes no colour writes a bucket of a few states
 - `alog:<chat>:<n>` older alert-log entries in sealed blocks of 20: a full block of them
@@ -62,6 +71,8 @@ from storage.okrs import OkrRepo
 __all__ = [
     "BOOK",
     "BUCKET",
+    "CHANGE",
+    "CHANGE_ROWS",
     "LOG_SIZE",
     "RED",
     "AlertRepo",
@@ -71,7 +82,11 @@ __all__ = [
     "JobState",
     "MissedRun",
     "StoredState",
+    "change_name",
+    "change_of",
+    "changed",
     "check_book",
+    "check_changes",
     "check_rows",
     "reminder_due",
     "row_name",
@@ -92,6 +107,22 @@ _PARTS = ("states", "queued", "sent", "log")
 #: The red states' rows (`ared:<chat>:<kpi>`), and the book's part saying they may exist.
 RED = "ared:"
 _ROWS = "rows"
+#: The books' change rows (`abch:<chat>:<n>`), and how many a book takes before the next
+#: write of it is whole (each read applies them all: a bound on that work).
+CHANGE = "abch:"
+CHANGE_ROWS = 8
+#: The book's parts a change row may add to it, in the order `changed` adds them.
+_ADDED = ("states", "log", "queued")
+#: What a change row may hold (`changed`), in the order it is applied.
+_CHANGE_PARTS = ("unred", "states", "log", "unqueued", "queued")
+#: Chats whose book was last read with its change rows applied (`AlertRepo._stored`).
+_CHAINS_KEPT = 64
+#: A book with more states than this has its red state rows named by a query, not each
+#: state's looked up (`AlertRepo._overridden`).
+_PROBED = 8
+#: A chat's stored book with its change rows applied, as last read (`AlertRepo._stored`):
+#: its book's documents, its last change row's, how many rows, the book applied.
+_Chain = tuple[Mapping[str, Any], Mapping[str, Any], int, Mapping[str, Any]]
 _EMPTY_BOOK: Mapping[str, Any] = MappingProxyType({})
 _SENT = TypeAdapter(dict[str, str])
 #: A waiting alert's document as `to_doc` of its `Queued` writes it (`waits` only when set).
@@ -183,6 +214,11 @@ class _Held:
     rows: dict[str, dict[str, Any]] | None = None
     #: Write the book saying rows may exist: its only changes in the block are red states.
     flag: bool = False
+    #: The book as read when the block began (`doc` before its changes), where a change
+    #: row may be written over it (the stored book says rows may exist), else None.
+    base: Mapping[str, Any] | None = None
+    #: How many change rows the stored book has.
+    chained: int = 0
 
 
 class AlertRepo:
@@ -207,6 +243,13 @@ class AlertRepo:
         self._okrs = okrs or OkrRepo(db)
         # Books changed inside `batch()` (it counts the atomic blocks rolled back in it).
         self._holding = Holding(self._write_held, lambda: db.rollbacks)
+        #: The running `batch()` may write a changed book as a change row.
+        self._small = False
+        #: Each chat's stored book with its change rows applied, as last read (`_stored`):
+        #: (its book's documents, its last change row's, how many, the book applied).
+        self._chains: dict[str, _Chain] = {}
+        #: Chats whose book got a change row since it was last read (`_stored`).
+        self._grown: set[str] = set()
 
     # settings ---------------------------------------------------------------------------
 
@@ -220,20 +263,80 @@ class AlertRepo:
 
     # the book ---------------------------------------------------------------------------
 
-    def batch(self) -> AbstractContextManager[None]:
+    def batch(self, *, rows: bool = False) -> AbstractContextManager[None]:
         """Hold every book change of the block and store each chat's book once when it ends
         (a sweep's reminder changes a state, the log, the waiting alerts and the sent
         marks: one write, not four). Run it inside `store.atomic()`; reads in the block see
         the held changes; if it raises, they are dropped. A nested block joins the outer; a
-        nested block or `atomic()` that fails and is caught makes it raise `HeldChangesSpoiled`."""
+        nested block or `atomic()` that fails and is caught makes it raise `HeldChangesSpoiled`.
+
+        `rows`: what the block changed of a book may be stored as a change row over it (a
+        command's colour change), and a book written whole says rows may exist; without,
+        books are written whole, folding their rows in (the sweep: one table a chat)."""
+        if self._holding.held is None:
+            self._small = rows
         return self._holding.block()
 
     def _write_held(self, chat: str, book: _Held) -> None:
         if book.changed:
-            self._write(chat, book.doc, rowed=book.rowed, flag=book.flag)
+            if self._small and book.chained < CHANGE_ROWS and self._put_change(chat, book):
+                return
+            self._write(chat, book.doc, rowed=book.rowed, flag=book.flag or self._small)
         elif book.rows:
             for kpi, entry in book.rows.items():
                 self._db.put_single(row_name(chat, kpi), entry)
+
+    def _put_change(self, chat: str, book: _Held) -> bool:
+        """Store what the block changed of `book` as its next change row, and drop the red
+        state rows of the KPIs whose states it puts or takes out (older than it); False,
+        nothing written, where a change row cannot say it (`_change`) or a write of the
+        whole book does more than store it (drops an empty book, seals a full log block)."""
+        doc = book.doc
+        if book.base is None or not any(map(doc.get, _PARTS)):
+            return False
+        row = _change(book.base, doc)
+        if row is None or 2 * _entries(row) > _entries(doc):  # the book is about as small
+            return False
+        if row:
+            self._db.put_single(change_name(chat, book.chained + 1), row)
+            self._grown.add(chat)
+            for kpi in (*row.get("unred", ()), *row.get("states", ())):
+                name = row_name(chat, kpi)
+                if self._db.docs(name):
+                    self._db.drop_table(name)
+        return True
+
+    def _stored(self, chat: str) -> tuple[Mapping[str, Any], int]:
+        """The chat's stored book with its change rows applied (read-only; it still says
+        rows may exist: its red state rows are not applied), and how many it has. Kept
+        from the last read while its book and last row are the same tables (a `/kpi set`
+        reads the book a few times): change rows are written here alone, which looks for
+        a new one after it wrote it (`_grown`) and applies it alone, and forgets the
+        chat when it writes its whole book; a rolled-back row is no longer its last."""
+        docs = self._db.docs(f"{BOOK}{chat}")
+        book = next(iter(docs.values()), None) or _EMPTY_BOOK
+        if not book.get(_ROWS):
+            return book, 0
+        chain = self._chains.get(chat)
+        if chain is not None and chain[0] is docs:
+            n = chain[2]
+            if n and self._db.docs(change_name(chat, n)) is not chain[1]:
+                chain = None  # rolled back, or dropped
+            elif chat not in self._grown:
+                return chain[3], n
+        else:
+            chain = None
+        self._grown.discard(chat)
+        prefix = change_name(chat)
+        self._db.prefetch(prefix)  # a missing row is then known missing: no query
+        _, last, n, folded = chain or (docs, _EMPTY_BOOK, 0, book)
+        while row := self._db.docs(f"{prefix}{n + 1}"):
+            n, last = n + 1, row
+            folded = changed(folded, next(iter(row.values())))
+        if len(self._chains) >= _CHAINS_KEPT:
+            self._chains.clear()
+        self._chains[chat] = (docs, last, n, folded)
+        return folded, n
 
     def _open(self, chat: str) -> _Held | None:
         """The chat's book as changed in the running `batch()` (None: not changed in it)."""
@@ -248,15 +351,16 @@ class AlertRepo:
         stored (read its states with `_states`: rows may override them)."""
         holding = self._holding.held
         if holding is None:
-            return first_doc(self._db, f"{BOOK}{chat}") or _EMPTY_BOOK
+            return self._stored(chat)[0]
         held = holding.get(chat)
         if held is None:  # held as stored, its rows folded in (the sweep: once a chat)
-            book = first_doc(self._db, f"{BOOK}{chat}") or _EMPTY_BOOK
-            held = holding[chat] = (
-                _Held(self._folded(chat, book), rowed=True)
-                if book.get(_ROWS)
-                else _Held(dict(book))
-            )
+            book, chained = self._stored(chat)
+            if book.get(_ROWS):
+                doc = self._folded(chat, book)
+                held = _Held(doc, rowed=True, base=dict(doc), chained=chained)
+            else:
+                held = _Held(dict(book))
+            holding[chat] = held
         return held.doc
 
     def _folded(self, chat: str, book: Mapping[str, Any]) -> dict[str, Any]:
@@ -269,11 +373,19 @@ class AlertRepo:
     def _overridden(self, chat: str, book: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
         """Stored `book`'s states, each KPI's row (one query for the chat's rows) in place
         of the book's copy, in book order."""
-        self._db.prefetch(row_name(chat))
-        return {
-            kpi: first_doc(self._db, row_name(chat, kpi)) or entry
-            for kpi, entry in (book.get("states") or _EMPTY_BOOK).items()
-        }
+        states = book.get("states") or _EMPTY_BOOK
+        prefix = row_name(chat)
+        self._db.prefetch(prefix)
+        # many states (a colour change reads them all): the few rows named by one query,
+        # not a look-up for each state
+        rowed = self._db.table_names(prefix) if len(states) > _PROBED else None
+        docs = self._db.docs
+        found = {}
+        for kpi, entry in states.items():
+            name = f"{prefix}{kpi}"
+            row = docs(name) if rowed is None or name in rowed else None
+            found[kpi] = next(iter(row.values())) if row else entry
+        return found
 
     def _states(self, chat: str) -> Mapping[str, Mapping[str, Any]]:
         """The red KPIs' state entries as they stand (rows over the book's copies; held
@@ -321,12 +433,15 @@ class AlertRepo:
 
     def _write(self, chat: str, doc: dict[str, Any], *, rowed: bool, flag: bool) -> None:
         """Store the book `doc` (its states as they stand: `rowed`, the stored book's
-        rows are dropped; `flag`: it says rows may exist; a full newest log block moves
-        out to the sealed blocks first)."""
+        rows, red state and change rows, are dropped; `flag`: it says rows may exist; a
+        full newest log block moves out to the sealed blocks first)."""
         name = f"{BOOK}{chat}"
         if rowed:
             for row in sorted(self._db.table_names(row_name(chat))):
                 self._db.drop_table(row)
+            for n in range(self._stored(chat)[1], 0, -1):
+                self._db.drop_table(change_name(chat, n))
+            self._chains.pop(chat, None)
         log = doc.get("log")
         if log and len(log) >= _LOG_BLOCK:
             sealed = self._log(chat)
@@ -540,6 +655,8 @@ class AlertRepo:
         """Alerts of the chat still waiting to go out."""
         held = self._open(chat)
         if held is None:
+            if self._stored(chat)[1]:  # change rows add to the book's
+                return _parse_batcher(self._book(chat))
             return self._db.derived(f"{BOOK}{chat}", _batcher)
         if held.batcher is None:
             held.batcher = _parse_batcher(held.doc)
@@ -602,9 +719,9 @@ class AlertRepo:
         Every chat's book is read, so they are loaded with one query, not one each."""
         self._db.prefetch(BOOK)
         return sorted(
-            name[len(BOOK) :]
-            for name in self._db.table_names(BOOK)
-            if (first_doc(self._db, name) or _EMPTY_BOOK).get("queued")
+            chat
+            for chat in (name[len(BOOK) :] for name in self._db.table_names(BOOK))
+            if self._stored(chat)[0].get("queued")
         )
 
     # log --------------------------------------------------------------------------------
@@ -755,6 +872,144 @@ def check_book(doc: object) -> list[str]:
         except (ValueError, TypeError) as exc:
             problems.append(f"{part} do not parse ({type(exc).__name__})")
     return problems
+
+
+def changed(book: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    """`book` with one change row applied, a new document (its parts shared, never changed
+    in place): the KPIs of `unred` leave its states, `states` are put (one already there
+    in its place, a new one last), `log` entries follow its log, the waiting alerts at
+    the positions `unqueued` leave and `queued` ones follow: as `AlertRepo._update` of
+    those parts would have left it (`_change` writes only what it applies so)."""
+    doc = dict(book)
+    unred, put = change.get("unred"), change.get("states")
+    if unred or put:
+        states = doc.get("states") or _EMPTY_BOOK
+        if unred:
+            states = {kpi: entry for kpi, entry in states.items() if kpi not in unred}
+        doc["states"] = {**states, **put} if put else states
+    if "log" in change:
+        doc["log"] = [*(doc.get("log") or ()), *change["log"]]
+    gone = change.get("unqueued")
+    if gone or "queued" in change:
+        queued = doc.get("queued") or []
+        if gone:
+            out = set(gone)
+            queued = [q for at, q in enumerate(queued) if at not in out]
+        doc["queued"] = [*queued, *change.get("queued", ())]
+    return doc
+
+
+def _entries(doc: Mapping[str, Any]) -> int:
+    """How many states, log entries and waiting alerts a book or change row writes."""
+    return sum(len(doc.get(part) or ()) for part in ("states", "log", "queued"))
+
+
+def _change(base: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The change row that turns book `base` into `doc` (`changed(base, row) == doc`;
+    empty: nothing changed), told by equality (a part or entry `doc` shares with `base`
+    compares at once; entries are their models' documents, so equal ones are spelled
+    alike), so two ways of making the same book write the same row. None
+    where no row says it so: a part gone, emptied or added out of `changed`'s order, the
+    sent marks changed, a state moved, log entries not appended after the ones kept, a
+    log that fills its block (a write of the whole book seals it)."""
+    if base.keys() - doc.keys():
+        return None
+    if list(doc) != [*base, *(p for p in _ADDED if p in doc and p not in base)]:
+        return None  # parts in an order `changed` would not leave them in
+    row: dict[str, Any] = {}
+    for part, new in doc.items():
+        old = base.get(part)
+        if new is old or (new == old and (type(new) is not dict or list(new) == list(old))):
+            continue  # (dicts equal in another order are not the same part)
+        if not new or part not in _ADDED:
+            return None
+        if part == "states":
+            old = old or _EMPTY_BOOK
+            kept = [kpi for kpi in old if kpi in new]
+            if [*kept, *(kpi for kpi in new if kpi not in old)] != list(new):
+                return None
+            unred = [kpi for kpi in old if kpi not in new]
+            put = {k: v for k, v in new.items() if (was := old.get(k)) is not v and was != v}
+            if unred:
+                row["unred"] = unred
+            if put:
+                row["states"] = put
+        elif part == "log":
+            old = old or []
+            if len(new) >= _LOG_BLOCK or new[: len(old)] != old:
+                return None
+            row["log"] = new[len(old) :]
+        else:  # waiting alerts: those kept in order (each matched to the next it equals)
+            unqueued, at = [], 0
+            for place, q in enumerate(old or ()):
+                if at < len(new) and (new[at] is q or new[at] == q):
+                    at += 1
+                else:
+                    unqueued.append(place)
+            if unqueued:
+                row["unqueued"] = unqueued
+            if at < len(new):
+                row["queued"] = new[at:]
+    return row
+
+
+def change_name(chat: str, n: int | None = None) -> str:
+    """The name of change row `n` of `chat`'s book (`change_of` reads it back); with no
+    `n`, the prefix every change row of the chat's starts with."""
+    return f"{CHANGE}{chat}:" if n is None else f"{CHANGE}{chat}:{n}"
+
+
+def change_of(name: str) -> tuple[str, str]:
+    """The chat and the number (as spelled) of change row `name` (`abch:<chat>:<n>`)."""
+    chat, _, n = name[len(CHANGE) :].rpartition(":")
+    return chat, n
+
+
+def check_changes(book: object, rows: Mapping[str, Mapping[str, Any]]) -> tuple[object, list[str]]:
+    """A chat's stored `book` with its change rows applied, and what is wrong with them
+    (`doctor`; `rows`: each row's documents by id, by its number as spelled): rows only
+    where the book says rows may exist (else reads ignore them), numbered 1 to n, each
+    one document of known parts of the right shapes, each applied in turn. The book
+    applied is what `check_book` and `check_rows` then judge."""
+    if not rows:
+        return book, []
+    if not isinstance(book, Mapping) or book.get(_ROWS) is not True:
+        return book, ["change rows are there, but the book does not say rows may exist"]
+    problems = []
+    if rows.keys() != {str(n) for n in range(1, len(rows) + 1)}:
+        numbers = sorted(int(n) if n.isdigit() else -1 for n in rows)
+        problems.append(f"change rows are numbered {numbers}, not 1 to {len(rows)}")
+    for n in range(1, len(rows) + 1):
+        docs = rows.get(str(n))
+        if docs is None:
+            break
+        where = f"change row {n}"
+        if len(docs) != 1:
+            problems.append(f"{where} holds {len(docs)} documents")
+            break
+        row = next(iter(docs.values()))
+        problem = _bad_change(row)
+        if problem:
+            problems.append(f"{where}: {problem}")
+            break
+        book = changed(book, row)
+    return book, problems
+
+
+def _bad_change(row: object) -> str:
+    """What makes `row` no change row `changed` applies (empty: none)."""
+    if not isinstance(row, Mapping):
+        return f"not a document ({type(row).__name__})"
+    unknown = set(row) - set(_CHANGE_PARTS)
+    if unknown:
+        return f"unknown parts {sorted(unknown)}"
+    shapes = {"unred": list, "states": Mapping, "log": list, "unqueued": list, "queued": list}
+    for part, shape in shapes.items():
+        if part in row and not isinstance(row[part], shape):
+            return f"{part} is not a {shape.__name__}"
+    if not all(type(at) is int for at in row.get("unqueued", ())):
+        return "unqueued are not positions"
+    return ""
 
 
 def row_name(chat: str, kpi: str = "") -> str:

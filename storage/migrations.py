@@ -33,7 +33,7 @@ __all__ = ["BACKUP_DIR", "MIGRATIONS", "SCHEMA_VERSION", "migrate", "open_databa
 
 _LOGGER = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 BACKUP_DIR: Final = "legacy-backup"
 
 Migration = Callable[[Database], None]
@@ -117,6 +117,14 @@ def _v4_red_rows(db: Database) -> None:
     refuses the store rather than read the book's older copies of those states."""
 
 
+def _v5_change_rows(db: Database) -> None:
+    """Version 5: what a command changed of a chat's alert book may be in change rows
+    over it (`abch:<chat>:<n>`: a state put or gone, log entries, waiting alerts), where
+    the book says rows may exist. Older stores have none, so nothing moves; the version
+    is recorded so that an older scorecard-bot refuses the store rather than read the
+    book without them (waiting alerts and log entries missed, states stale)."""
+
+
 def _bucket_order(name: str) -> tuple[str, int]:
     """`al:<chat>:<n>` sorted by chat, then bucket number."""
     chat, _, bucket = name.rpartition(":")
@@ -128,6 +136,7 @@ MIGRATIONS: Final[dict[int, Migration]] = {
     2: _v2_small_shards,
     3: _v3_alert_books,
     4: _v4_red_rows,
+    5: _v5_change_rows,
 }
 
 

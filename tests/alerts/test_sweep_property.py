@@ -112,7 +112,12 @@ def _from_sources(core: Core) -> None:
 
     repo.get = fresh  # type: ignore[method-assign]
     repo.stored = lambda chat: None  # type: ignore[method-assign]
-    core.store.alerts.batch = contextlib.nullcontext  # type: ignore[method-assign]
+    core.store.alerts.batch = _unheld  # type: ignore[method-assign]
+
+
+def _unheld(*, rows: bool = False) -> contextlib.nullcontext[None]:
+    """`AlertRepo.batch` holding nothing: each change written as it is made."""
+    return contextlib.nullcontext()
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ import pytest
 from scoring.alert_rules import AlertState
 from scoring.models import CheckIn, ProgressLog, Status
 from storage import Store, migrations, open_store
-from storage.alert_state import StoredState, check_book, row_name
+from storage.alert_state import StoredState, change_name, check_book, row_name
 from storage.engine import Database
 from storage.errors import SchemaTooNew, StoreCorrupt
 from storage.migrations import BACKUP_DIR, MIGRATIONS, SCHEMA_VERSION, migrate
@@ -192,7 +192,7 @@ def test_migration_4_leaves_every_table_as_it_was_and_older_code_refuses_the_sto
     monkeypatch.setattr(migrations, "SCHEMA_VERSION", 3)
     assert migrate(Database(backend)) == [3]
     before = {name: backend.load(name) for name in backend.names()}
-    monkeypatch.undo()
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 4)
     assert migrate(Database(backend)) == [4]
     assert backend.schema_version() == 4
     assert {name: backend.load(name) for name in backend.names()} == before
@@ -206,6 +206,47 @@ def test_migration_4_leaves_every_table_as_it_was_and_older_code_refuses_the_sto
     with pytest.raises(SchemaTooNew, match="Upgrade scorecard-bot"):
         migrate(Database(backend))
     assert backend.schema_version() == 4
+
+
+def test_migration_5_leaves_every_table_as_it_was_and_older_code_refuses_the_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Schema 5 lets change rows add to an alert book (the book says rows may exist):
+    schema 4 stores have none, so nothing moves, and they read as they did; the recorded
+    version makes an older scorecard-bot, which would read the book without them, refuse
+    the store."""
+    tables = _v2_alert_tables()
+    backend = MemoryBackend()
+    backend.commit(Batch({n: orjson.dumps(d) for n, d in tables.items()}, schema=2))
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 4)
+    assert migrate(Database(backend)) == [3, 4]
+    store = Store(Database(backend))
+    red = _stored_state(1).state
+    store.alerts.put_state("c", red.model_copy(update={"value": 7}), test=False)
+    store.alerts.put_state("c", red.model_copy(update={"value": 8}), test=False)  # a row
+    store.db.flush()
+    before = {name: backend.load(name) for name in backend.names()}
+    read = (store.alerts.red_docs("c"), store.alerts.states("c"), store.alerts.batcher("c"))
+    monkeypatch.undo()
+    assert migrate(Database(backend)) == [5]
+    assert backend.schema_version() == 5
+    assert {name: backend.load(name) for name in backend.names()} == before
+    store = Store(Database(backend))
+    assert (
+        store.alerts.red_docs("c"),
+        store.alerts.states("c"),
+        store.alerts.batcher("c"),
+    ) == read
+    with store.db.atomic(), store.alerts.batch(rows=True):
+        store.alerts.put_state("c", red.model_copy(update={"kpi": "k11", "value": 9}), test=False)
+    store.db.flush()
+    # a change row the older code would miss
+    assert store.db.table_names(change_name("c")) == {change_name("c", 1)}
+    assert "k11" in dict(store.alerts.red_docs("c"))
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 4)
+    with pytest.raises(SchemaTooNew, match="Upgrade scorecard-bot"):
+        migrate(Database(backend))
+    assert backend.schema_version() == 5
 
 
 def _stored_state(n: int) -> StoredState:
