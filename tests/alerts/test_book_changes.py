@@ -175,7 +175,7 @@ def _edits(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     return base, doc
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, report_multiple_bugs=False)
 @given(edit=_edits())
 def test_a_change_row_applied_to_its_book_is_the_book_it_was_made_from(
     edit: tuple[dict[str, Any], dict[str, Any]],
