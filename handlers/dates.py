@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from handlers.contract import UsageError
 from scoring.alert_policy import parse_duration
@@ -249,6 +250,18 @@ def starts_date(tokens: Sequence[str], start: int) -> bool:
     return any(
         pattern.fullmatch(phrase) for _, phrase in _phrases(tokens, start) for pattern in _PHRASES
     )
+
+
+def no_date_at(tokens: Sequence[str], start: int) -> bool:
+    """`not starts_date`, remembered for the words it reads: a hashtag's note (`bench`,
+    `published the guide`) is looked at once, not per message (`take_date` of words
+    that start no date is (None, start), so a caller may skip it)."""
+    return _dateless(tuple(tokens[start : start + 4]))
+
+
+@lru_cache(maxsize=4096)
+def _dateless(words: tuple[str, ...]) -> bool:
+    return not starts_date(words, 0)
 
 
 def _phrases(tokens: Sequence[str], start: int) -> Iterator[tuple[int, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from handlers import render
 from handlers.common import (
@@ -30,6 +30,7 @@ from handlers.contract import (
     UsageError,
     command,
 )
+from handlers.dates import no_date_at, starts_date, take_date
 from handlers.history import page_size, paged_footer, undo_button, when
 from handlers.parsing import (
     FIRST_DAY,
@@ -267,7 +268,7 @@ async def initiative_remove(cmd: Command, ctx: Context) -> Reply:
 
 @command(
     "log",
-    usage="/log <initiative> [+N] [note…]",
+    usage="/log <initiative> [+N] [YYYY-MM-DD] [note…]",
     example="/log articles +1 published the BSC guide",
     mutates=True,
 )
@@ -291,15 +292,16 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
         )
     # every amount is read before anything is logged: one bad tag logs nothing
     read = [_entry(cmd, ctx, item, words) for item, words in tags]
-    entries = [(item, entry) for item, entry, _ in read]
+    entries = [(item, entry) for item, entry, _, _ in read]
     _not_below_zero(cmd, ctx, entries)
     lines = []
-    for item, entry, reading in read:
+    for item, entry, reading, day in read:
         ctx.store.initiatives.log(cmd.chat.key, entry)
         status = ""
         if item.cadence is not None:
             status = f" {render.cadence_label(_progress_now(cmd, ctx, item))}."
-        lines.append(f"Logged {render.num(entry.amount)} on {item.name}.{status}")
+        when = "" if day is None else f" for {day.isoformat()}{_then(cmd, ctx, item, day)}"
+        lines.append(f"Logged {render.num(entry.amount)} on {item.name}{when}.{status}")
         lines.extend([reading] if reading else [])
     # addressed here, as the router would: a hashtag's reply is not copied to add it
     return Reply.of("\n".join(lines), cmd.chat)
@@ -333,28 +335,46 @@ def _tagged(
 
 def _entry(
     cmd: Command, ctx: Context, item: Initiative, words: list[str]
-) -> tuple[Initiative, ProgressLog, str]:
-    """One tag's log entry: `+2` (or `-1`) first is its amount, the rest its note; and how
-    an amount typed `+1.500` was read (parsing.dot_reading, against the recent amounts)."""
+) -> tuple[Initiative, ProgressLog, str, date | None]:
+    """One tag's log entry: `+2` (or `-1`) first is its amount, then a date as `/kpi set`
+    reads one (`2026-11-30`, `30.11`, `yesterday`), the rest its note; how an amount typed
+    `+1.500` was read (parsing.dot_reading, against the recent amounts); and the day it
+    counts for when not today (logged at this time of that day)."""
     amount, rest, reading = 1.0, list(words), ""
-    # `+2` (or `-1`) anywhere first is an amount; a bare number only when nothing follows,
-    # so "#articles 10 KPI mistakes" logs one article with that note
+    # `+2` (or `-1`) anywhere first is an amount; a bare number only when nothing or a date
+    # follows, so "#articles 10 KPI mistakes" logs one article with that note
+    now = chat_now(cmd, ctx)
+    today = now.date()
     signed = bool(rest) and rest[0][:1] in f"+-{MINUSES}" and len(rest[0]) > 1
-    if rest and (signed or (len(rest) == 1 and re.fullmatch(r"\d+(?:[.,]\d+)?", rest[0]))):
+    bare = not signed and bool(rest) and re.fullmatch(r"\d+(?:[.,]\d+)?", rest[0]) is not None
+    day, nxt = None, 0
+    if bare and len(rest) > 1 and not no_date_at(rest, 0):  # `3 nov posts`: a date
+        day, nxt = take_date(rest, 0, today)
+    if rest and day is None and (signed or (bare and (len(rest) == 1 or starts_date(rest, 1)))):
         raw = rest.pop(0)
         amount = parse_number(raw, "amount")
         if amount == 0:
             raise UsageError("Logging +0 changes nothing.")
         reading = dot_reading(raw, amount, lambda: _recent_amounts(ctx, cmd.chat.key, item))
+    if day is None and rest and not no_date_at(rest, 0):  # a note is read once (cached)
+        day, nxt = take_date(rest, 0, today)
+    if day is not None:
+        if day > today:
+            raise UsageError(
+                f"{day.isoformat()} is in the future; progress is logged for today or earlier."
+            )
+        rest = rest[nxt:]
+        now = datetime.combine(day, now.time()).replace(tzinfo=now.tzinfo)  # that day's now
+        now = now.astimezone(UTC).astimezone(now.tzinfo)  # a time a DST jump skips: after it
     entry = ProgressLog.of(
         initiative=item.key,
         amount=amount,
-        at=chat_now(cmd, ctx),
+        at=now,
         by=who(cmd),
         by_id=author_id(cmd),
         note=note_of(rest),
     )
-    return item, entry, reading
+    return item, entry, reading, None if day == today else day
 
 
 def _recent_amounts(ctx: Context, chat: str, item: Initiative) -> list[float]:
@@ -411,12 +431,27 @@ def _removal_not_below_zero(
         )
 
 
-def _progress_now(cmd: Command, ctx: Context, item: Initiative) -> CadenceProgress:
-    """This period's progress on a cadence target, summed from the blocks that can hold the
-    period's entries: a log of years is not read (and validated, sorted) per hashtag."""
+def _then(cmd: Command, ctx: Context, item: Initiative, day: date) -> str:
+    """`: 4 of 4 that month`: the progress of the cadence period an earlier day's entry
+    counts for, when it is not this one (whose progress the reply says anyway)."""
+    if item.cadence is None:
+        return ""
+    period = item.cadence.period
+    if period_containing(period, day).contains(chat_today(cmd, ctx)):
+        return ""
+    then = _progress_now(cmd, ctx, item, day)
+    return f": {render.num(then.done)} of {then.target} that {period}"
+
+
+def _progress_now(
+    cmd: Command, ctx: Context, item: Initiative, day: date | None = None
+) -> CadenceProgress:
+    """This period's progress on a cadence target (`day`'s period, if given), summed from
+    the blocks that can hold the period's entries: a log of years is not read (and
+    validated, sorted) per hashtag."""
     assert item.cadence is not None
     today, tz = chat_today(cmd, ctx), chat_zone(cmd, ctx)
-    period = period_containing(item.cadence.period, today)
+    period = period_containing(item.cadence.period, day or today)
     since = local_midnight(period.start, tz)
     until = local_midnight(period.end + timedelta(days=1), tz)
     total = ctx.store.initiatives.progress_total(cmd.chat.key, item.key, since, until)
