@@ -17,15 +17,17 @@ table it touches:
                     the book once with it); every other write of the book folds the rows
                     into it and drops them, in the same transaction, so the sweep, which
                     writes books, reads and writes one table per chat.
-- `abch:<chat>:<n>` the book's change rows (n = 1, 2, …), where it says rows may exist:
-                    a command that changes a colour (`batch(rows=True)`) writes what it
-                    changed of the book as one more row, not the book (a colour change
+- `abch:<chat>`    the book's changes, one document each (ids 1, 2, …), where it says rows
+                    may exist: a command that changes a colour (`batch(rows=True)`) adds
+                    what it changed of the book as one more, not the book (a colour change
                     among 39 waiting alerts was a 20 KB write): the KPI's state put or
                     gone, its log entry, its waiting alert (and the one it merged with
-                    gone). Read, the book is its rows applied in order (`changed`), then
-                    the red state rows over its states; every write of the whole book
+                    gone). Read, the book is its changes applied in order (`changed`),
+                    then the red state rows over its states; every write of the whole book
                     (the sweep's, the CHANGE_ROWS+1st command's, a full log block's)
-                    folds them in and drops them, like the red state rows.
+                    folds them in and drops them, like the red state rows. One table, not
+                    a row each: a change rewrites a row that is there (a few hundred bytes
+                    a change), no row is named anew and the fold drops one.
 - `al:<chat>:<n>`   the other KPIs' alert states in STATE_BUCKETS buckets (by KPI), so a
                     `/kpi set` that changes no colour writes a bucket of a few states
 - `alog:<chat>:<n>` older alert-log entries in sealed blocks of 20: a full block of them
@@ -83,7 +85,6 @@ __all__ = [
     "MissedRun",
     "StoredState",
     "change_name",
-    "change_of",
     "changed",
     "check_book",
     "check_changes",
@@ -107,22 +108,24 @@ _PARTS = ("states", "queued", "sent", "log")
 #: The red states' rows (`ared:<chat>:<kpi>`), and the book's part saying they may exist.
 RED = "ared:"
 _ROWS = "rows"
-#: The books' change rows (`abch:<chat>:<n>`), and how many a book takes before the next
-#: write of it is whole (each read applies them all: a bound on that work).
+#: The books' changes (`abch:<chat>`), and how many a book takes before the next write of
+#: it is whole (a read after a restart applies them all: a bound on that work).
 CHANGE = "abch:"
 CHANGE_ROWS = 8
 #: The book's parts a change row may add to it, in the order `changed` adds them.
 _ADDED = ("states", "log", "queued")
 #: What a change row may hold (`changed`), in the order it is applied.
 _CHANGE_PARTS = ("unred", "states", "log", "unqueued", "queued")
-#: Chats whose book was last read with its change rows applied (`AlertRepo._stored`).
+#: Chats whose book was last read with its changes applied (`AlertRepo._stored`).
 _CHAINS_KEPT = 64
 #: A book with more states than this has its red state rows named by a query, not each
 #: state's looked up (`AlertRepo._overridden`).
 _PROBED = 8
-#: A chat's stored book with its change rows applied, as last read (`AlertRepo._stored`):
-#: its book's documents, its last change row's, how many rows, the book applied.
-_Chain = tuple[Mapping[str, Any], Mapping[str, Any], int, Mapping[str, Any]]
+#: A chat's stored book with its changes applied, as last read (`AlertRepo._stored`): its
+#: book's documents, its changes' (the table's), how many, the book applied, the last one.
+_Chain = tuple[
+    Mapping[str, Any], Mapping[str, Any], int, Mapping[str, Any], Mapping[str, Any] | None
+]
 _EMPTY_BOOK: Mapping[str, Any] = MappingProxyType({})
 _SENT = TypeAdapter(dict[str, str])
 #: A waiting alert's document as `to_doc` of its `Queued` writes it (`waits` only when set).
@@ -217,7 +220,7 @@ class _Held:
     #: The book as read when the block began (`doc` before its changes), where a change
     #: row may be written over it (the stored book says rows may exist), else None.
     base: Mapping[str, Any] | None = None
-    #: How many change rows the stored book has.
+    #: How many changes the stored book has.
     chained: int = 0
 
 
@@ -245,11 +248,9 @@ class AlertRepo:
         self._holding = Holding(self._write_held, lambda: db.rollbacks)
         #: The running `batch()` may write a changed book as a change row.
         self._small = False
-        #: Each chat's stored book with its change rows applied, as last read (`_stored`):
-        #: (its book's documents, its last change row's, how many, the book applied).
+        #: Each chat's stored book with its changes applied, as last read (`_stored`):
+        #: (see `_Chain`).
         self._chains: dict[str, _Chain] = {}
-        #: Chats whose book got a change row since it was last read (`_stored`).
-        self._grown: set[str] = set()
 
     # settings ---------------------------------------------------------------------------
 
@@ -298,8 +299,7 @@ class AlertRepo:
         if row is None or 2 * _entries(row) > _entries(doc):  # the book is about as small
             return False
         if row:
-            self._db.put_single(change_name(chat, book.chained + 1), row)
-            self._grown.add(chat)
+            self._db.edit(change_name(chat), added=(row,), handed_over=True)
             for kpi in (*row.get("unred", ()), *row.get("states", ())):
                 name = row_name(chat, kpi)
                 if self._db.docs(name):
@@ -307,36 +307,31 @@ class AlertRepo:
         return True
 
     def _stored(self, chat: str) -> tuple[Mapping[str, Any], int]:
-        """The chat's stored book with its change rows applied (read-only; it still says
-        rows may exist: its red state rows are not applied), and how many it has. Kept
-        from the last read while its book and last row are the same tables (a `/kpi set`
-        reads the book a few times): change rows are written here alone, which looks for
-        a new one after it wrote it (`_grown`) and applies it alone, and forgets the
-        chat when it writes its whole book; a rolled-back row is no longer its last."""
+        """The chat's stored book with its changes applied (read-only; it still says rows
+        may exist: its red state rows are not applied), and how many it has. Kept from the
+        last read while its book and its changes are the same tables (a `/kpi set` reads
+        the book a few times); a change added since is applied alone."""
         docs = self._db.docs(f"{BOOK}{chat}")
         book = next(iter(docs.values()), None) or _EMPTY_BOOK
         if not book.get(_ROWS):
             return book, 0
+        changes = self._db.docs(change_name(chat))
         chain = self._chains.get(chat)
         if chain is not None and chain[0] is docs:
-            n = chain[2]
-            if n and self._db.docs(change_name(chat, n)) is not chain[1]:
-                chain = None  # rolled back, or dropped
-            elif chat not in self._grown:
-                return chain[3], n
+            if chain[1] is changes:
+                return chain[3], chain[2]
+            _, _, n, folded, last = chain
+            rows = list(changes.values())
+            if len(rows) < n or (n and rows[n - 1] is not last):
+                n, folded, last = 0, book, None  # dropped, or rolled back and read again
         else:
-            chain = None
-        self._grown.discard(chat)
-        prefix = change_name(chat)
-        self._db.prefetch(prefix)  # a missing row is then known missing: no query
-        _, last, n, folded = chain or (docs, _EMPTY_BOOK, 0, book)
-        while row := self._db.docs(f"{prefix}{n + 1}"):
-            n, last = n + 1, row
-            folded = changed(folded, next(iter(row.values())))
+            n, folded, last, rows = 0, book, None, list(changes.values())
+        for last in rows[n:]:
+            folded = changed(folded, last)
         if len(self._chains) >= _CHAINS_KEPT:
             self._chains.clear()
-        self._chains[chat] = (docs, last, n, folded)
-        return folded, n
+        self._chains[chat] = (docs, changes, len(rows), folded, last)
+        return folded, len(rows)
 
     def _open(self, chat: str) -> _Held | None:
         """The chat's book as changed in the running `batch()` (None: not changed in it)."""
@@ -433,14 +428,14 @@ class AlertRepo:
 
     def _write(self, chat: str, doc: dict[str, Any], *, rowed: bool, flag: bool) -> None:
         """Store the book `doc` (its states as they stand: `rowed`, the stored book's
-        rows, red state and change rows, are dropped; `flag`: it says rows may exist; a
+        rows, red state rows and changes, are dropped; `flag`: it says rows may exist; a
         full newest log block moves out to the sealed blocks first)."""
         name = f"{BOOK}{chat}"
         if rowed:
             for row in sorted(self._db.table_names(row_name(chat))):
                 self._db.drop_table(row)
-            for n in range(self._stored(chat)[1], 0, -1):
-                self._db.drop_table(change_name(chat, n))
+            if self._db.docs(change_name(chat)):
+                self._db.drop_table(change_name(chat))
             self._chains.pop(chat, None)
         log = doc.get("log")
         if log and len(log) >= _LOG_BLOCK:
@@ -655,7 +650,7 @@ class AlertRepo:
         """Alerts of the chat still waiting to go out."""
         held = self._open(chat)
         if held is None:
-            if self._stored(chat)[1]:  # change rows add to the book's
+            if self._stored(chat)[1]:  # changes add to the book's
                 return _parse_batcher(self._book(chat))
             return self._db.derived(f"{BOOK}{chat}", _batcher)
         if held.batcher is None:
@@ -953,44 +948,29 @@ def _change(base: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, Any] |
     return row
 
 
-def change_name(chat: str, n: int | None = None) -> str:
-    """The name of change row `n` of `chat`'s book (`change_of` reads it back); with no
-    `n`, the prefix every change row of the chat's starts with."""
-    return f"{CHANGE}{chat}:" if n is None else f"{CHANGE}{chat}:{n}"
-
-
-def change_of(name: str) -> tuple[str, str]:
-    """The chat and the number (as spelled) of change row `name` (`abch:<chat>:<n>`)."""
-    chat, _, n = name[len(CHANGE) :].rpartition(":")
-    return chat, n
+def change_name(chat: str) -> str:
+    """The name of the table of `chat`'s book's changes."""
+    return f"{CHANGE}{chat}"
 
 
 def check_changes(book: object, rows: Mapping[str, Mapping[str, Any]]) -> tuple[object, list[str]]:
-    """A chat's stored `book` with its change rows applied, and what is wrong with them
-    (`doctor`; `rows`: each row's documents by id, by its number as spelled): rows only
-    where the book says rows may exist (else reads ignore them), numbered 1 to n, each
-    one document of known parts of the right shapes, each applied in turn. The book
-    applied is what `check_book` and `check_rows` then judge."""
+    """A chat's stored `book` with its changes applied, and what is wrong with them
+    (`doctor`; `rows`: its changes table's documents by id): changes only where the book
+    says rows may exist (else reads ignore them), numbered 1 to n, each of known parts of
+    the right shapes, applied in turn. The book applied is what `check_book` and
+    `check_rows` then judge."""
     if not rows:
         return book, []
     if not isinstance(book, Mapping) or book.get(_ROWS) is not True:
-        return book, ["change rows are there, but the book does not say rows may exist"]
+        return book, ["changes are there, but the book does not say rows may exist"]
     problems = []
     if rows.keys() != {str(n) for n in range(1, len(rows) + 1)}:
         numbers = sorted(int(n) if n.isdigit() else -1 for n in rows)
-        problems.append(f"change rows are numbered {numbers}, not 1 to {len(rows)}")
-    for n in range(1, len(rows) + 1):
-        docs = rows.get(str(n))
-        if docs is None:
-            break
-        where = f"change row {n}"
-        if len(docs) != 1:
-            problems.append(f"{where} holds {len(docs)} documents")
-            break
-        row = next(iter(docs.values()))
+        problems.append(f"changes are numbered {numbers}, not 1 to {len(rows)}")
+    for n, row in rows.items():  # as reads apply them: in the table's order
         problem = _bad_change(row)
         if problem:
-            problems.append(f"{where}: {problem}")
+            problems.append(f"change {n}: {problem}")
             break
         book = changed(book, row)
     return book, problems

@@ -29,7 +29,7 @@ from storage.sqlite import DB_FILE, SqliteBackend
 __all__ = ["Report", "examine"]
 
 #: Tables `_check_books` reads: the alert books, the state buckets, the red state rows and
-#: the books' change rows.
+#: the books' changes.
 _ALERT_KINDS = (alert_state.BOOK, alert_state.BUCKET, alert_state.RED, alert_state.CHANGE)
 
 
@@ -121,24 +121,23 @@ def _examine(backend: SqliteBackend, report: Report) -> None:
 
 def _check_books(tables: list[tuple[str, dict[str, Any]]], report: Report) -> None:
     """Each chat's alert book (`storage.alert_state`): one document whose states, waiting
-    alerts, log and sent marks parse, each state filed under its own KPI; its change rows
+    alerts, log and sent marks parse, each state filed under its own KPI; its changes
     where it says rows may exist, numbered from 1, each applying, and the book with them
     applied as sound; each red state row where its book says rows may exist, for a KPI
-    red in it (its change rows applied), that KPI's red state; and no red state outside
+    red in it (its changes applied), that KPI's red state; and no red state outside
     the books and rows (the sweep reads the red ones there alone). `tables` are the
     books, state buckets and rows as `_examine` parsed them: read once, not loaded again."""
     books = 0
     stored: dict[str, object] = {}  # each chat's book
     rows: dict[str, dict[str, dict[str, Any]]] = {}  # each chat's rows by KPI
-    changes: dict[str, dict[str, dict[str, Any]]] = {}  # each chat's change rows by number
+    changes: dict[str, dict[str, Any]] = {}  # each chat's changes by id
     for name, docs in tables:
         if name.startswith(alert_state.RED):
             chat, kpi = alert_state.row_of(name)
             rows.setdefault(chat, {})[kpi] = docs
             continue
         if name.startswith(alert_state.CHANGE):
-            chat, n = alert_state.change_of(name)
-            changes.setdefault(chat, {})[n] = docs
+            changes[name[len(alert_state.CHANGE) :]] = docs
             continue
         if name.startswith(alert_state.BOOK):
             books += 1
@@ -162,7 +161,7 @@ def _check_books(tables: list[tuple[str, dict[str, Any]]], report: Report) -> No
     for chat, found in sorted(changes.items()):
         book, problems = alert_state.check_changes(stored.get(chat), found)
         if not problems and book is not stored.get(chat):
-            problems = [f"with its change rows: {p}" for p in alert_state.check_book(book)]
+            problems = [f"with its changes: {p}" for p in alert_state.check_book(book)]
             stored[chat] = book  # the red state rows are over it
         for problem in problems:
             report.problems.append(f"the alert book of chat {chat}: {problem}")

@@ -1,6 +1,6 @@
 """A `/kpi set` that changes a colour writes what changed (its state, its log entry, its
-waiting alert) as a small change row over the chat's alert book (`storage.alert_state`,
-`abch:<chat>:<n>`), not the whole book: with many alerts waiting in a group window the
+waiting alert) as a small change over the chat's alert book (`storage.alert_state`,
+`abch:<chat>`), not the whole book: with many alerts waiting in a group window the
 book is tens of KB, and each colour change rewrote it."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_a_colour_change_writes_a_small_change_not_the_book(tmp_path: Path) -> N
             for tables in written:
                 alerts = {n: len(b or b"") for n, b in tables.items() if n.split(":")[0] in ALERTS}
                 assert "abook:console:a" not in alerts, alerts
-                assert sum(alerts.values()) < 3_000, alerts
+                assert sum(alerts.values()) < 5_000, alerts  # a bucket, a few changes
         finally:
             core.close()
 
@@ -93,7 +93,7 @@ def test_doctor_checks_the_change_rows_against_their_book(
 
     asyncio.run(run())
     db = open_store(tmp_path).db
-    assert db.table_names(change_name(CHAT)) == {change_name(CHAT, n) for n in (1, 2, 3)}
+    assert list(db.docs(change_name(CHAT))) == ["1", "2", "3"]
     assert set(db.table_names(row_name(CHAT))) == {row_name(CHAT, "roas")}
     db.close()
     assert main(["doctor", "--data", str(tmp_path)]) == 0  # roas is red in the book
@@ -102,7 +102,7 @@ def test_doctor_checks_the_change_rows_against_their_book(
     def damaged(change: Callable[[Database], None]) -> list[str]:
         db = open_store(tmp_path).db
         book = dict(db.docs(f"abook:{CHAT}")["1"])
-        first = dict(db.docs(change_name(CHAT, 1))["1"])
+        changes = dict(db.docs(change_name(CHAT)))
         change(db)
         db.flush()
         db.close()
@@ -110,30 +110,30 @@ def test_doctor_checks_the_change_rows_against_their_book(
         lines = [line for line in capsys.readouterr().out.splitlines() if "PROBLEM" in line]
         db = open_store(tmp_path).db  # as it was
         db.put_table(f"abook:{CHAT}", {1: book})
-        db.put_table(change_name(CHAT, 1), {1: first})
+        db.put_table(change_name(CHAT), {int(n): doc for n, doc in changes.items()})
         db.flush()
         db.close()
         return lines
 
     where = f"PROBLEM: the alert book of chat {CHAT}:"
     book = f"abook:{CHAT}"
-    assert damaged(lambda db: db.drop_table(change_name(CHAT, 1))) == [
-        f"{where} change rows are numbered [2, 3], not 1 to 2",
+    table = change_name(CHAT)
+    assert damaged(lambda db: db.edit(table, {1: None})) == [
+        f"{where} changes are numbered [2, 3], not 1 to 2",
         f"{where} the red state row of 'roas' is there, but the KPI is not red in the book",
     ]
     db = open_store(tmp_path).db
     unsaid = {k: v for k, v in db.docs(book)["1"].items() if k != "rows"}
     db.close()
-    assert f"{where} change rows are there, but the book does not say rows may exist" in (
+    assert f"{where} changes are there, but the book does not say rows may exist" in (
         damaged(lambda db: db.put_table(book, {1: unsaid}))
     )
-    assert f"{where} change row 1: unknown parts ['sent']" in damaged(
-        lambda db: db.put_table(change_name(CHAT, 1), {1: {"sent": {}}})
+    assert f"{where} change 1: unknown parts ['sent']" in damaged(
+        lambda db: db.edit(table, {1: {"sent": {}}})
     )
-    first = change_name(CHAT, 1)  # roas turned red
-    bad = {"states": {"roas": {"state": 1}}}
-    assert f"{where} with its change rows: state of 'roas' does not parse (ValidationError)" in (
-        damaged(lambda db: db.put_table(first, {1: {**db.docs(first)["1"], **bad}}))
+    bad = {"states": {"roas": {"state": 1}}}  # the first change: roas turned red
+    assert f"{where} with its changes: state of 'roas' does not parse (ValidationError)" in (
+        damaged(lambda db: db.edit(table, {1: {**db.docs(table)["1"], **bad}}))
     )
     assert main(["doctor", "--data", str(tmp_path)]) == 0
 
