@@ -252,6 +252,23 @@ def starts_date(tokens: Sequence[str], start: int) -> bool:
     )
 
 
+def take_stated_date(tokens: Sequence[str], start: int, today: date) -> tuple[date | None, int]:
+    """`take_date` of words that may as well be a note (`/log`, hashtags): a date only when
+    it is stated, in digits or as `yesterday`, `3 nov`, `last friday`; a month or weekday
+    name alone (`#articles +1 march issue`, `+1 sunday edition`) and words shaped like a
+    date that is none stay the note, never refused. A date in digits is read, or refused,
+    as `take_date` does (`30.12` ahead this year)."""
+    try:
+        day, nxt = take_date(tokens, start, today)
+    except UsageError:
+        if any(c.isdigit() for c in tokens[start]):
+            raise
+        return None, start
+    if day is not None and nxt == start + 1 and _WEEKDAY.fullmatch(_english_days(tokens[start])):
+        return None, start
+    return day, nxt
+
+
 def no_date_at(tokens: Sequence[str], start: int) -> bool:
     """`not starts_date`, remembered for the words it reads: a hashtag's note (`bench`,
     `published the guide`) is looked at once, not per message (`take_date` of words

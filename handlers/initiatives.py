@@ -30,7 +30,7 @@ from handlers.contract import (
     UsageError,
     command,
 )
-from handlers.dates import no_date_at, starts_date, take_date
+from handlers.dates import no_date_at, starts_date, take_stated_date
 from handlers.history import page_size, paged_footer, undo_button, when
 from handlers.parsing import (
     FIRST_DAY,
@@ -349,7 +349,7 @@ def _entry(
     bare = not signed and bool(rest) and re.fullmatch(r"\d+(?:[.,]\d+)?", rest[0]) is not None
     day, nxt = None, 0
     if bare and len(rest) > 1 and not no_date_at(rest, 0):  # `3 nov posts`: a date
-        day, nxt = take_date(rest, 0, today)
+        day, nxt = take_stated_date(rest, 0, today)
     if rest and day is None and (signed or (bare and (len(rest) == 1 or starts_date(rest, 1)))):
         raw = rest.pop(0)
         amount = parse_number(raw, "amount")
@@ -357,7 +357,7 @@ def _entry(
             raise UsageError("Logging +0 changes nothing.")
         reading = dot_reading(raw, amount, lambda: _recent_amounts(ctx, cmd.chat.key, item))
     if day is None and rest and not no_date_at(rest, 0):  # a note is read once (cached)
-        day, nxt = take_date(rest, 0, today)
+        day, nxt = take_stated_date(rest, 0, today)
     if day is not None:
         if day > today:
             raise UsageError(

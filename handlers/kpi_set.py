@@ -86,7 +86,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
         about = f"the recent values of {kpi.name}"
         return ask_first(cmd, ctx, "kpi-set", payload, recent, about=about, unit=kpi.unit)
-    if kpi.unit == "%" and 0 < abs(value) < 1 and "%" not in " ".join(typed[1:3]):
+    if kpi.unit == "%" and 0 < abs(value) < 1 and "%" not in raw and len(args) == len(typed):
         fraction = _fraction(cmd, ctx, kpi, value, day, note, recent)  # `0.031` for 3.1 %
         if fraction is not None:
             return fraction
@@ -106,6 +106,11 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
 async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
     """Record (or drop, with `cancel`) a value that was far from the KPI's recent ones;
     `x100`: a share written as a fraction, recorded as the percent it meant."""
+    hundredfold = [a.casefold() for a in cmd.args[1:]] == ["x100"]
+    if hundredfold:  # only a fraction's question offers it; the value stays parked
+        parked = ctx.store.pending.peek(cmd.chat.key, "kpi-set", cmd.args[0], ctx.clock())
+        if parked is not None and "meant" not in parked:
+            raise UsageError("That question offered no ×100 reading: press Record or Cancel.")
     payload = confirmed(cmd, ctx, "kpi-set")
     if payload is None:
         return Reply(text=CANCELLED)
@@ -114,7 +119,6 @@ async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
         raise _calculated(kpi)
     day = date.fromisoformat(str(payload["day"]))
     zone = chat_zone(cmd, ctx)
-    hundredfold = [a.casefold() for a in cmd.args[1:]] == ["x100"] and "meant" in payload
     value = float(payload["meant"] if hundredfold else payload["value"])
     now = ctx.clock().astimezone(zone)
     _not_ahead(day, now.date())  # the chat's timezone may have moved since it was parked

@@ -69,3 +69,24 @@ async def test_a_typed_percent_sign_or_a_small_share_kpi_is_saved_at_once(
 ) -> None:
     await chat.ok(kpi)
     assert await chat.ok(typed) == saved
+
+
+async def test_a_percent_in_the_note_is_not_the_values_sign(chat: FakeChat) -> None:
+    await chat.ok(CONV)
+    await chat.ok("/kpi set conv 2.7 2026-11-20")
+    text, _ = await question(chat, "/kpi set conv 0.031 50% of plan")
+    assert text.startswith("Did you mean 3.1%?")
+    assert await chat.ok("/kpi set conv 0.031 %") == (
+        "Saved Conversion = 0.031% (🔴 red, progress −48%)."
+    )
+
+
+async def test_a_far_value_question_offers_no_hundredfold(chat: FakeChat) -> None:
+    """`x100` on the 100× question recorded the typed value without a word (review15)."""
+    await chat.ok('/kpi add cac "CAC" baseline=120 target=80 unit=€ perspective=finance')
+    await chat.ok("/kpi set cac 95 2026-11-20")
+    _, commands = await question(chat, "/kpi set cac 95000")
+    assert await chat.error(commands[0] + " x100") == (
+        "That question offered no ×100 reading: press Record or Cancel."
+    )
+    assert (await chat.ok(commands[0])).startswith("Saved CAC = 95 000 €")

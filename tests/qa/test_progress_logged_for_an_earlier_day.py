@@ -60,6 +60,10 @@ async def test_a_day_ahead_is_refused_and_nothing_is_logged(articles: FakeChat) 
     assert await articles.error("#articles +1 tomorrow") == (
         "2026-12-03 is in the future; progress is logged for today or earlier."
     )
+    assert await articles.error("#articles +1 30.12") == (
+        "'30.12' is 2026-12-30, in the future; values are recorded for today or earlier. "
+        "For last year's, add the year: 30.12.2025."
+    )
     assert "0 of 4 this month" in await articles.ok("/initiatives")
 
 
@@ -73,7 +77,16 @@ async def test_words_that_are_no_date_stay_the_note(articles: FakeChat) -> None:
     assert await articles.ok("/log articles 1.5") == (
         "Logged 1.5 on Publish articles. 3.5 of 4 this month, 30 days left."
     )
+    # a month or weekday name alone may be a title: it stays the note (review15)
+    assert await articles.ok("#articles +1 march issue") == (
+        "Logged 1 on Publish articles. 4.5 of 4 this month, target met."
+    )
+    assert await articles.ok("#articles +1 sunday edition") == (
+        "Logged 1 on Publish articles. 5.5 of 4 this month, target met."
+    )
     assert noted(await articles.ok("/initiative articles")) == [
+        "2026-12-02 09:00 +1 @anna sunday edition",
+        "2026-12-02 09:00 +1 @anna march issue",
         "2026-12-02 09:00 +1.5 @anna",
         "2026-12-02 09:00 +1 @anna may newsletter",
         "2026-12-02 09:00 +1 @anna 10 KPI mistakes",
