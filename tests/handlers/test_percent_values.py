@@ -132,13 +132,18 @@ async def test_a_refused_value_stores_nothing_and_an_accepted_one_stores_what_it
 ) -> None:
     """Any value, with or without a `%`, on a KPI in %, € or no unit: a refusal leaves the
     KPI's values as they were; a save stores the number its reply names, and a `%` is
-    accepted only on the percent KPI."""
+    accepted only on the percent KPI. A share written as a fraction on it (`0.4` without a
+    `%`) is asked about first, storing nothing; its *Record 0.4%* button stores 0.4."""
     core = build_core(None, clock=FixedClock())
     try:
         chat = FakeChat(core)
         await _kpis(chat)
         typed = f"{number:g}{percent}"
         [reply] = await chat.say(f"/kpi set {kpi} {typed}")
+        if reply.buttons and reply.kind != "error":
+            assert kpi == "conv" and not percent and 0 < number < 1, (typed, reply.plain())
+            assert _values(core, chat, kpi) == [], (typed, reply.plain())
+            [reply] = await chat.say(reply.buttons[1].command)  # Record as typed
         stored = _values(core, chat, kpi)
         if reply.kind == "error":
             assert stored == [], (typed, reply.plain())
