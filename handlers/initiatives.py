@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
 from handlers import render
@@ -352,7 +353,7 @@ def _entry(
         day, nxt = take_stated_date(rest, 0, today)
     if rest and day is None and (signed or (bare and (len(rest) == 1 or starts_date(rest, 1)))):
         raw = rest.pop(0)
-        amount = parse_number(raw, "amount")
+        amount = _amount(raw)
         if amount == 0:
             raise UsageError("Logging +0 changes nothing.")
         reading = dot_reading(raw, amount, lambda: _recent_amounts(ctx, cmd.chat.key, item))
@@ -375,6 +376,21 @@ def _entry(
         note=note_of(rest),
     )
     return item, entry, reading, None if day == today else day
+
+
+def _amount(raw: str) -> float:
+    """`+2`, read as a number; `+1,` `+2!` `+1🎉` without the punctuation or emoji a chat
+    sentence leaves on it (read only after the whole word is refused: the `+1,5` of a
+    decimal comma stays 1.5, and a word that is no number is still refused as typed)."""
+    try:
+        return parse_number(raw, "amount")
+    except UsageError:
+        end = len(raw)
+        while end and raw[end - 1] != "%" and unicodedata.category(raw[end - 1])[0] in "PSMC":
+            end -= 1  # punctuation, symbols (emoji), their joiners and variation selectors
+        if end == len(raw) or not raw[end - 1 : end].isdigit():
+            raise
+        return parse_number(raw[:end], "amount")
 
 
 def _recent_amounts(ctx: Context, chat: str, item: Initiative) -> list[float]:
