@@ -31,7 +31,11 @@ _DEFS = "ini:"
 _LAST = "inum"
 _NUMBER = methodcaller("get", "number")  # an entry's number (None: stored before numbers)
 _AMOUNT: Callable[[tuple[datetime, float]], float] = itemgetter(1)  # a pair's amount
-LOG_BLOCK = 64  # progress logs per stored block: a hashtag rewrites at most this many
+#: Progress logs per stored block: a hashtag rewrites at most this many. Twenty (~150 bytes
+#: each) fit one 4 KB SQLite page; a block of 64 spilled into an overflow page from ~28 on,
+#: which SQLite frees and takes again at each rewrite (with page 1 and the freelist's page,
+#: three more WAL frames a hashtag).
+LOG_BLOCK = 20
 
 
 def progress_doc(entry: ProgressLog) -> Doc:
@@ -241,7 +245,7 @@ def _numbered_appended(
     value: tuple[int, bool], added: Mapping[str, Mapping[str, Any]]
 ) -> tuple[int, bool]:
     """`_numbered` of a block after `added` were appended to it, from its `_numbered`
-    before: a hashtag reads its own entry's number, not the newest block's 64."""
+    before: a hashtag reads its own entry's number, not every entry of the newest block."""
     top, unnumbered = _numbered(added)
     return max(value[0], top), value[1] or unnumbered
 
@@ -298,7 +302,7 @@ def _total(pairs: tuple[tuple[datetime, float], ...]) -> float:
 
 def _span_appended(span: _Span | None, added: Mapping[str, Mapping[str, Any]]) -> _Span | None:
     """`_span` of a block after `added` were appended to it, from its `_span` before: a
-    hashtag on a cadence initiative parses its own entry, not the newest block's 64. The
+    hashtag on a cadence initiative parses its own entry, not every entry of the newest block. The
     total is summed again over every pair (`_total`, as `_span`'s); each new time goes
     after the equal ones already there, as the stable sort puts it."""
     more = _span(added)
