@@ -35,11 +35,12 @@ from handlers.contract import (
     command,
 )
 from handlers.parsing import parse_date, take_date
+from handlers.render import AGG_WORDS
 from handlers.router import Router
+from handlers.scores import due_so_far, kpi_view
 from handlers.undo_rules import undo_below_zero
-from scoring.kpi import progress
+from scoring.aggregation import kpi_period, period_label
 from scoring.models import Kpi
-from scoring.status import kpi_status
 from storage import AuditEntry, UndoConflict
 from storage.changes import Change
 
@@ -129,17 +130,23 @@ async def kpi_unset(cmd: Command, ctx: Context) -> Reply:
         )
     recomputed = calculated.values_changed(ctx, chat, {kpi.key: [day]}, ctx.clock())
     follow_alerts(ctx, chat, [kpi.key, *(k.key for k in recomputed)], who(cmd))
-    latest = ctx.store.kpis.latest(chat, kpi.key)
-    if latest:
-        now = latest[-1]
-        status = kpi_status(kpi, now.value, ctx.store.scorecards.thresholds(chat))
+    view = kpi_view(ctx, chat, kpi, ctx.store.scorecards.thresholds(chat))
+    if view.value is not None and view.day is not None and view.progress is not None:
+        # what /kpi shows: the period's aggregate, judged as `scores` judges it
+        due = due_so_far(kpi, view.day)
         state = (
             "test mode"
             if kpi.test
-            else f"{render.mark(status)} {render.STATUS_WORD[status]}, "
-            f"progress {render.pct(progress(kpi, now.value))}"
+            else f"{render.mark(view.status)} {render.STATUS_WORD[view.status]}"
+            f"{'' if due is None else f' against {due}'}, progress {render.pct(view.progress)}"
         )
-        after = f"Latest: {render.num(now.value, kpi.unit)} on {now.day.isoformat()} ({state})."
+        period = (
+            ""
+            if kpi.agg == "last"
+            else f"{AGG_WORDS[kpi.agg]} for {period_label(kpi_period(kpi.every, view.day))}: "
+        )
+        shown = render.num(view.value, kpi.unit)
+        after = f"Latest: {period}{shown} on {view.day.isoformat()} ({state})."
     else:
         after = f"{kpi.name} has no values now."
     by = f" by {removed.by}" if removed.by else ""
