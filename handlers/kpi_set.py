@@ -137,15 +137,9 @@ def _fraction(
     recent: Sequence[float],
 ) -> Reply | None:
     """The question for a share written as a fraction on a `%` KPI (`far_values`), compared
-    with its recent values, else its target and baseline; None when it is what it says."""
-    reference, about = (
-        (recent, "its recent values")
-        if recent
-        else (
-            [kpi.target, kpi.baseline],
-            "its target and baseline",
-        )
-    )
+    with its recent values, target and baseline; None when it is what it says."""
+    reference = [*recent, kpi.target, kpi.baseline]  # 0.8 beside a 2 % target is 0.8 %
+    about = "its recent values, target and baseline" if recent else "its target and baseline"
     meant = fraction_meant(value, reference)
     if meant is None:
         return None

@@ -28,7 +28,8 @@ async def test_a_fraction_beside_percent_values_is_asked_about_first(chat: FakeC
     text, commands = await question(chat, "/kpi set conv 0.031")
     assert text == (
         "Did you mean 3.1%? Conversion is counted in %, and 0.031 reads like a share written "
-        "as a fraction (its recent values: 2.7%). Nothing is saved until you choose."
+        "as a fraction (its recent values, target and baseline: 1% to 3%). Nothing is saved "
+        "until you choose."
     )
     pending = commands[0].split()[2]
     assert commands == [
@@ -69,6 +70,14 @@ async def test_a_typed_percent_sign_or_a_small_share_kpi_is_saved_at_once(
 ) -> None:
     await chat.ok(kpi)
     assert await chat.ok(typed) == saved
+
+
+async def test_a_fraction_near_the_target_is_saved_at_once(chat: FakeChat) -> None:
+    """Churn at 10-13 % against a 2 % target: 0.8 is 0.8 %, not 80 % (review15)."""
+    await chat.ok('/kpi add churn "Churn" baseline=6 target=2 unit=% perspective=customers')
+    await chat.ok("/kpi set churn 12.9 2026-11-19")
+    await chat.ok("/kpi set churn 9.9 2026-11-20")
+    assert await chat.ok("/kpi set churn 0.8") == "Saved Churn = 0.8% (🟢 green, progress 130%)."
 
 
 async def test_a_percent_in_the_note_is_not_the_values_sign(chat: FakeChat) -> None:
