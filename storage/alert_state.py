@@ -390,9 +390,13 @@ class AlertRepo:
             return self._overridden(chat, book)
         return book.get("states") or _EMPTY_BOOK
 
-    def _red_entry(self, chat: str, kpi: str) -> Mapping[str, Any] | None:
-        """One KPI's red state entry as it stands (None: it is not red)."""
-        book = self._book(chat)
+    def _red_entry(
+        self, chat: str, kpi: str, book: Mapping[str, Any] | None = None
+    ) -> Mapping[str, Any] | None:
+        """One KPI's red state entry as it stands (None: it is not red); `book`: `_book`
+        as the caller just read it."""
+        if book is None:
+            book = self._book(chat)
         entry = (book.get("states") or _EMPTY_BOOK).get(kpi)
         if entry is not None and book.get(_ROWS):
             return first_doc(self._db, row_name(chat, kpi)) or entry
@@ -545,7 +549,7 @@ class AlertRepo:
         if state["status"] == _RED:
             doc = {"test": test, "state": state}
             if kpi in states:
-                self._restate(chat, kpi, doc, model)
+                self._restate(chat, kpi, doc, model, book)
                 return
             held = self._update(chat, states={**self._states(chat), kpi: doc})
             if held is not None and model is not None:
@@ -565,11 +569,19 @@ class AlertRepo:
         elif docs[found] != doc:
             self._db.edit(bucket, {int(found): doc}, handed_over=True)
 
-    def _restate(self, chat: str, kpi: str, doc: dict[str, Any], model: AlertState | None) -> None:
+    def _restate(
+        self,
+        chat: str,
+        kpi: str,
+        doc: dict[str, Any],
+        model: AlertState | None,
+        book: Mapping[str, Any],
+    ) -> None:
         """A red KPI's new red state `doc` (no write when unchanged): its row where it can
         be (`_as_row`); else in the book, which then says rows may exist (a `/kpi set` on
-        a red KPI wrote the whole book to change one state)."""
-        if self._red_entry(chat, kpi) == doc or self._as_row(chat, kpi, doc):
+        a red KPI wrote the whole book to change one state). `book`: `_book` as just read
+        (each read of a stored book checks its changes: a set read it four times)."""
+        if self._red_entry(chat, kpi, book) == doc or self._as_row(chat, kpi, doc, book):
             return
         held = self._update(chat, states={**self._states(chat), kpi: doc}, flag=True)
         if held is not None and model is not None:
@@ -577,13 +589,13 @@ class AlertRepo:
         elif held is not None:
             held.states.pop(kpi, None)
 
-    def _as_row(self, chat: str, kpi: str, doc: dict[str, Any]) -> bool:
+    def _as_row(self, chat: str, kpi: str, doc: dict[str, Any], book: Mapping[str, Any]) -> bool:
         """Store red state `doc` as the KPI's row (held inside `batch()`), where the book
-        says rows may exist and nothing else of it changes (in the block); False, nothing
-        done, otherwise."""
+        (`_book` as just read) says rows may exist and nothing else of it changes (in the
+        block); False, nothing done, otherwise."""
         holding = self._holding.held
         if holding is None:
-            if not self._book(chat).get(_ROWS):
+            if not book.get(_ROWS):
                 return False
             self._db.put_single(row_name(chat, kpi), doc)
             return True
