@@ -18,10 +18,12 @@ commit is the last ones lost (the WAL is cut or gone), so the witness then holds
 number or is missing: the check holds as before, and the commit writes one page fewer
 (meta's own: one WAL frame of the ~4.4 of a `/kpi set`). `meta` is written when no row can
 witness (drops only, a schema, a name too long for the lock file, the witness dropped),
-when summaries were not current, and at each WAL rewind. Older versions read this lock
-file as "0 commits" (the count is its third field), so they never report a false loss;
-they count on from `meta`'s number, as does a store opened without its lock file, which
-only numbers later commits again.
+when summaries were not current, at each WAL rewind, and by the first commit after an
+open, which also skips a number: a kill between a commit and the lock file's rewrite
+leaves a commit the lock does not count, and no later one may carry its number. Older
+versions read this lock file as "0 commits" (the count is its third field), so they never
+report a false loss; they count on from `meta`'s number, as does a store opened without its
+lock file, which only numbers later commits again.
 
 One connection reads on the event loop; another writes (on the database's writer thread,
 or on the loop for a lone transaction: `commit_now`, which never waits for the other
@@ -192,6 +194,8 @@ class SqliteBackend:
         self.commits = 0  # transactions committed so far (the last one's `generation`)
         self._current = True  # `summaries_current`
         self._witness: str | None = None  # the row the lock file names (None: `meta`)
+        #: The next commit is the first since the store was opened (`_commit`'s ghost rule).
+        self._first = True
         self.checkpoints = 0  # background checkpoints started (benchmarks attribute pauses)
         self.rewinds = 0  # WAL rewinds done while the writer was idle (`idle`)
         #: Held by a commit and by the idle rewind: one write connection, two threads (the
@@ -410,7 +414,11 @@ class SqliteBackend:
         con = self._writer
         if con is None:
             raise StoreError("the store is closed")
-        generation = self.commits + 1
+        # The first commit after an open skips a number and writes `meta`: a kill between a
+        # commit and the lock file's rewrite leaves a commit the lock does not count (a
+        # ghost, numbered one past it), which no later commit may be numbered like, or its
+        # rows would stand witness for that commit if the WAL lost it.
+        generation = self.commits + 1 + self._first
         puts = []
         drops = []
         pages = 1  # about one of the index (and meta's page when it is written)
@@ -425,7 +433,7 @@ class SqliteBackend:
                     witness = name
         if drops and (self._witness,) in drops:
             witness = None  # a kill before the lock file names the new one finds it gone
-        counted = witness is None or batch.schema is not None or not self._current
+        counted = witness is None or batch.schema is not None or not self._current or self._first
         pages += counted
         if self._late():
             self._catch_up(con)  # never idle since the checkpoint: bound the WAL here
@@ -466,6 +474,7 @@ class SqliteBackend:
             raise _as_os_error(exc) from exc
         self.commits = generation
         self._current = True
+        self._first = False
         self._witness = None if counted else witness
         self._write_lock()
         self._pages += pages

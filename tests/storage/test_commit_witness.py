@@ -133,7 +133,7 @@ def test_older_versions_read_the_lock_file_as_no_commits(tmp_path: Path) -> None
     finally:
         backend.close()
     assert int(line.split()[1]) == 0
-    assert _read_lock(tmp_path / LOCK_FILE)[1:] == (2, "t")
+    assert _read_lock(tmp_path / LOCK_FILE)[1:] == (3, "t")  # the first skips a number
 
 
 def test_an_older_versions_line_over_ours_is_read_as_its_count(tmp_path: Path) -> None:
@@ -148,3 +148,42 @@ def test_an_older_versions_line_over_ours_is_read_as_its_count(tmp_path: Path) -
     assert _read_lock(lock) == (4242, 7, None)
     with pytest.raises(StoreCorrupt, match="but 7 were acknowledged"):
         SqliteBackend(tmp_path).lock()
+
+
+def _ghost_then(root: Path, sessions: int, tmp: Path) -> Path:
+    """`sessions` runs, each killed between its last commit (of table b) and the lock
+    file's rewrite (a ghost, never acknowledged); then a run whose commit of b is
+    acknowledged, frozen with the WAL cut just before that commit: the files to open."""
+    backend = SqliteBackend(root, checkpoint_pages=10**6)
+    backend.lock()
+    backend.commit(Batch({"a": b"1"}))
+    for n in range(sessions):
+        lock = (root / LOCK_FILE).read_bytes()
+        with mock.patch.object(SqliteBackend, "_write_lock", lambda self: None):
+            backend.commit(Batch({"b": b"ghost %d" % n}))  # killed before the lock names it
+        frozen = tmp / f"kill{n}"
+        _frozen(root, frozen, _commit_ends(root)[-1], lock)
+        backend.close()
+        root = frozen
+        backend = SqliteBackend(root, checkpoint_pages=10**6)  # the bot starts again
+        backend.lock()
+    backend.commit(Batch({"b": b"acknowledged"}))  # the lock file names it
+    cut = tmp / "cut"
+    _frozen(root, cut, _commit_ends(root)[-2], (root / LOCK_FILE).read_bytes())
+    backend.close()
+    return cut
+
+
+@pytest.mark.parametrize("sessions", [1, 2, 3])
+def test_a_commit_numbered_like_a_ghost_is_never_taken_for_it(
+    tmp_path: Path, sessions: int
+) -> None:
+    """review15's double fault: a kill between a commit and the lock file's rewrite leaves
+    a commit the lock does not count. Numbered again from the lock's count, the next
+    commit of the same table took its number: with that commit lost to a cut WAL, the
+    ghost's row stood witness for it and the store opened on the ghost's body. The first
+    commit after an open skips a number and writes `meta`, so none is numbered like a
+    ghost of any earlier run."""
+    cut = _ghost_then(tmp_path / "store", sessions, tmp_path)
+    with pytest.raises(StoreCorrupt, match="saved changes are missing"):
+        SqliteBackend(cut).lock()
