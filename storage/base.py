@@ -644,9 +644,10 @@ class TimedLog:
     so an entry can be found (and removed, and put back) by its time. An entry dated after
     the newest block's last one (the clock moved on) can only meet one there; one dated at or
     before it (a message's tags share one instant, and a block opened halfway through them
-    holds none of the first ones' instants) is checked against the older blocks reaching its
-    day too. (An entry appended out of time order, by an import, can still leave an older
-    block holding a later instant than the newest one's last.)
+    holds none of the first ones' instants), or meeting a newest block that its entries left
+    (undone), is checked against the older blocks reaching its day too. (An entry appended
+    out of time order, by an import, can still leave an older block holding a later instant
+    than the newest one's last.)
     """
 
     def __init__(self, log: AppendLog, changes: Changes, chat: str, kind: str, owner: str):
@@ -670,7 +671,9 @@ class TimedLog:
             newest = self._log.newest_block()
         taken = frozenset() if newest is None else self._log.instants(newest)
         at: datetime = getattr(entry, "at")  # noqa: B009 - every timed entry has one
-        if taken and at <= _last_instant(newest):  # a message's later tag, a back-dated entry
+        # a message's later tag, a back-dated entry, or a newest block emptied (its only
+        # entry undone): no last instant of its own to be later than
+        if newest is not None and (not taken or at <= _last_instant(newest)):
             taken = taken.union(*self._log.older_instants(at))
         if doc["at"] in taken:
             while instant_text(at) in taken:
