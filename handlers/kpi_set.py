@@ -29,6 +29,7 @@ from handlers.far_values import (
 from handlers.parsing import (
     dot_reading,
     key_equals_value,
+    normalize_key,
     note_of,
     parse_unit_value,
     take_date,
@@ -65,6 +66,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     need(typed, 2)
     chat = cmd.chat.key
     kpi = kpi_or_fail(cmd, ctx, typed[0])
+    _one_kpi_a_set(ctx, chat, typed[2:])
     if kpi.formula:
         raise _calculated(kpi)
     args = unit_left_out(typed, kpi.unit)
@@ -153,6 +155,24 @@ def _not_ahead(day: date, today: date) -> None:
         raise UsageError(
             f"{day.isoformat()} is in the future; values are recorded for today or earlier."
         )
+
+
+def _one_kpi_a_set(ctx: Context, chat: str, words: Sequence[str]) -> None:
+    """Refuse a second KPI's `key=value` after the value: `/kpi set cac=95 leads=300` saved
+    cac alone, with "leads=300" as its note, and the team believed both were saved."""
+    for word in words:
+        key, eq, value = word.partition("=")
+        if not (eq and key and value):
+            continue
+        try:
+            other = ctx.store.kpis.get(chat, normalize_key(key))
+        except UsageError:
+            continue  # not a key: the note's own words
+        if other is not None:
+            raise UsageError(
+                f"One KPI per /kpi set: send /kpi set {other.key} {value} for "
+                f"{other.name} as a message of its own. Nothing was saved."
+            )
 
 
 def _calculated(kpi: Kpi) -> UsageError:

@@ -118,8 +118,8 @@ def _v4_red_rows(db: Database) -> None:
 
 
 def _v5_change_rows(db: Database) -> None:
-    """Version 5: what a command changed of a chat's alert book may be in change rows
-    over it (`abch:<chat>:<n>`: a state put or gone, log entries, waiting alerts), where
+    """Version 5: what a command changed of a chat's alert book may be in changes over it
+    (documents 1, 2, … of `abch:<chat>`: a state put or gone, log entries, waiting alerts), where
     the book says rows may exist. Older stores have none, so nothing moves; the version
     is recorded so that an older scorecard-bot refuses the store rather than read the
     book without them (waiting alerts and log entries missed, states stale)."""

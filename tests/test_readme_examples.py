@@ -50,6 +50,7 @@ REFUSED_ON_THE_DEMO = {
     "/kpi add y name=2026 %": "prose: words beside name= are refused",
     "/okr checkin nps 40 yesterday": "prose: a date after a check-in is refused",
     "/digest every mon 09:00 CET": "prose: a zone after the time is refused",
+    "/kpi set cac=95 leads=300": "prose: a second KPI's key=value is refused",
 }
 
 

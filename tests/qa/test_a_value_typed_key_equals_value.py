@@ -44,3 +44,25 @@ async def test_a_key_or_a_value_alone_still_lacks_the_other(
 ) -> None:
     await chat.ok(CAC)
     assert (await chat.error(f"/kpi set {typed}")).startswith(said)
+
+
+LEADS = '/kpi add leads "Leads" baseline=100 target=300 perspective=customers'
+
+
+@pytest.mark.parametrize("typed", ["cac=95 leads=300", "cac 95 leads=300", "cac=95 LEADS=300"])
+async def test_a_second_kpis_key_equals_value_is_refused_and_nothing_is_saved(
+    chat: FakeChat, typed: str
+) -> None:
+    await chat.ok(CAC)
+    await chat.ok(LEADS)
+    assert await chat.error(f"/kpi set {typed}") == (
+        "One KPI per /kpi set: send /kpi set leads 300 for Leads as a message of its own. "
+        "Nothing was saved."
+    )
+    assert await chat.ok("/kpi history cac") == "CAC has no values yet: /kpi set cac <value>"
+
+
+async def test_an_equals_sign_in_a_note_that_names_no_kpi_stays_the_note(chat: FakeChat) -> None:
+    await chat.ok(CAC)
+    assert await chat.ok("/kpi set cac=95 a/b=2 split") == SAVED
+    assert "a/b=2 split" in await chat.ok("/kpi history cac")
