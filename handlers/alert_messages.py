@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import get_args
 from zoneinfo import ZoneInfo
 
 from handlers import render
 from handlers.common import zone_of
 from handlers.contract import Button, ChatRef, Context, Platform, Reply, ReplyKind
+from handlers.scores import paced_goal
 from scoring.alert_rules import (
     AlertState,
     Hold,
     Transition,
 )
 from scoring.alerts_batch import Batch
-from scoring.models import Kpi, Status
-from scoring.targets import kpi_on
+from scoring.models import Status
 from storage.alert_state import AlertSettings, Channel
 
 _HEADLINE = {
@@ -135,19 +135,6 @@ def figures(
             else f"target {render.num(target, unit)}"
         )
     return f"{render.num(value, unit)} vs {goal}"
-
-
-def paced_goal(kpi: Kpi, target: float, day: date) -> str | None:
-    """`200 due so far (target 300 a month)`: what a sum judged on its share of the target
-    due so far (`scoring.targets.judged_on`) was judged against, `target`, beside the
-    whole period's; None when `target` is the whole one (any other KPI)."""
-    if kpi.agg != "sum":
-        return None
-    whole = kpi_on(kpi, day).target
-    if target == whole:
-        return None
-    due, per = render.num(target, kpi.unit), render.num(whole, kpi.unit)
-    return f"{due} due so far (target {per} a {kpi.every})"
 
 
 def _line(

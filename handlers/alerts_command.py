@@ -16,6 +16,7 @@ from handlers.dates import take_duration
 from handlers.messages import validation_text
 from handlers.parsing import clip
 from handlers.router import Router
+from handlers.scores import paced_goal
 from scoring.alert_policy import active_mute
 from scoring.alert_rules import (
     AlertPolicy,
@@ -109,7 +110,7 @@ def _firing_lines(
         )
         if state.firing_since is None and waiting is None:
             continue
-        goal = alert_messages.paced_goal(whole, kpi.target, reading.day)
+        goal = paced_goal(whole, kpi.target, reading.day)
         figures = alert_messages.figures(value, kpi.target, kpi.unit, **range_of(kpi), goal=goal)
         head = f"{render.mark(now_status)} {kpi.name} ({kpi.key}) {render.STATUS_WORD[now_status]}"
         if waiting is None:

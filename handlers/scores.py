@@ -131,13 +131,34 @@ def due_so_far(kpi: Kpi, day: date | None, newest: date | None = None) -> str | 
     (`newest`, else `day`), which its colour judges (`judged_on`); None for any other KPI
     and on a period's last day. The reply, the card and `explain` say it beside the whole
     target's progress, so a green 8 % reads as what it is."""
-    if day is None or kpi.agg != "sum":
+    if day is None:
         return None
-    judged = judged_on(kpi, day, newest)
-    if judged.target == kpi_on(kpi, day).target:
+    due = judged_on(kpi, day, newest).target
+    if _whole_target(kpi, due, day) is None:
         return None
     by = day if newest is None else max(day, newest)
-    return f"{render.num(judged.target, kpi.unit)} due by {by.isoformat()}"
+    return f"{render.num(due, kpi.unit)} due by {by.isoformat()}"
+
+
+def paced_goal(kpi: Kpi, target: float, day: date) -> str | None:
+    """`200 due so far (target 300 a month)`: `due_so_far` as an alert says it, of the
+    `target` it was judged against (the one its transition kept), beside the whole
+    period's; None when `target` is the whole one."""
+    whole = _whole_target(kpi, target, day)
+    if whole is None:
+        return None
+    due, per = render.num(target, kpi.unit), render.num(whole, kpi.unit)
+    return f"{due} due so far (target {per} a {kpi.every})"
+
+
+def _whole_target(kpi: Kpi, judged: float, day: date) -> float | None:
+    """The whole period's target of a sum whose value of `day` was judged against a share
+    of it (`judged`, `judged_on`); None when `judged` is the whole one (any other KPI, a
+    period's last day): the one rule `due_so_far` and `paced_goal` say."""
+    if kpi.agg != "sum":
+        return None
+    whole = kpi_on(kpi, day).target
+    return None if judged == whole else whole
 
 
 def due_state(ctx: Context, chat: str, view: KpiView, today: date) -> DuePace | None:
