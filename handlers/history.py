@@ -37,7 +37,7 @@ from handlers.contract import (
 from handlers.parsing import parse_date, take_date
 from handlers.render import AGG_WORDS
 from handlers.router import Router
-from handlers.scores import due_so_far, kpi_view
+from handlers.scores import colour_said, due_so_far, kpi_view
 from handlers.undo_rules import undo_below_zero
 from scoring.aggregation import kpi_period, period_label
 from scoring.models import Kpi
@@ -133,12 +133,10 @@ async def kpi_unset(cmd: Command, ctx: Context) -> Reply:
     view = kpi_view(ctx, chat, kpi, ctx.store.scorecards.thresholds(chat))
     if view.value is not None and view.day is not None and view.progress is not None:
         # what /kpi shows: the period's aggregate, judged as `scores` judges it
-        due = due_so_far(kpi, view.day)
         state = (
             "test mode"
             if kpi.test
-            else f"{render.mark(view.status)} {render.STATUS_WORD[view.status]}"
-            f"{'' if due is None else f' against {due}'}, progress {render.pct(view.progress)}"
+            else colour_said(view.status, view.progress, due_so_far(kpi, view.day))
         )
         period = (
             ""

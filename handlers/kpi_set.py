@@ -38,10 +38,10 @@ from handlers.parsing import (
 )
 from handlers.parsing import take_number_tokens as take_number
 from handlers.render import AGG_WORDS
-from handlers.scores import due_so_far
+from handlers.scores import colour_said, due_so_far
 from scoring.aggregation import combine, kpi_period, period_label
 from scoring.kpi import progress
-from scoring.models import Kpi, Measurement, Status, Thresholds
+from scoring.models import Kpi, Measurement, Thresholds
 from scoring.status import kpi_status
 from scoring.targets import judged_on, kpi_on
 from storage.kpis import values_of
@@ -232,7 +232,7 @@ def _said(
     state: str,
 ) -> str:
     """`Saved <name> = <value>[ for <day>][ (replaced …)] (<state>)`: the reply of both
-    paths (`_record`, `_quick`), said in one place (`state`: `_scored` or `_coloured`)."""
+    paths (`_record`, `_quick`), said in one place (`state`: `_scored` or `colour_said`)."""
     shown = render.num(value, kpi.unit)
     before = "" if replaced is None else render.num(replaced, kpi.unit)
     # "replaced 5" for a 5 sent again read as if something had changed
@@ -255,17 +255,8 @@ def _scored(
     if kpi.test:
         return "test mode, not scored"
     status = kpi_status(judged_on(kpi, day, newest), period_value, thresholds)
-    due = due_so_far(kpi, day, newest)
-    against = "" if due is None else f" against {due}"
-    return _coloured(status, progress(kpi_on(kpi, day), period_value), period_text, against)
-
-
-def _coloured(status: Status, progressed: float, period_text: str, against: str = "") -> str:
-    """`_scored` of a live KPI whose colour (`status`) and progress are known."""
-    return (
-        f"{period_text}{render.STATUS_MARK[status]} {render.STATUS_WORD[status]}{against}, "
-        f"progress {render.pct(progressed)}"
-    )
+    progressed = progress(kpi_on(kpi, day), period_value)
+    return f"{period_text}{colour_said(status, progressed, due_so_far(kpi, day, newest))}"
 
 
 def _quick(
@@ -308,7 +299,7 @@ def _quick(
     calculated.sync_key_results(ctx, chat, [kpi])
     alerts.put_state_doc(chat, kpi.key, state, test=False)
     was = None if old is None else float(old["value"])
-    coloured = _coloured(status, progress(scored, value), "")
+    coloured = colour_said(status, progress(scored, value))
     said = _said(kpi, value, day, reading.at.date(), was, coloured)
     return Reply.of(f"{said}.", cmd.chat)
 

@@ -140,6 +140,17 @@ def due_so_far(kpi: Kpi, day: date | None, newest: date | None = None) -> str | 
     return f"{render.num(due, kpi.unit)} due by {by.isoformat()}"
 
 
+def colour_said(status: Status, progressed: float, due: str | None = None) -> str:
+    """`🔴 red, progress 40%`, or `🟢 green against 20 due by 2026-11-02, progress 8%` (a
+    sum judged on its share due so far, `due_so_far`): a value's colour as `/kpi set` and
+    `/kpi unset` say it, its progress the whole target's."""
+    against = "" if due is None else f" against {due}"
+    return (
+        f"{render.mark(status)} {render.STATUS_WORD[status]}{against}, "
+        f"progress {render.pct(progressed)}"
+    )
+
+
 def paced_goal(kpi: Kpi, target: float, day: date) -> str | None:
     """`200 due so far (target 300 a month)`: `due_so_far` as an alert says it, of the
     `target` it was judged against (the one its transition kept), beside the whole
