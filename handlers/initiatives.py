@@ -109,7 +109,7 @@ async def initiatives_list(cmd: Command, ctx: Context) -> Reply:
         elif is_overdue(item, today):
             state = f"⏰ overdue since {render.day(item.due) if item.due else ''}"
         elif item.cadence is not None:
-            state = render.cadence_label(_progress_now(cmd, ctx, item))
+            state = render.cadence_label(_cadence_progress(cmd, ctx, item))
         else:
             state = f"due {render.day(item.due)}" if item.due else "open"
         rows.append((f"{item.name} ({item.key})", item.owner or "—", state))
@@ -153,7 +153,7 @@ async def initiative_show(cmd: Command, ctx: Context) -> Reply:
         fields.append(Field(label="Progress", value="done"))
     elif item.cadence is not None:
         fields.append(
-            Field(label="Progress", value=render.cadence_label(_progress_now(cmd, ctx, item)))
+            Field(label="Progress", value=render.cadence_label(_cadence_progress(cmd, ctx, item)))
         )
     if not logs:
         return Reply(
@@ -300,7 +300,7 @@ async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
         ctx.store.initiatives.log(cmd.chat.key, entry)
         status = ""
         if item.cadence is not None:
-            status = f" {render.cadence_label(_progress_now(cmd, ctx, item))}."
+            status = f" {render.cadence_label(_cadence_progress(cmd, ctx, item))}."
         when = "" if day is None else f" for {day.isoformat()}{_then(cmd, ctx, item, day)}"
         lines.append(f"Logged {render.num(entry.amount)} on {item.name}{when}.{status}")
         lines.extend([reading] if reading else [])
@@ -411,7 +411,7 @@ def _not_below_zero(
         if entry.amount >= 0:
             continue
         if item.cadence is not None:
-            total, span = _progress_now(cmd, ctx, item).done, f" this {item.cadence.period}"
+            total, span = _cadence_progress(cmd, ctx, item).done, f" this {item.cadence.period}"
         else:
             since = datetime.combine(FIRST_DAY, time(), UTC)
             total, span = ctx.store.initiatives.progress_total(cmd.chat.key, item.key, since), ""
@@ -455,16 +455,16 @@ def _then(cmd: Command, ctx: Context, item: Initiative, day: date) -> str:
     period = item.cadence.period
     if period_containing(period, day).contains(chat_today(cmd, ctx)):
         return ""
-    then = _progress_now(cmd, ctx, item, day)
+    then = _cadence_progress(cmd, ctx, item, day)
     return f": {render.num(then.done)} of {then.target} that {period}"
 
 
-def _progress_now(
+def _cadence_progress(
     cmd: Command, ctx: Context, item: Initiative, day: date | None = None
 ) -> CadenceProgress:
-    """This period's progress on a cadence target (`day`'s period, if given), summed from
-    the blocks that can hold the period's entries: a log of years is not read (and
-    validated, sorted) per hashtag."""
+    """The progress on a cadence target of this period, or of `day`'s (an earlier day's
+    entry, `_then`), summed from the blocks that can hold the period's entries: a log of
+    years is not read (and validated, sorted) per hashtag."""
     assert item.cadence is not None
     today, tz = chat_today(cmd, ctx), chat_zone(cmd, ctx)
     period = period_containing(item.cadence.period, day or today)
