@@ -44,7 +44,7 @@ from handlers.scores import (
 from scoring.aggregation import combine, kpi_period, period_label
 from scoring.explain import explain
 from scoring.models import Kpi, Perspective
-from scoring.targets import judged_on, kpi_on
+from scoring.targets import due_days, judged_on, kpi_on
 
 
 @command(
@@ -323,7 +323,7 @@ def _kpi_explain(ctx: Context, chat: str, kpi: Kpi, view: KpiView) -> Reply:
     lines = [*source, *explain_text.lines(explain(judged, view.value, thresholds))]
     if view.day is not None and (due := due_so_far(kpi, view.day)) is not None:
         period = kpi_period(kpi.every, view.day)
-        days = (view.day - period.start).days + 1
+        days, _ = due_days(kpi.every, view.day)
         lines.insert(
             len(source),
             f"judged against {due} = {render.num(scored.target, kpi.unit)} × {days} of "

@@ -24,7 +24,7 @@ from datetime import date
 from scoring.aggregation import kpi_period
 from scoring.errors import KpiDefinitionError
 from scoring.kpi import validate_kpi
-from scoring.models import Kpi, StagedTarget
+from scoring.models import Interval, Kpi, StagedTarget
 from scoring.okr import Pace, pace
 
 
@@ -56,11 +56,18 @@ def due_share(kpi: Kpi, day: date, newest: date | None = None) -> float:
     the period's last day, and for a period a later value follows (it is over)."""
     if kpi.agg != "sum" or kpi.direction != "up":
         return 1.0
-    period = kpi_period(kpi.every, day)
+    gone, days = due_days(kpi.every, day, newest)
+    return 1.0 if gone == days else gone / days
+
+
+def due_days(every: Interval, day: date, newest: date | None = None) -> tuple[int, int]:
+    """`due_share` in days, as `explain` says it (`20 of 30 days`): the days of `day`'s
+    period up to its newest value (`newest`, else `day`), all of them once it is over."""
+    period = kpi_period(every, day)
     through = day if newest is None or newest < day else newest
     if through >= period.end:
-        return 1.0
-    return ((through - period.start).days + 1) / period.days
+        return period.days, period.days
+    return (through - period.start).days + 1, period.days
 
 
 def judged_on(kpi: Kpi, day: date | None, newest: date | None = None) -> Kpi:
