@@ -207,8 +207,12 @@ def _due_fields(kpi: Kpi, view: KpiView) -> tuple[Field, ...]:
     due = due_so_far(kpi, view.day)
     if due is None:
         return ()
-    why = f"{due} (a sum is judged on the share of its {kpi.every} gone)"
-    return (Field(label="Judged against", value=why),)
+    return (Field(label="Judged against", value=f"{due} ({_why_paced(kpi)})"),)
+
+
+def _why_paced(kpi: Kpi) -> str:
+    """Why a sum's colour is not its whole target's, as the card and `explain` say it."""
+    return f"a sum is judged on the share of its {kpi.every} gone"
 
 
 def _left_out_note(views: list[KpiView]) -> str | None:
@@ -327,9 +331,8 @@ def _kpi_explain(ctx: Context, chat: str, kpi: Kpi, view: KpiView) -> Reply:
         lines.insert(
             len(source),
             f"judged against {due} = {render.num(scored.target, kpi.unit)} × {days} of "
-            f"{period.days} days of {period_label(period)} (a sum is judged on the share of "
-            f"its {kpi.every} gone); progress of the whole target "
-            f"{render.pct(view.progress)}",
+            f"{period.days} days of {period_label(period)} ({_why_paced(kpi)}); progress of "
+            f"the whole target {render.pct(view.progress)}",
         )
     if scored.target != kpi.target:
         lines.append(
