@@ -187,14 +187,13 @@ class SqliteBackend:
         self._page_size = 4096
         self._pages = 0  # pages committed (an estimate) since the last checkpoint started
         self._rewind = False  # the writer copies what the last background checkpoint missed
-        #: A transaction was committed since the store was opened: the WAL is started
-        #: (`commit_now` leaves the one that starts it to the writer thread).
-        self._begun = False
         self._pid = os.getpid()  # written to the lock file at each commit
         self.commits = 0  # transactions committed so far (the last one's `generation`)
         self._current = True  # `summaries_current`
         self._witness: str | None = None  # the row the lock file names (None: `meta`)
-        #: The next commit is the first since the store was opened (`_commit`'s ghost rule).
+        #: The next commit is the first since the store was opened: it skips a number and
+        #: writes `meta` (`_commit`'s ghost rule), and it starts the WAL (`commit_now`
+        #: leaves it to the writer thread).
         self._first = True
         self.checkpoints = 0  # background checkpoints started (benchmarks attribute pauses)
         self.rewinds = 0  # WAL rewinds done while the writer was idle (`idle`)
@@ -383,7 +382,6 @@ class SqliteBackend:
         (a blocking flush) meets one: the two share the write connection."""
         with self._writing:
             self._commit(batch)
-            self._begun = True
 
     def commit_now(self, batch: Batch) -> bool:
         """`commit` on the calling thread (the event loop's: `StoragePort`'s `CommitsNow`)
@@ -391,7 +389,7 @@ class SqliteBackend:
         up first (`_late`: a copy and fsyncs, the writer thread's to wait for), or to start
         the WAL (the first transaction since the store was opened: SQLite syncs the new
         file's header and its directory besides the transaction, three flushes for one)."""
-        if not self._begun or not self._writing.acquire(blocking=False):
+        if self._first or not self._writing.acquire(blocking=False):
             return False
         try:
             if self._late():
