@@ -114,8 +114,10 @@ CHANGE = "abch:"
 CHANGE_ROWS = 8
 #: The book's parts a change row may add to it, in the order `changed` adds them.
 _ADDED = ("states", "log", "queued")
-#: What a change row may hold (`changed`), in the order it is applied.
-_CHANGE_PARTS = ("unred", "states", "log", "unqueued", "queued")
+#: What a change row may hold (`changed`), in the order it is applied, and each part's shape.
+_CHANGE_PARTS: Mapping[str, type] = MappingProxyType(
+    {"unred": list, "states": Mapping, "log": list, "unqueued": list, "queued": list}
+)
 #: Chats whose book was last read with its changes applied (`AlertRepo._stored`).
 _CHAINS_KEPT = 64
 #: A book with more states than this has its red state rows named by a query, not each
@@ -992,11 +994,10 @@ def _bad_change(row: object) -> str:
     """What makes `row` no change row `changed` applies (empty: none)."""
     if not isinstance(row, Mapping):
         return f"not a document ({type(row).__name__})"
-    unknown = set(row) - set(_CHANGE_PARTS)
+    unknown = set(row) - _CHANGE_PARTS.keys()
     if unknown:
         return f"unknown parts {sorted(unknown)}"
-    shapes = {"unred": list, "states": Mapping, "log": list, "unqueued": list, "queued": list}
-    for part, shape in shapes.items():
+    for part, shape in _CHANGE_PARTS.items():
         if part in row and not isinstance(row[part], shape):
             return f"{part} is not a {shape.__name__}"
     if not all(type(at) is int for at in row.get("unqueued", ())):
