@@ -910,7 +910,7 @@ def changed(book: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any
 
 def _entries(doc: Mapping[str, Any]) -> int:
     """How many states, log entries and waiting alerts a book or change row writes."""
-    return sum(len(doc.get(part) or ()) for part in ("states", "log", "queued"))
+    return sum(len(doc.get(part) or ()) for part in _ADDED)
 
 
 def _change(base: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, Any] | None:
