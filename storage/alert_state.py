@@ -292,8 +292,10 @@ class AlertRepo:
     def _put_change(self, chat: str, book: _Held) -> bool:
         """Store what the block changed of `book` as its next change row, and drop the red
         state rows of the KPIs whose states it puts or takes out (older than it); False,
-        nothing written, where a change row cannot say it (`_change`) or a write of the
-        whole book does more than store it (drops an empty book, seals a full log block)."""
+        nothing written, where a change row cannot say it (`_change`), where it writes more
+        than half the book's entries (the book is about as small, and folds its changes
+        in), or where a write of the whole book does more than store it (drops an empty
+        book, seals a full log block)."""
         doc = book.doc
         if book.base is None or not any(map(doc.get, _PARTS)):
             return False
