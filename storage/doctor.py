@@ -126,7 +126,8 @@ def _check_books(tables: list[tuple[str, dict[str, Any]]], report: Report) -> No
     applied as sound; each red state row where its book says rows may exist, for a KPI
     red in it (its changes applied), that KPI's red state; and no red state outside
     the books and rows (the sweep reads the red ones there alone). `tables` are the
-    books, state buckets and rows as `_examine` parsed them: read once, not loaded again."""
+    books, state buckets, rows and changes as `_examine` parsed them: read once, not
+    loaded again."""
     books = 0
     stored: dict[str, object] = {}  # each chat's book
     rows: dict[str, dict[str, dict[str, Any]]] = {}  # each chat's rows by KPI
