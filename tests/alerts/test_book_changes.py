@@ -20,6 +20,7 @@ from bot.cli import main
 from storage import alert_state, open_store
 from storage.alert_state import change_name, row_name
 from storage.engine import Database
+from storage.port import Batch
 from storage.sqlite import SqliteBackend
 from tests.support import FakeChat, FixedClock
 
@@ -36,7 +37,7 @@ def _spied(core: Core) -> list[dict[str, bytes | None]]:
     written: list[dict[str, bytes | None]] = []
     commit = backend._commit
 
-    def spy(batch):  # type: ignore[no-untyped-def]
+    def spy(batch: Batch) -> None:
         written.append(dict(batch.tables))
         commit(batch)
 
