@@ -139,7 +139,8 @@ def _layout_holds(core: Core) -> None:
         stored = first_doc(db, f"{alert_state.BOOK}{chat}") or {}
         # as reads see it: the book with its changes applied (a colour change writes one)
         applied, _ = alert_state.check_changes(stored, db.docs(alert_state.change_name(chat)))
-        book = dict(applied).get("states") or {}  # type: ignore[call-overload]
+        assert isinstance(applied, Mapping)
+        book = applied.get("states") or {}
         assert all(d["state"]["status"] == "red" for d in book.values()), f"book of {chat}"
         kept = [
             d for n in db.table_names(f"{alert_state.BUCKET}{chat}:") for d in db.docs(n).values()
