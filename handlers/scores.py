@@ -1,4 +1,5 @@
-"""Everything `/kpi`, `/scorecard` and `/map` show, computed once per command from storage."""
+"""Everything `/kpi`, `/scorecard` and `/map` show, computed once per command from storage;
+and how a value's colour and a sum's share due so far are said (`/kpi set`, alerts)."""
 
 from __future__ import annotations
 
