@@ -16,7 +16,7 @@ A commit that puts a row does not write the counter into `meta`: every row it pu
 its number (`generation`), and the lock file names one of them (its witness). A lost
 commit is the last ones lost (the WAL is cut or gone), so the witness then holds an older
 number or is missing: the check holds as before, and the commit writes one page fewer
-(meta's own: one WAL frame of the ~4.4 of a `/kpi set`). `meta` is written when no row can
+(meta's own: one WAL frame fewer in every `/kpi set`). `meta` is written when no row can
 witness (drops only, a schema, a name too long for the lock file, the witness dropped),
 when summaries were not current, at each WAL rewind, and by the first commit after an
 open, which also skips a number: a kill between a commit and the lock file's rewrite
