@@ -35,11 +35,10 @@ from handlers.contract import (
     command,
 )
 from handlers.parsing import parse_date, take_date
-from handlers.render import AGG_WORDS
 from handlers.router import Router
 from handlers.scores import colour_said, due_so_far, kpi_view
 from handlers.undo_rules import undo_below_zero
-from scoring.aggregation import kpi_period, period_label
+from scoring.aggregation import kpi_period
 from scoring.models import Kpi
 from storage import AuditEntry, UndoConflict
 from storage.changes import Change
@@ -141,7 +140,7 @@ async def kpi_unset(cmd: Command, ctx: Context) -> Reply:
         period = (
             ""
             if kpi.agg == "last"
-            else f"{AGG_WORDS[kpi.agg]} for {period_label(kpi_period(kpi.every, view.day))}: "
+            else f"{render.period_aggregate(kpi.agg, kpi_period(kpi.every, view.day))}: "
         )
         shown = render.num(view.value, kpi.unit)
         after = f"Latest: {period}{shown} on {view.day.isoformat()} ({state})."

@@ -37,7 +37,6 @@ from handlers.parsing import (
     words_after_value,
 )
 from handlers.parsing import take_number_tokens as take_number
-from handlers.render import AGG_WORDS
 from handlers.scores import colour_said, due_so_far
 from scoring.aggregation import combine, kpi_period, period_label
 from scoring.kpi import progress
@@ -315,7 +314,7 @@ def _period_total(ctx: Context, chat: str, kpi: Kpi, value: float, day: date) ->
     total = combine(kpi.agg, [m.value for m in values])
     if total is None:
         return value, ""
-    label = f"{AGG_WORDS[kpi.agg]} for {period_label(period)}"
+    label = render.period_aggregate(kpi.agg, period)
     return total, f"{label}: {render.num(total, kpi.unit)}, "
 
 

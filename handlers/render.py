@@ -14,9 +14,11 @@ from handlers.numbers import (
     format_percent_exact,
     format_percent_explained,
 )
+from scoring.aggregation import period_label
 from scoring.initiatives import CadenceProgress
 from scoring.models import Status, TimeAggregate
 from scoring.okr import Pace
+from scoring.periods import Period
 
 #: 12.5, 10 000, 0.25, −5; `num(95, "$")` → "95 $"; None → "—" (handlers.numbers).
 num = format_number
@@ -35,6 +37,12 @@ AGG_WORDS: dict[TimeAggregate, str] = {
     "max": "highest value",
     "min": "lowest value",
 }
+
+
+def period_aggregate(agg: TimeAggregate, period: Period) -> str:
+    """`sum for 2026-11`: a period's value as `/kpi set` and `/kpi unset` name it."""
+    return f"{AGG_WORDS[agg]} for {period_label(period)}"
+
 
 #: How replies name an OKR's or a dated KPI's pace (scoring.okr.Pace is the verdict).
 PACE_WORD = {Pace.ON_TRACK: "on track", Pace.BEHIND: "behind", Pace.AT_RISK: "at risk"}
