@@ -30,39 +30,56 @@ def counted_with(
 
 
 def below_zero_without(
-    cmd: Command, ctx: Context, item: Initiative, logs: Sequence[ProgressLog], entry: ProgressLog
+    cmd: Command,
+    ctx: Context,
+    item: Initiative,
+    logs: Sequence[ProgressLog],
+    entry: ProgressLog,
+    *,
+    back: bool = False,
 ) -> tuple[float, float, str] | None:
-    """(the total logged, what is left without `entry`, the span's words) when taking
-    `entry` out of `logs` would leave the count of work done below zero; None otherwise.
-    The one rule `/initiative unlog` and `/undo` of a `/log` refuse by."""
+    """(the total logged, what is left without `entry` — with it, when `back` puts a
+    removed entry back — the span's words) when that would leave the count of work done
+    below zero; None otherwise. The one rule `/initiative unlog` and `/undo` refuse by."""
     kept, span = counted_with(cmd, ctx, item, logs, entry)
     total = round(sum(e.amount for e in kept), DONE_DIGITS)
-    left = round(total - entry.amount, DONE_DIGITS)
+    left = round(total + entry.amount if back else total - entry.amount, DONE_DIGITS)
     return (total, left, span) if left < 0 else None
 
 
 def undo_below_zero(cmd: Command, ctx: Context, changes: Sequence[Change]) -> str:
     """Why undoing `changes` would leave a count of work done below zero ("" if it would
-    not): taking back a `/log +5` that a later `-3` corrected. (Putting back a removed
-    entry after a later log is refused already: the initiative changed since.) Undo is
-    generic; this is the one rule it shares with `/log`."""
+    not): taking back a `/log +5` that a later `-3` corrected, or putting back a removed
+    `-1` whose corrected entry was removed since (removing another entry is no change to
+    the `-1`'s own, so the "changed since" check lets it through). Undo is generic; this
+    is the one rule it shares with `/log` and `/initiative unlog`."""
     chat = cmd.chat.key
     for change in changes:
-        if change.kind != "log" or change.before is not None or change.after is None:
-            continue  # only a /log's own entry goes when undone
-        entry = ProgressLog.model_validate(change.after)
+        if change.kind != "log" or (change.before is None) == (change.after is None):
+            continue  # a /log's entry goes when undone, an unlog's comes back
+        back = change.before is not None
+        entry = ProgressLog.model_validate(change.before if back else change.after)
         item = ctx.store.initiatives.get(chat, entry.initiative)
-        if entry.amount <= 0 or item is None:
+        if item is None or (entry.amount >= 0 if back else entry.amount <= 0):
             continue
-        below = below_zero_without(
-            cmd, ctx, item, ctx.store.initiatives.logs(chat, item.key), entry
+        logs = ctx.store.initiatives.logs(chat, item.key)
+        below = below_zero_without(cmd, ctx, item, logs, entry, back=back)
+        if below is None:
+            continue
+        total, left, span = below
+        amount = render.num(entry.amount) if back else f"+{render.num(entry.amount)}"
+        said = (
+            f"with {amount} (#{entry.number}) back, {item.name}"
+            if back
+            else f"without {amount} (#{entry.number}) {item.name}"
         )
-        if below is not None:
-            total, left, span = below
-            return (
-                f"without +{render.num(entry.amount)} (#{entry.number}) {item.name} would be "
-                f"below zero: {render.num(total)} logged{span}, {render.num(left)} without it. "
-                f"Take back the correction first (/initiative {item.key} lists the entries), "
-                "then undo this."
-            )
+        then = (
+            "Take back the later removal first (/history lists the changes)"
+            if back
+            else f"Take back the correction first (/initiative {item.key} lists the entries)"
+        )
+        return (
+            f"{said} would be below zero: {render.num(total)} logged{span}, "
+            f"{render.num(left)} {'with' if back else 'without'} it. {then}, then undo this."
+        )
     return ""

@@ -157,6 +157,31 @@ async def test_an_undo_that_would_take_a_count_below_zero_is_refused(chat: FakeC
     )
 
 
+async def test_an_undo_that_puts_back_a_correction_of_a_removed_entry_is_refused(
+    chat: FakeChat,
+) -> None:
+    """Undoing `/initiative unlog` of a `-1` put the correction back after the entry it
+    corrected was removed too, leaving −1 logged: refused like the `/log` undo above, and
+    it goes through once the later removal is taken back."""
+    await chat.ok('/initiative add articles "Articles"')
+    await chat.ok("/log articles +1")
+    await chat.ok("/log articles -1")
+    await chat.ok("/initiative unlog articles 2")
+    await chat.ok("/initiative unlog articles 1")
+    assert await chat.error("/undo 2611-4") == (
+        "Can't undo 2611-4: with −1 (#2) back, Articles would be below zero: 0 logged, −1 "
+        "with it. Take back the later removal first (/history lists the changes), then "
+        "undo this."
+    )
+    assert chat.core.store.initiatives.logs(chat.chat.key, "articles") == []
+    await chat.ok("/undo 2611-5")
+    await chat.ok("/undo 2611-4")
+    assert [e.amount for e in chat.core.store.initiatives.logs(chat.chat.key, "articles")] == [
+        1,
+        -1,
+    ]
+
+
 async def test_undo_alone_says_at_once_why_a_log_can_not_be_taken_back(chat: FakeChat) -> None:
     """`/undo` alone offered an Undo button for a `/log +5` that someone else's `-3` had
     corrected: it says why at once, counting the cadence's period as `/log` does."""
@@ -186,6 +211,18 @@ LOG_STEPS = st.lists(
 @example(
     steps=["/log articles +2", "/log articles +3", "/log articles -4", "/undo 2611-3"],
     cadence=True,
+)
+@example(  # putting back a removed correction after its entry was removed too (rr1's draw)
+    steps=[
+        "/log articles +1",
+        "/log articles +1",
+        "/log articles -1",
+        "/initiative unlog articles 2",
+        "/initiative unlog articles 3",
+        "/initiative unlog articles 1",
+        "/undo 2611-6",
+    ],
+    cadence=False,
 )
 async def test_no_sequence_of_logs_removals_and_undos_takes_a_count_below_zero(
     steps: list[str], cadence: bool
