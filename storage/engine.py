@@ -601,9 +601,9 @@ class Database:
     def known_absent(self, names: Iterable[str]) -> None:
         """Remember tables the caller knows are not stored as absent, as a load on demand
         would find them, without asking the backend: a log's block numbered past every one
-        it held, about to be opened (an audit block every 16 commands was a query on the
-        loop thread for a table that cannot exist). Tables with unsaved changes or cached
-        are left as they are."""
+        it held, about to be opened (an audit block every `AUDIT_BLOCK` commands was a query
+        on the loop thread for a table that cannot exist). Tables with unsaved changes or
+        cached are left as they are."""
         self._check_open()
         for name in names:
             if name not in self._cache and name not in self._dirty and name not in self._inflight:
