@@ -127,14 +127,16 @@ _WORDY_DATE = re.compile(
     rf"|(?:\d{{1,4}} )?{_UNIT_RU} назад|через (?:\d{{1,4}} )?{_UNIT_RU}",
     re.IGNORECASE,
 )
+#: A weekday's number (0 = Monday) by its names; `пн` … `вс` are read by `weekday_number`
+#: (schedules) only: `_WEEKDAY` never takes them for a date.
 _WEEKDAY_NUMBER = {
-    **dict.fromkeys(("monday", "mon", "понедельник"), 0),
-    **dict.fromkeys(("tuesday", "tue", "tues", "вторник"), 1),
-    **dict.fromkeys(("wednesday", "wed", "среда", "среду"), 2),
-    **dict.fromkeys(("thursday", "thu", "thur", "thurs", "четверг"), 3),
-    **dict.fromkeys(("friday", "fri", "пятница", "пятницу"), 4),
-    **dict.fromkeys(("saturday", "sat", "суббота", "субботу"), 5),
-    **dict.fromkeys(("sunday", "sun", "воскресенье"), 6),
+    **dict.fromkeys(("monday", "mon", "понедельник", "пн"), 0),
+    **dict.fromkeys(("tuesday", "tue", "tues", "вторник", "вт"), 1),
+    **dict.fromkeys(("wednesday", "wed", "среда", "среду", "ср"), 2),
+    **dict.fromkeys(("thursday", "thu", "thur", "thurs", "четверг", "чт"), 3),
+    **dict.fromkeys(("friday", "fri", "пятница", "пятницу", "пт"), 4),
+    **dict.fromkeys(("saturday", "sat", "суббота", "субботу", "сб"), 5),
+    **dict.fromkeys(("sunday", "sun", "воскресенье", "вс"), 6),
 }
 _FULL_WEEKDAY = (
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
@@ -190,17 +192,13 @@ _DA_DE_DAY = re.compile(
 )
 
 
-_RU_SHORT_WEEKDAYS = dict(zip(("пн", "вт", "ср", "чт", "пт", "сб", "вс"), range(7), strict=True))
-
-
 def weekday_number(word: str) -> int | None:
     """A weekday named as a date names it (0 = Monday; None: not one), for schedules: English
     (`mon`, `monday`, and `mondays`), Russian (`пн`, `понедельник`), Danish (`mandag`) and
     German (`Montag`, `montags`). `/digest every` knew English and Russian only."""
     name = word.casefold()
     for candidate in (name, name[:-1] if name.endswith("s") else ""):
-        english = _DA_DE_DAYS.get(candidate, candidate)
-        number = _WEEKDAY_NUMBER.get(english, _RU_SHORT_WEEKDAYS.get(english))
+        number = _WEEKDAY_NUMBER.get(_DA_DE_DAYS.get(candidate, candidate))
         if number is not None:
             return number
     return None
