@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import struct
 import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from handlers import alert_pipeline
 from handlers.contract import Actor, Attachment, ChatRef, Command, Reply
 from handlers.parsing import command_from_text
 from storage import outbox, pending
+from storage.sqlite import DB_FILE
 
 
 class FixedClock:
@@ -106,6 +108,18 @@ async def attach(chat: FakeChat, name: str, data: bytes, filename: str = "v.csv"
         attachment=Attachment(filename=filename, data=data),
     )
     return await chat.core.dispatch(command)
+
+
+def wal_frames(root: Path) -> list[tuple[int, int]]:
+    """Each frame in the WAL of the store in `root`, in order: (its page number, the
+    database's size in pages after it: not 0 on a commit's last frame)."""
+    data = (root / f"{DB_FILE}-wal").read_bytes()
+    size = struct.unpack(">I", data[8:12])[0]
+    frames = []
+    for at in range(32, len(data) - size - 23, 24 + size):
+        page, ends = struct.unpack(">II", data[at : at + 8])
+        frames.append((page, ends))
+    return frames
 
 
 def compute_afresh(

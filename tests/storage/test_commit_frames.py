@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import struct
 from pathlib import Path
 
 from bot.app import build_core
@@ -14,17 +13,12 @@ from storage.audit import AUDIT_BLOCK
 from storage.initiatives import LOG_BLOCK
 from storage.port import Batch
 from storage.sqlite import DB_FILE, SqliteBackend
-from tests.support import FakeChat, FixedClock, stored_tables
+from tests.support import FakeChat, FixedClock, stored_tables, wal_frames
 
 
 def _wal_pages(root: Path) -> list[int]:
     """The page number of each frame in the WAL, in order."""
-    data = (root / f"{DB_FILE}-wal").read_bytes()
-    size = struct.unpack(">I", data[8:12])[0]
-    return [
-        struct.unpack(">I", data[at : at + 4])[0]
-        for at in range(32, len(data) - size - 23, 24 + size)
-    ]
+    return [page for page, _ in wal_frames(root)]
 
 
 def test_a_commit_that_puts_a_row_writes_its_page_alone(tmp_path: Path) -> None:

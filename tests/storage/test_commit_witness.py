@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from storage.errors import StoreCorrupt
 from storage.port import Batch
 from storage.sqlite import DB_FILE, LOCK_FILE, SqliteBackend, _read_lock
+from tests.support import wal_frames
 
 _NAMES = ("a", "b", "c", "ü" * 60)  # the last too long for the lock file: `meta` counts
 _BATCH = st.dictionaries(
@@ -33,13 +34,7 @@ _WAL = DB_FILE + "-wal"
 
 def _commit_ends(root: Path) -> list[int]:
     """The WAL's length in frames after each commit frame in it."""
-    data = (root / _WAL).read_bytes()
-    size = struct.unpack(">I", data[8:12])[0]
-    ends = []
-    for n, at in enumerate(range(32, len(data) - size - 23, 24 + size)):
-        if struct.unpack(">I", data[at + 4 : at + 8])[0]:  # the database size: a commit
-            ends.append(n + 1)
-    return ends
+    return [n for n, (_, ends) in enumerate(wal_frames(root), 1) if ends]
 
 
 def _frozen(root: Path, into: Path, frames: int, lock: bytes) -> None:
