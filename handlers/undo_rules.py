@@ -67,19 +67,16 @@ def undo_below_zero(cmd: Command, ctx: Context, changes: Sequence[Change]) -> st
         if below is None:
             continue
         total, left, span = below
-        amount = render.num(entry.amount) if back else f"+{render.num(entry.amount)}"
-        said = (
-            f"with {amount} (#{entry.number}) back, {item.name}"
-            if back
-            else f"without {amount} (#{entry.number}) {item.name}"
-        )
-        then = (
-            "Take back the later removal first (/history lists the changes)"
-            if back
-            else f"Take back the correction first (/initiative {item.key} lists the entries)"
-        )
+        counts = f"would be below zero: {render.num(total)} logged{span}, {render.num(left)}"
+        if back:
+            return (
+                f"with {render.num(entry.amount)} (#{entry.number}) back, {item.name} {counts} "
+                "with it. Take back the later removal first (/history lists the changes), "
+                "then undo this."
+            )
         return (
-            f"{said} would be below zero: {render.num(total)} logged{span}, "
-            f"{render.num(left)} {'with' if back else 'without'} it. {then}, then undo this."
+            f"without +{render.num(entry.amount)} (#{entry.number}) {item.name} {counts} "
+            f"without it. Take back the correction first (/initiative {item.key} lists the "
+            "entries), then undo this."
         )
     return ""
