@@ -12,6 +12,7 @@ from bot.demo import load_demo
 from handlers.contract import ChatRef
 from handlers.ingest import ingest
 from scoring.models import Measurement
+from storage.initiatives import LOG_BLOCK
 from tests.alerts.support import queued
 from tests.support import FakeChat, FixedClock
 
@@ -599,9 +600,10 @@ async def test_unsetting_the_only_value_of_a_kpi_nobody_was_alerted_about_says_n
 async def test_three_tags_in_one_message_across_a_log_block_stay_three_entries(
     chat: FakeChat, clock: FixedClock
 ) -> None:
-    """A message's tags share one instant; an entry landing in a new block of 64 was put at
-    the instant of one in the block before, so undo refused ("changed again since") and
-    unlogging one removed both."""
+    """A message's tags share one instant; an entry landing in a new block of 64 (the block
+    size then) was put at the instant of one in the block before, so undo refused ("changed
+    again since") and unlogging one removed both. The boundary at today's `LOG_BLOCK`:
+    the test below."""
     await chat.ok('/initiative add articles "Articles"')
     for _ in range(63):
         await chat.ok("/log articles +1")
@@ -627,6 +629,24 @@ async def test_three_tags_in_one_message_across_a_log_block_stay_three_entries(
         "65  2026-11-21 10:01      +1  @anna  b",
         "64  2026-11-21 10:01      +1  @anna  a",
     ]
+
+
+async def test_three_tags_across_todays_log_block_boundary_stay_three_entries(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    """The test above at the block size logs have now (`LOG_BLOCK`): the message's second
+    tag opens a new block, and each tag is an entry of its own that unlogs alone."""
+    await chat.ok('/initiative add articles "Articles"')
+    for _ in range(LOG_BLOCK - 1):
+        await chat.ok("/log articles +1")
+    clock.advance(minutes=1)
+    await chat.ok("#articles +1 a #articles +1 b #articles +1 c")
+    numbers = [line.split()[0] for line in (await chat.ok("/initiative articles 3")).splitlines()]
+    assert numbers[3:6] == [str(LOG_BLOCK + n) for n in (2, 1, 0)]
+    await chat.ok(f"/initiative unlog articles {LOG_BLOCK + 1}")
+    assert (await chat.ok("/initiative articles 2")).splitlines()[0] == (
+        f"Articles (articles): {LOG_BLOCK + 1} entries"
+    )
 
 
 async def test_history_of_a_perspective_rename_or_weight_says_what_changed(
