@@ -55,9 +55,12 @@ from storage.kpis import values_of
 async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     """Record a measurement (date defaults to today in the chat's timezone).
 
+    `/kpi set cac=95` is `/kpi set cac 95`; one KPI per message.
     The date may be typed in words (`5 ноября`, `3 nov`, `yesterday`, `last friday`); a day
     and month without a year are this year's, and a future date is refused. A value more
-    than 100× away from the KPI's recent values is only saved after you confirm it.
+    than 100× away from the KPI's recent values is only saved after you confirm it. On a
+    `%` KPI, a share written as a fraction (`0.031` for 3.1 %) is asked about first, with
+    both readings as buttons; `3.1` or `0.031%` is saved at once.
     """
     typed = cmd.args
     if len(typed) < 2 or "=" in typed[0] or typed[1][:1] == "=":

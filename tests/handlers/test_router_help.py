@@ -128,3 +128,23 @@ async def test_help_is_spelled_the_way_the_platform_asks_for_it(core: Core) -> N
     assert "/help" not in listing.replace("/scorecard help", "")
     assert (await on_slack("/help help")).startswith("/scorecard help\n/scorecard help [command]")
     assert "or /scorecard help okr" in await on_slack("/okr nonsense")
+
+
+async def test_kpi_set_help_names_the_key_equals_value_form_and_the_fraction_question(
+    chat: FakeChat,
+) -> None:
+    """`/kpi set`'s help told neither of `cac=95` nor of the question a `0.031` on a `%`
+    KPI gets, so a team met both first in a reply."""
+    assert await chat.ok("/help kpi set") == (
+        "/kpi set\n"
+        "/kpi set <key> <value> [YYYY-MM-DD] [note…]\n"
+        "  Record a measurement (date defaults to today in the chat's timezone).\n"
+        "\n"
+        "`/kpi set cac=95` is `/kpi set cac 95`; one KPI per message.\n"
+        "The date may be typed in words (`5 ноября`, `3 nov`, `yesterday`, `last friday`); a day\n"
+        "and month without a year are this year's, and a future date is refused. A value more\n"
+        "than 100× away from the KPI's recent values is only saved after you confirm it. On a\n"
+        "`%` KPI, a share written as a fraction (`0.031` for 3.1 %) is asked about first, with\n"
+        "both readings as buttons; `3.1` or `0.031%` is saved at once.\n"
+        "  e.g. /kpi set cac 95 2026-03-31 after the spring campaign"
+    )
