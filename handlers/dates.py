@@ -44,6 +44,26 @@ def parse_date(raw: str, today: date, *, ahead: bool = False) -> date:
     return in_range(day, raw, None if ahead else today)
 
 
+def not_ahead(day: date, today: date) -> date:
+    """`day`, refused when it is after `today` (the chat's): a value, a logged amount or an
+    imported row is for a day that has come. One wording for every entry point."""
+    if day > today:
+        raise UsageError(f"{ahead(day, today)}.")
+    return day
+
+
+def ahead(day: date, today: date, typed: str = "") -> str:
+    """Why `day` is refused, naming the chat's today (a chat whose timezone moved, or a
+    user a day ahead of it, sees why): `2026-12-05 is in the future (today is 2026-12-02
+    in this chat's timezone); only today or earlier can be recorded`, `'Dec 5' is
+    2026-12-05, in the future (…)` when it was typed in words."""
+    said = f"'{clip(typed)}' is {day.isoformat()}," if typed else f"{day.isoformat()} is"
+    return (
+        f"{said} in the future (today is {today.isoformat()} in this chat's timezone); "
+        "only today or earlier can be recorded"
+    )
+
+
 def _refuse_slashes(raw: str) -> None:
     """`11/30/2026` and `30/11/2026` are read by neither order, since `11/05/2026` is 5
     November in one country and 11 May in another: the refusal names the day (or both
@@ -338,8 +358,7 @@ def _this_years(day: date, phrase: str, today: date, last_year: str = "") -> dat
     if day > today:
         last_year = last_year or f"{phrase} {today.year - 1}"
         raise UsageError(
-            f"'{clip(phrase)}' is {day.isoformat()}, in the future; values are recorded for "
-            f"today or earlier. For last year's, add the year: {clip(last_year)}."
+            f"{ahead(day, today, phrase)}. For last year's, add the year: {clip(last_year)}."
         )
     return day
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from handlers import calculated
 from handlers.contract import UsageError
+from handlers.dates import ahead
 from handlers.exchange_export import SECTIONS
 from handlers.exchange_read import Problem, Record
 from handlers.messages import say, validation_text
@@ -228,7 +229,7 @@ class Checker:
             self.problem(record, "kpi", f"{kpi.key} is calculated from its formula")
             return
         if model.day > self.today:
-            self.problem(record, "day", f"{model.day.isoformat()} is in the future")
+            self.problem(record, "day", ahead(model.day, self.today))
             return
         if not self._once(record, (model.kpi, model.day)):
             return

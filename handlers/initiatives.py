@@ -31,7 +31,7 @@ from handlers.contract import (
     UsageError,
     command,
 )
-from handlers.dates import no_date_at, starts_date, take_stated_date
+from handlers.dates import no_date_at, not_ahead, starts_date, take_stated_date
 from handlers.history import page_size, paged_footer, undo_button, when
 from handlers.parsing import (
     FIRST_DAY,
@@ -360,10 +360,7 @@ def _entry(
     if day is None and rest and not no_date_at(rest, 0):  # a note is read once (cached)
         day, nxt = take_stated_date(rest, 0, today)
     if day is not None:
-        if day > today:
-            raise UsageError(
-                f"{day.isoformat()} is in the future; progress is logged for today or earlier."
-            )
+        not_ahead(day, today)
         rest = rest[nxt:]
         now = datetime.combine(day, now.time()).replace(tzinfo=now.tzinfo)  # that day's now
         now = now.astimezone(UTC).astimezone(now.tzinfo)  # a time a DST jump skips: after it

@@ -27,6 +27,7 @@ from handlers.contract import (
     UsageError,
     command,
 )
+from handlers.dates import not_ahead
 from handlers.parsing import (
     NOT_UTF8,
     SHEET_COLUMNS,
@@ -161,9 +162,7 @@ class _Reader:
         day = typed_day or self._today
         if used < len(rest):
             raise UsageError(f"unexpected '{clip(' '.join(rest[used:]))}'")
-        if day > self._today:
-            raise UsageError(f"{day.isoformat()} is in the future")
-        return kpi, value, day
+        return kpi, value, not_ahead(day, self._today)
 
 
 def _not_calculated(kpi: Kpi) -> Kpi:

@@ -18,6 +18,7 @@ from handlers.contract import (
     UsageError,
     command,
 )
+from handlers.dates import not_ahead
 from handlers.far_values import (
     CANCELLED,
     ask_first,
@@ -82,7 +83,7 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     if nxt < len(args):  # a date, a note (the common set has neither)
         typed_day, nxt = take_date(args, nxt, today)
         day = typed_day or today
-        _not_ahead(day, today)
+        not_ahead(day, today)
         note = note_of(args[nxt:])
     latest = ctx.store.kpis.latest_docs(chat, kpi.key)
     recent = values_of(latest)
@@ -125,7 +126,7 @@ async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
     zone = chat_zone(cmd, ctx)
     value = float(payload["meant"] if hundredfold else payload["value"])
     now = ctx.clock().astimezone(zone)
-    _not_ahead(day, now.date())  # the chat's timezone may have moved since it was parked
+    not_ahead(day, now.date())  # the chat's timezone may have moved since it was parked
     return _record(
         cmd, ctx, kpi, _measurement(cmd, kpi, value, day, str(payload["note"]), now), zone
     )
@@ -149,14 +150,6 @@ def _fraction(
         return None
     payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
     return ask_fraction(cmd, ctx, payload, meant, reference, name=kpi.name, about=about)
-
-
-def _not_ahead(day: date, today: date) -> None:
-    """Values are recorded for today or earlier, in the chat's timezone."""
-    if day > today:
-        raise UsageError(
-            f"{day.isoformat()} is in the future; values are recorded for today or earlier."
-        )
 
 
 def _one_kpi_a_set(ctx: Context, chat: str, words: Sequence[str]) -> None:

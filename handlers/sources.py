@@ -32,6 +32,7 @@ from handlers.contract import (
     UsageError,
     command,
 )
+from handlers.dates import not_ahead
 from handlers.kpi_import import dot_reading_lines, record_values
 from handlers.parsing import (
     chat_numbers,
@@ -183,9 +184,7 @@ def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: 
     for row in reader:
         number, line = line + 1, reader.line_num
         try:
-            day = parse_date((row.get(date_col) or "").strip(), today)
-            if day > today:
-                raise UsageError(f"{day.isoformat()} is in the future")
+            day = not_ahead(parse_date((row.get(date_col) or "").strip(), today), today)
         except CommandError as exc:
             result.problems.append(f"line {number}, {date_col}: {exc}")
             continue

@@ -121,7 +121,12 @@ async def test_a_batch_is_checked_item_by_item_and_the_good_ones_stored(api: Api
                 "kpi": "cac",
                 "reason": "'lots' is not a number for value: try 12.5, 12,5, 10 000, 10k or 35%",
             },
-            {"index": 4, "kpi": "cac", "reason": "2026-12-01 is in the future"},
+            {
+                "index": 4,
+                "kpi": "cac",
+                "reason": "2026-12-01 is in the future (today is 2026-11-21 in this chat's "
+                "timezone); only today or earlier can be recorded",
+            },
             {
                 "index": 5,
                 "kpi": "cac",

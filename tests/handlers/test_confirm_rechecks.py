@@ -36,7 +36,8 @@ async def test_a_parked_value_is_refused_once_its_day_is_ahead_in_the_chats_new_
     await chat.ok("/timezone Europe/Copenhagen")
     before = await chat.ok("/kpi history cac")
     assert await chat.error(ask.buttons[0].command) == (
-        "2026-11-22 is in the future; values are recorded for today or earlier."
+        "2026-11-22 is in the future"
+        " (today is 2026-11-21 in this chat's timezone); only today or earlier can be recorded."
     )
     assert await chat.ok("/kpi history cac") == before
 

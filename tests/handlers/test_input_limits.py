@@ -172,7 +172,8 @@ async def test_a_date_in_words_after_the_value_is_a_date_not_a_note(chat: FakeCh
     assert "after the webinar" in await chat.ok("/kpi leads")
     assert "for 2026-11-20" in await chat.ok("/kpi set leads 121 вчера")
     assert await chat.error("/kpi set leads 122 tomorrow") == (
-        "2026-11-22 is in the future; values are recorded for today or earlier."
+        "2026-11-22 is in the future (today is 2026-11-21 in this chat's timezone); "
+        "only today or earlier can be recorded."
     )
     assert (await chat.error("/kpi set leads 122 завтра")).startswith(
         "2026-11-22 is in the future"
@@ -314,7 +315,8 @@ async def test_a_future_day_in_words_is_refused_like_tomorrow(
 ) -> None:
     await _on_1_december_in_moscow(chat, clock)
     assert await chat.error(f"/kpi set sales 30 {typed}") == (
-        f"{day} is in the future; values are recorded for today or earlier."
+        f"{day} is in the future (today is 2026-12-01 in this chat's timezone); "
+        "only today or earlier can be recorded."
     )
     assert "has no values yet" in await chat.ok("/kpi history sales")
 
@@ -324,7 +326,8 @@ async def test_a_day_and_month_still_ahead_this_year_is_refused_not_moved_a_year
 ) -> None:
     await _on_1_december_in_moscow(chat, clock)
     assert await chat.error("/kpi set sales 37 Dec 5") == (
-        "'Dec 5' is 2026-12-05, in the future; values are recorded for today or earlier. "
+        "'Dec 5' is 2026-12-05, in the future (today is 2026-12-01 "
+        "in this chat's timezone); only today or earlier can be recorded. "
         "For last year's, add the year: Dec 5 2025."
     )
     assert await chat.error("/kpi set sales 37 29 feb") == (

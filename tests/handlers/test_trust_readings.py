@@ -139,7 +139,8 @@ async def test_danish_i_fredags_is_last_friday_and_paa_fredag_the_coming_one(
     )
     assert "for 2026-11-16 (" in await chat.ok("/kpi set leads 6 i mandags")
     assert await chat.error("/kpi set leads 7 på fredag") == (
-        "2026-11-27 is in the future; values are recorded for today or earlier."
+        "2026-11-27 is in the future"
+        " (today is 2026-11-21 in this chat's timezone); only today or earlier can be recorded."
     )
     assert await chat.ok("/kpi set leads 8 morgen") == ("Saved Leads = 8 (🔴 red, progress 0%).")
     assert "efter kampagnen" in await chat.ok("/kpi history leads")

@@ -32,7 +32,8 @@ async def test_an_impossible_or_future_day_and_month_is_refused_and_nothing_chan
         "'31.02' is not a real date in 2026 (check the month and day)."
     )
     assert await chat.error("/kpi set cac 95 25.12") == (
-        "'25.12' is 2026-12-25, in the future; values are recorded for today or earlier. "
+        "'25.12' is 2026-12-25, in the future (today is 2026-11-21 "
+        "in this chat's timezone); only today or earlier can be recorded. "
         "For last year's, add the year: 25.12.2025."
     )
     assert "1 value" in await chat.ok("/kpi history cac")

@@ -55,13 +55,16 @@ async def test_a_date_after_the_amount_is_the_day_it_counts_for(articles: FakeCh
 
 async def test_a_day_ahead_is_refused_and_nothing_is_logged(articles: FakeChat) -> None:
     assert await articles.error("/log articles +1 2026-12-05") == (
-        "2026-12-05 is in the future; progress is logged for today or earlier."
+        "2026-12-05 is in the future"
+        " (today is 2026-12-02 in this chat's timezone); only today or earlier can be recorded."
     )
     assert await articles.error("#articles +1 tomorrow") == (
-        "2026-12-03 is in the future; progress is logged for today or earlier."
+        "2026-12-03 is in the future"
+        " (today is 2026-12-02 in this chat's timezone); only today or earlier can be recorded."
     )
     assert await articles.error("#articles +1 30.12") == (
-        "'30.12' is 2026-12-30, in the future; values are recorded for today or earlier. "
+        "'30.12' is 2026-12-30, in the future (today is 2026-12-02 "
+        "in this chat's timezone); only today or earlier can be recorded. "
         "For last year's, add the year: 30.12.2025."
     )
     assert "0 of 4 this month" in await articles.ok("/initiatives")
