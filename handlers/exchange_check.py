@@ -16,6 +16,7 @@ from handlers.contract import UsageError
 from handlers.dates import ahead
 from handlers.exchange_export import SECTIONS
 from handlers.exchange_read import Problem, Record
+from handlers.far_values import refuse_fraction
 from handlers.messages import say, validation_text
 from handlers.parsing import MAX_VALUE, parse_date, parse_number, parse_value
 from scoring.errors import ScoringError
@@ -83,6 +84,7 @@ class Checker:
         self.journeys = {j.key: j for j in store.funnels.journeys(chat)}
         self.seen: dict[str, set[Any]] = {}
         self.history: dict[str, dict[date, Measurement]] = {}
+        self.recent: dict[str, list[float]] = {}  # of `%` KPIs, by key (`refuse_fraction`)
         self.file_perspectives: list[str] = []
 
     def problem(self, record: Record, fld: str, message: str) -> None:
@@ -231,6 +233,13 @@ class Checker:
         if model.day > self.today:
             self.problem(record, "day", ahead(model.day, self.today))
             return
+        if record.typed:  # a hand-made sheet's `0.031` on a `%` KPI: no one to ask
+            raw = str(record.data.get("value", ""))
+            try:
+                refuse_fraction(self.store, self.chat, kpi, model.value, raw, self.recent)
+            except UsageError as exc:
+                self.problem(record, "value", str(exc))
+                return
         if not self._once(record, (model.kpi, model.day)):
             return
         if model.kpi not in self.history:

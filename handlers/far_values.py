@@ -2,8 +2,10 @@
 
 `/kpi set` and `/okr checkin` park a value more than 100× away from the recent numbers
 (`95000` typed for `95`, `11 500` read as 11 with "500" in the note) and ask first, saying
-what was read; a button confirms or cancels it. `/kpi set` also parks a share written as a
-fraction on a `%` KPI (`0.031` for 3.1 %) and offers both readings.
+what was read; a button confirms or cancels it. Both also park a share written as a
+fraction on a `%` KPI or key result (`0.031` for 3.1 %) and offer both readings;
+`/kpi import` asks once for all such rows, the ingest API and pulls refuse them
+(`fraction_typed` is the one rule).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from handlers import render
 from handlers.common import need
 from handlers.contract import Button, Command, Context, Reply, UsageError
 from handlers.parsing import farness
+from scoring.models import Kpi
+from storage import Store
 
 #: How many times above or below the recent numbers a value is questioned.
 OUTLIER = 100
@@ -42,9 +46,51 @@ def fraction_meant(value: float, reference: Sequence[float]) -> float | None:
     return meant if farness(abs(meant), sizes) < farness(abs(value), sizes) else None
 
 
+def fraction_typed(
+    unit: str, value: float, raw: str, apart: bool, reference: Sequence[float]
+) -> float | None:
+    """`fraction_meant` of a value on a `%` KPI or key result (`unit`) typed without its
+    sign: `raw` as typed, `apart` when a `%` followed it as a word of its own (`0.031 %`).
+    A value typed with its `%` is what it says; so is any value of another unit."""
+    if unit != "%" or apart or "%" in raw:
+        return None
+    return fraction_meant(value, reference)
+
+
+def compared(kpi: Kpi, recent: Sequence[float]) -> tuple[list[float], str]:
+    """What a `%` KPI's value between 0 and 1 is compared with (its `recent` values, target
+    and baseline: 0.8 beside a 2 % target is 0.8 %), and how a question names them."""
+    about = "its recent values, target and baseline" if recent else "its target and baseline"
+    return [*recent, kpi.target, kpi.baseline], about
+
+
+def refuse_fraction(
+    store: Store, chat: str, kpi: Kpi, value: float, raw: str, recent: dict[str, list[float]]
+) -> None:
+    """Refuse a value sent with no one to ask (an ingest API item, a pulled cell, a row of
+    a values sheet sent as a file; `raw` its text, empty for a JSON number) that reads like
+    a share written as a fraction on `kpi` (`fraction_typed`). `recent`: each `%` KPI's
+    recent values, read once a batch."""
+    if kpi.unit != "%":
+        return
+    if kpi.key not in recent:
+        recent[kpi.key] = store.kpis.recent_values(chat, kpi.key)
+    reference, about = compared(kpi, recent[kpi.key])
+    meant = fraction_typed(kpi.unit, value, raw, False, reference)
+    if meant is None:
+        return
+    raise UsageError(
+        f"{render.num(value)} reads like a share written as a fraction on {kpi.name}, "
+        f"counted in % ({about}: {span(reference, '%')}): write {render.num(meant)} for "
+        f"{render.num(meant, '%')}, or {render.num(value, '%')} with its sign if that is "
+        "what it is"
+    )
+
+
 def ask_fraction(
     cmd: Command,
     ctx: Context,
+    kind: str,
     payload: dict[str, Any],
     meant: float,
     reference: Sequence[float],
@@ -52,18 +98,17 @@ def ask_fraction(
     name: str,
     about: str,
 ) -> Reply:
-    """Park a `/kpi set` of a share written as a fraction (`payload`, its hundredfold as
-    `meant`) and ask which was meant: *Record 3.1%* (`/kpi confirm <id> x100`), *Record
-    0.031%* or *Cancel*. Nothing is saved before: a 0.031 % turns the KPI red for everyone."""
-    pending = ctx.store.pending.put(
-        cmd.chat.key, "kpi-set", {**payload, "meant": meant}, ctx.clock()
-    )
+    """Park a value (`/kpi set`'s, a check-in's: `payload`, parked under `kind`) that reads
+    like a share written as a fraction, its hundredfold as `meant`, and ask which was meant:
+    *Record 3.1%* (`/<command> confirm <id> x100`), *Record 0.031%* or *Cancel*. Nothing is
+    saved before: a 0.031 % turns the KPI red for everyone."""
+    pending = ctx.store.pending.put(cmd.chat.key, kind, {**payload, "meant": meant}, ctx.clock())
     confirm = f"/{cmd.name} confirm {pending}"
     value, hundredfold = render.num(float(payload["value"]), "%"), render.num(meant, "%")
     typed = render.num(float(payload["value"]))
     return Reply(
         text=f"Did you mean {hundredfold}? {name} is counted in %, and {typed} reads like a "
-        f"share written as a fraction ({about}: {_span(reference, '%')}). "
+        f"share written as a fraction ({about}: {span(reference, '%')}). "
         "Nothing is saved until you choose.",
         buttons=(
             Button(label=f"Record {hundredfold}", command=f"{confirm} x100"),
@@ -73,7 +118,7 @@ def ask_fraction(
     )
 
 
-def _span(numbers: Sequence[float], unit: str) -> str:
+def span(numbers: Sequence[float], unit: str) -> str:
     """`2.7%`, or `1% to 3%`: the numbers a parked value is compared with."""
     low, high = min(numbers), max(numbers)
     if low == high:
@@ -95,12 +140,12 @@ def ask_first(
     it: the question names what was read and the numbers (`about`) it is far from. Its buttons
     send `/<command> confirm <id>` (`/kpi confirm`), with `cancel` to drop it."""
     pending = ctx.store.pending.put(cmd.chat.key, kind, payload, ctx.clock())
-    span = _span(recent, unit)
+    spanned = span(recent, unit)
     shown, note = render.num(float(payload["value"]), unit), str(payload["note"])
     read = f"{shown} (note: {note})" if note else shown
     confirm = f"/{cmd.name} confirm {pending}"
     return Reply(
-        text=f"{read} is more than {OUTLIER}× away from {about} ({span}). "
+        text=f"{read} is more than {OUTLIER}× away from {about} ({spanned}). "
         "Record it anyway? Nothing is saved until you confirm.",
         buttons=(
             Button(label=f"Record {shown}", command=confirm),
@@ -110,15 +155,22 @@ def ask_first(
 
 
 def confirmed(cmd: Command, ctx: Context, kind: str) -> dict[str, Any] | None:
-    """The payload a *Record* button confirms; None when *Cancel* was pressed (it is
-    dropped). One already recorded, cancelled or expired is refused."""
+    """The payload a *Record* button confirms, its `value` the hundredfold (`meant`) after
+    `x100`; None when *Cancel* was pressed (it is dropped). One already recorded, cancelled
+    or expired is refused, and so is `x100` on a question that offered no such reading (the
+    value stays parked)."""
     need(cmd.args, 1)
+    said = [a.casefold() for a in cmd.args[1:]]
+    if said == ["x100"]:  # only a fraction's question offers it
+        parked = ctx.store.pending.peek(cmd.chat.key, kind, cmd.args[0], ctx.clock())
+        if parked is not None and "meant" not in parked:
+            raise UsageError("That question offered no ×100 reading: press Record or Cancel.")
     payload = ctx.store.pending.take(cmd.chat.key, kind, cmd.args[0], ctx.clock())
     if payload is None:
         raise UsageError("That value was already recorded, cancelled or has expired.")
-    if [a.casefold() for a in cmd.args[1:]] == ["cancel"]:
+    if said == ["cancel"]:
         return None
-    return payload
+    return {**payload, "value": payload["meant"]} if said == ["x100"] else payload
 
 
 #: What *Cancel* answers.

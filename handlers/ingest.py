@@ -23,6 +23,7 @@ from handlers import render
 from handlers.common import zone_of
 from handlers.contract import Command, Context, Reply, UsageError, command
 from handlers.dates import ahead
+from handlers.far_values import refuse_fraction
 from handlers.kpi_import import record_values
 from handlers.parsing import (
     MAX_NOTE,
@@ -152,6 +153,7 @@ class _Batch:
     values: list[Measurement] = field(default_factory=list)
     kpis: dict[str, Kpi] = field(default_factory=dict)
     days: dict[tuple[str, date], int] = field(default_factory=dict)
+    recent: dict[str, list[float]] = field(default_factory=dict)  # of `%` KPIs, by key
 
     def __post_init__(self) -> None:
         self.now = self.ctx.clock()
@@ -203,6 +205,8 @@ class _Batch:
         if kpi.formula:  # as in /kpi import: its values follow from its inputs
             raise UsageError(f"{kpi.key} is calculated from its formula; send its inputs")
         value = _number(item.get("value"), kpi)
+        raw = item["value"] if isinstance(item["value"], str) else ""  # `"0.031%"`
+        refuse_fraction(self.ctx.store, self.chat, kpi, value, raw, self.recent)  # no one to ask
         day = self.today
         if item.get("date") is not None:
             if not isinstance(item["date"], str):

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from handlers import alert_pipeline, calculated, render
 from handlers.alert_rebuild import REBUILD_READINGS, replay_ahead
@@ -28,6 +28,7 @@ from handlers.contract import (
     command,
 )
 from handlers.dates import not_ahead
+from handlers.far_values import compared, fraction_typed, span
 from handlers.parsing import (
     NOT_UTF8,
     SHEET_COLUMNS,
@@ -134,8 +135,9 @@ class _Reader:
         self._cmd, self._ctx, self._today, self._header = cmd, ctx, today, header
         self._kpis: dict[str, Kpi] = {}
         self._days: dict[tuple[str, ...], tuple[date | None, int]] = {}
-        #: the number typed on the line just read (`14.000` is said in the preview)
-        self.raw = ""
+        #: the number typed on the line just read (`14.000` is said in the preview), and
+        #: whether a `%` followed it as a word of its own (`0.031 %`: no fraction question)
+        self.raw, self.apart = "", False
 
     def kpi(self, raw: str) -> Kpi:
         kpi = self._kpis.get(raw)
@@ -150,6 +152,7 @@ class _Reader:
         kpi = _not_calculated(self.kpi(fields[0]))
         # the value and its unit are read as `/kpi set` reads them (`42 €`, `42€`, `€ 42`)
         words = unit_left_out(tuple(fields), kpi.unit)
+        self.apart = len(words) != len(fields)
         raw, nxt = take_number_tokens(words, 1)
         value = parse_unit_value(raw, kpi.key, kpi.name, kpi.unit)
         words_after_value(raw, value, words[nxt:], kpi.key, kpi.name, kpi.unit)
@@ -245,6 +248,7 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
     parsed: dict[str, dict[str, float]] = defaultdict(dict)
     first_line: dict[tuple[str, str], int] = {}  # a second value for a day is refused
     dotted: list[tuple[int, str, str, str]] = []  # `14.000` lines: number, key, day, raw
+    shares: list[_Share] = []  # values between 0 and 1 on `%` KPIs (`0.031` for 3.1 %?)
     problems: list[str] = []
     for i, (number, line) in enumerate(rows):
         if i and i % CHUNK == 0:
@@ -264,26 +268,93 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
         parsed[kpi.key][day.isoformat()] = value
         if dot_reading(reader.raw, value):  # shaped like `14.000`
             dotted.append((number, kpi.key, day.isoformat(), reader.raw))
+        if kpi.unit == "%" and 0 < abs(value) < 1:
+            shares.append(_Share(number, kpi, day.isoformat(), value, reader.raw, reader.apart))
     if problems:
         raise _need_fixing(problems)
-    lines, replaced = await _preview(ctx, cmd.chat.key, {k: reader.kpi(k) for k in parsed}, parsed)
+    kpis = {k: reader.kpi(k) for k in parsed}
+    lines, replaced = await _preview(ctx, cmd.chat.key, kpis, parsed)
     lines.extend(dot_reading_lines(ctx, cmd.chat.key, parsed, dotted))
+    meant, asked = _fractions(ctx, cmd.chat.key, shares)
+    lines.extend(asked)
+    parked: dict[str, object] = {**parsed, X100: meant} if meant else dict(parsed)
     # the one write, in the last slice: the preview is parked whole or not at all
-    parking = ctx.store.pending.prepare(cmd.chat.key, "kpi-import", dict(parsed), ctx.clock())
+    parking = ctx.store.pending.prepare(cmd.chat.key, "kpi-import", parked, ctx.clock())
     await breathe()  # serialised in a slice of its own: the step below only installs it
     pending = ctx.store.pending.put_prepared(parking)
     total = sum(len(days) for days in parsed.values())
     replaces = f"Replaces {render.plural(replaced, 'existing value')}. " if replaced else ""
+    apply = f"/kpi import apply {pending}"
+    applies = (
+        (
+            Button(label="Apply ×100", command=f"{apply} x100"),
+            Button(label="Apply as typed", command=apply),
+        )
+        if meant
+        else (Button(label="Apply import", command=apply),)
+    )
     return Reply(
         title=f"Import preview: {render.plural(total, 'value')} for "
         f"{render.plural(len(parsed), 'KPI')}",
         text="\n".join(lines),
         footer=f"{replaces}Nothing is saved until you apply (valid for a day).",
-        buttons=(
-            Button(label="Apply import", command=f"/kpi import apply {pending}"),
-            Button(label="Cancel", command=f"/kpi import cancel {pending}"),
-        ),
+        buttons=(*applies, Button(label="Cancel", command=f"/kpi import cancel {pending}")),
     )
+
+
+#: Where a parked import keeps the hundredfold of its rows that read like shares written as
+#: fractions, by KPI and day (not a KPI key: `~` is in none); Apply ×100 records them.
+X100 = "~x100"
+
+
+class _Share(NamedTuple):
+    """A row's value between 0 and 1 on a `%` KPI, as read and typed."""
+
+    line: int
+    kpi: Kpi
+    day: str
+    value: float
+    raw: str
+    apart: bool
+
+
+def _fractions(
+    ctx: Context, chat: str, shares: Sequence[_Share]
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """The rows that read like shares written as fractions (`far_values.fraction_typed`,
+    compared with the KPI's recent values, target and baseline, as `/kpi set` compares
+    one), their hundredfold by KPI and day, and a preview line per KPI: an import can't ask
+    per row, so it asks once, with *Apply ×100* beside *Apply as typed*."""
+    by_kpi: dict[str, list[tuple[_Share, float]]] = defaultdict(list)
+    references: dict[str, tuple[list[float], str]] = {}
+    for share in shares:
+        kpi = share.kpi
+        if kpi.key not in references:
+            references[kpi.key] = compared(kpi, ctx.store.kpis.recent_values(chat, kpi.key))
+        reference = references[kpi.key][0]
+        meant = fraction_typed(kpi.unit, share.value, share.raw, share.apart, reference)
+        if meant is not None:
+            by_kpi[kpi.key].append((share, meant))
+    lines = []
+    for key, found in by_kpi.items():
+        first, meant = found[0]
+        reference, about = references[key]
+        shown = [render.num(m, "%") for _, m in found[:SHOWN]]
+        more = f", … and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
+        listed = ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else shown[0]
+        reads = (
+            "read like shares written as fractions"
+            if len(found) > 1
+            else "reads like a share written as a fraction"
+        )
+        them = "them" if len(found) > 1 else "it"
+        lines.append(
+            f"{first.kpi.name} ({key}): {render.plural(len(found), 'value')} between 0 and 1 "
+            f"{reads} (line {first.line}: {first.raw} for "
+            f"{render.num(meant, '%')}?; {about}: {span(reference, '%')}). "
+            f"Apply ×100 records {them} as {listed}{more}."
+        )
+    return {k: {s.day: m for s, m in found} for k, found in by_kpi.items()}, lines
 
 
 def dot_reading_lines(
@@ -341,17 +412,19 @@ async def _preview(
 
 @command(
     "kpi import apply",
-    usage="/kpi import apply <id>",
+    usage="/kpi import apply <id> [x100]",
     example="/kpi import apply 3f9a1c2b",
     mutates=True,
 )
 async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
-    """Record a previewed import (the Apply button)."""
+    """Record a previewed import (the Apply button); `x100`: its rows that read like shares
+    written as fractions recorded as the percent they meant (*Apply ×100*)."""
     need(cmd.args, 1)
     chat = cmd.chat.key
-    payload = ctx.store.pending.peek(chat, "kpi-import", cmd.args[0], ctx.clock())
-    if payload is None:
+    parked = ctx.store.pending.peek(chat, "kpi-import", cmd.args[0], ctx.clock())
+    if parked is None:
         raise _gone()
+    payload = _applied(parked, [a.casefold() for a in cmd.args[1:]] == ["x100"])
     kpis = [kpi_or_fail(cmd, ctx, key) for key in payload]
     at, by, by_id = chat_now(cmd, ctx), who(cmd), author_id(cmd)
     # The values are built and laid out in their shards in chunks, other commands answering
@@ -382,6 +455,18 @@ async def kpi_import_apply(cmd: Command, ctx: Context) -> Reply:
     recorded = record_prepared(ctx, chat, kpis, prepared, days)
     names = ", ".join(k.name for k in kpis)
     return Reply(text=f"Imported {render.plural(recorded, 'value')}: {names}.")
+
+
+def _applied(parked: Mapping[str, Any], hundredfold: bool) -> dict[str, dict[str, float]]:
+    """A parked import's values by KPI and day, its fractions' hundredfold in their place
+    after *Apply ×100* (refused when the preview offered none)."""
+    meant = parked.get(X100)
+    values = {key: dict(days) for key, days in parked.items() if key != X100}
+    if hundredfold and not meant:
+        raise UsageError("That import offered no ×100 reading: press Apply import or Cancel.")
+    for key, days in (meant or {}).items() if hundredfold else ():
+        values[key].update(days)
+    return values
 
 
 def _replay_ahead(ctx: Context, chat: str, kpi: Kpi, values: PreparedValues) -> None:

@@ -23,9 +23,10 @@ from handlers.far_values import (
     CANCELLED,
     ask_first,
     ask_fraction,
+    compared,
     confirmed,
     far_from,
-    fraction_meant,
+    fraction_typed,
 )
 from handlers.parsing import (
     dot_reading,
@@ -91,8 +92,10 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
         about = f"the recent values of {kpi.name}"
         return ask_first(cmd, ctx, "kpi-set", payload, recent, about=about, unit=kpi.unit)
-    if kpi.unit == "%" and 0 < abs(value) < 1 and "%" not in raw and len(args) == len(typed):
-        fraction = _fraction(cmd, ctx, kpi, value, day, note, recent)  # `0.031` for 3.1 %
+    if kpi.unit == "%":  # `0.031` for 3.1 %
+        fraction = _fraction(
+            cmd, ctx, kpi, (value, raw, len(args) != len(typed)), day, note, recent
+        )
         if fraction is not None:
             return fraction
     measured = _measurement(cmd, kpi, value, day, note, now)
@@ -111,11 +114,6 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
 async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
     """Record (or drop, with `cancel`) a value that was far from the KPI's recent ones;
     `x100`: a share written as a fraction, recorded as the percent it meant."""
-    hundredfold = [a.casefold() for a in cmd.args[1:]] == ["x100"]
-    if hundredfold:  # only a fraction's question offers it; the value stays parked
-        parked = ctx.store.pending.peek(cmd.chat.key, "kpi-set", cmd.args[0], ctx.clock())
-        if parked is not None and "meant" not in parked:
-            raise UsageError("That question offered no ×100 reading: press Record or Cancel.")
     payload = confirmed(cmd, ctx, "kpi-set")
     if payload is None:
         return Reply(text=CANCELLED)
@@ -124,7 +122,7 @@ async def kpi_confirm(cmd: Command, ctx: Context) -> Reply:
         raise _calculated(kpi)
     day = date.fromisoformat(str(payload["day"]))
     zone = chat_zone(cmd, ctx)
-    value = float(payload["meant"] if hundredfold else payload["value"])
+    value = float(payload["value"])
     now = ctx.clock().astimezone(zone)
     not_ahead(day, now.date())  # the chat's timezone may have moved since it was parked
     return _record(
@@ -136,20 +134,21 @@ def _fraction(
     cmd: Command,
     ctx: Context,
     kpi: Kpi,
-    value: float,
+    typed: tuple[float, str, bool],
     day: date,
     note: str,
     recent: Sequence[float],
 ) -> Reply | None:
     """The question for a share written as a fraction on a `%` KPI (`far_values`), compared
-    with its recent values, target and baseline; None when it is what it says."""
-    reference = [*recent, kpi.target, kpi.baseline]  # 0.8 beside a 2 % target is 0.8 %
-    about = "its recent values, target and baseline" if recent else "its target and baseline"
-    meant = fraction_meant(value, reference)
+    with its recent values, target and baseline; None when it is what it says. `typed`: the
+    value, as typed, and whether a `%` followed it apart (`fraction_typed`)."""
+    value, raw, apart = typed
+    reference, about = compared(kpi, recent)
+    meant = fraction_typed(kpi.unit, value, raw, apart, reference)
     if meant is None:
         return None
     payload = {"kpi": kpi.key, "value": value, "day": day.isoformat(), "note": note}
-    return ask_fraction(cmd, ctx, payload, meant, reference, name=kpi.name, about=about)
+    return ask_fraction(cmd, ctx, "kpi-set", payload, meant, reference, name=kpi.name, about=about)
 
 
 def _one_kpi_a_set(ctx: Context, chat: str, words: Sequence[str]) -> None:

@@ -18,7 +18,14 @@ from handlers.common import (
 )
 from handlers.contract import Command, Conflict, Context, Field, Reply, UsageError, command
 from handlers.dates import starts_date
-from handlers.far_values import CANCELLED, ask_first, confirmed, far_from
+from handlers.far_values import (
+    CANCELLED,
+    ask_first,
+    ask_fraction,
+    confirmed,
+    far_from,
+    fraction_typed,
+)
 from handlers.kpi_fields import as_read, percent_unit
 from handlers.okr import KR_USAGE, resolve_links
 from handlers.parsing import (
@@ -198,6 +205,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     kr = kr_or_fail(cmd, ctx, positional[0])  # an unknown KR says so, not "missing value"
     need(positional, 1 if kr.kpi is not None else 2)
     reading, known = "", [kr.start, kr.target, *([] if kr.current is None else [kr.current])]
+    meant = None  # the percent a share typed as a fraction meant (`0.031` for 3.1 %)
     if kr.kpi is not None:  # the value follows the KPI; the check-in records confidence
         if len(positional) > 1 and number_shaped(positional[1]):
             raise _follows(kr)
@@ -206,6 +214,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     else:
         # `15 € after the campaign`: the unit is no note; `400 $` on a € key result is
         # refused, as /kpi set does
+        typed = len(positional)
         positional = list(unit_left_out(tuple(positional), kr.unit))
         raw, nxt = take_number_tokens(positional, 1)
         value = parse_unit_value(raw, kr.key, kr.name, kr.unit, edit="/okr kr edit")
@@ -213,6 +222,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
             raw, value, positional[nxt:], kr.key, kr.name, kr.unit, edit="/okr kr edit"
         )
         reading = dot_reading(raw, value, known)  # `14.000`, as /kpi set says it
+        meant = fraction_typed(kr.unit, value, raw, len(positional) != typed, known)
     confidence = None
     if "confidence" in options:
         raw_conf = options["confidence"].strip()
@@ -222,23 +232,29 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         confidence = int(conf)
     _no_date(cmd, ctx, positional, nxt)
     note = note_of(positional[nxt:])
+    numbers = "start and target" if kr.current is None else "start, target and latest check-in"
+    payload = {"kr": kr.key, "value": value, "confidence": confidence, "note": note}
     if kr.kpi is None and far_from(value, known):
-        payload = {"kr": kr.key, "value": value, "confidence": confidence, "note": note}
-        numbers = "start and target" if kr.current is None else "start, target and latest check-in"
         about = f"the {numbers} of {kr.name}"
         return ask_first(cmd, ctx, CHECKIN_KIND, payload, known, about=about, unit=kr.unit)
+    if meant is not None:  # as `/kpi set` asks
+        about = f"its {numbers}"
+        return ask_fraction(
+            cmd, ctx, CHECKIN_KIND, payload, meant, known, name=kr.name, about=about
+        )
     saved = _check_in(cmd, ctx, kr, value, confidence, note)
     return saved.model_copy(update={"text": f"{saved.text}\n{reading}"}) if reading else saved
 
 
 @command(
     "okr confirm",
-    usage="/okr confirm <id> [cancel]",
+    usage="/okr confirm <id> [cancel|x100]",
     example="/okr confirm 3f9a1c2b",
     mutates=True,
 )
 async def okr_confirm(cmd: Command, ctx: Context) -> Reply:
-    """Record (or drop, with `cancel`) a check-in that was far from its key result's numbers."""
+    """Record (or drop, with `cancel`) a check-in that was far from its key result's numbers;
+    `x100`: a share written as a fraction, recorded as the percent it meant."""
     payload = confirmed(cmd, ctx, CHECKIN_KIND)
     if payload is None:
         return Reply(text=CANCELLED)

@@ -33,6 +33,7 @@ from handlers.contract import (
     command,
 )
 from handlers.dates import not_ahead
+from handlers.far_values import refuse_fraction
 from handlers.kpi_import import dot_reading_lines, record_values
 from handlers.parsing import (
     chat_numbers,
@@ -180,6 +181,7 @@ def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: 
     taken_now: dict[str, dict[str, float]] = {}  # per KPI, day → value taken in this pull
     dotted: list[tuple[int, str, str, str]] = []  # (line, KPI, day, as written): `14.000`
     first_line: dict[str, int] = {}  # a second row for a KPI and day is a bad row
+    recent: dict[str, list[float]] = {}  # of `%` KPIs, by key
     line = reader.line_num
     for row in reader:
         number, line = line + 1, reader.line_num
@@ -194,6 +196,7 @@ def _take(ctx: Context, chat: str, source: dict[str, Any], data: bytes, result: 
                 continue
             try:
                 value = parse_value(raw, kpi.key, kpi.name, kpi.unit)
+                refuse_fraction(ctx.store, chat, kpi, value, raw, recent)  # no one to ask
             except CommandError as exc:
                 result.problems.append(f"line {number}, {column}: {exc}")
                 continue
