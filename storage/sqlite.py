@@ -97,6 +97,19 @@ _LATE: Final = 0.5
 #: Copies a background checkpoint makes at most (each of what landed during the last).
 _PASSES: Final = 4
 _MANY: Final = 500  # names per `load_many` query (SQLite binds up to 999 in old builds)
+#: A commit of puts alone, up to this many, is one statement in SQLite's own transaction:
+#: BEGIN, a step per put and COMMIT were each a call into sqlite3 (the GIL let go and taken
+#: back), 27 k of a /kpi set's 159 k instructions in its commit (issue 8).
+_ONE_STATEMENT: Final = 32
+#: The upsert of 1, 2, ... `_ONE_STATEMENT` rows at index 0, 1, ... (sqlite3 keeps each
+#: prepared: its statement cache holds 128).
+_PUTS: Final = tuple(
+    "INSERT INTO tables(name, generation, crc, body) VALUES"
+    + ",".join(["(?,?,?,?)"] * rows)
+    + " ON CONFLICT(name) DO UPDATE SET generation=excluded.generation, crc=excluded.crc,"
+    " body=excluded.body"
+    for rows in range(1, _ONE_STATEMENT + 1)
+)
 _SCHEMA_SQL: Final = (
     "CREATE TABLE IF NOT EXISTS tables("
     " name TEXT PRIMARY KEY, generation INTEGER NOT NULL, crc INTEGER NOT NULL,"
@@ -417,7 +430,7 @@ class SqliteBackend:
         # ghost, numbered one past it), which no later commit may be numbered like, or its
         # rows would stand witness for that commit if the WAL lost it.
         generation = self.commits + 1 + self._first
-        puts = []
+        puts: list[object] = []  # (name, generation, crc, body) after one another
         drops = []
         pages = 1  # about one of the index (and meta's page when it is written)
         witness = None
@@ -425,7 +438,9 @@ class SqliteBackend:
             if body is None:
                 drops.append((name,))
             else:
-                puts.append((name, generation, crc32(body), body))
+                # a bytearray: sqlite3 binds it as it is, where a bytes object is first
+                # offered to adapters (two failed attribute look-ups, 3 k instructions)
+                puts += (name, generation, crc32(body), bytearray(body))
                 pages += len(body) // self._page_size + 1
                 if witness is None and len(name.encode()) <= _WITNESS_MAX:
                     witness = name
@@ -436,37 +451,17 @@ class SqliteBackend:
         if self._late():
             self._catch_up(con)  # never idle since the checkpoint: bound the WAL here
         try:
-            con.execute("BEGIN IMMEDIATE")
             try:
-                if puts:
-                    con.executemany(
-                        "INSERT INTO tables(name, generation, crc, body) VALUES(?,?,?,?) "
-                        "ON CONFLICT(name) DO UPDATE SET generation=excluded.generation, "
-                        "crc=excluded.crc, body=excluded.body",
-                        puts,
-                    )
-                if drops:
-                    con.executemany("DELETE FROM tables WHERE name=?", drops)
-                if batch.schema is not None:
-                    con.execute(
-                        "INSERT OR REPLACE INTO meta(key, value) VALUES('schema', ?)",
-                        (batch.schema,),
-                    )
-                if counted:
-                    # The counter, and that this version (which keeps summaries: see
-                    # `summaries_current`) made the commit: one statement, as the writer
-                    # thread takes the GIL back after each. An upsert changes the values in
-                    # place: a replace (delete, insert) also rewrote the page of meta's key
-                    # index, one more WAL frame.
-                    con.execute(
-                        "INSERT INTO meta(key, value) VALUES('commits', ?), ('summarised', ?) "
-                        "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                        (generation, generation),
-                    )
-                con.execute("COMMIT")
+                if drops or counted or len(puts) > _ONE_STATEMENT * 4:
+                    self._transaction(con, puts, drops, batch.schema, generation if counted else 0)
+                else:
+                    # puts alone (a command's commit): one statement, SQLite's own
+                    # transaction around it, all or nothing as well
+                    con.execute(_PUTS[len(puts) // 4 - 1], puts)
             except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    con.execute("ROLLBACK")
+                if con.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        con.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             raise _as_os_error(exc) from exc
@@ -478,6 +473,36 @@ class SqliteBackend:
         self._pages += pages
         if self._pages >= self._checkpoint_pages:
             self._start_checkpoint()
+
+    @staticmethod
+    def _transaction(
+        con: sqlite3.Connection,
+        puts: list[object],
+        drops: list[tuple[str]],
+        schema: int | None,
+        generation: int,
+    ) -> None:
+        """Puts, drops, the schema and the counter (`generation`, 0: not written) in one
+        transaction of several statements."""
+        con.execute("BEGIN IMMEDIATE")
+        if puts:
+            con.executemany(_PUTS[0], zip(*[iter(puts)] * 4, strict=True))
+        if drops:
+            con.executemany("DELETE FROM tables WHERE name=?", drops)
+        if schema is not None:
+            con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('schema', ?)", (schema,))
+        if generation:
+            # The counter, and that this version (which keeps summaries: see
+            # `summaries_current`) made the commit: one statement, as the writer thread
+            # takes the GIL back after each. An upsert changes the values in place: a
+            # replace (delete, insert) also rewrote the page of meta's key index, one more
+            # WAL frame.
+            con.execute(
+                "INSERT INTO meta(key, value) VALUES('commits', ?), ('summarised', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (generation, generation),
+            )
+        con.execute("COMMIT")
 
     # checkpoints ------------------------------------------------------------------------
 
