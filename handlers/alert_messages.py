@@ -15,6 +15,7 @@ from typing import get_args
 from zoneinfo import ZoneInfo
 
 from handlers import render
+from handlers.calculated import current_measurement
 from handlers.common import zone_of
 from handlers.contract import Button, ChatRef, Context, Platform, Reply, ReplyKind
 from handlers.scores import paced_goal
@@ -101,9 +102,15 @@ def _summary_title(batch: Batch) -> str:
 
 
 def _paced(ctx: Context, chat: str, t: Transition, tz: ZoneInfo) -> str | None:
-    """`paced_goal` of an alert's KPI: the share of a sum's target it was judged against."""
+    """`paced_goal` of an alert's KPI: the share of a sum's target it was judged against,
+    beside the whole target of its reading's day, the one `as_of_now` just judged it by
+    (November's last leads typed on 1 December met November's stage, not December's)."""
     kpi = ctx.store.kpis.get(chat, t.kpi)
-    return None if kpi is None else paced_goal(kpi, t.target, t.at.astimezone(tz).date())
+    if kpi is None or kpi.agg != "sum":
+        return None
+    reading = current_measurement(ctx, chat, kpi)
+    day = t.at.astimezone(tz).date() if reading is None else reading.day
+    return paced_goal(kpi, t.target, day)
 
 
 def _places(ctx: Context, chat: str) -> dict[str, str]:

@@ -107,3 +107,26 @@ async def test_the_card_explain_and_alerts_say_what_the_colour_judged(
     )
     assert explained[-1] == "status = red: performance 37% (37.5%) < yellow threshold 50%"
     assert " · 75 vs 200 due so far (target 300 a month)" in await chat.ok("/alerts")
+
+
+async def test_an_alert_names_the_stage_of_its_readings_day_not_of_the_alerts_day(
+    chat: FakeChat, core: Core, clock: FixedClock
+) -> None:
+    """November's last leads typed on 1 December: the sum was judged against November's
+    whole stage (300), and the reply said so, but the alert read "200 vs 300 due so far
+    (target 400 a month)", December's stage, as if 300 were a share of it (probe16)."""
+    clock.now = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    await chat.ok("/alerts set group=0")
+    await chat.ok(
+        '/kpi add leads "Leads" baseline=0 target=400 agg=sum due=2027-06-30 from=2026-10-01 '
+        "staged=2026-11-30:300 perspective=customers"
+    )
+    await chat.ok("/kpi set leads 190")
+    clock.now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    assert await chat.ok("/kpi set leads 10 2026-11-30") == (
+        "Saved Leads = 10 for 2026-11-30 (sum for 2026-11: 200, 🟡 yellow, progress 66%)."
+    )
+    assert sent(core)[-1].splitlines()[:2] == [
+        "🟡 Leads is yellow",
+        "green → yellow: 200 vs target 300",
+    ]
