@@ -331,6 +331,59 @@ def _phrase_to_date(phrase: str, today: date) -> date | None:
     return None
 
 
+def due_day(raw: str, today: date) -> date:
+    """A due date as typed (`due=`): a day to come, so words read forward where a value's
+    date reads back. `YYYY-MM-DD`, `DD.MM.YYYY`, `today` as `parse_date` reads them; a
+    weekday alone (`friday`) is the next one, today's on that day (`next friday`, `this
+    friday` as after a value); a day and month without a year (`1 march`, `30.11`) the next
+    such day; `tomorrow`, `in 2 weeks`, `через 2 недели` what they say. Words that name no
+    day (`next month`, `march`) are refused with what to type."""
+    text = " ".join(raw.split())
+    dotted = _day_dot_month(text)
+    if dotted is None and (looks_like_date(text) or _TODAY_WORD.fullmatch(text)):
+        return parse_date(text, today, ahead=True)
+    phrase = _english_days(text)
+    weekday = _WEEKDAY.fullmatch(phrase)
+    day_month = _DAY_MONTH.fullmatch(phrase)
+    if dotted is not None or (day_month is not None and not day_month.group(1)):
+        try:
+            day = (
+                date(today.year, dotted[1], dotted[0])
+                if dotted is not None
+                else _words_to_date(phrase, today).replace(year=today.year)
+            )
+        except ValueError as exc:  # 31.02
+            raise UsageError(
+                f"'{clip(text)}' is not a real date (check the month and day)."
+            ) from exc
+        return day if day >= today else _next_years(day, text)
+    if weekday is not None and _NAMED_WEEK.search(phrase):  # `next friday`, `last friday`
+        return _weekday_date(phrase, weekday, today)
+    if weekday is not None:  # `friday`, `в пятницу`: the coming one
+        wanted = _WEEKDAY_NUMBER[(weekday["full"] or weekday["ru"] or "").casefold()]
+        return date.fromordinal(today.toordinal() + (wanted - today.weekday()) % 7)
+    if day_month is not None or (
+        _WORDY_DATE.fullmatch(phrase) and not re.fullmatch(_MONTH, phrase, re.IGNORECASE)
+    ):
+        return _words_to_date(phrase, today)
+    raise UsageError(
+        f"'{clip(text)}' names no day: type one, e.g. due={today.year + 1}-03-31, "
+        'due="31 march" or due=friday.'
+    )
+
+
+#: A weekday phrase that names its week (`last friday`, `this friday`, `в следующую пятницу`).
+_NAMED_WEEK = re.compile(r"\b(?:last|past|this|next)\b|прошл|следующ|\bэт", re.IGNORECASE)
+
+
+def _next_years(day: date, typed: str) -> date:
+    """`day` a year on: a due day and month already past this year (`30.11` on 2 December)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError as exc:  # 29 February
+        raise UsageError(f"'{clip(typed)}' is not a real date next year.") from exc
+
+
 def _weekday_date(phrase: str, match: re.Match[str], today: date) -> date:
     """`friday` and `в пятницу`: the latest Friday up to today; `last friday`: the latest
     before today; `this friday`: this week's (Monday to Sunday); `next friday`: the first

@@ -31,7 +31,7 @@ from handlers.contract import (
     UsageError,
     command,
 )
-from handlers.dates import no_date_at, not_ahead, starts_date, take_stated_date
+from handlers.dates import due_day, no_date_at, not_ahead, starts_date, take_stated_date
 from handlers.history import page_size, paged_footer, undo_button, when
 from handlers.parsing import (
     FIRST_DAY,
@@ -43,7 +43,6 @@ from handlers.parsing import (
     normalize_key,
     note_of,
     parse_bool,
-    parse_date,
     parse_fields,
     parse_name,
     parse_number,
@@ -80,7 +79,7 @@ def _fields(cmd: Command, ctx: Context, options: dict[str, str]) -> dict[str, ob
             "name": parse_name,
             "objective": lambda raw: objective_or_fail(cmd, ctx, raw).key,
             "owner": parse_owner,
-            "due": _optional(lambda raw: parse_date(raw, chat_today(cmd, ctx))),
+            "due": _optional(lambda raw: due_day(raw, chat_today(cmd, ctx))),
             "cadence": _optional(parse_cadence),
             "done": lambda raw: parse_bool(raw, "done"),
         },
@@ -234,7 +233,7 @@ async def initiative_add(cmd: Command, ctx: Context) -> Reply:
     initiative = Initiative.model_validate({"key": key, **fields})
     ctx.store.initiatives.put(cmd.chat.key, initiative)
     hint = f" Log progress: /log {key} +1 or #{key} +1 in chat."
-    return Reply(text=f"Saved initiative {initiative.name} ({key}).{hint}")
+    return Reply(text=f"Saved initiative {initiative.name} ({key}){_due_read(fields)}.{hint}")
 
 
 @command(
@@ -247,9 +246,16 @@ async def initiative_edit(cmd: Command, ctx: Context) -> Reply:
     """Change an initiative's name, objective, owner, due date, cadence or done flag."""
     raw, options = edit_request(cmd, FIELDS)
     item = initiative_or_fail(cmd, ctx, raw)
-    updated = Initiative.model_validate({**item.model_dump(), **_fields(cmd, ctx, options)})
+    fields = _fields(cmd, ctx, options)
+    updated = Initiative.model_validate({**item.model_dump(), **fields})
     ctx.store.initiatives.put(cmd.chat.key, updated)
-    return Reply(text=f"Updated initiative {updated.name} ({updated.key}).")
+    return Reply(text=f"Updated initiative {updated.name} ({updated.key}){_due_read(fields)}.")
+
+
+def _due_read(fields: dict[str, object]) -> str:
+    """`, due 2026-12-04`: the day a typed `due=` was read as (`friday`: which one)."""
+    due = fields.get("due")
+    return f", due {due.isoformat()}" if isinstance(due, date) else ""
 
 
 @command(

@@ -87,7 +87,7 @@ async def test_overdue_initiative_is_marked(chat: FakeChat) -> None:
 
 async def test_initiative_bad_input(chat: FakeChat) -> None:
     assert "cadence" in (await chat.error('/initiative add a "A" cadence=lots')).lower()
-    assert "not a date" in await chat.error('/initiative add a "A" due=tomorrowish')
+    assert "names no day" in await chat.error('/initiative add a "A" due=tomorrowish')
     assert "No initiative" in await chat.error("/log nothing +1")
 
 
