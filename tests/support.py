@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 from unittest import mock
 
+import orjson
 import pytest
 
 from bot.app import Core
@@ -95,6 +96,20 @@ class FakeChat:
         assert replies[0].kind == "error", f"{text!r} should fail: {replies[0].plain()}"
         assert "\n" not in replies[0].text, "errors are one line"
         return replies[0].text
+
+
+async def posted(chat: FakeChat, body: list[Any]) -> tuple[int, dict[str, Any]]:
+    """`body` sent to the ingest API with the chat's token (made here), in one atomic step
+    as the server runs it: the answer's status and body."""
+    from handlers.ingest import ingest  # the one test helper that needs the API handler
+
+    reply = await chat.ok("/scorecard token")
+    lines = dict(line.split(": ", 1) for line in reply.splitlines()[1:3])
+    with chat.core.store.atomic():
+        answer = ingest(
+            chat.core.ctx, lines["Scorecard id"], lines["Token"], orjson.dumps(body), None
+        )
+    return answer.status, answer.body
 
 
 async def attach(chat: FakeChat, name: str, data: bytes, filename: str = "v.csv") -> list[Reply]:

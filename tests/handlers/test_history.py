@@ -10,11 +10,10 @@ import pytest
 from bot.app import Core, build_core
 from bot.demo import load_demo
 from handlers.contract import ChatRef
-from handlers.ingest import ingest
 from scoring.models import Measurement
 from storage.initiatives import LOG_BLOCK
 from tests.alerts.support import queued
-from tests.support import FakeChat, FixedClock
+from tests.support import FakeChat, FixedClock, posted
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CAC = '/kpi add cac "CAC" baseline=120 target=80 unit=$ perspective=finance'
@@ -359,13 +358,8 @@ async def test_values_from_the_ingest_api_are_audited_and_can_be_undone(
     core: Core, chat: FakeChat
 ) -> None:
     await chat.ok(CAC)
-    reply = await chat.ok("/scorecard token")
-    lines = dict(line.split(": ", 1) for line in reply.splitlines()[1:3])
-    with core.store.atomic():
-        answer = ingest(
-            core.ctx, lines["Scorecard id"], lines["Token"], b'[{"kpi": "cac", "value": 97}]', None
-        )
-    assert answer.status == 200
+    status, _ = await posted(chat, [{"kpi": "cac", "value": 97}])
+    assert status == 200
     assert (await chat.ok("/history cac 1")).splitlines()[1:3] == [
         "2611-3 · 2026-11-21 10:00 · ingest API · POST ingest: 1 value",
         "  cac 2026-11-21: — → 97 (api)",

@@ -5,16 +5,12 @@ how to write it, and nothing is saved. Each test first failed with the reply use
 
 from __future__ import annotations
 
-import json
-
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import Core, build_core
-from handlers import sources
-from handlers.ingest import ingest
-from tests.handlers.test_sources import CsvServer, _texts, sheet
-from tests.support import FakeChat, FixedClock
+from tests.handlers.test_sources import CsvServer, pulled, sheet
+from tests.support import FakeChat, FixedClock, posted
 
 __all__ = ["sheet"]  # the loopback CSV server fixture
 
@@ -67,14 +63,8 @@ async def test_the_ingest_api_refuses_a_percent_value_on_a_kpi_in_another_unit(
     core: Core, chat: FakeChat
 ) -> None:
     await _kpis(chat)
-    reply = await chat.ok("/scorecard token")
-    lines = dict(line.split(": ", 1) for line in reply.splitlines()[1:3])
     body = [{"kpi": "conv", "value": "35%"}, {"kpi": "cac", "value": "40%"}]
-    with core.store.atomic():
-        answer = ingest(
-            core.ctx, lines["Scorecard id"], lines["Token"], json.dumps(body).encode(), None
-        )
-    assert (answer.status, answer.body) == (
+    assert await posted(chat, body) == (
         200,
         {
             "stored": 1,
@@ -90,10 +80,7 @@ async def test_a_pull_refuses_a_percent_value_on_a_kpi_in_another_unit(
 ) -> None:
     await _kpis(chat)
     await chat.ok(f'/source add sheet csv {sheet.url} every=day map="date:Date,conv:conv"')
-    sheet.body = "Date,conv,cac,leads\n2026-11-19,35%,40%,40%\n"
-    assert await sources.run_due(core.ctx) == 1
-    await core.store.commit()
-    assert _texts(core, chat) == [
+    assert await pulled(core, chat, sheet, "Date,conv,cac,leads\n2026-11-19,35%,40%,40%\n") == [
         f"Source sheet: 2 bad row(s): line 2, cac: {ON_CAC}; line 2, leads: {ON_LEADS}. "
         "I'll say so again only if it changes; /source shows the status."
     ]

@@ -201,6 +201,14 @@ def _texts(core: Core, chat: FakeChat) -> list[str]:
     return [str(e.body["text"]) for e in entries if e.kind == "notice" and e.body]
 
 
+async def pulled(core: Core, chat: FakeChat, sheet: CsvServer, body: str) -> list[str]:
+    """The notices after the one source due pulls `body` (committed, as the job does)."""
+    sheet.body = body
+    assert await sources.run_due(core.ctx) == 1
+    await core.store.commit()
+    return _texts(core, chat)
+
+
 async def test_a_pull_says_how_it_read_a_lone_dot_value_once(
     chat: FakeChat, sheet: CsvServer, core: Core, clock: FixedClock
 ) -> None:

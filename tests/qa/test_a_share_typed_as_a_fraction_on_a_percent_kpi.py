@@ -7,20 +7,27 @@ both readings, and nothing is saved until one is chosen (probe15)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from bot.app import Core
-from handlers import sources
-from handlers.ingest import ingest
-from tests.handlers.test_sources import CsvServer, _texts, sheet
-from tests.support import FakeChat, attach
+from tests.handlers.test_sources import CsvServer, pulled, sheet
+from tests.support import FakeChat, attach, posted
 
 __all__ = ["sheet"]  # the loopback CSV server fixture
 
 CONV = '/kpi add conv "Conversion" baseline=1 target=3 unit=% perspective=customers'
 CTR = '/kpi add ctr "Click-through rate" baseline=0.2 target=0.5 unit=% perspective=customers'
+
+
+def choices(commands: list[str], confirm: str) -> str:
+    """The parked id a fraction question's buttons send, checked: ×100, as typed, cancel."""
+    pending = commands[0].split()[2]
+    assert commands == [
+        f"{confirm} {pending} x100",
+        f"{confirm} {pending}",
+        f"{confirm} {pending} cancel",
+    ]
+    return pending
 
 
 async def question(chat: FakeChat, typed: str) -> tuple[str, list[str]]:
@@ -39,12 +46,7 @@ async def test_a_fraction_beside_percent_values_is_asked_about_first(chat: FakeC
         "as a fraction (its recent values, target and baseline: 1% to 3%). Nothing is saved "
         "until you choose."
     )
-    pending = commands[0].split()[2]
-    assert commands == [
-        f"/kpi confirm {pending} x100",
-        f"/kpi confirm {pending}",
-        f"/kpi confirm {pending} cancel",
-    ]
+    choices(commands, "/kpi confirm")
     assert await chat.ok(commands[0]) == "Saved Conversion = 3.1% (🟢 green, progress 105%)."
 
 
@@ -123,12 +125,7 @@ async def test_a_check_in_of_a_fraction_is_asked_about_as_a_set_is(chat: FakeCha
         "written as a fraction (its start and target: 2% to 4%). Nothing is saved until you "
         "choose."
     )
-    pending = commands[0].split()[2]
-    assert commands == [
-        f"/okr confirm {pending} x100",
-        f"/okr confirm {pending}",
-        f"/okr confirm {pending} cancel",
-    ]
+    choices(commands, "/okr confirm")
     assert "no check-ins yet" in await chat.ok("/okr kr history trial")
     assert await chat.ok(commands[0]) == (
         "Checked in Trial to paid: 3.1% (target 4%).\nProgress: 55%\nGrade: 0.6\nConfidence: 6/10"
@@ -195,18 +192,12 @@ async def test_the_ingest_api_refuses_a_fraction_it_cannot_ask_about(
     """An integration sending conversion as 0.031 stored 0.031 %: every value red. No one
     is there to ask, so the item is refused, saying how to send either reading (probe16)."""
     await chat.ok(CONV)
-    reply = await chat.ok("/scorecard token")
-    lines = dict(line.split(": ", 1) for line in reply.splitlines()[1:3])
     body = [
         {"kpi": "conv", "value": 0.031},
         {"kpi": "conv", "value": "0.029%", "date": "2026-11-20"},
         {"kpi": "conv", "value": 2.8, "date": "2026-11-19"},
     ]
-    with core.store.atomic():
-        answer = ingest(
-            core.ctx, lines["Scorecard id"], lines["Token"], json.dumps(body).encode(), None
-        )
-    assert (answer.status, answer.body) == (
+    assert await posted(chat, body) == (
         200,
         {
             "stored": 2,
@@ -224,10 +215,7 @@ async def test_a_pull_refuses_a_fraction_as_a_bad_row(
 ) -> None:
     await chat.ok(CONV)
     await chat.ok(f"/source add sheet csv {sheet.url} every=day")
-    sheet.body = "Date,conv\n2026-11-19,0.031\n2026-11-20,0.029%\n"
-    assert await sources.run_due(core.ctx) == 1
-    await core.store.commit()
-    assert _texts(core, chat) == [
+    assert await pulled(core, chat, sheet, "Date,conv\n2026-11-19,0.031\n2026-11-20,0.029%\n") == [
         f"Source sheet: 1 bad row(s): line 2, conv: {FRACTION}. "
         "I'll say so again only if it changes; /source shows the status."
     ]
