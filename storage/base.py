@@ -12,7 +12,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from itertools import compress
-from operator import methodcaller
+from operator import itemgetter, methodcaller
 from typing import Any, Protocol, TypeVar
 
 import orjson
@@ -341,7 +341,11 @@ def _sealed(docs: Mapping[str, Mapping[str, Any]]) -> tuple[int, int | None]:
     blocks = doc["blocks"] if doc else []
     if not blocks:
         return 0, None
-    return sum(int(b[1]) for b in blocks[:-1]), int(blocks[-1][0])
+    # at C speed: derived afresh at every block opened, over every block of the log
+    return sum(map(int, map(_SIZE, blocks[:-1]))), int(blocks[-1][0])
+
+
+_SIZE = itemgetter(1)  # a log index block's size
 
 
 def _by_day(
@@ -393,8 +397,12 @@ class AppendLog:
         return blocks
 
     def _save_index(self, blocks: list[list[Any]]) -> None:
+        """Store `blocks` (from `_index`, changed as the caller's own: never touched after)
+        as the index, handed over (`put_single`): `save_single` compared it with the stored
+        one, copied it and parsed it back from its body, each over every block of the log,
+        at every block opened."""
         if blocks:
-            save_single(self._db, self._index_name, {"blocks": blocks})
+            self._db.put_single(self._index_name, {"blocks": blocks})
         else:
             self._db.drop_table(self._index_name)
 
