@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -62,11 +63,33 @@ class NextEntry(NamedTuple):
     watched: tuple[str, ...]
 
 
+#: `NextEntry((id, block, watched))`, made in C.
+_next_entry = partial(tuple.__new__, NextEntry)
+
+
+class _Month(NamedTuple):
+    """A chat's audit month as `AuditRepo` names it: the month (`2026-11`), its entry ids'
+    prefix (`2611-`), the chat's months table and the month's log."""
+
+    month: str
+    id_prefix: str
+    months: str
+    log: AppendLog
+
+
+#: (chat, month)s whose names `AuditRepo` keeps before it drops them all and starts again.
+_NAMES_KEPT = 4096
+
+
 class AuditRepo:
     """Audit entries of each chat, newest first when read."""
 
     def __init__(self, db: Tables) -> None:
         self._db = db
+        #: Each (chat, month)'s names, as `_month` spells them (see `_Month`).
+        self._named: dict[tuple[str, str], _Month] = {}
+        #: The same by (chat, year * 100 + month): `next_entry`'s key, spelled without text.
+        self._numbered: dict[tuple[str, int], _Month] = {}
 
     def _months(self, chat: str) -> tuple[str, ...]:
         """The chat's months with entries, oldest first (sorted once per version of the
@@ -74,7 +97,23 @@ class AuditRepo:
         return self._db.derived(f"auditm:{chat}", _sorted_months)
 
     def _log(self, chat: str, month: str) -> AppendLog:
-        return AppendLog(self._db, "audit", f"{chat}:{month}", block=AUDIT_BLOCK, stamp="at")
+        return self._month(chat, month).log
+
+    def _month(self, chat: str, month: str) -> _Month:
+        """`month`'s names in `chat`, spelled once and kept (a few strings and a stateless
+        `AppendLog` per chat and month; dropped all at once past `_NAMES_KEPT`)."""
+        found = self._named.get((chat, month))
+        if found is None:
+            if len(self._named) >= _NAMES_KEPT:
+                self._named.clear()
+                self._numbered.clear()
+            found = self._named[chat, month] = _Month(
+                month,
+                f"{month[2:4]}{month[5:]}-",
+                f"auditm:{chat}",
+                AppendLog(self._db, "audit", f"{chat}:{month}", block=AUDIT_BLOCK, stamp="at"),
+            )
+        return found
 
     def new_id(self, chat: str, at: AwareDatetime) -> str:
         """The next id in the chat: month and number (`2611-14`), naming its shard.
@@ -86,17 +125,23 @@ class AuditRepo:
         return self.next_entry(chat, at).id
 
     def next_entry(self, chat: str, at: AwareDatetime) -> NextEntry:
-        """`new_id`, with where that entry goes (see `NextEntry`)."""
-        months = self._months(chat)
-        month = "%04d-%02d" % (at.year, at.month)  # noqa: UP031 - isoformat()[:7], cheaper
-        if months and months[-1] > month:
-            month = months[-1]
-        log = self._log(chat, month)
+        """`new_id`, with where that entry goes (see `NextEntry`). Every mutating command
+        asks, so the month's names are looked up, not spelled (`_month`), and the tuple is
+        made in C (a named tuple's own `__new__` is a Python function)."""
+        key = (chat, at.year * 100 + at.month)
+        named = self._numbered.get(key)
+        if named is None:
+            month = "%04d-%02d" % (at.year, at.month)  # noqa: UP031 - isoformat()[:7], cheaper
+            named = self._numbered[key] = self._month(chat, month)
+        months = self._db.derived(named.months, _sorted_months)
+        if months and months[-1] > named.month:
+            named = self._month(chat, months[-1])
+        log = named.log
         count, newest = log.count_and_newest()
-        entry_id = f"{month[2:4]}{month[5:]}-{count + 1}"
-        if newest is None or len(newest[1]) >= AUDIT_BLOCK or month not in months:
-            return NextEntry(entry_id, None, ())
-        return NextEntry(entry_id, newest[0], (f"auditm:{chat}", log.index_name, newest[0]))
+        entry_id = f"{named.id_prefix}{count + 1}"
+        if newest is None or len(newest[1]) >= AUDIT_BLOCK or named.month not in months:
+            return _next_entry((entry_id, None, ()))
+        return _next_entry((entry_id, newest[0], (named.months, log.index_name, newest[0])))
 
     def add(self, chat: str, entry: AuditEntry) -> None:
         """Append an entry to its month (stored without the fields at their defaults)."""
