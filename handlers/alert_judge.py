@@ -45,9 +45,11 @@ __all__ = [
     "current_reading",
     "now_note",
     "quiet_judged",
+    "quiet_share",
     "quiet_step",
     "reminder_step",
     "step",
+    "took_reading",
 ]
 
 _COLOURS = {status.value: status for status in COLOURS}
@@ -119,32 +121,56 @@ def quiet_judged(
     """`quiet_step`, with the colour the reading earns before hysteresis found on the way
     (`scoring.status.colour`, what `kpi_status` shows of a live KPI): the quick `/kpi
     set`'s reply says it without scoring the value a second time."""
+    judged = quiet_share(state, kpi, reading.value, settings, thresholds, now)
+    return None if judged is None else (_with_reading(state, reading, judged[0]), judged[1])
+
+
+def quiet_share(
+    state: Mapping[str, Any],
+    kpi: Kpi,
+    value: float,
+    settings: AlertSettings,
+    thresholds: Thresholds,
+    now: datetime,
+) -> tuple[float, Status] | None:
+    """`quiet_judged`'s decision, on the reading's value alone: its performance share
+    and the colour it earns before hysteresis when the state takes it quietly (then the
+    new state is `took_reading`'s), else None. The quick `/kpi set` asks this before it
+    makes any model of the reading."""
     status = _COLOURS.get(state["status"])
     last = state.get("last_notified")
     if status is None or last is None or state["kpi"] != kpi.key:
         return None  # no colour yet, or a muted change to catch up on
     policy = settings.policy
-    share, raw, kept = _scored(status, kpi, reading.value, policy.hysteresis, thresholds)
+    share, raw, kept = _scored(status, kpi, value, policy.hysteresis, thresholds)
     if kept is not status:
         return None
     if status is Status.RED and now - datetime.fromisoformat(last) >= policy.repeat:
         return None  # a reminder is due
-    return _with_reading(state, reading, share), raw
+    return share, raw
 
 
-def _with_reading(state: Mapping[str, Any], reading: Measurement, share: float) -> dict[str, Any]:
-    """`state` having taken `reading` (its performance `share`) with its colour kept: the
-    reading noted, no change pending. Keys keep `state`'s order (`to_doc`'s)."""
+def took_reading(
+    state: Mapping[str, Any], value: float, by: str, at: str, share: float
+) -> dict[str, Any]:
+    """`state` having taken a reading of `value` by `by` at instant `at` (`instant_text`;
+    its performance `share`) with its colour kept: the reading noted, no change pending.
+    Keys keep `state`'s order (`to_doc`'s)."""
     return {
         **state,
-        "value": reading.value,
+        "value": value,
         "performance": share,
-        "by": reading.by,
-        "reading_at": instant_text(reading.at),
+        "by": by,
+        "reading_at": at,
         "pending": None,
         "pending_count": 0,
         "pending_since": None,
     }
+
+
+def _with_reading(state: Mapping[str, Any], reading: Measurement, share: float) -> dict[str, Any]:
+    """`took_reading` of a reading's model."""
+    return took_reading(state, reading.value, reading.by, instant_text(reading.at), share)
 
 
 def _settled(

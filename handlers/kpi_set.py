@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import alert_pipeline, calculated, render
-from handlers.alert_judge import quiet_judged
+from handlers.alert_judge import quiet_share, took_reading
 from handlers.alert_pipeline import Declined
 from handlers.common import author_id, chat_zone, kpi_or_fail, need, who, zone_of
 from handlers.contract import (
@@ -45,7 +45,7 @@ from scoring.kpi import progress
 from scoring.models import Kpi, Measurement, Thresholds
 from scoring.status import kpi_status
 from scoring.targets import judged_on, kpi_on
-from storage.kpis import values_of
+from storage.kpis import value_doc, values_of
 
 
 @command(
@@ -98,9 +98,12 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
         )
         if fraction is not None:
             return fraction
-    measured = _measurement(cmd, kpi, value, day, note, now)
-    quick = _quick(cmd, ctx, kpi, measured, latest, chat)
-    saved = quick if isinstance(quick, Reply) else _record(cmd, ctx, kpi, measured, zone, quick)
+    quick = _quick(cmd, ctx, kpi, value, day, note, now, latest, chat)
+    if isinstance(quick, Reply):
+        saved = quick
+    else:
+        measured = _measurement(cmd, kpi, value, day, note, now)
+        saved = _record(cmd, ctx, kpi, measured, zone, quick)
     reading = dot_reading(raw, value, recent)  # `14.000`: said unless its reading fits
     return saved.model_copy(update={"text": f"{saved.text}\n{reading}"}) if reading else saved
 
@@ -257,19 +260,26 @@ def _quick(
     cmd: Command,
     ctx: Context,
     kpi: Kpi,
-    reading: Measurement,
+    value: float,
+    day: date,
+    note: str,
+    now: datetime,
     latest: Sequence[Mapping[str, Any]],
     chat: str,
 ) -> Reply | Declined | None:
-    """`_record` of the common `/kpi set`, on the stored documents: a live KPI scored on its
-    last value (`agg=last`) that no formula reads, a value for its newest day or later
-    (`latest`: the index's documents before it), no mute run out, and a reading that leaves
-    its alert colour as it is (`alert_judge.quiet_judged`). Then a set writes the value, the
-    index and the alert state, and the alert pipeline's models and batch have nothing to
-    do. Nothing written for any other set (`_record` does it): None, or, when the colour
-    moves or a reminder is due, what was read and decided (`Declined`), for `_record`.
-    `test_quick_set` holds both paths to the same stored tables and replies."""
-    value, day = reading.value, reading.day
+    """`_record` of the common `/kpi set` (`value` for `day` with `note`, typed at `now`
+    in the chat's zone), on the stored documents: a live KPI scored on its last value
+    (`agg=last`) that no formula reads, a value for its newest day or later (`latest`:
+    the index's documents before it), no mute run out, and a reading that leaves its
+    alert colour as it is (`alert_judge.quiet_share`). Then a set writes the value, the
+    index and the alert state (where it found it: `AlertRepo.put_quiet`), and neither the
+    reading's model nor the alert pipeline's is made. Nothing written for any other set
+    (`_record` does it): None, or, when the colour moves or a reminder is due, what was
+    read and decided (`Declined`), for `_record`. `test_quick_set` holds both paths to
+    the same stored tables and replies."""
+    by, by_id = who(cmd), author_id(cmd)
+    if not Measurement.exact(kpi.key, value, day, now, by, by_id, note):
+        return None  # pydantic makes this reading (`_measurement`)
     if kpi.test or kpi.agg != "last" or (latest and latest[-1]["day"] > day.isoformat()):
         return None
     if calculated.readers(ctx, chat, kpi.key):
@@ -279,22 +289,24 @@ def _quick(
     at = ctx.clock()  # the alert step's now, read as `on_values_recorded` reads it
     if settings.mutes and any(m.until <= at for m in settings.mutes):
         return None  # the alert step ends them first, and catches up
-    found = alerts.state_doc(chat, kpi.key)
-    if found is None or found[1]:
+    found = alerts.spot(chat, kpi.key)
+    if found is None or found.test:
         return None  # never evaluated, or computed in test mode
     thresholds = ctx.store.scorecards.thresholds(chat)
     scored = kpi_on(kpi, day)
-    judged = quiet_judged(found[0], scored, reading, settings, thresholds, at)
+    judged = quiet_share(found.state, scored, value, settings, thresholds, at)
     if judged is None:
-        return Declined(at, settings, thresholds, kpi.key, found[0])
-    state, status = judged
-    old = ctx.store.kpis.record_doc(chat, reading)
+        return Declined(at, settings, thresholds, kpi.key, found.state)
+    share, status = judged
+    reading = value_doc(kpi.key, value, day, now, by, by_id, note)
+    state = took_reading(found.state, value, by, reading["at"], share)
+    old = ctx.store.kpis.record_value(chat, reading)
     # `values_changed` of a KPI no formula reads: the key results it drives follow it
     calculated.sync_key_results(ctx, chat, [kpi])
-    alerts.put_state_doc(chat, kpi.key, state, test=False)
+    alerts.put_quiet(chat, kpi.key, found, state)
     was = None if old is None else float(old["value"])
     coloured = colour_said(status, progress(scored, value))
-    said = _said(kpi, value, day, reading.at.date(), was, coloured)
+    said = _said(kpi, value, day, now.date(), was, coloured)
     return Reply.of(f"{said}.", cmd.chat)
 
 

@@ -181,15 +181,7 @@ class Measurement(_Frozen):
         instead of by pydantic when every value has the exact type its field keeps as it is
         (a `/kpi set` makes one): the same state; anything else goes through pydantic
         (`test_model_of` holds both equal, or both refused, for any values)."""
-        if (
-            type(kpi) is str
-            and type(value) is float
-            and type(day) is date
-            and _aware(at)
-            and type(by) is str
-            and type(by_id) is str
-            and type(note) is str
-        ):
+        if Measurement.exact(kpi, value, day, at, by, by_id, note):
             state = {
                 "kpi": kpi,
                 "value": value,
@@ -201,6 +193,29 @@ class Measurement(_Frozen):
             }
             return assembled(cls, state, set(_MEASURED))
         return cls(kpi=kpi, value=value, day=day, at=at, by=by, by_id=by_id, note=note)
+
+    @staticmethod
+    def exact(
+        kpi: object,
+        value: object,
+        day: object,
+        at: object,
+        by: object,
+        by_id: object,
+        note: object,
+    ) -> bool:
+        """Whether every value has the exact type its field keeps as it is: then `of`
+        makes the model without pydantic, and a reader of its fields may take them as given
+        (the quick `/kpi set` stores them without making the model)."""
+        return (
+            type(kpi) is str
+            and type(value) is float
+            and type(day) is date
+            and _aware(at)
+            and type(by) is str
+            and type(by_id) is str
+            and type(note) is str
+        )
 
 
 _MEASURED = frozenset(Measurement.model_fields)

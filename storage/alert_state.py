@@ -83,6 +83,7 @@ __all__ = [
     "DigestSnapshot",
     "JobState",
     "MissedRun",
+    "Spot",
     "StoredState",
     "change_name",
     "changed",
@@ -201,6 +202,21 @@ class StoredState:
 
     state: AlertState
     test: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Spot:
+    """A KPI's alert state as stored and where (`AlertRepo.spot`): `state` (`to_doc` of
+    its AlertState, read-only) and `test` as `state_doc` gives them, and the `entry`
+    holding them as it stands: a red one's in `book` (the book as read; in the KPI's row
+    where the book says rows may exist), any other in `bucket` under `doc_id`."""
+
+    state: Mapping[str, Any]
+    test: bool
+    entry: Mapping[str, Any]
+    book: Mapping[str, Any] | None = None
+    bucket: str = ""
+    doc_id: str = ""
 
 
 @dataclass(slots=True)
@@ -521,13 +537,21 @@ class AlertRepo:
         """One KPI's alert state as stored (`to_doc` of its AlertState, read-only) and the
         test mode it was computed in, unparsed: a `/kpi set` that changes nothing but the
         reading steps it as it is (`handlers.alert_judge.quiet_step`)."""
-        entry = self._red_entry(chat, kpi)
-        if entry is None:
-            bucket = self._db.docs(self._bucket(chat, kpi)).values()
-            entry = next((doc for doc in bucket if doc.get("key") == kpi), None)
-        if entry is None:
-            return None
-        return entry["state"], bool(entry.get("test", False))
+        found = self.spot(chat, kpi)
+        return None if found is None else (found.state, found.test)
+
+    def spot(self, chat: str, kpi: str) -> Spot | None:
+        """`state_doc`, with where the state is stored: the quick `/kpi set` writes its
+        new state there (`put_quiet`) without reading the book again."""
+        book = self._book(chat)
+        entry = self._red_entry(chat, kpi, book)
+        if entry is not None:
+            return Spot(entry["state"], bool(entry.get("test", False)), entry, book)
+        bucket = self._bucket(chat, kpi)
+        for doc_id, doc in self._db.docs(bucket).items():
+            if doc.get("key") == kpi:
+                return Spot(doc["state"], bool(doc.get("test", False)), doc, None, bucket, doc_id)
+        return None
 
     def put_state(self, chat: str, state: AlertState, *, test: bool) -> None:
         """Persist one KPI's alert state (in place of its old one; no write when unchanged):
@@ -572,6 +596,24 @@ class AlertRepo:
             self._db.edit(bucket, added=[doc], handed_over=True)
         elif docs[found] != doc:
             self._db.edit(bucket, {int(found): doc}, handed_over=True)
+
+    def put_quiet(self, chat: str, kpi: str, spot: Spot, state: dict[str, Any]) -> None:
+        """`put_state_doc(chat, kpi, state, test=spot.test)` of a new state that keeps the
+        colour `spot` found (red stays red), with no alert state written since `spot` was
+        read (in the same atomic step): outside `batch()`, stored where `spot` found it
+        (`_restate`'s row of a red one, its bucket's document for any other; no write when
+        unchanged) without the book read again; else as `put_state_doc` stores it."""
+        if self._holding.held is None and (state["status"] == _RED) == (spot.book is not None):
+            if spot.book is not None:
+                doc = {"test": spot.test, "state": state}
+                if spot.entry == doc or self._as_row(chat, kpi, doc, spot.book):
+                    return
+            else:
+                doc = {"key": kpi, "test": spot.test, "state": state}
+                if spot.entry != doc:
+                    self._db.edit(spot.bucket, {int(spot.doc_id): doc}, handed_over=True)
+                return
+        self.put_state_doc(chat, kpi, state, test=spot.test)
 
     def _restate(
         self,

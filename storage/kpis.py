@@ -65,14 +65,23 @@ class KpiFact:
 def measurement_doc(m: Measurement) -> Doc:
     """`to_doc(m)`, built field by field: every `/kpi set` stores one, and the model's
     serialiser was its largest single cost (`test_record_path` checks both agree)."""
+    return value_doc(m.kpi, m.value, m.day, m.at, m.by, m.by_id, m.note)
+
+
+def value_doc(
+    kpi: str, value: float, day: date, at: datetime, by: str, by_id: str, note: str
+) -> Doc:
+    """`measurement_doc` of the Measurement these fields make where `Measurement.exact`
+    says it keeps them as they are: the quick `/kpi set` stores its value without the
+    model (building it was a sixth of the quick set's own work)."""
     return {
-        "kpi": m.kpi,
-        "value": m.value,
-        "day": m.day.isoformat(),
-        "at": instant_text(m.at),
-        "by": m.by,
-        "by_id": m.by_id,
-        "note": m.note,
+        "kpi": kpi,
+        "value": value,
+        "day": day.isoformat(),
+        "at": instant_text(at),
+        "by": by,
+        "by_id": by_id,
+        "note": note,
     }
 
 
@@ -252,9 +261,15 @@ class KpiRepo:
     def record_doc(self, chat: str, m: Measurement) -> Mapping[str, Any] | None:
         """`record`, returning the replaced value's stored document (read-only), not a model:
         a `/kpi set` needs only its value, and nearly every one replaces today's."""
-        day = m.day.isoformat()
+        return self.record_value(chat, measurement_doc(m))
+
+    def record_value(self, chat: str, new_doc: Doc) -> Mapping[str, Any] | None:
+        """`record_doc` of the value's stored document (`value_doc`), built for this and
+        never touched again (kept without a copy)."""
+        day = new_doc["day"]
         month = day[:7]
-        name = self._shard(chat, m.kpi, month)
+        kpi = new_doc["kpi"]
+        name = self._shard(chat, kpi, month)
         # A day's value is stored last when recorded (a replaced one moves to the end), so
         # the day typed most often, today, is found at the first look from the end.
         docs = self._db.docs(name)
@@ -263,15 +278,13 @@ class KpiRepo:
             if docs[doc_id].get("day") == day:
                 old_id, old = doc_id, docs[doc_id]
                 break
-        new_doc = measurement_doc(m)
-        # a value's documents are flat (`measurement_doc`): the step copies them shallowly
-        self._changes.note(chat, "value", f"{m.kpi}@{day}", old, new_doc, flat=True)
+        # a value's documents are flat (`value_doc`): the step copies them shallowly
+        self._changes.note(chat, "value", f"{kpi}@{day}", old, new_doc, flat=True)
         # one write of the shard: the old value out, the new one in under the next id
-        # (`new_doc` is built here and never touched again: kept without a copy)
         self._db.edit(
             name, None if old_id is None else {int(old_id): None}, [new_doc], handed_over=True
         )
-        self._update_index(chat, m.kpi, new_doc, month, added=old is None)
+        self._update_index(chat, kpi, new_doc, month, added=old is None)
         return old
 
     def unset(self, chat: str, key: str, day: date) -> Measurement | None:

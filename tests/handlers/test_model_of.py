@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,8 @@ import handlers.contract as contract
 import scoring.models as models
 from handlers.contract import ChatRef, Reply
 from scoring.models import Measurement, ProgressLog
+from storage.base import to_doc
+from storage.kpis import value_doc
 
 WORDS = st.text(max_size=8)
 ZONES = st.sampled_from(
@@ -108,6 +111,20 @@ def measurements(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def typed_values(draw: st.DrawFn) -> dict[str, Any]:
+    """A `/kpi set`'s fields, any number (of any type) for its value."""
+    return {
+        "kpi": draw(WORDS),
+        "value": draw(_numbers()),
+        "day": draw(st.dates()),
+        "at": draw(st.datetimes(timezones=ZONES)),
+        "by": draw(WORDS),
+        "by_id": draw(WORDS),
+        "note": draw(WORDS),
+    }
+
+
+@st.composite
 def progress_logs(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):  # what a hashtag hands over
         return {
@@ -167,6 +184,13 @@ def _same_measurement(values: dict[str, Any]) -> None:
     assert _made(Measurement.of, values) == _made(Measurement, values)
 
 
+def _stored_alike(values: dict[str, Any]) -> None:
+    """Where `Measurement.exact` takes the fields as they are, the quick `/kpi set`'s
+    `value_doc` of them stores what the validated model's document does, byte for byte."""
+    if Measurement.exact(**values):
+        assert orjson.dumps(value_doc(**values)) == orjson.dumps(to_doc(Measurement(**values)))
+
+
 def _same_log(values: dict[str, Any]) -> None:
     assert _made(ProgressLog.of, values) == _made(ProgressLog, values)
 
@@ -179,6 +203,12 @@ def _same_reply(values: dict[str, Any]) -> None:
 @given(measurements())
 def test_measurement_of_is_the_validated_model_for_any_values(values: dict[str, Any]) -> None:
     _same_measurement(values)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(measurements(), typed_values()))
+def test_a_value_taken_as_it_is_is_stored_as_its_model(values: dict[str, Any]) -> None:
+    _stored_alike(values)
 
 
 @settings(max_examples=400, deadline=None)
@@ -220,6 +250,19 @@ def test_the_property_catches_a_naive_instant_let_by(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(models, "_aware", lambda at: type(at) is datetime)
     _caught(measurements(), _same_measurement)
     _caught(progress_logs(), _same_log)
+
+
+def test_the_property_catches_a_number_taken_as_a_float(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A planted bug: `exact` takes any number as it is (pydantic stores `5` as `5.0`)."""
+    real = Measurement.exact
+
+    def loose(**fields: Any) -> bool:
+        if type(fields["value"]) is int:
+            fields["value"] = float(fields["value"])
+        return real(**fields)
+
+    monkeypatch.setattr(Measurement, "exact", staticmethod(loose))
+    _caught(typed_values(), _stored_alike)
 
 
 def test_the_property_catches_any_chat_let_by(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from bot.app import build_core
 from handlers import alert_judge, alert_pipeline, calculated, kpi_set
+from storage.alert_state import AlertRepo, Spot, row_name
 from tests.support import (
     FakeChat,
     FixedClock,
@@ -178,7 +179,7 @@ def test_the_property_catches_a_quick_set_that_leaves_the_alert_state_behind(
 
     def quick(*args: Any) -> Any:
         ctx = args[1]
-        with mock.patch.object(ctx.store.alerts, "put_state_doc", lambda *a, **k: None):
+        with mock.patch.object(ctx.store.alerts, "put_quiet", lambda *a, **k: None):
             return real_quick(*args)
 
     monkeypatch.setattr(kpi_set, "_quick", quick)
@@ -208,21 +209,22 @@ def test_the_property_catches_a_quick_set_that_leaves_its_key_result_behind(
 
 
 def test_a_colour_changing_set_asks_quiet_step_once() -> None:
-    """A set that moves the colour: `_quick` asks `quiet_judged` (`quiet_step` with the
-    colour it found), is declined, and hands what it read and decided to `_record`, whose
+    """A set that moves the colour: `_quick` asks `quiet_share` (`quiet_step`'s decision
+    on the value), is declined, and hands what it read and decided to `_record`, whose
     alert step does not ask again."""
     asked: list[tuple[str, float]] = []
-    step, judged = alert_judge.quiet_step, alert_judge.quiet_judged
+    step, judged = alert_judge.quiet_step, alert_judge.quiet_share
 
     def counting(real: Callable[..., Any]) -> Callable[..., Any]:
         def asking(*args: Any) -> Any:
-            asked.append((args[1].key, args[2].value))
+            value = args[2] if isinstance(args[2], float) else args[2].value  # a reading's
+            asked.append((args[1].key, value))
             return real(*args)
 
         return asking
 
     with (
-        mock.patch.object(kpi_set, "quiet_judged", counting(judged)),
+        mock.patch.object(kpi_set, "quiet_share", counting(judged)),
         mock.patch.object(alert_pipeline, "quiet_step", counting(step)),
     ):
         said, _ = asyncio.run(_chat(["/kpi set a 55", "/kpi set a 98"]))
@@ -244,5 +246,23 @@ def test_the_property_catches_a_hand_off_that_judges_at_another_time(
         return found
 
     monkeypatch.setattr(kpi_set, "_quick", quick)
+    with pytest.raises(AssertionError):
+        _UNSHRUNK(given(STEPS)(_same))()
+
+
+def test_the_property_catches_a_red_row_written_without_its_test_mode(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted bug: `put_quiet` stores a red KPI's row with its state alone (no `test`),
+    as a state's place is found (`Spot`) and written (`put_quiet`) apart from the book."""
+    real = AlertRepo.put_quiet
+
+    def put(self: AlertRepo, chat: str, kpi: str, spot: Spot, state: dict[str, Any]) -> None:
+        if spot.book is None or not spot.book.get("rows"):
+            real(self, chat, kpi, spot, state)
+        else:
+            self._db.put_single(row_name(chat, kpi), {"state": state})
+
+    monkeypatch.setattr(AlertRepo, "put_quiet", put)
     with pytest.raises(AssertionError):
         _UNSHRUNK(given(STEPS)(_same))()
