@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.app import Core, build_core
@@ -176,8 +176,19 @@ def _edits(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     return base, doc
 
 
+#: Draws the planted bug below fails on (a KPI's new state; a new KPI after a changed one),
+#: run first on every run: hypothesis drew none in 200 examples now and then (a flaky test).
+_NEW_STATE = ({"states": {"a": {"kpi": "a", "n": 0}}}, {"states": {"a": {"kpi": "a", "n": 1}}})
+_NEW_KPI_AFTER = (
+    {"states": {"a": {"kpi": "a", "n": 0}, "b": {"kpi": "b", "n": 0}}},
+    {"states": {"a": {"kpi": "a", "n": 0}, "b": {"kpi": "b", "n": 1}, "c": {"kpi": "c", "n": 0}}},
+)
+
+
 @settings(max_examples=200, deadline=None, report_multiple_bugs=False)
 @given(edit=_edits())
+@example(edit=_NEW_STATE)
+@example(edit=_NEW_KPI_AFTER)
 def test_a_change_row_applied_to_its_book_is_the_book_it_was_made_from(
     edit: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
