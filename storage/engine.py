@@ -259,6 +259,8 @@ class _Entry:
     __slots__ = ("body", "derived", "docs", "keyed", "last_id", "models", "one", "tail")
 
     def __init__(self, docs: Docs, body: bytes, last_id: int = -1, tail: int = 0) -> None:
+        # (called with positional arguments on the write paths: keywords to a class cost
+        # a dict built and unpacked again, ~1.4 k instructions at each table written)
         self.docs = docs
         self.body = body
         #: The length of the body's last member and closing brace (`"7":{…}}`) when this
@@ -686,7 +688,7 @@ class Database:
         docs[key] = _as_dict(name, doc) if handed_over else orjson.loads(raw)
         body = _spliced(body, old, new)
         self._change(name, body)
-        self._remember(name, _Entry(docs, body, last_id=doc_id, tail=len(new)))
+        self._remember(name, _Entry(docs, body, doc_id, len(new)))  # (last_id, tail)
         return True
 
     def _append(
@@ -711,7 +713,7 @@ class Database:
         if parts:
             # one copy of the stored body (`_spliced`), not a slice of it formatted again
             body = _spliced(entry.body, 1, b",%s}" % b",".join(parts))
-            appended = _Entry(docs, body, last_id=next_id - 1, tail=len(parts[-1]) + 1)
+            appended = _Entry(docs, body, next_id - 1, len(parts[-1]) + 1)  # (last_id, tail)
             if entry.derived:  # carried over where declared (`follows_appends`)
                 new = {str(i): docs[str(i)] for i in range(first_id, next_id)}
                 for derive, value in entry.derived.items():
@@ -734,7 +736,7 @@ class Database:
         body = _dump(name, docs)  # first: a TypeError must change nothing
         if entry is None or entry.body != body:
             self._change(name, body)
-            self._remember(name, _Entry(docs, body, last_id=1))
+            self._remember(name, _Entry(docs, body, 1))  # last_id
 
     def prepare(
         self,
@@ -1089,7 +1091,7 @@ class Database:
                 old.docs = docs  # same content; TinyDB hands us a new dict
             return
         self._change(name, body)
-        self._remember(name, _Entry(docs if owned else orjson.loads(body), body, last_id=last_id))
+        self._remember(name, _Entry(docs if owned else orjson.loads(body), body, last_id))
 
     def _drop(self, name: str) -> None:
         if self._entry(name) is None:

@@ -1,19 +1,21 @@
 """`AuditRepo.next_entry` keeps each chat's month names instead of spelling them at every
-mutating command, and a log index's sealed count is summed at C speed: after any sequence
-of audited steps across chats, months (a zone moved back across a month's end included)
-and full blocks, with the kept names dropped and spelled again, both must give what the
-rules they replaced give."""
+mutating command, a log index's sealed count is summed at C speed, and an audited step in
+a UTC chat takes a UTC instant as its own local time: after any sequence of audited steps
+across chats and their zones, months (a zone moved back across a month's end included)
+and full blocks, with the kept names dropped and spelled again, each must give what the
+rule it replaced gives."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage import AuditEntry, Store, open_store
+from storage import AuditEntry, ChatSettings, Store, open_store
 from storage.audit import AUDIT_BLOCK, AuditRepo
 from storage.base import AppendLog, _sealed
 
@@ -62,7 +64,7 @@ def _step(store: Store, chat: str, at: datetime, own: int) -> None:
             st.sampled_from(["a", "b", "c"]),
             st.integers(0, 3),  # entries of its own the step adds
             st.integers(0, 600),  # minutes on since the last step (crosses months' ends)
-            st.sampled_from([0, -300, 330]),  # the step's zone, minutes off UTC
+            st.sampled_from([1, 0, -300, 330]),  # the instant's zone: UTC, or minutes off it
         ),
         min_size=1,
         max_size=40,
@@ -73,15 +75,24 @@ def test_next_entry_is_the_rule_it_replaced(
     steps: list[tuple[str, int, int, int]], kept: int
 ) -> None:
     store = open_store(None)
+    zones = {"a": "UTC", "b": "America/New_York", "c": "Asia/Kolkata"}
+    for who, zone in zones.items():
+        store.chats.save(who, ChatSettings(timezone=zone))
     at = START
     with mock.patch("storage.audit._NAMES_KEPT", kept):
         for chat, own, minutes, offset in steps:
-            at = (at + timedelta(minutes=minutes)).astimezone(timezone(timedelta(minutes=offset)))
-            for who in ("a", "b", "c"):
+            at = at + timedelta(minutes=minutes)
+            # UTC itself (the clock's), or an offset (of zero too)
+            at = at.astimezone(UTC if offset == 1 else timezone(timedelta(minutes=offset)))
+            for who in zones:
                 assert tuple(store.audit.next_entry(who, at)) == _replaced_next_entry(
                     store.audit, who, at
                 )
+            local = at.astimezone(ZoneInfo(zones[chat]))  # the step's month, as it was
+            expected = _replaced_next_entry(store.audit, chat, local)[0]
             _step(store, chat, at, own)
+            stored = next(e for e in store.audit.newest(chat) if e.actor_id == "console:1")
+            assert stored.id == expected
 
 
 @given(
