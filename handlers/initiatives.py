@@ -343,7 +343,7 @@ def _tagged(
 def _entry(
     cmd: Command, ctx: Context, item: Initiative, words: list[str]
 ) -> tuple[Initiative, ProgressLog, str, date | None]:
-    """One tag's log entry: `+2` (or `-1`) first is its amount, then a date as `/kpi set`
+    """One tag's log entry: `+2` (or `-1`, `x2`) first is its amount, then a date as `/kpi set`
     reads one (`2026-11-30`, `30.11`, `yesterday`), the rest its note; how an amount typed
     `+1.500` was read (parsing.dot_reading, against the recent amounts); and the day it
     counts for when not today (logged at this time of that day)."""
@@ -353,13 +353,16 @@ def _entry(
     now = chat_now(cmd, ctx)
     today = now.date()
     signed = bool(rest) and rest[0][:1] in f"+-{MINUSES}" and len(rest[0]) > 1
+    # `x2` (`×2`): that many, as `+2` (it logged 1 with the note "x2")
+    times = not signed and bool(rest) and rest[0][:1] in "xX×" and rest[0][1:].isdecimal()
+    signed = signed or times
     bare = not signed and bool(rest) and re.fullmatch(r"\d+(?:[.,]\d+)?", rest[0]) is not None
     day, nxt = None, 0
     if bare and len(rest) > 1 and not no_date_at(rest, 0):  # `3 nov posts`: a date
         day, nxt = take_stated_date(rest, 0, today)
     if rest and day is None and (signed or (bare and (len(rest) == 1 or starts_date(rest, 1)))):
         raw = rest.pop(0)
-        amount = _amount(raw)
+        amount = _amount(raw[1:] if times else raw)
         if amount == 0:
             raise UsageError("Logging +0 changes nothing.")
         reading = dot_reading(raw, amount, lambda: _recent_amounts(ctx, cmd.chat.key, item))
