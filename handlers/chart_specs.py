@@ -22,9 +22,11 @@ from handlers.pictures.charts import ChartSpec, multiples_png, small_chart_png
 from handlers.pictures.dashboard import dashboard_png
 from handlers.pictures.dashboard_layout import Bar, DashboardSpec, Spark
 from handlers.scores import KpiView, ScorecardView, scorecard_view
+from scoring.aggregation import combine, kpi_period
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
 from scoring.status import kpi_status, would_be_status
+from scoring.targets import judged_on, kpi_on
 from storage.kpis import Points
 
 PERIODS = {"30d": 30, "90d": 90, "1y": 365, "all": None}
@@ -69,12 +71,48 @@ def window(history: Sequence[Measurement], period: str | None, today: date) -> W
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def judged_history(kpi: Kpi, history: Sequence[Measurement]) -> list[Measurement]:
+    """`history` (oldest first) as the colour judges it: a KPI with `agg=` its period's
+    aggregate so far at each value (the month's sum: 25, 95, 155), as `/kpi` and the reply
+    show it; the values as they are for `agg=last`. A chart of a sum drew the raw 25, 70,
+    60 against the whole target's bands, red where `/kpi` said green."""
+    if kpi.agg == "last":
+        return list(history)
+    judged: list[Measurement] = []
+    period, seen = None, list[float]()
+    for m in history:
+        current = kpi_period(kpi.every, m.day)
+        if current != period:
+            period, seen = current, []
+        seen.append(m.value)
+        total = combine(kpi.agg, seen)
+        assert total is not None  # `seen` holds this value
+        judged.append(m.model_copy(update={"value": total}))
+    return judged
+
+
+def pace_path(kpi: Kpi, points: Sequence[Measurement]) -> tuple[tuple[int, float], ...]:
+    """What a sum judged on pace (`scoring.targets.due_share`) has due by each day of the
+    periods `points` fall in: from nothing before a period's first day to its whole target
+    on its last, a sawtooth drawn as the chart's plan. Empty for any other KPI."""
+    if kpi.agg != "sum" or kpi.direction != "up":
+        return ()
+    path: list[tuple[int, float]] = []
+    for period in dict.fromkeys(kpi_period(kpi.every, m.day) for m in points):
+        path.append((period.start.toordinal() - 1, 0.0))
+        path.append((period.end.toordinal(), kpi_on(kpi, period.end).target))
+    return tuple(path)
+
+
 def kpi_chart_spec(
     kpi: Kpi, points: Sequence[Measurement], thresholds: Thresholds, note: str = ""
 ) -> ChartSpec:
-    """Everything one KPI chart shows."""
+    """Everything one KPI chart shows: `points` as the colour judges them (`judged_history`),
+    the latest in `/kpi`'s colour; a sum judged on pace draws its pace, not bands that hold
+    only on a period's last day."""
     values = [m.value for m in points]
-    plan = planned_path(kpi, points)
+    paced = pace_path(kpi, points)
+    plan = paced or planned_path(kpi, points)
     ranged = kpi.direction == "range" and kpi.min is not None and kpi.max is not None
     marks = [*values, kpi.target] if ranged else [*values, kpi.target, kpi.baseline]
     marks += [v for _, v in plan]
@@ -84,6 +122,7 @@ def kpi_chart_spec(
     pad = (high - low) * 0.08 or max(1.0, abs(high) * 0.1)
     low, high = low - pad, high + pad
     latest = values[-1] if values else None
+    judged = judged_on(kpi, points[-1].day) if points else kpi
     return ChartSpec(
         title=f"{kpi.name}" + (f" ({kpi.unit})" if kpi.unit else ""),
         unit=kpi.unit,
@@ -93,11 +132,11 @@ def kpi_chart_spec(
         baseline=kpi.baseline,
         low=low,
         high=high,
-        bands=colour_bands(kpi, thresholds, low, high),
+        bands=() if paced else colour_bands(kpi, thresholds, low, high),
         range_band=(kpi.min, kpi.max)
         if ranged and kpi.min is not None and kpi.max is not None
         else None,
-        status=kpi_status(kpi, latest, thresholds).value,
+        status=kpi_status(judged, latest, thresholds).value,
         note=note,
         plan=plan,
     )
@@ -260,7 +299,8 @@ async def draw_requested(ctx: Context, reply: Reply) -> Reply:
         kpi = ctx.store.kpis.get(chat, key)
         if kpi is None or kpi.removed_at is not None:
             continue
-        win = window(ctx.store.kpis.history(chat, key, limit=SPARK_POINTS * 6), "90d", today)
+        history = ctx.store.kpis.history(chat, key, limit=SPARK_POINTS * 6)
+        win = window(judged_history(kpi, history), "90d", today)
         if len(win.points) >= 2:
             specs.append(kpi_chart_spec(kpi, win.points, thresholds, win.label))
     if not specs:

@@ -12,7 +12,7 @@ from typing import cast
 
 from handlers import calculated, calculated_explain, render
 from handlers import explain as explain_text
-from handlers.chart_specs import chart_note, kpi_chart_spec, parse_period, window
+from handlers.chart_specs import chart_note, judged_history, kpi_chart_spec, parse_period, window
 from handlers.common import chat_today, kpi_or_fail, objective_label
 from handlers.contract import (
     Command,
@@ -291,7 +291,9 @@ async def _kpi_one(cmd: Command, ctx: Context) -> Reply:
 
 async def _kpi_chart(cmd: Command, ctx: Context, kpi: Kpi, period: str | None) -> Reply:
     chat = cmd.chat.key
-    win = window(ctx.store.kpis.history(chat, kpi.key), period, chat_today(cmd, ctx))
+    win = window(
+        judged_history(kpi, ctx.store.kpis.history(chat, kpi.key)), period, chat_today(cmd, ctx)
+    )
     if len(win.points) < 2:
         where = "" if period is None else f" in {win.label}"
         return Reply(text=f"{kpi.name} needs at least two values{where} for a chart.")
@@ -302,10 +304,17 @@ async def _kpi_chart(cmd: Command, ctx: Context, kpi: Kpi, period: str | None) -
     return Reply(
         title=f"{kpi.name} ({kpi.key})",
         text=f"{len(win.points)} values from {first.day.isoformat()} to {last.day.isoformat()}; "
-        f"latest {render.num(last.value, kpi.unit)}, "
+        f"latest {_aggregate_of(kpi, last.day)}{render.num(last.value, kpi.unit)}, "
         f"{_goal_word(kpi)} {_target_text(kpi, kpi_on(kpi, last.day).target)}.",
         image=Image(data=png, filename=f"{kpi.key}.png", alt=f"{kpi.name} over time"),
     )
+
+
+def _aggregate_of(kpi: Kpi, day: date) -> str:
+    """`sum for 2026-11: `: what a chart's latest point of a KPI with `agg=` is."""
+    if kpi.agg == "last":
+        return ""
+    return f"{render.period_aggregate(kpi.agg, kpi_period(kpi.every, day))}: "
 
 
 def _kpi_explain(ctx: Context, chat: str, kpi: Kpi, view: KpiView) -> Reply:
