@@ -65,6 +65,5 @@ async def test_words_that_name_no_day_are_refused_with_what_to_type(
 ) -> None:
     said = typed.strip('"')
     assert await wednesday.error(f'/initiative add launch "Launch" due={typed}') == (
-        f"'{said}' names no day: type one, e.g. due=2027-03-31, due=\"31 march\" or "
-        "due=friday."
+        f"'{said}' names no day: type one, e.g. due=2027-03-31, due=\"31 march\" or due=friday."
     )
