@@ -334,7 +334,7 @@ def _phrase_to_date(phrase: str, today: date) -> date | None:
 def due_day(raw: str, today: date) -> date:
     """A due date as typed (`due=`): a day to come, so words read forward where a value's
     date reads back. `YYYY-MM-DD`, `DD.MM.YYYY`, `today` as `parse_date` reads them; a
-    weekday alone (`friday`) is the next one, today's on that day (`next friday`, `this
+    weekday alone (`friday`, `fri`) is the next one, today's on that day (`next friday`, `this
     friday` as after a value); a day and month without a year (`1 march`, `30.11`) the next
     such day; `tomorrow`, `in 2 weeks`, `через 2 недели` what they say. Words that name no
     day (`next month`, `march`) are refused with what to type."""
@@ -359,8 +359,9 @@ def due_day(raw: str, today: date) -> date:
         return day if day >= today else _next_years(day, text)
     if weekday is not None and _NAMED_WEEK.search(phrase):  # `next friday`, `last friday`
         return _weekday_date(phrase, weekday, today)
-    if weekday is not None:  # `friday`, `в пятницу`: the coming one
-        wanted = _WEEKDAY_NUMBER[(weekday["full"] or weekday["ru"] or "").casefold()]
+    name = phrase.casefold() if weekday is None else weekday["full"] or weekday["ru"] or ""
+    wanted = _WEEKDAY_NUMBER.get(name.casefold())
+    if wanted is not None:  # `friday`, `fri`, `в пятницу`: the coming one
         return date.fromordinal(today.toordinal() + (wanted - today.weekday()) % 7)
     if day_month is not None or (
         _WORDY_DATE.fullmatch(phrase) and not re.fullmatch(_MONTH, phrase, re.IGNORECASE)

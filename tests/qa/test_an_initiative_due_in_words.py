@@ -23,6 +23,8 @@ async def wednesday(chat: FakeChat, clock: FixedClock) -> FakeChat:
     ("typed", "day"),
     [
         ("friday", "2026-12-04"),
+        ("Fri", "2026-12-04"),
+        ('"в пятницу"', "2026-12-04"),
         ("wednesday", "2026-12-02"),
         ("monday", "2026-12-07"),
         ('"next friday"', "2026-12-04"),
