@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,6 +77,8 @@ async def kpi_set(cmd: Command, ctx: Context) -> Reply:
     args = unit_left_out(typed, kpi.unit)
     raw, nxt = take_number(args, 1)
     value = parse_unit_value(raw, kpi.key, kpi.name, kpi.unit)
+    if raw[:1] == "+":  # `+500`: 500 more was meant, and 500 would be saved
+        raise _addition(kpi, value, ctx.store.kpis.latest_docs(chat, kpi.key))
     words_after_value(raw, value, args[nxt:], kpi.key, kpi.name, kpi.unit)
     zone = zone_of(ctx, chat)  # read once per command
     now = ctx.clock().astimezone(zone)
@@ -170,6 +173,27 @@ def _one_kpi_a_set(ctx: Context, chat: str, words: Sequence[str]) -> None:
                 f"One KPI per /kpi set: send /kpi set {other.key} {value} for "
                 f"{other.name} as a message of its own. Nothing was saved."
             )
+
+
+def _addition(kpi: Kpi, value: float, latest: Sequence[Mapping[str, Any]]) -> UsageError:
+    """Why `/kpi set traffic +500` saves nothing: the team meant 500 more, and 500 replaced
+    the 14 000 before it (28× below: no question asked). Both readings are named, the
+    latest value plus the number first for a KPI scored on its last value."""
+    added = Decimal(repr(value))
+    just = f"/kpi set {kpi.key} {_plain(added)} for {render.num(value, kpi.unit)}"
+    if kpi.agg == "last" and latest:
+        base = Decimal(repr(float(latest[-1]["value"])))
+        plus = f"{render.num(float(base))} + {render.num(value, kpi.unit)}"
+        just = f"/kpi set {kpi.key} {_plain(base + added)} for {plus}, or {just}"
+    return UsageError(
+        f"+{_plain(added)}: a value is the new number, not an addition: send {just}. "
+        "Nothing was saved."
+    )
+
+
+def _plain(number: Decimal) -> str:
+    """`14500`: a number as a command takes it, no grouping, no exponent."""
+    return format(number.normalize(), "f")
 
 
 def _calculated(kpi: Kpi) -> UsageError:

@@ -51,6 +51,7 @@ REFUSED_ON_THE_DEMO = {
     "/okr checkin nps 40 yesterday": "prose: a date after a check-in is refused",
     "/digest every mon 09:00 CET": "prose: a zone after the time is refused",
     "/kpi set cac=95 leads=300": "prose: a second KPI's key=value is refused",
+    "/kpi set traffic +500": "prose: a value typed as an addition is refused",
 }
 
 

@@ -1,0 +1,30 @@
+"""`/kpi set traffic +500` saved 500 visits over the 14 000 of the day before: the team
+meant 500 more, the KPI turned red and everyone was alerted (500 is 28× below, inside the
+100× question). A value is the new number, not an addition: one typed with a `+` is
+refused, naming both readings, and nothing is saved (probe16)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.support import FakeChat, FixedClock
+
+TRAFFIC = '/kpi add traffic "Blog visitors" target=20000 unit=visits perspective=customers'
+
+
+async def test_a_plus_names_both_readings_and_saves_nothing(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    clock.now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    await chat.ok(TRAFFIC)
+    assert await chat.error("/kpi set traffic +500") == (
+        "+500: a value is the new number, not an addition: send /kpi set traffic 500 for "
+        "500 visits. Nothing was saved."
+    )
+    await chat.ok("/kpi set traffic 14 000 yesterday")
+    assert await chat.error("/kpi set traffic +500 after the webinar") == (
+        "+500: a value is the new number, not an addition: send /kpi set traffic 14500 for "
+        "14 000 + 500 visits, or /kpi set traffic 500 for 500 visits. Nothing was saved."
+    )
+    assert "14 000 visits" in await chat.ok("/kpi traffic")
+    assert "500 visits (" in await chat.ok("/kpi set traffic 500")
