@@ -173,5 +173,26 @@ def confirmed(cmd: Command, ctx: Context, kind: str) -> dict[str, Any] | None:
     return {**payload, "value": payload["meant"]} if said == ["x100"] else payload
 
 
+def addition(command: str, value: float, unit: str, base: float | None) -> UsageError:
+    """Why a value typed with a `+` (`/kpi set traffic +500`, `/okr checkin nps +5`) saves
+    nothing: the team meant 500 more, and 500 replaced the 14 000 before it (28× below: no
+    question asked). Both readings are named as commands (`command` and the number), `base`
+    plus the number first when there is a number to add to."""
+    added = Decimal(repr(value))
+    just = f"{command} {_plain(added)} for {render.num(value, unit)}"
+    if base is not None:
+        plus = f"{render.num(base)} + {render.num(value, unit)}"
+        just = f"{command} {_plain(Decimal(repr(base)) + added)} for {plus}, or {just}"
+    return UsageError(
+        f"+{_plain(added)}: a value is the new number, not an addition: send {just}. "
+        "Nothing was saved."
+    )
+
+
+def _plain(number: Decimal) -> str:
+    """`14500`: a number as a command takes it, no grouping, no exponent."""
+    return format(number.normalize(), "f")
+
+
 #: What *Cancel* answers.
 CANCELLED = "Cancelled; nothing was saved."

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +21,7 @@ from handlers.contract import (
 from handlers.dates import not_ahead
 from handlers.far_values import (
     CANCELLED,
+    addition,
     ask_first,
     ask_fraction,
     compared,
@@ -176,24 +176,10 @@ def _one_kpi_a_set(ctx: Context, chat: str, words: Sequence[str]) -> None:
 
 
 def _addition(kpi: Kpi, value: float, latest: Sequence[Mapping[str, Any]]) -> UsageError:
-    """Why `/kpi set traffic +500` saves nothing: the team meant 500 more, and 500 replaced
-    the 14 000 before it (28× below: no question asked). Both readings are named, the
-    latest value plus the number first for a KPI scored on its last value."""
-    added = Decimal(repr(value))
-    just = f"/kpi set {kpi.key} {_plain(added)} for {render.num(value, kpi.unit)}"
-    if kpi.agg == "last" and latest:
-        base = Decimal(repr(float(latest[-1]["value"])))
-        plus = f"{render.num(float(base))} + {render.num(value, kpi.unit)}"
-        just = f"/kpi set {kpi.key} {_plain(base + added)} for {plus}, or {just}"
-    return UsageError(
-        f"+{_plain(added)}: a value is the new number, not an addition: send {just}. "
-        "Nothing was saved."
-    )
-
-
-def _plain(number: Decimal) -> str:
-    """`14500`: a number as a command takes it, no grouping, no exponent."""
-    return format(number.normalize(), "f")
+    """`far_values.addition` of `/kpi set`: the latest value is added to for a KPI scored
+    on its last value (a sum's values are each a day's count)."""
+    base = float(latest[-1]["value"]) if kpi.agg == "last" and latest else None
+    return addition(f"/kpi set {kpi.key}", value, kpi.unit, base)
 
 
 def _calculated(kpi: Kpi) -> UsageError:

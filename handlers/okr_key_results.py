@@ -20,6 +20,7 @@ from handlers.contract import Command, Conflict, Context, Field, Reply, UsageErr
 from handlers.dates import starts_date
 from handlers.far_values import (
     CANCELLED,
+    addition,
     ask_first,
     ask_fraction,
     confirmed,
@@ -218,6 +219,8 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
         positional = list(unit_left_out(tuple(positional), kr.unit))
         raw, nxt = take_number_tokens(positional, 1)
         value = parse_unit_value(raw, kr.key, kr.name, kr.unit, edit="/okr kr edit")
+        if raw[:1] == "+":  # `+5`: 5 more was meant, and 5 would be checked in
+            raise addition(f"/okr checkin {kr.key}", value, kr.unit, kr.current)
         words_after_value(
             raw, value, positional[nxt:], kr.key, kr.name, kr.unit, edit="/okr kr edit"
         )

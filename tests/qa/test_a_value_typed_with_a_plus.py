@@ -28,3 +28,17 @@ async def test_a_plus_names_both_readings_and_saves_nothing(
     )
     assert "14 000 visits" in await chat.ok("/kpi traffic")
     assert "500 visits (" in await chat.ok("/kpi set traffic 500")
+
+
+async def test_a_check_in_with_a_plus_is_refused_the_same_way(chat: FakeChat) -> None:
+    await chat.ok('/okr add delight "Delight customers"')
+    await chat.ok('/okr kr delight nps "Raise NPS" start=30 target=50')
+    assert await chat.error("/okr checkin nps +5") == (
+        "+5: a value is the new number, not an addition: send /okr checkin nps 5 for 5. "
+        "Nothing was saved."
+    )
+    await chat.ok("/okr checkin nps 38")
+    assert await chat.error("/okr checkin nps +5") == (
+        "+5: a value is the new number, not an addition: send /okr checkin nps 43 for "
+        "38 + 5, or /okr checkin nps 5 for 5. Nothing was saved."
+    )
