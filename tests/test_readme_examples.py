@@ -52,6 +52,7 @@ REFUSED_ON_THE_DEMO = {
     "/digest every mon 09:00 CET": "prose: a zone after the time is refused",
     "/kpi set cac=95 leads=300": "prose: a second KPI's key=value is refused",
     "/kpi set traffic +500": "prose: a value typed as an addition is refused",
+    "/okr checkin nps +5": "prose: a check-in typed as an addition is refused",
 }
 
 
