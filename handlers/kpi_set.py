@@ -209,9 +209,11 @@ def _record(
     alert_pipeline.on_values_recorded(
         ctx, chat, [kpi, *recomputed], tz=zone, thresholds=thresholds, declined=declined
     )
-    latest = ctx.store.kpis.latest(chat, kpi.key)
+    # only the newest day is needed: the index's documents, not its models (a colour
+    # change's set built both values' models for it)
+    latest = ctx.store.kpis.latest_docs(chat, kpi.key)
     period_value, period_text = _period_total(ctx, chat, kpi, value, day)
-    newest = latest[-1].day if latest else day
+    newest = date.fromisoformat(latest[-1]["day"]) if latest else day
     latest_note = "" if newest == day else " An older date: the latest value is unchanged."
     readers = calculated.readers(ctx, chat, kpi.key)
     derived = "".join("\n" + formula_note(ctx, chat, k, day) for k in readers)

@@ -67,6 +67,9 @@ def _check(store: Store, kept: dict[date, Measurement]) -> None:
         assert dict(db.docs(name)) == orjson.loads(entry.body), name  # nothing touched since
     ordered = sorted(kept.values(), key=lambda m: (m.day, m.at))
     assert store.kpis.latest(CHAT, "v") == ordered[-2:]
+    # what `/kpi set`'s general path reads its newest day from: the index's documents
+    days = [date.fromisoformat(d["day"]) for d in store.kpis.latest_docs(CHAT, "v")]
+    assert days == [m.day for m in ordered[-2:]]
     assert store.kpis.count(CHAT, "v") == len(kept)
     index = next(iter(db.docs(f"mix:{CHAT}:v").values()), None)
     if kept:
