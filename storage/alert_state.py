@@ -42,7 +42,7 @@ What the sweep needs from KPIs and initiatives comes from their repositories.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -833,29 +833,6 @@ class AlertRepo:
         for prefix in ("alset:", BOOK):
             found.update(name[len(prefix) :] for name in self._db.table_names(prefix))
         return sorted(found)
-
-    def prefetch_reminders(
-        self,
-        chats: Iterable[str],
-        now: datetime,
-        *,
-        definitions: Callable[[str], bool] = lambda chat: True,
-    ) -> None:
-        """Load what the red reminders of `chats` due at `now` read beyond their books
-        (each such KPI's value index, and the chat's KPI definitions where
-        `definitions(chat)`: those not read from its sweep summary) in one query: the
-        first sweep after a start asked for one each. A red KPI not due is not read, so
-        not loaded (a cold sweep with nothing due loaded 32 chats' indexes at a time);
-        with every table cached no book is read for it."""
-        red = (  # a generator: with every table cached (warm) nothing is read for it
-            (chat, kpi)
-            for chat in chats
-            if (docs := self.red_docs(chat))
-            for repeat in (self.settings(chat).policy.repeat,)
-            for kpi, doc in docs
-            if reminder_due(doc, now, repeat)
-        )
-        self._kpis.prefetch_readings(red, definitions=definitions)
 
     def progress_total(self, chat: str, key: str, since: datetime) -> float:
         """An initiative's logged amount from `since` on (as InitiativeRepo.logs would sum)."""

@@ -8,7 +8,7 @@ all `/kpi` and `/scorecard` need.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
@@ -171,12 +171,6 @@ class PreparedValues:
             if len(found) >= count:
                 break
         return found[-count:] if count > 0 else []
-
-
-def _never(chat: str) -> bool:
-    """No chat (`KpiRepo.prefetch_readings` loads no definitions by default)."""
-    del chat
-    return False
 
 
 class KpiRepo:
@@ -557,25 +551,6 @@ class KpiRepo:
                 )
             )
         return facts
-
-    def prefetch_readings(
-        self, kpis: Iterable[tuple[str, str]], *, definitions: Callable[[str], bool] = _never
-    ) -> None:
-        """Load the value indexes `latest` reads for these (chat, KPI key) pairs, and the
-        KPI definitions of their chats where `definitions(chat)`, in one query (the sweep:
-        one red KPI in each of many chats), not one query each. With every table cached
-        (after the start-up warm) `kpis` is not even iterated."""
-
-        def names() -> Iterator[str]:
-            chats: set[str] = set()
-            for chat, key in kpis:
-                yield self._index_name(chat, key)
-                if chat not in chats:
-                    chats.add(chat)
-                    if definitions(chat):
-                        yield f"{_DEFS}{chat}"
-
-        self._db.prefetch_names(names())
 
     # calculated KPIs: one period's values -----------------------------------------------
 

@@ -235,8 +235,8 @@ class SweepSummaryRepo:
     """Builds, stores and reads each chat's sweep summary."""
 
     #: Table kinds the sweep reads for every chat (`Store.sweep_preload`): the summaries
-    #: (a red reminder reads its KPI's definition there; a chat without one loads its
-    #: definitions with the reminders' prefetch, `AlertRepo.prefetch_reminders`).
+    #: (a red reminder reads its KPI's definition there; a chat without one reads its
+    #: KPIs' table of definitions).
     SWEPT: ClassVar[tuple[str, ...]] = (KIND,)
 
     def __init__(

@@ -38,16 +38,13 @@ async def in_slices(
     atomic: Callable[[], AbstractContextManager[None]],
     slice_seconds: float,
     pause: Callable[[], Awaitable[None]] | None = None,
-    begin: Callable[[T], None] | None = None,
 ) -> None:
     """Run `step` on each item, as many as fit in `slice_seconds` per atomic block,
     pausing (by default: yielding to the loop) after each block.
 
     A slice ends before a step that would take it past `slice_seconds` if it cost what
     the step before it did (not only once past it: a slice of steps that cost a few
-    milliseconds each, or that began with `begin`'s work, ran a whole step over).
-    `begin`, when given, is called with each slice's first item before its step, inside
-    the slice (work done for the steps a slice takes, e.g. loading what they read).
+    milliseconds each ran a whole step over).
     Taking the next item counts as part of a slice: `items` may be a generator that does
     the work itself (`Store.sweep_preload`).
     """
@@ -61,8 +58,6 @@ async def in_slices(
         gc.disable()  # what the slice keeps is frozen below: nothing for a collection to free
         try:
             with atomic():
-                if begin is not None:
-                    begin(item)  # type: ignore[arg-type]  # not _END: a T
                 last = perf_counter()
                 while item is not _END:
                     step(item)  # type: ignore[arg-type]  # not _END: a T

@@ -35,12 +35,6 @@ WORK_START, WORK_END = time(9, 0), time(19, 0)
 #: Work a sweep does in one atomic step before yielding to the loop (a command waits
 #: at most about this long, plus one chat's share, behind a sweep).
 SWEEP_SLICE = 0.002
-#: Most chats whose red reminders' tables one query loads ahead of their looks (a look
-#: that finds its tables cached asks for nothing). A query loads for about as many chats
-#: as the slice before took (`_Ahead`), the first for FIRST_PREFETCH (a dozen busy chats
-#: make a slice; a chat whose sweep summary is built costs a slice alone).
-PREFETCH = 32
-FIRST_PREFETCH = 8
 #: How often the sweep re-reads the list of chats from the store.
 RESCAN = timedelta(hours=1)
 
@@ -145,13 +139,10 @@ async def sweep(
     else:
         names = ctx.store.alerts.chats()
     report = SweepReport()
-    ahead = _Ahead(ctx, names)
 
-    def look(item: tuple[int, str]) -> None:
-        position, chat = item
+    def look(chat: str) -> None:
         if memory is not None and memory.chats is not None and chat not in memory.chats:
             return  # moved away since the list was taken (`SweepMemory.forget`)
-        ahead.look(position)
         try:
             looked = sweep_chat(ctx, chat)
         except Exception:  # one broken chat must not starve the others
@@ -161,60 +152,8 @@ async def sweep(
         if memory is not None and looked.next_look is not None:
             memory.next_look[chat] = looked.next_look
 
-    await in_slices(
-        enumerate(names),
-        look,
-        atomic=ctx.store.atomic,
-        slice_seconds=slice_seconds,
-        pause=pause,
-        begin=ahead.begin,
-    )
+    await in_slices(names, look, atomic=ctx.store.atomic, slice_seconds=slice_seconds, pause=pause)
     return report
-
-
-@dataclass
-class _Ahead:
-    """Loads what the next chats' looks read (`_prefetch`) in a query at the start of each
-    slice, for about as many chats as the slice before took (at most PREFETCH): a query
-    for 32 chats ahead took 1.5-3.5 ms in one step, and a slice that met it late ran that
-    far past its length. A slice that takes more chats than were loaded loads again."""
-
-    ctx: Context
-    names: list[str]
-    size: int = field(default_factory=lambda: min(FIRST_PREFETCH, PREFETCH))
-    loaded: int = 0  # the chats before this position were loaded for
-    taken: int = 0  # looks in the running slice
-
-    def begin(self, item: tuple[int, str]) -> None:
-        """A slice begins at `item`: load for the chats it will likely take."""
-        if self.taken:
-            self.size = min(self.taken, PREFETCH)
-        self.taken = 0
-        self._load(item[0])
-
-    def look(self, position: int) -> None:
-        """The chat at `position` is looked at next (loaded for, if it was not)."""
-        self.taken += 1
-        if position >= self.loaded:
-            self._load(position)
-
-    def _load(self, position: int) -> None:
-        end = min(position + self.size, len(self.names))
-        if end > max(position, self.loaded):
-            _prefetch(self.ctx, self.names[max(position, self.loaded) : end], self.ctx.clock())
-            self.loaded = end
-
-
-def _prefetch(ctx: Context, chats: list[str], now: datetime) -> None:
-    """Load the tables the next chats' looks read beyond the preloaded kinds, in one query
-    or two (the KPI definitions of chats with no stored summary). Only a speed-up: if it
-    fails, each look loads (and reports) its own."""
-    try:
-        ctx.store.alerts.prefetch_reminders(
-            chats, now, definitions=lambda chat: ctx.store.sweeps.stored(chat) is None
-        )
-    except Exception:
-        _LOGGER.exception("sweep prefetch failed")
 
 
 def _loaded(table: str) -> None:

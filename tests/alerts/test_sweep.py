@@ -8,8 +8,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -117,8 +116,7 @@ async def test_a_slice_ends_before_a_step_that_would_take_it_past_its_length(
 ) -> None:
     """Each step is taken to cost what the one before it did: a slice of 0.5 ms steps stops
     at 1.5 ms of a 2 ms slice rather than start a step that may run far past it (the
-    old check, once past the length, let a 3 ms step make a 4.5 ms slice). `begin` is
-    called with each slice's first item, inside the slice."""
+    old check, once past the length, let a 3 ms step make a 4.5 ms slice)."""
     costs = {0: 0.5, 1: 0.5, 2: 0.5, 3: 3.0, 4: 3.0, 5: 0.5}  # ms of (fake) time per step
     now = [0.0]
     slices: list[list[str]] = [[]]
@@ -127,9 +125,6 @@ async def test_a_slice_ends_before_a_step_that_would_take_it_past_its_length(
     def step(n: int) -> None:
         now[0] += costs[n]
         slices[-1].append(str(n))
-
-    def begin(n: int) -> None:
-        slices[-1].append(f"begin {n}")
 
     async def pause() -> None:
         slices.append([])
@@ -140,15 +135,8 @@ async def test_a_slice_ends_before_a_step_that_would_take_it_past_its_length(
         atomic=contextlib.nullcontext,
         slice_seconds=0.002,
         pause=pause,
-        begin=begin,
     )
-    assert slices == [
-        ["begin 0", "0", "1", "2"],
-        ["begin 3", "3"],
-        ["begin 4", "4"],
-        ["begin 5", "5"],
-        [],
-    ]
+    assert slices == [["0", "1", "2"], ["3"], ["4"], ["5"], []]
 
 
 async def test_reading_the_chat_list_is_a_slice_of_its_own(chat: FakeChat, core: Core) -> None:
@@ -423,90 +411,12 @@ async def test_the_first_sweep_after_a_start_preloads_by_kind_and_sends_the_same
     assert sent[0] == sent[1] and len(sent[0]) == 8
 
 
-async def test_a_cold_sweep_loads_the_red_kpis_values_a_slice_at_a_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The first sweep after a start reads each red KPI's value index beyond the preloaded
-    kinds: in one query for the next `PREFETCH` chats at most, not one query per chat
-    (one slice takes them all here)."""
-    monkeypatch.setattr(sweeper, "PREFETCH", 2)
-    core = _reopened_bench_store(tmp_path, monkeypatch, chats=5, busy=True)
-    backend = core.store.db.backend
-    asked = _Asked(backend.load)
-    many: list[Sequence[str]] = []
-    load_many = backend.load_many
-
-    def counted(names: Sequence[str]) -> dict[str, bytes]:
-        many.append(names)
-        return load_many(names)
-
-    monkeypatch.setattr(backend, "load", asked)
-    monkeypatch.setattr(backend, "load_many", counted)
-    report = await sweeper.sweep(core.ctx, memory=sweeper.SweepMemory(), slice_seconds=10.0)
-    core.close()
-    assert report.reminders == 5 and asked.names == []
-    assert [len(names) for names in many] == [2, 2, 1]
-
-
-async def test_a_cold_sweep_loads_for_as_many_chats_as_the_slice_before_took(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each slice begins with one query for the chats it will likely take that were not
-    loaded for yet: the first for FIRST_PREFETCH, then as many as the slice before took
-    (here one: each look is a slice)."""
-    monkeypatch.setattr(sweeper, "FIRST_PREFETCH", 2)
-    core = _reopened_bench_store(tmp_path, monkeypatch, chats=5, busy=True)
-    backend = core.store.db.backend
-    many: list[int] = []
-    load_many = backend.load_many
-
-    def counted(names: Sequence[str]) -> dict[str, bytes]:
-        many.append(len(names))
-        return load_many(names)
-
-    async def pause() -> None:
-        pass
-
-    monkeypatch.setattr(backend, "load_many", counted)
-    report = await sweeper.sweep(
-        core.ctx, memory=sweeper.SweepMemory(), slice_seconds=0.0, pause=pause
-    )
-    core.close()
-    assert report.reminders == 5
-    assert many == [2, 1, 1, 1]
-
-
-def test_a_slices_query_loads_for_as_many_chats_as_the_slice_before_took(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """So a slice of heavy looks (a sweep summary built: ~3 ms) does not begin with 32
-    chats' tables (1.5-3.5 ms in one step), nor a slice of light ones query per chat."""
-    monkeypatch.setattr(sweeper, "FIRST_PREFETCH", 2)
-    names = [f"telegram:{n}" for n in range(40)]
-    loads: list[tuple[int, int]] = []
-
-    def prefetch(ctx: Context, chats: list[str], now: datetime) -> None:
-        start = names.index(chats[0])
-        loads.append((start, start + len(chats)))
-
-    monkeypatch.setattr(sweeper, "_prefetch", prefetch)
-    ahead = sweeper._Ahead(cast(Context, SimpleNamespace(clock=lambda: None)), names)
-    for first, taken in ((0, 5), (5, 5), (10, 1), (11, 40)):  # slices: first chat, looks
-        ahead.begin((first, names[first]))
-        for position in range(first, min(first + taken, len(names))):
-            ahead.look(position)
-    assert loads == [(0, 2), (2, 4), (4, 6), (6, 10), (10, 15), (15, 16), (16, 17), (17, 18)] + [
-        (n, n + 1) for n in range(18, 40)
-    ]
-
-
-async def test_a_cold_sweep_reads_red_kpis_in_the_summaries_and_prefetches_the_rest(
+async def test_a_cold_sweep_reads_red_kpis_in_the_summaries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A red reminder reads its KPI's definition in the chat's sweep summary: the first
     sweep after a start loads no table of KPI definitions (6 KB a chat in the bench),
-    except for a chat whose summary is gone (a value recorded since), whose definitions
-    come in the prefetch's query with its red KPI's values, not in a query of their own."""
+    except for a chat whose summary is gone (a value recorded since)."""
     monkeypatch.setattr(bench_alerts, "CHATS", 3)
     monkeypatch.setattr(bench_alerts, "KPIS_PER_CHAT", 3)
     built = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
@@ -514,37 +424,26 @@ async def test_a_cold_sweep_reads_red_kpis_in_the_summaries_and_prefetches_the_r
     built.store.db.drop_table("sweep:telegram:-100001")
     built.close()
     core = build_core(tmp_path, clock=lambda: bench_alerts.NOW)
-    db, backend = core.store.db, core.store.db.backend
-    asked = _Asked(backend.load)
-    many: list[str] = []
+    db = core.store.db
     loaded: list[str] = []
-    load_many, remember = backend.load_many, db._remember
-
-    def counted(names: Sequence[str]) -> dict[str, bytes]:
-        many.extend(names)
-        return load_many(names)
+    remember = db._remember
 
     def cached(name: str, entry: Any) -> None:
         loaded.append(name)
         remember(name, entry)
 
-    monkeypatch.setattr(backend, "load", asked)
-    monkeypatch.setattr(backend, "load_many", counted)
     monkeypatch.setattr(db, "_remember", cached)
     report = await sweeper.sweep(core.ctx, memory=sweeper.SweepMemory())
     core.close()
     assert (report.stale, report.cadence, report.reminders) == (3, 3, 3)
     assert [n for n in loaded if n.startswith("kpi:")] == ["kpi:telegram:-100001"]
-    assert "kpi:telegram:-100001" in many  # with the red KPI's values
-    assert not any(n.startswith("kpi:") for n in asked.names)  # not in a query of its own
 
 
 async def test_a_cold_sweep_with_no_reminder_due_loads_no_red_kpis_values(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The prefetch loads what the due reminders read: red KPIs told within `repeat` are
-    not reminded, so their value indexes are not loaded (a cold sweep with nothing due
-    loaded each chat's red KPI's values, a query and ~1.3 ms every 32 chats)."""
+    """A look loads what its due reminders read: red KPIs told within `repeat` are not
+    reminded, so their value indexes are not loaded."""
     core = _reopened_bench_store(tmp_path, monkeypatch, chats=3, busy=False)
     report = await sweeper.sweep(core.ctx, memory=sweeper.SweepMemory())
     assert (report.stale, report.cadence, report.reminders) == (0, 0, 0)
