@@ -68,7 +68,6 @@ import contextlib
 import errno
 import fcntl
 import logging
-import mmap
 import os
 import sqlite3
 import threading
@@ -197,9 +196,6 @@ class SqliteBackend:
         self._checkpoint_pages = checkpoint_pages
         self.file = root / DB_FILE
         self._lock_fd = -1
-        #: The lock file's first `_LOCK_WIDTH` bytes, mapped once its line is written
-        #: (`_write_lock`).
-        self._lock_map: mmap.mmap | None = None
         self._reader: sqlite3.Connection | None = None
         self._writer: sqlite3.Connection | None = None
         self._checkpointer: sqlite3.Connection | None = None
@@ -327,17 +323,11 @@ class SqliteBackend:
 
     def _write_lock(self) -> None:
         """Remember the pid, the commit count and its witness (no fsync: a kill keeps the
-        page cache). The zero in second place is the count older versions read. Written
-        through a shared mapping of the file after the first time: the same page in the
-        page cache as a write's, without a system call per commit."""
+        page cache). The zero in second place is the count older versions read."""
         witness = _NO_WITNESS if self._witness is None else self._witness.encode().hex().encode()
         line = b"%d 0 %d %s" % (self._pid, self.commits, witness)
         line = line.ljust(_LOCK_WIDTH - 1) + b"\n"
-        if self._lock_map is not None:
-            self._lock_map[:] = line
-            return
         os.pwrite(self._lock_fd, line, 0)
-        self._lock_map = mmap.mmap(self._lock_fd, _LOCK_WIDTH)
 
     def summaries_current(self) -> bool:
         """Whether every commit was made by a version that keeps summaries (`meta.summarised`
@@ -354,9 +344,6 @@ class SqliteBackend:
                 with contextlib.suppress(sqlite3.Error):
                     con.close()
         self._reader = self._writer = self._checkpointer = None
-        if self._lock_map is not None:
-            self._lock_map.close()
-            self._lock_map = None
         if self._lock_fd >= 0:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = -1
