@@ -44,7 +44,6 @@ __all__ = [
     "change_step",
     "current_reading",
     "now_note",
-    "quiet_judged",
     "quiet_share",
     "quiet_step",
     "reminder_step",
@@ -106,23 +105,8 @@ def quiet_step(
     old one with the reading in it and no count, exactly `to_doc` of `step`'s state, and
     there is no transition; None otherwise (`step` decides). Most `/kpi set`s are this,
     and the model round trip (parse, copy, serialise) was most of their alert step."""
-    judged = quiet_judged(state, kpi, reading, settings, thresholds, now)
-    return None if judged is None else judged[0]
-
-
-def quiet_judged(
-    state: Mapping[str, Any],
-    kpi: Kpi,
-    reading: Measurement,
-    settings: AlertSettings,
-    thresholds: Thresholds,
-    now: datetime,
-) -> tuple[dict[str, Any], Status] | None:
-    """`quiet_step`, with the colour the reading earns before hysteresis found on the way
-    (`scoring.status.colour`, what `kpi_status` shows of a live KPI): the quick `/kpi
-    set`'s reply says it without scoring the value a second time."""
     judged = quiet_share(state, kpi, reading.value, settings, thresholds, now)
-    return None if judged is None else (_with_reading(state, reading, judged[0]), judged[1])
+    return None if judged is None else _with_reading(state, reading, judged[0])
 
 
 def quiet_share(
@@ -133,10 +117,11 @@ def quiet_share(
     thresholds: Thresholds,
     now: datetime,
 ) -> tuple[float, Status] | None:
-    """`quiet_judged`'s decision, on the reading's value alone: its performance share
-    and the colour it earns before hysteresis when the state takes it quietly (then the
-    new state is `took_reading`'s), else None. The quick `/kpi set` asks this before it
-    makes any model of the reading."""
+    """`quiet_step`'s decision, on the reading's value alone: its performance share and
+    the colour it earns before hysteresis (`scoring.status.colour`, what `kpi_status`
+    shows of a live KPI) when the state takes it quietly (then the new state is
+    `took_reading`'s), else None. The quick `/kpi set` asks this before it makes any model
+    of the reading, and its reply says that colour without scoring the value again."""
     status = _COLOURS.get(state["status"])
     last = state.get("last_notified")
     if status is None or last is None or state["kpi"] != kpi.key:
