@@ -33,28 +33,23 @@ def far_from(value: float, recent: Sequence[float]) -> bool:
     return abs(value) > OUTLIER * max(sizes) or abs(value) * OUTLIER < min(sizes)
 
 
-def fraction_meant(value: float, reference: Sequence[float]) -> float | None:
-    """The hundredfold of a share written as a fraction on a `%` KPI (`0.031` for 3.1 %):
-    when the value is between 0 and 1 and its hundredfold is nearer to `reference` (the
-    KPI's recent values, else its target and baseline) than the value is. None otherwise:
-    a CTR of 0.4 % beside 0.5 % is what it says. The caller asks only of a `%` KPI's value
-    typed without a `%`."""
+def fraction_typed(
+    unit: str, value: float, raw: str, apart: bool, reference: Sequence[float]
+) -> float | None:
+    """The hundredfold of a share written as a fraction on a `%` KPI or key result
+    (`unit`; `0.031` for 3.1 %): when the value is between 0 and 1, typed without its sign
+    (`raw` as typed, `apart` when a `%` followed it as a word of its own, `0.031 %`), and
+    its hundredfold is nearer to `reference` (`compared`: the recent values, target and
+    baseline; a key result's start, target and latest check-in) than the value is. None
+    otherwise: a CTR of 0.4 % beside 0.5 % is what it says, and so is a value typed with
+    its `%` or of another unit."""
+    if unit != "%" or apart or "%" in raw:
+        return None
     sizes = [abs(v) for v in reference if v != 0]
     if not 0 < abs(value) < 1 or not sizes:
         return None
     meant = float(Decimal(repr(value)) * 100)  # 0.031 → 3.1, not 3.1000000000000005
     return meant if farness(abs(meant), sizes) < farness(abs(value), sizes) else None
-
-
-def fraction_typed(
-    unit: str, value: float, raw: str, apart: bool, reference: Sequence[float]
-) -> float | None:
-    """`fraction_meant` of a value on a `%` KPI or key result (`unit`) typed without its
-    sign: `raw` as typed, `apart` when a `%` followed it as a word of its own (`0.031 %`).
-    A value typed with its `%` is what it says; so is any value of another unit."""
-    if unit != "%" or apart or "%" in raw:
-        return None
-    return fraction_meant(value, reference)
 
 
 def compared(kpi: Kpi, recent: Sequence[float]) -> tuple[list[float], str]:
