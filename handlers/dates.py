@@ -21,9 +21,9 @@ FIRST_DAY = date(2000, 1, 1)
 def parse_date(raw: str, today: date, *, ahead: bool = False) -> date:
     """YYYY-MM-DD (also `today` / `yesterday`), from 2000-01-01 on.
 
-    A date in the future is left to the caller, which says what it means there; `ahead`
-    says the field is about days to come (due=, staged=), so a refusal does not say the
-    dates end today.
+    A date in the future is left to the caller (a value's day is refused by `not_ahead`,
+    in one wording); `ahead` says the field is about days to come (due=, staged=), so a
+    refusal does not say the dates end today.
     """
     low = raw.strip().casefold()
     if low in ("today", "сегодня"):
@@ -48,11 +48,11 @@ def not_ahead(day: date, today: date) -> date:
     """`day`, refused when it is after `today` (the chat's): a value, a logged amount or an
     imported row is for a day that has come. One wording for every entry point."""
     if day > today:
-        raise UsageError(f"{ahead(day, today)}.")
+        raise UsageError(f"{ahead_said(day, today)}.")
     return day
 
 
-def ahead(day: date, today: date, typed: str = "") -> str:
+def ahead_said(day: date, today: date, typed: str = "") -> str:
     """Why `day` is refused, naming the chat's today (a chat whose timezone moved, or a
     user a day ahead of it, sees why): `2026-12-05 is in the future (today is 2026-12-02
     in this chat's timezone); only today or earlier can be recorded`, `'Dec 5' is
@@ -412,7 +412,7 @@ def _this_years(day: date, phrase: str, today: date, last_year: str = "") -> dat
     if day > today:
         last_year = last_year or f"{phrase} {today.year - 1}"
         raise UsageError(
-            f"{ahead(day, today, phrase)}. For last year's, add the year: {clip(last_year)}."
+            f"{ahead_said(day, today, phrase)}. For last year's, add the year: {clip(last_year)}."
         )
     return day
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from handlers import calculated
 from handlers.contract import UsageError
-from handlers.dates import ahead
+from handlers.dates import ahead_said
 from handlers.exchange_export import SECTIONS
 from handlers.exchange_read import Problem, Record
 from handlers.far_values import refuse_fraction
@@ -231,7 +231,7 @@ class Checker:
             self.problem(record, "kpi", f"{kpi.key} is calculated from its formula")
             return
         if model.day > self.today:
-            self.problem(record, "day", ahead(model.day, self.today))
+            self.problem(record, "day", ahead_said(model.day, self.today))
             return
         if record.typed:  # a hand-made sheet's `0.031` on a `%` KPI: no one to ask
             raw = str(record.data.get("value", ""))

@@ -22,7 +22,7 @@ import orjson
 from handlers import render
 from handlers.common import zone_of
 from handlers.contract import Command, Context, Reply, UsageError, command
-from handlers.dates import ahead
+from handlers.dates import ahead_said
 from handlers.far_values import refuse_fraction
 from handlers.kpi_import import record_values
 from handlers.parsing import (
@@ -213,7 +213,7 @@ class _Batch:
                 raise UsageError("date must be a string such as 2026-11-21")
             day = parse_date(item["date"], self.today)
         if day > self.today:  # an answer's reasons end without a full stop
-            raise UsageError(ahead(day, self.today))
+            raise UsageError(ahead_said(day, self.today))
         note = item.get("note") or ""
         if not isinstance(note, str) or len(note) > MAX_NOTE:
             raise UsageError(f"note must be text of at most {MAX_NOTE} characters")

@@ -1,7 +1,7 @@
 """A day ahead was refused in six wordings: "values are recorded for today or earlier" by
 `/kpi set`, "progress is logged for today or earlier" by `/log 2026-12-05` but the values'
 line by `#articles +1 30.12`, a bare "is in the future" by `/kpi import`, the ingest API,
-pulls and file imports. One home (`handlers.dates.ahead`), one line, naming the chat's
+pulls and file imports. One home (`handlers.dates.ahead_said`), one line, naming the chat's
 today, so a user whose day is ahead of the chat's timezone sees why (probe16)."""
 
 from __future__ import annotations
