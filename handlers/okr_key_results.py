@@ -215,7 +215,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
     else:
         # `15 € after the campaign`: the unit is no note; `400 $` on a € key result is
         # refused, as /kpi set does
-        typed = len(positional)
+        before = len(positional)  # `unit_left_out` drops a unit typed apart (`0.031 %`)
         positional = list(unit_left_out(tuple(positional), kr.unit))
         raw, nxt = take_number_tokens(positional, 1)
         value = parse_unit_value(raw, kr.key, kr.name, kr.unit, edit="/okr kr edit")
@@ -225,7 +225,7 @@ async def okr_checkin(cmd: Command, ctx: Context) -> Reply:
             raw, value, positional[nxt:], kr.key, kr.name, kr.unit, edit="/okr kr edit"
         )
         reading = dot_reading(raw, value, known)  # `14.000`, as /kpi set says it
-        meant = fraction_typed(kr.unit, value, raw, len(positional) != typed, known)
+        meant = fraction_typed(kr.unit, value, raw, len(positional) != before, known)
     confidence = None
     if "confidence" in options:
         raw_conf = options["confidence"].strip()
