@@ -4,8 +4,8 @@
 (`95000` typed for `95`, `11 500` read as 11 with "500" in the note) and ask first, saying
 what was read; a button confirms or cancels it. Both also park a share written as a
 fraction on a `%` KPI or key result (`0.031` for 3.1 %) and offer both readings;
-`/kpi import` asks once for all such rows, the ingest API and pulls refuse them
-(`fraction_typed` is the one rule).
+`/kpi import` asks once for all such rows; the ingest API, pulls and a values sheet sent
+as a file refuse them (`refuse_fraction`). `fraction_typed` is the one rule.
 """
 
 from __future__ import annotations
