@@ -26,7 +26,7 @@ from scoring.aggregation import combine, kpi_period
 from scoring.kpi import performance
 from scoring.models import Kpi, Measurement, Status, Thresholds
 from scoring.status import kpi_status, would_be_status
-from scoring.targets import judged_on, kpi_on
+from scoring.targets import judged_on, kpi_on, paced
 from storage.kpis import Points
 
 PERIODS = {"30d": 30, "90d": 90, "1y": 365, "all": None}
@@ -92,10 +92,10 @@ def judged_history(kpi: Kpi, history: Sequence[Measurement]) -> list[Measurement
 
 
 def pace_path(kpi: Kpi, points: Sequence[Measurement]) -> tuple[tuple[int, float], ...]:
-    """What a sum judged on pace (`scoring.targets.due_share`) has due by each day of the
+    """What a sum judged on pace (`scoring.targets.paced`) has due by each day of the
     periods `points` fall in: from nothing before a period's first day to its whole target
     on its last, a sawtooth drawn as the chart's plan. Empty for any other KPI."""
-    if kpi.agg != "sum" or kpi.direction != "up":
+    if not paced(kpi):
         return ()
     path: list[tuple[int, float]] = []
     for period in dict.fromkeys(kpi_period(kpi.every, m.day) for m in points):

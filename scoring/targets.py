@@ -48,13 +48,18 @@ def kpi_on(kpi: Kpi, day: date | None) -> Kpi:
 _SCALED = ("target", "baseline", "min", "max", "warn", "crit")
 
 
+def paced(kpi: Kpi) -> bool:
+    """A higher-is-better sum, judged on pace (`due_share`); a budget summed over the month
+    is judged on the whole budget: what is spent stays spent."""
+    return kpi.agg == "sum" and kpi.direction == "up"
+
+
 def due_share(kpi: Kpi, day: date, newest: date | None = None) -> float:
     """The share of a higher-is-better sum's period numbers due by the period's newest value
     (`newest`, else `day`): its days up to that one over all its days, so 25 leads by the
-    2nd of a 300-a-month target are judged against 20. 1.0 for any other KPI (a budget
-    summed over the month is judged on the whole budget: what is spent stays spent), on
+    2nd of a 300-a-month target are judged against 20. 1.0 for any other KPI (`paced`), on
     the period's last day, and for a period a later value follows (it is over)."""
-    if kpi.agg != "sum" or kpi.direction != "up":
+    if not paced(kpi):
         return 1.0
     gone, days = due_days(kpi.every, day, newest)
     return 1.0 if gone == days else gone / days
