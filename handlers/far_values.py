@@ -33,20 +33,26 @@ def far_from(value: float, recent: Sequence[float]) -> bool:
     return abs(value) > OUTLIER * max(sizes) or abs(value) * OUTLIER < min(sizes)
 
 
+def fraction_shaped(unit: str, value: float) -> bool:
+    """A value between 0 and 1 in `%`: one that may be a share written as a fraction
+    (`fraction_typed` tells), so a caller reads what it is compared with only for it."""
+    return unit == "%" and 0 < abs(value) < 1
+
+
 def fraction_typed(
     unit: str, value: float, raw: str, apart: bool, reference: Sequence[float]
 ) -> float | None:
     """The hundredfold of a share written as a fraction on a `%` KPI or key result
-    (`unit`; `0.031` for 3.1 %): when the value is between 0 and 1, typed without its sign
-    (`raw` as typed, `apart` when a `%` followed it as a word of its own, `0.031 %`), and
-    its hundredfold is nearer to `reference` (`compared`: the recent values, target and
-    baseline; a key result's start, target and latest check-in) than the value is. None
-    otherwise: a CTR of 0.4 % beside 0.5 % is what it says, and so is a value typed with
-    its `%` or of another unit."""
-    if unit != "%" or apart or "%" in raw:
+    (`unit`; `0.031` for 3.1 %): when the value is between 0 and 1 (`fraction_shaped`),
+    typed without its sign (`raw` as typed, `apart` when a `%` followed it as a word of its
+    own, `0.031 %`), and its hundredfold is nearer to `reference` (`compared`: the recent
+    values, target and baseline; a key result's start, target and latest check-in) than
+    the value is. None otherwise: a CTR of 0.4 % beside 0.5 % is what it says, and so is a
+    value typed with its `%` or of another unit."""
+    if apart or "%" in raw or not fraction_shaped(unit, value):
         return None
     sizes = [abs(v) for v in reference if v != 0]
-    if not 0 < abs(value) < 1 or not sizes:
+    if not sizes:
         return None
     meant = float(Decimal(repr(value)) * 100)  # 0.031 → 3.1, not 3.1000000000000005
     return meant if farness(abs(meant), sizes) < farness(abs(value), sizes) else None
@@ -66,7 +72,7 @@ def refuse_fraction(
     a values sheet sent as a file; `raw` its text, empty for a JSON number) that reads like
     a share written as a fraction on `kpi` (`fraction_typed`). `recent`: each `%` KPI's
     recent values, read once a batch."""
-    if kpi.unit != "%":
+    if not fraction_shaped(kpi.unit, value):
         return
     if kpi.key not in recent:
         recent[kpi.key] = store.kpis.recent_values(chat, kpi.key)

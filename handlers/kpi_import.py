@@ -28,7 +28,7 @@ from handlers.contract import (
     command,
 )
 from handlers.dates import not_ahead
-from handlers.far_values import compared, fraction_typed, span
+from handlers.far_values import compared, fraction_shaped, fraction_typed, span
 from handlers.parsing import (
     NOT_UTF8,
     SHEET_COLUMNS,
@@ -268,7 +268,7 @@ async def kpi_import(cmd: Command, ctx: Context) -> Reply:
         parsed[kpi.key][day.isoformat()] = value
         if dot_reading(reader.raw, value):  # shaped like `14.000`
             dotted.append((number, kpi.key, day.isoformat(), reader.raw))
-        if kpi.unit == "%" and 0 < abs(value) < 1:
+        if fraction_shaped(kpi.unit, value):
             shares.append(_Share(number, kpi, day.isoformat(), value, reader.raw, reader.apart))
     if problems:
         raise _need_fixing(problems)
