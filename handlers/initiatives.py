@@ -275,15 +275,15 @@ async def initiative_remove(cmd: Command, ctx: Context) -> Reply:
 
 @command(
     "log",
-    usage="/log <initiative> [+N] [YYYY-MM-DD] [note…]",
+    usage="/log <initiative> [+N|xN] [YYYY-MM-DD] [note…]",
     example="/log articles +1 published the BSC guide",
     mutates=True,
 )
 async def log_progress(cmd: Command, ctx: Context) -> Reply | None:
     """Log progress on an initiative (default +1); `#articles +1 note` in chat does the same.
 
-    Each later tag naming an initiative logs too: `#articles +1 #calls +3` logs both (at
-    most 20 tags a message).
+    The amount may be written `+3`, `x3` or `×3` (`-1` corrects). Each later tag naming an
+    initiative logs too: `#articles +1 #calls +3` logs both (at most 20 tags a message).
     """
     need(cmd.args, 1)
     tagged = None

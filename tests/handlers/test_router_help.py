@@ -148,3 +148,18 @@ async def test_kpi_set_help_names_the_key_equals_value_form_and_the_fraction_que
         "both readings as buttons; `3.1` or `0.031%` is saved at once.\n"
         "  e.g. /kpi set cac 95 2026-03-31 after the spring campaign"
     )
+
+
+async def test_log_help_names_the_times_amount(chat: FakeChat) -> None:
+    """`/log`'s help read only `[+N]` after `#articles x2` came to log 2 (c216018), so a
+    team met `xN` first by accident."""
+    assert await chat.ok("/help log") == (
+        "/log\n"
+        "/log <initiative> [+N|xN] [YYYY-MM-DD] [note…]\n"
+        "  Log progress on an initiative (default +1); `#articles +1 note` in chat does the "
+        "same.\n"
+        "\n"
+        "The amount may be written `+3`, `x3` or `×3` (`-1` corrects). Each later tag naming an\n"
+        "initiative logs too: `#articles +1 #calls +3` logs both (at most 20 tags a message).\n"
+        "  e.g. /log articles +1 published the BSC guide"
+    )
