@@ -17,7 +17,8 @@ from typing import Any
 from handlers import render
 from handlers.common import need
 from handlers.contract import Button, Command, Context, Reply, UsageError
-from handlers.parsing import farness
+from handlers.numbers import format_typed
+from handlers.parsing import dots_group, farness
 from scoring.models import Kpi
 from storage import Store
 
@@ -177,22 +178,18 @@ def confirmed(cmd: Command, ctx: Context, kind: str) -> dict[str, Any] | None:
 def addition(command: str, value: float, unit: str, base: float | None) -> UsageError:
     """Why a value typed with a `+` (`/kpi set traffic +500`, `/okr checkin nps +5`) saves
     nothing: the team meant 500 more, and 500 replaced the 14 000 before it (28× below: no
-    question asked). Both readings are named as commands (`command` and the number), `base`
-    plus the number first when there is a number to add to."""
-    added = Decimal(repr(value))
-    just = f"{command} {_plain(added)} for {render.num(value, unit)}"
+    question asked). Both readings are named as commands (`command` and the number, spelled
+    as this chat's parser reads it), `base` plus the number first when there is one."""
+    added, dots = Decimal(repr(value)), dots_group()
+    just = f"{command} {format_typed(added, dots)} for {render.num(value, unit)}"
     if base is not None:
         plus = f"{render.num(base)} + {render.num(value, unit)}"
-        just = f"{command} {_plain(Decimal(repr(base)) + added)} for {plus}, or {just}"
+        summed = format_typed(Decimal(repr(base)) + added, dots)
+        just = f"{command} {summed} for {plus}, or {just}"
     return UsageError(
-        f"+{_plain(added)}: a value is the new number, not an addition: send {just}. "
-        "Nothing was saved."
+        f"+{format_typed(added, dots)}: a value is the new number, not an addition: "
+        f"send {just}. Nothing was saved."
     )
-
-
-def _plain(number: Decimal) -> str:
-    """`14500`: a number as a command takes it, no grouping, no exponent."""
-    return format(number.normalize(), "f")
 
 
 #: What *Cancel* answers.

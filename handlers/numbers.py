@@ -16,6 +16,8 @@ colour rule's) is shared from scoring.status.
   (scoring.status) forgive the same float error (`EPS`) and nothing more.
 * `format_percent_exact`: two decimals, cut the same way (79.666… % → 79.66 %), for
   thresholds that are not whole percents.
+* `format_typed`: a number as a command takes it back in a chat (`14500`, `14.125`, and
+  `14,125` where a dot groups thousands): no grouping, no exponent.
 * `format_percent_explained`: the whole percent, then the decimals when there are any
   (`79% (79.66%)`), as `explain` prints every percent.
 """
@@ -23,6 +25,7 @@ colour rule's) is shared from scoring.status.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from scoring.tolerance import EPS
 
@@ -32,6 +35,7 @@ __all__ = [
     "format_percent",
     "format_percent_exact",
     "format_percent_explained",
+    "format_typed",
     "whole_percent",
 ]
 
@@ -61,6 +65,14 @@ def format_number(value: float | None, unit: str = "") -> str:
     if text in ("-0", "0"):
         text = "0"
     return _with_unit(text.replace("-", _MINUS), unit)
+
+
+def format_typed(number: Decimal, dots_group: bool) -> str:
+    """`14500`, `14.125`: `number` as a command takes it, no grouping, no exponent; its
+    decimal mark a comma where a dot groups thousands (`dots_group`: `14,125`, since
+    `14.125` reads as fourteen thousand there)."""
+    text = format(number.normalize(), "f")
+    return text.replace(".", ",") if dots_group else text
 
 
 def _with_unit(text: str, unit: str) -> str:

@@ -42,3 +42,20 @@ async def test_a_check_in_with_a_plus_is_refused_the_same_way(chat: FakeChat) ->
         "+5: a value is the new number, not an addition: send /okr checkin nps 43 for "
         "38 + 5, or /okr checkin nps 5 for 5. Nothing was saved."
     )
+
+
+async def test_where_dots_group_thousands_the_readings_are_spelled_with_a_comma(
+    chat: FakeChat, clock: FixedClock
+) -> None:
+    """The readings were spelled with a dot whatever the chat: where a dot groups
+    thousands, `/kpi set traffic 14.125` saves fourteen thousand. Each is spelled as the
+    chat's parser reads it, and sending it saves that number."""
+    clock.now = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    await chat.ok("/numbers 1.234,5")
+    await chat.ok(TRAFFIC)
+    await chat.ok("/kpi set traffic 12,5 yesterday")
+    assert await chat.error("/kpi set traffic +1,625") == (
+        "+1,625: a value is the new number, not an addition: send /kpi set traffic 14,125 "
+        "for 12.5 + 1.62 visits, or /kpi set traffic 1,625 for 1.62 visits. Nothing was saved."
+    )
+    assert "14.12 visits (" in await chat.ok("/kpi set traffic 14,125")
