@@ -62,7 +62,7 @@ async def kpi_add(cmd: Command, ctx: Context) -> Reply:
     direction = DIRECTIONS.get(options.get("direction", "").casefold())
     if "target" not in options and direction != "range":
         raise UsageError(f'target= is required, e.g. /kpi add {key} "{name}" target=100')
-    fields = typed_fields(options)
+    fields = typed_fields(options, chat_today(cmd, ctx))
     fields.setdefault("name", name)
     fields["name"] = name
     if "target" not in fields:  # a range KPI aims for the middle of its range
@@ -155,7 +155,7 @@ async def kpi_edit(cmd: Command, ctx: Context) -> Reply:
     raw, options = edit_request(cmd, ADD_FIELDS)
     kpi = kpi_or_fail(cmd, ctx, raw)
     objective = placement(cmd, ctx, options)
-    updates = typed_fields(options, kpi)
+    updates = typed_fields(options, chat_today(cmd, ctx), kpi)
     if objective is not None:
         updates["objective"] = objective.key
     chat = cmd.chat.key

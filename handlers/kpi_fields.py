@@ -12,6 +12,7 @@ from typing import Any
 
 from handlers.common import objective_or_fail, perspective_or_fail
 from handlers.contract import Command, Conflict, Context, UsageError
+from handlers.dates import due_day
 from handlers.numbers import format_number
 from handlers.parsing import (
     clip,
@@ -74,14 +75,20 @@ AGGREGATES = {
 _EXAMPLE_DAY = date(2027, 9, 30)  # shown in the error example of a mistyped date
 
 
-def _optional_date(field: str) -> Callable[[str], date | None]:
-    def parse(raw: str) -> date | None:
-        if raw.strip().casefold() in ("", "none", "-"):
-            return None
-        return parse_date(raw, _EXAMPLE_DAY, ahead=True)
+def _cleared(raw: str) -> bool:
+    """`due=none`, `due=-`, `due=`: the field is cleared."""
+    return raw.strip().casefold() in ("", "none", "-")
 
-    del field
-    return parse
+
+def _due(raw: str, today: date) -> date | None:
+    """`due=`: a day to come, read as an initiative's is (`due="1 march"`, `due=friday`)."""
+    return None if _cleared(raw) else due_day(raw, today)
+
+
+def _from(raw: str, today: date) -> date | None:
+    """`from=`: where a due KPI's path starts, often a day gone by: written dates only."""
+    del today
+    return None if _cleared(raw) else parse_date(raw, _EXAMPLE_DAY, ahead=True)
 
 
 def _formula(raw: str) -> str | None:
@@ -94,9 +101,10 @@ def _formula(raw: str) -> str | None:
     return text
 
 
-def parse_staged(raw: str) -> tuple[StagedTarget, ...]:
-    """`2027Q1:10500,2027Q2:11000` (or `2027-03-31:10500`): targets in force up to a day."""
-    if raw.strip().casefold() in ("", "none", "-"):
+def parse_staged(raw: str, today: date) -> tuple[StagedTarget, ...]:
+    """`2027Q1:10500,2027Q2:11000` (or `2027-03-31:10500`, `friday:100`): targets in force
+    up to a day, a day in words read forward from the chat's `today` as `due=` is."""
+    if _cleared(raw):
         return ()
     stages: list[StagedTarget] = []
     for item in raw.split(","):
@@ -109,7 +117,7 @@ def parse_staged(raw: str) -> tuple[StagedTarget, ...]:
         try:
             cycle = Cycle.parse(when)
         except CycleFormatError:
-            until = parse_date(when, _EXAMPLE_DAY, ahead=True)
+            until = due_day(when, today)
         else:
             parse_cycle(when)  # refuses a quarter before 2000, like the dates and /okr cycle
             until = cycle.period.end
@@ -137,8 +145,11 @@ PARSERS: Mapping[str, Callable[[str], Any]] = {
     "test": lambda raw: parse_bool(raw, "test"),
     "formula": _formula,
     "agg": lambda raw: parse_choice(raw, "agg", AGGREGATES),
-    "due": _optional_date("due"),
-    "from": _optional_date("from"),
+}
+#: The date fields, read from the chat's today (`due=friday` is the coming Friday).
+DATED: Mapping[str, Callable[[str, date], Any]] = {
+    "due": _due,
+    "from": _from,
     "staged": parse_staged,
 }
 PLACEMENT = ("objective", "perspective")
@@ -157,12 +168,20 @@ RESERVED = {
 _AFTER_WEIGHT = list(PARSERS).index("weight") + 1
 #: Every field of `/kpi add` and `/kpi edit`, in the order the add usage lists them, so the
 #: "Fields:" of "Unknown field" and of "Nothing to change" read the same.
-ADD_FIELDS = (*list(PARSERS)[:_AFTER_WEIGHT], *PLACEMENT, *list(PARSERS)[_AFTER_WEIGHT:])
+ADD_FIELDS = (
+    *list(PARSERS)[:_AFTER_WEIGHT],
+    *PLACEMENT,
+    *list(PARSERS)[_AFTER_WEIGHT:],
+    *DATED,
+)
 _RENAMED = {"tol": "tolerance", "from": "due_from"}
 
 
-def typed_fields(options: Mapping[str, str], kpi: Kpi | None = None) -> dict[str, Any]:
-    """Parse every option except placement into model field values (`kpi`: the one edited).
+def typed_fields(
+    options: Mapping[str, str], today: date, kpi: Kpi | None = None
+) -> dict[str, Any]:
+    """Parse every option except placement into model field values (`today`: the chat's,
+    which words in a date are read from; `kpi`: the one edited).
 
     A `%` after a number (`target=40 %`) was dropped without a word: it makes a KPI without
     a unit a percent KPI (`as_read` says so), and is refused on a KPI counted in another unit
@@ -173,7 +192,8 @@ def typed_fields(options: Mapping[str, str], kpi: Kpi | None = None) -> dict[str
     for field, raw in options.items():
         if field in PLACEMENT:
             continue
-        value = PARSERS[field](raw)
+        dated = DATED.get(field)
+        value = PARSERS[field](raw) if dated is None else dated(raw, today)
         if field == "tol" and value is not None and value < 0:
             raise UsageError("tol= must not be negative.")
         out[_RENAMED.get(field, field)] = value
