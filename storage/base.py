@@ -103,9 +103,6 @@ class Tables(Protocol):
     def prefetch(self, prefix: str) -> None:
         """Load every table under `prefix` at once (before reading many of them)."""
 
-    def prefetch_names(self, names: Iterable[str]) -> None:
-        """Load the named tables the cache lacks with one backend query."""
-
     def mark_lazy(self, prefix: str) -> None:
         """Changes to these tables need not make a command wait for the disk."""
 

@@ -864,27 +864,6 @@ class Database:
         if all(name in self._cache for name in stored):  # none evicted meanwhile
             self._complete.add(prefix)
 
-    def prefetch_names(self, names: Iterable[str]) -> None:
-        """Load the named tables the cache lacks with one backend query (`load_many`):
-        a sweep's slice reads one scattered table in each chat it looks at, and one
-        query per table cost as much as parsing it. A table with unsaved or unwritten
-        changes is left to `_entry` (its newest body is in memory, not on disk); a name
-        not stored is remembered as absent, as a load on demand would. With every table
-        cached (after a start-up warm) `names` is not even iterated."""
-        self._check_open()
-        if self._all_cached:
-            return
-        wanted = [
-            name
-            for name in dict.fromkeys(names)
-            if name not in self._cache and name not in self._dirty and name not in self._inflight
-        ]
-        if not wanted:
-            return
-        stored = self._backend.load_many(wanted)
-        for name in wanted:
-            self._remember(name, _parsed(stored.get(name)))
-
     def preload(
         self, kinds: Iterable[str], *, step: int = WARM_STEP, share: float = WARM_SHARE
     ) -> Iterator[str]:

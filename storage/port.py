@@ -11,7 +11,7 @@ backend can fill the same port without touching a repository.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 __all__ = ["Batch", "CommitsNow", "MemoryBackend", "StoragePort", "past_prefix"]
@@ -59,10 +59,6 @@ class StoragePort(Protocol):
         """Up to `limit` tables whose names sort after `after` (and before `before`, when
         given), in name order (one query): a walk over the whole store, or over one kind
         of table, in small steps, to warm the cache."""
-
-    def load_many(self, names: Sequence[str]) -> dict[str, bytes]:
-        """The bodies of those of `names` that exist (absent ones left out), in as few
-        queries as the backend can: a sweep's slice reads one scattered table per chat."""
 
     def commit(self, batch: Batch) -> None:
         """Apply every put and drop of `batch` durably, all or nothing."""
@@ -133,10 +129,6 @@ class MemoryBackend:
             for name in self.names()
             if name > after and (before is None or name < before)
         ][:limit]
-
-    def load_many(self, names: Sequence[str]) -> dict[str, bytes]:
-        """The stored ones of `names`."""
-        return {name: self._tables[name] for name in names if name in self._tables}
 
     def commit(self, batch: Batch) -> None:
         """Apply a batch (a dict update cannot fail half-way)."""

@@ -71,7 +71,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -100,7 +100,6 @@ _LATE: Final = 0.5
 _PASSES: Final = 4
 #: A WAL is laid out at open (`_lay_out_wal`) only with this many times its size free.
 _ROOM: Final = 16
-_MANY: Final = 500  # names per `load_many` query (SQLite binds up to 999 in old builds)
 #: A commit of puts alone, up to this many, is one statement in SQLite's own transaction:
 #: BEGIN, a step per put and COMMIT were each a call into sqlite3 (the GIL let go and taken
 #: back), 27 k of a /kpi set's 159 k instructions in its commit (issue 8).
@@ -407,17 +406,6 @@ class SqliteBackend:
                 (after, before, limit),
             )
         return self._checked(rows)
-
-    def load_many(self, names: Sequence[str]) -> dict[str, bytes]:
-        """The existing ones of `names`, checksums checked, `_MANY` names per query (an
-        index lookup each, well under SQLite's limit on bound parameters)."""
-        found: dict[str, bytes] = {}
-        for start in range(0, len(names), _MANY):
-            chunk = tuple(names[start : start + _MANY])
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT name, body, crc FROM tables WHERE name IN ({marks})"
-            found.update(self._checked(self._query(sql, chunk)))
-        return found
 
     def _checked(self, rows: list[tuple[object, ...]]) -> list[tuple[str, bytes]]:
         """(name, body) of each (name, body, crc) row; a checksum mismatch is damage."""

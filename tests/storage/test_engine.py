@@ -10,7 +10,7 @@ import gc
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +53,11 @@ class SpyBackend(MemoryBackend):
         super().__init__()
         self.batches: list[dict[str, bytes | None]] = []
         self.loads = 0
-        self.many: list[list[str]] = []  # each `load_many` query's names
         self.full = False
 
     def load(self, name: str) -> bytes | None:
         self.loads += 1
         return super().load(name)
-
-    def load_many(self, names: Sequence[str]) -> dict[str, bytes]:
-        self.many.append(list(names))
-        return super().load_many(names)
 
     def commit(self, batch: Batch) -> None:
         if self.full:
@@ -92,20 +87,6 @@ def spy() -> SpyBackend:
 @pytest.fixture
 def spied(spy: SpyBackend) -> Database:
     return Database(spy)
-
-
-def test_tables_load_by_name_many_at_a_time_on_each_backend(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`load_many` answers the stored ones of the names, over several queries when there
-    are more names than one query binds."""
-    monkeypatch.setattr("storage.sqlite._MANY", 2)
-    for name in ("a:1", "a:2", "b:1"):
-        db.put_table(name, {1: {"v": name}})
-    asyncio.run(db.commit())
-    bodies = db.backend.load_many(["a:1", "x:9", "b:1", "a:2", "a:1"])
-    assert sorted(bodies) == ["a:1", "a:2", "b:1"]
-    assert db.backend.load("a:2") == bodies["a:2"]
 
 
 def test_a_range_of_tables_stops_before_the_bound_on_each_backend(db: Database) -> None:

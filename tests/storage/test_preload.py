@@ -1,5 +1,5 @@
-"""`Database.preload` (whole kinds loaded by range queries) and `prefetch_names` (named
-tables in one query), interleaved with writes, read exactly what one-by-one loading would."""
+"""`Database.preload` (whole kinds loaded by range queries), interleaved with writes, reads
+exactly what one-by-one loading would."""
 
 from __future__ import annotations
 
@@ -150,64 +150,3 @@ def test_a_warm_store_still_reads_an_unsaved_table_the_cache_let_go_of() -> None
     assert dict(db.docs("a:3")) == {"1": {"v": "unsaved"}}
     asyncio.run(db.commit())
     assert dict(db.docs("a:3")) == {"1": {"v": "unsaved"}}
-
-
-def test_named_tables_load_in_one_query_and_absent_ones_are_remembered() -> None:
-    backend = SpyBackend()
-    db = _seeded(backend, ("a:1", "b:1", "c:1"))
-    db.put_table("b:1", {1: {"v": "unsaved"}})  # its newest body is in memory, not on disk
-    db._forget("b:1")
-    loads = backend.loads
-    db.prefetch_names(["a:1", "b:1", "a:9", "a:1"])
-    assert backend.many == [["a:1", "a:9"]]
-    assert dict(db.docs("a:1")) == {"1": {"v": "stored a:1"}}
-    assert db.docs("a:9") == {}  # absent: known, not asked again
-    assert dict(db.docs("b:1")) == {"1": {"v": "unsaved"}}
-    assert backend.loads == loads  # the unsaved one is read from memory (`_entry`)
-    db.prefetch_names(["a:1", "a:9"])  # all known: no query
-    assert backend.many == [["a:1", "a:9"]]
-
-
-_FEW = NAMES[:4]
-_NAMED_OPS = st.lists(
-    st.tuples(
-        st.sampled_from(("put", "drop", "forget", "commit", "many", "read")),
-        st.sampled_from(_FEW),
-        st.integers(0, 3),
-    ),
-    max_size=14,
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(stored=st.sets(st.sampled_from(_FEW)), ops=_NAMED_OPS)
-def test_tables_loaded_by_name_in_one_query_read_what_loading_each_would(
-    stored: set[str], ops: list[tuple[str, str, int]]
-) -> None:
-    db = _seeded(SpyBackend(), tuple(sorted(stored)))
-    truth = {name: {"1": {"v": f"stored {name}"}} for name in stored}
-    for op, name, n in ops:
-        if _changed(db, truth, op, name, n):
-            continue
-        if op == "many":  # a sweep's slice loading scattered tables in one query
-            db.prefetch_names([name, *_FEW[n:]])
-        else:
-            assert dict(db.docs(name)) == truth.get(name, {})
-    assert {m: dict(db.docs(m)) for m in _FEW} == {m: truth.get(m, {}) for m in _FEW}
-
-
-def test_a_warm_store_does_not_even_list_the_names_to_load() -> None:
-    """After a start-up warm every table is cached: the sweep's list of names (built by
-    reading each chat's book) is never iterated."""
-    backend = SpyBackend()
-    db = _seeded(backend, ("a:1",))
-    asyncio.run(db.warm())
-
-    taken: list[str] = []
-
-    def names() -> Iterator[str]:
-        taken.append("a:1")
-        yield "a:1"
-
-    db.prefetch_names(names())
-    assert taken == [] and backend.many == []
