@@ -69,11 +69,11 @@ _next_entry = partial(tuple.__new__, NextEntry)
 
 class _Month(NamedTuple):
     """A chat's audit month as `AuditRepo` names it: the month (`2026-11`), its entry ids'
-    prefix (`2611-`), the chat's months table and the month's log."""
+    prefix (`2611-`), the chat's table of months (`auditm:`) and the month's log."""
 
     month: str
     id_prefix: str
-    months: str
+    months_table: str
     log: AppendLog
 
 
@@ -133,7 +133,7 @@ class AuditRepo:
         if named is None:
             month = "%04d-%02d" % (at.year, at.month)  # noqa: UP031 - isoformat()[:7], cheaper
             named = self._numbered[key] = self._month(chat, month)
-        months = self._db.derived(named.months, _sorted_months)
+        months = self._db.derived(named.months_table, _sorted_months)
         if months and months[-1] > named.month:
             named = self._month(chat, months[-1])
         log = named.log
@@ -141,7 +141,7 @@ class AuditRepo:
         entry_id = f"{named.id_prefix}{count + 1}"
         if newest is None or len(newest[1]) >= AUDIT_BLOCK or named.month not in months:
             return _next_entry((entry_id, None, ()))
-        return _next_entry((entry_id, newest[0], (named.months, log.index_name, newest[0])))
+        return _next_entry((entry_id, newest[0], (named.months_table, log.index_name, newest[0])))
 
     def add(self, chat: str, entry: AuditEntry) -> None:
         """Append an entry to its month (stored without the fields at their defaults)."""
