@@ -302,8 +302,7 @@ class SqliteBackend:
             try:
                 if os.fstat(fd).st_size:
                     return  # a WAL with frames
-                mode = os.stat(self.file)
-                os.fchmod(fd, mode.st_mode & 0o777)
+                os.fchmod(fd, os.stat(self.file).st_mode & 0o777)  # the database's own
                 zeros = bytes(min(size, 1 << 20))
                 for at in range(0, size, len(zeros)):
                     os.pwrite(fd, zeros[: size - at], at)
