@@ -82,8 +82,9 @@ def test_next_entry_is_the_rule_it_replaced(
     with mock.patch("storage.audit._NAMES_KEPT", kept):
         for chat, own, minutes, offset in steps:
             at = at + timedelta(minutes=minutes)
-            # UTC itself (the clock's), or an offset (of zero too)
-            at = at.astimezone(UTC if offset == 1 else timezone(timedelta(minutes=offset)))
+            # UTC itself (the clock's), or an offset: a zero one named, as timezone(0) is UTC
+            tz = UTC if offset == 1 else timezone(timedelta(minutes=offset), f"{offset:+}")
+            at = at.astimezone(tz)
             for who in zones:
                 assert tuple(store.audit.next_entry(who, at)) == _replaced_next_entry(
                     store.audit, who, at
