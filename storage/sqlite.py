@@ -122,7 +122,9 @@ _SCHEMA_SQL: Final = (
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode (we issue BEGIN), WAL, synchronous=FULL.
+    """A connection in autocommit mode (we issue BEGIN for a transaction of several
+    statements; a commit of puts alone is one statement, SQLite's own transaction), WAL,
+    synchronous=FULL.
 
     `secure_delete=FAST`: deleted rows are still cleared on the pages that hold them, but
     freed pages are not zeroed. Builds with SECURE_DELETE on (Debian's) zeroed each
