@@ -77,6 +77,11 @@ class _Month(NamedTuple):
     log: AppendLog
 
 
+def _months_table(chat: str) -> str:
+    """The name of the chat's table of months with entries: spelled here alone."""
+    return f"auditm:{chat}"
+
+
 #: (chat, month)s whose names `AuditRepo` keeps before it drops them all and starts again.
 _NAMES_KEPT = 4096
 
@@ -94,7 +99,7 @@ class AuditRepo:
     def _months(self, chat: str) -> tuple[str, ...]:
         """The chat's months with entries, oldest first (sorted once per version of the
         list: every mutating command asks for the newest, twice)."""
-        return self._db.derived(f"auditm:{chat}", _sorted_months)
+        return self._db.derived(_months_table(chat), _sorted_months)
 
     def _log(self, chat: str, month: str) -> AppendLog:
         return self._month(chat, month).log
@@ -110,7 +115,7 @@ class AuditRepo:
             found = self._named[chat, month] = _Month(
                 month,
                 f"{month[2:4]}{month[5:]}-",
-                f"auditm:{chat}",
+                _months_table(chat),
                 AppendLog(self._db, "audit", f"{chat}:{month}", block=AUDIT_BLOCK, stamp="at"),
             )
         return found
@@ -200,7 +205,7 @@ class AuditRepo:
         if month is None:
             raise ValueError(f"not an audit id: {entry_id!r}")
         if month not in self._months(chat):
-            self._db.table(f"auditm:{chat}").insert({"month": month})
+            self._db.table(_months_table(chat)).insert({"month": month})
         self._log(chat, month).append([doc])
 
     def get(self, chat: str, entry_id: str) -> AuditEntry | None:
